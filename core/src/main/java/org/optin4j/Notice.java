@@ -1,0 +1,89 @@
+package org.optin4j;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The exact text a person was shown for one or more purposes in one language: controller, per purpose which data,
+ * why, how long, and the right to withdraw (GDPR Art. 7(2), 12(1), 13).
+ *
+ * <p>Every distinct text gets a version (counted per language and set of purposes, starting at 1) and its SHA-256
+ * hash; the store keeps every version's text forever, so that a consent can be shown years later with the words it was
+ * given under. A consent points to its notice by {@link Consent.NoticeRef}.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param version the version, 1 or more
+ * @param hash the SHA-256 of {@code text} in UTF-8, lowercase hex
+ * @param locale the language
+ * @param purposes the purposes it covers, sorted
+ * @param text the exact text
+ * @param createdAt when this version was first shown
+ */
+public record Notice(int version, String hash, Locale locale, List<PurposeId> purposes, String text, Instant createdAt) {
+
+  /** Validates the components and that the hash matches the text. */
+  public Notice {
+    if (version < 1) {
+      throw new IllegalArgumentException("notice version must be 1 or more");
+    }
+    Objects.requireNonNull(hash, "hash");
+    Objects.requireNonNull(locale, "locale");
+    purposes = List.copyOf(purposes).stream().sorted().toList();
+    if (purposes.isEmpty()) {
+      throw new IllegalArgumentException("a notice covers at least one purpose");
+    }
+    Objects.requireNonNull(text, "text");
+    Objects.requireNonNull(createdAt, "createdAt");
+    if (!hash.equals(sha256(text))) {
+      throw new IllegalArgumentException("notice hash does not match its text");
+    }
+  }
+
+  /** Returns the pointer a consent keeps to this notice. */
+  public Consent.NoticeRef ref() {
+    return new Consent.NoticeRef(version, hash, locale);
+  }
+
+  /**
+   * Returns the key under which versions are counted: language and purposes, for example {@code en:newsletter+offers}.
+   */
+  public String key() {
+    return key(locale, purposes);
+  }
+
+  /**
+   * Returns the version key for a language and set of purposes.
+   *
+   * @param locale the language
+   * @param purposes the purposes
+   * @return the key
+   */
+  public static String key(Locale locale, List<PurposeId> purposes) {
+    StringBuilder b = new StringBuilder(locale.toLanguageTag()).append(':');
+    purposes.stream().sorted().forEach(p -> b.append(p.value()).append('+'));
+    b.setLength(b.length() - 1);
+    return b.toString();
+  }
+
+  /**
+   * Returns the SHA-256 of a text in UTF-8 as lowercase hex.
+   *
+   * @param text the text
+   * @return the hash
+   */
+  public static String sha256(String text) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package org.optin4j;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * A processing purpose a person can consent to, one per checkbox (GDPR Art. 6(1)(a), Art. 7; EDPB Guidelines
+ * 05/2020 on granularity).
+ *
+ * <p>The {@code version} goes up whenever the meaning of the purpose changes; consents record the version they were
+ * given under. Texts are kept per locale (by language, for example {@code en}, {@code nl}). Data categories are stable
+ * machine-readable names (for example {@code email}, {@code first-name}) used in exports and receipts.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param id the stable identifier
+ * @param version the purpose version, 1 or more
+ * @param texts the texts per locale, at least one
+ * @param dataCategories the categories of data used, at least one
+ * @param legalBasis the lawful basis
+ * @param retention how long data and proof are kept
+ * @param doubleOptIn whether the address must be confirmed before the purpose is active
+ */
+public record Purpose(
+    PurposeId id,
+    int version,
+    Map<Locale, PurposeText> texts,
+    List<String> dataCategories,
+    LegalBasis legalBasis,
+    Retention retention,
+    boolean doubleOptIn) {
+
+  private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+
+  /** Validates every component. */
+  public Purpose {
+    Objects.requireNonNull(id, "id");
+    if (version < 1) {
+      throw new IllegalArgumentException("purpose " + id + ": version must be 1 or more, was " + version);
+    }
+    Objects.requireNonNull(texts, "texts");
+    if (texts.isEmpty()) {
+      throw new IllegalArgumentException("purpose " + id + ": needs a text in at least one locale");
+    }
+    Map<Locale, PurposeText> copy = new LinkedHashMap<>();
+    texts.forEach(
+        (locale, text) ->
+            copy.put(
+                Locales.languageOnly(Objects.requireNonNull(locale, "locale")),
+                Objects.requireNonNull(text, "text")));
+    texts = Collections.unmodifiableMap(copy);
+    dataCategories = List.copyOf(Objects.requireNonNull(dataCategories, "dataCategories"));
+    if (dataCategories.isEmpty()) {
+      throw new IllegalArgumentException("purpose " + id + ": needs at least one data category");
+    }
+    for (String c : dataCategories) {
+      if (!CATEGORY.matcher(c).matches()) {
+        throw new IllegalArgumentException("purpose " + id + ": invalid data category \"" + c + '"');
+      }
+    }
+    Objects.requireNonNull(legalBasis, "legalBasis");
+    Objects.requireNonNull(retention, "retention");
+  }
+
+  /**
+   * Returns the text for a locale's language, if there is one.
+   *
+   * @param locale the locale; only its language counts
+   * @return the text, or empty
+   */
+  public Optional<PurposeText> text(Locale locale) {
+    return Optional.ofNullable(texts.get(Locales.languageOnly(locale)));
+  }
+
+  /**
+   * Starts a builder for a purpose.
+   *
+   * @param id the purpose id
+   * @return a builder with version 1, legal basis consent, double opt-in on
+   */
+  public static Builder builder(String id) {
+    return new Builder(PurposeId.of(id));
+  }
+
+  /** Builds a {@link Purpose}. Not thread-safe; use one per thread. */
+  public static final class Builder {
+    private final PurposeId id;
+    private int version = 1;
+    private final Map<Locale, PurposeText> texts = new LinkedHashMap<>();
+    private List<String> dataCategories = List.of("email");
+    private LegalBasis legalBasis = LegalBasis.CONSENT;
+    private Retention retention;
+    private boolean doubleOptIn = true;
+
+    private Builder(PurposeId id) {
+      this.id = id;
+    }
+
+    /**
+     * Sets the version.
+     *
+     * @param version 1 or more
+     * @return this builder
+     */
+    public Builder version(int version) {
+      this.version = version;
+      return this;
+    }
+
+    /**
+     * Adds the texts for one locale.
+     *
+     * @param locale the locale (its language counts)
+     * @param title the title
+     * @param description why
+     * @param data which data
+     * @return this builder
+     */
+    public Builder text(Locale locale, String title, String description, String data) {
+      texts.put(locale, new PurposeText(title, description, data));
+      return this;
+    }
+
+    /**
+     * Sets the data categories (default: {@code email}).
+     *
+     * @param categories the categories
+     * @return this builder
+     */
+    public Builder dataCategories(String... categories) {
+      this.dataCategories = List.of(categories);
+      return this;
+    }
+
+    /**
+     * Sets the legal basis (default: consent).
+     *
+     * @param legalBasis the basis
+     * @return this builder
+     */
+    public Builder legalBasis(LegalBasis legalBasis) {
+      this.legalBasis = legalBasis;
+      return this;
+    }
+
+    /**
+     * Sets the retention (required).
+     *
+     * @param retention the retention
+     * @return this builder
+     */
+    public Builder retention(Retention retention) {
+      this.retention = retention;
+      return this;
+    }
+
+    /**
+     * Sets whether double opt-in is required (default: yes).
+     *
+     * @param doubleOptIn whether the address must be confirmed first
+     * @return this builder
+     */
+    public Builder doubleOptIn(boolean doubleOptIn) {
+      this.doubleOptIn = doubleOptIn;
+      return this;
+    }
+
+    /**
+     * Builds the purpose.
+     *
+     * @return the purpose
+     * @throws IllegalArgumentException if a component is invalid
+     * @throws NullPointerException if the retention is missing
+     */
+    public Purpose build() {
+      if (retention == null) {
+        throw new IllegalArgumentException("purpose " + id + ": retention is required");
+      }
+      return new Purpose(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn);
+    }
+  }
+}

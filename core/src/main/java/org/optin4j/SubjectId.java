@@ -1,0 +1,41 @@
+package org.optin4j;
+
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The opaque identifier of a data subject: 128 random bits, base64url without padding (22 characters). It carries no
+ * personal data, so it may appear in tokens, URLs and logs (GDPR Art. 4(5), RFC 8725 section 3.10 on claims in tokens).
+ *
+ * @param value the identifier
+ */
+public record SubjectId(String value) {
+  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_-]{22}");
+
+  /** Validates the format. */
+  public SubjectId {
+    Objects.requireNonNull(value, "subject id");
+    if (!VALID.matcher(value).matches()) {
+      throw new IllegalArgumentException("invalid subject id");
+    }
+  }
+
+  /**
+   * Creates a fresh random id.
+   *
+   * @param random the source of randomness
+   * @return the id
+   */
+  public static SubjectId random(SecureRandom random) {
+    byte[] bytes = new byte[16];
+    random.nextBytes(bytes);
+    return new SubjectId(Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+  }
+
+  @Override
+  public String toString() {
+    return value;
+  }
+}

@@ -1,0 +1,220 @@
+package org.optin4j.spi;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import org.optin4j.Consent;
+import org.optin4j.ConsentEvent;
+import org.optin4j.EmailAddress;
+import org.optin4j.Notice;
+import org.optin4j.PurposeId;
+import org.optin4j.StoreException;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+
+/**
+ * Where subjects, consents, their append-only history, notices, requests, used token ids and the mail outbox live.
+ *
+ * <p>Every change happens inside {@link #inTransaction(Function)}: either all of a unit's writes become visible, or
+ * none (the consent change and its mail are one unit: security rule 25). Implementations must be thread-safe, and a
+ * store shared by several nodes must enforce single use of tokens and the outbox claims through its own constraints,
+ * not through memory (rule 26).
+ *
+ * <p>Every implementation must pass the contract test suite {@code org.optin4j.spi.ConsentStoreContract} shipped in
+ * the core test jar.
+ */
+public interface ConsentStore {
+
+  /**
+   * Runs a unit of work in one transaction.
+   *
+   * @param work the unit of work; it must not talk to the network (SMTP) or wait on anything but the store
+   * @param <T> the result type
+   * @return what the work returned
+   * @throws StoreException if the store fails; nothing of the unit is then kept
+   * @throws RuntimeException whatever {@code work} threw; nothing of the unit is then kept
+   */
+  <T> T inTransaction(Function<Transaction, T> work);
+
+  /**
+   * The operations available inside one transaction. Only valid while the transaction runs; not thread-safe.
+   */
+  interface Transaction {
+
+    /**
+     * Finds a subject by normalised address.
+     *
+     * @param email the address
+     * @return the subject, or empty
+     */
+    Optional<Subject> subjectByEmail(EmailAddress email);
+
+    /**
+     * Finds a subject by id.
+     *
+     * @param id the id
+     * @return the subject, or empty
+     */
+    Optional<Subject> subject(SubjectId id);
+
+    /**
+     * Inserts a new subject.
+     *
+     * @param subject the subject
+     * @throws DuplicateKeyException if the id or the address is already taken (a concurrent signup won)
+     */
+    void insertSubject(Subject subject);
+
+    /**
+     * Replaces a subject's address (rectification).
+     *
+     * @param subject the subject with its new address
+     * @throws DuplicateKeyException if another subject has that address
+     */
+    void updateSubject(Subject subject);
+
+    /**
+     * Returns a subject's consents, ordered by purpose id.
+     *
+     * @param id the subject
+     * @return the consents
+     */
+    List<Consent> consents(SubjectId id);
+
+    /**
+     * Finds one consent, locking it against concurrent change until the transaction ends where the store supports
+     * row locks.
+     *
+     * @param id the subject
+     * @param purpose the purpose
+     * @return the consent, or empty
+     */
+    Optional<Consent> consent(SubjectId id, PurposeId purpose);
+
+    /**
+     * Inserts or replaces the consent for its (subject, purpose).
+     *
+     * @param consent the consent
+     */
+    void saveConsent(Consent consent);
+
+    /**
+     * Appends an event to the subject's history.
+     *
+     * @param event the event, with sequence 0
+     * @return the event with the sequence the store assigned (strictly increasing per store)
+     */
+    ConsentEvent appendEvent(ConsentEvent event);
+
+    /**
+     * Returns a subject's history, oldest first.
+     *
+     * @param id the subject
+     * @return the events
+     */
+    List<ConsentEvent> events(SubjectId id);
+
+    /**
+     * Stores a notice text if its hash is new, assigning the next version for its {@link Notice#key()}; returns the
+     * stored notice (the existing one if the hash was known).
+     *
+     * @param candidate the notice; its version is ignored, the store assigns one
+     * @return the stored notice with its version
+     */
+    Notice saveNotice(Notice candidate);
+
+    /**
+     * Finds a notice by the hash of its text.
+     *
+     * @param hash the SHA-256 hex
+     * @return the notice, or empty
+     */
+    Optional<Notice> notice(String hash);
+
+    /**
+     * Inserts a new request.
+     *
+     * @param request the request
+     */
+    void insertRequest(PendingRequest request);
+
+    /**
+     * Finds a request, locking it against concurrent change until the transaction ends.
+     *
+     * @param id the request id
+     * @return the request, or empty
+     */
+    Optional<PendingRequest> request(String id);
+
+    /**
+     * Replaces a request (status or generation change).
+     *
+     * @param request the request
+     */
+    void updateRequest(PendingRequest request);
+
+    /**
+     * Returns a subject's open requests.
+     *
+     * @param id the subject
+     * @return the open requests
+     */
+    List<PendingRequest> openRequests(SubjectId id);
+
+    /**
+     * Records a token id as used. Atomic across nodes: of concurrent calls with the same id, exactly one returns
+     * {@code true}.
+     *
+     * @param tokenId the {@code jti}
+     * @param expiresAt when the token would expire anyway (the record may be purged after)
+     * @return {@code true} if it was unused, {@code false} if it was used before
+     */
+    boolean useToken(String tokenId, Instant expiresAt);
+
+    /**
+     * Enqueues a mail, unless one with the same dedupe key exists.
+     *
+     * @param mail the queued mail
+     * @return {@code true} if enqueued, {@code false} if the dedupe key was taken
+     */
+    boolean enqueue(OutboxMail mail);
+
+    /**
+     * Counts mails of a kind to an address enqueued since an instant (for the per-address caps).
+     *
+     * @param recipient the address
+     * @param kind the kind
+     * @param since the start of the window, inclusive
+     * @return the count
+     */
+    int countMails(EmailAddress recipient, MailKind kind, Instant since);
+
+    /**
+     * Claims due mails for sending: {@code QUEUED} with {@code nextAttemptAt <= now}, or {@code CLAIMED} with an
+     * expired lease. Each is set to {@code CLAIMED} until {@code leaseUntil}. Mails claimed by one caller are not
+     * returned to a concurrent caller (on databases: {@code FOR UPDATE SKIP LOCKED}).
+     *
+     * @param now the current time
+     * @param leaseUntil the lease end
+     * @param limit the most to claim
+     * @return the claimed mails, oldest due first
+     */
+    List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit);
+
+    /**
+     * Replaces a mail's dispatch state (sent, retry, failed).
+     *
+     * @param mail the mail
+     */
+    void updateMail(OutboxMail mail);
+
+    /**
+     * Returns a subject's outbox mails, oldest first.
+     *
+     * @param id the subject
+     * @return the mails
+     */
+    List<OutboxMail> mails(SubjectId id);
+  }
+}

@@ -1,0 +1,94 @@
+package org.optin4j.spi;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.optin4j.EmailAddress;
+
+/**
+ * A mail ready to send: recipient, subject, plain text and HTML bodies, extra headers and attachments. The sender
+ * address is the {@link Mailer}'s own setting.
+ *
+ * <p>Header names and values, and the subject, are checked for CR, LF and NUL so that nothing can inject a header
+ * (security rule 12). Immutable and thread-safe.
+ *
+ * @param to the recipient
+ * @param subject the subject line
+ * @param text the plain-text body
+ * @param html the HTML body, or {@code null} for text only
+ * @param headers extra headers in order, for example {@code List-Unsubscribe}
+ * @param attachments attachments, possibly none
+ */
+public record MailMessage(
+    EmailAddress to, String subject, String text, String html, Map<String, String> headers,
+    List<Attachment> attachments) {
+  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,76}");
+
+  /** Validates the components. */
+  public MailMessage {
+    Objects.requireNonNull(to, "to");
+    requireSingleLine(Objects.requireNonNull(subject, "subject"), "subject");
+    Objects.requireNonNull(text, "text");
+    Map<String, String> copy = new LinkedHashMap<>();
+    Objects.requireNonNull(headers, "headers").forEach((name, value) -> {
+      if (!HEADER_NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("invalid header name: " + name);
+      }
+      requireSingleLine(Objects.requireNonNull(value, name), "header " + name);
+      copy.put(name, value);
+    });
+    headers = java.util.Collections.unmodifiableMap(copy);
+    attachments = List.copyOf(attachments);
+  }
+
+  private static void requireSingleLine(String value, String what) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n' || c == '\0') {
+        throw new IllegalArgumentException(what + " must not contain CR, LF or NUL");
+      }
+    }
+  }
+
+  /**
+   * A file attached to a mail.
+   *
+   * @param fileName the file name, for example {@code my-data.json}
+   * @param contentType the media type, for example {@code application/json}
+   * @param content the bytes
+   */
+  public record Attachment(String fileName, String contentType, byte[] content) {
+    /** Validates and copies. */
+    public Attachment {
+      requireSingleLine(Objects.requireNonNull(fileName, "fileName"), "attachment file name");
+      requireSingleLine(Objects.requireNonNull(contentType, "contentType"), "attachment content type");
+      content = Objects.requireNonNull(content, "content").clone();
+    }
+
+    @Override
+    public byte[] content() {
+      return content.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Attachment a
+          && a.fileName.equals(fileName)
+          && a.contentType.equals(contentType)
+          && Arrays.equals(a.content, content);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(fileName, contentType, Arrays.hashCode(content));
+    }
+
+    @Override
+    public String toString() {
+      return "Attachment[" + fileName + ", " + contentType + ", " + content.length + " bytes]";
+    }
+  }
+}
