@@ -48,8 +48,11 @@ public record Consent(
     if (purposeVersion < 1) {
       throw new IllegalArgumentException("purposeVersion must be 1 or more");
     }
-    if (state == ConsentState.CONFIRMED && confirmedAt == null) {
-      throw new IllegalArgumentException("a confirmed consent needs confirmedAt");
+    if (state == ConsentState.CONFIRMED && (confirmedAt == null || endedAt != null)) {
+      throw new IllegalArgumentException("a confirmed consent needs confirmedAt and has no endedAt");
+    }
+    if (restricted && state != ConsentState.CONFIRMED) {
+      throw new IllegalArgumentException("only a confirmed consent can be restricted, was " + state);
     }
     if (state == ConsentState.PENDING && (confirmedAt != null || endedAt != null)) {
       throw new IllegalArgumentException("a pending consent has neither confirmedAt nor endedAt");

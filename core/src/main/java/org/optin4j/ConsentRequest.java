@@ -17,8 +17,10 @@ import java.util.TreeSet;
  * @param locale the language the notice was shown in
  * @param source the form id or page URL, or {@code null}
  * @param evidence IP and user agent as received (the evidence policy is applied before storing)
- * @param shownNoticeHash the hash of the notice the form displayed, or {@code null} to use the current one; if given
- *     and not current, the request is refused so that nobody consents to a text they did not see
+ * @param shownNoticeHash the hash of the notice the form displayed (from {@link OptIn#notice}), or {@code null} to
+ *     record the current notice of exactly the requested purposes; if given, it must be current, in the request's
+ *     language and cover every requested purpose, else the request is refused so that nobody consents to a text they
+ *     did not see
  */
 public record ConsentRequest(
     String email, Set<PurposeId> purposes, Locale locale, String source, Evidence evidence, String shownNoticeHash) {

@@ -94,17 +94,18 @@ public record EmailAddress(String value) {
   }
 
   private static String normalise(String input) {
-    String s = input.strip();
-    for (int i = 0; i < s.length(); i++) {
-      if (Character.isISOControl(s.charAt(i))) {
+    // Checked before strip(): CR and LF are white space too, and must be refused, not trimmed away.
+    for (int i = 0; i < input.length(); i++) {
+      if (Character.isISOControl(input.charAt(i))) {
         return "\u0000";
       }
     }
+    String s = input.strip();
     int at = s.lastIndexOf('@');
     if (at <= 0 || at == s.length() - 1) {
       return s;
     }
-    String local = s.substring(0, at).toLowerCase(Locale.ROOT);
+    String local = lowerAscii(s.substring(0, at));
     String domain = s.substring(at + 1);
     if (domain.endsWith(".")) {
       domain = domain.substring(0, domain.length() - 1);
@@ -115,6 +116,20 @@ public record EmailAddress(String value) {
       return local + "@\u0000";
     }
     return local + '@' + domain;
+  }
+
+  /**
+   * Lowercases A-Z only. {@code String.toLowerCase} would fold some non-ASCII letters into ASCII (KELVIN SIGN U+212A
+   * becomes {@code k}), letting a non-ASCII local part pass as another person's address.
+   */
+  private static String lowerAscii(String s) {
+    char[] chars = s.toCharArray();
+    for (int i = 0; i < chars.length; i++) {
+      if (chars[i] >= 'A' && chars[i] <= 'Z') {
+        chars[i] = (char) (chars[i] + ('a' - 'A'));
+      }
+    }
+    return new String(chars);
   }
 
   private static String problem(String s) {

@@ -22,7 +22,7 @@ import java.util.Objects;
  * @param version the version, 1 or more
  * @param hash the SHA-256 of {@code text} in UTF-8, lowercase hex
  * @param locale the language
- * @param purposes the purposes it covers, sorted
+ * @param purposes the purposes it covers, sorted, each once
  * @param text the exact text
  * @param createdAt when this version was first shown
  */
@@ -35,7 +35,7 @@ public record Notice(int version, String hash, Locale locale, List<PurposeId> pu
     }
     Objects.requireNonNull(hash, "hash");
     Objects.requireNonNull(locale, "locale");
-    purposes = List.copyOf(purposes).stream().sorted().toList();
+    purposes = List.copyOf(purposes).stream().distinct().sorted().toList();
     if (purposes.isEmpty()) {
       throw new IllegalArgumentException("a notice covers at least one purpose");
     }
@@ -67,7 +67,7 @@ public record Notice(int version, String hash, Locale locale, List<PurposeId> pu
    */
   public static String key(Locale locale, List<PurposeId> purposes) {
     StringBuilder b = new StringBuilder(locale.toLanguageTag()).append(':');
-    purposes.stream().sorted().forEach(p -> b.append(p.value()).append('+'));
+    purposes.stream().distinct().sorted().forEach(p -> b.append(p.value()).append('+'));
     b.setLength(b.length() - 1);
     return b.toString();
   }

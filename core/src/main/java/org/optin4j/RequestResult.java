@@ -13,18 +13,21 @@ import java.util.TreeSet;
 public sealed interface RequestResult {
 
   /**
-   * Pending consents were recorded and one confirmation mail was queued for all of them.
+   * The request was recorded. Purposes that need double opt-in are pending, and one confirmation mail was queued for
+   * all of them; purposes configured without double opt-in were confirmed at once.
    *
    * @param subjectId the subject
    * @param requestId the request
-   * @param pending the purposes now waiting for confirmation
+   * @param pending the purposes now waiting for confirmation (a confirmation mail is queued if not empty)
+   * @param confirmedNow purposes without double opt-in, confirmed by this request
    * @param alreadyConfirmed purposes of the request that were confirmed before and stay so
    */
-  record Pending(SubjectId subjectId, String requestId, Set<PurposeId> pending, Set<PurposeId> alreadyConfirmed)
-      implements RequestResult {
+  record Accepted(SubjectId subjectId, String requestId, Set<PurposeId> pending, Set<PurposeId> confirmedNow,
+      Set<PurposeId> alreadyConfirmed) implements RequestResult {
     /** Copies the sets. */
-    public Pending {
+    public Accepted {
       pending = Set.copyOf(new TreeSet<>(pending));
+      confirmedNow = Set.copyOf(new TreeSet<>(confirmedNow));
       alreadyConfirmed = Set.copyOf(new TreeSet<>(alreadyConfirmed));
     }
   }
@@ -51,8 +54,9 @@ public sealed interface RequestResult {
   record InvalidAddress(String reason) implements RequestResult {}
 
   /**
-   * The request named a notice that is no longer current (the texts changed while the form was open); nothing was
-   * recorded. Show the form again with the current notice.
+   * The request named a notice that is unknown, not current (the texts changed while the form was open), in another
+   * language, or not covering every requested purpose; nothing was recorded. Show the form again with the current
+   * notice.
    */
   record StaleNotice() implements RequestResult {}
 }

@@ -1,18 +1,266 @@
 package org.optin4j.mail;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.FormatStyle;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
+import org.optin4j.Controller;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailTemplates;
+import org.owasp.encoder.Encode;
 
 /**
- * The built-in mail templates in English, Dutch, German and French. Immutable and thread-safe.
+ * The built-in mail templates in English, Dutch, German and French; any other language gets English.
+ *
+ * <ul>
+ *   <li>{@link MailKind#CONFIRMATION}: neutral and transactional (security rule 23): it names each purpose, carries the
+ *       confirm link and until when it works, says to ignore the mail if the reader did not ask, and names the
+ *       controller with its address and contact. No unsubscribe link (there is nothing to unsubscribe from yet) and
+ *       nothing promotional.
+ *   <li>{@link MailKind#RECEIPT}: what was agreed to, the preference-center link, the one-click unsubscribe page link
+ *       and that consent can be withdrawn at any time (GDPR Art. 7(3)).
+ * </ul>
+ *
+ * <p>Each mail has a plain-text body with every link on its own line and a simple, accessible HTML body: a
+ * {@code lang} attribute, real {@code <a>} links whose address is also shown as text, no images, no external
+ * resources, inline styles only. Every value is encoded for its context with the OWASP Java Encoder (security rule 9);
+ * links must be absolute {@code http(s)} URIs. Dates are shown in the mail's language, in UTC. The subject never
+ * contains CR, LF or other control characters (RFC 5322 section 2.2), so a controller name cannot inject a header.
+ *
+ * <p>Texts live in {@code messages_<language>.properties} (UTF-8) next to this class and are loaded once by the
+ * constructor. Immutable and thread-safe.
  */
 public final class DefaultMailTemplates implements MailTemplates {
+  private static final List<String> LANGUAGES = List.of("en", "nl", "de", "fr");
+  private static final String FALLBACK = "en";
 
-  /** Creates the templates. */
-  public DefaultMailTemplates() {}
+  private static final String LINK_STYLE = "color:#0b4f8a;text-decoration:underline;word-break:break-all;";
+  private static final String BUTTON_STYLE = "display:inline-block;padding:12px 20px;background-color:#0b4f8a;"
+      + "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;";
+
+  private final Map<String, Properties> texts;
+
+  /** Creates the templates, loading the texts of every language. */
+  public DefaultMailTemplates() {
+    Map<String, Properties> loaded = new HashMap<>();
+    for (String language : LANGUAGES) {
+      loaded.put(language, load(language));
+    }
+    this.texts = Map.copyOf(loaded);
+  }
+
+  private static Properties load(String language) {
+    String name = "messages_" + language + ".properties";
+    try (InputStream in = DefaultMailTemplates.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("mail template texts missing: org/optin4j/mail/" + name);
+      }
+      Properties p = new Properties();
+      try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+        p.load(reader);
+      }
+      return p;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read mail template texts " + name, e);
+    }
+  }
 
   @Override
   public Rendered render(MailKind kind, Model model) {
-    throw new UnsupportedOperationException("TEMPORARY: being implemented");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(model, "model");
+    String language = texts.containsKey(model.locale().getLanguage()) ? model.locale().getLanguage() : FALLBACK;
+    Texts t = new Texts(texts.get(language), Locale.forLanguageTag(language), model);
+    requireHttpUri(model.actionUrl(), "actionUrl");
+    if (model.unsubscribeUrl() != null) {
+      requireHttpUri(model.unsubscribeUrl(), "unsubscribeUrl");
+    }
+    if (model.controller().privacyPolicyUrl() != null) {
+      requireHttpUri(model.controller().privacyPolicyUrl(), "controller privacy policy URL");
+    }
+    String prefix = kind == MailKind.CONFIRMATION ? "confirmation." : "receipt.";
+    String subject = singleLine(t.text(prefix + "subject"));
+
+    StringBuilder text = new StringBuilder();
+    StringBuilder html = new StringBuilder();
+    htmlStart(html, language, subject);
+    paragraph(t, "greeting", text, html);
+    paragraph(t, prefix + "intro", text, html);
+    purposes(model.purposes(), text, html);
+    if (kind == MailKind.CONFIRMATION) {
+      link(t, "confirmation.action", "confirmation.button", model.actionUrl(), text, html);
+      if (model.expiresAt() != null) {
+        paragraph(t, "confirmation.expires", text, html);
+      }
+      paragraph(t, "confirmation.ignore", text, html);
+    } else {
+      link(t, "receipt.preferences", "receipt.preferences.button", model.actionUrl(), text, html);
+      if (model.unsubscribeUrl() != null) {
+        link(t, "receipt.unsubscribe", "receipt.unsubscribe.button", model.unsubscribeUrl(), text, html);
+      }
+      paragraph(t, "receipt.withdraw", text, html);
+    }
+    footer(t, model.controller(), text, html);
+    html.append("</div>\n</body>\n</html>\n");
+    return new Rendered(subject, text.toString(), html.toString());
+  }
+
+  private static void htmlStart(StringBuilder html, String language, String subject) {
+    html.append("<!DOCTYPE html>\n<html lang=\"").append(Encode.forHtmlAttribute(language)).append("\">\n<head>\n")
+        .append("<meta charset=\"UTF-8\">\n")
+        .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        .append("<title>").append(Encode.forHtml(subject)).append("</title>\n</head>\n")
+        .append("<body style=\"margin:0;padding:0;background-color:#ffffff;color:#1a1a1a;")
+        .append("font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;\">\n")
+        .append("<div role=\"article\" aria-label=\"").append(Encode.forHtmlAttribute(subject))
+        .append("\" style=\"max-width:600px;margin:0 auto;padding:24px;\">\n");
+  }
+
+  private static void paragraph(Texts t, String key, StringBuilder text, StringBuilder html) {
+    text.append(t.text(key)).append("\n\n");
+    html.append("<p style=\"margin:0 0 16px 0;\">").append(t.html(key)).append("</p>\n");
+  }
+
+  private static void purposes(List<PurposeLine> purposes, StringBuilder text, StringBuilder html) {
+    if (purposes.isEmpty()) {
+      return;
+    }
+    html.append("<ul style=\"margin:0 0 16px 0;padding-left:24px;\">\n");
+    for (PurposeLine p : purposes) {
+      String description = p.description().strip();
+      text.append("- ").append(p.title().strip());
+      html.append("<li style=\"margin:0 0 8px 0;\"><strong>").append(Encode.forHtml(p.title().strip()))
+          .append("</strong>");
+      if (!description.isEmpty()) {
+        text.append(": ").append(description);
+        html.append("<br>").append(Encode.forHtml(description));
+      }
+      text.append('\n');
+      html.append("</li>\n");
+    }
+    text.append('\n');
+    html.append("</ul>\n");
+  }
+
+  /** A sentence, then the link on its own line (text) or as a button plus the visible address (HTML). */
+  private static void link(Texts t, String lead, String button, String url, StringBuilder text, StringBuilder html) {
+    text.append(t.text(lead)).append('\n').append(url).append("\n\n");
+    String href = Encode.forHtmlAttribute(url);
+    html.append("<p style=\"margin:0 0 8px 0;\">").append(t.html(lead)).append("</p>\n")
+        .append("<p style=\"margin:0 0 8px 0;\"><a href=\"").append(href).append("\" style=\"").append(BUTTON_STYLE)
+        .append("\">").append(t.html(button)).append("</a></p>\n")
+        .append("<p style=\"margin:0 0 16px 0;font-size:14px;\">").append(t.html("copy")).append("<br>")
+        .append("<a href=\"").append(href).append("\" style=\"").append(LINK_STYLE).append("\">")
+        .append(Encode.forHtml(url)).append("</a></p>\n");
+  }
+
+  private static void footer(Texts t, Controller controller, StringBuilder text, StringBuilder html) {
+    text.append("-- \n").append(t.text("footer.sender")).append('\n');
+    html.append("<hr style=\"border:none;border-top:1px solid #cccccc;margin:24px 0 16px 0;\">\n")
+        .append("<p style=\"margin:0 0 8px 0;font-size:13px;color:#4d4d4d;\">").append(t.html("footer.sender"))
+        .append("</p>\n");
+    String privacy = controller.privacyPolicyUrl();
+    if (privacy != null) {
+      text.append(t.text("footer.privacy")).append('\n').append(privacy).append('\n');
+      html.append("<p style=\"margin:0;font-size:13px;color:#4d4d4d;\">").append(t.html("footer.privacy"))
+          .append(' ').append("<a href=\"").append(Encode.forHtmlAttribute(privacy)).append("\" style=\"")
+          .append(LINK_STYLE).append("\">").append(Encode.forHtml(privacy)).append("</a></p>\n");
+    }
+  }
+
+  private static void requireHttpUri(String url, String what) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      // The message leaves the URL out: links carry tokens, which must not reach logs (security rule 13).
+      throw new IllegalArgumentException(what + " is not a valid URI");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!(scheme.equals("https") || scheme.equals("http")) || uri.getHost() == null) {
+      throw new IllegalArgumentException(what + " must be an absolute http(s) URI");
+    }
+  }
+
+  private static String singleLine(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    s.codePoints().forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? ' ' : c));
+    return b.toString().replaceAll(" {2,}", " ").strip();
+  }
+
+  /** The texts of one language with the model's values, as plain text or HTML. */
+  private static final class Texts {
+    private final Properties bundle;
+    private final Map<String, String> values;
+
+    Texts(Properties bundle, Locale locale, Model model) {
+      this.bundle = bundle;
+      Controller c = model.controller();
+      Map<String, String> v = new HashMap<>();
+      v.put("controller", c.name());
+      v.put("address", c.address());
+      v.put("contact", c.contactEmail());
+      if (model.expiresAt() != null) {
+        v.put("date", formatDate(model.expiresAt(), locale));
+      }
+      this.values = Map.copyOf(v);
+    }
+
+    private static String formatDate(Instant instant, Locale locale) {
+      return DateTimeFormatter.ofLocalizedDateTime(FormatStyle.LONG, FormatStyle.SHORT)
+          .withLocale(locale)
+          .withZone(ZoneOffset.UTC)
+          .format(instant) + " UTC";
+    }
+
+    String text(String key) {
+      return fill(key, UnaryOperator.identity());
+    }
+
+    String html(String key) {
+      return fill(key, Encode::forHtml);
+    }
+
+    /** Replaces each {@code {name}}; literal text and values are encoded alike, so neither can inject markup. */
+    private String fill(String key, UnaryOperator<String> encode) {
+      String pattern = bundle.getProperty(key);
+      if (pattern == null) {
+        throw new IllegalStateException("mail template text missing: " + key);
+      }
+      StringBuilder out = new StringBuilder();
+      int i = 0;
+      while (i < pattern.length()) {
+        int open = pattern.indexOf('{', i);
+        int close = open < 0 ? -1 : pattern.indexOf('}', open);
+        if (close < 0) {
+          out.append(encode.apply(pattern.substring(i)));
+          break;
+        }
+        out.append(encode.apply(pattern.substring(i, open)));
+        String name = pattern.substring(open + 1, close);
+        String value = values.get(name);
+        if (value == null) {
+          throw new IllegalStateException("mail template text " + key + " uses unknown value {" + name + "}");
+        }
+        out.append(encode.apply(value));
+        i = close + 1;
+      }
+      return out.toString();
+    }
   }
 }

@@ -134,6 +134,18 @@ public record OutboxMail(
         Status.FAILED, attempts + 1, nextAttemptAt, null, createdAt, null, error);
   }
 
+  /**
+   * Returns this mail marked skipped: no longer needed (superseded by a resend, the request confirmed or expired
+   * before it went out).
+   *
+   * @param reason why, free of personal data
+   * @return the mail
+   */
+  public OutboxMail skipped(String reason) {
+    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
+        Status.SKIPPED, attempts, nextAttemptAt, null, createdAt, null, reason);
+  }
+
   /** Where an outbox mail stands. */
   public enum Status {
     /** Waiting to be sent (at {@code nextAttemptAt}). */
@@ -143,6 +155,8 @@ public record OutboxMail(
     /** Handed to the mail server. */
     SENT,
     /** Failed permanently; visible to the operator. */
-    FAILED
+    FAILED,
+    /** Not sent because it was no longer needed; not a failure. */
+    SKIPPED
   }
 }

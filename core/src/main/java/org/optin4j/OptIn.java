@@ -1,0 +1,1193 @@
+package org.optin4j;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import org.optin4j.internal.ListenerNotifier;
+import org.optin4j.internal.NoticeRenderer;
+import org.optin4j.internal.OutboxDispatcher;
+import org.optin4j.internal.TokenCheck;
+import org.optin4j.internal.TokenClaims;
+import org.optin4j.internal.TokenKind;
+import org.optin4j.internal.TokenService;
+import org.optin4j.mail.DefaultMailTemplates;
+import org.optin4j.spi.ConsentListener;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.MailTemplates;
+import org.optin4j.spi.Mailer;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
+
+/**
+ * The double opt-in service: the one entry point of optin4j.
+ *
+ * <p>It asks for consent per purpose (GDPR Art. 6(1)(a), 7), records the exact notice shown (Art. 7(1), 13), confirms
+ * the address through a signed, expiring, single-use link sent in a neutral mail (double opt-in), answers "may I mail
+ * this address for this purpose now?", and lets the person withdraw as easily as they consented (Art. 7(3)). Each
+ * consent change and the mail it causes are written in one store transaction; a background dispatcher sends the mail
+ * afterwards, with retries, so a mail server outage loses nothing (security rule 25).
+ *
+ * <p>Expected outcomes are values ({@link RequestResult}, {@link ConfirmationResult}, ...); exceptions, all under
+ * {@link OptInException}, mean misuse or an infrastructure failure.
+ *
+ * <p>Build one with {@link #builder()}, call {@link #start()} to run the outbox dispatcher in the background (or
+ * {@link #dispatchNow()} yourself), and {@link #close()} it on shutdown. Instances are immutable apart from that
+ * life cycle, and thread-safe.
+ */
+public final class OptIn implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(OptIn.class.getName());
+
+  private final PurposeCatalog catalog;
+  private final Controller controller;
+  private final ConsentStore store;
+  private final TokenService tokens;
+  private final NoticeRenderer notices;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final EvidencePolicy evidencePolicy;
+  private final Duration confirmationTtl;
+  private final Duration preferencesTtl;
+  private final Duration unsubscribeTtl;
+  private final int maxConfirmationMailsPerDay;
+  private final Duration minConfirmationMailInterval;
+  private final String baseUrl;
+  private final ListenerNotifier notifier;
+  private final OutboxDispatcher dispatcher;
+
+  private OptIn(Builder b) {
+    this.catalog = b.catalog;
+    this.controller = b.controller;
+    this.store = b.store;
+    this.clock = b.clock;
+    this.random = b.random;
+    this.evidencePolicy = b.evidencePolicy;
+    this.confirmationTtl = b.confirmationTtl;
+    this.preferencesTtl = b.preferencesTtl;
+    this.unsubscribeTtl = b.unsubscribeTtl;
+    this.maxConfirmationMailsPerDay = b.maxConfirmationMailsPerDay;
+    this.minConfirmationMailInterval = b.minConfirmationMailInterval;
+    this.baseUrl = b.baseUrl;
+    this.notices = new NoticeRenderer(b.catalog, b.controller);
+    this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.clock, b.random);
+    this.notifier = new ListenerNotifier(List.copyOf(b.listeners), b.listenerFailureHandler, b.listenerAttempts,
+        b.listenerBackoff);
+    OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
+        b.dispatchLease, b.retryBackoff, b.maxRetryBackoff, b.maxSendAttempts);
+    this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
+        random, settings, notifier.executor());
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the purpose catalog. */
+  public PurposeCatalog catalog() {
+    return catalog;
+  }
+
+  /** Returns the controller named in notices and mails. */
+  public Controller controller() {
+    return controller;
+  }
+
+  /**
+   * Returns the notice for purposes offered together on a form, in a language of the catalog (the nearest one if the
+   * wished language is not offered). The text is stored (once per distinct text) so that it can be shown again years
+   * later; pass its {@link Notice#hash()} with the request ({@link ConsentRequest#withShownNotice(String)}) so the
+   * consent points to exactly the text shown.
+   *
+   * @param offered the purposes offered; all must be in the catalog
+   * @param locale the wished language
+   * @return the current notice, with its version
+   * @throws IllegalArgumentException if a purpose is unknown or the set is empty
+   */
+  public Notice notice(Set<PurposeId> offered, Locale locale) {
+    Locale lang = catalog.resolve(locale);
+    Notice candidate = render(offered, lang);
+    return store.inTransaction(tx -> tx.saveNotice(candidate));
+  }
+
+  /**
+   * Finds a stored notice by the hash of its text, for example to show the text a consent was given under.
+   *
+   * @param hash the SHA-256 hex
+   * @return the notice, or empty
+   */
+  public Optional<Notice> noticeByHash(String hash) {
+    return store.inTransaction(tx -> tx.notice(hash));
+  }
+
+  /**
+   * Asks for consent: records pending consents for the purposes that need double opt-in and queues one confirmation
+   * mail for all of them, in one transaction. Purposes configured without double opt-in are confirmed at once.
+   *
+   * @param request what the form sent
+   * @return the outcome; show the same page for all but {@link RequestResult.InvalidAddress} (security rule 8)
+   * @throws IllegalArgumentException if a purpose is not in the catalog
+   */
+  public RequestResult request(ConsentRequest request) {
+    Objects.requireNonNull(request, "request");
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(request.email());
+    if (parsed.isEmpty()) {
+      String reason;
+      try {
+        EmailAddress.parse(request.email());
+        reason = "invalid email address";
+      } catch (IllegalArgumentException e) {
+        reason = e.getMessage();
+      }
+      return new RequestResult.InvalidAddress(reason);
+    }
+    EmailAddress email = parsed.get();
+    List<Purpose> purposes = notices.ordered(request.purposes());
+    Locale locale = catalog.resolve(request.locale());
+    Notice current = request.shownNoticeHash() == null ? render(request.purposes(), locale) : null;
+    Evidence evidence = evidencePolicy.apply(request.evidence());
+    List<ConsentChange> changes = new ArrayList<>();
+    RequestResult result = retryOnDuplicate(() -> store.inTransaction(tx -> {
+      changes.clear();
+      Notice notice;
+      if (request.shownNoticeHash() != null) {
+        Optional<Notice> shown = tx.notice(request.shownNoticeHash());
+        if (shown.isEmpty()
+            || !shown.get().locale().equals(locale)
+            || !shown.get().purposes().containsAll(request.purposes())
+            || !render(shown.get().purposes(), locale).hash().equals(shown.get().hash())) {
+          return new RequestResult.StaleNotice();
+        }
+        notice = shown.get();
+      } else {
+        notice = tx.saveNotice(current);
+      }
+      Instant now = clock.instant();
+      Optional<Subject> existing = tx.subjectByEmail(email);
+      Set<PurposeId> alreadyConfirmed = new TreeSet<>();
+      List<Purpose> toRequest = new ArrayList<>();
+      for (Purpose p : purposes) {
+        Optional<Consent> c = existing.flatMap(s -> tx.consent(s.id(), p.id()));
+        if (c.isPresent() && c.get().state() == ConsentState.CONFIRMED) {
+          alreadyConfirmed.add(p.id());
+        } else {
+          toRequest.add(p);
+        }
+      }
+      if (toRequest.isEmpty()) {
+        return new RequestResult.AlreadyConfirmed(existing.orElseThrow().id());
+      }
+      boolean needsMail = toRequest.stream().anyMatch(Purpose::doubleOptIn);
+      String capKey = null;
+      if (needsMail) {
+        Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+        int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
+        if (today >= maxConfirmationMailsPerDay) {
+          return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
+        }
+        if (tx.countMails(email, MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
+          return new RequestResult.Throttled(now.plus(minConfirmationMailInterval));
+        }
+        capKey = capKey(email, dayStart, today + 1);
+      }
+      Subject subject = existing.orElseGet(() -> {
+        Subject s = new Subject(SubjectId.random(random), email, now);
+        tx.insertSubject(s);
+        return s;
+      });
+      String requestId = randomId();
+      Set<PurposeId> pending = new TreeSet<>();
+      Set<PurposeId> confirmedNow = new TreeSet<>();
+      for (Purpose p : toRequest) {
+        Optional<Consent> old = tx.consent(subject.id(), p.id());
+        Consent c;
+        if (old.isEmpty() || old.get().state() == ConsentState.ERASED) {
+          c = Consent.pending(subject.id(), p, requestId, notice.ref(), now);
+        } else if (old.get().state() == ConsentState.PENDING) {
+          c = old.get().supersede(p, requestId, notice.ref(), now);
+        } else {
+          c = old.get().rerequest(p, requestId, notice.ref(), now);
+        }
+        tx.appendEvent(event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
+            request.source(), Channel.FORM, evidence, null));
+        if (p.doubleOptIn()) {
+          pending.add(p.id());
+        } else {
+          c = c.confirm(now);
+          tx.appendEvent(event(subject.id(), p.id(), ConsentEvent.Type.CONFIRMED, now, requestId, notice.ref(),
+              request.source(), Channel.FORM, evidence, null));
+          confirmedNow.add(p.id());
+        }
+        tx.saveConsent(c);
+      }
+      Set<PurposeId> requested = pending.isEmpty() ? confirmedNow : pending;
+      PendingRequest pr = new PendingRequest(requestId, subject.id(), requested, notice.ref(), request.source(),
+          evidence, now, now.plus(confirmationTtl), 1,
+          pending.isEmpty() ? PendingRequest.Status.CONFIRMED : PendingRequest.Status.OPEN,
+          pending.isEmpty() ? now : null);
+      tx.insertRequest(pr);
+      supersedeCoveredRequests(tx, subject.id(), requestId, now);
+      if (!pending.isEmpty()) {
+        enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, subject.id(), email, requestId, 1,
+            locale, List.copyOf(pending), capKey, now));
+      }
+      if (!confirmedNow.isEmpty()) {
+        tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0, locale,
+            List.copyOf(confirmedNow), "receipt:" + requestId, now));
+        changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), email, confirmedNow, now,
+            Channel.FORM));
+      }
+      return new RequestResult.Accepted(subject.id(), requestId, pending, confirmedNow, alreadyConfirmed);
+    }));
+    afterCommit(changes);
+    return result;
+  }
+
+  /**
+   * Shows what a confirmation link is for, without changing anything (security rule 6: mail scanners open links).
+   *
+   * @param token the token from the link
+   * @return what to show
+   */
+  public ConfirmationPreview preview(String token) {
+    TokenCheck check = tokens.verify(TokenKind.CONFIRM, token);
+    TokenClaims claims = claimsOf(check);
+    if (claims == null) {
+      return new ConfirmationPreview.Invalid();
+    }
+    return store.inTransaction(tx -> {
+      Optional<PendingRequest> found = tx.request(claims.requestId());
+      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
+        return new ConfirmationPreview.Invalid();
+      }
+      PendingRequest r = found.get();
+      if (r.status() == PendingRequest.Status.CONFIRMED) {
+        return new ConfirmationPreview.AlreadyConfirmed();
+      }
+      if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
+        return new ConfirmationPreview.Invalid();
+      }
+      Instant now = clock.instant();
+      if (check instanceof TokenCheck.Expired e) {
+        return new ConfirmationPreview.Expired(e.expiredAt());
+      }
+      if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
+        return new ConfirmationPreview.Expired(r.expiresAt());
+      }
+      List<PurposeId> stillPending = pendingPurposesOf(tx, r);
+      if (stillPending.isEmpty()) {
+        return new ConfirmationPreview.Invalid();
+      }
+      Notice notice = tx.notice(r.notice().hash())
+          .orElseThrow(() -> new StoreException("notice of request missing from store"));
+      return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt());
+    });
+  }
+
+  /**
+   * Confirms a request: the chosen purposes (all of the request's if {@code chosen} is empty) become
+   * {@link ConsentState#CONFIRMED}; purposes of the request the person unticked are recorded as declined (withdrawn);
+   * the token is used up; a receipt mail is queued; listeners are told after the commit.
+   *
+   * <p>Safe under concurrency: of many simultaneous confirmations of one link, exactly one confirms; the others answer
+   * {@link ConfirmationResult.AlreadyConfirmed} and record nothing.
+   *
+   * @param token the token from the link
+   * @param chosen the purposes the person kept ticked, or empty for all
+   * @param evidence the confirmation evidence as received (the evidence policy is applied)
+   * @return the outcome
+   * @throws IllegalArgumentException if {@code chosen} names a purpose that is not part of the request
+   */
+  public ConfirmationResult confirm(String token, Set<PurposeId> chosen, Evidence evidence) {
+    Objects.requireNonNull(chosen, "chosen");
+    TokenCheck check = tokens.verify(TokenKind.CONFIRM, token);
+    TokenClaims claims = claimsOf(check);
+    if (claims == null) {
+      return new ConfirmationResult.Invalid();
+    }
+    Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
+    List<ConsentChange> changes = new ArrayList<>();
+    ConfirmationResult result = inTransactionOr(tx -> {
+      changes.clear();
+      Optional<PendingRequest> found = tx.request(claims.requestId());
+      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
+        return new ConfirmationResult.Invalid();
+      }
+      PendingRequest r = found.get();
+      if (r.status() == PendingRequest.Status.CONFIRMED) {
+        return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
+      }
+      if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
+        return new ConfirmationResult.Invalid();
+      }
+      Instant now = clock.instant();
+      if (check instanceof TokenCheck.Expired e) {
+        return new ConfirmationResult.Expired(e.expiredAt());
+      }
+      if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
+        return new ConfirmationResult.Expired(r.expiresAt());
+      }
+      for (PurposeId p : chosen) {
+        if (!r.purposes().contains(p)) {
+          throw new IllegalArgumentException("purpose " + p + " is not part of this request");
+        }
+      }
+      String jti = ((TokenCheck.Valid) check).id();
+      if (!tx.useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
+        return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
+      }
+      Set<PurposeId> wanted = chosen.isEmpty() ? r.purposes() : chosen;
+      List<Consent> confirmed = new ArrayList<>();
+      Set<PurposeId> declined = new TreeSet<>();
+      for (PurposeId p : new TreeSet<>(r.purposes())) {
+        Optional<Consent> c = tx.consent(r.subjectId(), p);
+        if (c.isEmpty() || c.get().state() != ConsentState.PENDING || !c.get().requestId().equals(r.id())) {
+          continue;
+        }
+        if (wanted.contains(p)) {
+          Consent done = c.get().confirm(now);
+          tx.saveConsent(done);
+          tx.appendEvent(event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(), done.notice(),
+              r.source(), Channel.CONFIRMATION_LINK, kept, jti));
+          confirmed.add(done);
+        } else {
+          tx.saveConsent(c.get().withdraw(now));
+          tx.appendEvent(event(r.subjectId(), p, ConsentEvent.Type.WITHDRAWN, now, r.id(), c.get().notice(),
+              r.source(), Channel.CONFIRMATION_LINK, kept, jti));
+          declined.add(p);
+        }
+      }
+      if (confirmed.isEmpty() && declined.isEmpty()) {
+        // Every purpose of this request was re-requested since: a newer link is the one that counts.
+        throw new Superseded();
+      }
+      tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+      if (confirmed.isEmpty()) {
+        return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
+      }
+      Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+      List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
+      tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
+          r.locale(), ids, "receipt:" + r.id(), now));
+      changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), subject.email(), Set.copyOf(ids),
+          now, Channel.CONFIRMATION_LINK));
+      return new ConfirmationResult.Confirmed(r.subjectId(), confirmed);
+    }, Superseded.class, new ConfirmationResult.Invalid());
+    afterCommit(changes);
+    return result;
+  }
+
+  /**
+   * Sends a fresh confirmation link for the request of a (possibly expired) confirmation token. Every earlier link of
+   * that request stops working (security rule 5). The per-address caps apply.
+   *
+   * @param token a confirmation token of the request, expired or not
+   * @return the outcome
+   */
+  public ResendResult resendConfirmation(String token) {
+    TokenClaims claims = claimsOf(tokens.verify(TokenKind.CONFIRM, token));
+    if (claims == null) {
+      return new ResendResult.Invalid();
+    }
+    return inTransactionOr(tx -> {
+      Optional<PendingRequest> found = tx.request(claims.requestId());
+      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())
+          || claims.generation() > found.get().generation()) {
+        return new ResendResult.Invalid();
+      }
+      PendingRequest r = found.get();
+      if (r.status() == PendingRequest.Status.CONFIRMED) {
+        return new ResendResult.AlreadyConfirmed();
+      }
+      if (r.status() == PendingRequest.Status.SUPERSEDED) {
+        return new ResendResult.Invalid();
+      }
+      List<PurposeId> stillPending = pendingPurposesOf(tx, r);
+      if (stillPending.isEmpty()) {
+        return new ResendResult.Invalid();
+      }
+      Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+      Instant now = clock.instant();
+      Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+      int today = tx.countMails(subject.email(), MailKind.CONFIRMATION, dayStart);
+      if (today >= maxConfirmationMailsPerDay) {
+        return new ResendResult.Throttled(dayStart.plus(Duration.ofDays(1)));
+      }
+      if (tx.countMails(subject.email(), MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
+        return new ResendResult.Throttled(now.plus(minConfirmationMailInterval));
+      }
+      PendingRequest next = r.nextGeneration(now.plus(confirmationTtl));
+      if (next.status() == PendingRequest.Status.EXPIRED) {
+        next = next.withStatus(PendingRequest.Status.OPEN, null);
+      }
+      tx.updateRequest(next);
+      enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, subject.id(), subject.email(),
+          r.id(), next.generation(), r.locale(), stillPending, capKey(subject.email(), dayStart, today + 1), now));
+      return new ResendResult.Resent();
+    }, CapRace.class, new ResendResult.Throttled(clock.instant().plus(minConfirmationMailInterval)));
+  }
+
+  /**
+   * Answers "may I mail this address for this purpose now?": only if the address has a confirmed, unrestricted
+   * consent for the purpose that has not run past its retention period.
+   *
+   * @param email the address, as typed or normalised
+   * @param purpose the purpose
+   * @return whether mail for the purpose is allowed now
+   */
+  public boolean mayMail(String email, PurposeId purpose) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
+    Optional<Purpose> p = catalog.purpose(Objects.requireNonNull(purpose, "purpose"));
+    if (parsed.isEmpty() || p.isEmpty()) {
+      return false;
+    }
+    Instant now = clock.instant();
+    return store.inTransaction(tx -> tx.subjectByEmail(parsed.get())
+        .flatMap(s -> tx.consent(s.id(), purpose))
+        .filter(c -> isActiveAt(c, p.get(), now))
+        .isPresent());
+  }
+
+  /**
+   * Withdraws consent for purposes, effective at once (GDPR Art. 7(3)). Purposes that are pending are withdrawn too
+   * (the request is cancelled); purposes that are not active are left alone.
+   *
+   * @param subjectId the subject
+   * @param purposes the purposes, or empty for all
+   * @param channel how the withdrawal reached the app
+   * @param evidence the evidence as received (the evidence policy is applied)
+   * @return what was withdrawn
+   */
+  public Withdrawal withdraw(SubjectId subjectId, Set<PurposeId> purposes, Channel channel, Evidence evidence) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    Objects.requireNonNull(purposes, "purposes");
+    Objects.requireNonNull(channel, "channel");
+    Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
+    List<ConsentChange> changes = new ArrayList<>();
+    Withdrawal result = store.inTransaction(tx -> {
+      changes.clear();
+      Instant now = clock.instant();
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return new Withdrawal(subjectId, Set.of());
+      }
+      Set<PurposeId> done = new TreeSet<>();
+      for (Consent c : tx.consents(subjectId)) {
+        if (!purposes.isEmpty() && !purposes.contains(c.purpose())) {
+          continue;
+        }
+        if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED) {
+          tx.saveConsent(c.withdraw(now));
+          tx.appendEvent(event(subjectId, c.purpose(), ConsentEvent.Type.WITHDRAWN, now, c.requestId(), c.notice(),
+              null, channel, kept, null));
+          done.add(c.purpose());
+        }
+      }
+      if (!done.isEmpty()) {
+        changes.add(new ConsentChange(ConsentChange.Type.WITHDRAWN, subjectId, subject.get().email(), done, now,
+            channel));
+      }
+      return new Withdrawal(subjectId, done);
+    });
+    afterCommit(changes);
+    return result;
+  }
+
+  /**
+   * Runs an RFC 8058 one-click unsubscribe (or the unsubscribe page's button): withdraws every purpose of the subject
+   * named by a valid unsubscribe token. Needs no cookie or session: the signed token is the authorisation.
+   *
+   * @param token the token from the {@code List-Unsubscribe} link
+   * @param channel {@link Channel#ONE_CLICK_UNSUBSCRIBE}, or the page the button was on
+   * @param evidence the evidence as received
+   * @return the outcome
+   */
+  public UnsubscribeResult unsubscribe(String token, Channel channel, Evidence evidence) {
+    TokenCheck check = tokens.verify(TokenKind.UNSUBSCRIBE, token);
+    if (!(check instanceof TokenCheck.Valid v)) {
+      return new UnsubscribeResult.Invalid();
+    }
+    return new UnsubscribeResult.Unsubscribed(withdraw(v.claims().subject(), Set.of(), channel, evidence));
+  }
+
+  /**
+   * Returns the subject a preference center token stands for, if the token is valid and the subject still exists.
+   *
+   * @param token the token from a preferences link
+   * @return the subject id, or empty
+   */
+  public Optional<SubjectId> verifyPreferencesToken(String token) {
+    return verifySubjectToken(TokenKind.MANAGE, token);
+  }
+
+  /**
+   * Returns the subject an unsubscribe token stands for, if valid, for the page that shows the unsubscribe button
+   * (a GET that changes nothing).
+   *
+   * @param token the token from a {@code List-Unsubscribe} link
+   * @return the subject id, or empty
+   */
+  public Optional<SubjectId> verifyUnsubscribeToken(String token) {
+    return verifySubjectToken(TokenKind.UNSUBSCRIBE, token);
+  }
+
+  /**
+   * Returns a signed link to the subject's preference center, for mails the app sends itself.
+   *
+   * @param subjectId the subject
+   * @return the absolute URL, built from the configured base URL
+   */
+  public String preferencesUrl(SubjectId subjectId) {
+    return new Links().preferencesUrl(subjectId);
+  }
+
+  /**
+   * Returns a signed one-click unsubscribe link for the subject ({@code List-Unsubscribe}, RFC 8058).
+   *
+   * @param subjectId the subject
+   * @return the absolute URL, built from the configured base URL
+   */
+  public String unsubscribeUrl(SubjectId subjectId) {
+    return new Links().unsubscribeUrl(subjectId);
+  }
+
+  /**
+   * Finds a subject by id.
+   *
+   * @param id the id
+   * @return the subject, or empty
+   */
+  public Optional<Subject> subject(SubjectId id) {
+    return store.inTransaction(tx -> tx.subject(id));
+  }
+
+  /**
+   * Finds a subject by address.
+   *
+   * @param email the address, as typed or normalised
+   * @return the subject, or empty (also for an invalid address)
+   */
+  public Optional<Subject> findSubject(String email) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
+    return parsed.isEmpty() ? Optional.empty() : store.inTransaction(tx -> tx.subjectByEmail(parsed.get()));
+  }
+
+  /**
+   * Returns a subject's consents, by purpose id.
+   *
+   * @param id the subject
+   * @return the consents
+   */
+  public List<Consent> consents(SubjectId id) {
+    return store.inTransaction(tx -> tx.consents(id));
+  }
+
+  /**
+   * Returns a subject's consent history, oldest first: the proof (GDPR Art. 7(1)).
+   *
+   * @param id the subject
+   * @return the events
+   */
+  public List<ConsentEvent> history(SubjectId id) {
+    return store.inTransaction(tx -> tx.events(id));
+  }
+
+  /**
+   * Returns the outbox mails of a subject with their dispatch state, for operators.
+   *
+   * @param id the subject
+   * @return the mails
+   */
+  public List<OutboxMail> mails(SubjectId id) {
+    return store.inTransaction(tx -> tx.mails(id));
+  }
+
+  /**
+   * Runs the retention policy for one consent now: a confirmed consent of a fixed-retention purpose whose period has
+   * run out counts as not active, even before a purge job marks it expired.
+   */
+  private static boolean isActiveAt(Consent c, Purpose p, Instant now) {
+    if (!c.isActive()) {
+      return false;
+    }
+    if (p.retention() instanceof Retention.Fixed f) {
+      return now.isBefore(c.confirmedAt().plus(f.period()));
+    }
+    return true;
+  }
+
+  /**
+   * Sends the mails that are due now, on the calling thread, in batches until none is due; for tests, command-line
+   * tools and apps that schedule dispatch themselves.
+   *
+   * @return what was done
+   */
+  public DispatchReport dispatchNow() {
+    return dispatcher.drain();
+  }
+
+  /**
+   * Starts the background outbox dispatcher. Idempotent.
+   *
+   * @return this
+   */
+  public OptIn start() {
+    dispatcher.start();
+    return this;
+  }
+
+  /**
+   * Stops the dispatcher and listener retries, waiting briefly for a batch in flight. Mails not yet sent stay in the
+   * outbox for the next start (or another node). Idempotent.
+   */
+  @Override
+  public void close() {
+    dispatcher.close();
+    notifier.close();
+  }
+
+  @Override
+  public String toString() {
+    return "OptIn[catalog=" + catalog + ", baseUrl=" + baseUrl + "]";
+  }
+
+  // --- internals -----------------------------------------------------------------------------------------------
+
+  private Notice render(java.util.Collection<PurposeId> purposes, Locale locale) {
+    if (purposes.isEmpty()) {
+      throw new IllegalArgumentException("a notice covers at least one purpose");
+    }
+    String text = notices.render(purposes, locale);
+    // version 1 is a placeholder: the store assigns the real version for the notice key.
+    return new Notice(1, Notice.sha256(text), locale, List.copyOf(purposes), text, clock.instant());
+  }
+
+  private final class Links implements OutboxDispatcher.LinkFactory {
+    @Override
+    public String confirmUrl(SubjectId subjectId, String requestId, int generation, Instant expiresAt) {
+      Duration ttl = Duration.between(clock.instant(), expiresAt);
+      if (ttl.isNegative() || ttl.isZero()) {
+        ttl = Duration.ofSeconds(1);
+      }
+      String t = tokens.issue(TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl).token();
+      return baseUrl + "/confirm?token=" + encode(t);
+    }
+
+    @Override
+    public String preferencesUrl(SubjectId subjectId) {
+      String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0), preferencesTtl).token();
+      return baseUrl + "/preferences?token=" + encode(t);
+    }
+
+    @Override
+    public String unsubscribeUrl(SubjectId subjectId) {
+      String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0), unsubscribeTtl).token();
+      return baseUrl + "/unsubscribe?token=" + encode(t);
+    }
+  }
+
+  private static String encode(String token) {
+    return URLEncoder.encode(token, StandardCharsets.UTF_8);
+  }
+
+  private Optional<SubjectId> verifySubjectToken(TokenKind kind, String token) {
+    if (!(tokens.verify(kind, token) instanceof TokenCheck.Valid v)) {
+      return Optional.empty();
+    }
+    SubjectId id = v.claims().subject();
+    return store.inTransaction(tx -> tx.subject(id)).map(Subject::id);
+  }
+
+  private static TokenClaims claimsOf(TokenCheck check) {
+    if (check instanceof TokenCheck.Valid v) {
+      return v.claims();
+    }
+    if (check instanceof TokenCheck.Expired e) {
+      return e.claims();
+    }
+    return null;
+  }
+
+  private static List<PurposeId> pendingPurposesOf(ConsentStore.Transaction tx, PendingRequest r) {
+    List<PurposeId> out = new ArrayList<>();
+    for (PurposeId p : new TreeSet<>(r.purposes())) {
+      tx.consent(r.subjectId(), p)
+          .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(r.id()))
+          .ifPresent(c -> out.add(p));
+    }
+    return out;
+  }
+
+  /** Marks older open requests superseded once none of their pending consents points to them any more. */
+  private static void supersedeCoveredRequests(
+      ConsentStore.Transaction tx, SubjectId subjectId, String newRequestId, Instant now) {
+    for (PendingRequest open : tx.openRequests(subjectId)) {
+      if (!open.id().equals(newRequestId) && pendingPurposesOf(tx, open).isEmpty()) {
+        tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
+      }
+    }
+  }
+
+  /**
+   * The dedupe key of a confirmation mail is its slot in the address's daily cap, so the store's unique constraint
+   * enforces the cap even when two nodes count at the same moment (issue: caps hold across nodes).
+   */
+  private static String capKey(EmailAddress email, Instant dayStart, int slot) {
+    return "confirmation:" + Notice.sha256(email.value()).substring(0, 32) + ':' + dayStart.getEpochSecond() / 86400
+        + ':' + slot;
+  }
+
+  private static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {
+    if (!tx.enqueue(mail)) {
+      throw new CapRace();
+    }
+  }
+
+  private RequestResult retryOnDuplicate(java.util.function.Supplier<RequestResult> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return work.get();
+      } catch (DuplicateKeyException e) {
+        // A concurrent request created the same subject first; run again and find it.
+        if (attempt == 3) {
+          throw e;
+        }
+      } catch (CapRace e) {
+        return new RequestResult.Throttled(clock.instant().plus(minConfirmationMailInterval));
+      }
+    }
+  }
+
+  private <T> T inTransactionOr(java.util.function.Function<ConsentStore.Transaction, T> work,
+      Class<? extends RuntimeException> rollbackSignal, T onSignal) {
+    try {
+      return store.inTransaction(work);
+    } catch (RuntimeException e) {
+      if (rollbackSignal.isInstance(e)) {
+        return onSignal;
+      }
+      throw e;
+    }
+  }
+
+  private ConsentEvent event(SubjectId subject, PurposeId purpose, ConsentEvent.Type type, Instant at,
+      String requestId, Consent.NoticeRef notice, String source, Channel channel, Evidence evidence, String tokenId) {
+    return new ConsentEvent(0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
+  }
+
+  private String randomId() {
+    byte[] b = new byte[16];
+    random.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  private void afterCommit(List<ConsentChange> changes) {
+    for (ConsentChange c : changes) {
+      notifier.publish(c);
+    }
+    dispatcher.wake();
+  }
+
+  /** Rolls back a confirmation whose request was superseded in the meantime. */
+  private static final class Superseded extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Superseded() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Rolls back a request that lost the race for a cap slot to a concurrent request. */
+  private static final class CapRace extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CapRace() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * Builds an {@link OptIn}. {@link #build()} checks every setting and names all missing or invalid ones at once.
+   * Not thread-safe.
+   */
+  public static final class Builder {
+    private PurposeCatalog catalog;
+    private Controller controller;
+    private ConsentStore store;
+    private Mailer mailer;
+    private MailTemplates templates = new DefaultMailTemplates();
+    private SigningKeys signingKeys;
+    private String baseUrl;
+    private String issuer;
+    private Clock clock = Clock.systemUTC();
+    private SecureRandom random = new SecureRandom();
+    private EvidencePolicy evidencePolicy = EvidencePolicy.TRUNCATED;
+    private Duration confirmationTtl = Duration.ofHours(48);
+    private Duration preferencesTtl = Duration.ofDays(90);
+    private Duration unsubscribeTtl = Duration.ofDays(365);
+    private int maxConfirmationMailsPerDay = 3;
+    private Duration minConfirmationMailInterval = Duration.ofMinutes(2);
+    private final List<ConsentListener> listeners = new ArrayList<>();
+    private BiConsumer<ConsentChange, Exception> listenerFailureHandler = (change, e) -> { };
+    private int listenerAttempts = 5;
+    private Duration listenerBackoff = Duration.ofSeconds(1);
+    private Duration dispatchInterval = Duration.ofSeconds(2);
+    private int dispatchBatchSize = 50;
+    private Duration dispatchLease = Duration.ofMinutes(2);
+    private Duration retryBackoff = Duration.ofSeconds(30);
+    private Duration maxRetryBackoff = Duration.ofHours(1);
+    private int maxSendAttempts = 12;
+    private final List<String> problems = new ArrayList<>();
+
+    private Builder() {}
+
+    /**
+     * Sets the purposes (required).
+     *
+     * @param catalog the catalog
+     * @return this builder
+     */
+    public Builder catalog(PurposeCatalog catalog) {
+      this.catalog = catalog;
+      return this;
+    }
+
+    /**
+     * Sets the controller named in notices and mails (required).
+     *
+     * @param controller the controller
+     * @return this builder
+     */
+    public Builder controller(Controller controller) {
+      this.controller = controller;
+      return this;
+    }
+
+    /**
+     * Sets the consent store (required): {@code InMemoryConsentStore} for tests and demos, {@code JdbcConsentStore}
+     * for real deployments.
+     *
+     * @param store the store
+     * @return this builder
+     */
+    public Builder store(ConsentStore store) {
+      this.store = store;
+      return this;
+    }
+
+    /**
+     * Sets the mailer (required), typically {@code SmtpMailer}.
+     *
+     * @param mailer the mailer
+     * @return this builder
+     */
+    public Builder mailer(Mailer mailer) {
+      this.mailer = mailer;
+      return this;
+    }
+
+    /**
+     * Replaces the mail templates (default: {@link DefaultMailTemplates}, en/nl/de/fr).
+     *
+     * @param templates the templates
+     * @return this builder
+     */
+    public Builder templates(MailTemplates templates) {
+      this.templates = templates;
+      return this;
+    }
+
+    /**
+     * Sets the keys that sign links (required).
+     *
+     * @param keys the key ring
+     * @return this builder
+     */
+    public Builder signingKeys(SigningKeys keys) {
+      this.signingKeys = keys;
+      return this;
+    }
+
+    /**
+     * Sets the absolute base URL of the pages links point to, for example {@code https://shop.example/optin}
+     * (required). Links are always built from it, never from a request's Host header (security rule 10). It must be
+     * https, except for {@code localhost} and loopback addresses during development.
+     *
+     * @param url the base URL, without trailing slash, query or fragment
+     * @return this builder
+     */
+    public Builder baseUrl(String url) {
+      this.baseUrl = url;
+      return this;
+    }
+
+    /**
+     * Sets the token issuer ({@code iss}); defaults to the base URL.
+     *
+     * @param issuer the issuer
+     * @return this builder
+     */
+    public Builder issuer(String issuer) {
+      this.issuer = issuer;
+      return this;
+    }
+
+    /**
+     * Sets the clock (default: system UTC).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * Sets the source of randomness for ids and tokens (default: a new {@link SecureRandom}).
+     *
+     * @param random the source
+     * @return this builder
+     */
+    public Builder random(SecureRandom random) {
+      this.random = random;
+      return this;
+    }
+
+    /**
+     * Sets how much request evidence is kept (default: {@link EvidencePolicy#TRUNCATED}).
+     *
+     * @param policy the policy
+     * @return this builder
+     */
+    public Builder evidencePolicy(EvidencePolicy policy) {
+      this.evidencePolicy = policy;
+      return this;
+    }
+
+    /**
+     * Sets how long a confirmation link works (default 48 hours; 1 to 72 hours).
+     *
+     * @param ttl the lifetime
+     * @return this builder
+     */
+    public Builder confirmationTtl(Duration ttl) {
+      this.confirmationTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Sets how long a preference center link works (default 90 days).
+     *
+     * @param ttl the lifetime
+     * @return this builder
+     */
+    public Builder preferencesTtl(Duration ttl) {
+      this.preferencesTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Sets how long a one-click unsubscribe link works (default 365 days; at least 30, because mailbox providers
+     * show the unsubscribe button on old mails too).
+     *
+     * @param ttl the lifetime
+     * @return this builder
+     */
+    public Builder unsubscribeTtl(Duration ttl) {
+      this.unsubscribeTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Sets the per-address caps on confirmation mails (default: 3 per UTC day, at least 2 minutes apart). They
+     * protect the owners of addresses typed into a form by someone else (list bombing, security rule 11) and hold
+     * across restarts and nodes because they are counted in the store.
+     *
+     * @param perDay at most this many per UTC day, 1 to 20
+     * @param minInterval at least this long between two, zero to 1 hour
+     * @return this builder
+     */
+    public Builder confirmationMailCap(int perDay, Duration minInterval) {
+      this.maxConfirmationMailsPerDay = perDay;
+      this.minConfirmationMailInterval = minInterval;
+      return this;
+    }
+
+    /**
+     * Adds a listener told about committed changes.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder listener(ConsentListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Sets what happens when a listener still fails after its retries (default: only the log, at ERROR, without
+     * personal data).
+     *
+     * @param handler called with the change and the last failure
+     * @return this builder
+     */
+    public Builder listenerFailureHandler(BiConsumer<ConsentChange, Exception> handler) {
+      this.listenerFailureHandler = handler;
+      return this;
+    }
+
+    /**
+     * Sets listener retries (default: 5 attempts, backoff from 1 second, doubling).
+     *
+     * @param attempts total attempts, 1 to 20
+     * @param firstBackoff the first wait, doubling after each failure
+     * @return this builder
+     */
+    public Builder listenerRetries(int attempts, Duration firstBackoff) {
+      this.listenerAttempts = attempts;
+      this.listenerBackoff = firstBackoff;
+      return this;
+    }
+
+    /**
+     * Sets the outbox dispatcher's rhythm (default: every 2 seconds, 50 mails a batch, 2 minute lease). The lease
+     * is how long a claimed batch is reserved; a node that dies mid-send leaves its claim to expire, and the mail goes
+     * out later from any node.
+     *
+     * @param interval how often to look for due mail
+     * @param batchSize at most this many mails per batch (one SMTP connection), 1 to 1000
+     * @param lease how long a claim holds
+     * @return this builder
+     */
+    public Builder dispatch(Duration interval, int batchSize, Duration lease) {
+      this.dispatchInterval = interval;
+      this.dispatchBatchSize = batchSize;
+      this.dispatchLease = lease;
+      return this;
+    }
+
+    /**
+     * Sets retries of transient mail failures (default: from 30 seconds, doubling with jitter, at most 1 hour apart,
+     * 12 attempts in all; then the mail is marked failed).
+     *
+     * @param first the first wait
+     * @param max the longest wait
+     * @param maxAttempts attempts in all, 1 to 100
+     * @return this builder
+     */
+    public Builder sendRetries(Duration first, Duration max, int maxAttempts) {
+      this.retryBackoff = first;
+      this.maxRetryBackoff = max;
+      this.maxSendAttempts = maxAttempts;
+      return this;
+    }
+
+    /**
+     * Builds the service. The dispatcher does not run until {@link OptIn#start()}.
+     *
+     * @return the service
+     * @throws ConfigurationException naming every missing or invalid setting
+     */
+    public OptIn build() {
+      problems.clear();
+      required(catalog, "catalog");
+      required(controller, "controller");
+      required(store, "store");
+      required(mailer, "mailer");
+      required(templates, "templates");
+      required(signingKeys, "signingKeys");
+      required(clock, "clock");
+      required(random, "random");
+      required(evidencePolicy, "evidencePolicy");
+      required(listenerFailureHandler, "listenerFailureHandler");
+      checkBaseUrl();
+      range(confirmationTtl, "confirmationTtl", Duration.ofHours(1), Duration.ofHours(72));
+      range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
+      range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));
+      range(minConfirmationMailInterval, "confirmationMailCap minInterval", Duration.ZERO, Duration.ofHours(1));
+      if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > 20) {
+        problems.add("confirmationMailCap perDay must be 1 to 20, was " + maxConfirmationMailsPerDay);
+      }
+      range(listenerBackoff, "listenerRetries firstBackoff", Duration.ZERO, Duration.ofHours(1));
+      if (listenerAttempts < 1 || listenerAttempts > 20) {
+        problems.add("listenerRetries attempts must be 1 to 20, was " + listenerAttempts);
+      }
+      range(dispatchInterval, "dispatch interval", Duration.ofMillis(10), Duration.ofHours(1));
+      range(dispatchLease, "dispatch lease", Duration.ofSeconds(10), Duration.ofHours(1));
+      if (dispatchBatchSize < 1 || dispatchBatchSize > 1000) {
+        problems.add("dispatch batchSize must be 1 to 1000, was " + dispatchBatchSize);
+      }
+      range(retryBackoff, "sendRetries first", Duration.ofMillis(1), Duration.ofDays(1));
+      range(maxRetryBackoff, "sendRetries max", Duration.ofMillis(1), Duration.ofDays(7));
+      if (retryBackoff != null && maxRetryBackoff != null && maxRetryBackoff.compareTo(retryBackoff) < 0) {
+        problems.add("sendRetries max must not be shorter than first");
+      }
+      if (maxSendAttempts < 1 || maxSendAttempts > 100) {
+        problems.add("sendRetries maxAttempts must be 1 to 100, was " + maxSendAttempts);
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigurationException(List.copyOf(problems));
+      }
+      return new OptIn(this);
+    }
+
+    private void required(Object value, String name) {
+      if (value == null) {
+        problems.add(name + " is required");
+      }
+    }
+
+    private void range(Duration d, String name, Duration min, Duration max) {
+      if (d == null) {
+        problems.add(name + " is required");
+      } else if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        problems.add(name + " must be between " + min + " and " + max + ", was " + d);
+      }
+    }
+
+    private void checkBaseUrl() {
+      if (baseUrl == null) {
+        problems.add("baseUrl is required");
+        return;
+      }
+      URI uri;
+      try {
+        uri = new URI(baseUrl);
+      } catch (java.net.URISyntaxException e) {
+        problems.add("baseUrl is not a valid URI: " + baseUrl);
+        return;
+      }
+      String host = uri.getHost();
+      boolean local = host != null
+          && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+      if (!uri.isAbsolute() || host == null) {
+        problems.add("baseUrl must be absolute, was " + baseUrl);
+      } else if (!"https".equals(uri.getScheme()) && !(local && "http".equals(uri.getScheme()))) {
+        problems.add("baseUrl must use https (http only for localhost), was " + baseUrl);
+      } else if (uri.getQuery() != null || uri.getFragment() != null || baseUrl.endsWith("/")) {
+        problems.add("baseUrl must have no query, fragment or trailing slash, was " + baseUrl);
+      }
+    }
+  }
+}

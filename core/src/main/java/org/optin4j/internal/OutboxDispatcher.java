@@ -1,0 +1,335 @@
+package org.optin4j.internal;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import org.optin4j.Controller;
+import org.optin4j.DispatchReport;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeCatalog;
+import org.optin4j.PurposeId;
+import org.optin4j.PurposeText;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.MailMessage;
+import org.optin4j.spi.MailTemplates;
+import org.optin4j.spi.Mailer;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.SendOutcome;
+
+/**
+ * Sends what the transactional outbox holds (security rules 25-27): claims a batch of due mails under a lease in one
+ * short transaction, renders them (signing links only now, so the database never holds a working link), hands the
+ * batch to the mailer over one connection, and records each outcome in a second transaction. Transient failures are
+ * retried with capped exponential backoff and jitter; permanent ones are marked failed. No SMTP traffic ever happens
+ * inside a transaction.
+ *
+ * <p>Thread-safe; one round runs at a time per instance, and several nodes may dispatch from one store because claims
+ * are exclusive in the store.
+ */
+public final class OutboxDispatcher implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(OutboxDispatcher.class.getName());
+
+  /**
+   * The dispatcher's settings.
+   *
+   * @param interval how often to poll
+   * @param batchSize mails per claim
+   * @param lease claim duration
+   * @param firstBackoff first retry wait
+   * @param maxBackoff longest retry wait
+   * @param maxAttempts attempts before giving up
+   */
+  public record Settings(Duration interval, int batchSize, Duration lease, Duration firstBackoff,
+      Duration maxBackoff, int maxAttempts) {}
+
+  /** Signs the links a mail carries, when it is rendered. */
+  public interface LinkFactory {
+    /**
+     * Returns a confirmation link valid until {@code expiresAt}.
+     *
+     * @param subjectId the subject
+     * @param requestId the request
+     * @param generation the link generation
+     * @param expiresAt the request's expiry
+     * @return the absolute URL
+     */
+    String confirmUrl(SubjectId subjectId, String requestId, int generation, Instant expiresAt);
+
+    /**
+     * Returns a preference center link.
+     *
+     * @param subjectId the subject
+     * @return the absolute URL
+     */
+    String preferencesUrl(SubjectId subjectId);
+
+    /**
+     * Returns a one-click unsubscribe link.
+     *
+     * @param subjectId the subject
+     * @return the absolute URL
+     */
+    String unsubscribeUrl(SubjectId subjectId);
+  }
+
+  private final ConsentStore store;
+  private final Mailer mailer;
+  private final MailTemplates templates;
+  private final LinkFactory links;
+  private final PurposeCatalog catalog;
+  private final Controller controller;
+  private final Clock clock;
+  private final SecureRandom random;
+  private final Settings settings;
+  private final ScheduledExecutorService executor;
+  private final ReentrantLock round = new ReentrantLock();
+  private final AtomicBoolean wakePending = new AtomicBoolean();
+  private volatile ScheduledFuture<?> schedule;
+  private volatile boolean closed;
+
+  /**
+   * Creates a dispatcher; it does nothing until started or drained.
+   *
+   * @param store the store
+   * @param mailer the mailer
+   * @param templates the templates
+   * @param links signs links
+   * @param catalog purposes (for titles)
+   * @param controller the controller
+   * @param clock the clock
+   * @param random jitter source
+   * @param settings the settings
+   * @param executor the executor to run on when started
+   */
+  public OutboxDispatcher(ConsentStore store, Mailer mailer, MailTemplates templates, LinkFactory links,
+      PurposeCatalog catalog, Controller controller, Clock clock, SecureRandom random, Settings settings,
+      ScheduledExecutorService executor) {
+    this.store = store;
+    this.mailer = mailer;
+    this.templates = templates;
+    this.links = links;
+    this.catalog = catalog;
+    this.controller = controller;
+    this.clock = clock;
+    this.random = random;
+    this.settings = settings;
+    this.executor = executor;
+  }
+
+  /** Starts polling in the background. Idempotent. */
+  public synchronized void start() {
+    if (schedule == null && !closed) {
+      long ms = settings.interval().toMillis();
+      schedule = executor.scheduleWithFixedDelay(this::roundSafely, 0, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Asks for a round soon, after a commit queued mail. No-op unless started. */
+  public void wake() {
+    if (schedule != null && !closed && wakePending.compareAndSet(false, true)) {
+      try {
+        executor.execute(() -> {
+          wakePending.set(false);
+          roundSafely();
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        wakePending.set(false);
+      }
+    }
+  }
+
+  /**
+   * Runs rounds on the calling thread until no due mail is left.
+   *
+   * @return what was done
+   */
+  public DispatchReport drain() {
+    int sent = 0;
+    int retrying = 0;
+    int failed = 0;
+    while (true) {
+      Round r = runRound();
+      sent += r.sent;
+      retrying += r.retrying;
+      failed += r.failed;
+      if (r.claimed < settings.batchSize()) {
+        return new DispatchReport(sent, retrying, failed);
+      }
+    }
+  }
+
+  private void roundSafely() {
+    try {
+      while (!closed && runRound().claimed == settings.batchSize()) {
+        // a full batch suggests more is due: go on at once
+      }
+    } catch (RuntimeException e) {
+      // Keep the schedule alive; the next round retries. No personal data in the message.
+      LOG.log(System.Logger.Level.ERROR, "outbox dispatch round failed: " + e.getClass().getName());
+    }
+  }
+
+  private Round runRound() {
+    round.lock();
+    try {
+      Instant now = clock.instant();
+      Map<String, PendingRequest> requests = new HashMap<>();
+      List<OutboxMail> claimed = store.inTransaction(tx -> {
+        List<OutboxMail> mails = tx.claimMails(now, now.plus(settings.lease()), settings.batchSize());
+        for (OutboxMail m : mails) {
+          if (m.kind() == MailKind.CONFIRMATION && m.requestId() != null) {
+            tx.request(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
+          }
+        }
+        return mails;
+      });
+      if (claimed.isEmpty()) {
+        return new Round(0, 0, 0, 0);
+      }
+      Map<OutboxMail, MailMessage> toSend = new LinkedHashMap<>();
+      List<OutboxMail> done = new ArrayList<>();
+      int failed = 0;
+      for (OutboxMail m : claimed) {
+        String skip = skipReason(m, requests.get(m.requestId()), now);
+        if (skip != null) {
+          done.add(m.skipped(skip));
+          continue;
+        }
+        try {
+          toSend.put(m, render(m, requests.get(m.requestId())));
+        } catch (RuntimeException e) {
+          done.add(m.failed("rendering failed: " + e.getClass().getName()));
+          failed++;
+        }
+      }
+      int sent = 0;
+      int retrying = 0;
+      if (!toSend.isEmpty()) {
+        List<OutboxMail> order = new ArrayList<>(toSend.keySet());
+        List<SendOutcome> outcomes;
+        try {
+          outcomes = mailer.send(new ArrayList<>(toSend.values()));
+          if (outcomes.size() != order.size()) {
+            throw new IllegalStateException("mailer returned " + outcomes.size() + " outcomes for "
+                + order.size() + " mails");
+          }
+        } catch (RuntimeException e) {
+          SendOutcome all = new SendOutcome.TransientFailure("mailer threw " + e.getClass().getName());
+          outcomes = order.stream().map(m -> all).toList();
+        }
+        Instant after = clock.instant();
+        for (int i = 0; i < order.size(); i++) {
+          OutboxMail m = order.get(i);
+          SendOutcome o = outcomes.get(i);
+          if (o instanceof SendOutcome.Sent) {
+            done.add(m.sent(after));
+            sent++;
+          } else if (o instanceof SendOutcome.PermanentFailure p) {
+            done.add(m.failed(p.reason()));
+            failed++;
+          } else {
+            String reason = ((SendOutcome.TransientFailure) o).reason();
+            if (m.attempts() + 1 >= settings.maxAttempts()) {
+              done.add(m.failed("gave up after " + (m.attempts() + 1) + " attempts: " + reason));
+              failed++;
+            } else {
+              done.add(m.retryAt(after.plus(backoff(m.attempts())), reason));
+              retrying++;
+            }
+          }
+        }
+      }
+      store.inTransaction(tx -> {
+        for (OutboxMail m : done) {
+          tx.updateMail(m);
+        }
+        return null;
+      });
+      if (failed > 0 || retrying > 0) {
+        LOG.log(System.Logger.Level.WARNING, "outbox: {0} sent, {1} to retry, {2} failed", sent, retrying, failed);
+      }
+      return new Round(claimed.size(), sent, retrying, failed);
+    } finally {
+      round.unlock();
+    }
+  }
+
+  private static String skipReason(OutboxMail m, PendingRequest r, Instant now) {
+    if (m.kind() != MailKind.CONFIRMATION) {
+      return null;
+    }
+    if (r == null) {
+      return "request no longer exists";
+    }
+    if (r.status() != PendingRequest.Status.OPEN) {
+      return "request " + r.status().name().toLowerCase(java.util.Locale.ROOT) + " before dispatch";
+    }
+    if (r.generation() != m.generation()) {
+      return "superseded by a newer link before dispatch";
+    }
+    if (!now.isBefore(r.expiresAt())) {
+      return "request expired before dispatch";
+    }
+    return null;
+  }
+
+  /** Capped exponential backoff with jitter: a random wait between half and all of first * 2^attempts. */
+  Duration backoff(int attemptsSoFar) {
+    long first = settings.firstBackoff().toMillis();
+    long max = settings.maxBackoff().toMillis();
+    long exp = attemptsSoFar >= 40 ? max : Math.min(max, first * (1L << attemptsSoFar));
+    long jittered = exp / 2 + (long) (random.nextDouble() * (exp - exp / 2));
+    return Duration.ofMillis(Math.max(1, jittered));
+  }
+
+  private MailMessage render(OutboxMail m, PendingRequest r) {
+    List<MailTemplates.PurposeLine> lines = new ArrayList<>();
+    for (PurposeId id : m.purposes()) {
+      Purpose p = catalog.require(id);
+      PurposeText t = p.text(m.locale()).or(() -> p.text(catalog.defaultLocale())).orElseThrow();
+      lines.add(new MailTemplates.PurposeLine(t.title(), t.description()));
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    // RFC 3834: keeps vacation responders from answering these mails.
+    headers.put("Auto-Submitted", "auto-generated");
+    MailTemplates.Model model;
+    if (m.kind() == MailKind.CONFIRMATION) {
+      String url = links.confirmUrl(m.subjectId(), r.id(), r.generation(), r.expiresAt());
+      model = new MailTemplates.Model(m.locale(), controller, lines, url, null, r.expiresAt());
+    } else {
+      String unsubscribe = links.unsubscribeUrl(m.subjectId());
+      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId()),
+          unsubscribe, null);
+      // RFC 2369 and RFC 8058: one-click unsubscribe on every mail after confirmation (security rule 24).
+      headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
+      headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    }
+    MailTemplates.Rendered rendered = templates.render(m.kind(), model);
+    return new MailMessage(m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, List.of());
+  }
+
+  /** Stops polling; a round in flight finishes. Idempotent. */
+  @Override
+  public synchronized void close() {
+    closed = true;
+    if (schedule != null) {
+      schedule.cancel(false);
+    }
+  }
+
+  private record Round(int claimed, int sent, int retrying, int failed) {}
+}

@@ -1,0 +1,322 @@
+package org.optin4j.jdbc;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.optin4j.ConfigurationException;
+import org.optin4j.StoreException;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.DuplicateKeyException;
+
+/**
+ * A {@link ConsentStore} in a relational database through plain JDBC: H2 2.2+, PostgreSQL 12+ and MariaDB 10.6+.
+ *
+ * <p>Build it once at start-up and share it:
+ *
+ * <pre>{@code
+ * ConsentStore store = JdbcConsentStore.builder(dataSource)   // your pool (HikariCP, the container's, ...)
+ *     .tablePrefix("optin4j_")                                // the default
+ *     .createSchema(false)                                    // the default: DBAs apply the shipped DDL
+ *     .build();                                               // checks the schema version, fails fast
+ * }</pre>
+ *
+ * <p><b>Schema.</b> The DDL ships in the jar as readable SQL, one folder per dialect:
+ * {@code org/optin4j/jdbc/postgresql/V1__schema.sql}, {@code org/optin4j/jdbc/mariadb/...},
+ * {@code org/optin4j/jdbc/h2/...}. Scripts are numbered {@code V<n>__<what>.sql} and applied in order; each one
+ * records its number in the table {@code optin4j_schema_version}. {@link Builder#build()} reads that table and refuses
+ * to start, with a {@link StoreException} saying what to run, when the schema is missing, older or newer than
+ * {@link #SCHEMA_VERSION}. With {@link Builder#createSchema(boolean) createSchema(true)} a missing schema is created;
+ * an existing one is never changed. See {@code docs/jdbc.md} for the tables and the upgrade convention.
+ *
+ * <p><b>Transactions.</b> {@link #inTransaction(Function)} takes one connection from the {@link DataSource}, turns
+ * autocommit off and runs the work at {@code READ COMMITTED} (the connection's previous settings are restored before it
+ * goes back to the pool). It commits when the work returns and rolls back when it throws; whatever the work threw is
+ * rethrown unchanged, and a {@link SQLException} becomes a {@link StoreException} whose message is free of personal
+ * data (driver messages of constraint and data errors, which quote the offending values, are withheld: rule 13). A
+ * unique-key clash on a subject's id or address is a {@link DuplicateKeyException}; on every dialect it leaves the
+ * transaction usable, and if it propagates the whole unit is rolled back.
+ *
+ * <p><b>Several nodes</b> may share the database (security rule 26): token single use rests on the primary key of
+ * {@code optin4j_used_tokens}, mail de-duplication on a unique key (rule 27), outbox claims on
+ * {@code SELECT ... FOR UPDATE SKIP LOCKED} plus a lease, notice versions on a unique (key, version) constraint, and
+ * consent and request reads for change on {@code SELECT ... FOR UPDATE}. Proof of consent (rule 16) is append-only: the
+ * store never updates or deletes a row of {@code optin4j_events}.
+ *
+ * <p>No JDBC driver is a dependency of optin4j; the application brings its own. This class is immutable and
+ * thread-safe; each transaction uses its own connection.
+ */
+public final class JdbcConsentStore implements ConsentStore {
+
+  /** The schema version this library reads and writes. */
+  public static final int SCHEMA_VERSION = 1;
+
+  /** The default table prefix. */
+  public static final String DEFAULT_TABLE_PREFIX = "optin4j_";
+
+  private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
+
+  private final DataSource dataSource;
+  private final Dialect dialect;
+  private final String tablePrefix;
+  private final boolean createSchema;
+  private final Statements sql;
+  /** The unit running on each thread, to refuse nested calls (per instance; not static state). */
+  private final ThreadLocal<JdbcTransaction> running = new ThreadLocal<>();
+
+  private JdbcConsentStore(DataSource dataSource, Dialect dialect, String tablePrefix, boolean createSchema) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.tablePrefix = tablePrefix;
+    this.createSchema = createSchema;
+    this.sql = new Statements(dialect, tablePrefix);
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @param dataSource where connections come from; a pool in production
+   * @return the builder
+   */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
+  /**
+   * Builds a store with the defaults: dialect detected, prefix {@value #DEFAULT_TABLE_PREFIX}, schema not created.
+   *
+   * @param dataSource where connections come from
+   * @return the store
+   * @throws StoreException if the database is unreachable or its schema is missing or of another version
+   * @throws ConfigurationException if the database product is not supported
+   */
+  public static JdbcConsentStore create(DataSource dataSource) {
+    return builder(dataSource).build();
+  }
+
+  /**
+   * Returns a builder holding this store's settings.
+   *
+   * @return the builder
+   */
+  public Builder newBuilder() {
+    return new Builder(dataSource).dialect(dialect).tablePrefix(tablePrefix).createSchema(createSchema);
+  }
+
+  /** Returns the SQL dialect in use. */
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  /** Returns the table prefix in use. */
+  public String tablePrefix() {
+    return tablePrefix;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalStateException if called from inside a unit of work of this store on the same thread: nested
+   *     units are not joined (the inner caller would believe its writes committed) and would take a second connection
+   *     that may wait forever on the outer unit's row locks; pass the {@code Transaction} down instead
+   */
+  @Override
+  public <T> T inTransaction(Function<Transaction, T> work) {
+    Objects.requireNonNull(work, "work");
+    if (running.get() != null) {
+      throw new IllegalStateException(
+          "nested inTransaction is not supported by JdbcConsentStore; pass the Transaction down instead");
+    }
+    Connection connection;
+    try {
+      connection = dataSource.getConnection();
+    } catch (SQLException e) {
+      throw SqlErrors.wrap("get a database connection", e);
+    }
+    ConnectionState saved;
+    try {
+      saved = ConnectionState.begin(connection);
+    } catch (SQLException e) {
+      close(connection);
+      throw SqlErrors.wrap("begin a transaction", e);
+    }
+    JdbcTransaction tx = new JdbcTransaction(connection, sql);
+    running.set(tx);
+    try {
+      T result = work.apply(tx);
+      tx.end();
+      if (tx.failure() != null) {
+        throw new StoreException(
+            "the unit of work went on after a store failure; the transaction was rolled back", tx.failure());
+      }
+      commit(connection);
+      return result;
+    } catch (Throwable t) { // everything, checked exceptions thrown sneakily included; rethrown unchanged
+      rollback(connection, t);
+      throw t;
+    } finally {
+      running.remove();
+      tx.end();
+      saved.restore(connection);
+      close(connection);
+    }
+  }
+
+  private static void commit(Connection connection) {
+    try {
+      connection.commit();
+    } catch (SQLException e) {
+      throw SqlErrors.wrap("commit", e);
+    }
+  }
+
+  private static void close(Connection connection) {
+    try {
+      connection.close();
+    } catch (SQLException e) {
+      // The unit's outcome is already decided; a failing close is the pool's business.
+    }
+  }
+
+  private static void rollback(Connection connection, Throwable cause) {
+    try {
+      connection.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(SqlErrors.wrap("roll back", e));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcConsentStore[dialect=" + dialect + ", tablePrefix=" + tablePrefix + "]";
+  }
+
+  /** The SQL dialects the store speaks. */
+  public enum Dialect {
+    /** H2 2.2 or later. */
+    H2("h2"),
+    /** PostgreSQL 12 or later. */
+    POSTGRESQL("postgresql"),
+    /** MariaDB 10.6 or later (also used for MySQL 8, which is not tested). */
+    MARIADB("mariadb");
+
+    private final String folder;
+
+    Dialect(String folder) {
+      this.folder = folder;
+    }
+
+    /**
+     * Returns the folder of this dialect's DDL scripts on the class path, for example
+     * {@code org/optin4j/jdbc/postgresql/}.
+     *
+     * @return the resource folder, ending with a slash
+     */
+    public String scriptFolder() {
+      return "org/optin4j/jdbc/" + folder + "/";
+    }
+
+    /**
+     * Picks the dialect for a {@link java.sql.DatabaseMetaData#getDatabaseProductName() product name}.
+     *
+     * @param productName the product name the driver reports
+     * @return the dialect
+     * @throws ConfigurationException if the product is not supported
+     */
+    static Dialect detect(String productName) {
+      String name = productName == null ? "" : productName.toLowerCase(Locale.ROOT);
+      if (name.startsWith("h2")) {
+        return H2;
+      }
+      if (name.contains("postgresql")) {
+        return POSTGRESQL;
+      }
+      if (name.contains("mariadb") || name.contains("mysql")) {
+        return MARIADB;
+      }
+      throw new ConfigurationException("dialect: database product \"" + productName
+          + "\" is not supported; set dialect(...) explicitly if it is compatible with H2, POSTGRESQL or MARIADB");
+    }
+  }
+
+  /**
+   * Collects the settings of a {@link JdbcConsentStore}. Not thread-safe; {@link #build()} may be called more than
+   * once.
+   */
+  public static final class Builder {
+    private final DataSource dataSource;
+    private Dialect dialect;
+    private String tablePrefix = DEFAULT_TABLE_PREFIX;
+    private boolean createSchema;
+
+    private Builder(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    }
+
+    /**
+     * Sets the dialect instead of detecting it from the database product name (the default).
+     *
+     * @param dialect the dialect
+     * @return this builder
+     */
+    public Builder dialect(Dialect dialect) {
+      this.dialect = Objects.requireNonNull(dialect, "dialect");
+      return this;
+    }
+
+    /**
+     * Sets the prefix of every table and index name; default {@value #DEFAULT_TABLE_PREFIX}. Lowercase so that it
+     * needs no quoting on any dialect.
+     *
+     * @param prefix a lowercase letter, then up to 29 lowercase letters, digits or underscores
+     * @return this builder
+     * @throws IllegalArgumentException if the prefix does not match
+     */
+    public Builder tablePrefix(String prefix) {
+      Objects.requireNonNull(prefix, "tablePrefix");
+      if (!PREFIX.matcher(prefix).matches()) {
+        throw new IllegalArgumentException(
+            "table prefix must match [a-z][a-z0-9_]{0,29}, was \"" + prefix.replaceAll("\\p{Cntrl}", "?") + '"');
+      }
+      this.tablePrefix = prefix;
+      return this;
+    }
+
+    /**
+     * Sets whether {@link #build()} creates the schema when it is absent (default {@code false}: apply the shipped
+     * DDL yourself). An existing schema is never changed either way.
+     *
+     * @param create whether to create a missing schema
+     * @return this builder
+     */
+    public Builder createSchema(boolean create) {
+      this.createSchema = create;
+      return this;
+    }
+
+    /**
+     * Connects once, picks the dialect, creates the schema if asked and absent, and checks the schema version.
+     *
+     * @return the store
+     * @throws StoreException if the database is unreachable, or the schema is missing (and not to be created),
+     *     older or newer than {@link #SCHEMA_VERSION}; the message says which scripts to run
+     * @throws ConfigurationException if the dialect cannot be detected
+     */
+    public JdbcConsentStore build() {
+      Dialect chosen = dialect != null ? dialect : detectDialect();
+      new Schema(dataSource, chosen, tablePrefix).check(createSchema);
+      return new JdbcConsentStore(dataSource, chosen, tablePrefix, createSchema);
+    }
+
+    private Dialect detectDialect() {
+      try (Connection c = dataSource.getConnection()) {
+        return Dialect.detect(c.getMetaData().getDatabaseProductName());
+      } catch (SQLException e) {
+        throw SqlErrors.wrap("read the database product name", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,711 @@
+package org.optin4j.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentEvent;
+import org.optin4j.ConsentState;
+import org.optin4j.EmailAddress;
+import org.optin4j.Evidence;
+import org.optin4j.Notice;
+import org.optin4j.PurposeId;
+import org.optin4j.StoreException;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+import org.optin4j.jdbc.JdbcConsentStore.Dialect;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
+
+/**
+ * One unit of work on one connection. Valid only while {@link JdbcConsentStore#inTransaction} runs, and only on the
+ * thread that runs it.
+ *
+ * <p>A {@link StoreException} thrown by any operation (a {@code DuplicateKeyException} included) dooms the unit: later
+ * operations throw {@link StoreException} with the first failure as cause, and the unit is rolled back even if the work
+ * swallows the exception and returns. That is what PostgreSQL does to a transaction after any failed statement; the
+ * store makes H2 and MariaDB, which would undo only the failed statement, behave the same.
+ *
+ * <p>The expected "already there" outcomes are not failures and leave the unit usable: {@code useToken} and
+ * {@code enqueue} answer {@code false} (PostgreSQL: {@code INSERT ... ON CONFLICT DO NOTHING}; H2 and MariaDB: the
+ * clash fails only that statement), and {@code saveNotice} retries a version clash behind a savepoint.
+ */
+final class JdbcTransaction implements ConsentStore.Transaction {
+  /** Attempts to assign a notice version before giving up under heavy contention for one key. */
+  private static final int NOTICE_ATTEMPTS = 10;
+
+  private final Connection c;
+  private final Statements sql;
+  private final Thread owner = Thread.currentThread();
+  private boolean open = true;
+  private StoreException failure;
+
+  JdbcTransaction(Connection connection, Statements sql) {
+    this.c = connection;
+    this.sql = sql;
+  }
+
+  void end() {
+    open = false;
+  }
+
+  /** Returns the first store failure of this unit, or {@code null}. */
+  StoreException failure() {
+    return failure;
+  }
+
+  private void checkOpen() {
+    if (!open) {
+      throw new IllegalStateException("this transaction has ended; use the Transaction only inside inTransaction");
+    }
+    if (Thread.currentThread() != owner) {
+      throw new IllegalStateException("a transaction may only be used by the thread that runs it");
+    }
+    if (failure != null) {
+      throw new StoreException("the transaction is rolled back after an earlier store failure", failure);
+    }
+  }
+
+  /** Records the first failure, which dooms the unit, and returns the exception to throw. */
+  private StoreException failed(StoreException e) {
+    if (failure == null) {
+      failure = e;
+    }
+    return e;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- subjects
+
+  @Override
+  public Optional<Subject> subjectByEmail(EmailAddress email) {
+    Objects.requireNonNull(email, "email");
+    return queryOne("find a subject by address", sql.subjectByEmail, ps -> ps.setString(1, email.value()),
+        JdbcTransaction::subject);
+  }
+
+  @Override
+  public Optional<Subject> subject(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("find a subject", sql.subjectById, ps -> ps.setString(1, id.value()), JdbcTransaction::subject);
+  }
+
+  @Override
+  public void insertSubject(Subject subject) {
+    Objects.requireNonNull(subject, "subject");
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(sql.insertSubject)) {
+      ps.setString(1, subject.id().value());
+      ps.setString(2, subject.email().value());
+      ps.setLong(3, subject.createdAt().toEpochMilli());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.duplicate("a subject with this id or address exists already", e));
+      }
+      throw failed(SqlErrors.wrap("insert a subject", e));
+    }
+  }
+
+  @Override
+  public void updateSubject(Subject subject) {
+    Objects.requireNonNull(subject, "subject");
+    checkOpen();
+    int count;
+    try (PreparedStatement ps = c.prepareStatement(sql.updateSubject)) {
+      ps.setString(1, subject.email().value());
+      ps.setString(2, subject.id().value());
+      count = ps.executeUpdate();
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.duplicate("another subject has this address", e));
+      }
+      throw failed(SqlErrors.wrap("update a subject", e));
+    }
+    if (count != 1) {
+      throw failed(new StoreException("could not update subject " + subject.id() + ": no such subject"));
+    }
+  }
+
+  private static Subject subject(ResultSet rs) throws SQLException {
+    return new Subject(new SubjectId(rs.getString("id")), new EmailAddress(rs.getString("email")),
+        instant(rs, "created_at"));
+  }
+
+  // ---------------------------------------------------------------------------------------------------- consents
+
+  @Override
+  public List<Consent> consents(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    List<Consent> list = query("read consents", sql.consents, ps -> ps.setString(1, id.value()),
+        JdbcTransaction::consent);
+    // Sorted here, not by ORDER BY: database collations may sort '-' differently from String.compareTo.
+    list.sort(Comparator.comparing(Consent::purpose));
+    return List.copyOf(list);
+  }
+
+  @Override
+  public Optional<Consent> consent(SubjectId id, PurposeId purpose) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(purpose, "purpose");
+    return queryOne("read a consent", sql.consentForUpdate, ps -> {
+      ps.setString(1, id.value());
+      ps.setString(2, purpose.value());
+    }, JdbcTransaction::consent);
+  }
+
+  @Override
+  public void saveConsent(Consent consent) {
+    Objects.requireNonNull(consent, "consent");
+    update("save a consent", sql.upsertConsent, ps -> {
+      ps.setString(1, consent.subjectId().value());
+      ps.setString(2, consent.purpose().value());
+      ps.setInt(3, consent.purposeVersion());
+      ps.setString(4, consent.state().name());
+      ps.setString(5, consent.requestId());
+      ps.setInt(6, consent.notice().version());
+      ps.setString(7, consent.notice().hash());
+      ps.setString(8, consent.notice().locale().toLanguageTag());
+      ps.setLong(9, consent.requestedAt().toEpochMilli());
+      setInstant(ps, 10, consent.confirmedAt());
+      setInstant(ps, 11, consent.endedAt());
+      ps.setBoolean(12, consent.restricted());
+    });
+  }
+
+  private static Consent consent(ResultSet rs) throws SQLException {
+    return new Consent(
+        new SubjectId(rs.getString("subject_id")),
+        new PurposeId(rs.getString("purpose")),
+        rs.getInt("purpose_version"),
+        ConsentState.valueOf(rs.getString("state")),
+        rs.getString("request_id"),
+        new Consent.NoticeRef(rs.getInt("notice_version"), rs.getString("notice_hash"),
+            Locale.forLanguageTag(rs.getString("notice_locale"))),
+        instant(rs, "requested_at"),
+        instant(rs, "confirmed_at"),
+        instant(rs, "ended_at"),
+        rs.getBoolean("restricted"));
+  }
+
+  // ------------------------------------------------------------------------------------------------------ events
+
+  @Override
+  public ConsentEvent appendEvent(ConsentEvent event) {
+    Objects.requireNonNull(event, "event");
+    if (event.sequence() != 0) {
+      throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
+    }
+    checkOpen();
+    try {
+      boolean returning = sql.dialect == Dialect.POSTGRESQL;
+      try (PreparedStatement ps = returning
+          ? c.prepareStatement(sql.insertEvent)
+          : c.prepareStatement(sql.insertEvent, Statement.RETURN_GENERATED_KEYS)) {
+        ps.setString(1, event.subjectId().value());
+        ps.setString(2, event.purpose().value());
+        ps.setString(3, event.type().name());
+        ps.setLong(4, event.at().toEpochMilli());
+        ps.setString(5, event.requestId());
+        setNotice(ps, 6, event.notice());
+        ps.setString(9, event.source());
+        ps.setString(10, event.channel().name());
+        ps.setString(11, event.evidence().ip());
+        ps.setString(12, event.evidence().userAgent());
+        ps.setString(13, event.tokenId());
+        long sequence;
+        if (returning) {
+          try (ResultSet rs = ps.executeQuery()) {
+            sequence = rs.next() ? rs.getLong(1) : 0;
+          }
+        } else {
+          ps.executeUpdate();
+          try (ResultSet rs = ps.getGeneratedKeys()) {
+            sequence = rs.next() ? rs.getLong(1) : 0;
+          }
+        }
+        if (sequence <= 0) {
+          throw failed(new StoreException("database error: no sequence was generated for an event"));
+        }
+        return event.withSequence(sequence);
+      }
+    } catch (SQLException e) {
+      throw failed(SqlErrors.wrap("append an event", e));
+    }
+  }
+
+  @Override
+  public List<ConsentEvent> events(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    return List.copyOf(query("read events", sql.events, ps -> ps.setString(1, id.value()), rs -> new ConsentEvent(
+        rs.getLong("seq"),
+        new SubjectId(rs.getString("subject_id")),
+        new PurposeId(rs.getString("purpose")),
+        ConsentEvent.Type.valueOf(rs.getString("event_type")),
+        instant(rs, "occurred_at"),
+        rs.getString("request_id"),
+        noticeRef(rs),
+        rs.getString("source"),
+        Channel.valueOf(rs.getString("channel")),
+        new Evidence(rs.getString("evidence_ip"), rs.getString("evidence_user_agent")),
+        rs.getString("token_id"))));
+  }
+
+  // ----------------------------------------------------------------------------------------------------- notices
+
+  @Override
+  public Notice saveNotice(Notice candidate) {
+    Objects.requireNonNull(candidate, "candidate");
+    String key = candidate.key();
+    for (int attempt = 1; ; attempt++) {
+      Optional<Notice> known = notice(candidate.hash());
+      if (known.isPresent()) {
+        return known.get();
+      }
+      int version = queryOne("read notice versions", sql.maxNoticeVersion, ps -> ps.setString(1, key),
+          rs -> rs.getInt(1)).orElse(0) + 1;
+      Notice stored = new Notice(version, candidate.hash(), candidate.locale(), candidate.purposes(),
+          candidate.text(), candidate.createdAt());
+      try {
+        guarded(() -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.insertNotice)) {
+            ps.setString(1, stored.hash());
+            ps.setString(2, key);
+            ps.setInt(3, stored.version());
+            ps.setString(4, stored.locale().toLanguageTag());
+            ps.setString(5, join(stored.purposes()));
+            ps.setString(6, stored.text());
+            ps.setLong(7, stored.createdAt().toEpochMilli());
+            ps.executeUpdate();
+          }
+          return null;
+        });
+        return stored;
+      } catch (SQLException e) {
+        // Another node stored the same text (hash) or took this version for the key first: read again, retry.
+        if (!SqlErrors.isUniqueViolation(e)) {
+          throw failed(SqlErrors.wrap("save a notice", e));
+        }
+        if (attempt >= NOTICE_ATTEMPTS) {
+          throw failed(SqlErrors.wrap("assign a notice version after " + NOTICE_ATTEMPTS + " attempts", e));
+        }
+      }
+    }
+  }
+
+  @Override
+  public Optional<Notice> notice(String hash) {
+    Objects.requireNonNull(hash, "hash");
+    return queryOne("read a notice", sql.noticeByHash, ps -> ps.setString(1, hash), rs -> new Notice(
+        rs.getInt("version"),
+        rs.getString("hash"),
+        Locale.forLanguageTag(rs.getString("locale")),
+        purposes(rs.getString("purposes")),
+        rs.getString("body"),
+        instant(rs, "created_at")));
+  }
+
+  // ---------------------------------------------------------------------------------------------------- requests
+
+  @Override
+  public void insertRequest(PendingRequest request) {
+    Objects.requireNonNull(request, "request");
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(sql.insertRequest)) {
+      ps.setString(1, request.id());
+      ps.setString(2, request.subjectId().value());
+      setRequestFields(ps, 3, request);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.duplicate("a request with this id exists already", e));
+      }
+      throw failed(SqlErrors.wrap("insert a request", e));
+    }
+  }
+
+  @Override
+  public Optional<PendingRequest> request(String id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("read a request", sql.requestForUpdate, ps -> ps.setString(1, id), JdbcTransaction::request);
+  }
+
+  @Override
+  public void updateRequest(PendingRequest request) {
+    Objects.requireNonNull(request, "request");
+    int count = update("update a request", sql.updateRequest, ps -> {
+      int next = setRequestFields(ps, 1, request);
+      ps.setString(next, request.id());
+      ps.setString(next + 1, request.subjectId().value());
+    });
+    if (count != 1) {
+      boolean exists = queryOne("read a request", sql.requestSubject, ps -> ps.setString(1, request.id()),
+          rs -> rs.getString(1)).isPresent();
+      if (exists) {
+        throw new IllegalArgumentException("a request cannot move to another subject");
+      }
+      throw failed(new StoreException("could not update request: no such request"));
+    }
+  }
+
+  @Override
+  public List<PendingRequest> openRequests(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    List<PendingRequest> list = query("read open requests", sql.openRequests, ps -> ps.setString(1, id.value()),
+        JdbcTransaction::request);
+    list.sort(Comparator.comparing(PendingRequest::requestedAt).thenComparing(PendingRequest::id));
+    return List.copyOf(list);
+  }
+
+  /** Sets the request's columns from {@code purposes} on; returns the next parameter index. */
+  private static int setRequestFields(PreparedStatement ps, int from, PendingRequest r) throws SQLException {
+    int i = from;
+    ps.setString(i++, join(r.purposes()));
+    i = setNotice(ps, i, r.notice());
+    ps.setString(i++, r.source());
+    ps.setString(i++, r.evidence().ip());
+    ps.setString(i++, r.evidence().userAgent());
+    ps.setLong(i++, r.requestedAt().toEpochMilli());
+    ps.setLong(i++, r.expiresAt().toEpochMilli());
+    ps.setInt(i++, r.generation());
+    ps.setString(i++, r.status().name());
+    setInstant(ps, i++, r.closedAt());
+    return i;
+  }
+
+  private static PendingRequest request(ResultSet rs) throws SQLException {
+    return new PendingRequest(
+        rs.getString("id"),
+        new SubjectId(rs.getString("subject_id")),
+        purposes(rs.getString("purposes")).stream().collect(Collectors.toSet()),
+        noticeRef(rs),
+        rs.getString("source"),
+        new Evidence(rs.getString("evidence_ip"), rs.getString("evidence_user_agent")),
+        instant(rs, "requested_at"),
+        instant(rs, "expires_at"),
+        rs.getInt("generation"),
+        PendingRequest.Status.valueOf(rs.getString("status")),
+        instant(rs, "closed_at"));
+  }
+
+  // ------------------------------------------------------------------------------------------------------ tokens
+
+  @Override
+  public boolean useToken(String tokenId, Instant expiresAt) {
+    Objects.requireNonNull(tokenId, "tokenId");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(sql.insertToken)) {
+      ps.setString(1, tokenId);
+      ps.setLong(2, expiresAt.toEpochMilli());
+      // PostgreSQL: ON CONFLICT DO NOTHING answers 0. H2, MariaDB: the clash fails this statement only.
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        return false;
+      }
+      throw failed(SqlErrors.wrap("record a used token", e));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------ outbox
+
+  @Override
+  public boolean enqueue(OutboxMail mail) {
+    Objects.requireNonNull(mail, "mail");
+    checkOpen();
+    try {
+      try (PreparedStatement ps = c.prepareStatement(sql.insertMail)) {
+        setMail(ps, mail);
+        if (ps.executeUpdate() == 1) {
+          return true;
+        }
+      } catch (SQLException e) {
+        if (!SqlErrors.isUniqueViolation(e)) {
+          throw e;
+        }
+        // PostgreSQL skipped a dedupe-key clash already (ON CONFLICT), so its clash is on the id; elsewhere, look.
+        if (sql.dialect == Dialect.POSTGRESQL || !mailExists(mail.dedupeKey())) {
+          throw failed(SqlErrors.duplicate("a mail with this id exists already", e));
+        }
+      }
+      return false;
+    } catch (SQLException e) {
+      throw failed(SqlErrors.wrap("enqueue a mail", e));
+    }
+  }
+
+  private boolean mailExists(String dedupeKey) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql.mailExistsByDedupeKey)) {
+      ps.setString(1, dedupeKey);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  @Override
+  public int countMails(EmailAddress recipient, MailKind kind, Instant since) {
+    Objects.requireNonNull(recipient, "recipient");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(since, "since");
+    return queryOne("count mails", sql.countMails, ps -> {
+      ps.setString(1, recipient.value());
+      ps.setString(2, kind.name());
+      ps.setLong(3, since.toEpochMilli());
+    }, rs -> rs.getInt(1)).orElse(0);
+  }
+
+  @Override
+  public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
+    Objects.requireNonNull(now, "now");
+    Objects.requireNonNull(leaseUntil, "leaseUntil");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, was " + limit);
+    }
+    if (!leaseUntil.isAfter(now)) {
+      throw new IllegalArgumentException("leaseUntil must be after now");
+    }
+    if (limit == 0) {
+      return List.of();
+    }
+    checkOpen();
+    // Oldest due first across both branches; rows a branch locked beyond the limit stay unclaimed (and are released
+    // at commit).
+    List<Claimable> due = new ArrayList<>();
+    due.addAll(claimable(sql.claimQueued, now, limit));
+    due.addAll(claimable(sql.claimExpired, now, limit));
+    due.sort(Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt()).thenComparingLong(Claimable::seq));
+    List<Claimable> taken = due.subList(0, Math.min(limit, due.size()));
+    if (taken.isEmpty()) {
+      return List.of();
+    }
+    try (PreparedStatement ps = c.prepareStatement(sql.markClaimed)) {
+      for (Claimable m : taken) {
+        ps.setLong(1, leaseUntil.toEpochMilli());
+        ps.setLong(2, m.seq());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    } catch (SQLException e) {
+      throw failed(SqlErrors.wrap("claim mails", e));
+    }
+    return taken.stream().map(m -> m.mail().claimed(leaseUntil)).toList();
+  }
+
+  /** A due mail and its row's sequence. */
+  private record Claimable(long seq, OutboxMail mail) {}
+
+  private List<Claimable> claimable(String statement, Instant now, int limit) {
+    return query("claim mails", statement, ps -> {
+      ps.setLong(1, now.toEpochMilli());
+      ps.setInt(2, limit);
+    }, rs -> new Claimable(rs.getLong("seq"), mail(rs)));
+  }
+
+  @Override
+  public void updateMail(OutboxMail mail) {
+    Objects.requireNonNull(mail, "mail");
+    int count = update("update a mail", sql.updateMail, ps -> {
+      ps.setString(1, mail.status().name());
+      ps.setInt(2, mail.attempts());
+      ps.setLong(3, mail.nextAttemptAt().toEpochMilli());
+      setInstant(ps, 4, mail.leaseUntil());
+      setInstant(ps, 5, mail.sentAt());
+      ps.setString(6, mail.lastError());
+      ps.setString(7, mail.id());
+    });
+    if (count != 1) {
+      throw failed(new StoreException("could not update mail: no such mail"));
+    }
+  }
+
+  @Override
+  public List<OutboxMail> mails(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    List<OutboxMail> list = query("read mails", sql.mailsBySubject, ps -> ps.setString(1, id.value()),
+        JdbcTransaction::mail);
+    list.sort(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
+    return List.copyOf(list);
+  }
+
+  private static void setMail(PreparedStatement ps, OutboxMail m) throws SQLException {
+    ps.setString(1, m.id());
+    ps.setString(2, m.kind().name());
+    ps.setString(3, m.subjectId().value());
+    ps.setString(4, m.recipient().value());
+    ps.setString(5, m.requestId());
+    ps.setInt(6, m.generation());
+    ps.setString(7, m.locale().toLanguageTag());
+    ps.setString(8, join(m.purposes()));
+    ps.setString(9, m.dedupeKey());
+    ps.setString(10, m.status().name());
+    ps.setInt(11, m.attempts());
+    ps.setLong(12, m.nextAttemptAt().toEpochMilli());
+    setInstant(ps, 13, m.leaseUntil());
+    ps.setLong(14, m.createdAt().toEpochMilli());
+    setInstant(ps, 15, m.sentAt());
+    ps.setString(16, m.lastError());
+  }
+
+  private static OutboxMail mail(ResultSet rs) throws SQLException {
+    return new OutboxMail(
+        rs.getString("id"),
+        MailKind.valueOf(rs.getString("kind")),
+        new SubjectId(rs.getString("subject_id")),
+        new EmailAddress(rs.getString("recipient")),
+        rs.getString("request_id"),
+        rs.getInt("generation"),
+        Locale.forLanguageTag(rs.getString("locale")),
+        purposes(rs.getString("purposes")),
+        rs.getString("dedupe_key"),
+        OutboxMail.Status.valueOf(rs.getString("status")),
+        rs.getInt("attempts"),
+        instant(rs, "next_attempt_at"),
+        instant(rs, "lease_until"),
+        instant(rs, "created_at"),
+        instant(rs, "sent_at"),
+        rs.getString("last_error"));
+  }
+
+  // ----------------------------------------------------------------------------------------------------- helpers
+
+  /** Sets a parameter on a prepared statement. */
+  @FunctionalInterface
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  /** Maps the current row. */
+  @FunctionalInterface
+  private interface RowMapper<R> {
+    R map(ResultSet rs) throws SQLException;
+  }
+
+  /** A piece of JDBC work. */
+  @FunctionalInterface
+  private interface SqlWork<R> {
+    R run() throws SQLException;
+  }
+
+  private <R> List<R> query(String what, String statement, Binder binder, RowMapper<R> mapper) {
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(statement)) {
+      binder.bind(ps);
+      try (ResultSet rs = ps.executeQuery()) {
+        List<R> rows = new ArrayList<>();
+        while (rs.next()) {
+          rows.add(mapper.map(rs));
+        }
+        return rows;
+      }
+    } catch (SQLException e) {
+      throw failed(SqlErrors.wrap(what, e));
+    }
+  }
+
+  private <R> Optional<R> queryOne(String what, String statement, Binder binder, RowMapper<R> mapper) {
+    List<R> rows = query(what, statement, binder, mapper);
+    return rows.isEmpty() ? Optional.empty() : Optional.ofNullable(rows.get(0));
+  }
+
+  private int update(String what, String statement, Binder binder) {
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(statement)) {
+      binder.bind(ps);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      throw failed(SqlErrors.wrap(what, e));
+    }
+  }
+
+  /**
+   * Runs work that may fail on a unique key so that the failure leaves the transaction usable: behind a savepoint on
+   * PostgreSQL (which otherwise aborts the whole transaction), directly elsewhere (a failed statement undoes only
+   * itself on H2 and on MariaDB/InnoDB).
+   */
+  private <R> R guarded(SqlWork<R> work) throws SQLException {
+    if (sql.dialect != Dialect.POSTGRESQL) {
+      return work.run();
+    }
+    Savepoint savepoint = c.setSavepoint();
+    R result;
+    try {
+      result = work.run();
+    } catch (SQLException e) {
+      try {
+        c.rollback(savepoint);
+      } catch (SQLException inner) {
+        e.addSuppressed(SqlErrors.safe(inner));
+      }
+      throw e;
+    }
+    c.releaseSavepoint(savepoint);
+    return result;
+  }
+
+  private static int setNotice(PreparedStatement ps, int i, Consent.NoticeRef notice) throws SQLException {
+    if (notice == null) {
+      ps.setNull(i, Types.INTEGER);
+      ps.setNull(i + 1, Types.CHAR);
+      ps.setNull(i + 2, Types.VARCHAR);
+    } else {
+      ps.setInt(i, notice.version());
+      ps.setString(i + 1, notice.hash());
+      ps.setString(i + 2, notice.locale().toLanguageTag());
+    }
+    return i + 3;
+  }
+
+  private static Consent.NoticeRef noticeRef(ResultSet rs) throws SQLException {
+    String hash = rs.getString("notice_hash");
+    if (hash == null) {
+      return null;
+    }
+    return new Consent.NoticeRef(rs.getInt("notice_version"), hash,
+        Locale.forLanguageTag(rs.getString("notice_locale")));
+  }
+
+  private static void setInstant(PreparedStatement ps, int i, Instant instant) throws SQLException {
+    if (instant == null) {
+      ps.setNull(i, Types.BIGINT);
+    } else {
+      ps.setLong(i, instant.toEpochMilli());
+    }
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    long millis = rs.getLong(column);
+    return rs.wasNull() ? null : Instant.ofEpochMilli(millis);
+  }
+
+  private static String join(Collection<PurposeId> purposes) {
+    return purposes.stream().map(PurposeId::value).collect(Collectors.joining(","));
+  }
+
+  private static List<PurposeId> purposes(String joined) {
+    if (joined == null || joined.isEmpty()) {
+      return List.of();
+    }
+    List<PurposeId> list = new ArrayList<>();
+    for (String p : joined.split(",")) {
+      list.add(new PurposeId(p));
+    }
+    return List.copyOf(list);
+  }
+}

@@ -1,0 +1,145 @@
+package org.optin4j.jdbc;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+import org.optin4j.jdbc.JdbcConsentStore.Dialect;
+
+/**
+ * Every SQL statement of the store, built once per (dialect, table prefix). The only dialect differences are upserts,
+ * insert-if-absent and how a generated key comes back; the rest is plain SQL that all three dialects share.
+ */
+final class Statements {
+  static final String SUBJECT_COLUMNS = "id, email, created_at";
+  static final String CONSENT_COLUMNS = "subject_id, purpose, purpose_version, state, request_id, notice_version,"
+      + " notice_hash, notice_locale, requested_at, confirmed_at, ended_at, restricted";
+  static final String EVENT_COLUMNS = "subject_id, purpose, event_type, occurred_at, request_id, notice_version,"
+      + " notice_hash, notice_locale, source, channel, evidence_ip, evidence_user_agent, token_id";
+  static final String NOTICE_COLUMNS = "hash, notice_key, version, locale, purposes, body, created_at";
+  static final String REQUEST_COLUMNS = "id, subject_id, purposes, notice_version, notice_hash, notice_locale, source,"
+      + " evidence_ip, evidence_user_agent, requested_at, expires_at, generation, status, closed_at";
+  static final String MAIL_COLUMNS = "id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
+      + " dedupe_key, status, attempts, next_attempt_at, lease_until, created_at, sent_at, last_error";
+
+  final Dialect dialect;
+
+  final String subjectById;
+  final String subjectByEmail;
+  final String insertSubject;
+  final String updateSubject;
+
+  final String consents;
+  final String consentForUpdate;
+  final String upsertConsent;
+
+  final String insertEvent;
+  final String events;
+
+  final String noticeByHash;
+  final String maxNoticeVersion;
+  final String insertNotice;
+
+  final String insertRequest;
+  final String requestForUpdate;
+  final String updateRequest;
+  final String requestSubject;
+  final String openRequests;
+
+  final String insertToken;
+
+  final String insertMail;
+  final String mailExistsByDedupeKey;
+  final String countMails;
+  final String claimQueued;
+  final String claimExpired;
+  final String markClaimed;
+  final String updateMail;
+  final String mailsBySubject;
+
+  Statements(Dialect dialect, String prefix) {
+    this.dialect = dialect;
+    String subjects = prefix + "subjects";
+    String consentsTable = prefix + "consents";
+    String eventsTable = prefix + "events";
+    String notices = prefix + "notices";
+    String requests = prefix + "requests";
+    String tokens = prefix + "used_tokens";
+    String outbox = prefix + "outbox";
+
+    subjectById = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " WHERE id = ?";
+    subjectByEmail = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " WHERE email = ?";
+    insertSubject = insert(subjects, SUBJECT_COLUMNS);
+    updateSubject = "UPDATE " + subjects + " SET email = ? WHERE id = ?";
+
+    consents = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable + " WHERE subject_id = ?";
+    consentForUpdate = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable
+        + " WHERE subject_id = ? AND purpose = ? FOR UPDATE";
+    upsertConsent = upsert(consentsTable, CONSENT_COLUMNS, "subject_id, purpose");
+
+    insertEvent = insert(eventsTable, EVENT_COLUMNS) + (dialect == Dialect.POSTGRESQL ? " RETURNING seq" : "");
+    events = "SELECT seq, " + EVENT_COLUMNS + " FROM " + eventsTable + " WHERE subject_id = ? ORDER BY seq";
+
+    noticeByHash = "SELECT " + NOTICE_COLUMNS + " FROM " + notices + " WHERE hash = ?";
+    maxNoticeVersion = "SELECT MAX(version) FROM " + notices + " WHERE notice_key = ?";
+    insertNotice = insert(notices, NOTICE_COLUMNS);
+
+    insertRequest = insert(requests, REQUEST_COLUMNS);
+    requestForUpdate = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ? FOR UPDATE";
+    updateRequest = "UPDATE " + requests + " SET " + assignments(REQUEST_COLUMNS, "id", "subject_id")
+        + " WHERE id = ? AND subject_id = ?";
+    requestSubject = "SELECT subject_id FROM " + requests + " WHERE id = ?";
+    openRequests = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE subject_id = ? AND status = 'OPEN'";
+
+    insertToken = insert(tokens, "token_id, expires_at")
+        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (token_id) DO NOTHING" : "");
+
+    insertMail = insert(outbox, MAIL_COLUMNS)
+        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
+    mailExistsByDedupeKey = "SELECT 1 FROM " + outbox + " WHERE dedupe_key = ?";
+    countMails = "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
+    // Two branches, each scanned in the order of the index (status, next_attempt_at) so that the scan, and the row
+    // locks it takes, stop at LIMIT. One query with an OR would sort first, and H2 and MariaDB would then lock every
+    // due row, leaving nothing for a concurrent dispatcher to claim. "ORDER BY status, ..." (status is constant) lets
+    // H2 see that the index gives the order.
+    claimQueued = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox
+        + " WHERE status = 'QUEUED' AND next_attempt_at <= ?"
+        + " ORDER BY status, next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+    claimExpired = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox
+        + " WHERE status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)"
+        + " ORDER BY status, next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+    markClaimed = "UPDATE " + outbox + " SET status = 'CLAIMED', lease_until = ? WHERE seq = ?";
+    updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
+        + " sent_at = ?, last_error = ? WHERE id = ?";
+    mailsBySubject = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE subject_id = ?";
+  }
+
+  private static String insert(String table, String columns) {
+    return "INSERT INTO " + table + " (" + columns + ") VALUES (" + placeholders(columns) + ")";
+  }
+
+  private String upsert(String table, String columns, String key) {
+    String[] keys = key.split(", ");
+    String[] others = Arrays.stream(columns.split(", ")).filter(c -> !Arrays.asList(keys).contains(c))
+        .toArray(String[]::new);
+    switch (dialect) {
+      case POSTGRESQL:
+        return insert(table, columns) + " ON CONFLICT (" + key + ") DO UPDATE SET "
+            + Arrays.stream(others).map(c -> c + " = EXCLUDED." + c).collect(Collectors.joining(", "));
+      case MARIADB:
+        return insert(table, columns) + " ON DUPLICATE KEY UPDATE "
+            + Arrays.stream(others).map(c -> c + " = VALUES(" + c + ")").collect(Collectors.joining(", "));
+      case H2:
+        return "MERGE INTO " + table + " (" + columns + ") KEY (" + key + ") VALUES (" + placeholders(columns) + ")";
+      default:
+        throw new AssertionError(dialect);
+    }
+  }
+
+  private static String assignments(String columns, String... except) {
+    return Arrays.stream(columns.split(", ")).filter(c -> !Arrays.asList(except).contains(c))
+        .map(c -> c + " = ?").collect(Collectors.joining(", "));
+  }
+
+  private static String placeholders(String columns) {
+    return Arrays.stream(columns.split(", ")).map(c -> "?").collect(Collectors.joining(", "));
+  }
+}

@@ -1,0 +1,716 @@
+package org.optin4j.mail;
+
+import jakarta.activation.DataHandler;
+import jakarta.mail.Address;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.NoSuchProviderException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.AddressException;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.internet.MimePart;
+import jakarta.mail.internet.MimeUtility;
+import jakarta.mail.util.ByteArrayDataSource;
+import java.io.UnsupportedEncodingException;
+import java.lang.reflect.Method;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.optin4j.ConfigurationException;
+import org.optin4j.EmailAddress;
+import org.optin4j.spi.MailMessage;
+import org.optin4j.spi.Mailer;
+import org.optin4j.spi.SendOutcome;
+
+/**
+ * A {@link Mailer} that submits mails to an SMTP server with Jakarta Mail 2.1 (Eclipse Angus at run time).
+ *
+ * <pre>{@code
+ * Mailer mailer = SmtpMailer.builder()
+ *     .host("smtp.example.org")
+ *     .security(SmtpMailer.Security.STARTTLS)   // the default; port 587 unless set
+ *     .username("apikey").password(System.getenv("SMTP_PASSWORD"))
+ *     .from("no-reply@bakery.example", "Bakery de Gouden Korst")
+ *     .build();
+ * }</pre>
+ *
+ * <p><b>Protocol.</b> Each {@link #send(List)} call opens <em>one</em> SMTP connection (RFC 5321) for the whole batch
+ * and sends the mails one transaction after another; if the connection drops mid-batch it reconnects once and retries
+ * the mail that was in flight. Each mail is an RFC 5322 message with a {@code Message-ID} on the sender's domain, a
+ * {@code Date}, the subject and display name encoded per RFC 2047 where they are not ASCII, and a MIME body (RFC
+ * 2045-2046): {@code multipart/alternative} with a UTF-8 plain-text part before the HTML part (quoted-printable or
+ * base64, whichever Jakarta Mail finds shorter), wrapped in {@code multipart/mixed} when there are attachments. The
+ * extra headers of a {@link MailMessage} (for example RFC 2369 / RFC 8058 {@code List-Unsubscribe} and
+ * {@code List-Unsubscribe-Post}) pass through unchanged; headers the mailer owns ({@code From}, {@code To},
+ * {@code Subject}, {@code Message-ID}, {@code Content-*}, ...) are refused. The recipient is parsed strictly and is
+ * the only envelope recipient.
+ *
+ * <p><b>Outcomes.</b> An SMTP 5xx reply to a mail is a {@link SendOutcome.PermanentFailure} for that mail only (except
+ * 552 to {@code RCPT}, which RFC 5321 section 4.5.3.1.10 says to treat as 452); a 4xx reply is a
+ * {@link SendOutcome.TransientFailure}. A failed connect, an I/O error or a timeout is a transient failure for the mail
+ * in flight and every remaining one. Reasons name only the reply code (and enhanced status code, RFC 3463) or the
+ * exception class, never the address, the server's reply text or the content. Nothing here logs an address.
+ *
+ * <p><b>Security.</b> {@link Security#STARTTLS} (the default) requires the upgrade (RFC 3207) and
+ * {@link Security#SMTPS} uses implicit TLS (RFC 8314); both check the server's host name against its certificate. A
+ * password is refused with {@link Security#NONE}. {@link #toString()} never shows the password.
+ *
+ * <p>No Jakarta Mail type appears in this class's API, so callers depend only on optin4j. Immutable and thread-safe:
+ * the mailer holds one {@code Session}; each {@code send} call uses its own connection.
+ */
+public final class SmtpMailer implements Mailer {
+  private static final System.Logger LOG = System.getLogger(SmtpMailer.class.getName());
+
+  /** Header names this mailer sets itself; a {@link MailMessage} may not override them (compared in lower case). */
+  private static final Set<String> OWN_HEADERS = Set.of("from", "sender", "to", "cc", "bcc", "reply-to", "subject",
+      "date", "message-id", "mime-version", "return-path", "received", "resent-from", "resent-sender", "resent-to",
+      "resent-cc", "resent-bcc", "resent-date", "resent-message-id");
+  private static final Pattern ENHANCED_STATUS = Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s|$)");
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]_-]{1,253}");
+  private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
+
+  private final String host;
+  private final int port;
+  private final Security security;
+  private final String username;
+  private final String password;
+  private final String fromAddress;
+  private final String fromName;
+  private final String replyTo;
+  private final Duration connectTimeout;
+  private final Duration readTimeout;
+  private final Duration writeTimeout;
+  private final Clock clock;
+  private final String protocol;
+  private final String messageIdDomain;
+  private final Session session;
+
+  private SmtpMailer(Builder b, int port, Session session) {
+    this.host = b.host;
+    this.port = port;
+    this.security = b.security;
+    this.username = b.username;
+    this.password = b.password;
+    this.fromAddress = EmailAddress.parse(b.from).value();
+    this.fromName = b.fromName;
+    this.replyTo = b.replyTo == null ? null : EmailAddress.parse(b.replyTo).value();
+    this.connectTimeout = b.connectTimeout;
+    this.readTimeout = b.readTimeout;
+    this.writeTimeout = b.writeTimeout;
+    this.clock = b.clock;
+    this.protocol = b.security.protocol;
+    this.messageIdDomain = EmailAddress.parse(b.from).domain();
+    this.session = session;
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @return a new builder with the defaults: {@link Security#STARTTLS}, the port of the security mode, timeouts of
+   *     10 s (connect) and 30 s (read, write), the system UTC clock
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Sends the batch over one connection.
+   *
+   * @param batch the mails
+   * @return one outcome per mail, in the same order
+   */
+  @Override
+  public List<SendOutcome> send(List<MailMessage> batch) {
+    Objects.requireNonNull(batch, "batch");
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    List<SendOutcome> outcomes = new ArrayList<>(batch.size());
+    Transport transport;
+    try {
+      transport = session.getTransport(protocol);
+    } catch (NoSuchProviderException e) {
+      // build() checked the provider; losing it afterwards is a broken deployment, not a mail failure.
+      throw new IllegalStateException("no Jakarta Mail provider for " + protocol, e);
+    }
+    boolean open = false;
+    int connects = 0;
+    try {
+      int i = 0;
+      while (i < batch.size()) {
+        MailMessage mail = batch.get(i);
+        MimeMessage mime;
+        InternetAddress recipient;
+        try {
+          recipient = new InternetAddress(mail.to().value(), true);
+          mime = compose(mail, recipient);
+        } catch (InvalidMailException e) {
+          outcomes.add(new SendOutcome.PermanentFailure(e.getMessage()));
+          i++;
+          continue;
+        } catch (MessagingException | RuntimeException e) {
+          outcomes.add(new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()));
+          i++;
+          continue;
+        }
+        if (!open) {
+          if (connects >= 2) {
+            failRest(outcomes, batch.size(), "connection lost, reconnect already used");
+            break;
+          }
+          try {
+            connects++;
+            transport.connect(host, port, username, password);
+            open = true;
+          } catch (MessagingException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "SMTP connect to {0}:{1} failed: {2}", host, String.valueOf(port),
+                rootName(e));
+            failRest(outcomes, batch.size(), "connect failed: " + rootName(e));
+            break;
+          }
+        }
+        try {
+          transport.sendMessage(mime, new Address[] {recipient});
+          outcomes.add(new SendOutcome.Sent());
+          i++;
+        } catch (MessagingException e) {
+          Reply reply = reply(e);
+          if (reply != null) {
+            outcomes.add(reply.outcome());
+            i++;
+            if (!transport.isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the session
+              open = false;
+              closeQuietly(transport);
+            }
+          } else {
+            // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection.
+            LOG.log(System.Logger.Level.DEBUG, "SMTP connection to {0}:{1} lost: {2}", host, String.valueOf(port),
+                rootName(e));
+            open = false;
+            closeQuietly(transport);
+            if (connects >= 2) {
+              failRest(outcomes, batch.size(), "I/O error: " + rootName(e));
+              break;
+            }
+          }
+        }
+      }
+    } finally {
+      closeQuietly(transport);
+    }
+    return Collections.unmodifiableList(outcomes);
+  }
+
+  private static void failRest(List<SendOutcome> outcomes, int size, String reason) {
+    while (outcomes.size() < size) {
+      outcomes.add(new SendOutcome.TransientFailure(reason));
+    }
+  }
+
+  private MimeMessage compose(MailMessage mail, InternetAddress recipient)
+      throws MessagingException, InvalidMailException {
+    MimeMessage msg = new IdentifiedMessage(session, messageIdDomain);
+    try {
+      msg.setFrom(new InternetAddress(fromAddress, fromName, "UTF-8"));
+    } catch (UnsupportedEncodingException e) {
+      throw new IllegalStateException("UTF-8 is always supported", e);
+    }
+    msg.setRecipient(Message.RecipientType.TO, recipient);
+    if (replyTo != null) {
+      msg.setReplyTo(new Address[] {new InternetAddress(replyTo, true)});
+    }
+    msg.setSubject(mail.subject(), "UTF-8");
+    msg.setSentDate(Date.from(clock.instant()));
+    for (Map.Entry<String, String> header : mail.headers().entrySet()) {
+      String lower = header.getKey().toLowerCase(Locale.ROOT);
+      if (OWN_HEADERS.contains(lower) || lower.startsWith("content-")) {
+        throw new InvalidMailException("header " + header.getKey() + " is set by the mailer");
+      }
+      String value;
+      try {
+        value = MimeUtility.encodeText(header.getValue(), "UTF-8", null);
+      } catch (UnsupportedEncodingException e) {
+        throw new IllegalStateException("UTF-8 is always supported", e);
+      }
+      msg.addHeader(header.getKey(), MimeUtility.fold(header.getKey().length() + 2, value));
+    }
+
+    if (mail.attachments().isEmpty()) {
+      fillBody(msg, mail);
+    } else {
+      MimeMultipart mixed = new MimeMultipart("mixed");
+      MimeBodyPart body = new MimeBodyPart();
+      fillBody(body, mail);
+      mixed.addBodyPart(body);
+      for (MailMessage.Attachment a : mail.attachments()) {
+        MimeBodyPart part = new MimeBodyPart();
+        part.setDataHandler(new DataHandler(new ByteArrayDataSource(a.content(), a.contentType())));
+        part.setFileName(a.fileName());
+        part.setDisposition(MimePart.ATTACHMENT);
+        mixed.addBodyPart(part);
+      }
+      msg.setContent(mixed);
+    }
+    msg.saveChanges(); // sets MIME-Version, Content-Transfer-Encoding and our Message-ID; may reject a content type
+    return msg;
+  }
+
+  /** Text only, or text and HTML as {@code multipart/alternative}, plainest first (RFC 2046 section 5.1.4). */
+  private static void fillBody(MimePart target, MailMessage mail) throws MessagingException {
+    if (mail.html() == null) {
+      target.setText(mail.text(), "UTF-8", "plain");
+      return;
+    }
+    MimeMultipart alternative = new MimeMultipart("alternative");
+    MimeBodyPart text = new MimeBodyPart();
+    text.setText(mail.text(), "UTF-8", "plain");
+    alternative.addBodyPart(text);
+    MimeBodyPart html = new MimeBodyPart();
+    html.setText(mail.html(), "UTF-8", "html");
+    alternative.addBodyPart(html);
+    target.setContent(alternative);
+  }
+
+  private static void closeQuietly(Transport transport) {
+    try {
+      transport.close();
+    } catch (MessagingException | RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "SMTP close failed: {0}", e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * Finds the SMTP reply carried by an exception chain. Jakarta Mail's SMTP exceptions
+   * ({@code SMTPAddressFailedException}, {@code SMTPSendFailedException}) belong to the implementation, not the API,
+   * so their {@code getReturnCode()} is read reflectively; an exception without a 4xx/5xx code counts as an I/O
+   * failure, which is retried: the safe side.
+   */
+  private static Reply reply(MessagingException e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      int code = returnCode(t);
+      if (code >= 400 && code < 600) {
+        String enhanced = null;
+        Matcher m = ENHANCED_STATUS.matcher(String.valueOf(t.getMessage()).strip());
+        if (m.find()) {
+          enhanced = m.group(1);
+        }
+        return new Reply(code, enhanced, hasMethod(t, "getAddress"));
+      }
+    }
+    return null;
+  }
+
+  private static int returnCode(Throwable t) {
+    try {
+      Method m = t.getClass().getMethod("getReturnCode");
+      return m.getReturnType() == int.class ? (int) m.invoke(t) : -1;
+    } catch (ReflectiveOperationException | RuntimeException ex) {
+      return -1;
+    }
+  }
+
+  private static boolean hasMethod(Throwable t, String name) {
+    try {
+      t.getClass().getMethod(name);
+      return true;
+    } catch (NoSuchMethodException ex) {
+      return false;
+    }
+  }
+
+  private static String rootName(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName();
+  }
+
+  /** An SMTP reply to one mail. */
+  private record Reply(int code, String enhanced, boolean recipient) {
+    SendOutcome outcome() {
+      String reason = "SMTP " + code + (enhanced == null ? "" : " " + enhanced);
+      // RFC 5321 section 4.5.3.1.10: a 552 to RCPT ("too many recipients" in old servers) is to be treated as 452.
+      boolean permanent = code >= 500 && !(recipient && code == 552);
+      return permanent ? new SendOutcome.PermanentFailure(reason) : new SendOutcome.TransientFailure(reason);
+    }
+  }
+
+  /** A mail this mailer refuses to send; its message is a reason free of personal data. */
+  private static final class InvalidMailException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    InvalidMailException(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  /** A message whose {@code Message-ID} is a random UUID on the sender's domain (RFC 5322 section 3.6.4). */
+  private static final class IdentifiedMessage extends MimeMessage {
+    private final String domain;
+
+    IdentifiedMessage(Session session, String domain) {
+      super(session);
+      this.domain = domain;
+    }
+
+    @Override
+    protected void updateMessageID() throws MessagingException {
+      setHeader("Message-ID", "<" + UUID.randomUUID().toString().replace("-", "") + "@" + domain + ">");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SmtpMailer[host=" + host + ", port=" + port + ", security=" + security
+        + ", username=" + (username == null ? "(none)" : username)
+        + ", password=" + (password == null ? "(none)" : "****")
+        + ", from=" + fromAddress + (replyTo == null ? "" : ", replyTo=" + replyTo)
+        + ", timeouts=" + connectTimeout.toMillis() + "/" + readTimeout.toMillis() + "/" + writeTimeout.toMillis()
+        + " ms]";
+  }
+
+  /** How the connection to the SMTP server is protected. */
+  public enum Security {
+    /** Plain SMTP, no TLS: only for a relay on the same host or in tests. Refuses a password. Default port 25. */
+    NONE("smtp", 25),
+    /** SMTP upgraded with STARTTLS (RFC 3207), which is required: no fallback to plain text. Default port 587. */
+    STARTTLS("smtp", 587),
+    /** SMTP over implicit TLS, "submissions" (RFC 8314 section 3.3). Default port 465. */
+    SMTPS("smtps", 465);
+
+    private final String protocol;
+    private final int defaultPort;
+
+    Security(String protocol, int defaultPort) {
+      this.protocol = protocol;
+      this.defaultPort = defaultPort;
+    }
+
+    /** Returns the port used when none is set. */
+    public int defaultPort() {
+      return defaultPort;
+    }
+  }
+
+  /**
+   * Builds an {@link SmtpMailer}. Setters only record; {@link #build()} checks every setting and names each bad one.
+   * Not thread-safe.
+   */
+  public static final class Builder {
+    private String host;
+    private Integer port;
+    private Security security = Security.STARTTLS;
+    private String username;
+    private String password;
+    private String from;
+    private String fromName;
+    private String replyTo;
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration readTimeout = Duration.ofSeconds(30);
+    private Duration writeTimeout = Duration.ofSeconds(30);
+    private Clock clock = Clock.systemUTC();
+    private final Map<String, String> properties = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /**
+     * Sets the SMTP server's host name or IP address. Required.
+     *
+     * @param host for example {@code smtp.example.org}
+     * @return this builder
+     */
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    /**
+     * Sets the port; by default that of the {@link Security} mode (25, 587 or 465).
+     *
+     * @param port 1 to 65535
+     * @return this builder
+     */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /**
+     * Sets how the connection is protected; {@link Security#STARTTLS} by default.
+     *
+     * @param security the mode
+     * @return this builder
+     */
+    public Builder security(Security security) {
+      this.security = security;
+      return this;
+    }
+
+    /**
+     * Sets the user name for SMTP AUTH (RFC 4954); set together with {@link #password(String)} or not at all.
+     *
+     * @param username the user name
+     * @return this builder
+     */
+    public Builder username(String username) {
+      this.username = username;
+      return this;
+    }
+
+    /**
+     * Sets the password for SMTP AUTH; set together with {@link #username(String)} or not at all.
+     *
+     * @param password the password
+     * @return this builder
+     */
+    public Builder password(String password) {
+      this.password = password;
+      return this;
+    }
+
+    /**
+     * Sets the sender address, without a display name. The address, also the domain of every {@code Message-ID}, is
+     * normalised as {@link EmailAddress#parse(String)} does. This or {@link #from(String, String)} is required.
+     *
+     * @param address a plain address such as {@code no-reply@bakery.example}
+     * @return this builder
+     */
+    public Builder from(String address) {
+      this.from = address;
+      this.fromName = null;
+      return this;
+    }
+
+    /**
+     * Sets the sender address and its display name.
+     *
+     * @param address a plain address such as {@code no-reply@bakery.example}
+     * @param displayName the name shown to readers, for example the controller's name; encoded per RFC 2047
+     * @return this builder
+     */
+    public Builder from(String address, String displayName) {
+      this.from = address;
+      this.fromName = displayName;
+      return this;
+    }
+
+    /**
+     * Sets a {@code Reply-To} address, for example the controller's contact address.
+     *
+     * @param address a plain address, or {@code null} for none
+     * @return this builder
+     */
+    public Builder replyTo(String address) {
+      this.replyTo = address;
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for a connection; 10 s by default.
+     *
+     * @param timeout positive, at most one hour
+     * @return this builder
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for each server reply; 30 s by default.
+     *
+     * @param timeout positive, at most one hour
+     * @return this builder
+     */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets how long a write to the server may block; 30 s by default.
+     *
+     * @param timeout positive, at most one hour
+     * @return this builder
+     */
+    public Builder writeTimeout(Duration timeout) {
+      this.writeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets the clock for the {@code Date} header; the system UTC clock by default.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * Adds Jakarta Mail session properties, for experts: for example {@code mail.smtp.ssl.trust},
+     * {@code mail.smtp.localhost} (the EHLO name) or {@code mail.smtp.from} (the envelope sender for bounces). Keys
+     * must start with {@code mail.}; those that the typed settings above control (host, port, authentication,
+     * timeouts, TLS mode and host name check) are refused. Note that {@code mail.debug} logs whole sessions, addresses
+     * included.
+     *
+     * @param properties the properties; added to those given before
+     * @return this builder
+     */
+    public Builder properties(Map<String, String> properties) {
+      this.properties.putAll(Objects.requireNonNull(properties, "properties"));
+      return this;
+    }
+
+    /**
+     * Checks every setting and builds the mailer.
+     *
+     * @return the mailer
+     * @throws ConfigurationException naming every missing or invalid setting
+     */
+    public SmtpMailer build() {
+      List<String> problems = new ArrayList<>();
+      if (host == null || host.isBlank()) {
+        problems.add("smtp host is required");
+      } else if (!HOST.matcher(host).matches()) {
+        problems.add("smtp host is not a valid host name or IP address");
+      }
+      if (security == null) {
+        problems.add("smtp security is required (NONE, STARTTLS or SMTPS)");
+      }
+      int effectivePort = port != null ? port : security == null ? 0 : security.defaultPort;
+      if (port != null && (port < 1 || port > 65535)) {
+        problems.add("smtp port must be 1 to 65535, was " + port);
+      }
+      boolean hasUser = username != null;
+      boolean hasPassword = password != null;
+      if (hasUser != hasPassword) {
+        problems.add("smtp username and password must be set together or not at all");
+      }
+      if (hasUser && (username.isBlank() || hasControl(username))) {
+        problems.add("smtp username must not be blank or contain control characters");
+      }
+      if (hasPassword && password.isEmpty()) {
+        problems.add("smtp password must not be empty");
+      }
+      if (hasPassword && security == Security.NONE) {
+        problems.add("smtp password over an unencrypted connection is refused; use security STARTTLS or SMTPS");
+      }
+      if (from == null) {
+        problems.add("smtp from address is required");
+      } else {
+        checkAddress(from, "smtp from address", problems);
+      }
+      if (fromName != null && (fromName.isBlank() || hasControl(fromName))) {
+        problems.add("smtp from display name must not be blank or contain CR, LF or other control characters");
+      }
+      if (replyTo != null) {
+        checkAddress(replyTo, "smtp reply-to address", problems);
+      }
+      checkTimeout(connectTimeout, "smtp connect timeout", problems);
+      checkTimeout(readTimeout, "smtp read timeout", problems);
+      checkTimeout(writeTimeout, "smtp write timeout", problems);
+      if (clock == null) {
+        problems.add("smtp clock is required");
+      }
+      if (security != null) {
+        checkProperties(security.protocol, problems);
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigurationException(problems);
+      }
+
+      Session session = Session.getInstance(sessionProperties(effectivePort));
+      try {
+        session.getProvider(security.protocol);
+      } catch (NoSuchProviderException e) {
+        throw new ConfigurationException("smtp: no Jakarta Mail provider for \"" + security.protocol
+            + "\"; add org.eclipse.angus:angus-mail to the runtime class path");
+      }
+      return new SmtpMailer(this, effectivePort, session);
+    }
+
+    private Properties sessionProperties(int effectivePort) {
+      String p = "mail." + security.protocol + ".";
+      Properties props = new Properties();
+      props.setProperty(p + "host", host);
+      props.setProperty(p + "port", Integer.toString(effectivePort));
+      props.setProperty(p + "auth", Boolean.toString(username != null));
+      props.setProperty(p + "connectiontimeout", Long.toString(connectTimeout.toMillis()));
+      props.setProperty(p + "timeout", Long.toString(readTimeout.toMillis()));
+      props.setProperty(p + "writetimeout", Long.toString(writeTimeout.toMillis()));
+      props.setProperty(p + "starttls.enable", Boolean.toString(security == Security.STARTTLS));
+      props.setProperty(p + "starttls.required", Boolean.toString(security == Security.STARTTLS));
+      props.setProperty(p + "ssl.enable", Boolean.toString(security == Security.SMTPS));
+      props.setProperty(p + "ssl.checkserveridentity", "true");
+      properties.forEach(props::setProperty);
+      return props;
+    }
+
+    private void checkProperties(String protocol, List<String> problems) {
+      List<String> reserved = List.of("host", "port", "auth", "user", "connectiontimeout", "timeout", "writetimeout",
+          "starttls.enable", "starttls.required", "ssl.enable", "ssl.checkserveridentity");
+      properties.forEach((key, value) -> {
+        if (key == null || !key.startsWith("mail.")) {
+          problems.add("smtp property " + key + " must start with \"mail.\"");
+          return;
+        }
+        if (value == null || hasControl(value)) {
+          problems.add("smtp property " + key + " must have a value without control characters");
+        }
+        for (String suffix : reserved) {
+          if (key.equals("mail.smtp." + suffix) || key.equals("mail.smtps." + suffix)) {
+            problems.add("smtp property " + key + " is controlled by a typed builder setting");
+          }
+        }
+        if (key.equals("mail.transport.protocol")) {
+          problems.add("smtp property " + key + " is controlled by security(...)");
+        }
+      });
+    }
+
+    private static void checkAddress(String address, String what, List<String> problems) {
+      if (EmailAddress.tryParse(address).isEmpty()) {
+        problems.add(what + " is not a valid address");
+        return;
+      }
+      try {
+        new InternetAddress(address.strip(), true);
+      } catch (AddressException e) {
+        problems.add(what + " is not a valid address");
+      }
+    }
+
+    private static void checkTimeout(Duration timeout, String what, List<String> problems) {
+      if (timeout == null) {
+        problems.add(what + " is required");
+      } else if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0
+          || timeout.toMillis() == 0) {
+        problems.add(what + " must be between 1 ms and 1 hour, was " + timeout);
+      }
+    }
+
+    private static boolean hasControl(String s) {
+      return s.chars().anyMatch(Character::isISOControl);
+    }
+  }
+}

@@ -1,0 +1,555 @@
+package org.optin4j.memory;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NavigableSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.optin4j.Consent;
+import org.optin4j.ConsentEvent;
+import org.optin4j.EmailAddress;
+import org.optin4j.Notice;
+import org.optin4j.PurposeId;
+import org.optin4j.StoreException;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
+
+/**
+ * A {@link ConsentStore} that keeps everything in the heap of one JVM: for tests and single-node demos. Nothing
+ * survives a restart, and several nodes cannot share it (security rule 26 needs a database: use the JDBC store).
+ *
+ * <p><b>Transactions.</b> Transactions are serialised by one lock: while one runs, {@link #inTransaction} in any other
+ * thread waits. Writes are applied at once and recorded in an undo log; if the unit of work throws anything (an
+ * unchecked exception, an error, or a checked exception thrown sneakily), the log is replayed backwards, so none of the
+ * unit's writes stays, and the very same throwable propagates. Because no other transaction can run meanwhile, no one
+ * ever sees a partial unit. Event sequence numbers are not given back on rollback, like database sequences: they are
+ * strictly increasing, not gap-free.
+ *
+ * <p>Calling {@code inTransaction} again from inside a unit of work, on the same thread, throws {@link
+ * IllegalStateException}: nested units are not joined, because a join would let the inner caller believe its writes
+ * were committed when the outer unit may still roll them back. Pass the {@link ConsentStore.Transaction} down instead.
+ * A {@code Transaction} may only be used by the thread that runs the unit, and only while it runs; otherwise its
+ * methods throw {@code IllegalStateException}.
+ *
+ * <p><b>Constraints</b>, as a database schema would enforce them:
+ *
+ * <ul>
+ *   <li>subject id and subject address are unique ({@link DuplicateKeyException}); so are request ids, mail ids and
+ *       mail dedupe keys ({@link ConsentStore.Transaction#enqueue} answers {@code false} for a taken dedupe key, and
+ *       throws {@code DuplicateKeyException} for a taken mail id);
+ *   <li>consents, events, requests and mails must belong to a stored subject ({@link StoreException} otherwise);
+ *   <li>after a {@code DuplicateKeyException} the transaction is doomed, as on PostgreSQL: further calls throw {@link
+ *       StoreException}, and if the unit swallows the exception and returns normally, everything is rolled back and
+ *       {@code inTransaction} throws {@code StoreException} with the duplicate as its cause;
+ *   <li>{@code updateSubject}, {@code updateRequest} and {@code updateMail} of an unknown id throw {@code
+ *       StoreException}; {@code updateSubject} changes only the address and {@code updateMail} only the dispatch state
+ *       (status, attempts, next attempt, lease, sent time, last error), keeping the other components as stored; a
+ *       request cannot move to another subject ({@link IllegalArgumentException}).
+ * </ul>
+ *
+ * <p><b>Cost.</b> Lookups are by hash index (subject by id and by address, request by id, mail by id and dedupe key,
+ * notice by hash, token by id) or per subject; due mails are found through indexes ordered by due time and lease end.
+ * Used token ids are kept for the life of the store (the SPI has no purge operation).
+ *
+ * <p>This class is thread-safe. All stored and returned values are immutable records; returned lists are unmodifiable
+ * snapshots.
+ */
+public final class InMemoryConsentStore implements ConsentStore {
+
+  private final ReentrantLock lock = new ReentrantLock();
+
+  // Everything below is guarded by lock.
+  private final Map<SubjectId, Subject> subjects = new HashMap<>();
+  private final Map<EmailAddress, SubjectId> subjectIdsByEmail = new HashMap<>();
+  private final Map<SubjectId, NavigableMap<PurposeId, Consent>> consentsBySubject = new HashMap<>();
+  private final Map<SubjectId, List<ConsentEvent>> eventsBySubject = new HashMap<>();
+  private long lastSequence;
+  private final Map<String, Notice> noticesByHash = new HashMap<>();
+  private final Map<String, Integer> latestNoticeVersionByKey = new HashMap<>();
+  private final Map<String, PendingRequest> requests = new HashMap<>();
+  private final Map<SubjectId, Set<String>> requestIdsBySubject = new HashMap<>();
+  private final Map<String, Instant> usedTokens = new HashMap<>();
+  private final Map<String, OutboxMail> mails = new HashMap<>();
+  private final Map<String, String> mailIdsByDedupeKey = new HashMap<>();
+  private final Map<SubjectId, List<String>> mailIdsBySubject = new HashMap<>();
+  private final Map<RecipientKind, List<String>> mailIdsByRecipientKind = new HashMap<>();
+  /** QUEUED mails by (nextAttemptAt, createdAt, id). */
+  private final NavigableSet<MailDue> queuedMails = new TreeSet<>();
+  /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
+  private final NavigableSet<MailDue> claimedMails = new TreeSet<>();
+
+  private InMemoryConsentStore() {}
+
+  /**
+   * Creates an empty store.
+   *
+   * @return the store
+   */
+  public static InMemoryConsentStore create() {
+    return new InMemoryConsentStore();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalStateException if called from inside a unit of work on the same thread
+   */
+  @Override
+  public <T> T inTransaction(Function<Transaction, T> work) {
+    Objects.requireNonNull(work, "work");
+    if (lock.isHeldByCurrentThread()) {
+      throw new IllegalStateException(
+          "nested inTransaction is not supported by InMemoryConsentStore; pass the Transaction down instead");
+    }
+    lock.lock();
+    MemoryTransaction tx = new MemoryTransaction(Thread.currentThread());
+    try {
+      T result;
+      try {
+        result = work.apply(tx);
+      } catch (Throwable t) {
+        tx.rollback(t);
+        throw t;
+      }
+      if (tx.doomedBy != null) {
+        StoreException e =
+            new StoreException("the unit of work went on after a duplicate key; the transaction was rolled back",
+                tx.doomedBy);
+        tx.rollback(e);
+        throw e;
+      }
+      return result;
+    } finally {
+      tx.active = false;
+      lock.unlock();
+    }
+  }
+
+  /** A unit's view of the store: reads and writes the shared state directly, logging how to undo each write. */
+  private final class MemoryTransaction implements Transaction {
+    private final Thread owner;
+    private final Deque<Runnable> undoLog = new ArrayDeque<>();
+    private boolean active = true;
+    private DuplicateKeyException doomedBy;
+
+    MemoryTransaction(Thread owner) {
+      this.owner = owner;
+    }
+
+    void rollback(Throwable cause) {
+      try {
+        while (!undoLog.isEmpty()) {
+          undoLog.pop().run();
+        }
+      } catch (RuntimeException | Error e) {
+        cause.addSuppressed(e);
+      }
+    }
+
+    private void check() {
+      if (!active) {
+        throw new IllegalStateException("the transaction has ended");
+      }
+      if (Thread.currentThread() != owner) {
+        throw new IllegalStateException("a transaction may only be used by the thread that runs it");
+      }
+      if (doomedBy != null) {
+        throw new StoreException("the transaction is rolled back after a duplicate key", doomedBy);
+      }
+    }
+
+    private DuplicateKeyException duplicate(String constraint) {
+      doomedBy = new DuplicateKeyException("duplicate key: " + constraint, null);
+      return doomedBy;
+    }
+
+    private void requireSubject(SubjectId id) {
+      if (!subjects.containsKey(id)) {
+        throw new StoreException("no subject with that id (foreign key)");
+      }
+    }
+
+    // --- logged primitive writes ---
+
+    private <K, V> void put(Map<K, V> map, K key, V value) {
+      boolean had = map.containsKey(key);
+      V old = map.put(key, value);
+      undoLog.push(had ? () -> map.put(key, old) : () -> map.remove(key));
+    }
+
+    private <K, V> void remove(Map<K, V> map, K key) {
+      if (map.containsKey(key)) {
+        V old = map.remove(key);
+        undoLog.push(() -> map.put(key, old));
+      }
+    }
+
+    private <E> void append(List<E> list, E element) {
+      list.add(element);
+      undoLog.push(() -> list.remove(list.size() - 1));
+    }
+
+    private <E> void add(Set<E> set, E element) {
+      if (set.add(element)) {
+        undoLog.push(() -> set.remove(element));
+      }
+    }
+
+    private <E> void remove(Set<E> set, E element) {
+      if (set.remove(element)) {
+        undoLog.push(() -> set.add(element));
+      }
+    }
+
+    // --- subjects ---
+
+    @Override
+    public Optional<Subject> subjectByEmail(EmailAddress email) {
+      check();
+      Objects.requireNonNull(email, "email");
+      SubjectId id = subjectIdsByEmail.get(email);
+      return id == null ? Optional.empty() : Optional.of(subjects.get(id));
+    }
+
+    @Override
+    public Optional<Subject> subject(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      return Optional.ofNullable(subjects.get(id));
+    }
+
+    @Override
+    public void insertSubject(Subject subject) {
+      check();
+      Objects.requireNonNull(subject, "subject");
+      if (subjects.containsKey(subject.id())) {
+        throw duplicate("subject id");
+      }
+      if (subjectIdsByEmail.containsKey(subject.email())) {
+        throw duplicate("subject email");
+      }
+      put(subjects, subject.id(), subject);
+      put(subjectIdsByEmail, subject.email(), subject.id());
+    }
+
+    @Override
+    public void updateSubject(Subject subject) {
+      check();
+      Objects.requireNonNull(subject, "subject");
+      Subject stored = subjects.get(subject.id());
+      if (stored == null) {
+        throw new StoreException("no subject with that id");
+      }
+      if (stored.email().equals(subject.email())) {
+        return;
+      }
+      if (subjectIdsByEmail.containsKey(subject.email())) {
+        throw duplicate("subject email");
+      }
+      remove(subjectIdsByEmail, stored.email());
+      put(subjectIdsByEmail, subject.email(), subject.id());
+      put(subjects, subject.id(), new Subject(stored.id(), subject.email(), stored.createdAt()));
+    }
+
+    // --- consents and events ---
+
+    @Override
+    public List<Consent> consents(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      NavigableMap<PurposeId, Consent> byPurpose = consentsBySubject.get(id);
+      return byPurpose == null ? List.of() : List.copyOf(byPurpose.values());
+    }
+
+    @Override
+    public Optional<Consent> consent(SubjectId id, PurposeId purpose) {
+      check();
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(purpose, "purpose");
+      NavigableMap<PurposeId, Consent> byPurpose = consentsBySubject.get(id);
+      return byPurpose == null ? Optional.empty() : Optional.ofNullable(byPurpose.get(purpose));
+    }
+
+    @Override
+    public void saveConsent(Consent consent) {
+      check();
+      Objects.requireNonNull(consent, "consent");
+      requireSubject(consent.subjectId());
+      NavigableMap<PurposeId, Consent> byPurpose =
+          consentsBySubject.computeIfAbsent(consent.subjectId(), k -> new TreeMap<>());
+      put(byPurpose, consent.purpose(), consent);
+    }
+
+    @Override
+    public ConsentEvent appendEvent(ConsentEvent event) {
+      check();
+      Objects.requireNonNull(event, "event");
+      if (event.sequence() != 0) {
+        throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
+      }
+      requireSubject(event.subjectId());
+      ConsentEvent stored = event.withSequence(++lastSequence);
+      append(eventsBySubject.computeIfAbsent(event.subjectId(), k -> new ArrayList<>()), stored);
+      return stored;
+    }
+
+    @Override
+    public List<ConsentEvent> events(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      List<ConsentEvent> events = eventsBySubject.get(id);
+      return events == null ? List.of() : List.copyOf(events);
+    }
+
+    // --- notices ---
+
+    @Override
+    public Notice saveNotice(Notice candidate) {
+      check();
+      Objects.requireNonNull(candidate, "candidate");
+      Notice known = noticesByHash.get(candidate.hash());
+      if (known != null) {
+        return known;
+      }
+      String key = candidate.key();
+      int version = latestNoticeVersionByKey.getOrDefault(key, 0) + 1;
+      Notice stored = new Notice(version, candidate.hash(), candidate.locale(), candidate.purposes(),
+          candidate.text(), candidate.createdAt());
+      put(noticesByHash, stored.hash(), stored);
+      put(latestNoticeVersionByKey, key, version);
+      return stored;
+    }
+
+    @Override
+    public Optional<Notice> notice(String hash) {
+      check();
+      Objects.requireNonNull(hash, "hash");
+      return Optional.ofNullable(noticesByHash.get(hash));
+    }
+
+    // --- requests ---
+
+    @Override
+    public void insertRequest(PendingRequest request) {
+      check();
+      Objects.requireNonNull(request, "request");
+      if (requests.containsKey(request.id())) {
+        throw duplicate("request id");
+      }
+      requireSubject(request.subjectId());
+      put(requests, request.id(), request);
+      add(requestIdsBySubject.computeIfAbsent(request.subjectId(), k -> new LinkedHashSet<>()), request.id());
+    }
+
+    @Override
+    public Optional<PendingRequest> request(String id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      return Optional.ofNullable(requests.get(id));
+    }
+
+    @Override
+    public void updateRequest(PendingRequest request) {
+      check();
+      Objects.requireNonNull(request, "request");
+      PendingRequest stored = requests.get(request.id());
+      if (stored == null) {
+        throw new StoreException("no request with that id");
+      }
+      if (!stored.subjectId().equals(request.subjectId())) {
+        throw new IllegalArgumentException("a request cannot move to another subject");
+      }
+      put(requests, request.id(), request);
+    }
+
+    @Override
+    public List<PendingRequest> openRequests(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      Set<String> ids = requestIdsBySubject.getOrDefault(id, Set.of());
+      return ids.stream()
+          .map(requests::get)
+          .filter(r -> r.status() == PendingRequest.Status.OPEN)
+          .sorted(Comparator.comparing(PendingRequest::requestedAt).thenComparing(PendingRequest::id))
+          .toList();
+    }
+
+    // --- tokens ---
+
+    @Override
+    public boolean useToken(String tokenId, Instant expiresAt) {
+      check();
+      Objects.requireNonNull(tokenId, "tokenId");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+      if (usedTokens.containsKey(tokenId)) {
+        return false;
+      }
+      put(usedTokens, tokenId, expiresAt);
+      return true;
+    }
+
+    // --- outbox ---
+
+    @Override
+    public boolean enqueue(OutboxMail mail) {
+      check();
+      Objects.requireNonNull(mail, "mail");
+      if (mailIdsByDedupeKey.containsKey(mail.dedupeKey())) {
+        return false;
+      }
+      if (mails.containsKey(mail.id())) {
+        throw duplicate("mail id");
+      }
+      requireSubject(mail.subjectId());
+      put(mails, mail.id(), mail);
+      put(mailIdsByDedupeKey, mail.dedupeKey(), mail.id());
+      append(mailIdsBySubject.computeIfAbsent(mail.subjectId(), k -> new ArrayList<>()), mail.id());
+      append(mailIdsByRecipientKind.computeIfAbsent(new RecipientKind(mail.recipient(), mail.kind()),
+          k -> new ArrayList<>()), mail.id());
+      index(mail);
+      return true;
+    }
+
+    @Override
+    public int countMails(EmailAddress recipient, MailKind kind, Instant since) {
+      check();
+      Objects.requireNonNull(recipient, "recipient");
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(since, "since");
+      int count = 0;
+      for (String id : mailIdsByRecipientKind.getOrDefault(new RecipientKind(recipient, kind), List.of())) {
+        if (!mails.get(id).createdAt().isBefore(since)) {
+          count++;
+        }
+      }
+      return count;
+    }
+
+    @Override
+    public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
+      check();
+      Objects.requireNonNull(now, "now");
+      Objects.requireNonNull(leaseUntil, "leaseUntil");
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      if (!leaseUntil.isAfter(now)) {
+        throw new IllegalArgumentException("leaseUntil must be after now");
+      }
+      List<OutboxMail> due = new ArrayList<>();
+      for (MailDue d : queuedMails) {
+        if (due.size() == limit || d.at().isAfter(now)) {
+          break;
+        }
+        due.add(mails.get(d.id()));
+      }
+      for (MailDue d : claimedMails) {
+        if (d.at().isAfter(now)) {
+          break;
+        }
+        due.add(mails.get(d.id()));
+      }
+      due.sort(DUE_ORDER);
+      List<OutboxMail> claimed = new ArrayList<>(Math.min(limit, due.size()));
+      for (OutboxMail mail : due.subList(0, Math.min(limit, due.size()))) {
+        OutboxMail c = mail.claimed(leaseUntil);
+        replaceMail(mail, c);
+        claimed.add(c);
+      }
+      return List.copyOf(claimed);
+    }
+
+    @Override
+    public void updateMail(OutboxMail mail) {
+      check();
+      Objects.requireNonNull(mail, "mail");
+      OutboxMail stored = mails.get(mail.id());
+      if (stored == null) {
+        throw new StoreException("no outbox mail with that id");
+      }
+      replaceMail(stored, new OutboxMail(stored.id(), stored.kind(), stored.subjectId(), stored.recipient(),
+          stored.requestId(), stored.generation(), stored.locale(), stored.purposes(), stored.dedupeKey(),
+          mail.status(), mail.attempts(), mail.nextAttemptAt(), mail.leaseUntil(), stored.createdAt(), mail.sentAt(),
+          mail.lastError()));
+    }
+
+    @Override
+    public List<OutboxMail> mails(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      return mailIdsBySubject.getOrDefault(id, List.of()).stream()
+          .map(mails::get)
+          .sorted(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id))
+          .toList();
+    }
+
+    private void replaceMail(OutboxMail stored, OutboxMail replacement) {
+      unindex(stored);
+      put(mails, replacement.id(), replacement);
+      index(replacement);
+    }
+
+    /** Adds a mail to the due index it belongs in; only QUEUED and CLAIMED mails can be claimed, so only they are. */
+    private void index(OutboxMail mail) {
+      if (mail.status() == OutboxMail.Status.QUEUED) {
+        add(queuedMails, queueKey(mail));
+      } else if (mail.status() == OutboxMail.Status.CLAIMED) {
+        add(claimedMails, leaseKey(mail));
+      }
+    }
+
+    private void unindex(OutboxMail mail) {
+      if (mail.status() == OutboxMail.Status.QUEUED) {
+        remove(queuedMails, queueKey(mail));
+      } else if (mail.status() == OutboxMail.Status.CLAIMED) {
+        remove(claimedMails, leaseKey(mail));
+      }
+    }
+
+    private MailDue queueKey(OutboxMail mail) {
+      return new MailDue(mail.nextAttemptAt(), mail.createdAt(), mail.id());
+    }
+
+    private MailDue leaseKey(OutboxMail mail) {
+      return new MailDue(mail.leaseUntil() == null ? Instant.MIN : mail.leaseUntil(), mail.createdAt(), mail.id());
+    }
+  }
+
+  /** The order in which due mails are claimed: oldest due first, then oldest enqueued, then by id. */
+  private static final Comparator<OutboxMail> DUE_ORDER =
+      Comparator.comparing(OutboxMail::nextAttemptAt)
+          .thenComparing(OutboxMail::createdAt)
+          .thenComparing(OutboxMail::id);
+
+  /** The key of the per-address caps. */
+  private record RecipientKind(EmailAddress recipient, MailKind kind) {}
+
+  /** An entry of a due-time index. */
+  private record MailDue(Instant at, Instant createdAt, String id) implements Comparable<MailDue> {
+    private static final Comparator<MailDue> ORDER =
+        Comparator.comparing(MailDue::at).thenComparing(MailDue::createdAt).thenComparing(MailDue::id);
+
+    @Override
+    public int compareTo(MailDue other) {
+      return ORDER.compare(this, other);
+    }
+  }
+}

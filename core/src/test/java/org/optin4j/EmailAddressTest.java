@@ -1,0 +1,350 @@
+package org.optin4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class EmailAddressTest {
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Normalisation
+
+  @ParameterizedTest
+  @CsvSource({
+    "ann@example.org, ann@example.org",
+    "Ann@Example.ORG, ann@example.org",
+    "ANN.SMITH@EXAMPLE.ORG, ann.smith@example.org",
+    "Ann+News@Sub.Example.Org, ann+news@sub.example.org",
+  })
+  void parseWhenMixedCaseThenLocalPartAndDomainLowercased(String input, String expected) {
+    assertEquals(expected, EmailAddress.parse(input).value());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"  ann@example.org", "ann@example.org  ", " \u2003ann@example.org\u2003 ", "\u3000ann@example.org"})
+  void parseWhenSurroundedBySpacesThenTrimmed(String input) {
+    assertEquals("ann@example.org", EmailAddress.parse(input).value());
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "ann@bücher.example, ann@xn--bcher-kva.example",
+    "ann@BÜCHER.example, ann@xn--bcher-kva.example",
+    "ANN@BÜCHER.EXAMPLE, ann@xn--bcher-kva.example",
+    "ann@münchen.de, ann@xn--mnchen-3ya.de",
+    "ann@пример.рф, ann@xn--e1afmkfd.xn--p1ai",
+    "ann@例え.テスト, ann@xn--r8jz45g.xn--zckzah",
+    "ann@xn--bcher-kva.example, ann@xn--bcher-kva.example",
+    "ann@XN--BCHER-KVA.EXAMPLE, ann@xn--bcher-kva.example",
+  })
+  void parseWhenInternationalisedDomainThenALabel(String input, String expected) {
+    assertEquals(expected, EmailAddress.parse(input).value());
+  }
+
+  @Test
+  void parseWhenIdeographicFullStopThenDot() {
+    // IDNA (RFC 3490 section 3.1) treats U+3002 as a label separator.
+    assertEquals("ann@example.org", EmailAddress.parse("ann@example\u3002org").value());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"ann@example.org., ann@example.org", "ann@bücher.example., ann@xn--bcher-kva.example"})
+  void parseWhenTrailingDotThenRemoved(String input, String expected) {
+    assertEquals(expected, EmailAddress.parse(input).value());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ann.smith@example.org",
+        "ann+newsletter@example.org",
+        "a.b.c+d+e@example.org",
+        "!#$%&'*+/=?^_`{|}~-@example.org",
+        "a@example.org",
+        "ann@a.b.c.d.example",
+        "ann@1example.org",
+        "ann@ex-ample.org",
+        "ann@example.co.uk",
+      })
+  void parseWhenAlreadyNormalThenUnchanged(String input) {
+    EmailAddress address = EmailAddress.parse(input);
+
+    assertEquals(input, address.value());
+    assertEquals(address, new EmailAddress(input));
+  }
+
+  @Test
+  void parseWhenDotsAndTagsThenKept() {
+    assertNotEquals(EmailAddress.parse("ann.smith@example.org"), EmailAddress.parse("annsmith@example.org"));
+    assertNotEquals(EmailAddress.parse("ann+x@example.org"), EmailAddress.parse("ann@example.org"));
+  }
+
+  @Test
+  void parseWhenSameAddressInDifferentFormsThenEqual() {
+    assertEquals(EmailAddress.parse("ann@xn--bcher-kva.example"), EmailAddress.parse(" ANN@Bücher.Example. "));
+    assertEquals(
+        EmailAddress.parse("ann@xn--bcher-kva.example").hashCode(),
+        EmailAddress.parse(" ANN@Bücher.Example. ").hashCode());
+  }
+
+  @Test
+  void localPartAndDomainThenSplitAtLastAt() {
+    EmailAddress address = EmailAddress.parse("Ann.Smith+x@Bücher.Example");
+
+    assertEquals("ann.smith+x", address.localPart());
+    assertEquals("xn--bcher-kva.example", address.domain());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Refusals
+
+  static Stream<Arguments> controlCharacters() {
+    return Stream.of(
+            "ann@example.org\r\n",
+            "ann@example.org\n",
+            "ann@example.org\r",
+            "\r\nann@example.org",
+            "\nann@example.org",
+            "ann@example.org\u0000",
+            "\u0000ann@example.org",
+            "ann\r\n@example.org",
+            "ann@exa\nmple.org",
+            "ann\u0000@example.org",
+            "ann@example.org\r\nBcc: victim@example.org",
+            "ann@example.org\tx",
+            "\tann@example.org",
+            "ann@example.org\u007f",
+            "ann@example.org\u0085")
+        .map(Arguments::of);
+  }
+
+  @ParameterizedTest
+  @MethodSource("controlCharacters")
+  void parseWhenControlCharacterAnywhereThenRefused(String input) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+
+    assertEquals("invalid email address: contains a control character or an invalid domain", e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "\"ann\"@example.org",
+        "\"ann smith\"@example.org",
+        "\"ann@home\"@example.org",
+        "\"a\\\"b\"@example.org",
+      })
+  void parseWhenQuotedLocalPartThenRefused(String input) {
+    assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann(comment)@example.org", "ann smith@example.org", "ann,bob@example.org", "ann@bob@example.org", "<ann>@example.org"})
+  void parseWhenLocalPartOutsideDotAtomThenRefused(String input) {
+    assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann..smith@example.org", ".ann@example.org", "ann.@example.org", "..@example.org"})
+  void parseWhenLocalPartHasDoubleOrEdgeDotThenRefused(String input) {
+    assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "jürgen@example.org",
+        "anné@example.org",
+        "用户@example.org",
+        "\u212Aim@example.org", // KELVIN SIGN lowercases to ASCII k: must not pass as kim@
+        "\u0130lker@example.org", // LATIN CAPITAL I WITH DOT ABOVE
+        "ann\u00a0smith@example.org",
+        "ﬀ@example.org",
+      })
+  void parseWhenLocalPartNotAsciiThenRefused(String input) {
+    assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann@example..org", "ann@.example.org", "ann@example.org..", "ann@..", "ann@."})
+  void parseWhenDomainHasEmptyLabelThenRefused(String input) {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ann@[192.0.2.1]",
+        "ann@[IPv6:2001:db8::1]",
+        "ann@192.0.2.1",
+        "ann@[example.org]",
+      })
+  void parseWhenIpLiteralDomainThenRefused(String input) {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann@localhost", "ann@example", "ann@com", "ann@bücher", "ann@localhost."})
+  void parseWhenSingleLabelDomainThenRefused(String input) {
+    assertRefused(input, "domain needs at least two labels");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann@example.123", "ann@1.2.3.4", "ann@example.0"})
+  void parseWhenTopLevelDomainNumericThenRefused(String input) {
+    assertRefused(input, "top-level domain cannot be numeric");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ann@-example.org",
+        "ann@example-.org",
+        "ann@exa_mple.org",
+        "ann@exa mple.org",
+        "ann@example.org/x",
+        "ann@example.o%rg",
+      })
+  void parseWhenDomainLabelInvalidThenRefused(String input) {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+  }
+
+  @Test
+  void parseWhenLocalPartOf64ThenAcceptedAnd65Refused() {
+    String local64 = "a".repeat(64);
+
+    assertEquals(local64 + "@example.org", EmailAddress.parse(local64 + "@example.org").value());
+    assertRefused("a" + local64 + "@example.org", "local part must have 1 to 64 characters");
+  }
+
+  @Test
+  void parseWhenTotalOf254ThenAcceptedAnd255Refused() {
+    String local = "a".repeat(64);
+    String at254 = local + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "d".repeat(57) + ".org";
+    String at255 = local + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "d".repeat(58) + ".org";
+    assertEquals(254, at254.length());
+    assertEquals(255, at255.length());
+
+    assertEquals(at254, EmailAddress.parse(at254).value());
+    assertRefused(at255, "longer than 254 characters");
+  }
+
+  @Test
+  void parseWhenIdnDomainGrowsPast254ThenRefused() {
+    // 251 characters as typed; the A-label of the third label adds 7, so 258 on the wire.
+    String unicode = "a".repeat(64) + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "bücher".repeat(9) + ".org";
+    assertEquals(251, unicode.length());
+
+    assertRefused(unicode, "longer than 254 characters");
+  }
+
+  @Test
+  void parseWhenLabelLongerThan63ThenRefused() {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse("ann@" + "b".repeat(64) + ".org"));
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "''               | no @",
+        "'   '            | no @",
+        "annexample.org   | no @",
+        "@example.org     | local part must have 1 to 64 characters",
+        "ann@             | domain must have 1 to 253 characters",
+        "@                | local part must have 1 to 64 characters",
+        "ann＠example.org | no @",
+      })
+  void parseWhenPartMissingThenNamesReason(String input, String reason) {
+    assertRefused(input, reason);
+  }
+
+  @Test
+  void parseWhenRefusedThenMessageOmitsInput() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse("secret.person@exa_mple.org"));
+
+    assertFalse(e.getMessage().contains("secret"), e.getMessage());
+  }
+
+  @Test
+  void parseWhenNullThenNullPointerException() {
+    assertThrows(NullPointerException.class, () -> EmailAddress.parse(null));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // tryParse, the canonical constructor, toString
+
+  @Test
+  void tryParseWhenValidThenNormalisedAddress() {
+    assertEquals(
+        Optional.of(new EmailAddress("ann@xn--bcher-kva.example")), EmailAddress.tryParse(" Ann@Bücher.example "));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "ann", "ann@localhost", "ann@example.org\r\n", "\"ann\"@example.org", "ann@[192.0.2.1]"})
+  void tryParseWhenInvalidThenEmpty(String input) {
+    assertEquals(Optional.empty(), EmailAddress.tryParse(input));
+  }
+
+  @Test
+  void tryParseWhenNullThenEmpty() {
+    assertEquals(Optional.empty(), EmailAddress.tryParse(null));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "Ann@example.org",
+        "ann@Example.org",
+        " ann@example.org",
+        "ann@example.org ",
+        "ann@example.org.",
+        "ann@bücher.example",
+        "ann@example.org\n",
+        "ann@localhost",
+        "",
+      })
+  void constructorWhenNotNormalisedOrInvalidThenRefused(String value) {
+    assertThrows(IllegalArgumentException.class, () -> new EmailAddress(value));
+  }
+
+  @Test
+  void constructorWhenNullThenNullPointerException() {
+    assertThrows(NullPointerException.class, () -> new EmailAddress(null));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "ann@example.org, a***@example.org",
+    "a@example.org, a***@example.org",
+    "zed.smith+tag@xn--bcher-kva.example, z***@xn--bcher-kva.example",
+  })
+  void toStringWhenCalledThenMasksLocalPart(String value, String masked) {
+    EmailAddress address = new EmailAddress(value);
+
+    assertEquals(masked, address.toString());
+    assertEquals(value, address.value());
+  }
+
+  @Test
+  void toStringWhenCalledThenNeverContainsFullLocalPart() {
+    assertFalse(EmailAddress.parse("secret.person@example.org").toString().contains("secret"));
+  }
+
+  private static void assertRefused(String input, String reason) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+    assertEquals("invalid email address: " + reason, e.getMessage());
+  }
+}

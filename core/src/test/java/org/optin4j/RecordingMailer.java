@@ -1,0 +1,51 @@
+package org.optin4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import org.optin4j.spi.MailMessage;
+import org.optin4j.spi.Mailer;
+import org.optin4j.spi.SendOutcome;
+
+/** A mailer that records what it is asked to send and answers as scripted. Thread-safe. */
+public final class RecordingMailer implements Mailer {
+  private final List<MailMessage> sent = new CopyOnWriteArrayList<>();
+  private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+  private volatile Function<MailMessage, SendOutcome> answer = m -> new SendOutcome.Sent();
+
+  public void answer(Function<MailMessage, SendOutcome> newAnswer) {
+    this.answer = newAnswer;
+  }
+
+  public List<MailMessage> sent() {
+    return List.copyOf(sent);
+  }
+
+  public List<Integer> batchSizes() {
+    return List.copyOf(batchSizes);
+  }
+
+  public MailMessage last() {
+    return sent.get(sent.size() - 1);
+  }
+
+  public void clear() {
+    sent.clear();
+    batchSizes.clear();
+  }
+
+  @Override
+  public List<SendOutcome> send(List<MailMessage> batch) {
+    batchSizes.add(batch.size());
+    List<SendOutcome> out = new ArrayList<>();
+    for (MailMessage m : batch) {
+      SendOutcome o = answer.apply(m);
+      if (o instanceof SendOutcome.Sent) {
+        sent.add(m);
+      }
+      out.add(o);
+    }
+    return out;
+  }
+}

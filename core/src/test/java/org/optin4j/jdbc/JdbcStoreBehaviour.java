@@ -1,0 +1,358 @@
+package org.optin4j.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
+import static org.optin4j.spi.StoreFixtures.T0;
+import static org.optin4j.spi.StoreFixtures.at;
+import static org.optin4j.spi.StoreFixtures.email;
+import static org.optin4j.spi.StoreFixtures.event;
+import static org.optin4j.spi.StoreFixtures.mail;
+import static org.optin4j.spi.StoreFixtures.notice;
+import static org.optin4j.spi.StoreFixtures.openRequest;
+import static org.optin4j.spi.StoreFixtures.pendingConsent;
+import static org.optin4j.spi.StoreFixtures.subject;
+import static org.optin4j.spi.StoreFixtures.subjectId;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.optin4j.ConsentEvent;
+import org.optin4j.StoreException;
+import org.optin4j.Subject;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.OutboxMail;
+
+/**
+ * What only a JDBC store promises, run on every database next to the store contract: the schema's life cycle and
+ * version check, the shipped DDL, rollback after a unique-key clash, personal data kept out of exceptions, and claims
+ * and notice versions under truly concurrent connections.
+ */
+interface JdbcStoreBehaviour {
+
+  /** Returns the isolated database of the test class. */
+  TestDatabase database();
+
+  private JdbcConsentStore.Builder builder(String prefix) {
+    return JdbcConsentStore.builder(database().dataSource()).tablePrefix(prefix);
+  }
+
+  private JdbcConsentStore freshStore() {
+    return builder(database().nextPrefix()).createSchema(true).build();
+  }
+
+  // --- schema life cycle ---
+
+  @Test
+  default void buildThenDialectDetectedFromProductName() {
+    assertEquals(database().dialect(), freshStore().dialect());
+  }
+
+  @Test
+  default void buildWhenSchemaExistsThenReopenedAndDataKept() {
+    String prefix = database().nextPrefix();
+    JdbcConsentStore first = builder(prefix).createSchema(true).build();
+    first.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      return null;
+    });
+
+    JdbcConsentStore again = builder(prefix).createSchema(true).build();
+    JdbcConsentStore withoutCreate = builder(prefix).build();
+
+    assertEquals(Optional.of(subject("ann")), again.inTransaction(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(Optional.of(subject("ann")), withoutCreate.inTransaction(tx -> tx.subject(subjectId("ann"))));
+  }
+
+  @Test
+  default void buildWhenSchemaMissingAndNotCreatingThenStoreExceptionNamingTheScripts() {
+    String prefix = database().nextPrefix();
+
+    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).build());
+
+    assertTrue(e.getMessage().contains("optin4j schema not found"), e.getMessage());
+    assertTrue(e.getMessage().contains(database().dialect().scriptFolder() + "V1__schema.sql"), e.getMessage());
+    assertTrue(e.getMessage().contains("createSchema(true)"), e.getMessage());
+  }
+
+  @Test
+  default void buildWhenSchemaNewerThenStoreExceptionSayingSo() throws SQLException {
+    String prefix = database().nextPrefix();
+    builder(prefix).createSchema(true).build();
+    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (2, 'from the future')");
+
+    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+
+    assertTrue(e.getMessage().startsWith("optin4j schema version 2 found, this library needs 1;"), e.getMessage());
+    assertTrue(e.getMessage().contains("newer optin4j"), e.getMessage());
+  }
+
+  @Test
+  default void buildWhenSchemaOlderThenStoreExceptionNamingTheUpgradeScripts() throws SQLException {
+    String prefix = database().nextPrefix();
+    builder(prefix).createSchema(true).build();
+    database().execute("DELETE FROM " + prefix + "schema_version");
+
+    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+
+    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs 1;"), e.getMessage());
+    assertTrue(e.getMessage().contains("run the upgrade scripts " + database().dialect().scriptFolder()
+        + "V1__schema.sql"), e.getMessage());
+  }
+
+  @Test
+  default void shippedDdlWhenAppliedByHandWithDefaultPrefixThenStoreAcceptsIt() throws Exception {
+    // What a DBA does: run the file as shipped (default prefix), statement by statement, then start the store.
+    String resource = database().dialect().scriptFolder() + "V1__schema.sql";
+    String text;
+    try (var in = JdbcStoreBehaviour.class.getClassLoader().getResourceAsStream(resource)) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    String withoutComments = text.lines().filter(l -> !l.strip().startsWith("--")).collect(Collectors.joining("\n"));
+    int statements = 0;
+    for (String statement : withoutComments.split(";\\s*(\n|$)")) {
+      if (!statement.isBlank()) {
+        database().execute(statement);
+        statements++;
+      }
+    }
+    assertTrue(statements > 10, "statements " + statements);
+
+    JdbcConsentStore store = JdbcConsentStore.create(database().dataSource());
+
+    assertEquals(JdbcConsentStore.DEFAULT_TABLE_PREFIX, store.tablePrefix());
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      return null;
+    });
+    for (String table : List.of("schema_version", "subjects", "consents", "events", "notices", "requests",
+        "used_tokens", "outbox")) {
+      try (Connection c = database().dataSource().getConnection(); Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM optin4j_" + table)) {
+        assertTrue(rs.next(), table);
+      }
+    }
+  }
+
+  @Test
+  default void tablePrefixWhenInvalidThenIllegalArgument() {
+    JdbcConsentStore.Builder b = JdbcConsentStore.builder(database().dataSource());
+
+    for (String bad : List.of("", "1abc", "Upper_", "semi;colon", "a-b", "x".repeat(31), "drop table x;--")) {
+      assertThrows(IllegalArgumentException.class, () -> b.tablePrefix(bad), bad);
+    }
+  }
+
+  // --- transactions ---
+
+  @Test
+  default void duplicateKeyWhenPropagatedThenNoWriteOfTheUnitKept() {
+    JdbcConsentStore store = freshStore();
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      return null;
+    });
+
+    assertThrows(DuplicateKeyException.class, () -> store.inTransaction(tx -> {
+      tx.insertSubject(subject("bob"));
+      tx.saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "req-1", T0));
+      tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      tx.insertRequest(openRequest("req-1", subjectId("bob"), T0));
+      tx.saveNotice(notice(Locale.ENGLISH, "text", NEWSLETTER));
+      assertTrue(tx.useToken("jti-1", at(60)));
+      assertTrue(tx.enqueue(mail("m1", subjectId("bob"), email("bob"), T0)));
+      tx.insertSubject(new Subject(subjectId("cid"), email("ann"), T0));
+      return null;
+    }));
+
+    store.inTransaction(tx -> {
+      assertEquals(Optional.empty(), tx.subject(subjectId("bob")));
+      assertEquals(Optional.empty(), tx.subject(subjectId("cid")));
+      assertEquals(List.of(), tx.consents(subjectId("bob")));
+      assertEquals(List.of(), tx.events(subjectId("bob")));
+      assertEquals(Optional.empty(), tx.request("req-1"));
+      assertEquals(Optional.empty(), tx.notice(notice(Locale.ENGLISH, "text", NEWSLETTER).hash()));
+      assertTrue(tx.useToken("jti-1", at(60)));
+      assertEquals(List.of(), tx.mails(subjectId("bob")));
+      return null;
+    });
+  }
+
+  @Test
+  default void duplicateKeyThenNoPersonalDataInAnyMessageOfTheChain() {
+    JdbcConsentStore store = freshStore();
+    Subject ann = new Subject(subjectId("ann"), email("ann.secret-local-part"), T0);
+    store.inTransaction(tx -> {
+      tx.insertSubject(ann);
+      return null;
+    });
+
+    DuplicateKeyException e = assertThrows(DuplicateKeyException.class, () -> store.inTransaction(tx -> {
+      tx.insertSubject(new Subject(subjectId("other"), ann.email(), T0));
+      return null;
+    }));
+
+    List<Throwable> chain = new ArrayList<>();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      chain.add(t);
+      chain.addAll(List.of(t.getSuppressed()));
+    }
+    for (Throwable t : chain) {
+      String message = String.valueOf(t.getMessage());
+      assertFalse(message.contains("secret-local-part"), t.getClass().getName() + ": " + message);
+    }
+  }
+
+  @Test
+  default void duplicateKeyWhenSwallowedThenLaterCallsRefusedAndUnitRolledBack() {
+    JdbcConsentStore store = freshStore();
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      return null;
+    });
+
+    StoreException e = assertThrows(StoreException.class, () -> store.inTransaction(tx -> {
+      tx.insertSubject(subject("bob"));
+      DuplicateKeyException d = assertThrows(DuplicateKeyException.class, () -> tx.insertSubject(subject("ann")));
+      StoreException later = assertThrows(StoreException.class, () -> tx.subject(subjectId("bob")));
+      assertEquals(d, later.getCause());
+      return null;
+    }));
+
+    assertTrue(e.getCause() instanceof DuplicateKeyException, String.valueOf(e.getCause()));
+    assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subject(subjectId("bob"))));
+  }
+
+  @Test
+  default void useTokenAndEnqueueWhenTakenThenFalseAndTheUnitStillCommits() {
+    JdbcConsentStore store = freshStore();
+
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      assertTrue(tx.useToken("jti-1", at(60)));
+      assertFalse(tx.useToken("jti-1", at(60)));
+      assertTrue(tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+      assertFalse(tx.enqueue(mail("m2", org.optin4j.spi.MailKind.CONFIRMATION, subjectId("ann"), email("ann"),
+          "dedupe-m1", T0)));
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+      return null;
+    });
+
+    assertEquals(1, store.inTransaction(tx -> tx.consents(subjectId("ann"))).size());
+    assertEquals(1, store.inTransaction(tx -> tx.mails(subjectId("ann"))).size());
+  }
+
+  @Test
+  default void inTransactionWhenNestedThenIllegalStateAndOuterUnaffected() {
+    JdbcConsentStore store = freshStore();
+
+    store.inTransaction(outer -> {
+      outer.insertSubject(subject("ann"));
+      assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
+      return null;
+    });
+
+    assertTrue(store.inTransaction(tx -> tx.subject(subjectId("ann"))).isPresent());
+  }
+
+  @Test
+  default void transactionWhenUsedAfterItEndedThenIllegalState() {
+    JdbcConsentStore store = freshStore();
+    ConsentStore.Transaction leaked = store.inTransaction(tx -> tx);
+
+    assertThrows(IllegalStateException.class, () -> leaked.subject(subjectId("ann")));
+  }
+
+  @Test
+  default void timesThenKeptToTheMillisecond() {
+    JdbcConsentStore store = freshStore();
+    Subject ann = new Subject(subjectId("ann"), email("ann"), Instant.parse("2031-02-03T04:05:06.789Z"));
+
+    store.inTransaction(tx -> {
+      tx.insertSubject(ann);
+      return null;
+    });
+
+    assertEquals(Optional.of(ann), store.inTransaction(tx -> tx.subject(subjectId("ann"))));
+  }
+
+  // --- several connections at once (security rule 26) ---
+
+  @Test
+  default void claimMailsWhenAnotherConnectionHoldsClaimsThenDisjointRowsWithoutWaiting() throws Exception {
+    JdbcConsentStore store = freshStore();
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      for (int i = 0; i < 10; i++) {
+        tx.enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
+      }
+      return null;
+    });
+    CountDownLatch firstClaimed = new CountDownLatch(1);
+    CountDownLatch secondDone = new CountDownLatch(1);
+
+    CompletableFuture<List<OutboxMail>> first = CompletableFuture.supplyAsync(() -> store.inTransaction(tx -> {
+      List<OutboxMail> mine = tx.claimMails(at(100), at(400), 4);
+      firstClaimed.countDown();
+      await(secondDone); // keep the row locks until the second claimer is done
+      return mine;
+    }));
+    assertTrue(firstClaimed.await(30, TimeUnit.SECONDS));
+    List<OutboxMail> second = store.inTransaction(tx -> tx.claimMails(at(100), at(400), 10));
+    secondDone.countDown();
+    List<OutboxMail> firsts = first.get(30, TimeUnit.SECONDS);
+
+    Set<String> a = firsts.stream().map(OutboxMail::id).collect(Collectors.toSet());
+    Set<String> b = second.stream().map(OutboxMail::id).collect(Collectors.toSet());
+    assertEquals(4, a.size());
+    assertEquals(6, b.size(), "the second claimer skips the locked rows instead of waiting");
+    Set<String> all = new HashSet<>(a);
+    all.addAll(b);
+    assertEquals(10, all.size(), "disjoint");
+  }
+
+  @Test
+  default void saveNoticeWhenTwoConnectionsAddVersionsOfOneKeyThenDistinctVersions() throws Exception {
+    JdbcConsentStore store = freshStore();
+    CountDownLatch firstSaved = new CountDownLatch(1);
+
+    CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> store.inTransaction(tx -> {
+      int v = tx.saveNotice(notice(Locale.ENGLISH, "first text", NEWSLETTER)).version();
+      firstSaved.countDown();
+      return v;
+    }));
+    assertTrue(firstSaved.await(30, TimeUnit.SECONDS));
+    // The first unit may or may not have committed yet: the unique (key, version) constraint makes this wait or retry.
+    int second = store.inTransaction(tx -> tx.saveNotice(notice(Locale.ENGLISH, "second text", NEWSLETTER)))
+        .version();
+
+    assertEquals(Set.of(1, 2), Set.of(first.get(30, TimeUnit.SECONDS), second));
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(30, TimeUnit.SECONDS), "latch");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}

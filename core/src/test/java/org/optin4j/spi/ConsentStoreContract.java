@@ -1,0 +1,1494 @@
+package org.optin4j.spi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
+import static org.optin4j.spi.StoreFixtures.OFFERS;
+import static org.optin4j.spi.StoreFixtures.SURVEYS;
+import static org.optin4j.spi.StoreFixtures.T0;
+import static org.optin4j.spi.StoreFixtures.at;
+import static org.optin4j.spi.StoreFixtures.email;
+import static org.optin4j.spi.StoreFixtures.event;
+import static org.optin4j.spi.StoreFixtures.mail;
+import static org.optin4j.spi.StoreFixtures.notice;
+import static org.optin4j.spi.StoreFixtures.noticeRef;
+import static org.optin4j.spi.StoreFixtures.openRequest;
+import static org.optin4j.spi.StoreFixtures.pendingConsent;
+import static org.optin4j.spi.StoreFixtures.subject;
+import static org.optin4j.spi.StoreFixtures.subjectId;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentEvent;
+import org.optin4j.ConsentState;
+import org.optin4j.EmailAddress;
+import org.optin4j.Evidence;
+import org.optin4j.Notice;
+import org.optin4j.StoreException;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+
+/**
+ * The definition of a correct {@link ConsentStore}: every implementation extends this class and passes every test.
+ *
+ * <p>The suite uses the SPI only and tests only what its Javadoc promises: transactions that keep all of a unit or
+ * nothing, unique keys, notice versioning, single use of tokens, the outbox's dedupe, claims and leases, and the
+ * orderings of the list queries. Times are fixed instants: stored times are whole seconds from {@link
+ * StoreFixtures#T0}, so that a database keeping milliseconds loses nothing, and boundary queries probe one millisecond
+ * either side. Concurrency tests use start gates, never sleeps.
+ *
+ * <p>{@link #newStore()} is called once per test and must return an empty store. Not thread-safe itself; JUnit runs
+ * each test on a fresh instance.
+ */
+public abstract class ConsentStoreContract {
+
+  private static final long CONCURRENCY_TIMEOUT_SECONDS = 60;
+
+  /** The store under test, fresh for each test. */
+  protected ConsentStore store;
+
+  /**
+   * Returns a new, empty store. Called once per test.
+   *
+   * @return the store
+   */
+  protected abstract ConsentStore newStore();
+
+  @BeforeEach
+  void createStore() {
+    store = newStore();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Transactions
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void inTransactionThenReturnsWhatTheWorkReturned() {
+    assertEquals("result", store.inTransaction(tx -> "result"));
+    assertNull(store.inTransaction(tx -> null));
+  }
+
+  @Test
+  void inTransactionWhenWorkCompletesThenWritesVisibleToLaterTransactions() {
+    tx(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+    });
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(1, read(tx -> tx.consents(subjectId("ann"))).size());
+  }
+
+  @Test
+  void inTransactionThenWorkSeesItsOwnWrites() {
+    tx(tx -> {
+      tx.insertSubject(subject("ann"));
+      assertEquals(Optional.of(subject("ann")), tx.subjectByEmail(email("ann")));
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+      assertEquals(1, tx.consents(subjectId("ann")).size());
+      tx.insertRequest(openRequest("req-1", subjectId("ann"), T0));
+      assertTrue(tx.request("req-1").isPresent());
+      assertTrue(tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+      assertEquals(1, tx.mails(subjectId("ann")).size());
+      assertEquals(1, tx.countMails(email("ann"), MailKind.CONFIRMATION, T0));
+    });
+  }
+
+  @Test
+  void inTransactionWhenWorkThrowsThenSameExceptionPropagates() {
+    IllegalStateException thrown = new IllegalStateException("boom");
+
+    RuntimeException caught = assertThrows(RuntimeException.class, () -> store.inTransaction(tx -> {
+      throw thrown;
+    }));
+
+    assertSame(thrown, caught);
+  }
+
+  @Test
+  void inTransactionWhenWorkThrowsThenNoWriteOfAnyKindIsKept() {
+    givenSubjects("bob");
+    Notice candidate = notice(Locale.ENGLISH, "rolled back text", NEWSLETTER);
+    RuntimeException boom = new RuntimeException("boom");
+
+    RuntimeException caught = assertThrows(RuntimeException.class, () -> store.inTransaction(tx -> {
+      writeAnnAndRenameBob(tx, candidate);
+      throw boom;
+    }));
+
+    assertSame(boom, caught);
+    assertNoTraceOfTheUnit(candidate);
+  }
+
+  @Test
+  void inTransactionWhenWorkThrowsErrorThenSameErrorPropagatesAndNothingIsKept() {
+    givenSubjects("bob");
+    Notice candidate = notice(Locale.ENGLISH, "rolled back text", NEWSLETTER);
+    Error error = new AssertionError("an error, not an exception");
+
+    Error caught = assertThrows(Error.class, () -> store.inTransaction(tx -> {
+      writeAnnAndRenameBob(tx, candidate);
+      throw error;
+    }));
+
+    assertSame(error, caught);
+    assertNoTraceOfTheUnit(candidate);
+  }
+
+  @Test
+  void inTransactionWhenWorkThrowsCheckedExceptionSneakilyThenSameExceptionPropagatesAndNothingIsKept() {
+    givenSubjects("bob");
+    Notice candidate = notice(Locale.ENGLISH, "rolled back text", NEWSLETTER);
+    Exception checked = new Exception("checked, thrown sneakily");
+
+    Throwable caught = assertThrows(Exception.class, () -> store.inTransaction(tx -> {
+      writeAnnAndRenameBob(tx, candidate);
+      throw ConsentStoreContract.<RuntimeException>sneaky(checked);
+    }));
+
+    assertSame(checked, caught);
+    assertNoTraceOfTheUnit(candidate);
+  }
+
+  @Test
+  void inTransactionWhenWorkThrowsThenStoreStillUsable() {
+    assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      throw new IllegalStateException("boom");
+    }));
+
+    tx(tx -> tx.insertSubject(subject("ann")));
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  @Test
+  void inTransactionWhenConcurrentReaderThenWritesOfOneUnitBecomeVisibleTogether() throws Exception {
+    int units = 100;
+    AtomicBoolean writerDone = new AtomicBoolean();
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> writer = pool.submit(() -> {
+        await(start);
+        try {
+          for (int i = 0; i < units; i++) {
+            int n = i;
+            tx(tx -> {
+              tx.insertSubject(subject("first" + n));
+              tx.insertSubject(subject("second" + n));
+            });
+          }
+        } finally {
+          writerDone.set(true);
+        }
+        return null;
+      });
+      Future<Integer> reader = pool.submit(() -> {
+        await(start);
+        int torn = 0;
+        do {
+          for (int i = 0; i < units; i++) {
+            int n = i;
+            // Read the later write first: if it is visible, the commit happened, so the earlier one must be too
+            // (this holds under READ COMMITTED as well as under a lock).
+            boolean torn1 = read(tx -> tx.subjectByEmail(email("second" + n)).isPresent()
+                && tx.subject(subjectId("first" + n)).isEmpty());
+            if (torn1) {
+              torn++;
+            }
+          }
+        } while (!writerDone.get());
+        return torn;
+      });
+      start.countDown();
+      writer.get(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertEquals(0, reader.get(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "units seen half written");
+    } finally {
+      pool.shutdownNow();
+    }
+    assertTrue(read(tx -> tx.subject(subjectId("second" + (units - 1)))).isPresent());
+  }
+
+  // --- rollback of each kind of change to existing rows ---
+
+  @Test
+  void updateSubjectWhenWorkThrowsThenAddressRestored() {
+    givenSubjects("ann");
+
+    throwAfter(tx -> tx.updateSubject(new Subject(subjectId("ann"), email("ann2"), T0)));
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("ann2"))));
+    tx(tx -> tx.insertSubject(subject("ann2")));
+  }
+
+  @Test
+  void saveConsentWhenWorkThrowsThenPreviousConsentRestored() {
+    givenSubjects("ann");
+    Consent pending = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
+    tx(tx -> tx.saveConsent(pending));
+
+    throwAfter(tx -> {
+      tx.saveConsent(pending.confirm(at(60)));
+      tx.saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-1", T0));
+    });
+
+    assertEquals(List.of(pending), read(tx -> tx.consents(subjectId("ann"))));
+    assertEquals(Optional.of(pending), read(tx -> tx.consent(subjectId("ann"), NEWSLETTER)));
+    assertEquals(Optional.empty(), read(tx -> tx.consent(subjectId("ann"), OFFERS)));
+  }
+
+  @Test
+  void appendEventWhenWorkThrowsThenEventGoneAndLaterSequencesStillIncrease() {
+    givenSubjects("ann");
+    ConsentEvent first = read(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
+        T0)));
+
+    throwAfter(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60))));
+    ConsentEvent third = read(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN,
+        at(120))));
+
+    assertEquals(List.of(first, third), read(tx -> tx.events(subjectId("ann"))));
+    assertTrue(third.sequence() > first.sequence());
+  }
+
+  @Test
+  void saveNoticeWhenWorkThrowsThenNoticeGoneAndVersionNotConsumed() {
+    Notice first = notice(Locale.ENGLISH, "first text", NEWSLETTER);
+    Notice second = notice(Locale.ENGLISH, "second text", NEWSLETTER);
+
+    throwAfter(tx -> assertEquals(1, tx.saveNotice(first).version()));
+
+    assertEquals(Optional.empty(), read(tx -> tx.notice(first.hash())));
+    assertEquals(1, read(tx -> tx.saveNotice(second)).version());
+    assertEquals(2, read(tx -> tx.saveNotice(first)).version());
+  }
+
+  @Test
+  void updateRequestWhenWorkThrowsThenPreviousRequestRestored() {
+    givenSubjects("ann");
+    PendingRequest open = openRequest("req-1", subjectId("ann"), T0);
+    tx(tx -> tx.insertRequest(open));
+
+    throwAfter(tx -> tx.updateRequest(open.nextGeneration(at(7200)).withStatus(PendingRequest.Status.CONFIRMED,
+        at(60))));
+
+    assertEquals(Optional.of(open), read(tx -> tx.request("req-1")));
+    assertEquals(List.of(open), read(tx -> tx.openRequests(subjectId("ann"))));
+  }
+
+  @Test
+  void useTokenWhenWorkThrowsThenTokenUnusedAfterwards() {
+    throwAfter(tx -> assertTrue(tx.useToken("jti-1", at(3600))));
+
+    assertTrue(flag(tx -> tx.useToken("jti-1", at(3600))));
+    assertFalse(flag(tx -> tx.useToken("jti-1", at(3600))));
+  }
+
+  @Test
+  void enqueueWhenWorkThrowsThenMailGoneAndDedupeKeyFree() {
+    givenSubjects("ann");
+
+    throwAfter(tx -> assertTrue(tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0))));
+
+    assertEquals(List.of(), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(0, count(email("ann"), MailKind.CONFIRMATION, T0));
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(1), at(301), 10)));
+    assertTrue(flag(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0))));
+  }
+
+  @Test
+  void claimMailsWhenWorkThrowsThenMailsStillQueuedAndClaimable() {
+    givenSubjects("ann");
+    OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
+    tx(tx -> tx.enqueue(queued));
+
+    throwAfter(tx -> assertEquals(1, tx.claimMails(at(1), at(301), 10).size()));
+
+    assertEquals(List.of(queued), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(List.of(queued.claimed(at(302))), read(tx -> tx.claimMails(at(2), at(302), 10)));
+  }
+
+  @Test
+  void updateMailWhenWorkThrowsThenPreviousStateRestored() {
+    givenSubjects("ann");
+    OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
+    tx(tx -> tx.enqueue(queued));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(1), at(301), 10)).get(0);
+
+    throwAfter(tx -> tx.updateMail(claimed.sent(at(2))));
+
+    assertEquals(List.of(claimed), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(List.of(claimed.claimed(at(601))), read(tx -> tx.claimMails(at(301), at(601), 10)));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Subjects
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void subjectWhenUnknownThenEmpty() {
+    givenSubjects("ann");
+
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("bob"))));
+  }
+
+  @Test
+  void insertSubjectThenFoundByIdAndByEmail() {
+    Subject ann = new Subject(subjectId("ann"), email("ann"), at(Duration.ofDays(3).plusSeconds(7)));
+
+    tx(tx -> tx.insertSubject(ann));
+
+    assertEquals(Optional.of(ann), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.of(ann), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  @Test
+  void insertSubjectWhenEmailTakenThenDuplicateKey() {
+    givenSubjects("ann");
+
+    assertThrows(DuplicateKeyException.class,
+        () -> tx(tx -> tx.insertSubject(new Subject(subjectId("other"), email("ann"), at(60)))));
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("other"))));
+  }
+
+  @Test
+  void insertSubjectWhenIdTakenThenDuplicateKey() {
+    givenSubjects("ann");
+
+    assertThrows(DuplicateKeyException.class,
+        () -> tx(tx -> tx.insertSubject(new Subject(subjectId("ann"), email("other"), at(60)))));
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("other"))));
+  }
+
+  @Test
+  void insertSubjectWhenEmailTakenInSameTransactionThenDuplicateKeyAndNothingKept() {
+    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+    }));
+
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  @Test
+  void insertSubjectWhenDuplicateThenEarlierWritesOfTheUnitRolledBack() {
+    givenSubjects("ann");
+
+    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
+      tx.insertSubject(subject("bob"));
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+      tx.insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+    }));
+
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(List.of(), read(tx -> tx.consents(subjectId("ann"))));
+  }
+
+  @Test
+  void insertSubjectWhenDuplicateSwallowedByWorkThenUnitStillRolledBack() {
+    givenSubjects("ann");
+
+    // DuplicateKeyException promises "the transaction is rolled back": catching it must not save the unit's other
+    // writes. Whether inTransaction then throws (a StoreException) or returns is left to the store.
+    try {
+      tx(tx -> {
+        tx.insertSubject(subject("bob"));
+        try {
+          tx.insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+          fail("expected a DuplicateKeyException");
+        } catch (DuplicateKeyException expected) {
+          // swallowed on purpose
+        }
+      });
+    } catch (StoreException acceptable) {
+      // the store reported the rollback
+    }
+
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  @Test
+  void insertSubjectWhenConcurrentSignupsOfOneAddressThenExactlyOneWins() throws Exception {
+    int threads = 8;
+    List<Boolean> won = concurrently(threads, i -> {
+      try {
+        tx(tx -> tx.insertSubject(new Subject(subjectId("racer" + i), email("ann"), T0)));
+        return true;
+      } catch (DuplicateKeyException lost) {
+        return false;
+      }
+    });
+
+    assertEquals(1, won.stream().filter(w -> w).count());
+    SubjectId winner = subjectId("racer" + won.indexOf(true));
+    assertEquals(Optional.of(winner), read(tx -> tx.subjectByEmail(email("ann"))).map(Subject::id));
+  }
+
+  @Test
+  void updateSubjectThenFoundByNewAddressAndOldAddressFree() {
+    givenSubjects("ann");
+    Subject moved = new Subject(subjectId("ann"), email("ann.new"), T0);
+
+    tx(tx -> tx.updateSubject(moved));
+
+    assertEquals(Optional.of(moved), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.of(moved), read(tx -> tx.subjectByEmail(email("ann.new"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("ann"))));
+    Subject newcomer = new Subject(subjectId("newcomer"), email("ann"), at(60));
+    tx(tx -> tx.insertSubject(newcomer));
+    assertEquals(Optional.of(newcomer), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  @Test
+  void updateSubjectWhenSameAddressThenUnchanged() {
+    givenSubjects("ann");
+
+    tx(tx -> tx.updateSubject(subject("ann")));
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  @Test
+  void updateSubjectWhenAddressTakenThenDuplicateKeyAndRollback() {
+    givenSubjects("ann", "bob");
+
+    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
+      tx.insertSubject(subject("cid"));
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+      tx.updateSubject(new Subject(subjectId("ann"), email("bob"), T0));
+    }));
+
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.of(subject("bob")), read(tx -> tx.subjectByEmail(email("bob"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("cid"))));
+    assertEquals(List.of(), read(tx -> tx.consents(subjectId("ann"))));
+  }
+
+  @Test
+  void updateSubjectWhenAddressTakenEarlierInSameTransactionThenDuplicateKey() {
+    givenSubjects("ann");
+
+    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
+      tx.insertSubject(subject("bob"));
+      tx.updateSubject(new Subject(subjectId("ann"), email("bob"), T0));
+    }));
+
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjectByEmail(email("ann"))));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Consents
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void consentsWhenNoneThenEmpty() {
+    givenSubjects("ann");
+
+    assertEquals(List.of(), read(tx -> tx.consents(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.consent(subjectId("ann"), NEWSLETTER)));
+  }
+
+  @Test
+  void saveConsentThenFoundWithEveryComponent() {
+    givenSubjects("ann");
+    Consent restricted = new Consent(subjectId("ann"), NEWSLETTER, 3, ConsentState.CONFIRMED, "req-7",
+        new Consent.NoticeRef(4, Notice.sha256("n"), Locale.forLanguageTag("de-CH")), at(10), at(70), null, true);
+    Consent withdrawn = new Consent(subjectId("ann"), OFFERS, 1, ConsentState.WITHDRAWN, "req-8", noticeRef("x"),
+        at(20), at(80), at(3600), false);
+    Consent expired = new Consent(subjectId("ann"), SURVEYS, 2, ConsentState.EXPIRED, "req-9", noticeRef("y"),
+        at(30), null, at(7200), false);
+
+    tx(tx -> {
+      tx.saveConsent(restricted);
+      tx.saveConsent(withdrawn);
+      tx.saveConsent(expired);
+    });
+
+    assertEquals(Optional.of(restricted), read(tx -> tx.consent(subjectId("ann"), NEWSLETTER)));
+    assertEquals(Optional.of(withdrawn), read(tx -> tx.consent(subjectId("ann"), OFFERS)));
+    assertEquals(Optional.of(expired), read(tx -> tx.consent(subjectId("ann"), SURVEYS)));
+  }
+
+  @Test
+  void saveConsentWhenSameSubjectAndPurposeThenReplaced() {
+    givenSubjects("ann");
+    Consent pending = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
+    tx(tx -> tx.saveConsent(pending));
+
+    Consent confirmed = pending.confirm(at(60));
+    tx(tx -> tx.saveConsent(confirmed));
+    Consent withdrawn = confirmed.withdraw(at(120));
+    tx(tx -> tx.saveConsent(withdrawn));
+
+    assertEquals(List.of(withdrawn), read(tx -> tx.consents(subjectId("ann"))));
+    assertEquals(Optional.of(withdrawn), read(tx -> tx.consent(subjectId("ann"), NEWSLETTER)));
+  }
+
+  @Test
+  void saveConsentWhenReplacedInSameTransactionThenLastWins() {
+    givenSubjects("ann");
+    Consent pending = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
+
+    tx(tx -> {
+      tx.saveConsent(pending);
+      tx.saveConsent(pending.confirm(at(60)));
+    });
+
+    assertEquals(List.of(pending.confirm(at(60))), read(tx -> tx.consents(subjectId("ann"))));
+  }
+
+  @Test
+  void consentsThenOrderedByPurposeId() {
+    givenSubjects("ann");
+
+    tx(tx -> {
+      tx.saveConsent(pendingConsent(subjectId("ann"), SURVEYS, "req-1", T0));
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+    });
+    tx(tx -> tx.saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-2", at(1))));
+
+    assertEquals(List.of(NEWSLETTER, OFFERS, SURVEYS),
+        read(tx -> tx.consents(subjectId("ann"))).stream().map(Consent::purpose).toList());
+  }
+
+  @Test
+  void consentsThenOnlyThoseOfTheSubject() {
+    givenSubjects("ann", "bob");
+    Consent anns = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
+    Consent bobs = pendingConsent(subjectId("bob"), NEWSLETTER, "req-2", T0);
+
+    tx(tx -> {
+      tx.saveConsent(anns);
+      tx.saveConsent(bobs);
+    });
+
+    assertEquals(List.of(anns), read(tx -> tx.consents(subjectId("ann"))));
+    assertEquals(List.of(bobs), read(tx -> tx.consents(subjectId("bob"))));
+    assertEquals(Optional.of(bobs), read(tx -> tx.consent(subjectId("bob"), NEWSLETTER)));
+    assertEquals(Optional.empty(), read(tx -> tx.consent(subjectId("bob"), OFFERS)));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Events
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void eventsWhenNoneThenEmpty() {
+    givenSubjects("ann");
+
+    assertEquals(List.of(), read(tx -> tx.events(subjectId("ann"))));
+  }
+
+  @Test
+  void appendEventThenPositiveSequenceAssignedAndEverythingElseKept() {
+    givenSubjects("ann");
+    ConsentEvent event = event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0);
+
+    ConsentEvent stored = read(tx -> tx.appendEvent(event));
+
+    assertTrue(stored.sequence() > 0, "sequence " + stored.sequence());
+    assertEquals(event.withSequence(stored.sequence()), stored);
+    assertEquals(List.of(stored), read(tx -> tx.events(subjectId("ann"))));
+  }
+
+  @Test
+  void appendEventThenSequencesStrictlyIncreaseAcrossSubjectsAndTransactions() {
+    givenSubjects("ann", "bob");
+    List<Long> sequences = new ArrayList<>();
+
+    tx(tx -> {
+      sequences.add(tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)).sequence());
+      sequences.add(tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)).sequence());
+      sequences.add(tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)).sequence());
+    });
+    tx(tx -> sequences.add(
+        tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60))).sequence()));
+    tx(tx -> sequences.add(
+        tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60))).sequence()));
+
+    for (int i = 1; i < sequences.size(); i++) {
+      assertTrue(sequences.get(i) > sequences.get(i - 1), "sequences " + sequences);
+    }
+  }
+
+  @Test
+  void eventsThenOnlyTheSubjectsOrderedBySequence() {
+    givenSubjects("ann", "bob");
+    List<ConsentEvent> anns = new ArrayList<>();
+    // Event times deliberately out of order: the history is ordered by sequence, not by time.
+    tx(tx -> {
+      anns.add(tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(500))));
+      tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1)));
+      anns.add(tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(400))));
+    });
+    tx(tx -> anns.add(tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(300)))));
+    tx(tx -> tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(2))));
+
+    assertEquals(anns, read(tx -> tx.events(subjectId("ann"))));
+    assertEquals(2, read(tx -> tx.events(subjectId("bob"))).size());
+  }
+
+  @Test
+  void eventsThenEvidenceAndNoticeRefsKeptExactly() {
+    givenSubjects("ann");
+    String longAgent = "Mozilla/5.0 (Ünïcødé; 日本語) 🦊 " + "x".repeat(600);
+    List<ConsentEvent> events = List.of(
+        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1), "req-1",
+            new Consent.NoticeRef(1, Notice.sha256("a"), Locale.ENGLISH), "https://x.example.org/form?a=1&b=2",
+            Channel.FORM, Evidence.of("2001:0db8:85a3:0000:0000:8a2e:0370:7334:extra", longAgent), "jti-1"),
+        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(2), "req-1",
+            new Consent.NoticeRef(17, Notice.sha256("b"), Locale.forLanguageTag("pt-BR")), null,
+            Channel.CONFIRMATION_LINK, Evidence.of("203.0.113.0", null), "jti-2"),
+        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.RESTRICTED, at(3), null, null, null,
+            Channel.OPERATOR, Evidence.of(null, "curl/8.0"), null),
+        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(4), null, null, null,
+            Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE, "jti-3"),
+        new ConsentEvent(0, subjectId("ann"), OFFERS, ConsentEvent.Type.EXPIRED, at(5), "req-2",
+            new Consent.NoticeRef(2, Notice.sha256("c"), Locale.forLanguageTag("zh-Hant-TW")), "src",
+            Channel.SYSTEM, null, null));
+
+    List<ConsentEvent> stored = read(tx -> events.stream().map(tx::appendEvent).toList());
+
+    List<ConsentEvent> found = read(tx -> tx.events(subjectId("ann")));
+    assertEquals(stored, found);
+    for (int i = 0; i < events.size(); i++) {
+      assertEquals(events.get(i), found.get(i).withSequence(0));
+      assertEquals(events.get(i).evidence(), found.get(i).evidence());
+      assertEquals(events.get(i).notice(), found.get(i).notice());
+    }
+  }
+
+  @Test
+  void appendEventWhenConcurrentThenSequencesUniqueAndHistoryOrdered() throws Exception {
+    givenSubjects("ann");
+    int threads = 8;
+    int perThread = 20;
+
+    List<List<Long>> perThreadSequences = concurrently(threads, i -> {
+      List<Long> mine = new ArrayList<>();
+      for (int j = 0; j < perThread; j++) {
+        mine.add(read(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
+            T0))).sequence());
+      }
+      return mine;
+    });
+
+    Set<Long> all = new HashSet<>();
+    perThreadSequences.forEach(all::addAll);
+    assertEquals(threads * perThread, all.size());
+    List<Long> history = read(tx -> tx.events(subjectId("ann"))).stream().map(ConsentEvent::sequence).toList();
+    assertEquals(all, new HashSet<>(history));
+    assertEquals(history.stream().sorted().toList(), history);
+    for (List<Long> mine : perThreadSequences) {
+      assertEquals(mine.stream().sorted().toList(), mine);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Notices
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void saveNoticeWhenFirstTextOfKeyThenVersion1AndFindableByHash() {
+    Notice candidate = notice(Locale.ENGLISH, "We send a monthly newsletter.", NEWSLETTER, OFFERS);
+
+    Notice stored = read(tx -> tx.saveNotice(candidate));
+
+    assertEquals(candidate, stored);
+    assertEquals(1, stored.version());
+    assertEquals(Optional.of(stored), read(tx -> tx.notice(candidate.hash())));
+  }
+
+  @Test
+  void saveNoticeWhenDifferentTextsSameKeyThenVersions1And2() {
+    Notice first = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice second = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text two", NEWSLETTER)));
+
+    assertEquals(1, first.version());
+    assertEquals(2, second.version());
+    assertEquals(Optional.of(first), read(tx -> tx.notice(first.hash())));
+    assertEquals(Optional.of(second), read(tx -> tx.notice(second.hash())));
+  }
+
+  @Test
+  void saveNoticeWhenSameTextTwiceThenSameVersionAndNoVersionConsumed() {
+    Notice first = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice again = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice second = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text two", NEWSLETTER)));
+    Notice firstOnceMore = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+
+    assertEquals(first, again);
+    assertEquals(first, firstOnceMore);
+    assertEquals(2, second.version());
+  }
+
+  @Test
+  void saveNoticeWhenKnownHashThenExistingReturnedNotTheCandidate() {
+    Notice original = read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice laterCandidate = new Notice(5, original.hash(), Locale.ENGLISH, List.of(NEWSLETTER), "text one", at(999));
+
+    Notice stored = read(tx -> tx.saveNotice(laterCandidate));
+
+    assertEquals(original, stored);
+    assertEquals(T0, stored.createdAt());
+  }
+
+  @Test
+  void saveNoticeThenCandidateVersionIgnored() {
+    Notice candidate = new Notice(42, Notice.sha256("text"), Locale.ENGLISH, List.of(NEWSLETTER), "text", T0);
+
+    Notice stored = read(tx -> tx.saveNotice(candidate));
+
+    assertEquals(1, stored.version());
+    assertEquals(candidate.hash(), stored.hash());
+    assertEquals(candidate.text(), stored.text());
+  }
+
+  @Test
+  void saveNoticeWhenOtherKeyThenVersionsStartAt1() {
+    assertEquals(1, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "en one", NEWSLETTER))).version());
+    assertEquals(2, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "en two", NEWSLETTER))).version());
+
+    assertEquals(1, read(tx -> tx.saveNotice(notice(Locale.GERMAN, "de eins", NEWSLETTER))).version());
+    assertEquals(1, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "en both", NEWSLETTER, OFFERS))).version());
+    assertEquals(1, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "en offers", OFFERS))).version());
+    assertEquals(3, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "en three", NEWSLETTER))).version());
+    assertEquals(2, read(tx -> tx.saveNotice(notice(Locale.GERMAN, "de zwei", NEWSLETTER))).version());
+  }
+
+  @Test
+  void saveNoticeWhenPurposesInOtherOrderThenSameKey() {
+    assertEquals(1, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER, OFFERS))).version());
+
+    assertEquals(2, read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "two", OFFERS, NEWSLETTER))).version());
+  }
+
+  @Test
+  void saveNoticeWhenSeveralInOneTransactionThenVersionsCounted() {
+    List<Integer> versions = read(tx -> List.of(
+        tx.saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)).version(),
+        tx.saveNotice(notice(Locale.ENGLISH, "two", NEWSLETTER)).version(),
+        tx.saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)).version(),
+        tx.saveNotice(notice(Locale.ENGLISH, "three", NEWSLETTER)).version()));
+
+    assertEquals(List.of(1, 2, 1, 3), versions);
+  }
+
+  @Test
+  void saveNoticeThenTextKeptExactly() {
+    String text = "Controller: Shop GmbH, Straße 1\r\nPurposes:\n\t• newsletter — monthly 📰\n"
+        + "«Widerruf jederzeit»  trailing spaces   \n" + "ä".repeat(5000) + "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 outside the BMP";
+    Notice candidate = notice(Locale.forLanguageTag("de-AT"), text, NEWSLETTER);
+
+    read(tx -> tx.saveNotice(candidate));
+
+    Notice found = read(tx -> tx.notice(candidate.hash())).orElseThrow();
+    assertEquals(text, found.text());
+    assertEquals(Locale.forLanguageTag("de-AT"), found.locale());
+    assertEquals(List.of(NEWSLETTER), found.purposes());
+  }
+
+  @Test
+  void noticeWhenUnknownHashThenEmpty() {
+    read(tx -> tx.saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)));
+
+    assertEquals(Optional.empty(), read(tx -> tx.notice(Notice.sha256("two"))));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Requests
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void insertRequestThenFoundByIdWithEveryComponent() {
+    givenSubjects("ann");
+    PendingRequest request = new PendingRequest("req-Zx9_1", subjectId("ann"), Set.of(SURVEYS, NEWSLETTER),
+        new Consent.NoticeRef(3, Notice.sha256("n"), Locale.forLanguageTag("nl")), null,
+        Evidence.of("198.51.100.23", "Mozilla/5.0 (Ünïcødé)"), at(5), at(Duration.ofHours(72)), 1,
+        PendingRequest.Status.OPEN, null);
+
+    tx(tx -> tx.insertRequest(request));
+
+    assertEquals(Optional.of(request), read(tx -> tx.request("req-Zx9_1")));
+  }
+
+  @Test
+  void requestWhenUnknownThenEmpty() {
+    givenSubjects("ann");
+    tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), T0)));
+
+    assertEquals(Optional.empty(), read(tx -> tx.request("req-2")));
+  }
+
+  @Test
+  void updateRequestThenGenerationExpiryAndStatusReplaced() {
+    givenSubjects("ann");
+    PendingRequest open = openRequest("req-1", subjectId("ann"), T0);
+    tx(tx -> tx.insertRequest(open));
+
+    PendingRequest resent = open.nextGeneration(at(Duration.ofHours(60)));
+    tx(tx -> tx.updateRequest(resent));
+    assertEquals(Optional.of(resent), read(tx -> tx.request("req-1")));
+
+    PendingRequest confirmed = resent.withStatus(PendingRequest.Status.CONFIRMED, at(600));
+    tx(tx -> tx.updateRequest(confirmed));
+    assertEquals(Optional.of(confirmed), read(tx -> tx.request("req-1")));
+    assertEquals(2, confirmed.generation());
+  }
+
+  @Test
+  void openRequestsThenOnlyOpenOnesOfTheSubject() {
+    givenSubjects("ann", "bob");
+    PendingRequest open1 = openRequest("req-1", subjectId("ann"), T0);
+    PendingRequest open2 = openRequest("req-2", subjectId("ann"), at(10));
+    PendingRequest confirmed = openRequest("req-3", subjectId("ann"), at(20));
+    PendingRequest superseded = openRequest("req-4", subjectId("ann"), at(30));
+    PendingRequest expired = openRequest("req-5", subjectId("ann"), at(40));
+    PendingRequest bobs = openRequest("req-6", subjectId("bob"), at(50));
+    tx(tx -> List.of(open1, open2, confirmed, superseded, expired, bobs).forEach(tx::insertRequest));
+
+    tx(tx -> {
+      tx.updateRequest(confirmed.withStatus(PendingRequest.Status.CONFIRMED, at(100)));
+      tx.updateRequest(superseded.withStatus(PendingRequest.Status.SUPERSEDED, at(100)));
+      tx.updateRequest(expired.withStatus(PendingRequest.Status.EXPIRED, at(100)));
+    });
+
+    assertEquals(Set.of(open1, open2), Set.copyOf(read(tx -> tx.openRequests(subjectId("ann")))));
+    assertEquals(2, read(tx -> tx.openRequests(subjectId("ann"))).size());
+    assertEquals(List.of(bobs), read(tx -> tx.openRequests(subjectId("bob"))));
+  }
+
+  @Test
+  void openRequestsWhenNoneThenEmpty() {
+    givenSubjects("ann");
+
+    assertEquals(List.of(), read(tx -> tx.openRequests(subjectId("ann"))));
+  }
+
+  @Test
+  void openRequestsWhenRequestClosedThenNoLongerListed() {
+    givenSubjects("ann");
+    PendingRequest open = openRequest("req-1", subjectId("ann"), T0);
+    tx(tx -> tx.insertRequest(open));
+    assertEquals(List.of(open), read(tx -> tx.openRequests(subjectId("ann"))));
+
+    tx(tx -> tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, at(5))));
+
+    assertEquals(List.of(), read(tx -> tx.openRequests(subjectId("ann"))));
+  }
+
+  @Test
+  void requestWhenConcurrentReadModifyWriteThenNoUpdateLost() throws Exception {
+    givenSubjects("ann");
+    tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), T0)));
+    int threads = 8;
+    int perThread = 10;
+
+    concurrently(threads, i -> {
+      for (int j = 0; j < perThread; j++) {
+        tx(tx -> {
+          PendingRequest current = tx.request("req-1").orElseThrow();
+          tx.updateRequest(current.nextGeneration(current.expiresAt().plusSeconds(1)));
+        });
+      }
+      return null;
+    });
+
+    assertEquals(1 + threads * perThread, read(tx -> tx.request("req-1")).orElseThrow().generation());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Tokens
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void useTokenThenTrueOnceAndFalseAfter() {
+    assertTrue(flag(tx -> tx.useToken("jti-1", at(3600))));
+
+    assertFalse(flag(tx -> tx.useToken("jti-1", at(3600))));
+    assertFalse(flag(tx -> tx.useToken("jti-1", at(7200))));
+  }
+
+  @Test
+  void useTokenWhenUsedTwiceInOneTransactionThenSecondFalse() {
+    List<Boolean> answers = read(tx -> List.of(tx.useToken("jti-1", at(3600)), tx.useToken("jti-1", at(3600))));
+
+    assertEquals(List.of(true, false), answers);
+  }
+
+  @Test
+  void useTokenThenIdsIndependent() {
+    assertTrue(flag(tx -> tx.useToken("jti-1", at(3600))));
+
+    assertTrue(flag(tx -> tx.useToken("jti-2", at(3600))));
+    assertTrue(flag(tx -> tx.useToken("JTI-1", at(3600))), "token ids are case-sensitive");
+  }
+
+  @Test
+  void useTokenWhenConcurrentSameIdThenExactlyOneTrue() throws Exception {
+    int threads = 16;
+
+    List<Boolean> answers = concurrently(threads, i -> read(tx -> tx.useToken("jti-race", at(3600))));
+
+    assertEquals(1, answers.stream().filter(a -> a).count(), "answers " + answers);
+    assertFalse(flag(tx -> tx.useToken("jti-race", at(3600))));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Outbox
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void enqueueThenListedWithEveryComponent() {
+    givenSubjects("ann");
+    OutboxMail mail = new OutboxMail("m-1", MailKind.RECEIPT, subjectId("ann"), email("ann"), null, 0,
+        Locale.forLanguageTag("fr-CA"), List.of(OFFERS, NEWSLETTER), "receipt:req-1:1", OutboxMail.Status.QUEUED, 0,
+        at(30), null, at(10), null, null);
+
+    assertTrue(flag(tx -> tx.enqueue(mail)));
+
+    assertEquals(List.of(mail), read(tx -> tx.mails(subjectId("ann"))));
+  }
+
+  @Test
+  void mailsWhenNoneThenEmpty() {
+    givenSubjects("ann");
+
+    assertEquals(List.of(), read(tx -> tx.mails(subjectId("ann"))));
+  }
+
+  @Test
+  void enqueueWhenDedupeKeyTakenThenFalseAndFirstKept() {
+    givenSubjects("ann");
+    OutboxMail first = mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0);
+    OutboxMail duplicate = mail("m2", MailKind.RECEIPT, subjectId("ann"), email("ann"), "key-1", at(60));
+    assertTrue(flag(tx -> tx.enqueue(first)));
+
+    assertFalse(flag(tx -> tx.enqueue(duplicate)));
+
+    assertEquals(List.of(first), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(0, count(email("ann"), MailKind.RECEIPT, T0));
+  }
+
+  @Test
+  void enqueueWhenDedupeKeyTakenInSameTransactionThenFalse() {
+    givenSubjects("ann");
+
+    List<Boolean> answers = read(tx -> List.of(
+        tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)),
+        tx.enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0))));
+
+    assertEquals(List.of(true, false), answers);
+    assertEquals(1, read(tx -> tx.mails(subjectId("ann"))).size());
+  }
+
+  @Test
+  void enqueueWhenDedupeKeyOfSentMailThenStillFalse() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(1), at(301), 10)).get(0);
+    tx(tx -> tx.updateMail(claimed.sent(at(2))));
+
+    assertFalse(flag(tx -> tx.enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1",
+        at(100)))));
+    assertEquals(1, read(tx -> tx.mails(subjectId("ann"))).size());
+  }
+
+  @Test
+  void mailsThenOnlyTheSubjectsOrderedByCreatedAtThenId() {
+    givenSubjects("ann", "bob");
+    OutboxMail late = mail("a-late", subjectId("ann"), email("ann"), at(300));
+    OutboxMail earlyB = mail("b-early", subjectId("ann"), email("ann"), at(100));
+    OutboxMail earlyA = mail("a-early", subjectId("ann"), email("ann"), at(100));
+    OutboxMail first = mail("z-first", subjectId("ann"), email("ann"), at(50));
+    OutboxMail bobs = mail("bob-1", subjectId("bob"), email("bob"), at(200));
+    tx(tx -> List.of(late, earlyB, bobs).forEach(tx::enqueue));
+    tx(tx -> List.of(earlyA, first).forEach(tx::enqueue));
+
+    assertEquals(List.of(first, earlyA, earlyB, late), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(List.of(bobs), read(tx -> tx.mails(subjectId("bob"))));
+  }
+
+  @Test
+  void countMailsThenOnlyKindAndRecipientFromSinceInclusive() {
+    givenSubjects("ann", "bob");
+    tx(tx -> {
+      tx.enqueue(mail("c1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k1", at(100)));
+      tx.enqueue(mail("c2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k2", at(200)));
+      tx.enqueue(mail("c3", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k3", at(300)));
+      tx.enqueue(mail("r1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "k4", at(200)));
+      tx.enqueue(mail("b1", MailKind.CONFIRMATION, subjectId("bob"), email("bob"), "k5", at(200)));
+    });
+
+    assertEquals(3, count(email("ann"), MailKind.CONFIRMATION, T0));
+    assertEquals(3, count(email("ann"), MailKind.CONFIRMATION, at(100)));
+    assertEquals(2, count(email("ann"), MailKind.CONFIRMATION, at(100).plusMillis(1)));
+    assertEquals(2, count(email("ann"), MailKind.CONFIRMATION, at(101)));
+    assertEquals(2, count(email("ann"), MailKind.CONFIRMATION, at(200)));
+    assertEquals(1, count(email("ann"), MailKind.CONFIRMATION, at(201)));
+    assertEquals(1, count(email("ann"), MailKind.CONFIRMATION, at(300)));
+    assertEquals(0, count(email("ann"), MailKind.CONFIRMATION, at(301)));
+    assertEquals(1, count(email("ann"), MailKind.RECEIPT, T0));
+    assertEquals(0, count(email("ann"), MailKind.RECEIPT, at(201)));
+    assertEquals(1, count(email("bob"), MailKind.CONFIRMATION, T0));
+    assertEquals(0, count(email("cid"), MailKind.CONFIRMATION, T0));
+  }
+
+  @Test
+  void countMailsThenCountsRegardlessOfStatus() {
+    givenSubjects("ann");
+    tx(tx -> {
+      for (int i = 0; i < 4; i++) {
+        tx.enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
+      }
+    });
+    List<OutboxMail> claimed = read(tx -> tx.claimMails(at(10), at(310), 3));
+    tx(tx -> {
+      tx.updateMail(claimed.get(0).sent(at(11)));
+      tx.updateMail(claimed.get(1).failed("550 5.1.1"));
+    });
+
+    assertEquals(4, count(email("ann"), MailKind.CONFIRMATION, T0));
+  }
+
+  @Test
+  void countMailsWhenAddressChangedThenCountsByMailRecipient() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+    tx(tx -> tx.updateSubject(new Subject(subjectId("ann"), email("ann.new"), T0)));
+
+    assertEquals(1, count(email("ann"), MailKind.CONFIRMATION, T0));
+    assertEquals(0, count(email("ann.new"), MailKind.CONFIRMATION, T0));
+  }
+
+  @Test
+  void claimMailsThenDueQueuedMailsOldestDueFirstAtMostLimit() {
+    givenSubjects("ann");
+    OutboxMail m3 = mail("m3", subjectId("ann"), email("ann"), at(30));
+    OutboxMail m1 = mail("m1", subjectId("ann"), email("ann"), at(10));
+    OutboxMail m4 = mail("m4", subjectId("ann"), email("ann"), at(40));
+    OutboxMail m2 = mail("m2", subjectId("ann"), email("ann"), at(20));
+    tx(tx -> List.of(m3, m1, m4, m2).forEach(tx::enqueue));
+
+    List<OutboxMail> first = read(tx -> tx.claimMails(at(100), at(400), 3));
+    List<OutboxMail> rest = read(tx -> tx.claimMails(at(100), at(400), 3));
+
+    assertEquals(List.of(m1.claimed(at(400)), m2.claimed(at(400)), m3.claimed(at(400))), first);
+    assertEquals(List.of(m4.claimed(at(400))), rest);
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(100), at(400), 3)));
+  }
+
+  @Test
+  void claimMailsWhenLimitZeroThenNothingClaimed() {
+    givenSubjects("ann");
+    OutboxMail m1 = mail("m1", subjectId("ann"), email("ann"), T0);
+    tx(tx -> tx.enqueue(m1));
+
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(100), at(400), 0)));
+    assertEquals(List.of(m1), read(tx -> tx.mails(subjectId("ann"))));
+  }
+
+  @Test
+  void claimMailsThenOnlyMailsDueByNowInclusive() {
+    givenSubjects("ann");
+    OutboxMail due = mail("due", subjectId("ann"), email("ann"), at(100));
+    OutboxMail notYet = mail("not-yet", subjectId("ann"), email("ann"), at(101));
+    tx(tx -> List.of(due, notYet).forEach(tx::enqueue));
+
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(99), at(400), 10)));
+    assertEquals(List.of(due.claimed(at(400))), read(tx -> tx.claimMails(at(100), at(400), 10)));
+    assertEquals(List.of(notYet.claimed(at(401))), read(tx -> tx.claimMails(at(101), at(401), 10)));
+  }
+
+  @Test
+  void claimMailsThenStoredAsClaimedWithLeaseAndOtherwiseUnchanged() {
+    givenSubjects("ann");
+    OutboxMail queued = new OutboxMail("m-1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "req-9", 0,
+        Locale.GERMAN, List.of(NEWSLETTER), "receipt:req-9", OutboxMail.Status.QUEUED, 2, at(50), null, at(10), null,
+        "421 4.7.0 try later");
+    tx(tx -> tx.enqueue(queued));
+
+    List<OutboxMail> claimed = read(tx -> tx.claimMails(at(60), at(360), 10));
+
+    assertEquals(List.of(queued.claimed(at(360))), claimed);
+    OutboxMail stored = read(tx -> tx.mails(subjectId("ann"))).get(0);
+    assertEquals(OutboxMail.Status.CLAIMED, stored.status());
+    assertEquals(at(360), stored.leaseUntil());
+    assertEquals(queued.claimed(at(360)), stored);
+  }
+
+  @Test
+  void claimMailsWhenLeaseLiveThenNotClaimedAgain() {
+    givenSubjects("ann");
+    OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
+    tx(tx -> tx.enqueue(queued));
+    read(tx -> tx.claimMails(at(1), at(300), 10));
+
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(2), at(302), 10)));
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(299), at(599), 10)));
+  }
+
+  @Test
+  void claimMailsWhenLeaseExpiredThenReclaimedWithNewLease() {
+    givenSubjects("ann");
+    OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
+    tx(tx -> tx.enqueue(queued));
+    read(tx -> tx.claimMails(at(1), at(300), 10));
+
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(300).minusMillis(1), at(600), 10)));
+    List<OutboxMail> reclaimed = read(tx -> tx.claimMails(at(300), at(600), 10));
+
+    assertEquals(List.of(queued.claimed(at(600))), reclaimed);
+    assertEquals(List.of(queued.claimed(at(600))), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(599), at(900), 10)));
+  }
+
+  @Test
+  void claimMailsWhenExpiredLeasesAndQueuedMailsThenOldestDueFirst() {
+    givenSubjects("ann");
+    OutboxMail m1 = mail("m1", subjectId("ann"), email("ann"), at(10));
+    OutboxMail m3 = mail("m3", subjectId("ann"), email("ann"), at(30));
+    tx(tx -> List.of(m1, m3).forEach(tx::enqueue));
+    read(tx -> tx.claimMails(at(35), at(100), 10));
+    OutboxMail m2 = mail("m2", subjectId("ann"), email("ann"), at(20));
+    OutboxMail m4 = mail("m4", subjectId("ann"), email("ann"), at(40));
+    tx(tx -> List.of(m4, m2).forEach(tx::enqueue));
+
+    List<OutboxMail> claimed = read(tx -> tx.claimMails(at(200), at(500), 3));
+
+    assertEquals(List.of(m1.claimed(at(500)), m2.claimed(at(500)), m3.claimed(at(500))), claimed);
+  }
+
+  @Test
+  void claimMailsThenSentFailedAndSkippedNeverClaimed() {
+    givenSubjects("ann");
+    tx(tx -> {
+      tx.enqueue(mail("sent", subjectId("ann"), email("ann"), T0));
+      tx.enqueue(mail("failed", subjectId("ann"), email("ann"), T0));
+      tx.enqueue(mail("skipped-claimed", subjectId("ann"), email("ann"), T0));
+    });
+    List<OutboxMail> claimed = read(tx -> tx.claimMails(at(1), at(300), 10));
+    assertEquals(3, claimed.size());
+    tx(tx -> {
+      tx.enqueue(mail("skipped-queued", subjectId("ann"), email("ann"), at(2)));
+      for (OutboxMail m : claimed) {
+        tx.updateMail(switch (m.id()) {
+          case "sent" -> m.sent(at(2));
+          case "failed" -> m.failed("550 5.1.1 no such user");
+          default -> m.skipped("superseded");
+        });
+      }
+    });
+    tx(tx -> tx.updateMail(mail("skipped-queued", subjectId("ann"), email("ann"), at(2)).skipped("confirmed")));
+
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(Duration.ofDays(365)), at(Duration.ofDays(366)), 10)));
+    assertEquals(4, count(email("ann"), MailKind.CONFIRMATION, T0));
+  }
+
+  @Test
+  void updateMailWhenSkippedThenStoredAsGiven() {
+    givenSubjects("ann");
+    OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
+    tx(tx -> tx.enqueue(queued));
+
+    tx(tx -> tx.updateMail(queued.skipped("superseded by a resend")));
+
+    assertEquals(List.of(queued.skipped("superseded by a resend")), read(tx -> tx.mails(subjectId("ann"))));
+  }
+
+  @Test
+  void updateMailThenDispatchStateReplaced() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(1), at(300), 10)).get(0);
+
+    OutboxMail sent = claimed.sent(at(2));
+    tx(tx -> tx.updateMail(sent));
+
+    OutboxMail stored = read(tx -> tx.mails(subjectId("ann"))).get(0);
+    assertEquals(sent, stored);
+    assertEquals(OutboxMail.Status.SENT, stored.status());
+    assertEquals(1, stored.attempts());
+    assertEquals(at(2), stored.sentAt());
+    assertNull(stored.leaseUntil());
+  }
+
+  @Test
+  void updateMailWhenRetryScheduledThenClaimableFromNextAttemptOn() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(1), at(300), 10)).get(0);
+    OutboxMail retry = claimed.retryAt(at(120), "421 4.7.0 try later");
+    tx(tx -> tx.updateMail(retry));
+    assertEquals(List.of(retry), read(tx -> tx.mails(subjectId("ann"))));
+
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(119), at(419), 10)));
+    List<OutboxMail> again = read(tx -> tx.claimMails(at(120), at(420), 10));
+
+    assertEquals(List.of(retry.claimed(at(420))), again);
+    assertEquals(1, again.get(0).attempts());
+    assertEquals("421 4.7.0 try later", again.get(0).lastError());
+  }
+
+  @Test
+  void claimMailsWhenConcurrentClaimersThenNoMailTwiceAndAllClaimed() throws Exception {
+    givenSubjects("ann");
+    int total = 100;
+    tx(tx -> {
+      for (int i = 0; i < total; i++) {
+        tx.enqueue(mail(String.format("m%03d", i), subjectId("ann"), email("ann"), at(i)));
+      }
+    });
+
+    List<List<String>> perClaimer = concurrently(2, i -> {
+      List<String> mine = new ArrayList<>();
+      List<OutboxMail> batch;
+      do {
+        batch = read(tx -> tx.claimMails(at(1000), at(2000), 7));
+        batch.forEach(m -> mine.add(m.id()));
+        for (OutboxMail m : batch) {
+          assertEquals(OutboxMail.Status.CLAIMED, m.status());
+          assertEquals(at(2000), m.leaseUntil());
+        }
+      } while (!batch.isEmpty());
+      return mine;
+    });
+
+    List<String> all = new ArrayList<>();
+    perClaimer.forEach(all::addAll);
+    assertEquals(total, all.size(), "claims in total");
+    assertEquals(total, new HashSet<>(all).size(), "distinct mails claimed");
+    assertTrue(read(tx -> tx.mails(subjectId("ann"))).stream()
+        .allMatch(m -> m.status() == OutboxMail.Status.CLAIMED && at(2000).equals(m.leaseUntil())));
+  }
+
+  @Test
+  void claimMailsWhenConcurrentClaimersAfterLeaseExpiryThenNoMailTwice() throws Exception {
+    givenSubjects("ann");
+    int total = 40;
+    tx(tx -> {
+      for (int i = 0; i < total; i++) {
+        tx.enqueue(mail(String.format("m%03d", i), subjectId("ann"), email("ann"), at(i)));
+      }
+    });
+    assertEquals(total, read(tx -> tx.claimMails(at(100), at(200), total)).size());
+
+    List<List<String>> perClaimer = concurrently(4, i -> {
+      List<String> mine = new ArrayList<>();
+      List<OutboxMail> batch;
+      do {
+        batch = read(tx -> tx.claimMails(at(200), at(500), 3));
+        batch.forEach(m -> mine.add(m.id()));
+      } while (!batch.isEmpty());
+      return mine;
+    });
+
+    List<String> all = new ArrayList<>();
+    perClaimer.forEach(all::addAll);
+    assertEquals(total, all.size());
+    assertEquals(total, new HashSet<>(all).size());
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Helpers
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /**
+   * Runs a unit of work that returns nothing.
+   *
+   * @param work the work
+   */
+  protected final void tx(Consumer<ConsentStore.Transaction> work) {
+    store.inTransaction(tx -> {
+      work.accept(tx);
+      return null;
+    });
+  }
+
+  /**
+   * Runs a unit of work and returns its result.
+   *
+   * @param work the work
+   * @param <T> the result type
+   * @return the result
+   */
+  protected final <T> T read(Function<ConsentStore.Transaction, T> work) {
+    return store.inTransaction(work);
+  }
+
+  /**
+   * Inserts fixture subjects ({@link StoreFixtures#subject(String)}) in one transaction.
+   *
+   * @param names the names
+   */
+  protected final void givenSubjects(String... names) {
+    tx(tx -> {
+      for (String name : names) {
+        tx.insertSubject(subject(name));
+      }
+    });
+  }
+
+  /**
+   * Runs a unit of work that answers yes or no.
+   *
+   * @param work the work
+   * @return the answer
+   */
+  protected final boolean flag(Function<ConsentStore.Transaction, Boolean> work) {
+    return store.inTransaction(work);
+  }
+
+  /**
+   * Counts mails in a transaction of its own.
+   *
+   * @param recipient the address
+   * @param kind the kind
+   * @param since the start of the window
+   * @return the count
+   */
+  protected final int count(EmailAddress recipient, MailKind kind, Instant since) {
+    return store.inTransaction(tx -> tx.countMails(recipient, kind, since));
+  }
+
+  private void throwAfter(Consumer<ConsentStore.Transaction> work) {
+    RuntimeException boom = new RuntimeException("boom");
+    RuntimeException caught = assertThrows(RuntimeException.class, () -> store.inTransaction(tx -> {
+      work.accept(tx);
+      throw boom;
+    }));
+    assertSame(boom, caught);
+  }
+
+  private void writeAnnAndRenameBob(ConsentStore.Transaction tx, Notice candidate) {
+    tx.insertSubject(subject("ann"));
+    tx.updateSubject(new Subject(subjectId("bob"), email("bob2"), T0));
+    tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+    tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+    tx.saveNotice(candidate);
+    tx.insertRequest(openRequest("req-1", subjectId("ann"), T0));
+    assertTrue(tx.useToken("jti-1", at(3600)));
+    assertTrue(tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+  }
+
+  private void assertNoTraceOfTheUnit(Notice candidate) {
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(Optional.of(subject("bob")), read(tx -> tx.subjectByEmail(email("bob"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjectByEmail(email("bob2"))));
+    assertEquals(List.of(), read(tx -> tx.consents(subjectId("ann"))));
+    assertEquals(List.of(), read(tx -> tx.events(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.notice(candidate.hash())));
+    assertEquals(Optional.empty(), read(tx -> tx.request("req-1")));
+    assertEquals(List.of(), read(tx -> tx.openRequests(subjectId("ann"))));
+    assertEquals(List.of(), read(tx -> tx.mails(subjectId("ann"))));
+    assertEquals(0, count(email("ann"), MailKind.CONFIRMATION, T0));
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(1), at(301), 10)));
+    // Nothing was used or taken: the same writes succeed now.
+    assertTrue(flag(tx -> tx.useToken("jti-1", at(3600))));
+    assertEquals(1, read(tx -> tx.saveNotice(candidate)).version());
+    givenSubjects("ann");
+    assertTrue(flag(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0))));
+    tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), T0)));
+  }
+
+  /**
+   * Runs a task on several threads at once (released together by a start gate) and returns their results in thread
+   * order. Fails on the first task that threw, or if the tasks do not finish within a minute.
+   *
+   * @param threads how many
+   * @param task the task, given the thread index
+   * @param <T> the result type
+   * @return the results
+   * @throws Exception if a task failed
+   */
+  protected static <T> List<T> concurrently(int threads, IndexedTask<T> task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch ready = new CountDownLatch(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<T>> futures = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        int index = i;
+        Callable<T> c = () -> {
+          ready.countDown();
+          await(start);
+          return task.run(index);
+        };
+        futures.add(pool.submit(c));
+      }
+      assertTrue(ready.await(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "threads did not start");
+      start.countDown();
+      List<T> results = new ArrayList<>();
+      for (Future<T> f : futures) {
+        results.add(f.get(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+      }
+      return results;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A task of {@link #concurrently}.
+   *
+   * @param <T> the result type
+   */
+  @FunctionalInterface
+  protected interface IndexedTask<T> {
+    /**
+     * Runs the task.
+     *
+     * @param index the thread index, from 0
+     * @return the result
+     * @throws Exception on failure
+     */
+    T run(int index) throws Exception;
+  }
+
+  private static void await(CountDownLatch latch) throws InterruptedException {
+    assertTrue(latch.await(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "start gate not opened");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> E sneaky(Throwable t) throws E {
+    throw (E) t;
+  }
+
+}

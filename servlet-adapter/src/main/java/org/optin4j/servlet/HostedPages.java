@@ -1,0 +1,723 @@
+package org.optin4j.servlet;
+
+import static org.optin4j.servlet.Pages.a;
+import static org.optin4j.servlet.Pages.e;
+import static org.optin4j.servlet.Pages.hidden;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.optin4j.Channel;
+import org.optin4j.ConfirmationPreview;
+import org.optin4j.ConfirmationResult;
+import org.optin4j.Consent;
+import org.optin4j.ConsentRequest;
+import org.optin4j.ConsentState;
+import org.optin4j.EmailAddress;
+import org.optin4j.Notice;
+import org.optin4j.OptIn;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeId;
+import org.optin4j.RequestResult;
+import org.optin4j.ResendResult;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+import org.optin4j.UnsubscribeResult;
+
+/**
+ * The hosted pages under the prefix: subscribe, confirm, resend, unsubscribe and the preference center. GET and HEAD
+ * only read (security rule 6); every change is a POST that passes the {@link Guard}. The HTTP contract is in the module
+ * README.
+ *
+ * <p>Thread-safe.
+ */
+final class HostedPages {
+  static final int MAX_TOKEN = 4096;
+  static final int MAX_EMAIL = 320;
+
+  private final OptInFilter.Settings settings;
+  private final OptIn optIn;
+  private final Pages pages;
+  private final FormTokens tokens;
+  private final Guard guard;
+  private final byte[] stylesheet;
+
+  HostedPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Guard guard) {
+    this.settings = settings;
+    this.optIn = optIn;
+    this.pages = pages;
+    this.guard = guard;
+    this.tokens = guard.tokens();
+    try (InputStream in = HostedPages.class.getResourceAsStream("optin.css")) {
+      if (in == null) {
+        throw new IllegalStateException("optin.css missing from the jar");
+      }
+      this.stylesheet = in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read optin.css", e);
+    }
+  }
+
+  void handle(HttpServletRequest req, HttpServletResponse res, String path) throws IOException {
+    String m = req.getMethod();
+    boolean read = "GET".equals(m) || "HEAD".equals(m);
+    boolean post = "POST".equals(m);
+    switch (path) {
+      case "/subscribe" -> {
+        if (read) {
+          subscribeForm(req, res);
+        } else if (post) {
+          subscribe(req, res);
+        } else {
+          notAllowed(req, res, "GET, HEAD, POST");
+        }
+      }
+      case "/confirm" -> {
+        if (read) {
+          confirmPage(req, res);
+        } else if (post) {
+          confirm(req, res);
+        } else {
+          notAllowed(req, res, "GET, HEAD, POST");
+        }
+      }
+      case "/resend" -> {
+        if (post) {
+          resend(req, res);
+        } else {
+          notAllowed(req, res, "POST");
+        }
+      }
+      case "/unsubscribe" -> {
+        if (read) {
+          unsubscribePage(req, res);
+        } else if (post) {
+          unsubscribe(req, res);
+        } else {
+          notAllowed(req, res, "GET, HEAD, POST");
+        }
+      }
+      case "/preferences" -> {
+        if (read) {
+          preferencesPage(req, res, List.of(), 200);
+        } else if (post) {
+          changePreferences(req, res);
+        } else {
+          notAllowed(req, res, "GET, HEAD, POST");
+        }
+      }
+      case "/preferences/withdraw" -> {
+        if (post) {
+          withdrawAll(req, res);
+        } else {
+          notAllowed(req, res, "POST");
+        }
+      }
+      case "/optin.css" -> {
+        if (read) {
+          css(req, res);
+        } else {
+          notAllowed(req, res, "GET, HEAD");
+        }
+      }
+      default -> {
+        if (!preferenceAction(req, res, path, post)) {
+          pages.message(req, res, 404, "not-found", pages.locale(req), "notfound.title", null, "notfound.text");
+        }
+      }
+    }
+  }
+
+  /** Hook for the preference center actions that need newer core operations; false if the path is not one. */
+  private boolean preferenceAction(HttpServletRequest req, HttpServletResponse res, String path, boolean post)
+      throws IOException {
+    return false;
+  }
+
+  void internalError(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    res.reset();
+    pages.message(req, res, 500, "error", pages.locale(req), "error.title", null, "error.text");
+  }
+
+  // --- subscribe ---------------------------------------------------------------------------------------------
+
+  private void subscribeForm(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.locale(req);
+    Set<PurposeId> offered = new TreeSet<>();
+    String[] wanted = req.getParameterValues("purpose");
+    if (wanted != null) {
+      for (String w : wanted) {
+        purposeId(w).filter(id -> optIn.catalog().purpose(id).isPresent()).ifPresent(offered::add);
+      }
+    }
+    if (offered.isEmpty()) {
+      optIn.catalog().purposes().forEach(p -> offered.add(p.id()));
+    }
+    Notice notice = optIn.notice(offered, locale);
+    String next = allowedNext(req.getParameter(Pages.NEXT_FIELD));
+    sendSubscribeForm(req, res, 200, locale, notice, "", Set.of(), List.of(), next);
+  }
+
+  private void sendSubscribeForm(HttpServletRequest req, HttpServletResponse res, int status, Locale locale,
+      Notice notice, String email, Set<PurposeId> ticked, List<String> problems, String next) throws IOException {
+    String title = pages.t(locale, "subscribe.title");
+    StringBuilder b = new StringBuilder();
+    b.append("<h1>").append(e(title)).append("</h1>\n");
+    b.append(pages.problems(locale, problems));
+    b.append("<p>").append(e(pages.t(locale, "subscribe.intro"))).append("</p>\n");
+    b.append("<form method=\"post\" action=\"").append(a(pages.base(req) + "/subscribe")).append("\">\n");
+    b.append("<div class=\"optin-field\"><label for=\"optin-email\">").append(e(pages.t(locale, "email.label")))
+        .append("</label>\n<p class=\"optin-hint\" id=\"optin-email-hint\">").append(e(pages.t(locale, "email.hint")))
+        .append("</p>\n<input type=\"email\" id=\"optin-email\" name=\"email\" autocomplete=\"email\" required "
+            + "maxlength=\"254\" aria-describedby=\"optin-email-hint\"");
+    if (problems.contains("problem.email")) {
+      b.append(" aria-invalid=\"true\"");
+    }
+    b.append(" value=\"").append(a(email)).append("\"></div>\n");
+    b.append(pages.notice(notice, locale, "optin-notice-text"));
+    b.append(pages.choices(optIn.catalog().purposes().stream().filter(p -> notice.purposes().contains(p.id()))
+        .toList(), locale, "purpose", ticked, "optin-purpose-", "optin-notice-text"));
+    b.append(hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.signupContext())));
+    b.append(hidden(Pages.NOTICE_FIELD, notice.hash()));
+    b.append(hidden(Pages.LANG_FIELD, locale.getLanguage()));
+    if (next != null) {
+      b.append(hidden(Pages.NEXT_FIELD, next));
+    }
+    b.append(pages.honeypot(locale, false));
+    if (settings.humanCheck() != null) {
+      b.append(settings.humanCheck().formHtml(req, locale));
+    }
+    b.append("<button type=\"submit\">").append(e(pages.t(locale, "subscribe.submit"))).append("</button>\n");
+    b.append("</form>\n");
+    pages.send(req, res, status, "subscribe", locale, title, b.toString());
+  }
+
+  private void subscribe(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.formLocale(req);
+    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.signupContext())) {
+      forbidden(req, res, locale);
+      return;
+    }
+    if (tooMany(req, res, locale)) {
+      return;
+    }
+    String next = allowedNext(req.getParameter(Pages.NEXT_FIELD));
+    String trap = req.getParameter(Pages.HONEYPOT_FIELD);
+    if (trap != null && !trap.isEmpty()) {
+      subscribed(req, res, locale, next); // a bot: the same answer, nothing done
+      return;
+    }
+    Optional<Notice> shown = shownNotice(req);
+    Set<PurposeId> offered = shown.map(n -> Set.copyOf(n.purposes()))
+        .orElseGet(() -> optIn.catalog().purposes().stream().map(Purpose::id).collect(Collectors.toSet()));
+    String email = req.getParameter("email");
+    email = email == null ? "" : email;
+    Set<PurposeId> chosen = new TreeSet<>();
+    boolean tampered = false;
+    for (String v : values(req, "purpose")) {
+      Optional<PurposeId> id = purposeId(v).filter(offered::contains);
+      if (id.isPresent()) {
+        chosen.add(id.get());
+      } else {
+        tampered = true;
+      }
+    }
+    List<String> problems = new ArrayList<>();
+    Optional<EmailAddress> address = email.length() > MAX_EMAIL ? Optional.empty() : EmailAddress.tryParse(email);
+    if (address.isEmpty()) {
+      problems.add("problem.email");
+    }
+    if (chosen.isEmpty() || tampered) {
+      problems.add("problem.purpose");
+    }
+    if (problems.isEmpty() && settings.humanCheck() != null && !settings.humanCheck().verify(req)) {
+      problems.add("problem.human");
+    }
+    if (problems.isEmpty() && (shown.isEmpty() || !shown.get().locale().equals(locale))) {
+      problems.add("problem.notice");
+    }
+    String echo = email.length() > MAX_EMAIL ? "" : email;
+    if (!problems.isEmpty()) {
+      Notice fresh = optIn.notice(offered, locale);
+      sendSubscribeForm(req, res, 400, locale, fresh, echo, chosen, problems, next);
+      return;
+    }
+    if (!guard.addressAllowed(address.get())) {
+      subscribed(req, res, locale, next); // the same answer: the limit reveals nothing about the address
+      return;
+    }
+    RequestResult result = optIn.request(new ConsentRequest(email, chosen, locale, pages.base(req) + "/subscribe",
+        guard.evidence(req), shown.get().hash()));
+    if (result instanceof RequestResult.InvalidAddress) {
+      sendSubscribeForm(req, res, 400, locale, shown.get(), echo, chosen, List.of("problem.email"), next);
+    } else if (result instanceof RequestResult.StaleNotice) {
+      sendSubscribeForm(req, res, 400, locale, optIn.notice(offered, locale), echo, chosen,
+          List.of("problem.notice"), next);
+    } else {
+      subscribed(req, res, locale, next); // Accepted, AlreadyConfirmed, Throttled: one answer (security rule 8)
+    }
+  }
+
+  private void subscribed(HttpServletRequest req, HttpServletResponse res, Locale locale, String next)
+      throws IOException {
+    String extra = next == null ? null
+        : "<p><a href=\"" + a(next) + "\">" + e(pages.t(locale, "continue")) + "</a></p>\n";
+    pages.message(req, res, 200, "subscribed", locale, "subscribed.title", extra, "subscribed.text");
+  }
+
+  Optional<Notice> shownNotice(HttpServletRequest req) {
+    String hash = req.getParameter(Pages.NOTICE_FIELD);
+    if (hash == null || !hash.matches("[0-9a-f]{64}")) {
+      return Optional.empty();
+    }
+    return optIn.noticeByHash(hash);
+  }
+
+  private String allowedNext(String next) {
+    return next != null && settings.returnUrls().contains(next) ? next : null;
+  }
+
+  // --- confirm -----------------------------------------------------------------------------------------------
+
+  private void confirmPage(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.locale(req);
+    String token = token(req);
+    if (token == null) {
+      invalidLink(req, res, locale);
+      return;
+    }
+    showPreview(req, res, locale, token, optIn.preview(token), List.of(), null);
+  }
+
+  private void showPreview(HttpServletRequest req, HttpServletResponse res, Locale locale, String token,
+      ConfirmationPreview preview, List<String> problems, Set<PurposeId> ticked) throws IOException {
+    if (preview instanceof ConfirmationPreview.Ready ready) {
+      Set<PurposeId> checked = ticked != null ? ticked
+          : ready.purposes().stream().map(Purpose::id).collect(Collectors.toSet());
+      String title = pages.t(locale, "confirm.title");
+      StringBuilder b = new StringBuilder("<h1>").append(e(title)).append("</h1>\n");
+      b.append(pages.problems(locale, problems));
+      b.append("<p>").append(e(pages.t(locale, "confirm.intro"))).append("</p>\n");
+      b.append("<form method=\"post\" action=\"").append(a(pages.base(req) + "/confirm")).append("\">\n");
+      b.append(pages.choices(ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text"));
+      b.append(pages.notice(ready.notice(), locale, "optin-notice-text"));
+      b.append("<p>").append(e(pages.t(locale, "confirm.until", Pages.dateTime(ready.expiresAt(), locale))))
+          .append("</p>\n");
+      b.append(hidden("token", token));
+      b.append(hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("confirm", token))));
+      b.append(hidden(Pages.LANG_FIELD, locale.getLanguage()));
+      b.append("<button type=\"submit\">").append(e(pages.t(locale, "confirm.submit"))).append("</button>\n</form>\n");
+      pages.send(req, res, problems.isEmpty() ? 200 : 400, "confirm", locale, title, b.toString());
+    } else if (preview instanceof ConfirmationPreview.AlreadyConfirmed) {
+      pages.message(req, res, 200, "already-confirmed", locale, "already.title", null, "already.text");
+    } else if (preview instanceof ConfirmationPreview.Expired) {
+      expired(req, res, locale, token);
+    } else {
+      invalidLink(req, res, locale);
+    }
+  }
+
+  private void confirm(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.formLocale(req);
+    String token = token(req);
+    if (token == null) {
+      invalidLink(req, res, locale);
+      return;
+    }
+    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.linkContext("confirm", token))) {
+      forbidden(req, res, locale);
+      return;
+    }
+    if (tooMany(req, res, locale)) {
+      return;
+    }
+    Set<PurposeId> chosen = new TreeSet<>();
+    boolean tampered = false;
+    for (String v : values(req, "purpose")) {
+      Optional<PurposeId> id = purposeId(v);
+      if (id.isPresent()) {
+        chosen.add(id.get());
+      } else {
+        tampered = true;
+      }
+    }
+    if (chosen.isEmpty() || tampered) {
+      // An empty choice would mean "all" to the core; the person unticked everything, so nothing is confirmed.
+      showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), chosen);
+      return;
+    }
+    ConfirmationResult result;
+    try {
+      result = optIn.confirm(token, chosen, guard.evidence(req));
+    } catch (IllegalArgumentException notPartOfRequest) {
+      showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), Set.of());
+      return;
+    }
+    if (result instanceof ConfirmationResult.Confirmed c) {
+      String[] texts = c.confirmed().isEmpty() ? new String[] {"confirmed.declined"}
+          : new String[] {"confirmed.text"};
+      pages.message(req, res, 200, "confirmed", locale, "confirmed.title", null, texts);
+    } else if (result instanceof ConfirmationResult.AlreadyConfirmed) {
+      pages.message(req, res, 200, "already-confirmed", locale, "already.title", null, "already.text");
+    } else if (result instanceof ConfirmationResult.Expired) {
+      expired(req, res, locale, token);
+    } else {
+      invalidLink(req, res, locale);
+    }
+  }
+
+  private void expired(HttpServletRequest req, HttpServletResponse res, Locale locale, String token)
+      throws IOException {
+    String form = "<form method=\"post\" action=\"" + a(pages.base(req) + "/resend") + "\">\n"
+        + hidden("token", token)
+        + hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("confirm", token)))
+        + hidden(Pages.LANG_FIELD, locale.getLanguage())
+        + "<button type=\"submit\">" + e(pages.t(locale, "expired.submit")) + "</button>\n</form>\n";
+    pages.message(req, res, 410, "expired", locale, "expired.title", form, "expired.text");
+  }
+
+  private void resend(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.formLocale(req);
+    String token = token(req);
+    if (token == null) {
+      invalidLink(req, res, locale);
+      return;
+    }
+    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.linkContext("confirm", token))) {
+      forbidden(req, res, locale);
+      return;
+    }
+    if (tooMany(req, res, locale)) {
+      return;
+    }
+    ResendResult result = optIn.resendConfirmation(token);
+    if (result instanceof ResendResult.Invalid) {
+      invalidLink(req, res, locale);
+    } else if (result instanceof ResendResult.AlreadyConfirmed) {
+      pages.message(req, res, 200, "already-confirmed", locale, "already.title", null, "already.text");
+    } else {
+      pages.message(req, res, 200, "resent", locale, "resent.title", null, "resent.text");
+    }
+  }
+
+  // --- unsubscribe -------------------------------------------------------------------------------------------
+
+  private void unsubscribePage(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.locale(req);
+    String token = token(req);
+    if (token == null || optIn.verifyUnsubscribeToken(token).isEmpty()) {
+      invalidLink(req, res, locale);
+      return;
+    }
+    // The button posts exactly what a mail client's RFC 8058 one-click POST sends, plus a form token.
+    String form = "<form method=\"post\" action=\""
+        + a(pages.base(req) + "/unsubscribe?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)) + "\">\n"
+        + hidden("List-Unsubscribe", "One-Click")
+        + hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("unsubscribe", token)))
+        + hidden(Pages.LANG_FIELD, locale.getLanguage())
+        + "<button type=\"submit\">" + e(pages.t(locale, "unsubscribe.submit")) + "</button>\n</form>\n";
+    pages.message(req, res, 200, "unsubscribe", locale, "unsubscribe.title", form, "unsubscribe.text");
+  }
+
+  /**
+   * RFC 8058 one-click unsubscribe: authorised by the signed token alone, no cookie, no redirect. A mail provider
+   * posts {@code List-Unsubscribe=One-Click} as {@code application/x-www-form-urlencoded} or
+   * {@code multipart/form-data}. The page's own button adds a form token, which is then checked too.
+   */
+  private void unsubscribe(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    String contentType = req.getContentType() == null ? "" : req.getContentType().toLowerCase(Locale.ROOT);
+    boolean oneClick;
+    String formToken = null;
+    if (contentType.startsWith("multipart/form-data")) {
+      oneClick = multipartOneClick(req);
+    } else {
+      oneClick = "One-Click".equals(req.getParameter("List-Unsubscribe"));
+      formToken = req.getParameter(Pages.CSRF_FIELD);
+    }
+    Locale locale = pages.formLocale(req);
+    String token = req.getParameter("token");
+    if (token == null || token.isEmpty() || token.length() > MAX_TOKEN || !oneClick) {
+      invalidLink(req, res, locale);
+      return;
+    }
+    if (formToken != null && (!guard.sameOrigin(req)
+        || !tokens.verify(FormTokens.linkContext("unsubscribe", token), formToken))) {
+      forbidden(req, res, locale);
+      return;
+    }
+    UnsubscribeResult result = optIn.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, guard.evidence(req));
+    if (result instanceof UnsubscribeResult.Unsubscribed) {
+      pages.message(req, res, 200, "unsubscribed", locale, "unsubscribed.title", null, "unsubscribed.text");
+    } else {
+      invalidLink(req, res, locale);
+    }
+  }
+
+  private static boolean multipartOneClick(HttpServletRequest req) throws IOException {
+    byte[] body = req.getInputStream().readNBytes(8192);
+    String s = new String(body, StandardCharsets.ISO_8859_1);
+    int name = s.indexOf("name=\"List-Unsubscribe\"");
+    return name >= 0 && s.indexOf("One-Click", name) > 0;
+  }
+
+  // --- preferences -------------------------------------------------------------------------------------------
+
+  private Optional<SubjectId> manageSubject(String token) {
+    return token == null ? Optional.empty() : optIn.verifyPreferencesToken(token);
+  }
+
+  void preferencesPage(HttpServletRequest req, HttpServletResponse res, List<String> problems, int status)
+      throws IOException {
+    Locale locale = "GET".equals(req.getMethod()) || "HEAD".equals(req.getMethod()) ? pages.locale(req)
+        : pages.formLocale(req);
+    String token = token(req);
+    Optional<SubjectId> subject = manageSubject(token);
+    if (subject.isEmpty()) {
+      invalidLink(req, res, locale);
+      return;
+    }
+    Map<PurposeId, Consent> consents = optIn.consents(subject.get()).stream()
+        .collect(Collectors.toMap(Consent::purpose, c -> c, (x, y) -> y));
+    String csrf = tokens.issue(FormTokens.linkContext("manage", token));
+    String title = pages.t(locale, "prefs.title");
+    StringBuilder b = new StringBuilder("<h1>").append(e(title)).append("</h1>\n");
+    b.append(pages.problems(locale, problems));
+    b.append("<p>").append(e(pages.t(locale, "prefs.intro", optIn.controller().name()))).append("</p>\n");
+    b.append("<h2>").append(e(pages.t(locale, "prefs.current"))).append("</h2>\n<ul class=\"optin-states\">\n");
+    Set<PurposeId> active = new TreeSet<>();
+    List<Purpose> inactive = new ArrayList<>();
+    for (Purpose p : optIn.catalog().purposes()) {
+      Consent c = consents.get(p.id());
+      b.append("<li><strong>").append(e(pages.title(p, locale))).append("</strong>: <span class=\"optin-state\">")
+          .append(e(stateText(c, locale))).append("</span>");
+      if (c != null && c.state() != ConsentState.ERASED) {
+        Optional<Notice> agreed = optIn.noticeByHash(c.notice().hash());
+        if (agreed.isPresent()) {
+          b.append("\n<details><summary>").append(e(pages.t(locale, "prefs.agreed", c.notice().version())))
+              .append("</summary><div class=\"optin-notice\" lang=\"")
+              .append(a(agreed.get().locale().toLanguageTag())).append("\">").append(e(agreed.get().text()))
+              .append("</div></details>");
+        }
+      }
+      b.append("</li>\n");
+      if (c != null && (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING)) {
+        active.add(p.id());
+      } else {
+        inactive.add(p);
+      }
+    }
+    b.append("</ul>\n");
+    String action = pages.base(req) + "/preferences";
+    String common = hidden("token", token) + hidden(Pages.CSRF_FIELD, csrf) + hidden(Pages.LANG_FIELD,
+        locale.getLanguage());
+    // change
+    b.append("<section class=\"optin-section\" aria-labelledby=\"optin-change-h\">\n<h2 id=\"optin-change-h\">")
+        .append(e(pages.t(locale, "prefs.change"))).append("</h2>\n<p>")
+        .append(e(pages.t(locale, "prefs.change.help"))).append("</p>\n<form method=\"post\" action=\"")
+        .append(a(action)).append("\">\n").append(common);
+    Notice offered = inactive.isEmpty() ? null
+        : optIn.notice(inactive.stream().map(Purpose::id).collect(Collectors.toSet()), locale);
+    b.append(pages.choices(optIn.catalog().purposes(), locale, "purpose", active, "optin-purpose-",
+        offered == null ? null : "optin-notice-text"));
+    if (offered != null) {
+      b.append(pages.notice(offered, locale, "optin-notice-text"));
+      b.append(hidden(Pages.NOTICE_FIELD, offered.hash()));
+    }
+    b.append("<button type=\"submit\">").append(e(pages.t(locale, "prefs.save"))).append("</button>\n</form>\n")
+        .append("</section>\n");
+    // withdraw everything
+    b.append(section("optin-withdraw", pages.t(locale, "prefs.withdraw"), pages.t(locale, "prefs.withdraw.help"),
+        action + "/withdraw", common, "", pages.t(locale, "prefs.withdraw.submit")));
+    b.append(extraSections(req, locale, action, common));
+    pages.send(req, res, status, "preferences", locale, title, b.toString());
+  }
+
+  /** The preference center sections that need newer core operations (address, export, erase). */
+  private String extraSections(HttpServletRequest req, Locale locale, String action, String common) {
+    return "";
+  }
+
+  static String section(String id, String heading, String help, String action, String hiddenFields,
+      String fieldsHtml, String submit) {
+    return "<section class=\"optin-section\" aria-labelledby=\"" + a(id) + "-h\">\n<h2 id=\"" + a(id) + "-h\">"
+        + e(heading) + "</h2>\n<p>" + e(help) + "</p>\n<form method=\"post\" action=\"" + a(action) + "\">\n"
+        + hiddenFields + fieldsHtml + "<button type=\"submit\" class=\"optin-secondary\">" + e(submit)
+        + "</button>\n</form>\n</section>\n";
+  }
+
+  private String stateText(Consent c, Locale locale) {
+    if (c == null) {
+      return pages.t(locale, "prefs.state.NONE");
+    }
+    java.time.Instant since = switch (c.state()) {
+      case CONFIRMED -> c.confirmedAt();
+      case PENDING -> c.requestedAt();
+      default -> c.endedAt();
+    };
+    return pages.t(locale, "prefs.state." + c.state().name(), Pages.date(since, locale));
+  }
+
+  /** Common checks of a preference center POST; the subject, or empty after answering. */
+  private Optional<SubjectId> managePost(HttpServletRequest req, HttpServletResponse res, Locale locale)
+      throws IOException {
+    String token = token(req);
+    if (token == null) {
+      invalidLink(req, res, locale);
+      return Optional.empty();
+    }
+    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.linkContext("manage", token))) {
+      forbidden(req, res, locale);
+      return Optional.empty();
+    }
+    if (tooMany(req, res, locale)) {
+      return Optional.empty();
+    }
+    Optional<SubjectId> subject = manageSubject(token);
+    if (subject.isEmpty()) {
+      invalidLink(req, res, locale);
+    }
+    return subject;
+  }
+
+  private void changePreferences(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.formLocale(req);
+    Optional<SubjectId> found = managePost(req, res, locale);
+    if (found.isEmpty()) {
+      return;
+    }
+    SubjectId id = found.get();
+    Set<PurposeId> chosen = new TreeSet<>();
+    for (String v : values(req, "purpose")) {
+      Optional<PurposeId> p = purposeId(v).filter(x -> optIn.catalog().purpose(x).isPresent());
+      if (p.isEmpty()) {
+        preferencesPage(req, res, List.of("problem.purpose"), 400);
+        return;
+      }
+      chosen.add(p.get());
+    }
+    Set<PurposeId> active = new TreeSet<>();
+    for (Consent c : optIn.consents(id)) {
+      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+        active.add(c.purpose());
+      }
+    }
+    Set<PurposeId> toRequest = new TreeSet<>(chosen);
+    toRequest.removeAll(active);
+    Set<PurposeId> toWithdraw = new TreeSet<>(active);
+    toWithdraw.removeAll(chosen);
+    List<String> texts = new ArrayList<>();
+    texts.add("saved.text");
+    if (!toRequest.isEmpty()) {
+      Optional<Notice> shown = shownNotice(req);
+      Optional<Subject> subject = optIn.subject(id);
+      if (subject.isEmpty()) {
+        invalidLink(req, res, locale);
+        return;
+      }
+      if (shown.isEmpty() || !shown.get().locale().equals(locale)) {
+        preferencesPage(req, res, List.of("problem.notice"), 400);
+        return;
+      }
+      RequestResult r = optIn.request(new ConsentRequest(subject.get().email().value(), toRequest, locale,
+          pages.base(req) + "/preferences", guard.evidence(req), shown.get().hash()));
+      if (r instanceof RequestResult.StaleNotice) {
+        preferencesPage(req, res, List.of("problem.notice"), 400);
+        return;
+      }
+      texts.add(r instanceof RequestResult.Throttled ? "saved.throttled" : "saved.pending");
+    }
+    if (!toWithdraw.isEmpty()) {
+      optIn.withdraw(id, toWithdraw, Channel.PREFERENCE_CENTER, guard.evidence(req));
+    }
+    saved(req, res, locale, "saved.title", texts.toArray(String[]::new));
+  }
+
+  private void withdrawAll(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Locale locale = pages.formLocale(req);
+    Optional<SubjectId> found = managePost(req, res, locale);
+    if (found.isEmpty()) {
+      return;
+    }
+    optIn.withdraw(found.get(), Set.of(), Channel.PREFERENCE_CENTER, guard.evidence(req));
+    saved(req, res, locale, "saved.title", "withdrawn.text");
+  }
+
+  /** A result page of the preference center, with a link back to it. */
+  void saved(HttpServletRequest req, HttpServletResponse res, Locale locale, String titleKey, String... texts)
+      throws IOException {
+    String back = "<p><a href=\"" + a(pages.base(req) + "/preferences?token="
+        + URLEncoder.encode(token(req), StandardCharsets.UTF_8)) + "\">" + e(pages.t(locale, "continue"))
+        + "</a></p>\n";
+    pages.message(req, res, 200, "preferences-saved", locale, titleKey, back, texts);
+  }
+
+  // --- shared ------------------------------------------------------------------------------------------------
+
+  private void css(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    res.setStatus(200);
+    res.setContentType("text/css;charset=UTF-8");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Cache-Control", "public, max-age=3600");
+    res.setContentLength(stylesheet.length);
+    if (!"HEAD".equals(req.getMethod())) {
+      res.getOutputStream().write(stylesheet);
+    }
+  }
+
+  void forbidden(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+    pages.message(req, res, 403, "error", locale, "forbidden.title", null, "forbidden.text");
+  }
+
+  /** Counts the POST against the client's rate limit; answers 429 and returns true if over it. */
+  boolean tooMany(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+    long wait = guard.ipLimit(req);
+    if (wait == 0) {
+      return false;
+    }
+    res.setHeader("Retry-After", Long.toString(wait));
+    pages.message(req, res, 429, "error", locale, "toomany.title", null, "toomany.text");
+    return true;
+  }
+
+  private void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+    String again = "<p><a href=\"" + a(pages.base(req) + "/subscribe") + "\">" + e(pages.t(locale, "invalid.again"))
+        + "</a></p>\n";
+    pages.message(req, res, 400, "invalid-link", locale, "invalid.title", again, "invalid.text");
+  }
+
+  private void notAllowed(HttpServletRequest req, HttpServletResponse res, String allow) throws IOException {
+    res.setHeader("Allow", allow);
+    pages.message(req, res, 405, "error", pages.locale(req), "method.title", null, "method.text");
+  }
+
+  /** The token parameter, or null if absent or oversized (refused before any parsing, security rule 5). */
+  static String token(HttpServletRequest req) {
+    String t = req.getParameter("token");
+    return t == null || t.isEmpty() || t.length() > MAX_TOKEN ? null : t;
+  }
+
+  static List<String> values(HttpServletRequest req, String name) {
+    String[] v = req.getParameterValues(name);
+    return v == null ? List.of() : new ArrayList<>(new LinkedHashSet<>(List.of(v)));
+  }
+
+  static Optional<PurposeId> purposeId(String v) {
+    try {
+      return Optional.of(PurposeId.of(v));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Optional.empty();
+    }
+  }
+}

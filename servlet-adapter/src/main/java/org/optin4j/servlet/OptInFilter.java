@@ -1,0 +1,662 @@
+package org.optin4j.servlet;
+
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import org.optin4j.ConfigurationException;
+import org.optin4j.OptIn;
+import org.optin4j.SubjectId;
+
+/**
+ * A Jakarta Servlet 6.0 filter that runs double opt-in over HTTP: hosted pages under a prefix (default
+ * {@code /optin}) and a drop-in for the app's own forms. The HTTP contract (paths, fields, statuses) is documented in
+ * the module README, section "Add it to your app".
+ *
+ * <p>Two ways to register it:
+ *
+ * <ul>
+ *   <li>programmatically: {@code servletContext.addFilter("optin", OptInFilter.builder(optIn).build())
+ *       .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*")}; the app owns the {@link OptIn}
+ *       (starts and closes it);
+ *   <li>in {@code web.xml} with the no-arg constructor and one init-param {@code config}: the location
+ *       ({@code classpath:} or {@code file:}) of a properties file from which the filter builds, starts and closes its
+ *       own {@link OptIn}. Every key is checked at start-up; an unknown or invalid one fails the start naming it.
+ * </ul>
+ *
+ * <p>Per request the filter runs once, on {@link DispatcherType#REQUEST} dispatches only (FORWARD, INCLUDE, ERROR and
+ * ASYNC dispatches pass through). Requests outside its prefix and its configured drop-in paths pass through untouched
+ * and unbuffered. It fails closed: an internal error answers an error page (500), never a silent pass-through.
+ *
+ * <p>It sets no cookies and keeps no session: form tokens (CSRF) are HMAC-signed values bound to the form or to the
+ * signed link of the page, checked together with the {@code Origin} and {@code Sec-Fetch-Site} headers.
+ *
+ * <p>Thread-safe once initialised. Each instance has its own configuration; nothing is static.
+ */
+public final class OptInFilter implements Filter {
+  private static final System.Logger LOG = System.getLogger(OptInFilter.class.getName());
+  private static final String SEEN = OptInFilter.class.getName() + ".SEEN";
+
+  /** The init-param naming the properties file, for {@code web.xml} registration. */
+  public static final String CONFIG_INIT_PARAM = "config";
+
+  private Settings settings;
+  private OptIn optIn;
+  private boolean ownsOptIn;
+  private HostedPages hosted;
+  private DropIn dropIn;
+  private OptInForms forms;
+  private ServletContext context;
+
+  /**
+   * Creates a filter configured in {@code web.xml}: {@link #init(FilterConfig)} reads the init-param
+   * {@value #CONFIG_INIT_PARAM}.
+   */
+  public OptInFilter() {}
+
+  private OptInFilter(Settings settings, OptIn optIn) {
+    this.settings = settings;
+    this.optIn = optIn;
+  }
+
+  /**
+   * Starts a builder for programmatic registration.
+   *
+   * @param optIn the service; the app starts and closes it
+   * @return a builder with the documented defaults
+   */
+  public static Builder builder(OptIn optIn) {
+    return new Builder(Objects.requireNonNull(optIn, "optIn"));
+  }
+
+  /**
+   * Initialises the filter: checks the configuration against the servlet context (the base URL's path must be the
+   * context path plus the prefix) and publishes an {@link OptInForms} as a servlet context attribute.
+   *
+   * @param config the filter configuration
+   * @throws ServletException naming every unknown or invalid setting
+   */
+  @Override
+  public void init(FilterConfig config) throws ServletException {
+    List<String> names = Collections.list(config.getInitParameterNames());
+    try {
+      if (settings == null) {
+        List<String> unknown = new ArrayList<>();
+        for (String n : names) {
+          if (!CONFIG_INIT_PARAM.equals(n)) {
+            unknown.add("init-param " + n + ": unknown (the only init-param is " + CONFIG_INIT_PARAM + ")");
+          }
+        }
+        if (!unknown.isEmpty()) {
+          throw new ConfigurationException(unknown);
+        }
+        String location = config.getInitParameter(CONFIG_INIT_PARAM);
+        if (location == null || location.isBlank()) {
+          throw new ConfigurationException("init-param " + CONFIG_INIT_PARAM
+              + ": required (classpath:/optin4j.properties or file:/etc/app/optin4j.properties)");
+        }
+        PropertiesConfig.Loaded loaded = PropertiesConfig.load(location.strip(), config.getServletContext());
+        this.settings = loaded.settings();
+        this.optIn = loaded.optIn();
+        this.ownsOptIn = true;
+      } else if (!names.isEmpty()) {
+        throw new ConfigurationException("init-param " + names.get(0)
+            + ": unknown; a filter made with OptInFilter.builder() takes its settings from the builder");
+      }
+      this.context = config.getServletContext();
+      String expected = context.getContextPath() + settings.prefix();
+      if (!settings.basePath().equals(expected)) {
+        throw new ConfigurationException("baseUrl path " + settings.basePath()
+            + " must be the context path plus the prefix, " + expected);
+      }
+      Pages pages = new Pages(settings, optIn);
+      FormTokens tokens = new FormTokens(settings.formKey(), settings.clock(), settings.formTokenTtl());
+      this.hosted = new HostedPages(settings, optIn, pages, tokens);
+      this.forms = new OptInForms(settings, optIn, pages, tokens);
+      this.dropIn = new DropIn(settings, optIn, forms, tokens, hosted);
+      context.setAttribute(OptInForms.ATTRIBUTE, forms);
+      if (ownsOptIn) {
+        optIn.start();
+      }
+    } catch (ConfigurationException e) {
+      if (ownsOptIn && optIn != null) {
+        optIn.close();
+      }
+      throw new ServletException("optin4j: invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  /** Returns the drop-in renderer, for apps that registered the filter programmatically. */
+  public OptInForms forms() {
+    if (forms == null) {
+      throw new IllegalStateException("the filter is not initialised yet");
+    }
+    return forms;
+  }
+
+  @Override
+  public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+      throws IOException, ServletException {
+    if (hosted == null) {
+      throw new ServletException("optin4j: filter used before init");
+    }
+    if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
+        || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(SEEN) != null) {
+      chain.doFilter(req, res);
+      return;
+    }
+    String path = path(request);
+    String prefix = settings.prefix();
+    if (path.equals(prefix) || path.startsWith(prefix + "/")) {
+      request.setAttribute(SEEN, Boolean.TRUE);
+      String sub = path.substring(prefix.length());
+      try {
+        hosted.handle(request, response, sub);
+      } catch (RuntimeException e) {
+        failClosed(request, response, e);
+      }
+      return;
+    }
+    if (settings.formPaths().contains(path) && "POST".equals(request.getMethod())) {
+      request.setAttribute(SEEN, Boolean.TRUE);
+      boolean proceed;
+      try {
+        proceed = dropIn.handleFormPost(request, response);
+      } catch (RuntimeException e) {
+        failClosed(request, response, e);
+        return;
+      }
+      if (proceed) {
+        chain.doFilter(request, response);
+      }
+      return;
+    }
+    if (settings.markerPaths().contains(path)
+        && ("GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod()))) {
+      request.setAttribute(SEEN, Boolean.TRUE);
+      dropIn.serveWithMarkers(request, response, chain);
+      return;
+    }
+    chain.doFilter(req, res);
+  }
+
+  private void failClosed(HttpServletRequest request, HttpServletResponse response, RuntimeException e)
+      throws IOException {
+    // The path only: the query string may carry a token (security rule 13).
+    LOG.log(System.Logger.Level.ERROR, "optin4j: internal error on " + request.getMethod() + " " + path(request), e);
+    if (response.isCommitted()) {
+      throw e;
+    }
+    hosted.internalError(request, response);
+  }
+
+  /** The decoded, normalised path inside the web app, without path parameters or query. */
+  static String path(HttpServletRequest request) {
+    String servletPath = request.getServletPath();
+    String info = request.getPathInfo();
+    String p = (servletPath == null ? "" : servletPath) + (info == null ? "" : info);
+    return p.isEmpty() ? "/" : p;
+  }
+
+  /** Stops the {@link OptIn} if this filter built it from a properties file. */
+  @Override
+  public void destroy() {
+    if (context != null && context.getAttribute(OptInForms.ATTRIBUTE) == forms) {
+      context.removeAttribute(OptInForms.ATTRIBUTE);
+    }
+    if (ownsOptIn && optIn != null) {
+      optIn.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return settings == null ? "OptInFilter[unconfigured]" : "OptInFilter[prefix=" + settings.prefix() + "]";
+  }
+
+  /**
+   * Builds an {@link OptInFilter}. {@link #build()} checks every setting and names all invalid ones at once.
+   * Not thread-safe.
+   */
+  public static final class Builder {
+    private final OptIn optIn;
+    private String prefix = "/optin";
+    private byte[] formKey;
+    private Duration formTokenTtl = Duration.ofHours(24);
+    private int ipLimit = 30;
+    private Duration ipWindow = Duration.ofMinutes(10);
+    private int addressLimit = 3;
+    private Duration addressWindow = Duration.ofHours(1);
+    private int rateLimitSlots = 65_536;
+    private final Set<String> trustedProxies = new LinkedHashSet<>();
+    private final Set<String> allowedOrigins = new LinkedHashSet<>();
+    private final Set<String> stylesheets = new LinkedHashSet<>();
+    private final Set<String> returnUrls = new LinkedHashSet<>();
+    private final Set<String> formPaths = new LinkedHashSet<>();
+    private final Set<String> markerPaths = new LinkedHashSet<>();
+    private String emailField = "email";
+    private PageLayout layout;
+    private String messagesBaseName;
+    private HumanCheck humanCheck;
+    private Clock clock = Clock.systemUTC();
+    private final List<String> problems = new ArrayList<>();
+
+    private Builder(OptIn optIn) {
+      this.optIn = optIn;
+    }
+
+    /**
+     * Sets the path prefix of the hosted pages inside the web app (default {@code /optin}). The {@link OptIn}'s base
+     * URL must end with the context path plus this prefix.
+     *
+     * @param prefix for example {@code /optin} or {@code /newsletter/consent}
+     * @return this builder
+     */
+    public Builder prefix(String prefix) {
+      this.prefix = prefix;
+      return this;
+    }
+
+    /**
+     * Sets the key that signs form tokens (CSRF); at least 32 random bytes. Default: a fresh random key per start,
+     * which is fine for one node; several nodes behind a load balancer need the same key.
+     *
+     * @param key the key
+     * @return this builder
+     */
+    public Builder formKey(byte[] key) {
+      this.formKey = key == null ? null : key.clone();
+      return this;
+    }
+
+    /**
+     * Sets how long a rendered form stays valid (default 24 hours, 5 minutes to 7 days).
+     *
+     * @param ttl the lifetime
+     * @return this builder
+     */
+    public Builder formTokenTtl(Duration ttl) {
+      this.formTokenTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Sets the limit of state-changing POSTs per client IP (default 30 per 10 minutes); over it the answer is 429.
+     * IPv6 clients count per /64.
+     *
+     * @param max at most this many, 1 to 100000
+     * @param window per this window, 1 second to 1 day
+     * @return this builder
+     */
+    public Builder rateLimitPerIp(int max, Duration window) {
+      this.ipLimit = max;
+      this.ipWindow = window;
+      return this;
+    }
+
+    /**
+     * Sets the limit of signups per normalised address (default 3 per hour). Over it the request is dropped and the
+     * answer is the usual "check your inbox" page, so the limit reveals nothing about the address.
+     *
+     * @param max at most this many, 1 to 1000
+     * @param window per this window, 1 second to 1 day
+     * @return this builder
+     */
+    public Builder rateLimitPerAddress(int max, Duration window) {
+      this.addressLimit = max;
+      this.addressWindow = window;
+      return this;
+    }
+
+    /**
+     * Sets how many counters each rate limiter keeps (default 65536, 1024 to 16777216). Memory is fixed at 8 bytes
+     * per counter; keys are hashed with a secret, so distinct clients rarely share a counter and nobody can aim at
+     * another's.
+     *
+     * @param slots the number of counters
+     * @return this builder
+     */
+    public Builder rateLimitSlots(int slots) {
+      this.rateLimitSlots = slots;
+      return this;
+    }
+
+    /**
+     * Trusts these proxies (IP addresses or CIDR ranges) to report the client in {@code X-Forwarded-For}. Default:
+     * none, the client IP is {@code request.getRemoteAddr()}.
+     *
+     * @param proxies for example {@code 10.0.0.0/8}
+     * @return this builder
+     */
+    public Builder trustedProxies(String... proxies) {
+      trustedProxies.addAll(List.of(proxies));
+      return this;
+    }
+
+    /**
+     * Accepts form posts from these origins besides the base URL's own (for example
+     * {@code https://www.shop.example}).
+     *
+     * @param origins scheme, host and port, no path
+     * @return this builder
+     */
+    public Builder allowedOrigins(String... origins) {
+      allowedOrigins.addAll(List.of(origins));
+      return this;
+    }
+
+    /**
+     * Adds a stylesheet to every hosted page, after the built-in one ({@code {prefix}/optin.css}). A path on this
+     * site ({@code /css/brand.css}) or an https URL (whose origin is then allowed by the Content-Security-Policy).
+     *
+     * @param url the stylesheet
+     * @return this builder
+     */
+    public Builder stylesheet(String url) {
+      stylesheets.add(url);
+      return this;
+    }
+
+    /**
+     * Allows these exact URLs as the {@code next} parameter of the subscribe form: the result page then shows a
+     * "continue" link to it. Any other value is ignored. The filter itself never redirects.
+     *
+     * @param urls absolute https URLs or paths on this site
+     * @return this builder
+     */
+    public Builder returnUrls(String... urls) {
+      returnUrls.addAll(List.of(urls));
+      return this;
+    }
+
+    /**
+     * Sets the paths (inside the web app) of the app's own signup forms whose POST the filter reads to start a double
+     * opt-in before passing the request on (the drop-in); see {@link SignupOutcome}.
+     *
+     * @param paths exact paths, for example {@code /contact}
+     * @return this builder
+     */
+    public Builder formPaths(String... paths) {
+      formPaths.addAll(List.of(paths));
+      return this;
+    }
+
+    /**
+     * Sets the paths of static HTML pages in which the filter replaces
+     * {@code <optin-notice purposes="a b"></optin-notice>} with the notice block. Only {@code text/html} responses
+     * on these paths are buffered.
+     *
+     * @param paths exact paths, for example {@code /index.html}
+     * @return this builder
+     */
+    public Builder markerPaths(String... paths) {
+      markerPaths.addAll(List.of(paths));
+      return this;
+    }
+
+    /**
+     * Sets the name of the address field of the app's own forms (default {@code email}).
+     *
+     * @param name the field name
+     * @return this builder
+     */
+    public Builder emailField(String name) {
+      this.emailField = name;
+      return this;
+    }
+
+    /**
+     * Replaces the page layout (the HTML around every hosted page's content).
+     *
+     * @param layout the layout
+     * @return this builder
+     */
+    public Builder layout(PageLayout layout) {
+      this.layout = layout;
+      return this;
+    }
+
+    /**
+     * Overrides page texts: a resource bundle base name (for example {@code com.shop.optin-pages}) whose keys replace
+     * the built-in ones (see {@code org/optin4j/servlet/pages.properties}). Missing keys fall back to the built-in
+     * texts.
+     *
+     * @param baseName the bundle base name
+     * @return this builder
+     */
+    public Builder messages(String baseName) {
+      this.messagesBaseName = baseName;
+      return this;
+    }
+
+    /**
+     * Sets a CAPTCHA or proof-of-work check for the subscribe forms (default: none).
+     *
+     * @param check the check
+     * @return this builder
+     */
+    public Builder humanCheck(HumanCheck check) {
+      this.humanCheck = check;
+      return this;
+    }
+
+    /**
+     * Sets the clock for form tokens and rate limits (default: system UTC).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * Builds the filter.
+     *
+     * @return the filter
+     * @throws ConfigurationException naming every invalid setting
+     */
+    public OptInFilter build() {
+      return new OptInFilter(settings(), optIn);
+    }
+
+    /** Validates and returns the settings; package-private for the properties bridge. */
+    Settings settings() {
+      problems.clear();
+      if (prefix == null || !prefix.matches("(/[A-Za-z0-9._~-]+)+")) {
+        problems.add("prefix must be a path such as /optin (no trailing slash), was " + prefix);
+      }
+      byte[] key = formKey;
+      if (key == null) {
+        key = new byte[32];
+        new SecureRandom().nextBytes(key);
+      } else if (key.length < 32) {
+        problems.add("formKey must have at least 256 bits, had " + key.length * 8);
+      }
+      range(formTokenTtl, "formTokenTtl", Duration.ofMinutes(5), Duration.ofDays(7));
+      limit(ipLimit, 100_000, ipWindow, "rateLimitPerIp");
+      limit(addressLimit, 1000, addressWindow, "rateLimitPerAddress");
+      if (rateLimitSlots < 1024 || rateLimitSlots > 16_777_216) {
+        problems.add("rateLimitSlots must be 1024 to 16777216, was " + rateLimitSlots);
+      }
+      List<ClientAddress.Range> proxies = new ArrayList<>();
+      for (String p : trustedProxies) {
+        ClientAddress.Range r = ClientAddress.Range.parse(p);
+        if (r == null) {
+          problems.add("trustedProxies: not an IP address or CIDR range: " + p);
+        } else {
+          proxies.add(r);
+        }
+      }
+      String baseUrl = baseUrlOf(optIn);
+      URI base = URI.create(baseUrl);
+      String baseOrigin = origin(base);
+      Set<String> origins = new LinkedHashSet<>();
+      origins.add(baseOrigin);
+      for (String o : allowedOrigins) {
+        URI u = uri(o);
+        if (u == null || !o.equals(origin(u)) || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))) {
+          problems.add("allowedOrigins: not an origin (scheme://host[:port]): " + o);
+        } else {
+          origins.add(o);
+        }
+      }
+      Set<String> styleOrigins = new LinkedHashSet<>();
+      for (String s : stylesheets) {
+        URI u = uri(s);
+        if (u != null && s.startsWith("/") && !s.startsWith("//")) {
+          continue;
+        }
+        if (u == null || !"https".equals(u.getScheme()) || u.getHost() == null) {
+          problems.add("stylesheet must be a path on this site or an https URL, was " + s);
+        } else {
+          styleOrigins.add(origin(u));
+        }
+      }
+      for (String r : returnUrls) {
+        URI u = uri(r);
+        boolean path = u != null && r.startsWith("/") && !r.startsWith("//");
+        if (!path && (u == null || !"https".equals(u.getScheme()) || u.getHost() == null)
+            && !(u != null && r.startsWith(baseOrigin + "/"))) {
+          problems.add("returnUrls must be https URLs or paths on this site, was " + r);
+        }
+      }
+      for (String p : formPaths) {
+        checkPath("formPaths", p);
+      }
+      for (String p : markerPaths) {
+        checkPath("markerPaths", p);
+      }
+      if (prefix != null) {
+        for (String p : formPaths) {
+          if (p.equals(prefix) || p.startsWith(prefix + "/")) {
+            problems.add("formPaths: " + p + " is inside the prefix " + prefix);
+          }
+        }
+      }
+      if (emailField == null || !emailField.matches("[A-Za-z0-9._-]{1,64}")) {
+        problems.add("emailField must be a form field name ([A-Za-z0-9._-]{1,64}), was " + emailField);
+      }
+      if (messagesBaseName != null && !messagesBaseName.matches("[A-Za-z0-9_.-]{1,200}")) {
+        problems.add("messages must be a resource bundle base name, was " + messagesBaseName);
+      }
+      if (clock == null) {
+        problems.add("clock is required");
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigurationException(List.copyOf(problems));
+      }
+      return new Settings(prefix, baseUrl, base.getRawPath(), Set.copyOf(origins), key, formTokenTtl,
+          ipLimit, ipWindow, addressLimit, addressWindow, rateLimitSlots, List.copyOf(proxies),
+          List.copyOf(stylesheets), Set.copyOf(styleOrigins), Set.copyOf(returnUrls), Set.copyOf(formPaths),
+          Set.copyOf(markerPaths), emailField, layout == null ? new DefaultLayout() : layout, messagesBaseName,
+          humanCheck, clock);
+    }
+
+    private void checkPath(String name, String p) {
+      if (p == null || !p.startsWith("/") || p.contains("..") || p.contains("//") || p.contains("?")
+          || p.contains(";") || p.contains("#")) {
+        problems.add(name + ": must be an exact path such as /contact, was " + p);
+      }
+    }
+
+    private void range(Duration d, String name, Duration min, Duration max) {
+      if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        problems.add(name + " must be between " + min + " and " + max + ", was " + d);
+      }
+    }
+
+    private void limit(int max, int ceiling, Duration window, String name) {
+      if (max < 1 || max > ceiling) {
+        problems.add(name + " max must be 1 to " + ceiling + ", was " + max);
+      }
+      range(window, name + " window", Duration.ofSeconds(1), Duration.ofDays(1));
+    }
+
+    private static URI uri(String s) {
+      if (s == null) {
+        return null;
+      }
+      try {
+        return new URI(s);
+      } catch (URISyntaxException e) {
+        return null;
+      }
+    }
+
+    static String origin(URI u) {
+      if (u.getScheme() == null || u.getHost() == null) {
+        return "";
+      }
+      String scheme = u.getScheme().toLowerCase(Locale.ROOT);
+      int port = u.getPort();
+      boolean defaultPort = port == -1 || ("https".equals(scheme) && port == 443)
+          || ("http".equals(scheme) && port == 80);
+      return scheme + "://" + u.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
+    }
+
+    /**
+     * The OptIn's configured base URL. The core has no accessor for it yet (see CORE-REQUESTS.md), so it is read off a
+     * link the core builds itself: the part before {@code /unsubscribe?}. The token in that link is thrown away.
+     */
+    private static String baseUrlOf(OptIn optIn) {
+      String link = optIn.unsubscribeUrl(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"));
+      int end = link.lastIndexOf("/unsubscribe?");
+      if (end <= 0) {
+        throw new ConfigurationException("cannot determine the OptIn base URL");
+      }
+      return link.substring(0, end);
+    }
+  }
+
+  /** The validated settings. Immutable apart from the key array, which is never handed out. */
+  record Settings(
+      String prefix,
+      String baseUrl,
+      String basePath,
+      Set<String> allowedOrigins,
+      byte[] formKey,
+      Duration formTokenTtl,
+      int ipLimit,
+      Duration ipWindow,
+      int addressLimit,
+      Duration addressWindow,
+      int rateLimitSlots,
+      List<ClientAddress.Range> trustedProxies,
+      List<String> stylesheets,
+      Set<String> styleOrigins,
+      Set<String> returnUrls,
+      Set<String> formPaths,
+      Set<String> markerPaths,
+      String emailField,
+      PageLayout layout,
+      String messagesBaseName,
+      HumanCheck humanCheck,
+      Clock clock) {
+
+    @Override
+    public String toString() {
+      return "Settings[prefix=" + prefix + ", baseUrl=" + baseUrl + "]";
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package org.optin4j.servlet;
+
+import static org.optin4j.servlet.Pages.hidden;
+
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import org.optin4j.Notice;
+import org.optin4j.OptIn;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeId;
+
+/**
+ * The drop-in for the app's own signup forms: renders the notice block that goes inside a {@code <form>} posting to
+ * one of the filter's {@link OptInFilter.Builder#formPaths form paths}. The block holds the notice (controller, per
+ * purpose what data, why, how long, the right to withdraw) as the exact text that is stored as proof, one unticked
+ * checkbox per purpose (field {@value #PURPOSE_FIELD}), and the hidden fields the filter checks. The app's form
+ * supplies the address field ({@code email} unless configured otherwise) and the submit button.
+ *
+ * <pre>{@code
+ * <form method="post" action="/contact">
+ *   <label for="email">Email</label> <input id="email" name="email" type="email">
+ *   <%= OptInForms.from(application).noticeBlock(request, "newsletter", "offers") %>
+ *   <button>Send</button>
+ * </form>
+ * }</pre>
+ *
+ * <p>Get the instance with {@link #from(ServletContext)} (the filter publishes it when it starts) or
+ * {@link OptInFilter#forms()}. Thread-safe.
+ */
+public final class OptInForms {
+  /** The servlet context attribute under which the filter publishes its instance. */
+  public static final String ATTRIBUTE = "org.optin4j.servlet.OptInForms";
+  /** The name of the purpose checkboxes in the notice block. */
+  public static final String PURPOSE_FIELD = "optin-purpose";
+
+  private final OptIn optIn;
+  private final Pages pages;
+  private final FormTokens tokens;
+  private final OptInFilter.Settings settings;
+
+  OptInForms(OptInFilter.Settings settings, OptIn optIn, Pages pages, FormTokens tokens) {
+    this.settings = settings;
+    this.optIn = optIn;
+    this.pages = pages;
+    this.tokens = tokens;
+  }
+
+  /**
+   * Returns the instance the filter of this web app published.
+   *
+   * @param context the servlet context
+   * @return the renderer
+   * @throws IllegalStateException if no {@link OptInFilter} has started in this web app
+   */
+  public static OptInForms from(ServletContext context) {
+    Object forms = Objects.requireNonNull(context, "context").getAttribute(ATTRIBUTE);
+    if (!(forms instanceof OptInForms f)) {
+      throw new IllegalStateException("no OptInFilter has started in this web app");
+    }
+    return f;
+  }
+
+  /**
+   * Renders the notice block for purposes, in the request's language (Accept-Language, else the catalog default).
+   *
+   * @param request the request rendering the page
+   * @param purposes the purposes to offer, at least one, all in the catalog
+   * @return HTML, encoded, to put inside the form
+   * @throws IllegalArgumentException if a purpose is unknown or none is given
+   */
+  public String noticeBlock(HttpServletRequest request, Set<PurposeId> purposes) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(purposes, "purposes");
+    Locale locale = pages.locale(request);
+    Notice notice = optIn.notice(purposes, locale);
+    String id = "optin-notice-" + notice.hash().substring(0, 8);
+    StringBuilder b = new StringBuilder("<div class=\"optin-block\">\n");
+    b.append(pages.notice(notice, locale, id));
+    b.append(pages.choices(optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
+        locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id));
+    b.append(hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.signupContext())));
+    b.append(hidden(Pages.NOTICE_FIELD, notice.hash()));
+    b.append(hidden(Pages.LANG_FIELD, locale.getLanguage()));
+    b.append(pages.honeypot(locale, true));
+    if (settings.humanCheck() != null) {
+      b.append(settings.humanCheck().formHtml(request, locale));
+    }
+    return b.append("</div>\n").toString();
+  }
+
+  /**
+   * Renders the notice block for purposes given by id, for templates.
+   *
+   * @param request the request rendering the page
+   * @param purposeIds the purpose ids, at least one
+   * @return HTML to put inside the form
+   * @throws IllegalArgumentException if an id is invalid or unknown
+   */
+  public String noticeBlock(HttpServletRequest request, String... purposeIds) {
+    Set<PurposeId> ids = new LinkedHashSet<>();
+    for (String s : purposeIds) {
+      PurposeId id = PurposeId.of(s);
+      optIn.catalog().require(id);
+      ids.add(id);
+    }
+    return noticeBlock(request, ids);
+  }
+
+  /** Returns the purposes of the catalog, in order, for apps that build their own list. */
+  public java.util.List<Purpose> purposes() {
+    return optIn.catalog().purposes();
+  }
+}
