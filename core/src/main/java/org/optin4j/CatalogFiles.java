@@ -78,7 +78,7 @@ final class CatalogFiles {
     }
     Set<String> used = new HashSet<>(Set.of("locales", "purposes"));
     List<String> languages = checkLanguages("locales", propertiesList("locales", values, problems), problems);
-    List<String> ids = checkIds(propertiesList("purposes", values, problems), problems);
+    List<String> ids = checkIds("purposes", propertiesList("purposes", values, problems), problems);
 
     List<Purpose> purposes = new ArrayList<>();
     for (String id : ids == null ? List.<String>of() : ids) {
@@ -507,10 +507,6 @@ final class CatalogFiles {
       }
     }
     return problems.size() == before ? List.copyOf(seen) : null;
-  }
-
-  private static List<String> checkIds(List<String> items, List<String> problems) {
-    return checkIds("purposes", items, problems);
   }
 
   /** Checks data categories; {@code null} in (already reported) or out (problems added). */

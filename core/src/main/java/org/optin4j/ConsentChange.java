@@ -39,6 +39,8 @@ public record ConsentChange(
     /** Purposes expired. */
     EXPIRED,
     /** The subject was erased. */
-    ERASED
+    ERASED,
+    /** The subject confirmed a new address ({@code email} is the new one). */
+    ADDRESS_CHANGED
   }
 }

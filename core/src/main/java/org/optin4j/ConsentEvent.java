@@ -74,6 +74,8 @@ public record ConsentEvent(
     /** A restriction was lifted. */
     RESTRICTION_LIFTED,
     /** Personal data was erased (Art. 17). */
-    ERASED
+    ERASED,
+    /** The consent moved to a new, confirmed address (Art. 16 rectification). */
+    ADDRESS_CHANGED
   }
 }

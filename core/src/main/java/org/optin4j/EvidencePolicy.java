@@ -10,12 +10,17 @@ public enum EvidencePolicy {
   /** Keep the IP address and user agent as received. */
   FULL,
   /**
-   * Keep the network part only: IPv4 to /24, IPv6 to /48; the user agent cut to 64 characters. Enough to show a
+   * Keep the network part only: IPv4 to /24, IPv6 to /48 (an IPv4-mapped IPv6 address like IPv4; a port or zone is
+   * dropped; a value that is not an IP address is not kept); the user agent cut to 64 characters. Enough to show a
    * request came from a plausible network, not enough to single out a device.
    */
   TRUNCATED,
   /** Keep neither. */
   NONE;
+
+  private static final String OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+  private static final Pattern IPV4 = Pattern.compile("(?:" + OCTET + "\\.){3}" + OCTET);
+  private static final Pattern HEX_GROUP = Pattern.compile("[0-9a-fA-F]{1,4}");
 
   /**
    * Applies the policy to raw evidence.
@@ -38,10 +43,6 @@ public enum EvidencePolicy {
     // Do not cut a surrogate pair in half.
     return agent.substring(0, Character.isHighSurrogate(agent.charAt(63)) ? 63 : 64);
   }
-
-  private static final Pattern IPV4 =
-      Pattern.compile("(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
-  private static final Pattern HEX_GROUP = Pattern.compile("[0-9a-fA-F]{1,4}");
 
   /**
    * Truncates an address to its network: IPv4 to /24 ({@code 192.0.2.0}), IPv6 to /48 ({@code 2001:db8:85a3::}),
@@ -76,8 +77,8 @@ public enum EvidencePolicy {
     if (groups == null) {
       return null;
     }
-    boolean mapped = groups[5] == 0xffff && groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0
-        && groups[4] == 0;
+    boolean mapped =
+        groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 && groups[5] == 0xffff;
     if (mapped) {
       return "::ffff:" + (groups[6] >> 8) + '.' + (groups[6] & 0xff) + '.' + (groups[7] >> 8) + ".0";
     }

@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -21,6 +20,8 @@ import java.util.function.BiConsumer;
 import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
+import org.optin4j.internal.Purger;
+import org.optin4j.internal.DataExport;
 import org.optin4j.internal.TokenCheck;
 import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
@@ -70,6 +71,11 @@ public final class OptIn implements AutoCloseable {
   private final String baseUrl;
   private final ListenerNotifier notifier;
   private final OutboxDispatcher dispatcher;
+  private final Purger purger;
+  private final Duration purgeInterval;
+  private final boolean erasureKeepsHistory;
+  private final javax.crypto.spec.SecretKeySpec pepper;
+  private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
 
   private OptIn(Builder b) {
     this.catalog = b.catalog;
@@ -90,8 +96,12 @@ public final class OptIn implements AutoCloseable {
         b.listenerBackoff);
     OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
         b.dispatchLease, b.retryBackoff, b.maxRetryBackoff, b.maxSendAttempts);
+    this.pepper = new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
     this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
-        random, settings, notifier.executor());
+        random, settings, notifier.executor(), this::addressKey);
+    this.erasureKeepsHistory = b.erasureKeepsHistory;
+    this.purgeInterval = b.purgeInterval;
+    this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
   }
 
   /**
@@ -197,7 +207,9 @@ public final class OptIn implements AutoCloseable {
       if (toRequest.isEmpty()) {
         return new RequestResult.AlreadyConfirmed(existing.orElseThrow().id());
       }
-      boolean needsMail = toRequest.stream().anyMatch(Purpose::doubleOptIn);
+      // After erasure an address comes back only through a fresh double opt-in, whatever the purpose says.
+      boolean suppressed = existing.isEmpty() && tx.isSuppressed(addressKey(email));
+      boolean needsMail = suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
       String capKey = null;
       if (needsMail) {
         Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
@@ -208,7 +220,7 @@ public final class OptIn implements AutoCloseable {
         if (tx.countMails(email, MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
           return new RequestResult.Throttled(now.plus(minConfirmationMailInterval));
         }
-        capKey = capKey(email, dayStart, today + 1);
+        capKey = capKey(MailKind.CONFIRMATION, email, dayStart, today + 1);
       }
       Subject subject = existing.orElseGet(() -> {
         Subject s = new Subject(SubjectId.random(random), email, now);
@@ -230,7 +242,7 @@ public final class OptIn implements AutoCloseable {
         }
         tx.appendEvent(event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
             request.source(), Channel.FORM, evidence, null));
-        if (p.doubleOptIn()) {
+        if (p.doubleOptIn() || suppressed) {
           pending.add(p.id());
         } else {
           c = c.confirm(now);
@@ -294,7 +306,7 @@ public final class OptIn implements AutoCloseable {
       if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
         return new ConfirmationPreview.Expired(r.expiresAt());
       }
-      List<PurposeId> stillPending = pendingPurposesOf(tx, r);
+      List<PurposeId> stillPending = purposesToConfirm(tx, r);
       if (stillPending.isEmpty()) {
         return new ConfirmationPreview.Invalid();
       }
@@ -356,6 +368,10 @@ public final class OptIn implements AutoCloseable {
       if (!tx.useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
         return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
       }
+      Optional<EmailAddress> newAddress = tx.addressChange(r.id());
+      if (newAddress.isPresent()) {
+        return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
+      }
       Set<PurposeId> wanted = chosen.isEmpty() ? r.purposes() : chosen;
       List<Consent> confirmed = new ArrayList<>();
       Set<PurposeId> declined = new TreeSet<>();
@@ -386,6 +402,8 @@ public final class OptIn implements AutoCloseable {
         return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
       }
       Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+      // A fresh double opt-in is the one way back from the suppression list.
+      tx.unsuppress(addressKey(subject.email()));
       List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
       tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
           r.locale(), ids, "receipt:" + r.id(), now));
@@ -422,18 +440,21 @@ public final class OptIn implements AutoCloseable {
       if (r.status() == PendingRequest.Status.SUPERSEDED) {
         return new ResendResult.Invalid();
       }
-      List<PurposeId> stillPending = pendingPurposesOf(tx, r);
+      List<PurposeId> stillPending = purposesToConfirm(tx, r);
       if (stillPending.isEmpty()) {
         return new ResendResult.Invalid();
       }
+      Optional<EmailAddress> newAddress = tx.addressChange(r.id());
       Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
       Instant now = clock.instant();
       Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
-      int today = tx.countMails(subject.email(), MailKind.CONFIRMATION, dayStart);
+      EmailAddress to = newAddress.orElse(subject.email());
+      MailKind kind = newAddress.isPresent() ? MailKind.ADDRESS_CONFIRMATION : MailKind.CONFIRMATION;
+      int today = tx.countMails(to, kind, dayStart);
       if (today >= maxConfirmationMailsPerDay) {
         return new ResendResult.Throttled(dayStart.plus(Duration.ofDays(1)));
       }
-      if (tx.countMails(subject.email(), MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
+      if (tx.countMails(to, kind, now.minus(minConfirmationMailInterval)) > 0) {
         return new ResendResult.Throttled(now.plus(minConfirmationMailInterval));
       }
       PendingRequest next = r.nextGeneration(now.plus(confirmationTtl));
@@ -441,8 +462,8 @@ public final class OptIn implements AutoCloseable {
         next = next.withStatus(PendingRequest.Status.OPEN, null);
       }
       tx.updateRequest(next);
-      enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, subject.id(), subject.email(),
-          r.id(), next.generation(), r.locale(), stillPending, capKey(subject.email(), dayStart, today + 1), now));
+      enqueueOrThrottle(tx, OutboxMail.queued(randomId(), kind, subject.id(), to, r.id(), next.generation(),
+          r.locale(), stillPending, capKey(kind, to, dayStart, today + 1), now));
       return new ResendResult.Resent();
     }, CapRace.class, new ResendResult.Throttled(clock.instant().plus(minConfirmationMailInterval)));
   }
@@ -622,6 +643,193 @@ public final class OptIn implements AutoCloseable {
     return store.inTransaction(tx -> tx.mails(id));
   }
 
+
+  /**
+   * Erases a subject (GDPR Art. 17): deletes its address, consents, requests and queued mails; keeps a keyed hash of
+   * the address on the suppression list so it is never mailed or re-imported without a fresh double opt-in; keeps a
+   * de-identified stub of the history (no address, no evidence) if the proof policy says so
+   * ({@link Builder#erasureKeepsHistory(boolean)}). Listeners are told, with the address, so a CRM can erase too.
+   *
+   * @param subjectId the subject
+   * @param channel who asked: the person ({@link Channel#PREFERENCE_CENTER}) or an operator
+   * @return {@code true} if the subject existed and is now erased
+   */
+  public boolean erase(SubjectId subjectId, Channel channel) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    Objects.requireNonNull(channel, "channel");
+    List<ConsentChange> changes = new ArrayList<>();
+    boolean erased = store.inTransaction(tx -> {
+      changes.clear();
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return false;
+      }
+      Instant now = clock.instant();
+      Set<PurposeId> purposes = new TreeSet<>();
+      for (Consent c : tx.consents(subjectId)) {
+        if (c.state() != ConsentState.ERASED) {
+          tx.appendEvent(event(subjectId, c.purpose(), ConsentEvent.Type.ERASED, now, c.requestId(), c.notice(),
+              null, channel, Evidence.NONE, null));
+          purposes.add(c.purpose());
+        }
+      }
+      tx.suppress(addressKey(subject.get().email()), now);
+      tx.eraseSubject(subjectId, erasureKeepsHistory);
+      changes.add(new ConsentChange(ConsentChange.Type.ERASED, subjectId, subject.get().email(), purposes, now,
+          channel));
+      return true;
+    });
+    afterCommit(changes);
+    return erased;
+  }
+
+  /**
+   * Tells whether an address is on the suppression list (it was erased and has not come back through a fresh double
+   * opt-in since). Such an address is never mailed except for a new confirmation request it asked for itself.
+   *
+   * @param email the address, as typed or normalised
+   * @return whether it is suppressed; {@code false} for an invalid address
+   */
+  public boolean isSuppressed(String email) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
+    return parsed.isPresent() && store.inTransaction(tx -> tx.isSuppressed(addressKey(parsed.get())));
+  }
+
+  /**
+   * Restricts, or lifts the restriction of, processing for one confirmed purpose (GDPR Art. 18): while restricted,
+   * {@link #mayMail} answers {@code false} but the consent and its proof stay.
+   *
+   * @param subjectId the subject
+   * @param purpose the purpose
+   * @param restrict {@code true} to restrict, {@code false} to lift
+   * @param channel who asked
+   * @return {@code true} if the flag changed; {@code false} if the consent is not confirmed or already so
+   */
+  public boolean restrict(SubjectId subjectId, PurposeId purpose, boolean restrict, Channel channel) {
+    Objects.requireNonNull(purpose, "purpose");
+    Objects.requireNonNull(channel, "channel");
+    return store.inTransaction(tx -> {
+      Optional<Consent> c = tx.consent(subjectId, purpose);
+      if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || c.get().restricted() == restrict) {
+        return false;
+      }
+      Instant now = clock.instant();
+      tx.saveConsent(c.get().restrict(restrict));
+      tx.appendEvent(event(subjectId, purpose,
+          restrict ? ConsentEvent.Type.RESTRICTED : ConsentEvent.Type.RESTRICTION_LIFTED, now, c.get().requestId(),
+          c.get().notice(), null, channel, Evidence.NONE, null));
+      return true;
+    });
+  }
+
+  /**
+   * Returns the machine-readable export of everything held about a subject (GDPR Art. 15, 20), as JSON following the
+   * published schema {@code docs/export-schema.json}. For operators and the app's own authenticated pages; a person
+   * holding only a link gets it by mail instead ({@link #requestDataExport}).
+   *
+   * @param subjectId the subject
+   * @return the JSON, or empty if there is no such subject
+   */
+  public Optional<String> exportJson(SubjectId subjectId) {
+    return store.inTransaction(tx -> tx.subject(subjectId).map(s -> DataExport.json(tx, s, clock.instant())));
+  }
+
+  /**
+   * Mails the subject's data export as a JSON attachment to the address on file, never to whoever asked (security
+   * rule 18: preference links get forwarded). At most 3 a day per subject.
+   *
+   * @param subjectId the subject
+   * @return {@code true} if queued; {@code false} if there is no such subject or the daily cap is reached
+   */
+  public boolean requestDataExport(SubjectId subjectId) {
+    boolean queued = store.inTransaction(tx -> {
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return false;
+      }
+      Instant now = clock.instant();
+      Instant dayStart = startOfDay(now);
+      int today = tx.countMails(subject.get().email(), MailKind.DATA_EXPORT, dayStart);
+      if (today >= 3) {
+        return false;
+      }
+      List<PurposeId> purposes = tx.consents(subjectId).stream().map(Consent::purpose).toList();
+      Locale locale = tx.consents(subjectId).stream().findFirst().map(c -> c.notice().locale())
+          .orElse(catalog.defaultLocale());
+      return tx.enqueue(OutboxMail.queued(randomId(), MailKind.DATA_EXPORT, subjectId, subject.get().email(), null, 0,
+          locale, purposes, "export:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':' + (today + 1),
+          now));
+    });
+    dispatcher.wake();
+    return queued;
+  }
+
+  /**
+   * Starts a change of address (GDPR Art. 16): the new address gets its own double opt-in, and the old address keeps
+   * working until the new one is confirmed through {@link #confirm}. The consents, their proof and their history stay
+   * with the subject; an {@code ADDRESS_CHANGED} event per purpose records the move.
+   *
+   * @param subjectId the subject
+   * @param newEmail the new address as typed
+   * @param locale the language for the confirmation mail
+   * @param evidence the request evidence as received
+   * @return {@link RequestResult.Accepted} with the purposes that will move, or {@link RequestResult.InvalidAddress},
+   *     {@link RequestResult.Throttled}; {@link RequestResult.AlreadyConfirmed} if the address is already the
+   *     subject's
+   * @throws IllegalArgumentException if there is no such subject
+   */
+  public RequestResult requestAddressChange(SubjectId subjectId, String newEmail, Locale locale, Evidence evidence) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
+    if (parsed.isEmpty()) {
+      return new RequestResult.InvalidAddress("invalid email address");
+    }
+    EmailAddress email = parsed.get();
+    Locale lang = catalog.resolve(locale);
+    Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
+    RequestResult result = retryOnDuplicate(() -> store.inTransaction(tx -> {
+      Subject subject = tx.subject(subjectId)
+          .orElseThrow(() -> new IllegalArgumentException("unknown subject " + subjectId));
+      if (subject.email().equals(email)) {
+        return new RequestResult.AlreadyConfirmed(subjectId);
+      }
+      Set<PurposeId> purposes = new TreeSet<>();
+      for (Consent c : tx.consents(subjectId)) {
+        if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+          purposes.add(c.purpose());
+        }
+      }
+      if (purposes.isEmpty()) {
+        return new RequestResult.AlreadyConfirmed(subjectId);
+      }
+      Instant now = clock.instant();
+      Instant dayStart = startOfDay(now);
+      int today = tx.countMails(email, MailKind.ADDRESS_CONFIRMATION, dayStart);
+      if (today >= maxConfirmationMailsPerDay) {
+        return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
+      }
+      Notice notice = tx.saveNotice(render(purposes, lang));
+      String requestId = randomId();
+      tx.insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), "address-change", kept, now,
+          now.plus(confirmationTtl), 1, PendingRequest.Status.OPEN, null));
+      tx.saveAddressChange(requestId, email);
+      enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.ADDRESS_CONFIRMATION, subjectId, email, requestId,
+          1, lang, List.copyOf(purposes), capKey(MailKind.ADDRESS_CONFIRMATION, email, dayStart, today + 1), now));
+      return new RequestResult.Accepted(subjectId, requestId, Set.of(), Set.of(), purposes);
+    }));
+    dispatcher.wake();
+    return result;
+  }
+
+  /**
+   * Runs the retention job once, now: see {@link PurgeReport}. {@link #start()} also schedules it
+   * ({@link Builder#purgeInterval(Duration)}); it is safe to run on every node at once.
+   *
+   * @return what was done
+   */
+  public PurgeReport purge() {
+    return purger.run();
+  }
+
   /**
    * Runs the retention policy for one consent now: a confirmed consent of a fixed-retention purpose whose period has
    * run out counts as not active, even before a purge job marks it expired.
@@ -651,9 +859,21 @@ public final class OptIn implements AutoCloseable {
    *
    * @return this
    */
-  public OptIn start() {
+  public synchronized OptIn start() {
     dispatcher.start();
+    if (purgeSchedule == null && !purgeInterval.isZero()) {
+      purgeSchedule = notifier.executor().scheduleWithFixedDelay(this::purgeSafely, purgeInterval.toMillis(),
+          purgeInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
     return this;
+  }
+
+  private void purgeSafely() {
+    try {
+      purger.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "retention run failed: " + e.getClass().getName());
+    }
   }
 
   /**
@@ -663,6 +883,9 @@ public final class OptIn implements AutoCloseable {
   @Override
   public void close() {
     dispatcher.close();
+    if (purgeSchedule != null) {
+      purgeSchedule.cancel(false);
+    }
     notifier.close();
   }
 
@@ -704,6 +927,47 @@ public final class OptIn implements AutoCloseable {
       String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0), unsubscribeTtl).token();
       return baseUrl + "/unsubscribe?token=" + encode(t);
     }
+  }
+
+
+  private ConfirmationResult confirmAddressChange(ConsentStore.Transaction tx, PendingRequest r, EmailAddress email,
+      Instant now, Evidence kept, String jti, List<ConsentChange> changes) {
+    Optional<Subject> other = tx.subjectByEmail(email);
+    if (other.isPresent() && !other.get().id().equals(r.subjectId())) {
+      // The address belongs to another subject by now; merging two people's proof is not ours to decide.
+      throw new Superseded();
+    }
+    Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+    tx.updateSubject(new Subject(subject.id(), email, subject.createdAt()));
+    tx.unsuppress(addressKey(email));
+    List<Consent> moved = new ArrayList<>();
+    for (Consent c : tx.consents(r.subjectId())) {
+      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+        tx.appendEvent(event(r.subjectId(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now, r.id(), c.notice(),
+            r.source(), Channel.CONFIRMATION_LINK, kept, jti));
+        moved.add(c);
+      }
+    }
+    tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+    changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), email,
+        moved.stream().map(Consent::purpose).collect(java.util.stream.Collectors.toSet()), now,
+        Channel.CONFIRMATION_LINK));
+    return new ConfirmationResult.Confirmed(r.subjectId(), moved);
+  }
+
+  /** HMAC-SHA256 of the normalised address under the pepper: a plain hash of an address is easily reversed. */
+  private String addressKey(EmailAddress email) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(pepper);
+      return java.util.HexFormat.of().formatHex(mac.doFinal(email.value().getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
+    }
+  }
+
+  private static Instant startOfDay(Instant now) {
+    return now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
   }
 
   private static String encode(String token) {
@@ -752,9 +1016,17 @@ public final class OptIn implements AutoCloseable {
    * The dedupe key of a confirmation mail is its slot in the address's daily cap, so the store's unique constraint
    * enforces the cap even when two nodes count at the same moment (issue: caps hold across nodes).
    */
-  private static String capKey(EmailAddress email, Instant dayStart, int slot) {
-    return "confirmation:" + Notice.sha256(email.value()).substring(0, 32) + ':' + dayStart.getEpochSecond() / 86400
-        + ':' + slot;
+  private static String capKey(MailKind kind, EmailAddress email, Instant dayStart, int slot) {
+    return kind.name().toLowerCase(Locale.ROOT) + ':' + Notice.sha256(email.value()).substring(0, 32) + ':'
+        + dayStart.getEpochSecond() / 86400 + ':' + slot;
+  }
+
+  /** The purposes a confirmation link would confirm now: an address change moves them all. */
+  private static List<PurposeId> purposesToConfirm(ConsentStore.Transaction tx, PendingRequest r) {
+    if (tx.addressChange(r.id()).isPresent()) {
+      return List.copyOf(new TreeSet<>(r.purposes()));
+    }
+    return pendingPurposesOf(tx, r);
   }
 
   private static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {
@@ -857,6 +1129,11 @@ public final class OptIn implements AutoCloseable {
     private Duration retryBackoff = Duration.ofSeconds(30);
     private Duration maxRetryBackoff = Duration.ofHours(1);
     private int maxSendAttempts = 12;
+    private byte[] suppressionPepper;
+    private boolean erasureKeepsHistory = true;
+    private Duration unconfirmedGrace = Duration.ofDays(7);
+    private Duration outboxRetention = Duration.ofDays(30);
+    private Duration purgeInterval = Duration.ofHours(1);
     private final List<String> problems = new ArrayList<>();
 
     private Builder() {}
@@ -1104,6 +1381,47 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
+     * Sets the secret pepper of the suppression list's keyed hashes (at least 32 random bytes, required). Keep it
+     * stable and secret: a new pepper makes every earlier suppression entry unrecognisable (security rule 20).
+     *
+     * @param pepper the secret
+     * @return this builder
+     */
+    public Builder suppressionPepper(byte[] pepper) {
+      this.suppressionPepper = pepper == null ? null : pepper.clone();
+      return this;
+    }
+
+    /**
+     * Sets whether erasure keeps a de-identified stub of the consent history (no address, no evidence) as proof that
+     * consents existed and ended (default: yes). Set {@code false} if your proof policy needs nothing after erasure.
+     *
+     * @param keep whether to keep the stub
+     * @return this builder
+     */
+    public Builder erasureKeepsHistory(boolean keep) {
+      this.erasureKeepsHistory = keep;
+      return this;
+    }
+
+    /**
+     * Sets retention of the library's own data (defaults: unconfirmed signups are deleted 7 days after their link
+     * expired; finished outbox rows after 30 days; the job runs hourly once started, {@code Duration.ZERO} to
+     * schedule it yourself through {@link OptIn#purge()}).
+     *
+     * @param unconfirmedGrace how long after expiry an unconfirmed signup is kept, 0 to 90 days
+     * @param outboxRetention how long sent, failed and skipped mails are kept, 1 to 365 days
+     * @param interval how often the job runs after {@link OptIn#start()}, or zero for never
+     * @return this builder
+     */
+    public Builder retention(Duration unconfirmedGrace, Duration outboxRetention, Duration interval) {
+      this.unconfirmedGrace = unconfirmedGrace;
+      this.outboxRetention = outboxRetention;
+      this.purgeInterval = interval;
+      return this;
+    }
+
+    /**
      * Builds the service. The dispatcher does not run until {@link OptIn#start()}.
      *
      * @return the service
@@ -1146,6 +1464,14 @@ public final class OptIn implements AutoCloseable {
       if (maxSendAttempts < 1 || maxSendAttempts > 100) {
         problems.add("sendRetries maxAttempts must be 1 to 100, was " + maxSendAttempts);
       }
+      if (suppressionPepper == null) {
+        problems.add("suppressionPepper is required");
+      } else if (suppressionPepper.length < 32) {
+        problems.add("suppressionPepper must have at least 256 bits, had " + suppressionPepper.length * 8);
+      }
+      range(unconfirmedGrace, "retention unconfirmedGrace", Duration.ZERO, Duration.ofDays(90));
+      range(outboxRetention, "retention outboxRetention", Duration.ofDays(1), Duration.ofDays(365));
+      range(purgeInterval, "retention interval", Duration.ZERO, Duration.ofDays(7));
       if (!problems.isEmpty()) {
         throw new ConfigurationException(List.copyOf(problems));
       }

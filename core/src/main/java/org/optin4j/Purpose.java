@@ -175,8 +175,7 @@ public record Purpose(
      * Builds the purpose.
      *
      * @return the purpose
-     * @throws IllegalArgumentException if a component is invalid
-     * @throws NullPointerException if the retention is missing
+     * @throws IllegalArgumentException if a component is invalid or the retention is missing
      */
     public Purpose build() {
       if (retention == null) {

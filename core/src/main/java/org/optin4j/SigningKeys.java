@@ -120,7 +120,9 @@ public final class SigningKeys {
      * @return this builder
      */
     public Builder previous(String kid, byte[] secret) {
-      previous.put(checkKid(kid), checkSecret(kid, secret));
+      if (previous.putIfAbsent(checkKid(kid), checkSecret(kid, secret)) != null) {
+        throw new ConfigurationException("signing keys: kid \"" + kid + "\" is used twice");
+      }
       return this;
     }
 

@@ -32,7 +32,8 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"  ann@example.org", "ann@example.org  ", " \u2003ann@example.org\u2003 ", "\u3000ann@example.org"})
+  @ValueSource(
+      strings = {"  ann@example.org", "ann@example.org  ", " \u2003ann@example.org\u2003 ", "\u3000ann@example.org"})
   void parseWhenSurroundedBySpacesThenTrimmed(String input) {
     assertEquals("ann@example.org", EmailAddress.parse(input).value());
   }
@@ -150,7 +151,14 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ann(comment)@example.org", "ann smith@example.org", "ann,bob@example.org", "ann@bob@example.org", "<ann>@example.org"})
+  @ValueSource(
+      strings = {
+        "ann(comment)@example.org",
+        "ann smith@example.org",
+        "ann,bob@example.org",
+        "ann@bob@example.org",
+        "<ann>@example.org",
+      })
   void parseWhenLocalPartOutsideDotAtomThenRefused(String input) {
     assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
   }

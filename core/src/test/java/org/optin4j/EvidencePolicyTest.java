@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -116,7 +117,7 @@ class EvidencePolicyTest {
 
   @Test
   void applyWhenTruncatedThenNoIpv4OctetBeyondTheThirdSurvives() {
-    for (String ip : new String[] {"192.0.2.137", "192.0.2.137:65535", "::ffff:192.0.2.137", "[::ffff:192.0.2.137]:1"}) {
+    for (String ip : List.of("192.0.2.137", "192.0.2.137:65535", "::ffff:192.0.2.137", "[::ffff:192.0.2.137]:1")) {
       String kept = EvidencePolicy.TRUNCATED.apply(Evidence.of(ip, null)).ip();
       assertTrue(kept.endsWith(".0") && !kept.contains("137"), ip + " -> " + kept);
     }

@@ -15,6 +15,7 @@ public final class Fixtures {
   public static final PurposeId NEWSLETTER = PurposeId.of("newsletter");
   public static final PurposeId EVENTS = PurposeId.of("events");
   public static final String BASE_URL = "https://bakery.example/optin";
+  public static final byte[] PEPPER = "a test pepper of 32+ bytes, not random".getBytes(StandardCharsets.UTF_8);
 
   private Fixtures() {}
 
@@ -59,6 +60,7 @@ public final class Fixtures {
         .store(store)
         .mailer(mailer)
         .signingKeys(SigningKeys.generate("k1"))
+        .suppressionPepper(PEPPER)
         .baseUrl(BASE_URL)
         .clock(clock)
         .sendRetries(Duration.ofSeconds(30), Duration.ofMinutes(30), 5);

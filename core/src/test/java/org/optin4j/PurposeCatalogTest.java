@@ -314,7 +314,8 @@ class PurposeCatalogTest {
 
     @Test
     void fromPropertiesWhenTextInLanguageNotInLocalesThenNamesKey() {
-      assertProblems(p -> p.put("purpose.newsletter.title.de", "Newsletter"), "purpose.newsletter.title.de: locale not in locales");
+      assertProblems(
+          p -> p.put("purpose.newsletter.title.de", "Newsletter"), "purpose.newsletter.title.de: locale not in locales");
     }
 
     @Test
@@ -478,6 +479,7 @@ class PurposeCatalogTest {
       "P2W, 14",
       "P1Y2M3D, 428",
       "P100Y, 36500",
+      "p2y, 730",
     })
     void fromPropertiesWhenRetentionIsPeriodThenYearIs365AndMonth30Days(String period, long days) {
       Map<String, String> p = validProperties();
@@ -517,6 +519,7 @@ class PurposeCatalogTest {
           "2 years     | expected until-withdrawn or an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was \"2 years\"",
           "forever     | expected until-withdrawn or an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was \"forever\"",
           "Until-Withdrawn | expected until-withdrawn or an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was \"Until-Withdrawn\"",
+          "P1YT2H      | expected until-withdrawn or an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was \"P1YT2H\"",
           "P1Y2DT3H    | expected until-withdrawn or an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was \"P1Y2DT3H\"",
           "''          | expected until-withdrawn or an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was \"\"",
           "P0D         | must be positive, was \"P0D\"",

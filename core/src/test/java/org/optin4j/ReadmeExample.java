@@ -11,7 +11,7 @@ import org.optin4j.memory.InMemoryConsentStore;
 final class ReadmeExample {
   private ReadmeExample() {}
 
-  static boolean run(int smtpPort, java.util.function.Function<String, String> readConfirmToken) {
+  static boolean run(int smtpPort, byte[] pepper, java.util.function.Function<String, String> readConfirmToken) {
     // README:BEGIN
     PurposeCatalog catalog = PurposeCatalog.builder()
         .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
@@ -30,6 +30,7 @@ final class ReadmeExample {
             .security(SmtpMailer.Security.NONE)              // STARTTLS (the default) or SMTPS in production
             .from("news@bakery.example").build())
         .signingKeys(SigningKeys.generate("k1"))             // load persistent keys in production
+        .suppressionPepper(pepper)                           // 32+ secret bytes, stable across restarts
         .baseUrl("https://bakery.example/optin")             // where the confirm/preferences pages live
         .build()
         .start()) {                                          // background outbox dispatcher

@@ -22,7 +22,7 @@ class ReadmeExampleTest {
     GreenMail greenMail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     greenMail.start();
     try {
-      boolean ok = ReadmeExample.run(port, email -> {
+      boolean ok = ReadmeExample.run(port, Fixtures.PEPPER, email -> {
         assertTrue(greenMail.waitForIncomingEmail(10_000, 1));
         String body = GreenMailUtil.getBody(greenMail.getReceivedMessages()[0])
             .replace("=\r\n", "").replace("=3D", "=");

@@ -84,6 +84,7 @@ class RetentionTest {
   void retentionWhenInspectedThenSealedToTheTwoKinds() {
     assertTrue(Retention.class.isSealed());
     assertEquals(
-        Set.of(Retention.Fixed.class, Retention.UntilWithdrawn.class), Set.of(Retention.class.getPermittedSubclasses()));
+        Set.of(Retention.Fixed.class, Retention.UntilWithdrawn.class),
+        Set.of(Retention.class.getPermittedSubclasses()));
   }
 }

@@ -18,6 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class SigningKeysTest {
+  private static final String TOO_LONG_KID =
+      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; // 65 characters
   private final byte[] secret = randomKey(32);
   private final byte[] other = randomKey(32);
 
@@ -114,7 +116,7 @@ class SigningKeysTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "has space", "a/b", "k\u00e9", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})
+  @ValueSource(strings = {"", "has space", "a/b", "k\u00e9", TOO_LONG_KID})
   void activeWhenKidInvalidThenRefused(String kid) {
     assertThrows(ConfigurationException.class, () -> SigningKeys.builder().active(kid, secret));
   }

@@ -98,6 +98,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private final ReentrantLock round = new ReentrantLock();
   private final AtomicBoolean wakePending = new AtomicBoolean();
+  private final java.util.function.Function<org.optin4j.EmailAddress, String> addressKey;
   private volatile ScheduledFuture<?> schedule;
   private volatile boolean closed;
 
@@ -114,10 +115,13 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param random jitter source
    * @param settings the settings
    * @param executor the executor to run on when started
+   * @param addressKey the suppression-list key of an address
    */
   public OutboxDispatcher(ConsentStore store, Mailer mailer, MailTemplates templates, LinkFactory links,
       PurposeCatalog catalog, Controller controller, Clock clock, SecureRandom random, Settings settings,
-      ScheduledExecutorService executor) {
+      ScheduledExecutorService executor,
+      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey) {
+    this.addressKey = addressKey;
     this.store = store;
     this.mailer = mailer;
     this.templates = templates;
@@ -188,11 +192,20 @@ public final class OutboxDispatcher implements AutoCloseable {
     try {
       Instant now = clock.instant();
       Map<String, PendingRequest> requests = new HashMap<>();
+      Map<String, String> exports = new HashMap<>();
+      Map<String, String> suppressed = new HashMap<>();
       List<OutboxMail> claimed = store.inTransaction(tx -> {
         List<OutboxMail> mails = tx.claimMails(now, now.plus(settings.lease()), settings.batchSize());
         for (OutboxMail m : mails) {
-          if (m.kind() == MailKind.CONFIRMATION && m.requestId() != null) {
+          if (needsRequest(m.kind()) && m.requestId() != null) {
             tx.request(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
+          } else if (tx.isSuppressed(addressKey.apply(m.recipient()))) {
+            // Erased addresses get nothing but a confirmation request they asked for anew (security rule 20).
+            suppressed.put(m.id(), "address suppressed");
+          } else if (m.kind() == MailKind.DATA_EXPORT) {
+            tx.subject(m.subjectId())
+                .filter(s -> s.email().equals(m.recipient()))
+                .ifPresent(s -> exports.put(m.id(), DataExport.json(tx, s, now)));
           }
         }
         return mails;
@@ -204,13 +217,17 @@ public final class OutboxDispatcher implements AutoCloseable {
       List<OutboxMail> done = new ArrayList<>();
       int failed = 0;
       for (OutboxMail m : claimed) {
-        String skip = skipReason(m, requests.get(m.requestId()), now);
+        String skip = suppressed.containsKey(m.id())
+            ? suppressed.get(m.id())
+            : m.kind() == MailKind.DATA_EXPORT && !exports.containsKey(m.id())
+                ? "subject gone or address changed before dispatch"
+                : skipReason(m, requests.get(m.requestId()), now);
         if (skip != null) {
           done.add(m.skipped(skip));
           continue;
         }
         try {
-          toSend.put(m, render(m, requests.get(m.requestId())));
+          toSend.put(m, render(m, requests.get(m.requestId()), exports.get(m.id())));
         } catch (RuntimeException e) {
           done.add(m.failed("rendering failed: " + e.getClass().getName()));
           failed++;
@@ -268,8 +285,12 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
   }
 
+  private static boolean needsRequest(MailKind kind) {
+    return kind == MailKind.CONFIRMATION || kind == MailKind.ADDRESS_CONFIRMATION;
+  }
+
   private static String skipReason(OutboxMail m, PendingRequest r, Instant now) {
-    if (m.kind() != MailKind.CONFIRMATION) {
+    if (!needsRequest(m.kind())) {
       return null;
     }
     if (r == null) {
@@ -296,7 +317,7 @@ public final class OutboxDispatcher implements AutoCloseable {
     return Duration.ofMillis(Math.max(1, jittered));
   }
 
-  private MailMessage render(OutboxMail m, PendingRequest r) {
+  private MailMessage render(OutboxMail m, PendingRequest r, String exportJson) {
     List<MailTemplates.PurposeLine> lines = new ArrayList<>();
     for (PurposeId id : m.purposes()) {
       Purpose p = catalog.require(id);
@@ -307,9 +328,14 @@ public final class OutboxDispatcher implements AutoCloseable {
     // RFC 3834: keeps vacation responders from answering these mails.
     headers.put("Auto-Submitted", "auto-generated");
     MailTemplates.Model model;
-    if (m.kind() == MailKind.CONFIRMATION) {
+    List<MailMessage.Attachment> attachments = List.of();
+    if (needsRequest(m.kind())) {
       String url = links.confirmUrl(m.subjectId(), r.id(), r.generation(), r.expiresAt());
       model = new MailTemplates.Model(m.locale(), controller, lines, url, null, r.expiresAt());
+    } else if (m.kind() == MailKind.DATA_EXPORT) {
+      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId()), null, null);
+      attachments = List.of(new MailMessage.Attachment("my-data.json", "application/json",
+          exportJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } else {
       String unsubscribe = links.unsubscribeUrl(m.subjectId());
       model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId()),
@@ -319,7 +345,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     }
     MailTemplates.Rendered rendered = templates.render(m.kind(), model);
-    return new MailMessage(m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, List.of());
+    return new MailMessage(m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, attachments);
   }
 
   /** Stops polling; a round in flight finishes. Idempotent. */

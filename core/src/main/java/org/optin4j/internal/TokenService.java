@@ -55,7 +55,8 @@ import org.optin4j.SubjectId;
  *       token, and no extension is understood;</li>
  *   <li>a bad signature, compared in constant time by Nimbus' {@link MACVerifier} (RFC 7515 section 5.2);</li>
  *   <li>a missing {@code iss}, {@code aud}, {@code sub}, {@code iat}, {@code exp} or {@code jti}, or for
- *       {@link TokenKind#CONFIRM} a missing {@code req} or {@code gen} (RFC 7519 section 4.1; RFC 8725 section 3.8);</li>
+ *       {@link TokenKind#CONFIRM} a missing {@code req} or {@code gen} (RFC 7519 section 4.1, RFC 8725
+ *       section 3.8);</li>
  *   <li>an {@code nbf} or {@code iat} more than 60 seconds ({@code CLOCK_SKEW}) in the future (RFC 7519 sections
  *       4.1.5 and 4.1.6).</li>
  * </ul>

@@ -488,8 +488,13 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     // Oldest due first across both branches; rows a branch locked beyond the limit stay unclaimed (and are released
     // at commit).
     List<Claimable> due = new ArrayList<>();
-    due.addAll(claimable(sql.claimQueued, now, limit));
-    due.addAll(claimable(sql.claimExpired, now, limit));
+    if (sql.dialect == Dialect.H2) {
+      due.addAll(claimableInPages(sql.candidatesQueued, sql.lockQueuedPrefix, now, limit));
+      due.addAll(claimableInPages(sql.candidatesExpired, sql.lockExpiredPrefix, now, limit));
+    } else {
+      due.addAll(claimable(sql.claimQueued, now, limit));
+      due.addAll(claimable(sql.claimExpired, now, limit));
+    }
     due.sort(Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt()).thenComparingLong(Claimable::seq));
     List<Claimable> taken = due.subList(0, Math.min(limit, due.size()));
     if (taken.isEmpty()) {
@@ -506,6 +511,47 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       throw failed(SqlErrors.wrap("claim mails", e));
     }
     return taken.stream().map(m -> m.mail().claimed(leaseUntil)).toList();
+  }
+
+  /**
+   * Claims on H2: reads due rows' keys without locking, in index order, a page of {@code limit} at a time, and locks
+   * each page's rows that are still due and not locked by another unit, until {@code limit} rows are locked.
+   */
+  private List<Claimable> claimableInPages(String candidates, String lockPrefix, Instant now, int limit) {
+    List<Claimable> locked = new ArrayList<>();
+    long afterDue = Long.MIN_VALUE;
+    long afterSeq = Long.MIN_VALUE;
+    while (locked.size() < limit) {
+      long due = afterDue;
+      long seq = afterSeq;
+      List<long[]> page = query("claim mails", candidates, ps -> {
+        ps.setLong(1, now.toEpochMilli());
+        ps.setLong(2, due);
+        ps.setLong(3, due);
+        ps.setLong(4, seq);
+        ps.setInt(5, limit);
+      }, rs -> new long[] {rs.getLong(1), rs.getLong(2)});
+      if (page.isEmpty()) {
+        break;
+      }
+      String lock = lockPrefix + page.stream().map(k -> "?").collect(Collectors.joining(", "))
+          + ") FOR UPDATE SKIP LOCKED";
+      List<Claimable> free = query("claim mails", lock, ps -> {
+        ps.setLong(1, now.toEpochMilli());
+        for (int i = 0; i < page.size(); i++) {
+          ps.setLong(i + 2, page.get(i)[0]);
+        }
+      }, rs -> new Claimable(rs.getLong("seq"), mail(rs)));
+      free.sort(Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt()).thenComparingLong(Claimable::seq));
+      locked.addAll(free.subList(0, Math.min(free.size(), limit - locked.size())));
+      long[] last = page.get(page.size() - 1);
+      afterDue = last[1];
+      afterSeq = last[0];
+      if (page.size() < limit) {
+        break;
+      }
+    }
+    return locked;
   }
 
   /** A due mail and its row's sequence. */

@@ -51,6 +51,10 @@ final class Statements {
   final String countMails;
   final String claimQueued;
   final String claimExpired;
+  final String candidatesQueued;
+  final String candidatesExpired;
+  final String lockQueuedPrefix;
+  final String lockExpiredPrefix;
   final String markClaimed;
   final String updateMail;
   final String mailsBySubject;
@@ -98,14 +102,26 @@ final class Statements {
     countMails = "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
     // Two branches, each scanned in the order of the index (status, next_attempt_at) so that the scan, and the row
     // locks it takes, stop at LIMIT. One query with an OR would sort first, and H2 and MariaDB would then lock every
-    // due row, leaving nothing for a concurrent dispatcher to claim. "ORDER BY status, ..." (status is constant) lets
-    // H2 see that the index gives the order.
+    // due row, leaving nothing for a concurrent dispatcher to claim. H2 sees that the index gives the order only for
+    // "ORDER BY status, next_attempt_at" (status is constant); MariaDB only for "ORDER BY next_attempt_at" (ordering
+    // by the utf8mb4_bin column under the connection's other collation makes it sort).
+    String claimOrder = dialect == Dialect.H2 ? "status, next_attempt_at" : "next_attempt_at";
     claimQueued = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox
         + " WHERE status = 'QUEUED' AND next_attempt_at <= ?"
-        + " ORDER BY status, next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+        + " ORDER BY " + claimOrder + " LIMIT ? FOR UPDATE SKIP LOCKED";
     claimExpired = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox
         + " WHERE status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)"
-        + " ORDER BY status, next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED";
+        + " ORDER BY " + claimOrder + " LIMIT ? FOR UPDATE SKIP LOCKED";
+    // H2 does not scan in index order under FOR UPDATE (it locks every matching row, then sorts), so on H2 the store
+    // reads candidates without locks, in index order and in keyset pages, and locks only a page's rows by key.
+    String queuedDue = "status = 'QUEUED' AND next_attempt_at <= ?";
+    String leaseOver = "status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)";
+    String after = " AND (next_attempt_at > ? OR (next_attempt_at = ? AND seq > ?))"
+        + " ORDER BY status, next_attempt_at, seq LIMIT ?";
+    candidatesQueued = "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + queuedDue + after;
+    candidatesExpired = "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + leaseOver + after;
+    lockQueuedPrefix = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + queuedDue + " AND seq IN (";
+    lockExpiredPrefix = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + leaseOver + " AND seq IN (";
     markClaimed = "UPDATE " + outbox + " SET status = 'CLAIMED', lease_until = ? WHERE seq = ?";
     updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
         + " sent_at = ?, last_error = ? WHERE id = ?";

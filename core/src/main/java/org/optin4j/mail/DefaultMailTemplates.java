@@ -93,7 +93,12 @@ public final class DefaultMailTemplates implements MailTemplates {
     if (model.controller().privacyPolicyUrl() != null) {
       requireHttpUri(model.controller().privacyPolicyUrl(), "controller privacy policy URL");
     }
-    String prefix = kind == MailKind.CONFIRMATION ? "confirmation." : "receipt.";
+    String prefix = switch (kind) {
+      case CONFIRMATION -> "confirmation.";
+      case RECEIPT -> "receipt.";
+      case ADDRESS_CONFIRMATION -> "address.";
+      case DATA_EXPORT -> "export.";
+    };
     String subject = singleLine(t.text(prefix + "subject"));
 
     StringBuilder text = new StringBuilder();
@@ -102,18 +107,26 @@ public final class DefaultMailTemplates implements MailTemplates {
     paragraph(t, "greeting", text, html);
     paragraph(t, prefix + "intro", text, html);
     purposes(model.purposes(), text, html);
-    if (kind == MailKind.CONFIRMATION) {
-      link(t, "confirmation.action", "confirmation.button", model.actionUrl(), text, html);
-      if (model.expiresAt() != null) {
-        paragraph(t, "confirmation.expires", text, html);
+    switch (kind) {
+      case CONFIRMATION, ADDRESS_CONFIRMATION -> {
+        link(t, prefix + "action", prefix + "button", model.actionUrl(), text, html);
+        if (model.expiresAt() != null) {
+          paragraph(t, "confirmation.expires", text, html);
+        }
+        paragraph(t, prefix + "ignore", text, html);
       }
-      paragraph(t, "confirmation.ignore", text, html);
-    } else {
-      link(t, "receipt.preferences", "receipt.preferences.button", model.actionUrl(), text, html);
-      if (model.unsubscribeUrl() != null) {
-        link(t, "receipt.unsubscribe", "receipt.unsubscribe.button", model.unsubscribeUrl(), text, html);
+      case RECEIPT -> {
+        link(t, "receipt.preferences", "receipt.preferences.button", model.actionUrl(), text, html);
+        if (model.unsubscribeUrl() != null) {
+          link(t, "receipt.unsubscribe", "receipt.unsubscribe.button", model.unsubscribeUrl(), text, html);
+        }
+        paragraph(t, "receipt.withdraw", text, html);
       }
-      paragraph(t, "receipt.withdraw", text, html);
+      case DATA_EXPORT -> {
+        paragraph(t, "export.format", text, html);
+        link(t, "receipt.preferences", "receipt.preferences.button", model.actionUrl(), text, html);
+        paragraph(t, "export.ignore", text, html);
+      }
     }
     footer(t, model.controller(), text, html);
     html.append("</div>\n</body>\n</html>\n");

@@ -3,6 +3,7 @@ package org.optin4j.memory;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -92,6 +93,8 @@ public final class InMemoryConsentStore implements ConsentStore {
   private final Map<SubjectId, List<String>> mailIdsBySubject = new HashMap<>();
   private final Map<RecipientKind, List<String>> mailIdsByRecipientKind = new HashMap<>();
   /** QUEUED mails by (nextAttemptAt, createdAt, id). */
+  private final Map<String, Instant> suppressed = new HashMap<>();
+  private final Map<String, EmailAddress> addressChanges = new HashMap<>();
   private final NavigableSet<MailDue> queuedMails = new TreeSet<>();
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
   private final NavigableSet<MailDue> claimedMails = new TreeSet<>();
@@ -499,6 +502,178 @@ public final class InMemoryConsentStore implements ConsentStore {
           .map(mails::get)
           .sorted(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id))
           .toList();
+    }
+
+    // --- erasure, suppression, rectification ---
+
+    @Override
+    public void eraseSubject(SubjectId id, boolean keepHistoryStub) {
+      check();
+      Objects.requireNonNull(id, "id");
+      Subject subject = subjects.get(id);
+      if (subject == null) {
+        return;
+      }
+      remove(subjects, id);
+      remove(subjectIdsByEmail, subject.email());
+      remove(consentsBySubject, id);
+      List<ConsentEvent> events = eventsBySubject.get(id);
+      if (events != null && keepHistoryStub) {
+        List<ConsentEvent> stub = new ArrayList<>();
+        for (ConsentEvent e : events) {
+          stub.add(new ConsentEvent(e.sequence(), e.subjectId(), e.purpose(), e.type(), e.at(), e.requestId(),
+              e.notice(), null, e.channel(), org.optin4j.Evidence.NONE, null));
+        }
+        put(eventsBySubject, id, stub);
+      } else {
+        remove(eventsBySubject, id);
+      }
+      for (String requestId : List.copyOf(requestIdsBySubject.getOrDefault(id, Set.of()))) {
+        remove(requests, requestId);
+        remove(addressChanges, requestId);
+      }
+      remove(requestIdsBySubject, id);
+      for (String mailId : List.copyOf(mailIdsBySubject.getOrDefault(id, List.of()))) {
+        deleteMail(mails.get(mailId));
+      }
+      remove(mailIdsBySubject, id);
+    }
+
+    private void deleteMail(OutboxMail mail) {
+      unindex(mail);
+      remove(mails, mail.id());
+      remove(mailIdsByDedupeKey, mail.dedupeKey());
+      RecipientKind rk = new RecipientKind(mail.recipient(), mail.kind());
+      List<String> byRecipient = new ArrayList<>(mailIdsByRecipientKind.getOrDefault(rk, List.of()));
+      byRecipient.remove(mail.id());
+      put(mailIdsByRecipientKind, rk, byRecipient);
+      List<String> bySubject = mailIdsBySubject.get(mail.subjectId());
+      if (bySubject != null) {
+        List<String> copy = new ArrayList<>(bySubject);
+        copy.remove(mail.id());
+        put(mailIdsBySubject, mail.subjectId(), copy);
+      }
+    }
+
+    @Override
+    public void suppress(String addressKey, Instant at) {
+      check();
+      Objects.requireNonNull(addressKey, "addressKey");
+      Objects.requireNonNull(at, "at");
+      if (!suppressed.containsKey(addressKey)) {
+        put(suppressed, addressKey, at);
+      }
+    }
+
+    @Override
+    public boolean isSuppressed(String addressKey) {
+      check();
+      return suppressed.containsKey(Objects.requireNonNull(addressKey, "addressKey"));
+    }
+
+    @Override
+    public void unsuppress(String addressKey) {
+      check();
+      remove(suppressed, Objects.requireNonNull(addressKey, "addressKey"));
+    }
+
+    @Override
+    public void saveAddressChange(String requestId, EmailAddress newEmail) {
+      check();
+      Objects.requireNonNull(newEmail, "newEmail");
+      if (!requests.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
+        throw new StoreException("no request with that id (foreign key)");
+      }
+      put(addressChanges, requestId, newEmail);
+    }
+
+    @Override
+    public Optional<EmailAddress> addressChange(String requestId) {
+      check();
+      return Optional.ofNullable(addressChanges.get(Objects.requireNonNull(requestId, "requestId")));
+    }
+
+    // --- retention: plain scans; this store serves tests and single-node demos ---
+
+    @Override
+    public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
+      check();
+      return requests.values().stream()
+          .filter(r -> r.status() == PendingRequest.Status.OPEN && r.expiresAt().isBefore(before))
+          .sorted(Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id))
+          .limit(limit)
+          .toList();
+    }
+
+    @Override
+    public List<Consent> confirmedBefore(PurposeId purpose, Instant confirmedBefore, int limit) {
+      check();
+      List<Consent> out = new ArrayList<>();
+      for (NavigableMap<PurposeId, Consent> byPurpose : consentsBySubject.values()) {
+        Consent c = byPurpose.get(purpose);
+        if (c != null && c.state() == org.optin4j.ConsentState.CONFIRMED
+            && c.confirmedAt().isBefore(confirmedBefore)) {
+          out.add(c);
+        }
+      }
+      out.sort(Comparator.comparing(Consent::confirmedAt).thenComparing(c -> c.subjectId().value()));
+      return List.copyOf(out.subList(0, Math.min(limit, out.size())));
+    }
+
+    @Override
+    public List<SubjectId> dormantSubjects(Instant before, int limit) {
+      check();
+      List<SubjectId> out = new ArrayList<>();
+      for (Subject s : subjects.values()) {
+        Collection<Consent> consents = consentsBySubject.getOrDefault(s.id(), new TreeMap<>()).values();
+        Instant last = s.createdAt();
+        boolean live = false;
+        for (Consent c : consents) {
+          if (c.state() == org.optin4j.ConsentState.PENDING || c.state() == org.optin4j.ConsentState.CONFIRMED) {
+            live = true;
+            break;
+          }
+          if (c.endedAt() != null && c.endedAt().isAfter(last)) {
+            last = c.endedAt();
+          }
+        }
+        if (!live && last.isBefore(before)) {
+          out.add(s.id());
+        }
+      }
+      out.sort(Comparator.comparing(SubjectId::value));
+      return List.copyOf(out.subList(0, Math.min(limit, out.size())));
+    }
+
+    @Override
+    public int deleteUsedTokens(Instant expiredBefore, int limit) {
+      check();
+      List<String> old = usedTokens.entrySet().stream()
+          .filter(e -> e.getValue().isBefore(expiredBefore))
+          .map(Map.Entry::getKey)
+          .sorted()
+          .limit(limit)
+          .toList();
+      for (String id : old) {
+        remove(usedTokens, id);
+      }
+      return old.size();
+    }
+
+    @Override
+    public int deleteFinishedMails(Instant createdBefore, int limit) {
+      check();
+      List<OutboxMail> old = mails.values().stream()
+          .filter(m -> m.status() == OutboxMail.Status.SENT || m.status() == OutboxMail.Status.FAILED
+              || m.status() == OutboxMail.Status.SKIPPED)
+          .filter(m -> m.createdAt().isBefore(createdBefore))
+          .sorted(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id))
+          .limit(limit)
+          .toList();
+      for (OutboxMail m : old) {
+        deleteMail(m);
+      }
+      return old.size();
     }
 
     private void replaceMail(OutboxMail stored, OutboxMail replacement) {

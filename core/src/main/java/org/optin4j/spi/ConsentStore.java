@@ -216,5 +216,127 @@ public interface ConsentStore {
      * @return the mails
      */
     List<OutboxMail> mails(SubjectId id);
+
+    // --- erasure, suppression and rectification (GDPR Art. 16, 17; security rules 19, 20) -------------------------
+
+    /**
+     * Erases a subject: deletes the subject, its consents, requests, address changes and outbox mails. Its events are
+     * either kept as a de-identified stub (evidence, source and token id removed; the opaque subject id no longer
+     * leads to any address) or deleted. This is the only change the store ever makes to history.
+     *
+     * @param id the subject
+     * @param keepHistoryStub whether to keep the de-identified events
+     */
+    default void eraseSubject(SubjectId id, boolean keepHistoryStub) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Adds a keyed hash of an address to the suppression list. Idempotent.
+     *
+     * @param addressKey the HMAC of the normalised address, hex
+     * @param at when
+     */
+    default void suppress(String addressKey, Instant at) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Tells whether a keyed address hash is suppressed.
+     *
+     * @param addressKey the HMAC of the normalised address, hex
+     * @return whether it is on the suppression list
+     */
+    default boolean isSuppressed(String addressKey) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Removes a keyed address hash from the suppression list (after a fresh double opt-in). Idempotent.
+     *
+     * @param addressKey the HMAC of the normalised address, hex
+     */
+    default void unsuppress(String addressKey) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Records that a request confirms a new address for its subject (rectification by double opt-in).
+     *
+     * @param requestId the request
+     * @param newEmail the new address
+     */
+    default void saveAddressChange(String requestId, EmailAddress newEmail) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Returns the new address a request would confirm, if it is an address change.
+     *
+     * @param requestId the request
+     * @return the new address, or empty
+     */
+    default Optional<EmailAddress> addressChange(String requestId) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    // --- retention (GDPR Art. 5(1)(e); security rule 21). Safe to run on several nodes at once. -------------------
+
+    /**
+     * Returns open requests whose link expired before an instant, oldest first.
+     *
+     * @param before the cut-off
+     * @param limit the most to return
+     * @return the requests
+     */
+    default List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Returns confirmed consents for a purpose confirmed before an instant (for fixed retention periods).
+     *
+     * @param purpose the purpose
+     * @param confirmedBefore the cut-off
+     * @param limit the most to return
+     * @return the consents
+     */
+    default List<Consent> confirmedBefore(PurposeId purpose, Instant confirmedBefore, int limit) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Returns subjects without any pending or confirmed consent whose last consent ended (or who were created, if they
+     * have no consent) before an instant: candidates for purging once proof retention has passed.
+     *
+     * @param before the cut-off
+     * @param limit the most to return
+     * @return the subject ids
+     */
+    default List<SubjectId> dormantSubjects(Instant before, int limit) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Deletes used-token records whose tokens expired before an instant (they can no longer be replayed anyway).
+     *
+     * @param expiredBefore the cut-off
+     * @param limit the most to delete
+     * @return how many were deleted
+     */
+    default int deleteUsedTokens(Instant expiredBefore, int limit) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
+
+    /**
+     * Deletes finished outbox mails (sent, failed, skipped) created before an instant.
+     *
+     * @param createdBefore the cut-off
+     * @param limit the most to delete
+     * @return how many were deleted
+     */
+    default int deleteFinishedMails(Instant createdBefore, int limit) {
+      throw new UnsupportedOperationException("TEMPORARY");
+    }
   }
 }

@@ -5,5 +5,9 @@ public enum MailKind {
   /** The double opt-in confirmation request (neutral, transactional). */
   CONFIRMATION,
   /** Sent after confirmation: what was agreed to, with the preference and one-click unsubscribe links. */
-  RECEIPT
+  RECEIPT,
+  /** The confirmation request sent to a new address before it replaces the old one (rectification). */
+  ADDRESS_CONFIRMATION,
+  /** The subject's data export, attached as JSON (access and portability). */
+  DATA_EXPORT
 }

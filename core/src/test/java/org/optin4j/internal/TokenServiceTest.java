@@ -306,7 +306,8 @@ class TokenServiceTest {
   @ValueSource(strings = {"HS384", "HS512"})
   void verifyWhenSignedWithOtherHmacAndSameKeyThenInvalid(String alg) {
     // A 512-bit key is long enough for every HMAC, so Nimbus' MACVerifier alone, which takes the algorithm from the
-    // header, would accept these tokens; only the fixed algorithm refuses them.
+    // header, would accept these tokens. The service refuses them twice over: for the alg, and because their 48- or
+    // 64-byte signature is not the 32 bytes of HS256.
     byte[] longKey = randomKey(64);
     TokenService withLongKey = service(SigningKeys.builder().active("k1", longKey).build());
     String token = sign(header(alg, TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), longKey,
@@ -554,6 +555,14 @@ class TokenServiceTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"short", "", "123e4567-e89b-12d3-a456-426614174000", "QUJDREVGR0hJSktMTU5PUA+"})
+  void verifyWhenJtiIsNotA128BitBase64UrlIdThenInvalid(String jti) {
+    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.MANAGE)).jwtID(jti).build();
+
+    assertInvalid(service.verify(TokenKind.MANAGE, signed(TokenKind.MANAGE, claims, key1)));
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"req", "gen"})
   void verifyWhenConfirmLacksRequestOrGenerationThenInvalid(String claim) {
     JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).claim(claim, null).build();
@@ -659,6 +668,9 @@ class TokenServiceTest {
     String token = b64(nested) + ".e30." + sig;
     assertTrue(token.length() <= TokenService.MAX_TOKEN_LENGTH);
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
+    String unclosed = b64("{\"alg\":" + "[".repeat(1_480)) + ".e30." + sig;
+    assertTrue(unclosed.length() <= TokenService.MAX_TOKEN_LENGTH);
+    assertInvalid(service.verify(TokenKind.CONFIRM, unclosed));
   }
 
   @Test

@@ -1,7 +1,17 @@
 package org.optin4j.jdbc;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.ParameterMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.ConsentStoreContract;
 
@@ -30,5 +40,44 @@ class JdbcConsentStorePostgresTest extends ConsentStoreContract implements JdbcS
   protected ConsentStore newStore() {
     return JdbcConsentStore.builder(database.dataSource()).tablePrefix(database.nextPrefix()).createSchema(true)
         .build();
+  }
+
+  @Test
+  void hotLookupsThenServedByTheirIndexes() throws Exception {
+    String prefix = database.nextPrefix();
+    JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).createSchema(true).build();
+    Statements sql = new Statements(JdbcConsentStore.Dialect.POSTGRESQL, prefix);
+    Map<String, String> expected = Map.of(
+        sql.subjectByEmail, prefix + "subjects_email_uq",
+        sql.consentForUpdate, prefix + "consents_pk",
+        sql.insertToken.replace("INSERT INTO", "SELECT 1 FROM").replaceAll(" \\(.*", "") + " WHERE token_id = ?",
+        prefix + "used_tokens_pk",
+        sql.countMails, prefix + "outbox_caps_idx",
+        sql.claimQueued, prefix + "outbox_due_idx",
+        sql.events, prefix + "events_subject_idx");
+    try (Connection c = database.dataSource().getConnection()) {
+      try (Statement st = c.createStatement()) {
+        st.execute("SET enable_seqscan = off"); // tiny tables would be scanned; the question is whether an index fits
+      }
+      for (Map.Entry<String, String> e : expected.entrySet()) {
+        StringBuilder plan = new StringBuilder();
+        try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + e.getKey())) {
+          ParameterMetaData meta = ps.getParameterMetaData();
+          for (int i = 1; i <= meta.getParameterCount(); i++) {
+            switch (meta.getParameterType(i)) {
+              case Types.BIGINT -> ps.setLong(i, 1);
+              case Types.INTEGER -> ps.setInt(i, 1);
+              default -> ps.setString(i, "x");
+            }
+          }
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              plan.append(rs.getString(1)).append('\n');
+            }
+          }
+        }
+        assertTrue(plan.toString().contains(e.getValue()), e.getKey() + "\n" + plan);
+      }
+    }
   }
 }

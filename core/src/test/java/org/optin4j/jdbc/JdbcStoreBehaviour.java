@@ -16,6 +16,9 @@ import static org.optin4j.spi.StoreFixtures.pendingConsent;
 import static org.optin4j.spi.StoreFixtures.subject;
 import static org.optin4j.spi.StoreFixtures.subjectId;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -31,7 +34,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConsentEvent;
 import org.optin4j.StoreException;
@@ -279,6 +284,54 @@ interface JdbcStoreBehaviour {
     ConsentStore.Transaction leaked = store.inTransaction(tx -> tx);
 
     assertThrows(IllegalStateException.class, () -> leaked.subject(subjectId("ann")));
+  }
+
+  @Test
+  default void inTransactionThenConnectionHandedBackClosedWithItsSettingsRestored() throws Exception {
+    String prefix = database().nextPrefix();
+    builder(prefix).createSchema(true).build();
+    try (Connection real = database().dataSource().getConnection()) {
+      real.setAutoCommit(true);
+      real.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+      AtomicInteger closes = new AtomicInteger();
+      Connection lent = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+          new Class<?>[] {Connection.class}, (proxy, method, args) -> {
+            if (method.getName().equals("close")) {
+              closes.incrementAndGet();
+              return null;
+            }
+            return invoke(method, real, args);
+          });
+      DataSource single = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
+          new Class<?>[] {DataSource.class}, (proxy, method, args) -> method.getName().equals("getConnection")
+              ? lent : invoke(method, database().dataSource(), args));
+      JdbcConsentStore store = JdbcConsentStore.builder(single).dialect(database().dialect()).tablePrefix(prefix)
+          .build();
+      int closesAfterBuild = closes.get();
+
+      store.inTransaction(tx -> {
+        tx.insertSubject(subject("ann"));
+        return null;
+      });
+      assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
+        tx.insertSubject(subject("bob"));
+        throw new IllegalStateException("boom");
+      }));
+
+      assertEquals(closesAfterBuild + 2, closes.get(), "every connection handed back");
+      assertTrue(real.getAutoCommit());
+      assertEquals(Connection.TRANSACTION_SERIALIZABLE, real.getTransactionIsolation());
+      assertTrue(store.inTransaction(tx -> tx.subject(subjectId("ann"))).isPresent());
+      assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subject(subjectId("bob"))));
+    }
+  }
+
+  private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
   }
 
   @Test

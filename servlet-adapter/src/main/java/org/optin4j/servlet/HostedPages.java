@@ -140,10 +140,54 @@ final class HostedPages {
     }
   }
 
-  /** Hook for the preference center actions that need newer core operations; false if the path is not one. */
+  /** The preference center's address, export and erase actions; false if the path is none of them. */
   private boolean preferenceAction(HttpServletRequest req, HttpServletResponse res, String path, boolean post)
       throws IOException {
-    return false;
+    if (!path.equals("/preferences/address") && !path.equals("/preferences/export")
+        && !path.equals("/preferences/erase")) {
+      return false;
+    }
+    if (!post) {
+      notAllowed(req, res, "POST");
+      return true;
+    }
+    Locale locale = pages.formLocale(req);
+    Optional<SubjectId> found = managePost(req, res, locale);
+    if (found.isEmpty()) {
+      return true;
+    }
+    SubjectId id = found.get();
+    switch (path) {
+      case "/preferences/address" -> {
+        String email = req.getParameter("email");
+        RequestResult r;
+        try {
+          r = email == null || email.length() > MAX_EMAIL ? new RequestResult.InvalidAddress("too long")
+              : optIn.requestAddressChange(id, email, locale, guard.evidence(req));
+        } catch (IllegalArgumentException subjectGone) {
+          invalidLink(req, res, locale);
+          return true;
+        }
+        if (r instanceof RequestResult.InvalidAddress) {
+          preferencesPage(req, res, List.of("problem.email"), 400);
+        } else {
+          // Accepted, Throttled, AlreadyConfirmed: one answer, so the page tells nothing about the new address.
+          saved(req, res, locale, "saved.title", "address.sent");
+        }
+      }
+      case "/preferences/export" ->
+          saved(req, res, locale, "saved.title", optIn.requestDataExport(id) ? "export.sent" : "export.throttled");
+      default -> {
+        if (!"yes".equals(req.getParameter("confirm"))) {
+          preferencesPage(req, res, List.of("erase.unticked"), 400);
+        } else if (optIn.erase(id, Channel.PREFERENCE_CENTER)) {
+          pages.message(req, res, 200, "erased", locale, "erased.title", null, "erased.text");
+        } else {
+          invalidLink(req, res, locale);
+        }
+      }
+    }
+    return true;
   }
 
   void internalError(HttpServletRequest req, HttpServletResponse res) throws IOException {
@@ -544,9 +588,20 @@ final class HostedPages {
     pages.send(req, res, status, "preferences", locale, title, b.toString());
   }
 
-  /** The preference center sections that need newer core operations (address, export, erase). */
+  /** The preference center sections for address change, data export and erasure. */
   private String extraSections(HttpServletRequest req, Locale locale, String action, String common) {
-    return "";
+    String email = "<div class=\"optin-field\"><label for=\"optin-new-email\">"
+        + e(pages.t(locale, "prefs.address.label")) + "</label>\n<input type=\"email\" id=\"optin-new-email\" "
+        + "name=\"email\" autocomplete=\"email\" required maxlength=\"254\"></div>\n";
+    String erase = "<div class=\"optin-choice\"><input type=\"checkbox\" id=\"optin-erase-confirm\" name=\"confirm\" "
+        + "value=\"yes\" required> <label for=\"optin-erase-confirm\">" + e(pages.t(locale, "prefs.erase.confirm"))
+        + "</label></div>\n";
+    return section("optin-address", pages.t(locale, "prefs.address"), pages.t(locale, "prefs.address.help"),
+        action + "/address", common, email, pages.t(locale, "prefs.address.submit"))
+        + section("optin-export", pages.t(locale, "prefs.export"), pages.t(locale, "prefs.export.help"),
+            action + "/export", common, "", pages.t(locale, "prefs.export.submit"))
+        + section("optin-erase", pages.t(locale, "prefs.erase"), pages.t(locale, "prefs.erase.help"),
+            action + "/erase", common, erase, pages.t(locale, "prefs.erase.submit"));
   }
 
   static String section(String id, String heading, String help, String action, String hiddenFields,

@@ -130,9 +130,10 @@ public final class OptInFilter implements Filter {
       }
       Pages pages = new Pages(settings, optIn);
       FormTokens tokens = new FormTokens(settings.formKey(), settings.clock(), settings.formTokenTtl());
-      this.hosted = new HostedPages(settings, optIn, pages, tokens);
+      Guard guard = new Guard(settings, tokens);
+      this.hosted = new HostedPages(settings, optIn, pages, guard);
       this.forms = new OptInForms(settings, optIn, pages, tokens);
-      this.dropIn = new DropIn(settings, optIn, forms, tokens, hosted);
+      this.dropIn = new DropIn(settings, optIn, forms, guard, pages, hosted);
       context.setAttribute(OptInForms.ATTRIBUTE, forms);
       if (ownsOptIn) {
         optIn.start();

@@ -128,7 +128,7 @@ CREATE TABLE optin4j_outbox (
   CONSTRAINT optin4j_outbox_id_uq UNIQUE (id),
   CONSTRAINT optin4j_outbox_dedupe_uq UNIQUE (dedupe_key)
 );
-CREATE INDEX optin4j_outbox_due_idx ON optin4j_outbox (status, next_attempt_at);
+CREATE INDEX optin4j_outbox_due_idx ON optin4j_outbox (status, next_attempt_at, seq);
 CREATE INDEX optin4j_outbox_caps_idx ON optin4j_outbox (recipient, kind, created_at);
 CREATE INDEX optin4j_outbox_subject_idx ON optin4j_outbox (subject_id, created_at);
 

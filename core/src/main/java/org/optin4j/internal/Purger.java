@@ -1,0 +1,212 @@
+package org.optin4j.internal;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentChange;
+import org.optin4j.ConsentEvent;
+import org.optin4j.ConsentState;
+import org.optin4j.Evidence;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeCatalog;
+import org.optin4j.PurgeReport;
+import org.optin4j.Retention;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.PendingRequest;
+
+/**
+ * The retention job (GDPR Art. 5(1)(c) and (e); security rule 21): expires unconfirmed requests, ends consents whose
+ * fixed retention ran out, deletes subjects nothing needs any more (unconfirmed signups after a grace period, ended
+ * consents after their proof retention), and clears used-token ids and finished outbox rows.
+ *
+ * <p>Each item is changed in its own short transaction that re-reads and re-checks it, so several nodes may run the
+ * job at once: the second to reach an item finds it done and skips it. Thread-safe.
+ */
+public final class Purger {
+  private static final System.Logger LOG = System.getLogger(Purger.class.getName());
+  private static final int BATCH = 500;
+
+  private final ConsentStore store;
+  private final PurposeCatalog catalog;
+  private final Clock clock;
+  private final Duration unconfirmedGrace;
+  private final Duration outboxRetention;
+  private final Consumer<ConsentChange> changes;
+
+  /**
+   * Creates the job.
+   *
+   * @param store the store
+   * @param catalog the purposes (their retention)
+   * @param clock the clock
+   * @param unconfirmedGrace how long an expired, never confirmed signup is kept before it is deleted
+   * @param outboxRetention how long finished outbox rows are kept
+   * @param changes told about consents ended by retention, after each commit
+   */
+  public Purger(ConsentStore store, PurposeCatalog catalog, Clock clock, Duration unconfirmedGrace,
+      Duration outboxRetention, Consumer<ConsentChange> changes) {
+    this.store = store;
+    this.catalog = catalog;
+    this.clock = clock;
+    this.unconfirmedGrace = unconfirmedGrace;
+    this.outboxRetention = outboxRetention;
+    this.changes = changes;
+  }
+
+  /**
+   * Runs every step once, in batches until each is done.
+   *
+   * @return what was done
+   */
+  public PurgeReport run() {
+    Instant now = clock.instant();
+    int requests = expireRequests(now);
+    int consents = expireConsents(now);
+    int subjects = purgeSubjects(now);
+    int tokens = drain(() -> store.inTransaction(tx -> tx.deleteUsedTokens(now, BATCH)));
+    int mails = drain(() -> store.inTransaction(tx -> tx.deleteFinishedMails(now.minus(outboxRetention), BATCH)));
+    PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
+    if (report.total() > 0) {
+      LOG.log(System.Logger.Level.INFO, "retention: {0} requests expired, {1} consents expired, {2} subjects purged, "
+          + "{3} used tokens and {4} outbox rows deleted", requests, consents, subjects, tokens, mails);
+    }
+    return report;
+  }
+
+  private int expireRequests(Instant now) {
+    int total = 0;
+    while (true) {
+      List<PendingRequest> batch = store.inTransaction(tx -> tx.openRequestsExpiredBefore(now, BATCH));
+      for (PendingRequest r : batch) {
+        boolean done = store.inTransaction(tx -> {
+          Optional<PendingRequest> fresh = tx.request(r.id());
+          if (fresh.isEmpty() || fresh.get().status() != PendingRequest.Status.OPEN
+              || fresh.get().expiresAt().isAfter(now)) {
+            return false;
+          }
+          PendingRequest req = fresh.get();
+          for (var p : req.purposes()) {
+            tx.consent(req.subjectId(), p)
+                .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))
+                .ifPresent(c -> {
+                  tx.saveConsent(c.expire(now));
+                  tx.appendEvent(new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED, now, req.id(),
+                      c.notice(), null, Channel.SYSTEM, Evidence.NONE, null));
+                });
+          }
+          tx.updateRequest(req.withStatus(PendingRequest.Status.EXPIRED, now));
+          return true;
+        });
+        total += done ? 1 : 0;
+      }
+      if (batch.size() < BATCH) {
+        return total;
+      }
+    }
+  }
+
+  private int expireConsents(Instant now) {
+    int total = 0;
+    for (Purpose p : catalog.purposes()) {
+      if (!(p.retention() instanceof Retention.Fixed f)) {
+        continue;
+      }
+      Instant cutoff = now.minus(f.period());
+      while (true) {
+        List<Consent> batch = store.inTransaction(tx -> tx.confirmedBefore(p.id(), cutoff, BATCH));
+        for (Consent c : batch) {
+          Optional<ConsentChange> change = store.inTransaction(tx -> {
+            Optional<Consent> fresh = tx.consent(c.subjectId(), c.purpose());
+            Optional<Subject> subject = tx.subject(c.subjectId());
+            if (fresh.isEmpty() || subject.isEmpty() || fresh.get().state() != ConsentState.CONFIRMED
+                || fresh.get().confirmedAt().isAfter(cutoff)) {
+              return Optional.empty();
+            }
+            tx.saveConsent(fresh.get().expire(now));
+            tx.appendEvent(new ConsentEvent(0, c.subjectId(), c.purpose(), ConsentEvent.Type.EXPIRED, now,
+                fresh.get().requestId(), fresh.get().notice(), null, Channel.SYSTEM, Evidence.NONE, null));
+            return Optional.of(new ConsentChange(ConsentChange.Type.EXPIRED, c.subjectId(), subject.get().email(),
+                java.util.Set.of(c.purpose()), now, Channel.SYSTEM));
+          });
+          change.ifPresent(changes);
+          total += change.isPresent() ? 1 : 0;
+        }
+        if (batch.size() < BATCH) {
+          break;
+        }
+      }
+    }
+    return total;
+  }
+
+  private int purgeSubjects(Instant now) {
+    Duration shortest = unconfirmedGrace;
+    for (Purpose p : catalog.purposes()) {
+      if (p.retention().proofRetention().compareTo(shortest) < 0) {
+        shortest = p.retention().proofRetention();
+      }
+    }
+    Instant cutoff = now.minus(shortest);
+    int total = 0;
+    List<SubjectId> seen = new ArrayList<>();
+    while (true) {
+      List<SubjectId> batch = store.inTransaction(tx -> tx.dormantSubjects(cutoff, BATCH));
+      int fresh = 0;
+      for (SubjectId id : batch) {
+        if (seen.contains(id)) {
+          continue;
+        }
+        fresh++;
+        seen.add(id);
+        boolean purged = store.inTransaction(tx -> {
+          List<Consent> consents = tx.consents(id);
+          Optional<Subject> subject = tx.subject(id);
+          if (subject.isEmpty() || !consents.stream().allMatch(c -> expiredFor(c, now))) {
+            return false;
+          }
+          if (consents.isEmpty() && subject.get().createdAt().plus(unconfirmedGrace).isAfter(now)) {
+            return false;
+          }
+          // Nothing needs this data any more: no active consent, and the proof period of every ended one is over.
+          tx.eraseSubject(id, false);
+          return true;
+        });
+        total += purged ? 1 : 0;
+      }
+      if (batch.size() < BATCH || fresh == 0) {
+        return total;
+      }
+    }
+  }
+
+  private boolean expiredFor(Consent c, Instant now) {
+    if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED || c.endedAt() == null) {
+      return false;
+    }
+    if (c.confirmedAt() == null) {
+      return !c.endedAt().plus(unconfirmedGrace).isAfter(now);
+    }
+    Duration proof = catalog.purpose(c.purpose()).map(p -> p.retention().proofRetention())
+        .orElse(Duration.ZERO);
+    return !c.endedAt().plus(proof).isAfter(now);
+  }
+
+  private static int drain(java.util.function.IntSupplier step) {
+    int total = 0;
+    while (true) {
+      int n = step.getAsInt();
+      total += n;
+      if (n < BATCH) {
+        return total;
+      }
+    }
+  }
+}

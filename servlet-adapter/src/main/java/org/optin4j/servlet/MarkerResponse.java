@@ -1,0 +1,224 @@
+package org.optin4j.servlet;
+
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.function.UnaryOperator;
+
+/**
+ * Buffers a response only if it turns out to be {@code text/html} (decided when the body is first written, from the
+ * content type set by then); anything else streams straight through. ETag and Last-Modified are dropped, and the
+ * content length is set again after the markers are replaced.
+ *
+ * <p>One per request; not thread-safe.
+ */
+final class MarkerResponse extends HttpServletResponseWrapper {
+  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+  private Boolean buffering;
+  private ServletOutputStream stream;
+  private PrintWriter writer;
+  private long pendingLength = -1;
+  private final java.util.List<Runnable> validators = new java.util.ArrayList<>();
+
+  MarkerResponse(HttpServletResponse response) {
+    super(response);
+  }
+
+  private boolean decide() {
+    if (buffering == null) {
+      String type = getContentType();
+      buffering = type != null && type.toLowerCase(Locale.ROOT).startsWith("text/html");
+      if (!buffering) {
+        passThroughHeld();
+      }
+    }
+    return buffering;
+  }
+
+  Charset charset() {
+    String enc = getCharacterEncoding();
+    try {
+      return enc == null ? StandardCharsets.ISO_8859_1 : Charset.forName(enc);
+    } catch (IllegalArgumentException e) {
+      return StandardCharsets.ISO_8859_1;
+    }
+  }
+
+  @Override
+  public void setContentLength(int len) {
+    setContentLengthLong(len);
+  }
+
+  @Override
+  public void setContentLengthLong(long len) {
+    if (buffering == null) {
+      pendingLength = len;
+    } else if (!buffering) {
+      super.setContentLengthLong(len);
+    }
+  }
+
+  /** Sends what was held back until the decision: the length and the validators of a page not rewritten. */
+  private void passThroughHeld() {
+    if (pendingLength >= 0) {
+      super.setContentLengthLong(pendingLength);
+    }
+    validators.forEach(Runnable::run);
+    validators.clear();
+  }
+
+  private static boolean validator(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    return n.equals("etag") || n.equals("last-modified");
+  }
+
+  /** ETag and Last-Modified describe the page before rewriting: held back until it is known whether it is HTML. */
+  private boolean hold(String name, Runnable set) {
+    if ("content-length".equalsIgnoreCase(name)) {
+      return true;
+    }
+    if (!validator(name)) {
+      return false;
+    }
+    if (buffering == null) {
+      validators.add(set);
+    } else if (!buffering) {
+      set.run();
+    }
+    return true;
+  }
+
+  @Override
+  public void setHeader(String name, String value) {
+    if ("content-length".equalsIgnoreCase(name) && value != null && value.matches("[0-9]{1,18}")) {
+      setContentLengthLong(Long.parseLong(value));
+    } else if (!hold(name, () -> super.setHeader(name, value))) {
+      super.setHeader(name, value);
+    }
+  }
+
+  @Override
+  public void addHeader(String name, String value) {
+    if ("content-length".equalsIgnoreCase(name) && value != null && value.matches("[0-9]{1,18}")) {
+      setContentLengthLong(Long.parseLong(value));
+    } else if (!hold(name, () -> super.addHeader(name, value))) {
+      super.addHeader(name, value);
+    }
+  }
+
+  @Override
+  public void setDateHeader(String name, long date) {
+    if (!hold(name, () -> super.setDateHeader(name, date))) {
+      super.setDateHeader(name, date);
+    }
+  }
+
+  @Override
+  public void addDateHeader(String name, long date) {
+    if (!hold(name, () -> super.addDateHeader(name, date))) {
+      super.addDateHeader(name, date);
+    }
+  }
+
+  @Override
+  public ServletOutputStream getOutputStream() throws IOException {
+    if (writer != null) {
+      throw new IllegalStateException("getWriter() was already called");
+    }
+    if (stream == null) {
+      stream = decide() ? new BufferStream() : super.getOutputStream();
+    }
+    return stream;
+  }
+
+  @Override
+  public PrintWriter getWriter() throws IOException {
+    if (stream != null) {
+      throw new IllegalStateException("getOutputStream() was already called");
+    }
+    if (writer == null) {
+      writer = decide() ? new PrintWriter(new OutputStreamWriter(buffer, charset())) : super.getWriter();
+    }
+    return writer;
+  }
+
+  @Override
+  public void flushBuffer() throws IOException {
+    if (Boolean.TRUE.equals(buffering)) {
+      if (writer != null) {
+        writer.flush();
+      }
+    } else {
+      super.flushBuffer();
+    }
+  }
+
+  @Override
+  public void resetBuffer() {
+    buffer.reset();
+    if (!Boolean.TRUE.equals(buffering)) {
+      super.resetBuffer();
+    }
+  }
+
+  @Override
+  public void reset() {
+    buffer.reset();
+    pendingLength = -1;
+    super.reset();
+  }
+
+  /** Writes the buffered page, transformed, to the real response; a no-op for a streamed response. */
+  void finish(UnaryOperator<String> transform) throws IOException {
+    if (!Boolean.TRUE.equals(buffering)) {
+      if (buffering == null && !isCommitted()) {
+        passThroughHeld();
+      }
+      return;
+    }
+    if (writer != null) {
+      writer.flush();
+    }
+    Charset cs = charset();
+    String html = buffer.toString(cs);
+    byte[] out = transform.apply(html).getBytes(cs);
+    HttpServletResponse real = (HttpServletResponse) getResponse();
+    real.setHeader("Cache-Control", "no-store");
+    real.setContentLengthLong(out.length);
+    real.getOutputStream().write(out);
+  }
+
+  private final class BufferStream extends ServletOutputStream {
+    @Override
+    public void write(int b) {
+      buffer.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      buffer.write(b, off, len);
+    }
+
+    @Override
+    public boolean isReady() {
+      return true;
+    }
+
+    @Override
+    public void setWriteListener(WriteListener listener) {
+      try {
+        listener.onWritePossible();
+      } catch (IOException e) {
+        listener.onError(e);
+      }
+    }
+  }
+}

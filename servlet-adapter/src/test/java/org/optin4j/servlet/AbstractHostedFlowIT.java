@@ -1,0 +1,917 @@
+package org.optin4j.servlet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.optin4j.servlet.Http.form;
+
+import com.icegreen.greenmail.junit5.GreenMailExtension;
+import com.icegreen.greenmail.util.ServerSetupTest;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.FilterRegistration;
+import jakarta.servlet.ServletContainerInitializer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.optin4j.Consent;
+import org.optin4j.ConsentState;
+import org.optin4j.Controller;
+import org.optin4j.EvidencePolicy;
+import org.optin4j.OptIn;
+import org.optin4j.SigningKeys;
+import org.optin4j.Subject;
+import org.optin4j.mail.SmtpMailer;
+import org.optin4j.memory.InMemoryConsentStore;
+
+/**
+ * The filter over real HTTP against a real SMTP server (GreenMail): the same suite runs on every container.
+ * Each test gets a fresh web app, {@link OptIn} and in-memory store.
+ */
+abstract class AbstractHostedFlowIT {
+  @RegisterExtension
+  static final GreenMailExtension MAIL =
+      new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort()).withPerMethodLifecycle(false);
+
+  static final String APP = "/app";
+  static final String BASE = APP + "/optin";
+  private static final Pattern LINK = Pattern.compile("https?://[^\\s\"<>]+/optin/(confirm|preferences|unsubscribe)"
+      + "\\?token=[A-Za-z0-9._%-]+");
+
+  MutableClock clock;
+  OptIn optIn;
+  Container container;
+  Http http;
+  OptInFilter filter;
+
+  abstract Container newContainer() throws Exception;
+
+  @BeforeEach
+  void start() throws Exception {
+    deploy(b -> { });
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (container != null) {
+      container.close();
+    }
+    if (optIn != null) {
+      optIn.close();
+    }
+    MAIL.purgeEmailFromAllMailboxes();
+  }
+
+  /** (Re)deploys the app with the filter built by {@code customize}. */
+  void deploy(Consumer<OptInFilter.Builder> customize) throws Exception {
+    stop();
+    clock = new MutableClock();
+    container = newContainer();
+    http = new Http(container.port());
+    optIn = OptIn.builder()
+        .catalog(TestApp.catalog())
+        .controller(new Controller("Bakery <Gouden> & Korst", "Main St 1, Utrecht", "privacy@shop.example",
+            "https://shop.example/privacy"))
+        .store(InMemoryConsentStore.create())
+        .mailer(SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
+            .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
+            .properties(Map.of("mail.smtp.ehlo", "false")).build())
+        .signingKeys(SigningKeys.generate("k1"))
+        .baseUrl(http.origin + BASE)
+        .clock(clock)
+        .evidencePolicy(EvidencePolicy.FULL)
+        .confirmationMailCap(20, Duration.ZERO)
+        .build();
+    OptInFilter.Builder b = OptInFilter.builder(optIn)
+        .formPaths("/signup", "/signup-result")
+        .markerPaths("/static.html", "/data.json")
+        .returnUrls("https://shop.example/thanks");
+    customize.accept(b);
+    filter = b.build();
+    assertTrue(container.deploy(APP, app(filter)), "web app did not start");
+  }
+
+  static ServletContainerInitializer app(OptInFilter filter) {
+    return (classes, ctx) -> {
+      FilterRegistration.Dynamic f = ctx.addFilter("optin", filter);
+      // Every dispatcher type on purpose: the filter itself must run once per request.
+      f.addMappingForUrlPatterns(EnumSet.allOf(DispatcherType.class), false, "/*");
+      appServlets(ctx);
+    };
+  }
+
+  static void appServlets(jakarta.servlet.ServletContext ctx) {
+    ctx.addServlet("hello", new TestApp.Hello()).addMapping("/hello");
+    ctx.addServlet("signupPage", new TestApp.SignupPage()).addMapping("/signup-page");
+    ctx.addServlet("signup", new TestApp.Signup()).addMapping("/signup");
+    ctx.addServlet("signupResult", new TestApp.SignupResult()).addMapping("/signup-result");
+    ctx.addServlet("static", new TestApp.Static()).addMapping("/static.html", "/data.json");
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------------------
+
+  Http.Response subscribe(String email, String... purposes) throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    assertEquals(200, page.status());
+    List<String> f = form("email", email, "optin-csrf", page.field("optin-csrf"), "optin-notice",
+        page.field("optin-notice"), "optin-lang", page.field("optin-lang"), "optin-website", "");
+    for (String p : purposes) {
+      f.add("purpose");
+      f.add(p);
+    }
+    return http.submit(BASE + "/subscribe", f);
+  }
+
+  List<MimeMessage> dispatch() throws Exception {
+    optIn.dispatchNow();
+    return List.of(MAIL.getReceivedMessages());
+  }
+
+  /** The site path of the first link of a kind in the newest mail to an address. */
+  String link(String to, String kind) throws Exception {
+    List<MimeMessage> mails = dispatch();
+    for (int i = mails.size() - 1; i >= 0; i--) {
+      MimeMessage m = mails.get(i);
+      if (!m.getAllRecipients()[0].toString().equals(to)) {
+        continue;
+      }
+      Matcher x = LINK.matcher(text(m));
+      while (x.find()) {
+        if (x.group(1).equals(kind)) {
+          return x.group().substring(http.origin.length());
+        }
+      }
+    }
+    throw new AssertionError("no " + kind + " link in mail to " + to);
+  }
+
+  static String text(Part p) throws Exception {
+    Object c = p.getContent();
+    if (c instanceof String s) {
+      return s;
+    }
+    if (c instanceof Multipart mp) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < mp.getCount(); i++) {
+        b.append(text(mp.getBodyPart(i))).append('\n');
+      }
+      return b.toString();
+    }
+    return "";
+  }
+
+  static String tokenOf(String path) {
+    return java.net.URLDecoder.decode(path.substring(path.indexOf("token=") + 6), StandardCharsets.UTF_8);
+  }
+
+  Http.Response confirm(String confirmPath, String... purposes) throws Exception {
+    Http.Response page = http.get(confirmPath);
+    assertEquals(200, page.status(), page.body());
+    List<String> f = form("token", page.field("token"), "optin-csrf", page.field("optin-csrf"), "optin-lang",
+        page.field("optin-lang"));
+    for (String p : purposes) {
+      f.add("purpose");
+      f.add(p);
+    }
+    return http.submit(BASE + "/confirm", f);
+  }
+
+  Subject subject(String email) {
+    return optIn.findSubject(email).orElseThrow();
+  }
+
+  Map<String, ConsentState> states(String email) {
+    return optIn.consents(subject(email).id()).stream()
+        .collect(Collectors.toMap(c -> c.purpose().value(), Consent::state));
+  }
+
+  int events(String email) {
+    return optIn.findSubject(email).map(s -> optIn.history(s.id()).size()).orElse(0);
+  }
+
+  String confirmed(String email, String... purposes) throws Exception {
+    assertEquals(200, subscribe(email, purposes).status());
+    assertEquals(200, confirm(link(email, "confirm"), purposes).status());
+    return link(email, "preferences");
+  }
+
+  // --- the hosted flow ---------------------------------------------------------------------------------------
+
+  @Test
+  void hostedFlowFromSubscribeToOneClickUnsubscribe() throws Exception {
+    String email = "ann@example.org";
+    Http.Response done = subscribe(email, "newsletter");
+    assertEquals(200, done.status());
+    assertTrue(done.body().contains("Check your inbox"));
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states(email));
+
+    String confirmPath = link(email, "confirm");
+    Http.Response page = http.get(confirmPath);
+    assertEquals(200, page.status());
+    assertTrue(page.body().contains("Monthly newsletter"));
+    assertTrue(page.body().contains("Notice version 1"), page.body());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states(email), "GET changed state");
+
+    Http.Response ok = confirm(confirmPath, "newsletter");
+    assertEquals(200, ok.status());
+    assertTrue(ok.body().contains("you are subscribed"));
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states(email));
+
+    List<MimeMessage> mails = dispatch();
+    MimeMessage receipt = mails.get(mails.size() - 1);
+    String unsubscribeHeader = receipt.getHeader("List-Unsubscribe", null);
+    assertNotNull(unsubscribeHeader);
+    assertTrue(unsubscribeHeader.startsWith("<" + http.origin + BASE + "/unsubscribe?token="), unsubscribeHeader);
+    assertEquals("List-Unsubscribe=One-Click", receipt.getHeader("List-Unsubscribe-Post", null));
+
+    String prefs = link(email, "preferences");
+    Http.Response center = http.get(prefs);
+    assertEquals(200, center.status());
+    assertTrue(center.body().contains("Subscribed since"), center.body());
+    assertTrue(center.body().contains("The notice you agreed to (version 1)"));
+
+    // change: tick offers (new double opt-in), keep newsletter
+    Http.Response saved = http.submit(BASE + "/preferences", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "optin-notice", center.field("optin-notice"),
+        "purpose", "newsletter", "purpose", "offers"));
+    assertEquals(200, saved.status(), saved.body());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED, "offers", ConsentState.PENDING), states(email));
+    assertEquals(200, confirm(link(email, "confirm"), "offers").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED, "offers", ConsentState.CONFIRMED), states(email));
+
+    // change: untick newsletter = immediate withdrawal
+    center = http.get(prefs);
+    saved = http.submit(BASE + "/preferences", form("token", center.field("token"), "optin-csrf",
+        center.field("optin-csrf"), "optin-lang", "en", "purpose", "offers"));
+    assertEquals(200, saved.status(), saved.body());
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN, "offers", ConsentState.CONFIRMED), states(email));
+
+    // one-click unsubscribe from the receipt header: token only, no cookie, no Origin
+    String unsubscribePath = unsubscribeHeader.substring(1, unsubscribeHeader.length() - 1)
+        .substring(http.origin.length());
+    Http.Response gone = http.postRaw(unsubscribePath, "application/x-www-form-urlencoded",
+        "List-Unsubscribe=One-Click");
+    assertEquals(200, gone.status());
+    assertNull(gone.header("Location"));
+    assertNull(gone.header("Set-Cookie"));
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN, "offers", ConsentState.WITHDRAWN), states(email));
+
+    // data export: mailed as a JSON attachment to the address on file, never shown on the page
+    center = http.get(prefs);
+    int before = dispatch().size();
+    Http.Response export = http.submit(BASE + "/preferences/export", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(200, export.status(), export.body());
+    assertFalse(export.body().contains("\"subject\""), "the data is not on the page");
+    mails = dispatch();
+    assertEquals(before + 1, mails.size());
+    MimeMessage exportMail = mails.get(mails.size() - 1);
+    assertEquals(email, exportMail.getAllRecipients()[0].toString());
+    assertTrue(hasJsonAttachment(exportMail), "JSON attachment");
+
+    // erase: needs the confirmation tick; then the address is suppressed and the link is dead
+    Http.Response unticked = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(400, unticked.status());
+    assertTrue(optIn.findSubject(email).isPresent());
+    Http.Response erased = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "confirm", "yes"));
+    assertEquals(200, erased.status(), erased.body());
+    assertTrue(optIn.findSubject(email).isEmpty());
+    assertTrue(optIn.isSuppressed(email));
+    assertEquals(400, http.get(prefs).status());
+  }
+
+  static boolean hasJsonAttachment(Part p) throws Exception {
+    if (p.isMimeType("application/json")) {
+      return true;
+    }
+    if (p.getContent() instanceof Multipart mp) {
+      for (int i = 0; i < mp.getCount(); i++) {
+        if (hasJsonAttachment(mp.getBodyPart(i))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void preferencesAddressChangeStartsDoubleOptInOfTheNewAddress() throws Exception {
+    String prefs = confirmed("old@example.org", "newsletter");
+    Http.Response center = http.get(prefs);
+    Http.Response invalid = http.submit(BASE + "/preferences/address", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "email", "<b>nope"));
+    assertEquals(400, invalid.status());
+    assertFalse(invalid.body().contains("<b>nope"));
+    Http.Response r = http.submit(BASE + "/preferences/address", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "email", "new@example.org"));
+    assertEquals(200, r.status(), r.body());
+    assertTrue(optIn.findSubject("old@example.org").isPresent(), "the old address works until confirmed");
+    String confirmPath = link("new@example.org", "confirm");
+    assertEquals(200, http.get(confirmPath).status());
+    assertTrue(optIn.findSubject("new@example.org").isEmpty(), "GET changed nothing");
+    Http.Response page = http.get(confirmPath);
+    List<String> f = form("token", page.field("token"), "optin-csrf", page.field("optin-csrf"), "optin-lang", "en");
+    Matcher boxes = Pattern.compile("name=\"purpose\" value=\"([a-z-]+)\"").matcher(page.body());
+    while (boxes.find()) {
+      f.add("purpose");
+      f.add(boxes.group(1));
+    }
+    Http.Response done = http.submit(BASE + "/confirm", f);
+    assertEquals(200, done.status(), done.body());
+    assertTrue(optIn.findSubject("new@example.org").isPresent());
+    assertTrue(optIn.findSubject("old@example.org").isEmpty());
+  }
+
+  @Test
+  void getSubscribeOffersOneUntickedCheckboxPerPurposeWithNoticeAndHiddenFields() throws Exception {
+    Http.Response r = http.get(BASE + "/subscribe");
+    assertEquals(200, r.status());
+    String b = r.body();
+    assertTrue(b.contains("<html lang=\"en\">"));
+    assertTrue(b.contains("name=\"email\""));
+    assertTrue(b.contains("<label for=\"optin-email\">"));
+    assertTrue(b.contains("value=\"newsletter\""));
+    assertTrue(b.contains("value=\"offers\""));
+    assertFalse(b.contains(" checked"), "a checkbox was pre-ticked");
+    assertTrue(b.contains("<label for=\"optin-purpose-newsletter\">Monthly newsletter</label>"));
+    assertTrue(b.contains("Bakery &lt;Gouden&gt; &amp; Korst"), "controller named and encoded");
+    assertTrue(b.contains("withdraw"), "right to withdraw");
+    assertNotNull(r.field("optin-csrf"));
+    assertTrue(r.field("optin-notice").matches("[0-9a-f]{64}"));
+    assertFalse(b.contains("<script"));
+
+    Http.Response only = http.get(BASE + "/subscribe?purpose=offers");
+    assertFalse(only.body().contains("value=\"newsletter\""));
+    assertTrue(only.body().contains("value=\"offers\""));
+    assertFalse(only.body().contains(" checked"));
+  }
+
+  @Test
+  void getSubscribeUsesAcceptLanguageWithFallback() throws Exception {
+    Http.Response nl = http.get(BASE + "/subscribe", "Accept-Language", "nl-BE,nl;q=0.9,en;q=0.5");
+    assertTrue(nl.body().contains("<html lang=\"nl\">"));
+    assertTrue(nl.body().contains("Maandelijkse nieuwsbrief"));
+    assertEquals("nl", nl.header("Content-Language"));
+    Http.Response de = http.get(BASE + "/subscribe", "Accept-Language", "es, de;q=0.8");
+    assertTrue(de.body().contains("Monatlicher Newsletter"));
+    Http.Response fr = http.get(BASE + "/subscribe", "Accept-Language", "fr-CA");
+    assertTrue(fr.body().contains("Lettre mensuelle"));
+    Http.Response fallback = http.get(BASE + "/subscribe", "Accept-Language", "es");
+    assertTrue(fallback.body().contains("<html lang=\"en\">"));
+  }
+
+  @Test
+  void subscribeAndConfirmInDutchSendsDutchMailAndPages() throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe", "Accept-Language", "nl");
+    Http.Response done = http.submit(BASE + "/subscribe", form("email", "jan@example.org", "purpose", "newsletter",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "nl"));
+    assertEquals(200, done.status());
+    assertTrue(done.body().contains("Kijk in uw mailbox"));
+    String confirmPath = link("jan@example.org", "confirm");
+    Http.Response confirmPage = http.get(confirmPath, "Accept-Language", "nl");
+    assertTrue(confirmPage.body().contains("Bevestig uw aanmelding"));
+  }
+
+  // --- error statuses ----------------------------------------------------------------------------------------
+
+  @Test
+  void postSubscribeWhenAddressInvalidThen400WithFormAgain() throws Exception {
+    Http.Response r = subscribe("not-an-address", "newsletter");
+    assertEquals(400, r.status());
+    assertTrue(r.body().contains("role=\"alert\""));
+    assertTrue(r.body().contains("Enter a valid email address"));
+    assertTrue(r.body().contains("value=\"not-an-address\""));
+    assertTrue(r.body().contains("aria-invalid=\"true\""));
+    assertNotNull(r.field("optin-csrf"), "form shown again");
+    assertEquals(0, dispatch().size());
+  }
+
+  @Test
+  void postSubscribeWhenNoPurposeTickedThen400() throws Exception {
+    Http.Response r = subscribe("ann@example.org");
+    assertEquals(400, r.status());
+    assertTrue(r.body().contains("Tick at least one box."));
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+  }
+
+  @Test
+  void postSubscribeWhenCsrfMissingThen403() throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    Http.Response r = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "newsletter",
+        "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(403, r.status());
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+  }
+
+  @Test
+  void postSubscribeWhenCsrfTamperedOrFromAnotherFormThen403() throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    String csrf = page.field("optin-csrf");
+    String tampered = csrf.substring(0, csrf.length() - 2) + (csrf.endsWith("A") ? "BB" : "AA");
+    Http.Response r = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "newsletter",
+        "optin-csrf", tampered, "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(403, r.status());
+    // a token of a link-bound form (the confirm page) is refused by the signup form
+    String prefs = confirmed("bob@example.org", "newsletter");
+    Http.Response center = http.get(prefs);
+    r = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "newsletter",
+        "optin-csrf", center.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(403, r.status());
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+  }
+
+  @Test
+  void postWhenOriginForeignOrCrossSiteThen403() throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    List<String> f = form("email", "ann@example.org", "purpose", "newsletter", "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en");
+    assertEquals(403, http.post(BASE + "/subscribe", f, "Origin", "https://evil.example").status());
+    assertEquals(403, http.post(BASE + "/subscribe", f, "Origin", "null").status());
+    assertEquals(403, http.post(BASE + "/subscribe", f, "Sec-Fetch-Site", "cross-site").status());
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+    String prefs = confirmed("bob@example.org", "newsletter");
+    Http.Response center = http.get(prefs);
+    Http.Response r = http.post(BASE + "/preferences/withdraw", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf")), "Origin", "https://evil.example");
+    assertEquals(403, r.status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("bob@example.org"));
+  }
+
+  @Test
+  void postSubscribeWhenRateLimitedPerIpThen429() throws Exception {
+    deploy(b -> b.rateLimitPerIp(3, Duration.ofMinutes(10)));
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, subscribe("user" + i + "@example.org", "newsletter").status());
+    }
+    Http.Response r = subscribe("user9@example.org", "newsletter");
+    assertEquals(429, r.status());
+    assertNotNull(r.header("Retry-After"));
+    assertTrue(optIn.findSubject("user9@example.org").isEmpty());
+  }
+
+  @Test
+  void postSubscribeWhenAddressLimitReachedThenSameAnswerAndNothingRecorded() throws Exception {
+    deploy(b -> b.rateLimitPerAddress(1, Duration.ofHours(1)));
+    Http.Response first = subscribe("ann@example.org", "newsletter");
+    Http.Response second = subscribe("ann@example.org", "offers");
+    assertEquals(first.status(), second.status());
+    assertEquals(first.body(), second.body());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+  }
+
+  @Test
+  void postSubscribeWhenHoneypotFilledThenSameAnswerAndNoMail() throws Exception {
+    Http.Response human = subscribe("ann@example.org", "newsletter");
+    Http.Response page = http.get(BASE + "/subscribe");
+    Http.Response bot = http.submit(BASE + "/subscribe", form("email", "bot@example.org", "purpose", "newsletter",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en",
+        "optin-website", "http://spam.example"));
+    assertEquals(human.status(), bot.status());
+    assertEquals(human.body(), bot.body());
+    assertTrue(optIn.findSubject("bot@example.org").isEmpty());
+    assertEquals(1, dispatch().size());
+  }
+
+  @Test
+  void postSubscribeAnswersIdenticallyForNewPendingConfirmedAndWithdrawnAddresses() throws Exception {
+    confirmed("known@example.org", "newsletter");
+    subscribe("pending@example.org", "newsletter");
+    String prefs = confirmed("gone@example.org", "newsletter");
+    Http.Response center = http.get(prefs);
+    http.submit(BASE + "/preferences/withdraw", form("token", center.field("token"), "optin-csrf",
+        center.field("optin-csrf")));
+    List<Http.Response> answers = new ArrayList<>();
+    for (String email : List.of("new@example.org", "known@example.org", "pending@example.org",
+        "gone@example.org")) {
+      answers.add(subscribe(email, "newsletter"));
+    }
+    Http.Response first = answers.get(0);
+    for (Http.Response r : answers) {
+      assertEquals(first.status(), r.status());
+      assertEquals(first.body(), r.body());
+      Map<String, List<String>> h1 = new java.util.TreeMap<>(first.headers().map());
+      Map<String, List<String>> h2 = new java.util.TreeMap<>(r.headers().map());
+      h1.remove("date");
+      h2.remove("date");
+      assertEquals(h1, h2);
+    }
+  }
+
+  @Test
+  void confirmWhenTokenInvalidThen400() throws Exception {
+    assertEquals(400, http.get(BASE + "/confirm?token=nonsense").status());
+    assertEquals(400, http.get(BASE + "/confirm").status());
+    assertEquals(400, http.get(BASE + "/confirm?token=" + "a".repeat(5000)).status());
+    subscribe("ann@example.org", "newsletter");
+    String token = tokenOf(link("ann@example.org", "confirm"));
+    String forged = token.substring(0, token.length() - 3) + (token.endsWith("A") ? "BBB" : "AAA");
+    assertEquals(400, http.get(BASE + "/confirm?token=" + forged).status());
+    // a POST with a valid form token for a forged link is still refused as invalid, never confirmed
+    Http.Response page = http.get(BASE + "/confirm?token=" + token);
+    Http.Response r = http.submit(BASE + "/confirm", form("token", forged, "optin-csrf", page.field("optin-csrf"),
+        "purpose", "newsletter"));
+    assertEquals(403, r.status());
+    // a preferences token is not a confirm token
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+  }
+
+  @Test
+  void postConfirmWhenTokenInvalidThen400() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    String prefsLikeToken = "eyJhbGciOiJIUzI1NiJ9.e30.x";
+    Http.Response r = http.submit(BASE + "/confirm", form("token", prefsLikeToken, "purpose", "newsletter"));
+    assertEquals(403, r.status(), "no form token");
+    // with a form token bound to that (invalid) link the core answers Invalid: 400
+    Http.Response page = http.get(BASE + "/confirm?token=" + prefsLikeToken);
+    assertEquals(400, page.status());
+    assertNull(page.field("optin-csrf"));
+  }
+
+  @Test
+  void confirmWhenExpiredThen410AndResendSendsWorkingLink() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    String old = link("ann@example.org", "confirm");
+    clock.advance(Duration.ofHours(49));
+    Http.Response expired = http.get(old);
+    assertEquals(410, expired.status());
+    assertTrue(expired.body().contains("Send me a new link"));
+    Http.Response resent = http.submit(BASE + "/resend", form("token", expired.field("token"), "optin-csrf",
+        expired.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(200, resent.status(), resent.body());
+    String fresh = link("ann@example.org", "confirm");
+    assertFalse(fresh.equals(old));
+    assertEquals(400, http.get(old).status(), "the old link stopped working");
+    assertEquals(200, confirm(fresh, "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
+  }
+
+  @Test
+  void postConfirmExpiredThen410() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    String path = link("ann@example.org", "confirm");
+    Http.Response page = http.get(path);
+    clock.advance(Duration.ofHours(49));
+    Http.Response r = http.submit(BASE + "/confirm", form("token", page.field("token"), "optin-csrf",
+        page.field("optin-csrf"), "purpose", "newsletter"));
+    assertEquals(410, r.status());
+  }
+
+  @Test
+  void postConfirmTwiceThenAlreadyConfirmedAndNothingNewRecorded() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    String path = link("ann@example.org", "confirm");
+    Http.Response page = http.get(path);
+    List<String> f = form("token", page.field("token"), "optin-csrf", page.field("optin-csrf"), "purpose",
+        "newsletter");
+    assertEquals(200, http.submit(BASE + "/confirm", f).status());
+    int events = events("ann@example.org");
+    int mails = dispatch().size();
+    Http.Response again = http.submit(BASE + "/confirm", f);
+    assertEquals(200, again.status());
+    assertTrue(again.body().contains("Already confirmed"));
+    assertEquals(events, events("ann@example.org"));
+    assertEquals(mails, dispatch().size(), "no second receipt");
+    Http.Response view = http.get(path);
+    assertEquals(200, view.status());
+    assertTrue(view.body().contains("Already confirmed"));
+  }
+
+  @Test
+  void postConfirmWithOnePurposeUntickedConfirmsOnlyTheOther() throws Exception {
+    subscribe("ann@example.org", "newsletter", "offers");
+    assertEquals(200, confirm(link("ann@example.org", "confirm"), "offers").status());
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN, "offers", ConsentState.CONFIRMED),
+        states("ann@example.org"));
+  }
+
+  @Test
+  void postConfirmWithNothingTickedThen400AndNothingConfirmed() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    Http.Response r = confirm(link("ann@example.org", "confirm"));
+    assertEquals(400, r.status());
+    assertTrue(r.body().contains("Tick at least one box to confirm"));
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+  }
+
+  @Test
+  void getAndHeadOnEveryLinkChangeNothing() throws Exception {
+    subscribe("ann@example.org", "newsletter", "offers");
+    String confirmPath = link("ann@example.org", "confirm");
+    int before = events("ann@example.org");
+    for (int i = 0; i < 2; i++) {
+      assertEquals(200, http.get(confirmPath).status());
+      Http.Response head = http.head(confirmPath);
+      assertEquals(200, head.status());
+      assertEquals("", head.body());
+    }
+    assertEquals(before, events("ann@example.org"));
+    assertEquals(Map.of("newsletter", ConsentState.PENDING, "offers", ConsentState.PENDING),
+        states("ann@example.org"));
+
+    assertEquals(200, confirm(confirmPath, "newsletter", "offers").status());
+    String prefs = link("ann@example.org", "preferences");
+    String unsubscribe = link("ann@example.org", "unsubscribe");
+    int confirmedEvents = events("ann@example.org");
+    for (String path : List.of(prefs, unsubscribe, confirmPath)) {
+      assertEquals(200, http.get(path).status(), path);
+      assertEquals(200, http.head(path).status(), path);
+    }
+    Http.Response unsubscribePage = http.get(unsubscribe);
+    assertTrue(unsubscribePage.body().contains("Unsubscribe from everything"));
+    assertEquals(confirmedEvents, events("ann@example.org"));
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED, "offers", ConsentState.CONFIRMED),
+        states("ann@example.org"));
+  }
+
+  @Test
+  void unsubscribePageButtonWithdrawsEverything() throws Exception {
+    confirmed("ann@example.org", "newsletter");
+    Http.Response page = http.get(link("ann@example.org", "unsubscribe"));
+    Matcher action = Pattern.compile("action=\"([^\"]+)\"").matcher(page.body());
+    assertTrue(action.find());
+    String target = action.group(1).replace("&#61;", "=").replace("&amp;", "&");
+    Http.Response r = http.submit(target, form("List-Unsubscribe", "One-Click", "optin-csrf",
+        page.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(200, r.status(), r.body());
+    assertTrue(r.body().contains("You are unsubscribed"));
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN), states("ann@example.org"));
+  }
+
+  @Test
+  void oneClickUnsubscribeAcceptsMultipartAndRefusesBadTokenOrBody() throws Exception {
+    confirmed("ann@example.org", "newsletter");
+    String path = link("ann@example.org", "unsubscribe");
+    assertEquals(400, http.postRaw(path, "application/x-www-form-urlencoded", "foo=bar").status());
+    assertEquals(400, http.postRaw(BASE + "/unsubscribe?token=bogus", "application/x-www-form-urlencoded",
+        "List-Unsubscribe=One-Click").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
+    String body = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n";
+    Http.Response r = http.postRaw(path, "multipart/form-data; boundary=XyZ", body);
+    assertEquals(200, r.status());
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN), states("ann@example.org"));
+  }
+
+  @Test
+  void preferencesWithdrawEverythingAndInvalidTokenThen400() throws Exception {
+    String prefs = confirmed("ann@example.org", "newsletter", "offers");
+    assertEquals(400, http.get(BASE + "/preferences?token=bogus").status());
+    // a confirm token is not a preferences token
+    subscribe("bob@example.org", "newsletter");
+    assertEquals(400, http.get(BASE + "/preferences?token=" + tokenOf(link("bob@example.org", "confirm")))
+        .status());
+    Http.Response center = http.get(prefs);
+    Http.Response r = http.submit(BASE + "/preferences/withdraw", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(200, r.status());
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN, "offers", ConsentState.WITHDRAWN),
+        states("ann@example.org"));
+    Http.Response noCsrf = http.submit(BASE + "/preferences", form("token", center.field("token"), "purpose",
+        "newsletter"));
+    assertEquals(403, noCsrf.status());
+  }
+
+  // --- encoding, injection, Host --------------------------------------------------------------------------
+
+  @Test
+  void xssInEveryEchoedFieldIsEncoded() throws Exception {
+    String evil = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+    Http.Response page = http.get(BASE + "/subscribe?next=" + java.net.URLEncoder.encode(evil,
+        StandardCharsets.UTF_8) + "&purpose=" + java.net.URLEncoder.encode(evil, StandardCharsets.UTF_8));
+    assertEquals(200, page.status());
+    assertFalse(page.body().contains("<script>alert"));
+    Http.Response r = http.submit(BASE + "/subscribe", form("email", evil, "purpose", evil, "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", evil, "next", evil));
+    assertEquals(400, r.status());
+    assertFalse(r.body().contains("<script>alert"), r.body());
+    assertFalse(r.body().contains("<img src=x"));
+    assertTrue(r.body().contains("value=\"&#34;>&lt;script>"), r.body());
+    for (String path : List.of("/confirm?token=", "/preferences?token=", "/unsubscribe?token=")) {
+      Http.Response x = http.get(BASE + path + java.net.URLEncoder.encode(evil, StandardCharsets.UTF_8));
+      assertEquals(400, x.status());
+      assertFalse(x.body().contains("<script>alert"));
+    }
+    // mails: a valid address with characters that mean something in HTML is never echoed raw
+    String odd = "o'brien&co=x@example.org";
+    confirmed(odd, "newsletter");
+    for (MimeMessage m : dispatch()) {
+      String t = text(m);
+      assertFalse(t.contains("<script"));
+      assertFalse(t.contains("Bakery <Gouden>") && m.getContentType().contains("html"));
+    }
+  }
+
+  @Test
+  void headerInjectionInAddressOrLanguageIsRefused() throws Exception {
+    Http.Response r = subscribe("ann@example.org\r\nBcc: victim@example.org", "newsletter");
+    assertEquals(400, r.status());
+    Http.Response r2 = subscribe("ann@example.org%0d%0aBcc:victim@example.org", "newsletter");
+    assertEquals(400, r2.status());
+    assertEquals(0, dispatch().size());
+    Http.Response page = http.get(BASE + "/subscribe");
+    Http.Response r3 = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "newsletter",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"),
+        "optin-lang", "en\r\nX-Injected: yes"));
+    assertEquals(200, r3.status());
+    assertNull(r3.header("X-Injected"));
+    assertEquals("en", r3.header("Content-Language"));
+    List<MimeMessage> mails = dispatch();
+    assertEquals(1, mails.size());
+    assertEquals(1, mails.get(0).getAllRecipients().length);
+    assertNull(mails.get(0).getHeader("Bcc"));
+  }
+
+  @Test
+  void foreignHostHeaderNeverReachesPagesOrMailLinks() throws Exception {
+    String raw = http.raw(container.port(), "GET " + BASE + "/subscribe HTTP/1.1\r\nHost: evil.example\r\n"
+        + "X-Forwarded-Host: evil2.example\r\nConnection: close\r\n\r\n");
+    assertTrue(raw.startsWith("HTTP/1.1 200"), raw);
+    assertFalse(raw.contains("evil.example"));
+    assertFalse(raw.contains("evil2.example"));
+    Matcher csrf = Pattern.compile("name=\"optin-csrf\" value=\"([^\"]*)\"").matcher(raw);
+    Matcher notice = Pattern.compile("name=\"optin-notice\" value=\"([^\"]*)\"").matcher(raw);
+    assertTrue(csrf.find() && notice.find());
+    String body = Http.encode(form("email", "ann@example.org", "purpose", "newsletter", "optin-csrf",
+        csrf.group(1), "optin-notice", notice.group(1), "optin-lang", "en"));
+    String post = http.raw(container.port(), "POST " + BASE + "/subscribe HTTP/1.1\r\nHost: evil.example\r\n"
+        + "X-Forwarded-Host: evil2.example\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+        + body.length() + "\r\nConnection: close\r\n\r\n" + body);
+    assertTrue(post.startsWith("HTTP/1.1 200"), post);
+    String mail = text(dispatch().get(0));
+    assertFalse(mail.contains("evil"));
+    assertTrue(mail.contains(http.origin + BASE + "/confirm?token="));
+  }
+
+  @Test
+  void everyPageCarriesSecurityHeaders() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    for (Http.Response r : List.of(http.get(BASE + "/subscribe"), http.get(link("ann@example.org", "confirm")),
+        http.get(BASE + "/confirm?token=x"), http.get(BASE + "/nope"), subscribe("x", "newsletter"))) {
+      assertEquals("no-referrer", r.header("Referrer-Policy"));
+      assertEquals("no-store", r.header("Cache-Control"));
+      assertEquals("nosniff", r.header("X-Content-Type-Options"));
+      String csp = r.header("Content-Security-Policy");
+      assertTrue(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), csp);
+      assertTrue(r.header("Content-Type").startsWith("text/html"));
+      assertNull(r.header("Set-Cookie"));
+    }
+    Http.Response css = http.get(BASE + "/optin.css");
+    assertEquals(200, css.status());
+    assertTrue(css.body().contains("white-space: pre-line"));
+  }
+
+  @Test
+  void unknownPathUnderPrefixThen404AndWrongMethodThen405() throws Exception {
+    assertEquals(404, http.get(BASE + "/nope").status());
+    assertEquals(404, http.get(BASE).status());
+    Http.Response r = http.postRaw(BASE + "/resend?token=abc", "text/plain", "");
+    assertEquals(403, r.status(), "POST /resend without form token");
+    assertEquals(400, http.postRaw(BASE + "/resend", "text/plain", "").status(), "without a link token");
+    Http.Response get = http.get(BASE + "/resend");
+    assertEquals(405, get.status());
+    assertEquals("POST", get.header("Allow"));
+  }
+
+  // --- pass-through and drop-in ----------------------------------------------------------------------------
+
+  @Test
+  void requestsOutsidePrefixPassThroughUntouched() throws Exception {
+    Http.Response r = http.get(APP + "/hello");
+    assertEquals(200, r.status());
+    assertEquals("hello from the app", r.body());
+    assertEquals("hello", r.header("X-App"));
+    assertNull(r.header("Content-Security-Policy"));
+    assertNull(r.header("Referrer-Policy"));
+    assertEquals(404, http.get(APP + "/optinx/subscribe").status(), "a path that merely starts with the prefix");
+  }
+
+  @Test
+  void dropInFormStartsOneDoubleOptInAndPassesOnWithOutcome() throws Exception {
+    Http.Response page = http.get(APP + "/signup-page");
+    assertEquals(200, page.status());
+    assertTrue(page.body().contains("name=\"optin-purpose\" value=\"newsletter\""));
+    assertFalse(page.body().contains(" checked"));
+    Http.Response r = http.submit(APP + "/signup", form("email", "ann@example.org", "message", "hi <b>there</b>",
+        "optin-purpose", "newsletter", "optin-csrf", page.field("optin-csrf"), "optin-notice",
+        page.field("optin-notice"), "optin-lang", page.field("optin-lang"), "optin-website", ""));
+    assertEquals(200, r.status(), r.body());
+    assertTrue(r.body().startsWith("outcome=Requested"), r.body());
+    assertTrue(r.body().contains("message=hi <b>there</b>"), "the app still reads its own fields");
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+    assertEquals(1, dispatch().size(), "filter ran once despite the FORWARD to another form path");
+    assertEquals(200, confirm(link("ann@example.org", "confirm"), "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
+  }
+
+  @Test
+  void dropInFormOutcomesForNothingChosenInvalidAddressAndMissingCsrf() throws Exception {
+    Http.Response page = http.get(APP + "/signup-page");
+    Http.Response none = http.submit(APP + "/signup", form("email", "ann@example.org", "message", "m"));
+    assertTrue(none.body().startsWith("outcome=NothingChosen"), none.body());
+    Http.Response invalid = http.submit(APP + "/signup", form("email", "nope", "optin-purpose", "newsletter",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertTrue(invalid.body().startsWith("outcome=InvalidAddress"), invalid.body());
+    Http.Response forged = http.submit(APP + "/signup", form("email", "ann@example.org", "optin-purpose",
+        "newsletter", "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(403, forged.status());
+    assertFalse(forged.body().contains("outcome="), "the app never saw it");
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+  }
+
+  @Test
+  void markerInStaticHtmlIsReplacedAndOtherTypesPassUntouched() throws Exception {
+    Http.Response r = http.get(APP + "/static.html", "If-None-Match", "\"v1\"");
+    assertEquals(200, r.status());
+    String b = r.body();
+    assertFalse(b.contains("<optin-notice"));
+    assertTrue(b.contains("name=\"optin-purpose\" value=\"offers\""));
+    assertTrue(b.contains("caf\u00e9"));
+    assertNotNull(r.field("optin-csrf"));
+    assertEquals("no-store", r.header("Cache-Control"));
+    assertNull(r.header("ETag"));
+    assertEquals(String.valueOf(b.getBytes(StandardCharsets.UTF_8).length), r.header("Content-Length"));
+    Http.Response json = http.get(APP + "/data.json");
+    assertTrue(json.body().contains("<optin-notice purposes"), "non-HTML untouched");
+    assertEquals("\"v1\"", json.header("ETag"));
+    // the block posts like the app's own form
+    Http.Response done = http.submit(APP + "/signup", form("email", "ann@example.org", "optin-purpose", "offers",
+        "optin-csrf", r.field("optin-csrf"), "optin-notice", r.field("optin-notice"), "optin-lang", "en"));
+    assertTrue(done.body().startsWith("outcome=Requested"), done.body());
+  }
+
+  // --- web.xml style -------------------------------------------------------------------------------------------
+
+  @Test
+  void webXmlStyleFilterBuildsItsOwnOptInFromPropertiesFile() throws Exception {
+    stop();
+    container = newContainer();
+    http = new Http(container.port());
+    Path key = Files.createTempFile("optin4j-key", ".txt");
+    byte[] k = new byte[32];
+    new SecureRandom().nextBytes(k);
+    Files.writeString(key, Base64.getEncoder().encodeToString(k));
+    Path catalog = Files.createTempFile("optin4j-catalog", ".json");
+    Files.writeString(catalog, "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
+        + "\"proofRetention\":\"P3Y\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+        + "\"data\":\"Your email address\"}}}]}");
+    Path props = Files.createTempFile("optin4j", ".properties");
+    Files.writeString(props, String.join("\n",
+        "baseUrl=" + http.origin + BASE,
+        "catalog=file:" + catalog,
+        "controller.name=Shop",
+        "controller.address=Main St 1",
+        "controller.email=privacy@shop.example",
+        "smtp.host=127.0.0.1",
+        "smtp.port=" + MAIL.getSmtp().getPort(),
+        "smtp.security=NONE",
+        "smtp.from=noreply@shop.example",
+        "signing.key.file=" + key,
+        "rateLimit.perIp=50/PT10M",
+        "dropIn.formPaths=/signup"));
+    assertTrue(container.deploy(APP, (classes, ctx) -> {
+      FilterRegistration.Dynamic f = ctx.addFilter("optin", OptInFilter.class);
+      f.setInitParameter("config", "file:" + props);
+      f.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+    }));
+    Http.Response page = http.get(BASE + "/subscribe");
+    assertEquals(200, page.status());
+    assertTrue(page.body().contains("value=\"news\""));
+    Http.Response done = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "news",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(200, done.status(), done.body());
+    // the filter owns and started its OptIn: the background dispatcher sends the mail
+    assertTrue(MAIL.waitForIncomingEmail(10_000, 1));
+
+    Files.writeString(props, Files.readString(props) + "\nsmtp.hots=typo\n");
+    Container second = newContainer();
+    try {
+      assertFalse(second.deploy(APP, (classes, ctx) -> {
+        FilterRegistration.Dynamic f = ctx.addFilter("optin", OptInFilter.class);
+        f.setInitParameter("config", "file:" + props);
+        f.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+      }), "an unknown key must fail the start");
+    } finally {
+      second.close();
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package org.optin4j.servlet;
+
+import jakarta.servlet.ServletContainerInitializer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.startup.Tomcat;
+
+/** Tomcat 10.1 embedded (Servlet 6.0). */
+final class TomcatContainer implements Container {
+  static {
+    java.util.logging.Logger.getLogger("org.apache").setLevel(java.util.logging.Level.SEVERE);
+  }
+
+  private final Tomcat tomcat = new Tomcat();
+  private final Connector connector = new Connector();
+  private final Path base;
+
+  TomcatContainer() throws Exception {
+    base = Files.createTempDirectory("optin4j-tomcat");
+    tomcat.setBaseDir(base.toString());
+    connector.setPort(0);
+    connector.setProperty("address", "127.0.0.1");
+    tomcat.setConnector(connector);
+    tomcat.getHost().setAutoDeploy(false);
+    tomcat.start();
+  }
+
+  @Override
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  @Override
+  public boolean deploy(String contextPath, ServletContainerInitializer app) throws Exception {
+    StandardContext ctx = new StandardContext();
+    ctx.setPath(contextPath);
+    Path docBase = Files.createDirectories(base.resolve("webapp" + contextPath.replace('/', '_')));
+    ctx.setDocBase(docBase.toString());
+    ctx.addLifecycleListener(new Tomcat.FixContextListener());
+    ctx.addServletContainerInitializer((classes, servletContext) -> {
+      app.onStartup(classes, servletContext);
+      // As Tomcat's global conf/web.xml does: Tomcat runs a filter chain only for a request a servlet is mapped to.
+      servletContext.addServlet("default", org.apache.catalina.servlets.DefaultServlet.class).addMapping("/");
+    }, null);
+    try {
+      tomcat.getHost().addChild(ctx);
+    } catch (IllegalStateException e) {
+      return false;
+    }
+    return ctx.getState() == LifecycleState.STARTED;
+  }
+
+  @Override
+  public void close() throws Exception {
+    tomcat.stop();
+    tomcat.destroy();
+  }
+}
