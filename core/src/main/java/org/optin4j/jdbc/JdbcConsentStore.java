@@ -37,8 +37,10 @@ import org.optin4j.spi.DuplicateKeyException;
  * goes back to the pool). It commits when the work returns and rolls back when it throws; whatever the work threw is
  * rethrown unchanged, and a {@link SQLException} becomes a {@link StoreException} whose message is free of personal
  * data (driver messages of constraint and data errors, which quote the offending values, are withheld: rule 13). A
- * unique-key clash on a subject's id or address is a {@link DuplicateKeyException}; on every dialect it leaves the
- * transaction usable, and if it propagates the whole unit is rolled back.
+ * unique-key clash on a subject's id or address is a {@link DuplicateKeyException}. Any {@link StoreException} dooms
+ * the unit on every dialect: later calls in it throw, and it is rolled back even if the work swallows the exception
+ * ({@code inTransaction} then throws a {@link StoreException} with the first failure as cause). Nested calls on one
+ * thread are refused.
  *
  * <p><b>Several nodes</b> may share the database (security rule 26): token single use rests on the primary key of
  * {@code optin4j_used_tokens}, mail de-duplication on a unique key (rule 27), outbox claims on
@@ -106,12 +108,20 @@ public final class JdbcConsentStore implements ConsentStore {
     return new Builder(dataSource).dialect(dialect).tablePrefix(tablePrefix).createSchema(createSchema);
   }
 
-  /** Returns the SQL dialect in use. */
+  /**
+   * Returns the SQL dialect in use.
+   *
+   * @return the dialect, detected or set
+   */
   public Dialect dialect() {
     return dialect;
   }
 
-  /** Returns the table prefix in use. */
+  /**
+   * Returns the table prefix in use.
+   *
+   * @return the prefix of every table and index name
+   */
   public String tablePrefix() {
     return tablePrefix;
   }

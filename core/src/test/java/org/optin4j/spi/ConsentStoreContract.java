@@ -1326,6 +1326,259 @@ public abstract class ConsentStoreContract {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // Erasure, suppression, address changes
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Stores Ann with a confirmed newsletter consent, two events, an open request and a queued mail. */
+  private SubjectId annWithEverything() {
+    SubjectId ann = subjectId("ann");
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.insertRequest(openRequest("req-1", ann, at(0)));
+      tx.saveConsent(pendingConsent(ann, NEWSLETTER, "req-1", at(0)).confirm(at(60)));
+      tx.appendEvent(event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, at(0)));
+      tx.appendEvent(event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)));
+      tx.saveAddressChange("req-1", email("ann-new"));
+      tx.enqueue(mail("m-1", ann, email("ann"), at(0)));
+      return null;
+    });
+    return ann;
+  }
+
+  @Test
+  void eraseSubjectWhenKeepingStubThenPersonalDataGoneAndEventsDeidentified() {
+    SubjectId ann = annWithEverything();
+
+    store.inTransaction(tx -> {
+      tx.eraseSubject(ann, true);
+      return null;
+    });
+
+    store.inTransaction(tx -> {
+      assertTrue(tx.subject(ann).isEmpty());
+      assertTrue(tx.subjectByEmail(email("ann")).isEmpty());
+      assertTrue(tx.consents(ann).isEmpty());
+      assertTrue(tx.request("req-1").isEmpty());
+      assertTrue(tx.addressChange("req-1").isEmpty());
+      assertTrue(tx.mails(ann).isEmpty());
+      assertEquals(0, tx.countMails(email("ann"), MailKind.CONFIRMATION, T0));
+      List<ConsentEvent> events = tx.events(ann);
+      assertEquals(2, events.size());
+      for (ConsentEvent e : events) {
+        assertEquals(Evidence.NONE, e.evidence());
+        assertNull(e.source());
+        assertNull(e.tokenId());
+      }
+      assertEquals(ConsentEvent.Type.CONFIRMED, events.get(1).type());
+      assertEquals(at(60), events.get(1).at());
+      return null;
+    });
+  }
+
+  @Test
+  void eraseSubjectWhenNotKeepingStubThenNoEventsAndAddressReusable() {
+    SubjectId ann = annWithEverything();
+    store.inTransaction(tx -> {
+      tx.eraseSubject(ann, false);
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertTrue(tx.events(ann).isEmpty());
+      tx.insertSubject(new Subject(subjectId("ann2"), email("ann"), at(100)));
+      assertTrue(tx.enqueue(mail("m-1-again", subjectId("ann2"), email("ann"), at(100))));
+      return null;
+    });
+  }
+
+  @Test
+  void eraseSubjectWhenUnknownThenNothingHappens() {
+    annWithEverything();
+    store.inTransaction(tx -> {
+      tx.eraseSubject(subjectId("nobody"), true);
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertTrue(tx.subject(subjectId("ann")).isPresent());
+      return null;
+    });
+  }
+
+  @Test
+  void eraseSubjectRollsBackWithItsTransaction() {
+    SubjectId ann = annWithEverything();
+    throwAfter(tx -> tx.eraseSubject(ann, false));
+    store.inTransaction(tx -> {
+      assertTrue(tx.subject(ann).isPresent());
+      assertEquals(2, tx.events(ann).size());
+      assertEquals("203.0.113.7", tx.events(ann).get(0).evidence().ip());
+      assertEquals(1, tx.mails(ann).size());
+      return null;
+    });
+  }
+
+  @Test
+  void suppressIsIdempotentAndUnsuppressRemoves() {
+    String key = "ab".repeat(32);
+    store.inTransaction(tx -> {
+      assertFalse(tx.isSuppressed(key));
+      tx.suppress(key, at(0));
+      tx.suppress(key, at(10));
+      assertTrue(tx.isSuppressed(key));
+      assertFalse(tx.isSuppressed("cd".repeat(32)));
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertTrue(tx.isSuppressed(key));
+      tx.unsuppress(key);
+      tx.unsuppress(key);
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertFalse(tx.isSuppressed(key));
+      return null;
+    });
+    throwAfter(tx -> tx.suppress(key, at(20)));
+    store.inTransaction(tx -> {
+      assertFalse(tx.isSuppressed(key), "rolled back");
+      return null;
+    });
+  }
+
+  @Test
+  void addressChangeIsStoredPerRequest() {
+    annWithEverything();
+    store.inTransaction(tx -> {
+      assertEquals(Optional.of(email("ann-new")), tx.addressChange("req-1"));
+      assertTrue(tx.addressChange("req-other").isEmpty());
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Retention queries
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void openRequestsExpiredBeforeReturnsOnlyOpenExpiredOldestFirstUpToLimit() {
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.insertRequest(openRequest("r-late", subjectId("ann"), at(100)));
+      tx.insertRequest(openRequest("r-early", subjectId("ann"), at(0)));
+      tx.insertRequest(openRequest("r-done", subjectId("ann"), at(0)).withStatus(PendingRequest.Status.CONFIRMED,
+          at(10)));
+      tx.insertRequest(openRequest("r-fresh", subjectId("ann"), at(Duration.ofDays(10))));
+      return null;
+    });
+    Instant cutoff = at(Duration.ofHours(48)).plusSeconds(101);
+    store.inTransaction(tx -> {
+      assertEquals(List.of("r-early", "r-late"),
+          tx.openRequestsExpiredBefore(cutoff, 10).stream().map(PendingRequest::id).toList());
+      assertEquals(List.of("r-early"),
+          tx.openRequestsExpiredBefore(cutoff, 1).stream().map(PendingRequest::id).toList());
+      assertEquals(List.of("r-early"), tx.openRequestsExpiredBefore(at(Duration.ofHours(48)).plusMillis(1), 10)
+          .stream().map(PendingRequest::id).toList());
+      assertTrue(tx.openRequestsExpiredBefore(at(Duration.ofHours(48)), 10).isEmpty(), "strictly before");
+      return null;
+    });
+  }
+
+  @Test
+  void confirmedBeforeReturnsConfirmedConsentsOfThatPurposeOnly() {
+    store.inTransaction(tx -> {
+      for (String name : List.of("ann", "bob", "cat")) {
+        tx.insertSubject(subject(name));
+      }
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "r", at(0)).confirm(at(10)));
+      tx.saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "r", at(0)).confirm(at(500)));
+      tx.saveConsent(pendingConsent(subjectId("cat"), NEWSLETTER, "r", at(0)));
+      tx.saveConsent(pendingConsent(subjectId("cat"), OFFERS, "r", at(0)).confirm(at(5)));
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertEquals(List.of(subjectId("ann")),
+          tx.confirmedBefore(NEWSLETTER, at(100), 10).stream().map(Consent::subjectId).toList());
+      assertEquals(2, tx.confirmedBefore(NEWSLETTER, at(501), 10).size());
+      assertEquals(1, tx.confirmedBefore(NEWSLETTER, at(501), 1).size());
+      assertEquals(List.of(subjectId("cat")),
+          tx.confirmedBefore(OFFERS, at(100), 10).stream().map(Consent::subjectId).toList());
+      return null;
+    });
+  }
+
+  @Test
+  void dormantSubjectsAreThoseWithoutLiveConsentWhoseLastEndIsBeforeTheCutoff() {
+    store.inTransaction(tx -> {
+      for (String name : List.of("active", "pending", "ended", "recent", "bare")) {
+        tx.insertSubject(new Subject(subjectId(name), email(name), at(0)));
+      }
+      tx.saveConsent(pendingConsent(subjectId("active"), NEWSLETTER, "r", at(0)).confirm(at(1)));
+      tx.saveConsent(pendingConsent(subjectId("pending"), NEWSLETTER, "r", at(0)));
+      tx.saveConsent(pendingConsent(subjectId("ended"), NEWSLETTER, "r", at(0)).withdraw(at(50)));
+      tx.saveConsent(pendingConsent(subjectId("ended"), OFFERS, "r", at(0)).expire(at(60)));
+      tx.saveConsent(pendingConsent(subjectId("recent"), NEWSLETTER, "r", at(0)).withdraw(at(500)));
+      return null;
+    });
+    store.inTransaction(tx -> {
+      Set<SubjectId> dormant = new HashSet<>(tx.dormantSubjects(at(100), 10));
+      assertEquals(Set.of(subjectId("ended"), subjectId("bare")), dormant);
+      assertTrue(tx.dormantSubjects(at(60), 10).contains(subjectId("bare")));
+      assertFalse(tx.dormantSubjects(at(60), 10).contains(subjectId("ended")), "last end must be before");
+      assertEquals(1, tx.dormantSubjects(at(1000), 1).size());
+      return null;
+    });
+  }
+
+  @Test
+  void deleteUsedTokensRemovesOnlyExpiredOnesUpToLimit() {
+    store.inTransaction(tx -> {
+      tx.useToken("old-1", at(10));
+      tx.useToken("old-2", at(20));
+      tx.useToken("live", at(1000));
+      return null;
+    });
+    assertEquals(1, (int) store.inTransaction(tx -> tx.deleteUsedTokens(at(100), 1)));
+    assertEquals(1, (int) store.inTransaction(tx -> tx.deleteUsedTokens(at(100), 10)));
+    assertEquals(0, (int) store.inTransaction(tx -> tx.deleteUsedTokens(at(100), 10)));
+    store.inTransaction(tx -> {
+      assertFalse(tx.useToken("live", at(1000)), "a live token stays used");
+      assertTrue(tx.useToken("old-1", at(2000)), "a purged id is unknown again");
+      return null;
+    });
+  }
+
+  @Test
+  void deleteFinishedMailsKeepsQueuedAndClaimedOnes() {
+    SubjectId ann = subjectId("ann");
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      for (String id : List.of("sent", "failed", "skipped", "queued", "claimed", "sent-late")) {
+        tx.enqueue(mail(id, ann, email("ann"), id.equals("sent-late") ? at(500) : at(0)));
+      }
+      return null;
+    });
+    store.inTransaction(tx -> {
+      for (OutboxMail m : tx.claimMails(at(1), at(100), 10)) {
+        switch (m.id()) {
+          case "sent", "sent-late" -> tx.updateMail(m.sent(at(2)));
+          case "failed" -> tx.updateMail(m.failed("SMTP 550"));
+          case "skipped" -> tx.updateMail(m.skipped("superseded"));
+          case "queued" -> tx.updateMail(m.retryAt(at(3), "SMTP 451"));
+          default -> { }
+        }
+      }
+      return null;
+    });
+    assertEquals(3, (int) store.inTransaction(tx -> tx.deleteFinishedMails(at(400), 10)));
+    store.inTransaction(tx -> {
+      assertEquals(Set.of("queued", "claimed", "sent-late"),
+          new HashSet<>(tx.mails(ann).stream().map(OutboxMail::id).toList()));
+      assertEquals(3, tx.countMails(email("ann"), MailKind.CONFIRMATION, T0));
+      assertTrue(tx.enqueue(mail("sent", ann, email("ann"), at(600))), "dedupe key of a purged mail is free");
+      return null;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------------------------------------------------
 

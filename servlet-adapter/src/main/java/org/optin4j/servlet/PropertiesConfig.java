@@ -47,7 +47,7 @@ final class PropertiesConfig {
       "store", "store.jndi",
       "smtp.host", "smtp.port", "smtp.security", "smtp.username", "smtp.password.env", "smtp.password.file",
       "smtp.from", "smtp.fromName", "smtp.replyTo",
-      "signing.kid", "signing.key.env", "signing.key.file",
+      "signing.kid", "signing.key.env", "signing.key.file", "suppressionPepper.env", "suppressionPepper.file",
       "confirmationTtl", "preferencesTtl", "unsubscribeTtl", "evidencePolicy", "mailCap.perDay",
       "mailCap.minInterval",
       "formKey.env", "formKey.file", "formTokenTtl", "rateLimit.perIp", "rateLimit.perAddress", "rateLimit.slots",
@@ -119,6 +119,12 @@ final class PropertiesConfig {
       }
     } catch (ConfigurationException e) {
       problems.add("signing.*: " + e.getMessage());
+    }
+    byte[] pepper = r.secret("suppressionPepper");
+    if (pepper != null) {
+      b.suppressionPepper(pepper);
+    } else if (!problems.stream().anyMatch(x -> x.startsWith("suppressionPepper"))) {
+      problems.add("suppressionPepper.env or suppressionPepper.file: required");
     }
     r.optional("confirmationTtl", PropertiesConfig::duration, b::confirmationTtl);
     r.optional("preferencesTtl", PropertiesConfig::duration, b::preferencesTtl);

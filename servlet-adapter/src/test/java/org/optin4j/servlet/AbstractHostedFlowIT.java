@@ -96,6 +96,7 @@ abstract class AbstractHostedFlowIT {
             .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
             .properties(Map.of("mail.smtp.ehlo", "false")).build())
         .signingKeys(SigningKeys.generate("k1"))
+        .suppressionPepper(randomKey())
         .baseUrl(http.origin + BASE)
         .clock(clock)
         .evidencePolicy(EvidencePolicy.FULL)
@@ -108,6 +109,12 @@ abstract class AbstractHostedFlowIT {
     customize.accept(b);
     filter = b.build();
     assertTrue(container.deploy(APP, app(filter)), "web app did not start");
+  }
+
+  static byte[] randomKey() {
+    byte[] k = new byte[32];
+    new SecureRandom().nextBytes(k);
+    return k;
   }
 
   static ServletContainerInitializer app(OptInFilter filter) {
@@ -886,6 +893,7 @@ abstract class AbstractHostedFlowIT {
         "smtp.security=NONE",
         "smtp.from=noreply@shop.example",
         "signing.key.file=" + key,
+        "suppressionPepper.file=" + key,
         "rateLimit.perIp=50/PT10M",
         "dropIn.formPaths=/signup"));
     assertTrue(container.deploy(APP, (classes, ctx) -> {
