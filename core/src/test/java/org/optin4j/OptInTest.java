@@ -591,6 +591,30 @@ class OptInTest {
   }
 
   @Test
+  void permanentFailureOfReceiptRestrictsTheConsentSoNoFurtherMailGoesThere() {
+    RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
+    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
+
+    optIn.dispatchNow();
+
+    assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
+    ConsentEvent last = optIn.history(r.subjectId()).get(optIn.history(r.subjectId()).size() - 1);
+    assertEquals(ConsentEvent.Type.RESTRICTED, last.type());
+    assertEquals(Channel.SYSTEM, last.channel());
+    assertTrue(optIn.restrict(r.subjectId(), NEWSLETTER, false, Channel.OPERATOR), "an operator can lift it");
+    assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
+  }
+
+  @Test
+  void permanentFailureOfConfirmationExpiresTheRequest() {
+    RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
+    mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
+    optIn.dispatchNow();
+    assertEquals(ConsentState.EXPIRED, optIn.consents(r.subjectId()).get(0).state());
+  }
+
+  @Test
   void dispatchWhenAttemptsRunOutThenFailed() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     mailer.answer(m -> new SendOutcome.TransientFailure("SMTP 421"));

@@ -270,9 +270,14 @@ public final class OutboxDispatcher implements AutoCloseable {
           }
         }
       }
+      Instant finished = clock.instant();
       store.inTransaction(tx -> {
         for (OutboxMail m : done) {
           tx.updateMail(m);
+          if (m.status() == OutboxMail.Status.FAILED && m.lastError() != null
+              && !m.lastError().startsWith("rendering failed")) {
+            stopMailingAfterPermanentFailure(tx, m, finished);
+          }
         }
         return null;
       });
@@ -282,6 +287,40 @@ public final class OutboxDispatcher implements AutoCloseable {
       return new Round(claimed.size(), sent, retrying, failed);
     } finally {
       round.unlock();
+    }
+  }
+
+  /**
+   * A mail the server refused for good (or gave up on) means the address cannot receive this purpose's mail: a
+   * pending request for it is expired, and a confirmed consent is restricted with a SYSTEM event, so that
+   * {@code mayMail} says no until an operator lifts the restriction. Nothing is withdrawn: a bounce is not the person's
+   * choice.
+   */
+  private static void stopMailingAfterPermanentFailure(ConsentStore.Transaction tx, OutboxMail m, Instant now) {
+    for (PurposeId purpose : m.purposes()) {
+      tx.consent(m.subjectId(), purpose).ifPresent(c -> {
+        String source = "delivery failed: " + m.lastError();
+        if (c.state() == org.optin4j.ConsentState.CONFIRMED && !c.restricted()
+            && m.kind() != MailKind.ADDRESS_CONFIRMATION) {
+          tx.saveConsent(c.restrict(true));
+          tx.appendEvent(new org.optin4j.ConsentEvent(0, m.subjectId(), purpose,
+              org.optin4j.ConsentEvent.Type.RESTRICTED, now, c.requestId(), c.notice(),
+              source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
+              org.optin4j.Evidence.NONE, null));
+        } else if (c.state() == org.optin4j.ConsentState.PENDING && m.kind() == MailKind.CONFIRMATION
+            && c.requestId().equals(m.requestId())) {
+          tx.saveConsent(c.expire(now));
+          tx.appendEvent(new org.optin4j.ConsentEvent(0, m.subjectId(), purpose,
+              org.optin4j.ConsentEvent.Type.EXPIRED, now, c.requestId(), c.notice(),
+              source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
+              org.optin4j.Evidence.NONE, null));
+        }
+      });
+    }
+    if (m.kind() == MailKind.CONFIRMATION && m.requestId() != null) {
+      tx.request(m.requestId())
+          .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == m.generation())
+          .ifPresent(r -> tx.updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now)));
     }
   }
 

@@ -866,6 +866,53 @@ abstract class AbstractHostedFlowIT {
     assertTrue(done.body().startsWith("outcome=Requested"), done.body());
   }
 
+  @Test
+  void humanCheckHookWhenFailingThen400AndWhenThrowingThenFailsClosedWith500() throws Exception {
+    deploy(b -> b.humanCheck(new HumanCheck() {
+      @Override
+      public String formHtml(jakarta.servlet.http.HttpServletRequest request, java.util.Locale locale) {
+        return "<label for=\"pow\">2 + 2</label><input id=\"pow\" name=\"pow\">";
+      }
+
+      @Override
+      public boolean verify(jakarta.servlet.http.HttpServletRequest request) {
+        if ("boom".equals(request.getParameter("pow"))) {
+          throw new IllegalStateException("check service down");
+        }
+        return "4".equals(request.getParameter("pow"));
+      }
+    }));
+    Http.Response page = http.get(BASE + "/subscribe");
+    assertTrue(page.body().contains("name=\"pow\""));
+    List<String> f = form("email", "ann@example.org", "purpose", "newsletter", "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en");
+    List<String> wrong = new ArrayList<>(f);
+    wrong.addAll(List.of("pow", "5"));
+    Http.Response r = http.submit(BASE + "/subscribe", wrong);
+    assertEquals(400, r.status());
+    assertTrue(r.body().contains("Please complete the check."));
+    List<String> boom = new ArrayList<>(f);
+    boom.addAll(List.of("pow", "boom"));
+    Http.Response failed = http.submit(BASE + "/subscribe", boom);
+    assertEquals(500, failed.status());
+    assertTrue(failed.body().contains("nothing was changed"));
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+    List<String> right = new ArrayList<>(f);
+    right.addAll(List.of("pow", "4"));
+    assertEquals(200, http.submit(BASE + "/subscribe", right).status());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+  }
+
+  @Test
+  void customLayoutStylesheetAndMessagesReskinThePages() throws Exception {
+    deploy(b -> b.stylesheet("/css/brand.css")
+        .layout(p -> "<!DOCTYPE html><html lang=\"" + p.locale().toLanguageTag() + "\"><body><header>Shop</header>"
+            + "<main>" + p.contentHtml() + "</main>" + String.join(",", p.stylesheets()) + "</body></html>"));
+    Http.Response r = http.get(BASE + "/subscribe");
+    assertTrue(r.body().contains("<header>Shop</header>"));
+    assertTrue(r.body().contains(BASE + "/optin.css,/css/brand.css"));
+  }
+
   // --- web.xml style -------------------------------------------------------------------------------------------
 
   @Test

@@ -1,0 +1,101 @@
+package org.optin4j.servlet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.optin4j.ConfigurationException;
+import org.optin4j.Controller;
+import org.optin4j.OptIn;
+import org.optin4j.SigningKeys;
+import org.optin4j.memory.InMemoryConsentStore;
+
+/** Start-up validation, form tokens and rate limits, without a container. */
+class OptInFilterConfigTest {
+  private final OptIn optIn = OptIn.builder()
+      .catalog(TestApp.catalog())
+      .controller(new Controller("Shop", "Main St 1", "privacy@shop.example", null))
+      .store(InMemoryConsentStore.create())
+      .mailer(batch -> { throw new UnsupportedOperationException(); })
+      .signingKeys(SigningKeys.generate("k1"))
+      .suppressionPepper(AbstractHostedFlowIT.randomKey())
+      .baseUrl("https://shop.example/app/optin")
+      .build();
+
+  @AfterEach
+  void close() {
+    optIn.close();
+  }
+
+  @Test
+  void buildWhenSettingsInvalidThenNamesEveryOne() {
+    ConfigurationException e = assertThrows(ConfigurationException.class, () -> OptInFilter.builder(optIn)
+        .prefix("optin/")
+        .formKey(new byte[8])
+        .rateLimitPerIp(0, Duration.ofMinutes(1))
+        .trustedProxies("proxy.example")
+        .allowedOrigins("https://x.example/path")
+        .stylesheet("http://cdn.example/a.css")
+        .formPaths("/contact?x")
+        .emailField("e mail")
+        .build());
+    String m = e.getMessage();
+    for (String name : new String[] {"prefix", "formKey", "rateLimitPerIp", "trustedProxies", "allowedOrigins",
+        "stylesheet", "formPaths", "emailField"}) {
+      assertTrue(m.contains(name), name + " not named in: " + m);
+    }
+  }
+
+  @Test
+  void builtWithDefaultsDerivesBaseUrlFromOptIn() {
+    OptInFilter.Settings s = OptInFilter.builder(optIn).settings();
+    assertEquals("https://shop.example/app/optin", s.baseUrl());
+    assertEquals("/app/optin", s.basePath());
+    assertTrue(s.allowedOrigins().contains("https://shop.example"));
+  }
+
+  @Test
+  void formTokenWhenOtherContextTamperedOrExpiredThenRefused() {
+    MutableClock clock = new MutableClock();
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    FormTokens tokens = new FormTokens(key, clock, Duration.ofHours(1));
+    String t = tokens.issue(FormTokens.signupContext());
+    assertTrue(tokens.verify(FormTokens.signupContext(), t));
+    assertFalse(tokens.verify(FormTokens.linkContext("confirm", "abc"), t));
+    assertFalse(tokens.verify(FormTokens.signupContext(), t.substring(0, t.length() - 1) + "x"));
+    assertFalse(tokens.verify(FormTokens.signupContext(), null));
+    assertFalse(new FormTokens(AbstractHostedFlowIT.randomKey(), clock, Duration.ofHours(1))
+        .verify(FormTokens.signupContext(), t), "another key");
+    clock.advance(Duration.ofHours(2));
+    assertFalse(tokens.verify(FormTokens.signupContext(), t), "expired");
+  }
+
+  @Test
+  void rateLimiterWhenOverLimitThenRetryAfterAndNextWindowAllows() {
+    MutableClock clock = new MutableClock();
+    RateLimiter limiter = new RateLimiter(2, Duration.ofMinutes(1), 1 << 20, clock);
+    assertEquals(0, limiter.acquire("a"));
+    assertEquals(0, limiter.acquire("a"));
+    long wait = limiter.acquire("a");
+    assertTrue(wait >= 1 && wait <= 60, "Retry-After " + wait);
+    assertEquals(0, limiter.acquire("b"), "another key has its own counter");
+    clock.advance(Duration.ofMinutes(1));
+    assertEquals(0, limiter.acquire("a"), "a new window");
+  }
+
+  @Test
+  void clientAddressTrustsForwardedForOnlyFromTrustedProxies() {
+    assertEquals("v6:20010db800000001", ClientAddress.limitKey("2001:db8:0:1::5"));
+    assertEquals("v4:192.0.2.7", ClientAddress.limitKey("192.0.2.7"));
+    ClientAddress.Range r = ClientAddress.Range.parse("10.0.0.0/8");
+    assertTrue(r.contains(ClientAddress.parse("10.1.2.3")));
+    assertFalse(r.contains(ClientAddress.parse("11.1.2.3")));
+    assertEquals(null, ClientAddress.Range.parse("proxy.example"), "host names are never resolved");
+  }
+}
