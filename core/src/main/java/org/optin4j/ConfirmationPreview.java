@@ -15,8 +15,10 @@ public sealed interface ConfirmationPreview {
    * @param purposes the purposes of the request, in catalog order
    * @param notice the exact notice shown with the request
    * @param expiresAt until when it may be confirmed
+   * @param addressChange whether confirming moves the subscription to the address the link was sent to
    */
-  record Ready(List<Purpose> purposes, Notice notice, Instant expiresAt) implements ConfirmationPreview {
+  record Ready(List<Purpose> purposes, Notice notice, Instant expiresAt, boolean addressChange)
+      implements ConfirmationPreview {
     /** Copies the list. */
     public Ready {
       purposes = List.copyOf(purposes);

@@ -42,6 +42,10 @@ public record Evidence(String ip, String userAgent) {
         b.append(c);
       }
     }
+    if (b.length() > 0 && Character.isHighSurrogate(b.charAt(b.length() - 1))) {
+      // Never keep half a character: databases refuse a lone surrogate.
+      b.setLength(b.length() - 1);
+    }
     String out = b.toString().strip();
     return out.isEmpty() ? null : out;
   }

@@ -118,6 +118,11 @@ public final class OptIn implements AutoCloseable {
     return catalog;
   }
 
+  /** Returns the configured base URL every link is built from, without trailing slash. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
   /** Returns the controller named in notices and mails. */
   public Controller controller() {
     return controller;
@@ -217,7 +222,8 @@ public final class OptIn implements AutoCloseable {
         if (today >= maxConfirmationMailsPerDay) {
           return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
         }
-        if (tx.countMails(email, MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
+        if (!minConfirmationMailInterval.isZero()
+            && tx.countMails(email, MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
           return new RequestResult.Throttled(now.plus(minConfirmationMailInterval));
         }
         capKey = capKey(MailKind.CONFIRMATION, email, dayStart, today + 1);
@@ -312,7 +318,8 @@ public final class OptIn implements AutoCloseable {
       }
       Notice notice = tx.notice(r.notice().hash())
           .orElseThrow(() -> new StoreException("notice of request missing from store"));
-      return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt());
+      return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt(),
+          tx.addressChange(r.id()).isPresent());
     });
   }
 
@@ -332,6 +339,23 @@ public final class OptIn implements AutoCloseable {
    */
   public ConfirmationResult confirm(String token, Set<PurposeId> chosen, Evidence evidence) {
     Objects.requireNonNull(chosen, "chosen");
+    return confirm(token, chosen, evidence, false);
+  }
+
+  /**
+   * Declines a request: the person opened the link and unticked every purpose. Every pending purpose of the request is
+   * recorded as withdrawn (declined) with the evidence, the link is used up, and nothing is confirmed. A repeated
+   * call answers {@link ConfirmationResult.AlreadyConfirmed} (the request is closed).
+   *
+   * @param token the token from the link
+   * @param evidence the evidence as received
+   * @return {@link ConfirmationResult.Confirmed} with no consents on success, else as {@link #confirm}
+   */
+  public ConfirmationResult decline(String token, Evidence evidence) {
+    return confirm(token, Set.of(), evidence, true);
+  }
+
+  private ConfirmationResult confirm(String token, Set<PurposeId> chosen, Evidence evidence, boolean declineAll) {
     TokenCheck check = tokens.verify(TokenKind.CONFIRM, token);
     TokenClaims claims = claimsOf(check);
     if (claims == null) {
@@ -372,7 +396,7 @@ public final class OptIn implements AutoCloseable {
       if (newAddress.isPresent()) {
         return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
       }
-      Set<PurposeId> wanted = chosen.isEmpty() ? r.purposes() : chosen;
+      Set<PurposeId> wanted = declineAll ? Set.of() : chosen.isEmpty() ? r.purposes() : chosen;
       List<Consent> confirmed = new ArrayList<>();
       Set<PurposeId> declined = new TreeSet<>();
       for (PurposeId p : new TreeSet<>(r.purposes())) {
@@ -454,7 +478,8 @@ public final class OptIn implements AutoCloseable {
       if (today >= maxConfirmationMailsPerDay) {
         return new ResendResult.Throttled(dayStart.plus(Duration.ofDays(1)));
       }
-      if (tx.countMails(to, kind, now.minus(minConfirmationMailInterval)) > 0) {
+      if (!minConfirmationMailInterval.isZero()
+          && tx.countMails(to, kind, now.minus(minConfirmationMailInterval)) > 0) {
         return new ResendResult.Throttled(now.plus(minConfirmationMailInterval));
       }
       PendingRequest next = r.nextGeneration(now.plus(confirmationTtl));
@@ -822,7 +847,7 @@ public final class OptIn implements AutoCloseable {
 
   /**
    * Runs the retention job once, now: see {@link PurgeReport}. {@link #start()} also schedules it
-   * ({@link Builder#purgeInterval(Duration)}); it is safe to run on every node at once.
+   * ({@link Builder#retention(Duration, Duration, Duration)}); it is safe to run on every node at once.
    *
    * @return what was done
    */

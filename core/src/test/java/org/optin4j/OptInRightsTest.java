@@ -188,7 +188,7 @@ class OptInRightsTest {
     MailMessage mail = mailer.last();
     assertEquals("ann.new@example.org", mail.to().value());
     String token = Fixtures.token(mail.text(), "confirm");
-    assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
+    assertTrue(assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token)).addressChange());
 
     assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
 

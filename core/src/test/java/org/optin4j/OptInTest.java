@@ -222,6 +222,33 @@ class OptInTest {
   }
 
   @Test
+  void declineRecordsEveryPurposeAsDeclinedAndUsesUpTheLink() {
+    RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
+    String token = confirmToken();
+
+    ConfirmationResult.Confirmed none = assertInstanceOf(ConfirmationResult.Confirmed.class,
+        optIn.decline(token, Evidence.NONE));
+
+    assertTrue(none.confirmed().isEmpty());
+    assertTrue(optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.WITHDRAWN));
+    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    mailer.clear();
+    assertEquals(0, optIn.dispatchNow().total(), "no receipt for a decline");
+  }
+
+  @Test
+  void zeroMinIntervalAllowsTwoRequestsInTheSameInstant() {
+    try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
+        .confirmationMailCap(3, Duration.ZERO).build()) {
+      assertInstanceOf(RequestResult.Accepted.class,
+          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+      assertInstanceOf(RequestResult.Accepted.class,
+          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
+      assertEquals(Fixtures.BASE_URL, o.baseUrl());
+    }
+  }
+
+  @Test
   void confirmWhenChosenPurposeNotInRequestThenIllegalArgument() {
     subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();

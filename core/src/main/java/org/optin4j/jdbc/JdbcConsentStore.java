@@ -46,7 +46,8 @@ import org.optin4j.spi.DuplicateKeyException;
  * {@code optin4j_used_tokens}, mail de-duplication on a unique key (rule 27), outbox claims on
  * {@code SELECT ... FOR UPDATE SKIP LOCKED} plus a lease, notice versions on a unique (key, version) constraint, and
  * consent and request reads for change on {@code SELECT ... FOR UPDATE}. Proof of consent (rule 16) is append-only: the
- * store never updates or deletes a row of {@code optin4j_events}.
+ * store changes rows of {@code optin4j_events} only in {@code eraseSubject} (clearing evidence, source and token id, or
+ * deleting them, as the SPI asks for erasure under GDPR Art. 17 and rule 20).
  *
  * <p>No JDBC driver is a dependency of optin4j; the application brings its own. This class is immutable and
  * thread-safe; each transaction uses its own connection.

@@ -629,6 +629,125 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         rs.getString("last_error"));
   }
 
+  // ------------------------------------------------------------------------- erasure, suppression, rectification
+
+  @Override
+  public void eraseSubject(SubjectId id, boolean keepHistoryStub) {
+    Objects.requireNonNull(id, "id");
+    for (String statement : List.of(sql.eraseAddressChanges, sql.eraseRequests, sql.eraseConsents, sql.eraseMails,
+        keepHistoryStub ? sql.deidentifyEvents : sql.eraseEvents, sql.eraseSubject)) {
+      update("erase a subject", statement, ps -> ps.setString(1, id.value()));
+    }
+  }
+
+  @Override
+  public void suppress(String addressKey, Instant at) {
+    Objects.requireNonNull(addressKey, "addressKey");
+    Objects.requireNonNull(at, "at");
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(sql.insertSuppression)) {
+      ps.setString(1, addressKey);
+      ps.setLong(2, at.toEpochMilli());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      // Idempotent: already suppressed is fine (PostgreSQL: ON CONFLICT DO NOTHING; elsewhere the clash fails this
+      // statement only).
+      if (!SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.wrap("suppress an address", e));
+      }
+    }
+  }
+
+  @Override
+  public boolean isSuppressed(String addressKey) {
+    Objects.requireNonNull(addressKey, "addressKey");
+    return queryOne("check the suppression list", sql.isSuppressed, ps -> ps.setString(1, addressKey),
+        rs -> Boolean.TRUE).isPresent();
+  }
+
+  @Override
+  public void unsuppress(String addressKey) {
+    Objects.requireNonNull(addressKey, "addressKey");
+    update("unsuppress an address", sql.deleteSuppression, ps -> ps.setString(1, addressKey));
+  }
+
+  @Override
+  public void saveAddressChange(String requestId, EmailAddress newEmail) {
+    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(newEmail, "newEmail");
+    update("save an address change", sql.upsertAddressChange, ps -> {
+      ps.setString(1, requestId);
+      ps.setString(2, newEmail.value());
+    });
+  }
+
+  @Override
+  public Optional<EmailAddress> addressChange(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    return queryOne("read an address change", sql.addressChange, ps -> ps.setString(1, requestId),
+        rs -> new EmailAddress(rs.getString(1)));
+  }
+
+  // ----------------------------------------------------------------------------------------------------- retention
+
+  @Override
+  public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
+    Objects.requireNonNull(before, "before");
+    checkLimit(limit);
+    return List.copyOf(query("find expired requests", sql.openRequestsExpiredBefore, ps -> {
+      ps.setLong(1, before.toEpochMilli());
+      ps.setInt(2, limit);
+    }, JdbcTransaction::request));
+  }
+
+  @Override
+  public List<Consent> confirmedBefore(PurposeId purpose, Instant confirmedBefore, int limit) {
+    Objects.requireNonNull(purpose, "purpose");
+    Objects.requireNonNull(confirmedBefore, "confirmedBefore");
+    checkLimit(limit);
+    return List.copyOf(query("find consents past retention", sql.confirmedBefore, ps -> {
+      ps.setString(1, purpose.value());
+      ps.setLong(2, confirmedBefore.toEpochMilli());
+      ps.setInt(3, limit);
+    }, JdbcTransaction::consent));
+  }
+
+  @Override
+  public List<SubjectId> dormantSubjects(Instant before, int limit) {
+    Objects.requireNonNull(before, "before");
+    checkLimit(limit);
+    return List.copyOf(query("find dormant subjects", sql.dormantSubjects, ps -> {
+      ps.setLong(1, before.toEpochMilli());
+      ps.setInt(2, limit);
+    }, rs -> new SubjectId(rs.getString(1))));
+  }
+
+  @Override
+  public int deleteUsedTokens(Instant expiredBefore, int limit) {
+    Objects.requireNonNull(expiredBefore, "expiredBefore");
+    checkLimit(limit);
+    return update("purge used tokens", sql.deleteUsedTokens, ps -> {
+      ps.setLong(1, expiredBefore.toEpochMilli());
+      ps.setInt(2, limit);
+    });
+  }
+
+  @Override
+  public int deleteFinishedMails(Instant createdBefore, int limit) {
+    Objects.requireNonNull(createdBefore, "createdBefore");
+    checkLimit(limit);
+    return update("purge finished mails", sql.deleteFinishedMails, ps -> {
+      ps.setLong(1, createdBefore.toEpochMilli());
+      ps.setInt(2, limit);
+    });
+  }
+
+  private static void checkLimit(int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, was " + limit);
+    }
+  }
+
   // ----------------------------------------------------------------------------------------------------- helpers
 
   /** Sets a parameter on a prepared statement. */

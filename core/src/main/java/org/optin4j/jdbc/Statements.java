@@ -56,6 +56,25 @@ final class Statements {
   final String lockQueuedPrefix;
   final String lockExpiredPrefix;
   final String markClaimed;
+
+  final String eraseAddressChanges;
+  final String eraseRequests;
+  final String eraseConsents;
+  final String eraseMails;
+  final String deidentifyEvents;
+  final String eraseEvents;
+  final String eraseSubject;
+  final String insertSuppression;
+  final String isSuppressed;
+  final String deleteSuppression;
+  final String upsertAddressChange;
+  final String addressChange;
+
+  final String openRequestsExpiredBefore;
+  final String confirmedBefore;
+  final String dormantSubjects;
+  final String deleteUsedTokens;
+  final String deleteFinishedMails;
   final String updateMail;
   final String mailsBySubject;
 
@@ -122,6 +141,45 @@ final class Statements {
     candidatesExpired = "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + leaseOver + after;
     lockQueuedPrefix = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + queuedDue + " AND seq IN (";
     lockExpiredPrefix = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + leaseOver + " AND seq IN (";
+    String addressChanges = prefix + "address_changes";
+    String suppressions = prefix + "suppressions";
+    eraseAddressChanges = "DELETE FROM " + addressChanges + " WHERE request_id IN (SELECT id FROM " + requests
+        + " WHERE subject_id = ?)";
+    eraseRequests = "DELETE FROM " + requests + " WHERE subject_id = ?";
+    eraseConsents = "DELETE FROM " + consentsTable + " WHERE subject_id = ?";
+    eraseMails = "DELETE FROM " + outbox + " WHERE subject_id = ?";
+    deidentifyEvents = "UPDATE " + eventsTable + " SET source = NULL, evidence_ip = NULL, evidence_user_agent = NULL,"
+        + " token_id = NULL WHERE subject_id = ?";
+    eraseEvents = "DELETE FROM " + eventsTable + " WHERE subject_id = ?";
+    eraseSubject = "DELETE FROM " + subjects + " WHERE id = ?";
+    insertSuppression = insert(suppressions, "address_key, suppressed_at")
+        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (address_key) DO NOTHING" : "");
+    isSuppressed = "SELECT 1 FROM " + suppressions + " WHERE address_key = ?";
+    deleteSuppression = "DELETE FROM " + suppressions + " WHERE address_key = ?";
+    upsertAddressChange = upsert(addressChanges, "request_id, email", "request_id");
+    addressChange = "SELECT email FROM " + addressChanges + " WHERE request_id = ?";
+
+    openRequestsExpiredBefore = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
+        + " WHERE status = 'OPEN' AND expires_at < ? ORDER BY expires_at, id LIMIT ?";
+    confirmedBefore = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable
+        + " WHERE purpose = ? AND state = 'CONFIRMED' AND confirmed_at < ? ORDER BY confirmed_at, subject_id LIMIT ?";
+    dormantSubjects = "SELECT s.id FROM " + subjects + " s LEFT JOIN " + consentsTable + " c ON c.subject_id = s.id"
+        + " GROUP BY s.id, s.created_at"
+        + " HAVING SUM(CASE WHEN c.state IN ('PENDING', 'CONFIRMED') THEN 1 ELSE 0 END) = 0"
+        + " AND COALESCE(MAX(c.ended_at), s.created_at) < ?"
+        + " ORDER BY COALESCE(MAX(c.ended_at), s.created_at), s.id LIMIT ?";
+    // Bounded deletes: MariaDB has DELETE ... LIMIT but no LIMIT in an IN subquery; the others the reverse.
+    String finished = "status IN ('SENT', 'FAILED', 'SKIPPED') AND created_at < ?";
+    String skipLocked = dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+    if (dialect == Dialect.MARIADB) {
+      deleteUsedTokens = "DELETE FROM " + tokens + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?";
+      deleteFinishedMails = "DELETE FROM " + outbox + " WHERE " + finished + " ORDER BY created_at LIMIT ?";
+    } else {
+      deleteUsedTokens = "DELETE FROM " + tokens + " WHERE token_id IN (SELECT token_id FROM " + tokens
+          + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?" + skipLocked + ")";
+      deleteFinishedMails = "DELETE FROM " + outbox + " WHERE seq IN (SELECT seq FROM " + outbox + " WHERE "
+          + finished + " ORDER BY created_at LIMIT ?" + skipLocked + ")";
+    }
     markClaimed = "UPDATE " + outbox + " SET status = 'CLAIMED', lease_until = ? WHERE seq = ?";
     updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
         + " sent_at = ?, last_error = ? WHERE id = ?";

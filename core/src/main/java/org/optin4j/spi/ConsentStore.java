@@ -227,9 +227,7 @@ public interface ConsentStore {
      * @param id the subject
      * @param keepHistoryStub whether to keep the de-identified events
      */
-    default void eraseSubject(SubjectId id, boolean keepHistoryStub) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    void eraseSubject(SubjectId id, boolean keepHistoryStub);
 
     /**
      * Adds a keyed hash of an address to the suppression list. Idempotent.
@@ -237,9 +235,7 @@ public interface ConsentStore {
      * @param addressKey the HMAC of the normalised address, hex
      * @param at when
      */
-    default void suppress(String addressKey, Instant at) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    void suppress(String addressKey, Instant at);
 
     /**
      * Tells whether a keyed address hash is suppressed.
@@ -247,18 +243,14 @@ public interface ConsentStore {
      * @param addressKey the HMAC of the normalised address, hex
      * @return whether it is on the suppression list
      */
-    default boolean isSuppressed(String addressKey) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    boolean isSuppressed(String addressKey);
 
     /**
      * Removes a keyed address hash from the suppression list (after a fresh double opt-in). Idempotent.
      *
      * @param addressKey the HMAC of the normalised address, hex
      */
-    default void unsuppress(String addressKey) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    void unsuppress(String addressKey);
 
     /**
      * Records that a request confirms a new address for its subject (rectification by double opt-in).
@@ -266,9 +258,7 @@ public interface ConsentStore {
      * @param requestId the request
      * @param newEmail the new address
      */
-    default void saveAddressChange(String requestId, EmailAddress newEmail) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    void saveAddressChange(String requestId, EmailAddress newEmail);
 
     /**
      * Returns the new address a request would confirm, if it is an address change.
@@ -276,9 +266,7 @@ public interface ConsentStore {
      * @param requestId the request
      * @return the new address, or empty
      */
-    default Optional<EmailAddress> addressChange(String requestId) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    Optional<EmailAddress> addressChange(String requestId);
 
     // --- retention (GDPR Art. 5(1)(e); security rule 21). Safe to run on several nodes at once. -------------------
 
@@ -289,9 +277,7 @@ public interface ConsentStore {
      * @param limit the most to return
      * @return the requests
      */
-    default List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit);
 
     /**
      * Returns confirmed consents for a purpose confirmed before an instant (for fixed retention periods).
@@ -301,9 +287,7 @@ public interface ConsentStore {
      * @param limit the most to return
      * @return the consents
      */
-    default List<Consent> confirmedBefore(PurposeId purpose, Instant confirmedBefore, int limit) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    List<Consent> confirmedBefore(PurposeId purpose, Instant confirmedBefore, int limit);
 
     /**
      * Returns subjects without any pending or confirmed consent whose last consent ended (or who were created, if they
@@ -313,9 +297,7 @@ public interface ConsentStore {
      * @param limit the most to return
      * @return the subject ids
      */
-    default List<SubjectId> dormantSubjects(Instant before, int limit) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    List<SubjectId> dormantSubjects(Instant before, int limit);
 
     /**
      * Deletes used-token records whose tokens expired before an instant (they can no longer be replayed anyway).
@@ -324,9 +306,7 @@ public interface ConsentStore {
      * @param limit the most to delete
      * @return how many were deleted
      */
-    default int deleteUsedTokens(Instant expiredBefore, int limit) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    int deleteUsedTokens(Instant expiredBefore, int limit);
 
     /**
      * Deletes finished outbox mails (sent, failed, skipped) created before an instant.
@@ -335,8 +315,6 @@ public interface ConsentStore {
      * @param limit the most to delete
      * @return how many were deleted
      */
-    default int deleteFinishedMails(Instant createdBefore, int limit) {
-      throw new UnsupportedOperationException("TEMPORARY");
-    }
+    int deleteFinishedMails(Instant createdBefore, int limit);
   }
 }

@@ -149,7 +149,7 @@ interface JdbcStoreBehaviour {
       return null;
     });
     for (String table : List.of("schema_version", "subjects", "consents", "events", "notices", "requests",
-        "used_tokens", "outbox")) {
+        "used_tokens", "outbox", "address_changes", "suppressions")) {
       try (Connection c = database().dataSource().getConnection(); Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM optin4j_" + table)) {
         assertTrue(rs.next(), table);

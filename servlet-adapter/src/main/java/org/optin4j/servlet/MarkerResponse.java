@@ -14,8 +14,9 @@ import java.util.Locale;
 import java.util.function.UnaryOperator;
 
 /**
- * Buffers a response only if it turns out to be {@code text/html} (decided when the body is first written, from the
- * content type set by then); anything else streams straight through. ETag and Last-Modified are dropped, and the
+ * Buffers a response only if it turns out to be {@code text/html}, decided when the first byte of the body is
+ * written (not when the stream is obtained: Tomcat's default servlet takes the stream before it sets the content
+ * type); anything else streams straight through. ETag and Last-Modified are dropped, and the
  * content length is set again after the markers are replaced.
  *
  * <p>One per request; not thread-safe.
@@ -134,7 +135,7 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       throw new IllegalStateException("getWriter() was already called");
     }
     if (stream == null) {
-      stream = decide() ? new BufferStream() : super.getOutputStream();
+      stream = Boolean.FALSE.equals(buffering) ? super.getOutputStream() : new DecidingStream();
     }
     return stream;
   }
@@ -145,7 +146,7 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       throw new IllegalStateException("getOutputStream() was already called");
     }
     if (writer == null) {
-      writer = decide() ? new PrintWriter(new OutputStreamWriter(buffer, charset())) : super.getWriter();
+      writer = Boolean.FALSE.equals(buffering) ? super.getWriter() : new PrintWriter(new DecidingWriter());
     }
     return writer;
   }
@@ -196,15 +197,39 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     real.getOutputStream().write(out);
   }
 
-  private final class BufferStream extends ServletOutputStream {
-    @Override
-    public void write(int b) {
-      buffer.write(b);
+  /** Decides on the first write: into the buffer (HTML) or through to the real stream. */
+  private final class DecidingStream extends ServletOutputStream {
+    private java.io.OutputStream target;
+
+    private java.io.OutputStream target() throws IOException {
+      if (target == null) {
+        target = decide() ? buffer : MarkerResponse.super.getOutputStream();
+      }
+      return target;
     }
 
     @Override
-    public void write(byte[] b, int off, int len) {
-      buffer.write(b, off, len);
+    public void write(int b) throws IOException {
+      target().write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      target().write(b, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (target != null) {
+        target.flush();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (!Boolean.TRUE.equals(decideQuietly())) {
+        target().close();
+      }
     }
 
     @Override
@@ -215,10 +240,48 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     @Override
     public void setWriteListener(WriteListener listener) {
       try {
-        listener.onWritePossible();
+        java.io.OutputStream t = target();
+        if (t instanceof ServletOutputStream real) {
+          real.setWriteListener(listener);
+        } else {
+          listener.onWritePossible();
+        }
       } catch (IOException e) {
         listener.onError(e);
       }
     }
+  }
+
+  /** The writer counterpart of {@link DecidingStream}. */
+  private final class DecidingWriter extends java.io.Writer {
+    private java.io.Writer target;
+
+    private java.io.Writer target() throws IOException {
+      if (target == null) {
+        target = decide() ? new OutputStreamWriter(buffer, charset()) : MarkerResponse.super.getWriter();
+      }
+      return target;
+    }
+
+    @Override
+    public void write(char[] c, int off, int len) throws IOException {
+      target().write(c, off, len);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (target != null) {
+        target.flush();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      target().close();
+    }
+  }
+
+  private Boolean decideQuietly() {
+    return buffering == null ? decide() : buffering;
   }
 }

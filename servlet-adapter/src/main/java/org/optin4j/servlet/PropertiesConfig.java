@@ -72,7 +72,7 @@ final class PropertiesConfig {
     // --- the OptIn ---
     OptIn.Builder b = OptIn.builder();
     r.required("baseUrl", s -> s, b::baseUrl);
-    r.required("catalog", s -> catalog(s), b::catalog);
+    r.required("catalog", s -> catalog(s, context), b::catalog);
     String name = r.require("controller.name");
     String address = r.require("controller.address");
     String email = r.require("controller.email");
@@ -135,6 +135,11 @@ final class PropertiesConfig {
     if (perDay != null || minInterval != null) {
       b.confirmationMailCap(perDay == null ? 3 : perDay, minInterval == null ? Duration.ofMinutes(2) : minInterval);
     }
+    // The filter's values are applied once the OptIn exists; check their syntax now so all problems come at once.
+    r.value("formTokenTtl", PropertiesConfig::duration);
+    r.value("rateLimit.perIp", PropertiesConfig::limit);
+    r.value("rateLimit.perAddress", PropertiesConfig::limit);
+    r.value("rateLimit.slots", Integer::valueOf);
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
     }
@@ -244,12 +249,12 @@ final class PropertiesConfig {
     throw new ConfigurationException("init-param config: must start with classpath: or file:, was " + location);
   }
 
-  private static PurposeCatalog catalog(String location) {
+  private static PurposeCatalog catalog(String location, ServletContext context) {
     boolean json = location.endsWith(".json");
     if (!json && !location.endsWith(".properties")) {
       throw new IllegalArgumentException("must name a .json or .properties file");
     }
-    try (InputStream in = open(location, null)) {
+    try (InputStream in = open(location, context)) {
       if (in == null) {
         throw new IllegalArgumentException(location + " not found");
       }

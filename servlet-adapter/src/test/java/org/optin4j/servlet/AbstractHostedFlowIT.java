@@ -104,7 +104,7 @@ abstract class AbstractHostedFlowIT {
         .build();
     OptInFilter.Builder b = OptInFilter.builder(optIn)
         .formPaths("/signup", "/signup-result")
-        .markerPaths("/static.html", "/data.json")
+        .markerPaths("/static.html", "/data.json", "/real.html")
         .returnUrls("https://shop.example/thanks");
     customize.accept(b);
     filter = b.build();
@@ -911,6 +911,23 @@ abstract class AbstractHostedFlowIT {
     Http.Response r = http.get(BASE + "/subscribe");
     assertTrue(r.body().contains("<header>Shop</header>"));
     assertTrue(r.body().contains(BASE + "/optin.css,/css/brand.css"));
+  }
+
+  @Test
+  void markerInRealFileServedByTheContainersDefaultServletIsReplaced() throws Exception {
+    Http.Response r = http.get(APP + "/real.html");
+    assertEquals(200, r.status(), r.body());
+    assertFalse(r.body().contains("<optin-notice"), r.body());
+    assertTrue(r.body().contains("name=\"optin-purpose\" value=\"newsletter\""));
+    assertTrue(r.body().contains("caf\u00e9"), "bytes outside the marker are unchanged");
+    assertNull(r.header("ETag"));
+    String length = r.header("Content-Length");
+    if (length != null) {
+      // the file is UTF-8; served without a charset the filter rewrites it byte for byte as ISO-8859-1
+      assertEquals(String.valueOf(r.body().getBytes(StandardCharsets.UTF_8).length), length);
+    }
+    Http.Response conditional = http.get(APP + "/real.html", "If-Modified-Since", "Sat, 01 Jan 2100 00:00:00 GMT");
+    assertEquals(200, conditional.status(), "no 304 for a page with a fresh form token");
   }
 
   // --- web.xml style -------------------------------------------------------------------------------------------

@@ -29,6 +29,10 @@ final class JettyContainer implements Container {
   public boolean deploy(String contextPath, ServletContainerInitializer app) throws Exception {
     ServletContextHandler ctx = new ServletContextHandler();
     ctx.setContextPath(contextPath);
+    java.nio.file.Path docBase = java.nio.file.Files.createTempDirectory("optin4j-jetty");
+    java.nio.file.Files.writeString(docBase.resolve("real.html"), TestApp.STATIC_PAGE);
+    ctx.setBaseResourceAsPath(docBase);
+    ctx.addServlet(org.eclipse.jetty.ee10.servlet.DefaultServlet.class, "/");
     ctx.addServletContainerInitializer(app);
     contexts.addHandler(ctx);
     try {

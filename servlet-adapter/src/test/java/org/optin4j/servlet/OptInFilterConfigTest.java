@@ -52,6 +52,32 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void propertiesFileWhenKeysUnknownMissingOrInvalidThenNamesEveryKey() throws Exception {
+    java.nio.file.Path props = java.nio.file.Files.createTempFile("optin4j", ".properties");
+    java.nio.file.Files.writeString(props, String.join("\n",
+        "baseUrl=https://shop.example/optin",
+        "catalog=classpath:/no-such-catalog.json",
+        "controller.name=Shop",
+        "controller.address=Main St 1",
+        "smtp.hots=typo",
+        "smtp.from=noreply@shop.example",
+        "signing.key.env=OPTIN4J_TEST_SURELY_UNSET_VARIABLE",
+        "confirmationTtl=two days",
+        "rateLimit.perIp=lots"));
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> PropertiesConfig.load("file:" + props, null));
+    String m = e.getMessage();
+    for (String expected : new String[] {"smtp.hots: unknown key", "catalog:", "controller.email: required",
+        "smtp.host: required", "signing.key.env:", "suppressionPepper", "confirmationTtl:",
+        "rateLimit.perIp:"}) {
+      assertTrue(m.contains(expected), expected + " not in: " + m);
+    }
+    ConfigurationException missing = assertThrows(ConfigurationException.class,
+        () -> PropertiesConfig.load("file:/no/such/file.properties", null));
+    assertTrue(missing.getMessage().contains("init-param config"));
+  }
+
+  @Test
   void builtWithDefaultsDerivesBaseUrlFromOptIn() {
     OptInFilter.Settings s = OptInFilter.builder(optIn).settings();
     assertEquals("https://shop.example/app/optin", s.baseUrl());

@@ -39,6 +39,8 @@ final class TomcatContainer implements Container {
     ctx.setPath(contextPath);
     Path docBase = Files.createDirectories(base.resolve("webapp" + contextPath.replace('/', '_')));
     ctx.setDocBase(docBase.toString());
+    Files.writeString(docBase.resolve("real.html"), TestApp.STATIC_PAGE);
+    ctx.addMimeMapping("html", "text/html"); // as Tomcat's global conf/web.xml does
     ctx.addLifecycleListener(new Tomcat.FixContextListener());
     ctx.addServletContainerInitializer((classes, servletContext) -> {
       app.onStartup(classes, servletContext);

@@ -3,7 +3,7 @@
 -- Apply once, for example:
 --   mariadb --database=yourdb < V1__schema.sql
 -- MariaDB commits each DDL statement, so a failure half way leaves the tables created so far: drop them and rerun.
--- Consents, events, requests and mails belong to a subject (foreign keys); events are never deleted.
+-- Consents, requests and mails belong to a subject (foreign keys); events may outlive it (see optin4j_events).
 -- Every table and index name starts with "optin4j_", the default table prefix. With another prefix, replace every
 -- "optin4j_" in this file by it. Times are BIGINT milliseconds since 1970-01-01T00:00:00Z (UTC).
 -- Statements end with ";" at the end of a line; lines starting with "--" are comments.
@@ -43,7 +43,9 @@ CREATE TABLE optin4j_consents (
   CONSTRAINT optin4j_consents_subject_fk FOREIGN KEY (subject_id) REFERENCES optin4j_subjects (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Append-only proof of consent (security rule 16): the store only ever INSERTs here.
+-- Proof of consent (security rule 16), append-only: the store INSERTs here, and changes rows only when it erases a
+-- subject (eraseSubject: evidence, source and token id cleared, or the rows deleted). No foreign key: a
+-- de-identified history may outlive its subject row.
 CREATE TABLE optin4j_events (
   seq                 BIGINT       NOT NULL AUTO_INCREMENT,
   subject_id          VARCHAR(22)  NOT NULL,
@@ -59,9 +61,9 @@ CREATE TABLE optin4j_events (
   evidence_ip         VARCHAR(45),
   evidence_user_agent VARCHAR(512),
   token_id            VARCHAR(128),
-  CONSTRAINT optin4j_events_pk PRIMARY KEY (seq),
-  CONSTRAINT optin4j_events_subject_fk FOREIGN KEY (subject_id) REFERENCES optin4j_subjects (id)
+  CONSTRAINT optin4j_events_pk PRIMARY KEY (seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX optin4j_consents_retention_idx ON optin4j_consents (purpose, state, confirmed_at);
 CREATE INDEX optin4j_events_subject_idx ON optin4j_events (subject_id, seq);
 
 -- Every notice text ever shown, immutable; the version counts per key (language and purposes).
@@ -97,6 +99,22 @@ CREATE TABLE optin4j_requests (
   CONSTRAINT optin4j_requests_subject_fk FOREIGN KEY (subject_id) REFERENCES optin4j_subjects (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX optin4j_requests_subject_idx ON optin4j_requests (subject_id, status);
+CREATE INDEX optin4j_requests_expiry_idx ON optin4j_requests (status, expires_at);
+
+-- The new address a request confirms, when the request is a change of address (rectification by double opt-in).
+CREATE TABLE optin4j_address_changes (
+  request_id VARCHAR(100) NOT NULL,
+  email      VARCHAR(254) NOT NULL,
+  CONSTRAINT optin4j_address_changes_pk PRIMARY KEY (request_id),
+  CONSTRAINT optin4j_address_changes_request_fk FOREIGN KEY (request_id) REFERENCES optin4j_requests (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Suppression list (security rule 20): keyed hashes (HMAC with a secret pepper) of erased addresses, never addresses.
+CREATE TABLE optin4j_suppressions (
+  address_key   VARCHAR(128) NOT NULL,
+  suppressed_at BIGINT       NOT NULL,
+  CONSTRAINT optin4j_suppressions_pk PRIMARY KEY (address_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Single use of tokens across nodes (security rule 26): the primary key is the guard.
 CREATE TABLE optin4j_used_tokens (
@@ -133,5 +151,6 @@ CREATE TABLE optin4j_outbox (
 CREATE INDEX optin4j_outbox_due_idx ON optin4j_outbox (status, next_attempt_at, seq);
 CREATE INDEX optin4j_outbox_caps_idx ON optin4j_outbox (recipient, kind, created_at);
 CREATE INDEX optin4j_outbox_subject_idx ON optin4j_outbox (subject_id, created_at);
+CREATE INDEX optin4j_outbox_finished_idx ON optin4j_outbox (status, created_at);
 
 INSERT INTO optin4j_schema_version (version, description) VALUES (1, 'initial schema');

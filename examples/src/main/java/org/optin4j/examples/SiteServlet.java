@@ -1,0 +1,216 @@
+package org.optin4j.examples;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serial;
+import java.util.Locale;
+import org.optin4j.OptIn;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeText;
+import org.optin4j.Retention;
+import org.optin4j.servlet.OptInForms;
+import org.optin4j.servlet.SignupOutcome;
+
+/**
+ * The bakery's own pages: home, the contact form (the drop-in: the library renders the notice block inside the
+ * site's form and reads the POST before this servlet sees it), the privacy page and the stylesheet.
+ *
+ * <p>Thread-safe.
+ */
+final class SiteServlet extends HttpServlet {
+  @Serial
+  private static final long serialVersionUID = 1L;
+  private static final int MAX_MESSAGE = 2000;
+
+  private final transient OptIn optIn;
+  private final byte[] css;
+
+  SiteServlet(OptIn optIn) {
+    this.optIn = optIn;
+    try (InputStream in = SiteServlet.class.getResourceAsStream("static/site.css")) {
+      if (in == null) {
+        throw new IllegalStateException("site.css missing");
+      }
+      this.css = in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read site.css", e);
+    }
+  }
+
+  @Override
+  protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    switch (path(req)) {
+      case "/" -> home(res);
+      case "/contact" -> contactForm(req, res, 200, "", "", "", null);
+      case "/privacy" -> privacy(res);
+      case "/static/site.css" -> css(res);
+      default -> notFound(res);
+    }
+  }
+
+  @Override
+  protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    if (path(req).equals("/contact")) {
+      contact(req, res);
+    } else {
+      res.setHeader("Allow", "GET, HEAD");
+      Html.send(res, 405, Html.page("Not allowed", null, "<h1>Not allowed</h1>\n"));
+    }
+  }
+
+  private static String path(HttpServletRequest req) {
+    String p = req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
+    return p.isEmpty() ? "/" : p;
+  }
+
+  private void home(HttpServletResponse res) throws IOException {
+    StringBuilder b = new StringBuilder();
+    b.append("<section class=\"hero\">\n<h1>Bread worth getting up for.</h1>\n")
+        .append("<p class=\"lead\">Sourdough, rye and the famous <em>gouden korst</em> loaf, baked every morning "
+            + "since 1931 on the Bakkerstraat in Utrecht.</p>\n")
+        .append("<p class=\"actions\"><a class=\"button\" href=\"/optin/subscribe\">Get the newsletter</a> ")
+        .append("<a class=\"button secondary\" href=\"/contact\">Write to us</a></p>\n</section>\n");
+    b.append("<section class=\"grid\" aria-label=\"What we offer\">\n");
+    for (Purpose p : optIn.catalog().purposes()) {
+      PurposeText t = p.text(Locale.ENGLISH).orElseThrow();
+      b.append("<article class=\"card\">\n<h2>").append(Html.text(t.title())).append("</h2>\n<p>")
+          .append(Html.text(t.description())).append("</p>\n<p class=\"muted\">")
+          .append(Html.text(retention(p))).append("</p>\n<p><a href=\"/optin/subscribe?purpose=")
+          .append(Html.url(p.id().value())).append("\">Sign up for ").append(Html.text(t.title().toLowerCase(
+              Locale.ENGLISH))).append("</a></p>\n</article>\n");
+    }
+    b.append("</section>\n");
+    b.append("<section class=\"card how\">\n<h2>Two ways in, one record of consent</h2>\n<ol>\n")
+        .append("<li><strong>The hosted signup page</strong> at <a href=\"/optin/subscribe\"><code>/optin/subscribe"
+            + "</code></a>: served entirely by the optin4j servlet filter, in this site's layout.</li>\n")
+        .append("<li><strong>The site's own contact form</strong> at <a href=\"/contact\"><code>/contact</code></a>: "
+            + "the library renders the notice block inside it and reads the POST before the app does.</li>\n")
+        .append("</ol>\n<p>Either way a neutral confirmation mail goes out; read it in the "
+            + "<a href=\"/dev/mailbox\">mailbox</a>, follow the link and confirm. Every step is recorded with the "
+            + "exact notice text that was shown: see it on the <a href=\"/admin\">admin page</a>.</p>\n")
+        .append("</section>\n");
+    Html.send(res, 200, Html.page("Home", "/", b.toString()));
+  }
+
+  private static String retention(Purpose p) {
+    if (p.retention() instanceof Retention.Fixed f) {
+      return "Kept for " + f.period().toDays() + " days after you confirm, or until you withdraw.";
+    }
+    return "Kept until you withdraw.";
+  }
+
+  /** The contact form: name, address, message, and the library's notice block with one unticked box per purpose. */
+  private void contactForm(HttpServletRequest req, HttpServletResponse res, int status, String name, String email,
+      String message, String problem) throws IOException {
+    OptInForms forms = OptInForms.from(getServletContext());
+    StringBuilder b = new StringBuilder();
+    b.append("<h1>Write to us</h1>\n<p class=\"lead\">Questions, a special order, a birthday cake? We answer "
+        + "within two working days.</p>\n");
+    if (problem != null) {
+      b.append("<div class=\"error\" role=\"alert\"><h2>Please check the form</h2><p>").append(Html.text(problem))
+          .append("</p></div>\n");
+    }
+    b.append("<form class=\"card\" method=\"post\" action=\"/contact\">\n")
+        .append("<div class=\"field\"><label for=\"name\">Your name <span class=\"muted\">(optional)</span></label>\n")
+        .append("<input id=\"name\" name=\"name\" autocomplete=\"name\" maxlength=\"100\" value=\"")
+        .append(Html.attr(name)).append("\"></div>\n")
+        .append("<div class=\"field\"><label for=\"email\">Email address</label>\n")
+        .append("<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required maxlength=\"254\""
+            + " value=\"").append(Html.attr(email)).append("\"></div>\n")
+        .append("<div class=\"field\"><label for=\"message\">Message</label>\n")
+        .append("<textarea id=\"message\" name=\"message\" rows=\"5\" maxlength=\"" + MAX_MESSAGE + "\" required>")
+        .append(Html.text(message)).append("</textarea></div>\n")
+        .append("<p class=\"muted\">Want to hear from us later too? Tick what you like below; your message reaches us "
+            + "either way.</p>\n")
+        // The library's notice block: the notice text as stored for proof, unticked boxes, hidden form fields.
+        .append(forms.noticeBlock(req, "newsletter", "events"))
+        .append("<button type=\"submit\">Send message</button>\n</form>\n");
+    Html.send(res, status, Html.page("Contact", "/contact", b.toString()));
+  }
+
+  /** The filter has read the POST already and left what it did in the {@link SignupOutcome} attribute. */
+  private void contact(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    String name = trimmed(req.getParameter("name"), 100);
+    String email = trimmed(req.getParameter("email"), 254);
+    String message = trimmed(req.getParameter("message"), MAX_MESSAGE);
+    Object outcome = req.getAttribute(SignupOutcome.ATTRIBUTE);
+    if (outcome instanceof SignupOutcome.InvalidAddress) {
+      contactForm(req, res, 400, name, email, message, "That email address does not look right.");
+      return;
+    }
+    if (outcome instanceof SignupOutcome.NoticeChanged) {
+      contactForm(req, res, 400, name, email, message,
+          "Our privacy notice changed while the form was open; please read it again and resend.");
+      return;
+    }
+    if (outcome instanceof SignupOutcome.HumanCheckFailed) {
+      contactForm(req, res, 400, name, email, message, "Please try again.");
+      return;
+    }
+    if (message.isBlank() || email.isBlank()) {
+      contactForm(req, res, 400, name, email, message, "Please give your email address and a message.");
+      return;
+    }
+    // A real shop would pass the message to its inbox here. The sample keeps nothing of it.
+    StringBuilder b = new StringBuilder("<div class=\"card\">\n<h1>Thank you")
+        .append(name.isBlank() ? "" : ", " + Html.text(name)).append("!</h1>\n")
+        .append("<p>We got your message and will answer within two working days.</p>\n");
+    if (outcome instanceof SignupOutcome.Requested) {
+      // The same words whatever the address's state (new, pending, confirmed, throttled): no enumeration.
+      b.append("<p><strong>About the mail you asked for:</strong> check your inbox. We sent a link to confirm your "
+          + "choice; nothing is sent for it until you confirm. No mail? Check your spam folder, or ignore it if "
+          + "you changed your mind.</p>\n")
+          .append("<p class=\"muted\">In this sample the mail lands in the <a href=\"/dev/mailbox\">mailbox</a>.</p>\n");
+    }
+    b.append("<p><a href=\"/\">Back to the bakery</a></p>\n</div>\n");
+    Html.send(res, 200, Html.page("Message sent", "/contact", b.toString()));
+  }
+
+  private static String trimmed(String s, int max) {
+    if (s == null) {
+      return "";
+    }
+    s = s.strip();
+    return s.length() > max ? s.substring(0, max) : s;
+  }
+
+  private void privacy(HttpServletResponse res) throws IOException {
+    StringBuilder b = new StringBuilder("<div class=\"card prose\">\n<h1>Privacy</h1>\n")
+        .append("<p>De Gouden Korst B.V., Bakkerstraat 1, 3511 AB Utrecht, is responsible for the personal data "
+            + "described here. Questions and requests: <a href=\"mailto:privacy@goudenkorst.example\">"
+            + "privacy@goudenkorst.example</a>.</p>\n")
+        .append("<h2>What we ask your consent for</h2>\n<ul>\n");
+    for (Purpose p : optIn.catalog().purposes()) {
+      PurposeText t = p.text(Locale.ENGLISH).orElseThrow();
+      b.append("<li><strong>").append(Html.text(t.title())).append("</strong>: ").append(Html.text(t.description()))
+          .append(" ").append(Html.text(t.data())).append(" ").append(Html.text(retention(p))).append("</li>\n");
+    }
+    b.append("</ul>\n<p>Each consent is separate, never pre-ticked and never a condition for anything else. You "
+            + "confirm it through a link we mail you; until then we send nothing for it.</p>\n")
+        .append("<h2>Your rights</h2>\n<p>Every mail after confirmation has a link to your preference page, where "
+            + "you can withdraw, change your address, ask for a copy of your data (sent to the address on file) or "
+            + "have it erased. After erasure we keep only a keyed hash of your address, so that it is never added "
+            + "again without a fresh confirmation.</p>\n")
+        .append("<h2>Proof</h2>\n<p>To be able to show that you consented, we keep the text you were shown, when "
+            + "you asked and confirmed, and a shortened IP address and browser name, for the period each purpose "
+            + "states.</p>\n</div>\n");
+    Html.send(res, 200, Html.page("Privacy", "/privacy", b.toString()));
+  }
+
+  private void css(HttpServletResponse res) throws IOException {
+    res.setStatus(200);
+    res.setContentType("text/css;charset=UTF-8");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Cache-Control", "public, max-age=300");
+    res.setContentLength(css.length);
+    res.getOutputStream().write(css);
+  }
+
+  private static void notFound(HttpServletResponse res) throws IOException {
+    Html.send(res, 404, Html.page("Not found", null,
+        "<div class=\"card\"><h1>Not found</h1>\n<p>That page is not on our shelves. <a href=\"/\">Home</a></p></div>\n"));
+  }
+}
