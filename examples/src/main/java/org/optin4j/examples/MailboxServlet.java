@@ -34,7 +34,7 @@ final class MailboxServlet extends HttpServlet {
    * The mailbox's own policy. Inline styles are allowed because the sandboxed mail inherits this policy and mail HTML
    * is styled inline; scripts stay forbidden (and the sandbox forbids them again).
    */
-  static final String CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+  static final String CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; "
       + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
   private final transient MailCapture capture;

@@ -1,0 +1,466 @@
+package org.optin4j.examples;
+
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.Serial;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentEvent;
+import org.optin4j.DispatchReport;
+import org.optin4j.Evidence;
+import org.optin4j.Notice;
+import org.optin4j.OptIn;
+import org.optin4j.PurgeReport;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.OutboxMail;
+
+/**
+ * {@code /admin}: the operator's view. Subjects, their consents with the evidence and the exact notice version shown,
+ * the event history, the outbox, and two actions: erase a subject (GDPR Art. 17) and run the retention purge now.
+ *
+ * <p>Protected by HTTP Basic (user {@code admin}, the password from {@code OPTIN4J_ADMIN_PASSWORD} or printed at
+ * start-up), compared in constant time. Browsers resend Basic credentials on cross-site requests, so every POST also
+ * carries a signed, expiring form token and must come from this site's origin (CSRF). Thread-safe.
+ */
+final class AdminServlet extends HttpServlet {
+  @Serial
+  private static final long serialVersionUID = 1L;
+  static final String USER = "admin";
+  private static final Duration FORM_TTL = Duration.ofHours(2);
+  private static final int LIST_LIMIT = 200;
+
+  private final transient OptIn optIn;
+  private final transient Database database;
+  private final byte[] passwordHash;
+  private final String siteOrigin;
+  private final transient SecretKeySpec formKey;
+  private final transient Clock clock;
+
+  AdminServlet(OptIn optIn, Database database, String password, String siteUrl, Clock clock) {
+    this.optIn = optIn;
+    this.database = database;
+    this.passwordHash = sha256(USER + ":" + password);
+    this.siteOrigin = origin(siteUrl);
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    this.formKey = new SecretKeySpec(key, "HmacSHA256");
+    this.clock = clock;
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse res) throws ServletException, IOException {
+    if (!authorised(req)) {
+      res.setHeader("WWW-Authenticate", "Basic realm=\"De Gouden Korst admin\", charset=\"UTF-8\"");
+      Html.send(res, 401, Html.page("Sign in", "/admin", "<div class=\"card\"><h1>Sign in</h1>\n<p>The admin page "
+          + "needs the user <code>admin</code> and the password printed when the app started (or set in "
+          + "<code>OPTIN4J_ADMIN_PASSWORD</code>).</p></div>\n"));
+      return;
+    }
+    super.service(req, res);
+  }
+
+  /** HTTP Basic; the hashes of expected and given credentials are compared in constant time. */
+  private boolean authorised(HttpServletRequest req) {
+    String header = req.getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6) || header.length() > 1024) {
+      return false;
+    }
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    return MessageDigest.isEqual(passwordHash, sha256(decoded));
+  }
+
+  @Override
+  protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
+    try {
+      switch (path) {
+        case "/" -> overview(req, res);
+        case "/subject" -> subject(req, res);
+        case "/export" -> export(req, res);
+        default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
+      }
+    } catch (SQLException e) {
+      throw new IOException("admin query failed (SQLState " + e.getSQLState() + ")", e);
+    }
+  }
+
+  @Override
+  protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    if (!sameOrigin(req) || !validFormToken(req.getParameter("csrf"))) {
+      Html.send(res, 403, Html.page("Refused", "/admin", "<div class=\"card\"><h1>Refused</h1>\n<p>The form was "
+          + "too old or did not come from this site. <a href=\"/admin\">Reload the admin page</a> and try again."
+          + "</p></div>\n"));
+      return;
+    }
+    String path = req.getPathInfo() == null ? "/" : req.getPathInfo();
+    switch (path) {
+      case "/erase" -> erase(req, res);
+      case "/purge" -> purge(res);
+      case "/dispatch" -> dispatch(res);
+      default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
+    }
+  }
+
+  // --- pages ------------------------------------------------------------------------------------------------
+
+  private void overview(HttpServletRequest req, HttpServletResponse res) throws IOException, SQLException {
+    StringBuilder b = new StringBuilder("<h1>Admin</h1>\n<p class=\"lead\">Consents, their proof and the mail "
+        + "outbox of De Gouden Korst. Times are UTC.</p>\n");
+    b.append("<div class=\"grid\">\n");
+    // outbox
+    Map<String, Long> outbox = database.outboxByStatus();
+    b.append("<section class=\"card\" aria-labelledby=\"outbox-h\"><h2 id=\"outbox-h\">Outbox</h2>\n");
+    if (outbox.isEmpty()) {
+      b.append("<p>No mail in the outbox.</p>\n");
+    } else {
+      b.append("<table class=\"compact\"><tbody>\n");
+      outbox.forEach((status, n) -> b.append("<tr><th scope=\"row\">").append(Html.text(status)).append("</th><td>")
+          .append(n).append("</td></tr>\n"));
+      b.append("</tbody></table>\n");
+    }
+    b.append(postButton("/admin/dispatch", "Send due mail now", "secondary"))
+        .append("<p class=\"muted\">The dispatcher also runs every few seconds by itself.</p></section>\n");
+    // retention
+    b.append("<section class=\"card\" aria-labelledby=\"purge-h\"><h2 id=\"purge-h\">Retention</h2>\n<p>The purge "
+        + "expires unconfirmed signups and consents past their purpose's retention, deletes subjects whose proof "
+        + "period has ended, used link ids and old outbox rows. It runs hourly by itself.</p>\n")
+        .append(postButton("/admin/purge", "Run the retention purge now", "secondary")).append("</section>\n");
+    // breach register: a later core feature
+    b.append("<section class=\"card placeholder\" aria-labelledby=\"breach-h\"><h2 id=\"breach-h\">Breach register "
+        + "<span class=\"badge\">not yet available</span></h2>\n<p>GDPR Art. 33-34: recording an incident with its "
+        + "discovery time, the 72-hour deadline, the affected subjects and mailing them is a planned optin4j core "
+        + "feature. This place is reserved for it; the sample does not fake it.</p></section>\n");
+    b.append("</div>\n");
+
+    // search
+    String q = req.getParameter("q");
+    b.append("<section class=\"card\" aria-labelledby=\"find-h\"><h2 id=\"find-h\">Find a subject</h2>\n")
+        .append("<form method=\"get\" action=\"/admin\" class=\"inline\"><label for=\"q\">Email address</label> ")
+        .append("<input id=\"q\" name=\"q\" type=\"email\" maxlength=\"254\" value=\"").append(Html.attr(q))
+        .append("\"> <button type=\"submit\">Find</button></form>\n");
+    if (q != null && !q.isBlank()) {
+      Optional<Subject> found = q.length() > 254 ? Optional.empty() : optIn.findSubject(q);
+      if (found.isPresent()) {
+        b.append("<p>Found: <a href=\"/admin/subject?id=").append(Html.url(found.get().id().value())).append("\">")
+            .append(Html.text(found.get().email().value())).append("</a></p>\n");
+      } else {
+        b.append("<p>No subject with that address").append(optIn.isSuppressed(q)
+            ? "; it is on the suppression list (erased earlier)." : ".").append("</p>\n");
+      }
+    }
+    b.append("</section>\n");
+
+    // subjects
+    List<Database.SubjectRow> subjects = database.recentSubjects(LIST_LIMIT);
+    long total = database.countSubjects();
+    b.append("<section class=\"card\" aria-labelledby=\"subjects-h\"><h2 id=\"subjects-h\">Subjects <span "
+        + "class=\"muted\">(").append(total).append(total > LIST_LIMIT ? ", newest " + LIST_LIMIT + " shown" : "")
+        .append(")</span></h2>\n");
+    if (subjects.isEmpty()) {
+      b.append("<p>Nobody has signed up yet.</p>\n");
+    } else {
+      b.append("<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">Address</th><th scope=\"col\">Since"
+          + "</th><th scope=\"col\">Consents</th></tr></thead>\n<tbody>\n");
+      for (Database.SubjectRow s : subjects) {
+        b.append("<tr><td><a href=\"/admin/subject?id=").append(Html.url(s.id().value())).append("\">")
+            .append(Html.text(s.email())).append("</a></td><td>").append(Html.time(s.createdAt())).append("</td><td>");
+        for (Consent c : optIn.consents(s.id())) {
+          b.append("<span class=\"state state-").append(Html.attr(c.state().name().toLowerCase(Locale.ROOT)))
+              .append("\">").append(Html.text(c.purpose().value())).append(": ")
+              .append(Html.text(c.state().name().toLowerCase(Locale.ROOT))).append("</span> ");
+        }
+        b.append("</td></tr>\n");
+      }
+      b.append("</tbody></table></div>\n");
+    }
+    b.append("</section>\n");
+    send(res, 200, "Admin", b.toString());
+  }
+
+  private void subject(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Optional<SubjectId> id = subjectId(req.getParameter("id"));
+    Optional<Subject> subject = id.flatMap(optIn::subject);
+    List<ConsentEvent> history = id.map(optIn::history).orElse(List.of());
+    if (id.isEmpty() || (subject.isEmpty() && history.isEmpty())) {
+      send(res, 404, "No such subject", "<div class=\"card\"><h1>No such subject</h1>\n<p><a href=\"/admin\">Back"
+          + "</a></p></div>\n");
+      return;
+    }
+    StringBuilder b = new StringBuilder("<p><a href=\"/admin\">← All subjects</a></p>\n");
+    if (subject.isEmpty()) {
+      b.append("<h1>Erased subject <code>").append(Html.text(id.get().value())).append("</code></h1>\n<p class="
+          + "\"lead\">The address and evidence are gone; what remains is the de-identified history below, and a "
+          + "keyed hash of the address on the suppression list.</p>\n");
+    } else {
+      Subject s = subject.get();
+      b.append("<h1>").append(Html.text(s.email().value())).append("</h1>\n<p class=\"muted\">Subject id <code>")
+          .append(Html.text(s.id().value())).append("</code> · since ").append(Html.time(s.createdAt()))
+          .append(" · <a href=\"/admin/export?id=").append(Html.url(s.id().value()))
+          .append("\">Export as JSON</a> (Art. 15/20)</p>\n");
+      consents(b, optIn.consents(s.id()));
+    }
+    history(b, history);
+    if (subject.isPresent()) {
+      mails(b, optIn.mails(subject.get().id()));
+      b.append("<section class=\"card danger\" aria-labelledby=\"erase-h\"><h2 id=\"erase-h\">Erase this subject"
+          + "</h2>\n<p>Deletes the address, consents, open requests and queued mail (Art. 17). A keyed hash of the "
+          + "address goes on the suppression list so it is never mailed again without a fresh opt-in; a "
+          + "de-identified history stays as proof.</p>\n<form method=\"post\" action=\"/admin/erase\">\n")
+          .append(hidden("csrf", formToken())).append(hidden("id", subject.get().id().value()))
+          .append("<div class=\"choice\"><input type=\"checkbox\" id=\"erase-confirm\" name=\"confirm\" value=\"yes\""
+              + " required> <label for=\"erase-confirm\">Yes, erase ")
+          .append(Html.text(subject.get().email().value())).append("</label></div>\n")
+          .append("<button type=\"submit\" class=\"danger\">Erase</button>\n</form></section>\n");
+    }
+    send(res, 200, subject.map(s -> s.email().value()).orElse("Erased subject"), b.toString());
+  }
+
+  private void consents(StringBuilder b, List<Consent> consents) {
+    b.append("<section class=\"card\" aria-labelledby=\"consents-h\"><h2 id=\"consents-h\">Consents</h2>\n");
+    if (consents.isEmpty()) {
+      b.append("<p>None.</p></section>\n");
+      return;
+    }
+    b.append("<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">Purpose</th><th scope=\"col\">State"
+        + "</th><th scope=\"col\">Requested</th><th scope=\"col\">Confirmed</th><th scope=\"col\">Ended</th>"
+        + "<th scope=\"col\">Notice shown</th></tr></thead>\n<tbody>\n");
+    for (Consent c : consents) {
+      b.append("<tr><td>").append(Html.text(c.purpose().value())).append(" <span class=\"muted\">v")
+          .append(c.purposeVersion()).append("</span></td><td><span class=\"state state-")
+          .append(Html.attr(c.state().name().toLowerCase(Locale.ROOT))).append("\">")
+          .append(Html.text(c.state().name().toLowerCase(Locale.ROOT))).append("</span>")
+          .append(c.restricted() ? " <span class=\"badge\">restricted</span>" : "").append("</td><td>")
+          .append(Html.time(c.requestedAt())).append("</td><td>").append(Html.time(c.confirmedAt())).append("</td><td>")
+          .append(Html.time(c.endedAt())).append("</td><td>").append(noticeRef(c.notice())).append("</td></tr>\n");
+    }
+    b.append("</tbody></table></div>\n");
+    // The exact texts, once each.
+    consents.stream().map(c -> c.notice().hash()).distinct().forEach(hash -> {
+      Optional<Notice> n = optIn.noticeByHash(hash);
+      n.ifPresent(notice -> b.append("<details><summary>Notice version ").append(notice.version()).append(" (")
+          .append(Html.text(notice.locale().toLanguageTag())).append(", sha-256 <code>")
+          .append(Html.text(hash.substring(0, 12))).append("…</code>) as shown</summary><div class=\"notice-text\" "
+              + "lang=\"").append(Html.attr(notice.locale().toLanguageTag())).append("\">")
+          .append(Html.text(notice.text())).append("</div></details>\n"));
+    });
+    b.append("</section>\n");
+  }
+
+  private static String noticeRef(Consent.NoticeRef n) {
+    return n == null ? "" : "v" + n.version() + " · " + Html.text(n.locale().toLanguageTag()) + " · <code title=\""
+        + Html.attr(n.hash()) + "\">" + Html.text(n.hash().substring(0, 12)) + "…</code>";
+  }
+
+  private static void history(StringBuilder b, List<ConsentEvent> events) {
+    b.append("<section class=\"card\" aria-labelledby=\"history-h\"><h2 id=\"history-h\">History <span class="
+        + "\"muted\">(append-only proof)</span></h2>\n");
+    if (events.isEmpty()) {
+      b.append("<p>No events.</p></section>\n");
+      return;
+    }
+    b.append("<div class=\"table-wrap\"><table class=\"small\">\n<thead><tr><th scope=\"col\">#</th><th scope=\"col\">"
+        + "When</th><th scope=\"col\">Event</th><th scope=\"col\">Purpose</th><th scope=\"col\">Channel</th>"
+        + "<th scope=\"col\">Source</th><th scope=\"col\">Notice</th><th scope=\"col\">IP</th>"
+        + "<th scope=\"col\">User agent</th><th scope=\"col\">Token id</th></tr></thead>\n<tbody>\n");
+    for (ConsentEvent e : events) {
+      Evidence ev = e.evidence();
+      b.append("<tr><td>").append(e.sequence()).append("</td><td>").append(Html.time(e.at())).append("</td><td>")
+          .append(Html.text(e.type().name().toLowerCase(Locale.ROOT))).append("</td><td>")
+          .append(Html.text(e.purpose().value())).append("</td><td>")
+          .append(Html.text(e.channel().name().toLowerCase(Locale.ROOT))).append("</td><td>")
+          .append(Html.text(e.source())).append("</td><td>").append(noticeRef(e.notice())).append("</td><td>")
+          .append(Html.text(ev.ip())).append("</td><td class=\"ua\">").append(Html.text(ev.userAgent()))
+          .append("</td><td><code>").append(Html.text(e.tokenId())).append("</code></td></tr>\n");
+    }
+    b.append("</tbody></table></div></section>\n");
+  }
+
+  private static void mails(StringBuilder b, List<OutboxMail> mails) {
+    b.append("<section class=\"card\" aria-labelledby=\"mails-h\"><h2 id=\"mails-h\">Mails</h2>\n");
+    if (mails.isEmpty()) {
+      b.append("<p>None.</p></section>\n");
+      return;
+    }
+    b.append("<div class=\"table-wrap\"><table class=\"small\">\n<thead><tr><th scope=\"col\">Kind</th>"
+        + "<th scope=\"col\">Status</th><th scope=\"col\">Attempts</th><th scope=\"col\">Queued</th>"
+        + "<th scope=\"col\">Sent</th><th scope=\"col\">Next attempt</th><th scope=\"col\">Last error</th></tr></thead>"
+        + "\n<tbody>\n");
+    for (OutboxMail m : mails) {
+      b.append("<tr><td>").append(Html.text(m.kind().name().toLowerCase(Locale.ROOT))).append("</td><td>")
+          .append(Html.text(m.status().name().toLowerCase(Locale.ROOT))).append("</td><td>").append(m.attempts())
+          .append("</td><td>").append(Html.time(m.createdAt())).append("</td><td>").append(Html.time(m.sentAt()))
+          .append("</td><td>").append(m.sentAt() == null ? Html.time(m.nextAttemptAt()) : "").append("</td><td>")
+          .append(Html.text(m.lastError())).append("</td></tr>\n");
+    }
+    b.append("</tbody></table></div></section>\n");
+  }
+
+  private void export(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Optional<String> json = subjectId(req.getParameter("id")).flatMap(optIn::exportJson);
+    if (json.isEmpty()) {
+      send(res, 404, "No such subject", "<h1>No such subject</h1>\n");
+      return;
+    }
+    byte[] body = json.get().getBytes(StandardCharsets.UTF_8);
+    res.setStatus(200);
+    Html.headers(res, Html.CSP);
+    res.setContentType("application/json;charset=UTF-8");
+    res.setHeader("Content-Disposition", "attachment; filename=\"subject-export.json\"");
+    res.setContentLength(body.length);
+    res.getOutputStream().write(body);
+  }
+
+  // --- actions ----------------------------------------------------------------------------------------------
+
+  private void erase(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Optional<SubjectId> id = subjectId(req.getParameter("id"));
+    if (id.isEmpty() || !"yes".equals(req.getParameter("confirm"))) {
+      send(res, 400, "Not erased", "<div class=\"card\"><h1>Not erased</h1>\n<p>Tick the box to confirm. <a href=\""
+          + "/admin\">Back</a></p></div>\n");
+      return;
+    }
+    boolean erased = optIn.erase(id.get(), Channel.OPERATOR);
+    send(res, 200, erased ? "Erased" : "Nothing to erase", "<div class=\"card\"><h1>"
+        + (erased ? "Erased" : "Nothing to erase") + "</h1>\n<p>" + (erased
+        ? "The subject's personal data is deleted; its address is suppressed. <a href=\"/admin/subject?id="
+            + Html.attr(Html.url(id.get().value())) + "\">See what remains</a>."
+        : "No such subject (erased already?).") + "</p>\n<p><a href=\"/admin\">Back to the admin page</a></p></div>\n");
+  }
+
+  private void purge(HttpServletResponse res) throws IOException {
+    PurgeReport r = optIn.purge();
+    send(res, 200, "Purge done", "<div class=\"card\"><h1>Retention purge done</h1>\n<table class=\"compact\"><tbody>\n"
+        + row("Unconfirmed signups expired", r.expiredRequests())
+        + row("Consents expired (retention over)", r.expiredConsents())
+        + row("Subjects purged (proof period over)", r.purgedSubjects())
+        + row("Used link ids deleted", r.deletedTokens())
+        + row("Old outbox mails deleted", r.deletedMails())
+        + "</tbody></table>\n<p><a href=\"/admin\">Back to the admin page</a></p></div>\n");
+  }
+
+  private void dispatch(HttpServletResponse res) throws IOException {
+    DispatchReport r = optIn.dispatchNow();
+    send(res, 200, "Mail sent", "<div class=\"card\"><h1>Outbox dispatched</h1>\n<table class=\"compact\"><tbody>\n"
+        + row("Sent", r.sent()) + row("Retrying later", r.retrying()) + row("Failed for good", r.failed())
+        + "</tbody></table>\n<p><a href=\"/admin\">Back to the admin page</a></p></div>\n");
+  }
+
+  private static String row(String label, int n) {
+    return "<tr><th scope=\"row\">" + Html.text(label) + "</th><td>" + n + "</td></tr>\n";
+  }
+
+  // --- helpers ----------------------------------------------------------------------------------------------
+
+  private String postButton(String action, String label, String cssClass) {
+    return "<form method=\"post\" action=\"" + Html.attr(action) + "\">" + hidden("csrf", formToken())
+        + "<button type=\"submit\" class=\"" + Html.attr(cssClass) + "\">" + Html.text(label) + "</button></form>\n";
+  }
+
+  private static String hidden(String name, String value) {
+    return "<input type=\"hidden\" name=\"" + Html.attr(name) + "\" value=\"" + Html.attr(value) + "\">\n";
+  }
+
+  private static Optional<SubjectId> subjectId(String value) {
+    if (value == null || value.length() > 64) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new SubjectId(value));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A form token: the issue time and an HMAC of it under a key made at start-up. */
+  String formToken() {
+    String issued = Long.toString(clock.instant().getEpochSecond());
+    return issued + "." + mac(issued);
+  }
+
+  boolean validFormToken(String token) {
+    if (token == null || token.length() > 100) {
+      return false;
+    }
+    int dot = token.indexOf('.');
+    if (dot <= 0) {
+      return false;
+    }
+    String issued = token.substring(0, dot);
+    long at;
+    try {
+      at = Long.parseLong(issued);
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    long now = clock.instant().getEpochSecond();
+    boolean fresh = at <= now + 60 && now - at <= FORM_TTL.toSeconds();
+    boolean genuine = MessageDigest.isEqual(mac(issued).getBytes(StandardCharsets.US_ASCII),
+        token.substring(dot + 1).getBytes(StandardCharsets.US_ASCII));
+    return fresh && genuine;
+  }
+
+  private String mac(String value) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(formKey);
+      return Base64.getUrlEncoder().withoutPadding()
+          .encodeToString(mac.doFinal(("admin-form|" + value).getBytes(StandardCharsets.US_ASCII)));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
+    }
+  }
+
+  /** Origin, when sent, must be this site's; else Sec-Fetch-Site, when sent, must be same-origin. */
+  private boolean sameOrigin(HttpServletRequest req) {
+    String origin = req.getHeader("Origin");
+    if (origin != null) {
+      return origin.strip().equalsIgnoreCase(siteOrigin);
+    }
+    String site = req.getHeader("Sec-Fetch-Site");
+    return site == null || site.equals("same-origin");
+  }
+
+  private static String origin(String url) {
+    URI u = URI.create(url);
+    int port = u.getPort();
+    boolean dflt = port == -1 || ("https".equals(u.getScheme()) && port == 443)
+        || ("http".equals(u.getScheme()) && port == 80);
+    return u.getScheme() + "://" + u.getHost() + (dflt ? "" : ":" + port);
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
+  }
+
+  private static void send(HttpServletResponse res, int status, String title, String main) throws IOException {
+    Html.send(res, status, Html.page(title, "/admin", main));
+  }
+}
