@@ -30,11 +30,11 @@ import org.optin4j.jdbc.JdbcConsentStore;
  */
 final class Database implements AutoCloseable {
   private final DataSource dataSource;
-  private final AutoCloseable closer;
+  private final Runnable closer;
   private final String description;
   private volatile String tablePrefix = JdbcConsentStore.DEFAULT_TABLE_PREFIX;
 
-  private Database(DataSource dataSource, AutoCloseable closer, String description) {
+  private Database(DataSource dataSource, Runnable closer, String description) {
     this.dataSource = dataSource;
     this.closer = closer;
     this.description = description;
@@ -42,7 +42,8 @@ final class Database implements AutoCloseable {
 
   /** The H2 file {@code optin4j.mv.db} in the data folder, with a small built-in pool. */
   static Database h2File(Path dataDir) {
-    String url = "jdbc:h2:file:" + dataDir.resolve("optin4j").toAbsolutePath();
+    // TRACE_LEVEL_FILE=0: no optin4j.trace.db (the store probes for its schema table on first start).
+    String url = "jdbc:h2:file:" + dataDir.resolve("optin4j").toAbsolutePath() + ";TRACE_LEVEL_FILE=0";
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "sa", "");
     pool.setMaxConnections(16);
     return new Database(pool, pool::dispose, "H2 file " + dataDir.resolve("optin4j.mv.db"));
@@ -135,8 +136,8 @@ final class Database implements AutoCloseable {
 
   /** Closes the pool; H2 closes the file once its last connection is closed. */
   @Override
-  public void close() throws Exception {
-    closer.close();
+  public void close() {
+    closer.run();
   }
 
   /** A {@link DataSource} over one driver, without a pool. */

@@ -146,7 +146,10 @@ public final class SampleApp implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("PORT: cannot listen on " + settings.bindAddress() + ":" + settings.port(), e);
       }
-      opened.add(0, server::stop);
+      opened.add(0, () -> {
+        server.stop();
+        connector.close();
+      });
       String siteUrl = settings.siteUrl(connector.getLocalPort());
 
       OptIn optIn = OptIn.builder()

@@ -1,0 +1,218 @@
+package org.optin4j.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.optin4j.Fixtures.EVENTS;
+import static org.optin4j.Fixtures.NEWSLETTER;
+
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.optin4j.Channel;
+import org.optin4j.ConfirmationResult;
+import org.optin4j.ConsentRequest;
+import org.optin4j.Evidence;
+import org.optin4j.EvidencePolicy;
+import org.optin4j.Fixtures;
+import org.optin4j.MutableClock;
+import org.optin4j.OptIn;
+import org.optin4j.RecordingMailer;
+import org.optin4j.RequestResult;
+import org.optin4j.SigningKeys;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.MailMessage;
+
+/**
+ * Several application nodes on one database: nothing may depend on one node's memory. Each node is an {@link OptIn}
+ * with its own mailer over its own {@link JdbcConsentStore} instance on the shared database. Run on every dialect by
+ * the subclasses.
+ */
+abstract class JdbcMultiNode {
+  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final SigningKeys keys = SigningKeys.generate("k1");
+  private final List<OptIn> nodes = new ArrayList<>();
+  private TestDatabase database;
+  private String prefix;
+
+  abstract TestDatabase open() throws Exception;
+
+  @BeforeEach
+  void openDatabase() throws Exception {
+    database = open();
+    prefix = database.nextPrefix();
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    nodes.forEach(OptIn::close);
+    database.close();
+  }
+
+  private OptIn node(RecordingMailer mailer) {
+    JdbcConsentStore store = JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix)
+        .createSchema(true).build();
+    OptIn node = Fixtures.builder(store, mailer, clock).signingKeys(keys).evidencePolicy(EvidencePolicy.FULL)
+        .confirmationMailCap(3, Duration.ZERO).dispatch(Duration.ofSeconds(1), 10, Duration.ofMinutes(2)).build();
+    nodes.add(node);
+    return node;
+  }
+
+  private static <T> List<T> concurrently(int threads, Callable<T> task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch gate = new CountDownLatch(1);
+    List<Future<T>> futures = new ArrayList<>();
+    for (int i = 0; i < threads; i++) {
+      futures.add(pool.submit(() -> {
+        gate.await();
+        return task.call();
+      }));
+    }
+    gate.countDown();
+    List<T> out = new ArrayList<>();
+    for (Future<T> f : futures) {
+      out.add(f.get(60, TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    return out;
+  }
+
+  @Test
+  void twoNodesDispatchingAtOnceSendEveryMailExactlyOnce() throws Exception {
+    RecordingMailer mailA = new RecordingMailer();
+    RecordingMailer mailB = new RecordingMailer();
+    OptIn a = node(mailA);
+    OptIn b = node(mailB);
+    int n = 40;
+    for (int i = 0; i < n; i++) {
+      (i % 2 == 0 ? a : b).request(ConsentRequest.of("user" + i + "@example.org", Locale.ENGLISH, NEWSLETTER));
+    }
+
+    concurrently(4, () -> {
+      int sent = 0;
+      for (int round = 0; round < 20; round++) {
+        sent += (round % 2 == 0 ? a : b).dispatchNow().sent();
+      }
+      return sent;
+    });
+
+    List<String> recipients = new ArrayList<>();
+    for (MailMessage m : mailA.sent()) {
+      recipients.add(m.to().value());
+    }
+    for (MailMessage m : mailB.sent()) {
+      recipients.add(m.to().value());
+    }
+    assertEquals(n, recipients.size(), "no mail twice");
+    assertEquals(n, new HashSet<>(recipients).size(), "every mail once");
+  }
+
+  @Test
+  void confirmationsOnTwoNodesAtOnceHaveExactlyOneWinner() throws Exception {
+    RecordingMailer mailer = new RecordingMailer();
+    OptIn a = node(mailer);
+    OptIn b = node(new RecordingMailer());
+    a.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
+    a.dispatchNow();
+    String token = Fixtures.token(mailer.last().text(), "confirm");
+
+    List<ConfirmationResult> results = concurrently(8, () -> (Thread.currentThread().getId() % 2 == 0 ? a : b)
+        .confirm(token, Set.of(), Evidence.NONE));
+
+    assertEquals(1, results.stream().filter(r -> r instanceof ConfirmationResult.Confirmed).count(), results::toString);
+    assertTrue(results.stream().allMatch(r -> r instanceof ConfirmationResult.Confirmed
+        || r instanceof ConfirmationResult.AlreadyConfirmed), results::toString);
+  }
+
+  @Test
+  void dailyCapHoldsWhenTwoNodesRequestTheSameAddressAtOnce() throws Exception {
+    OptIn a = node(new RecordingMailer());
+    OptIn b = node(new RecordingMailer());
+
+    List<RequestResult> results = concurrently(10, () -> (Thread.currentThread().getId() % 2 == 0 ? a : b)
+        .request(ConsentRequest.of("victim@example.org", Locale.ENGLISH, NEWSLETTER)));
+
+    long accepted = results.stream().filter(r -> r instanceof RequestResult.Accepted).count();
+    assertTrue(accepted <= 3, "at most 3 confirmation mails a day, was " + accepted + ": " + results);
+    SubjectId id = a.findSubject("victim@example.org").orElseThrow().id();
+    assertEquals(accepted, a.mails(id).size());
+    assertTrue(results.stream().allMatch(r -> r instanceof RequestResult.Accepted
+        || r instanceof RequestResult.Throttled), results::toString);
+  }
+
+  @Test
+  void erasureLeavesNoPlaintextAddressAnywhereInTheDatabase() throws Exception {
+    RecordingMailer mailer = new RecordingMailer();
+    OptIn a = node(mailer);
+    String address = "ann.erasure-probe@example.org";
+    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, a.request(
+        ConsentRequest.of(address, Locale.ENGLISH, NEWSLETTER, EVENTS)
+            .withEvidence(Evidence.of("203.0.113.7", "Firefox ann.erasure-probe"))
+            .withSource("https://bakery.example/signup?email=" + address)));
+    a.dispatchNow();
+    a.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.8", "Safari"));
+    a.requestDataExport(r.subjectId());
+    a.dispatchNow();
+    clock.advance(Duration.ofMinutes(5));
+    a.requestAddressChange(r.subjectId(), "ann.erasure-probe.new@example.org", Locale.ENGLISH, Evidence.NONE);
+    assertTrue(countOccurrences("ann.erasure-probe") > 0, "the probe finds the address before erasure");
+
+    assertTrue(a.erase(r.subjectId(), Channel.PREFERENCE_CENTER));
+
+    assertEquals(0, countOccurrences("ann.erasure-probe"), "no plaintext address, evidence or source survives");
+    assertEquals(0, countOccurrences("203.0.113."), "no IP evidence survives");
+    assertTrue(a.isSuppressed(address));
+    assertFalse(a.history(r.subjectId()).isEmpty(), "the de-identified stub stays");
+  }
+
+  /** Reads every column of every row of every table of this store and counts cells containing the text. */
+  private int countOccurrences(String needle) throws Exception {
+    int found = 0;
+    try (Connection c = database.dataSource().getConnection()) {
+      DatabaseMetaData meta = c.getMetaData();
+      List<String> tables = new ArrayList<>();
+      try (ResultSet rs = meta.getTables(c.getCatalog(), c.getSchema(), "%", new String[] {"TABLE"})) {
+        while (rs.next()) {
+          String name = rs.getString("TABLE_NAME");
+          if (name.toLowerCase(Locale.ROOT).startsWith(prefix)) {
+            tables.add(name);
+          }
+        }
+      }
+      assertTrue(tables.size() >= 8, "found the store's tables: " + tables);
+      for (String table : tables) {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT * FROM " + table)) {
+          int columns = rs.getMetaData().getColumnCount();
+          while (rs.next()) {
+            for (int i = 1; i <= columns; i++) {
+              Object v = rs.getObject(i);
+              String text = v instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                  : String.valueOf(v);
+              if (text.toLowerCase(Locale.ROOT).contains(needle)) {
+                found++;
+              }
+            }
+          }
+        }
+      }
+    }
+    return found;
+  }
+}
