@@ -461,6 +461,6 @@ final class AdminServlet extends HttpServlet {
   }
 
   private static void send(HttpServletResponse res, int status, String title, String main) throws IOException {
-    Html.send(res, status, Html.page(title, "/admin", main));
+    Html.send(res, status, Html.page("en", title, "/admin", List.of("/static/site.css"), "site admin", main));
   }
 }

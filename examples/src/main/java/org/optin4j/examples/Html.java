@@ -126,7 +126,8 @@ final class Html {
   static void headers(HttpServletResponse res, String csp) {
     res.setHeader("Content-Security-Policy", csp);
     res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Referrer-Policy", "no-referrer");
+    // Not no-referrer: with it browsers send "Origin: null" on form POSTs, which fails the origin checks.
+    res.setHeader("Referrer-Policy", "same-origin");
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("X-Frame-Options", "DENY");
   }

@@ -140,11 +140,10 @@ public final class SampleApp implements AutoCloseable {
       server.addConnector(connector);
       try {
         connector.open(); // bind now, so that a free port (PORT=0) is known before the base URL is needed
-      } catch (BindException e) {
-        throw new IllegalStateException("PORT: cannot listen on " + settings.bindAddress() + ":" + settings.port()
-            + " (" + e.getMessage() + "); is the app running already? Set another PORT.", e);
       } catch (IOException e) {
-        throw new UncheckedIOException("PORT: cannot listen on " + settings.bindAddress() + ":" + settings.port(), e);
+        boolean inUse = e instanceof BindException || e.getCause() instanceof BindException;
+        throw new IllegalStateException("PORT: cannot listen on " + settings.bindAddress() + ":" + settings.port()
+            + (inUse ? ": the port is in use (is the app running already?); set another PORT" : ": " + e), e);
       }
       opened.add(0, () -> {
         server.stop();

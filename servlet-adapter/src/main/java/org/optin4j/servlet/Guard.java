@@ -33,16 +33,23 @@ final class Guard {
   }
 
   /**
-   * Checks the fetch metadata: an {@code Origin} header, when sent, must be one of ours (a literal {@code null}
-   * origin is refused); without it, a {@code Sec-Fetch-Site} header, when sent, must say same-origin. A client that
-   * sends neither (no browser does for a cross-site form post) is judged by its form token alone.
+   * Checks the fetch metadata: an {@code Origin} header, when sent, must be one of ours; without it, a
+   * {@code Sec-Fetch-Site} header, when sent, must say same-origin. A literal {@code Origin: null} passes only together
+   * with {@code Sec-Fetch-Site: same-origin}: our pages send {@code Referrer-Policy: no-referrer}, under which browsers
+   * serialise the origin of their own form posts as {@code null} (Fetch standard, "serializing a request origin"),
+   * while {@code Sec-Fetch-Site} is set by the browser alone and cannot be forged by a page. A client that sends neither
+   * header (no browser does for a cross-site form post) is judged by its form token alone.
    */
   boolean sameOrigin(HttpServletRequest request) {
     String origin = request.getHeader("Origin");
-    if (origin != null) {
-      return settings.allowedOrigins().contains(origin.strip().toLowerCase(Locale.ROOT));
-    }
     String site = request.getHeader("Sec-Fetch-Site");
+    if (origin != null) {
+      String o = origin.strip().toLowerCase(Locale.ROOT);
+      if ("null".equals(o)) {
+        return "same-origin".equals(site);
+      }
+      return settings.allowedOrigins().contains(o);
+    }
     return site == null || "same-origin".equals(site) || "none".equals(site);
   }
 

@@ -449,12 +449,23 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
+  void postWhenBrowserSendsNullOriginUnderNoReferrerPolicyButSameOriginFetchThenAccepted() throws Exception {
+    // What Chromium sends for a form post from a page with Referrer-Policy: no-referrer.
+    Http.Response page = http.get(BASE + "/subscribe");
+    List<String> f = form("email", "ann@example.org", "purpose", "newsletter", "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en");
+    assertEquals(200, http.post(BASE + "/subscribe", f, "Origin", "null", "Sec-Fetch-Site", "same-origin").status());
+    assertTrue(optIn.findSubject("ann@example.org").isPresent());
+  }
+
+  @Test
   void postWhenOriginForeignOrCrossSiteThen403() throws Exception {
     Http.Response page = http.get(BASE + "/subscribe");
     List<String> f = form("email", "ann@example.org", "purpose", "newsletter", "optin-csrf",
         page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en");
     assertEquals(403, http.post(BASE + "/subscribe", f, "Origin", "https://evil.example").status());
     assertEquals(403, http.post(BASE + "/subscribe", f, "Origin", "null").status());
+    assertEquals(403, http.post(BASE + "/subscribe", f, "Origin", "null", "Sec-Fetch-Site", "cross-site").status());
     assertEquals(403, http.post(BASE + "/subscribe", f, "Sec-Fetch-Site", "cross-site").status());
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
     String prefs = confirmed("bob@example.org", "newsletter");
