@@ -48,10 +48,12 @@ final class CatalogFiles {
 
   private static final List<String> TEXT_FIELDS = List.of("title", "description", "data");
   private static final Set<String> PROPERTIES_FIELDS =
-      Set.of("version", "data-categories", "legal-basis", "retention", "proof-retention", "double-opt-in");
+      Set.of("version", "data-categories", "legal-basis", "retention", "proof-retention", "double-opt-in",
+          "material-version");
   private static final Set<String> JSON_ROOT_KEYS = Set.of("locales", "purposes");
   private static final Set<String> JSON_PURPOSE_KEYS =
-      Set.of("id", "version", "dataCategories", "legalBasis", "retention", "proofRetention", "doubleOptIn", "texts");
+      Set.of("id", "version", "dataCategories", "legalBasis", "retention", "proofRetention", "doubleOptIn", "texts",
+          "materialVersion");
   private static final Set<String> JSON_TEXT_KEYS = Set.copyOf(TEXT_FIELDS);
 
   private CatalogFiles() {}
@@ -92,6 +94,15 @@ final class CatalogFiles {
       if (v != null) {
         if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
           d.version = Integer.parseInt(v);
+        } else {
+          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
+        }
+      }
+      key = prefix + "material-version";
+      v = values.get(key);
+      if (v != null) {
+        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
+          d.materialVersion = Integer.parseInt(v);
         } else {
           problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
         }
@@ -227,13 +238,16 @@ final class CatalogFiles {
   static PurposeCatalog fromJson(InputStream in) {
     String text = readUtf8(in);
     Map<String, Object> root;
+    String malformed = "purpose catalog: malformed JSON (expected one object; comments, trailing commas and duplicate"
+        + " keys are not allowed)";
     try {
       root = JSONObjectUtils.parse(text);
     } catch (ParseException e) {
-      throw configurationException(
-          "purpose catalog: malformed JSON (expected one object; comments, trailing commas and duplicate keys are"
-              + " not allowed)",
-          e);
+      throw configurationException(malformed, e);
+    }
+    if (root == null) {
+      // Nimbus answers the JSON literal null with null rather than an error (found by PurposeCatalogFuzzTest).
+      throw new ConfigurationException(malformed);
     }
     List<String> problems = new ArrayList<>();
     unknownKeys("", root, JSON_ROOT_KEYS, problems);
@@ -285,6 +299,14 @@ final class CatalogFiles {
         d.version = n.intValue();
       } else {
         problems.add(path + ".version: must be a whole number of 1 or more, was " + typeOrValue(v));
+      }
+    }
+    if (map.containsKey("materialVersion")) {
+      Object v = map.get("materialVersion");
+      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
+        d.materialVersion = n.intValue();
+      } else {
+        problems.add(path + ".materialVersion: must be a whole number of 1 or more, was " + typeOrValue(v));
       }
     }
     if (map.containsKey("dataCategories")) {
@@ -426,6 +448,7 @@ final class CatalogFiles {
   /** What one purpose entry says, with the documented defaults; {@code null} fields had a problem. */
   private static final class Draft {
     private int version = 1;
+    private int materialVersion = 1;
     private List<String> categories = List.of("email");
     private LegalBasis legalBasis = LegalBasis.CONSENT;
     private Retention retention;
@@ -437,6 +460,7 @@ final class CatalogFiles {
       Purpose.Builder b =
           Purpose.builder(id)
               .version(version)
+              .materialVersion(materialVersion)
               .dataCategories(categories.toArray(String[]::new))
               .legalBasis(legalBasis)
               .retention(retention)

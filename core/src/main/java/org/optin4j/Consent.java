@@ -158,6 +158,27 @@ public record Consent(
   }
 
   /**
+   * Renews a confirmed consent under the purpose's current version after a material change (the person confirmed
+   * the re-confirmation request); a restriction stays as it was.
+   *
+   * @param purposeNow the purpose as it is now
+   * @param newRequestId the re-confirmation request
+   * @param newNotice the notice shown with it
+   * @param newRequestedAt when the re-confirmation was requested
+   * @param at when it was confirmed
+   * @return the renewed consent
+   * @throws IllegalTransitionException unless confirmed
+   */
+  public Consent reconfirm(Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant newRequestedAt,
+      Instant at) {
+    if (state != ConsentState.CONFIRMED) {
+      throw new IllegalTransitionException(state, ConsentState.CONFIRMED);
+    }
+    return new Consent(subjectId, purpose, purposeNow.version(), ConsentState.CONFIRMED, newRequestId, newNotice,
+        newRequestedAt, at, null, restricted);
+  }
+
+  /**
    * Sets or lifts a restriction of processing (GDPR Art. 18) on a confirmed consent.
    *
    * @param restrict whether to restrict

@@ -21,7 +21,9 @@ import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.internal.Purger;
+import org.optin4j.internal.ConsentTimeline;
 import org.optin4j.internal.DataExport;
+import org.optin4j.internal.HistoryVerifier;
 import org.optin4j.internal.TokenCheck;
 import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
@@ -75,6 +77,8 @@ public final class OptIn implements AutoCloseable {
   private final Duration purgeInterval;
   private final boolean erasureKeepsHistory;
   private final javax.crypto.spec.SecretKeySpec pepper;
+  private final ReceiptKeys receiptKeys;
+  private final ReceiptIssuer receipts;
   private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
 
   private OptIn(Builder b) {
@@ -97,8 +101,13 @@ public final class OptIn implements AutoCloseable {
     OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
         b.dispatchLease, b.retryBackoff, b.maxRetryBackoff, b.maxSendAttempts);
     this.pepper = new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
+    this.receiptKeys = b.receiptKeys;
+    this.receipts = b.receiptKeys == null ? null : new ReceiptIssuer(b.receiptKeys, b.jurisdiction,
+        b.issuer == null ? b.baseUrl : b.issuer, b.controller, b.catalog, b.baseUrl);
     this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
-        random, settings, notifier.executor(), this::addressKey);
+        random, settings, notifier.executor(), this::addressKey,
+        (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
+            now));
     this.erasureKeepsHistory = b.erasureKeepsHistory;
     this.purgeInterval = b.purgeInterval;
     this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
@@ -199,6 +208,8 @@ public final class OptIn implements AutoCloseable {
       }
       Instant now = clock.instant();
       Optional<Subject> existing = tx.subjectByEmail(email);
+      // The history lock comes before any consent row lock, in every unit (no deadlocks between units).
+      existing.ifPresent(s -> tx.lockHistory(s.id()));
       Set<PurposeId> alreadyConfirmed = new TreeSet<>();
       List<Purpose> toRequest = new ArrayList<>();
       for (Purpose p : purposes) {
@@ -392,6 +403,7 @@ public final class OptIn implements AutoCloseable {
       if (!tx.useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
         return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
       }
+      tx.lockHistory(r.subjectId());
       Optional<EmailAddress> newAddress = tx.addressChange(r.id());
       if (newAddress.isPresent()) {
         return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
@@ -401,11 +413,13 @@ public final class OptIn implements AutoCloseable {
       Set<PurposeId> declined = new TreeSet<>();
       for (PurposeId p : new TreeSet<>(r.purposes())) {
         Optional<Consent> c = tx.consent(r.subjectId(), p);
-        if (c.isEmpty() || c.get().state() != ConsentState.PENDING || !c.get().requestId().equals(r.id())) {
+        if (c.isEmpty() || !awaits(c.get(), r)) {
           continue;
         }
         if (wanted.contains(p)) {
-          Consent done = c.get().confirm(now);
+          Consent done = c.get().state() == ConsentState.CONFIRMED
+              ? c.get().reconfirm(catalog.require(p), r.id(), r.notice(), r.requestedAt(), now)
+              : c.get().confirm(now);
           tx.saveConsent(done);
           tx.appendEvent(event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(), done.notice(),
               r.source(), Channel.CONFIRMATION_LINK, kept, jti));
@@ -482,7 +496,9 @@ public final class OptIn implements AutoCloseable {
           && tx.countMails(to, kind, now.minus(minConfirmationMailInterval)) > 0) {
         return new ResendResult.Throttled(now.plus(minConfirmationMailInterval));
       }
-      PendingRequest next = r.nextGeneration(now.plus(confirmationTtl));
+      // A re-confirmation request keeps its deadline; only its link is renewed.
+      PendingRequest next = r.nextGeneration(PendingRequest.RECONSENT_SOURCE.equals(r.source())
+          && r.expiresAt().isAfter(now) ? r.expiresAt() : now.plus(confirmationTtl));
       if (next.status() == PendingRequest.Status.EXPIRED) {
         next = next.withStatus(PendingRequest.Status.OPEN, null);
       }
@@ -508,10 +524,44 @@ public final class OptIn implements AutoCloseable {
       return false;
     }
     Instant now = clock.instant();
+    // A plain read: consents(...) takes no row lock, unlike consent(...). A lock here made every answer a write
+    // (PostgreSQL records row locks in the WAL and flushes it on commit), which cost most of its latency.
     return store.inTransaction(tx -> tx.subjectByEmail(parsed.get())
-        .flatMap(s -> tx.consent(s.id(), purpose))
+        .flatMap(s -> tx.consents(s.id()).stream().filter(c -> c.purpose().equals(purpose)).findFirst())
         .filter(c -> isActiveAt(c, p.get(), now))
         .isPresent());
+  }
+
+  /**
+   * Answers "was processing for this purpose covered by consent at that instant?" from the recorded history, not
+   * from the current state (GDPR Art. 7(1)): consent was confirmed at or before {@code at}, and not withdrawn,
+   * expired, erased or restricted since, nor past a fixed retention period. Works on an erased subject's
+   * de-identified history too.
+   *
+   * @param subjectId the subject
+   * @param purpose the purpose
+   * @param at the instant asked about
+   * @return whether consent was valid then
+   */
+  public boolean wasValidAt(SubjectId subjectId, PurposeId purpose, Instant at) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    Objects.requireNonNull(purpose, "purpose");
+    Objects.requireNonNull(at, "at");
+    Retention retention = catalog.purpose(purpose).map(Purpose::retention).orElse(null);
+    return ConsentTimeline.validAt(store.inTransaction(tx -> tx.events(subjectId)), purpose, retention, at);
+  }
+
+  /**
+   * Like {@link #wasValidAt(SubjectId, PurposeId, Instant)}, for the subject that has the address <em>now</em>
+   * (the library keeps no history of addresses: after a change of address, ask with the new one).
+   *
+   * @param email the address, as typed or normalised
+   * @param purpose the purpose
+   * @param at the instant asked about
+   * @return whether consent was valid then; {@code false} for an unknown or invalid address
+   */
+  public boolean wasValidAt(String email, PurposeId purpose, Instant at) {
+    return findSubject(email).map(s -> wasValidAt(s.id(), purpose, at)).orElse(false);
   }
 
   /**
@@ -537,6 +587,7 @@ public final class OptIn implements AutoCloseable {
       if (subject.isEmpty()) {
         return new Withdrawal(subjectId, Set.of());
       }
+      tx.lockHistory(subjectId);
       Set<PurposeId> done = new TreeSet<>();
       for (Consent c : tx.consents(subjectId)) {
         if (!purposes.isEmpty() && !purposes.contains(c.purpose())) {
@@ -659,6 +710,61 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Verifies a subject's tamper-evident history: walks its hash chain from the first event to the recorded chain
+   * head and reports the first link that does not verify. A de-identified stub left by erasure verifies too (the
+   * erased details are covered by a salted digest that erasure keeps). Changes nothing; when the chain head looks
+   * out of step, the check is repeated once under the subject's history lock, since an append may have committed
+   * between the two reads.
+   *
+   * @param subjectId the subject, existing or erased
+   * @return intact (also for a subject without history), or the first broken link
+   */
+  public HistoryVerification verifyHistory(SubjectId subjectId) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    HistoryVerification result = store.inTransaction(
+        tx -> HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId)));
+    if (result instanceof HistoryVerification.Broken b && (b.reason() == HistoryVerification.Reason.TRUNCATED
+        || b.reason() == HistoryVerification.Reason.HEAD_MISMATCH)) {
+      // An append may have committed between reading the events and the head: check again under the history lock.
+      result = store.inTransaction(tx -> {
+        tx.lockHistory(subjectId);
+        return HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId));
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Verifies every history in the store, erased subjects' stubs included, in batches of 200 subjects with one short
+   * read per subject; for a nightly audit job. Safe to run while the service works.
+   *
+   * @return how much was checked and every broken history
+   */
+  public HistoryAudit verifyAllHistories() {
+    int subjects = 0;
+    long events = 0;
+    List<HistoryVerification.Broken> broken = new ArrayList<>();
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      List<SubjectId> page = store.inTransaction(tx -> tx.historySubjects(from, 200));
+      for (SubjectId id : page) {
+        HistoryVerification v = verifyHistory(id);
+        subjects++;
+        if (v instanceof HistoryVerification.Intact i) {
+          events += i.events();
+        } else {
+          broken.add((HistoryVerification.Broken) v);
+        }
+      }
+      if (page.size() < 200) {
+        return new HistoryAudit(subjects, events, broken);
+      }
+      after = page.get(page.size() - 1);
+    }
+  }
+
+  /**
    * Returns the outbox mails of a subject with their dispatch state, for operators.
    *
    * @param id the subject
@@ -683,12 +789,13 @@ public final class OptIn implements AutoCloseable {
     Objects.requireNonNull(subjectId, "subjectId");
     Objects.requireNonNull(channel, "channel");
     List<ConsentChange> changes = new ArrayList<>();
-    boolean erased = store.inTransaction(tx -> {
+    boolean erased = inTransactionOr(tx -> {
       changes.clear();
       Optional<Subject> subject = tx.subject(subjectId);
       if (subject.isEmpty()) {
         return false;
       }
+      tx.lockHistory(subjectId);
       Instant now = clock.instant();
       Set<PurposeId> purposes = new TreeSet<>();
       for (Consent c : tx.consents(subjectId)) {
@@ -699,11 +806,14 @@ public final class OptIn implements AutoCloseable {
         }
       }
       tx.suppress(addressKey(subject.get().email()), now);
-      tx.eraseSubject(subjectId, erasureKeepsHistory);
+      if (!tx.eraseSubject(subjectId, erasureKeepsHistory)) {
+        // A concurrent erasure won; undo this transaction's events.
+        throw new Superseded();
+      }
       changes.add(new ConsentChange(ConsentChange.Type.ERASED, subjectId, subject.get().email(), purposes, now,
           channel));
       return true;
-    });
+    }, Superseded.class, false);
     afterCommit(changes);
     return erased;
   }
@@ -734,6 +844,10 @@ public final class OptIn implements AutoCloseable {
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(channel, "channel");
     return store.inTransaction(tx -> {
+      if (tx.subject(subjectId).isEmpty()) {
+        return false;
+      }
+      tx.lockHistory(subjectId);
       Optional<Consent> c = tx.consent(subjectId, purpose);
       if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || c.get().restricted() == restrict) {
         return false;
@@ -745,6 +859,72 @@ public final class OptIn implements AutoCloseable {
           c.get().notice(), null, channel, Evidence.NONE, null));
       return true;
     });
+  }
+
+  /**
+   * Returns a freshly signed consent receipt (GDPR Art. 7(1)) for every purpose the subject has confirmed: a compact
+   * JWS (ES256) whose payload is the receipt JSON described by {@link ConsentReceipt}, verifiable by anyone with
+   * {@link #receiptJwks()} through {@link ConsentReceipts#verify}. For the app's own authenticated pages and
+   * operators; a person holding only a link gets it by mail ({@link #mailReceipt}).
+   *
+   * @param subjectId the subject
+   * @return the receipt; empty if no {@link Builder#receiptKeys receipt keys} are configured, there is no such
+   *     subject, or nothing is confirmed
+   */
+  public Optional<String> receipt(SubjectId subjectId) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    if (receipts == null) {
+      return Optional.empty();
+    }
+    return store.inTransaction(tx -> tx.subject(subjectId).isEmpty() ? Optional.<String>empty()
+        : receipts.issue(tx, subjectId, List.of(), clock.instant()));
+  }
+
+  /**
+   * Mails the subject a receipt of everything they have confirmed to the address on file (the preference center's
+   * "mail me my consent receipt"), with the signed receipt attached as {@code consent-receipt.jws} if receipt keys
+   * are configured. At most 3 a day per subject.
+   *
+   * @param subjectId the subject
+   * @return {@code true} if queued; {@code false} if there is no such subject, nothing is confirmed, or the daily cap
+   *     is reached
+   */
+  public boolean mailReceipt(SubjectId subjectId) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    boolean queued = store.inTransaction(tx -> {
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return false;
+      }
+      List<Consent> confirmed = tx.consents(subjectId).stream()
+          .filter(c -> c.state() == ConsentState.CONFIRMED).toList();
+      if (confirmed.isEmpty()) {
+        return false;
+      }
+      Instant now = clock.instant();
+      Instant dayStart = startOfDay(now);
+      String prefix = "receipt-copy:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':';
+      for (int slot = 1; slot <= 3; slot++) {
+        if (tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subjectId, subject.get().email(), null, 0,
+            confirmed.get(0).notice().locale(), confirmed.stream().map(Consent::purpose).toList(), prefix + slot,
+            now))) {
+          return true;
+        }
+      }
+      return false;
+    });
+    dispatcher.wake();
+    return queued;
+  }
+
+  /**
+   * Returns the public keys that verify consent receipts as a JWK set (RFC 7517 section 5), for publishing at
+   * {@code /.well-known/jwks.json}; {@code {"keys":[]}} if receipts are not signed.
+   *
+   * @return the JWK set JSON, public parts only
+   */
+  public String receiptJwks() {
+    return receiptKeys == null ? "{\"keys\":[]}" : receiptKeys.publicJwks();
   }
 
   /**
@@ -846,6 +1026,436 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Returns the operator's desk for data subjects' requests received outside the preference center, with their
+   * Art. 12(3) deadlines.
+   *
+   * @return the desk (cheap; a new view of this service each time)
+   */
+  public RightsDesk rightsDesk() {
+    return new RightsDesk(this, store, clock, this::randomId);
+  }
+
+  // --- re-consent after a material change -----------------------------------------------------------------------
+
+  /**
+   * Lists subjects whose confirmed consent for a purpose predates its latest material change
+   * ({@link Purpose#materialVersion()}), a page at a time.
+   *
+   * @param purpose the purpose
+   * @param after continue after this subject, or {@code null} to start
+   * @param limit the page size, 1 to 10000
+   * @return the subject ids
+   */
+  public List<SubjectId> reconsentCandidates(PurposeId purpose, SubjectId after, int limit) {
+    Purpose p = catalog.require(Objects.requireNonNull(purpose, "purpose"));
+    if (limit < 1 || limit > 10_000) {
+      throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
+    }
+    List<SubjectId> out = new ArrayList<>();
+    SubjectId from = after;
+    while (out.size() < limit) {
+      SubjectId start = from;
+      List<SubjectId> page = store.inTransaction(tx -> {
+        List<SubjectId> found = new ArrayList<>();
+        for (SubjectId id : tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
+          found.add(id);
+        }
+        return found;
+      });
+      for (SubjectId id : page) {
+        boolean needs = store.inTransaction(tx -> tx.consents(id).stream().anyMatch(c -> c.purpose().equals(purpose)
+            && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
+        if (needs && out.size() < limit) {
+          out.add(id);
+        }
+      }
+      if (page.size() < limit) {
+        break;
+      }
+      from = page.get(page.size() - 1);
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Asks every subject whose consent for a purpose predates its latest material change to confirm it again under
+   * the current notice: one re-confirmation request and confirmation mail each, through the outbox (the per-address
+   * caps apply). Their consent under the earlier version stays valid ({@link #mayMail} keeps answering yes) until
+   * they confirm (the consent moves to the current version), decline (withdrawn), or the deadline passes (the purge
+   * job expires it). Links in the mails live {@code confirmationTtl} as always; a person who comes later gets a fresh
+   * one through {@link #resendConfirmation}. Safe to run again: subjects already asked are skipped.
+   *
+   * @param purpose the purpose
+   * @param deadline how long the earlier consents stay valid, 1 day to 365 days
+   * @return how many were asked, already asked, or throttled by the caps
+   * @throws IllegalArgumentException if the purpose is unknown or never changed materially, or the deadline is out
+   *     of range
+   */
+  public ReconsentResult requestReconsent(PurposeId purpose, Duration deadline) {
+    Purpose p = catalog.require(Objects.requireNonNull(purpose, "purpose"));
+    Objects.requireNonNull(deadline, "deadline");
+    if (p.materialVersion() == 1) {
+      throw new IllegalArgumentException("purpose " + purpose + " never changed materially (materialVersion 1)");
+    }
+    if (deadline.compareTo(Duration.ofDays(1)) < 0 || deadline.compareTo(Duration.ofDays(365)) > 0) {
+      throw new IllegalArgumentException("deadline must be 1 to 365 days, was " + deadline);
+    }
+    int requested = 0;
+    int alreadyAsked = 0;
+    int throttled = 0;
+    SubjectId after = null;
+    while (true) {
+      List<SubjectId> page = reconsentCandidates(purpose, after, 500);
+      for (SubjectId id : page) {
+        ReconsentOutcome o = inTransactionOr(tx -> askAgain(tx, id, p, deadline), CapRace.class,
+            ReconsentOutcome.THROTTLED);
+        switch (o) {
+          case REQUESTED -> requested++;
+          case ALREADY_ASKED -> alreadyAsked++;
+          case THROTTLED -> throttled++;
+          case NOT_NEEDED -> { }
+          default -> throw new IllegalStateException(o.name());
+        }
+      }
+      if (page.size() < 500) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+    dispatcher.wake();
+    return new ReconsentResult(requested, alreadyAsked, throttled);
+  }
+
+  private enum ReconsentOutcome { REQUESTED, ALREADY_ASKED, THROTTLED, NOT_NEEDED }
+
+  private ReconsentOutcome askAgain(ConsentStore.Transaction tx, SubjectId id, Purpose p, Duration deadline) {
+    Optional<Subject> subject = tx.subject(id);
+    if (subject.isEmpty()) {
+      return ReconsentOutcome.NOT_NEEDED;
+    }
+    tx.lockHistory(id);
+    Optional<Consent> c = tx.consent(id, p.id());
+    if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || !p.needsReconsent(c.get().purposeVersion())) {
+      return ReconsentOutcome.NOT_NEEDED;
+    }
+    for (PendingRequest open : tx.openRequests(id)) {
+      if (PendingRequest.RECONSENT_SOURCE.equals(open.source()) && open.purposes().contains(p.id())) {
+        return ReconsentOutcome.ALREADY_ASKED;
+      }
+    }
+    Instant now = clock.instant();
+    EmailAddress email = subject.get().email();
+    Instant dayStart = startOfDay(now);
+    int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
+    if (today >= maxConfirmationMailsPerDay) {
+      return ReconsentOutcome.THROTTLED;
+    }
+    Locale locale = catalog.resolve(c.get().notice().locale());
+    Notice notice = tx.saveNotice(render(Set.of(p.id()), locale));
+    String requestId = randomId();
+    tx.insertRequest(new PendingRequest(requestId, id, Set.of(p.id()), notice.ref(), PendingRequest.RECONSENT_SOURCE,
+        Evidence.NONE, now, now.plus(deadline), 1, PendingRequest.Status.OPEN, null));
+    tx.appendEvent(event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
+        PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE, null));
+    enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, id, email, requestId, 1, locale,
+        List.of(p.id()), capKey(MailKind.CONFIRMATION, email, dayStart, today + 1), now));
+    return ReconsentOutcome.REQUESTED;
+  }
+
+  // --- breach register (GDPR Art. 33-34) ------------------------------------------------------------------------
+
+  /**
+   * Records a personal data breach in the register (GDPR Art. 33(5)). The 72-hour clock of Art. 33(1) runs from
+   * {@code discoveredAt}: see {@link Incident#notificationDeadline()}.
+   *
+   * @param discoveredAt when the controller became aware of it; not in the future
+   * @param nature what happened
+   * @param dataCategories the categories of personal data concerned
+   * @param subjectCategories the categories of data subjects concerned
+   * @param affectedPurposes the purposes whose subjects are affected, or empty for every subject on file
+   * @return the recorded incident
+   * @throws IllegalArgumentException if a purpose is not in the catalog, the time is in the future, or a text is
+   *     invalid
+   */
+  public Incident recordIncident(Instant discoveredAt, String nature, List<String> dataCategories,
+      List<String> subjectCategories, Set<PurposeId> affectedPurposes) {
+    Objects.requireNonNull(discoveredAt, "discoveredAt");
+    Objects.requireNonNull(affectedPurposes, "affectedPurposes");
+    Instant now = clock.instant();
+    if (discoveredAt.isAfter(now.plusSeconds(60))) {
+      throw new IllegalArgumentException("discoveredAt lies in the future: " + discoveredAt);
+    }
+    for (PurposeId p : affectedPurposes) {
+      catalog.require(p);
+    }
+    Incident incident = new Incident(randomId(), discoveredAt, now, nature, dataCategories, subjectCategories,
+        affectedPurposes, Incident.Status.OPEN, null, null, null);
+    store.inTransaction(tx -> {
+      tx.saveIncident(incident);
+      return null;
+    });
+    return incident;
+  }
+
+  /**
+   * Finds an incident.
+   *
+   * @param id the incident id
+   * @return the incident, or empty
+   */
+  public Optional<Incident> incident(String id) {
+    return store.inTransaction(tx -> tx.incident(Objects.requireNonNull(id, "id")));
+  }
+
+  /**
+   * Returns the breach register, latest discovery first.
+   *
+   * @return every incident
+   */
+  public List<Incident> incidents() {
+    return store.inTransaction(ConsentStore.Transaction::incidents);
+  }
+
+  /**
+   * Records that the supervisory authority was notified of an incident (Art. 33(1)).
+   *
+   * @param id the incident id
+   * @param at when it was notified
+   * @return the updated incident, or empty if there is no such incident
+   */
+  public Optional<Incident> markAuthorityNotified(String id, Instant at) {
+    Objects.requireNonNull(at, "at");
+    return updateIncident(id, i -> i.authorityNotified(at));
+  }
+
+  /**
+   * Closes an incident (handled, or found not to need notification: record why in your own register notes).
+   *
+   * @param id the incident id
+   * @return the updated incident, or empty if there is no such incident
+   */
+  public Optional<Incident> closeIncident(String id) {
+    return updateIncident(id, i -> i.closed(clock.instant()));
+  }
+
+  private Optional<Incident> updateIncident(String id, java.util.function.UnaryOperator<Incident> change) {
+    Objects.requireNonNull(id, "id");
+    return store.inTransaction(tx -> tx.incident(id).map(i -> {
+      Incident updated = change.apply(i);
+      tx.saveIncident(updated);
+      return updated;
+    }));
+  }
+
+  /**
+   * Lists the subjects an incident affects, a page at a time: every subject on file with a consent (in any state:
+   * withdrawn ones too, as long as they were not erased) for an affected purpose, or every subject if the incident
+   * affects all.
+   *
+   * @param incidentId the incident
+   * @param after continue after this subject, or {@code null} to start
+   * @param limit the page size, 1 to 10000
+   * @return the subject ids
+   * @throws IllegalArgumentException if there is no such incident
+   */
+  public List<SubjectId> affectedSubjects(String incidentId, SubjectId after, int limit) {
+    if (limit < 1 || limit > 10_000) {
+      throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
+    }
+    return store.inTransaction(tx -> {
+      Incident incident = tx.incident(Objects.requireNonNull(incidentId, "incidentId"))
+          .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
+      return tx.subjects(incident.affectedPurposes(), Set.of(), after, limit);
+    });
+  }
+
+  /**
+   * Mails every affected subject the controller's breach notification (Art. 34) at the address on file, through the
+   * outbox, whatever the state of their consent. The text is stored once with the incident. Safe to call again
+   * with the same text after a crash: subjects already queued are not mailed twice.
+   *
+   * @param incidentId the incident
+   * @param subject the subject line
+   * @param text the notification in clear and plain language (Art. 34(2))
+   * @return how many mails were queued by this call
+   * @throws IllegalArgumentException if there is no such incident
+   * @throws IllegalStateException if the incident's subjects were already notified with another text
+   */
+  public int notifyAffectedSubjects(String incidentId, String subject, String text) {
+    Objects.requireNonNull(incidentId, "incidentId");
+    Incident incident = store.inTransaction(tx -> {
+      Incident i = tx.incident(incidentId)
+          .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
+      Incident.SubjectNotice notice = new Incident.SubjectNotice(subject, text, clock.instant());
+      if (i.subjectNotice() == null) {
+        i = i.withSubjectNotice(notice);
+        tx.saveIncident(i);
+      } else if (!i.subjectNotice().subject().equals(subject) || !i.subjectNotice().text().equals(text)) {
+        throw new IllegalStateException("the subjects of incident " + incidentId + " were notified already");
+      }
+      return i;
+    });
+    int queued = 0;
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      List<SubjectId> page = store.inTransaction(tx -> tx.subjects(incident.affectedPurposes(), Set.of(), from,
+          500));
+      int n = store.inTransaction(tx -> {
+        int count = 0;
+        Instant now = clock.instant();
+        for (SubjectId id : page) {
+          Optional<Subject> s = tx.subject(id);
+          if (s.isPresent() && tx.enqueue(OutboxMail.queued(randomId(), MailKind.BREACH_NOTICE, id, s.get().email(),
+              incidentId, 0, catalog.defaultLocale(), List.of(), "breach:" + incidentId + ':' + id.value(), now))) {
+            count++;
+          }
+        }
+        return count;
+      });
+      queued += n;
+      if (page.size() < 500) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+    dispatcher.wake();
+    return queued;
+  }
+
+  // --- the app's own mail, only with consent ---------------------------------------------------------------------
+
+  /**
+   * Sends the app's own mail for a purpose (a newsletter issue) to a list of addresses, only to those with a
+   * confirmed, unrestricted consent for the purpose within its retention period, never to suppressed ones. The
+   * content is stored once; one outbox mail per recipient goes out in batches over reused SMTP connections, each with
+   * {@code List-Id}, {@code List-Unsubscribe} (a signed one-click link) and {@code List-Unsubscribe-Post} (RFC 2919,
+   * 2369, 8058), and each checks the consent again when it is sent: whoever withdraws meanwhile gets nothing.
+   *
+   * @param purpose the purpose the mail is for
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null}
+   * @param recipients the addresses as typed; duplicates are mailed once
+   * @return what was queued and refused
+   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
+   */
+  public CampaignResult send(PurposeId purpose, String subject, String text, String html,
+      java.util.Collection<String> recipients) {
+    Objects.requireNonNull(recipients, "recipients");
+    Campaign campaign = newCampaign(purpose, subject, text, html);
+    int[] counts = new int[4]; // queued, no consent, suppressed, invalid
+    java.util.Set<EmailAddress> unique = new java.util.LinkedHashSet<>();
+    for (String address : recipients) {
+      Optional<EmailAddress> email = address == null ? Optional.empty() : EmailAddress.tryParse(address);
+      if (email.isPresent()) {
+        unique.add(email.get());
+      } else {
+        counts[3]++;
+      }
+    }
+    List<EmailAddress> all = List.copyOf(unique);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<EmailAddress> page = all.subList(from, Math.min(all.size(), from + 500));
+      int[] c = store.inTransaction(tx -> {
+        int[] n = new int[4];
+        Instant now = clock.instant();
+        for (EmailAddress email : page) {
+          if (tx.isSuppressed(addressKey(email))) {
+            n[2]++;
+            continue;
+          }
+          Optional<Subject> s = tx.subjectByEmail(email);
+          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
+        }
+        return n;
+      });
+      for (int i = 0; i < 4; i++) {
+        counts[i] += c[i];
+      }
+    }
+    dispatcher.wake();
+    return new CampaignResult(campaign.id(), counts[0], counts[1], counts[2], counts[3]);
+  }
+
+  /**
+   * Sends the app's own mail for a purpose to everyone with a confirmed, unrestricted consent for it, as
+   * {@link #send} does for a list.
+   *
+   * @param purpose the purpose
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null}
+   * @return what was queued
+   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
+   */
+  public CampaignResult sendToAllConfirmed(PurposeId purpose, String subject, String text, String html) {
+    Campaign campaign = newCampaign(purpose, subject, text, html);
+    int queued = 0;
+    int refused = 0;
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      List<SubjectId> page = store.inTransaction(tx -> tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED),
+          from, 500));
+      int[] c = store.inTransaction(tx -> {
+        int[] n = new int[2];
+        Instant now = clock.instant();
+        for (SubjectId id : page) {
+          Optional<Subject> s = tx.subject(id);
+          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
+        }
+        return n;
+      });
+      queued += c[0];
+      refused += c[1];
+      if (page.size() < 500) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+    dispatcher.wake();
+    return new CampaignResult(campaign.id(), queued, refused, 0, 0);
+  }
+
+  /**
+   * Tells where a campaign's mails stand.
+   *
+   * @param campaignId the campaign
+   * @return the counts, or empty if there is no such campaign
+   */
+  public Optional<CampaignReport> campaignReport(String campaignId) {
+    Objects.requireNonNull(campaignId, "campaignId");
+    return store.inTransaction(tx -> tx.campaign(campaignId).map(c -> {
+      java.util.Map<OutboxMail.Status, Integer> n = tx.countMailsByStatus(campaignId);
+      return new CampaignReport(c, n.getOrDefault(OutboxMail.Status.QUEUED, 0)
+          + n.getOrDefault(OutboxMail.Status.CLAIMED, 0), n.getOrDefault(OutboxMail.Status.SENT, 0),
+          n.getOrDefault(OutboxMail.Status.SKIPPED, 0), n.getOrDefault(OutboxMail.Status.FAILED, 0));
+    }));
+  }
+
+  private Campaign newCampaign(PurposeId purpose, String subject, String text, String html) {
+    catalog.require(Objects.requireNonNull(purpose, "purpose"));
+    Campaign campaign = new Campaign(randomId(), purpose, subject, text, html, clock.instant());
+    store.inTransaction(tx -> {
+      tx.insertCampaign(campaign);
+      return null;
+    });
+    return campaign;
+  }
+
+  private boolean enqueueCampaignMail(ConsentStore.Transaction tx, Campaign campaign, Subject subject, Instant now) {
+    Optional<Consent> c = tx.consent(subject.id(), campaign.purpose());
+    if (c.isEmpty() || !isActiveAt(c.get(), catalog.require(campaign.purpose()), now)
+        || tx.isSuppressed(addressKey(subject.email()))) {
+      return false;
+    }
+    Locale locale = c.get().notice().locale();
+    return tx.enqueue(OutboxMail.queued(randomId(), MailKind.CAMPAIGN, subject.id(), subject.email(), campaign.id(),
+        0, locale, List.of(campaign.purpose()), "campaign:" + campaign.id() + ':' + subject.id().value(), now));
+  }
+
+  /**
    * Runs the retention job once, now: see {@link PurgeReport}. {@link #start()} also schedules it
    * ({@link Builder#retention(Duration, Duration, Duration)}); it is safe to run on every node at once.
    *
@@ -937,6 +1547,11 @@ public final class OptIn implements AutoCloseable {
       if (ttl.isNegative() || ttl.isZero()) {
         ttl = Duration.ofSeconds(1);
       }
+      // A re-confirmation request may stay open for weeks; its links still live no longer than confirmationTtl
+      // (security rule 5), and the person gets a fresh one through resendConfirmation.
+      if (ttl.compareTo(confirmationTtl) > 0) {
+        ttl = confirmationTtl;
+      }
       String t = tokens.issue(TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl).token();
       return baseUrl + "/confirm?token=" + encode(t);
     }
@@ -945,6 +1560,15 @@ public final class OptIn implements AutoCloseable {
     public String preferencesUrl(SubjectId subjectId) {
       String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0), preferencesTtl).token();
       return baseUrl + "/preferences?token=" + encode(t);
+    }
+
+    @Override
+    public String listId(PurposeId purpose) {
+      Purpose p = catalog.require(purpose);
+      String title = p.text(catalog.defaultLocale()).map(PurposeText::title)
+          .filter(t -> t.matches("[\\x20-\\x7E&&[^\"\\\\]]{1,100}")).orElse(purpose.value());
+      // RFC 2919: the phrase is ASCII here (an encoded word would also swallow the <list-id>).
+      return '"' + title + "\" <" + purpose.value() + "." + URI.create(baseUrl).getHost() + ">";
     }
 
     @Override
@@ -1021,10 +1645,22 @@ public final class OptIn implements AutoCloseable {
     List<PurposeId> out = new ArrayList<>();
     for (PurposeId p : new TreeSet<>(r.purposes())) {
       tx.consent(r.subjectId(), p)
-          .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(r.id()))
+          .filter(c -> awaits(c, r))
           .ifPresent(c -> out.add(p));
     }
     return out;
+  }
+
+  /**
+   * Tells whether a consent waits for a request's confirmation: pending on it, or (for a re-confirmation request)
+   * still confirmed under an earlier request.
+   */
+  private static boolean awaits(Consent c, PendingRequest r) {
+    if (c.state() == ConsentState.PENDING) {
+      return c.requestId().equals(r.id());
+    }
+    return c.state() == ConsentState.CONFIRMED && PendingRequest.RECONSENT_SOURCE.equals(r.source())
+        && !c.requestId().equals(r.id());
   }
 
   /** Marks older open requests superseded once none of their pending consents points to them any more. */
@@ -1155,6 +1791,8 @@ public final class OptIn implements AutoCloseable {
     private Duration maxRetryBackoff = Duration.ofHours(1);
     private int maxSendAttempts = 12;
     private byte[] suppressionPepper;
+    private ReceiptKeys receiptKeys;
+    private String jurisdiction = "EU";
     private boolean erasureKeepsHistory = true;
     private Duration unconfirmedGrace = Duration.ofDays(7);
     private Duration outboxRetention = Duration.ofDays(30);
@@ -1418,6 +2056,33 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
+     * Sets the EC P-256 keys that sign consent receipts (optional). With them, every receipt mail carries the signed
+     * receipt as {@code consent-receipt.jws}, {@link OptIn#receipt} signs one on request and {@link
+     * OptIn#receiptJwks()} publishes the public keys. <b>Without them no receipt is signed</b>: receipt mails still
+     * go out (listing what was agreed to), {@code receipt(...)} answers empty and the key set is empty. Optional so
+     * that an app can adopt receipts when it has a place to keep a private key; the proof in the store does not
+     * depend on them.
+     *
+     * @param keys the keys, or {@code null} for none
+     * @return this builder
+     */
+    public Builder receiptKeys(ReceiptKeys keys) {
+      this.receiptKeys = keys;
+      return this;
+    }
+
+    /**
+     * Sets the jurisdiction named in consent receipts (default {@code EU}), for example {@code EU/NL}.
+     *
+     * @param jurisdiction one line of text
+     * @return this builder
+     */
+    public Builder jurisdiction(String jurisdiction) {
+      this.jurisdiction = jurisdiction;
+      return this;
+    }
+
+    /**
      * Sets whether erasure keeps a de-identified stub of the consent history (no address, no evidence) as proof that
      * consents existed and ended (default: yes). Set {@code false} if your proof policy needs nothing after erasure.
      *
@@ -1493,6 +2158,10 @@ public final class OptIn implements AutoCloseable {
         problems.add("suppressionPepper is required");
       } else if (suppressionPepper.length < 32) {
         problems.add("suppressionPepper must have at least 256 bits, had " + suppressionPepper.length * 8);
+      }
+      if (jurisdiction == null || jurisdiction.isBlank() || jurisdiction.length() > 100
+          || jurisdiction.chars().anyMatch(Character::isISOControl)) {
+        problems.add("jurisdiction must be one line of 1 to 100 characters");
       }
       range(unconfirmedGrace, "retention unconfirmedGrace", Duration.ZERO, Duration.ofDays(90));
       range(outboxRetention, "retention outboxRetention", Duration.ofDays(1), Duration.ofDays(365));

@@ -13,8 +13,12 @@ import java.util.regex.Pattern;
  * A processing purpose a person can consent to, one per checkbox (GDPR Art. 6(1)(a), Art. 7; EDPB Guidelines
  * 05/2020 on granularity).
  *
- * <p>The {@code version} goes up whenever the meaning of the purpose changes; consents record the version they were
- * given under. Texts are kept per locale (by language, for example {@code en}, {@code nl}). Data categories are stable
+ * <p>The {@code version} goes up whenever the text or meaning of the purpose changes; consents record the version they
+ * were given under. A change is <em>editorial</em> (wording, typos: earlier consents stay as they are) or
+ * <em>material</em> (what is done, with which data, for how long: the earlier consents no longer cover it).
+ * {@code materialVersion} is the latest version whose change was material; consents given under an older version
+ * need re-confirmation ({@link OptIn#requestReconsent}), and stay valid until the person answers or the deadline
+ * passes. Texts are kept per locale (by language, for example {@code en}, {@code nl}). Data categories are stable
  * machine-readable names (for example {@code email}, {@code first-name}) used in exports and receipts.
  *
  * <p>Immutable and thread-safe.
@@ -26,6 +30,7 @@ import java.util.regex.Pattern;
  * @param legalBasis the lawful basis
  * @param retention how long data and proof are kept
  * @param doubleOptIn whether the address must be confirmed before the purpose is active
+ * @param materialVersion the latest version that changed the purpose materially, 1 to {@code version} (1: never)
  */
 public record Purpose(
     PurposeId id,
@@ -34,7 +39,8 @@ public record Purpose(
     List<String> dataCategories,
     LegalBasis legalBasis,
     Retention retention,
-    boolean doubleOptIn) {
+    boolean doubleOptIn,
+    int materialVersion) {
 
   private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9-]{0,62}");
 
@@ -66,6 +72,37 @@ public record Purpose(
     }
     Objects.requireNonNull(legalBasis, "legalBasis");
     Objects.requireNonNull(retention, "retention");
+    if (materialVersion < 1 || materialVersion > version) {
+      throw new IllegalArgumentException("purpose " + id + ": materialVersion must be 1 to the version " + version
+          + ", was " + materialVersion);
+    }
+  }
+
+  /**
+   * Creates a purpose that never changed materially ({@code materialVersion} 1).
+   *
+   * @param id the stable identifier
+   * @param version the purpose version, 1 or more
+   * @param texts the texts per locale, at least one
+   * @param dataCategories the categories of data used, at least one
+   * @param legalBasis the lawful basis
+   * @param retention how long data and proof are kept
+   * @param doubleOptIn whether the address must be confirmed before the purpose is active
+   */
+  public Purpose(PurposeId id, int version, Map<Locale, PurposeText> texts, List<String> dataCategories,
+      LegalBasis legalBasis, Retention retention, boolean doubleOptIn) {
+    this(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, 1);
+  }
+
+  /**
+   * Tells whether a consent given under a version of this purpose needs re-confirmation: it was given before the
+   * latest material change.
+   *
+   * @param consentedVersion the purpose version of the consent
+   * @return whether it predates {@link #materialVersion()}
+   */
+  public boolean needsReconsent(int consentedVersion) {
+    return consentedVersion < materialVersion;
   }
 
   /**
@@ -97,6 +134,8 @@ public record Purpose(
     private LegalBasis legalBasis = LegalBasis.CONSENT;
     private Retention retention;
     private boolean doubleOptIn = true;
+    private boolean materialChange;
+    private int materialVersion;
 
     private Builder(PurposeId id) {
       this.id = id;
@@ -110,6 +149,30 @@ public record Purpose(
      */
     public Builder version(int version) {
       this.version = version;
+      return this;
+    }
+
+    /**
+     * Marks this version's change as material (default: editorial): consents given under earlier versions need
+     * re-confirmation. Sets {@code materialVersion} to the version.
+     *
+     * @param material whether this version changed the purpose materially
+     * @return this builder
+     */
+    public Builder materialChange(boolean material) {
+      this.materialChange = material;
+      return this;
+    }
+
+    /**
+     * Sets the latest version whose change was material, for an editorial change after a material one (default 1,
+     * or the version with {@link #materialChange(boolean) materialChange(true)}).
+     *
+     * @param version 1 to this purpose's version
+     * @return this builder
+     */
+    public Builder materialVersion(int version) {
+      this.materialVersion = version;
       return this;
     }
 
@@ -181,7 +244,8 @@ public record Purpose(
       if (retention == null) {
         throw new IllegalArgumentException("purpose " + id + ": retention is required");
       }
-      return new Purpose(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn);
+      int material = materialChange ? version : materialVersion == 0 ? 1 : materialVersion;
+      return new Purpose(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, material);
     }
   }
 }

@@ -42,6 +42,8 @@ import org.optin4j.spi.SendOutcome;
  */
 public final class OutboxDispatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OutboxDispatcher.class.getName());
+  /** How long a wake waits so that mails queued by concurrent commits go out in one round. */
+  static final long WAKE_DELAY_MS = 50;
 
   /**
    * The dispatcher's settings.
@@ -84,6 +86,28 @@ public final class OutboxDispatcher implements AutoCloseable {
      * @return the absolute URL
      */
     String unsubscribeUrl(SubjectId subjectId);
+
+    /**
+     * Returns the RFC 2919 {@code List-Id} header value of a purpose's mailings.
+     *
+     * @param purpose the purpose
+     * @return for example {@code "Newsletter" <newsletter.shop.example>}
+     */
+    String listId(PurposeId purpose);
+  }
+
+  /** Signs the consent receipt a receipt mail carries, when it is rendered. */
+  @FunctionalInterface
+  public interface ReceiptSource {
+    /**
+     * Returns the signed receipt for a receipt mail, read inside the claim transaction.
+     *
+     * @param tx the transaction
+     * @param mail the receipt mail
+     * @param now the current time
+     * @return the compact JWS, or empty if receipts are not signed or nothing is confirmed any more
+     */
+    java.util.Optional<String> receipt(ConsentStore.Transaction tx, OutboxMail mail, Instant now);
   }
 
   private final ConsentStore store;
@@ -99,6 +123,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   private final ReentrantLock round = new ReentrantLock();
   private final AtomicBoolean wakePending = new AtomicBoolean();
   private final java.util.function.Function<org.optin4j.EmailAddress, String> addressKey;
+  private final ReceiptSource receipts;
   private volatile ScheduledFuture<?> schedule;
   private volatile boolean closed;
 
@@ -116,12 +141,14 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param settings the settings
    * @param executor the executor to run on when started
    * @param addressKey the suppression-list key of an address
+   * @param receipts signs the receipts that receipt mails carry
    */
   public OutboxDispatcher(ConsentStore store, Mailer mailer, MailTemplates templates, LinkFactory links,
       PurposeCatalog catalog, Controller controller, Clock clock, SecureRandom random, Settings settings,
       ScheduledExecutorService executor,
-      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey) {
+      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey, ReceiptSource receipts) {
     this.addressKey = addressKey;
+    this.receipts = receipts;
     this.store = store;
     this.mailer = mailer;
     this.templates = templates;
@@ -142,14 +169,20 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
   }
 
-  /** Asks for a round soon, after a commit queued mail. No-op unless started. */
+  /**
+   * Asks for a round soon ({@value #WAKE_DELAY_MS} ms), after a commit queued mail. No-op unless started.
+   *
+   * <p>The short delay gathers the mails of the commits that follow into one round: woken at once, a node under
+   * signup load ran one claim and one outcome transaction per mail, and that background work cost the requests a
+   * noticeable share of the machine. Wakes during the delay are absorbed by the round already scheduled.
+   */
   public void wake() {
     if (schedule != null && !closed && wakePending.compareAndSet(false, true)) {
       try {
-        executor.execute(() -> {
+        executor.schedule(() -> {
           wakePending.set(false);
           roundSafely();
-        });
+        }, WAKE_DELAY_MS, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         wakePending.set(false);
       }
@@ -194,6 +227,9 @@ public final class OutboxDispatcher implements AutoCloseable {
       Map<String, PendingRequest> requests = new HashMap<>();
       Map<String, String> exports = new HashMap<>();
       Map<String, String> suppressed = new HashMap<>();
+      Map<String, String> signedReceipts = new HashMap<>();
+      Map<String, ControllerContent> contents = new HashMap<>();
+      Map<String, java.util.Optional<org.optin4j.Campaign>> campaigns = new HashMap<>();
       List<OutboxMail> claimed = store.inTransaction(tx -> {
         List<OutboxMail> mails = tx.claimMails(now, now.plus(settings.lease()), settings.batchSize());
         for (OutboxMail m : mails) {
@@ -206,6 +242,24 @@ public final class OutboxDispatcher implements AutoCloseable {
             tx.subject(m.subjectId())
                 .filter(s -> s.email().equals(m.recipient()))
                 .ifPresent(s -> exports.put(m.id(), DataExport.json(tx, s, now)));
+          } else if (m.kind() == MailKind.RECEIPT) {
+            receipts.receipt(tx, m, now).ifPresent(r -> signedReceipts.put(m.id(), r));
+          } else if (m.kind() == MailKind.BREACH_NOTICE) {
+            tx.incident(m.requestId()).map(org.optin4j.Incident::subjectNotice).ifPresentOrElse(
+                n -> contents.put(m.id(), new ControllerContent(n.subject(), n.text(), null)),
+                () -> suppressed.put(m.id(), "incident or its notice gone before dispatch"));
+          } else if (m.kind() == MailKind.CAMPAIGN) {
+            java.util.Optional<org.optin4j.Campaign> campaign =
+                campaigns.computeIfAbsent(m.requestId(), tx::campaign);
+            if (campaign.isEmpty()) {
+              suppressed.put(m.id(), "campaign gone before dispatch");
+            } else if (!mayStillMail(tx, m, campaign.get().purpose(), now)) {
+              // Consent withdrawn, restricted, expired or erased since the campaign was queued: never send.
+              suppressed.put(m.id(), "no consent at dispatch");
+            } else {
+              contents.put(m.id(), new ControllerContent(campaign.get().subject(), campaign.get().text(),
+                  campaign.get().html()));
+            }
           }
         }
         return mails;
@@ -227,7 +281,9 @@ public final class OutboxDispatcher implements AutoCloseable {
           continue;
         }
         try {
-          toSend.put(m, render(m, requests.get(m.requestId()), exports.get(m.id())));
+          toSend.put(m, contents.containsKey(m.id())
+              ? renderControllerMail(m, contents.get(m.id()))
+              : render(m, requests.get(m.requestId()), exports.get(m.id()), signedReceipts.get(m.id())));
         } catch (RuntimeException e) {
           done.add(m.failed("rendering failed: " + e.getClass().getName()));
           failed++;
@@ -297,6 +353,10 @@ public final class OutboxDispatcher implements AutoCloseable {
    * choice.
    */
   private static void stopMailingAfterPermanentFailure(ConsentStore.Transaction tx, OutboxMail m, Instant now) {
+    if (tx.subject(m.subjectId()).isEmpty()) {
+      return;
+    }
+    tx.lockHistory(m.subjectId());
     for (PurposeId purpose : m.purposes()) {
       tx.consent(m.subjectId(), purpose).ifPresent(c -> {
         String source = "delivery failed: " + m.lastError();
@@ -356,7 +416,56 @@ public final class OutboxDispatcher implements AutoCloseable {
     return Duration.ofMillis(Math.max(1, jittered));
   }
 
-  private MailMessage render(OutboxMail m, PendingRequest r, String exportJson) {
+  /** A mail's content as the controller wrote it. */
+  private record ControllerContent(String subject, String text, String html) {}
+
+  /**
+   * Tells whether a campaign mail may still go out: the subject still has this address, and a confirmed, unrestricted
+   * consent for the purpose within its retention period.
+   */
+  private boolean mayStillMail(ConsentStore.Transaction tx, OutboxMail m, PurposeId purpose, Instant now) {
+    if (tx.subject(m.subjectId()).filter(s -> s.email().equals(m.recipient())).isEmpty()) {
+      return false;
+    }
+    java.util.Optional<org.optin4j.Consent> c = tx.consent(m.subjectId(), purpose);
+    if (c.isEmpty() || !c.get().isActive()) {
+      return false;
+    }
+    java.util.Optional<Purpose> p = catalog.purpose(purpose);
+    if (p.isEmpty()) {
+      return false;
+    }
+    return !(p.get().retention() instanceof org.optin4j.Retention.Fixed f)
+        || now.isBefore(c.get().confirmedAt().plus(f.period()));
+  }
+
+  private MailMessage renderControllerMail(OutboxMail m, ControllerContent content) {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Auto-Submitted", "auto-generated");
+    if (m.kind() != MailKind.CAMPAIGN) {
+      return ControllerMail.render(m.recipient(), content.subject(), content.text(), content.html(), controller,
+          headers);
+    }
+    String unsubscribe = links.unsubscribeUrl(m.subjectId());
+    String preferences = links.preferencesUrl(m.subjectId());
+    // RFC 2919 List-Id; RFC 2369 and RFC 8058 one-click unsubscribe (security rule 24).
+    headers.put("List-Id", links.listId(m.purposes().get(0)));
+    headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
+    headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    headers.put("Precedence", "bulk");
+    String text = content.text().strip() + "\n\nUnsubscribe: " + unsubscribe + "\nPreferences: " + preferences;
+    String html = content.html();
+    if (html != null) {
+      String links = "<p style=\"font-size:12px;\"><a href=\"" + org.owasp.encoder.Encode.forHtmlAttribute(unsubscribe)
+          + "\">Unsubscribe</a> | <a href=\"" + org.owasp.encoder.Encode.forHtmlAttribute(preferences)
+          + "\">Preferences</a></p>\n";
+      int end = html.toLowerCase(java.util.Locale.ROOT).lastIndexOf("</body>");
+      html = end < 0 ? html + links : html.substring(0, end) + links + html.substring(end);
+    }
+    return ControllerMail.render(m.recipient(), content.subject(), text, html, controller, headers);
+  }
+
+  private MailMessage render(OutboxMail m, PendingRequest r, String exportJson, String receiptJws) {
     List<MailTemplates.PurposeLine> lines = new ArrayList<>();
     for (PurposeId id : m.purposes()) {
       Purpose p = catalog.require(id);
@@ -382,6 +491,11 @@ public final class OutboxDispatcher implements AutoCloseable {
       // RFC 2369 and RFC 8058: one-click unsubscribe on every mail after confirmation (security rule 24).
       headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
       headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+      if (receiptJws != null) {
+        // RFC 7515 section 9.2.1: application/jose is the media type of a compact JWS.
+        attachments = List.of(new MailMessage.Attachment("consent-receipt.jws", "application/jose",
+            receiptJws.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      }
     }
     MailTemplates.Rendered rendered = templates.render(m.kind(), model);
     return new MailMessage(m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, attachments);

@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
@@ -15,6 +17,7 @@ import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
+import org.optin4j.PurposeId;
 import org.optin4j.PurgeReport;
 import org.optin4j.Retention;
 import org.optin4j.Subject;
@@ -83,6 +86,7 @@ public final class Purger {
 
   private int expireRequests(Instant now) {
     int total = 0;
+    List<ConsentChange> lapsed = new ArrayList<>();
     while (true) {
       List<PendingRequest> batch = store.inTransaction(tx -> tx.openRequestsExpiredBefore(now, BATCH));
       for (PendingRequest r : batch) {
@@ -93,6 +97,7 @@ public final class Purger {
             return false;
           }
           PendingRequest req = fresh.get();
+          tx.lockHistory(req.subjectId());
           for (var p : req.purposes()) {
             tx.consent(req.subjectId(), p)
                 .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))
@@ -102,10 +107,31 @@ public final class Purger {
                       c.notice(), null, Channel.SYSTEM, Evidence.NONE, null));
                 });
           }
+          if (PendingRequest.RECONSENT_SOURCE.equals(req.source())) {
+            // The deadline of a re-confirmation passed unanswered: the consent under the earlier version ends.
+            Set<PurposeId> ended = new TreeSet<>();
+            for (PurposeId p : req.purposes()) {
+              tx.consent(req.subjectId(), p)
+                  .filter(c -> c.state() == ConsentState.CONFIRMED && !c.requestId().equals(req.id()))
+                  .ifPresent(c -> {
+                    tx.saveConsent(c.expire(now));
+                    tx.appendEvent(new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED, now,
+                        c.requestId(), c.notice(), PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE,
+                        null));
+                    ended.add(p);
+                  });
+            }
+            if (!ended.isEmpty()) {
+              tx.subject(req.subjectId()).ifPresent(s -> lapsed.add(new ConsentChange(ConsentChange.Type.EXPIRED,
+                  req.subjectId(), s.email(), ended, now, Channel.SYSTEM)));
+            }
+          }
           tx.updateRequest(req.withStatus(PendingRequest.Status.EXPIRED, now));
           return true;
         });
         total += done ? 1 : 0;
+        lapsed.forEach(changes);
+        lapsed.clear();
       }
       if (batch.size() < BATCH) {
         return total;
@@ -124,9 +150,13 @@ public final class Purger {
         List<Consent> batch = store.inTransaction(tx -> tx.confirmedBefore(p.id(), cutoff, BATCH));
         for (Consent c : batch) {
           Optional<ConsentChange> change = store.inTransaction(tx -> {
-            Optional<Consent> fresh = tx.consent(c.subjectId(), c.purpose());
             Optional<Subject> subject = tx.subject(c.subjectId());
-            if (fresh.isEmpty() || subject.isEmpty() || fresh.get().state() != ConsentState.CONFIRMED
+            if (subject.isEmpty()) {
+              return Optional.empty();
+            }
+            tx.lockHistory(c.subjectId());
+            Optional<Consent> fresh = tx.consent(c.subjectId(), c.purpose());
+            if (fresh.isEmpty() || fresh.get().state() != ConsentState.CONFIRMED
                 || fresh.get().confirmedAt().isAfter(cutoff)) {
               return Optional.empty();
             }
@@ -176,8 +206,7 @@ public final class Purger {
             return false;
           }
           // Nothing needs this data any more: no active consent, and the proof period of every ended one is over.
-          tx.eraseSubject(id, false);
-          return true;
+          return tx.eraseSubject(id, false);
         });
         total += purged ? 1 : 0;
       }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
@@ -22,6 +23,7 @@ import org.optin4j.ConsentEvent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
+import org.optin4j.Incident;
 import org.optin4j.Notice;
 import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
@@ -29,6 +31,7 @@ import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.jdbc.JdbcConsentStore.Dialect;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
@@ -49,10 +52,14 @@ import org.optin4j.spi.PendingRequest;
 final class JdbcTransaction implements ConsentStore.Transaction {
   /** Attempts to assign a notice version before giving up under heavy contention for one key. */
   private static final int NOTICE_ATTEMPTS = 10;
+  /** Salts of event details digests; SecureRandom is thread-safe. */
+  private static final java.security.SecureRandom SALTS = new java.security.SecureRandom();
 
   private final Connection c;
   private final Statements sql;
   private final Thread owner = Thread.currentThread();
+  /** The chain heads this unit has locked, kept current by its appends. */
+  private final java.util.Map<SubjectId, HistoryHead> lockedHeads = new java.util.HashMap<>();
   private boolean open = true;
   private StoreException failure;
 
@@ -211,7 +218,16 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     if (event.sequence() != 0) {
       throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
     }
+    if (event.seal() != null) {
+      throw new IllegalArgumentException("an event to append has no seal yet");
+    }
+    HistoryHead head = lockedHead(event.subjectId());
+    byte[] salt = new byte[16];
+    SALTS.nextBytes(salt);
+    ConsentEvent sealed = event.sealed(head.position() + 1, head.hash(), salt);
+    ConsentEvent.Seal seal = sealed.seal();
     checkOpen();
+    long sequence;
     try {
       boolean returning = sql.dialect == Dialect.POSTGRESQL;
       try (PreparedStatement ps = returning
@@ -228,7 +244,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         ps.setString(11, event.evidence().ip());
         ps.setString(12, event.evidence().userAgent());
         ps.setString(13, event.tokenId());
-        long sequence;
+        ps.setInt(14, seal.position());
+        ps.setString(15, seal.previousHash());
+        ps.setString(16, seal.detailsSalt());
+        ps.setString(17, seal.detailsDigest());
+        ps.setString(18, seal.hash());
         if (returning) {
           try (ResultSet rs = ps.executeQuery()) {
             sequence = rs.next() ? rs.getLong(1) : 0;
@@ -239,14 +259,89 @@ final class JdbcTransaction implements ConsentStore.Transaction {
             sequence = rs.next() ? rs.getLong(1) : 0;
           }
         }
-        if (sequence <= 0) {
-          throw failed(new StoreException("database error: no sequence was generated for an event"));
-        }
-        return event.withSequence(sequence);
       }
     } catch (SQLException e) {
       throw failed(SqlErrors.wrap("append an event", e));
     }
+    if (sequence <= 0) {
+      throw failed(new StoreException("database error: no sequence was generated for an event"));
+    }
+    update("move the history head", sql.updateHead, ps -> {
+      ps.setInt(1, seal.position());
+      ps.setString(2, seal.hash());
+      ps.setString(3, event.subjectId().value());
+    });
+    lockedHeads.put(event.subjectId(), new HistoryHead(event.subjectId(), seal.position(), seal.hash()));
+    return sealed.withSequence(sequence);
+  }
+
+  @Override
+  public void lockHistory(SubjectId id) {
+    lockedHead(Objects.requireNonNull(id, "id"));
+  }
+
+  /**
+   * Returns the subject's chain head, locked until the transaction ends: created at position 0 if absent (an insert
+   * guarded by the primary key, so concurrent first appends on several nodes meet at one row), then read
+   * {@code FOR UPDATE}. Later calls in this unit answer from the unit's own cache, which appends keep current.
+   */
+  private HistoryHead lockedHead(SubjectId id) {
+    HistoryHead known = lockedHeads.get(id);
+    if (known != null) {
+      return known;
+    }
+    // Lock first: the usual case, an existing head, needs no insert. (On MariaDB a failed duplicate insert would leave
+    // a shared lock that two units then both try to upgrade: a deadlock.) A concurrent purge may delete the head
+    // between our insert and our lock: then create it again.
+    for (int attempt = 1; ; attempt++) {
+      Optional<HistoryHead> locked = queryOne("lock a history head", sql.headForUpdate,
+          ps -> ps.setString(1, id.value()), rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)));
+      if (locked.isPresent()) {
+        lockedHeads.put(id, locked.get());
+        return locked.get();
+      }
+      if (attempt > 3) {
+        throw failed(new StoreException("could not lock the history head of a subject after 3 attempts"));
+      }
+      checkOpen();
+      try {
+        guarded(() -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
+            ps.setString(1, id.value());
+            ps.setInt(2, 0);
+            ps.setString(3, ConsentEvent.Seal.GENESIS);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+      } catch (SQLException e) {
+        // H2: a concurrent unit created it first; the clash fails this statement only. Lock it below.
+        if (!SqlErrors.isUniqueViolation(e)) {
+          throw failed(SqlErrors.wrap("create a history head", e));
+        }
+      }
+    }
+  }
+
+  @Override
+  public Optional<HistoryHead> historyHead(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("read a history head", sql.head, ps -> ps.setString(1, id.value()),
+        rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)))
+        .filter(h -> h.position() > 0);
+  }
+
+  @Override
+  public List<SubjectId> historySubjects(SubjectId after, int limit) {
+    checkLimit(limit);
+    if (after == null) {
+      return List.copyOf(query("list histories", sql.historySubjectsFirst, ps -> ps.setInt(1, limit),
+          rs -> new SubjectId(rs.getString(1))));
+    }
+    return List.copyOf(query("list histories", sql.historySubjectsAfter, ps -> {
+      ps.setString(1, after.value());
+      ps.setInt(2, limit);
+    }, rs -> new SubjectId(rs.getString(1))));
   }
 
   @Override
@@ -263,7 +358,9 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         rs.getString("source"),
         Channel.valueOf(rs.getString("channel")),
         new Evidence(rs.getString("evidence_ip"), rs.getString("evidence_user_agent")),
-        rs.getString("token_id"))));
+        rs.getString("token_id"),
+        new ConsentEvent.Seal(rs.getInt("chain_position"), rs.getString("previous_hash"),
+            rs.getString("details_salt"), rs.getString("details_digest"), rs.getString("chain_hash")))));
   }
 
   // ----------------------------------------------------------------------------------------------------- notices
@@ -632,12 +729,21 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   // ------------------------------------------------------------------------- erasure, suppression, rectification
 
   @Override
-  public void eraseSubject(SubjectId id, boolean keepHistoryStub) {
+  public boolean eraseSubject(SubjectId id, boolean keepHistoryStub) {
     Objects.requireNonNull(id, "id");
-    for (String statement : List.of(sql.eraseAddressChanges, sql.eraseRequests, sql.eraseConsents, sql.eraseMails,
-        keepHistoryStub ? sql.deidentifyEvents : sql.eraseEvents, sql.eraseSubject)) {
-      update("erase a subject", statement, ps -> ps.setString(1, id.value()));
+    int deleted = 0;
+    List<String> statements = new ArrayList<>(List.of(sql.eraseAddressChanges, sql.eraseRequests, sql.eraseConsents,
+        sql.eraseMails));
+    statements.addAll(keepHistoryStub ? List.of(sql.deidentifyEvents) : List.of(sql.eraseEvents, sql.deleteHead));
+    statements.add(sql.eraseSubject);
+    for (String statement : statements) {
+      // The last statement deletes the subject row; a concurrent eraser waits on it and then finds nothing.
+      deleted = update("erase a subject", statement, ps -> ps.setString(1, id.value()));
     }
+    if (!keepHistoryStub) {
+      lockedHeads.remove(id);
+    }
+    return deleted > 0;
   }
 
   @Override
@@ -740,6 +846,163 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       ps.setLong(1, createdBefore.toEpochMilli());
       ps.setInt(2, limit);
     });
+  }
+
+  // ------------------------------------------------------------------------------------------------ breach register
+
+  @Override
+  public void saveIncident(Incident incident) {
+    Objects.requireNonNull(incident, "incident");
+    update("save an incident", sql.upsertIncident, ps -> {
+      ps.setString(1, incident.id());
+      ps.setLong(2, incident.discoveredAt().toEpochMilli());
+      ps.setLong(3, incident.recordedAt().toEpochMilli());
+      ps.setString(4, incident.nature());
+      ps.setString(5, String.join("\n", incident.dataCategories()));
+      ps.setString(6, String.join("\n", incident.subjectCategories()));
+      ps.setString(7, join(incident.affectedPurposes()));
+      ps.setString(8, incident.status().name());
+      setInstant(ps, 9, incident.authorityNotifiedAt());
+      setInstant(ps, 10, incident.closedAt());
+      Incident.SubjectNotice notice = incident.subjectNotice();
+      ps.setString(11, notice == null ? null : notice.subject());
+      ps.setString(12, notice == null ? null : notice.text());
+      setInstant(ps, 13, notice == null ? null : notice.queuedAt());
+    });
+  }
+
+  @Override
+  public Optional<Incident> incident(String id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("read an incident", sql.incidentById, ps -> ps.setString(1, id), JdbcTransaction::incident);
+  }
+
+  @Override
+  public List<Incident> incidents() {
+    List<Incident> list = query("read incidents", sql.incidents, ps -> { }, JdbcTransaction::incident);
+    list.sort(Comparator.comparing(Incident::discoveredAt).reversed().thenComparing(Incident::id));
+    return List.copyOf(list);
+  }
+
+  private static Incident incident(ResultSet rs) throws SQLException {
+    String noticeSubject = rs.getString("notice_subject");
+    return new Incident(rs.getString("id"), instant(rs, "discovered_at"), instant(rs, "recorded_at"),
+        rs.getString("nature"), lines(rs.getString("data_categories")), lines(rs.getString("subject_categories")),
+        new java.util.TreeSet<>(purposes(rs.getString("purposes"))), Incident.Status.valueOf(rs.getString("status")),
+        instant(rs, "authority_notified_at"), instant(rs, "closed_at"),
+        noticeSubject == null ? null : new Incident.SubjectNotice(noticeSubject, rs.getString("notice_text"),
+            instant(rs, "notice_queued_at")));
+  }
+
+  private static List<String> lines(String joined) {
+    return joined == null || joined.isEmpty() ? List.of() : List.of(joined.split("\n"));
+  }
+
+  @Override
+  public List<SubjectId> subjects(Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit) {
+    Objects.requireNonNull(purposes, "purposes");
+    Objects.requireNonNull(states, "states");
+    checkLimit(limit);
+    if (purposes.isEmpty()) {
+      return List.copyOf(after == null
+          ? query("list subjects", sql.allSubjectsFirst, ps -> ps.setInt(1, limit),
+              rs -> new SubjectId(rs.getString(1)))
+          : query("list subjects", sql.allSubjectsAfter, ps -> {
+            ps.setString(1, after.value());
+            ps.setInt(2, limit);
+          }, rs -> new SubjectId(rs.getString(1))));
+    }
+    List<PurposeId> ps1 = List.copyOf(purposes);
+    List<ConsentState> st = List.copyOf(states);
+    return List.copyOf(query("list subjects", sql.subjectsWithConsents(ps1.size(), st.size(), after != null), ps -> {
+      int i = 1;
+      for (PurposeId p : ps1) {
+        ps.setString(i++, p.value());
+      }
+      for (ConsentState s : st) {
+        ps.setString(i++, s.name());
+      }
+      if (after != null) {
+        ps.setString(i++, after.value());
+      }
+      ps.setInt(i, limit);
+    }, rs -> new SubjectId(rs.getString(1))));
+  }
+
+  @Override
+  public void insertCampaign(org.optin4j.Campaign campaign) {
+    Objects.requireNonNull(campaign, "campaign");
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(sql.insertCampaign)) {
+      ps.setString(1, campaign.id());
+      ps.setString(2, campaign.purpose().value());
+      ps.setString(3, campaign.subject());
+      ps.setString(4, campaign.text());
+      ps.setString(5, campaign.html());
+      ps.setLong(6, campaign.createdAt().toEpochMilli());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.duplicate("a campaign with this id exists already", e));
+      }
+      throw failed(SqlErrors.wrap("insert a campaign", e));
+    }
+  }
+
+  @Override
+  public Optional<org.optin4j.Campaign> campaign(String id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("read a campaign", sql.campaignById, ps -> ps.setString(1, id),
+        rs -> new org.optin4j.Campaign(rs.getString("id"), new PurposeId(rs.getString("purpose")),
+            rs.getString("subject"), rs.getString("body_text"), rs.getString("body_html"),
+            instant(rs, "created_at")));
+  }
+
+  @Override
+  public java.util.Map<OutboxMail.Status, Integer> countMailsByStatus(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    java.util.Map<OutboxMail.Status, Integer> counts = new java.util.EnumMap<>(OutboxMail.Status.class);
+    for (Object[] row : query("count mails", sql.countMailsByStatus, ps -> ps.setString(1, requestId),
+        rs -> new Object[] {OutboxMail.Status.valueOf(rs.getString(1)), rs.getInt(2)})) {
+      counts.put((OutboxMail.Status) row[0], (Integer) row[1]);
+    }
+    return java.util.Collections.unmodifiableMap(counts);
+  }
+
+  @Override
+  public void saveRightsRequest(org.optin4j.RightsRequest request) {
+    Objects.requireNonNull(request, "request");
+    update("save a rights request", sql.upsertRightsRequest, ps -> {
+      ps.setString(1, request.id());
+      ps.setString(2, request.subjectId().value());
+      ps.setString(3, request.type().name());
+      ps.setLong(4, request.receivedAt().toEpochMilli());
+      ps.setLong(5, request.dueAt().toEpochMilli());
+      ps.setBoolean(6, request.extended());
+      setInstant(ps, 7, request.completedAt());
+      ps.setString(8, request.outcome());
+    });
+  }
+
+  @Override
+  public Optional<org.optin4j.RightsRequest> rightsRequest(String id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("read a rights request", sql.rightsRequestById, ps -> ps.setString(1, id),
+        JdbcTransaction::rightsRequest);
+  }
+
+  @Override
+  public List<org.optin4j.RightsRequest> openRightsRequests() {
+    List<org.optin4j.RightsRequest> list = query("read open rights requests", sql.openRightsRequests, ps -> { },
+        JdbcTransaction::rightsRequest);
+    list.sort(Comparator.comparing(org.optin4j.RightsRequest::dueAt).thenComparing(org.optin4j.RightsRequest::id));
+    return List.copyOf(list);
+  }
+
+  private static org.optin4j.RightsRequest rightsRequest(ResultSet rs) throws SQLException {
+    return new org.optin4j.RightsRequest(rs.getString("id"), new SubjectId(rs.getString("subject_id")),
+        org.optin4j.RightsRequest.Type.valueOf(rs.getString("request_type")), instant(rs, "received_at"),
+        instant(rs, "due_at"), rs.getBoolean("extended"), instant(rs, "completed_at"), rs.getString("outcome"));
   }
 
   private static void checkLimit(int limit) {

@@ -13,10 +13,17 @@ final class Statements {
   static final String CONSENT_COLUMNS = "subject_id, purpose, purpose_version, state, request_id, notice_version,"
       + " notice_hash, notice_locale, requested_at, confirmed_at, ended_at, restricted";
   static final String EVENT_COLUMNS = "subject_id, purpose, event_type, occurred_at, request_id, notice_version,"
-      + " notice_hash, notice_locale, source, channel, evidence_ip, evidence_user_agent, token_id";
+      + " notice_hash, notice_locale, source, channel, evidence_ip, evidence_user_agent, token_id, chain_position,"
+      + " previous_hash, details_salt, details_digest, chain_hash";
   static final String NOTICE_COLUMNS = "hash, notice_key, version, locale, purposes, body, created_at";
   static final String REQUEST_COLUMNS = "id, subject_id, purposes, notice_version, notice_hash, notice_locale, source,"
       + " evidence_ip, evidence_user_agent, requested_at, expires_at, generation, status, closed_at";
+  static final String INCIDENT_COLUMNS = "id, discovered_at, recorded_at, nature, data_categories,"
+      + " subject_categories, purposes, status, authority_notified_at, closed_at, notice_subject, notice_text,"
+      + " notice_queued_at";
+  static final String RIGHTS_COLUMNS = "id, subject_id, request_type, received_at, due_at, extended, completed_at,"
+      + " outcome";
+  static final String CAMPAIGN_COLUMNS = "id, purpose, subject, body_text, body_html, created_at";
   static final String MAIL_COLUMNS = "id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
       + " dedupe_key, status, attempts, next_attempt_at, lease_until, created_at, sent_at, last_error";
 
@@ -33,6 +40,13 @@ final class Statements {
 
   final String insertEvent;
   final String events;
+  final String insertHeadIfAbsent;
+  final String headForUpdate;
+  final String head;
+  final String updateHead;
+  final String deleteHead;
+  final String historySubjectsFirst;
+  final String historySubjectsAfter;
 
   final String noticeByHash;
   final String maxNoticeVersion;
@@ -78,6 +92,20 @@ final class Statements {
   final String updateMail;
   final String mailsBySubject;
 
+  final String upsertIncident;
+  final String insertCampaign;
+  final String upsertRightsRequest;
+  final String rightsRequestById;
+  final String openRightsRequests;
+  final String campaignById;
+  final String countMailsByStatus;
+  final String incidentById;
+  final String incidents;
+  final String allSubjectsFirst;
+  final String allSubjectsAfter;
+  /** Subjects with a consent for some purposes; completed by {@link #subjectsWithConsents}. */
+  private final String consentsTableName;
+
   Statements(Dialect dialect, String prefix) {
     this.dialect = dialect;
     String subjects = prefix + "subjects";
@@ -100,6 +128,22 @@ final class Statements {
 
     insertEvent = insert(eventsTable, EVENT_COLUMNS) + (dialect == Dialect.POSTGRESQL ? " RETURNING seq" : "");
     events = "SELECT seq, " + EVENT_COLUMNS + " FROM " + eventsTable + " WHERE subject_id = ? ORDER BY seq";
+    String heads = prefix + "history_heads";
+    // PostgreSQL: a clash takes no lock. MariaDB: a no-op update takes the row's exclusive lock at once; a failed plain
+    // insert would take a shared one, and two units upgrading theirs would deadlock. H2: the clash fails the
+    // statement only.
+    insertHeadIfAbsent = insert(heads, "subject_id, chain_position, head_hash")
+        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (subject_id) DO NOTHING"
+            : dialect == Dialect.MARIADB ? " ON DUPLICATE KEY UPDATE subject_id = subject_id" : "");
+    // PostgreSQL: FOR NO KEY UPDATE does not conflict with the key-share locks of foreign key checks.
+    headForUpdate = "SELECT chain_position, head_hash FROM " + heads + " WHERE subject_id = ?"
+        + (dialect == Dialect.POSTGRESQL ? " FOR NO KEY UPDATE" : " FOR UPDATE");
+    head = "SELECT chain_position, head_hash FROM " + heads + " WHERE subject_id = ?";
+    updateHead = "UPDATE " + heads + " SET chain_position = ?, head_hash = ? WHERE subject_id = ?";
+    deleteHead = "DELETE FROM " + heads + " WHERE subject_id = ?";
+    historySubjectsFirst = "SELECT subject_id FROM " + heads + " WHERE chain_position > 0 ORDER BY subject_id LIMIT ?";
+    historySubjectsAfter = "SELECT subject_id FROM " + heads
+        + " WHERE chain_position > 0 AND subject_id > ? ORDER BY subject_id LIMIT ?";
 
     noticeByHash = "SELECT " + NOTICE_COLUMNS + " FROM " + notices + " WHERE hash = ?";
     maxNoticeVersion = "SELECT MAX(version) FROM " + notices + " WHERE notice_key = ?";
@@ -149,7 +193,7 @@ final class Statements {
     eraseConsents = "DELETE FROM " + consentsTable + " WHERE subject_id = ?";
     eraseMails = "DELETE FROM " + outbox + " WHERE subject_id = ?";
     deidentifyEvents = "UPDATE " + eventsTable + " SET source = NULL, evidence_ip = NULL, evidence_user_agent = NULL,"
-        + " token_id = NULL WHERE subject_id = ?";
+        + " token_id = NULL, details_salt = NULL WHERE subject_id = ?";
     eraseEvents = "DELETE FROM " + eventsTable + " WHERE subject_id = ?";
     eraseSubject = "DELETE FROM " + subjects + " WHERE id = ?";
     insertSuppression = insert(suppressions, "address_key, suppressed_at")
@@ -184,6 +228,34 @@ final class Statements {
     updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
         + " sent_at = ?, last_error = ? WHERE id = ?";
     mailsBySubject = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE subject_id = ?";
+
+    String incidentsTable = prefix + "incidents";
+    upsertIncident = upsert(incidentsTable, INCIDENT_COLUMNS, "id");
+    incidentById = "SELECT " + INCIDENT_COLUMNS + " FROM " + incidentsTable + " WHERE id = ?";
+    incidents = "SELECT " + INCIDENT_COLUMNS + " FROM " + incidentsTable;
+    allSubjectsFirst = "SELECT id FROM " + subjects + " ORDER BY id LIMIT ?";
+    allSubjectsAfter = "SELECT id FROM " + subjects + " WHERE id > ? ORDER BY id LIMIT ?";
+    consentsTableName = consentsTable;
+    String campaigns = prefix + "campaigns";
+    insertCampaign = insert(campaigns, CAMPAIGN_COLUMNS);
+    campaignById = "SELECT " + CAMPAIGN_COLUMNS + " FROM " + campaigns + " WHERE id = ?";
+    countMailsByStatus = "SELECT status, COUNT(*) FROM " + outbox + " WHERE request_id = ? GROUP BY status";
+    String rights = prefix + "rights_requests";
+    upsertRightsRequest = upsert(rights, RIGHTS_COLUMNS, "id");
+    rightsRequestById = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE id = ?";
+    openRightsRequests = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE completed_at IS NULL";
+  }
+
+  /**
+   * Returns the query for subjects with a consent for one of {@code purposes} purposes in one of {@code states}
+   * states (any state if 0), after a subject id if {@code after}; parameters: the purposes, the states, the id if
+   * {@code after}, the limit.
+   */
+  String subjectsWithConsents(int purposes, int states, boolean after) {
+    return "SELECT DISTINCT subject_id FROM " + consentsTableName + " WHERE purpose IN ("
+        + String.join(", ", java.util.Collections.nCopies(purposes, "?")) + ")"
+        + (states == 0 ? "" : " AND state IN (" + String.join(", ", java.util.Collections.nCopies(states, "?")) + ")")
+        + (after ? " AND subject_id > ?" : "") + " ORDER BY subject_id LIMIT ?";
   }
 
   private static String insert(String table, String columns) {

@@ -98,6 +98,8 @@ public final class DefaultMailTemplates implements MailTemplates {
       case RECEIPT -> "receipt.";
       case ADDRESS_CONFIRMATION -> "address.";
       case DATA_EXPORT -> "export.";
+      case BREACH_NOTICE, CAMPAIGN -> throw new IllegalArgumentException(
+          kind + " mails carry the controller's own text and are not rendered by templates");
     };
     String subject = singleLine(t.text(prefix + "subject"));
 
@@ -127,6 +129,7 @@ public final class DefaultMailTemplates implements MailTemplates {
         link(t, "receipt.preferences", "receipt.preferences.button", model.actionUrl(), text, html);
         paragraph(t, "export.ignore", text, html);
       }
+      case BREACH_NOTICE, CAMPAIGN -> throw new AssertionError(kind);
     }
     footer(t, model.controller(), text, html);
     html.append("</div>\n</body>\n</html>\n");

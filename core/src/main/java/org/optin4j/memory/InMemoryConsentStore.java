@@ -22,6 +22,7 @@ import java.util.function.Function;
 import org.optin4j.Consent;
 import org.optin4j.ConsentEvent;
 import org.optin4j.EmailAddress;
+import org.optin4j.Incident;
 import org.optin4j.Notice;
 import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
@@ -29,6 +30,7 @@ import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
@@ -82,6 +84,8 @@ public final class InMemoryConsentStore implements ConsentStore {
   private final Map<EmailAddress, SubjectId> subjectIdsByEmail = new HashMap<>();
   private final Map<SubjectId, NavigableMap<PurposeId, Consent>> consentsBySubject = new HashMap<>();
   private final Map<SubjectId, List<ConsentEvent>> eventsBySubject = new HashMap<>();
+  private final NavigableMap<String, HistoryHead> historyHeads = new TreeMap<>();
+  private final java.security.SecureRandom saltSource = new java.security.SecureRandom();
   private long lastSequence;
   private final Map<String, Notice> noticesByHash = new HashMap<>();
   private final Map<String, Integer> latestNoticeVersionByKey = new HashMap<>();
@@ -95,6 +99,9 @@ public final class InMemoryConsentStore implements ConsentStore {
   /** QUEUED mails by (nextAttemptAt, createdAt, id). */
   private final Map<String, Instant> suppressed = new HashMap<>();
   private final Map<String, EmailAddress> addressChanges = new HashMap<>();
+  private final Map<String, Incident> incidents = new HashMap<>();
+  private final Map<String, org.optin4j.Campaign> campaigns = new HashMap<>();
+  private final Map<String, org.optin4j.RightsRequest> rightsRequests = new HashMap<>();
   private final NavigableSet<MailDue> queuedMails = new TreeSet<>();
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
   private final NavigableSet<MailDue> claimedMails = new TreeSet<>();
@@ -308,10 +315,49 @@ public final class InMemoryConsentStore implements ConsentStore {
       if (event.sequence() != 0) {
         throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
       }
+      if (event.seal() != null) {
+        throw new IllegalArgumentException("an event to append has no seal yet");
+      }
       requireSubject(event.subjectId());
-      ConsentEvent stored = event.withSequence(++lastSequence);
+      // The store lock serialises every transaction, so the head read here is the latest one.
+      HistoryHead head = head(event.subjectId());
+      byte[] salt = new byte[16];
+      saltSource.nextBytes(salt);
+      ConsentEvent stored = event.withSequence(++lastSequence).sealed(head.position() + 1, head.hash(), salt);
       append(eventsBySubject.computeIfAbsent(event.subjectId(), k -> new ArrayList<>()), stored);
+      put(historyHeads, event.subjectId().value(),
+          new HistoryHead(event.subjectId(), stored.seal().position(), stored.seal().hash()));
       return stored;
+    }
+
+    private HistoryHead head(SubjectId id) {
+      HistoryHead head = historyHeads.get(id.value());
+      return head != null ? head : new HistoryHead(id, 0, ConsentEvent.Seal.GENESIS);
+    }
+
+    @Override
+    public void lockHistory(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      // Every transaction holds the store lock already.
+    }
+
+    @Override
+    public Optional<HistoryHead> historyHead(SubjectId id) {
+      check();
+      Objects.requireNonNull(id, "id");
+      return Optional.ofNullable(historyHeads.get(id.value()));
+    }
+
+    @Override
+    public List<SubjectId> historySubjects(SubjectId after, int limit) {
+      check();
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      Collection<HistoryHead> rest = after == null ? historyHeads.values()
+          : historyHeads.tailMap(after.value(), false).values();
+      return rest.stream().limit(limit).map(HistoryHead::subjectId).toList();
     }
 
     @Override
@@ -507,12 +553,12 @@ public final class InMemoryConsentStore implements ConsentStore {
     // --- erasure, suppression, rectification ---
 
     @Override
-    public void eraseSubject(SubjectId id, boolean keepHistoryStub) {
+    public boolean eraseSubject(SubjectId id, boolean keepHistoryStub) {
       check();
       Objects.requireNonNull(id, "id");
       Subject subject = subjects.get(id);
       if (subject == null) {
-        return;
+        return false;
       }
       remove(subjects, id);
       remove(subjectIdsByEmail, subject.email());
@@ -521,12 +567,12 @@ public final class InMemoryConsentStore implements ConsentStore {
       if (events != null && keepHistoryStub) {
         List<ConsentEvent> stub = new ArrayList<>();
         for (ConsentEvent e : events) {
-          stub.add(new ConsentEvent(e.sequence(), e.subjectId(), e.purpose(), e.type(), e.at(), e.requestId(),
-              e.notice(), null, e.channel(), org.optin4j.Evidence.NONE, null));
+          stub.add(e.deidentified());
         }
         put(eventsBySubject, id, stub);
-      } else {
+      } else if (!keepHistoryStub) {
         remove(eventsBySubject, id);
+        remove(historyHeads, id.value());
       }
       for (String requestId : List.copyOf(requestIdsBySubject.getOrDefault(id, Set.of()))) {
         remove(requests, requestId);
@@ -537,6 +583,7 @@ public final class InMemoryConsentStore implements ConsentStore {
         deleteMail(mails.get(mailId));
       }
       remove(mailIdsBySubject, id);
+      return true;
     }
 
     private void deleteMail(OutboxMail mail) {
@@ -674,6 +721,99 @@ public final class InMemoryConsentStore implements ConsentStore {
         deleteMail(m);
       }
       return old.size();
+    }
+
+    // --- breach register ---
+
+    @Override
+    public void saveIncident(Incident incident) {
+      check();
+      Objects.requireNonNull(incident, "incident");
+      put(incidents, incident.id(), incident);
+    }
+
+    @Override
+    public Optional<Incident> incident(String id) {
+      check();
+      return Optional.ofNullable(incidents.get(Objects.requireNonNull(id, "id")));
+    }
+
+    @Override
+    public List<Incident> incidents() {
+      check();
+      return incidents.values().stream()
+          .sorted(Comparator.comparing(Incident::discoveredAt).reversed().thenComparing(Incident::id))
+          .toList();
+    }
+
+    @Override
+    public List<SubjectId> subjects(Set<PurposeId> purposes, Set<org.optin4j.ConsentState> states, SubjectId after,
+        int limit) {
+      check();
+      Objects.requireNonNull(purposes, "purposes");
+      Objects.requireNonNull(states, "states");
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      return subjects.keySet().stream()
+          .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
+          .filter(id -> purposes.isEmpty() || consentsBySubject.getOrDefault(id, new TreeMap<>()).values().stream()
+              .anyMatch(c -> purposes.contains(c.purpose()) && (states.isEmpty() || states.contains(c.state()))))
+          .sorted(Comparator.comparing(SubjectId::value))
+          .limit(limit)
+          .toList();
+    }
+
+    @Override
+    public void insertCampaign(org.optin4j.Campaign campaign) {
+      check();
+      Objects.requireNonNull(campaign, "campaign");
+      if (campaigns.containsKey(campaign.id())) {
+        throw duplicate("campaign id");
+      }
+      put(campaigns, campaign.id(), campaign);
+    }
+
+    @Override
+    public Optional<org.optin4j.Campaign> campaign(String id) {
+      check();
+      return Optional.ofNullable(campaigns.get(Objects.requireNonNull(id, "id")));
+    }
+
+    @Override
+    public Map<OutboxMail.Status, Integer> countMailsByStatus(String requestId) {
+      check();
+      Objects.requireNonNull(requestId, "requestId");
+      Map<OutboxMail.Status, Integer> counts = new java.util.EnumMap<>(OutboxMail.Status.class);
+      for (OutboxMail m : mails.values()) {
+        if (requestId.equals(m.requestId())) {
+          counts.merge(m.status(), 1, Integer::sum);
+        }
+      }
+      return java.util.Collections.unmodifiableMap(counts);
+    }
+
+    @Override
+    public void saveRightsRequest(org.optin4j.RightsRequest request) {
+      check();
+      Objects.requireNonNull(request, "request");
+      put(rightsRequests, request.id(), request);
+    }
+
+    @Override
+    public Optional<org.optin4j.RightsRequest> rightsRequest(String id) {
+      check();
+      return Optional.ofNullable(rightsRequests.get(Objects.requireNonNull(id, "id")));
+    }
+
+    @Override
+    public List<org.optin4j.RightsRequest> openRightsRequests() {
+      check();
+      return rightsRequests.values().stream()
+          .filter(org.optin4j.RightsRequest::isOpen)
+          .sorted(Comparator.comparing(org.optin4j.RightsRequest::dueAt)
+              .thenComparing(org.optin4j.RightsRequest::id))
+          .toList();
     }
 
     private void replaceMail(OutboxMail stored, OutboxMail replacement) {

@@ -3,12 +3,17 @@ package org.optin4j.spi;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
+import org.optin4j.Campaign;
 import org.optin4j.Consent;
+import org.optin4j.ConsentState;
+import org.optin4j.Incident;
 import org.optin4j.ConsentEvent;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
 import org.optin4j.PurposeId;
+import org.optin4j.RightsRequest;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
@@ -100,12 +105,45 @@ public interface ConsentStore {
     void saveConsent(Consent consent);
 
     /**
-     * Appends an event to the subject's history.
+     * Appends an event to the subject's history and seals it into the subject's hash chain: under the subject's
+     * history lock ({@link #lockHistory}), the store reads the chain head, {@linkplain ConsentEvent#sealed seals} the
+     * event at the next position with the head's hash as previous hash and 16 fresh random bytes from a
+     * {@code SecureRandom} as salt, stores it, and moves the head to it, all in this transaction. Appends for one
+     * subject are thereby serialised across threads and nodes, so a chain never forks; a store shared by several
+     * nodes also enforces one event per (subject, position) with a unique key.
      *
-     * @param event the event, with sequence 0
-     * @return the event with the sequence the store assigned (strictly increasing per store)
+     * @param event the event, with sequence 0 and no seal
+     * @return the event with the sequence the store assigned (strictly increasing per store) and its seal
      */
     ConsentEvent appendEvent(ConsentEvent event);
+
+    /**
+     * Takes the subject's history lock until the transaction ends (creating the chain head at position 0 if there
+     * is none). {@link #appendEvent} takes it anyway; a unit that reads consents for change and then appends events
+     * should take it first, so that every unit locks a subject's history before its consent rows and concurrent
+     * units cannot deadlock.
+     *
+     * @param id the subject
+     */
+    void lockHistory(SubjectId id);
+
+    /**
+     * Returns the recorded end of a subject's hash chain, also after the subject was erased with a kept stub.
+     *
+     * @param id the subject
+     * @return the head, or empty if no event was ever appended (or the history was deleted)
+     */
+    Optional<HistoryHead> historyHead(SubjectId id);
+
+    /**
+     * Lists subjects with a history (at least one event appended and not deleted; a de-identified stub counts), by
+     * subject id, for audits in batches.
+     *
+     * @param after list only ids after this one, or {@code null} to start
+     * @param limit the most to return
+     * @return the subject ids, ascending in code-point order (as {@link String#compareTo} orders ids)
+     */
+    List<SubjectId> historySubjects(SubjectId after, int limit);
 
     /**
      * Returns a subject's history, oldest first.
@@ -221,13 +259,17 @@ public interface ConsentStore {
 
     /**
      * Erases a subject: deletes the subject, its consents, requests, address changes and outbox mails. Its events are
-     * either kept as a de-identified stub (evidence, source and token id removed; the opaque subject id no longer
-     * leads to any address) or deleted. This is the only change the store ever makes to history.
+     * either kept as a de-identified stub ({@link ConsentEvent#deidentified()}: evidence, source, token id and the
+     * seal's salt removed, every hash kept, so the chain still verifies; the opaque subject id no longer leads to any
+     * address) together with the chain head, or deleted together with the chain head. This is the only change the
+     * store ever makes to history.
      *
      * @param id the subject
      * @param keepHistoryStub whether to keep the de-identified events
+     * @return {@code true} if this call erased the subject; {@code false} if there was no such subject, also when a
+     *     concurrent transaction erased it first (the store serialises the two on the subject row)
      */
-    void eraseSubject(SubjectId id, boolean keepHistoryStub);
+    boolean eraseSubject(SubjectId id, boolean keepHistoryStub);
 
     /**
      * Adds a keyed hash of an address to the suppression list. Idempotent.
@@ -316,5 +358,91 @@ public interface ConsentStore {
      * @return how many were deleted
      */
     int deleteFinishedMails(Instant createdBefore, int limit);
+
+    // --- breach register (GDPR Art. 33-34) and audiences -------------------------------------------------------
+
+    /**
+     * Inserts an incident, or replaces the one with its id.
+     *
+     * @param incident the incident
+     */
+    void saveIncident(Incident incident);
+
+    /**
+     * Finds an incident.
+     *
+     * @param id the incident id
+     * @return the incident, or empty
+     */
+    Optional<Incident> incident(String id);
+
+    /**
+     * Returns every incident of the register, latest discovery first, then by id.
+     *
+     * @return the incidents
+     */
+    List<Incident> incidents();
+
+    /**
+     * Lists subjects on file, a page at a time, for breach notifications and campaigns. With no purposes: every
+     * subject. With purposes: the subjects with a consent for at least one of them whose state is one of
+     * {@code states} (any state if {@code states} is empty).
+     *
+     * @param purposes the purposes, or empty for every subject
+     * @param states the consent states that count, or empty for any
+     * @param after list only subjects after this id in the store's order, or {@code null} to start
+     * @param limit the most to return
+     * @return the subject ids in the store's order of ids, which {@code after} continues; each at most once
+     */
+    List<SubjectId> subjects(Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit);
+
+    /**
+     * Inserts a campaign (the content of one mailing, stored once for all its outbox mails).
+     *
+     * @param campaign the campaign
+     * @throws DuplicateKeyException if the id is taken
+     */
+    void insertCampaign(Campaign campaign);
+
+    /**
+     * Finds a campaign.
+     *
+     * @param id the campaign id
+     * @return the campaign, or empty
+     */
+    Optional<Campaign> campaign(String id);
+
+    /**
+     * Counts the outbox mails of a request, incident or campaign (the mails whose {@link OutboxMail#requestId()} is
+     * the id) by status; statuses without mails are absent.
+     *
+     * @param requestId the id
+     * @return the counts
+     */
+    java.util.Map<OutboxMail.Status, Integer> countMailsByStatus(String requestId);
+
+    // --- data subjects' requests (GDPR Art. 12(3)) -------------------------------------------------------------
+
+    /**
+     * Inserts a rights request, or replaces the one with its id.
+     *
+     * @param request the request
+     */
+    void saveRightsRequest(RightsRequest request);
+
+    /**
+     * Finds a rights request.
+     *
+     * @param id the request id
+     * @return the request, or empty
+     */
+    Optional<RightsRequest> rightsRequest(String id);
+
+    /**
+     * Returns the open (not completed) rights requests, earliest due first, then by id.
+     *
+     * @return the open requests
+     */
+    List<RightsRequest> openRightsRequests();
   }
 }

@@ -54,6 +54,18 @@ public record MailMessage(
   }
 
   /**
+   * Names the masked recipient, the subject, the header names and the attachments, but neither the bodies nor the
+   * header values: they carry signed links ({@code List-Unsubscribe}, confirmation and preference links), which are
+   * credentials (security rule 13), so a mailer that logs a message it failed to send leaks nothing.
+   */
+  @Override
+  public String toString() {
+    return "MailMessage[to=" + to + ", subject=" + subject + ", text=" + text.length() + " chars, html="
+        + (html == null ? "none" : html.length() + " chars") + ", headers=" + headers.keySet() + ", attachments="
+        + attachments + "]";
+  }
+
+  /**
    * A file attached to a mail.
    *
    * @param fileName the file name, for example {@code my-data.json}

@@ -42,6 +42,13 @@ public record PendingRequest(
     Status status,
     Instant closedAt) {
 
+  /**
+   * The {@code source} of re-confirmation requests after a material purpose change ({@code OptIn.requestReconsent}):
+   * their purposes are confirmed under an earlier version, and stay confirmed until the request is answered or its
+   * {@code expiresAt} (the deadline) passes.
+   */
+  public static final String RECONSENT_SOURCE = "optin4j:reconsent";
+
   /** Validates the components. */
   public PendingRequest {
     Objects.requireNonNull(id, "id");

@@ -182,6 +182,27 @@ abstract class JdbcMultiNode {
     assertFalse(a.history(r.subjectId()).isEmpty(), "the de-identified stub stays");
   }
 
+  @Test
+  void purgeOnTwoNodesAtOnceHandlesEveryItemOnceAndDeletesLapsedSignups() throws Exception {
+    OptIn a = node(new RecordingMailer());
+    OptIn b = node(new RecordingMailer());
+    int n = 30;
+    for (int i = 0; i < n; i++) {
+      a.request(ConsentRequest.of("lapsed" + i + "@example.org", Locale.ENGLISH, NEWSLETTER));
+    }
+    clock.advance(Duration.ofHours(49));
+
+    List<org.optin4j.PurgeReport> first = concurrently(2,
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).purge());
+    assertEquals(n, first.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum());
+
+    clock.advance(Duration.ofDays(8));
+    List<org.optin4j.PurgeReport> second = concurrently(2,
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).purge());
+    assertEquals(n, second.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
+    assertEquals(0, countOccurrences("lapsed"), "lapsed signups leave nothing behind");
+  }
+
   /** Reads every column of every row of every table of this store and counts cells containing the text. */
   private int countOccurrences(String needle) throws Exception {
     int found = 0;

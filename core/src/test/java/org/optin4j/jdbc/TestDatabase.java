@@ -100,6 +100,18 @@ abstract class TestDatabase implements AutoCloseable {
     @Override
     public void close() throws SQLException {
       try (Connection c = admin.getConnection(); Statement st = c.createStatement()) {
+        // One table per transaction: dropping hundreds of test tables at once exceeds PostgreSQL's lock table
+        // ("out of shared memory", max_locks_per_transaction).
+        java.util.List<String> tables = new java.util.ArrayList<>();
+        try (java.sql.ResultSet rs = st.executeQuery(
+            "SELECT tablename FROM pg_tables WHERE schemaname = '" + name + "'")) {
+          while (rs.next()) {
+            tables.add(rs.getString(1));
+          }
+        }
+        for (String table : tables) {
+          st.execute("DROP TABLE IF EXISTS " + name + "." + table + " CASCADE");
+        }
         st.execute("DROP SCHEMA " + name + " CASCADE");
       }
     }

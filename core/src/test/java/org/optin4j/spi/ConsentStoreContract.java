@@ -2,6 +2,8 @@ package org.optin4j.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -41,16 +43,21 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.optin4j.Campaign;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentEvent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
+import org.optin4j.HistoryVerification;
+import org.optin4j.Incident;
 import org.optin4j.Notice;
+import org.optin4j.RightsRequest;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.internal.HistoryVerifier;
 
 /**
  * The definition of a correct {@link ConsentStore}: every implementation extends this class and passes every test.
@@ -623,7 +630,9 @@ public abstract class ConsentStoreContract {
     ConsentEvent stored = read(tx -> tx.appendEvent(event));
 
     assertTrue(stored.sequence() > 0, "sequence " + stored.sequence());
-    assertEquals(event.withSequence(stored.sequence()), stored);
+    assertEquals(event.withSequence(stored.sequence()), stored.withSeal(null));
+    assertEquals(1, stored.seal().position());
+    assertEquals(ConsentEvent.Seal.GENESIS, stored.seal().previousHash());
     assertEquals(List.of(stored), read(tx -> tx.events(subjectId("ann"))));
   }
 
@@ -688,7 +697,7 @@ public abstract class ConsentStoreContract {
     List<ConsentEvent> found = read(tx -> tx.events(subjectId("ann")));
     assertEquals(stored, found);
     for (int i = 0; i < events.size(); i++) {
-      assertEquals(events.get(i), found.get(i).withSequence(0));
+      assertEquals(events.get(i), found.get(i).withSequence(0).withSeal(null));
       assertEquals(events.get(i).evidence(), found.get(i).evidence());
       assertEquals(events.get(i).notice(), found.get(i).notice());
     }
@@ -712,12 +721,145 @@ public abstract class ConsentStoreContract {
     Set<Long> all = new HashSet<>();
     perThreadSequences.forEach(all::addAll);
     assertEquals(threads * perThread, all.size());
-    List<Long> history = read(tx -> tx.events(subjectId("ann"))).stream().map(ConsentEvent::sequence).toList();
+    List<ConsentEvent> events = read(tx -> tx.events(subjectId("ann")));
+    List<Long> history = events.stream().map(ConsentEvent::sequence).toList();
     assertEquals(all, new HashSet<>(history));
+    assertIntact(subjectId("ann"), threads * perThread);
     assertEquals(history.stream().sorted().toList(), history);
     for (List<Long> mine : perThreadSequences) {
       assertEquals(mine.stream().sorted().toList(), mine);
     }
+  }
+
+  @Test
+  void appendEventThenEachSubjectHasItsOwnChainFromPosition1() {
+    givenSubjects("ann", "bob");
+    List<ConsentEvent> anns = new ArrayList<>();
+    tx(tx -> {
+      anns.add(tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+      tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      anns.add(tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
+    });
+    tx(tx -> anns.add(tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)))));
+
+    String previous = ConsentEvent.Seal.GENESIS;
+    for (int i = 0; i < anns.size(); i++) {
+      ConsentEvent.Seal seal = anns.get(i).seal();
+      assertEquals(i + 1, seal.position());
+      assertEquals(previous, seal.previousHash());
+      assertEquals(anns.get(i).chainHash(seal.position(), previous, seal.detailsDigest()), seal.hash());
+      assertEquals(anns.get(i).detailsDigest(seal.detailsSalt()), seal.detailsDigest());
+      previous = seal.hash();
+    }
+    assertEquals(Optional.of(new HistoryHead(subjectId("ann"), 3, previous)),
+        read(tx -> tx.historyHead(subjectId("ann"))));
+    assertEquals(1, read(tx -> tx.historyHead(subjectId("bob"))).orElseThrow().position());
+    assertIntact(subjectId("ann"), 3);
+    assertIntact(subjectId("bob"), 1);
+  }
+
+  @Test
+  void appendEventThenSaltsDifferSoEqualDetailsGiveDifferentDigests() {
+    givenSubjects("ann");
+    ConsentEvent e = event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0);
+    List<ConsentEvent> stored = read(tx -> List.of(tx.appendEvent(e), tx.appendEvent(e)));
+
+    assertFalse(stored.get(0).seal().detailsSalt().equals(stored.get(1).seal().detailsSalt()));
+    assertFalse(stored.get(0).seal().detailsDigest().equals(stored.get(1).seal().detailsDigest()));
+  }
+
+  @Test
+  void appendEventWhenWorkThrowsThenHeadUnchangedAndChainContinuesWithoutGap() {
+    givenSubjects("ann");
+    tx(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    HistoryHead before = read(tx -> tx.historyHead(subjectId("ann"))).orElseThrow();
+
+    throwAfter(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1))));
+
+    assertEquals(Optional.of(before), read(tx -> tx.historyHead(subjectId("ann"))));
+    ConsentEvent next = read(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+        at(2))));
+    assertEquals(2, next.seal().position());
+    assertIntact(subjectId("ann"), 2);
+  }
+
+  @Test
+  void lockHistoryThenAppendsInTheUnitContinueTheChain() {
+    givenSubjects("ann");
+    tx(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    tx(tx -> {
+      tx.lockHistory(subjectId("ann"));
+      tx.lockHistory(subjectId("ann"));
+      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
+      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(2)));
+    });
+
+    assertIntact(subjectId("ann"), 3);
+  }
+
+  @Test
+  void historyHeadWhenNoEventThenEmptyEvenAfterLockHistory() {
+    givenSubjects("ann");
+    tx(tx -> tx.lockHistory(subjectId("ann")));
+
+    assertEquals(Optional.empty(), read(tx -> tx.historyHead(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.historyHead(subjectId("nobody"))));
+    assertEquals(List.of(), read(tx -> tx.historySubjects(null, 10)), "no history yet");
+  }
+
+  @Test
+  void appendEventWhenConcurrentUnitsOfOneSubjectThenOneChainWithoutForkOrGap() throws Exception {
+    givenSubjects("ann");
+    int threads = 6;
+    int perThread = 5;
+
+    concurrently(threads, i -> {
+      for (int j = 0; j < perThread; j++) {
+        tx(tx -> {
+          tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(i)));
+          tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(i)));
+        });
+      }
+      return null;
+    });
+
+    List<ConsentEvent> events = read(tx -> tx.events(subjectId("ann")));
+    assertEquals(threads * perThread * 2, events.size());
+    for (int i = 0; i < events.size(); i += 2) {
+      // A unit's two events are adjacent in the chain: appends of one subject are serialised per unit.
+      assertEquals(events.get(i).seal().hash(), events.get(i + 1).seal().previousHash());
+      assertEquals(events.get(i).at(), events.get(i + 1).at());
+    }
+    assertIntact(subjectId("ann"), threads * perThread * 2);
+  }
+
+  @Test
+  void historySubjectsThenEveryHistoryOnceInPagesInCodePointOrder() {
+    List<String> names = List.of("b-x", "a_y", "A-z", "c", "b_0", "B9", "z");
+    tx(tx -> {
+      for (String n : names) {
+        tx.insertSubject(subject(n));
+        tx.appendEvent(event(subjectId(n), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      }
+      tx.insertSubject(subject("nohistory"));
+    });
+
+    List<SubjectId> seen = new ArrayList<>();
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      List<SubjectId> page = read(tx -> tx.historySubjects(from, 3));
+      seen.addAll(page);
+      if (page.size() < 3) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+
+    List<SubjectId> expected = names.stream().map(StoreFixtures::subjectId)
+        .sorted(java.util.Comparator.comparing(SubjectId::value)).toList();
+    assertEquals(expected, seen);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -1349,10 +1491,10 @@ public abstract class ConsentStoreContract {
   void eraseSubjectWhenKeepingStubThenPersonalDataGoneAndEventsDeidentified() {
     SubjectId ann = annWithEverything();
 
-    store.inTransaction(tx -> {
-      tx.eraseSubject(ann, true);
-      return null;
-    });
+    boolean first = store.inTransaction(tx -> tx.eraseSubject(ann, true));
+    boolean second = store.inTransaction(tx -> tx.eraseSubject(ann, true));
+    assertTrue(first);
+    assertFalse(second, "a second erasure finds nothing");
 
     store.inTransaction(tx -> {
       assertTrue(tx.subject(ann).isEmpty());
@@ -1371,8 +1513,30 @@ public abstract class ConsentStoreContract {
       }
       assertEquals(ConsentEvent.Type.CONFIRMED, events.get(1).type());
       assertEquals(at(60), events.get(1).at());
+      for (ConsentEvent e : events) {
+        assertNull(e.seal().detailsSalt(), "the salt goes with the details");
+        assertNotNull(e.seal().detailsDigest());
+      }
+      assertEquals(2, tx.historyHead(ann).orElseThrow().position());
       return null;
     });
+    // The stub verifies but for the removed details, which only an erasure event explains.
+    HistoryVerification check = read(tx -> HistoryVerifier.verify(ann, tx.events(ann), tx.historyHead(ann)));
+    assertEquals(HistoryVerification.Reason.EVIDENCE_REMOVED,
+        assertInstanceOf(HistoryVerification.Broken.class, check).reason());
+    assertTrue(read(tx -> tx.historySubjects(null, 10)).contains(ann), "a stub's history stays listed");
+  }
+
+  @Test
+  void eraseSubjectWhenKeepingStubAfterErasedEventThenChainStillVerifies() {
+    SubjectId ann = annWithEverything();
+    tx(tx -> {
+      tx.appendEvent(new ConsentEvent(0, ann, NEWSLETTER, ConsentEvent.Type.ERASED, at(90), "req-1",
+          noticeRef("notice text"), null, Channel.OPERATOR, Evidence.NONE, null));
+      tx.eraseSubject(ann, true);
+    });
+
+    assertIntact(ann, 3);
   }
 
   @Test
@@ -1384,6 +1548,8 @@ public abstract class ConsentStoreContract {
     });
     store.inTransaction(tx -> {
       assertTrue(tx.events(ann).isEmpty());
+      assertTrue(tx.historyHead(ann).isEmpty());
+      assertFalse(tx.historySubjects(null, 10).contains(ann));
       tx.insertSubject(new Subject(subjectId("ann2"), email("ann"), at(100)));
       assertTrue(tx.enqueue(mail("m-1-again", subjectId("ann2"), email("ann"), at(100))));
       return null;
@@ -1393,10 +1559,8 @@ public abstract class ConsentStoreContract {
   @Test
   void eraseSubjectWhenUnknownThenNothingHappens() {
     annWithEverything();
-    store.inTransaction(tx -> {
-      tx.eraseSubject(subjectId("nobody"), true);
-      return null;
-    });
+    boolean erased = store.inTransaction(tx -> tx.eraseSubject(subjectId("nobody"), true));
+    assertFalse(erased);
     store.inTransaction(tx -> {
       assertTrue(tx.subject(subjectId("ann")).isPresent());
       return null;
@@ -1414,6 +1578,20 @@ public abstract class ConsentStoreContract {
       assertEquals(1, tx.mails(ann).size());
       return null;
     });
+  }
+
+  @Test
+  void eraseSubjectWhenTwoTransactionsEraseAtOnceThenExactlyOneErases() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      String name = "twice" + round;
+      store.inTransaction(tx -> {
+        tx.insertSubject(subject(name));
+        tx.saveConsent(pendingConsent(subjectId(name), NEWSLETTER, "r", at(0)));
+        return null;
+      });
+      List<Boolean> results = concurrently(4, i -> store.inTransaction(tx -> tx.eraseSubject(subjectId(name), false)));
+      assertEquals(1, results.stream().filter(b -> b).count(), results.toString());
+    }
   }
 
   @Test
@@ -1579,6 +1757,154 @@ public abstract class ConsentStoreContract {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // Breach register, audiences, campaigns
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private static Incident incident(String id, Instant discoveredAt, Set<org.optin4j.PurposeId> purposes) {
+    return new Incident(id, discoveredAt, discoveredAt.plusSeconds(600), "Backup copy left on a public bucket.\n"
+        + "Second line, \u00fcnicode.", List.of("email address", "consent history"), List.of("newsletter subscribers"),
+        purposes, Incident.Status.OPEN, null, null, null);
+  }
+
+  @Test
+  void saveIncidentThenFoundWithEveryComponentAndReplacedOnUpdate() {
+    Incident open = incident("inc-1", at(0), Set.of(NEWSLETTER, OFFERS));
+    tx(tx -> tx.saveIncident(open));
+    assertEquals(Optional.of(open), read(tx -> tx.incident("inc-1")));
+
+    Incident notified = open.authorityNotified(at(3600)).withSubjectNotice(
+        new Incident.SubjectNotice("About your data", "What happened.\n\nWhat we did.", at(7200)));
+    tx(tx -> tx.saveIncident(notified));
+    assertEquals(Optional.of(notified), read(tx -> tx.incident("inc-1")));
+    Incident closed = notified.closed(at(9000));
+    tx(tx -> tx.saveIncident(closed));
+    assertEquals(Optional.of(closed), read(tx -> tx.incident("inc-1")));
+    assertEquals(Optional.empty(), read(tx -> tx.incident("inc-2")));
+  }
+
+  @Test
+  void incidentsThenLatestDiscoveryFirstAndAllPurposesKeptAsEmpty() {
+    Incident all = incident("inc-all", at(100), Set.of());
+    Incident older = incident("inc-old", at(50), Set.of(SURVEYS));
+    tx(tx -> {
+      tx.saveIncident(older);
+      tx.saveIncident(all);
+    });
+
+    assertEquals(List.of(all, older), read(ConsentStore.Transaction::incidents));
+    assertTrue(read(tx -> tx.incident("inc-all")).orElseThrow().affectsEverySubject());
+  }
+
+  @Test
+  void saveIncidentWhenWorkThrowsThenNothingKept() {
+    throwAfter(tx -> tx.saveIncident(incident("inc-1", at(0), Set.of())));
+
+    assertEquals(List.of(), read(ConsentStore.Transaction::incidents));
+  }
+
+  @Test
+  void subjectsThenEveryoneOrThoseWithConsentsForPurposesInStatesEachOnceInPages() {
+    givenSubjects("ann", "bob", "cy", "dee", "eve");
+    tx(tx -> {
+      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "r1", T0).confirm(at(1)));
+      tx.saveConsent(pendingConsent(subjectId("ann"), OFFERS, "r1", T0).confirm(at(1)));
+      tx.saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "r2", T0).withdraw(at(2)));
+      tx.saveConsent(pendingConsent(subjectId("cy"), OFFERS, "r3", T0));
+      tx.saveConsent(pendingConsent(subjectId("dee"), SURVEYS, "r4", T0).confirm(at(1)));
+    });
+
+    assertEquals(Set.of("ann", "bob", "cy", "dee", "eve"), names(pages(Set.of(), Set.of(), 2)));
+    assertEquals(Set.of("ann", "bob", "cy"), names(pages(Set.of(NEWSLETTER, OFFERS), Set.of(), 2)));
+    assertEquals(Set.of("ann"), names(pages(Set.of(NEWSLETTER, OFFERS), Set.of(ConsentState.CONFIRMED), 1)));
+    assertEquals(Set.of("ann", "cy"),
+        names(pages(Set.of(OFFERS), Set.of(ConsentState.CONFIRMED, ConsentState.PENDING), 1)));
+    assertEquals(Set.of(), names(pages(Set.of(SURVEYS), Set.of(ConsentState.WITHDRAWN), 3)));
+  }
+
+  private List<SubjectId> pages(Set<org.optin4j.PurposeId> purposes, Set<ConsentState> states, int size) {
+    List<SubjectId> all = new ArrayList<>();
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      List<SubjectId> page = read(tx -> tx.subjects(purposes, states, from, size));
+      assertTrue(page.size() <= size);
+      all.addAll(page);
+      if (page.size() < size) {
+        assertEquals(all.size(), new HashSet<>(all).size(), "each subject once: " + all);
+        return all;
+      }
+      after = page.get(page.size() - 1);
+    }
+  }
+
+  private static Set<String> names(List<SubjectId> ids) {
+    Set<String> names = new HashSet<>();
+    ids.forEach(id -> names.add(id.value().replaceAll("-+$", "")));
+    return names;
+  }
+
+  @Test
+  void insertCampaignThenFoundAndDuplicateIdRefused() {
+    Campaign c = new Campaign("camp-1", NEWSLETTER, "Bread of the month", "Rye.\n\nSpelt.", "<p>Rye</p>", at(5));
+    Campaign textOnly = new Campaign("camp-2", OFFERS, "Offers", "Cheap rolls.", null, at(6));
+    tx(tx -> {
+      tx.insertCampaign(c);
+      tx.insertCampaign(textOnly);
+    });
+
+    assertEquals(Optional.of(c), read(tx -> tx.campaign("camp-1")));
+    assertEquals(Optional.of(textOnly), read(tx -> tx.campaign("camp-2")));
+    assertEquals(Optional.empty(), read(tx -> tx.campaign("camp-3")));
+    assertThrows(DuplicateKeyException.class, () -> tx(tx -> tx.insertCampaign(c)));
+  }
+
+  @Test
+  void countMailsByStatusThenCountsTheMailsOfOneRequestIdByStatus() {
+    givenSubjects("ann", "bob");
+    tx(tx -> {
+      tx.enqueue(OutboxMail.queued("m1", MailKind.CAMPAIGN, subjectId("ann"), email("ann"), "camp-1", 0,
+          Locale.ENGLISH, List.of(NEWSLETTER), "d1", at(0)));
+      tx.enqueue(OutboxMail.queued("m2", MailKind.CAMPAIGN, subjectId("bob"), email("bob"), "camp-1", 0,
+          Locale.ENGLISH, List.of(NEWSLETTER), "d2", at(0)));
+      tx.enqueue(OutboxMail.queued("m3", MailKind.CAMPAIGN, subjectId("bob"), email("bob"), "camp-2", 0,
+          Locale.ENGLISH, List.of(NEWSLETTER), "d3", at(0)));
+    });
+    tx(tx -> {
+      List<OutboxMail> claimed = tx.claimMails(at(1), at(100), 1);
+      tx.updateMail(claimed.get(0).sent(at(2)));
+    });
+
+    java.util.Map<OutboxMail.Status, Integer> counts = read(tx -> tx.countMailsByStatus("camp-1"));
+    assertEquals(2, counts.values().stream().mapToInt(Integer::intValue).sum(), counts.toString());
+    assertEquals(java.util.Map.of(), read(tx -> tx.countMailsByStatus("camp-9")));
+    assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 1), read(tx -> tx.countMailsByStatus("camp-2")));
+  }
+
+  @Test
+  void saveRightsRequestThenFoundReplacedAndOpenOnesListedByDeadline() {
+    RightsRequest late = RightsRequest.received("rr-1", subjectId("ann"), RightsRequest.Type.ERASURE, at(100));
+    RightsRequest early = RightsRequest.received("rr-2", subjectId("bob"), RightsRequest.Type.ACCESS, at(50));
+    RightsRequest done = RightsRequest.received("rr-3", subjectId("cy"), RightsRequest.Type.WITHDRAWAL, at(10))
+        .completed(at(20), "withdrawn: [newsletter]");
+    tx(tx -> {
+      tx.saveRightsRequest(late);
+      tx.saveRightsRequest(early);
+      tx.saveRightsRequest(done);
+    });
+
+    assertEquals(Optional.of(late), read(tx -> tx.rightsRequest("rr-1")));
+    assertEquals(Optional.of(done), read(tx -> tx.rightsRequest("rr-3")));
+    assertEquals(Optional.empty(), read(tx -> tx.rightsRequest("rr-9")));
+    assertEquals(List.of(early, late), read(ConsentStore.Transaction::openRightsRequests));
+
+    RightsRequest extended = early.extendedDeadline();
+    tx(tx -> tx.saveRightsRequest(extended));
+    assertEquals(List.of(late, extended), read(ConsentStore.Transaction::openRightsRequests));
+    tx(tx -> tx.saveRightsRequest(late.completed(at(200), "subject erased")));
+    assertEquals(List.of(extended), read(ConsentStore.Transaction::openRightsRequests));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------------------------------------------------
 
@@ -1638,6 +1964,18 @@ public abstract class ConsentStoreContract {
    */
   protected final int count(EmailAddress recipient, MailKind kind, Instant since) {
     return store.inTransaction(tx -> tx.countMails(recipient, kind, since));
+  }
+
+  /**
+   * Asserts that a subject's history verifies with the given number of events.
+   *
+   * @param id the subject
+   * @param events the expected number of events
+   */
+  protected final void assertIntact(SubjectId id, int events) {
+    HistoryVerification check = read(tx -> HistoryVerifier.verify(id, tx.events(id), tx.historyHead(id)));
+    assertEquals(new HistoryVerification.Intact(id, events,
+        read(tx -> tx.historyHead(id)).map(HistoryHead::hash).orElse(ConsentEvent.Seal.GENESIS)), check);
   }
 
   private void throwAfter(Consumer<ConsentStore.Transaction> work) {

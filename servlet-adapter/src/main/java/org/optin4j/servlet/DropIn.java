@@ -8,9 +8,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -35,6 +37,7 @@ import org.optin4j.RequestResult;
 final class DropIn {
   private static final Pattern MARKER = Pattern.compile(
       "<optin-notice\\s+purposes\\s*=\\s*\"([^\"]*)\"\\s*(?:/>|>\\s*</optin-notice\\s*>)", Pattern.CASE_INSENSITIVE);
+  private static final String MARKER_START = "<optin-notice";
   private static final Set<String> CONDITIONAL = Set.of("if-none-match", "if-modified-since", "if-match",
       "if-unmodified-since", "if-range", "range");
 
@@ -146,25 +149,81 @@ final class DropIn {
     }
   }
 
-  private String replaceMarkers(HttpServletRequest req, String html, Charset charset) {
+  private List<MarkerResponse.Replacement> replaceMarkers(HttpServletRequest req, CharSequence html,
+      Charset charset) {
     Matcher m = MARKER.matcher(html);
-    if (!m.find()) {
-      return html;
+    if (!findMarker(m, html, 0)) {
+      return List.of();
     }
-    StringBuilder out = new StringBuilder(html.length() + 4096);
-    int last = 0;
+    List<MarkerResponse.Replacement> out = new ArrayList<>(2);
     do {
       Set<PurposeId> ids = new LinkedHashSet<>();
-      for (String s : m.group(1).strip().split("\\s+")) {
+      for (String s : words(m.group(1))) {
         PurposeId id = PurposeId.of(s);
         optIn.catalog().require(id); // an unknown purpose is a page bug: fail closed
         ids.add(id);
       }
       String block = forms.noticeBlock(req, ids);
-      out.append(html, last, m.start()).append(StandardCharsets.UTF_8.equals(charset) ? block : asciiOnly(block));
-      last = m.end();
-    } while (m.find());
-    return out.append(html, last, html.length()).toString();
+      out.add(new MarkerResponse.Replacement(m.start(), m.end(),
+          StandardCharsets.UTF_8.equals(charset) ? block : asciiOnly(block)));
+    } while (findMarker(m, html, m.end()));
+    return out;
+  }
+
+  /**
+   * Finds the next marker at or after {@code from}. A case-insensitive regex tries every position of the page
+   * character by character (no Boyer-Moore for {@code CASE_INSENSITIVE}), which cost a fifth of a 20 KB page's
+   * time; so only the places that start with {@code <optin-notice} are handed to the pattern.
+   */
+  private static boolean findMarker(Matcher m, CharSequence html, int from) {
+    int n = html.length() - MARKER_START.length();
+    for (int i = from; i <= n; i++) {
+      if (html.charAt(i) == '<' && startsMarker(html, i)) {
+        m.region(i, html.length());
+        if (m.lookingAt()) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean startsMarker(CharSequence html, int at) {
+    for (int k = 1; k < MARKER_START.length(); k++) {
+      char c = html.charAt(at + k);
+      if (c != MARKER_START.charAt(k) && Character.toLowerCase(c) != MARKER_START.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The whitespace-separated words of a marker's purposes attribute (a regex split cost more than the rest). */
+  private static java.util.List<String> words(String s) {
+    java.util.List<String> out = new java.util.ArrayList<>(4);
+    int i = 0;
+    int n = s.length();
+    while (i < n) {
+      while (i < n && space(s.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      while (i < n && !space(s.charAt(i))) {
+        i++;
+      }
+      if (i > start) {
+        out.add(s.substring(start, i));
+      }
+    }
+    if (out.isEmpty()) {
+      out.add(""); // as split did: PurposeId.of("") refuses it, so an empty marker fails closed as before
+    }
+    return out;
+  }
+
+  /** What the regex {@code \\s} matches: space, tab, line feed, vertical tab, form feed, carriage return. */
+  private static boolean space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
   }
 
   /** Non-ASCII characters as numeric references, for pages served in a charset other than UTF-8. */

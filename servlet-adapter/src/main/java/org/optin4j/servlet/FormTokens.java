@@ -23,12 +23,14 @@ final class FormTokens {
   private static final Duration SKEW = Duration.ofSeconds(60);
 
   private final SecretKeySpec key;
+  private final Mac prototype;
   private final Clock clock;
   private final Duration ttl;
   private final SecureRandom random = new SecureRandom();
 
   FormTokens(byte[] key, Clock clock, Duration ttl) {
     this.key = new SecretKeySpec(key, "HmacSHA256");
+    this.prototype = prototype(this.key);
     this.clock = clock;
     this.ttl = ttl;
   }
@@ -71,10 +73,37 @@ final class FormTokens {
 
   private String mac(String context, long at, String nonce) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
+      Mac mac = newMac();
       byte[] out = mac.doFinal(("optin4j-form|" + context + "|" + at + "|" + nonce).getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
+    }
+  }
+
+  /**
+   * A fresh Mac with the key, cloned from one set up at construction: {@code Mac.getInstance} and {@code init} on each
+   * call (provider lookup, key schedule) cost more than the HMAC of a form token itself. A Mac is not thread-safe, so
+   * each call gets its own.
+   */
+  private Mac newMac() throws GeneralSecurityException {
+    if (prototype != null) {
+      try {
+        return (Mac) prototype.clone();
+      } catch (CloneNotSupportedException e) {
+        // a provider without clone: fall through
+      }
+    }
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(key);
+    return mac;
+  }
+
+  private static Mac prototype(SecretKeySpec key) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(key);
+      return mac;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
     }

@@ -11,7 +11,6 @@ import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.function.UnaryOperator;
 
 /**
  * Buffers a response only if it turns out to be {@code text/html}, decided when the first byte of the body is
@@ -22,7 +21,9 @@ import java.util.function.UnaryOperator;
  * <p>One per request; not thread-safe.
  */
 final class MarkerResponse extends HttpServletResponseWrapper {
-  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+  // Sized when the response turns out to be HTML (from its content length, if the servlet set one): growing from
+  // the default 32 bytes copied a 20 KB page ten times.
+  private Buffer buffer = new Buffer(0);
   private Boolean buffering;
   private ServletOutputStream stream;
   private PrintWriter writer;
@@ -39,6 +40,8 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       buffering = type != null && type.toLowerCase(Locale.ROOT).startsWith("text/html");
       if (!buffering) {
         passThroughHeld();
+      } else if (buffer.size() == 0) {
+        buffer = new Buffer((int) Math.min(Math.max(pendingLength, 8192), 1 << 20));
       }
     }
     return buffering;
@@ -177,8 +180,20 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     super.reset();
   }
 
-  /** Writes the buffered page, transformed, to the real response; a no-op for a streamed response. */
-  void finish(UnaryOperator<String> transform) throws IOException {
+  /** Where a marker was found in the page and what replaces it. */
+  record Replacement(int start, int end, String html) {}
+
+  /**
+   * Writes the buffered page with its markers replaced to the real response; a no-op for a streamed response.
+   *
+   * <p>In a charset that spells ASCII as single bytes (UTF-8, ISO-8859-1, US-ASCII; the marker is ASCII) the page is
+   * never decoded: {@code find} reads the bytes through a Latin-1 view, and the unchanged stretches of the page go
+   * out as they came in. Only the replacements are encoded. Decoding, copying and encoding the whole page again cost
+   * more than finding the markers in it.
+   *
+   * @param find returns the markers of the page with their replacements, in order, not overlapping
+   */
+  void finish(java.util.function.Function<CharSequence, java.util.List<Replacement>> find) throws IOException {
     if (!Boolean.TRUE.equals(buffering)) {
       if (buffering == null && !isCommitted()) {
         passThroughHeld();
@@ -189,12 +204,92 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       writer.flush();
     }
     Charset cs = charset();
-    String html = buffer.toString(cs);
-    byte[] out = transform.apply(html).getBytes(cs);
     HttpServletResponse real = (HttpServletResponse) getResponse();
     real.setHeader("Cache-Control", "no-store");
-    real.setContentLengthLong(out.length);
-    real.getOutputStream().write(out);
+    boolean asciiBytes = StandardCharsets.UTF_8.equals(cs) || StandardCharsets.ISO_8859_1.equals(cs)
+        || StandardCharsets.US_ASCII.equals(cs);
+    if (!asciiBytes) {
+      String html = buffer.toString(cs);
+      java.util.List<Replacement> found = find.apply(html);
+      StringBuilder b = new StringBuilder(html.length() + 4096);
+      int last = 0;
+      for (Replacement r : found) {
+        b.append(html, last, r.start()).append(r.html());
+        last = r.end();
+      }
+      byte[] out = b.append(html, last, html.length()).toString().getBytes(cs);
+      real.setContentLengthLong(out.length);
+      real.getOutputStream().write(out);
+      return;
+    }
+    byte[] page = buffer.bytes(); // the buffer itself, not a copy: valid up to pageLength
+    int pageLength = buffer.size();
+    java.util.List<Replacement> found = find.apply(new Latin1(page, 0, pageLength));
+    byte[][] blocks = new byte[found.size()][];
+    long length = pageLength;
+    for (int i = 0; i < blocks.length; i++) {
+      Replacement r = found.get(i);
+      blocks[i] = r.html().getBytes(cs);
+      length += blocks[i].length - (r.end() - r.start());
+    }
+    real.setContentLengthLong(length);
+    ServletOutputStream out = real.getOutputStream();
+    int last = 0;
+    for (int i = 0; i < blocks.length; i++) {
+      Replacement r = found.get(i);
+      out.write(page, last, r.start() - last);
+      out.write(blocks[i]);
+      last = r.end();
+    }
+    out.write(page, last, pageLength - last);
+  }
+
+  /** A byte buffer that lends its array, so that the page is not copied once more before it is written. */
+  private static final class Buffer extends ByteArrayOutputStream {
+    Buffer(int size) {
+      super(size);
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+  }
+
+  /** Bytes read as ISO-8859-1 characters, without copying them. */
+  private static final class Latin1 implements CharSequence {
+    private final byte[] bytes;
+    private final int from;
+    private final int length;
+
+    Latin1(byte[] bytes, int from, int length) {
+      this.bytes = bytes;
+      this.from = from;
+      this.length = length;
+    }
+
+    @Override
+    public int length() {
+      return length;
+    }
+
+    @Override
+    public char charAt(int index) {
+      if (index < 0 || index >= length) {
+        throw new IndexOutOfBoundsException(index);
+      }
+      return (char) (bytes[from + index] & 0xff);
+    }
+
+    @Override
+    public CharSequence subSequence(int start, int end) {
+      java.util.Objects.checkFromToIndex(start, end, length);
+      return new Latin1(bytes, from + start, end - start);
+    }
+
+    @Override
+    public String toString() {
+      return new String(bytes, from, length, StandardCharsets.ISO_8859_1);
+    }
   }
 
   /** Decides on the first write: into the buffer (HTML) or through to the real stream. */

@@ -41,6 +41,9 @@ public final class OptInForms {
   private final Pages pages;
   private final FormTokens tokens;
   private final OptInFilter.Settings settings;
+  private static final int NOTICE_CACHE_LIMIT = 256;
+  private final java.util.concurrent.ConcurrentMap<BlockKey, Block> blocks =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   OptInForms(OptInFilter.Settings settings, OptIn optIn, Pages pages, FormTokens tokens) {
     this.settings = settings;
@@ -48,6 +51,39 @@ public final class OptInForms {
     this.pages = pages;
     this.tokens = tokens;
   }
+
+  /**
+   * The parts of a notice block that do not change between page views: the notice of a purpose set in a language,
+   * stored once, and its HTML around the form token. The notice text depends only on the catalog, the controller and
+   * the language, all fixed for the life of the {@link OptIn}, and stored notices are never changed or deleted.
+   * Without this, every page view with a drop-in block rendered, hashed and stored the notice again (a store
+   * transaction: a database round trip with a JDBC store) and encoded the same HTML again. Bounded: at most
+   * {@value #NOTICE_CACHE_LIMIT} combinations are kept; beyond that, blocks are rendered as before.
+   */
+  private Block block(Set<PurposeId> purposes, Locale locale) {
+    BlockKey key = new BlockKey(Set.copyOf(purposes), locale);
+    Block cached = blocks.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    Notice notice = optIn.notice(purposes, locale);
+    String id = "optin-notice-" + notice.hash().substring(0, 8);
+    String head = "<div class=\"optin-block\">\n" + pages.notice(notice, locale, id)
+        + pages.choices(optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
+            locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id);
+    String tail = hidden(Pages.NOTICE_FIELD, notice.hash()) + hidden(Pages.LANG_FIELD, locale.getLanguage())
+        + pages.honeypot(locale, true);
+    Block block = new Block(head, tail);
+    if (blocks.size() < NOTICE_CACHE_LIMIT) {
+      blocks.putIfAbsent(key, block);
+    }
+    return block;
+  }
+
+  private record BlockKey(Set<PurposeId> purposes, Locale locale) {}
+
+  /** The HTML before the form token and after it (up to the human check). */
+  private record Block(String head, String tail) {}
 
   /**
    * Returns the instance the filter of this web app published.
@@ -76,16 +112,11 @@ public final class OptInForms {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(purposes, "purposes");
     Locale locale = pages.locale(request);
-    Notice notice = optIn.notice(purposes, locale);
-    String id = "optin-notice-" + notice.hash().substring(0, 8);
-    StringBuilder b = new StringBuilder("<div class=\"optin-block\">\n");
-    b.append(pages.notice(notice, locale, id));
-    b.append(pages.choices(optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
-        locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id));
+    Block block = block(purposes, locale);
+    StringBuilder b = new StringBuilder(block.head().length() + block.tail().length() + 256);
+    b.append(block.head());
     b.append(hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.signupContext())));
-    b.append(hidden(Pages.NOTICE_FIELD, notice.hash()));
-    b.append(hidden(Pages.LANG_FIELD, locale.getLanguage()));
-    b.append(pages.honeypot(locale, true));
+    b.append(block.tail());
     if (settings.humanCheck() != null) {
       b.append(settings.humanCheck().formHtml(request, locale));
     }

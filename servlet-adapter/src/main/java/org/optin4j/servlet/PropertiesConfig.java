@@ -48,6 +48,7 @@ final class PropertiesConfig {
       "smtp.host", "smtp.port", "smtp.security", "smtp.username", "smtp.password.env", "smtp.password.file",
       "smtp.from", "smtp.fromName", "smtp.replyTo",
       "signing.kid", "signing.key.env", "signing.key.file", "suppressionPepper.env", "suppressionPepper.file",
+      "receiptKeys.jwk.env", "receiptKeys.jwk.file", "jurisdiction",
       "confirmationTtl", "preferencesTtl", "unsubscribeTtl", "evidencePolicy", "mailCap.perDay",
       "mailCap.minInterval",
       "formKey.env", "formKey.file", "formTokenTtl", "rateLimit.perIp", "rateLimit.perAddress", "rateLimit.slots",
@@ -130,6 +131,16 @@ final class PropertiesConfig {
     r.optional("preferencesTtl", PropertiesConfig::duration, b::preferencesTtl);
     r.optional("unsubscribeTtl", PropertiesConfig::duration, b::unsubscribeTtl);
     r.optional("evidencePolicy", s -> EvidencePolicy.valueOf(s.toUpperCase(Locale.ROOT)), b::evidencePolicy);
+    // Optional: without it no consent receipt is signed (see OptIn.Builder#receiptKeys).
+    String receiptJwk = r.text("receiptKeys.jwk");
+    if (receiptJwk != null) {
+      try {
+        b.receiptKeys(org.optin4j.ReceiptKeys.fromJwk(receiptJwk));
+      } catch (ConfigurationException e) {
+        problems.add("receiptKeys.jwk: " + e.getMessage());
+      }
+    }
+    r.optional("jurisdiction", s -> s, b::jurisdiction);
     Integer perDay = r.value("mailCap.perDay", Integer::valueOf);
     Duration minInterval = r.value("mailCap.minInterval", PropertiesConfig::duration);
     if (perDay != null || minInterval != null) {
@@ -343,6 +354,12 @@ final class PropertiesConfig {
     }
 
     /** A secret from {@code <key>.env} (environment variable) or {@code <key>.file}: base64 for keys. */
+    /** A secret that is text (a JWK), from {@code key.env} or {@code key.file}; null if neither is set. */
+    String text(String key) {
+      byte[] raw = secret(key);
+      return raw == null ? null : new String(raw, StandardCharsets.UTF_8);
+    }
+
     byte[] secret(String key) {
       String env = p.get(key + ".env");
       String file = p.get(key + ".file");
@@ -368,7 +385,7 @@ final class PropertiesConfig {
         return null;
       }
       raw = raw.strip();
-      if (key.equals("smtp.password")) {
+      if (key.equals("smtp.password") || key.equals("receiptKeys.jwk")) {
         return raw.getBytes(StandardCharsets.UTF_8);
       }
       try {

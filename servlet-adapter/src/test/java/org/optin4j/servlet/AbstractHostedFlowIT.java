@@ -2,6 +2,7 @@ package org.optin4j.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,6 +97,7 @@ abstract class AbstractHostedFlowIT {
             .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
             .properties(Map.of("mail.smtp.ehlo", "false")).build())
         .signingKeys(SigningKeys.generate("k1"))
+        .receiptKeys(org.optin4j.ReceiptKeys.generate("r1"))
         .suppressionPepper(randomKey())
         .baseUrl(http.origin + BASE)
         .clock(clock)
@@ -306,6 +308,60 @@ abstract class AbstractHostedFlowIT {
     assertTrue(optIn.findSubject(email).isEmpty());
     assertTrue(optIn.isSuppressed(email));
     assertEquals(400, http.get(prefs).status());
+  }
+
+  @Test
+  void getJwksThenPublicReceiptKeySetCacheableWithoutTokenAndPostRefused() throws Exception {
+    Http.Response jwks = http.get(BASE + "/.well-known/jwks.json");
+
+    assertEquals(200, jwks.status());
+    assertEquals("application/jwk-set+json", jwks.header("Content-Type"));
+    assertEquals("public, max-age=3600", jwks.header("Cache-Control"));
+    assertEquals("nosniff", jwks.header("X-Content-Type-Options"));
+    assertEquals(optIn.receiptJwks(), jwks.body());
+    assertTrue(jwks.body().contains("\"kty\":\"EC\"") && jwks.body().contains("\"kid\":\"r1\""), jwks.body());
+    assertFalse(jwks.body().contains("\"d\""), "public keys only");
+    assertEquals(405, http.postRaw(BASE + "/.well-known/jwks.json", "text/plain", "x").status());
+  }
+
+  @Test
+  void preferencesMailMeMyReceiptSendsASignedReceiptThatVerifiesWithThePublishedKeys() throws Exception {
+    String email = "ann@example.org";
+    confirmed(email, "newsletter");
+    dispatch();
+    Http.Response center = http.get(link(email, "preferences"));
+    assertTrue(center.body().contains("/preferences/receipt"), center.body());
+    int before = dispatch().size();
+
+    Http.Response sent = http.submit(BASE + "/preferences/receipt", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en"));
+
+    assertEquals(200, sent.status(), sent.body());
+    List<MimeMessage> mails = dispatch();
+    assertEquals(before + 1, mails.size());
+    MimeMessage receipt = mails.get(mails.size() - 1);
+    assertEquals(email, receipt.getAllRecipients()[0].toString());
+    String jws = attachment(receipt, "consent-receipt.jws");
+    assertNotNull(jws, "receipt attached");
+    String keys = http.get(BASE + "/.well-known/jwks.json").body();
+    org.optin4j.ReceiptVerification.Valid valid = assertInstanceOf(org.optin4j.ReceiptVerification.Valid.class,
+        org.optin4j.ConsentReceipts.verify(jws, keys));
+    assertEquals(subject(email).id(), valid.receipt().subjectId());
+  }
+
+  static String attachment(Part p, String fileName) throws Exception {
+    if (fileName.equals(p.getFileName())) {
+      return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+    if (p.getContent() instanceof Multipart mp) {
+      for (int i = 0; i < mp.getCount(); i++) {
+        String found = attachment(mp.getBodyPart(i), fileName);
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
   }
 
   static boolean hasJsonAttachment(Part p) throws Exception {

@@ -78,6 +78,26 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void propertiesFileWhenReceiptKeyInvalidThenNamedAndWhenValidThenAccepted() throws Exception {
+    java.nio.file.Path bad = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
+    java.nio.file.Files.writeString(bad, "{\"kty\":\"oct\",\"k\":\"AAAA\"}");
+    java.nio.file.Path good = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
+    java.nio.file.Files.writeString(good, org.optin4j.ReceiptKeys.generate("r1").activePrivateJwk());
+    java.nio.file.Path props = java.nio.file.Files.createTempFile("optin4j", ".properties");
+
+    java.nio.file.Files.writeString(props, "receiptKeys.jwk.file=" + bad + "\njurisdiction=EU/NL\n");
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> PropertiesConfig.load("file:" + props, null));
+    assertTrue(e.getMessage().contains("receiptKeys.jwk: receipt keys:"), e.getMessage());
+    assertFalse(e.getMessage().contains("jurisdiction"), e.getMessage());
+
+    java.nio.file.Files.writeString(props, "receiptKeys.jwk.file=" + good + "\n");
+    ConfigurationException other = assertThrows(ConfigurationException.class,
+        () -> PropertiesConfig.load("file:" + props, null));
+    assertFalse(other.getMessage().contains("receiptKeys"), other.getMessage());
+  }
+
+  @Test
   void builtWithDefaultsDerivesBaseUrlFromOptIn() {
     OptInFilter.Settings s = OptInFilter.builder(optIn).settings();
     assertEquals("https://shop.example/app/optin", s.baseUrl());

@@ -42,8 +42,10 @@ CREATE TABLE optin4j_consents (
 );
 
 -- Proof of consent (security rule 16), append-only: the store INSERTs here, and changes rows only when it erases a
--- subject (eraseSubject: evidence, source and token id cleared, or the rows deleted). No foreign key: a
--- de-identified history may outlive its subject row.
+-- subject (eraseSubject: evidence, source, token id and details salt cleared, or the rows deleted). No foreign key: a
+-- de-identified history may outlive its subject row. Each subject's events form a hash chain (chain_position from 1,
+-- previous_hash, chain_hash; details_digest is the salted hash of source, evidence and token id): see
+-- docs/proof-and-rights.md. The unique (subject_id, chain_position) key keeps a chain from forking across nodes.
 CREATE TABLE optin4j_events (
   seq                 BIGINT GENERATED ALWAYS AS IDENTITY,
   subject_id          VARCHAR(22)  NOT NULL,
@@ -59,10 +61,26 @@ CREATE TABLE optin4j_events (
   evidence_ip         VARCHAR(45),
   evidence_user_agent VARCHAR(512),
   token_id            VARCHAR(128),
-  CONSTRAINT optin4j_events_pk PRIMARY KEY (seq)
+  chain_position      INTEGER      NOT NULL,
+  previous_hash       CHAR(64)     NOT NULL,
+  details_salt        VARCHAR(86),
+  details_digest      CHAR(64)     NOT NULL,
+  chain_hash          CHAR(64)     NOT NULL,
+  CONSTRAINT optin4j_events_pk PRIMARY KEY (seq),
+  CONSTRAINT optin4j_events_chain_uq UNIQUE (subject_id, chain_position)
 );
 CREATE INDEX optin4j_consents_retention_idx ON optin4j_consents (purpose, state, confirmed_at);
 CREATE INDEX optin4j_events_subject_idx ON optin4j_events (subject_id, seq);
+
+-- The end of each subject's hash chain (position and hash of its last event), updated with every append and locked
+-- (SELECT ... FOR UPDATE) to serialise appends per subject across nodes. Kept with a de-identified history stub, so
+-- that removing events from the end of a history is detected. No foreign key, no personal data.
+CREATE TABLE optin4j_history_heads (
+  subject_id     VARCHAR(22) COLLATE "C" NOT NULL,
+  chain_position INTEGER     NOT NULL,
+  head_hash      CHAR(64)    NOT NULL,
+  CONSTRAINT optin4j_history_heads_pk PRIMARY KEY (subject_id)
+);
 
 -- Every notice text ever shown, immutable; the version counts per key (language and purposes).
 CREATE TABLE optin4j_notices (
@@ -150,5 +168,54 @@ CREATE INDEX optin4j_outbox_due_idx ON optin4j_outbox (status, next_attempt_at, 
 CREATE INDEX optin4j_outbox_caps_idx ON optin4j_outbox (recipient, kind, created_at);
 CREATE INDEX optin4j_outbox_subject_idx ON optin4j_outbox (subject_id, created_at);
 CREATE INDEX optin4j_outbox_finished_idx ON optin4j_outbox (status, created_at);
+CREATE INDEX optin4j_outbox_request_idx ON optin4j_outbox (request_id, status);
+
+-- The breach register (GDPR Art. 33(5), security rule 22). Lists are newline-separated (data and subject categories)
+-- or comma-separated (purpose ids; empty means every subject). The notice columns hold the notification mailed to the
+-- affected subjects, once, rather than a copy per recipient.
+CREATE TABLE optin4j_incidents (
+  id                    VARCHAR(100) NOT NULL,
+  discovered_at         BIGINT       NOT NULL,
+  recorded_at           BIGINT       NOT NULL,
+  nature                TEXT NOT NULL,
+  data_categories       TEXT NOT NULL,
+  subject_categories    TEXT NOT NULL,
+  purposes              VARCHAR(2000) NOT NULL,
+  status                VARCHAR(32)  NOT NULL,
+  authority_notified_at BIGINT,
+  closed_at             BIGINT,
+  notice_subject        VARCHAR(200),
+  notice_text           TEXT,
+  notice_queued_at      BIGINT,
+  CONSTRAINT optin4j_incidents_pk PRIMARY KEY (id)
+);
+
+-- The app's own mailings for a purpose (OptIn.send): the content is stored once here; each recipient is an outbox row
+-- (kind CAMPAIGN, request_id = the campaign id) whose consent is checked again when it is sent.
+CREATE TABLE optin4j_campaigns (
+  id         VARCHAR(100) NOT NULL,
+  purpose    VARCHAR(63)  NOT NULL,
+  subject    VARCHAR(200) NOT NULL,
+  body_text  TEXT NOT NULL,
+  body_html  TEXT,
+  created_at BIGINT       NOT NULL,
+  CONSTRAINT optin4j_campaigns_pk PRIMARY KEY (id)
+);
+
+-- Data subjects' requests run by an operator, with the Art. 12(3) deadline (received + 1 month, or 3 once extended):
+-- the controller's accountability record (Art. 5(2)). The opaque subject id only; no foreign key, so the record of an
+-- erasure request outlives the erased subject.
+CREATE TABLE optin4j_rights_requests (
+  id           VARCHAR(100) NOT NULL,
+  subject_id   VARCHAR(22)  NOT NULL,
+  request_type VARCHAR(32)  NOT NULL,
+  received_at  BIGINT       NOT NULL,
+  due_at       BIGINT       NOT NULL,
+  extended     BOOLEAN      NOT NULL,
+  completed_at BIGINT,
+  outcome      VARCHAR(500),
+  CONSTRAINT optin4j_rights_requests_pk PRIMARY KEY (id)
+);
+CREATE INDEX optin4j_rights_requests_open_idx ON optin4j_rights_requests (completed_at, due_at);
 
 INSERT INTO optin4j_schema_version (version, description) VALUES (1, 'initial schema');

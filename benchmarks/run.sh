@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Reproduces the figures of BENCHMARKS.md on this machine; see that file for what each one measures.
+#   benchmarks/run.sh [tokens|http|doi-h2|doi-pg|dispatch|maymail-h2|maymail-pg|purge|memory|all]
+# Needs: the module built (mvn -B -pl benchmarks -am package -DskipTests), wrk (apt-get install -y wrk) for http,
+# PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth; the database optin4j_bench is created) for the -pg runs.
+# Everything talks to loopback only and stops by itself. Output goes to benchmarks/results/<time>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JAR=${JAR:-$(ls benchmarks/target*/benchmarks.jar | head -1)}
+OUT=${OUT:-benchmarks/results/$(date +%Y%m%d-%H%M%S)}
+ROUNDS=${ROUNDS:-3}
+mkdir -p "$OUT"
+run() { # name, command...
+  local name=$1; shift
+  echo "== $name: $*" | tee -a "$OUT/commands.txt"
+  { echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; "$@"; echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"; } \
+    2>&1 | grep -v '^SLF4J' | tee "$OUT/$name.txt"
+}
+tokens() {
+  for r in $(seq 1 "$ROUNDS"); do
+    for kind in CONFIRM MANAGE UNSUBSCRIBE DATA_REQUEST; do
+      # one fork per kind and round: library, nimbus and rawHmac of a kind run back to back in the same JVM setup
+      run "tokens-$kind-$r" java -jar "$JAR" TokenBenchmark -p kind=$kind -f 1 -wi 3 -w 2 -i 5 -r 2 \
+        -rf json -rff "$OUT/tokens-$kind-$r.json"
+    done
+  done
+  python3 benchmarks/scripts/token_ratios.py "$OUT"/tokens-*.json | tee "$OUT/tokens-summary.txt"
+}
+http() { run http java -Xms1g -Xmx1g -cp "$JAR" org.optin4j.benchmarks.HttpBench "$((ROUNDS + 2))" 10 16; }
+doi_h2() { run doi-h2 java -Xms1g -Xmx1g -cp "$JAR" org.optin4j.benchmarks.DoiBench h2 "$ROUNDS" 2000 8; }
+doi_pg() { run doi-pg java -Xms1g -Xmx1g -cp "$JAR" org.optin4j.benchmarks.DoiBench postgresql "$ROUNDS" 2000 8; }
+dispatch() {
+  run dispatch-memory java -cp "$JAR" org.optin4j.benchmarks.DispatchBench memory "$((ROUNDS + 2))" 1000
+  run dispatch-h2 java -cp "$JAR" org.optin4j.benchmarks.DispatchBench h2 "$((ROUNDS + 2))" 1000
+}
+maymail_h2() { run maymail-h2 java -cp "$JAR" org.optin4j.benchmarks.MayMailBench h2 1000000 "$ROUNDS" 100000; }
+maymail_pg() { run maymail-pg java -cp "$JAR" org.optin4j.benchmarks.MayMailBench postgresql 1000000 "$ROUNDS" 100000; }
+purge() { run purge java -cp "$JAR" org.optin4j.benchmarks.PurgeBench 1000000 "${PURGE_MAX_SECONDS:-600}"; }
+memory() {
+  # The subscribe/confirm load of doi-h2 (library only) in a 256 MB heap; then count full GCs after the first round.
+  run memory java -Xmx256m -Xlog:gc:file="$OUT/memory-gc.log" -Dbench.libraryOnly=true -cp "$JAR" \
+    org.optin4j.benchmarks.DoiBench h2 "$((ROUNDS + 2))" 3000 8
+  echo "full GCs: $(grep -c 'Pause Full' "$OUT/memory-gc.log" || true); young/mixed pauses: $(grep -c 'Pause Young' "$OUT/memory-gc.log" || true)" \
+    | tee "$OUT/memory-summary.txt"
+}
+case "${1:-all}" in
+  tokens) tokens ;; http) http ;; doi-h2) doi_h2 ;; doi-pg) doi_pg ;; dispatch) dispatch ;;
+  maymail-h2) maymail_h2 ;; maymail-pg) maymail_pg ;; purge) purge ;; memory) memory ;;
+  all) tokens; http; doi_h2; doi_pg; dispatch; maymail_h2; maymail_pg; purge; memory ;;
+  *) echo "unknown: $1" >&2; exit 2 ;;
+esac
+echo "results in $OUT"

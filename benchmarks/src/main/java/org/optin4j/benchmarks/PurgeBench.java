@@ -1,0 +1,189 @@
+package org.optin4j.benchmarks;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+import org.optin4j.ConsentRequest;
+import org.optin4j.OptIn;
+import org.optin4j.PurgeReport;
+import org.optin4j.PurposeId;
+import org.optin4j.RequestResult;
+
+/**
+ * The retention job on PostgreSQL with a million expired, never confirmed signups: bulk-loads 1,000,000 subjects,
+ * each with one OPEN request that expired 8 days ago and its PENDING consent (plain SQL batches into the store's
+ * tables), then runs {@code OptIn.purge()} while one thread keeps signing up new addresses through
+ * {@code OptIn.request} (one every 5 ms). The signups' latency is recorded for 20 s before the purge (the normal p99)
+ * and during it. Bounded: after {@code maxSeconds} the purge is abandoned (its pool closed), and the rate so far is
+ * reported with the time the whole million would take at that rate.
+ *
+ * <p>Run: {@code java -cp benchmarks.jar org.optin4j.benchmarks.PurgeBench [requests] [maxSeconds]}, defaults
+ * 1000000, 600.
+ */
+public final class PurgeBench {
+  static final String PREFIX = "bench_pg_";
+
+  private PurgeBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int maxSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 600;
+    String db = System.getProperty("bench.db", "postgresql");
+    HikariDataSource ds = Fixtures.dataSource(db, 8);
+    Fixtures.freshStore(ds, PREFIX);
+    long t0 = System.nanoTime();
+    load(ds, n);
+    MayMailBench.analyze(ds, db);
+    System.out.printf(Locale.ROOT, "loaded %d expired open requests in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
+    OptIn optIn = Fixtures.optIn(Fixtures.store(ds, PREFIX, false), new Fixtures.LinkSink(),
+        "http://127.0.0.1:18080/app/optin").build();
+    try {
+      Signups warm = Signups.start(optIn, "warm");
+      Thread.sleep(1000L * Integer.getInteger("bench.warmSeconds", 5));
+      warm.stop();
+      Signups normal = Signups.start(optIn, "normal");
+      Thread.sleep(1000L * Integer.getInteger("bench.normalSeconds", 20));
+      long[] normalLat = normal.stop();
+      Signups during = Signups.start(optIn, "purge");
+      long start = System.nanoTime();
+      CompletableFuture<PurgeReport> purge = CompletableFuture.supplyAsync(optIn::purge);
+      PurgeReport report = null;
+      try {
+        report = purge.get(maxSeconds, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        // reported below
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long[] duringLat = during.stop();
+      long expired = count(ds, "SELECT COUNT(*) FROM " + PREFIX + "requests WHERE status = 'EXPIRED'");
+      double normalP99 = p(normalLat, 0.99);
+      double duringP99 = p(duringLat, 0.99);
+      System.out.printf(Locale.ROOT, "%n%s, %d expired open requests, load now: %s%n", db, n, Load.now());
+      System.out.printf(Locale.ROOT, "signups before: %d, p50 %.2f ms, p99 %.2f ms; during the purge: %d, p50 %.2f ms, "
+          + "p99 %.2f ms (%.1fx)%n", normalLat.length, p(normalLat, 0.5), normalP99, duringLat.length,
+          p(duringLat, 0.5), duringP99, duringP99 / normalP99);
+      if (report != null) {
+        System.out.printf(Locale.ROOT, "RESULT purge of %d requests took %.1f s (%s) target < 30 s: %s; signup p99 "
+            + "%.1fx normal, target < 5x: %s%n", n, seconds, report, seconds < 30 ? "MET" : "MISSED",
+            duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
+      } else {
+        double rate = expired / seconds;
+        System.out.printf(Locale.ROOT, "RESULT purge abandoned after %.0f s with %d of %d requests expired (%.0f/s): "
+            + "the whole would take about %.0f s; target < 30 s: MISSED; signup p99 %.1fx normal, target < 5x: %s%n",
+            seconds, expired, n, rate, n / rate, duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
+      }
+    } finally {
+      optIn.close();
+      ds.close(); // also ends an abandoned purge
+    }
+  }
+
+  private static double p(long[] lat, double q) {
+    long[] s = lat.clone();
+    Arrays.sort(s);
+    return s.length == 0 ? Double.NaN : s[Math.min(s.length - 1, (int) Math.ceil(q * s.length) - 1)] / 1e6;
+  }
+
+  private static long count(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Subjects with one open request each, expired 8 days ago, and its pending newsletter consent. */
+  static void load(DataSource ds, int n) throws SQLException {
+    long now = System.currentTimeMillis();
+    long day = 86_400_000L;
+    String hash = "0".repeat(64);
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement s = c.prepareStatement("INSERT INTO " + PREFIX
+               + "subjects (id, email, created_at) VALUES (?, ?, ?)");
+           PreparedStatement r = c.prepareStatement("INSERT INTO " + PREFIX + "requests (id, subject_id, purposes, "
+               + "notice_version, notice_hash, notice_locale, source, requested_at, expires_at, generation, status) "
+               + "VALUES (?, ?, 'newsletter', 1, ?, 'en', 'bench', ?, ?, 1, 'OPEN')");
+           PreparedStatement k = c.prepareStatement("INSERT INTO " + PREFIX + "consents (subject_id, purpose, "
+               + "purpose_version, state, request_id, notice_version, notice_hash, notice_locale, requested_at, "
+               + "restricted) VALUES (?, 'newsletter', 1, 'PENDING', ?, 1, ?, 'en', ?, FALSE)")) {
+        for (int i = 0; i < n; i++) {
+          String id = MayMailBench.subjectId(i);
+          String req = "req-" + i;
+          s.setString(1, id);
+          s.setString(2, "p" + i + "@bench.example");
+          s.setLong(3, now - 10 * day);
+          s.addBatch();
+          r.setString(1, req);
+          r.setString(2, id);
+          r.setString(3, hash);
+          r.setLong(4, now - 10 * day);
+          r.setLong(5, now - 8 * day - i % 86_400_000);
+          r.addBatch();
+          k.setString(1, id);
+          k.setString(2, req);
+          k.setString(3, hash);
+          k.setLong(4, now - 10 * day);
+          k.addBatch();
+          if ((i + 1) % 5000 == 0 || i == n - 1) {
+            s.executeBatch();
+            r.executeBatch();
+            k.executeBatch();
+            c.commit();
+          }
+        }
+      }
+    }
+  }
+
+  /** One thread signing up a new address every 5 ms, recording each call's latency. */
+  static final class Signups {
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final long[] latencies = new long[1_000_000];
+    private int count;
+    private final Thread thread;
+
+    private Signups(OptIn optIn, String tag) {
+      thread = new Thread(() -> {
+        PurposeId newsletter = PurposeId.of("newsletter");
+        long next = System.nanoTime();
+        while (running.get() && count < latencies.length) {
+          long t0 = System.nanoTime();
+          RequestResult r = optIn.request(ConsentRequest.of("s" + count + "-" + tag + "-" + t0 + "@bench.example",
+              Locale.ENGLISH, newsletter));
+          latencies[count++] = System.nanoTime() - t0;
+          if (!(r instanceof RequestResult.Accepted)) {
+            throw new IllegalStateException("signup not accepted: " + r);
+          }
+          next += 5_000_000L;
+          long wait = next - System.nanoTime();
+          if (wait > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+          } else {
+            next = System.nanoTime();
+          }
+        }
+      }, "signups-" + tag);
+      thread.start();
+    }
+
+    static Signups start(OptIn optIn, String tag) {
+      return new Signups(optIn, tag);
+    }
+
+    long[] stop() throws InterruptedException {
+      running.set(false);
+      thread.join();
+      return Arrays.copyOf(latencies, count);
+    }
+  }
+}
