@@ -376,6 +376,10 @@ public final class OptIn implements AutoCloseable {
     List<ConsentChange> changes = new ArrayList<>();
     ConfirmationResult result = inTransactionOr(tx -> {
       changes.clear();
+      // Lock order of every unit: the subject's history, then request rows, then consent rows.
+      if (tx.subject(claims.subject()).isPresent()) {
+        tx.lockHistory(claims.subject());
+      }
       Optional<PendingRequest> found = tx.request(claims.requestId());
       if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
         return new ConfirmationResult.Invalid();
@@ -403,7 +407,6 @@ public final class OptIn implements AutoCloseable {
       if (!tx.useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
         return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
       }
-      tx.lockHistory(r.subjectId());
       Optional<EmailAddress> newAddress = tx.addressChange(r.id());
       if (newAddress.isPresent()) {
         return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);

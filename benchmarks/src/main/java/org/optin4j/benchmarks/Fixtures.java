@@ -34,7 +34,7 @@ import org.optin4j.spi.SendOutcome;
 /** What the benchmarks share: the purpose catalog, an {@link OptIn} set up for load, databases and a link sink. */
 final class Fixtures {
   /** The table prefix of every benchmark schema, so that no test table of the project is touched. */
-  static final String PREFIX = "bench_";
+  static final String PREFIX = "bench_doi_";
 
   private Fixtures() {}
 

@@ -42,9 +42,15 @@ public final class HttpBench {
       }
       Map<String, List<Double>> rps = new LinkedHashMap<>();
       urls.keySet().forEach(k -> rps.put(k, new ArrayList<>()));
+      List<String> names = new ArrayList<>(urls.keySet());
       for (int r = 0; r < rounds; r++) {
-        for (Map.Entry<String, String> e : urls.entrySet()) {
-          rps.get(e.getKey()).add(Wrk.run(e.getValue(), 1, connections, seconds));
+        // floor and filtered back to back, in turn first (so that neither always runs on a warmer or cooler machine)
+        for (int pair = 0; pair < names.size(); pair += 2) {
+          int first = r % 2 == 0 || pair + 1 >= names.size() ? pair : pair + 1;
+          int second = first == pair ? pair + 1 : pair;
+          for (int i : second < names.size() ? new int[] {first, second} : new int[] {first}) {
+            rps.get(names.get(i)).add(Wrk.run(urls.get(names.get(i)), 1, connections, seconds));
+          }
         }
         System.out.println("round " + (r + 1) + ": " + rps);
       }

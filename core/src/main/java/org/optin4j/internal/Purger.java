@@ -91,13 +91,16 @@ public final class Purger {
       List<PendingRequest> batch = store.inTransaction(tx -> tx.openRequestsExpiredBefore(now, BATCH));
       for (PendingRequest r : batch) {
         boolean done = store.inTransaction(tx -> {
+          // Lock order of every unit: the subject's history, then request rows, then consent rows.
+          if (tx.subject(r.subjectId()).isPresent()) {
+            tx.lockHistory(r.subjectId());
+          }
           Optional<PendingRequest> fresh = tx.request(r.id());
           if (fresh.isEmpty() || fresh.get().status() != PendingRequest.Status.OPEN
               || fresh.get().expiresAt().isAfter(now)) {
             return false;
           }
           PendingRequest req = fresh.get();
-          tx.lockHistory(req.subjectId());
           for (var p : req.purposes()) {
             tx.consent(req.subjectId(), p)
                 .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))

@@ -65,7 +65,7 @@ abstract class JdbcHistoryConcurrency {
   }
 
   @Test
-  void concurrentRestrictWithdrawAndRequestOfOneSubjectOnSeveralNodesThenNoDeadlockAndOneIntactChain()
+  void concurrentRestrictWithdrawRequestAndConfirmOfOneSubjectOnSeveralNodesThenNoDeadlockAndOneIntactChain()
       throws Exception {
     OptIn first = nodes.get(0);
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
@@ -75,7 +75,7 @@ abstract class JdbcHistoryConcurrency {
     SubjectId ann = r.subjectId();
     int rounds = 15;
     CountDownLatch start = new CountDownLatch(1);
-    ExecutorService pool = Executors.newFixedThreadPool(3);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       List<Future<?>> work = new ArrayList<>();
       work.add(pool.submit(() -> toggle(start, nodes.get(0), ann, NEWSLETTER, rounds)));
@@ -86,6 +86,19 @@ abstract class JdbcHistoryConcurrency {
           // withdraw everything, then ask again (a new request for both purposes: two events each time)
           nodes.get(2).withdraw(ann, Set.of(), Channel.PREFERENCE_CENTER, Evidence.NONE);
           nodes.get(2).request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS));
+        }
+        return null;
+      }));
+      work.add(pool.submit(() -> {
+        await(start);
+        for (int i = 0; i < rounds; i++) {
+          // confirm whatever link is newest: history, then request, then consent rows, like every other unit
+          nodes.get(0).dispatchNow();
+          List<org.optin4j.spi.MailMessage> sent = mailer.sent();
+          if (!sent.isEmpty() && sent.get(sent.size() - 1).text().contains("/confirm?token=")) {
+            nodes.get(0).confirm(Fixtures.token(sent.get(sent.size() - 1).text(), "confirm"), Set.of(),
+                Evidence.NONE);
+          }
         }
         return null;
       }));
