@@ -24,8 +24,10 @@ import javax.crypto.spec.SecretKeySpec;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentEvent;
+import org.optin4j.ConsentState;
 import org.optin4j.DispatchReport;
 import org.optin4j.Evidence;
+import org.optin4j.HistoryVerification;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.PurgeReport;
@@ -35,7 +37,9 @@ import org.optin4j.spi.OutboxMail;
 
 /**
  * {@code /admin}: the operator's view. Subjects, their consents with the evidence and the exact notice version shown,
- * the event history, the outbox, and two actions: erase a subject (GDPR Art. 17) and run the retention purge now.
+ * the event history with its hash-chain verification, the outbox, and actions: erase a subject (GDPR Art. 17), mail a
+ * consent receipt, run the retention purge now. The breach register (Art. 33-34, {@link BreachRegister}) and the
+ * register of requests received by the operator (Art. 12(3), {@link OperatorRequests}) render into it.
  *
  * <p>Protected by HTTP Basic (user {@code admin}, the password from {@code OPTIN4J_ADMIN_PASSWORD} or printed at
  * start-up), compared in constant time. Browsers resend Basic credentials on cross-site requests, so every POST also
@@ -54,6 +58,8 @@ final class AdminServlet extends HttpServlet {
   private final String siteOrigin;
   private final transient SecretKeySpec formKey;
   private final transient Clock clock;
+  private final transient BreachRegister breaches;
+  private final transient OperatorRequests requests;
 
   AdminServlet(OptIn optIn, Database database, String password, String siteUrl, Clock clock) {
     this.optIn = optIn;
@@ -64,6 +70,8 @@ final class AdminServlet extends HttpServlet {
     new SecureRandom().nextBytes(key);
     this.formKey = new SecretKeySpec(key, "HmacSHA256");
     this.clock = clock;
+    this.breaches = new BreachRegister(optIn, clock, this::formToken);
+    this.requests = new OperatorRequests(optIn, clock, this::formToken);
   }
 
   @Override
@@ -100,6 +108,7 @@ final class AdminServlet extends HttpServlet {
       switch (path) {
         case "/" -> overview(req, res);
         case "/subject" -> subject(req, res);
+        case "/incident" -> breaches.page(req, res);
         case "/export" -> export(req, res);
         default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
       }
@@ -121,6 +130,14 @@ final class AdminServlet extends HttpServlet {
       case "/erase" -> erase(req, res);
       case "/purge" -> purge(res);
       case "/dispatch" -> dispatch(res);
+      case "/receipt" -> receipt(req, res);
+      case "/incidents" -> breaches.record(req, res);
+      case "/incident/authority-notified" -> breaches.authorityNotified(req, res);
+      case "/incident/close" -> breaches.close(req, res);
+      case "/incident/notify" -> breaches.notifySubjects(req, res);
+      case "/requests" -> requests.receive(req, res);
+      case "/requests/extend" -> requests.extend(req, res);
+      case "/requests/complete" -> requests.complete(req, res);
       default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
     }
   }
@@ -130,6 +147,7 @@ final class AdminServlet extends HttpServlet {
   private void overview(HttpServletRequest req, HttpServletResponse res) throws IOException, SQLException {
     StringBuilder b = new StringBuilder("<h1>Admin</h1>\n<p class=\"lead\">Consents, their proof and the mail "
         + "outbox of De Gouden Korst. Times are UTC.</p>\n");
+    flash(b, req.getParameter("done"));
     b.append("<div class=\"grid\">\n");
     // outbox
     Map<String, Long> outbox = database.outboxByStatus();
@@ -149,12 +167,9 @@ final class AdminServlet extends HttpServlet {
         + "expires unconfirmed signups and consents past their purpose's retention, deletes subjects whose proof "
         + "period has ended, used link ids and old outbox rows. It runs hourly by itself.</p>\n")
         .append(postButton("/admin/purge", "Run the retention purge now", "secondary")).append("</section>\n");
-    // breach register: a later core feature
-    b.append("<section class=\"card placeholder\" aria-labelledby=\"breach-h\"><h2 id=\"breach-h\">Breach register "
-        + "<span class=\"badge\">not yet available</span></h2>\n<p>GDPR Art. 33-34: recording an incident with its "
-        + "discovery time, the 72-hour deadline, the affected subjects and mailing them is a planned optin4j core "
-        + "feature. This place is reserved for it; the sample does not fake it.</p></section>\n");
     b.append("</div>\n");
+    breaches.section(b);
+    requests.section(b);
 
     // search
     String q = req.getParameter("q");
@@ -211,6 +226,7 @@ final class AdminServlet extends HttpServlet {
       return;
     }
     StringBuilder b = new StringBuilder("<p><a href=\"/admin\">← All subjects</a></p>\n");
+    flash(b, req.getParameter("done"));
     if (subject.isEmpty()) {
       b.append("<h1>Erased subject <code>").append(Html.text(id.get().value())).append("</code></h1>\n<p class="
           + "\"lead\">The address and evidence are gone; what remains is the de-identified history below, and a "
@@ -223,14 +239,18 @@ final class AdminServlet extends HttpServlet {
           .append("\">Export as JSON</a> (Art. 15/20)</p>\n");
       consents(b, optIn.consents(s.id()));
     }
-    history(b, history);
+    history(b, history, optIn.verifyHistory(id.get()));
     if (subject.isPresent()) {
       mails(b, optIn.mails(subject.get().id()));
+      b.append("<div class=\"grid\">\n");
+      receiptCard(b, subject.get());
+      requests.subjectCard(b, subject.get().id());
+      b.append("</div>\n");
       b.append("<section class=\"card danger\" aria-labelledby=\"erase-h\"><h2 id=\"erase-h\">Erase this subject"
           + "</h2>\n<p>Deletes the address, consents, open requests and queued mail (Art. 17). A keyed hash of the "
           + "address goes on the suppression list so it is never mailed again without a fresh opt-in; a "
           + "de-identified history stays as proof.</p>\n<form method=\"post\" action=\"/admin/erase\">\n")
-          .append(hidden("csrf", formToken())).append(hidden("id", subject.get().id().value()))
+          .append(AdminForms.hidden("csrf", formToken())).append(AdminForms.hidden("id", subject.get().id().value()))
           .append("<div class=\"choice\"><input type=\"checkbox\" id=\"erase-confirm\" name=\"confirm\" value=\"yes\""
               + " required> <label for=\"erase-confirm\">Yes, erase ")
           .append(Html.text(subject.get().email().value())).append("</label></div>\n")
@@ -275,9 +295,10 @@ final class AdminServlet extends HttpServlet {
         + Html.attr(n.hash()) + "\">" + Html.text(n.hash().substring(0, 12)) + "…</code>";
   }
 
-  private static void history(StringBuilder b, List<ConsentEvent> events) {
+  private static void history(StringBuilder b, List<ConsentEvent> events, HistoryVerification verification) {
     b.append("<section class=\"card\" aria-labelledby=\"history-h\"><h2 id=\"history-h\">History <span class="
         + "\"muted\">(append-only proof)</span></h2>\n");
+    verification(b, verification);
     if (events.isEmpty()) {
       b.append("<p>No events.</p></section>\n");
       return;
@@ -297,6 +318,54 @@ final class AdminServlet extends HttpServlet {
           .append("</td><td><code>").append(Html.text(e.tokenId())).append("</code></td></tr>\n");
     }
     b.append("</tbody></table></div></section>\n");
+  }
+
+  /** The outcome of {@link OptIn#verifyHistory}: the chain intact, or its first broken link. */
+  private static void verification(StringBuilder b, HistoryVerification v) {
+    if (v instanceof HistoryVerification.Intact i) {
+      b.append("<p class=\"verify verify-ok\"><strong>Chain intact</strong>: ").append(i.events())
+          .append(i.events() == 1 ? " event" : " events").append(" verified").append(i.events() == 0 ? ""
+              : " (head sha-256 <code title=\"" + Html.attr(i.headHash()) + "\">"
+                  + Html.text(i.headHash().substring(0, Math.min(12, i.headHash().length()))) + "…</code>)")
+          .append(". No stored event was changed, inserted, removed or reordered since it was written (short of "
+              + "someone rewriting the whole chain: a receipt the person holds anchors it).</p>\n");
+    } else if (v instanceof HistoryVerification.Broken x) {
+      b.append("<div class=\"error verify verify-broken\" role=\"alert\"><p><strong>Chain broken</strong> at "
+          + "position ").append(x.position()).append(x.sequence() == 0 ? " (event missing)"
+              : " (event #" + x.sequence() + ")").append(": ").append(Html.text(reason(x.reason())))
+          .append(" <code>").append(Html.text(x.reason().name())).append("</code>. Events from there on cannot "
+              + "serve as proof until you find out what changed the database.</p></div>\n");
+    }
+  }
+
+  private static String reason(HistoryVerification.Reason r) {
+    return switch (r) {
+      case UNSEALED -> "the event was stored without a seal";
+      case MISSING_EVENT -> "the event at this position is missing, or events were reordered";
+      case LINK_MISMATCH -> "the event does not link to the one before it";
+      case CONTENT_ALTERED -> "the event's content no longer matches its hash";
+      case EVIDENCE_ALTERED -> "source, evidence or token id no longer match their digest";
+      case EVIDENCE_REMOVED -> "source, evidence or token id were removed, yet the subject was never erased";
+      case TRUNCATED -> "events after this position were removed";
+      case HEAD_MISMATCH -> "the recorded chain head is not the last event";
+      case HEAD_MISSING -> "the chain head record is missing";
+    };
+  }
+
+  private void receiptCard(StringBuilder b, Subject s) {
+    boolean confirmed = optIn.consents(s.id()).stream()
+        .anyMatch(c -> c.state() == ConsentState.CONFIRMED);
+    b.append("<section class=\"card\" aria-labelledby=\"receipt-h\"><h2 id=\"receipt-h\">Consent receipt</h2>\n"
+        + "<p>Mails ").append(Html.text(s.email().value())).append(" a receipt of every purpose they confirmed "
+        + "(Art. 7(1)), at most 3 a day. This sample configures no receipt keys, so the receipt is not signed "
+        + "(see <code>OptIn.Builder.receiptKeys</code>).</p>\n");
+    if (confirmed) {
+      b.append(AdminForms.postButton(formToken(), "/admin/receipt", "Mail consent receipt", "secondary", "id",
+          s.id().value()));
+    } else {
+      b.append("<p class=\"muted\">Nothing confirmed: no receipt to send.</p>\n");
+    }
+    b.append("</section>\n");
   }
 
   private static void mails(StringBuilder b, List<OutboxMail> mails) {
@@ -351,6 +420,36 @@ final class AdminServlet extends HttpServlet {
         : "No such subject (erased already?).") + "</p>\n<p><a href=\"/admin\">Back to the admin page</a></p></div>\n");
   }
 
+  private void receipt(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    Optional<SubjectId> id = subjectId(req.getParameter("id"));
+    if (id.isEmpty() || optIn.subject(id.get()).isEmpty()) {
+      send(res, 404, "No such subject", "<div class=\"card\"><h1>No such subject</h1>\n<p><a href=\"/admin\">Back"
+          + "</a></p></div>\n");
+      return;
+    }
+    boolean queued = optIn.mailReceipt(id.get());
+    res.setStatus(303);
+    res.setHeader("Location", "/admin/subject?id=" + Html.url(id.get().value()) + "&done="
+        + (queued ? "receipt-queued" : "receipt-refused"));
+    res.setHeader("Cache-Control", "no-store");
+  }
+
+  /** The outcome of the last action, from a fixed set of messages (nothing from the query string is echoed). */
+  private static void flash(StringBuilder b, String done) {
+    String message = done == null ? null : switch (done) {
+      case "receipt-queued" -> "Receipt queued in the outbox; it goes out within seconds (see /dev/mailbox).";
+      case "receipt-refused" -> "No receipt queued: nothing is confirmed, or 3 receipts went to this subject today.";
+      case "request-recorded" -> "Request recorded; it is due one month after receipt.";
+      case "request-extended" -> "Deadline extended to three months after receipt. Tell the person why, within the "
+          + "first month.";
+      case "request-completed" -> "Request marked completed.";
+      default -> null;
+    };
+    if (message != null) {
+      b.append("<div class=\"card flash\" role=\"status\"><p>").append(Html.text(message)).append("</p></div>\n");
+    }
+  }
+
   private void purge(HttpServletResponse res) throws IOException {
     PurgeReport r = optIn.purge();
     send(res, 200, "Purge done", "<div class=\"card\"><h1>Retention purge done</h1>\n<table class=\"compact\"><tbody>\n"
@@ -376,15 +475,10 @@ final class AdminServlet extends HttpServlet {
   // --- helpers ----------------------------------------------------------------------------------------------
 
   private String postButton(String action, String label, String cssClass) {
-    return "<form method=\"post\" action=\"" + Html.attr(action) + "\">" + hidden("csrf", formToken())
-        + "<button type=\"submit\" class=\"" + Html.attr(cssClass) + "\">" + Html.text(label) + "</button></form>\n";
+    return AdminForms.postButton(formToken(), action, label, cssClass);
   }
 
-  private static String hidden(String name, String value) {
-    return "<input type=\"hidden\" name=\"" + Html.attr(name) + "\" value=\"" + Html.attr(value) + "\">\n";
-  }
-
-  private static Optional<SubjectId> subjectId(String value) {
+  static Optional<SubjectId> subjectId(String value) {
     if (value == null || value.length() > 64) {
       return Optional.empty();
     }
@@ -460,7 +554,7 @@ final class AdminServlet extends HttpServlet {
     }
   }
 
-  private static void send(HttpServletResponse res, int status, String title, String main) throws IOException {
+  static void send(HttpServletResponse res, int status, String title, String main) throws IOException {
     Html.send(res, status, Html.page("en", title, "/admin", List.of("/static/site.css"), "site admin", main));
   }
 }

@@ -32,8 +32,8 @@ import org.optin4j.Subject;
 /**
  * The whole journey in headless Chromium, as a visitor makes it: the contact form with the library's notice block,
  * the confirmation mail in {@code /dev/mailbox}, the confirm page, the receipt mail, the preference page, withdrawing
- * one purpose. Saves screenshots of the key pages ({@code optin4j.screenshots.dir}; the README's are in
- * {@code examples/docs/screenshots}).
+ * one purpose; then the operator's admin page and breach register. Saves screenshots of the key pages
+ * ({@code optin4j.screenshots.dir}; the README's are in {@code examples/docs/screenshots}).
  *
  * <p>Needs Debian's {@code chromium} and {@code chromium-driver}. Without them the test fails, never skips: CI installs
  * them ({@code .ci/run}).
@@ -138,7 +138,7 @@ class BrowserFlowTest {
     assertFalse(app.optIn().mayMail("anna@example.org", PurposeId.of("events")));
     shot("08-preferences-saved");
 
-    // The admin page shows the proof: both notices, the events, the outbox.
+    // The admin page shows the proof: both notices, the events with their verified hash chain, the outbox.
     driver.get(site.replace("://", "://admin:" + PASSWORD + "@") + "/admin");
     assertTrue(text().contains("anna@example.org"), text());
     driver.findElement(By.linkText("anna@example.org")).click();
@@ -146,7 +146,22 @@ class BrowserFlowTest {
     String admin = text();
     assertTrue(admin.contains("withdrawn") && admin.contains("confirmed") && admin.contains("preference_center"),
         admin);
+    assertTrue(admin.contains("Chain intact"), "the history's hash chain verifies");
     shot("09-admin-subject");
+
+    // The breach register: record an incident with the form; the 72-hour deadline and the affected contact show.
+    driver.get(site + "/admin");
+    driver.findElement(By.id("inc-nature")).sendKeys("A backup of the newsletter list was readable on the web server.");
+    driver.findElement(By.id("inc-subjects")).sendKeys("newsletter subscribers");
+    driver.findElement(By.id("inc-some")).click();
+    driver.findElement(By.id("inc-purpose-newsletter")).click();
+    driver.findElement(By.xpath("//button[text()='Record incident']")).click();
+    waitForText("Incident recorded.");
+    String incident = text();
+    assertTrue(incident.matches("(?s).*Notify by\\s+\\S+ \\S+ UTC \\((71 h 5\\d|72 h 0) min left\\).*"), incident);
+    assertTrue(incident.contains("anna@example.org"), "the affected contact");
+    assertEquals(1, app.optIn().incidents().size());
+    shot("10-admin-breach");
   }
 
   private ChromeDriver chrome() {

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,11 +20,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.optin4j.ConsentState;
+import org.optin4j.Incident;
+import org.optin4j.RightsRequest;
 import org.optin4j.Subject;
 
 /** The sample's own pages over plain HTTP: the contact form (drop-in), the mailbox, the admin page, the data folder. */
 class SampleAppHttpTest {
   private static final String PASSWORD = "bakers-dozen-13";
+  /** A {@code datetime-local} value in UTC, as the admin forms take it. */
+  private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm")
+      .withZone(ZoneOffset.UTC);
+  /** A time as the admin page shows it. */
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+      .withZone(ZoneOffset.UTC);
 
   @TempDir
   Path data;
@@ -149,7 +160,7 @@ class SampleAppHttpTest {
     Client admin = new Client(app.url()).basic("admin", PASSWORD);
     String overview = admin.get("/admin").body();
     assertTrue(overview.contains("cees@example.org"), overview);
-    assertTrue(overview.contains("Breach register"), "the reserved, clearly marked place");
+    assertTrue(overview.contains("Data breaches (Art. 33-34)"), "the breach register");
     String detail = admin.get("/admin/subject?id=" + cees.id().value()).body();
     assertTrue(detail.contains("Notice shown"), detail);
     assertTrue(detail.contains("requested"), "history lists the request event");
@@ -225,6 +236,198 @@ class SampleAppHttpTest {
     IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
         () -> SampleApp.start(clash));
     assertTrue(e.getMessage().startsWith("PORT: "), e.getMessage());
+  }
+
+  @Test
+  void breachRegisterWhenIncidentRecordedThenDeadlineAffectedContactsAndNotificationInMailbox() throws Exception {
+    Client site = start();
+    signUp(site, "fenna@example.org", "newsletter");
+    signUp(site, "gijs@example.org", "events");
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String overview = admin.get("/admin").body();
+    assertTrue(overview.contains("Data breaches (Art. 33-34)") && overview.contains("No incidents recorded."),
+        overview);
+    assertTrue(overview.contains("name=\"discovered\"") && overview.contains("value=\"newsletter\""), "the form");
+
+    // Record: discovered two hours ago, newsletter subscribers only.
+    Instant discovered = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.MINUTES);
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("csrf", Client.hiddenFields(overview).get("csrf"));
+    form.put("discovered", LOCAL.format(discovered));
+    form.put("nature", "A backup <b>file</b> of the newsletter list was readable on the web server.");
+    form.put("dataCategories", "email address\r\nsignup evidence");
+    form.put("subjectCategories", "newsletter subscribers");
+    form.put("scope", "purposes");
+    form.put("purpose", "newsletter");
+    HttpResponse<String> recorded = admin.post("/admin/incidents", form);
+    assertEquals(303, recorded.statusCode(), recorded.body());
+    String location = recorded.headers().firstValue("Location").orElseThrow();
+    Incident incident = app.optIn().incidents().get(0);
+    assertEquals(discovered, incident.discoveredAt());
+    String page = admin.get(location).body();
+    assertTrue(page.contains("Incident recorded."), page);
+    String deadline = TIME.format(discovered.plus(Duration.ofHours(72)));
+    assertTrue(page.contains("Notify by</dt><dd>" + deadline + " <span class=\"due\">(69 h 5"), page);
+    assertTrue(page.matches("(?s).*\\(69 h 5\\d min left\\).*"), "time left shown");
+    assertTrue(page.contains("A backup &lt;b&gt;file&lt;/b&gt; of the newsletter list"), "nature encoded");
+    assertFalse(page.contains("<b>file</b>"));
+    assertTrue(page.contains("email address; signup evidence"), page);
+    // Affected: the newsletter subscriber (pending counts: the address is held), not the events one.
+    assertTrue(page.contains("Affected contacts <span class=\"muted\">(1)"), page);
+    assertTrue(page.contains(">fenna@example.org</a></td><td><span class=\"state state-pending\">newsletter: pending"),
+        page);
+    assertFalse(page.contains("gijs@example.org"), page);
+    // The overview lists it with its deadline.
+    overview = admin.get("/admin").body();
+    assertTrue(overview.contains("/admin/incident?id=" + incident.id()) && overview.contains(deadline), overview);
+
+    // Notify the affected contacts through the outbox: the mail arrives in the mailbox.
+    Map<String, String> notify = new LinkedHashMap<>(Client.hiddenFields(page.substring(page.indexOf("notify-h"))));
+    assertEquals(incident.id(), notify.get("id"));
+    notify.put("subject", "Security incident at De Gouden Korst");
+    notify.put("text", "We found that a backup of our newsletter list was readable. Write to privacy@goudenkorst"
+        + ".example with questions.");
+    HttpResponse<String> notified = admin.post("/admin/incident/notify", notify);
+    assertEquals(303, notified.statusCode(), notified.body());
+    page = admin.get(notified.headers().firstValue("Location").orElseThrow()).body();
+    assertTrue(page.contains("1 notification mail queued"), page);
+    assertTrue(page.contains("Mail contacts not yet notified"), "the stored text, offered again for latecomers");
+    String mailbox = waitForMailbox(site, "Security incident at De Gouden Korst");
+    String number = Client.find(mailbox, "<a href=\"/dev/mailbox/(\\d+)\">Security incident at De Gouden Korst<");
+    String mail = site.get("/dev/mailbox/" + number).body();
+    assertTrue(mail.contains("fenna@example.org"), mail);
+    assertTrue(mail.contains("a backup of our newsletter list was readable"), mail);
+    // Again: nobody is mailed twice.
+    HttpResponse<String> again = admin.post("/admin/incident/notify", Map.of("csrf", notify.get("csrf"), "id",
+        incident.id()));
+    assertTrue(admin.get(again.headers().firstValue("Location").orElseThrow()).body().contains("Nobody was left"));
+
+    // Status changes: authority notified (in time), then closed.
+    HttpResponse<String> told = admin.post("/admin/incident/authority-notified", Map.of("csrf", notify.get("csrf"),
+        "id", incident.id(), "at", LOCAL.format(Instant.now())));
+    assertEquals(303, told.statusCode(), told.body());
+    page = admin.get(told.headers().firstValue("Location").orElseThrow()).body();
+    assertTrue(page.contains("authority notified</span>") && page.contains("(in time)"), page);
+    assertEquals(Incident.Status.AUTHORITY_NOTIFIED, app.optIn().incident(incident.id()).orElseThrow().status());
+    assertEquals(303, admin.post("/admin/incident/close", Map.of("csrf", notify.get("csrf"), "id", incident.id()))
+        .statusCode());
+    assertEquals(Incident.Status.CLOSED, app.optIn().incident(incident.id()).orElseThrow().status());
+  }
+
+  @Test
+  void breachRegisterWhenInputInvalidThenNothingRecorded() throws Exception {
+    start();
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String csrf = Client.hiddenFields(admin.get("/admin").body()).get("csrf");
+    HttpResponse<String> future = admin.post("/admin/incidents", Map.of("csrf", csrf, "discovered",
+        LOCAL.format(Instant.now().plus(Duration.ofDays(1))), "nature", "x", "scope", "all"));
+    assertEquals(400, future.statusCode());
+    assertTrue(future.body().contains("lies in the future"), future.body());
+    HttpResponse<String> noPurpose = admin.post("/admin/incidents", Map.of("csrf", csrf, "discovered",
+        LOCAL.format(Instant.now()), "nature", "<script>x</script>", "scope", "purposes"));
+    assertEquals(400, noPurpose.statusCode());
+    assertTrue(app.optIn().incidents().isEmpty());
+  }
+
+  @Test
+  void adminPostsWhenFormTokenMissingOrForeignOriginThenRefused() throws Exception {
+    start();
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String csrf = Client.hiddenFields(admin.get("/admin").body()).get("csrf");
+    Map<String, String> incident = new LinkedHashMap<>(Map.of("discovered", LOCAL.format(Instant.now()), "nature",
+        "Laptop stolen", "scope", "all"));
+    assertEquals(403, admin.post("/admin/incidents", incident).statusCode(), "no form token");
+    incident.put("csrf", "1." + csrf.substring(csrf.indexOf('.') + 1));
+    assertEquals(403, admin.post("/admin/incidents", incident).statusCode(), "forged form token");
+    incident.put("csrf", csrf);
+    assertEquals(403, admin.post("/admin/incidents", incident, "https://evil.example").statusCode(), "cross-site");
+    assertTrue(app.optIn().incidents().isEmpty());
+    for (String path : List.of("/admin/incident/notify", "/admin/incident/close", "/admin/incident/authority-notified",
+        "/admin/receipt", "/admin/requests", "/admin/requests/extend", "/admin/requests/complete")) {
+      assertEquals(403, admin.post(path, Map.of("id", "x")).statusCode(), path);
+    }
+    assertEquals(303, admin.post("/admin/incidents", incident).statusCode(), "with both it is recorded");
+    assertEquals(1, app.optIn().incidents().size());
+  }
+
+  @Test
+  void subjectPageWhenShownThenHistoryVerifiedAndReceiptMailed() throws Exception {
+    Client site = start();
+    signUp(site, "hanna@example.org", "newsletter");
+    String confirm = Client.find(site.get("/dev/mailbox/1").body(), "<a href=\"[^\"]*(/optin/confirm\\?token=[^\"]+)\"");
+    Map<String, String> confirmFields = new LinkedHashMap<>(Client.hiddenFields(site.get(confirm).body()));
+    confirmFields.put("purpose", "newsletter");
+    assertEquals(200, site.post("/optin/confirm", confirmFields).statusCode());
+    waitForMail(site, 2); // the receipt that confirming sends
+    Subject hanna = app.optIn().findSubject("hanna@example.org").orElseThrow();
+
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String detail = admin.get("/admin/subject?id=" + hanna.id().value()).body();
+    assertTrue(detail.matches("(?s).*<strong>Chain intact</strong>: \\d+ events verified \\(head sha-256.*"), detail);
+    assertTrue(detail.contains("Mail consent receipt"), detail);
+    HttpResponse<String> queued = admin.post("/admin/receipt", Map.of("csrf", Client.hiddenFields(detail).get("csrf"),
+        "id", hanna.id().value()));
+    assertEquals(303, queued.statusCode(), queued.body());
+    assertTrue(admin.get(queued.headers().firstValue("Location").orElseThrow()).body().contains("Receipt queued"));
+    String list = waitForMail(site, 3);
+    assertTrue(Client.find(list, "<a href=\"/dev/mailbox/3\">([^<]+)<").contains("confirmed"), list);
+  }
+
+  @Test
+  void operatorRequestWhenRecordedThenListedWithDueDateExtendedAndCompleted() throws Exception {
+    Client site = start();
+    signUp(site, "ilse@example.org", "events");
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String csrf = Client.hiddenFields(admin.get("/admin").body()).get("csrf");
+    Instant received = Instant.now().minus(Duration.ofDays(3)).truncatedTo(ChronoUnit.MINUTES);
+    HttpResponse<String> recorded = admin.post("/admin/requests", Map.of("csrf", csrf, "email", "ilse@example.org",
+        "type", "access", "received", LOCAL.format(received)));
+    assertEquals(303, recorded.statusCode(), recorded.body());
+    RightsRequest r = app.optIn().rightsDesk().openRequests().get(0);
+    assertEquals(RightsRequest.Type.ACCESS, r.type());
+    String location = recorded.headers().firstValue("Location").orElseThrow();
+    assertTrue(location.endsWith("/admin?done=request-recorded#requests-h"), location);
+    String overview = admin.get(location.substring(0, location.indexOf('#'))).body();
+    assertTrue(overview.contains("Request recorded"), overview);
+    String due = TIME.format(received.atZone(ZoneOffset.UTC).plusMonths(1).toInstant());
+    assertTrue(overview.contains("Access (Art. 15)") && overview.contains(due) && overview.contains(">ilse@example"
+        + ".org</a>"), overview);
+    assertEquals(400, admin.post("/admin/requests", Map.of("csrf", csrf, "email", "nobody@example.org", "type",
+        "access", "received", LOCAL.format(received))).statusCode());
+
+    assertEquals(303, admin.post("/admin/requests/extend", Map.of("csrf", csrf, "id", r.id())).statusCode());
+    overview = admin.get("/admin").body();
+    assertTrue(overview.contains(TIME.format(received.atZone(ZoneOffset.UTC).plusMonths(3).toInstant()))
+        && overview.contains(">extended<"), overview);
+    assertEquals(303, admin.post("/admin/requests/complete", Map.of("csrf", csrf, "id", r.id(), "outcome",
+        "answered by letter")).statusCode());
+    assertTrue(app.optIn().rightsDesk().openRequests().isEmpty());
+    assertTrue(admin.get("/admin").body().contains("No open requests."));
+  }
+
+  /** Signs an address up for one purpose through the contact form and waits for its confirmation mail. */
+  private void signUp(Client site, String email, String purpose) throws Exception {
+    Map<String, String> fields = new LinkedHashMap<>(Client.hiddenFields(site.get("/contact").body()));
+    fields.put("email", email);
+    fields.put("message", "Hello");
+    fields.put("optin-purpose", purpose);
+    assertEquals(200, site.post("/contact", fields).statusCode());
+    waitForMailbox(site, email);
+  }
+
+  /** Waits until the mailbox list shows this text (a subject or an address). */
+  private String waitForMailbox(Client client, String text) throws Exception {
+    Instant until = Instant.now().plus(Duration.ofSeconds(15));
+    while (true) {
+      String list = client.get("/dev/mailbox").body();
+      if (list.contains(text)) {
+        return list;
+      }
+      if (Instant.now().isAfter(until)) {
+        throw new AssertionError("no mail with " + text + " within 15 s:\n" + list);
+      }
+      Thread.sleep(200);
+    }
   }
 
   private String waitForMail(Client client, int count) throws Exception {
