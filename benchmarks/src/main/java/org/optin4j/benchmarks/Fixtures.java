@@ -82,6 +82,7 @@ final class Fixtures {
       case "h2" -> {
         try {
           Path dir = Files.createTempDirectory("optin4j-bench-h2");
+          deleteOnExit(dir); // a million-subject file is some hundred MB
           c.setJdbcUrl("jdbc:h2:file:" + dir.resolve("bench") + ";DB_CLOSE_ON_EXIT=FALSE");
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -101,6 +102,16 @@ final class Fixtures {
       default -> throw new IllegalArgumentException("database must be h2 or postgresql, was " + db);
     }
     return new HikariDataSource(c);
+  }
+
+  private static void deleteOnExit(Path dir) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException | RuntimeException e) {
+        // best effort: it is a temp dir
+      }
+    }));
   }
 
   private static void createPostgresDatabase(String url, String user) {
