@@ -267,7 +267,7 @@ public final class OptInFilter implements Filter {
     private Duration formTokenTtl = Duration.ofHours(24);
     private int ipLimit = 30;
     private Duration ipWindow = Duration.ofMinutes(10);
-    private int addressLimit = 3;
+    private int addressLimit = 0;
     private Duration addressWindow = Duration.ofHours(1);
     private int rateLimitSlots = 65_536;
     private final Set<String> trustedProxies = new LinkedHashSet<>();
@@ -337,10 +337,15 @@ public final class OptInFilter implements Filter {
     }
 
     /**
-     * Sets the limit of signups per normalised address (default 3 per hour). Over it the request is dropped and the
-     * answer is the usual "check your inbox" page, so the limit reveals nothing about the address.
+     * Sets an extra, per-node limit of signups per normalised address (default: off). Over it the request is dropped
+     * and the answer is the usual "check your inbox" page, so the limit reveals nothing about the address.
      *
-     * @param max at most this many, 1 to 1000
+     * <p>Off by default because the core already caps confirmation mails per address exactly, in the store, across
+     * nodes ({@code OptIn.Builder.confirmationMailCap}); this limiter counts in fixed memory, so addresses that share a
+     * counter are limited together, and at high volume a real signup can be dropped silently. Use it only to shed
+     * load in front of a slow store.
+     *
+     * @param max at most this many, 1 to 1000, or 0 for off
      * @param window per this window, 1 second to 1 day
      * @return this builder
      */
@@ -518,7 +523,9 @@ public final class OptInFilter implements Filter {
       }
       range(formTokenTtl, "formTokenTtl", Duration.ofMinutes(5), Duration.ofDays(7));
       limit(ipLimit, 100_000, ipWindow, "rateLimitPerIp");
-      limit(addressLimit, 1000, addressWindow, "rateLimitPerAddress");
+      if (addressLimit != 0) {
+        limit(addressLimit, 1000, addressWindow, "rateLimitPerAddress");
+      }
       if (rateLimitSlots < 1024 || rateLimitSlots > 16_777_216) {
         problems.add("rateLimitSlots must be 1024 to 16777216, was " + rateLimitSlots);
       }

@@ -33,6 +33,15 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void perAddressLimitIsOffByDefaultBecauseTheCoreCapIsExact() {
+    assertEquals(0, OptInFilter.builder(optIn).settings().addressLimit());
+    assertEquals(2, OptInFilter.builder(optIn).rateLimitPerAddress(2, Duration.ofHours(1)).settings().addressLimit());
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> OptInFilter.builder(optIn).rateLimitPerAddress(-1, Duration.ofHours(1)).build());
+    assertTrue(e.getMessage().contains("rateLimitPerAddress max must be 1 to 1000, was -1"), e.getMessage());
+  }
+
+  @Test
   void buildWhenSettingsInvalidThenNamesEveryOne() {
     ConfigurationException e = assertThrows(ConfigurationException.class, () -> OptInFilter.builder(optIn)
         .prefix("optin/")
