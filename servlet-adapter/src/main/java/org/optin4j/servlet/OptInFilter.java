@@ -25,7 +25,6 @@ import java.util.Objects;
 import java.util.Set;
 import org.optin4j.ConfigurationException;
 import org.optin4j.OptIn;
-import org.optin4j.SubjectId;
 
 /**
  * A Jakarta Servlet 6.0 filter that runs double opt-in over HTTP: hosted pages under a prefix (default
@@ -538,7 +537,7 @@ public final class OptInFilter implements Filter {
           proxies.add(r);
         }
       }
-      String baseUrl = baseUrlOf(optIn);
+      String baseUrl = optIn.baseUrl();
       URI base = URI.create(baseUrl);
       String baseOrigin = origin(base);
       Set<String> origins = new LinkedHashSet<>();
@@ -643,19 +642,6 @@ public final class OptInFilter implements Filter {
       boolean defaultPort = port == -1 || ("https".equals(scheme) && port == 443)
           || ("http".equals(scheme) && port == 80);
       return scheme + "://" + u.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
-    }
-
-    /**
-     * The OptIn's configured base URL. The core has no accessor for it yet (see CORE-REQUESTS.md), so it is read off a
-     * link the core builds itself: the part before {@code /unsubscribe?}. The token in that link is thrown away.
-     */
-    private static String baseUrlOf(OptIn optIn) {
-      String link = optIn.unsubscribeUrl(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"));
-      int end = link.lastIndexOf("/unsubscribe?");
-      if (end <= 0) {
-        throw new ConfigurationException("cannot determine the OptIn base URL");
-      }
-      return link.substring(0, end);
     }
   }
 
