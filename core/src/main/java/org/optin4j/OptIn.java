@@ -768,6 +768,36 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Returns subjects, newest first, for operator pages (for example an admin list with paging).
+   *
+   * @param offset how many to skip, 0 or more
+   * @param limit the most to return, 1 to 1000
+   * @return the subjects
+   * @throws IllegalArgumentException if offset or limit is out of range
+   */
+  public List<Subject> subjects(int offset, int limit) {
+    if (offset < 0 || limit < 1 || limit > 1000) {
+      throw new IllegalArgumentException("offset must be 0 or more and limit 1 to 1000, were " + offset + ", " + limit);
+    }
+    return store.inTransaction(tx -> tx.subjects(offset, limit));
+  }
+
+  /** Returns the number of subjects on file. */
+  public long countSubjects() {
+    return store.inTransaction(ConsentStore.Transaction::countSubjects);
+  }
+
+  /**
+   * Returns how many outbox mails are in each state, for operators: a growing {@code QUEUED} or {@code FAILED} count
+   * is the first sign of a mail server problem.
+   *
+   * @return the counts by status; a status without mails is absent
+   */
+  public java.util.Map<OutboxMail.Status, Long> outboxSummary() {
+    return store.inTransaction(ConsentStore.Transaction::countMailsByStatus);
+  }
+
+  /**
    * Returns the outbox mails of a subject with their dispatch state, for operators.
    *
    * @param id the subject

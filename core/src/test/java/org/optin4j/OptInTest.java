@@ -693,6 +693,22 @@ class OptInTest {
   }
 
   @Test
+  void operatorListingsPageSubjectsAndSummariseTheOutbox() {
+    subscribe("ann@example.org", NEWSLETTER);
+    clock.advance(Duration.ofMinutes(1));
+    subscribe("bob@example.org", NEWSLETTER);
+
+    assertEquals(2L, optIn.countSubjects());
+    assertEquals(List.of("bob@example.org", "ann@example.org"),
+        optIn.subjects(0, 10).stream().map(s -> s.email().value()).toList());
+    assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 2L), optIn.outboxSummary());
+    optIn.dispatchNow();
+    assertEquals(java.util.Map.of(OutboxMail.Status.SENT, 2L), optIn.outboxSummary());
+    assertThrows(IllegalArgumentException.class, () -> optIn.subjects(-1, 10));
+    assertThrows(IllegalArgumentException.class, () -> optIn.subjects(0, 1001));
+  }
+
+  @Test
   void buildWhenSettingsMissingThenNamesEveryOne() {
     ConfigurationException e = assertThrows(ConfigurationException.class, () -> OptIn.builder().build());
     for (String name : List.of("catalog", "controller", "store", "mailer", "signingKeys", "baseUrl")) {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -35,6 +36,17 @@ final class BenchServer implements AutoCloseable {
   final OptInFilter filter;
 
   BenchServer(int port, OptIn optIn, Map<String, HttpServlet> floorServlets) throws Exception {
+    this(port, optIn, floorServlets, b -> b
+        // Load from one client address: the per-IP limit would otherwise answer 429 after 30 posts.
+        .rateLimitPerIp(100_000, Duration.ofSeconds(1))
+        // The per-address limiter hashes addresses into 65,536 shared counters: with thousands of distinct test
+        // addresses an hour, a counter now and then reaches 3 and a signup is silently dropped (see BENCHMARKS.md).
+        .rateLimitPerAddress(1000, Duration.ofSeconds(1)));
+  }
+
+  /** As above, with the filter's settings (beyond the marker path) chosen by {@code config}. */
+  BenchServer(int port, OptIn optIn, Map<String, HttpServlet> floorServlets,
+      UnaryOperator<OptInFilter.Builder> config) throws Exception {
     server = new Server();
     connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -47,14 +59,7 @@ final class BenchServer implements AutoCloseable {
     floorServlets.forEach((path, servlet) -> floor.addServlet(new ServletHolder(servlet), path));
 
     ServletContextHandler app = context("/app", docs);
-    filter = OptInFilter.builder(optIn)
-        .markerPaths("/page.html")
-        // Load from one client address: the per-IP limit would otherwise answer 429 after 30 posts.
-        .rateLimitPerIp(100_000, Duration.ofSeconds(1))
-        // The per-address limiter hashes addresses into 65,536 shared counters: with thousands of distinct test
-        // addresses an hour, a counter now and then reaches 3 and a signup is silently dropped (see BENCHMARKS.md).
-        .rateLimitPerAddress(1000, Duration.ofSeconds(1))
-        .build();
+    filter = config.apply(OptInFilter.builder(optIn).markerPaths("/page.html")).build();
     app.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST));
 
     ContextHandlerCollection contexts = new ContextHandlerCollection(floor, app);

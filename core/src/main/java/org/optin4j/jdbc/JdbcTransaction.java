@@ -107,6 +107,33 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
+  public List<Subject> subjects(int offset, int limit) {
+    checkLimit(limit);
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must not be negative, was " + offset);
+    }
+    return List.copyOf(query("list subjects", sql.subjectsPage, ps -> {
+      ps.setInt(1, limit);
+      ps.setInt(2, offset);
+    }, JdbcTransaction::subject));
+  }
+
+  @Override
+  public long countSubjects() {
+    return queryOne("count subjects", sql.countSubjects, ps -> { }, rs -> rs.getLong(1)).orElse(0L);
+  }
+
+  @Override
+  public java.util.Map<OutboxMail.Status, Long> countMailsByStatus() {
+    java.util.Map<OutboxMail.Status, Long> out = new java.util.EnumMap<>(OutboxMail.Status.class);
+    for (java.util.Map.Entry<OutboxMail.Status, Long> e : query("count mails", sql.mailsByStatus, ps -> { },
+        rs -> java.util.Map.entry(OutboxMail.Status.valueOf(rs.getString(1)), rs.getLong(2)))) {
+      out.put(e.getKey(), e.getValue());
+    }
+    return java.util.Collections.unmodifiableMap(out);
+  }
+
+  @Override
   public Optional<Subject> subject(SubjectId id) {
     Objects.requireNonNull(id, "id");
     return queryOne("find a subject", sql.subjectById, ps -> ps.setString(1, id.value()), JdbcTransaction::subject);

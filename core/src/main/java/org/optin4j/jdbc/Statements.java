@@ -63,6 +63,9 @@ final class Statements {
   final String insertMail;
   final String mailExistsByDedupeKey;
   final String countMails;
+  final String subjectsPage;
+  final String countSubjects;
+  final String mailsByStatus;
   final String claimQueued;
   final String claimExpired;
   final String candidatesQueued;
@@ -163,6 +166,9 @@ final class Statements {
         + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
     mailExistsByDedupeKey = "SELECT 1 FROM " + outbox + " WHERE dedupe_key = ?";
     countMails = "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
+    subjectsPage = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " ORDER BY created_at DESC, id LIMIT ? OFFSET ?";
+    countSubjects = "SELECT COUNT(*) FROM " + subjects;
+    mailsByStatus = "SELECT status, COUNT(*) FROM " + outbox + " GROUP BY status";
     // Two branches, each scanned in the order of the index (status, next_attempt_at) so that the scan, and the row
     // locks it takes, stop at LIMIT. One query with an OR would sort first, and H2 and MariaDB would then lock every
     // due row, leaving nothing for a concurrent dispatcher to claim. H2 sees that the index gives the order only for

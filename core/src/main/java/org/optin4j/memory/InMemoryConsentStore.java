@@ -550,6 +550,37 @@ public final class InMemoryConsentStore implements ConsentStore {
           .toList();
     }
 
+    // --- operator listings: plain scans; this store serves tests and single-node demos ---
+
+    @Override
+    public List<Subject> subjects(int offset, int limit) {
+      check();
+      if (offset < 0 || limit < 1) {
+        throw new IllegalArgumentException("offset must be 0 or more and limit 1 or more");
+      }
+      return subjects.values().stream()
+          .sorted(Comparator.comparing(Subject::createdAt).reversed().thenComparing(s -> s.id().value()))
+          .skip(offset)
+          .limit(limit)
+          .toList();
+    }
+
+    @Override
+    public long countSubjects() {
+      check();
+      return subjects.size();
+    }
+
+    @Override
+    public Map<OutboxMail.Status, Long> countMailsByStatus() {
+      check();
+      Map<OutboxMail.Status, Long> out = new java.util.EnumMap<>(OutboxMail.Status.class);
+      for (OutboxMail m : mails.values()) {
+        out.merge(m.status(), 1L, Long::sum);
+      }
+      return java.util.Collections.unmodifiableMap(out);
+    }
+
     // --- erasure, suppression, rectification ---
 
     @Override

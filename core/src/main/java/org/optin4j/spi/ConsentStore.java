@@ -255,6 +255,31 @@ public interface ConsentStore {
      */
     List<OutboxMail> mails(SubjectId id);
 
+    // --- operator listings ---------------------------------------------------------------------------------------
+
+    /**
+     * Returns subjects, newest first (by creation time, then id), for operator pages.
+     *
+     * @param offset how many to skip, 0 or more
+     * @param limit the most to return, 1 or more
+     * @return the subjects
+     */
+    List<Subject> subjects(int offset, int limit);
+
+    /**
+     * Counts the subjects.
+     *
+     * @return the number of subjects
+     */
+    long countSubjects();
+
+    /**
+     * Counts outbox mails by status; a status without mails is absent.
+     *
+     * @return the counts
+     */
+    java.util.Map<OutboxMail.Status, Long> countMailsByStatus();
+
     // --- erasure, suppression and rectification (GDPR Art. 16, 17; security rules 19, 20) -------------------------
 
     /**

@@ -1595,6 +1595,50 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void subjectsArePagedNewestFirstAndCounted() {
+    store.inTransaction(tx -> {
+      tx.insertSubject(new Subject(subjectId("old"), email("old"), at(0)));
+      tx.insertSubject(new Subject(subjectId("mid"), email("mid"), at(10)));
+      tx.insertSubject(new Subject(subjectId("new"), email("new"), at(20)));
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertEquals(List.of(subjectId("new"), subjectId("mid")),
+          tx.subjects(0, 2).stream().map(Subject::id).toList());
+      assertEquals(List.of(subjectId("old")), tx.subjects(2, 2).stream().map(Subject::id).toList());
+      assertTrue(tx.subjects(3, 2).isEmpty());
+      assertEquals(3L, tx.countSubjects());
+      assertEquals(email("mid"), tx.subjects(1, 1).get(0).email());
+      return null;
+    });
+  }
+
+  @Test
+  void mailsAreCountedByStatus() {
+    SubjectId ann = subjectId("ann");
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      for (String id : List.of("a", "b", "c")) {
+        tx.enqueue(mail(id, ann, email("ann"), at(0)));
+      }
+      assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 3L), tx.countMailsByStatus());
+      return null;
+    });
+    store.inTransaction(tx -> {
+      OutboxMail first = tx.claimMails(at(1), at(100), 1).get(0);
+      tx.updateMail(first.sent(at(2)));
+      return null;
+    });
+    store.inTransaction(tx -> {
+      java.util.Map<OutboxMail.Status, Long> counts = tx.countMailsByStatus();
+      assertEquals(2L, counts.get(OutboxMail.Status.QUEUED));
+      assertEquals(1L, counts.get(OutboxMail.Status.SENT));
+      assertNull(counts.get(OutboxMail.Status.FAILED));
+      return null;
+    });
+  }
+
+  @Test
   void suppressIsIdempotentAndUnsuppressRemoves() {
     String key = "ab".repeat(32);
     store.inTransaction(tx -> {

@@ -53,7 +53,6 @@ final class AdminServlet extends HttpServlet {
   private static final int LIST_LIMIT = 200;
 
   private final transient OptIn optIn;
-  private final transient Database database;
   private final byte[] passwordHash;
   private final String siteOrigin;
   private final transient SecretKeySpec formKey;
@@ -61,9 +60,8 @@ final class AdminServlet extends HttpServlet {
   private final transient BreachRegister breaches;
   private final transient OperatorRequests requests;
 
-  AdminServlet(OptIn optIn, Database database, String password, String siteUrl, Clock clock) {
+  AdminServlet(OptIn optIn, String password, String siteUrl, Clock clock) {
     this.optIn = optIn;
-    this.database = database;
     this.passwordHash = sha256(USER + ":" + password);
     this.siteOrigin = origin(siteUrl);
     byte[] key = new byte[32];
@@ -150,13 +148,14 @@ final class AdminServlet extends HttpServlet {
     flash(b, req.getParameter("done"));
     b.append("<div class=\"grid\">\n");
     // outbox
-    Map<String, Long> outbox = database.outboxByStatus();
+    Map<OutboxMail.Status, Long> outbox = optIn.outboxSummary();
     b.append("<section class=\"card\" aria-labelledby=\"outbox-h\"><h2 id=\"outbox-h\">Outbox</h2>\n");
     if (outbox.isEmpty()) {
       b.append("<p>No mail in the outbox.</p>\n");
     } else {
       b.append("<table class=\"compact\"><tbody>\n");
-      outbox.forEach((status, n) -> b.append("<tr><th scope=\"row\">").append(Html.text(status)).append("</th><td>")
+      outbox.forEach((status, n) -> b.append("<tr><th scope=\"row\">").append(Html.text(status.name()))
+          .append("</th><td>")
           .append(n).append("</td></tr>\n"));
       b.append("</tbody></table>\n");
     }
@@ -190,8 +189,8 @@ final class AdminServlet extends HttpServlet {
     b.append("</section>\n");
 
     // subjects
-    List<Database.SubjectRow> subjects = database.recentSubjects(LIST_LIMIT);
-    long total = database.countSubjects();
+    List<Subject> subjects = optIn.subjects(0, LIST_LIMIT);
+    long total = optIn.countSubjects();
     b.append("<section class=\"card\" aria-labelledby=\"subjects-h\"><h2 id=\"subjects-h\">Subjects <span "
         + "class=\"muted\">(").append(total).append(total > LIST_LIMIT ? ", newest " + LIST_LIMIT + " shown" : "")
         .append(")</span></h2>\n");
@@ -200,9 +199,9 @@ final class AdminServlet extends HttpServlet {
     } else {
       b.append("<div class=\"table-wrap\"><table>\n<thead><tr><th scope=\"col\">Address</th><th scope=\"col\">Since"
           + "</th><th scope=\"col\">Consents</th></tr></thead>\n<tbody>\n");
-      for (Database.SubjectRow s : subjects) {
+      for (Subject s : subjects) {
         b.append("<tr><td><a href=\"/admin/subject?id=").append(Html.url(s.id().value())).append("\">")
-            .append(Html.text(s.email())).append("</a></td><td>").append(Html.time(s.createdAt())).append("</td><td>");
+            .append(Html.text(s.email().value())).append("</a></td><td>").append(Html.time(s.createdAt())).append("</td><td>");
         for (Consent c : optIn.consents(s.id())) {
           b.append("<span class=\"state state-").append(Html.attr(c.state().name().toLowerCase(Locale.ROOT)))
               .append("\">").append(Html.text(c.purpose().value())).append(": ")

@@ -4,22 +4,13 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Driver;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.ServiceLoader;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcConnectionPool;
-import org.optin4j.SubjectId;
-import org.optin4j.jdbc.JdbcConsentStore;
 
 /**
  * The app's database: by default an H2 file in the data folder (kept between runs), or PostgreSQL / MariaDB given by
@@ -32,7 +23,6 @@ final class Database implements AutoCloseable {
   private final DataSource dataSource;
   private final Runnable closer;
   private final String description;
-  private volatile String tablePrefix = JdbcConsentStore.DEFAULT_TABLE_PREFIX;
 
   private Database(DataSource dataSource, Runnable closer, String description) {
     this.dataSource = dataSource;
@@ -88,51 +78,6 @@ final class Database implements AutoCloseable {
     return description;
   }
 
-  void useTablePrefix(String prefix) {
-    this.tablePrefix = prefix;
-  }
-
-  /** A subject in the list of the admin page. */
-  record SubjectRow(SubjectId id, String email, Instant createdAt) {}
-
-  /** Returns the newest subjects first. */
-  List<SubjectRow> recentSubjects(int limit) throws SQLException {
-    String sql = "SELECT id, email, created_at FROM " + tablePrefix + "subjects ORDER BY created_at DESC, id";
-    List<SubjectRow> out = new ArrayList<>();
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-      ps.setMaxRows(limit);
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          out.add(new SubjectRow(new SubjectId(rs.getString(1)), rs.getString(2),
-              Instant.ofEpochMilli(rs.getLong(3))));
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Returns the number of subjects. */
-  long countSubjects() throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + tablePrefix + "subjects");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  /** Returns the number of outbox mails per status. */
-  Map<String, Long> outboxByStatus() throws SQLException {
-    Map<String, Long> out = new LinkedHashMap<>();
-    String sql = "SELECT status, COUNT(*) FROM " + tablePrefix + "outbox GROUP BY status ORDER BY status";
-    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql);
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        out.put(rs.getString(1), rs.getLong(2));
-      }
-    }
-    return out;
-  }
 
   /** Closes the pool; H2 closes the file once its last connection is closed. */
   @Override

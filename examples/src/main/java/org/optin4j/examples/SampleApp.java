@@ -119,7 +119,6 @@ public final class SampleApp implements AutoCloseable {
         throw new IllegalStateException((settings.jdbc() == null ? "OPTIN4J_DATA_DIR" : "OPTIN4J_JDBC_URL")
             + ": cannot open the database " + database.description() + ": " + rootMessage(e), e);
       }
-      database.useTablePrefix(store.tablePrefix());
 
       MailCapture capture = null;
       Mailer mailer;
@@ -179,7 +178,7 @@ public final class SampleApp implements AutoCloseable {
       context.addServlet(new ServletHolder("mailbox", new MailboxServlet(capture,
           settings.smtp() == null ? null : settings.smtp().host() + ":" + settings.smtp().port())), "/dev/mailbox/*");
       context.addServlet(new ServletHolder("admin",
-          new AdminServlet(optIn, database, password, siteUrl, Clock.systemUTC())), "/admin/*");
+          new AdminServlet(optIn, password, siteUrl, Clock.systemUTC())), "/admin/*");
       server.setHandler(context);
       server.setStopTimeout(5_000);
       try {
