@@ -304,8 +304,9 @@ public final class OptIn implements AutoCloseable {
     if (claims == null) {
       return new ConfirmationPreview.Invalid();
     }
+    // Reads only, without row locks: opening a link (or a scanner opening it) must not cost a write.
     return store.inTransaction(tx -> {
-      Optional<PendingRequest> found = tx.request(claims.requestId());
+      Optional<PendingRequest> found = tx.findRequest(claims.requestId());
       if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
         return new ConfirmationPreview.Invalid();
       }
@@ -323,7 +324,16 @@ public final class OptIn implements AutoCloseable {
       if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
         return new ConfirmationPreview.Expired(r.expiresAt());
       }
-      List<PurposeId> stillPending = purposesToConfirm(tx, r);
+      List<PurposeId> stillPending = new ArrayList<>();
+      if (tx.addressChange(r.id()).isPresent()) {
+        stillPending.addAll(new TreeSet<>(r.purposes()));
+      } else {
+        for (Consent c : tx.consents(r.subjectId())) {
+          if (r.purposes().contains(c.purpose()) && awaits(c, r)) {
+            stillPending.add(c.purpose());
+          }
+        }
+      }
       if (stillPending.isEmpty()) {
         return new ConfirmationPreview.Invalid();
       }

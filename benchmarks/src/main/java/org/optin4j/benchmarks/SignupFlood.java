@@ -148,12 +148,18 @@ public final class SignupFlood {
             check(failures, outboxDelta == r.legitOk + DAILY_CAP, mode + ": outbox +" + outboxDelta);
           }
           case MANY_ONE_IP -> {
-            check(failures, accepted == IP_LIMIT, "one IP: " + accepted + " accepted, expected " + IP_LIMIT);
+            // At most the limit per fixed 10-minute window the phase touched; fewer if the IP's counter is shared
+            // with another key (the table is hashed: rare, and only ever stricter).
+            long windows = r.endMillis / 600_000 - r.startMillis / 600_000 + 1;
+            check(failures, accepted >= 1 && accepted <= IP_LIMIT * windows, "one IP: " + accepted
+                + " accepted, limit " + IP_LIMIT + " x " + windows + " window(s)");
             check(failures, r.statuses.getOrDefault(429, 0L) == r.flood - IP_LIMIT, "one IP: 429s " + r.statuses);
             check(failures, outboxDelta == r.legitOk + accepted, mode + ": outbox +" + outboxDelta);
           }
           case MANY_MANY_IPS -> {
-            check(failures, accepted <= (long) IP_LIMIT * ipPool, "many IPs: " + accepted + " accepted > bound");
+            long windows = r.endMillis / 600_000 - r.startMillis / 600_000 + 1;
+            check(failures, accepted <= (long) IP_LIMIT * ipPool * windows, "many IPs: " + accepted
+                + " accepted > bound");
             check(failures, outboxDelta == r.legitOk + accepted, mode + ": outbox +" + outboxDelta + " for "
                 + (r.legitOk + accepted) + " accepted");
           }
@@ -187,7 +193,7 @@ public final class SignupFlood {
   }
 
   /** What one phase saw. */
-  record Result(long flood, double seconds, Map<Integer, Long> statuses, int legitOk, int legitAll, double getP50,
+  record Result(long startMillis, long endMillis, long flood, double seconds, Map<Integer, Long> statuses, int legitOk, int legitAll, double getP50,
       double getP99, double postP50, double postP99) {}
 
   /** The flood and the legit user. */
@@ -218,6 +224,7 @@ public final class SignupFlood {
     Result phase(Mode mode) throws Exception {
       ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
       try {
+        long startMillis = System.currentTimeMillis();
         long start = System.nanoTime();
         long end = start + TimeUnit.SECONDS.toNanos(seconds);
         AtomicInteger sent = new AtomicInteger();
@@ -281,7 +288,7 @@ public final class SignupFlood {
         Map<Integer, Long> byStatus = new java.util.TreeMap<>();
         statuses.forEach((k, v) -> byStatus.put(k, v.sum()));
         long flood = byStatus.values().stream().mapToLong(Long::longValue).sum();
-        return new Result(flood, elapsed, byStatus, legitOk.get(), legitAll.get(), pct(gets, 0.50), pct(gets, 0.99),
+        return new Result(startMillis, System.currentTimeMillis(), flood, elapsed, byStatus, legitOk.get(), legitAll.get(), pct(gets, 0.50), pct(gets, 0.99),
             pct(posts, 0.50), pct(posts, 0.99));
       } finally {
         pool.shutdownNow();

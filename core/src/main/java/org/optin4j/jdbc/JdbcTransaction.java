@@ -470,6 +470,12 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
+  public Optional<PendingRequest> findRequest(String id) {
+    Objects.requireNonNull(id, "id");
+    return queryOne("read a request", sql.requestById, ps -> ps.setString(1, id), JdbcTransaction::request);
+  }
+
+  @Override
   public void updateRequest(PendingRequest request) {
     Objects.requireNonNull(request, "request");
     int count = update("update a request", sql.updateRequest, ps -> {

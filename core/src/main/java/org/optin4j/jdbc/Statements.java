@@ -54,6 +54,7 @@ final class Statements {
 
   final String insertRequest;
   final String requestForUpdate;
+  final String requestById;
   final String updateRequest;
   final String requestSubject;
   final String openRequests;
@@ -154,6 +155,7 @@ final class Statements {
 
     insertRequest = insert(requests, REQUEST_COLUMNS);
     requestForUpdate = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ? FOR UPDATE";
+    requestById = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ?";
     updateRequest = "UPDATE " + requests + " SET " + assignments(REQUEST_COLUMNS, "id", "subject_id")
         + " WHERE id = ? AND subject_id = ?";
     requestSubject = "SELECT subject_id FROM " + requests + " WHERE id = ?";

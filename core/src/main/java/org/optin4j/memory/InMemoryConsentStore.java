@@ -416,6 +416,11 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
+    public Optional<PendingRequest> findRequest(String id) {
+      return request(id);
+    }
+
+    @Override
     public void updateRequest(PendingRequest request) {
       check();
       Objects.requireNonNull(request, "request");

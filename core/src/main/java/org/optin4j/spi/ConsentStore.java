@@ -186,6 +186,15 @@ public interface ConsentStore {
     Optional<PendingRequest> request(String id);
 
     /**
+     * Finds a request without locking it, for pages that only show it (a confirmation link opened by a person or a
+     * mail scanner must cost a read, not a write).
+     *
+     * @param id the request id
+     * @return the request, or empty
+     */
+    Optional<PendingRequest> findRequest(String id);
+
+    /**
      * Replaces a request (status or generation change).
      *
      * @param request the request

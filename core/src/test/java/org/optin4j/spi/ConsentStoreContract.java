@@ -1595,6 +1595,20 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void findRequestReadsTheSameRequestAsRequest() {
+    store.inTransaction(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.insertRequest(openRequest("req-1", subjectId("ann"), at(0)));
+      return null;
+    });
+    store.inTransaction(tx -> {
+      assertEquals(tx.request("req-1"), tx.findRequest("req-1"));
+      assertTrue(tx.findRequest("req-unknown").isEmpty());
+      return null;
+    });
+  }
+
+  @Test
   void subjectsArePagedNewestFirstAndCounted() {
     store.inTransaction(tx -> {
       tx.insertSubject(new Subject(subjectId("old"), email("old"), at(0)));
