@@ -77,9 +77,10 @@ final class DropIn {
     if (hosted.tooMany(req, res, locale)) {
       return false;
     }
+    long start = System.nanoTime();
     String trap = req.getParameter(Pages.HONEYPOT_FIELD);
     if (trap != null && !trap.isEmpty()) {
-      return outcome(req, new SignupOutcome.Requested());
+      return requested(req, start);
     }
     Optional<Notice> shown = hosted.shownNotice(req);
     Set<PurposeId> offered = shown.map(n -> Set.copyOf(n.purposes()))
@@ -114,7 +115,7 @@ final class DropIn {
       return outcome(req, new SignupOutcome.NoticeChanged());
     }
     if (!guard.addressAllowed(address.get())) {
-      return outcome(req, new SignupOutcome.Requested());
+      return requested(req, start);
     }
     RequestResult r = optIn.request(new ConsentRequest(email, chosen, locale, FormSource.of(req),
         guard.evidence(req), shown.get().hash()));
@@ -124,6 +125,15 @@ final class DropIn {
     if (r instanceof RequestResult.StaleNotice) {
       return outcome(req, new SignupOutcome.NoticeChanged());
     }
+    return requested(req, start);
+  }
+
+  /**
+   * Passes a signup on as {@code Requested} no sooner than the hosted pages answer theirs, so that the time the app's
+   * form takes does not tell a known address from a new one either (security rule 8).
+   */
+  private static boolean requested(HttpServletRequest req, long start) {
+    HostedPages.waitUntil(start + HostedPages.SIGNUP_ANSWER_FLOOR_NANOS);
     return outcome(req, new SignupOutcome.Requested());
   }
 
