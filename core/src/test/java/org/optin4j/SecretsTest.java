@@ -3,10 +3,10 @@ package org.optin4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -93,7 +93,7 @@ class SecretsTest {
   @Test
   void fromEnvReadsTheRealEnvironment() {
     // PATH is set wherever tests run, and is no base64 key: the public method reaches System.getenv.
-    assumeTrue(System.getenv("PATH") != null);
+    assertNotNull(System.getenv("PATH"), "PATH is set wherever the tests run");
     assertThrows(ConfigurationException.class, () -> Secrets.fromEnv("PATH"));
     assertEquals("secret from environment variable OPTIN4J_SURELY_UNSET_8c1f: not set",
         assertThrows(ConfigurationException.class, () -> Secrets.fromEnv("OPTIN4J_SURELY_UNSET_8c1f")).getMessage());
@@ -112,7 +112,7 @@ class SecretsTest {
   @ParameterizedTest
   @ValueSource(strings = {"rw-r-----", "rw----r--", "rw-rw-rw-", "rw-----w-", "rw---x---"})
   void fromFileWhenGroupOrOthersHaveAccessThenRefused(String permissions) throws IOException {
-    assumeTrue(POSIX);
+    assertTrue(POSIX, "the permission check is tested on a POSIX file system (CI runs on Linux)");
     Path f = secretFile(base64, permissions);
     ConfigurationException e = assertThrows(ConfigurationException.class, () -> Secrets.fromFile(f));
     assertTrue(e.getMessage().startsWith("secret file " + f + ": group or others have access"), e.getMessage());
@@ -214,14 +214,14 @@ class SecretsTest {
   @Test
   void fromKeyStoreWhenEntryIsAPrivateKeyThenRefused() throws Exception {
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    assumeTrue(Files.isExecutable(keytool));
+    assertTrue(Files.isExecutable(keytool), "keytool ships with every JDK: " + keytool);
     Path store = dir.resolve("pair.p12");
     Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-keyalg", "EC", "-alias", "site",
         "-dname", "CN=test", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "pw-pw-pw",
         "-keypass", "pw-pw-pw", "-validity", "1").redirectErrorStream(true).start();
     p.getInputStream().readAllBytes();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assumeTrue(p.exitValue() == 0, "keytool failed");
+    assertEquals(0, p.exitValue(), "keytool failed");
     assertEquals("key store " + store + ", alias \"site\": not a secret key entry (a private key or certificate?)",
         assertThrows(ConfigurationException.class,
             () -> Secrets.fromKeyStore(store, "pw-pw-pw".toCharArray(), "site", "pw-pw-pw".toCharArray()))

@@ -142,35 +142,20 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   @Override
   public void insertSubject(Subject subject) {
     Objects.requireNonNull(subject, "subject");
-    checkOpen();
-    try (PreparedStatement ps = c.prepareStatement(sql.insertSubject)) {
+    write("insert a subject", "a subject with this id or address exists already", sql.insertSubject, ps -> {
       ps.setString(1, subject.id().value());
       ps.setString(2, subject.email().value());
       ps.setLong(3, subject.createdAt().toEpochMilli());
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        throw failed(SqlErrors.duplicate("a subject with this id or address exists already", e));
-      }
-      throw failed(SqlErrors.wrap("insert a subject", e));
-    }
+    });
   }
 
   @Override
   public void updateSubject(Subject subject) {
     Objects.requireNonNull(subject, "subject");
-    checkOpen();
-    int count;
-    try (PreparedStatement ps = c.prepareStatement(sql.updateSubject)) {
+    int count = write("update a subject", "another subject has this address", sql.updateSubject, ps -> {
       ps.setString(1, subject.email().value());
       ps.setString(2, subject.id().value());
-      count = ps.executeUpdate();
-    } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        throw failed(SqlErrors.duplicate("another subject has this address", e));
-      }
-      throw failed(SqlErrors.wrap("update a subject", e));
-    }
+    });
     if (count != 1) {
       throw failed(new StoreException("could not update subject " + subject.id() + ": no such subject"));
     }
@@ -449,18 +434,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   @Override
   public void insertRequest(PendingRequest request) {
     Objects.requireNonNull(request, "request");
-    checkOpen();
-    try (PreparedStatement ps = c.prepareStatement(sql.insertRequest)) {
+    write("insert a request", "a request with this id exists already", sql.insertRequest, ps -> {
       ps.setString(1, request.id());
       ps.setString(2, request.subjectId().value());
       setRequestFields(ps, 3, request);
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        throw failed(SqlErrors.duplicate("a request with this id exists already", e));
-      }
-      throw failed(SqlErrors.wrap("insert a request", e));
-    }
+    });
   }
 
   @Override
@@ -965,21 +943,14 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   @Override
   public void insertCampaign(org.optin4j.Campaign campaign) {
     Objects.requireNonNull(campaign, "campaign");
-    checkOpen();
-    try (PreparedStatement ps = c.prepareStatement(sql.insertCampaign)) {
+    write("insert a campaign", "a campaign with this id exists already", sql.insertCampaign, ps -> {
       ps.setString(1, campaign.id());
       ps.setString(2, campaign.purpose().value());
       ps.setString(3, campaign.subject());
       ps.setString(4, campaign.text());
       ps.setString(5, campaign.html());
       ps.setLong(6, campaign.createdAt().toEpochMilli());
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        throw failed(SqlErrors.duplicate("a campaign with this id exists already", e));
-      }
-      throw failed(SqlErrors.wrap("insert a campaign", e));
-    }
+    });
   }
 
   @Override
@@ -1091,6 +1062,20 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       binder.bind(ps);
       return ps.executeUpdate();
     } catch (SQLException e) {
+      throw failed(SqlErrors.wrap(what, e));
+    }
+  }
+
+  /** Like {@link #update}, but a unique-key violation becomes a {@code DuplicateKeyException} with that message. */
+  private int write(String what, String duplicateMessage, String statement, Binder binder) {
+    checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(statement)) {
+      binder.bind(ps);
+      return ps.executeUpdate();
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.duplicate(duplicateMessage, e));
+      }
       throw failed(SqlErrors.wrap(what, e));
     }
   }
