@@ -66,6 +66,7 @@ final class HostedPages {
   private final FormTokens tokens;
   private final Guard guard;
   private final byte[] stylesheet;
+  private final Map<String, Route> routes;
 
   HostedPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Guard guard) {
     this.settings = settings;
@@ -81,82 +82,50 @@ final class HostedPages {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read optin.css", e);
     }
+    this.routes = routes();
+  }
+
+  /** A page or action: what answers GET/HEAD and what answers POST ({@code null}: that method is not allowed). */
+  private record Route(Handler read, Handler post) {
+    String allow() {
+      return read == null ? "POST" : post == null ? "GET, HEAD" : "GET, HEAD, POST";
+    }
+  }
+
+  @FunctionalInterface
+  private interface Handler {
+    void handle(HttpServletRequest req, HttpServletResponse res) throws IOException;
+  }
+
+  /** The HTTP contract of the hosted pages (README, "HTTP contract"): one entry per path under the prefix. */
+  private Map<String, Route> routes() {
+    return Map.of(
+        "/subscribe", new Route(this::subscribeForm, this::subscribe),
+        "/confirm", new Route(this::confirmPage, this::confirm),
+        "/resend", new Route(null, this::resend),
+        "/unsubscribe", new Route(this::unsubscribePage, this::unsubscribe),
+        "/preferences", new Route((q, r) -> preferencesPage(q, r, List.of(), 200), this::changePreferences),
+        "/preferences/withdraw", new Route(null, this::withdrawAll),
+        "/optin.css", new Route(this::css, null),
+        "/.well-known/jwks.json", new Route(this::jwks, null));
   }
 
   void handle(HttpServletRequest req, HttpServletResponse res, String path) throws IOException {
     String m = req.getMethod();
     boolean read = "GET".equals(m) || "HEAD".equals(m);
     boolean post = "POST".equals(m);
-    switch (path) {
-      case "/subscribe" -> {
-        if (read) {
-          subscribeForm(req, res);
-        } else if (post) {
-          subscribe(req, res);
-        } else {
-          notAllowed(req, res, "GET, HEAD, POST");
-        }
+    Route route = routes.get(path);
+    if (route == null) {
+      if (!preferenceAction(req, res, path, post)) {
+        pages.message(req, res, 404, "not-found", pages.locale(req), "notfound.title", null, "notfound.text");
       }
-      case "/confirm" -> {
-        if (read) {
-          confirmPage(req, res);
-        } else if (post) {
-          confirm(req, res);
-        } else {
-          notAllowed(req, res, "GET, HEAD, POST");
-        }
-      }
-      case "/resend" -> {
-        if (post) {
-          resend(req, res);
-        } else {
-          notAllowed(req, res, "POST");
-        }
-      }
-      case "/unsubscribe" -> {
-        if (read) {
-          unsubscribePage(req, res);
-        } else if (post) {
-          unsubscribe(req, res);
-        } else {
-          notAllowed(req, res, "GET, HEAD, POST");
-        }
-      }
-      case "/preferences" -> {
-        if (read) {
-          preferencesPage(req, res, List.of(), 200);
-        } else if (post) {
-          changePreferences(req, res);
-        } else {
-          notAllowed(req, res, "GET, HEAD, POST");
-        }
-      }
-      case "/preferences/withdraw" -> {
-        if (post) {
-          withdrawAll(req, res);
-        } else {
-          notAllowed(req, res, "POST");
-        }
-      }
-      case "/optin.css" -> {
-        if (read) {
-          css(req, res);
-        } else {
-          notAllowed(req, res, "GET, HEAD");
-        }
-      }
-      case "/.well-known/jwks.json" -> {
-        if (read) {
-          jwks(req, res);
-        } else {
-          notAllowed(req, res, "GET, HEAD");
-        }
-      }
-      default -> {
-        if (!preferenceAction(req, res, path, post)) {
-          pages.message(req, res, 404, "not-found", pages.locale(req), "notfound.title", null, "notfound.text");
-        }
-      }
+      return;
+    }
+    Handler handler = read ? route.read() : post ? route.post() : null;
+    if (handler == null) {
+      notAllowed(req, res, route.allow());
+    } else {
+      handler.handle(req, res);
     }
   }
 

@@ -864,6 +864,15 @@ abstract class AbstractHostedFlowIT {
     Http.Response get = http.get(BASE + "/resend");
     assertEquals(405, get.status());
     assertEquals("POST", get.header("Allow"));
+    Http.Response postCss = http.postRaw(BASE + "/optin.css", "text/plain", "");
+    assertEquals(405, postCss.status());
+    assertEquals("GET, HEAD", postCss.header("Allow"));
+    Http.Response put = http.method("PUT", BASE + "/subscribe");
+    assertEquals(405, put.status());
+    assertEquals("GET, HEAD, POST", put.header("Allow"));
+    Http.Response getErase = http.get(BASE + "/preferences/erase");
+    assertEquals(405, getErase.status());
+    assertEquals("POST", getErase.header("Allow"));
   }
 
   // --- pass-through and drop-in ----------------------------------------------------------------------------

@@ -49,6 +49,11 @@ final class Http {
         headers);
   }
 
+  /** Sends any method without a body, for example PUT or DELETE. */
+  Response method(String method, String path) throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(URI.create(origin + path)).method(method, HttpRequest.BodyPublishers.noBody()));
+  }
+
   /** POSTs a form; {@code form} is name, value, name, value, ... */
   Response post(String path, List<String> form, String... headers) throws IOException, InterruptedException {
     return postRaw(path, "application/x-www-form-urlencoded", encode(form), headers);
