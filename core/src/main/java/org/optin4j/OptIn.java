@@ -10,6 +10,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -79,6 +82,14 @@ public final class OptIn implements AutoCloseable {
   private final javax.crypto.spec.SecretKeySpec pepper;
   private final ReceiptKeys receiptKeys;
   private final ReceiptIssuer receipts;
+  /**
+   * Stored notices that match what this instance renders, by hash and by purposes and language. Notices are immutable
+   * and never deleted, and the catalog of an instance does not change, so a notice checked once stays valid: a signup
+   * then needs neither a notice read nor a render. Only notices this instance rendered or checked get in, so the maps
+   * are bounded by the catalog's purpose sets and languages, and capped besides.
+   */
+  private final Map<String, Notice> noticesByHash = new ConcurrentHashMap<>();
+  private final Map<String, Notice> noticesByKey = new ConcurrentHashMap<>();
   private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
 
   private OptIn(Builder b) {
@@ -188,23 +199,25 @@ public final class OptIn implements AutoCloseable {
     EmailAddress email = parsed.get();
     List<Purpose> purposes = notices.ordered(request.purposes());
     Locale locale = catalog.resolve(request.locale());
-    Notice current = request.shownNoticeHash() == null ? render(request.purposes(), locale) : null;
+    String noticeKey = request.shownNoticeHash() == null ? noticeKey(purposes, locale) : null;
+    Notice current = noticeKey == null || noticesByKey.containsKey(noticeKey)
+        ? null : render(request.purposes(), locale);
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
     RequestResult result = retryOnDuplicate(() -> store.inTransaction(tx -> {
       changes.clear();
       Notice notice;
       if (request.shownNoticeHash() != null) {
-        Optional<Notice> shown = tx.notice(request.shownNoticeHash());
+        Optional<Notice> shown = currentNotice(tx, request.shownNoticeHash());
         if (shown.isEmpty()
             || !shown.get().locale().equals(locale)
-            || !shown.get().purposes().containsAll(request.purposes())
-            || !render(shown.get().purposes(), locale).hash().equals(shown.get().hash())) {
+            || !shown.get().purposes().containsAll(request.purposes())) {
           return new RequestResult.StaleNotice();
         }
         notice = shown.get();
       } else {
-        notice = tx.saveNotice(current);
+        Notice known = noticesByKey.get(noticeKey);
+        notice = known != null ? known : remember(noticeKey, tx.saveNotice(current));
       }
       Instant now = clock.instant();
       Optional<Subject> existing = tx.subjectByEmail(email);
@@ -212,8 +225,10 @@ public final class OptIn implements AutoCloseable {
       existing.ifPresent(s -> tx.lockHistory(s.id()));
       Set<PurposeId> alreadyConfirmed = new TreeSet<>();
       List<Purpose> toRequest = new ArrayList<>();
+      Map<PurposeId, Consent> before = new HashMap<>();
       for (Purpose p : purposes) {
         Optional<Consent> c = existing.flatMap(s -> tx.consent(s.id(), p.id()));
+        c.ifPresent(found -> before.put(p.id(), found));
         if (c.isPresent() && c.get().state() == ConsentState.CONFIRMED) {
           alreadyConfirmed.add(p.id());
         } else {
@@ -233,8 +248,10 @@ public final class OptIn implements AutoCloseable {
         if (today >= maxConfirmationMailsPerDay) {
           return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
         }
-        if (!minConfirmationMailInterval.isZero()
-            && tx.countMails(email, MailKind.CONFIRMATION, now.minus(minConfirmationMailInterval)) > 0) {
+        Instant windowStart = now.minus(minConfirmationMailInterval);
+        // No mail today and a window within today: none in the window either (one query less per new address).
+        if (!minConfirmationMailInterval.isZero() && (today > 0 || windowStart.isBefore(dayStart))
+            && tx.countMails(email, MailKind.CONFIRMATION, windowStart) > 0) {
           return new RequestResult.Throttled(now.plus(minConfirmationMailInterval));
         }
         capKey = capKey(MailKind.CONFIRMATION, email, dayStart, today + 1);
@@ -248,7 +265,8 @@ public final class OptIn implements AutoCloseable {
       Set<PurposeId> pending = new TreeSet<>();
       Set<PurposeId> confirmedNow = new TreeSet<>();
       for (Purpose p : toRequest) {
-        Optional<Consent> old = tx.consent(subject.id(), p.id());
+        // Read (and locked) above; a new subject has none.
+        Optional<Consent> old = Optional.ofNullable(before.get(p.id()));
         Consent c;
         if (old.isEmpty() || old.get().state() == ConsentState.ERASED) {
           c = Consent.pending(subject.id(), p, requestId, notice.ref(), now);
@@ -275,7 +293,9 @@ public final class OptIn implements AutoCloseable {
           pending.isEmpty() ? PendingRequest.Status.CONFIRMED : PendingRequest.Status.OPEN,
           pending.isEmpty() ? now : null);
       tx.insertRequest(pr);
-      supersedeCoveredRequests(tx, subject.id(), requestId, now);
+      if (existing.isPresent()) { // a subject inserted just now has no other request
+        supersedeCoveredRequests(tx, subject.id(), requestId, now);
+      }
       if (!pending.isEmpty()) {
         enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, subject.id(), email, requestId, 1,
             locale, List.copyOf(pending), capKey, now));
@@ -325,7 +345,8 @@ public final class OptIn implements AutoCloseable {
         return new ConfirmationPreview.Expired(r.expiresAt());
       }
       List<PurposeId> stillPending = new ArrayList<>();
-      if (tx.addressChange(r.id()).isPresent()) {
+      boolean addressChange = tx.addressChange(r.id()).isPresent();
+      if (addressChange) {
         stillPending.addAll(new TreeSet<>(r.purposes()));
       } else {
         for (Consent c : tx.consents(r.subjectId())) {
@@ -337,10 +358,9 @@ public final class OptIn implements AutoCloseable {
       if (stillPending.isEmpty()) {
         return new ConfirmationPreview.Invalid();
       }
-      Notice notice = tx.notice(r.notice().hash())
+      Notice notice = Optional.ofNullable(noticesByHash.get(r.notice().hash())).or(() -> tx.notice(r.notice().hash()))
           .orElseThrow(() -> new StoreException("notice of request missing from store"));
-      return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt(),
-          tx.addressChange(r.id()).isPresent());
+      return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt(), addressChange);
     });
   }
 
@@ -387,7 +407,8 @@ public final class OptIn implements AutoCloseable {
     ConfirmationResult result = inTransactionOr(tx -> {
       changes.clear();
       // Lock order of every unit: the subject's history, then request rows, then consent rows.
-      if (tx.subject(claims.subject()).isPresent()) {
+      Optional<Subject> owner = tx.subject(claims.subject());
+      if (owner.isPresent()) {
         tx.lockHistory(claims.subject());
       }
       Optional<PendingRequest> found = tx.request(claims.requestId());
@@ -452,7 +473,8 @@ public final class OptIn implements AutoCloseable {
       if (confirmed.isEmpty()) {
         return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
       }
-      Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+      // Read above, under the history lock: an address change of this subject would have had to take that lock too.
+      Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
       // A fresh double opt-in is the one way back from the suppression list.
       tx.unsuppress(addressKey(subject.email()));
       List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
@@ -1573,6 +1595,36 @@ public final class OptIn implements AutoCloseable {
   }
 
   // --- internals -----------------------------------------------------------------------------------------------
+
+  private static final int KNOWN_NOTICES = 512;
+
+  private static String noticeKey(List<Purpose> ordered, Locale locale) {
+    StringBuilder key = new StringBuilder(locale.toLanguageTag());
+    for (Purpose p : ordered) {
+      key.append(' ').append(p.id().value());
+    }
+    return key.toString();
+  }
+
+  /** The stored notice with this hash if it is what this instance renders today for its purposes and language. */
+  private Optional<Notice> currentNotice(ConsentStore.Transaction tx, String hash) {
+    Notice known = noticesByHash.get(hash);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    Optional<Notice> stored = tx.notice(hash)
+        .filter(n -> render(n.purposes(), n.locale()).hash().equals(n.hash()));
+    stored.ifPresent(n -> remember(noticeKey(notices.ordered(Set.copyOf(n.purposes())), n.locale()), n));
+    return stored;
+  }
+
+  private Notice remember(String key, Notice stored) {
+    if (noticesByHash.size() < KNOWN_NOTICES) {
+      noticesByHash.putIfAbsent(stored.hash(), stored);
+      noticesByKey.putIfAbsent(key, stored);
+    }
+    return stored;
+  }
 
   private Notice render(java.util.Collection<PurposeId> purposes, Locale locale) {
     if (purposes.isEmpty()) {

@@ -31,8 +31,10 @@ public final class DoiBench {
     int port = args.length > 4 ? Integer.parseInt(args[4]) : 18082;
     boolean libraryOnly = Boolean.getBoolean("bench.libraryOnly"); // the memory run: only the library's load
     // The hosted signup answers no sooner than 50 ms after the POST (a constant-time answer, security rule 8): with
-    // few requests in flight that floor, not the work, would bound the throughput. So signups keep more in flight.
-    int subscribeThreads = Integer.getInteger("bench.subscribeThreads", Math.max(threads, 64));
+    // few requests in flight that floor, not the work, would bound the throughput (n in flight: at most n / 50 ms).
+    // A site's signups arrive from many people at once; the filter waits for the floor without holding a request
+    // thread (AnswerFloor), so the driver keeps 256 in flight, for the floor's subscribe phase as well.
+    int subscribeThreads = Integer.getInteger("bench.subscribeThreads", Math.max(threads, 256));
     String base = "http://127.0.0.1:" + port + "/app/optin";
     Fixtures.LinkSink mails = new Fixtures.LinkSink();
     try (HikariDataSource ds = Fixtures.dataSource(db, 16);

@@ -158,6 +158,7 @@ public final class JdbcConsentStore implements ConsentStore {
     running.set(tx);
     try {
       T result = work.apply(tx);
+      tx.flush();
       tx.end();
       if (tx.failure() != null) {
         throw new StoreException(

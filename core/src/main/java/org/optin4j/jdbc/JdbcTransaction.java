@@ -60,6 +60,16 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   private final Thread owner = Thread.currentThread();
   /** The chain heads this unit has locked, kept current by its appends. */
   private final java.util.Map<SubjectId, HistoryHead> lockedHeads = new java.util.HashMap<>();
+  /**
+   * Heads moved by appends but not written yet. A locked head is this unit's alone until it ends, so its row is
+   * written once, when the unit commits or before any statement that reads or writes the heads table, instead of once
+   * per event (a subject's signup appends one event per purpose).
+   */
+  private final java.util.Map<SubjectId, HistoryHead> unwrittenHeads = new java.util.LinkedHashMap<>();
+  /** Subjects this unit inserted: nobody else can know their ids before the commit, so their heads need no lock. */
+  private final Set<SubjectId> insertedSubjects = new java.util.HashSet<>();
+  /** Heads of inserted subjects that have no row yet (written with an insert, not an update). */
+  private final Set<SubjectId> headsWithoutRow = new java.util.HashSet<>();
   private boolean open = true;
   private StoreException failure;
 
@@ -70,6 +80,43 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   void end() {
     open = false;
+  }
+
+  /** Writes what this unit still holds back (the moved history heads); called before the commit. */
+  void flush() {
+    if (open && failure == null) {
+      writeHeads();
+    }
+  }
+
+  private void writeHeads() {
+    if (unwrittenHeads.isEmpty()) {
+      return;
+    }
+    List<HistoryHead> heads = new ArrayList<>(unwrittenHeads.values());
+    unwrittenHeads.clear();
+    for (HistoryHead h : heads) {
+      if (headsWithoutRow.remove(h.subjectId())) {
+        write("create a history head", "a history head for this subject exists already", sql.insertHead, ps -> {
+          ps.setString(1, h.subjectId().value());
+          ps.setInt(2, h.position());
+          ps.setString(3, h.hash());
+        });
+      } else {
+        update("move the history head", sql.updateHead, ps -> {
+          ps.setInt(1, h.position());
+          ps.setString(2, h.hash());
+          ps.setString(3, h.subjectId().value());
+        });
+      }
+    }
+  }
+
+  /** Writes held-back heads first if {@code statement} touches the heads table, so that it sees them. */
+  private void beforeStatement(String statement) {
+    if (!unwrittenHeads.isEmpty() && statement.contains(sql.headsTable)) {
+      writeHeads();
+    }
   }
 
   /** Returns the first store failure of this unit, or {@code null}. */
@@ -147,6 +194,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       ps.setString(2, subject.email().value());
       ps.setLong(3, subject.createdAt().toEpochMilli());
     });
+    insertedSubjects.add(subject.id());
   }
 
   @Override
@@ -278,12 +326,9 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     if (sequence <= 0) {
       throw failed(new StoreException("database error: no sequence was generated for an event"));
     }
-    update("move the history head", sql.updateHead, ps -> {
-      ps.setInt(1, seal.position());
-      ps.setString(2, seal.hash());
-      ps.setString(3, event.subjectId().value());
-    });
-    lockedHeads.put(event.subjectId(), new HistoryHead(event.subjectId(), seal.position(), seal.hash()));
+    HistoryHead moved = new HistoryHead(event.subjectId(), seal.position(), seal.hash());
+    lockedHeads.put(event.subjectId(), moved);
+    unwrittenHeads.put(event.subjectId(), moved);
     return sealed.withSequence(sequence);
   }
 
@@ -301,6 +346,13 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     HistoryHead known = lockedHeads.get(id);
     if (known != null) {
       return known;
+    }
+    if (insertedSubjects.contains(id)) {
+      // Inserted by this unit, so no other unit can reach its head; the row is written with the first append.
+      HistoryHead genesis = new HistoryHead(id, 0, ConsentEvent.Seal.GENESIS);
+      lockedHeads.put(id, genesis);
+      headsWithoutRow.add(id);
+      return genesis;
     }
     // Lock first: the usual case, an existing head, needs no insert. (On MariaDB a failed duplicate insert would leave
     // a shared lock that two units then both try to upgrade: a deadlock.) A concurrent purge may delete the head
@@ -1037,6 +1089,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   private <R> List<R> query(String what, String statement, Binder binder, RowMapper<R> mapper) {
     checkOpen();
+    beforeStatement(statement);
     try (PreparedStatement ps = c.prepareStatement(statement)) {
       binder.bind(ps);
       try (ResultSet rs = ps.executeQuery()) {
@@ -1058,6 +1111,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   private int update(String what, String statement, Binder binder) {
     checkOpen();
+    beforeStatement(statement);
     try (PreparedStatement ps = c.prepareStatement(statement)) {
       binder.bind(ps);
       return ps.executeUpdate();
@@ -1069,6 +1123,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   /** Like {@link #update}, but a unique-key violation becomes a {@code DuplicateKeyException} with that message. */
   private int write(String what, String duplicateMessage, String statement, Binder binder) {
     checkOpen();
+    beforeStatement(statement);
     try (PreparedStatement ps = c.prepareStatement(statement)) {
       binder.bind(ps);
       return ps.executeUpdate();

@@ -42,6 +42,9 @@ final class Statements {
   final String events;
   final String insertHeadIfAbsent;
   final String headForUpdate;
+  /** The heads table's name: a statement that names it sees held-back head writes first. */
+  final String headsTable;
+  final String insertHead;
   final String head;
   final String updateHead;
   final String deleteHead;
@@ -133,6 +136,8 @@ final class Statements {
     insertEvent = insert(eventsTable, EVENT_COLUMNS) + (dialect == Dialect.POSTGRESQL ? " RETURNING seq" : "");
     events = "SELECT seq, " + EVENT_COLUMNS + " FROM " + eventsTable + " WHERE subject_id = ? ORDER BY seq";
     String heads = prefix + "history_heads";
+    headsTable = heads;
+    insertHead = insert(heads, "subject_id, chain_position, head_hash");
     // PostgreSQL: a clash takes no lock. MariaDB: a no-op update takes the row's exclusive lock at once; a failed plain
     // insert would take a shared one, and two units upgrading theirs would deadlock. H2: the clash fails the
     // statement only.

@@ -799,6 +799,58 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void appendEventWhenSubjectInsertedInSameUnitThenChainStartsAtPosition1AndHeadIsStored() {
+    List<ConsentEvent> anns = new ArrayList<>();
+    tx(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.lockHistory(subjectId("ann"));
+      anns.add(tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+      anns.add(tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
+    });
+
+    assertEquals(1, anns.get(0).seal().position());
+    assertEquals(ConsentEvent.Seal.GENESIS, anns.get(0).seal().previousHash());
+    assertEquals(Optional.of(new HistoryHead(subjectId("ann"), 2, anns.get(1).seal().hash())),
+        read(tx -> tx.historyHead(subjectId("ann"))));
+    assertEquals(List.of(subjectId("ann")), read(tx -> tx.historySubjects(null, 10)));
+    assertIntact(subjectId("ann"), 2);
+    ConsentEvent next = read(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+        at(1))));
+    assertEquals(3, next.seal().position());
+    assertIntact(subjectId("ann"), 3);
+  }
+
+  @Test
+  void historyHeadInTheUnitThatAppendedThenSeesItsOwnAppends() {
+    givenSubjects("ann");
+    tx(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    HistoryHead seen = read(tx -> {
+      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
+      ConsentEvent last = tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(2)));
+      HistoryHead head = tx.historyHead(subjectId("ann")).orElseThrow();
+      assertEquals(last.seal().hash(), head.hash());
+      return head;
+    });
+
+    assertEquals(3, seen.position());
+    assertEquals(Optional.of(seen), read(tx -> tx.historyHead(subjectId("ann"))));
+  }
+
+  @Test
+  void eraseSubjectInTheUnitThatInsertedAndAppendedThenNothingIsLeft() {
+    tx(tx -> {
+      tx.insertSubject(subject("ann"));
+      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      assertTrue(tx.eraseSubject(subjectId("ann"), false));
+    });
+
+    assertEquals(Optional.empty(), read(tx -> tx.historyHead(subjectId("ann"))));
+    assertEquals(List.of(), read(tx -> tx.events(subjectId("ann"))));
+    assertEquals(List.of(), read(tx -> tx.historySubjects(null, 10)));
+  }
+
+  @Test
   void historyHeadWhenNoEventThenEmptyEvenAfterLockHistory() {
     givenSubjects("ann");
     tx(tx -> tx.lockHistory(subjectId("ann")));

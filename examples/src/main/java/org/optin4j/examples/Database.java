@@ -33,7 +33,7 @@ final class Database implements AutoCloseable {
   /** The H2 file {@code optin4j.mv.db} in the data folder, with a small built-in pool. */
   static Database h2File(Path dataDir) {
     // TRACE_LEVEL_FILE=0: no optin4j.trace.db (the store probes for its schema table on first start).
-    String url = "jdbc:h2:file:" + dataDir.resolve("optin4j").toAbsolutePath() + ";TRACE_LEVEL_FILE=0";
+    String url = "jdbc:h2:file:" + dataDir.resolve("optin4j").toAbsolutePath() + ";TRACE_LEVEL_FILE=0;QUERY_CACHE_SIZE=64";
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "sa", "");
     pool.setMaxConnections(16);
     return new Database(pool, pool::dispose, "H2 file " + dataDir.resolve("optin4j.mv.db"));

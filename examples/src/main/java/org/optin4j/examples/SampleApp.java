@@ -173,7 +173,10 @@ public final class SampleApp implements AutoCloseable {
 
       String password = settings.adminPassword() != null ? settings.adminPassword() : generatePassword();
       ServletContextHandler context = new ServletContextHandler("/");
-      context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST));
+      FilterHolder optInHolder = new FilterHolder(filter);
+      // async-supported: the hosted signup answer then waits for its 50 ms floor without holding a request thread.
+      optInHolder.setAsyncSupported(true);
+      context.addFilter(optInHolder, "/*", EnumSet.of(DispatcherType.REQUEST));
       context.addServlet(new ServletHolder("site", new SiteServlet(optIn)), "/");
       context.addServlet(new ServletHolder("mailbox", new MailboxServlet(capture,
           settings.smtp() == null ? null : settings.smtp().host() + ":" + settings.smtp().port())), "/dev/mailbox/*");

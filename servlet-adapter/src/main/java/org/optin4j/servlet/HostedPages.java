@@ -67,8 +67,10 @@ final class HostedPages {
   private final Guard guard;
   private final byte[] stylesheet;
   private final Map<String, Route> routes;
+  private final AnswerFloor answerFloor;
 
-  HostedPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Guard guard) {
+  HostedPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Guard guard, AnswerFloor answerFloor) {
+    this.answerFloor = answerFloor;
     this.settings = settings;
     this.optIn = optIn;
     this.pages = pages;
@@ -308,27 +310,15 @@ final class HostedPages {
 
   private void subscribed(HttpServletRequest req, HttpServletResponse res, Locale locale, String next, long start)
       throws IOException {
-    waitUntil(start + SIGNUP_ANSWER_FLOOR_NANOS);
     String extra = next == null ? null
         : "<p><a href=\"" + a(next) + "\">" + e(pages.t(locale, "continue")) + "</a></p>\n";
-    pages.message(req, res, 200, "subscribed", locale, "subscribed.title", extra, "subscribed.text");
+    answerFloor.answerAt(req, res, start + SIGNUP_ANSWER_FLOOR_NANOS,
+        (rq, rs) -> pages.message(rq, rs, 200, "subscribed", locale, "subscribed.title", extra, "subscribed.text"));
   }
 
-  /**
-   * Waits until a {@link System#nanoTime()} deadline, to within microseconds. {@code Thread.sleep} is no good here: on
-   * JDK 17 it rounds to whole milliseconds, which keeps a sub-millisecond difference in the work intact.
-   */
+  /** Waits on the calling thread until a {@link System#nanoTime()} deadline; see {@link AnswerFloor#waitUntil}. */
   static void waitUntil(long deadline) {
-    long spin = 200_000; // the last 0.2 ms are spun: parking overshoots by the OS timer slack
-    for (long left = deadline - System.nanoTime(); left > spin; left = deadline - System.nanoTime()) {
-      java.util.concurrent.locks.LockSupport.parkNanos(left - spin);
-      if (Thread.currentThread().isInterrupted()) {
-        return; // the container is shutting down: answer at once
-      }
-    }
-    while (System.nanoTime() - deadline < 0) {
-      Thread.onSpinWait();
-    }
+    AnswerFloor.waitUntil(deadline);
   }
 
   Optional<Notice> shownNotice(HttpServletRequest req) {

@@ -62,6 +62,8 @@ public final class OptInFilter implements Filter {
   private OptIn optIn;
   private boolean ownsOptIn;
   private HostedPages hosted;
+  /** Sends the signup answers no sooner than their floor; made in init, stopped in destroy. */
+  private AnswerFloor answerFloor;
   private DropIn dropIn;
   private OptInForms forms;
   private ServletContext context;
@@ -130,7 +132,8 @@ public final class OptInFilter implements Filter {
       Pages pages = new Pages(settings, optIn);
       FormTokens tokens = new FormTokens(settings.formKey(), settings.clock(), settings.formTokenTtl());
       Guard guard = new Guard(settings, tokens);
-      this.hosted = new HostedPages(settings, optIn, pages, guard);
+      this.answerFloor = new AnswerFloor();
+      this.hosted = new HostedPages(settings, optIn, pages, guard, answerFloor);
       this.forms = new OptInForms(settings, optIn, pages, tokens);
       this.dropIn = new DropIn(settings, optIn, forms, guard, pages, hosted);
       context.setAttribute(OptInForms.ATTRIBUTE, forms);
@@ -138,6 +141,9 @@ public final class OptInFilter implements Filter {
         optIn.start();
       }
     } catch (ConfigurationException e) {
+      if (answerFloor != null) {
+        answerFloor.close();
+      }
       if (ownsOptIn && optIn != null) {
         optIn.close();
       }
@@ -242,6 +248,9 @@ public final class OptInFilter implements Filter {
   /** Stops the {@link OptIn} if this filter built it from a properties file. */
   @Override
   public void destroy() {
+    if (answerFloor != null) {
+      answerFloor.close();
+    }
     if (context != null && context.getAttribute(OptInForms.ATTRIBUTE) == forms) {
       context.removeAttribute(OptInForms.ATTRIBUTE);
     }

@@ -1,0 +1,156 @@
+package org.optin4j.jdbc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.optin4j.ConfirmationPreview;
+import org.optin4j.ConfirmationResult;
+import org.optin4j.ConsentRequest;
+import org.optin4j.Evidence;
+import org.optin4j.Fixtures;
+import org.optin4j.MutableClock;
+import org.optin4j.OptIn;
+import org.optin4j.RecordingMailer;
+import org.optin4j.RequestResult;
+
+/**
+ * The statements a signup, a confirmation page and a confirmation send to the database. Each one is a round trip to
+ * the server; on PostgreSQL they, not the work inside the database, set the throughput of the signup path
+ * (BENCHMARKS.md). These counts are exact, so a change that adds a statement to a hot path fails here and has to say
+ * why it needs it.
+ */
+class JdbcRoundTripsTest {
+  private final TestDatabase database = new TestDatabase.H2();
+  private final List<String> statements = new ArrayList<>();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
+  private final RecordingMailer mailer = new RecordingMailer();
+  private OptIn optIn;
+
+  @BeforeEach
+  void start() {
+    JdbcConsentStore store = JdbcConsentStore.builder(counting(database.dataSource()))
+        .tablePrefix(database.nextPrefix()).createSchema(true).build();
+    optIn = Fixtures.builder(store, mailer, clock).build();
+    // The first signup stores the notice; later signups of the same purposes and language only refer to it.
+    signUp("first@example.com");
+    statements.clear();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    optIn.close();
+    database.close();
+  }
+
+  @Test
+  void signupOfNewAddressThenOneTransactionOfElevenStatements() {
+    signUp("ann@example.com");
+
+    // find subject, suppression check, today's confirmation mails, insert subject, per purpose one event and one
+    // consent, request, outbox row, and the new history head once at the end
+    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "MERGE", "INSERT", "MERGE", "INSERT",
+        "INSERT", "INSERT", "COMMIT"), kinds(), String.join("\n", statements));
+  }
+
+  @Test
+  void confirmationPageThenThreeReadsAndNoWrite() {
+    String token = linkOf(signUp("ann@example.com"));
+    statements.clear();
+
+    assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
+
+    // request, address change, consents; the notice comes from the instance's checked notices
+    assertEquals(List.of("SELECT", "SELECT", "SELECT", "COMMIT"), kinds(), String.join("\n", statements));
+  }
+
+  @Test
+  void confirmThenEachPurposeCostsTwoStatementsAndTheHistoryHeadMovesOnce() {
+    String token = linkOf(signUp("ann@example.com"));
+    statements.clear();
+
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+
+    // subject, lock head, lock request, use token, address change; per purpose: lock consent, save it, append event;
+    // close request, lift suppression, queue receipt, move head
+    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "SELECT",
+        "SELECT", "MERGE", "INSERT", "SELECT", "MERGE", "INSERT",
+        "UPDATE", "DELETE", "INSERT", "UPDATE", "COMMIT"), kinds(), String.join("\n", statements));
+  }
+
+  private RequestResult signUp(String email) {
+    RequestResult result = optIn.request(ConsentRequest.of(email, Locale.ENGLISH, Fixtures.NEWSLETTER,
+        Fixtures.EVENTS));
+    assertInstanceOf(RequestResult.Accepted.class, result);
+    return result;
+  }
+
+  private String linkOf(RequestResult unused) {
+    optIn.dispatchNow();
+    return Fixtures.token(mailer.last().text(), "confirm");
+  }
+
+  private List<String> kinds() {
+    return statements.stream().map(s -> s.strip().split("\\s+", 2)[0].toUpperCase(Locale.ROOT)).toList();
+  }
+
+  /** A data source whose connections record every statement they execute, and every commit. */
+  private DataSource counting(DataSource target) {
+    return (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
+        (proxy, method, args) -> {
+          Object result = invoke(target, method, args);
+          return result instanceof Connection c ? countingConnection(c) : result;
+        });
+  }
+
+  private Connection countingConnection(Connection target) {
+    return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("commit")) {
+            statements.add("COMMIT");
+          }
+          Object result = invoke(target, method, args);
+          if (result instanceof PreparedStatement ps && method.getName().equals("prepareStatement")) {
+            String sql = (String) args[0];
+            return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {PreparedStatement.class},
+                (p, m, a) -> {
+                  if (m.getName().startsWith("execute")) {
+                    statements.add(sql);
+                  }
+                  return invoke(ps, m, a);
+                });
+          }
+          if (result instanceof Statement st && method.getName().equals("createStatement")) {
+            return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Statement.class},
+                (p, m, a) -> {
+                  if (m.getName().startsWith("execute") && a != null && a.length > 0 && a[0] instanceof String sql) {
+                    statements.add(sql);
+                  }
+                  return invoke(st, m, a);
+                });
+          }
+          return result;
+        });
+  }
+
+  private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
+    }
+  }
+}
