@@ -119,8 +119,22 @@ abstract class AbstractHostedFlowIT {
     return k;
   }
 
+  /** What the app's own filter in front of optin4j saw of each hosted signup POST. */
+  static final java.util.Queue<String> SIGNUP_PROBE = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   static ServletContainerInitializer app(OptInFilter filter) {
     return (classes, ctx) -> {
+      FilterRegistration.Dynamic probe = ctx.addFilter("probe", (jakarta.servlet.Filter) (req, res, chain) -> {
+        long before = System.nanoTime();
+        chain.doFilter(req, res);
+        if (((jakarta.servlet.http.HttpServletRequest) req).getRequestURI().endsWith("/optin/subscribe")
+            && "POST".equals(((jakarta.servlet.http.HttpServletRequest) req).getMethod())) {
+          SIGNUP_PROBE.add("async=" + req.isAsyncStarted() + " returnedBeforeFloor="
+              + (System.nanoTime() - before < HostedPages.SIGNUP_ANSWER_FLOOR_NANOS));
+        }
+      });
+      probe.setAsyncSupported(true);
+      probe.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
       FilterRegistration.Dynamic f = ctx.addFilter("optin", filter);
       f.setAsyncSupported(true); // the signup answer's floor then frees the request thread where the container can
       // Every dispatcher type on purpose: the filter itself must run once per request.
@@ -594,6 +608,18 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
+  void postSubscribeWhenFilterIsAsyncSupportedThenRequestThreadIsReleasedDuringTheFloor() throws Exception {
+    SIGNUP_PROBE.clear();
+    long before = System.nanoTime();
+
+    Http.Response r = subscribe("ann@example.org", "newsletter");
+
+    assertTrue(System.nanoTime() - before >= HostedPages.SIGNUP_ANSWER_FLOOR_NANOS);
+    assertTrue(r.body().contains("Check your inbox"), r.body());
+    assertEquals(List.of("async=true returnedBeforeFloor=true"), List.copyOf(SIGNUP_PROBE));
+  }
+
+  @Test
   void postSubscribeAnswersNoSoonerThanTheFloorForNewAndKnownAddresses() throws Exception {
     confirmed("known@example.org", "newsletter");
     for (String email : List.of("new@example.org", "known@example.org")) {
@@ -1061,9 +1087,12 @@ abstract class AbstractHostedFlowIT {
     Http.Response page = http.get(BASE + "/subscribe");
     assertEquals(200, page.status());
     assertTrue(page.body().contains("value=\"news\""));
+    long before = System.nanoTime();
     Http.Response done = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "news",
         "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
     assertEquals(200, done.status(), done.body());
+    assertTrue(System.nanoTime() - before >= HostedPages.SIGNUP_ANSWER_FLOOR_NANOS,
+        "not async-supported: the request thread waits for the floor instead");
     // the filter owns and started its OptIn: the background dispatcher sends the mail
     assertTrue(MAIL.waitForIncomingEmail(10_000, 1));
 

@@ -45,7 +45,11 @@ final class TomcatContainer implements Container {
     ctx.addServletContainerInitializer((classes, servletContext) -> {
       app.onStartup(classes, servletContext);
       // As Tomcat's global conf/web.xml does: Tomcat runs a filter chain only for a request a servlet is mapped to.
-      servletContext.addServlet("default", org.apache.catalina.servlets.DefaultServlet.class).addMapping("/");
+      // Unlike conf/web.xml's, async-supported: the hosted signup answer can then wait for its floor asynchronously
+      // (as behind a Spring DispatcherServlet, which is async-supported by default).
+      var servlet = servletContext.addServlet("default", org.apache.catalina.servlets.DefaultServlet.class);
+      servlet.setAsyncSupported(true);
+      servlet.addMapping("/");
     }, null);
     try {
       tomcat.getHost().addChild(ctx);
