@@ -161,8 +161,13 @@ public final class OptIn implements AutoCloseable {
    */
   public Notice notice(Set<PurposeId> offered, Locale locale) {
     Locale lang = catalog.resolve(locale);
+    String key = noticeKey(notices.ordered(offered), lang);
+    Notice known = noticesByKey.get(key);
+    if (known != null) {
+      return known; // stored before and immutable: a form view costs no store transaction
+    }
     Notice candidate = render(offered, lang);
-    return store.inTransaction(tx -> tx.saveNotice(candidate));
+    return remember(key, store.inTransaction(tx -> tx.saveNotice(candidate)));
   }
 
   /**
@@ -172,7 +177,7 @@ public final class OptIn implements AutoCloseable {
    * @return the notice, or empty
    */
   public Optional<Notice> noticeByHash(String hash) {
-    return store.inTransaction(tx -> tx.notice(hash));
+    return store.read(tx -> tx.notice(hash));
   }
 
   /**
@@ -325,7 +330,7 @@ public final class OptIn implements AutoCloseable {
       return new ConfirmationPreview.Invalid();
     }
     // Reads only, without row locks: opening a link (or a scanner opening it) must not cost a write.
-    return store.inTransaction(tx -> {
+    return store.read(tx -> {
       Optional<PendingRequest> found = tx.findRequest(claims.requestId());
       if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
         return new ConfirmationPreview.Invalid();
@@ -561,7 +566,7 @@ public final class OptIn implements AutoCloseable {
     Instant now = clock.instant();
     // A plain read: consents(...) takes no row lock, unlike consent(...). A lock here made every answer a write
     // (PostgreSQL records row locks in the WAL and flushes it on commit), which cost most of its latency.
-    return store.inTransaction(tx -> tx.subjectByEmail(parsed.get())
+    return store.read(tx -> tx.subjectByEmail(parsed.get())
         .flatMap(s -> tx.consents(s.id()).stream().filter(c -> c.purpose().equals(purpose)).findFirst())
         .filter(c -> isActiveAt(c, p.get(), now))
         .isPresent());
@@ -583,7 +588,7 @@ public final class OptIn implements AutoCloseable {
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(at, "at");
     Retention retention = catalog.purpose(purpose).map(Purpose::retention).orElse(null);
-    return ConsentTimeline.validAt(store.inTransaction(tx -> tx.events(subjectId)), purpose, retention, at);
+    return ConsentTimeline.validAt(store.read(tx -> tx.events(subjectId)), purpose, retention, at);
   }
 
   /**
@@ -710,7 +715,7 @@ public final class OptIn implements AutoCloseable {
    * @return the subject, or empty
    */
   public Optional<Subject> subject(SubjectId id) {
-    return store.inTransaction(tx -> tx.subject(id));
+    return store.read(tx -> tx.subject(id));
   }
 
   /**
@@ -721,7 +726,7 @@ public final class OptIn implements AutoCloseable {
    */
   public Optional<Subject> findSubject(String email) {
     Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isEmpty() ? Optional.empty() : store.inTransaction(tx -> tx.subjectByEmail(parsed.get()));
+    return parsed.isEmpty() ? Optional.empty() : store.read(tx -> tx.subjectByEmail(parsed.get()));
   }
 
   /**
@@ -731,7 +736,7 @@ public final class OptIn implements AutoCloseable {
    * @return the consents
    */
   public List<Consent> consents(SubjectId id) {
-    return store.inTransaction(tx -> tx.consents(id));
+    return store.read(tx -> tx.consents(id));
   }
 
   /**
@@ -741,7 +746,7 @@ public final class OptIn implements AutoCloseable {
    * @return the events
    */
   public List<ConsentEvent> history(SubjectId id) {
-    return store.inTransaction(tx -> tx.events(id));
+    return store.read(tx -> tx.events(id));
   }
 
   /**
@@ -756,7 +761,7 @@ public final class OptIn implements AutoCloseable {
    */
   public HistoryVerification verifyHistory(SubjectId subjectId) {
     Objects.requireNonNull(subjectId, "subjectId");
-    HistoryVerification result = store.inTransaction(
+    HistoryVerification result = store.read(
         tx -> HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId)));
     if (result instanceof HistoryVerification.Broken b && (b.reason() == HistoryVerification.Reason.TRUNCATED
         || b.reason() == HistoryVerification.Reason.HEAD_MISMATCH)) {
@@ -782,7 +787,7 @@ public final class OptIn implements AutoCloseable {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = store.inTransaction(tx -> tx.historySubjects(from, 200));
+      List<SubjectId> page = store.read(tx -> tx.historySubjects(from, 200));
       for (SubjectId id : page) {
         HistoryVerification v = verifyHistory(id);
         subjects++;
@@ -811,12 +816,12 @@ public final class OptIn implements AutoCloseable {
     if (offset < 0 || limit < 1 || limit > 1000) {
       throw new IllegalArgumentException("offset must be 0 or more and limit 1 to 1000, were " + offset + ", " + limit);
     }
-    return store.inTransaction(tx -> tx.subjects(offset, limit));
+    return store.read(tx -> tx.subjects(offset, limit));
   }
 
   /** Returns the number of subjects on file. */
   public long countSubjects() {
-    return store.inTransaction(ConsentStore.Transaction::countSubjects);
+    return store.read(ConsentStore.Transaction::countSubjects);
   }
 
   /**
@@ -826,7 +831,7 @@ public final class OptIn implements AutoCloseable {
    * @return the counts by status; a status without mails is absent
    */
   public java.util.Map<OutboxMail.Status, Long> outboxSummary() {
-    return store.inTransaction(ConsentStore.Transaction::countMailsByStatus);
+    return store.read(ConsentStore.Transaction::countMailsByStatus);
   }
 
   /**
@@ -836,7 +841,7 @@ public final class OptIn implements AutoCloseable {
    * @return the mails
    */
   public List<OutboxMail> mails(SubjectId id) {
-    return store.inTransaction(tx -> tx.mails(id));
+    return store.read(tx -> tx.mails(id));
   }
 
 
@@ -892,7 +897,7 @@ public final class OptIn implements AutoCloseable {
    */
   public boolean isSuppressed(String email) {
     Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isPresent() && store.inTransaction(tx -> tx.isSuppressed(addressKey(parsed.get())));
+    return parsed.isPresent() && store.read(tx -> tx.isSuppressed(addressKey(parsed.get())));
   }
 
   /**
@@ -941,7 +946,7 @@ public final class OptIn implements AutoCloseable {
     if (receipts == null) {
       return Optional.empty();
     }
-    return store.inTransaction(tx -> tx.subject(subjectId).isEmpty() ? Optional.<String>empty()
+    return store.read(tx -> tx.subject(subjectId).isEmpty() ? Optional.<String>empty()
         : receipts.issue(tx, subjectId, List.of(), clock.instant()));
   }
 
@@ -1001,7 +1006,7 @@ public final class OptIn implements AutoCloseable {
    * @return the JSON, or empty if there is no such subject
    */
   public Optional<String> exportJson(SubjectId subjectId) {
-    return store.inTransaction(tx -> tx.subject(subjectId).map(s -> DataExport.json(tx, s, clock.instant())));
+    return store.read(tx -> tx.subject(subjectId).map(s -> DataExport.json(tx, s, clock.instant())));
   }
 
   /**
@@ -1128,7 +1133,7 @@ public final class OptIn implements AutoCloseable {
         return found;
       });
       for (SubjectId id : page) {
-        boolean needs = store.inTransaction(tx -> tx.consents(id).stream().anyMatch(c -> c.purpose().equals(purpose)
+        boolean needs = store.read(tx -> tx.consents(id).stream().anyMatch(c -> c.purpose().equals(purpose)
             && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
         if (needs && out.size() < limit) {
           out.add(id);
@@ -1269,7 +1274,7 @@ public final class OptIn implements AutoCloseable {
    * @return the incident, or empty
    */
   public Optional<Incident> incident(String id) {
-    return store.inTransaction(tx -> tx.incident(Objects.requireNonNull(id, "id")));
+    return store.read(tx -> tx.incident(Objects.requireNonNull(id, "id")));
   }
 
   /**
@@ -1278,7 +1283,7 @@ public final class OptIn implements AutoCloseable {
    * @return every incident
    */
   public List<Incident> incidents() {
-    return store.inTransaction(ConsentStore.Transaction::incidents);
+    return store.read(ConsentStore.Transaction::incidents);
   }
 
   /**
@@ -1364,7 +1369,7 @@ public final class OptIn implements AutoCloseable {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = store.inTransaction(tx -> tx.subjects(incident.affectedPurposes(), Set.of(), from,
+      List<SubjectId> page = store.read(tx -> tx.subjects(incident.affectedPurposes(), Set.of(), from,
           500));
       int n = store.inTransaction(tx -> {
         int count = 0;
@@ -1461,7 +1466,7 @@ public final class OptIn implements AutoCloseable {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = store.inTransaction(tx -> tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED),
+      List<SubjectId> page = store.read(tx -> tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED),
           from, 500));
       int[] c = store.inTransaction(tx -> {
         int[] n = new int[2];
@@ -1491,7 +1496,7 @@ public final class OptIn implements AutoCloseable {
    */
   public Optional<CampaignReport> campaignReport(String campaignId) {
     Objects.requireNonNull(campaignId, "campaignId");
-    return store.inTransaction(tx -> tx.campaign(campaignId).map(c -> {
+    return store.read(tx -> tx.campaign(campaignId).map(c -> {
       java.util.Map<OutboxMail.Status, Integer> n = tx.countMailsByStatus(campaignId);
       return new CampaignReport(c, n.getOrDefault(OutboxMail.Status.QUEUED, 0)
           + n.getOrDefault(OutboxMail.Status.CLAIMED, 0), n.getOrDefault(OutboxMail.Status.SENT, 0),
@@ -1723,7 +1728,7 @@ public final class OptIn implements AutoCloseable {
       return Optional.empty();
     }
     SubjectId id = v.claims().subject();
-    return store.inTransaction(tx -> tx.subject(id)).map(Subject::id);
+    return store.read(tx -> tx.subject(id)).map(Subject::id);
   }
 
   private static TokenClaims claimsOf(TokenCheck check) {

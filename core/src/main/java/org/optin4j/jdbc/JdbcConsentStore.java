@@ -154,7 +154,7 @@ public final class JdbcConsentStore implements ConsentStore {
       close(connection);
       throw SqlErrors.wrap("begin a transaction", e);
     }
-    JdbcTransaction tx = new JdbcTransaction(connection, sql);
+    JdbcTransaction tx = new JdbcTransaction(connection, sql, false);
     running.set(tx);
     try {
       T result = work.apply(tx);
@@ -176,6 +176,50 @@ public final class JdbcConsentStore implements ConsentStore {
       close(connection);
     }
   }
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: on a borrowed connection as the pool hands it out, each statement in autocommit (no begin, no commit,
+   * and no isolation check, which costs PostgreSQL's driver a round trip): each read is its own transaction and sees
+   * what was committed when it ran. If the pool hands out connections with autocommit off, the implicit transaction
+   * is rolled back at the end. A store failure is a {@link StoreException} as in {@link #inTransaction}.
+   */
+  @Override
+  public <T> T read(Function<Transaction, T> work) {
+    Objects.requireNonNull(work, "work");
+    if (running.get() != null) {
+      throw new IllegalStateException(
+          "nested read is not supported by JdbcConsentStore; pass the Transaction down instead");
+    }
+    Connection connection;
+    try {
+      connection = dataSource.getConnection();
+    } catch (SQLException e) {
+      throw SqlErrors.wrap("get a database connection", e);
+    }
+    JdbcTransaction tx = new JdbcTransaction(connection, sql, true);
+    running.set(tx);
+    try {
+      T result = work.apply(tx);
+      tx.end();
+      if (tx.failure() != null) {
+        throw new StoreException("the unit of work went on after a store failure", tx.failure());
+      }
+      return result;
+    } finally {
+      running.remove();
+      tx.end();
+      try {
+        if (!connection.getAutoCommit()) {
+          connection.rollback();
+        }
+      } catch (SQLException e) {
+        // A broken connection is the pool's to discard.
+      }
+      close(connection);
+    }
+  }
+
 
   private static void commit(Connection connection) {
     try {

@@ -58,6 +58,8 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   private final Connection c;
   private final Statements sql;
   private final Thread owner = Thread.currentThread();
+  /** Run by {@link JdbcConsentStore#read}: statements in autocommit, writes refused. */
+  private final boolean readOnly;
   /** The chain heads this unit has locked, kept current by its appends. */
   private final java.util.Map<SubjectId, HistoryHead> lockedHeads = new java.util.HashMap<>();
   /**
@@ -73,9 +75,17 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   private boolean open = true;
   private StoreException failure;
 
-  JdbcTransaction(Connection connection, Statements sql) {
+  JdbcTransaction(Connection connection, Statements sql, boolean readOnly) {
     this.c = connection;
     this.sql = sql;
+    this.readOnly = readOnly;
+  }
+
+  /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
+  private void checkWritable() {
+    if (readOnly) {
+      throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
+    }
   }
 
   void end() {
@@ -274,6 +284,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public ConsentEvent appendEvent(ConsentEvent event) {
+    checkWritable();
     Objects.requireNonNull(event, "event");
     if (event.sequence() != 0) {
       throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
@@ -343,6 +354,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
    * {@code FOR UPDATE}. Later calls in this unit answer from the unit's own cache, which appends keep current.
    */
   private HistoryHead lockedHead(SubjectId id) {
+    checkWritable();
     HistoryHead known = lockedHeads.get(id);
     if (known != null) {
       return known;
@@ -431,6 +443,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public Notice saveNotice(Notice candidate) {
+    checkWritable();
     Objects.requireNonNull(candidate, "candidate");
     String key = candidate.key();
     for (int attempt = 1; ; attempt++) {
@@ -567,6 +580,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public boolean useToken(String tokenId, Instant expiresAt) {
+    checkWritable();
     Objects.requireNonNull(tokenId, "tokenId");
     Objects.requireNonNull(expiresAt, "expiresAt");
     checkOpen();
@@ -587,6 +601,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public boolean enqueue(OutboxMail mail) {
+    checkWritable();
     Objects.requireNonNull(mail, "mail");
     checkOpen();
     try {
@@ -633,6 +648,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
+    checkWritable();
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(leaseUntil, "leaseUntil");
     if (limit < 0) {
@@ -811,6 +827,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public void suppress(String addressKey, Instant at) {
+    checkWritable();
     Objects.requireNonNull(addressKey, "addressKey");
     Objects.requireNonNull(at, "at");
     checkOpen();
@@ -1111,6 +1128,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   private int update(String what, String statement, Binder binder) {
     checkOpen();
+    checkWritable();
     beforeStatement(statement);
     try (PreparedStatement ps = c.prepareStatement(statement)) {
       binder.bind(ps);
@@ -1123,6 +1141,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   /** Like {@link #update}, but a unique-key violation becomes a {@code DuplicateKeyException} with that message. */
   private int write(String what, String duplicateMessage, String statement, Binder binder) {
     checkOpen();
+    checkWritable();
     beforeStatement(statement);
     try (PreparedStatement ps = c.prepareStatement(statement)) {
       binder.bind(ps);

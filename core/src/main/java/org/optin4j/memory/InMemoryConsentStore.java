@@ -124,13 +124,27 @@ public final class InMemoryConsentStore implements ConsentStore {
    */
   @Override
   public <T> T inTransaction(Function<Transaction, T> work) {
+    return run(work, false);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: like {@link #inTransaction} (under the same lock), with every write refused.
+   */
+  @Override
+  public <T> T read(Function<Transaction, T> work) {
+    return run(work, true);
+  }
+
+  private <T> T run(Function<Transaction, T> work, boolean readOnly) {
     Objects.requireNonNull(work, "work");
     if (lock.isHeldByCurrentThread()) {
       throw new IllegalStateException(
           "nested inTransaction is not supported by InMemoryConsentStore; pass the Transaction down instead");
     }
     lock.lock();
-    MemoryTransaction tx = new MemoryTransaction(Thread.currentThread());
+    MemoryTransaction tx = new MemoryTransaction(Thread.currentThread(), readOnly);
     try {
       T result;
       try {
@@ -156,12 +170,20 @@ public final class InMemoryConsentStore implements ConsentStore {
   /** A unit's view of the store: reads and writes the shared state directly, logging how to undo each write. */
   private final class MemoryTransaction implements Transaction {
     private final Thread owner;
+    private final boolean readOnly;
     private final Deque<Runnable> undoLog = new ArrayDeque<>();
     private boolean active = true;
     private DuplicateKeyException doomedBy;
 
-    MemoryTransaction(Thread owner) {
+    MemoryTransaction(Thread owner, boolean readOnly) {
       this.owner = owner;
+      this.readOnly = readOnly;
+    }
+
+    private void checkWritable() {
+      if (readOnly) {
+        throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
+      }
     }
 
     void rollback(Throwable cause) {
@@ -200,12 +222,14 @@ public final class InMemoryConsentStore implements ConsentStore {
     // --- logged primitive writes ---
 
     private <K, V> void put(Map<K, V> map, K key, V value) {
+      checkWritable();
       boolean had = map.containsKey(key);
       V old = map.put(key, value);
       undoLog.push(had ? () -> map.put(key, old) : () -> map.remove(key));
     }
 
     private <K, V> void remove(Map<K, V> map, K key) {
+      checkWritable();
       if (map.containsKey(key)) {
         V old = map.remove(key);
         undoLog.push(() -> map.put(key, old));
@@ -213,17 +237,20 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     private <E> void append(List<E> list, E element) {
+      checkWritable();
       list.add(element);
       undoLog.push(() -> list.remove(list.size() - 1));
     }
 
     private <E> void add(Set<E> set, E element) {
+      checkWritable();
       if (set.add(element)) {
         undoLog.push(() -> set.remove(element));
       }
     }
 
     private <E> void remove(Set<E> set, E element) {
+      checkWritable();
       if (set.remove(element)) {
         undoLog.push(() -> set.add(element));
       }
@@ -249,6 +276,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void insertSubject(Subject subject) {
       check();
+      checkWritable();
       Objects.requireNonNull(subject, "subject");
       if (subjects.containsKey(subject.id())) {
         throw duplicate("subject id");
@@ -263,6 +291,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void updateSubject(Subject subject) {
       check();
+      checkWritable();
       Objects.requireNonNull(subject, "subject");
       Subject stored = subjects.get(subject.id());
       if (stored == null) {
@@ -301,6 +330,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void saveConsent(Consent consent) {
       check();
+      checkWritable();
       Objects.requireNonNull(consent, "consent");
       requireSubject(consent.subjectId());
       NavigableMap<PurposeId, Consent> byPurpose =
@@ -311,6 +341,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public ConsentEvent appendEvent(ConsentEvent event) {
       check();
+      checkWritable();
       Objects.requireNonNull(event, "event");
       if (event.sequence() != 0) {
         throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
@@ -338,6 +369,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void lockHistory(SubjectId id) {
       check();
+      checkWritable();
       Objects.requireNonNull(id, "id");
       // Every transaction holds the store lock already.
     }
@@ -373,6 +405,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public Notice saveNotice(Notice candidate) {
       check();
+      checkWritable();
       Objects.requireNonNull(candidate, "candidate");
       Notice known = noticesByHash.get(candidate.hash());
       if (known != null) {
@@ -399,6 +432,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void insertRequest(PendingRequest request) {
       check();
+      checkWritable();
       Objects.requireNonNull(request, "request");
       if (requests.containsKey(request.id())) {
         throw duplicate("request id");
@@ -423,6 +457,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void updateRequest(PendingRequest request) {
       check();
+      checkWritable();
       Objects.requireNonNull(request, "request");
       PendingRequest stored = requests.get(request.id());
       if (stored == null) {
@@ -451,6 +486,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public boolean useToken(String tokenId, Instant expiresAt) {
       check();
+      checkWritable();
       Objects.requireNonNull(tokenId, "tokenId");
       Objects.requireNonNull(expiresAt, "expiresAt");
       if (usedTokens.containsKey(tokenId)) {
@@ -465,6 +501,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public boolean enqueue(OutboxMail mail) {
       check();
+      checkWritable();
       Objects.requireNonNull(mail, "mail");
       if (mailIdsByDedupeKey.containsKey(mail.dedupeKey())) {
         return false;
@@ -500,6 +537,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
       check();
+      checkWritable();
       Objects.requireNonNull(now, "now");
       Objects.requireNonNull(leaseUntil, "leaseUntil");
       if (limit < 0) {
@@ -534,6 +572,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void updateMail(OutboxMail mail) {
       check();
+      checkWritable();
       Objects.requireNonNull(mail, "mail");
       OutboxMail stored = mails.get(mail.id());
       if (stored == null) {
@@ -591,6 +630,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public boolean eraseSubject(SubjectId id, boolean keepHistoryStub) {
       check();
+      checkWritable();
       Objects.requireNonNull(id, "id");
       Subject subject = subjects.get(id);
       if (subject == null) {
@@ -641,6 +681,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void suppress(String addressKey, Instant at) {
       check();
+      checkWritable();
       Objects.requireNonNull(addressKey, "addressKey");
       Objects.requireNonNull(at, "at");
       if (!suppressed.containsKey(addressKey)) {
@@ -657,12 +698,14 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void unsuppress(String addressKey) {
       check();
+      checkWritable();
       remove(suppressed, Objects.requireNonNull(addressKey, "addressKey"));
     }
 
     @Override
     public void saveAddressChange(String requestId, EmailAddress newEmail) {
       check();
+      checkWritable();
       Objects.requireNonNull(newEmail, "newEmail");
       if (!requests.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
         throw new StoreException("no request with that id (foreign key)");
@@ -731,6 +774,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public int deleteUsedTokens(Instant expiredBefore, int limit) {
       check();
+      checkWritable();
       List<String> old = usedTokens.entrySet().stream()
           .filter(e -> e.getValue().isBefore(expiredBefore))
           .map(Map.Entry::getKey)
@@ -746,6 +790,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public int deleteFinishedMails(Instant createdBefore, int limit) {
       check();
+      checkWritable();
       List<OutboxMail> old = mails.values().stream()
           .filter(m -> m.status() == OutboxMail.Status.SENT || m.status() == OutboxMail.Status.FAILED
               || m.status() == OutboxMail.Status.SKIPPED)
@@ -764,6 +809,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void saveIncident(Incident incident) {
       check();
+      checkWritable();
       Objects.requireNonNull(incident, "incident");
       put(incidents, incident.id(), incident);
     }
@@ -803,6 +849,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void insertCampaign(org.optin4j.Campaign campaign) {
       check();
+      checkWritable();
       Objects.requireNonNull(campaign, "campaign");
       if (campaigns.containsKey(campaign.id())) {
         throw duplicate("campaign id");
@@ -832,6 +879,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     @Override
     public void saveRightsRequest(org.optin4j.RightsRequest request) {
       check();
+      checkWritable();
       Objects.requireNonNull(request, "request");
       put(rightsRequests, request.id(), request);
     }

@@ -43,6 +43,26 @@ public interface ConsentStore {
   <T> T inTransaction(Function<Transaction, T> work);
 
   /**
+   * Runs a unit of work that only reads, such as the confirmation page or "may I mail this address?". A store may run
+   * its reads without a transaction around them: each read then sees what was committed when it ran, which is what
+   * {@code READ COMMITTED} shows inside a transaction too, and the unit costs no begin and no commit (on PostgreSQL two
+   * of a confirmation page's five round trips). Write operations, {@code lockHistory} and {@code claimMails} throw
+   * {@link IllegalStateException} inside it; nothing is written.
+   *
+   * <p>The default runs {@code work} through {@link #inTransaction}, which gives the same answers; a store only
+   * overrides it to be cheaper, and must then refuse writes as described.
+   *
+   * @param work the unit of work; it must not talk to the network or wait on anything but the store
+   * @param <T> the result type
+   * @return what the work returned
+   * @throws StoreException if the store fails
+   * @throws IllegalStateException if the work tries to write, or if called from inside a unit of work
+   */
+  default <T> T read(Function<Transaction, T> work) {
+    return inTransaction(work);
+  }
+
+  /**
    * The operations available inside one transaction. Only valid while the transaction runs; not thread-safe.
    */
   interface Transaction {

@@ -67,14 +67,34 @@ class JdbcRoundTripsTest {
   }
 
   @Test
-  void confirmationPageThenThreeReadsAndNoWrite() {
+  void confirmationPageThenThreeReadsWithoutTransaction() {
     String token = linkOf(signUp("ann@example.com"));
     statements.clear();
 
     assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
 
-    // request, address change, consents; the notice comes from the instance's checked notices
-    assertEquals(List.of("SELECT", "SELECT", "SELECT", "COMMIT"), kinds(), String.join("\n", statements));
+    // request, address change, consents, each in autocommit (ConsentStore.read: no begin, no commit); the notice comes
+    // from the instance's checked notices
+    assertEquals(List.of("SELECT", "SELECT", "SELECT"), kinds(), String.join("\n", statements));
+  }
+
+  @Test
+  void mayMailThenTwoReadsWithoutTransaction() {
+    statements.clear();
+
+    optIn.mayMail("first@example.com", Fixtures.NEWSLETTER);
+
+    assertEquals(List.of("SELECT", "SELECT"), kinds(), String.join("\n", statements));
+  }
+
+  @Test
+  void subscribeFormNoticeOfKnownPurposesThenNoStatement() {
+    optIn.notice(java.util.Set.of(Fixtures.NEWSLETTER, Fixtures.EVENTS), Locale.ENGLISH);
+    statements.clear();
+
+    optIn.notice(java.util.Set.of(Fixtures.NEWSLETTER, Fixtures.EVENTS), Locale.ENGLISH);
+
+    assertEquals(List.of(), statements);
   }
 
   @Test

@@ -369,6 +369,55 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void readThenSeesWhatWasCommittedAndReturnsTheWorksResult() {
+    givenSubjects("ann");
+    tx(tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    assertEquals(Optional.of(subject("ann")), store.read(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(1, store.read(tx -> tx.events(subjectId("ann"))).size());
+    assertEquals(1, store.read(tx -> tx.historyHead(subjectId("ann"))).orElseThrow().position());
+  }
+
+  @Test
+  void readWhenWorkWritesThenIllegalStateAndNothingIsWritten() {
+    givenSubjects("ann");
+    List<java.util.function.Consumer<ConsentStore.Transaction>> writes = List.of(
+        tx -> tx.insertSubject(subject("bob")),
+        tx -> tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)),
+        tx -> tx.lockHistory(subjectId("ann")),
+        tx -> tx.useToken("jti-1", at(3600)),
+        tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)),
+        tx -> tx.claimMails(at(1), at(301), 10),
+        tx -> tx.suppress("key", T0),
+        tx -> tx.eraseSubject(subjectId("ann"), false));
+    for (var write : writes) {
+      assertThrows(IllegalStateException.class, () -> store.read(tx -> {
+        write.accept(tx);
+        return null;
+      }));
+    }
+
+    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(List.of(), read(tx -> tx.events(subjectId("ann"))));
+    boolean firstUse = read(tx -> tx.useToken("jti-1", at(3600)));
+    assertTrue(firstUse, "the token was not used by the refused unit");
+    assertEquals(List.of(), read(tx -> tx.mails(subjectId("ann"))));
+    boolean suppressed = read(tx -> tx.isSuppressed("key"));
+    assertFalse(suppressed);
+    assertTrue(read(tx -> tx.subject(subjectId("ann"))).isPresent());
+  }
+
+  @Test
+  void readWhenWorkThrowsThenSameExceptionPropagates() {
+    IllegalArgumentException thrown = new IllegalArgumentException("boom");
+
+    assertSame(thrown, assertThrows(IllegalArgumentException.class, () -> store.read(tx -> {
+      throw thrown;
+    })));
+    assertEquals(0L, read(ConsentStore.Transaction::countSubjects));
+  }
+
+  @Test
   void insertSubjectThenFoundByIdAndByEmail() {
     Subject ann = new Subject(subjectId("ann"), email("ann"), at(Duration.ofDays(3).plusSeconds(7)));
 
