@@ -52,6 +52,27 @@ class OptInTest {
   }
 
   @Test
+  void dispatchNowWhenOutboxHoldsSeveralBatchesThenAllGoThroughOneMailerSessionClosedAtTheEnd() {
+    RecordingMailer recording = new RecordingMailer();
+    try (OptIn small = Fixtures.builder(InMemoryConsentStore.create(), recording, clock)
+        .dispatch(Duration.ofMinutes(1), 2, Duration.ofMinutes(2)).build()) {
+      for (int i = 0; i < 5; i++) {
+        assertInstanceOf(RequestResult.Accepted.class,
+            small.request(ConsentRequest.of("s" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
+      }
+
+      assertEquals(5, small.dispatchNow().sent());
+
+      assertEquals(List.of(2, 2, 1), recording.batchSizes());
+      assertEquals(5, recording.sent().size());
+      assertEquals(List.of(1, 1), List.of(recording.sessions()[0], recording.sessions()[1]),
+          "one session for the round, closed when it ends");
+      assertEquals(0, small.dispatchNow().total());
+      assertEquals(List.of(2, 2), List.of(recording.sessions()[0], recording.sessions()[1]));
+    }
+  }
+
+  @Test
   void requestWhenNewAddressThenPendingConsentsAndOneConfirmationMailForAll() {
     RequestResult.Accepted r = subscribe("Ann@Example.ORG", NEWSLETTER, EVENTS);
 

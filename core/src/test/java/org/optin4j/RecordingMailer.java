@@ -13,6 +13,29 @@ public final class RecordingMailer implements Mailer {
   private final List<MailMessage> sent = new CopyOnWriteArrayList<>();
   private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
   private volatile Function<MailMessage, SendOutcome> answer = m -> new SendOutcome.Sent();
+  private final java.util.concurrent.atomic.AtomicInteger sessionsOpened = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger sessionsClosed = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Sessions opened so far and, of those, closed. */
+  public int[] sessions() {
+    return new int[] {sessionsOpened.get(), sessionsClosed.get()};
+  }
+
+  @Override
+  public org.optin4j.spi.MailerSession openSession() {
+    sessionsOpened.incrementAndGet();
+    return new org.optin4j.spi.MailerSession() {
+      @Override
+      public List<SendOutcome> send(List<MailMessage> batch) {
+        return RecordingMailer.this.send(batch);
+      }
+
+      @Override
+      public void close() {
+        sessionsClosed.incrementAndGet();
+      }
+    };
+  }
 
   public void answer(Function<MailMessage, SendOutcome> newAnswer) {
     this.answer = newAnswer;

@@ -26,6 +26,7 @@ import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.MailTemplates;
 import org.optin4j.spi.Mailer;
+import org.optin4j.spi.MailerSession;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
 import org.optin4j.spi.SendOutcome;
@@ -33,7 +34,9 @@ import org.optin4j.spi.SendOutcome;
 /**
  * Sends what the transactional outbox holds (security rules 25-27): claims a batch of due mails under a lease in one
  * short transaction, renders them (signing links only now, so the database never holds a working link), hands the
- * batch to the mailer over one connection, and records each outcome in a second transaction. Transient failures are
+ * batch to the mailer, and records each outcome in a second transaction. The batches of one round (until the outbox
+ * has no due mail left) go through one {@link Mailer#openSession() mailer session}, so over one SMTP connection,
+ * which is closed when the round ends; it stays open, idle, during the store transactions between batches. Transient failures are
  * retried with capped exponential backoff and jitter; permanent ones are marked failed. No SMTP traffic ever happens
  * inside a transaction.
  *
@@ -198,21 +201,23 @@ public final class OutboxDispatcher implements AutoCloseable {
     int sent = 0;
     int retrying = 0;
     int failed = 0;
-    while (true) {
-      Round r = runRound();
-      sent += r.sent;
-      retrying += r.retrying;
-      failed += r.failed;
-      if (r.claimed < settings.batchSize()) {
-        return new DispatchReport(sent, retrying, failed);
+    try (MailerSession session = mailer.openSession()) {
+      while (true) {
+        Round r = runRound(session);
+        sent += r.sent;
+        retrying += r.retrying;
+        failed += r.failed;
+        if (r.claimed < settings.batchSize()) {
+          return new DispatchReport(sent, retrying, failed);
+        }
       }
     }
   }
 
   private void roundSafely() {
-    try {
-      while (!closed && runRound().claimed == settings.batchSize()) {
-        // a full batch suggests more is due: go on at once
+    try (MailerSession session = mailer.openSession()) {
+      while (!closed && runRound(session).claimed == settings.batchSize()) {
+        // a full batch suggests more is due: go on at once, over the same connection
       }
     } catch (RuntimeException e) {
       // Keep the schedule alive; the next round retries. No personal data in the message.
@@ -220,7 +225,8 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
   }
 
-  private Round runRound() {
+  /** Claims, renders, sends (through {@code session}) and records one batch. */
+  private Round runRound(MailerSession session) {
     round.lock();
     try {
       Instant now = clock.instant();
@@ -295,7 +301,7 @@ public final class OutboxDispatcher implements AutoCloseable {
         List<OutboxMail> order = new ArrayList<>(toSend.keySet());
         List<SendOutcome> outcomes;
         try {
-          outcomes = mailer.send(new ArrayList<>(toSend.values()));
+          outcomes = session.send(new ArrayList<>(toSend.values()));
           if (outcomes.size() != order.size()) {
             throw new IllegalStateException("mailer returned " + outcomes.size() + " outcomes for "
                 + order.size() + " mails");

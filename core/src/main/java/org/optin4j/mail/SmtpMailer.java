@@ -36,6 +36,7 @@ import org.optin4j.ConfigurationException;
 import org.optin4j.EmailAddress;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
+import org.optin4j.spi.MailerSession;
 import org.optin4j.spi.SendOutcome;
 
 /**
@@ -52,7 +53,9 @@ import org.optin4j.spi.SendOutcome;
  *
  * <p><b>Protocol.</b> Each {@link #send(List)} call opens <em>one</em> SMTP connection (RFC 5321) for the whole batch
  * and sends the mails one transaction after another; if the connection drops mid-batch it reconnects once and retries
- * the mail that was in flight. Each mail is an RFC 5322 message with a {@code Message-ID} on the sender's domain, a
+ * the mail that was in flight. A {@link #openSession() session} keeps that connection open across batches (the
+ * dispatcher uses one per dispatch round). Each mail is an RFC 5322 message with a {@code Message-ID} on the
+ * sender's domain, a
  * {@code Date}, the subject and display name encoded per RFC 2047 where they are not ASCII, and a MIME body (RFC
  * 2045-2046): {@code multipart/alternative} with a UTF-8 plain-text part before the HTML part (quoted-printable or
  * base64, whichever Jakarta Mail finds shorter), wrapped in {@code multipart/mixed} when there are attachments. The
@@ -72,7 +75,8 @@ import org.optin4j.spi.SendOutcome;
  * password is refused with {@link Security#NONE}. {@link #toString()} never shows the password.
  *
  * <p>No Jakarta Mail type appears in this class's API, so callers depend only on optin4j. Immutable and thread-safe:
- * the mailer holds one {@code Session}; each {@code send} call uses its own connection.
+ * the mailer holds one {@code Session}; each {@code send} call uses its own connection, and each
+ * {@link #openSession() session} its own.
  */
 public final class SmtpMailer implements Mailer {
   private static final System.Logger LOG = System.getLogger(SmtpMailer.class.getName());
@@ -141,80 +145,127 @@ public final class SmtpMailer implements Mailer {
     if (batch.isEmpty()) {
       return List.of();
     }
-    List<SendOutcome> outcomes = new ArrayList<>(batch.size());
-    Transport transport;
-    try {
-      transport = session.getTransport(protocol);
-    } catch (NoSuchProviderException e) {
-      // build() checked the provider; losing it afterwards is a broken deployment, not a mail failure.
-      throw new IllegalStateException("no Jakarta Mail provider for " + protocol, e);
+    try (SmtpSession session = new SmtpSession()) {
+      return session.send(batch);
     }
-    boolean open = false;
-    int connects = 0;
-    try {
-      int i = 0;
-      while (i < batch.size()) {
-        MailMessage mail = batch.get(i);
-        MimeMessage mime;
-        InternetAddress recipient;
+  }
+
+  /**
+   * Opens a session that keeps one SMTP connection open across the batches sent through it, until it is closed
+   * ({@code QUIT}). Before a batch goes over a connection that was already open, the session checks it with
+   * {@code NOOP} and, if the server has closed it meanwhile (an idle timeout, a restart), opens a new one, so that
+   * this costs none of the batch's mails an attempt. Within a batch the rules of {@link #send(List)} hold: no
+   * connection is opened for an empty batch, and a connection lost mid-batch is re-opened once.
+   *
+   * @return a session for one thread at a time
+   */
+  @Override
+  public MailerSession openSession() {
+    return new SmtpSession();
+  }
+
+  /** One connection, opened at the first mail and kept until {@link #close()}. Not thread-safe. */
+  private final class SmtpSession implements MailerSession {
+    private Transport transport;
+    private boolean open;
+
+    @Override
+    public List<SendOutcome> send(List<MailMessage> batch) {
+      Objects.requireNonNull(batch, "batch");
+      if (batch.isEmpty()) {
+        return List.of();
+      }
+      if (transport == null) {
         try {
-          recipient = new InternetAddress(mail.to().value(), true);
-          mime = compose(mail, recipient);
-        } catch (InvalidMailException e) {
-          outcomes.add(new SendOutcome.PermanentFailure(e.getMessage()));
-          i++;
-          continue;
-        } catch (MessagingException | RuntimeException e) {
-          outcomes.add(new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()));
-          i++;
-          continue;
+          transport = session.getTransport(protocol);
+        } catch (NoSuchProviderException e) {
+          // build() checked the provider; losing it afterwards is a broken deployment, not a mail failure.
+          throw new IllegalStateException("no Jakarta Mail provider for " + protocol, e);
         }
-        if (!open) {
-          if (connects >= 2) {
-            failRest(outcomes, batch.size(), "connection lost, reconnect already used");
-            break;
-          }
+      }
+      if (open && !transport.isConnected()) { // NOOP: the server may have closed an idle connection
+        open = false;
+        closeQuietly(transport);
+      }
+      List<SendOutcome> outcomes = new ArrayList<>(batch.size());
+      // A connection kept from an earlier batch counts as this batch's first one: one reconnect after a loss, as for
+      // a fresh connection.
+      int connects = open ? 1 : 0;
+      try {
+        int i = 0;
+        while (i < batch.size()) {
+          MailMessage mail = batch.get(i);
+          MimeMessage mime;
+          InternetAddress recipient;
           try {
-            connects++;
-            transport.connect(host, port, username, password);
-            open = true;
-          } catch (MessagingException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "SMTP connect to {0}:{1} failed: {2}", host, String.valueOf(port),
-                rootName(e));
-            failRest(outcomes, batch.size(), "connect failed: " + rootName(e));
-            break;
-          }
-        }
-        try {
-          transport.sendMessage(mime, new Address[] {recipient});
-          outcomes.add(new SendOutcome.Sent());
-          i++;
-        } catch (MessagingException e) {
-          Reply reply = reply(e);
-          if (reply != null) {
-            outcomes.add(reply.outcome());
+            recipient = new InternetAddress(mail.to().value(), true);
+            mime = compose(mail, recipient);
+          } catch (InvalidMailException e) {
+            outcomes.add(new SendOutcome.PermanentFailure(e.getMessage()));
             i++;
-            if (!transport.isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the session
-              open = false;
-              closeQuietly(transport);
-            }
-          } else {
-            // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection.
-            LOG.log(System.Logger.Level.DEBUG, "SMTP connection to {0}:{1} lost: {2}", host, String.valueOf(port),
-                rootName(e));
-            open = false;
-            closeQuietly(transport);
+            continue;
+          } catch (MessagingException | RuntimeException e) {
+            outcomes.add(new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()));
+            i++;
+            continue;
+          }
+          if (!open) {
             if (connects >= 2) {
-              failRest(outcomes, batch.size(), "I/O error: " + rootName(e));
+              failRest(outcomes, batch.size(), "connection lost, reconnect already used");
+              break;
+            }
+            try {
+              connects++;
+              transport.connect(host, port, username, password);
+              open = true;
+            } catch (MessagingException | RuntimeException e) {
+              LOG.log(System.Logger.Level.DEBUG, "SMTP connect to {0}:{1} failed: {2}", host, String.valueOf(port),
+                  rootName(e));
+              failRest(outcomes, batch.size(), "connect failed: " + rootName(e));
               break;
             }
           }
+          try {
+            transport.sendMessage(mime, new Address[] {recipient});
+            outcomes.add(new SendOutcome.Sent());
+            i++;
+          } catch (MessagingException e) {
+            Reply reply = reply(e);
+            if (reply != null) {
+              outcomes.add(reply.outcome());
+              i++;
+              if (!transport.isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the session
+                open = false;
+                closeQuietly(transport);
+              }
+            } else {
+              // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection.
+              LOG.log(System.Logger.Level.DEBUG, "SMTP connection to {0}:{1} lost: {2}", host, String.valueOf(port),
+                  rootName(e));
+              open = false;
+              closeQuietly(transport);
+              if (connects >= 2) {
+                failRest(outcomes, batch.size(), "I/O error: " + rootName(e));
+                break;
+              }
+            }
+          }
         }
+      } catch (RuntimeException | Error e) {
+        open = false;
+        closeQuietly(transport);
+        throw e;
       }
-    } finally {
-      closeQuietly(transport);
+      return Collections.unmodifiableList(outcomes);
     }
-    return Collections.unmodifiableList(outcomes);
+
+    @Override
+    public void close() {
+      if (transport != null) {
+        open = false;
+        closeQuietly(transport);
+      }
+    }
   }
 
   private static void failRest(List<SendOutcome> outcomes, int size, String reason) {

@@ -18,4 +18,18 @@ public interface Mailer {
    * @return one outcome per mail, in the same order
    */
   List<SendOutcome> send(List<MailMessage> batch);
+
+  /**
+   * Opens a session for several batches in a row, so that an implementation can keep one connection open between
+   * them. The dispatcher opens one session per dispatch round, sends each batch of the round through it, and closes
+   * it at the end of the round; it never sends inside a store transaction, but a session stays open (idle) while the
+   * dispatcher records one batch's outcomes and claims the next.
+   *
+   * <p>The default sends each batch with {@link #send(List)} and holds nothing open.
+   *
+   * @return a session, for use by one thread at a time
+   */
+  default MailerSession openSession() {
+    return this::send;
+  }
 }

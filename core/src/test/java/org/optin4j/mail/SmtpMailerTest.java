@@ -45,6 +45,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.optin4j.ConfigurationException;
 import org.optin4j.EmailAddress;
 import org.optin4j.spi.MailMessage;
+import org.optin4j.spi.MailerSession;
 import org.optin4j.spi.SendOutcome;
 
 class SmtpMailerTest {
@@ -314,6 +315,39 @@ class SmtpMailerTest {
       assertEquals(Collections.nCopies(10, new SendOutcome.Sent()), outcomes);
       assertEquals(2, server.connections());
       assertEquals(10, server.messages());
+    }
+  }
+
+  @Test
+  void sessionWhenSeveralBatchesThenOneConnectionAndEachMailOnce() throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) {
+      SmtpMailer mailer = plain(server.port()).build();
+      try (MailerSession session = mailer.openSession()) {
+        assertEquals(List.of(), session.send(List.of()));
+        for (int b = 0; b < 3; b++) {
+          List<MailMessage> batch = List.of(mail("a" + b + "@example.org"), mail("b" + b + "@example.org"));
+          assertEquals(Collections.nCopies(2, new SendOutcome.Sent()), session.send(batch));
+        }
+      }
+      assertEquals(1, server.connections());
+      assertEquals(6, server.messages());
+    }
+  }
+
+  @Test
+  void sessionWhenServerClosedTheConnectionBetweenBatchesThenReopensWithoutFailingOrRepeatingAMail()
+      throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) {
+      server.dropAfterMessages(2, 2); // the first two connections are closed by the server after two mails each
+      SmtpMailer mailer = plain(server.port()).build();
+      try (MailerSession session = mailer.openSession()) {
+        for (int b = 0; b < 3; b++) {
+          List<MailMessage> batch = List.of(mail("a" + b + "@example.org"), mail("b" + b + "@example.org"));
+          assertEquals(Collections.nCopies(2, new SendOutcome.Sent()), session.send(batch), "batch " + b);
+        }
+      }
+      assertEquals(3, server.connections());
+      assertEquals(6, server.messages(), "every mail exactly once");
     }
   }
 

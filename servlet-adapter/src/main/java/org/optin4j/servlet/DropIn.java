@@ -142,13 +142,49 @@ final class DropIn {
     return true;
   }
 
+  /**
+   * The page last served at each marker path (a configured, fixed set, so this is bounded), split at its markers.
+   * Used only for a response whose bytes are identical to it, compared as the app writes them: a page that differs
+   * from one request to the next (a JSP, a page that was edited) is scanned again and replaces the entry, so nothing
+   * stale is ever served. The notice block is not part of it: it is chosen per view, for the request's language.
+   */
+  private final java.util.concurrent.ConcurrentMap<String, SplitPage> split =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A page's bytes and its markers; immutable (the array is never written again). */
+  private record SplitPage(byte[] bytes, int length, List<Marker> markers) {}
+
+  /** A marker's place in the page and the purposes it names, checked against the catalog. */
+  private record Marker(int start, int end, Set<PurposeId> purposes) {}
+
   /** Serves a configured static page, replacing marker elements in {@code text/html} responses only. */
   void serveWithMarkers(HttpServletRequest req, HttpServletResponse res, FilterChain chain)
       throws IOException, ServletException {
-    MarkerResponse wrapped = new MarkerResponse(res);
+    String path = OptInFilter.path(req);
+    SplitPage last = split.get(path);
+    MarkerResponse wrapped = last == null ? new MarkerResponse(res)
+        : new MarkerResponse(res, last.bytes(), last.length());
     chain.doFilter(new Unconditional(req), wrapped);
     try {
-      wrapped.finish(html -> replaceMarkers(req, html, wrapped.charset()));
+      wrapped.finish(new MarkerResponse.Rewriter() {
+        @Override
+        public List<MarkerResponse.Splice> splice(byte[] page, int length, boolean sameAsExpected,
+            Charset charset) {
+          List<Marker> markers;
+          if (sameAsExpected) {
+            markers = last.markers();
+          } else {
+            markers = markers(new MarkerResponse.Latin1(page, 0, length));
+            split.put(path, new SplitPage(page, length, markers));
+          }
+          return spliceMarkers(req, markers, StandardCharsets.UTF_8.equals(charset));
+        }
+
+        @Override
+        public List<MarkerResponse.Replacement> replace(CharSequence html) {
+          return replaceMarkers(req, html);
+        }
+      });
     } catch (RuntimeException e) {
       if (res.isCommitted()) {
         throw e;
@@ -159,13 +195,42 @@ final class DropIn {
     }
   }
 
-  private List<MarkerResponse.Replacement> replaceMarkers(HttpServletRequest req, CharSequence html,
-      Charset charset) {
+  /** The notice blocks of one page view: pre-encoded around a fresh form token each. */
+  private List<MarkerResponse.Splice> spliceMarkers(HttpServletRequest req, List<Marker> markers, boolean utf8) {
+    List<MarkerResponse.Splice> out = new ArrayList<>(markers.size());
+    for (Marker m : markers) {
+      Optional<OptInForms.EncodedBlock> block = forms.encodedBlock(req, m.purposes(), utf8);
+      List<byte[]> parts;
+      if (block.isPresent()) {
+        parts = List.of(block.get().head(), forms.formToken().getBytes(StandardCharsets.US_ASCII),
+            block.get().tail());
+      } else {
+        String html = forms.noticeBlock(req, m.purposes());
+        parts = List.of((utf8 ? html : OptInForms.asciiOnly(html)).getBytes(
+            utf8 ? StandardCharsets.UTF_8 : StandardCharsets.US_ASCII));
+      }
+      out.add(new MarkerResponse.Splice(m.start(), m.end(), parts));
+    }
+    return out;
+  }
+
+  /** For pages in other charsets, decoded: the blocks as text. */
+  private List<MarkerResponse.Replacement> replaceMarkers(HttpServletRequest req, CharSequence html) {
+    List<MarkerResponse.Replacement> out = new ArrayList<>(2);
+    for (Marker m : markers(html)) {
+      out.add(new MarkerResponse.Replacement(m.start(), m.end(),
+          OptInForms.asciiOnly(forms.noticeBlock(req, m.purposes()))));
+    }
+    return out;
+  }
+
+  /** Finds the markers of a page; an unknown or invalid purpose is a page bug and throws (fail closed). */
+  private List<Marker> markers(CharSequence html) {
     Matcher m = MARKER.matcher(html);
     if (!findMarker(m, html, 0)) {
       return List.of();
     }
-    List<MarkerResponse.Replacement> out = new ArrayList<>(2);
+    List<Marker> out = new ArrayList<>(2);
     do {
       Set<PurposeId> ids = new LinkedHashSet<>();
       for (String s : words(m.group(1))) {
@@ -173,11 +238,9 @@ final class DropIn {
         optIn.catalog().require(id); // an unknown purpose is a page bug: fail closed
         ids.add(id);
       }
-      String block = forms.noticeBlock(req, ids);
-      out.add(new MarkerResponse.Replacement(m.start(), m.end(),
-          StandardCharsets.UTF_8.equals(charset) ? block : asciiOnly(block)));
+      out.add(new Marker(m.start(), m.end(), Collections.unmodifiableSet(ids)));
     } while (findMarker(m, html, m.end()));
-    return out;
+    return List.copyOf(out);
   }
 
   /**
@@ -234,19 +297,6 @@ final class DropIn {
   /** What the regex {@code \\s} matches: space, tab, line feed, vertical tab, form feed, carriage return. */
   private static boolean space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
-  }
-
-  /** Non-ASCII characters as numeric references, for pages served in a charset other than UTF-8. */
-  private static String asciiOnly(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 64);
-    s.codePoints().forEach(c -> {
-      if (c < 0x80) {
-        b.append((char) c);
-      } else {
-        b.append("&#").append(c).append(';');
-      }
-    });
-    return b.toString();
   }
 
   /** Hides conditional and range headers, so a page whose block carries a fresh form token is always sent whole. */

@@ -4,7 +4,6 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -23,7 +22,7 @@ import java.util.Locale;
 final class MarkerResponse extends HttpServletResponseWrapper {
   // Sized when the response turns out to be HTML (from its content length, if the servlet set one): growing from
   // the default 32 bytes copied a 20 KB page ten times.
-  private Buffer buffer = new Buffer(0);
+  private final PageBuffer buffer;
   private Boolean buffering;
   private ServletOutputStream stream;
   private PrintWriter writer;
@@ -31,7 +30,19 @@ final class MarkerResponse extends HttpServletResponseWrapper {
   private final java.util.List<Runnable> validators = new java.util.ArrayList<>();
 
   MarkerResponse(HttpServletResponse response) {
+    this(response, null, 0);
+  }
+
+  /**
+   * A response that compares what the app writes with the page it wrote last time, as it is written, instead of
+   * copying it: if every byte is the same, nothing is copied and {@link Rewriter#splice} is told so.
+   *
+   * @param expected the bytes the app wrote last time at this path, or null; never modified
+   * @param expectedLength how many of them
+   */
+  MarkerResponse(HttpServletResponse response, byte[] expected, int expectedLength) {
     super(response);
+    this.buffer = new PageBuffer(expected, expectedLength);
   }
 
   private boolean decide() {
@@ -40,8 +51,8 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       buffering = type != null && type.toLowerCase(Locale.ROOT).startsWith("text/html");
       if (!buffering) {
         passThroughHeld();
-      } else if (buffer.size() == 0) {
-        buffer = new Buffer((int) Math.min(Math.max(pendingLength, 8192), 1 << 20));
+      } else {
+        buffer.capacityHint((int) Math.min(Math.max(pendingLength, 8192), 1 << 20));
       }
     }
     return buffering;
@@ -180,20 +191,47 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     super.reset();
   }
 
-  /** Where a marker was found in the page and what replaces it. */
+  /** Where a marker was found in the decoded page and what replaces it. */
   record Replacement(int start, int end, String html) {}
+
+  /** Where a marker was found in the page's bytes and the bytes that replace it, in order. */
+  record Splice(int start, int end, java.util.List<byte[]> parts) {}
+
+  /** Finds the markers of a page and renders their replacements. */
+  interface Rewriter {
+    /**
+     * For a page in a charset that spells ASCII as single bytes (UTF-8, ISO-8859-1, US-ASCII; the marker is ASCII).
+     *
+     * @param page the page's bytes up to {@code length}; never modified afterwards, so it may be kept
+     * @param length the page's length
+     * @param sameAsExpected whether the page is byte for byte the {@code expected} page this response was made with
+     * @param charset the page's charset
+     * @return the markers with their replacements, in order, not overlapping
+     */
+    java.util.List<Splice> splice(byte[] page, int length, boolean sameAsExpected, Charset charset);
+
+    /**
+     * For a page in any other charset, decoded.
+     *
+     * @return the markers with their replacements, in order, not overlapping
+     */
+    java.util.List<Replacement> replace(CharSequence html);
+  }
+
+  // Up to this size the rewritten page is assembled into one array and written with one call, so that the container
+  // sends headers and body in one go (three writes of a 20 KB page cost Jetty two or three flushes); above it, the
+  // pieces are written one by one rather than copying a large page once more.
+  private static final int ONE_WRITE_LIMIT = 256 * 1024;
 
   /**
    * Writes the buffered page with its markers replaced to the real response; a no-op for a streamed response.
    *
    * <p>In a charset that spells ASCII as single bytes (UTF-8, ISO-8859-1, US-ASCII; the marker is ASCII) the page is
-   * never decoded: {@code find} reads the bytes through a Latin-1 view, and the unchanged stretches of the page go
-   * out as they came in. Only the replacements are encoded. Decoding, copying and encoding the whole page again cost
-   * more than finding the markers in it.
-   *
-   * @param find returns the markers of the page with their replacements, in order, not overlapping
+   * never decoded: the rewriter reads the bytes (through a {@link Latin1} view), and the unchanged stretches of the
+   * page go out as they came in. Only the replacements are encoded. Decoding, copying and encoding the whole page
+   * again cost more than finding the markers in it.
    */
-  void finish(java.util.function.Function<CharSequence, java.util.List<Replacement>> find) throws IOException {
+  void finish(Rewriter rewriter) throws IOException {
     if (!Boolean.TRUE.equals(buffering)) {
       if (buffering == null && !isCommitted()) {
         passThroughHeld();
@@ -203,14 +241,15 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     if (writer != null) {
       writer.flush();
     }
+    buffer.close();
     Charset cs = charset();
     HttpServletResponse real = (HttpServletResponse) getResponse();
     real.setHeader("Cache-Control", "no-store");
     boolean asciiBytes = StandardCharsets.UTF_8.equals(cs) || StandardCharsets.ISO_8859_1.equals(cs)
         || StandardCharsets.US_ASCII.equals(cs);
     if (!asciiBytes) {
-      String html = buffer.toString(cs);
-      java.util.List<Replacement> found = find.apply(html);
+      String html = new String(buffer.array(), 0, buffer.size(), cs);
+      java.util.List<Replacement> found = rewriter.replace(html);
       StringBuilder b = new StringBuilder(html.length() + 4096);
       int last = 0;
       for (Replacement r : found) {
@@ -222,41 +261,125 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       real.getOutputStream().write(out);
       return;
     }
-    byte[] page = buffer.bytes(); // the buffer itself, not a copy: valid up to pageLength
+    byte[] page = buffer.array(); // the buffer itself or the expected page, not a copy: valid up to pageLength
     int pageLength = buffer.size();
-    java.util.List<Replacement> found = find.apply(new Latin1(page, 0, pageLength));
-    byte[][] blocks = new byte[found.size()][];
+    java.util.List<Splice> found = rewriter.splice(page, pageLength, buffer.identical(), cs);
     long length = pageLength;
-    for (int i = 0; i < blocks.length; i++) {
-      Replacement r = found.get(i);
-      blocks[i] = r.html().getBytes(cs);
-      length += blocks[i].length - (r.end() - r.start());
+    for (Splice s : found) {
+      length -= s.end() - s.start();
+      for (byte[] part : s.parts()) {
+        length += part.length;
+      }
     }
     real.setContentLengthLong(length);
     ServletOutputStream out = real.getOutputStream();
+    if (length <= ONE_WRITE_LIMIT) {
+      byte[] whole = new byte[(int) length];
+      int at = 0;
+      int last = 0;
+      for (Splice s : found) {
+        System.arraycopy(page, last, whole, at, s.start() - last);
+        at += s.start() - last;
+        for (byte[] part : s.parts()) {
+          System.arraycopy(part, 0, whole, at, part.length);
+          at += part.length;
+        }
+        last = s.end();
+      }
+      System.arraycopy(page, last, whole, at, pageLength - last);
+      out.write(whole);
+      return;
+    }
     int last = 0;
-    for (int i = 0; i < blocks.length; i++) {
-      Replacement r = found.get(i);
-      out.write(page, last, r.start() - last);
-      out.write(blocks[i]);
-      last = r.end();
+    for (Splice s : found) {
+      out.write(page, last, s.start() - last);
+      for (byte[] part : s.parts()) {
+        out.write(part);
+      }
+      last = s.end();
     }
     out.write(page, last, pageLength - last);
   }
 
-  /** A byte buffer that lends its array, so that the page is not copied once more before it is written. */
-  private static final class Buffer extends ByteArrayOutputStream {
-    Buffer(int size) {
-      super(size);
+  /**
+   * Holds the page the app writes. Made with the page written last time at this path, it compares instead of
+   * copying, as long as the bytes agree; at the first difference it copies the agreed prefix into its own array and
+   * buffers from there. Lends its array rather than copying it; refuses writes once closed, so a lent array never
+   * changes.
+   */
+  private static final class PageBuffer extends java.io.OutputStream {
+    private final byte[] expected;
+    private final int expectedLength;
+    private boolean matching;
+    private byte[] buf = new byte[0];
+    private int count;
+    private int capacityHint = 8192;
+    private boolean closed;
+
+    PageBuffer(byte[] expected, int expectedLength) {
+      this.expected = expected;
+      this.expectedLength = expected == null ? 0 : expectedLength;
+      this.matching = expected != null;
     }
 
-    byte[] bytes() {
-      return buf;
+    void capacityHint(int hint) {
+      capacityHint = hint;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      if (closed) {
+        throw new IOException("the page was already rewritten");
+      }
+      if (matching) {
+        if (len <= expectedLength - count
+            && java.util.Arrays.equals(b, off, off + len, expected, count, count + len)) {
+          count += len;
+          return;
+        }
+        matching = false;
+        buf = new byte[Math.max(capacityHint, count + len)];
+        System.arraycopy(expected, 0, buf, 0, count);
+      }
+      if (len > buf.length - count) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(count + len, Math.max(capacityHint, buf.length * 2)));
+      }
+      System.arraycopy(b, off, buf, count, len);
+      count += len;
+    }
+
+    void reset() {
+      count = 0;
+      matching = expected != null;
+    }
+
+    int size() {
+      return count;
+    }
+
+    /** Whether everything written so far is the expected page, whole. */
+    boolean identical() {
+      return matching && count == expectedLength;
+    }
+
+    byte[] array() {
+      return matching ? expected : buf;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
     }
   }
 
   /** Bytes read as ISO-8859-1 characters, without copying them. */
-  private static final class Latin1 implements CharSequence {
+  static final class Latin1 implements CharSequence {
     private final byte[] bytes;
     private final int from;
     private final int length;

@@ -4,6 +4,7 @@ import static org.optin4j.servlet.Pages.hidden;
 
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Objects;
@@ -73,7 +74,7 @@ public final class OptInForms {
             locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id);
     String tail = hidden(Pages.NOTICE_FIELD, notice.hash()) + hidden(Pages.LANG_FIELD, locale.getLanguage())
         + pages.honeypot(locale, true);
-    Block block = new Block(head, tail);
+    Block block = Block.of(head, tail);
     if (blocks.size() < NOTICE_CACHE_LIMIT) {
       blocks.putIfAbsent(key, block);
     }
@@ -82,8 +83,63 @@ public final class OptInForms {
 
   private record BlockKey(Set<PurposeId> purposes, Locale locale) {}
 
-  /** The HTML before the form token and after it (up to the human check). */
-  private record Block(String head, String tail) {}
+  /**
+   * The HTML before the form token and after it (up to the human check), also as bytes around the token's value:
+   * UTF-8, and ASCII with numeric character references for pages in ISO-8859-1 or US-ASCII.
+   */
+  private record Block(String head, String tail, EncodedBlock utf8, EncodedBlock ascii) {
+    static Block of(String head, String tail) {
+      String before = head + TOKEN_FIELD_START;
+      String after = TOKEN_FIELD_END + tail + "</div>\n";
+      return new Block(head, tail,
+          new EncodedBlock(before.getBytes(StandardCharsets.UTF_8), after.getBytes(StandardCharsets.UTF_8)),
+          new EncodedBlock(asciiOnly(before).getBytes(StandardCharsets.US_ASCII),
+              asciiOnly(after).getBytes(StandardCharsets.US_ASCII)));
+    }
+  }
+
+  // Pages.hidden(CSRF_FIELD, token) split around the token; the token (digits, '.', base64url) needs no escaping.
+  private static final String TOKEN_FIELD_START = "<input type=\"hidden\" name=\"" + Pages.CSRF_FIELD + "\" value=\"";
+  private static final String TOKEN_FIELD_END = "\">\n";
+
+  /**
+   * A notice block as bytes around its form token's value: {@code head + token + tail} is the block that
+   * {@link #noticeBlock(HttpServletRequest, Set)} renders, encoded.
+   */
+  record EncodedBlock(byte[] head, byte[] tail) {}
+
+  /**
+   * Returns the notice block for a page view pre-encoded, so that per view only the form token is new: for pages
+   * whose charset spells ASCII as single bytes. Empty when the block cannot be shared between views (a human check
+   * renders its own HTML per request); the caller then renders {@link #noticeBlock(HttpServletRequest, Set)}.
+   *
+   * @param utf8 UTF-8 if true, else ASCII with numeric character references
+   */
+  java.util.Optional<EncodedBlock> encodedBlock(HttpServletRequest request, Set<PurposeId> purposes, boolean utf8) {
+    if (settings.humanCheck() != null) {
+      return java.util.Optional.empty();
+    }
+    Block block = block(purposes, pages.locale(request));
+    return java.util.Optional.of(utf8 ? block.utf8() : block.ascii());
+  }
+
+  /** A fresh signup form token, ASCII only. */
+  String formToken() {
+    return tokens.issue(FormTokens.signupContext());
+  }
+
+  /** Non-ASCII characters as numeric references, for pages served in a charset other than UTF-8. */
+  static String asciiOnly(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 64);
+    s.codePoints().forEach(c -> {
+      if (c < 0x80) {
+        b.append((char) c);
+      } else {
+        b.append("&#").append(c).append(';');
+      }
+    });
+    return b.toString();
+  }
 
   /**
    * Returns the instance the filter of this web app published.

@@ -3,6 +3,7 @@ package org.optin4j.servlet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,7 +107,7 @@ abstract class AbstractHostedFlowIT {
         .build();
     OptInFilter.Builder b = OptInFilter.builder(optIn)
         .formPaths("/signup", "/signup-result")
-        .markerPaths("/static.html", "/data.json", "/real.html")
+        .markerPaths("/static.html", "/data.json", "/real.html", "/dynamic.html")
         .returnUrls("https://shop.example/thanks");
     customize.accept(b);
     filter = b.build();
@@ -149,6 +150,7 @@ abstract class AbstractHostedFlowIT {
     ctx.addServlet("signup", new TestApp.Signup()).addMapping("/signup");
     ctx.addServlet("signupResult", new TestApp.SignupResult()).addMapping("/signup-result");
     ctx.addServlet("static", new TestApp.Static()).addMapping("/static.html", "/data.json");
+    ctx.addServlet("dynamic", new TestApp.Dynamic()).addMapping("/dynamic.html");
   }
 
   // --- helpers -----------------------------------------------------------------------------------------------
@@ -983,6 +985,67 @@ abstract class AbstractHostedFlowIT {
     Http.Response done = http.submit(APP + "/signup", form("email", "ann@example.org", "optin-purpose", "offers",
         "optin-csrf", r.field("optin-csrf"), "optin-notice", r.field("optin-notice"), "optin-lang", "en"));
     assertTrue(done.body().startsWith("outcome=Requested"), done.body());
+  }
+
+  @Test
+  void markerPageWhenAppPageChangesThenNeverServedStaleAndBlockFreshPerViewAndLanguage() throws Exception {
+    for (String via : new String[] {"", "&writer=1"}) {
+      Http.Response first = markerPage("/dynamic.html?v=xy&p=newsletter" + via, "en");
+      Http.Response again = markerPage("/dynamic.html?v=xy&p=newsletter" + via, "en");
+      assertTrue(first.body().contains("version xy</p>"), first.body());
+      assertTrue(again.body().contains("version xy</p>"), again.body());
+      assertNotEquals(first.field("optin-csrf"), again.field("optin-csrf"), "a fresh form token per view");
+      assertEquals(first.body().replace(first.field("optin-csrf"), "T"), again.body().replace(again.field("optin-csrf"),
+          "T"), "the same page otherwise");
+      // a page that is a prefix of the last one, then the longer one again, then other purposes and a language
+      Http.Response shorter = markerPage("/dynamic.html?v=x&p=newsletter" + via, "en");
+      assertTrue(shorter.body().contains("version x</p>"), shorter.body());
+      assertTrue(markerPage("/dynamic.html?v=xy&p=newsletter" + via, "en").body().contains("version xy</p>"));
+      Http.Response offers = markerPage("/dynamic.html?v=xy&p=offers" + via, "en");
+      assertTrue(offers.body().contains("name=\"optin-purpose\" value=\"offers\""), offers.body());
+      assertFalse(offers.body().contains("value=\"newsletter\""), offers.body());
+      Http.Response dutch = markerPage("/dynamic.html?v=xy&p=offers" + via, "nl");
+      assertTrue(dutch.body().contains("Aanbiedingen"), dutch.body());
+      assertEquals("nl", dutch.field("optin-lang"));
+      Http.Response english = markerPage("/dynamic.html?v=xy&p=offers" + via, "en");
+      assertFalse(english.body().contains("Aanbiedingen"), english.body());
+      assertEquals("en", english.field("optin-lang"));
+      // the block of a page served from the split posts like any other
+      Http.Response done = http.submit(APP + "/signup", form("email", "ann" + via.length() + "@example.org",
+          "optin-purpose", "offers", "optin-csrf", english.field("optin-csrf"), "optin-notice",
+          english.field("optin-notice"), "optin-lang", "en"));
+      assertTrue(done.body().startsWith("outcome=Requested"), done.body());
+    }
+  }
+
+  private Http.Response markerPage(String path, String language) throws Exception {
+    Http.Response r = http.get(APP + path, "Accept-Language", language);
+    assertEquals(200, r.status(), r.body());
+    assertFalse(r.body().contains("<optin-notice"), r.body());
+    assertTrue(r.body().endsWith("</p></body></html>"), r.body());
+    assertTrue(r.body().contains("caf\u00e9"), r.body());
+    String length = r.header("Content-Length");
+    if (length != null) {
+      assertEquals(String.valueOf(r.body().getBytes(StandardCharsets.UTF_8).length), length);
+    }
+    return r;
+  }
+
+  @Test
+  void markerPageWithHumanCheckCarriesTheCheckOnEveryView() throws Exception {
+    deploy(b -> b.humanCheck(new HumanCheck() {
+      @Override
+      public String formHtml(jakarta.servlet.http.HttpServletRequest request, java.util.Locale locale) {
+        return "<input name=\"pow\" value=\"" + request.getParameter("v") + "\">";
+      }
+
+      @Override
+      public boolean verify(jakarta.servlet.http.HttpServletRequest request) {
+        return true;
+      }
+    }));
+    assertTrue(markerPage("/dynamic.html?v=a", "en").body().contains("name=\"pow\" value=\"a\""));
+    assertTrue(markerPage("/dynamic.html?v=a", "en").body().contains("name=\"pow\" value=\"a\""));
   }
 
   @Test

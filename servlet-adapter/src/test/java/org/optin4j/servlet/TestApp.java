@@ -114,4 +114,34 @@ final class TestApp {
       }
     }
   }
+
+  /**
+   * A page that differs per request like a JSP: {@code v} is written near the end, {@code p} names the marker's
+   * purposes; written in small pieces, through the writer if {@code writer} is set, else through the stream.
+   */
+  static final class Dynamic extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
+      String purposes = req.getParameter("p") == null ? "newsletter" : req.getParameter("p");
+      String page = "<!DOCTYPE html><html lang=\"en\"><body><form method=\"post\" action=\"/app/signup\">"
+          + "<input name=\"email\" type=\"email\"><optin-notice purposes=\"" + purposes + "\"></optin-notice>"
+          + "<button>Go</button></form><p>caf\u00e9 version " + req.getParameter("v") + "</p></body></html>";
+      res.setContentType("text/html;charset=UTF-8");
+      if (req.getParameter("writer") != null) {
+        var w = res.getWriter();
+        for (int i = 0; i < page.length(); i += 7) {
+          w.write(page, i, Math.min(7, page.length() - i));
+        }
+        return;
+      }
+      byte[] body = page.getBytes(StandardCharsets.UTF_8);
+      res.setContentLength(body.length);
+      var out = res.getOutputStream();
+      for (int i = 0; i < body.length; i += 7) {
+        out.write(body, i, Math.min(7, body.length - i));
+      }
+    }
+  }
 }
