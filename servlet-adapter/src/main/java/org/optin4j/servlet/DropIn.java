@@ -175,7 +175,11 @@ final class DropIn {
             markers = last.markers();
           } else {
             markers = markers(new MarkerResponse.Latin1(page, 0, length));
-            split.put(path, new SplitPage(page, length, markers));
+            if (shareable(req, res)) {
+              split.put(path, new SplitPage(page, length, markers));
+            } else {
+              split.remove(path); // and keep no copy of a page made for one person
+            }
           }
           return spliceMarkers(req, markers, StandardCharsets.UTF_8.equals(charset));
         }
@@ -193,6 +197,25 @@ final class DropIn {
           "optin4j: cannot render the notice block on " + OptInFilter.path(req), e);
       hosted.internalError(req, res);
     }
+  }
+
+  /**
+   * Whether a page may be kept for reuse: not if it was made for one person (an authenticated request, a response
+   * that sets a cookie or says {@code Cache-Control: private} or {@code no-store}). Reuse needs identical bytes, so it
+   * could never show one person's page to another; but the filter should not hold personal data it does not need
+   * (GDPR Art. 5(1)(c)).
+   */
+  static boolean shareable(HttpServletRequest req, HttpServletResponse res) {
+    if (req.getUserPrincipal() != null || !res.getHeaders("Set-Cookie").isEmpty()) {
+      return false;
+    }
+    for (String value : res.getHeaders("Cache-Control")) {
+      String v = value.toLowerCase(java.util.Locale.ROOT);
+      if (v.contains("private") || v.contains("no-store")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The notice blocks of one page view: pre-encoded around a fresh form token each. */
