@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the figures of BENCHMARKS.md on this machine; see that file for what each one measures.
-#   benchmarks/run.sh [tokens|http|doi-h2|doi-pg|dispatch|maymail-h2|maymail-pg|purge|memory|flood|all]
+#   benchmarks/run.sh [tokens|http|doi-h2|doi-pg|dispatch|maymail-h2|maymail-pg|purge|memory|flood|profile|all]
 # Needs: the module built (mvn -B -pl benchmarks -am package -DskipTests), wrk (apt-get install -y wrk) for http,
 # PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth; the database optin4j_bench is created) for the -pg runs.
 # Everything talks to loopback only and stops by itself. Output goes to benchmarks/results/<time>/.
@@ -43,6 +43,16 @@ memory() {
   echo "full GCs: $(grep -c 'Pause Full' "$OUT/memory-gc.log" || true); young/mixed pauses: $(grep -c 'Pause Young' "$OUT/memory-gc.log" || true)" \
     | tee "$OUT/memory-summary.txt"
 }
+profile() {
+  # JFR execution samples of the library side of doi-h2 (and doi-pg), summarised per request path
+  # (benchmarks/scripts/jfr_paths.py); the recordings stay in $OUT for `jfr` or JDK Mission Control.
+  for db in h2 postgresql; do
+    run "profile-$db" java -Xms1g -Xmx1g -XX:FlightRecorderOptions:stackdepth=256 \
+      -XX:StartFlightRecording=filename="$OUT/profile-$db.jfr",settings=profile -Dbench.libraryOnly=true \
+      -cp "$JAR" org.optin4j.benchmarks.DoiBench "$db" 2 3000 8
+    python3 benchmarks/scripts/jfr_paths.py "$OUT/profile-$db.jfr" 8 | tee "$OUT/profile-$db-paths.txt"
+  done
+}
 flood() {
   # Abuse under load: four 60 s phases (baseline, one address, many addresses from one IP / from 500 IPs).
   run flood java -Xms512m -Xmx512m -cp "$JAR" org.optin4j.benchmarks.SignupFlood 60 64 200000 500 5 250 18391
@@ -50,6 +60,7 @@ flood() {
 case "${1:-all}" in
   tokens) tokens ;; http) http ;; doi-h2) doi_h2 ;; doi-pg) doi_pg ;; dispatch) dispatch ;;
   maymail-h2) maymail_h2 ;; maymail-pg) maymail_pg ;; purge) purge ;; memory) memory ;; flood) flood ;;
+  profile) profile ;;
   all) tokens; http; doi_h2; doi_pg; dispatch; maymail_h2; maymail_pg; purge; memory; flood ;;
   *) echo "unknown: $1" >&2; exit 2 ;;
 esac

@@ -231,9 +231,10 @@ public final class OptIn implements AutoCloseable {
       Set<PurposeId> alreadyConfirmed = new TreeSet<>();
       List<Purpose> toRequest = new ArrayList<>();
       Map<PurposeId, Consent> before = new HashMap<>();
+      // Read once, under the history lock taken above (every unit changing consents takes it first).
+      existing.ifPresent(s -> tx.consents(s.id()).forEach(c -> before.put(c.purpose(), c)));
       for (Purpose p : purposes) {
-        Optional<Consent> c = existing.flatMap(s -> tx.consent(s.id(), p.id()));
-        c.ifPresent(found -> before.put(p.id(), found));
+        Optional<Consent> c = Optional.ofNullable(before.get(p.id()));
         if (c.isPresent() && c.get().state() == ConsentState.CONFIRMED) {
           alreadyConfirmed.add(p.id());
         } else {
@@ -270,7 +271,7 @@ public final class OptIn implements AutoCloseable {
       Set<PurposeId> pending = new TreeSet<>();
       Set<PurposeId> confirmedNow = new TreeSet<>();
       for (Purpose p : toRequest) {
-        // Read (and locked) above; a new subject has none.
+        // Read above; a new subject has none.
         Optional<Consent> old = Optional.ofNullable(before.get(p.id()));
         Consent c;
         if (old.isEmpty() || old.get().state() == ConsentState.ERASED) {
@@ -450,8 +451,12 @@ public final class OptIn implements AutoCloseable {
       Set<PurposeId> wanted = declineAll ? Set.of() : chosen.isEmpty() ? r.purposes() : chosen;
       List<Consent> confirmed = new ArrayList<>();
       Set<PurposeId> declined = new TreeSet<>();
+      // One read of all consents instead of one locking read per purpose: every unit that changes a subject's
+      // consents holds its history lock first, and this unit holds it (a subject that is gone has no consents).
+      Map<PurposeId, Consent> current = new HashMap<>();
+      tx.consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
       for (PurposeId p : new TreeSet<>(r.purposes())) {
-        Optional<Consent> c = tx.consent(r.subjectId(), p);
+        Optional<Consent> c = Optional.ofNullable(current.get(p));
         if (c.isEmpty() || !awaits(c.get(), r)) {
           continue;
         }

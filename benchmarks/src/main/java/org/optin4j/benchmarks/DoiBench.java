@@ -49,6 +49,7 @@ public final class DoiBench {
         Map<String, List<Double>> rps = new LinkedHashMap<>();
         Map<String, List<Double>> p50 = new LinkedHashMap<>();
         Map<String, List<Double>> p99 = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
         // round 0 warms up (a quarter of n), unreported
         for (int r = 0; r <= rounds; r++) {
           int count = r == 0 ? Math.max(100, n / 4) : n;
@@ -63,6 +64,7 @@ public final class DoiBench {
               rps.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.perSecond());
               p50.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.percentile(0.50) / 1e6);
               p99.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.percentile(0.99) / 1e6);
+              cpu.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.cpuMicrosPerRequest());
             });
             System.out.println("round " + r + ": " + rps);
           }
@@ -70,11 +72,22 @@ public final class DoiBench {
         System.out.println();
         System.out.printf(Locale.ROOT, "%s, %d requests per phase, %d client threads (%d for subscribe), %d rounds, "
             + "load now: %s%n", db, n, threads, subscribeThreads, rounds, Load.now());
-        rps.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-28s median %7.0f req/s  runs %s  p50 ms %s  p99 ms %s%n",
-            k, Wrk.median(v), Wrk.fmt(v), fmt(p50.get(k)), fmt(p99.get(k))));
+        rps.forEach((k, v) -> System.out.printf(Locale.ROOT,
+            "%-28s median %7.0f req/s  runs %s  p50 ms %s  p99 ms %s  JVM CPU us/request %s%n",
+            k, Wrk.median(v), Wrk.fmt(v), fmt(p50.get(k)), fmt(p99.get(k)), Wrk.fmt(cpu.get(k))));
         if (!libraryOnly) {
           for (String phase : List.of("POST subscribe", "GET confirm page", "POST confirm")) {
             HttpBench.report(db + " " + phase, rps.get("library " + phase), rps.get("floor " + phase), 0.50);
+          }
+          // Work per request, less disturbed by other load than throughput: floor CPU / library CPU per request.
+          for (String phase : List.of("POST subscribe", "GET confirm page", "POST confirm")) {
+            List<Double> inverse = new ArrayList<>();
+            for (int i = 0; i < cpu.get("floor " + phase).size(); i++) {
+              inverse.add(cpu.get("floor " + phase).get(i) / cpu.get("library " + phase).get(i));
+            }
+            System.out.printf(Locale.ROOT, "CPU   %-28s floor/library JVM CPU per request: median %.3f per round %s%n",
+                db + " " + phase, Wrk.median(inverse),
+                inverse.stream().map(d -> String.format(Locale.ROOT, "%.3f", d)).toList());
           }
         }
       }

@@ -42,10 +42,19 @@ final class LoadDriver implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  /** Throughput and latencies of one phase. */
-  record Phase(int requests, long nanos, long[] latencies) {
+  /**
+   * Throughput, latencies and the CPU time of one phase. {@code cpuNanos} is this JVM's CPU time over the phase (server,
+   * client and background threads such as the outbox dispatcher): per request it is a measure of work that other
+   * processes on a shared machine disturb far less than throughput (not with PostgreSQL, whose work is in its own
+   * processes).
+   */
+  record Phase(int requests, long nanos, long[] latencies, long cpuNanos) {
     double perSecond() {
       return requests * 1e9 / nanos;
+    }
+
+    double cpuMicrosPerRequest() {
+      return cpuNanos / 1e3 / requests;
     }
 
     long percentile(double p) {
@@ -62,6 +71,7 @@ final class LoadDriver implements AutoCloseable {
   Phase run(int n, IntFunction<HttpRequest> build, BiConsumer<Integer, String> onBody) throws Exception {
     AtomicInteger next = new AtomicInteger();
     long[] latencies = new long[n];
+    long cpuStart = processCpuNanos();
     long start = System.nanoTime();
     Future<?>[] workers = new Future<?>[threads];
     for (int t = 0; t < threads; t++) {
@@ -88,7 +98,12 @@ final class LoadDriver implements AutoCloseable {
     for (Future<?> w : workers) {
       w.get(10, TimeUnit.MINUTES);
     }
-    return new Phase(n, System.nanoTime() - start, latencies);
+    return new Phase(n, System.nanoTime() - start, latencies, processCpuNanos() - cpuStart);
+  }
+
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   static HttpRequest get(String url) {

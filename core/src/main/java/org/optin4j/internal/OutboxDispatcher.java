@@ -240,7 +240,9 @@ public final class OutboxDispatcher implements AutoCloseable {
         List<OutboxMail> mails = tx.claimMails(now, now.plus(settings.lease()), settings.batchSize());
         for (OutboxMail m : mails) {
           if (needsRequest(m.kind()) && m.requestId() != null) {
-            tx.request(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
+            // Read without a row lock: the claim holds no lock past its commit anyway, and a lock is a write on
+            // every database (a WAL record on PostgreSQL), one per mail.
+            tx.findRequest(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
           } else if (tx.isSuppressed(addressKey.apply(m.recipient()))) {
             // Erased addresses get nothing but a confirmation request they asked for anew (security rule 20).
             suppressed.put(m.id(), "address suppressed");

@@ -98,16 +98,16 @@ class JdbcRoundTripsTest {
   }
 
   @Test
-  void confirmThenEachPurposeCostsTwoStatementsAndTheHistoryHeadMovesOnce() {
+  void confirmThenConsentsReadOnceEachPurposeCostsTwoWritesAndTheHistoryHeadMovesOnce() {
     String token = linkOf(signUp("ann@example.com"));
     statements.clear();
 
     assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
 
-    // subject, lock head, lock request, use token, address change; per purpose: lock consent, save it, append event;
-    // close request, lift suppression, queue receipt, move head
-    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "SELECT",
-        "SELECT", "MERGE", "INSERT", "SELECT", "MERGE", "INSERT",
+    // subject, lock head, lock request, use token, address change, the consents (one read, under the head lock); per
+    // purpose: save the consent, append the event; close request, lift suppression, queue receipt, move head
+    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "SELECT", "SELECT",
+        "MERGE", "INSERT", "MERGE", "INSERT",
         "UPDATE", "DELETE", "INSERT", "UPDATE", "COMMIT"), kinds(), String.join("\n", statements));
   }
 
