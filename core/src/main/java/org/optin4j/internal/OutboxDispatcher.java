@@ -336,8 +336,8 @@ public final class OutboxDispatcher implements AutoCloseable {
       }
       Instant finished = clock.instant();
       store.inTransaction(tx -> {
+        tx.updateMails(done);
         for (OutboxMail m : done) {
-          tx.updateMail(m);
           if (m.status() == OutboxMail.Status.FAILED && m.lastError() != null
               && !m.lastError().startsWith("rendering failed")) {
             stopMailingAfterPermanentFailure(tx, m, finished);

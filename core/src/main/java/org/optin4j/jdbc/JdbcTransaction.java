@@ -757,6 +757,40 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     }
   }
 
+  /** One JDBC batch: a dispatch round's outcomes in one round trip instead of one per mail. */
+  @Override
+  public void updateMails(List<OutboxMail> mails) {
+    Objects.requireNonNull(mails, "mails");
+    if (mails.isEmpty()) {
+      return;
+    }
+    checkOpen();
+    checkWritable();
+    beforeStatement(sql.updateMail);
+    int[] counts;
+    try (PreparedStatement ps = c.prepareStatement(sql.updateMail)) {
+      for (OutboxMail mail : mails) {
+        ps.setString(1, mail.status().name());
+        ps.setInt(2, mail.attempts());
+        ps.setLong(3, mail.nextAttemptAt().toEpochMilli());
+        setInstant(ps, 4, mail.leaseUntil());
+        setInstant(ps, 5, mail.sentAt());
+        ps.setString(6, mail.lastError());
+        ps.setString(7, mail.id());
+        ps.addBatch();
+      }
+      counts = ps.executeBatch();
+    } catch (SQLException e) {
+      throw failed(SqlErrors.wrap("update mails", e));
+    }
+    for (int count : counts) {
+      // SUCCESS_NO_INFO (-2): the driver ran the statement but does not say how many rows it changed.
+      if (count != 1 && count != Statement.SUCCESS_NO_INFO) {
+        throw failed(new StoreException("could not update mail: no such mail"));
+      }
+    }
+  }
+
   @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");

@@ -277,6 +277,19 @@ public interface ConsentStore {
     void updateMail(OutboxMail mail);
 
     /**
+     * Replaces the dispatch state of several mails, as {@link #updateMail} for each in order would (the dispatcher
+     * records a batch's outcomes with it). A store may send them to the database together.
+     *
+     * @param mails the mails
+     * @throws StoreException if one of them is not stored; the unit is then doomed as after {@code updateMail}
+     */
+    default void updateMails(List<OutboxMail> mails) {
+      for (OutboxMail m : mails) {
+        updateMail(m);
+      }
+    }
+
+    /**
      * Returns a subject's outbox mails, oldest first.
      *
      * @param id the subject

@@ -1493,6 +1493,37 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void updateMailsThenEachStoredAsUpdateMailWould() {
+    givenSubjects("ann");
+    tx(tx -> {
+      tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
+      tx.enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
+      tx.enqueue(mail("m3", subjectId("ann"), email("ann"), at(2)));
+    });
+    List<OutboxMail> claimed = read(tx -> tx.claimMails(at(3), at(300), 10));
+    List<OutboxMail> outcomes = List.of(claimed.get(0).sent(at(4)), claimed.get(1).retryAt(at(120), "421 later"),
+        claimed.get(2).failed("550 no such user"));
+
+    tx(tx -> tx.updateMails(outcomes));
+
+    assertEquals(outcomes, read(tx -> tx.mails(subjectId("ann"))));
+    tx(tx -> tx.updateMails(List.of()));
+    assertEquals(outcomes, read(tx -> tx.mails(subjectId("ann"))));
+  }
+
+  @Test
+  void updateMailsWhenOneIsNotStoredThenStoreExceptionAndNoneChanged() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(1), at(300), 10)).get(0);
+    OutboxMail stranger = mail("nope", subjectId("ann"), email("ann"), T0);
+
+    assertThrows(StoreException.class, () -> tx(tx -> tx.updateMails(List.of(claimed.sent(at(2)), stranger))));
+
+    assertEquals(List.of(claimed), read(tx -> tx.mails(subjectId("ann"))));
+  }
+
+  @Test
   void updateMailWhenRetryScheduledThenClaimableFromNextAttemptOn() {
     givenSubjects("ann");
     tx(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
