@@ -62,7 +62,7 @@ final class BenchServer implements AutoCloseable {
     filter = config.apply(OptInFilter.builder(optIn).markerPaths("/page.html")).build();
     FilterHolder optInHolder = new FilterHolder(filter);
     // async-supported: the hosted signup answer then waits for its 50 ms floor without holding a request thread.
-    optInHolder.setAsyncSupported(true);
+    optInHolder.setAsyncSupported(Boolean.parseBoolean(System.getProperty("bench.asyncFilter", "true")));
     app.addFilter(optInHolder, "/*", EnumSet.of(DispatcherType.REQUEST));
 
     ContextHandlerCollection contexts = new ContextHandlerCollection(floor, app);
