@@ -30,12 +30,17 @@ import org.optin4j.spi.PendingRequest;
  * fixed retention ran out, deletes subjects nothing needs any more (unconfirmed signups after a grace period, ended
  * consents after their proof retention), and clears used-token ids and finished outbox rows.
  *
- * <p>Each item is changed in its own short transaction that re-reads and re-checks it, so several nodes may run the
- * job at once: the second to reach an item finds it done and skips it. Thread-safe.
+ * <p>Signups that lapsed longer ago than the grace period are deleted set-based, a page of subjects per transaction,
+ * without recording their expiry first; expired requests are marked a batch per transaction. Both steps lock what
+ * they change without waiting and skip what another unit holds. Everything else (and whatever those steps skipped) is
+ * changed one item per short transaction that re-reads and re-checks it. So several nodes may run the job at once:
+ * the second to reach an item finds it done, or held, and skips it. Thread-safe.
  */
 public final class Purger {
   private static final System.Logger LOG = System.getLogger(Purger.class.getName());
   private static final int BATCH = 500;
+  /** Items per transaction of the set-based steps (at most 1,000, the SPI's bound). */
+  private static final int BULK = 1000;
 
   private final ConsentStore store;
   private final PurposeCatalog catalog;
@@ -71,9 +76,10 @@ public final class Purger {
    */
   public PurgeReport run() {
     Instant now = clock.instant();
-    int requests = expireRequests(now);
+    int lapsed = deleteLapsedSignups(now);
+    int requests = expireRequestsInBatches(now) + expireRequests(now);
     int consents = expireConsents(now);
-    int subjects = purgeSubjects(now);
+    int subjects = lapsed + purgeSubjects(now);
     int tokens = drain(() -> store.inTransaction(tx -> tx.deleteUsedTokens(now, BATCH)));
     int mails = drain(() -> store.inTransaction(tx -> tx.deleteFinishedMails(now.minus(outboxRetention), BATCH)));
     PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
@@ -82,6 +88,46 @@ public final class Purger {
           + "{3} used tokens and {4} outbox rows deleted", requests, consents, subjects, tokens, mails);
     }
     return report;
+  }
+
+  /**
+   * Deletes, a page at a time and set-based, the signups that lapsed longer ago than the grace period (never
+   * confirmed; the link ran out, or the consent ended, before it): their expiry would be recorded only to be deleted
+   * at once. What is left (subjects locked by a signup or by another node meanwhile) waits for the next run.
+   */
+  private int deleteLapsedSignups(Instant now) {
+    Instant cutoff = now.minus(unconfirmedGrace);
+    int total = 0;
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      int[] deleted = new int[1];
+      List<SubjectId> page = store.inTransaction(tx -> {
+        List<SubjectId> ids = tx.lapsedSignups(cutoff, from, BULK);
+        deleted[0] = ids.isEmpty() ? 0 : tx.deleteLapsedSignups(ids, cutoff);
+        return ids;
+      });
+      total += deleted[0];
+      if (page.size() < BULK) {
+        return total;
+      }
+      after = page.get(page.size() - 1);
+    }
+  }
+
+  /**
+   * Expires requests whose link ran out, many per transaction; re-consent requests, and requests a concurrent unit
+   * held, are left to {@link #expireRequests}, which takes them one at a time.
+   */
+  private int expireRequestsInBatches(Instant now) {
+    int total = 0;
+    while (true) {
+      int n = store.inTransaction(tx -> tx.expireOpenRequests(now, now, BULK));
+      total += n;
+      if (n == 0) {
+        return total;
+      }
+    }
   }
 
   private int expireRequests(Instant now) {
