@@ -84,13 +84,14 @@ public final class PurgeBench {
       double seconds = (System.nanoTime() - start) / 1e9;
       long[] duringLat = during.stop();
       // Seeded items done: requests marked expired, plus subjects deleted outright.
-      long marked = count(ds, "SELECT COUNT(*) FROM " + PREFIX + "requests WHERE status = 'EXPIRED' AND id LIKE 'req-%'");
+      long marked = count(ds, "SELECT COUNT(*) FROM " + PREFIX
+          + "requests WHERE status = 'EXPIRED' AND id LIKE 'req-%'");
       long deleted = n - count(ds, "SELECT COUNT(*) FROM " + PREFIX + "subjects WHERE email LIKE 'p%'");
       long done = marked + deleted;
       double normalP99 = p(normalLat, 0.99);
       double duringP99 = p(duringLat, 0.99);
-      System.out.printf(Locale.ROOT, "%n%s, %d open requests expired %d days ago, load now: %s%n", db, n, expiredDaysAgo,
-          Load.now());
+      System.out.printf(Locale.ROOT, "%n%s, %d open requests expired %d days ago, load now: %s%n", db, n,
+          expiredDaysAgo, Load.now());
       System.out.printf(Locale.ROOT, "signups before: %d, p50 %.2f ms, p99 %.2f ms; during the purge: %d, p50 %.2f ms, "
           + "p99 %.2f ms (%.1fx)%n", normalLat.length, p(normalLat, 0.5), normalP99, duringLat.length,
           p(duringLat, 0.5), duringP99, duringP99 / normalP99);

@@ -93,9 +93,6 @@ final class Statements {
   final String confirmedBefore;
   final String dormantSubjects;
   final String expirableRequests;
-  final String expireConsent;
-  final String expireRequest;
-  final String insertEventBatched;
   final String lapsedSignupsFirst;
   final String lapsedSignupsAfter;
   final String deleteUsedTokens;
@@ -238,16 +235,13 @@ final class Statements {
     expirableRequests = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
         + " WHERE status = 'OPEN' AND expires_at < ? AND (source IS NULL OR source <> ?)"
         + " ORDER BY expires_at, id LIMIT ?";
-    expireConsent = "UPDATE " + consentsTable + " SET state = 'EXPIRED', ended_at = ?, restricted = ?"
-        + " WHERE subject_id = ? AND purpose = ? AND state = 'PENDING'";
-    expireRequest = "UPDATE " + requests + " SET status = 'EXPIRED', closed_at = ? WHERE id = ? AND status = 'OPEN'";
-    insertEventBatched = insert(eventsTable, EVENT_COLUMNS);
     // A lapsed signup (see ConsentStore.Transaction#lapsedSignups); parameters: the cut-off four times. PostgreSQL:
-    // "OFFSET 0" keeps each NOT EXISTS a probe per subject; as anti-joins, the planner would merge the pages of
-    // subjects with the whole requests index, read to its end whenever no open request is still within the grace.
+    // "OFFSET 0" keeps each [NOT] EXISTS a probe per subject of the page. As semi- and anti-joins, the planner merges
+    // the page of subjects with whole indexes: read from their start (past every deleted, not yet vacuumed entry) or,
+    // when no open request is still within the grace, to their end.
     String probe = dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
     lapsedCondition = "s.created_at < ?"
-        + " AND EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id)"
+        + " AND EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id" + probe + ")"
         + " AND NOT EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id AND ("
         + "c.confirmed_at IS NOT NULL OR c.state NOT IN ('PENDING', 'WITHDRAWN', 'EXPIRED')"
         + " OR (c.state = 'PENDING' AND NOT EXISTS (SELECT 1 FROM " + requests + " q WHERE q.id = c.request_id"
@@ -341,6 +335,46 @@ final class Statements {
   String lockPendingConsents(int n) {
     return "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTableName + " WHERE state = 'PENDING' AND subject_id IN "
         + in(n) + " ORDER BY subject_id, purpose FOR UPDATE";
+  }
+
+  /**
+   * Expires the consents still pending for {@code requests} requests of {@code subjects} subjects; parameters: the end
+   * time, the restricted flag, the subject ids, the request ids.
+   */
+  String expirePendingConsents(int subjects, int requests) {
+    return "UPDATE " + consentsTableName + " SET state = 'EXPIRED', ended_at = ?, restricted = ?"
+        + " WHERE state = 'PENDING' AND subject_id IN " + in(subjects) + " AND request_id IN " + in(requests);
+  }
+
+  /** Expires {@code n} open requests; parameters: the close time, the request ids. */
+  String expireRequests(int n) {
+    return "UPDATE " + requestsTable + " SET status = 'EXPIRED', closed_at = ? WHERE status = 'OPEN' AND id IN "
+        + in(n);
+  }
+
+  /** Inserts {@code n} events in one statement; parameters: each event's {@link #EVENT_COLUMNS}. */
+  String insertEvents(int n) {
+    String row = "(" + placeholders(EVENT_COLUMNS) + ")";
+    return "INSERT INTO " + eventsTableName + " (" + EVENT_COLUMNS + ") VALUES "
+        + String.join(", ", java.util.Collections.nCopies(n, row));
+  }
+
+  /** Moves {@code n} history heads in one statement; parameters: subject id, position, hash of each. */
+  String moveHeads(int n) {
+    String columns = "subject_id, chain_position, head_hash";
+    String rows = String.join(", ", java.util.Collections.nCopies(n, "(" + placeholders(columns) + ")"));
+    switch (dialect) {
+      case POSTGRESQL:
+        return "UPDATE " + headsTable + " AS h SET chain_position = v.p, head_hash = v.h FROM (VALUES " + rows
+            + ") AS v (s, p, h) WHERE h.subject_id = v.s";
+      case MARIADB:
+        return "INSERT INTO " + headsTable + " (" + columns + ") VALUES " + rows
+            + " ON DUPLICATE KEY UPDATE chain_position = VALUES(chain_position), head_hash = VALUES(head_hash)";
+      case H2:
+        return "MERGE INTO " + headsTable + " (" + columns + ") KEY (subject_id) VALUES " + rows;
+      default:
+        throw new AssertionError(dialect);
+    }
   }
 
   /**
