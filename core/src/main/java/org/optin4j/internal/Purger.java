@@ -20,6 +20,7 @@ import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.PurgeReport;
 import org.optin4j.Retention;
+import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
@@ -41,6 +42,8 @@ public final class Purger {
   private static final int BATCH = 500;
   /** Items per transaction of the set-based steps (at most 1,000, the SPI's bound). */
   private static final int BULK = 1000;
+  /** Attempts of a set-based step before its failure is passed on. */
+  private static final int ATTEMPTS = 3;
 
   private final ConsentStore store;
   private final PurposeCatalog catalog;
@@ -102,11 +105,11 @@ public final class Purger {
     while (true) {
       SubjectId from = after;
       int[] deleted = new int[1];
-      List<SubjectId> page = store.inTransaction(tx -> {
+      List<SubjectId> page = retried(() -> store.inTransaction(tx -> {
         List<SubjectId> ids = tx.lapsedSignups(cutoff, from, BULK);
         deleted[0] = ids.isEmpty() ? 0 : tx.deleteLapsedSignups(ids, cutoff);
         return ids;
-      });
+      }));
       total += deleted[0];
       if (page.size() < BULK) {
         return total;
@@ -122,7 +125,7 @@ public final class Purger {
   private int expireRequestsInBatches(Instant now) {
     int total = 0;
     while (true) {
-      int n = store.inTransaction(tx -> tx.expireOpenRequests(now, now, BULK));
+      int n = retried(() -> store.inTransaction(tx -> tx.expireOpenRequests(now, now, BULK)));
       total += n;
       if (n == 0) {
         return total;
@@ -275,6 +278,31 @@ public final class Purger {
     Duration proof = catalog.purpose(c.purpose()).map(p -> p.retention().proofRetention())
         .orElse(Duration.ZERO);
     return !c.endedAt().plus(proof).isAfter(now);
+  }
+
+  /**
+   * Runs a set-based step, again after a short pause if it fails, at most {@link #ATTEMPTS} times. Such a step changes
+   * many rows in one transaction, and concurrent ones on other nodes may then meet in a deadlock the database resolves
+   * by rolling one back (InnoDB's next-key locks of foreign key checks, for one); the step is safe to repeat, as the
+   * rolled-back transaction kept nothing and every step checks its items again.
+   */
+  private static <T> T retried(java.util.function.Supplier<T> step) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return step.get();
+      } catch (StoreException e) {
+        if (attempt >= ATTEMPTS) {
+          throw e;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "retention: a batch failed, trying again: {0}", e.getMessage());
+        try {
+          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(10, 50) * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private static int drain(java.util.function.IntSupplier step) {

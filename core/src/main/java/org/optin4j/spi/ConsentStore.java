@@ -418,7 +418,9 @@ public interface ConsentStore {
      * given). Set-based: a few statements for all of them. Takes each subject's history lock, then its subject row,
      * without waiting (on databases: {@code FOR UPDATE SKIP LOCKED}, in subject id order): a subject locked by another
      * unit (a signup, another node's retention job) is left alone, so concurrent callers never delete, or count, a
-     * subject twice.
+     * subject twice. Concurrent callers deleting neighbouring subjects may still meet in a deadlock on databases whose
+     * foreign key checks lock index ranges (MariaDB/InnoDB); the database then rolls one back ({@link
+     * StoreException}), and calling again is safe.
      *
      * @param ids the candidates, typically a page of {@link #lapsedSignups}; at most 1,000
      * @param before the cut-off, as given to {@link #lapsedSignups}
