@@ -243,6 +243,44 @@ class OptInRightsTest {
   }
 
   @Test
+  void purgeWhenSignupLapsedLongerAgoThanTheGraceThenDeletesItInOneRun() {
+    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
+        optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+    optIn.dispatchNow();
+    clock.advance(Duration.ofDays(10)); // the link ran out 8 days ago, a day past the 7-day grace
+
+    PurgeReport report = optIn.purge();
+
+    assertEquals(0, report.expiredRequests(), "not marked expired first: it would be deleted at once anyway");
+    assertEquals(1, report.purgedSubjects());
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+    assertTrue(optIn.history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
+    assertTrue(optIn.mails(r.subjectId()).isEmpty());
+    assertFalse(optIn.isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
+    assertEquals(0, optIn.purge().total(), "a second run finds nothing");
+  }
+
+  @Test
+  void purgeWhenOnePurposeConfirmedAndAnotherSignupLapsedThenKeepsTheConfirmedOne() {
+    SubjectId id = confirmed("ann@example.org", NEWSLETTER);
+    assertInstanceOf(RequestResult.Accepted.class,
+        optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
+    optIn.dispatchNow();
+    clock.advance(Duration.ofDays(10));
+
+    PurgeReport report = optIn.purge();
+
+    assertEquals(1, report.expiredRequests());
+    assertEquals(0, report.purgedSubjects());
+    assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
+    assertEquals(ConsentState.CONFIRMED, optIn.consents(id).stream().filter(c -> c.purpose().equals(NEWSLETTER))
+        .findFirst().orElseThrow().state());
+    assertEquals(ConsentState.EXPIRED, optIn.consents(id).stream().filter(c -> c.purpose().equals(EVENTS))
+        .findFirst().orElseThrow().state());
+    assertInstanceOf(HistoryVerification.Intact.class, optIn.verifyHistory(id));
+  }
+
+  @Test
   void purgeEndsFixedRetentionConsentsAndKeepsProofUntilItsPeriodEnds() {
     SubjectId id = confirmed("ann@example.org", EVENTS);
     clock.advance(Duration.ofDays(366));

@@ -1,11 +1,13 @@
 package org.optin4j.benchmarks;
 
 import com.zaxxer.hikari.HikariDataSource;
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -13,19 +15,31 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentEvent;
 import org.optin4j.ConsentRequest;
+import org.optin4j.Evidence;
 import org.optin4j.OptIn;
 import org.optin4j.PurgeReport;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
+import org.optin4j.SubjectId;
 
 /**
- * The retention job on PostgreSQL with a million expired, never confirmed signups: bulk-loads 1,000,000 subjects,
- * each with one OPEN request that expired 8 days ago and its PENDING consent (plain SQL batches into the store's
- * tables), then runs {@code OptIn.purge()} while one thread keeps signing up new addresses through
- * {@code OptIn.request} (one every 5 ms). The signups' latency is recorded for 20 s before the purge (the normal p99)
- * and during it. Bounded: after {@code maxSeconds} the purge is abandoned (its pool closed), and the rate so far is
- * reported with the time the whole million would take at that rate.
+ * The retention job on PostgreSQL with a million never confirmed signups: bulk-loads 1,000,000 subjects, each as a
+ * signup leaves it (one OPEN request, its PENDING consent, its REQUESTED event sealed into the subject's hash chain and
+ * the chain head, its SENT confirmation mail; plain SQL batches into the store's tables), then runs {@code
+ * OptIn.purge()} while one thread keeps signing up new addresses through {@code OptIn.request} (one every 5 ms). The
+ * signups' latency is recorded for 20 s before the purge (the normal p99) and during it. Bounded: after {@code
+ * maxSeconds} the purge is abandoned (its pool closed), and the rate so far is reported with the time the whole
+ * million would take at that rate.
+ *
+ * <p>Two scenarios, by {@code -Dbench.expiredDaysAgo} (default 8): links that ran out longer ago than the 7-day grace
+ * for unconfirmed signups (a flood's leftovers, or a job that did not run for a while) are deleted outright; links
+ * that ran out within the grace ({@code -Dbench.expiredDaysAgo=2}) are marked expired (consent EXPIRED, an EXPIRED
+ * event sealed into the chain, request EXPIRED). {@code -Dbench.history=false} loads the bare request and consent
+ * only, as this benchmark did at first.
  *
  * <p>Run: {@code java -cp benchmarks.jar org.optin4j.benchmarks.PurgeBench [requests] [maxSeconds]}, defaults
  * 1000000, 600.
@@ -41,10 +55,14 @@ public final class PurgeBench {
     String db = System.getProperty("bench.db", "postgresql");
     HikariDataSource ds = Fixtures.dataSource(db, 8);
     Fixtures.freshStore(ds, PREFIX);
+    int expiredDaysAgo = Integer.getInteger("bench.expiredDaysAgo", 8);
+    boolean history = Boolean.parseBoolean(System.getProperty("bench.history", "true"));
     long t0 = System.nanoTime();
-    load(ds, n);
+    load(ds, n, expiredDaysAgo, history);
     MayMailBench.analyze(ds, db);
-    System.out.printf(Locale.ROOT, "loaded %d expired open requests in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
+    System.out.printf(Locale.ROOT, "loaded %d open requests expired %d days ago (%s) in %.1f s; load: %s%n", n,
+        expiredDaysAgo, history ? "with events, heads and mails" : "requests and consents only",
+        (System.nanoTime() - t0) / 1e9, Load.now());
     OptIn optIn = Fixtures.optIn(Fixtures.store(ds, PREFIX, false), new Fixtures.LinkSink(),
         "http://127.0.0.1:18080/app/optin").build();
     try {
@@ -65,22 +83,32 @@ public final class PurgeBench {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       long[] duringLat = during.stop();
-      long expired = count(ds, "SELECT COUNT(*) FROM " + PREFIX + "requests WHERE status = 'EXPIRED'");
+      // Seeded items done: requests marked expired, plus subjects deleted outright.
+      long marked = count(ds, "SELECT COUNT(*) FROM " + PREFIX
+          + "requests WHERE status = 'EXPIRED' AND id LIKE 'req-%'");
+      long deleted = n - count(ds, "SELECT COUNT(*) FROM " + PREFIX + "subjects WHERE email LIKE 'p%'");
+      long done = marked + deleted;
       double normalP99 = p(normalLat, 0.99);
       double duringP99 = p(duringLat, 0.99);
-      System.out.printf(Locale.ROOT, "%n%s, %d expired open requests, load now: %s%n", db, n, Load.now());
+      System.out.printf(Locale.ROOT, "%n%s, %d open requests expired %d days ago, load now: %s%n", db, n,
+          expiredDaysAgo, Load.now());
       System.out.printf(Locale.ROOT, "signups before: %d, p50 %.2f ms, p99 %.2f ms; during the purge: %d, p50 %.2f ms, "
           + "p99 %.2f ms (%.1fx)%n", normalLat.length, p(normalLat, 0.5), normalP99, duringLat.length,
           p(duringLat, 0.5), duringP99, duringP99 / normalP99);
+      System.out.printf(Locale.ROOT, "seeded requests marked expired: %d, seeded subjects deleted: %d (%.0f/s)%n",
+          marked, deleted, done / seconds);
       if (report != null) {
         System.out.printf(Locale.ROOT, "RESULT purge of %d requests took %.1f s (%s) target < 30 s: %s; signup p99 "
             + "%.1fx normal, target < 5x: %s%n", n, seconds, report, seconds < 30 ? "MET" : "MISSED",
             duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
+        if (done != n) {
+          throw new IllegalStateException("the purge finished but handled " + done + " of " + n + " seeded signups");
+        }
       } else {
-        double rate = expired / seconds;
-        System.out.printf(Locale.ROOT, "RESULT purge abandoned after %.0f s with %d of %d requests expired (%.0f/s): "
+        double rate = done / seconds;
+        System.out.printf(Locale.ROOT, "RESULT purge abandoned after %.0f s with %d of %d requests done (%.0f/s): "
             + "the whole would take about %.0f s; target < 30 s: MISSED; signup p99 %.1fx normal, target < 5x: %s%n",
-            seconds, expired, n, rate, n / rate, duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
+            seconds, done, n, rate, n / rate, duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
       }
     } finally {
       optIn.close();
@@ -101,11 +129,18 @@ public final class PurgeBench {
     }
   }
 
-  /** Subjects with one open request each, expired 8 days ago, and its pending newsletter consent. */
-  static void load(DataSource ds, int n) throws SQLException {
+  /**
+   * Subjects created 10 days ago with one open request each, which expired {@code expiredDaysAgo} days ago, and its
+   * pending newsletter consent; with {@code history}, also the REQUESTED event sealed into the subject's chain, the
+   * chain head, and the SENT confirmation mail, as a signup leaves them.
+   */
+  static void load(DataSource ds, int n, int expiredDaysAgo, boolean history) throws SQLException {
     long now = System.currentTimeMillis();
     long day = 86_400_000L;
     String hash = "0".repeat(64);
+    Consent.NoticeRef notice = new Consent.NoticeRef(1, hash, Locale.ENGLISH);
+    PurposeId newsletter = PurposeId.of("newsletter");
+    SecureRandom salts = new SecureRandom();
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       try (PreparedStatement s = c.prepareStatement("INSERT INTO " + PREFIX
@@ -115,29 +150,74 @@ public final class PurgeBench {
                + "VALUES (?, ?, 'newsletter', 1, ?, 'en', 'bench', ?, ?, 1, 'OPEN')");
            PreparedStatement k = c.prepareStatement("INSERT INTO " + PREFIX + "consents (subject_id, purpose, "
                + "purpose_version, state, request_id, notice_version, notice_hash, notice_locale, requested_at, "
-               + "restricted) VALUES (?, 'newsletter', 1, 'PENDING', ?, 1, ?, 'en', ?, FALSE)")) {
+               + "restricted) VALUES (?, 'newsletter', 1, 'PENDING', ?, 1, ?, 'en', ?, FALSE)");
+           PreparedStatement e = c.prepareStatement("INSERT INTO " + PREFIX + "events (subject_id, purpose, "
+               + "event_type, occurred_at, request_id, notice_version, notice_hash, notice_locale, source, channel, "
+               + "chain_position, previous_hash, details_salt, details_digest, chain_hash) "
+               + "VALUES (?, 'newsletter', 'REQUESTED', ?, ?, 1, ?, 'en', 'bench', 'FORM', 1, ?, ?, ?, ?)");
+           PreparedStatement h = c.prepareStatement("INSERT INTO " + PREFIX + "history_heads (subject_id, "
+               + "chain_position, head_hash) VALUES (?, 1, ?)");
+           PreparedStatement m = c.prepareStatement("INSERT INTO " + PREFIX + "outbox (id, kind, subject_id, "
+               + "recipient, request_id, generation, locale, purposes, dedupe_key, status, attempts, next_attempt_at, "
+               + "created_at, sent_at) VALUES (?, 'CONFIRMATION', ?, ?, ?, 1, 'en', 'newsletter', ?, 'SENT', 1, ?, ?, "
+               + "?)")) {
         for (int i = 0; i < n; i++) {
           String id = MayMailBench.subjectId(i);
           String req = "req-" + i;
+          String email = "p" + i + "@bench.example";
+          long requestedAt = now - 10 * day;
           s.setString(1, id);
-          s.setString(2, "p" + i + "@bench.example");
-          s.setLong(3, now - 10 * day);
+          s.setString(2, email);
+          s.setLong(3, requestedAt);
           s.addBatch();
           r.setString(1, req);
           r.setString(2, id);
           r.setString(3, hash);
-          r.setLong(4, now - 10 * day);
-          r.setLong(5, now - 8 * day - i % 86_400_000);
+          r.setLong(4, requestedAt);
+          r.setLong(5, now - expiredDaysAgo * day - i % 86_400_000);
           r.addBatch();
           k.setString(1, id);
           k.setString(2, req);
           k.setString(3, hash);
-          k.setLong(4, now - 10 * day);
+          k.setLong(4, requestedAt);
           k.addBatch();
+          if (history) {
+            byte[] salt = new byte[16];
+            salts.nextBytes(salt);
+            ConsentEvent.Seal seal = new ConsentEvent(0, new SubjectId(id), newsletter, ConsentEvent.Type.REQUESTED,
+                Instant.ofEpochMilli(requestedAt), req, notice, "bench", Channel.FORM, Evidence.NONE, null)
+                .sealed(1, ConsentEvent.Seal.GENESIS, salt).seal();
+            e.setString(1, id);
+            e.setLong(2, requestedAt);
+            e.setString(3, req);
+            e.setString(4, hash);
+            e.setString(5, seal.previousHash());
+            e.setString(6, seal.detailsSalt());
+            e.setString(7, seal.detailsDigest());
+            e.setString(8, seal.hash());
+            e.addBatch();
+            h.setString(1, id);
+            h.setString(2, seal.hash());
+            h.addBatch();
+            m.setString(1, "mail-" + i);
+            m.setString(2, id);
+            m.setString(3, email);
+            m.setString(4, req);
+            m.setString(5, "confirm-" + req + "-1");
+            m.setLong(6, requestedAt);
+            m.setLong(7, requestedAt);
+            m.setLong(8, requestedAt);
+            m.addBatch();
+          }
           if ((i + 1) % 5000 == 0 || i == n - 1) {
             s.executeBatch();
             r.executeBatch();
             k.executeBatch();
+            if (history) {
+              e.executeBatch();
+              h.executeBatch();
+              m.executeBatch();
+            }
             c.commit();
           }
         }

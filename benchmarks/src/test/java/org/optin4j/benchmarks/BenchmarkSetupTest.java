@@ -65,16 +65,28 @@ class BenchmarkSetupTest {
   }
 
   @Test
-  void purgeBenchWhenSmallLoadOnH2ThenExpiresEveryRequest() throws Exception {
+  void purgeBenchWhenSmallLoadOnH2ThenDeletesEveryLapsedSignup() throws Exception {
+    purgeBench("8");
+  }
+
+  @Test
+  void purgeBenchWhenSmallLoadExpiredWithinGraceOnH2ThenExpiresEveryRequest() throws Exception {
+    purgeBench("2");
+  }
+
+  /** Runs PurgeBench on H2 with 300 signups, which throws unless the purge handles every one of them. */
+  private static void purgeBench(String expiredDaysAgo) throws Exception {
     System.setProperty("bench.db", "h2");
     System.setProperty("bench.warmSeconds", "1");
     System.setProperty("bench.normalSeconds", "1");
+    System.setProperty("bench.expiredDaysAgo", expiredDaysAgo);
     try {
       PurgeBench.main(new String[] {"300", "60"});
     } finally {
       System.clearProperty("bench.db");
       System.clearProperty("bench.warmSeconds");
       System.clearProperty("bench.normalSeconds");
+      System.clearProperty("bench.expiredDaysAgo");
     }
   }
 

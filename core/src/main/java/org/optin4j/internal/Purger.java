@@ -20,6 +20,7 @@ import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.PurgeReport;
 import org.optin4j.Retention;
+import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
@@ -30,12 +31,19 @@ import org.optin4j.spi.PendingRequest;
  * fixed retention ran out, deletes subjects nothing needs any more (unconfirmed signups after a grace period, ended
  * consents after their proof retention), and clears used-token ids and finished outbox rows.
  *
- * <p>Each item is changed in its own short transaction that re-reads and re-checks it, so several nodes may run the
- * job at once: the second to reach an item finds it done and skips it. Thread-safe.
+ * <p>Signups that lapsed longer ago than the grace period are deleted set-based, a page of subjects per transaction,
+ * without recording their expiry first; expired requests are marked a batch per transaction. Both steps lock what
+ * they change without waiting and skip what another unit holds. Everything else (and whatever those steps skipped) is
+ * changed one item per short transaction that re-reads and re-checks it. So several nodes may run the job at once:
+ * the second to reach an item finds it done, or held, and skips it. Thread-safe.
  */
 public final class Purger {
   private static final System.Logger LOG = System.getLogger(Purger.class.getName());
   private static final int BATCH = 500;
+  /** Items per transaction of the set-based steps (at most 1,000, the SPI's bound). */
+  private static final int BULK = 1000;
+  /** Attempts of a set-based step before its failure is passed on. */
+  private static final int ATTEMPTS = 3;
 
   private final ConsentStore store;
   private final PurposeCatalog catalog;
@@ -71,9 +79,10 @@ public final class Purger {
    */
   public PurgeReport run() {
     Instant now = clock.instant();
-    int requests = expireRequests(now);
+    int lapsed = deleteLapsedSignups(now);
+    int requests = expireRequestsInBatches(now) + expireRequests(now);
     int consents = expireConsents(now);
-    int subjects = purgeSubjects(now);
+    int subjects = lapsed + purgeSubjects(now);
     int tokens = drain(() -> store.inTransaction(tx -> tx.deleteUsedTokens(now, BATCH)));
     int mails = drain(() -> store.inTransaction(tx -> tx.deleteFinishedMails(now.minus(outboxRetention), BATCH)));
     PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
@@ -82,6 +91,46 @@ public final class Purger {
           + "{3} used tokens and {4} outbox rows deleted", requests, consents, subjects, tokens, mails);
     }
     return report;
+  }
+
+  /**
+   * Deletes, a page at a time and set-based, the signups that lapsed longer ago than the grace period (never
+   * confirmed; the link ran out, or the consent ended, before it): their expiry would be recorded only to be deleted
+   * at once. What is left (subjects locked by a signup or by another node meanwhile) waits for the next run.
+   */
+  private int deleteLapsedSignups(Instant now) {
+    Instant cutoff = now.minus(unconfirmedGrace);
+    int total = 0;
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      int[] deleted = new int[1];
+      List<SubjectId> page = retried(() -> store.inTransaction(tx -> {
+        List<SubjectId> ids = tx.lapsedSignups(cutoff, from, BULK);
+        deleted[0] = ids.isEmpty() ? 0 : tx.deleteLapsedSignups(ids, cutoff);
+        return ids;
+      }));
+      total += deleted[0];
+      if (page.size() < BULK) {
+        return total;
+      }
+      after = page.get(page.size() - 1);
+    }
+  }
+
+  /**
+   * Expires requests whose link ran out, many per transaction; re-consent requests, and requests a concurrent unit
+   * held, are left to {@link #expireRequests}, which takes them one at a time.
+   */
+  private int expireRequestsInBatches(Instant now) {
+    int total = 0;
+    while (true) {
+      int n = retried(() -> store.inTransaction(tx -> tx.expireOpenRequests(now, now, BULK)));
+      total += n;
+      if (n == 0) {
+        return total;
+      }
+    }
   }
 
   private int expireRequests(Instant now) {
@@ -229,6 +278,31 @@ public final class Purger {
     Duration proof = catalog.purpose(c.purpose()).map(p -> p.retention().proofRetention())
         .orElse(Duration.ZERO);
     return !c.endedAt().plus(proof).isAfter(now);
+  }
+
+  /**
+   * Runs a set-based step, again after a short pause if it fails, at most {@link #ATTEMPTS} times. Such a step changes
+   * many rows in one transaction, and concurrent ones on other nodes may then meet in a deadlock the database resolves
+   * by rolling one back (InnoDB's next-key locks of foreign key checks, for one); the step is safe to repeat, as the
+   * rolled-back transaction kept nothing and every step checks its items again.
+   */
+  private static <T> T retried(java.util.function.Supplier<T> step) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return step.get();
+      } catch (StoreException e) {
+        if (attempt >= ATTEMPTS) {
+          throw e;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "retention: a batch failed, trying again: {0}", e.getMessage());
+        try {
+          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(10, 50) * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private static int drain(java.util.function.IntSupplier step) {

@@ -304,22 +304,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       try (PreparedStatement ps = returning
           ? c.prepareStatement(sql.insertEvent)
           : c.prepareStatement(sql.insertEvent, Statement.RETURN_GENERATED_KEYS)) {
-        ps.setString(1, event.subjectId().value());
-        ps.setString(2, event.purpose().value());
-        ps.setString(3, event.type().name());
-        ps.setLong(4, event.at().toEpochMilli());
-        ps.setString(5, event.requestId());
-        setNotice(ps, 6, event.notice());
-        ps.setString(9, event.source());
-        ps.setString(10, event.channel().name());
-        ps.setString(11, event.evidence().ip());
-        ps.setString(12, event.evidence().userAgent());
-        ps.setString(13, event.tokenId());
-        ps.setInt(14, seal.position());
-        ps.setString(15, seal.previousHash());
-        ps.setString(16, seal.detailsSalt());
-        ps.setString(17, seal.detailsDigest());
-        ps.setString(18, seal.hash());
+        bindEvent(ps, 0, sealed);
         if (returning) {
           try (ResultSet rs = ps.executeQuery()) {
             sequence = rs.next() ? rs.getLong(1) : 0;
@@ -341,6 +326,27 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     lockedHeads.put(event.subjectId(), moved);
     unwrittenHeads.put(event.subjectId(), moved);
     return sealed.withSequence(sequence);
+  }
+
+  /** Binds a sealed event's 18 columns ({@link Statements#EVENT_COLUMNS}) from parameter {@code offset + 1}. */
+  private static void bindEvent(PreparedStatement ps, int offset, ConsentEvent event) throws SQLException {
+    ConsentEvent.Seal seal = event.seal();
+    ps.setString(offset + 1, event.subjectId().value());
+    ps.setString(offset + 2, event.purpose().value());
+    ps.setString(offset + 3, event.type().name());
+    ps.setLong(offset + 4, event.at().toEpochMilli());
+    ps.setString(offset + 5, event.requestId());
+    setNotice(ps, offset + 6, event.notice());
+    ps.setString(offset + 9, event.source());
+    ps.setString(offset + 10, event.channel().name());
+    ps.setString(offset + 11, event.evidence().ip());
+    ps.setString(offset + 12, event.evidence().userAgent());
+    ps.setString(offset + 13, event.tokenId());
+    ps.setInt(offset + 14, seal.position());
+    ps.setString(offset + 15, seal.previousHash());
+    ps.setString(offset + 16, seal.detailsSalt());
+    ps.setString(offset + 17, seal.detailsDigest());
+    ps.setString(offset + 18, seal.hash());
   }
 
   @Override
@@ -940,6 +946,243 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       ps.setLong(1, before.toEpochMilli());
       ps.setInt(2, limit);
     }, rs -> new SubjectId(rs.getString(1))));
+  }
+
+  @Override
+  public int expireOpenRequests(Instant expiredBefore, Instant now, int limit) {
+    Objects.requireNonNull(expiredBefore, "expiredBefore");
+    Objects.requireNonNull(now, "now");
+    checkLimit(limit);
+    if (limit == 0) {
+      return 0;
+    }
+    List<PendingRequest> candidates = query("find expired requests", sql.expirableRequests, ps -> {
+      ps.setLong(1, expiredBefore.toEpochMilli());
+      ps.setString(2, PendingRequest.RECONSENT_SOURCE);
+      ps.setInt(3, limit);
+    }, JdbcTransaction::request);
+    if (candidates.isEmpty()) {
+      return 0;
+    }
+    // Lock order of every unit: history heads (skipping those another unit holds), then requests, then consents.
+    List<String> subjectIds = candidates.stream().map(r -> r.subjectId().value()).distinct().sorted().toList();
+    java.util.Map<String, HistoryHead> heads = lockHeads(subjectIds);
+    List<String> requestIds = candidates.stream().filter(r -> heads.containsKey(r.subjectId().value()))
+        .map(PendingRequest::id).sorted().toList();
+    if (requestIds.isEmpty()) {
+      return 0;
+    }
+    List<PendingRequest> locked = query("lock expired requests", sql.lockExpirableRequests(requestIds.size()), ps -> {
+      ps.setLong(1, expiredBefore.toEpochMilli());
+      bindAll(ps, 2, requestIds);
+    }, JdbcTransaction::request);
+    locked.removeIf(r -> PendingRequest.RECONSENT_SOURCE.equals(r.source())
+        || !heads.containsKey(r.subjectId().value()));
+    if (locked.isEmpty()) {
+      return 0;
+    }
+    locked.sort(Comparator.comparing((PendingRequest r) -> r.subjectId().value())
+        .thenComparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id));
+    List<String> owners = locked.stream().map(r -> r.subjectId().value()).distinct().toList();
+    List<Consent> pending = query("lock pending consents", sql.lockPendingConsents(owners.size()),
+        ps -> bindAll(ps, 1, owners), JdbcTransaction::consent);
+    java.util.Map<String, List<Consent>> pendingByRequest = pending.stream()
+        .collect(Collectors.groupingBy(Consent::requestId));
+    // A consent pending for a request but for a purpose the request does not name (not made by this library) would be
+    // expired by the set-based update, but not by the retention job's per-item path: leave such a request to that.
+    locked.removeIf(r -> pendingByRequest.getOrDefault(r.id(), List.of()).stream()
+        .anyMatch(k -> !k.subjectId().equals(r.subjectId()) || !r.purposes().contains(k.purpose())));
+    if (locked.isEmpty()) {
+      return 0;
+    }
+    List<ConsentEvent> events = new ArrayList<>();
+    java.util.Map<String, HistoryHead> moved = new java.util.LinkedHashMap<>();
+    for (PendingRequest r : locked) {
+      List<Consent> ofRequest = new ArrayList<>(pendingByRequest.getOrDefault(r.id(), List.of()));
+      ofRequest.sort(Comparator.comparing(Consent::purpose));
+      for (Consent k : ofRequest) {
+        HistoryHead head = moved.getOrDefault(r.subjectId().value(), heads.get(r.subjectId().value()));
+        byte[] salt = new byte[16];
+        SALTS.nextBytes(salt);
+        ConsentEvent event = new ConsentEvent(0, r.subjectId(), k.purpose(), ConsentEvent.Type.EXPIRED, now, r.id(),
+            k.notice(), null, Channel.SYSTEM, Evidence.NONE, null).sealed(head.position() + 1, head.hash(), salt);
+        events.add(event);
+        moved.put(r.subjectId().value(), new HistoryHead(r.subjectId(), event.seal().position(), event.seal().hash()));
+      }
+    }
+    List<String> expiring = locked.stream().map(PendingRequest::id).toList();
+    if (!events.isEmpty()) {
+      List<String> subjects = locked.stream().map(r -> r.subjectId().value()).distinct().toList();
+      int expired = update("expire consents", sql.expirePendingConsents(subjects.size(), expiring.size()), ps -> {
+        // As Consent.expire(now): ended now, no longer restricted.
+        setInstant(ps, 1, now);
+        ps.setBoolean(2, false);
+        bindAll(ps, 3, subjects);
+        bindAll(ps, 3 + subjects.size(), expiring);
+      });
+      if (expired != events.size()) {
+        throw failed(new StoreException("expired " + expired + " consents, expected " + events.size()));
+      }
+      // Chunks of at most 1,000 rows: 18 parameters each stay below every driver's limit.
+      for (int from = 0; from < events.size(); from += 1000) {
+        List<ConsentEvent> chunk = events.subList(from, Math.min(events.size(), from + 1000));
+        update("append events", sql.insertEvents(chunk.size()), ps -> {
+          for (int i = 0; i < chunk.size(); i++) {
+            bindEvent(ps, i * 18, chunk.get(i));
+          }
+        });
+      }
+      List<HistoryHead> ends = List.copyOf(moved.values());
+      update("move history heads", sql.moveHeads(ends.size()), ps -> {
+        for (int i = 0; i < ends.size(); i++) {
+          ps.setString(i * 3 + 1, ends.get(i).subjectId().value());
+          ps.setInt(i * 3 + 2, ends.get(i).position());
+          ps.setString(i * 3 + 3, ends.get(i).hash());
+        }
+      });
+      ends.forEach(h -> lockedHeads.put(h.subjectId(), h));
+    }
+    int closed = update("expire requests", sql.expireRequests(expiring.size()), ps -> {
+      setInstant(ps, 1, now);
+      bindAll(ps, 2, expiring);
+    });
+    if (closed != expiring.size()) {
+      throw failed(new StoreException("expired " + closed + " requests, expected " + expiring.size()));
+    }
+    return locked.size();
+  }
+
+  /**
+   * Locks the history heads of subjects (sorted ids) that no other unit holds, creating missing ones first (as
+   * {@link #lockedHead} does); returns the locked heads by subject id. Heads this unit holds already are included.
+   */
+  private java.util.Map<String, HistoryHead> lockHeads(List<String> subjectIds) {
+    java.util.Set<String> existing = new java.util.HashSet<>(query("read history heads",
+        sql.headsAmong(subjectIds.size()), ps -> bindAll(ps, 1, subjectIds), rs -> rs.getString(1)));
+    List<String> missing = subjectIds.stream().filter(id -> !existing.contains(id)).toList();
+    if (!missing.isEmpty()) {
+      checkOpen();
+      if (sql.dialect == Dialect.POSTGRESQL) {
+        // ON CONFLICT DO NOTHING: a head created meanwhile by another unit is no failure.
+        try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
+          for (String id : missing) {
+            ps.setString(1, id);
+            ps.setInt(2, 0);
+            ps.setString(3, ConsentEvent.Seal.GENESIS);
+            ps.addBatch();
+          }
+          ps.executeBatch();
+        } catch (SQLException e) {
+          throw failed(SqlErrors.wrap("create history heads", e));
+        }
+      } else {
+        for (String id : missing) {
+          try {
+            guarded(() -> {
+              try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
+                ps.setString(1, id);
+                ps.setInt(2, 0);
+                ps.setString(3, ConsentEvent.Seal.GENESIS);
+                ps.executeUpdate();
+              }
+              return null;
+            });
+          } catch (SQLException e) {
+            if (!SqlErrors.isUniqueViolation(e)) {
+              throw failed(SqlErrors.wrap("create a history head", e));
+            }
+          }
+        }
+      }
+    }
+    java.util.Map<String, HistoryHead> locked = new java.util.HashMap<>();
+    for (String id : subjectIds) {
+      HistoryHead mine = lockedHeads.get(new SubjectId(id));
+      if (mine != null) {
+        locked.put(id, mine);
+      }
+    }
+    List<String> toLock = subjectIds.stream().filter(id -> !locked.containsKey(id)).toList();
+    if (!toLock.isEmpty()) {
+      for (HistoryHead h : query("lock history heads", sql.lockHeadsSkipLocked(toLock.size()),
+          ps -> bindAll(ps, 1, toLock), rs -> new HistoryHead(new SubjectId(rs.getString(1)), rs.getInt(2),
+              rs.getString(3)))) {
+        locked.put(h.subjectId().value(), h);
+        lockedHeads.put(h.subjectId(), h);
+      }
+    }
+    return locked;
+  }
+
+  @Override
+  public List<SubjectId> lapsedSignups(Instant before, SubjectId after, int limit) {
+    Objects.requireNonNull(before, "before");
+    checkLimit(limit);
+    long cutoff = before.toEpochMilli();
+    return List.copyOf(query("find lapsed signups", after == null ? sql.lapsedSignupsFirst : sql.lapsedSignupsAfter,
+        ps -> {
+          int i = 1;
+          if (after != null) {
+            ps.setString(i++, after.value());
+          }
+          for (int k = 0; k < 4; k++) {
+            ps.setLong(i++, cutoff);
+          }
+          ps.setInt(i, limit);
+        }, rs -> new SubjectId(rs.getString(1))));
+  }
+
+  @Override
+  public int deleteLapsedSignups(List<SubjectId> ids, Instant before) {
+    Objects.requireNonNull(ids, "ids");
+    Objects.requireNonNull(before, "before");
+    if (ids.size() > 1000) {
+      throw new IllegalArgumentException("at most 1000 ids at once, were " + ids.size());
+    }
+    List<String> candidates = ids.stream().map(SubjectId::value).distinct().sorted().toList();
+    if (candidates.isEmpty()) {
+      return 0;
+    }
+    // Lock order of every unit: the history heads, then the subject rows; skip what another unit holds. A subject
+    // with a head another unit holds is left alone; one without a head is guarded by its subject row alone (every
+    // unit that changes a subject's consents takes its head first, creating it).
+    java.util.Set<String> withHead = new java.util.HashSet<>(query("read history heads",
+        sql.headsAmong(candidates.size()), ps -> bindAll(ps, 1, candidates), rs -> rs.getString(1)));
+    java.util.Set<String> headLocked = new java.util.HashSet<>();
+    List<String> headsToLock = candidates.stream().filter(withHead::contains).toList();
+    if (!headsToLock.isEmpty()) {
+      headLocked.addAll(query("lock history heads", sql.lockHeadsSkipLocked(headsToLock.size()),
+          ps -> bindAll(ps, 1, headsToLock), rs -> rs.getString(1)));
+    }
+    List<String> free = candidates.stream().filter(id -> !withHead.contains(id) || headLocked.contains(id)).toList();
+    if (free.isEmpty()) {
+      return 0;
+    }
+    // Checked again as the rows are locked, with the heads held: a signup may have come back since the listing.
+    long cutoff = before.toEpochMilli();
+    List<String> lapsed = query("lock lapsed signups", sql.lockLapsedSkipLocked(free.size()), ps -> {
+      for (int k = 1; k <= 4; k++) {
+        ps.setLong(k, cutoff);
+      }
+      bindAll(ps, 5, free);
+    }, rs -> rs.getString(1));
+    if (lapsed.isEmpty()) {
+      return 0;
+    }
+    List<String> doomed = lapsed.stream().sorted().toList();
+    int deleted = 0;
+    for (String statement : sql.eraseSubjects(doomed.size())) {
+      // The last statement deletes the subject rows.
+      deleted = update("delete lapsed signups", statement, ps -> bindAll(ps, 1, doomed));
+    }
+    doomed.forEach(id -> lockedHeads.remove(new SubjectId(id)));
+    return deleted;
+  }
+
+  private static void bindAll(PreparedStatement ps, int from, List<String> values) throws SQLException {
+    for (int i = 0; i < values.size(); i++) {
+      ps.setString(from + i, values.get(i));
+    }
   }
 
   @Override

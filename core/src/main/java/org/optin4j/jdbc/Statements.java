@@ -1,6 +1,7 @@
 package org.optin4j.jdbc;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 import org.optin4j.jdbc.JdbcConsentStore.Dialect;
 
@@ -94,6 +95,9 @@ final class Statements {
   final String openRequestsExpiredBefore;
   final String confirmedBefore;
   final String dormantSubjects;
+  final String expirableRequests;
+  final String lapsedSignupsFirst;
+  final String lapsedSignupsAfter;
   final String deleteUsedTokens;
   final String deleteFinishedMails;
   final String updateMail;
@@ -112,6 +116,13 @@ final class Statements {
   final String allSubjectsAfter;
   /** Subjects with a consent for some purposes; completed by {@link #subjectsWithConsents}. */
   private final String consentsTableName;
+  private final String lapsedCondition;
+  private final String subjectsTable;
+  private final String requestsTable;
+  private final String eventsTableName;
+  private final String headsTable;
+  private final String outboxTable;
+  private final String addressChangesTable;
 
   Statements(Dialect dialect, String prefix) {
     this.dialect = dialect;
@@ -225,6 +236,33 @@ final class Statements {
         + " HAVING SUM(CASE WHEN c.state IN ('PENDING', 'CONFIRMED') THEN 1 ELSE 0 END) = 0"
         + " AND COALESCE(MAX(c.ended_at), s.created_at) < ?"
         + " ORDER BY COALESCE(MAX(c.ended_at), s.created_at), s.id LIMIT ?";
+    // Set-based retention (Purger): a batch of expired requests, and lapsed signups deleted in bulk.
+    expirableRequests = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
+        + " WHERE status = 'OPEN' AND expires_at < ? AND (source IS NULL OR source <> ?)"
+        + " ORDER BY expires_at, id LIMIT ?";
+    // A lapsed signup (see ConsentStore.Transaction#lapsedSignups); parameters: the cut-off four times. PostgreSQL:
+    // "OFFSET 0" keeps each [NOT] EXISTS a probe per subject of the page. As semi- and anti-joins, the planner merges
+    // the page of subjects with whole indexes: read from their start (past every deleted, not yet vacuumed entry) or,
+    // when no open request is still within the grace, to their end.
+    String probe = dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
+    lapsedCondition = "s.created_at < ?"
+        + " AND EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id" + probe + ")"
+        + " AND NOT EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id AND ("
+        + "c.confirmed_at IS NOT NULL OR c.state NOT IN ('PENDING', 'WITHDRAWN', 'EXPIRED')"
+        + " OR (c.state = 'PENDING' AND NOT EXISTS (SELECT 1 FROM " + requests + " q WHERE q.id = c.request_id"
+        + " AND q.subject_id = s.id AND q.status = 'OPEN' AND q.expires_at < ?))"
+        + " OR (c.state <> 'PENDING' AND (c.ended_at IS NULL OR c.ended_at >= ?)))" + probe + ")"
+        + " AND NOT EXISTS (SELECT 1 FROM " + requests + " r WHERE r.subject_id = s.id AND r.status = 'OPEN'"
+        + " AND r.expires_at >= ?" + probe + ")";
+    lapsedSignupsFirst = "SELECT s.id FROM " + subjects + " s WHERE " + lapsedCondition + " ORDER BY s.id LIMIT ?";
+    lapsedSignupsAfter = "SELECT s.id FROM " + subjects + " s WHERE s.id > ? AND " + lapsedCondition
+        + " ORDER BY s.id LIMIT ?";
+    subjectsTable = subjects;
+    requestsTable = requests;
+    eventsTableName = eventsTable;
+    headsTable = heads;
+    outboxTable = outbox;
+    addressChangesTable = addressChanges;
     // Bounded deletes: MariaDB has DELETE ... LIMIT but no LIMIT in an IN subquery; the others the reverse.
     String finished = "status IN ('SENT', 'FAILED', 'SKIPPED') AND created_at < ?";
     String skipLocked = dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
@@ -269,6 +307,103 @@ final class Statements {
         + String.join(", ", java.util.Collections.nCopies(purposes, "?")) + ")"
         + (states == 0 ? "" : " AND state IN (" + String.join(", ", java.util.Collections.nCopies(states, "?")) + ")")
         + (after ? " AND subject_id > ?" : "") + " ORDER BY subject_id LIMIT ?";
+  }
+
+  /** Locks those of {@code n} history heads no other unit holds, in subject id order; parameters: the ids. */
+  String lockHeadsSkipLocked(int n) {
+    return "SELECT subject_id, chain_position, head_hash FROM " + headsTable + " WHERE subject_id IN " + in(n)
+        + " ORDER BY subject_id" + (dialect == Dialect.POSTGRESQL ? " FOR NO KEY UPDATE" : " FOR UPDATE")
+        + " SKIP LOCKED";
+  }
+
+  /** Which of {@code n} subjects have a history head; parameters: the ids. */
+  String headsAmong(int n) {
+    return "SELECT subject_id FROM " + headsTable + " WHERE subject_id IN " + in(n);
+  }
+
+  /**
+   * Locks those of {@code n} subject rows that are lapsed signups and that no other unit holds, in id order;
+   * parameters: the cut-off four times, then the ids.
+   */
+  String lockLapsedSkipLocked(int n) {
+    return "SELECT s.id FROM " + subjectsTable + " s WHERE " + lapsedCondition + " AND s.id IN " + in(n)
+        + " ORDER BY s.id FOR UPDATE SKIP LOCKED";
+  }
+
+  /** Locks those of {@code n} requests still open and expired that no other unit holds; parameters: cut-off, ids. */
+  String lockExpirableRequests(int n) {
+    return "SELECT " + REQUEST_COLUMNS + " FROM " + requestsTable + " WHERE status = 'OPEN' AND expires_at < ?"
+        + " AND id IN " + in(n) + " ORDER BY id FOR UPDATE SKIP LOCKED";
+  }
+
+  /** Locks the pending consents of {@code n} subjects; parameters: the ids. */
+  String lockPendingConsents(int n) {
+    return "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTableName + " WHERE state = 'PENDING' AND subject_id IN "
+        + in(n) + " ORDER BY subject_id, purpose FOR UPDATE";
+  }
+
+  /**
+   * Expires the consents still pending for {@code requests} requests of {@code subjects} subjects; parameters: the end
+   * time, the restricted flag, the subject ids, the request ids.
+   */
+  String expirePendingConsents(int subjects, int requests) {
+    return "UPDATE " + consentsTableName + " SET state = 'EXPIRED', ended_at = ?, restricted = ?"
+        + " WHERE state = 'PENDING' AND subject_id IN " + in(subjects) + " AND request_id IN " + in(requests);
+  }
+
+  /** Expires {@code n} open requests; parameters: the close time, the request ids. */
+  String expireRequests(int n) {
+    return "UPDATE " + requestsTable + " SET status = 'EXPIRED', closed_at = ? WHERE status = 'OPEN' AND id IN "
+        + in(n);
+  }
+
+  /** Inserts {@code n} events in one statement; parameters: each event's {@link #EVENT_COLUMNS}. */
+  String insertEvents(int n) {
+    String row = "(" + placeholders(EVENT_COLUMNS) + ")";
+    return "INSERT INTO " + eventsTableName + " (" + EVENT_COLUMNS + ") VALUES "
+        + String.join(", ", java.util.Collections.nCopies(n, row));
+  }
+
+  /** Moves {@code n} history heads in one statement; parameters: subject id, position, hash of each. */
+  String moveHeads(int n) {
+    String columns = "subject_id, chain_position, head_hash";
+    String rows = String.join(", ", java.util.Collections.nCopies(n, "(" + placeholders(columns) + ")"));
+    switch (dialect) {
+      case POSTGRESQL:
+        return "UPDATE " + headsTable + " AS h SET chain_position = v.p, head_hash = v.h FROM (VALUES " + rows
+            + ") AS v (s, p, h) WHERE h.subject_id = v.s";
+      case MARIADB:
+        return "INSERT INTO " + headsTable + " (" + columns + ") VALUES " + rows
+            + " ON DUPLICATE KEY UPDATE chain_position = VALUES(chain_position), head_hash = VALUES(head_hash)";
+      case H2:
+        return "MERGE INTO " + headsTable + " (" + columns + ") KEY (subject_id) VALUES " + rows;
+      default:
+        throw new AssertionError(dialect);
+    }
+  }
+
+  /**
+   * The deletes of {@code eraseSubject(id, false)} for {@code n} subjects at once, in its order (the subject row last);
+   * parameters of each: the ids.
+   */
+  List<String> eraseSubjects(int n) {
+    String ids = in(n);
+    return List.of(
+        "DELETE FROM " + addressChangesTable + " WHERE request_id IN (SELECT id FROM " + requestsTable
+            + " WHERE subject_id IN " + ids + ")",
+        "DELETE FROM " + requestsTable + " WHERE subject_id IN " + ids,
+        "DELETE FROM " + consentsTableName + " WHERE subject_id IN " + ids,
+        "DELETE FROM " + outboxTable + " WHERE subject_id IN " + ids,
+        "DELETE FROM " + eventsTableName + " WHERE subject_id IN " + ids,
+        "DELETE FROM " + headsTable + " WHERE subject_id IN " + ids,
+        "DELETE FROM " + subjectsTable + " WHERE id IN " + ids);
+  }
+
+  private static String in(int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("an IN list needs at least one element");
+    }
+    return "(" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")";
   }
 
   private static String insert(String table, String columns) {

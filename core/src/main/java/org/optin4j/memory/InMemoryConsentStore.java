@@ -772,6 +772,104 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
+    public int expireOpenRequests(Instant expiredBefore, Instant now, int limit) {
+      check();
+      Objects.requireNonNull(expiredBefore, "expiredBefore");
+      Objects.requireNonNull(now, "now");
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      // The store lock serialises every transaction: nothing is ever locked by another unit here.
+      List<PendingRequest> due = requests.values().stream()
+          .filter(r -> r.status() == PendingRequest.Status.OPEN && r.expiresAt().isBefore(expiredBefore))
+          .filter(r -> !PendingRequest.RECONSENT_SOURCE.equals(r.source()))
+          .sorted(Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id))
+          .limit(limit)
+          .toList();
+      for (PendingRequest r : due) {
+        for (PurposeId p : new TreeSet<>(r.purposes())) {
+          Optional<Consent> pending = consent(r.subjectId(), p)
+              .filter(c -> c.state() == org.optin4j.ConsentState.PENDING && c.requestId().equals(r.id()));
+          if (pending.isPresent()) {
+            saveConsent(pending.get().expire(now));
+            appendEvent(new ConsentEvent(0, r.subjectId(), p, ConsentEvent.Type.EXPIRED, now, r.id(),
+                pending.get().notice(), null, org.optin4j.Channel.SYSTEM, org.optin4j.Evidence.NONE, null));
+          }
+        }
+        updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now));
+      }
+      return due.size();
+    }
+
+    @Override
+    public List<SubjectId> lapsedSignups(Instant before, SubjectId after, int limit) {
+      check();
+      Objects.requireNonNull(before, "before");
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      return subjects.keySet().stream()
+          .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
+          .filter(id -> isLapsedSignup(id, before))
+          .sorted(Comparator.comparing(SubjectId::value))
+          .limit(limit)
+          .toList();
+    }
+
+    @Override
+    public int deleteLapsedSignups(List<SubjectId> ids, Instant before) {
+      check();
+      Objects.requireNonNull(ids, "ids");
+      Objects.requireNonNull(before, "before");
+      if (ids.size() > 1000) {
+        throw new IllegalArgumentException("at most 1000 ids at once, were " + ids.size());
+      }
+      int deleted = 0;
+      for (SubjectId id : ids.stream().distinct().sorted(Comparator.comparing(SubjectId::value)).toList()) {
+        if (isLapsedSignup(id, before) && eraseSubject(id, false)) {
+          deleted++;
+        }
+      }
+      return deleted;
+    }
+
+    /** Tells whether a subject is a lapsed signup before the cut-off, as {@link #lapsedSignups} defines it. */
+    private boolean isLapsedSignup(SubjectId id, Instant before) {
+      Subject subject = subjects.get(id);
+      if (subject == null || !subject.createdAt().isBefore(before)) {
+        return false;
+      }
+      Collection<Consent> consents = consentsBySubject.getOrDefault(id, new TreeMap<>()).values();
+      if (consents.isEmpty()) {
+        return false;
+      }
+      for (Consent c : consents) {
+        if (c.confirmedAt() != null) {
+          return false;
+        }
+        boolean lapsed = switch (c.state()) {
+          case PENDING -> {
+            PendingRequest r = requests.get(c.requestId());
+            yield r != null && r.subjectId().equals(id) && r.status() == PendingRequest.Status.OPEN
+                && r.expiresAt().isBefore(before);
+          }
+          case WITHDRAWN, EXPIRED -> c.endedAt() != null && c.endedAt().isBefore(before);
+          default -> false;
+        };
+        if (!lapsed) {
+          return false;
+        }
+      }
+      for (String requestId : requestIdsBySubject.getOrDefault(id, Set.of())) {
+        PendingRequest r = requests.get(requestId);
+        if (r.status() == PendingRequest.Status.OPEN && !r.expiresAt().isBefore(before)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
     public int deleteUsedTokens(Instant expiredBefore, int limit) {
       check();
       checkWritable();

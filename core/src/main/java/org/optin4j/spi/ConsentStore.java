@@ -409,6 +409,60 @@ public interface ConsentStore {
     List<SubjectId> dormantSubjects(Instant before, int limit);
 
     /**
+     * Expires open requests whose link ran out, many in this one transaction (GDPR Art. 5(1)(e): a signup that was
+     * not confirmed in time is no basis for anything). Takes the oldest expired open requests, re-consent requests
+     * ({@link PendingRequest#RECONSENT_SOURCE}) excepted, at most {@code limit}; for each whose subject's history lock
+     * it gets without waiting (on databases: {@code FOR UPDATE SKIP LOCKED}, in subject id order) it does what the
+     * retention job does for one request: every consent still {@code PENDING} for that request becomes {@link
+     * ConsentState#EXPIRED} (ended at {@code now}), an {@link ConsentEvent.Type#EXPIRED} event (channel {@code
+     * SYSTEM}, no evidence, no source, no token id, the consent's notice) is appended to the subject's history and
+     * sealed into its hash chain as {@link #appendEvent} would, and the request becomes {@code EXPIRED} (closed at
+     * {@code now}). Locks are taken in the order history head, request, consent. A request locked by another unit
+     * (another node's retention job, a confirmation in progress) is left to it, so concurrent callers never expire
+     * one request twice and never wait on each other.
+     *
+     * @param expiredBefore expire requests whose {@code expiresAt} is strictly before this
+     * @param now the time of expiry (the consents' end, the events' time, the requests' close)
+     * @param limit the most requests to look at
+     * @return how many requests this call expired; 0 when none was found or every one found was locked by another
+     *     unit
+     */
+    int expireOpenRequests(Instant expiredBefore, Instant now, int limit);
+
+    /**
+     * Lists lapsed signups (GDPR Art. 5(1)(c) and (e): data of a consent never given is not kept longer than
+     * needed): subjects created before {@code before} that have at least one consent, none of which was ever confirmed,
+     * each either {@code PENDING} for an {@code OPEN} request that expired before {@code before}, or ended
+     * ({@code WITHDRAWN} or {@code EXPIRED}) before {@code before}; and that have no {@code OPEN} request expiring at
+     * or after {@code before}. Reads without locks, for {@link #deleteLapsedSignups} in pages.
+     *
+     * @param before the cut-off: typically now minus the grace period for unconfirmed signups
+     * @param after list only subjects after this id in the store's order, or {@code null} to start
+     * @param limit the most to return
+     * @return the subject ids in the store's order of ids, which {@code after} continues
+     */
+    List<SubjectId> lapsedSignups(Instant before, SubjectId after, int limit);
+
+    /**
+     * Deletes those of the given subjects that are lapsed signups before {@code before} (as {@link #lapsedSignups}
+     * defines them, checked again under lock), with everything {@link #eraseSubject eraseSubject(id, false)} deletes:
+     * address changes, requests, consents, outbox mails, events and history head, and the subject; no suppression
+     * entry (a lapsed signup is not an erasure request), no history stub (no proof is needed of a consent never
+     * given). Set-based: a few statements for all of them. Takes each subject's history lock, then its subject row,
+     * without waiting (on databases: {@code FOR UPDATE SKIP LOCKED}, in subject id order): a subject locked by another
+     * unit (a signup, another node's retention job) is left alone, so concurrent callers never delete, or count, a
+     * subject twice. Concurrent callers deleting neighbouring subjects may still meet in a deadlock on databases whose
+     * foreign key checks lock index ranges (MariaDB/InnoDB); the database then rolls one back ({@link
+     * StoreException}), and calling again is safe.
+     *
+     * @param ids the candidates, typically a page of {@link #lapsedSignups}; at most 1,000
+     * @param before the cut-off, as given to {@link #lapsedSignups}
+     * @return how many subjects this call deleted
+     * @throws IllegalArgumentException if more than 1,000 ids are given
+     */
+    int deleteLapsedSignups(List<SubjectId> ids, Instant before);
+
+    /**
      * Deletes used-token records whose tokens expired before an instant (they can no longer be replayed anyway).
      *
      * @param expiredBefore the cut-off

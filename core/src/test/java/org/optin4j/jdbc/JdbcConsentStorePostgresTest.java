@@ -56,6 +56,7 @@ class JdbcConsentStorePostgresTest extends ConsentStoreContract implements JdbcS
         sql.claimQueued, prefix + "outbox_due_idx",
         sql.events, prefix + "events_subject_idx",
         sql.openRequestsExpiredBefore, prefix + "requests_expiry_idx",
+        sql.expirableRequests, prefix + "requests_expiry_idx",
         sql.isSuppressed, prefix + "suppressions_pk");
     try (Connection c = database.dataSource().getConnection()) {
       try (Statement st = c.createStatement()) {

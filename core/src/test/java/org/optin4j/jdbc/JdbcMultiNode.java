@@ -203,6 +203,25 @@ abstract class JdbcMultiNode {
     assertEquals(0, countOccurrences("lapsed"), "lapsed signups leave nothing behind");
   }
 
+  @Test
+  void purgeOnTwoNodesAtOnceWhenSignupsLapsedBeyondTheGraceThenDeletesEachOnce() throws Exception {
+    OptIn a = node(new RecordingMailer());
+    OptIn b = node(new RecordingMailer());
+    int n = 30;
+    for (int i = 0; i < n; i++) {
+      a.request(ConsentRequest.of("gone" + i + "@example.org", Locale.ENGLISH, NEWSLETTER));
+    }
+    a.dispatchNow();
+    clock.advance(Duration.ofDays(10)); // links ran out 8 days ago: past the 7-day grace
+
+    List<org.optin4j.PurgeReport> reports = concurrently(2,
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).purge());
+
+    assertEquals(n, reports.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
+    assertEquals(0, reports.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum());
+    assertEquals(0, countOccurrences("gone"), "lapsed signups leave nothing behind");
+  }
+
   /** Reads every column of every row of every table of this store and counts cells containing the text. */
   private int countOccurrences(String needle) throws Exception {
     int found = 0;

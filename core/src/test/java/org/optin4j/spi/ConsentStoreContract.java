@@ -53,6 +53,7 @@ import org.optin4j.Evidence;
 import org.optin4j.HistoryVerification;
 import org.optin4j.Incident;
 import org.optin4j.Notice;
+import org.optin4j.PurposeId;
 import org.optin4j.RightsRequest;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
@@ -1894,6 +1895,334 @@ public abstract class ConsentStoreContract {
       assertEquals(1, tx.dormantSubjects(at(1000), 1).size());
       return null;
     });
+  }
+
+  // --- set-based retention: expireOpenRequests, lapsedSignups, deleteLapsedSignups -------------------------------
+
+  /** A subject created at {@code at(0)} with a signup: an open request at {@code requestedAt}, pending consents, and
+   * a REQUESTED event per purpose sealed into its history. */
+  private void signup(ConsentStore.Transaction tx, String name, String requestId, Instant requestedAt,
+      PurposeId... purposes) {
+    SubjectId id = subjectId(name);
+    if (tx.subject(id).isEmpty()) {
+      tx.insertSubject(new Subject(id, email(name), at(0)));
+    }
+    PendingRequest r = openRequest(requestId, id, requestedAt);
+    tx.insertRequest(new PendingRequest(r.id(), id, Set.of(purposes), r.notice(), r.source(), r.evidence(),
+        r.requestedAt(), r.expiresAt(), r.generation(), r.status(), r.closedAt()));
+    for (PurposeId p : purposes) {
+      tx.saveConsent(pendingConsent(id, p, requestId, requestedAt));
+      tx.appendEvent(new ConsentEvent(0, id, p, ConsentEvent.Type.REQUESTED, requestedAt, requestId,
+          noticeRef("notice text"), "signup-form", Channel.FORM, Evidence.of("198.51.100.1", "Mozilla/5.0"), null));
+    }
+  }
+
+  private HistoryVerification verify(SubjectId id) {
+    return read(tx -> HistoryVerifier.verify(id, tx.events(id), tx.historyHead(id)));
+  }
+
+  @Test
+  void expireOpenRequestsExpiresPendingConsentsSealsEventsAndClosesRequests() {
+    Instant now = at(Duration.ofDays(3));
+    tx(tx -> {
+      signup(tx, "ann", "r-ann", at(0), NEWSLETTER, OFFERS);
+      signup(tx, "bob", "r-bob", at(Duration.ofDays(2)), NEWSLETTER);
+    });
+
+    assertEquals(1, (int) read(tx -> tx.expireOpenRequests(now, now, 10)));
+
+    SubjectId ann = subjectId("ann");
+    store.inTransaction(tx -> {
+      for (Consent c : tx.consents(ann)) {
+        assertEquals(ConsentState.EXPIRED, c.state());
+        assertEquals(now, c.endedAt());
+      }
+      assertEquals(PendingRequest.Status.EXPIRED, tx.request("r-ann").orElseThrow().status());
+      assertEquals(now, tx.request("r-ann").orElseThrow().closedAt());
+      List<ConsentEvent> events = tx.events(ann);
+      assertEquals(4, events.size());
+      for (ConsentEvent e : events.subList(2, 4)) {
+        assertEquals(ConsentEvent.Type.EXPIRED, e.type());
+        assertEquals(now, e.at());
+        assertEquals("r-ann", e.requestId());
+        assertEquals(Channel.SYSTEM, e.channel());
+        assertEquals(Evidence.NONE, e.evidence());
+        assertNull(e.source());
+        assertNull(e.tokenId());
+        assertEquals(noticeRef("notice text"), e.notice());
+      }
+      assertEquals(Set.of(NEWSLETTER, OFFERS), Set.of(events.get(2).purpose(), events.get(3).purpose()));
+      assertEquals(4, tx.historyHead(ann).orElseThrow().position());
+      assertEquals(PendingRequest.Status.OPEN, tx.request("r-bob").orElseThrow().status(), "not expired yet");
+      assertEquals(ConsentState.PENDING, tx.consents(subjectId("bob")).get(0).state());
+      return null;
+    });
+    assertInstanceOf(HistoryVerification.Intact.class, verify(ann));
+    assertEquals(0, (int) read(tx -> tx.expireOpenRequests(now, now, 10)), "nothing left");
+  }
+
+  @Test
+  void expireOpenRequestsKeepsConfirmedConsentsOfTheSameSubject() {
+    Instant now = at(Duration.ofDays(5));
+    SubjectId cat = subjectId("cat");
+    tx(tx -> {
+      signup(tx, "cat", "r-1", at(0), NEWSLETTER);
+      tx.saveConsent(tx.consent(cat, NEWSLETTER).orElseThrow().confirm(at(60)));
+      tx.updateRequest(tx.request("r-1").orElseThrow().withStatus(PendingRequest.Status.CONFIRMED, at(60)));
+      tx.appendEvent(new ConsentEvent(0, cat, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60), "r-1",
+          noticeRef("notice text"), null, Channel.FORM, Evidence.NONE, null));
+      signup(tx, "cat", "r-2", at(Duration.ofDays(1)), OFFERS);
+    });
+
+    assertEquals(1, (int) read(tx -> tx.expireOpenRequests(now, now, 10)));
+
+    store.inTransaction(tx -> {
+      assertEquals(ConsentState.CONFIRMED, tx.consent(cat, NEWSLETTER).orElseThrow().state());
+      assertEquals(ConsentState.EXPIRED, tx.consent(cat, OFFERS).orElseThrow().state());
+      assertEquals(PendingRequest.Status.CONFIRMED, tx.request("r-1").orElseThrow().status());
+      assertEquals(1, tx.events(cat).stream().filter(e -> e.type() == ConsentEvent.Type.EXPIRED).count());
+      return null;
+    });
+    assertInstanceOf(HistoryVerification.Intact.class, verify(cat));
+  }
+
+  @Test
+  void expireOpenRequestsLeavesReconsentRequestsAndConsentsPendingForAnotherRequest() {
+    Instant now = at(Duration.ofDays(5));
+    SubjectId ann = subjectId("ann");
+    SubjectId dan = subjectId("dan");
+    tx(tx -> {
+      signup(tx, "ann", "r-old", at(0), NEWSLETTER);
+      // A later request took the consent over, and expired too: only it may end the consent.
+      signup(tx, "ann", "r-new", at(Duration.ofDays(1)), NEWSLETTER);
+      signup(tx, "dan", "r-dan", at(0), NEWSLETTER);
+      PendingRequest r = tx.request("r-dan").orElseThrow();
+      tx.updateRequest(new PendingRequest(r.id(), dan, r.purposes(), r.notice(), PendingRequest.RECONSENT_SOURCE,
+          r.evidence(), r.requestedAt(), r.expiresAt(), r.generation(), r.status(), r.closedAt()));
+    });
+
+    assertEquals(2, (int) read(tx -> tx.expireOpenRequests(now, now, 10)));
+
+    store.inTransaction(tx -> {
+      assertEquals(PendingRequest.Status.EXPIRED, tx.request("r-old").orElseThrow().status());
+      assertEquals(PendingRequest.Status.EXPIRED, tx.request("r-new").orElseThrow().status());
+      List<ConsentEvent> expired = tx.events(ann).stream().filter(e -> e.type() == ConsentEvent.Type.EXPIRED)
+          .toList();
+      assertEquals(1, expired.size(), "one event, for the request the consent was pending for");
+      assertEquals("r-new", expired.get(0).requestId());
+      assertEquals(PendingRequest.Status.OPEN, tx.request("r-dan").orElseThrow().status(), "re-consent: per item");
+      assertEquals(ConsentState.PENDING, tx.consent(dan, NEWSLETTER).orElseThrow().state());
+      return null;
+    });
+    assertInstanceOf(HistoryVerification.Intact.class, verify(ann));
+  }
+
+  @Test
+  void expireOpenRequestsTakesTheOldestUpToTheLimit() {
+    Instant now = at(Duration.ofDays(10));
+    tx(tx -> {
+      signup(tx, "ann", "r-ann", at(300), NEWSLETTER);
+      signup(tx, "bob", "r-bob", at(100), NEWSLETTER);
+      signup(tx, "cat", "r-cat", at(200), NEWSLETTER);
+    });
+
+    assertEquals(2, (int) read(tx -> tx.expireOpenRequests(now, now, 2)));
+
+    store.inTransaction(tx -> {
+      assertEquals(PendingRequest.Status.EXPIRED, tx.request("r-bob").orElseThrow().status());
+      assertEquals(PendingRequest.Status.EXPIRED, tx.request("r-cat").orElseThrow().status());
+      assertEquals(PendingRequest.Status.OPEN, tx.request("r-ann").orElseThrow().status());
+      return null;
+    });
+    assertEquals(0, (int) read(tx -> tx.expireOpenRequests(at(Duration.ofHours(48)).plusSeconds(300), now, 10)),
+        "strictly before");
+    assertEquals(1, (int) read(tx -> tx.expireOpenRequests(now, now, 10)));
+  }
+
+  @Test
+  void expireOpenRequestsWhenSeveralUnitsRunAtOnceThenEachRequestExpiresOnce() throws Exception {
+    int n = 60;
+    Instant now = at(Duration.ofDays(5));
+    tx(tx -> {
+      for (int i = 0; i < n; i++) {
+        signup(tx, "s" + i, "r-" + i, at(i), NEWSLETTER, OFFERS);
+      }
+    });
+
+    List<Integer> counts = concurrently(4, i -> {
+      int total = 0;
+      while (true) {
+        int done = store.inTransaction(tx -> tx.expireOpenRequests(now, now, 7));
+        if (done == 0) {
+          return total;
+        }
+        total += done;
+      }
+    });
+    // Units that found everything locked stop early; what they skipped was expired by the others.
+    assertEquals(n, counts.stream().mapToInt(Integer::intValue).sum(), counts.toString());
+    for (int i = 0; i < n; i++) {
+      SubjectId id = subjectId("s" + i);
+      store.inTransaction(tx -> {
+        assertEquals(2, tx.events(id).stream().filter(e -> e.type() == ConsentEvent.Type.EXPIRED).count());
+        return null;
+      });
+      assertInstanceOf(HistoryVerification.Intact.class, verify(id));
+    }
+  }
+
+  /** Subjects for the lapsed-signup tests, against the cut-off {@code at(Duration.ofDays(10))}. */
+  private void givenSignupsAroundTheCutoff() {
+    tx(tx -> {
+      // Lapsed: the link ran out before the cut-off, and the purge job never marked it.
+      signup(tx, "lapsed-open", "r-lo", at(0), NEWSLETTER, OFFERS);
+      // Lapsed: marked expired before the cut-off.
+      signup(tx, "lapsed-marked", "r-lm", at(0), NEWSLETTER);
+      tx.saveConsent(tx.consent(subjectId("lapsed-marked"), NEWSLETTER).orElseThrow().expire(at(Duration.ofDays(3))));
+      tx.updateRequest(tx.request("r-lm").orElseThrow().withStatus(PendingRequest.Status.EXPIRED,
+          at(Duration.ofDays(3))));
+      // Lapsed: declined (withdrawn without ever confirming) before the cut-off.
+      signup(tx, "declined", "r-d", at(0), NEWSLETTER);
+      tx.saveConsent(tx.consent(subjectId("declined"), NEWSLETTER).orElseThrow().withdraw(at(60)));
+      tx.updateRequest(tx.request("r-d").orElseThrow().withStatus(PendingRequest.Status.EXPIRED, at(60)));
+      // Within the grace: the link ran out after the cut-off.
+      signup(tx, "in-grace", "r-ig", at(Duration.ofDays(9)), NEWSLETTER);
+      // Ended within the grace.
+      signup(tx, "ended-late", "r-el", at(0), NEWSLETTER);
+      tx.saveConsent(tx.consent(subjectId("ended-late"), NEWSLETTER).orElseThrow().expire(at(Duration.ofDays(11))));
+      // Confirmed once, withdrawn long ago: proof of consent is kept for its own period.
+      signup(tx, "was-confirmed", "r-wc", at(0), NEWSLETTER);
+      tx.saveConsent(tx.consent(subjectId("was-confirmed"), NEWSLETTER).orElseThrow().confirm(at(60))
+          .withdraw(at(120)));
+      // One confirmed purpose, one expired pending one.
+      signup(tx, "mixed", "r-m1", at(0), NEWSLETTER);
+      tx.saveConsent(tx.consent(subjectId("mixed"), NEWSLETTER).orElseThrow().confirm(at(60)));
+      signup(tx, "mixed", "r-m2", at(100), OFFERS);
+      // An old lapsed signup, and a fresh request still open.
+      signup(tx, "came-back", "r-cb1", at(0), NEWSLETTER);
+      signup(tx, "came-back", "r-cb2", at(Duration.ofDays(9)), OFFERS);
+      // No consent at all (left to the dormant-subject step).
+      tx.insertSubject(new Subject(subjectId("bare"), email("bare"), at(0)));
+    });
+  }
+
+  @Test
+  void lapsedSignupsListsNeverConfirmedSubjectsWhoseSignupLapsedBeforeTheCutoff() {
+    givenSignupsAroundTheCutoff();
+    tx(tx -> {
+      // created after the cut-off, with a request that (by a clock jump) already lapsed: still too young.
+      tx.insertSubject(new Subject(subjectId("young"), email("young"), at(Duration.ofDays(10))));
+      tx.insertRequest(new PendingRequest("r-y", subjectId("young"), Set.of(NEWSLETTER), noticeRef("notice text"),
+          null, Evidence.NONE, at(0), at(60), 1, PendingRequest.Status.OPEN, null));
+      tx.saveConsent(pendingConsent(subjectId("young"), NEWSLETTER, "r-y", at(0)));
+    });
+    Instant cutoff = at(Duration.ofDays(10));
+
+    List<SubjectId> all = read(tx -> tx.lapsedSignups(cutoff, null, 100));
+
+    assertEquals(Set.of(subjectId("lapsed-open"), subjectId("lapsed-marked"), subjectId("declined")),
+        new HashSet<>(all));
+    assertEquals(3, all.size());
+    List<SubjectId> paged = new ArrayList<>(read(tx -> tx.lapsedSignups(cutoff, null, 2)));
+    assertEquals(2, paged.size());
+    paged.addAll(read(tx -> tx.lapsedSignups(cutoff, paged.get(1), 2)));
+    assertEquals(all, paged, "pages continue after the last id, in the store's order");
+    assertEquals(List.of(subjectId("declined")), read(tx -> tx.lapsedSignups(at(Duration.ofHours(48)), null, 100)),
+        "the link must have run out, or the consent ended, strictly before the cut-off");
+  }
+
+  @Test
+  void deleteLapsedSignupsDeletesWhatEraseSubjectWouldAndLeavesTheOthers() {
+    givenSignupsAroundTheCutoff();
+    SubjectId lapsed = subjectId("lapsed-open");
+    tx(tx -> {
+      tx.enqueue(mail("m-lapsed", lapsed, email("lapsed-open"), at(0)));
+      tx.saveAddressChange("r-lo", email("elsewhere"));
+    });
+    Instant cutoff = at(Duration.ofDays(10));
+    List<SubjectId> everyone = read(tx -> tx.subjects(Set.of(), Set.of(), null, 100));
+    assertEquals(9, everyone.size());
+
+    assertEquals(3, (int) read(tx -> tx.deleteLapsedSignups(everyone, cutoff)));
+
+    store.inTransaction(tx -> {
+      for (String name : List.of("lapsed-open", "lapsed-marked", "declined")) {
+        SubjectId id = subjectId(name);
+        assertTrue(tx.subject(id).isEmpty(), name);
+        assertTrue(tx.subjectByEmail(email(name)).isEmpty(), name);
+        assertTrue(tx.consents(id).isEmpty(), name);
+        assertTrue(tx.events(id).isEmpty(), "no proof is needed of a consent never given: " + name);
+        assertTrue(tx.historyHead(id).isEmpty(), name);
+        assertTrue(tx.openRequests(id).isEmpty(), name);
+        assertTrue(tx.mails(id).isEmpty(), name);
+        assertFalse(tx.historySubjects(null, 100).contains(id), name);
+      }
+      assertTrue(tx.request("r-lo").isEmpty());
+      assertTrue(tx.addressChange("r-lo").isEmpty());
+      assertEquals(0, tx.countMails(email("lapsed-open"), MailKind.CONFIRMATION, T0));
+      for (String name : List.of("in-grace", "ended-late", "was-confirmed", "mixed", "came-back", "bare")) {
+        assertTrue(tx.subject(subjectId(name)).isPresent(), name);
+      }
+      SubjectId mixed = subjectId("mixed");
+      assertEquals(ConsentState.CONFIRMED, tx.consent(mixed, NEWSLETTER).orElseThrow().state(),
+          "a confirmed consent is never touched");
+      assertEquals(ConsentState.PENDING, tx.consent(mixed, OFFERS).orElseThrow().state());
+      assertEquals(2, tx.events(mixed).size());
+      return null;
+    });
+    assertInstanceOf(HistoryVerification.Intact.class, verify(subjectId("mixed")));
+    assertEquals(0, (int) read(tx -> tx.deleteLapsedSignups(everyone, cutoff)), "nothing left to delete");
+    assertTrue(read(tx -> tx.lapsedSignups(cutoff, null, 100)).isEmpty());
+  }
+
+  @Test
+  void deleteLapsedSignupsChecksAgainSoASubjectThatSignedUpSinceIsKept() {
+    givenSignupsAroundTheCutoff();
+    Instant cutoff = at(Duration.ofDays(10));
+    List<SubjectId> listed = read(tx -> tx.lapsedSignups(cutoff, null, 100));
+    tx(tx -> {
+      tx.lockHistory(subjectId("lapsed-marked"));
+      signup(tx, "lapsed-marked", "r-again", at(Duration.ofDays(9)), NEWSLETTER);
+    });
+
+    assertEquals(2, (int) read(tx -> tx.deleteLapsedSignups(listed, cutoff)));
+
+    assertTrue(read(tx -> tx.subject(subjectId("lapsed-marked"))).isPresent());
+    assertInstanceOf(HistoryVerification.Intact.class, verify(subjectId("lapsed-marked")));
+  }
+
+  @Test
+  void deleteLapsedSignupsWhenSeveralUnitsRunAtOnceThenEachSubjectIsDeletedOnce() throws Exception {
+    int n = 40;
+    tx(tx -> {
+      for (int i = 0; i < n; i++) {
+        signup(tx, "gone" + i, "r-" + i, at(i), NEWSLETTER);
+      }
+    });
+    Instant cutoff = at(Duration.ofDays(10));
+    List<SubjectId> ids = read(tx -> tx.lapsedSignups(cutoff, null, 1000));
+    assertEquals(n, ids.size());
+
+    List<Integer> counts = concurrently(4, i -> {
+      int total = 0;
+      for (int round = 0; round < 3; round++) {
+        total += store.inTransaction(tx -> tx.deleteLapsedSignups(ids, cutoff));
+      }
+      return total;
+    });
+
+    assertEquals(n, counts.stream().mapToInt(Integer::intValue).sum(), counts.toString());
+    assertEquals(0L, (long) read(ConsentStore.Transaction::countSubjects));
+  }
+
+  @Test
+  void deleteLapsedSignupsRefusesMoreThanAThousandIds() {
+    List<SubjectId> many = new ArrayList<>();
+    for (int i = 0; i < 1001; i++) {
+      many.add(subjectId("x" + i));
+    }
+    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.deleteLapsedSignups(many, T0)));
+    assertEquals(0, (int) read(tx -> tx.deleteLapsedSignups(List.of(), T0)));
   }
 
   @Test
