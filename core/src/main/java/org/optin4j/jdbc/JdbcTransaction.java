@@ -950,6 +950,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public int expireOpenRequests(Instant expiredBefore, Instant now, int limit) {
+    checkWritable();
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     Objects.requireNonNull(now, "now");
     checkLimit(limit);
@@ -1134,6 +1135,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   @Override
   public int deleteLapsedSignups(List<SubjectId> ids, Instant before) {
+    checkWritable();
     Objects.requireNonNull(ids, "ids");
     Objects.requireNonNull(before, "before");
     if (ids.size() > 1000) {

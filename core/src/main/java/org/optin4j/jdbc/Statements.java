@@ -120,7 +120,6 @@ final class Statements {
   private final String subjectsTable;
   private final String requestsTable;
   private final String eventsTableName;
-  private final String headsTable;
   private final String outboxTable;
   private final String addressChangesTable;
 
@@ -260,7 +259,6 @@ final class Statements {
     subjectsTable = subjects;
     requestsTable = requests;
     eventsTableName = eventsTable;
-    headsTable = heads;
     outboxTable = outbox;
     addressChangesTable = addressChanges;
     // Bounded deletes: MariaDB has DELETE ... LIMIT but no LIMIT in an IN subquery; the others the reverse.
