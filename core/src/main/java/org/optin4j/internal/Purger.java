@@ -248,23 +248,46 @@ public final class Purger {
         }
         fresh++;
         seen.add(id);
-        boolean purged = store.inTransaction(tx -> {
-          List<Consent> consents = tx.consents(id);
-          Optional<Subject> subject = tx.subject(id);
-          if (subject.isEmpty() || !consents.stream().allMatch(c -> expiredFor(c, now))) {
-            return false;
-          }
-          if (consents.isEmpty() && subject.get().createdAt().plus(unconfirmedGrace).isAfter(now)) {
-            return false;
-          }
-          // Nothing needs this data any more: no active consent, and the proof period of every ended one is over.
-          return tx.eraseSubject(id, false);
-        });
+        boolean purged;
+        try {
+          purged = store.inTransaction(tx -> {
+            if (tx.subject(id).isEmpty()) {
+              return false;
+            }
+            // Lock order of every unit: the history head first (a bulk purge on another node locks heads, then
+            // subjects, and deletes; erasing rows first and the head last here deadlocked against it).
+            tx.lockHistory(id);
+            List<Consent> consents = tx.consents(id);
+            Optional<Subject> subject = tx.subject(id);
+            if (subject.isEmpty()) {
+              throw new SubjectGone(); // deleted meanwhile: roll back, so that the lock leaves no head row behind
+            }
+            if (!consents.stream().allMatch(c -> expiredFor(c, now))) {
+              return false;
+            }
+            if (consents.isEmpty() && subject.get().createdAt().plus(unconfirmedGrace).isAfter(now)) {
+              return false;
+            }
+            // Nothing needs this data any more: no active consent, and the proof period of every ended one is over.
+            return tx.eraseSubject(id, false);
+          });
+        } catch (SubjectGone gone) {
+          purged = false;
+        }
         total += purged ? 1 : 0;
       }
       if (batch.size() < BATCH || fresh == 0) {
         return total;
       }
+    }
+  }
+
+  /** Ends a unit whose subject another unit deleted between the first look and the lock. */
+  private static final class SubjectGone extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SubjectGone() {
+      super(null, null, false, false);
     }
   }
 
