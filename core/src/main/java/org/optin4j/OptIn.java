@@ -227,7 +227,14 @@ public final class OptIn implements AutoCloseable {
       Instant now = clock.instant();
       Optional<Subject> existing = tx.subjectByEmail(email);
       // The history lock comes before any consent row lock, in every unit (no deadlocks between units).
-      existing.ifPresent(s -> tx.lockHistory(s.id()));
+      if (existing.isPresent()) {
+        tx.lockHistory(existing.get().id());
+        if (tx.subject(existing.get().id()).isEmpty()) {
+          // The retention job deleted the subject between the lookup and the lock: roll back (the lock must leave
+          // no head row behind) and run again, as the new signup this now is.
+          throw new SubjectGone();
+        }
+      }
       Set<PurposeId> alreadyConfirmed = new TreeSet<>();
       List<Purpose> toRequest = new ArrayList<>();
       Map<PurposeId, Consent> before = new HashMap<>();
@@ -1812,6 +1819,10 @@ public final class OptIn implements AutoCloseable {
         }
       } catch (CapRace e) {
         return new RequestResult.Throttled(clock.instant().plus(minConfirmationMailInterval));
+      } catch (SubjectGone e) {
+        if (attempt == 3) {
+          throw new StoreException("the subject kept disappearing while a signup ran; try again");
+        }
       }
     }
   }
@@ -1851,6 +1862,15 @@ public final class OptIn implements AutoCloseable {
     private static final long serialVersionUID = 1L;
 
     Superseded() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Rolls back a signup whose subject was deleted (by the retention job) between its lookup and its lock. */
+  private static final class SubjectGone extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SubjectGone() {
       super(null, null, false, false);
     }
   }
