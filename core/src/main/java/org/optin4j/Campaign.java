@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * One mailing of the app's own content for one purpose (a newsletter issue), as stored with its outbox mails: the
- * rendered content lives here once, not once per recipient. Sent through {@link OptIn#send} or
- * {@link OptIn#sendToAllConfirmed}; each recipient's mail checks the consent again when it goes out.
+ * rendered content lives here once, not once per recipient. Sent through {@link Campaigns#send} or
+ * {@link Campaigns#sendToAllConfirmed}; each recipient's mail checks the consent again when it goes out.
  *
  * <p>Immutable and thread-safe.
  *

@@ -28,7 +28,7 @@ import java.util.Objects;
  * @param purposes the purposes consented to
  * @param withdrawalMethod how to withdraw
  * @param historyPosition the subject's history chain position when the receipt was signed
- * @param historyHash the chain hash at that position: anchors the stored history ({@link OptIn#verifyHistory})
+ * @param historyHash the chain hash at that position: anchors the stored history ({@link ConsentProof#verifyHistory})
  * @param json the signed payload as it was signed
  */
 public record ConsentReceipt(

@@ -3,8 +3,8 @@ package org.optin4j;
 import java.util.List;
 
 /**
- * The outcome of {@link OptIn#verifyAllHistories()}: how many subject histories (erased subjects' de-identified stubs
- * included) and events were checked, and every history that is broken, at its first broken link.
+ * The outcome of {@link ConsentProof#verifyAllHistories()}: how many subject histories (erased subjects'
+ * de-identified stubs included) and events were checked, and every history that is broken, at its first broken link.
  *
  * <p>Immutable and thread-safe.
  *

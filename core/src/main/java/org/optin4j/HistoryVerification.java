@@ -3,8 +3,8 @@ package org.optin4j;
 import java.util.Objects;
 
 /**
- * The outcome of walking one subject's hash-chained consent history ({@link OptIn#verifyHistory(SubjectId)}): intact,
- * or broken at the first link that does not verify.
+ * The outcome of walking one subject's hash-chained consent history
+ * ({@link ConsentProof#verifyHistory(SubjectId)}): intact, or broken at the first link that does not verify.
  *
  * <p>What "intact" proves: no stored event of the subject was changed, inserted, removed or reordered since it was
  * written, unless whoever did it also recomputed every later hash and the subject's chain head. Against someone with

@@ -13,7 +13,7 @@ import java.util.TreeSet;
  * where the controller stands with notifying the supervisory authority (Art. 33(1): within 72 hours of becoming
  * aware, calendar hours, weekends and holidays included) and the data subjects (Art. 34).
  *
- * <p>Record one with {@link OptIn#recordIncident}; the store keeps it. Immutable and thread-safe.
+ * <p>Record one with {@link BreachRegister#recordIncident}; the store keeps it. Immutable and thread-safe.
  *
  * @param id the incident id (random, opaque)
  * @param discoveredAt when the controller became aware of the breach (starts the 72 hours)

@@ -1,5 +1,9 @@
 package org.optin4j;
 
+import static org.optin4j.ServiceCore.capKey;
+import static org.optin4j.ServiceCore.enqueueOrThrottle;
+import static org.optin4j.ServiceCore.isActiveAt;
+
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -9,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,9 +27,6 @@ import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.internal.Purger;
-import org.optin4j.internal.ConsentTimeline;
-import org.optin4j.internal.DataExport;
-import org.optin4j.internal.HistoryVerifier;
 import org.optin4j.internal.TokenCheck;
 import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
@@ -34,7 +34,6 @@ import org.optin4j.internal.TokenService;
 import org.optin4j.mail.DefaultMailTemplates;
 import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailTemplates;
 import org.optin4j.spi.Mailer;
@@ -53,9 +52,14 @@ import org.optin4j.spi.PendingRequest;
  * <p>Expected outcomes are values ({@link RequestResult}, {@link ConfirmationResult}, ...); exceptions, all under
  * {@link OptInException}, mean misuse or an infrastructure failure.
  *
+ * <p>This class holds the consent flow. The secondary capabilities are facets reached from it, each created once
+ * with the service and sharing its store, clock and outbox: {@link #breaches()} (Art. 33-34), {@link #campaigns()}
+ * (the app's own mail, only with consent; re-confirmation), {@link #rights()} (Art. 15-21), {@link #proof()}
+ * (Art. 7(1)), {@link #operations()} (operator pages, retention, dispatch) and {@link #rightsDesk()}.
+ *
  * <p>Build one with {@link #builder()}, call {@link #start()} to run the outbox dispatcher in the background (or
- * {@link #dispatchNow()} yourself), and {@link #close()} it on shutdown. Instances are immutable apart from that
- * life cycle, and thread-safe.
+ * {@link Operations#dispatchNow()} yourself), and {@link #close()} it on shutdown. Instances are immutable apart
+ * from that life cycle, and thread-safe.
  */
 public final class OptIn implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OptIn.class.getName());
@@ -78,10 +82,14 @@ public final class OptIn implements AutoCloseable {
   private final OutboxDispatcher dispatcher;
   private final Purger purger;
   private final Duration purgeInterval;
-  private final boolean erasureKeepsHistory;
-  private final javax.crypto.spec.SecretKeySpec pepper;
-  private final ReceiptKeys receiptKeys;
-  private final ReceiptIssuer receipts;
+  /** What the facets share with this class: collaborators and the helpers of every unit of work. */
+  private final ServiceCore core;
+  private final BreachRegister breaches;
+  private final Campaigns campaigns;
+  private final SubjectRights rights;
+  private final ConsentProof proof;
+  private final Operations operations;
+  private final RightsDesk rightsDesk;
   /**
    * Stored notices that match what this instance renders, by hash and by purposes and language. Notices are immutable
    * and never deleted, and the catalog of an instance does not change, so a notice checked once stays valid: a signup
@@ -111,17 +119,24 @@ public final class OptIn implements AutoCloseable {
         b.listenerBackoff);
     OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
         b.dispatchLease, b.retryBackoff, b.maxRetryBackoff, b.maxSendAttempts);
-    this.pepper = new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
-    this.receiptKeys = b.receiptKeys;
-    this.receipts = b.receiptKeys == null ? null : new ReceiptIssuer(b.receiptKeys, b.jurisdiction,
+    javax.crypto.spec.SecretKeySpec pepper = new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
+    ReceiptIssuer receipts = b.receiptKeys == null ? null : new ReceiptIssuer(b.receiptKeys, b.jurisdiction,
         b.issuer == null ? b.baseUrl : b.issuer, b.controller, b.catalog, b.baseUrl);
     this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
-        random, settings, notifier.executor(), this::addressKey,
+        random, settings, notifier.executor(), email -> ServiceCore.addressKey(pepper, email),
         (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
             now));
-    this.erasureKeepsHistory = b.erasureKeepsHistory;
     this.purgeInterval = b.purgeInterval;
     this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
+    this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
+        maxConfirmationMailsPerDay, minConfirmationMailInterval, notices, pepper, b.receiptKeys, receipts,
+        b.erasureKeepsHistory, notifier, dispatcher, purger);
+    this.breaches = new BreachRegister(core);
+    this.campaigns = new Campaigns(core);
+    this.rights = new SubjectRights(core);
+    this.proof = new ConsentProof(core);
+    this.operations = new Operations(core);
+    this.rightsDesk = new RightsDesk(this, store, clock, core::randomId);
   }
 
   /**
@@ -166,7 +181,7 @@ public final class OptIn implements AutoCloseable {
     if (known != null) {
       return known; // stored before and immutable: a form view costs no store transaction
     }
-    Notice candidate = render(offered, lang);
+    Notice candidate = core.render(offered, lang);
     return remember(key, store.inTransaction(tx -> tx.saveNotice(candidate)));
   }
 
@@ -206,10 +221,10 @@ public final class OptIn implements AutoCloseable {
     Locale locale = catalog.resolve(request.locale());
     String noticeKey = request.shownNoticeHash() == null ? noticeKey(purposes, locale) : null;
     Notice current = noticeKey == null || noticesByKey.containsKey(noticeKey)
-        ? null : render(request.purposes(), locale);
+        ? null : core.render(request.purposes(), locale);
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
-    RequestResult result = retryOnDuplicate(() -> store.inTransaction(tx -> {
+    RequestResult result = core.retryOnDuplicate(() -> store.inTransaction(tx -> {
       changes.clear();
       Notice notice;
       if (request.shownNoticeHash() != null) {
@@ -232,7 +247,7 @@ public final class OptIn implements AutoCloseable {
         if (tx.subject(existing.get().id()).isEmpty()) {
           // The retention job deleted the subject between the lookup and the lock: roll back (the lock must leave
           // no head row behind) and run again, as the new signup this now is.
-          throw new SubjectGone();
+          throw new ServiceCore.SubjectGone();
         }
       }
       Set<PurposeId> alreadyConfirmed = new TreeSet<>();
@@ -252,7 +267,7 @@ public final class OptIn implements AutoCloseable {
         return new RequestResult.AlreadyConfirmed(existing.orElseThrow().id());
       }
       // After erasure an address comes back only through a fresh double opt-in, whatever the purpose says.
-      boolean suppressed = existing.isEmpty() && tx.isSuppressed(addressKey(email));
+      boolean suppressed = existing.isEmpty() && tx.isSuppressed(core.addressKey(email));
       boolean needsMail = suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
       String capKey = null;
       if (needsMail) {
@@ -274,7 +289,7 @@ public final class OptIn implements AutoCloseable {
         tx.insertSubject(s);
         return s;
       });
-      String requestId = randomId();
+      String requestId = core.randomId();
       Set<PurposeId> pending = new TreeSet<>();
       Set<PurposeId> confirmedNow = new TreeSet<>();
       for (Purpose p : toRequest) {
@@ -288,13 +303,13 @@ public final class OptIn implements AutoCloseable {
         } else {
           c = old.get().rerequest(p, requestId, notice.ref(), now);
         }
-        tx.appendEvent(event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
+        tx.appendEvent(core.event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
             request.source(), Channel.FORM, evidence, null));
         if (p.doubleOptIn() || suppressed) {
           pending.add(p.id());
         } else {
           c = c.confirm(now);
-          tx.appendEvent(event(subject.id(), p.id(), ConsentEvent.Type.CONFIRMED, now, requestId, notice.ref(),
+          tx.appendEvent(core.event(subject.id(), p.id(), ConsentEvent.Type.CONFIRMED, now, requestId, notice.ref(),
               request.source(), Channel.FORM, evidence, null));
           confirmedNow.add(p.id());
         }
@@ -310,18 +325,18 @@ public final class OptIn implements AutoCloseable {
         supersedeCoveredRequests(tx, subject.id(), requestId, now);
       }
       if (!pending.isEmpty()) {
-        enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, subject.id(), email, requestId, 1,
-            locale, List.copyOf(pending), capKey, now));
+        enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, subject.id(), email,
+            requestId, 1, locale, List.copyOf(pending), capKey, now));
       }
       if (!confirmedNow.isEmpty()) {
-        tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0, locale,
+        tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0, locale,
             List.copyOf(confirmedNow), "receipt:" + requestId, now));
         changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), email, confirmedNow, now,
             Channel.FORM));
       }
       return new RequestResult.Accepted(subject.id(), requestId, pending, confirmedNow, alreadyConfirmed);
     }));
-    afterCommit(changes);
+    core.afterCommit(changes);
     return result;
   }
 
@@ -417,7 +432,7 @@ public final class OptIn implements AutoCloseable {
     }
     Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
     List<ConsentChange> changes = new ArrayList<>();
-    ConfirmationResult result = inTransactionOr(tx -> {
+    ConfirmationResult result = core.inTransactionOr(tx -> {
       changes.clear();
       // Lock order of every unit: the subject's history, then request rows, then consent rows.
       Optional<Subject> owner = tx.subject(claims.subject());
@@ -472,19 +487,19 @@ public final class OptIn implements AutoCloseable {
               ? c.get().reconfirm(catalog.require(p), r.id(), r.notice(), r.requestedAt(), now)
               : c.get().confirm(now);
           tx.saveConsent(done);
-          tx.appendEvent(event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(), done.notice(),
+          tx.appendEvent(core.event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(), done.notice(),
               r.source(), Channel.CONFIRMATION_LINK, kept, jti));
           confirmed.add(done);
         } else {
           tx.saveConsent(c.get().withdraw(now));
-          tx.appendEvent(event(r.subjectId(), p, ConsentEvent.Type.WITHDRAWN, now, r.id(), c.get().notice(),
+          tx.appendEvent(core.event(r.subjectId(), p, ConsentEvent.Type.WITHDRAWN, now, r.id(), c.get().notice(),
               r.source(), Channel.CONFIRMATION_LINK, kept, jti));
           declined.add(p);
         }
       }
       if (confirmed.isEmpty() && declined.isEmpty()) {
         // Every purpose of this request was re-requested since: a newer link is the one that counts.
-        throw new Superseded();
+        throw new ServiceCore.Superseded();
       }
       tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
       if (confirmed.isEmpty()) {
@@ -493,15 +508,15 @@ public final class OptIn implements AutoCloseable {
       // Read above, under the history lock: an address change of this subject would have had to take that lock too.
       Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
       // A fresh double opt-in is the one way back from the suppression list.
-      tx.unsuppress(addressKey(subject.email()));
+      tx.unsuppress(core.addressKey(subject.email()));
       List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
-      tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
+      tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
           r.locale(), ids, "receipt:" + r.id(), now));
       changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), subject.email(), Set.copyOf(ids),
           now, Channel.CONFIRMATION_LINK));
       return new ConfirmationResult.Confirmed(r.subjectId(), confirmed);
-    }, Superseded.class, new ConfirmationResult.Invalid());
-    afterCommit(changes);
+    }, ServiceCore.Superseded.class, new ConfirmationResult.Invalid());
+    core.afterCommit(changes);
     return result;
   }
 
@@ -517,7 +532,7 @@ public final class OptIn implements AutoCloseable {
     if (claims == null) {
       return new ResendResult.Invalid();
     }
-    return inTransactionOr(tx -> {
+    return core.inTransactionOr(tx -> {
       Optional<PendingRequest> found = tx.request(claims.requestId());
       if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())
           || claims.generation() > found.get().generation()) {
@@ -555,10 +570,10 @@ public final class OptIn implements AutoCloseable {
         next = next.withStatus(PendingRequest.Status.OPEN, null);
       }
       tx.updateRequest(next);
-      enqueueOrThrottle(tx, OutboxMail.queued(randomId(), kind, subject.id(), to, r.id(), next.generation(),
+      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), kind, subject.id(), to, r.id(), next.generation(),
           r.locale(), stillPending, capKey(kind, to, dayStart, today + 1), now));
       return new ResendResult.Resent();
-    }, CapRace.class, new ResendResult.Throttled(clock.instant().plus(minConfirmationMailInterval)));
+    }, ServiceCore.CapRace.class, new ResendResult.Throttled(clock.instant().plus(minConfirmationMailInterval)));
   }
 
   /**
@@ -582,38 +597,6 @@ public final class OptIn implements AutoCloseable {
         .flatMap(s -> tx.consents(s.id()).stream().filter(c -> c.purpose().equals(purpose)).findFirst())
         .filter(c -> isActiveAt(c, p.get(), now))
         .isPresent());
-  }
-
-  /**
-   * Answers "was processing for this purpose covered by consent at that instant?" from the recorded history, not
-   * from the current state (GDPR Art. 7(1)): consent was confirmed at or before {@code at}, and not withdrawn,
-   * expired, erased or restricted since, nor past a fixed retention period. Works on an erased subject's
-   * de-identified history too.
-   *
-   * @param subjectId the subject
-   * @param purpose the purpose
-   * @param at the instant asked about
-   * @return whether consent was valid then
-   */
-  public boolean wasValidAt(SubjectId subjectId, PurposeId purpose, Instant at) {
-    Objects.requireNonNull(subjectId, "subjectId");
-    Objects.requireNonNull(purpose, "purpose");
-    Objects.requireNonNull(at, "at");
-    Retention retention = catalog.purpose(purpose).map(Purpose::retention).orElse(null);
-    return ConsentTimeline.validAt(store.read(tx -> tx.events(subjectId)), purpose, retention, at);
-  }
-
-  /**
-   * Like {@link #wasValidAt(SubjectId, PurposeId, Instant)}, for the subject that has the address <em>now</em>
-   * (the library keeps no history of addresses: after a change of address, ask with the new one).
-   *
-   * @param email the address, as typed or normalised
-   * @param purpose the purpose
-   * @param at the instant asked about
-   * @return whether consent was valid then; {@code false} for an unknown or invalid address
-   */
-  public boolean wasValidAt(String email, PurposeId purpose, Instant at) {
-    return findSubject(email).map(s -> wasValidAt(s.id(), purpose, at)).orElse(false);
   }
 
   /**
@@ -647,7 +630,7 @@ public final class OptIn implements AutoCloseable {
         }
         if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED) {
           tx.saveConsent(c.withdraw(now));
-          tx.appendEvent(event(subjectId, c.purpose(), ConsentEvent.Type.WITHDRAWN, now, c.requestId(), c.notice(),
+          tx.appendEvent(core.event(subjectId, c.purpose(), ConsentEvent.Type.WITHDRAWN, now, c.requestId(), c.notice(),
               null, channel, kept, null));
           done.add(c.purpose());
         }
@@ -658,7 +641,7 @@ public final class OptIn implements AutoCloseable {
       }
       return new Withdrawal(subjectId, done);
     });
-    afterCommit(changes);
+    core.afterCommit(changes);
     return result;
   }
 
@@ -737,8 +720,7 @@ public final class OptIn implements AutoCloseable {
    * @return the subject, or empty (also for an invalid address)
    */
   public Optional<Subject> findSubject(String email) {
-    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isEmpty() ? Optional.empty() : store.read(tx -> tx.subjectByEmail(parsed.get()));
+    return core.findSubject(email);
   }
 
   /**
@@ -752,823 +734,61 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Returns a subject's consent history, oldest first: the proof (GDPR Art. 7(1)).
-   *
-   * @param id the subject
-   * @return the events
-   */
-  public List<ConsentEvent> history(SubjectId id) {
-    return store.read(tx -> tx.events(id));
-  }
-
-  /**
-   * Verifies a subject's tamper-evident history: walks its hash chain from the first event to the recorded chain
-   * head and reports the first link that does not verify. A de-identified stub left by erasure verifies too (the
-   * erased details are covered by a salted digest that erasure keeps). Changes nothing; when the chain head looks
-   * out of step, the check is repeated once under the subject's history lock, since an append may have committed
-   * between the two reads.
-   *
-   * @param subjectId the subject, existing or erased
-   * @return intact (also for a subject without history), or the first broken link
-   */
-  public HistoryVerification verifyHistory(SubjectId subjectId) {
-    Objects.requireNonNull(subjectId, "subjectId");
-    HistoryVerification result = store.read(
-        tx -> HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId)));
-    if (result instanceof HistoryVerification.Broken b && (b.reason() == HistoryVerification.Reason.TRUNCATED
-        || b.reason() == HistoryVerification.Reason.HEAD_MISMATCH)) {
-      // An append may have committed between reading the events and the head: check again under the history lock.
-      result = store.inTransaction(tx -> {
-        tx.lockHistory(subjectId);
-        return HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId));
-      });
-    }
-    return result;
-  }
-
-  /**
-   * Verifies every history in the store, erased subjects' stubs included, in batches of 200 subjects with one short
-   * read per subject; for a nightly audit job. Safe to run while the service works.
-   *
-   * @return how much was checked and every broken history
-   */
-  public HistoryAudit verifyAllHistories() {
-    int subjects = 0;
-    long events = 0;
-    List<HistoryVerification.Broken> broken = new ArrayList<>();
-    SubjectId after = null;
-    while (true) {
-      SubjectId from = after;
-      List<SubjectId> page = store.read(tx -> tx.historySubjects(from, 200));
-      for (SubjectId id : page) {
-        HistoryVerification v = verifyHistory(id);
-        subjects++;
-        if (v instanceof HistoryVerification.Intact i) {
-          events += i.events();
-        } else {
-          broken.add((HistoryVerification.Broken) v);
-        }
-      }
-      if (page.size() < 200) {
-        return new HistoryAudit(subjects, events, broken);
-      }
-      after = page.get(page.size() - 1);
-    }
-  }
-
-  /**
-   * Returns subjects, newest first, for operator pages (for example an admin list with paging).
-   *
-   * @param offset how many to skip, 0 or more
-   * @param limit the most to return, 1 to 1000
-   * @return the subjects
-   * @throws IllegalArgumentException if offset or limit is out of range
-   */
-  public List<Subject> subjects(int offset, int limit) {
-    if (offset < 0 || limit < 1 || limit > 1000) {
-      throw new IllegalArgumentException("offset must be 0 or more and limit 1 to 1000, were " + offset + ", " + limit);
-    }
-    return store.read(tx -> tx.subjects(offset, limit));
-  }
-
-  /** Returns the number of subjects on file. */
-  public long countSubjects() {
-    return store.read(ConsentStore.Transaction::countSubjects);
-  }
-
-  /**
-   * Returns how many outbox mails are in each state, for operators: a growing {@code QUEUED} or {@code FAILED} count
-   * is the first sign of a mail server problem.
-   *
-   * @return the counts by status; a status without mails is absent
-   */
-  public java.util.Map<OutboxMail.Status, Long> outboxSummary() {
-    return store.read(ConsentStore.Transaction::countMailsByStatus);
-  }
-
-  /**
-   * Returns the outbox mails of a subject with their dispatch state, for operators.
-   *
-   * @param id the subject
-   * @return the mails
-   */
-  public List<OutboxMail> mails(SubjectId id) {
-    return store.read(tx -> tx.mails(id));
-  }
-
-
-  /**
-   * Erases a subject (GDPR Art. 17): deletes its address, consents, requests and queued mails; keeps a keyed hash of
-   * the address on the suppression list so it is never mailed or re-imported without a fresh double opt-in; keeps a
-   * de-identified stub of the history (no address, no evidence) if the proof policy says so
-   * ({@link Builder#erasureKeepsHistory(boolean)}). Listeners are told, with the address, so a CRM can erase too.
-   *
-   * @param subjectId the subject
-   * @param channel who asked: the person ({@link Channel#PREFERENCE_CENTER}) or an operator
-   * @return {@code true} if the subject existed and is now erased
-   */
-  public boolean erase(SubjectId subjectId, Channel channel) {
-    Objects.requireNonNull(subjectId, "subjectId");
-    Objects.requireNonNull(channel, "channel");
-    List<ConsentChange> changes = new ArrayList<>();
-    boolean erased = inTransactionOr(tx -> {
-      changes.clear();
-      Optional<Subject> subject = tx.subject(subjectId);
-      if (subject.isEmpty()) {
-        return false;
-      }
-      tx.lockHistory(subjectId);
-      Instant now = clock.instant();
-      Set<PurposeId> purposes = new TreeSet<>();
-      for (Consent c : tx.consents(subjectId)) {
-        if (c.state() != ConsentState.ERASED) {
-          tx.appendEvent(event(subjectId, c.purpose(), ConsentEvent.Type.ERASED, now, c.requestId(), c.notice(),
-              null, channel, Evidence.NONE, null));
-          purposes.add(c.purpose());
-        }
-      }
-      tx.suppress(addressKey(subject.get().email()), now);
-      if (!tx.eraseSubject(subjectId, erasureKeepsHistory)) {
-        // A concurrent erasure won; undo this transaction's events.
-        throw new Superseded();
-      }
-      changes.add(new ConsentChange(ConsentChange.Type.ERASED, subjectId, subject.get().email(), purposes, now,
-          channel));
-      return true;
-    }, Superseded.class, false);
-    afterCommit(changes);
-    return erased;
-  }
-
-  /**
-   * Tells whether an address is on the suppression list (it was erased and has not come back through a fresh double
-   * opt-in since). Such an address is never mailed except for a new confirmation request it asked for itself.
-   *
-   * @param email the address, as typed or normalised
-   * @return whether it is suppressed; {@code false} for an invalid address
-   */
-  public boolean isSuppressed(String email) {
-    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isPresent() && store.read(tx -> tx.isSuppressed(addressKey(parsed.get())));
-  }
-
-  /**
-   * Restricts, or lifts the restriction of, processing for one confirmed purpose (GDPR Art. 18): while restricted,
-   * {@link #mayMail} answers {@code false} but the consent and its proof stay.
-   *
-   * @param subjectId the subject
-   * @param purpose the purpose
-   * @param restrict {@code true} to restrict, {@code false} to lift
-   * @param channel who asked
-   * @return {@code true} if the flag changed; {@code false} if the consent is not confirmed or already so
-   */
-  public boolean restrict(SubjectId subjectId, PurposeId purpose, boolean restrict, Channel channel) {
-    Objects.requireNonNull(purpose, "purpose");
-    Objects.requireNonNull(channel, "channel");
-    return store.inTransaction(tx -> {
-      if (tx.subject(subjectId).isEmpty()) {
-        return false;
-      }
-      tx.lockHistory(subjectId);
-      Optional<Consent> c = tx.consent(subjectId, purpose);
-      if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || c.get().restricted() == restrict) {
-        return false;
-      }
-      Instant now = clock.instant();
-      tx.saveConsent(c.get().restrict(restrict));
-      tx.appendEvent(event(subjectId, purpose,
-          restrict ? ConsentEvent.Type.RESTRICTED : ConsentEvent.Type.RESTRICTION_LIFTED, now, c.get().requestId(),
-          c.get().notice(), null, channel, Evidence.NONE, null));
-      return true;
-    });
-  }
-
-  /**
-   * Returns a freshly signed consent receipt (GDPR Art. 7(1)) for every purpose the subject has confirmed: a compact
-   * JWS (ES256) whose payload is the receipt JSON described by {@link ConsentReceipt}, verifiable by anyone with
-   * {@link #receiptJwks()} through {@link ConsentReceipts#verify}. For the app's own authenticated pages and
-   * operators; a person holding only a link gets it by mail ({@link #mailReceipt}).
-   *
-   * @param subjectId the subject
-   * @return the receipt; empty if no {@link Builder#receiptKeys receipt keys} are configured, there is no such
-   *     subject, or nothing is confirmed
-   */
-  public Optional<String> receipt(SubjectId subjectId) {
-    Objects.requireNonNull(subjectId, "subjectId");
-    if (receipts == null) {
-      return Optional.empty();
-    }
-    return store.read(tx -> tx.subject(subjectId).isEmpty() ? Optional.<String>empty()
-        : receipts.issue(tx, subjectId, List.of(), clock.instant()));
-  }
-
-  /**
-   * Mails the subject a receipt of everything they have confirmed to the address on file (the preference center's
-   * "mail me my consent receipt"), with the signed receipt attached as {@code consent-receipt.jws} if receipt keys
-   * are configured. At most 3 a day per subject.
-   *
-   * @param subjectId the subject
-   * @return {@code true} if queued; {@code false} if there is no such subject, nothing is confirmed, or the daily cap
-   *     is reached
-   */
-  public boolean mailReceipt(SubjectId subjectId) {
-    Objects.requireNonNull(subjectId, "subjectId");
-    boolean queued = store.inTransaction(tx -> {
-      Optional<Subject> subject = tx.subject(subjectId);
-      if (subject.isEmpty()) {
-        return false;
-      }
-      List<Consent> confirmed = tx.consents(subjectId).stream()
-          .filter(c -> c.state() == ConsentState.CONFIRMED).toList();
-      if (confirmed.isEmpty()) {
-        return false;
-      }
-      Instant now = clock.instant();
-      Instant dayStart = startOfDay(now);
-      String prefix = "receipt-copy:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':';
-      for (int slot = 1; slot <= 3; slot++) {
-        if (tx.enqueue(OutboxMail.queued(randomId(), MailKind.RECEIPT, subjectId, subject.get().email(), null, 0,
-            confirmed.get(0).notice().locale(), confirmed.stream().map(Consent::purpose).toList(), prefix + slot,
-            now))) {
-          return true;
-        }
-      }
-      return false;
-    });
-    dispatcher.wake();
-    return queued;
-  }
-
-  /**
-   * Returns the public keys that verify consent receipts as a JWK set (RFC 7517 section 5), for publishing at
-   * {@code /.well-known/jwks.json}; {@code {"keys":[]}} if receipts are not signed.
-   *
-   * @return the JWK set JSON, public parts only
-   */
-  public String receiptJwks() {
-    return receiptKeys == null ? "{\"keys\":[]}" : receiptKeys.publicJwks();
-  }
-
-  /**
-   * Returns the machine-readable export of everything held about a subject (GDPR Art. 15, 20), as JSON following the
-   * published schema {@code docs/export-schema.json}. For operators and the app's own authenticated pages; a person
-   * holding only a link gets it by mail instead ({@link #requestDataExport}).
-   *
-   * @param subjectId the subject
-   * @return the JSON, or empty if there is no such subject
-   */
-  public Optional<String> exportJson(SubjectId subjectId) {
-    return store.read(tx -> tx.subject(subjectId).map(s -> DataExport.json(tx, s, clock.instant())));
-  }
-
-  /**
-   * Mails the subject's data export as a JSON attachment to the address on file, never to whoever asked (security
-   * rule 18: preference links get forwarded). At most 3 a day per subject.
-   *
-   * @param subjectId the subject
-   * @return {@code true} if queued; {@code false} if there is no such subject or the daily cap is reached
-   */
-  public boolean requestDataExport(SubjectId subjectId) {
-    boolean queued = store.inTransaction(tx -> {
-      Optional<Subject> subject = tx.subject(subjectId);
-      if (subject.isEmpty()) {
-        return false;
-      }
-      Instant now = clock.instant();
-      Instant dayStart = startOfDay(now);
-      int today = tx.countMails(subject.get().email(), MailKind.DATA_EXPORT, dayStart);
-      if (today >= 3) {
-        return false;
-      }
-      List<PurposeId> purposes = tx.consents(subjectId).stream().map(Consent::purpose).toList();
-      Locale locale = tx.consents(subjectId).stream().findFirst().map(c -> c.notice().locale())
-          .orElse(catalog.defaultLocale());
-      return tx.enqueue(OutboxMail.queued(randomId(), MailKind.DATA_EXPORT, subjectId, subject.get().email(), null, 0,
-          locale, purposes, "export:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':' + (today + 1),
-          now));
-    });
-    dispatcher.wake();
-    return queued;
-  }
-
-  /**
-   * Starts a change of address (GDPR Art. 16): the new address gets its own double opt-in, and the old address keeps
-   * working until the new one is confirmed through {@link #confirm}. The consents, their proof and their history stay
-   * with the subject; an {@code ADDRESS_CHANGED} event per purpose records the move.
-   *
-   * @param subjectId the subject
-   * @param newEmail the new address as typed
-   * @param locale the language for the confirmation mail
-   * @param evidence the request evidence as received
-   * @return {@link RequestResult.Accepted} with the purposes that will move, or {@link RequestResult.InvalidAddress},
-   *     {@link RequestResult.Throttled}; {@link RequestResult.AlreadyConfirmed} if the address is already the
-   *     subject's
-   * @throws IllegalArgumentException if there is no such subject
-   */
-  public RequestResult requestAddressChange(SubjectId subjectId, String newEmail, Locale locale, Evidence evidence) {
-    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
-    if (parsed.isEmpty()) {
-      return new RequestResult.InvalidAddress("invalid email address");
-    }
-    EmailAddress email = parsed.get();
-    Locale lang = catalog.resolve(locale);
-    Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
-    RequestResult result = retryOnDuplicate(() -> store.inTransaction(tx -> {
-      Subject subject = tx.subject(subjectId)
-          .orElseThrow(() -> new IllegalArgumentException("unknown subject " + subjectId));
-      if (subject.email().equals(email)) {
-        return new RequestResult.AlreadyConfirmed(subjectId);
-      }
-      Set<PurposeId> purposes = new TreeSet<>();
-      for (Consent c : tx.consents(subjectId)) {
-        if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-          purposes.add(c.purpose());
-        }
-      }
-      if (purposes.isEmpty()) {
-        return new RequestResult.AlreadyConfirmed(subjectId);
-      }
-      Instant now = clock.instant();
-      Instant dayStart = startOfDay(now);
-      int today = tx.countMails(email, MailKind.ADDRESS_CONFIRMATION, dayStart);
-      if (today >= maxConfirmationMailsPerDay) {
-        return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
-      }
-      Notice notice = tx.saveNotice(render(purposes, lang));
-      String requestId = randomId();
-      tx.insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), "address-change", kept, now,
-          now.plus(confirmationTtl), 1, PendingRequest.Status.OPEN, null));
-      tx.saveAddressChange(requestId, email);
-      enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.ADDRESS_CONFIRMATION, subjectId, email, requestId,
-          1, lang, List.copyOf(purposes), capKey(MailKind.ADDRESS_CONFIRMATION, email, dayStart, today + 1), now));
-      return new RequestResult.Accepted(subjectId, requestId, Set.of(), Set.of(), purposes);
-    }));
-    dispatcher.wake();
-    return result;
-  }
-
-  /**
    * Returns the operator's desk for data subjects' requests received outside the preference center, with their
    * Art. 12(3) deadlines.
    *
-   * @return the desk (cheap; a new view of this service each time)
+   * @return the desk, the same for the life of this service
    */
   public RightsDesk rightsDesk() {
-    return new RightsDesk(this, store, clock, this::randomId);
+    return rightsDesk;
   }
 
-  // --- re-consent after a material change -----------------------------------------------------------------------
-
   /**
-   * Lists subjects whose confirmed consent for a purpose predates its latest material change
-   * ({@link Purpose#materialVersion()}), a page at a time.
+   * Returns the breach register (GDPR Art. 33-34): incidents, their 72-hour clock, and the notification of affected
+   * subjects.
    *
-   * @param purpose the purpose
-   * @param after continue after this subject, or {@code null} to start
-   * @param limit the page size, 1 to 10000
-   * @return the subject ids
+   * @return the register, the same for the life of this service
    */
-  public List<SubjectId> reconsentCandidates(PurposeId purpose, SubjectId after, int limit) {
-    Purpose p = catalog.require(Objects.requireNonNull(purpose, "purpose"));
-    if (limit < 1 || limit > 10_000) {
-      throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
-    }
-    List<SubjectId> out = new ArrayList<>();
-    SubjectId from = after;
-    while (out.size() < limit) {
-      SubjectId start = from;
-      List<SubjectId> page = store.inTransaction(tx -> {
-        List<SubjectId> found = new ArrayList<>();
-        for (SubjectId id : tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
-          found.add(id);
-        }
-        return found;
-      });
-      for (SubjectId id : page) {
-        boolean needs = store.read(tx -> tx.consents(id).stream().anyMatch(c -> c.purpose().equals(purpose)
-            && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
-        if (needs && out.size() < limit) {
-          out.add(id);
-        }
-      }
-      if (page.size() < limit) {
-        break;
-      }
-      from = page.get(page.size() - 1);
-    }
-    return List.copyOf(out);
+  public BreachRegister breaches() {
+    return breaches;
   }
 
   /**
-   * Asks every subject whose consent for a purpose predates its latest material change to confirm it again under
-   * the current notice: one re-confirmation request and confirmation mail each, through the outbox (the per-address
-   * caps apply). Their consent under the earlier version stays valid ({@link #mayMail} keeps answering yes) until
-   * they confirm (the consent moves to the current version), decline (withdrawn), or the deadline passes (the purge
-   * job expires it). Links in the mails live {@code confirmationTtl} as always; a person who comes later gets a fresh
-   * one through {@link #resendConfirmation}. Safe to run again: subjects already asked are skipped.
+   * Returns the app's own mail sent only with consent (GDPR Art. 6(1)(a), 7(3)) and re-confirmation after a material
+   * change of a purpose.
    *
-   * @param purpose the purpose
-   * @param deadline how long the earlier consents stay valid, 1 day to 365 days
-   * @return how many were asked, already asked, or throttled by the caps
-   * @throws IllegalArgumentException if the purpose is unknown or never changed materially, or the deadline is out
-   *     of range
+   * @return the campaigns, the same for the life of this service
    */
-  public ReconsentResult requestReconsent(PurposeId purpose, Duration deadline) {
-    Purpose p = catalog.require(Objects.requireNonNull(purpose, "purpose"));
-    Objects.requireNonNull(deadline, "deadline");
-    if (p.materialVersion() == 1) {
-      throw new IllegalArgumentException("purpose " + purpose + " never changed materially (materialVersion 1)");
-    }
-    if (deadline.compareTo(Duration.ofDays(1)) < 0 || deadline.compareTo(Duration.ofDays(365)) > 0) {
-      throw new IllegalArgumentException("deadline must be 1 to 365 days, was " + deadline);
-    }
-    int requested = 0;
-    int alreadyAsked = 0;
-    int throttled = 0;
-    SubjectId after = null;
-    while (true) {
-      List<SubjectId> page = reconsentCandidates(purpose, after, 500);
-      for (SubjectId id : page) {
-        ReconsentOutcome o = inTransactionOr(tx -> askAgain(tx, id, p, deadline), CapRace.class,
-            ReconsentOutcome.THROTTLED);
-        switch (o) {
-          case REQUESTED -> requested++;
-          case ALREADY_ASKED -> alreadyAsked++;
-          case THROTTLED -> throttled++;
-          case NOT_NEEDED -> { }
-          default -> throw new IllegalStateException(o.name());
-        }
-      }
-      if (page.size() < 500) {
-        break;
-      }
-      after = page.get(page.size() - 1);
-    }
-    dispatcher.wake();
-    return new ReconsentResult(requested, alreadyAsked, throttled);
+  public Campaigns campaigns() {
+    return campaigns;
   }
-
-  private enum ReconsentOutcome { REQUESTED, ALREADY_ASKED, THROTTLED, NOT_NEEDED }
-
-  private ReconsentOutcome askAgain(ConsentStore.Transaction tx, SubjectId id, Purpose p, Duration deadline) {
-    Optional<Subject> subject = tx.subject(id);
-    if (subject.isEmpty()) {
-      return ReconsentOutcome.NOT_NEEDED;
-    }
-    tx.lockHistory(id);
-    Optional<Consent> c = tx.consent(id, p.id());
-    if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || !p.needsReconsent(c.get().purposeVersion())) {
-      return ReconsentOutcome.NOT_NEEDED;
-    }
-    for (PendingRequest open : tx.openRequests(id)) {
-      if (PendingRequest.RECONSENT_SOURCE.equals(open.source()) && open.purposes().contains(p.id())) {
-        return ReconsentOutcome.ALREADY_ASKED;
-      }
-    }
-    Instant now = clock.instant();
-    EmailAddress email = subject.get().email();
-    Instant dayStart = startOfDay(now);
-    int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
-    if (today >= maxConfirmationMailsPerDay) {
-      return ReconsentOutcome.THROTTLED;
-    }
-    Locale locale = catalog.resolve(c.get().notice().locale());
-    Notice notice = tx.saveNotice(render(Set.of(p.id()), locale));
-    String requestId = randomId();
-    tx.insertRequest(new PendingRequest(requestId, id, Set.of(p.id()), notice.ref(), PendingRequest.RECONSENT_SOURCE,
-        Evidence.NONE, now, now.plus(deadline), 1, PendingRequest.Status.OPEN, null));
-    tx.appendEvent(event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
-        PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE, null));
-    enqueueOrThrottle(tx, OutboxMail.queued(randomId(), MailKind.CONFIRMATION, id, email, requestId, 1, locale,
-        List.of(p.id()), capKey(MailKind.CONFIRMATION, email, dayStart, today + 1), now));
-    return ReconsentOutcome.REQUESTED;
-  }
-
-  // --- breach register (GDPR Art. 33-34) ------------------------------------------------------------------------
 
   /**
-   * Records a personal data breach in the register (GDPR Art. 33(5)). The 72-hour clock of Art. 33(1) runs from
-   * {@code discoveredAt}: see {@link Incident#notificationDeadline()}.
+   * Returns the data subject's rights (GDPR Art. 15-21): export, change of address, erasure, restriction, receipts.
    *
-   * @param discoveredAt when the controller became aware of it; not in the future
-   * @param nature what happened
-   * @param dataCategories the categories of personal data concerned
-   * @param subjectCategories the categories of data subjects concerned
-   * @param affectedPurposes the purposes whose subjects are affected, or empty for every subject on file
-   * @return the recorded incident
-   * @throws IllegalArgumentException if a purpose is not in the catalog, the time is in the future, or a text is
-   *     invalid
+   * @return the rights, the same for the life of this service
    */
-  public Incident recordIncident(Instant discoveredAt, String nature, List<String> dataCategories,
-      List<String> subjectCategories, Set<PurposeId> affectedPurposes) {
-    Objects.requireNonNull(discoveredAt, "discoveredAt");
-    Objects.requireNonNull(affectedPurposes, "affectedPurposes");
-    Instant now = clock.instant();
-    if (discoveredAt.isAfter(now.plusSeconds(60))) {
-      throw new IllegalArgumentException("discoveredAt lies in the future: " + discoveredAt);
-    }
-    for (PurposeId p : affectedPurposes) {
-      catalog.require(p);
-    }
-    Incident incident = new Incident(randomId(), discoveredAt, now, nature, dataCategories, subjectCategories,
-        affectedPurposes, Incident.Status.OPEN, null, null, null);
-    store.inTransaction(tx -> {
-      tx.saveIncident(incident);
-      return null;
-    });
-    return incident;
+  public SubjectRights rights() {
+    return rights;
   }
 
   /**
-   * Finds an incident.
+   * Returns the proof of consent (GDPR Art. 7(1)): histories, their verification, and validity at a past instant.
    *
-   * @param id the incident id
-   * @return the incident, or empty
+   * @return the proof, the same for the life of this service
    */
-  public Optional<Incident> incident(String id) {
-    return store.read(tx -> tx.incident(Objects.requireNonNull(id, "id")));
+  public ConsentProof proof() {
+    return proof;
   }
 
   /**
-   * Returns the breach register, latest discovery first.
+   * Returns what operators and admin pages need: subject lists, the outbox state, the retention job and dispatch on
+   * demand.
    *
-   * @return every incident
+   * @return the operations, the same for the life of this service
    */
-  public List<Incident> incidents() {
-    return store.read(ConsentStore.Transaction::incidents);
-  }
-
-  /**
-   * Records that the supervisory authority was notified of an incident (Art. 33(1)).
-   *
-   * @param id the incident id
-   * @param at when it was notified
-   * @return the updated incident, or empty if there is no such incident
-   */
-  public Optional<Incident> markAuthorityNotified(String id, Instant at) {
-    Objects.requireNonNull(at, "at");
-    return updateIncident(id, i -> i.authorityNotified(at));
-  }
-
-  /**
-   * Closes an incident (handled, or found not to need notification: record why in your own register notes).
-   *
-   * @param id the incident id
-   * @return the updated incident, or empty if there is no such incident
-   */
-  public Optional<Incident> closeIncident(String id) {
-    return updateIncident(id, i -> i.closed(clock.instant()));
-  }
-
-  private Optional<Incident> updateIncident(String id, java.util.function.UnaryOperator<Incident> change) {
-    Objects.requireNonNull(id, "id");
-    return store.inTransaction(tx -> tx.incident(id).map(i -> {
-      Incident updated = change.apply(i);
-      tx.saveIncident(updated);
-      return updated;
-    }));
-  }
-
-  /**
-   * Lists the subjects an incident affects, a page at a time: every subject on file with a consent (in any state:
-   * withdrawn ones too, as long as they were not erased) for an affected purpose, or every subject if the incident
-   * affects all.
-   *
-   * @param incidentId the incident
-   * @param after continue after this subject, or {@code null} to start
-   * @param limit the page size, 1 to 10000
-   * @return the subject ids
-   * @throws IllegalArgumentException if there is no such incident
-   */
-  public List<SubjectId> affectedSubjects(String incidentId, SubjectId after, int limit) {
-    if (limit < 1 || limit > 10_000) {
-      throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
-    }
-    return store.inTransaction(tx -> {
-      Incident incident = tx.incident(Objects.requireNonNull(incidentId, "incidentId"))
-          .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
-      return tx.subjects(incident.affectedPurposes(), Set.of(), after, limit);
-    });
-  }
-
-  /**
-   * Mails every affected subject the controller's breach notification (Art. 34) at the address on file, through the
-   * outbox, whatever the state of their consent. The text is stored once with the incident. Safe to call again
-   * with the same text after a crash: subjects already queued are not mailed twice.
-   *
-   * @param incidentId the incident
-   * @param subject the subject line
-   * @param text the notification in clear and plain language (Art. 34(2))
-   * @return how many mails were queued by this call
-   * @throws IllegalArgumentException if there is no such incident
-   * @throws IllegalStateException if the incident's subjects were already notified with another text
-   */
-  public int notifyAffectedSubjects(String incidentId, String subject, String text) {
-    Objects.requireNonNull(incidentId, "incidentId");
-    Incident incident = store.inTransaction(tx -> {
-      Incident i = tx.incident(incidentId)
-          .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
-      Incident.SubjectNotice notice = new Incident.SubjectNotice(subject, text, clock.instant());
-      if (i.subjectNotice() == null) {
-        i = i.withSubjectNotice(notice);
-        tx.saveIncident(i);
-      } else if (!i.subjectNotice().subject().equals(subject) || !i.subjectNotice().text().equals(text)) {
-        throw new IllegalStateException("the subjects of incident " + incidentId + " were notified already");
-      }
-      return i;
-    });
-    int queued = 0;
-    SubjectId after = null;
-    while (true) {
-      SubjectId from = after;
-      List<SubjectId> page = store.read(tx -> tx.subjects(incident.affectedPurposes(), Set.of(), from,
-          500));
-      int n = store.inTransaction(tx -> {
-        int count = 0;
-        Instant now = clock.instant();
-        for (SubjectId id : page) {
-          Optional<Subject> s = tx.subject(id);
-          if (s.isPresent() && tx.enqueue(OutboxMail.queued(randomId(), MailKind.BREACH_NOTICE, id, s.get().email(),
-              incidentId, 0, catalog.defaultLocale(), List.of(), "breach:" + incidentId + ':' + id.value(), now))) {
-            count++;
-          }
-        }
-        return count;
-      });
-      queued += n;
-      if (page.size() < 500) {
-        break;
-      }
-      after = page.get(page.size() - 1);
-    }
-    dispatcher.wake();
-    return queued;
-  }
-
-  // --- the app's own mail, only with consent ---------------------------------------------------------------------
-
-  /**
-   * Sends the app's own mail for a purpose (a newsletter issue) to a list of addresses, only to those with a
-   * confirmed, unrestricted consent for the purpose within its retention period, never to suppressed ones. The
-   * content is stored once; one outbox mail per recipient goes out in batches over reused SMTP connections, each with
-   * {@code List-Id}, {@code List-Unsubscribe} (a signed one-click link) and {@code List-Unsubscribe-Post} (RFC 2919,
-   * 2369, 8058), and each checks the consent again when it is sent: whoever withdraws meanwhile gets nothing.
-   *
-   * @param purpose the purpose the mail is for
-   * @param subject the subject line
-   * @param text the plain-text body
-   * @param html the HTML body, or {@code null}
-   * @param recipients the addresses as typed; duplicates are mailed once
-   * @return what was queued and refused
-   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
-   */
-  public CampaignResult send(PurposeId purpose, String subject, String text, String html,
-      java.util.Collection<String> recipients) {
-    Objects.requireNonNull(recipients, "recipients");
-    Campaign campaign = newCampaign(purpose, subject, text, html);
-    int[] counts = new int[4]; // queued, no consent, suppressed, invalid
-    java.util.Set<EmailAddress> unique = new java.util.LinkedHashSet<>();
-    for (String address : recipients) {
-      Optional<EmailAddress> email = address == null ? Optional.empty() : EmailAddress.tryParse(address);
-      if (email.isPresent()) {
-        unique.add(email.get());
-      } else {
-        counts[3]++;
-      }
-    }
-    List<EmailAddress> all = List.copyOf(unique);
-    for (int from = 0; from < all.size(); from += 500) {
-      List<EmailAddress> page = all.subList(from, Math.min(all.size(), from + 500));
-      int[] c = store.inTransaction(tx -> {
-        int[] n = new int[4];
-        Instant now = clock.instant();
-        for (EmailAddress email : page) {
-          if (tx.isSuppressed(addressKey(email))) {
-            n[2]++;
-            continue;
-          }
-          Optional<Subject> s = tx.subjectByEmail(email);
-          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
-        }
-        return n;
-      });
-      for (int i = 0; i < 4; i++) {
-        counts[i] += c[i];
-      }
-    }
-    dispatcher.wake();
-    return new CampaignResult(campaign.id(), counts[0], counts[1], counts[2], counts[3]);
-  }
-
-  /**
-   * Sends the app's own mail for a purpose to everyone with a confirmed, unrestricted consent for it, as
-   * {@link #send} does for a list.
-   *
-   * @param purpose the purpose
-   * @param subject the subject line
-   * @param text the plain-text body
-   * @param html the HTML body, or {@code null}
-   * @return what was queued
-   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
-   */
-  public CampaignResult sendToAllConfirmed(PurposeId purpose, String subject, String text, String html) {
-    Campaign campaign = newCampaign(purpose, subject, text, html);
-    int queued = 0;
-    int refused = 0;
-    SubjectId after = null;
-    while (true) {
-      SubjectId from = after;
-      List<SubjectId> page = store.read(tx -> tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED),
-          from, 500));
-      int[] c = store.inTransaction(tx -> {
-        int[] n = new int[2];
-        Instant now = clock.instant();
-        for (SubjectId id : page) {
-          Optional<Subject> s = tx.subject(id);
-          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
-        }
-        return n;
-      });
-      queued += c[0];
-      refused += c[1];
-      if (page.size() < 500) {
-        break;
-      }
-      after = page.get(page.size() - 1);
-    }
-    dispatcher.wake();
-    return new CampaignResult(campaign.id(), queued, refused, 0, 0);
-  }
-
-  /**
-   * Tells where a campaign's mails stand.
-   *
-   * @param campaignId the campaign
-   * @return the counts, or empty if there is no such campaign
-   */
-  public Optional<CampaignReport> campaignReport(String campaignId) {
-    Objects.requireNonNull(campaignId, "campaignId");
-    return store.read(tx -> tx.campaign(campaignId).map(c -> {
-      java.util.Map<OutboxMail.Status, Integer> n = tx.countMailsByStatus(campaignId);
-      return new CampaignReport(c, n.getOrDefault(OutboxMail.Status.QUEUED, 0)
-          + n.getOrDefault(OutboxMail.Status.CLAIMED, 0), n.getOrDefault(OutboxMail.Status.SENT, 0),
-          n.getOrDefault(OutboxMail.Status.SKIPPED, 0), n.getOrDefault(OutboxMail.Status.FAILED, 0));
-    }));
-  }
-
-  private Campaign newCampaign(PurposeId purpose, String subject, String text, String html) {
-    catalog.require(Objects.requireNonNull(purpose, "purpose"));
-    Campaign campaign = new Campaign(randomId(), purpose, subject, text, html, clock.instant());
-    store.inTransaction(tx -> {
-      tx.insertCampaign(campaign);
-      return null;
-    });
-    return campaign;
-  }
-
-  private boolean enqueueCampaignMail(ConsentStore.Transaction tx, Campaign campaign, Subject subject, Instant now) {
-    Optional<Consent> c = tx.consent(subject.id(), campaign.purpose());
-    if (c.isEmpty() || !isActiveAt(c.get(), catalog.require(campaign.purpose()), now)
-        || tx.isSuppressed(addressKey(subject.email()))) {
-      return false;
-    }
-    Locale locale = c.get().notice().locale();
-    return tx.enqueue(OutboxMail.queued(randomId(), MailKind.CAMPAIGN, subject.id(), subject.email(), campaign.id(),
-        0, locale, List.of(campaign.purpose()), "campaign:" + campaign.id() + ':' + subject.id().value(), now));
-  }
-
-  /**
-   * Runs the retention job once, now: see {@link PurgeReport}. {@link #start()} also schedules it
-   * ({@link Builder#retention(Duration, Duration, Duration)}); it is safe to run on every node at once.
-   *
-   * @return what was done
-   */
-  public PurgeReport purge() {
-    return purger.run();
-  }
-
-  /**
-   * Runs the retention policy for one consent now: a confirmed consent of a fixed-retention purpose whose period has
-   * run out counts as not active, even before a purge job marks it expired.
-   */
-  private static boolean isActiveAt(Consent c, Purpose p, Instant now) {
-    if (!c.isActive()) {
-      return false;
-    }
-    if (p.retention() instanceof Retention.Fixed f) {
-      return now.isBefore(c.confirmedAt().plus(f.period()));
-    }
-    return true;
-  }
-
-  /**
-   * Sends the mails that are due now, on the calling thread, in batches until none is due; for tests, command-line
-   * tools and apps that schedule dispatch themselves.
-   *
-   * @return what was done
-   */
-  public DispatchReport dispatchNow() {
-    return dispatcher.drain();
+  public Operations operations() {
+    return operations;
   }
 
   /**
@@ -1630,7 +850,7 @@ public final class OptIn implements AutoCloseable {
       return Optional.of(known);
     }
     Optional<Notice> stored = tx.notice(hash)
-        .filter(n -> render(n.purposes(), n.locale()).hash().equals(n.hash()));
+        .filter(n -> core.render(n.purposes(), n.locale()).hash().equals(n.hash()));
     stored.ifPresent(n -> remember(noticeKey(notices.ordered(Set.copyOf(n.purposes())), n.locale()), n));
     return stored;
   }
@@ -1641,15 +861,6 @@ public final class OptIn implements AutoCloseable {
       noticesByKey.putIfAbsent(key, stored);
     }
     return stored;
-  }
-
-  private Notice render(java.util.Collection<PurposeId> purposes, Locale locale) {
-    if (purposes.isEmpty()) {
-      throw new IllegalArgumentException("a notice covers at least one purpose");
-    }
-    String text = notices.render(purposes, locale);
-    // version 1 is a placeholder: the store assigns the real version for the notice key.
-    return new Notice(1, Notice.sha256(text), locale, List.copyOf(purposes), text, clock.instant());
   }
 
   private final class Links implements OutboxDispatcher.LinkFactory {
@@ -1696,16 +907,16 @@ public final class OptIn implements AutoCloseable {
     Optional<Subject> other = tx.subjectByEmail(email);
     if (other.isPresent() && !other.get().id().equals(r.subjectId())) {
       // The address belongs to another subject by now; merging two people's proof is not ours to decide.
-      throw new Superseded();
+      throw new ServiceCore.Superseded();
     }
     Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
     tx.updateSubject(new Subject(subject.id(), email, subject.createdAt()));
-    tx.unsuppress(addressKey(email));
+    tx.unsuppress(core.addressKey(email));
     List<Consent> moved = new ArrayList<>();
     for (Consent c : tx.consents(r.subjectId())) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-        tx.appendEvent(event(r.subjectId(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now, r.id(), c.notice(),
-            r.source(), Channel.CONFIRMATION_LINK, kept, jti));
+        tx.appendEvent(core.event(r.subjectId(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now, r.id(),
+            c.notice(), r.source(), Channel.CONFIRMATION_LINK, kept, jti));
         moved.add(c);
       }
     }
@@ -1714,21 +925,6 @@ public final class OptIn implements AutoCloseable {
         moved.stream().map(Consent::purpose).collect(java.util.stream.Collectors.toSet()), now,
         Channel.CONFIRMATION_LINK));
     return new ConfirmationResult.Confirmed(r.subjectId(), moved);
-  }
-
-  /** HMAC-SHA256 of the normalised address under the pepper: a plain hash of an address is easily reversed. */
-  private String addressKey(EmailAddress email) {
-    try {
-      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(pepper);
-      return java.util.HexFormat.of().formatHex(mac.doFinal(email.value().getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
-    }
-  }
-
-  private static Instant startOfDay(Instant now) {
-    return now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
   }
 
   private static String encode(String token) {
@@ -1785,103 +981,12 @@ public final class OptIn implements AutoCloseable {
     }
   }
 
-  /**
-   * The dedupe key of a confirmation mail is its slot in the address's daily cap, so the store's unique constraint
-   * enforces the cap even when two nodes count at the same moment (issue: caps hold across nodes).
-   */
-  private static String capKey(MailKind kind, EmailAddress email, Instant dayStart, int slot) {
-    return kind.name().toLowerCase(Locale.ROOT) + ':' + Notice.sha256(email.value()).substring(0, 32) + ':'
-        + dayStart.getEpochSecond() / 86400 + ':' + slot;
-  }
-
   /** The purposes a confirmation link would confirm now: an address change moves them all. */
   private static List<PurposeId> purposesToConfirm(ConsentStore.Transaction tx, PendingRequest r) {
     if (tx.addressChange(r.id()).isPresent()) {
       return List.copyOf(new TreeSet<>(r.purposes()));
     }
     return pendingPurposesOf(tx, r);
-  }
-
-  private static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {
-    if (!tx.enqueue(mail)) {
-      throw new CapRace();
-    }
-  }
-
-  private RequestResult retryOnDuplicate(java.util.function.Supplier<RequestResult> work) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return work.get();
-      } catch (DuplicateKeyException e) {
-        // A concurrent request created the same subject first; run again and find it.
-        if (attempt == 3) {
-          throw e;
-        }
-      } catch (CapRace e) {
-        return new RequestResult.Throttled(clock.instant().plus(minConfirmationMailInterval));
-      } catch (SubjectGone e) {
-        if (attempt == 3) {
-          throw new StoreException("the subject kept disappearing while a signup ran; try again");
-        }
-      }
-    }
-  }
-
-  private <T> T inTransactionOr(java.util.function.Function<ConsentStore.Transaction, T> work,
-      Class<? extends RuntimeException> rollbackSignal, T onSignal) {
-    try {
-      return store.inTransaction(work);
-    } catch (RuntimeException e) {
-      if (rollbackSignal.isInstance(e)) {
-        return onSignal;
-      }
-      throw e;
-    }
-  }
-
-  private ConsentEvent event(SubjectId subject, PurposeId purpose, ConsentEvent.Type type, Instant at,
-      String requestId, Consent.NoticeRef notice, String source, Channel channel, Evidence evidence, String tokenId) {
-    return new ConsentEvent(0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
-  }
-
-  private String randomId() {
-    byte[] b = new byte[16];
-    random.nextBytes(b);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-  }
-
-  private void afterCommit(List<ConsentChange> changes) {
-    for (ConsentChange c : changes) {
-      notifier.publish(c);
-    }
-    dispatcher.wake();
-  }
-
-  /** Rolls back a confirmation whose request was superseded in the meantime. */
-  private static final class Superseded extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    Superseded() {
-      super(null, null, false, false);
-    }
-  }
-
-  /** Rolls back a signup whose subject was deleted (by the retention job) between its lookup and its lock. */
-  private static final class SubjectGone extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    SubjectGone() {
-      super(null, null, false, false);
-    }
-  }
-
-  /** Rolls back a request that lost the race for a cap slot to a concurrent request. */
-  private static final class CapRace extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    CapRace() {
-      super(null, null, false, false);
-    }
   }
 
   /**
@@ -2182,11 +1287,11 @@ public final class OptIn implements AutoCloseable {
 
     /**
      * Sets the EC P-256 keys that sign consent receipts (optional). With them, every receipt mail carries the signed
-     * receipt as {@code consent-receipt.jws}, {@link OptIn#receipt} signs one on request and {@link
-     * OptIn#receiptJwks()} publishes the public keys. <b>Without them no receipt is signed</b>: receipt mails still
-     * go out (listing what was agreed to), {@code receipt(...)} answers empty and the key set is empty. Optional so
-     * that an app can adopt receipts when it has a place to keep a private key; the proof in the store does not
-     * depend on them.
+     * receipt as {@code consent-receipt.jws}, {@link SubjectRights#receipt} signs one on request and
+     * {@link SubjectRights#receiptJwks()} publishes the public keys. <b>Without them no receipt is signed</b>: receipt
+     * mails still go out (listing what was agreed to), {@code receipt(...)} answers empty and the key set is empty.
+     * Optional so that an app can adopt receipts when it has a place to keep a private key; the proof in the store
+     * does not depend on them.
      *
      * @param keys the keys, or {@code null} for none
      * @return this builder
@@ -2222,7 +1327,7 @@ public final class OptIn implements AutoCloseable {
     /**
      * Sets retention of the library's own data (defaults: unconfirmed signups are deleted 7 days after their link
      * expired; finished outbox rows after 30 days; the job runs hourly once started, {@code Duration.ZERO} to
-     * schedule it yourself through {@link OptIn#purge()}).
+     * schedule it yourself through {@link Operations#purge()}).
      *
      * @param unconfirmedGrace how long after expiry an unconfirmed signup is kept, 0 to 90 days
      * @param outboxRetention how long sent, failed and skipped mails are kept, 1 to 365 days

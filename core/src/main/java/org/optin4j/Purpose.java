@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * were given under. A change is <em>editorial</em> (wording, typos: earlier consents stay as they are) or
  * <em>material</em> (what is done, with which data, for how long: the earlier consents no longer cover it).
  * {@code materialVersion} is the latest version whose change was material; consents given under an older version
- * need re-confirmation ({@link OptIn#requestReconsent}), and stay valid until the person answers or the deadline
+ * need re-confirmation ({@link Campaigns#requestReconsent}), and stay valid until the person answers or the deadline
  * passes. Texts are kept per locale (by language, for example {@code en}, {@code nl}). Data categories are stable
  * machine-readable names (for example {@code email}, {@code first-name}) used in exports and receipts.
  *

@@ -17,9 +17,9 @@ import org.optin4j.internal.ReceiptCrypto;
 /**
  * The EC P-256 keys that sign consent receipts (ES256, RFC 7518 section 3.4): one active key pair that signs, and
  * verify-only public keys of earlier key pairs, each with its key id ({@code kid}). All public keys are published as
- * a JWK set ({@link OptIn#receiptJwks()}, served by the servlet adapter at {@code /.well-known/jwks.json}), so that
- * anyone holding a receipt can check it, years later too: keep retired public keys in the set for as long as their
- * receipts matter.
+ * a JWK set ({@link SubjectRights#receiptJwks()}, served by the servlet adapter at
+ * {@code /.well-known/jwks.json}), so that anyone holding a receipt can check it, years later too: keep retired
+ * public keys in the set for as long as their receipts matter.
  *
  * <p>Unlike {@link SigningKeys} (HMAC, secret, for links only the app checks) these keys are asymmetric: the app
  * alone can sign, everyone can verify. Load the active key from a secret store in production; {@link #generate}

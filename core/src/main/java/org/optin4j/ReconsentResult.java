@@ -1,7 +1,7 @@
 package org.optin4j;
 
 /**
- * What {@link OptIn#requestReconsent} did.
+ * What {@link Campaigns#requestReconsent} did.
  *
  * <p>Immutable and thread-safe.
  *

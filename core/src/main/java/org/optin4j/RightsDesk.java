@@ -107,7 +107,7 @@ public final class RightsDesk {
    */
   public RightsRequest erase(String id) {
     RightsRequest r = open(id, RightsRequest.Type.ERASURE);
-    boolean erased = optIn.erase(r.subjectId(), Channel.OPERATOR);
+    boolean erased = optIn.rights().erase(r.subjectId(), Channel.OPERATOR);
     return complete(r, erased ? "subject erased" : "no such subject (erased before)");
   }
 
@@ -121,7 +121,7 @@ public final class RightsDesk {
    */
   public RightsRequest export(String id) {
     RightsRequest r = open(id, RightsRequest.Type.ACCESS, RightsRequest.Type.PORTABILITY);
-    return optIn.requestDataExport(r.subjectId()) ? complete(r, "export mailed to the address on file") : r;
+    return optIn.rights().requestDataExport(r.subjectId()) ? complete(r, "export mailed to the address on file") : r;
   }
 
   /**
@@ -135,7 +135,7 @@ public final class RightsDesk {
    */
   public RightsRequest restrict(String id, PurposeId purpose, boolean restrict) {
     RightsRequest r = open(id, RightsRequest.Type.RESTRICTION);
-    boolean changed = optIn.restrict(r.subjectId(), purpose, restrict, Channel.OPERATOR);
+    boolean changed = optIn.rights().restrict(r.subjectId(), purpose, restrict, Channel.OPERATOR);
     return complete(r, (restrict ? "restricted " : "restriction lifted for ") + purpose.value()
         + (changed ? "" : " (no change: not confirmed, or already so)"));
   }
@@ -167,7 +167,7 @@ public final class RightsDesk {
    */
   public RightsRequest rectify(String id, String newEmail, Locale locale) {
     RightsRequest r = open(id, RightsRequest.Type.RECTIFICATION);
-    RequestResult result = optIn.requestAddressChange(r.subjectId(), newEmail, locale, Evidence.NONE);
+    RequestResult result = optIn.rights().requestAddressChange(r.subjectId(), newEmail, locale, Evidence.NONE);
     if (result instanceof RequestResult.Accepted) {
       return complete(r, "confirmation mail queued to the new address");
     }

@@ -51,10 +51,10 @@ class ConsentReceiptsTest {
   private SubjectId confirmed(String email, PurposeId... purposes) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(7));
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return r.subjectId();
   }
 
@@ -72,7 +72,7 @@ class ConsentReceiptsTest {
     String jws = attachedReceipt(mailer.last());
 
     ReceiptVerification.Valid valid = assertInstanceOf(ReceiptVerification.Valid.class,
-        ConsentReceipts.verify(jws, optIn.receiptJwks()));
+        ConsentReceipts.verify(jws, optIn.rights().receiptJwks()));
 
     ConsentReceipt r = valid.receipt();
     assertEquals("r1", valid.kid());
@@ -100,7 +100,7 @@ class ConsentReceiptsTest {
     assertEquals(consents.get(0).notice().version(), events.noticeVersion());
     assertEquals("en", events.noticeLanguage());
     // The receipt anchors the stored history: its head hash is in the subject's chain.
-    ConsentEvent anchored = optIn.history(ann).get(r.historyPosition() - 1);
+    ConsentEvent anchored = optIn.proof().history(ann).get(r.historyPosition() - 1);
     assertEquals(anchored.seal().hash(), r.historyHash());
     assertEquals(ConsentEvent.Type.CONFIRMED, anchored.type());
   }
@@ -111,27 +111,27 @@ class ConsentReceiptsTest {
     clock.advance(Duration.ofDays(1));
     RequestResult.Accepted more = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
     assertEquals(ann, more.subjectId());
 
     ConsentReceipt r = assertInstanceOf(ReceiptVerification.Valid.class,
-        ConsentReceipts.verify(optIn.receipt(ann).orElseThrow(), optIn.receiptJwks())).receipt();
+        ConsentReceipts.verify(optIn.rights().receipt(ann).orElseThrow(), optIn.rights().receiptJwks())).receipt();
     assertEquals(2, r.purposes().size());
 
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     mailer.clear();
-    assertTrue(optIn.mailReceipt(ann));
-    assertTrue(optIn.mailReceipt(ann));
-    assertTrue(optIn.mailReceipt(ann));
-    assertFalse(optIn.mailReceipt(ann), "at most 3 a day");
-    optIn.dispatchNow();
+    assertTrue(optIn.rights().mailReceipt(ann));
+    assertTrue(optIn.rights().mailReceipt(ann));
+    assertTrue(optIn.rights().mailReceipt(ann));
+    assertFalse(optIn.rights().mailReceipt(ann), "at most 3 a day");
+    optIn.operations().dispatchNow();
     assertEquals(3, mailer.sent().size());
     MailMessage copy = mailer.last();
     assertEquals("ann@example.org", copy.to().value());
     assertTrue(copy.headers().containsKey("List-Unsubscribe"));
     assertInstanceOf(ReceiptVerification.Valid.class, ConsentReceipts.verify(attachedReceipt(copy),
-        optIn.receiptJwks()));
+        optIn.rights().receiptJwks()));
   }
 
   @Test
@@ -139,9 +139,9 @@ class ConsentReceiptsTest {
     RequestResult.Accepted pending = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
 
-    assertEquals(Optional.empty(), optIn.receipt(pending.subjectId()));
-    assertFalse(optIn.mailReceipt(pending.subjectId()));
-    assertEquals(Optional.empty(), optIn.receipt(new SubjectId("nobody-nobody-nobody-0")));
+    assertEquals(Optional.empty(), optIn.rights().receipt(pending.subjectId()));
+    assertFalse(optIn.rights().mailReceipt(pending.subjectId()));
+    assertEquals(Optional.empty(), optIn.rights().receipt(new SubjectId("nobody-nobody-nobody-0")));
   }
 
   @Test
@@ -149,20 +149,20 @@ class ConsentReceiptsTest {
     try (OptIn plain = Fixtures.optIn(mailer, clock)) {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           plain.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-      plain.dispatchNow();
+      plain.operations().dispatchNow();
       plain.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-      plain.dispatchNow();
+      plain.operations().dispatchNow();
 
       assertEquals(List.of(), mailer.last().attachments());
-      assertEquals(Optional.empty(), plain.receipt(r.subjectId()));
-      assertEquals("{\"keys\":[]}", plain.receiptJwks());
+      assertEquals(Optional.empty(), plain.rights().receipt(r.subjectId()));
+      assertEquals("{\"keys\":[]}", plain.rights().receiptJwks());
     }
   }
 
   // --- forgeries -------------------------------------------------------------------------------------------------
 
   private String receipt() {
-    return optIn.receipt(confirmed("ann@example.org", NEWSLETTER)).orElseThrow();
+    return optIn.rights().receipt(confirmed("ann@example.org", NEWSLETTER)).orElseThrow();
   }
 
   private static String invalid(ReceiptVerification v) {
@@ -176,7 +176,7 @@ class ConsentReceiptsTest {
         .replace("\"jurisdiction\":\"EU/NL\"", "\"jurisdiction\":\"US\"");
     String forged = parts[0] + "." + B64.encodeToString(payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
 
-    assertEquals("signature does not verify", invalid(ConsentReceipts.verify(forged, optIn.receiptJwks())));
+    assertEquals("signature does not verify", invalid(ConsentReceipts.verify(forged, optIn.rights().receiptJwks())));
   }
 
   @Test
@@ -189,11 +189,11 @@ class ConsentReceiptsTest {
     String withX5u = B64.encodeToString(forgedHeader.getBytes(StandardCharsets.UTF_8)) + "." + parts[1] + "."
         + parts[2];
     assertEquals("header may only carry alg, typ and kid", invalid(ConsentReceipts.verify(withX5u,
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
     String otherType = B64.encodeToString(header.replace("consent-receipt+jwt", "JWT")
         .getBytes(StandardCharsets.UTF_8)) + "." + parts[1] + "." + parts[2];
     assertEquals("typ must be consent-receipt+jwt", invalid(ConsentReceipts.verify(otherType,
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
   }
 
   @Test
@@ -204,8 +204,8 @@ class ConsentReceiptsTest {
     sig[10] ^= 1;
 
     assertEquals("signature does not verify", invalid(ConsentReceipts.verify(
-        parts[0] + "." + parts[1] + "." + B64.encodeToString(sig), optIn.receiptJwks())));
-    assertTrue(invalid(ConsentReceipts.verify(parts[0] + "." + parts[1] + ".", optIn.receiptJwks()))
+        parts[0] + "." + parts[1] + "." + B64.encodeToString(sig), optIn.rights().receiptJwks())));
+    assertTrue(invalid(ConsentReceipts.verify(parts[0] + "." + parts[1] + ".", optIn.rights().receiptJwks()))
         .length() > 0);
   }
 
@@ -226,21 +226,21 @@ class ConsentReceiptsTest {
         .getBytes(StandardCharsets.UTF_8)) + "." + parts[1] + ".";
 
     assertEquals("not a compact JWS with a JWS algorithm", invalid(ConsentReceipts.verify(none,
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
   }
 
   @Test
   void verifyWhenHs256SignedWithThePublicKeyAsSecretThenInvalid() throws Exception {
     String[] parts = receipt().split("\\.");
     // The classic confusion attack: an HMAC keyed with the public key text everyone can download.
-    byte[] secret = optIn.receiptJwks().getBytes(StandardCharsets.UTF_8);
+    byte[] secret = optIn.rights().receiptJwks().getBytes(StandardCharsets.UTF_8);
     JWSObject hs = new JWSObject(new JWSHeader.Builder(JWSAlgorithm.HS256)
         .type(new JOSEObjectType("consent-receipt+jwt")).keyID("r1").build(),
         new Payload(Base64.getUrlDecoder().decode(parts[1])));
     hs.sign(new MACSigner(secret));
 
     assertEquals("algorithm must be ES256, was HS256", invalid(ConsentReceipts.verify(hs.serialize(),
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
   }
 
   @Test
@@ -253,21 +253,22 @@ class ConsentReceiptsTest {
     forged.sign(new ECDSASigner(attacker));
 
     assertEquals("header may only carry alg, typ and kid", invalid(ConsentReceipts.verify(forged.serialize(),
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
     // Without the jwk header, his signature does not verify against the published key either.
     JWSObject plain = new JWSObject(new JWSHeader.Builder(JWSAlgorithm.ES256)
         .type(new JOSEObjectType("consent-receipt+jwt")).keyID("r1").build(),
         new Payload(Base64.getUrlDecoder().decode(parts[1])));
     plain.sign(new ECDSASigner(attacker));
     assertEquals("signature does not verify", invalid(ConsentReceipts.verify(plain.serialize(),
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
   }
 
   @Test
   void verifyWhenGarbageOrHugeOrBadKeySetThenInvalidWithoutThrowing() {
     String jws = receipt();
     for (String garbage : new String[] {"", "a.b.c", "....", "x".repeat(70_000), null}) {
-      assertInstanceOf(ReceiptVerification.Invalid.class, ConsentReceipts.verify(garbage, optIn.receiptJwks()));
+      assertInstanceOf(ReceiptVerification.Invalid.class,
+          ConsentReceipts.verify(garbage, optIn.rights().receiptJwks()));
     }
     for (String set : new String[] {"", "{}", "{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\",\"kid\":\"r1\"}]}", null}) {
       assertInstanceOf(ReceiptVerification.Invalid.class, ConsentReceipts.verify(jws, set));
@@ -282,7 +283,7 @@ class ConsentReceiptsTest {
     other.sign(new ECDSASigner(key));
 
     assertEquals("malformed receipt payload", invalid(ConsentReceipts.verify(other.serialize(),
-        optIn.receiptJwks())));
+        optIn.rights().receiptJwks())));
   }
 
   // --- keys ------------------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ class DoubleOptInEndToEndTest {
           ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
               .withSource("signup-form").withEvidence(Evidence.of("203.0.113.7", "Firefox"))));
 
-      assertEquals(1, optIn.dispatchNow().sent());
+      assertEquals(1, optIn.operations().dispatchNow().sent());
       assertTrue(greenMail.waitForIncomingEmail(5_000, 1));
       MimeMessage mail = greenMail.getReceivedMessages()[0];
       assertEquals("ann@example.org", mail.getAllRecipients()[0].toString());
@@ -77,7 +77,7 @@ class DoubleOptInEndToEndTest {
           optIn.confirm(token, Set.of(), Evidence.of("198.51.100.2", "Thunderbird")));
 
       assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
-      List<ConsentEvent> history = optIn.history(r.subjectId());
+      List<ConsentEvent> history = optIn.proof().history(r.subjectId());
       assertEquals(List.of(ConsentEvent.Type.REQUESTED, ConsentEvent.Type.CONFIRMED),
           history.stream().map(ConsentEvent::type).toList());
       assertEquals(Evidence.of("203.0.113.7", "Firefox"), history.get(0).evidence());
@@ -86,7 +86,7 @@ class DoubleOptInEndToEndTest {
       assertEquals(history.get(0).notice(), history.get(1).notice());
       assertEquals(clock.instant(), history.get(1).at());
 
-      assertEquals(1, optIn.dispatchNow().sent());
+      assertEquals(1, optIn.operations().dispatchNow().sent());
       assertTrue(greenMail.waitForIncomingEmail(5_000, 2));
       MimeMessage receipt = greenMail.getReceivedMessages()[1];
       assertEquals("List-Unsubscribe=One-Click", receipt.getHeader("List-Unsubscribe-Post")[0]);
@@ -100,16 +100,16 @@ class DoubleOptInEndToEndTest {
     try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer(port), clock).build()) {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
 
-      DispatchReport down = optIn.dispatchNow();
+      DispatchReport down = optIn.operations().dispatchNow();
       assertEquals(1, down.retrying());
       clock.advance(Duration.ofSeconds(31));
-      assertEquals(1, optIn.dispatchNow().retrying(), "still down: retried later again");
+      assertEquals(1, optIn.operations().dispatchNow().retrying(), "still down: retried later again");
 
       greenMail = startGreenMail(port);
       clock.advance(Duration.ofMinutes(2));
-      assertEquals(1, optIn.dispatchNow().sent());
+      assertEquals(1, optIn.operations().dispatchNow().sent());
       clock.advance(Duration.ofHours(3));
-      assertEquals(0, optIn.dispatchNow().total());
+      assertEquals(0, optIn.operations().dispatchNow().total());
 
       assertTrue(greenMail.waitForIncomingEmail(5_000, 1));
       Thread.sleep(200);

@@ -38,13 +38,13 @@ class KeyCompromiseTest {
     try (OptIn before = node(store, leaked)) {
       ann = assertInstanceOf(RequestResult.Accepted.class,
           before.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER))).subjectId();
-      before.dispatchNow();
+      before.operations().dispatchNow();
       before.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.7", "Firefox"));
-      before.dispatchNow();
+      before.operations().dispatchNow();
       unsubscribeLink = Fixtures.token(mailer.last().text(), "unsubscribe");
       preferencesLink = Fixtures.token(mailer.last().text(), "preferences");
       before.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, NEWSLETTER));
-      before.dispatchNow();
+      before.operations().dispatchNow();
       confirmLink = Fixtures.token(mailer.last().text(), "confirm");
     }
 
@@ -52,7 +52,7 @@ class KeyCompromiseTest {
     try (OptIn after = node(store, SigningKeys.generate("k2"))) {
       assertTrue(after.mayMail("ann@example.org", NEWSLETTER), "confirmed consents never depended on the key");
       assertEquals(ConsentState.CONFIRMED, after.consents(ann).get(0).state());
-      assertFalse(after.history(ann).isEmpty(), "the proof (events) is untouched");
+      assertFalse(after.proof().history(ann).isEmpty(), "the proof (events) is untouched");
 
       assertInstanceOf(ConfirmationPreview.Invalid.class, after.preview(confirmLink));
       assertInstanceOf(ConfirmationResult.Invalid.class, after.confirm(confirmLink, Set.of(), Evidence.NONE));
@@ -66,7 +66,7 @@ class KeyCompromiseTest {
       assertTrue(after.verifyPreferencesToken(Fixtures.token(after.preferencesUrl(ann), "preferences")).isPresent());
       clock.advance(Duration.ofMinutes(5));
       after.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, NEWSLETTER));
-      after.dispatchNow();
+      after.operations().dispatchNow();
       assertInstanceOf(ConfirmationResult.Confirmed.class,
           after.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE));
     }
@@ -78,7 +78,7 @@ class KeyCompromiseTest {
     SigningKeys keys = SigningKeys.generate("k1");
     try (OptIn optIn = node(store, keys)) {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       // The attacker signs with the real key but must guess the 128-bit random subject and request ids.
       org.optin4j.internal.TokenService forger = new org.optin4j.internal.TokenService(keys, Fixtures.BASE_URL, clock,
           new java.security.SecureRandom());
@@ -100,10 +100,10 @@ class KeyCompromiseTest {
     JdbcConsentStore store = JdbcConsentStore.builder(ds).createSchema(true).build();
     try (OptIn optIn = node(store, SigningKeys.generate("k1"))) {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       String confirm = Fixtures.token(mailer.last().text(), "confirm");
       optIn.confirm(confirm, Set.of(), Evidence.NONE);
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       String unsubscribe = Fixtures.token(mailer.last().text(), "unsubscribe");
       String dump = dump(ds);
       assertTrue(dump.contains("ann@example.org"), "the dump sees the data");

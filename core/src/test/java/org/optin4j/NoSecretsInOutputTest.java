@@ -151,11 +151,11 @@ class NoSecretsInOutputTest {
     try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), recorder, clock).signingKeys(keys())
         .suppressionPepper(pepper).build()) {
       optIn.request(ConsentRequest.of(ADDRESS, Locale.ENGLISH, NEWSLETTER));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       MailMessage confirmation = recorder.last();
       String confirmToken = Fixtures.token(confirmation.text(), "confirm");
       optIn.confirm(confirmToken, Set.of(), Evidence.of("203.0.113.7", "Firefox"));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       MailMessage receipt = recorder.last();
       String unsubscribeToken = Fixtures.token(receipt.text(), "unsubscribe");
       String preferencesToken = Fixtures.token(receipt.text(), "preferences");
@@ -209,10 +209,10 @@ class NoSecretsInOutputTest {
         .build()) {
       optIn.request(ConsentRequest.of(ADDRESS, Locale.ENGLISH, NEWSLETTER));
       recorder.answer(m -> new SendOutcome.TransientFailure("451 try again later"));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       clock.advance(Duration.ofMinutes(5));
       recorder.answer(m -> new SendOutcome.Sent());
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       String confirmToken = Fixtures.token(recorder.last().text(), "confirm");
       String tampered = confirmToken.substring(0, confirmToken.length() - 2) + "AA";
       assertInstanceOf(ConfirmationPreview.Invalid.class, optIn.preview(tampered));
@@ -221,7 +221,7 @@ class NoSecretsInOutputTest {
           optIn.confirm(confirmToken, Set.of(), Evidence.of("203.0.113.7", "Firefox")));
       assertTrue(gaveUp.await(10, TimeUnit.SECONDS), "the listener failure was reported");
       recorder.answer(m -> new SendOutcome.PermanentFailure("550 no such user"));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       assertTrue(optIn.verifyPreferencesToken(confirmToken).isEmpty());
       assertInstanceOf(UnsubscribeResult.Invalid.class, optIn.unsubscribe(tampered, Channel.ONE_CLICK_UNSUBSCRIBE,
           Evidence.NONE));

@@ -47,7 +47,7 @@ class OptInTest {
   }
 
   private String confirmToken() {
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return Fixtures.token(mailer.last().text(), "confirm");
   }
 
@@ -61,13 +61,13 @@ class OptInTest {
             small.request(ConsentRequest.of("s" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
       }
 
-      assertEquals(5, small.dispatchNow().sent());
+      assertEquals(5, small.operations().dispatchNow().sent());
 
       assertEquals(List.of(2, 2, 1), recording.batchSizes());
       assertEquals(5, recording.sent().size());
       assertEquals(List.of(1, 1), List.of(recording.sessions()[0], recording.sessions()[1]),
           "one session for the round, closed when it ends");
-      assertEquals(0, small.dispatchNow().total());
+      assertEquals(0, small.operations().dispatchNow().total());
       assertEquals(List.of(2, 2), List.of(recording.sessions()[0], recording.sessions()[1]));
     }
   }
@@ -82,7 +82,7 @@ class OptInTest {
     assertTrue(consents.stream().allMatch(c -> c.state() == ConsentState.PENDING));
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
 
-    assertEquals(1, optIn.dispatchNow().sent());
+    assertEquals(1, optIn.operations().dispatchNow().sent());
     assertEquals(1, mailer.sent().size());
     MailMessage mail = mailer.last();
     assertEquals("ann@example.org", mail.to().value());
@@ -93,7 +93,7 @@ class OptInTest {
   @Test
   void requestRecordsRequestEventWithNoticeSourceAndTruncatedEvidence() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
-    ConsentEvent e = optIn.history(r.subjectId()).get(0);
+    ConsentEvent e = optIn.proof().history(r.subjectId()).get(0);
 
     assertEquals(ConsentEvent.Type.REQUESTED, e.type());
     assertEquals(NEWSLETTER, e.purpose());
@@ -112,7 +112,7 @@ class OptInTest {
   void requestWhenInvalidAddressThenInvalidAddressAndNothingStored() {
     RequestResult r = optIn.request(ConsentRequest.of("not-an-address", Locale.ENGLISH, NEWSLETTER));
     assertInstanceOf(RequestResult.InvalidAddress.class, r);
-    assertEquals(0, optIn.dispatchNow().total());
+    assertEquals(0, optIn.operations().dispatchNow().total());
     assertTrue(optIn.findSubject("not-an-address").isEmpty());
   }
 
@@ -150,7 +150,7 @@ class OptInTest {
     ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class, result);
     assertEquals(2, ok.confirmed().size());
     assertTrue(optIn.mayMail("ANN@example.org", NEWSLETTER));
-    ConsentEvent confirmed = optIn.history(r.subjectId()).stream()
+    ConsentEvent confirmed = optIn.proof().history(r.subjectId()).stream()
         .filter(e -> e.type() == ConsentEvent.Type.CONFIRMED).findFirst().orElseThrow();
     assertEquals(Channel.CONFIRMATION_LINK, confirmed.channel());
     assertEquals("198.51.100.0", confirmed.evidence().ip());
@@ -158,7 +158,7 @@ class OptInTest {
     assertTrue(confirmed.tokenId() != null && !confirmed.tokenId().isBlank());
 
     mailer.clear();
-    assertEquals(1, optIn.dispatchNow().sent());
+    assertEquals(1, optIn.operations().dispatchNow().sent());
     MailMessage receipt = mailer.last();
     assertEquals("List-Unsubscribe=One-Click", receipt.headers().get("List-Unsubscribe-Post"));
     String header = receipt.headers().get("List-Unsubscribe");
@@ -171,7 +171,7 @@ class OptInTest {
   void previewChangesNothing() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
-    int events = optIn.history(r.subjectId()).size();
+    int events = optIn.proof().history(r.subjectId()).size();
 
     ConfirmationPreview.Ready ready =
         assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
@@ -179,7 +179,7 @@ class OptInTest {
 
     assertEquals(List.of(NEWSLETTER), ready.purposes().stream().map(Purpose::id).toList());
     assertEquals(optIn.consents(r.subjectId()).get(0).notice().hash(), ready.notice().hash());
-    assertEquals(events, optIn.history(r.subjectId()).size());
+    assertEquals(events, optIn.proof().history(r.subjectId()).size());
     assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
     assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.AlreadyConfirmed.class, optIn.preview(token));
@@ -190,10 +190,10 @@ class OptInTest {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
     assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
-    int events = optIn.history(r.subjectId()).size();
+    int events = optIn.proof().history(r.subjectId()).size();
 
     assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
-    assertEquals(events, optIn.history(r.subjectId()).size());
+    assertEquals(events, optIn.proof().history(r.subjectId()).size());
   }
 
   @Test
@@ -222,7 +222,7 @@ class OptInTest {
     }
     pool.shutdown();
     assertEquals(1, confirmed);
-    assertEquals(1, optIn.history(r.subjectId()).stream()
+    assertEquals(1, optIn.proof().history(r.subjectId()).stream()
         .filter(e -> e.type() == ConsentEvent.Type.CONFIRMED).count());
   }
 
@@ -254,7 +254,7 @@ class OptInTest {
     assertTrue(optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.WITHDRAWN));
     assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
     mailer.clear();
-    assertEquals(0, optIn.dispatchNow().total(), "no receipt for a decline");
+    assertEquals(0, optIn.operations().dispatchNow().total(), "no receipt for a decline");
   }
 
   @Test
@@ -341,7 +341,7 @@ class OptInTest {
     try (OptIn before = Fixtures.builder(store, mailer, clock)
         .signingKeys(SigningKeys.builder().active("2026-01", oldKey).build()).build()) {
       before.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
-      before.dispatchNow();
+      before.operations().dispatchNow();
     }
     String token = Fixtures.token(mailer.last().text(), "confirm");
     try (OptIn after = Fixtures.builder(store, mailer, clock)
@@ -354,14 +354,14 @@ class OptInTest {
   void requestWhenAllPurposesConfirmedThenAlreadyConfirmedAndNoMail() {
     subscribe("ann@example.org", NEWSLETTER);
     optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     mailer.clear();
     clock.advance(Duration.ofHours(1));
 
     RequestResult r = optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
 
     assertInstanceOf(RequestResult.AlreadyConfirmed.class, r);
-    assertEquals(0, optIn.dispatchNow().total());
+    assertEquals(0, optIn.operations().dispatchNow().total());
   }
 
   @Test
@@ -388,7 +388,7 @@ class OptInTest {
     RequestResult.Throttled t = assertInstanceOf(RequestResult.Throttled.class, r);
     assertEquals(java.time.Instant.parse("2026-03-03T00:00:00Z"), t.retryAfter());
     // Each request superseded the one before, so only the newest link goes out.
-    assertEquals(1, optIn.dispatchNow().sent());
+    assertEquals(1, optIn.operations().dispatchNow().sent());
   }
 
   @Test
@@ -437,7 +437,7 @@ class OptInTest {
     assertEquals(Set.of(NEWSLETTER), w.withdrawn());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertTrue(optIn.mayMail("ann@example.org", EVENTS));
-    ConsentEvent last = optIn.history(r.subjectId()).get(optIn.history(r.subjectId()).size() - 1);
+    ConsentEvent last = optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
     assertEquals(ConsentEvent.Type.WITHDRAWN, last.type());
     assertEquals(Channel.PREFERENCE_CENTER, last.channel());
     assertEquals(clock.instant(), last.at());
@@ -455,7 +455,7 @@ class OptInTest {
   void unsubscribeWithReceiptLinkWithdrawsEverything() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
     optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     String header = mailer.last().headers().get("List-Unsubscribe");
     String token = Fixtures.token(header, "unsubscribe");
     assertEquals(r.subjectId(), optIn.verifyUnsubscribeToken(token).orElseThrow());
@@ -571,7 +571,7 @@ class OptInTest {
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
       assertEquals(Set.of(direct.id()), r.confirmedNow());
       assertTrue(o.mayMail("ann@example.org", direct.id()));
-      o.dispatchNow();
+      o.operations().dispatchNow();
       assertTrue(mailer.last().headers().containsKey("List-Unsubscribe"));
     }
   }
@@ -596,7 +596,7 @@ class OptInTest {
         .build()) {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-      o.dispatchNow();
+      o.operations().dispatchNow();
       ConfirmationResult c = o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
       assertInstanceOf(ConfirmationResult.Confirmed.class, c);
 
@@ -614,15 +614,15 @@ class OptInTest {
   void dispatchWhenTransientFailureThenRetriesWithBackoffAndSendsOnce() {
     subscribe("ann@example.org", NEWSLETTER);
     mailer.answer(m -> new SendOutcome.TransientFailure("SMTP 451"));
-    DispatchReport first = optIn.dispatchNow();
+    DispatchReport first = optIn.operations().dispatchNow();
     assertEquals(1, first.retrying());
-    assertEquals(0, optIn.dispatchNow().total(), "not due before the backoff passed");
+    assertEquals(0, optIn.operations().dispatchNow().total(), "not due before the backoff passed");
 
     mailer.answer(m -> new SendOutcome.Sent());
     clock.advance(Duration.ofSeconds(31));
-    assertEquals(1, optIn.dispatchNow().sent());
+    assertEquals(1, optIn.operations().dispatchNow().sent());
     clock.advance(Duration.ofHours(2));
-    assertEquals(0, optIn.dispatchNow().total());
+    assertEquals(0, optIn.operations().dispatchNow().total());
     assertEquals(1, mailer.sent().size());
   }
 
@@ -630,10 +630,10 @@ class OptInTest {
   void dispatchWhenPermanentFailureThenMarkedFailedAndNotRetried() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
-    assertEquals(1, optIn.dispatchNow().failed());
+    assertEquals(1, optIn.operations().dispatchNow().failed());
     clock.advance(Duration.ofHours(2));
-    assertEquals(0, optIn.dispatchNow().total());
-    OutboxMail mail = optIn.mails(r.subjectId()).get(0);
+    assertEquals(0, optIn.operations().dispatchNow().total());
+    OutboxMail mail = optIn.operations().mails(r.subjectId()).get(0);
     assertEquals(OutboxMail.Status.FAILED, mail.status());
     assertEquals("SMTP 550", mail.lastError());
   }
@@ -644,13 +644,13 @@ class OptInTest {
     optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
     mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
 
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
 
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    ConsentEvent last = optIn.history(r.subjectId()).get(optIn.history(r.subjectId()).size() - 1);
+    ConsentEvent last = optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
     assertEquals(ConsentEvent.Type.RESTRICTED, last.type());
     assertEquals(Channel.SYSTEM, last.channel());
-    assertTrue(optIn.restrict(r.subjectId(), NEWSLETTER, false, Channel.OPERATOR), "an operator can lift it");
+    assertTrue(optIn.rights().restrict(r.subjectId(), NEWSLETTER, false, Channel.OPERATOR), "an operator can lift it");
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
   }
 
@@ -658,7 +658,7 @@ class OptInTest {
   void permanentFailureOfConfirmationExpiresTheRequest() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     assertEquals(ConsentState.EXPIRED, optIn.consents(r.subjectId()).get(0).state());
   }
 
@@ -667,10 +667,10 @@ class OptInTest {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     mailer.answer(m -> new SendOutcome.TransientFailure("SMTP 421"));
     for (int i = 0; i < 5; i++) {
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       clock.advance(Duration.ofMinutes(31));
     }
-    OutboxMail mail = optIn.mails(r.subjectId()).get(0);
+    OutboxMail mail = optIn.operations().mails(r.subjectId()).get(0);
     assertEquals(OutboxMail.Status.FAILED, mail.status());
     assertEquals(5, mail.attempts());
   }
@@ -681,10 +681,10 @@ class OptInTest {
     clock.advance(Duration.ofMinutes(3));
     RequestResult.Accepted second = subscribe("ann@example.org", NEWSLETTER);
 
-    assertEquals(1, optIn.dispatchNow().sent());
+    assertEquals(1, optIn.operations().dispatchNow().sent());
 
     assertEquals(1, mailer.sent().size());
-    List<OutboxMail> mails = optIn.mails(first.subjectId());
+    List<OutboxMail> mails = optIn.operations().mails(first.subjectId());
     assertEquals(OutboxMail.Status.SKIPPED, mails.get(0).status());
     assertEquals(first.requestId(), mails.get(0).requestId());
     assertEquals(OutboxMail.Status.SENT, mails.get(1).status());
@@ -698,7 +698,7 @@ class OptInTest {
     for (int i = 0; i < 7; i++) {
       subscribe("user" + i + "@example.org", NEWSLETTER);
     }
-    assertEquals(7, optIn.dispatchNow().sent());
+    assertEquals(7, optIn.operations().dispatchNow().sent());
     assertEquals(List.of(7), mailer.batchSizes());
   }
 
@@ -719,14 +719,14 @@ class OptInTest {
     clock.advance(Duration.ofMinutes(1));
     subscribe("bob@example.org", NEWSLETTER);
 
-    assertEquals(2L, optIn.countSubjects());
+    assertEquals(2L, optIn.operations().countSubjects());
     assertEquals(List.of("bob@example.org", "ann@example.org"),
-        optIn.subjects(0, 10).stream().map(s -> s.email().value()).toList());
-    assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 2L), optIn.outboxSummary());
-    optIn.dispatchNow();
-    assertEquals(java.util.Map.of(OutboxMail.Status.SENT, 2L), optIn.outboxSummary());
-    assertThrows(IllegalArgumentException.class, () -> optIn.subjects(-1, 10));
-    assertThrows(IllegalArgumentException.class, () -> optIn.subjects(0, 1001));
+        optIn.operations().subjects(0, 10).stream().map(s -> s.email().value()).toList());
+    assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 2L), optIn.operations().outboxSummary());
+    optIn.operations().dispatchNow();
+    assertEquals(java.util.Map.of(OutboxMail.Status.SENT, 2L), optIn.operations().outboxSummary());
+    assertThrows(IllegalArgumentException.class, () -> optIn.operations().subjects(-1, 10));
+    assertThrows(IllegalArgumentException.class, () -> optIn.operations().subjects(0, 1001));
   }
 
   @Test

@@ -86,9 +86,9 @@ class OptInTokenFuzzTest {
         .build();
     optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER, Fixtures.EVENTS));
     optIn.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     optIn.confirm(Fixtures.token(MAILER.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return optIn;
   }
 

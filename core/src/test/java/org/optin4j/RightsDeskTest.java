@@ -32,9 +32,9 @@ class RightsDeskTest {
   private SubjectId confirmed(String email, PurposeId... purposes) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return r.subjectId();
   }
 
@@ -73,14 +73,14 @@ class RightsDeskTest {
     mailer.clear();
     RightsRequest access = desk.export(desk.receive(ann, RightsRequest.Type.ACCESS, received).id());
     assertEquals("export mailed to the address on file", access.outcome());
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     assertEquals("my-data.json", mailer.last().attachments().get(0).fileName());
 
     RightsRequest withdraw = desk.withdraw(desk.receive(ann, RightsRequest.Type.WITHDRAWAL, received).id(),
         Set.of(NEWSLETTER));
     assertEquals("withdrawn: [newsletter]", withdraw.outcome());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    assertTrue(optIn.history(ann).stream().anyMatch(e -> e.type() == ConsentEvent.Type.WITHDRAWN
+    assertTrue(optIn.proof().history(ann).stream().anyMatch(e -> e.type() == ConsentEvent.Type.WITHDRAWN
         && e.channel() == Channel.OPERATOR));
 
     RightsRequest rectify = desk.rectify(desk.receive(ann, RightsRequest.Type.RECTIFICATION, received).id(),

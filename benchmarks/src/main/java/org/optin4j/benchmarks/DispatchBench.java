@@ -35,7 +35,8 @@ import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 
 /**
- * Outbox dispatch to a local GreenMail: {@code OptIn.dispatchNow()} over {@code n} queued confirmation mails (claim,
+ * Outbox dispatch to a local GreenMail: {@code optIn.operations().dispatchNow()} over {@code n} queued confirmation mails
+ * (claim,
  * render, sign the link, compose, send over {@code SmtpMailer}, record the outcome), against the floor of Jakarta Mail
  * composing the same text and HTML parts and sending them over one connection reused for the whole batch. Queueing
  * the mails ({@code OptIn.request}) is not timed. A first run through a counting proxy checks how many SMTP
@@ -60,7 +61,7 @@ public final class DispatchBench {
       // The connection count, once, through the proxy.
       try (OptIn counted = optIn(store, proxy.port())) {
         queue(counted, 200, "count");
-        DispatchReport r = counted.dispatchNow();
+        DispatchReport r = counted.operations().dispatchNow();
         System.out.printf(Locale.ROOT, "connections: %d SMTP connections for %d mails (batch size %d)%n",
             proxy.accepted.get(), r.sent(), 50);
       }
@@ -79,7 +80,7 @@ public final class DispatchBench {
           greenMail.purgeEmailFromAllMailboxes();
           queue(optIn, n, "r" + r);
           long t0 = System.nanoTime();
-          DispatchReport report = optIn.dispatchNow();
+          DispatchReport report = optIn.operations().dispatchNow();
           long l = System.nanoTime() - t0;
           greenMail.purgeEmailFromAllMailboxes();
           if (report.sent() != n) {

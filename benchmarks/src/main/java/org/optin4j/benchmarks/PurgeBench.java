@@ -30,7 +30,7 @@ import org.optin4j.SubjectId;
  * The retention job on PostgreSQL with a million never confirmed signups: bulk-loads 1,000,000 subjects, each as a
  * signup leaves it (one OPEN request, its PENDING consent, its REQUESTED event sealed into the subject's hash chain and
  * the chain head, its SENT confirmation mail; plain SQL batches into the store's tables), then runs {@code
- * OptIn.purge()} while one thread keeps signing up new addresses through {@code OptIn.request} (one every 5 ms). The
+ * OptIn.operations().purge()} while one thread keeps signing up new addresses through {@code OptIn.request} (one every 5 ms). The
  * signups' latency is recorded for 20 s before the purge (the normal p99) and during it. Bounded: after {@code
  * maxSeconds} the purge is abandoned (its pool closed), and the rate so far is reported with the time the whole
  * million would take at that rate.
@@ -74,7 +74,7 @@ public final class PurgeBench {
       long[] normalLat = normal.stop();
       Signups during = Signups.start(optIn, "purge");
       long start = System.nanoTime();
-      CompletableFuture<PurgeReport> purge = CompletableFuture.supplyAsync(optIn::purge);
+      CompletableFuture<PurgeReport> purge = CompletableFuture.supplyAsync(optIn.operations()::purge);
       PurgeReport report = null;
       try {
         report = purge.get(maxSeconds, TimeUnit.SECONDS);

@@ -43,9 +43,9 @@ public record PendingRequest(
     Instant closedAt) {
 
   /**
-   * The {@code source} of re-confirmation requests after a material purpose change ({@code OptIn.requestReconsent}):
-   * their purposes are confirmed under an earlier version, and stay confirmed until the request is answered or its
-   * {@code expiresAt} (the deadline) passes.
+   * The {@code source} of re-confirmation requests after a material purpose change
+   * ({@code Campaigns.requestReconsent}): their purposes are confirmed under an earlier version, and stay confirmed
+   * until the request is answered or its {@code expiresAt} (the deadline) passes.
    */
   public static final String RECONSENT_SOURCE = "optin4j:reconsent";
 

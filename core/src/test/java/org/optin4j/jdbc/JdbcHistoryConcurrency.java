@@ -70,7 +70,7 @@ abstract class JdbcHistoryConcurrency {
     OptIn first = nodes.get(0);
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         first.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS)));
-    first.dispatchNow();
+    first.operations().dispatchNow();
     first.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
     SubjectId ann = r.subjectId();
     int rounds = 15;
@@ -93,7 +93,7 @@ abstract class JdbcHistoryConcurrency {
         await(start);
         for (int i = 0; i < rounds; i++) {
           // confirm whatever link is newest: history, then request, then consent rows, like every other unit
-          nodes.get(0).dispatchNow();
+          nodes.get(0).operations().dispatchNow();
           List<org.optin4j.spi.MailMessage> sent = mailer.sent();
           if (!sent.isEmpty() && sent.get(sent.size() - 1).text().contains("/confirm?token=")) {
             nodes.get(0).confirm(Fixtures.token(sent.get(sent.size() - 1).text(), "confirm"), Set.of(),
@@ -111,8 +111,8 @@ abstract class JdbcHistoryConcurrency {
     }
 
     HistoryVerification.Intact intact = assertInstanceOf(HistoryVerification.Intact.class,
-        first.verifyHistory(ann));
-    List<ConsentEvent> history = first.history(ann);
+        first.proof().verifyHistory(ann));
+    List<ConsentEvent> history = first.proof().history(ann);
     assertEquals(history.size(), intact.events());
     for (int i = 0; i < history.size(); i++) {
       assertEquals(i + 1, history.get(i).seal().position());
@@ -125,8 +125,8 @@ abstract class JdbcHistoryConcurrency {
       throws InterruptedException {
     await(start);
     for (int i = 0; i < rounds; i++) {
-      node.restrict(id, purpose, true, Channel.OPERATOR);
-      node.restrict(id, purpose, false, Channel.OPERATOR);
+      node.rights().restrict(id, purpose, true, Channel.OPERATOR);
+      node.rights().restrict(id, purpose, false, Channel.OPERATOR);
     }
     return null;
   }

@@ -33,7 +33,7 @@ import org.optin4j.SubjectId;
 
 /**
  * Tampering with stored history behind the library's back (direct SQL on H2, as a rogue operator or a compromised
- * application role would) is found by {@link OptIn#verifyHistory} at the link where it happened.
+ * application role would) is found by {@link org.optin4j.ConsentProof#verifyHistory} at the link where it happened.
  */
 class JdbcHistoryTamperTest {
   private static TestDatabase database;
@@ -70,12 +70,12 @@ class JdbcHistoryTamperTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER)
             .withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(3));
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.9", "Firefox"));
     clock.advance(Duration.ofDays(3));
     optIn.withdraw(r.subjectId(), Set.of(), Channel.PREFERENCE_CENTER, Evidence.of("198.51.100.4", "Safari"));
-    assertInstanceOf(HistoryVerification.Intact.class, optIn.verifyHistory(r.subjectId()));
+    assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(r.subjectId()));
     return r.subjectId();
   }
 
@@ -90,7 +90,7 @@ class JdbcHistoryTamperTest {
   }
 
   private Reason brokenAt(SubjectId id, int position) {
-    HistoryVerification.Broken b = assertInstanceOf(HistoryVerification.Broken.class, optIn.verifyHistory(id));
+    HistoryVerification.Broken b = assertInstanceOf(HistoryVerification.Broken.class, optIn.proof().verifyHistory(id));
     assertEquals(position, b.position(), b.toString());
     return b.reason();
   }
@@ -156,7 +156,7 @@ class JdbcHistoryTamperTest {
   @Test
   void verifyHistoryWhenAlteredEventReHashedThenNextLinkMismatch() throws SQLException {
     SubjectId ann = annWithThreeEvents();
-    ConsentEvent second = optIn.history(ann).get(1);
+    ConsentEvent second = optIn.proof().history(ann).get(1);
     ConsentEvent forged = new ConsentEvent(0, ann, second.purpose(), second.type(), second.at().minusSeconds(86400),
         second.requestId(), second.notice(), second.source(), second.channel(), second.evidence(), second.tokenId());
     String forgedHash = forged.chainHash(2, second.seal().previousHash(), second.seal().detailsDigest());
@@ -173,16 +173,17 @@ class JdbcHistoryTamperTest {
     RequestResult.Accepted bob = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER)));
 
-    assertTrue(optIn.erase(ann, Channel.OPERATOR));
-    HistoryVerification.Intact stub = assertInstanceOf(HistoryVerification.Intact.class, optIn.verifyHistory(ann));
+    assertTrue(optIn.rights().erase(ann, Channel.OPERATOR));
+    HistoryVerification.Intact stub =
+        assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(ann));
     assertEquals(4, stub.events());
     sql("UPDATE optin4j_events SET purpose = 'events' WHERE subject_id = ? AND chain_position = 1",
         bob.subjectId().value());
 
-    HistoryAudit audit = optIn.verifyAllHistories();
+    HistoryAudit audit = optIn.proof().verifyAllHistories();
 
     assertEquals(2, audit.subjects());
     assertEquals(List.of(new HistoryVerification.Broken(bob.subjectId(), 1,
-        optIn.history(bob.subjectId()).get(0).sequence(), Reason.CONTENT_ALTERED)), audit.broken());
+        optIn.proof().history(bob.subjectId()).get(0).sequence(), Reason.CONTENT_ALTERED)), audit.broken());
   }
 }

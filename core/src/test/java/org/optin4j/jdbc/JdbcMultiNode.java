@@ -108,7 +108,7 @@ abstract class JdbcMultiNode {
     concurrently(4, () -> {
       int sent = 0;
       for (int round = 0; round < 20; round++) {
-        sent += (round % 2 == 0 ? a : b).dispatchNow().sent();
+        sent += (round % 2 == 0 ? a : b).operations().dispatchNow().sent();
       }
       return sent;
     });
@@ -130,7 +130,7 @@ abstract class JdbcMultiNode {
     OptIn a = node(mailer);
     OptIn b = node(new RecordingMailer());
     a.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
-    a.dispatchNow();
+    a.operations().dispatchNow();
     String token = Fixtures.token(mailer.last().text(), "confirm");
 
     List<ConfirmationResult> results = concurrently(8, () -> (Thread.currentThread().getId() % 2 == 0 ? a : b)
@@ -152,7 +152,7 @@ abstract class JdbcMultiNode {
     long accepted = results.stream().filter(r -> r instanceof RequestResult.Accepted).count();
     assertTrue(accepted <= 3, "at most 3 confirmation mails a day, was " + accepted + ": " + results);
     SubjectId id = a.findSubject("victim@example.org").orElseThrow().id();
-    assertEquals(accepted, a.mails(id).size());
+    assertEquals(accepted, a.operations().mails(id).size());
     assertTrue(results.stream().allMatch(r -> r instanceof RequestResult.Accepted
         || r instanceof RequestResult.Throttled), results::toString);
   }
@@ -166,20 +166,20 @@ abstract class JdbcMultiNode {
         ConsentRequest.of(address, Locale.ENGLISH, NEWSLETTER, EVENTS)
             .withEvidence(Evidence.of("203.0.113.7", "Firefox ann.erasure-probe"))
             .withSource("https://bakery.example/signup?email=" + address)));
-    a.dispatchNow();
+    a.operations().dispatchNow();
     a.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.8", "Safari"));
-    a.requestDataExport(r.subjectId());
-    a.dispatchNow();
+    a.rights().requestDataExport(r.subjectId());
+    a.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
-    a.requestAddressChange(r.subjectId(), "ann.erasure-probe.new@example.org", Locale.ENGLISH, Evidence.NONE);
+    a.rights().requestAddressChange(r.subjectId(), "ann.erasure-probe.new@example.org", Locale.ENGLISH, Evidence.NONE);
     assertTrue(countOccurrences("ann.erasure-probe") > 0, "the probe finds the address before erasure");
 
-    assertTrue(a.erase(r.subjectId(), Channel.PREFERENCE_CENTER));
+    assertTrue(a.rights().erase(r.subjectId(), Channel.PREFERENCE_CENTER));
 
     assertEquals(0, countOccurrences("ann.erasure-probe"), "no plaintext address, evidence or source survives");
     assertEquals(0, countOccurrences("203.0.113."), "no IP evidence survives");
-    assertTrue(a.isSuppressed(address));
-    assertFalse(a.history(r.subjectId()).isEmpty(), "the de-identified stub stays");
+    assertTrue(a.rights().isSuppressed(address));
+    assertFalse(a.proof().history(r.subjectId()).isEmpty(), "the de-identified stub stays");
   }
 
   @Test
@@ -193,12 +193,12 @@ abstract class JdbcMultiNode {
     clock.advance(Duration.ofHours(49));
 
     List<org.optin4j.PurgeReport> first = concurrently(2,
-        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).purge());
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
     assertEquals(n, first.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum());
 
     clock.advance(Duration.ofDays(8));
     List<org.optin4j.PurgeReport> second = concurrently(2,
-        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).purge());
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
     assertEquals(n, second.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
     assertEquals(0, countOccurrences("lapsed"), "lapsed signups leave nothing behind");
   }
@@ -211,11 +211,11 @@ abstract class JdbcMultiNode {
     for (int i = 0; i < n; i++) {
       a.request(ConsentRequest.of("gone" + i + "@example.org", Locale.ENGLISH, NEWSLETTER));
     }
-    a.dispatchNow();
+    a.operations().dispatchNow();
     clock.advance(Duration.ofDays(10)); // links ran out 8 days ago: past the 7-day grace
 
     List<org.optin4j.PurgeReport> reports = concurrently(2,
-        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).purge());
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
 
     assertEquals(n, reports.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
     assertEquals(0, reports.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum());

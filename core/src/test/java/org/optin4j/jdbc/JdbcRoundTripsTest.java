@@ -119,7 +119,7 @@ class JdbcRoundTripsTest {
   }
 
   private String linkOf(RequestResult unused) {
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return Fixtures.token(mailer.last().text(), "confirm");
   }
 

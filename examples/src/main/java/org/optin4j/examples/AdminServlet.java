@@ -148,7 +148,7 @@ final class AdminServlet extends HttpServlet {
     flash(b, req.getParameter("done"));
     b.append("<div class=\"grid\">\n");
     // outbox
-    Map<OutboxMail.Status, Long> outbox = optIn.outboxSummary();
+    Map<OutboxMail.Status, Long> outbox = optIn.operations().outboxSummary();
     b.append("<section class=\"card\" aria-labelledby=\"outbox-h\"><h2 id=\"outbox-h\">Outbox</h2>\n");
     if (outbox.isEmpty()) {
       b.append("<p>No mail in the outbox.</p>\n");
@@ -182,15 +182,15 @@ final class AdminServlet extends HttpServlet {
         b.append("<p>Found: <a href=\"/admin/subject?id=").append(Html.url(found.get().id().value())).append("\">")
             .append(Html.text(found.get().email().value())).append("</a></p>\n");
       } else {
-        b.append("<p>No subject with that address").append(optIn.isSuppressed(q)
+        b.append("<p>No subject with that address").append(optIn.rights().isSuppressed(q)
             ? "; it is on the suppression list (erased earlier)." : ".").append("</p>\n");
       }
     }
     b.append("</section>\n");
 
     // subjects
-    List<Subject> subjects = optIn.subjects(0, LIST_LIMIT);
-    long total = optIn.countSubjects();
+    List<Subject> subjects = optIn.operations().subjects(0, LIST_LIMIT);
+    long total = optIn.operations().countSubjects();
     b.append("<section class=\"card\" aria-labelledby=\"subjects-h\"><h2 id=\"subjects-h\">Subjects <span "
         + "class=\"muted\">(").append(total).append(total > LIST_LIMIT ? ", newest " + LIST_LIMIT + " shown" : "")
         .append(")</span></h2>\n");
@@ -218,7 +218,7 @@ final class AdminServlet extends HttpServlet {
   private void subject(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Optional<SubjectId> id = subjectId(req.getParameter("id"));
     Optional<Subject> subject = id.flatMap(optIn::subject);
-    List<ConsentEvent> history = id.map(optIn::history).orElse(List.of());
+    List<ConsentEvent> history = id.map(optIn.proof()::history).orElse(List.of());
     if (id.isEmpty() || (subject.isEmpty() && history.isEmpty())) {
       send(res, 404, "No such subject", "<div class=\"card\"><h1>No such subject</h1>\n<p><a href=\"/admin\">Back"
           + "</a></p></div>\n");
@@ -238,9 +238,9 @@ final class AdminServlet extends HttpServlet {
           .append("\">Export as JSON</a> (Art. 15/20)</p>\n");
       consents(b, optIn.consents(s.id()));
     }
-    history(b, history, optIn.verifyHistory(id.get()));
+    history(b, history, optIn.proof().verifyHistory(id.get()));
     if (subject.isPresent()) {
-      mails(b, optIn.mails(subject.get().id()));
+      mails(b, optIn.operations().mails(subject.get().id()));
       b.append("<div class=\"grid\">\n");
       receiptCard(b, subject.get());
       requests.subjectCard(b, subject.get().id());
@@ -319,7 +319,7 @@ final class AdminServlet extends HttpServlet {
     b.append("</tbody></table></div></section>\n");
   }
 
-  /** The outcome of {@link OptIn#verifyHistory}: the chain intact, or its first broken link. */
+  /** The outcome of {@link org.optin4j.ConsentProof#verifyHistory}: the chain intact, or its first broken link. */
   private static void verification(StringBuilder b, HistoryVerification v) {
     if (v instanceof HistoryVerification.Intact i) {
       b.append("<p class=\"verify verify-ok\"><strong>Chain intact</strong>: ").append(i.events())
@@ -388,7 +388,7 @@ final class AdminServlet extends HttpServlet {
   }
 
   private void export(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Optional<String> json = subjectId(req.getParameter("id")).flatMap(optIn::exportJson);
+    Optional<String> json = subjectId(req.getParameter("id")).flatMap(optIn.rights()::exportJson);
     if (json.isEmpty()) {
       send(res, 404, "No such subject", "<h1>No such subject</h1>\n");
       return;
@@ -411,7 +411,7 @@ final class AdminServlet extends HttpServlet {
           + "/admin\">Back</a></p></div>\n");
       return;
     }
-    boolean erased = optIn.erase(id.get(), Channel.OPERATOR);
+    boolean erased = optIn.rights().erase(id.get(), Channel.OPERATOR);
     send(res, 200, erased ? "Erased" : "Nothing to erase", "<div class=\"card\"><h1>"
         + (erased ? "Erased" : "Nothing to erase") + "</h1>\n<p>" + (erased
         ? "The subject's personal data is deleted; its address is suppressed. <a href=\"/admin/subject?id="
@@ -426,7 +426,7 @@ final class AdminServlet extends HttpServlet {
           + "</a></p></div>\n");
       return;
     }
-    boolean queued = optIn.mailReceipt(id.get());
+    boolean queued = optIn.rights().mailReceipt(id.get());
     res.setStatus(303);
     res.setHeader("Location", "/admin/subject?id=" + Html.url(id.get().value()) + "&done="
         + (queued ? "receipt-queued" : "receipt-refused"));
@@ -450,7 +450,7 @@ final class AdminServlet extends HttpServlet {
   }
 
   private void purge(HttpServletResponse res) throws IOException {
-    PurgeReport r = optIn.purge();
+    PurgeReport r = optIn.operations().purge();
     send(res, 200, "Purge done", "<div class=\"card\"><h1>Retention purge done</h1>\n<table class=\"compact\"><tbody>\n"
         + row("Unconfirmed signups expired", r.expiredRequests())
         + row("Consents expired (retention over)", r.expiredConsents())
@@ -461,7 +461,7 @@ final class AdminServlet extends HttpServlet {
   }
 
   private void dispatch(HttpServletResponse res) throws IOException {
-    DispatchReport r = optIn.dispatchNow();
+    DispatchReport r = optIn.operations().dispatchNow();
     send(res, 200, "Mail sent", "<div class=\"card\"><h1>Outbox dispatched</h1>\n<table class=\"compact\"><tbody>\n"
         + row("Sent", r.sent()) + row("Retrying later", r.retrying()) + row("Failed for good", r.failed())
         + "</tbody></table>\n<p><a href=\"/admin\">Back to the admin page</a></p></div>\n");

@@ -22,8 +22,9 @@ import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 
 /**
- * The admin page's breach register (GDPR Art. 33-34), on the core's {@link OptIn#recordIncident} and friends: record
- * an incident, see the 72-hour deadline for notifying the supervisory authority, record that notification or close
+ * The admin page's breach register (GDPR Art. 33-34), on the core's
+ * {@link org.optin4j.BreachRegister#recordIncident} and friends ({@code optIn.breaches()}): record an incident, see
+ * the 72-hour deadline for notifying the supervisory authority, record that notification or close
  * the incident, list the affected contacts and mail them the controller's notification through the outbox.
  *
  * <p>Renders into {@link AdminServlet}, which authenticates and checks the form token and origin of every POST before
@@ -49,7 +50,7 @@ final class BreachRegister {
 
   void section(StringBuilder b) {
     Instant now = clock.instant();
-    List<Incident> incidents = optIn.incidents();
+    List<Incident> incidents = optIn.breaches().incidents();
     long overdue = incidents.stream().filter(i -> i.isOverdue(now)).count();
     b.append("<section class=\"card\" aria-labelledby=\"breach-h\"><h2 id=\"breach-h\">Data breaches (Art. 33-34)")
         .append(overdue > 0 ? " <span class=\"badge overdue\">" + overdue + " overdue</span>" : "").append("</h2>\n")
@@ -160,7 +161,7 @@ final class BreachRegister {
         .append("<dt>Affected</dt><dd>").append(Html.text(scope(i))).append("</dd>\n</dl></section>\n</div>\n");
 
     // Affected contacts.
-    List<SubjectId> shown = optIn.affectedSubjects(i.id(), null, CONTACTS_SHOWN);
+    List<SubjectId> shown = optIn.breaches().affectedSubjects(i.id(), null, CONTACTS_SHOWN);
     long total = countAffected(i.id(), shown);
     b.append("<section class=\"card\" aria-labelledby=\"affected-h\"><h2 id=\"affected-h\">Affected contacts <span "
         + "class=\"muted\">(").append(total).append(total > shown.size() ? ", first " + shown.size() + " shown" : "")
@@ -264,7 +265,7 @@ final class BreachRegister {
     }
     Incident i;
     try {
-      i = optIn.recordIncident(discovered.get(), nature, data, subjects, purposes);
+      i = optIn.breaches().recordIncident(discovered.get(), nature, data, subjects, purposes);
     } catch (IllegalArgumentException e) {
       AdminServlet.send(res, 400, "Not recorded", AdminForms.problems("Not recorded", List.of(e.getMessage()),
           "/admin#breach-h", "Back to the breach register"));
@@ -280,7 +281,8 @@ final class BreachRegister {
           List.of("Notified at: give a date and time (UTC), not in the future."), "/admin#breach-h", "Back"));
       return;
     }
-    Optional<Incident> i = find(req.getParameter("id")).flatMap(x -> optIn.markAuthorityNotified(x.id(), at.get()));
+    Optional<Incident> i = find(req.getParameter("id"))
+        .flatMap(x -> optIn.breaches().markAuthorityNotified(x.id(), at.get()));
     if (i.isEmpty()) {
       notFound(res);
       return;
@@ -289,7 +291,7 @@ final class BreachRegister {
   }
 
   void close(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Optional<Incident> i = find(req.getParameter("id")).flatMap(x -> optIn.closeIncident(x.id()));
+    Optional<Incident> i = find(req.getParameter("id")).flatMap(x -> optIn.breaches().closeIncident(x.id()));
     if (i.isEmpty()) {
       notFound(res);
       return;
@@ -328,7 +330,7 @@ final class BreachRegister {
     }
     int queued;
     try {
-      queued = optIn.notifyAffectedSubjects(i.id(), subject, text);
+      queued = optIn.breaches().notifyAffectedSubjects(i.id(), subject, text);
     } catch (IllegalStateException | IllegalArgumentException e) {
       AdminServlet.send(res, 409, "Not sent", AdminForms.problems("Not sent", List.of(e.getMessage()),
           "/admin/incident?id=" + Html.url(i.id()), "Back to the incident"));
@@ -343,7 +345,7 @@ final class BreachRegister {
     if (id == null || id.isEmpty() || id.length() > 64) {
       return Optional.empty();
     }
-    return optIn.incident(id);
+    return optIn.breaches().incident(id);
   }
 
   private long countAffected(String incidentId, List<SubjectId> firstPage) {
@@ -353,7 +355,7 @@ final class BreachRegister {
     long n = 0;
     SubjectId after = null;
     while (true) {
-      List<SubjectId> page = optIn.affectedSubjects(incidentId, after, 5000);
+      List<SubjectId> page = optIn.breaches().affectedSubjects(incidentId, after, 5000);
       n += page.size();
       if (page.size() < 5000) {
         return n;

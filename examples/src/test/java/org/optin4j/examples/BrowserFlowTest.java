@@ -160,7 +160,7 @@ class BrowserFlowTest {
     String incident = text();
     assertTrue(incident.matches("(?s).*Notify by\\s+\\S+ \\S+ UTC \\((71 h 5\\d|72 h 0) min left\\).*"), incident);
     assertTrue(incident.contains("anna@example.org"), "the affected contact");
-    assertEquals(1, app.optIn().incidents().size());
+    assertEquals(1, app.optIn().breaches().incidents().size());
     shot("10-admin-breach");
   }
 

@@ -180,7 +180,7 @@ class SampleAppHttpTest {
         Map.of("csrf", eraseToken, "id", cees.id().value(), "confirm", "yes"));
     assertEquals(200, erased.statusCode(), erased.body());
     assertTrue(app.optIn().findSubject("cees@example.org").isEmpty());
-    assertTrue(app.optIn().isSuppressed("cees@example.org"));
+    assertTrue(app.optIn().rights().isSuppressed("cees@example.org"));
     assertFalse(admin.get("/admin").body().contains("cees@example.org"));
   }
 
@@ -262,7 +262,7 @@ class SampleAppHttpTest {
     HttpResponse<String> recorded = admin.post("/admin/incidents", form);
     assertEquals(303, recorded.statusCode(), recorded.body());
     String location = recorded.headers().firstValue("Location").orElseThrow();
-    Incident incident = app.optIn().incidents().get(0);
+    Incident incident = app.optIn().breaches().incidents().get(0);
     assertEquals(discovered, incident.discoveredAt());
     String page = admin.get(location).body();
     assertTrue(page.contains("Incident recorded."), page);
@@ -308,10 +308,11 @@ class SampleAppHttpTest {
     assertEquals(303, told.statusCode(), told.body());
     page = admin.get(told.headers().firstValue("Location").orElseThrow()).body();
     assertTrue(page.contains("authority notified</span>") && page.contains("(in time)"), page);
-    assertEquals(Incident.Status.AUTHORITY_NOTIFIED, app.optIn().incident(incident.id()).orElseThrow().status());
+    assertEquals(Incident.Status.AUTHORITY_NOTIFIED,
+        app.optIn().breaches().incident(incident.id()).orElseThrow().status());
     assertEquals(303, admin.post("/admin/incident/close", Map.of("csrf", notify.get("csrf"), "id", incident.id()))
         .statusCode());
-    assertEquals(Incident.Status.CLOSED, app.optIn().incident(incident.id()).orElseThrow().status());
+    assertEquals(Incident.Status.CLOSED, app.optIn().breaches().incident(incident.id()).orElseThrow().status());
   }
 
   @Test
@@ -326,7 +327,7 @@ class SampleAppHttpTest {
     HttpResponse<String> noPurpose = admin.post("/admin/incidents", Map.of("csrf", csrf, "discovered",
         LOCAL.format(Instant.now()), "nature", "<script>x</script>", "scope", "purposes"));
     assertEquals(400, noPurpose.statusCode());
-    assertTrue(app.optIn().incidents().isEmpty());
+    assertTrue(app.optIn().breaches().incidents().isEmpty());
   }
 
   @Test
@@ -341,13 +342,13 @@ class SampleAppHttpTest {
     assertEquals(403, admin.post("/admin/incidents", incident).statusCode(), "forged form token");
     incident.put("csrf", csrf);
     assertEquals(403, admin.post("/admin/incidents", incident, "https://evil.example").statusCode(), "cross-site");
-    assertTrue(app.optIn().incidents().isEmpty());
+    assertTrue(app.optIn().breaches().incidents().isEmpty());
     for (String path : List.of("/admin/incident/notify", "/admin/incident/close", "/admin/incident/authority-notified",
         "/admin/receipt", "/admin/requests", "/admin/requests/extend", "/admin/requests/complete")) {
       assertEquals(403, admin.post(path, Map.of("id", "x")).statusCode(), path);
     }
     assertEquals(303, admin.post("/admin/incidents", incident).statusCode(), "with both it is recorded");
-    assertEquals(1, app.optIn().incidents().size());
+    assertEquals(1, app.optIn().breaches().incidents().size());
   }
 
   @Test

@@ -154,7 +154,7 @@ final class HostedPages {
         RequestResult r;
         try {
           r = email == null || email.length() > MAX_EMAIL ? new RequestResult.InvalidAddress("too long")
-              : optIn.requestAddressChange(id, email, locale, guard.evidence(req));
+              : optIn.rights().requestAddressChange(id, email, locale, guard.evidence(req));
         } catch (IllegalArgumentException subjectGone) {
           invalidLink(req, res, locale);
           return true;
@@ -167,13 +167,14 @@ final class HostedPages {
         }
       }
       case "/preferences/export" ->
-          saved(req, res, locale, "saved.title", optIn.requestDataExport(id) ? "export.sent" : "export.throttled");
+          saved(req, res, locale, "saved.title",
+              optIn.rights().requestDataExport(id) ? "export.sent" : "export.throttled");
       case "/preferences/receipt" ->
-          saved(req, res, locale, "saved.title", optIn.mailReceipt(id) ? "receipt.sent" : "receipt.throttled");
+          saved(req, res, locale, "saved.title", optIn.rights().mailReceipt(id) ? "receipt.sent" : "receipt.throttled");
       default -> {
         if (!"yes".equals(req.getParameter("confirm"))) {
           preferencesPage(req, res, List.of("erase.unticked"), 400);
-        } else if (optIn.erase(id, Channel.PREFERENCE_CENTER)) {
+        } else if (optIn.rights().erase(id, Channel.PREFERENCE_CENTER)) {
           pages.message(req, res, 200, "erased", locale, "erased.title", null, "erased.text");
         } else {
           invalidLink(req, res, locale);
@@ -748,7 +749,7 @@ final class HostedPages {
    * personal data, cacheable, readable from any origin so that a browser-based verifier can fetch it.
    */
   private void jwks(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    byte[] body = optIn.receiptJwks().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] body = optIn.rights().receiptJwks().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     res.setStatus(200);
     res.setContentType("application/jwk-set+json");
     res.setHeader("X-Content-Type-Options", "nosniff");

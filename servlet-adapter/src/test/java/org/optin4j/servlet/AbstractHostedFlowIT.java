@@ -168,7 +168,7 @@ abstract class AbstractHostedFlowIT {
   }
 
   List<MimeMessage> dispatch() throws Exception {
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return List.of(MAIL.getReceivedMessages());
   }
 
@@ -231,7 +231,7 @@ abstract class AbstractHostedFlowIT {
   }
 
   int events(String email) {
-    return optIn.findSubject(email).map(s -> optIn.history(s.id()).size()).orElse(0);
+    return optIn.findSubject(email).map(s -> optIn.proof().history(s.id()).size()).orElse(0);
   }
 
   String confirmed(String email, String... purposes) throws Exception {
@@ -323,7 +323,7 @@ abstract class AbstractHostedFlowIT {
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "confirm", "yes"));
     assertEquals(200, erased.status(), erased.body());
     assertTrue(optIn.findSubject(email).isEmpty());
-    assertTrue(optIn.isSuppressed(email));
+    assertTrue(optIn.rights().isSuppressed(email));
     assertEquals(400, http.get(prefs).status());
   }
 
@@ -335,7 +335,7 @@ abstract class AbstractHostedFlowIT {
     assertEquals("application/jwk-set+json", jwks.header("Content-Type"));
     assertEquals("public, max-age=3600", jwks.header("Cache-Control"));
     assertEquals("nosniff", jwks.header("X-Content-Type-Options"));
-    assertEquals(optIn.receiptJwks(), jwks.body());
+    assertEquals(optIn.rights().receiptJwks(), jwks.body());
     assertTrue(jwks.body().contains("\"kty\":\"EC\"") && jwks.body().contains("\"kid\":\"r1\""), jwks.body());
     assertFalse(jwks.body().contains("\"d\""), "public keys only");
     assertEquals(405, http.postRaw(BASE + "/.well-known/jwks.json", "text/plain", "x").status());

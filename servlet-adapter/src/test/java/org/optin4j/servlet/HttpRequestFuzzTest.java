@@ -208,7 +208,7 @@ class HttpRequestFuzzTest {
           noticeHash));
       optIn.request(new org.optin4j.ConsentRequest("bob@example.org", both, Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE,
           noticeHash));
-      optIn.dispatchNow();
+      optIn.operations().dispatchNow();
       confirm = token(mails.get(0).text(), "confirm");
       org.optin4j.ConfirmationResult r = optIn.confirm(token(mails.get(1).text(), "confirm"), Set.of(), org.optin4j.Evidence.NONE);
       confirmed = ((org.optin4j.ConfirmationResult.Confirmed) r).subjectId();

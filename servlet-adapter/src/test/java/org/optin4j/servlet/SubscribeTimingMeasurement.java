@@ -117,7 +117,7 @@ public final class SubscribeTimingMeasurement {
           throw new IllegalStateException("setup request " + i + ": " + r);
         }
       }
-      while (optIn.dispatchNow().sent() > 0) {
+      while (optIn.operations().dispatchNow().sent() > 0) {
         // batches of the configured size until the outbox is empty
       }
       for (org.optin4j.spi.MailMessage m : mails) {

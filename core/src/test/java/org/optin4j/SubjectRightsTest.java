@@ -28,11 +28,12 @@ import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.OutboxMail;
 
 /** The subject's rights: erasure with suppression, restriction, access and portability, rectification; retention. */
-class OptInRightsTest {
+class SubjectRightsTest {
   private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final OptIn optIn = Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
+  private final SubjectRights rights = optIn.rights();
 
   @AfterEach
   void close() {
@@ -43,9 +44,9 @@ class OptInRightsTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))
             .withSource("https://bakery.example/signup")));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.9", "Firefox"));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
     return r.subjectId();
   }
@@ -54,16 +55,16 @@ class OptInRightsTest {
   void eraseRemovesAddressEvidenceAndMailsKeepsSuppressionAndDeidentifiedStub() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER, EVENTS);
 
-    assertTrue(optIn.erase(id, Channel.PREFERENCE_CENTER));
+    assertTrue(rights.erase(id, Channel.PREFERENCE_CENTER));
 
     assertTrue(optIn.subject(id).isEmpty());
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
     assertTrue(optIn.consents(id).isEmpty());
-    assertTrue(optIn.mails(id).isEmpty());
-    assertTrue(optIn.exportJson(id).isEmpty());
+    assertTrue(optIn.operations().mails(id).isEmpty());
+    assertTrue(rights.exportJson(id).isEmpty());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    assertTrue(optIn.isSuppressed("ANN@example.org"));
-    List<ConsentEvent> stub = optIn.history(id);
+    assertTrue(rights.isSuppressed("ANN@example.org"));
+    List<ConsentEvent> stub = optIn.proof().history(id);
     assertFalse(stub.isEmpty());
     for (ConsentEvent e : stub) {
       assertEquals(Evidence.NONE, e.evidence());
@@ -71,7 +72,7 @@ class OptInRightsTest {
       assertNull(e.tokenId());
     }
     assertEquals(ConsentEvent.Type.ERASED, stub.get(stub.size() - 1).type());
-    assertFalse(optIn.erase(id, Channel.OPERATOR), "erasing twice is a no-op");
+    assertFalse(rights.erase(id, Channel.OPERATOR), "erasing twice is a no-op");
   }
 
   @Test
@@ -80,9 +81,9 @@ class OptInRightsTest {
         .erasureKeepsHistory(false).build()) {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           strict.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-      assertTrue(strict.erase(r.subjectId(), Channel.OPERATOR));
-      assertTrue(strict.history(r.subjectId()).isEmpty());
-      assertTrue(strict.isSuppressed("ann@example.org"));
+      assertTrue(strict.rights().erase(r.subjectId(), Channel.OPERATOR));
+      assertTrue(strict.proof().history(r.subjectId()).isEmpty());
+      assertTrue(strict.rights().isSuppressed("ann@example.org"));
     }
   }
 
@@ -98,17 +99,17 @@ class OptInRightsTest {
       RequestResult.Accepted first = assertInstanceOf(RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
       assertEquals(Set.of(direct.id()), first.confirmedNow());
-      o.erase(first.subjectId(), Channel.PREFERENCE_CENTER);
+      o.rights().erase(first.subjectId(), Channel.PREFERENCE_CENTER);
       clock.advance(Duration.ofMinutes(5));
 
       RequestResult.Accepted again = assertInstanceOf(RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
       assertEquals(Set.of(direct.id()), again.pending(), "no single opt-in for a suppressed address");
       assertFalse(o.mayMail("ann@example.org", direct.id()));
-      o.dispatchNow();
+      o.operations().dispatchNow();
       o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
       assertTrue(o.mayMail("ann@example.org", direct.id()));
-      assertFalse(o.isSuppressed("ann@example.org"));
+      assertFalse(o.rights().isSuppressed("ann@example.org"));
     }
   }
 
@@ -116,16 +117,16 @@ class OptInRightsTest {
   void restrictionStopsMailButKeepsConsentAndIsRecorded() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
 
-    assertTrue(optIn.restrict(id, NEWSLETTER, true, Channel.OPERATOR));
+    assertTrue(rights.restrict(id, NEWSLETTER, true, Channel.OPERATOR));
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertEquals(ConsentState.CONFIRMED, optIn.consents(id).get(0).state());
-    assertFalse(optIn.restrict(id, NEWSLETTER, true, Channel.OPERATOR));
+    assertFalse(rights.restrict(id, NEWSLETTER, true, Channel.OPERATOR));
 
-    assertTrue(optIn.restrict(id, NEWSLETTER, false, Channel.OPERATOR));
+    assertTrue(rights.restrict(id, NEWSLETTER, false, Channel.OPERATOR));
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
-    List<ConsentEvent.Type> types = optIn.history(id).stream().map(ConsentEvent::type).toList();
+    List<ConsentEvent.Type> types = optIn.proof().history(id).stream().map(ConsentEvent::type).toList();
     assertTrue(types.containsAll(List.of(ConsentEvent.Type.RESTRICTED, ConsentEvent.Type.RESTRICTION_LIFTED)));
-    assertFalse(optIn.restrict(id, EVENTS, true, Channel.OPERATOR), "no confirmed consent to restrict");
+    assertFalse(rights.restrict(id, EVENTS, true, Channel.OPERATOR), "no confirmed consent to restrict");
   }
 
   @Test
@@ -133,7 +134,7 @@ class OptInRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER, EVENTS);
     optIn.withdraw(id, Set.of(EVENTS), Channel.PREFERENCE_CENTER, Evidence.NONE);
 
-    String json = optIn.exportJson(id).orElseThrow();
+    String json = rights.exportJson(id).orElseThrow();
 
     Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
         .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
@@ -148,7 +149,7 @@ class OptInRightsTest {
   @Test
   void schemaRejectsAnExportMissingItsVersion() throws Exception {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
-    String json = optIn.exportJson(id).orElseThrow().replace("\"version\":1,", "");
+    String json = rights.exportJson(id).orElseThrow().replace("\"version\":1,", "");
     Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
         .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
     assertFalse(schema.validate(json, InputFormat.JSON).isEmpty());
@@ -159,8 +160,8 @@ class OptInRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     mailer.clear();
 
-    assertTrue(optIn.requestDataExport(id));
-    optIn.dispatchNow();
+    assertTrue(rights.requestDataExport(id));
+    optIn.operations().dispatchNow();
 
     MailMessage mail = mailer.last();
     assertEquals("ann@example.org", mail.to().value());
@@ -168,10 +169,10 @@ class OptInRightsTest {
     assertEquals("application/json", a.contentType());
     String json = new String(a.content(), StandardCharsets.UTF_8);
     assertTrue(json.contains("\"subject\"") && json.contains("ann@example.org"));
-    assertTrue(optIn.requestDataExport(id));
-    assertTrue(optIn.requestDataExport(id));
-    assertFalse(optIn.requestDataExport(id), "at most 3 a day");
-    assertFalse(optIn.requestDataExport(SubjectId.random(new java.security.SecureRandom())));
+    assertTrue(rights.requestDataExport(id));
+    assertTrue(rights.requestDataExport(id));
+    assertFalse(rights.requestDataExport(id), "at most 3 a day");
+    assertFalse(rights.requestDataExport(SubjectId.random(new java.security.SecureRandom())));
   }
 
   @Test
@@ -179,12 +180,12 @@ class OptInRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     mailer.clear();
 
-    RequestResult r = optIn.requestAddressChange(id, "Ann.New@Example.org", Locale.ENGLISH, Evidence.NONE);
+    RequestResult r = rights.requestAddressChange(id, "Ann.New@Example.org", Locale.ENGLISH, Evidence.NONE);
 
     assertInstanceOf(RequestResult.Accepted.class, r);
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertFalse(optIn.mayMail("ann.new@example.org", NEWSLETTER));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     MailMessage mail = mailer.last();
     assertEquals("ann.new@example.org", mail.to().value());
     String token = Fixtures.token(mail.text(), "confirm");
@@ -195,15 +196,15 @@ class OptInRightsTest {
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertTrue(optIn.mayMail("ann.new@example.org", NEWSLETTER));
     assertEquals(id, optIn.findSubject("ann.new@example.org").orElseThrow().id());
-    assertTrue(optIn.history(id).stream().anyMatch(e -> e.type() == ConsentEvent.Type.ADDRESS_CHANGED));
+    assertTrue(optIn.proof().history(id).stream().anyMatch(e -> e.type() == ConsentEvent.Type.ADDRESS_CHANGED));
     assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
   }
 
   @Test
   void addressChangeWhenNewAddressBelongsToAnotherSubjectThenInvalid() {
     SubjectId ann = confirmed("ann@example.org", NEWSLETTER);
-    optIn.requestAddressChange(ann, "bob@example.org", Locale.ENGLISH, Evidence.NONE);
-    optIn.dispatchNow();
+    rights.requestAddressChange(ann, "bob@example.org", Locale.ENGLISH, Evidence.NONE);
+    optIn.operations().dispatchNow();
     String token = Fixtures.token(mailer.last().text(), "confirm");
     confirmed("bob@example.org", NEWSLETTER);
 
@@ -215,10 +216,10 @@ class OptInRightsTest {
   void addressChangeWhenInvalidOrSameAddressOrUnknownSubject() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     assertInstanceOf(RequestResult.InvalidAddress.class,
-        optIn.requestAddressChange(id, "nope", Locale.ENGLISH, Evidence.NONE));
+        rights.requestAddressChange(id, "nope", Locale.ENGLISH, Evidence.NONE));
     assertInstanceOf(RequestResult.AlreadyConfirmed.class,
-        optIn.requestAddressChange(id, "ANN@example.org", Locale.ENGLISH, Evidence.NONE));
-    assertThrows(IllegalArgumentException.class, () -> optIn.requestAddressChange(
+        rights.requestAddressChange(id, "ANN@example.org", Locale.ENGLISH, Evidence.NONE));
+    assertThrows(IllegalArgumentException.class, () -> rights.requestAddressChange(
         SubjectId.random(new java.security.SecureRandom()), "x@example.org", Locale.ENGLISH, Evidence.NONE));
   }
 
@@ -226,38 +227,38 @@ class OptInRightsTest {
   void purgeExpiresUnconfirmedRequestsThenDeletesThemAfterGrace() {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofHours(49));
 
-    PurgeReport first = optIn.purge();
+    PurgeReport first = optIn.operations().purge();
     assertEquals(1, first.expiredRequests());
     assertEquals(ConsentState.EXPIRED, optIn.consents(r.subjectId()).get(0).state());
     assertEquals(0, first.purgedSubjects());
 
     clock.advance(Duration.ofDays(8));
-    PurgeReport second = optIn.purge();
+    PurgeReport second = optIn.operations().purge();
     assertEquals(1, second.purgedSubjects());
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
-    assertTrue(optIn.history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
-    assertFalse(optIn.isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
+    assertTrue(optIn.proof().history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
+    assertFalse(rights.isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
   }
 
   @Test
   void purgeWhenSignupLapsedLongerAgoThanTheGraceThenDeletesItInOneRun() {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofDays(10)); // the link ran out 8 days ago, a day past the 7-day grace
 
-    PurgeReport report = optIn.purge();
+    PurgeReport report = optIn.operations().purge();
 
     assertEquals(0, report.expiredRequests(), "not marked expired first: it would be deleted at once anyway");
     assertEquals(1, report.purgedSubjects());
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
-    assertTrue(optIn.history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
-    assertTrue(optIn.mails(r.subjectId()).isEmpty());
-    assertFalse(optIn.isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
-    assertEquals(0, optIn.purge().total(), "a second run finds nothing");
+    assertTrue(optIn.proof().history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
+    assertTrue(optIn.operations().mails(r.subjectId()).isEmpty());
+    assertFalse(optIn.rights().isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
+    assertEquals(0, optIn.operations().purge().total(), "a second run finds nothing");
   }
 
   @Test
@@ -265,10 +266,10 @@ class OptInRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofDays(10));
 
-    PurgeReport report = optIn.purge();
+    PurgeReport report = optIn.operations().purge();
 
     assertEquals(1, report.expiredRequests());
     assertEquals(0, report.purgedSubjects());
@@ -277,7 +278,7 @@ class OptInRightsTest {
         .findFirst().orElseThrow().state());
     assertEquals(ConsentState.EXPIRED, optIn.consents(id).stream().filter(c -> c.purpose().equals(EVENTS))
         .findFirst().orElseThrow().state());
-    assertInstanceOf(HistoryVerification.Intact.class, optIn.verifyHistory(id));
+    assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(id));
   }
 
   @Test
@@ -285,12 +286,12 @@ class OptInRightsTest {
     SubjectId id = confirmed("ann@example.org", EVENTS);
     clock.advance(Duration.ofDays(366));
 
-    assertEquals(1, optIn.purge().expiredConsents());
+    assertEquals(1, optIn.operations().purge().expiredConsents());
     assertEquals(ConsentState.EXPIRED, optIn.consents(id).get(0).state());
     assertTrue(optIn.subject(id).isPresent(), "proof kept for its retention period");
 
     clock.advance(Duration.ofDays(366));
-    assertEquals(1, optIn.purge().purgedSubjects());
+    assertEquals(1, optIn.operations().purge().purgedSubjects());
     assertTrue(optIn.subject(id).isEmpty());
   }
 
@@ -299,14 +300,14 @@ class OptInRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     clock.advance(Duration.ofDays(31));
 
-    PurgeReport report = optIn.purge();
+    PurgeReport report = optIn.operations().purge();
 
     assertEquals(0, report.purgedSubjects());
     assertEquals(2, report.deletedMails());
     assertEquals(1, report.deletedTokens());
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
-    assertTrue(optIn.mails(id).isEmpty());
-    assertEquals(0, optIn.purge().total(), "a second run finds nothing");
+    assertTrue(optIn.operations().mails(id).isEmpty());
+    assertEquals(0, optIn.operations().purge().total(), "a second run finds nothing");
   }
 
   @Test
@@ -317,8 +318,8 @@ class OptInRightsTest {
     clock.advance(Duration.ofHours(49));
     try (OptIn other = Fixtures.builder(store, mailer, clock).build()) {
       var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-      var a = pool.submit(optIn::purge);
-      var b = pool.submit(other::purge);
+      var a = pool.submit(optIn.operations()::purge);
+      var b = pool.submit(other.operations()::purge);
       int expired = a.get().expiredRequests() + b.get().expiredRequests();
       pool.shutdown();
       assertEquals(20, expired);
@@ -328,15 +329,16 @@ class OptInRightsTest {
   @Test
   void mailToSuppressedAddressIsSkipped() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
-    assertTrue(optIn.requestDataExport(id));
+    assertTrue(rights.requestDataExport(id));
     store.inTransaction(tx -> {
       tx.suppress(suppressionKeyOf(), clock.instant());
       return null;
     });
     mailer.clear();
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     assertTrue(mailer.sent().isEmpty());
-    assertEquals(OutboxMail.Status.SKIPPED, optIn.mails(id).get(optIn.mails(id).size() - 1).status());
+    List<OutboxMail> mails = optIn.operations().mails(id);
+    assertEquals(OutboxMail.Status.SKIPPED, mails.get(mails.size() - 1).status());
   }
 
   /** The suppression key the service uses, found by erasing a throwaway subject with the same address elsewhere. */
@@ -345,7 +347,7 @@ class OptInRightsTest {
     try (OptIn o = Fixtures.builder(other, new RecordingMailer(), clock).build()) {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-      o.erase(r.subjectId(), Channel.OPERATOR);
+      o.rights().erase(r.subjectId(), Channel.OPERATOR);
     }
     String mac;
     try {

@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
 
 /** The tamper-evident, per-subject hash-chained history at the service level. */
-class OptInHistoryTest {
+class ConsentProofTest {
   private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
       .evidencePolicy(EvidencePolicy.FULL).build();
+  private final ConsentProof proof = optIn.proof();
 
   @AfterEach
   void close() {
@@ -29,9 +30,9 @@ class OptInHistoryTest {
   private SubjectId confirmed(String email, PurposeId... purposes) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.9", "Firefox"));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
     return r.subjectId();
   }
@@ -39,12 +40,12 @@ class OptInHistoryTest {
   @Test
   void verifyHistoryWhenUntouchedThenIntactWithEveryEvent() {
     SubjectId ann = confirmed("ann@example.org", NEWSLETTER, EVENTS);
-    optIn.restrict(ann, EVENTS, true, Channel.OPERATOR);
+    optIn.rights().restrict(ann, EVENTS, true, Channel.OPERATOR);
     optIn.withdraw(ann, Set.of(NEWSLETTER), Channel.PREFERENCE_CENTER, Evidence.of("203.0.113.9", "Firefox"));
 
-    HistoryVerification.Intact intact = assertInstanceOf(HistoryVerification.Intact.class, optIn.verifyHistory(ann));
+    HistoryVerification.Intact intact = assertInstanceOf(HistoryVerification.Intact.class, proof.verifyHistory(ann));
 
-    List<ConsentEvent> history = optIn.history(ann);
+    List<ConsentEvent> history = proof.history(ann);
     assertEquals(history.size(), intact.events());
     assertEquals(6, history.size());
     assertEquals(history.get(history.size() - 1).seal().hash(), intact.headHash());
@@ -53,22 +54,22 @@ class OptInHistoryTest {
   @Test
   void verifyHistoryWhenSubjectUnknownThenIntactAndEmpty() {
     assertEquals(new HistoryVerification.Intact(new SubjectId("unknown-subject-id-000"), 0,
-        ConsentEvent.Seal.GENESIS), optIn.verifyHistory(new SubjectId("unknown-subject-id-000")));
+        ConsentEvent.Seal.GENESIS), proof.verifyHistory(new SubjectId("unknown-subject-id-000")));
   }
 
   @Test
   void verifyHistoryAfterErasureWithStubThenStillIntactAndOtherSubjectsUntouched() {
     SubjectId ann = confirmed("ann@example.org", NEWSLETTER);
     SubjectId bob = confirmed("bob@example.org", NEWSLETTER, EVENTS);
-    int bobEvents = optIn.history(bob).size();
+    int bobEvents = proof.history(bob).size();
 
-    assertTrue(optIn.erase(ann, Channel.PREFERENCE_CENTER));
+    assertTrue(optIn.rights().erase(ann, Channel.PREFERENCE_CENTER));
 
-    HistoryVerification.Intact stub = assertInstanceOf(HistoryVerification.Intact.class, optIn.verifyHistory(ann));
+    HistoryVerification.Intact stub = assertInstanceOf(HistoryVerification.Intact.class, proof.verifyHistory(ann));
     assertEquals(3, stub.events());
-    assertTrue(optIn.history(ann).stream().allMatch(ConsentEvent::hasNoDetails));
-    assertEquals(new HistoryVerification.Intact(bob, bobEvents, optIn.history(bob).get(bobEvents - 1).seal().hash()),
-        optIn.verifyHistory(bob));
+    assertTrue(proof.history(ann).stream().allMatch(ConsentEvent::hasNoDetails));
+    assertEquals(new HistoryVerification.Intact(bob, bobEvents, proof.history(bob).get(bobEvents - 1).seal().hash()),
+        proof.verifyHistory(bob));
   }
 
   @Test
@@ -76,9 +77,9 @@ class OptInHistoryTest {
     confirmed("ann@example.org", NEWSLETTER);
     SubjectId bob = confirmed("bob@example.org", NEWSLETTER, EVENTS);
     confirmed("cy@example.org", EVENTS);
-    optIn.erase(bob, Channel.OPERATOR);
+    optIn.rights().erase(bob, Channel.OPERATOR);
 
-    HistoryAudit audit = optIn.verifyAllHistories();
+    HistoryAudit audit = proof.verifyAllHistories();
 
     assertTrue(audit.intact(), audit.toString());
     assertEquals(3, audit.subjects());

@@ -18,7 +18,7 @@ import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.PendingRequest;
 
 /** A material change of a purpose: list who consented under the old version, ask them again, expire the silent. */
-class OptInReconsentTest {
+class CampaignsReconsentTest {
   private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
@@ -49,9 +49,9 @@ class OptInReconsentTest {
   private SubjectId confirmed(OptIn o, String email) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         o.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER)));
-    o.dispatchNow();
+    o.operations().dispatchNow();
     o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    o.dispatchNow();
+    o.operations().dispatchNow();
     return r.subjectId();
   }
 
@@ -65,12 +65,12 @@ class OptInReconsentTest {
     }
     clock.advance(Duration.ofDays(10));
     try (OptIn v2 = version2(true)) {
-      assertEquals(Set.of(ann, bob), Set.copyOf(v2.reconsentCandidates(NEWSLETTER, null, 10)));
+      assertEquals(Set.of(ann, bob), Set.copyOf(v2.campaigns().reconsentCandidates(NEWSLETTER, null, 10)));
       mailer.clear();
 
-      assertEquals(new ReconsentResult(2, 0, 0), v2.requestReconsent(NEWSLETTER, Duration.ofDays(30)));
-      assertEquals(new ReconsentResult(0, 2, 0), v2.requestReconsent(NEWSLETTER, Duration.ofDays(30)));
-      v2.dispatchNow();
+      assertEquals(new ReconsentResult(2, 0, 0), v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+      assertEquals(new ReconsentResult(0, 2, 0), v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+      v2.operations().dispatchNow();
       assertEquals(2, mailer.sent().size());
       assertTrue(v2.mayMail("ann@example.org", NEWSLETTER), "the old consent stays valid meanwhile");
       assertTrue(v2.mayMail("bob@example.org", NEWSLETTER));
@@ -87,7 +87,7 @@ class OptInReconsentTest {
       assertEquals(2, annNow.purposeVersion());
       assertEquals(preview.notice().hash(), annNow.notice().hash());
       assertEquals(clock.instant(), annNow.confirmedAt());
-      assertEquals(List.of(bob), v2.reconsentCandidates(NEWSLETTER, null, 10));
+      assertEquals(List.of(bob), v2.campaigns().reconsentCandidates(NEWSLETTER, null, 10));
 
       // Bob's link runs out; a fresh one keeps the deadline.
       clock.advance(Duration.ofDays(5));
@@ -101,14 +101,14 @@ class OptInReconsentTest {
 
       // He never answers: at the deadline the purge ends his consent.
       clock.set(Instant.parse("2026-04-11T10:00:01Z"));
-      v2.purge();
+      v2.operations().purge();
       assertFalse(v2.mayMail("bob@example.org", NEWSLETTER));
       assertTrue(v2.mayMail("ann@example.org", NEWSLETTER));
       assertEquals(ConsentState.EXPIRED, v2.consents(bob).get(0).state());
-      assertTrue(v2.wasValidAt(bob, NEWSLETTER, Instant.parse("2026-04-11T09:00:00Z")));
-      assertFalse(v2.wasValidAt(bob, NEWSLETTER, Instant.parse("2026-04-11T10:00:01Z")));
-      assertInstanceOf(HistoryVerification.Intact.class, v2.verifyHistory(bob));
-      assertInstanceOf(HistoryVerification.Intact.class, v2.verifyHistory(ann));
+      assertTrue(v2.proof().wasValidAt(bob, NEWSLETTER, Instant.parse("2026-04-11T09:00:00Z")));
+      assertFalse(v2.proof().wasValidAt(bob, NEWSLETTER, Instant.parse("2026-04-11T10:00:01Z")));
+      assertInstanceOf(HistoryVerification.Intact.class, v2.proof().verifyHistory(bob));
+      assertInstanceOf(HistoryVerification.Intact.class, v2.proof().verifyHistory(ann));
     }
   }
 
@@ -120,8 +120,8 @@ class OptInReconsentTest {
     }
     try (OptIn v2 = version2(true)) {
       mailer.clear();
-      v2.requestReconsent(NEWSLETTER, Duration.ofDays(14));
-      v2.dispatchNow();
+      v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(14));
+      v2.operations().dispatchNow();
 
       v2.decline(Fixtures.token(mailer.last().text(), "confirm"), Evidence.NONE);
 
@@ -136,8 +136,9 @@ class OptInReconsentTest {
       confirmed(v1, "ann@example.org");
     }
     try (OptIn v2 = version2(false)) {
-      assertEquals(List.of(), v2.reconsentCandidates(NEWSLETTER, null, 10));
-      assertThrows(IllegalArgumentException.class, () -> v2.requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+      assertEquals(List.of(), v2.campaigns().reconsentCandidates(NEWSLETTER, null, 10));
+      assertThrows(IllegalArgumentException.class,
+          () -> v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
       assertTrue(v2.mayMail("ann@example.org", NEWSLETTER));
     }
   }

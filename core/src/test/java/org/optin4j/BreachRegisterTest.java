@@ -23,10 +23,11 @@ import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
 
 /** The breach register (GDPR Art. 33-34): deadline, status, affected subjects, notification mails. */
-class OptInBreachRegisterTest {
+class BreachRegisterTest {
   private final MutableClock clock = MutableClock.at("2026-03-06T16:00:00Z"); // a Friday afternoon
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
+  private final BreachRegister breaches = optIn.breaches();
 
   @AfterEach
   void close() {
@@ -36,16 +37,16 @@ class OptInBreachRegisterTest {
   private SubjectId confirmed(String email, PurposeId... purposes) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     return r.subjectId();
   }
 
   @Test
   void recordIncidentThenDeadlineIs72CalendarHoursWeekendIncludedAndStatusMoves() {
     Instant discovered = Instant.parse("2026-03-06T15:30:00Z");
-    Incident i = optIn.recordIncident(discovered, "A laptop with an export was stolen.", List.of("email address"),
+    Incident i = breaches.recordIncident(discovered, "A laptop with an export was stolen.", List.of("email address"),
         List.of("newsletter subscribers"), Set.of(NEWSLETTER));
 
     assertEquals(Instant.parse("2026-03-09T15:30:00Z"), i.notificationDeadline(), "Monday, weekend counted");
@@ -53,29 +54,29 @@ class OptInBreachRegisterTest {
     assertEquals(clock.instant(), i.recordedAt());
     assertFalse(i.isOverdue(clock.instant()));
     assertTrue(i.isOverdue(Instant.parse("2026-03-09T15:30:00Z")));
-    assertEquals(Optional.of(i), optIn.incident(i.id()));
+    assertEquals(Optional.of(i), breaches.incident(i.id()));
 
-    Incident notified = optIn.markAuthorityNotified(i.id(), Instant.parse("2026-03-08T10:00:00Z")).orElseThrow();
+    Incident notified = breaches.markAuthorityNotified(i.id(), Instant.parse("2026-03-08T10:00:00Z")).orElseThrow();
     assertEquals(Incident.Status.AUTHORITY_NOTIFIED, notified.status());
     assertEquals(Instant.parse("2026-03-08T10:00:00Z"), notified.authorityNotifiedAt());
     assertFalse(notified.isOverdue(Instant.parse("2026-03-10T00:00:00Z")));
     clock.advance(Duration.ofDays(10));
-    Incident closed = optIn.closeIncident(i.id()).orElseThrow();
+    Incident closed = breaches.closeIncident(i.id()).orElseThrow();
     assertEquals(Incident.Status.CLOSED, closed.status());
     assertEquals(clock.instant(), closed.closedAt());
-    assertEquals(List.of(closed), optIn.incidents());
-    assertEquals(Optional.empty(), optIn.closeIncident("no-such-incident"));
+    assertEquals(List.of(closed), breaches.incidents());
+    assertEquals(Optional.empty(), breaches.closeIncident("no-such-incident"));
   }
 
   @Test
   void recordIncidentRefusesFutureDiscoveryUnknownPurposeAndBlankNature() {
-    assertThrows(IllegalArgumentException.class, () -> optIn.recordIncident(clock.instant().plusSeconds(3600), "x",
+    assertThrows(IllegalArgumentException.class, () -> breaches.recordIncident(clock.instant().plusSeconds(3600), "x",
         List.of(), List.of(), Set.of()));
-    assertThrows(IllegalArgumentException.class, () -> optIn.recordIncident(clock.instant(), "x", List.of(),
+    assertThrows(IllegalArgumentException.class, () -> breaches.recordIncident(clock.instant(), "x", List.of(),
         List.of(), Set.of(PurposeId.of("unknown"))));
-    assertThrows(IllegalArgumentException.class, () -> optIn.recordIncident(clock.instant(), " ", List.of(),
+    assertThrows(IllegalArgumentException.class, () -> breaches.recordIncident(clock.instant(), " ", List.of(),
         List.of(), Set.of()));
-    assertTrue(optIn.incidents().isEmpty());
+    assertTrue(breaches.incidents().isEmpty());
   }
 
   @Test
@@ -84,15 +85,15 @@ class OptInBreachRegisterTest {
     SubjectId bob = confirmed("bob@example.org", NEWSLETTER);
     optIn.withdraw(bob, Set.of(), Channel.PREFERENCE_CENTER, Evidence.NONE);
     SubjectId cy = confirmed("cy@example.org", NEWSLETTER);
-    optIn.erase(cy, Channel.OPERATOR);
+    optIn.rights().erase(cy, Channel.OPERATOR);
     SubjectId dee = confirmed("dee@example.org", EVENTS);
-    Incident i = optIn.recordIncident(clock.instant(), "Export of the newsletter list leaked.",
+    Incident i = breaches.recordIncident(clock.instant(), "Export of the newsletter list leaked.",
         List.of("email address"), List.of("newsletter subscribers"), Set.of(NEWSLETTER));
 
     List<SubjectId> affected = new ArrayList<>();
     SubjectId after = null;
     while (true) {
-      List<SubjectId> page = optIn.affectedSubjects(i.id(), after, 1);
+      List<SubjectId> page = breaches.affectedSubjects(i.id(), after, 1);
       affected.addAll(page);
       if (page.isEmpty()) {
         break;
@@ -103,13 +104,13 @@ class OptInBreachRegisterTest {
         new TreeSet<>(affected.stream().map(SubjectId::value).toList()));
 
     mailer.clear();
-    assertEquals(2, optIn.notifyAffectedSubjects(i.id(), "About your data at De Gouden Korst",
+    assertEquals(2, breaches.notifyAffectedSubjects(i.id(), "About your data at De Gouden Korst",
         "An export of our newsletter list was leaked on 6 March.\n\nContact: privacy@bakery.example."));
-    assertEquals(0, optIn.notifyAffectedSubjects(i.id(), "About your data at De Gouden Korst",
+    assertEquals(0, breaches.notifyAffectedSubjects(i.id(), "About your data at De Gouden Korst",
         "An export of our newsletter list was leaked on 6 March.\n\nContact: privacy@bakery.example."),
         "a second run queues nothing twice");
-    assertThrows(IllegalStateException.class, () -> optIn.notifyAffectedSubjects(i.id(), "Other", "Other text"));
-    optIn.dispatchNow();
+    assertThrows(IllegalStateException.class, () -> breaches.notifyAffectedSubjects(i.id(), "Other", "Other text"));
+    optIn.operations().dispatchNow();
 
     assertEquals(Set.of("ann@example.org", "bob@example.org"),
         Set.copyOf(mailer.sent().stream().map(m -> m.to().value()).toList()));
@@ -120,7 +121,7 @@ class OptInBreachRegisterTest {
     assertTrue(m.html().contains("<p>An export of our newsletter list was leaked on 6 March.</p>"), m.html());
     assertNull(m.headers().get("List-Unsubscribe"), "a legal notice, not a mailing");
     assertEquals("About your data at De Gouden Korst",
-        optIn.incident(i.id()).orElseThrow().subjectNotice().subject());
+        breaches.incident(i.id()).orElseThrow().subjectNotice().subject());
     assertFalse(mailer.sent().stream().anyMatch(x -> x.to().value().startsWith("dee")));
     assertTrue(dee.value().length() > 0);
   }
@@ -129,12 +130,12 @@ class OptInBreachRegisterTest {
   void incidentAffectingAllReachesEverySubjectOnFileAndHtmlIsEncoded() {
     confirmed("ann@example.org", NEWSLETTER);
     confirmed("dee@example.org", EVENTS);
-    Incident i = optIn.recordIncident(clock.instant(), "Database copy exposed.", List.of("email address"),
+    Incident i = breaches.recordIncident(clock.instant(), "Database copy exposed.", List.of("email address"),
         List.of("all subscribers"), Set.of());
     mailer.clear();
 
-    assertEquals(2, optIn.notifyAffectedSubjects(i.id(), "Security notice", "<script>x</script> & more"));
-    optIn.dispatchNow();
+    assertEquals(2, breaches.notifyAffectedSubjects(i.id(), "Security notice", "<script>x</script> & more"));
+    optIn.operations().dispatchNow();
 
     assertEquals(2, mailer.sent().size());
     assertTrue(mailer.last().html().contains("&lt;script&gt;x&lt;/script&gt; &amp; more"), mailer.last().html());

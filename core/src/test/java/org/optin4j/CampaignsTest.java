@@ -23,7 +23,7 @@ import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
 
 /** The app's own mail goes only where consent is, with list headers, in batches, re-checked at dispatch. */
-class OptInCampaignTest {
+class CampaignsTest {
   @RegisterExtension
   static final GreenMailExtension GREEN_MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
 
@@ -31,6 +31,7 @@ class OptInCampaignTest {
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
       .dispatch(Duration.ofSeconds(2), 50, Duration.ofMinutes(2)).build();
+  private final Campaigns campaigns = optIn.campaigns();
 
   @AfterEach
   void close() {
@@ -40,9 +41,9 @@ class OptInCampaignTest {
   private SubjectId confirmed(OptIn o, RecordingMailer m, String email, PurposeId... purposes) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         o.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    o.dispatchNow();
+    o.operations().dispatchNow();
     o.confirm(Fixtures.token(m.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    o.dispatchNow();
+    o.operations().dispatchNow();
     return r.subjectId();
   }
 
@@ -50,20 +51,20 @@ class OptInCampaignTest {
   void sendThenOnlyConfirmedUnrestrictedUnsuppressedAddressesGetItWithListHeaders() {
     confirmed(optIn, mailer, "ann@example.org", NEWSLETTER);
     SubjectId bob = confirmed(optIn, mailer, "bob@example.org", NEWSLETTER);
-    optIn.restrict(bob, NEWSLETTER, true, Channel.OPERATOR);
+    optIn.rights().restrict(bob, NEWSLETTER, true, Channel.OPERATOR);
     SubjectId cy = confirmed(optIn, mailer, "cy@example.org", NEWSLETTER);
-    optIn.erase(cy, Channel.OPERATOR);
+    optIn.rights().erase(cy, Channel.OPERATOR);
     confirmed(optIn, mailer, "dee@example.org", EVENTS);
     optIn.request(ConsentRequest.of("eve@example.org", Locale.ENGLISH, NEWSLETTER)); // pending only
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     mailer.clear();
 
-    CampaignResult result = optIn.send(NEWSLETTER, "Bread of the month: rye", "Our rye is back.", null,
+    CampaignResult result = campaigns.send(NEWSLETTER, "Bread of the month: rye", "Our rye is back.", null,
         List.of("ann@example.org", "ANN@example.org", "bob@example.org", "cy@example.org", "dee@example.org",
             "eve@example.org", "stranger@example.org", "not an address"));
 
     assertEquals(new CampaignResult(result.campaignId(), 1, 4, 1, 1), result);
-    optIn.dispatchNow();
+    optIn.operations().dispatchNow();
     assertEquals(1, mailer.sent().size());
     MailMessage m = mailer.last();
     assertEquals("ann@example.org", m.to().value());
@@ -89,17 +90,17 @@ class OptInCampaignTest {
     }
     mailer.clear();
 
-    CampaignResult result = optIn.sendToAllConfirmed(NEWSLETTER, "Issue 12", "Text.", "<html><body><p>Html"
+    CampaignResult result = campaigns.sendToAllConfirmed(NEWSLETTER, "Issue 12", "Text.", "<html><body><p>Html"
         + "</p></body></html>");
     assertEquals(7, result.queued());
     optIn.withdraw(ids.get(2), Set.of(), Channel.PREFERENCE_CENTER, Evidence.NONE);
-    optIn.restrict(ids.get(4), NEWSLETTER, true, Channel.OPERATOR);
-    optIn.erase(ids.get(6), Channel.OPERATOR);
-    optIn.dispatchNow();
+    optIn.rights().restrict(ids.get(4), NEWSLETTER, true, Channel.OPERATOR);
+    optIn.rights().erase(ids.get(6), Channel.OPERATOR);
+    optIn.operations().dispatchNow();
 
     assertEquals(4, mailer.sent().size());
     assertEquals(List.of(4), mailer.batchSizes(), "one batch, one connection");
-    CampaignReport report = optIn.campaignReport(result.campaignId()).orElseThrow();
+    CampaignReport report = campaigns.report(result.campaignId()).orElseThrow();
     assertEquals(0, report.waiting());
     assertEquals(4, report.sent());
     assertEquals(2, report.skipped(), "the erased subject's mail is gone with it; two were skipped");
@@ -111,9 +112,9 @@ class OptInCampaignTest {
   @Test
   void sendRefusesUnknownPurposeAndInvalidContent() {
     assertThrows(IllegalArgumentException.class,
-        () -> optIn.send(PurposeId.of("unknown"), "s", "t", null, List.of()));
-    assertThrows(IllegalArgumentException.class, () -> optIn.send(NEWSLETTER, "two\nlines", "t", null, List.of()));
-    assertThrows(IllegalArgumentException.class, () -> optIn.sendToAllConfirmed(NEWSLETTER, "s", " ", null));
+        () -> campaigns.send(PurposeId.of("unknown"), "s", "t", null, List.of()));
+    assertThrows(IllegalArgumentException.class, () -> campaigns.send(NEWSLETTER, "two\nlines", "t", null, List.of()));
+    assertThrows(IllegalArgumentException.class, () -> campaigns.sendToAllConfirmed(NEWSLETTER, "s", " ", null));
   }
 
   @Test
@@ -126,14 +127,14 @@ class OptInCampaignTest {
       confirmed(o, confirmations, "ann@example.org", NEWSLETTER);
       confirmed(o, confirmations, "bob@example.org", NEWSLETTER);
       o.request(ConsentRequest.of("eve@example.org", Locale.ENGLISH, NEWSLETTER));
-      o.dispatchNow();
-      CampaignResult result = o.send(NEWSLETTER, "Rye is back", "Our rye is back.", null,
+      o.operations().dispatchNow();
+      CampaignResult result = o.campaigns().send(NEWSLETTER, "Rye is back", "Our rye is back.", null,
           List.of("ann@example.org", "bob@example.org", "eve@example.org"));
       assertEquals(2, result.queued());
     }
     // Another node on the same store, with the real SMTP mailer, sends the campaign.
     try (OptIn viaSmtp = Fixtures.builder(shared, smtp, clock).build()) {
-      assertEquals(2, viaSmtp.dispatchNow().sent());
+      assertEquals(2, viaSmtp.operations().dispatchNow().sent());
     }
 
     MimeMessage[] received = GREEN_MAIL.getReceivedMessages();

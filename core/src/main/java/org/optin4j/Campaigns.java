@@ -1,0 +1,295 @@
+package org.optin4j;
+
+import static org.optin4j.ServiceCore.capKey;
+import static org.optin4j.ServiceCore.enqueueOrThrottle;
+import static org.optin4j.ServiceCore.isActiveAt;
+import static org.optin4j.ServiceCore.startOfDay;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
+
+/**
+ * The app's own mail, sent only with consent (GDPR Art. 6(1)(a)): campaigns for a purpose that reach only addresses
+ * with a confirmed, unrestricted consent within its retention period, each with a one-click unsubscribe link so
+ * withdrawing is as easy as consenting (Art. 7(3)); and re-confirmation after a material change of a purpose
+ * (Art. 7(1): consent covers the notice that was shown). Obtain it from {@link OptIn#campaigns()}.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class Campaigns {
+  private final ServiceCore core;
+
+  Campaigns(ServiceCore core) {
+    this.core = core;
+  }
+
+  // --- the app's own mail, only with consent ---------------------------------------------------------------------
+
+  /**
+   * Sends the app's own mail for a purpose (a newsletter issue) to a list of addresses, only to those with a
+   * confirmed, unrestricted consent for the purpose within its retention period, never to suppressed ones. The
+   * content is stored once; one outbox mail per recipient goes out in batches over reused SMTP connections, each with
+   * {@code List-Id}, {@code List-Unsubscribe} (a signed one-click link) and {@code List-Unsubscribe-Post} (RFC 2919,
+   * 2369, 8058), and each checks the consent again when it is sent: whoever withdraws meanwhile gets nothing.
+   *
+   * @param purpose the purpose the mail is for
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null}
+   * @param recipients the addresses as typed; duplicates are mailed once
+   * @return what was queued and refused
+   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
+   */
+  public CampaignResult send(PurposeId purpose, String subject, String text, String html,
+      java.util.Collection<String> recipients) {
+    Objects.requireNonNull(recipients, "recipients");
+    Campaign campaign = newCampaign(purpose, subject, text, html);
+    int[] counts = new int[4]; // queued, no consent, suppressed, invalid
+    java.util.Set<EmailAddress> unique = new java.util.LinkedHashSet<>();
+    for (String address : recipients) {
+      Optional<EmailAddress> email = address == null ? Optional.empty() : EmailAddress.tryParse(address);
+      if (email.isPresent()) {
+        unique.add(email.get());
+      } else {
+        counts[3]++;
+      }
+    }
+    List<EmailAddress> all = List.copyOf(unique);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<EmailAddress> page = all.subList(from, Math.min(all.size(), from + 500));
+      int[] c = core.store().inTransaction(tx -> {
+        int[] n = new int[4];
+        Instant now = core.clock().instant();
+        for (EmailAddress email : page) {
+          if (tx.isSuppressed(core.addressKey(email))) {
+            n[2]++;
+            continue;
+          }
+          Optional<Subject> s = tx.subjectByEmail(email);
+          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
+        }
+        return n;
+      });
+      for (int i = 0; i < 4; i++) {
+        counts[i] += c[i];
+      }
+    }
+    core.dispatcher().wake();
+    return new CampaignResult(campaign.id(), counts[0], counts[1], counts[2], counts[3]);
+  }
+
+  /**
+   * Sends the app's own mail for a purpose to everyone with a confirmed, unrestricted consent for it, as
+   * {@link #send} does for a list.
+   *
+   * @param purpose the purpose
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null}
+   * @return what was queued
+   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
+   */
+  public CampaignResult sendToAllConfirmed(PurposeId purpose, String subject, String text, String html) {
+    Campaign campaign = newCampaign(purpose, subject, text, html);
+    int queued = 0;
+    int refused = 0;
+    SubjectId after = null;
+    while (true) {
+      SubjectId from = after;
+      List<SubjectId> page = core.store().read(tx -> tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED),
+          from, 500));
+      int[] c = core.store().inTransaction(tx -> {
+        int[] n = new int[2];
+        Instant now = core.clock().instant();
+        for (SubjectId id : page) {
+          Optional<Subject> s = tx.subject(id);
+          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
+        }
+        return n;
+      });
+      queued += c[0];
+      refused += c[1];
+      if (page.size() < 500) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+    core.dispatcher().wake();
+    return new CampaignResult(campaign.id(), queued, refused, 0, 0);
+  }
+
+  /**
+   * Tells where a campaign's mails stand.
+   *
+   * @param campaignId the campaign
+   * @return the counts, or empty if there is no such campaign
+   */
+  public Optional<CampaignReport> report(String campaignId) {
+    Objects.requireNonNull(campaignId, "campaignId");
+    return core.store().read(tx -> tx.campaign(campaignId).map(c -> {
+      java.util.Map<OutboxMail.Status, Integer> n = tx.countMailsByStatus(campaignId);
+      return new CampaignReport(c, n.getOrDefault(OutboxMail.Status.QUEUED, 0)
+          + n.getOrDefault(OutboxMail.Status.CLAIMED, 0), n.getOrDefault(OutboxMail.Status.SENT, 0),
+          n.getOrDefault(OutboxMail.Status.SKIPPED, 0), n.getOrDefault(OutboxMail.Status.FAILED, 0));
+    }));
+  }
+
+  private Campaign newCampaign(PurposeId purpose, String subject, String text, String html) {
+    core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
+    Campaign campaign = new Campaign(core.randomId(), purpose, subject, text, html, core.clock().instant());
+    core.store().inTransaction(tx -> {
+      tx.insertCampaign(campaign);
+      return null;
+    });
+    return campaign;
+  }
+
+  private boolean enqueueCampaignMail(ConsentStore.Transaction tx, Campaign campaign, Subject subject, Instant now) {
+    Optional<Consent> c = tx.consent(subject.id(), campaign.purpose());
+    if (c.isEmpty() || !isActiveAt(c.get(), core.catalog().require(campaign.purpose()), now)
+        || tx.isSuppressed(core.addressKey(subject.email()))) {
+      return false;
+    }
+    Locale locale = c.get().notice().locale();
+    return tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.CAMPAIGN, subject.id(), subject.email(),
+        campaign.id(), 0, locale, List.of(campaign.purpose()),
+        "campaign:" + campaign.id() + ':' + subject.id().value(), now));
+  }
+
+  // --- re-consent after a material change -----------------------------------------------------------------------
+
+  /**
+   * Lists subjects whose confirmed consent for a purpose predates its latest material change
+   * ({@link Purpose#materialVersion()}), a page at a time.
+   *
+   * @param purpose the purpose
+   * @param after continue after this subject, or {@code null} to start
+   * @param limit the page size, 1 to 10000
+   * @return the subject ids
+   */
+  public List<SubjectId> reconsentCandidates(PurposeId purpose, SubjectId after, int limit) {
+    Purpose p = core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
+    if (limit < 1 || limit > 10_000) {
+      throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
+    }
+    List<SubjectId> out = new ArrayList<>();
+    SubjectId from = after;
+    while (out.size() < limit) {
+      SubjectId start = from;
+      List<SubjectId> page = core.store().inTransaction(tx -> {
+        List<SubjectId> found = new ArrayList<>();
+        for (SubjectId id : tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
+          found.add(id);
+        }
+        return found;
+      });
+      for (SubjectId id : page) {
+        boolean needs = core.store().read(tx -> tx.consents(id).stream().anyMatch(c -> c.purpose().equals(purpose)
+            && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
+        if (needs && out.size() < limit) {
+          out.add(id);
+        }
+      }
+      if (page.size() < limit) {
+        break;
+      }
+      from = page.get(page.size() - 1);
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Asks every subject whose consent for a purpose predates its latest material change to confirm it again under
+   * the current notice: one re-confirmation request and confirmation mail each, through the outbox (the per-address
+   * caps apply). Their consent under the earlier version stays valid ({@link OptIn#mayMail} keeps answering yes) until
+   * they confirm (the consent moves to the current version), decline (withdrawn), or the deadline passes (the purge
+   * job expires it). Links in the mails live {@code confirmationTtl} as always; a person who comes later gets a fresh
+   * one through {@link OptIn#resendConfirmation}. Safe to run again: subjects already asked are skipped.
+   *
+   * @param purpose the purpose
+   * @param deadline how long the earlier consents stay valid, 1 day to 365 days
+   * @return how many were asked, already asked, or throttled by the caps
+   * @throws IllegalArgumentException if the purpose is unknown or never changed materially, or the deadline is out
+   *     of range
+   */
+  public ReconsentResult requestReconsent(PurposeId purpose, Duration deadline) {
+    Purpose p = core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
+    Objects.requireNonNull(deadline, "deadline");
+    if (p.materialVersion() == 1) {
+      throw new IllegalArgumentException("purpose " + purpose + " never changed materially (materialVersion 1)");
+    }
+    if (deadline.compareTo(Duration.ofDays(1)) < 0 || deadline.compareTo(Duration.ofDays(365)) > 0) {
+      throw new IllegalArgumentException("deadline must be 1 to 365 days, was " + deadline);
+    }
+    int requested = 0;
+    int alreadyAsked = 0;
+    int throttled = 0;
+    SubjectId after = null;
+    while (true) {
+      List<SubjectId> page = reconsentCandidates(purpose, after, 500);
+      for (SubjectId id : page) {
+        ReconsentOutcome o = core.inTransactionOr(tx -> askAgain(tx, id, p, deadline), ServiceCore.CapRace.class,
+            ReconsentOutcome.THROTTLED);
+        switch (o) {
+          case REQUESTED -> requested++;
+          case ALREADY_ASKED -> alreadyAsked++;
+          case THROTTLED -> throttled++;
+          case NOT_NEEDED -> { }
+          default -> throw new IllegalStateException(o.name());
+        }
+      }
+      if (page.size() < 500) {
+        break;
+      }
+      after = page.get(page.size() - 1);
+    }
+    core.dispatcher().wake();
+    return new ReconsentResult(requested, alreadyAsked, throttled);
+  }
+
+  private enum ReconsentOutcome { REQUESTED, ALREADY_ASKED, THROTTLED, NOT_NEEDED }
+
+  private ReconsentOutcome askAgain(ConsentStore.Transaction tx, SubjectId id, Purpose p, Duration deadline) {
+    Optional<Subject> subject = tx.subject(id);
+    if (subject.isEmpty()) {
+      return ReconsentOutcome.NOT_NEEDED;
+    }
+    tx.lockHistory(id);
+    Optional<Consent> c = tx.consent(id, p.id());
+    if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || !p.needsReconsent(c.get().purposeVersion())) {
+      return ReconsentOutcome.NOT_NEEDED;
+    }
+    for (PendingRequest open : tx.openRequests(id)) {
+      if (PendingRequest.RECONSENT_SOURCE.equals(open.source()) && open.purposes().contains(p.id())) {
+        return ReconsentOutcome.ALREADY_ASKED;
+      }
+    }
+    Instant now = core.clock().instant();
+    EmailAddress email = subject.get().email();
+    Instant dayStart = startOfDay(now);
+    int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
+    if (today >= core.maxConfirmationMailsPerDay()) {
+      return ReconsentOutcome.THROTTLED;
+    }
+    Locale locale = core.catalog().resolve(c.get().notice().locale());
+    Notice notice = tx.saveNotice(core.render(Set.of(p.id()), locale));
+    String requestId = core.randomId();
+    tx.insertRequest(new PendingRequest(requestId, id, Set.of(p.id()), notice.ref(), PendingRequest.RECONSENT_SOURCE,
+        Evidence.NONE, now, now.plus(deadline), 1, PendingRequest.Status.OPEN, null));
+    tx.appendEvent(core.event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
+        PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE, null));
+    enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, id, email, requestId, 1, locale,
+        List.of(p.id()), capKey(MailKind.CONFIRMATION, email, dayStart, today + 1), now));
+    return ReconsentOutcome.REQUESTED;
+  }
+}

@@ -1,0 +1,210 @@
+package org.optin4j;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.optin4j.internal.ListenerNotifier;
+import org.optin4j.internal.NoticeRenderer;
+import org.optin4j.internal.OutboxDispatcher;
+import org.optin4j.internal.Purger;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OutboxMail;
+
+/**
+ * What {@link OptIn} and its facets ({@link BreachRegister}, {@link Campaigns}, {@link SubjectRights},
+ * {@link ConsentProof}, {@link Operations}) share: the configured collaborators and the helpers every unit of work
+ * uses. Package-private: none of it is API. Created once by {@link OptIn}'s constructor; immutable and thread-safe
+ * as long as its collaborators are (they are).
+ *
+ * @param catalog the purpose catalog
+ * @param store the consent store
+ * @param clock the clock
+ * @param random the source of ids
+ * @param evidencePolicy what is kept of evidence
+ * @param confirmationTtl how long a confirmation link lives
+ * @param maxConfirmationMailsPerDay the daily cap of confirmation mails per address
+ * @param minConfirmationMailInterval the least time between two confirmation mails to one address
+ * @param notices renders notice texts
+ * @param pepper the key of the suppression list's address hashes
+ * @param receiptKeys the receipt signing keys, or {@code null}
+ * @param receipts signs receipts, or {@code null} without receipt keys
+ * @param erasureKeepsHistory whether erasure keeps a de-identified history stub
+ * @param notifier tells listeners of consent changes
+ * @param dispatcher sends the outbox
+ * @param purger the retention job
+ */
+record ServiceCore(
+    PurposeCatalog catalog,
+    ConsentStore store,
+    Clock clock,
+    SecureRandom random,
+    EvidencePolicy evidencePolicy,
+    Duration confirmationTtl,
+    int maxConfirmationMailsPerDay,
+    Duration minConfirmationMailInterval,
+    NoticeRenderer notices,
+    javax.crypto.spec.SecretKeySpec pepper,
+    ReceiptKeys receiptKeys,
+    ReceiptIssuer receipts,
+    boolean erasureKeepsHistory,
+    ListenerNotifier notifier,
+    OutboxDispatcher dispatcher,
+    Purger purger) {
+
+  /** A random URL-safe id of 128 bits. */
+  String randomId() {
+    byte[] b = new byte[16];
+    random.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  /** HMAC-SHA256 of the normalised address under the pepper: a plain hash of an address is easily reversed. */
+  String addressKey(EmailAddress email) {
+    return addressKey(pepper, email);
+  }
+
+  /** As {@link #addressKey(EmailAddress)}, for the dispatcher, which is built before this core. */
+  static String addressKey(javax.crypto.spec.SecretKeySpec pepper, EmailAddress email) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(pepper);
+      return java.util.HexFormat.of().formatHex(mac.doFinal(email.value().getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
+    }
+  }
+
+  /** Finds a subject by address; empty for an invalid address. */
+  Optional<Subject> findSubject(String email) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
+    return parsed.isEmpty() ? Optional.empty() : store.read(tx -> tx.subjectByEmail(parsed.get()));
+  }
+
+  /** Renders the notice for purposes in a language, not yet stored. */
+  Notice render(java.util.Collection<PurposeId> purposes, Locale locale) {
+    if (purposes.isEmpty()) {
+      throw new IllegalArgumentException("a notice covers at least one purpose");
+    }
+    String text = notices.render(purposes, locale);
+    // version 1 is a placeholder: the store assigns the real version for the notice key.
+    return new Notice(1, Notice.sha256(text), locale, List.copyOf(purposes), text, clock.instant());
+  }
+
+  ConsentEvent event(SubjectId subject, PurposeId purpose, ConsentEvent.Type type, Instant at,
+      String requestId, Consent.NoticeRef notice, String source, Channel channel, Evidence evidence, String tokenId) {
+    return new ConsentEvent(0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
+  }
+
+  /** Runs a unit of work; a rollback signal of the given type answers {@code onSignal} instead. */
+  <T> T inTransactionOr(java.util.function.Function<ConsentStore.Transaction, T> work,
+      Class<? extends RuntimeException> rollbackSignal, T onSignal) {
+    try {
+      return store.inTransaction(work);
+    } catch (RuntimeException e) {
+      if (rollbackSignal.isInstance(e)) {
+        return onSignal;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Runs a request unit again when a concurrent one created the same subject first, or when the subject it found was
+   * deleted before it took the lock; a lost cap race throttles.
+   */
+  RequestResult retryOnDuplicate(java.util.function.Supplier<RequestResult> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return work.get();
+      } catch (DuplicateKeyException e) {
+        // A concurrent request created the same subject first; run again and find it.
+        if (attempt == 3) {
+          throw e;
+        }
+      } catch (CapRace e) {
+        return new RequestResult.Throttled(clock.instant().plus(minConfirmationMailInterval));
+      } catch (SubjectGone e) {
+        if (attempt == 3) {
+          throw new StoreException("the subject kept disappearing while a signup ran; try again");
+        }
+      }
+    }
+  }
+
+  /** Tells listeners of committed changes and wakes the dispatcher for the mails the unit queued. */
+  void afterCommit(List<ConsentChange> changes) {
+    for (ConsentChange c : changes) {
+      notifier.publish(c);
+    }
+    dispatcher.wake();
+  }
+
+  static Instant startOfDay(Instant now) {
+    return now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+  }
+
+  /**
+   * The dedupe key of a confirmation mail is its slot in the address's daily cap, so the store's unique constraint
+   * enforces the cap even when two nodes count at the same moment (issue: caps hold across nodes).
+   */
+  static String capKey(MailKind kind, EmailAddress email, Instant dayStart, int slot) {
+    return kind.name().toLowerCase(Locale.ROOT) + ':' + Notice.sha256(email.value()).substring(0, 32) + ':'
+        + dayStart.getEpochSecond() / 86400 + ':' + slot;
+  }
+
+  static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {
+    if (!tx.enqueue(mail)) {
+      throw new CapRace();
+    }
+  }
+
+  /**
+   * Runs the retention policy for one consent now: a confirmed consent of a fixed-retention purpose whose period has
+   * run out counts as not active, even before a purge job marks it expired.
+   */
+  static boolean isActiveAt(Consent c, Purpose p, Instant now) {
+    if (!c.isActive()) {
+      return false;
+    }
+    if (p.retention() instanceof Retention.Fixed f) {
+      return now.isBefore(c.confirmedAt().plus(f.period()));
+    }
+    return true;
+  }
+
+  /** Rolls back a unit whose work was superseded by a concurrent one in the meantime. */
+  static final class Superseded extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Superseded() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Rolls back a signup whose subject was deleted (by the retention job) between its lookup and its lock. */
+  static final class SubjectGone extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SubjectGone() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** Rolls back a request that lost the race for a cap slot to a concurrent request. */
+  static final class CapRace extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    CapRace() {
+      super(null, null, false, false);
+    }
+  }
+}
