@@ -35,7 +35,12 @@ dispatch() {
 }
 maymail_h2() { run maymail-h2 java -cp "$JAR" org.optin4j.benchmarks.MayMailBench h2 1000000 "$ROUNDS" 100000; }
 maymail_pg() { run maymail-pg java -cp "$JAR" org.optin4j.benchmarks.MayMailBench postgresql 1000000 "$ROUNDS" 100000; }
-purge() { run purge java -cp "$JAR" org.optin4j.benchmarks.PurgeBench 1000000 "${PURGE_MAX_SECONDS:-600}"; }
+purge() {
+  # links ran out beyond the 7-day grace: lapsed signups deleted outright; within the grace: requests marked expired
+  run purge-delete java -cp "$JAR" org.optin4j.benchmarks.PurgeBench 1000000 "${PURGE_MAX_SECONDS:-600}"
+  run purge-mark java -Dbench.expiredDaysAgo=2 -cp "$JAR" org.optin4j.benchmarks.PurgeBench 1000000 \
+    "${PURGE_MAX_SECONDS:-600}"
+}
 memory() {
   # The subscribe/confirm load of doi-h2 (library only) in a 256 MB heap; then count full GCs after the first round.
   run memory java -Xmx256m -Xlog:gc:file="$OUT/memory-gc.log" -Dbench.libraryOnly=true -cp "$JAR" \

@@ -471,11 +471,22 @@ final class JdbcTransaction implements ConsentStore.Transaction {
             ps.setString(5, join(stored.purposes()));
             ps.setString(6, stored.text());
             ps.setLong(7, stored.createdAt().toEpochMilli());
-            ps.executeUpdate();
+            return ps.executeUpdate();
           }
-          return null;
         });
-        return stored;
+        if (sql.dialect != Dialect.MARIADB) {
+          return stored; // elsewhere a clash throws (below)
+        }
+        // MariaDB: ON DUPLICATE KEY UPDATE hash = hash turns a clash into a no-op, and the driver's update count
+        // cannot tell them apart (it counts found rows by default): read back what is stored under the hash.
+        Optional<Notice> now = notice(stored.hash());
+        if (now.isPresent()) {
+          return now.get();
+        }
+        if (attempt >= NOTICE_ATTEMPTS) {
+          throw failed(new StoreException("could not assign a notice version after " + NOTICE_ATTEMPTS
+              + " attempts"));
+        }
       } catch (SQLException e) {
         // Another node stored the same text (hash) or took this version for the key first: read again, retry.
         if (!SqlErrors.isUniqueViolation(e)) {

@@ -166,7 +166,10 @@ final class Statements {
 
     noticeByHash = "SELECT " + NOTICE_COLUMNS + " FROM " + notices + " WHERE hash = ?";
     maxNoticeVersion = "SELECT MAX(version) FROM " + notices + " WHERE notice_key = ?";
-    insertNotice = insert(notices, NOTICE_COLUMNS);
+    // MariaDB: a clash takes the row's exclusive lock at once instead of the shared lock of a failed plain insert,
+    // which units inserting the same notice at once would all try to upgrade: a deadlock (as for history heads).
+    insertNotice = insert(notices, NOTICE_COLUMNS)
+        + (dialect == Dialect.MARIADB ? " ON DUPLICATE KEY UPDATE hash = hash" : "");
 
     insertRequest = insert(requests, REQUEST_COLUMNS);
     requestForUpdate = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ? FOR UPDATE";
