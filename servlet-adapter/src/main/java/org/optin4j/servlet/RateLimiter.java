@@ -9,46 +9,57 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A rate limiter in fixed memory that counts each key exactly while the keys active in the last two windows fit in
- * its table's buckets, and that errs toward admitting, never toward refusing bystanders, when they do not. Buckets
- * start to overflow well before the table is full: with keys at a quarter of the slots, about 1 bucket in 4,000
- * holds more than {@value #WAYS}; at half, 1 in 50; at 80 %, 1 in 5 (Poisson); an overflowing bucket forgets its
- * least-counted key.
+ * its table, and that errs toward admitting, never toward refusing bystanders, when they do not.
  *
  * <p><b>Counting.</b> A key is hashed with SipHash-2-4 under a 128-bit key drawn from {@link SecureRandom} when the
- * limiter is made, so nobody can choose keys that land on someone else's entry. The hash picks a bucket of
- * {@value #WAYS} entries in {@link #slots} and a fingerprint; the entry holding that fingerprint in that bucket is the
- * key's, and it counts the key's events in the current and the previous fixed window. An event is allowed if
- * {@code current + previous * (time left in the current window / window) + 1 <= max}: the usual two-window
- * approximation of a sliding window, so that a client cannot spend its whole allowance at the end of one window and
- * again at the start of the next (a fixed window allows {@code 2 * max} within moments). Over any span of one window
- * a key still gets at most about {@code 2 * max}, but never in a burst: right after a boundary, a key that used its
- * whole allowance gets one more event per {@code window / max}. Two keys share an entry only if they share the bucket
- * and the fingerprint (for 65,536 slots and a limit of 30, 43 bits of hash: about one pair in 10<sup>13</sup>).
+ * limiter is made, so nobody can choose keys that land on someone else's entry. Disjoint bits of the hash give the
+ * key a first bucket of {@value #WAYS} entries in {@link #slots} (the low 32 bits) and a fingerprint (the top bits);
+ * the fingerprint gives the distance to its second bucket, 1 to {@code buckets - 1}, so the two buckets are never the
+ * same. The entry holding the fingerprint, with a bit for which of the two buckets it is in, is the key's; it counts
+ * the key's events in the current and the previous fixed window and records in which eighth of the window the key
+ * was last counted. An event is allowed if {@code current + previous * (time left in the current window / window) +
+ * 1 <= max}: the usual two-window approximation of a sliding window, so that a client cannot spend its whole
+ * allowance at the end of one window and again at the start of the next (a fixed window allows {@code 2 * max} within
+ * moments). Over any span of one window a key still gets at most about {@code 2 * max}, but never in a burst: right
+ * after a boundary, a key that used its whole allowance gets one more event per {@code window / max}. Two keys share
+ * an entry only if they share the first bucket and the fingerprint (for 65,536 slots and a limit of 30, 42 bits of
+ * hash: about one pair in 4 &times; 10<sup>12</sup>).
  *
- * <p><b>When a bucket is full.</b> A key not in its bucket takes a free entry, or one unused for two windows, or else
- * the entry with the smallest current estimate. An evicted entry below the limit is simply forgotten: that key is
- * counted afresh when it returns (it can get up to {@code max} more than its limit; it is never refused for it). An
- * evicted entry at its limit is recorded in {@link #spill}, a Bloom filter of refused keys for the current window
- * ({@value #SPILL_PROBES} bits per key), and such a key stays refused until the window ends. So a bystander is
- * refused only when its fingerprint matches a refused key in its bucket (at most {@value #WAYS} in
- * 2<sup>fingerprint bits</sup>) or when the Bloom filter answers a false positive, which needs far more refused keys
- * in one window than the table has slots. The filter takes no more keys once a quarter of its bits are set, so its
- * false positives stay under about 0.4 % however large the flood; past that point refused keys pushed out of the
+ * <p><b>When both buckets are full.</b> A key in neither bucket takes a free entry, or one unused for two windows, in
+ * the bucket with fewer keys (choosing the emptier of two buckets keeps them far more even than one bucket per key
+ * does). If neither has one, it evicts, of the 2 &times; {@value #WAYS} entries of both, the one with the smallest
+ * current estimate, and of equal estimates the one counted longest ago: a key that came once, earlier, goes before
+ * one that is counting up now. Until the first pair of buckets is full no key is forgotten and every key is counted
+ * exactly: with distinct keys sent once each into 65,536 slots that happened at 71 % to 78 % full (8 hash keys); at
+ * 80 % full 6 to 13 keys had been forgotten, at 85 % 80 to 110, at 90 % about 400 (0.7 %), at 95 % about 1,250; a
+ * larger table overflows somewhat earlier (1,048,576 slots: first at 65 % to 71 %, about 140 forgotten at 80 %). The
+ * keys forgotten are the least counted and stalest ones, so a key that keeps sending is kept while its buckets hold
+ * such entries: in {@code RateLimiterTest} and {@code RateLimiterFloodSimulation}, 500 keys sending 31 or 1,000 each
+ * after 58,000 or 59,000 one-request keys (90 % full) got exactly their limit. An evicted entry below the limit is
+ * simply forgotten: that key is counted afresh when it returns (it can get up to what it had been counted more than
+ * its limit, each time it is forgotten; it is never refused for it). An evicted entry at its limit is recorded in
+ * {@link #spill}, a Bloom filter of refused keys for the current window ({@value #SPILL_PROBES} bits per key), and
+ * such a key stays refused until the window ends. So a bystander is refused only when its first bucket and
+ * fingerprint match a refused key's, or when the Bloom filter answers a false positive, which needs far more refused
+ * keys in one window than the table has slots. The filter takes no more keys once a quarter of its bits are set, so
+ * its false positives stay under about 0.4 % however large the flood; past that point refused keys pushed out of the
  * table are forgotten, and get a fresh allowance if they return in the same window. In
- * {@code RateLimiterFloodSimulation}, with 65,536 slots and a limit of 30, 100,000 keys sending 31 each refused
- * none of 10,000 bystanders, and 1,000,000 keys refused 0.4 % of them. Keys evicted below their limit, and refused
- * keys after their window, lose their carry-over into the next window.
+ * {@code RateLimiterFloodSimulation}, with 65,536 slots and a limit of 30, 100,000 keys sending 31 each refused none
+ * of 10,000 bystanders, and 1,000,000 keys refused 0.4 % of them. Keys evicted below their limit, and refused keys
+ * after their window, lose their carry-over into the next window.
  *
  * <p><b>Memory</b> is fixed when the limiter is made and independent of its input: {@code slots} longs for the
  * entries plus {@code slots / 2} longs for the Bloom filter, 12 bytes per slot. Nothing is ever allocated per key
  * but the key's UTF-8 bytes while hashing.
  *
- * <p><b>Window numbers</b> are kept modulo 2<sup>tag bits</sup> (2<sup>24</sup> windows for a limit up to 63,
- * 2<sup>15</sup> for the largest limits) in the entries and modulo 2<sup>16</sup> in the Bloom filter: an entry or
- * filter word left untouched for exactly a multiple of that many windows reads as current again.
+ * <p><b>Window numbers</b> are kept modulo 2<sup>tag bits</sup> (2<sup>21</sup> windows for a limit up to 511,
+ * 2<sup>13</sup> for the largest limits) in the entries and modulo 2<sup>16</sup> in the Bloom filter: an entry or
+ * filter word left untouched for exactly a multiple of that many windows reads as current again. The fingerprint
+ * gets the bits that counts and window number leave: 29 for the default limit of 30, 20 for a limit of 512 to
+ * 1,023, 13 for the largest limits (where keys sharing a first bucket share an entry about once in 8,000 pairs).
  *
- * <p>Lock-free and thread-safe: every change is one compare-and-set of one {@code long}. Two different keys racing
- * for the same entry of a full bucket can, rarely, leave one of them counted in two entries.
+ * <p>Lock-free and thread-safe: every change is one compare-and-set of one {@code long}. Two requests of a new key
+ * racing can, rarely, leave it in two entries, each counting part of its events.
  */
 final class RateLimiter {
   /** Entries per bucket. */
@@ -56,6 +67,9 @@ final class RateLimiter {
   /** Bits set per refused key in the Bloom filter. */
   static final int SPILL_PROBES = 4;
   private static final int SPILL_TAG_SHIFT = 48;
+  /** An entry records in which eighth of the window it was last counted, to evict the stalest of equal entries. */
+  private static final int SLICE_BITS = 3;
+  private static final int SLICES = 1 << SLICE_BITS;
 
   private final int max;
   private final long windowMillis;
@@ -75,10 +89,11 @@ final class RateLimiter {
 
   private final int countBits;
   private final long countMask;
+  private final int sliceShift;
   private final int tagShift;
   private final long tagMask;
   private final int fpShift;
-  private final long fpMask;
+  private final int fpBits;
 
   RateLimiter(int max, Duration window, int slots, Clock clock) {
     this(max, window, slots, clock, randomKey());
@@ -109,11 +124,13 @@ final class RateLimiter {
     this.countBits = 64 - Long.numberOfLeadingZeros(max);
     this.countMask = (1L << countBits) - 1;
     int rest = 64 - 2 * countBits;
-    int tagBits = Math.min(24, rest / 2);
-    this.tagShift = 2 * countBits;
+    int tagBits = Math.min(21, (rest - SLICE_BITS) / 2);
+    this.sliceShift = 2 * countBits;
+    this.tagShift = sliceShift + SLICE_BITS;
     this.tagMask = (1L << tagBits) - 1;
     this.fpShift = tagShift + tagBits;
-    this.fpMask = (1L << (64 - fpShift)) - 1;
+    // The entry's top field is the fingerprint and one bit for the side (which of the key's two buckets it is in).
+    this.fpBits = 64 - fpShift - 1;
   }
 
   private static byte[] randomKey() {
@@ -130,36 +147,71 @@ final class RateLimiter {
    */
   long acquire(String key) {
     long h = SipHash.hash(k0, k1, key.getBytes(StandardCharsets.UTF_8));
-    long fp = (h >>> fpShift) & fpMask;
+    // Disjoint bits of the hash: the low 32 pick the first bucket, the top fpBits the fingerprint, and the
+    // fingerprint picks the second bucket's distance from the first (1 to buckets - 1, so the two never coincide
+    // and an entry's bucket, fingerprint and side name its key's first bucket: see firstBucket).
+    long fp = h >>> (64 - fpBits);
     if (fp == 0) {
       fp = 1; // 0 marks a free entry
     }
-    int base = (int) (((h & 0xffff_ffffL) * buckets) >>> 32) * WAYS;
+    int first = (int) (((h & 0xffff_ffffL) * buckets) >>> 32);
+    int second = first + offset(fp);
+    if (second >= buckets) {
+      second -= buckets;
+    }
     long now = clock.millis();
     long window = Math.floorDiv(now, windowMillis);
     long elapsed = now - window * windowMillis;
     long tag = window & tagMask;
+    long slice = elapsed * SLICES / windowMillis;
     long fullWeight = (long) max * windowMillis;
     while (true) {
+      int found = -1;
+      long foundEntry = 0;
+      // Per bucket: entries in use, and the first free or stale entry.
+      int used0 = 0;
+      int used1 = 0;
+      int free0 = -1;
+      int free1 = -1;
+      // The live entry with the smallest current estimate in either bucket.
       int victim = -1;
       long victimEntry = 0;
       long victimWeight = Long.MAX_VALUE;
-      int found = -1;
-      long foundEntry = 0;
-      for (int i = 0; i < WAYS; i++) {
-        long e = slots.get(base + i);
-        long age = e == 0 ? 2 : (tag - ((e >>> tagShift) & tagMask)) & tagMask;
-        if (e != 0 && age <= 1 && (e >>> fpShift) == fp) {
-          found = base + i;
-          foundEntry = e;
-          break;
-        }
-        // Weight: the entry's current estimate times the window; -1 for a free or stale entry.
-        long weight = age > 1 ? -1 : weight(e, age, elapsed);
-        if (weight < victimWeight) {
-          victim = base + i;
-          victimEntry = e;
-          victimWeight = weight;
+      long victimIdle = -1;
+      for (int side = 0; side < 2 && found < 0; side++) {
+        int base = (side == 0 ? first : second) * WAYS;
+        long id = fp << 1 | side;
+        for (int i = 0; i < WAYS; i++) {
+          long e = slots.get(base + i);
+          long age = e == 0 ? 2 : (tag - ((e >>> tagShift) & tagMask)) & tagMask;
+          if (age > 1) {
+            if (side == 0 && free0 < 0) {
+              free0 = base + i;
+            } else if (side == 1 && free1 < 0) {
+              free1 = base + i;
+            }
+            continue;
+          }
+          if ((e >>> fpShift) == id) {
+            found = base + i;
+            foundEntry = e;
+            break;
+          }
+          if (side == 0) {
+            used0++;
+          } else {
+            used1++;
+          }
+          // Of equal estimates, the one counted longest ago (in eighths of a window) goes: a key that has just been
+          // counted is more likely to come back than one that came once, earlier.
+          long weight = weight(e, age, elapsed);
+          long idle = age * SLICES + slice - ((e >>> sliceShift) & (SLICES - 1));
+          if (weight < victimWeight || (weight == victimWeight && idle > victimIdle)) {
+            victim = base + i;
+            victimEntry = e;
+            victimWeight = weight;
+            victimIdle = idle;
+          }
         }
       }
       if (found >= 0) {
@@ -170,24 +222,54 @@ final class RateLimiter {
         if ((cur + 1) * windowMillis + prev * (windowMillis - elapsed) > fullWeight) {
           return retryAfter(cur, prev, elapsed);
         }
-        long next = fp << fpShift | tag << tagShift | prev << countBits | (cur + 1);
+        long next = (e >>> fpShift) << fpShift | tag << tagShift | slice << sliceShift | prev << countBits
+            | (cur + 1);
         if (slots.compareAndSet(found, e, next)) {
           return 0;
         }
         continue;
       }
-      if (spilled(base, fp, window)) {
+      if (spilled(first, fp, window)) {
         return retryAfter(max, 0, elapsed);
       }
-      if (victimWeight + windowMillis > fullWeight) {
-        // Every entry of the bucket is a key refused now: the one we push out stays refused through the filter.
-        spill(base, victimEntry >>> fpShift, window);
+      // A free or stale entry in the less loaded bucket (the first on a tie), else in the other; else evict.
+      int target = used1 < used0 ? (free1 >= 0 ? free1 : free0) : (free0 >= 0 ? free0 : free1);
+      long targetEntry;
+      if (target >= 0) {
+        targetEntry = slots.get(target);
+        long age = targetEntry == 0 ? 2 : (tag - ((targetEntry >>> tagShift) & tagMask)) & tagMask;
+        if (age <= 1) {
+          continue; // taken meanwhile
+        }
+      } else {
+        target = victim;
+        targetEntry = victimEntry;
+        if (victimWeight + windowMillis > fullWeight) {
+          // Every entry of both buckets is a key refused now: the one we push out stays refused through the filter.
+          long vid = victimEntry >>> fpShift;
+          spill(firstBucket(victim / WAYS, vid >>> 1, (int) (vid & 1)), vid >>> 1, window);
+        }
       }
-      long fresh = fp << fpShift | tag << tagShift | 1;
-      if (slots.compareAndSet(victim, victimEntry, fresh)) {
+      long side = target / WAYS == first ? 0 : 1;
+      long fresh = (fp << 1 | side) << fpShift | tag << tagShift | slice << sliceShift | 1;
+      if (slots.compareAndSet(target, targetEntry, fresh)) {
         return 0;
       }
     }
+  }
+
+  /** The distance from a key's first bucket to its second, from its fingerprint: 1 to {@code buckets - 1}. */
+  private int offset(long fp) {
+    return 1 + (int) ((fp * (buckets - 1)) >>> fpBits);
+  }
+
+  /** The first bucket of the key whose entry sits in {@code bucket} with this fingerprint, on this side (0 or 1). */
+  private int firstBucket(int bucket, long fp, int side) {
+    if (side == 0) {
+      return bucket;
+    }
+    int b = bucket - offset(fp);
+    return b < 0 ? b + buckets : b;
   }
 
   private long weight(long e, long age, long elapsed) {
@@ -214,8 +296,8 @@ final class RateLimiter {
     return Math.max(1, (waitMs + 999) / 1000);
   }
 
-  private boolean spilled(int base, long fp, long window) {
-    long id = mix(fp + spillSalt) + base;
+  private boolean spilled(int bucket, long fp, long window) {
+    long id = mix(fp + spillSalt) + bucket;
     long wtag = window & 0xffff;
     for (int i = 0; i < SPILL_PROBES; i++) {
       long x = mix(id + (i + 1) * 0x9E37_79B9_7F4A_7C15L);
@@ -227,8 +309,8 @@ final class RateLimiter {
     return true;
   }
 
-  private void spill(int base, long fp, long window) {
-    long id = mix(fp + spillSalt) + base;
+  private void spill(int bucket, long fp, long window) {
+    long id = mix(fp + spillSalt) + bucket;
     long wtag = window & 0xffff;
     long fill = spillFill.get();
     if ((fill >>> 32) == wtag && (fill & 0xffff_ffffL) >= spillCap) {
