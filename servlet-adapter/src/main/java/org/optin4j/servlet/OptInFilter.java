@@ -366,17 +366,17 @@ public final class OptInFilter implements Filter {
     }
 
     /**
-     * Sets how many keys (client IPs, IPv6 per /64; or addresses) each rate limiter counts exactly (default 65536,
-     * 1024 to 16777216). Memory is fixed when the filter is built: 12 bytes per slot per limiter (an 8-byte entry
-     * plus half a long of overflow filter); the per-address limiter takes none while it is off. While the keys seen
-     * in the last two windows stay under about a quarter of the slots, every key is counted exactly and never limited
-     * by another's traffic (keys are hashed into buckets of 8, which start to overflow as the table fills); keys are
-     * hashed with a secret, so nobody can aim at another's entry. When more keys than slots are active, keys below
-     * their limit may be forgotten and counted afresh (admitted, not refused), and keys at their limit stay refused
-     * through a Bloom filter whose false positives refuse a few bystanders: none of 10,000 in a simulation with
-     * 100,000 keys at their limit and the default 65536 slots, and never more than about 0.4 %, because the filter
-     * stops taking keys when a quarter full (further keys at their limit pushed out of the table are then
-     * forgotten).
+     * Sets how many keys (client IPs, IPv6 per /64; or addresses) each rate limiter counts exactly (default 65536, 1024
+     * to 16777216). Memory is fixed when the filter is built: 12 bytes per slot per limiter (an 8-byte entry plus half
+     * a long of overflow filter); the per-address limiter takes none while it is off. While the keys seen in the last
+     * two windows stay under about 70 % of the slots, every key is counted exactly and never limited by another's
+     * traffic (each key may sit in either of two buckets of 8, whose pairs start to overflow from about 70 % full, and
+     * then the least-counted, stalest keys are forgotten first); keys are hashed with a secret, so nobody can aim at
+     * another's entry. When more keys than slots are active, keys below their limit may be forgotten and counted afresh
+     * (admitted, not refused), and keys at their limit stay refused through a Bloom filter whose false positives refuse
+     * a few bystanders: none of 10,000 in a simulation with 100,000 keys at their limit and the default 65536 slots,
+     * and never more than about 0.4 %, because the filter stops taking keys when a quarter full (further keys at their
+     * limit pushed out of the table are then forgotten).
      *
      * @param slots the number of keys counted exactly per limiter
      * @return this builder

@@ -28,25 +28,29 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p><b>When both buckets are full.</b> A key in neither bucket takes a free entry, or one unused for two windows, in
  * the bucket with fewer keys (choosing the emptier of two buckets keeps them far more even than one bucket per key
  * does). If neither has one, it evicts, of the 2 &times; {@value #WAYS} entries of both, the one with the smallest
- * current estimate, and of equal estimates the one counted longest ago: a key that came once, earlier, goes before
- * one that is counting up now. Until the first pair of buckets is full no key is forgotten and every key is counted
- * exactly: with distinct keys sent once each into 65,536 slots that happened at 71 % to 78 % full (8 hash keys); at
- * 80 % full 6 to 13 keys had been forgotten, at 85 % 80 to 110, at 90 % about 400 (0.7 %), at 95 % about 1,250; a
- * larger table overflows somewhat earlier (1,048,576 slots: first at 65 % to 71 %, about 140 forgotten at 80 %). The
- * keys forgotten are the least counted and stalest ones, so a key that keeps sending is kept while its buckets hold
- * such entries: in {@code RateLimiterTest} and {@code RateLimiterFloodSimulation}, 500 keys sending 31 or 1,000 each
- * after 58,000 or 59,000 one-request keys (90 % full) got exactly their limit. An evicted entry below the limit is
- * simply forgotten: that key is counted afresh when it returns (it can get up to what it had been counted more than
- * its limit, each time it is forgotten; it is never refused for it). An evicted entry at its limit is recorded in
- * {@link #spill}, a Bloom filter of refused keys for the current window ({@value #SPILL_PROBES} bits per key), and
- * such a key stays refused until the window ends. So a bystander is refused only when its first bucket and
- * fingerprint match a refused key's, or when the Bloom filter answers a false positive, which needs far more refused
- * keys in one window than the table has slots. The filter takes no more keys once a quarter of its bits are set, so
- * its false positives stay under about 0.4 % however large the flood; past that point refused keys pushed out of the
- * table are forgotten, and get a fresh allowance if they return in the same window. In
- * {@code RateLimiterFloodSimulation}, with 65,536 slots and a limit of 30, 100,000 keys sending 31 each refused none
- * of 10,000 bystanders, and 1,000,000 keys refused 0.4 % of them. Keys evicted below their limit, and refused keys
- * after their window, lose their carry-over into the next window.
+ * current estimate, and of equal estimates the one counted longest ago: a key that came once, earlier, goes before one
+ * that is counting up now. Of entries equal in both, it picks one afresh on each request (from the key's hash and the
+ * time), so that two keys cannot go on taking one entry from each other, each counted afresh every time (with a fixed
+ * choice, two keys sending 100 each into a full table of 16 slots were all admitted; now at most 62 over 200 hash
+ * keys). Until the first pair of buckets is full no key is forgotten and every key is counted exactly: with distinct
+ * keys sent once each into 65,536 slots that happened at 71 % to 78 % full (8 hash keys); at 80 % full 6 to 13 keys had
+ * been forgotten, at 85 % 80 to 110, at 90 % about 400 (0.7 %), at 95 % about 1,250; a larger table overflows somewhat
+ * earlier (1,048,576 slots: first at 65 % to 71 %, about 140 forgotten at 80 %). The keys forgotten are the least
+ * counted and stalest ones, so a key that keeps sending is kept while its buckets hold such entries: in {@code
+ * RateLimiterTest} and {@code RateLimiterFloodSimulation}, 500 keys sending 31 or 1,000 each after 58,000 or 59,000
+ * one-request keys (90 % full) got exactly their limit. An evicted entry below the limit is simply forgotten: that key
+ * is counted afresh when it returns (it can get up to what it had been counted more than its limit, each time it is
+ * forgotten; it is never refused for it). An evicted entry at its limit is recorded in {@link #spill}, a Bloom filter
+ * of refused keys for the current window ({@value #SPILL_PROBES} bits per key), and such a key stays refused until the
+ * window ends. So a bystander is refused only when its first bucket and fingerprint match a refused key's, or when the
+ * Bloom filter answers a false positive, which needs far more refused keys in one window than the table has slots. The
+ * filter takes no more keys once a quarter of its bits are set, so its false positives stay under about 0.4 % however
+ * large the flood; past that point refused keys pushed out of the table are forgotten, and get a fresh allowance if
+ * they return in the same window. In {@code RateLimiterFloodSimulation}, with 65,536 slots and a limit of 30, 100,000
+ * keys sending 31 each refused none of 10,000 bystanders, and 1,000,000 keys refused 0.35 % of them (0.30 % of their
+ * requests); such floods, far beyond the table, get the keys forgotten below their limit up to about 3 % more than
+ * their limits in all (1,000,000 keys sending 31 in random order: 967,282 over 30,000,000). Keys evicted below their
+ * limit, and refused keys after their window, lose their carry-over into the next window.
  *
  * <p><b>Memory</b> is fixed when the limiter is made and independent of its input: {@code slots} longs for the
  * entries plus {@code slots / 2} longs for the Bloom filter, 12 bytes per slot. Nothing is ever allocated per key
@@ -165,6 +169,7 @@ final class RateLimiter {
     long tag = window & tagMask;
     long slice = elapsed * SLICES / windowMillis;
     long fullWeight = (long) max * windowMillis;
+    int start = (int) (mix(h + now) >>> 60);
     while (true) {
       int found = -1;
       long foundEntry = 0;
@@ -178,6 +183,7 @@ final class RateLimiter {
       long victimEntry = 0;
       long victimWeight = Long.MAX_VALUE;
       long victimIdle = -1;
+      int victimRank = 0;
       for (int side = 0; side < 2 && found < 0; side++) {
         int base = (side == 0 ? first : second) * WAYS;
         long id = fp << 1 | side;
@@ -204,13 +210,18 @@ final class RateLimiter {
           }
           // Of equal estimates, the one counted longest ago (in eighths of a window) goes: a key that has just been
           // counted is more likely to come back than one that came once, earlier.
+          // Of entries equal in both, one chosen afresh per request (from the key's hash and the time): were it always
+          // the first, two keys could take that entry from each other in turn, each counted afresh every time.
           long weight = weight(e, age, elapsed);
           long idle = age * SLICES + slice - ((e >>> sliceShift) & (SLICES - 1));
-          if (weight < victimWeight || (weight == victimWeight && idle > victimIdle)) {
+          int rank = (side * WAYS + i - start) & (2 * WAYS - 1);
+          if (weight < victimWeight
+              || (weight == victimWeight && (idle > victimIdle || (idle == victimIdle && rank < victimRank)))) {
             victim = base + i;
             victimEntry = e;
             victimWeight = weight;
             victimIdle = idle;
+            victimRank = rank;
           }
         }
       }

@@ -189,6 +189,29 @@ class RateLimiterTest {
   }
 
   @Test
+  void acquireWhenTwoKeysCompeteForOneEntryOfFullBucketsThenTheyAreNotCountedAfreshEveryTime() {
+    // 16 slots: every key's two buckets are the whole table, full of one-request keys of the same eighth of the
+    // window. Were ties always broken by the first entry, each of two new keys would push the other out of it and
+    // be counted afresh on every request (the previous code admitted all 200).
+    SetClock clock = new SetClock(WINDOW_START);
+    RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 16, clock, key(9));
+    Instant now = WINDOW_START;
+    for (int k = 0; k < 100; k++) {
+      now = now.plusMillis(500);
+      clock.set(now);
+      limiter.acquire("filler" + k);
+    }
+    int accepted = 0;
+    for (int i = 0; i < 100; i++) {
+      now = now.plusMillis(100);
+      clock.set(now);
+      accepted += limiter.acquire("a") == 0 ? 1 : 0;
+      accepted += limiter.acquire("b") == 0 ? 1 : 0;
+    }
+    assertTrue(accepted <= 62, "accepted " + accepted + " of 200, limit 2 x 30");
+  }
+
+  @Test
   void acquireWhenBucketOverflowsBelowTheLimitThenTheLeastCountedKeyIsForgottenNotRefused() {
     SetClock clock = new SetClock(WINDOW_START);
     // 16 slots: two buckets of 8. 40 keys, each sending 2, round robin: far more keys than entries.
