@@ -38,8 +38,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * earlier (1,048,576 slots: first at 65 % to 71 %, about 140 forgotten at 80 %). The keys forgotten are the least
  * counted and stalest ones, so a key that keeps sending is kept while its buckets hold such entries: in {@code
  * RateLimiterTest} and {@code RateLimiterFloodSimulation}, 500 keys sending 31 or 1,000 each after 58,000 or 59,000
- * one-request keys (90 % full) got exactly their limit. An evicted entry below the limit is simply forgotten: that key
- * is counted afresh when it returns (it can get up to what it had been counted more than its limit, each time it is
+ * one-request keys (90 % full) got exactly their limit, the one-request keys having come in earlier eighths of the
+ * window; had they all come in the same eighth as those keys (a clock standing still, 57,000 or 59,000 of them, 8 hash
+ * keys), 0 to 2 of the 500 got one more than their limit. An evicted entry below the limit is simply forgotten: that
+ * key is counted afresh when it returns (it can get up to what it had been counted more than its limit, each time it is
  * forgotten; it is never refused for it). An evicted entry at its limit is recorded in {@link #spill}, a Bloom filter
  * of refused keys for the current window ({@value #SPILL_PROBES} bits per key), and such a key stays refused until the
  * window ends. So a bystander is refused only when its first bucket and fingerprint match a refused key's, or when the
