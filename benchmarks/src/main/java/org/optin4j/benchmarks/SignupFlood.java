@@ -54,8 +54,8 @@ import org.optin4j.spi.SendOutcome;
  * </ol>
  * In every phase one "legit user" thread signs up a fresh address from a fresh IP every {@code legitMs} and records
  * the latency of its GET of the form and its POST. Each phase records the answers by status, the outbox rows (total
- * and confirmation mails to the victim), the heap used after a GC before and after, and the rate limiters' counter
- * tables (found by reflection; their length and identity must not change). The mail sink counts mails actually
+ * and confirmation mails to the victim), the heap used after a GC before and after, and the rate limiters' arrays
+ * (found by reflection; their length and identity must not change). The mail sink counts mails actually
  * dispatched to the victim. Fails (exit 1) if a claim does not hold.
  *
  * <p>Run: {@code java -Xms512m -Xmx512m -cp benchmarks.jar org.optin4j.benchmarks.SignupFlood [seconds]
@@ -110,7 +110,8 @@ public final class SignupFlood {
          BenchServer server = new BenchServer(port, optIn, Map.of(), b -> b.trustedProxies("127.0.0.1"))) {
       List<AtomicLongArray> tables = limiterTables(server.filter);
       long slotsBefore = tables.stream().mapToLong(AtomicLongArray::length).sum();
-      System.out.printf(Locale.ROOT, "rate limiters: %d, counters %s, fixed footprint %d bytes (counters x 8)%n",
+      System.out.printf(Locale.ROOT, "rate limiter arrays (entries and overflow filters of the limiters in use): %d, "
+          + "longs %s, fixed footprint %d bytes (longs x 8)%n",
           tables.size(), tables.stream().map(t -> String.valueOf(t.length())).toList(), slotsBefore * 8);
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(5)).build();
@@ -135,8 +136,8 @@ public final class SignupFlood {
         rows.add(row);
         System.out.println(row + "  legit answers " + r.legitStatuses + ", phase " + Instant.ofEpochMilli(r.startMillis)
             + " to " + Instant.ofEpochMilli(r.endMillis) + ", load " + Load.now());
-        // A legit client whose IP shares a counter with a flooding IP at its limit gets 429 (the table is hashed);
-        // reported as collateral. Any other failure of a legit signup fails the run.
+        // A legit client refused with 429 is collateral of the limiter (a fingerprint or overflow-filter false
+        // positive, see RateLimiter); reported, not failed. Any other failure of a legit signup fails the run.
         if (r.legitOk + r.legitStatuses.getOrDefault(429, 0L) != r.legitAll) {
           failures.add(mode + ": legit user got failed signups " + r.legitStatuses);
         }
@@ -152,8 +153,9 @@ public final class SignupFlood {
             check(failures, outboxDelta == r.legitOk + DAILY_CAP, mode + ": outbox +" + outboxDelta);
           }
           case MANY_ONE_IP -> {
-            // At most the limit per fixed 10-minute window the phase touched; fewer if the IP's counter is shared
-            // with another key (the table is hashed: rare, and only ever stricter).
+            // At most the limit per fixed 10-minute window the phase touched (the limiter's two-window estimate
+            // never lets a window's own count exceed it); fewer after a window boundary, where the last window's
+            // count still weighs.
             long windows = r.endMillis / 600_000 - r.startMillis / 600_000 + 1;
             check(failures, accepted >= 1 && accepted <= IP_LIMIT * windows, "one IP: " + accepted
                 + " accepted, limit " + IP_LIMIT + " x " + windows + " window(s)");
@@ -180,7 +182,7 @@ public final class SignupFlood {
       System.out.println();
       System.out.println("| phase | flood requests | flood req/s | flood answers | legit ok / all | legit GET p50 / p99 ms "
           + "| legit POST p50 / p99 ms | outbox rows (added) | victim confirmation rows | heap used after GC | "
-          + "limiter counters |");
+          + "limiter arrays |");
       System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
       rows.forEach(System.out::println);
       System.out.printf(Locale.ROOT, "mails dispatched to the victim: %d; outbox not yet sent: %d; mails dispatched in "
@@ -246,8 +248,15 @@ public final class SignupFlood {
             workers.add(pool.submit(() -> {
               for (int i = sent.getAndIncrement(); i < maxRequests && System.nanoTime() < end;
                    i = sent.getAndIncrement()) {
-                HttpResponse<Void> res = client.send(build.apply(i), HttpResponse.BodyHandlers.discarding());
-                statuses.computeIfAbsent(res.statusCode(), k -> new LongAdder()).increment();
+                int status;
+                try {
+                  status = client.send(build.apply(i), HttpResponse.BodyHandlers.discarding()).statusCode();
+                } catch (java.io.IOException e) {
+                  // The JDK 17 client's own race on a reused connection ("HTTP/1.1 header parser received no bytes",
+                  // JDK-8338569) lost this answer: shown as -1 and left out of the flood count, not fatal.
+                  status = -1;
+                }
+                statuses.computeIfAbsent(status, k -> new LongAdder()).increment();
               }
               return null;
             }));
@@ -293,7 +302,7 @@ public final class SignupFlood {
         double elapsed = (System.nanoTime() - start) / 1e9;
         Map<Integer, Long> byStatus = new java.util.TreeMap<>();
         statuses.forEach((k, v) -> byStatus.put(k, v.sum()));
-        long flood = byStatus.values().stream().mapToLong(Long::longValue).sum();
+        long flood = byStatus.entrySet().stream().filter(e -> e.getKey() > 0).mapToLong(Map.Entry::getValue).sum();
         return new Result(startMillis, System.currentTimeMillis(), flood, elapsed, byStatus, legitOk.get(), legitAll.get(), pct(gets, 0.50), pct(gets, 0.99),
             pct(posts, 0.50), pct(posts, 0.99), new java.util.TreeMap<>(legitStatuses));
       } finally {
@@ -369,8 +378,9 @@ public final class SignupFlood {
   }
 
   /**
-   * The counter tables of every rate limiter the filter holds, found by walking the adapter's own objects
-   * ({@code org.optin4j.servlet.*}) from the filter; identical objects on every call if nothing reallocates them.
+   * The arrays (entries and overflow filter) of every rate limiter the filter holds, found by walking the adapter's
+   * own objects ({@code org.optin4j.servlet.*}) from the filter; identical objects on every call if nothing
+   * reallocates them.
    */
   static List<AtomicLongArray> limiterTables(Object filter) throws IllegalAccessException {
     List<AtomicLongArray> out = new ArrayList<>();

@@ -17,6 +17,7 @@ final class Guard {
   private final FormTokens tokens;
   private final ClientAddress clients;
   private final RateLimiter perIp;
+  /** Null when the per-address limit is off (the default), so that it takes no memory. */
   private final RateLimiter perAddress;
 
   Guard(OptInFilter.Settings settings, FormTokens tokens) {
@@ -24,8 +25,9 @@ final class Guard {
     this.tokens = tokens;
     this.clients = new ClientAddress(settings.trustedProxies());
     this.perIp = new RateLimiter(settings.ipLimit(), settings.ipWindow(), settings.rateLimitSlots(), settings.clock());
-    this.perAddress = new RateLimiter(settings.addressLimit(), settings.addressWindow(), settings.rateLimitSlots(),
-        settings.clock());
+    this.perAddress = settings.addressLimit() == 0 ? null
+        : new RateLimiter(settings.addressLimit(), settings.addressWindow(), settings.rateLimitSlots(),
+            settings.clock());
   }
 
   FormTokens tokens() {
@@ -65,7 +67,7 @@ final class Guard {
   /** Counts a signup against the address's limit. */
   boolean addressAllowed(EmailAddress email) {
     // Off by default: the core's cap, counted exactly in the store, protects the address owner.
-    return settings.addressLimit() == 0 || perAddress.acquire("addr:" + email.value()) == 0;
+    return perAddress == null || perAddress.acquire("addr:" + email.value()) == 0;
   }
 
   Evidence evidence(HttpServletRequest request) {
