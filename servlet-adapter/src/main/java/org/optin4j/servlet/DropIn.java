@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
@@ -151,6 +152,13 @@ final class DropIn {
   private final java.util.concurrent.ConcurrentMap<String, SplitPage> split =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Pages scanned for markers, rather than reused from {@link #split}: tests read it to see the reuse work. */
+  private final java.util.concurrent.atomic.AtomicLong pageScans = new java.util.concurrent.atomic.AtomicLong();
+
+  long pageScans() {
+    return pageScans.get();
+  }
+
   /** A page's bytes and its markers; immutable (the array is never written again). */
   private record SplitPage(byte[] bytes, int length, List<Marker> markers) {}
 
@@ -175,7 +183,8 @@ final class DropIn {
             markers = last.markers();
           } else {
             markers = markers(new MarkerResponse.Latin1(page, 0, length));
-            if (shareable(req, res)) {
+            pageScans.incrementAndGet();
+            if (shareable(req, res, wrapped.appCacheControl())) {
               split.put(path, new SplitPage(page, length, markers));
             } else {
               split.remove(path); // and keep no copy of a page made for one person
@@ -201,15 +210,16 @@ final class DropIn {
 
   /**
    * Whether a page may be kept for reuse: not if it was made for one person (an authenticated request, a response
-   * that sets a cookie or says {@code Cache-Control: private} or {@code no-store}). Reuse needs identical bytes, so it
+   * that sets a cookie, or whose app said {@code Cache-Control: private} or {@code no-store}). Reuse needs identical bytes, so it
    * could never show one person's page to another; but the filter should not hold personal data it does not need
    * (GDPR Art. 5(1)(c)).
    */
-  static boolean shareable(HttpServletRequest req, HttpServletResponse res) {
+  static boolean shareable(HttpServletRequest req, HttpServletResponse res, Collection<String> appCacheControl) {
     if (req.getUserPrincipal() != null || !res.getHeaders("Set-Cookie").isEmpty()) {
       return false;
     }
-    for (String value : res.getHeaders("Cache-Control")) {
+    // The app's values: the filter itself marks every rewritten page no-store (it carries a fresh form token).
+    for (String value : appCacheControl) {
       String v = value.toLowerCase(java.util.Locale.ROOT);
       if (v.contains("private") || v.contains("no-store")) {
         return false;

@@ -22,6 +22,8 @@ import java.util.Locale;
 final class MarkerResponse extends HttpServletResponseWrapper {
   // Sized when the response turns out to be HTML (from its content length, if the servlet set one): growing from
   // the default 32 bytes copied a 20 KB page ten times.
+  /** Set when the page is rewritten: what the app said about caching it. */
+  private java.util.List<String> appCacheControl = java.util.List.of();
   private final PageBuffer buffer;
   private Boolean buffering;
   private ServletOutputStream stream;
@@ -143,6 +145,11 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     }
   }
 
+  /** The app's own {@code Cache-Control} values, as they were before the rewritten page got {@code no-store}. */
+  java.util.List<String> appCacheControl() {
+    return appCacheControl;
+  }
+
   @Override
   public ServletOutputStream getOutputStream() throws IOException {
     if (writer != null) {
@@ -244,6 +251,7 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     buffer.close();
     Charset cs = charset();
     HttpServletResponse real = (HttpServletResponse) getResponse();
+    appCacheControl = java.util.List.copyOf(real.getHeaders("Cache-Control"));
     real.setHeader("Cache-Control", "no-store");
     boolean asciiBytes = StandardCharsets.UTF_8.equals(cs) || StandardCharsets.ISO_8859_1.equals(cs)
         || StandardCharsets.US_ASCII.equals(cs);

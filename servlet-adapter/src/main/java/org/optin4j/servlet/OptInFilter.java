@@ -151,6 +151,11 @@ public final class OptInFilter implements Filter {
     }
   }
 
+  /** The drop-in handler, for tests in this package. */
+  DropIn dropIn() {
+    return dropIn;
+  }
+
   /** Returns the drop-in renderer, for apps that registered the filter programmatically. */
   public OptInForms forms() {
     if (forms == null) {

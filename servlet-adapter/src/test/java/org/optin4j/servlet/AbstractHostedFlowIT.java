@@ -967,6 +967,32 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
+  void markerPageWhenAppWritesTheSameBytesThenScannedOnceAndReusedWithFreshTokens() throws Exception {
+    long before = filter.dropIn().pageScans();
+    java.util.Set<String> tokens = new java.util.HashSet<>();
+    for (int i = 0; i < 3; i++) {
+      Http.Response r = http.get(APP + "/static.html");
+      assertEquals(200, r.status());
+      assertFalse(r.body().contains("<optin-notice"));
+      tokens.add(r.field("optin-csrf"));
+    }
+    assertEquals(1, filter.dropIn().pageScans() - before, "the split page is reused while the bytes are the same");
+    assertEquals(3, tokens.size(), "a fresh form token per view");
+  }
+
+  @Test
+  void markerPageWhenAppSaysPrivateThenNotKeptForReuse() throws Exception {
+    long before = filter.dropIn().pageScans();
+    for (int i = 0; i < 2; i++) {
+      Http.Response r = http.get(APP + "/static.html?private=1");
+      assertEquals(200, r.status());
+      assertFalse(r.body().contains("<optin-notice"));
+      assertEquals("no-store", r.header("Cache-Control"));
+    }
+    assertEquals(2, filter.dropIn().pageScans() - before, "a page made for one person is scanned anew each time");
+  }
+
+  @Test
   void markerInStaticHtmlIsReplacedAndOtherTypesPassUntouched() throws Exception {
     Http.Response r = http.get(APP + "/static.html", "If-None-Match", "\"v1\"");
     assertEquals(200, r.status());

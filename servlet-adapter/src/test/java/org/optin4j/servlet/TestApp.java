@@ -109,6 +109,9 @@ final class TestApp {
       res.setContentLength(body.length);
       res.setHeader("ETag", "\"v1\"");
       res.setDateHeader("Last-Modified", Instant.parse("2024-01-01T00:00:00Z").toEpochMilli());
+      if (req.getParameter("private") != null) {
+        res.setHeader("Cache-Control", "private"); // a page made for one visitor
+      }
       if (!"HEAD".equals(req.getMethod())) {
         res.getOutputStream().write(body);
       }
