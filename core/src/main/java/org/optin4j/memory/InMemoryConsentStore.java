@@ -70,7 +70,7 @@ import org.optin4j.spi.PendingRequest;
  *
  * <p><b>Cost.</b> Lookups are by hash index (subject by id and by address, request by id, mail by id and dedupe key,
  * notice by hash, token by id) or per subject; due mails are found through indexes ordered by due time and lease end.
- * Used token ids are kept for the life of the store (the SPI has no purge operation).
+ * Used token ids are kept until the retention job deletes those whose tokens have expired ({@code deleteUsedTokens}).
  *
  * <p>This class is thread-safe. All stored and returned values are immutable records; returned lists are unmodifiable
  * snapshots.
