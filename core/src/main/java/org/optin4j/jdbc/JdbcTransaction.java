@@ -760,15 +760,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   @Override
   public void updateMail(OutboxMail mail) {
     Objects.requireNonNull(mail, "mail");
-    int count = update("update a mail", sql.updateMail, ps -> {
-      ps.setString(1, mail.status().name());
-      ps.setInt(2, mail.attempts());
-      ps.setLong(3, mail.nextAttemptAt().toEpochMilli());
-      setInstant(ps, 4, mail.leaseUntil());
-      setInstant(ps, 5, mail.sentAt());
-      ps.setString(6, mail.lastError());
-      ps.setString(7, mail.id());
-    });
+    int count = update("update a mail", sql.updateMail, ps -> bindDispatchState(ps, mail));
     if (count != 1) {
       throw failed(new StoreException("could not update mail: no such mail"));
     }
@@ -787,13 +779,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     int[] counts;
     try (PreparedStatement ps = c.prepareStatement(sql.updateMail)) {
       for (OutboxMail mail : mails) {
-        ps.setString(1, mail.status().name());
-        ps.setInt(2, mail.attempts());
-        ps.setLong(3, mail.nextAttemptAt().toEpochMilli());
-        setInstant(ps, 4, mail.leaseUntil());
-        setInstant(ps, 5, mail.sentAt());
-        ps.setString(6, mail.lastError());
-        ps.setString(7, mail.id());
+        bindDispatchState(ps, mail);
         ps.addBatch();
       }
       counts = ps.executeBatch();
@@ -815,6 +801,17 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         JdbcTransaction::mail);
     list.sort(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
     return List.copyOf(list);
+  }
+
+  /** Binds {@code sql.updateMail}: a mail's dispatch state, then its id. */
+  private static void bindDispatchState(PreparedStatement ps, OutboxMail mail) throws SQLException {
+    ps.setString(1, mail.status().name());
+    ps.setInt(2, mail.attempts());
+    ps.setLong(3, mail.nextAttemptAt().toEpochMilli());
+    setInstant(ps, 4, mail.leaseUntil());
+    setInstant(ps, 5, mail.sentAt());
+    ps.setString(6, mail.lastError());
+    ps.setString(7, mail.id());
   }
 
   private static void setMail(PreparedStatement ps, OutboxMail m) throws SQLException {

@@ -4,6 +4,7 @@ import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -61,9 +62,7 @@ final class AnswerFloor implements AutoCloseable {
     }
     AsyncContext async = req.startAsync(req, res);
     async.setTimeout(ASYNC_TIMEOUT_MILLIS);
-    // The timer thread only hands over: the write itself runs on a container thread, so that a slow client cannot
-    // hold up the answers of others.
-    timer.schedule(() -> async.start(() -> {
+    Runnable send = () -> {
       try {
         answer.send(req, res);
       } catch (IOException | RuntimeException e) {
@@ -71,7 +70,17 @@ final class AnswerFloor implements AutoCloseable {
       } finally {
         async.complete();
       }
-    }), left, TimeUnit.NANOSECONDS);
+    };
+    try {
+      // The timer thread only hands over: the write itself runs on a container thread, so that a slow client cannot
+      // hold up the answers of others.
+      timer.schedule(() -> async.start(send), left, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException stopped) {
+      // The filter is being destroyed: answer on this thread rather than leave the request hanging.
+      waitUntil(deadline);
+      send.run();
+      return true;
+    }
     return false;
   }
 

@@ -26,6 +26,7 @@ class AnswerFloorTest {
   private final AnswerFloor floor = new AnswerFloor();
   private final List<String> calls = new CopyOnWriteArrayList<>();
   private final CountDownLatch completed = new CountDownLatch(1);
+  private volatile boolean closeOnStartAsync;
 
   @AfterEach
   void stop() {
@@ -90,6 +91,19 @@ class AnswerFloorTest {
   }
 
   @Test
+  void answerAtWhenClosedWhileGoingAsyncThenAnswersOnTheRequestThreadAndCompletes() throws Exception {
+    closeOnStartAsync = true;
+    long deadline = System.nanoTime() + FLOOR;
+
+    boolean sent = floor.answerAt(request(true), response(), deadline, (rq, rs) -> calls.add("send"));
+
+    assertTrue(sent, "answered on this thread: the timer no longer takes work");
+    assertTrue(System.nanoTime() >= deadline);
+    assertTrue(completed.await(1, TimeUnit.SECONDS), "the asynchronous request was completed, not left hanging");
+    assertEquals(List.of("startAsync", "setTimeout", "send", "complete"), calls);
+  }
+
+  @Test
   void answerAtWhenDeadlinePassedThenAnswersAtOnce() throws Exception {
     assertTrue(floor.answerAt(request(true), response(), System.nanoTime() - 1, (rq, rs) -> calls.add("send")));
 
@@ -121,6 +135,9 @@ class AnswerFloorTest {
           case "isAsyncStarted" -> calls.contains("startAsync");
           case "startAsync" -> {
             calls.add("startAsync");
+            if (closeOnStartAsync) {
+              floor.close(); // the filter is destroyed in the very moment the request goes asynchronous
+            }
             yield async;
           }
           default -> throw new UnsupportedOperationException(method.getName());
