@@ -217,8 +217,16 @@ abstract class JdbcMultiNode {
     List<org.optin4j.PurgeReport> reports = concurrently(2,
         () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
 
-    assertEquals(n, reports.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
-    assertEquals(0, reports.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum());
+    int deleted = reports.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum();
+    int marked = reports.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum();
+    // Each signup is handled once. Usually all are deleted at once; a signup that one node's deletion skipped
+    // because the other node held it (MariaDB, rarely) may be marked expired instead, and goes a grace period later.
+    assertEquals(n, deleted + marked, "deleted " + deleted + ", marked " + marked);
+    assertTrue(deleted >= n / 2, "most are deleted at once: " + deleted);
+    clock.advance(Duration.ofDays(8));
+    List<org.optin4j.PurgeReport> later = concurrently(2,
+        () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
+    assertEquals(marked, later.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
     assertEquals(0, countOccurrences("gone"), "lapsed signups leave nothing behind");
   }
 
