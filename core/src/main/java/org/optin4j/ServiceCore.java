@@ -16,6 +16,7 @@ import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.internal.Purger;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.TransactionConflictException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 
@@ -118,8 +119,9 @@ record ServiceCore(
   }
 
   /**
-   * Runs a request unit again when a concurrent one created the same subject first, or when the subject it found was
-   * deleted before it took the lock; a lost cap race throttles.
+   * Runs a request unit again when a concurrent one created the same subject first, when the subject it found was
+   * deleted before it took the lock, or when the database rolled it back for a conflict with a concurrent unit; a lost
+   * cap race throttles.
    */
   RequestResult retryOnDuplicate(java.util.function.Supplier<RequestResult> work) {
     for (int attempt = 1; ; attempt++) {
@@ -135,6 +137,12 @@ record ServiceCore(
       } catch (SubjectGone e) {
         if (attempt == 3) {
           throw new StoreException("the subject kept disappearing while a signup ran; try again");
+        }
+      } catch (TransactionConflictException e) {
+        // The database chose this unit as a deadlock's victim (several nodes signing up one address at once, say):
+        // nothing was kept, so run it again.
+        if (attempt == 3) {
+          throw e;
         }
       }
     }

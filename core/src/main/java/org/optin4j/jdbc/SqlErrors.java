@@ -3,6 +3,7 @@ package org.optin4j.jdbc;
 import java.sql.SQLException;
 import org.optin4j.StoreException;
 import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.TransactionConflictException;
 
 /**
  * Turns driver exceptions into {@link StoreException}s whose messages, and whose causes' messages, hold no personal
@@ -21,7 +22,17 @@ final class SqlErrors {
    * @return the exception to throw
    */
   static StoreException wrap(String what, SQLException e) {
-    return new StoreException("database error: could not " + what + " (" + codes(e) + ")", safe(e));
+    String message = "database error: could not " + what + " (" + codes(e) + ")";
+    return isConflict(e) ? new TransactionConflictException(message, safe(e)) : new StoreException(message, safe(e));
+  }
+
+  /**
+   * Tells whether the database rolled the transaction back for a conflict with a concurrent one: SQLState class 40
+   * (40001 serialization failure or deadlock on MariaDB, H2 and PostgreSQL; 40P01 deadlock detected on PostgreSQL).
+   */
+  static boolean isConflict(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && state.startsWith("40");
   }
 
   /**

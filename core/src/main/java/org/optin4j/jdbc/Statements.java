@@ -167,7 +167,8 @@ final class Statements {
     noticeByHash = "SELECT " + NOTICE_COLUMNS + " FROM " + notices + " WHERE hash = ?";
     maxNoticeVersion = "SELECT MAX(version) FROM " + notices + " WHERE notice_key = ?";
     // MariaDB: a clash takes the row's exclusive lock at once instead of the shared lock of a failed plain insert,
-    // which units inserting the same notice at once would all try to upgrade: a deadlock (as for history heads).
+    // which units inserting the same notice at once would all try to upgrade (as for history heads). That makes the
+    // deadlock rarer, not impossible (the table has two unique keys): the service runs a unit that lost one again.
     insertNotice = insert(notices, NOTICE_COLUMNS)
         + (dialect == Dialect.MARIADB ? " ON DUPLICATE KEY UPDATE hash = hash" : "");
 
