@@ -224,7 +224,7 @@ public final class OptIn implements AutoCloseable {
         ? null : core.render(request.purposes(), locale);
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
-    RequestResult result = core.retryOnDuplicate(() -> store.inTransaction(tx -> {
+    RequestResult result = core.retryRequest(() -> store.inTransaction(tx -> {
       changes.clear();
       Notice notice;
       if (request.shownNoticeHash() != null) {

@@ -123,7 +123,7 @@ record ServiceCore(
    * deleted before it took the lock, or when the database rolled it back for a conflict with a concurrent unit; a lost
    * cap race throttles.
    */
-  RequestResult retryOnDuplicate(java.util.function.Supplier<RequestResult> work) {
+  RequestResult retryRequest(java.util.function.Supplier<RequestResult> work) {
     for (int attempt = 1; ; attempt++) {
       try {
         return work.get();

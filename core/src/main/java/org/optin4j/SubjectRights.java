@@ -251,7 +251,7 @@ public final class SubjectRights {
     EmailAddress email = parsed.get();
     Locale lang = core.catalog().resolve(locale);
     Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
-    RequestResult result = core.retryOnDuplicate(() -> core.store().inTransaction(tx -> {
+    RequestResult result = core.retryRequest(() -> core.store().inTransaction(tx -> {
       Subject subject = tx.subject(subjectId)
           .orElseThrow(() -> new IllegalArgumentException("unknown subject " + subjectId));
       if (subject.email().equals(email)) {

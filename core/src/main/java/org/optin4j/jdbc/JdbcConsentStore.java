@@ -137,16 +137,7 @@ public final class JdbcConsentStore implements ConsentStore {
   @Override
   public <T> T inTransaction(Function<Transaction, T> work) {
     Objects.requireNonNull(work, "work");
-    if (running.get() != null) {
-      throw new IllegalStateException(
-          "nested inTransaction is not supported by JdbcConsentStore; pass the Transaction down instead");
-    }
-    Connection connection;
-    try {
-      connection = dataSource.getConnection();
-    } catch (SQLException e) {
-      throw SqlErrors.wrap("get a database connection", e);
-    }
+    Connection connection = borrow("inTransaction");
     ConnectionState saved;
     try {
       saved = ConnectionState.begin(connection);
@@ -176,6 +167,7 @@ public final class JdbcConsentStore implements ConsentStore {
       close(connection);
     }
   }
+
   /**
    * {@inheritDoc}
    *
@@ -187,16 +179,7 @@ public final class JdbcConsentStore implements ConsentStore {
   @Override
   public <T> T read(Function<Transaction, T> work) {
     Objects.requireNonNull(work, "work");
-    if (running.get() != null) {
-      throw new IllegalStateException(
-          "nested read is not supported by JdbcConsentStore; pass the Transaction down instead");
-    }
-    Connection connection;
-    try {
-      connection = dataSource.getConnection();
-    } catch (SQLException e) {
-      throw SqlErrors.wrap("get a database connection", e);
-    }
+    Connection connection = borrow("read");
     JdbcTransaction tx = new JdbcTransaction(connection, sql, true);
     running.set(tx);
     try {
@@ -220,6 +203,18 @@ public final class JdbcConsentStore implements ConsentStore {
     }
   }
 
+  /** Takes a connection for a unit of work, refusing a unit nested in another on this thread. */
+  private Connection borrow(String unit) {
+    if (running.get() != null) {
+      throw new IllegalStateException(
+          "nested " + unit + " is not supported by JdbcConsentStore; pass the Transaction down instead");
+    }
+    try {
+      return dataSource.getConnection();
+    } catch (SQLException e) {
+      throw SqlErrors.wrap("get a database connection", e);
+    }
+  }
 
   private static void commit(Connection connection) {
     try {
