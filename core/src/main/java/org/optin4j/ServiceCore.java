@@ -42,6 +42,7 @@ import org.optin4j.spi.OutboxMail;
  * @param notifier tells listeners of consent changes
  * @param dispatcher sends the outbox
  * @param purger the retention job
+ * @param sendsSmtpUtf8 whether the mailer sends to non-ASCII local parts (RFC 6531)
  */
 record ServiceCore(
     PurposeCatalog catalog,
@@ -59,7 +60,8 @@ record ServiceCore(
     boolean erasureKeepsHistory,
     ListenerNotifier notifier,
     OutboxDispatcher dispatcher,
-    Purger purger) {
+    Purger purger,
+    boolean sendsSmtpUtf8) {
 
   /** A random URL-safe id of 128 bits. */
   String randomId() {
@@ -82,6 +84,17 @@ record ServiceCore(
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
     }
+  }
+
+  /**
+   * Why a valid address cannot be mailed, or {@code null}: a local part that is not ASCII needs SMTPUTF8 (RFC 6531),
+   * which the mailer may not send. The one rule for every path that takes a new address (signup, address change).
+   */
+  String unmailable(EmailAddress email) {
+    return email.needsSmtpUtf8() && !sendsSmtpUtf8
+        ? "invalid email address: the local part is not ASCII, and the mail server is not set up for SMTPUTF8"
+            + " (RFC 6531)"
+        : null;
   }
 
   /** Finds a subject by address; empty for an invalid address. */
