@@ -46,6 +46,8 @@ import org.optin4j.UnsubscribeResult;
 final class HostedPages {
   static final int MAX_TOKEN = 4096;
   static final int MAX_EMAIL = 320;
+  /** The form error for an address whose non-ASCII local part the mailer cannot send to (no SMTPUTF8). */
+  static final String PROBLEM_SMTPUTF8 = "problem.email.smtputf8";
   private static final int SHOWN_NOTICES_LIMIT = 1024;
 
   private final java.util.concurrent.ConcurrentMap<String, Notice> shownNotices =
@@ -160,7 +162,9 @@ final class HostedPages {
           return true;
         }
         if (r instanceof RequestResult.InvalidAddress) {
-          preferencesPage(req, res, List.of("problem.email"), 400);
+          Optional<EmailAddress> parsed = EmailAddress.tryParse(email == null ? "" : email);
+          preferencesPage(req, res, List.of(parsed.isPresent() && !optIn.canMail(parsed.get())
+              ? PROBLEM_SMTPUTF8 : "problem.email"), 400);
         } else {
           // Accepted, Throttled, AlreadyConfirmed: one answer, so the page tells nothing about the new address.
           saved(req, res, locale, "saved.title", "address.sent");
@@ -220,7 +224,7 @@ final class HostedPages {
         .append("</label>\n<p class=\"optin-hint\" id=\"optin-email-hint\">").append(e(pages.t(locale, "email.hint")))
         .append("</p>\n<input type=\"email\" id=\"optin-email\" name=\"email\" autocomplete=\"email\" required "
             + "maxlength=\"254\" aria-describedby=\"optin-email-hint\"");
-    if (problems.contains("problem.email")) {
+    if (problems.contains("problem.email") || problems.contains(PROBLEM_SMTPUTF8)) {
       b.append(" aria-invalid=\"true\"");
     }
     b.append(" value=\"").append(a(email)).append("\"></div>\n");
@@ -277,6 +281,8 @@ final class HostedPages {
     Optional<EmailAddress> address = email.length() > MAX_EMAIL ? Optional.empty() : EmailAddress.tryParse(email);
     if (address.isEmpty()) {
       problems.add("problem.email");
+    } else if (!optIn.canMail(address.get())) {
+      problems.add(PROBLEM_SMTPUTF8); // said on the form: the mail could never be sent
     }
     if (chosen.isEmpty() || tampered) {
       problems.add("problem.purpose");

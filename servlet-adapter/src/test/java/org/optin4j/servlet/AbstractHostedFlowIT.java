@@ -64,6 +64,8 @@ abstract class AbstractHostedFlowIT {
   Container container;
   Http http;
   OptInFilter filter;
+  /** Whether {@link #deploy} gives the app a mailer with SMTPUTF8 on (and EHLO, which it needs). */
+  boolean smtpUtf8;
 
   abstract Container newContainer() throws Exception;
 
@@ -94,9 +96,12 @@ abstract class AbstractHostedFlowIT {
         .controller(new Controller("Bakery <Gouden> & Korst", "Main St 1, Utrecht", "privacy@shop.example",
             "https://shop.example/privacy"))
         .store(InMemoryConsentStore.create())
-        .mailer(SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
-            .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
-            .properties(Map.of("mail.smtp.ehlo", "false")).build())
+        .mailer(smtpUtf8
+            ? SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
+                .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop").smtpUtf8(true).build()
+            : SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
+                .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
+                .properties(Map.of("mail.smtp.ehlo", "false")).build())
         .signingKeys(SigningKeys.generate("k1"))
         .receiptKeys(org.optin4j.ReceiptKeys.generate("r1"))
         .suppressionPepper(randomKey())
@@ -949,6 +954,121 @@ abstract class AbstractHostedFlowIT {
     assertEquals(1, dispatch().size(), "filter ran once despite the FORWARD to another form path");
     assertEquals(200, confirm(link("ann@example.org", "confirm"), "newsletter").status());
     assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
+  }
+
+  // --- non-ASCII input: form bodies without a charset (as browsers send them), IDN, SMTPUTF8 ----------------------
+  // Http.post sends application/x-www-form-urlencoded without a charset parameter, and no container here is given
+  // any encoding configuration: Tomcat would decode such a body as ISO-8859-1 unless the filter says UTF-8.
+
+  @Test
+  void subscribeWhenIdnAddressFormWithoutCharsetThenConfirmationMailGoesToTheALabel() throws Exception {
+    Http.Response done = subscribe("idn@bücher.example", "newsletter");
+
+    assertEquals(200, done.status(), done.body());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("idn@xn--bcher-kva.example"));
+    List<MimeMessage> mails = dispatch();
+    assertEquals(1, mails.size());
+    // SMTPUTF8 is off in this app: envelope (GreenMail's mailbox) and To header carry the A-label.
+    assertEquals("idn@xn--bcher-kva.example", mails.get(0).getHeader("To", null));
+    assertNotNull(MAIL.getUserManager().getUserByEmail("idn@xn--bcher-kva.example"));
+    assertEquals(200, confirm(link("idn@xn--bcher-kva.example", "confirm"), "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("idn@bücher.example"));
+  }
+
+  @Test
+  void subscribeWhenAddressMisdecodedOrMixedScriptThen400WithTheFormsErrorAndNoMail() throws Exception {
+    for (String email : List.of("idn@bÃ¼cher.example", "ann@pаypal.example")) {
+      Http.Response r = subscribe(email, "newsletter");
+
+      assertEquals(400, r.status(), email);
+      assertTrue(r.body().contains("Enter a valid email address"), r.body());
+    }
+    assertEquals(List.of(), dispatch());
+  }
+
+  @Test
+  void subscribeWhenLocalPartNotAsciiAndMailerWithoutSmtpUtf8Then400SayingWhy() throws Exception {
+    Http.Response r = subscribe("zoë@example.org", "newsletter");
+
+    assertEquals(400, r.status());
+    assertTrue(r.body().contains("We cannot send mail to addresses with letters such as é or ü before the @"),
+        r.body());
+    assertTrue(r.body().contains("value=\"zoë@example.org\""), "the address is echoed intact, as typed");
+    assertTrue(optIn.findSubject("zoë@example.org").isEmpty());
+    assertEquals(List.of(), dispatch());
+  }
+
+  @Test
+  void subscribeWhenLocalPartNotAsciiAndMailerSendsSmtpUtf8ThenMailedUnchangedAndToHeaderAsTyped()
+      throws Exception {
+    smtpUtf8 = true;
+    deploy(b -> { });
+
+    Http.Response done = subscribe("Zoë@Bücher.example", "newsletter");
+
+    assertEquals(200, done.status(), done.body());
+    List<MimeMessage> mails = dispatch();
+    assertEquals(1, mails.size());
+    // GreenMail offers SMTPUTF8: the envelope has the raw UTF-8 local part at the A-label, the header the Unicode form.
+    assertNotNull(MAIL.getUserManager().getUserByEmail("zoë@xn--bcher-kva.example"));
+    assertEquals("zoë@bücher.example", mails.get(0).getHeader("To", null));
+    assertEquals(200, confirm(link("zoë@bücher.example", "confirm"), "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("zoë@xn--bcher-kva.example"));
+  }
+
+  @Test
+  void eraseWhenSignedUpWithIdnThenSuppressionMatchesBothSpellings() throws Exception {
+    assertEquals(200, subscribe("idn@bücher.example", "newsletter").status());
+    assertEquals(200, confirm(link("idn@xn--bcher-kva.example", "confirm"), "newsletter").status());
+    Subject subject = optIn.findSubject("idn@xn--bcher-kva.example").orElseThrow();
+
+    assertTrue(optIn.rights().erase(subject.id(), org.optin4j.Channel.OPERATOR));
+
+    assertTrue(optIn.rights().isSuppressed("idn@bücher.example"));
+    assertTrue(optIn.rights().isSuppressed("IDN@XN--BCHER-KVA.EXAMPLE"));
+    // Signing up again under the other spelling is the same person: a fresh double opt-in, one subject.
+    assertEquals(200, subscribe("idn@xn--bcher-kva.example", "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("idn@bücher.example"));
+  }
+
+  @Test
+  void dropInFormWhenAppFieldsNotAsciiThenTheyReachTheAppIntact() throws Exception {
+    Http.Response page = http.get(APP + "/signup-page");
+    String message = "Zoë – Grüße aus Köln, ünïcödé ✓";
+
+    Http.Response signup = http.submit(APP + "/signup", form("email", "zoe@bücher.example", "message", message,
+        "optin-purpose", "newsletter", "optin-csrf", page.field("optin-csrf"), "optin-notice",
+        page.field("optin-notice"), "optin-lang", page.field("optin-lang"), "optin-website", ""));
+    Http.Response nothingChosen = http.submit(APP + "/signup", form("email", "zoe@example.org", "message", message));
+
+    assertTrue(signup.body().startsWith("outcome=Requested"), signup.body());
+    assertTrue(signup.body().contains("message=" + message), signup.body());
+    assertTrue(nothingChosen.body().startsWith("outcome=NothingChosen"), nothingChosen.body());
+    assertTrue(nothingChosen.body().contains("message=" + message), nothingChosen.body());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("zoe@xn--bcher-kva.example"));
+  }
+
+  @Test
+  void dropInFormWhenRequestDeclaresACharsetThenItIsHonoured() throws Exception {
+    byte[] latin1 = ("email=zoe%40example.org&message=" + java.net.URLEncoder.encode("Zoë", StandardCharsets.ISO_8859_1))
+        .getBytes(StandardCharsets.US_ASCII);
+
+    Http.Response r = http.postRaw(APP + "/signup", "application/x-www-form-urlencoded; charset=ISO-8859-1",
+        new String(latin1, StandardCharsets.US_ASCII), "Origin", http.origin, "Sec-Fetch-Site", "same-origin");
+
+    assertTrue(r.body().contains("message=Zoë"), r.body());
+  }
+
+  @Test
+  void dropInFormWhenLocalPartNotAsciiAndMailerWithoutSmtpUtf8ThenAppLearnsWhy() throws Exception {
+    Http.Response page = http.get(APP + "/signup-page");
+
+    Http.Response r = http.submit(APP + "/signup", form("email", "zoë@example.org", "message", "m",
+        "optin-purpose", "newsletter", "optin-csrf", page.field("optin-csrf"), "optin-notice",
+        page.field("optin-notice"), "optin-lang", page.field("optin-lang"), "optin-website", ""));
+
+    assertTrue(r.body().startsWith("outcome=InvalidAddress"), r.body());
+    assertTrue(optIn.findSubject("zoë@example.org").isEmpty());
   }
 
   @Test
