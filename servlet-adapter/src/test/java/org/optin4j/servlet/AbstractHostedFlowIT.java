@@ -1284,6 +1284,7 @@ abstract class AbstractHostedFlowIT {
         "smtp.port=" + MAIL.getSmtp().getPort(),
         "smtp.security=NONE",
         "smtp.from=noreply@shop.example",
+        "smtp.smtputf8=true",
         "signing.key.file=" + key,
         "suppressionPepper.file=" + key,
         "rateLimit.perIp=50/PT10M",
@@ -1304,6 +1305,11 @@ abstract class AbstractHostedFlowIT {
         "not async-supported: the request thread waits for the floor instead");
     // the filter owns and started its OptIn: the background dispatcher sends the mail
     assertTrue(MAIL.waitForIncomingEmail(10_000, 1));
+    page = http.get(BASE + "/subscribe");
+    Http.Response utf8 = http.submit(BASE + "/subscribe", form("email", "zoë@example.org", "purpose", "news",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(200, utf8.status(), "smtp.smtputf8=true: a non-ASCII local part is accepted and mailed");
+    assertTrue(MAIL.waitForIncomingEmail(10_000, 2));
 
     Files.writeString(props, Files.readString(props) + "\nsmtp.hots=typo\n");
     Container second = newContainer();
