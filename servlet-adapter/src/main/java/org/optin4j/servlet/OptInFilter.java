@@ -48,6 +48,9 @@ import org.optin4j.OptIn;
  * ASYNC dispatches pass through). Requests outside its prefix and its configured drop-in paths pass through untouched
  * and unbuffered. It fails closed: an internal error answers an error page (500), never a silent pass-through.
  *
+ * <p>It reads the form bodies of the requests it handles as UTF-8 unless the request declares a charset (see the module
+ * README, "Non-ASCII input"), before it reads any parameter, so where it stands in the chain does not matter.
+ *
  * <p>It sets no cookies and keeps no session: form tokens (CSRF) are HMAC-signed values bound to the form or to the
  * signed link of the page, checked together with the {@code Origin} and {@code Sec-Fetch-Site} headers.
  *
