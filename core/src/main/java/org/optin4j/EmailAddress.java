@@ -148,6 +148,9 @@ public record EmailAddress(String value) {
       }
     }
     String s = input.strip();
+    if (s.length() > 1024) { // before any Unicode work: Punycode's cost grows with the square of a label's length
+      return new Normalised(null, "longer than 254 characters");
+    }
     if (!DomainName.isAscii(s) && misdecoded(s)) {
       return new Normalised(null, "looks like UTF-8 text decoded with the wrong character set");
     }

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -410,6 +412,14 @@ class EmailAddressTest {
     assertEquals(251, unicode.length());
 
     assertRefused(unicode, "longer than 254 characters");
+  }
+
+  @Test
+  void parseWhenInputHugeThenRefusedBeforeAnyUnicodeWork() {
+    // Punycode's cost grows with the square of a label's length: a megabyte of ü must not cost minutes.
+    String huge = "ann@" + "ü".repeat(1_000_000) + ".example";
+
+    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertRefused(huge, "longer than 254 characters"));
   }
 
   @Test
