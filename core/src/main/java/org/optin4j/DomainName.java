@@ -3,6 +3,7 @@ package org.optin4j;
 import java.lang.Character.UnicodeScript;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -44,6 +45,8 @@ final class DomainName {
   private static final int ZWNJ = 0x200C;
   private static final int ZWJ = 0x200D;
   private static final Set<UnicodeScript> NEUTRAL = EnumSet.of(UnicodeScript.COMMON, UnicodeScript.INHERITED);
+  private static final Set<UnicodeScript> JAPANESE =
+      EnumSet.of(UnicodeScript.HIRAGANA, UnicodeScript.KATAKANA, UnicodeScript.HAN);
   private static final List<Set<UnicodeScript>> ALLOWED_MIXES = List.of(
       EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.HIRAGANA, UnicodeScript.KATAKANA),
       EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.BOPOMOFO),
@@ -69,6 +72,10 @@ final class DomainName {
    */
   static Conversion toAscii(String domain) {
     String mapped = domain.replace('\u3002', '.').replace('\uFF0E', '.').replace('\uFF61', '.');
+    if (isAscii(mapped) && !mapped.regionMatches(true, 0, "xn--", 0, 4) && !mapped.toLowerCase(Locale.ROOT)
+        .contains(".xn--")) {
+      return new Conversion(mapped.toLowerCase(Locale.ROOT), null); // the common case: nothing to convert or check
+    }
     String[] labels = mapped.split("\\.", -1);
     List<String> unicode = new ArrayList<>(labels.length);
     List<String> ascii = new ArrayList<>(labels.length);
@@ -208,9 +215,7 @@ final class DomainName {
       case 0x05F3, 0x05F4: // HEBREW PUNCTUATION GERESH and GERSHAYIM, A.5 and A.6
         return i > 0 && UnicodeScript.of(cps[i - 1]) == UnicodeScript.HEBREW;
       case 0x30FB: // KATAKANA MIDDLE DOT, A.7
-        return java.util.Arrays.stream(cps).anyMatch(c -> c != 0x30FB
-            && EnumSet.of(UnicodeScript.HIRAGANA, UnicodeScript.KATAKANA, UnicodeScript.HAN)
-                .contains(UnicodeScript.of(c)));
+        return Arrays.stream(cps).anyMatch(c -> c != 0x30FB && JAPANESE.contains(UnicodeScript.of(c)));
       default:
         break;
     }
@@ -292,7 +297,12 @@ final class DomainName {
   }
 
   static boolean isAscii(String s) {
-    return s.chars().allMatch(c -> c < 0x80);
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** RFC 3492 Punycode with the IDNA parameters (section 5). */

@@ -204,8 +204,14 @@ public record EmailAddress(String value) {
     return false;
   }
 
+  /** The length in UTF-8 octets, which RFC 5321 limits, without encoding (parsing is on the path of every lookup). */
   private static int utf8Length(String s) {
-    return s.getBytes(StandardCharsets.UTF_8).length;
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a surrogate pair: 4 octets
+    }
+    return n;
   }
 
   private static String problem(String s) {
