@@ -219,7 +219,8 @@ final class HostedPages {
     b.append("<h1>").append(e(title)).append("</h1>\n");
     b.append(pages.problems(locale, problems));
     b.append("<p>").append(e(pages.t(locale, "subscribe.intro"))).append("</p>\n");
-    b.append("<form method=\"post\" action=\"").append(a(pages.base(req) + "/subscribe")).append("\">\n");
+    b.append("<form method=\"post\" accept-charset=\"UTF-8\" action=\"").append(a(pages.base(req) + "/subscribe"))
+        .append("\">\n");
     b.append("<div class=\"optin-field\"><label for=\"optin-email\">").append(e(pages.t(locale, "email.label")))
         .append("</label>\n<p class=\"optin-hint\" id=\"optin-email-hint\">").append(e(pages.t(locale, "email.hint")))
         .append("</p>\n<input type=\"email\" id=\"optin-email\" name=\"email\" autocomplete=\"email\" required "
@@ -371,7 +372,8 @@ final class HostedPages {
       StringBuilder b = new StringBuilder("<h1>").append(e(title)).append("</h1>\n");
       b.append(pages.problems(locale, problems));
       b.append("<p>").append(e(pages.t(locale, "confirm.intro"))).append("</p>\n");
-      b.append("<form method=\"post\" action=\"").append(a(pages.base(req) + "/confirm")).append("\">\n");
+      b.append("<form method=\"post\" accept-charset=\"UTF-8\" action=\"").append(a(pages.base(req) + "/confirm"))
+          .append("\">\n");
       b.append(pages.choices(ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text"));
       b.append(pages.notice(ready.notice(), locale, "optin-notice-text"));
       b.append("<p>").append(e(pages.t(locale, "confirm.until", Pages.dateTime(ready.expiresAt(), locale))))
@@ -441,7 +443,7 @@ final class HostedPages {
 
   private void expired(HttpServletRequest req, HttpServletResponse res, Locale locale, String token)
       throws IOException {
-    String form = "<form method=\"post\" action=\"" + a(pages.base(req) + "/resend") + "\">\n"
+    String form = "<form method=\"post\" accept-charset=\"UTF-8\" action=\"" + a(pages.base(req) + "/resend") + "\">\n"
         + hidden("token", token)
         + hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("confirm", token)))
         + hidden(Pages.LANG_FIELD, locale.getLanguage())
@@ -483,7 +485,7 @@ final class HostedPages {
       return;
     }
     // The button posts exactly what a mail client's RFC 8058 one-click POST sends, plus a form token.
-    String form = "<form method=\"post\" action=\""
+    String form = "<form method=\"post\" accept-charset=\"UTF-8\" action=\""
         + a(pages.base(req) + "/unsubscribe?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)) + "\">\n"
         + hidden("List-Unsubscribe", "One-Click")
         + hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("unsubscribe", token)))
@@ -586,7 +588,8 @@ final class HostedPages {
     // change
     b.append("<section class=\"optin-section\" aria-labelledby=\"optin-change-h\">\n<h2 id=\"optin-change-h\">")
         .append(e(pages.t(locale, "prefs.change"))).append("</h2>\n<p>")
-        .append(e(pages.t(locale, "prefs.change.help"))).append("</p>\n<form method=\"post\" action=\"")
+        .append(e(pages.t(locale, "prefs.change.help")))
+        .append("</p>\n<form method=\"post\" accept-charset=\"UTF-8\" action=\"")
         .append(a(action)).append("\">\n").append(common);
     Notice offered = inactive.isEmpty() ? null
         : optIn.notice(inactive.stream().map(Purpose::id).collect(Collectors.toSet()), locale);
@@ -626,7 +629,8 @@ final class HostedPages {
   static String section(String id, String heading, String help, String action, String hiddenFields,
       String fieldsHtml, String submit) {
     return "<section class=\"optin-section\" aria-labelledby=\"" + a(id) + "-h\">\n<h2 id=\"" + a(id) + "-h\">"
-        + e(heading) + "</h2>\n<p>" + e(help) + "</p>\n<form method=\"post\" action=\"" + a(action) + "\">\n"
+        + e(heading) + "</h2>\n<p>" + e(help) + "</p>\n<form method=\"post\" accept-charset=\"UTF-8\" action=\""
+        + a(action) + "\">\n"
         + hiddenFields + fieldsHtml + "<button type=\"submit\" class=\"optin-secondary\">" + e(submit)
         + "</button>\n</form>\n</section>\n";
   }

@@ -244,9 +244,10 @@ public final class OptInFilter implements Filter {
   }
 
   /**
-   * Parses the query string and form body once, up front, after {@link #decodeAsUtf8UnlessDeclared}. A body the container cannot decode (Jetty throws a
-   * {@code BadMessageException} for invalid UTF-8 in a urlencoded body, found by {@code HttpRequestFuzzTest}) is the
-   * client's fault: it gets the container's 400, not an internal-error page and an ERROR log line per request.
+   * Parses the query string and form body once, up front, after {@link #decodeAsUtf8UnlessDeclared}. A body the
+   * container cannot decode (Jetty throws a {@code BadMessageException} for invalid UTF-8 in a urlencoded body, found
+   * by {@code HttpRequestFuzzTest}) is the client's fault: it gets the container's 400, not an internal-error page and
+   * an ERROR log line per request.
    */
   private static boolean parametersReadable(HttpServletRequest request) {
     decodeAsUtf8UnlessDeclared(request);
