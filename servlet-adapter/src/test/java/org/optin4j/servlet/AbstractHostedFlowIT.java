@@ -562,6 +562,34 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
+  void postSubscribeWhenOneIpv6Slash48SpreadsOverItsSlash64sThenLimitedAsOneSite() throws Exception {
+    deploy(b -> b.rateLimitPerIp(3, Duration.ofMinutes(10)).trustedProxies("127.0.0.1"));
+    int accepted = 0;
+    for (int n = 1; n <= 20; n++) {
+      // Each POST from a fresh /64 of 2001:db8:7::/48, as a proxy on loopback reports it.
+      Http.Response r = subscribeVia("2001:db8:7:" + Integer.toHexString(n) + "::1", "user" + n + "@example.org");
+      if (r.status() == 200) {
+        accepted++;
+      } else {
+        assertEquals(429, r.status());
+        assertNotNull(r.header("Retry-After"));
+      }
+    }
+
+    assertEquals(3 * Guard.IPV6_SITE_FACTOR, accepted, "20 /64s of one /48 share 4 times the per-IP limit");
+    assertEquals(200, subscribeVia("2001:db8:8:1::1", "elsewhere@example.org").status(), "another /48 is not limited");
+    assertEquals(200, subscribeVia("192.0.2.7", "ipv4@example.org").status(), "an IPv4 client is counted on its own");
+  }
+
+  /** A hosted signup whose client a trusted proxy on loopback reports in {@code X-Forwarded-For}. */
+  private Http.Response subscribeVia(String clientIp, String email) throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    return http.post(BASE + "/subscribe", form("email", email, "purpose", "newsletter", "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", page.field("optin-lang"),
+        "optin-website", ""), "Origin", http.origin, "Sec-Fetch-Site", "same-origin", "X-Forwarded-For", clientIp);
+  }
+
+  @Test
   void postSubscribeWhenAddressLimitReachedThenSameAnswerAndNothingRecorded() throws Exception {
     deploy(b -> b.rateLimitPerAddress(1, Duration.ofHours(1)));
     Http.Response first = subscribe("ann@example.org", "newsletter");
