@@ -42,8 +42,9 @@ import org.optin4j.spi.OutboxMail;
  * register of requests received by the operator (Art. 12(3), {@link OperatorRequests}) render into it.
  *
  * <p>Protected by the {@link AdminLogin} (HTTP Basic, user {@code admin}, the password from
- * {@code OPTIN4J_ADMIN_PASSWORD} or printed at start-up; wrong passwords throttled per client). Browsers resend Basic credentials on cross-site requests, so every POST also
- * carries a signed, expiring form token and must come from this site's origin (CSRF). Thread-safe.
+ * {@code OPTIN4J_ADMIN_PASSWORD} or printed at start-up; wrong passwords throttled per client). Browsers resend Basic
+ * credentials on cross-site requests, so every POST also carries a signed, expiring form token and must come from
+ * this site's origin (CSRF). Thread-safe.
  */
 final class AdminServlet extends HttpServlet {
   @Serial

@@ -4,7 +4,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -51,15 +53,16 @@ final class ClientAddress {
   }
 
   /**
-   * The rate-limit key of an IPv6 client's site: its /48, the prefix a provider usually delegates to one customer
-   * (RFC 6177, RIPE-690), who can then use any of its 65,536 /64s. Empty for IPv4 and for what is not an IP literal.
+   * The rate-limit key of an IPv6 client's site: its /48, the largest prefix providers commonly delegate to one
+   * customer (RIPE-690: a /48 for a business, a /56 for a home), who can then use any of its 65,536 /64s. Empty for
+   * IPv4 and for what is not an IP literal.
    */
-  static java.util.Optional<String> siteKey(String ip) {
+  static Optional<String> siteKey(String ip) {
     byte[] b = parse(ip);
     if (b == null || b.length != 16) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of("v6/48:" + java.util.HexFormat.of().formatHex(b, 0, 6));
+    return Optional.of("v6/48:" + HexFormat.of().formatHex(b, 0, 6));
   }
 
   /** The rate-limit key: the address, IPv6 cut to its /64 (one subscriber line usually owns a whole /64). */

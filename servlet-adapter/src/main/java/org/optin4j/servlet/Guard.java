@@ -13,17 +13,17 @@ import org.optin4j.Evidence;
  * <p>Thread-safe.
  */
 final class Guard {
-  private final OptInFilter.Settings settings;
-  private final FormTokens tokens;
-  private final ClientAddress clients;
   /**
    * All the /64s of one IPv6 /48 together get this many times the per-IP limit: a client holding a /48 (what many
    * providers delegate to one customer) would otherwise have 65,536 separate /64 allowances.
    */
   static final int IPV6_SITE_FACTOR = 4;
-  /** The share of {@code rateLimitSlots} the /48 tier gets: it only ever holds IPv6 clients, grouped by 65,536. */
+  /** The share of {@code rateLimitSlots} the /48 tier gets: it only ever holds IPv6 sites, each up to 65,536 /64s. */
   static final int IPV6_SITE_SLOT_DIVISOR = 4;
 
+  private final OptInFilter.Settings settings;
+  private final FormTokens tokens;
+  private final ClientAddress clients;
   private final RateLimiter perIp;
   private final RateLimiter perIpv6Site;
   /** Null when the per-address limit is off (the default), so that it takes no memory. */
