@@ -85,11 +85,16 @@ abstract class AbstractHostedFlowIT {
 
   /** (Re)deploys the app with the filter built by {@code customize}. */
   void deploy(Consumer<OptInFilter.Builder> customize) throws Exception {
+    deploy(o -> { }, customize);
+  }
+
+  /** (Re)deploys the app with the service and the filter built by {@code service} and {@code customize}. */
+  void deploy(Consumer<OptIn.Builder> service, Consumer<OptInFilter.Builder> customize) throws Exception {
     stop();
     clock = new MutableClock();
     container = newContainer();
     http = new Http(container.port());
-    optIn = OptIn.builder()
+    OptIn.Builder o = OptIn.builder()
         .catalog(TestApp.catalog())
         .controller(new Controller("Bakery <Gouden> & Korst", "Main St 1, Utrecht", "privacy@shop.example",
             "https://shop.example/privacy"))
@@ -103,8 +108,9 @@ abstract class AbstractHostedFlowIT {
         .baseUrl(http.origin + BASE)
         .clock(clock)
         .evidencePolicy(EvidencePolicy.FULL)
-        .confirmationMailCap(20, Duration.ZERO)
-        .build();
+        .confirmationMailCap(20, Duration.ZERO);
+    service.accept(o);
+    optIn = o.build();
     OptInFilter.Builder b = OptInFilter.builder(optIn)
         .formPaths("/signup", "/signup-result")
         .markerPaths("/static.html", "/data.json", "/real.html", "/dynamic.html")
@@ -559,6 +565,22 @@ abstract class AbstractHostedFlowIT {
     assertEquals(429, r.status());
     assertNotNull(r.header("Retry-After"));
     assertTrue(optIn.findSubject("user9@example.org").isEmpty());
+  }
+
+  @Test
+  void postSubscribeWhenTwentyTaggedAndADottedGmailVariantThenOnlyTheCapReachesTheOneInbox() throws Exception {
+    deploy(o -> o.confirmationMailCap(3, Duration.ZERO), b -> { });
+    Http.Response first = subscribe("victim+1@gmail.com", "newsletter");
+    for (int i = 2; i <= 20; i++) {
+      Http.Response r = subscribe("victim+" + i + "@gmail.com", "newsletter");
+      assertEquals(first.status(), r.status(), "a throttled signup answers as an accepted one");
+      assertEquals(first.body(), r.body());
+    }
+    assertEquals(first.body(), subscribe("v.i.c.t.i.m@gmail.com", "newsletter").body());
+
+    List<MimeMessage> mails = dispatch();
+
+    assertEquals(3, mails.size(), "21 spellings of one Gmail inbox, at most the daily cap of mails");
   }
 
   @Test
