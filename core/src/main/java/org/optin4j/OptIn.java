@@ -1,6 +1,5 @@
 package org.optin4j;
 
-import static org.optin4j.ServiceCore.capKey;
 import static org.optin4j.ServiceCore.enqueueOrThrottle;
 import static org.optin4j.ServiceCore.isActiveAt;
 
@@ -11,7 +10,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,6 +30,7 @@ import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
 import org.optin4j.internal.TokenService;
 import org.optin4j.mail.DefaultMailTemplates;
+import org.optin4j.spi.CapKeyStrategy;
 import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
@@ -75,8 +74,6 @@ public final class OptIn implements AutoCloseable {
   private final Duration confirmationTtl;
   private final Duration preferencesTtl;
   private final Duration unsubscribeTtl;
-  private final int maxConfirmationMailsPerDay;
-  private final Duration minConfirmationMailInterval;
   private final String baseUrl;
   private final ListenerNotifier notifier;
   private final OutboxDispatcher dispatcher;
@@ -110,8 +107,6 @@ public final class OptIn implements AutoCloseable {
     this.confirmationTtl = b.confirmationTtl;
     this.preferencesTtl = b.preferencesTtl;
     this.unsubscribeTtl = b.unsubscribeTtl;
-    this.maxConfirmationMailsPerDay = b.maxConfirmationMailsPerDay;
-    this.minConfirmationMailInterval = b.minConfirmationMailInterval;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
     this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.clock, b.random);
@@ -129,7 +124,8 @@ public final class OptIn implements AutoCloseable {
     this.purgeInterval = b.purgeInterval;
     this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
     this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
-        maxConfirmationMailsPerDay, minConfirmationMailInterval, notices, pepper, b.receiptKeys, receipts,
+        new ConfirmationMailCap(b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
+        notices, pepper, b.receiptKeys, receipts,
         b.erasureKeepsHistory, notifier, dispatcher, purger);
     this.breaches = new BreachRegister(core);
     this.campaigns = new Campaigns(core);
@@ -269,20 +265,13 @@ public final class OptIn implements AutoCloseable {
       // After erasure an address comes back only through a fresh double opt-in, whatever the purpose says.
       boolean suppressed = existing.isEmpty() && tx.isSuppressed(core.addressKey(email));
       boolean needsMail = suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
-      String capKey = null;
+      String capSlot = null;
       if (needsMail) {
-        Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
-        int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
-        if (today >= maxConfirmationMailsPerDay) {
-          return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
+        ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
+        if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+          return new RequestResult.Throttled(full.retryAfter());
         }
-        Instant windowStart = now.minus(minConfirmationMailInterval);
-        // No mail today and a window within today: none in the window either (one query less per new address).
-        if (!minConfirmationMailInterval.isZero() && (today > 0 || windowStart.isBefore(dayStart))
-            && tx.countMails(email, MailKind.CONFIRMATION, windowStart) > 0) {
-          return new RequestResult.Throttled(now.plus(minConfirmationMailInterval));
-        }
-        capKey = capKey(MailKind.CONFIRMATION, email, dayStart, today + 1);
+        capSlot = slot.dedupeKey();
       }
       Subject subject = existing.orElseGet(() -> {
         Subject s = new Subject(SubjectId.random(random), email, now);
@@ -326,7 +315,7 @@ public final class OptIn implements AutoCloseable {
       }
       if (!pending.isEmpty()) {
         enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, subject.id(), email,
-            requestId, 1, locale, List.copyOf(pending), capKey, now));
+            requestId, 1, locale, List.copyOf(pending), capSlot, now));
       }
       if (!confirmedNow.isEmpty()) {
         tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0, locale,
@@ -552,16 +541,11 @@ public final class OptIn implements AutoCloseable {
       Optional<EmailAddress> newAddress = tx.addressChange(r.id());
       Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
       Instant now = clock.instant();
-      Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
       EmailAddress to = newAddress.orElse(subject.email());
       MailKind kind = newAddress.isPresent() ? MailKind.ADDRESS_CONFIRMATION : MailKind.CONFIRMATION;
-      int today = tx.countMails(to, kind, dayStart);
-      if (today >= maxConfirmationMailsPerDay) {
-        return new ResendResult.Throttled(dayStart.plus(Duration.ofDays(1)));
-      }
-      if (!minConfirmationMailInterval.isZero()
-          && tx.countMails(to, kind, now.minus(minConfirmationMailInterval)) > 0) {
-        return new ResendResult.Throttled(now.plus(minConfirmationMailInterval));
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, to, now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        return new ResendResult.Throttled(full.retryAfter());
       }
       // A re-confirmation request keeps its deadline; only its link is renewed.
       PendingRequest next = r.nextGeneration(PendingRequest.RECONSENT_SOURCE.equals(r.source())
@@ -571,9 +555,10 @@ public final class OptIn implements AutoCloseable {
       }
       tx.updateRequest(next);
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), kind, subject.id(), to, r.id(), next.generation(),
-          r.locale(), stillPending, capKey(kind, to, dayStart, today + 1), now));
+          r.locale(), stillPending, slot.dedupeKey(), now));
       return new ResendResult.Resent();
-    }, ServiceCore.CapRace.class, new ResendResult.Throttled(clock.instant().plus(minConfirmationMailInterval)));
+    }, ServiceCore.CapRace.class,
+        new ResendResult.Throttled(core.confirmationMailCap().retryAfterRace(clock.instant())));
   }
 
   /**
@@ -1010,6 +995,7 @@ public final class OptIn implements AutoCloseable {
     private Duration unsubscribeTtl = Duration.ofDays(365);
     private int maxConfirmationMailsPerDay = 3;
     private Duration minConfirmationMailInterval = Duration.ofMinutes(2);
+    private CapKeyStrategy capKeyStrategy = CapKeyStrategy.providerAware();
     private final List<ConsentListener> listeners = new ArrayList<>();
     private BiConsumer<ConsentChange, Exception> listenerFailureHandler = (change, e) -> { };
     private int listenerAttempts = 5;
@@ -1190,9 +1176,11 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Sets the per-address caps on confirmation mails (default: 3 per UTC day, at least 2 minutes apart). They
-     * protect the owners of addresses typed into a form by someone else (list bombing, security rule 11) and hold
-     * across restarts and nodes because they are counted in the store.
+     * Sets the per-inbox caps on confirmation mails (default: 3 per UTC day, at least 2 minutes apart). They
+     * protect the owners of addresses typed into a form by someone else (list bombing) and hold across restarts and
+     * nodes because they are counted in the store. One cap covers every mail to an address that has not confirmed:
+     * signup, resend, the new address of an address change, re-confirmation. Addresses count as one inbox when the
+     * {@link #capKeyStrategy} gives them one key.
      *
      * @param perDay at most this many per UTC day, 1 to 20
      * @param minInterval at least this long between two, zero to 1 hour
@@ -1201,6 +1189,19 @@ public final class OptIn implements AutoCloseable {
     public Builder confirmationMailCap(int perDay, Duration minInterval) {
       this.maxConfirmationMailsPerDay = perDay;
       this.minConfirmationMailInterval = minInterval;
+      return this;
+    }
+
+    /**
+     * Sets which addresses share one confirmation-mail cap (default {@link CapKeyStrategy#providerAware()}: lower-cased,
+     * {@code +tag} dropped for every domain, dots dropped for Gmail, {@code googlemail.com} read as {@code gmail.com}).
+     * Addresses are still stored and mailed exactly as given.
+     *
+     * @param strategy names the inbox of an address
+     * @return this builder
+     */
+    public Builder capKeyStrategy(CapKeyStrategy strategy) {
+      this.capKeyStrategy = strategy;
       return this;
     }
 
@@ -1364,9 +1365,11 @@ public final class OptIn implements AutoCloseable {
       range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
       range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));
       range(minConfirmationMailInterval, "confirmationMailCap minInterval", Duration.ZERO, Duration.ofHours(1));
-      if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > 20) {
-        problems.add("confirmationMailCap perDay must be 1 to 20, was " + maxConfirmationMailsPerDay);
+      if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > ConfirmationMailCap.MAX_PER_DAY) {
+        problems.add("confirmationMailCap perDay must be 1 to " + ConfirmationMailCap.MAX_PER_DAY + ", was "
+            + maxConfirmationMailsPerDay);
       }
+      required(capKeyStrategy, "capKeyStrategy");
       range(listenerBackoff, "listenerRetries firstBackoff", Duration.ZERO, Duration.ofHours(1));
       if (listenerAttempts < 1 || listenerAttempts > 20) {
         problems.add("listenerRetries attempts must be 1 to 20, was " + listenerAttempts);

@@ -17,7 +17,6 @@ import org.optin4j.internal.Purger;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.TransactionConflictException;
-import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 
 /**
@@ -32,8 +31,7 @@ import org.optin4j.spi.OutboxMail;
  * @param random the source of ids
  * @param evidencePolicy what is kept of evidence
  * @param confirmationTtl how long a confirmation link lives
- * @param maxConfirmationMailsPerDay the daily cap of confirmation mails per address
- * @param minConfirmationMailInterval the least time between two confirmation mails to one address
+ * @param confirmationMailCap the one cap on mails to addresses that have not confirmed
  * @param notices renders notice texts
  * @param pepper the key of the suppression list's address hashes
  * @param receiptKeys the receipt signing keys, or {@code null}
@@ -50,8 +48,7 @@ record ServiceCore(
     SecureRandom random,
     EvidencePolicy evidencePolicy,
     Duration confirmationTtl,
-    int maxConfirmationMailsPerDay,
-    Duration minConfirmationMailInterval,
+    ConfirmationMailCap confirmationMailCap,
     NoticeRenderer notices,
     javax.crypto.spec.SecretKeySpec pepper,
     ReceiptKeys receiptKeys,
@@ -133,7 +130,7 @@ record ServiceCore(
           throw e;
         }
       } catch (CapRace e) {
-        return new RequestResult.Throttled(clock.instant().plus(minConfirmationMailInterval));
+        return new RequestResult.Throttled(confirmationMailCap.retryAfterRace(clock.instant()));
       } catch (SubjectGone e) {
         if (attempt == 3) {
           throw new StoreException("the subject kept disappearing while a signup ran; try again");
@@ -158,15 +155,6 @@ record ServiceCore(
 
   static Instant startOfDay(Instant now) {
     return now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
-  }
-
-  /**
-   * The dedupe key of a confirmation mail is its slot in the address's daily cap, so the store's unique constraint
-   * enforces the cap even when two nodes count at the same moment (issue: caps hold across nodes).
-   */
-  static String capKey(MailKind kind, EmailAddress email, Instant dayStart, int slot) {
-    return kind.name().toLowerCase(Locale.ROOT) + ':' + Notice.sha256(email.value()).substring(0, 32) + ':'
-        + dayStart.getEpochSecond() / 86400 + ':' + slot;
   }
 
   static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {

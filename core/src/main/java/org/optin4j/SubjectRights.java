@@ -1,10 +1,8 @@
 package org.optin4j;
 
-import static org.optin4j.ServiceCore.capKey;
 import static org.optin4j.ServiceCore.enqueueOrThrottle;
 import static org.optin4j.ServiceCore.startOfDay;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -267,10 +265,9 @@ public final class SubjectRights {
         return new RequestResult.AlreadyConfirmed(subjectId);
       }
       Instant now = core.clock().instant();
-      Instant dayStart = startOfDay(now);
-      int today = tx.countMails(email, MailKind.ADDRESS_CONFIRMATION, dayStart);
-      if (today >= core.maxConfirmationMailsPerDay()) {
-        return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        return new RequestResult.Throttled(full.retryAfter());
       }
       Notice notice = tx.saveNotice(core.render(purposes, lang));
       String requestId = core.randomId();
@@ -278,8 +275,7 @@ public final class SubjectRights {
           now.plus(core.confirmationTtl()), 1, PendingRequest.Status.OPEN, null));
       tx.saveAddressChange(requestId, email);
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CONFIRMATION, subjectId, email,
-          requestId, 1, lang, List.copyOf(purposes),
-          capKey(MailKind.ADDRESS_CONFIRMATION, email, dayStart, today + 1), now));
+          requestId, 1, lang, List.copyOf(purposes), slot.dedupeKey(), now));
       return new RequestResult.Accepted(subjectId, requestId, Set.of(), Set.of(), purposes);
     }));
     core.dispatcher().wake();

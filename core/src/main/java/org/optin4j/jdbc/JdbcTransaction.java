@@ -664,6 +664,13 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
+  public Optional<Instant> mailQueuedAt(String dedupeKey) {
+    Objects.requireNonNull(dedupeKey, "dedupeKey");
+    return queryOne("read a mail's enqueue time", sql.mailQueuedAt, ps -> ps.setString(1, dedupeKey),
+        rs -> Instant.ofEpochMilli(rs.getLong(1)));
+  }
+
+  @Override
   public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
     checkWritable();
     Objects.requireNonNull(now, "now");

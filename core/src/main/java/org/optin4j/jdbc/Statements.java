@@ -67,6 +67,7 @@ final class Statements {
 
   final String insertMail;
   final String mailExistsByDedupeKey;
+  final String mailQueuedAt;
   final String countMails;
   final String subjectsPage;
   final String countSubjects;
@@ -186,6 +187,7 @@ final class Statements {
     insertMail = insert(outbox, MAIL_COLUMNS)
         + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
     mailExistsByDedupeKey = "SELECT 1 FROM " + outbox + " WHERE dedupe_key = ?";
+    mailQueuedAt = "SELECT created_at FROM " + outbox + " WHERE dedupe_key = ?";
     countMails = "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
     subjectsPage = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " ORDER BY created_at DESC, id LIMIT ? OFFSET ?";
     countSubjects = "SELECT COUNT(*) FROM " + subjects;

@@ -535,6 +535,14 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
+    public Optional<Instant> mailQueuedAt(String dedupeKey) {
+      check();
+      Objects.requireNonNull(dedupeKey, "dedupeKey");
+      String id = mailIdsByDedupeKey.get(dedupeKey);
+      return id == null ? Optional.empty() : Optional.of(mails.get(id).createdAt());
+    }
+
+    @Override
     public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
       check();
       checkWritable();

@@ -258,6 +258,16 @@ public interface ConsentStore {
     int countMails(EmailAddress recipient, MailKind kind, Instant since);
 
     /**
+     * Returns when the mail holding a dedupe key was enqueued, whatever its status. The confirmation-mail cap reads its
+     * slots with this: each slot is a dedupe key, so an exact lookup on the unique key answers, and the key's unique
+     * constraint keeps the count right when several nodes take slots at once.
+     *
+     * @param dedupeKey the dedupe key
+     * @return the mail's {@code createdAt}, or empty if no mail holds the key (never enqueued, or deleted since)
+     */
+    Optional<Instant> mailQueuedAt(String dedupeKey);
+
+    /**
      * Claims due mails for sending: {@code QUEUED} with {@code nextAttemptAt <= now}, or {@code CLAIMED} with an
      * expired lease. Each is set to {@code CLAIMED} until {@code leaseUntil}. Mails claimed by one caller are not
      * returned to a concurrent caller (on databases: {@code FOR UPDATE SKIP LOCKED}).

@@ -1275,6 +1275,39 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void mailQueuedAtWhenDedupeKeyTakenThenItsCreationTimeWhateverItsStatus() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7))));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(8), at(308), 10)).get(0);
+    tx(tx -> tx.updateMail(claimed.sent(at(9))));
+
+    assertEquals(Optional.of(at(7)), read(tx -> tx.mailQueuedAt("cap:ann:1")));
+  }
+
+  @Test
+  void mailQueuedAtWhenDedupeKeyUnknownThenEmpty() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7))));
+
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("cap:ann:2")));
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("CAP:ANN:1")), "dedupe keys are case-sensitive");
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("cap:ann:")), "an exact match, not a prefix");
+  }
+
+  @Test
+  void mailQueuedAtSeesTheTransactionsOwnEnqueueAndForgetsARolledBackOne() {
+    givenSubjects("ann");
+
+    assertEquals(Optional.of(at(7)), read(tx -> {
+      tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7)));
+      return tx.mailQueuedAt("cap:ann:1");
+    }));
+    throwAfter(tx -> tx.enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:2",
+        at(8))));
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("cap:ann:2")));
+  }
+
+  @Test
   void mailsThenOnlyTheSubjectsOrderedByCreatedAtThenId() {
     givenSubjects("ann", "bob");
     OutboxMail late = mail("a-late", subjectId("ann"), email("ann"), at(300));

@@ -85,11 +85,16 @@ abstract class AbstractHostedFlowIT {
 
   /** (Re)deploys the app with the filter built by {@code customize}. */
   void deploy(Consumer<OptInFilter.Builder> customize) throws Exception {
+    deploy(o -> { }, customize);
+  }
+
+  /** (Re)deploys the app with the service and the filter built by {@code service} and {@code customize}. */
+  void deploy(Consumer<OptIn.Builder> service, Consumer<OptInFilter.Builder> customize) throws Exception {
     stop();
     clock = new MutableClock();
     container = newContainer();
     http = new Http(container.port());
-    optIn = OptIn.builder()
+    OptIn.Builder o = OptIn.builder()
         .catalog(TestApp.catalog())
         .controller(new Controller("Bakery <Gouden> & Korst", "Main St 1, Utrecht", "privacy@shop.example",
             "https://shop.example/privacy"))
@@ -103,8 +108,9 @@ abstract class AbstractHostedFlowIT {
         .baseUrl(http.origin + BASE)
         .clock(clock)
         .evidencePolicy(EvidencePolicy.FULL)
-        .confirmationMailCap(20, Duration.ZERO)
-        .build();
+        .confirmationMailCap(20, Duration.ZERO);
+    service.accept(o);
+    optIn = o.build();
     OptInFilter.Builder b = OptInFilter.builder(optIn)
         .formPaths("/signup", "/signup-result")
         .markerPaths("/static.html", "/data.json", "/real.html", "/dynamic.html")
@@ -559,6 +565,50 @@ abstract class AbstractHostedFlowIT {
     assertEquals(429, r.status());
     assertNotNull(r.header("Retry-After"));
     assertTrue(optIn.findSubject("user9@example.org").isEmpty());
+  }
+
+  @Test
+  void postSubscribeWhenTwentyTaggedAndADottedGmailVariantThenOnlyTheCapReachesTheOneInbox() throws Exception {
+    deploy(o -> o.confirmationMailCap(3, Duration.ZERO), b -> { });
+    Http.Response first = subscribe("victim+1@gmail.com", "newsletter");
+    for (int i = 2; i <= 20; i++) {
+      Http.Response r = subscribe("victim+" + i + "@gmail.com", "newsletter");
+      assertEquals(first.status(), r.status(), "a throttled signup answers as an accepted one");
+      assertEquals(first.body(), r.body());
+    }
+    assertEquals(first.body(), subscribe("v.i.c.t.i.m@gmail.com", "newsletter").body());
+
+    List<MimeMessage> mails = dispatch();
+
+    assertEquals(3, mails.size(), "21 spellings of one Gmail inbox, at most the daily cap of mails");
+  }
+
+  @Test
+  void postSubscribeWhenOneIpv6Slash48SpreadsOverItsSlash64sThenLimitedAsOneSite() throws Exception {
+    deploy(b -> b.rateLimitPerIp(3, Duration.ofMinutes(10)).trustedProxies("127.0.0.1"));
+    int accepted = 0;
+    for (int n = 1; n <= 20; n++) {
+      // Each POST from a fresh /64 of 2001:db8:7::/48, as a proxy on loopback reports it.
+      Http.Response r = subscribeVia("2001:db8:7:" + Integer.toHexString(n) + "::1", "user" + n + "@example.org");
+      if (r.status() == 200) {
+        accepted++;
+      } else {
+        assertEquals(429, r.status());
+        assertNotNull(r.header("Retry-After"));
+      }
+    }
+
+    assertEquals(3 * Guard.IPV6_SITE_FACTOR, accepted, "20 /64s of one /48 share 4 times the per-IP limit");
+    assertEquals(200, subscribeVia("2001:db8:8:1::1", "elsewhere@example.org").status(), "another /48 is not limited");
+    assertEquals(200, subscribeVia("192.0.2.7", "ipv4@example.org").status(), "an IPv4 client is counted on its own");
+  }
+
+  /** A hosted signup whose client a trusted proxy on loopback reports in {@code X-Forwarded-For}. */
+  private Http.Response subscribeVia(String clientIp, String email) throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    return http.post(BASE + "/subscribe", form("email", email, "purpose", "newsletter", "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", page.field("optin-lang"),
+        "optin-website", ""), "Origin", http.origin, "Sec-Fetch-Site", "same-origin", "X-Forwarded-For", clientIp);
   }
 
   @Test
