@@ -563,6 +563,24 @@ public final class SubjectRights {
       }
       Instant now = core.clock().instant();
       tx.updateSubject(subject.movedTo(previous));
+      // Whatever was asked for the address the change brought is void: its links went to that address. Open address
+      // changes are cancelled, and so are requests made since the change, whose pending consents end unconfirmed.
+      Instant changedAt = tx.findRequest(claims.requestId()).map(PendingRequest::closedAt).orElse(now);
+      Set<String> voided = new TreeSet<>();
+      for (PendingRequest open : tx.openRequests(subject.id())) {
+        boolean since = !open.requestedAt().isBefore(changedAt);
+        if (since || tx.addressChange(open.id()).isPresent()) {
+          tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
+          voided.add(open.id());
+        }
+      }
+      for (Consent c : tx.consents(subject.id())) {
+        if (c.state() == ConsentState.PENDING && voided.contains(c.requestId())) {
+          tx.saveConsent(c.expire(now));
+          tx.appendEvent(core.event(subject.id(), c.purpose(), ConsentEvent.Type.EXPIRED, now, c.requestId(),
+              c.notice(), "address-change-undone", Channel.SYSTEM, Evidence.NONE, null));
+        }
+      }
       Set<PurposeId> moved = new TreeSet<>();
       List<PurposeId> confirmed = new ArrayList<>();
       for (Consent c : tx.consents(subject.id())) {
@@ -573,11 +591,6 @@ public final class SubjectRights {
           if (c.state() == ConsentState.CONFIRMED) {
             confirmed.add(c.purpose());
           }
-        }
-      }
-      for (PendingRequest open : tx.openRequests(subject.id())) {
-        if (tx.addressChange(open.id()).isPresent()) {
-          tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
         }
       }
       if (!confirmed.isEmpty()) {

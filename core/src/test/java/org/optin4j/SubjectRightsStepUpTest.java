@@ -150,6 +150,28 @@ class SubjectRightsStepUpTest {
   }
 
   @Test
+  void restoreAddressThenWhatWasAskedForTheOtherAddressSinceTheChangeIsVoid() {
+    SubjectId ann = confirmed(ANN);
+    String notMe = takenOver(Fixtures.token(mailer.last().text(), "preferences"));
+    clock.advance(Duration.ofMinutes(5));
+    optIn.request(ConsentRequest.of(MALLORY, Locale.ENGLISH, Fixtures.EVENTS));
+    String malloryConfirm = Fixtures.token(lastTo(MALLORY).text(), "confirm");
+    clock.advance(Duration.ofMinutes(1));
+    assertInstanceOf(StepUpResult.Sent.class, rights.stepUpAddressChange(
+        Fixtures.token(optIn.preferencesUrl(ann), "preferences"), "mallory2@evil.example", Locale.ENGLISH,
+        Evidence.NONE));
+    String mallory2StepUp = Fixtures.token(lastTo(MALLORY).text(), "preferences/step-up");
+
+    assertInstanceOf(AddressRestore.Restored.class, rights.restoreAddress(notMe, Evidence.NONE));
+
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(malloryConfirm, Set.of(), Evidence.NONE));
+    assertFalse(optIn.mayMail(ANN, Fixtures.EVENTS));
+    assertEquals(ConsentState.EXPIRED, optIn.consents(ann).stream()
+        .filter(c -> c.purpose().equals(Fixtures.EVENTS)).findFirst().orElseThrow().state());
+    assertInstanceOf(StepUpConfirmation.Invalid.class, rights.confirmStepUp(mallory2StepUp));
+  }
+
+  @Test
   void restoreAddressWhenUndoLinkExpiredOrOldAddressTakenThenInvalid() {
     SubjectId ann = confirmed(ANN);
     String notMe = takenOver(Fixtures.token(mailer.last().text(), "preferences"));
@@ -379,6 +401,8 @@ class SubjectRightsStepUpTest {
           o.request(ConsentRequest.of(ANN, Locale.ENGLISH, NEWSLETTER)));
       o.operations().dispatchNow();
       o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+      o.operations().dispatchNow();
+      clock.advance(Duration.ofMinutes(1));
       StepUpResult.Sent sent = assertInstanceOf(StepUpResult.Sent.class,
           o.rights().stepUpErasure(o.preferencesUrl(r.subjectId()).replaceFirst(".*token=", ""), Locale.ENGLISH));
       assertEquals(clock.instant().plus(Duration.ofMinutes(10)), sent.expiresAt());
