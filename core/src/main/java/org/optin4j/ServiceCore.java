@@ -205,7 +205,12 @@ record ServiceCore(
    * the link was sent to (checked by the caller, inside its unit of work, with {@link #sentToCurrentAddress}).
    */
   TokenClaims validClaims(TokenKind kind, String token) {
-    return token != null && tokens.verify(kind, token) instanceof TokenCheck.Valid v ? v.claims() : null;
+    return check(kind, token) instanceof TokenCheck.Valid v ? v.claims() : null;
+  }
+
+  /** Verifies a link token of a kind; a missing token is as invalid as a bad one. */
+  TokenCheck check(TokenKind kind, String token) {
+    return token == null ? new TokenCheck.Invalid() : tokens.verify(kind, token);
   }
 
   /**

@@ -415,8 +415,7 @@ public final class SubjectRights {
    * @return what to show
    */
   public StepUpPreview previewStepUp(String stepUpToken) {
-    TokenCheck check = stepUpToken == null ? new TokenCheck.Invalid()
-        : core.tokens().verify(TokenKind.STEP_UP, stepUpToken);
+    TokenCheck check = core.check(TokenKind.STEP_UP, stepUpToken);
     if (check instanceof TokenCheck.Expired e) {
       return new StepUpPreview.Expired(e.expiredAt());
     }
@@ -447,8 +446,7 @@ public final class SubjectRights {
    * @return the outcome
    */
   public StepUpConfirmation confirmStepUp(String stepUpToken) {
-    TokenCheck check = stepUpToken == null ? new TokenCheck.Invalid()
-        : core.tokens().verify(TokenKind.STEP_UP, stepUpToken);
+    TokenCheck check = core.check(TokenKind.STEP_UP, stepUpToken);
     if (check instanceof TokenCheck.Expired e) {
       return new StepUpConfirmation.Expired(e.expiredAt());
     }
@@ -539,7 +537,7 @@ public final class SubjectRights {
    * @return {@link AddressRestore.Restored}, or {@link AddressRestore.Invalid} with nothing changed
    */
   public AddressRestore restoreAddress(String notMeToken, Evidence evidence) {
-    if (!(notMeToken != null && core.tokens().verify(TokenKind.NOT_ME, notMeToken) instanceof TokenCheck.Valid v)) {
+    if (!(core.check(TokenKind.NOT_ME, notMeToken) instanceof TokenCheck.Valid v)) {
       return new AddressRestore.Invalid();
     }
     TokenClaims claims = v.claims();
