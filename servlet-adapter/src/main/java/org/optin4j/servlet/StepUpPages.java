@@ -7,6 +7,7 @@ import static org.optin4j.servlet.Pages.hidden;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.Locale;
 import org.optin4j.AddressRestore;
 import org.optin4j.OptIn;
@@ -44,23 +45,26 @@ final class StepUpPages {
     String token = HostedPages.token(req);
     StepUpPreview preview = optIn.rights().previewStepUp(token);
     if (preview instanceof StepUpPreview.AddressChange change) {
-      String title = pages.t(locale, "stepup.address.title");
-      String body = "<h1>" + e(title) + "</h1>\n<p>"
-          + e(pages.t(locale, "stepup.address.text", change.newAddress().value())) + "</p>\n<p>"
-          + e(pages.t(locale, "stepup.until", Pages.dateTime(change.expiresAt(), locale))) + "</p>\n"
-          + form(req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, "stepup.address.submit"));
-      pages.send(req, res, 200, "step-up", locale, title, body);
+      askToAllow(req, res, locale, token, "stepup.address",
+          pages.t(locale, "stepup.address.text", change.newAddress().value()), change.expiresAt());
     } else if (preview instanceof StepUpPreview.Erasure erasure) {
-      String title = pages.t(locale, "stepup.erase.title");
-      String body = "<h1>" + e(title) + "</h1>\n<p>" + e(pages.t(locale, "stepup.erase.text")) + "</p>\n<p>"
-          + e(pages.t(locale, "stepup.until", Pages.dateTime(erasure.expiresAt(), locale))) + "</p>\n"
-          + form(req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, "stepup.erase.submit"));
-      pages.send(req, res, 200, "step-up", locale, title, body);
+      askToAllow(req, res, locale, token, "stepup.erase", pages.t(locale, "stepup.erase.text"),
+          erasure.expiresAt());
     } else if (preview instanceof StepUpPreview.Expired) {
       expired(req, res, locale);
     } else {
       hosted.invalidLink(req, res, locale);
     }
+  }
+
+  /** The step-up page: what would happen (text keys under {@code keys}), until when, and the button. */
+  private void askToAllow(HttpServletRequest req, HttpServletResponse res, Locale locale, String token, String keys,
+      String text, Instant expiresAt) throws IOException {
+    String title = pages.t(locale, keys + ".title");
+    String body = "<h1>" + e(title) + "</h1>\n<p>" + e(text) + "</p>\n<p>"
+        + e(pages.t(locale, "stepup.until", Pages.dateTime(expiresAt, locale))) + "</p>\n"
+        + form(req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, keys + ".submit"));
+    pages.send(req, res, 200, "step-up", locale, title, body);
   }
 
   /** POST: uses the step-up link. */
