@@ -495,7 +495,7 @@ public final class SubjectRights {
       Instant now = core.clock().instant();
       Optional<String> capKey = core.addressChangeMailCap(tx, MailKind.ADDRESS_CONFIRMATION, email.get(), now);
       if (capKey.isEmpty()) {
-        return new StepUpConfirmation.Throttled(retry); // the link stays unused: it may work later today
+        return new StepUpConfirmation.Throttled(retry); // the link stays unused: it works once the cap allows
       }
       if (!tx.useToken(v.id(), v.expiresAt())) {
         return new StepUpConfirmation.Invalid();
