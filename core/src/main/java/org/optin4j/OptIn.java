@@ -122,11 +122,12 @@ public final class OptIn implements AutoCloseable {
         (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
             now));
     this.purgeInterval = b.purgeInterval;
-    this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
+    this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, ServiceCore.NOT_ME_TTL,
+        notifier::publish);
     this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
         new ConfirmationMailCap(b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
         notices, pepper, b.receiptKeys, receipts,
-        b.erasureKeepsHistory, notifier, dispatcher, purger);
+        b.erasureKeepsHistory, notifier, dispatcher, purger, tokens, b.stepUpTtl);
     this.breaches = new BreachRegister(core);
     this.campaigns = new Campaigns(core);
     this.rights = new SubjectRights(core);
@@ -644,11 +645,18 @@ public final class OptIn implements AutoCloseable {
     if (!(check instanceof TokenCheck.Valid v)) {
       return new UnsubscribeResult.Invalid();
     }
+    // A link sent to an address the subject no longer has is refused. Checked before the withdrawal's own unit: a
+    // change of address confirmed in between lets an old link withdraw once, which only ever stops mail.
+    if (store.read(tx -> tx.subject(v.claims().subject())).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+        .isEmpty()) {
+      return new UnsubscribeResult.Invalid();
+    }
     return new UnsubscribeResult.Unsubscribed(withdraw(v.claims().subject(), Set.of(), channel, evidence));
   }
 
   /**
-   * Returns the subject a preference center token stands for, if the token is valid and the subject still exists.
+   * Returns the subject a preference center token stands for, if the token is valid, the subject still exists and
+   * still has the address the link was sent to (a link sent before a change of address no longer works).
    *
    * @param token the token from a preferences link
    * @return the subject id, or empty
@@ -658,8 +666,8 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Returns the subject an unsubscribe token stands for, if valid, for the page that shows the unsubscribe button
-   * (a GET that changes nothing).
+   * Returns the subject an unsubscribe token stands for, if valid and sent to the subject's current address, for the
+   * page that shows the unsubscribe button (a GET that changes nothing).
    *
    * @param token the token from a {@code List-Unsubscribe} link
    * @return the subject id, or empty
@@ -675,7 +683,7 @@ public final class OptIn implements AutoCloseable {
    * @return the absolute URL, built from the configured base URL
    */
   public String preferencesUrl(SubjectId subjectId) {
-    return new Links().preferencesUrl(subjectId);
+    return new Links().preferencesUrl(subjectId, addressGeneration(subjectId));
   }
 
   /**
@@ -685,7 +693,12 @@ public final class OptIn implements AutoCloseable {
    * @return the absolute URL, built from the configured base URL
    */
   public String unsubscribeUrl(SubjectId subjectId) {
-    return new Links().unsubscribeUrl(subjectId);
+    return new Links().unsubscribeUrl(subjectId, addressGeneration(subjectId));
+  }
+
+  /** The subject's address generation, for a link signed now; 1 for an unknown subject (its link works nowhere). */
+  private int addressGeneration(SubjectId subjectId) {
+    return store.read(tx -> tx.subject(subjectId)).map(Subject::addressGeneration).orElse(1);
   }
 
   /**
@@ -865,9 +878,39 @@ public final class OptIn implements AutoCloseable {
     }
 
     @Override
-    public String preferencesUrl(SubjectId subjectId) {
-      String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0), preferencesTtl).token();
+    public String preferencesUrl(SubjectId subjectId, int addressGeneration) {
+      String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0, addressGeneration),
+          preferencesTtl).token();
       return baseUrl + "/preferences?token=" + encode(t);
+    }
+
+    @Override
+    public Instant stepUpExpiry(Instant askedAt) {
+      return askedAt.plus(core.stepUpTtl());
+    }
+
+    @Override
+    public String stepUpUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
+      String t = tokens.issue(TokenKind.STEP_UP, new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt)).token();
+      return baseUrl + "/preferences/step-up?token=" + encode(t);
+    }
+
+    @Override
+    public Instant notMeExpiry(Instant changedAt) {
+      return changedAt.plus(ServiceCore.NOT_ME_TTL);
+    }
+
+    @Override
+    public String notMeUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
+      String t = tokens.issue(TokenKind.NOT_ME, new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt)).token();
+      return baseUrl + "/preferences/not-me?token=" + encode(t);
+    }
+
+    private Duration untilAtLeastASecond(Instant expiresAt) {
+      Duration ttl = Duration.between(clock.instant(), expiresAt);
+      return ttl.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : ttl;
     }
 
     @Override
@@ -880,8 +923,9 @@ public final class OptIn implements AutoCloseable {
     }
 
     @Override
-    public String unsubscribeUrl(SubjectId subjectId) {
-      String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0), unsubscribeTtl).token();
+    public String unsubscribeUrl(SubjectId subjectId, int addressGeneration) {
+      String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0, addressGeneration),
+          unsubscribeTtl).token();
       return baseUrl + "/unsubscribe?token=" + encode(t);
     }
   }
@@ -895,7 +939,10 @@ public final class OptIn implements AutoCloseable {
       throw new ServiceCore.Superseded();
     }
     Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
-    tx.updateSubject(new Subject(subject.id(), email, subject.createdAt()));
+    // One generation on: every link sent to the old address stops working.
+    Subject relocated = subject.movedTo(email);
+    tx.updateSubject(relocated);
+    tx.saveReplacedAddress(r.id(), subject.email());
     tx.unsuppress(core.addressKey(email));
     List<Consent> moved = new ArrayList<>();
     for (Consent c : tx.consents(r.subjectId())) {
@@ -906,6 +953,10 @@ public final class OptIn implements AutoCloseable {
       }
     }
     tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+    // The old address is told, with the link that undoes the change: whoever confirmed it may not be the person.
+    tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGED_NOTICE, subject.id(), subject.email(),
+        r.id(), relocated.addressGeneration(), r.locale(), moved.stream().map(Consent::purpose).toList(),
+        "address-changed:" + r.id(), now));
     changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), email,
         moved.stream().map(Consent::purpose).collect(java.util.stream.Collectors.toSet()), now,
         Channel.CONFIRMATION_LINK));
@@ -921,7 +972,8 @@ public final class OptIn implements AutoCloseable {
       return Optional.empty();
     }
     SubjectId id = v.claims().subject();
-    return store.read(tx -> tx.subject(id)).map(Subject::id);
+    return store.read(tx -> tx.subject(id)).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+        .map(Subject::id);
   }
 
   private static TokenClaims claimsOf(TokenCheck check) {
@@ -993,6 +1045,7 @@ public final class OptIn implements AutoCloseable {
     private Duration confirmationTtl = Duration.ofHours(48);
     private Duration preferencesTtl = Duration.ofDays(90);
     private Duration unsubscribeTtl = Duration.ofDays(365);
+    private Duration stepUpTtl = Duration.ofHours(1);
     private int maxConfirmationMailsPerDay = 3;
     private Duration minConfirmationMailInterval = Duration.ofMinutes(2);
     private CapKeyStrategy capKeyStrategy = CapKeyStrategy.providerAware();
@@ -1172,6 +1225,19 @@ public final class OptIn implements AutoCloseable {
      */
     public Builder unsubscribeTtl(Duration ttl) {
       this.unsubscribeTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Sets how long a step-up link works (default 1 hour; 5 minutes to 24 hours). A change of address or an erasure
+     * asked through a preferences link goes ahead only after the address on file opens this link: preferences links
+     * get forwarded, and whoever holds one must not be able to take the subscription over or erase it.
+     *
+     * @param ttl the lifetime
+     * @return this builder
+     */
+    public Builder stepUpTtl(Duration ttl) {
+      this.stepUpTtl = ttl;
       return this;
     }
 
@@ -1364,6 +1430,7 @@ public final class OptIn implements AutoCloseable {
       range(confirmationTtl, "confirmationTtl", Duration.ofHours(1), Duration.ofHours(72));
       range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
       range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));
+      range(stepUpTtl, "stepUpTtl", Duration.ofMinutes(5), Duration.ofHours(24));
       range(minConfirmationMailInterval, "confirmationMailCap minInterval", Duration.ZERO, Duration.ofHours(1));
       if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > ConfirmationMailCap.MAX_PER_DAY) {
         problems.add("confirmationMailCap perDay must be 1 to " + ConfirmationMailCap.MAX_PER_DAY + ", was "

@@ -14,6 +14,10 @@ import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.internal.Purger;
+import org.optin4j.internal.TokenCheck;
+import org.optin4j.internal.TokenClaims;
+import org.optin4j.internal.TokenKind;
+import org.optin4j.internal.TokenService;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.TransactionConflictException;
@@ -40,6 +44,8 @@ import org.optin4j.spi.OutboxMail;
  * @param notifier tells listeners of consent changes
  * @param dispatcher sends the outbox
  * @param purger the retention job
+ * @param tokens signs and verifies link tokens
+ * @param stepUpTtl how long a step-up link works
  */
 record ServiceCore(
     PurposeCatalog catalog,
@@ -56,7 +62,15 @@ record ServiceCore(
     boolean erasureKeepsHistory,
     ListenerNotifier notifier,
     OutboxDispatcher dispatcher,
-    Purger purger) {
+    Purger purger,
+    TokenService tokens,
+    Duration stepUpTtl) {
+
+  /** How long the "this was not me" link mailed to the old address after a change of address works. */
+  static final Duration NOT_ME_TTL = Duration.ofDays(14);
+
+  /** The source of an address change asked through a preferences link, which waits for its step-up. */
+  static final String STEP_UP_SOURCE = "address-change:step-up";
 
   /** A random URL-safe id of 128 bits. */
   String randomId() {
@@ -155,6 +169,27 @@ record ServiceCore(
 
   static Instant startOfDay(Instant now) {
     return now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
+  }
+
+  /**
+   * The claims of a valid link token of a kind, or {@code null}; the subject it names must still have the address
+   * the link was sent to (checked by the caller, inside its unit of work, with {@link #sentToCurrentAddress}).
+   */
+  TokenClaims validClaims(TokenKind kind, String token) {
+    return check(kind, token) instanceof TokenCheck.Valid v ? v.claims() : null;
+  }
+
+  /** Verifies a link token of a kind; a missing token is as invalid as a bad one. */
+  TokenCheck check(TokenKind kind, String token) {
+    return token == null ? new TokenCheck.Invalid() : tokens.verify(kind, token);
+  }
+
+  /**
+   * Whether a link was sent for the subject's current address: a link sent before a change of address (or its
+   * undoing) is answered like any invalid link.
+   */
+  static boolean sentToCurrentAddress(TokenClaims claims, Subject subject) {
+    return claims.subject().equals(subject.id()) && claims.sentForAddressGeneration() == subject.addressGeneration();
   }
 
   static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {

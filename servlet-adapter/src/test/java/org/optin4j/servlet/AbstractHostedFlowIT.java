@@ -56,8 +56,8 @@ abstract class AbstractHostedFlowIT {
 
   static final String APP = "/app";
   static final String BASE = APP + "/optin";
-  private static final Pattern LINK = Pattern.compile("https?://[^\\s\"<>]+/optin/(confirm|preferences|unsubscribe)"
-      + "\\?token=[A-Za-z0-9._%-]+");
+  private static final Pattern LINK = Pattern.compile("https?://[^\\s\"<>]+/optin/(confirm|preferences|unsubscribe"
+      + "|preferences/step-up|preferences/not-me)\\?token=[A-Za-z0-9._%-]+");
 
   MutableClock clock;
   OptIn optIn;
@@ -320,17 +320,139 @@ abstract class AbstractHostedFlowIT {
     assertEquals(email, exportMail.getAllRecipients()[0].toString());
     assertTrue(hasJsonAttachment(exportMail), "JSON attachment");
 
-    // erase: needs the confirmation tick; then the address is suppressed and the link is dead
+    // erase: needs the confirmation tick, then the step-up link mailed to the address on file; then the address is
+    // suppressed and the link is dead
     Http.Response unticked = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en"));
     assertEquals(400, unticked.status());
     assertTrue(optIn.findSubject(email).isPresent());
-    Http.Response erased = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
+    Http.Response asked = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "confirm", "yes"));
+    assertEquals(200, asked.status(), asked.body());
+    assertTrue(optIn.findSubject(email).isPresent(), "nothing erased on the preferences link alone");
+    Http.Response erased = useStepUp(link(email, "preferences/step-up"), "Delete your data?");
     assertEquals(200, erased.status(), erased.body());
+    assertTrue(erased.body().contains("Your data is deleted"), erased.body());
     assertTrue(optIn.findSubject(email).isEmpty());
     assertTrue(optIn.rights().isSuppressed(email));
     assertEquals(400, http.get(prefs).status());
+  }
+
+  /** Opens a step-up (or "not me") link, checks that the page says what would happen, and presses its button. */
+  Http.Response useStepUp(String path, String expectedTitle) throws Exception {
+    Http.Response page = http.get(path);
+    assertEquals(200, page.status(), page.body());
+    assertTrue(page.body().contains(expectedTitle), page.body());
+    assertEquals("no-referrer", page.header("Referrer-Policy"));
+    String action = path.substring(0, path.indexOf('?'));
+    return http.submit(action, form("token", page.field("token"), "optin-csrf", page.field("optin-csrf"),
+        "optin-lang", page.field("optin-lang")));
+  }
+
+  long mailsTo(String address) throws Exception {
+    long n = 0;
+    for (MimeMessage m : dispatch()) {
+      if (m.getAllRecipients()[0].toString().equals(address)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void forwardedPreferencesLinkTakesNothingOverWithoutTheAddressOnFileAndNotMeUndoesAChange() throws Exception {
+    String ann = "ann@example.org";
+    String mallory = "mallory@evil.example";
+    String prefs = confirmed(ann, "newsletter");
+    String unsubscribe = link(ann, "unsubscribe");
+    // Mallory holds a forwarded copy of Ann's preferences link and posts as the issue describes: no Origin header.
+    Http.Response center = http.get(prefs);
+    Http.Response asked = http.post(BASE + "/preferences/address", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "email", mallory));
+    assertEquals(200, asked.status(), asked.body());
+    assertTrue(asked.body().contains("address we have on file"), asked.body());
+    assertEquals(0, mailsTo(mallory), "no mail to the new address before the address on file agreed");
+    // Export stays with the address on file, whatever the link holder asked before.
+    http.post(BASE + "/preferences/export", form("token", center.field("token"), "optin-csrf",
+        center.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(0, mailsTo(mallory));
+
+    // Ann recognises the change as hers this time (say she forwarded her own mail) and lets it go on.
+    String stepUp = link(ann, "preferences/step-up");
+    Http.Response page = http.get(stepUp);
+    assertTrue(page.body().contains(mallory), "the page names the new address");
+    assertEquals(0, mailsTo(mallory), "opening the step-up link changed nothing");
+    Http.Response allowed = useStepUp(stepUp, "Change your email address?");
+    assertEquals(200, allowed.status(), allowed.body());
+    assertTrue(allowed.body().contains("Check the inbox of the new address"), allowed.body());
+    assertEquals(400, http.get(stepUp).status(), "single use");
+    assertEquals(1, mailsTo(mallory), "now the new address gets its double opt-in");
+    assertEquals(200, confirm(link(mallory, "confirm"), "newsletter").status());
+    assertEquals(subject(mallory).id(), optIn.findSubject(mallory).orElseThrow().id());
+    assertTrue(optIn.findSubject(ann).isEmpty());
+
+    // Links sent to Ann's address before the change answer like any invalid link.
+    assertEquals(400, http.get(prefs).status());
+    assertEquals(400, http.get(unsubscribe).status());
+    assertEquals(400, http.postRaw(unsubscribe, "application/x-www-form-urlencoded",
+        "List-Unsubscribe=One-Click").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states(mallory));
+
+    // Ann's "this was not me" link restores her address and kills the links issued for Mallory's.
+    String malloryPrefs = optIn.preferencesUrl(subject(mallory).id()).substring(http.origin.length());
+    assertEquals(200, http.get(malloryPrefs).status());
+    String notMe = link(ann, "preferences/not-me");
+    Http.Response restored = useStepUp(notMe, "Undo the change of your address");
+    assertEquals(200, restored.status(), restored.body());
+    assertTrue(restored.body().contains("Your address is restored"), restored.body());
+    assertTrue(optIn.findSubject(mallory).isEmpty());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states(ann));
+    assertEquals(400, http.get(malloryPrefs).status());
+    assertEquals(400, http.get(notMe).status(), "single use");
+    assertEquals(200, http.get(link(ann, "preferences")).status(), "the receipt after the undoing brings a link");
+  }
+
+  @Test
+  void forwardedPreferencesLinkErasesNothingUntilTheStepUpLinkIsUsed() throws Exception {
+    String ann = "ann@example.org";
+    String prefs = confirmed(ann, "newsletter");
+    Http.Response center = http.get(prefs);
+
+    Http.Response asked = http.post(BASE + "/preferences/erase", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "confirm", "yes"));
+
+    assertEquals(200, asked.status(), asked.body());
+    assertTrue(asked.body().contains("Nothing is deleted until you do") || asked.body().contains("nothing is deleted"),
+        asked.body());
+    assertTrue(optIn.findSubject(ann).isPresent());
+    assertEquals(200, http.get(prefs).status(), "the preferences link still works");
+    String stepUp = link(ann, "preferences/step-up");
+    assertEquals(200, http.get(stepUp).status());
+    assertTrue(optIn.findSubject(ann).isPresent(), "opening the step-up link erases nothing");
+    Http.Response foreign = http.post(BASE + "/preferences/step-up", form("token", stepUp.replaceFirst(".*token=", ""),
+        "optin-csrf", "forged", "optin-lang", "en"), "Origin", "https://evil.example");
+    assertEquals(403, foreign.status());
+    assertTrue(optIn.findSubject(ann).isPresent());
+
+    assertEquals(200, useStepUp(stepUp, "Delete your data?").status());
+
+    assertTrue(optIn.findSubject(ann).isEmpty());
+  }
+
+  @Test
+  void stepUpAndNotMeLinksWhenInvalidThen400AndPagesInDutch() throws Exception {
+    assertEquals(400, http.get(BASE + "/preferences/step-up?token=garbage").status());
+    assertEquals(400, http.get(BASE + "/preferences/not-me?token=garbage").status());
+    String prefs = confirmed("jan@example.org", "newsletter");
+    assertEquals(400, http.get(prefs.replace("/preferences?", "/preferences/step-up?")).status(),
+        "a preferences token is not a step-up token");
+    Http.Response center = http.get(prefs);
+    http.submit(BASE + "/preferences/erase", form("token", center.field("token"), "optin-csrf",
+        center.field("optin-csrf"), "optin-lang", "nl", "confirm", "yes"));
+    String stepUp = link("jan@example.org", "preferences/step-up");
+    assertEquals(400, http.get(stepUp.replace("/preferences/step-up?", "/preferences?")).status());
+    Http.Response nl = http.get(stepUp, "Accept-Language", "nl");
+    assertTrue(nl.body().contains("Uw gegevens verwijderen?"), nl.body());
   }
 
   @Test
@@ -402,7 +524,7 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
-  void preferencesAddressChangeStartsDoubleOptInOfTheNewAddress() throws Exception {
+  void preferencesAddressChangeNeedsStepUpThenStartsDoubleOptInOfTheNewAddress() throws Exception {
     String prefs = confirmed("old@example.org", "newsletter");
     Http.Response center = http.get(prefs);
     Http.Response invalid = http.submit(BASE + "/preferences/address", form("token", center.field("token"),
@@ -412,6 +534,7 @@ abstract class AbstractHostedFlowIT {
     Http.Response r = http.submit(BASE + "/preferences/address", form("token", center.field("token"),
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "email", "new@example.org"));
     assertEquals(200, r.status(), r.body());
+    assertEquals(200, useStepUp(link("old@example.org", "preferences/step-up"), "new@example.org").status());
     assertTrue(optIn.findSubject("old@example.org").isPresent(), "the old address works until confirmed");
     String confirmPath = link("new@example.org", "confirm");
     assertEquals(200, http.get(confirmPath).status());
