@@ -1,9 +1,7 @@
 package org.optin4j;
 
-import static org.optin4j.ServiceCore.capKey;
 import static org.optin4j.ServiceCore.enqueueOrThrottle;
 import static org.optin4j.ServiceCore.isActiveAt;
-import static org.optin4j.ServiceCore.startOfDay;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -276,9 +274,8 @@ public final class Campaigns {
     }
     Instant now = core.clock().instant();
     EmailAddress email = subject.get().email();
-    Instant dayStart = startOfDay(now);
-    int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
-    if (today >= core.maxConfirmationMailsPerDay()) {
+    ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
+    if (slot instanceof ConfirmationMailCap.Slot.Full) {
       return ReconsentOutcome.THROTTLED;
     }
     Locale locale = core.catalog().resolve(c.get().notice().locale());
@@ -289,7 +286,7 @@ public final class Campaigns {
     tx.appendEvent(core.event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
         PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE, null));
     enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, id, email, requestId, 1, locale,
-        List.of(p.id()), capKey(MailKind.CONFIRMATION, email, dayStart, today + 1), now));
+        List.of(p.id()), slot.dedupeKey(), now));
     return ReconsentOutcome.REQUESTED;
   }
 }

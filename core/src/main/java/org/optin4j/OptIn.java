@@ -1,6 +1,5 @@
 package org.optin4j;
 
-import static org.optin4j.ServiceCore.capKey;
 import static org.optin4j.ServiceCore.enqueueOrThrottle;
 import static org.optin4j.ServiceCore.isActiveAt;
 
@@ -11,7 +10,6 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,6 +30,7 @@ import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
 import org.optin4j.internal.TokenService;
 import org.optin4j.mail.DefaultMailTemplates;
+import org.optin4j.spi.CapKeyStrategy;
 import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
@@ -75,8 +74,6 @@ public final class OptIn implements AutoCloseable {
   private final Duration confirmationTtl;
   private final Duration preferencesTtl;
   private final Duration unsubscribeTtl;
-  private final int maxConfirmationMailsPerDay;
-  private final Duration minConfirmationMailInterval;
   private final String baseUrl;
   private final ListenerNotifier notifier;
   private final OutboxDispatcher dispatcher;
@@ -110,8 +107,6 @@ public final class OptIn implements AutoCloseable {
     this.confirmationTtl = b.confirmationTtl;
     this.preferencesTtl = b.preferencesTtl;
     this.unsubscribeTtl = b.unsubscribeTtl;
-    this.maxConfirmationMailsPerDay = b.maxConfirmationMailsPerDay;
-    this.minConfirmationMailInterval = b.minConfirmationMailInterval;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
     this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.clock, b.random);
@@ -127,10 +122,13 @@ public final class OptIn implements AutoCloseable {
         (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
             now));
     this.purgeInterval = b.purgeInterval;
-    this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
+    this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, ServiceCore.NOT_ME_TTL,
+        notifier::publish);
     this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
-        maxConfirmationMailsPerDay, minConfirmationMailInterval, notices, pepper, b.receiptKeys, receipts,
-        b.erasureKeepsHistory, notifier, dispatcher, purger, b.mailer.sendsSmtpUtf8());
+        new ConfirmationMailCap(b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
+        notices, pepper, b.receiptKeys, receipts,
+        b.erasureKeepsHistory, notifier, dispatcher, purger, tokens, b.stepUpTtl,
+        b.mailer.sendsSmtpUtf8());
     this.breaches = new BreachRegister(core);
     this.campaigns = new Campaigns(core);
     this.rights = new SubjectRights(core);
@@ -285,20 +283,13 @@ public final class OptIn implements AutoCloseable {
       // After erasure an address comes back only through a fresh double opt-in, whatever the purpose says.
       boolean suppressed = existing.isEmpty() && tx.isSuppressed(core.addressKey(email));
       boolean needsMail = suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
-      String capKey = null;
+      String capSlot = null;
       if (needsMail) {
-        Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
-        int today = tx.countMails(email, MailKind.CONFIRMATION, dayStart);
-        if (today >= maxConfirmationMailsPerDay) {
-          return new RequestResult.Throttled(dayStart.plus(Duration.ofDays(1)));
+        ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
+        if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+          return new RequestResult.Throttled(full.retryAfter());
         }
-        Instant windowStart = now.minus(minConfirmationMailInterval);
-        // No mail today and a window within today: none in the window either (one query less per new address).
-        if (!minConfirmationMailInterval.isZero() && (today > 0 || windowStart.isBefore(dayStart))
-            && tx.countMails(email, MailKind.CONFIRMATION, windowStart) > 0) {
-          return new RequestResult.Throttled(now.plus(minConfirmationMailInterval));
-        }
-        capKey = capKey(MailKind.CONFIRMATION, email, dayStart, today + 1);
+        capSlot = slot.dedupeKey();
       }
       Subject subject = existing.orElseGet(() -> {
         Subject s = new Subject(SubjectId.random(random), email, now);
@@ -342,7 +333,7 @@ public final class OptIn implements AutoCloseable {
       }
       if (!pending.isEmpty()) {
         enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, subject.id(), email,
-            requestId, 1, locale, List.copyOf(pending), capKey, now));
+            requestId, 1, locale, List.copyOf(pending), capSlot, now));
       }
       if (!confirmedNow.isEmpty()) {
         tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0, locale,
@@ -568,16 +559,11 @@ public final class OptIn implements AutoCloseable {
       Optional<EmailAddress> newAddress = tx.addressChange(r.id());
       Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
       Instant now = clock.instant();
-      Instant dayStart = now.atZone(ZoneOffset.UTC).toLocalDate().atStartOfDay(ZoneOffset.UTC).toInstant();
       EmailAddress to = newAddress.orElse(subject.email());
       MailKind kind = newAddress.isPresent() ? MailKind.ADDRESS_CONFIRMATION : MailKind.CONFIRMATION;
-      int today = tx.countMails(to, kind, dayStart);
-      if (today >= maxConfirmationMailsPerDay) {
-        return new ResendResult.Throttled(dayStart.plus(Duration.ofDays(1)));
-      }
-      if (!minConfirmationMailInterval.isZero()
-          && tx.countMails(to, kind, now.minus(minConfirmationMailInterval)) > 0) {
-        return new ResendResult.Throttled(now.plus(minConfirmationMailInterval));
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, to, now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        return new ResendResult.Throttled(full.retryAfter());
       }
       // A re-confirmation request keeps its deadline; only its link is renewed.
       PendingRequest next = r.nextGeneration(PendingRequest.RECONSENT_SOURCE.equals(r.source())
@@ -587,9 +573,10 @@ public final class OptIn implements AutoCloseable {
       }
       tx.updateRequest(next);
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), kind, subject.id(), to, r.id(), next.generation(),
-          r.locale(), stillPending, capKey(kind, to, dayStart, today + 1), now));
+          r.locale(), stillPending, slot.dedupeKey(), now));
       return new ResendResult.Resent();
-    }, ServiceCore.CapRace.class, new ResendResult.Throttled(clock.instant().plus(minConfirmationMailInterval)));
+    }, ServiceCore.CapRace.class,
+        new ResendResult.Throttled(core.confirmationMailCap().retryAfterRace(clock.instant())));
   }
 
   /**
@@ -675,11 +662,18 @@ public final class OptIn implements AutoCloseable {
     if (!(check instanceof TokenCheck.Valid v)) {
       return new UnsubscribeResult.Invalid();
     }
+    // A link sent to an address the subject no longer has is refused. Checked before the withdrawal's own unit: a
+    // change of address confirmed in between lets an old link withdraw once, which only ever stops mail.
+    if (store.read(tx -> tx.subject(v.claims().subject())).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+        .isEmpty()) {
+      return new UnsubscribeResult.Invalid();
+    }
     return new UnsubscribeResult.Unsubscribed(withdraw(v.claims().subject(), Set.of(), channel, evidence));
   }
 
   /**
-   * Returns the subject a preference center token stands for, if the token is valid and the subject still exists.
+   * Returns the subject a preference center token stands for, if the token is valid, the subject still exists and
+   * still has the address the link was sent to (a link sent before a change of address no longer works).
    *
    * @param token the token from a preferences link
    * @return the subject id, or empty
@@ -689,8 +683,8 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Returns the subject an unsubscribe token stands for, if valid, for the page that shows the unsubscribe button
-   * (a GET that changes nothing).
+   * Returns the subject an unsubscribe token stands for, if valid and sent to the subject's current address, for the
+   * page that shows the unsubscribe button (a GET that changes nothing).
    *
    * @param token the token from a {@code List-Unsubscribe} link
    * @return the subject id, or empty
@@ -706,7 +700,7 @@ public final class OptIn implements AutoCloseable {
    * @return the absolute URL, built from the configured base URL
    */
   public String preferencesUrl(SubjectId subjectId) {
-    return new Links().preferencesUrl(subjectId);
+    return new Links().preferencesUrl(subjectId, addressGeneration(subjectId));
   }
 
   /**
@@ -716,7 +710,12 @@ public final class OptIn implements AutoCloseable {
    * @return the absolute URL, built from the configured base URL
    */
   public String unsubscribeUrl(SubjectId subjectId) {
-    return new Links().unsubscribeUrl(subjectId);
+    return new Links().unsubscribeUrl(subjectId, addressGeneration(subjectId));
+  }
+
+  /** The subject's address generation, for a link signed now; 1 for an unknown subject (its link works nowhere). */
+  private int addressGeneration(SubjectId subjectId) {
+    return store.read(tx -> tx.subject(subjectId)).map(Subject::addressGeneration).orElse(1);
   }
 
   /**
@@ -896,9 +895,39 @@ public final class OptIn implements AutoCloseable {
     }
 
     @Override
-    public String preferencesUrl(SubjectId subjectId) {
-      String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0), preferencesTtl).token();
+    public String preferencesUrl(SubjectId subjectId, int addressGeneration) {
+      String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0, addressGeneration),
+          preferencesTtl).token();
       return baseUrl + "/preferences?token=" + encode(t);
+    }
+
+    @Override
+    public Instant stepUpExpiry(Instant askedAt) {
+      return askedAt.plus(core.stepUpTtl());
+    }
+
+    @Override
+    public String stepUpUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
+      String t = tokens.issue(TokenKind.STEP_UP, new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt)).token();
+      return baseUrl + "/preferences/step-up?token=" + encode(t);
+    }
+
+    @Override
+    public Instant notMeExpiry(Instant changedAt) {
+      return changedAt.plus(ServiceCore.NOT_ME_TTL);
+    }
+
+    @Override
+    public String notMeUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
+      String t = tokens.issue(TokenKind.NOT_ME, new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt)).token();
+      return baseUrl + "/preferences/not-me?token=" + encode(t);
+    }
+
+    private Duration untilAtLeastASecond(Instant expiresAt) {
+      Duration ttl = Duration.between(clock.instant(), expiresAt);
+      return ttl.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : ttl;
     }
 
     @Override
@@ -911,8 +940,9 @@ public final class OptIn implements AutoCloseable {
     }
 
     @Override
-    public String unsubscribeUrl(SubjectId subjectId) {
-      String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0), unsubscribeTtl).token();
+    public String unsubscribeUrl(SubjectId subjectId, int addressGeneration) {
+      String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0, addressGeneration),
+          unsubscribeTtl).token();
       return baseUrl + "/unsubscribe?token=" + encode(t);
     }
   }
@@ -926,7 +956,10 @@ public final class OptIn implements AutoCloseable {
       throw new ServiceCore.Superseded();
     }
     Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
-    tx.updateSubject(new Subject(subject.id(), email, subject.createdAt()));
+    // One generation on: every link sent to the old address stops working.
+    Subject relocated = subject.movedTo(email);
+    tx.updateSubject(relocated);
+    tx.saveReplacedAddress(r.id(), subject.email());
     tx.unsuppress(core.addressKey(email));
     List<Consent> moved = new ArrayList<>();
     for (Consent c : tx.consents(r.subjectId())) {
@@ -937,6 +970,10 @@ public final class OptIn implements AutoCloseable {
       }
     }
     tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+    // The old address is told, with the link that undoes the change: whoever confirmed it may not be the person.
+    tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGED_NOTICE, subject.id(), subject.email(),
+        r.id(), relocated.addressGeneration(), r.locale(), moved.stream().map(Consent::purpose).toList(),
+        "address-changed:" + r.id(), now));
     changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), email,
         moved.stream().map(Consent::purpose).collect(java.util.stream.Collectors.toSet()), now,
         Channel.CONFIRMATION_LINK));
@@ -952,7 +989,8 @@ public final class OptIn implements AutoCloseable {
       return Optional.empty();
     }
     SubjectId id = v.claims().subject();
-    return store.read(tx -> tx.subject(id)).map(Subject::id);
+    return store.read(tx -> tx.subject(id)).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+        .map(Subject::id);
   }
 
   private static TokenClaims claimsOf(TokenCheck check) {
@@ -1024,8 +1062,10 @@ public final class OptIn implements AutoCloseable {
     private Duration confirmationTtl = Duration.ofHours(48);
     private Duration preferencesTtl = Duration.ofDays(90);
     private Duration unsubscribeTtl = Duration.ofDays(365);
+    private Duration stepUpTtl = Duration.ofHours(1);
     private int maxConfirmationMailsPerDay = 3;
     private Duration minConfirmationMailInterval = Duration.ofMinutes(2);
+    private CapKeyStrategy capKeyStrategy = CapKeyStrategy.providerAware();
     private final List<ConsentListener> listeners = new ArrayList<>();
     private BiConsumer<ConsentChange, Exception> listenerFailureHandler = (change, e) -> { };
     private int listenerAttempts = 5;
@@ -1206,9 +1246,24 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Sets the per-address caps on confirmation mails (default: 3 per UTC day, at least 2 minutes apart). They
-     * protect the owners of addresses typed into a form by someone else (list bombing, security rule 11) and hold
-     * across restarts and nodes because they are counted in the store.
+     * Sets how long a step-up link works (default 1 hour; 5 minutes to 24 hours). A change of address or an erasure
+     * asked through a preferences link goes ahead only after the address on file opens this link: preferences links
+     * get forwarded, and whoever holds one must not be able to take the subscription over or erase it.
+     *
+     * @param ttl the lifetime
+     * @return this builder
+     */
+    public Builder stepUpTtl(Duration ttl) {
+      this.stepUpTtl = ttl;
+      return this;
+    }
+
+    /**
+     * Sets the per-inbox caps on confirmation mails (default: 3 per UTC day, at least 2 minutes apart). They
+     * protect the owners of addresses typed into a form by someone else (list bombing) and hold across restarts and
+     * nodes because they are counted in the store. One cap covers every mail to an address that has not confirmed:
+     * signup, resend, the new address of an address change, re-confirmation. Addresses count as one inbox when the
+     * {@link #capKeyStrategy} gives them one key.
      *
      * @param perDay at most this many per UTC day, 1 to 20
      * @param minInterval at least this long between two, zero to 1 hour
@@ -1217,6 +1272,19 @@ public final class OptIn implements AutoCloseable {
     public Builder confirmationMailCap(int perDay, Duration minInterval) {
       this.maxConfirmationMailsPerDay = perDay;
       this.minConfirmationMailInterval = minInterval;
+      return this;
+    }
+
+    /**
+     * Sets which addresses share one confirmation-mail cap (default {@link CapKeyStrategy#providerAware()}: lower-cased,
+     * {@code +tag} dropped for every domain, dots dropped for Gmail, {@code googlemail.com} read as {@code gmail.com}).
+     * Addresses are still stored and mailed exactly as given.
+     *
+     * @param strategy names the inbox of an address
+     * @return this builder
+     */
+    public Builder capKeyStrategy(CapKeyStrategy strategy) {
+      this.capKeyStrategy = strategy;
       return this;
     }
 
@@ -1379,10 +1447,13 @@ public final class OptIn implements AutoCloseable {
       range(confirmationTtl, "confirmationTtl", Duration.ofHours(1), Duration.ofHours(72));
       range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
       range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));
+      range(stepUpTtl, "stepUpTtl", Duration.ofMinutes(5), Duration.ofHours(24));
       range(minConfirmationMailInterval, "confirmationMailCap minInterval", Duration.ZERO, Duration.ofHours(1));
-      if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > 20) {
-        problems.add("confirmationMailCap perDay must be 1 to 20, was " + maxConfirmationMailsPerDay);
+      if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > ConfirmationMailCap.MAX_PER_DAY) {
+        problems.add("confirmationMailCap perDay must be 1 to " + ConfirmationMailCap.MAX_PER_DAY + ", was "
+            + maxConfirmationMailsPerDay);
       }
+      required(capKeyStrategy, "capKeyStrategy");
       range(listenerBackoff, "listenerRetries firstBackoff", Duration.ZERO, Duration.ofHours(1));
       if (listenerAttempts < 1 || listenerAttempts > 20) {
         problems.add("listenerRetries attempts must be 1 to 20, was " + listenerAttempts);

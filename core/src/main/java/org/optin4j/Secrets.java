@@ -94,6 +94,41 @@ public final class Secrets {
   public static byte[] fromFile(Path file) {
     Objects.requireNonNull(file, "file");
     String what = "secret file " + file;
+    byte[] raw = readOwnerOnly(file, what);
+    try {
+      return decode(what, new String(raw, StandardCharsets.US_ASCII));
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+    }
+  }
+
+  /**
+   * Reads a secret that is text rather than a key (a password, a JSON Web Key) from a file, under the rules of
+   * {@link #fromFile(Path)}: readable by its owner only where the file system has POSIX permissions, a regular file,
+   * at most 64 KB.
+   *
+   * @param file the file
+   * @return the text, read as UTF-8, surrounding white space removed; not empty
+   * @throws ConfigurationException if the file is missing, unreadable, not a regular file, open to group or others,
+   *     over 64 KB, or empty
+   */
+  public static String textFromFile(Path file) {
+    Objects.requireNonNull(file, "file");
+    String what = "secret file " + file;
+    byte[] raw = readOwnerOnly(file, what);
+    try {
+      String text = new String(raw, StandardCharsets.UTF_8).strip();
+      if (text.isEmpty()) {
+        throw new ConfigurationException(what + ": is empty");
+      }
+      return text;
+    } finally {
+      Arrays.fill(raw, (byte) 0);
+    }
+  }
+
+  /** The bytes of a secret file that is regular, owner-only (as OpenSSH demands of private keys) and small. */
+  private static byte[] readOwnerOnly(Path file, String what) {
     try {
       if (!Files.isRegularFile(file)) {
         throw new ConfigurationException(what + (Files.exists(file) ? ": not a regular file" : ": does not exist"));
@@ -108,14 +143,9 @@ public final class Secrets {
         }
       }
       if (Files.size(file) > MAX_FILE_BYTES) {
-        throw new ConfigurationException(what + ": larger than 64 KB; a secret file holds one line of base64");
+        throw new ConfigurationException(what + ": larger than 64 KB; a secret file holds one secret");
       }
-      byte[] raw = Files.readAllBytes(file);
-      try {
-        return decode(what, new String(raw, StandardCharsets.US_ASCII));
-      } finally {
-        Arrays.fill(raw, (byte) 0);
-      }
+      return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new ConfigurationException(what + ": does not exist");
     } catch (IOException | SecurityException e) {

@@ -14,10 +14,13 @@ import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.internal.Purger;
+import org.optin4j.internal.TokenCheck;
+import org.optin4j.internal.TokenClaims;
+import org.optin4j.internal.TokenKind;
+import org.optin4j.internal.TokenService;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.TransactionConflictException;
-import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 
 /**
@@ -32,8 +35,7 @@ import org.optin4j.spi.OutboxMail;
  * @param random the source of ids
  * @param evidencePolicy what is kept of evidence
  * @param confirmationTtl how long a confirmation link lives
- * @param maxConfirmationMailsPerDay the daily cap of confirmation mails per address
- * @param minConfirmationMailInterval the least time between two confirmation mails to one address
+ * @param confirmationMailCap the one cap on mails to addresses that have not confirmed
  * @param notices renders notice texts
  * @param pepper the key of the suppression list's address hashes
  * @param receiptKeys the receipt signing keys, or {@code null}
@@ -42,6 +44,8 @@ import org.optin4j.spi.OutboxMail;
  * @param notifier tells listeners of consent changes
  * @param dispatcher sends the outbox
  * @param purger the retention job
+ * @param tokens signs and verifies link tokens
+ * @param stepUpTtl how long a step-up link works
  * @param sendsSmtpUtf8 whether the mailer sends to non-ASCII local parts (RFC 6531)
  */
 record ServiceCore(
@@ -51,8 +55,7 @@ record ServiceCore(
     SecureRandom random,
     EvidencePolicy evidencePolicy,
     Duration confirmationTtl,
-    int maxConfirmationMailsPerDay,
-    Duration minConfirmationMailInterval,
+    ConfirmationMailCap confirmationMailCap,
     NoticeRenderer notices,
     javax.crypto.spec.SecretKeySpec pepper,
     ReceiptKeys receiptKeys,
@@ -61,7 +64,15 @@ record ServiceCore(
     ListenerNotifier notifier,
     OutboxDispatcher dispatcher,
     Purger purger,
+    TokenService tokens,
+    Duration stepUpTtl,
     boolean sendsSmtpUtf8) {
+
+  /** How long the "this was not me" link mailed to the old address after a change of address works. */
+  static final Duration NOT_ME_TTL = Duration.ofDays(14);
+
+  /** The source of an address change asked through a preferences link, which waits for its step-up. */
+  static final String STEP_UP_SOURCE = "address-change:step-up";
 
   /** A random URL-safe id of 128 bits. */
   String randomId() {
@@ -146,7 +157,7 @@ record ServiceCore(
           throw e;
         }
       } catch (CapRace e) {
-        return new RequestResult.Throttled(clock.instant().plus(minConfirmationMailInterval));
+        return new RequestResult.Throttled(confirmationMailCap.retryAfterRace(clock.instant()));
       } catch (SubjectGone e) {
         if (attempt == 3) {
           throw new StoreException("the subject kept disappearing while a signup ran; try again");
@@ -174,12 +185,24 @@ record ServiceCore(
   }
 
   /**
-   * The dedupe key of a confirmation mail is its slot in the address's daily cap, so the store's unique constraint
-   * enforces the cap even when two nodes count at the same moment (issue: caps hold across nodes).
+   * The claims of a valid link token of a kind, or {@code null}; the subject it names must still have the address
+   * the link was sent to (checked by the caller, inside its unit of work, with {@link #sentToCurrentAddress}).
    */
-  static String capKey(MailKind kind, EmailAddress email, Instant dayStart, int slot) {
-    return kind.name().toLowerCase(Locale.ROOT) + ':' + Notice.sha256(email.value()).substring(0, 32) + ':'
-        + dayStart.getEpochSecond() / 86400 + ':' + slot;
+  TokenClaims validClaims(TokenKind kind, String token) {
+    return check(kind, token) instanceof TokenCheck.Valid v ? v.claims() : null;
+  }
+
+  /** Verifies a link token of a kind; a missing token is as invalid as a bad one. */
+  TokenCheck check(TokenKind kind, String token) {
+    return token == null ? new TokenCheck.Invalid() : tokens.verify(kind, token);
+  }
+
+  /**
+   * Whether a link was sent for the subject's current address: a link sent before a change of address (or its
+   * undoing) is answered like any invalid link.
+   */
+  static boolean sentToCurrentAddress(TokenClaims claims, Subject subject) {
+    return claims.subject().equals(subject.id()) && claims.sentForAddressGeneration() == subject.addressGeneration();
   }
 
   static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {

@@ -17,7 +17,9 @@ import org.optin4j.memory.InMemoryConsentStore;
 
 /**
  * Fuzzes every {@link OptIn} entry point that takes a link token: {@code preview}, {@code confirm}, {@code decline},
- * {@code resendConfirmation}, {@code unsubscribe}, {@code verifyPreferencesToken} and {@code verifyUnsubscribeToken}.
+ * {@code resendConfirmation}, {@code unsubscribe}, {@code verifyPreferencesToken} and {@code verifyUnsubscribeToken},
+ * and those of its rights facet: {@code stepUpAddressChange}, {@code stepUpErasure}, {@code previewStepUp},
+ * {@code confirmStepUp}, {@code verifyNotMeToken} and {@code restoreAddress}.
  * Whatever the string, each answers one of its documented values and never throws.
  *
  * <p>The service runs on fixed keys, a fixed clock and a seeded random source, so the subjects, requests and tokens
@@ -41,6 +43,13 @@ class OptInTokenFuzzTest {
     assertOneOf(SERVICE.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, evidence), UnsubscribeResult.class);
     assertNotNull(SERVICE.verifyPreferencesToken(token));
     assertNotNull(SERVICE.verifyUnsubscribeToken(token));
+    SubjectRights rights = SERVICE.rights();
+    assertOneOf(rights.stepUpAddressChange(token, "carol@example.org", Locale.ENGLISH, evidence), StepUpResult.class);
+    assertOneOf(rights.stepUpErasure(token, Locale.ENGLISH), StepUpResult.class);
+    assertOneOf(rights.previewStepUp(token), StepUpPreview.class);
+    assertOneOf(rights.confirmStepUp(token), StepUpConfirmation.class);
+    assertNotNull(rights.verifyNotMeToken(token));
+    assertOneOf(rights.restoreAddress(token, evidence), AddressRestore.class);
   }
 
   /** The committed inputs are this fixture's links: the fixture is deterministic, so fuzzing starts inside. */

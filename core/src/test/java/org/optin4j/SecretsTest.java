@@ -121,6 +121,31 @@ class SecretsTest {
   }
 
   @Test
+  void textFromFileWhenOwnerOnlyThenTheTextStripped() throws IOException {
+    Path f = secretFile("  s3cret password\n", "rw-------");
+    assertEquals("s3cret password", Secrets.textFromFile(f));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"rw-r-----", "rw----r--", "rw-rw-rw-"})
+  void textFromFileWhenGroupOrOthersHaveAccessThenRefusedAsFromFileIs(String permissions) throws IOException {
+    assertTrue(POSIX, "the permission check is tested on a POSIX file system (CI runs on Linux)");
+    Path f = secretFile("smtp-password", permissions);
+    ConfigurationException e = assertThrows(ConfigurationException.class, () -> Secrets.textFromFile(f));
+    assertTrue(e.getMessage().startsWith("secret file " + f + ": group or others have access"), e.getMessage());
+    assertNoPartOf("smtp-password", e);
+  }
+
+  @Test
+  void textFromFileWhenEmptyOrMissingThenNamed() throws IOException {
+    Path blank = secretFile(" \n", "rw-------");
+    assertEquals("secret file " + blank + ": is empty",
+        assertThrows(ConfigurationException.class, () -> Secrets.textFromFile(blank)).getMessage());
+    assertEquals("secret file " + dir.resolve("nope") + ": does not exist",
+        assertThrows(ConfigurationException.class, () -> Secrets.textFromFile(dir.resolve("nope"))).getMessage());
+  }
+
+  @Test
   void fromFileWhenMissingThenNamesFile() {
     Path f = dir.resolve("nope");
     assertEquals("secret file " + f + ": does not exist",
@@ -137,7 +162,7 @@ class SecretsTest {
   void fromFileWhenHugeThenRefusedUnread() throws IOException {
     Path f = secretFile("A".repeat(70_000), "rw-------");
     assertTrue(assertThrows(ConfigurationException.class, () -> Secrets.fromFile(f)).getMessage()
-        .endsWith("larger than 64 KB; a secret file holds one line of base64"));
+        .endsWith("larger than 64 KB; a secret file holds one secret"));
   }
 
   @Test

@@ -78,17 +78,57 @@ public final class OutboxDispatcher implements AutoCloseable {
      * Returns a preference center link.
      *
      * @param subjectId the subject
+     * @param addressGeneration the subject's address generation the link is sent for
      * @return the absolute URL
      */
-    String preferencesUrl(SubjectId subjectId);
+    String preferencesUrl(SubjectId subjectId, int addressGeneration);
 
     /**
      * Returns a one-click unsubscribe link.
      *
      * @param subjectId the subject
+     * @param addressGeneration the subject's address generation the link is sent for
      * @return the absolute URL
      */
-    String unsubscribeUrl(SubjectId subjectId);
+    String unsubscribeUrl(SubjectId subjectId, int addressGeneration);
+
+    /**
+     * Returns until when the step-up link of a mail queued at {@code askedAt} works.
+     *
+     * @param askedAt when the step-up was asked (the mail was queued)
+     * @return the expiry
+     */
+    Instant stepUpExpiry(Instant askedAt);
+
+    /**
+     * Returns a step-up link: for an address change if {@code requestId} is given, else for an erasure.
+     *
+     * @param subjectId the subject
+     * @param requestId the address change request, or {@code null} for an erasure
+     * @param addressGeneration the subject's address generation the link is sent for
+     * @param expiresAt the link's expiry
+     * @return the absolute URL
+     */
+    String stepUpUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt);
+
+    /**
+     * Returns until when the "this was not me" link of a change confirmed at {@code changedAt} works.
+     *
+     * @param changedAt when the change was confirmed (the notice was queued)
+     * @return the expiry
+     */
+    Instant notMeExpiry(Instant changedAt);
+
+    /**
+     * Returns a "this was not me" link that undoes an address change.
+     *
+     * @param subjectId the subject
+     * @param requestId the confirmed address change request
+     * @param addressGeneration the address generation the change brought
+     * @param expiresAt the link's expiry
+     * @return the absolute URL
+     */
+    String notMeUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt);
 
     /**
      * Returns the RFC 2919 {@code List-Id} header value of a purpose's mailings.
@@ -236,6 +276,9 @@ public final class OutboxDispatcher implements AutoCloseable {
       Map<String, String> signedReceipts = new HashMap<>();
       Map<String, ControllerContent> contents = new HashMap<>();
       Map<String, java.util.Optional<org.optin4j.Campaign>> campaigns = new HashMap<>();
+      // The address generation each mail's links are signed for, read with the check that the recipient is still
+      // the address on file, so a link never outlives the address it was sent to.
+      Map<String, Integer> generations = new HashMap<>();
       List<OutboxMail> claimed = store.inTransaction(tx -> {
         List<OutboxMail> mails = tx.claimMails(now, now.plus(settings.lease()), settings.batchSize());
         for (OutboxMail m : mails) {
@@ -249,9 +292,25 @@ public final class OutboxDispatcher implements AutoCloseable {
           } else if (m.kind() == MailKind.DATA_EXPORT) {
             tx.subject(m.subjectId())
                 .filter(s -> s.email().equals(m.recipient()))
-                .ifPresent(s -> exports.put(m.id(), DataExport.json(tx, s, now)));
+                .ifPresent(s -> {
+                  exports.put(m.id(), DataExport.json(tx, s, now));
+                  generations.put(m.id(), s.addressGeneration());
+                });
           } else if (m.kind() == MailKind.RECEIPT) {
-            receipts.receipt(tx, m, now).ifPresent(r -> signedReceipts.put(m.id(), r));
+            java.util.Optional<org.optin4j.Subject> onFile = tx.subject(m.subjectId())
+                .filter(s -> s.email().equals(m.recipient()));
+            if (onFile.isEmpty()) {
+              // A receipt carries working links to the preference center: only to the address on file.
+              suppressed.put(m.id(), "address changed before dispatch");
+            } else {
+              generations.put(m.id(), onFile.get().addressGeneration());
+              receipts.receipt(tx, m, now).ifPresent(r -> signedReceipts.put(m.id(), r));
+            }
+          } else if (isStepUp(m.kind()) || m.kind() == MailKind.ADDRESS_CHANGED_NOTICE) {
+            String stale = staleLinkMail(tx, m, now);
+            if (stale != null) {
+              suppressed.put(m.id(), stale);
+            }
           } else if (m.kind() == MailKind.BREACH_NOTICE) {
             tx.incident(m.requestId()).map(org.optin4j.Incident::subjectNotice).ifPresentOrElse(
                 n -> contents.put(m.id(), new ControllerContent(n.subject(), n.text(), null)),
@@ -265,6 +324,7 @@ public final class OutboxDispatcher implements AutoCloseable {
               // Consent withdrawn, restricted, expired or erased since the campaign was queued: never send.
               suppressed.put(m.id(), "no consent at dispatch");
             } else {
+              tx.subject(m.subjectId()).ifPresent(s -> generations.put(m.id(), s.addressGeneration()));
               contents.put(m.id(), new ControllerContent(campaign.get().subject(), campaign.get().text(),
                   campaign.get().html()));
             }
@@ -289,9 +349,10 @@ public final class OutboxDispatcher implements AutoCloseable {
           continue;
         }
         try {
+          int generation = generations.getOrDefault(m.id(), 1);
           toSend.put(m, contents.containsKey(m.id())
-              ? renderControllerMail(m, contents.get(m.id()))
-              : render(m, requests.get(m.requestId()), exports.get(m.id()), signedReceipts.get(m.id())));
+              ? renderControllerMail(m, contents.get(m.id()), generation)
+              : render(m, requests.get(m.requestId()), exports.get(m.id()), signedReceipts.get(m.id()), generation));
         } catch (RuntimeException e) {
           done.add(m.failed("rendering failed: " + e.getClass().getName()));
           failed++;
@@ -369,7 +430,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       tx.consent(m.subjectId(), purpose).ifPresent(c -> {
         String source = "delivery failed: " + m.lastError();
         if (c.state() == org.optin4j.ConsentState.CONFIRMED && !c.restricted()
-            && m.kind() != MailKind.ADDRESS_CONFIRMATION) {
+            && m.kind() != MailKind.ADDRESS_CONFIRMATION && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
           tx.saveConsent(c.restrict(true));
           tx.appendEvent(new org.optin4j.ConsentEvent(0, m.subjectId(), purpose,
               org.optin4j.ConsentEvent.Type.RESTRICTED, now, c.requestId(), c.notice(),
@@ -390,6 +451,36 @@ public final class OutboxDispatcher implements AutoCloseable {
           .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == m.generation())
           .ifPresent(r -> tx.updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now)));
     }
+  }
+
+  private static boolean isStepUp(MailKind kind) {
+    return kind == MailKind.ADDRESS_CHANGE_STEP_UP || kind == MailKind.ERASURE_STEP_UP;
+  }
+
+  /**
+   * Why a step-up mail or an address-changed notice is no longer worth sending, or {@code null}: a step-up link goes
+   * only to the address on file, for the generation it was asked at, while it works and (for an address change) while
+   * its request still waits for it; a notice only while no later change or undoing happened.
+   */
+  private String staleLinkMail(ConsentStore.Transaction tx, OutboxMail m, Instant now) {
+    java.util.Optional<org.optin4j.Subject> subject = tx.subject(m.subjectId());
+    if (subject.isEmpty() || subject.get().addressGeneration() != m.generation()) {
+      return "address changed before dispatch";
+    }
+    if (!isStepUp(m.kind())) {
+      return now.isBefore(links.notMeExpiry(m.createdAt())) ? null : "undo link expired before dispatch";
+    }
+    if (!subject.get().email().equals(m.recipient())) {
+      return "address changed before dispatch";
+    }
+    if (!now.isBefore(links.stepUpExpiry(m.createdAt()))) {
+      return "step-up expired before dispatch";
+    }
+    if (m.requestId() != null && tx.findRequest(m.requestId())
+        .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == 1).isEmpty()) {
+      return "address change no longer waits for its step-up";
+    }
+    return null;
   }
 
   private static boolean needsRequest(MailKind kind) {
@@ -447,15 +538,15 @@ public final class OutboxDispatcher implements AutoCloseable {
         || now.isBefore(c.get().confirmedAt().plus(f.period()));
   }
 
-  private MailMessage renderControllerMail(OutboxMail m, ControllerContent content) {
+  private MailMessage renderControllerMail(OutboxMail m, ControllerContent content, int generation) {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Auto-Submitted", "auto-generated");
     if (m.kind() != MailKind.CAMPAIGN) {
       return ControllerMail.render(m.recipient(), content.subject(), content.text(), content.html(), controller,
           headers);
     }
-    String unsubscribe = links.unsubscribeUrl(m.subjectId());
-    String preferences = links.preferencesUrl(m.subjectId());
+    String unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
+    String preferences = links.preferencesUrl(m.subjectId(), generation);
     // RFC 2919 List-Id; RFC 2369 and RFC 8058 one-click unsubscribe (security rule 24).
     headers.put("List-Id", links.listId(m.purposes().get(0)));
     headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
@@ -473,7 +564,8 @@ public final class OutboxDispatcher implements AutoCloseable {
     return ControllerMail.render(m.recipient(), content.subject(), text, html, controller, headers);
   }
 
-  private MailMessage render(OutboxMail m, PendingRequest r, String exportJson, String receiptJws) {
+  private MailMessage render(OutboxMail m, PendingRequest r, String exportJson, String receiptJws,
+      int generation) {
     List<MailTemplates.PurposeLine> lines = new ArrayList<>();
     for (PurposeId id : m.purposes()) {
       Purpose p = catalog.require(id);
@@ -488,13 +580,22 @@ public final class OutboxDispatcher implements AutoCloseable {
     if (needsRequest(m.kind())) {
       String url = links.confirmUrl(m.subjectId(), r.id(), r.generation(), r.expiresAt());
       model = new MailTemplates.Model(m.locale(), controller, lines, url, null, r.expiresAt());
+    } else if (isStepUp(m.kind())) {
+      Instant expiresAt = links.stepUpExpiry(m.createdAt());
+      model = new MailTemplates.Model(m.locale(), controller, lines,
+          links.stepUpUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt), null, expiresAt);
+    } else if (m.kind() == MailKind.ADDRESS_CHANGED_NOTICE) {
+      Instant expiresAt = links.notMeExpiry(m.createdAt());
+      model = new MailTemplates.Model(m.locale(), controller, lines,
+          links.notMeUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt), null, expiresAt);
     } else if (m.kind() == MailKind.DATA_EXPORT) {
-      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId()), null, null);
+      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId(), generation),
+          null, null);
       attachments = List.of(new MailMessage.Attachment("my-data.json", "application/json",
           exportJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } else {
-      String unsubscribe = links.unsubscribeUrl(m.subjectId());
-      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId()),
+      String unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
+      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId(), generation),
           unsubscribe, null);
       // RFC 2369 and RFC 8058: one-click unsubscribe on every mail after confirmation (security rule 24).
       headers.put("List-Unsubscribe", "<" + unsubscribe + ">");

@@ -29,7 +29,10 @@ import org.optin4j.spi.PendingRequest;
 /**
  * The retention job (GDPR Art. 5(1)(c) and (e); security rule 21): expires unconfirmed requests, ends consents whose
  * fixed retention ran out, deletes subjects nothing needs any more (unconfirmed signups after a grace period, ended
- * consents after their proof retention), and clears used-token ids and finished outbox rows.
+ * consents after their proof retention), deletes address changes nobody needs (never confirmed, after their expiry
+ * plus the grace period; confirmed, once they can no longer be undone, plus the grace period), clears the evidence of
+ * requests never confirmed after their expiry plus the grace period, and clears used-token ids and finished outbox
+ * rows.
  *
  * <p>Signups that lapsed longer ago than the grace period are deleted set-based, a page of subjects per transaction,
  * without recording their expiry first; expired requests are marked a batch per transaction. Both steps lock what
@@ -50,6 +53,7 @@ public final class Purger {
   private final Clock clock;
   private final Duration unconfirmedGrace;
   private final Duration outboxRetention;
+  private final Duration addressUndoWindow;
   private final Consumer<ConsentChange> changes;
 
   /**
@@ -60,15 +64,17 @@ public final class Purger {
    * @param clock the clock
    * @param unconfirmedGrace how long an expired, never confirmed signup is kept before it is deleted
    * @param outboxRetention how long finished outbox rows are kept
+   * @param addressUndoWindow how long a confirmed change of address may be undone (its replaced address is kept)
    * @param changes told about consents ended by retention, after each commit
    */
   public Purger(ConsentStore store, PurposeCatalog catalog, Clock clock, Duration unconfirmedGrace,
-      Duration outboxRetention, Consumer<ConsentChange> changes) {
+      Duration outboxRetention, Duration addressUndoWindow, Consumer<ConsentChange> changes) {
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
     this.unconfirmedGrace = unconfirmedGrace;
     this.outboxRetention = outboxRetention;
+    this.addressUndoWindow = addressUndoWindow;
     this.changes = changes;
   }
 
@@ -83,9 +89,19 @@ public final class Purger {
     int requests = expireRequestsInBatches(now) + expireRequests(now);
     int consents = expireConsents(now);
     int subjects = lapsed + purgeSubjects(now);
+    // A new address typed in through a link may be a third party's, and evidence of a request never confirmed proves
+    // nothing: neither outlives its expiry plus the grace period given to unconfirmed signups.
+    Instant lapsedBefore = now.minus(unconfirmedGrace);
+    int addressChanges = drain(() -> store.inTransaction(tx -> tx.deleteStaleAddressChanges(lapsedBefore,
+        lapsedBefore.minus(addressUndoWindow), BATCH)));
+    int evidence = drain(() -> store.inTransaction(tx -> tx.clearLapsedRequestEvidence(lapsedBefore, BATCH)));
     int tokens = drain(() -> store.inTransaction(tx -> tx.deleteUsedTokens(now, BATCH)));
     int mails = drain(() -> store.inTransaction(tx -> tx.deleteFinishedMails(now.minus(outboxRetention), BATCH)));
     PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
+    if (addressChanges > 0 || evidence > 0) {
+      LOG.log(System.Logger.Level.INFO, "retention: {0} address changes deleted, evidence of {1} lapsed requests "
+          + "cleared", addressChanges, evidence);
+    }
     if (report.total() > 0) {
       LOG.log(System.Logger.Level.INFO, "retention: {0} requests expired, {1} consents expired, {2} subjects purged, "
           + "{3} used tokens and {4} outbox rows deleted", requests, consents, subjects, tokens, mails);

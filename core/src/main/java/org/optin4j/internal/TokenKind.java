@@ -12,7 +12,14 @@ public enum TokenKind {
   /** The RFC 8058 one-click unsubscribe link. */
   UNSUBSCRIBE("optin4j-unsubscribe+jwt", "optin4j:unsubscribe"),
   /** The single-use data request (export) link. */
-  DATA_REQUEST("optin4j-data-request+jwt", "optin4j:data-request");
+  DATA_REQUEST("optin4j-data-request+jwt", "optin4j:data-request"),
+  /**
+   * The short-lived, single-use link mailed to the address on file before an address change or an erasure asked
+   * through a preferences link goes ahead (a forwarded preferences link alone must not do either).
+   */
+  STEP_UP("optin4j-step-up+jwt", "optin4j:step-up"),
+  /** The single-use "this was not me" link mailed to the old address after a change of address: it undoes it. */
+  NOT_ME("optin4j-not-me+jwt", "optin4j:not-me");
 
   private final String type;
   private final String audience;

@@ -37,8 +37,9 @@ import org.optin4j.SubjectId;
  * <p>What a token looks like: the header carries exactly {@code alg} = {@code HS256}, {@code typ} = the kind's own
  * type and {@code kid} = the active key's id; the claims are {@code iss}, a single {@code aud} naming the kind,
  * {@code sub} (the opaque {@link SubjectId}, never personal data: RFC 8725 section 3.10 and security rule 3),
- * {@code iat}, {@code exp}, a 128-bit random {@code jti}, and where the kind has them {@code req} (the request id) and
- * {@code gen} (the confirmation link generation).
+ * {@code iat}, {@code exp}, a 128-bit random {@code jti}, and where the kind has them {@code req} (the request id),
+ * {@code gen} (the confirmation link generation) and {@code agn} (the subject's address generation the link was sent
+ * for, so that a link sent to an address the subject no longer has can be refused).
  *
  * <p>What verification refuses, every refusal looking the same ({@link TokenCheck.Invalid}):
  * <ul>
@@ -89,6 +90,7 @@ public final class TokenService {
   private static final Set<String> HEADER_PARAMS = Set.of("alg", "typ", "kid");
   private static final String REQUEST_CLAIM = "req";
   private static final String GENERATION_CLAIM = "gen";
+  private static final String ADDRESS_GENERATION_CLAIM = "agn";
   private static final int TOKEN_ID_BYTES = 16;
   private static final Pattern TOKEN_ID = Pattern.compile("[A-Za-z0-9_-]{22}");
   private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
@@ -190,6 +192,9 @@ public final class TokenService {
     if (claims.generation() > 0) {
       builder.claim(GENERATION_CLAIM, claims.generation());
     }
+    if (claims.addressGeneration() > 0) {
+      builder.claim(ADDRESS_GENERATION_CLAIM, claims.addressGeneration());
+    }
     SignedJWT jwt = new SignedJWT(headers.get(kind), builder.build());
     try {
       jwt.sign(signer);
@@ -267,6 +272,7 @@ public final class TokenService {
     }
     Object requestClaim = claims.getClaim(REQUEST_CLAIM);
     Object generationClaim = claims.getClaim(GENERATION_CLAIM);
+    Object addressGenerationClaim = claims.getClaim(ADDRESS_GENERATION_CLAIM);
     String requestId = null;
     if (requestClaim != null) {
       if (!(requestClaim instanceof String s) || s.isBlank()) {
@@ -282,6 +288,13 @@ public final class TokenService {
       }
       generation = g.intValue();
     }
+    int addressGeneration = 0;
+    if (addressGenerationClaim != null) {
+      if (!(addressGenerationClaim instanceof Long g) || g < 1 || g > Integer.MAX_VALUE) {
+        return INVALID;
+      }
+      addressGeneration = g.intValue();
+    }
     if (kind == TokenKind.CONFIRM && (requestId == null || generation < 1)) {
       return INVALID;
     }
@@ -293,7 +306,7 @@ public final class TokenService {
         || issued.toInstant().isAfter(latestAcceptable)) {
       return INVALID;
     }
-    TokenClaims tokenClaims = new TokenClaims(subject, requestId, generation);
+    TokenClaims tokenClaims = new TokenClaims(subject, requestId, generation, addressGeneration);
     Instant expiresAt = expires.toInstant();
     if (now.isAfter(expiresAt.plus(CLOCK_SKEW))) {
       return new TokenCheck.Expired(tokenClaims, id, expiresAt);

@@ -203,6 +203,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       ps.setString(1, subject.id().value());
       ps.setString(2, subject.email().value());
       ps.setLong(3, subject.createdAt().toEpochMilli());
+      ps.setInt(4, subject.addressGeneration());
     });
     insertedSubjects.add(subject.id());
   }
@@ -212,7 +213,8 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     Objects.requireNonNull(subject, "subject");
     int count = write("update a subject", "another subject has this address", sql.updateSubject, ps -> {
       ps.setString(1, subject.email().value());
-      ps.setString(2, subject.id().value());
+      ps.setInt(2, subject.addressGeneration());
+      ps.setString(3, subject.id().value());
     });
     if (count != 1) {
       throw failed(new StoreException("could not update subject " + subject.id() + ": no such subject"));
@@ -221,7 +223,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   private static Subject subject(ResultSet rs) throws SQLException {
     return new Subject(new SubjectId(rs.getString("id")), new EmailAddress(rs.getString("email")),
-        instant(rs, "created_at"));
+        instant(rs, "created_at"), rs.getInt("address_generation"));
   }
 
   // ---------------------------------------------------------------------------------------------------- consents
@@ -664,6 +666,13 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
+  public Optional<Instant> mailQueuedAt(String dedupeKey) {
+    Objects.requireNonNull(dedupeKey, "dedupeKey");
+    return queryOne("read a mail's enqueue time", sql.mailQueuedAt, ps -> ps.setString(1, dedupeKey),
+        rs -> Instant.ofEpochMilli(rs.getLong(1)));
+  }
+
+  @Override
   public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
     checkWritable();
     Objects.requireNonNull(now, "now");
@@ -920,6 +929,62 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     Objects.requireNonNull(requestId, "requestId");
     return queryOne("read an address change", sql.addressChange, ps -> ps.setString(1, requestId),
         rs -> new EmailAddress(rs.getString(1)));
+  }
+
+  @Override
+  public void saveReplacedAddress(String requestId, EmailAddress previousEmail) {
+    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(previousEmail, "previousEmail");
+    int count = update("save a replaced address", sql.saveReplacedAddress, ps -> {
+      ps.setString(1, previousEmail.value());
+      ps.setString(2, requestId);
+    });
+    if (count != 1) {
+      throw failed(new StoreException("no address change for request " + requestId));
+    }
+  }
+
+  @Override
+  public Optional<EmailAddress> replacedAddress(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    return queryOne("read a replaced address", sql.replacedAddress, ps -> ps.setString(1, requestId),
+        rs -> new EmailAddress(rs.getString(1)));
+  }
+
+  @Override
+  public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
+    Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
+    Objects.requireNonNull(confirmedBefore, "confirmedBefore");
+    checkLimit(limit);
+    List<String[]> stale = query("find stale address changes", sql.staleAddressChanges, ps -> {
+      ps.setLong(1, unconfirmedExpiredBefore.toEpochMilli());
+      ps.setLong(2, confirmedBefore.toEpochMilli());
+      ps.setInt(3, limit);
+    }, rs -> new String[] {rs.getString(1), rs.getString(2)});
+    if (stale.isEmpty()) {
+      return 0;
+    }
+    List<String> all = stale.stream().map(r -> r[0]).toList();
+    List<String> unconfirmed = stale.stream().filter(r -> !"CONFIRMED".equals(r[1])).map(r -> r[0]).toList();
+    int deleted = update("delete stale address changes", sql.deleteAddressChanges(all.size()),
+        ps -> bindAll(ps, 1, all));
+    if (!unconfirmed.isEmpty()) {
+      update("delete unconfirmed address-change requests", sql.deleteUnconfirmedRequests(unconfirmed.size()),
+          ps -> bindAll(ps, 1, unconfirmed));
+    }
+    return deleted;
+  }
+
+  @Override
+  public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
+    Objects.requireNonNull(expiredBefore, "expiredBefore");
+    checkLimit(limit);
+    List<String> ids = query("find lapsed requests with evidence", sql.lapsedRequestsWithEvidence, ps -> {
+      ps.setLong(1, expiredBefore.toEpochMilli());
+      ps.setInt(2, limit);
+    }, rs -> rs.getString(1));
+    return ids.isEmpty() ? 0 : update("clear the evidence of lapsed requests", sql.clearRequestEvidence(ids.size()),
+        ps -> bindAll(ps, 1, ids));
   }
 
   // ----------------------------------------------------------------------------------------------------- retention

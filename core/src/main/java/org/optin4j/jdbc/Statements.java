@@ -10,7 +10,7 @@ import org.optin4j.jdbc.JdbcConsentStore.Dialect;
  * insert-if-absent and how a generated key comes back; the rest is plain SQL that all three dialects share.
  */
 final class Statements {
-  static final String SUBJECT_COLUMNS = "id, email, created_at";
+  static final String SUBJECT_COLUMNS = "id, email, created_at, address_generation";
   static final String CONSENT_COLUMNS = "subject_id, purpose, purpose_version, state, request_id, notice_version,"
       + " notice_hash, notice_locale, requested_at, confirmed_at, ended_at, restricted";
   static final String EVENT_COLUMNS = "subject_id, purpose, event_type, occurred_at, request_id, notice_version,"
@@ -67,6 +67,7 @@ final class Statements {
 
   final String insertMail;
   final String mailExistsByDedupeKey;
+  final String mailQueuedAt;
   final String countMails;
   final String subjectsPage;
   final String countSubjects;
@@ -91,6 +92,10 @@ final class Statements {
   final String deleteSuppression;
   final String upsertAddressChange;
   final String addressChange;
+  final String saveReplacedAddress;
+  final String replacedAddress;
+  final String staleAddressChanges;
+  final String lapsedRequestsWithEvidence;
 
   final String openRequestsExpiredBefore;
   final String confirmedBefore;
@@ -136,7 +141,7 @@ final class Statements {
     subjectById = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " WHERE id = ?";
     subjectByEmail = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " WHERE email = ?";
     insertSubject = insert(subjects, SUBJECT_COLUMNS);
-    updateSubject = "UPDATE " + subjects + " SET email = ? WHERE id = ?";
+    updateSubject = "UPDATE " + subjects + " SET email = ?, address_generation = ? WHERE id = ?";
 
     consents = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable + " WHERE subject_id = ?";
     consentForUpdate = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable
@@ -186,6 +191,7 @@ final class Statements {
     insertMail = insert(outbox, MAIL_COLUMNS)
         + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
     mailExistsByDedupeKey = "SELECT 1 FROM " + outbox + " WHERE dedupe_key = ?";
+    mailQueuedAt = "SELECT created_at FROM " + outbox + " WHERE dedupe_key = ?";
     countMails = "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
     subjectsPage = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " ORDER BY created_at DESC, id LIMIT ? OFFSET ?";
     countSubjects = "SELECT COUNT(*) FROM " + subjects;
@@ -229,6 +235,14 @@ final class Statements {
     deleteSuppression = "DELETE FROM " + suppressions + " WHERE address_key = ?";
     upsertAddressChange = upsert(addressChanges, "request_id, email", "request_id");
     addressChange = "SELECT email FROM " + addressChanges + " WHERE request_id = ?";
+    saveReplacedAddress = "UPDATE " + addressChanges + " SET previous_email = ? WHERE request_id = ?";
+    replacedAddress = "SELECT previous_email FROM " + addressChanges + " WHERE request_id = ?"
+        + " AND previous_email IS NOT NULL";
+    staleAddressChanges = "SELECT a.request_id, r.status FROM " + addressChanges + " a JOIN " + requests
+        + " r ON r.id = a.request_id WHERE (r.status <> 'CONFIRMED' AND r.expires_at < ?)"
+        + " OR (r.status = 'CONFIRMED' AND r.closed_at < ?) ORDER BY a.request_id LIMIT ?";
+    lapsedRequestsWithEvidence = "SELECT id FROM " + requests + " WHERE status <> 'CONFIRMED' AND expires_at < ?"
+        + " AND (evidence_ip IS NOT NULL OR evidence_user_agent IS NOT NULL) ORDER BY id LIMIT ?";
 
     openRequestsExpiredBefore = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
         + " WHERE status = 'OPEN' AND expires_at < ? ORDER BY expires_at, id LIMIT ?";
@@ -336,6 +350,22 @@ final class Statements {
   String lockExpirableRequests(int n) {
     return "SELECT " + REQUEST_COLUMNS + " FROM " + requestsTable + " WHERE status = 'OPEN' AND expires_at < ?"
         + " AND id IN " + in(n) + " ORDER BY id FOR UPDATE SKIP LOCKED";
+  }
+
+  /** Deletes the address changes of {@code n} requests; parameters: the request ids. */
+  String deleteAddressChanges(int n) {
+    return "DELETE FROM " + addressChangesTable + " WHERE request_id IN " + in(n);
+  }
+
+  /** Deletes those of {@code n} requests that were never confirmed; parameters: the ids. */
+  String deleteUnconfirmedRequests(int n) {
+    return "DELETE FROM " + requestsTable + " WHERE status <> 'CONFIRMED' AND id IN " + in(n);
+  }
+
+  /** Clears the evidence of those of {@code n} requests never confirmed; parameters: the ids. */
+  String clearRequestEvidence(int n) {
+    return "UPDATE " + requestsTable + " SET evidence_ip = NULL, evidence_user_agent = NULL"
+        + " WHERE status <> 'CONFIRMED' AND id IN " + in(n);
   }
 
   /** Locks the pending consents of {@code n} subjects; parameters: the ids. */

@@ -34,6 +34,11 @@ import org.owasp.encoder.Encode;
  *       nothing promotional.
  *   <li>{@link MailKind#RECEIPT}: what was agreed to, the preference-center link, the one-click unsubscribe page link
  *       and that consent can be withdrawn at any time (GDPR Art. 7(3)).
+ *   <li>{@link MailKind#ADDRESS_CHANGE_STEP_UP}, {@link MailKind#ERASURE_STEP_UP}: to the address on file, what was
+ *       asked through the preferences link, what happens if the reader goes on, until when the link works, and that
+ *       ignoring the mail changes nothing.
+ *   <li>{@link MailKind#ADDRESS_CHANGED_NOTICE}: to the old address, that the address was changed and the link that
+ *       undoes the change.
  * </ul>
  *
  * <p>Each mail has a plain-text body with every link on its own line and a simple, accessible HTML body: a
@@ -98,6 +103,9 @@ public final class DefaultMailTemplates implements MailTemplates {
       case RECEIPT -> "receipt.";
       case ADDRESS_CONFIRMATION -> "address.";
       case DATA_EXPORT -> "export.";
+      case ADDRESS_CHANGE_STEP_UP -> "stepup.address.";
+      case ERASURE_STEP_UP -> "stepup.erase.";
+      case ADDRESS_CHANGED_NOTICE -> "notme.";
       case BREACH_NOTICE, CAMPAIGN -> throw new IllegalArgumentException(
           kind + " mails carry the controller's own text and are not rendered by templates");
     };
@@ -110,7 +118,7 @@ public final class DefaultMailTemplates implements MailTemplates {
     paragraph(t, prefix + "intro", text, html);
     purposes(model.purposes(), text, html);
     switch (kind) {
-      case CONFIRMATION, ADDRESS_CONFIRMATION -> {
+      case CONFIRMATION, ADDRESS_CONFIRMATION, ADDRESS_CHANGE_STEP_UP, ERASURE_STEP_UP, ADDRESS_CHANGED_NOTICE -> {
         link(t, prefix + "action", prefix + "button", model.actionUrl(), text, html);
         if (model.expiresAt() != null) {
           paragraph(t, "confirmation.expires", text, html);

@@ -99,6 +99,7 @@ public final class InMemoryConsentStore implements ConsentStore {
   /** QUEUED mails by (nextAttemptAt, createdAt, id). */
   private final Map<String, Instant> suppressed = new HashMap<>();
   private final Map<String, EmailAddress> addressChanges = new HashMap<>();
+  private final Map<String, EmailAddress> replacedAddresses = new HashMap<>();
   private final Map<String, Incident> incidents = new HashMap<>();
   private final Map<String, org.optin4j.Campaign> campaigns = new HashMap<>();
   private final Map<String, org.optin4j.RightsRequest> rightsRequests = new HashMap<>();
@@ -297,15 +298,15 @@ public final class InMemoryConsentStore implements ConsentStore {
       if (stored == null) {
         throw new StoreException("no subject with that id");
       }
-      if (stored.email().equals(subject.email())) {
-        return;
+      if (!stored.email().equals(subject.email())) {
+        if (subjectIdsByEmail.containsKey(subject.email())) {
+          throw duplicate("subject email");
+        }
+        remove(subjectIdsByEmail, stored.email());
+        put(subjectIdsByEmail, subject.email(), subject.id());
       }
-      if (subjectIdsByEmail.containsKey(subject.email())) {
-        throw duplicate("subject email");
-      }
-      remove(subjectIdsByEmail, stored.email());
-      put(subjectIdsByEmail, subject.email(), subject.id());
-      put(subjects, subject.id(), new Subject(stored.id(), subject.email(), stored.createdAt()));
+      put(subjects, subject.id(), new Subject(stored.id(), subject.email(), stored.createdAt(),
+          subject.addressGeneration()));
     }
 
     // --- consents and events ---
@@ -535,6 +536,14 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
+    public Optional<Instant> mailQueuedAt(String dedupeKey) {
+      check();
+      Objects.requireNonNull(dedupeKey, "dedupeKey");
+      String id = mailIdsByDedupeKey.get(dedupeKey);
+      return id == null ? Optional.empty() : Optional.of(mails.get(id).createdAt());
+    }
+
+    @Override
     public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
       check();
       checkWritable();
@@ -653,6 +662,7 @@ public final class InMemoryConsentStore implements ConsentStore {
       for (String requestId : List.copyOf(requestIdsBySubject.getOrDefault(id, Set.of()))) {
         remove(requests, requestId);
         remove(addressChanges, requestId);
+        remove(replacedAddresses, requestId);
       }
       remove(requestIdsBySubject, id);
       for (String mailId : List.copyOf(mailIdsBySubject.getOrDefault(id, List.of()))) {
@@ -717,6 +727,77 @@ public final class InMemoryConsentStore implements ConsentStore {
     public Optional<EmailAddress> addressChange(String requestId) {
       check();
       return Optional.ofNullable(addressChanges.get(Objects.requireNonNull(requestId, "requestId")));
+    }
+
+    @Override
+    public void saveReplacedAddress(String requestId, EmailAddress previousEmail) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(previousEmail, "previousEmail");
+      if (!addressChanges.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
+        throw new StoreException("no address change for request " + requestId);
+      }
+      put(replacedAddresses, requestId, previousEmail);
+    }
+
+    @Override
+    public Optional<EmailAddress> replacedAddress(String requestId) {
+      check();
+      return Optional.ofNullable(replacedAddresses.get(Objects.requireNonNull(requestId, "requestId")));
+    }
+
+    @Override
+    public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
+      Objects.requireNonNull(confirmedBefore, "confirmedBefore");
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      List<String> stale = addressChanges.keySet().stream().sorted()
+          .filter(id -> {
+            PendingRequest r = requests.get(id);
+            return r != null && (r.status() == PendingRequest.Status.CONFIRMED
+                ? r.closedAt() != null && r.closedAt().isBefore(confirmedBefore)
+                : r.expiresAt().isBefore(unconfirmedExpiredBefore));
+          })
+          .limit(limit)
+          .toList();
+      for (String id : stale) {
+        remove(addressChanges, id);
+        remove(replacedAddresses, id);
+        PendingRequest r = requests.get(id);
+        if (r.status() != PendingRequest.Status.CONFIRMED) {
+          remove(requests, id);
+          Set<String> ids = requestIdsBySubject.get(r.subjectId());
+          if (ids != null) {
+            remove(ids, id);
+          }
+        }
+      }
+      return stale.size();
+    }
+
+    @Override
+    public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(expiredBefore, "expiredBefore");
+      if (limit < 0) {
+        throw new IllegalArgumentException("limit must not be negative, was " + limit);
+      }
+      List<PendingRequest> lapsed = requests.values().stream()
+          .filter(r -> r.status() != PendingRequest.Status.CONFIRMED && r.expiresAt().isBefore(expiredBefore))
+          .filter(r -> !r.evidence().equals(org.optin4j.Evidence.NONE))
+          .sorted(Comparator.comparing(PendingRequest::id))
+          .limit(limit)
+          .toList();
+      for (PendingRequest r : lapsed) {
+        put(requests, r.id(), new PendingRequest(r.id(), r.subjectId(), r.purposes(), r.notice(), r.source(),
+            org.optin4j.Evidence.NONE, r.requestedAt(), r.expiresAt(), r.generation(), r.status(), r.closedAt()));
+      }
+      return lapsed.size();
     }
 
     // --- retention: plain scans; this store serves tests and single-node demos ---

@@ -92,9 +92,10 @@ public interface ConsentStore {
     void insertSubject(Subject subject);
 
     /**
-     * Replaces a subject's address (rectification).
+     * Replaces a subject's address and its address generation (rectification, or its undoing); the creation time
+     * stays as stored.
      *
-     * @param subject the subject with its new address
+     * @param subject the subject with its new address and generation
      * @throws DuplicateKeyException if another subject has that address
      */
     void updateSubject(Subject subject);
@@ -258,6 +259,16 @@ public interface ConsentStore {
     int countMails(EmailAddress recipient, MailKind kind, Instant since);
 
     /**
+     * Returns when the mail holding a dedupe key was enqueued, whatever its status. The confirmation-mail cap reads its
+     * slots with this: each slot is a dedupe key, so an exact lookup on the unique key answers, and the key's unique
+     * constraint keeps the count right when several nodes take slots at once.
+     *
+     * @param dedupeKey the dedupe key
+     * @return the mail's {@code createdAt}, or empty if no mail holds the key (never enqueued, or deleted since)
+     */
+    Optional<Instant> mailQueuedAt(String dedupeKey);
+
+    /**
      * Claims due mails for sending: {@code QUEUED} with {@code nextAttemptAt <= now}, or {@code CLAIMED} with an
      * expired lease. Each is set to {@code CLAIMED} until {@code leaseUntil}. Mails claimed by one caller are not
      * returned to a concurrent caller (on databases: {@code FOR UPDATE SKIP LOCKED}).
@@ -377,6 +388,24 @@ public interface ConsentStore {
      */
     Optional<EmailAddress> addressChange(String requestId);
 
+    /**
+     * Records the address a confirmed address change replaced, so that the "this was not me" link mailed to it can
+     * undo the change. Kept until {@link #deleteStaleAddressChanges} removes the row.
+     *
+     * @param requestId the address change request, which has an address change ({@link #saveAddressChange})
+     * @param previousEmail the address the change replaced
+     * @throws org.optin4j.StoreException if the request has no address change
+     */
+    void saveReplacedAddress(String requestId, EmailAddress previousEmail);
+
+    /**
+     * Returns the address a confirmed address change replaced, if it was recorded and not yet purged.
+     *
+     * @param requestId the address change request
+     * @return the replaced address, or empty
+     */
+    Optional<EmailAddress> replacedAddress(String requestId);
+
     // --- retention (GDPR Art. 5(1)(e); security rule 21). Safe to run on several nodes at once. -------------------
 
     /**
@@ -461,6 +490,30 @@ public interface ConsentStore {
      * @throws IllegalArgumentException if more than 1,000 ids are given
      */
     int deleteLapsedSignups(List<SubjectId> ids, Instant before);
+
+    /**
+     * Deletes the address changes nothing needs any more (GDPR Art. 5(1)(c) and (e): a new address typed in by whoever
+     * held a link may be a third party's): those of requests never confirmed whose link expired before
+     * {@code unconfirmedExpiredBefore}, together with those request rows; and those of confirmed requests closed
+     * before {@code confirmedBefore}, with the replaced address they kept for undoing (the request row stays: the
+     * consent history points to it).
+     *
+     * @param unconfirmedExpiredBefore the cut-off for unconfirmed changes: typically now minus the grace period
+     * @param confirmedBefore the cut-off for confirmed changes: typically now minus how long they may be undone
+     * @param limit the most address changes to delete
+     * @return how many address changes were deleted
+     */
+    int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit);
+
+    /**
+     * Clears the evidence (IP address, user agent) of requests never confirmed (open, expired or superseded) whose
+     * link expired before an instant: it served only to prove a consent that was never given.
+     *
+     * @param expiredBefore the cut-off: typically now minus the grace period for unconfirmed signups
+     * @param limit the most requests to clear
+     * @return how many requests had evidence and now have none
+     */
+    int clearLapsedRequestEvidence(Instant expiredBefore, int limit);
 
     /**
      * Deletes used-token records whose tokens expired before an instant (they can no longer be replayed anyway).

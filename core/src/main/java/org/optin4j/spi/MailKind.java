@@ -11,6 +11,21 @@ public enum MailKind {
   /** The subject's data export, attached as JSON (access and portability). */
   DATA_EXPORT,
   /**
+   * Sent to the address on file when an address change was asked through a preferences link: the short-lived,
+   * single-use step-up link that lets the change go on (only then does the new address get its double opt-in).
+   */
+  ADDRESS_CHANGE_STEP_UP,
+  /**
+   * Sent to the address on file when an erasure was asked through a preferences link: the short-lived, single-use
+   * step-up link without which nothing is erased.
+   */
+  ERASURE_STEP_UP,
+  /**
+   * Sent to the old address once a change of address is confirmed: says so, with the single-use "this was not me"
+   * link that undoes the change.
+   */
+  ADDRESS_CHANGED_NOTICE,
+  /**
    * A personal data breach notification (GDPR Art. 34) written by the controller; it reaches every affected address
    * on file, withdrawn consents included. {@link MailTemplates} are not asked to render it: the controller's text is
    * sent as written, with the controller's name and contact as footer.

@@ -21,7 +21,8 @@ import org.optin4j.SubjectId;
  * @param subjectId to whom
  * @param recipient the address to send to
  * @param requestId the request it belongs to, or {@code null}
- * @param generation the confirmation link generation, or 0
+ * @param generation the confirmation link generation; for step-up mails and address-changed notices the subject's
+ *     address generation their link is signed for; else 0
  * @param locale the language to render in
  * @param purposes the purposes it concerns
  * @param dedupeKey unique key of this mail
@@ -76,7 +77,7 @@ public record OutboxMail(
    * @param subjectId to whom
    * @param recipient the address
    * @param requestId the request, or {@code null}
-   * @param generation the link generation, or 0
+   * @param generation the link generation (see the record's description), or 0
    * @param locale the language
    * @param purposes the purposes
    * @param dedupeKey the unique key

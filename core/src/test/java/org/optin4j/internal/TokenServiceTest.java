@@ -259,6 +259,48 @@ class TokenServiceTest {
   }
 
   @Test
+  void issueWhenAddressGenerationGivenThenAgnClaimRoundTrips() {
+    TokenClaims claims = new TokenClaims(SUBJECT, null, 0, 4);
+    IssuedToken issued = service.issue(TokenKind.MANAGE, claims, TTL);
+
+    assertTrue(payloadJson(issued.token()).contains("\"agn\":4"), payloadJson(issued.token()));
+    TokenCheck.Valid valid = assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE, issued.token()));
+    assertEquals(claims, valid.claims());
+    assertEquals(4, valid.claims().sentForAddressGeneration());
+  }
+
+  @Test
+  void verifyWhenNoAgnClaimThenSentForTheFirstAddressGeneration() {
+    // Links signed before tokens carried the address generation were sent when every subject had generation 1.
+    IssuedToken issued = service.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(SUBJECT, null, 0), TTL);
+
+    TokenCheck.Valid valid =
+        assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.UNSUBSCRIBE, issued.token()));
+    assertEquals(0, valid.claims().addressGeneration());
+    assertEquals(1, valid.claims().sentForAddressGeneration());
+  }
+
+  @Test
+  void verifyWhenForgedAgnIsAPositiveIntegerThenValid() {
+    // Guards the forgery of the next test: it differs from this one in the agn value only.
+    String payload = claimsJson(TokenKind.MANAGE).replaceFirst("\\}$", ",\"agn\":3}");
+
+    TokenCheck.Valid valid = assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE,
+        sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload, key1)));
+    assertEquals(3, valid.claims().addressGeneration());
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"0", "-1", "1.5", "\"2\"", "4294967296", "true"})
+  void verifyWhenAgnIsNotAPositiveIntegerThenInvalid(String agn) {
+    String payload = claimsJson(TokenKind.MANAGE).replaceFirst("\\}$", ",\"agn\":" + java.util.regex.Matcher
+        .quoteReplacement(agn) + "}");
+
+    assertInvalid(service.verify(TokenKind.MANAGE, sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload,
+        key1)));
+  }
+
+  @Test
   void verifyWhenAudIsWrongThenInvalid() {
     JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).audience("optin4j:manage").build();
 

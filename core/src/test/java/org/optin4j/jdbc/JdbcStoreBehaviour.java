@@ -101,11 +101,11 @@ interface JdbcStoreBehaviour {
   default void buildWhenSchemaNewerThenStoreExceptionSayingSo() throws SQLException {
     String prefix = database().nextPrefix();
     builder(prefix).createSchema(true).build();
-    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (2, 'from the future')");
+    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (3, 'from the future')");
 
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 2 found, this library needs 1;"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("optin4j schema version 3 found, this library needs 2;"), e.getMessage());
     assertTrue(e.getMessage().contains("newer optin4j"), e.getMessage());
   }
 
@@ -117,25 +117,29 @@ interface JdbcStoreBehaviour {
 
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs 1;"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs 2;"), e.getMessage());
     assertTrue(e.getMessage().contains("run the upgrade scripts " + database().dialect().scriptFolder()
-        + "V1__schema.sql"), e.getMessage());
+        + "V1__schema.sql, V2__address_generation.sql"), e.getMessage());
   }
 
   @Test
   default void shippedDdlWhenAppliedByHandWithDefaultPrefixThenStoreAcceptsIt() throws Exception {
-    // What a DBA does: run the file as shipped (default prefix), statement by statement, then start the store.
-    String resource = database().dialect().scriptFolder() + "V1__schema.sql";
-    String text;
-    try (var in = JdbcStoreBehaviour.class.getClassLoader().getResourceAsStream(resource)) {
-      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    String withoutComments = text.lines().filter(l -> !l.strip().startsWith("--")).collect(Collectors.joining("\n"));
+    // What a DBA does: run the files as shipped (default prefix), in order, statement by statement (so V2 upgrades
+    // what V1 created), then start the store.
     int statements = 0;
-    for (String statement : withoutComments.split(";\\s*(\n|$)")) {
-      if (!statement.isBlank()) {
-        database().execute(statement);
-        statements++;
+    for (String script : Schema.SCRIPTS) {
+      String resource = database().dialect().scriptFolder() + script;
+      String text;
+      try (var in = JdbcStoreBehaviour.class.getClassLoader().getResourceAsStream(resource)) {
+        text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+      String withoutComments = text.lines().filter(l -> !l.strip().startsWith("--"))
+          .collect(Collectors.joining("\n"));
+      for (String statement : withoutComments.split(";\\s*(\n|$)")) {
+        if (!statement.isBlank()) {
+          database().execute(statement);
+          statements++;
+        }
       }
     }
     assertTrue(statements > 10, "statements " + statements);

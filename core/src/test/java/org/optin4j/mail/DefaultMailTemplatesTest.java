@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.optin4j.Controller;
 import org.optin4j.spi.MailKind;
+import org.owasp.encoder.Encode;
 import org.optin4j.spi.MailTemplates.Model;
 import org.optin4j.spi.MailTemplates.PurposeLine;
 import org.optin4j.spi.MailTemplates.Rendered;
@@ -214,6 +215,32 @@ class DefaultMailTemplatesTest {
       assertFalse(html.contains("src="), html);
       assertTrue(html.contains("<title>" + r.subject() + "</title>"), html);
     }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+      "ADDRESS_CHANGE_STEP_UP, en, change your email address, nothing changes",
+      "ADDRESS_CHANGE_STEP_UP, nl, e-mailadres bij, er verandert niets",
+      "ADDRESS_CHANGE_STEP_UP, de, E-Mail-Adresse bei, Es ändert sich nichts",
+      "ADDRESS_CHANGE_STEP_UP, fr, changer votre adresse, rien ne change",
+      "ERASURE_STEP_UP, en, delete your data, nothing is deleted",
+      "ERASURE_STEP_UP, nl, gegevens bij, er wordt niets verwijderd",
+      "ERASURE_STEP_UP, de, Daten bei, Es wird nichts gelöscht",
+      "ERASURE_STEP_UP, fr, supprimer vos données, rien n'est supprimé",
+      "ADDRESS_CHANGED_NOTICE, en, was changed, every link sent to the other address stops working",
+      "ADDRESS_CHANGED_NOTICE, nl, is gewijzigd, werkt niet meer",
+      "ADDRESS_CHANGED_NOTICE, de, wurde geändert, funktioniert nicht mehr",
+      "ADDRESS_CHANGED_NOTICE, fr, a été changée, cessera de fonctionner"})
+  void renderWhenStepUpOrNoticeThenSaysWhatHappensNextInItsLanguageWithLinkAndExpiry(MailKind kind,
+      String language, String inSubject, String inText) {
+    Rendered r = templates.render(kind, confirmation(Locale.forLanguageTag(language), CONTROLLER, purposes()));
+
+    assertTrue(r.subject().contains(inSubject), r.subject());
+    assertTrue(r.text().contains(inText), r.text());
+    assertTrue(r.text().contains(CONFIRM), "the link, on its own line");
+    assertTrue(r.html().contains(Encode.forHtmlAttribute(CONFIRM)), r.html());
+    assertTrue(r.text().contains("2025"), "until when the link works");
+    assertFalse(r.text().toLowerCase(Locale.ROOT).contains("unsubscribe"), r.text());
   }
 
   @Test

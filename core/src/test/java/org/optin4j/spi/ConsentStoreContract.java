@@ -1290,6 +1290,39 @@ public abstract class ConsentStoreContract {
   }
 
   @Test
+  void mailQueuedAtWhenDedupeKeyTakenThenItsCreationTimeWhateverItsStatus() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7))));
+    OutboxMail claimed = read(tx -> tx.claimMails(at(8), at(308), 10)).get(0);
+    tx(tx -> tx.updateMail(claimed.sent(at(9))));
+
+    assertEquals(Optional.of(at(7)), read(tx -> tx.mailQueuedAt("cap:ann:1")));
+  }
+
+  @Test
+  void mailQueuedAtWhenDedupeKeyUnknownThenEmpty() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7))));
+
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("cap:ann:2")));
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("CAP:ANN:1")), "dedupe keys are case-sensitive");
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("cap:ann:")), "an exact match, not a prefix");
+  }
+
+  @Test
+  void mailQueuedAtSeesTheTransactionsOwnEnqueueAndForgetsARolledBackOne() {
+    givenSubjects("ann");
+
+    assertEquals(Optional.of(at(7)), read(tx -> {
+      tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7)));
+      return tx.mailQueuedAt("cap:ann:1");
+    }));
+    throwAfter(tx -> tx.enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:2",
+        at(8))));
+    assertEquals(Optional.empty(), read(tx -> tx.mailQueuedAt("cap:ann:2")));
+  }
+
+  @Test
   void mailsThenOnlyTheSubjectsOrderedByCreatedAtThenId() {
     givenSubjects("ann", "bob");
     OutboxMail late = mail("a-late", subjectId("ann"), email("ann"), at(300));
@@ -1633,6 +1666,129 @@ public abstract class ConsentStoreContract {
       return null;
     });
     return ann;
+  }
+
+  @Test
+  void updateSubjectThenAddressGenerationStoredWithTheAddress() {
+    givenSubjects("ann");
+    Subject moved = subject("ann").movedTo(email("ann.new"));
+
+    tx(tx -> tx.updateSubject(moved));
+
+    assertEquals(2, read(tx -> tx.subject(subjectId("ann"))).orElseThrow().addressGeneration());
+    assertEquals(Optional.of(moved), read(tx -> tx.subjectByEmail(email("ann.new"))));
+    Subject back = moved.movedTo(email("ann"));
+    tx(tx -> tx.updateSubject(back));
+    assertEquals(Optional.of(back), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(3, back.addressGeneration());
+  }
+
+  @Test
+  void saveReplacedAddressThenReadBackAndGoneWithErasure() {
+    SubjectId ann = annWithEverything();
+    assertEquals(Optional.empty(), read(tx -> tx.replacedAddress("req-1")));
+
+    tx(tx -> tx.saveReplacedAddress("req-1", email("ann-old")));
+
+    assertEquals(Optional.of(email("ann-old")), read(tx -> tx.replacedAddress("req-1")));
+    assertEquals(Optional.of(email("ann-new")), read(tx -> tx.addressChange("req-1")), "the new address stays");
+    tx(tx -> tx.eraseSubject(ann, true));
+    assertEquals(Optional.empty(), read(tx -> tx.replacedAddress("req-1")));
+  }
+
+  @Test
+  void saveReplacedAddressWhenNoAddressChangeThenStoreException() {
+    givenSubjects("ann");
+    tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), at(0))));
+
+    assertThrows(StoreException.class, () -> tx(tx -> tx.saveReplacedAddress("req-1", email("ann-old"))));
+  }
+
+  @Test
+  void deleteStaleAddressChangesWhenUnconfirmedAndExpiredThenRowAndRequestGone() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+    PendingRequest lapsed = openRequest("req-old", ann, at(0)); // expires at(48 h)
+    PendingRequest fresh = openRequest("req-new", ann, at(Duration.ofDays(3)));
+    tx(tx -> {
+      tx.insertRequest(lapsed);
+      tx.saveAddressChange("req-old", email("third-party"));
+      tx.insertRequest(fresh);
+      tx.saveAddressChange("req-new", email("other-party"));
+    });
+    Instant cutoff = lapsed.expiresAt().plusMillis(1);
+
+    int deleted = read(tx -> tx.deleteStaleAddressChanges(lapsed.expiresAt(), T0, 100));
+    assertEquals(0, deleted, "strictly before the cut-off");
+    deleted = store.inTransaction(tx -> tx.deleteStaleAddressChanges(cutoff, T0, 100));
+
+    assertEquals(1, deleted);
+    assertEquals(Optional.empty(), read(tx -> tx.addressChange("req-old")));
+    assertEquals(Optional.empty(), read(tx -> tx.request("req-old")), "the request of a third party's address too");
+    assertEquals(Optional.of(email("other-party")), read(tx -> tx.addressChange("req-new")));
+    assertTrue(read(tx -> tx.request("req-new")).isPresent());
+  }
+
+  @Test
+  void deleteStaleAddressChangesWhenConfirmedThenKeptUntilItsCutOffAndRequestStays() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+    PendingRequest request = openRequest("req-1", ann, at(0));
+    tx(tx -> {
+      tx.insertRequest(request);
+      tx.saveAddressChange("req-1", email("ann-new"));
+      tx.updateRequest(request.withStatus(PendingRequest.Status.CONFIRMED, at(60)));
+      tx.saveReplacedAddress("req-1", email("ann"));
+    });
+    Instant farFuture = at(Duration.ofDays(365));
+
+    assertEquals(0, (int) read(tx -> tx.deleteStaleAddressChanges(farFuture, at(60), 100)));
+    assertEquals(Optional.of(email("ann")), read(tx -> tx.replacedAddress("req-1")));
+    assertEquals(1, (int) read(tx -> tx.deleteStaleAddressChanges(farFuture, at(61), 100)));
+
+    assertEquals(Optional.empty(), read(tx -> tx.replacedAddress("req-1")));
+    assertEquals(Optional.empty(), read(tx -> tx.addressChange("req-1")));
+    assertEquals(PendingRequest.Status.CONFIRMED, read(tx -> tx.request("req-1")).orElseThrow().status());
+  }
+
+  @Test
+  void deleteStaleAddressChangesThenAtMostLimit() {
+    givenSubjects("ann");
+    tx(tx -> {
+      for (int i = 0; i < 3; i++) {
+        tx.insertRequest(openRequest("req-" + i, subjectId("ann"), at(0)));
+        tx.saveAddressChange("req-" + i, email("new" + i));
+      }
+    });
+    Instant later = at(Duration.ofDays(30));
+
+    assertEquals(2, (int) read(tx -> tx.deleteStaleAddressChanges(later, T0, 2)));
+    assertEquals(1, (int) read(tx -> tx.deleteStaleAddressChanges(later, T0, 2)));
+  }
+
+  @Test
+  void clearLapsedRequestEvidenceThenOnlyUnconfirmedExpiredRequestsLoseIt() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+    PendingRequest expired = openRequest("req-expired", ann, at(0));
+    PendingRequest confirmed = openRequest("req-confirmed", ann, at(0));
+    PendingRequest open = openRequest("req-open", ann, at(Duration.ofDays(10)));
+    tx(tx -> {
+      tx.insertRequest(expired);
+      tx.updateRequest(expired.withStatus(PendingRequest.Status.EXPIRED, at(Duration.ofDays(2))));
+      tx.insertRequest(confirmed);
+      tx.updateRequest(confirmed.withStatus(PendingRequest.Status.CONFIRMED, at(60)));
+      tx.insertRequest(open);
+    });
+    Instant cutoff = at(Duration.ofDays(9));
+
+    int cleared = store.inTransaction(tx -> tx.clearLapsedRequestEvidence(cutoff, 100));
+
+    assertEquals(1, cleared);
+    assertEquals(Evidence.NONE, read(tx -> tx.request("req-expired")).orElseThrow().evidence());
+    assertEquals(confirmed.evidence(), read(tx -> tx.request("req-confirmed")).orElseThrow().evidence());
+    assertEquals(open.evidence(), read(tx -> tx.request("req-open")).orElseThrow().evidence());
+    assertEquals(0, (int) store.inTransaction(tx -> tx.clearLapsedRequestEvidence(cutoff, 100)), "done once");
   }
 
   @Test

@@ -41,28 +41,28 @@ import org.optin4j.spi.OutboxMail;
  * consent receipt, run the retention purge now. The breach register (Art. 33-34, {@link BreachRegister}) and the
  * register of requests received by the operator (Art. 12(3), {@link OperatorRequests}) render into it.
  *
- * <p>Protected by HTTP Basic (user {@code admin}, the password from {@code OPTIN4J_ADMIN_PASSWORD} or printed at
- * start-up), compared in constant time. Browsers resend Basic credentials on cross-site requests, so every POST also
- * carries a signed, expiring form token and must come from this site's origin (CSRF). Thread-safe.
+ * <p>Protected by the {@link AdminLogin} (HTTP Basic, user {@code admin}, the password from
+ * {@code OPTIN4J_ADMIN_PASSWORD} or printed at start-up; wrong passwords throttled per client). Browsers resend Basic
+ * credentials on cross-site requests, so every POST also carries a signed, expiring form token and must come from
+ * this site's origin (CSRF). Thread-safe.
  */
 final class AdminServlet extends HttpServlet {
   @Serial
   private static final long serialVersionUID = 1L;
-  static final String USER = "admin";
   private static final Duration FORM_TTL = Duration.ofHours(2);
   private static final int LIST_LIMIT = 200;
 
   private final transient OptIn optIn;
-  private final byte[] passwordHash;
+  private final transient AdminLogin login;
   private final String siteOrigin;
   private final transient SecretKeySpec formKey;
   private final transient Clock clock;
   private final transient BreachRegister breaches;
   private final transient OperatorRequests requests;
 
-  AdminServlet(OptIn optIn, String password, String siteUrl, Clock clock) {
+  AdminServlet(OptIn optIn, AdminLogin login, String siteUrl, Clock clock) {
     this.optIn = optIn;
-    this.passwordHash = sha256(USER + ":" + password);
+    this.login = login;
     this.siteOrigin = origin(siteUrl);
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
@@ -74,29 +74,9 @@ final class AdminServlet extends HttpServlet {
 
   @Override
   protected void service(HttpServletRequest req, HttpServletResponse res) throws ServletException, IOException {
-    if (!authorised(req)) {
-      res.setHeader("WWW-Authenticate", "Basic realm=\"De Gouden Korst admin\", charset=\"UTF-8\"");
-      Html.send(res, 401, Html.page("Sign in", "/admin", "<div class=\"card\"><h1>Sign in</h1>\n<p>The admin page "
-          + "needs the user <code>admin</code> and the password printed when the app started (or set in "
-          + "<code>OPTIN4J_ADMIN_PASSWORD</code>).</p></div>\n"));
-      return;
+    if (login.signedIn(req, res)) {
+      super.service(req, res);
     }
-    super.service(req, res);
-  }
-
-  /** HTTP Basic; the hashes of expected and given credentials are compared in constant time. */
-  private boolean authorised(HttpServletRequest req) {
-    String header = req.getHeader("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6) || header.length() > 1024) {
-      return false;
-    }
-    String decoded;
-    try {
-      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-    return MessageDigest.isEqual(passwordHash, sha256(decoded));
   }
 
   @Override
@@ -543,14 +523,6 @@ final class AdminServlet extends HttpServlet {
     boolean dflt = port == -1 || ("https".equals(u.getScheme()) && port == 443)
         || ("http".equals(u.getScheme()) && port == 80);
     return u.getScheme() + "://" + u.getHost() + (dflt ? "" : ":" + port);
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-    }
   }
 
   static void send(HttpServletResponse res, int status, String title, String main) throws IOException {

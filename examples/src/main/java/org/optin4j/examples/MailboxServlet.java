@@ -1,6 +1,7 @@
 package org.optin4j.examples;
 
 import jakarta.mail.Header;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -22,8 +23,9 @@ import org.optin4j.examples.MailCapture.CapturedMail;
  * same-origin access, no forms; a click on a link may navigate the top window), its source only escaped. It is never
  * put into this page as markup.
  *
- * <p>When mail goes to a real SMTP server ({@code OPTIN4J_SMTP_HOST}) nothing is captured and the page says so.
- * Thread-safe.
+ * <p>The mails hold working confirm and preferences links, so the page needs the {@link AdminLogin} like
+ * {@code /admin}: whoever reads it could confirm signups in others' names or take their subscriptions over. When mail
+ * goes to a real SMTP server ({@code OPTIN4J_SMTP_HOST}) nothing is captured and the page says so. Thread-safe.
  */
 final class MailboxServlet extends HttpServlet {
   @Serial
@@ -39,14 +41,24 @@ final class MailboxServlet extends HttpServlet {
 
   private final transient MailCapture capture;
   private final String elsewhere;
+  private final transient AdminLogin login;
 
   /**
    * @param capture the capture, or {@code null} if mail goes to a real server
    * @param elsewhere a description of that server, when {@code capture} is {@code null}
+   * @param login the operator's login, which this page needs
    */
-  MailboxServlet(MailCapture capture, String elsewhere) {
+  MailboxServlet(MailCapture capture, String elsewhere, AdminLogin login) {
     this.capture = capture;
     this.elsewhere = elsewhere;
+    this.login = login;
+  }
+
+  @Override
+  protected void service(HttpServletRequest req, HttpServletResponse res) throws ServletException, IOException {
+    if (login.signedIn(req, res)) {
+      super.service(req, res);
+    }
   }
 
   @Override

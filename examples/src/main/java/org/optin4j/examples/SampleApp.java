@@ -36,8 +36,9 @@ import org.optin4j.spi.Mailer;
  * }</pre>
  *
  * <p>Everything is embedded and needs no setup: an H2 database file and the keys in {@code ./data}, and a built-in
- * SMTP capture whose mail is readable at {@code /dev/mailbox}. Environment variables change that (see
- * {@link Settings} and the README).
+ * SMTP capture whose mail is readable at {@code /dev/mailbox} (with the admin login). Environment variables change
+ * that (see {@link Settings} and the README); on an address other than loopback the app starts only with a real SMTP
+ * server and an https base URL.
  *
  * <p>{@link #start} runs the app in-process, as the tests do; {@link #close} stops it: Jetty first (no new work), then
  * {@link OptIn#close()} (mail not yet sent stays in the outbox for the next start), the database, the SMTP capture.
@@ -178,10 +179,12 @@ public final class SampleApp implements AutoCloseable {
       optInHolder.setAsyncSupported(true);
       context.addFilter(optInHolder, "/*", EnumSet.of(DispatcherType.REQUEST));
       context.addServlet(new ServletHolder("site", new SiteServlet(optIn)), "/");
+      AdminLogin login = new AdminLogin(password, Clock.systemUTC());
       context.addServlet(new ServletHolder("mailbox", new MailboxServlet(capture,
-          settings.smtp() == null ? null : settings.smtp().host() + ":" + settings.smtp().port())), "/dev/mailbox/*");
+          settings.smtp() == null ? null : settings.smtp().host() + ":" + settings.smtp().port(), login)),
+          "/dev/mailbox/*");
       context.addServlet(new ServletHolder("admin",
-          new AdminServlet(optIn, password, siteUrl, Clock.systemUTC())), "/admin/*");
+          new AdminServlet(optIn, login, siteUrl, Clock.systemUTC())), "/admin/*");
       server.setHandler(context);
       server.setStopTimeout(5_000);
       try {
@@ -194,7 +197,7 @@ public final class SampleApp implements AutoCloseable {
       report.addAll(data.report());
       report.add("database: " + database.description());
       report.add(capture != null ? "mail: built-in SMTP capture on 127.0.0.1:" + capture.port() + ", read it at "
-          + siteUrl + "/dev/mailbox" : "mail: SMTP server " + settings.smtp());
+          + siteUrl + "/dev/mailbox (admin login)" : "mail: SMTP server " + settings.smtp());
       report.add(settings.adminPassword() != null ? "admin: " + siteUrl + "/admin, user admin, password from "
           + "OPTIN4J_ADMIN_PASSWORD" : "admin: " + siteUrl + "/admin, user admin, password " + password
           + " (new each start; set OPTIN4J_ADMIN_PASSWORD to fix it)");

@@ -16,6 +16,11 @@ import java.util.TreeSet;
  * The sample app's settings, read from environment variables. Every one is optional; an invalid value, or an unknown
  * variable starting with {@code OPTIN4J_}, fails the start with a message naming the variable.
  *
+ * <p>The app keeps its doors shut: on a bind address other than loopback (what a container needs) it refuses to start
+ * while the built-in SMTP capture is on (its {@code /dev/mailbox} holds every confirm and preferences link, so whoever
+ * reads it can confirm signups and take subscribers over), and without an https {@code OPTIN4J_BASE_URL} (links in
+ * mails and the admin password would otherwise travel in the clear).
+ *
  * <p>Immutable and thread-safe.
  *
  * @param port the HTTP port; 0 picks a free one
@@ -35,13 +40,23 @@ public record Settings(
       "OPTIN4J_SMTP_PASSWORD", "OPTIN4J_JDBC_URL", "OPTIN4J_JDBC_USER", "OPTIN4J_JDBC_PASSWORD",
       "OPTIN4J_ADMIN_PASSWORD");
 
-  /** Validates the components. */
+  /**
+   * Validates the components.
+   *
+   * @throws InvalidSettingsException if a non-loopback bind address comes with the built-in SMTP capture or without
+   *     an https base URL
+   */
   public Settings {
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
     }
     Objects.requireNonNull(bindAddress, "bindAddress");
     Objects.requireNonNull(dataDir, "dataDir");
+    List<String> problems = new ArrayList<>();
+    checkDoors(bindAddress, baseUrl, smtp, problems);
+    if (!problems.isEmpty()) {
+      throw new InvalidSettingsException(problems);
+    }
   }
 
   /**
@@ -149,6 +164,7 @@ public record Settings(
 
     Smtp smtp = smtp(env, problems);
     Jdbc jdbc = jdbc(env, problems);
+    checkDoors(bind, baseUrl, smtp, problems);
 
     String adminPassword = value(env, "OPTIN4J_ADMIN_PASSWORD");
     if (adminPassword != null && adminPassword.length() < 12) {
@@ -159,6 +175,29 @@ public record Settings(
       throw new InvalidSettingsException(problems);
     }
     return new Settings(port, bind, baseUrl, dataDir, smtp, jdbc, adminPassword);
+  }
+
+  /** Whether a bind address is reachable from this machine only. Names other than localhost are not resolved. */
+  static boolean isLoopback(String h) {
+    return h.equalsIgnoreCase("localhost") || h.matches("127(\\.[0-9]{1,3}){3}") || h.equals("::1")
+        || h.equals("0:0:0:0:0:0:0:1");
+  }
+
+  /** The two settings that would open the app to the network, each named with its fix. */
+  private static void checkDoors(String bind, String baseUrl, Smtp smtp, List<String> problems) {
+    if (isLoopback(bind)) {
+      return;
+    }
+    if (smtp == null) {
+      problems.add("OPTIN4J_BIND_ADDRESS: " + bind + " is reachable from the network, and the built-in SMTP capture "
+          + "would show every mail with its confirm and preferences links at /dev/mailbox; set OPTIN4J_SMTP_HOST "
+          + "(and its OPTIN4J_SMTP_* companions) to a real mail server, or bind to 127.0.0.1");
+    }
+    if (baseUrl == null || !baseUrl.regionMatches(true, 0, "https://", 0, 8)) {
+      problems.add("OPTIN4J_BASE_URL: must be the site's public https URL (such as https://bakery.example, served "
+          + "by a TLS proxy in front of the app) when OPTIN4J_BIND_ADDRESS is " + bind + ", not loopback: links in "
+          + "mails and the admin password must not travel over plain HTTP; or bind to 127.0.0.1");
+    }
   }
 
   private static String checkBaseUrl(String url, List<String> problems) {

@@ -51,10 +51,15 @@ class SampleAppHttpTest {
     return new Client(app.url());
   }
 
+  /** A client signed in as the admin, which {@code /dev/mailbox} needs. */
+  private Client mailbox() {
+    return new Client(app.url()).basic("admin", PASSWORD);
+  }
+
   @Test
   void pagesWhenServedThenEncodedAndLockedDown() throws Exception {
     Client client = start();
-    for (String path : List.of("/", "/contact", "/privacy", "/dev/mailbox")) {
+    for (String path : List.of("/", "/contact", "/privacy")) {
       HttpResponse<String> r = client.get(path);
       assertEquals(200, r.statusCode(), path);
       assertTrue(r.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"), path);
@@ -86,9 +91,9 @@ class SampleAppHttpTest {
     assertTrue(sent.body().contains("Thank you, Ann &lt;b&gt;!"), "the name is echoed, encoded");
     assertTrue(sent.body().contains("check your inbox"));
 
-    String list = waitForMail(client, 1);
+    String list = waitForMail(1);
     assertTrue(list.contains("ann@example.org"), list);
-    HttpResponse<String> mail = client.get("/dev/mailbox/1");
+    HttpResponse<String> mail = mailbox().get("/dev/mailbox/1");
     assertEquals(200, mail.statusCode());
     String page = mail.body();
     assertTrue(page.contains("<iframe class=\"mail-html\""), "HTML part in a frame");
@@ -132,6 +137,51 @@ class SampleAppHttpTest {
     fields.put("optin-purpose", "newsletter");
     assertEquals(403, client.post("/contact", fields, "https://evil.example").statusCode());
     assertTrue(app.optIn().findSubject("eve@example.org").isEmpty());
+  }
+
+  @Test
+  void mailboxWhenNotSignedInThen401AndNoAddressOrLinkShown() throws Exception {
+    Client site = start();
+    signUp(site, "ann@example.org", "newsletter");
+    waitForMail(1);
+
+    for (String path : List.of("/dev/mailbox", "/dev/mailbox/1")) {
+      HttpResponse<String> r = site.get(path);
+      assertEquals(401, r.statusCode(), path);
+      assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic realm="), path);
+      assertFalse(r.body().contains("ann@example.org"), r.body());
+      assertFalse(r.body().contains("token="), r.body());
+      assertEquals(401, new Client(app.url()).basic("admin", "wrong-password-1").get(path).statusCode(), path);
+    }
+    HttpResponse<String> signedIn = mailbox().get("/dev/mailbox");
+    assertEquals(200, signedIn.statusCode());
+    assertTrue(signedIn.body().contains("ann@example.org"));
+  }
+
+  @Test
+  void adminWhenWrongPasswordsRepeatedThenThrottledPerClientAndLoggedWithoutThePassword() throws Exception {
+    start();
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    // slf4j-simple writes to whatever System.err is at the time of the call.
+    System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      for (int i = 1; i <= AdminLogin.MAX_FAILURES; i++) {
+        assertEquals(401, new Client(app.url()).basic("admin", "guess-number-" + i).get("/admin").statusCode());
+      }
+      HttpResponse<String> throttled = mailbox().get("/admin");
+      assertEquals(429, throttled.statusCode(), "even the right password waits: guesses are not checked meanwhile");
+      long retryAfter = Long.parseLong(throttled.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retryAfter >= 1 && retryAfter <= AdminLogin.WINDOW.toSeconds(), "Retry-After " + retryAfter);
+      assertEquals(429, mailbox().get("/dev/mailbox").statusCode(), "the mailbox shares the admin's throttle");
+      assertEquals(200, new Client(app.url()).get("/").statusCode(), "the public site is not affected");
+    } finally {
+      System.setErr(stderr);
+    }
+    String logged = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(logged.contains("admin login failed from 127.0.0.1 (5 in the last 15 minutes)"), logged);
+    assertFalse(logged.contains("guess-number"), logged);
+    assertFalse(logged.contains(PASSWORD), logged);
   }
 
   @Test
@@ -205,8 +255,8 @@ class SampleAppHttpTest {
     fields.put("message", "x");
     fields.put("optin-purpose", "newsletter");
     client.post("/contact", fields);
-    waitForMail(client, 1);
-    String confirm = Client.find(client.get("/dev/mailbox/1").body(), "<a href=\"[^\"]*(/optin/confirm\\?token=[^\"]+)\"");
+    waitForMail(1);
+    String confirm = Client.find(mailbox().get("/dev/mailbox/1").body(), "<a href=\"[^\"]*(/optin/confirm\\?token=[^\"]+)\"");
     app.close();
 
     app = SampleApp.start(settings);
@@ -223,7 +273,7 @@ class SampleAppHttpTest {
     Settings s = new Settings(0, "127.0.0.1", null, data,
         new Settings.Smtp("127.0.0.1", 2525, "none", null, null), null, PASSWORD);
     app = SampleApp.start(s);
-    String body = new Client(app.url()).get("/dev/mailbox").body();
+    String body = mailbox().get("/dev/mailbox").body();
     assertTrue(body.contains("127.0.0.1:2525"), body);
     assertTrue(body.contains("nothing is captured here"), body);
   }
@@ -292,9 +342,9 @@ class SampleAppHttpTest {
     page = admin.get(notified.headers().firstValue("Location").orElseThrow()).body();
     assertTrue(page.contains("1 notification mail queued"), page);
     assertTrue(page.contains("Mail contacts not yet notified"), "the stored text, offered again for latecomers");
-    String mailbox = waitForMailbox(site, "Security incident at De Gouden Korst");
+    String mailbox = waitForMailbox("Security incident at De Gouden Korst");
     String number = Client.find(mailbox, "<a href=\"/dev/mailbox/(\\d+)\">Security incident at De Gouden Korst<");
-    String mail = site.get("/dev/mailbox/" + number).body();
+    String mail = mailbox().get("/dev/mailbox/" + number).body();
     assertTrue(mail.contains("fenna@example.org"), mail);
     assertTrue(mail.contains("a backup of our newsletter list was readable"), mail);
     // Again: nobody is mailed twice.
@@ -355,11 +405,11 @@ class SampleAppHttpTest {
   void subjectPageWhenShownThenHistoryVerifiedAndReceiptMailed() throws Exception {
     Client site = start();
     signUp(site, "hanna@example.org", "newsletter");
-    String confirm = Client.find(site.get("/dev/mailbox/1").body(), "<a href=\"[^\"]*(/optin/confirm\\?token=[^\"]+)\"");
+    String confirm = Client.find(mailbox().get("/dev/mailbox/1").body(), "<a href=\"[^\"]*(/optin/confirm\\?token=[^\"]+)\"");
     Map<String, String> confirmFields = new LinkedHashMap<>(Client.hiddenFields(site.get(confirm).body()));
     confirmFields.put("purpose", "newsletter");
     assertEquals(200, site.post("/optin/confirm", confirmFields).statusCode());
-    waitForMail(site, 2); // the receipt that confirming sends
+    waitForMail(2); // the receipt that confirming sends
     Subject hanna = app.optIn().findSubject("hanna@example.org").orElseThrow();
 
     Client admin = new Client(app.url()).basic("admin", PASSWORD);
@@ -370,7 +420,7 @@ class SampleAppHttpTest {
         "id", hanna.id().value()));
     assertEquals(303, queued.statusCode(), queued.body());
     assertTrue(admin.get(queued.headers().firstValue("Location").orElseThrow()).body().contains("Receipt queued"));
-    String list = waitForMail(site, 3);
+    String list = waitForMail(3);
     assertTrue(Client.find(list, "<a href=\"/dev/mailbox/3\">([^<]+)<").contains("confirmed"), list);
   }
 
@@ -413,14 +463,14 @@ class SampleAppHttpTest {
     fields.put("message", "Hello");
     fields.put("optin-purpose", purpose);
     assertEquals(200, site.post("/contact", fields).statusCode());
-    waitForMailbox(site, email);
+    waitForMailbox(email);
   }
 
   /** Waits until the mailbox list shows this text (a subject or an address). */
-  private String waitForMailbox(Client client, String text) throws Exception {
+  private String waitForMailbox(String text) throws Exception {
     Instant until = Instant.now().plus(Duration.ofSeconds(15));
     while (true) {
-      String list = client.get("/dev/mailbox").body();
+      String list = mailbox().get("/dev/mailbox").body();
       if (list.contains(text)) {
         return list;
       }
@@ -431,10 +481,10 @@ class SampleAppHttpTest {
     }
   }
 
-  private String waitForMail(Client client, int count) throws Exception {
+  private String waitForMail(int count) throws Exception {
     Instant until = Instant.now().plus(Duration.ofSeconds(15));
     while (true) {
-      String list = client.get("/dev/mailbox").body();
+      String list = mailbox().get("/dev/mailbox").body();
       if (list.contains("href=\"/dev/mailbox/" + count + "\"")) {
         return list;
       }

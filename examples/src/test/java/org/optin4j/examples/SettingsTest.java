@@ -50,6 +50,57 @@ class SettingsTest {
   }
 
   @Test
+  void fromEnvironmentWhenNonLoopbackBindWithBuiltInCaptureThenRefusedNamingTheFix() {
+    List<String> problems = problems(Map.of("OPTIN4J_BIND_ADDRESS", "0.0.0.0",
+        "OPTIN4J_BASE_URL", "https://bakery.example"));
+
+    assertEquals(1, problems.size(), problems.toString());
+    assertTrue(problems.get(0).startsWith("OPTIN4J_BIND_ADDRESS: 0.0.0.0 is reachable from the network"),
+        problems.get(0));
+    assertTrue(problems.get(0).contains("/dev/mailbox") && problems.get(0).contains("set OPTIN4J_SMTP_HOST")
+        && problems.get(0).contains("bind to 127.0.0.1"), problems.get(0));
+  }
+
+  @Test
+  void fromEnvironmentWhenNonLoopbackBindWithoutHttpsBaseUrlThenRefusedNamingTheFix() {
+    for (Map<String, String> env : List.of(
+        Map.of("OPTIN4J_BIND_ADDRESS", "::", "OPTIN4J_SMTP_HOST", "smtp.example.org"),
+        Map.of("OPTIN4J_BIND_ADDRESS", "10.0.0.5", "OPTIN4J_SMTP_HOST", "smtp.example.org",
+            "OPTIN4J_BASE_URL", "http://localhost:8080"))) {
+      List<String> problems = problems(env);
+      assertTrue(problems.stream().anyMatch(p -> p.startsWith("OPTIN4J_BASE_URL: must be the site's public https URL")
+          && p.contains("OPTIN4J_BIND_ADDRESS is " + env.get("OPTIN4J_BIND_ADDRESS") + ", not loopback")),
+          problems.toString());
+    }
+  }
+
+  @Test
+  void fromEnvironmentWhenNonLoopbackBindWithRealSmtpAndHttpsBaseUrlThenAccepted() {
+    Settings s = Settings.fromEnvironment(Map.of("OPTIN4J_BIND_ADDRESS", "0.0.0.0", "OPTIN4J_SMTP_HOST",
+        "smtp.example.org", "OPTIN4J_BASE_URL", "https://bakery.example"), CWD);
+
+    assertEquals("0.0.0.0", s.bindAddress());
+  }
+
+  @Test
+  void fromEnvironmentWhenLoopbackBindThenBuiltInCaptureAndPlainHttpAllowed() {
+    for (String loopback : List.of("127.0.0.1", "127.0.0.2", "localhost", "LocalHost", "::1")) {
+      Settings s = Settings.fromEnvironment(Map.of("OPTIN4J_BIND_ADDRESS", loopback), CWD);
+      assertNull(s.smtp(), loopback);
+    }
+  }
+
+  @Test
+  void constructorWhenDoorsOpenThenRefusedSoSampleAppNeverStarts() {
+    Settings.InvalidSettingsException e = assertThrows(Settings.InvalidSettingsException.class,
+        () -> new Settings(0, "0.0.0.0", null, CWD, null, null, "a-long-password"));
+
+    assertEquals(2, e.problems().size(), e.problems().toString());
+    assertTrue(e.problems().get(0).startsWith("OPTIN4J_BIND_ADDRESS: "), e.problems().toString());
+    assertTrue(e.problems().get(1).startsWith("OPTIN4J_BASE_URL: "), e.problems().toString());
+  }
+
+  @Test
   void fromEnvironmentWhenSmtpHostOnlyThenLoopbackPlainElseStarttls() {
     assertEquals(new Settings.Smtp("localhost", 25, "none", null, null),
         Settings.fromEnvironment(Map.of("OPTIN4J_SMTP_HOST", "localhost"), CWD).smtp());

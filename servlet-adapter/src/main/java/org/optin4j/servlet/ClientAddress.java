@@ -4,7 +4,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -15,7 +17,11 @@ import java.util.regex.Pattern;
  * <p>Immutable and thread-safe.
  */
 final class ClientAddress {
-  private static final Pattern LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+  /** An IPv6 literal's characters (an IPv4 tail such as {@code ::ffff:192.0.2.1} included); it always has a colon. */
+  private static final Pattern V6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+  private static final String OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+  /** Dotted-quad IPv4 only: four decimal parts, no leading zeros (which some parsers read as octal). */
+  private static final Pattern V4_LITERAL = Pattern.compile("(?:" + OCTET + "\\.){3}" + OCTET);
 
   private final List<Range> trusted;
 
@@ -44,6 +50,19 @@ final class ClientAddress {
       }
     }
     return client;
+  }
+
+  /**
+   * The rate-limit key of an IPv6 client's site: its /48, the largest prefix providers commonly delegate to one
+   * customer (RIPE-690: a /48 for a business, a /56 for a home), who can then use any of its 65,536 /64s. Empty for
+   * IPv4 and for what is not an IP literal.
+   */
+  static Optional<String> siteKey(String ip) {
+    byte[] b = parse(ip);
+    if (b == null || b.length != 16) {
+      return Optional.empty();
+    }
+    return Optional.of("v6/48:" + HexFormat.of().formatHex(b, 0, 6));
   }
 
   /** The rate-limit key: the address, IPv6 cut to its /64 (one subscriber line usually owns a whole /64). */
@@ -80,7 +99,18 @@ final class ClientAddress {
       return null;
     }
     String s = ip.startsWith("[") && ip.endsWith("]") ? ip.substring(1, ip.length() - 1) : ip;
-    if (!LITERAL.matcher(s).matches() || (s.indexOf(':') < 0 && s.chars().filter(c -> c == '.').count() != 3)) {
+    if (V4_LITERAL.matcher(s).matches()) {
+      byte[] b = new byte[4];
+      String[] parts = s.split("\\.");
+      for (int i = 0; i < 4; i++) {
+        b[i] = (byte) Integer.parseInt(parts[i]);
+      }
+      return b;
+    }
+    // Only a string with a colon reaches InetAddress: the JDK parses such a string as an IPv6 literal and refuses it
+    // if it is not one, never asking DNS. A colon-free string that is not a dotted quad (dead.beef.cafe.face, or
+    // 999.1.1.1) would have been looked up as a host name.
+    if (s.indexOf(':') < 0 || !V6_LITERAL.matcher(s).matches()) {
       return null;
     }
     try {

@@ -13,10 +13,19 @@ import org.optin4j.Evidence;
  * <p>Thread-safe.
  */
 final class Guard {
+  /**
+   * All the /64s of one IPv6 /48 together get this many times the per-IP limit: a client holding a /48 (what many
+   * providers delegate to one customer) would otherwise have 65,536 separate /64 allowances.
+   */
+  static final int IPV6_SITE_FACTOR = 4;
+  /** The share of {@code rateLimitSlots} the /48 tier gets: it only ever holds IPv6 sites, each up to 65,536 /64s. */
+  static final int IPV6_SITE_SLOT_DIVISOR = 4;
+
   private final OptInFilter.Settings settings;
   private final FormTokens tokens;
   private final ClientAddress clients;
   private final RateLimiter perIp;
+  private final RateLimiter perIpv6Site;
   /** Null when the per-address limit is off (the default), so that it takes no memory. */
   private final RateLimiter perAddress;
 
@@ -25,6 +34,8 @@ final class Guard {
     this.tokens = tokens;
     this.clients = new ClientAddress(settings.trustedProxies());
     this.perIp = new RateLimiter(settings.ipLimit(), settings.ipWindow(), settings.rateLimitSlots(), settings.clock());
+    this.perIpv6Site = new RateLimiter(Math.min(RateLimiter.MAX_LIMIT, settings.ipLimit() * IPV6_SITE_FACTOR),
+        settings.ipWindow(), settings.rateLimitSlots() / IPV6_SITE_SLOT_DIVISOR, settings.clock());
     this.perAddress = settings.addressLimit() == 0 ? null
         : new RateLimiter(settings.addressLimit(), settings.addressWindow(), settings.rateLimitSlots(),
             settings.clock());
@@ -59,9 +70,17 @@ final class Guard {
     return tokens.verify(context, request.getParameter(Pages.CSRF_FIELD));
   }
 
-  /** Counts a POST against the client's limit; 0 if allowed, else seconds to wait. */
+  /**
+   * Counts a POST against the client's limit, and an IPv6 client's also against its /48's; 0 if allowed, else seconds
+   * to wait. The /64 is counted first, so one /64 over its own limit cannot use up its neighbours' shared allowance.
+   */
   long ipLimit(HttpServletRequest request) {
-    return perIp.acquire(ClientAddress.limitKey(clients.of(request)));
+    String client = clients.of(request);
+    long wait = perIp.acquire(ClientAddress.limitKey(client));
+    if (wait != 0) {
+      return wait;
+    }
+    return ClientAddress.siteKey(client).map(perIpv6Site::acquire).orElse(0L);
   }
 
   /** Counts a signup against the address's limit. */

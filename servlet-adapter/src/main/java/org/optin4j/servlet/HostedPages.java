@@ -32,6 +32,7 @@ import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 import org.optin4j.ResendResult;
+import org.optin4j.StepUpResult;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.UnsubscribeResult;
@@ -70,6 +71,7 @@ final class HostedPages {
   private final byte[] stylesheet;
   private final Map<String, Route> routes;
   private final AnswerFloor answerFloor;
+  private final StepUpPages stepUp;
 
   HostedPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Guard guard, AnswerFloor answerFloor) {
     this.answerFloor = answerFloor;
@@ -86,6 +88,7 @@ final class HostedPages {
     } catch (IOException e) {
       throw new IllegalStateException("cannot read optin.css", e);
     }
+    this.stepUp = new StepUpPages(optIn, pages, guard, this);
     this.routes = routes();
   }
 
@@ -110,6 +113,8 @@ final class HostedPages {
         "/unsubscribe", new Route(this::unsubscribePage, this::unsubscribe),
         "/preferences", new Route((q, r) -> preferencesPage(q, r, List.of(), 200), this::changePreferences),
         "/preferences/withdraw", new Route(null, this::withdrawAll),
+        StepUpPages.STEP_UP_PATH, new Route(stepUp::stepUpPage, stepUp::stepUp),
+        StepUpPages.NOT_ME_PATH, new Route(stepUp::notMePage, stepUp::notMe),
         "/optin.css", new Route(this::css, null),
         "/.well-known/jwks.json", new Route(this::jwks, null));
   }
@@ -152,22 +157,19 @@ final class HostedPages {
     SubjectId id = found.get();
     switch (path) {
       case "/preferences/address" -> {
+        // A preferences link may have been forwarded: the address on file must agree first (step-up).
         String email = req.getParameter("email");
-        RequestResult r;
-        try {
-          r = email == null || email.length() > MAX_EMAIL ? new RequestResult.InvalidAddress("too long")
-              : optIn.rights().requestAddressChange(id, email, locale, guard.evidence(req));
-        } catch (IllegalArgumentException subjectGone) {
-          invalidLink(req, res, locale);
-          return true;
-        }
-        if (r instanceof RequestResult.InvalidAddress) {
+        StepUpResult r = email == null || email.length() > MAX_EMAIL ? new StepUpResult.InvalidAddress("too long")
+            : optIn.rights().stepUpAddressChange(token(req), email, locale, guard.evidence(req));
+        if (r instanceof StepUpResult.InvalidAddress) {
           Optional<EmailAddress> parsed = EmailAddress.tryParse(email == null ? "" : email);
           preferencesPage(req, res, List.of(parsed.isPresent() && !optIn.canMail(parsed.get())
               ? PROBLEM_SMTPUTF8 : "problem.email"), 400);
+        } else if (r instanceof StepUpResult.InvalidLink) {
+          invalidLink(req, res, locale);
         } else {
-          // Accepted, Throttled, AlreadyConfirmed: one answer, so the page tells nothing about the new address.
-          saved(req, res, locale, "saved.title", "address.sent");
+          // Sent, Throttled, Unchanged: one answer, so the page tells nothing about the new address.
+          saved(req, res, locale, "resent.title", "address.stepup");
         }
       }
       case "/preferences/export" ->
@@ -178,10 +180,11 @@ final class HostedPages {
       default -> {
         if (!"yes".equals(req.getParameter("confirm"))) {
           preferencesPage(req, res, List.of("erase.unticked"), 400);
-        } else if (optIn.rights().erase(id, Channel.PREFERENCE_CENTER)) {
-          pages.message(req, res, 200, "erased", locale, "erased.title", null, "erased.text");
-        } else {
+        } else if (optIn.rights().stepUpErasure(token(req), locale) instanceof StepUpResult.InvalidLink) {
           invalidLink(req, res, locale);
+        } else {
+          // Nothing is erased on a link that may have been forwarded: the address on file confirms first.
+          saved(req, res, locale, "resent.title", "erase.stepup");
         }
       }
     }
@@ -786,7 +789,7 @@ final class HostedPages {
     return true;
   }
 
-  private void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+  void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
     String again = "<p><a href=\"" + a(pages.base(req) + "/subscribe") + "\">" + e(pages.t(locale, "invalid.again"))
         + "</a></p>\n";
     pages.message(req, res, 400, "invalid-link", locale, "invalid.title", again, "invalid.text");

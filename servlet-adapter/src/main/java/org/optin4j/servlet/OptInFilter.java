@@ -364,9 +364,11 @@ public final class OptInFilter implements Filter {
 
     /**
      * Sets the limit of state-changing POSTs per client IP (default 30 per 10 minutes); over it the answer is 429
-     * with {@code Retry-After}. IPv6 clients count per /64. The window slides: a POST is allowed while this window's
-     * count plus the last window's count, weighted by the share of the last window still inside the sliding one, stays
-     * within {@code max}, so a client cannot spend its allowance twice across a window boundary.
+     * with {@code Retry-After}. IPv6 clients count per /64, and all the /64s of one /48 (what a provider often
+     * delegates to one customer) together at most 4 times {@code max}, so that a /48 is not 65,536 allowances. The
+     * window slides: a POST is allowed while this window's count plus the last window's count, weighted by the share
+     * of the last window still inside the sliding one, stays within {@code max}, so a client cannot spend its
+     * allowance twice across a window boundary.
      *
      * @param max at most this many, 1 to 100000
      * @param window per this window, 1 second to 1 day
@@ -400,7 +402,9 @@ public final class OptInFilter implements Filter {
     /**
      * Sets how many keys (client IPs, IPv6 per /64; or addresses) each rate limiter counts exactly (default 65536, 1024
      * to 16777216). Memory is fixed when the filter is built: 12 bytes per slot per limiter (an 8-byte entry plus half
-     * a long of overflow filter); the per-address limiter takes none while it is off. While the keys seen in the last
+     * a long of overflow filter), plus a quarter of that for the per-IP limit's IPv6 /48 tier (a table of
+     * {@code slots / 4}: it holds only IPv6 sites, each grouping up to 65,536 /64s); the per-address limiter takes none
+     * while it is off. While the keys seen in the last
      * two windows stay under about 70 % of the slots, every key is counted exactly and never limited by another's
      * traffic (each key may sit in either of two buckets of 8, whose pairs start to overflow from about 70 % full, and
      * then the least-counted, stalest keys are forgotten first); keys are hashed with a secret, so nobody can aim at

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -26,6 +27,7 @@ import org.optin4j.Controller;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeCatalog;
+import org.optin4j.Secrets;
 import org.optin4j.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
@@ -363,14 +365,18 @@ final class PropertiesConfig {
       }
     }
 
-    /** A secret from {@code <key>.env} (environment variable) or {@code <key>.file}: base64 for keys. */
     /** A secret that is text (a JWK), from {@code key.env} or {@code key.file}; null if neither is set. */
     String text(String key) {
       byte[] raw = secret(key);
       return raw == null ? null : new String(raw, StandardCharsets.UTF_8);
     }
 
+    /**
+     * A secret from {@code <key>.env} (environment variable) or {@code <key>.file}: base64 for keys, text for the SMTP
+     * password and the receipt JWK. A file must be readable by its owner only ({@link Secrets#fromFile}).
+     */
     byte[] secret(String key) {
+      boolean text = key.equals("smtp.password") || key.equals("receiptKeys.jwk");
       String env = p.get(key + ".env");
       String file = p.get(key + ".file");
       if (env != null && file != null) {
@@ -385,17 +391,21 @@ final class PropertiesConfig {
           return null;
         }
       } else if (file != null) {
+        // Through Secrets, so that a file its group or others may read is refused here as it is in code.
         try {
-          raw = Files.readString(Path.of(file), StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-          problems.add(key + ".file: cannot read " + file);
-          return null;
+          return text ? Secrets.textFromFile(Path.of(file)).getBytes(StandardCharsets.UTF_8)
+              : Secrets.fromFile(Path.of(file));
+        } catch (ConfigurationException e) {
+          problems.add(key + ".file: " + e.getMessage());
+        } catch (InvalidPathException e) {
+          problems.add(key + ".file: not a valid path: " + file);
         }
+        return null;
       } else {
         return null;
       }
       raw = raw.strip();
-      if (key.equals("smtp.password") || key.equals("receiptKeys.jwk")) {
+      if (text) {
         return raw.getBytes(StandardCharsets.UTF_8);
       }
       try {

@@ -70,6 +70,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class RateLimiter {
   /** Entries per bucket. */
   static final int WAYS = 8;
+  /** The highest limit a limiter counts (its counts share a {@code long} with the fingerprint and window). */
+  static final int MAX_LIMIT = 131_071;
   /** Bits set per refused key in the Bloom filter. */
   static final int SPILL_PROBES = 4;
   private static final int SPILL_TAG_SHIFT = 48;
@@ -107,8 +109,8 @@ final class RateLimiter {
 
   /** With a given 24-byte hash key (tests and simulations only: a known key lets anyone aim collisions). */
   RateLimiter(int max, Duration window, int slots, Clock clock, byte[] hashKey) {
-    if (max < 1 || max > 131_071) {
-      throw new IllegalArgumentException("rate limit max must be 1 to 131071, was " + max);
+    if (max < 1 || max > MAX_LIMIT) {
+      throw new IllegalArgumentException("rate limit max must be 1 to " + MAX_LIMIT + ", was " + max);
     }
     if (slots < WAYS * 2) {
       throw new IllegalArgumentException("rate limiter slots must be at least " + WAYS * 2 + ", was " + slots);

@@ -56,16 +56,14 @@ abstract class AbstractHostedFlowIT {
 
   static final String APP = "/app";
   static final String BASE = APP + "/optin";
-  private static final Pattern LINK = Pattern.compile("https?://[^\\s\"<>]+/optin/(confirm|preferences|unsubscribe)"
-      + "\\?token=[A-Za-z0-9._%-]+");
+  private static final Pattern LINK = Pattern.compile("https?://[^\\s\"<>]+/optin/(confirm|preferences|unsubscribe"
+      + "|preferences/step-up|preferences/not-me)\\?token=[A-Za-z0-9._%-]+");
 
   MutableClock clock;
   OptIn optIn;
   Container container;
   Http http;
   OptInFilter filter;
-  /** Whether {@link #deploy} gives the app a mailer with SMTPUTF8 on (and EHLO, which it needs). */
-  boolean smtpUtf8;
 
   abstract Container newContainer() throws Exception;
 
@@ -87,29 +85,32 @@ abstract class AbstractHostedFlowIT {
 
   /** (Re)deploys the app with the filter built by {@code customize}. */
   void deploy(Consumer<OptInFilter.Builder> customize) throws Exception {
+    deploy(o -> { }, customize);
+  }
+
+  /** (Re)deploys the app with the service and the filter built by {@code service} and {@code customize}. */
+  void deploy(Consumer<OptIn.Builder> service, Consumer<OptInFilter.Builder> customize) throws Exception {
     stop();
     clock = new MutableClock();
     container = newContainer();
     http = new Http(container.port());
-    optIn = OptIn.builder()
+    OptIn.Builder o = OptIn.builder()
         .catalog(TestApp.catalog())
         .controller(new Controller("Bakery <Gouden> & Korst", "Main St 1, Utrecht", "privacy@shop.example",
             "https://shop.example/privacy"))
         .store(InMemoryConsentStore.create())
-        .mailer(smtpUtf8
-            ? SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
-                .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop").smtpUtf8(true).build()
-            : SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
-                .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
-                .properties(Map.of("mail.smtp.ehlo", "false")).build())
+        .mailer(SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
+            .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
+            .properties(Map.of("mail.smtp.ehlo", "false")).build())
         .signingKeys(SigningKeys.generate("k1"))
         .receiptKeys(org.optin4j.ReceiptKeys.generate("r1"))
         .suppressionPepper(randomKey())
         .baseUrl(http.origin + BASE)
         .clock(clock)
         .evidencePolicy(EvidencePolicy.FULL)
-        .confirmationMailCap(20, Duration.ZERO)
-        .build();
+        .confirmationMailCap(20, Duration.ZERO);
+    service.accept(o);
+    optIn = o.build();
     OptInFilter.Builder b = OptInFilter.builder(optIn)
         .formPaths("/signup", "/signup-result")
         .markerPaths("/static.html", "/data.json", "/real.html", "/dynamic.html")
@@ -319,17 +320,139 @@ abstract class AbstractHostedFlowIT {
     assertEquals(email, exportMail.getAllRecipients()[0].toString());
     assertTrue(hasJsonAttachment(exportMail), "JSON attachment");
 
-    // erase: needs the confirmation tick; then the address is suppressed and the link is dead
+    // erase: needs the confirmation tick, then the step-up link mailed to the address on file; then the address is
+    // suppressed and the link is dead
     Http.Response unticked = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en"));
     assertEquals(400, unticked.status());
     assertTrue(optIn.findSubject(email).isPresent());
-    Http.Response erased = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
+    Http.Response asked = http.submit(BASE + "/preferences/erase", form("token", center.field("token"),
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "confirm", "yes"));
+    assertEquals(200, asked.status(), asked.body());
+    assertTrue(optIn.findSubject(email).isPresent(), "nothing erased on the preferences link alone");
+    Http.Response erased = useStepUp(link(email, "preferences/step-up"), "Delete your data?");
     assertEquals(200, erased.status(), erased.body());
+    assertTrue(erased.body().contains("Your data is deleted"), erased.body());
     assertTrue(optIn.findSubject(email).isEmpty());
     assertTrue(optIn.rights().isSuppressed(email));
     assertEquals(400, http.get(prefs).status());
+  }
+
+  /** Opens a step-up (or "not me") link, checks that the page says what would happen, and presses its button. */
+  Http.Response useStepUp(String path, String expectedTitle) throws Exception {
+    Http.Response page = http.get(path);
+    assertEquals(200, page.status(), page.body());
+    assertTrue(page.body().contains(expectedTitle), page.body());
+    assertEquals("no-referrer", page.header("Referrer-Policy"));
+    String action = path.substring(0, path.indexOf('?'));
+    return http.submit(action, form("token", page.field("token"), "optin-csrf", page.field("optin-csrf"),
+        "optin-lang", page.field("optin-lang")));
+  }
+
+  long mailsTo(String address) throws Exception {
+    long n = 0;
+    for (MimeMessage m : dispatch()) {
+      if (m.getAllRecipients()[0].toString().equals(address)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void forwardedPreferencesLinkTakesNothingOverWithoutTheAddressOnFileAndNotMeUndoesAChange() throws Exception {
+    String ann = "ann@example.org";
+    String mallory = "mallory@evil.example";
+    String prefs = confirmed(ann, "newsletter");
+    String unsubscribe = link(ann, "unsubscribe");
+    // Mallory holds a forwarded copy of Ann's preferences link and posts as the issue describes: no Origin header.
+    Http.Response center = http.get(prefs);
+    Http.Response asked = http.post(BASE + "/preferences/address", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "email", mallory));
+    assertEquals(200, asked.status(), asked.body());
+    assertTrue(asked.body().contains("address we have on file"), asked.body());
+    assertEquals(0, mailsTo(mallory), "no mail to the new address before the address on file agreed");
+    // Export stays with the address on file, whatever the link holder asked before.
+    http.post(BASE + "/preferences/export", form("token", center.field("token"), "optin-csrf",
+        center.field("optin-csrf"), "optin-lang", "en"));
+    assertEquals(0, mailsTo(mallory));
+
+    // Ann recognises the change as hers this time (say she forwarded her own mail) and lets it go on.
+    String stepUp = link(ann, "preferences/step-up");
+    Http.Response page = http.get(stepUp);
+    assertTrue(page.body().contains(mallory), "the page names the new address");
+    assertEquals(0, mailsTo(mallory), "opening the step-up link changed nothing");
+    Http.Response allowed = useStepUp(stepUp, "Change your email address?");
+    assertEquals(200, allowed.status(), allowed.body());
+    assertTrue(allowed.body().contains("Check the inbox of the new address"), allowed.body());
+    assertEquals(400, http.get(stepUp).status(), "single use");
+    assertEquals(1, mailsTo(mallory), "now the new address gets its double opt-in");
+    assertEquals(200, confirm(link(mallory, "confirm"), "newsletter").status());
+    assertEquals(subject(mallory).id(), optIn.findSubject(mallory).orElseThrow().id());
+    assertTrue(optIn.findSubject(ann).isEmpty());
+
+    // Links sent to Ann's address before the change answer like any invalid link.
+    assertEquals(400, http.get(prefs).status());
+    assertEquals(400, http.get(unsubscribe).status());
+    assertEquals(400, http.postRaw(unsubscribe, "application/x-www-form-urlencoded",
+        "List-Unsubscribe=One-Click").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states(mallory));
+
+    // Ann's "this was not me" link restores her address and kills the links issued for Mallory's.
+    String malloryPrefs = optIn.preferencesUrl(subject(mallory).id()).substring(http.origin.length());
+    assertEquals(200, http.get(malloryPrefs).status());
+    String notMe = link(ann, "preferences/not-me");
+    Http.Response restored = useStepUp(notMe, "Undo the change of your address");
+    assertEquals(200, restored.status(), restored.body());
+    assertTrue(restored.body().contains("Your address is restored"), restored.body());
+    assertTrue(optIn.findSubject(mallory).isEmpty());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states(ann));
+    assertEquals(400, http.get(malloryPrefs).status());
+    assertEquals(400, http.get(notMe).status(), "single use");
+    assertEquals(200, http.get(link(ann, "preferences")).status(), "the receipt after the undoing brings a link");
+  }
+
+  @Test
+  void forwardedPreferencesLinkErasesNothingUntilTheStepUpLinkIsUsed() throws Exception {
+    String ann = "ann@example.org";
+    String prefs = confirmed(ann, "newsletter");
+    Http.Response center = http.get(prefs);
+
+    Http.Response asked = http.post(BASE + "/preferences/erase", form("token", center.field("token"),
+        "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "confirm", "yes"));
+
+    assertEquals(200, asked.status(), asked.body());
+    assertTrue(asked.body().contains("Nothing is deleted until you do") || asked.body().contains("nothing is deleted"),
+        asked.body());
+    assertTrue(optIn.findSubject(ann).isPresent());
+    assertEquals(200, http.get(prefs).status(), "the preferences link still works");
+    String stepUp = link(ann, "preferences/step-up");
+    assertEquals(200, http.get(stepUp).status());
+    assertTrue(optIn.findSubject(ann).isPresent(), "opening the step-up link erases nothing");
+    Http.Response foreign = http.post(BASE + "/preferences/step-up", form("token", stepUp.replaceFirst(".*token=", ""),
+        "optin-csrf", "forged", "optin-lang", "en"), "Origin", "https://evil.example");
+    assertEquals(403, foreign.status());
+    assertTrue(optIn.findSubject(ann).isPresent());
+
+    assertEquals(200, useStepUp(stepUp, "Delete your data?").status());
+
+    assertTrue(optIn.findSubject(ann).isEmpty());
+  }
+
+  @Test
+  void stepUpAndNotMeLinksWhenInvalidThen400AndPagesInDutch() throws Exception {
+    assertEquals(400, http.get(BASE + "/preferences/step-up?token=garbage").status());
+    assertEquals(400, http.get(BASE + "/preferences/not-me?token=garbage").status());
+    String prefs = confirmed("jan@example.org", "newsletter");
+    assertEquals(400, http.get(prefs.replace("/preferences?", "/preferences/step-up?")).status(),
+        "a preferences token is not a step-up token");
+    Http.Response center = http.get(prefs);
+    http.submit(BASE + "/preferences/erase", form("token", center.field("token"), "optin-csrf",
+        center.field("optin-csrf"), "optin-lang", "nl", "confirm", "yes"));
+    String stepUp = link("jan@example.org", "preferences/step-up");
+    assertEquals(400, http.get(stepUp.replace("/preferences/step-up?", "/preferences?")).status());
+    Http.Response nl = http.get(stepUp, "Accept-Language", "nl");
+    assertTrue(nl.body().contains("Uw gegevens verwijderen?"), nl.body());
   }
 
   @Test
@@ -401,7 +524,7 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
-  void preferencesAddressChangeStartsDoubleOptInOfTheNewAddress() throws Exception {
+  void preferencesAddressChangeNeedsStepUpThenStartsDoubleOptInOfTheNewAddress() throws Exception {
     String prefs = confirmed("old@example.org", "newsletter");
     Http.Response center = http.get(prefs);
     Http.Response invalid = http.submit(BASE + "/preferences/address", form("token", center.field("token"),
@@ -411,6 +534,7 @@ abstract class AbstractHostedFlowIT {
     Http.Response r = http.submit(BASE + "/preferences/address", form("token", center.field("token"),
         "optin-csrf", center.field("optin-csrf"), "optin-lang", "en", "email", "new@example.org"));
     assertEquals(200, r.status(), r.body());
+    assertEquals(200, useStepUp(link("old@example.org", "preferences/step-up"), "new@example.org").status());
     assertTrue(optIn.findSubject("old@example.org").isPresent(), "the old address works until confirmed");
     String confirmPath = link("new@example.org", "confirm");
     assertEquals(200, http.get(confirmPath).status());
@@ -564,6 +688,50 @@ abstract class AbstractHostedFlowIT {
     assertEquals(429, r.status());
     assertNotNull(r.header("Retry-After"));
     assertTrue(optIn.findSubject("user9@example.org").isEmpty());
+  }
+
+  @Test
+  void postSubscribeWhenTwentyTaggedAndADottedGmailVariantThenOnlyTheCapReachesTheOneInbox() throws Exception {
+    deploy(o -> o.confirmationMailCap(3, Duration.ZERO), b -> { });
+    Http.Response first = subscribe("victim+1@gmail.com", "newsletter");
+    for (int i = 2; i <= 20; i++) {
+      Http.Response r = subscribe("victim+" + i + "@gmail.com", "newsletter");
+      assertEquals(first.status(), r.status(), "a throttled signup answers as an accepted one");
+      assertEquals(first.body(), r.body());
+    }
+    assertEquals(first.body(), subscribe("v.i.c.t.i.m@gmail.com", "newsletter").body());
+
+    List<MimeMessage> mails = dispatch();
+
+    assertEquals(3, mails.size(), "21 spellings of one Gmail inbox, at most the daily cap of mails");
+  }
+
+  @Test
+  void postSubscribeWhenOneIpv6Slash48SpreadsOverItsSlash64sThenLimitedAsOneSite() throws Exception {
+    deploy(b -> b.rateLimitPerIp(3, Duration.ofMinutes(10)).trustedProxies("127.0.0.1"));
+    int accepted = 0;
+    for (int n = 1; n <= 20; n++) {
+      // Each POST from a fresh /64 of 2001:db8:7::/48, as a proxy on loopback reports it.
+      Http.Response r = subscribeVia("2001:db8:7:" + Integer.toHexString(n) + "::1", "user" + n + "@example.org");
+      if (r.status() == 200) {
+        accepted++;
+      } else {
+        assertEquals(429, r.status());
+        assertNotNull(r.header("Retry-After"));
+      }
+    }
+
+    assertEquals(3 * Guard.IPV6_SITE_FACTOR, accepted, "20 /64s of one /48 share 4 times the per-IP limit");
+    assertEquals(200, subscribeVia("2001:db8:8:1::1", "elsewhere@example.org").status(), "another /48 is not limited");
+    assertEquals(200, subscribeVia("192.0.2.7", "ipv4@example.org").status(), "an IPv4 client is counted on its own");
+  }
+
+  /** A hosted signup whose client a trusted proxy on loopback reports in {@code X-Forwarded-For}. */
+  private Http.Response subscribeVia(String clientIp, String email) throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    return http.post(BASE + "/subscribe", form("email", email, "purpose", "newsletter", "optin-csrf",
+        page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", page.field("optin-lang"),
+        "optin-website", ""), "Origin", http.origin, "Sec-Fetch-Site", "same-origin", "X-Forwarded-For", clientIp);
   }
 
   @Test
@@ -1002,8 +1170,9 @@ abstract class AbstractHostedFlowIT {
   @Test
   void subscribeWhenLocalPartNotAsciiAndMailerSendsSmtpUtf8ThenMailedUnchangedAndToHeaderAsTyped()
       throws Exception {
-    smtpUtf8 = true;
-    deploy(b -> { });
+    // SMTPUTF8 on, and EHLO (which the default mailer here skips for speed): the server's extensions are read there.
+    deploy(o -> o.mailer(SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
+        .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop").smtpUtf8(true).build()), b -> { });
 
     Http.Response done = subscribe("Zoë@Bücher.example", "newsletter");
 

@@ -89,6 +89,39 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void propertiesFileWhenSecretFileOpenToGroupOrOthersThenRefusedAsSecretsFromFileRefusesIt(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path signingKey = dir.resolve("signing.key");
+    java.nio.file.Files.writeString(signingKey, java.util.Base64.getEncoder().encodeToString(AbstractHostedFlowIT.randomKey()));
+    java.nio.file.Path smtpPassword = dir.resolve("smtp.password");
+    java.nio.file.Files.writeString(smtpPassword, "mail-relay-password");
+    java.nio.file.Path props = dir.resolve("optin4j.properties");
+    java.nio.file.Files.writeString(props, "signing.key.file=" + signingKey + "\nsmtp.host=smtp.example\n"
+        + "smtp.username=shop\nsmtp.password.file=" + smtpPassword + "\n");
+
+    for (java.nio.file.Path f : java.util.List.of(signingKey, smtpPassword)) {
+      java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(
+          "rw-r--r--"));
+    }
+    String open = assertThrows(ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null))
+        .getMessage();
+    assertTrue(open.contains("signing.key.file: secret file " + signingKey + ": group or others have access"),
+        open);
+    assertTrue(open.contains("smtp.password.file: secret file " + smtpPassword + ": group or others have access"),
+        open);
+    assertFalse(open.contains("mail-relay-password"), open);
+
+    for (java.nio.file.Path f : java.util.List.of(signingKey, smtpPassword)) {
+      java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(
+          "rw-------"));
+    }
+    String ownerOnly = assertThrows(ConfigurationException.class,
+        () -> PropertiesConfig.load("file:" + props, null)).getMessage(); // other settings are still missing
+    assertFalse(ownerOnly.contains("signing.key"), ownerOnly);
+    assertFalse(ownerOnly.contains("smtp.password"), ownerOnly);
+  }
+
+  @Test
   void propertiesFileWhenReceiptKeyInvalidThenNamedAndWhenValidThenAccepted() throws Exception {
     java.nio.file.Path bad = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
     java.nio.file.Files.writeString(bad, "{\"kty\":\"oct\",\"k\":\"AAAA\"}");
