@@ -157,6 +157,20 @@ class InternationalAddressTest {
   }
 
   @Test
+  void stepUpAddressChangeWhenLocalPartNotAsciiAndMailerLacksSmtpUtf8ThenRefusedBeforeAnyMail() {
+    confirmed(optIn, "ann@example.org");
+    String preferences = Fixtures.token(mailer.last().text(), "preferences");
+    mailer.clear();
+
+    StepUpResult r = optIn.rights().stepUpAddressChange(preferences, "zoë@example.org", Locale.ENGLISH,
+        Evidence.NONE);
+    optIn.operations().dispatchNow();
+
+    assertInstanceOf(StepUpResult.InvalidAddress.class, r);
+    assertTrue(mailer.sent().isEmpty());
+  }
+
+  @Test
   void requestWhenAddressLooksMisdecodedThenRefusedAndNothingMailed() {
     // "bücher" as UTF-8 bytes read as ISO-8859-1: IDNA 2003 made the valid, different domain xn--b14cher-xwa2143e.
     RequestResult r = optIn.request(ConsentRequest.of("idn@bÃ¼cher.example", Locale.ENGLISH, NEWSLETTER));
