@@ -125,7 +125,7 @@ public final class OptIn implements AutoCloseable {
     this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
         random, settings, notifier.executor(), email -> ServiceCore.addressKey(pepper, email),
         (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
-            now));
+            now), mailId -> OutboxDispatcher.messageKey(pepper, mailId));
     this.purgeInterval = b.purgeInterval;
     this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, notifier::publish);
     this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
@@ -1016,7 +1016,7 @@ public final class OptIn implements AutoCloseable {
     private Duration listenerBackoff = Duration.ofSeconds(1);
     private Duration dispatchInterval = Duration.ofSeconds(2);
     private int dispatchBatchSize = 50;
-    private Duration dispatchLease = Duration.ofMinutes(2);
+    private Duration dispatchLease = Duration.ofSeconds(30);
     private Duration retryBackoff = Duration.ofSeconds(30);
     private Duration maxRetryBackoff = Duration.ofHours(1);
     private int maxSendAttempts = 12;
@@ -1241,9 +1241,14 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Sets the outbox dispatcher's rhythm (default: every 2 seconds, 50 mails a batch, 2 minute lease). The lease
-     * is how long a claimed batch is reserved; a node that dies mid-send leaves its claim to expire, and the mail goes
-     * out later from any node.
+     * Sets the outbox dispatcher's rhythm (default: every 2 seconds, 50 mails a batch, 30 second lease). The lease
+     * is how long a claimed batch is reserved without news from its node: each mail's outcome is recorded as soon as
+     * the server answered, and the lease of the rest is renewed while the batch runs, so the lease only needs to
+     * outlast the sending of one mail (the mailer's connect, write and read timeouts: 10 + 30 s with
+     * {@code SmtpMailer}'s defaults, of which a healthy server uses milliseconds). A node that dies mid-batch leaves
+     * its unsent mails to another node after the lease plus one interval (32 s by default), and the mail that was on
+     * the wire goes out once more, with the same {@code Message-ID}. A node that is closed gives its unsent mails
+     * back at once.
      *
      * @param interval how often to look for due mail
      * @param batchSize at most this many mails per batch (one SMTP connection), 1 to 1000

@@ -795,6 +795,48 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
+  public int renewClaims(Collection<String> ids, Instant heldUntil, Instant newUntil) {
+    Objects.requireNonNull(heldUntil, "heldUntil");
+    Objects.requireNonNull(newUntil, "newUntil");
+    if (!newUntil.isAfter(heldUntil)) {
+      throw new IllegalArgumentException("newUntil must be after heldUntil");
+    }
+    return updateHeldClaims("renew mail claims", sql.renewClaimsPrefix, ids,
+        List.of(newUntil.toEpochMilli(), heldUntil.toEpochMilli()));
+  }
+
+  @Override
+  public int releaseClaims(Collection<String> ids, Instant heldUntil) {
+    Objects.requireNonNull(heldUntil, "heldUntil");
+    return updateHeldClaims("release mail claims", sql.releaseClaimsPrefix, ids, List.of(heldUntil.toEpochMilli()));
+  }
+
+  /**
+   * Runs {@code prefix} with its leading numbers and the distinct ids, in chunks that keep the statement's parameter
+   * count small on every dialect; the lease end in the WHERE clause makes it touch only the caller's own claims.
+   */
+  private int updateHeldClaims(String what, String prefix, Collection<String> ids, List<Long> leading) {
+    checkOpen();
+    checkWritable();
+    List<String> distinct = List.copyOf(new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids")));
+    int changed = 0;
+    for (int from = 0; from < distinct.size(); from += 500) {
+      List<String> chunk = distinct.subList(from, Math.min(distinct.size(), from + 500));
+      String statement = prefix + chunk.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")";
+      changed += update(what, statement, ps -> {
+        int i = 1;
+        for (long value : leading) {
+          ps.setLong(i++, value);
+        }
+        for (String id : chunk) {
+          ps.setString(i++, id);
+        }
+      });
+    }
+    return changed;
+  }
+
+  @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");
     List<OutboxMail> list = query("read mails", sql.mailsBySubject, ps -> ps.setString(1, id.value()),

@@ -78,6 +78,10 @@ final class Statements {
   final String lockQueuedPrefix;
   final String lockExpiredPrefix;
   final String markClaimed;
+  /** Followed by {@code ?, ?, ...)}: lease end, held lease end, then the mail ids. */
+  final String renewClaimsPrefix;
+  /** Followed by {@code ?, ?, ...)}: held lease end, then the mail ids. */
+  final String releaseClaimsPrefix;
 
   final String eraseAddressChanges;
   final String eraseRequests;
@@ -278,6 +282,10 @@ final class Statements {
           + finished + " ORDER BY created_at LIMIT ?" + skipLocked + ")";
     }
     markClaimed = "UPDATE " + outbox + " SET status = 'CLAIMED', lease_until = ? WHERE seq = ?";
+    renewClaimsPrefix = "UPDATE " + outbox + " SET lease_until = ? WHERE status = 'CLAIMED' AND lease_until = ?"
+        + " AND id IN (";
+    releaseClaimsPrefix = "UPDATE " + outbox + " SET status = 'QUEUED', lease_until = NULL"
+        + " WHERE status = 'CLAIMED' AND lease_until = ? AND id IN (";
     updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
         + " sent_at = ?, last_error = ? WHERE id = ?";
     mailsBySubject = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE subject_id = ?";

@@ -585,6 +585,48 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
+    public int renewClaims(java.util.Collection<String> ids, Instant heldUntil, Instant newUntil) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(heldUntil, "heldUntil");
+      Objects.requireNonNull(newUntil, "newUntil");
+      if (!newUntil.isAfter(heldUntil)) {
+        throw new IllegalArgumentException("newUntil must be after heldUntil");
+      }
+      int renewed = 0;
+      for (OutboxMail held : heldClaims(ids, heldUntil)) {
+        replaceMail(held, held.claimed(newUntil));
+        renewed++;
+      }
+      return renewed;
+    }
+
+    @Override
+    public int releaseClaims(java.util.Collection<String> ids, Instant heldUntil) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(heldUntil, "heldUntil");
+      int released = 0;
+      for (OutboxMail held : heldClaims(ids, heldUntil)) {
+        replaceMail(held, held.released());
+        released++;
+      }
+      return released;
+    }
+
+    /** The mails of {@code ids} claimed with a lease ending exactly at {@code heldUntil}, each once. */
+    private List<OutboxMail> heldClaims(java.util.Collection<String> ids, Instant heldUntil) {
+      List<OutboxMail> held = new ArrayList<>();
+      for (String id : new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids"))) {
+        OutboxMail m = mails.get(Objects.requireNonNull(id, "id"));
+        if (m != null && m.status() == OutboxMail.Status.CLAIMED && heldUntil.equals(m.leaseUntil())) {
+          held.add(m);
+        }
+      }
+      return held;
+    }
+
+    @Override
     public List<OutboxMail> mails(SubjectId id) {
       check();
       Objects.requireNonNull(id, "id");
