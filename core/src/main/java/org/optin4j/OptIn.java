@@ -99,6 +99,9 @@ public final class OptIn implements AutoCloseable {
   private final Map<String, Notice> noticesByHash = new ConcurrentHashMap<>();
   private final Map<String, Notice> noticesByKey = new ConcurrentHashMap<>();
   private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
+  /** This node's entry in the store's node register, so that nodes sharing the store agree on valid links. */
+  private final org.optin4j.internal.NodeAgreement agreement;
+  private volatile java.util.concurrent.ScheduledFuture<?> heartbeat;
 
   private OptIn(Builder b) {
     this.catalog = b.catalog;
@@ -114,7 +117,8 @@ public final class OptIn implements AutoCloseable {
     this.minConfirmationMailInterval = b.minConfirmationMailInterval;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
-    this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.clock, b.random);
+    this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.acceptedIssuers,
+        b.clock, b.random);
     this.notifier = new ListenerNotifier(List.copyOf(b.listeners), b.listenerFailureHandler, b.listenerAttempts,
         b.listenerBackoff);
     OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
@@ -137,6 +141,9 @@ public final class OptIn implements AutoCloseable {
     this.proof = new ConsentProof(core);
     this.operations = new Operations(core);
     this.rightsDesk = new RightsDesk(this, store, clock, core::randomId);
+    this.agreement = new org.optin4j.internal.NodeAgreement(store, clock, core.randomId(),
+        b.issuer == null ? b.baseUrl : b.issuer, b.issuer == null ? "baseUrl" : "issuer", b.acceptedIssuers,
+        b.signingKeys);
   }
 
   /**
@@ -792,17 +799,39 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Starts the background outbox dispatcher. Idempotent.
+   * Registers this node in the store's node register, then starts the background outbox dispatcher. Idempotent.
+   *
+   * <p>Nodes sharing a store must accept each other's links: a link is signed by the node that sends the mail and
+   * opened on whichever node the person reaches. This node refuses to start if a live node in the register signs
+   * with an issuer this one does not accept (or the other way round), holds a different secret under one of its key
+   * ids, or signs with a key the other does not hold. A node is live from its start until it is closed, or until
+   * 60 s after it was last seen (it refreshes its entry every 20 s) if it was killed.
    *
    * @return this
+   * @throws ConfigurationException naming each disagreement and the setting to change ({@code baseUrl} or
+   *     {@code issuer}, {@code acceptedIssuers}, {@code signingKeys})
    */
   public synchronized OptIn start() {
+    if (heartbeat == null) {
+      agreement.join();
+      long every = org.optin4j.internal.NodeAgreement.HEARTBEAT.toMillis();
+      heartbeat = notifier.executor().scheduleWithFixedDelay(this::heartbeatSafely, every, every,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
     dispatcher.start();
     if (purgeSchedule == null && !purgeInterval.isZero()) {
       purgeSchedule = notifier.executor().scheduleWithFixedDelay(this::purgeSafely, purgeInterval.toMillis(),
           purgeInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
     return this;
+  }
+
+  private void heartbeatSafely() {
+    try {
+      agreement.heartbeat();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "node register heartbeat failed: " + e.getClass().getName());
+    }
   }
 
   private void purgeSafely() {
@@ -814,8 +843,9 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Stops the dispatcher and listener retries, waiting briefly for a batch in flight. Mails not yet sent stay in the
-   * outbox for the next start (or another node). Idempotent.
+   * Stops the dispatcher and listener retries, waiting briefly (up to 5 s) for the mail on the wire; the mails of
+   * the batch in flight that were not sent are given back to the outbox at once, for another node or the next start.
+   * Then removes this node from the store's node register. Idempotent.
    */
   @Override
   public void close() {
@@ -823,7 +853,16 @@ public final class OptIn implements AutoCloseable {
     if (purgeSchedule != null) {
       purgeSchedule.cancel(false);
     }
+    if (heartbeat != null) {
+      heartbeat.cancel(false);
+    }
     notifier.close();
+    try {
+      agreement.leave();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "could not remove this node from the node register (it lapses by itself"
+          + " after 60 s): " + e.getClass().getName());
+    }
   }
 
   @Override
@@ -1027,6 +1066,7 @@ public final class OptIn implements AutoCloseable {
     private Duration unconfirmedGrace = Duration.ofDays(7);
     private Duration outboxRetention = Duration.ofDays(30);
     private Duration purgeInterval = Duration.ofHours(1);
+    private java.util.Set<String> acceptedIssuers = java.util.Set.of();
     private final List<String> problems = new ArrayList<>();
 
     private Builder() {}
@@ -1119,6 +1159,20 @@ public final class OptIn implements AutoCloseable {
      */
     public Builder issuer(String issuer) {
       this.issuer = issuer;
+      return this;
+    }
+
+    /**
+     * Sets further issuers whose links this node accepts besides its own (default: none), for a site reached under
+     * several public addresses, each node signing with its own: list every other address's issuer (its base URL,
+     * or its {@link #issuer(String) issuer} if set) on every node. {@link OptIn#start()} refuses to start a node
+     * next to a live node in the store whose issuer it does not accept, or that does not accept its issuer.
+     *
+     * @param issuers the issuers, 1 to 2000 characters each, without control characters
+     * @return this builder
+     */
+    public Builder acceptedIssuers(java.util.Collection<String> issuers) {
+      this.acceptedIssuers = issuers == null ? null : new java.util.LinkedHashSet<>(issuers);
       return this;
     }
 
@@ -1365,6 +1419,17 @@ public final class OptIn implements AutoCloseable {
       required(evidencePolicy, "evidencePolicy");
       required(listenerFailureHandler, "listenerFailureHandler");
       checkBaseUrl();
+      if (acceptedIssuers == null) {
+        problems.add("acceptedIssuers must not be null (empty for none)");
+      } else {
+        for (String accepted : acceptedIssuers) {
+          if (accepted == null || accepted.isBlank() || accepted.length() > 2000
+              || accepted.chars().anyMatch(Character::isISOControl)) {
+            problems.add("acceptedIssuers must be 1 to 2000 characters without control characters, was "
+                + (accepted == null ? "null" : "\"" + accepted.replaceAll("\\p{Cntrl}", "?") + "\""));
+          }
+        }
+      }
       range(confirmationTtl, "confirmationTtl", Duration.ofHours(1), Duration.ofHours(72));
       range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
       range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));

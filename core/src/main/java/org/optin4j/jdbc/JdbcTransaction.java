@@ -836,6 +836,44 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     return changed;
   }
 
+  // ---------------------------------------------------------------------------------------------- node register
+
+  @Override
+  public void saveNode(org.optin4j.spi.NodeRegistration node) {
+    Objects.requireNonNull(node, "node");
+    update("save a node registration", sql.upsertNode, ps -> {
+      ps.setString(1, node.nodeId());
+      ps.setString(2, node.issuer());
+      ps.setString(3, String.join("\n", node.acceptedIssuers()));
+      ps.setString(4, node.activeKeyId());
+      ps.setString(5, node.keyFingerprints().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+          .collect(Collectors.joining(",")));
+      ps.setLong(6, node.startedAt().toEpochMilli());
+      ps.setLong(7, node.seenAt().toEpochMilli());
+    });
+  }
+
+  @Override
+  public List<org.optin4j.spi.NodeRegistration> nodes() {
+    return query("read node registrations", sql.allNodes, ps -> { }, rs -> {
+      java.util.Map<String, String> keys = new java.util.TreeMap<>();
+      for (String pair : rs.getString("key_fingerprints").split(",")) {
+        int eq = pair.indexOf('=');
+        keys.put(pair.substring(0, eq), pair.substring(eq + 1));
+      }
+      String accepted = rs.getString("accepted_issuers");
+      return new org.optin4j.spi.NodeRegistration(rs.getString("node_id"), rs.getString("issuer"),
+          accepted.isEmpty() ? Set.of() : Set.of(accepted.split("\n")), rs.getString("active_key_id"), keys,
+          instant(rs, "started_at"), instant(rs, "seen_at"));
+    });
+  }
+
+  @Override
+  public boolean deleteNode(String nodeId) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    return update("delete a node registration", sql.deleteNode, ps -> ps.setString(1, nodeId)) > 0;
+  }
+
   @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");

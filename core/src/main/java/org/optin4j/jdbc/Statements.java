@@ -28,6 +28,9 @@ final class Statements {
   static final String MAIL_COLUMNS = "id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
       + " dedupe_key, status, attempts, next_attempt_at, lease_until, created_at, sent_at, last_error";
 
+  static final String NODE_COLUMNS =
+      "node_id, issuer, accepted_issuers, active_key_id, key_fingerprints, started_at, seen_at";
+
   final Dialect dialect;
 
   final String subjectById;
@@ -110,6 +113,9 @@ final class Statements {
   final String upsertIncident;
   final String insertCampaign;
   final String upsertRightsRequest;
+  final String upsertNode;
+  final String allNodes;
+  final String deleteNode;
   final String rightsRequestById;
   final String openRightsRequests;
   final String campaignById;
@@ -305,6 +311,10 @@ final class Statements {
     upsertRightsRequest = upsert(rights, RIGHTS_COLUMNS, "id");
     rightsRequestById = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE id = ?";
     openRightsRequests = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE completed_at IS NULL";
+    String nodes = prefix + "nodes";
+    upsertNode = upsert(nodes, NODE_COLUMNS, "node_id");
+    allNodes = "SELECT " + NODE_COLUMNS + " FROM " + nodes + " ORDER BY node_id";
+    deleteNode = "DELETE FROM " + nodes + " WHERE node_id = ?";
   }
 
   /**

@@ -102,6 +102,7 @@ public final class InMemoryConsentStore implements ConsentStore {
   private final Map<String, Incident> incidents = new HashMap<>();
   private final Map<String, org.optin4j.Campaign> campaigns = new HashMap<>();
   private final Map<String, org.optin4j.RightsRequest> rightsRequests = new HashMap<>();
+  private final Map<String, org.optin4j.spi.NodeRegistration> nodes = new java.util.TreeMap<>();
   private final NavigableSet<MailDue> queuedMails = new TreeSet<>();
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
   private final NavigableSet<MailDue> claimedMails = new TreeSet<>();
@@ -1038,6 +1039,29 @@ public final class InMemoryConsentStore implements ConsentStore {
           .sorted(Comparator.comparing(org.optin4j.RightsRequest::dueAt)
               .thenComparing(org.optin4j.RightsRequest::id))
           .toList();
+    }
+
+    @Override
+    public void saveNode(org.optin4j.spi.NodeRegistration node) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(node, "node");
+      put(nodes, node.nodeId(), node);
+    }
+
+    @Override
+    public List<org.optin4j.spi.NodeRegistration> nodes() {
+      check();
+      return List.copyOf(nodes.values());
+    }
+
+    @Override
+    public boolean deleteNode(String nodeId) {
+      check();
+      checkWritable();
+      boolean had = nodes.containsKey(Objects.requireNonNull(nodeId, "nodeId"));
+      remove(nodes, nodeId);
+      return had;
     }
 
     private void replaceMail(OutboxMail stored, OutboxMail replacement) {

@@ -322,6 +322,30 @@ public interface ConsentStore {
      */
     List<OutboxMail> mails(SubjectId id);
 
+    // --- node register (nodes sharing a store agree on what makes a link valid) ---------------------------------
+
+    /**
+     * Inserts a node's registration, or replaces the one with its node id.
+     *
+     * @param node the registration
+     */
+    void saveNode(NodeRegistration node);
+
+    /**
+     * Returns every registration, live or lapsed, by node id.
+     *
+     * @return the registrations
+     */
+    List<NodeRegistration> nodes();
+
+    /**
+     * Removes a node's registration. Idempotent.
+     *
+     * @param nodeId the node id
+     * @return whether there was one
+     */
+    boolean deleteNode(String nodeId);
+
     // --- operator listings ---------------------------------------------------------------------------------------
 
     /**

@@ -101,11 +101,14 @@ interface JdbcStoreBehaviour {
   default void buildWhenSchemaNewerThenStoreExceptionSayingSo() throws SQLException {
     String prefix = database().nextPrefix();
     builder(prefix).createSchema(true).build();
-    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (2, 'from the future')");
+    int future = JdbcConsentStore.SCHEMA_VERSION + 1;
+    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (" + future
+        + ", 'from the future')");
 
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 2 found, this library needs 1;"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("optin4j schema version " + future + " found, this library needs "
+        + JdbcConsentStore.SCHEMA_VERSION + ";"), e.getMessage());
     assertTrue(e.getMessage().contains("newer optin4j"), e.getMessage());
   }
 
@@ -117,25 +120,47 @@ interface JdbcStoreBehaviour {
 
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs 1;"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs "
+        + JdbcConsentStore.SCHEMA_VERSION + ";"), e.getMessage());
     assertTrue(e.getMessage().contains("run the upgrade scripts " + database().dialect().scriptFolder()
-        + "V1__schema.sql"), e.getMessage());
+        + "V1__schema.sql, V2__nodes.sql"), e.getMessage());
+  }
+
+  @Test
+  default void buildWhenSchemaAtVersion1ThenNamesV2AndAcceptsTheSchemaOnceV2Applied() throws SQLException {
+    String prefix = database().nextPrefix();
+    for (String statement : Schema.statements(database().dialect(), "V1__schema.sql", prefix)) {
+      database().execute(statement);
+    }
+
+    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+
+    assertTrue(e.getMessage().startsWith("optin4j schema version 1 found, this library needs 2; run the upgrade"
+        + " scripts " + database().dialect().scriptFolder() + "V2__nodes.sql (with"), e.getMessage());
+    for (String statement : Schema.statements(database().dialect(), "V2__nodes.sql", prefix)) {
+      database().execute(statement);
+    }
+    JdbcConsentStore store = builder(prefix).build();
+    assertEquals(List.of(), store.inTransaction(tx -> tx.nodes()));
   }
 
   @Test
   default void shippedDdlWhenAppliedByHandWithDefaultPrefixThenStoreAcceptsIt() throws Exception {
-    // What a DBA does: run the file as shipped (default prefix), statement by statement, then start the store.
-    String resource = database().dialect().scriptFolder() + "V1__schema.sql";
-    String text;
-    try (var in = JdbcStoreBehaviour.class.getClassLoader().getResourceAsStream(resource)) {
-      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    String withoutComments = text.lines().filter(l -> !l.strip().startsWith("--")).collect(Collectors.joining("\n"));
+    // What a DBA does: run the files as shipped (default prefix), statement by statement, then start the store.
     int statements = 0;
-    for (String statement : withoutComments.split(";\\s*(\n|$)")) {
-      if (!statement.isBlank()) {
-        database().execute(statement);
-        statements++;
+    for (String script : Schema.SCRIPTS) {
+      String resource = database().dialect().scriptFolder() + script;
+      String text;
+      try (var in = JdbcStoreBehaviour.class.getClassLoader().getResourceAsStream(resource)) {
+        text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+      String withoutComments = text.lines().filter(l -> !l.strip().startsWith("--"))
+          .collect(Collectors.joining("\n"));
+      for (String statement : withoutComments.split(";\\s*(\n|$)")) {
+        if (!statement.isBlank()) {
+          database().execute(statement);
+          statements++;
+        }
       }
     }
     assertTrue(statements > 10, "statements " + statements);

@@ -391,6 +391,7 @@ public abstract class ConsentStoreContract {
         tx -> tx.claimMails(at(1), at(301), 10),
         tx -> tx.renewClaims(List.of("m1"), at(301), at(601)),
         tx -> tx.releaseClaims(List.of("m1"), at(301)),
+        tx -> tx.saveNode(node("node-a", "https://a.example", at(1))),
         tx -> tx.suppress("key", T0),
         tx -> tx.eraseSubject(subjectId("ann"), false));
     for (var write : writes) {
@@ -1434,6 +1435,57 @@ public abstract class ConsentStoreContract {
 
     assertEquals(0, (int) read(tx -> tx.releaseClaims(List.of("m1"), at(300))));
     assertEquals(at(600), read(tx -> tx.mails(subjectId("ann"))).get(0).leaseUntil());
+  }
+
+  private static NodeRegistration node(String id, String issuer, java.time.Instant seenAt) {
+    return new NodeRegistration(id, issuer, java.util.Set.of("https://shop.example/optin", "https://b\u00e4cker.example"),
+        "k2", java.util.Map.of("k1", "00112233445566778899aabbccddeeff", "k2", "ffeeddccbbaa99887766554433221100"),
+        T0, seenAt);
+  }
+
+  @Test
+  void saveNodeThenListedByNodeIdWithEveryComponent() {
+    NodeRegistration b = node("node-b", "https://bakery.example/optin", at(10));
+    NodeRegistration a = new NodeRegistration("node-a", "https://bakery.example/optin", java.util.Set.of(), "k1",
+        java.util.Map.of("k1", "0011223344556677"), at(1), at(2));
+
+    tx(tx -> {
+      tx.saveNode(b);
+      tx.saveNode(a);
+    });
+
+    assertEquals(List.of(a, b), read(ConsentStore.Transaction::nodes));
+  }
+
+  @Test
+  void saveNodeWhenSameNodeIdThenReplaced() {
+    NodeRegistration first = node("node-a", "https://bakery.example/optin", at(10));
+    tx(tx -> tx.saveNode(first));
+
+    tx(tx -> tx.saveNode(first.seen(at(40))));
+
+    assertEquals(List.of(first.seen(at(40))), read(ConsentStore.Transaction::nodes));
+  }
+
+  @Test
+  void deleteNodeThenGoneAndSecondDeleteSaysSo() {
+    tx(tx -> {
+      tx.saveNode(node("node-a", "https://a.example", at(1)));
+      tx.saveNode(node("node-b", "https://b.example", at(1)));
+    });
+
+    boolean first = read(tx -> tx.deleteNode("node-a"));
+    boolean second = read(tx -> tx.deleteNode("node-a"));
+    assertTrue(first);
+    assertFalse(second);
+    assertEquals(List.of("node-b"), read(tx -> tx.nodes().stream().map(NodeRegistration::nodeId).toList()));
+  }
+
+  @Test
+  void saveNodeWhenWorkThrowsThenNothingRegistered() {
+    throwAfter(tx -> tx.saveNode(node("node-a", "https://a.example", at(1))));
+
+    assertEquals(List.of(), read(ConsentStore.Transaction::nodes));
   }
 
   @Test
