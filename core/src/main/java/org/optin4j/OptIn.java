@@ -141,7 +141,7 @@ public final class OptIn implements AutoCloseable {
     this.proof = new ConsentProof(core);
     this.operations = new Operations(core);
     this.rightsDesk = new RightsDesk(this, store, clock, core::randomId);
-    this.agreement = new org.optin4j.internal.NodeAgreement(store, clock, core.randomId(),
+    this.agreement = new org.optin4j.internal.NodeAgreement(store, clock, core::randomId,
         b.issuer == null ? b.baseUrl : b.issuer, b.issuer == null ? "baseUrl" : "issuer", b.acceptedIssuers,
         b.signingKeys);
   }

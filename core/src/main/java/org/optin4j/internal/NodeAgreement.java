@@ -45,7 +45,8 @@ public final class NodeAgreement {
 
   private final ConsentStore store;
   private final Clock clock;
-  private final String nodeId;
+  private final java.util.function.Supplier<String> newNodeId;
+  private volatile String nodeId;
   private final String issuer;
   private final Set<String> acceptedIssuers;
   private final String activeKeyId;
@@ -58,17 +59,18 @@ public final class NodeAgreement {
    *
    * @param store the shared store
    * @param clock the clock
-   * @param nodeId this node's random id
+   * @param newNodeId draws a random node id, at each {@link #join()}
    * @param issuer the issuer this node signs links with
    * @param issuerSetting the builder setting the issuer comes from, for messages ({@code baseUrl} or {@code issuer})
    * @param acceptedIssuers further issuers this node accepts
    * @param keys this node's signing keys
    */
-  public NodeAgreement(ConsentStore store, Clock clock, String nodeId, String issuer, String issuerSetting,
+  public NodeAgreement(ConsentStore store, Clock clock, java.util.function.Supplier<String> newNodeId, String issuer,
+      String issuerSetting,
       Set<String> acceptedIssuers, SigningKeys keys) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+    this.newNodeId = Objects.requireNonNull(newNodeId, "newNodeId");
     this.issuer = Objects.requireNonNull(issuer, "issuer");
     this.issuerSetting = Objects.requireNonNull(issuerSetting, "issuerSetting");
     this.acceptedIssuers = Set.copyOf(acceptedIssuers);
@@ -88,6 +90,7 @@ public final class NodeAgreement {
    */
   public void join() {
     Instant now = clock.instant();
+    nodeId = newNodeId.get();
     NodeRegistration self = new NodeRegistration(nodeId, issuer, acceptedIssuers, activeKeyId, fingerprints, now, now);
     store.inTransaction(tx -> {
       for (NodeRegistration other : tx.nodes()) {

@@ -312,7 +312,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       }
       // Skipped and unrenderable mails are recorded before anything goes out.
       if (!done.isEmpty()) {
-          store.inTransaction(tx -> {
+        store.inTransaction(tx -> {
           tx.updateMails(done);
           return null;
         });
