@@ -1297,12 +1297,12 @@ public final class OptIn implements AutoCloseable {
     /**
      * Sets the outbox dispatcher's rhythm (default: every 2 seconds, 50 mails a batch, 30 second lease). The lease
      * is how long a claimed batch is reserved without news from its node: each mail's outcome is recorded as soon as
-     * the server answered, and the lease of the rest is renewed while the batch runs, so the lease only needs to
-     * outlast the sending of one mail (the mailer's connect, write and read timeouts: 10 + 30 s with
-     * {@code SmtpMailer}'s defaults, of which a healthy server uses milliseconds). A node that dies mid-batch leaves
+     * the server answered, and the lease of the rest is renewed whenever half of it has passed, so half the lease
+     * need only outlast the sending of one mail (milliseconds on a healthy server). A node that dies mid-batch leaves
      * its unsent mails to another node after the lease plus one interval (32 s by default), and the mail that was on
-     * the wire goes out once more, with the same {@code Message-ID}. A node that is closed gives its unsent mails
-     * back at once.
+     * the wire goes out once more, with the same {@code Message-ID}; a server that takes longer than half the lease
+     * over one mail is treated the same way (the other node takes the batch over, the slow node stops after that
+     * mail). A node that is closed gives its unsent mails back at once.
      *
      * @param interval how often to look for due mail
      * @param batchSize at most this many mails per batch (one SMTP connection), 1 to 1000
