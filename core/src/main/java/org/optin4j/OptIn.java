@@ -96,6 +96,9 @@ public final class OptIn implements AutoCloseable {
   private final Map<String, Notice> noticesByHash = new ConcurrentHashMap<>();
   private final Map<String, Notice> noticesByKey = new ConcurrentHashMap<>();
   private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
+  /** This node's entry in the store's node register, so that nodes sharing the store agree on valid links. */
+  private final org.optin4j.internal.NodeAgreement agreement;
+  private volatile java.util.concurrent.ScheduledFuture<?> heartbeat;
 
   private OptIn(Builder b) {
     this.catalog = b.catalog;
@@ -109,7 +112,8 @@ public final class OptIn implements AutoCloseable {
     this.unsubscribeTtl = b.unsubscribeTtl;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
-    this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.clock, b.random);
+    this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.acceptedIssuers,
+        b.clock, b.random);
     this.notifier = new ListenerNotifier(List.copyOf(b.listeners), b.listenerFailureHandler, b.listenerAttempts,
         b.listenerBackoff);
     OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
@@ -120,7 +124,7 @@ public final class OptIn implements AutoCloseable {
     this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
         random, settings, notifier.executor(), email -> ServiceCore.addressKey(pepper, email),
         (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
-            now));
+            now), mailId -> OutboxDispatcher.messageKey(pepper, mailId));
     this.purgeInterval = b.purgeInterval;
     this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, ServiceCore.NOT_ME_TTL,
         notifier::publish);
@@ -135,6 +139,9 @@ public final class OptIn implements AutoCloseable {
     this.proof = new ConsentProof(core);
     this.operations = new Operations(core);
     this.rightsDesk = new RightsDesk(this, store, clock, core::randomId);
+    this.agreement = new org.optin4j.internal.NodeAgreement(store, clock, core::randomId,
+        b.issuer == null ? b.baseUrl : b.issuer, b.issuer == null ? "baseUrl" : "issuer", b.acceptedIssuers,
+        b.signingKeys);
   }
 
   /**
@@ -807,17 +814,39 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Starts the background outbox dispatcher. Idempotent.
+   * Registers this node in the store's node register, then starts the background outbox dispatcher. Idempotent.
+   *
+   * <p>Nodes sharing a store must accept each other's links: a link is signed by the node that sends the mail and
+   * opened on whichever node the person reaches. This node refuses to start if a live node in the register signs
+   * with an issuer this one does not accept (or the other way round), holds a different secret under one of its key
+   * ids, or signs with a key the other does not hold. A node is live from its start until it is closed, or until
+   * 60 s after it was last seen (it refreshes its entry every 20 s) if it was killed.
    *
    * @return this
+   * @throws ConfigurationException naming each disagreement and the setting to change ({@code baseUrl} or
+   *     {@code issuer}, {@code acceptedIssuers}, {@code signingKeys})
    */
   public synchronized OptIn start() {
+    if (heartbeat == null) {
+      agreement.join();
+      long every = org.optin4j.internal.NodeAgreement.HEARTBEAT.toMillis();
+      heartbeat = notifier.executor().scheduleWithFixedDelay(this::heartbeatSafely, every, every,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
     dispatcher.start();
     if (purgeSchedule == null && !purgeInterval.isZero()) {
       purgeSchedule = notifier.executor().scheduleWithFixedDelay(this::purgeSafely, purgeInterval.toMillis(),
           purgeInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
     return this;
+  }
+
+  private void heartbeatSafely() {
+    try {
+      agreement.heartbeat();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "node register heartbeat failed: " + e.getClass().getName());
+    }
   }
 
   private void purgeSafely() {
@@ -829,8 +858,9 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Stops the dispatcher and listener retries, waiting briefly for a batch in flight. Mails not yet sent stay in the
-   * outbox for the next start (or another node). Idempotent.
+   * Stops the dispatcher and listener retries, waiting briefly (up to 5 s) for the mail on the wire; the mails of
+   * the batch in flight that were not sent are given back to the outbox at once, for another node or the next start.
+   * Then removes this node from the store's node register. Idempotent.
    */
   @Override
   public void close() {
@@ -838,7 +868,16 @@ public final class OptIn implements AutoCloseable {
     if (purgeSchedule != null) {
       purgeSchedule.cancel(false);
     }
+    if (heartbeat != null) {
+      heartbeat.cancel(false);
+    }
     notifier.close();
+    try {
+      agreement.leave();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "could not remove this node from the node register (it lapses by itself"
+          + " after 60 s): " + e.getClass().getName());
+    }
   }
 
   @Override
@@ -1072,7 +1111,7 @@ public final class OptIn implements AutoCloseable {
     private Duration listenerBackoff = Duration.ofSeconds(1);
     private Duration dispatchInterval = Duration.ofSeconds(2);
     private int dispatchBatchSize = 50;
-    private Duration dispatchLease = Duration.ofMinutes(2);
+    private Duration dispatchLease = Duration.ofSeconds(30);
     private Duration retryBackoff = Duration.ofSeconds(30);
     private Duration maxRetryBackoff = Duration.ofHours(1);
     private int maxSendAttempts = 12;
@@ -1083,6 +1122,7 @@ public final class OptIn implements AutoCloseable {
     private Duration unconfirmedGrace = Duration.ofDays(7);
     private Duration outboxRetention = Duration.ofDays(30);
     private Duration purgeInterval = Duration.ofHours(1);
+    private java.util.Set<String> acceptedIssuers = java.util.Set.of();
     private final List<String> problems = new ArrayList<>();
 
     private Builder() {}
@@ -1175,6 +1215,20 @@ public final class OptIn implements AutoCloseable {
      */
     public Builder issuer(String issuer) {
       this.issuer = issuer;
+      return this;
+    }
+
+    /**
+     * Sets further issuers whose links this node accepts besides its own (default: none), for a site reached under
+     * several public addresses, each node signing with its own: list every other address's issuer (its base URL,
+     * or its {@link #issuer(String) issuer} if set) on every node. {@link OptIn#start()} refuses to start a node
+     * next to a live node in the store whose issuer it does not accept, or that does not accept its issuer.
+     *
+     * @param issuers the issuers, 1 to 2000 characters each, without control characters
+     * @return this builder
+     */
+    public Builder acceptedIssuers(java.util.Collection<String> issuers) {
+      this.acceptedIssuers = issuers == null ? null : new java.util.LinkedHashSet<>(issuers);
       return this;
     }
 
@@ -1325,9 +1379,14 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Sets the outbox dispatcher's rhythm (default: every 2 seconds, 50 mails a batch, 2 minute lease). The lease
-     * is how long a claimed batch is reserved; a node that dies mid-send leaves its claim to expire, and the mail goes
-     * out later from any node.
+     * Sets the outbox dispatcher's rhythm (default: every 2 seconds, 50 mails a batch, 30 second lease). The lease
+     * is how long a claimed batch is reserved without news from its node: each mail's outcome is recorded as soon as
+     * the server answered, and the lease of the rest is renewed whenever half of it has passed, so half the lease
+     * need only outlast the sending of one mail (milliseconds on a healthy server). A node that dies mid-batch leaves
+     * its unsent mails to another node after the lease plus one interval (32 s by default), and the mail that was on
+     * the wire goes out once more, with the same {@code Message-ID}; a server that takes longer than half the lease
+     * over one mail is treated the same way (the other node takes the batch over, the slow node stops after that
+     * mail). A node that is closed gives its unsent mails back at once.
      *
      * @param interval how often to look for due mail
      * @param batchSize at most this many mails per batch (one SMTP connection), 1 to 1000
@@ -1444,6 +1503,17 @@ public final class OptIn implements AutoCloseable {
       required(evidencePolicy, "evidencePolicy");
       required(listenerFailureHandler, "listenerFailureHandler");
       checkBaseUrl();
+      if (acceptedIssuers == null) {
+        problems.add("acceptedIssuers must not be null (empty for none)");
+      } else {
+        for (String accepted : acceptedIssuers) {
+          if (accepted == null || accepted.isBlank() || accepted.length() > 2000
+              || accepted.chars().anyMatch(Character::isISOControl)) {
+            problems.add("acceptedIssuers must be 1 to 2000 characters without control characters, was "
+                + (accepted == null ? "null" : "\"" + accepted.replaceAll("\\p{Cntrl}", "?") + "\""));
+          }
+        }
+      }
       range(confirmationTtl, "confirmationTtl", Duration.ofHours(1), Duration.ofHours(72));
       range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
       range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));

@@ -30,6 +30,21 @@ public final class RecordingMailer implements Mailer {
         return RecordingMailer.this.send(batch);
       }
 
+      /** Like a mailer on one connection: one batch, each outcome reported as it comes. */
+      @Override
+      public void sendEach(List<MailMessage> batch, OutcomeListener listener) {
+        batchSizes.add(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+          SendOutcome o = answer.apply(batch.get(i));
+          if (o instanceof SendOutcome.Sent) {
+            sent.add(batch.get(i));
+          }
+          if (!listener.answered(i, o)) {
+            return;
+          }
+        }
+      }
+
       @Override
       public void close() {
         sessionsClosed.incrementAndGet();

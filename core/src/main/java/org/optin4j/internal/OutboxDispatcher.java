@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -34,11 +35,18 @@ import org.optin4j.spi.SendOutcome;
 /**
  * Sends what the transactional outbox holds (security rules 25-27): claims a batch of due mails under a lease in one
  * short transaction, renders them (signing links only now, so the database never holds a working link), hands the
- * batch to the mailer, and records each outcome in a second transaction. The batches of one round (until the outbox
- * has no due mail left) go through one {@link Mailer#openSession() mailer session}, so over one SMTP connection,
- * which is closed when the round ends; it stays open, idle, during the store transactions between batches. Transient failures are
- * retried with capped exponential backoff and jitter; permanent ones are marked failed. No SMTP traffic ever happens
- * inside a transaction.
+ * batch to the mailer, and records each mail's outcome in its own short transaction as soon as the server answered
+ * it, before the next mail goes out. The batches of one round (until the outbox has no due mail left) go through one
+ * {@link Mailer#openSession() mailer session}, so over one SMTP connection, which is closed when the round ends; it
+ * stays open, idle, during the store transactions between mails and batches. Transient failures are retried with
+ * capped exponential backoff and jitter; permanent ones are marked failed. No SMTP traffic ever happens inside a
+ * transaction.
+ *
+ * <p>Delivery is at least once: a node killed between the server's answer and the commit of that outcome sends the
+ * mail again once its lease has run out (or another node does), and only that mail. Every attempt to send one outbox
+ * mail carries the same {@code Message-ID} (a keyed hash of the outbox id, see {@link #messageKey}), so receivers and
+ * mail clients can drop the copy. The lease is renewed while a batch runs longer than half of it, and a dispatcher
+ * that is closed stops after the mail on the wire and gives the rest of its batch back at once.
  *
  * <p>Thread-safe; one round runs at a time per instance, and several nodes may dispatch from one store because claims
  * are exclusive in the store.
@@ -167,6 +175,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   private final AtomicBoolean wakePending = new AtomicBoolean();
   private final java.util.function.Function<org.optin4j.EmailAddress, String> addressKey;
   private final ReceiptSource receipts;
+  private final java.util.function.Function<String, String> messageKey;
   private volatile ScheduledFuture<?> schedule;
   private volatile boolean closed;
 
@@ -185,12 +194,16 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param executor the executor to run on when started
    * @param addressKey the suppression-list key of an address
    * @param receipts signs the receipts that receipt mails carry
+   * @param messageKey the stable {@link MailMessage#messageKey() message key} of an outbox mail id: the same on every
+   *     node that shares the store, so that a mail sent again carries the same {@code Message-ID}
    */
   public OutboxDispatcher(ConsentStore store, Mailer mailer, MailTemplates templates, LinkFactory links,
       PurposeCatalog catalog, Controller controller, Clock clock, SecureRandom random, Settings settings,
       ScheduledExecutorService executor,
-      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey, ReceiptSource receipts) {
+      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey, ReceiptSource receipts,
+      java.util.function.Function<String, String> messageKey) {
     this.addressKey = addressKey;
+    this.messageKey = messageKey;
     this.receipts = receipts;
     this.store = store;
     this.mailer = mailer;
@@ -358,60 +371,178 @@ public final class OutboxDispatcher implements AutoCloseable {
           failed++;
         }
       }
-      int sent = 0;
-      int retrying = 0;
-      if (!toSend.isEmpty()) {
-        List<OutboxMail> order = new ArrayList<>(toSend.keySet());
-        List<SendOutcome> outcomes;
+      // Skipped and unrenderable mails are recorded before anything goes out.
+      if (!done.isEmpty()) {
+        store.inTransaction(tx -> {
+          tx.updateMails(done);
+          return null;
+        });
+      }
+      if (toSend.isEmpty()) {
+        return new Round(claimed.size(), 0, 0, failed);
+      }
+      Batch batch = new Batch(new ArrayList<>(toSend.keySet()), claimed.get(0).leaseUntil(), failed);
+      List<MailMessage> messages = new ArrayList<>(toSend.size());
+      toSend.forEach((m, message) -> messages.add(message.withMessageKey(messageKey.apply(m.id()))));
+      if (!closed) {
         try {
-          outcomes = session.send(new ArrayList<>(toSend.values()));
-          if (outcomes.size() != order.size()) {
-            throw new IllegalStateException("mailer returned " + outcomes.size() + " outcomes for "
-                + order.size() + " mails");
-          }
+          session.sendEach(messages, batch::answered);
+        } catch (OutcomeNotRecorded e) {
+          LOG.log(System.Logger.Level.ERROR, "outbox: an outcome could not be recorded, batch stopped: "
+              + e.getCause().getClass().getName());
         } catch (RuntimeException e) {
-          SendOutcome all = new SendOutcome.TransientFailure("mailer threw " + e.getClass().getName());
-          outcomes = order.stream().map(m -> all).toList();
-        }
-        Instant after = clock.instant();
-        for (int i = 0; i < order.size(); i++) {
-          OutboxMail m = order.get(i);
-          SendOutcome o = outcomes.get(i);
-          if (o instanceof SendOutcome.Sent) {
-            done.add(m.sent(after));
-            sent++;
-          } else if (o instanceof SendOutcome.PermanentFailure p) {
-            done.add(m.failed(p.reason()));
-            failed++;
-          } else {
-            String reason = ((SendOutcome.TransientFailure) o).reason();
-            if (m.attempts() + 1 >= settings.maxAttempts()) {
-              done.add(m.failed("gave up after " + (m.attempts() + 1) + " attempts: " + reason));
-              failed++;
-            } else {
-              done.add(m.retryAt(after.plus(backoff(m.attempts())), reason));
-              retrying++;
-            }
-          }
+          batch.failRest("mailer threw " + e.getClass().getName());
         }
       }
-      Instant finished = clock.instant();
-      store.inTransaction(tx -> {
-        tx.updateMails(done);
-        for (OutboxMail m : done) {
-          if (m.status() == OutboxMail.Status.FAILED && m.lastError() != null
-              && !m.lastError().startsWith("rendering failed")) {
-            stopMailingAfterPermanentFailure(tx, m, finished);
-          }
-        }
-        return null;
-      });
-      if (failed > 0 || retrying > 0) {
-        LOG.log(System.Logger.Level.WARNING, "outbox: {0} sent, {1} to retry, {2} failed", sent, retrying, failed);
+      batch.releaseRest();
+      if (batch.failed > 0 || batch.retrying > 0) {
+        LOG.log(System.Logger.Level.WARNING, "outbox: {0} sent, {1} to retry, {2} failed", batch.sent,
+            batch.retrying, batch.failed);
       }
-      return new Round(claimed.size(), sent, retrying, failed);
+      return new Round(claimed.size(), batch.sent, batch.retrying, batch.failed);
     } finally {
       round.unlock();
+    }
+  }
+
+  /**
+   * One claimed batch on its way out. Each mail's outcome is written in its own short transaction as soon as the
+   * mailer reports it, before the next mail goes out, so that a node killed mid-batch leaves at most the mail on the
+   * wire unrecorded (security rule 27: at least once, and that copy carries the same {@code Message-ID}). The cost is
+   * one commit per mail. While the batch runs, the lease of the mails still to send is renewed whenever half of it
+   * has passed, in the transaction of an outcome; if a renewal finds that another node took some of them over (this
+   * node was too slow and its lease ran out), the batch stops. Mails not sent when it ends (the dispatcher closing,
+   * a lost lease, an outcome that could not be written) are released at once rather than left to their lease.
+   */
+  private final class Batch {
+    private final List<OutboxMail> mails;
+    private Instant heldUntil;
+    private int answered;
+    int sent;
+    int retrying;
+    int failed;
+
+    Batch(List<OutboxMail> mails, Instant heldUntil, int failedBefore) {
+      this.mails = mails;
+      this.heldUntil = heldUntil;
+      this.failed = failedBefore;
+    }
+
+    /** Records mail {@code index}'s outcome; tells the mailer whether to go on. */
+    boolean answered(int index, SendOutcome outcome) {
+      if (index != answered) {
+        throw new IllegalStateException("mailer reported mail " + index + " where " + answered + " was next");
+      }
+      OutboxMail m = mails.get(index);
+      Instant now = clock.instant();
+      OutboxMail result = outcomeOf(m, Objects.requireNonNull(outcome, "outcome"), now);
+      List<String> rest = mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList();
+      Instant newUntil = now.plus(settings.lease());
+      boolean renew = !rest.isEmpty() && !closed && newUntil.isAfter(heldUntil)
+          && !now.isBefore(heldUntil.minus(settings.lease().dividedBy(2)));
+      int renewed;
+      try {
+        renewed = store.inTransaction(tx -> {
+          tx.updateMail(result);
+          if (result.status() == OutboxMail.Status.FAILED) {
+            stopMailingAfterPermanentFailure(tx, result, now);
+          }
+          return renew ? tx.renewClaims(rest, heldUntil, newUntil) : 0;
+        });
+      } catch (org.optin4j.StoreException e) {
+        if (!stillStored(m)) { // erased while it was on its way: nothing left to record
+          answered++;
+          return !closed;
+        }
+        throw new OutcomeNotRecorded(e);
+      } catch (RuntimeException e) {
+        throw new OutcomeNotRecorded(e);
+      }
+      answered++;
+      count(result);
+      if (renew) {
+        heldUntil = newUntil;
+        if (renewed < rest.size()) {
+          LOG.log(System.Logger.Level.WARNING, "outbox: lease ran out mid-batch, {0} of {1} mails taken over by"
+              + " another dispatcher; batch stopped", rest.size() - renewed, rest.size());
+          return false;
+        }
+      }
+      return !closed;
+    }
+
+    /** Records a transient failure for every mail not yet answered (the mailer threw). */
+    void failRest(String reason) {
+      Instant now = clock.instant();
+      List<OutboxMail> results = new ArrayList<>();
+      for (OutboxMail m : mails.subList(answered, mails.size())) {
+        results.add(outcomeOf(m, new SendOutcome.TransientFailure(reason), now));
+      }
+      try {
+        store.inTransaction(tx -> {
+          tx.updateMails(results);
+          return null;
+        });
+        results.forEach(this::count);
+        answered = mails.size();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "outbox: could not record failed sends: " + e.getClass().getName());
+      }
+    }
+
+    /** Gives back the mails not sent, so that another node (or the next round) takes them without waiting. */
+    void releaseRest() {
+      if (answered == mails.size()) {
+        return;
+      }
+      List<String> rest = mails.subList(answered, mails.size()).stream().map(OutboxMail::id).toList();
+      try {
+        int released = store.inTransaction(tx -> tx.releaseClaims(rest, heldUntil));
+        LOG.log(System.Logger.Level.INFO, "outbox: released {0} claimed mails unsent", released);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "outbox: could not release claimed mails, they wait for their lease: "
+            + e.getClass().getName());
+      }
+    }
+
+    private void count(OutboxMail result) {
+      switch (result.status()) {
+        case SENT -> sent++;
+        case FAILED -> failed++;
+        default -> retrying++;
+      }
+    }
+  }
+
+  /** What a mail becomes after an outcome: sent, failed for good, or queued for a retry with backoff. */
+  private OutboxMail outcomeOf(OutboxMail m, SendOutcome o, Instant now) {
+    if (o instanceof SendOutcome.Sent) {
+      return m.sent(now);
+    }
+    if (o instanceof SendOutcome.PermanentFailure p) {
+      return m.failed(p.reason());
+    }
+    String reason = ((SendOutcome.TransientFailure) o).reason();
+    if (m.attempts() + 1 >= settings.maxAttempts()) {
+      return m.failed("gave up after " + (m.attempts() + 1) + " attempts: " + reason);
+    }
+    return m.retryAt(now.plus(backoff(m.attempts())), reason);
+  }
+
+  private boolean stillStored(OutboxMail m) {
+    try {
+      return store.read(tx -> tx.mails(m.subjectId()).stream().anyMatch(x -> x.id().equals(m.id())));
+    } catch (RuntimeException e) {
+      return true;
+    }
+  }
+
+  /** An outcome the store did not take; ends the batch (the mailer passes it on to the dispatcher). */
+  private static final class OutcomeNotRecorded extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    OutcomeNotRecorded(RuntimeException cause) {
+      super(cause.getClass().getName(), cause);
     }
   }
 
@@ -610,12 +741,38 @@ public final class OutboxDispatcher implements AutoCloseable {
     return new MailMessage(m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, attachments);
   }
 
-  /** Stops polling; a round in flight finishes. Idempotent. */
+  /**
+   * Stops polling. A round in flight stops after the mail on the wire and releases the mails of its batch it has not
+   * sent, so that another node takes them at once. Idempotent.
+   */
   @Override
   public synchronized void close() {
     closed = true;
     if (schedule != null) {
       schedule.cancel(false);
+    }
+  }
+
+  /**
+   * Derives an outbox mail's {@link MailMessage#messageKey() message key}: HMAC-SHA256 of the outbox id under the
+   * installation's secret pepper (with a label that keeps it apart from the suppression list's address hashes),
+   * 32 hex digits. Stable, so every attempt and every node (they share the pepper) gives a mail the same
+   * {@code Message-ID}; opaque, so the header neither shows the row id nor lets anyone without the pepper link it to
+   * the database; free of personal data; and, being keyed per installation, never the same in two installations.
+   *
+   * @param pepper the installation's pepper
+   * @param mailId the outbox id
+   * @return the key
+   */
+  public static String messageKey(javax.crypto.SecretKey pepper, String mailId) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(pepper);
+      mac.update("optin4j message-id\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      byte[] digest = mac.doFinal(mailId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 16);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
     }
   }
 

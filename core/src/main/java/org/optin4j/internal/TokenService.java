@@ -98,6 +98,8 @@ public final class TokenService {
   private static final TokenCheck INVALID = new TokenCheck.Invalid();
 
   private final String issuer;
+  /** Issuers accepted besides {@link #issuer}: the other public addresses of a site served by several nodes. */
+  private final Set<String> alsoAccepted;
   private final Clock clock;
   private final SecureRandom random;
   private final MACSigner signer;
@@ -114,8 +116,25 @@ public final class TokenService {
    * @throws IllegalArgumentException if {@code issuer} is blank
    */
   public TokenService(SigningKeys keys, String issuer, Clock clock, SecureRandom random) {
+    this(keys, issuer, Set.of(), clock, random);
+  }
+
+  /**
+   * Creates the service for a site with several public addresses: it signs with {@code issuer} and also accepts
+   * tokens that name one of {@code alsoAccepted} (RFC 7519 section 4.1.1: the issuer must be one this service
+   * expects).
+   *
+   * @param keys the key ring: the active key signs, every key verifies
+   * @param issuer the {@code iss} value written, and accepted
+   * @param alsoAccepted further {@code iss} values accepted, possibly none
+   * @param clock the source of {@code iat}, {@code exp} and of the time tokens are checked against
+   * @param random the source of token ids ({@code jti})
+   * @throws IllegalArgumentException if {@code issuer} is blank
+   */
+  public TokenService(SigningKeys keys, String issuer, Set<String> alsoAccepted, Clock clock, SecureRandom random) {
     Objects.requireNonNull(keys, "keys");
     this.issuer = Objects.requireNonNull(issuer, "issuer");
+    this.alsoAccepted = Set.copyOf(alsoAccepted);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.random = Objects.requireNonNull(random, "random");
     if (issuer.isBlank()) {
@@ -258,7 +277,7 @@ public final class TokenService {
 
     JWTClaimsSet claims = jwt.getJWTClaimsSet();
     List<String> audience = claims.getAudience();
-    if (!issuer.equals(claims.getIssuer())
+    if (!(issuer.equals(claims.getIssuer()) || alsoAccepted.contains(claims.getIssuer()))
         || audience.size() != 1
         || !kind.audience().equals(audience.get(0))) {
       return INVALID;

@@ -804,6 +804,86 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
+  public int renewClaims(Collection<String> ids, Instant heldUntil, Instant newUntil) {
+    Objects.requireNonNull(heldUntil, "heldUntil");
+    Objects.requireNonNull(newUntil, "newUntil");
+    if (!newUntil.isAfter(heldUntil)) {
+      throw new IllegalArgumentException("newUntil must be after heldUntil");
+    }
+    return updateHeldClaims("renew mail claims", sql.renewClaimsPrefix, ids,
+        List.of(newUntil.toEpochMilli(), heldUntil.toEpochMilli()));
+  }
+
+  @Override
+  public int releaseClaims(Collection<String> ids, Instant heldUntil) {
+    Objects.requireNonNull(heldUntil, "heldUntil");
+    return updateHeldClaims("release mail claims", sql.releaseClaimsPrefix, ids, List.of(heldUntil.toEpochMilli()));
+  }
+
+  /**
+   * Runs {@code prefix} with its leading numbers and the distinct ids, in chunks that keep the statement's parameter
+   * count small on every dialect; the lease end in the WHERE clause makes it touch only the caller's own claims.
+   */
+  private int updateHeldClaims(String what, String prefix, Collection<String> ids, List<Long> leading) {
+    checkOpen();
+    checkWritable();
+    List<String> distinct = List.copyOf(new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids")));
+    int changed = 0;
+    for (int from = 0; from < distinct.size(); from += 500) {
+      List<String> chunk = distinct.subList(from, Math.min(distinct.size(), from + 500));
+      String statement = prefix + chunk.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")";
+      changed += update(what, statement, ps -> {
+        int i = 1;
+        for (long value : leading) {
+          ps.setLong(i++, value);
+        }
+        for (String id : chunk) {
+          ps.setString(i++, id);
+        }
+      });
+    }
+    return changed;
+  }
+
+  // ---------------------------------------------------------------------------------------------- node register
+
+  @Override
+  public void saveNode(org.optin4j.spi.NodeRegistration node) {
+    Objects.requireNonNull(node, "node");
+    update("save a node registration", sql.upsertNode, ps -> {
+      ps.setString(1, node.nodeId());
+      ps.setString(2, node.issuer());
+      ps.setString(3, String.join("\n", node.acceptedIssuers()));
+      ps.setString(4, node.activeKeyId());
+      ps.setString(5, node.keyFingerprints().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+          .collect(Collectors.joining(",")));
+      ps.setLong(6, node.startedAt().toEpochMilli());
+      ps.setLong(7, node.seenAt().toEpochMilli());
+    });
+  }
+
+  @Override
+  public List<org.optin4j.spi.NodeRegistration> nodes() {
+    return query("read node registrations", sql.allNodes, ps -> { }, rs -> {
+      java.util.Map<String, String> keys = new java.util.TreeMap<>();
+      for (String pair : rs.getString("key_fingerprints").split(",")) {
+        int eq = pair.indexOf('=');
+        keys.put(pair.substring(0, eq), pair.substring(eq + 1));
+      }
+      String accepted = rs.getString("accepted_issuers");
+      return new org.optin4j.spi.NodeRegistration(rs.getString("node_id"), rs.getString("issuer"),
+          accepted.isEmpty() ? Set.of() : Set.of(accepted.split("\n")), rs.getString("active_key_id"), keys,
+          instant(rs, "started_at"), instant(rs, "seen_at"));
+    });
+  }
+
+  @Override
+  public boolean deleteNode(String nodeId) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    return update("delete a node registration", sql.deleteNode, ps -> ps.setString(1, nodeId)) > 0;
+  }
+
+  @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");
     List<OutboxMail> list = query("read mails", sql.mailsBySubject, ps -> ps.setString(1, id.value()),

@@ -28,6 +28,9 @@ final class Statements {
   static final String MAIL_COLUMNS = "id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
       + " dedupe_key, status, attempts, next_attempt_at, lease_until, created_at, sent_at, last_error";
 
+  static final String NODE_COLUMNS =
+      "node_id, issuer, accepted_issuers, active_key_id, key_fingerprints, started_at, seen_at";
+
   final Dialect dialect;
 
   final String subjectById;
@@ -79,6 +82,10 @@ final class Statements {
   final String lockQueuedPrefix;
   final String lockExpiredPrefix;
   final String markClaimed;
+  /** Followed by {@code ?, ?, ...)}: lease end, held lease end, then the mail ids. */
+  final String renewClaimsPrefix;
+  /** Followed by {@code ?, ?, ...)}: held lease end, then the mail ids. */
+  final String releaseClaimsPrefix;
 
   final String eraseAddressChanges;
   final String eraseRequests;
@@ -111,6 +118,9 @@ final class Statements {
   final String upsertIncident;
   final String insertCampaign;
   final String upsertRightsRequest;
+  final String upsertNode;
+  final String allNodes;
+  final String deleteNode;
   final String rightsRequestById;
   final String openRightsRequests;
   final String campaignById;
@@ -292,6 +302,10 @@ final class Statements {
           + finished + " ORDER BY created_at LIMIT ?" + skipLocked + ")";
     }
     markClaimed = "UPDATE " + outbox + " SET status = 'CLAIMED', lease_until = ? WHERE seq = ?";
+    renewClaimsPrefix = "UPDATE " + outbox + " SET lease_until = ? WHERE status = 'CLAIMED' AND lease_until = ?"
+        + " AND id IN (";
+    releaseClaimsPrefix = "UPDATE " + outbox + " SET status = 'QUEUED', lease_until = NULL"
+        + " WHERE status = 'CLAIMED' AND lease_until = ? AND id IN (";
     updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
         + " sent_at = ?, last_error = ? WHERE id = ?";
     mailsBySubject = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE subject_id = ?";
@@ -311,6 +325,10 @@ final class Statements {
     upsertRightsRequest = upsert(rights, RIGHTS_COLUMNS, "id");
     rightsRequestById = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE id = ?";
     openRightsRequests = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE completed_at IS NULL";
+    String nodes = prefix + "nodes";
+    upsertNode = upsert(nodes, NODE_COLUMNS, "node_id");
+    allNodes = "SELECT " + NODE_COLUMNS + " FROM " + nodes + " ORDER BY node_id";
+    deleteNode = "DELETE FROM " + nodes + " WHERE node_id = ?";
   }
 
   /**

@@ -54,8 +54,10 @@ import org.optin4j.spi.SendOutcome;
  * <p><b>Protocol.</b> Each {@link #send(List)} call opens <em>one</em> SMTP connection (RFC 5321) for the whole batch
  * and sends the mails one transaction after another; if the connection drops mid-batch it reconnects once and retries
  * the mail that was in flight. A {@link #openSession() session} keeps that connection open across batches (the
- * dispatcher uses one per dispatch round). Each mail is an RFC 5322 message with a {@code Message-ID} on the
- * sender's domain, a
+ * dispatcher uses one per dispatch round), and {@link MailerSession#sendEach sendEach} reports each mail's outcome as
+ * soon as the server answered it. Each mail is an RFC 5322 message with a {@code Message-ID} on the sender's domain
+ * (derived from the mail's {@link MailMessage#messageKey() message key} where it has one, so the same on every
+ * attempt; random otherwise), a
  * {@code Date}, the subject and display name encoded per RFC 2047 where they are not ASCII, and a MIME body (RFC
  * 2045-2046): {@code multipart/alternative} with a UTF-8 plain-text part before the HTML part (quoted-printable or
  * base64, whichever Jakarta Mail finds shorter), wrapped in {@code multipart/mixed} when there are attachments. The
@@ -193,8 +195,21 @@ public final class SmtpMailer implements Mailer {
     @Override
     public List<SendOutcome> send(List<MailMessage> batch) {
       Objects.requireNonNull(batch, "batch");
+      List<SendOutcome> outcomes = new ArrayList<>(batch.size());
+      sendEach(batch, (index, outcome) -> outcomes.add(outcome));
+      return Collections.unmodifiableList(outcomes);
+    }
+
+    /**
+     * Sends the batch over this session's connection, telling {@code listener} each outcome as soon as the server
+     * answered (its {@code 250}, a 4xx or 5xx reply) and before the next mail goes out.
+     */
+    @Override
+    public void sendEach(List<MailMessage> batch, OutcomeListener listener) {
+      Objects.requireNonNull(batch, "batch");
+      Objects.requireNonNull(listener, "listener");
       if (batch.isEmpty()) {
-        return List.of();
+        return;
       }
       if (transport == null) {
         try {
@@ -208,7 +223,6 @@ public final class SmtpMailer implements Mailer {
         open = false;
         closeQuietly(transport);
       }
-      List<SendOutcome> outcomes = new ArrayList<>(batch.size());
       // A connection kept from an earlier batch counts as this batch's first one: one reconnect after a loss, as for
       // a fresh connection.
       int connects = open ? 1 : 0;
@@ -225,18 +239,21 @@ public final class SmtpMailer implements Mailer {
             recipient = new InternetAddress(mail.to().value(), true);
             mime = compose(mail, recipient, smtpUtf8);
           } catch (InvalidMailException e) {
-            outcomes.add(new SendOutcome.PermanentFailure(e.getMessage()));
-            i++;
+            if (!listener.answered(i++, new SendOutcome.PermanentFailure(e.getMessage()))) {
+              return;
+            }
             continue;
           } catch (MessagingException | RuntimeException e) {
-            outcomes.add(new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()));
-            i++;
+            if (!listener.answered(i++,
+                new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()))) {
+              return;
+            }
             continue;
           }
           if (!open) {
             if (connects >= 2) {
-              failRest(outcomes, batch.size(), "connection lost, reconnect already used");
-              break;
+              failRest(listener, i, batch.size(), "connection lost, reconnect already used");
+              return;
             }
             try {
               connects++;
@@ -245,50 +262,58 @@ public final class SmtpMailer implements Mailer {
             } catch (MessagingException | RuntimeException e) {
               LOG.log(System.Logger.Level.DEBUG, "SMTP connect to {0}:{1} failed: {2}", host, String.valueOf(port),
                   rootName(e));
-              failRest(outcomes, batch.size(), "connect failed: " + rootName(e));
-              break;
+              failRest(listener, i, batch.size(), "connect failed: " + rootName(e));
+              return;
             }
           }
           boolean utf8Mail = mail.to().needsSmtpUtf8() || !mail.to().unicode().equals(mail.to().value());
           if (smtpUtf8 && utf8Mail && !offersSmtpUtf8(transport)) {
             // RFC 6531 section 3.4: a server that did not offer SMTPUTF8 must not get UTF-8 headers or addresses.
             if (mail.to().needsSmtpUtf8()) {
-              outcomes.add(new SendOutcome.PermanentFailure("the SMTP server does not offer SMTPUTF8 (RFC 6531)"));
-              i++;
+              if (!listener.answered(i++,
+                  new SendOutcome.PermanentFailure("the SMTP server does not offer SMTPUTF8 (RFC 6531)"))) {
+                return;
+              }
               continue;
             }
             try {
               mime = compose(mail, recipient, false);
             } catch (InvalidMailException | MessagingException | RuntimeException e) {
-              outcomes.add(new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()));
-              i++;
+              if (!listener.answered(i++,
+                  new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()))) {
+                return;
+              }
               continue;
             }
           }
+          SendOutcome outcome;
           try {
             transport.sendMessage(mime, new Address[] {recipient});
-            outcomes.add(new SendOutcome.Sent());
-            i++;
+            outcome = new SendOutcome.Sent();
           } catch (MessagingException e) {
             Reply reply = reply(e);
             if (reply != null) {
-              outcomes.add(reply.outcome());
-              i++;
+              outcome = reply.outcome();
               if (!transport.isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the session
                 open = false;
                 closeQuietly(transport);
               }
             } else {
-              // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection.
+              // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection
+              // (with the same Message-ID: the server may have taken it before the connection dropped).
               LOG.log(System.Logger.Level.DEBUG, "SMTP connection to {0}:{1} lost: {2}", host, String.valueOf(port),
                   rootName(e));
               open = false;
               closeQuietly(transport);
               if (connects >= 2) {
-                failRest(outcomes, batch.size(), "I/O error: " + rootName(e));
-                break;
+                failRest(listener, i, batch.size(), "I/O error: " + rootName(e));
+                return;
               }
+              continue;
             }
+          }
+          if (!listener.answered(i++, outcome)) {
+            return;
           }
         }
       } catch (RuntimeException | Error e) {
@@ -296,7 +321,6 @@ public final class SmtpMailer implements Mailer {
         closeQuietly(transport);
         throw e;
       }
-      return Collections.unmodifiableList(outcomes);
     }
 
     @Override
@@ -308,9 +332,12 @@ public final class SmtpMailer implements Mailer {
     }
   }
 
-  private static void failRest(List<SendOutcome> outcomes, int size, String reason) {
-    while (outcomes.size() < size) {
-      outcomes.add(new SendOutcome.TransientFailure(reason));
+  /** Reports a transient failure for the mail at {@code from} and each after it, until the listener stops. */
+  private static void failRest(MailerSession.OutcomeListener listener, int from, int size, String reason) {
+    for (int i = from; i < size; i++) {
+      if (!listener.answered(i, new SendOutcome.TransientFailure(reason))) {
+        return;
+      }
     }
   }
 
@@ -334,7 +361,7 @@ public final class SmtpMailer implements Mailer {
    */
   private MimeMessage compose(MailMessage mail, InternetAddress recipient, boolean unicodeTo)
       throws MessagingException, InvalidMailException {
-    MimeMessage msg = new IdentifiedMessage(session, messageIdDomain);
+    MimeMessage msg = new IdentifiedMessage(session, mail.messageKey(), messageIdDomain);
     try {
       msg.setFrom(new InternetAddress(fromAddress, fromName, "UTF-8"));
     } catch (UnsupportedEncodingException e) {
@@ -471,18 +498,24 @@ public final class SmtpMailer implements Mailer {
     }
   }
 
-  /** A message whose {@code Message-ID} is a random UUID on the sender's domain (RFC 5322 section 3.6.4). */
+  /**
+   * A message whose {@code Message-ID} (RFC 5322 section 3.6.4) is the mail's stable key on the sender's domain, so
+   * that every attempt to send one outbox mail carries the same id; a random UUID where the mail has no key.
+   */
   private static final class IdentifiedMessage extends MimeMessage {
+    private final String key;
     private final String domain;
 
-    IdentifiedMessage(Session session, String domain) {
+    IdentifiedMessage(Session session, String key, String domain) {
       super(session);
+      this.key = key;
       this.domain = domain;
     }
 
     @Override
     protected void updateMessageID() throws MessagingException {
-      setHeader("Message-ID", "<" + UUID.randomUUID().toString().replace("-", "") + "@" + domain + ">");
+      String left = key != null ? key : UUID.randomUUID().toString().replace("-", "");
+      setHeader("Message-ID", "<" + left + "@" + domain + ">");
     }
   }
 

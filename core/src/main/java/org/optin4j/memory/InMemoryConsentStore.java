@@ -103,6 +103,7 @@ public final class InMemoryConsentStore implements ConsentStore {
   private final Map<String, Incident> incidents = new HashMap<>();
   private final Map<String, org.optin4j.Campaign> campaigns = new HashMap<>();
   private final Map<String, org.optin4j.RightsRequest> rightsRequests = new HashMap<>();
+  private final Map<String, org.optin4j.spi.NodeRegistration> nodes = new java.util.TreeMap<>();
   private final NavigableSet<MailDue> queuedMails = new TreeSet<>();
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
   private final NavigableSet<MailDue> claimedMails = new TreeSet<>();
@@ -594,6 +595,48 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
+    public int renewClaims(java.util.Collection<String> ids, Instant heldUntil, Instant newUntil) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(heldUntil, "heldUntil");
+      Objects.requireNonNull(newUntil, "newUntil");
+      if (!newUntil.isAfter(heldUntil)) {
+        throw new IllegalArgumentException("newUntil must be after heldUntil");
+      }
+      int renewed = 0;
+      for (OutboxMail held : heldClaims(ids, heldUntil)) {
+        replaceMail(held, held.claimed(newUntil));
+        renewed++;
+      }
+      return renewed;
+    }
+
+    @Override
+    public int releaseClaims(java.util.Collection<String> ids, Instant heldUntil) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(heldUntil, "heldUntil");
+      int released = 0;
+      for (OutboxMail held : heldClaims(ids, heldUntil)) {
+        replaceMail(held, held.released());
+        released++;
+      }
+      return released;
+    }
+
+    /** The mails of {@code ids} claimed with a lease ending exactly at {@code heldUntil}, each once. */
+    private List<OutboxMail> heldClaims(java.util.Collection<String> ids, Instant heldUntil) {
+      List<OutboxMail> held = new ArrayList<>();
+      for (String id : new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids"))) {
+        OutboxMail m = mails.get(Objects.requireNonNull(id, "id"));
+        if (m != null && m.status() == OutboxMail.Status.CLAIMED && heldUntil.equals(m.leaseUntil())) {
+          held.add(m);
+        }
+      }
+      return held;
+    }
+
+    @Override
     public List<OutboxMail> mails(SubjectId id) {
       check();
       Objects.requireNonNull(id, "id");
@@ -1077,6 +1120,29 @@ public final class InMemoryConsentStore implements ConsentStore {
           .sorted(Comparator.comparing(org.optin4j.RightsRequest::dueAt)
               .thenComparing(org.optin4j.RightsRequest::id))
           .toList();
+    }
+
+    @Override
+    public void saveNode(org.optin4j.spi.NodeRegistration node) {
+      check();
+      checkWritable();
+      Objects.requireNonNull(node, "node");
+      put(nodes, node.nodeId(), node);
+    }
+
+    @Override
+    public List<org.optin4j.spi.NodeRegistration> nodes() {
+      check();
+      return List.copyOf(nodes.values());
+    }
+
+    @Override
+    public boolean deleteNode(String nodeId) {
+      check();
+      checkWritable();
+      boolean had = nodes.containsKey(Objects.requireNonNull(nodeId, "nodeId"));
+      remove(nodes, nodeId);
+      return had;
     }
 
     private void replaceMail(OutboxMail stored, OutboxMail replacement) {

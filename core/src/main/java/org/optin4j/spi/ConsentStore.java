@@ -301,12 +301,61 @@ public interface ConsentStore {
     }
 
     /**
+     * Extends the claim on mails that this caller still holds, for a batch that runs longer than its lease: each of
+     * {@code ids} that is {@code CLAIMED} with a lease ending exactly at {@code heldUntil} gets {@code newUntil}.
+     * A mail whose lease had run out and that another dispatcher claimed since (its lease end differs), or that is
+     * finished or gone, is left alone: the count tells the caller it lost it.
+     *
+     * @param ids the mail ids
+     * @param heldUntil the lease end the caller set when it claimed (or last renewed) them
+     * @param newUntil the new lease end, after {@code heldUntil}
+     * @return how many mails were renewed
+     */
+    int renewClaims(java.util.Collection<String> ids, Instant heldUntil, Instant newUntil);
+
+    /**
+     * Gives back mails this caller claimed but did not send (a node shutting down cleanly): each of {@code ids} that
+     * is {@code CLAIMED} with a lease ending exactly at {@code heldUntil} becomes {@code QUEUED} again, without lease,
+     * with its attempts, due time and last error unchanged, so that another dispatcher takes it at once instead of
+     * after the lease. Others are left alone, as for {@link #renewClaims}.
+     *
+     * @param ids the mail ids
+     * @param heldUntil the lease end the caller holds them until
+     * @return how many mails were released
+     */
+    int releaseClaims(java.util.Collection<String> ids, Instant heldUntil);
+
+    /**
      * Returns a subject's outbox mails, oldest first.
      *
      * @param id the subject
      * @return the mails
      */
     List<OutboxMail> mails(SubjectId id);
+
+    // --- node register (nodes sharing a store agree on what makes a link valid) ---------------------------------
+
+    /**
+     * Inserts a node's registration, or replaces the one with its node id.
+     *
+     * @param node the registration
+     */
+    void saveNode(NodeRegistration node);
+
+    /**
+     * Returns every registration, live or lapsed, by node id.
+     *
+     * @return the registrations
+     */
+    List<NodeRegistration> nodes();
+
+    /**
+     * Removes a node's registration. Idempotent.
+     *
+     * @param nodeId the node id
+     * @return whether there was one
+     */
+    boolean deleteNode(String nodeId);
 
     // --- operator listings ---------------------------------------------------------------------------------------
 

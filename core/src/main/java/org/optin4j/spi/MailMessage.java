@@ -21,11 +21,17 @@ import org.optin4j.EmailAddress;
  * @param html the HTML body, or {@code null} for text only
  * @param headers extra headers in order, for example {@code List-Unsubscribe}
  * @param attachments attachments, possibly none
+ * @param messageKey a stable key of this mail, the same on every attempt to send it, from which the mailer derives
+ *     the RFC 5322 {@code Message-ID} ({@code SmtpMailer}: {@code <messageKey@sender-domain>}), so that a copy sent
+ *     again after a crash carries the id of the first and receivers can drop it; {@code null} for a fresh random id.
+ *     The dispatcher sets it to a keyed hash of the outbox id: opaque, no personal data, 8 to 64 letters, digits
+ *     and hyphens
  */
 public record MailMessage(
     EmailAddress to, String subject, String text, String html, Map<String, String> headers,
-    List<Attachment> attachments) {
+    List<Attachment> attachments, String messageKey) {
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,76}");
+  private static final Pattern MESSAGE_KEY = Pattern.compile("[A-Za-z0-9-]{8,64}");
 
   /** Validates the components. */
   public MailMessage {
@@ -42,6 +48,35 @@ public record MailMessage(
     });
     headers = java.util.Collections.unmodifiableMap(copy);
     attachments = List.copyOf(attachments);
+    if (messageKey != null && !MESSAGE_KEY.matcher(messageKey).matches()) {
+      throw new IllegalArgumentException("messageKey must be 8 to 64 letters, digits and hyphens");
+    }
+  }
+
+  /**
+   * A mail without a message key: the mailer gives it a fresh random {@code Message-ID}.
+   *
+   * @param to the recipient
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null} for text only
+   * @param headers extra headers in order
+   * @param attachments attachments, possibly none
+   */
+  public MailMessage(EmailAddress to, String subject, String text, String html, Map<String, String> headers,
+      List<Attachment> attachments) {
+    this(to, subject, text, html, headers, attachments, null);
+  }
+
+  /**
+   * Returns this mail with a message key, from which the mailer derives a {@code Message-ID} that is the same on
+   * every attempt.
+   *
+   * @param key 8 to 64 letters, digits and hyphens
+   * @return the mail with that key
+   */
+  public MailMessage withMessageKey(String key) {
+    return new MailMessage(to, subject, text, html, headers, attachments, Objects.requireNonNull(key, "key"));
   }
 
   private static void requireSingleLine(String value, String what) {
@@ -62,7 +97,7 @@ public record MailMessage(
   public String toString() {
     return "MailMessage[to=" + to + ", subject=" + subject + ", text=" + text.length() + " chars, html="
         + (html == null ? "none" : html.length() + " chars") + ", headers=" + headers.keySet() + ", attachments="
-        + attachments + "]";
+        + attachments + (messageKey == null ? "" : ", messageKey=" + messageKey) + "]";
   }
 
   /**

@@ -102,6 +102,17 @@ public record OutboxMail(
   }
 
   /**
+   * Returns this mail given back unsent by the dispatcher that claimed it: queued again, without lease, its attempts,
+   * due time and last error unchanged (nothing was tried).
+   *
+   * @return the released mail
+   */
+  public OutboxMail released() {
+    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
+        Status.QUEUED, attempts, nextAttemptAt, null, createdAt, sentAt, lastError);
+  }
+
+  /**
    * Returns this mail marked sent.
    *
    * @param at when

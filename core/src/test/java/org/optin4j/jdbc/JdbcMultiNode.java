@@ -3,6 +3,7 @@ package org.optin4j.jdbc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.Fixtures.EVENTS;
 import static org.optin4j.Fixtures.NEWSLETTER;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
+import org.optin4j.ConfigurationException;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
@@ -39,6 +41,7 @@ import org.optin4j.RequestResult;
 import org.optin4j.SigningKeys;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.MailMessage;
+import org.optin4j.spi.NodeRegistration;
 
 /**
  * Several application nodes on one database: nothing may depend on one node's memory. Each node is an {@link OptIn}
@@ -73,6 +76,27 @@ abstract class JdbcMultiNode {
         .confirmationMailCap(3, Duration.ZERO).dispatch(Duration.ofSeconds(1), 10, Duration.ofMinutes(2)).build();
     nodes.add(node);
     return node;
+  }
+
+  @Test
+  void startWhenTwoNodesHaveDifferentBaseUrlsThenTheSecondRefusesNamingBaseUrl() {
+    JdbcConsentStore store = JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix)
+        .createSchema(true).build();
+    OptIn first = Fixtures.builder(store, new RecordingMailer(), clock).signingKeys(keys)
+        .baseUrl("https://a.bakery.example/optin").build();
+    nodes.add(first);
+    first.start();
+    OptIn second = Fixtures.builder(JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).build(),
+        new RecordingMailer(), clock).signingKeys(keys).baseUrl("https://b.bakery.example/optin").build();
+    nodes.add(second);
+
+    ConfigurationException e = assertThrows(ConfigurationException.class, second::start);
+
+    assertTrue(e.getMessage().startsWith("issuer: this node signs links with issuer"
+        + " \"https://b.bakery.example/optin\" (its baseUrl) and node "), e.getMessage());
+    assertTrue(e.getMessage().contains("Set the same baseUrl on every node"), e.getMessage());
+    assertEquals(List.of("https://a.bakery.example/optin"),
+        store.read(tx -> tx.nodes().stream().map(NodeRegistration::issuer).toList()));
   }
 
   private static <T> List<T> concurrently(int threads, Callable<T> task) throws Exception {

@@ -101,11 +101,14 @@ interface JdbcStoreBehaviour {
   default void buildWhenSchemaNewerThenStoreExceptionSayingSo() throws SQLException {
     String prefix = database().nextPrefix();
     builder(prefix).createSchema(true).build();
-    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (3, 'from the future')");
+    int future = JdbcConsentStore.SCHEMA_VERSION + 1;
+    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (" + future
+        + ", 'from the future')");
 
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 3 found, this library needs 2;"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("optin4j schema version " + future + " found, this library needs "
+        + JdbcConsentStore.SCHEMA_VERSION + ";"), e.getMessage());
     assertTrue(e.getMessage().contains("newer optin4j"), e.getMessage());
   }
 
@@ -117,9 +120,30 @@ interface JdbcStoreBehaviour {
 
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs 2;"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs "
+        + JdbcConsentStore.SCHEMA_VERSION + ";"), e.getMessage());
     assertTrue(e.getMessage().contains("run the upgrade scripts " + database().dialect().scriptFolder()
-        + "V1__schema.sql, V2__address_generation.sql"), e.getMessage());
+        + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql"), e.getMessage());
+  }
+
+  @Test
+  default void buildWhenSchemaAtVersion2ThenNamesV3AndAcceptsTheSchemaOnceV3Applied() throws SQLException {
+    String prefix = database().nextPrefix();
+    for (String script : List.of("V1__schema.sql", "V2__address_generation.sql")) {
+      for (String statement : Schema.statements(database().dialect(), script, prefix)) {
+        database().execute(statement);
+      }
+    }
+
+    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+
+    assertTrue(e.getMessage().startsWith("optin4j schema version 2 found, this library needs 3; run the upgrade"
+        + " scripts " + database().dialect().scriptFolder() + "V3__nodes.sql (with"), e.getMessage());
+    for (String statement : Schema.statements(database().dialect(), "V3__nodes.sql", prefix)) {
+      database().execute(statement);
+    }
+    JdbcConsentStore store = builder(prefix).build();
+    assertEquals(List.of(), store.inTransaction(tx -> tx.nodes()));
   }
 
   @Test

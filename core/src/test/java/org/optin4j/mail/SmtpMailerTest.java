@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -128,6 +129,72 @@ class SmtpMailerTest {
     }
     Collections.sort(recipients);
     assertEquals(List.of("ann@example.org", "bob@example.net"), recipients);
+  }
+
+  @Test
+  void sendWhenMailHasMessageKeyThenEveryAttemptCarriesTheSameMessageIdOnTheSenderDomain() throws Exception {
+    SmtpMailer mailer = plain(greenMailPort()).build();
+    MailMessage keyed = mail("ann@example.org").withMessageKey("0123456789abcdef0123456789abcdef");
+
+    assertEquals(List.of(new SendOutcome.Sent()), mailer.send(List.of(keyed)));
+    try (MailerSession session = mailer.openSession()) {
+      assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()),
+          session.send(List.of(keyed, mail("bob@example.net"))));
+    }
+
+    MimeMessage[] received = GREEN_MAIL.getReceivedMessages();
+    assertEquals(3, received.length);
+    assertEquals("<0123456789abcdef0123456789abcdef@bakery.example>", received[0].getMessageID());
+    assertEquals(received[0].getMessageID(), received[1].getMessageID(), "the copy has the first one's id");
+    assertNotEquals(received[0].getMessageID(), received[2].getMessageID());
+  }
+
+  @Test
+  void sessionSendEachThenEachOutcomeReportedBeforeTheNextMailReachesTheServer() throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) {
+      server.rcptReply("bad@example.org", "550 5.1.1 no such user");
+      List<String> seen = new ArrayList<>();
+      try (MailerSession session = plain(server.port()).build().openSession()) {
+        session.sendEach(List.of(mail("a@example.org"), mail("bad@example.org"), mail("c@example.org")),
+            (index, outcome) -> {
+              seen.add(index + " " + outcome + " after " + server.messages());
+              return true;
+            });
+      }
+      assertEquals(List.of("0 Sent[] after 1", "1 PermanentFailure[reason=SMTP 550 5.1.1] after 1",
+          "2 Sent[] after 2"), seen);
+      assertEquals(1, server.connections());
+    }
+  }
+
+  @Test
+  void sessionSendEachWhenListenerStopsThenNoFurtherMailIsSent() throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) {
+      List<Integer> seen = new ArrayList<>();
+      try (MailerSession session = plain(server.port()).build().openSession()) {
+        session.sendEach(List.of(mail("a@example.org"), mail("b@example.org"), mail("c@example.org")),
+            (index, outcome) -> {
+              seen.add(index);
+              return index < 1;
+            });
+      }
+      assertEquals(List.of(0, 1), seen);
+      assertEquals(2, server.messages());
+    }
+  }
+
+  @Test
+  void sessionSendEachWhenListenerThrowsThenBatchEndsAndExceptionPropagates() throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) {
+      try (MailerSession session = plain(server.port()).build().openSession()) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> session.sendEach(
+            List.of(mail("a@example.org"), mail("b@example.org")), (index, outcome) -> {
+              throw new IllegalStateException("store down");
+            }));
+        assertEquals("store down", e.getMessage());
+      }
+      assertEquals(1, server.messages());
+    }
   }
 
   @Test

@@ -404,6 +404,9 @@ public abstract class ConsentStoreContract {
         tx -> tx.useToken("jti-1", at(3600)),
         tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)),
         tx -> tx.claimMails(at(1), at(301), 10),
+        tx -> tx.renewClaims(List.of("m1"), at(301), at(601)),
+        tx -> tx.releaseClaims(List.of("m1"), at(301)),
+        tx -> tx.saveNode(node("node-a", "https://a.example", at(1))),
         tx -> tx.suppress("key", T0),
         tx -> tx.eraseSubject(subjectId("ann"), false));
     for (var write : writes) {
@@ -1404,6 +1407,133 @@ public abstract class ConsentStoreContract {
     assertEquals(List.of(m1.claimed(at(400)), m2.claimed(at(400)), m3.claimed(at(400))), first);
     assertEquals(List.of(m4.claimed(at(400))), rest);
     assertEquals(List.of(), read(tx -> tx.claimMails(at(100), at(400), 3)));
+  }
+
+  @Test
+  void renewClaimsWhenStillHeldThenNewLeaseAndNotReclaimableUntilIt() {
+    givenSubjects("ann");
+    OutboxMail m1 = mail("m1", subjectId("ann"), email("ann"), T0);
+    OutboxMail m2 = mail("m2", subjectId("ann"), email("ann"), T0);
+    tx(tx -> List.of(m1, m2).forEach(tx::enqueue));
+    read(tx -> tx.claimMails(at(1), at(300), 10));
+
+    int renewed = read(tx -> tx.renewClaims(List.of("m1", "m2", "m1"), at(300), at(500)));
+
+    assertEquals(2, renewed);
+    assertEquals(List.of(), read(tx -> tx.claimMails(at(300), at(600), 10)), "the old lease end no longer frees them");
+    assertEquals(List.of(m1.claimed(at(800)), m2.claimed(at(800))),
+        read(tx -> tx.claimMails(at(500), at(800), 10)));
+  }
+
+  @Test
+  void renewClaimsWhenAnotherCallerReclaimedOrMailFinishedThenLeftAloneAndNotCounted() {
+    givenSubjects("ann");
+    OutboxMail taken = mail("taken", subjectId("ann"), email("ann"), T0);
+    OutboxMail sent = mail("sent", subjectId("ann"), email("ann"), T0);
+    OutboxMail held = mail("held", subjectId("ann"), email("ann"), at(250));
+    tx(tx -> List.of(taken, sent).forEach(tx::enqueue));
+    List<OutboxMail> first = read(tx -> tx.claimMails(at(1), at(300), 10));
+    tx(tx -> tx.updateMail(first.stream().filter(m -> m.id().equals("sent")).findFirst().orElseThrow()
+        .sent(at(2))));
+    read(tx -> tx.claimMails(at(300), at(600), 10)); // "taken": its lease ran out, another caller claimed it
+    tx(tx -> tx.enqueue(held));
+    read(tx -> tx.claimMails(at(300), at(600), 10));
+
+    int renewed = read(tx -> tx.renewClaims(List.of("taken", "sent", "held", "unknown"), at(300), at(900)));
+
+    assertEquals(0, renewed, "none is held until at(300) any more");
+    assertEquals(1, (int) read(tx -> tx.renewClaims(List.of("taken"), at(600), at(900))));
+    List<OutboxMail> stored = read(tx -> tx.mails(subjectId("ann")));
+    assertEquals(OutboxMail.Status.SENT, stored.stream().filter(m -> m.id().equals("sent")).findFirst()
+        .orElseThrow().status());
+    assertEquals(at(600), stored.stream().filter(m -> m.id().equals("held")).findFirst().orElseThrow().leaseUntil());
+  }
+
+  @Test
+  void renewClaimsWhenNewLeaseNotAfterHeldThenIllegalArgument() {
+    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.renewClaims(List.of("m1"), at(300), at(300))));
+  }
+
+  @Test
+  void releaseClaimsWhenHeldThenQueuedWithoutLeaseDueAsBeforeAndClaimableAtOnce() {
+    givenSubjects("ann");
+    OutboxMail queued = new OutboxMail("m1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "req-9", 0,
+        Locale.GERMAN, List.of(NEWSLETTER), "receipt:req-9", OutboxMail.Status.QUEUED, 2, at(50), null, at(10), null,
+        "421 4.7.0 try later");
+    OutboxMail other = mail("m2", subjectId("ann"), email("ann"), T0);
+    tx(tx -> List.of(queued, other).forEach(tx::enqueue));
+    read(tx -> tx.claimMails(at(60), at(360), 10));
+
+    int released = read(tx -> tx.releaseClaims(List.of("m1"), at(360)));
+
+    assertEquals(1, released);
+    OutboxMail stored = read(tx -> tx.mails(subjectId("ann"))).stream().filter(m -> m.id().equals("m1"))
+        .findFirst().orElseThrow();
+    assertEquals(queued, stored, "queued again exactly as before the claim: attempts, due time, last error");
+    assertEquals(List.of(queued.claimed(at(400))), read(tx -> tx.claimMails(at(61), at(400), 10)),
+        "claimable at once, the other mail's claim untouched");
+  }
+
+  @Test
+  void releaseClaimsWhenHeldByAnotherLeaseThenLeftAlone() {
+    givenSubjects("ann");
+    tx(tx -> tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+    read(tx -> tx.claimMails(at(1), at(300), 10));
+    read(tx -> tx.claimMails(at(300), at(600), 10)); // reclaimed by another caller after the first lease ran out
+
+    assertEquals(0, (int) read(tx -> tx.releaseClaims(List.of("m1"), at(300))));
+    assertEquals(at(600), read(tx -> tx.mails(subjectId("ann"))).get(0).leaseUntil());
+  }
+
+  private static NodeRegistration node(String id, String issuer, java.time.Instant seenAt) {
+    return new NodeRegistration(id, issuer, java.util.Set.of("https://shop.example/optin", "https://b\u00e4cker.example"),
+        "k2", java.util.Map.of("k1", "00112233445566778899aabbccddeeff", "k2", "ffeeddccbbaa99887766554433221100"),
+        T0, seenAt);
+  }
+
+  @Test
+  void saveNodeThenListedByNodeIdWithEveryComponent() {
+    NodeRegistration b = node("node-b", "https://bakery.example/optin", at(10));
+    NodeRegistration a = new NodeRegistration("node-a", "https://bakery.example/optin", java.util.Set.of(), "k1",
+        java.util.Map.of("k1", "0011223344556677"), at(1), at(2));
+
+    tx(tx -> {
+      tx.saveNode(b);
+      tx.saveNode(a);
+    });
+
+    assertEquals(List.of(a, b), read(ConsentStore.Transaction::nodes));
+  }
+
+  @Test
+  void saveNodeWhenSameNodeIdThenReplaced() {
+    NodeRegistration first = node("node-a", "https://bakery.example/optin", at(10));
+    tx(tx -> tx.saveNode(first));
+
+    tx(tx -> tx.saveNode(first.seen(at(40))));
+
+    assertEquals(List.of(first.seen(at(40))), read(ConsentStore.Transaction::nodes));
+  }
+
+  @Test
+  void deleteNodeThenGoneAndSecondDeleteSaysSo() {
+    tx(tx -> {
+      tx.saveNode(node("node-a", "https://a.example", at(1)));
+      tx.saveNode(node("node-b", "https://b.example", at(1)));
+    });
+
+    boolean first = read(tx -> tx.deleteNode("node-a"));
+    boolean second = read(tx -> tx.deleteNode("node-a"));
+    assertTrue(first);
+    assertFalse(second);
+    assertEquals(List.of("node-b"), read(tx -> tx.nodes().stream().map(NodeRegistration::nodeId).toList()));
+  }
+
+  @Test
+  void saveNodeWhenWorkThrowsThenNothingRegistered() {
+    throwAfter(tx -> tx.saveNode(node("node-a", "https://a.example", at(1))));
+
+    assertEquals(List.of(), read(ConsentStore.Transaction::nodes));
   }
 
   @Test
