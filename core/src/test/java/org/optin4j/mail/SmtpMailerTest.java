@@ -709,10 +709,14 @@ class SmtpMailerTest {
               toHeaders.add(line);
             }
           }
+          // Counted before the reply: once the client has read the 250, the message is the server's (a test reading
+          // messages() from the client's outcome listener must not race this thread).
+          if (dataReply.startsWith("250")) {
+            messages.incrementAndGet();
+          }
           reply(out, dataReply);
           inTransaction = false;
           if (dataReply.startsWith("250")) {
-            messages.incrementAndGet();
             if (++accepted >= dropAfterCount) {
               return; // drop the connection without a word
             }
