@@ -195,7 +195,7 @@ public final class CheckReleaseBundle {
     for (Map.Entry<String, String> field : REQUIRED_POM_FIELDS.entrySet()) {
       String value = chain.stream().map(e -> text(e, field.getKey())).filter(v -> !v.isBlank()).findFirst().orElse("");
       if (value.isBlank()) {
-        problems.add(module.artifactId() + ": POM has no " + field.getValue() + " (" + field.getKey() + ")");
+        problems.add(module.artifactId() + ": POM lacks " + field.getValue() + " (" + field.getKey() + ")");
       } else if (value.contains("${")) {
         problems.add(module.artifactId() + ": POM " + field.getKey() + " is not interpolated: " + value);
       }
