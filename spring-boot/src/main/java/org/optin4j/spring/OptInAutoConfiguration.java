@@ -53,7 +53,8 @@ import org.springframework.mail.javamail.JavaMailSender;
  *       CSRF tokens and origins, and RFC 8058 one-click unsubscribes carry neither cookie nor token.</li>
  * </ul>
  * Each bean backs off when the application defines its own of the same type ({@link ConsentStore}, {@link Mailer},
- * {@link OptIn}) or a bean named {@value #FILTER_REGISTRATION}. Every invalid property fails the start at once, each
+ * {@link OptIn}) or a bean named {@value #FILTER_REGISTRATION}; an application's own {@code OptIn} also means no store
+ * and no mailer are made (its builder has them). Every invalid property fails the start at once, each
  * named by its full key.
  *
  * <p>Holds no state of its own; the beans it makes are thread-safe.
@@ -83,7 +84,7 @@ public class OptInAutoConfiguration {
    * @return the store
    */
   @Bean
-  @ConditionalOnMissingBean(ConsentStore.class)
+  @ConditionalOnMissingBean({ConsentStore.class, OptIn.class})
   public ConsentStore optin4jConsentStore(OptInProperties properties, ObjectProvider<DataSource> dataSource) {
     if (properties.store() == OptInProperties.Store.MEMORY) {
       if (!properties.forTestsOrDemos()) {
@@ -115,7 +116,7 @@ public class OptInAutoConfiguration {
    * @return the mailer
    */
   @Bean
-  @ConditionalOnMissingBean(Mailer.class)
+  @ConditionalOnMissingBean({Mailer.class, OptIn.class})
   public Mailer optin4jMailer(OptInProperties properties, ObjectProvider<JavaMailSender> sender) {
     JavaMailSender s = sender.getIfUnique();
     if (s == null) {
@@ -194,7 +195,7 @@ public class OptInAutoConfiguration {
       }
     }
     OptInProperties.ControllerSettings c = p.controller();
-    if (c.name() == null || c.address() == null || c.email() == null) {
+    if (blankToNull(c.name()) == null || blankToNull(c.address()) == null || blankToNull(c.email()) == null) {
       problems.add("optin4j.controller.name, .address and .email: required (GDPR Art. 13(1)(a))");
     } else {
       try {
@@ -313,9 +314,15 @@ public class OptInAutoConfiguration {
     }
   }
 
-  /** Resolves a secret from exactly one of env, file or value; null (and a problem, if invalid) otherwise. */
+  /**
+   * Resolves a secret from exactly one of env, file or value (a blank one counts as unset, as Spring users blank a
+   * key to unset it); null, with a problem if one is invalid, otherwise. Messages never carry the value.
+   */
   private static byte[] secret(String key, OptInProperties.Secret s, boolean text, List<String> problems) {
-    int set = (s.env() == null ? 0 : 1) + (s.file() == null ? 0 : 1) + (s.value() == null ? 0 : 1);
+    String env = blankToNull(s.env());
+    String file = blankToNull(s.file());
+    String value = blankToNull(s.value());
+    int set = (env == null ? 0 : 1) + (file == null ? 0 : 1) + (value == null ? 0 : 1);
     if (set == 0) {
       return null;
     }
@@ -323,12 +330,11 @@ public class OptInAutoConfiguration {
       problems.add(key + ": set only one of .env, .file and .value");
       return null;
     }
-    String raw;
-    if (s.file() != null) {
+    if (file != null) {
       // Through Secrets, so that a file its group or others may read is refused here as it is everywhere else.
       try {
-        return text ? Secrets.textFromFile(Path.of(s.file())).getBytes(StandardCharsets.UTF_8)
-            : Secrets.fromFile(Path.of(s.file()));
+        return text ? Secrets.textFromFile(Path.of(file)).getBytes(StandardCharsets.UTF_8)
+            : Secrets.fromFile(Path.of(file));
       } catch (ConfigurationException e) {
         problems.add(key + ".file: " + e.getMessage());
       } catch (InvalidPathException e) {
@@ -336,11 +342,13 @@ public class OptInAutoConfiguration {
       }
       return null;
     }
-    String from = s.env() != null ? ".env" : ".value";
-    raw = s.env() != null ? System.getenv(s.env()) : s.value();
-    if (raw == null || raw.isBlank()) {
-      problems.add(key + from + (s.env() != null ? ": environment variable " + s.env() + " is not set" : ": empty"));
-      return null;
+    String raw = value;
+    if (env != null) {
+      raw = System.getenv(env);
+      if (raw == null || raw.isBlank()) {
+        problems.add(key + ".env: environment variable " + env + " is not set");
+        return null;
+      }
     }
     raw = raw.strip();
     if (text) {
@@ -350,10 +358,13 @@ public class OptInAutoConfiguration {
       return raw.indexOf('-') >= 0 || raw.indexOf('_') >= 0 ? Base64.getUrlDecoder().decode(raw)
           : Base64.getDecoder().decode(raw);
     } catch (IllegalArgumentException e) {
-      // Never the value itself in the message: it is a secret.
-      problems.add(key + from + ": not valid base64");
+      problems.add(key + (env != null ? ".env" : ".value") + ": not valid base64");
       return null;
     }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.strip();
   }
 
   private interface LimitSetter {
