@@ -2,6 +2,7 @@ package org.optin4j.spring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,12 +19,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.optin4j.ConsentRequest;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
+import org.optin4j.RequestResult;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The hosted double opt-in over real HTTP on the embedded Tomcat of a Spring Boot 4 app with Spring Security on, mails
@@ -44,6 +49,8 @@ abstract class AbstractStarterFlowTest {
   int port;
   @Autowired
   OptIn optIn;
+  @Autowired
+  PlatformTransactionManager transactions;
   StarterHttp http;
 
   private static GreenMail startMail() {
@@ -100,6 +107,21 @@ abstract class AbstractStarterFlowTest {
     // Spring Security still guards the app's own pages.
     int guarded = http.get("/account").status();
     assertTrue(guarded == 401 || guarded == 302, "status " + guarded);
+  }
+
+  /**
+   * Pins what the README says about {@code @Transactional} callers: {@code JdbcConsentStore} takes its own connection
+   * from the pool and commits on it, so a caller's Spring transaction neither holds optin4j's write back nor undoes it.
+   */
+  @Test
+  void requestInsideSpringTransactionThenCommitsOnItsOwnConnectionEvenWhenTheCallerRollsBack() {
+    String email = "tx-" + getClass().getSimpleName().toLowerCase(Locale.ROOT) + "@example.org";
+    RequestResult result = new TransactionTemplate(transactions).execute(status -> {
+      status.setRollbackOnly();
+      return optIn.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER));
+    });
+    assertInstanceOf(RequestResult.Accepted.class, result);
+    assertTrue(optIn.findSubject(email).isPresent(), "committed although the caller's transaction rolled back");
   }
 
   /** The path of the first link of a kind in the newest mail to an address that has one. */
