@@ -8,7 +8,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -342,23 +341,24 @@ public class OptInAutoConfiguration {
       }
       return null;
     }
-    String raw = value;
-    if (env != null) {
-      raw = System.getenv(env);
-      if (raw == null || raw.isBlank()) {
-        problems.add(key + ".env: environment variable " + env + " is not set");
-        return null;
-      }
-    }
-    raw = raw.strip();
     if (text) {
-      return raw.getBytes(StandardCharsets.UTF_8);
+      String raw = value;
+      if (env != null) {
+        raw = System.getenv(env);
+        if (raw == null || raw.isBlank()) {
+          problems.add(key + ".env: environment variable " + env + " is not set");
+          return null;
+        }
+      }
+      return raw.strip().getBytes(StandardCharsets.UTF_8);
     }
+    // Through Secrets, so that keys from the environment or a value obey the same rules (base64, 256 bits) and a
+    // bad one is never echoed.
     try {
-      return raw.indexOf('-') >= 0 || raw.indexOf('_') >= 0 ? Base64.getUrlDecoder().decode(raw)
-          : Base64.getDecoder().decode(raw);
-    } catch (IllegalArgumentException e) {
-      problems.add(key + (env != null ? ".env" : ".value") + ": not valid base64");
+      return env != null ? Secrets.fromEnv(env) : Secrets.fromValue(key + ".value", value);
+    } catch (ConfigurationException e) {
+      // Secrets' message names the variable, or the property given to fromValue.
+      problems.add(env != null ? key + ".env: " + e.getMessage() : e.getMessage());
       return null;
     }
   }

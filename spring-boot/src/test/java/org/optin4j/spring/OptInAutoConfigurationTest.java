@@ -250,7 +250,7 @@ class OptInAutoConfigurationTest {
   @Test
   void startWhenSecretNotBase64ThenFailsWithoutEchoingTheValue() {
     runner.withPropertyValues("optin4j.suppression-pepper.value=not*base64*secret")
-        .run(context -> assertThat(failure(context)).contains("optin4j.suppression-pepper.value: not valid base64")
+        .run(context -> assertThat(failure(context)).contains("secret optin4j.suppression-pepper.value: not valid base64")
             .doesNotContain("not*base64*secret"));
   }
 
@@ -265,7 +265,20 @@ class OptInAutoConfigurationTest {
   void startWhenSigningKeyFromUnsetEnvironmentVariableThenFailsNamingIt() {
     runner.withPropertyValues("optin4j.signing.key.value=", "optin4j.signing.key.env=OPTIN4J_NO_SUCH_VARIABLE")
         .run(context -> assertThat(failure(context)).contains(
-            "optin4j.signing.key.env: environment variable OPTIN4J_NO_SUCH_VARIABLE is not set"));
+            "optin4j.signing.key.env: secret from environment variable OPTIN4J_NO_SUCH_VARIABLE: not set"));
+  }
+
+  @Test
+  void startWhenSigningKeyShorterThan256BitsThenFailsNamingTheProperty() {
+    runner.withPropertyValues("optin4j.signing.key.value=AAAAAAAAAAAAAAAAAAAAAA==")
+        .run(context -> assertThat(failure(context)).contains("optin4j.signing.key.value")
+            .contains("has 128 bits; at least 256 are required"));
+  }
+
+  @Test
+  void propertiesWhenPrintedThenSecretValuesHidden() {
+    runner.run(context -> assertThat(context.getBean(OptInProperties.class).toString()).doesNotContain(KEY)
+        .contains("value=(hidden)"));
   }
 
   @Test
