@@ -34,17 +34,7 @@ class OptInAutoConfigurationTest {
   private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
       .withConfiguration(AutoConfigurations.of(OptInAutoConfiguration.class))
       .withUserConfiguration(MailSenderConfig.class)
-      .withPropertyValues(
-          "optin4j.base-url=https://shop.example/optin",
-          "optin4j.catalog=classpath:optin4j-purposes.json",
-          "optin4j.controller.name=Bakery Example GmbH",
-          "optin4j.controller.address=Example Street 1, 10115 Berlin",
-          "optin4j.controller.email=privacy@bakery.example",
-          "optin4j.smtp.from=news@bakery.example",
-          "optin4j.signing.key.value=" + KEY,
-          "optin4j.suppression-pepper.value=" + KEY,
-          "optin4j.store=memory",
-          "optin4j.for-tests-or-demos=true");
+      .withPropertyValues(properties());
 
   @Configuration(proxyBeanMethods = false)
   static class MailSenderConfig {
