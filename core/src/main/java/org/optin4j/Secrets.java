@@ -82,6 +82,22 @@ public final class Secrets {
   }
 
   /**
+   * Decodes a secret handed over as a configuration value, base64 or base64url text, as Vault or a config server hand
+   * secrets to an application's properties. The same rules as {@link #fromEnv(String)}; failures name {@code name},
+   * never the value.
+   *
+   * @param name what the value is, for messages, for example the property {@code optin4j.signing.key.value}
+   * @param value the base64 or base64url text
+   * @return the decoded secret, at least {@value #MIN_BYTES} bytes
+   * @throws ConfigurationException if the value is blank, not base64 or too short
+   */
+  public static byte[] fromValue(String name, String value) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(value, "value");
+    return decode("secret " + name, value);
+  }
+
+  /**
    * Reads a secret from a file holding base64 or base64url text. On file systems with POSIX permissions the file
    * must be readable by its owner only ({@code chmod 600} or {@code 400}): a file that its group or others may read,
    * write or execute is refused, as OpenSSH refuses such private keys.

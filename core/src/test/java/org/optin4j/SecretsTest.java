@@ -82,6 +82,20 @@ class SecretsTest {
   }
 
   @Test
+  void fromValueWhenBase64ThenDecodedAndWhenInvalidOrShortThenRefusedNamingItWithoutEchoingIt() {
+    assertArrayEquals(secret, Secrets.fromValue("optin4j.signing.key.value", " " + base64 + "\n"));
+    String almost = base64.substring(0, 20) + "!" + base64.substring(21);
+    ConfigurationException bad =
+        assertThrows(ConfigurationException.class, () -> Secrets.fromValue("optin4j.signing.key.value", almost));
+    assertTrue(bad.getMessage().startsWith("secret optin4j.signing.key.value: not valid base64"), bad.getMessage());
+    assertNoPartOf(almost, bad);
+    String shortKey = Base64.getEncoder().encodeToString(random(31));
+    ConfigurationException tooShort =
+        assertThrows(ConfigurationException.class, () -> Secrets.fromValue("k", shortKey));
+    assertTrue(tooShort.getMessage().contains("has 248 bits; at least 256 are required"), tooShort.getMessage());
+  }
+
+  @Test
   void fromEnvWhenShorterThan256BitsThenRefusedNamingTheLength() {
     String shortKey = Base64.getEncoder().encodeToString(random(31));
     ConfigurationException e =
