@@ -1,7 +1,11 @@
 package org.optin4j;
 
-import java.net.IDN;
-import java.util.Locale;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -14,28 +18,43 @@ import java.util.regex.Pattern;
  * <ol>
  *   <li>surrounding white space is removed; any control character (CR, LF, NUL, ...) anywhere is refused, so an
  *       address can never inject a mail header (RFC 5322 section 2.2);
+ *   <li>text that reads as UTF-8 decoded with ISO-8859-1 or windows-1252 ({@code bÃ¼cher} for {@code bücher}) is
+ *       refused: a form read with the wrong character set must not mail a look-alike domain;
  *   <li>the domain is converted to lowercase ASCII, internationalised domains to their A-label ({@code bücher.example}
- *       becomes {@code xn--bcher-kva.example}, RFC 5890/5891 via {@link IDN#toASCII(String, int)}); a trailing dot is
- *       removed;
- *   <li>the local part is lowercased. RFC 5321 lets a server treat it case-sensitively, but no mainstream mailbox
- *       provider does, and treating {@code Ann@x} and {@code ann@x} as two people would let one person hold two
- *       consent records and bypass the per-address caps;
+ *       becomes {@code xn--bcher-kva.example}) per IDNA 2008 with the nontransitional mapping of UTS 46, so
+ *       {@code straße.de} becomes {@code xn--strae-oqa.de}; a label that mixes scripts, is not valid IDNA 2008, or does
+ *       not survive a round trip A-label to U-label to A-label is refused; a trailing dot is removed;
+ *   <li>the local part is lowercased: A-Z, and non-ASCII letters whose lowercase is not ASCII (so {@code ZOË} becomes
+ *       {@code zoë}, but KELVIN SIGN U+212A never becomes {@code k}). RFC 5321 lets a server treat it case-sensitively,
+ *       but no mainstream mailbox provider does, and treating {@code Ann@x} and {@code ann@x} as two people would let
+ *       one person hold two consent records and bypass the per-address caps;
  *   <li>nothing else: dots and {@code +tags} are kept, because their meaning is provider-specific.
  * </ol>
  *
- * <p>Accepted syntax is the RFC 5322 dot-atom local part in ASCII (no quoted strings, no comments, no IP-literal
- * domains), at most 64 characters, and a domain of at least two labels, at most 253 characters. Non-ASCII local parts
- * (RFC 6531 SMTPUTF8) are refused because many relays still reject them.
+ * <p>Accepted syntax is the RFC 5322 dot-atom local part (no quoted strings, no comments, no IP-literal domains), at
+ * most 64 octets, and a domain of at least two labels, at most 253 characters; at most 254 octets in all. The local
+ * part may hold non-ASCII letters, marks and digits (RFC 6531/6532, "SMTPUTF8"): in one script, in Unicode
+ * normalisation form NFKC (compatibility forms such as full-width letters are refused, never rewritten). Mail to such
+ * an address needs a mail server that offers SMTPUTF8 ({@link #needsSmtpUtf8()}); {@code OptIn} refuses it at signup
+ * when its mailer cannot send it.
+ *
+ * <p>{@link #value()} is the one canonical form (A-label domain): what stores key on, what the suppression hash is
+ * computed from, so {@code idn@bücher.example} and {@code idn@xn--bcher-kva.example} are one person. It is unchanged
+ * from earlier versions for ASCII addresses. {@link #unicode()} is the address as a person writes it (U-label domain),
+ * for mail headers where SMTPUTF8 allows it, pages and the data export.
  *
  * <p>{@link #toString()} masks the address so that it never lands in a log by accident; {@link #value()} gives the
  * address itself. Immutable and thread-safe.
  *
- * @param value the normalised address
+ * @param value the normalised address, in its canonical form
  */
 public record EmailAddress(String value) {
+  private static final String ATEXT = "a-z0-9!#$%&'*+/=?^_`{|}~-";
+  /** Dot-atom; non-ASCII code points are let through here and checked one by one in {@link #problem}. */
   private static final Pattern LOCAL =
-      Pattern.compile("[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
+      Pattern.compile("[[^\\x00-\\x7F]" + ATEXT + "]+(\\.[[^\\x00-\\x7F]" + ATEXT + "]+)*");
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  private static final Charset WINDOWS_1252 = Charset.forName("windows-1252");
 
   /** Checks that the value is already in normal form; use {@link #parse(String)} for user input. */
   public EmailAddress {
@@ -44,7 +63,10 @@ public record EmailAddress(String value) {
     if (reason != null) {
       throw new IllegalArgumentException("invalid email address: " + reason);
     }
-    if (!normalise(value).equals(value)) {
+    // Stored values are checked for syntax and normal form only, not converted again: a domain stored as an A-label
+    // stays readable even where a stricter parse would now refuse its U-label.
+    int at = value.lastIndexOf('@');
+    if (!lowerLocal(value.substring(0, at)).equals(value.substring(0, at))) {
       throw new IllegalArgumentException("email address is not normalised; use EmailAddress.parse");
     }
   }
@@ -58,12 +80,12 @@ public record EmailAddress(String value) {
    */
   public static EmailAddress parse(String input) {
     Objects.requireNonNull(input, "email address");
-    String normal = normalise(input);
-    String reason = problem(normal);
+    Normalised n = normalise(input);
+    String reason = n.problem() != null ? n.problem() : problem(n.value());
     if (reason != null) {
       throw new IllegalArgumentException("invalid email address: " + reason);
     }
-    return new EmailAddress(normal);
+    return new EmailAddress(n.value());
   }
 
   /**
@@ -76,14 +98,14 @@ public record EmailAddress(String value) {
     if (input == null) {
       return Optional.empty();
     }
-    try {
-      return Optional.of(parse(input));
-    } catch (IllegalArgumentException e) {
+    Normalised n = normalise(input);
+    if (n.problem() != null || problem(n.value()) != null) {
       return Optional.empty();
     }
+    return Optional.of(new EmailAddress(n.value()));
   }
 
-  /** Returns the domain part, in ASCII. */
+  /** Returns the domain part, in ASCII (A-labels). */
   public String domain() {
     return value.substring(value.lastIndexOf('@') + 1);
   }
@@ -93,50 +115,107 @@ public record EmailAddress(String value) {
     return value.substring(0, value.lastIndexOf('@'));
   }
 
-  private static String normalise(String input) {
+  /**
+   * Returns the address as a person writes it: the local part, and the domain with its A-labels shown as U-labels
+   * ({@code idn@bücher.example} for {@code idn@xn--bcher-kva.example}). Equal to {@link #value()} for a plain ASCII
+   * domain. For display, the data export and, where the mail server offers SMTPUTF8, the {@code To} header; never a
+   * key.
+   *
+   * @return the address with a Unicode domain
+   */
+  public String unicode() {
+    return localPart() + '@' + DomainName.toUnicode(domain());
+  }
+
+  /**
+   * Whether the local part has non-ASCII characters, so that a mail to this address can only go through a server that
+   * offers SMTPUTF8 (RFC 6531). A non-ASCII domain alone does not need it: the envelope carries the A-label.
+   *
+   * @return true if the local part is not ASCII
+   */
+  public boolean needsSmtpUtf8() {
+    return !DomainName.isAscii(localPart());
+  }
+
+  /** The normalised text, or why there is none. */
+  private record Normalised(String value, String problem) {}
+
+  private static Normalised normalise(String input) {
     // Checked before strip(): CR and LF are white space too, and must be refused, not trimmed away.
     for (int i = 0; i < input.length(); i++) {
       if (Character.isISOControl(input.charAt(i))) {
-        return "\u0000";
+        return new Normalised(null, "contains a control character or an invalid domain");
       }
     }
     String s = input.strip();
+    if (s.length() > 1024) { // before any Unicode work: Punycode's cost grows with the square of a label's length
+      return new Normalised(null, "longer than 254 characters");
+    }
+    if (!DomainName.isAscii(s) && misdecoded(s)) {
+      return new Normalised(null, "looks like UTF-8 text decoded with the wrong character set");
+    }
     int at = s.lastIndexOf('@');
     if (at <= 0 || at == s.length() - 1) {
-      return s;
+      return new Normalised(s, null);
     }
-    String local = lowerAscii(s.substring(0, at));
+    String local = lowerLocal(s.substring(0, at));
     String domain = s.substring(at + 1);
     if (domain.endsWith(".")) {
       domain = domain.substring(0, domain.length() - 1);
     }
-    try {
-      domain = IDN.toASCII(domain, IDN.USE_STD3_ASCII_RULES).toLowerCase(Locale.ROOT);
-    } catch (IllegalArgumentException e) {
-      return local + "@\u0000";
+    DomainName.Conversion ascii = DomainName.toAscii(domain);
+    if (ascii.problem() != null) {
+      return new Normalised(null, ascii.problem());
     }
-    return local + '@' + domain;
+    return new Normalised(local + '@' + ascii.ascii(), null);
   }
 
   /**
-   * Lowercases A-Z only. {@code String.toLowerCase} would fold some non-ASCII letters into ASCII (KELVIN SIGN U+212A
-   * becomes {@code k}), letting a non-ASCII local part pass as another person's address.
+   * Lowercases A-Z, and non-ASCII letters whose lowercase is not ASCII. {@code String.toLowerCase} would fold some
+   * non-ASCII letters into ASCII (KELVIN SIGN U+212A becomes {@code k}, U+0130 {@code i}), letting a non-ASCII local
+   * part pass as another person's address; those stay as typed (and KELVIN SIGN is then refused as not NFKC).
    */
-  private static String lowerAscii(String s) {
-    char[] chars = s.toCharArray();
-    for (int i = 0; i < chars.length; i++) {
-      if (chars[i] >= 'A' && chars[i] <= 'Z') {
-        chars[i] = (char) (chars[i] + ('a' - 'A'));
+  private static String lowerLocal(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    s.codePoints().forEach(cp -> {
+      int lower = Character.toLowerCase(cp);
+      b.appendCodePoint(cp < 0x80 || lower >= 0x80 ? lower : cp);
+    });
+    return b.toString();
+  }
+
+  /**
+   * Whether non-ASCII text is, byte for byte, UTF-8 that was decoded as ISO-8859-1 or windows-1252: {@code Ã¼} is the
+   * two bytes of {@code ü}. Real text almost never reads so: it would need a letter such as Ã followed by C1 controls
+   * or symbols such as ¼.
+   */
+  private static boolean misdecoded(String s) {
+    for (Charset single : new Charset[] {StandardCharsets.ISO_8859_1, WINDOWS_1252}) {
+      if (!single.newEncoder().canEncode(s)) {
+        continue;
+      }
+      byte[] bytes = s.getBytes(single);
+      CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+      CharBuffer out = CharBuffer.allocate(bytes.length);
+      if (!utf8.decode(ByteBuffer.wrap(bytes), out, true).isError() && !utf8.flush(out).isError()) {
+        return true;
       }
     }
-    return new String(chars);
+    return false;
+  }
+
+  /** The length in UTF-8 octets, which RFC 5321 limits, without encoding (parsing is on the path of every lookup). */
+  private static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a surrogate pair: 4 octets
+    }
+    return n;
   }
 
   private static String problem(String s) {
-    if (s.indexOf('\u0000') >= 0) {
-      return "contains a control character or an invalid domain";
-    }
-    if (s.length() > 254) {
+    if (utf8Length(s) > 254) {
       return "longer than 254 characters";
     }
     int at = s.lastIndexOf('@');
@@ -145,11 +224,17 @@ public record EmailAddress(String value) {
     }
     String local = s.substring(0, at);
     String domain = s.substring(at + 1);
-    if (local.isEmpty() || local.length() > 64) {
+    if (local.isEmpty() || utf8Length(local) > 64) {
       return "local part must have 1 to 64 characters";
     }
     if (!LOCAL.matcher(local).matches()) {
       return "local part has characters outside the RFC 5322 dot-atom";
+    }
+    if (!DomainName.isAscii(local)) {
+      String reason = unicodeLocalProblem(local);
+      if (reason != null) {
+        return reason;
+      }
     }
     if (domain.isEmpty() || domain.length() > 253) {
       return "domain must have 1 to 253 characters";
@@ -169,9 +254,29 @@ public record EmailAddress(String value) {
     return null;
   }
 
+  /** RFC 6531 local part: letters, marks and digits beyond ASCII, NFKC, one script. */
+  private static String unicodeLocalProblem(String local) {
+    boolean lettersOnly = local.codePoints().filter(cp -> cp >= 0x80).allMatch(cp -> switch (Character.getType(cp)) {
+      case Character.LOWERCASE_LETTER, Character.UPPERCASE_LETTER, Character.TITLECASE_LETTER,
+          Character.OTHER_LETTER, Character.MODIFIER_LETTER, Character.NON_SPACING_MARK,
+          Character.COMBINING_SPACING_MARK, Character.DECIMAL_DIGIT_NUMBER -> true;
+      default -> false;
+    });
+    if (!lettersOnly) {
+      return "local part has characters outside the RFC 5322 dot-atom";
+    }
+    if (!Normalizer.isNormalized(local, Normalizer.Form.NFKC)) {
+      return "local part has Unicode compatibility characters or is not in normal form NFKC";
+    }
+    if (!DomainName.singleScript(local)) {
+      return "local part mixes scripts";
+    }
+    return null;
+  }
+
   /** Returns a masked form such as {@code a***@example.org}, safe for logs. */
   @Override
   public String toString() {
-    return value.charAt(0) + "***@" + domain();
+    return Character.toString(value.codePointAt(0)) + "***@" + domain();
   }
 }

@@ -131,7 +131,8 @@ public final class OptIn implements AutoCloseable {
     this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
         new ConfirmationMailCap(b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
         notices, pepper, b.receiptKeys, receipts,
-        b.erasureKeepsHistory, notifier, dispatcher, purger, tokens, b.stepUpTtl);
+        b.erasureKeepsHistory, notifier, dispatcher, purger, tokens, b.stepUpTtl,
+        b.mailer.sendsSmtpUtf8());
     this.breaches = new BreachRegister(core);
     this.campaigns = new Campaigns(core);
     this.rights = new SubjectRights(core);
@@ -200,6 +201,19 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Tells whether mail to a valid address can be sent at all: {@code false} only for an address whose local part is not
+   * ASCII ({@code zoë@example.org}, RFC 6531) when the mailer does not send SMTPUTF8 ({@link Mailer#sendsSmtpUtf8()}).
+   * {@link #request(ConsentRequest)} and an address change refuse such an address as {@link
+   * RequestResult.InvalidAddress}; a form can ask first to say why.
+   *
+   * @param email the address
+   * @return whether it can be mailed
+   */
+  public boolean canMail(EmailAddress email) {
+    return core.unmailable(Objects.requireNonNull(email, "email")) == null;
+  }
+
+  /**
    * Asks for consent: records pending consents for the purposes that need double opt-in and queues one confirmation
    * mail for all of them, in one transaction. Purposes configured without double opt-in are confirmed at once.
    *
@@ -221,6 +235,9 @@ public final class OptIn implements AutoCloseable {
       return new RequestResult.InvalidAddress(reason);
     }
     EmailAddress email = parsed.get();
+    if (!canMail(email)) {
+      return new RequestResult.InvalidAddress(core.unmailable(email));
+    }
     List<Purpose> purposes = notices.ordered(request.purposes());
     Locale locale = catalog.resolve(request.locale());
     String noticeKey = request.shownNoticeHash() == null ? noticeKey(purposes, locale) : null;

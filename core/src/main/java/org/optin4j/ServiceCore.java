@@ -46,6 +46,7 @@ import org.optin4j.spi.OutboxMail;
  * @param purger the retention job
  * @param tokens signs and verifies link tokens
  * @param stepUpTtl how long a step-up link works
+ * @param sendsSmtpUtf8 whether the mailer sends to non-ASCII local parts (RFC 6531)
  */
 record ServiceCore(
     PurposeCatalog catalog,
@@ -64,7 +65,8 @@ record ServiceCore(
     OutboxDispatcher dispatcher,
     Purger purger,
     TokenService tokens,
-    Duration stepUpTtl) {
+    Duration stepUpTtl,
+    boolean sendsSmtpUtf8) {
 
   /** How long the "this was not me" link mailed to the old address after a change of address works. */
   static final Duration NOT_ME_TTL = Duration.ofDays(14);
@@ -93,6 +95,17 @@ record ServiceCore(
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
     }
+  }
+
+  /**
+   * Why a valid address cannot be mailed, or {@code null}: a local part that is not ASCII needs SMTPUTF8 (RFC 6531),
+   * which the mailer may not send. The one rule for every path that takes a new address (signup, address change).
+   */
+  String unmailable(EmailAddress email) {
+    return email.needsSmtpUtf8() && !sendsSmtpUtf8
+        ? "invalid email address: the local part is not ASCII, and the mail server is not set up for SMTPUTF8"
+            + " (RFC 6531)"
+        : null;
   }
 
   /** Finds a subject by address; empty for an invalid address. */

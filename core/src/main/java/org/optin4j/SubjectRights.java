@@ -268,6 +268,9 @@ public final class SubjectRights {
       return new RequestResult.InvalidAddress("invalid email address");
     }
     EmailAddress email = parsed.get();
+    if (core.unmailable(email) != null) {
+      return new RequestResult.InvalidAddress(core.unmailable(email));
+    }
     Locale lang = core.catalog().resolve(locale);
     Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
     RequestResult result = core.retryRequest(() -> core.store().inTransaction(tx -> {
@@ -329,6 +332,9 @@ public final class SubjectRights {
       return new StepUpResult.InvalidAddress("invalid email address");
     }
     EmailAddress email = parsed.get();
+    if (core.unmailable(email) != null) {
+      return new StepUpResult.InvalidAddress(core.unmailable(email));
+    }
     Locale lang = core.catalog().resolve(locale);
     Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
     Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());

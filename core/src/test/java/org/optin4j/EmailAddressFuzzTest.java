@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * Fuzzes {@link EmailAddress#parse(String)}, which sees every address typed into a form. Documented outcomes only: a
- * normalised address that is stable, ASCII, free of control characters and accepted by strict Jakarta Mail parsing
+ * normalised address that is stable, ASCII but for an RFC 6531 local part of letters, marks and digits, that survives
+ * the round trip through its Unicode form, free of control characters and accepted by strict Jakarta Mail parsing
  * (security rule 12), or an {@link IllegalArgumentException} whose message does not echo the input.
  *
  * <p>Without {@code JAZZER_FUZZ} this runs the committed inputs in {@code EmailAddressFuzzTestInputs/parse/} as a
@@ -26,7 +27,16 @@ class EmailAddressFuzzTest {
       "contains a control character or an invalid domain", "longer than 254 characters", "no @",
       "local part must have 1 to 64 characters", "local part has characters outside the RFC 5322 dot-atom",
       "domain must have 1 to 253 characters", "domain needs at least two labels", "domain has an invalid label",
-      "top-level domain cannot be numeric").map(r -> "invalid email address: " + r).collect(Collectors.toSet());
+      "top-level domain cannot be numeric",
+      "looks like UTF-8 text decoded with the wrong character set",
+      "local part has Unicode compatibility characters or is not in normal form NFKC", "local part mixes scripts",
+      "domain has an A-label that is not valid Punycode of a mapped U-label",
+      "domain has a label that does not survive a round trip through Punycode",
+      "domain has a label that starts or ends with a hyphen", "domain has a label with hyphens in positions 3 and 4",
+      "domain has a label that starts with a combining mark",
+      "domain has a joiner character outside the context IDNA 2008 allows",
+      "domain has a character that IDNA 2008 does not allow", "domain breaks the Bidi rule of RFC 5893",
+      "domain mixes scripts in one label").map(r -> "invalid email address: " + r).collect(Collectors.toSet());
 
   @FuzzTest(maxDuration = "2m")
   void parse(byte[] data) {
@@ -41,8 +51,13 @@ class EmailAddressFuzzTest {
       return;
     }
     String v = address.value();
-    assertTrue(v.length() <= 254, "too long");
-    assertTrue(v.chars().allMatch(c -> c > 0x20 && c < 0x7f), "not printable ASCII");
+    assertTrue(v.getBytes(StandardCharsets.UTF_8).length <= 254, "too long");
+    assertTrue(address.domain().chars().allMatch(c -> c > 0x20 && c < 0x7f), "domain not printable ASCII");
+    assertTrue(address.localPart().codePoints().allMatch(c -> c > 0x20 && c != 0x7f
+        && (c < 0x80 || Character.isLetterOrDigit(c) || Character.getType(c) == Character.NON_SPACING_MARK
+            || Character.getType(c) == Character.COMBINING_SPACING_MARK)), "local part has a space, control or symbol");
+    assertEquals(address.needsSmtpUtf8(), !address.localPart().chars().allMatch(c -> c < 0x80));
+    assertEquals(address, EmailAddress.parse(address.unicode()), "A-label -> U-label -> A-label does not round-trip");
     assertEquals(address, EmailAddress.parse(v), "normalisation is not idempotent");
     assertEquals(address, new EmailAddress(v));
     assertEquals(Optional.of(address), EmailAddress.tryParse(input));

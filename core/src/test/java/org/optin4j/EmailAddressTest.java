@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -170,18 +172,173 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
+  @CsvSource({
+    "jürgen@example.org, jürgen@example.org",
+    "Anné@example.org, anné@example.org",
+    "ZOË@Example.org, zoë@example.org",
+    "用户@例子.广告, 用户@xn--fsqu00a.xn--4rr70v",
+    "почта@пример.рф, почта@xn--e1afmkfd.xn--p1ai",
+  })
+  void parseWhenLocalPartNotAsciiThenKeptAsTypedAndLowercased(String input, String expected) {
+    EmailAddress address = EmailAddress.parse(input);
+
+    assertEquals(expected, address.value());
+    assertTrue(address.needsSmtpUtf8());
+  }
+
+  @ParameterizedTest
   @ValueSource(
       strings = {
-        "jürgen@example.org",
-        "anné@example.org",
-        "用户@example.org",
-        "\u212Aim@example.org", // KELVIN SIGN lowercases to ASCII k: must not pass as kim@
-        "\u0130lker@example.org", // LATIN CAPITAL I WITH DOT ABOVE
-        "ann\u00a0smith@example.org",
-        "ﬀ@example.org",
+        "\u212Aim@example.org", // KELVIN SIGN: NFKC and lowercase make it ASCII k, so it must not pass as kim@
+        "ﬀ@example.org", // a ligature: compatibility characters are refused, never rewritten
+        "ａnn@example.org", // full-width a
+        "zoe\u0308@example.org", // e and a combining diaeresis: not NFC
       })
-  void parseWhenLocalPartNotAsciiThenRefused(String input) {
+  void parseWhenLocalPartNotNfkcThenRefused(String input) {
+    assertRefused(input, "local part has Unicode compatibility characters or is not in normal form NFKC");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann\u00a0smith@example.org", "ann\u200Dsmith@example.org", "ann\u202Esmith@example.org",
+      "ann€@example.org", "ann…@example.org"})
+  void parseWhenLocalPartHasNonAsciiSpaceFormatOrSymbolThenRefused(String input) {
     assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pаypal@example.org", "аnn.smith@example.org", "αnn@example.org"})
+  void parseWhenLocalPartMixesScriptsThenRefused(String input) {
+    assertRefused(input, "local part mixes scripts");
+  }
+
+  @Test
+  void parseWhenLocalPartIsDottedIWithoutAsciiLowercaseThenKeptNotFoldedToAscii() {
+    // U+0130 lowercases to ASCII i: kept as typed, so it never passes as ilker@.
+    assertEquals("\u0130lker@example.org", EmailAddress.parse("\u0130lker@example.org").value());
+    assertNotEquals(EmailAddress.parse("ilker@example.org"), EmailAddress.parse("\u0130lker@example.org"));
+  }
+
+  @Test
+  void parseWhenUnicodeLocalPartOver64OctetsThenRefused() {
+    assertEquals("ü".repeat(32) + "@example.org", EmailAddress.parse("ü".repeat(32) + "@example.org").value());
+    assertRefused("ü".repeat(33) + "@example.org", "local part must have 1 to 64 characters");
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // IDNA 2008 / UTS 46, round trips, mis-decoded input
+
+  @ParameterizedTest
+  @CsvSource({
+    "ann@straße.de, ann@xn--strae-oqa.de",
+    "ann@STRASSE.de, ann@strasse.de",
+    "ann@ẞtraße.de, ann@xn--trae-unad.de", // capital sharp s lowers to ß, not ss
+    "ann@xn--strae-oqa.de, ann@xn--strae-oqa.de",
+    "ann@σοφία.gr, ann@xn--kxae4bpq.gr", // final sigma kept (IDNA 2003 maps it to σ)
+    "ann@ｂücher.example, ann@xn--bcher-kva.example", // full-width b folds to b
+    "ann@مثال.إختبار, ann@xn--mgbh0fb.xn--kgbechtv",
+    "ann@l·l.cat, ann@xn--ll-0ea.cat",
+  })
+  void parseWhenDeviationOrCompatibilityCharactersThenNontransitionalALabel(String input, String expected) {
+    assertEquals(expected, EmailAddress.parse(input).value());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "idn@bÃ¼cher.example", // bücher read as ISO-8859-1: the bug that mailed xn--b14cher-xwa2143e
+        "zoÃ«@example.org",
+        "ann@cafÃ©.example",
+        "donâ€™t@example.org", // ’ read as windows-1252
+      })
+  void parseWhenTextLooksMisdecodedThenRefused(String input) {
+    assertRefused(input, "looks like UTF-8 text decoded with the wrong character set");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann@pаypal.example", "ann@xn--pypal-4ve.example", "ann@gοogle.example"})
+  void parseWhenDomainLabelMixesScriptsThenRefused(String input) {
+    assertRefused(input, "domain mixes scripts in one label");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann@例えtest.テスト", "ann@日本ひらがなカタカナ.example", "ann@한국中文.example"})
+  void parseWhenScriptMixIsHighlyRestrictiveThenAccepted(String input) {
+    assertTrue(EmailAddress.tryParse(input).isPresent(), input);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ann@xn--b14cher-xwa2143e.example", // decodes to b, ã, 1, fraction slash, 4, cher: not IDNA 2008
+        "ann@xn--zz.example", // not Punycode
+        "ann@xn--bcher-kva-.example",
+        "ann@xn--abc.example", // decodes to ASCII only
+        "ann@xn--bcher-kva-bcher-kva.example",
+      })
+  void parseWhenALabelDoesNotRoundTripThenRefused(String input) {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "ann@b⒈com.example", // NFKC would turn ⒈ into "1." and add a label
+        "ann@bü\u200Dcher.example", // ZWJ without a virama before it
+        "ann@bü\u200Ccher.example",
+        "ann@bü☃cher.example", // a symbol
+        "ann@\u0308bücher.example", // starts with a combining mark
+        "ann@-bücher.example",
+        "ann@bü-cher-.example",
+        "ann@a·b.cat", // middle dot outside l·l
+        "ann@bü\u0378cher.example", // unassigned
+      })
+  void parseWhenLabelNotValidIdna2008ThenRefused(String input) {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+  }
+
+  @Test
+  void parseWhenZeroWidthJoinerFollowsViramaThenKept() {
+    // CONTEXTJ rule 1 (RFC 5892 A.2): DEVANAGARI KA, VIRAMA, ZWJ, SSA.
+    EmailAddress a = EmailAddress.parse("ann@\u0915\u094D\u200D\u0937.example");
+
+    assertEquals("ann@\u0915\u094D\u200D\u0937.example", a.unicode());
+    assertNotEquals(EmailAddress.parse("ann@\u0915\u094D\u0937.example"), a); // IDNA 2003 would delete the ZWJ
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ann@\u05D0\u05D1.1example", "ann@1\u05D0.example", "ann@\u05D0a\u05D1.example"})
+  void parseWhenBidiRuleBrokenThenRefused(String input) {
+    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "idn@bücher.example, idn@xn--bcher-kva.example, idn@bücher.example",
+    "idn@xn--bcher-kva.example, idn@xn--bcher-kva.example, idn@bücher.example",
+    "ann@straße.de, ann@xn--strae-oqa.de, ann@straße.de",
+    "zoë@пример.рф, zoë@xn--e1afmkfd.xn--p1ai, zoë@пример.рф",
+    "ann@example.org, ann@example.org, ann@example.org",
+  })
+  void unicodeWhenEitherSpellingThenSameCanonicalValueAndUnicodeForm(String input, String value, String unicode) {
+    EmailAddress a = EmailAddress.parse(input);
+
+    assertEquals(value, a.value());
+    assertEquals(unicode, a.unicode());
+    assertEquals(a, EmailAddress.parse(a.unicode()), "A-label -> U-label -> A-label");
+  }
+
+  @Test
+  void needsSmtpUtf8WhenOnlyDomainIsUnicodeThenFalse() {
+    assertFalse(EmailAddress.parse("idn@bücher.example").needsSmtpUtf8());
+    assertTrue(EmailAddress.parse("zoë@example.org").needsSmtpUtf8());
+  }
+
+  @Test
+  void constructorWhenStoredALabelWouldNowBeRefusedThenStillReadable() {
+    // Stored before mixed-script labels were refused: reading it back must not fail.
+    EmailAddress stored = new EmailAddress("ann@xn--pypal-4ve.example");
+
+    assertEquals("ann@xn--pypal-4ve.example", stored.value());
   }
 
   @ParameterizedTest
@@ -258,6 +415,14 @@ class EmailAddressTest {
   }
 
   @Test
+  void parseWhenInputHugeThenRefusedBeforeAnyUnicodeWork() {
+    // Punycode's cost grows with the square of a label's length: a megabyte of ü must not cost minutes.
+    String huge = "ann@" + "ü".repeat(1_000_000) + ".example";
+
+    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertRefused(huge, "longer than 254 characters"));
+  }
+
+  @Test
   void parseWhenLabelLongerThan63ThenRefused() {
     assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse("ann@" + "b".repeat(64) + ".org"));
   }
@@ -320,6 +485,7 @@ class EmailAddressTest {
         "ann@example.org ",
         "ann@example.org.",
         "ann@bücher.example",
+        "ZOË@example.org",
         "ann@example.org\n",
         "ann@localhost",
         "",
@@ -338,6 +504,7 @@ class EmailAddressTest {
     "ann@example.org, a***@example.org",
     "a@example.org, a***@example.org",
     "zed.smith+tag@xn--bcher-kva.example, z***@xn--bcher-kva.example",
+    "\uD840\uDC00nn@example.org, \uD840\uDC00***@example.org",
   })
   void toStringWhenCalledThenMasksLocalPart(String value, String masked) {
     EmailAddress address = new EmailAddress(value);

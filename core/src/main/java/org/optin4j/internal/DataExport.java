@@ -47,7 +47,7 @@ public final class DataExport {
 
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("id", subject.id().value());
-    s.put("email", subject.email().value());
+    s.put("email", subject.email().unicode()); // as the person writes it: U-label domain (the key is value())
     s.put("createdAt", subject.createdAt().toString());
     root.put("subject", s);
 

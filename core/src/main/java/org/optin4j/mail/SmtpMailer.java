@@ -66,6 +66,15 @@ import org.optin4j.spi.SendOutcome;
  * {@code Subject}, {@code Message-ID}, {@code Content-*}, ...) are refused. The recipient is parsed strictly and is
  * the only envelope recipient.
  *
+ * <p><b>Internationalised addresses.</b> The envelope always carries the recipient's canonical address, its domain as
+ * an A-label ({@code RCPT TO:<idn@xn--bcher-kva.example>}), which every server accepts. With {@link
+ * Builder#smtpUtf8(boolean) smtpUtf8} on, the {@code To} header shows the address as the person typed it
+ * ({@code idn@bücher.example}, RFC 6532), mails are sent with the {@code SMTPUTF8} parameter (RFC 6531), and addresses
+ * with a non-ASCII local part can be mailed; if the server does not offer {@code SMTPUTF8} in its EHLO reply after
+ * all, a mail to such an address is a permanent failure and other mails fall back to an ASCII {@code To} header.
+ * With it off (the default), headers stay ASCII (the A-label) and {@link #sendsSmtpUtf8()} tells {@code OptIn} to
+ * refuse non-ASCII local parts at signup. The local part is never rewritten.
+ *
  * <p><b>Outcomes.</b> An SMTP 5xx reply to a mail is a {@link SendOutcome.PermanentFailure} for that mail only (except
  * 552 to {@code RCPT}, which RFC 5321 section 4.5.3.1.10 says to treat as 452); a 4xx reply is a
  * {@link SendOutcome.TransientFailure}. A failed connect, an I/O error or a timeout is a transient failure for the mail
@@ -105,6 +114,7 @@ public final class SmtpMailer implements Mailer {
   private final Clock clock;
   private final String protocol;
   private final String messageIdDomain;
+  private final boolean smtpUtf8;
   private final Session session;
 
   private SmtpMailer(Builder b, int port, Session session) {
@@ -122,6 +132,7 @@ public final class SmtpMailer implements Mailer {
     this.clock = b.clock;
     this.protocol = b.security.protocol;
     this.messageIdDomain = EmailAddress.parse(b.from).domain();
+    this.smtpUtf8 = b.smtpUtf8;
     this.session = session;
   }
 
@@ -164,6 +175,16 @@ public final class SmtpMailer implements Mailer {
   @Override
   public MailerSession openSession() {
     return new SmtpSession();
+  }
+
+  /**
+   * Tells whether this mailer sends to non-ASCII local parts: as configured by {@link Builder#smtpUtf8(boolean)}.
+   *
+   * @return whether SMTPUTF8 is on
+   */
+  @Override
+  public boolean sendsSmtpUtf8() {
+    return smtpUtf8;
   }
 
   /** One connection, opened at the first mail and kept until {@link #close()}. Not thread-safe. */
@@ -212,8 +233,11 @@ public final class SmtpMailer implements Mailer {
           MimeMessage mime;
           InternetAddress recipient;
           try {
+            if (mail.to().needsSmtpUtf8() && !smtpUtf8) {
+              throw new InvalidMailException("the recipient's local part is not ASCII and SMTPUTF8 is off (RFC 6531)");
+            }
             recipient = new InternetAddress(mail.to().value(), true);
-            mime = compose(mail, recipient);
+            mime = compose(mail, recipient, smtpUtf8);
           } catch (InvalidMailException e) {
             if (!listener.answered(i++, new SendOutcome.PermanentFailure(e.getMessage()))) {
               return;
@@ -240,6 +264,26 @@ public final class SmtpMailer implements Mailer {
                   rootName(e));
               failRest(listener, i, batch.size(), "connect failed: " + rootName(e));
               return;
+            }
+          }
+          boolean utf8Mail = mail.to().needsSmtpUtf8() || !mail.to().unicode().equals(mail.to().value());
+          if (smtpUtf8 && utf8Mail && !offersSmtpUtf8(transport)) {
+            // RFC 6531 section 3.4: a server that did not offer SMTPUTF8 must not get UTF-8 headers or addresses.
+            if (mail.to().needsSmtpUtf8()) {
+              if (!listener.answered(i++,
+                  new SendOutcome.PermanentFailure("the SMTP server does not offer SMTPUTF8 (RFC 6531)"))) {
+                return;
+              }
+              continue;
+            }
+            try {
+              mime = compose(mail, recipient, false);
+            } catch (InvalidMailException | MessagingException | RuntimeException e) {
+              if (!listener.answered(i++,
+                  new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()))) {
+                return;
+              }
+              continue;
             }
           }
           SendOutcome outcome;
@@ -297,7 +341,25 @@ public final class SmtpMailer implements Mailer {
     }
   }
 
-  private MimeMessage compose(MailMessage mail, InternetAddress recipient)
+  /**
+   * Whether the server listed SMTPUTF8 in its EHLO reply. {@code supportsExtension} belongs to Angus's
+   * {@code SMTPTransport}, not the API, so it is called reflectively, like {@code getReturnCode} in {@link #reply};
+   * without it (another provider) the answer is no: the safe side.
+   */
+  private static boolean offersSmtpUtf8(Transport transport) {
+    try {
+      Method m = transport.getClass().getMethod("supportsExtension", String.class);
+      return Boolean.TRUE.equals(m.invoke(transport, "SMTPUTF8"));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Builds the message; with {@code unicodeTo} the {@code To} header carries the address as typed (U-label domain,
+   * RFC 6532), else its ASCII envelope form.
+   */
+  private MimeMessage compose(MailMessage mail, InternetAddress recipient, boolean unicodeTo)
       throws MessagingException, InvalidMailException {
     MimeMessage msg = new IdentifiedMessage(session, mail.messageKey(), messageIdDomain);
     try {
@@ -305,7 +367,8 @@ public final class SmtpMailer implements Mailer {
     } catch (UnsupportedEncodingException e) {
       throw new IllegalStateException("UTF-8 is always supported", e);
     }
-    msg.setRecipient(Message.RecipientType.TO, recipient);
+    msg.setRecipient(Message.RecipientType.TO,
+        unicodeTo ? new InternetAddress(mail.to().unicode(), true) : recipient);
     if (replyTo != null) {
       msg.setReplyTo(new Address[] {new InternetAddress(replyTo, true)});
     }
@@ -506,6 +569,7 @@ public final class SmtpMailer implements Mailer {
     private Duration readTimeout = Duration.ofSeconds(30);
     private Duration writeTimeout = Duration.ofSeconds(30);
     private Clock clock = Clock.systemUTC();
+    private boolean smtpUtf8;
     private final Map<String, String> properties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -647,6 +711,21 @@ public final class SmtpMailer implements Mailer {
     }
 
     /**
+     * Turns on SMTPUTF8 (RFC 6531, RFC 6532); off by default. Turn it on when the SMTP server offers {@code SMTPUTF8}
+     * in its EHLO reply (Postfix 3 with {@code smtputf8_enable}, Exim 4.9x, the large mailbox providers' submission
+     * servers do): then addresses with a non-ASCII local part ({@code zoë@example.org}) can sign up and be mailed, and
+     * the {@code To} header shows internationalised domains as typed. Off, such addresses are refused at signup with a
+     * message saying why, and headers stay ASCII. The server's EHLO reply is checked again for every connection.
+     *
+     * @param on whether to send SMTPUTF8
+     * @return this builder
+     */
+    public Builder smtpUtf8(boolean on) {
+      this.smtpUtf8 = on;
+      return this;
+    }
+
+    /**
      * Adds Jakarta Mail session properties, for experts: for example {@code mail.smtp.ssl.trust},
      * {@code mail.smtp.localhost} (the EHLO name) or {@code mail.smtp.from} (the envelope sender for bounces). Keys
      * must start with {@code mail.}; those that the typed settings above control (host, port, authentication,
@@ -700,6 +779,12 @@ public final class SmtpMailer implements Mailer {
       } else {
         checkAddress(from, "smtp from address", problems);
       }
+      for (String address : new String[] {from, replyTo}) {
+        if (!smtpUtf8 && address != null && EmailAddress.tryParse(address).filter(EmailAddress::needsSmtpUtf8)
+            .isPresent()) {
+          problems.add("smtp from and reply-to addresses with a non-ASCII local part need smtpUtf8(true)");
+        }
+      }
       if (fromName != null && (fromName.isBlank() || hasControl(fromName))) {
         problems.add("smtp from display name must not be blank or contain CR, LF or other control characters");
       }
@@ -742,11 +827,16 @@ public final class SmtpMailer implements Mailer {
       props.setProperty(p + "starttls.required", Boolean.toString(security == Security.STARTTLS));
       props.setProperty(p + "ssl.enable", Boolean.toString(security == Security.SMTPS));
       props.setProperty(p + "ssl.checkserveridentity", "true");
+      // Angus then adds SMTPUTF8 to MAIL FROM when the server offers it, and writes UTF-8 headers unencoded.
+      props.setProperty("mail.mime.allowutf8", Boolean.toString(smtpUtf8));
       properties.forEach(props::setProperty);
       return props;
     }
 
     private void checkProperties(String protocol, List<String> problems) {
+      if (properties.containsKey("mail.mime.allowutf8")) {
+        problems.add("smtp property mail.mime.allowutf8 is controlled by smtpUtf8(...)");
+      }
       List<String> reserved = List.of("host", "port", "auth", "user", "connectiontimeout", "timeout", "writetimeout",
           "starttls.enable", "starttls.required", "ssl.enable", "ssl.checkserveridentity");
       properties.forEach((key, value) -> {

@@ -32,4 +32,18 @@ public interface Mailer {
   default MailerSession openSession() {
     return this::send;
   }
+
+  /**
+   * Whether this mailer sends mail to addresses whose local part is not ASCII ({@code zoë@example.org}), which needs a
+   * mail server that offers SMTPUTF8 (RFC 6531). {@code OptIn} refuses such addresses at signup unless this says yes,
+   * so that a person learns it on the form rather than never getting the mail. An internationalised domain alone does
+   * not need it: its A-label is ASCII.
+   *
+   * <p>The default is {@code false}.
+   *
+   * @return whether non-ASCII local parts can be mailed
+   */
+  default boolean sendsSmtpUtf8() {
+    return false;
+  }
 }

@@ -198,6 +198,86 @@ class SmtpMailerTest {
   }
 
   @Test
+  void sendWhenIdnDomainAndSmtpUtf8OffThenEnvelopeAndToHeaderCarryTheALabel() throws Exception {
+    SmtpMailer mailer = plain(greenMailPort()).build();
+
+    assertEquals(List.of(new SendOutcome.Sent()), mailer.send(List.of(mail("idn@bücher.example"))));
+
+    MimeMessage[] received = GREEN_MAIL.getReceivedMessagesForDomain("xn--bcher-kva.example");
+    assertEquals(1, received.length);
+    assertEquals("idn@xn--bcher-kva.example", received[0].getHeader("To", null));
+    assertFalse(mailer.sendsSmtpUtf8());
+  }
+
+  @Test
+  void sendWhenSmtpUtf8AndServerOffersItThenUnicodeLocalPartArrivesAndToHeaderIsAsTyped() throws Exception {
+    // GreenMail 2.1 lists SMTPUTF8 in its EHLO reply and takes MAIL FROM:<...> SMTPUTF8.
+    SmtpMailer mailer = plain(greenMailPort()).smtpUtf8(true).build();
+
+    List<SendOutcome> outcomes = mailer.send(List.of(mail("Zoë@Bücher.example"), mail("idn@bücher.example")));
+
+    assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()), outcomes);
+    MimeMessage[] received = GREEN_MAIL.getReceivedMessages();
+    assertEquals(2, received.length);
+    List<String> to = new ArrayList<>();
+    for (MimeMessage m : received) {
+      to.add(m.getHeader("To", null));
+    }
+    Collections.sort(to);
+    assertEquals(List.of("idn@bücher.example", "zoë@bücher.example"), to);
+    // GreenMail makes a mailbox per envelope recipient: the A-label domain, the local part as raw UTF-8.
+    assertNotNull(GREEN_MAIL.getUserManager().getUserByEmail("zoë@xn--bcher-kva.example"));
+    assertNotNull(GREEN_MAIL.getUserManager().getUserByEmail("idn@xn--bcher-kva.example"));
+    assertTrue(mailer.sendsSmtpUtf8());
+  }
+
+  @Test
+  void sendWhenSmtpUtf8OffAndLocalPartNotAsciiThenPermanentFailureAndNothingSent() throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) {
+      SmtpMailer mailer = plain(server.port()).build();
+
+      List<SendOutcome> outcomes = mailer.send(List.of(mail("zoë@example.org"), mail("ann@example.org")));
+
+      assertEquals(new SendOutcome.PermanentFailure(
+          "the recipient's local part is not ASCII and SMTPUTF8 is off (RFC 6531)"), outcomes.get(0));
+      assertEquals(new SendOutcome.Sent(), outcomes.get(1));
+      assertEquals(1, server.messages());
+    }
+  }
+
+  @Test
+  void sendWhenSmtpUtf8OnButServerDoesNotOfferItThenLocalPartFailsAndIdnFallsBackToALabelHeader()
+      throws IOException {
+    try (FakeSmtpServer server = new FakeSmtpServer()) { // its EHLO reply lists no extension
+      SmtpMailer mailer = plain(server.port()).smtpUtf8(true).build();
+
+      List<SendOutcome> outcomes = mailer.send(List.of(mail("zoë@example.org"), mail("idn@bücher.example")));
+
+      assertEquals(List.of(new SendOutcome.PermanentFailure("the SMTP server does not offer SMTPUTF8 (RFC 6531)"),
+          new SendOutcome.Sent()), outcomes);
+      assertEquals(List.of("idn@xn--bcher-kva.example"), server.recipients());
+      assertEquals(List.of("To: idn@xn--bcher-kva.example"), server.toHeaders());
+    }
+  }
+
+  @Test
+  void buildWhenSenderLocalPartNotAsciiWithoutSmtpUtf8ThenRefused() {
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> plain(25).from("zoë@bakery.example").build());
+
+    assertTrue(e.getMessage().contains("non-ASCII local part need smtpUtf8(true)"), e.getMessage());
+    plain(25).from("zoë@bakery.example").smtpUtf8(true).build();
+  }
+
+  @Test
+  void buildWhenAllowUtf8PropertySetDirectlyThenRefused() {
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> plain(25).properties(Map.of("mail.mime.allowutf8", "true")).build());
+
+    assertTrue(e.getMessage().contains("mail.mime.allowutf8 is controlled by smtpUtf8(...)"), e.getMessage());
+  }
+
+  @Test
   void sendWhenCalledFromSeveralThreadsThenEveryMailArrives() throws Exception {
     SmtpMailer mailer = plain(greenMailPort()).build();
     ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -537,6 +617,8 @@ class SmtpMailerTest {
     private final AtomicInteger messages = new AtomicInteger();
     private final Map<String, String> rcptReplies = new ConcurrentHashMap<>();
     private final List<String> log = new CopyOnWriteArrayList<>();
+    private final List<String> recipients = new CopyOnWriteArrayList<>();
+    private final List<String> toHeaders = new CopyOnWriteArrayList<>();
     private volatile String dataReply = "250 2.0.0 OK queued";
     private volatile int dropAfter = Integer.MAX_VALUE;
     private volatile int dropConnections;
@@ -558,6 +640,16 @@ class SmtpMailerTest {
 
     int messages() {
       return messages.get();
+    }
+
+    /** The RCPT TO addresses, in order. */
+    List<String> recipients() {
+      return recipients;
+    }
+
+    /** The {@code To:} header lines of the messages, in order. */
+    List<String> toHeaders() {
+      return toHeaders;
     }
 
     void rcptReply(String address, String reply) {
@@ -608,16 +700,23 @@ class SmtpMailerTest {
           reply(out, "250 2.1.0 OK");
         } else if (upper.startsWith("RCPT TO:")) {
           String address = line.substring(line.indexOf('<') + 1, line.indexOf('>'));
+          recipients.add(address);
           reply(out, rcptReplies.getOrDefault(address, "250 2.1.5 OK"));
         } else if (upper.equals("DATA")) {
           reply(out, "354 end with <CRLF>.<CRLF>");
           while ((line = in.readLine()) != null && !line.equals(".")) {
-            // discard the content
+            if (line.startsWith("To: ")) {
+              toHeaders.add(line);
+            }
+          }
+          // Counted before the reply: once the client has read the 250, the message is the server's (a test reading
+          // messages() from the client's outcome listener must not race this thread).
+          if (dataReply.startsWith("250")) {
+            messages.incrementAndGet();
           }
           reply(out, dataReply);
           inTransaction = false;
           if (dataReply.startsWith("250")) {
-            messages.incrementAndGet();
             if (++accepted >= dropAfterCount) {
               return; // drop the connection without a word
             }

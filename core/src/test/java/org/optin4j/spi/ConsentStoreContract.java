@@ -362,6 +362,21 @@ public abstract class ConsentStoreContract {
   // ---------------------------------------------------------------------------------------------------------------
 
   @Test
+  void subjectByEmailWhenLocalPartNotAsciiThenStoredAndFoundExactly() {
+    // RFC 6531 local parts are stored as UTF-8 text and compared exactly: "zoë" is neither "zoe" nor "zoë" in NFD.
+    EmailAddress zoe = EmailAddress.parse("zoë@bücher.example");
+    tx(tx -> {
+      tx.insertSubject(new Subject(subjectId("zoe"), zoe, T0));
+      tx.insertSubject(new Subject(subjectId("plain"), EmailAddress.parse("zoe@bücher.example"), T0));
+    });
+
+    assertEquals(Optional.of(new Subject(subjectId("zoe"), zoe, T0)), read(tx -> tx.subjectByEmail(zoe)));
+    assertEquals("zoë@xn--bcher-kva.example", read(tx -> tx.subject(subjectId("zoe"))).orElseThrow().email().value());
+    assertEquals(subjectId("plain"),
+        read(tx -> tx.subjectByEmail(EmailAddress.parse("zoe@xn--bcher-kva.example"))).orElseThrow().id());
+  }
+
+  @Test
   void subjectWhenUnknownThenEmpty() {
     givenSubjects("ann");
 

@@ -47,6 +47,8 @@ import org.optin4j.UnsubscribeResult;
 final class HostedPages {
   static final int MAX_TOKEN = 4096;
   static final int MAX_EMAIL = 320;
+  /** The form error for an address whose non-ASCII local part the mailer cannot send to (no SMTPUTF8). */
+  static final String PROBLEM_SMTPUTF8 = "problem.email.smtputf8";
   private static final int SHOWN_NOTICES_LIMIT = 1024;
 
   private final java.util.concurrent.ConcurrentMap<String, Notice> shownNotices =
@@ -160,7 +162,9 @@ final class HostedPages {
         StepUpResult r = email == null || email.length() > MAX_EMAIL ? new StepUpResult.InvalidAddress("too long")
             : optIn.rights().stepUpAddressChange(token(req), email, locale, guard.evidence(req));
         if (r instanceof StepUpResult.InvalidAddress) {
-          preferencesPage(req, res, List.of("problem.email"), 400);
+          Optional<EmailAddress> parsed = EmailAddress.tryParse(email == null ? "" : email);
+          preferencesPage(req, res, List.of(parsed.isPresent() && !optIn.canMail(parsed.get())
+              ? PROBLEM_SMTPUTF8 : "problem.email"), 400);
         } else if (r instanceof StepUpResult.InvalidLink) {
           invalidLink(req, res, locale);
         } else {
@@ -218,12 +222,13 @@ final class HostedPages {
     b.append("<h1>").append(e(title)).append("</h1>\n");
     b.append(pages.problems(locale, problems));
     b.append("<p>").append(e(pages.t(locale, "subscribe.intro"))).append("</p>\n");
-    b.append("<form method=\"post\" action=\"").append(a(pages.base(req) + "/subscribe")).append("\">\n");
+    b.append("<form method=\"post\" accept-charset=\"UTF-8\" action=\"").append(a(pages.base(req) + "/subscribe"))
+        .append("\">\n");
     b.append("<div class=\"optin-field\"><label for=\"optin-email\">").append(e(pages.t(locale, "email.label")))
         .append("</label>\n<p class=\"optin-hint\" id=\"optin-email-hint\">").append(e(pages.t(locale, "email.hint")))
         .append("</p>\n<input type=\"email\" id=\"optin-email\" name=\"email\" autocomplete=\"email\" required "
             + "maxlength=\"254\" aria-describedby=\"optin-email-hint\"");
-    if (problems.contains("problem.email")) {
+    if (problems.contains("problem.email") || problems.contains(PROBLEM_SMTPUTF8)) {
       b.append(" aria-invalid=\"true\"");
     }
     b.append(" value=\"").append(a(email)).append("\"></div>\n");
@@ -280,6 +285,8 @@ final class HostedPages {
     Optional<EmailAddress> address = email.length() > MAX_EMAIL ? Optional.empty() : EmailAddress.tryParse(email);
     if (address.isEmpty()) {
       problems.add("problem.email");
+    } else if (!optIn.canMail(address.get())) {
+      problems.add(PROBLEM_SMTPUTF8); // said on the form: the mail could never be sent
     }
     if (chosen.isEmpty() || tampered) {
       problems.add("problem.purpose");
@@ -368,7 +375,8 @@ final class HostedPages {
       StringBuilder b = new StringBuilder("<h1>").append(e(title)).append("</h1>\n");
       b.append(pages.problems(locale, problems));
       b.append("<p>").append(e(pages.t(locale, "confirm.intro"))).append("</p>\n");
-      b.append("<form method=\"post\" action=\"").append(a(pages.base(req) + "/confirm")).append("\">\n");
+      b.append("<form method=\"post\" accept-charset=\"UTF-8\" action=\"").append(a(pages.base(req) + "/confirm"))
+          .append("\">\n");
       b.append(pages.choices(ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text"));
       b.append(pages.notice(ready.notice(), locale, "optin-notice-text"));
       b.append("<p>").append(e(pages.t(locale, "confirm.until", Pages.dateTime(ready.expiresAt(), locale))))
@@ -438,7 +446,7 @@ final class HostedPages {
 
   private void expired(HttpServletRequest req, HttpServletResponse res, Locale locale, String token)
       throws IOException {
-    String form = "<form method=\"post\" action=\"" + a(pages.base(req) + "/resend") + "\">\n"
+    String form = "<form method=\"post\" accept-charset=\"UTF-8\" action=\"" + a(pages.base(req) + "/resend") + "\">\n"
         + hidden("token", token)
         + hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("confirm", token)))
         + hidden(Pages.LANG_FIELD, locale.getLanguage())
@@ -480,7 +488,7 @@ final class HostedPages {
       return;
     }
     // The button posts exactly what a mail client's RFC 8058 one-click POST sends, plus a form token.
-    String form = "<form method=\"post\" action=\""
+    String form = "<form method=\"post\" accept-charset=\"UTF-8\" action=\""
         + a(pages.base(req) + "/unsubscribe?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)) + "\">\n"
         + hidden("List-Unsubscribe", "One-Click")
         + hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("unsubscribe", token)))
@@ -583,7 +591,8 @@ final class HostedPages {
     // change
     b.append("<section class=\"optin-section\" aria-labelledby=\"optin-change-h\">\n<h2 id=\"optin-change-h\">")
         .append(e(pages.t(locale, "prefs.change"))).append("</h2>\n<p>")
-        .append(e(pages.t(locale, "prefs.change.help"))).append("</p>\n<form method=\"post\" action=\"")
+        .append(e(pages.t(locale, "prefs.change.help")))
+        .append("</p>\n<form method=\"post\" accept-charset=\"UTF-8\" action=\"")
         .append(a(action)).append("\">\n").append(common);
     Notice offered = inactive.isEmpty() ? null
         : optIn.notice(inactive.stream().map(Purpose::id).collect(Collectors.toSet()), locale);
@@ -623,7 +632,8 @@ final class HostedPages {
   static String section(String id, String heading, String help, String action, String hiddenFields,
       String fieldsHtml, String submit) {
     return "<section class=\"optin-section\" aria-labelledby=\"" + a(id) + "-h\">\n<h2 id=\"" + a(id) + "-h\">"
-        + e(heading) + "</h2>\n<p>" + e(help) + "</p>\n<form method=\"post\" action=\"" + a(action) + "\">\n"
+        + e(heading) + "</h2>\n<p>" + e(help) + "</p>\n<form method=\"post\" accept-charset=\"UTF-8\" action=\""
+        + a(action) + "\">\n"
         + hiddenFields + fieldsHtml + "<button type=\"submit\" class=\"optin-secondary\">" + e(submit)
         + "</button>\n</form>\n</section>\n";
   }

@@ -11,8 +11,10 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.UnsupportedEncodingException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,6 +47,9 @@ import org.optin4j.OptIn;
  * <p>Per request the filter runs once, on {@link DispatcherType#REQUEST} dispatches only (FORWARD, INCLUDE, ERROR and
  * ASYNC dispatches pass through). Requests outside its prefix and its configured drop-in paths pass through untouched
  * and unbuffered. It fails closed: an internal error answers an error page (500), never a silent pass-through.
+ *
+ * <p>It reads the form bodies of the requests it handles as UTF-8 unless the request declares a charset (see the module
+ * README, "Non-ASCII input"), before it reads any parameter, so where it stands in the chain does not matter.
  *
  * <p>It sets no cookies and keeps no session: form tokens (CSRF) are HMAC-signed values bound to the form or to the
  * signed link of the page, checked together with the {@code Origin} and {@code Sec-Fetch-Site} headers.
@@ -219,11 +224,33 @@ public final class OptInFilter implements Filter {
   }
 
   /**
-   * Parses the query string and form body once, up front. A body the container cannot decode (Jetty throws a
-   * {@code BadMessageException} for invalid UTF-8 in a urlencoded body, found by {@code HttpRequestFuzzTest}) is the
-   * client's fault: it gets the container's 400, not an internal-error page and an ERROR log line per request.
+   * Decodes the form body of a request this filter handles as UTF-8 when the request declares no character set, before
+   * anything reads a parameter. Browsers send a form in the encoding of its page and, for
+   * {@code application/x-www-form-urlencoded}, without a {@code charset} parameter; the hosted pages are UTF-8 and
+   * their forms say {@code accept-charset="UTF-8"}, and so are practically all pages today. Without this, a container
+   * that defaults to ISO-8859-1 (Tomcat with no {@code request-character-encoding}) turns {@code bücher} into
+   * {@code bÃ¼cher}, and once parameters are parsed it never decodes them again, so the app's own fields behind a
+   * drop-in form would be garbled too. A declared charset (in the {@code Content-Type}, or set by an encoding filter
+   * or the web app's {@code request-character-encoding} before this one) is honoured.
+   */
+  private static void decodeAsUtf8UnlessDeclared(HttpServletRequest request) {
+    if (request.getCharacterEncoding() == null) {
+      try {
+        request.setCharacterEncoding(StandardCharsets.UTF_8.name());
+      } catch (UnsupportedEncodingException e) {
+        throw new IllegalStateException("UTF-8 is always supported", e);
+      }
+    }
+  }
+
+  /**
+   * Parses the query string and form body once, up front, after {@link #decodeAsUtf8UnlessDeclared}. A body the
+   * container cannot decode (Jetty throws a {@code BadMessageException} for invalid UTF-8 in a urlencoded body, found
+   * by {@code HttpRequestFuzzTest}) is the client's fault: it gets the container's 400, not an internal-error page and
+   * an ERROR log line per request.
    */
   private static boolean parametersReadable(HttpServletRequest request) {
+    decodeAsUtf8UnlessDeclared(request);
     try {
       request.getParameterMap();
       return true;

@@ -48,7 +48,7 @@ final class PropertiesConfig {
       "controller.name", "controller.address", "controller.email", "controller.privacyPolicyUrl",
       "store", "store.jndi",
       "smtp.host", "smtp.port", "smtp.security", "smtp.username", "smtp.password.env", "smtp.password.file",
-      "smtp.from", "smtp.fromName", "smtp.replyTo",
+      "smtp.from", "smtp.fromName", "smtp.replyTo", "smtp.smtputf8",
       "signing.kid", "signing.key.env", "signing.key.file", "suppressionPepper.env", "suppressionPepper.file",
       "receiptKeys.jwk.env", "receiptKeys.jwk.file", "jurisdiction",
       "confirmationTtl", "preferencesTtl", "unsubscribeTtl", "evidencePolicy", "mailCap.perDay",
@@ -58,6 +58,15 @@ final class PropertiesConfig {
       "dropIn.formPaths", "dropIn.markerPaths", "dropIn.emailField");
 
   private PropertiesConfig() {}
+
+  /** {@code true} or {@code false}, nothing else: {@code Boolean.parseBoolean} would read a typo as false. */
+  private static boolean bool(String s) {
+    return switch (s.strip()) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("must be true or false");
+    };
+  }
 
   /** The result: an unstarted {@link OptIn} owned by the filter, and the filter settings. */
   record Loaded(OptIn optIn, OptInFilter.Settings settings) {}
@@ -211,6 +220,7 @@ final class PropertiesConfig {
     r.optional("smtp.port", Integer::valueOf, m::port);
     r.optional("smtp.username", s -> s, m::username);
     r.optional("smtp.replyTo", s -> s, m::replyTo);
+    r.optional("smtp.smtputf8", PropertiesConfig::bool, m::smtpUtf8);
     byte[] password = r.secret("smtp.password");
     if (password != null) {
       m.password(new String(password, StandardCharsets.UTF_8));

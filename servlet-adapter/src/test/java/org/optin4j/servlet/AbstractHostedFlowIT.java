@@ -1124,6 +1124,122 @@ abstract class AbstractHostedFlowIT {
     assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
   }
 
+  // --- non-ASCII input: form bodies without a charset (as browsers send them), IDN, SMTPUTF8 ----------------------
+  // Http.post sends application/x-www-form-urlencoded without a charset parameter, and no container here is given
+  // any encoding configuration: Tomcat would decode such a body as ISO-8859-1 unless the filter says UTF-8.
+
+  @Test
+  void subscribeWhenIdnAddressFormWithoutCharsetThenConfirmationMailGoesToTheALabel() throws Exception {
+    assertTrue(http.get(BASE + "/subscribe").body().contains("accept-charset=\"UTF-8\""), "the form says UTF-8");
+    Http.Response done = subscribe("idn@bücher.example", "newsletter");
+
+    assertEquals(200, done.status(), done.body());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("idn@xn--bcher-kva.example"));
+    List<MimeMessage> mails = dispatch();
+    assertEquals(1, mails.size());
+    // SMTPUTF8 is off in this app: envelope (GreenMail's mailbox) and To header carry the A-label.
+    assertEquals("idn@xn--bcher-kva.example", mails.get(0).getHeader("To", null));
+    assertNotNull(MAIL.getUserManager().getUserByEmail("idn@xn--bcher-kva.example"));
+    assertEquals(200, confirm(link("idn@xn--bcher-kva.example", "confirm"), "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("idn@bücher.example"));
+  }
+
+  @Test
+  void subscribeWhenAddressMisdecodedOrMixedScriptThen400WithTheFormsErrorAndNoMail() throws Exception {
+    for (String email : List.of("idn@bÃ¼cher.example", "ann@pаypal.example")) {
+      Http.Response r = subscribe(email, "newsletter");
+
+      assertEquals(400, r.status(), email);
+      assertTrue(r.body().contains("Enter a valid email address"), r.body());
+    }
+    assertEquals(List.of(), dispatch());
+  }
+
+  @Test
+  void subscribeWhenLocalPartNotAsciiAndMailerWithoutSmtpUtf8Then400SayingWhy() throws Exception {
+    Http.Response r = subscribe("zoë@example.org", "newsletter");
+
+    assertEquals(400, r.status());
+    assertTrue(r.body().contains("We cannot send mail to addresses with letters such as é or ü before the @"),
+        r.body());
+    assertTrue(r.body().contains("value=\"zoë@example.org\""), "the address is echoed intact, as typed");
+    assertTrue(optIn.findSubject("zoë@example.org").isEmpty());
+    assertEquals(List.of(), dispatch());
+  }
+
+  @Test
+  void subscribeWhenLocalPartNotAsciiAndMailerSendsSmtpUtf8ThenMailedUnchangedAndToHeaderAsTyped()
+      throws Exception {
+    // SMTPUTF8 on, and EHLO (which the default mailer here skips for speed): the server's extensions are read there.
+    deploy(o -> o.mailer(SmtpMailer.builder().host("127.0.0.1").port(MAIL.getSmtp().getPort())
+        .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop").smtpUtf8(true).build()), b -> { });
+
+    Http.Response done = subscribe("Zoë@Bücher.example", "newsletter");
+
+    assertEquals(200, done.status(), done.body());
+    List<MimeMessage> mails = dispatch();
+    assertEquals(1, mails.size());
+    // GreenMail offers SMTPUTF8: the envelope has the raw UTF-8 local part at the A-label, the header the Unicode form.
+    assertNotNull(MAIL.getUserManager().getUserByEmail("zoë@xn--bcher-kva.example"));
+    assertEquals("zoë@bücher.example", mails.get(0).getHeader("To", null));
+    assertEquals(200, confirm(link("zoë@bücher.example", "confirm"), "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("zoë@xn--bcher-kva.example"));
+  }
+
+  @Test
+  void eraseWhenSignedUpWithIdnThenSuppressionMatchesBothSpellings() throws Exception {
+    assertEquals(200, subscribe("idn@bücher.example", "newsletter").status());
+    assertEquals(200, confirm(link("idn@xn--bcher-kva.example", "confirm"), "newsletter").status());
+    Subject subject = optIn.findSubject("idn@xn--bcher-kva.example").orElseThrow();
+
+    assertTrue(optIn.rights().erase(subject.id(), org.optin4j.Channel.OPERATOR));
+
+    assertTrue(optIn.rights().isSuppressed("idn@bücher.example"));
+    assertTrue(optIn.rights().isSuppressed("IDN@XN--BCHER-KVA.EXAMPLE"));
+    // Signing up again under the other spelling is the same person: a fresh double opt-in, one subject.
+    assertEquals(200, subscribe("idn@xn--bcher-kva.example", "newsletter").status());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("idn@bücher.example"));
+  }
+
+  @Test
+  void dropInFormWhenAppFieldsNotAsciiThenTheyReachTheAppIntact() throws Exception {
+    Http.Response page = http.get(APP + "/signup-page");
+    String message = "Zoë – Grüße aus Köln, ünïcödé ✓";
+
+    Http.Response signup = http.submit(APP + "/signup", form("email", "zoe@bücher.example", "message", message,
+        "optin-purpose", "newsletter", "optin-csrf", page.field("optin-csrf"), "optin-notice",
+        page.field("optin-notice"), "optin-lang", page.field("optin-lang"), "optin-website", ""));
+    Http.Response nothingChosen = http.submit(APP + "/signup", form("email", "zoe@example.org", "message", message));
+
+    assertTrue(signup.body().startsWith("outcome=Requested"), signup.body());
+    assertTrue(signup.body().contains("message=" + message), signup.body());
+    assertTrue(nothingChosen.body().startsWith("outcome=NothingChosen"), nothingChosen.body());
+    assertTrue(nothingChosen.body().contains("message=" + message), nothingChosen.body());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("zoe@xn--bcher-kva.example"));
+  }
+
+  @Test
+  void dropInFormWhenRequestDeclaresACharsetThenItIsHonoured() throws Exception {
+    String body = "email=zoe%40example.org&message=" + java.net.URLEncoder.encode("Zoë", StandardCharsets.ISO_8859_1);
+
+    Http.Response r = http.postRaw(APP + "/signup", "application/x-www-form-urlencoded; charset=ISO-8859-1", body,
+        "Origin", http.origin, "Sec-Fetch-Site", "same-origin");
+
+    assertTrue(r.body().contains("message=Zoë"), r.body());
+  }
+
+  @Test
+  void dropInFormWhenLocalPartNotAsciiAndMailerWithoutSmtpUtf8ThenAppLearnsWhy() throws Exception {
+    Http.Response page = http.get(APP + "/signup-page");
+
+    Http.Response r = http.submit(APP + "/signup", form("email", "zoë@example.org", "message", "m",
+        "optin-purpose", "newsletter", "optin-csrf", page.field("optin-csrf"), "optin-notice",
+        page.field("optin-notice"), "optin-lang", page.field("optin-lang"), "optin-website", ""));
+
+    assertTrue(r.body().startsWith("outcome=InvalidAddress"), r.body());
+    assertTrue(optIn.findSubject("zoë@example.org").isEmpty());
+  }
+
   @Test
   void dropInFormOutcomesForNothingChosenInvalidAddressAndMissingCsrf() throws Exception {
     Http.Response page = http.get(APP + "/signup-page");
@@ -1337,6 +1453,7 @@ abstract class AbstractHostedFlowIT {
         "smtp.port=" + MAIL.getSmtp().getPort(),
         "smtp.security=NONE",
         "smtp.from=noreply@shop.example",
+        "smtp.smtputf8=true",
         "signing.key.file=" + key,
         "suppressionPepper.file=" + key,
         "rateLimit.perIp=50/PT10M",
@@ -1357,6 +1474,11 @@ abstract class AbstractHostedFlowIT {
         "not async-supported: the request thread waits for the floor instead");
     // the filter owns and started its OptIn: the background dispatcher sends the mail
     assertTrue(MAIL.waitForIncomingEmail(10_000, 1));
+    page = http.get(BASE + "/subscribe");
+    Http.Response utf8 = http.submit(BASE + "/subscribe", form("email", "zoë@example.org", "purpose", "news",
+        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"), "optin-lang", "en"));
+    assertEquals(200, utf8.status(), "smtp.smtputf8=true: a non-ASCII local part is accepted and mailed");
+    assertTrue(MAIL.waitForIncomingEmail(10_000, 2));
 
     Files.writeString(props, Files.readString(props) + "\nsmtp.hots=typo\n");
     Container second = newContainer();

@@ -69,6 +69,7 @@ class OptInFilterConfigTest {
         "controller.name=Shop",
         "controller.address=Main St 1",
         "smtp.hots=typo",
+        "smtp.smtputf8=yes",
         "smtp.from=noreply@shop.example",
         "signing.key.env=OPTIN4J_TEST_SURELY_UNSET_VARIABLE",
         "confirmationTtl=two days",
@@ -76,7 +77,8 @@ class OptInFilterConfigTest {
     ConfigurationException e = assertThrows(ConfigurationException.class,
         () -> PropertiesConfig.load("file:" + props, null));
     String m = e.getMessage();
-    for (String expected : new String[] {"smtp.hots: unknown key", "catalog:", "controller.email: required",
+    for (String expected : new String[] {"smtp.hots: unknown key",
+        "smtp.smtputf8: invalid value (must be true or false)", "catalog:", "controller.email: required",
         "smtp.host: required", "signing.key.env:", "suppressionPepper", "confirmationTtl:",
         "rateLimit.perIp:"}) {
       assertTrue(m.contains(expected), expected + " not in: " + m);

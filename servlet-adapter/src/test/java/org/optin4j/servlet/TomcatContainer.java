@@ -8,7 +8,11 @@ import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
 
-/** Tomcat 10.1 embedded (Servlet 6.0). */
+/**
+ * Tomcat embedded: 10.1 (Servlet 6.0) in the default test run, 11 (Servlet 6.1) in the {@code tomcat-11} surefire
+ * execution. The system property {@code optin4j.tomcat.major} names the major version the run expects; a class path
+ * that brings another one fails every test rather than test the wrong server.
+ */
 final class TomcatContainer implements Container {
   static {
     java.util.logging.Logger.getLogger("org.apache").setLevel(java.util.logging.Level.SEVERE);
@@ -19,6 +23,11 @@ final class TomcatContainer implements Container {
   private final Path base;
 
   TomcatContainer() throws Exception {
+    String expected = System.getProperty("optin4j.tomcat.major");
+    String running = org.apache.catalina.util.ServerInfo.getServerNumber();
+    if (expected != null && !running.startsWith(expected + ".")) {
+      throw new IllegalStateException("expected Tomcat " + expected + ", class path has " + running);
+    }
     base = Files.createTempDirectory("optin4j-tomcat");
     tomcat.setBaseDir(base.toString());
     connector.setPort(0);
