@@ -2,9 +2,12 @@ package org.optin4j.spring;
 
 import static org.springframework.security.config.Customizer.withDefaults;
 
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.web.SecurityFilterChain;
 
@@ -27,6 +30,24 @@ final class StarterApps {
           .csrf(c -> c.ignoringRequestMatchers("/optin/**"))
           .formLogin(withDefaults());
       return http.build();
+    }
+  }
+
+  /** Boot's default security, with the optin4j filter moved to the highest precedence, ahead of every other filter. */
+  @SpringBootConfiguration
+  @EnableAutoConfiguration
+  static class FilterFirst {
+    @Bean
+    static BeanPostProcessor optin4jFilterFirst() {
+      return new BeanPostProcessor() {
+        @Override
+        public Object postProcessAfterInitialization(Object bean, String name) {
+          if (OptInAutoConfiguration.FILTER_REGISTRATION.equals(name) && bean instanceof FilterRegistrationBean<?> r) {
+            r.setOrder(Ordered.HIGHEST_PRECEDENCE);
+          }
+          return bean;
+        }
+      };
     }
   }
 }
