@@ -30,7 +30,6 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.optin4j.ConfigurationException;
 import org.optin4j.EmailAddress;
@@ -96,7 +95,6 @@ public final class SmtpMailer implements Mailer {
   private static final Set<String> OWN_HEADERS = Set.of("from", "sender", "to", "cc", "bcc", "reply-to", "subject",
       "date", "message-id", "mime-version", "return-path", "received", "resent-from", "resent-sender", "resent-to",
       "resent-cc", "resent-bcc", "resent-date", "resent-message-id");
-  private static final Pattern ENHANCED_STATUS = Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s|$)");
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]_-]{1,253}");
   private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
@@ -261,8 +259,8 @@ public final class SmtpMailer implements Mailer {
               open = true;
             } catch (MessagingException | RuntimeException e) {
               LOG.log(System.Logger.Level.DEBUG, "SMTP connect to {0}:{1} failed: {2}", host, String.valueOf(port),
-                  rootName(e));
-              failRest(listener, i, batch.size(), "connect failed: " + rootName(e));
+                  SmtpReply.rootName(e));
+              failRest(listener, i, batch.size(), "connect failed: " + SmtpReply.rootName(e));
               return;
             }
           }
@@ -291,9 +289,9 @@ public final class SmtpMailer implements Mailer {
             transport.sendMessage(mime, new Address[] {recipient});
             outcome = new SendOutcome.Sent();
           } catch (MessagingException e) {
-            Reply reply = reply(e);
-            if (reply != null) {
-              outcome = reply.outcome();
+            java.util.Optional<SmtpReply> reply = SmtpReply.in(e);
+            if (reply.isPresent()) {
+              outcome = reply.get().outcome();
               if (!transport.isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the session
                 open = false;
                 closeQuietly(transport);
@@ -302,11 +300,11 @@ public final class SmtpMailer implements Mailer {
               // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection
               // (with the same Message-ID: the server may have taken it before the connection dropped).
               LOG.log(System.Logger.Level.DEBUG, "SMTP connection to {0}:{1} lost: {2}", host, String.valueOf(port),
-                  rootName(e));
+                  SmtpReply.rootName(e));
               open = false;
               closeQuietly(transport);
               if (connects >= 2) {
-                failRest(listener, i, batch.size(), "I/O error: " + rootName(e));
+                failRest(listener, i, batch.size(), "I/O error: " + SmtpReply.rootName(e));
                 return;
               }
               continue;
@@ -429,63 +427,6 @@ public final class SmtpMailer implements Mailer {
       transport.close();
     } catch (MessagingException | RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "SMTP close failed: {0}", e.getClass().getSimpleName());
-    }
-  }
-
-  /**
-   * Finds the SMTP reply carried by an exception chain. Jakarta Mail's SMTP exceptions
-   * ({@code SMTPAddressFailedException}, {@code SMTPSendFailedException}) belong to the implementation, not the API,
-   * so their {@code getReturnCode()} is read reflectively; an exception without a 4xx/5xx code counts as an I/O
-   * failure, which is retried: the safe side.
-   */
-  private static Reply reply(MessagingException e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      int code = returnCode(t);
-      if (code >= 400 && code < 600) {
-        String enhanced = null;
-        Matcher m = ENHANCED_STATUS.matcher(String.valueOf(t.getMessage()).strip());
-        if (m.find()) {
-          enhanced = m.group(1);
-        }
-        return new Reply(code, enhanced, hasMethod(t, "getAddress"));
-      }
-    }
-    return null;
-  }
-
-  private static int returnCode(Throwable t) {
-    try {
-      Method m = t.getClass().getMethod("getReturnCode");
-      return m.getReturnType() == int.class ? (int) m.invoke(t) : -1;
-    } catch (ReflectiveOperationException | RuntimeException ex) {
-      return -1;
-    }
-  }
-
-  private static boolean hasMethod(Throwable t, String name) {
-    try {
-      t.getClass().getMethod(name);
-      return true;
-    } catch (NoSuchMethodException ex) {
-      return false;
-    }
-  }
-
-  private static String rootName(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getClass().getSimpleName();
-  }
-
-  /** An SMTP reply to one mail. */
-  private record Reply(int code, String enhanced, boolean recipient) {
-    SendOutcome outcome() {
-      String reason = "SMTP " + code + (enhanced == null ? "" : " " + enhanced);
-      // RFC 5321 section 4.5.3.1.10: a 552 to RCPT ("too many recipients" in old servers) is to be treated as 452.
-      boolean permanent = code >= 500 && !(recipient && code == 552);
-      return permanent ? new SendOutcome.PermanentFailure(reason) : new SendOutcome.TransientFailure(reason);
     }
   }
 

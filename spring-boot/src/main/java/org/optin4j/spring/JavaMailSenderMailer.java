@@ -6,7 +6,6 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeUtility;
 import java.io.UnsupportedEncodingException;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.optin4j.ConfigurationException;
+import org.optin4j.mail.SmtpReply;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
 import org.optin4j.spi.SendOutcome;
@@ -142,8 +142,8 @@ public final class JavaMailSenderMailer implements Mailer {
         outcomes.add(cause == null ? new SendOutcome.Sent() : outcome(cause));
       }
     } catch (MailException e) {
-      LOG.debug("optin4j: mail batch failed: {}", rootName(e));
-      mimes.forEach(m -> outcomes.add(new SendOutcome.TransientFailure("mail error: " + rootName(e))));
+      LOG.debug("optin4j: mail batch failed: {}", SmtpReply.rootName(e));
+      mimes.forEach(m -> outcomes.add(new SendOutcome.TransientFailure("mail error: " + SmtpReply.rootName(e))));
     }
     return outcomes;
   }
@@ -188,48 +188,8 @@ public final class JavaMailSenderMailer implements Mailer {
    * read reflectively; an exception without a 4xx/5xx code is an I/O failure, which is retried: the safe side.
    */
   static SendOutcome outcome(Exception e) {
-    for (Throwable t = e; t != null; t = next(t)) {
-      int code = returnCode(t);
-      if (code >= 400 && code < 600) {
-        boolean recipient = hasMethod(t, "getAddress");
-        boolean permanent = code >= 500 && !(recipient && code == 552);
-        String reason = "SMTP " + code;
-        return permanent ? new SendOutcome.PermanentFailure(reason) : new SendOutcome.TransientFailure(reason);
-      }
-    }
-    return new SendOutcome.TransientFailure("I/O error: " + rootName(e));
-  }
-
-  private static Throwable next(Throwable t) {
-    Throwable n = t instanceof MessagingException m && m.getNextException() != null ? m.getNextException()
-        : t.getCause();
-    return n == t ? null : n;
-  }
-
-  private static int returnCode(Throwable t) {
-    try {
-      Method m = t.getClass().getMethod("getReturnCode");
-      return m.getReturnType() == int.class ? (int) m.invoke(t) : -1;
-    } catch (ReflectiveOperationException | RuntimeException ex) {
-      return -1;
-    }
-  }
-
-  private static boolean hasMethod(Throwable t, String name) {
-    try {
-      t.getClass().getMethod(name);
-      return true;
-    } catch (NoSuchMethodException ex) {
-      return false;
-    }
-  }
-
-  private static String rootName(Throwable e) {
-    Throwable t = e;
-    while (next(t) != null) {
-      t = next(t);
-    }
-    return t.getClass().getSimpleName();
+    return SmtpReply.in(e).map(SmtpReply::outcome)
+        .orElseGet(() -> new SendOutcome.TransientFailure("I/O error: " + SmtpReply.rootName(e)));
   }
 
   @Override
