@@ -19,6 +19,7 @@ import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
 import org.optin4j.Retention;
 import org.optin4j.SubjectId;
+import org.optin4j.internal.jose.ReceiptCrypto;
 import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.ConsentReceipt;

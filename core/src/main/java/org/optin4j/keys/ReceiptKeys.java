@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import org.optin4j.ConfigurationException;
-import org.optin4j.internal.ReceiptCrypto;
+import org.optin4j.internal.jose.ReceiptCrypto;
 import org.optin4j.rights.SubjectRights;
 
 /**

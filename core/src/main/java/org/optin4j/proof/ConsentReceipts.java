@@ -7,7 +7,7 @@ import java.util.Map;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.SubjectId;
-import org.optin4j.internal.ReceiptCrypto;
+import org.optin4j.internal.jose.ReceiptCrypto;
 
 /**
  * Verifies signed consent receipts (see {@link ConsentReceipt}) without a running {@link OptIn}: for the subject, an

@@ -1,4 +1,4 @@
-package org.optin4j.internal;
+package org.optin4j.internal.jose;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
