@@ -3,6 +3,7 @@ package org.optin4j;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Objects;
+import org.optin4j.proof.ConsentEvent;
 
 /**
  * The current state of one subject's consent for one purpose, with pointers to the proof: the request it came from

@@ -1,7 +1,7 @@
 package org.optin4j;
 
-import static org.optin4j.ServiceCore.enqueueOrThrottle;
-import static org.optin4j.ServiceCore.isActiveAt;
+import static org.optin4j.internal.ServiceCore.enqueueOrThrottle;
+import static org.optin4j.internal.ServiceCore.isActiveAt;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -12,24 +12,36 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import org.optin4j.breach.BreachRegister;
+import org.optin4j.campaign.Campaigns;
+import org.optin4j.internal.ConfirmationMailCap;
 import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.internal.Purger;
+import org.optin4j.internal.ReceiptIssuer;
+import org.optin4j.internal.ServiceCore;
 import org.optin4j.internal.TokenCheck;
 import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
 import org.optin4j.internal.TokenService;
+import org.optin4j.keys.ReceiptKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.DefaultMailTemplates;
+import org.optin4j.operations.Operations;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.proof.ConsentProof;
+import org.optin4j.rights.RightsDesk;
+import org.optin4j.rights.SubjectRights;
 import org.optin4j.spi.CapKeyStrategy;
 import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
@@ -133,12 +145,12 @@ public final class OptIn implements AutoCloseable {
         notices, pepper, b.receiptKeys, receipts,
         b.erasureKeepsHistory, notifier, dispatcher, purger, tokens, b.stepUpTtl,
         b.mailer.sendsSmtpUtf8());
-    this.breaches = new BreachRegister(core);
-    this.campaigns = new Campaigns(core);
-    this.rights = new SubjectRights(core);
-    this.proof = new ConsentProof(core);
-    this.operations = new Operations(core);
-    this.rightsDesk = new RightsDesk(this, store, clock, core::randomId);
+    this.breaches = new org.optin4j.internal.StoredBreachRegister(core);
+    this.campaigns = new org.optin4j.internal.StoredCampaigns(core);
+    this.rights = new org.optin4j.internal.StoredSubjectRights(core);
+    this.proof = new org.optin4j.internal.StoredConsentProof(core);
+    this.operations = new org.optin4j.internal.StoredOperations(core);
+    this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, store, clock, core::randomId);
     this.agreement = new org.optin4j.internal.NodeAgreement(store, clock, core::randomId,
         b.issuer == null ? b.baseUrl : b.issuer, b.issuer == null ? "baseUrl" : "issuer", b.acceptedIssuers,
         b.signingKeys);

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.optin4j.campaign.Campaigns;
+import org.optin4j.internal.Locales;
 
 /**
  * A processing purpose a person can consent to, one per checkbox (GDPR Art. 6(1)(a), Art. 7; EDPB Guidelines

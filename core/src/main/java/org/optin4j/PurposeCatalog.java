@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.optin4j.internal.CatalogFiles;
+import org.optin4j.internal.Locales;
 
 /**
  * The purposes an app asks consent for, and the languages every purpose text must exist in (GDPR Art. 12(1): the

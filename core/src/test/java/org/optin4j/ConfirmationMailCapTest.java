@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.optin4j.campaign.ReconsentResult;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.CapKeyStrategy;
 import org.optin4j.spi.MailKind;

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.operations.DispatchReport;
+import org.optin4j.proof.ConsentEvent;
 
 /** Request, real SMTP mail, link, confirm: the whole double opt-in against GreenMail. */
 class DoubleOptInEndToEndTest {

@@ -16,6 +16,7 @@ import java.util.Set;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.optin4j.jdbc.JdbcConsentStore;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 

@@ -34,6 +34,7 @@ import org.optin4j.internal.TokenCheck;
 import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
 import org.optin4j.internal.TokenService;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.NodeRegistration;

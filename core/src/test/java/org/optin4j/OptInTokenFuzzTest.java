@@ -13,7 +13,13 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.rights.AddressRestore;
+import org.optin4j.rights.StepUpConfirmation;
+import org.optin4j.rights.StepUpPreview;
+import org.optin4j.rights.StepUpResult;
+import org.optin4j.rights.SubjectRights;
 
 /**
  * Fuzzes every {@link OptIn} entry point that takes a link token: {@code preview}, {@code confirm}, {@code decline},

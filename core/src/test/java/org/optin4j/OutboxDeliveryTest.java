@@ -19,6 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.optin4j.internal.OutboxDispatcher;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.operations.DispatchReport;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;

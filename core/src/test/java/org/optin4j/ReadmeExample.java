@@ -5,6 +5,7 @@ package org.optin4j;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 

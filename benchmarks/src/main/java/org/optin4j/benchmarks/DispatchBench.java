@@ -26,7 +26,7 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.optin4j.ConsentRequest;
-import org.optin4j.DispatchReport;
+import org.optin4j.operations.DispatchReport;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;

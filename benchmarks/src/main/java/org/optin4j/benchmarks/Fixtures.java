@@ -24,7 +24,7 @@ import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.Retention;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.jdbc.JdbcConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailMessage;

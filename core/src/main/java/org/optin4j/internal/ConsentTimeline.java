@@ -2,7 +2,7 @@ package org.optin4j.internal;
 
 import java.time.Instant;
 import java.util.List;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.PurposeId;
 import org.optin4j.Retention;
 

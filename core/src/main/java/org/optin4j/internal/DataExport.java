@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.optin4j.Consent;
-import org.optin4j.ConsentEvent;
+import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.Notice;
 import org.optin4j.Subject;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.OutboxMail;
 

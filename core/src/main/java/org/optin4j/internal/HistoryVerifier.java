@@ -2,9 +2,9 @@ package org.optin4j.internal;
 
 import java.util.List;
 import java.util.Optional;
-import org.optin4j.ConsentEvent;
-import org.optin4j.HistoryVerification;
-import org.optin4j.HistoryVerification.Reason;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.proof.HistoryVerification;
+import org.optin4j.proof.HistoryVerification.Reason;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.HistoryHead;
 

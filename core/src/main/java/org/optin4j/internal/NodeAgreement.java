@@ -15,7 +15,7 @@ import java.util.TreeMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.optin4j.ConfigurationException;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.NodeRegistration;
 

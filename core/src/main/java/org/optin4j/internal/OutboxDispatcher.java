@@ -15,13 +15,24 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentState;
 import org.optin4j.Controller;
-import org.optin4j.DispatchReport;
+import org.optin4j.EmailAddress;
+import org.optin4j.Evidence;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
+import org.optin4j.Retention;
+import org.optin4j.StoreException;
+import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.breach.Incident;
+import org.optin4j.campaign.Campaign;
+import org.optin4j.operations.DispatchReport;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailMessage;
@@ -288,7 +299,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       Map<String, String> suppressed = new HashMap<>();
       Map<String, String> signedReceipts = new HashMap<>();
       Map<String, ControllerContent> contents = new HashMap<>();
-      Map<String, java.util.Optional<org.optin4j.Campaign>> campaigns = new HashMap<>();
+      Map<String, java.util.Optional<org.optin4j.campaign.Campaign>> campaigns = new HashMap<>();
       // The address generation each mail's links are signed for, read with the check that the recipient is still
       // the address on file, so a link never outlives the address it was sent to.
       Map<String, Integer> generations = new HashMap<>();
@@ -325,11 +336,11 @@ public final class OutboxDispatcher implements AutoCloseable {
               suppressed.put(m.id(), stale);
             }
           } else if (m.kind() == MailKind.BREACH_NOTICE) {
-            tx.incident(m.requestId()).map(org.optin4j.Incident::subjectNotice).ifPresentOrElse(
+            tx.incident(m.requestId()).map(org.optin4j.breach.Incident::subjectNotice).ifPresentOrElse(
                 n -> contents.put(m.id(), new ControllerContent(n.subject(), n.text(), null)),
                 () -> suppressed.put(m.id(), "incident or its notice gone before dispatch"));
           } else if (m.kind() == MailKind.CAMPAIGN) {
-            java.util.Optional<org.optin4j.Campaign> campaign =
+            java.util.Optional<org.optin4j.campaign.Campaign> campaign =
                 campaigns.computeIfAbsent(m.requestId(), tx::campaign);
             if (campaign.isEmpty()) {
               suppressed.put(m.id(), "campaign gone before dispatch");
@@ -563,15 +574,15 @@ public final class OutboxDispatcher implements AutoCloseable {
         if (c.state() == org.optin4j.ConsentState.CONFIRMED && !c.restricted()
             && m.kind() != MailKind.ADDRESS_CONFIRMATION && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
           tx.saveConsent(c.restrict(true));
-          tx.appendEvent(new org.optin4j.ConsentEvent(0, m.subjectId(), purpose,
-              org.optin4j.ConsentEvent.Type.RESTRICTED, now, c.requestId(), c.notice(),
+          tx.appendEvent(new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
+              org.optin4j.proof.ConsentEvent.Type.RESTRICTED, now, c.requestId(), c.notice(),
               source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
               org.optin4j.Evidence.NONE, null));
         } else if (c.state() == org.optin4j.ConsentState.PENDING && m.kind() == MailKind.CONFIRMATION
             && c.requestId().equals(m.requestId())) {
           tx.saveConsent(c.expire(now));
-          tx.appendEvent(new org.optin4j.ConsentEvent(0, m.subjectId(), purpose,
-              org.optin4j.ConsentEvent.Type.EXPIRED, now, c.requestId(), c.notice(),
+          tx.appendEvent(new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
+              org.optin4j.proof.ConsentEvent.Type.EXPIRED, now, c.requestId(), c.notice(),
               source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
               org.optin4j.Evidence.NONE, null));
         }

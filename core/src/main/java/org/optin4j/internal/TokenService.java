@@ -26,7 +26,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.optin4j.ConfigurationException;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
 
 /**

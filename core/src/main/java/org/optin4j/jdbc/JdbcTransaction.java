@@ -19,17 +19,19 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.ConsentEvent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
-import org.optin4j.Incident;
 import org.optin4j.Notice;
 import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.breach.Incident;
+import org.optin4j.campaign.Campaign;
 import org.optin4j.jdbc.JdbcConsentStore.Dialect;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.rights.RightsRequest;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.MailKind;
@@ -1442,7 +1444,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
-  public void insertCampaign(org.optin4j.Campaign campaign) {
+  public void insertCampaign(org.optin4j.campaign.Campaign campaign) {
     Objects.requireNonNull(campaign, "campaign");
     write("insert a campaign", "a campaign with this id exists already", sql.insertCampaign, ps -> {
       ps.setString(1, campaign.id());
@@ -1455,10 +1457,10 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
-  public Optional<org.optin4j.Campaign> campaign(String id) {
+  public Optional<org.optin4j.campaign.Campaign> campaign(String id) {
     Objects.requireNonNull(id, "id");
     return queryOne("read a campaign", sql.campaignById, ps -> ps.setString(1, id),
-        rs -> new org.optin4j.Campaign(rs.getString("id"), new PurposeId(rs.getString("purpose")),
+        rs -> new org.optin4j.campaign.Campaign(rs.getString("id"), new PurposeId(rs.getString("purpose")),
             rs.getString("subject"), rs.getString("body_text"), rs.getString("body_html"),
             instant(rs, "created_at")));
   }
@@ -1475,7 +1477,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
-  public void saveRightsRequest(org.optin4j.RightsRequest request) {
+  public void saveRightsRequest(org.optin4j.rights.RightsRequest request) {
     Objects.requireNonNull(request, "request");
     update("save a rights request", sql.upsertRightsRequest, ps -> {
       ps.setString(1, request.id());
@@ -1490,23 +1492,23 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
-  public Optional<org.optin4j.RightsRequest> rightsRequest(String id) {
+  public Optional<org.optin4j.rights.RightsRequest> rightsRequest(String id) {
     Objects.requireNonNull(id, "id");
     return queryOne("read a rights request", sql.rightsRequestById, ps -> ps.setString(1, id),
         JdbcTransaction::rightsRequest);
   }
 
   @Override
-  public List<org.optin4j.RightsRequest> openRightsRequests() {
-    List<org.optin4j.RightsRequest> list = query("read open rights requests", sql.openRightsRequests, ps -> { },
+  public List<org.optin4j.rights.RightsRequest> openRightsRequests() {
+    List<org.optin4j.rights.RightsRequest> list = query("read open rights requests", sql.openRightsRequests, ps -> { },
         JdbcTransaction::rightsRequest);
-    list.sort(Comparator.comparing(org.optin4j.RightsRequest::dueAt).thenComparing(org.optin4j.RightsRequest::id));
+    list.sort(Comparator.comparing(org.optin4j.rights.RightsRequest::dueAt).thenComparing(org.optin4j.rights.RightsRequest::id));
     return List.copyOf(list);
   }
 
-  private static org.optin4j.RightsRequest rightsRequest(ResultSet rs) throws SQLException {
-    return new org.optin4j.RightsRequest(rs.getString("id"), new SubjectId(rs.getString("subject_id")),
-        org.optin4j.RightsRequest.Type.valueOf(rs.getString("request_type")), instant(rs, "received_at"),
+  private static org.optin4j.rights.RightsRequest rightsRequest(ResultSet rs) throws SQLException {
+    return new org.optin4j.rights.RightsRequest(rs.getString("id"), new SubjectId(rs.getString("subject_id")),
+        org.optin4j.rights.RightsRequest.Type.valueOf(rs.getString("request_type")), instant(rs, "received_at"),
         instant(rs, "due_at"), rs.getBoolean("extended"), instant(rs, "completed_at"), rs.getString("outcome"));
   }
 

@@ -19,15 +19,20 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.ConsentEvent;
+import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
-import org.optin4j.Incident;
+import org.optin4j.Evidence;
 import org.optin4j.Notice;
 import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.breach.Incident;
+import org.optin4j.campaign.Campaign;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.rights.RightsRequest;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.HistoryHead;
@@ -101,8 +106,8 @@ public final class InMemoryConsentStore implements ConsentStore {
   private final Map<String, EmailAddress> addressChanges = new HashMap<>();
   private final Map<String, EmailAddress> replacedAddresses = new HashMap<>();
   private final Map<String, Incident> incidents = new HashMap<>();
-  private final Map<String, org.optin4j.Campaign> campaigns = new HashMap<>();
-  private final Map<String, org.optin4j.RightsRequest> rightsRequests = new HashMap<>();
+  private final Map<String, org.optin4j.campaign.Campaign> campaigns = new HashMap<>();
+  private final Map<String, org.optin4j.rights.RightsRequest> rightsRequests = new HashMap<>();
   private final Map<String, org.optin4j.spi.NodeRegistration> nodes = new java.util.TreeMap<>();
   private final NavigableSet<MailDue> queuedMails = new TreeSet<>();
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
@@ -1069,7 +1074,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
-    public void insertCampaign(org.optin4j.Campaign campaign) {
+    public void insertCampaign(org.optin4j.campaign.Campaign campaign) {
       check();
       checkWritable();
       Objects.requireNonNull(campaign, "campaign");
@@ -1080,7 +1085,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
-    public Optional<org.optin4j.Campaign> campaign(String id) {
+    public Optional<org.optin4j.campaign.Campaign> campaign(String id) {
       check();
       return Optional.ofNullable(campaigns.get(Objects.requireNonNull(id, "id")));
     }
@@ -1099,7 +1104,7 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
-    public void saveRightsRequest(org.optin4j.RightsRequest request) {
+    public void saveRightsRequest(org.optin4j.rights.RightsRequest request) {
       check();
       checkWritable();
       Objects.requireNonNull(request, "request");
@@ -1107,18 +1112,18 @@ public final class InMemoryConsentStore implements ConsentStore {
     }
 
     @Override
-    public Optional<org.optin4j.RightsRequest> rightsRequest(String id) {
+    public Optional<org.optin4j.rights.RightsRequest> rightsRequest(String id) {
       check();
       return Optional.ofNullable(rightsRequests.get(Objects.requireNonNull(id, "id")));
     }
 
     @Override
-    public List<org.optin4j.RightsRequest> openRightsRequests() {
+    public List<org.optin4j.rights.RightsRequest> openRightsRequests() {
       check();
       return rightsRequests.values().stream()
-          .filter(org.optin4j.RightsRequest::isOpen)
-          .sorted(Comparator.comparing(org.optin4j.RightsRequest::dueAt)
-              .thenComparing(org.optin4j.RightsRequest::id))
+          .filter(org.optin4j.rights.RightsRequest::isOpen)
+          .sorted(Comparator.comparing(org.optin4j.rights.RightsRequest::dueAt)
+              .thenComparing(org.optin4j.rights.RightsRequest::id))
           .toList();
     }
 

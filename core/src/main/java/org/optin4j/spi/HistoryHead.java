@@ -1,13 +1,13 @@
 package org.optin4j.spi;
 
 import java.util.Objects;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.SubjectId;
 
 /**
  * The recorded end of a subject's hash-chained history: the position and hash of its last event. Stores update it in
  * the same transaction as every {@link ConsentStore.Transaction#appendEvent append}, so removing events from the end
- * of a history is detected ({@link org.optin4j.HistoryVerification.Reason#TRUNCATED}). It holds no personal data and
+ * of a history is detected ({@link org.optin4j.proof.HistoryVerification.Reason#TRUNCATED}). It holds no personal data and
  * outlives erasure together with the de-identified history stub.
  *
  * <p>Immutable and thread-safe.

@@ -11,7 +11,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
 import org.optin4j.MutableClock;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.NodeRegistration;

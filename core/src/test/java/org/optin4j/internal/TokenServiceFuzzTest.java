@@ -14,7 +14,7 @@ import java.time.ZoneOffset;
 import java.util.Base64;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 
 /**
  * Fuzzes {@link TokenService#verify(TokenKind, String)}, which sees every token of every kind that arrives in a link

@@ -4,7 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
 import org.postgresql.ds.PGSimpleDataSource;
 

@@ -19,17 +19,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.HistoryVerification;
+import org.optin4j.proof.HistoryVerification;
 import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
 
 /**

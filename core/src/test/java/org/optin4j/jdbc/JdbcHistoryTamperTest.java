@@ -17,14 +17,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.HistoryAudit;
-import org.optin4j.HistoryVerification;
-import org.optin4j.HistoryVerification.Reason;
+import org.optin4j.proof.HistoryAudit;
+import org.optin4j.proof.HistoryVerification;
+import org.optin4j.proof.HistoryVerification.Reason;
 import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.RecordingMailer;
@@ -33,7 +33,7 @@ import org.optin4j.SubjectId;
 
 /**
  * Tampering with stored history behind the library's back (direct SQL on H2, as a rogue operator or a compromised
- * application role would) is found by {@link org.optin4j.ConsentProof#verifyHistory} at the link where it happened.
+ * application role would) is found by {@link org.optin4j.proof.ConsentProof#verifyHistory} at the link where it happened.
  */
 class JdbcHistoryTamperTest {
   private static TestDatabase database;

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
+import org.optin4j.ConfigurationException;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
-import org.optin4j.ConfigurationException;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
@@ -38,8 +38,9 @@ import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
-import org.optin4j.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.keys.SigningKeys;
+import org.optin4j.operations.PurgeReport;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.NodeRegistration;
 
@@ -216,14 +217,14 @@ abstract class JdbcMultiNode {
     }
     clock.advance(Duration.ofHours(49));
 
-    List<org.optin4j.PurgeReport> first = concurrently(2,
+    List<org.optin4j.operations.PurgeReport> first = concurrently(2,
         () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
-    assertEquals(n, first.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum());
+    assertEquals(n, first.stream().mapToInt(org.optin4j.operations.PurgeReport::expiredRequests).sum());
 
     clock.advance(Duration.ofDays(8));
-    List<org.optin4j.PurgeReport> second = concurrently(2,
+    List<org.optin4j.operations.PurgeReport> second = concurrently(2,
         () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
-    assertEquals(n, second.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
+    assertEquals(n, second.stream().mapToInt(org.optin4j.operations.PurgeReport::purgedSubjects).sum());
     assertEquals(0, countOccurrences("lapsed"), "lapsed signups leave nothing behind");
   }
 
@@ -238,19 +239,19 @@ abstract class JdbcMultiNode {
     a.operations().dispatchNow();
     clock.advance(Duration.ofDays(10)); // links ran out 8 days ago: past the 7-day grace
 
-    List<org.optin4j.PurgeReport> reports = concurrently(2,
+    List<org.optin4j.operations.PurgeReport> reports = concurrently(2,
         () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
 
-    int deleted = reports.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum();
-    int marked = reports.stream().mapToInt(org.optin4j.PurgeReport::expiredRequests).sum();
+    int deleted = reports.stream().mapToInt(org.optin4j.operations.PurgeReport::purgedSubjects).sum();
+    int marked = reports.stream().mapToInt(org.optin4j.operations.PurgeReport::expiredRequests).sum();
     // Each signup is handled once. Usually all are deleted at once; a signup that one node's deletion skipped
     // because the other node held it (MariaDB, rarely) may be marked expired instead, and goes a grace period later.
     assertEquals(n, deleted + marked, "deleted " + deleted + ", marked " + marked);
     assertTrue(deleted >= n / 2, "most are deleted at once: " + deleted);
     clock.advance(Duration.ofDays(8));
-    List<org.optin4j.PurgeReport> later = concurrently(2,
+    List<org.optin4j.operations.PurgeReport> later = concurrently(2,
         () -> (Thread.currentThread().getId() % 2 == 0 ? a : b).operations().purge());
-    assertEquals(marked, later.stream().mapToInt(org.optin4j.PurgeReport::purgedSubjects).sum());
+    assertEquals(marked, later.stream().mapToInt(org.optin4j.operations.PurgeReport::purgedSubjects).sum());
     assertEquals(0, countOccurrences("gone"), "lapsed signups leave nothing behind");
   }
 

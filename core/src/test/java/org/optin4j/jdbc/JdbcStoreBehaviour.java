@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.spi.ConsentStore;

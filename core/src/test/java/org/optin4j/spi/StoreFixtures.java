@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;

@@ -23,14 +23,14 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.ConsentEvent;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentState;
-import org.optin4j.DispatchReport;
+import org.optin4j.operations.DispatchReport;
 import org.optin4j.Evidence;
-import org.optin4j.HistoryVerification;
+import org.optin4j.proof.HistoryVerification;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
-import org.optin4j.PurgeReport;
+import org.optin4j.operations.PurgeReport;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.OutboxMail;
@@ -299,7 +299,7 @@ final class AdminServlet extends HttpServlet {
     b.append("</tbody></table></div></section>\n");
   }
 
-  /** The outcome of {@link org.optin4j.ConsentProof#verifyHistory}: the chain intact, or its first broken link. */
+  /** The outcome of {@link org.optin4j.proof.ConsentProof#verifyHistory}: the chain intact, or its first broken link. */
   private static void verification(StringBuilder b, HistoryVerification v) {
     if (v instanceof HistoryVerification.Intact i) {
       b.append("<p class=\"verify verify-ok\"><strong>Chain intact</strong>: ").append(i.events())

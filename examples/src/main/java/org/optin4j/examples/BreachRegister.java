@@ -14,7 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.optin4j.Consent;
-import org.optin4j.Incident;
+import org.optin4j.breach.Incident;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
@@ -23,7 +23,7 @@ import org.optin4j.SubjectId;
 
 /**
  * The admin page's breach register (GDPR Art. 33-34), on the core's
- * {@link org.optin4j.BreachRegister#recordIncident} and friends ({@code optIn.breaches()}): record an incident, see
+ * {@link org.optin4j.breach.BreachRegister#recordIncident} and friends ({@code optIn.breaches()}): record an incident, see
  * the 72-hour deadline for notifying the supervisory authority, record that notification or close
  * the incident, list the affected contacts and mail them the controller's notification through the outbox.
  *

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 
 /**
  * The data folder: the H2 database and the three secrets the app needs to keep across restarts. Each secret is 32

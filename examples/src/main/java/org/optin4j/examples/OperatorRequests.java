@@ -11,8 +11,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.optin4j.OptIn;
-import org.optin4j.RightsDesk;
-import org.optin4j.RightsRequest;
+import org.optin4j.rights.RightsDesk;
+import org.optin4j.rights.RightsRequest;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.optin4j.ConsentState;
-import org.optin4j.Incident;
-import org.optin4j.RightsRequest;
+import org.optin4j.breach.Incident;
+import org.optin4j.rights.RightsRequest;
 import org.optin4j.Subject;
 
 /** The sample's own pages over plain HTTP: the contact form (drop-in), the mailbox, the admin page, the data folder. */

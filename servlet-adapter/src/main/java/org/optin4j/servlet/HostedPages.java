@@ -32,7 +32,7 @@ import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 import org.optin4j.ResendResult;
-import org.optin4j.StepUpResult;
+import org.optin4j.rights.StepUpResult;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.UnsubscribeResult;

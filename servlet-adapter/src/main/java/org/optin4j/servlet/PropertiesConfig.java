@@ -27,8 +27,9 @@ import org.optin4j.Controller;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeCatalog;
-import org.optin4j.Secrets;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.ReceiptKeys;
+import org.optin4j.keys.Secrets;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 
@@ -146,7 +147,7 @@ final class PropertiesConfig {
     String receiptJwk = r.text("receiptKeys.jwk");
     if (receiptJwk != null) {
       try {
-        b.receiptKeys(org.optin4j.ReceiptKeys.fromJwk(receiptJwk));
+        b.receiptKeys(org.optin4j.keys.ReceiptKeys.fromJwk(receiptJwk));
       } catch (ConfigurationException e) {
         problems.add("receiptKeys.jwk: " + e.getMessage());
       }

@@ -9,10 +9,10 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Locale;
-import org.optin4j.AddressRestore;
+import org.optin4j.rights.AddressRestore;
 import org.optin4j.OptIn;
-import org.optin4j.StepUpConfirmation;
-import org.optin4j.StepUpPreview;
+import org.optin4j.rights.StepUpConfirmation;
+import org.optin4j.rights.StepUpPreview;
 
 /**
  * The pages of the links a forwarded preferences link cannot replace: the step-up link mailed to the address on file

@@ -35,15 +35,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.Controller;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.OptIn;
-import org.optin4j.SigningKeys;
 import org.optin4j.Subject;
+import org.optin4j.keys.ReceiptKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.proof.ConsentReceipts;
+import org.optin4j.proof.ReceiptVerification;
 
 /**
  * The filter over real HTTP against a real SMTP server (GreenMail): the same suite runs on every container.
@@ -103,7 +107,7 @@ abstract class AbstractHostedFlowIT {
             .security(SmtpMailer.Security.NONE).from("noreply@shop.example", "Shop")
             .properties(Map.of("mail.smtp.ehlo", "false")).build())
         .signingKeys(SigningKeys.generate("k1"))
-        .receiptKeys(org.optin4j.ReceiptKeys.generate("r1"))
+        .receiptKeys(org.optin4j.keys.ReceiptKeys.generate("r1"))
         .suppressionPepper(randomKey())
         .baseUrl(http.origin + BASE)
         .clock(clock)
@@ -489,8 +493,8 @@ abstract class AbstractHostedFlowIT {
     String jws = attachment(receipt, "consent-receipt.jws");
     assertNotNull(jws, "receipt attached");
     String keys = http.get(BASE + "/.well-known/jwks.json").body();
-    org.optin4j.ReceiptVerification.Valid valid = assertInstanceOf(org.optin4j.ReceiptVerification.Valid.class,
-        org.optin4j.ConsentReceipts.verify(jws, keys));
+    org.optin4j.proof.ReceiptVerification.Valid valid = assertInstanceOf(org.optin4j.proof.ReceiptVerification.Valid.class,
+        org.optin4j.proof.ConsentReceipts.verify(jws, keys));
     assertEquals(subject(email).id(), valid.receipt().subjectId());
   }
 

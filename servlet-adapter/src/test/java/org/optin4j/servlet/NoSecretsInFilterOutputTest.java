@@ -28,7 +28,8 @@ import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Controller;
 import org.optin4j.OptIn;
-import org.optin4j.SigningKeys;
+import org.optin4j.SubjectId;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 
 /** SECURITY.md, "Secrets": the adapter's form key and the link tokens it handles never reach toString() or logs. */

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
 import org.optin4j.OptIn;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.ReceiptKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 
 /** Start-up validation, form tokens and rate limits, without a container. */
@@ -126,7 +127,7 @@ class OptInFilterConfigTest {
     java.nio.file.Path bad = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
     java.nio.file.Files.writeString(bad, "{\"kty\":\"oct\",\"k\":\"AAAA\"}");
     java.nio.file.Path good = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
-    java.nio.file.Files.writeString(good, org.optin4j.ReceiptKeys.generate("r1").activePrivateJwk());
+    java.nio.file.Files.writeString(good, org.optin4j.keys.ReceiptKeys.generate("r1").activePrivateJwk());
     java.nio.file.Path props = java.nio.file.Files.createTempFile("optin4j", ".properties");
 
     java.nio.file.Files.writeString(props, "receiptKeys.jwk.file=" + bad + "\njurisdiction=EU/NL\n");

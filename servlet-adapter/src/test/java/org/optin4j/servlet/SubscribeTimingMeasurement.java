@@ -30,7 +30,7 @@ import org.optin4j.Evidence;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
-import org.optin4j.SigningKeys;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.jdbc.JdbcConsentStore;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;

@@ -1,0 +1,646 @@
+package org.optin4j.internal;
+
+import com.nimbusds.jose.util.JSONObjectUtils;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Period;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.optin4j.ConfigurationException;
+import org.optin4j.LegalBasis;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeCatalog;
+import org.optin4j.PurposeText;
+import org.optin4j.Retention;
+
+/**
+ * Reads purpose catalog files: the properties and JSON formats described in {@code docs/purpose-catalog.md}.
+ *
+ * <p>Both readers are strict: every unknown key, missing key, missing translation, text in a language not listed in
+ * {@code locales}, wrong type and bad value is reported, all at once, in one {@link ConfigurationException} whose
+ * problems each start with the exact key. A catalog decides what people are told before they consent (GDPR Art. 13),
+ * so a typo must fail at start-up rather than silently drop a sentence from a notice.
+ *
+ * <p>Stateless; safe to call from any thread.
+ */
+public final class CatalogFiles {
+  private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2,3}");
+  /** The syntax of purpose ids and data categories. */
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+  private static final Set<String> ISO_639_1 = Set.of(Locale.getISOLanguages());
+  private static final String UNTIL_WITHDRAWN = "until-withdrawn";
+  /** Longest retention accepted; also keeps {@code Instant.plus} far from overflow. */
+  private static final Duration MAX_PERIOD = Duration.ofDays(100L * 365);
+
+  private static final List<String> TEXT_FIELDS = List.of("title", "description", "data");
+  private static final Set<String> PROPERTIES_FIELDS =
+      Set.of("version", "data-categories", "legal-basis", "retention", "proof-retention", "double-opt-in",
+          "material-version");
+  private static final Set<String> JSON_ROOT_KEYS = Set.of("locales", "purposes");
+  private static final Set<String> JSON_PURPOSE_KEYS =
+      Set.of("id", "version", "dataCategories", "legalBasis", "retention", "proofRetention", "doubleOptIn", "texts",
+          "materialVersion");
+  private static final Set<String> JSON_TEXT_KEYS = Set.copyOf(TEXT_FIELDS);
+
+  private CatalogFiles() {}
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Properties
+
+  public static PurposeCatalog fromProperties(InputStream in) {
+    String text = readUtf8(in);
+    DuplicateCheckingProperties props = new DuplicateCheckingProperties();
+    try {
+      props.load(new StringReader(text));
+    } catch (IOException | IllegalArgumentException e) {
+      // IllegalArgumentException: a malformed backslash-u escape.
+      throw configurationException("purpose catalog: malformed properties file (" + e.getMessage() + ")", e);
+    }
+    Map<String, String> values = new TreeMap<>();
+    for (String key : props.stringPropertyNames()) {
+      values.put(key, props.getProperty(key).strip());
+    }
+    List<String> problems = new ArrayList<>();
+    for (String key : props.duplicates) {
+      problems.add(key + ": duplicate key");
+    }
+    Set<String> used = new HashSet<>(Set.of("locales", "purposes"));
+    List<String> languages = checkLanguages("locales", propertiesList("locales", values, problems), problems);
+    List<String> ids = checkIds("purposes", propertiesList("purposes", values, problems), problems);
+
+    List<Purpose> purposes = new ArrayList<>();
+    for (String id : ids == null ? List.<String>of() : ids) {
+      String prefix = "purpose." + id + '.';
+      PROPERTIES_FIELDS.forEach(f -> used.add(prefix + f));
+      int before = problems.size();
+      Draft d = new Draft();
+
+      String key = prefix + "version";
+      String v = values.get(key);
+      if (v != null) {
+        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
+          d.version = Integer.parseInt(v);
+        } else {
+          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
+        }
+      }
+      key = prefix + "material-version";
+      v = values.get(key);
+      if (v != null) {
+        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
+          d.materialVersion = Integer.parseInt(v);
+        } else {
+          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
+        }
+      }
+      key = prefix + "data-categories";
+      v = values.get(key);
+      if (v != null) {
+        d.categories = checkCategories(key, splitList(key, v, problems), problems);
+      }
+      key = prefix + "legal-basis";
+      v = values.get(key);
+      if (v != null) {
+        d.legalBasis = parseLegalBasis(key, v, problems);
+      }
+      d.retention =
+          parseRetention(
+              prefix + "retention",
+              required(prefix + "retention", values, problems),
+              prefix + "proof-retention",
+              required(prefix + "proof-retention", values, problems),
+              problems);
+      key = prefix + "double-opt-in";
+      v = values.get(key);
+      if (v != null) {
+        if (v.equals("true") || v.equals("false")) {
+          d.doubleOptIn = Boolean.parseBoolean(v);
+        } else {
+          problems.add(key + ": must be true or false, was " + quote(v));
+        }
+      }
+      for (String lang : languages == null ? List.<String>of() : languages) {
+        List<String> texts = new ArrayList<>();
+        for (String field : TEXT_FIELDS) {
+          key = prefix + field + '.' + lang;
+          used.add(key);
+          v = values.get(key);
+          if (v == null) {
+            problems.add(key + ": missing translation");
+          } else if (v.isEmpty()) {
+            problems.add(key + ": must not be blank");
+          } else {
+            texts.add(v);
+          }
+        }
+        if (texts.size() == TEXT_FIELDS.size()) {
+          d.texts.put(lang, new PurposeText(texts.get(0), texts.get(1), texts.get(2)));
+        }
+      }
+      if (problems.size() == before && languages != null) {
+        d.toPurpose(id, "purpose." + id, problems).ifPresent(purposes::add);
+      }
+    }
+
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      if (!used.contains(e.getKey())) {
+        whyUnused(e.getKey(), languages, ids).ifPresent(why -> problems.add(e.getKey() + ": " + why));
+      }
+    }
+    return catalog(languages, purposes, problems);
+  }
+
+  /**
+   * Explains a key no listed purpose used: a text in an unlisted language, a purpose missing from {@code purposes}, or
+   * an unknown key. Empty for a well-formed purpose key that could not be checked because {@code locales} or {@code
+   * purposes} is itself broken (that problem is reported on its own).
+   */
+  private static Optional<String> whyUnused(String key, List<String> languages, List<String> ids) {
+    String[] parts = key.split("\\.", -1);
+    boolean textKey = parts.length == 4 && TEXT_FIELDS.contains(parts[2]);
+    boolean fieldKey = parts.length == 3 && PROPERTIES_FIELDS.contains(parts[2]);
+    if (!parts[0].equals("purpose") || !(textKey || fieldKey)) {
+      return Optional.of("unknown key");
+    }
+    if (ids == null) {
+      return Optional.empty();
+    }
+    if (!ids.contains(parts[1])) {
+      return Optional.of("unknown key (purpose " + parts[1] + " is not listed in purposes)");
+    }
+    // A listed purpose's field keys are all used, so this is a text key.
+    return languages == null ? Optional.empty() : Optional.of("locale not in locales");
+  }
+
+  private static String required(String key, Map<String, String> values, List<String> problems) {
+    String v = values.get(key);
+    if (v == null) {
+      problems.add(key + ": missing required key");
+    }
+    return v;
+  }
+
+  private static List<String> propertiesList(String key, Map<String, String> values, List<String> problems) {
+    String v = required(key, values, problems);
+    return v == null ? null : splitList(key, v, problems);
+  }
+
+  /** Splits a comma-separated value; refuses an empty list or an empty entry. */
+  private static List<String> splitList(String key, String value, List<String> problems) {
+    if (value.isEmpty()) {
+      problems.add(key + ": must not be empty");
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    for (String item : value.split(",", -1)) {
+      String s = item.strip();
+      if (s.isEmpty()) {
+        problems.add(key + ": empty entry in " + quote(value));
+        return null;
+      }
+      out.add(s);
+    }
+    return out;
+  }
+
+  /** A {@link Properties} that remembers keys defined twice (plain {@code load} silently keeps the last). */
+  private static final class DuplicateCheckingProperties extends Properties {
+    private static final long serialVersionUID = 1L;
+    private final Set<String> duplicates = new TreeSet<>();
+
+    @Override
+    public synchronized Object put(Object key, Object value) {
+      Object previous = super.put(key, value);
+      if (previous != null) {
+        duplicates.add(String.valueOf(key));
+      }
+      return previous;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // JSON
+
+  public static PurposeCatalog fromJson(InputStream in) {
+    String text = readUtf8(in);
+    Map<String, Object> root;
+    String malformed = "purpose catalog: malformed JSON (expected one object; comments, trailing commas and duplicate"
+        + " keys are not allowed)";
+    try {
+      root = JSONObjectUtils.parse(text);
+    } catch (ParseException e) {
+      throw configurationException(malformed, e);
+    }
+    if (root == null) {
+      // Nimbus answers the JSON literal null with null rather than an error (found by PurposeCatalogFuzzTest).
+      throw new ConfigurationException(malformed);
+    }
+    List<String> problems = new ArrayList<>();
+    unknownKeys("", root, JSON_ROOT_KEYS, problems);
+
+    List<String> languages = null;
+    if (!root.containsKey("locales")) {
+      problems.add("locales: missing required key");
+    } else {
+      languages = checkLanguages("locales", stringList("locales", root.get("locales"), problems), problems);
+    }
+
+    List<Purpose> purposes = new ArrayList<>();
+    Object raw = root.get("purposes");
+    if (!root.containsKey("purposes")) {
+      problems.add("purposes: missing required key");
+    } else if (!(raw instanceof List<?> list)) {
+      problems.add("purposes: must be an array of objects, was " + typeOf(raw));
+    } else if (list.isEmpty()) {
+      problems.add("purposes: must not be empty");
+    } else {
+      Set<String> ids = new HashSet<>();
+      for (int i = 0; i < list.size(); i++) {
+        jsonPurpose("purposes[" + i + "]", list.get(i), languages, ids, problems).ifPresent(purposes::add);
+      }
+    }
+    return catalog(languages, purposes, problems);
+  }
+
+  private static Optional<Purpose> jsonPurpose(
+      String path, Object raw, List<String> languages, Set<String> ids, List<String> problems) {
+    if (!(raw instanceof Map<?, ?> map)) {
+      problems.add(path + ": must be an object, was " + typeOf(raw));
+      return Optional.empty();
+    }
+    int before = problems.size();
+    unknownKeys(path + '.', map, JSON_PURPOSE_KEYS, problems);
+    Draft d = new Draft();
+
+    String id = requiredString(path, "id", map, problems);
+    if (id != null) {
+      List<String> checked = checkIds(path + ".id", List.of(id), problems);
+      if (checked != null && !ids.add(id)) {
+        problems.add(path + ".id: duplicate purpose " + id);
+      }
+    }
+    if (map.containsKey("version")) {
+      Object v = map.get("version");
+      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
+        d.version = n.intValue();
+      } else {
+        problems.add(path + ".version: must be a whole number of 1 or more, was " + typeOrValue(v));
+      }
+    }
+    if (map.containsKey("materialVersion")) {
+      Object v = map.get("materialVersion");
+      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
+        d.materialVersion = n.intValue();
+      } else {
+        problems.add(path + ".materialVersion: must be a whole number of 1 or more, was " + typeOrValue(v));
+      }
+    }
+    if (map.containsKey("dataCategories")) {
+      String key = path + ".dataCategories";
+      d.categories = checkCategories(key, stringList(key, map.get("dataCategories"), problems), problems);
+    }
+    if (map.containsKey("legalBasis")) {
+      String key = path + ".legalBasis";
+      String v = string(key, map.get("legalBasis"), problems);
+      d.legalBasis = v == null ? null : parseLegalBasis(key, v, problems);
+    }
+    d.retention =
+        parseRetention(
+            path + ".retention",
+            requiredString(path, "retention", map, problems),
+            path + ".proofRetention",
+            requiredString(path, "proofRetention", map, problems),
+            problems);
+    if (map.containsKey("doubleOptIn")) {
+      Object v = map.get("doubleOptIn");
+      if (v instanceof Boolean flag) {
+        d.doubleOptIn = flag;
+      } else {
+        problems.add(path + ".doubleOptIn: must be true or false, was " + typeOrValue(v));
+      }
+    }
+    jsonTexts(path + ".texts", map, languages, d, problems);
+
+    return problems.size() == before && languages != null ? d.toPurpose(id, path, problems) : Optional.empty();
+  }
+
+  private static void jsonTexts(
+      String path, Map<?, ?> purpose, List<String> languages, Draft d, List<String> problems) {
+    if (!purpose.containsKey("texts")) {
+      problems.add(path + ": missing required key");
+      return;
+    }
+    if (!(purpose.get("texts") instanceof Map<?, ?> texts)) {
+      problems.add(path + ": must be an object, was " + typeOf(purpose.get("texts")));
+      return;
+    }
+    for (Map.Entry<?, ?> e : texts.entrySet()) {
+      String lang = String.valueOf(e.getKey());
+      String langPath = path + '.' + lang;
+      if (languages != null && !languages.contains(lang)) {
+        problems.add(langPath + ": locale not in locales");
+        continue;
+      }
+      if (!(e.getValue() instanceof Map<?, ?> text)) {
+        problems.add(langPath + ": must be an object, was " + typeOf(e.getValue()));
+        continue;
+      }
+      int before = problems.size();
+      unknownKeys(langPath + '.', text, JSON_TEXT_KEYS, problems);
+      List<String> fields = new ArrayList<>();
+      for (String field : TEXT_FIELDS) {
+        String value = requiredString(langPath, field, text, problems);
+        if (value != null && value.isEmpty()) {
+          problems.add(langPath + '.' + field + ": must not be blank");
+        } else if (value != null) {
+          fields.add(value);
+        }
+      }
+      if (problems.size() == before) {
+        d.texts.put(lang, new PurposeText(fields.get(0), fields.get(1), fields.get(2)));
+      }
+    }
+    for (String lang : languages == null ? List.<String>of() : languages) {
+      if (!texts.containsKey(lang)) {
+        problems.add(path + '.' + lang + ": missing translation");
+      }
+    }
+  }
+
+  private static void unknownKeys(String prefix, Map<?, ?> map, Set<String> known, List<String> problems) {
+    for (Object key : map.keySet()) {
+      if (!known.contains(String.valueOf(key))) {
+        problems.add(prefix + key + ": unknown key");
+      }
+    }
+  }
+
+  /** Returns a required string member, stripped; {@code null} after adding a problem if absent or not a string. */
+  private static String requiredString(String path, String name, Map<?, ?> map, List<String> problems) {
+    if (!map.containsKey(name)) {
+      problems.add(path + '.' + name + ": missing required key");
+      return null;
+    }
+    return string(path + '.' + name, map.get(name), problems);
+  }
+
+  private static String string(String path, Object value, List<String> problems) {
+    if (value instanceof String s) {
+      return s.strip();
+    }
+    problems.add(path + ": must be a string, was " + typeOf(value));
+    return null;
+  }
+
+  private static List<String> stringList(String path, Object value, List<String> problems) {
+    if (!(value instanceof List<?> list)) {
+      problems.add(path + ": must be an array of strings, was " + typeOf(value));
+      return null;
+    }
+    if (list.isEmpty()) {
+      problems.add(path + ": must not be empty");
+      return null;
+    }
+    int before = problems.size();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      out.add(string(path + '[' + i + ']', list.get(i), problems));
+    }
+    return problems.size() == before ? out : null;
+  }
+
+  private static String typeOf(Object value) {
+    if (value == null) {
+      return "null";
+    } else if (value instanceof String) {
+      return "a string";
+    } else if (value instanceof Boolean) {
+      return "a boolean";
+    } else if (value instanceof Number) {
+      return "a number";
+    } else if (value instanceof List) {
+      return "an array";
+    }
+    return "an object";
+  }
+
+  private static String typeOrValue(Object value) {
+    return value instanceof Number || value instanceof Boolean ? String.valueOf(value) : typeOf(value);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Shared
+
+  /** What one purpose entry says, with the documented defaults; {@code null} fields had a problem. */
+  private static final class Draft {
+    private int version = 1;
+    private int materialVersion = 1;
+    private List<String> categories = List.of("email");
+    private LegalBasis legalBasis = LegalBasis.CONSENT;
+    private Retention retention;
+    private boolean doubleOptIn = true;
+    private final Map<String, PurposeText> texts = new LinkedHashMap<>();
+
+    /** Builds the purpose; called only when no problem was found for it. */
+    public Optional<Purpose> toPurpose(String id, String key, List<String> problems) {
+      Purpose.Builder b =
+          Purpose.builder(id)
+              .version(version)
+              .materialVersion(materialVersion)
+              .dataCategories(categories.toArray(String[]::new))
+              .legalBasis(legalBasis)
+              .retention(retention)
+              .doubleOptIn(doubleOptIn);
+      texts.forEach((lang, t) -> b.text(Locale.forLanguageTag(lang), t.title(), t.description(), t.data()));
+      try {
+        return Optional.of(b.build());
+      } catch (IllegalArgumentException e) {
+        // Every rule of Purpose is checked above with the exact key; this is a safety net for rules added later.
+        problems.add(key + ": " + e.getMessage());
+        return Optional.empty();
+      }
+    }
+  }
+
+  private static String readUtf8(InputStream in) {
+    Objects.requireNonNull(in, "in");
+    byte[] bytes;
+    try {
+      bytes = in.readAllBytes();
+    } catch (IOException e) {
+      throw configurationException("purpose catalog: cannot read (" + e.getMessage() + ")", e);
+    }
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
+    } catch (CharacterCodingException e) {
+      throw configurationException("purpose catalog: not valid UTF-8", e);
+    }
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
+  }
+
+  /** Checks language codes; {@code null} in (already reported) or out (problems added). */
+  private static List<String> checkLanguages(String key, List<String> items, List<String> problems) {
+    if (items == null) {
+      return null;
+    }
+    int before = problems.size();
+    Set<String> seen = new LinkedHashSet<>();
+    for (String lang : items) {
+      if (!LANGUAGE.matcher(lang).matches() || (lang.length() == 2 && !ISO_639_1.contains(lang))) {
+        problems.add(key + ": " + quote(lang) + " is not a lowercase ISO 639 language code such as en or nl");
+      } else if (!seen.add(lang)) {
+        problems.add(key + ": duplicate locale " + lang);
+      }
+    }
+    return problems.size() == before ? List.copyOf(seen) : null;
+  }
+
+  /** Checks purpose ids; {@code null} in (already reported) or out (problems added). */
+  private static List<String> checkIds(String key, List<String> items, List<String> problems) {
+    if (items == null) {
+      return null;
+    }
+    int before = problems.size();
+    Set<String> seen = new LinkedHashSet<>();
+    for (String id : items) {
+      if (!NAME.matcher(id).matches()) {
+        problems.add(key + ": invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})");
+      } else if (!seen.add(id)) {
+        problems.add(key + ": duplicate purpose " + id);
+      }
+    }
+    return problems.size() == before ? List.copyOf(seen) : null;
+  }
+
+  /** Checks data categories; {@code null} in (already reported) or out (problems added). */
+  private static List<String> checkCategories(String key, List<String> items, List<String> problems) {
+    if (items == null) {
+      return null;
+    }
+    int before = problems.size();
+    Set<String> seen = new LinkedHashSet<>();
+    for (String c : items) {
+      if (!NAME.matcher(c).matches()) {
+        problems.add(key + ": invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})");
+      } else if (!seen.add(c)) {
+        problems.add(key + ": duplicate data category " + c);
+      }
+    }
+    return problems.size() == before ? List.copyOf(seen) : null;
+  }
+
+  private static LegalBasis parseLegalBasis(String key, String value, List<String> problems) {
+    switch (value) {
+      case "consent":
+        return LegalBasis.CONSENT;
+      case "explicit-consent":
+        return LegalBasis.EXPLICIT_CONSENT;
+      default:
+        problems.add(key + ": must be consent or explicit-consent, was " + quote(value));
+        return null;
+    }
+  }
+
+  /**
+   * Parses a retention and its proof retention; a {@code null} value was missing or invalid and is already reported.
+   *
+   * @return the retention, or {@code null} if either value is absent or invalid
+   */
+  private static Retention parseRetention(
+      String key, String value, String proofKey, String proofValue, List<String> problems) {
+    int before = problems.size();
+    Duration period = null;
+    if (value != null && !value.equals(UNTIL_WITHDRAWN)) {
+      period = parsePeriod(key, value, UNTIL_WITHDRAWN + " or ", problems);
+      if (period != null && period.isZero()) {
+        problems.add(key + ": must be positive, was " + quote(value));
+      }
+    }
+    Duration proof = proofValue == null ? null : parsePeriod(proofKey, proofValue, "", problems);
+    if (value == null || proof == null || problems.size() != before) {
+      return null;
+    }
+    return period == null ? Retention.untilWithdrawn(proof) : Retention.fixed(period, proof);
+  }
+
+  /**
+   * Parses an ISO-8601 duration ({@code PT48H}, {@code P30D}, {@code P1DT12H}) or a period of years, months, weeks and
+   * days ({@code P2Y}, {@code P6M}, {@code P1Y6M}, {@code P2W}); a year counts 365 days and a month 30.
+   */
+  private static Duration parsePeriod(String key, String value, String alternatives, List<String> problems) {
+    Duration d;
+    try {
+      d = Duration.parse(value);
+    } catch (DateTimeParseException notADuration) {
+      try {
+        Period p = Period.parse(value);
+        d =
+            Duration.ofDays(
+                Math.addExact(
+                    Math.addExact(Math.multiplyExact(p.getYears(), 365L), Math.multiplyExact(p.getMonths(), 30L)),
+                    p.getDays()));
+      } catch (DateTimeParseException | ArithmeticException notAPeriod) {
+        problems.add(
+            key + ": expected " + alternatives + "an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was "
+                + quote(value));
+        return null;
+      }
+    }
+    if (value.indexOf('-') >= 0 || d.isNegative()) {
+      problems.add(key + ": must not be negative, was " + quote(value));
+      return null;
+    }
+    if (d.compareTo(MAX_PERIOD) > 0) {
+      problems.add(key + ": must be at most 100 years (P100Y), was " + quote(value));
+      return null;
+    }
+    return d;
+  }
+
+  private static PurposeCatalog catalog(List<String> languages, List<Purpose> purposes, List<String> problems) {
+    if (!problems.isEmpty()) {
+      throw new ConfigurationException(problems);
+    }
+    PurposeCatalog.Builder b =
+        PurposeCatalog.builder().locales(languages.stream().map(Locale::forLanguageTag).toArray(Locale[]::new));
+    purposes.forEach(b::add);
+    return b.build();
+  }
+
+  private static String quote(String value) {
+    return '"' + (value.length() <= 60 ? value : value.substring(0, 60) + "...") + '"';
+  }
+
+  private static ConfigurationException configurationException(String message, Throwable cause) {
+    ConfigurationException e = new ConfigurationException(message);
+    e.initCause(cause);
+    return e;
+  }
+}

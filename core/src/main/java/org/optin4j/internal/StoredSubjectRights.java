@@ -1,0 +1,524 @@
+package org.optin4j.internal;
+
+import static org.optin4j.internal.ServiceCore.enqueueOrThrottle;
+import static org.optin4j.internal.ServiceCore.startOfDay;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.optin4j.Channel;
+import org.optin4j.Consent;
+import org.optin4j.ConsentChange;
+import org.optin4j.ConsentState;
+import org.optin4j.EmailAddress;
+import org.optin4j.Evidence;
+import org.optin4j.Notice;
+import org.optin4j.PurposeId;
+import org.optin4j.RequestResult;
+import org.optin4j.Subject;
+import org.optin4j.SubjectId;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.rights.AddressRestore;
+import org.optin4j.rights.StepUpConfirmation;
+import org.optin4j.rights.StepUpPreview;
+import org.optin4j.rights.StepUpResult;
+import org.optin4j.rights.SubjectRights;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
+
+/**
+ * The implementation of {@link SubjectRights} over the consent store; see there. Not API.
+ */
+public final class StoredSubjectRights implements SubjectRights {
+  private final ServiceCore core;
+
+  public StoredSubjectRights(ServiceCore core) {
+    this.core = core;
+  }
+
+  @Override
+  public boolean erase(SubjectId subjectId, Channel channel) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    Objects.requireNonNull(channel, "channel");
+    List<ConsentChange> changes = new ArrayList<>();
+    boolean erased = core.inTransactionOr(tx -> {
+      changes.clear();
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return false;
+      }
+      tx.lockHistory(subjectId);
+      changes.add(eraseLocked(tx, subject.get(), channel));
+      return true;
+    }, ServiceCore.Superseded.class, false);
+    core.afterCommit(changes);
+    return erased;
+  }
+
+  /** Erases a subject whose history lock the unit holds; throws {@link ServiceCore.Superseded} if another won. */
+  private ConsentChange eraseLocked(ConsentStore.Transaction tx, Subject subject, Channel channel) {
+    SubjectId subjectId = subject.id();
+    Instant now = core.clock().instant();
+    Set<PurposeId> purposes = new TreeSet<>();
+    for (Consent c : tx.consents(subjectId)) {
+      if (c.state() != ConsentState.ERASED) {
+        tx.appendEvent(core.event(subjectId, c.purpose(), ConsentEvent.Type.ERASED, now, c.requestId(), c.notice(),
+            null, channel, Evidence.NONE, null));
+        purposes.add(c.purpose());
+      }
+    }
+    tx.suppress(core.addressKey(subject.email()), now);
+    if (!tx.eraseSubject(subjectId, core.erasureKeepsHistory())) {
+      // A concurrent erasure won; undo this transaction's events.
+      throw new ServiceCore.Superseded();
+    }
+    return new ConsentChange(ConsentChange.Type.ERASED, subjectId, subject.email(), purposes, now, channel);
+  }
+
+  @Override
+  public boolean isSuppressed(String email) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
+    return parsed.isPresent() && core.store().read(tx -> tx.isSuppressed(core.addressKey(parsed.get())));
+  }
+
+  @Override
+  public boolean restrict(SubjectId subjectId, PurposeId purpose, boolean restrict, Channel channel) {
+    Objects.requireNonNull(purpose, "purpose");
+    Objects.requireNonNull(channel, "channel");
+    return core.store().inTransaction(tx -> {
+      if (tx.subject(subjectId).isEmpty()) {
+        return false;
+      }
+      tx.lockHistory(subjectId);
+      Optional<Consent> c = tx.consent(subjectId, purpose);
+      if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || c.get().restricted() == restrict) {
+        return false;
+      }
+      Instant now = core.clock().instant();
+      tx.saveConsent(c.get().restrict(restrict));
+      tx.appendEvent(core.event(subjectId, purpose,
+          restrict ? ConsentEvent.Type.RESTRICTED : ConsentEvent.Type.RESTRICTION_LIFTED, now, c.get().requestId(),
+          c.get().notice(), null, channel, Evidence.NONE, null));
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<String> receipt(SubjectId subjectId) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    if (core.receipts() == null) {
+      return Optional.empty();
+    }
+    return core.store().read(tx -> tx.subject(subjectId).isEmpty() ? Optional.<String>empty()
+        : core.receipts().issue(tx, subjectId, List.of(), core.clock().instant()));
+  }
+
+  @Override
+  public boolean mailReceipt(SubjectId subjectId) {
+    Objects.requireNonNull(subjectId, "subjectId");
+    boolean queued = core.store().inTransaction(tx -> {
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return false;
+      }
+      List<Consent> confirmed = tx.consents(subjectId).stream()
+          .filter(c -> c.state() == ConsentState.CONFIRMED).toList();
+      if (confirmed.isEmpty()) {
+        return false;
+      }
+      Instant now = core.clock().instant();
+      Instant dayStart = startOfDay(now);
+      String prefix = "receipt-copy:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':';
+      for (int slot = 1; slot <= 3; slot++) {
+        if (tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subjectId, subject.get().email(), null, 0,
+            confirmed.get(0).notice().locale(), confirmed.stream().map(Consent::purpose).toList(), prefix + slot,
+            now))) {
+          return true;
+        }
+      }
+      return false;
+    });
+    core.dispatcher().wake();
+    return queued;
+  }
+
+  @Override
+  public String receiptJwks() {
+    return core.receiptKeys() == null ? "{\"keys\":[]}" : core.receiptKeys().publicJwks();
+  }
+
+  @Override
+  public Optional<String> exportJson(SubjectId subjectId) {
+    return core.store().read(tx -> tx.subject(subjectId).map(s -> DataExport.json(tx, s, core.clock().instant())));
+  }
+
+  @Override
+  public boolean requestDataExport(SubjectId subjectId) {
+    boolean queued = core.store().inTransaction(tx -> {
+      Optional<Subject> subject = tx.subject(subjectId);
+      if (subject.isEmpty()) {
+        return false;
+      }
+      Instant now = core.clock().instant();
+      Instant dayStart = startOfDay(now);
+      int today = tx.countMails(subject.get().email(), MailKind.DATA_EXPORT, dayStart);
+      if (today >= 3) {
+        return false;
+      }
+      List<PurposeId> purposes = tx.consents(subjectId).stream().map(Consent::purpose).toList();
+      Locale locale = tx.consents(subjectId).stream().findFirst().map(c -> c.notice().locale())
+          .orElse(core.catalog().defaultLocale());
+      return tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.DATA_EXPORT, subjectId, subject.get().email(),
+          null, 0, locale, purposes,
+          "export:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':' + (today + 1), now));
+    });
+    core.dispatcher().wake();
+    return queued;
+  }
+
+  @Override
+  public RequestResult requestAddressChange(SubjectId subjectId, String newEmail, Locale locale, Evidence evidence) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
+    if (parsed.isEmpty()) {
+      return new RequestResult.InvalidAddress("invalid email address");
+    }
+    EmailAddress email = parsed.get();
+    if (core.unmailable(email) != null) {
+      return new RequestResult.InvalidAddress(core.unmailable(email));
+    }
+    Locale lang = core.catalog().resolve(locale);
+    Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
+    RequestResult result = core.retryRequest(() -> core.store().inTransaction(tx -> {
+      Subject subject = tx.subject(subjectId)
+          .orElseThrow(() -> new IllegalArgumentException("unknown subject " + subjectId));
+      if (subject.email().equals(email)) {
+        return new RequestResult.AlreadyConfirmed(subjectId);
+      }
+      Set<PurposeId> purposes = new TreeSet<>();
+      for (Consent c : tx.consents(subjectId)) {
+        if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+          purposes.add(c.purpose());
+        }
+      }
+      if (purposes.isEmpty()) {
+        return new RequestResult.AlreadyConfirmed(subjectId);
+      }
+      Instant now = core.clock().instant();
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        return new RequestResult.Throttled(full.retryAfter());
+      }
+      Notice notice = tx.saveNotice(core.render(purposes, lang));
+      String requestId = core.randomId();
+      tx.insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), "address-change", kept, now,
+          now.plus(core.confirmationTtl()), 1, PendingRequest.Status.OPEN, null));
+      tx.saveAddressChange(requestId, email);
+      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CONFIRMATION, subjectId, email,
+          requestId, 1, lang, List.copyOf(purposes), slot.dedupeKey(), now));
+      return new RequestResult.Accepted(subjectId, requestId, Set.of(), Set.of(), purposes);
+    }));
+    core.dispatcher().wake();
+    return result;
+  }
+
+  // --- step-up: what a preferences link may ask but not do on its own ------------------------------------------
+
+  @Override
+  public StepUpResult stepUpAddressChange(String preferencesToken, String newEmail, Locale locale,
+      Evidence evidence) {
+    TokenClaims claims = core.validClaims(TokenKind.MANAGE, preferencesToken);
+    if (claims == null) {
+      return new StepUpResult.InvalidLink();
+    }
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
+    if (parsed.isEmpty()) {
+      return new StepUpResult.InvalidAddress("invalid email address");
+    }
+    EmailAddress email = parsed.get();
+    if (core.unmailable(email) != null) {
+      return new StepUpResult.InvalidAddress(core.unmailable(email));
+    }
+    Locale lang = core.catalog().resolve(locale);
+    Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
+    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
+    StepUpResult result = core.inTransactionOr(tx -> {
+      Optional<Subject> found = tx.subject(claims.subject());
+      if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
+        return new StepUpResult.InvalidLink();
+      }
+      Subject subject = found.get();
+      if (subject.email().equals(email)) {
+        return new StepUpResult.Unchanged(subject.id());
+      }
+      Set<PurposeId> purposes = movablePurposes(tx, subject.id());
+      if (purposes.isEmpty()) {
+        return new StepUpResult.Unchanged(subject.id());
+      }
+      Instant now = core.clock().instant();
+      // The new address's cap is checked now too, so the current address is not asked for a change that could not
+      // go on today.
+      if (core.confirmationMailCap().slotFor(tx, email, now) instanceof ConfirmationMailCap.Slot.Full full) {
+        return new StepUpResult.Throttled(full.retryAfter());
+      }
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, subject.email(), now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        return new StepUpResult.Throttled(full.retryAfter());
+      }
+      Notice notice = tx.saveNotice(core.render(purposes, lang));
+      String requestId = core.randomId();
+      Instant expiresAt = now.plus(core.stepUpTtl());
+      // Generation 1 with the step-up source means "waits for its step-up": no confirmation link exists for it yet.
+      tx.insertRequest(new PendingRequest(requestId, subject.id(), purposes, notice.ref(),
+          ServiceCore.STEP_UP_SOURCE, kept, now, expiresAt, 1, PendingRequest.Status.OPEN, null));
+      tx.saveAddressChange(requestId, email);
+      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGE_STEP_UP, subject.id(),
+          subject.email(), requestId, subject.addressGeneration(), lang, List.copyOf(purposes), slot.dedupeKey(), now));
+      return new StepUpResult.Sent(subject.id(), expiresAt);
+    }, ServiceCore.CapRace.class, new StepUpResult.Throttled(retry));
+    core.dispatcher().wake();
+    return result;
+  }
+
+  @Override
+  public StepUpResult stepUpErasure(String preferencesToken, Locale locale) {
+    TokenClaims claims = core.validClaims(TokenKind.MANAGE, preferencesToken);
+    if (claims == null) {
+      return new StepUpResult.InvalidLink();
+    }
+    Locale lang = core.catalog().resolve(locale);
+    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
+    StepUpResult result = core.inTransactionOr(tx -> {
+      Optional<Subject> found = tx.subject(claims.subject());
+      if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
+        return new StepUpResult.InvalidLink();
+      }
+      Subject subject = found.get();
+      Instant now = core.clock().instant();
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, subject.email(), now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        return new StepUpResult.Throttled(full.retryAfter());
+      }
+      List<PurposeId> purposes = tx.consents(subject.id()).stream()
+          .filter(c -> c.state() != ConsentState.ERASED).map(Consent::purpose).toList();
+      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ERASURE_STEP_UP, subject.id(),
+          subject.email(), null, subject.addressGeneration(), lang, purposes, slot.dedupeKey(), now));
+      return new StepUpResult.Sent(subject.id(), now.plus(core.stepUpTtl()));
+    }, ServiceCore.CapRace.class, new StepUpResult.Throttled(retry));
+    core.dispatcher().wake();
+    return result;
+  }
+
+  @Override
+  public StepUpPreview previewStepUp(String stepUpToken) {
+    TokenCheck check = core.check(TokenKind.STEP_UP, stepUpToken);
+    if (check instanceof TokenCheck.Expired e) {
+      return new StepUpPreview.Expired(e.expiredAt());
+    }
+    if (!(check instanceof TokenCheck.Valid v)) {
+      return new StepUpPreview.Invalid();
+    }
+    TokenClaims claims = v.claims();
+    return core.store().read(tx -> {
+      Optional<Subject> subject = tx.subject(claims.subject());
+      if (subject.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, subject.get())) {
+        return new StepUpPreview.Invalid();
+      }
+      if (claims.requestId() == null) {
+        return new StepUpPreview.Erasure(v.expiresAt());
+      }
+      Optional<EmailAddress> newAddress = waitingAddressChange(tx, claims)
+          .flatMap(r -> tx.addressChange(r.id()));
+      return newAddress.<StepUpPreview>map(a -> new StepUpPreview.AddressChange(a, v.expiresAt()))
+          .orElseGet(StepUpPreview.Invalid::new);
+    });
+  }
+
+  @Override
+  public StepUpConfirmation confirmStepUp(String stepUpToken) {
+    TokenCheck check = core.check(TokenKind.STEP_UP, stepUpToken);
+    if (check instanceof TokenCheck.Expired e) {
+      return new StepUpConfirmation.Expired(e.expiredAt());
+    }
+    if (!(check instanceof TokenCheck.Valid v)) {
+      return new StepUpConfirmation.Invalid();
+    }
+    TokenClaims claims = v.claims();
+    List<ConsentChange> changes = new ArrayList<>();
+    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
+    StepUpConfirmation result;
+    try {
+      result = confirmStepUp(claims, v, changes, retry);
+    } catch (ServiceCore.Superseded concurrentErasure) {
+      return new StepUpConfirmation.Invalid();
+    }
+    core.afterCommit(changes);
+    return result;
+  }
+
+  private StepUpConfirmation confirmStepUp(TokenClaims claims, TokenCheck.Valid v, List<ConsentChange> changes,
+      Instant retry) {
+    return core.inTransactionOr(tx -> {
+      changes.clear();
+      if (tx.subject(claims.subject()).isEmpty()) {
+        return new StepUpConfirmation.Invalid();
+      }
+      tx.lockHistory(claims.subject());
+      // Read again under the lock: a change of address or an erasure may have committed in between.
+      Optional<Subject> found = tx.subject(claims.subject());
+      if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
+        return new StepUpConfirmation.Invalid();
+      }
+      Subject subject = found.get();
+      if (claims.requestId() == null) {
+        if (!tx.useToken(v.id(), v.expiresAt())) {
+          return new StepUpConfirmation.Invalid();
+        }
+        changes.add(eraseLocked(tx, subject, Channel.PREFERENCE_CENTER));
+        return new StepUpConfirmation.Erased(subject.id());
+      }
+      Optional<PendingRequest> waiting = waitingAddressChange(tx, claims);
+      Optional<EmailAddress> email = waiting.flatMap(r -> tx.addressChange(r.id()));
+      if (email.isEmpty()) {
+        return new StepUpConfirmation.Invalid();
+      }
+      Instant now = core.clock().instant();
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email.get(), now);
+      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+        // The link stays unused: it works once the cap allows.
+        return new StepUpConfirmation.Throttled(full.retryAfter());
+      }
+      if (!tx.useToken(v.id(), v.expiresAt())) {
+        return new StepUpConfirmation.Invalid();
+      }
+      // The next generation is the first with a confirmation link; it lives as long as any confirmation link.
+      PendingRequest next = waiting.get().nextGeneration(now.plus(core.confirmationTtl()));
+      tx.updateRequest(next);
+      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CONFIRMATION, subject.id(),
+          email.get(), next.id(), next.generation(), next.locale(), List.copyOf(new TreeSet<>(next.purposes())),
+          slot.dedupeKey(), now));
+      return new StepUpConfirmation.AddressChangeStarted(subject.id(), email.get());
+    }, ServiceCore.CapRace.class, new StepUpConfirmation.Throttled(retry));
+  }
+
+  @Override
+  public Optional<SubjectId> verifyNotMeToken(String notMeToken) {
+    TokenClaims claims = core.validClaims(TokenKind.NOT_ME, notMeToken);
+    if (claims == null) {
+      return Optional.empty();
+    }
+    return core.store().read(tx -> restorable(tx, claims).map(Subject::id));
+  }
+
+  @Override
+  public AddressRestore restoreAddress(String notMeToken, Evidence evidence) {
+    if (!(core.check(TokenKind.NOT_ME, notMeToken) instanceof TokenCheck.Valid v)) {
+      return new AddressRestore.Invalid();
+    }
+    TokenClaims claims = v.claims();
+    Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
+    List<ConsentChange> changes = new ArrayList<>();
+    AddressRestore result = core.inTransactionOr(tx -> {
+      changes.clear();
+      if (tx.subject(claims.subject()).isEmpty()) {
+        return new AddressRestore.Invalid();
+      }
+      tx.lockHistory(claims.subject());
+      Optional<Subject> found = restorable(tx, claims);
+      if (found.isEmpty()) {
+        return new AddressRestore.Invalid();
+      }
+      Subject subject = found.get();
+      EmailAddress previous = tx.replacedAddress(claims.requestId()).orElseThrow();
+      if (tx.subjectByEmail(previous).filter(other -> !other.id().equals(subject.id())).isPresent()
+          || !tx.useToken(v.id(), v.expiresAt())) {
+        return new AddressRestore.Invalid();
+      }
+      Instant now = core.clock().instant();
+      tx.updateSubject(subject.movedTo(previous));
+      // Whatever was asked for the address the change brought is void: its links went to that address. Open address
+      // changes are cancelled, and so are requests made since the change, whose pending consents end unconfirmed.
+      Instant changedAt = tx.findRequest(claims.requestId()).map(PendingRequest::closedAt).orElse(now);
+      Set<String> voided = new TreeSet<>();
+      for (PendingRequest open : tx.openRequests(subject.id())) {
+        boolean since = !open.requestedAt().isBefore(changedAt);
+        if (since || tx.addressChange(open.id()).isPresent()) {
+          tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
+          voided.add(open.id());
+        }
+      }
+      for (Consent c : tx.consents(subject.id())) {
+        if (c.state() == ConsentState.PENDING && voided.contains(c.requestId())) {
+          tx.saveConsent(c.expire(now));
+          tx.appendEvent(core.event(subject.id(), c.purpose(), ConsentEvent.Type.EXPIRED, now, c.requestId(),
+              c.notice(), "address-change-undone", Channel.SYSTEM, Evidence.NONE, null));
+        }
+      }
+      Set<PurposeId> moved = new TreeSet<>();
+      List<PurposeId> confirmed = new ArrayList<>();
+      for (Consent c : tx.consents(subject.id())) {
+        if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+          tx.appendEvent(core.event(subject.id(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now,
+              claims.requestId(), c.notice(), "address-change-undone", Channel.CONFIRMATION_LINK, kept, v.id()));
+          moved.add(c.purpose());
+          if (c.state() == ConsentState.CONFIRMED) {
+            confirmed.add(c.purpose());
+          }
+        }
+      }
+      if (!confirmed.isEmpty()) {
+        // The person's old links died with the change; the receipt brings working ones.
+        Locale locale = tx.consents(subject.id()).stream().filter(c -> c.state() == ConsentState.CONFIRMED)
+            .findFirst().map(c -> c.notice().locale()).orElse(core.catalog().defaultLocale());
+        tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), previous, null, 0, locale,
+            confirmed, "receipt:restored:" + v.id(), now));
+      }
+      changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), previous, moved, now,
+          Channel.CONFIRMATION_LINK));
+      return new AddressRestore.Restored(subject.id(), previous);
+    }, ServiceCore.Superseded.class, new AddressRestore.Invalid());
+    core.afterCommit(changes);
+    return result;
+  }
+
+  /** The subject whose change of address a "this was not me" token may still undo, or empty. */
+  private static Optional<Subject> restorable(ConsentStore.Transaction tx, TokenClaims claims) {
+    if (claims.requestId() == null) {
+      return Optional.empty();
+    }
+    Optional<Subject> subject = tx.subject(claims.subject());
+    Optional<PendingRequest> change = tx.findRequest(claims.requestId());
+    if (subject.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, subject.get()) || change.isEmpty()
+        || !change.get().subjectId().equals(claims.subject())
+        || change.get().status() != PendingRequest.Status.CONFIRMED
+        || tx.replacedAddress(claims.requestId()).isEmpty()) {
+      return Optional.empty();
+    }
+    return subject;
+  }
+
+  /** The address change a step-up token was mailed for, if it still waits for its step-up. */
+  private Optional<PendingRequest> waitingAddressChange(ConsentStore.Transaction tx, TokenClaims claims) {
+    Instant now = core.clock().instant();
+    return tx.findRequest(claims.requestId())
+        .filter(r -> r.subjectId().equals(claims.subject()) && ServiceCore.STEP_UP_SOURCE.equals(r.source())
+            && r.status() == PendingRequest.Status.OPEN && r.generation() == 1 && now.isBefore(r.expiresAt()));
+  }
+
+  /** The purposes a change of address moves: those confirmed or pending. */
+  private static Set<PurposeId> movablePurposes(ConsentStore.Transaction tx, SubjectId subjectId) {
+    Set<PurposeId> purposes = new TreeSet<>();
+    for (Consent c : tx.consents(subjectId)) {
+      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+        purposes.add(c.purpose());
+      }
+    }
+    return purposes;
+  }
+}
