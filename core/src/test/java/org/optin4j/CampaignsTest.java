@@ -42,7 +42,7 @@ class CampaignsTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         o.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
     o.operations().dispatchNow();
-    o.confirm(Fixtures.token(m.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    o.confirm(Fixtures.token(m.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     o.operations().dispatchNow();
     return r.subjectId();
   }

@@ -31,7 +31,7 @@ class ConsentProofPointInTimeTest {
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purpose)));
     optIn.operations().dispatchNow();
     clock.advance(confirmAfter);
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     return r.subjectId();
   }
 

@@ -53,7 +53,7 @@ class ConsentReceiptsTest {
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(7));
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     return r.subjectId();
   }
@@ -112,7 +112,7 @@ class ConsentReceiptsTest {
     RequestResult.Accepted more = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     assertEquals(ann, more.subjectId());
 
     ConsentReceipt r = assertInstanceOf(ReceiptVerification.Valid.class,
@@ -150,7 +150,7 @@ class ConsentReceiptsTest {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           plain.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
       plain.operations().dispatchNow();
-      plain.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+      plain.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
       plain.operations().dispatchNow();
 
       assertEquals(List.of(), mailer.last().attachments());

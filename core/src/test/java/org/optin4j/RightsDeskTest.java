@@ -33,7 +33,7 @@ class RightsDeskTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     return r.subjectId();
   }

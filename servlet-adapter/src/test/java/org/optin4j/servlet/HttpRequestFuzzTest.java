@@ -203,14 +203,16 @@ class HttpRequestFuzzTest {
         throw new IllegalStateException(e);
       }
       Set<PurposeId> both = Set.of(PurposeId.of("newsletter"), PurposeId.of("offers"));
-      noticeHash = optIn.notice(both, Locale.ENGLISH).hash();
-      optIn.request(new org.optin4j.ConsentRequest("ann@example.org", both, Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE,
-          noticeHash));
-      optIn.request(new org.optin4j.ConsentRequest("bob@example.org", both, Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE,
-          noticeHash));
+      org.optin4j.Notice notice = optIn.notice(both, Locale.ENGLISH);
+      noticeHash = notice.hash();
+      optIn.request(new org.optin4j.ConsentRequest(org.optin4j.EmailAddress.parse("ann@example.org"), both,
+          Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE, notice));
+      optIn.request(new org.optin4j.ConsentRequest(org.optin4j.EmailAddress.parse("bob@example.org"), both,
+          Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE, notice));
       optIn.operations().dispatchNow();
       confirm = token(mails.get(0).text(), "confirm");
-      org.optin4j.ConfirmationResult r = optIn.confirm(token(mails.get(1).text(), "confirm"), Set.of(), org.optin4j.Evidence.NONE);
+      org.optin4j.ConfirmationResult r = optIn.confirm(token(mails.get(1).text(), "confirm"),
+          org.optin4j.ConfirmationChoice.all(), org.optin4j.Evidence.NONE);
       confirmed = ((org.optin4j.ConfirmationResult.Confirmed) r).subjectId();
     }
 
