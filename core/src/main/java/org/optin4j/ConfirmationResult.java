@@ -2,9 +2,12 @@ package org.optin4j;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The outcome of {@link OptIn#confirm(String, java.util.Set, Evidence)}.
+ * The outcome of {@link OptIn#confirm(String, ConfirmationChoice, Evidence)} and
+ * {@link OptIn#decline(String, Evidence)}.
  *
  * <p>Every kind of bad token (tampered, wrong kind, unknown key, superseded by a resend) is the one {@link Invalid}
  * answer, so that nothing is learnt by probing (security rule 5).
@@ -40,4 +43,17 @@ public sealed interface ConfirmationResult {
 
   /** The token is not a valid, current confirmation token. */
   record Invalid() implements ConfirmationResult {}
+
+  /**
+   * The choice named purposes this request did not ask for (a tampered form, or a page built for another request);
+   * nothing was recorded and the link still works. Show the page again.
+   *
+   * @param purposes the chosen purposes that are not part of the request
+   */
+  record NotOffered(Set<PurposeId> purposes) implements ConfirmationResult {
+    /** Copies the set. */
+    public NotOffered {
+      purposes = Set.copyOf(new TreeSet<>(purposes));
+    }
+  }
 }

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 /**
  * A normalised email address: the key under which a person's consents, caps and suppression are kept.
  *
- * <p>Normalisation, applied by {@link #parse(String)}:
+ * <p>Normalisation, applied by {@link #check(String)} (and {@link #parse(String)}, which throws instead):
  *
  * <ol>
  *   <li>surrounding white space is removed; any control character (CR, LF, NUL, ...) anywhere is refused, so an
@@ -59,9 +59,9 @@ public record EmailAddress(String value) {
   /** Checks that the value is already in normal form; use {@link #parse(String)} for user input. */
   public EmailAddress {
     Objects.requireNonNull(value, "email address");
-    String reason = problem(value);
-    if (reason != null) {
-      throw new IllegalArgumentException("invalid email address: " + reason);
+    AddressCheck.Refused refused = problem(value);
+    if (refused != null) {
+      throw new IllegalArgumentException(refused.message());
     }
     // Stored values are checked for syntax and normal form only, not converted again: a domain stored as an A-label
     // stays readable even where a stricter parse would now refuse its U-label.
@@ -72,37 +72,46 @@ public record EmailAddress(String value) {
   }
 
   /**
-   * Parses and normalises user input.
+   * Checks and normalises what a person typed, answering why it is refused as a value: the one parse of a form's
+   * address, whose result is then passed on as an {@link EmailAddress} (for example in a {@link ConsentRequest}).
    *
-   * @param input what the person typed
-   * @return the normalised address
-   * @throws IllegalArgumentException with a reason free of the input itself if it is not a valid address
+   * @param input what the person typed, may be {@code null} (refused as {@link AddressCheck.Reason#MISSING})
+   * @return the normalised address, or the reason and a message free of the input itself
    */
-  public static EmailAddress parse(String input) {
-    Objects.requireNonNull(input, "email address");
-    Normalised n = normalise(input);
-    String reason = n.problem() != null ? n.problem() : problem(n.value());
-    if (reason != null) {
-      throw new IllegalArgumentException("invalid email address: " + reason);
+  public static AddressCheck check(String input) {
+    if (input == null) {
+      return refused(AddressCheck.Reason.MISSING, "missing");
     }
-    return new EmailAddress(n.value());
+    Normalised n = normalise(input);
+    AddressCheck.Refused refused = n.problem() != null ? n.problem() : problem(n.value());
+    return refused != null ? refused : new AddressCheck.Valid(new EmailAddress(n.value()));
   }
 
   /**
-   * Parses user input, answering empty instead of throwing.
+   * Parses and normalises an address the program knows to be valid (configuration, imports, tests). For what a person
+   * typed, use {@link #check(String)}: a refusal there is an answer, not an exception.
+   *
+   * @param input the address
+   * @return the normalised address
+   * @throws IllegalArgumentException with {@link AddressCheck.Refused#message()} if it is not a valid address
+   */
+  public static EmailAddress parse(String input) {
+    Objects.requireNonNull(input, "email address");
+    AddressCheck checked = check(input);
+    if (checked instanceof AddressCheck.Refused refused) {
+      throw new IllegalArgumentException(refused.message());
+    }
+    return ((AddressCheck.Valid) checked).address();
+  }
+
+  /**
+   * Parses user input, answering empty instead of throwing, where the reason does not matter.
    *
    * @param input what the person typed, may be {@code null}
    * @return the normalised address, or empty if invalid
    */
   public static Optional<EmailAddress> tryParse(String input) {
-    if (input == null) {
-      return Optional.empty();
-    }
-    Normalised n = normalise(input);
-    if (n.problem() != null || problem(n.value()) != null) {
-      return Optional.empty();
-    }
-    return Optional.of(new EmailAddress(n.value()));
+    return check(input) instanceof AddressCheck.Valid valid ? Optional.of(valid.address()) : Optional.empty();
   }
 
   /** Returns the domain part, in ASCII (A-labels). */
@@ -138,21 +147,27 @@ public record EmailAddress(String value) {
   }
 
   /** The normalised text, or why there is none. */
-  private record Normalised(String value, String problem) {}
+  private record Normalised(String value, AddressCheck.Refused problem) {}
+
+  private static AddressCheck.Refused refused(AddressCheck.Reason reason, String why) {
+    return new AddressCheck.Refused(reason, "invalid email address: " + why);
+  }
 
   private static Normalised normalise(String input) {
     // Checked before strip(): CR and LF are white space too, and must be refused, not trimmed away.
     for (int i = 0; i < input.length(); i++) {
       if (Character.isISOControl(input.charAt(i))) {
-        return new Normalised(null, "contains a control character or an invalid domain");
+        return new Normalised(null, refused(AddressCheck.Reason.CONTROL_CHARACTER,
+            "contains a control character or an invalid domain"));
       }
     }
     String s = input.strip();
     if (s.length() > 1024) { // before any Unicode work: Punycode's cost grows with the square of a label's length
-      return new Normalised(null, "longer than 254 characters");
+      return new Normalised(null, refused(AddressCheck.Reason.TOO_LONG, "longer than 254 characters"));
     }
     if (!DomainName.isAscii(s) && misdecoded(s)) {
-      return new Normalised(null, "looks like UTF-8 text decoded with the wrong character set");
+      return new Normalised(null, refused(AddressCheck.Reason.WRONG_CHARACTER_SET,
+          "looks like UTF-8 text decoded with the wrong character set"));
     }
     int at = s.lastIndexOf('@');
     if (at <= 0 || at == s.length() - 1) {
@@ -165,7 +180,7 @@ public record EmailAddress(String value) {
     }
     DomainName.Conversion ascii = DomainName.toAscii(domain);
     if (ascii.problem() != null) {
-      return new Normalised(null, ascii.problem());
+      return new Normalised(null, refused(AddressCheck.Reason.DOMAIN_IDNA, ascii.problem()));
     }
     return new Normalised(local + '@' + ascii.ascii(), null);
   }
@@ -214,48 +229,48 @@ public record EmailAddress(String value) {
     return n;
   }
 
-  private static String problem(String s) {
+  private static AddressCheck.Refused problem(String s) {
     if (utf8Length(s) > 254) {
-      return "longer than 254 characters";
+      return refused(AddressCheck.Reason.TOO_LONG, "longer than 254 characters");
     }
     int at = s.lastIndexOf('@');
     if (at < 0) {
-      return "no @";
+      return refused(AddressCheck.Reason.NO_AT, "no @");
     }
     String local = s.substring(0, at);
     String domain = s.substring(at + 1);
     if (local.isEmpty() || utf8Length(local) > 64) {
-      return "local part must have 1 to 64 characters";
+      return refused(AddressCheck.Reason.LOCAL_PART_LENGTH, "local part must have 1 to 64 characters");
     }
     if (!LOCAL.matcher(local).matches()) {
-      return "local part has characters outside the RFC 5322 dot-atom";
+      return refused(AddressCheck.Reason.LOCAL_PART_SYNTAX, "local part has characters outside the RFC 5322 dot-atom");
     }
     if (!DomainName.isAscii(local)) {
-      String reason = unicodeLocalProblem(local);
+      AddressCheck.Refused reason = unicodeLocalProblem(local);
       if (reason != null) {
         return reason;
       }
     }
     if (domain.isEmpty() || domain.length() > 253) {
-      return "domain must have 1 to 253 characters";
+      return refused(AddressCheck.Reason.DOMAIN_LENGTH, "domain must have 1 to 253 characters");
     }
     String[] labels = domain.split("\\.", -1);
     if (labels.length < 2) {
-      return "domain needs at least two labels";
+      return refused(AddressCheck.Reason.DOMAIN_SYNTAX, "domain needs at least two labels");
     }
     for (String label : labels) {
       if (!LABEL.matcher(label).matches()) {
-        return "domain has an invalid label";
+        return refused(AddressCheck.Reason.DOMAIN_SYNTAX, "domain has an invalid label");
       }
     }
     if (labels[labels.length - 1].chars().allMatch(Character::isDigit)) {
-      return "top-level domain cannot be numeric";
+      return refused(AddressCheck.Reason.DOMAIN_SYNTAX, "top-level domain cannot be numeric");
     }
     return null;
   }
 
   /** RFC 6531 local part: letters, marks and digits beyond ASCII, NFKC, one script. */
-  private static String unicodeLocalProblem(String local) {
+  private static AddressCheck.Refused unicodeLocalProblem(String local) {
     boolean lettersOnly = local.codePoints().filter(cp -> cp >= 0x80).allMatch(cp -> switch (Character.getType(cp)) {
       case Character.LOWERCASE_LETTER, Character.UPPERCASE_LETTER, Character.TITLECASE_LETTER,
           Character.OTHER_LETTER, Character.MODIFIER_LETTER, Character.NON_SPACING_MARK,
@@ -263,13 +278,14 @@ public record EmailAddress(String value) {
       default -> false;
     });
     if (!lettersOnly) {
-      return "local part has characters outside the RFC 5322 dot-atom";
+      return refused(AddressCheck.Reason.LOCAL_PART_SYNTAX, "local part has characters outside the RFC 5322 dot-atom");
     }
     if (!Normalizer.isNormalized(local, Normalizer.Form.NFKC)) {
-      return "local part has Unicode compatibility characters or is not in normal form NFKC";
+      return refused(AddressCheck.Reason.LOCAL_PART_UNICODE,
+          "local part has Unicode compatibility characters or is not in normal form NFKC");
     }
     if (!DomainName.singleScript(local)) {
-      return "local part mixes scripts";
+      return refused(AddressCheck.Reason.LOCAL_PART_UNICODE, "local part mixes scripts");
     }
     return null;
   }

@@ -100,10 +100,10 @@ public final class OptIn implements AutoCloseable {
   private final Operations operations;
   private final RightsDesk rightsDesk;
   /**
-   * Stored notices that match what this instance renders, by hash and by purposes and language. Notices are immutable
-   * and never deleted, and the catalog of an instance does not change, so a notice checked once stays valid: a signup
-   * then needs neither a notice read nor a render. Only notices this instance rendered or checked get in, so the maps
-   * are bounded by the catalog's purpose sets and languages, and capped besides.
+   * Stored notices: by purposes and language the one this instance renders today, and by hash every one it stored or
+   * read. Notices are immutable and never deleted, and the catalog of an instance does not change, so an entry stays
+   * valid: a form view and its signup then need neither a notice read nor a render. Only notices of the store get in,
+   * so the maps are bounded by the catalog's purpose sets, languages and versions, and capped besides.
    */
   private final Map<String, Notice> noticesByHash = new ConcurrentHashMap<>();
   private final Map<String, Notice> noticesByKey = new ConcurrentHashMap<>();
@@ -183,8 +183,8 @@ public final class OptIn implements AutoCloseable {
   /**
    * Returns the notice for purposes offered together on a form, in a language of the catalog (the nearest one if the
    * wished language is not offered). The text is stored (once per distinct text) so that it can be shown again years
-   * later; pass its {@link Notice#hash()} with the request ({@link ConsentRequest#withShownNotice(String)}) so the
-   * consent points to exactly the text shown.
+   * later; pass it with the request ({@link ConsentRequest#withShownNotice(Notice)}) so the consent points to exactly
+   * the text shown.
    *
    * @param offered the purposes offered; all must be in the catalog
    * @param locale the wished language
@@ -203,13 +203,20 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Finds a stored notice by the hash of its text, for example to show the text a consent was given under.
+   * Finds a stored notice by the hash of its text, for example the one a form displayed (its hidden field) or the text
+   * a consent was given under. Notices are immutable, so one found is kept in memory: a form's signup after its view
+   * costs no store read.
    *
    * @param hash the SHA-256 hex
    * @return the notice, or empty
    */
   public Optional<Notice> noticeByHash(String hash) {
-    return store.read(tx -> tx.notice(hash));
+    Notice known = noticesByHash.get(Objects.requireNonNull(hash, "hash"));
+    if (known != null) {
+      return Optional.of(known);
+    }
+    // Unknown hashes are not remembered: only what the store holds gets in.
+    return store.read(tx -> tx.notice(hash)).map(this::rememberByHash);
   }
 
   /**
@@ -229,48 +236,41 @@ public final class OptIn implements AutoCloseable {
    * Asks for consent: records pending consents for the purposes that need double opt-in and queues one confirmation
    * mail for all of them, in one transaction. Purposes configured without double opt-in are confirmed at once.
    *
-   * @param request what the form sent
-   * @return the outcome; show the same page for all but {@link RequestResult.InvalidAddress} (security rule 8)
+   * @param request what the form sent, with the address already parsed
+   * @return the outcome; show the same page for all but {@link RequestResult.InvalidAddress} and
+   *     {@link RequestResult.StaleNotice} (security rule 8)
    * @throws IllegalArgumentException if a purpose is not in the catalog
    */
   public RequestResult request(ConsentRequest request) {
     Objects.requireNonNull(request, "request");
-    Optional<EmailAddress> parsed = EmailAddress.tryParse(request.email());
-    if (parsed.isEmpty()) {
-      String reason;
-      try {
-        EmailAddress.parse(request.email());
-        reason = "invalid email address";
-      } catch (IllegalArgumentException e) {
-        reason = e.getMessage();
-      }
-      return new RequestResult.InvalidAddress(reason);
-    }
-    EmailAddress email = parsed.get();
+    EmailAddress email = request.email();
     if (!canMail(email)) {
       return new RequestResult.InvalidAddress(core.unmailable(email));
     }
     List<Purpose> purposes = notices.ordered(request.purposes());
     Locale locale = catalog.resolve(request.locale());
-    String noticeKey = request.shownNoticeHash() == null ? noticeKey(purposes, locale) : null;
-    Notice current = noticeKey == null || noticesByKey.containsKey(noticeKey)
-        ? null : core.render(request.purposes(), locale);
+    Notice shown = request.shownNotice();
+    // The one check of the shown notice: its language, its purposes, and (below) that it is today's text. It is
+    // compared with what this instance renders, never looked up again.
+    if (shown != null && (!shown.locale().equals(locale) || !shown.purposes().containsAll(request.purposes())
+        || !shown.purposes().stream().allMatch(p -> catalog.purpose(p).isPresent()))) {
+      return new RequestResult.StaleNotice();
+    }
+    List<PurposeId> noticePurposes = shown == null ? List.copyOf(request.purposes()) : shown.purposes();
+    String noticeKey = noticeKey(shown == null ? purposes : notices.ordered(noticePurposes), locale);
+    Notice current = noticesByKey.containsKey(noticeKey) ? null : core.render(noticePurposes, locale);
+    if (shown != null && current != null && !current.hash().equals(shown.hash())) {
+      return new RequestResult.StaleNotice(); // the texts changed while the form was open
+    }
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
     RequestResult result = core.retryRequest(() -> store.inTransaction(tx -> {
       changes.clear();
-      Notice notice;
-      if (request.shownNoticeHash() != null) {
-        Optional<Notice> shown = currentNotice(tx, request.shownNoticeHash());
-        if (shown.isEmpty()
-            || !shown.get().locale().equals(locale)
-            || !shown.get().purposes().containsAll(request.purposes())) {
-          return new RequestResult.StaleNotice();
-        }
-        notice = shown.get();
-      } else {
-        Notice known = noticesByKey.get(noticeKey);
-        notice = known != null ? known : remember(noticeKey, tx.saveNotice(current));
+      Notice known = noticesByKey.get(noticeKey);
+      // The stored notice, with the version the store gave it, whatever version a caller's copy claims.
+      Notice notice = known != null ? known : remember(noticeKey, tx.saveNotice(current));
+      if (shown != null && !notice.hash().equals(shown.hash())) {
+        return new RequestResult.StaleNotice();
       }
       Instant now = clock.instant();
       Optional<Subject> existing = tx.subjectByEmail(email);
@@ -419,22 +419,23 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
-   * Confirms a request: the chosen purposes (all of the request's if {@code chosen} is empty) become
-   * {@link ConsentState#CONFIRMED}; purposes of the request the person unticked are recorded as declined (withdrawn);
-   * the token is used up; a receipt mail is queued; listeners are told after the commit.
+   * Confirms a request: the chosen purposes become {@link ConsentState#CONFIRMED}; purposes of the request the choice
+   * leaves out are recorded as declined (withdrawn); the token is used up; a receipt mail is queued; listeners are
+   * told after the commit. A person who unticked every purpose declines: call {@link #decline} for that.
    *
    * <p>Safe under concurrency: of many simultaneous confirmations of one link, exactly one confirms; the others answer
    * {@link ConfirmationResult.AlreadyConfirmed} and record nothing.
    *
    * @param token the token from the link
-   * @param chosen the purposes the person kept ticked, or empty for all
+   * @param choice {@link ConfirmationChoice#all()}, or {@link ConfirmationChoice#only} the purposes the person kept
+   *     ticked
    * @param evidence the confirmation evidence as received (the evidence policy is applied)
-   * @return the outcome
-   * @throws IllegalArgumentException if {@code chosen} names a purpose that is not part of the request
+   * @return the outcome; {@link ConfirmationResult.NotOffered} if the choice names a purpose that is not part of the
+   *     request
    */
-  public ConfirmationResult confirm(String token, Set<PurposeId> chosen, Evidence evidence) {
-    Objects.requireNonNull(chosen, "chosen");
-    return confirm(token, chosen, evidence, false);
+  public ConfirmationResult confirm(String token, ConfirmationChoice choice, Evidence evidence) {
+    Objects.requireNonNull(choice, "choice");
+    return settle(token, choice instanceof ConfirmationChoice.Only only ? only.purposes() : null, evidence);
   }
 
   /**
@@ -447,10 +448,14 @@ public final class OptIn implements AutoCloseable {
    * @return {@link ConfirmationResult.Confirmed} with no consents on success, else as {@link #confirm}
    */
   public ConfirmationResult decline(String token, Evidence evidence) {
-    return confirm(token, Set.of(), evidence, true);
+    return settle(token, Set.of(), evidence);
   }
 
-  private ConfirmationResult confirm(String token, Set<PurposeId> chosen, Evidence evidence, boolean declineAll) {
+  /**
+   * Confirms {@code chosen} and declines the rest of the request: {@code null} chooses every purpose of the request
+   * (known only once the request is read), an empty set none.
+   */
+  private ConfirmationResult settle(String token, Set<PurposeId> chosen, Evidence evidence) {
     TokenCheck check = tokens.verify(TokenKind.CONFIRM, token);
     TokenClaims claims = claimsOf(check);
     if (claims == null) {
@@ -483,10 +488,10 @@ public final class OptIn implements AutoCloseable {
       if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
         return new ConfirmationResult.Expired(r.expiresAt());
       }
-      for (PurposeId p : chosen) {
-        if (!r.purposes().contains(p)) {
-          throw new IllegalArgumentException("purpose " + p + " is not part of this request");
-        }
+      if (chosen != null && !r.purposes().containsAll(chosen)) {
+        Set<PurposeId> notOffered = new TreeSet<>(chosen);
+        notOffered.removeAll(r.purposes());
+        return new ConfirmationResult.NotOffered(notOffered); // nothing written yet: the link still works
       }
       String jti = ((TokenCheck.Valid) check).id();
       if (!tx.useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
@@ -496,7 +501,7 @@ public final class OptIn implements AutoCloseable {
       if (newAddress.isPresent()) {
         return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
       }
-      Set<PurposeId> wanted = declineAll ? Set.of() : chosen.isEmpty() ? r.purposes() : chosen;
+      Set<PurposeId> wanted = chosen == null ? r.purposes() : chosen;
       List<Consent> confirmed = new ArrayList<>();
       Set<PurposeId> declined = new TreeSet<>();
       // One read of all consents instead of one locking read per purpose: every unit that changes a subject's
@@ -909,22 +914,18 @@ public final class OptIn implements AutoCloseable {
     return key.toString();
   }
 
-  /** The stored notice with this hash if it is what this instance renders today for its purposes and language. */
-  private Optional<Notice> currentNotice(ConsentStore.Transaction tx, String hash) {
-    Notice known = noticesByHash.get(hash);
-    if (known != null) {
-      return Optional.of(known);
+  /** Keeps a stored notice as the current one for its key (purposes and language), and by its hash. */
+  private Notice remember(String key, Notice stored) {
+    if (noticesByKey.size() < KNOWN_NOTICES) {
+      noticesByKey.putIfAbsent(key, stored);
     }
-    Optional<Notice> stored = tx.notice(hash)
-        .filter(n -> core.render(n.purposes(), n.locale()).hash().equals(n.hash()));
-    stored.ifPresent(n -> remember(noticeKey(notices.ordered(Set.copyOf(n.purposes())), n.locale()), n));
-    return stored;
+    return rememberByHash(stored);
   }
 
-  private Notice remember(String key, Notice stored) {
+  /** Keeps a stored notice, current or not, by its hash. */
+  private Notice rememberByHash(Notice stored) {
     if (noticesByHash.size() < KNOWN_NOTICES) {
       noticesByHash.putIfAbsent(stored.hash(), stored);
-      noticesByKey.putIfAbsent(key, stored);
     }
     return stored;
   }

@@ -1,6 +1,7 @@
 package org.optin4j;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -30,6 +31,16 @@ public record PurposeId(String value) implements Comparable<PurposeId> {
    */
   public static PurposeId of(String value) {
     return new PurposeId(value);
+  }
+
+  /**
+   * Reads an identifier from outside (a form field, a URL), answering empty instead of throwing if it is not one.
+   *
+   * @param value the text, may be {@code null}
+   * @return the purpose id, or empty; whether the catalog has such a purpose is not checked
+   */
+  public static Optional<PurposeId> tryParse(String value) {
+    return value != null && VALID.matcher(value).matches() ? Optional.of(new PurposeId(value)) : Optional.empty();
   }
 
   private static String abbreviate(String s) {

@@ -47,7 +47,8 @@ public sealed interface RequestResult {
   record Throttled(Instant retryAfter) implements RequestResult {}
 
   /**
-   * The address is not a valid address; nothing was recorded.
+   * The address cannot be taken: it is not a valid address (an address change, which takes it as typed), or mail to it
+   * cannot be sent ({@link OptIn#canMail(EmailAddress)}); nothing was recorded.
    *
    * @param reason why, free of the input itself
    */

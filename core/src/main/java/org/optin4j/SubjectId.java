@@ -3,6 +3,7 @@ package org.optin4j;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -20,6 +21,16 @@ public record SubjectId(String value) {
     if (!VALID.matcher(value).matches()) {
       throw new IllegalArgumentException("invalid subject id");
     }
+  }
+
+  /**
+   * Reads an id from outside (a token claim, a URL), answering empty instead of throwing if it is not one.
+   *
+   * @param value the text, may be {@code null}
+   * @return the id, or empty
+   */
+  public static Optional<SubjectId> tryParse(String value) {
+    return value != null && VALID.matcher(value).matches() ? Optional.of(new SubjectId(value)) : Optional.empty();
   }
 
   /**

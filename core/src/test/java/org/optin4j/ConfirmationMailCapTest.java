@@ -53,7 +53,7 @@ class ConfirmationMailCapTest {
   private SubjectId confirmed(OptIn o, String email) {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, signup(o, email, NEWSLETTER));
     o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     o.operations().dispatchNow();
     mailer.clear();
     return r.subjectId();

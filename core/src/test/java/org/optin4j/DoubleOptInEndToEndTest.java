@@ -76,7 +76,7 @@ class DoubleOptInEndToEndTest {
 
       clock.advance(Duration.ofMinutes(7));
       assertInstanceOf(ConfirmationResult.Confirmed.class,
-          optIn.confirm(token, Set.of(), Evidence.of("198.51.100.2", "Thunderbird")));
+          optIn.confirm(token, ConfirmationChoice.all(), Evidence.of("198.51.100.2", "Thunderbird")));
 
       assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
       List<ConsentEvent> history = optIn.proof().history(r.subjectId());
@@ -117,7 +117,8 @@ class DoubleOptInEndToEndTest {
       Thread.sleep(200);
       assertEquals(1, greenMail.getReceivedMessages().length);
       String token = Fixtures.token(body(greenMail.getReceivedMessages()[0]), "confirm");
-      assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+      assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
+          Evidence.NONE));
     }
   }
 }

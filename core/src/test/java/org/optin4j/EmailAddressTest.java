@@ -2,6 +2,7 @@ package org.optin4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -518,8 +519,59 @@ class EmailAddressTest {
     assertFalse(EmailAddress.parse("secret.person@example.org").toString().contains("secret"));
   }
 
+  @Test
+  void checkWhenValidThenValidWithTheAddressParseGives() {
+    AddressCheck.Valid valid = assertInstanceOf(AddressCheck.Valid.class, EmailAddress.check("  Ann@Bücher.Example. "));
+
+    assertEquals(EmailAddress.parse("ann@xn--bcher-kva.example"), valid.address());
+    assertEquals(Optional.of(valid.address()), EmailAddress.tryParse("  Ann@Bücher.Example. "));
+  }
+
+  @Test
+  void checkWhenNoInputThenRefusedAsMissing() {
+    assertEquals(new AddressCheck.Refused(AddressCheck.Reason.MISSING, "invalid email address: missing"),
+        EmailAddress.check(null));
+  }
+
+  static Stream<Arguments> refusals() {
+    return Stream.of(
+        Arguments.of("ann@example.org\r\nBcc: x@example.org", AddressCheck.Reason.CONTROL_CHARACTER),
+        Arguments.of("a".repeat(250) + "@example.org", AddressCheck.Reason.TOO_LONG),
+        Arguments.of("idn@bÃ¼cher.example", AddressCheck.Reason.WRONG_CHARACTER_SET),
+        Arguments.of("ann.example.org", AddressCheck.Reason.NO_AT),
+        Arguments.of("", AddressCheck.Reason.NO_AT),
+        Arguments.of("@example.org", AddressCheck.Reason.LOCAL_PART_LENGTH),
+        Arguments.of("ann..lee@example.org", AddressCheck.Reason.LOCAL_PART_SYNTAX),
+        Arguments.of("\"ann\"@example.org", AddressCheck.Reason.LOCAL_PART_SYNTAX),
+        Arguments.of("ｚｏｅ@example.org", AddressCheck.Reason.LOCAL_PART_UNICODE),
+        Arguments.of("ann@", AddressCheck.Reason.DOMAIN_LENGTH),
+        Arguments.of("ann@localhost", AddressCheck.Reason.DOMAIN_SYNTAX),
+        Arguments.of("ann@exa_mple.org", AddressCheck.Reason.DOMAIN_SYNTAX),
+        Arguments.of("ann@example.123", AddressCheck.Reason.DOMAIN_SYNTAX),
+        Arguments.of("ann@pаypal.example", AddressCheck.Reason.DOMAIN_IDNA));
+  }
+
+  @ParameterizedTest
+  @MethodSource("refusals")
+  void checkWhenRefusedThenStableReasonAndTheMessageParseThrowsWithoutTheInput(String input,
+      AddressCheck.Reason reason) {
+    AddressCheck.Refused refused = assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check(input));
+
+    assertEquals(reason, refused.reason(), refused.message());
+    assertTrue(refused.message().startsWith("invalid email address: "), refused.message());
+    assertEquals(refused.message(),
+        assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input)).getMessage());
+    assertEquals(Optional.empty(), EmailAddress.tryParse(input));
+    if (input.length() > 3) {
+      assertFalse(refused.message().contains(input.strip()), refused.message());
+    }
+  }
+
   private static void assertRefused(String input, String reason) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
     assertEquals("invalid email address: " + reason, e.getMessage());
+    // The value form says the same, so a form shows what parse would have thrown.
+    AddressCheck.Refused refused = assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check(input));
+    assertEquals(e.getMessage(), refused.message());
   }
 }

@@ -3,6 +3,7 @@ package org.optin4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.Fixtures.NEWSLETTER;
 
@@ -47,7 +48,7 @@ class InternationalAddressTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         o.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER)));
     o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     o.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
     return r.subjectId();
@@ -173,13 +174,15 @@ class InternationalAddressTest {
   }
 
   @Test
-  void requestWhenAddressLooksMisdecodedThenRefusedAndNothingMailed() {
+  void signupWhenAddressLooksMisdecodedThenRefusedSayingWhyBeforeAnyRequestAndNothingMailed() {
     // "bücher" as UTF-8 bytes read as ISO-8859-1: IDNA 2003 made the valid, different domain xn--b14cher-xwa2143e.
-    RequestResult r = optIn.request(ConsentRequest.of("idn@bÃ¼cher.example", Locale.ENGLISH, NEWSLETTER));
-    optIn.operations().dispatchNow();
+    AddressCheck r = EmailAddress.check("idn@bÃ¼cher.example");
 
-    assertEquals(new RequestResult.InvalidAddress(
+    assertEquals(new AddressCheck.Refused(AddressCheck.Reason.WRONG_CHARACTER_SET,
         "invalid email address: looks like UTF-8 text decoded with the wrong character set"), r);
+    assertThrows(IllegalArgumentException.class,
+        () -> ConsentRequest.of("idn@bÃ¼cher.example", Locale.ENGLISH, NEWSLETTER));
+    optIn.operations().dispatchNow();
     assertTrue(mailer.sent().isEmpty());
   }
 }

@@ -40,7 +40,8 @@ class KeyCompromiseTest {
       ann = assertInstanceOf(RequestResult.Accepted.class,
           before.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER))).subjectId();
       before.operations().dispatchNow();
-      before.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.7", "Firefox"));
+      before.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+          Evidence.of("203.0.113.7", "Firefox"));
       before.operations().dispatchNow();
       unsubscribeLink = Fixtures.token(mailer.last().text(), "unsubscribe");
       preferencesLink = Fixtures.token(mailer.last().text(), "preferences");
@@ -56,7 +57,8 @@ class KeyCompromiseTest {
       assertFalse(after.proof().history(ann).isEmpty(), "the proof (events) is untouched");
 
       assertInstanceOf(ConfirmationPreview.Invalid.class, after.preview(confirmLink));
-      assertInstanceOf(ConfirmationResult.Invalid.class, after.confirm(confirmLink, Set.of(), Evidence.NONE));
+      assertInstanceOf(ConfirmationResult.Invalid.class, after.confirm(confirmLink, ConfirmationChoice.all(),
+          Evidence.NONE));
       assertInstanceOf(ResendResult.Invalid.class, after.resendConfirmation(confirmLink));
       assertInstanceOf(UnsubscribeResult.Invalid.class,
           after.unsubscribe(unsubscribeLink, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
@@ -69,7 +71,7 @@ class KeyCompromiseTest {
       after.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, NEWSLETTER));
       after.operations().dispatchNow();
       assertInstanceOf(ConfirmationResult.Confirmed.class,
-          after.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE));
+          after.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE));
     }
   }
 
@@ -86,7 +88,8 @@ class KeyCompromiseTest {
       SubjectId guess = SubjectId.random(new java.security.SecureRandom());
       String forged = forger.issue(org.optin4j.internal.TokenKind.CONFIRM,
           new org.optin4j.internal.TokenClaims(guess, "guessed-request", 1), Duration.ofHours(1)).token();
-      assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(forged, Set.of(), Evidence.NONE));
+      assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(forged, ConfirmationChoice.all(),
+          Evidence.NONE));
       String forgedManage = forger.issue(org.optin4j.internal.TokenKind.MANAGE,
           new org.optin4j.internal.TokenClaims(guess, null, 0), Duration.ofHours(1)).token();
       assertTrue(optIn.verifyPreferencesToken(forgedManage).isEmpty());
@@ -103,7 +106,7 @@ class KeyCompromiseTest {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
       optIn.operations().dispatchNow();
       String confirm = Fixtures.token(mailer.last().text(), "confirm");
-      optIn.confirm(confirm, Set.of(), Evidence.NONE);
+      optIn.confirm(confirm, ConfirmationChoice.all(), Evidence.NONE);
       optIn.operations().dispatchNow();
       String unsubscribe = Fixtures.token(mailer.last().text(), "unsubscribe");
       String dump = dump(ds);

@@ -155,7 +155,7 @@ class NoSecretsInOutputTest {
       optIn.operations().dispatchNow();
       MailMessage confirmation = recorder.last();
       String confirmToken = Fixtures.token(confirmation.text(), "confirm");
-      optIn.confirm(confirmToken, Set.of(), Evidence.of("203.0.113.7", "Firefox"));
+      optIn.confirm(confirmToken, ConfirmationChoice.all(), Evidence.of("203.0.113.7", "Firefox"));
       optIn.operations().dispatchNow();
       MailMessage receipt = recorder.last();
       String unsubscribeToken = Fixtures.token(receipt.text(), "unsubscribe");
@@ -217,9 +217,10 @@ class NoSecretsInOutputTest {
       String confirmToken = Fixtures.token(recorder.last().text(), "confirm");
       String tampered = confirmToken.substring(0, confirmToken.length() - 2) + "AA";
       assertInstanceOf(ConfirmationPreview.Invalid.class, optIn.preview(tampered));
-      assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(tampered, Set.of(), Evidence.NONE));
+      assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(tampered, ConfirmationChoice.all(),
+          Evidence.NONE));
       assertInstanceOf(ConfirmationResult.Confirmed.class,
-          optIn.confirm(confirmToken, Set.of(), Evidence.of("203.0.113.7", "Firefox")));
+          optIn.confirm(confirmToken, ConfirmationChoice.all(), Evidence.of("203.0.113.7", "Firefox")));
       assertTrue(gaveUp.await(10, TimeUnit.SECONDS), "the listener failure was reported");
       recorder.answer(m -> new SendOutcome.PermanentFailure("550 no such user"));
       optIn.operations().dispatchNow();

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -112,9 +113,13 @@ class OptInTest {
   }
 
   @Test
-  void requestWhenInvalidAddressThenInvalidAddressAndNothingStored() {
-    RequestResult r = optIn.request(ConsentRequest.of("not-an-address", Locale.ENGLISH, NEWSLETTER));
-    assertInstanceOf(RequestResult.InvalidAddress.class, r);
+  void requestWhenInvalidAddressThenRefusedBeforeARequestExistsAndNothingStored() {
+    // The address is parsed once, before the request is built: an invalid one never reaches request(...).
+    AddressCheck.Refused refused = assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check("not-an-address"));
+    assertEquals(AddressCheck.Reason.NO_AT, refused.reason());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ConsentRequest.of("not-an-address", Locale.ENGLISH, NEWSLETTER));
+    assertEquals(refused.message(), e.getMessage());
     assertEquals(0, optIn.operations().dispatchNow().total());
     assertTrue(optIn.findSubject("not-an-address").isEmpty());
   }
@@ -148,7 +153,7 @@ class OptInTest {
     String token = confirmToken();
     clock.advance(Duration.ofMinutes(5));
 
-    ConfirmationResult result = optIn.confirm(token, Set.of(), Evidence.of("198.51.100.9", "Safari"));
+    ConfirmationResult result = optIn.confirm(token, ConfirmationChoice.all(), Evidence.of("198.51.100.9", "Safari"));
 
     ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class, result);
     assertEquals(2, ok.confirmed().size());
@@ -184,7 +189,7 @@ class OptInTest {
     assertEquals(optIn.consents(r.subjectId()).get(0).notice().hash(), ready.notice().hash());
     assertEquals(events, optIn.proof().history(r.subjectId()).size());
     assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.AlreadyConfirmed.class, optIn.preview(token));
   }
 
@@ -192,10 +197,11 @@ class OptInTest {
   void confirmWhenRepeatedThenAlreadyConfirmedAndNoNewEvent() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     int events = optIn.proof().history(r.subjectId()).size();
 
-    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
+        Evidence.NONE));
     assertEquals(events, optIn.proof().history(r.subjectId()).size());
   }
 
@@ -210,7 +216,7 @@ class OptInTest {
     for (int i = 0; i < threads; i++) {
       results.add(pool.submit(() -> {
         start.await();
-        return optIn.confirm(token, Set.of(), Evidence.NONE);
+        return optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE);
       }));
     }
     start.countDown();
@@ -235,7 +241,7 @@ class OptInTest {
     String token = confirmToken();
 
     ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class,
-        optIn.confirm(token, Set.of(EVENTS), Evidence.NONE));
+        optIn.confirm(token, ConfirmationChoice.only(EVENTS), Evidence.NONE));
 
     assertEquals(List.of(EVENTS), ok.confirmed().stream().map(Consent::purpose).toList());
     assertTrue(optIn.mayMail("ann@example.org", EVENTS));
@@ -255,7 +261,8 @@ class OptInTest {
 
     assertTrue(none.confirmed().isEmpty());
     assertTrue(optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.WITHDRAWN));
-    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
+        Evidence.NONE));
     mailer.clear();
     assertEquals(0, optIn.operations().dispatchNow().total(), "no receipt for a decline");
   }
@@ -273,11 +280,38 @@ class OptInTest {
   }
 
   @Test
-  void confirmWhenChosenPurposeNotInRequestThenIllegalArgument() {
-    subscribe("ann@example.org", NEWSLETTER);
+  void confirmWhenChosenPurposeNotOfferedThenNotOfferedNothingRecordedAndLinkStillWorks() {
+    RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
-    assertThrows(IllegalArgumentException.class, () -> optIn.confirm(token, Set.of(EVENTS), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    int events = optIn.proof().history(r.subjectId()).size();
+
+    ConfirmationResult.NotOffered refused = assertInstanceOf(ConfirmationResult.NotOffered.class,
+        optIn.confirm(token, ConfirmationChoice.only(NEWSLETTER, EVENTS), Evidence.NONE));
+
+    assertEquals(Set.of(EVENTS), refused.purposes());
+    assertEquals(events, optIn.proof().history(r.subjectId()).size());
+    assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+  }
+
+  @Test
+  void confirmationChoiceWhenOnlyNoPurposeThenRefusedSoThatEmptyNeverMeansAll() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConfirmationChoice.only(Set.of()));
+    assertTrue(e.getMessage().contains("OptIn.decline"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> ConfirmationChoice.only());
+    assertEquals(ConfirmationChoice.only(Set.of(EVENTS, NEWSLETTER)), ConfirmationChoice.only(NEWSLETTER, EVENTS));
+  }
+
+  @Test
+  void confirmWithChoiceOfAllThenEveryPurposeOfTheRequestConfirmed() {
+    RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
+
+    ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class,
+        optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE));
+
+    assertEquals(List.of(NEWSLETTER, EVENTS).stream().sorted().toList(),
+        ok.confirmed().stream().map(Consent::purpose).sorted().toList());
+    assertTrue(optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.CONFIRMED));
   }
 
   @Test
@@ -286,15 +320,15 @@ class OptInTest {
     String token = confirmToken();
     clock.advance(Duration.ofHours(49));
 
-    assertInstanceOf(ConfirmationResult.Expired.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Expired.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.Expired.class, optIn.preview(token));
     assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
 
     assertInstanceOf(ResendResult.Resent.class, optIn.resendConfirmation(token));
     String fresh = confirmToken();
     assertNotEquals(token, fresh);
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(token, Set.of(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(fresh, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(fresh, ConfirmationChoice.all(), Evidence.NONE));
   }
 
   @Test
@@ -307,8 +341,9 @@ class OptInTest {
     String second = confirmToken();
 
     assertInstanceOf(ConfirmationPreview.Invalid.class, optIn.preview(first));
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(first, Set.of(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(second, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(first, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(second, ConfirmationChoice.all(),
+        Evidence.NONE));
     assertInstanceOf(ResendResult.AlreadyConfirmed.class, optIn.resendConfirmation(second));
   }
 
@@ -319,9 +354,11 @@ class OptInTest {
     char last = token.charAt(token.length() - 1);
     String tampered = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(tampered, Set.of(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm("garbage", Set.of(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(null, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(tampered, ConfirmationChoice.all(),
+        Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm("garbage", ConfirmationChoice.all(),
+        Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(null, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.Invalid.class, optIn.preview(tampered));
     assertInstanceOf(ResendResult.Invalid.class, optIn.resendConfirmation(tampered));
   }
@@ -331,7 +368,7 @@ class OptInTest {
     subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
     try (OptIn other = Fixtures.builder(store, mailer, clock).signingKeys(SigningKeys.generate("k1")).build()) {
-      assertInstanceOf(ConfirmationResult.Invalid.class, other.confirm(token, Set.of(), Evidence.NONE));
+      assertInstanceOf(ConfirmationResult.Invalid.class, other.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     }
   }
 
@@ -349,14 +386,15 @@ class OptInTest {
     String token = Fixtures.token(mailer.last().text(), "confirm");
     try (OptIn after = Fixtures.builder(store, mailer, clock)
         .signingKeys(SigningKeys.builder().active("2026-02", newKey).previous("2026-01", oldKey).build()).build()) {
-      assertInstanceOf(ConfirmationResult.Confirmed.class, after.confirm(token, Set.of(), Evidence.NONE));
+      assertInstanceOf(ConfirmationResult.Confirmed.class, after.confirm(token, ConfirmationChoice.all(),
+          Evidence.NONE));
     }
   }
 
   @Test
   void requestWhenAllPurposesConfirmedThenAlreadyConfirmedAndNoMail() {
     subscribe("ann@example.org", NEWSLETTER);
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     mailer.clear();
     clock.advance(Duration.ofHours(1));
@@ -370,7 +408,7 @@ class OptInTest {
   @Test
   void requestWhenSomeConfirmedThenOnlyTheOthersPending() {
     subscribe("ann@example.org", NEWSLETTER);
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     clock.advance(Duration.ofHours(1));
 
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
@@ -425,14 +463,15 @@ class OptInTest {
     subscribe("ann@example.org", NEWSLETTER);
     String second = confirmToken();
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(first, Set.of(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(second, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(first, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(second, ConfirmationChoice.all(),
+        Evidence.NONE));
   }
 
   @Test
   void withdrawIsImmediateRecordsChannelAndResubscribeNeedsFreshDoubleOptIn() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     clock.advance(Duration.ofDays(3));
 
     Withdrawal w = optIn.withdraw(r.subjectId(), Set.of(NEWSLETTER), Channel.PREFERENCE_CENTER, Evidence.NONE);
@@ -450,14 +489,14 @@ class OptInTest {
     RequestResult.Accepted again = subscribe("ann@example.org", NEWSLETTER);
     assertEquals(Set.of(NEWSLETTER), again.pending());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
   }
 
   @Test
   void unsubscribeWithReceiptLinkWithdrawsEverything() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     String header = mailer.last().headers().get("List-Unsubscribe");
     String token = Fixtures.token(header, "unsubscribe");
@@ -483,7 +522,7 @@ class OptInTest {
     assertTrue(optIn.verifyPreferencesToken(confirm).isEmpty());
     assertTrue(optIn.verifyPreferencesToken(unsubscribe).isEmpty());
     assertTrue(optIn.verifyUnsubscribeToken(manage).isEmpty());
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(manage, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(manage, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(UnsubscribeResult.Invalid.class,
         optIn.unsubscribe(manage, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
   }
@@ -491,7 +530,7 @@ class OptInTest {
   @Test
   void mayMailWhenFixedRetentionRanOutThenFalse() {
     subscribe("ann@example.org", EVENTS);
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     assertTrue(optIn.mayMail("ann@example.org", EVENTS));
     clock.advance(Duration.ofDays(366));
     assertFalse(optIn.mayMail("ann@example.org", EVENTS));
@@ -544,20 +583,46 @@ class OptInTest {
   void requestWithShownNoticeRecordsThatNoticeEvenForSubsetOfPurposes() {
     Notice shown = optIn.notice(Set.of(NEWSLETTER, EVENTS), Locale.ENGLISH);
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(shown.hash())));
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(shown)));
     assertEquals(shown.ref(), optIn.consents(r.subjectId()).get(0).notice());
+  }
+
+  @Test
+  void requestWithShownNoticeRecordsTheStoredVersionWhateverVersionTheCallersCopyClaims() {
+    Notice shown = optIn.notice(Set.of(NEWSLETTER), Locale.ENGLISH);
+    Notice claimed = new Notice(7, shown.hash(), shown.locale(), shown.purposes(), shown.text(), shown.createdAt());
+
+    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(claimed)));
+
+    assertEquals(shown.ref(), optIn.consents(r.subjectId()).get(0).notice());
+  }
+
+  @Test
+  void noticeByHashWhenFormShowedItThenTheSameNoticeAndUnknownHashEmpty() {
+    Notice shown = optIn.notice(Set.of(NEWSLETTER, EVENTS), Locale.ENGLISH);
+
+    assertEquals(Optional.of(shown), optIn.noticeByHash(shown.hash()));
+    assertEquals(Optional.empty(), optIn.noticeByHash("0".repeat(64)));
   }
 
   @Test
   void requestWithUnknownOrForeignNoticeThenStaleNotice() {
     Notice dutch = optIn.notice(Set.of(NEWSLETTER), Locale.forLanguageTag("nl"));
     Notice onlyEvents = optIn.notice(Set.of(EVENTS), Locale.ENGLISH);
+    String otherText = "A text this service never rendered.";
+    Notice unknown = new Notice(1, Notice.sha256(otherText), Locale.ENGLISH, List.of(NEWSLETTER), otherText,
+        clock.instant());
+    Notice unknownPurpose = new Notice(1, Notice.sha256(otherText), Locale.ENGLISH,
+        List.of(NEWSLETTER, PurposeId.of("gone")), otherText, clock.instant());
     assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(dutch.hash())));
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(dutch)));
     assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(onlyEvents.hash())));
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(onlyEvents)));
     assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice("0".repeat(64))));
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(unknown)));
+    assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(unknownPurpose)));
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
   }
 
@@ -600,7 +665,8 @@ class OptInTest {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
       o.operations().dispatchNow();
-      ConfirmationResult c = o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+      ConfirmationResult c = o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+          Evidence.NONE);
       assertInstanceOf(ConfirmationResult.Confirmed.class, c);
 
       assertTrue(gaveUp.await(5, TimeUnit.SECONDS));
@@ -644,7 +710,7 @@ class OptInTest {
   @Test
   void permanentFailureOfReceiptRestrictsTheConsentSoNoFurtherMailGoesThere() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
-    optIn.confirm(confirmToken(), Set.of(), Evidence.NONE);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
 
     optIn.operations().dispatchNow();
@@ -693,7 +759,7 @@ class OptInTest {
     assertEquals(OutboxMail.Status.SENT, mails.get(1).status());
     assertEquals(second.requestId(), mails.get(1).requestId());
     assertInstanceOf(ConfirmationResult.Confirmed.class,
-        optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE));
+        optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE));
   }
 
   @Test

@@ -43,7 +43,8 @@ class OptInTokenFuzzTest {
     Evidence evidence = Evidence.of("203.0.113.7", "fuzzer");
     ConfirmationPreview preview = SERVICE.preview(token);
     assertNotNull(preview);
-    assertOneOf(SERVICE.confirm(token, Set.of(Fixtures.NEWSLETTER), evidence), ConfirmationResult.class);
+    assertOneOf(SERVICE.confirm(token, ConfirmationChoice.only(Fixtures.NEWSLETTER), evidence),
+        ConfirmationResult.class);
     assertOneOf(SERVICE.decline(token, evidence), ConfirmationResult.class);
     assertOneOf(SERVICE.resendConfirmation(token), ResendResult.class);
     assertOneOf(SERVICE.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, evidence), UnsubscribeResult.class);
@@ -102,7 +103,7 @@ class OptInTokenFuzzTest {
     optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER, Fixtures.EVENTS));
     optIn.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(MAILER.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(MAILER.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     return optIn;
   }

@@ -76,6 +76,15 @@ class PurposeIdTest {
   }
 
   @Test
+  void tryParseWhenValidThenTheIdAndWhenInvalidOrAbsentThenEmptyWithoutThrowing() {
+    assertEquals(java.util.Optional.of(PurposeId.of("newsletter")), PurposeId.tryParse("newsletter"));
+    assertEquals(java.util.Optional.empty(), PurposeId.tryParse("News Letter"));
+    assertEquals(java.util.Optional.empty(), PurposeId.tryParse(""));
+    assertEquals(java.util.Optional.empty(), PurposeId.tryParse("x".repeat(64)));
+    assertEquals(java.util.Optional.empty(), PurposeId.tryParse(null));
+  }
+
+  @Test
   void compareToWhenSortedThenByValue() {
     List<PurposeId> sorted =
         Stream.of("offers", "events", "newsletter", "news").map(PurposeId::of).sorted().toList();

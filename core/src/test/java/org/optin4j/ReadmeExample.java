@@ -39,7 +39,7 @@ final class ReadmeExample {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, PurposeId.of("newsletter")));
       // ... the person clicks the link in the mail; the confirm page POSTs the token back:
       String token = readConfirmToken.apply("ann@example.org");
-      ConfirmationResult result = optIn.confirm(token, Set.of(), Evidence.of("203.0.113.7", "Firefox"));
+      ConfirmationResult result = optIn.confirm(token, ConfirmationChoice.all(), Evidence.of("203.0.113.7", "Firefox"));
 
       return result instanceof ConfirmationResult.Confirmed
           && optIn.mayMail("ann@example.org", PurposeId.of("newsletter"));

@@ -340,14 +340,7 @@ public final class TokenService {
   }
 
   private static SubjectId subject(String value) {
-    if (value == null) {
-      return null;
-    }
-    try {
-      return new SubjectId(value);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
+    return SubjectId.tryParse(value).orElse(null);
   }
 
   private static JWSHeader header(TokenKind kind, String kid) {

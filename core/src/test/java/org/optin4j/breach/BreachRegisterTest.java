@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
@@ -48,7 +49,7 @@ class BreachRegisterTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     return r.subjectId();
   }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.Consent;
@@ -67,7 +68,7 @@ class CampaignsReconsentTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         o.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER)));
     o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     o.operations().dispatchNow();
     return r.subjectId();
   }
@@ -99,7 +100,8 @@ class CampaignsReconsentTest {
           v2.preview(Fixtures.token(annLink, "confirm")));
       assertTrue(preview.notice().text().contains("partner mills"), preview.notice().text());
       assertInstanceOf(ConfirmationResult.Confirmed.class,
-          v2.confirm(Fixtures.token(annLink, "confirm"), Set.of(), Evidence.of("203.0.113.5", "Firefox")));
+          v2.confirm(Fixtures.token(annLink, "confirm"), ConfirmationChoice.all(),
+              Evidence.of("203.0.113.5", "Firefox")));
       Consent annNow = v2.consents(ann).get(0);
       assertEquals(2, annNow.purposeVersion());
       assertEquals(preview.notice().hash(), annNow.notice().hash());
@@ -111,7 +113,7 @@ class CampaignsReconsentTest {
       String bobLink = mailer.sent().stream().filter(m -> m.to().value().equals("bob@example.org")).findFirst()
           .orElseThrow().text();
       assertInstanceOf(ConfirmationResult.Expired.class,
-          v2.confirm(Fixtures.token(bobLink, "confirm"), Set.of(), Evidence.NONE));
+          v2.confirm(Fixtures.token(bobLink, "confirm"), ConfirmationChoice.all(), Evidence.NONE));
       assertInstanceOf(ResendResult.Resent.class, v2.resendConfirmation(Fixtures.token(bobLink, "confirm")));
       PendingRequest open = store.inTransaction(tx -> tx.openRequests(bob)).get(0);
       assertEquals(Instant.parse("2026-04-11T10:00:00Z"), open.expiresAt(), "deadline unchanged");

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.optin4j.Channel;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
@@ -53,7 +54,7 @@ class CampaignsTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         o.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
     o.operations().dispatchNow();
-    o.confirm(Fixtures.token(m.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    o.confirm(Fixtures.token(m.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     o.operations().dispatchNow();
     return r.subjectId();
   }

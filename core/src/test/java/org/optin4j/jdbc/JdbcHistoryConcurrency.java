@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
@@ -71,7 +72,7 @@ abstract class JdbcHistoryConcurrency {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
         first.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS)));
     first.operations().dispatchNow();
-    first.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    first.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     SubjectId ann = r.subjectId();
     int rounds = 15;
     CountDownLatch start = new CountDownLatch(1);
@@ -96,7 +97,7 @@ abstract class JdbcHistoryConcurrency {
           nodes.get(0).operations().dispatchNow();
           List<org.optin4j.spi.MailMessage> sent = mailer.sent();
           if (!sent.isEmpty() && sent.get(sent.size() - 1).text().contains("/confirm?token=")) {
-            nodes.get(0).confirm(Fixtures.token(sent.get(sent.size() - 1).text(), "confirm"), Set.of(),
+            nodes.get(0).confirm(Fixtures.token(sent.get(sent.size() - 1).text(), "confirm"), ConfirmationChoice.all(),
                 Evidence.NONE);
           }
         }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
@@ -72,7 +73,8 @@ class JdbcHistoryTamperTest {
             .withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(3));
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.9", "Firefox"));
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+        Evidence.of("203.0.113.9", "Firefox"));
     clock.advance(Duration.ofDays(3));
     optIn.withdraw(r.subjectId(), Set.of(), Channel.PREFERENCE_CENTER, Evidence.of("198.51.100.4", "Safari"));
     assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(r.subjectId()));

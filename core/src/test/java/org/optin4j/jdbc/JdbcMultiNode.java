@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
 import org.optin4j.ConfigurationException;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
@@ -159,7 +160,7 @@ abstract class JdbcMultiNode {
     String token = Fixtures.token(mailer.last().text(), "confirm");
 
     List<ConfirmationResult> results = concurrently(8, () -> (Thread.currentThread().getId() % 2 == 0 ? a : b)
-        .confirm(token, Set.of(), Evidence.NONE));
+        .confirm(token, ConfirmationChoice.all(), Evidence.NONE));
 
     assertEquals(1, results.stream().filter(r -> r instanceof ConfirmationResult.Confirmed).count(), results::toString);
     assertTrue(results.stream().allMatch(r -> r instanceof ConfirmationResult.Confirmed
@@ -192,7 +193,8 @@ abstract class JdbcMultiNode {
             .withEvidence(Evidence.of("203.0.113.7", "Firefox ann.erasure-probe"))
             .withSource("https://bakery.example/signup?email=" + address)));
     a.operations().dispatchNow();
-    a.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.8", "Safari"));
+    a.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+        Evidence.of("203.0.113.8", "Safari"));
     a.rights().requestDataExport(r.subjectId());
     a.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));

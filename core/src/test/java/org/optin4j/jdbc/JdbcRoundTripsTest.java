@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
@@ -24,6 +25,7 @@ import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
 import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
+import org.optin4j.Notice;
 import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 
@@ -67,6 +69,22 @@ class JdbcRoundTripsTest {
   }
 
   @Test
+  void signupWithTheNoticeTheFormShowedThenNoNoticeReadAndTheSameElevenStatements() {
+    // The form view stores the notice; the POST finds it by the hash in its hidden field, and the request carries it.
+    Notice shown = optIn.notice(java.util.Set.of(Fixtures.NEWSLETTER, Fixtures.EVENTS), Locale.ENGLISH);
+    statements.clear();
+
+    Notice posted = optIn.noticeByHash(shown.hash()).orElseThrow();
+    RequestResult result = optIn.request(ConsentRequest.of("ann@example.com", Locale.ENGLISH, Fixtures.NEWSLETTER,
+        Fixtures.EVENTS).withShownNotice(posted));
+
+    assertInstanceOf(RequestResult.Accepted.class, result);
+    // as signupOfNewAddressThenOneTransactionOfElevenStatements: the shown notice is neither read nor looked up again
+    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "MERGE", "INSERT", "MERGE", "INSERT",
+        "INSERT", "INSERT", "COMMIT"), kinds(), String.join("\n", statements));
+  }
+
+  @Test
   void confirmationPageThenThreeReadsWithoutTransaction() {
     String token = linkOf(signUp("ann@example.com"));
     statements.clear();
@@ -102,7 +120,7 @@ class JdbcRoundTripsTest {
     String token = linkOf(signUp("ann@example.com"));
     statements.clear();
 
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
 
     // subject, lock head, lock request, use token, address change, the consents (one read, under the head lock); per
     // purpose: save the consent, append the event; close request, lift suppression, queue receipt, move head

@@ -13,6 +13,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
@@ -41,7 +42,7 @@ class ConsentProofPointInTimeTest {
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purpose)));
     optIn.operations().dispatchNow();
     clock.advance(confirmAfter);
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     return r.subjectId();
   }
 

@@ -13,6 +13,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
@@ -42,7 +43,8 @@ class ConsentProofTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.9", "Firefox"));
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+        Evidence.of("203.0.113.9", "Firefox"));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
     return r.subjectId();

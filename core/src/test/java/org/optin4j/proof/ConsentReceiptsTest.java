@@ -31,6 +31,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.Consent;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
@@ -65,7 +66,7 @@ class ConsentReceiptsTest {
         optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(7));
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     return r.subjectId();
   }
@@ -124,7 +125,7 @@ class ConsentReceiptsTest {
     RequestResult.Accepted more = assertInstanceOf(RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     assertEquals(ann, more.subjectId());
 
     ConsentReceipt r = assertInstanceOf(ReceiptVerification.Valid.class,
@@ -162,7 +163,7 @@ class ConsentReceiptsTest {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           plain.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
       plain.operations().dispatchNow();
-      plain.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+      plain.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
       plain.operations().dispatchNow();
 
       assertEquals(List.of(), mailer.last().attachments());

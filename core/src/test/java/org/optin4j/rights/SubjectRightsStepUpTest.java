@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
 import org.optin4j.ConfigurationException;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
@@ -59,7 +60,7 @@ class SubjectRightsStepUpTest {
     RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
     return r.subjectId();
@@ -88,7 +89,8 @@ class SubjectRightsStepUpTest {
     String stepUp = takeoverAttempt(preferencesToken);
     assertInstanceOf(StepUpConfirmation.AddressChangeStarted.class, rights.confirmStepUp(stepUp));
     String confirm = Fixtures.token(lastTo(MALLORY).text(), "confirm");
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(confirm, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(confirm, ConfirmationChoice.all(),
+        Evidence.NONE));
     return Fixtures.token(lastTo(ANN).text(), "preferences/not-me");
   }
 
@@ -126,7 +128,8 @@ class SubjectRightsStepUpTest {
     assertInstanceOf(StepUpPreview.Invalid.class, rights.previewStepUp(stepUp));
     assertEquals(ANN, optIn.subject(ann).orElseThrow().email().value(), "the old address works until confirmed");
     String confirm = Fixtures.token(lastTo(MALLORY).text(), "confirm");
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(confirm, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(confirm, ConfirmationChoice.all(),
+        Evidence.NONE));
     assertEquals(MALLORY, optIn.subject(ann).orElseThrow().email().value());
     assertEquals(2, optIn.subject(ann).orElseThrow().addressGeneration());
     MailMessage notice = lastTo(ANN);
@@ -180,7 +183,8 @@ class SubjectRightsStepUpTest {
 
     assertInstanceOf(AddressRestore.Restored.class, rights.restoreAddress(notMe, Evidence.NONE));
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(malloryConfirm, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(malloryConfirm, ConfirmationChoice.all(),
+        Evidence.NONE));
     assertFalse(optIn.mayMail(ANN, Fixtures.EVENTS));
     assertEquals(ConsentState.EXPIRED, optIn.consents(ann).stream()
         .filter(c -> c.purpose().equals(Fixtures.EVENTS)).findFirst().orElseThrow().state());
@@ -211,7 +215,7 @@ class SubjectRightsStepUpTest {
     String confirm = Fixtures.token(lastTo("ann.new@example.org").text(), "confirm");
     assertTrue(optIn.verifyPreferencesToken(prefs).isPresent(), "the old address works until confirmed");
 
-    optIn.confirm(confirm, Set.of(), Evidence.NONE);
+    optIn.confirm(confirm, ConfirmationChoice.all(), Evidence.NONE);
 
     assertTrue(optIn.verifyPreferencesToken(prefs).isEmpty());
     assertTrue(optIn.verifyUnsubscribeToken(unsubscribe).isEmpty());
@@ -230,7 +234,8 @@ class SubjectRightsStepUpTest {
     assertInstanceOf(StepUpResult.Sent.class, rights.stepUpErasure(prefs, Locale.ENGLISH));
     String eraseLink = Fixtures.token(lastTo(ANN).text(), "preferences/step-up");
     rights.requestAddressChange(ann, "ann.new@example.org", Locale.ENGLISH, Evidence.NONE);
-    optIn.confirm(Fixtures.token(lastTo("ann.new@example.org").text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(lastTo("ann.new@example.org").text(), "confirm"), ConfirmationChoice.all(),
+        Evidence.NONE);
 
     assertInstanceOf(StepUpPreview.Invalid.class, rights.previewStepUp(eraseLink));
     assertInstanceOf(StepUpConfirmation.Invalid.class, rights.confirmStepUp(eraseLink));
@@ -378,7 +383,8 @@ class SubjectRightsStepUpTest {
     SubjectId ann = confirmed(ANN);
     RequestResult.Accepted change = assertInstanceOf(RequestResult.Accepted.class,
         rights.requestAddressChange(ann, "ann.new@example.org", Locale.ENGLISH, Evidence.NONE));
-    optIn.confirm(Fixtures.token(lastTo("ann.new@example.org").text(), "confirm"), Set.of(), Evidence.NONE);
+    optIn.confirm(Fixtures.token(lastTo("ann.new@example.org").text(), "confirm"), ConfirmationChoice.all(),
+        Evidence.NONE);
 
     clock.advance(Duration.ofDays(14));
     optIn.operations().purge();
@@ -421,7 +427,7 @@ class SubjectRightsStepUpTest {
       RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
           o.request(ConsentRequest.of(ANN, Locale.ENGLISH, NEWSLETTER)));
       o.operations().dispatchNow();
-      o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+      o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
       o.operations().dispatchNow();
       clock.advance(Duration.ofMinutes(3));
       StepUpResult.Sent sent = assertInstanceOf(StepUpResult.Sent.class,

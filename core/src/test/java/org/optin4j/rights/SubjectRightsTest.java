@@ -24,6 +24,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
@@ -65,7 +66,8 @@ class SubjectRightsTest {
         ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))
             .withSource("https://bakery.example/signup")));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.of("203.0.113.9", "Firefox"));
+    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+        Evidence.of("203.0.113.9", "Firefox"));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(5));
     return r.subjectId();
@@ -127,7 +129,7 @@ class SubjectRightsTest {
       assertEquals(Set.of(direct.id()), again.pending(), "no single opt-in for a suppressed address");
       assertFalse(o.mayMail("ann@example.org", direct.id()));
       o.operations().dispatchNow();
-      o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
+      o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
       assertTrue(o.mayMail("ann@example.org", direct.id()));
       assertFalse(o.rights().isSuppressed("ann@example.org"));
     }
@@ -211,13 +213,14 @@ class SubjectRightsTest {
     String token = Fixtures.token(mail.text(), "confirm");
     assertTrue(assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token)).addressChange());
 
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
 
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertTrue(optIn.mayMail("ann.new@example.org", NEWSLETTER));
     assertEquals(id, optIn.findSubject("ann.new@example.org").orElseThrow().id());
     assertTrue(optIn.proof().history(id).stream().anyMatch(e -> e.type() == ConsentEvent.Type.ADDRESS_CHANGED));
-    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
+        Evidence.NONE));
   }
 
   @Test
@@ -229,7 +232,7 @@ class SubjectRightsTest {
     clock.advance(Duration.ofMinutes(3)); // past the minimum interval of mails to bob@'s inbox
     confirmed("bob@example.org", NEWSLETTER);
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(token, Set.of(), Evidence.NONE));
+    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
   }
 

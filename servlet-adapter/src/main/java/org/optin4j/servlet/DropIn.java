@@ -21,6 +21,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.optin4j.AddressCheck;
 import org.optin4j.ConsentRequest;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
@@ -98,28 +99,23 @@ final class DropIn {
     if (email == null || email.length() > HostedPages.MAX_EMAIL) {
       return outcome(req, new SignupOutcome.InvalidAddress("invalid email address: missing or too long"));
     }
-    Optional<EmailAddress> address = EmailAddress.tryParse(email);
-    if (address.isEmpty()) {
-      String reason;
-      try {
-        EmailAddress.parse(email);
-        reason = "invalid email address";
-      } catch (IllegalArgumentException e) {
-        reason = e.getMessage();
-      }
-      return outcome(req, new SignupOutcome.InvalidAddress(reason));
+    // The one parse of the address: the request carries its result, and the core does not parse it again.
+    AddressCheck checked = EmailAddress.check(email);
+    if (checked instanceof AddressCheck.Refused refused) {
+      return outcome(req, new SignupOutcome.InvalidAddress(refused.message()));
     }
+    EmailAddress address = ((AddressCheck.Valid) checked).address();
     if (settings.humanCheck() != null && !settings.humanCheck().verify(req)) {
       return outcome(req, new SignupOutcome.HumanCheckFailed());
     }
-    if (shown.isEmpty() || !shown.get().locale().equals(locale)) {
-      return outcome(req, new SignupOutcome.NoticeChanged());
+    if (shown.isEmpty()) {
+      return outcome(req, new SignupOutcome.NoticeChanged()); // its language and currency: StaleNotice below
     }
-    if (!guard.addressAllowed(address.get())) {
+    if (!guard.addressAllowed(address)) {
       return requested(req, start);
     }
-    RequestResult r = optIn.request(new ConsentRequest(email, chosen, locale, FormSource.of(req),
-        guard.evidence(req), shown.get().hash()));
+    RequestResult r = optIn.request(new ConsentRequest(address, chosen, locale, FormSource.of(req),
+        guard.evidence(req), shown.get()));
     if (r instanceof RequestResult.InvalidAddress invalid) {
       return outcome(req, new SignupOutcome.InvalidAddress(invalid.reason()));
     }

@@ -19,7 +19,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.optin4j.AddressCheck;
 import org.optin4j.Channel;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.Consent;
@@ -49,10 +51,6 @@ final class HostedPages {
   static final int MAX_EMAIL = 320;
   /** The form error for an address whose non-ASCII local part the mailer cannot send to (no SMTPUTF8). */
   static final String PROBLEM_SMTPUTF8 = "problem.email.smtputf8";
-  private static final int SHOWN_NOTICES_LIMIT = 1024;
-
-  private final java.util.concurrent.ConcurrentMap<String, Notice> shownNotices =
-      new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * The "check your inbox" answer to a signup leaves no sooner than this after the POST passed the guards, whatever
@@ -282,7 +280,10 @@ final class HostedPages {
       }
     }
     List<String> problems = new ArrayList<>();
-    Optional<EmailAddress> address = email.length() > MAX_EMAIL ? Optional.empty() : EmailAddress.tryParse(email);
+    // The one parse of the address: the request below carries its result, and the core does not parse it again.
+    AddressCheck checked = email.length() > MAX_EMAIL ? null : EmailAddress.check(email);
+    Optional<EmailAddress> address = checked instanceof AddressCheck.Valid valid ? Optional.of(valid.address())
+        : Optional.empty();
     if (address.isEmpty()) {
       problems.add("problem.email");
     } else if (!optIn.canMail(address.get())) {
@@ -294,8 +295,8 @@ final class HostedPages {
     if (problems.isEmpty() && settings.humanCheck() != null && !settings.humanCheck().verify(req)) {
       problems.add("problem.human");
     }
-    if (problems.isEmpty() && (shown.isEmpty() || !shown.get().locale().equals(locale))) {
-      problems.add("problem.notice");
+    if (problems.isEmpty() && shown.isEmpty()) {
+      problems.add("problem.notice"); // its language and currency are checked once, by the core: StaleNotice below
     }
     String echo = email.length() > MAX_EMAIL ? "" : email;
     if (!problems.isEmpty()) {
@@ -307,8 +308,8 @@ final class HostedPages {
       subscribed(req, res, locale, next, start); // the same answer: the limit reveals nothing about the address
       return;
     }
-    RequestResult result = optIn.request(new ConsentRequest(email, chosen, locale, pages.base(req) + "/subscribe",
-        guard.evidence(req), shown.get().hash()));
+    RequestResult result = optIn.request(new ConsentRequest(address.get(), chosen, locale,
+        pages.base(req) + "/subscribe", guard.evidence(req), shown.get()));
     if (result instanceof RequestResult.InvalidAddress) {
       sendSubscribeForm(req, res, 400, locale, shown.get(), echo, chosen, List.of("problem.email"), next);
     } else if (result instanceof RequestResult.StaleNotice) {
@@ -332,22 +333,16 @@ final class HostedPages {
     AnswerFloor.waitUntil(deadline);
   }
 
+  /**
+   * The notice the form displayed, by the hash in its hidden field: looked up once (the core keeps what it read, so a
+   * signup after its form view costs no store read) and passed on in the request, which checks it.
+   */
   Optional<Notice> shownNotice(HttpServletRequest req) {
     String hash = req.getParameter(Pages.NOTICE_FIELD);
     if (hash == null || !hash.matches("[0-9a-f]{64}")) {
       return Optional.empty();
     }
-    Notice known = shownNotices.get(hash);
-    if (known != null) {
-      return Optional.of(known);
-    }
-    // Stored notices are immutable and never deleted, so one found by its hash can be kept: this saved a store
-    // transaction (a database round trip) on every signup. Unknown hashes are not remembered; the map is bounded.
-    Optional<Notice> found = optIn.noticeByHash(hash);
-    if (found.isPresent() && shownNotices.size() < SHOWN_NOTICES_LIMIT) {
-      shownNotices.putIfAbsent(hash, found.get());
-    }
-    return found;
+    return optIn.noticeByHash(hash);
   }
 
   private String allowedNext(String next) {
@@ -419,19 +414,16 @@ final class HostedPages {
         tampered = true;
       }
     }
-    if (chosen.isEmpty() || tampered) {
-      // An empty choice would mean "all" to the core; the person unticked everything, so nothing is confirmed.
+    if (tampered) {
       showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), chosen);
       return;
     }
-    ConfirmationResult result;
-    try {
-      result = optIn.confirm(token, chosen, guard.evidence(req));
-    } catch (IllegalArgumentException notPartOfRequest) {
+    // Every box unticked is an answer: the person declines, and every purpose of the request is recorded so.
+    ConfirmationResult result = chosen.isEmpty() ? optIn.decline(token, guard.evidence(req))
+        : optIn.confirm(token, ConfirmationChoice.only(chosen), guard.evidence(req));
+    if (result instanceof ConfirmationResult.NotOffered) {
       showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), Set.of());
-      return;
-    }
-    if (result instanceof ConfirmationResult.Confirmed c) {
+    } else if (result instanceof ConfirmationResult.Confirmed c) {
       String[] texts = c.confirmed().isEmpty() ? new String[] {"confirmed.declined"}
           : new String[] {"confirmed.text"};
       pages.message(req, res, 200, "confirmed", locale, "confirmed.title", null, texts);
@@ -707,12 +699,12 @@ final class HostedPages {
         invalidLink(req, res, locale);
         return;
       }
-      if (shown.isEmpty() || !shown.get().locale().equals(locale)) {
+      if (shown.isEmpty()) {
         preferencesPage(req, res, List.of("problem.notice"), 400);
         return;
       }
-      RequestResult r = optIn.request(new ConsentRequest(subject.get().email().value(), toRequest, locale,
-          pages.base(req) + "/preferences", guard.evidence(req), shown.get().hash()));
+      RequestResult r = optIn.request(new ConsentRequest(subject.get().email(), toRequest, locale,
+          pages.base(req) + "/preferences", guard.evidence(req), shown.get()));
       if (r instanceof RequestResult.StaleNotice) {
         preferencesPage(req, res, List.of("problem.notice"), 400);
         return;
@@ -812,10 +804,6 @@ final class HostedPages {
   }
 
   static Optional<PurposeId> purposeId(String v) {
-    try {
-      return Optional.of(PurposeId.of(v));
-    } catch (IllegalArgumentException | NullPointerException e) {
-      return Optional.empty();
-    }
+    return PurposeId.tryParse(v);
   }
 }

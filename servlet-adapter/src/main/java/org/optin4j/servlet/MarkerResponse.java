@@ -20,6 +20,9 @@ import java.util.Locale;
  * <p>One per request; not thread-safe.
  */
 final class MarkerResponse extends HttpServletResponseWrapper {
+  /** A legal charset name, as {@link Charset} defines it. */
+  private static final java.util.regex.Pattern CHARSET_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9+:_.-]*");
   // Sized when the response turns out to be HTML (from its content length, if the servlet set one): growing from
   // the default 32 bytes copied a 20 KB page ten times.
   /** Set when the page is rewritten: what the app said about caching it. */
@@ -60,13 +63,15 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     return buffering;
   }
 
+  /**
+   * The charset the app declared, or ISO-8859-1 (the servlet default) if it declared none, one this JVM does not
+   * know, or a malformed name. The name is checked first so that {@link Charset#isSupported} answers instead of
+   * throwing.
+   */
   Charset charset() {
     String enc = getCharacterEncoding();
-    try {
-      return enc == null ? StandardCharsets.ISO_8859_1 : Charset.forName(enc);
-    } catch (IllegalArgumentException e) {
-      return StandardCharsets.ISO_8859_1;
-    }
+    return enc != null && CHARSET_NAME.matcher(enc).matches() && Charset.isSupported(enc) ? Charset.forName(enc)
+        : StandardCharsets.ISO_8859_1;
   }
 
   @Override

@@ -621,6 +621,22 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
+  void postSubscribeWhenNoticeIsInAnotherLanguageOrUnknownThen400NoticeChangedAndNothingRecorded() throws Exception {
+    Http.Response page = http.get(BASE + "/subscribe");
+    for (String[] notice : new String[][] {{page.field("optin-notice"), "nl"}, {"0".repeat(64), "en"}}) {
+      Http.Response r = http.submit(BASE + "/subscribe", form("email", "ann@example.org", "purpose", "newsletter",
+          "optin-csrf", page.field("optin-csrf"), "optin-notice", notice[0], "optin-lang", notice[1]));
+
+      assertEquals(400, r.status(), r.body());
+      assertTrue(r.body().contains("has changed since you opened it")
+          || r.body().contains("is gewijzigd sinds u hem opende"), r.body());
+      assertNotNull(r.field("optin-csrf"), "form shown again");
+    }
+    assertTrue(optIn.findSubject("ann@example.org").isEmpty());
+    assertEquals(0, dispatch().size());
+  }
+
+  @Test
   void postSubscribeWhenNoPurposeTickedThen400() throws Exception {
     Http.Response r = subscribe("ann@example.org");
     assertEquals(400, r.status());
@@ -899,11 +915,48 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
-  void postConfirmWithNothingTickedThen400AndNothingConfirmed() throws Exception {
+  void postConfirmWithEveryBoxUntickedThenDeclinedPageEveryPurposeDeclinedAndNoReceipt() throws Exception {
+    subscribe("ann@example.org", "newsletter", "offers");
+    String path = link("ann@example.org", "confirm");
+    int mails = dispatch().size();
+
+    Http.Response r = confirm(path);
+
+    assertEquals(200, r.status(), r.body());
+    assertTrue(r.body().contains("You did not confirm anything, so nothing will be sent."), r.body());
+    assertEquals(Map.of("newsletter", ConsentState.WITHDRAWN, "offers", ConsentState.WITHDRAWN),
+        states("ann@example.org"));
+    assertEquals(mails, dispatch().size(), "no receipt for a decline");
+    Http.Response view = http.get(path);
+    assertEquals(200, view.status());
+    assertTrue(view.body().contains("Already confirmed"), "the link is used up");
+  }
+
+  @Test
+  void postConfirmWithAPurposeTheRequestDidNotOfferThen400FormAgainAndNothingRecorded() throws Exception {
     subscribe("ann@example.org", "newsletter");
-    Http.Response r = confirm(link("ann@example.org", "confirm"));
-    assertEquals(400, r.status());
-    assertTrue(r.body().contains("Tick at least one box to confirm"));
+    String path = link("ann@example.org", "confirm");
+    int events = events("ann@example.org");
+
+    Http.Response r = confirm(path, "newsletter", "offers");
+
+    assertEquals(400, r.status(), r.body());
+    assertTrue(r.body().contains("Tick at least one box to confirm"), r.body());
+    assertEquals(events, events("ann@example.org"));
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+    assertEquals(200, confirm(path, "newsletter").status(), "the link still works");
+    assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
+  }
+
+  @Test
+  void postConfirmWithATamperedPurposeValueThen400FormAgainAndNothingRecorded() throws Exception {
+    subscribe("ann@example.org", "newsletter");
+    String path = link("ann@example.org", "confirm");
+
+    Http.Response r = confirm(path, "newsletter", "<b>News</b>");
+
+    assertEquals(400, r.status(), r.body());
+    assertTrue(r.body().contains("Tick at least one box to confirm"), r.body());
     assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
   }
 

@@ -31,10 +31,13 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.LocalConnector;
 import org.eclipse.jetty.server.Server;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Controller;
+import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
+import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.SubjectId;
@@ -206,14 +209,16 @@ class HttpRequestFuzzTest {
         throw new IllegalStateException(e);
       }
       Set<PurposeId> both = Set.of(PurposeId.of("newsletter"), PurposeId.of("offers"));
-      noticeHash = optIn.notice(both, Locale.ENGLISH).hash();
-      optIn.request(new org.optin4j.ConsentRequest("ann@example.org", both, Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE,
-          noticeHash));
-      optIn.request(new org.optin4j.ConsentRequest("bob@example.org", both, Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE,
-          noticeHash));
+      org.optin4j.Notice notice = optIn.notice(both, Locale.ENGLISH);
+      noticeHash = notice.hash();
+      optIn.request(new org.optin4j.ConsentRequest(org.optin4j.EmailAddress.parse("ann@example.org"), both,
+          Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE, notice));
+      optIn.request(new org.optin4j.ConsentRequest(org.optin4j.EmailAddress.parse("bob@example.org"), both,
+          Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE, notice));
       optIn.operations().dispatchNow();
       confirm = token(mails.get(0).text(), "confirm");
-      org.optin4j.ConfirmationResult r = optIn.confirm(token(mails.get(1).text(), "confirm"), Set.of(), org.optin4j.Evidence.NONE);
+      org.optin4j.ConfirmationResult r = optIn.confirm(token(mails.get(1).text(), "confirm"),
+          org.optin4j.ConfirmationChoice.all(), org.optin4j.Evidence.NONE);
       confirmed = ((org.optin4j.ConfirmationResult.Confirmed) r).subjectId();
     }
 

@@ -23,10 +23,13 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.h2.jdbcx.JdbcDataSource;
+import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Controller;
+import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
+import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
@@ -106,7 +109,8 @@ public final class SubscribeTimingMeasurement {
       ctx.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
       server.setHandler(ctx);
       server.start();
-      String notice = optIn.notice(Set.of(NEWSLETTER), Locale.ENGLISH).hash();
+      Notice shown = optIn.notice(Set.of(NEWSLETTER), Locale.ENGLISH);
+      String notice = shown.hash();
       FormTokens tokens = new FormTokens(formKey, Clock.systemUTC(), Duration.ofHours(24));
 
       // Known addresses: confirmed, each with its own confirmation (so caps never matter).
@@ -114,8 +118,8 @@ public final class SubscribeTimingMeasurement {
       System.out.printf("store=%s, samples per kind=%d, warm-up=%d; confirming %d known addresses...%n", storeKind, n,
           warmUp, known);
       for (int i = 0; i < known; i++) {
-        RequestResult r = optIn.request(new ConsentRequest("known" + i + "@example.org", Set.of(NEWSLETTER),
-            Locale.ENGLISH, "timing", Evidence.NONE, notice));
+        RequestResult r = optIn.request(new ConsentRequest(EmailAddress.parse("known" + i + "@example.org"),
+            Set.of(NEWSLETTER), Locale.ENGLISH, "timing", Evidence.NONE, shown));
         if (!(r instanceof RequestResult.Accepted)) {
           throw new IllegalStateException("setup request " + i + ": " + r);
         }
@@ -130,7 +134,7 @@ public final class SubscribeTimingMeasurement {
           throw new IllegalStateException("no confirm link");
         }
         ConfirmationResult c = optIn.confirm(java.net.URLDecoder.decode(link.group(1), StandardCharsets.UTF_8),
-            Set.of(), Evidence.NONE);
+            ConfirmationChoice.all(), Evidence.NONE);
         if (!(c instanceof ConfirmationResult.Confirmed)) {
           throw new IllegalStateException("setup confirm: " + c);
         }
