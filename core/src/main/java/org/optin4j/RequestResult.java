@@ -40,7 +40,7 @@ public sealed interface RequestResult {
   record AlreadyConfirmed(SubjectId subjectId) implements RequestResult {}
 
   /**
-   * The per-address cap on confirmation mails is reached; nothing was recorded or queued (rule 11).
+   * The per-address cap on confirmation mails is reached; nothing was recorded or queued (security rule 11).
    *
    * @param retryAfter when another confirmation mail may go to this address
    */

@@ -41,7 +41,7 @@ import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.SendOutcome;
 
 /**
- * Security rule 13 and SECURITY.md, "Secrets": no key, pepper, password or link token ever shows in a
+ * Security rule 13 and SECURITY.md, "Keys and other secrets": no key, pepper, password or link token ever shows in a
  * {@code toString()}, an exception message, or a log record — whatever the code path, including failures.
  */
 class NoSecretsInOutputTest {

@@ -316,7 +316,7 @@ final class HostedPages {
       sendSubscribeForm(req, res, 400, locale, optIn.notice(offered, locale), echo, chosen,
           List.of("problem.notice"), next);
     } else {
-      subscribed(req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer (rule 8)
+      subscribed(req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer (security rule 8)
     }
   }
 
