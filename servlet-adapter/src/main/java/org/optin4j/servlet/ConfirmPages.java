@@ -21,21 +21,9 @@ import org.optin4j.ResendResult;
  * notice; only its POST confirms, and only the purposes still ticked (mail scanners open links: security rule 6). An
  * expired link offers {@code /resend}, which mails a fresh link to the address of the request (security rule 5).
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class ConfirmPages {
-  private final OptIn optIn;
-  private final Pages pages;
-  private final PostGate gate;
-  private final Guard guard;
-
-  ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
-    this.optIn = optIn;
-    this.pages = pages;
-    this.gate = gate;
-    this.guard = guard;
-  }
-
+record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
   /** GET: the preview of the request behind the link. */
   void confirmPage(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Locale locale = pages.locale(req);
@@ -63,22 +51,14 @@ final class ConfirmPages {
       gate.linkFields(h, "confirm", token, locale);
       Pages.button(h, null, pages.t(locale, "confirm.submit")).close("form").nl();
       pages.send(req, res, problems.isEmpty() ? 200 : 400, "confirm", locale, title, h);
-    } else if (preview instanceof ConfirmationPreview.AlreadyConfirmed) {
-      alreadyConfirmed(req, res, locale);
-    } else if (preview instanceof ConfirmationPreview.Expired) {
-      expired(req, res, locale, token);
     } else {
-      pages.invalidLink(req, res, locale);
+      notConfirmable(req, res, locale, token, preview instanceof ConfirmationPreview.AlreadyConfirmed,
+          preview instanceof ConfirmationPreview.Expired);
     }
   }
 
-  /** POST: confirms the purposes still ticked. */
-  void confirm(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Locale locale = pages.formLocale(req);
-    String token = gate.linkToken(req, res, locale, "confirm");
-    if (token == null) {
-      return;
-    }
+  /** POST, behind {@link PostGate#linked}: confirms the purposes still ticked. */
+  void confirm(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
     Set<PurposeId> chosen = new TreeSet<>();
     boolean tampered = false;
     for (String v : Pages.values(req, "purpose")) {
@@ -105,9 +85,18 @@ final class ConfirmPages {
       String[] texts = c.confirmed().isEmpty() ? new String[] {"confirmed.declined"}
           : new String[] {"confirmed.text"};
       pages.message(req, res, 200, "confirmed", locale, "confirmed.title", null, texts);
-    } else if (result instanceof ConfirmationResult.AlreadyConfirmed) {
+    } else {
+      notConfirmable(req, res, locale, token, result instanceof ConfirmationResult.AlreadyConfirmed,
+          result instanceof ConfirmationResult.Expired);
+    }
+  }
+
+  /** The answer of the page and of its POST for a link that confirms nothing (any more). */
+  private void notConfirmable(HttpServletRequest req, HttpServletResponse res, Locale locale, String token,
+      boolean alreadyConfirmed, boolean expired) throws IOException {
+    if (alreadyConfirmed) {
       alreadyConfirmed(req, res, locale);
-    } else if (result instanceof ConfirmationResult.Expired) {
+    } else if (expired) {
       expired(req, res, locale, token);
     } else {
       pages.invalidLink(req, res, locale);
@@ -123,13 +112,8 @@ final class ConfirmPages {
     pages.message(req, res, 410, "expired", locale, "expired.title", form, "expired.text");
   }
 
-  /** POST from the expired page: mails a fresh link, which makes the earlier ones useless. */
-  void resend(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Locale locale = pages.formLocale(req);
-    String token = gate.linkToken(req, res, locale, "confirm");
-    if (token == null) {
-      return;
-    }
+  /** POST from the expired page, behind {@link PostGate#linked}: mails a fresh link; the earlier ones stop working. */
+  void resend(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
     ResendResult result = optIn.resendConfirmation(token);
     if (result instanceof ResendResult.Invalid) {
       pages.invalidLink(req, res, locale);

@@ -143,7 +143,8 @@ public final class OptInFilter implements Filter {
       PostGate gate = new PostGate(pages, guard);
       ShownNotices notices = new ShownNotices(optIn);
       PreferencePages preferences = new PreferencePages(optIn, pages, gate, guard, notices);
-      this.routes = Routes.hosted(pages, new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor),
+      this.routes = Routes.hosted(pages, gate,
+          new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor),
           new ConfirmPages(optIn, pages, gate, guard), new UnsubscribePages(optIn, pages, guard), preferences,
           new RightsRequests(optIn, pages, guard, preferences), new StepUpPages(optIn, pages, gate, guard),
           new PublicFiles(optIn));

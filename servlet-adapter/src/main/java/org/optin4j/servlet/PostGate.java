@@ -27,13 +27,30 @@ final class PostGate {
     this.guard = guard;
   }
 
+  /** What a POST from a page opened by a signed link does once its prologue passed. */
+  @FunctionalInterface
+  interface LinkAction {
+    void run(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException;
+  }
+
   /**
-   * The prologue of a POST from a page opened by a signed link.
+   * A POST handler for a page opened by a signed link: the prologue, then {@code action} with the link token.
    *
    * @param link the kind of link the form token is bound to ({@code confirm}, {@code manage}, {@code step-up}, ...)
-   * @return the link token, or null once the refusal is answered
    */
-  String linkToken(HttpServletRequest req, HttpServletResponse res, Locale locale, String link) throws IOException {
+  Routes.Handler linked(String link, LinkAction action) {
+    return (req, res) -> {
+      Locale locale = pages.formLocale(req);
+      String token = linkToken(req, res, locale, link);
+      if (token != null) {
+        action.run(req, res, locale, token);
+      }
+    };
+  }
+
+  /** The link token of a POST that passed the prologue, or null once the refusal is answered. */
+  private String linkToken(HttpServletRequest req, HttpServletResponse res, Locale locale, String link)
+      throws IOException {
     String token = Pages.token(req);
     if (token == null) {
       pages.invalidLink(req, res, locale);

@@ -32,38 +32,28 @@ import org.optin4j.SubjectId;
  * forwarded: it changes choices at once, but whatever reveals or hands over the subject's data or address goes
  * through the address on file.
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class PreferencePages {
-  private final OptIn optIn;
-  private final Pages pages;
-  private final PostGate gate;
-  private final Guard guard;
-  private final ShownNotices notices;
-
-  PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, ShownNotices notices) {
-    this.optIn = optIn;
-    this.pages = pages;
-    this.gate = gate;
-    this.guard = guard;
-    this.notices = notices;
-  }
-
+record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, ShownNotices notices) {
   /** What a POST from the preference center does once its prologue passed. */
   @FunctionalInterface
   interface ManageAction {
     void run(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId subject) throws IOException;
   }
 
-  /** A POST handler of the preference center: the prologue ({@link #managePost}), then {@code action}. */
+  /**
+   * A POST handler of the preference center: the link prologue ({@link PostGate#linked}), then the subject of the
+   * link (invalid link if it is gone), then {@code action}.
+   */
   Routes.Handler managed(ManageAction action) {
-    return (req, res) -> {
-      Locale locale = pages.formLocale(req);
-      Optional<SubjectId> found = managePost(req, res, locale);
-      if (found.isPresent()) {
-        action.run(req, res, locale, found.get());
+    return gate.linked("manage", (req, res, locale, token) -> {
+      Optional<SubjectId> subject = manageSubject(token);
+      if (subject.isEmpty()) {
+        pages.invalidLink(req, res, locale);
+      } else {
+        action.run(req, res, locale, subject.get());
       }
-    };
+    });
   }
 
   private Optional<SubjectId> manageSubject(String token) {
@@ -175,20 +165,6 @@ final class PreferencePages {
       default -> c.endedAt();
     };
     return pages.t(locale, "prefs.state." + c.state().name(), Pages.date(since, locale));
-  }
-
-  /** Common checks of a preference center POST; the subject, or empty after answering. */
-  private Optional<SubjectId> managePost(HttpServletRequest req, HttpServletResponse res, Locale locale)
-      throws IOException {
-    String token = gate.linkToken(req, res, locale, "manage");
-    if (token == null) {
-      return Optional.empty();
-    }
-    Optional<SubjectId> subject = manageSubject(token);
-    if (subject.isEmpty()) {
-      pages.invalidLink(req, res, locale);
-    }
-    return subject;
   }
 
   /** POST: ticked purposes not yet active start a double opt-in; unticked active ones are withdrawn at once. */

@@ -18,21 +18,9 @@ import org.optin4j.SubjectId;
  * none of them hands data to whoever holds the link: the copy and the receipt are mailed to the address on file, and
  * a change of address or an erasure waits for a step-up link mailed there ({@link StepUpPages}).
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class RightsRequests {
-  private final OptIn optIn;
-  private final Pages pages;
-  private final Guard guard;
-  private final PreferencePages preferences;
-
-  RightsRequests(OptIn optIn, Pages pages, Guard guard, PreferencePages preferences) {
-    this.optIn = optIn;
-    this.pages = pages;
-    this.guard = guard;
-    this.preferences = preferences;
-  }
-
+record RightsRequests(OptIn optIn, Pages pages, Guard guard, PreferencePages preferences) {
   /** {@code /preferences/address}: mails a step-up link to the address on file; nothing changes yet. */
   void address(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id) throws IOException {
     // A preferences link may have been forwarded: the address on file must agree first (step-up).

@@ -52,17 +52,18 @@ final class Routes {
   }
 
   /** Every endpoint under the prefix. */
-  static Routes hosted(Pages pages, SignupPages signup, ConfirmPages confirm, UnsubscribePages unsubscribe,
-      PreferencePages preferences, RightsRequests rights, StepUpPages stepUp, PublicFiles files) {
+  static Routes hosted(Pages pages, PostGate gate, SignupPages signup, ConfirmPages confirm,
+      UnsubscribePages unsubscribe, PreferencePages preferences, RightsRequests rights, StepUpPages stepUp,
+      PublicFiles files) {
     return new Routes(pages, Map.ofEntries(
         // Anyone, no link: the signup form. The POST starts a double opt-in and answers the same for every address
         // (security rule 8): it can mail a confirmation link to an address, never confirm one or learn about it.
         Map.entry("/subscribe", Route.page(signup::subscribeForm, signup::subscribe)),
         // The confirmation link: can see the purposes asked for and confirm them (or fewer). Cannot see the
         // address, add a purpose, or act once confirmed ("already confirmed", no second event).
-        Map.entry("/confirm", Route.page(confirm::confirmPage, confirm::confirm)),
+        Map.entry("/confirm", Route.page(confirm::confirmPage, gate.linked("confirm", confirm::confirm))),
         // The expired confirmation link: can have a fresh link mailed to the address of the request, nowhere else.
-        Map.entry("/resend", Route.post(confirm::resend)),
+        Map.entry("/resend", Route.post(gate.linked("confirm", confirm::resend))),
         // The unsubscribe link of every mail: can withdraw everything at once (also as the RFC 8058 one-click POST,
         // authorised by the token alone). Cannot see or change anything else.
         Map.entry("/unsubscribe", Route.page(unsubscribe::unsubscribePage, unsubscribe::unsubscribe)),
@@ -79,9 +80,9 @@ final class Routes {
         Map.entry("/preferences/erase", Route.post(preferences.managed(rights::erase))),
         // The step-up link, mailed to the address on file: can allow the one change of address or the erasure it
         // was issued for, once. Cannot do anything else, nor open the preference center.
-        Map.entry(StepUpPages.STEP_UP_PATH, Route.page(stepUp::stepUpPage, stepUp::stepUp)),
+        Map.entry(StepUpPages.STEP_UP_PATH, Route.page(stepUp::stepUpPage, gate.linked("step-up", stepUp::stepUp))),
         // The "this was not me" link, mailed to the old address after a change: can restore that address, once.
-        Map.entry(StepUpPages.NOT_ME_PATH, Route.page(stepUp::notMePage, stepUp::notMe)),
+        Map.entry(StepUpPages.NOT_ME_PATH, Route.page(stepUp::notMePage, gate.linked("not-me", stepUp::notMe))),
         // Anyone: the stylesheet and the public receipt keys. No token, no personal data, no state.
         Map.entry("/optin.css", Route.read(files::css)),
         Map.entry("/.well-known/jwks.json", Route.read(files::jwks))));

@@ -23,30 +23,12 @@ import org.optin4j.RequestResult;
  * security rule 14) and its POST, which starts a double opt-in and answers "check your inbox" the same way, no sooner
  * than {@link AnswerFloor#SIGNUP_ANSWER_FLOOR_NANOS}, whatever the address (security rule 8).
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class SignupPages {
+record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, PostGate gate, Guard guard,
+    ShownNotices notices, AnswerFloor answerFloor) {
   /** The form error for an address whose non-ASCII local part the mailer cannot send to (no SMTPUTF8). */
   static final String PROBLEM_SMTPUTF8 = "problem.email.smtputf8";
-
-  private final OptInFilter.Settings settings;
-  private final OptIn optIn;
-  private final Pages pages;
-  private final PostGate gate;
-  private final Guard guard;
-  private final ShownNotices notices;
-  private final AnswerFloor answerFloor;
-
-  SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, PostGate gate, Guard guard,
-      ShownNotices notices, AnswerFloor answerFloor) {
-    this.settings = settings;
-    this.optIn = optIn;
-    this.pages = pages;
-    this.gate = gate;
-    this.guard = guard;
-    this.notices = notices;
-    this.answerFloor = answerFloor;
-  }
 
   /** GET: the form, for the purposes named in {@code purpose} parameters (all if none is known). */
   void subscribeForm(HttpServletRequest req, HttpServletResponse res) throws IOException {

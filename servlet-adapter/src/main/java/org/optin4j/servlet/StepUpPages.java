@@ -17,23 +17,11 @@ import org.optin4j.StepUpPreview;
  * (mail scanners open links, security rule 6); the button POSTs, through the {@link PostGate} (a form token bound to
  * the link and the Origin check, security rule 7).
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class StepUpPages {
+record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
   static final String STEP_UP_PATH = "/preferences/step-up";
   static final String NOT_ME_PATH = "/preferences/not-me";
-
-  private final OptIn optIn;
-  private final Pages pages;
-  private final PostGate gate;
-  private final Guard guard;
-
-  StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
-    this.optIn = optIn;
-    this.pages = pages;
-    this.gate = gate;
-    this.guard = guard;
-  }
 
   /** GET: what the step-up link would allow, and the button that allows it. */
   void stepUpPage(HttpServletRequest req, HttpServletResponse res) throws IOException {
@@ -63,13 +51,8 @@ final class StepUpPages {
     pages.send(req, res, 200, "step-up", locale, title, body);
   }
 
-  /** POST: uses the step-up link. */
-  void stepUp(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Locale locale = pages.formLocale(req);
-    String token = gate.linkToken(req, res, locale, "step-up");
-    if (token == null) {
-      return;
-    }
+  /** POST, behind {@link PostGate#linked}: uses the step-up link. */
+  void stepUp(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
     StepUpConfirmation result = optIn.rights().confirmStepUp(token);
     if (result instanceof StepUpConfirmation.AddressChangeStarted) {
       pages.message(req, res, 200, "step-up-done", locale, "stepup.address.done.title", null,
@@ -99,13 +82,8 @@ final class StepUpPages {
     pages.send(req, res, 200, "not-me", locale, title, body);
   }
 
-  /** POST: undoes the change of address. */
-  void notMe(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Locale locale = pages.formLocale(req);
-    String token = gate.linkToken(req, res, locale, "not-me");
-    if (token == null) {
-      return;
-    }
+  /** POST, behind {@link PostGate#linked}: undoes the change of address. */
+  void notMe(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
     if (optIn.rights().restoreAddress(token, guard.evidence(req)) instanceof AddressRestore.Restored) {
       pages.message(req, res, 200, "not-me-done", locale, "notme.done.title", null, "notme.done.text");
     } else {

@@ -15,19 +15,9 @@ import org.optin4j.UnsubscribeResult;
  * a button, and the POST withdraws every consent of the subject at once (GDPR Art. 7(3): as easy as giving). The POST
  * is also the RFC 8058 one-click unsubscribe a mail provider sends, authorised by the signed token alone.
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class UnsubscribePages {
-  private final OptIn optIn;
-  private final Pages pages;
-  private final Guard guard;
-
-  UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
-    this.optIn = optIn;
-    this.pages = pages;
-    this.guard = guard;
-  }
-
+record UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
   /** GET: the button. */
   void unsubscribePage(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Locale locale = pages.locale(req);

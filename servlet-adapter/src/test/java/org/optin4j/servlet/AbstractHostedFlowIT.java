@@ -1599,10 +1599,10 @@ abstract class AbstractHostedFlowIT {
     for (Map.Entry<String, Http.Response> e : pages.entrySet()) {
       String actual = e.getValue().status() + "\n" + masked(e.getValue().body());
       if (write != null) {
-        Files.writeString(Path.of(write, e.getKey() + ".html"), actual);
+        Files.writeString(Path.of(write, e.getKey() + ".txt"), actual);
         continue;
       }
-      try (java.io.InputStream in = AbstractHostedFlowIT.class.getResourceAsStream(RENDERED + e.getKey() + ".html")) {
+      try (java.io.InputStream in = AbstractHostedFlowIT.class.getResourceAsStream(RENDERED + e.getKey() + ".txt")) {
         assertNotNull(in, "no recorded page " + e.getKey());
         String expected = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         if (!expected.equals(actual)) {
