@@ -18,8 +18,9 @@ import org.optin4j.ResendResult;
 
 /**
  * The confirmation link's pages: {@code /confirm} shows what the person asked for, each purpose ticked, with the
- * notice; only its POST confirms, and only the purposes still ticked (mail scanners open links: security rule 6). An
- * expired link offers {@code /resend}, which mails a fresh link to the address of the request (security rule 5).
+ * notice; only its POST confirms, and only the purposes still ticked (mail scanners open links: SECURITY.md,
+ * "Link-prefetching scanners"). An expired link offers {@code /resend}, which mails a fresh link to the address of the
+ * request and makes the earlier ones useless.
  *
  * <p>Immutable and thread-safe.
  */

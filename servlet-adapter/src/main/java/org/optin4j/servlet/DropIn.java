@@ -129,7 +129,7 @@ final class DropIn {
 
   /**
    * Passes a signup on as {@code Requested} no sooner than the hosted pages answer theirs, so that the time the app's
-   * form takes does not tell a known address from a new one either (security rule 8).
+   * form takes does not tell a known address from a new one either.
    */
   private static boolean requested(HttpServletRequest req, long start) {
     AnswerFloor.waitUntil(start + AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS);

@@ -5,7 +5,7 @@ import org.owasp.encoder.Encode;
 /**
  * Writes the HTML of the hosted pages and the drop-in block, escaping by default: text goes through
  * {@link #text(String)} and attribute values through {@link #attr(String, String)}, both encoded for their context
- * with the OWASP Java Encoder (security rule 9: output is encoded for its context with a well-kept encoder). Tag and
+ * with the OWASP Java Encoder (OWASP Cross Site Scripting Prevention Cheat Sheet: encode for the context). Tag and
  * attribute names are checked, not encoded: they are this library's own words, and a name that is not one throws.
  * The one way to add markup as it is, {@link #trusted(String)}, is named for what it may take: a fragment this
  * library made (or a {@link HumanCheck}'s, which must encode what it renders), never a value from a request or a text.

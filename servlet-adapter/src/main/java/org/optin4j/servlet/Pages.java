@@ -27,7 +27,7 @@ import org.optin4j.PurposeText;
  * Renders and sends pages: language choice, security headers, the layout, the answers every page family gives
  * (invalid link, 403, 404, 405, 500), the HTML fragments the pages share (notice, choices, honeypot, problem box,
  * form, button) and the reading of the fields they share. Every value is written through {@link Html}, which encodes
- * it for its context with the OWASP Java Encoder (security rule 9).
+ * it for its context with the OWASP Java Encoder (OWASP Cross Site Scripting Prevention Cheat Sheet).
  *
  * <p>Immutable and thread-safe.
  */
@@ -147,7 +147,7 @@ final class Pages {
 
   // --- the answers every page family gives -------------------------------------------------------------------
 
-  /** 400 for a missing, invalid or used link: every invalid token gets the same answer (security rule 5). */
+  /** 400 for a missing, invalid or used link: every invalid token gets the same answer. */
   void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
     message(req, res, 400, "invalid-link", locale, "invalid.title",
         link(base(req) + "/subscribe", t(locale, "invalid.again")), "invalid.text");
@@ -253,7 +253,7 @@ final class Pages {
 
   // --- reading ------------------------------------------------------------------------------------------------
 
-  /** The token parameter, or null if absent or oversized (refused before any parsing, security rule 5). */
+  /** The token parameter, or null if absent or oversized (refused before any parsing). */
   static String token(HttpServletRequest req) {
     String t = req.getParameter("token");
     return t == null || t.isEmpty() || t.length() > MAX_TOKEN ? null : t;

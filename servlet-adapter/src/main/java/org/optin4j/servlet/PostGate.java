@@ -7,14 +7,16 @@ import java.util.Locale;
 
 /**
  * The prologue every state-changing POST of the hosted pages and the drop-in runs before it does anything, in one
- * place so that no page can skip a step (security rules 5, 7 and 11): a link-bound POST needs its link token (present,
+ * place so that no page can skip a step (OWASP Cross-Site Request Forgery Prevention Cheat Sheet; SECURITY.md,
+ * "List-bombers"): a link-bound POST needs its link token (present,
  * not oversized), then the {@link Guard}'s Origin / Sec-Fetch-Site check and a form token bound to that link, then a
  * place within the client's rate limit; a signup POST the same without a link. Each refusal is answered here: 400
  * (the page of an invalid link), 403, or 429 with {@code Retry-After}. It also writes the form pieces it checks, so
  * that what a form carries and what its POST must carry are spelled once.
  *
  * <p>The RFC 8058 one-click unsubscribe is the one POST that does not pass here: it is authorised by its signed token
- * alone (security rule 7), so {@link UnsubscribePages} checks only what a mail provider sends.
+ * alone (RFC 8058: a mail provider posts without cookies or a page), so {@link UnsubscribePages} checks only what a
+ * mail provider sends.
  *
  * <p>Thread-safe.
  */

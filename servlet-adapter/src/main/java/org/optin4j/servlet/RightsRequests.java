@@ -14,9 +14,10 @@ import org.optin4j.SubjectId;
 /**
  * The data-subject requests of the preference center, each a POST behind its prologue
  * ({@link PreferencePages#managed}): change of address (Art. 16), a copy of the data (Art. 15, 20), a signed receipt
- * of the consents (Art. 7(1)), erasure (Art. 17). A preferences link may have been forwarded (security rule 18), so
- * none of them hands data to whoever holds the link: the copy and the receipt are mailed to the address on file, and
- * a change of address or an erasure waits for a step-up link mailed there ({@link StepUpPages}).
+ * of the consents (Art. 7(1)), erasure (Art. 17). A preferences link may have been forwarded (SECURITY.md, "Holders
+ * of a forwarded link"), so none of them hands data to whoever holds the link: the copy and the receipt are mailed to
+ * the address on file, and a change of address or an erasure waits for a step-up link mailed there
+ * ({@link StepUpPages}).
  *
  * <p>Immutable and thread-safe.
  */

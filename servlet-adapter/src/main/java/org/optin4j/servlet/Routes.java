@@ -8,11 +8,15 @@ import java.util.Map;
 /**
  * The routing table of the hosted pages: which handler answers a (method, path) under the prefix. GET and HEAD go to
  * a route's read handler, POST to its post handler; a path that is not listed answers 404, a method a route does not
- * take 405 with {@code Allow}. Reads never change state (mail scanners open every link, security rule 6); every post
+ * take 405 with {@code Allow}. Reads never change state (mail scanners open every link: SECURITY.md,
+ * "Link-prefetching scanners"); every post
  * that changes state runs the {@link PostGate} prologue first, except the RFC 8058 one-click unsubscribe.
  *
  * <p>{@link #hosted} is the one list of the endpoints, the HTTP contract of the module README, each with what whoever
  * holds its link (or page) can do and cannot do: a link in a mail may have been forwarded, or opened by a scanner.
+ * The filter's other paths are the app's own, configured rather than hosted ({@code formPaths}: the drop-in reads the
+ * signup POST and passes it on; {@code markerPaths}: notice blocks in static pages), and {@link OptInFilter} hands
+ * those to {@link DropIn}.
  *
  * <p>Immutable and thread-safe.
  */
@@ -57,7 +61,8 @@ final class Routes {
       PublicFiles files) {
     return new Routes(pages, Map.ofEntries(
         // Anyone, no link: the signup form. The POST starts a double opt-in and answers the same for every address
-        // (security rule 8): it can mail a confirmation link to an address, never confirm one or learn about it.
+        // (SECURITY.md, "Scrapers enumerating addresses"): it can mail a confirmation link to an address, never confirm
+        // one or learn about it.
         Map.entry("/subscribe", Route.page(signup::subscribeForm, signup::subscribe)),
         // The confirmation link: can see the purposes asked for and confirm them (or fewer). Cannot see the
         // address, add a purpose, or act once confirmed ("already confirmed", no second event).

@@ -20,8 +20,9 @@ import org.optin4j.RequestResult;
 
 /**
  * The hosted signup, {@code /subscribe}: the form (the notice and one unticked checkbox per purpose, GDPR Art. 7 and
- * security rule 14) and its POST, which starts a double opt-in and answers "check your inbox" the same way, no sooner
- * than {@link AnswerFloor#SIGNUP_ANSWER_FLOOR_NANOS}, whatever the address (security rule 8).
+ * Recital 32: silence or pre-ticked boxes are no consent) and its POST, which starts a double opt-in and answers "check
+ * your inbox" the same way, no sooner than {@link AnswerFloor#SIGNUP_ANSWER_FLOOR_NANOS}, whatever the address
+ * (SECURITY.md, "Scrapers enumerating addresses").
  *
  * <p>Immutable and thread-safe.
  */
@@ -83,7 +84,7 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
     pages.send(req, res, status, "subscribe", locale, title, h);
   }
 
-  /** POST: starts a double opt-in; one answer for every address (security rule 8). */
+  /** POST: starts a double opt-in; one answer for every address, so it tells nothing about it. */
   void subscribe(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Locale locale = pages.formLocale(req);
     if (!gate.signup(req, res, locale)) {
@@ -146,7 +147,7 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
       sendSubscribeForm(req, res, 400, locale, optIn.notice(offered, locale), echo, chosen,
           List.of("problem.notice"), next);
     } else {
-      subscribed(req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer (rule 8)
+      subscribed(req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer
     }
   }
 

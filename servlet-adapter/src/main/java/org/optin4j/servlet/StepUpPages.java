@@ -14,8 +14,8 @@ import org.optin4j.StepUpPreview;
  * The pages of the links a forwarded preferences link cannot replace: the step-up link mailed to the address on file
  * before a change of address or an erasure goes ahead ({@code /preferences/step-up}), and the "this was not me" link
  * mailed to the old address after a change ({@code /preferences/not-me}). Opening either only shows what would happen
- * (mail scanners open links, security rule 6); the button POSTs, through the {@link PostGate} (a form token bound to
- * the link and the Origin check, security rule 7).
+ * (mail scanners open links: SECURITY.md, "Link-prefetching scanners"); the button POSTs, through the {@link PostGate}
+ * (a form token bound to the link and the Origin check).
  *
  * <p>Immutable and thread-safe.
  */

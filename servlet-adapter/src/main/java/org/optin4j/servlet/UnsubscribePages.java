@@ -11,7 +11,7 @@ import org.optin4j.OptIn;
 import org.optin4j.UnsubscribeResult;
 
 /**
- * The unsubscribe link of every mail after confirmation (security rule 24, RFC 8058): {@code GET /unsubscribe} shows
+ * The unsubscribe link of every mail after confirmation (RFC 2369, RFC 8058): {@code GET /unsubscribe} shows
  * a button, and the POST withdraws every consent of the subject at once (GDPR Art. 7(3): as easy as giving). The POST
  * is also the RFC 8058 one-click unsubscribe a mail provider sends, authorised by the signed token alone.
  *
