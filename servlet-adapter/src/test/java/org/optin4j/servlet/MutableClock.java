@@ -15,6 +15,11 @@ final class MutableClock extends Clock {
     now.updateAndGet(i -> i.plus(d));
   }
 
+  /** Sets the time, for output that must not depend on when a test runs. */
+  void set(Instant instant) {
+    now.set(instant);
+  }
+
   @Override
   public ZoneId getZone() {
     return ZoneOffset.UTC;
