@@ -379,7 +379,7 @@ final class HostedPages {
           .append("\">\n");
       b.append(pages.choices(ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text"));
       b.append(pages.notice(ready.notice(), locale, "optin-notice-text"));
-      b.append("<p>").append(e(pages.t(locale, "confirm.until", Pages.dateTime(ready.expiresAt(), locale))))
+      b.append("<p>").append(e(pages.t(locale, "confirm.until", "date", Pages.dateTime(ready.expiresAt(), locale))))
           .append("</p>\n");
       b.append(hidden("token", token));
       b.append(hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.linkContext("confirm", token))));
@@ -560,7 +560,7 @@ final class HostedPages {
     String title = pages.t(locale, "prefs.title");
     StringBuilder b = new StringBuilder("<h1>").append(e(title)).append("</h1>\n");
     b.append(pages.problems(locale, problems));
-    b.append("<p>").append(e(pages.t(locale, "prefs.intro", optIn.controller().name()))).append("</p>\n");
+    b.append("<p>").append(e(pages.t(locale, "prefs.intro", "controller", optIn.controller().name()))).append("</p>\n");
     b.append("<h2>").append(e(pages.t(locale, "prefs.current"))).append("</h2>\n<ul class=\"optin-states\">\n");
     Set<PurposeId> active = new TreeSet<>();
     List<Purpose> inactive = new ArrayList<>();
@@ -571,7 +571,8 @@ final class HostedPages {
       if (c != null && c.state() != ConsentState.ERASED) {
         Optional<Notice> agreed = optIn.noticeByHash(c.notice().hash());
         if (agreed.isPresent()) {
-          b.append("\n<details><summary>").append(e(pages.t(locale, "prefs.agreed", c.notice().version())))
+          b.append("\n<details><summary>")
+              .append(e(pages.t(locale, "prefs.agreed", "version", String.valueOf(c.notice().version()))))
               .append("</summary><div class=\"optin-notice\" lang=\"")
               .append(a(agreed.get().locale().toLanguageTag())).append("\">").append(e(agreed.get().text()))
               .append("</div></details>");
@@ -647,7 +648,7 @@ final class HostedPages {
       case PENDING -> c.requestedAt();
       default -> c.endedAt();
     };
-    return pages.t(locale, "prefs.state." + c.state().name(), Pages.date(since, locale));
+    return pages.t(locale, "prefs.state." + c.state().name(), "date", Pages.date(since, locale));
   }
 
   /** Common checks of a preference center POST; the subject, or empty after answering. */

@@ -46,7 +46,7 @@ final class StepUpPages {
     StepUpPreview preview = optIn.rights().previewStepUp(token);
     if (preview instanceof StepUpPreview.AddressChange change) {
       askToAllow(req, res, locale, token, "stepup.address",
-          pages.t(locale, "stepup.address.text", change.newAddress().value()), change.expiresAt());
+          pages.t(locale, "stepup.address.text", "email", change.newAddress().value()), change.expiresAt());
     } else if (preview instanceof StepUpPreview.Erasure erasure) {
       askToAllow(req, res, locale, token, "stepup.erase", pages.t(locale, "stepup.erase.text"),
           erasure.expiresAt());
@@ -62,7 +62,7 @@ final class StepUpPages {
       String text, Instant expiresAt) throws IOException {
     String title = pages.t(locale, keys + ".title");
     String body = "<h1>" + e(title) + "</h1>\n<p>" + e(text) + "</p>\n<p>"
-        + e(pages.t(locale, "stepup.until", Pages.dateTime(expiresAt, locale))) + "</p>\n"
+        + e(pages.t(locale, "stepup.until", "date", Pages.dateTime(expiresAt, locale))) + "</p>\n"
         + form(req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, keys + ".submit"));
     pages.send(req, res, 200, "step-up", locale, title, body);
   }
