@@ -1186,7 +1186,8 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Replaces the mail templates (default: {@link DefaultMailTemplates}, en/nl/de/fr).
+     * Replaces the mail templates (default: {@link DefaultMailTemplates}, en/nl/de/fr; to change some of their texts
+     * only, {@link DefaultMailTemplates#overriddenBy(String)}).
      *
      * @param templates the templates
      * @return this builder

@@ -49,7 +49,7 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       Pages.form(h, pages.base(req) + "/confirm");
       pages.choices(h, ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text");
       pages.notice(h, ready.notice(), locale, "optin-notice-text");
-      h.element("p", pages.t(locale, "confirm.until", Pages.dateTime(ready.expiresAt(), locale))).nl();
+      h.element("p", pages.t(locale, "confirm.until", "date", Pages.dateTime(ready.expiresAt(), locale))).nl();
       gate.linkFields(h, "confirm", token, locale);
       Pages.button(h, null, pages.t(locale, "confirm.submit")).close("form").nl();
       pages.send(req, res, problems.isEmpty() ? 200 : 400, "confirm", locale, title, h);

@@ -529,8 +529,11 @@ public final class OptInFilter implements Filter {
 
     /**
      * Overrides page texts: a resource bundle base name (for example {@code com.shop.optin-pages}) whose keys replace
-     * the built-in ones (see {@code org/optin4j/servlet/pages.properties}). Missing keys fall back to the built-in
-     * texts.
+     * the built-in ones (see {@code org/optin4j/servlet/pages_en.properties}): {@code <baseName>.properties} for every
+     * language, {@code <baseName>_<language>.properties} for one. Missing keys fall back to the built-in texts. A text
+     * may use the {@code {name}} placeholders of the text it replaces; an unknown key or placeholder is refused when
+     * the filter starts. Mail texts are overridden the same way, with
+     * {@code org.optin4j.mail.DefaultMailTemplates.overriddenBy(String)}.
      *
      * @param baseName the bundle base name
      * @return this builder

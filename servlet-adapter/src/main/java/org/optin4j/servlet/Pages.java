@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.optin4j.Notice;
@@ -22,6 +23,7 @@ import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
+import org.optin4j.internal.TextBundle;
 
 /**
  * Renders and sends pages: language choice, security headers, the layout, the answers every page family gives
@@ -42,13 +44,15 @@ final class Pages {
 
   private final OptInFilter.Settings settings;
   private final OptIn optIn;
-  private final Messages messages;
+  /** The page texts ({@code pages_<language>.properties}), with the app's overrides if it configured some. */
+  private final TextBundle texts;
   private final String csp;
 
   Pages(OptInFilter.Settings settings, OptIn optIn) {
     this.settings = settings;
     this.optIn = optIn;
-    this.messages = new Messages(settings.messagesBaseName());
+    TextBundle shipped = TextBundle.shipped("page text", "org.optin4j.servlet.pages", Pages.class.getClassLoader());
+    this.texts = settings.messagesBaseName() == null ? shipped : shipped.overriddenBy(settings.messagesBaseName());
     StringBuilder style = new StringBuilder("'self'");
     for (String o : settings.styleOrigins()) {
       style.append(' ').append(o);
@@ -89,8 +93,14 @@ final class Pages {
     return locale(request);
   }
 
-  String t(Locale locale, String key, Object... args) {
-    return messages.get(locale, key, args);
+  /** A page text; plain text, so callers encode it. */
+  String t(Locale locale, String key) {
+    return texts.text(locale, key);
+  }
+
+  /** A page text with one placeholder {@code {name}} replaced by a value. */
+  String t(Locale locale, String key, String name, String value) {
+    return texts.text(locale, key, Map.of(name, value));
   }
 
   // --- sending -----------------------------------------------------------------------------------------------
@@ -185,7 +195,8 @@ final class Pages {
         .start("div").attr("class", "optin-notice").attr("id", id).attr("lang", notice.locale().toLanguageTag())
         .end().text(notice.text()).close("div").nl();
     return h.open("p", "class", "optin-notice-version")
-        .text(t(locale, "notice.version", notice.version(), notice.locale().getDisplayLanguage(locale)))
+        .text(texts.text(locale, "notice.version", Map.of("version", String.valueOf(notice.version()),
+            "language", notice.locale().getDisplayLanguage(locale))))
         .close("p").nl().close("section").nl();
   }
 

@@ -81,7 +81,7 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
     String title = pages.t(locale, "prefs.title");
     Html b = new Html().element("h1", title).nl();
     pages.problems(b, locale, problems);
-    b.element("p", pages.t(locale, "prefs.intro", optIn.controller().name())).nl();
+    b.element("p", pages.t(locale, "prefs.intro", "controller", optIn.controller().name())).nl();
     b.element("h2", pages.t(locale, "prefs.current")).nl().open("ul", "class", "optin-states").nl();
     Set<PurposeId> active = new TreeSet<>();
     List<Purpose> inactive = new ArrayList<>();
@@ -92,7 +92,7 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
       if (c != null && c.state() != ConsentState.ERASED) {
         Optional<Notice> agreed = optIn.noticeByHash(c.notice().hash());
         if (agreed.isPresent()) {
-          b.nl().open("details").element("summary", pages.t(locale, "prefs.agreed", c.notice().version()))
+          b.nl().open("details").element("summary", pages.t(locale, "prefs.agreed", "version", String.valueOf(c.notice().version())))
               .start("div").attr("class", "optin-notice").attr("lang", agreed.get().locale().toLanguageTag())
               .end().text(agreed.get().text()).close("div").close("details");
         }
@@ -164,7 +164,7 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
       case PENDING -> c.requestedAt();
       default -> c.endedAt();
     };
-    return pages.t(locale, "prefs.state." + c.state().name(), Pages.date(since, locale));
+    return pages.t(locale, "prefs.state." + c.state().name(), "date", Pages.date(since, locale));
   }
 
   /** POST: ticked purposes not yet active start a double opt-in; unticked active ones are withdrawn at once. */

@@ -30,7 +30,7 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     StepUpPreview preview = optIn.rights().previewStepUp(token);
     if (preview instanceof StepUpPreview.AddressChange change) {
       askToAllow(req, res, locale, token, "stepup.address",
-          pages.t(locale, "stepup.address.text", change.newAddress().value()), change.expiresAt());
+          pages.t(locale, "stepup.address.text", "email", change.newAddress().value()), change.expiresAt());
     } else if (preview instanceof StepUpPreview.Erasure erasure) {
       askToAllow(req, res, locale, token, "stepup.erase", pages.t(locale, "stepup.erase.text"),
           erasure.expiresAt());
@@ -46,7 +46,7 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       String text, Instant expiresAt) throws IOException {
     String title = pages.t(locale, keys + ".title");
     Html body = new Html().element("h1", title).nl().element("p", text).nl()
-        .element("p", pages.t(locale, "stepup.until", Pages.dateTime(expiresAt, locale))).nl();
+        .element("p", pages.t(locale, "stepup.until", "date", Pages.dateTime(expiresAt, locale))).nl();
     form(body, req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, keys + ".submit"));
     pages.send(req, res, 200, "step-up", locale, title, body);
   }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
@@ -140,6 +142,30 @@ class OptInFilterConfigTest {
     ConfigurationException other = assertThrows(ConfigurationException.class,
         () -> PropertiesConfig.load("file:" + props, null));
     assertFalse(other.getMessage().contains("receiptKeys"), other.getMessage());
+  }
+
+  @Test
+  void messagesWhenAppOverridesSomeKeysThenThoseKeysInThatLanguageOnly() {
+    // com/shop/optin-pages_de.properties (test resources) replaces subscribe.title and prefs.intro in German.
+    Pages pages = new Pages(OptInFilter.builder(optIn).messages("com.shop.optin-pages").settings(), optIn);
+    Pages shipped = new Pages(OptInFilter.builder(optIn).settings(), optIn);
+
+    assertEquals("Newsletter bestellen", pages.t(Locale.GERMAN, "subscribe.title"));
+    assertEquals("Hier sehen Sie, was Shop Ihnen schickt.",
+        pages.t(Locale.GERMAN, "prefs.intro", "controller", "Shop"));
+    assertEquals(shipped.t(Locale.GERMAN, "subscribe.intro"), pages.t(Locale.GERMAN, "subscribe.intro"));
+    assertEquals(shipped.t(Locale.ENGLISH, "subscribe.title"), pages.t(Locale.ENGLISH, "subscribe.title"));
+    assertEquals("Anmelden", shipped.t(Locale.GERMAN, "subscribe.title"));
+  }
+
+  @Test
+  void messagesWhenOverrideUsesAPlaceholderTheTextLacksThenRefusedAtStartNamingIt() {
+    OptInFilter.Settings settings = OptInFilter.builder(optIn).messages("com.shop.old-pages").settings();
+
+    ConfigurationException e = assertThrows(ConfigurationException.class, () -> new Pages(settings, optIn));
+
+    assertEquals(List.of("com/shop/old-pages.properties: prefs.intro: unknown placeholder {0}; this text has"
+        + " {controller}"), e.problems());
   }
 
   @Test
