@@ -21,6 +21,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.optin4j.breach.BreachRegister;
 import org.optin4j.campaign.Campaigns;
 import org.optin4j.internal.ConfirmationMailCap;
@@ -381,23 +383,13 @@ public final class OptIn implements AutoCloseable {
     // Reads only, without row locks: opening a link (or a scanner opening it) must not cost a write.
     return store.read(tx -> {
       Optional<PendingRequest> found = tx.findRequest(claims.requestId());
-      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
-        return new ConfirmationPreview.Invalid();
+      ConfirmationPreview closed = closedLinkAnswer(check, claims, found, clock.instant(),
+          ConfirmationPreview.Invalid::new, subject -> new ConfirmationPreview.AlreadyConfirmed(),
+          ConfirmationPreview.Expired::new);
+      if (closed != null) {
+        return closed;
       }
       PendingRequest r = found.get();
-      if (r.status() == PendingRequest.Status.CONFIRMED) {
-        return new ConfirmationPreview.AlreadyConfirmed();
-      }
-      if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
-        return new ConfirmationPreview.Invalid();
-      }
-      Instant now = clock.instant();
-      if (check instanceof TokenCheck.Expired e) {
-        return new ConfirmationPreview.Expired(e.expiredAt());
-      }
-      if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
-        return new ConfirmationPreview.Expired(r.expiresAt());
-      }
       List<PurposeId> stillPending = new ArrayList<>();
       boolean addressChange = tx.addressChange(r.id()).isPresent();
       if (addressChange) {
@@ -471,23 +463,13 @@ public final class OptIn implements AutoCloseable {
         tx.lockHistory(claims.subject());
       }
       Optional<PendingRequest> found = tx.request(claims.requestId());
-      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
-        return new ConfirmationResult.Invalid();
+      Instant now = clock.instant();
+      ConfirmationResult closed = closedLinkAnswer(check, claims, found, now, ConfirmationResult.Invalid::new,
+          ConfirmationResult.AlreadyConfirmed::new, ConfirmationResult.Expired::new);
+      if (closed != null) {
+        return closed;
       }
       PendingRequest r = found.get();
-      if (r.status() == PendingRequest.Status.CONFIRMED) {
-        return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
-      }
-      if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
-        return new ConfirmationResult.Invalid();
-      }
-      Instant now = clock.instant();
-      if (check instanceof TokenCheck.Expired e) {
-        return new ConfirmationResult.Expired(e.expiredAt());
-      }
-      if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
-        return new ConfirmationResult.Expired(r.expiresAt());
-      }
       if (chosen != null && !r.purposes().containsAll(chosen)) {
         Set<PurposeId> notOffered = new TreeSet<>(chosen);
         notOffered.removeAll(r.purposes());
@@ -1051,6 +1033,31 @@ public final class OptIn implements AutoCloseable {
     }
     if (check instanceof TokenCheck.Expired e) {
       return e.claims();
+    }
+    return null;
+  }
+
+  /**
+   * Judges the request a confirmation link names, alike for its preview and its use, in the caller's result type: the
+   * answer for a link that is invalid, superseded, used or expired, or {@code null} while the request is open to it.
+   */
+  private static <R> R closedLinkAnswer(TokenCheck check, TokenClaims claims, Optional<PendingRequest> found,
+      Instant now, Supplier<R> invalid, Function<SubjectId, R> alreadyConfirmed, Function<Instant, R> expired) {
+    if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
+      return invalid.get();
+    }
+    PendingRequest r = found.get();
+    if (r.status() == PendingRequest.Status.CONFIRMED) {
+      return alreadyConfirmed.apply(r.subjectId());
+    }
+    if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
+      return invalid.get();
+    }
+    if (check instanceof TokenCheck.Expired e) {
+      return expired.apply(e.expiredAt());
+    }
+    if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
+      return expired.apply(r.expiresAt());
     }
     return null;
   }

@@ -11,6 +11,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentChange;
@@ -185,43 +188,26 @@ public final class StoredSubjectRights implements SubjectRights {
 
   @Override
   public RequestResult requestAddressChange(SubjectId subjectId, String newEmail, Locale locale, Evidence evidence) {
-    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
-    if (parsed.isEmpty()) {
-      return new RequestResult.InvalidAddress("invalid email address");
+    AddressChangeAsk ask = addressChangeAsk(newEmail, locale, evidence);
+    if (ask.refusal() != null) {
+      return new RequestResult.InvalidAddress(ask.refusal());
     }
-    EmailAddress email = parsed.get();
-    if (core.unmailable(email) != null) {
-      return new RequestResult.InvalidAddress(core.unmailable(email));
-    }
-    Locale lang = core.catalog().resolve(locale);
-    Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
     RequestResult result = core.retryRequest(() -> core.store().inTransaction(tx -> {
       Subject subject = tx.subject(subjectId)
           .orElseThrow(() -> new IllegalArgumentException("unknown subject " + subjectId));
-      if (subject.email().equals(email)) {
-        return new RequestResult.AlreadyConfirmed(subjectId);
-      }
-      Set<PurposeId> purposes = new TreeSet<>();
-      for (Consent c : tx.consents(subjectId)) {
-        if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-          purposes.add(c.purpose());
-        }
-      }
+      Set<PurposeId> purposes = movablePurposes(tx, subject, ask.email());
       if (purposes.isEmpty()) {
         return new RequestResult.AlreadyConfirmed(subjectId);
       }
       Instant now = core.clock().instant();
-      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
+      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, ask.email(), now);
       if (slot instanceof ConfirmationMailCap.Slot.Full full) {
         return new RequestResult.Throttled(full.retryAfter());
       }
-      Notice notice = tx.saveNotice(core.render(purposes, lang));
-      String requestId = core.randomId();
-      tx.insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), "address-change", kept, now,
-          now.plus(core.confirmationTtl()), 1, PendingRequest.Status.OPEN, null));
-      tx.saveAddressChange(requestId, email);
-      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CONFIRMATION, subjectId, email,
-          requestId, 1, lang, List.copyOf(purposes), slot.dedupeKey(), now));
+      String requestId = openAddressChange(tx, subjectId, purposes, ask, "address-change", now,
+          now.plus(core.confirmationTtl()));
+      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CONFIRMATION, subjectId, ask.email(),
+          requestId, 1, ask.lang(), List.copyOf(purposes), slot.dedupeKey(), now));
       return new RequestResult.Accepted(subjectId, requestId, Set.of(), Set.of(), purposes);
     }));
     core.dispatcher().wake();
@@ -237,53 +223,34 @@ public final class StoredSubjectRights implements SubjectRights {
     if (claims == null) {
       return new StepUpResult.InvalidLink();
     }
-    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
-    if (parsed.isEmpty()) {
-      return new StepUpResult.InvalidAddress("invalid email address");
+    AddressChangeAsk ask = addressChangeAsk(newEmail, locale, evidence);
+    if (ask.refusal() != null) {
+      return new StepUpResult.InvalidAddress(ask.refusal());
     }
-    EmailAddress email = parsed.get();
-    if (core.unmailable(email) != null) {
-      return new StepUpResult.InvalidAddress(core.unmailable(email));
-    }
-    Locale lang = core.catalog().resolve(locale);
-    Evidence kept = core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence);
-    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
-    StepUpResult result = core.inTransactionOr(tx -> {
-      Optional<Subject> found = tx.subject(claims.subject());
-      if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
-        return new StepUpResult.InvalidLink();
-      }
-      Subject subject = found.get();
-      if (subject.email().equals(email)) {
-        return new StepUpResult.Unchanged(subject.id());
-      }
-      Set<PurposeId> purposes = movablePurposes(tx, subject.id());
+    return stepUp(claims, (tx, subject) -> {
+      Set<PurposeId> purposes = movablePurposes(tx, subject, ask.email());
       if (purposes.isEmpty()) {
         return new StepUpResult.Unchanged(subject.id());
       }
       Instant now = core.clock().instant();
       // The new address's cap is checked now too, so the current address is not asked for a change that could not
       // go on today.
-      if (core.confirmationMailCap().slotFor(tx, email, now) instanceof ConfirmationMailCap.Slot.Full full) {
+      if (core.confirmationMailCap().slotFor(tx, ask.email(), now) instanceof ConfirmationMailCap.Slot.Full full) {
         return new StepUpResult.Throttled(full.retryAfter());
       }
       ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, subject.email(), now);
       if (slot instanceof ConfirmationMailCap.Slot.Full full) {
         return new StepUpResult.Throttled(full.retryAfter());
       }
-      Notice notice = tx.saveNotice(core.render(purposes, lang));
-      String requestId = core.randomId();
       Instant expiresAt = now.plus(core.stepUpTtl());
       // Generation 1 with the step-up source means "waits for its step-up": no confirmation link exists for it yet.
-      tx.insertRequest(new PendingRequest(requestId, subject.id(), purposes, notice.ref(),
-          ServiceCore.STEP_UP_SOURCE, kept, now, expiresAt, 1, PendingRequest.Status.OPEN, null));
-      tx.saveAddressChange(requestId, email);
+      String requestId = openAddressChange(tx, subject.id(), purposes, ask, ServiceCore.STEP_UP_SOURCE, now,
+          expiresAt);
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGE_STEP_UP, subject.id(),
-          subject.email(), requestId, subject.addressGeneration(), lang, List.copyOf(purposes), slot.dedupeKey(), now));
+          subject.email(), requestId, subject.addressGeneration(), ask.lang(), List.copyOf(purposes),
+          slot.dedupeKey(), now));
       return new StepUpResult.Sent(subject.id(), expiresAt);
-    }, ServiceCore.CapRace.class, new StepUpResult.Throttled(retry));
-    core.dispatcher().wake();
-    return result;
+    });
   }
 
   @Override
@@ -293,13 +260,7 @@ public final class StoredSubjectRights implements SubjectRights {
       return new StepUpResult.InvalidLink();
     }
     Locale lang = core.catalog().resolve(locale);
-    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
-    StepUpResult result = core.inTransactionOr(tx -> {
-      Optional<Subject> found = tx.subject(claims.subject());
-      if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
-        return new StepUpResult.InvalidLink();
-      }
-      Subject subject = found.get();
+    return stepUp(claims, (tx, subject) -> {
       Instant now = core.clock().instant();
       ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, subject.email(), now);
       if (slot instanceof ConfirmationMailCap.Slot.Full full) {
@@ -310,6 +271,21 @@ public final class StoredSubjectRights implements SubjectRights {
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ERASURE_STEP_UP, subject.id(),
           subject.email(), null, subject.addressGeneration(), lang, purposes, slot.dedupeKey(), now));
       return new StepUpResult.Sent(subject.id(), now.plus(core.stepUpTtl()));
+    });
+  }
+
+  /**
+   * Runs what a valid preferences link asks, in one transaction, for the subject it names if it was sent to the
+   * subject's current address; a lost race for a mail cap answers {@link StepUpResult.Throttled}.
+   */
+  private StepUpResult stepUp(TokenClaims claims, BiFunction<ConsentStore.Transaction, Subject, StepUpResult> ask) {
+    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
+    StepUpResult result = core.inTransactionOr(tx -> {
+      Optional<Subject> found = tx.subject(claims.subject());
+      if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
+        return new StepUpResult.InvalidLink();
+      }
+      return ask.apply(tx, found.get());
     }, ServiceCore.CapRace.class, new StepUpResult.Throttled(retry));
     core.dispatcher().wake();
     return result;
@@ -317,49 +293,52 @@ public final class StoredSubjectRights implements SubjectRights {
 
   @Override
   public StepUpPreview previewStepUp(String stepUpToken) {
-    TokenCheck check = core.check(TokenKind.STEP_UP, stepUpToken);
-    if (check instanceof TokenCheck.Expired e) {
-      return new StepUpPreview.Expired(e.expiredAt());
-    }
-    if (!(check instanceof TokenCheck.Valid v)) {
-      return new StepUpPreview.Invalid();
-    }
-    TokenClaims claims = v.claims();
-    return core.store().read(tx -> {
-      Optional<Subject> subject = tx.subject(claims.subject());
-      if (subject.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, subject.get())) {
-        return new StepUpPreview.Invalid();
-      }
-      if (claims.requestId() == null) {
-        return new StepUpPreview.Erasure(v.expiresAt());
-      }
-      Optional<EmailAddress> newAddress = waitingAddressChange(tx, claims)
-          .flatMap(r -> tx.addressChange(r.id()));
-      return newAddress.<StepUpPreview>map(a -> new StepUpPreview.AddressChange(a, v.expiresAt()))
-          .orElseGet(StepUpPreview.Invalid::new);
+    return onStepUpToken(stepUpToken, StepUpPreview.Expired::new, StepUpPreview.Invalid::new, v -> {
+      TokenClaims claims = v.claims();
+      return core.store().read(tx -> {
+        Optional<Subject> subject = tx.subject(claims.subject());
+        if (subject.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, subject.get())) {
+          return new StepUpPreview.Invalid();
+        }
+        if (claims.requestId() == null) {
+          return new StepUpPreview.Erasure(v.expiresAt());
+        }
+        Optional<EmailAddress> newAddress = waitingAddressChange(tx, claims)
+            .flatMap(r -> tx.addressChange(r.id()));
+        return newAddress.<StepUpPreview>map(a -> new StepUpPreview.AddressChange(a, v.expiresAt()))
+            .orElseGet(StepUpPreview.Invalid::new);
+      });
     });
   }
 
   @Override
   public StepUpConfirmation confirmStepUp(String stepUpToken) {
+    return onStepUpToken(stepUpToken, StepUpConfirmation.Expired::new, StepUpConfirmation.Invalid::new, v -> {
+      TokenClaims claims = v.claims();
+      List<ConsentChange> changes = new ArrayList<>();
+      Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
+      StepUpConfirmation result;
+      try {
+        result = confirmStepUp(claims, v, changes, retry);
+      } catch (ServiceCore.Superseded concurrentErasure) {
+        return new StepUpConfirmation.Invalid();
+      }
+      core.afterCommit(changes);
+      return result;
+    });
+  }
+
+  /**
+   * Checks a step-up link: hands a valid one on, and answers an expired or invalid one in the caller's result type,
+   * so that the preview and the confirmation of one link tell the person the same.
+   */
+  private <R> R onStepUpToken(String stepUpToken, Function<Instant, R> expired, Supplier<R> invalid,
+      Function<TokenCheck.Valid, R> valid) {
     TokenCheck check = core.check(TokenKind.STEP_UP, stepUpToken);
     if (check instanceof TokenCheck.Expired e) {
-      return new StepUpConfirmation.Expired(e.expiredAt());
+      return expired.apply(e.expiredAt());
     }
-    if (!(check instanceof TokenCheck.Valid v)) {
-      return new StepUpConfirmation.Invalid();
-    }
-    TokenClaims claims = v.claims();
-    List<ConsentChange> changes = new ArrayList<>();
-    Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
-    StepUpConfirmation result;
-    try {
-      result = confirmStepUp(claims, v, changes, retry);
-    } catch (ServiceCore.Superseded concurrentErasure) {
-      return new StepUpConfirmation.Invalid();
-    }
-    core.afterCommit(changes);
-    return result;
+    return check instanceof TokenCheck.Valid v ? valid.apply(v) : invalid.get();
   }
 
   private StepUpConfirmation confirmStepUp(TokenClaims claims, TokenCheck.Valid v, List<ConsentChange> changes,
@@ -511,10 +490,48 @@ public final class StoredSubjectRights implements SubjectRights {
             && r.status() == PendingRequest.Status.OPEN && r.generation() == 1 && now.isBefore(r.expiresAt()));
   }
 
-  /** The purposes a change of address moves: those confirmed or pending. */
-  private static Set<PurposeId> movablePurposes(ConsentStore.Transaction tx, SubjectId subjectId) {
+  /**
+   * A change of address as asked, checked before any transaction: the new address, or why it is refused (the one rule
+   * for both ways of asking, {@link #requestAddressChange} and {@link #stepUpAddressChange}); with the language and the
+   * evidence kept when it is not refused.
+   */
+  private record AddressChangeAsk(EmailAddress email, String refusal, Locale lang, Evidence kept) {}
+
+  private AddressChangeAsk addressChangeAsk(String newEmail, Locale locale, Evidence evidence) {
+    Optional<EmailAddress> parsed = EmailAddress.tryParse(newEmail);
+    String refusal = parsed.isEmpty() ? "invalid email address" : core.unmailable(parsed.get());
+    if (refusal != null) {
+      return new AddressChangeAsk(null, refusal, null, null);
+    }
+    return new AddressChangeAsk(parsed.get(), null, core.catalog().resolve(locale),
+        core.evidencePolicy().apply(evidence == null ? Evidence.NONE : evidence));
+  }
+
+  /**
+   * Opens a change of address that waits for a confirmation or a step-up (generation 1): stores the notice of the
+   * purposes it moves and the new address, and returns the id of the request.
+   */
+  private String openAddressChange(ConsentStore.Transaction tx, SubjectId subjectId, Set<PurposeId> purposes,
+      AddressChangeAsk ask, String source, Instant now, Instant expiresAt) {
+    Notice notice = tx.saveNotice(core.render(purposes, ask.lang()));
+    String requestId = core.randomId();
+    tx.insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), source, ask.kept(), now,
+        expiresAt, 1, PendingRequest.Status.OPEN, null));
+    tx.saveAddressChange(requestId, ask.email());
+    return requestId;
+  }
+
+  /**
+   * The purposes a change of the subject's address to a new one moves: those confirmed or pending; none if the new
+   * address is the subject's already.
+   */
+  private static Set<PurposeId> movablePurposes(ConsentStore.Transaction tx, Subject subject,
+      EmailAddress newAddress) {
     Set<PurposeId> purposes = new TreeSet<>();
-    for (Consent c : tx.consents(subjectId)) {
+    if (subject.email().equals(newAddress)) {
+      return purposes;
+    }
+    for (Consent c : tx.consents(subject.id())) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
         purposes.add(c.purpose());
       }
