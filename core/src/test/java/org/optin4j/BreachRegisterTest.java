@@ -2,7 +2,6 @@ package org.optin4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -21,10 +19,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** The breach register (GDPR Art. 33-34): deadline, status, affected subjects, notification mails. */
 class BreachRegisterTest {
-  private final MutableClock clock = MutableClock.at("2026-03-06T16:00:00Z"); // a Friday afternoon
+  private final TestClock clock = TestClock.at("2026-03-06T16:00:00Z"); // a Friday afternoon
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
   private final BreachRegister breaches = optIn.breaches();
@@ -35,12 +36,7 @@ class BreachRegisterTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer).confirmed(email, purposes);
   }
 
   @Test

@@ -16,10 +16,13 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** A material change of a purpose: list who consented under the old version, ask them again, expire the silent. */
 class CampaignsReconsentTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
 
@@ -47,12 +50,7 @@ class CampaignsReconsentTest {
   }
 
   private SubjectId confirmed(OptIn o, String email) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        o.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER)));
-    o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    o.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(o, mailer).confirmed(email, NEWSLETTER);
   }
 
   @Test

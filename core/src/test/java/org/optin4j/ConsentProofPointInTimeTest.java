@@ -13,10 +13,12 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** "Was consent valid at T?" answered from the history, across a timeline. */
 class ConsentProofPointInTimeTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
   private final ConsentProof proof = optIn.proof();

@@ -9,6 +9,8 @@ import java.util.regex.Pattern;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.Mailer;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** Shared test data for service-level tests. */
 public final class Fixtures {
@@ -53,7 +55,7 @@ public final class Fixtures {
         "https://bakery.example/privacy");
   }
 
-  public static OptIn.Builder builder(ConsentStore store, Mailer mailer, MutableClock clock) {
+  public static OptIn.Builder builder(ConsentStore store, Mailer mailer, TestClock clock) {
     return OptIn.builder()
         .catalog(catalog())
         .controller(controller())
@@ -66,7 +68,7 @@ public final class Fixtures {
         .sendRetries(Duration.ofSeconds(30), Duration.ofMinutes(30), 5);
   }
 
-  public static OptIn optIn(RecordingMailer mailer, MutableClock clock) {
+  public static OptIn optIn(RecordingMailer mailer, TestClock clock) {
     return builder(InMemoryConsentStore.create(), mailer, clock).build();
   }
 

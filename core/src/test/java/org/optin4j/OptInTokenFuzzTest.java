@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.testing.RecordingMailer;
 
 /**
  * Fuzzes every {@link OptIn} entry point that takes a link token: {@code preview}, {@code confirm}, {@code decline},

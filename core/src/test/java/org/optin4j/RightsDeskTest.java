@@ -2,7 +2,6 @@ package org.optin4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.Fixtures.EVENTS;
@@ -16,10 +15,13 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** Operator-run rights with the one-month deadline of GDPR Art. 12(3). */
 class RightsDeskTest {
-  private final MutableClock clock = MutableClock.at("2026-01-31T09:00:00Z");
+  private final TestClock clock = TestClock.at("2026-01-31T09:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
   private final RightsDesk desk = optIn.rightsDesk();
@@ -30,12 +32,7 @@ class RightsDeskTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), Set.of(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer).confirmed(email, purposes);
   }
 
   @Test

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 class SecretsTest {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -277,7 +279,7 @@ class SecretsTest {
         .build();
     assertArrayEquals(secret, keys.secret("k2"));
     OptIn optIn = Fixtures.builder(org.optin4j.memory.InMemoryConsentStore.create(), new RecordingMailer(),
-            MutableClock.at("2026-03-02T10:00:00Z"))
+            TestClock.at("2026-03-02T10:00:00Z"))
         .signingKeys(keys)
         .suppressionPepper(Secrets.fromKeyStore(store, "pw-pw-pw".toCharArray(), "pepper", "pw-pw-pw".toCharArray()))
         .build();
