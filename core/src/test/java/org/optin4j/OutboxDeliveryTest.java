@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.optin4j.internal.OutboxDispatcher;
@@ -152,21 +153,10 @@ class OutboxDeliveryTest {
 
   @Test
   void dispatchWhenMailRetriedThenSameMessageKeyEachAttemptAndDistinctPerMail() {
-    List<String> keys = new CopyOnWriteArrayList<>();
-    try (OptIn a = node(new Mailer() {
-      private boolean first = true;
-
-      @Override
-      public List<SendOutcome> send(List<MailMessage> batch) {
-        List<SendOutcome> out = new ArrayList<>();
-        for (MailMessage m : batch) {
-          keys.add(m.messageKey());
-          out.add(first ? new SendOutcome.TransientFailure("SMTP 451") : new SendOutcome.Sent());
-          first = false;
-        }
-        return out;
-      }
-    })) {
+    RecordingMailer mailer = new RecordingMailer();
+    AtomicBoolean first = new AtomicBoolean(true);
+    mailer.answer(m -> first.getAndSet(false) ? new SendOutcome.TransientFailure("SMTP 451") : new SendOutcome.Sent());
+    try (OptIn a = node(mailer)) {
       queue(a, 2);
       DispatchReport firstRound = a.operations().dispatchNow();
       assertEquals(1, firstRound.retrying());
@@ -175,6 +165,7 @@ class OutboxDeliveryTest {
       assertEquals(1, a.operations().dispatchNow().sent());
     }
 
+    List<String> keys = mailer.attempts().stream().map(MailMessage::messageKey).toList();
     assertEquals(3, keys.size());
     assertEquals(keys.get(0), keys.get(2), "the retry of the first mail carries its first key");
     assertNotEquals(keys.get(0), keys.get(1));
