@@ -14,13 +14,15 @@ import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.TransactionConflictException;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** A signup the database rolls back for a conflict with a concurrent unit (a deadlock's victim) is run again. */
 class OptInConflictRetryTest {
   private final InMemoryConsentStore real = InMemoryConsentStore.create();
   private final AtomicInteger conflictsLeft = new AtomicInteger();
   private final OptIn optIn = Fixtures.builder(conflicting(), new RecordingMailer(),
-      new MutableClock(Instant.parse("2026-03-01T10:00:00Z"))).build();
+      TestClock.at(Instant.parse("2026-03-01T10:00:00Z"))).build();
 
   @Test
   void requestWhenUnitIsADeadlockVictimThenRunsAgainAndSignsUpOnce() {

@@ -19,12 +19,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * A signup of a known address while the retention job deletes that subject on another connection, between the
@@ -47,7 +47,7 @@ class JdbcSignupDuringPurgeTest {
 
   @Test
   void requestWhenSubjectDeletedBetweenLookupAndLockThenSignsUpAfreshWithoutOrphanHead() throws Exception {
-    optIn = Fixtures.builder(deletingOnLock(), new RecordingMailer(), new MutableClock(Instant.parse("2026-03-01T10:00:00Z")))
+    optIn = Fixtures.builder(deletingOnLock(), new RecordingMailer(), TestClock.at(Instant.parse("2026-03-01T10:00:00Z")))
         .build();
     RequestResult first = optIn.request(ConsentRequest.of("ann@example.com", Locale.ENGLISH, Fixtures.NEWSLETTER));
     SubjectId gone = ((RequestResult.Accepted) first).subjectId();

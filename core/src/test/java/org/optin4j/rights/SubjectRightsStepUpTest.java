@@ -24,9 +24,7 @@ import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.UnsubscribeResult;
@@ -35,6 +33,9 @@ import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * A forwarded preferences link through the Java API: a change of address or an erasure needs a step-up from the
@@ -44,7 +45,7 @@ class SubjectRightsStepUpTest {
   private static final String ANN = "ann@example.org";
   private static final String MALLORY = "mallory@evil.example";
 
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final OptIn optIn = Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
@@ -57,13 +58,9 @@ class SubjectRightsStepUpTest {
 
   /** Ann confirmed the newsletter; her receipt (with preferences and unsubscribe links) is the last mail. */
   private SubjectId confirmed(String email) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    clock.advance(Duration.ofMinutes(5));
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(
+        ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER).withEvidence(Evidence.of("203.0.113.9", "Firefox")),
+        Evidence.NONE);
   }
 
   private List<MailMessage> dispatchedTo(String address) {

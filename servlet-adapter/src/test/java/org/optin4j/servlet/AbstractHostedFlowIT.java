@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
@@ -48,6 +49,7 @@ import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.proof.ConsentReceipts;
 import org.optin4j.proof.ReceiptVerification;
+import org.optin4j.testing.TestClock;
 
 /**
  * The filter over real HTTP against a real SMTP server (GreenMail): the same suite runs on every container.
@@ -63,7 +65,7 @@ abstract class AbstractHostedFlowIT {
   private static final Pattern LINK = Pattern.compile("https?://[^\\s\"<>]+/optin/(confirm|preferences|unsubscribe"
       + "|preferences/step-up|preferences/not-me)\\?token=[A-Za-z0-9._%-]+");
 
-  MutableClock clock;
+  TestClock clock;
   OptIn optIn;
   Container container;
   Http http;
@@ -95,7 +97,7 @@ abstract class AbstractHostedFlowIT {
   /** (Re)deploys the app with the service and the filter built by {@code service} and {@code customize}. */
   void deploy(Consumer<OptIn.Builder> service, Consumer<OptInFilter.Builder> customize) throws Exception {
     stop();
-    clock = new MutableClock();
+    clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     container = newContainer();
     http = new Http(container.port());
     OptIn.Builder o = OptIn.builder()

@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
@@ -17,6 +18,7 @@ import org.optin4j.OptIn;
 import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.testing.TestClock;
 
 /** Start-up validation, form tokens and rate limits, without a container. */
 class OptInFilterConfigTest {
@@ -178,7 +180,7 @@ class OptInFilterConfigTest {
 
   @Test
   void formTokenWhenOtherContextTamperedOrExpiredThenRefused() {
-    MutableClock clock = new MutableClock();
+    TestClock clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     FormTokens tokens = new FormTokens(key, clock, Duration.ofHours(1));
@@ -195,7 +197,7 @@ class OptInFilterConfigTest {
 
   @Test
   void rateLimiterWhenOverLimitThenRetryAfterAndNextWindowAllows() {
-    MutableClock clock = new MutableClock();
+    TestClock clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     RateLimiter limiter = new RateLimiter(2, Duration.ofMinutes(1), 1 << 20, clock);
     assertEquals(0, limiter.acquire("a"));
     assertEquals(0, limiter.acquire("a"));
