@@ -92,7 +92,8 @@ class JdbcSignupDuringPurgeTest {
           if (method.getName().equals("lockHistory") && deleteOnNextLock.getAndSet(false)) {
             SubjectId id = (SubjectId) args[0];
             // Another node's retention job, committed before this unit takes its lock.
-            CompletableFuture.runAsync(() -> real.inTransaction(other -> other.eraseSubject(id, false))).get();
+            CompletableFuture.runAsync(() -> real.inTransaction(other -> other.subjects().eraseSubject(id,
+                false))).get();
           }
           return invoke(tx, method, args);
         });
