@@ -2777,6 +2777,81 @@ public abstract class ConsentStoreContract {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // The store stores what the core sealed (HistoryStore.lock and append, the sealer of expireOpenRequests)
+  // ---------------------------------------------------------------------------------------------------------------
+
+  @Test
+  void lockThenGenesisHeadForANewHistoryAndTheLastEventsHeadAfterAppends() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+
+    assertEquals(new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS), read(tx -> tx.history().lock(ann)));
+    ConsentEvent first = read(tx -> HistoryChain.append(tx.history(),
+        event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    assertEquals(new HistoryHead(ann, 1, first.seal().hash()), read(tx -> tx.history().lock(ann)));
+  }
+
+  @Test
+  void appendWhenEventDoesNotContinueTheHeadThenIllegalArgumentAndNothingStored() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+    tx(tx -> HistoryChain.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    tx(tx -> {
+      HistoryHead head = tx.history().lock(ann);
+      ConsentEvent skipping = HistoryChain.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
+          new HistoryHead(ann, head.position() + 1, head.hash()));
+      ConsentEvent forking = HistoryChain.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
+          new HistoryHead(ann, head.position(), ConsentEvent.Seal.GENESIS));
+      ConsentEvent unsealed = event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1));
+      assertThrows(IllegalArgumentException.class, () -> tx.history().append(skipping, head));
+      assertThrows(IllegalArgumentException.class, () -> tx.history().append(forking, head));
+      assertThrows(IllegalArgumentException.class, () -> tx.history().append(unsealed, head));
+    });
+
+    assertIntact(ann, 1);
+  }
+
+  @Test
+  void appendWhenTheHeadIsNoLongerCurrentThenIllegalStateAndNothingStored() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+
+    tx(tx -> {
+      HistoryHead head = tx.history().lock(ann);
+      ConsentEvent stale = HistoryChain.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head);
+      HistoryChain.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      assertThrows(IllegalStateException.class, () -> tx.history().append(stale, head));
+    });
+
+    assertIntact(ann, 1);
+  }
+
+  @Test
+  void expireOpenRequestsThenEveryEventIsSealedByTheGivenSealerOnTheHeadTheStoreLocked() {
+    Instant now = at(Duration.ofDays(3));
+    SubjectId ann = subjectId("ann");
+    tx(tx -> signup(tx, "ann", "r-ann", at(0), NEWSLETTER, OFFERS));
+    List<HistoryHead> heads = new ArrayList<>();
+    List<ConsentEvent.Seal> seals = new ArrayList<>();
+    ChainSealer recording = (event, head) -> {
+      heads.add(head);
+      ConsentEvent sealed = HistoryChain.seal(event, head);
+      seals.add(sealed.seal());
+      return sealed;
+    };
+
+    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, recording)));
+
+    List<ConsentEvent> events = read(tx -> tx.history().events(ann));
+    assertEquals(List.of(2, 3), heads.stream().map(HistoryHead::position).toList());
+    assertEquals(events.get(1).seal().hash(), heads.get(0).hash());
+    assertEquals(seals, events.subList(2, 4).stream().map(ConsentEvent::seal).toList());
+    assertIntact(ann, 4);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------------------------------------------------
 
