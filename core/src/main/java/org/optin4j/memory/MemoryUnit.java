@@ -78,6 +78,7 @@ final class MemoryUnit implements ConsentStore.Transaction {
     return registers;
   }
 
+  /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {
       throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
@@ -94,6 +95,7 @@ final class MemoryUnit implements ConsentStore.Transaction {
     }
   }
 
+  /** Refuses any use after the unit ended, from another thread, or after a duplicate key doomed it. */
   void check() {
     if (!active) {
       throw new IllegalStateException("the transaction has ended");
@@ -116,6 +118,8 @@ final class MemoryUnit implements ConsentStore.Transaction {
       throw new StoreException("no subject with that id (foreign key)");
     }
   }
+
+  // Logged primitive writes: the parts change the shared state only through these, so that a rollback undoes it all.
 
   <K, V> void put(Map<K, V> map, K key, V value) {
     checkWritable();
