@@ -247,9 +247,9 @@ class ConfirmationMailCapTest {
         clock.instant());
     long day = clock.instant().getEpochSecond() / 86_400;
     store.inTransaction(tx -> {
-      tx.insertSubject(ann);
+      tx.subjects().insertSubject(ann);
       for (int slot = 1; slot <= 2; slot++) {
-        tx.enqueue(OutboxMail.queued("old-" + slot, MailKind.CONFIRMATION, ann.id(), ann.email(), null, 1,
+        tx.outbox().enqueue(OutboxMail.queued("old-" + slot, MailKind.CONFIRMATION, ann.id(), ann.email(), null, 1,
             Locale.ENGLISH, List.of(NEWSLETTER),
             "confirmation:" + Notice.sha256("ann@example.org").substring(0, 32) + ':' + day + ':' + slot,
             clock.instant()));

@@ -47,7 +47,7 @@ class NodeAgreementTest {
   }
 
   private List<String> registered() {
-    return store.read(tx -> tx.nodes().stream().map(NodeRegistration::issuer).toList());
+    return store.read(tx -> tx.registers().nodes().stream().map(NodeRegistration::issuer).toList());
   }
 
   @Test
@@ -129,7 +129,7 @@ class NodeAgreementTest {
     node(A, SigningKeys.builder().active("k1", SECRET_1).previous("k2", SECRET_2).build(), Set.of()).start();
     nodes.get(0).close(); // step one done: the old node is replaced by one that holds k2 as a previous key
     node(A, rotated, Set.of()).start(); // step two
-    assertEquals(3, store.read(tx -> tx.nodes()).size() + 1);
+    assertEquals(3, store.read(tx -> tx.registers().nodes()).size() + 1);
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.SubjectStore;
 import org.optin4j.spi.TransactionConflictException;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
@@ -61,7 +62,17 @@ class OptInConflictRetryTest {
   private ConsentStore.Transaction conflicting(ConsentStore.Transaction tx) {
     return (ConsentStore.Transaction) Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {ConsentStore.Transaction.class}, (proxy, method, args) -> {
-          Object result = invoke(tx, method, args);
+          if (method.getName().equals("subjects")) {
+            return conflicting(tx.subjects());
+          }
+          return invoke(tx, method, args);
+        });
+  }
+
+  private SubjectStore conflicting(SubjectStore subjects) {
+    return (SubjectStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {SubjectStore.class},
+        (proxy, method, args) -> {
+          Object result = invoke(subjects, method, args);
           if (method.getName().equals("insertSubject") && conflictsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new TransactionConflictException("database error: could not insert a subject (deadlock)", null);
           }

@@ -50,14 +50,14 @@ class OutboxDeliveryTest {
   }
 
   private long count(OutboxMail.Status status) {
-    return store.read(ConsentStore.Transaction::countMailsByStatus).getOrDefault(status, 0L);
+    return store.read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus()).getOrDefault(status, 0L);
   }
 
   private List<OutboxMail> allMails() {
     return store.read(tx -> {
       List<OutboxMail> all = new ArrayList<>();
-      for (Subject s : tx.subjects(0, 1000)) {
-        all.addAll(tx.mails(s.id()));
+      for (Subject s : tx.subjects().subjects(0, 1000)) {
+        all.addAll(tx.outbox().mails(s.id()));
       }
       return all;
     });
@@ -196,7 +196,7 @@ class OutboxDeliveryTest {
       mailer.answerInBatch((mail, i) -> {
         if (i == 0) {
           // the person erases their data while the first mail is being sent: its outbox row is deleted
-          store.inTransaction(tx -> tx.eraseSubject(first, false));
+          store.inTransaction(tx -> tx.subjects().eraseSubject(first, false));
         }
         return new SendOutcome.Sent();
       });
@@ -216,14 +216,15 @@ class OutboxDeliveryTest {
       queue(a, 1);
     }
     Instant now = clock.instant();
-    OutboxMail claimed = store.inTransaction(tx -> tx.claimMails(now, now.plus(LEASE), 10)).get(0);
+    OutboxMail claimed = store.inTransaction(tx -> tx.outbox().claimMails(now, now.plus(LEASE), 10)).get(0);
 
-    assertEquals(1, (int) store.inTransaction(tx -> tx.releaseClaims(List.of(claimed.id()), now.plus(LEASE))));
+    assertEquals(1, (int) store.inTransaction(tx -> tx.outbox().releaseClaims(List.of(claimed.id()), now.plus(LEASE))));
 
     OutboxMail released = allMails().get(0);
     assertEquals(OutboxMail.Status.QUEUED, released.status());
     assertNull(released.leaseUntil());
     assertEquals(claimed.nextAttemptAt(), released.nextAttemptAt());
-    assertEquals(Map.of(OutboxMail.Status.QUEUED, 1L), store.read(ConsentStore.Transaction::countMailsByStatus));
+    assertEquals(Map.of(OutboxMail.Status.QUEUED, 1L),
+        store.read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus()));
   }
 }

@@ -53,11 +53,11 @@ public final class StoredSubjectRights implements SubjectRights {
     List<ConsentChange> changes = new ArrayList<>();
     boolean erased = core.inTransactionOr(tx -> {
       changes.clear();
-      Optional<Subject> subject = tx.subject(subjectId);
+      Optional<Subject> subject = tx.subjects().subject(subjectId);
       if (subject.isEmpty()) {
         return false;
       }
-      tx.lockHistory(subjectId);
+      tx.history().lock(subjectId);
       changes.add(eraseLocked(tx, subject.get(), channel));
       return true;
     }, ServiceCore.Superseded.class, false);
@@ -70,15 +70,16 @@ public final class StoredSubjectRights implements SubjectRights {
     SubjectId subjectId = subject.id();
     Instant now = core.clock().instant();
     Set<PurposeId> purposes = new TreeSet<>();
-    for (Consent c : tx.consents(subjectId)) {
+    for (Consent c : tx.subjects().consents(subjectId)) {
       if (c.state() != ConsentState.ERASED) {
-        tx.appendEvent(core.event(subjectId, c.purpose(), ConsentEvent.Type.ERASED, now, c.requestId(), c.notice(),
+        HistoryChain.append(tx.history(), core.event(subjectId, c.purpose(), ConsentEvent.Type.ERASED, now,
+            c.requestId(), c.notice(),
             null, channel, Evidence.NONE, null));
         purposes.add(c.purpose());
       }
     }
-    tx.suppress(core.addressKey(subject.email()), now);
-    if (!tx.eraseSubject(subjectId, core.erasureKeepsHistory())) {
+    tx.subjects().suppress(core.addressKey(subject.email()), now);
+    if (!tx.subjects().eraseSubject(subjectId, core.erasureKeepsHistory())) {
       // A concurrent erasure won; undo this transaction's events.
       throw new ServiceCore.Superseded();
     }
@@ -88,7 +89,7 @@ public final class StoredSubjectRights implements SubjectRights {
   @Override
   public boolean isSuppressed(String email) {
     Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isPresent() && core.store().read(tx -> tx.isSuppressed(core.addressKey(parsed.get())));
+    return parsed.isPresent() && core.store().read(tx -> tx.subjects().isSuppressed(core.addressKey(parsed.get())));
   }
 
   @Override
@@ -96,17 +97,17 @@ public final class StoredSubjectRights implements SubjectRights {
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(channel, "channel");
     return core.store().inTransaction(tx -> {
-      if (tx.subject(subjectId).isEmpty()) {
+      if (tx.subjects().subject(subjectId).isEmpty()) {
         return false;
       }
-      tx.lockHistory(subjectId);
-      Optional<Consent> c = tx.consent(subjectId, purpose);
+      tx.history().lock(subjectId);
+      Optional<Consent> c = tx.subjects().consent(subjectId, purpose);
       if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || c.get().restricted() == restrict) {
         return false;
       }
       Instant now = core.clock().instant();
-      tx.saveConsent(c.get().restrict(restrict));
-      tx.appendEvent(core.event(subjectId, purpose,
+      tx.subjects().saveConsent(c.get().restrict(restrict));
+      HistoryChain.append(tx.history(), core.event(subjectId, purpose,
           restrict ? ConsentEvent.Type.RESTRICTED : ConsentEvent.Type.RESTRICTION_LIFTED, now, c.get().requestId(),
           c.get().notice(), null, channel, Evidence.NONE, null));
       return true;
@@ -119,7 +120,7 @@ public final class StoredSubjectRights implements SubjectRights {
     if (core.receipts() == null) {
       return Optional.empty();
     }
-    return core.store().read(tx -> tx.subject(subjectId).isEmpty() ? Optional.<String>empty()
+    return core.store().read(tx -> tx.subjects().subject(subjectId).isEmpty() ? Optional.<String>empty()
         : core.receipts().issue(tx, subjectId, List.of(), core.clock().instant()));
   }
 
@@ -127,11 +128,11 @@ public final class StoredSubjectRights implements SubjectRights {
   public boolean mailReceipt(SubjectId subjectId) {
     Objects.requireNonNull(subjectId, "subjectId");
     boolean queued = core.store().inTransaction(tx -> {
-      Optional<Subject> subject = tx.subject(subjectId);
+      Optional<Subject> subject = tx.subjects().subject(subjectId);
       if (subject.isEmpty()) {
         return false;
       }
-      List<Consent> confirmed = tx.consents(subjectId).stream()
+      List<Consent> confirmed = tx.subjects().consents(subjectId).stream()
           .filter(c -> c.state() == ConsentState.CONFIRMED).toList();
       if (confirmed.isEmpty()) {
         return false;
@@ -140,7 +141,8 @@ public final class StoredSubjectRights implements SubjectRights {
       Instant dayStart = startOfDay(now);
       String prefix = "receipt-copy:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':';
       for (int slot = 1; slot <= 3; slot++) {
-        if (tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subjectId, subject.get().email(), null, 0,
+        if (tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subjectId, subject.get().email(),
+            null, 0,
             confirmed.get(0).notice().locale(), confirmed.stream().map(Consent::purpose).toList(), prefix + slot,
             now))) {
           return true;
@@ -159,26 +161,28 @@ public final class StoredSubjectRights implements SubjectRights {
 
   @Override
   public Optional<String> exportJson(SubjectId subjectId) {
-    return core.store().read(tx -> tx.subject(subjectId).map(s -> DataExport.json(tx, s, core.clock().instant())));
+    return core.store().read(tx -> tx.subjects().subject(subjectId).map(s -> DataExport.json(tx, s,
+        core.clock().instant())));
   }
 
   @Override
   public boolean requestDataExport(SubjectId subjectId) {
     boolean queued = core.store().inTransaction(tx -> {
-      Optional<Subject> subject = tx.subject(subjectId);
+      Optional<Subject> subject = tx.subjects().subject(subjectId);
       if (subject.isEmpty()) {
         return false;
       }
       Instant now = core.clock().instant();
       Instant dayStart = startOfDay(now);
-      int today = tx.countMails(subject.get().email(), MailKind.DATA_EXPORT, dayStart);
+      int today = tx.outbox().countMails(subject.get().email(), MailKind.DATA_EXPORT, dayStart);
       if (today >= 3) {
         return false;
       }
-      List<PurposeId> purposes = tx.consents(subjectId).stream().map(Consent::purpose).toList();
-      Locale locale = tx.consents(subjectId).stream().findFirst().map(c -> c.notice().locale())
+      List<PurposeId> purposes = tx.subjects().consents(subjectId).stream().map(Consent::purpose).toList();
+      Locale locale = tx.subjects().consents(subjectId).stream().findFirst().map(c -> c.notice().locale())
           .orElse(core.catalog().defaultLocale());
-      return tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.DATA_EXPORT, subjectId, subject.get().email(),
+      return tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.DATA_EXPORT, subjectId,
+          subject.get().email(),
           null, 0, locale, purposes,
           "export:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':' + (today + 1), now));
     });
@@ -193,7 +197,7 @@ public final class StoredSubjectRights implements SubjectRights {
       return new RequestResult.InvalidAddress(ask.refusal());
     }
     RequestResult result = core.retryRequest(() -> core.store().inTransaction(tx -> {
-      Subject subject = tx.subject(subjectId)
+      Subject subject = tx.subjects().subject(subjectId)
           .orElseThrow(() -> new IllegalArgumentException("unknown subject " + subjectId));
       Set<PurposeId> purposes = movablePurposes(tx, subject, ask.email());
       if (purposes.isEmpty()) {
@@ -266,7 +270,7 @@ public final class StoredSubjectRights implements SubjectRights {
       if (slot instanceof ConfirmationMailCap.Slot.Full full) {
         return new StepUpResult.Throttled(full.retryAfter());
       }
-      List<PurposeId> purposes = tx.consents(subject.id()).stream()
+      List<PurposeId> purposes = tx.subjects().consents(subject.id()).stream()
           .filter(c -> c.state() != ConsentState.ERASED).map(Consent::purpose).toList();
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ERASURE_STEP_UP, subject.id(),
           subject.email(), null, subject.addressGeneration(), lang, purposes, slot.dedupeKey(), now));
@@ -281,7 +285,7 @@ public final class StoredSubjectRights implements SubjectRights {
   private StepUpResult stepUp(TokenClaims claims, BiFunction<ConsentStore.Transaction, Subject, StepUpResult> ask) {
     Instant retry = core.confirmationMailCap().retryAfterRace(core.clock().instant());
     StepUpResult result = core.inTransactionOr(tx -> {
-      Optional<Subject> found = tx.subject(claims.subject());
+      Optional<Subject> found = tx.subjects().subject(claims.subject());
       if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
         return new StepUpResult.InvalidLink();
       }
@@ -296,7 +300,7 @@ public final class StoredSubjectRights implements SubjectRights {
     return onStepUpToken(stepUpToken, StepUpPreview.Expired::new, StepUpPreview.Invalid::new, v -> {
       TokenClaims claims = v.claims();
       return core.store().read(tx -> {
-        Optional<Subject> subject = tx.subject(claims.subject());
+        Optional<Subject> subject = tx.subjects().subject(claims.subject());
         if (subject.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, subject.get())) {
           return new StepUpPreview.Invalid();
         }
@@ -304,7 +308,7 @@ public final class StoredSubjectRights implements SubjectRights {
           return new StepUpPreview.Erasure(v.expiresAt());
         }
         Optional<EmailAddress> newAddress = waitingAddressChange(tx, claims)
-            .flatMap(r -> tx.addressChange(r.id()));
+            .flatMap(r -> tx.requests().addressChange(r.id()));
         return newAddress.<StepUpPreview>map(a -> new StepUpPreview.AddressChange(a, v.expiresAt()))
             .orElseGet(StepUpPreview.Invalid::new);
       });
@@ -345,25 +349,25 @@ public final class StoredSubjectRights implements SubjectRights {
       Instant retry) {
     return core.inTransactionOr(tx -> {
       changes.clear();
-      if (tx.subject(claims.subject()).isEmpty()) {
+      if (tx.subjects().subject(claims.subject()).isEmpty()) {
         return new StepUpConfirmation.Invalid();
       }
-      tx.lockHistory(claims.subject());
+      tx.history().lock(claims.subject());
       // Read again under the lock: a change of address or an erasure may have committed in between.
-      Optional<Subject> found = tx.subject(claims.subject());
+      Optional<Subject> found = tx.subjects().subject(claims.subject());
       if (found.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, found.get())) {
         return new StepUpConfirmation.Invalid();
       }
       Subject subject = found.get();
       if (claims.requestId() == null) {
-        if (!tx.useToken(v.id(), v.expiresAt())) {
+        if (!tx.requests().useToken(v.id(), v.expiresAt())) {
           return new StepUpConfirmation.Invalid();
         }
         changes.add(eraseLocked(tx, subject, Channel.PREFERENCE_CENTER));
         return new StepUpConfirmation.Erased(subject.id());
       }
       Optional<PendingRequest> waiting = waitingAddressChange(tx, claims);
-      Optional<EmailAddress> email = waiting.flatMap(r -> tx.addressChange(r.id()));
+      Optional<EmailAddress> email = waiting.flatMap(r -> tx.requests().addressChange(r.id()));
       if (email.isEmpty()) {
         return new StepUpConfirmation.Invalid();
       }
@@ -373,12 +377,12 @@ public final class StoredSubjectRights implements SubjectRights {
         // The link stays unused: it works once the cap allows.
         return new StepUpConfirmation.Throttled(full.retryAfter());
       }
-      if (!tx.useToken(v.id(), v.expiresAt())) {
+      if (!tx.requests().useToken(v.id(), v.expiresAt())) {
         return new StepUpConfirmation.Invalid();
       }
       // The next generation is the first with a confirmation link; it lives as long as any confirmation link.
       PendingRequest next = waiting.get().nextGeneration(now.plus(core.confirmationTtl()));
-      tx.updateRequest(next);
+      tx.requests().updateRequest(next);
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CONFIRMATION, subject.id(),
           email.get(), next.id(), next.generation(), next.locale(), List.copyOf(new TreeSet<>(next.purposes())),
           slot.dedupeKey(), now));
@@ -405,45 +409,47 @@ public final class StoredSubjectRights implements SubjectRights {
     List<ConsentChange> changes = new ArrayList<>();
     AddressRestore result = core.inTransactionOr(tx -> {
       changes.clear();
-      if (tx.subject(claims.subject()).isEmpty()) {
+      if (tx.subjects().subject(claims.subject()).isEmpty()) {
         return new AddressRestore.Invalid();
       }
-      tx.lockHistory(claims.subject());
+      tx.history().lock(claims.subject());
       Optional<Subject> found = restorable(tx, claims);
       if (found.isEmpty()) {
         return new AddressRestore.Invalid();
       }
       Subject subject = found.get();
-      EmailAddress previous = tx.replacedAddress(claims.requestId()).orElseThrow();
-      if (tx.subjectByEmail(previous).filter(other -> !other.id().equals(subject.id())).isPresent()
-          || !tx.useToken(v.id(), v.expiresAt())) {
+      EmailAddress previous = tx.requests().replacedAddress(claims.requestId()).orElseThrow();
+      if (tx.subjects().subjectByEmail(previous).filter(other -> !other.id().equals(subject.id())).isPresent()
+          || !tx.requests().useToken(v.id(), v.expiresAt())) {
         return new AddressRestore.Invalid();
       }
       Instant now = core.clock().instant();
-      tx.updateSubject(subject.movedTo(previous));
+      tx.subjects().updateSubject(subject.movedTo(previous));
       // Whatever was asked for the address the change brought is void: its links went to that address. Open address
       // changes are cancelled, and so are requests made since the change, whose pending consents end unconfirmed.
-      Instant changedAt = tx.findRequest(claims.requestId()).map(PendingRequest::closedAt).orElse(now);
+      Instant changedAt = tx.requests().findRequest(claims.requestId()).map(PendingRequest::closedAt).orElse(now);
       Set<String> voided = new TreeSet<>();
-      for (PendingRequest open : tx.openRequests(subject.id())) {
+      for (PendingRequest open : tx.requests().openRequests(subject.id())) {
         boolean since = !open.requestedAt().isBefore(changedAt);
-        if (since || tx.addressChange(open.id()).isPresent()) {
-          tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
+        if (since || tx.requests().addressChange(open.id()).isPresent()) {
+          tx.requests().updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
           voided.add(open.id());
         }
       }
-      for (Consent c : tx.consents(subject.id())) {
+      for (Consent c : tx.subjects().consents(subject.id())) {
         if (c.state() == ConsentState.PENDING && voided.contains(c.requestId())) {
-          tx.saveConsent(c.expire(now));
-          tx.appendEvent(core.event(subject.id(), c.purpose(), ConsentEvent.Type.EXPIRED, now, c.requestId(),
+          tx.subjects().saveConsent(c.expire(now));
+          HistoryChain.append(tx.history(), core.event(subject.id(), c.purpose(), ConsentEvent.Type.EXPIRED, now,
+              c.requestId(),
               c.notice(), "address-change-undone", Channel.SYSTEM, Evidence.NONE, null));
         }
       }
       Set<PurposeId> moved = new TreeSet<>();
       List<PurposeId> confirmed = new ArrayList<>();
-      for (Consent c : tx.consents(subject.id())) {
+      for (Consent c : tx.subjects().consents(subject.id())) {
         if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-          tx.appendEvent(core.event(subject.id(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now,
+          HistoryChain.append(tx.history(), core.event(subject.id(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED,
+              now,
               claims.requestId(), c.notice(), "address-change-undone", Channel.CONFIRMATION_LINK, kept, v.id()));
           moved.add(c.purpose());
           if (c.state() == ConsentState.CONFIRMED) {
@@ -453,9 +459,10 @@ public final class StoredSubjectRights implements SubjectRights {
       }
       if (!confirmed.isEmpty()) {
         // The person's old links died with the change; the receipt brings working ones.
-        Locale locale = tx.consents(subject.id()).stream().filter(c -> c.state() == ConsentState.CONFIRMED)
+        Locale locale = tx.subjects().consents(subject.id()).stream().filter(c -> c.state() == ConsentState.CONFIRMED)
             .findFirst().map(c -> c.notice().locale()).orElse(core.catalog().defaultLocale());
-        tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), previous, null, 0, locale,
+        tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), previous, null, 0,
+            locale,
             confirmed, "receipt:restored:" + v.id(), now));
       }
       changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), previous, moved, now,
@@ -471,12 +478,12 @@ public final class StoredSubjectRights implements SubjectRights {
     if (claims.requestId() == null) {
       return Optional.empty();
     }
-    Optional<Subject> subject = tx.subject(claims.subject());
-    Optional<PendingRequest> change = tx.findRequest(claims.requestId());
+    Optional<Subject> subject = tx.subjects().subject(claims.subject());
+    Optional<PendingRequest> change = tx.requests().findRequest(claims.requestId());
     if (subject.isEmpty() || !ServiceCore.sentToCurrentAddress(claims, subject.get()) || change.isEmpty()
         || !change.get().subjectId().equals(claims.subject())
         || change.get().status() != PendingRequest.Status.CONFIRMED
-        || tx.replacedAddress(claims.requestId()).isEmpty()) {
+        || tx.requests().replacedAddress(claims.requestId()).isEmpty()) {
       return Optional.empty();
     }
     return subject;
@@ -485,7 +492,7 @@ public final class StoredSubjectRights implements SubjectRights {
   /** The address change a step-up token was mailed for, if it still waits for its step-up. */
   private Optional<PendingRequest> waitingAddressChange(ConsentStore.Transaction tx, TokenClaims claims) {
     Instant now = core.clock().instant();
-    return tx.findRequest(claims.requestId())
+    return tx.requests().findRequest(claims.requestId())
         .filter(r -> r.subjectId().equals(claims.subject()) && ServiceCore.STEP_UP_SOURCE.equals(r.source())
             && r.status() == PendingRequest.Status.OPEN && r.generation() == 1 && now.isBefore(r.expiresAt()));
   }
@@ -513,11 +520,12 @@ public final class StoredSubjectRights implements SubjectRights {
    */
   private String openAddressChange(ConsentStore.Transaction tx, SubjectId subjectId, Set<PurposeId> purposes,
       AddressChangeAsk ask, String source, Instant now, Instant expiresAt) {
-    Notice notice = tx.saveNotice(core.render(purposes, ask.lang()));
+    Notice notice = tx.notices().saveNotice(core.render(purposes, ask.lang()));
     String requestId = core.randomId();
-    tx.insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), source, ask.kept(), now,
+    tx.requests().insertRequest(new PendingRequest(requestId, subjectId, purposes, notice.ref(), source, ask.kept(),
+        now,
         expiresAt, 1, PendingRequest.Status.OPEN, null));
-    tx.saveAddressChange(requestId, ask.email());
+    tx.requests().saveAddressChange(requestId, ask.email());
     return requestId;
   }
 
@@ -531,7 +539,7 @@ public final class StoredSubjectRights implements SubjectRights {
     if (subject.email().equals(newAddress)) {
       return purposes;
     }
-    for (Consent c : tx.consents(subject.id())) {
+    for (Consent c : tx.subjects().consents(subject.id())) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
         purposes.add(c.purpose());
       }

@@ -111,7 +111,7 @@ class CampaignsReconsentTest {
       assertInstanceOf(ConfirmationResult.Expired.class,
           v2.confirm(Fixtures.token(bobLink, "confirm"), ConfirmationChoice.all(), Evidence.NONE));
       assertInstanceOf(ResendResult.Resent.class, v2.resendConfirmation(Fixtures.token(bobLink, "confirm")));
-      PendingRequest open = store.inTransaction(tx -> tx.openRequests(bob)).get(0);
+      PendingRequest open = store.inTransaction(tx -> tx.requests().openRequests(bob)).get(0);
       assertEquals(Instant.parse("2026-04-11T10:00:00Z"), open.expiresAt(), "deadline unchanged");
 
       // He never answers: at the deadline the purge ends his consent.

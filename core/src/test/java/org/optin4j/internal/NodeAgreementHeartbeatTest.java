@@ -28,7 +28,7 @@ class NodeAgreementHeartbeatTest {
   }
 
   private List<NodeRegistration> nodes() {
-    return store.read(ConsentStore.Transaction::nodes);
+    return store.read((ConsentStore.Transaction unit) -> unit.registers().nodes());
   }
 
   @Test

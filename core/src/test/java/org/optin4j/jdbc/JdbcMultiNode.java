@@ -98,7 +98,7 @@ abstract class JdbcMultiNode {
         + " \"https://b.bakery.example/optin\" (its baseUrl) and node "), e.getMessage());
     assertTrue(e.getMessage().contains("Set the same baseUrl on every node"), e.getMessage());
     assertEquals(List.of("https://a.bakery.example/optin"),
-        store.read(tx -> tx.nodes().stream().map(NodeRegistration::issuer).toList()));
+        store.read(tx -> tx.registers().nodes().stream().map(NodeRegistration::issuer).toList()));
   }
 
   private static <T> List<T> concurrently(int threads, Callable<T> task) throws Exception {

@@ -25,6 +25,7 @@ import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
+import org.optin4j.spi.HistoryStore;
 
 /**
  * A signup of a known address while the retention job deletes that subject on another connection, between the
@@ -89,12 +90,23 @@ class JdbcSignupDuringPurgeTest {
   private ConsentStore.Transaction deletingOnLock(ConsentStore.Transaction tx) {
     return (ConsentStore.Transaction) Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {ConsentStore.Transaction.class}, (proxy, method, args) -> {
-          if (method.getName().equals("lockHistory") && deleteOnNextLock.getAndSet(false)) {
-            SubjectId id = (SubjectId) args[0];
-            // Another node's retention job, committed before this unit takes its lock.
-            CompletableFuture.runAsync(() -> real.inTransaction(other -> other.eraseSubject(id, false))).get();
+          if (method.getName().equals("history")) {
+            return deletingOnLock(tx.history());
           }
           return invoke(tx, method, args);
+        });
+  }
+
+  private HistoryStore deletingOnLock(HistoryStore history) {
+    return (HistoryStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {HistoryStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("lock") && deleteOnNextLock.getAndSet(false)) {
+            SubjectId id = (SubjectId) args[0];
+            // Another node's retention job, committed before this unit takes its lock.
+            CompletableFuture.runAsync(() -> real.inTransaction(other -> other.subjects().eraseSubject(id,
+                false))).get();
+          }
+          return invoke(history, method, args);
         });
   }
 

@@ -343,7 +343,8 @@ class SubjectRightsStepUpTest {
     rights.requestAddressChange(ann, "ann.new@example.org", Locale.ENGLISH, Evidence.NONE);
     store.inTransaction(tx -> {
       // Confirm the change before the dispatcher runs: the receipt to the old address is still queued.
-      tx.updateSubject(tx.subject(ann).orElseThrow().movedTo(EmailAddress.parse("ann.new@example.org")));
+      tx.subjects().updateSubject(
+          tx.subjects().subject(ann).orElseThrow().movedTo(EmailAddress.parse("ann.new@example.org")));
       return null;
     });
 
@@ -365,13 +366,13 @@ class SubjectRightsStepUpTest {
 
     clock.advance(Duration.ofHours(49).plus(Duration.ofDays(6)));
     optIn.operations().purge();
-    assertTrue(store.read(tx -> tx.addressChange(change.requestId())).isPresent(), "kept during the grace");
+    assertTrue(store.read(tx -> tx.requests().addressChange(change.requestId())).isPresent(), "kept during the grace");
 
     clock.advance(Duration.ofDays(2));
     optIn.operations().purge();
 
-    assertTrue(store.read(tx -> tx.addressChange(change.requestId())).isEmpty());
-    assertTrue(store.read(tx -> tx.request(change.requestId())).isEmpty());
+    assertTrue(store.read(tx -> tx.requests().addressChange(change.requestId())).isEmpty());
+    assertTrue(store.read(tx -> tx.requests().request(change.requestId())).isEmpty());
     assertTrue(optIn.subject(ann).isPresent(), "the subject stays");
   }
 
@@ -385,11 +386,11 @@ class SubjectRightsStepUpTest {
 
     clock.advance(Duration.ofDays(14));
     optIn.operations().purge();
-    assertEquals(ANN, store.read(tx -> tx.replacedAddress(change.requestId())).orElseThrow().value());
+    assertEquals(ANN, store.read(tx -> tx.requests().replacedAddress(change.requestId())).orElseThrow().value());
 
     clock.advance(Duration.ofDays(8));
     optIn.operations().purge();
-    assertTrue(store.read(tx -> tx.replacedAddress(change.requestId())).isEmpty());
+    assertTrue(store.read(tx -> tx.requests().replacedAddress(change.requestId())).isEmpty());
   }
 
   @Test
@@ -398,13 +399,13 @@ class SubjectRightsStepUpTest {
     RequestResult.Accepted second = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of(ANN, Locale.ENGLISH, Fixtures.EVENTS).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
     assertEquals(ann, second.subjectId());
-    PendingRequest before = store.read(tx -> tx.request(second.requestId())).orElseThrow();
+    PendingRequest before = store.read(tx -> tx.requests().request(second.requestId())).orElseThrow();
     assertEquals("203.0.113.9", before.evidence().ip());
 
     clock.advance(Duration.ofHours(49).plus(Duration.ofDays(7)).plus(Duration.ofMinutes(1)));
     optIn.operations().purge();
 
-    PendingRequest after = store.read(tx -> tx.request(second.requestId())).orElseThrow();
+    PendingRequest after = store.read(tx -> tx.requests().request(second.requestId())).orElseThrow();
     assertEquals(Evidence.NONE, after.evidence());
     assertEquals(PendingRequest.Status.EXPIRED, after.status());
   }

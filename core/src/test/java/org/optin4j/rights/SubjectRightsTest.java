@@ -350,7 +350,7 @@ class SubjectRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     assertTrue(rights.requestDataExport(id));
     store.inTransaction(tx -> {
-      tx.suppress(suppressionKeyOf(), clock.instant());
+      tx.subjects().suppress(suppressionKeyOf(), clock.instant());
       return null;
     });
     mailer.clear();
@@ -377,7 +377,7 @@ class SubjectRightsTest {
       throw new AssertionError(e);
     }
     String key = mac;
-    boolean suppressed = other.inTransaction(tx -> tx.isSuppressed(key));
+    boolean suppressed = other.inTransaction(tx -> tx.subjects().isSuppressed(key));
     assertTrue(suppressed, "the key is HMAC-SHA256(pepper, address)");
     return key;
   }
