@@ -306,9 +306,7 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void releaseClaimsWhenHeldThenQueuedWithoutLeaseDueAsBeforeAndClaimableAtOnce() {
     givenSubjects("ann");
-    OutboxMail queued = new OutboxMail("m1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "req-9", 0,
-        Locale.GERMAN, List.of(NEWSLETTER), "receipt:req-9", OutboxMail.Status.QUEUED, 2, at(50), null, at(10), null,
-        "421 4.7.0 try later");
+    OutboxMail queued = receiptQueuedAgainAfterTwoAttempts("m1");
     OutboxMail other = mail("m2", subjectId("ann"), email("ann"), T0);
     tx(tx -> List.of(queued, other).forEach(tx::enqueue));
     read(tx -> tx.claimMails(at(60), at(360), 10));
@@ -359,9 +357,7 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void claimMailsThenStoredAsClaimedWithLeaseAndOtherwiseUnchanged() {
     givenSubjects("ann");
-    OutboxMail queued = new OutboxMail("m-1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "req-9", 0,
-        Locale.GERMAN, List.of(NEWSLETTER), "receipt:req-9", OutboxMail.Status.QUEUED, 2, at(50), null, at(10), null,
-        "421 4.7.0 try later");
+    OutboxMail queued = receiptQueuedAgainAfterTwoAttempts("m-1");
     tx(tx -> tx.enqueue(queued));
 
     List<OutboxMail> claimed = read(tx -> tx.claimMails(at(60), at(360), 10));
@@ -543,6 +539,19 @@ public abstract class OutboxStoreContract extends StoreContract {
 
     assertEquals(total, all.size());
     assertEquals(total, new HashSet<>(all).size());
+  }
+
+  /**
+   * Returns a receipt to Ann that is queued again after two attempts (the last refused with a 421), created at {@code
+   * at(10)} and due at {@code at(50)}: every component set, so that a claim or a release that loses one shows.
+   *
+   * @param id the mail id
+   * @return the mail
+   */
+  private static OutboxMail receiptQueuedAgainAfterTwoAttempts(String id) {
+    return new OutboxMail(id, MailKind.RECEIPT, subjectId("ann"), email("ann"), "req-9", 0, Locale.GERMAN,
+        List.of(NEWSLETTER), "receipt:req-9", OutboxMail.Status.QUEUED, 2, at(50), null, at(10), null,
+        "421 4.7.0 try later");
   }
 
   /**
