@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.optin4j.breach.Incident;
+import org.optin4j.campaign.Campaign;
+import org.optin4j.rights.RightsRequest;
 import org.optin4j.spi.RegisterStore;
 
 /**

@@ -26,25 +26,45 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.internal.HistoryChain;
 import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.ConsentStoreContract;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.contract.HistoryStoreContract;
+import org.optin4j.spi.contract.NoticeStoreContract;
+import org.optin4j.spi.contract.OutboxStoreContract;
+import org.optin4j.spi.contract.RegisterStoreContract;
+import org.optin4j.spi.contract.RequestStoreContract;
+import org.optin4j.spi.contract.RetentionStoreContract;
+import org.optin4j.spi.contract.StoreContract;
+import org.optin4j.spi.contract.SubjectStoreContract;
+import org.optin4j.spi.contract.TransactionStoreContract;
 
-/** Runs the store contract against {@link InMemoryConsentStore}, plus what only the memory store promises. */
-class InMemoryConsentStoreTest extends ConsentStoreContract {
+/**
+ * Runs every part of the store contract against {@link InMemoryConsentStore}, one nested class per part (reported as
+ * {@code InMemoryConsentStoreTest$Outbox} and so on), plus what only the memory store promises.
+ */
+class InMemoryConsentStoreTest extends StoreContract {
 
-  @Override
-  protected ConsentStore newStore() {
-    return InMemoryConsentStore.create();
+  InMemoryConsentStoreTest() {
+    super(InMemoryConsentStore::create);
   }
+
+  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(InMemoryConsentStore::create); } }
+  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(InMemoryConsentStore::create); } }
+  @Nested class History extends HistoryStoreContract { History() { super(InMemoryConsentStore::create); } }
+  @Nested class Notices extends NoticeStoreContract { Notices() { super(InMemoryConsentStore::create); } }
+  @Nested class Requests extends RequestStoreContract { Requests() { super(InMemoryConsentStore::create); } }
+  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(InMemoryConsentStore::create); } }
+  @Nested class Retention extends RetentionStoreContract { Retention() { super(InMemoryConsentStore::create); } }
+  @Nested class Registers extends RegisterStoreContract { Registers() { super(InMemoryConsentStore::create); } }
 
   @Test
   void createThenIndependentEmptyStores() {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
@@ -187,5 +188,20 @@ public final class StoreFixtures {
       Instant createdAt) {
     return OutboxMail.queued(id, kind, subject, recipient, "req-1", kind == MailKind.CONFIRMATION ? 1 : 0,
         Locale.ENGLISH, List.of(NEWSLETTER, OFFERS), dedupeKey, createdAt);
+  }
+
+  /**
+   * Returns a node registration with two redirect origins (one an IDN) and two signing keys, {@code k2} current,
+   * registered at {@link #T0}.
+   *
+   * @param id the node id
+   * @param issuer the issuer
+   * @param seenAt when the node was last seen
+   * @return the registration
+   */
+  public static NodeRegistration node(String id, String issuer, Instant seenAt) {
+    return new NodeRegistration(id, issuer, Set.of("https://shop.example/optin", "https://b\u00e4cker.example"),
+        "k2", Map.of("k1", "00112233445566778899aabbccddeeff", "k2", "ffeeddccbbaa99887766554433221100"),
+        T0, seenAt);
   }
 }
