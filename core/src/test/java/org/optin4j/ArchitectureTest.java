@@ -32,7 +32,7 @@ final class ArchitectureTest {
   /** What applications compile against. */
   static final String[] API = {
     "org.optin4j", "org.optin4j.rights", "org.optin4j.proof", "org.optin4j.breach", "org.optin4j.campaign",
-    "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi"
+    "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi", "org.optin4j.text"
   };
 
   @ArchTest

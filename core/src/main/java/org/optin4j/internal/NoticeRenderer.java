@@ -15,6 +15,7 @@ import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
 import org.optin4j.Retention;
+import org.optin4j.text.TextBundle;
 
 /**
  * Renders the canonical text of a notice (GDPR Art. 13): controller, per purpose why, which data and how long, the

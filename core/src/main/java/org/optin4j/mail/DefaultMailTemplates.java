@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
-import org.optin4j.internal.TextBundle;
+import org.optin4j.text.TextBundle;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailTemplates;
 import org.owasp.encoder.Encode;

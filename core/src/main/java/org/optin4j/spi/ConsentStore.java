@@ -11,8 +11,8 @@ import org.optin4j.StoreException;
  * store shared by several nodes must enforce single use of tokens and the outbox claims through its own constraints,
  * not through memory (rule 26).
  *
- * <p>Every implementation must pass the store contract, the test classes of {@code org.optin4j.spi.contract} (one per
- * part, described in {@code StoreContract}) shipped in the core test jar.
+ * <p>Every implementation must pass the store contract: the test classes of {@code org.optin4j.testing.store} (one per
+ * part) in the testing kit {@code optin4j-testing}; {@code docs/writing-a-store.md} says how to run them.
  */
 public interface ConsentStore {
 

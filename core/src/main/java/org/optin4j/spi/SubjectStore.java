@@ -17,7 +17,7 @@ import org.optin4j.proof.ConsentEvent;
  * address (GDPR Art. 16), the consent rows whose changes the history records (Art. 7(1)), erasure (Art. 17) and the
  * suppression list that keeps an erased or objecting address from being mailed again (Art. 21).
  *
- * <p>Obtained from {@link SubjectStore#subjects()}; valid only while its unit of work runs, on the thread
+ * <p>Obtained from {@link ConsentStore.Transaction#subjects()}; valid only while its unit of work runs, on the thread
  * that runs it, like every part. Not thread-safe.
  *
  * <p>A store must keep addresses unique ({@link DuplicateKeyException} on a clash, also across nodes) and lock a

@@ -3,10 +3,10 @@ package org.optin4j.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.util.List;
 import java.util.Optional;

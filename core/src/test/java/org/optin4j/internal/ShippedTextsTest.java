@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.optin4j.text.TextBundle;
 
 /** The notice and mail texts of core in every shipped language (the page texts: servlet-adapter's PageTextsTest). */
 class ShippedTextsTest {

@@ -1,14 +1,14 @@
 package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
-import org.optin4j.spi.contract.HistoryStoreContract;
-import org.optin4j.spi.contract.NoticeStoreContract;
-import org.optin4j.spi.contract.OutboxStoreContract;
-import org.optin4j.spi.contract.RegisterStoreContract;
-import org.optin4j.spi.contract.RequestStoreContract;
-import org.optin4j.spi.contract.RetentionStoreContract;
-import org.optin4j.spi.contract.SubjectStoreContract;
-import org.optin4j.spi.contract.TransactionStoreContract;
+import org.optin4j.testing.store.HistoryStoreContract;
+import org.optin4j.testing.store.NoticeStoreContract;
+import org.optin4j.testing.store.OutboxStoreContract;
+import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.RequestStoreContract;
+import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SubjectStoreContract;
+import org.optin4j.testing.store.TransactionStoreContract;
 
 /**
  * Runs every part of the store contract, one nested class per part (reported as {@code JdbcConsentStoreH2Test$Outbox}

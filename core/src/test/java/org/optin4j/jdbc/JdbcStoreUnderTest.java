@@ -5,7 +5,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.contract.StoreUnderTest;
+import org.optin4j.testing.store.StoreUnderTest;
 
 /**
  * A {@link JdbcConsentStore} under test on one database: what the H2, PostgreSQL and MariaDB store tests share. The

@@ -2,10 +2,10 @@ package org.optin4j.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import org.junit.jupiter.api.Test;
 import org.optin4j.proof.ConsentEvent;

@@ -23,7 +23,7 @@ import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
-import org.optin4j.internal.TextBundle;
+import org.optin4j.text.TextBundle;
 
 /**
  * Renders and sends pages: language choice, security headers, the layout, the answers every page family gives

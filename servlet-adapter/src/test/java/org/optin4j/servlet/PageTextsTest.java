@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.optin4j.internal.TextBundle;
+import org.optin4j.text.TextBundle;
 
 /**
  * The page texts in every shipped language (the notice and mail texts: core's ShippedTextsTest; the app's overrides:

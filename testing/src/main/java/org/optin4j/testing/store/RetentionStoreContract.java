@@ -1,4 +1,4 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,17 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.noticeRef;
-import static org.optin4j.spi.StoreFixtures.openRequest;
-import static org.optin4j.spi.StoreFixtures.pendingConsent;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.noticeRef;
+import static org.optin4j.testing.store.StoreFixtures.openRequest;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +28,6 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.ChainSealer;
-import org.optin4j.internal.HistoryChain;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentState;
@@ -36,7 +35,6 @@ import org.optin4j.Evidence;
 import org.optin4j.PurposeId;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
-import org.optin4j.internal.HistoryVerifier;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.ConsentStore;
@@ -237,13 +235,13 @@ public abstract class RetentionStoreContract extends StoreContract {
         r.requestedAt(), r.expiresAt(), r.generation(), r.status(), r.closedAt()));
     for (PurposeId p : purposes) {
       tx.subjects().saveConsent(pendingConsent(id, p, requestId, requestedAt));
-      HistoryChain.append(tx.history(), new ConsentEvent(0, id, p, ConsentEvent.Type.REQUESTED, requestedAt, requestId,
+      Chains.append(tx.history(), new ConsentEvent(0, id, p, ConsentEvent.Type.REQUESTED, requestedAt, requestId,
           noticeRef("notice text"), "signup-form", Channel.FORM, Evidence.of("198.51.100.1", "Mozilla/5.0"), null));
     }
   }
 
   private HistoryVerification verify(SubjectId id) {
-    return read(tx -> HistoryVerifier.verify(id, tx.history().events(id), tx.history().head(id)));
+    return Chains.verify(store, id);
   }
 
   @Test
@@ -254,7 +252,7 @@ public abstract class RetentionStoreContract extends StoreContract {
       signup(tx, "bob", "r-bob", at(Duration.ofDays(2)), NEWSLETTER);
     });
 
-    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, HistoryChain.SEALER)));
+    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, Chains.SEALER)));
 
     SubjectId ann = subjectId("ann");
     store.inTransaction(tx -> {
@@ -284,7 +282,7 @@ public abstract class RetentionStoreContract extends StoreContract {
       return null;
     });
     assertInstanceOf(HistoryVerification.Intact.class, verify(ann));
-    assertEquals(0, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, HistoryChain.SEALER)),
+    assertEquals(0, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, Chains.SEALER)),
         "nothing left");
   }
 
@@ -297,12 +295,12 @@ public abstract class RetentionStoreContract extends StoreContract {
       tx.subjects().saveConsent(tx.subjects().consent(cat, NEWSLETTER).orElseThrow().confirm(at(60)));
       tx.requests().updateRequest(tx.requests().request("r-1").orElseThrow().withStatus(PendingRequest.Status.CONFIRMED,
           at(60)));
-      HistoryChain.append(tx.history(), new ConsentEvent(0, cat, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60), "r-1",
+      Chains.append(tx.history(), new ConsentEvent(0, cat, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60), "r-1",
           noticeRef("notice text"), null, Channel.FORM, Evidence.NONE, null));
       signup(tx, "cat", "r-2", at(Duration.ofDays(1)), OFFERS);
     });
 
-    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, HistoryChain.SEALER)));
+    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, Chains.SEALER)));
 
     store.inTransaction(tx -> {
       assertEquals(ConsentState.CONFIRMED, tx.subjects().consent(cat, NEWSLETTER).orElseThrow().state());
@@ -330,7 +328,7 @@ public abstract class RetentionStoreContract extends StoreContract {
           r.evidence(), r.requestedAt(), r.expiresAt(), r.generation(), r.status(), r.closedAt()));
     });
 
-    assertEquals(2, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, HistoryChain.SEALER)));
+    assertEquals(2, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, Chains.SEALER)));
 
     store.inTransaction(tx -> {
       assertEquals(PendingRequest.Status.EXPIRED, tx.requests().request("r-old").orElseThrow().status());
@@ -356,7 +354,7 @@ public abstract class RetentionStoreContract extends StoreContract {
       signup(tx, "cat", "r-cat", at(200), NEWSLETTER);
     });
 
-    assertEquals(2, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 2, HistoryChain.SEALER)));
+    assertEquals(2, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 2, Chains.SEALER)));
 
     store.inTransaction(tx -> {
       assertEquals(PendingRequest.Status.EXPIRED, tx.requests().request("r-bob").orElseThrow().status());
@@ -365,9 +363,9 @@ public abstract class RetentionStoreContract extends StoreContract {
       return null;
     });
     assertEquals(0, (int) read(tx -> tx.retention().expireOpenRequests(at(Duration.ofHours(48)).plusSeconds(300), now,
-        10, HistoryChain.SEALER)),
+        10, Chains.SEALER)),
         "strictly before");
-    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, HistoryChain.SEALER)));
+    assertEquals(1, (int) read(tx -> tx.retention().expireOpenRequests(now, now, 10, Chains.SEALER)));
   }
 
   @Test
@@ -383,7 +381,7 @@ public abstract class RetentionStoreContract extends StoreContract {
     List<Integer> counts = concurrently(4, i -> {
       int total = 0;
       while (true) {
-        int done = store.inTransaction(tx -> tx.retention().expireOpenRequests(now, now, 7, HistoryChain.SEALER));
+        int done = store.inTransaction(tx -> tx.retention().expireOpenRequests(now, now, 7, Chains.SEALER));
         if (done == 0) {
           return total;
         }
@@ -622,7 +620,7 @@ public abstract class RetentionStoreContract extends StoreContract {
     List<ConsentEvent.Seal> seals = new ArrayList<>();
     ChainSealer recording = (event, head) -> {
       heads.add(head);
-      ConsentEvent sealed = HistoryChain.seal(event, head);
+      ConsentEvent sealed = Chains.seal(event, head);
       seals.add(sealed.seal());
       return sealed;
     };

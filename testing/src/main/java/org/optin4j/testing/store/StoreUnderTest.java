@@ -1,4 +1,4 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import org.optin4j.spi.ConsentStore;
 

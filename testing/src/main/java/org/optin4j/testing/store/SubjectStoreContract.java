@@ -1,4 +1,4 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,17 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.SURVEYS;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.noticeRef;
-import static org.optin4j.spi.StoreFixtures.pendingConsent;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.SURVEYS;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.noticeRef;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,8 +38,6 @@ import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
-import org.optin4j.internal.HistoryChain;
-import org.optin4j.internal.HistoryVerifier;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.DuplicateKeyException;
@@ -404,8 +402,7 @@ public abstract class SubjectStoreContract extends StoreContract {
       return null;
     });
     // The stub verifies but for the removed details, which only an erasure event explains.
-    HistoryVerification check = read(tx -> HistoryVerifier.verify(ann, tx.history().events(ann),
-        tx.history().head(ann)));
+    HistoryVerification check = Chains.verify(store, ann);
     assertEquals(HistoryVerification.Reason.EVIDENCE_REMOVED,
         assertInstanceOf(HistoryVerification.Broken.class, check).reason());
     assertTrue(read(tx -> tx.history().subjects(null, 10)).contains(ann), "a stub's history stays listed");
@@ -415,7 +412,7 @@ public abstract class SubjectStoreContract extends StoreContract {
   void eraseSubjectWhenKeepingStubAfterErasedEventThenChainStillVerifies() {
     SubjectId ann = annWithEverything();
     tx(tx -> {
-      HistoryChain.append(tx.history(), new ConsentEvent(0, ann, NEWSLETTER, ConsentEvent.Type.ERASED, at(90), "req-1",
+      Chains.append(tx.history(), new ConsentEvent(0, ann, NEWSLETTER, ConsentEvent.Type.ERASED, at(90), "req-1",
           noticeRef("notice text"), null, Channel.OPERATOR, Evidence.NONE, null));
       tx.subjects().eraseSubject(ann, true);
     });

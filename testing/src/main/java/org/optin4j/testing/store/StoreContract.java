@@ -1,19 +1,19 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.openRequest;
-import static org.optin4j.spi.StoreFixtures.pendingConsent;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.openRequest;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,14 +30,11 @@ import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.optin4j.EmailAddress;
 import org.optin4j.SubjectId;
-import org.optin4j.internal.HistoryChain;
-import org.optin4j.internal.HistoryVerifier;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.MailKind;
-import org.optin4j.spi.StoreFixtures;
 
 /**
  * What every part of the store contract shares: the store under test, fresh for each test, and small helpers for
@@ -104,8 +101,8 @@ public abstract class StoreContract {
       tx.subjects().insertSubject(subject("ann"));
       tx.requests().insertRequest(openRequest("req-1", ann, at(0)));
       tx.subjects().saveConsent(pendingConsent(ann, NEWSLETTER, "req-1", at(0)).confirm(at(60)));
-      HistoryChain.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, at(0)));
-      HistoryChain.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)));
+      Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, at(0)));
+      Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)));
       tx.requests().saveAddressChange("req-1", email("ann-new"));
       tx.outbox().enqueue(mail("m-1", ann, email("ann"), at(0)));
       return null;
@@ -178,7 +175,7 @@ public abstract class StoreContract {
    * @param events the expected number of events
    */
   protected final void assertIntact(SubjectId id, int events) {
-    HistoryVerification check = read(tx -> HistoryVerifier.verify(id, tx.history().events(id), tx.history().head(id)));
+    HistoryVerification check = Chains.verify(store, id);
     assertEquals(new HistoryVerification.Intact(id, events,
         read(tx -> tx.history().head(id)).map(HistoryHead::hash).orElse(ConsentEvent.Seal.GENESIS)), check);
   }

@@ -1,4 +1,4 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,18 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.node;
-import static org.optin4j.spi.StoreFixtures.notice;
-import static org.optin4j.spi.StoreFixtures.openRequest;
-import static org.optin4j.spi.StoreFixtures.pendingConsent;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.node;
+import static org.optin4j.testing.store.StoreFixtures.notice;
+import static org.optin4j.testing.store.StoreFixtures.openRequest;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +31,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Notice;
 import org.optin4j.Subject;
-import org.optin4j.internal.HistoryChain;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
@@ -177,7 +176,7 @@ public abstract class TransactionStoreContract extends StoreContract {
   @Test
   void readThenSeesWhatWasCommittedAndReturnsTheWorksResult() {
     givenSubjects("ann");
-    tx(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
     assertEquals(Optional.of(subject("ann")), store.read(tx -> tx.subjects().subjectByEmail(email("ann"))));
     assertEquals(1, store.read(tx -> tx.history().events(subjectId("ann"))).size());
@@ -189,7 +188,7 @@ public abstract class TransactionStoreContract extends StoreContract {
     givenSubjects("ann");
     List<java.util.function.Consumer<ConsentStore.Transaction>> writes = List.of(
         tx -> tx.subjects().insertSubject(subject("bob")),
-        tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)),
+        tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)),
         tx -> tx.history().lock(subjectId("ann")),
         tx -> tx.requests().useToken("jti-1", at(3600)),
         tx -> tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)),
@@ -230,7 +229,7 @@ public abstract class TransactionStoreContract extends StoreContract {
     tx.subjects().insertSubject(subject("ann"));
     tx.subjects().updateSubject(new Subject(subjectId("bob"), email("bob2"), T0));
     tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-    HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+    Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
     tx.notices().saveNotice(candidate);
     tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
     assertTrue(tx.requests().useToken("jti-1", at(3600)));

@@ -1,4 +1,4 @@
-package org.optin4j.internal;
+package org.optin4j.text;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

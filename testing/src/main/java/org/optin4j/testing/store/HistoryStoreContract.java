@@ -1,15 +1,15 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +20,6 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import org.optin4j.internal.HistoryChain;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.Evidence;
@@ -28,7 +27,6 @@ import org.optin4j.Notice;
 import org.optin4j.SubjectId;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.HistoryHead;
-import org.optin4j.spi.StoreFixtures;
 
 /**
  * The part of the store contract for the append-only, hash-chained history: sequences that only increase, one chain
@@ -52,13 +50,13 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void appendEventWhenWorkThrowsThenEventGoneAndLaterSequencesStillIncrease() {
     givenSubjects("ann");
-    ConsentEvent first = read(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
+    ConsentEvent first = read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
         ConsentEvent.Type.REQUESTED,
         T0)));
 
-    throwAfter(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+    throwAfter(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
         at(60))));
-    ConsentEvent third = read(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
+    ConsentEvent third = read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
         ConsentEvent.Type.WITHDRAWN,
         at(120))));
 
@@ -78,7 +76,7 @@ public abstract class HistoryStoreContract extends StoreContract {
     givenSubjects("ann");
     ConsentEvent event = event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0);
 
-    ConsentEvent stored = read(tx -> HistoryChain.append(tx.history(), event));
+    ConsentEvent stored = read(tx -> Chains.append(tx.history(), event));
 
     assertTrue(stored.sequence() > 0, "sequence " + stored.sequence());
     assertEquals(event.withSequence(stored.sequence()), stored.withSeal(null));
@@ -93,18 +91,18 @@ public abstract class HistoryStoreContract extends StoreContract {
     List<Long> sequences = new ArrayList<>();
 
     tx(tx -> {
-      sequences.add(HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
+      sequences.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
           T0)).sequence());
-      sequences.add(HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
+      sequences.add(Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
           T0)).sequence());
-      sequences.add(HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
+      sequences.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
           T0)).sequence());
     });
     tx(tx -> sequences.add(
-        HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+        Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
             at(60))).sequence()));
     tx(tx -> sequences.add(
-        HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+        Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
             at(60))).sequence()));
 
     for (int i = 1; i < sequences.size(); i++) {
@@ -118,15 +116,15 @@ public abstract class HistoryStoreContract extends StoreContract {
     List<ConsentEvent> anns = new ArrayList<>();
     // Event times deliberately out of order: the history is ordered by sequence, not by time.
     tx(tx -> {
-      anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
+      anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
           at(500))));
-      HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1)));
-      anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
+      Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1)));
+      anns.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
           at(400))));
     });
-    tx(tx -> anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+    tx(tx -> anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
         at(300)))));
-    tx(tx -> HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+    tx(tx -> Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
         at(2))));
 
     assertEquals(anns, read(tx -> tx.history().events(subjectId("ann"))));
@@ -152,7 +150,7 @@ public abstract class HistoryStoreContract extends StoreContract {
             new Consent.NoticeRef(2, Notice.sha256("c"), Locale.forLanguageTag("zh-Hant-TW")), "src",
             Channel.SYSTEM, null, null));
 
-    List<ConsentEvent> stored = read(tx -> events.stream().map(unsealed -> HistoryChain.append(tx.history(),
+    List<ConsentEvent> stored = read(tx -> events.stream().map(unsealed -> Chains.append(tx.history(),
         unsealed)).toList());
 
     List<ConsentEvent> found = read(tx -> tx.history().events(subjectId("ann")));
@@ -173,7 +171,7 @@ public abstract class HistoryStoreContract extends StoreContract {
     List<List<Long>> perThreadSequences = concurrently(threads, i -> {
       List<Long> mine = new ArrayList<>();
       for (int j = 0; j < perThread; j++) {
-        mine.add(read(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
+        mine.add(read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
             ConsentEvent.Type.REQUESTED,
             T0))).sequence());
       }
@@ -198,11 +196,11 @@ public abstract class HistoryStoreContract extends StoreContract {
     givenSubjects("ann", "bob");
     List<ConsentEvent> anns = new ArrayList<>();
     tx(tx -> {
-      anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
-      HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
+      anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+      Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      anns.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
     });
-    tx(tx -> anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+    tx(tx -> anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
         at(60)))));
 
     String previous = ConsentEvent.Seal.GENESIS;
@@ -225,8 +223,8 @@ public abstract class HistoryStoreContract extends StoreContract {
   void appendEventThenSaltsDifferSoEqualDetailsGiveDifferentDigests() {
     givenSubjects("ann");
     ConsentEvent e = event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0);
-    List<ConsentEvent> stored = read(tx -> List.of(HistoryChain.append(tx.history(), e),
-        HistoryChain.append(tx.history(), e)));
+    List<ConsentEvent> stored = read(tx -> List.of(Chains.append(tx.history(), e),
+        Chains.append(tx.history(), e)));
 
     assertFalse(stored.get(0).seal().detailsSalt().equals(stored.get(1).seal().detailsSalt()));
     assertFalse(stored.get(0).seal().detailsDigest().equals(stored.get(1).seal().detailsDigest()));
@@ -235,10 +233,10 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void appendEventWhenWorkThrowsThenHeadUnchangedAndChainContinuesWithoutGap() {
     givenSubjects("ann");
-    tx(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
     HistoryHead before = read(tx -> tx.history().head(subjectId("ann"))).orElseThrow();
 
-    throwAfter(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
+    throwAfter(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
         at(1))));
 
     assertEquals(Optional.of(before), read(tx -> tx.history().head(subjectId("ann"))));
@@ -248,13 +246,13 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void lockHistoryThenAppendsInTheUnitContinueTheChain() {
     givenSubjects("ann");
-    tx(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
     tx(tx -> {
       tx.history().lock(subjectId("ann"));
       tx.history().lock(subjectId("ann"));
-      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
-      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(2)));
+      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
+      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(2)));
     });
 
     assertIntact(subjectId("ann"), 3);
@@ -266,8 +264,8 @@ public abstract class HistoryStoreContract extends StoreContract {
     tx(tx -> {
       tx.subjects().insertSubject(subject("ann"));
       tx.history().lock(subjectId("ann"));
-      anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
-      anns.add(HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
+      anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+      anns.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
     });
 
     assertEquals(1, anns.get(0).seal().position());
@@ -287,7 +285,7 @@ public abstract class HistoryStoreContract extends StoreContract {
    * @param when when it happened
    */
   private void assertNextAppendContinuesAnnsChainAt(int position, Instant when) {
-    ConsentEvent next = read(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
+    ConsentEvent next = read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
         ConsentEvent.Type.CONFIRMED,
         when)));
     assertEquals(position, next.seal().position());
@@ -297,11 +295,11 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void historyHeadInTheUnitThatAppendedThenSeesItsOwnAppends() {
     givenSubjects("ann");
-    tx(tx -> HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
     HistoryHead seen = read(tx -> {
-      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
-      ConsentEvent last = HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
+      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
+      ConsentEvent last = Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
           at(2)));
       HistoryHead head = tx.history().head(subjectId("ann")).orElseThrow();
       assertEquals(last.seal().hash(), head.hash());
@@ -316,7 +314,7 @@ public abstract class HistoryStoreContract extends StoreContract {
   void eraseSubjectInTheUnitThatInsertedAndAppendedThenNothingIsLeft() {
     tx(tx -> {
       tx.subjects().insertSubject(subject("ann"));
-      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
       assertTrue(tx.subjects().eraseSubject(subjectId("ann"), false));
     });
 
@@ -344,8 +342,8 @@ public abstract class HistoryStoreContract extends StoreContract {
     concurrently(threads, i -> {
       for (int j = 0; j < perThread; j++) {
         tx(tx -> {
-          HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(i)));
-          HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(i)));
+          Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(i)));
+          Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(i)));
         });
       }
       return null;
@@ -367,7 +365,7 @@ public abstract class HistoryStoreContract extends StoreContract {
     tx(tx -> {
       for (String n : names) {
         tx.subjects().insertSubject(subject(n));
-        HistoryChain.append(tx.history(), event(subjectId(n), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+        Chains.append(tx.history(), event(subjectId(n), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
       }
       tx.subjects().insertSubject(subject("nohistory"));
     });
@@ -395,7 +393,7 @@ public abstract class HistoryStoreContract extends StoreContract {
     SubjectId ann = subjectId("ann");
 
     assertEquals(new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS), read(tx -> tx.history().lock(ann)));
-    ConsentEvent first = read(tx -> HistoryChain.append(tx.history(),
+    ConsentEvent first = read(tx -> Chains.append(tx.history(),
         event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
     assertEquals(new HistoryHead(ann, 1, first.seal().hash()), read(tx -> tx.history().lock(ann)));
@@ -405,13 +403,13 @@ public abstract class HistoryStoreContract extends StoreContract {
   void appendWhenEventDoesNotContinueTheHeadThenIllegalArgumentAndNothingStored() {
     givenSubjects("ann");
     SubjectId ann = subjectId("ann");
-    tx(tx -> HistoryChain.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(tx -> Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
     tx(tx -> {
       HistoryHead head = tx.history().lock(ann);
-      ConsentEvent skipping = HistoryChain.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
+      ConsentEvent skipping = Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
           new HistoryHead(ann, head.position() + 1, head.hash()));
-      ConsentEvent forking = HistoryChain.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
+      ConsentEvent forking = Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
           new HistoryHead(ann, head.position(), ConsentEvent.Seal.GENESIS));
       ConsentEvent unsealed = event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1));
       assertThrows(IllegalArgumentException.class, () -> tx.history().append(skipping, head));
@@ -429,8 +427,8 @@ public abstract class HistoryStoreContract extends StoreContract {
 
     tx(tx -> {
       HistoryHead head = tx.history().lock(ann);
-      ConsentEvent stale = HistoryChain.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head);
-      HistoryChain.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      ConsentEvent stale = Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head);
+      Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
       assertThrows(IllegalStateException.class, () -> tx.history().append(stale, head));
     });
 

@@ -1,4 +1,4 @@
-package org.optin4j.spi;
+package org.optin4j.testing.store;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +17,10 @@ import org.optin4j.Notice;
 import org.optin4j.PurposeId;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.NodeRegistration;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.PendingRequest;
 
 /**
  * Builders of deterministic test data for store tests: fixed instants, readable ids, valid records. Everything here is

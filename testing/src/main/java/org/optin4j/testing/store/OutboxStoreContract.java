@@ -1,18 +1,18 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -563,7 +563,7 @@ public abstract class OutboxStoreContract extends StoreContract {
 
   /**
    * Queues mails {@code m000}, {@code m001} and so on to Ann, each due one second after the one before from {@link
-   * org.optin4j.spi.StoreFixtures#T0}.
+   * org.optin4j.testing.store.StoreFixtures#T0}.
    *
    * @param total how many
    */

@@ -1,4 +1,4 @@
-package org.optin4j.internal;
+package org.optin4j.text;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,8 +40,11 @@ import org.optin4j.ConfigurationException;
  *       of that key has, so a typo fails at start-up, not in a page or a mail.
  * </ul>
  *
- * <p>Texts are plain text: callers encode them for their context (HTML, mail header). This type is internal (not API);
- * it is public only because the servlet adapter uses it. Immutable and thread-safe.
+ * <p>Texts are plain text: callers encode them for their context (HTML, mail header). The core's notices and mails and
+ * the servlet adapter's pages use it; an adapter for another framework can load its own texts the same way. Serves
+ * GDPR Art. 12(1): the information in the language the person reads, in clear and plain words an app can adjust.
+ *
+ * <p>Immutable and thread-safe.
  */
 public final class TextBundle {
   /** The languages every text family ships in; the first is the default and the fallback. */

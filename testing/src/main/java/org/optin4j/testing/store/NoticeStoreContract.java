@@ -1,11 +1,11 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.notice;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.notice;
 
 import java.util.List;
 import java.util.Locale;

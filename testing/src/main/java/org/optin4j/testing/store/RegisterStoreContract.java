@@ -1,15 +1,15 @@
-package org.optin4j.spi.contract;
+package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.SURVEYS;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.node;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.SURVEYS;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.node;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.time.Instant;
 import java.util.List;
