@@ -143,7 +143,8 @@ abstract class AbstractHostedFlowIT {
         if (((jakarta.servlet.http.HttpServletRequest) req).getRequestURI().endsWith("/optin/subscribe")
             && "POST".equals(((jakarta.servlet.http.HttpServletRequest) req).getMethod())) {
           SIGNUP_PROBE.add("async=" + req.isAsyncStarted() + " returnedBeforeFloor="
-              + (System.nanoTime() - before < AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS));
+              + (System.nanoTime() - before < AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS)
+              + " answeredOnReturn=" + res.isCommitted());
         }
       });
       probe.setAsyncSupported(true);
@@ -806,14 +807,21 @@ abstract class AbstractHostedFlowIT {
 
   @Test
   void postSubscribeWhenFilterIsAsyncSupportedThenRequestThreadIsReleasedDuringTheFloor() throws Exception {
-    SIGNUP_PROBE.clear();
-    long before = System.nanoTime();
+    // A signup whose own work outlasts the floor (a loaded machine) has nothing to wait for and answers at once, on
+    // its thread; so a few signups are tried, and one with time left must free its thread while the floor runs.
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < 5 && !seen.contains("async=true returnedBeforeFloor=true answeredOnReturn=false"); i++) {
+      SIGNUP_PROBE.clear();
+      long before = System.nanoTime();
 
-    Http.Response r = subscribe("ann@example.org", "newsletter");
+      Http.Response r = subscribe("ann" + i + "@example.org", "newsletter");
 
-    assertTrue(System.nanoTime() - before >= AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS);
-    assertTrue(r.body().contains("Check your inbox"), r.body());
-    assertEquals(List.of("async=true returnedBeforeFloor=true"), List.copyOf(SIGNUP_PROBE));
+      assertTrue(System.nanoTime() - before >= AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS);
+      assertTrue(r.body().contains("Check your inbox"), r.body());
+      assertEquals(1, SIGNUP_PROBE.size(), SIGNUP_PROBE::toString);
+      seen.add(SIGNUP_PROBE.peek());
+    }
+    assertTrue(seen.contains("async=true returnedBeforeFloor=true answeredOnReturn=false"), seen::toString);
   }
 
   @Test
