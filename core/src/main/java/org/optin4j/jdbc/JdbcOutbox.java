@@ -31,17 +31,7 @@ import org.optin4j.spi.OutboxStore;
  * The JDBC OutboxStore: mail outbox. Runs its statements on its unit's connection through the unit's helpers, which
  * doom the unit on the first failure. One per unit of work, used only by the thread that runs it; not thread-safe.
  */
-final class JdbcOutbox implements OutboxStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements OutboxStore {
   @Override
   public boolean enqueue(OutboxMail mail) {
     tx.checkWritable();

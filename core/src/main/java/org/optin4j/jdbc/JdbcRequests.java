@@ -29,17 +29,7 @@ import org.optin4j.spi.RequestStore;
  * connection through the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by
  * the thread that runs it; not thread-safe.
  */
-final class JdbcRequests implements RequestStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements RequestStore {
   @Override
   public void insertRequest(PendingRequest request) {
     Objects.requireNonNull(request, "request");

@@ -29,17 +29,7 @@ import org.optin4j.spi.RetentionStore;
  * the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by the thread that runs
  * it; not thread-safe.
  */
-final class JdbcRetention implements RetentionStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implements RetentionStore {
   @Override
   public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
     Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");

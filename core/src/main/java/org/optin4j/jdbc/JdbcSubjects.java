@@ -30,17 +30,7 @@ import org.optin4j.spi.SubjectStore;
  * connection through the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by
  * the thread that runs it; not thread-safe.
  */
-final class JdbcSubjects implements SubjectStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements SubjectStore {
   @Override
   public Optional<Subject> subjectByEmail(EmailAddress email) {
     Objects.requireNonNull(email, "email");

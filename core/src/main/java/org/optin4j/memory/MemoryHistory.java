@@ -15,15 +15,7 @@ import org.optin4j.spi.HistoryStore;
  * writes the store's shared state directly, under the store lock that every unit holds, and logs how to undo each write
  * in its unit. One per unit of work; not thread-safe.
  */
-final class MemoryHistory implements HistoryStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryHistory(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryHistory(MemoryUnit unit, MemoryState state) implements HistoryStore {
   @Override
   public HistoryHead lock(SubjectId id) {
     unit.check();

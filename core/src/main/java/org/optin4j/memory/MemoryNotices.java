@@ -9,15 +9,7 @@ import org.optin4j.spi.NoticeStore;
  * The in-memory NoticeStore: notice texts. Reads and writes the store's shared state directly, under the store lock
  * that every unit holds, and logs how to undo each write in its unit. One per unit of work; not thread-safe.
  */
-final class MemoryNotices implements NoticeStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryNotices(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryNotices(MemoryUnit unit, MemoryState state) implements NoticeStore {
   @Override
   public Notice saveNotice(Notice candidate) {
     unit.check();

@@ -25,15 +25,7 @@ import org.optin4j.spi.OutboxStore;
  * under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit of work; not
  * thread-safe.
  */
-final class MemoryOutbox implements OutboxStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryOutbox(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
   @Override
   public boolean enqueue(OutboxMail mail) {
     unit.check();

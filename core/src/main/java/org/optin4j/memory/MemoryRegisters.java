@@ -14,15 +14,7 @@ import org.optin4j.spi.RegisterStore;
  * store's shared state directly, under the store lock that every unit holds, and logs how to undo each write in its
  * unit. One per unit of work; not thread-safe.
  */
-final class MemoryRegisters implements RegisterStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryRegisters(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterStore {
   @Override
   public void saveIncident(Incident incident) {
     unit.check();

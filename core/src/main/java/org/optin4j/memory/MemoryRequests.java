@@ -18,15 +18,7 @@ import org.optin4j.spi.RequestStore;
  * state directly, under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit
  * of work; not thread-safe.
  */
-final class MemoryRequests implements RequestStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryRequests(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStore {
   @Override
   public void insertRequest(PendingRequest request) {
     unit.check();

@@ -31,15 +31,7 @@ import org.optin4j.spi.RetentionStore;
  * single-node demos). Reads and writes the store's shared state directly, under the store lock that every unit holds,
  * and logs how to undo each write in its unit. One per unit of work; not thread-safe.
  */
-final class MemoryRetention implements RetentionStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryRetention(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionStore {
   @Override
   public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
     unit.check();

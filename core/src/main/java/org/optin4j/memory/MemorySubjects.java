@@ -24,15 +24,7 @@ import org.optin4j.spi.SubjectStore;
  * state directly, under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit
  * of work; not thread-safe.
  */
-final class MemorySubjects implements SubjectStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemorySubjects(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStore {
   @Override
   public Optional<Subject> subjectByEmail(EmailAddress email) {
     unit.check();
