@@ -25,6 +25,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.optin4j.ConfigurationException;
 import org.optin4j.LegalBasis;
@@ -507,50 +509,39 @@ public final class CatalogFiles {
 
   /** Checks language codes; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkLanguages(String key, List<String> items, List<String> problems) {
-    if (items == null) {
-      return null;
-    }
-    int before = problems.size();
-    Set<String> seen = new LinkedHashSet<>();
-    for (String lang : items) {
-      if (!LANGUAGE.matcher(lang).matches() || (lang.length() == 2 && !ISO_639_1.contains(lang))) {
-        problems.add(key + ": " + quote(lang) + " is not a lowercase ISO 639 language code such as en or nl");
-      } else if (!seen.add(lang)) {
-        problems.add(key + ": duplicate locale " + lang);
-      }
-    }
-    return problems.size() == before ? List.copyOf(seen) : null;
+    return checkDistinct(key, items, problems,
+        lang -> LANGUAGE.matcher(lang).matches() && (lang.length() != 2 || ISO_639_1.contains(lang)),
+        lang -> quote(lang) + " is not a lowercase ISO 639 language code such as en or nl", "locale");
   }
 
   /** Checks purpose ids; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkIds(String key, List<String> items, List<String> problems) {
-    if (items == null) {
-      return null;
-    }
-    int before = problems.size();
-    Set<String> seen = new LinkedHashSet<>();
-    for (String id : items) {
-      if (!NAME.matcher(id).matches()) {
-        problems.add(key + ": invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})");
-      } else if (!seen.add(id)) {
-        problems.add(key + ": duplicate purpose " + id);
-      }
-    }
-    return problems.size() == before ? List.copyOf(seen) : null;
+    return checkDistinct(key, items, problems, id -> NAME.matcher(id).matches(),
+        id -> "invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})", "purpose");
   }
 
   /** Checks data categories; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkCategories(String key, List<String> items, List<String> problems) {
+    return checkDistinct(key, items, problems, c -> NAME.matcher(c).matches(),
+        c -> "invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})", "data category");
+  }
+
+  /**
+   * Checks a list of distinct items; {@code null} in (already reported) or out (problems added): an item that is not
+   * {@code valid} is reported as {@code invalid} says, a repeated one as a duplicate {@code what}.
+   */
+  private static List<String> checkDistinct(String key, List<String> items, List<String> problems,
+      Predicate<String> valid, Function<String, String> invalid, String what) {
     if (items == null) {
       return null;
     }
     int before = problems.size();
     Set<String> seen = new LinkedHashSet<>();
-    for (String c : items) {
-      if (!NAME.matcher(c).matches()) {
-        problems.add(key + ": invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})");
-      } else if (!seen.add(c)) {
-        problems.add(key + ": duplicate data category " + c);
+    for (String item : items) {
+      if (!valid.test(item)) {
+        problems.add(key + ": " + invalid.apply(item));
+      } else if (!seen.add(item)) {
+        problems.add(key + ": duplicate " + what + " " + item);
       }
     }
     return problems.size() == before ? List.copyOf(seen) : null;

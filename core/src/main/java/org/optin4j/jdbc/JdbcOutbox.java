@@ -1,6 +1,8 @@
 package org.optin4j.jdbc;
 
+import static org.optin4j.jdbc.JdbcTransaction.checkLimit;
 import static org.optin4j.jdbc.JdbcTransaction.instant;
+import static org.optin4j.jdbc.JdbcTransaction.instantAndLimit;
 import static org.optin4j.jdbc.JdbcTransaction.join;
 import static org.optin4j.jdbc.JdbcTransaction.purposes;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
@@ -91,9 +93,7 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     tx.checkWritable();
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(leaseUntil, "leaseUntil");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     if (!leaseUntil.isAfter(now)) {
       throw new IllegalArgumentException("leaseUntil must be after now");
     }
@@ -174,10 +174,8 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   private record Claimable(long seq, OutboxMail mail) {}
 
   private List<Claimable> claimable(String statement, Instant now, int limit) {
-    return tx.query("claim mails", statement, ps -> {
-      ps.setLong(1, now.toEpochMilli());
-      ps.setInt(2, limit);
-    }, rs -> new Claimable(rs.getLong("seq"), mail(rs)));
+    return tx.query("claim mails", statement, instantAndLimit(now, limit),
+        rs -> new Claimable(rs.getLong("seq"), mail(rs)));
   }
 
   @Override
@@ -262,10 +260,8 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    List<OutboxMail> list = tx.query("read mails", sql.mailsBySubject, ps -> ps.setString(1, id.value()),
-        JdbcOutbox::mail);
-    list.sort(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
-    return List.copyOf(list);
+    return tx.ofSubject("read mails", sql.mailsBySubject, id, JdbcOutbox::mail,
+        Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
   }
 
   /** Binds {@code sql.updateMail}: a mail's dispatch state, then its id. */

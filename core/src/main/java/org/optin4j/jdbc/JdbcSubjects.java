@@ -5,7 +5,6 @@ import static org.optin4j.jdbc.JdbcTransaction.instant;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -168,18 +167,8 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     tx.checkWritable();
     Objects.requireNonNull(addressKey, "addressKey");
     Objects.requireNonNull(at, "at");
-    tx.checkOpen();
-    try (PreparedStatement ps = c.prepareStatement(sql.insertSuppression)) {
-      ps.setString(1, addressKey);
-      ps.setLong(2, at.toEpochMilli());
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      // Idempotent: already suppressed is fine (PostgreSQL: ON CONFLICT DO NOTHING; elsewhere the clash fails this
-      // statement only).
-      if (!SqlErrors.isUniqueViolation(e)) {
-        throw tx.failed(SqlErrors.wrap("suppress an address", e));
-      }
-    }
+    // Idempotent: already suppressed is fine.
+    tx.insertIfAbsent("suppress an address", sql.insertSuppression, addressKey, at);
   }
 
   @Override

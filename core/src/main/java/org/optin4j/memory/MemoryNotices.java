@@ -12,8 +12,7 @@ import org.optin4j.spi.NoticeStore;
 record MemoryNotices(MemoryUnit unit, MemoryState state) implements NoticeStore {
   @Override
   public Notice saveNotice(Notice candidate) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(candidate, "candidate");
     Notice known = state.noticesByHash.get(candidate.hash());
     if (known != null) {

@@ -2,8 +2,10 @@ package org.optin4j.memory;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import org.optin4j.breach.Incident;
 import org.optin4j.campaign.Campaign;
 import org.optin4j.rights.RightsRequest;
@@ -17,16 +19,12 @@ import org.optin4j.spi.RegisterStore;
 record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterStore {
   @Override
   public void saveIncident(Incident incident) {
-    unit.check();
-    unit.checkWritable();
-    Objects.requireNonNull(incident, "incident");
-    unit.put(state.incidents, incident.id(), incident);
+    save(state.incidents, incident, "incident", Incident::id);
   }
 
   @Override
   public Optional<Incident> incident(String id) {
-    unit.check();
-    return Optional.ofNullable(state.incidents.get(Objects.requireNonNull(id, "id")));
+    return byId(state.incidents, id);
   }
 
   @Override
@@ -39,8 +37,7 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public void insertCampaign(org.optin4j.campaign.Campaign campaign) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(campaign, "campaign");
     if (state.campaigns.containsKey(campaign.id())) {
       throw unit.duplicate("campaign id");
@@ -50,22 +47,17 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public Optional<org.optin4j.campaign.Campaign> campaign(String id) {
-    unit.check();
-    return Optional.ofNullable(state.campaigns.get(Objects.requireNonNull(id, "id")));
+    return byId(state.campaigns, id);
   }
 
   @Override
   public void saveRightsRequest(org.optin4j.rights.RightsRequest request) {
-    unit.check();
-    unit.checkWritable();
-    Objects.requireNonNull(request, "request");
-    unit.put(state.rightsRequests, request.id(), request);
+    save(state.rightsRequests, request, "request", RightsRequest::id);
   }
 
   @Override
   public Optional<org.optin4j.rights.RightsRequest> rightsRequest(String id) {
-    unit.check();
-    return Optional.ofNullable(state.rightsRequests.get(Objects.requireNonNull(id, "id")));
+    return byId(state.rightsRequests, id);
   }
 
   @Override
@@ -80,10 +72,7 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public void saveNode(org.optin4j.spi.NodeRegistration node) {
-    unit.check();
-    unit.checkWritable();
-    Objects.requireNonNull(node, "node");
-    unit.put(state.nodes, node.nodeId(), node);
+    save(state.nodes, node, "node", org.optin4j.spi.NodeRegistration::nodeId);
   }
 
   @Override
@@ -94,10 +83,21 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public boolean deleteNode(String nodeId) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     boolean had = state.nodes.containsKey(Objects.requireNonNull(nodeId, "nodeId"));
     unit.remove(state.nodes, nodeId);
     return had;
+  }
+
+  /** Saves an entry of a register under its id, replacing an earlier one; {@code name} names a missing entry. */
+  private <T> void save(Map<String, T> register, T entry, String name, Function<T, String> id) {
+    unit.checkWrite();
+    Objects.requireNonNull(entry, name);
+    unit.put(register, id.apply(entry), entry);
+  }
+
+  private <T> Optional<T> byId(Map<String, T> register, String id) {
+    unit.check();
+    return Optional.ofNullable(register.get(Objects.requireNonNull(id, "id")));
   }
 }

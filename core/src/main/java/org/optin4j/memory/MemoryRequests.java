@@ -1,5 +1,7 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.existing;
+
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -21,8 +23,7 @@ import org.optin4j.spi.RequestStore;
 record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStore {
   @Override
   public void insertRequest(PendingRequest request) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(request, "request");
     if (state.requests.containsKey(request.id())) {
       throw unit.duplicate("request id");
@@ -46,13 +47,9 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public void updateRequest(PendingRequest request) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(request, "request");
-    PendingRequest stored = state.requests.get(request.id());
-    if (stored == null) {
-      throw new StoreException("no request with that id");
-    }
+    PendingRequest stored = existing(state.requests, request.id(), "request");
     if (!stored.subjectId().equals(request.subjectId())) {
       throw new IllegalArgumentException("a request cannot move to another subject");
     }
@@ -73,8 +70,7 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public boolean useToken(String tokenId, Instant expiresAt) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(tokenId, "tokenId");
     Objects.requireNonNull(expiresAt, "expiresAt");
     if (state.usedTokens.containsKey(tokenId)) {
@@ -86,8 +82,7 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public void saveAddressChange(String requestId, EmailAddress newEmail) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(newEmail, "newEmail");
     if (!state.requests.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
       throw new StoreException("no request with that id (foreign key)");
@@ -103,8 +98,7 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public void saveReplacedAddress(String requestId, EmailAddress previousEmail) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(previousEmail, "previousEmail");
     if (!state.addressChanges.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
       throw new StoreException("no address change for request " + requestId);

@@ -1,5 +1,7 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.checkLimit;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -88,9 +90,7 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(sealer, "sealer");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     // The store lock serialises every transaction: nothing is ever locked by another unit here.
     List<PendingRequest> due = state.requests.values().stream()
         .filter(r -> r.status() == PendingRequest.Status.OPEN && r.expiresAt().isBefore(expiredBefore))
@@ -119,9 +119,7 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
   public List<SubjectId> lapsedSignups(Instant before, SubjectId after, int limit) {
     unit.check();
     Objects.requireNonNull(before, "before");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     return state.subjects.keySet().stream()
         .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
         .filter(id -> isLapsedSignup(id, before))
@@ -185,8 +183,7 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
 
   @Override
   public int deleteUsedTokens(Instant expiredBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     List<String> old = state.usedTokens.entrySet().stream()
         .filter(e -> e.getValue().isBefore(expiredBefore))
         .map(Map.Entry::getKey)
@@ -201,8 +198,7 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
 
   @Override
   public int deleteFinishedMails(Instant createdBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     List<OutboxMail> old = state.mails.values().stream()
         .filter(m -> m.status() == OutboxMail.Status.SENT || m.status() == OutboxMail.Status.FAILED
             || m.status() == OutboxMail.Status.SKIPPED)
@@ -218,13 +214,10 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
 
   @Override
   public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
     Objects.requireNonNull(confirmedBefore, "confirmedBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     List<String> stale = state.addressChanges.keySet().stream().sorted()
         .filter(id -> {
           PendingRequest r = state.requests.get(id);
@@ -251,12 +244,9 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
 
   @Override
   public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(expiredBefore, "expiredBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     List<PendingRequest> lapsed = state.requests.values().stream()
         .filter(r -> r.status() != PendingRequest.Status.CONFIRMED && r.expiresAt().isBefore(expiredBefore))
         .filter(r -> !r.evidence().equals(org.optin4j.Evidence.NONE))

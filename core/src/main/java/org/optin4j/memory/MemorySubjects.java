@@ -1,5 +1,8 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.checkLimit;
+import static org.optin4j.memory.MemoryUnit.existing;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,7 +16,6 @@ import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.PurposeId;
-import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.proof.ConsentEvent;
@@ -42,8 +44,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public void insertSubject(Subject subject) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(subject, "subject");
     if (state.subjects.containsKey(subject.id())) {
       throw unit.duplicate("subject id");
@@ -57,13 +58,9 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public void updateSubject(Subject subject) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(subject, "subject");
-    Subject stored = state.subjects.get(subject.id());
-    if (stored == null) {
-      throw new StoreException("no subject with that id");
-    }
+    Subject stored = existing(state.subjects, subject.id(), "subject");
     if (!stored.email().equals(subject.email())) {
       if (state.subjectIdsByEmail.containsKey(subject.email())) {
         throw unit.duplicate("subject email");
@@ -100,9 +97,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
     unit.check();
     Objects.requireNonNull(purposes, "purposes");
     Objects.requireNonNull(states, "states");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     return state.subjects.keySet().stream()
         .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
         .filter(id -> purposes.isEmpty() || state.consentsBySubject.getOrDefault(id, new TreeMap<>()).values().stream()
@@ -131,8 +126,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public void saveConsent(Consent consent) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(consent, "consent");
     unit.requireSubject(consent.subjectId());
     NavigableMap<PurposeId, Consent> byPurpose =
@@ -142,8 +136,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public boolean eraseSubject(SubjectId id, boolean keepHistoryStub) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(id, "id");
     Subject subject = state.subjects.get(id);
     if (subject == null) {
@@ -178,8 +171,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public void suppress(String addressKey, Instant at) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(addressKey, "addressKey");
     Objects.requireNonNull(at, "at");
     if (!state.suppressed.containsKey(addressKey)) {
@@ -195,8 +187,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public void unsuppress(String addressKey) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     unit.remove(state.suppressed, Objects.requireNonNull(addressKey, "addressKey"));
   }
 }
