@@ -98,25 +98,11 @@ public final class CatalogFiles {
       Draft d = new Draft();
 
       String key = prefix + "version";
-      String v = values.get(key);
-      if (v != null) {
-        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
-          d.version = Integer.parseInt(v);
-        } else {
-          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
-        }
-      }
+      d.version = version(key, values.get(key), d.version, problems);
       key = prefix + "material-version";
-      v = values.get(key);
-      if (v != null) {
-        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
-          d.materialVersion = Integer.parseInt(v);
-        } else {
-          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
-        }
-      }
+      d.materialVersion = version(key, values.get(key), d.materialVersion, problems);
       key = prefix + "data-categories";
-      v = values.get(key);
+      String v = values.get(key);
       if (v != null) {
         d.categories = checkCategories(key, splitList(key, v, problems), problems);
       }
@@ -301,22 +287,8 @@ public final class CatalogFiles {
         problems.add(path + ".id: duplicate purpose " + id);
       }
     }
-    if (map.containsKey("version")) {
-      Object v = map.get("version");
-      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
-        d.version = n.intValue();
-      } else {
-        problems.add(path + ".version: must be a whole number of 1 or more, was " + typeOrValue(v));
-      }
-    }
-    if (map.containsKey("materialVersion")) {
-      Object v = map.get("materialVersion");
-      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
-        d.materialVersion = n.intValue();
-      } else {
-        problems.add(path + ".materialVersion: must be a whole number of 1 or more, was " + typeOrValue(v));
-      }
-    }
+    d.version = version(path + ".version", map, "version", d.version, problems);
+    d.materialVersion = version(path + ".materialVersion", map, "materialVersion", d.materialVersion, problems);
     if (map.containsKey("dataCategories")) {
       String key = path + ".dataCategories";
       d.categories = checkCategories(key, stringList(key, map.get("dataCategories"), problems), problems);
@@ -505,6 +477,31 @@ public final class CatalogFiles {
       throw configurationException("purpose catalog: not valid UTF-8", e);
     }
     return text.startsWith("\uFEFF") ? text.substring(1) : text;
+  }
+
+  /** Reads a properties version: a whole number of 1 or more; else (absent, or reported) {@code current}. */
+  private static int version(String key, String value, int current, List<String> problems) {
+    if (value == null) {
+      return current;
+    }
+    if (value.matches("[0-9]{1,9}") && Integer.parseInt(value) >= 1) {
+      return Integer.parseInt(value);
+    }
+    problems.add(key + ": must be a whole number of 1 or more, was " + quote(value));
+    return current;
+  }
+
+  /** Reads a JSON version: a whole number of 1 or more; else (absent, or reported) {@code current}. */
+  private static int version(String key, Map<?, ?> map, String name, int current, List<String> problems) {
+    if (!map.containsKey(name)) {
+      return current;
+    }
+    Object v = map.get(name);
+    if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
+      return n.intValue();
+    }
+    problems.add(key + ": must be a whole number of 1 or more, was " + typeOrValue(v));
+    return current;
   }
 
   /** Checks language codes; {@code null} in (already reported) or out (problems added). */

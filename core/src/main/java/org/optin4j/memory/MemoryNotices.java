@@ -29,8 +29,6 @@ record MemoryNotices(MemoryUnit unit, MemoryState state) implements NoticeStore 
 
   @Override
   public Optional<Notice> notice(String hash) {
-    unit.check();
-    Objects.requireNonNull(hash, "hash");
-    return Optional.ofNullable(state.noticesByHash.get(hash));
+    return unit.find(state.noticesByHash, hash, "hash");
   }
 }

@@ -24,7 +24,7 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public Optional<Incident> incident(String id) {
-    return byId(state.incidents, id);
+    return unit.find(state.incidents, id, "id");
   }
 
   @Override
@@ -47,7 +47,7 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public Optional<org.optin4j.campaign.Campaign> campaign(String id) {
-    return byId(state.campaigns, id);
+    return unit.find(state.campaigns, id, "id");
   }
 
   @Override
@@ -57,7 +57,7 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
 
   @Override
   public Optional<org.optin4j.rights.RightsRequest> rightsRequest(String id) {
-    return byId(state.rightsRequests, id);
+    return unit.find(state.rightsRequests, id, "id");
   }
 
   @Override
@@ -94,10 +94,5 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
     unit.checkWrite();
     Objects.requireNonNull(entry, name);
     unit.put(register, id.apply(entry), entry);
-  }
-
-  private <T> Optional<T> byId(Map<String, T> register, String id) {
-    unit.check();
-    return Optional.ofNullable(register.get(Objects.requireNonNull(id, "id")));
   }
 }

@@ -35,9 +35,7 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public Optional<PendingRequest> request(String id) {
-    unit.check();
-    Objects.requireNonNull(id, "id");
-    return Optional.ofNullable(state.requests.get(id));
+    return unit.find(state.requests, id, "id");
   }
 
   @Override
@@ -92,8 +90,7 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public Optional<EmailAddress> addressChange(String requestId) {
-    unit.check();
-    return Optional.ofNullable(state.addressChanges.get(Objects.requireNonNull(requestId, "requestId")));
+    return unit.find(state.addressChanges, requestId, "requestId");
   }
 
   @Override
@@ -108,7 +105,6 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public Optional<EmailAddress> replacedAddress(String requestId) {
-    unit.check();
-    return Optional.ofNullable(state.replacedAddresses.get(Objects.requireNonNull(requestId, "requestId")));
+    return unit.find(state.replacedAddresses, requestId, "requestId");
   }
 }

@@ -37,9 +37,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public Optional<Subject> subject(SubjectId id) {
-    unit.check();
-    Objects.requireNonNull(id, "id");
-    return Optional.ofNullable(state.subjects.get(id));
+    return unit.find(state.subjects, id, "id");
   }
 
   @Override

@@ -4,6 +4,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
@@ -111,6 +113,12 @@ final class MemoryUnit implements ConsentStore.Transaction {
   DuplicateKeyException duplicate(String constraint) {
     doomedBy = new DuplicateKeyException("duplicate key: " + constraint, null);
     return doomedBy;
+  }
+
+  /** Reads one entry of the shared state, after {@link #check}; {@code name} names a missing key. */
+  <K, V> Optional<V> find(Map<K, V> map, K key, String name) {
+    check();
+    return Optional.ofNullable(map.get(Objects.requireNonNull(key, name)));
   }
 
   /** Returns the stored entry that an update replaces; a missing one fails the update ("no {what} with that id"). */
