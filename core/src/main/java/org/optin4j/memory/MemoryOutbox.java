@@ -34,9 +34,7 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
     if (state.mailIdsByDedupeKey.containsKey(mail.dedupeKey())) {
       return false;
     }
-    if (state.mails.containsKey(mail.id())) {
-      throw unit.duplicate("mail id");
-    }
+    unit.requireAbsent(state.mails, mail.id(), "mail id");
     unit.requireSubject(mail.subjectId());
     unit.put(state.mails, mail.id(), mail);
     unit.put(state.mailIdsByDedupeKey, mail.dedupeKey(), mail.id());

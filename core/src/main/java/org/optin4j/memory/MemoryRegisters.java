@@ -39,9 +39,7 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
   public void insertCampaign(org.optin4j.campaign.Campaign campaign) {
     unit.checkWrite();
     Objects.requireNonNull(campaign, "campaign");
-    if (state.campaigns.containsKey(campaign.id())) {
-      throw unit.duplicate("campaign id");
-    }
+    unit.requireAbsent(state.campaigns, campaign.id(), "campaign id");
     unit.put(state.campaigns, campaign.id(), campaign);
   }
 

@@ -25,9 +25,7 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
   public void insertRequest(PendingRequest request) {
     unit.checkWrite();
     Objects.requireNonNull(request, "request");
-    if (state.requests.containsKey(request.id())) {
-      throw unit.duplicate("request id");
-    }
+    unit.requireAbsent(state.requests, request.id(), "request id");
     unit.requireSubject(request.subjectId());
     unit.put(state.requests, request.id(), request);
     unit.add(state.requestIdsBySubject.computeIfAbsent(request.subjectId(), k -> new LinkedHashSet<>()), request.id());

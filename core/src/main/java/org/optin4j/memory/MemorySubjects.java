@@ -44,12 +44,8 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
   public void insertSubject(Subject subject) {
     unit.checkWrite();
     Objects.requireNonNull(subject, "subject");
-    if (state.subjects.containsKey(subject.id())) {
-      throw unit.duplicate("subject id");
-    }
-    if (state.subjectIdsByEmail.containsKey(subject.email())) {
-      throw unit.duplicate("subject email");
-    }
+    unit.requireAbsent(state.subjects, subject.id(), "subject id");
+    unit.requireAbsent(state.subjectIdsByEmail, subject.email(), "subject email");
     unit.put(state.subjects, subject.id(), subject);
     unit.put(state.subjectIdsByEmail, subject.email(), subject.id());
   }
@@ -60,9 +56,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
     Objects.requireNonNull(subject, "subject");
     Subject stored = existing(state.subjects, subject.id(), "subject");
     if (!stored.email().equals(subject.email())) {
-      if (state.subjectIdsByEmail.containsKey(subject.email())) {
-        throw unit.duplicate("subject email");
-      }
+      unit.requireAbsent(state.subjectIdsByEmail, subject.email(), "subject email");
       unit.remove(state.subjectIdsByEmail, stored.email());
       unit.put(state.subjectIdsByEmail, subject.email(), subject.id());
     }

@@ -110,6 +110,13 @@ final class MemoryUnit implements ConsentStore.Transaction {
     }
   }
 
+  /** Refuses a key that is taken: a duplicate key, which dooms the unit as it does on the JDBC store. */
+  <K> void requireAbsent(Map<K, ?> map, K key, String constraint) {
+    if (map.containsKey(key)) {
+      throw duplicate(constraint);
+    }
+  }
+
   DuplicateKeyException duplicate(String constraint) {
     doomedBy = new DuplicateKeyException("duplicate key: " + constraint, null);
     return doomedBy;
