@@ -25,6 +25,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.optin4j.ConfigurationException;
 import org.optin4j.LegalBasis;
@@ -96,25 +98,11 @@ public final class CatalogFiles {
       Draft d = new Draft();
 
       String key = prefix + "version";
-      String v = values.get(key);
-      if (v != null) {
-        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
-          d.version = Integer.parseInt(v);
-        } else {
-          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
-        }
-      }
+      d.version = version(key, values.get(key), d.version, problems);
       key = prefix + "material-version";
-      v = values.get(key);
-      if (v != null) {
-        if (v.matches("[0-9]{1,9}") && Integer.parseInt(v) >= 1) {
-          d.materialVersion = Integer.parseInt(v);
-        } else {
-          problems.add(key + ": must be a whole number of 1 or more, was " + quote(v));
-        }
-      }
+      d.materialVersion = version(key, values.get(key), d.materialVersion, problems);
       key = prefix + "data-categories";
-      v = values.get(key);
+      String v = values.get(key);
       if (v != null) {
         d.categories = checkCategories(key, splitList(key, v, problems), problems);
       }
@@ -299,22 +287,8 @@ public final class CatalogFiles {
         problems.add(path + ".id: duplicate purpose " + id);
       }
     }
-    if (map.containsKey("version")) {
-      Object v = map.get("version");
-      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
-        d.version = n.intValue();
-      } else {
-        problems.add(path + ".version: must be a whole number of 1 or more, was " + typeOrValue(v));
-      }
-    }
-    if (map.containsKey("materialVersion")) {
-      Object v = map.get("materialVersion");
-      if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
-        d.materialVersion = n.intValue();
-      } else {
-        problems.add(path + ".materialVersion: must be a whole number of 1 or more, was " + typeOrValue(v));
-      }
-    }
+    d.version = version(path + ".version", map, "version", d.version, problems);
+    d.materialVersion = version(path + ".materialVersion", map, "materialVersion", d.materialVersion, problems);
     if (map.containsKey("dataCategories")) {
       String key = path + ".dataCategories";
       d.categories = checkCategories(key, stringList(key, map.get("dataCategories"), problems), problems);
@@ -505,52 +479,66 @@ public final class CatalogFiles {
     return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
+  /** Reads a properties version: a whole number of 1 or more; else (absent, or reported) {@code current}. */
+  private static int version(String key, String value, int current, List<String> problems) {
+    if (value == null) {
+      return current;
+    }
+    if (value.matches("[0-9]{1,9}") && Integer.parseInt(value) >= 1) {
+      return Integer.parseInt(value);
+    }
+    problems.add(key + ": must be a whole number of 1 or more, was " + quote(value));
+    return current;
+  }
+
+  /** Reads a JSON version: a whole number of 1 or more; else (absent, or reported) {@code current}. */
+  private static int version(String key, Map<?, ?> map, String name, int current, List<String> problems) {
+    if (!map.containsKey(name)) {
+      return current;
+    }
+    Object v = map.get(name);
+    if (v instanceof Long n && n >= 1 && n <= Integer.MAX_VALUE) {
+      return n.intValue();
+    }
+    problems.add(key + ": must be a whole number of 1 or more, was " + typeOrValue(v));
+    return current;
+  }
+
   /** Checks language codes; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkLanguages(String key, List<String> items, List<String> problems) {
-    if (items == null) {
-      return null;
-    }
-    int before = problems.size();
-    Set<String> seen = new LinkedHashSet<>();
-    for (String lang : items) {
-      if (!LANGUAGE.matcher(lang).matches() || (lang.length() == 2 && !ISO_639_1.contains(lang))) {
-        problems.add(key + ": " + quote(lang) + " is not a lowercase ISO 639 language code such as en or nl");
-      } else if (!seen.add(lang)) {
-        problems.add(key + ": duplicate locale " + lang);
-      }
-    }
-    return problems.size() == before ? List.copyOf(seen) : null;
+    return checkDistinct(key, items, problems,
+        lang -> LANGUAGE.matcher(lang).matches() && (lang.length() != 2 || ISO_639_1.contains(lang)),
+        lang -> quote(lang) + " is not a lowercase ISO 639 language code such as en or nl", "locale");
   }
 
   /** Checks purpose ids; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkIds(String key, List<String> items, List<String> problems) {
-    if (items == null) {
-      return null;
-    }
-    int before = problems.size();
-    Set<String> seen = new LinkedHashSet<>();
-    for (String id : items) {
-      if (!NAME.matcher(id).matches()) {
-        problems.add(key + ": invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})");
-      } else if (!seen.add(id)) {
-        problems.add(key + ": duplicate purpose " + id);
-      }
-    }
-    return problems.size() == before ? List.copyOf(seen) : null;
+    return checkDistinct(key, items, problems, id -> NAME.matcher(id).matches(),
+        id -> "invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})", "purpose");
   }
 
   /** Checks data categories; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkCategories(String key, List<String> items, List<String> problems) {
+    return checkDistinct(key, items, problems, c -> NAME.matcher(c).matches(),
+        c -> "invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})", "data category");
+  }
+
+  /**
+   * Checks a list of distinct items; {@code null} in (already reported) or out (problems added): an item that is not
+   * {@code valid} is reported as {@code invalid} says, a repeated one as a duplicate {@code what}.
+   */
+  private static List<String> checkDistinct(String key, List<String> items, List<String> problems,
+      Predicate<String> valid, Function<String, String> invalid, String what) {
     if (items == null) {
       return null;
     }
     int before = problems.size();
     Set<String> seen = new LinkedHashSet<>();
-    for (String c : items) {
-      if (!NAME.matcher(c).matches()) {
-        problems.add(key + ": invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})");
-      } else if (!seen.add(c)) {
-        problems.add(key + ": duplicate data category " + c);
+    for (String item : items) {
+      if (!valid.test(item)) {
+        problems.add(key + ": " + invalid.apply(item));
+      } else if (!seen.add(item)) {
+        problems.add(key + ": duplicate " + what + " " + item);
       }
     }
     return problems.size() == before ? List.copyOf(seen) : null;

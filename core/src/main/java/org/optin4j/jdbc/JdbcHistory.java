@@ -28,17 +28,7 @@ import org.optin4j.spi.HistoryStore;
  * statements on its unit's connection through the unit's helpers, which doom the unit on the first failure. One per
  * unit of work, used only by the thread that runs it; not thread-safe.
  */
-final class JdbcHistory implements HistoryStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements HistoryStore {
   @Override
   public ConsentEvent append(ConsentEvent sealed, HistoryHead head) {
     tx.checkWritable();

@@ -19,19 +19,9 @@ import org.optin4j.spi.NoticeStore;
  * The JDBC NoticeStore: notice texts. Runs its statements on its unit's connection through the unit's helpers, which
  * doom the unit on the first failure. One per unit of work, used only by the thread that runs it; not thread-safe.
  */
-final class JdbcNotices implements NoticeStore {
+record JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) implements NoticeStore {
   /** Attempts to assign a notice version before giving up under heavy contention for one key. */
   private static final int NOTICE_ATTEMPTS = 10;
-
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
 
   @Override
   public Notice saveNotice(Notice candidate) {

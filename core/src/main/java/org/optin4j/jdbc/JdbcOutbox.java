@@ -1,6 +1,8 @@
 package org.optin4j.jdbc;
 
+import static org.optin4j.jdbc.JdbcTransaction.checkLimit;
 import static org.optin4j.jdbc.JdbcTransaction.instant;
+import static org.optin4j.jdbc.JdbcTransaction.instantAndLimit;
 import static org.optin4j.jdbc.JdbcTransaction.join;
 import static org.optin4j.jdbc.JdbcTransaction.purposes;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
@@ -31,17 +33,7 @@ import org.optin4j.spi.OutboxStore;
  * The JDBC OutboxStore: mail outbox. Runs its statements on its unit's connection through the unit's helpers, which
  * doom the unit on the first failure. One per unit of work, used only by the thread that runs it; not thread-safe.
  */
-final class JdbcOutbox implements OutboxStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements OutboxStore {
   @Override
   public boolean enqueue(OutboxMail mail) {
     tx.checkWritable();
@@ -101,9 +93,7 @@ final class JdbcOutbox implements OutboxStore {
     tx.checkWritable();
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(leaseUntil, "leaseUntil");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     if (!leaseUntil.isAfter(now)) {
       throw new IllegalArgumentException("leaseUntil must be after now");
     }
@@ -184,10 +174,8 @@ final class JdbcOutbox implements OutboxStore {
   private record Claimable(long seq, OutboxMail mail) {}
 
   private List<Claimable> claimable(String statement, Instant now, int limit) {
-    return tx.query("claim mails", statement, ps -> {
-      ps.setLong(1, now.toEpochMilli());
-      ps.setInt(2, limit);
-    }, rs -> new Claimable(rs.getLong("seq"), mail(rs)));
+    return tx.query("claim mails", statement, instantAndLimit(now, limit),
+        rs -> new Claimable(rs.getLong("seq"), mail(rs)));
   }
 
   @Override
@@ -272,10 +260,8 @@ final class JdbcOutbox implements OutboxStore {
   @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    List<OutboxMail> list = tx.query("read mails", sql.mailsBySubject, ps -> ps.setString(1, id.value()),
-        JdbcOutbox::mail);
-    list.sort(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
-    return List.copyOf(list);
+    return tx.ofSubject("read mails", sql.mailsBySubject, id, JdbcOutbox::mail,
+        Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
   }
 
   /** Binds {@code sql.updateMail}: a mail's dispatch state, then its id. */

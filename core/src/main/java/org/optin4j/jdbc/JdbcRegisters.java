@@ -26,17 +26,7 @@ import org.optin4j.spi.RegisterStore;
  * unit's connection through the unit's helpers, which doom the unit on the first failure. One per unit of work, used
  * only by the thread that runs it; not thread-safe.
  */
-final class JdbcRegisters implements RegisterStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcRegisters(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcRegisters(JdbcTransaction tx, Connection c, Statements sql) implements RegisterStore {
   @Override
   public void saveNode(org.optin4j.spi.NodeRegistration node) {
     Objects.requireNonNull(node, "node");

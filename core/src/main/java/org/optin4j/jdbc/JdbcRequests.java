@@ -29,17 +29,7 @@ import org.optin4j.spi.RequestStore;
  * connection through the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by
  * the thread that runs it; not thread-safe.
  */
-final class JdbcRequests implements RequestStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements RequestStore {
   @Override
   public void insertRequest(PendingRequest request) {
     Objects.requireNonNull(request, "request");
@@ -83,10 +73,8 @@ final class JdbcRequests implements RequestStore {
   @Override
   public List<PendingRequest> openRequests(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    List<PendingRequest> list = tx.query("read open requests", sql.openRequests, ps -> ps.setString(1, id.value()),
-        JdbcRequests::request);
-    list.sort(Comparator.comparing(PendingRequest::requestedAt).thenComparing(PendingRequest::id));
-    return List.copyOf(list);
+    return tx.ofSubject("read open requests", sql.openRequests, id, JdbcRequests::request,
+        Comparator.comparing(PendingRequest::requestedAt).thenComparing(PendingRequest::id));
   }
 
   /** Sets the request's columns from {@code purposes} on; returns the next parameter index. */
@@ -125,18 +113,7 @@ final class JdbcRequests implements RequestStore {
     tx.checkWritable();
     Objects.requireNonNull(tokenId, "tokenId");
     Objects.requireNonNull(expiresAt, "expiresAt");
-    tx.checkOpen();
-    try (PreparedStatement ps = c.prepareStatement(sql.insertToken)) {
-      ps.setString(1, tokenId);
-      ps.setLong(2, expiresAt.toEpochMilli());
-      // PostgreSQL: ON CONFLICT DO NOTHING answers 0. H2, MariaDB: the clash fails this statement only.
-      return ps.executeUpdate() == 1;
-    } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
-        return false;
-      }
-      throw tx.failed(SqlErrors.wrap("record a used token", e));
-    }
+    return tx.insertIfAbsent("record a used token", sql.insertToken, tokenId, expiresAt);
   }
 
   @Override

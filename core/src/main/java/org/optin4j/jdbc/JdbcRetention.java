@@ -2,6 +2,7 @@ package org.optin4j.jdbc;
 
 import static org.optin4j.jdbc.JdbcTransaction.bindAll;
 import static org.optin4j.jdbc.JdbcTransaction.checkLimit;
+import static org.optin4j.jdbc.JdbcTransaction.instantAndLimit;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
 
 import java.sql.Connection;
@@ -29,17 +30,7 @@ import org.optin4j.spi.RetentionStore;
  * the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by the thread that runs
  * it; not thread-safe.
  */
-final class JdbcRetention implements RetentionStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implements RetentionStore {
   @Override
   public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
     Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
@@ -68,10 +59,8 @@ final class JdbcRetention implements RetentionStore {
   public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     checkLimit(limit);
-    List<String> ids = tx.query("find lapsed requests with evidence", sql.lapsedRequestsWithEvidence, ps -> {
-      ps.setLong(1, expiredBefore.toEpochMilli());
-      ps.setInt(2, limit);
-    }, rs -> rs.getString(1));
+    List<String> ids = tx.query("find lapsed requests with evidence", sql.lapsedRequestsWithEvidence,
+        instantAndLimit(expiredBefore, limit), rs -> rs.getString(1));
     return ids.isEmpty() ? 0 : tx.update("clear the evidence of lapsed requests", sql.clearRequestEvidence(ids.size()),
         ps -> bindAll(ps, 1, ids));
   }
@@ -80,10 +69,8 @@ final class JdbcRetention implements RetentionStore {
   public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
-    return List.copyOf(tx.query("find expired requests", sql.openRequestsExpiredBefore, ps -> {
-      ps.setLong(1, before.toEpochMilli());
-      ps.setInt(2, limit);
-    }, JdbcRequests::request));
+    return List.copyOf(tx.query("find expired requests", sql.openRequestsExpiredBefore, instantAndLimit(before, limit),
+        JdbcRequests::request));
   }
 
   @Override
@@ -102,10 +89,8 @@ final class JdbcRetention implements RetentionStore {
   public List<SubjectId> dormantSubjects(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
-    return List.copyOf(tx.query("find dormant subjects", sql.dormantSubjects, ps -> {
-      ps.setLong(1, before.toEpochMilli());
-      ps.setInt(2, limit);
-    }, rs -> new SubjectId(rs.getString(1))));
+    return List.copyOf(tx.query("find dormant subjects", sql.dormantSubjects, instantAndLimit(before, limit),
+        rs -> new SubjectId(rs.getString(1))));
   }
 
   @Override
@@ -283,19 +268,13 @@ final class JdbcRetention implements RetentionStore {
   public int deleteUsedTokens(Instant expiredBefore, int limit) {
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     checkLimit(limit);
-    return tx.update("purge used tokens", sql.deleteUsedTokens, ps -> {
-      ps.setLong(1, expiredBefore.toEpochMilli());
-      ps.setInt(2, limit);
-    });
+    return tx.update("purge used tokens", sql.deleteUsedTokens, instantAndLimit(expiredBefore, limit));
   }
 
   @Override
   public int deleteFinishedMails(Instant createdBefore, int limit) {
     Objects.requireNonNull(createdBefore, "createdBefore");
     checkLimit(limit);
-    return tx.update("purge finished mails", sql.deleteFinishedMails, ps -> {
-      ps.setLong(1, createdBefore.toEpochMilli());
-      ps.setInt(2, limit);
-    });
+    return tx.update("purge finished mails", sql.deleteFinishedMails, instantAndLimit(createdBefore, limit));
   }
 }

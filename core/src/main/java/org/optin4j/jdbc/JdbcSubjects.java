@@ -5,7 +5,6 @@ import static org.optin4j.jdbc.JdbcTransaction.instant;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -30,17 +29,7 @@ import org.optin4j.spi.SubjectStore;
  * connection through the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by
  * the thread that runs it; not thread-safe.
  */
-final class JdbcSubjects implements SubjectStore {
-  private final JdbcTransaction tx;
-  private final Connection c;
-  private final Statements sql;
-
-  JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) {
-    this.tx = tx;
-    this.c = c;
-    this.sql = sql;
-  }
-
+record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements SubjectStore {
   @Override
   public Optional<Subject> subjectByEmail(EmailAddress email) {
     Objects.requireNonNull(email, "email");
@@ -178,18 +167,8 @@ final class JdbcSubjects implements SubjectStore {
     tx.checkWritable();
     Objects.requireNonNull(addressKey, "addressKey");
     Objects.requireNonNull(at, "at");
-    tx.checkOpen();
-    try (PreparedStatement ps = c.prepareStatement(sql.insertSuppression)) {
-      ps.setString(1, addressKey);
-      ps.setLong(2, at.toEpochMilli());
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      // Idempotent: already suppressed is fine (PostgreSQL: ON CONFLICT DO NOTHING; elsewhere the clash fails this
-      // statement only).
-      if (!SqlErrors.isUniqueViolation(e)) {
-        throw tx.failed(SqlErrors.wrap("suppress an address", e));
-      }
-    }
+    // Idempotent: already suppressed is fine.
+    tx.insertIfAbsent("suppress an address", sql.insertSuppression, addressKey, at);
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -60,60 +61,48 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   final Set<SubjectId> headsWithoutRow = new java.util.HashSet<>();
   private boolean open = true;
   private StoreException failure;
-  private final JdbcSubjects subjects;
-  private final JdbcHistory history;
-  private final JdbcNotices notices;
-  private final JdbcRequests requests;
-  private final JdbcOutbox outbox;
-  private final JdbcRetention retention;
-  private final JdbcRegisters registers;
 
   JdbcTransaction(Connection connection, Statements sql, boolean readOnly) {
     this.c = connection;
     this.sql = sql;
     this.readOnly = readOnly;
-    this.subjects = new JdbcSubjects(this, connection, sql);
-    this.history = new JdbcHistory(this, connection, sql);
-    this.notices = new JdbcNotices(this, connection, sql);
-    this.requests = new JdbcRequests(this, connection, sql);
-    this.outbox = new JdbcOutbox(this, connection, sql);
-    this.retention = new JdbcRetention(this, connection, sql);
-    this.registers = new JdbcRegisters(this, connection, sql);
   }
+
+  // The parts are records of this unit's collaborators, made on each call: cheap, and equal to one another.
 
   @Override
   public JdbcSubjects subjects() {
-    return subjects;
+    return new JdbcSubjects(this, c, sql);
   }
 
   @Override
   public JdbcHistory history() {
-    return history;
+    return new JdbcHistory(this, c, sql);
   }
 
   @Override
   public JdbcNotices notices() {
-    return notices;
+    return new JdbcNotices(this, c, sql);
   }
 
   @Override
   public JdbcRequests requests() {
-    return requests;
+    return new JdbcRequests(this, c, sql);
   }
 
   @Override
   public JdbcOutbox outbox() {
-    return outbox;
+    return new JdbcOutbox(this, c, sql);
   }
 
   @Override
   public JdbcRetention retention() {
-    return retention;
+    return new JdbcRetention(this, c, sql);
   }
 
   @Override
   public JdbcRegisters registers() {
-    return registers;
+    return new JdbcRegisters(this, c, sql);
   }
 
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
@@ -221,23 +210,35 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         throw failed(new StoreException("could not lock the history head of a subject after 3 attempts"));
       }
       checkOpen();
-      try {
-        guarded(() -> {
-          try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
-            ps.setString(1, id.value());
-            ps.setInt(2, 0);
-            ps.setString(3, ConsentEvent.Seal.GENESIS);
-            ps.executeUpdate();
-          }
-          return null;
-        });
-      } catch (SQLException e) {
-        // H2: a concurrent unit created it first; the clash fails this statement only. Lock it below.
-        if (!SqlErrors.isUniqueViolation(e)) {
-          throw failed(SqlErrors.wrap("create a history head", e));
+      insertHeadIfAbsent(id.value());
+    }
+  }
+
+  /**
+   * Creates a subject's head at position 0 unless it exists, one statement behind {@link #guarded}. A unique violation
+   * means a concurrent unit created it first (H2: the clash fails this statement only) and is no failure: the caller
+   * locks the head next.
+   */
+  private void insertHeadIfAbsent(String subjectId) {
+    try {
+      guarded(() -> {
+        try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
+          bindGenesisHead(ps, subjectId);
+          ps.executeUpdate();
         }
+        return null;
+      });
+    } catch (SQLException e) {
+      if (!SqlErrors.isUniqueViolation(e)) {
+        throw failed(SqlErrors.wrap("create a history head", e));
       }
     }
+  }
+
+  private static void bindGenesisHead(PreparedStatement ps, String subjectId) throws SQLException {
+    ps.setString(1, subjectId);
+    ps.setInt(2, 0);
+    ps.setString(3, ConsentEvent.Seal.GENESIS);
   }
 
   /**
@@ -254,9 +255,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         // ON CONFLICT DO NOTHING: a head created meanwhile by another unit is no failure.
         try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
           for (String id : missing) {
-            ps.setString(1, id);
-            ps.setInt(2, 0);
-            ps.setString(3, ConsentEvent.Seal.GENESIS);
+            bindGenesisHead(ps, id);
             ps.addBatch();
           }
           ps.executeBatch();
@@ -265,21 +264,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
         }
       } else {
         for (String id : missing) {
-          try {
-            guarded(() -> {
-              try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
-                ps.setString(1, id);
-                ps.setInt(2, 0);
-                ps.setString(3, ConsentEvent.Seal.GENESIS);
-                ps.executeUpdate();
-              }
-              return null;
-            });
-          } catch (SQLException e) {
-            if (!SqlErrors.isUniqueViolation(e)) {
-              throw failed(SqlErrors.wrap("create a history head", e));
-            }
-          }
+          insertHeadIfAbsent(id);
         }
       }
     }
@@ -306,6 +291,14 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     if (limit < 0) {
       throw new IllegalArgumentException("limit must not be negative, was " + limit);
     }
+  }
+
+  /** Binds an instant and then a row limit, as the set-based queries and purges of the store take them. */
+  static Binder instantAndLimit(Instant at, int limit) {
+    return ps -> {
+      ps.setLong(1, at.toEpochMilli());
+      ps.setInt(2, limit);
+    };
   }
 
   static void bindAll(PreparedStatement ps, int from, List<String> values) throws SQLException {
@@ -349,24 +342,45 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     }
   }
 
+  /** Reads the rows of one subject, sorted by {@code order}; the statement binds the subject id only. */
+  <R> List<R> ofSubject(String what, String statement, SubjectId id, RowMapper<R> mapper, Comparator<R> order) {
+    List<R> rows = query(what, statement, ps -> ps.setString(1, id.value()), mapper);
+    rows.sort(order);
+    return List.copyOf(rows);
+  }
+
   <R> Optional<R> queryOne(String what, String statement, Binder binder, RowMapper<R> mapper) {
     List<R> rows = query(what, statement, binder, mapper);
     return rows.isEmpty() ? Optional.empty() : Optional.ofNullable(rows.get(0));
   }
 
   int update(String what, String statement, Binder binder) {
+    return write(what, null, statement, binder);
+  }
+
+  /**
+   * Inserts the row ({@code key}, {@code at}) unless its key exists; returns whether it inserted. A present key is no
+   * failure: PostgreSQL's {@code ON CONFLICT DO NOTHING} answers 0; on H2 and MariaDB the clash fails this statement
+   * only.
+   */
+  boolean insertIfAbsent(String what, String statement, String key, Instant at) {
     checkOpen();
-    checkWritable();
-    beforeStatement(statement);
     try (PreparedStatement ps = c.prepareStatement(statement)) {
-      binder.bind(ps);
-      return ps.executeUpdate();
+      ps.setString(1, key);
+      ps.setLong(2, at.toEpochMilli());
+      return ps.executeUpdate() == 1;
     } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        return false;
+      }
       throw failed(SqlErrors.wrap(what, e));
     }
   }
 
-  /** Like {@link #update}, but a unique-key violation becomes a {@code DuplicateKeyException} with that message. */
+  /**
+   * Like {@link #update}, but a unique-key violation becomes a {@code DuplicateKeyException} with that message (with
+   * a {@code null} message it fails the unit like any other failure).
+   */
   int write(String what, String duplicateMessage, String statement, Binder binder) {
     checkOpen();
     checkWritable();
@@ -375,7 +389,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       binder.bind(ps);
       return ps.executeUpdate();
     } catch (SQLException e) {
-      if (SqlErrors.isUniqueViolation(e)) {
+      if (duplicateMessage != null && SqlErrors.isUniqueViolation(e)) {
         throw failed(SqlErrors.duplicate(duplicateMessage, e));
       }
       throw failed(SqlErrors.wrap(what, e));

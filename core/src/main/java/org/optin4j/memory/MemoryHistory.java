@@ -1,5 +1,7 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.checkLimit;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -15,19 +17,10 @@ import org.optin4j.spi.HistoryStore;
  * writes the store's shared state directly, under the store lock that every unit holds, and logs how to undo each write
  * in its unit. One per unit of work; not thread-safe.
  */
-final class MemoryHistory implements HistoryStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryHistory(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryHistory(MemoryUnit unit, MemoryState state) implements HistoryStore {
   @Override
   public HistoryHead lock(SubjectId id) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(id, "id");
     // Every transaction holds the store lock already.
     return current(id);
@@ -35,8 +28,7 @@ final class MemoryHistory implements HistoryStore {
 
   @Override
   public ConsentEvent append(ConsentEvent sealed, HistoryHead head) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(head, "head");
     HistoryHead moved = head.advance(sealed);
     unit.requireSubject(sealed.subjectId());
@@ -60,9 +52,7 @@ final class MemoryHistory implements HistoryStore {
   @Override
   public List<SubjectId> subjects(SubjectId after, int limit) {
     unit.check();
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     Collection<HistoryHead> rest = after == null ? state.historyHeads.values()
         : state.historyHeads.tailMap(after.value(), false).values();
     return rest.stream().limit(limit).map(HistoryHead::subjectId).toList();

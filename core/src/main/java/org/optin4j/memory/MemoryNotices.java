@@ -9,19 +9,10 @@ import org.optin4j.spi.NoticeStore;
  * The in-memory NoticeStore: notice texts. Reads and writes the store's shared state directly, under the store lock
  * that every unit holds, and logs how to undo each write in its unit. One per unit of work; not thread-safe.
  */
-final class MemoryNotices implements NoticeStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryNotices(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryNotices(MemoryUnit unit, MemoryState state) implements NoticeStore {
   @Override
   public Notice saveNotice(Notice candidate) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(candidate, "candidate");
     Notice known = state.noticesByHash.get(candidate.hash());
     if (known != null) {
@@ -38,8 +29,6 @@ final class MemoryNotices implements NoticeStore {
 
   @Override
   public Optional<Notice> notice(String hash) {
-    unit.check();
-    Objects.requireNonNull(hash, "hash");
-    return Optional.ofNullable(state.noticesByHash.get(hash));
+    return unit.find(state.noticesByHash, hash, "hash");
   }
 }

@@ -1,6 +1,8 @@
 package org.optin4j.memory;
 
 import static org.optin4j.memory.MemoryState.DUE_ORDER;
+import static org.optin4j.memory.MemoryUnit.checkLimit;
+import static org.optin4j.memory.MemoryUnit.existing;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,7 +16,6 @@ import java.util.Optional;
 import org.optin4j.EmailAddress;
 import org.optin4j.memory.MemoryState.MailDue;
 import org.optin4j.memory.MemoryState.RecipientKind;
-import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
@@ -25,26 +26,15 @@ import org.optin4j.spi.OutboxStore;
  * under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit of work; not
  * thread-safe.
  */
-final class MemoryOutbox implements OutboxStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryOutbox(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
   @Override
   public boolean enqueue(OutboxMail mail) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(mail, "mail");
     if (state.mailIdsByDedupeKey.containsKey(mail.dedupeKey())) {
       return false;
     }
-    if (state.mails.containsKey(mail.id())) {
-      throw unit.duplicate("mail id");
-    }
+    unit.requireAbsent(state.mails, mail.id(), "mail id");
     unit.requireSubject(mail.subjectId());
     unit.put(state.mails, mail.id(), mail);
     unit.put(state.mailIdsByDedupeKey, mail.dedupeKey(), mail.id());
@@ -81,13 +71,10 @@ final class MemoryOutbox implements OutboxStore {
 
   @Override
   public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(leaseUntil, "leaseUntil");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     if (!leaseUntil.isAfter(now)) {
       throw new IllegalArgumentException("leaseUntil must be after now");
     }
@@ -116,13 +103,9 @@ final class MemoryOutbox implements OutboxStore {
 
   @Override
   public void updateMail(OutboxMail mail) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(mail, "mail");
-    OutboxMail stored = state.mails.get(mail.id());
-    if (stored == null) {
-      throw new StoreException("no outbox mail with that id");
-    }
+    OutboxMail stored = existing(state.mails, mail.id(), "outbox mail");
     replaceMail(stored, new OutboxMail(stored.id(), stored.kind(), stored.subjectId(), stored.recipient(),
         stored.requestId(), stored.generation(), stored.locale(), stored.purposes(), stored.dedupeKey(),
         mail.status(), mail.attempts(), mail.nextAttemptAt(), mail.leaseUntil(), stored.createdAt(), mail.sentAt(),
@@ -131,8 +114,7 @@ final class MemoryOutbox implements OutboxStore {
 
   @Override
   public int renewClaims(java.util.Collection<String> ids, Instant heldUntil, Instant newUntil) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(heldUntil, "heldUntil");
     Objects.requireNonNull(newUntil, "newUntil");
     if (!newUntil.isAfter(heldUntil)) {
@@ -148,8 +130,7 @@ final class MemoryOutbox implements OutboxStore {
 
   @Override
   public int releaseClaims(java.util.Collection<String> ids, Instant heldUntil) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(heldUntil, "heldUntil");
     int released = 0;
     for (OutboxMail held : heldClaims(ids, heldUntil)) {

@@ -2,8 +2,10 @@ package org.optin4j.memory;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import org.optin4j.breach.Incident;
 import org.optin4j.campaign.Campaign;
 import org.optin4j.rights.RightsRequest;
@@ -14,27 +16,15 @@ import org.optin4j.spi.RegisterStore;
  * store's shared state directly, under the store lock that every unit holds, and logs how to undo each write in its
  * unit. One per unit of work; not thread-safe.
  */
-final class MemoryRegisters implements RegisterStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryRegisters(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterStore {
   @Override
   public void saveIncident(Incident incident) {
-    unit.check();
-    unit.checkWritable();
-    Objects.requireNonNull(incident, "incident");
-    unit.put(state.incidents, incident.id(), incident);
+    save(state.incidents, incident, "incident", Incident::id);
   }
 
   @Override
   public Optional<Incident> incident(String id) {
-    unit.check();
-    return Optional.ofNullable(state.incidents.get(Objects.requireNonNull(id, "id")));
+    return unit.find(state.incidents, id, "id");
   }
 
   @Override
@@ -47,33 +37,25 @@ final class MemoryRegisters implements RegisterStore {
 
   @Override
   public void insertCampaign(org.optin4j.campaign.Campaign campaign) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(campaign, "campaign");
-    if (state.campaigns.containsKey(campaign.id())) {
-      throw unit.duplicate("campaign id");
-    }
+    unit.requireAbsent(state.campaigns, campaign.id(), "campaign id");
     unit.put(state.campaigns, campaign.id(), campaign);
   }
 
   @Override
   public Optional<org.optin4j.campaign.Campaign> campaign(String id) {
-    unit.check();
-    return Optional.ofNullable(state.campaigns.get(Objects.requireNonNull(id, "id")));
+    return unit.find(state.campaigns, id, "id");
   }
 
   @Override
   public void saveRightsRequest(org.optin4j.rights.RightsRequest request) {
-    unit.check();
-    unit.checkWritable();
-    Objects.requireNonNull(request, "request");
-    unit.put(state.rightsRequests, request.id(), request);
+    save(state.rightsRequests, request, "request", RightsRequest::id);
   }
 
   @Override
   public Optional<org.optin4j.rights.RightsRequest> rightsRequest(String id) {
-    unit.check();
-    return Optional.ofNullable(state.rightsRequests.get(Objects.requireNonNull(id, "id")));
+    return unit.find(state.rightsRequests, id, "id");
   }
 
   @Override
@@ -88,10 +70,7 @@ final class MemoryRegisters implements RegisterStore {
 
   @Override
   public void saveNode(org.optin4j.spi.NodeRegistration node) {
-    unit.check();
-    unit.checkWritable();
-    Objects.requireNonNull(node, "node");
-    unit.put(state.nodes, node.nodeId(), node);
+    save(state.nodes, node, "node", org.optin4j.spi.NodeRegistration::nodeId);
   }
 
   @Override
@@ -102,10 +81,16 @@ final class MemoryRegisters implements RegisterStore {
 
   @Override
   public boolean deleteNode(String nodeId) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     boolean had = state.nodes.containsKey(Objects.requireNonNull(nodeId, "nodeId"));
     unit.remove(state.nodes, nodeId);
     return had;
+  }
+
+  /** Saves an entry of a register under its id, replacing an earlier one; {@code name} names a missing entry. */
+  private <T> void save(Map<String, T> register, T entry, String name, Function<T, String> id) {
+    unit.checkWrite();
+    Objects.requireNonNull(entry, name);
+    unit.put(register, id.apply(entry), entry);
   }
 }

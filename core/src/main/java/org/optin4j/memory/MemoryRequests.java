@@ -1,5 +1,7 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.existing;
+
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -18,23 +20,12 @@ import org.optin4j.spi.RequestStore;
  * state directly, under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit
  * of work; not thread-safe.
  */
-final class MemoryRequests implements RequestStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryRequests(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStore {
   @Override
   public void insertRequest(PendingRequest request) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(request, "request");
-    if (state.requests.containsKey(request.id())) {
-      throw unit.duplicate("request id");
-    }
+    unit.requireAbsent(state.requests, request.id(), "request id");
     unit.requireSubject(request.subjectId());
     unit.put(state.requests, request.id(), request);
     unit.add(state.requestIdsBySubject.computeIfAbsent(request.subjectId(), k -> new LinkedHashSet<>()), request.id());
@@ -42,9 +33,7 @@ final class MemoryRequests implements RequestStore {
 
   @Override
   public Optional<PendingRequest> request(String id) {
-    unit.check();
-    Objects.requireNonNull(id, "id");
-    return Optional.ofNullable(state.requests.get(id));
+    return unit.find(state.requests, id, "id");
   }
 
   @Override
@@ -54,13 +43,9 @@ final class MemoryRequests implements RequestStore {
 
   @Override
   public void updateRequest(PendingRequest request) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(request, "request");
-    PendingRequest stored = state.requests.get(request.id());
-    if (stored == null) {
-      throw new StoreException("no request with that id");
-    }
+    PendingRequest stored = existing(state.requests, request.id(), "request");
     if (!stored.subjectId().equals(request.subjectId())) {
       throw new IllegalArgumentException("a request cannot move to another subject");
     }
@@ -81,8 +66,7 @@ final class MemoryRequests implements RequestStore {
 
   @Override
   public boolean useToken(String tokenId, Instant expiresAt) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(tokenId, "tokenId");
     Objects.requireNonNull(expiresAt, "expiresAt");
     if (state.usedTokens.containsKey(tokenId)) {
@@ -94,8 +78,7 @@ final class MemoryRequests implements RequestStore {
 
   @Override
   public void saveAddressChange(String requestId, EmailAddress newEmail) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(newEmail, "newEmail");
     if (!state.requests.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
       throw new StoreException("no request with that id (foreign key)");
@@ -105,14 +88,12 @@ final class MemoryRequests implements RequestStore {
 
   @Override
   public Optional<EmailAddress> addressChange(String requestId) {
-    unit.check();
-    return Optional.ofNullable(state.addressChanges.get(Objects.requireNonNull(requestId, "requestId")));
+    return unit.find(state.addressChanges, requestId, "requestId");
   }
 
   @Override
   public void saveReplacedAddress(String requestId, EmailAddress previousEmail) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(previousEmail, "previousEmail");
     if (!state.addressChanges.containsKey(Objects.requireNonNull(requestId, "requestId"))) {
       throw new StoreException("no address change for request " + requestId);
@@ -122,7 +103,6 @@ final class MemoryRequests implements RequestStore {
 
   @Override
   public Optional<EmailAddress> replacedAddress(String requestId) {
-    unit.check();
-    return Optional.ofNullable(state.replacedAddresses.get(Objects.requireNonNull(requestId, "requestId")));
+    return unit.find(state.replacedAddresses, requestId, "requestId");
   }
 }

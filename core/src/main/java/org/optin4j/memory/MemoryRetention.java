@@ -1,5 +1,7 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.checkLimit;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -31,15 +33,7 @@ import org.optin4j.spi.RetentionStore;
  * single-node demos). Reads and writes the store's shared state directly, under the store lock that every unit holds,
  * and logs how to undo each write in its unit. One per unit of work; not thread-safe.
  */
-final class MemoryRetention implements RetentionStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemoryRetention(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionStore {
   @Override
   public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
     unit.check();
@@ -96,9 +90,7 @@ final class MemoryRetention implements RetentionStore {
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     Objects.requireNonNull(now, "now");
     Objects.requireNonNull(sealer, "sealer");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     // The store lock serialises every transaction: nothing is ever locked by another unit here.
     List<PendingRequest> due = state.requests.values().stream()
         .filter(r -> r.status() == PendingRequest.Status.OPEN && r.expiresAt().isBefore(expiredBefore))
@@ -127,9 +119,7 @@ final class MemoryRetention implements RetentionStore {
   public List<SubjectId> lapsedSignups(Instant before, SubjectId after, int limit) {
     unit.check();
     Objects.requireNonNull(before, "before");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     return state.subjects.keySet().stream()
         .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
         .filter(id -> isLapsedSignup(id, before))
@@ -193,8 +183,7 @@ final class MemoryRetention implements RetentionStore {
 
   @Override
   public int deleteUsedTokens(Instant expiredBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     List<String> old = state.usedTokens.entrySet().stream()
         .filter(e -> e.getValue().isBefore(expiredBefore))
         .map(Map.Entry::getKey)
@@ -209,8 +198,7 @@ final class MemoryRetention implements RetentionStore {
 
   @Override
   public int deleteFinishedMails(Instant createdBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     List<OutboxMail> old = state.mails.values().stream()
         .filter(m -> m.status() == OutboxMail.Status.SENT || m.status() == OutboxMail.Status.FAILED
             || m.status() == OutboxMail.Status.SKIPPED)
@@ -226,13 +214,10 @@ final class MemoryRetention implements RetentionStore {
 
   @Override
   public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
     Objects.requireNonNull(confirmedBefore, "confirmedBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     List<String> stale = state.addressChanges.keySet().stream().sorted()
         .filter(id -> {
           PendingRequest r = state.requests.get(id);
@@ -259,12 +244,9 @@ final class MemoryRetention implements RetentionStore {
 
   @Override
   public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(expiredBefore, "expiredBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     List<PendingRequest> lapsed = state.requests.values().stream()
         .filter(r -> r.status() != PendingRequest.Status.CONFIRMED && r.expiresAt().isBefore(expiredBefore))
         .filter(r -> !r.evidence().equals(org.optin4j.Evidence.NONE))

@@ -1,5 +1,8 @@
 package org.optin4j.memory;
 
+import static org.optin4j.memory.MemoryUnit.checkLimit;
+import static org.optin4j.memory.MemoryUnit.existing;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,7 +16,6 @@ import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.PurposeId;
-import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.proof.ConsentEvent;
@@ -24,15 +26,7 @@ import org.optin4j.spi.SubjectStore;
  * state directly, under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit
  * of work; not thread-safe.
  */
-final class MemorySubjects implements SubjectStore {
-  private final MemoryUnit unit;
-  private final MemoryState state;
-
-  MemorySubjects(MemoryUnit unit, MemoryState state) {
-    this.unit = unit;
-    this.state = state;
-  }
-
+record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStore {
   @Override
   public Optional<Subject> subjectByEmail(EmailAddress email) {
     unit.check();
@@ -43,39 +37,26 @@ final class MemorySubjects implements SubjectStore {
 
   @Override
   public Optional<Subject> subject(SubjectId id) {
-    unit.check();
-    Objects.requireNonNull(id, "id");
-    return Optional.ofNullable(state.subjects.get(id));
+    return unit.find(state.subjects, id, "id");
   }
 
   @Override
   public void insertSubject(Subject subject) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(subject, "subject");
-    if (state.subjects.containsKey(subject.id())) {
-      throw unit.duplicate("subject id");
-    }
-    if (state.subjectIdsByEmail.containsKey(subject.email())) {
-      throw unit.duplicate("subject email");
-    }
+    unit.requireAbsent(state.subjects, subject.id(), "subject id");
+    unit.requireAbsent(state.subjectIdsByEmail, subject.email(), "subject email");
     unit.put(state.subjects, subject.id(), subject);
     unit.put(state.subjectIdsByEmail, subject.email(), subject.id());
   }
 
   @Override
   public void updateSubject(Subject subject) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(subject, "subject");
-    Subject stored = state.subjects.get(subject.id());
-    if (stored == null) {
-      throw new StoreException("no subject with that id");
-    }
+    Subject stored = existing(state.subjects, subject.id(), "subject");
     if (!stored.email().equals(subject.email())) {
-      if (state.subjectIdsByEmail.containsKey(subject.email())) {
-        throw unit.duplicate("subject email");
-      }
+      unit.requireAbsent(state.subjectIdsByEmail, subject.email(), "subject email");
       unit.remove(state.subjectIdsByEmail, stored.email());
       unit.put(state.subjectIdsByEmail, subject.email(), subject.id());
     }
@@ -108,9 +89,7 @@ final class MemorySubjects implements SubjectStore {
     unit.check();
     Objects.requireNonNull(purposes, "purposes");
     Objects.requireNonNull(states, "states");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, was " + limit);
-    }
+    checkLimit(limit);
     return state.subjects.keySet().stream()
         .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
         .filter(id -> purposes.isEmpty() || state.consentsBySubject.getOrDefault(id, new TreeMap<>()).values().stream()
@@ -139,8 +118,7 @@ final class MemorySubjects implements SubjectStore {
 
   @Override
   public void saveConsent(Consent consent) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(consent, "consent");
     unit.requireSubject(consent.subjectId());
     NavigableMap<PurposeId, Consent> byPurpose =
@@ -150,8 +128,7 @@ final class MemorySubjects implements SubjectStore {
 
   @Override
   public boolean eraseSubject(SubjectId id, boolean keepHistoryStub) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(id, "id");
     Subject subject = state.subjects.get(id);
     if (subject == null) {
@@ -186,8 +163,7 @@ final class MemorySubjects implements SubjectStore {
 
   @Override
   public void suppress(String addressKey, Instant at) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     Objects.requireNonNull(addressKey, "addressKey");
     Objects.requireNonNull(at, "at");
     if (!state.suppressed.containsKey(addressKey)) {
@@ -203,8 +179,7 @@ final class MemorySubjects implements SubjectStore {
 
   @Override
   public void unsuppress(String addressKey) {
-    unit.check();
-    unit.checkWritable();
+    unit.checkWrite();
     unit.remove(state.suppressed, Objects.requireNonNull(addressKey, "addressKey"));
   }
 }

@@ -4,6 +4,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
@@ -22,60 +24,48 @@ final class MemoryUnit implements ConsentStore.Transaction {
   private final Deque<Runnable> undoLog = new ArrayDeque<>();
   boolean active = true;
   DuplicateKeyException doomedBy;
-  private final MemorySubjects subjects;
-  private final MemoryHistory history;
-  private final MemoryNotices notices;
-  private final MemoryRequests requests;
-  private final MemoryOutbox outbox;
-  private final MemoryRetention retention;
-  private final MemoryRegisters registers;
 
   MemoryUnit(MemoryState state, Thread owner, boolean readOnly) {
     this.state = state;
     this.owner = owner;
     this.readOnly = readOnly;
-    this.subjects = new MemorySubjects(this, state);
-    this.history = new MemoryHistory(this, state);
-    this.notices = new MemoryNotices(this, state);
-    this.requests = new MemoryRequests(this, state);
-    this.outbox = new MemoryOutbox(this, state);
-    this.retention = new MemoryRetention(this, state);
-    this.registers = new MemoryRegisters(this, state);
   }
+
+  // The parts are records of this unit and the shared state, made on each call: cheap, and equal to one another.
 
   @Override
   public MemorySubjects subjects() {
-    return subjects;
+    return new MemorySubjects(this, state);
   }
 
   @Override
   public MemoryHistory history() {
-    return history;
+    return new MemoryHistory(this, state);
   }
 
   @Override
   public MemoryNotices notices() {
-    return notices;
+    return new MemoryNotices(this, state);
   }
 
   @Override
   public MemoryRequests requests() {
-    return requests;
+    return new MemoryRequests(this, state);
   }
 
   @Override
   public MemoryOutbox outbox() {
-    return outbox;
+    return new MemoryOutbox(this, state);
   }
 
   @Override
   public MemoryRetention retention() {
-    return retention;
+    return new MemoryRetention(this, state);
   }
 
   @Override
   public MemoryRegisters registers() {
-    return registers;
+    return new MemoryRegisters(this, state);
   }
 
   /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
@@ -83,6 +73,12 @@ final class MemoryUnit implements ConsentStore.Transaction {
     if (readOnly) {
       throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
     }
+  }
+
+  /** Refuses a write: checks the unit as {@link #check} does, then that it may write. */
+  void checkWrite() {
+    check();
+    checkWritable();
   }
 
   void rollback(Throwable cause) {
@@ -108,9 +104,37 @@ final class MemoryUnit implements ConsentStore.Transaction {
     }
   }
 
+  static void checkLimit(int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, was " + limit);
+    }
+  }
+
+  /** Refuses a key that is taken: a duplicate key, which dooms the unit as it does on the JDBC store. */
+  <K> void requireAbsent(Map<K, ?> map, K key, String constraint) {
+    if (map.containsKey(key)) {
+      throw duplicate(constraint);
+    }
+  }
+
   DuplicateKeyException duplicate(String constraint) {
     doomedBy = new DuplicateKeyException("duplicate key: " + constraint, null);
     return doomedBy;
+  }
+
+  /** Reads one entry of the shared state, after {@link #check}; {@code name} names a missing key. */
+  <K, V> Optional<V> find(Map<K, V> map, K key, String name) {
+    check();
+    return Optional.ofNullable(map.get(Objects.requireNonNull(key, name)));
+  }
+
+  /** Returns the stored entry that an update replaces; a missing one fails the update ("no {what} with that id"). */
+  static <K, V> V existing(Map<K, V> map, K key, String what) {
+    V stored = map.get(key);
+    if (stored == null) {
+      throw new StoreException("no " + what + " with that id");
+    }
+    return stored;
   }
 
   void requireSubject(SubjectId id) {

@@ -11,8 +11,16 @@ import org.optin4j.Evidence;
  * limits.
  *
  * <p>Thread-safe.
+ *
+ * @param settings the filter's settings
+ * @param tokens the form tokens
+ * @param clients how the client address is read behind trusted proxies
+ * @param perIp the per-IP limit (per IPv6 /64)
+ * @param perIpv6Site the per-IPv6-/48 limit
+ * @param perAddress the per-address limit; {@code null} when it is off (the default), so that it takes no memory
  */
-final class Guard {
+record Guard(OptInFilter.Settings settings, FormTokens tokens, ClientAddress clients, RateLimiter perIp,
+    RateLimiter perIpv6Site, RateLimiter perAddress) {
   /**
    * All the /64s of one IPv6 /48 together get this many times the per-IP limit: a client holding a /48 (what many
    * providers delegate to one customer) would otherwise have 65,536 separate /64 allowances.
@@ -21,28 +29,14 @@ final class Guard {
   /** The share of {@code rateLimitSlots} the /48 tier gets: it only ever holds IPv6 sites, each up to 65,536 /64s. */
   static final int IPV6_SITE_SLOT_DIVISOR = 4;
 
-  private final OptInFilter.Settings settings;
-  private final FormTokens tokens;
-  private final ClientAddress clients;
-  private final RateLimiter perIp;
-  private final RateLimiter perIpv6Site;
-  /** Null when the per-address limit is off (the default), so that it takes no memory. */
-  private final RateLimiter perAddress;
-
   Guard(OptInFilter.Settings settings, FormTokens tokens) {
-    this.settings = settings;
-    this.tokens = tokens;
-    this.clients = new ClientAddress(settings.trustedProxies());
-    this.perIp = new RateLimiter(settings.ipLimit(), settings.ipWindow(), settings.rateLimitSlots(), settings.clock());
-    this.perIpv6Site = new RateLimiter(Math.min(RateLimiter.MAX_LIMIT, settings.ipLimit() * IPV6_SITE_FACTOR),
-        settings.ipWindow(), settings.rateLimitSlots() / IPV6_SITE_SLOT_DIVISOR, settings.clock());
-    this.perAddress = settings.addressLimit() == 0 ? null
-        : new RateLimiter(settings.addressLimit(), settings.addressWindow(), settings.rateLimitSlots(),
-            settings.clock());
-  }
-
-  FormTokens tokens() {
-    return tokens;
+    this(settings, tokens, new ClientAddress(settings.trustedProxies()),
+        new RateLimiter(settings.ipLimit(), settings.ipWindow(), settings.rateLimitSlots(), settings.clock()),
+        new RateLimiter(Math.min(RateLimiter.MAX_LIMIT, settings.ipLimit() * IPV6_SITE_FACTOR), settings.ipWindow(),
+            settings.rateLimitSlots() / IPV6_SITE_SLOT_DIVISOR, settings.clock()),
+        settings.addressLimit() == 0 ? null
+            : new RateLimiter(settings.addressLimit(), settings.addressWindow(), settings.rateLimitSlots(),
+                settings.clock()));
   }
 
   /**

@@ -32,8 +32,13 @@ import org.optin4j.text.TextBundle;
  * it for its context with the OWASP Java Encoder (OWASP Cross Site Scripting Prevention Cheat Sheet).
  *
  * <p>Immutable and thread-safe.
+ *
+ * @param settings the filter's settings
+ * @param optIn the service the pages serve
+ * @param texts the page texts ({@code pages_<language>.properties}), with the app's overrides if it configured some
+ * @param csp the Content-Security-Policy of every page
  */
-final class Pages {
+record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, String csp) {
   static final String CSRF_FIELD = "optin-csrf";
   static final String NOTICE_FIELD = "optin-notice";
   static final String LANG_FIELD = "optin-lang";
@@ -42,27 +47,22 @@ final class Pages {
   static final int MAX_TOKEN = 4096;
   static final int MAX_EMAIL = 320;
 
-  private final OptInFilter.Settings settings;
-  private final OptIn optIn;
-  /** The page texts ({@code pages_<language>.properties}), with the app's overrides if it configured some. */
-  private final TextBundle texts;
-  private final String csp;
-
   Pages(OptInFilter.Settings settings, OptIn optIn) {
-    this.settings = settings;
-    this.optIn = optIn;
+    this(settings, optIn, loadTexts(settings), contentSecurityPolicy(settings));
+  }
+
+  private static TextBundle loadTexts(OptInFilter.Settings settings) {
     TextBundle shipped = TextBundle.shipped("page text", "org.optin4j.servlet.pages", Pages.class.getClassLoader());
-    this.texts = settings.messagesBaseName() == null ? shipped : shipped.overriddenBy(settings.messagesBaseName());
+    return settings.messagesBaseName() == null ? shipped : shipped.overriddenBy(settings.messagesBaseName());
+  }
+
+  private static String contentSecurityPolicy(OptInFilter.Settings settings) {
     StringBuilder style = new StringBuilder("'self'");
     for (String o : settings.styleOrigins()) {
       style.append(' ').append(o);
     }
-    this.csp = "default-src 'none'; style-src " + style + "; img-src 'self'; form-action 'self'; "
+    return "default-src 'none'; style-src " + style + "; img-src 'self'; form-action 'self'; "
         + "frame-ancestors 'none'; base-uri 'none'";
-  }
-
-  OptIn optIn() {
-    return optIn;
   }
 
   // --- language ----------------------------------------------------------------------------------------------
