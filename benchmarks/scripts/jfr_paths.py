@@ -14,9 +14,9 @@ import subprocess
 import sys
 
 PATHS = [
-    ("HostedPages.subscribe", "POST subscribe"),
-    ("HostedPages.confirmPage", "GET confirm page"),
-    ("HostedPages.confirm", "POST confirm"),
+    ("SignupPages.subscribe", "POST subscribe"),
+    ("ConfirmPages.confirmPage", "GET confirm page"),
+    ("ConfirmPages.confirm", "POST confirm"),
     ("OutboxDispatcher", "outbox dispatcher"),
     ("LoadDriver", "load driver (client)"),
     ("jdk.internal.net.http", "load driver (client)"),
@@ -33,7 +33,7 @@ def frames_of(event):
 def path_of(frames):
     for f in reversed(frames):
         for key, name in PATHS:
-            if key in f and not (key == "HostedPages.confirm" and "confirmPage" in f):
+            if key in f and not (key == "ConfirmPages.confirm" and "confirmPage" in f):
                 return name
     return "other (JIT, GC, H2 writer, idle pool threads)"
 

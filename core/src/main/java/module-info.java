@@ -21,4 +21,5 @@ module org.optin4j.core {
   exports org.optin4j.proof;
   exports org.optin4j.rights;
   exports org.optin4j.spi;
+  exports org.optin4j.text;
 }

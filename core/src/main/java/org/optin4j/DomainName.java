@@ -262,14 +262,13 @@ final class DomainName {
       boolean arabic = false;
       for (int x : d) {
         switch ((byte) x) {
-          case Character.DIRECTIONALITY_RIGHT_TO_LEFT, Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC,
-              Character.DIRECTIONALITY_EUROPEAN_NUMBER_SEPARATOR, Character.DIRECTIONALITY_COMMON_NUMBER_SEPARATOR,
-              Character.DIRECTIONALITY_EUROPEAN_NUMBER_TERMINATOR, Character.DIRECTIONALITY_OTHER_NEUTRALS,
-              Character.DIRECTIONALITY_BOUNDARY_NEUTRAL, Character.DIRECTIONALITY_NONSPACING_MARK -> { }
+          case Character.DIRECTIONALITY_RIGHT_TO_LEFT, Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC -> { }
           case Character.DIRECTIONALITY_EUROPEAN_NUMBER -> european = true;
           case Character.DIRECTIONALITY_ARABIC_NUMBER -> arabic = true;
           default -> {
-            return false;
+            if (!allowedInEitherDirection((byte) x)) {
+              return false;
+            }
           }
         }
       }
@@ -282,18 +281,23 @@ final class DomainName {
       return false;
     }
     for (int x : d) {
-      switch ((byte) x) {
-        case Character.DIRECTIONALITY_LEFT_TO_RIGHT, Character.DIRECTIONALITY_EUROPEAN_NUMBER,
-            Character.DIRECTIONALITY_EUROPEAN_NUMBER_SEPARATOR, Character.DIRECTIONALITY_COMMON_NUMBER_SEPARATOR,
-            Character.DIRECTIONALITY_EUROPEAN_NUMBER_TERMINATOR, Character.DIRECTIONALITY_OTHER_NEUTRALS,
-            Character.DIRECTIONALITY_BOUNDARY_NEUTRAL, Character.DIRECTIONALITY_NONSPACING_MARK -> { }
-        default -> {
-          return false;
-        }
+      if (x != Character.DIRECTIONALITY_LEFT_TO_RIGHT && x != Character.DIRECTIONALITY_EUROPEAN_NUMBER
+          && !allowedInEitherDirection((byte) x)) {
+        return false;
       }
     }
     byte last = (byte) d[end];
     return last == Character.DIRECTIONALITY_LEFT_TO_RIGHT || last == Character.DIRECTIONALITY_EUROPEAN_NUMBER;
+  }
+
+  /** The Bidi classes RFC 5893 allows in a right-to-left label (rule 2) and a left-to-right one (rule 5) alike. */
+  private static boolean allowedInEitherDirection(byte directionality) {
+    return switch (directionality) {
+      case Character.DIRECTIONALITY_EUROPEAN_NUMBER_SEPARATOR, Character.DIRECTIONALITY_COMMON_NUMBER_SEPARATOR,
+          Character.DIRECTIONALITY_EUROPEAN_NUMBER_TERMINATOR, Character.DIRECTIONALITY_OTHER_NEUTRALS,
+          Character.DIRECTIONALITY_BOUNDARY_NEUTRAL, Character.DIRECTIONALITY_NONSPACING_MARK -> true;
+      default -> false;
+    };
   }
 
   static boolean isAscii(String s) {

@@ -21,9 +21,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.optin4j.breach.BreachRegister;
 import org.optin4j.campaign.Campaigns;
 import org.optin4j.internal.ConfirmationMailCap;
+import org.optin4j.internal.HistoryChain;
 import org.optin4j.internal.ListenerNotifier;
 import org.optin4j.internal.NoticeRenderer;
 import org.optin4j.internal.OutboxDispatcher;
@@ -199,7 +202,7 @@ public final class OptIn implements AutoCloseable {
       return known; // stored before and immutable: a form view costs no store transaction
     }
     Notice candidate = core.render(offered, lang);
-    return remember(key, store.inTransaction(tx -> tx.saveNotice(candidate)));
+    return remember(key, store.inTransaction(tx -> tx.notices().saveNotice(candidate)));
   }
 
   /**
@@ -216,7 +219,7 @@ public final class OptIn implements AutoCloseable {
       return Optional.of(known);
     }
     // Unknown hashes are not remembered: only what the store holds gets in.
-    return store.read(tx -> tx.notice(hash)).map(this::rememberByHash);
+    return store.read(tx -> tx.notices().notice(hash)).map(this::rememberByHash);
   }
 
   /**
@@ -268,16 +271,16 @@ public final class OptIn implements AutoCloseable {
       changes.clear();
       Notice known = noticesByKey.get(noticeKey);
       // The stored notice, with the version the store gave it, whatever version a caller's copy claims.
-      Notice notice = known != null ? known : remember(noticeKey, tx.saveNotice(current));
+      Notice notice = known != null ? known : remember(noticeKey, tx.notices().saveNotice(current));
       if (shown != null && !notice.hash().equals(shown.hash())) {
         return new RequestResult.StaleNotice();
       }
       Instant now = clock.instant();
-      Optional<Subject> existing = tx.subjectByEmail(email);
+      Optional<Subject> existing = tx.subjects().subjectByEmail(email);
       // The history lock comes before any consent row lock, in every unit (no deadlocks between units).
       if (existing.isPresent()) {
-        tx.lockHistory(existing.get().id());
-        if (tx.subject(existing.get().id()).isEmpty()) {
+        tx.history().lock(existing.get().id());
+        if (tx.subjects().subject(existing.get().id()).isEmpty()) {
           // The retention job deleted the subject between the lookup and the lock: roll back (the lock must leave
           // no head row behind) and run again, as the new signup this now is.
           throw new ServiceCore.SubjectGone();
@@ -287,7 +290,7 @@ public final class OptIn implements AutoCloseable {
       List<Purpose> toRequest = new ArrayList<>();
       Map<PurposeId, Consent> before = new HashMap<>();
       // Read once, under the history lock taken above (every unit changing consents takes it first).
-      existing.ifPresent(s -> tx.consents(s.id()).forEach(c -> before.put(c.purpose(), c)));
+      existing.ifPresent(s -> tx.subjects().consents(s.id()).forEach(c -> before.put(c.purpose(), c)));
       for (Purpose p : purposes) {
         Optional<Consent> c = Optional.ofNullable(before.get(p.id()));
         if (c.isPresent() && c.get().state() == ConsentState.CONFIRMED) {
@@ -300,7 +303,7 @@ public final class OptIn implements AutoCloseable {
         return new RequestResult.AlreadyConfirmed(existing.orElseThrow().id());
       }
       // After erasure an address comes back only through a fresh double opt-in, whatever the purpose says.
-      boolean suppressed = existing.isEmpty() && tx.isSuppressed(core.addressKey(email));
+      boolean suppressed = existing.isEmpty() && tx.subjects().isSuppressed(core.addressKey(email));
       boolean needsMail = suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
       String capSlot = null;
       if (needsMail) {
@@ -312,7 +315,7 @@ public final class OptIn implements AutoCloseable {
       }
       Subject subject = existing.orElseGet(() -> {
         Subject s = new Subject(SubjectId.random(random), email, now);
-        tx.insertSubject(s);
+        tx.subjects().insertSubject(s);
         return s;
       });
       String requestId = core.randomId();
@@ -329,24 +332,26 @@ public final class OptIn implements AutoCloseable {
         } else {
           c = old.get().rerequest(p, requestId, notice.ref(), now);
         }
-        tx.appendEvent(core.event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
+        HistoryChain.append(tx.history(), core.event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId,
+            notice.ref(),
             request.source(), Channel.FORM, evidence, null));
         if (p.doubleOptIn() || suppressed) {
           pending.add(p.id());
         } else {
           c = c.confirm(now);
-          tx.appendEvent(core.event(subject.id(), p.id(), ConsentEvent.Type.CONFIRMED, now, requestId, notice.ref(),
+          HistoryChain.append(tx.history(), core.event(subject.id(), p.id(), ConsentEvent.Type.CONFIRMED, now,
+              requestId, notice.ref(),
               request.source(), Channel.FORM, evidence, null));
           confirmedNow.add(p.id());
         }
-        tx.saveConsent(c);
+        tx.subjects().saveConsent(c);
       }
       Set<PurposeId> requested = pending.isEmpty() ? confirmedNow : pending;
       PendingRequest pr = new PendingRequest(requestId, subject.id(), requested, notice.ref(), request.source(),
           evidence, now, now.plus(confirmationTtl), 1,
           pending.isEmpty() ? PendingRequest.Status.CONFIRMED : PendingRequest.Status.OPEN,
           pending.isEmpty() ? now : null);
-      tx.insertRequest(pr);
+      tx.requests().insertRequest(pr);
       if (existing.isPresent()) { // a subject inserted just now has no other request
         supersedeCoveredRequests(tx, subject.id(), requestId, now);
       }
@@ -355,7 +360,8 @@ public final class OptIn implements AutoCloseable {
             requestId, 1, locale, List.copyOf(pending), capSlot, now));
       }
       if (!confirmedNow.isEmpty()) {
-        tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0, locale,
+        tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0,
+            locale,
             List.copyOf(confirmedNow), "receipt:" + requestId, now));
         changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), email, confirmedNow, now,
             Channel.FORM));
@@ -380,30 +386,20 @@ public final class OptIn implements AutoCloseable {
     }
     // Reads only, without row locks: opening a link (or a scanner opening it) must not cost a write.
     return store.read(tx -> {
-      Optional<PendingRequest> found = tx.findRequest(claims.requestId());
-      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
-        return new ConfirmationPreview.Invalid();
+      Optional<PendingRequest> found = tx.requests().findRequest(claims.requestId());
+      ConfirmationPreview closed = closedLinkAnswer(check, claims, found, clock.instant(),
+          ConfirmationPreview.Invalid::new, subject -> new ConfirmationPreview.AlreadyConfirmed(),
+          ConfirmationPreview.Expired::new);
+      if (closed != null) {
+        return closed;
       }
       PendingRequest r = found.get();
-      if (r.status() == PendingRequest.Status.CONFIRMED) {
-        return new ConfirmationPreview.AlreadyConfirmed();
-      }
-      if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
-        return new ConfirmationPreview.Invalid();
-      }
-      Instant now = clock.instant();
-      if (check instanceof TokenCheck.Expired e) {
-        return new ConfirmationPreview.Expired(e.expiredAt());
-      }
-      if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
-        return new ConfirmationPreview.Expired(r.expiresAt());
-      }
       List<PurposeId> stillPending = new ArrayList<>();
-      boolean addressChange = tx.addressChange(r.id()).isPresent();
+      boolean addressChange = tx.requests().addressChange(r.id()).isPresent();
       if (addressChange) {
         stillPending.addAll(new TreeSet<>(r.purposes()));
       } else {
-        for (Consent c : tx.consents(r.subjectId())) {
+        for (Consent c : tx.subjects().consents(r.subjectId())) {
           if (r.purposes().contains(c.purpose()) && awaits(c, r)) {
             stillPending.add(c.purpose());
           }
@@ -412,7 +408,8 @@ public final class OptIn implements AutoCloseable {
       if (stillPending.isEmpty()) {
         return new ConfirmationPreview.Invalid();
       }
-      Notice notice = Optional.ofNullable(noticesByHash.get(r.notice().hash())).or(() -> tx.notice(r.notice().hash()))
+      Notice notice = Optional.ofNullable(noticesByHash.get(r.notice().hash()))
+          .or(() -> tx.notices().notice(r.notice().hash()))
           .orElseThrow(() -> new StoreException("notice of request missing from store"));
       return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt(), addressChange);
     });
@@ -466,38 +463,28 @@ public final class OptIn implements AutoCloseable {
     ConfirmationResult result = core.inTransactionOr(tx -> {
       changes.clear();
       // Lock order of every unit: the subject's history, then request rows, then consent rows.
-      Optional<Subject> owner = tx.subject(claims.subject());
+      Optional<Subject> owner = tx.subjects().subject(claims.subject());
       if (owner.isPresent()) {
-        tx.lockHistory(claims.subject());
+        tx.history().lock(claims.subject());
       }
-      Optional<PendingRequest> found = tx.request(claims.requestId());
-      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
-        return new ConfirmationResult.Invalid();
+      Optional<PendingRequest> found = tx.requests().request(claims.requestId());
+      Instant now = clock.instant();
+      ConfirmationResult closed = closedLinkAnswer(check, claims, found, now, ConfirmationResult.Invalid::new,
+          ConfirmationResult.AlreadyConfirmed::new, ConfirmationResult.Expired::new);
+      if (closed != null) {
+        return closed;
       }
       PendingRequest r = found.get();
-      if (r.status() == PendingRequest.Status.CONFIRMED) {
-        return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
-      }
-      if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
-        return new ConfirmationResult.Invalid();
-      }
-      Instant now = clock.instant();
-      if (check instanceof TokenCheck.Expired e) {
-        return new ConfirmationResult.Expired(e.expiredAt());
-      }
-      if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
-        return new ConfirmationResult.Expired(r.expiresAt());
-      }
       if (chosen != null && !r.purposes().containsAll(chosen)) {
         Set<PurposeId> notOffered = new TreeSet<>(chosen);
         notOffered.removeAll(r.purposes());
         return new ConfirmationResult.NotOffered(notOffered); // nothing written yet: the link still works
       }
       String jti = ((TokenCheck.Valid) check).id();
-      if (!tx.useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
+      if (!tx.requests().useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
         return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
       }
-      Optional<EmailAddress> newAddress = tx.addressChange(r.id());
+      Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
       if (newAddress.isPresent()) {
         return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
       }
@@ -507,7 +494,7 @@ public final class OptIn implements AutoCloseable {
       // One read of all consents instead of one locking read per purpose: every unit that changes a subject's
       // consents holds its history lock first, and this unit holds it (a subject that is gone has no consents).
       Map<PurposeId, Consent> current = new HashMap<>();
-      tx.consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
+      tx.subjects().consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
       for (PurposeId p : new TreeSet<>(r.purposes())) {
         Optional<Consent> c = Optional.ofNullable(current.get(p));
         if (c.isEmpty() || !awaits(c.get(), r)) {
@@ -517,13 +504,15 @@ public final class OptIn implements AutoCloseable {
           Consent done = c.get().state() == ConsentState.CONFIRMED
               ? c.get().reconfirm(catalog.require(p), r.id(), r.notice(), r.requestedAt(), now)
               : c.get().confirm(now);
-          tx.saveConsent(done);
-          tx.appendEvent(core.event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(), done.notice(),
+          tx.subjects().saveConsent(done);
+          HistoryChain.append(tx.history(), core.event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(),
+              done.notice(),
               r.source(), Channel.CONFIRMATION_LINK, kept, jti));
           confirmed.add(done);
         } else {
-          tx.saveConsent(c.get().withdraw(now));
-          tx.appendEvent(core.event(r.subjectId(), p, ConsentEvent.Type.WITHDRAWN, now, r.id(), c.get().notice(),
+          tx.subjects().saveConsent(c.get().withdraw(now));
+          HistoryChain.append(tx.history(), core.event(r.subjectId(), p, ConsentEvent.Type.WITHDRAWN, now, r.id(),
+              c.get().notice(),
               r.source(), Channel.CONFIRMATION_LINK, kept, jti));
           declined.add(p);
         }
@@ -532,16 +521,16 @@ public final class OptIn implements AutoCloseable {
         // Every purpose of this request was re-requested since: a newer link is the one that counts.
         throw new ServiceCore.Superseded();
       }
-      tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+      tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
       if (confirmed.isEmpty()) {
         return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
       }
       // Read above, under the history lock: an address change of this subject would have had to take that lock too.
       Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
       // A fresh double opt-in is the one way back from the suppression list.
-      tx.unsuppress(core.addressKey(subject.email()));
+      tx.subjects().unsuppress(core.addressKey(subject.email()));
       List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
-      tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
+      tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
           r.locale(), ids, "receipt:" + r.id(), now));
       changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), subject.email(), Set.copyOf(ids),
           now, Channel.CONFIRMATION_LINK));
@@ -564,7 +553,7 @@ public final class OptIn implements AutoCloseable {
       return new ResendResult.Invalid();
     }
     return core.inTransactionOr(tx -> {
-      Optional<PendingRequest> found = tx.request(claims.requestId());
+      Optional<PendingRequest> found = tx.requests().request(claims.requestId());
       if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())
           || claims.generation() > found.get().generation()) {
         return new ResendResult.Invalid();
@@ -580,8 +569,8 @@ public final class OptIn implements AutoCloseable {
       if (stillPending.isEmpty()) {
         return new ResendResult.Invalid();
       }
-      Optional<EmailAddress> newAddress = tx.addressChange(r.id());
-      Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+      Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
+      Subject subject = tx.subjects().subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
       Instant now = clock.instant();
       EmailAddress to = newAddress.orElse(subject.email());
       MailKind kind = newAddress.isPresent() ? MailKind.ADDRESS_CONFIRMATION : MailKind.CONFIRMATION;
@@ -595,7 +584,7 @@ public final class OptIn implements AutoCloseable {
       if (next.status() == PendingRequest.Status.EXPIRED) {
         next = next.withStatus(PendingRequest.Status.OPEN, null);
       }
-      tx.updateRequest(next);
+      tx.requests().updateRequest(next);
       enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), kind, subject.id(), to, r.id(), next.generation(),
           r.locale(), stillPending, slot.dedupeKey(), now));
       return new ResendResult.Resent();
@@ -620,8 +609,8 @@ public final class OptIn implements AutoCloseable {
     Instant now = clock.instant();
     // A plain read: consents(...) takes no row lock, unlike consent(...). A lock here made every answer a write
     // (PostgreSQL records row locks in the WAL and flushes it on commit), which cost most of its latency.
-    return store.read(tx -> tx.subjectByEmail(parsed.get())
-        .flatMap(s -> tx.consents(s.id()).stream().filter(c -> c.purpose().equals(purpose)).findFirst())
+    return store.read(tx -> tx.subjects().subjectByEmail(parsed.get())
+        .flatMap(s -> tx.subjects().consents(s.id()).stream().filter(c -> c.purpose().equals(purpose)).findFirst())
         .filter(c -> isActiveAt(c, p.get(), now))
         .isPresent());
   }
@@ -645,19 +634,20 @@ public final class OptIn implements AutoCloseable {
     Withdrawal result = store.inTransaction(tx -> {
       changes.clear();
       Instant now = clock.instant();
-      Optional<Subject> subject = tx.subject(subjectId);
+      Optional<Subject> subject = tx.subjects().subject(subjectId);
       if (subject.isEmpty()) {
         return new Withdrawal(subjectId, Set.of());
       }
-      tx.lockHistory(subjectId);
+      tx.history().lock(subjectId);
       Set<PurposeId> done = new TreeSet<>();
-      for (Consent c : tx.consents(subjectId)) {
+      for (Consent c : tx.subjects().consents(subjectId)) {
         if (!purposes.isEmpty() && !purposes.contains(c.purpose())) {
           continue;
         }
         if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED) {
-          tx.saveConsent(c.withdraw(now));
-          tx.appendEvent(core.event(subjectId, c.purpose(), ConsentEvent.Type.WITHDRAWN, now, c.requestId(), c.notice(),
+          tx.subjects().saveConsent(c.withdraw(now));
+          HistoryChain.append(tx.history(), core.event(subjectId, c.purpose(), ConsentEvent.Type.WITHDRAWN, now,
+              c.requestId(), c.notice(),
               null, channel, kept, null));
           done.add(c.purpose());
         }
@@ -688,7 +678,8 @@ public final class OptIn implements AutoCloseable {
     }
     // A link sent to an address the subject no longer has is refused. Checked before the withdrawal's own unit: a
     // change of address confirmed in between lets an old link withdraw once, which only ever stops mail.
-    if (store.read(tx -> tx.subject(v.claims().subject())).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+    if (store.read(tx -> tx.subjects().subject(v.claims().subject()))
+        .filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
         .isEmpty()) {
       return new UnsubscribeResult.Invalid();
     }
@@ -739,7 +730,7 @@ public final class OptIn implements AutoCloseable {
 
   /** The subject's address generation, for a link signed now; 1 for an unknown subject (its link works nowhere). */
   private int addressGeneration(SubjectId subjectId) {
-    return store.read(tx -> tx.subject(subjectId)).map(Subject::addressGeneration).orElse(1);
+    return store.read(tx -> tx.subjects().subject(subjectId)).map(Subject::addressGeneration).orElse(1);
   }
 
   /**
@@ -749,7 +740,7 @@ public final class OptIn implements AutoCloseable {
    * @return the subject, or empty
    */
   public Optional<Subject> subject(SubjectId id) {
-    return store.read(tx -> tx.subject(id));
+    return store.read(tx -> tx.subjects().subject(id));
   }
 
   /**
@@ -769,7 +760,7 @@ public final class OptIn implements AutoCloseable {
    * @return the consents
    */
   public List<Consent> consents(SubjectId id) {
-    return store.read(tx -> tx.consents(id));
+    return store.read(tx -> tx.subjects().consents(id));
   }
 
   /**
@@ -1002,28 +993,30 @@ public final class OptIn implements AutoCloseable {
 
   private ConfirmationResult confirmAddressChange(ConsentStore.Transaction tx, PendingRequest r, EmailAddress email,
       Instant now, Evidence kept, String jti, List<ConsentChange> changes) {
-    Optional<Subject> other = tx.subjectByEmail(email);
+    Optional<Subject> other = tx.subjects().subjectByEmail(email);
     if (other.isPresent() && !other.get().id().equals(r.subjectId())) {
       // The address belongs to another subject by now; merging two people's proof is not ours to decide.
       throw new ServiceCore.Superseded();
     }
-    Subject subject = tx.subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+    Subject subject = tx.subjects().subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
     // One generation on: every link sent to the old address stops working.
     Subject relocated = subject.movedTo(email);
-    tx.updateSubject(relocated);
-    tx.saveReplacedAddress(r.id(), subject.email());
-    tx.unsuppress(core.addressKey(email));
+    tx.subjects().updateSubject(relocated);
+    tx.requests().saveReplacedAddress(r.id(), subject.email());
+    tx.subjects().unsuppress(core.addressKey(email));
     List<Consent> moved = new ArrayList<>();
-    for (Consent c : tx.consents(r.subjectId())) {
+    for (Consent c : tx.subjects().consents(r.subjectId())) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-        tx.appendEvent(core.event(r.subjectId(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now, r.id(),
+        HistoryChain.append(tx.history(), core.event(r.subjectId(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now,
+            r.id(),
             c.notice(), r.source(), Channel.CONFIRMATION_LINK, kept, jti));
         moved.add(c);
       }
     }
-    tx.updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+    tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
     // The old address is told, with the link that undoes the change: whoever confirmed it may not be the person.
-    tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGED_NOTICE, subject.id(), subject.email(),
+    tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGED_NOTICE, subject.id(),
+        subject.email(),
         r.id(), relocated.addressGeneration(), r.locale(), moved.stream().map(Consent::purpose).toList(),
         "address-changed:" + r.id(), now));
     changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), email,
@@ -1041,7 +1034,7 @@ public final class OptIn implements AutoCloseable {
       return Optional.empty();
     }
     SubjectId id = v.claims().subject();
-    return store.read(tx -> tx.subject(id)).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+    return store.read(tx -> tx.subjects().subject(id)).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
         .map(Subject::id);
   }
 
@@ -1055,10 +1048,35 @@ public final class OptIn implements AutoCloseable {
     return null;
   }
 
+  /**
+   * Judges the request a confirmation link names, alike for its preview and its use, in the caller's result type: the
+   * answer for a link that is invalid, superseded, used or expired, or {@code null} while the request is open to it.
+   */
+  private static <R> R closedLinkAnswer(TokenCheck check, TokenClaims claims, Optional<PendingRequest> found,
+      Instant now, Supplier<R> invalid, Function<SubjectId, R> alreadyConfirmed, Function<Instant, R> expired) {
+    if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
+      return invalid.get();
+    }
+    PendingRequest r = found.get();
+    if (r.status() == PendingRequest.Status.CONFIRMED) {
+      return alreadyConfirmed.apply(r.subjectId());
+    }
+    if (r.generation() != claims.generation() || r.status() == PendingRequest.Status.SUPERSEDED) {
+      return invalid.get();
+    }
+    if (check instanceof TokenCheck.Expired e) {
+      return expired.apply(e.expiredAt());
+    }
+    if (r.status() == PendingRequest.Status.EXPIRED || !now.isBefore(r.expiresAt())) {
+      return expired.apply(r.expiresAt());
+    }
+    return null;
+  }
+
   private static List<PurposeId> pendingPurposesOf(ConsentStore.Transaction tx, PendingRequest r) {
     List<PurposeId> out = new ArrayList<>();
     for (PurposeId p : new TreeSet<>(r.purposes())) {
-      tx.consent(r.subjectId(), p)
+      tx.subjects().consent(r.subjectId(), p)
           .filter(c -> awaits(c, r))
           .ifPresent(c -> out.add(p));
     }
@@ -1080,16 +1098,16 @@ public final class OptIn implements AutoCloseable {
   /** Marks older open requests superseded once none of their pending consents points to them any more. */
   private static void supersedeCoveredRequests(
       ConsentStore.Transaction tx, SubjectId subjectId, String newRequestId, Instant now) {
-    for (PendingRequest open : tx.openRequests(subjectId)) {
+    for (PendingRequest open : tx.requests().openRequests(subjectId)) {
       if (!open.id().equals(newRequestId) && pendingPurposesOf(tx, open).isEmpty()) {
-        tx.updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
+        tx.requests().updateRequest(open.withStatus(PendingRequest.Status.SUPERSEDED, now));
       }
     }
   }
 
   /** The purposes a confirmation link would confirm now: an address change moves them all. */
   private static List<PurposeId> purposesToConfirm(ConsentStore.Transaction tx, PendingRequest r) {
-    if (tx.addressChange(r.id()).isPresent()) {
+    if (tx.requests().addressChange(r.id()).isPresent()) {
       return List.copyOf(new TreeSet<>(r.purposes()));
     }
     return pendingPurposesOf(tx, r);
@@ -1186,7 +1204,8 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Replaces the mail templates (default: {@link DefaultMailTemplates}, en/nl/de/fr).
+     * Replaces the mail templates (default: {@link DefaultMailTemplates}, en/nl/de/fr; to change some of their texts
+     * only, {@link DefaultMailTemplates#overriddenBy(String)}).
      *
      * @param templates the templates
      * @return this builder

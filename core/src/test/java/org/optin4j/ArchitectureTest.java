@@ -32,7 +32,7 @@ final class ArchitectureTest {
   /** What applications compile against. */
   static final String[] API = {
     "org.optin4j", "org.optin4j.rights", "org.optin4j.proof", "org.optin4j.breach", "org.optin4j.campaign",
-    "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi"
+    "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi", "org.optin4j.text"
   };
 
   @ArchTest
@@ -64,6 +64,12 @@ final class ArchitectureTest {
           .because("a store or mailer is written against the SPI alone");
 
   @ArchTest
+  static final ArchRule spiInterfacesHaveAtMostFifteenMethods =
+      classes().that().resideInAPackage("org.optin4j.spi").and().areInterfaces()
+          .should(haveAtMostMethods(15))
+          .because("an extension point is read in one sitting: a store is written part by part (docs/writing-a-store.md)");
+
+  @ArchTest
   static final ArchRule storesAndMailersDoNotReachIntoTheService =
       noClasses().that().resideInAnyPackage("org.optin4j.jdbc..", "org.optin4j.memory..", "org.optin4j.mail..")
           .should().dependOnClassesThat().resideInAnyPackage("org.optin4j.internal..")
@@ -83,6 +89,21 @@ final class ArchitectureTest {
       slices().matching("org.optin4j.(**)").should().beFreeOfCycles()
           .because("each package below the composition root (org.optin4j, whose OptIn.Builder wires everything) is a"
               + " layer: API packages never call into internal, internal implements them");
+
+  private static ArchCondition<JavaClass> haveAtMostMethods(int most) {
+    return new ArchCondition<>("have at most " + most + " methods (abstract and default, inherited ones included)") {
+      @Override
+      public void check(JavaClass type, ConditionEvents events) {
+        long count = type.getAllMethods().stream()
+            .filter(m -> !m.getModifiers().contains(JavaModifier.STATIC) && !m.getModifiers().contains(JavaModifier.SYNTHETIC))
+            .filter(m -> !m.getOwner().isEquivalentTo(Object.class))
+            .count();
+        if (count > most) {
+          events.add(SimpleConditionEvent.violated(type, type.getName() + " has " + count + " methods"));
+        }
+      }
+    };
+  }
 
   private static DescribedPredicate<JavaClass> facets() {
     return DescribedPredicate.describe("are facets of OptIn",

@@ -20,13 +20,16 @@ import org.optin4j.spi.CapKeyStrategy;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.OutboxMail;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * The one confirmation-mail cap (3 a day, 2 minutes apart by default), counted per inbox and shared by every mail to
  * an address that has not confirmed: signup, resend, address change, re-confirmation.
  */
 class ConfirmationMailCapTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final List<OptIn> opened = new ArrayList<>();
@@ -51,12 +54,9 @@ class ConfirmationMailCapTest {
   }
 
   private SubjectId confirmed(OptIn o, String email) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, signup(o, email, NEWSLETTER));
-    o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    o.operations().dispatchNow();
+    SubjectId id = OptInFlow.of(o, mailer).confirmed(email, NEWSLETTER);
     mailer.clear();
-    return r.subjectId();
+    return id;
   }
 
   @Test
@@ -247,9 +247,9 @@ class ConfirmationMailCapTest {
         clock.instant());
     long day = clock.instant().getEpochSecond() / 86_400;
     store.inTransaction(tx -> {
-      tx.insertSubject(ann);
+      tx.subjects().insertSubject(ann);
       for (int slot = 1; slot <= 2; slot++) {
-        tx.enqueue(OutboxMail.queued("old-" + slot, MailKind.CONFIRMATION, ann.id(), ann.email(), null, 1,
+        tx.outbox().enqueue(OutboxMail.queued("old-" + slot, MailKind.CONFIRMATION, ann.id(), ann.email(), null, 1,
             Locale.ENGLISH, List.of(NEWSLETTER),
             "confirmation:" + Notice.sha256("ann@example.org").substring(0, 32) + ':' + day + ':' + slot,
             clock.instant()));

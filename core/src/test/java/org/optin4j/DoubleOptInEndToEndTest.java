@@ -21,10 +21,11 @@ import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.operations.DispatchReport;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.testing.TestClock;
 
 /** Request, real SMTP mail, link, confirm: the whole double opt-in against GreenMail. */
 class DoubleOptInEndToEndTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private GreenMail greenMail;
 
   @AfterEach

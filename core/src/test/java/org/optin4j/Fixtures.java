@@ -10,6 +10,8 @@ import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.Mailer;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** Shared test data for service-level tests. */
 public final class Fixtures {
@@ -54,7 +56,7 @@ public final class Fixtures {
         "https://bakery.example/privacy");
   }
 
-  public static OptIn.Builder builder(ConsentStore store, Mailer mailer, MutableClock clock) {
+  public static OptIn.Builder builder(ConsentStore store, Mailer mailer, TestClock clock) {
     return OptIn.builder()
         .catalog(catalog())
         .controller(controller())
@@ -67,7 +69,7 @@ public final class Fixtures {
         .sendRetries(Duration.ofSeconds(30), Duration.ofMinutes(30), 5);
   }
 
-  public static OptIn optIn(RecordingMailer mailer, MutableClock clock) {
+  public static OptIn optIn(RecordingMailer mailer, TestClock clock) {
     return builder(InMemoryConsentStore.create(), mailer, clock).build();
   }
 

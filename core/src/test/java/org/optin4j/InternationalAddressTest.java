@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
@@ -29,13 +28,16 @@ import org.optin4j.rights.StepUpResult;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
 import org.optin4j.spi.SendOutcome;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * Internationalised addresses end to end in the core: IDN domains (one person under both spellings, mailed at the
  * A-label, exported as typed), RFC 6531 local parts (refused without SMTPUTF8, accepted with it), mis-decoded input.
  */
 class InternationalAddressTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
 
@@ -45,13 +47,7 @@ class InternationalAddressTest {
   }
 
   private SubjectId confirmed(OptIn o, String email) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        o.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER)));
-    o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    o.operations().dispatchNow();
-    clock.advance(Duration.ofMinutes(5));
-    return r.subjectId();
+    return OptInFlow.of(o, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(email, NEWSLETTER);
   }
 
   @Test

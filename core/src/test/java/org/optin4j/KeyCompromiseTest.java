@@ -19,13 +19,15 @@ import org.optin4j.jdbc.JdbcConsentStore;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * SECURITY.md, "After a leak": what a stolen signing key or a copy of the database is worth, and that revoking a key
  * kills the links it signed while every confirmed consent stays provable.
  */
 class KeyCompromiseTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
 
   @Test

@@ -25,7 +25,7 @@ final class ModuleExportsTest {
   private static final Set<String> EXPORTED = Set.of(
       "org.optin4j", "org.optin4j.rights", "org.optin4j.proof", "org.optin4j.breach", "org.optin4j.campaign",
       "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi", "org.optin4j.jdbc", "org.optin4j.memory",
-      "org.optin4j.mail");
+      "org.optin4j.mail", "org.optin4j.text");
 
   @Test
   void moduleExportsTheApiAndSpiPackagesAndNothingOfInternal() throws IOException, URISyntaxException {

@@ -39,6 +39,8 @@ import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.SendOutcome;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * Security rule 13 and SECURITY.md, "Keys and other secrets": no key, pepper, password or link token ever shows in a
@@ -126,14 +128,14 @@ class NoSecretsInOutputTest {
     SmtpMailer mailer = SmtpMailer.builder().host("smtp.example.org").port(587).security(SmtpMailer.Security.STARTTLS)
         .username("apikey").password(password).from("news@bakery.example").build();
     SigningKeys keys = keys();
-    TokenService tokens = new TokenService(keys, Fixtures.BASE_URL, MutableClock.at("2026-03-02T10:00:00Z"),
+    TokenService tokens = new TokenService(keys, Fixtures.BASE_URL, TestClock.at("2026-03-02T10:00:00Z"),
         new SecureRandom());
     IssuedToken issued = tokens.issue(TokenKind.MANAGE, new TokenClaims(SubjectId.random(RANDOM), null, 0),
         Duration.ofDays(1));
     TokenCheck check = tokens.verify(TokenKind.MANAGE, issued.token());
     assertInstanceOf(TokenCheck.Valid.class, check);
     try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), new RecordingMailer(),
-        MutableClock.at("2026-03-02T10:00:00Z")).signingKeys(keys).suppressionPepper(pepper).mailer(mailer).build()) {
+        TestClock.at("2026-03-02T10:00:00Z")).signingKeys(keys).suppressionPepper(pepper).mailer(mailer).build()) {
       List<String> secrets = new ArrayList<>(keyMaterial());
       secrets.add(issued.token());
       for (Object o : List.of(mailer, keys, optIn, issued, check, tokens)) {
@@ -148,7 +150,7 @@ class NoSecretsInOutputTest {
   @Test
   void toStringWhenMailCarriesLinkTokensThenShowsNeitherTokensNorAddress() {
     RecordingMailer recorder = new RecordingMailer();
-    MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+    TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
     try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), recorder, clock).signingKeys(keys())
         .suppressionPepper(pepper).build()) {
       optIn.request(ConsentRequest.of(ADDRESS, Locale.ENGLISH, NEWSLETTER));
@@ -184,7 +186,7 @@ class NoSecretsInOutputTest {
         () -> SmtpMailer.builder().host("127.0.0.1").security(SmtpMailer.Security.NONE).username("u")
             .password(password).from("news@bakery.example").build()));
     thrown.add(assertThrows(ConfigurationException.class,
-        () -> Fixtures.builder(InMemoryConsentStore.create(), new RecordingMailer(), MutableClock.at(
+        () -> Fixtures.builder(InMemoryConsentStore.create(), new RecordingMailer(), TestClock.at(
             "2026-03-02T10:00:00Z")).suppressionPepper(java.util.Arrays.copyOf(pepper, 31)).build()));
     for (RuntimeException e : thrown) {
       StringWriter w = new StringWriter();
@@ -198,7 +200,7 @@ class NoSecretsInOutputTest {
   @Test
   void logsWhenEverythingFailsThenHoldNoTokenKeyPepperOrAddress() throws Exception {
     RecordingMailer recorder = new RecordingMailer();
-    MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+    TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
     CountDownLatch gaveUp = new CountDownLatch(1);
     try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), recorder, clock).signingKeys(keys())
         .suppressionPepper(pepper)

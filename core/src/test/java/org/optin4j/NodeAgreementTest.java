@@ -19,6 +19,8 @@ import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.NodeRegistration;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** Nodes sharing a store agree on what makes a link valid, or the newcomer refuses to start (issue 21). */
 class NodeAgreementTest {
@@ -27,7 +29,7 @@ class NodeAgreementTest {
   private static final byte[] SECRET_1 = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] SECRET_2 = "fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII);
 
-  private final MutableClock clock = MutableClock.at("2026-05-04T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-05-04T10:00:00Z");
   private final ConsentStore store = InMemoryConsentStore.create();
   private final SigningKeys keys = SigningKeys.builder().active("k1", SECRET_1).build();
   private final List<OptIn> nodes = new ArrayList<>();
@@ -45,7 +47,7 @@ class NodeAgreementTest {
   }
 
   private List<String> registered() {
-    return store.read(tx -> tx.nodes().stream().map(NodeRegistration::issuer).toList());
+    return store.read(tx -> tx.registers().nodes().stream().map(NodeRegistration::issuer).toList());
   }
 
   @Test
@@ -127,7 +129,7 @@ class NodeAgreementTest {
     node(A, SigningKeys.builder().active("k1", SECRET_1).previous("k2", SECRET_2).build(), Set.of()).start();
     nodes.get(0).close(); // step one done: the old node is replaced by one that holds k2 as a previous key
     node(A, rotated, Set.of()).start(); // step two
-    assertEquals(3, store.read(tx -> tx.nodes()).size() + 1);
+    assertEquals(3, store.read(tx -> tx.registers().nodes()).size() + 1);
   }
 
   @Test

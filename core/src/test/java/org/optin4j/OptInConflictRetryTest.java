@@ -13,14 +13,17 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.SubjectStore;
 import org.optin4j.spi.TransactionConflictException;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** A signup the database rolls back for a conflict with a concurrent unit (a deadlock's victim) is run again. */
 class OptInConflictRetryTest {
   private final InMemoryConsentStore real = InMemoryConsentStore.create();
   private final AtomicInteger conflictsLeft = new AtomicInteger();
   private final OptIn optIn = Fixtures.builder(conflicting(), new RecordingMailer(),
-      new MutableClock(Instant.parse("2026-03-01T10:00:00Z"))).build();
+      TestClock.at(Instant.parse("2026-03-01T10:00:00Z"))).build();
 
   @Test
   void requestWhenUnitIsADeadlockVictimThenRunsAgainAndSignsUpOnce() {
@@ -59,7 +62,17 @@ class OptInConflictRetryTest {
   private ConsentStore.Transaction conflicting(ConsentStore.Transaction tx) {
     return (ConsentStore.Transaction) Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {ConsentStore.Transaction.class}, (proxy, method, args) -> {
-          Object result = invoke(tx, method, args);
+          if (method.getName().equals("subjects")) {
+            return conflicting(tx.subjects());
+          }
+          return invoke(tx, method, args);
+        });
+  }
+
+  private SubjectStore conflicting(SubjectStore subjects) {
+    return (SubjectStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {SubjectStore.class},
+        (proxy, method, args) -> {
+          Object result = invoke(subjects, method, args);
           if (method.getName().equals("insertSubject") && conflictsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new TransactionConflictException("database error: could not insert a subject (deadlock)", null);
           }

@@ -30,11 +30,13 @@ import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.SendOutcome;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 class OptInTest {
   private static final Evidence BROWSER = Evidence.of("203.0.113.77", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
 
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final OptIn optIn = Fixtures.builder(store, mailer, clock).build();
@@ -69,10 +71,10 @@ class OptInTest {
 
       assertEquals(List.of(2, 2, 1), recording.batchSizes());
       assertEquals(5, recording.sent().size());
-      assertEquals(List.of(1, 1), List.of(recording.sessions()[0], recording.sessions()[1]),
+      assertEquals(List.of(1, 1), List.of(recording.sessionsOpened(), recording.sessionsClosed()),
           "one session for the round, closed when it ends");
       assertEquals(0, small.operations().dispatchNow().total());
-      assertEquals(List.of(2, 2), List.of(recording.sessions()[0], recording.sessions()[1]));
+      assertEquals(List.of(2, 2), List.of(recording.sessionsOpened(), recording.sessionsClosed()));
     }
   }
 

@@ -20,6 +20,7 @@ import org.optin4j.rights.StepUpConfirmation;
 import org.optin4j.rights.StepUpPreview;
 import org.optin4j.rights.StepUpResult;
 import org.optin4j.rights.SubjectRights;
+import org.optin4j.testing.RecordingMailer;
 
 /**
  * Fuzzes every {@link OptIn} entry point that takes a link token: {@code preview}, {@code confirm}, {@code decline},

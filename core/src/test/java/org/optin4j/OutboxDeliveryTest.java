@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.IntFunction;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 import org.optin4j.internal.OutboxDispatcher;
@@ -25,6 +25,8 @@ import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.SendOutcome;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * Delivery semantics of the outbox (security rules 25-27): each outcome recorded as the server answers, unsent claims
@@ -33,44 +35,8 @@ import org.optin4j.spi.SendOutcome;
 class OutboxDeliveryTest {
   private static final Duration LEASE = Duration.ofSeconds(30);
 
-  private final MutableClock clock = MutableClock.at("2026-05-04T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-05-04T10:00:00Z");
   private final ConsentStore store = InMemoryConsentStore.create();
-
-  /** A mailer on "one connection": runs {@code beforeEach} before mail {@code i} goes out, then answers Sent. */
-  private static final class ScriptedMailer implements Mailer {
-    final List<MailMessage> sent = new CopyOnWriteArrayList<>();
-    volatile IntFunction<SendOutcome> beforeEach = i -> new SendOutcome.Sent();
-
-    @Override
-    public List<SendOutcome> send(List<MailMessage> batch) {
-      List<SendOutcome> out = new ArrayList<>();
-      openSession().sendEach(batch, (i, o) -> out.add(o));
-      return out;
-    }
-
-    @Override
-    public org.optin4j.spi.MailerSession openSession() {
-      return new org.optin4j.spi.MailerSession() {
-        @Override
-        public List<SendOutcome> send(List<MailMessage> batch) {
-          return ScriptedMailer.this.send(batch);
-        }
-
-        @Override
-        public void sendEach(List<MailMessage> batch, OutcomeListener listener) {
-          for (int i = 0; i < batch.size(); i++) {
-            SendOutcome o = beforeEach.apply(i);
-            if (o instanceof SendOutcome.Sent) {
-              sent.add(batch.get(i));
-            }
-            if (!listener.answered(i, o)) {
-              return;
-            }
-          }
-        }
-      };
-    }
-  }
 
   private OptIn node(Mailer mailer) {
     return Fixtures.builder(store, mailer, clock).dispatch(Duration.ofMinutes(1), 10, LEASE).build();
@@ -84,14 +50,14 @@ class OutboxDeliveryTest {
   }
 
   private long count(OutboxMail.Status status) {
-    return store.read(ConsentStore.Transaction::countMailsByStatus).getOrDefault(status, 0L);
+    return store.read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus()).getOrDefault(status, 0L);
   }
 
   private List<OutboxMail> allMails() {
     return store.read(tx -> {
       List<OutboxMail> all = new ArrayList<>();
-      for (Subject s : tx.subjects(0, 1000)) {
-        all.addAll(tx.mails(s.id()));
+      for (Subject s : tx.subjects().subjects(0, 1000)) {
+        all.addAll(tx.outbox().mails(s.id()));
       }
       return all;
     });
@@ -99,12 +65,12 @@ class OutboxDeliveryTest {
 
   @Test
   void dispatchWhenServerAnsweredAMailThenItIsRecordedSentBeforeTheNextGoesOut() {
-    ScriptedMailer mailer = new ScriptedMailer();
+    RecordingMailer mailer = new RecordingMailer();
     List<Long> sentBefore = new CopyOnWriteArrayList<>();
-    mailer.beforeEach = i -> {
+    mailer.answerInBatch((mail, i) -> {
       sentBefore.add(count(OutboxMail.Status.SENT));
       return new SendOutcome.Sent();
-    };
+    });
     try (OptIn a = node(mailer)) {
       queue(a, 4);
 
@@ -116,15 +82,15 @@ class OutboxDeliveryTest {
 
   @Test
   void dispatchWhenClosedMidBatchThenUnsentMailsReleasedAndAnotherNodeSendsThemAtOnce() {
-    ScriptedMailer mailerA = new ScriptedMailer();
+    RecordingMailer mailerA = new RecordingMailer();
     OptIn a = node(mailerA);
     queue(a, 5);
-    mailerA.beforeEach = i -> {
+    mailerA.answerInBatch((mail, i) -> {
       if (i == 1) {
         a.close(); // the node is shut down while mail 1 is on the wire
       }
       return new SendOutcome.Sent();
-    };
+    });
 
     assertEquals(2, a.operations().dispatchNow().sent(), "mail 1 finished, nothing after it");
 
@@ -132,77 +98,66 @@ class OutboxDeliveryTest {
     assertEquals(0, count(OutboxMail.Status.CLAIMED));
     assertTrue(allMails().stream().filter(m -> m.status() == OutboxMail.Status.QUEUED)
         .allMatch(m -> m.leaseUntil() == null && m.attempts() == 0), "released without lease, no attempt used");
-    ScriptedMailer mailerB = new ScriptedMailer();
+    RecordingMailer mailerB = new RecordingMailer();
     try (OptIn b = node(mailerB)) {
       assertEquals(3, b.operations().dispatchNow().sent(), "taken over without waiting for a lease");
     }
-    assertEquals(2, mailerA.sent.size());
-    assertEquals(3, mailerB.sent.size());
+    assertEquals(2, mailerA.sent().size());
+    assertEquals(3, mailerB.sent().size());
   }
 
   @Test
   void dispatchWhenBatchRunsLongerThanHalfTheLeaseThenLeaseRenewedAndNoOtherNodeTakesTheRest() {
-    ScriptedMailer mailerA = new ScriptedMailer();
-    ScriptedMailer mailerB = new ScriptedMailer();
+    RecordingMailer mailerA = new RecordingMailer();
+    RecordingMailer mailerB = new RecordingMailer();
     try (OptIn a = node(mailerA); OptIn b = node(mailerB)) {
       queue(a, 5);
       List<Integer> takenByB = new CopyOnWriteArrayList<>();
-      mailerA.beforeEach = i -> {
+      mailerA.answerInBatch((mail, i) -> {
         clock.advance(Duration.ofSeconds(20)); // each mail takes 20 s: the batch lasts 100 s, the lease is 30 s
         takenByB.add(b.operations().dispatchNow().total());
         return new SendOutcome.Sent();
-      };
+      });
 
       assertEquals(5, a.operations().dispatchNow().sent());
 
       assertEquals(List.of(0, 0, 0, 0, 0), takenByB);
-      assertEquals(5, mailerA.sent.size());
-      assertEquals(0, mailerB.sent.size());
+      assertEquals(5, mailerA.sent().size());
+      assertEquals(0, mailerB.sent().size());
       assertEquals(5, count(OutboxMail.Status.SENT));
     }
   }
 
   @Test
   void dispatchWhenLeaseRanOutAndAnotherNodeTookOverThenBatchStopsAndOnlyTheMailOnTheWireGoesTwiceWithOneMessageId() {
-    ScriptedMailer mailerA = new ScriptedMailer();
-    ScriptedMailer mailerB = new ScriptedMailer();
+    RecordingMailer mailerA = new RecordingMailer();
+    RecordingMailer mailerB = new RecordingMailer();
     try (OptIn a = node(mailerA); OptIn b = node(mailerB)) {
       queue(a, 4);
-      mailerA.beforeEach = i -> {
+      mailerA.answerInBatch((mail, i) -> {
         if (i == 0) {
           clock.advance(Duration.ofSeconds(40)); // the first mail hangs past the lease; node B takes everything over
           assertEquals(4, b.operations().dispatchNow().sent());
         }
         return new SendOutcome.Sent();
-      };
+      });
 
       a.operations().dispatchNow();
 
-      assertEquals(1, mailerA.sent.size(), "A stopped once its renewal found the rest taken over");
-      assertEquals(4, mailerB.sent.size());
-      assertEquals(mailerA.sent.get(0).messageKey(), mailerB.sent.get(0).messageKey());
-      assertEquals(mailerA.sent.get(0).to(), mailerB.sent.get(0).to());
+      assertEquals(1, mailerA.sent().size(), "A stopped once its renewal found the rest taken over");
+      assertEquals(4, mailerB.sent().size());
+      assertEquals(mailerA.sent().get(0).messageKey(), mailerB.sent().get(0).messageKey());
+      assertEquals(mailerA.sent().get(0).to(), mailerB.sent().get(0).to());
       assertEquals(4, count(OutboxMail.Status.SENT));
     }
   }
 
   @Test
   void dispatchWhenMailRetriedThenSameMessageKeyEachAttemptAndDistinctPerMail() {
-    List<String> keys = new CopyOnWriteArrayList<>();
-    try (OptIn a = node(new Mailer() {
-      private boolean first = true;
-
-      @Override
-      public List<SendOutcome> send(List<MailMessage> batch) {
-        List<SendOutcome> out = new ArrayList<>();
-        for (MailMessage m : batch) {
-          keys.add(m.messageKey());
-          out.add(first ? new SendOutcome.TransientFailure("SMTP 451") : new SendOutcome.Sent());
-          first = false;
-        }
-        return out;
-      }
-    })) {
+    RecordingMailer mailer = new RecordingMailer();
+    AtomicBoolean first = new AtomicBoolean(true);
+    mailer.answer(m -> first.getAndSet(false) ? new SendOutcome.TransientFailure("SMTP 451") : new SendOutcome.Sent());
+    try (OptIn a = node(mailer)) {
       queue(a, 2);
       DispatchReport firstRound = a.operations().dispatchNow();
       assertEquals(1, firstRound.retrying());
@@ -211,6 +166,7 @@ class OutboxDeliveryTest {
       assertEquals(1, a.operations().dispatchNow().sent());
     }
 
+    List<String> keys = mailer.attempts().stream().map(MailMessage::messageKey).toList();
     assertEquals(3, keys.size());
     assertEquals(keys.get(0), keys.get(2), "the retry of the first mail carries its first key");
     assertNotEquals(keys.get(0), keys.get(1));
@@ -232,22 +188,22 @@ class OutboxDeliveryTest {
 
   @Test
   void dispatchWhenSubjectErasedWhileItsMailIsOnTheWireThenBatchGoesOn() {
-    ScriptedMailer mailer = new ScriptedMailer();
+    RecordingMailer mailer = new RecordingMailer();
     try (OptIn a = node(mailer)) {
       queue(a, 3);
       SubjectId first = allMails().stream().min(java.util.Comparator.comparing(OutboxMail::createdAt)
           .thenComparing(OutboxMail::id)).orElseThrow().subjectId();
-      mailer.beforeEach = i -> {
+      mailer.answerInBatch((mail, i) -> {
         if (i == 0) {
           // the person erases their data while the first mail is being sent: its outbox row is deleted
-          store.inTransaction(tx -> tx.eraseSubject(first, false));
+          store.inTransaction(tx -> tx.subjects().eraseSubject(first, false));
         }
         return new SendOutcome.Sent();
-      };
+      });
 
       DispatchReport report = a.operations().dispatchNow();
 
-      assertEquals(3, mailer.sent.size(), "the mails after the erased one still went out");
+      assertEquals(3, mailer.sent().size(), "the mails after the erased one still went out");
       assertEquals(2, count(OutboxMail.Status.SENT));
       assertEquals(0, count(OutboxMail.Status.CLAIMED));
       assertTrue(report.sent() >= 2, report.toString());
@@ -256,18 +212,19 @@ class OutboxDeliveryTest {
 
   @Test
   void releaseWhenMailClaimedThenQueuedWithoutLeaseAndDueAsBefore() {
-    try (OptIn a = node(new ScriptedMailer())) {
+    try (OptIn a = node(new RecordingMailer())) {
       queue(a, 1);
     }
     Instant now = clock.instant();
-    OutboxMail claimed = store.inTransaction(tx -> tx.claimMails(now, now.plus(LEASE), 10)).get(0);
+    OutboxMail claimed = store.inTransaction(tx -> tx.outbox().claimMails(now, now.plus(LEASE), 10)).get(0);
 
-    assertEquals(1, (int) store.inTransaction(tx -> tx.releaseClaims(List.of(claimed.id()), now.plus(LEASE))));
+    assertEquals(1, (int) store.inTransaction(tx -> tx.outbox().releaseClaims(List.of(claimed.id()), now.plus(LEASE))));
 
     OutboxMail released = allMails().get(0);
     assertEquals(OutboxMail.Status.QUEUED, released.status());
     assertNull(released.leaseUntil());
     assertEquals(claimed.nextAttemptAt(), released.nextAttemptAt());
-    assertEquals(Map.of(OutboxMail.Status.QUEUED, 1L), store.read(ConsentStore.Transaction::countMailsByStatus));
+    assertEquals(Map.of(OutboxMail.Status.QUEUED, 1L),
+        store.read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus()));
   }
 }

@@ -121,7 +121,7 @@ public final class ConfirmationMailCap {
     int count = 0;
     Instant last = null;
     for (int slot = 1; slot <= MAX_PER_DAY; slot++) {
-      Optional<Instant> at = tx.mailQueuedAt(inbox + day + ':' + slot);
+      Optional<Instant> at = tx.outbox().mailQueuedAt(inbox + day + ':' + slot);
       if (at.isEmpty()) {
         break;
       }

@@ -52,10 +52,10 @@ public final class DataExport {
     s.put("createdAt", subject.createdAt().toString());
     root.put("subject", s);
 
-    List<ConsentEvent> events = tx.events(subject.id());
+    List<ConsentEvent> events = tx.history().events(subject.id());
     Set<String> noticeHashes = new LinkedHashSet<>();
     List<Object> consents = new ArrayList<>();
-    for (Consent c : tx.consents(subject.id())) {
+    for (Consent c : tx.subjects().consents(subject.id())) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("purpose", c.purpose().value());
       m.put("purposeVersion", c.purposeVersion());
@@ -101,12 +101,12 @@ public final class DataExport {
 
     List<Object> notices = new ArrayList<>();
     for (String hash : noticeHashes) {
-      tx.notice(hash).ifPresent(n -> notices.add(notice(n)));
+      tx.notices().notice(hash).ifPresent(n -> notices.add(notice(n)));
     }
     root.put("notices", notices);
 
     List<Object> mails = new ArrayList<>();
-    for (OutboxMail mail : tx.mails(subject.id())) {
+    for (OutboxMail mail : tx.outbox().mails(subject.id())) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("kind", mail.kind().name());
       m.put("status", mail.status().name());

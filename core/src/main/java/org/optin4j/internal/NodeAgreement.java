@@ -93,12 +93,12 @@ public final class NodeAgreement {
     nodeId = newNodeId.get();
     NodeRegistration self = new NodeRegistration(nodeId, issuer, acceptedIssuers, activeKeyId, fingerprints, now, now);
     store.inTransaction(tx -> {
-      for (NodeRegistration other : tx.nodes()) {
+      for (NodeRegistration other : tx.registers().nodes()) {
         if (other.seenAt().isBefore(now.minus(LAPSE))) {
-          tx.deleteNode(other.nodeId());
+          tx.registers().deleteNode(other.nodeId());
         }
       }
-      tx.saveNode(self);
+      tx.registers().saveNode(self);
       return null;
     });
     registered = self;
@@ -122,7 +122,7 @@ public final class NodeAgreement {
     Instant now = clock.instant();
     NodeRegistration seen = self.seen(now);
     store.inTransaction(tx -> {
-      tx.saveNode(seen);
+      tx.registers().saveNode(seen);
       return null;
     });
     registered = seen;
@@ -135,12 +135,12 @@ public final class NodeAgreement {
   public void leave() {
     if (registered != null) {
       registered = null;
-      store.inTransaction(tx -> tx.deleteNode(nodeId));
+      store.inTransaction(tx -> tx.registers().deleteNode(nodeId));
     }
   }
 
   private List<NodeRegistration> live(Instant now) {
-    return store.read(tx -> tx.nodes()).stream()
+    return store.read(tx -> tx.registers().nodes()).stream()
         .filter(n -> !n.nodeId().equals(nodeId) && !n.seenAt().isBefore(now.minus(LAPSE)))
         .toList();
   }

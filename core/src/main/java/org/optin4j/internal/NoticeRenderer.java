@@ -1,14 +1,13 @@
 package org.optin4j.internal;
 
-import java.text.MessageFormat;
+import java.text.NumberFormat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.MissingResourceException;
-import java.util.ResourceBundle;
-import java.util.Set;
+import java.util.Map;
+import java.util.TreeSet;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
 import org.optin4j.Purpose;
@@ -16,6 +15,7 @@ import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
 import org.optin4j.Retention;
+import org.optin4j.text.TextBundle;
 
 /**
  * Renders the canonical text of a notice (GDPR Art. 13): controller, per purpose why, which data and how long, the
@@ -25,11 +25,10 @@ import org.optin4j.Retention;
  * <p>Immutable and thread-safe.
  */
 public final class NoticeRenderer {
-  /** The languages the notice frame (labels, withdrawal sentence) exists in. */
-  public static final Set<String> LANGUAGES = Set.of("en", "nl", "de", "fr");
-
   private final PurposeCatalog catalog;
   private final Controller controller;
+  /** The notice frame (labels, withdrawal sentence) in every shipped language. */
+  private final TextBundle texts;
 
   /**
    * Creates a renderer.
@@ -42,11 +41,13 @@ public final class NoticeRenderer {
     this.catalog = catalog;
     this.controller = controller;
     for (Locale l : catalog.locales()) {
-      if (!LANGUAGES.contains(l.getLanguage())) {
+      if (!TextBundle.LANGUAGES.contains(l.getLanguage())) {
         throw new ConfigurationException("purpose catalog locale " + l.toLanguageTag()
-            + " has no notice texts; supported: " + String.join(", ", new java.util.TreeSet<>(LANGUAGES)));
+            + " has no notice texts; supported: " + String.join(", ", new TreeSet<>(TextBundle.LANGUAGES)));
       }
     }
+    this.texts =
+        TextBundle.shipped("notice text", "org.optin4j.internal.notice", NoticeRenderer.class.getClassLoader());
   }
 
   /**
@@ -57,30 +58,31 @@ public final class NoticeRenderer {
    * @return the exact text
    */
   public String render(Collection<PurposeId> purposes, Locale locale) {
-    ResourceBundle b = bundle(locale);
     StringBuilder out = new StringBuilder();
-    out.append(format(b, "intro", locale, controller.name(), controller.address())).append("\n\n");
+    out.append(texts.text(locale, "intro", Map.of("controller", controller.name(), "address", controller.address())))
+        .append("\n\n");
     int n = 0;
     for (Purpose p : ordered(purposes)) {
       PurposeText t = p.text(locale).orElseThrow(
           () -> new IllegalArgumentException("purpose " + p.id() + " has no text for " + locale));
       n++;
       out.append(n).append(". ").append(t.title()).append('\n');
-      out.append("   ").append(b.getString("why")).append(' ').append(t.description()).append('\n');
-      out.append("   ").append(b.getString("data")).append(' ').append(t.data()).append('\n');
-      out.append("   ").append(b.getString("retention")).append(' ').append(retention(b, locale, p.retention()))
+      out.append("   ").append(texts.text(locale, "why")).append(' ').append(t.description()).append('\n');
+      out.append("   ").append(texts.text(locale, "data")).append(' ').append(t.data()).append('\n');
+      out.append("   ").append(texts.text(locale, "retention")).append(' ').append(describe(p.retention(), locale))
           .append('\n');
       Duration proof = p.retention().proofRetention();
       if (!proof.isZero()) {
-        out.append("   ").append(format(b, "proof", locale, duration(b, locale, proof))).append('\n');
+        out.append("   ").append(texts.text(locale, "proof", Map.of("period", duration(locale, proof))))
+            .append('\n');
       }
       out.append('\n');
     }
-    out.append(b.getString("withdraw")).append('\n');
-    out.append(b.getString("confirm")).append('\n');
-    out.append(format(b, "contact", locale, controller.contactEmail())).append('\n');
+    out.append(texts.text(locale, "withdraw")).append('\n');
+    out.append(texts.text(locale, "confirm")).append('\n');
+    out.append(texts.text(locale, "contact", Map.of("contact", controller.contactEmail()))).append('\n');
     if (controller.privacyPolicyUrl() != null) {
-      out.append(format(b, "policy", locale, controller.privacyPolicyUrl())).append('\n');
+      out.append(texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl()))).append('\n');
     }
     return out.toString();
   }
@@ -113,41 +115,31 @@ public final class NoticeRenderer {
    * @return the words
    */
   public String describe(Retention retention, Locale locale) {
-    return retention(bundle(locale), locale, retention);
-  }
-
-  private static String retention(ResourceBundle b, Locale locale, Retention r) {
-    if (r instanceof Retention.Fixed f) {
-      return format(b, "retention.fixed", locale, duration(b, locale, f.period()));
+    if (retention instanceof Retention.Fixed f) {
+      return texts.text(locale, "retention.fixed", Map.of("period", duration(locale, f.period())));
     }
-    return b.getString("retention.until-withdrawn");
+    return texts.text(locale, "retention.until-withdrawn");
   }
 
-  private static String duration(ResourceBundle b, Locale locale, Duration d) {
+  private String duration(Locale locale, Duration d) {
     long days = d.toDays();
     if (days >= 365 && days % 365 == 0) {
-      return format(b, "unit.years", locale, days / 365);
+      return count(locale, "unit.years", days / 365);
     }
     if (days >= 30 && days % 30 == 0) {
-      return format(b, "unit.months", locale, days / 30);
+      return count(locale, "unit.months", days / 30);
     }
     if (days >= 1 && d.equals(Duration.ofDays(days))) {
-      return format(b, "unit.days", locale, days);
+      return count(locale, "unit.days", days);
     }
-    return format(b, "unit.hours", locale, Math.max(1, d.toHours()));
+    return count(locale, "unit.hours", Math.max(1, d.toHours()));
   }
 
-  private static String format(ResourceBundle b, String key, Locale locale, Object... args) {
-    return new MessageFormat(b.getString(key), locale).format(args);
-  }
-
-  private static ResourceBundle bundle(Locale locale) {
-    try {
-      return ResourceBundle.getBundle("org.optin4j.internal.notice", locale,
-          NoticeRenderer.class.getClassLoader(),
-          ResourceBundle.Control.getNoFallbackControl(ResourceBundle.Control.FORMAT_PROPERTIES));
-    } catch (MissingResourceException e) {
-      throw new IllegalStateException("notice texts missing from the jar", e);
+  /** "1 year" or "3 years": {@code unit.one} for one, {@code unit.other} with the number in the locale's digits. */
+  private String count(Locale locale, String unit, long n) {
+    if (n <= 1) {
+      return texts.text(locale, unit + ".one");
     }
+    return texts.text(locale, unit + ".other", Map.of("count", NumberFormat.getInstance(locale).format(n)));
   }
 }

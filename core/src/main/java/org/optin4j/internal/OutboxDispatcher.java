@@ -304,24 +304,24 @@ public final class OutboxDispatcher implements AutoCloseable {
       // the address on file, so a link never outlives the address it was sent to.
       Map<String, Integer> generations = new HashMap<>();
       List<OutboxMail> claimed = store.inTransaction(tx -> {
-        List<OutboxMail> mails = tx.claimMails(now, now.plus(settings.lease()), settings.batchSize());
+        List<OutboxMail> mails = tx.outbox().claimMails(now, now.plus(settings.lease()), settings.batchSize());
         for (OutboxMail m : mails) {
           if (needsRequest(m.kind()) && m.requestId() != null) {
             // Read without a row lock: the claim holds no lock past its commit anyway, and a lock is a write on
             // every database (a WAL record on PostgreSQL), one per mail.
-            tx.findRequest(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
-          } else if (tx.isSuppressed(addressKey.apply(m.recipient()))) {
+            tx.requests().findRequest(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
+          } else if (tx.subjects().isSuppressed(addressKey.apply(m.recipient()))) {
             // Erased addresses get nothing but a confirmation request they asked for anew (security rule 20).
             suppressed.put(m.id(), "address suppressed");
           } else if (m.kind() == MailKind.DATA_EXPORT) {
-            tx.subject(m.subjectId())
+            tx.subjects().subject(m.subjectId())
                 .filter(s -> s.email().equals(m.recipient()))
                 .ifPresent(s -> {
                   exports.put(m.id(), DataExport.json(tx, s, now));
                   generations.put(m.id(), s.addressGeneration());
                 });
           } else if (m.kind() == MailKind.RECEIPT) {
-            java.util.Optional<org.optin4j.Subject> onFile = tx.subject(m.subjectId())
+            java.util.Optional<org.optin4j.Subject> onFile = tx.subjects().subject(m.subjectId())
                 .filter(s -> s.email().equals(m.recipient()));
             if (onFile.isEmpty()) {
               // A receipt carries working links to the preference center: only to the address on file.
@@ -336,19 +336,19 @@ public final class OutboxDispatcher implements AutoCloseable {
               suppressed.put(m.id(), stale);
             }
           } else if (m.kind() == MailKind.BREACH_NOTICE) {
-            tx.incident(m.requestId()).map(org.optin4j.breach.Incident::subjectNotice).ifPresentOrElse(
+            tx.registers().incident(m.requestId()).map(org.optin4j.breach.Incident::subjectNotice).ifPresentOrElse(
                 n -> contents.put(m.id(), new ControllerContent(n.subject(), n.text(), null)),
                 () -> suppressed.put(m.id(), "incident or its notice gone before dispatch"));
           } else if (m.kind() == MailKind.CAMPAIGN) {
             java.util.Optional<org.optin4j.campaign.Campaign> campaign =
-                campaigns.computeIfAbsent(m.requestId(), tx::campaign);
+                campaigns.computeIfAbsent(m.requestId(), tx.registers()::campaign);
             if (campaign.isEmpty()) {
               suppressed.put(m.id(), "campaign gone before dispatch");
             } else if (!mayStillMail(tx, m, campaign.get().purpose(), now)) {
               // Consent withdrawn, restricted, expired or erased since the campaign was queued: never send.
               suppressed.put(m.id(), "no consent at dispatch");
             } else {
-              tx.subject(m.subjectId()).ifPresent(s -> generations.put(m.id(), s.addressGeneration()));
+              tx.subjects().subject(m.subjectId()).ifPresent(s -> generations.put(m.id(), s.addressGeneration()));
               contents.put(m.id(), new ControllerContent(campaign.get().subject(), campaign.get().text(),
                   campaign.get().html()));
             }
@@ -385,7 +385,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       // Skipped and unrenderable mails are recorded before anything goes out.
       if (!done.isEmpty()) {
         store.inTransaction(tx -> {
-          tx.updateMails(done);
+          tx.outbox().updateMails(done);
           return null;
         });
       }
@@ -454,11 +454,11 @@ public final class OutboxDispatcher implements AutoCloseable {
       int renewed;
       try {
         renewed = store.inTransaction(tx -> {
-          tx.updateMail(result);
+          tx.outbox().updateMail(result);
           if (result.status() == OutboxMail.Status.FAILED) {
             stopMailingAfterPermanentFailure(tx, result, now);
           }
-          return renew ? tx.renewClaims(rest, heldUntil, newUntil) : 0;
+          return renew ? tx.outbox().renewClaims(rest, heldUntil, newUntil) : 0;
         });
       } catch (org.optin4j.StoreException e) {
         if (!stillStored(m)) { // erased while it was on its way: nothing left to record
@@ -491,7 +491,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       }
       try {
         store.inTransaction(tx -> {
-          tx.updateMails(results);
+          tx.outbox().updateMails(results);
           return null;
         });
         results.forEach(this::count);
@@ -508,7 +508,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       }
       List<String> rest = mails.subList(answered, mails.size()).stream().map(OutboxMail::id).toList();
       try {
-        int released = store.inTransaction(tx -> tx.releaseClaims(rest, heldUntil));
+        int released = store.inTransaction(tx -> tx.outbox().releaseClaims(rest, heldUntil));
         LOG.log(System.Logger.Level.INFO, "outbox: released {0} claimed mails unsent", released);
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "outbox: could not release claimed mails, they wait for their lease: "
@@ -542,7 +542,7 @@ public final class OutboxDispatcher implements AutoCloseable {
 
   private boolean stillStored(OutboxMail m) {
     try {
-      return store.read(tx -> tx.mails(m.subjectId()).stream().anyMatch(x -> x.id().equals(m.id())));
+      return store.read(tx -> tx.outbox().mails(m.subjectId()).stream().anyMatch(x -> x.id().equals(m.id())));
     } catch (RuntimeException e) {
       return true;
     }
@@ -564,24 +564,24 @@ public final class OutboxDispatcher implements AutoCloseable {
    * choice.
    */
   private static void stopMailingAfterPermanentFailure(ConsentStore.Transaction tx, OutboxMail m, Instant now) {
-    if (tx.subject(m.subjectId()).isEmpty()) {
+    if (tx.subjects().subject(m.subjectId()).isEmpty()) {
       return;
     }
-    tx.lockHistory(m.subjectId());
+    tx.history().lock(m.subjectId());
     for (PurposeId purpose : m.purposes()) {
-      tx.consent(m.subjectId(), purpose).ifPresent(c -> {
+      tx.subjects().consent(m.subjectId(), purpose).ifPresent(c -> {
         String source = "delivery failed: " + m.lastError();
         if (c.state() == org.optin4j.ConsentState.CONFIRMED && !c.restricted()
             && m.kind() != MailKind.ADDRESS_CONFIRMATION && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
-          tx.saveConsent(c.restrict(true));
-          tx.appendEvent(new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
+          tx.subjects().saveConsent(c.restrict(true));
+          HistoryChain.append(tx.history(), new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
               org.optin4j.proof.ConsentEvent.Type.RESTRICTED, now, c.requestId(), c.notice(),
               source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
               org.optin4j.Evidence.NONE, null));
         } else if (c.state() == org.optin4j.ConsentState.PENDING && m.kind() == MailKind.CONFIRMATION
             && c.requestId().equals(m.requestId())) {
-          tx.saveConsent(c.expire(now));
-          tx.appendEvent(new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
+          tx.subjects().saveConsent(c.expire(now));
+          HistoryChain.append(tx.history(), new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
               org.optin4j.proof.ConsentEvent.Type.EXPIRED, now, c.requestId(), c.notice(),
               source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
               org.optin4j.Evidence.NONE, null));
@@ -589,9 +589,9 @@ public final class OutboxDispatcher implements AutoCloseable {
       });
     }
     if (m.kind() == MailKind.CONFIRMATION && m.requestId() != null) {
-      tx.request(m.requestId())
+      tx.requests().request(m.requestId())
           .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == m.generation())
-          .ifPresent(r -> tx.updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now)));
+          .ifPresent(r -> tx.requests().updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now)));
     }
   }
 
@@ -605,7 +605,7 @@ public final class OutboxDispatcher implements AutoCloseable {
    * its request still waits for it; a notice only while no later change or undoing happened.
    */
   private String staleLinkMail(ConsentStore.Transaction tx, OutboxMail m, Instant now) {
-    java.util.Optional<org.optin4j.Subject> subject = tx.subject(m.subjectId());
+    java.util.Optional<org.optin4j.Subject> subject = tx.subjects().subject(m.subjectId());
     if (subject.isEmpty() || subject.get().addressGeneration() != m.generation()) {
       return "address changed before dispatch";
     }
@@ -618,7 +618,7 @@ public final class OutboxDispatcher implements AutoCloseable {
     if (!now.isBefore(links.stepUpExpiry(m.createdAt()))) {
       return "step-up expired before dispatch";
     }
-    if (m.requestId() != null && tx.findRequest(m.requestId())
+    if (m.requestId() != null && tx.requests().findRequest(m.requestId())
         .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == 1).isEmpty()) {
       return "address change no longer waits for its step-up";
     }
@@ -665,10 +665,10 @@ public final class OutboxDispatcher implements AutoCloseable {
    * consent for the purpose within its retention period.
    */
   private boolean mayStillMail(ConsentStore.Transaction tx, OutboxMail m, PurposeId purpose, Instant now) {
-    if (tx.subject(m.subjectId()).filter(s -> s.email().equals(m.recipient())).isEmpty()) {
+    if (tx.subjects().subject(m.subjectId()).filter(s -> s.email().equals(m.recipient())).isEmpty()) {
       return false;
     }
-    java.util.Optional<org.optin4j.Consent> c = tx.consent(m.subjectId(), purpose);
+    java.util.Optional<org.optin4j.Consent> c = tx.subjects().consent(m.subjectId(), purpose);
     if (c.isEmpty() || !c.get().isActive()) {
       return false;
     }

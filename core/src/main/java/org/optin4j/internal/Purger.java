@@ -92,11 +92,13 @@ public final class Purger {
     // A new address typed in through a link may be a third party's, and evidence of a request never confirmed proves
     // nothing: neither outlives its expiry plus the grace period given to unconfirmed signups.
     Instant lapsedBefore = now.minus(unconfirmedGrace);
-    int addressChanges = drain(() -> store.inTransaction(tx -> tx.deleteStaleAddressChanges(lapsedBefore,
+    int addressChanges = drain(() -> store.inTransaction(tx -> tx.retention().deleteStaleAddressChanges(lapsedBefore,
         lapsedBefore.minus(addressUndoWindow), BATCH)));
-    int evidence = drain(() -> store.inTransaction(tx -> tx.clearLapsedRequestEvidence(lapsedBefore, BATCH)));
-    int tokens = drain(() -> store.inTransaction(tx -> tx.deleteUsedTokens(now, BATCH)));
-    int mails = drain(() -> store.inTransaction(tx -> tx.deleteFinishedMails(now.minus(outboxRetention), BATCH)));
+    int evidence = drain(() -> store.inTransaction(tx -> tx.retention().clearLapsedRequestEvidence(lapsedBefore,
+        BATCH)));
+    int tokens = drain(() -> store.inTransaction(tx -> tx.retention().deleteUsedTokens(now, BATCH)));
+    int mails = drain(() -> store.inTransaction(tx -> tx.retention().deleteFinishedMails(now.minus(outboxRetention),
+        BATCH)));
     PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
     if (addressChanges > 0 || evidence > 0) {
       LOG.log(System.Logger.Level.INFO, "retention: {0} address changes deleted, evidence of {1} lapsed requests "
@@ -122,8 +124,8 @@ public final class Purger {
       SubjectId from = after;
       int[] deleted = new int[1];
       List<SubjectId> page = retried(() -> store.inTransaction(tx -> {
-        List<SubjectId> ids = tx.lapsedSignups(cutoff, from, BULK);
-        deleted[0] = ids.isEmpty() ? 0 : tx.deleteLapsedSignups(ids, cutoff);
+        List<SubjectId> ids = tx.retention().lapsedSignups(cutoff, from, BULK);
+        deleted[0] = ids.isEmpty() ? 0 : tx.retention().deleteLapsedSignups(ids, cutoff);
         return ids;
       }));
       total += deleted[0];
@@ -141,7 +143,8 @@ public final class Purger {
   private int expireRequestsInBatches(Instant now) {
     int total = 0;
     while (true) {
-      int n = retried(() -> store.inTransaction(tx -> tx.expireOpenRequests(now, now, BULK)));
+      int n = retried(() -> store.inTransaction(tx -> tx.retention().expireOpenRequests(now, now, BULK,
+          HistoryChain.SEALER)));
       total += n;
       if (n == 0) {
         return total;
@@ -153,25 +156,26 @@ public final class Purger {
     int total = 0;
     List<ConsentChange> lapsed = new ArrayList<>();
     while (true) {
-      List<PendingRequest> batch = store.inTransaction(tx -> tx.openRequestsExpiredBefore(now, BATCH));
+      List<PendingRequest> batch = store.inTransaction(tx -> tx.retention().openRequestsExpiredBefore(now, BATCH));
       for (PendingRequest r : batch) {
         boolean done = store.inTransaction(tx -> {
           // Lock order of every unit: the subject's history, then request rows, then consent rows.
-          if (tx.subject(r.subjectId()).isPresent()) {
-            tx.lockHistory(r.subjectId());
+          if (tx.subjects().subject(r.subjectId()).isPresent()) {
+            tx.history().lock(r.subjectId());
           }
-          Optional<PendingRequest> fresh = tx.request(r.id());
+          Optional<PendingRequest> fresh = tx.requests().request(r.id());
           if (fresh.isEmpty() || fresh.get().status() != PendingRequest.Status.OPEN
               || fresh.get().expiresAt().isAfter(now)) {
             return false;
           }
           PendingRequest req = fresh.get();
           for (var p : req.purposes()) {
-            tx.consent(req.subjectId(), p)
+            tx.subjects().consent(req.subjectId(), p)
                 .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))
                 .ifPresent(c -> {
-                  tx.saveConsent(c.expire(now));
-                  tx.appendEvent(new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED, now, req.id(),
+                  tx.subjects().saveConsent(c.expire(now));
+                  HistoryChain.append(tx.history(), new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED,
+                      now, req.id(),
                       c.notice(), null, Channel.SYSTEM, Evidence.NONE, null));
                 });
           }
@@ -179,22 +183,23 @@ public final class Purger {
             // The deadline of a re-confirmation passed unanswered: the consent under the earlier version ends.
             Set<PurposeId> ended = new TreeSet<>();
             for (PurposeId p : req.purposes()) {
-              tx.consent(req.subjectId(), p)
+              tx.subjects().consent(req.subjectId(), p)
                   .filter(c -> c.state() == ConsentState.CONFIRMED && !c.requestId().equals(req.id()))
                   .ifPresent(c -> {
-                    tx.saveConsent(c.expire(now));
-                    tx.appendEvent(new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED, now,
+                    tx.subjects().saveConsent(c.expire(now));
+                    HistoryChain.append(tx.history(), new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED,
+                        now,
                         c.requestId(), c.notice(), PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE,
                         null));
                     ended.add(p);
                   });
             }
             if (!ended.isEmpty()) {
-              tx.subject(req.subjectId()).ifPresent(s -> lapsed.add(new ConsentChange(ConsentChange.Type.EXPIRED,
-                  req.subjectId(), s.email(), ended, now, Channel.SYSTEM)));
+              tx.subjects().subject(req.subjectId()).ifPresent(s -> lapsed.add(
+                  new ConsentChange(ConsentChange.Type.EXPIRED, req.subjectId(), s.email(), ended, now, Channel.SYSTEM)));
             }
           }
-          tx.updateRequest(req.withStatus(PendingRequest.Status.EXPIRED, now));
+          tx.requests().updateRequest(req.withStatus(PendingRequest.Status.EXPIRED, now));
           return true;
         });
         total += done ? 1 : 0;
@@ -215,21 +220,22 @@ public final class Purger {
       }
       Instant cutoff = now.minus(f.period());
       while (true) {
-        List<Consent> batch = store.inTransaction(tx -> tx.confirmedBefore(p.id(), cutoff, BATCH));
+        List<Consent> batch = store.inTransaction(tx -> tx.retention().confirmedBefore(p.id(), cutoff, BATCH));
         for (Consent c : batch) {
           Optional<ConsentChange> change = store.inTransaction(tx -> {
-            Optional<Subject> subject = tx.subject(c.subjectId());
+            Optional<Subject> subject = tx.subjects().subject(c.subjectId());
             if (subject.isEmpty()) {
               return Optional.empty();
             }
-            tx.lockHistory(c.subjectId());
-            Optional<Consent> fresh = tx.consent(c.subjectId(), c.purpose());
+            tx.history().lock(c.subjectId());
+            Optional<Consent> fresh = tx.subjects().consent(c.subjectId(), c.purpose());
             if (fresh.isEmpty() || fresh.get().state() != ConsentState.CONFIRMED
                 || fresh.get().confirmedAt().isAfter(cutoff)) {
               return Optional.empty();
             }
-            tx.saveConsent(fresh.get().expire(now));
-            tx.appendEvent(new ConsentEvent(0, c.subjectId(), c.purpose(), ConsentEvent.Type.EXPIRED, now,
+            tx.subjects().saveConsent(fresh.get().expire(now));
+            HistoryChain.append(tx.history(), new ConsentEvent(0, c.subjectId(), c.purpose(), ConsentEvent.Type.EXPIRED,
+                now,
                 fresh.get().requestId(), fresh.get().notice(), null, Channel.SYSTEM, Evidence.NONE, null));
             return Optional.of(new ConsentChange(ConsentChange.Type.EXPIRED, c.subjectId(), subject.get().email(),
                 java.util.Set.of(c.purpose()), now, Channel.SYSTEM));
@@ -256,7 +262,7 @@ public final class Purger {
     int total = 0;
     List<SubjectId> seen = new ArrayList<>();
     while (true) {
-      List<SubjectId> batch = store.inTransaction(tx -> tx.dormantSubjects(cutoff, BATCH));
+      List<SubjectId> batch = store.inTransaction(tx -> tx.retention().dormantSubjects(cutoff, BATCH));
       int fresh = 0;
       for (SubjectId id : batch) {
         if (seen.contains(id)) {
@@ -267,14 +273,14 @@ public final class Purger {
         boolean purged;
         try {
           purged = store.inTransaction(tx -> {
-            if (tx.subject(id).isEmpty()) {
+            if (tx.subjects().subject(id).isEmpty()) {
               return false;
             }
             // Lock order of every unit: the history head first (a bulk purge on another node locks heads, then
             // subjects, and deletes; erasing rows first and the head last here deadlocked against it).
-            tx.lockHistory(id);
-            List<Consent> consents = tx.consents(id);
-            Optional<Subject> subject = tx.subject(id);
+            tx.history().lock(id);
+            List<Consent> consents = tx.subjects().consents(id);
+            Optional<Subject> subject = tx.subjects().subject(id);
             if (subject.isEmpty()) {
               throw new SubjectGone(); // deleted meanwhile: roll back, so that the lock leaves no head row behind
             }
@@ -285,7 +291,7 @@ public final class Purger {
               return false;
             }
             // Nothing needs this data any more: no active consent, and the proof period of every ended one is over.
-            return tx.eraseSubject(id, false);
+            return tx.subjects().eraseSubject(id, false);
           });
         } catch (SubjectGone gone) {
           purged = false;

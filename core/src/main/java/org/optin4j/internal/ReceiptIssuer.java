@@ -62,7 +62,7 @@ public final class ReceiptIssuer {
    */
   public Optional<String> issue(ConsentStore.Transaction tx, SubjectId subjectId, Collection<PurposeId> only, Instant now) {
     List<Consent> confirmed = new ArrayList<>();
-    for (Consent c : tx.consents(subjectId)) {
+    for (Consent c : tx.subjects().consents(subjectId)) {
       if (c.state() == ConsentState.CONFIRMED && (only.isEmpty() || only.contains(c.purpose()))
           && catalog.purpose(c.purpose()).isPresent()) {
         confirmed.add(c);
@@ -112,7 +112,7 @@ public final class ReceiptIssuer {
     Map<String, Object> service = new LinkedHashMap<>();
     service.put("service", controller.name() + " e-mail");
     service.put("purposes", purposes);
-    HistoryHead head = tx.historyHead(subjectId)
+    HistoryHead head = tx.history().head(subjectId)
         .orElse(new HistoryHead(subjectId, 0, ConsentEvent.Seal.GENESIS));
     Map<String, Object> headMap = new LinkedHashMap<>();
     headMap.put("position", head.position());

@@ -126,7 +126,7 @@ public record ServiceCore(
   /** Finds a subject by address; empty for an invalid address. */
   public Optional<Subject> findSubject(String email) {
     Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isEmpty() ? Optional.empty() : store.read(tx -> tx.subjectByEmail(parsed.get()));
+    return parsed.isEmpty() ? Optional.empty() : store.read(tx -> tx.subjects().subjectByEmail(parsed.get()));
   }
 
   /** Renders the notice for purposes in a language, not yet stored. */
@@ -221,7 +221,7 @@ public record ServiceCore(
   }
 
   public static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {
-    if (!tx.enqueue(mail)) {
+    if (!tx.outbox().enqueue(mail)) {
       throw new CapRace();
     }
   }

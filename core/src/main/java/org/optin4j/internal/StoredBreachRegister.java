@@ -39,7 +39,7 @@ public final class StoredBreachRegister implements BreachRegister {
     Incident incident = new Incident(core.randomId(), discoveredAt, now, nature, dataCategories, subjectCategories,
         affectedPurposes, Incident.Status.OPEN, null, null, null);
     core.store().inTransaction(tx -> {
-      tx.saveIncident(incident);
+      tx.registers().saveIncident(incident);
       return null;
     });
     return incident;
@@ -47,12 +47,12 @@ public final class StoredBreachRegister implements BreachRegister {
 
   @Override
   public Optional<Incident> incident(String id) {
-    return core.store().read(tx -> tx.incident(Objects.requireNonNull(id, "id")));
+    return core.store().read(tx -> tx.registers().incident(Objects.requireNonNull(id, "id")));
   }
 
   @Override
   public List<Incident> incidents() {
-    return core.store().read(ConsentStore.Transaction::incidents);
+    return core.store().read((ConsentStore.Transaction unit) -> unit.registers().incidents());
   }
 
   @Override
@@ -68,9 +68,9 @@ public final class StoredBreachRegister implements BreachRegister {
 
   private Optional<Incident> updateIncident(String id, java.util.function.UnaryOperator<Incident> change) {
     Objects.requireNonNull(id, "id");
-    return core.store().inTransaction(tx -> tx.incident(id).map(i -> {
+    return core.store().inTransaction(tx -> tx.registers().incident(id).map(i -> {
       Incident updated = change.apply(i);
-      tx.saveIncident(updated);
+      tx.registers().saveIncident(updated);
       return updated;
     }));
   }
@@ -81,9 +81,9 @@ public final class StoredBreachRegister implements BreachRegister {
       throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
     }
     return core.store().inTransaction(tx -> {
-      Incident incident = tx.incident(Objects.requireNonNull(incidentId, "incidentId"))
+      Incident incident = tx.registers().incident(Objects.requireNonNull(incidentId, "incidentId"))
           .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
-      return tx.subjects(incident.affectedPurposes(), Set.of(), after, limit);
+      return tx.subjects().subjects(incident.affectedPurposes(), Set.of(), after, limit);
     });
   }
 
@@ -91,12 +91,12 @@ public final class StoredBreachRegister implements BreachRegister {
   public int notifyAffectedSubjects(String incidentId, String subject, String text) {
     Objects.requireNonNull(incidentId, "incidentId");
     Incident incident = core.store().inTransaction(tx -> {
-      Incident i = tx.incident(incidentId)
+      Incident i = tx.registers().incident(incidentId)
           .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
       Incident.SubjectNotice notice = new Incident.SubjectNotice(subject, text, core.clock().instant());
       if (i.subjectNotice() == null) {
         i = i.withSubjectNotice(notice);
-        tx.saveIncident(i);
+        tx.registers().saveIncident(i);
       } else if (!i.subjectNotice().subject().equals(subject) || !i.subjectNotice().text().equals(text)) {
         throw new IllegalStateException("the subjects of incident " + incidentId + " were notified already");
       }
@@ -106,14 +106,14 @@ public final class StoredBreachRegister implements BreachRegister {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = core.store().read(tx -> tx.subjects(incident.affectedPurposes(), Set.of(), from,
+      List<SubjectId> page = core.store().read(tx -> tx.subjects().subjects(incident.affectedPurposes(), Set.of(), from,
           500));
       int n = core.store().inTransaction(tx -> {
         int count = 0;
         Instant now = core.clock().instant();
         for (SubjectId id : page) {
-          Optional<Subject> s = tx.subject(id);
-          if (s.isPresent() && tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.BREACH_NOTICE, id,
+          Optional<Subject> s = tx.subjects().subject(id);
+          if (s.isPresent() && tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.BREACH_NOTICE, id,
               s.get().email(), incidentId, 0, core.catalog().defaultLocale(), List.of(),
               "breach:" + incidentId + ':' + id.value(), now))) {
             count++;

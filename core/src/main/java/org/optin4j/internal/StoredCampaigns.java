@@ -66,11 +66,11 @@ public final class StoredCampaigns implements Campaigns {
         int[] n = new int[4];
         Instant now = core.clock().instant();
         for (EmailAddress email : page) {
-          if (tx.isSuppressed(core.addressKey(email))) {
+          if (tx.subjects().isSuppressed(core.addressKey(email))) {
             n[2]++;
             continue;
           }
-          Optional<Subject> s = tx.subjectByEmail(email);
+          Optional<Subject> s = tx.subjects().subjectByEmail(email);
           n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
         }
         return n;
@@ -91,13 +91,14 @@ public final class StoredCampaigns implements Campaigns {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = core.store().read(tx -> tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED),
+      List<SubjectId> page = core.store().read(tx -> tx.subjects().subjects(Set.of(purpose),
+          Set.of(ConsentState.CONFIRMED),
           from, 500));
       int[] c = core.store().inTransaction(tx -> {
         int[] n = new int[2];
         Instant now = core.clock().instant();
         for (SubjectId id : page) {
-          Optional<Subject> s = tx.subject(id);
+          Optional<Subject> s = tx.subjects().subject(id);
           n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
         }
         return n;
@@ -116,8 +117,8 @@ public final class StoredCampaigns implements Campaigns {
   @Override
   public Optional<CampaignReport> report(String campaignId) {
     Objects.requireNonNull(campaignId, "campaignId");
-    return core.store().read(tx -> tx.campaign(campaignId).map(c -> {
-      java.util.Map<OutboxMail.Status, Integer> n = tx.countMailsByStatus(campaignId);
+    return core.store().read(tx -> tx.registers().campaign(campaignId).map(c -> {
+      java.util.Map<OutboxMail.Status, Integer> n = tx.outbox().countMailsByStatus(campaignId);
       return new CampaignReport(c, n.getOrDefault(OutboxMail.Status.QUEUED, 0)
           + n.getOrDefault(OutboxMail.Status.CLAIMED, 0), n.getOrDefault(OutboxMail.Status.SENT, 0),
           n.getOrDefault(OutboxMail.Status.SKIPPED, 0), n.getOrDefault(OutboxMail.Status.FAILED, 0));
@@ -128,20 +129,20 @@ public final class StoredCampaigns implements Campaigns {
     core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
     Campaign campaign = new Campaign(core.randomId(), purpose, subject, text, html, core.clock().instant());
     core.store().inTransaction(tx -> {
-      tx.insertCampaign(campaign);
+      tx.registers().insertCampaign(campaign);
       return null;
     });
     return campaign;
   }
 
   private boolean enqueueCampaignMail(ConsentStore.Transaction tx, Campaign campaign, Subject subject, Instant now) {
-    Optional<Consent> c = tx.consent(subject.id(), campaign.purpose());
+    Optional<Consent> c = tx.subjects().consent(subject.id(), campaign.purpose());
     if (c.isEmpty() || !isActiveAt(c.get(), core.catalog().require(campaign.purpose()), now)
-        || tx.isSuppressed(core.addressKey(subject.email()))) {
+        || tx.subjects().isSuppressed(core.addressKey(subject.email()))) {
       return false;
     }
     Locale locale = c.get().notice().locale();
-    return tx.enqueue(OutboxMail.queued(core.randomId(), MailKind.CAMPAIGN, subject.id(), subject.email(),
+    return tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.CAMPAIGN, subject.id(), subject.email(),
         campaign.id(), 0, locale, List.of(campaign.purpose()),
         "campaign:" + campaign.id() + ':' + subject.id().value(), now));
   }
@@ -160,14 +161,15 @@ public final class StoredCampaigns implements Campaigns {
       SubjectId start = from;
       List<SubjectId> page = core.store().inTransaction(tx -> {
         List<SubjectId> found = new ArrayList<>();
-        for (SubjectId id : tx.subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
+        for (SubjectId id : tx.subjects().subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
           found.add(id);
         }
         return found;
       });
       for (SubjectId id : page) {
-        boolean needs = core.store().read(tx -> tx.consents(id).stream().anyMatch(c -> c.purpose().equals(purpose)
-            && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
+        boolean needs = core.store().read(tx -> tx.subjects().consents(id).stream()
+            .anyMatch(c -> c.purpose().equals(purpose)
+                && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
         if (needs && out.size() < limit) {
           out.add(id);
         }
@@ -219,16 +221,16 @@ public final class StoredCampaigns implements Campaigns {
   private enum ReconsentOutcome { REQUESTED, ALREADY_ASKED, THROTTLED, NOT_NEEDED }
 
   private ReconsentOutcome askAgain(ConsentStore.Transaction tx, SubjectId id, Purpose p, Duration deadline) {
-    Optional<Subject> subject = tx.subject(id);
+    Optional<Subject> subject = tx.subjects().subject(id);
     if (subject.isEmpty()) {
       return ReconsentOutcome.NOT_NEEDED;
     }
-    tx.lockHistory(id);
-    Optional<Consent> c = tx.consent(id, p.id());
+    tx.history().lock(id);
+    Optional<Consent> c = tx.subjects().consent(id, p.id());
     if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || !p.needsReconsent(c.get().purposeVersion())) {
       return ReconsentOutcome.NOT_NEEDED;
     }
-    for (PendingRequest open : tx.openRequests(id)) {
+    for (PendingRequest open : tx.requests().openRequests(id)) {
       if (PendingRequest.RECONSENT_SOURCE.equals(open.source()) && open.purposes().contains(p.id())) {
         return ReconsentOutcome.ALREADY_ASKED;
       }
@@ -240,11 +242,12 @@ public final class StoredCampaigns implements Campaigns {
       return ReconsentOutcome.THROTTLED;
     }
     Locale locale = core.catalog().resolve(c.get().notice().locale());
-    Notice notice = tx.saveNotice(core.render(Set.of(p.id()), locale));
+    Notice notice = tx.notices().saveNotice(core.render(Set.of(p.id()), locale));
     String requestId = core.randomId();
-    tx.insertRequest(new PendingRequest(requestId, id, Set.of(p.id()), notice.ref(), PendingRequest.RECONSENT_SOURCE,
+    tx.requests().insertRequest(new PendingRequest(requestId, id, Set.of(p.id()), notice.ref(),
+        PendingRequest.RECONSENT_SOURCE,
         Evidence.NONE, now, now.plus(deadline), 1, PendingRequest.Status.OPEN, null));
-    tx.appendEvent(core.event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
+    HistoryChain.append(tx.history(), core.event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
         PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE, null));
     enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, id, email, requestId, 1, locale,
         List.of(p.id()), slot.dedupeKey(), now));

@@ -25,20 +25,20 @@ public final class StoredConsentProof implements ConsentProof {
 
   @Override
   public List<ConsentEvent> history(SubjectId id) {
-    return core.store().read(tx -> tx.events(id));
+    return core.store().read(tx -> tx.history().events(id));
   }
 
   @Override
   public HistoryVerification verifyHistory(SubjectId subjectId) {
     Objects.requireNonNull(subjectId, "subjectId");
     HistoryVerification result = core.store().read(
-        tx -> HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId)));
+        tx -> HistoryVerifier.verify(subjectId, tx.history().events(subjectId), tx.history().head(subjectId)));
     if (result instanceof HistoryVerification.Broken b && (b.reason() == HistoryVerification.Reason.TRUNCATED
         || b.reason() == HistoryVerification.Reason.HEAD_MISMATCH)) {
       // An append may have committed between reading the events and the head: check again under the history lock.
       result = core.store().inTransaction(tx -> {
-        tx.lockHistory(subjectId);
-        return HistoryVerifier.verify(subjectId, tx.events(subjectId), tx.historyHead(subjectId));
+        tx.history().lock(subjectId);
+        return HistoryVerifier.verify(subjectId, tx.history().events(subjectId), tx.history().head(subjectId));
       });
     }
     return result;
@@ -52,7 +52,7 @@ public final class StoredConsentProof implements ConsentProof {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = core.store().read(tx -> tx.historySubjects(from, 200));
+      List<SubjectId> page = core.store().read(tx -> tx.history().subjects(from, 200));
       for (SubjectId id : page) {
         HistoryVerification v = verifyHistory(id);
         subjects++;
@@ -75,7 +75,7 @@ public final class StoredConsentProof implements ConsentProof {
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(at, "at");
     Retention retention = core.catalog().purpose(purpose).map(Purpose::retention).orElse(null);
-    return ConsentTimeline.validAt(core.store().read(tx -> tx.events(subjectId)), purpose, retention, at);
+    return ConsentTimeline.validAt(core.store().read(tx -> tx.history().events(subjectId)), purpose, retention, at);
   }
 
   @Override

@@ -24,22 +24,22 @@ public final class StoredOperations implements Operations {
     if (offset < 0 || limit < 1 || limit > 1000) {
       throw new IllegalArgumentException("offset must be 0 or more and limit 1 to 1000, were " + offset + ", " + limit);
     }
-    return core.store().read(tx -> tx.subjects(offset, limit));
+    return core.store().read(tx -> tx.subjects().subjects(offset, limit));
   }
 
   @Override
   public long countSubjects() {
-    return core.store().read(ConsentStore.Transaction::countSubjects);
+    return core.store().read((ConsentStore.Transaction unit) -> unit.subjects().countSubjects());
   }
 
   @Override
   public java.util.Map<OutboxMail.Status, Long> outboxSummary() {
-    return core.store().read(ConsentStore.Transaction::countMailsByStatus);
+    return core.store().read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus());
   }
 
   @Override
   public List<OutboxMail> mails(SubjectId id) {
-    return core.store().read(tx -> tx.mails(id));
+    return core.store().read(tx -> tx.outbox().mails(id));
   }
 
   @Override

@@ -45,7 +45,7 @@ public final class StoredRightsDesk implements RightsDesk {
     }
     RightsRequest r = RightsRequest.received(ids.get(), subjectId, type, receivedAt);
     store.inTransaction(tx -> {
-      tx.saveRightsRequest(r);
+      tx.registers().saveRightsRequest(r);
       return null;
     });
     return r;
@@ -53,12 +53,12 @@ public final class StoredRightsDesk implements RightsDesk {
 
   @Override
   public Optional<RightsRequest> request(String id) {
-    return store.inTransaction(tx -> tx.rightsRequest(Objects.requireNonNull(id, "id")));
+    return store.inTransaction(tx -> tx.registers().rightsRequest(Objects.requireNonNull(id, "id")));
   }
 
   @Override
   public List<RightsRequest> openRequests() {
-    return store.inTransaction(ConsentStore.Transaction::openRightsRequests);
+    return store.inTransaction((ConsentStore.Transaction unit) -> unit.registers().openRightsRequests());
   }
 
   @Override
@@ -135,10 +135,10 @@ public final class StoredRightsDesk implements RightsDesk {
 
   private RightsRequest update(String id, UnaryOperator<RightsRequest> change) {
     return store.inTransaction(tx -> {
-      RightsRequest r = tx.rightsRequest(Objects.requireNonNull(id, "id"))
+      RightsRequest r = tx.registers().rightsRequest(Objects.requireNonNull(id, "id"))
           .orElseThrow(() -> new IllegalArgumentException("unknown rights request " + id));
       RightsRequest updated = change.apply(r);
-      tx.saveRightsRequest(updated);
+      tx.registers().saveRightsRequest(updated);
       return updated;
     });
   }

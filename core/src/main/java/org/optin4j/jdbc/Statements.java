@@ -267,7 +267,7 @@ final class Statements {
     expirableRequests = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
         + " WHERE status = 'OPEN' AND expires_at < ? AND (source IS NULL OR source <> ?)"
         + " ORDER BY expires_at, id LIMIT ?";
-    // A lapsed signup (see ConsentStore.Transaction#lapsedSignups); parameters: the cut-off four times. PostgreSQL:
+    // A lapsed signup (see RetentionStore#lapsedSignups); parameters: the cut-off four times. PostgreSQL:
     // "OFFSET 0" keeps each [NOT] EXISTS a probe per subject of the page. As semi- and anti-joins, the planner merges
     // the page of subjects with whole indexes: read from their start (past every deleted, not yet vacuumed entry) or,
     // when no open request is still within the grace, to their end.

@@ -1,13 +1,7 @@
 package org.optin4j.mail;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -17,9 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
-import java.util.function.UnaryOperator;
+import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
+import org.optin4j.text.TextBundle;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailTemplates;
 import org.owasp.encoder.Encode;
@@ -48,49 +42,52 @@ import org.owasp.encoder.Encode;
  * contains CR, LF or other control characters (RFC 5322 section 2.2), so a controller name cannot inject a header.
  *
  * <p>Texts live in {@code messages_<language>.properties} (UTF-8) next to this class and are loaded once by the
- * constructor. Immutable and thread-safe.
+ * constructor. A placeholder {@code {name}} is replaced by a value: {@code {controller}}, {@code {address}} and
+ * {@code {contact}} of the controller, and {@code {date}}, until when the link works. An app can replace any text, key
+ * by key, with {@link #overriddenBy(String)}, as it can the hosted pages' texts. Immutable and thread-safe.
  */
 public final class DefaultMailTemplates implements MailTemplates {
-  private static final List<String> LANGUAGES = List.of("en", "nl", "de", "fr");
-  private static final String FALLBACK = "en";
-
   private static final String LINK_STYLE = "color:#0b4f8a;text-decoration:underline;word-break:break-all;";
   private static final String BUTTON_STYLE = "display:inline-block;padding:12px 20px;background-color:#0b4f8a;"
       + "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;";
 
-  private final Map<String, Properties> texts;
+  private final TextBundle texts;
 
   /** Creates the templates, loading the texts of every language. */
   public DefaultMailTemplates() {
-    Map<String, Properties> loaded = new HashMap<>();
-    for (String language : LANGUAGES) {
-      loaded.put(language, load(language));
-    }
-    this.texts = Map.copyOf(loaded);
+    this(TextBundle.shipped("mail template text", "org.optin4j.mail.messages",
+        DefaultMailTemplates.class.getClassLoader()));
   }
 
-  private static Properties load(String language) {
-    String name = "messages_" + language + ".properties";
-    try (InputStream in = DefaultMailTemplates.class.getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException("mail template texts missing: org/optin4j/mail/" + name);
-      }
-      Properties p = new Properties();
-      try (Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-        p.load(reader);
-      }
-      return p;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read mail template texts " + name, e);
-    }
+  private DefaultMailTemplates(TextBundle texts) {
+    this.texts = texts;
+  }
+
+  /**
+   * Creates the templates with some texts replaced by the app's, key by key; every other text stays the built-in one.
+   *
+   * <p>The app's texts are a resource bundle on the class path (found through the thread's context class loader):
+   * {@code <baseName>.properties} for every language, {@code <baseName>_<language>.properties} (en, nl, de, fr) for
+   * one; UTF-8. Keys are those of {@code org/optin4j/mail/messages_en.properties}, and a text may use the placeholders
+   * of the text it replaces. For example {@code com/shop/optin-mails_de.properties} holding
+   * {@code confirmation.subject=Bitte bestätigen Sie Ihren Newsletter von {controller}}.
+   *
+   * @param baseName the bundle's base name, for example {@code com.shop.optin-mails}
+   * @return the templates
+   * @throws ConfigurationException naming every problem: no such bundle, an unknown key, or a placeholder the
+   *     replaced text does not have
+   */
+  public static DefaultMailTemplates overriddenBy(String baseName) {
+    Objects.requireNonNull(baseName, "baseName");
+    return new DefaultMailTemplates(new DefaultMailTemplates().texts.overriddenBy(baseName));
   }
 
   @Override
   public Rendered render(MailKind kind, Model model) {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(model, "model");
-    String language = texts.containsKey(model.locale().getLanguage()) ? model.locale().getLanguage() : FALLBACK;
-    Texts t = new Texts(texts.get(language), Locale.forLanguageTag(language), model);
+    String language = TextBundle.language(model.locale());
+    Texts t = new Texts(texts, Locale.forLanguageTag(language), model);
     requireHttpUri(model.actionUrl(), "actionUrl");
     if (model.unsubscribeUrl() != null) {
       requireHttpUri(model.unsubscribeUrl(), "unsubscribeUrl");
@@ -229,11 +226,13 @@ public final class DefaultMailTemplates implements MailTemplates {
 
   /** The texts of one language with the model's values, as plain text or HTML. */
   private static final class Texts {
-    private final Properties bundle;
+    private final TextBundle bundle;
+    private final Locale locale;
     private final Map<String, String> values;
 
-    Texts(Properties bundle, Locale locale, Model model) {
+    Texts(TextBundle bundle, Locale locale, Model model) {
       this.bundle = bundle;
+      this.locale = locale;
       Controller c = model.controller();
       Map<String, String> v = new HashMap<>();
       v.put("controller", c.name());
@@ -253,38 +252,12 @@ public final class DefaultMailTemplates implements MailTemplates {
     }
 
     String text(String key) {
-      return fill(key, UnaryOperator.identity());
+      return bundle.text(locale, key, values);
     }
 
+    /** Literal text and values are encoded alike, so neither can inject markup. */
     String html(String key) {
-      return fill(key, Encode::forHtml);
-    }
-
-    /** Replaces each {@code {name}}; literal text and values are encoded alike, so neither can inject markup. */
-    private String fill(String key, UnaryOperator<String> encode) {
-      String pattern = bundle.getProperty(key);
-      if (pattern == null) {
-        throw new IllegalStateException("mail template text missing: " + key);
-      }
-      StringBuilder out = new StringBuilder();
-      int i = 0;
-      while (i < pattern.length()) {
-        int open = pattern.indexOf('{', i);
-        int close = open < 0 ? -1 : pattern.indexOf('}', open);
-        if (close < 0) {
-          out.append(encode.apply(pattern.substring(i)));
-          break;
-        }
-        out.append(encode.apply(pattern.substring(i, open)));
-        String name = pattern.substring(open + 1, close);
-        String value = values.get(name);
-        if (value == null) {
-          throw new IllegalStateException("mail template text " + key + " uses unknown value {" + name + "}");
-        }
-        out.append(encode.apply(value));
-        i = close + 1;
-      }
-      return out.toString();
+      return Encode.forHtml(text(key));
     }
   }
 }

@@ -23,8 +23,8 @@ import org.optin4j.SubjectId;
  * <p>Events are never changed or deleted, except that erasure removes their evidence. The {@code sequence} is assigned
  * by the store and orders events of one subject.
  *
- * <p><b>Tamper evidence.</b> When the store appends an event it {@linkplain #sealed seals} it into its subject's hash
- * chain: the {@link Seal} holds the event's position in the subject's history (1, 2, ...), the hash of the previous
+ * <p><b>Tamper evidence.</b> Before the store appends an event, the core {@linkplain #sealed seals} it into its
+ * subject's hash chain: the {@link Seal} holds the event's position in the subject's history (1, 2, ...), the hash of the previous
  * event of the same subject ({@link Seal#GENESIS} for the first), a salted digest of the erasable details (source,
  * evidence, token id) and the event's own SHA-256 hash over everything that survives erasure plus those two hashes.
  * Erasure removes the details and the salt but keeps the digest, so a de-identified history still verifies, and the
@@ -44,7 +44,7 @@ import org.optin4j.SubjectId;
  * @param channel how the change reached us
  * @param evidence IP and user agent as the evidence policy allows
  * @param tokenId the id ({@code jti}) of the token used, or {@code null}
- * @param seal the event's link in its subject's hash chain, assigned by the store; {@code null} before it is stored
+ * @param seal the event's link in its subject's hash chain, assigned by the core; {@code null} before it is sealed
  */
 public record ConsentEvent(
     long sequence,
@@ -77,7 +77,7 @@ public record ConsentEvent(
   }
 
   /**
-   * Creates an event that is not sealed yet (as callers hand it to {@link org.optin4j.spi.ConsentStore.Transaction#appendEvent}).
+   * Creates an event that is not sealed yet (as the core creates it before sealing it onto its subject's chain).
    *
    * @param sequence the store-assigned order, 0 before it is stored
    * @param subjectId whose history
@@ -119,7 +119,7 @@ public record ConsentEvent(
   }
 
   /**
-   * Seals this event into its subject's hash chain; called by stores inside {@code appendEvent}, while they hold the
+   * Seals this event into its subject's hash chain; called by the core (never by a store) while it holds the
    * subject's history lock.
    *
    * @param position the event's position in its subject's history, 1 for the first

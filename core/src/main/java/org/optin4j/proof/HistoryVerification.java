@@ -53,7 +53,7 @@ public sealed interface HistoryVerification {
 
   /** Why a chain breaks at a link. */
   enum Reason {
-    /** The event was stored without a seal (written around the store's {@code appendEvent}). */
+    /** The event was stored without a seal (written around {@code HistoryStore.append}, which stores sealed events). */
     UNSEALED,
     /** The event at this position is missing (deleted), or events were reordered. */
     MISSING_EVENT,

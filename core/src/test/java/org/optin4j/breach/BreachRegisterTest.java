@@ -2,7 +2,6 @@ package org.optin4j.breach;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,18 +22,19 @@ import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** The breach register (GDPR Art. 33-34): deadline, status, affected subjects, notification mails. */
 class BreachRegisterTest {
-  private final MutableClock clock = MutableClock.at("2026-03-06T16:00:00Z"); // a Friday afternoon
+  private final TestClock clock = TestClock.at("2026-03-06T16:00:00Z"); // a Friday afternoon
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
   private final BreachRegister breaches = optIn.breaches();
@@ -46,12 +45,7 @@ class BreachRegisterTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer).confirmed(email, purposes);
   }
 
   @Test

@@ -22,11 +22,9 @@ import org.optin4j.ConsentRequest;
 import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.ResendResult;
 import org.optin4j.Retention;
@@ -34,10 +32,13 @@ import org.optin4j.SubjectId;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** A material change of a purpose: list who consented under the old version, ask them again, expire the silent. */
 class CampaignsReconsentTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
 
@@ -65,12 +66,7 @@ class CampaignsReconsentTest {
   }
 
   private SubjectId confirmed(OptIn o, String email) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        o.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER)));
-    o.operations().dispatchNow();
-    o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    o.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(o, mailer).confirmed(email, NEWSLETTER);
   }
 
   @Test
@@ -115,7 +111,7 @@ class CampaignsReconsentTest {
       assertInstanceOf(ConfirmationResult.Expired.class,
           v2.confirm(Fixtures.token(bobLink, "confirm"), ConfirmationChoice.all(), Evidence.NONE));
       assertInstanceOf(ResendResult.Resent.class, v2.resendConfirmation(Fixtures.token(bobLink, "confirm")));
-      PendingRequest open = store.inTransaction(tx -> tx.openRequests(bob)).get(0);
+      PendingRequest open = store.inTransaction(tx -> tx.requests().openRequests(bob)).get(0);
       assertEquals(Instant.parse("2026-04-11T10:00:00Z"), open.expiresAt(), "deadline unchanged");
 
       // He never answers: at the deadline the purge ends his consent.

@@ -23,23 +23,24 @@ import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.UnsubscribeResult;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** The app's own mail goes only where consent is, with list headers, in batches, re-checked at dispatch. */
 class CampaignsTest {
   @RegisterExtension
   static final GreenMailExtension GREEN_MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
 
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
       .dispatch(Duration.ofSeconds(2), 50, Duration.ofMinutes(2)).build();
@@ -51,12 +52,7 @@ class CampaignsTest {
   }
 
   private SubjectId confirmed(OptIn o, RecordingMailer m, String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        o.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    o.operations().dispatchNow();
-    o.confirm(Fixtures.token(m.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    o.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(o, m).confirmed(email, purposes);
   }
 
   @Test

@@ -10,15 +10,16 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
-import org.optin4j.MutableClock;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.NodeRegistration;
+import org.optin4j.testing.TestClock;
 
 /** A running node keeps its registration alive, and a fingerprint names a secret without showing it. */
 class NodeAgreementHeartbeatTest {
-  private final MutableClock clock = MutableClock.at("2026-05-04T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-05-04T10:00:00Z");
   private final ConsentStore store = InMemoryConsentStore.create();
   private final SigningKeys keys = SigningKeys.generate("k1");
 
@@ -27,7 +28,7 @@ class NodeAgreementHeartbeatTest {
   }
 
   private List<NodeRegistration> nodes() {
-    return store.read(ConsentStore.Transaction::nodes);
+    return store.read((ConsentStore.Transaction unit) -> unit.registers().nodes());
   }
 
   @Test

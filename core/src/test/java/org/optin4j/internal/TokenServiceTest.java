@@ -18,11 +18,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -42,6 +39,7 @@ import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.testing.TestClock;
 
 class TokenServiceTest {
   private static final String ISSUER = "https://shop.example/";
@@ -54,7 +52,7 @@ class TokenServiceTest {
 
   private final byte[] key1 = randomKey();
   private final byte[] key2 = randomKey();
-  private final MutableClock clock = new MutableClock(START);
+  private final TestClock clock = TestClock.at(START);
   private final TokenService service = service(SigningKeys.builder().active("k1", key1).build());
 
   // --- round trips and issued shape -------------------------------------------------------------------------------
@@ -898,40 +896,6 @@ class TokenServiceTest {
     byte[] key = new byte[bytes];
     new SecureRandom().nextBytes(key);
     return key;
-  }
-
-  /** A clock the test moves by hand. */
-  static final class MutableClock extends Clock {
-    private final ZoneId zone;
-    private volatile Instant now;
-
-    MutableClock(Instant now) {
-      this(now, ZoneOffset.UTC);
-    }
-
-    private MutableClock(Instant now, ZoneId zone) {
-      this.now = now;
-      this.zone = zone;
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return zone;
-    }
-
-    @Override
-    public Clock withZone(ZoneId newZone) {
-      return new MutableClock(now, newZone);
-    }
   }
 
 }

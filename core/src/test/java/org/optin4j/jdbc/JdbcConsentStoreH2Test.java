@@ -1,34 +1,32 @@
 package org.optin4j.jdbc;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.ConsentStoreContract;
+import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.HistoryStoreContract;
+import org.optin4j.testing.store.NoticeStoreContract;
+import org.optin4j.testing.store.OutboxStoreContract;
+import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.RequestStoreContract;
+import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SubjectStoreContract;
+import org.optin4j.testing.store.TransactionStoreContract;
 
-/** Runs the store contract and the JDBC behaviour on H2 in-memory database (a uniquely named one per class). Each test gets its own table prefix. */
-class JdbcConsentStoreH2Test extends ConsentStoreContract implements JdbcStoreBehaviour {
-  private static TestDatabase database;
+/**
+ * Runs every part of the store contract, one nested class per part (reported as {@code JdbcConsentStoreH2Test$Outbox}
+ * and so on), and the JDBC behaviour on an H2 in-memory database (a uniquely named one per class). Each test gets its
+ * own table prefix.
+ */
+class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
 
-  @BeforeAll
-  static void openDatabase() throws Exception {
-    database = new TestDatabase.H2();
+  JdbcConsentStoreH2Test() {
+    super(TestDatabase.H2::new);
   }
 
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    if (database != null) {
-      database.close();
-    }
-  }
-
-  @Override
-  public TestDatabase database() {
-    return database;
-  }
-
-  @Override
-  protected ConsentStore newStore() {
-    return JdbcConsentStore.builder(database.dataSource()).tablePrefix(database.nextPrefix()).createSchema(true)
-        .build();
-  }
+  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class History extends HistoryStoreContract { History() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class Notices extends NoticeStoreContract { Notices() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class Requests extends RequestStoreContract { Requests() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class Retention extends RetentionStoreContract { Retention() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested class Registers extends RegisterStoreContract { Registers() { super(JdbcConsentStoreH2Test.this); } }
 }

@@ -1,34 +1,32 @@
 package org.optin4j.jdbc;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.ConsentStoreContract;
+import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.HistoryStoreContract;
+import org.optin4j.testing.store.NoticeStoreContract;
+import org.optin4j.testing.store.OutboxStoreContract;
+import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.RequestStoreContract;
+import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SubjectStoreContract;
+import org.optin4j.testing.store.TransactionStoreContract;
 
-/** Runs the store contract and the JDBC behaviour on MariaDB on 127.0.0.1:3306 (a database per class, dropped afterwards); fails, never skips, when the server is down. Each test gets its own table prefix. */
-class JdbcConsentStoreMariaDbTest extends ConsentStoreContract implements JdbcStoreBehaviour {
-  private static TestDatabase database;
+/**
+ * Runs every part of the store contract, one nested class per part (reported as {@code
+ * JdbcConsentStoreMariaDbTest$Outbox} and so on), and the JDBC behaviour on MariaDB on 127.0.0.1:3306 (a database per
+ * class, dropped afterwards); fails, never skips, when the server is down. Each test gets its own table prefix.
+ */
+class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
 
-  @BeforeAll
-  static void openDatabase() throws Exception {
-    database = new TestDatabase.MariaDb();
+  JdbcConsentStoreMariaDbTest() {
+    super(TestDatabase.MariaDb::new);
   }
 
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    if (database != null) {
-      database.close();
-    }
-  }
-
-  @Override
-  public TestDatabase database() {
-    return database;
-  }
-
-  @Override
-  protected ConsentStore newStore() {
-    return JdbcConsentStore.builder(database.dataSource()).tablePrefix(database.nextPrefix()).createSchema(true)
-        .build();
-  }
+  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class History extends HistoryStoreContract { History() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class Notices extends NoticeStoreContract { Notices() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class Requests extends RequestStoreContract { Requests() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class Retention extends RetentionStoreContract { Retention() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested class Registers extends RegisterStoreContract { Registers() { super(JdbcConsentStoreMariaDbTest.this); } }
 }

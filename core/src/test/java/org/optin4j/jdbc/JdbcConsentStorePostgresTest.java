@@ -9,43 +9,41 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.ConsentStoreContract;
+import org.optin4j.testing.store.HistoryStoreContract;
+import org.optin4j.testing.store.NoticeStoreContract;
+import org.optin4j.testing.store.OutboxStoreContract;
+import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.RequestStoreContract;
+import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SubjectStoreContract;
+import org.optin4j.testing.store.TransactionStoreContract;
 
-/** Runs the store contract and the JDBC behaviour on PostgreSQL on 127.0.0.1:5432 (a schema per class, dropped afterwards); fails, never skips, when the server is down. Each test gets its own table prefix. */
-class JdbcConsentStorePostgresTest extends ConsentStoreContract implements JdbcStoreBehaviour {
-  private static TestDatabase database;
+/**
+ * Runs every part of the store contract, one nested class per part (reported as {@code
+ * JdbcConsentStorePostgresTest$Outbox} and so on), and the JDBC behaviour on PostgreSQL on 127.0.0.1:5432 (a schema
+ * per class, dropped afterwards); fails, never skips, when the server is down. Each test gets its own table prefix.
+ */
+class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
 
-  @BeforeAll
-  static void openDatabase() throws Exception {
-    database = new TestDatabase.Postgres();
+  JdbcConsentStorePostgresTest() {
+    super(TestDatabase.Postgres::new);
   }
 
-  @AfterAll
-  static void dropDatabase() throws Exception {
-    if (database != null) {
-      database.close();
-    }
-  }
-
-  @Override
-  public TestDatabase database() {
-    return database;
-  }
-
-  @Override
-  protected ConsentStore newStore() {
-    return JdbcConsentStore.builder(database.dataSource()).tablePrefix(database.nextPrefix()).createSchema(true)
-        .build();
-  }
+  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class History extends HistoryStoreContract { History() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class Notices extends NoticeStoreContract { Notices() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class Requests extends RequestStoreContract { Requests() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class Retention extends RetentionStoreContract { Retention() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested class Registers extends RegisterStoreContract { Registers() { super(JdbcConsentStorePostgresTest.this); } }
 
   @Test
   void hotLookupsThenServedByTheirIndexes() throws Exception {
-    String prefix = database.nextPrefix();
-    JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).createSchema(true).build();
+    String prefix = database().nextPrefix();
+    JdbcConsentStore.builder(database().dataSource()).tablePrefix(prefix).createSchema(true).build();
     Statements sql = new Statements(JdbcConsentStore.Dialect.POSTGRESQL, prefix);
     Map<String, String> expected = Map.of(
         sql.subjectByEmail, prefix + "subjects_email_uq",
@@ -58,7 +56,7 @@ class JdbcConsentStorePostgresTest extends ConsentStoreContract implements JdbcS
         sql.openRequestsExpiredBefore, prefix + "requests_expiry_idx",
         sql.expirableRequests, prefix + "requests_expiry_idx",
         sql.isSuppressed, prefix + "suppressions_pk");
-    try (Connection c = database.dataSource().getConnection()) {
+    try (Connection c = database().dataSource().getConnection()) {
       try (Statement st = c.createStatement()) {
         st.execute("SET enable_seqscan = off"); // tiny tables would be scanned; the question is whether an index fits
       }

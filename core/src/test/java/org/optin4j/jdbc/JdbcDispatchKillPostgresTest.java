@@ -89,15 +89,15 @@ class JdbcDispatchKillPostgresTest {
     child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close()
     assertTrue(child.waitFor(10, TimeUnit.SECONDS));
     long killedAt = System.nanoTime();
-    Map<OutboxMail.Status, Long> atKill = store.read(tx -> tx.countMailsByStatus());
+    Map<OutboxMail.Status, Long> atKill = store.read(tx -> tx.outbox().countMailsByStatus());
     assertTrue(atKill.getOrDefault(OutboxMail.Status.CLAIMED, 0L) > 0, "killed mid-batch: " + atKill);
     assertTrue(atKill.getOrDefault(OutboxMail.Status.SENT, 0L) < MAILS, atKill.toString());
 
     try (OptIn survivor = DispatchingNode.node(JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix)
         .build(), port)) {
-      while (store.read(tx -> tx.countMailsByStatus()).getOrDefault(OutboxMail.Status.SENT, 0L) < MAILS) {
+      while (store.read(tx -> tx.outbox().countMailsByStatus()).getOrDefault(OutboxMail.Status.SENT, 0L) < MAILS) {
         assertTrue(System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(60),
-            () -> "not all sent: " + store.read(tx -> tx.countMailsByStatus()));
+            () -> "not all sent: " + store.read(tx -> tx.outbox().countMailsByStatus()));
         survivor.operations().dispatchNow();
         Thread.sleep(100);
       }

@@ -25,13 +25,14 @@ import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
 import org.optin4j.proof.HistoryVerification;
-import org.optin4j.MutableClock;
+import org.optin4j.proof.HistoryVerification;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * One subject's history changed by several nodes at once: every unit takes the subject's history lock before its
@@ -39,7 +40,7 @@ import org.optin4j.SubjectId;
  * {@link JdbcConsentStore} on the shared database. Run on every dialect by the subclasses.
  */
 abstract class JdbcHistoryConcurrency {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final SigningKeys keys = SigningKeys.generate("k1");
   private final RecordingMailer mailer = new RecordingMailer();
   private final List<OptIn> nodes = new ArrayList<>();

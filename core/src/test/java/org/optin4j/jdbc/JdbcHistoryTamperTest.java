@@ -26,11 +26,14 @@ import org.optin4j.Fixtures;
 import org.optin4j.proof.HistoryAudit;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.proof.HistoryVerification.Reason;
-import org.optin4j.MutableClock;
+import org.optin4j.proof.HistoryAudit;
+import org.optin4j.proof.HistoryVerification;
+import org.optin4j.proof.HistoryVerification.Reason;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * Tampering with stored history behind the library's back (direct SQL on H2, as a rogue operator or a compromised
@@ -38,7 +41,7 @@ import org.optin4j.SubjectId;
  */
 class JdbcHistoryTamperTest {
   private static TestDatabase database;
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private String prefix;
   private OptIn optIn;

@@ -35,15 +35,15 @@ import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.operations.PurgeReport;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.NodeRegistration;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * Several application nodes on one database: nothing may depend on one node's memory. Each node is an {@link OptIn}
@@ -51,7 +51,7 @@ import org.optin4j.spi.NodeRegistration;
  * the subclasses.
  */
 abstract class JdbcMultiNode {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final SigningKeys keys = SigningKeys.generate("k1");
   private final List<OptIn> nodes = new ArrayList<>();
   private TestDatabase database;
@@ -98,7 +98,7 @@ abstract class JdbcMultiNode {
         + " \"https://b.bakery.example/optin\" (its baseUrl) and node "), e.getMessage());
     assertTrue(e.getMessage().contains("Set the same baseUrl on every node"), e.getMessage());
     assertEquals(List.of("https://a.bakery.example/optin"),
-        store.read(tx -> tx.nodes().stream().map(NodeRegistration::issuer).toList()));
+        store.read(tx -> tx.registers().nodes().stream().map(NodeRegistration::issuer).toList()));
   }
 
   private static <T> List<T> concurrently(int threads, Callable<T> task) throws Exception {

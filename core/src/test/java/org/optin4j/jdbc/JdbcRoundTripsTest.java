@@ -23,11 +23,11 @@ import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.Notice;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * The statements a signup, a confirmation page and a confirmation send to the database. Each one is a round trip to
@@ -38,7 +38,7 @@ import org.optin4j.RequestResult;
 class JdbcRoundTripsTest {
   private final TestDatabase database = new TestDatabase.H2();
   private final List<String> statements = new ArrayList<>();
-  private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
+  private final TestClock clock = TestClock.at(Instant.parse("2026-03-01T10:00:00Z"));
   private final RecordingMailer mailer = new RecordingMailer();
   private OptIn optIn;
 

@@ -19,12 +19,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
+import org.optin4j.spi.HistoryStore;
 
 /**
  * A signup of a known address while the retention job deletes that subject on another connection, between the
@@ -47,7 +48,7 @@ class JdbcSignupDuringPurgeTest {
 
   @Test
   void requestWhenSubjectDeletedBetweenLookupAndLockThenSignsUpAfreshWithoutOrphanHead() throws Exception {
-    optIn = Fixtures.builder(deletingOnLock(), new RecordingMailer(), new MutableClock(Instant.parse("2026-03-01T10:00:00Z")))
+    optIn = Fixtures.builder(deletingOnLock(), new RecordingMailer(), TestClock.at(Instant.parse("2026-03-01T10:00:00Z")))
         .build();
     RequestResult first = optIn.request(ConsentRequest.of("ann@example.com", Locale.ENGLISH, Fixtures.NEWSLETTER));
     SubjectId gone = ((RequestResult.Accepted) first).subjectId();
@@ -89,12 +90,23 @@ class JdbcSignupDuringPurgeTest {
   private ConsentStore.Transaction deletingOnLock(ConsentStore.Transaction tx) {
     return (ConsentStore.Transaction) Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {ConsentStore.Transaction.class}, (proxy, method, args) -> {
-          if (method.getName().equals("lockHistory") && deleteOnNextLock.getAndSet(false)) {
-            SubjectId id = (SubjectId) args[0];
-            // Another node's retention job, committed before this unit takes its lock.
-            CompletableFuture.runAsync(() -> real.inTransaction(other -> other.eraseSubject(id, false))).get();
+          if (method.getName().equals("history")) {
+            return deletingOnLock(tx.history());
           }
           return invoke(tx, method, args);
+        });
+  }
+
+  private HistoryStore deletingOnLock(HistoryStore history) {
+    return (HistoryStore) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {HistoryStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("lock") && deleteOnNextLock.getAndSet(false)) {
+            SubjectId id = (SubjectId) args[0];
+            // Another node's retention job, committed before this unit takes its lock.
+            CompletableFuture.runAsync(() -> real.inTransaction(other -> other.subjects().eraseSubject(id,
+                false))).get();
+          }
+          return invoke(history, method, args);
         });
   }
 

@@ -4,17 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.notice;
-import static org.optin4j.spi.StoreFixtures.openRequest;
-import static org.optin4j.spi.StoreFixtures.pendingConsent;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.notice;
+import static org.optin4j.testing.store.StoreFixtures.openRequest;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -41,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
+import org.optin4j.internal.HistoryChain;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.OutboxMail;
@@ -75,15 +76,16 @@ interface JdbcStoreBehaviour {
     String prefix = database().nextPrefix();
     JdbcConsentStore first = builder(prefix).createSchema(true).build();
     first.inTransaction(tx -> {
-      tx.insertSubject(subject("ann"));
+      tx.subjects().insertSubject(subject("ann"));
       return null;
     });
 
     JdbcConsentStore again = builder(prefix).createSchema(true).build();
     JdbcConsentStore withoutCreate = builder(prefix).build();
 
-    assertEquals(Optional.of(subject("ann")), again.inTransaction(tx -> tx.subjectByEmail(email("ann"))));
-    assertEquals(Optional.of(subject("ann")), withoutCreate.inTransaction(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.of(subject("ann")), again.inTransaction(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(Optional.of(subject("ann")),
+        withoutCreate.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   @Test
@@ -143,7 +145,7 @@ interface JdbcStoreBehaviour {
       database().execute(statement);
     }
     JdbcConsentStore store = builder(prefix).build();
-    assertEquals(List.of(), store.inTransaction(tx -> tx.nodes()));
+    assertEquals(List.of(), store.inTransaction(tx -> tx.registers().nodes()));
   }
 
   @Test
@@ -172,8 +174,8 @@ interface JdbcStoreBehaviour {
 
     assertEquals(JdbcConsentStore.DEFAULT_TABLE_PREFIX, store.tablePrefix());
     store.inTransaction(tx -> {
-      tx.insertSubject(subject("ann"));
-      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      tx.subjects().insertSubject(subject("ann"));
+      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
       return null;
     });
     for (String table : List.of("schema_version", "subjects", "consents", "events", "notices", "requests",
@@ -200,31 +202,31 @@ interface JdbcStoreBehaviour {
   default void duplicateKeyWhenPropagatedThenNoWriteOfTheUnitKept() {
     JdbcConsentStore store = freshStore();
     store.inTransaction(tx -> {
-      tx.insertSubject(subject("ann"));
+      tx.subjects().insertSubject(subject("ann"));
       return null;
     });
 
     assertThrows(DuplicateKeyException.class, () -> store.inTransaction(tx -> {
-      tx.insertSubject(subject("bob"));
-      tx.saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "req-1", T0));
-      tx.appendEvent(event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      tx.insertRequest(openRequest("req-1", subjectId("bob"), T0));
-      tx.saveNotice(notice(Locale.ENGLISH, "text", NEWSLETTER));
-      assertTrue(tx.useToken("jti-1", at(60)));
-      assertTrue(tx.enqueue(mail("m1", subjectId("bob"), email("bob"), T0)));
-      tx.insertSubject(new Subject(subjectId("cid"), email("ann"), T0));
+      tx.subjects().insertSubject(subject("bob"));
+      tx.subjects().saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "req-1", T0));
+      HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      tx.requests().insertRequest(openRequest("req-1", subjectId("bob"), T0));
+      tx.notices().saveNotice(notice(Locale.ENGLISH, "text", NEWSLETTER));
+      assertTrue(tx.requests().useToken("jti-1", at(60)));
+      assertTrue(tx.outbox().enqueue(mail("m1", subjectId("bob"), email("bob"), T0)));
+      tx.subjects().insertSubject(new Subject(subjectId("cid"), email("ann"), T0));
       return null;
     }));
 
     store.inTransaction(tx -> {
-      assertEquals(Optional.empty(), tx.subject(subjectId("bob")));
-      assertEquals(Optional.empty(), tx.subject(subjectId("cid")));
-      assertEquals(List.of(), tx.consents(subjectId("bob")));
-      assertEquals(List.of(), tx.events(subjectId("bob")));
-      assertEquals(Optional.empty(), tx.request("req-1"));
-      assertEquals(Optional.empty(), tx.notice(notice(Locale.ENGLISH, "text", NEWSLETTER).hash()));
-      assertTrue(tx.useToken("jti-1", at(60)));
-      assertEquals(List.of(), tx.mails(subjectId("bob")));
+      assertEquals(Optional.empty(), tx.subjects().subject(subjectId("bob")));
+      assertEquals(Optional.empty(), tx.subjects().subject(subjectId("cid")));
+      assertEquals(List.of(), tx.subjects().consents(subjectId("bob")));
+      assertEquals(List.of(), tx.history().events(subjectId("bob")));
+      assertEquals(Optional.empty(), tx.requests().request("req-1"));
+      assertEquals(Optional.empty(), tx.notices().notice(notice(Locale.ENGLISH, "text", NEWSLETTER).hash()));
+      assertTrue(tx.requests().useToken("jti-1", at(60)));
+      assertEquals(List.of(), tx.outbox().mails(subjectId("bob")));
       return null;
     });
   }
@@ -234,12 +236,12 @@ interface JdbcStoreBehaviour {
     JdbcConsentStore store = freshStore();
     Subject ann = new Subject(subjectId("ann"), email("ann.secret-local-part"), T0);
     store.inTransaction(tx -> {
-      tx.insertSubject(ann);
+      tx.subjects().insertSubject(ann);
       return null;
     });
 
     DuplicateKeyException e = assertThrows(DuplicateKeyException.class, () -> store.inTransaction(tx -> {
-      tx.insertSubject(new Subject(subjectId("other"), ann.email(), T0));
+      tx.subjects().insertSubject(new Subject(subjectId("other"), ann.email(), T0));
       return null;
     }));
 
@@ -258,20 +260,21 @@ interface JdbcStoreBehaviour {
   default void duplicateKeyWhenSwallowedThenLaterCallsRefusedAndUnitRolledBack() {
     JdbcConsentStore store = freshStore();
     store.inTransaction(tx -> {
-      tx.insertSubject(subject("ann"));
+      tx.subjects().insertSubject(subject("ann"));
       return null;
     });
 
     StoreException e = assertThrows(StoreException.class, () -> store.inTransaction(tx -> {
-      tx.insertSubject(subject("bob"));
-      DuplicateKeyException d = assertThrows(DuplicateKeyException.class, () -> tx.insertSubject(subject("ann")));
-      StoreException later = assertThrows(StoreException.class, () -> tx.subject(subjectId("bob")));
+      tx.subjects().insertSubject(subject("bob"));
+      DuplicateKeyException d = assertThrows(DuplicateKeyException.class,
+          () -> tx.subjects().insertSubject(subject("ann")));
+      StoreException later = assertThrows(StoreException.class, () -> tx.subjects().subject(subjectId("bob")));
       assertEquals(d, later.getCause());
       return null;
     }));
 
     assertTrue(e.getCause() instanceof DuplicateKeyException, String.valueOf(e.getCause()));
-    assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subjects().subject(subjectId("bob"))));
   }
 
   @Test
@@ -279,18 +282,18 @@ interface JdbcStoreBehaviour {
     JdbcConsentStore store = freshStore();
 
     store.inTransaction(tx -> {
-      tx.insertSubject(subject("ann"));
-      assertTrue(tx.useToken("jti-1", at(60)));
-      assertFalse(tx.useToken("jti-1", at(60)));
-      assertTrue(tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
-      assertFalse(tx.enqueue(mail("m2", org.optin4j.spi.MailKind.CONFIRMATION, subjectId("ann"), email("ann"),
+      tx.subjects().insertSubject(subject("ann"));
+      assertTrue(tx.requests().useToken("jti-1", at(60)));
+      assertFalse(tx.requests().useToken("jti-1", at(60)));
+      assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+      assertFalse(tx.outbox().enqueue(mail("m2", org.optin4j.spi.MailKind.CONFIRMATION, subjectId("ann"), email("ann"),
           "dedupe-m1", T0)));
-      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
       return null;
     });
 
-    assertEquals(1, store.inTransaction(tx -> tx.consents(subjectId("ann"))).size());
-    assertEquals(1, store.inTransaction(tx -> tx.mails(subjectId("ann"))).size());
+    assertEquals(1, store.inTransaction(tx -> tx.subjects().consents(subjectId("ann"))).size());
+    assertEquals(1, store.inTransaction(tx -> tx.outbox().mails(subjectId("ann"))).size());
   }
 
   @Test
@@ -298,12 +301,12 @@ interface JdbcStoreBehaviour {
     JdbcConsentStore store = freshStore();
 
     store.inTransaction(outer -> {
-      outer.insertSubject(subject("ann"));
+      outer.subjects().insertSubject(subject("ann"));
       assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
       return null;
     });
 
-    assertTrue(store.inTransaction(tx -> tx.subject(subjectId("ann"))).isPresent());
+    assertTrue(store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))).isPresent());
   }
 
   @Test
@@ -311,7 +314,7 @@ interface JdbcStoreBehaviour {
     JdbcConsentStore store = freshStore();
     ConsentStore.Transaction leaked = store.inTransaction(tx -> tx);
 
-    assertThrows(IllegalStateException.class, () -> leaked.subject(subjectId("ann")));
+    assertThrows(IllegalStateException.class, () -> leaked.subjects().subject(subjectId("ann")));
   }
 
   @Test
@@ -338,19 +341,19 @@ interface JdbcStoreBehaviour {
       int closesAfterBuild = closes.get();
 
       store.inTransaction(tx -> {
-        tx.insertSubject(subject("ann"));
+        tx.subjects().insertSubject(subject("ann"));
         return null;
       });
       assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-        tx.insertSubject(subject("bob"));
+        tx.subjects().insertSubject(subject("bob"));
         throw new IllegalStateException("boom");
       }));
 
       assertEquals(closesAfterBuild + 2, closes.get(), "every connection handed back");
       assertTrue(real.getAutoCommit());
       assertEquals(Connection.TRANSACTION_SERIALIZABLE, real.getTransactionIsolation());
-      assertTrue(store.inTransaction(tx -> tx.subject(subjectId("ann"))).isPresent());
-      assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subject(subjectId("bob"))));
+      assertTrue(store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))).isPresent());
+      assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subjects().subject(subjectId("bob"))));
     }
   }
 
@@ -368,11 +371,11 @@ interface JdbcStoreBehaviour {
     Subject ann = new Subject(subjectId("ann"), email("ann"), Instant.parse("2031-02-03T04:05:06.789Z"));
 
     store.inTransaction(tx -> {
-      tx.insertSubject(ann);
+      tx.subjects().insertSubject(ann);
       return null;
     });
 
-    assertEquals(Optional.of(ann), store.inTransaction(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.of(ann), store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   // --- several connections at once (security rule 26) ---
@@ -381,9 +384,9 @@ interface JdbcStoreBehaviour {
   default void claimMailsWhenAnotherConnectionHoldsClaimsThenDisjointRowsWithoutWaiting() throws Exception {
     JdbcConsentStore store = freshStore();
     store.inTransaction(tx -> {
-      tx.insertSubject(subject("ann"));
+      tx.subjects().insertSubject(subject("ann"));
       for (int i = 0; i < 10; i++) {
-        tx.enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
+        tx.outbox().enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
       }
       return null;
     });
@@ -391,13 +394,13 @@ interface JdbcStoreBehaviour {
     CountDownLatch secondDone = new CountDownLatch(1);
 
     CompletableFuture<List<OutboxMail>> first = CompletableFuture.supplyAsync(() -> store.inTransaction(tx -> {
-      List<OutboxMail> mine = tx.claimMails(at(100), at(400), 4);
+      List<OutboxMail> mine = tx.outbox().claimMails(at(100), at(400), 4);
       firstClaimed.countDown();
       await(secondDone); // keep the row locks until the second claimer is done
       return mine;
     }));
     assertTrue(firstClaimed.await(30, TimeUnit.SECONDS));
-    List<OutboxMail> second = store.inTransaction(tx -> tx.claimMails(at(100), at(400), 10));
+    List<OutboxMail> second = store.inTransaction(tx -> tx.outbox().claimMails(at(100), at(400), 10));
     secondDone.countDown();
     List<OutboxMail> firsts = first.get(30, TimeUnit.SECONDS);
 
@@ -416,13 +419,13 @@ interface JdbcStoreBehaviour {
     CountDownLatch firstSaved = new CountDownLatch(1);
 
     CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> store.inTransaction(tx -> {
-      int v = tx.saveNotice(notice(Locale.ENGLISH, "first text", NEWSLETTER)).version();
+      int v = tx.notices().saveNotice(notice(Locale.ENGLISH, "first text", NEWSLETTER)).version();
       firstSaved.countDown();
       return v;
     }));
     assertTrue(firstSaved.await(30, TimeUnit.SECONDS));
     // The first unit may or may not have committed yet: the unique (key, version) constraint makes this wait or retry.
-    int second = store.inTransaction(tx -> tx.saveNotice(notice(Locale.ENGLISH, "second text", NEWSLETTER)))
+    int second = store.inTransaction(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "second text", NEWSLETTER)))
         .version();
 
     assertEquals(Set.of(1, 2), Set.of(first.get(30, TimeUnit.SECONDS), second));

@@ -29,9 +29,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 class SecretsTest {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -282,7 +282,7 @@ class SecretsTest {
         .build();
     assertArrayEquals(secret, keys.secret("k2"));
     OptIn optIn = Fixtures.builder(org.optin4j.memory.InMemoryConsentStore.create(), new RecordingMailer(),
-            MutableClock.at("2026-03-02T10:00:00Z"))
+            TestClock.at("2026-03-02T10:00:00Z"))
         .signingKeys(keys)
         .suppressionPepper(Secrets.fromKeyStore(store, "pw-pw-pw".toCharArray(), "pepper", "pw-pw-pw".toCharArray()))
         .build();

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
 import org.optin4j.spi.MailKind;
 import org.owasp.encoder.Encode;
@@ -249,6 +250,32 @@ class DefaultMailTemplatesTest {
       org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
           () -> templates.render(kind, receipt(Locale.ENGLISH)));
     }
+  }
+
+  @Test
+  void overriddenByWhenAppReplacesOneTextThenOnlyThatTextChanges() {
+    // com/shop/optin-mails_en.properties (test resources) replaces confirmation.subject, nothing else.
+    DefaultMailTemplates overridden = DefaultMailTemplates.overriddenBy("com.shop.optin-mails");
+    Model model = confirmation(Locale.ENGLISH, CONTROLLER, purposes());
+
+    Rendered r = overridden.render(MailKind.CONFIRMATION, model);
+    Rendered original = templates.render(MailKind.CONFIRMATION, model);
+
+    assertEquals("Confirm your bakery news from " + CONTROLLER.name(), r.subject());
+    assertEquals(original.text(), r.text());
+    assertEquals(original.html().replace(Encode.forHtml(original.subject()), Encode.forHtml(r.subject())), r.html());
+    assertTrue(r.text().contains("Someone asked, with this email address"), r.text());
+    // Another language keeps its own text.
+    assertEquals(templates.render(MailKind.CONFIRMATION, confirmation(Locale.GERMAN, CONTROLLER, purposes())),
+        overridden.render(MailKind.CONFIRMATION, confirmation(Locale.GERMAN, CONTROLLER, purposes())));
+  }
+
+  @Test
+  void overriddenByWhenNoSuchBundleThenRefusedNamingIt() {
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> DefaultMailTemplates.overriddenBy("com.shop.no-such-mails"));
+
+    assertTrue(e.getMessage().contains("com/shop/no-such-mails"), e.getMessage());
   }
 
   @ParameterizedTest

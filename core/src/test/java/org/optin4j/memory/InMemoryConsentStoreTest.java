@@ -6,17 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.optin4j.spi.StoreFixtures.NEWSLETTER;
-import static org.optin4j.spi.StoreFixtures.OFFERS;
-import static org.optin4j.spi.StoreFixtures.T0;
-import static org.optin4j.spi.StoreFixtures.at;
-import static org.optin4j.spi.StoreFixtures.email;
-import static org.optin4j.spi.StoreFixtures.event;
-import static org.optin4j.spi.StoreFixtures.mail;
-import static org.optin4j.spi.StoreFixtures.openRequest;
-import static org.optin4j.spi.StoreFixtures.pendingConsent;
-import static org.optin4j.spi.StoreFixtures.subject;
-import static org.optin4j.spi.StoreFixtures.subjectId;
+import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
+import static org.optin4j.testing.store.StoreFixtures.OFFERS;
+import static org.optin4j.testing.store.StoreFixtures.T0;
+import static org.optin4j.testing.store.StoreFixtures.at;
+import static org.optin4j.testing.store.StoreFixtures.email;
+import static org.optin4j.testing.store.StoreFixtures.event;
+import static org.optin4j.testing.store.StoreFixtures.mail;
+import static org.optin4j.testing.store.StoreFixtures.openRequest;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
+import static org.optin4j.testing.store.StoreFixtures.subject;
+import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
 import java.util.List;
 import java.util.Locale;
@@ -26,24 +26,45 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
+import org.optin4j.internal.HistoryChain;
 import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.ConsentStoreContract;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.store.HistoryStoreContract;
+import org.optin4j.testing.store.NoticeStoreContract;
+import org.optin4j.testing.store.OutboxStoreContract;
+import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.RequestStoreContract;
+import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.StoreContract;
+import org.optin4j.testing.store.SubjectStoreContract;
+import org.optin4j.testing.store.TransactionStoreContract;
 
-/** Runs the store contract against {@link InMemoryConsentStore}, plus what only the memory store promises. */
-class InMemoryConsentStoreTest extends ConsentStoreContract {
+/**
+ * Runs every part of the store contract against {@link InMemoryConsentStore}, one nested class per part (reported as
+ * {@code InMemoryConsentStoreTest$Outbox} and so on), plus what only the memory store promises.
+ */
+class InMemoryConsentStoreTest extends StoreContract {
 
-  @Override
-  protected ConsentStore newStore() {
-    return InMemoryConsentStore.create();
+  InMemoryConsentStoreTest() {
+    super(InMemoryConsentStore::create);
   }
+
+  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(InMemoryConsentStore::create); } }
+  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(InMemoryConsentStore::create); } }
+  @Nested class History extends HistoryStoreContract { History() { super(InMemoryConsentStore::create); } }
+  @Nested class Notices extends NoticeStoreContract { Notices() { super(InMemoryConsentStore::create); } }
+  @Nested class Requests extends RequestStoreContract { Requests() { super(InMemoryConsentStore::create); } }
+  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(InMemoryConsentStore::create); } }
+  @Nested class Retention extends RetentionStoreContract { Retention() { super(InMemoryConsentStore::create); } }
+  @Nested class Registers extends RegisterStoreContract { Registers() { super(InMemoryConsentStore::create); } }
 
   @Test
   void createThenIndependentEmptyStores() {
@@ -51,7 +72,7 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
     givenSubjects("ann");
 
     assertNotSame(store, other);
-    assertEquals(Optional.empty(), other.inTransaction(tx -> tx.subjectByEmail(email("ann"))));
+    assertEquals(Optional.empty(), other.inTransaction(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
 
   // --- transactions ---
@@ -59,31 +80,31 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
   @Test
   void inTransactionWhenNestedOnSameThreadThenIllegalStateAndOuterRolledBack() {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> tx(outer -> {
-      outer.insertSubject(subject("ann"));
-      store.inTransaction(inner -> inner.subject(subjectId("ann")));
+      outer.subjects().insertSubject(subject("ann"));
+      store.inTransaction(inner -> inner.subjects().subject(subjectId("ann")));
     }));
 
     assertTrue(e.getMessage().contains("nested"), e.getMessage());
-    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   @Test
   void inTransactionWhenNestedCallRefusedAndCaughtThenOuterStillCommits() {
     tx(outer -> {
-      outer.insertSubject(subject("ann"));
+      outer.subjects().insertSubject(subject("ann"));
       assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
     });
 
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   @Test
   void transactionWhenUsedAfterItEndedThenIllegalState() {
     ConsentStore.Transaction leaked = store.inTransaction(tx -> tx);
 
-    assertThrows(IllegalStateException.class, () -> leaked.subject(subjectId("ann")));
-    assertThrows(IllegalStateException.class, () -> leaked.insertSubject(subject("ann")));
-    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("ann"))));
+    assertThrows(IllegalStateException.class, () -> leaked.subjects().subject(subjectId("ann")));
+    assertThrows(IllegalStateException.class, () -> leaked.subjects().insertSubject(subject("ann")));
+    assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   @Test
@@ -93,7 +114,7 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
       Throwable fromOtherThread = read(tx -> {
         Future<Throwable> f = pool.submit(() -> {
           try {
-            tx.insertSubject(subject("ann"));
+            tx.subjects().insertSubject(subject("ann"));
             return null;
           } catch (IllegalStateException expected) {
             return expected;
@@ -109,7 +130,7 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
     } finally {
       pool.shutdownNow();
     }
-    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("ann"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   @Test
@@ -118,16 +139,16 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
     AtomicReference<DuplicateKeyException> swallowed = new AtomicReference<>();
 
     StoreException e = assertThrows(StoreException.class, () -> tx(tx -> {
-      tx.insertSubject(subject("bob"));
+      tx.subjects().insertSubject(subject("bob"));
       try {
-        tx.insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+        tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
       } catch (DuplicateKeyException d) {
         swallowed.set(d);
       }
     }));
 
     assertSame(swallowed.get(), e.getCause());
-    assertEquals(Optional.empty(), read(tx -> tx.subject(subjectId("bob"))));
+    assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("bob"))));
   }
 
   @Test
@@ -136,11 +157,11 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
 
     assertThrows(StoreException.class, () -> tx(tx -> {
       try {
-        tx.insertSubject(subject("ann"));
+        tx.subjects().insertSubject(subject("ann"));
       } catch (DuplicateKeyException expected) {
         // swallowed on purpose
       }
-      StoreException e = assertThrows(StoreException.class, () -> tx.subject(subjectId("ann")));
+      StoreException e = assertThrows(StoreException.class, () -> tx.subjects().subject(subjectId("ann")));
       assertInstanceOf(DuplicateKeyException.class, e.getCause());
     }));
   }
@@ -150,7 +171,7 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
     givenSubjects("ann");
 
     DuplicateKeyException e = assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.insertSubject(new Subject(subjectId("other"), email("ann"), T0))));
+        () -> tx(tx -> tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0))));
 
     assertTrue(!e.getMessage().contains("ann") && !e.getMessage().contains("example"), e.getMessage());
   }
@@ -160,49 +181,53 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
   @Test
   void writesWhenSubjectUnknownThenStoreExceptionAndNothingKept() {
     assertThrows(StoreException.class,
-        () -> tx(tx -> tx.saveConsent(pendingConsent(subjectId("ghost"), NEWSLETTER, "req-1", T0))));
+        () -> tx(tx -> tx.subjects().saveConsent(pendingConsent(subjectId("ghost"), NEWSLETTER, "req-1", T0))));
     assertThrows(StoreException.class,
-        () -> tx(tx -> tx.appendEvent(event(subjectId("ghost"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0))));
-    assertThrows(StoreException.class, () -> tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ghost"), T0))));
+        () -> tx(tx -> HistoryChain.append(tx.history(), event(subjectId("ghost"), NEWSLETTER,
+            ConsentEvent.Type.REQUESTED, T0))));
+    assertThrows(StoreException.class, () -> tx(tx -> tx.requests().insertRequest(openRequest("req-1",
+        subjectId("ghost"), T0))));
     assertThrows(StoreException.class,
-        () -> tx(tx -> tx.enqueue(mail("m1", subjectId("ghost"), email("ghost"), T0))));
+        () -> tx(tx -> tx.outbox().enqueue(mail("m1", subjectId("ghost"), email("ghost"), T0))));
 
-    assertEquals(List.of(), read(tx -> tx.consents(subjectId("ghost"))));
-    assertEquals(List.of(), read(tx -> tx.events(subjectId("ghost"))));
-    assertEquals(Optional.empty(), read(tx -> tx.request("req-1")));
-    assertEquals(List.of(), read(tx -> tx.mails(subjectId("ghost"))));
+    assertEquals(List.of(), read(tx -> tx.subjects().consents(subjectId("ghost"))));
+    assertEquals(List.of(), read(tx -> tx.history().events(subjectId("ghost"))));
+    assertEquals(Optional.empty(), read(tx -> tx.requests().request("req-1")));
+    assertEquals(List.of(), read(tx -> tx.outbox().mails(subjectId("ghost"))));
   }
 
   @Test
   void updatesWhenRowUnknownThenStoreException() {
     givenSubjects("ann");
 
-    assertThrows(StoreException.class, () -> tx(tx -> tx.updateSubject(subject("bob"))));
-    assertThrows(StoreException.class, () -> tx(tx -> tx.updateRequest(openRequest("req-1", subjectId("ann"), T0))));
-    assertThrows(StoreException.class, () -> tx(tx -> tx.updateMail(mail("m1", subjectId("ann"), email("ann"), T0))));
+    assertThrows(StoreException.class, () -> tx(tx -> tx.subjects().updateSubject(subject("bob"))));
+    assertThrows(StoreException.class, () -> tx(tx -> tx.requests().updateRequest(openRequest("req-1", subjectId("ann"),
+        T0))));
+    assertThrows(StoreException.class, () -> tx(tx -> tx.outbox().updateMail(mail("m1", subjectId("ann"), email("ann"),
+        T0))));
   }
 
   @Test
   void updateSubjectThenOnlyAddressChanges() {
     givenSubjects("ann");
 
-    tx(tx -> tx.updateSubject(new Subject(subjectId("ann"), email("ann2"), at(999))));
+    tx(tx -> tx.subjects().updateSubject(new Subject(subjectId("ann"), email("ann2"), at(999))));
 
     assertEquals(Optional.of(new Subject(subjectId("ann"), email("ann2"), T0)),
-        read(tx -> tx.subject(subjectId("ann"))));
+        read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   @Test
   void updateMailThenOnlyDispatchStateChanges() {
     givenSubjects("ann");
     OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
-    tx(tx -> tx.enqueue(queued));
+    tx(tx -> tx.outbox().enqueue(queued));
     OutboxMail tampered = new OutboxMail("m1", MailKind.RECEIPT, subjectId("ann"), email("other"), "req-x", 9,
         Locale.GERMAN, List.of(OFFERS), "other-key", OutboxMail.Status.SENT, 1, at(5), null, at(5), at(6), null);
 
-    tx(tx -> tx.updateMail(tampered));
+    tx(tx -> tx.outbox().updateMail(tampered));
 
-    OutboxMail stored = read(tx -> tx.mails(subjectId("ann"))).get(0);
+    OutboxMail stored = read(tx -> tx.outbox().mails(subjectId("ann"))).get(0);
     assertEquals(new OutboxMail("m1", queued.kind(), queued.subjectId(), queued.recipient(), queued.requestId(),
         queued.generation(), queued.locale(), queued.purposes(), queued.dedupeKey(), OutboxMail.Status.SENT, 1, at(5),
         null, queued.createdAt(), at(6), null), stored);
@@ -212,63 +237,64 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
   @Test
   void updateRequestWhenOtherSubjectThenIllegalArgument() {
     givenSubjects("ann", "bob");
-    tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), T0)));
+    tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0)));
 
     assertThrows(IllegalArgumentException.class,
-        () -> tx(tx -> tx.updateRequest(openRequest("req-1", subjectId("bob"), T0))));
+        () -> tx(tx -> tx.requests().updateRequest(openRequest("req-1", subjectId("bob"), T0))));
   }
 
   @Test
   void insertRequestWhenIdTakenThenDuplicateKey() {
     givenSubjects("ann");
-    tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), T0)));
+    tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0)));
 
     assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.insertRequest(openRequest("req-1", subjectId("ann"), at(5)))));
+        () -> tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), at(5)))));
 
-    assertEquals(T0, read(tx -> tx.request("req-1")).orElseThrow().requestedAt());
+    assertEquals(T0, read(tx -> tx.requests().request("req-1")).orElseThrow().requestedAt());
   }
 
   @Test
   void enqueueWhenMailIdTakenWithOtherDedupeKeyThenDuplicateKey() {
     givenSubjects("ann");
-    tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
+    tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
 
     assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-2", T0))));
+        () -> tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-2",
+            T0))));
   }
 
   @Test
   void appendEventWhenSequenceSetThenIllegalArgument() {
     givenSubjects("ann");
 
-    assertThrows(IllegalArgumentException.class, () -> tx(tx -> tx.appendEvent(
+    assertThrows(IllegalArgumentException.class, () -> tx(tx -> HistoryChain.append(tx.history(), 
         event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0).withSequence(5))));
   }
 
   @Test
   void claimMailsWhenArgumentsInvalidThenIllegalArgument() {
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.claimMails(at(1), at(2), -1)));
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.claimMails(at(2), at(2), 1)));
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.claimMails(at(2), at(1), 1)));
+    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(1), at(2), -1)));
+    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(2), at(2), 1)));
+    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(2), at(1), 1)));
   }
 
   @Test
   void claimMailsWhenClaimedWithoutLeaseEndThenClaimable() {
     givenSubjects("ann");
     OutboxMail odd = mail("m1", subjectId("ann"), email("ann"), T0).claimed(null);
-    tx(tx -> tx.enqueue(odd));
+    tx(tx -> tx.outbox().enqueue(odd));
 
-    assertEquals(List.of(odd.claimed(at(300))), read(tx -> tx.claimMails(at(1), at(300), 10)));
+    assertEquals(List.of(odd.claimed(at(300))), read(tx -> tx.outbox().claimMails(at(1), at(300), 10)));
   }
 
   @Test
   void methodsWhenNullArgumentThenNullPointer() {
     assertThrows(NullPointerException.class, () -> store.inTransaction(null));
-    assertThrows(NullPointerException.class, () -> read(tx -> tx.subjectByEmail(null)));
-    assertThrows(NullPointerException.class, () -> tx(tx -> tx.insertSubject(null)));
-    assertThrows(NullPointerException.class, () -> read(tx -> tx.useToken(null, at(1))));
-    assertThrows(NullPointerException.class, () -> read(tx -> tx.countMails(email("ann"), null, T0)));
+    assertThrows(NullPointerException.class, () -> read(tx -> tx.subjects().subjectByEmail(null)));
+    assertThrows(NullPointerException.class, () -> tx(tx -> tx.subjects().insertSubject(null)));
+    assertThrows(NullPointerException.class, () -> read(tx -> tx.requests().useToken(null, at(1))));
+    assertThrows(NullPointerException.class, () -> read(tx -> tx.outbox().countMails(email("ann"), null, T0)));
   }
 
   // --- returned values ---
@@ -277,21 +303,21 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
   void listsThenUnmodifiableSnapshots() {
     givenSubjects("ann");
     tx(tx -> {
-      tx.saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-      tx.appendEvent(event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      tx.insertRequest(openRequest("req-1", subjectId("ann"), T0));
-      tx.enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
+      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+      tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
+      tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
     });
-    var consents = read(tx -> tx.consents(subjectId("ann")));
-    var events = read(tx -> tx.events(subjectId("ann")));
-    var requests = read(tx -> tx.openRequests(subjectId("ann")));
-    var mails = read(tx -> tx.mails(subjectId("ann")));
+    var consents = read(tx -> tx.subjects().consents(subjectId("ann")));
+    var events = read(tx -> tx.history().events(subjectId("ann")));
+    var requests = read(tx -> tx.requests().openRequests(subjectId("ann")));
+    var mails = read(tx -> tx.outbox().mails(subjectId("ann")));
 
     tx(tx -> {
-      tx.saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-2", at(1)));
-      tx.appendEvent(event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(1)));
-      tx.insertRequest(openRequest("req-2", subjectId("ann"), at(1)));
-      tx.enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
+      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-2", at(1)));
+      HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(1)));
+      tx.requests().insertRequest(openRequest("req-2", subjectId("ann"), at(1)));
+      tx.outbox().enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
     });
 
     assertEquals(1, consents.size());
@@ -310,8 +336,8 @@ class InMemoryConsentStoreTest extends ConsentStoreContract {
     PendingRequest late = openRequest("a", subjectId("ann"), at(20));
     PendingRequest earlyB = openRequest("c", subjectId("ann"), at(10));
     PendingRequest earlyA = openRequest("b", subjectId("ann"), at(10));
-    tx(tx -> List.of(late, earlyB, earlyA).forEach(tx::insertRequest));
+    tx(tx -> List.of(late, earlyB, earlyA).forEach(tx.requests()::insertRequest));
 
-    assertEquals(List.of(earlyA, earlyB, late), read(tx -> tx.openRequests(subjectId("ann"))));
+    assertEquals(List.of(earlyA, earlyB, late), read(tx -> tx.requests().openRequests(subjectId("ann"))));
   }
 }

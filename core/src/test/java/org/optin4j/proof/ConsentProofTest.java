@@ -18,17 +18,18 @@ import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** The tamper-evident, per-subject hash-chained history at the service level. */
 class ConsentProofTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
       .evidencePolicy(EvidencePolicy.FULL).build();
@@ -40,14 +41,9 @@ class ConsentProofTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+    return OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(
+        ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox")),
         Evidence.of("203.0.113.9", "Firefox"));
-    optIn.operations().dispatchNow();
-    clock.advance(Duration.ofMinutes(5));
-    return r.subjectId();
   }
 
   @Test

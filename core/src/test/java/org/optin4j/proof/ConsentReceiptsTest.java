@@ -36,21 +36,22 @@ import org.optin4j.Consent;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.MailMessage;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** Signed consent receipts (GDPR Art. 7(1)): issue, mail, verify, and refuse every kind of forgery. */
 class ConsentReceiptsTest {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final ReceiptKeys keys = ReceiptKeys.generate("r1");
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).receiptKeys(keys)
@@ -62,13 +63,7 @@ class ConsentReceiptsTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.operations().dispatchNow();
-    clock.advance(Duration.ofMinutes(7));
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer, clock).readingTime(Duration.ofMinutes(7)).confirmed(email, purposes);
   }
 
   private static String attachedReceipt(MailMessage mail) {

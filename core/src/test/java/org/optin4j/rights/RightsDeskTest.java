@@ -2,7 +2,6 @@ package org.optin4j.rights;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.Fixtures.EVENTS;
@@ -20,18 +19,19 @@ import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** Operator-run rights with the one-month deadline of GDPR Art. 12(3). */
 class RightsDeskTest {
-  private final MutableClock clock = MutableClock.at("2026-01-31T09:00:00Z");
+  private final TestClock clock = TestClock.at("2026-01-31T09:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
   private final RightsDesk desk = optIn.rightsDesk();
@@ -42,12 +42,7 @@ class RightsDeskTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer).confirmed(email, purposes);
   }
 
   @Test

@@ -24,9 +24,7 @@ import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.UnsubscribeResult;
@@ -35,6 +33,9 @@ import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /**
  * A forwarded preferences link through the Java API: a change of address or an erasure needs a step-up from the
@@ -44,7 +45,7 @@ class SubjectRightsStepUpTest {
   private static final String ANN = "ann@example.org";
   private static final String MALLORY = "mallory@evil.example";
 
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final OptIn optIn = Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
@@ -57,13 +58,9 @@ class SubjectRightsStepUpTest {
 
   /** Ann confirmed the newsletter; her receipt (with preferences and unsubscribe links) is the last mail. */
   private SubjectId confirmed(String email) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    clock.advance(Duration.ofMinutes(5));
-    return r.subjectId();
+    return OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(
+        ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER).withEvidence(Evidence.of("203.0.113.9", "Firefox")),
+        Evidence.NONE);
   }
 
   private List<MailMessage> dispatchedTo(String address) {
@@ -346,7 +343,8 @@ class SubjectRightsStepUpTest {
     rights.requestAddressChange(ann, "ann.new@example.org", Locale.ENGLISH, Evidence.NONE);
     store.inTransaction(tx -> {
       // Confirm the change before the dispatcher runs: the receipt to the old address is still queued.
-      tx.updateSubject(tx.subject(ann).orElseThrow().movedTo(EmailAddress.parse("ann.new@example.org")));
+      tx.subjects().updateSubject(
+          tx.subjects().subject(ann).orElseThrow().movedTo(EmailAddress.parse("ann.new@example.org")));
       return null;
     });
 
@@ -368,13 +366,13 @@ class SubjectRightsStepUpTest {
 
     clock.advance(Duration.ofHours(49).plus(Duration.ofDays(6)));
     optIn.operations().purge();
-    assertTrue(store.read(tx -> tx.addressChange(change.requestId())).isPresent(), "kept during the grace");
+    assertTrue(store.read(tx -> tx.requests().addressChange(change.requestId())).isPresent(), "kept during the grace");
 
     clock.advance(Duration.ofDays(2));
     optIn.operations().purge();
 
-    assertTrue(store.read(tx -> tx.addressChange(change.requestId())).isEmpty());
-    assertTrue(store.read(tx -> tx.request(change.requestId())).isEmpty());
+    assertTrue(store.read(tx -> tx.requests().addressChange(change.requestId())).isEmpty());
+    assertTrue(store.read(tx -> tx.requests().request(change.requestId())).isEmpty());
     assertTrue(optIn.subject(ann).isPresent(), "the subject stays");
   }
 
@@ -388,11 +386,11 @@ class SubjectRightsStepUpTest {
 
     clock.advance(Duration.ofDays(14));
     optIn.operations().purge();
-    assertEquals(ANN, store.read(tx -> tx.replacedAddress(change.requestId())).orElseThrow().value());
+    assertEquals(ANN, store.read(tx -> tx.requests().replacedAddress(change.requestId())).orElseThrow().value());
 
     clock.advance(Duration.ofDays(8));
     optIn.operations().purge();
-    assertTrue(store.read(tx -> tx.replacedAddress(change.requestId())).isEmpty());
+    assertTrue(store.read(tx -> tx.requests().replacedAddress(change.requestId())).isEmpty());
   }
 
   @Test
@@ -401,13 +399,13 @@ class SubjectRightsStepUpTest {
     RequestResult.Accepted second = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
         ConsentRequest.of(ANN, Locale.ENGLISH, Fixtures.EVENTS).withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
     assertEquals(ann, second.subjectId());
-    PendingRequest before = store.read(tx -> tx.request(second.requestId())).orElseThrow();
+    PendingRequest before = store.read(tx -> tx.requests().request(second.requestId())).orElseThrow();
     assertEquals("203.0.113.9", before.evidence().ip());
 
     clock.advance(Duration.ofHours(49).plus(Duration.ofDays(7)).plus(Duration.ofMinutes(1)));
     optIn.operations().purge();
 
-    PendingRequest after = store.read(tx -> tx.request(second.requestId())).orElseThrow();
+    PendingRequest after = store.read(tx -> tx.requests().request(second.requestId())).orElseThrow();
     assertEquals(Evidence.NONE, after.evidence());
     assertEquals(PendingRequest.Status.EXPIRED, after.status());
   }

@@ -32,12 +32,10 @@ import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.MutableClock;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
-import org.optin4j.RecordingMailer;
 import org.optin4j.RequestResult;
 import org.optin4j.Retention;
 import org.optin4j.SubjectId;
@@ -47,10 +45,13 @@ import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.OutboxMail;
+import org.optin4j.testing.OptInFlow;
+import org.optin4j.testing.RecordingMailer;
+import org.optin4j.testing.TestClock;
 
 /** The subject's rights: erasure with suppression, restriction, access and portability, rectification; retention. */
 class SubjectRightsTest {
-  private final MutableClock clock = MutableClock.at("2026-03-02T10:00:00Z");
+  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final OptIn optIn = Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
@@ -62,15 +63,9 @@ class SubjectRightsTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
+    return OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(
         ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))
-            .withSource("https://bakery.example/signup")));
-    optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
-        Evidence.of("203.0.113.9", "Firefox"));
-    optIn.operations().dispatchNow();
-    clock.advance(Duration.ofMinutes(5));
-    return r.subjectId();
+            .withSource("https://bakery.example/signup"), Evidence.of("203.0.113.9", "Firefox"));
   }
 
   @Test
@@ -355,7 +350,7 @@ class SubjectRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     assertTrue(rights.requestDataExport(id));
     store.inTransaction(tx -> {
-      tx.suppress(suppressionKeyOf(), clock.instant());
+      tx.subjects().suppress(suppressionKeyOf(), clock.instant());
       return null;
     });
     mailer.clear();
@@ -382,7 +377,7 @@ class SubjectRightsTest {
       throw new AssertionError(e);
     }
     String key = mac;
-    boolean suppressed = other.inTransaction(tx -> tx.isSuppressed(key));
+    boolean suppressed = other.inTransaction(tx -> tx.subjects().isSuppressed(key));
     assertTrue(suppressed, "the key is HMAC-SHA256(pepper, address)");
     return key;
   }

@@ -1,24 +1,21 @@
 package org.optin4j.servlet;
 
-import org.owasp.encoder.Encode;
-
 /** The built-in page layout: a plain HTML5 document with a {@code lang}, a title and one main landmark. */
 final class DefaultLayout implements PageLayout {
   @Override
   public String render(Page page) {
-    StringBuilder b = new StringBuilder(2048 + page.contentHtml().length());
-    b.append("<!DOCTYPE html>\n<html lang=\"").append(Encode.forHtmlAttribute(page.locale().toLanguageTag()))
-        .append("\">\n<head>\n<meta charset=\"utf-8\">\n")
-        .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        .append("<meta name=\"robots\" content=\"noindex, nofollow\">\n")
-        .append("<title>").append(Encode.forHtml(page.title())).append("</title>\n");
+    Html h = new Html().trusted("<!DOCTYPE html>").nl().open("html", "lang", page.locale().toLanguageTag()).nl()
+        .open("head").nl().open("meta", "charset", "utf-8").nl()
+        .start("meta").attr("name", "viewport").attr("content", "width=device-width, initial-scale=1").end().nl()
+        .start("meta").attr("name", "robots").attr("content", "noindex, nofollow").end().nl()
+        .element("title", page.title()).nl();
     for (String css : page.stylesheets()) {
-      b.append("<link rel=\"stylesheet\" href=\"").append(Encode.forHtmlAttribute(css)).append("\">\n");
+      h.start("link").attr("rel", "stylesheet").attr("href", css).end().nl();
     }
-    b.append("</head>\n<body class=\"optin-").append(Encode.forHtmlAttribute(page.kind())).append("\">\n")
-        .append("<main class=\"optin-page\" id=\"main\">\n")
-        .append(page.contentHtml())
-        .append("</main>\n</body>\n</html>\n");
-    return b.toString();
+    h.close("head").nl().open("body", "class", "optin-" + page.kind()).nl()
+        .start("main").attr("class", "optin-page").attr("id", "main").end().nl()
+        .trusted(page.contentHtml()) // encoded by the page that made it (PageLayout.Page#contentHtml)
+        .close("main").nl().close("body").nl().close("html").nl();
+    return h.toString();
   }
 }

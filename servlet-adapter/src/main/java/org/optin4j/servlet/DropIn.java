@@ -48,16 +48,18 @@ final class DropIn {
   private final OptInForms forms;
   private final Guard guard;
   private final Pages pages;
-  private final HostedPages hosted;
+  private final PostGate gate;
+  private final ShownNotices notices;
 
-  DropIn(OptInFilter.Settings settings, OptIn optIn, OptInForms forms, Guard guard, Pages pages,
-      HostedPages hosted) {
+  DropIn(OptInFilter.Settings settings, OptIn optIn, OptInForms forms, Guard guard, Pages pages, PostGate gate,
+      ShownNotices notices) {
     this.settings = settings;
     this.optIn = optIn;
     this.forms = forms;
     this.guard = guard;
     this.pages = pages;
-    this.hosted = hosted;
+    this.gate = gate;
+    this.notices = notices;
   }
 
   /**
@@ -66,17 +68,13 @@ final class DropIn {
    * @return true to pass the request on to the app (the outcome is set), false if the filter answered it
    */
   boolean handleFormPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    var ticked = HostedPages.values(req, OptInForms.PURPOSE_FIELD);
+    var ticked = Pages.values(req, OptInForms.PURPOSE_FIELD);
     if (ticked.isEmpty()) {
       req.setAttribute(SignupOutcome.ATTRIBUTE, new SignupOutcome.NothingChosen());
       return true;
     }
     Locale locale = pages.formLocale(req);
-    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.signupContext())) {
-      hosted.forbidden(req, res, locale);
-      return false;
-    }
-    if (hosted.tooMany(req, res, locale)) {
+    if (!gate.signup(req, res, locale)) {
       return false;
     }
     long start = System.nanoTime();
@@ -84,19 +82,19 @@ final class DropIn {
     if (trap != null && !trap.isEmpty()) {
       return requested(req, start);
     }
-    Optional<Notice> shown = hosted.shownNotice(req);
+    Optional<Notice> shown = notices.shownNotice(req);
     Set<PurposeId> offered = shown.map(n -> Set.copyOf(n.purposes()))
         .orElseGet(() -> optIn.catalog().purposes().stream().map(Purpose::id).collect(Collectors.toSet()));
     Set<PurposeId> chosen = new TreeSet<>();
     for (String v : ticked) {
-      Optional<PurposeId> id = HostedPages.purposeId(v).filter(offered::contains);
+      Optional<PurposeId> id = Pages.purposeId(v).filter(offered::contains);
       if (id.isEmpty()) {
         return outcome(req, new SignupOutcome.NoticeChanged());
       }
       chosen.add(id.get());
     }
     String email = req.getParameter(settings.emailField());
-    if (email == null || email.length() > HostedPages.MAX_EMAIL) {
+    if (email == null || email.length() > Pages.MAX_EMAIL) {
       return outcome(req, new SignupOutcome.InvalidAddress("invalid email address: missing or too long"));
     }
     // The one parse of the address: the request carries its result, and the core does not parse it again.
@@ -127,10 +125,10 @@ final class DropIn {
 
   /**
    * Passes a signup on as {@code Requested} no sooner than the hosted pages answer theirs, so that the time the app's
-   * form takes does not tell a known address from a new one either (security rule 8).
+   * form takes does not tell a known address from a new one either.
    */
   private static boolean requested(HttpServletRequest req, long start) {
-    HostedPages.waitUntil(start + HostedPages.SIGNUP_ANSWER_FLOOR_NANOS);
+    AnswerFloor.waitUntil(start + AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS);
     return outcome(req, new SignupOutcome.Requested());
   }
 
@@ -200,7 +198,7 @@ final class DropIn {
       }
       System.getLogger(DropIn.class.getName()).log(System.Logger.Level.ERROR,
           "optin4j: cannot render the notice block on " + OptInFilter.path(req), e);
-      hosted.internalError(req, res);
+      pages.internalError(req, res);
     }
   }
 

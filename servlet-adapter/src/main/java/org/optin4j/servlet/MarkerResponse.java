@@ -428,38 +428,64 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     }
   }
 
-  /** Decides on the first write: into the buffer (HTML) or through to the real stream. */
-  private final class DecidingStream extends ServletOutputStream {
-    private java.io.OutputStream target;
+  /** Opens one of two outputs; either may throw. */
+  @FunctionalInterface
+  private interface Opener<T> {
+    T open() throws IOException;
+  }
 
-    private java.io.OutputStream target() throws IOException {
+  /**
+   * Where the app's output goes, chosen at its first write: into the buffer (HTML) or through to the real output.
+   * Shared by the stream and the writer, which differ only in their type.
+   */
+  private final class Decided<T extends java.io.Flushable> {
+    private final Opener<T> buffered;
+    private final Opener<T> direct;
+    private T target;
+
+    Decided(Opener<T> buffered, Opener<T> direct) {
+      this.buffered = buffered;
+      this.direct = direct;
+    }
+
+    T get() throws IOException {
       if (target == null) {
-        target = decide() ? buffer : MarkerResponse.super.getOutputStream();
+        target = decide() ? buffered.open() : direct.open();
       }
       return target;
     }
 
+    void flush() throws IOException {
+      if (target != null) {
+        target.flush();
+      }
+    }
+  }
+
+  /** Decides on the first write: into the buffer (HTML) or through to the real stream. */
+  private final class DecidingStream extends ServletOutputStream {
+    private final Decided<java.io.OutputStream> target =
+        new Decided<>(() -> buffer, () -> MarkerResponse.super.getOutputStream());
+
     @Override
     public void write(int b) throws IOException {
-      target().write(b);
+      target.get().write(b);
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      target().write(b, off, len);
+      target.get().write(b, off, len);
     }
 
     @Override
     public void flush() throws IOException {
-      if (target != null) {
-        target.flush();
-      }
+      target.flush();
     }
 
     @Override
     public void close() throws IOException {
       if (!Boolean.TRUE.equals(decideQuietly())) {
-        target().close();
+        target.get().close();
       }
     }
 
@@ -471,7 +497,7 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     @Override
     public void setWriteListener(WriteListener listener) {
       try {
-        java.io.OutputStream t = target();
+        java.io.OutputStream t = target.get();
         if (t instanceof ServletOutputStream real) {
           real.setWriteListener(listener);
         } else {
@@ -485,30 +511,22 @@ final class MarkerResponse extends HttpServletResponseWrapper {
 
   /** The writer counterpart of {@link DecidingStream}. */
   private final class DecidingWriter extends java.io.Writer {
-    private java.io.Writer target;
-
-    private java.io.Writer target() throws IOException {
-      if (target == null) {
-        target = decide() ? new OutputStreamWriter(buffer, charset()) : MarkerResponse.super.getWriter();
-      }
-      return target;
-    }
+    private final Decided<java.io.Writer> target =
+        new Decided<>(() -> new OutputStreamWriter(buffer, charset()), () -> MarkerResponse.super.getWriter());
 
     @Override
     public void write(char[] c, int off, int len) throws IOException {
-      target().write(c, off, len);
+      target.get().write(c, off, len);
     }
 
     @Override
     public void flush() throws IOException {
-      if (target != null) {
-        target.flush();
-      }
+      target.flush();
     }
 
     @Override
     public void close() throws IOException {
-      target().close();
+      target.get().close();
     }
   }
 

@@ -66,7 +66,9 @@ public final class OptInFilter implements Filter {
   private Settings settings;
   private OptIn optIn;
   private boolean ownsOptIn;
-  private HostedPages hosted;
+  /** The hosted pages under the prefix, one route per endpoint. */
+  private Routes routes;
+  private Pages pages;
   /** Sends the signup answers no sooner than their floor; made in init, stopped in destroy. */
   private AnswerFloor answerFloor;
   private DropIn dropIn;
@@ -138,9 +140,17 @@ public final class OptInFilter implements Filter {
       FormTokens tokens = new FormTokens(settings.formKey(), settings.clock(), settings.formTokenTtl());
       Guard guard = new Guard(settings, tokens);
       this.answerFloor = new AnswerFloor();
-      this.hosted = new HostedPages(settings, optIn, pages, guard, answerFloor);
+      PostGate gate = new PostGate(pages, guard);
+      ShownNotices notices = new ShownNotices(optIn);
+      PreferencePages preferences = new PreferencePages(optIn, pages, gate, guard, notices);
+      this.routes = Routes.hosted(pages, gate,
+          new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor),
+          new ConfirmPages(optIn, pages, gate, guard), new UnsubscribePages(optIn, pages, guard), preferences,
+          new RightsRequests(optIn, pages, guard, preferences), new StepUpPages(optIn, pages, gate, guard),
+          new PublicFiles(optIn));
+      this.pages = pages;
       this.forms = new OptInForms(settings, optIn, pages, tokens);
-      this.dropIn = new DropIn(settings, optIn, forms, guard, pages, hosted);
+      this.dropIn = new DropIn(settings, optIn, forms, guard, pages, gate, notices);
       context.setAttribute(OptInForms.ATTRIBUTE, forms);
       if (ownsOptIn) {
         optIn.start();
@@ -172,7 +182,7 @@ public final class OptInFilter implements Filter {
   @Override
   public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
       throws IOException, ServletException {
-    if (hosted == null) {
+    if (routes == null) {
       throw new ServletException("optin4j: filter used before init");
     }
     if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
@@ -190,7 +200,7 @@ public final class OptInFilter implements Filter {
         return;
       }
       try {
-        hosted.handle(request, response, sub);
+        routes.handle(request, response, sub);
       } catch (RuntimeException e) {
         failClosed(request, response, e);
       }
@@ -266,7 +276,7 @@ public final class OptInFilter implements Filter {
     if (response.isCommitted()) {
       throw e;
     }
-    hosted.internalError(request, response);
+    pages.internalError(request, response);
   }
 
   /** The decoded, normalised path inside the web app, without path parameters or query. */
@@ -519,8 +529,11 @@ public final class OptInFilter implements Filter {
 
     /**
      * Overrides page texts: a resource bundle base name (for example {@code com.shop.optin-pages}) whose keys replace
-     * the built-in ones (see {@code org/optin4j/servlet/pages.properties}). Missing keys fall back to the built-in
-     * texts.
+     * the built-in ones (see {@code org/optin4j/servlet/pages_en.properties}): {@code <baseName>.properties} for every
+     * language, {@code <baseName>_<language>.properties} for one. Missing keys fall back to the built-in texts. A text
+     * may use the {@code {name}} placeholders of the text it replaces; an unknown key or placeholder is refused when
+     * the filter starts. Mail texts are overridden the same way, with
+     * {@code org.optin4j.mail.DefaultMailTemplates.overriddenBy(String)}.
      *
      * @param baseName the bundle base name
      * @return this builder

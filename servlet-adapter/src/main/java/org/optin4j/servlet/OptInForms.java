@@ -1,7 +1,5 @@
 package org.optin4j.servlet;
 
-import static org.optin4j.servlet.Pages.hidden;
-
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
@@ -69,12 +67,12 @@ public final class OptInForms {
     }
     Notice notice = optIn.notice(purposes, locale);
     String id = "optin-notice-" + notice.hash().substring(0, 8);
-    String head = "<div class=\"optin-block\">\n" + pages.notice(notice, locale, id)
-        + pages.choices(optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
-            locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id);
-    String tail = hidden(Pages.NOTICE_FIELD, notice.hash()) + hidden(Pages.LANG_FIELD, locale.getLanguage())
-        + pages.honeypot(locale, true);
-    Block block = Block.of(head, tail);
+    Html head = pages.notice(new Html().open("div", "class", "optin-block").nl(), notice, locale, id);
+    pages.choices(head, optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
+        locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id);
+    Html tail = new Html().hidden(Pages.NOTICE_FIELD, notice.hash()).hidden(Pages.LANG_FIELD, locale.getLanguage());
+    pages.honeypot(tail, locale, true);
+    Block block = Block.of(head.toString(), tail.toString());
     if (blocks.size() < NOTICE_CACHE_LIMIT) {
       blocks.putIfAbsent(key, block);
     }
@@ -98,7 +96,7 @@ public final class OptInForms {
     }
   }
 
-  // Pages.hidden(CSRF_FIELD, token) split around the token; the token (digits, '.', base64url) needs no escaping.
+  // Html.hidden(CSRF_FIELD, token) split around the token; the token (digits, '.', base64url) needs no escaping.
   private static final String TOKEN_FIELD_START = "<input type=\"hidden\" name=\"" + Pages.CSRF_FIELD + "\" value=\"";
   private static final String TOKEN_FIELD_END = "\">\n";
 
@@ -169,14 +167,14 @@ public final class OptInForms {
     Objects.requireNonNull(purposes, "purposes");
     Locale locale = pages.locale(request);
     Block block = block(purposes, locale);
-    StringBuilder b = new StringBuilder(block.head().length() + block.tail().length() + 256);
-    b.append(block.head());
-    b.append(hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.signupContext())));
-    b.append(block.tail());
+    // The block's parts were written through Html when it was made (see block): trusted, not written twice.
+    Html b = new Html().trusted(block.head());
+    b.hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.signupContext()));
+    b.trusted(block.tail());
     if (settings.humanCheck() != null) {
-      b.append(settings.humanCheck().formHtml(request, locale));
+      b.trusted(settings.humanCheck().formHtml(request, locale)); // the check's own HTML, which it must encode
     }
-    return b.append("</div>\n").toString();
+    return b.close("div").nl().toString();
   }
 
   /**

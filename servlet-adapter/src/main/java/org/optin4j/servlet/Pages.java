@@ -12,20 +12,24 @@ import java.time.format.FormatStyle;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
-import org.owasp.encoder.Encode;
+import org.optin4j.text.TextBundle;
 
 /**
- * Renders and sends pages: language choice, security headers, the layout, and the HTML fragments the pages share
- * (notice, choices, hidden fields, honeypot, problem box). Every value is encoded for its context with the OWASP
- * Java Encoder (security rule 9).
+ * Renders and sends pages: language choice, security headers, the layout, the answers every page family gives
+ * (invalid link, 403, 404, 405, 500), the HTML fragments the pages share (notice, choices, honeypot, problem box,
+ * form, button) and the reading of the fields they share. Every value is written through {@link Html}, which encodes
+ * it for its context with the OWASP Java Encoder (OWASP Cross Site Scripting Prevention Cheat Sheet).
  *
  * <p>Immutable and thread-safe.
  */
@@ -35,16 +39,20 @@ final class Pages {
   static final String LANG_FIELD = "optin-lang";
   static final String HONEYPOT_FIELD = "optin-website";
   static final String NEXT_FIELD = "next";
+  static final int MAX_TOKEN = 4096;
+  static final int MAX_EMAIL = 320;
 
   private final OptInFilter.Settings settings;
   private final OptIn optIn;
-  private final Messages messages;
+  /** The page texts ({@code pages_<language>.properties}), with the app's overrides if it configured some. */
+  private final TextBundle texts;
   private final String csp;
 
   Pages(OptInFilter.Settings settings, OptIn optIn) {
     this.settings = settings;
     this.optIn = optIn;
-    this.messages = new Messages(settings.messagesBaseName());
+    TextBundle shipped = TextBundle.shipped("page text", "org.optin4j.servlet.pages", Pages.class.getClassLoader());
+    this.texts = settings.messagesBaseName() == null ? shipped : shipped.overriddenBy(settings.messagesBaseName());
     StringBuilder style = new StringBuilder("'self'");
     for (String o : settings.styleOrigins()) {
       style.append(' ').append(o);
@@ -85,8 +93,14 @@ final class Pages {
     return locale(request);
   }
 
-  String t(Locale locale, String key, Object... args) {
-    return messages.get(locale, key, args);
+  /** A page text; plain text, so callers encode it. */
+  String t(Locale locale, String key) {
+    return texts.text(locale, key);
+  }
+
+  /** A page text with one placeholder {@code {name}} replaced by a value. */
+  String t(Locale locale, String key, String name, String value) {
+    return texts.text(locale, key, Map.of(name, value));
   }
 
   // --- sending -----------------------------------------------------------------------------------------------
@@ -103,7 +117,8 @@ final class Pages {
   }
 
   void send(HttpServletRequest request, HttpServletResponse response, int status, String kind, Locale locale,
-      String title, String contentHtml) throws IOException {
+      String title, Html content) throws IOException {
+    String contentHtml = content.toString();
     List<String> css = new ArrayList<>();
     css.add(base(request) + "/optin.css");
     css.addAll(settings.stylesheets());
@@ -121,19 +136,49 @@ final class Pages {
     }
   }
 
-  /** A page with a heading and one or more paragraphs of text. */
+  /** A page with a heading and one or more paragraphs of text, and after them {@code extra} if not null. */
   void message(HttpServletRequest request, HttpServletResponse response, int status, String kind, Locale locale,
-      String titleKey, String extraHtml, String... textKeys) throws IOException {
+      String titleKey, Html extra, String... textKeys) throws IOException {
     String title = t(locale, titleKey);
-    StringBuilder b = new StringBuilder();
-    b.append("<h1>").append(e(title)).append("</h1>\n");
+    Html h = new Html().element("h1", title).nl();
     for (String k : textKeys) {
-      b.append("<p>").append(e(t(locale, k))).append("</p>\n");
+      h.element("p", t(locale, k)).nl();
     }
-    if (extraHtml != null) {
-      b.append(extraHtml);
+    if (extra != null) {
+      h.append(extra);
     }
-    send(request, response, status, kind, locale, title, b.toString());
+    send(request, response, status, kind, locale, title, h);
+  }
+
+  /** A paragraph with one link: {@code <p><a href="...">text</a></p>}. */
+  static Html link(String href, String text) {
+    return new Html().open("p").open("a", "href", href).text(text).close("a").close("p").nl();
+  }
+
+  // --- the answers every page family gives -------------------------------------------------------------------
+
+  /** 400 for a missing, invalid or used link: every invalid token gets the same answer. */
+  void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+    message(req, res, 400, "invalid-link", locale, "invalid.title",
+        link(base(req) + "/subscribe", t(locale, "invalid.again")), "invalid.text");
+  }
+
+  void forbidden(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+    message(req, res, 403, "error", locale, "forbidden.title", null, "forbidden.text");
+  }
+
+  void notFound(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    message(req, res, 404, "not-found", locale(req), "notfound.title", null, "notfound.text");
+  }
+
+  void notAllowed(HttpServletRequest req, HttpServletResponse res, String allow) throws IOException {
+    res.setHeader("Allow", allow);
+    message(req, res, 405, "error", locale(req), "method.title", null, "method.text");
+  }
+
+  void internalError(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    res.reset();
+    message(req, res, 500, "error", locale(req), "error.title", null, "error.text");
   }
 
   /** The site path of the hosted pages: context path (server configuration, never the Host header) + prefix. */
@@ -143,48 +188,35 @@ final class Pages {
 
   // --- fragments ---------------------------------------------------------------------------------------------
 
-  static String e(String s) {
-    return Encode.forHtml(s);
-  }
-
-  static String a(String s) {
-    return Encode.forHtmlAttribute(s);
-  }
-
-  static String hidden(String name, String value) {
-    return "<input type=\"hidden\" name=\"" + a(name) + "\" value=\"" + a(value) + "\">\n";
-  }
-
   /** The notice text as stored (white-space: pre-line keeps its line breaks) with its version. */
-  String notice(Notice notice, Locale locale, String id) {
-    return "<section class=\"optin-notice-section\" aria-labelledby=\"" + a(id) + "-h\">\n"
-        + "<h2 id=\"" + a(id) + "-h\">" + e(t(locale, "notice.heading")) + "</h2>\n"
-        + "<div class=\"optin-notice\" id=\"" + a(id) + "\" lang=\"" + a(notice.locale().toLanguageTag()) + "\">"
-        + e(notice.text()) + "</div>\n"
-        + "<p class=\"optin-notice-version\">"
-        + e(t(locale, "notice.version", notice.version(), notice.locale().getDisplayLanguage(locale)))
-        + "</p>\n</section>\n";
+  Html notice(Html h, Notice notice, Locale locale, String id) {
+    h.start("section").attr("class", "optin-notice-section").attr("aria-labelledby", id + "-h").end().nl()
+        .start("h2").attr("id", id + "-h").end().text(t(locale, "notice.heading")).close("h2").nl()
+        .start("div").attr("class", "optin-notice").attr("id", id).attr("lang", notice.locale().toLanguageTag())
+        .end().text(notice.text()).close("div").nl();
+    return h.open("p", "class", "optin-notice-version")
+        .text(texts.text(locale, "notice.version", Map.of("version", String.valueOf(notice.version()),
+            "language", notice.locale().getDisplayLanguage(locale))))
+        .close("p").nl().close("section").nl();
   }
 
   /** One checkbox per purpose, labelled with its title, inside a fieldset. */
-  String choices(Collection<Purpose> purposes, Locale locale, String field, Set<PurposeId> ticked, String idPrefix,
-      String describedBy) {
-    StringBuilder b = new StringBuilder("<fieldset>\n<legend>").append(e(t(locale, "purposes.legend")))
-        .append("</legend>\n");
+  Html choices(Html h, Collection<Purpose> purposes, Locale locale, String field, Set<PurposeId> ticked,
+      String idPrefix, String describedBy) {
+    h.open("fieldset").nl().element("legend", t(locale, "purposes.legend")).nl();
     for (Purpose p : purposes) {
       String id = idPrefix + p.id().value();
-      b.append("<div class=\"optin-choice\"><input type=\"checkbox\" id=\"").append(a(id)).append("\" name=\"")
-          .append(a(field)).append("\" value=\"").append(a(p.id().value())).append('"');
+      h.open("div", "class", "optin-choice").start("input").attr("type", "checkbox").attr("id", id)
+          .attr("name", field).attr("value", p.id().value());
       if (ticked.contains(p.id())) {
-        b.append(" checked");
+        h.flag("checked");
       }
       if (describedBy != null) {
-        b.append(" aria-describedby=\"").append(a(describedBy)).append('"');
+        h.attr("aria-describedby", describedBy);
       }
-      b.append("> <label for=\"").append(a(id)).append("\">").append(e(title(p, locale)))
-          .append("</label></div>\n");
+      h.end().space().open("label", "for", id).text(title(p, locale)).close("label").close("div").nl();
     }
-    return b.append("</fieldset>\n").toString();
+    return h.close("fieldset").nl();
   }
 
   String title(Purpose p, Locale locale) {
@@ -193,25 +225,58 @@ final class Pages {
   }
 
   /** A text field bots fill in and people never see; hidden by the stylesheet and from assistive technology. */
-  String honeypot(Locale locale, boolean inlineStyle) {
-    return "<div class=\"optin-hp\" aria-hidden=\"true\""
-        + (inlineStyle ? " style=\"position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden\"" : "")
-        + "><label for=\"" + HONEYPOT_FIELD + "\">" + e(t(locale, "honeypot.label")) + "</label>"
-        + "<input type=\"text\" id=\"" + HONEYPOT_FIELD + "\" name=\"" + HONEYPOT_FIELD
-        + "\" value=\"\" tabindex=\"-1\" autocomplete=\"off\"></div>\n";
+  Html honeypot(Html h, Locale locale, boolean inlineStyle) {
+    h.start("div").attr("class", "optin-hp").attr("aria-hidden", "true");
+    if (inlineStyle) {
+      h.attr("style", "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden");
+    }
+    return h.end().open("label", "for", HONEYPOT_FIELD).text(t(locale, "honeypot.label")).close("label")
+        .start("input").attr("type", "text").attr("id", HONEYPOT_FIELD).attr("name", HONEYPOT_FIELD)
+        .attr("value", "").attr("tabindex", "-1").attr("autocomplete", "off").end().close("div").nl();
   }
 
   /** The error summary at the top of a form (role=alert, so screen readers announce it). */
-  String problems(Locale locale, List<String> keys) {
+  Html problems(Html h, Locale locale, List<String> keys) {
     if (keys.isEmpty()) {
-      return "";
+      return h;
     }
-    StringBuilder b = new StringBuilder("<div class=\"optin-error\" role=\"alert\" tabindex=\"-1\" "
-        + "id=\"optin-problems\">\n<h2>").append(e(t(locale, "problem.heading"))).append("</h2>\n<ul>\n");
+    h.start("div").attr("class", "optin-error").attr("role", "alert").attr("tabindex", "-1")
+        .attr("id", "optin-problems").end().nl().element("h2", t(locale, "problem.heading")).nl().open("ul").nl();
     for (String k : keys) {
-      b.append("<li>").append(e(t(locale, k))).append("</li>\n");
+      h.element("li", t(locale, k)).nl();
     }
-    return b.append("</ul>\n</div>\n").toString();
+    return h.close("ul").nl().close("div").nl();
+  }
+
+  /** A form that posts to {@code action} in UTF-8; close it with {@code close("form")}. */
+  static Html form(Html h, String action) {
+    return h.start("form").attr("method", "post").attr("accept-charset", "UTF-8").attr("action", action).end().nl();
+  }
+
+  /** A submit button with its text, {@code cssClass} if not null, and a line break. */
+  static Html button(Html h, String cssClass, String text) {
+    h.start("button").attr("type", "submit");
+    if (cssClass != null) {
+      h.attr("class", cssClass);
+    }
+    return h.end().text(text).close("button").nl();
+  }
+
+  // --- reading ------------------------------------------------------------------------------------------------
+
+  /** The token parameter, or null if absent or oversized (refused before any parsing). */
+  static String token(HttpServletRequest req) {
+    String t = req.getParameter("token");
+    return t == null || t.isEmpty() || t.length() > MAX_TOKEN ? null : t;
+  }
+
+  static List<String> values(HttpServletRequest req, String name) {
+    String[] v = req.getParameterValues(name);
+    return v == null ? List.of() : new ArrayList<>(new LinkedHashSet<>(List.of(v)));
+  }
+
+  static Optional<PurposeId> purposeId(String v) {
+    return PurposeId.tryParse(v);
   }
 
   static String date(Instant at, Locale locale) {

@@ -387,35 +387,27 @@ final class RateLimiter {
       long v2 = 0x6c7967656e657261L ^ k0;
       long v3 = 0x7465646279746573L ^ k1;
       int end = m.length - (m.length & 7);
-      for (int off = 0; off < end; off += 8) {
-        long mi = le64(m, off);
-        v3 ^= mi;
-        for (int r = 0; r < 2; r++) {
+      long last = (long) (m.length & 0xff) << 56;
+      for (int i = m.length - 1; i >= end; i--) {
+        last |= (long) (m[i] & 0xff) << (8 * (i - end));
+      }
+      // One pass per 8-byte word, then one for the last word (length and tail), then finalisation: the same round,
+      // written once, 2 times per word (c = 2) and 4 times to finish (d = 4).
+      for (int off = 0; off <= end + 8; off += 8) {
+        boolean finish = off > end;
+        long mi = finish ? 0 : off < end ? le64(m, off) : last;
+        if (finish) {
+          v2 ^= 0xff;
+        } else {
+          v3 ^= mi;
+        }
+        for (int r = finish ? 4 : 2; r > 0; r--) {
           v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
           v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
           v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
           v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
         }
         v0 ^= mi;
-      }
-      long last = (long) (m.length & 0xff) << 56;
-      for (int i = m.length - 1; i >= end; i--) {
-        last |= (long) (m[i] & 0xff) << (8 * (i - end));
-      }
-      v3 ^= last;
-      for (int r = 0; r < 2; r++) {
-        v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-        v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-        v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-        v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
-      }
-      v0 ^= last;
-      v2 ^= 0xff;
-      for (int r = 0; r < 4; r++) {
-        v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-        v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-        v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-        v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
       }
       return v0 ^ v1 ^ v2 ^ v3;
     }

@@ -1,9 +1,5 @@
 package org.optin4j.servlet;
 
-import static org.optin4j.servlet.Pages.a;
-import static org.optin4j.servlet.Pages.e;
-import static org.optin4j.servlet.Pages.hidden;
-
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -18,42 +14,30 @@ import org.optin4j.rights.StepUpPreview;
  * The pages of the links a forwarded preferences link cannot replace: the step-up link mailed to the address on file
  * before a change of address or an erasure goes ahead ({@code /preferences/step-up}), and the "this was not me" link
  * mailed to the old address after a change ({@code /preferences/not-me}). Opening either only shows what would happen
- * (mail scanners open links, security rule 6); the button POSTs, with a form token bound to the link and the Origin
- * check (security rule 7).
+ * (mail scanners open links: SECURITY.md, "Link-prefetching scanners"); the button POSTs, through the {@link PostGate}
+ * (a form token bound to the link and the Origin check).
  *
- * <p>Thread-safe.
+ * <p>Immutable and thread-safe.
  */
-final class StepUpPages {
+record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
   static final String STEP_UP_PATH = "/preferences/step-up";
   static final String NOT_ME_PATH = "/preferences/not-me";
-
-  private final OptIn optIn;
-  private final Pages pages;
-  private final Guard guard;
-  private final HostedPages hosted;
-
-  StepUpPages(OptIn optIn, Pages pages, Guard guard, HostedPages hosted) {
-    this.optIn = optIn;
-    this.pages = pages;
-    this.guard = guard;
-    this.hosted = hosted;
-  }
 
   /** GET: what the step-up link would allow, and the button that allows it. */
   void stepUpPage(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Locale locale = pages.locale(req);
-    String token = HostedPages.token(req);
+    String token = Pages.token(req);
     StepUpPreview preview = optIn.rights().previewStepUp(token);
     if (preview instanceof StepUpPreview.AddressChange change) {
       askToAllow(req, res, locale, token, "stepup.address",
-          pages.t(locale, "stepup.address.text", change.newAddress().value()), change.expiresAt());
+          pages.t(locale, "stepup.address.text", "email", change.newAddress().value()), change.expiresAt());
     } else if (preview instanceof StepUpPreview.Erasure erasure) {
       askToAllow(req, res, locale, token, "stepup.erase", pages.t(locale, "stepup.erase.text"),
           erasure.expiresAt());
     } else if (preview instanceof StepUpPreview.Expired) {
       expired(req, res, locale);
     } else {
-      hosted.invalidLink(req, res, locale);
+      pages.invalidLink(req, res, locale);
     }
   }
 
@@ -61,19 +45,14 @@ final class StepUpPages {
   private void askToAllow(HttpServletRequest req, HttpServletResponse res, Locale locale, String token, String keys,
       String text, Instant expiresAt) throws IOException {
     String title = pages.t(locale, keys + ".title");
-    String body = "<h1>" + e(title) + "</h1>\n<p>" + e(text) + "</p>\n<p>"
-        + e(pages.t(locale, "stepup.until", Pages.dateTime(expiresAt, locale))) + "</p>\n"
-        + form(req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, keys + ".submit"));
+    Html body = new Html().element("h1", title).nl().element("p", text).nl()
+        .element("p", pages.t(locale, "stepup.until", "date", Pages.dateTime(expiresAt, locale))).nl();
+    form(body, req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, keys + ".submit"));
     pages.send(req, res, 200, "step-up", locale, title, body);
   }
 
-  /** POST: uses the step-up link. */
-  void stepUp(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Locale locale = pages.formLocale(req);
-    String token = checkedToken(req, res, locale, "step-up");
-    if (token == null) {
-      return;
-    }
+  /** POST, behind {@link PostGate#linked}: uses the step-up link. */
+  void stepUp(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
     StepUpConfirmation result = optIn.rights().confirmStepUp(token);
     if (result instanceof StepUpConfirmation.AddressChangeStarted) {
       pages.message(req, res, 200, "step-up-done", locale, "stepup.address.done.title", null,
@@ -85,63 +64,39 @@ final class StepUpPages {
     } else if (result instanceof StepUpConfirmation.Expired) {
       expired(req, res, locale);
     } else {
-      hosted.invalidLink(req, res, locale);
+      pages.invalidLink(req, res, locale);
     }
   }
 
   /** GET: what the "this was not me" link would undo, and the button that undoes it. */
   void notMePage(HttpServletRequest req, HttpServletResponse res) throws IOException {
     Locale locale = pages.locale(req);
-    String token = HostedPages.token(req);
+    String token = Pages.token(req);
     if (token == null || optIn.rights().verifyNotMeToken(token).isEmpty()) {
-      hosted.invalidLink(req, res, locale);
+      pages.invalidLink(req, res, locale);
       return;
     }
     String title = pages.t(locale, "notme.title");
-    String body = "<h1>" + e(title) + "</h1>\n<p>" + e(pages.t(locale, "notme.text")) + "</p>\n"
-        + form(req, locale, NOT_ME_PATH, "not-me", token, pages.t(locale, "notme.submit"));
+    Html body = new Html().element("h1", title).nl().element("p", pages.t(locale, "notme.text")).nl();
+    form(body, req, locale, NOT_ME_PATH, "not-me", token, pages.t(locale, "notme.submit"));
     pages.send(req, res, 200, "not-me", locale, title, body);
   }
 
-  /** POST: undoes the change of address. */
-  void notMe(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    Locale locale = pages.formLocale(req);
-    String token = checkedToken(req, res, locale, "not-me");
-    if (token == null) {
-      return;
-    }
+  /** POST, behind {@link PostGate#linked}: undoes the change of address. */
+  void notMe(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
     if (optIn.rights().restoreAddress(token, guard.evidence(req)) instanceof AddressRestore.Restored) {
       pages.message(req, res, 200, "not-me-done", locale, "notme.done.title", null, "notme.done.text");
     } else {
-      hosted.invalidLink(req, res, locale);
+      pages.invalidLink(req, res, locale);
     }
   }
 
-  /** The token of a POST that passed the link, Origin, form token and rate checks; null after answering. */
-  private String checkedToken(HttpServletRequest req, HttpServletResponse res, Locale locale, String context)
-      throws IOException {
-    String token = HostedPages.token(req);
-    if (token == null) {
-      hosted.invalidLink(req, res, locale);
-      return null;
-    }
-    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.linkContext(context, token))) {
-      hosted.forbidden(req, res, locale);
-      return null;
-    }
-    if (hosted.tooMany(req, res, locale)) {
-      return null;
-    }
-    return token;
-  }
-
-  private String form(HttpServletRequest req, Locale locale, String path, String context, String token,
+  /** The button of a step-up or "not me" page (it has always posted without an accept-charset: no text field). */
+  private void form(Html h, HttpServletRequest req, Locale locale, String path, String link, String token,
       String submit) {
-    return "<form method=\"post\" action=\"" + a(pages.base(req) + path) + "\">\n"
-        + hidden("token", token)
-        + hidden(Pages.CSRF_FIELD, guard.tokens().issue(FormTokens.linkContext(context, token)))
-        + hidden(Pages.LANG_FIELD, locale.getLanguage())
-        + "<button type=\"submit\">" + e(submit) + "</button>\n</form>\n";
+    h.start("form").attr("method", "post").attr("action", pages.base(req) + path).end().nl();
+    gate.linkFields(h, link, token, locale);
+    Pages.button(h, null, submit).close("form").nl();
   }
 
   private void expired(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
@@ -15,6 +18,7 @@ import org.optin4j.OptIn;
 import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.testing.TestClock;
 
 /** Start-up validation, form tokens and rate limits, without a container. */
 class OptInFilterConfigTest {
@@ -143,6 +147,30 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void messagesWhenAppOverridesSomeKeysThenThoseKeysInThatLanguageOnly() {
+    // com/shop/optin-pages_de.properties (test resources) replaces subscribe.title and prefs.intro in German.
+    Pages pages = new Pages(OptInFilter.builder(optIn).messages("com.shop.optin-pages").settings(), optIn);
+    Pages shipped = new Pages(OptInFilter.builder(optIn).settings(), optIn);
+
+    assertEquals("Newsletter bestellen", pages.t(Locale.GERMAN, "subscribe.title"));
+    assertEquals("Hier sehen Sie, was Shop Ihnen schickt.",
+        pages.t(Locale.GERMAN, "prefs.intro", "controller", "Shop"));
+    assertEquals(shipped.t(Locale.GERMAN, "subscribe.intro"), pages.t(Locale.GERMAN, "subscribe.intro"));
+    assertEquals(shipped.t(Locale.ENGLISH, "subscribe.title"), pages.t(Locale.ENGLISH, "subscribe.title"));
+    assertEquals("Anmelden", shipped.t(Locale.GERMAN, "subscribe.title"));
+  }
+
+  @Test
+  void messagesWhenOverrideUsesAPlaceholderTheTextLacksThenRefusedAtStartNamingIt() {
+    OptInFilter.Settings settings = OptInFilter.builder(optIn).messages("com.shop.old-pages").settings();
+
+    ConfigurationException e = assertThrows(ConfigurationException.class, () -> new Pages(settings, optIn));
+
+    assertEquals(List.of("com/shop/old-pages.properties: prefs.intro: unknown placeholder {0}; this text has"
+        + " {controller}"), e.problems());
+  }
+
+  @Test
   void builtWithDefaultsDerivesBaseUrlFromOptIn() {
     OptInFilter.Settings s = OptInFilter.builder(optIn).settings();
     assertEquals("https://shop.example/app/optin", s.baseUrl());
@@ -152,7 +180,7 @@ class OptInFilterConfigTest {
 
   @Test
   void formTokenWhenOtherContextTamperedOrExpiredThenRefused() {
-    MutableClock clock = new MutableClock();
+    TestClock clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     FormTokens tokens = new FormTokens(key, clock, Duration.ofHours(1));
@@ -169,7 +197,7 @@ class OptInFilterConfigTest {
 
   @Test
   void rateLimiterWhenOverLimitThenRetryAfterAndNextWindowAllows() {
-    MutableClock clock = new MutableClock();
+    TestClock clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     RateLimiter limiter = new RateLimiter(2, Duration.ofMinutes(1), 1 << 20, clock);
     assertEquals(0, limiter.acquire("a"));
     assertEquals(0, limiter.acquire("a"));

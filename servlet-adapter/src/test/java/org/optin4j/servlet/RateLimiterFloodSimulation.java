@@ -1,12 +1,10 @@
 package org.optin4j.servlet;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Random;
+import org.optin4j.testing.TestClock;
 
 /**
  * A simulation, not a timed test: attackers and legitimate clients send requests to one {@link RateLimiter} within one
@@ -64,30 +62,14 @@ final class RateLimiterFloodSimulation {
     byte[] hashKey = new byte[24];
     random.nextBytes(hashKey);
     long start = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
-    long[] now = {start};
-    Clock clock = new Clock() {
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(now[0]);
-      }
-    };
+    TestClock clock = TestClock.at(Instant.ofEpochMilli(start));
     RateLimiter limiter = new RateLimiter(LIMIT, Duration.ofMinutes(10), slots, clock, hashKey);
     for (int k = 0; k < prefill; k++) {
-      now[0] = start + 240_000L * k / prefill;
+      clock.set(Instant.ofEpochMilli(start + 240_000L * k / prefill));
       limiter.acquire(ClientAddress.limitKey("10." + (64 + (k >>> 16 & 0x3f)) + '.' + (k >>> 8 & 0xff) + '.'
           + (k & 0xff)));
     }
-    now[0] = start + 300_000;
+    clock.set(Instant.ofEpochMilli(start + 300_000));
     int keys = attackers + legit;
     // Blocks of requests: an attacker's burst is one block of perAttacker; otherwise one block per request.
     int blocks = bursts ? attackers + legit * perLegit : attackers * perAttacker + legit * perLegit;

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -19,39 +16,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.api.Test;
+import org.optin4j.testing.TestClock;
 
 class RateLimiterTest {
   private static final Duration TEN_MINUTES = Duration.ofMinutes(10);
   /** A window start: 2026-01-01T00:00:00Z is a multiple of ten minutes since the epoch. */
   private static final Instant WINDOW_START = Instant.parse("2026-01-01T00:00:00Z");
-
-  /** A clock that stands still until moved. */
-  private static final class SetClock extends Clock {
-    private volatile Instant now;
-
-    SetClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant i) {
-      now = i;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   private static byte[] key(int seed) {
     byte[] k = new byte[24];
@@ -61,7 +31,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenOneKeyThenExactlyMaxPerWindowAndRetryAfterPointsIntoTheNextWindow() {
-    SetClock clock = new SetClock(WINDOW_START.plus(Duration.ofMinutes(4)));
+    TestClock clock = TestClock.at(WINDOW_START.plus(Duration.ofMinutes(4)));
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 65_536, clock, key(1));
     for (int i = 0; i < 30; i++) {
       assertEquals(0, limiter.acquire("v4:192.0.2.1"), "request " + (i + 1));
@@ -77,7 +47,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenWindowRollsOverThenNoBurstAtTheBoundaryAndFullAllowanceTwoWindowsLater() {
-    SetClock clock = new SetClock(WINDOW_START.plus(Duration.ofMinutes(9)));
+    TestClock clock = TestClock.at(WINDOW_START.plus(Duration.ofMinutes(9)));
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 65_536, clock, key(2));
     for (int i = 0; i < 30; i++) {
       assertEquals(0, limiter.acquire("k"));
@@ -113,7 +83,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenSmallTableHoldsAllKeysThenEveryKeyIsCountedExactly() {
-    SetClock clock = new SetClock(WINDOW_START);
+    TestClock clock = TestClock.at(WINDOW_START);
     // 1,024 slots (128 buckets of 8), 300 keys: about 2.3 keys a bucket, and no bucket overflows in this seed.
     RateLimiter limiter = new RateLimiter(3, TEN_MINUTES, 1024, clock, key(3));
     for (int round = 0; round < 5; round++) {
@@ -126,7 +96,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenTableFullOfKeysAtTheirLimitThenTheyStayRefusedAndNewKeysAreAdmitted() {
-    SetClock clock = new SetClock(WINDOW_START);
+    TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(5, TEN_MINUTES, 1024, clock, key(4));
     // 2,000 keys at their limit in a table of 1,024: about half are pushed out of the table into the overflow
     // filter. A fresh key is refused only on a false positive of that filter (here well under 1 %).
@@ -160,7 +130,7 @@ class RateLimiterTest {
     // As in SignupFlood: a flood of one request each from 58,000 IPs (88.5 % of the slots) over four minutes, then
     // 500 IPs sending limit + 1 each, round robin, with 992 bystanders sending 5 each in between. With one bucket
     // per key about 1 bucket in 4 overflowed and forgot attackers below their limit (10 to 24 over in 8 seeds).
-    SetClock clock = new SetClock(WINDOW_START);
+    TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 65_536, clock, key(8));
     int fillers = 58_000;
     for (int k = 0; k < fillers; k++) {
@@ -193,7 +163,7 @@ class RateLimiterTest {
     // 16 slots: every key's two buckets are the whole table, full of one-request keys of the same eighth of the
     // window. Were ties always broken by the first entry, each of two new keys would push the other out of it and
     // be counted afresh on every request (the previous code admitted all 200).
-    SetClock clock = new SetClock(WINDOW_START);
+    TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 16, clock, key(9));
     Instant now = WINDOW_START;
     for (int k = 0; k < 100; k++) {
@@ -213,7 +183,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenBucketOverflowsBelowTheLimitThenTheLeastCountedKeyIsForgottenNotRefused() {
-    SetClock clock = new SetClock(WINDOW_START);
+    TestClock clock = TestClock.at(WINDOW_START);
     // 16 slots: two buckets of 8. 40 keys, each sending 2, round robin: far more keys than entries.
     RateLimiter limiter = new RateLimiter(2, TEN_MINUTES, 16, clock, key(5));
     for (int round = 0; round < 2; round++) {
@@ -225,7 +195,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenManyThreadsSendForOneKeyThenExactlyMaxAreAccepted() throws Exception {
-    SetClock clock = new SetClock(WINDOW_START.plusSeconds(1));
+    TestClock clock = TestClock.at(WINDOW_START.plusSeconds(1));
     RateLimiter limiter = new RateLimiter(1000, TEN_MINUTES, 65_536, clock, key(6));
     int threads = 8;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -258,7 +228,7 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenFloodedThenMemoryIsTheSameArraysOfTheSameLength() throws Exception {
-    SetClock clock = new SetClock(WINDOW_START);
+    TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 65_536, clock, key(7));
     List<AtomicLongArray> before = arrays(limiter);
     assertEquals(List.of(65_536, 32_768), before.stream().map(AtomicLongArray::length).toList());

@@ -3,8 +3,6 @@ package org.optin4j.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.servlet.DispatcherType;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Controller;
 import org.optin4j.OptIn;
@@ -13,9 +11,8 @@ import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.servlet.OptInFilter;
 import org.optin4j.spi.ConsentStore;
-import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
-import org.optin4j.spi.SendOutcome;
+import org.optin4j.testing.RecordingMailer;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
@@ -45,17 +42,6 @@ class OptInAutoConfigurationTest {
       JavaMailSenderImpl sender = new JavaMailSenderImpl();
       sender.setHost("127.0.0.1");
       return sender;
-    }
-  }
-
-  /** A mailer of the app's own, which records what it was handed. */
-  static final class RecordingMailer implements Mailer {
-    final List<MailMessage> sent = new ArrayList<>();
-
-    @Override
-    public synchronized List<SendOutcome> send(List<MailMessage> batch) {
-      sent.addAll(batch);
-      return batch.stream().<SendOutcome>map(m -> new SendOutcome.Sent()).toList();
     }
   }
 

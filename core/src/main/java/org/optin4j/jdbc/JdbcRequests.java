@@ -1,0 +1,178 @@
+package org.optin4j.jdbc;
+
+import static org.optin4j.jdbc.JdbcTransaction.instant;
+import static org.optin4j.jdbc.JdbcTransaction.join;
+import static org.optin4j.jdbc.JdbcTransaction.noticeRef;
+import static org.optin4j.jdbc.JdbcTransaction.purposes;
+import static org.optin4j.jdbc.JdbcTransaction.setInstant;
+import static org.optin4j.jdbc.JdbcTransaction.setNotice;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.optin4j.EmailAddress;
+import org.optin4j.Evidence;
+import org.optin4j.StoreException;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.RequestStore;
+
+/**
+ * The JDBC RequestStore: pending requests, used tokens and address changes. Runs its statements on its unit's
+ * connection through the unit's helpers, which doom the unit on the first failure. One per unit of work, used only by
+ * the thread that runs it; not thread-safe.
+ */
+final class JdbcRequests implements RequestStore {
+  private final JdbcTransaction tx;
+  private final Connection c;
+  private final Statements sql;
+
+  JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) {
+    this.tx = tx;
+    this.c = c;
+    this.sql = sql;
+  }
+
+  @Override
+  public void insertRequest(PendingRequest request) {
+    Objects.requireNonNull(request, "request");
+    tx.write("insert a request", "a request with this id exists already", sql.insertRequest, ps -> {
+      ps.setString(1, request.id());
+      ps.setString(2, request.subjectId().value());
+      setRequestFields(ps, 3, request);
+    });
+  }
+
+  @Override
+  public Optional<PendingRequest> request(String id) {
+    Objects.requireNonNull(id, "id");
+    return tx.queryOne("read a request", sql.requestForUpdate, ps -> ps.setString(1, id), JdbcRequests::request);
+  }
+
+  @Override
+  public Optional<PendingRequest> findRequest(String id) {
+    Objects.requireNonNull(id, "id");
+    return tx.queryOne("read a request", sql.requestById, ps -> ps.setString(1, id), JdbcRequests::request);
+  }
+
+  @Override
+  public void updateRequest(PendingRequest request) {
+    Objects.requireNonNull(request, "request");
+    int count = tx.update("update a request", sql.updateRequest, ps -> {
+      int next = setRequestFields(ps, 1, request);
+      ps.setString(next, request.id());
+      ps.setString(next + 1, request.subjectId().value());
+    });
+    if (count != 1) {
+      boolean exists = tx.queryOne("read a request", sql.requestSubject, ps -> ps.setString(1, request.id()),
+          rs -> rs.getString(1)).isPresent();
+      if (exists) {
+        throw new IllegalArgumentException("a request cannot move to another subject");
+      }
+      throw tx.failed(new StoreException("could not update request: no such request"));
+    }
+  }
+
+  @Override
+  public List<PendingRequest> openRequests(SubjectId id) {
+    Objects.requireNonNull(id, "id");
+    List<PendingRequest> list = tx.query("read open requests", sql.openRequests, ps -> ps.setString(1, id.value()),
+        JdbcRequests::request);
+    list.sort(Comparator.comparing(PendingRequest::requestedAt).thenComparing(PendingRequest::id));
+    return List.copyOf(list);
+  }
+
+  /** Sets the request's columns from {@code purposes} on; returns the next parameter index. */
+  static int setRequestFields(PreparedStatement ps, int from, PendingRequest r) throws SQLException {
+    int i = from;
+    ps.setString(i++, join(r.purposes()));
+    i = setNotice(ps, i, r.notice());
+    ps.setString(i++, r.source());
+    ps.setString(i++, r.evidence().ip());
+    ps.setString(i++, r.evidence().userAgent());
+    ps.setLong(i++, r.requestedAt().toEpochMilli());
+    ps.setLong(i++, r.expiresAt().toEpochMilli());
+    ps.setInt(i++, r.generation());
+    ps.setString(i++, r.status().name());
+    setInstant(ps, i++, r.closedAt());
+    return i;
+  }
+
+  static PendingRequest request(ResultSet rs) throws SQLException {
+    return new PendingRequest(
+        rs.getString("id"),
+        new SubjectId(rs.getString("subject_id")),
+        purposes(rs.getString("purposes")).stream().collect(Collectors.toSet()),
+        noticeRef(rs),
+        rs.getString("source"),
+        new Evidence(rs.getString("evidence_ip"), rs.getString("evidence_user_agent")),
+        instant(rs, "requested_at"),
+        instant(rs, "expires_at"),
+        rs.getInt("generation"),
+        PendingRequest.Status.valueOf(rs.getString("status")),
+        instant(rs, "closed_at"));
+  }
+
+  @Override
+  public boolean useToken(String tokenId, Instant expiresAt) {
+    tx.checkWritable();
+    Objects.requireNonNull(tokenId, "tokenId");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    tx.checkOpen();
+    try (PreparedStatement ps = c.prepareStatement(sql.insertToken)) {
+      ps.setString(1, tokenId);
+      ps.setLong(2, expiresAt.toEpochMilli());
+      // PostgreSQL: ON CONFLICT DO NOTHING answers 0. H2, MariaDB: the clash fails this statement only.
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      if (SqlErrors.isUniqueViolation(e)) {
+        return false;
+      }
+      throw tx.failed(SqlErrors.wrap("record a used token", e));
+    }
+  }
+
+  @Override
+  public void saveAddressChange(String requestId, EmailAddress newEmail) {
+    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(newEmail, "newEmail");
+    tx.update("save an address change", sql.upsertAddressChange, ps -> {
+      ps.setString(1, requestId);
+      ps.setString(2, newEmail.value());
+    });
+  }
+
+  @Override
+  public Optional<EmailAddress> addressChange(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    return tx.queryOne("read an address change", sql.addressChange, ps -> ps.setString(1, requestId),
+        rs -> new EmailAddress(rs.getString(1)));
+  }
+
+  @Override
+  public void saveReplacedAddress(String requestId, EmailAddress previousEmail) {
+    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(previousEmail, "previousEmail");
+    int count = tx.update("save a replaced address", sql.saveReplacedAddress, ps -> {
+      ps.setString(1, previousEmail.value());
+      ps.setString(2, requestId);
+    });
+    if (count != 1) {
+      throw tx.failed(new StoreException("no address change for request " + requestId));
+    }
+  }
+
+  @Override
+  public Optional<EmailAddress> replacedAddress(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    return tx.queryOne("read a replaced address", sql.replacedAddress, ps -> ps.setString(1, requestId),
+        rs -> new EmailAddress(rs.getString(1)));
+  }
+}

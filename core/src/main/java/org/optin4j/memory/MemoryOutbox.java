@@ -1,0 +1,255 @@
+package org.optin4j.memory;
+
+import static org.optin4j.memory.MemoryState.DUE_ORDER;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.optin4j.EmailAddress;
+import org.optin4j.memory.MemoryState.MailDue;
+import org.optin4j.memory.MemoryState.RecipientKind;
+import org.optin4j.StoreException;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OutboxMail;
+import org.optin4j.spi.OutboxStore;
+
+/**
+ * The in-memory OutboxStore: mail outbox and its due-time indexes. Reads and writes the store's shared state directly,
+ * under the store lock that every unit holds, and logs how to undo each write in its unit. One per unit of work; not
+ * thread-safe.
+ */
+final class MemoryOutbox implements OutboxStore {
+  private final MemoryUnit unit;
+  private final MemoryState state;
+
+  MemoryOutbox(MemoryUnit unit, MemoryState state) {
+    this.unit = unit;
+    this.state = state;
+  }
+
+  @Override
+  public boolean enqueue(OutboxMail mail) {
+    unit.check();
+    unit.checkWritable();
+    Objects.requireNonNull(mail, "mail");
+    if (state.mailIdsByDedupeKey.containsKey(mail.dedupeKey())) {
+      return false;
+    }
+    if (state.mails.containsKey(mail.id())) {
+      throw unit.duplicate("mail id");
+    }
+    unit.requireSubject(mail.subjectId());
+    unit.put(state.mails, mail.id(), mail);
+    unit.put(state.mailIdsByDedupeKey, mail.dedupeKey(), mail.id());
+    unit.append(state.mailIdsBySubject.computeIfAbsent(mail.subjectId(), k -> new ArrayList<>()), mail.id());
+    RecipientKind byRecipient = new RecipientKind(mail.recipient(), mail.kind());
+    unit.append(state.mailIdsByRecipientKind.computeIfAbsent(byRecipient, k -> new ArrayList<>()), mail.id());
+    index(mail);
+    return true;
+  }
+
+  @Override
+  public int countMails(EmailAddress recipient, MailKind kind, Instant since) {
+    unit.check();
+    Objects.requireNonNull(recipient, "recipient");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(since, "since");
+    int count = 0;
+    List<String> ids = state.mailIdsByRecipientKind.getOrDefault(new RecipientKind(recipient, kind), List.of());
+    for (String id : ids) {
+      if (!state.mails.get(id).createdAt().isBefore(since)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  @Override
+  public Optional<Instant> mailQueuedAt(String dedupeKey) {
+    unit.check();
+    Objects.requireNonNull(dedupeKey, "dedupeKey");
+    String id = state.mailIdsByDedupeKey.get(dedupeKey);
+    return id == null ? Optional.empty() : Optional.of(state.mails.get(id).createdAt());
+  }
+
+  @Override
+  public List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit) {
+    unit.check();
+    unit.checkWritable();
+    Objects.requireNonNull(now, "now");
+    Objects.requireNonNull(leaseUntil, "leaseUntil");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, was " + limit);
+    }
+    if (!leaseUntil.isAfter(now)) {
+      throw new IllegalArgumentException("leaseUntil must be after now");
+    }
+    List<OutboxMail> due = new ArrayList<>();
+    for (MailDue d : state.queuedMails) {
+      if (due.size() == limit || d.at().isAfter(now)) {
+        break;
+      }
+      due.add(state.mails.get(d.id()));
+    }
+    for (MailDue d : state.claimedMails) {
+      if (d.at().isAfter(now)) {
+        break;
+      }
+      due.add(state.mails.get(d.id()));
+    }
+    due.sort(DUE_ORDER);
+    List<OutboxMail> claimed = new ArrayList<>(Math.min(limit, due.size()));
+    for (OutboxMail mail : due.subList(0, Math.min(limit, due.size()))) {
+      OutboxMail c = mail.claimed(leaseUntil);
+      replaceMail(mail, c);
+      claimed.add(c);
+    }
+    return List.copyOf(claimed);
+  }
+
+  @Override
+  public void updateMail(OutboxMail mail) {
+    unit.check();
+    unit.checkWritable();
+    Objects.requireNonNull(mail, "mail");
+    OutboxMail stored = state.mails.get(mail.id());
+    if (stored == null) {
+      throw new StoreException("no outbox mail with that id");
+    }
+    replaceMail(stored, new OutboxMail(stored.id(), stored.kind(), stored.subjectId(), stored.recipient(),
+        stored.requestId(), stored.generation(), stored.locale(), stored.purposes(), stored.dedupeKey(),
+        mail.status(), mail.attempts(), mail.nextAttemptAt(), mail.leaseUntil(), stored.createdAt(), mail.sentAt(),
+        mail.lastError()));
+  }
+
+  @Override
+  public int renewClaims(java.util.Collection<String> ids, Instant heldUntil, Instant newUntil) {
+    unit.check();
+    unit.checkWritable();
+    Objects.requireNonNull(heldUntil, "heldUntil");
+    Objects.requireNonNull(newUntil, "newUntil");
+    if (!newUntil.isAfter(heldUntil)) {
+      throw new IllegalArgumentException("newUntil must be after heldUntil");
+    }
+    int renewed = 0;
+    for (OutboxMail held : heldClaims(ids, heldUntil)) {
+      replaceMail(held, held.claimed(newUntil));
+      renewed++;
+    }
+    return renewed;
+  }
+
+  @Override
+  public int releaseClaims(java.util.Collection<String> ids, Instant heldUntil) {
+    unit.check();
+    unit.checkWritable();
+    Objects.requireNonNull(heldUntil, "heldUntil");
+    int released = 0;
+    for (OutboxMail held : heldClaims(ids, heldUntil)) {
+      replaceMail(held, held.released());
+      released++;
+    }
+    return released;
+  }
+
+  /** The mails of {@code ids} claimed with a lease ending exactly at {@code heldUntil}, each once. */
+  private List<OutboxMail> heldClaims(java.util.Collection<String> ids, Instant heldUntil) {
+    List<OutboxMail> held = new ArrayList<>();
+    for (String id : new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids"))) {
+      OutboxMail m = state.mails.get(Objects.requireNonNull(id, "id"));
+      if (m != null && m.status() == OutboxMail.Status.CLAIMED && heldUntil.equals(m.leaseUntil())) {
+        held.add(m);
+      }
+    }
+    return held;
+  }
+
+  @Override
+  public List<OutboxMail> mails(SubjectId id) {
+    unit.check();
+    Objects.requireNonNull(id, "id");
+    return state.mailIdsBySubject.getOrDefault(id, List.of()).stream()
+        .map(state.mails::get)
+        .sorted(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id))
+        .toList();
+  }
+
+  @Override
+  public Map<OutboxMail.Status, Long> countMailsByStatus() {
+    unit.check();
+    Map<OutboxMail.Status, Long> out = new java.util.EnumMap<>(OutboxMail.Status.class);
+    for (OutboxMail m : state.mails.values()) {
+      out.merge(m.status(), 1L, Long::sum);
+    }
+    return java.util.Collections.unmodifiableMap(out);
+  }
+
+  @Override
+  public Map<OutboxMail.Status, Integer> countMailsByStatus(String requestId) {
+    unit.check();
+    Objects.requireNonNull(requestId, "requestId");
+    Map<OutboxMail.Status, Integer> counts = new java.util.EnumMap<>(OutboxMail.Status.class);
+    for (OutboxMail m : state.mails.values()) {
+      if (requestId.equals(m.requestId())) {
+        counts.merge(m.status(), 1, Integer::sum);
+      }
+    }
+    return java.util.Collections.unmodifiableMap(counts);
+  }
+
+  /** Deletes a mail with its index entries (erasure and retention). */
+  void deleteMail(OutboxMail mail) {
+    unindex(mail);
+    unit.remove(state.mails, mail.id());
+    unit.remove(state.mailIdsByDedupeKey, mail.dedupeKey());
+    RecipientKind rk = new RecipientKind(mail.recipient(), mail.kind());
+    List<String> byRecipient = new ArrayList<>(state.mailIdsByRecipientKind.getOrDefault(rk, List.of()));
+    byRecipient.remove(mail.id());
+    unit.put(state.mailIdsByRecipientKind, rk, byRecipient);
+    List<String> bySubject = state.mailIdsBySubject.get(mail.subjectId());
+    if (bySubject != null) {
+      List<String> copy = new ArrayList<>(bySubject);
+      copy.remove(mail.id());
+      unit.put(state.mailIdsBySubject, mail.subjectId(), copy);
+    }
+  }
+
+  private void replaceMail(OutboxMail stored, OutboxMail replacement) {
+    unindex(stored);
+    unit.put(state.mails, replacement.id(), replacement);
+    index(replacement);
+  }
+
+  /** Adds a mail to the due index it belongs in; only QUEUED and CLAIMED mails can be claimed, so only they are. */
+  private void index(OutboxMail mail) {
+    if (mail.status() == OutboxMail.Status.QUEUED) {
+      unit.add(state.queuedMails, queueKey(mail));
+    } else if (mail.status() == OutboxMail.Status.CLAIMED) {
+      unit.add(state.claimedMails, leaseKey(mail));
+    }
+  }
+
+  private void unindex(OutboxMail mail) {
+    if (mail.status() == OutboxMail.Status.QUEUED) {
+      unit.remove(state.queuedMails, queueKey(mail));
+    } else if (mail.status() == OutboxMail.Status.CLAIMED) {
+      unit.remove(state.claimedMails, leaseKey(mail));
+    }
+  }
+
+  private MailDue queueKey(OutboxMail mail) {
+    return new MailDue(mail.nextAttemptAt(), mail.createdAt(), mail.id());
+  }
+
+  private MailDue leaseKey(OutboxMail mail) {
+    Instant leaseEnd = mail.leaseUntil() == null ? Instant.MIN : mail.leaseUntil();
+    return new MailDue(leaseEnd, mail.createdAt(), mail.id());
+  }
+}

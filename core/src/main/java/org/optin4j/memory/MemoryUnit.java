@@ -1,0 +1,158 @@
+package org.optin4j.memory;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.optin4j.StoreException;
+import org.optin4j.SubjectId;
+import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.DuplicateKeyException;
+
+/**
+ * A unit's view of the in-memory store: hands out its parts, which read and write the shared state directly, and keeps
+ * the undo log that every part records its writes in, so that a failed unit leaves nothing behind. Valid only while its
+ * unit runs, on the thread that runs it; not thread-safe.
+ */
+final class MemoryUnit implements ConsentStore.Transaction {
+  private final MemoryState state;
+  private final Thread owner;
+  private final boolean readOnly;
+  private final Deque<Runnable> undoLog = new ArrayDeque<>();
+  boolean active = true;
+  DuplicateKeyException doomedBy;
+  private final MemorySubjects subjects;
+  private final MemoryHistory history;
+  private final MemoryNotices notices;
+  private final MemoryRequests requests;
+  private final MemoryOutbox outbox;
+  private final MemoryRetention retention;
+  private final MemoryRegisters registers;
+
+  MemoryUnit(MemoryState state, Thread owner, boolean readOnly) {
+    this.state = state;
+    this.owner = owner;
+    this.readOnly = readOnly;
+    this.subjects = new MemorySubjects(this, state);
+    this.history = new MemoryHistory(this, state);
+    this.notices = new MemoryNotices(this, state);
+    this.requests = new MemoryRequests(this, state);
+    this.outbox = new MemoryOutbox(this, state);
+    this.retention = new MemoryRetention(this, state);
+    this.registers = new MemoryRegisters(this, state);
+  }
+
+  @Override
+  public MemorySubjects subjects() {
+    return subjects;
+  }
+
+  @Override
+  public MemoryHistory history() {
+    return history;
+  }
+
+  @Override
+  public MemoryNotices notices() {
+    return notices;
+  }
+
+  @Override
+  public MemoryRequests requests() {
+    return requests;
+  }
+
+  @Override
+  public MemoryOutbox outbox() {
+    return outbox;
+  }
+
+  @Override
+  public MemoryRetention retention() {
+    return retention;
+  }
+
+  @Override
+  public MemoryRegisters registers() {
+    return registers;
+  }
+
+  /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
+  void checkWritable() {
+    if (readOnly) {
+      throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
+    }
+  }
+
+  void rollback(Throwable cause) {
+    try {
+      while (!undoLog.isEmpty()) {
+        undoLog.pop().run();
+      }
+    } catch (RuntimeException | Error e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  /** Refuses any use after the unit ended, from another thread, or after a duplicate key doomed it. */
+  void check() {
+    if (!active) {
+      throw new IllegalStateException("the transaction has ended");
+    }
+    if (Thread.currentThread() != owner) {
+      throw new IllegalStateException("a transaction may only be used by the thread that runs it");
+    }
+    if (doomedBy != null) {
+      throw new StoreException("the transaction is rolled back after a duplicate key", doomedBy);
+    }
+  }
+
+  DuplicateKeyException duplicate(String constraint) {
+    doomedBy = new DuplicateKeyException("duplicate key: " + constraint, null);
+    return doomedBy;
+  }
+
+  void requireSubject(SubjectId id) {
+    if (!state.subjects.containsKey(id)) {
+      throw new StoreException("no subject with that id (foreign key)");
+    }
+  }
+
+  // Logged primitive writes: the parts change the shared state only through these, so that a rollback undoes it all.
+
+  <K, V> void put(Map<K, V> map, K key, V value) {
+    checkWritable();
+    boolean had = map.containsKey(key);
+    V old = map.put(key, value);
+    undoLog.push(had ? () -> map.put(key, old) : () -> map.remove(key));
+  }
+
+  <K, V> void remove(Map<K, V> map, K key) {
+    checkWritable();
+    if (map.containsKey(key)) {
+      V old = map.remove(key);
+      undoLog.push(() -> map.put(key, old));
+    }
+  }
+
+  <E> void append(List<E> list, E element) {
+    checkWritable();
+    list.add(element);
+    undoLog.push(() -> list.remove(list.size() - 1));
+  }
+
+  <E> void add(Set<E> set, E element) {
+    checkWritable();
+    if (set.add(element)) {
+      undoLog.push(() -> set.remove(element));
+    }
+  }
+
+  <E> void remove(Set<E> set, E element) {
+    checkWritable();
+    if (set.remove(element)) {
+      undoLog.push(() -> set.add(element));
+    }
+  }
+}
