@@ -58,7 +58,8 @@ public sealed interface ConfirmationChoice {
     public Only {
       purposes = Set.copyOf(new TreeSet<>(Objects.requireNonNull(purposes, "purposes")));
       if (purposes.isEmpty()) {
-        throw new IllegalArgumentException("a choice names at least one purpose; to confirm none, call OptIn.decline");
+        throw new IllegalArgumentException(
+            "a choice names at least one purpose; to confirm none, call OptIn.decline");
       }
     }
   }

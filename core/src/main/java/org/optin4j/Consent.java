@@ -50,15 +50,19 @@ public record Consent(
       throw new IllegalArgumentException("purposeVersion must be 1 or more");
     }
     if (state == ConsentState.CONFIRMED && (confirmedAt == null || endedAt != null)) {
-      throw new IllegalArgumentException("a confirmed consent needs confirmedAt and has no endedAt");
+      throw new IllegalArgumentException(
+          "a confirmed consent needs confirmedAt and has no endedAt");
     }
     if (restricted && state != ConsentState.CONFIRMED) {
-      throw new IllegalArgumentException("only a confirmed consent can be restricted, was " + state);
+      throw new IllegalArgumentException(
+          "only a confirmed consent can be restricted, was " + state);
     }
     if (state == ConsentState.PENDING && (confirmedAt != null || endedAt != null)) {
       throw new IllegalArgumentException("a pending consent has neither confirmedAt nor endedAt");
     }
-    if ((state == ConsentState.WITHDRAWN || state == ConsentState.EXPIRED || state == ConsentState.ERASED)
+    if ((state == ConsentState.WITHDRAWN
+            || state == ConsentState.EXPIRED
+            || state == ConsentState.ERASED)
         && endedAt == null) {
       throw new IllegalArgumentException("an ended consent needs endedAt");
     }
@@ -77,7 +81,16 @@ public record Consent(
   public static Consent pending(
       SubjectId subjectId, Purpose purpose, String requestId, NoticeRef notice, Instant at) {
     return new Consent(
-        subjectId, purpose.id(), purpose.version(), ConsentState.PENDING, requestId, notice, at, null, null, false);
+        subjectId,
+        purpose.id(),
+        purpose.version(),
+        ConsentState.PENDING,
+        requestId,
+        notice,
+        at,
+        null,
+        null,
+        false);
   }
 
   /** Returns whether processing for the purpose is allowed now: confirmed and not restricted. */
@@ -94,8 +107,17 @@ public record Consent(
    */
   public Consent confirm(Instant at) {
     check(ConsentState.CONFIRMED);
-    return new Consent(subjectId, purpose, purposeVersion, ConsentState.CONFIRMED, requestId, notice, requestedAt,
-        at, null, false);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeVersion,
+        ConsentState.CONFIRMED,
+        requestId,
+        notice,
+        requestedAt,
+        at,
+        null,
+        false);
   }
 
   /**
@@ -107,8 +129,17 @@ public record Consent(
    */
   public Consent withdraw(Instant at) {
     check(ConsentState.WITHDRAWN);
-    return new Consent(subjectId, purpose, purposeVersion, ConsentState.WITHDRAWN, requestId, notice, requestedAt,
-        confirmedAt, at, false);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeVersion,
+        ConsentState.WITHDRAWN,
+        requestId,
+        notice,
+        requestedAt,
+        confirmedAt,
+        at,
+        false);
   }
 
   /**
@@ -120,8 +151,17 @@ public record Consent(
    */
   public Consent expire(Instant at) {
     check(ConsentState.EXPIRED);
-    return new Consent(subjectId, purpose, purposeVersion, ConsentState.EXPIRED, requestId, notice, requestedAt,
-        confirmedAt, at, false);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeVersion,
+        ConsentState.EXPIRED,
+        requestId,
+        notice,
+        requestedAt,
+        confirmedAt,
+        at,
+        false);
   }
 
   /**
@@ -134,10 +174,20 @@ public record Consent(
    * @return the pending consent
    * @throws IllegalTransitionException unless withdrawn or expired
    */
-  public Consent rerequest(Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant at) {
+  public Consent rerequest(
+      Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant at) {
     check(ConsentState.PENDING);
-    return new Consent(subjectId, purpose, purposeNow.version(), ConsentState.PENDING, newRequestId, newNotice, at,
-        null, null, false);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeNow.version(),
+        ConsentState.PENDING,
+        newRequestId,
+        newNotice,
+        at,
+        null,
+        null,
+        false);
   }
 
   /**
@@ -150,12 +200,22 @@ public record Consent(
    * @return the pending consent
    * @throws IllegalTransitionException unless pending
    */
-  public Consent supersede(Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant at) {
+  public Consent supersede(
+      Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant at) {
     if (state != ConsentState.PENDING) {
       throw new IllegalTransitionException(state, ConsentState.PENDING);
     }
-    return new Consent(subjectId, purpose, purposeNow.version(), ConsentState.PENDING, newRequestId, newNotice, at,
-        null, null, false);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeNow.version(),
+        ConsentState.PENDING,
+        newRequestId,
+        newNotice,
+        at,
+        null,
+        null,
+        false);
   }
 
   /**
@@ -170,13 +230,26 @@ public record Consent(
    * @return the renewed consent
    * @throws IllegalTransitionException unless confirmed
    */
-  public Consent reconfirm(Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant newRequestedAt,
+  public Consent reconfirm(
+      Purpose purposeNow,
+      String newRequestId,
+      NoticeRef newNotice,
+      Instant newRequestedAt,
       Instant at) {
     if (state != ConsentState.CONFIRMED) {
       throw new IllegalTransitionException(state, ConsentState.CONFIRMED);
     }
-    return new Consent(subjectId, purpose, purposeNow.version(), ConsentState.CONFIRMED, newRequestId, newNotice,
-        newRequestedAt, at, null, restricted);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeNow.version(),
+        ConsentState.CONFIRMED,
+        newRequestId,
+        newNotice,
+        newRequestedAt,
+        at,
+        null,
+        restricted);
   }
 
   /**
@@ -190,7 +263,16 @@ public record Consent(
     if (state != ConsentState.CONFIRMED) {
       throw new IllegalTransitionException(state, state);
     }
-    return new Consent(subjectId, purpose, purposeVersion, state, requestId, notice, requestedAt, confirmedAt, null,
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeVersion,
+        state,
+        requestId,
+        notice,
+        requestedAt,
+        confirmedAt,
+        null,
         restrict);
   }
 
@@ -203,8 +285,17 @@ public record Consent(
    */
   public Consent erase(Instant at) {
     check(ConsentState.ERASED);
-    return new Consent(subjectId, purpose, purposeVersion, ConsentState.ERASED, requestId, notice, requestedAt,
-        confirmedAt, at, false);
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeVersion,
+        ConsentState.ERASED,
+        requestId,
+        notice,
+        requestedAt,
+        confirmedAt,
+        at,
+        false);
   }
 
   private void check(ConsentState next) {

@@ -18,7 +18,12 @@ import java.util.TreeSet;
  * @param channel how
  */
 public record ConsentChange(
-    Type type, SubjectId subjectId, EmailAddress email, Set<PurposeId> purposes, Instant at, Channel channel) {
+    Type type,
+    SubjectId subjectId,
+    EmailAddress email,
+    Set<PurposeId> purposes,
+    Instant at,
+    Channel channel) {
 
   /** Validates the components. */
   public ConsentChange {

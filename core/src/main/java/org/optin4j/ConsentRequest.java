@@ -28,7 +28,12 @@ import java.util.TreeSet;
  *     (GDPR Art. 7(1))
  */
 public record ConsentRequest(
-    EmailAddress email, Set<PurposeId> purposes, Locale locale, String source, Evidence evidence, Notice shownNotice) {
+    EmailAddress email,
+    Set<PurposeId> purposes,
+    Locale locale,
+    String source,
+    Evidence evidence,
+    Notice shownNotice) {
 
   /** Validates the components. */
   public ConsentRequest {
@@ -103,6 +108,12 @@ public record ConsentRequest(
 
   @Override
   public String toString() {
-    return "ConsentRequest[purposes=" + purposes + ", locale=" + locale + ", source=" + source + "]";
+    return "ConsentRequest[purposes="
+        + purposes
+        + ", locale="
+        + locale
+        + ", source="
+        + source
+        + "]";
   }
 }

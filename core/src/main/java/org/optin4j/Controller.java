@@ -12,13 +12,18 @@ import java.util.Objects;
  * @param contactEmail where data subjects reach the controller
  * @param privacyPolicyUrl the full privacy policy, or {@code null}
  */
-public record Controller(String name, String address, String contactEmail, String privacyPolicyUrl) {
+public record Controller(
+    String name, String address, String contactEmail, String privacyPolicyUrl) {
   /** Validates the components. */
   public Controller {
     name = required(name, "controller name");
     address = required(address, "controller address");
-    contactEmail = EmailAddress.parse(Objects.requireNonNull(contactEmail, "controller contact email")).value();
-    if (privacyPolicyUrl != null && !privacyPolicyUrl.startsWith("https://") && !privacyPolicyUrl.startsWith("http://")) {
+    contactEmail =
+        EmailAddress.parse(Objects.requireNonNull(contactEmail, "controller contact email"))
+            .value();
+    if (privacyPolicyUrl != null
+        && !privacyPolicyUrl.startsWith("https://")
+        && !privacyPolicyUrl.startsWith("http://")) {
       throw new IllegalArgumentException("controller privacy policy URL must be http(s)");
     }
   }

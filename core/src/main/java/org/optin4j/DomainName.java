@@ -44,13 +44,19 @@ import java.util.Set;
 final class DomainName {
   private static final int ZWNJ = 0x200C;
   private static final int ZWJ = 0x200D;
-  private static final Set<UnicodeScript> NEUTRAL = EnumSet.of(UnicodeScript.COMMON, UnicodeScript.INHERITED);
+  private static final Set<UnicodeScript> NEUTRAL =
+      EnumSet.of(UnicodeScript.COMMON, UnicodeScript.INHERITED);
   private static final Set<UnicodeScript> JAPANESE =
       EnumSet.of(UnicodeScript.HIRAGANA, UnicodeScript.KATAKANA, UnicodeScript.HAN);
-  private static final List<Set<UnicodeScript>> ALLOWED_MIXES = List.of(
-      EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.HIRAGANA, UnicodeScript.KATAKANA),
-      EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.BOPOMOFO),
-      EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.HANGUL));
+  private static final List<Set<UnicodeScript>> ALLOWED_MIXES =
+      List.of(
+          EnumSet.of(
+              UnicodeScript.LATIN,
+              UnicodeScript.HAN,
+              UnicodeScript.HIRAGANA,
+              UnicodeScript.KATAKANA),
+          EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.BOPOMOFO),
+          EnumSet.of(UnicodeScript.LATIN, UnicodeScript.HAN, UnicodeScript.HANGUL));
 
   private DomainName() {}
 
@@ -72,9 +78,11 @@ final class DomainName {
    */
   static Conversion toAscii(String domain) {
     String mapped = domain.replace('\u3002', '.').replace('\uFF0E', '.').replace('\uFF61', '.');
-    if (isAscii(mapped) && !mapped.regionMatches(true, 0, "xn--", 0, 4) && !mapped.toLowerCase(Locale.ROOT)
-        .contains(".xn--")) {
-      return new Conversion(mapped.toLowerCase(Locale.ROOT), null); // the common case: nothing to convert or check
+    if (isAscii(mapped)
+        && !mapped.regionMatches(true, 0, "xn--", 0, 4)
+        && !mapped.toLowerCase(Locale.ROOT).contains(".xn--")) {
+      return new Conversion(
+          mapped.toLowerCase(Locale.ROOT), null); // the common case: nothing to convert or check
     }
     String[] labels = mapped.split("\\.", -1);
     List<String> unicode = new ArrayList<>(labels.length);
@@ -85,9 +93,12 @@ final class DomainName {
         ascii.add(lower);
         if (lower.startsWith("xn--")) {
           String decoded = Punycode.decode(lower.substring(4));
-          if (decoded == null || isAscii(decoded) || !decoded.equals(map(decoded))
+          if (decoded == null
+              || isAscii(decoded)
+              || !decoded.equals(map(decoded))
               || !lower.equals("xn--" + Punycode.encode(decoded))) {
-            return Conversion.refused("domain has an A-label that is not valid Punycode of a mapped U-label");
+            return Conversion.refused(
+                "domain has an A-label that is not valid Punycode of a mapped U-label");
           }
           unicode.add(decoded);
         } else {
@@ -96,7 +107,8 @@ final class DomainName {
         continue;
       }
       String u = map(label);
-      if (u.indexOf('.') >= 0) { // NFKC made a dot, as from U+2488 DIGIT ONE FULL STOP: it would add a label
+      if (u.indexOf('.')
+          >= 0) { // NFKC made a dot, as from U+2488 DIGIT ONE FULL STOP: it would add a label
         return Conversion.refused("domain has a character that IDNA 2008 does not allow");
       }
       if (isAscii(u)) { // a full-width or otherwise compatibility-spelled ASCII label
@@ -106,7 +118,8 @@ final class DomainName {
       }
       String encoded = Punycode.encode(u);
       if (encoded == null || !u.equals(Punycode.decode(encoded))) {
-        return Conversion.refused("domain has a label that does not survive a round trip through Punycode");
+        return Conversion.refused(
+            "domain has a label that does not survive a round trip through Punycode");
       }
       ascii.add("xn--" + encoded);
       unicode.add(u);
@@ -154,13 +167,15 @@ final class DomainName {
   static String map(String label) {
     String nfkc = Normalizer.normalize(label, Normalizer.Form.NFKC);
     StringBuilder lower = new StringBuilder(nfkc.length());
-    nfkc.codePoints().forEach(cp -> {
-      if (cp == 0x130) {
-        lower.append("i\u0307");
-      } else {
-        lower.appendCodePoint(Character.toLowerCase(cp));
-      }
-    });
+    nfkc.codePoints()
+        .forEach(
+            cp -> {
+              if (cp == 0x130) {
+                lower.append("i\u0307");
+              } else {
+                lower.appendCodePoint(Character.toLowerCase(cp));
+              }
+            });
     return Normalizer.normalize(lower, Normalizer.Form.NFC);
   }
 
@@ -215,13 +230,19 @@ final class DomainName {
       case 0x05F3, 0x05F4: // HEBREW PUNCTUATION GERESH and GERSHAYIM, A.5 and A.6
         return i > 0 && UnicodeScript.of(cps[i - 1]) == UnicodeScript.HEBREW;
       case 0x30FB: // KATAKANA MIDDLE DOT, A.7
-        return Arrays.stream(cps).anyMatch(c -> c != 0x30FB && JAPANESE.contains(UnicodeScript.of(c)));
+        return Arrays.stream(cps)
+            .anyMatch(c -> c != 0x30FB && JAPANESE.contains(UnicodeScript.of(c)));
       default:
         break;
     }
     return switch (Character.getType(cp)) {
-      case Character.LOWERCASE_LETTER, Character.OTHER_LETTER, Character.MODIFIER_LETTER,
-          Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.DECIMAL_DIGIT_NUMBER -> true;
+      case Character.LOWERCASE_LETTER,
+          Character.OTHER_LETTER,
+          Character.MODIFIER_LETTER,
+          Character.NON_SPACING_MARK,
+          Character.COMBINING_SPACING_MARK,
+          Character.DECIMAL_DIGIT_NUMBER ->
+          true;
       default -> false;
     };
   }
@@ -232,21 +253,32 @@ final class DomainName {
    */
   private static boolean isVirama(int cp) {
     String name = Character.getName(cp);
-    return name != null && (name.contains("VIRAMA") || name.endsWith("SIGN AL-LAKUNA") || name.endsWith("SIGN COENG")
-        || name.endsWith("SIGN ASAT") || name.endsWith("SIGN PAMUDPOD") || name.endsWith("SIGN HALANTA"));
+    return name != null
+        && (name.contains("VIRAMA")
+            || name.endsWith("SIGN AL-LAKUNA")
+            || name.endsWith("SIGN COENG")
+            || name.endsWith("SIGN ASAT")
+            || name.endsWith("SIGN PAMUDPOD")
+            || name.endsWith("SIGN HALANTA"));
   }
 
   private static boolean isMark(int cp) {
     int t = Character.getType(cp);
-    return t == Character.NON_SPACING_MARK || t == Character.COMBINING_SPACING_MARK || t == Character.ENCLOSING_MARK;
+    return t == Character.NON_SPACING_MARK
+        || t == Character.COMBINING_SPACING_MARK
+        || t == Character.ENCLOSING_MARK;
   }
 
   private static boolean hasRightToLeft(String label) {
-    return label.codePoints().anyMatch(cp -> {
-      byte d = Character.getDirectionality(cp);
-      return d == Character.DIRECTIONALITY_RIGHT_TO_LEFT || d == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC
-          || d == Character.DIRECTIONALITY_ARABIC_NUMBER;
-    });
+    return label
+        .codePoints()
+        .anyMatch(
+            cp -> {
+              byte d = Character.getDirectionality(cp);
+              return d == Character.DIRECTIONALITY_RIGHT_TO_LEFT
+                  || d == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC
+                  || d == Character.DIRECTIONALITY_ARABIC_NUMBER;
+            });
   }
 
   /** RFC 5893 section 2, rules 1 to 6. */
@@ -257,12 +289,14 @@ final class DomainName {
     while (end > 0 && d[end] == Character.DIRECTIONALITY_NONSPACING_MARK) {
       end--;
     }
-    if (first == Character.DIRECTIONALITY_RIGHT_TO_LEFT || first == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC) {
+    if (first == Character.DIRECTIONALITY_RIGHT_TO_LEFT
+        || first == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC) {
       boolean european = false;
       boolean arabic = false;
       for (int x : d) {
         switch ((byte) x) {
-          case Character.DIRECTIONALITY_RIGHT_TO_LEFT, Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC -> { }
+          case Character.DIRECTIONALITY_RIGHT_TO_LEFT,
+              Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC -> {}
           case Character.DIRECTIONALITY_EUROPEAN_NUMBER -> european = true;
           case Character.DIRECTIONALITY_ARABIC_NUMBER -> arabic = true;
           default -> {
@@ -273,29 +307,37 @@ final class DomainName {
         }
       }
       byte last = (byte) d[end];
-      return !(european && arabic) && (last == Character.DIRECTIONALITY_RIGHT_TO_LEFT
-          || last == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC || last == Character.DIRECTIONALITY_EUROPEAN_NUMBER
-          || last == Character.DIRECTIONALITY_ARABIC_NUMBER);
+      return !(european && arabic)
+          && (last == Character.DIRECTIONALITY_RIGHT_TO_LEFT
+              || last == Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC
+              || last == Character.DIRECTIONALITY_EUROPEAN_NUMBER
+              || last == Character.DIRECTIONALITY_ARABIC_NUMBER);
     }
     if (first != Character.DIRECTIONALITY_LEFT_TO_RIGHT) {
       return false;
     }
     for (int x : d) {
-      if (x != Character.DIRECTIONALITY_LEFT_TO_RIGHT && x != Character.DIRECTIONALITY_EUROPEAN_NUMBER
+      if (x != Character.DIRECTIONALITY_LEFT_TO_RIGHT
+          && x != Character.DIRECTIONALITY_EUROPEAN_NUMBER
           && !allowedInEitherDirection((byte) x)) {
         return false;
       }
     }
     byte last = (byte) d[end];
-    return last == Character.DIRECTIONALITY_LEFT_TO_RIGHT || last == Character.DIRECTIONALITY_EUROPEAN_NUMBER;
+    return last == Character.DIRECTIONALITY_LEFT_TO_RIGHT
+        || last == Character.DIRECTIONALITY_EUROPEAN_NUMBER;
   }
 
   /** The Bidi classes RFC 5893 allows in a right-to-left label (rule 2) and a left-to-right one (rule 5) alike. */
   private static boolean allowedInEitherDirection(byte directionality) {
     return switch (directionality) {
-      case Character.DIRECTIONALITY_EUROPEAN_NUMBER_SEPARATOR, Character.DIRECTIONALITY_COMMON_NUMBER_SEPARATOR,
-          Character.DIRECTIONALITY_EUROPEAN_NUMBER_TERMINATOR, Character.DIRECTIONALITY_OTHER_NEUTRALS,
-          Character.DIRECTIONALITY_BOUNDARY_NEUTRAL, Character.DIRECTIONALITY_NONSPACING_MARK -> true;
+      case Character.DIRECTIONALITY_EUROPEAN_NUMBER_SEPARATOR,
+          Character.DIRECTIONALITY_COMMON_NUMBER_SEPARATOR,
+          Character.DIRECTIONALITY_EUROPEAN_NUMBER_TERMINATOR,
+          Character.DIRECTIONALITY_OTHER_NEUTRALS,
+          Character.DIRECTIONALITY_BOUNDARY_NEUTRAL,
+          Character.DIRECTIONALITY_NONSPACING_MARK ->
+          true;
       default -> false;
     };
   }

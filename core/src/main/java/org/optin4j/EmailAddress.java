@@ -50,9 +50,11 @@ import java.util.regex.Pattern;
  */
 public record EmailAddress(String value) {
   private static final String ATEXT = "a-z0-9!#$%&'*+/=?^_`{|}~-";
+
   /** Dot-atom; non-ASCII code points are let through here and checked one by one in {@link #problem}. */
   private static final Pattern LOCAL =
       Pattern.compile("[[^\\x00-\\x7F]" + ATEXT + "]+(\\.[[^\\x00-\\x7F]" + ATEXT + "]+)*");
+
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Charset WINDOWS_1252 = Charset.forName("windows-1252");
 
@@ -63,7 +65,8 @@ public record EmailAddress(String value) {
     if (refused != null) {
       throw new IllegalArgumentException(refused.message());
     }
-    // Stored values are checked for syntax and normal form only, not converted again: a domain stored as an A-label
+    // Stored values are checked for syntax and normal form only, not converted again: a domain
+    // stored as an A-label
     // stays readable even where a stricter parse would now refuse its U-label.
     int at = value.lastIndexOf('@');
     if (!lowerLocal(value.substring(0, at)).equals(value.substring(0, at))) {
@@ -111,7 +114,9 @@ public record EmailAddress(String value) {
    * @return the normalised address, or empty if invalid
    */
   public static Optional<EmailAddress> tryParse(String input) {
-    return check(input) instanceof AddressCheck.Valid valid ? Optional.of(valid.address()) : Optional.empty();
+    return check(input) instanceof AddressCheck.Valid valid
+        ? Optional.of(valid.address())
+        : Optional.empty();
   }
 
   /** Returns the domain part, in ASCII (A-labels). */
@@ -157,17 +162,26 @@ public record EmailAddress(String value) {
     // Checked before strip(): CR and LF are white space too, and must be refused, not trimmed away.
     for (int i = 0; i < input.length(); i++) {
       if (Character.isISOControl(input.charAt(i))) {
-        return new Normalised(null, refused(AddressCheck.Reason.CONTROL_CHARACTER,
-            "contains a control character or an invalid domain"));
+        return new Normalised(
+            null,
+            refused(
+                AddressCheck.Reason.CONTROL_CHARACTER,
+                "contains a control character or an invalid domain"));
       }
     }
     String s = input.strip();
-    if (s.length() > 1024) { // before any Unicode work: Punycode's cost grows with the square of a label's length
-      return new Normalised(null, refused(AddressCheck.Reason.TOO_LONG, "longer than 254 characters"));
+    if (s.length()
+        > 1024) { // before any Unicode work: Punycode's cost grows with the square of a label's
+      // length
+      return new Normalised(
+          null, refused(AddressCheck.Reason.TOO_LONG, "longer than 254 characters"));
     }
     if (!DomainName.isAscii(s) && misdecoded(s)) {
-      return new Normalised(null, refused(AddressCheck.Reason.WRONG_CHARACTER_SET,
-          "looks like UTF-8 text decoded with the wrong character set"));
+      return new Normalised(
+          null,
+          refused(
+              AddressCheck.Reason.WRONG_CHARACTER_SET,
+              "looks like UTF-8 text decoded with the wrong character set"));
     }
     int at = s.lastIndexOf('@');
     if (at <= 0 || at == s.length() - 1) {
@@ -192,10 +206,12 @@ public record EmailAddress(String value) {
    */
   private static String lowerLocal(String s) {
     StringBuilder b = new StringBuilder(s.length());
-    s.codePoints().forEach(cp -> {
-      int lower = Character.toLowerCase(cp);
-      b.appendCodePoint(cp < 0x80 || lower >= 0x80 ? lower : cp);
-    });
+    s.codePoints()
+        .forEach(
+            cp -> {
+              int lower = Character.toLowerCase(cp);
+              b.appendCodePoint(cp < 0x80 || lower >= 0x80 ? lower : cp);
+            });
     return b.toString();
   }
 
@@ -224,7 +240,10 @@ public record EmailAddress(String value) {
     int n = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a surrogate pair: 4 octets
+      n +=
+          c < 0x80
+              ? 1
+              : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3; // a surrogate pair: 4 octets
     }
     return n;
   }
@@ -240,10 +259,13 @@ public record EmailAddress(String value) {
     String local = s.substring(0, at);
     String domain = s.substring(at + 1);
     if (local.isEmpty() || utf8Length(local) > 64) {
-      return refused(AddressCheck.Reason.LOCAL_PART_LENGTH, "local part must have 1 to 64 characters");
+      return refused(
+          AddressCheck.Reason.LOCAL_PART_LENGTH, "local part must have 1 to 64 characters");
     }
     if (!LOCAL.matcher(local).matches()) {
-      return refused(AddressCheck.Reason.LOCAL_PART_SYNTAX, "local part has characters outside the RFC 5322 dot-atom");
+      return refused(
+          AddressCheck.Reason.LOCAL_PART_SYNTAX,
+          "local part has characters outside the RFC 5322 dot-atom");
     }
     if (!DomainName.isAscii(local)) {
       AddressCheck.Refused reason = unicodeLocalProblem(local);
@@ -271,17 +293,32 @@ public record EmailAddress(String value) {
 
   /** RFC 6531 local part: letters, marks and digits beyond ASCII, NFKC, one script. */
   private static AddressCheck.Refused unicodeLocalProblem(String local) {
-    boolean lettersOnly = local.codePoints().filter(cp -> cp >= 0x80).allMatch(cp -> switch (Character.getType(cp)) {
-      case Character.LOWERCASE_LETTER, Character.UPPERCASE_LETTER, Character.TITLECASE_LETTER,
-          Character.OTHER_LETTER, Character.MODIFIER_LETTER, Character.NON_SPACING_MARK,
-          Character.COMBINING_SPACING_MARK, Character.DECIMAL_DIGIT_NUMBER -> true;
-      default -> false;
-    });
+    boolean lettersOnly =
+        local
+            .codePoints()
+            .filter(cp -> cp >= 0x80)
+            .allMatch(
+                cp ->
+                    switch (Character.getType(cp)) {
+                      case Character.LOWERCASE_LETTER,
+                          Character.UPPERCASE_LETTER,
+                          Character.TITLECASE_LETTER,
+                          Character.OTHER_LETTER,
+                          Character.MODIFIER_LETTER,
+                          Character.NON_SPACING_MARK,
+                          Character.COMBINING_SPACING_MARK,
+                          Character.DECIMAL_DIGIT_NUMBER ->
+                          true;
+                      default -> false;
+                    });
     if (!lettersOnly) {
-      return refused(AddressCheck.Reason.LOCAL_PART_SYNTAX, "local part has characters outside the RFC 5322 dot-atom");
+      return refused(
+          AddressCheck.Reason.LOCAL_PART_SYNTAX,
+          "local part has characters outside the RFC 5322 dot-atom");
     }
     if (!Normalizer.isNormalized(local, Normalizer.Form.NFKC)) {
-      return refused(AddressCheck.Reason.LOCAL_PART_UNICODE,
+      return refused(
+          AddressCheck.Reason.LOCAL_PART_UNICODE,
           "local part has Unicode compatibility characters or is not in normal form NFKC");
     }
     if (!DomainName.singleScript(local)) {

@@ -78,9 +78,20 @@ public enum EvidencePolicy {
       return null;
     }
     boolean mapped =
-        groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 && groups[5] == 0xffff;
+        groups[0] == 0
+            && groups[1] == 0
+            && groups[2] == 0
+            && groups[3] == 0
+            && groups[4] == 0
+            && groups[5] == 0xffff;
     if (mapped) {
-      return "::ffff:" + (groups[6] >> 8) + '.' + (groups[6] & 0xff) + '.' + (groups[7] >> 8) + ".0";
+      return "::ffff:"
+          + (groups[6] >> 8)
+          + '.'
+          + (groups[6] & 0xff)
+          + '.'
+          + (groups[7] >> 8)
+          + ".0";
     }
     int kept = 3;
     while (kept > 0 && groups[kept - 1] == 0) {
@@ -107,10 +118,11 @@ public enum EvidencePolicy {
         return null;
       }
       String[] octets = tail.split("\\.");
-      v4 = new int[] {
-        Integer.parseInt(octets[0]) << 8 | Integer.parseInt(octets[1]),
-        Integer.parseInt(octets[2]) << 8 | Integer.parseInt(octets[3])
-      };
+      v4 =
+          new int[] {
+            Integer.parseInt(octets[0]) << 8 | Integer.parseInt(octets[1]),
+            Integer.parseInt(octets[2]) << 8 | Integer.parseInt(octets[3])
+          };
       text = text.substring(0, lastColon + 1) + "0:0"; // placeholder groups, replaced below
     }
     int gap = text.indexOf("::");

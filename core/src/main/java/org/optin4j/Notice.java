@@ -26,7 +26,13 @@ import java.util.Objects;
  * @param text the exact text
  * @param createdAt when this version was first shown
  */
-public record Notice(int version, String hash, Locale locale, List<PurposeId> purposes, String text, Instant createdAt) {
+public record Notice(
+    int version,
+    String hash,
+    Locale locale,
+    List<PurposeId> purposes,
+    String text,
+    Instant createdAt) {
 
   /** Validates the components and that the hash matches the text. */
   public Notice {

@@ -94,14 +94,17 @@ public final class OptIn implements AutoCloseable {
   private final OutboxDispatcher dispatcher;
   private final Purger purger;
   private final Duration purgeInterval;
+
   /** What the facets share with this class: collaborators and the helpers of every unit of work. */
   private final ServiceCore core;
+
   private final BreachRegister breaches;
   private final Campaigns campaigns;
   private final SubjectRights rights;
   private final ConsentProof proof;
   private final Operations operations;
   private final RightsDesk rightsDesk;
+
   /**
    * Stored notices: by purposes and language the one this instance renders today, and by hash every one it stored or
    * read. Notices are immutable and never deleted, and the catalog of an instance does not change, so an entry stays
@@ -109,10 +112,13 @@ public final class OptIn implements AutoCloseable {
    * so the maps are bounded by the catalog's purpose sets, languages and versions, and capped besides.
    */
   private final Map<String, Notice> noticesByHash = new ConcurrentHashMap<>();
+
   private final Map<String, Notice> noticesByKey = new ConcurrentHashMap<>();
   private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
+
   /** This node's entry in the store's node register, so that nodes sharing the store agree on valid links. */
   private final org.optin4j.internal.NodeAgreement agreement;
+
   private volatile java.util.concurrent.ScheduledFuture<?> heartbeat;
 
   private OptIn(Builder b) {
@@ -127,36 +133,103 @@ public final class OptIn implements AutoCloseable {
     this.unsubscribeTtl = b.unsubscribeTtl;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
-    this.tokens = new TokenService(b.signingKeys, b.issuer == null ? b.baseUrl : b.issuer, b.acceptedIssuers,
-        b.clock, b.random);
-    this.notifier = new ListenerNotifier(List.copyOf(b.listeners), b.listenerFailureHandler, b.listenerAttempts,
-        b.listenerBackoff);
-    OutboxDispatcher.Settings settings = new OutboxDispatcher.Settings(b.dispatchInterval, b.dispatchBatchSize,
-        b.dispatchLease, b.retryBackoff, b.maxRetryBackoff, b.maxSendAttempts);
-    javax.crypto.spec.SecretKeySpec pepper = new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
-    ReceiptIssuer receipts = b.receiptKeys == null ? null : new ReceiptIssuer(b.receiptKeys, b.jurisdiction,
-        b.issuer == null ? b.baseUrl : b.issuer, b.controller, b.catalog, b.baseUrl);
-    this.dispatcher = new OutboxDispatcher(store, b.mailer, b.templates, new Links(), catalog, controller, clock,
-        random, settings, notifier.executor(), email -> ServiceCore.addressKey(pepper, email),
-        (tx, mail, now) -> receipts == null ? Optional.empty() : receipts.issue(tx, mail.subjectId(), mail.purposes(),
-            now), mailId -> OutboxDispatcher.messageKey(pepper, mailId));
+    this.tokens =
+        new TokenService(
+            b.signingKeys,
+            b.issuer == null ? b.baseUrl : b.issuer,
+            b.acceptedIssuers,
+            b.clock,
+            b.random);
+    this.notifier =
+        new ListenerNotifier(
+            List.copyOf(b.listeners),
+            b.listenerFailureHandler,
+            b.listenerAttempts,
+            b.listenerBackoff);
+    OutboxDispatcher.Settings settings =
+        new OutboxDispatcher.Settings(
+            b.dispatchInterval,
+            b.dispatchBatchSize,
+            b.dispatchLease,
+            b.retryBackoff,
+            b.maxRetryBackoff,
+            b.maxSendAttempts);
+    javax.crypto.spec.SecretKeySpec pepper =
+        new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
+    ReceiptIssuer receipts =
+        b.receiptKeys == null
+            ? null
+            : new ReceiptIssuer(
+                b.receiptKeys,
+                b.jurisdiction,
+                b.issuer == null ? b.baseUrl : b.issuer,
+                b.controller,
+                b.catalog,
+                b.baseUrl);
+    this.dispatcher =
+        new OutboxDispatcher(
+            store,
+            b.mailer,
+            b.templates,
+            new Links(),
+            catalog,
+            controller,
+            clock,
+            random,
+            settings,
+            notifier.executor(),
+            email -> ServiceCore.addressKey(pepper, email),
+            (tx, mail, now) ->
+                receipts == null
+                    ? Optional.empty()
+                    : receipts.issue(tx, mail.subjectId(), mail.purposes(), now),
+            mailId -> OutboxDispatcher.messageKey(pepper, mailId));
     this.purgeInterval = b.purgeInterval;
-    this.purger = new Purger(store, catalog, clock, b.unconfirmedGrace, b.outboxRetention, ServiceCore.NOT_ME_TTL,
-        notifier::publish);
-    this.core = new ServiceCore(catalog, store, clock, random, evidencePolicy, confirmationTtl,
-        new ConfirmationMailCap(b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
-        notices, pepper, b.receiptKeys, receipts,
-        b.erasureKeepsHistory, notifier, dispatcher, purger, tokens, b.stepUpTtl,
-        b.mailer.sendsSmtpUtf8());
+    this.purger =
+        new Purger(
+            store,
+            catalog,
+            clock,
+            b.unconfirmedGrace,
+            b.outboxRetention,
+            ServiceCore.NOT_ME_TTL,
+            notifier::publish);
+    this.core =
+        new ServiceCore(
+            catalog,
+            store,
+            clock,
+            random,
+            evidencePolicy,
+            confirmationTtl,
+            new ConfirmationMailCap(
+                b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
+            notices,
+            pepper,
+            b.receiptKeys,
+            receipts,
+            b.erasureKeepsHistory,
+            notifier,
+            dispatcher,
+            purger,
+            tokens,
+            b.stepUpTtl,
+            b.mailer.sendsSmtpUtf8());
     this.breaches = new org.optin4j.internal.StoredBreachRegister(core);
     this.campaigns = new org.optin4j.internal.StoredCampaigns(core);
     this.rights = new org.optin4j.internal.StoredSubjectRights(core);
     this.proof = new org.optin4j.internal.StoredConsentProof(core);
     this.operations = new org.optin4j.internal.StoredOperations(core);
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, store, clock, core::randomId);
-    this.agreement = new org.optin4j.internal.NodeAgreement(store, clock, core::randomId,
-        b.issuer == null ? b.baseUrl : b.issuer, b.issuer == null ? "baseUrl" : "issuer", b.acceptedIssuers,
-        b.signingKeys);
+    this.agreement =
+        new org.optin4j.internal.NodeAgreement(
+            store,
+            clock,
+            core::randomId,
+            b.issuer == null ? b.baseUrl : b.issuer,
+            b.issuer == null ? "baseUrl" : "issuer",
+            b.acceptedIssuers,
+            b.signingKeys);
   }
 
   /**
@@ -253,121 +326,208 @@ public final class OptIn implements AutoCloseable {
     List<Purpose> purposes = notices.ordered(request.purposes());
     Locale locale = catalog.resolve(request.locale());
     Notice shown = request.shownNotice();
-    // The one check of the shown notice: its language, its purposes, and (below) that it is today's text. It is
+    // The one check of the shown notice: its language, its purposes, and (below) that it is today's
+    // text. It is
     // compared with what this instance renders, never looked up again.
-    if (shown != null && (!shown.locale().equals(locale) || !shown.purposes().containsAll(request.purposes())
-        || !shown.purposes().stream().allMatch(p -> catalog.purpose(p).isPresent()))) {
+    if (shown != null
+        && (!shown.locale().equals(locale)
+            || !shown.purposes().containsAll(request.purposes())
+            || !shown.purposes().stream().allMatch(p -> catalog.purpose(p).isPresent()))) {
       return new RequestResult.StaleNotice();
     }
-    List<PurposeId> noticePurposes = shown == null ? List.copyOf(request.purposes()) : shown.purposes();
-    String noticeKey = noticeKey(shown == null ? purposes : notices.ordered(noticePurposes), locale);
-    Notice current = noticesByKey.containsKey(noticeKey) ? null : core.render(noticePurposes, locale);
+    List<PurposeId> noticePurposes =
+        shown == null ? List.copyOf(request.purposes()) : shown.purposes();
+    String noticeKey =
+        noticeKey(shown == null ? purposes : notices.ordered(noticePurposes), locale);
+    Notice current =
+        noticesByKey.containsKey(noticeKey) ? null : core.render(noticePurposes, locale);
     if (shown != null && current != null && !current.hash().equals(shown.hash())) {
       return new RequestResult.StaleNotice(); // the texts changed while the form was open
     }
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
-    RequestResult result = core.retryRequest(() -> store.inTransaction(tx -> {
-      changes.clear();
-      Notice known = noticesByKey.get(noticeKey);
-      // The stored notice, with the version the store gave it, whatever version a caller's copy claims.
-      Notice notice = known != null ? known : remember(noticeKey, tx.notices().saveNotice(current));
-      if (shown != null && !notice.hash().equals(shown.hash())) {
-        return new RequestResult.StaleNotice();
-      }
-      Instant now = clock.instant();
-      Optional<Subject> existing = tx.subjects().subjectByEmail(email);
-      // The history lock comes before any consent row lock, in every unit (no deadlocks between units).
-      if (existing.isPresent()) {
-        tx.history().lock(existing.get().id());
-        if (tx.subjects().subject(existing.get().id()).isEmpty()) {
-          // The retention job deleted the subject between the lookup and the lock: roll back (the lock must leave
-          // no head row behind) and run again, as the new signup this now is.
-          throw new ServiceCore.SubjectGone();
-        }
-      }
-      Set<PurposeId> alreadyConfirmed = new TreeSet<>();
-      List<Purpose> toRequest = new ArrayList<>();
-      Map<PurposeId, Consent> before = new HashMap<>();
-      // Read once, under the history lock taken above (every unit changing consents takes it first).
-      existing.ifPresent(s -> tx.subjects().consents(s.id()).forEach(c -> before.put(c.purpose(), c)));
-      for (Purpose p : purposes) {
-        Optional<Consent> c = Optional.ofNullable(before.get(p.id()));
-        if (c.isPresent() && c.get().state() == ConsentState.CONFIRMED) {
-          alreadyConfirmed.add(p.id());
-        } else {
-          toRequest.add(p);
-        }
-      }
-      if (toRequest.isEmpty()) {
-        return new RequestResult.AlreadyConfirmed(existing.orElseThrow().id());
-      }
-      // After erasure an address comes back only through a fresh double opt-in, whatever the purpose says.
-      boolean suppressed = existing.isEmpty() && tx.subjects().isSuppressed(core.addressKey(email));
-      boolean needsMail = suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
-      String capSlot = null;
-      if (needsMail) {
-        ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, email, now);
-        if (slot instanceof ConfirmationMailCap.Slot.Full full) {
-          return new RequestResult.Throttled(full.retryAfter());
-        }
-        capSlot = slot.dedupeKey();
-      }
-      Subject subject = existing.orElseGet(() -> {
-        Subject s = new Subject(SubjectId.random(random), email, now);
-        tx.subjects().insertSubject(s);
-        return s;
-      });
-      String requestId = core.randomId();
-      Set<PurposeId> pending = new TreeSet<>();
-      Set<PurposeId> confirmedNow = new TreeSet<>();
-      for (Purpose p : toRequest) {
-        // Read above; a new subject has none.
-        Optional<Consent> old = Optional.ofNullable(before.get(p.id()));
-        Consent c;
-        if (old.isEmpty() || old.get().state() == ConsentState.ERASED) {
-          c = Consent.pending(subject.id(), p, requestId, notice.ref(), now);
-        } else if (old.get().state() == ConsentState.PENDING) {
-          c = old.get().supersede(p, requestId, notice.ref(), now);
-        } else {
-          c = old.get().rerequest(p, requestId, notice.ref(), now);
-        }
-        HistoryChain.append(tx.history(), core.event(subject.id(), p.id(), ConsentEvent.Type.REQUESTED, now, requestId,
-            notice.ref(),
-            request.source(), Channel.FORM, evidence, null));
-        if (p.doubleOptIn() || suppressed) {
-          pending.add(p.id());
-        } else {
-          c = c.confirm(now);
-          HistoryChain.append(tx.history(), core.event(subject.id(), p.id(), ConsentEvent.Type.CONFIRMED, now,
-              requestId, notice.ref(),
-              request.source(), Channel.FORM, evidence, null));
-          confirmedNow.add(p.id());
-        }
-        tx.subjects().saveConsent(c);
-      }
-      Set<PurposeId> requested = pending.isEmpty() ? confirmedNow : pending;
-      PendingRequest pr = new PendingRequest(requestId, subject.id(), requested, notice.ref(), request.source(),
-          evidence, now, now.plus(confirmationTtl), 1,
-          pending.isEmpty() ? PendingRequest.Status.CONFIRMED : PendingRequest.Status.OPEN,
-          pending.isEmpty() ? now : null);
-      tx.requests().insertRequest(pr);
-      if (existing.isPresent()) { // a subject inserted just now has no other request
-        supersedeCoveredRequests(tx, subject.id(), requestId, now);
-      }
-      if (!pending.isEmpty()) {
-        enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, subject.id(), email,
-            requestId, 1, locale, List.copyOf(pending), capSlot, now));
-      }
-      if (!confirmedNow.isEmpty()) {
-        tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), email, requestId, 0,
-            locale,
-            List.copyOf(confirmedNow), "receipt:" + requestId, now));
-        changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), email, confirmedNow, now,
-            Channel.FORM));
-      }
-      return new RequestResult.Accepted(subject.id(), requestId, pending, confirmedNow, alreadyConfirmed);
-    }));
+    RequestResult result =
+        core.retryRequest(
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      changes.clear();
+                      Notice known = noticesByKey.get(noticeKey);
+                      // The stored notice, with the version the store gave it, whatever version a
+                      // caller's copy claims.
+                      Notice notice =
+                          known != null
+                              ? known
+                              : remember(noticeKey, tx.notices().saveNotice(current));
+                      if (shown != null && !notice.hash().equals(shown.hash())) {
+                        return new RequestResult.StaleNotice();
+                      }
+                      Instant now = clock.instant();
+                      Optional<Subject> existing = tx.subjects().subjectByEmail(email);
+                      // The history lock comes before any consent row lock, in every unit (no
+                      // deadlocks between units).
+                      if (existing.isPresent()) {
+                        tx.history().lock(existing.get().id());
+                        if (tx.subjects().subject(existing.get().id()).isEmpty()) {
+                          // The retention job deleted the subject between the lookup and the lock:
+                          // roll back (the lock must leave
+                          // no head row behind) and run again, as the new signup this now is.
+                          throw new ServiceCore.SubjectGone();
+                        }
+                      }
+                      Set<PurposeId> alreadyConfirmed = new TreeSet<>();
+                      List<Purpose> toRequest = new ArrayList<>();
+                      Map<PurposeId, Consent> before = new HashMap<>();
+                      // Read once, under the history lock taken above (every unit changing consents
+                      // takes it first).
+                      existing.ifPresent(
+                          s ->
+                              tx.subjects()
+                                  .consents(s.id())
+                                  .forEach(c -> before.put(c.purpose(), c)));
+                      for (Purpose p : purposes) {
+                        Optional<Consent> c = Optional.ofNullable(before.get(p.id()));
+                        if (c.isPresent() && c.get().state() == ConsentState.CONFIRMED) {
+                          alreadyConfirmed.add(p.id());
+                        } else {
+                          toRequest.add(p);
+                        }
+                      }
+                      if (toRequest.isEmpty()) {
+                        return new RequestResult.AlreadyConfirmed(existing.orElseThrow().id());
+                      }
+                      // After erasure an address comes back only through a fresh double opt-in,
+                      // whatever the purpose says.
+                      boolean suppressed =
+                          existing.isEmpty() && tx.subjects().isSuppressed(core.addressKey(email));
+                      boolean needsMail =
+                          suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
+                      String capSlot = null;
+                      if (needsMail) {
+                        ConfirmationMailCap.Slot slot =
+                            core.confirmationMailCap().slotFor(tx, email, now);
+                        if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+                          return new RequestResult.Throttled(full.retryAfter());
+                        }
+                        capSlot = slot.dedupeKey();
+                      }
+                      Subject subject =
+                          existing.orElseGet(
+                              () -> {
+                                Subject s = new Subject(SubjectId.random(random), email, now);
+                                tx.subjects().insertSubject(s);
+                                return s;
+                              });
+                      String requestId = core.randomId();
+                      Set<PurposeId> pending = new TreeSet<>();
+                      Set<PurposeId> confirmedNow = new TreeSet<>();
+                      for (Purpose p : toRequest) {
+                        // Read above; a new subject has none.
+                        Optional<Consent> old = Optional.ofNullable(before.get(p.id()));
+                        Consent c;
+                        if (old.isEmpty() || old.get().state() == ConsentState.ERASED) {
+                          c = Consent.pending(subject.id(), p, requestId, notice.ref(), now);
+                        } else if (old.get().state() == ConsentState.PENDING) {
+                          c = old.get().supersede(p, requestId, notice.ref(), now);
+                        } else {
+                          c = old.get().rerequest(p, requestId, notice.ref(), now);
+                        }
+                        HistoryChain.append(
+                            tx.history(),
+                            core.event(
+                                subject.id(),
+                                p.id(),
+                                ConsentEvent.Type.REQUESTED,
+                                now,
+                                requestId,
+                                notice.ref(),
+                                request.source(),
+                                Channel.FORM,
+                                evidence,
+                                null));
+                        if (p.doubleOptIn() || suppressed) {
+                          pending.add(p.id());
+                        } else {
+                          c = c.confirm(now);
+                          HistoryChain.append(
+                              tx.history(),
+                              core.event(
+                                  subject.id(),
+                                  p.id(),
+                                  ConsentEvent.Type.CONFIRMED,
+                                  now,
+                                  requestId,
+                                  notice.ref(),
+                                  request.source(),
+                                  Channel.FORM,
+                                  evidence,
+                                  null));
+                          confirmedNow.add(p.id());
+                        }
+                        tx.subjects().saveConsent(c);
+                      }
+                      Set<PurposeId> requested = pending.isEmpty() ? confirmedNow : pending;
+                      PendingRequest pr =
+                          new PendingRequest(
+                              requestId,
+                              subject.id(),
+                              requested,
+                              notice.ref(),
+                              request.source(),
+                              evidence,
+                              now,
+                              now.plus(confirmationTtl),
+                              1,
+                              pending.isEmpty()
+                                  ? PendingRequest.Status.CONFIRMED
+                                  : PendingRequest.Status.OPEN,
+                              pending.isEmpty() ? now : null);
+                      tx.requests().insertRequest(pr);
+                      if (existing
+                          .isPresent()) { // a subject inserted just now has no other request
+                        supersedeCoveredRequests(tx, subject.id(), requestId, now);
+                      }
+                      if (!pending.isEmpty()) {
+                        enqueueOrThrottle(
+                            tx,
+                            OutboxMail.queued(
+                                core.randomId(),
+                                MailKind.CONFIRMATION,
+                                subject.id(),
+                                email,
+                                requestId,
+                                1,
+                                locale,
+                                List.copyOf(pending),
+                                capSlot,
+                                now));
+                      }
+                      if (!confirmedNow.isEmpty()) {
+                        tx.outbox()
+                            .enqueue(
+                                OutboxMail.queued(
+                                    core.randomId(),
+                                    MailKind.RECEIPT,
+                                    subject.id(),
+                                    email,
+                                    requestId,
+                                    0,
+                                    locale,
+                                    List.copyOf(confirmedNow),
+                                    "receipt:" + requestId,
+                                    now));
+                        changes.add(
+                            new ConsentChange(
+                                ConsentChange.Type.CONFIRMED,
+                                subject.id(),
+                                email,
+                                confirmedNow,
+                                now,
+                                Channel.FORM));
+                      }
+                      return new RequestResult.Accepted(
+                          subject.id(), requestId, pending, confirmedNow, alreadyConfirmed);
+                    }));
     core.afterCommit(changes);
     return result;
   }
@@ -384,35 +544,45 @@ public final class OptIn implements AutoCloseable {
     if (claims == null) {
       return new ConfirmationPreview.Invalid();
     }
-    // Reads only, without row locks: opening a link (or a scanner opening it) must not cost a write.
-    return store.read(tx -> {
-      Optional<PendingRequest> found = tx.requests().findRequest(claims.requestId());
-      ConfirmationPreview closed = closedLinkAnswer(check, claims, found, clock.instant(),
-          ConfirmationPreview.Invalid::new, subject -> new ConfirmationPreview.AlreadyConfirmed(),
-          ConfirmationPreview.Expired::new);
-      if (closed != null) {
-        return closed;
-      }
-      PendingRequest r = found.get();
-      List<PurposeId> stillPending = new ArrayList<>();
-      boolean addressChange = tx.requests().addressChange(r.id()).isPresent();
-      if (addressChange) {
-        stillPending.addAll(new TreeSet<>(r.purposes()));
-      } else {
-        for (Consent c : tx.subjects().consents(r.subjectId())) {
-          if (r.purposes().contains(c.purpose()) && awaits(c, r)) {
-            stillPending.add(c.purpose());
+    // Reads only, without row locks: opening a link (or a scanner opening it) must not cost a
+    // write.
+    return store.read(
+        tx -> {
+          Optional<PendingRequest> found = tx.requests().findRequest(claims.requestId());
+          ConfirmationPreview closed =
+              closedLinkAnswer(
+                  check,
+                  claims,
+                  found,
+                  clock.instant(),
+                  ConfirmationPreview.Invalid::new,
+                  subject -> new ConfirmationPreview.AlreadyConfirmed(),
+                  ConfirmationPreview.Expired::new);
+          if (closed != null) {
+            return closed;
           }
-        }
-      }
-      if (stillPending.isEmpty()) {
-        return new ConfirmationPreview.Invalid();
-      }
-      Notice notice = Optional.ofNullable(noticesByHash.get(r.notice().hash()))
-          .or(() -> tx.notices().notice(r.notice().hash()))
-          .orElseThrow(() -> new StoreException("notice of request missing from store"));
-      return new ConfirmationPreview.Ready(notices.ordered(stillPending), notice, r.expiresAt(), addressChange);
-    });
+          PendingRequest r = found.get();
+          List<PurposeId> stillPending = new ArrayList<>();
+          boolean addressChange = tx.requests().addressChange(r.id()).isPresent();
+          if (addressChange) {
+            stillPending.addAll(new TreeSet<>(r.purposes()));
+          } else {
+            for (Consent c : tx.subjects().consents(r.subjectId())) {
+              if (r.purposes().contains(c.purpose()) && awaits(c, r)) {
+                stillPending.add(c.purpose());
+              }
+            }
+          }
+          if (stillPending.isEmpty()) {
+            return new ConfirmationPreview.Invalid();
+          }
+          Notice notice =
+              Optional.ofNullable(noticesByHash.get(r.notice().hash()))
+                  .or(() -> tx.notices().notice(r.notice().hash()))
+                  .orElseThrow(() -> new StoreException("notice of request missing from store"));
+          return new ConfirmationPreview.Ready(
+              notices.ordered(stillPending), notice, r.expiresAt(), addressChange);
+        });
   }
 
   /**
@@ -432,7 +602,8 @@ public final class OptIn implements AutoCloseable {
    */
   public ConfirmationResult confirm(String token, ConfirmationChoice choice, Evidence evidence) {
     Objects.requireNonNull(choice, "choice");
-    return settle(token, choice instanceof ConfirmationChoice.Only only ? only.purposes() : null, evidence);
+    return settle(
+        token, choice instanceof ConfirmationChoice.Only only ? only.purposes() : null, evidence);
   }
 
   /**
@@ -460,82 +631,139 @@ public final class OptIn implements AutoCloseable {
     }
     Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
     List<ConsentChange> changes = new ArrayList<>();
-    ConfirmationResult result = core.inTransactionOr(tx -> {
-      changes.clear();
-      // Lock order of every unit: the subject's history, then request rows, then consent rows.
-      Optional<Subject> owner = tx.subjects().subject(claims.subject());
-      if (owner.isPresent()) {
-        tx.history().lock(claims.subject());
-      }
-      Optional<PendingRequest> found = tx.requests().request(claims.requestId());
-      Instant now = clock.instant();
-      ConfirmationResult closed = closedLinkAnswer(check, claims, found, now, ConfirmationResult.Invalid::new,
-          ConfirmationResult.AlreadyConfirmed::new, ConfirmationResult.Expired::new);
-      if (closed != null) {
-        return closed;
-      }
-      PendingRequest r = found.get();
-      if (chosen != null && !r.purposes().containsAll(chosen)) {
-        Set<PurposeId> notOffered = new TreeSet<>(chosen);
-        notOffered.removeAll(r.purposes());
-        return new ConfirmationResult.NotOffered(notOffered); // nothing written yet: the link still works
-      }
-      String jti = ((TokenCheck.Valid) check).id();
-      if (!tx.requests().useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
-        return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
-      }
-      Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
-      if (newAddress.isPresent()) {
-        return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
-      }
-      Set<PurposeId> wanted = chosen == null ? r.purposes() : chosen;
-      List<Consent> confirmed = new ArrayList<>();
-      Set<PurposeId> declined = new TreeSet<>();
-      // One read of all consents instead of one locking read per purpose: every unit that changes a subject's
-      // consents holds its history lock first, and this unit holds it (a subject that is gone has no consents).
-      Map<PurposeId, Consent> current = new HashMap<>();
-      tx.subjects().consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
-      for (PurposeId p : new TreeSet<>(r.purposes())) {
-        Optional<Consent> c = Optional.ofNullable(current.get(p));
-        if (c.isEmpty() || !awaits(c.get(), r)) {
-          continue;
-        }
-        if (wanted.contains(p)) {
-          Consent done = c.get().state() == ConsentState.CONFIRMED
-              ? c.get().reconfirm(catalog.require(p), r.id(), r.notice(), r.requestedAt(), now)
-              : c.get().confirm(now);
-          tx.subjects().saveConsent(done);
-          HistoryChain.append(tx.history(), core.event(r.subjectId(), p, ConsentEvent.Type.CONFIRMED, now, r.id(),
-              done.notice(),
-              r.source(), Channel.CONFIRMATION_LINK, kept, jti));
-          confirmed.add(done);
-        } else {
-          tx.subjects().saveConsent(c.get().withdraw(now));
-          HistoryChain.append(tx.history(), core.event(r.subjectId(), p, ConsentEvent.Type.WITHDRAWN, now, r.id(),
-              c.get().notice(),
-              r.source(), Channel.CONFIRMATION_LINK, kept, jti));
-          declined.add(p);
-        }
-      }
-      if (confirmed.isEmpty() && declined.isEmpty()) {
-        // Every purpose of this request was re-requested since: a newer link is the one that counts.
-        throw new ServiceCore.Superseded();
-      }
-      tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
-      if (confirmed.isEmpty()) {
-        return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
-      }
-      // Read above, under the history lock: an address change of this subject would have had to take that lock too.
-      Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
-      // A fresh double opt-in is the one way back from the suppression list.
-      tx.subjects().unsuppress(core.addressKey(subject.email()));
-      List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
-      tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.RECEIPT, subject.id(), subject.email(), r.id(), 0,
-          r.locale(), ids, "receipt:" + r.id(), now));
-      changes.add(new ConsentChange(ConsentChange.Type.CONFIRMED, subject.id(), subject.email(), Set.copyOf(ids),
-          now, Channel.CONFIRMATION_LINK));
-      return new ConfirmationResult.Confirmed(r.subjectId(), confirmed);
-    }, ServiceCore.Superseded.class, new ConfirmationResult.Invalid());
+    ConfirmationResult result =
+        core.inTransactionOr(
+            tx -> {
+              changes.clear();
+              // Lock order of every unit: the subject's history, then request rows, then consent
+              // rows.
+              Optional<Subject> owner = tx.subjects().subject(claims.subject());
+              if (owner.isPresent()) {
+                tx.history().lock(claims.subject());
+              }
+              Optional<PendingRequest> found = tx.requests().request(claims.requestId());
+              Instant now = clock.instant();
+              ConfirmationResult closed =
+                  closedLinkAnswer(
+                      check,
+                      claims,
+                      found,
+                      now,
+                      ConfirmationResult.Invalid::new,
+                      ConfirmationResult.AlreadyConfirmed::new,
+                      ConfirmationResult.Expired::new);
+              if (closed != null) {
+                return closed;
+              }
+              PendingRequest r = found.get();
+              if (chosen != null && !r.purposes().containsAll(chosen)) {
+                Set<PurposeId> notOffered = new TreeSet<>(chosen);
+                notOffered.removeAll(r.purposes());
+                return new ConfirmationResult.NotOffered(
+                    notOffered); // nothing written yet: the link still works
+              }
+              String jti = ((TokenCheck.Valid) check).id();
+              if (!tx.requests().useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
+                return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
+              }
+              Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
+              if (newAddress.isPresent()) {
+                return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
+              }
+              Set<PurposeId> wanted = chosen == null ? r.purposes() : chosen;
+              List<Consent> confirmed = new ArrayList<>();
+              Set<PurposeId> declined = new TreeSet<>();
+              // One read of all consents instead of one locking read per purpose: every unit that
+              // changes a subject's
+              // consents holds its history lock first, and this unit holds it (a subject that is
+              // gone has no consents).
+              Map<PurposeId, Consent> current = new HashMap<>();
+              tx.subjects().consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
+              for (PurposeId p : new TreeSet<>(r.purposes())) {
+                Optional<Consent> c = Optional.ofNullable(current.get(p));
+                if (c.isEmpty() || !awaits(c.get(), r)) {
+                  continue;
+                }
+                if (wanted.contains(p)) {
+                  Consent done =
+                      c.get().state() == ConsentState.CONFIRMED
+                          ? c.get()
+                              .reconfirm(
+                                  catalog.require(p), r.id(), r.notice(), r.requestedAt(), now)
+                          : c.get().confirm(now);
+                  tx.subjects().saveConsent(done);
+                  HistoryChain.append(
+                      tx.history(),
+                      core.event(
+                          r.subjectId(),
+                          p,
+                          ConsentEvent.Type.CONFIRMED,
+                          now,
+                          r.id(),
+                          done.notice(),
+                          r.source(),
+                          Channel.CONFIRMATION_LINK,
+                          kept,
+                          jti));
+                  confirmed.add(done);
+                } else {
+                  tx.subjects().saveConsent(c.get().withdraw(now));
+                  HistoryChain.append(
+                      tx.history(),
+                      core.event(
+                          r.subjectId(),
+                          p,
+                          ConsentEvent.Type.WITHDRAWN,
+                          now,
+                          r.id(),
+                          c.get().notice(),
+                          r.source(),
+                          Channel.CONFIRMATION_LINK,
+                          kept,
+                          jti));
+                  declined.add(p);
+                }
+              }
+              if (confirmed.isEmpty() && declined.isEmpty()) {
+                // Every purpose of this request was re-requested since: a newer link is the one
+                // that counts.
+                throw new ServiceCore.Superseded();
+              }
+              tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+              if (confirmed.isEmpty()) {
+                return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
+              }
+              // Read above, under the history lock: an address change of this subject would have
+              // had to take that lock too.
+              Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
+              // A fresh double opt-in is the one way back from the suppression list.
+              tx.subjects().unsuppress(core.addressKey(subject.email()));
+              List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
+              tx.outbox()
+                  .enqueue(
+                      OutboxMail.queued(
+                          core.randomId(),
+                          MailKind.RECEIPT,
+                          subject.id(),
+                          subject.email(),
+                          r.id(),
+                          0,
+                          r.locale(),
+                          ids,
+                          "receipt:" + r.id(),
+                          now));
+              changes.add(
+                  new ConsentChange(
+                      ConsentChange.Type.CONFIRMED,
+                      subject.id(),
+                      subject.email(),
+                      Set.copyOf(ids),
+                      now,
+                      Channel.CONFIRMATION_LINK));
+              return new ConfirmationResult.Confirmed(r.subjectId(), confirmed);
+            },
+            ServiceCore.Superseded.class,
+            new ConfirmationResult.Invalid());
     core.afterCommit(changes);
     return result;
   }
@@ -552,43 +780,64 @@ public final class OptIn implements AutoCloseable {
     if (claims == null) {
       return new ResendResult.Invalid();
     }
-    return core.inTransactionOr(tx -> {
-      Optional<PendingRequest> found = tx.requests().request(claims.requestId());
-      if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())
-          || claims.generation() > found.get().generation()) {
-        return new ResendResult.Invalid();
-      }
-      PendingRequest r = found.get();
-      if (r.status() == PendingRequest.Status.CONFIRMED) {
-        return new ResendResult.AlreadyConfirmed();
-      }
-      if (r.status() == PendingRequest.Status.SUPERSEDED) {
-        return new ResendResult.Invalid();
-      }
-      List<PurposeId> stillPending = purposesToConfirm(tx, r);
-      if (stillPending.isEmpty()) {
-        return new ResendResult.Invalid();
-      }
-      Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
-      Subject subject = tx.subjects().subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
-      Instant now = clock.instant();
-      EmailAddress to = newAddress.orElse(subject.email());
-      MailKind kind = newAddress.isPresent() ? MailKind.ADDRESS_CONFIRMATION : MailKind.CONFIRMATION;
-      ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, to, now);
-      if (slot instanceof ConfirmationMailCap.Slot.Full full) {
-        return new ResendResult.Throttled(full.retryAfter());
-      }
-      // A re-confirmation request keeps its deadline; only its link is renewed.
-      PendingRequest next = r.nextGeneration(PendingRequest.RECONSENT_SOURCE.equals(r.source())
-          && r.expiresAt().isAfter(now) ? r.expiresAt() : now.plus(confirmationTtl));
-      if (next.status() == PendingRequest.Status.EXPIRED) {
-        next = next.withStatus(PendingRequest.Status.OPEN, null);
-      }
-      tx.requests().updateRequest(next);
-      enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), kind, subject.id(), to, r.id(), next.generation(),
-          r.locale(), stillPending, slot.dedupeKey(), now));
-      return new ResendResult.Resent();
-    }, ServiceCore.CapRace.class,
+    return core.inTransactionOr(
+        tx -> {
+          Optional<PendingRequest> found = tx.requests().request(claims.requestId());
+          if (found.isEmpty()
+              || !found.get().subjectId().equals(claims.subject())
+              || claims.generation() > found.get().generation()) {
+            return new ResendResult.Invalid();
+          }
+          PendingRequest r = found.get();
+          if (r.status() == PendingRequest.Status.CONFIRMED) {
+            return new ResendResult.AlreadyConfirmed();
+          }
+          if (r.status() == PendingRequest.Status.SUPERSEDED) {
+            return new ResendResult.Invalid();
+          }
+          List<PurposeId> stillPending = purposesToConfirm(tx, r);
+          if (stillPending.isEmpty()) {
+            return new ResendResult.Invalid();
+          }
+          Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
+          Subject subject =
+              tx.subjects()
+                  .subject(r.subjectId())
+                  .orElseThrow(() -> new StoreException("subject missing"));
+          Instant now = clock.instant();
+          EmailAddress to = newAddress.orElse(subject.email());
+          MailKind kind =
+              newAddress.isPresent() ? MailKind.ADDRESS_CONFIRMATION : MailKind.CONFIRMATION;
+          ConfirmationMailCap.Slot slot = core.confirmationMailCap().slotFor(tx, to, now);
+          if (slot instanceof ConfirmationMailCap.Slot.Full full) {
+            return new ResendResult.Throttled(full.retryAfter());
+          }
+          // A re-confirmation request keeps its deadline; only its link is renewed.
+          PendingRequest next =
+              r.nextGeneration(
+                  PendingRequest.RECONSENT_SOURCE.equals(r.source()) && r.expiresAt().isAfter(now)
+                      ? r.expiresAt()
+                      : now.plus(confirmationTtl));
+          if (next.status() == PendingRequest.Status.EXPIRED) {
+            next = next.withStatus(PendingRequest.Status.OPEN, null);
+          }
+          tx.requests().updateRequest(next);
+          enqueueOrThrottle(
+              tx,
+              OutboxMail.queued(
+                  core.randomId(),
+                  kind,
+                  subject.id(),
+                  to,
+                  r.id(),
+                  next.generation(),
+                  r.locale(),
+                  stillPending,
+                  slot.dedupeKey(),
+                  now));
+          return new ResendResult.Resent();
+        },
+        ServiceCore.CapRace.class,
         new ResendResult.Throttled(core.confirmationMailCap().retryAfterRace(clock.instant())));
   }
 
@@ -607,12 +856,21 @@ public final class OptIn implements AutoCloseable {
       return false;
     }
     Instant now = clock.instant();
-    // A plain read: consents(...) takes no row lock, unlike consent(...). A lock here made every answer a write
-    // (PostgreSQL records row locks in the WAL and flushes it on commit), which cost most of its latency.
-    return store.read(tx -> tx.subjects().subjectByEmail(parsed.get())
-        .flatMap(s -> tx.subjects().consents(s.id()).stream().filter(c -> c.purpose().equals(purpose)).findFirst())
-        .filter(c -> isActiveAt(c, p.get(), now))
-        .isPresent());
+    // A plain read: consents(...) takes no row lock, unlike consent(...). A lock here made every
+    // answer a write
+    // (PostgreSQL records row locks in the WAL and flushes it on commit), which cost most of its
+    // latency.
+    return store.read(
+        tx ->
+            tx.subjects()
+                .subjectByEmail(parsed.get())
+                .flatMap(
+                    s ->
+                        tx.subjects().consents(s.id()).stream()
+                            .filter(c -> c.purpose().equals(purpose))
+                            .findFirst())
+                .filter(c -> isActiveAt(c, p.get(), now))
+                .isPresent());
   }
 
   /**
@@ -625,39 +883,58 @@ public final class OptIn implements AutoCloseable {
    * @param evidence the evidence as received (the evidence policy is applied)
    * @return what was withdrawn
    */
-  public Withdrawal withdraw(SubjectId subjectId, Set<PurposeId> purposes, Channel channel, Evidence evidence) {
+  public Withdrawal withdraw(
+      SubjectId subjectId, Set<PurposeId> purposes, Channel channel, Evidence evidence) {
     Objects.requireNonNull(subjectId, "subjectId");
     Objects.requireNonNull(purposes, "purposes");
     Objects.requireNonNull(channel, "channel");
     Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
     List<ConsentChange> changes = new ArrayList<>();
-    Withdrawal result = store.inTransaction(tx -> {
-      changes.clear();
-      Instant now = clock.instant();
-      Optional<Subject> subject = tx.subjects().subject(subjectId);
-      if (subject.isEmpty()) {
-        return new Withdrawal(subjectId, Set.of());
-      }
-      tx.history().lock(subjectId);
-      Set<PurposeId> done = new TreeSet<>();
-      for (Consent c : tx.subjects().consents(subjectId)) {
-        if (!purposes.isEmpty() && !purposes.contains(c.purpose())) {
-          continue;
-        }
-        if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED) {
-          tx.subjects().saveConsent(c.withdraw(now));
-          HistoryChain.append(tx.history(), core.event(subjectId, c.purpose(), ConsentEvent.Type.WITHDRAWN, now,
-              c.requestId(), c.notice(),
-              null, channel, kept, null));
-          done.add(c.purpose());
-        }
-      }
-      if (!done.isEmpty()) {
-        changes.add(new ConsentChange(ConsentChange.Type.WITHDRAWN, subjectId, subject.get().email(), done, now,
-            channel));
-      }
-      return new Withdrawal(subjectId, done);
-    });
+    Withdrawal result =
+        store.inTransaction(
+            tx -> {
+              changes.clear();
+              Instant now = clock.instant();
+              Optional<Subject> subject = tx.subjects().subject(subjectId);
+              if (subject.isEmpty()) {
+                return new Withdrawal(subjectId, Set.of());
+              }
+              tx.history().lock(subjectId);
+              Set<PurposeId> done = new TreeSet<>();
+              for (Consent c : tx.subjects().consents(subjectId)) {
+                if (!purposes.isEmpty() && !purposes.contains(c.purpose())) {
+                  continue;
+                }
+                if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED) {
+                  tx.subjects().saveConsent(c.withdraw(now));
+                  HistoryChain.append(
+                      tx.history(),
+                      core.event(
+                          subjectId,
+                          c.purpose(),
+                          ConsentEvent.Type.WITHDRAWN,
+                          now,
+                          c.requestId(),
+                          c.notice(),
+                          null,
+                          channel,
+                          kept,
+                          null));
+                  done.add(c.purpose());
+                }
+              }
+              if (!done.isEmpty()) {
+                changes.add(
+                    new ConsentChange(
+                        ConsentChange.Type.WITHDRAWN,
+                        subjectId,
+                        subject.get().email(),
+                        done,
+                        now,
+                        channel));
+              }
+              return new Withdrawal(subjectId, done);
+            });
     core.afterCommit(changes);
     return result;
   }
@@ -676,14 +953,18 @@ public final class OptIn implements AutoCloseable {
     if (!(check instanceof TokenCheck.Valid v)) {
       return new UnsubscribeResult.Invalid();
     }
-    // A link sent to an address the subject no longer has is refused. Checked before the withdrawal's own unit: a
-    // change of address confirmed in between lets an old link withdraw once, which only ever stops mail.
-    if (store.read(tx -> tx.subjects().subject(v.claims().subject()))
+    // A link sent to an address the subject no longer has is refused. Checked before the
+    // withdrawal's own unit: a
+    // change of address confirmed in between lets an old link withdraw once, which only ever stops
+    // mail.
+    if (store
+        .read(tx -> tx.subjects().subject(v.claims().subject()))
         .filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
         .isEmpty()) {
       return new UnsubscribeResult.Invalid();
     }
-    return new UnsubscribeResult.Unsubscribed(withdraw(v.claims().subject(), Set.of(), channel, evidence));
+    return new UnsubscribeResult.Unsubscribed(
+        withdraw(v.claims().subject(), Set.of(), channel, evidence));
   }
 
   /**
@@ -730,7 +1011,10 @@ public final class OptIn implements AutoCloseable {
 
   /** The subject's address generation, for a link signed now; 1 for an unknown subject (its link works nowhere). */
   private int addressGeneration(SubjectId subjectId) {
-    return store.read(tx -> tx.subjects().subject(subjectId)).map(Subject::addressGeneration).orElse(1);
+    return store
+        .read(tx -> tx.subjects().subject(subjectId))
+        .map(Subject::addressGeneration)
+        .orElse(1);
   }
 
   /**
@@ -838,13 +1122,22 @@ public final class OptIn implements AutoCloseable {
     if (heartbeat == null) {
       agreement.join();
       long every = org.optin4j.internal.NodeAgreement.HEARTBEAT.toMillis();
-      heartbeat = notifier.executor().scheduleWithFixedDelay(this::heartbeatSafely, every, every,
-          java.util.concurrent.TimeUnit.MILLISECONDS);
+      heartbeat =
+          notifier
+              .executor()
+              .scheduleWithFixedDelay(
+                  this::heartbeatSafely, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
     dispatcher.start();
     if (purgeSchedule == null && !purgeInterval.isZero()) {
-      purgeSchedule = notifier.executor().scheduleWithFixedDelay(this::purgeSafely, purgeInterval.toMillis(),
-          purgeInterval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      purgeSchedule =
+          notifier
+              .executor()
+              .scheduleWithFixedDelay(
+                  this::purgeSafely,
+                  purgeInterval.toMillis(),
+                  purgeInterval.toMillis(),
+                  java.util.concurrent.TimeUnit.MILLISECONDS);
     }
     return this;
   }
@@ -853,7 +1146,8 @@ public final class OptIn implements AutoCloseable {
     try {
       agreement.heartbeat();
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.ERROR, "node register heartbeat failed: " + e.getClass().getName());
+      LOG.log(
+          System.Logger.Level.ERROR, "node register heartbeat failed: " + e.getClass().getName());
     }
   }
 
@@ -883,8 +1177,11 @@ public final class OptIn implements AutoCloseable {
     try {
       agreement.leave();
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "could not remove this node from the node register (it lapses by itself"
-          + " after 60 s): " + e.getClass().getName());
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not remove this node from the node register (it lapses by itself"
+              + " after 60 s): "
+              + e.getClass().getName());
     }
   }
 
@@ -893,7 +1190,8 @@ public final class OptIn implements AutoCloseable {
     return "OptIn[catalog=" + catalog + ", baseUrl=" + baseUrl + "]";
   }
 
-  // --- internals -----------------------------------------------------------------------------------------------
+  // --- internals
+  // -----------------------------------------------------------------------------------------------
 
   private static final int KNOWN_NOTICES = 512;
 
@@ -923,24 +1221,34 @@ public final class OptIn implements AutoCloseable {
 
   private final class Links implements OutboxDispatcher.LinkFactory {
     @Override
-    public String confirmUrl(SubjectId subjectId, String requestId, int generation, Instant expiresAt) {
+    public String confirmUrl(
+        SubjectId subjectId, String requestId, int generation, Instant expiresAt) {
       Duration ttl = Duration.between(clock.instant(), expiresAt);
       if (ttl.isNegative() || ttl.isZero()) {
         ttl = Duration.ofSeconds(1);
       }
-      // A re-confirmation request may stay open for weeks; its links still live no longer than confirmationTtl
+      // A re-confirmation request may stay open for weeks; its links still live no longer than
+      // confirmationTtl
       // (security rule 5), and the person gets a fresh one through resendConfirmation.
       if (ttl.compareTo(confirmationTtl) > 0) {
         ttl = confirmationTtl;
       }
-      String t = tokens.issue(TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl).token();
+      String t =
+          tokens
+              .issue(TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl)
+              .token();
       return baseUrl + "/confirm?token=" + encode(t);
     }
 
     @Override
     public String preferencesUrl(SubjectId subjectId, int addressGeneration) {
-      String t = tokens.issue(TokenKind.MANAGE, new TokenClaims(subjectId, null, 0, addressGeneration),
-          preferencesTtl).token();
+      String t =
+          tokens
+              .issue(
+                  TokenKind.MANAGE,
+                  new TokenClaims(subjectId, null, 0, addressGeneration),
+                  preferencesTtl)
+              .token();
       return baseUrl + "/preferences?token=" + encode(t);
     }
 
@@ -950,9 +1258,15 @@ public final class OptIn implements AutoCloseable {
     }
 
     @Override
-    public String stepUpUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
-      String t = tokens.issue(TokenKind.STEP_UP, new TokenClaims(subjectId, requestId, 0, addressGeneration),
-          untilAtLeastASecond(expiresAt)).token();
+    public String stepUpUrl(
+        SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
+      String t =
+          tokens
+              .issue(
+                  TokenKind.STEP_UP,
+                  new TokenClaims(subjectId, requestId, 0, addressGeneration),
+                  untilAtLeastASecond(expiresAt))
+              .token();
       return baseUrl + "/preferences/step-up?token=" + encode(t);
     }
 
@@ -962,9 +1276,15 @@ public final class OptIn implements AutoCloseable {
     }
 
     @Override
-    public String notMeUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
-      String t = tokens.issue(TokenKind.NOT_ME, new TokenClaims(subjectId, requestId, 0, addressGeneration),
-          untilAtLeastASecond(expiresAt)).token();
+    public String notMeUrl(
+        SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
+      String t =
+          tokens
+              .issue(
+                  TokenKind.NOT_ME,
+                  new TokenClaims(subjectId, requestId, 0, addressGeneration),
+                  untilAtLeastASecond(expiresAt))
+              .token();
       return baseUrl + "/preferences/not-me?token=" + encode(t);
     }
 
@@ -976,29 +1296,46 @@ public final class OptIn implements AutoCloseable {
     @Override
     public String listId(PurposeId purpose) {
       Purpose p = catalog.require(purpose);
-      String title = p.text(catalog.defaultLocale()).map(PurposeText::title)
-          .filter(t -> t.matches("[\\x20-\\x7E&&[^\"\\\\]]{1,100}")).orElse(purpose.value());
+      String title =
+          p.text(catalog.defaultLocale())
+              .map(PurposeText::title)
+              .filter(t -> t.matches("[\\x20-\\x7E&&[^\"\\\\]]{1,100}"))
+              .orElse(purpose.value());
       // RFC 2919: the phrase is ASCII here (an encoded word would also swallow the <list-id>).
       return '"' + title + "\" <" + purpose.value() + "." + URI.create(baseUrl).getHost() + ">";
     }
 
     @Override
     public String unsubscribeUrl(SubjectId subjectId, int addressGeneration) {
-      String t = tokens.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(subjectId, null, 0, addressGeneration),
-          unsubscribeTtl).token();
+      String t =
+          tokens
+              .issue(
+                  TokenKind.UNSUBSCRIBE,
+                  new TokenClaims(subjectId, null, 0, addressGeneration),
+                  unsubscribeTtl)
+              .token();
       return baseUrl + "/unsubscribe?token=" + encode(t);
     }
   }
 
-
-  private ConfirmationResult confirmAddressChange(ConsentStore.Transaction tx, PendingRequest r, EmailAddress email,
-      Instant now, Evidence kept, String jti, List<ConsentChange> changes) {
+  private ConfirmationResult confirmAddressChange(
+      ConsentStore.Transaction tx,
+      PendingRequest r,
+      EmailAddress email,
+      Instant now,
+      Evidence kept,
+      String jti,
+      List<ConsentChange> changes) {
     Optional<Subject> other = tx.subjects().subjectByEmail(email);
     if (other.isPresent() && !other.get().id().equals(r.subjectId())) {
-      // The address belongs to another subject by now; merging two people's proof is not ours to decide.
+      // The address belongs to another subject by now; merging two people's proof is not ours to
+      // decide.
       throw new ServiceCore.Superseded();
     }
-    Subject subject = tx.subjects().subject(r.subjectId()).orElseThrow(() -> new StoreException("subject missing"));
+    Subject subject =
+        tx.subjects()
+            .subject(r.subjectId())
+            .orElseThrow(() -> new StoreException("subject missing"));
     // One generation on: every link sent to the old address stops working.
     Subject relocated = subject.movedTo(email);
     tx.subjects().updateSubject(relocated);
@@ -1007,21 +1344,46 @@ public final class OptIn implements AutoCloseable {
     List<Consent> moved = new ArrayList<>();
     for (Consent c : tx.subjects().consents(r.subjectId())) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-        HistoryChain.append(tx.history(), core.event(r.subjectId(), c.purpose(), ConsentEvent.Type.ADDRESS_CHANGED, now,
-            r.id(),
-            c.notice(), r.source(), Channel.CONFIRMATION_LINK, kept, jti));
+        HistoryChain.append(
+            tx.history(),
+            core.event(
+                r.subjectId(),
+                c.purpose(),
+                ConsentEvent.Type.ADDRESS_CHANGED,
+                now,
+                r.id(),
+                c.notice(),
+                r.source(),
+                Channel.CONFIRMATION_LINK,
+                kept,
+                jti));
         moved.add(c);
       }
     }
     tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
-    // The old address is told, with the link that undoes the change: whoever confirmed it may not be the person.
-    tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.ADDRESS_CHANGED_NOTICE, subject.id(),
-        subject.email(),
-        r.id(), relocated.addressGeneration(), r.locale(), moved.stream().map(Consent::purpose).toList(),
-        "address-changed:" + r.id(), now));
-    changes.add(new ConsentChange(ConsentChange.Type.ADDRESS_CHANGED, subject.id(), email,
-        moved.stream().map(Consent::purpose).collect(java.util.stream.Collectors.toSet()), now,
-        Channel.CONFIRMATION_LINK));
+    // The old address is told, with the link that undoes the change: whoever confirmed it may not
+    // be the person.
+    tx.outbox()
+        .enqueue(
+            OutboxMail.queued(
+                core.randomId(),
+                MailKind.ADDRESS_CHANGED_NOTICE,
+                subject.id(),
+                subject.email(),
+                r.id(),
+                relocated.addressGeneration(),
+                r.locale(),
+                moved.stream().map(Consent::purpose).toList(),
+                "address-changed:" + r.id(),
+                now));
+    changes.add(
+        new ConsentChange(
+            ConsentChange.Type.ADDRESS_CHANGED,
+            subject.id(),
+            email,
+            moved.stream().map(Consent::purpose).collect(java.util.stream.Collectors.toSet()),
+            now,
+            Channel.CONFIRMATION_LINK));
     return new ConfirmationResult.Confirmed(r.subjectId(), moved);
   }
 
@@ -1034,7 +1396,9 @@ public final class OptIn implements AutoCloseable {
       return Optional.empty();
     }
     SubjectId id = v.claims().subject();
-    return store.read(tx -> tx.subjects().subject(id)).filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
+    return store
+        .read(tx -> tx.subjects().subject(id))
+        .filter(s -> ServiceCore.sentToCurrentAddress(v.claims(), s))
         .map(Subject::id);
   }
 
@@ -1052,8 +1416,14 @@ public final class OptIn implements AutoCloseable {
    * Judges the request a confirmation link names, alike for its preview and its use, in the caller's result type: the
    * answer for a link that is invalid, superseded, used or expired, or {@code null} while the request is open to it.
    */
-  private static <R> R closedLinkAnswer(TokenCheck check, TokenClaims claims, Optional<PendingRequest> found,
-      Instant now, Supplier<R> invalid, Function<SubjectId, R> alreadyConfirmed, Function<Instant, R> expired) {
+  private static <R> R closedLinkAnswer(
+      TokenCheck check,
+      TokenClaims claims,
+      Optional<PendingRequest> found,
+      Instant now,
+      Supplier<R> invalid,
+      Function<SubjectId, R> alreadyConfirmed,
+      Function<Instant, R> expired) {
     if (found.isEmpty() || !found.get().subjectId().equals(claims.subject())) {
       return invalid.get();
     }
@@ -1076,9 +1446,7 @@ public final class OptIn implements AutoCloseable {
   private static List<PurposeId> pendingPurposesOf(ConsentStore.Transaction tx, PendingRequest r) {
     List<PurposeId> out = new ArrayList<>();
     for (PurposeId p : new TreeSet<>(r.purposes())) {
-      tx.subjects().consent(r.subjectId(), p)
-          .filter(c -> awaits(c, r))
-          .ifPresent(c -> out.add(p));
+      tx.subjects().consent(r.subjectId(), p).filter(c -> awaits(c, r)).ifPresent(c -> out.add(p));
     }
     return out;
   }
@@ -1091,7 +1459,8 @@ public final class OptIn implements AutoCloseable {
     if (c.state() == ConsentState.PENDING) {
       return c.requestId().equals(r.id());
     }
-    return c.state() == ConsentState.CONFIRMED && PendingRequest.RECONSENT_SOURCE.equals(r.source())
+    return c.state() == ConsentState.CONFIRMED
+        && PendingRequest.RECONSENT_SOURCE.equals(r.source())
         && !c.requestId().equals(r.id());
   }
 
@@ -1137,7 +1506,7 @@ public final class OptIn implements AutoCloseable {
     private Duration minConfirmationMailInterval = Duration.ofMinutes(2);
     private CapKeyStrategy capKeyStrategy = CapKeyStrategy.providerAware();
     private final List<ConsentListener> listeners = new ArrayList<>();
-    private BiConsumer<ConsentChange, Exception> listenerFailureHandler = (change, e) -> { };
+    private BiConsumer<ConsentChange, Exception> listenerFailureHandler = (change, e) -> {};
     private int listenerAttempts = 5;
     private Duration listenerBackoff = Duration.ofSeconds(1);
     private Duration dispatchInterval = Duration.ofSeconds(2);
@@ -1509,7 +1878,8 @@ public final class OptIn implements AutoCloseable {
      * @param interval how often the job runs after {@link OptIn#start()}, or zero for never
      * @return this builder
      */
-    public Builder retention(Duration unconfirmedGrace, Duration outboxRetention, Duration interval) {
+    public Builder retention(
+        Duration unconfirmedGrace, Duration outboxRetention, Duration interval) {
       this.unconfirmedGrace = unconfirmedGrace;
       this.outboxRetention = outboxRetention;
       this.purgeInterval = interval;
@@ -1539,10 +1909,15 @@ public final class OptIn implements AutoCloseable {
         problems.add("acceptedIssuers must not be null (empty for none)");
       } else {
         for (String accepted : acceptedIssuers) {
-          if (accepted == null || accepted.isBlank() || accepted.length() > 2000
+          if (accepted == null
+              || accepted.isBlank()
+              || accepted.length() > 2000
               || accepted.chars().anyMatch(Character::isISOControl)) {
-            problems.add("acceptedIssuers must be 1 to 2000 characters without control characters, was "
-                + (accepted == null ? "null" : "\"" + accepted.replaceAll("\\p{Cntrl}", "?") + "\""));
+            problems.add(
+                "acceptedIssuers must be 1 to 2000 characters without control characters, was "
+                    + (accepted == null
+                        ? "null"
+                        : "\"" + accepted.replaceAll("\\p{Cntrl}", "?") + "\""));
           }
         }
       }
@@ -1550,10 +1925,18 @@ public final class OptIn implements AutoCloseable {
       range(preferencesTtl, "preferencesTtl", Duration.ofHours(1), Duration.ofDays(3660));
       range(unsubscribeTtl, "unsubscribeTtl", Duration.ofDays(30), Duration.ofDays(3660));
       range(stepUpTtl, "stepUpTtl", Duration.ofMinutes(5), Duration.ofHours(24));
-      range(minConfirmationMailInterval, "confirmationMailCap minInterval", Duration.ZERO, Duration.ofHours(1));
-      if (maxConfirmationMailsPerDay < 1 || maxConfirmationMailsPerDay > ConfirmationMailCap.MAX_PER_DAY) {
-        problems.add("confirmationMailCap perDay must be 1 to " + ConfirmationMailCap.MAX_PER_DAY + ", was "
-            + maxConfirmationMailsPerDay);
+      range(
+          minConfirmationMailInterval,
+          "confirmationMailCap minInterval",
+          Duration.ZERO,
+          Duration.ofHours(1));
+      if (maxConfirmationMailsPerDay < 1
+          || maxConfirmationMailsPerDay > ConfirmationMailCap.MAX_PER_DAY) {
+        problems.add(
+            "confirmationMailCap perDay must be 1 to "
+                + ConfirmationMailCap.MAX_PER_DAY
+                + ", was "
+                + maxConfirmationMailsPerDay);
       }
       required(capKeyStrategy, "capKeyStrategy");
       range(listenerBackoff, "listenerRetries firstBackoff", Duration.ZERO, Duration.ofHours(1));
@@ -1567,7 +1950,9 @@ public final class OptIn implements AutoCloseable {
       }
       range(retryBackoff, "sendRetries first", Duration.ofMillis(1), Duration.ofDays(1));
       range(maxRetryBackoff, "sendRetries max", Duration.ofMillis(1), Duration.ofDays(7));
-      if (retryBackoff != null && maxRetryBackoff != null && maxRetryBackoff.compareTo(retryBackoff) < 0) {
+      if (retryBackoff != null
+          && maxRetryBackoff != null
+          && maxRetryBackoff.compareTo(retryBackoff) < 0) {
         problems.add("sendRetries max must not be shorter than first");
       }
       if (maxSendAttempts < 1 || maxSendAttempts > 100) {
@@ -1576,9 +1961,12 @@ public final class OptIn implements AutoCloseable {
       if (suppressionPepper == null) {
         problems.add("suppressionPepper is required");
       } else if (suppressionPepper.length < 32) {
-        problems.add("suppressionPepper must have at least 256 bits, had " + suppressionPepper.length * 8);
+        problems.add(
+            "suppressionPepper must have at least 256 bits, had " + suppressionPepper.length * 8);
       }
-      if (jurisdiction == null || jurisdiction.isBlank() || jurisdiction.length() > 100
+      if (jurisdiction == null
+          || jurisdiction.isBlank()
+          || jurisdiction.length() > 100
           || jurisdiction.chars().anyMatch(Character::isISOControl)) {
         problems.add("jurisdiction must be one line of 1 to 100 characters");
       }
@@ -1618,8 +2006,9 @@ public final class OptIn implements AutoCloseable {
         return;
       }
       String host = uri.getHost();
-      boolean local = host != null
-          && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+      boolean local =
+          host != null
+              && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
       if (!uri.isAbsolute() || host == null) {
         problems.add("baseUrl must be absolute, was " + baseUrl);
       } else if (!"https".equals(uri.getScheme()) && !(local && "http".equals(uri.getScheme()))) {

@@ -50,7 +50,8 @@ public record Purpose(
   public Purpose {
     Objects.requireNonNull(id, "id");
     if (version < 1) {
-      throw new IllegalArgumentException("purpose " + id + ": version must be 1 or more, was " + version);
+      throw new IllegalArgumentException(
+          "purpose " + id + ": version must be 1 or more, was " + version);
     }
     Objects.requireNonNull(texts, "texts");
     if (texts.isEmpty()) {
@@ -69,14 +70,20 @@ public record Purpose(
     }
     for (String c : dataCategories) {
       if (!CATEGORY.matcher(c).matches()) {
-        throw new IllegalArgumentException("purpose " + id + ": invalid data category \"" + c + '"');
+        throw new IllegalArgumentException(
+            "purpose " + id + ": invalid data category \"" + c + '"');
       }
     }
     Objects.requireNonNull(legalBasis, "legalBasis");
     Objects.requireNonNull(retention, "retention");
     if (materialVersion < 1 || materialVersion > version) {
-      throw new IllegalArgumentException("purpose " + id + ": materialVersion must be 1 to the version " + version
-          + ", was " + materialVersion);
+      throw new IllegalArgumentException(
+          "purpose "
+              + id
+              + ": materialVersion must be 1 to the version "
+              + version
+              + ", was "
+              + materialVersion);
     }
   }
 
@@ -91,8 +98,14 @@ public record Purpose(
    * @param retention how long data and proof are kept
    * @param doubleOptIn whether the address must be confirmed before the purpose is active
    */
-  public Purpose(PurposeId id, int version, Map<Locale, PurposeText> texts, List<String> dataCategories,
-      LegalBasis legalBasis, Retention retention, boolean doubleOptIn) {
+  public Purpose(
+      PurposeId id,
+      int version,
+      Map<Locale, PurposeText> texts,
+      List<String> dataCategories,
+      LegalBasis legalBasis,
+      Retention retention,
+      boolean doubleOptIn) {
     this(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, 1);
   }
 
@@ -247,7 +260,8 @@ public record Purpose(
         throw new IllegalArgumentException("purpose " + id + ": retention is required");
       }
       int material = materialChange ? version : materialVersion == 0 ? 1 : materialVersion;
-      return new Purpose(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, material);
+      return new Purpose(
+          id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, material);
     }
   }
 }

@@ -83,9 +83,11 @@ public final class PurposeCatalog {
       if (name.endsWith(".properties")) {
         return fromProperties(in);
       }
-      throw new ConfigurationException("purpose catalog " + name + ": expected a .json or .properties file");
+      throw new ConfigurationException(
+          "purpose catalog " + name + ": expected a .json or .properties file");
     } catch (IOException e) {
-      throw new ConfigurationException("purpose catalog " + name + ": cannot read (" + e.getMessage() + ")");
+      throw new ConfigurationException(
+          "purpose catalog " + name + ": cannot read (" + e.getMessage() + ")");
     }
   }
 
@@ -202,14 +204,16 @@ public final class PurposeCatalog {
       for (Purpose p : purposes.values()) {
         for (Locale l : locales) {
           if (p.text(l).isEmpty()) {
-            problems.add("purpose " + p.id() + ": missing translation for locale " + l.toLanguageTag());
+            problems.add(
+                "purpose " + p.id() + ": missing translation for locale " + l.toLanguageTag());
           }
         }
       }
       if (!problems.isEmpty()) {
         throw new ConfigurationException(problems);
       }
-      return new PurposeCatalog(List.copyOf(locales), Collections.unmodifiableMap(new LinkedHashMap<>(purposes)));
+      return new PurposeCatalog(
+          List.copyOf(locales), Collections.unmodifiableMap(new LinkedHashMap<>(purposes)));
     }
   }
 }

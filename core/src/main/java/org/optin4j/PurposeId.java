@@ -40,7 +40,9 @@ public record PurposeId(String value) implements Comparable<PurposeId> {
    * @return the purpose id, or empty; whether the catalog has such a purpose is not checked
    */
   public static Optional<PurposeId> tryParse(String value) {
-    return value != null && VALID.matcher(value).matches() ? Optional.of(new PurposeId(value)) : Optional.empty();
+    return value != null && VALID.matcher(value).matches()
+        ? Optional.of(new PurposeId(value))
+        : Optional.empty();
   }
 
   private static String abbreviate(String s) {

@@ -22,8 +22,13 @@ public sealed interface RequestResult {
    * @param confirmedNow purposes without double opt-in, confirmed by this request
    * @param alreadyConfirmed purposes of the request that were confirmed before and stay so
    */
-  record Accepted(SubjectId subjectId, String requestId, Set<PurposeId> pending, Set<PurposeId> confirmedNow,
-      Set<PurposeId> alreadyConfirmed) implements RequestResult {
+  record Accepted(
+      SubjectId subjectId,
+      String requestId,
+      Set<PurposeId> pending,
+      Set<PurposeId> confirmedNow,
+      Set<PurposeId> alreadyConfirmed)
+      implements RequestResult {
     /** Copies the sets. */
     public Accepted {
       pending = Set.copyOf(new TreeSet<>(pending));

@@ -22,7 +22,8 @@ public record Subject(SubjectId id, EmailAddress email, Instant createdAt, int a
     Objects.requireNonNull(email, "email");
     Objects.requireNonNull(createdAt, "createdAt");
     if (addressGeneration < 1) {
-      throw new IllegalArgumentException("address generation must be 1 or more, was " + addressGeneration);
+      throw new IllegalArgumentException(
+          "address generation must be 1 or more, was " + addressGeneration);
     }
   }
 

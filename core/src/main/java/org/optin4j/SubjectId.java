@@ -30,7 +30,9 @@ public record SubjectId(String value) {
    * @return the id, or empty
    */
   public static Optional<SubjectId> tryParse(String value) {
-    return value != null && VALID.matcher(value).matches() ? Optional.of(new SubjectId(value)) : Optional.empty();
+    return value != null && VALID.matcher(value).matches()
+        ? Optional.of(new SubjectId(value))
+        : Optional.empty();
   }
 
   /**

@@ -31,89 +31,159 @@ final class ArchitectureTest {
 
   /** What applications compile against. */
   static final String[] API = {
-    "org.optin4j", "org.optin4j.rights", "org.optin4j.proof", "org.optin4j.breach", "org.optin4j.campaign",
-    "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi", "org.optin4j.text"
+    "org.optin4j",
+    "org.optin4j.rights",
+    "org.optin4j.proof",
+    "org.optin4j.breach",
+    "org.optin4j.campaign",
+    "org.optin4j.keys",
+    "org.optin4j.operations",
+    "org.optin4j.spi",
+    "org.optin4j.text"
   };
 
   @ArchTest
   static final ArchRule apiPackagesUseOnlyTheJdkAndOptin4j =
-      classes().that().resideInAnyPackage(API)
-          .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "javax.crypto..", "org.optin4j..", "")
-          .because("an API package must not tie applications to Nimbus, JDBC, Jakarta Mail or any other library");
+      classes()
+          .that()
+          .resideInAnyPackage(API)
+          .should()
+          .onlyDependOnClassesThat()
+          .resideInAnyPackage("java..", "javax.crypto..", "org.optin4j..", "")
+          .because(
+              "an API package must not tie applications to Nimbus, JDBC, Jakarta Mail or any other library");
 
   @ArchTest
   static final ArchRule apiPackagesImportNoNimbusJdbcOrMail =
-      noClasses().that().resideInAnyPackage(API)
-          .should().dependOnClassesThat().resideInAnyPackage(
-              "com.nimbusds..", "java.sql..", "javax.sql..", "jakarta.mail..", "jakarta.activation..")
+      noClasses()
+          .that()
+          .resideInAnyPackage(API)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "com.nimbusds..",
+              "java.sql..",
+              "javax.sql..",
+              "jakarta.mail..",
+              "jakarta.activation..")
           .because("Nimbus, JDBC and Jakarta Mail types live in internal, jdbc and mail only");
 
   @ArchTest
   static final ArchRule apiSignaturesExposeNoInternalType =
-      members().that().areDeclaredInClassesThat().resideInAnyPackage(API)
-          .and().areDeclaredInClassesThat().arePublic()
+      members()
+          .that()
+          .areDeclaredInClassesThat()
+          .resideInAnyPackage(API)
+          .and()
+          .areDeclaredInClassesThat()
+          .arePublic()
           .and(visibleToApplications())
           .should(exposeNoInternalType())
-          .because("org.optin4j.internal is not API: an application must never need one of its types");
+          .because(
+              "org.optin4j.internal is not API: an application must never need one of its types");
 
   @ArchTest
   static final ArchRule spiKnowsNoImplementation =
-      noClasses().that().resideInAPackage("org.optin4j.spi..")
-          .should().dependOnClassesThat().resideInAnyPackage(
-              "org.optin4j.internal..", "org.optin4j.jdbc..", "org.optin4j.memory..", "org.optin4j.mail..")
+      noClasses()
+          .that()
+          .resideInAPackage("org.optin4j.spi..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "org.optin4j.internal..",
+              "org.optin4j.jdbc..",
+              "org.optin4j.memory..",
+              "org.optin4j.mail..")
           .because("a store or mailer is written against the SPI alone");
 
   @ArchTest
   static final ArchRule spiInterfacesHaveAtMostFifteenMethods =
-      classes().that().resideInAPackage("org.optin4j.spi").and().areInterfaces()
+      classes()
+          .that()
+          .resideInAPackage("org.optin4j.spi")
+          .and()
+          .areInterfaces()
           .should(haveAtMostMethods(15))
-          .because("an extension point is read in one sitting: a store is written part by part (docs/writing-a-store.md)");
+          .because(
+              "an extension point is read in one sitting: a store is written part by part (docs/writing-a-store.md)");
 
   @ArchTest
   static final ArchRule storesAndMailersDoNotReachIntoTheService =
-      noClasses().that().resideInAnyPackage("org.optin4j.jdbc..", "org.optin4j.memory..", "org.optin4j.mail..")
-          .should().dependOnClassesThat().resideInAnyPackage("org.optin4j.internal..")
-          .orShould().dependOnClassesThat(facets())
-          .because("stores and mailers implement the SPI; they must not depend on how the service uses it");
+      noClasses()
+          .that()
+          .resideInAnyPackage("org.optin4j.jdbc..", "org.optin4j.memory..", "org.optin4j.mail..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("org.optin4j.internal..")
+          .orShould()
+          .dependOnClassesThat(facets())
+          .because(
+              "stores and mailers implement the SPI; they must not depend on how the service uses it");
 
   @ArchTest
   static final ArchRule featurePackagesDoNotDependOnEachOther =
-      noClasses().that().resideInAnyPackage(
-              "org.optin4j.rights..", "org.optin4j.breach..", "org.optin4j.campaign..", "org.optin4j.operations..")
-          .should().dependOnClassesThat().resideInAnyPackage(
-              "org.optin4j.jdbc..", "org.optin4j.memory..", "org.optin4j.mail..")
-          .because("a feature's API is implemented in internal over the SPI, never over a particular store");
+      noClasses()
+          .that()
+          .resideInAnyPackage(
+              "org.optin4j.rights..",
+              "org.optin4j.breach..",
+              "org.optin4j.campaign..",
+              "org.optin4j.operations..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("org.optin4j.jdbc..", "org.optin4j.memory..", "org.optin4j.mail..")
+          .because(
+              "a feature's API is implemented in internal over the SPI, never over a particular store");
 
   @ArchTest
   static final ArchRule packagesBelowTheEntryPointHaveNoCycle =
-      slices().matching("org.optin4j.(**)").should().beFreeOfCycles()
-          .because("each package below the composition root (org.optin4j, whose OptIn.Builder wires everything) is a"
-              + " layer: API packages never call into internal, internal implements them");
+      slices()
+          .matching("org.optin4j.(**)")
+          .should()
+          .beFreeOfCycles()
+          .because(
+              "each package below the composition root (org.optin4j, whose OptIn.Builder wires everything) is a"
+                  + " layer: API packages never call into internal, internal implements them");
 
   private static ArchCondition<JavaClass> haveAtMostMethods(int most) {
-    return new ArchCondition<>("have at most " + most + " methods (abstract and default, inherited ones included)") {
+    return new ArchCondition<>(
+        "have at most " + most + " methods (abstract and default, inherited ones included)") {
       @Override
       public void check(JavaClass type, ConditionEvents events) {
-        long count = type.getAllMethods().stream()
-            .filter(m -> !m.getModifiers().contains(JavaModifier.STATIC) && !m.getModifiers().contains(JavaModifier.SYNTHETIC))
-            .filter(m -> !m.getOwner().isEquivalentTo(Object.class))
-            .count();
+        long count =
+            type.getAllMethods().stream()
+                .filter(
+                    m ->
+                        !m.getModifiers().contains(JavaModifier.STATIC)
+                            && !m.getModifiers().contains(JavaModifier.SYNTHETIC))
+                .filter(m -> !m.getOwner().isEquivalentTo(Object.class))
+                .count();
         if (count > most) {
-          events.add(SimpleConditionEvent.violated(type, type.getName() + " has " + count + " methods"));
+          events.add(
+              SimpleConditionEvent.violated(type, type.getName() + " has " + count + " methods"));
         }
       }
     };
   }
 
   private static DescribedPredicate<JavaClass> facets() {
-    return DescribedPredicate.describe("are facets of OptIn",
-        c -> c.isInterface() && c.getPackageName().matches("org\\.optin4j\\.(rights|proof|breach|campaign|operations)")
-            && c.getSimpleName().matches("SubjectRights|RightsDesk|ConsentProof|BreachRegister|Campaigns|Operations"));
+    return DescribedPredicate.describe(
+        "are facets of OptIn",
+        c ->
+            c.isInterface()
+                && c.getPackageName()
+                    .matches("org\\.optin4j\\.(rights|proof|breach|campaign|operations)")
+                && c.getSimpleName()
+                    .matches(
+                        "SubjectRights|RightsDesk|ConsentProof|BreachRegister|Campaigns|Operations"));
   }
 
   private static DescribedPredicate<JavaMember> visibleToApplications() {
-    return DescribedPredicate.describe("are public or protected",
-        m -> m.getModifiers().contains(JavaModifier.PUBLIC) || m.getModifiers().contains(JavaModifier.PROTECTED));
+    return DescribedPredicate.describe(
+        "are public or protected",
+        m ->
+            m.getModifiers().contains(JavaModifier.PUBLIC)
+                || m.getModifiers().contains(JavaModifier.PROTECTED));
   }
 
   private static ArchCondition<JavaMember> exposeNoInternalType() {
@@ -131,8 +201,9 @@ final class ArchitectureTest {
         for (JavaClass type : types) {
           JavaClass base = type.isArray() ? type.getBaseComponentType() : type;
           if (base.getPackageName().startsWith("org.optin4j.internal")) {
-            events.add(SimpleConditionEvent.violated(member,
-                member.getFullName() + " exposes " + base.getName()));
+            events.add(
+                SimpleConditionEvent.violated(
+                    member, member.getFullName() + " exposes " + base.getName()));
           }
         }
       }

@@ -73,7 +73,9 @@ class ConfirmationMailCapTest {
       if (signup(o, v, NEWSLETTER) instanceof RequestResult.Accepted) {
         accepted++;
       }
-      clock.advance(Duration.ofMinutes(3)); // past the minimum interval each time: only the daily cap stops them
+      clock.advance(
+          Duration.ofMinutes(
+              3)); // past the minimum interval each time: only the daily cap stops them
     }
     o.operations().dispatchNow();
 
@@ -97,7 +99,8 @@ class ConfirmationMailCapTest {
   void requestWhenGooglemailAndGmailSpellingsOfOneInboxThenOneCap() {
     OptIn o = optIn(Fixtures.builder(store, mailer, clock).confirmationMailCap(2, Duration.ZERO));
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "jane.doe@gmail.com", NEWSLETTER));
-    assertInstanceOf(RequestResult.Accepted.class, signup(o, "janedoe+x@googlemail.com", NEWSLETTER));
+    assertInstanceOf(
+        RequestResult.Accepted.class, signup(o, "janedoe+x@googlemail.com", NEWSLETTER));
 
     RequestResult r = signup(o, "JaneDoe@gmail.com", NEWSLETTER);
 
@@ -107,15 +110,20 @@ class ConfirmationMailCapTest {
   @Test
   void requestWhenVariantsThenEachAddressStoredAndMailedExactlyAsTyped() {
     OptIn o = optIn(Fixtures.builder(store, mailer, clock).confirmationMailCap(3, Duration.ZERO));
-    RequestResult.Accepted tagged = assertInstanceOf(RequestResult.Accepted.class,
-        signup(o, "Victim+Shop@GMail.com", NEWSLETTER));
-    RequestResult.Accepted dotted = assertInstanceOf(RequestResult.Accepted.class,
-        signup(o, "vic.tim@googlemail.com", NEWSLETTER));
+    RequestResult.Accepted tagged =
+        assertInstanceOf(
+            RequestResult.Accepted.class, signup(o, "Victim+Shop@GMail.com", NEWSLETTER));
+    RequestResult.Accepted dotted =
+        assertInstanceOf(
+            RequestResult.Accepted.class, signup(o, "vic.tim@googlemail.com", NEWSLETTER));
     o.operations().dispatchNow();
 
-    assertEquals("victim+shop@gmail.com", o.subject(tagged.subjectId()).orElseThrow().email().value());
-    assertEquals("vic.tim@googlemail.com", o.subject(dotted.subjectId()).orElseThrow().email().value());
-    assertEquals(Set.of("victim+shop@gmail.com", "vic.tim@googlemail.com"),
+    assertEquals(
+        "victim+shop@gmail.com", o.subject(tagged.subjectId()).orElseThrow().email().value());
+    assertEquals(
+        "vic.tim@googlemail.com", o.subject(dotted.subjectId()).orElseThrow().email().value());
+    assertEquals(
+        Set.of("victim+shop@gmail.com", "vic.tim@googlemail.com"),
         Set.copyOf(mailer.sent().stream().map(m -> m.to().value()).toList()));
   }
 
@@ -124,14 +132,19 @@ class ConfirmationMailCapTest {
     OptIn o = optIn(Fixtures.builder(store, mailer, clock).confirmationMailCap(1, Duration.ZERO));
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "jane.doe@example.org", NEWSLETTER));
 
-    assertInstanceOf(RequestResult.Accepted.class, signup(o, "janedoe@example.org", NEWSLETTER),
+    assertInstanceOf(
+        RequestResult.Accepted.class,
+        signup(o, "janedoe@example.org", NEWSLETTER),
         "outside Gmail a dot makes another mailbox");
   }
 
   @Test
   void requestWhenExactAddressStrategyThenEveryVariantHasItsOwnCap() {
-    OptIn o = optIn(Fixtures.builder(store, mailer, clock).confirmationMailCap(1, Duration.ZERO)
-        .capKeyStrategy(CapKeyStrategy.exactAddress()));
+    OptIn o =
+        optIn(
+            Fixtures.builder(store, mailer, clock)
+                .confirmationMailCap(1, Duration.ZERO)
+                .capKeyStrategy(CapKeyStrategy.exactAddress()));
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "victim+1@gmail.com", NEWSLETTER));
 
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "victim+2@gmail.com", NEWSLETTER));
@@ -141,10 +154,16 @@ class ConfirmationMailCapTest {
   @Test
   void requestWhenOperatorStrategyThenItsKeysShareTheCap() {
     // An operator who knows that example.net ignores everything after a '-'.
-    CapKeyStrategy dashTags = a -> a.domain().equals("example.net")
-        ? a.localPart().split("-", 2)[0] + "@example.net" : CapKeyStrategy.providerAware().capKey(a);
-    OptIn o = optIn(Fixtures.builder(store, mailer, clock).confirmationMailCap(1, Duration.ZERO)
-        .capKeyStrategy(dashTags));
+    CapKeyStrategy dashTags =
+        a ->
+            a.domain().equals("example.net")
+                ? a.localPart().split("-", 2)[0] + "@example.net"
+                : CapKeyStrategy.providerAware().capKey(a);
+    OptIn o =
+        optIn(
+            Fixtures.builder(store, mailer, clock)
+                .confirmationMailCap(1, Duration.ZERO)
+                .capKeyStrategy(dashTags));
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "ann-1@example.net", NEWSLETTER));
 
     assertInstanceOf(RequestResult.Throttled.class, signup(o, "ann-2@example.net", NEWSLETTER));
@@ -156,12 +175,14 @@ class ConfirmationMailCapTest {
     SubjectId ann = confirmed(o, "ann@example.org");
     clock.advance(Duration.ofMinutes(5));
     Instant first = clock.instant();
-    assertInstanceOf(RequestResult.Accepted.class,
+    assertInstanceOf(
+        RequestResult.Accepted.class,
         o.rights().requestAddressChange(ann, "ann.new@example.org", Locale.ENGLISH, Evidence.NONE));
     clock.advance(Duration.ofSeconds(30));
 
-    RequestResult again = o.rights().requestAddressChange(ann, "ann.new+2@example.org", Locale.ENGLISH,
-        Evidence.NONE);
+    RequestResult again =
+        o.rights()
+            .requestAddressChange(ann, "ann.new+2@example.org", Locale.ENGLISH, Evidence.NONE);
 
     assertEquals(new RequestResult.Throttled(first.plus(Duration.ofMinutes(2))), again);
     o.operations().dispatchNow();
@@ -174,12 +195,16 @@ class ConfirmationMailCapTest {
     SubjectId bob = confirmed(o, "bob@example.org");
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "victim+a@example.org", NEWSLETTER));
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "victim+b@example.org", NEWSLETTER));
-    assertInstanceOf(RequestResult.Accepted.class,
-        o.rights().requestAddressChange(bob, "victim+c@example.org", Locale.ENGLISH, Evidence.NONE));
+    assertInstanceOf(
+        RequestResult.Accepted.class,
+        o.rights()
+            .requestAddressChange(bob, "victim+c@example.org", Locale.ENGLISH, Evidence.NONE));
 
     assertInstanceOf(RequestResult.Throttled.class, signup(o, "victim@example.org", NEWSLETTER));
-    assertInstanceOf(RequestResult.Throttled.class,
-        o.rights().requestAddressChange(bob, "victim+d@example.org", Locale.ENGLISH, Evidence.NONE));
+    assertInstanceOf(
+        RequestResult.Throttled.class,
+        o.rights()
+            .requestAddressChange(bob, "victim+d@example.org", Locale.ENGLISH, Evidence.NONE));
   }
 
   @Test
@@ -193,7 +218,9 @@ class ConfirmationMailCapTest {
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "victim+x@example.org", NEWSLETTER));
     clock.advance(Duration.ofSeconds(10));
 
-    assertEquals(new ResendResult.Throttled(tagged.plus(Duration.ofMinutes(2))), o.resendConfirmation(token));
+    assertEquals(
+        new ResendResult.Throttled(tagged.plus(Duration.ofMinutes(2))),
+        o.resendConfirmation(token));
   }
 
   @Test
@@ -202,25 +229,46 @@ class ConfirmationMailCapTest {
     try (OptIn v1 = Fixtures.builder(store, mailer, clock).build()) {
       ann = confirmed(v1, "ann@example.org");
     }
-    Purpose newsletterV2 = Purpose.builder("newsletter").version(2).materialChange(true)
-        .text(Locale.ENGLISH, "Monthly newsletter", "Bread of the month, recipes and partner offers.",
-            "your email address")
-        .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
-        .build();
-    OptIn v2 = optIn(Fixtures.builder(store, mailer, clock)
-        .catalog(PurposeCatalog.builder().locales(Locale.ENGLISH).add(newsletterV2).add(Fixtures.events()).build()));
+    Purpose newsletterV2 =
+        Purpose.builder("newsletter")
+            .version(2)
+            .materialChange(true)
+            .text(
+                Locale.ENGLISH,
+                "Monthly newsletter",
+                "Bread of the month, recipes and partner offers.",
+                "your email address")
+            .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+            .build();
+    OptIn v2 =
+        optIn(
+            Fixtures.builder(store, mailer, clock)
+                .catalog(
+                    PurposeCatalog.builder()
+                        .locales(Locale.ENGLISH)
+                        .add(newsletterV2)
+                        .add(Fixtures.events())
+                        .build()));
     clock.advance(Duration.ofMinutes(5));
     // Someone signs the same inbox up for another purpose a moment before the campaign runs.
     assertInstanceOf(RequestResult.Accepted.class, signup(v2, "ann+events@example.org", EVENTS));
     clock.advance(Duration.ofSeconds(20));
 
-    assertEquals(new ReconsentResult(0, 0, 1), v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+    assertEquals(
+        new ReconsentResult(0, 0, 1),
+        v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
 
     clock.advance(Duration.ofMinutes(2));
-    assertEquals(new ReconsentResult(1, 0, 0), v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+    assertEquals(
+        new ReconsentResult(1, 0, 0),
+        v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
     v2.operations().dispatchNow();
-    assertTrue(mailer.sent().stream().map(MailMessage::to).anyMatch(a -> a.value().equals("ann@example.org")));
-    assertTrue(v2.mayMail("ann@example.org", NEWSLETTER), "the old consent stays valid while asked");
+    assertTrue(
+        mailer.sent().stream()
+            .map(MailMessage::to)
+            .anyMatch(a -> a.value().equals("ann@example.org")));
+    assertTrue(
+        v2.mayMail("ann@example.org", NEWSLETTER), "the old consent stays valid while asked");
     assertEquals(ann, v2.findSubject("ann@example.org").orElseThrow().id());
   }
 
@@ -232,7 +280,8 @@ class ConfirmationMailCapTest {
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "ann@example.org", NEWSLETTER));
     clock.set(Instant.parse("2026-03-03T00:00:30Z"));
 
-    assertEquals(new RequestResult.Throttled(first.plus(Duration.ofMinutes(2))),
+    assertEquals(
+        new RequestResult.Throttled(first.plus(Duration.ofMinutes(2))),
         signup(o, "ann+1@example.org", NEWSLETTER));
     clock.set(Instant.parse("2026-03-03T00:01:30Z"));
     assertInstanceOf(RequestResult.Accepted.class, signup(o, "ann+1@example.org", NEWSLETTER));
@@ -240,22 +289,42 @@ class ConfirmationMailCapTest {
 
   @Test
   void upgradeWhenSlotOfTheExactAddressFromEarlierReleaseThenItStillCounts() {
-    // Earlier releases keyed slots "confirmation:<sha-256 of the address, 32 hex>:<UTC day>:<n>"; for an address
-    // whose cap key is the address itself, the key is unchanged, so the day's earlier mails still count.
+    // Earlier releases keyed slots "confirmation:<sha-256 of the address, 32 hex>:<UTC day>:<n>";
+    // for an address
+    // whose cap key is the address itself, the key is unchanged, so the day's earlier mails still
+    // count.
     OptIn o = optIn(Fixtures.builder(store, mailer, clock).confirmationMailCap(2, Duration.ZERO));
-    Subject ann = new Subject(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"), EmailAddress.parse("ann@example.org"),
-        clock.instant());
+    Subject ann =
+        new Subject(
+            new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"),
+            EmailAddress.parse("ann@example.org"),
+            clock.instant());
     long day = clock.instant().getEpochSecond() / 86_400;
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(ann);
-      for (int slot = 1; slot <= 2; slot++) {
-        tx.outbox().enqueue(OutboxMail.queued("old-" + slot, MailKind.CONFIRMATION, ann.id(), ann.email(), null, 1,
-            Locale.ENGLISH, List.of(NEWSLETTER),
-            "confirmation:" + Notice.sha256("ann@example.org").substring(0, 32) + ':' + day + ':' + slot,
-            clock.instant()));
-      }
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(ann);
+          for (int slot = 1; slot <= 2; slot++) {
+            tx.outbox()
+                .enqueue(
+                    OutboxMail.queued(
+                        "old-" + slot,
+                        MailKind.CONFIRMATION,
+                        ann.id(),
+                        ann.email(),
+                        null,
+                        1,
+                        Locale.ENGLISH,
+                        List.of(NEWSLETTER),
+                        "confirmation:"
+                            + Notice.sha256("ann@example.org").substring(0, 32)
+                            + ':'
+                            + day
+                            + ':'
+                            + slot,
+                        clock.instant()));
+          }
+          return null;
+        });
 
     assertInstanceOf(RequestResult.Throttled.class, signup(o, "ann@example.org", NEWSLETTER));
   }

@@ -25,7 +25,8 @@ class ConsentStateTest {
   /** The diagram in ConsentState's Javadoc, written out independently of the code under test. */
   static final Map<ConsentState, Set<ConsentState>> DIAGRAM =
       Map.of(
-          PENDING, EnumSet.of(CONFIRMED, WITHDRAWN, EXPIRED, ERASED), // confirm, cancel, expire, erase
+          PENDING,
+              EnumSet.of(CONFIRMED, WITHDRAWN, EXPIRED, ERASED), // confirm, cancel, expire, erase
           CONFIRMED, EnumSet.of(WITHDRAWN, EXPIRED, ERASED), // withdraw, retention ran out, erase
           WITHDRAWN, EnumSet.of(PENDING, ERASED), // fresh double opt-in, erase
           EXPIRED, EnumSet.of(PENDING, ERASED), // fresh double opt-in, erase

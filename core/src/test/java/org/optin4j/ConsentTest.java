@@ -31,7 +31,8 @@ class ConsentTest {
   private static final Instant NOW = Instant.parse("2025-09-01T12:00:00Z");
 
   private static final SubjectId SUBJECT = new SubjectId("AAAAAAAAAAAAAAAAAAAAAA");
-  private static final Consent.NoticeRef NOTICE = new Consent.NoticeRef(1, Notice.sha256("notice v1"), Locale.ENGLISH);
+  private static final Consent.NoticeRef NOTICE =
+      new Consent.NoticeRef(1, Notice.sha256("notice v1"), Locale.ENGLISH);
   private static final Consent.NoticeRef NEW_NOTICE =
       new Consent.NoticeRef(2, Notice.sha256("notice v2"), Locale.forLanguageTag("nl"));
   private static final Purpose NEWSLETTER = purpose(1);
@@ -92,7 +93,8 @@ class ConsentTest {
       assertEquals(NEWSLETTER.id(), after.purpose());
       assertFalse(after.restricted());
     } else {
-      IllegalTransitionException e = assertThrows(IllegalTransitionException.class, () -> moveTo(before, to));
+      IllegalTransitionException e =
+          assertThrows(IllegalTransitionException.class, () -> moveTo(before, to));
       assertEquals("illegal consent transition " + from + " -> " + to, e.getMessage());
     }
     assertEquals(in(from), before, "a consent is immutable");
@@ -145,7 +147,9 @@ class ConsentTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = ConsentState.class, names = {"PENDING", "CONFIRMED"})
+  @EnumSource(
+      value = ConsentState.class,
+      names = {"PENDING", "CONFIRMED"})
   void expireWhenPendingOrConfirmedThenSetsEndedAt(ConsentState from) {
     Consent c = in(from).expire(NOW);
 
@@ -156,7 +160,9 @@ class ConsentTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = ConsentState.class, names = {"WITHDRAWN", "EXPIRED"})
+  @EnumSource(
+      value = ConsentState.class,
+      names = {"WITHDRAWN", "EXPIRED"})
   void rerequestWhenEndedThenFreshPendingUnderCurrentPurposeVersionAndNotice(ConsentState from) {
     Consent c = in(from).rerequest(NEWSLETTER_V2, "req-2", NEW_NOTICE, NOW);
 
@@ -197,12 +203,15 @@ class ConsentTest {
 
     IllegalTransitionException e =
         assertThrows(
-            IllegalTransitionException.class, () -> c.supersede(NEWSLETTER_V2, "req-2", NEW_NOTICE, NOW));
+            IllegalTransitionException.class,
+            () -> c.supersede(NEWSLETTER_V2, "req-2", NEW_NOTICE, NOW));
     assertEquals("illegal consent transition " + from + " -> PENDING", e.getMessage());
   }
 
   @ParameterizedTest
-  @EnumSource(value = ConsentState.class, names = {"CONFIRMED", "WITHDRAWN", "EXPIRED", "ERASED"})
+  @EnumSource(
+      value = ConsentState.class,
+      names = {"CONFIRMED", "WITHDRAWN", "EXPIRED", "ERASED"})
   void transitionWhenTimeMissingThenRefused(ConsentState to) {
     Consent from = to == CONFIRMED ? in(PENDING) : in(CONFIRMED);
 
@@ -269,7 +278,8 @@ class ConsentTest {
     @Test
     void constructorWhenConfirmedWithEndedAtThenRefused() {
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> consent(CONFIRMED, CONFIRMED_AT, ENDED, false));
+          assertThrows(
+              IllegalArgumentException.class, () -> consent(CONFIRMED, CONFIRMED_AT, ENDED, false));
       assertEquals("a confirmed consent needs confirmedAt and has no endedAt", e.getMessage());
     }
 
@@ -277,23 +287,30 @@ class ConsentTest {
     void constructorWhenPendingWithConfirmedAtOrEndedAtThenRefused() {
       assertEquals(
           "a pending consent has neither confirmedAt nor endedAt",
-          assertThrows(IllegalArgumentException.class, () -> consent(PENDING, CONFIRMED_AT, null, false))
+          assertThrows(
+                  IllegalArgumentException.class, () -> consent(PENDING, CONFIRMED_AT, null, false))
               .getMessage());
       assertEquals(
           "a pending consent has neither confirmedAt nor endedAt",
-          assertThrows(IllegalArgumentException.class, () -> consent(PENDING, null, ENDED, false)).getMessage());
+          assertThrows(IllegalArgumentException.class, () -> consent(PENDING, null, ENDED, false))
+              .getMessage());
     }
 
     @ParameterizedTest
-    @EnumSource(value = ConsentState.class, names = {"WITHDRAWN", "EXPIRED", "ERASED"})
+    @EnumSource(
+        value = ConsentState.class,
+        names = {"WITHDRAWN", "EXPIRED", "ERASED"})
     void constructorWhenEndedWithoutEndedAtThenRefused(ConsentState state) {
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> consent(state, CONFIRMED_AT, null, false));
+          assertThrows(
+              IllegalArgumentException.class, () -> consent(state, CONFIRMED_AT, null, false));
       assertEquals("an ended consent needs endedAt", e.getMessage());
     }
 
     @ParameterizedTest
-    @EnumSource(value = ConsentState.class, names = {"WITHDRAWN", "EXPIRED", "ERASED"})
+    @EnumSource(
+        value = ConsentState.class,
+        names = {"WITHDRAWN", "EXPIRED", "ERASED"})
     void constructorWhenEndedWithOrWithoutConfirmedAtThenAccepted(ConsentState state) {
       assertEquals(state, consent(state, null, ENDED, false).state());
       assertEquals(state, consent(state, CONFIRMED_AT, ENDED, false).state());
@@ -306,7 +323,8 @@ class ConsentTest {
       Instant endedAt = state == PENDING ? null : ENDED;
 
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> consent(state, confirmedAt, endedAt, true));
+          assertThrows(
+              IllegalArgumentException.class, () -> consent(state, confirmedAt, endedAt, true));
       assertEquals("only a confirmed consent can be restricted, was " + state, e.getMessage());
     }
 
@@ -317,23 +335,54 @@ class ConsentTest {
           IllegalArgumentException.class,
           () ->
               new Consent(
-                  SUBJECT, NEWSLETTER.id(), version, PENDING, "req-1", NOTICE, REQUESTED, null, null, false));
+                  SUBJECT,
+                  NEWSLETTER.id(),
+                  version,
+                  PENDING,
+                  "req-1",
+                  NOTICE,
+                  REQUESTED,
+                  null,
+                  null,
+                  false));
     }
 
     @Test
     void constructorWhenRequiredComponentNullThenNamesIt() {
       PurposeId id = NEWSLETTER.id();
-      assertNpe("subjectId", () -> new Consent(null, id, 1, PENDING, "r", NOTICE, REQUESTED, null, null, false));
-      assertNpe("purpose", () -> new Consent(SUBJECT, null, 1, PENDING, "r", NOTICE, REQUESTED, null, null, false));
-      assertNpe("state", () -> new Consent(SUBJECT, id, 1, null, "r", NOTICE, REQUESTED, null, null, false));
-      assertNpe("requestId", () -> new Consent(SUBJECT, id, 1, PENDING, null, NOTICE, REQUESTED, null, null, false));
-      assertNpe("notice", () -> new Consent(SUBJECT, id, 1, PENDING, "r", null, REQUESTED, null, null, false));
-      assertNpe("requestedAt", () -> new Consent(SUBJECT, id, 1, PENDING, "r", NOTICE, null, null, null, false));
+      assertNpe(
+          "subjectId",
+          () -> new Consent(null, id, 1, PENDING, "r", NOTICE, REQUESTED, null, null, false));
+      assertNpe(
+          "purpose",
+          () -> new Consent(SUBJECT, null, 1, PENDING, "r", NOTICE, REQUESTED, null, null, false));
+      assertNpe(
+          "state",
+          () -> new Consent(SUBJECT, id, 1, null, "r", NOTICE, REQUESTED, null, null, false));
+      assertNpe(
+          "requestId",
+          () -> new Consent(SUBJECT, id, 1, PENDING, null, NOTICE, REQUESTED, null, null, false));
+      assertNpe(
+          "notice",
+          () -> new Consent(SUBJECT, id, 1, PENDING, "r", null, REQUESTED, null, null, false));
+      assertNpe(
+          "requestedAt",
+          () -> new Consent(SUBJECT, id, 1, PENDING, "r", NOTICE, null, null, null, false));
     }
 
-    private Consent consent(ConsentState state, Instant confirmedAt, Instant endedAt, boolean restricted) {
+    private Consent consent(
+        ConsentState state, Instant confirmedAt, Instant endedAt, boolean restricted) {
       return new Consent(
-          SUBJECT, NEWSLETTER.id(), 1, state, "req-1", NOTICE, REQUESTED, confirmedAt, endedAt, restricted);
+          SUBJECT,
+          NEWSLETTER.id(),
+          1,
+          state,
+          "req-1",
+          NOTICE,
+          REQUESTED,
+          confirmedAt,
+          endedAt,
+          restricted);
     }
 
     private void assertNpe(String name, Runnable r) {
@@ -358,7 +407,9 @@ class ConsentTest {
     @ValueSource(ints = {0, -1})
     void constructorWhenVersionBelowOneThenRefused(int version) {
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> new Consent.NoticeRef(version, hash, Locale.ENGLISH));
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new Consent.NoticeRef(version, hash, Locale.ENGLISH));
       assertEquals("notice version must be 1 or more", e.getMessage());
     }
 
@@ -375,7 +426,9 @@ class ConsentTest {
         })
     void constructorWhenHashNot64LowercaseHexThenRefused(String badHash) {
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> new Consent.NoticeRef(1, badHash, Locale.ENGLISH));
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new Consent.NoticeRef(1, badHash, Locale.ENGLISH));
       assertEquals("notice hash must be 64 lowercase hex digits", e.getMessage());
     }
 
@@ -383,11 +436,13 @@ class ConsentTest {
     void constructorWhenHashOrLocaleNullThenNamesIt() {
       assertEquals(
           "hash",
-          assertThrows(NullPointerException.class, () -> new Consent.NoticeRef(1, null, Locale.ENGLISH))
+          assertThrows(
+                  NullPointerException.class, () -> new Consent.NoticeRef(1, null, Locale.ENGLISH))
               .getMessage());
       assertEquals(
           "locale",
-          assertThrows(NullPointerException.class, () -> new Consent.NoticeRef(1, hash, null)).getMessage());
+          assertThrows(NullPointerException.class, () -> new Consent.NoticeRef(1, hash, null))
+              .getMessage());
     }
 
     @Test

@@ -14,7 +14,6 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.mail.SmtpMailer;
@@ -49,9 +48,12 @@ class DoubleOptInEndToEndTest {
 
   private static SmtpMailer mailer(int port) {
     return SmtpMailer.builder()
-        .host("127.0.0.1").port(port).security(SmtpMailer.Security.NONE)
+        .host("127.0.0.1")
+        .port(port)
+        .security(SmtpMailer.Security.NONE)
         .from("news@bakery.example", "De Gouden Korst")
-        .connectTimeout(Duration.ofSeconds(2)).readTimeout(Duration.ofSeconds(5))
+        .connectTimeout(Duration.ofSeconds(2))
+        .readTimeout(Duration.ofSeconds(5))
         .build();
   }
 
@@ -63,11 +65,17 @@ class DoubleOptInEndToEndTest {
   void requestMailLinkConfirmRecordsRequestAndConfirmationEvidence() throws Exception {
     int port = freePort();
     greenMail = startGreenMail(port);
-    try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer(port), clock)
-        .evidencePolicy(EvidencePolicy.FULL).build()) {
-      RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-          ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
-              .withSource("signup-form").withEvidence(Evidence.of("203.0.113.7", "Firefox"))));
+    try (OptIn optIn =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer(port), clock)
+            .evidencePolicy(EvidencePolicy.FULL)
+            .build()) {
+      RequestResult.Accepted r =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              optIn.request(
+                  ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                      .withSource("signup-form")
+                      .withEvidence(Evidence.of("203.0.113.7", "Firefox"))));
 
       assertEquals(1, optIn.operations().dispatchNow().sent());
       assertTrue(greenMail.waitForIncomingEmail(5_000, 1));
@@ -76,12 +84,15 @@ class DoubleOptInEndToEndTest {
       String token = Fixtures.token(body(mail), "confirm");
 
       clock.advance(Duration.ofMinutes(7));
-      assertInstanceOf(ConfirmationResult.Confirmed.class,
-          optIn.confirm(token, ConfirmationChoice.all(), Evidence.of("198.51.100.2", "Thunderbird")));
+      assertInstanceOf(
+          ConfirmationResult.Confirmed.class,
+          optIn.confirm(
+              token, ConfirmationChoice.all(), Evidence.of("198.51.100.2", "Thunderbird")));
 
       assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
       List<ConsentEvent> history = optIn.proof().history(r.subjectId());
-      assertEquals(List.of(ConsentEvent.Type.REQUESTED, ConsentEvent.Type.CONFIRMED),
+      assertEquals(
+          List.of(ConsentEvent.Type.REQUESTED, ConsentEvent.Type.CONFIRMED),
           history.stream().map(ConsentEvent::type).toList());
       assertEquals(Evidence.of("203.0.113.7", "Firefox"), history.get(0).evidence());
       assertEquals("signup-form", history.get(0).source());
@@ -93,20 +104,24 @@ class DoubleOptInEndToEndTest {
       assertTrue(greenMail.waitForIncomingEmail(5_000, 2));
       MimeMessage receipt = greenMail.getReceivedMessages()[1];
       assertEquals("List-Unsubscribe=One-Click", receipt.getHeader("List-Unsubscribe-Post")[0]);
-      assertTrue(receipt.getHeader("List-Unsubscribe")[0].startsWith("<" + Fixtures.BASE_URL + "/unsubscribe?token="));
+      assertTrue(
+          receipt.getHeader("List-Unsubscribe")[0].startsWith(
+              "<" + Fixtures.BASE_URL + "/unsubscribe?token="));
     }
   }
 
   @Test
   void smtpOutageLosesNothingAndMailArrivesExactlyOnceWhenServerIsBack() throws Exception {
     int port = freePort();
-    try (OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer(port), clock).build()) {
+    try (OptIn optIn =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer(port), clock).build()) {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
 
       DispatchReport down = optIn.operations().dispatchNow();
       assertEquals(1, down.retrying());
       clock.advance(Duration.ofSeconds(31));
-      assertEquals(1, optIn.operations().dispatchNow().retrying(), "still down: retried later again");
+      assertEquals(
+          1, optIn.operations().dispatchNow().retrying(), "still down: retried later again");
 
       greenMail = startGreenMail(port);
       clock.advance(Duration.ofMinutes(2));
@@ -118,8 +133,9 @@ class DoubleOptInEndToEndTest {
       Thread.sleep(200);
       assertEquals(1, greenMail.getReceivedMessages().length);
       String token = Fixtures.token(body(greenMail.getReceivedMessages()[0]), "confirm");
-      assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
-          Evidence.NONE));
+      assertInstanceOf(
+          ConfirmationResult.Confirmed.class,
+          optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     }
   }
 }

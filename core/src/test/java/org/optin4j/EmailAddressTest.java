@@ -36,7 +36,12 @@ class EmailAddressTest {
 
   @ParameterizedTest
   @ValueSource(
-      strings = {"  ann@example.org", "ann@example.org  ", " \u2003ann@example.org\u2003 ", "\u3000ann@example.org"})
+      strings = {
+        "  ann@example.org",
+        "ann@example.org  ",
+        " \u2003ann@example.org\u2003 ",
+        "\u3000ann@example.org"
+      })
   void parseWhenSurroundedBySpacesThenTrimmed(String input) {
     assertEquals("ann@example.org", EmailAddress.parse(input).value());
   }
@@ -63,7 +68,10 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"ann@example.org., ann@example.org", "ann@bücher.example., ann@xn--bcher-kva.example"})
+  @CsvSource({
+    "ann@example.org., ann@example.org",
+    "ann@bücher.example., ann@xn--bcher-kva.example"
+  })
   void parseWhenTrailingDotThenRemoved(String input, String expected) {
     assertEquals(expected, EmailAddress.parse(input).value());
   }
@@ -90,13 +98,16 @@ class EmailAddressTest {
 
   @Test
   void parseWhenDotsAndTagsThenKept() {
-    assertNotEquals(EmailAddress.parse("ann.smith@example.org"), EmailAddress.parse("annsmith@example.org"));
+    assertNotEquals(
+        EmailAddress.parse("ann.smith@example.org"), EmailAddress.parse("annsmith@example.org"));
     assertNotEquals(EmailAddress.parse("ann+x@example.org"), EmailAddress.parse("ann@example.org"));
   }
 
   @Test
   void parseWhenSameAddressInDifferentFormsThenEqual() {
-    assertEquals(EmailAddress.parse("ann@xn--bcher-kva.example"), EmailAddress.parse(" ANN@Bücher.Example. "));
+    assertEquals(
+        EmailAddress.parse("ann@xn--bcher-kva.example"),
+        EmailAddress.parse(" ANN@Bücher.Example. "));
     assertEquals(
         EmailAddress.parse("ann@xn--bcher-kva.example").hashCode(),
         EmailAddress.parse(" ANN@Bücher.Example. ").hashCode());
@@ -136,9 +147,11 @@ class EmailAddressTest {
   @ParameterizedTest
   @MethodSource("controlCharacters")
   void parseWhenControlCharacterAnywhereThenRefused(String input) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
 
-    assertEquals("invalid email address: contains a control character or an invalid domain", e.getMessage());
+    assertEquals(
+        "invalid email address: contains a control character or an invalid domain", e.getMessage());
   }
 
   @ParameterizedTest
@@ -167,7 +180,13 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ann..smith@example.org", ".ann@example.org", "ann.@example.org", "..@example.org"})
+  @ValueSource(
+      strings = {
+        "ann..smith@example.org",
+        ".ann@example.org",
+        "ann.@example.org",
+        "..@example.org"
+      })
   void parseWhenLocalPartHasDoubleOrEdgeDotThenRefused(String input) {
     assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
   }
@@ -190,18 +209,26 @@ class EmailAddressTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "\u212Aim@example.org", // KELVIN SIGN: NFKC and lowercase make it ASCII k, so it must not pass as kim@
+        "\u212Aim@example.org", // KELVIN SIGN: NFKC and lowercase make it ASCII k, so it must not
+        // pass as kim@
         "ﬀ@example.org", // a ligature: compatibility characters are refused, never rewritten
         "ａnn@example.org", // full-width a
         "zoe\u0308@example.org", // e and a combining diaeresis: not NFC
       })
   void parseWhenLocalPartNotNfkcThenRefused(String input) {
-    assertRefused(input, "local part has Unicode compatibility characters or is not in normal form NFKC");
+    assertRefused(
+        input, "local part has Unicode compatibility characters or is not in normal form NFKC");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ann\u00a0smith@example.org", "ann\u200Dsmith@example.org", "ann\u202Esmith@example.org",
-      "ann€@example.org", "ann…@example.org"})
+  @ValueSource(
+      strings = {
+        "ann\u00a0smith@example.org",
+        "ann\u200Dsmith@example.org",
+        "ann\u202Esmith@example.org",
+        "ann€@example.org",
+        "ann…@example.org"
+      })
   void parseWhenLocalPartHasNonAsciiSpaceFormatOrSymbolThenRefused(String input) {
     assertRefused(input, "local part has characters outside the RFC 5322 dot-atom");
   }
@@ -216,12 +243,15 @@ class EmailAddressTest {
   void parseWhenLocalPartIsDottedIWithoutAsciiLowercaseThenKeptNotFoldedToAscii() {
     // U+0130 lowercases to ASCII i: kept as typed, so it never passes as ilker@.
     assertEquals("\u0130lker@example.org", EmailAddress.parse("\u0130lker@example.org").value());
-    assertNotEquals(EmailAddress.parse("ilker@example.org"), EmailAddress.parse("\u0130lker@example.org"));
+    assertNotEquals(
+        EmailAddress.parse("ilker@example.org"), EmailAddress.parse("\u0130lker@example.org"));
   }
 
   @Test
   void parseWhenUnicodeLocalPartOver64OctetsThenRefused() {
-    assertEquals("ü".repeat(32) + "@example.org", EmailAddress.parse("ü".repeat(32) + "@example.org").value());
+    assertEquals(
+        "ü".repeat(32) + "@example.org",
+        EmailAddress.parse("ü".repeat(32) + "@example.org").value());
     assertRefused("ü".repeat(33) + "@example.org", "local part must have 1 to 64 characters");
   }
 
@@ -239,14 +269,16 @@ class EmailAddressTest {
     "ann@مثال.إختبار, ann@xn--mgbh0fb.xn--kgbechtv",
     "ann@l·l.cat, ann@xn--ll-0ea.cat",
   })
-  void parseWhenDeviationOrCompatibilityCharactersThenNontransitionalALabel(String input, String expected) {
+  void parseWhenDeviationOrCompatibilityCharactersThenNontransitionalALabel(
+      String input, String expected) {
     assertEquals(expected, EmailAddress.parse(input).value());
   }
 
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "idn@bÃ¼cher.example", // bücher read as ISO-8859-1: the bug that mailed xn--b14cher-xwa2143e
+        "idn@bÃ¼cher.example", // bücher read as ISO-8859-1: the bug that mailed
+        // xn--b14cher-xwa2143e
         "zoÃ«@example.org",
         "ann@cafÃ©.example",
         "donâ€™t@example.org", // ’ read as windows-1252
@@ -270,7 +302,8 @@ class EmailAddressTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "ann@xn--b14cher-xwa2143e.example", // decodes to b, ã, 1, fraction slash, 4, cher: not IDNA 2008
+        "ann@xn--b14cher-xwa2143e.example", // decodes to b, ã, 1, fraction slash, 4, cher: not IDNA
+        // 2008
         "ann@xn--zz.example", // not Punycode
         "ann@xn--bcher-kva-.example",
         "ann@xn--abc.example", // decodes to ASCII only
@@ -303,11 +336,13 @@ class EmailAddressTest {
     EmailAddress a = EmailAddress.parse("ann@\u0915\u094D\u200D\u0937.example");
 
     assertEquals("ann@\u0915\u094D\u200D\u0937.example", a.unicode());
-    assertNotEquals(EmailAddress.parse("ann@\u0915\u094D\u0937.example"), a); // IDNA 2003 would delete the ZWJ
+    assertNotEquals(
+        EmailAddress.parse("ann@\u0915\u094D\u0937.example"), a); // IDNA 2003 would delete the ZWJ
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ann@\u05D0\u05D1.1example", "ann@1\u05D0.example", "ann@\u05D0a\u05D1.example"})
+  @ValueSource(
+      strings = {"ann@\u05D0\u05D1.1example", "ann@1\u05D0.example", "ann@\u05D0a\u05D1.example"})
   void parseWhenBidiRuleBrokenThenRefused(String input) {
     assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
   }
@@ -320,7 +355,8 @@ class EmailAddressTest {
     "zoë@пример.рф, zoë@xn--e1afmkfd.xn--p1ai, zoë@пример.рф",
     "ann@example.org, ann@example.org, ann@example.org",
   })
-  void unicodeWhenEitherSpellingThenSameCanonicalValueAndUnicodeForm(String input, String value, String unicode) {
+  void unicodeWhenEitherSpellingThenSameCanonicalValueAndUnicodeForm(
+      String input, String value, String unicode) {
     EmailAddress a = EmailAddress.parse(input);
 
     assertEquals(value, a.value());
@@ -343,7 +379,8 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ann@example..org", "ann@.example.org", "ann@example.org..", "ann@..", "ann@."})
+  @ValueSource(
+      strings = {"ann@example..org", "ann@.example.org", "ann@example.org..", "ann@..", "ann@."})
   void parseWhenDomainHasEmptyLabelThenRefused(String input) {
     assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
   }
@@ -361,7 +398,8 @@ class EmailAddressTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ann@localhost", "ann@example", "ann@com", "ann@bücher", "ann@localhost."})
+  @ValueSource(
+      strings = {"ann@localhost", "ann@example", "ann@com", "ann@bücher", "ann@localhost."})
   void parseWhenSingleLabelDomainThenRefused(String input) {
     assertRefused(input, "domain needs at least two labels");
   }
@@ -397,8 +435,10 @@ class EmailAddressTest {
   @Test
   void parseWhenTotalOf254ThenAcceptedAnd255Refused() {
     String local = "a".repeat(64);
-    String at254 = local + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "d".repeat(57) + ".org";
-    String at255 = local + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "d".repeat(58) + ".org";
+    String at254 =
+        local + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "d".repeat(57) + ".org";
+    String at255 =
+        local + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "d".repeat(58) + ".org";
     assertEquals(254, at254.length());
     assertEquals(255, at255.length());
 
@@ -409,7 +449,15 @@ class EmailAddressTest {
   @Test
   void parseWhenIdnDomainGrowsPast254ThenRefused() {
     // 251 characters as typed; the A-label of the third label adds 7, so 258 on the wire.
-    String unicode = "a".repeat(64) + '@' + "b".repeat(63) + '.' + "c".repeat(63) + '.' + "bücher".repeat(9) + ".org";
+    String unicode =
+        "a".repeat(64)
+            + '@'
+            + "b".repeat(63)
+            + '.'
+            + "c".repeat(63)
+            + '.'
+            + "bücher".repeat(9)
+            + ".org";
     assertEquals(251, unicode.length());
 
     assertRefused(unicode, "longer than 254 characters");
@@ -417,15 +465,18 @@ class EmailAddressTest {
 
   @Test
   void parseWhenInputHugeThenRefusedBeforeAnyUnicodeWork() {
-    // Punycode's cost grows with the square of a label's length: a megabyte of ü must not cost minutes.
+    // Punycode's cost grows with the square of a label's length: a megabyte of ü must not cost
+    // minutes.
     String huge = "ann@" + "ü".repeat(1_000_000) + ".example";
 
-    assertTimeoutPreemptively(Duration.ofSeconds(2), () -> assertRefused(huge, "longer than 254 characters"));
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(2), () -> assertRefused(huge, "longer than 254 characters"));
   }
 
   @Test
   void parseWhenLabelLongerThan63ThenRefused() {
-    assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse("ann@" + "b".repeat(64) + ".org"));
+    assertThrows(
+        IllegalArgumentException.class, () -> EmailAddress.parse("ann@" + "b".repeat(64) + ".org"));
   }
 
   @ParameterizedTest
@@ -447,7 +498,8 @@ class EmailAddressTest {
   @Test
   void parseWhenRefusedThenMessageOmitsInput() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse("secret.person@exa_mple.org"));
+        assertThrows(
+            IllegalArgumentException.class, () -> EmailAddress.parse("secret.person@exa_mple.org"));
 
     assertFalse(e.getMessage().contains("secret"), e.getMessage());
   }
@@ -463,11 +515,20 @@ class EmailAddressTest {
   @Test
   void tryParseWhenValidThenNormalisedAddress() {
     assertEquals(
-        Optional.of(new EmailAddress("ann@xn--bcher-kva.example")), EmailAddress.tryParse(" Ann@Bücher.example "));
+        Optional.of(new EmailAddress("ann@xn--bcher-kva.example")),
+        EmailAddress.tryParse(" Ann@Bücher.example "));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "ann", "ann@localhost", "ann@example.org\r\n", "\"ann\"@example.org", "ann@[192.0.2.1]"})
+  @ValueSource(
+      strings = {
+        "",
+        "ann",
+        "ann@localhost",
+        "ann@example.org\r\n",
+        "\"ann\"@example.org",
+        "ann@[192.0.2.1]"
+      })
   void tryParseWhenInvalidThenEmpty(String input) {
     assertEquals(Optional.empty(), EmailAddress.tryParse(input));
   }
@@ -521,7 +582,8 @@ class EmailAddressTest {
 
   @Test
   void checkWhenValidThenValidWithTheAddressParseGives() {
-    AddressCheck.Valid valid = assertInstanceOf(AddressCheck.Valid.class, EmailAddress.check("  Ann@Bücher.Example. "));
+    AddressCheck.Valid valid =
+        assertInstanceOf(AddressCheck.Valid.class, EmailAddress.check("  Ann@Bücher.Example. "));
 
     assertEquals(EmailAddress.parse("ann@xn--bcher-kva.example"), valid.address());
     assertEquals(Optional.of(valid.address()), EmailAddress.tryParse("  Ann@Bücher.Example. "));
@@ -529,13 +591,15 @@ class EmailAddressTest {
 
   @Test
   void checkWhenNoInputThenRefusedAsMissing() {
-    assertEquals(new AddressCheck.Refused(AddressCheck.Reason.MISSING, "invalid email address: missing"),
+    assertEquals(
+        new AddressCheck.Refused(AddressCheck.Reason.MISSING, "invalid email address: missing"),
         EmailAddress.check(null));
   }
 
   static Stream<Arguments> refusals() {
     return Stream.of(
-        Arguments.of("ann@example.org\r\nBcc: x@example.org", AddressCheck.Reason.CONTROL_CHARACTER),
+        Arguments.of(
+            "ann@example.org\r\nBcc: x@example.org", AddressCheck.Reason.CONTROL_CHARACTER),
         Arguments.of("a".repeat(250) + "@example.org", AddressCheck.Reason.TOO_LONG),
         Arguments.of("idn@bÃ¼cher.example", AddressCheck.Reason.WRONG_CHARACTER_SET),
         Arguments.of("ann.example.org", AddressCheck.Reason.NO_AT),
@@ -553,13 +617,15 @@ class EmailAddressTest {
 
   @ParameterizedTest
   @MethodSource("refusals")
-  void checkWhenRefusedThenStableReasonAndTheMessageParseThrowsWithoutTheInput(String input,
-      AddressCheck.Reason reason) {
-    AddressCheck.Refused refused = assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check(input));
+  void checkWhenRefusedThenStableReasonAndTheMessageParseThrowsWithoutTheInput(
+      String input, AddressCheck.Reason reason) {
+    AddressCheck.Refused refused =
+        assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check(input));
 
     assertEquals(reason, refused.reason(), refused.message());
     assertTrue(refused.message().startsWith("invalid email address: "), refused.message());
-    assertEquals(refused.message(),
+    assertEquals(
+        refused.message(),
         assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input)).getMessage());
     assertEquals(Optional.empty(), EmailAddress.tryParse(input));
     if (input.length() > 3) {
@@ -568,10 +634,12 @@ class EmailAddressTest {
   }
 
   private static void assertRefused(String input, String reason) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> EmailAddress.parse(input));
     assertEquals("invalid email address: " + reason, e.getMessage());
     // The value form says the same, so a form shows what parse would have thrown.
-    AddressCheck.Refused refused = assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check(input));
+    AddressCheck.Refused refused =
+        assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check(input));
     assertEquals(e.getMessage(), refused.message());
   }
 }

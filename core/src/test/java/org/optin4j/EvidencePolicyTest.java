@@ -117,7 +117,9 @@ class EvidencePolicyTest {
 
   @Test
   void applyWhenTruncatedThenNoIpv4OctetBeyondTheThirdSurvives() {
-    for (String ip : List.of("192.0.2.137", "192.0.2.137:65535", "::ffff:192.0.2.137", "[::ffff:192.0.2.137]:1")) {
+    for (String ip :
+        List.of(
+            "192.0.2.137", "192.0.2.137:65535", "::ffff:192.0.2.137", "[::ffff:192.0.2.137]:1")) {
       String kept = EvidencePolicy.TRUNCATED.apply(Evidence.of(ip, null)).ip();
       assertTrue(kept.endsWith(".0") && !kept.contains("137"), ip + " -> " + kept);
     }

@@ -18,16 +18,23 @@ public final class Fixtures {
   public static final PurposeId NEWSLETTER = PurposeId.of("newsletter");
   public static final PurposeId EVENTS = PurposeId.of("events");
   public static final String BASE_URL = "https://bakery.example/optin";
-  public static final byte[] PEPPER = "a test pepper of 32+ bytes, not random".getBytes(StandardCharsets.UTF_8);
+  public static final byte[] PEPPER =
+      "a test pepper of 32+ bytes, not random".getBytes(StandardCharsets.UTF_8);
 
   private Fixtures() {}
 
   public static Purpose newsletter() {
     return Purpose.builder("newsletter")
-        .text(Locale.ENGLISH, "Monthly newsletter", "We send you our bread of the month and recipes.",
+        .text(
+            Locale.ENGLISH,
+            "Monthly newsletter",
+            "We send you our bread of the month and recipes.",
             "your email address")
-        .text(Locale.forLanguageTag("nl"), "Maandelijkse nieuwsbrief",
-            "We sturen je ons brood van de maand en recepten.", "je e-mailadres")
+        .text(
+            Locale.forLanguageTag("nl"),
+            "Maandelijkse nieuwsbrief",
+            "We sturen je ons brood van de maand en recepten.",
+            "je e-mailadres")
         .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
@@ -35,9 +42,15 @@ public final class Fixtures {
   public static Purpose events() {
     return Purpose.builder("events")
         .dataCategories("email", "first-name")
-        .text(Locale.ENGLISH, "Event invitations", "We invite you to tastings in the shop.",
+        .text(
+            Locale.ENGLISH,
+            "Event invitations",
+            "We invite you to tastings in the shop.",
             "your email address and first name")
-        .text(Locale.forLanguageTag("nl"), "Uitnodigingen", "We nodigen je uit voor proeverijen in de winkel.",
+        .text(
+            Locale.forLanguageTag("nl"),
+            "Uitnodigingen",
+            "We nodigen je uit voor proeverijen in de winkel.",
             "je e-mailadres en voornaam")
         .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
         .build();
@@ -52,7 +65,10 @@ public final class Fixtures {
   }
 
   public static Controller controller() {
-    return new Controller("De Gouden Korst B.V.", "Bakkerstraat 1, 1234 AB Utrecht", "privacy@bakery.example",
+    return new Controller(
+        "De Gouden Korst B.V.",
+        "Bakkerstraat 1, 1234 AB Utrecht",
+        "privacy@bakery.example",
         "https://bakery.example/privacy");
   }
 
@@ -75,8 +91,9 @@ public final class Fixtures {
 
   /** Pulls the token of a link of the given page (confirm, preferences, unsubscribe) out of a mail body. */
   public static String token(String body, String page) {
-    Matcher m = Pattern.compile(Pattern.quote(BASE_URL + "/" + page + "?token=") + "([A-Za-z0-9%._~-]+)")
-        .matcher(body);
+    Matcher m =
+        Pattern.compile(Pattern.quote(BASE_URL + "/" + page + "?token=") + "([A-Za-z0-9%._~-]+)")
+            .matcher(body);
     if (!m.find()) {
       throw new AssertionError("no " + page + " link in mail");
     }

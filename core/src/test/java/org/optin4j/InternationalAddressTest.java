@@ -39,7 +39,8 @@ import org.optin4j.testing.TestClock;
 class InternationalAddressTest {
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
-  private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
+  private final OptIn optIn =
+      Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
 
   @AfterEach
   void close() {
@@ -47,7 +48,9 @@ class InternationalAddressTest {
   }
 
   private SubjectId confirmed(OptIn o, String email) {
-    return OptInFlow.of(o, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(email, NEWSLETTER);
+    return OptInFlow.of(o, mailer, clock)
+        .pauseAfterwards(Duration.ofMinutes(5))
+        .confirmed(email, NEWSLETTER);
   }
 
   @Test
@@ -62,11 +65,16 @@ class InternationalAddressTest {
 
   @Test
   void requestWhenEitherSpellingOfTheDomainThenOneSubject() {
-    RequestResult.Accepted unicode = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("idn@bücher.example", Locale.ENGLISH, NEWSLETTER)));
+    RequestResult.Accepted unicode =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(ConsentRequest.of("idn@bücher.example", Locale.ENGLISH, NEWSLETTER)));
     clock.advance(Duration.ofMinutes(10));
-    RequestResult.Accepted ascii = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("IDN@XN--BCHER-KVA.EXAMPLE", Locale.ENGLISH, NEWSLETTER)));
+    RequestResult.Accepted ascii =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(
+                ConsentRequest.of("IDN@XN--BCHER-KVA.EXAMPLE", Locale.ENGLISH, NEWSLETTER)));
 
     assertEquals(unicode.subjectId(), ascii.subjectId());
   }
@@ -88,13 +96,19 @@ class InternationalAddressTest {
 
   @Test
   void suppressionKeyOfAnAsciiAddressIsTheHmacOfItsLowercaseFormAsBefore() throws Exception {
-    // Stored suppression hashes of ASCII addresses stay valid: the canonical form of an ASCII address did not change.
+    // Stored suppression hashes of ASCII addresses stay valid: the canonical form of an ASCII
+    // address did not change.
     Mac mac = Mac.getInstance("HmacSHA256");
     mac.init(new SecretKeySpec(Fixtures.PEPPER, "HmacSHA256"));
-    String expected = HexFormat.of().formatHex(mac.doFinal("ann.smith+x@example.org".getBytes(StandardCharsets.UTF_8)));
+    String expected =
+        HexFormat.of()
+            .formatHex(mac.doFinal("ann.smith+x@example.org".getBytes(StandardCharsets.UTF_8)));
 
-    assertEquals(expected, ServiceCore.addressKey(new SecretKeySpec(Fixtures.PEPPER, "HmacSHA256"),
-        EmailAddress.parse(" Ann.Smith+X@Example.ORG ")));
+    assertEquals(
+        expected,
+        ServiceCore.addressKey(
+            new SecretKeySpec(Fixtures.PEPPER, "HmacSHA256"),
+            EmailAddress.parse(" Ann.Smith+X@Example.ORG ")));
   }
 
   @Test
@@ -104,38 +118,45 @@ class InternationalAddressTest {
     String json = optIn.rights().exportJson(id).orElseThrow();
 
     assertTrue(json.contains("\"email\":\"zoe@bücher.example\""), json);
-    Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-        .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
+    Schema schema =
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+            .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
     assertEquals(List.of(), schema.validate(json, InputFormat.JSON));
   }
 
   @Test
   void requestWhenLocalPartNotAsciiAndMailerLacksSmtpUtf8ThenRefusedSayingWhyAndNothingQueued() {
-    RequestResult r = optIn.request(ConsentRequest.of("zoë@example.org", Locale.ENGLISH, NEWSLETTER));
+    RequestResult r =
+        optIn.request(ConsentRequest.of("zoë@example.org", Locale.ENGLISH, NEWSLETTER));
     optIn.operations().dispatchNow();
 
     RequestResult.InvalidAddress invalid = assertInstanceOf(RequestResult.InvalidAddress.class, r);
-    assertEquals("invalid email address: the local part is not ASCII, and the mail server is not set up for SMTPUTF8"
-        + " (RFC 6531)", invalid.reason());
+    assertEquals(
+        "invalid email address: the local part is not ASCII, and the mail server is not set up for SMTPUTF8"
+            + " (RFC 6531)",
+        invalid.reason());
     assertFalse(optIn.canMail(EmailAddress.parse("zoë@example.org")));
-    assertTrue(optIn.canMail(EmailAddress.parse("zoe@bücher.example")), "an IDN domain alone needs no SMTPUTF8");
+    assertTrue(
+        optIn.canMail(EmailAddress.parse("zoe@bücher.example")),
+        "an IDN domain alone needs no SMTPUTF8");
     assertTrue(optIn.findSubject("zoë@example.org").isEmpty());
     assertTrue(mailer.sent().isEmpty());
   }
 
   @Test
   void requestWhenLocalPartNotAsciiAndMailerSendsSmtpUtf8ThenMailedUnchanged() {
-    Mailer utf8 = new Mailer() {
-      @Override
-      public List<SendOutcome> send(List<MailMessage> batch) {
-        return mailer.send(batch);
-      }
+    Mailer utf8 =
+        new Mailer() {
+          @Override
+          public List<SendOutcome> send(List<MailMessage> batch) {
+            return mailer.send(batch);
+          }
 
-      @Override
-      public boolean sendsSmtpUtf8() {
-        return true;
-      }
-    };
+          @Override
+          public boolean sendsSmtpUtf8() {
+            return true;
+          }
+        };
     try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), utf8, clock).build()) {
       SubjectId id = confirmed(o, "Zoë@Bücher.example");
 
@@ -150,7 +171,8 @@ class InternationalAddressTest {
   void requestAddressChangeWhenLocalPartNotAsciiAndMailerLacksSmtpUtf8ThenRefused() {
     SubjectId id = confirmed(optIn, "ann@example.org");
 
-    RequestResult r = optIn.rights().requestAddressChange(id, "zoë@example.org", Locale.ENGLISH, Evidence.NONE);
+    RequestResult r =
+        optIn.rights().requestAddressChange(id, "zoë@example.org", Locale.ENGLISH, Evidence.NONE);
 
     assertInstanceOf(RequestResult.InvalidAddress.class, r);
   }
@@ -161,8 +183,10 @@ class InternationalAddressTest {
     String preferences = Fixtures.token(mailer.last().text(), "preferences");
     mailer.clear();
 
-    StepUpResult r = optIn.rights().stepUpAddressChange(preferences, "zoë@example.org", Locale.ENGLISH,
-        Evidence.NONE);
+    StepUpResult r =
+        optIn
+            .rights()
+            .stepUpAddressChange(preferences, "zoë@example.org", Locale.ENGLISH, Evidence.NONE);
     optIn.operations().dispatchNow();
 
     assertInstanceOf(StepUpResult.InvalidAddress.class, r);
@@ -171,12 +195,17 @@ class InternationalAddressTest {
 
   @Test
   void signupWhenAddressLooksMisdecodedThenRefusedSayingWhyBeforeAnyRequestAndNothingMailed() {
-    // "bücher" as UTF-8 bytes read as ISO-8859-1: IDNA 2003 made the valid, different domain xn--b14cher-xwa2143e.
+    // "bücher" as UTF-8 bytes read as ISO-8859-1: IDNA 2003 made the valid, different domain
+    // xn--b14cher-xwa2143e.
     AddressCheck r = EmailAddress.check("idn@bÃ¼cher.example");
 
-    assertEquals(new AddressCheck.Refused(AddressCheck.Reason.WRONG_CHARACTER_SET,
-        "invalid email address: looks like UTF-8 text decoded with the wrong character set"), r);
-    assertThrows(IllegalArgumentException.class,
+    assertEquals(
+        new AddressCheck.Refused(
+            AddressCheck.Reason.WRONG_CHARACTER_SET,
+            "invalid email address: looks like UTF-8 text decoded with the wrong character set"),
+        r);
+    assertThrows(
+        IllegalArgumentException.class,
         () -> ConsentRequest.of("idn@bÃ¼cher.example", Locale.ENGLISH, NEWSLETTER));
     optIn.operations().dispatchNow();
     assertTrue(mailer.sent().isEmpty());

@@ -12,7 +12,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Set;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.optin4j.jdbc.JdbcConsentStore;
@@ -39,10 +38,15 @@ class KeyCompromiseTest {
     String preferencesLink;
     SubjectId ann;
     try (OptIn before = node(store, leaked)) {
-      ann = assertInstanceOf(RequestResult.Accepted.class,
-          before.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER))).subjectId();
+      ann =
+          assertInstanceOf(
+                  RequestResult.Accepted.class,
+                  before.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)))
+              .subjectId();
       before.operations().dispatchNow();
-      before.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+      before.confirm(
+          Fixtures.token(mailer.last().text(), "confirm"),
+          ConfirmationChoice.all(),
           Evidence.of("203.0.113.7", "Firefox"));
       before.operations().dispatchNow();
       unsubscribeLink = Fixtures.token(mailer.last().text(), "unsubscribe");
@@ -52,28 +56,41 @@ class KeyCompromiseTest {
       confirmLink = Fixtures.token(mailer.last().text(), "confirm");
     }
 
-    // The leaked kid is dropped, not kept as a verify-only previous key: a new active key takes over.
+    // The leaked kid is dropped, not kept as a verify-only previous key: a new active key takes
+    // over.
     try (OptIn after = node(store, SigningKeys.generate("k2"))) {
-      assertTrue(after.mayMail("ann@example.org", NEWSLETTER), "confirmed consents never depended on the key");
+      assertTrue(
+          after.mayMail("ann@example.org", NEWSLETTER),
+          "confirmed consents never depended on the key");
       assertEquals(ConsentState.CONFIRMED, after.consents(ann).get(0).state());
       assertFalse(after.proof().history(ann).isEmpty(), "the proof (events) is untouched");
 
       assertInstanceOf(ConfirmationPreview.Invalid.class, after.preview(confirmLink));
-      assertInstanceOf(ConfirmationResult.Invalid.class, after.confirm(confirmLink, ConfirmationChoice.all(),
-          Evidence.NONE));
+      assertInstanceOf(
+          ConfirmationResult.Invalid.class,
+          after.confirm(confirmLink, ConfirmationChoice.all(), Evidence.NONE));
       assertInstanceOf(ResendResult.Invalid.class, after.resendConfirmation(confirmLink));
-      assertInstanceOf(UnsubscribeResult.Invalid.class,
+      assertInstanceOf(
+          UnsubscribeResult.Invalid.class,
           after.unsubscribe(unsubscribeLink, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
       assertTrue(after.verifyPreferencesToken(preferencesLink).isEmpty());
-      assertTrue(after.mayMail("ann@example.org", NEWSLETTER), "a dead unsubscribe link withdrew nothing");
+      assertTrue(
+          after.mayMail("ann@example.org", NEWSLETTER), "a dead unsubscribe link withdrew nothing");
 
       // Links minted now carry the new kid and work; Bob signs up again and gets a working link.
-      assertTrue(after.verifyPreferencesToken(Fixtures.token(after.preferencesUrl(ann), "preferences")).isPresent());
+      assertTrue(
+          after
+              .verifyPreferencesToken(Fixtures.token(after.preferencesUrl(ann), "preferences"))
+              .isPresent());
       clock.advance(Duration.ofMinutes(5));
       after.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, NEWSLETTER));
       after.operations().dispatchNow();
-      assertInstanceOf(ConfirmationResult.Confirmed.class,
-          after.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE));
+      assertInstanceOf(
+          ConfirmationResult.Confirmed.class,
+          after.confirm(
+              Fixtures.token(mailer.last().text(), "confirm"),
+              ConfirmationChoice.all(),
+              Evidence.NONE));
     }
   }
 
@@ -84,16 +101,29 @@ class KeyCompromiseTest {
     try (OptIn optIn = node(store, keys)) {
       optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
       optIn.operations().dispatchNow();
-      // The attacker signs with the real key but must guess the 128-bit random subject and request ids.
-      org.optin4j.internal.TokenService forger = new org.optin4j.internal.TokenService(keys, Fixtures.BASE_URL, clock,
-          new java.security.SecureRandom());
+      // The attacker signs with the real key but must guess the 128-bit random subject and request
+      // ids.
+      org.optin4j.internal.TokenService forger =
+          new org.optin4j.internal.TokenService(
+              keys, Fixtures.BASE_URL, clock, new java.security.SecureRandom());
       SubjectId guess = SubjectId.random(new java.security.SecureRandom());
-      String forged = forger.issue(org.optin4j.internal.TokenKind.CONFIRM,
-          new org.optin4j.internal.TokenClaims(guess, "guessed-request", 1), Duration.ofHours(1)).token();
-      assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(forged, ConfirmationChoice.all(),
-          Evidence.NONE));
-      String forgedManage = forger.issue(org.optin4j.internal.TokenKind.MANAGE,
-          new org.optin4j.internal.TokenClaims(guess, null, 0), Duration.ofHours(1)).token();
+      String forged =
+          forger
+              .issue(
+                  org.optin4j.internal.TokenKind.CONFIRM,
+                  new org.optin4j.internal.TokenClaims(guess, "guessed-request", 1),
+                  Duration.ofHours(1))
+              .token();
+      assertInstanceOf(
+          ConfirmationResult.Invalid.class,
+          optIn.confirm(forged, ConfirmationChoice.all(), Evidence.NONE));
+      String forgedManage =
+          forger
+              .issue(
+                  org.optin4j.internal.TokenKind.MANAGE,
+                  new org.optin4j.internal.TokenClaims(guess, null, 0),
+                  Duration.ofHours(1))
+              .token();
       assertTrue(optIn.verifyPreferencesToken(forgedManage).isEmpty());
     }
   }
@@ -118,7 +148,8 @@ class KeyCompromiseTest {
         assertFalse(dump.contains(signature), "a token's signature is in the database");
       }
     } finally {
-      try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+      try (Connection c = ds.getConnection();
+          Statement st = c.createStatement()) {
         st.execute("SHUTDOWN");
       }
     }
@@ -130,7 +161,8 @@ class KeyCompromiseTest {
 
   private static String dump(JdbcDataSource ds) throws Exception {
     StringBuilder b = new StringBuilder();
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SCRIPT NOSETTINGS")) {
       while (rs.next()) {
         b.append(rs.getString(1)).append('\n');

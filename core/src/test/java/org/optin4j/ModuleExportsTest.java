@@ -22,21 +22,34 @@ import org.junit.jupiter.api.Test;
 final class ModuleExportsTest {
 
   /** The packages applications may use: the API packages of {@link ArchitectureTest#API} plus the stores and mail. */
-  private static final Set<String> EXPORTED = Set.of(
-      "org.optin4j", "org.optin4j.rights", "org.optin4j.proof", "org.optin4j.breach", "org.optin4j.campaign",
-      "org.optin4j.keys", "org.optin4j.operations", "org.optin4j.spi", "org.optin4j.jdbc", "org.optin4j.memory",
-      "org.optin4j.mail", "org.optin4j.text");
+  private static final Set<String> EXPORTED =
+      Set.of(
+          "org.optin4j",
+          "org.optin4j.rights",
+          "org.optin4j.proof",
+          "org.optin4j.breach",
+          "org.optin4j.campaign",
+          "org.optin4j.keys",
+          "org.optin4j.operations",
+          "org.optin4j.spi",
+          "org.optin4j.jdbc",
+          "org.optin4j.memory",
+          "org.optin4j.mail",
+          "org.optin4j.text");
 
   @Test
-  void moduleExportsTheApiAndSpiPackagesAndNothingOfInternal() throws IOException, URISyntaxException {
+  void moduleExportsTheApiAndSpiPackagesAndNothingOfInternal()
+      throws IOException, URISyntaxException {
     ModuleDescriptor descriptor = descriptor();
-    Set<String> exported = descriptor.exports().stream()
-        .peek(e -> assertTrue(e.targets().isEmpty(), "no qualified exports: " + e))
-        .map(ModuleDescriptor.Exports::source)
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> exported =
+        descriptor.exports().stream()
+            .peek(e -> assertTrue(e.targets().isEmpty(), "no qualified exports: " + e))
+            .map(ModuleDescriptor.Exports::source)
+            .collect(Collectors.toCollection(TreeSet::new));
     assertEquals("org.optin4j.core", descriptor.name());
     assertEquals(new TreeSet<>(EXPORTED), exported);
-    assertTrue(exported.stream().noneMatch(p -> p.startsWith("org.optin4j.internal")), exported::toString);
+    assertTrue(
+        exported.stream().noneMatch(p -> p.startsWith("org.optin4j.internal")), exported::toString);
     assertTrue(descriptor.opens().isEmpty(), "nothing is opened for deep reflection");
   }
 
@@ -44,10 +57,14 @@ final class ModuleExportsTest {
   void everyPackageOfTheCoreIsEitherExportedOrInternal() throws IOException, URISyntaxException {
     Set<String> undecided = new TreeSet<>(descriptor().packages());
     undecided.removeAll(EXPORTED);
-    undecided.removeIf(p -> p.equals("org.optin4j.internal") || p.startsWith("org.optin4j.internal."));
+    undecided.removeIf(
+        p -> p.equals("org.optin4j.internal") || p.startsWith("org.optin4j.internal."));
     // resource-only folders (DDL scripts, texts) are packages to the module system too
     undecided.removeIf(p -> !hasClasses(p));
-    assertEquals(Set.of(), undecided, "place each new package in module-info.java (exported) or below internal");
+    assertEquals(
+        Set.of(),
+        undecided,
+        "place each new package in module-info.java (exported) or below internal");
   }
 
   private static ModuleDescriptor descriptor() throws IOException, URISyntaxException {
@@ -59,7 +76,11 @@ final class ModuleExportsTest {
   private static Set<String> packagesWithClasses() {
     try (Stream<Path> files = Files.walk(classes())) {
       Path root = classes();
-      return files.filter(f -> f.toString().endsWith(".class") && !f.getFileName().toString().equals("module-info.class"))
+      return files
+          .filter(
+              f ->
+                  f.toString().endsWith(".class")
+                      && !f.getFileName().toString().equals("module-info.class"))
           .map(f -> root.relativize(f.getParent()).toString().replace('/', '.'))
           .collect(Collectors.toCollection(TreeSet::new));
     } catch (IOException | URISyntaxException e) {

@@ -26,8 +26,10 @@ import org.optin4j.testing.TestClock;
 class NodeAgreementTest {
   private static final String A = "https://a.bakery.example/optin";
   private static final String B = "https://b.bakery.example/optin";
-  private static final byte[] SECRET_1 = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] SECRET_2 = "fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SECRET_1 =
+      "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SECRET_2 =
+      "fedcba9876543210fedcba9876543210".getBytes(StandardCharsets.US_ASCII);
 
   private final TestClock clock = TestClock.at("2026-05-04T10:00:00Z");
   private final ConsentStore store = InMemoryConsentStore.create();
@@ -40,8 +42,12 @@ class NodeAgreementTest {
   }
 
   private OptIn node(String baseUrl, SigningKeys signingKeys, Set<String> accepted) {
-    OptIn node = Fixtures.builder(store, new RecordingMailer(), clock).baseUrl(baseUrl).signingKeys(signingKeys)
-        .acceptedIssuers(accepted).build();
+    OptIn node =
+        Fixtures.builder(store, new RecordingMailer(), clock)
+            .baseUrl(baseUrl)
+            .signingKeys(signingKeys)
+            .acceptedIssuers(accepted)
+            .build();
     nodes.add(node);
     return node;
   }
@@ -59,9 +65,13 @@ class NodeAgreementTest {
 
     assertEquals(1, e.problems().size(), e.getMessage());
     String message = e.problems().get(0);
-    assertTrue(message.startsWith("issuer: this node signs links with issuer \"" + B + "\" (its baseUrl)"), message);
+    assertTrue(
+        message.startsWith("issuer: this node signs links with issuer \"" + B + "\" (its baseUrl)"),
+        message);
     assertTrue(message.contains("\"" + A + "\""), message);
-    assertTrue(message.contains("Set the same baseUrl on every node") && message.contains("acceptedIssuers("),
+    assertTrue(
+        message.contains("Set the same baseUrl on every node")
+            && message.contains("acceptedIssuers("),
         message);
     assertEquals(List.of(A), registered(), "the refused node left no registration");
   }
@@ -69,7 +79,8 @@ class NodeAgreementTest {
   @Test
   void startWhenSameBaseUrlAndKeysThenBothRegisteredAndCloseRemovesEach() {
     OptIn first = node(A, keys, Set.of()).start();
-    OptIn second = node(A, SigningKeys.builder().active("k1", SECRET_1.clone()).build(), Set.of()).start();
+    OptIn second =
+        node(A, SigningKeys.builder().active("k1", SECRET_1.clone()).build(), Set.of()).start();
 
     assertEquals(List.of(A, A), registered());
     first.close();
@@ -82,8 +93,10 @@ class NodeAgreementTest {
   void startWhenEveryNodeListsTheOtherAddressThenBothStartAndEachAcceptsTheOthersLinks() {
     OptIn a = node(A, keys, Set.of(B)).start();
     OptIn b = node(B, keys, Set.of(A)).start();
-    RequestResult.Accepted signup = assertInstanceOf(RequestResult.Accepted.class,
-        a.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+    RequestResult.Accepted signup =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            a.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
 
     String fromA = token(a.preferencesUrl(signup.subjectId()));
     String fromB = token(b.preferencesUrl(signup.subjectId()));
@@ -113,21 +126,32 @@ class NodeAgreementTest {
     ConfigurationException e = assertThrows(ConfigurationException.class, other::start);
 
     assertEquals(1, e.problems().size(), e.getMessage());
-    assertTrue(e.problems().get(0).startsWith("signingKeys: key \"k1\" of this node is not the key \"k1\" of node "),
+    assertTrue(
+        e.problems()
+            .get(0)
+            .startsWith("signingKeys: key \"k1\" of this node is not the key \"k1\" of node "),
         e.getMessage());
-    assertTrue(e.getMessage().contains("every node must hold the same secret under a key id"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("every node must hold the same secret under a key id"),
+        e.getMessage());
   }
 
   @Test
   void startWhenKeyRotatedInTwoStepsThenEveryStepStartsAndInOneStepRefuses() {
     node(A, keys, Set.of()).start();
-    SigningKeys rotated = SigningKeys.builder().active("k2", SECRET_2).previous("k1", SECRET_1).build();
+    SigningKeys rotated =
+        SigningKeys.builder().active("k2", SECRET_2).previous("k1", SECRET_1).build();
 
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> node(A, rotated, Set.of()).start());
-    assertTrue(e.getMessage().contains("this node signs with key \"k2\", which node"), e.getMessage());
+    ConfigurationException e =
+        assertThrows(ConfigurationException.class, () -> node(A, rotated, Set.of()).start());
+    assertTrue(
+        e.getMessage().contains("this node signs with key \"k2\", which node"), e.getMessage());
 
-    node(A, SigningKeys.builder().active("k1", SECRET_1).previous("k2", SECRET_2).build(), Set.of()).start();
-    nodes.get(0).close(); // step one done: the old node is replaced by one that holds k2 as a previous key
+    node(A, SigningKeys.builder().active("k1", SECRET_1).previous("k2", SECRET_2).build(), Set.of())
+        .start();
+    nodes
+        .get(0)
+        .close(); // step one done: the old node is replaced by one that holds k2 as a previous key
     node(A, rotated, Set.of()).start(); // step two
     assertEquals(3, store.read(tx -> tx.registers().nodes()).size() + 1);
   }
@@ -136,7 +160,8 @@ class NodeAgreementTest {
   void startWhenOtherNodeWasKilledLongerAgoThanTheLapseThenStartsAndItsEntryIsDeleted() {
     OptIn killed = node(A, keys, Set.of()).start(); // never closed, never refreshed: as if killed
     clock.advance(Duration.ofSeconds(59));
-    assertThrows(ConfigurationException.class, () -> node(B, keys, Set.of()).start(), "still live at 59 s");
+    assertThrows(
+        ConfigurationException.class, () -> node(B, keys, Set.of()).start(), "still live at 59 s");
 
     clock.advance(Duration.ofSeconds(2));
     node(B, keys, Set.of()).start();
@@ -158,10 +183,16 @@ class NodeAgreementTest {
 
   @Test
   void buildWhenAcceptedIssuerBlankThenNamesTheSetting() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> Fixtures.builder(store, new RecordingMailer(), clock).acceptedIssuers(List.of(" ")).build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                Fixtures.builder(store, new RecordingMailer(), clock)
+                    .acceptedIssuers(List.of(" "))
+                    .build());
 
-    assertTrue(e.getMessage().contains("acceptedIssuers must be 1 to 2000 characters"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("acceptedIssuers must be 1 to 2000 characters"), e.getMessage());
   }
 
   private static String token(String url) {

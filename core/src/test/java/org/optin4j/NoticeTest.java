@@ -20,7 +20,8 @@ class NoticeTest {
   private static final PurposeId NEWSLETTER = PurposeId.of("newsletter");
   private static final PurposeId OFFERS = PurposeId.of("offers");
   private static final PurposeId EVENTS = PurposeId.of("events");
-  private static final String TEXT = "Bakkerij de Gouden Korst B.V. asks your consent for: Monthly newsletter.";
+  private static final String TEXT =
+      "Bakkerij de Gouden Korst B.V. asks your consent for: Monthly newsletter.";
 
   @ParameterizedTest
   @CsvSource({
@@ -50,11 +51,17 @@ class NoticeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"Bakkerij de Gouden Korst B.V. asks your consent for: Monthly newsletter!", "", " " + TEXT})
+  @ValueSource(
+      strings = {
+        "Bakkerij de Gouden Korst B.V. asks your consent for: Monthly newsletter!",
+        "",
+        " " + TEXT
+      })
   void constructorWhenHashOfAnotherTextThenRefused(String otherText) {
     IllegalArgumentException e =
         assertThrows(
-            IllegalArgumentException.class, () -> notice(TEXT, Notice.sha256(otherText), List.of(NEWSLETTER)));
+            IllegalArgumentException.class,
+            () -> notice(TEXT, Notice.sha256(otherText), List.of(NEWSLETTER)));
 
     assertEquals("notice hash does not match its text", e.getMessage());
   }
@@ -85,7 +92,8 @@ class NoticeTest {
   @Test
   void constructorWhenNoPurposeThenRefused() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> notice(TEXT, Notice.sha256(TEXT), List.of()));
+        assertThrows(
+            IllegalArgumentException.class, () -> notice(TEXT, Notice.sha256(TEXT), List.of()));
 
     assertEquals("a notice covers at least one purpose", e.getMessage());
   }
@@ -96,7 +104,14 @@ class NoticeTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new Notice(version, Notice.sha256(TEXT), Locale.ENGLISH, List.of(NEWSLETTER), TEXT, CREATED));
+            () ->
+                new Notice(
+                    version,
+                    Notice.sha256(TEXT),
+                    Locale.ENGLISH,
+                    List.of(NEWSLETTER),
+                    TEXT,
+                    CREATED));
 
     assertEquals("notice version must be 1 or more", e.getMessage());
   }
@@ -109,7 +124,8 @@ class NoticeTest {
     assertNpe("locale", () -> new Notice(1, hash, null, ids, TEXT, CREATED));
     assertNpe("text", () -> new Notice(1, hash, Locale.ENGLISH, ids, null, CREATED));
     assertNpe("createdAt", () -> new Notice(1, hash, Locale.ENGLISH, ids, TEXT, null));
-    assertThrows(NullPointerException.class, () -> new Notice(1, hash, Locale.ENGLISH, null, TEXT, CREATED));
+    assertThrows(
+        NullPointerException.class, () -> new Notice(1, hash, Locale.ENGLISH, null, TEXT, CREATED));
   }
 
   @ParameterizedTest
@@ -136,9 +152,17 @@ class NoticeTest {
 
   @Test
   void refWhenCalledThenPointsAtVersionHashAndLocale() {
-    Notice notice = new Notice(7, Notice.sha256(TEXT), Locale.forLanguageTag("nl"), List.of(NEWSLETTER), TEXT, CREATED);
+    Notice notice =
+        new Notice(
+            7,
+            Notice.sha256(TEXT),
+            Locale.forLanguageTag("nl"),
+            List.of(NEWSLETTER),
+            TEXT,
+            CREATED);
 
-    assertEquals(new Consent.NoticeRef(7, Notice.sha256(TEXT), Locale.forLanguageTag("nl")), notice.ref());
+    assertEquals(
+        new Consent.NoticeRef(7, Notice.sha256(TEXT), Locale.forLanguageTag("nl")), notice.ref());
   }
 
   private static Notice notice(String text, String hash, List<PurposeId> purposes) {

@@ -34,7 +34,8 @@ import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
 
 class OptInTest {
-  private static final Evidence BROWSER = Evidence.of("203.0.113.77", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
+  private static final Evidence BROWSER =
+      Evidence.of("203.0.113.77", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0");
 
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
@@ -47,8 +48,11 @@ class OptInTest {
   }
 
   private RequestResult.Accepted subscribe(String email, PurposeId... purposes) {
-    RequestResult r = optIn.request(ConsentRequest.of(email, Locale.ENGLISH, purposes)
-        .withSource("https://bakery.example/signup").withEvidence(BROWSER));
+    RequestResult r =
+        optIn.request(
+            ConsentRequest.of(email, Locale.ENGLISH, purposes)
+                .withSource("https://bakery.example/signup")
+                .withEvidence(BROWSER));
     return assertInstanceOf(RequestResult.Accepted.class, r);
   }
 
@@ -60,10 +64,13 @@ class OptInTest {
   @Test
   void dispatchNowWhenOutboxHoldsSeveralBatchesThenAllGoThroughOneMailerSessionClosedAtTheEnd() {
     RecordingMailer recording = new RecordingMailer();
-    try (OptIn small = Fixtures.builder(InMemoryConsentStore.create(), recording, clock)
-        .dispatch(Duration.ofMinutes(1), 2, Duration.ofMinutes(2)).build()) {
+    try (OptIn small =
+        Fixtures.builder(InMemoryConsentStore.create(), recording, clock)
+            .dispatch(Duration.ofMinutes(1), 2, Duration.ofMinutes(2))
+            .build()) {
       for (int i = 0; i < 5; i++) {
-        assertInstanceOf(RequestResult.Accepted.class,
+        assertInstanceOf(
+            RequestResult.Accepted.class,
             small.request(ConsentRequest.of("s" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
       }
 
@@ -71,7 +78,9 @@ class OptInTest {
 
       assertEquals(List.of(2, 2, 1), recording.batchSizes());
       assertEquals(5, recording.sent().size());
-      assertEquals(List.of(1, 1), List.of(recording.sessionsOpened(), recording.sessionsClosed()),
+      assertEquals(
+          List.of(1, 1),
+          List.of(recording.sessionsOpened(), recording.sessionsClosed()),
           "one session for the round, closed when it ends");
       assertEquals(0, small.operations().dispatchNow().total());
       assertEquals(List.of(2, 2), List.of(recording.sessionsOpened(), recording.sessionsClosed()));
@@ -92,7 +101,8 @@ class OptInTest {
     assertEquals(1, mailer.sent().size());
     MailMessage mail = mailer.last();
     assertEquals("ann@example.org", mail.to().value());
-    assertTrue(mail.text().contains("Monthly newsletter") && mail.text().contains("Event invitations"));
+    assertTrue(
+        mail.text().contains("Monthly newsletter") && mail.text().contains("Event invitations"));
     assertFalse(mail.headers().containsKey("List-Unsubscribe"), "confirmation mail is neutral");
   }
 
@@ -116,11 +126,15 @@ class OptInTest {
 
   @Test
   void requestWhenInvalidAddressThenRefusedBeforeARequestExistsAndNothingStored() {
-    // The address is parsed once, before the request is built: an invalid one never reaches request(...).
-    AddressCheck.Refused refused = assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check("not-an-address"));
+    // The address is parsed once, before the request is built: an invalid one never reaches
+    // request(...).
+    AddressCheck.Refused refused =
+        assertInstanceOf(AddressCheck.Refused.class, EmailAddress.check("not-an-address"));
     assertEquals(AddressCheck.Reason.NO_AT, refused.reason());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ConsentRequest.of("not-an-address", Locale.ENGLISH, NEWSLETTER));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ConsentRequest.of("not-an-address", Locale.ENGLISH, NEWSLETTER));
     assertEquals(refused.message(), e.getMessage());
     assertEquals(0, optIn.operations().dispatchNow().total());
     assertTrue(optIn.findSubject("not-an-address").isEmpty());
@@ -128,25 +142,37 @@ class OptInTest {
 
   @Test
   void requestWhenUnknownPurposeThenIllegalArgument() {
-    ConsentRequest r = ConsentRequest.of("ann@example.org", Locale.ENGLISH, PurposeId.of("unknown"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> optIn.request(r));
+    ConsentRequest r =
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, PurposeId.of("unknown"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> optIn.request(r));
     assertTrue(e.getMessage().contains("unknown"));
   }
 
   @Test
   void requestWhenLocaleUnsupportedThenFallsBackToDefault() {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("ann@example.org", Locale.JAPANESE, NEWSLETTER)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(ConsentRequest.of("ann@example.org", Locale.JAPANESE, NEWSLETTER)));
     assertEquals(Locale.ENGLISH, optIn.consents(r.subjectId()).get(0).notice().locale());
   }
 
   @Test
   void requestInDutchRecordsDutchNotice() {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("ann@example.org", Locale.forLanguageTag("nl-BE"), NEWSLETTER)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(
+                ConsentRequest.of("ann@example.org", Locale.forLanguageTag("nl-BE"), NEWSLETTER)));
     Consent c = optIn.consents(r.subjectId()).get(0);
     assertEquals(Locale.forLanguageTag("nl"), c.notice().locale());
-    assertTrue(optIn.noticeByHash(c.notice().hash()).orElseThrow().text().contains("Maandelijkse nieuwsbrief"));
+    assertTrue(
+        optIn
+            .noticeByHash(c.notice().hash())
+            .orElseThrow()
+            .text()
+            .contains("Maandelijkse nieuwsbrief"));
   }
 
   @Test
@@ -155,13 +181,17 @@ class OptInTest {
     String token = confirmToken();
     clock.advance(Duration.ofMinutes(5));
 
-    ConfirmationResult result = optIn.confirm(token, ConfirmationChoice.all(), Evidence.of("198.51.100.9", "Safari"));
+    ConfirmationResult result =
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.of("198.51.100.9", "Safari"));
 
     ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class, result);
     assertEquals(2, ok.confirmed().size());
     assertTrue(optIn.mayMail("ANN@example.org", NEWSLETTER));
-    ConsentEvent confirmed = optIn.proof().history(r.subjectId()).stream()
-        .filter(e -> e.type() == ConsentEvent.Type.CONFIRMED).findFirst().orElseThrow();
+    ConsentEvent confirmed =
+        optIn.proof().history(r.subjectId()).stream()
+            .filter(e -> e.type() == ConsentEvent.Type.CONFIRMED)
+            .findFirst()
+            .orElseThrow();
     assertEquals(Channel.CONFIRMATION_LINK, confirmed.channel());
     assertEquals("198.51.100.0", confirmed.evidence().ip());
     assertEquals(clock.instant(), confirmed.at());
@@ -191,7 +221,9 @@ class OptInTest {
     assertEquals(optIn.consents(r.subjectId()).get(0).notice().hash(), ready.notice().hash());
     assertEquals(events, optIn.proof().history(r.subjectId()).size());
     assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.AlreadyConfirmed.class, optIn.preview(token));
   }
 
@@ -199,11 +231,14 @@ class OptInTest {
   void confirmWhenRepeatedThenAlreadyConfirmedAndNoNewEvent() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     int events = optIn.proof().history(r.subjectId()).size();
 
-    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
-        Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.AlreadyConfirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertEquals(events, optIn.proof().history(r.subjectId()).size());
   }
 
@@ -216,10 +251,12 @@ class OptInTest {
     CountDownLatch start = new CountDownLatch(1);
     List<Future<ConfirmationResult>> results = new ArrayList<>();
     for (int i = 0; i < threads; i++) {
-      results.add(pool.submit(() -> {
-        start.await();
-        return optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE);
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                return optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE);
+              }));
     }
     start.countDown();
     int confirmed = 0;
@@ -233,8 +270,11 @@ class OptInTest {
     }
     pool.shutdown();
     assertEquals(1, confirmed);
-    assertEquals(1, optIn.proof().history(r.subjectId()).stream()
-        .filter(e -> e.type() == ConsentEvent.Type.CONFIRMED).count());
+    assertEquals(
+        1,
+        optIn.proof().history(r.subjectId()).stream()
+            .filter(e -> e.type() == ConsentEvent.Type.CONFIRMED)
+            .count());
   }
 
   @Test
@@ -242,14 +282,19 @@ class OptInTest {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
     String token = confirmToken();
 
-    ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class,
-        optIn.confirm(token, ConfirmationChoice.only(EVENTS), Evidence.NONE));
+    ConfirmationResult.Confirmed ok =
+        assertInstanceOf(
+            ConfirmationResult.Confirmed.class,
+            optIn.confirm(token, ConfirmationChoice.only(EVENTS), Evidence.NONE));
 
     assertEquals(List.of(EVENTS), ok.confirmed().stream().map(Consent::purpose).toList());
     assertTrue(optIn.mayMail("ann@example.org", EVENTS));
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    Consent newsletter = optIn.consents(r.subjectId()).stream()
-        .filter(c -> c.purpose().equals(NEWSLETTER)).findFirst().orElseThrow();
+    Consent newsletter =
+        optIn.consents(r.subjectId()).stream()
+            .filter(c -> c.purpose().equals(NEWSLETTER))
+            .findFirst()
+            .orElseThrow();
     assertEquals(ConsentState.WITHDRAWN, newsletter.state());
   }
 
@@ -258,24 +303,30 @@ class OptInTest {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
     String token = confirmToken();
 
-    ConfirmationResult.Confirmed none = assertInstanceOf(ConfirmationResult.Confirmed.class,
-        optIn.decline(token, Evidence.NONE));
+    ConfirmationResult.Confirmed none =
+        assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.decline(token, Evidence.NONE));
 
     assertTrue(none.confirmed().isEmpty());
-    assertTrue(optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.WITHDRAWN));
-    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
-        Evidence.NONE));
+    assertTrue(
+        optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.WITHDRAWN));
+    assertInstanceOf(
+        ConfirmationResult.AlreadyConfirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     mailer.clear();
     assertEquals(0, optIn.operations().dispatchNow().total(), "no receipt for a decline");
   }
 
   @Test
   void zeroMinIntervalAllowsTwoRequestsInTheSameInstant() {
-    try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
-        .confirmationMailCap(3, Duration.ZERO).build()) {
-      assertInstanceOf(RequestResult.Accepted.class,
+    try (OptIn o =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
+            .confirmationMailCap(3, Duration.ZERO)
+            .build()) {
+      assertInstanceOf(
+          RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
-      assertInstanceOf(RequestResult.Accepted.class,
+      assertInstanceOf(
+          RequestResult.Accepted.class,
           o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
       assertEquals(Fixtures.BASE_URL, o.baseUrl());
     }
@@ -287,33 +338,44 @@ class OptInTest {
     String token = confirmToken();
     int events = optIn.proof().history(r.subjectId()).size();
 
-    ConfirmationResult.NotOffered refused = assertInstanceOf(ConfirmationResult.NotOffered.class,
-        optIn.confirm(token, ConfirmationChoice.only(NEWSLETTER, EVENTS), Evidence.NONE));
+    ConfirmationResult.NotOffered refused =
+        assertInstanceOf(
+            ConfirmationResult.NotOffered.class,
+            optIn.confirm(token, ConfirmationChoice.only(NEWSLETTER, EVENTS), Evidence.NONE));
 
     assertEquals(Set.of(EVENTS), refused.purposes());
     assertEquals(events, optIn.proof().history(r.subjectId()).size());
     assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
   }
 
   @Test
   void confirmationChoiceWhenOnlyNoPurposeThenRefusedSoThatEmptyNeverMeansAll() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConfirmationChoice.only(Set.of()));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ConfirmationChoice.only(Set.of()));
     assertTrue(e.getMessage().contains("OptIn.decline"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> ConfirmationChoice.only());
-    assertEquals(ConfirmationChoice.only(Set.of(EVENTS, NEWSLETTER)), ConfirmationChoice.only(NEWSLETTER, EVENTS));
+    assertEquals(
+        ConfirmationChoice.only(Set.of(EVENTS, NEWSLETTER)),
+        ConfirmationChoice.only(NEWSLETTER, EVENTS));
   }
 
   @Test
   void confirmWithChoiceOfAllThenEveryPurposeOfTheRequestConfirmed() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER, EVENTS);
 
-    ConfirmationResult.Confirmed ok = assertInstanceOf(ConfirmationResult.Confirmed.class,
-        optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE));
+    ConfirmationResult.Confirmed ok =
+        assertInstanceOf(
+            ConfirmationResult.Confirmed.class,
+            optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE));
 
-    assertEquals(List.of(NEWSLETTER, EVENTS).stream().sorted().toList(),
+    assertEquals(
+        List.of(NEWSLETTER, EVENTS).stream().sorted().toList(),
         ok.confirmed().stream().map(Consent::purpose).sorted().toList());
-    assertTrue(optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.CONFIRMED));
+    assertTrue(
+        optIn.consents(r.subjectId()).stream().allMatch(c -> c.state() == ConsentState.CONFIRMED));
   }
 
   @Test
@@ -322,15 +384,21 @@ class OptInTest {
     String token = confirmToken();
     clock.advance(Duration.ofHours(49));
 
-    assertInstanceOf(ConfirmationResult.Expired.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Expired.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.Expired.class, optIn.preview(token));
     assertEquals(ConsentState.PENDING, optIn.consents(r.subjectId()).get(0).state());
 
     assertInstanceOf(ResendResult.Resent.class, optIn.resendConfirmation(token));
     String fresh = confirmToken();
     assertNotEquals(token, fresh);
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(fresh, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(fresh, ConfirmationChoice.all(), Evidence.NONE));
   }
 
   @Test
@@ -343,9 +411,12 @@ class OptInTest {
     String second = confirmToken();
 
     assertInstanceOf(ConfirmationPreview.Invalid.class, optIn.preview(first));
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(first, ConfirmationChoice.all(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(second, ConfirmationChoice.all(),
-        Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(first, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(second, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ResendResult.AlreadyConfirmed.class, optIn.resendConfirmation(second));
   }
 
@@ -356,11 +427,15 @@ class OptInTest {
     char last = token.charAt(token.length() - 1);
     String tampered = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(tampered, ConfirmationChoice.all(),
-        Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm("garbage", ConfirmationChoice.all(),
-        Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(null, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(tampered, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm("garbage", ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(null, ConfirmationChoice.all(), Evidence.NONE));
     assertInstanceOf(ConfirmationPreview.Invalid.class, optIn.preview(tampered));
     assertInstanceOf(ResendResult.Invalid.class, optIn.resendConfirmation(tampered));
   }
@@ -369,8 +444,11 @@ class OptInTest {
   void confirmWhenTokenFromAnotherInstanceKeyThenInvalid() {
     subscribe("ann@example.org", NEWSLETTER);
     String token = confirmToken();
-    try (OptIn other = Fixtures.builder(store, mailer, clock).signingKeys(SigningKeys.generate("k1")).build()) {
-      assertInstanceOf(ConfirmationResult.Invalid.class, other.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    try (OptIn other =
+        Fixtures.builder(store, mailer, clock).signingKeys(SigningKeys.generate("k1")).build()) {
+      assertInstanceOf(
+          ConfirmationResult.Invalid.class,
+          other.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     }
   }
 
@@ -380,16 +458,22 @@ class OptInTest {
     byte[] newKey = new byte[32];
     new java.security.SecureRandom().nextBytes(oldKey);
     new java.security.SecureRandom().nextBytes(newKey);
-    try (OptIn before = Fixtures.builder(store, mailer, clock)
-        .signingKeys(SigningKeys.builder().active("2026-01", oldKey).build()).build()) {
+    try (OptIn before =
+        Fixtures.builder(store, mailer, clock)
+            .signingKeys(SigningKeys.builder().active("2026-01", oldKey).build())
+            .build()) {
       before.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
       before.operations().dispatchNow();
     }
     String token = Fixtures.token(mailer.last().text(), "confirm");
-    try (OptIn after = Fixtures.builder(store, mailer, clock)
-        .signingKeys(SigningKeys.builder().active("2026-02", newKey).previous("2026-01", oldKey).build()).build()) {
-      assertInstanceOf(ConfirmationResult.Confirmed.class, after.confirm(token, ConfirmationChoice.all(),
-          Evidence.NONE));
+    try (OptIn after =
+        Fixtures.builder(store, mailer, clock)
+            .signingKeys(
+                SigningKeys.builder().active("2026-02", newKey).previous("2026-01", oldKey).build())
+            .build()) {
+      assertInstanceOf(
+          ConfirmationResult.Confirmed.class,
+          after.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     }
   }
 
@@ -401,7 +485,8 @@ class OptInTest {
     mailer.clear();
     clock.advance(Duration.ofHours(1));
 
-    RequestResult r = optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
+    RequestResult r =
+        optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
 
     assertInstanceOf(RequestResult.AlreadyConfirmed.class, r);
     assertEquals(0, optIn.operations().dispatchNow().total());
@@ -426,7 +511,8 @@ class OptInTest {
       subscribe("ann@example.org", NEWSLETTER);
       clock.advance(Duration.ofMinutes(3));
     }
-    RequestResult r = optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
+    RequestResult r =
+        optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
 
     RequestResult.Throttled t = assertInstanceOf(RequestResult.Throttled.class, r);
     assertEquals(java.time.Instant.parse("2026-03-03T00:00:00Z"), t.retryAfter());
@@ -438,10 +524,12 @@ class OptInTest {
   void requestWhenTooSoonAfterLastMailThenThrottled() {
     subscribe("ann@example.org", NEWSLETTER);
     clock.advance(Duration.ofSeconds(30));
-    assertInstanceOf(RequestResult.Throttled.class,
+    assertInstanceOf(
+        RequestResult.Throttled.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
     clock.advance(Duration.ofMinutes(2));
-    assertInstanceOf(RequestResult.Accepted.class,
+    assertInstanceOf(
+        RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
   }
 
@@ -452,7 +540,8 @@ class OptInTest {
       clock.advance(Duration.ofMinutes(3));
     }
     try (OptIn restarted = Fixtures.builder(store, mailer, clock).build()) {
-      assertInstanceOf(RequestResult.Throttled.class,
+      assertInstanceOf(
+          RequestResult.Throttled.class,
           restarted.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
     }
   }
@@ -465,9 +554,12 @@ class OptInTest {
     subscribe("ann@example.org", NEWSLETTER);
     String second = confirmToken();
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(first, ConfirmationChoice.all(), Evidence.NONE));
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(second, ConfirmationChoice.all(),
-        Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(first, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(second, ConfirmationChoice.all(), Evidence.NONE));
   }
 
   @Test
@@ -476,17 +568,21 @@ class OptInTest {
     optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     clock.advance(Duration.ofDays(3));
 
-    Withdrawal w = optIn.withdraw(r.subjectId(), Set.of(NEWSLETTER), Channel.PREFERENCE_CENTER, Evidence.NONE);
+    Withdrawal w =
+        optIn.withdraw(r.subjectId(), Set.of(NEWSLETTER), Channel.PREFERENCE_CENTER, Evidence.NONE);
 
     assertEquals(Set.of(NEWSLETTER), w.withdrawn());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertTrue(optIn.mayMail("ann@example.org", EVENTS));
-    ConsentEvent last = optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
+    ConsentEvent last =
+        optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
     assertEquals(ConsentEvent.Type.WITHDRAWN, last.type());
     assertEquals(Channel.PREFERENCE_CENTER, last.channel());
     assertEquals(clock.instant(), last.at());
 
-    assertEquals(Set.of(), optIn.withdraw(r.subjectId(), Set.of(NEWSLETTER), Channel.API, Evidence.NONE).withdrawn());
+    assertEquals(
+        Set.of(),
+        optIn.withdraw(r.subjectId(), Set.of(NEWSLETTER), Channel.API, Evidence.NONE).withdrawn());
 
     RequestResult.Accepted again = subscribe("ann@example.org", NEWSLETTER);
     assertEquals(Set.of(NEWSLETTER), again.pending());
@@ -504,13 +600,16 @@ class OptInTest {
     String token = Fixtures.token(header, "unsubscribe");
     assertEquals(r.subjectId(), optIn.verifyUnsubscribeToken(token).orElseThrow());
 
-    UnsubscribeResult.Unsubscribed u = assertInstanceOf(UnsubscribeResult.Unsubscribed.class,
-        optIn.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
+    UnsubscribeResult.Unsubscribed u =
+        assertInstanceOf(
+            UnsubscribeResult.Unsubscribed.class,
+            optIn.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
 
     assertEquals(Set.of(NEWSLETTER, EVENTS), u.withdrawal().withdrawn());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertFalse(optIn.mayMail("ann@example.org", EVENTS));
-    assertInstanceOf(UnsubscribeResult.Invalid.class,
+    assertInstanceOf(
+        UnsubscribeResult.Invalid.class,
         optIn.unsubscribe("x" + token, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
   }
 
@@ -524,8 +623,11 @@ class OptInTest {
     assertTrue(optIn.verifyPreferencesToken(confirm).isEmpty());
     assertTrue(optIn.verifyPreferencesToken(unsubscribe).isEmpty());
     assertTrue(optIn.verifyUnsubscribeToken(manage).isEmpty());
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(manage, ConfirmationChoice.all(), Evidence.NONE));
-    assertInstanceOf(UnsubscribeResult.Invalid.class,
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(manage, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        UnsubscribeResult.Invalid.class,
         optIn.unsubscribe(manage, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
   }
 
@@ -551,16 +653,30 @@ class OptInTest {
     Consent before = optIn.consents(r.subjectId()).get(0);
     String oldText = optIn.noticeByHash(before.notice().hash()).orElseThrow().text();
 
-    Purpose changed = Purpose.builder("newsletter").version(2)
-        .text(Locale.ENGLISH, "Weekly newsletter", "Bread news every week.", "your email address")
-        .text(Locale.forLanguageTag("nl"), "Wekelijkse nieuwsbrief", "Elke week broodnieuws.", "je e-mailadres")
-        .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365))).build();
-    PurposeCatalog v2 = PurposeCatalog.builder().locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
-        .add(changed).add(Fixtures.events()).build();
+    Purpose changed =
+        Purpose.builder("newsletter")
+            .version(2)
+            .text(
+                Locale.ENGLISH, "Weekly newsletter", "Bread news every week.", "your email address")
+            .text(
+                Locale.forLanguageTag("nl"),
+                "Wekelijkse nieuwsbrief",
+                "Elke week broodnieuws.",
+                "je e-mailadres")
+            .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+            .build();
+    PurposeCatalog v2 =
+        PurposeCatalog.builder()
+            .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
+            .add(changed)
+            .add(Fixtures.events())
+            .build();
     try (OptIn updated = Fixtures.builder(store, mailer, clock).catalog(v2).build()) {
       clock.advance(Duration.ofMinutes(5));
-      RequestResult.Accepted r2 = assertInstanceOf(RequestResult.Accepted.class,
-          updated.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, NEWSLETTER)));
+      RequestResult.Accepted r2 =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              updated.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, NEWSLETTER)));
       Consent after = updated.consents(r2.subjectId()).get(0);
 
       assertEquals(before.notice().version() + 1, after.notice().version());
@@ -584,18 +700,28 @@ class OptInTest {
   @Test
   void requestWithShownNoticeRecordsThatNoticeEvenForSubsetOfPurposes() {
     Notice shown = optIn.notice(Set.of(NEWSLETTER, EVENTS), Locale.ENGLISH);
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(shown)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(
+                ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                    .withShownNotice(shown)));
     assertEquals(shown.ref(), optIn.consents(r.subjectId()).get(0).notice());
   }
 
   @Test
   void requestWithShownNoticeRecordsTheStoredVersionWhateverVersionTheCallersCopyClaims() {
     Notice shown = optIn.notice(Set.of(NEWSLETTER), Locale.ENGLISH);
-    Notice claimed = new Notice(7, shown.hash(), shown.locale(), shown.purposes(), shown.text(), shown.createdAt());
+    Notice claimed =
+        new Notice(
+            7, shown.hash(), shown.locale(), shown.purposes(), shown.text(), shown.createdAt());
 
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(claimed)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(
+                ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                    .withShownNotice(claimed)));
 
     assertEquals(shown.ref(), optIn.consents(r.subjectId()).get(0).notice());
   }
@@ -613,32 +739,70 @@ class OptInTest {
     Notice dutch = optIn.notice(Set.of(NEWSLETTER), Locale.forLanguageTag("nl"));
     Notice onlyEvents = optIn.notice(Set.of(EVENTS), Locale.ENGLISH);
     String otherText = "A text this service never rendered.";
-    Notice unknown = new Notice(1, Notice.sha256(otherText), Locale.ENGLISH, List.of(NEWSLETTER), otherText,
-        clock.instant());
-    Notice unknownPurpose = new Notice(1, Notice.sha256(otherText), Locale.ENGLISH,
-        List.of(NEWSLETTER, PurposeId.of("gone")), otherText, clock.instant());
-    assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(dutch)));
-    assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(onlyEvents)));
-    assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(unknown)));
-    assertInstanceOf(RequestResult.StaleNotice.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER).withShownNotice(unknownPurpose)));
+    Notice unknown =
+        new Notice(
+            1,
+            Notice.sha256(otherText),
+            Locale.ENGLISH,
+            List.of(NEWSLETTER),
+            otherText,
+            clock.instant());
+    Notice unknownPurpose =
+        new Notice(
+            1,
+            Notice.sha256(otherText),
+            Locale.ENGLISH,
+            List.of(NEWSLETTER, PurposeId.of("gone")),
+            otherText,
+            clock.instant());
+    assertInstanceOf(
+        RequestResult.StaleNotice.class,
+        optIn.request(
+            ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                .withShownNotice(dutch)));
+    assertInstanceOf(
+        RequestResult.StaleNotice.class,
+        optIn.request(
+            ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                .withShownNotice(onlyEvents)));
+    assertInstanceOf(
+        RequestResult.StaleNotice.class,
+        optIn.request(
+            ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                .withShownNotice(unknown)));
+    assertInstanceOf(
+        RequestResult.StaleNotice.class,
+        optIn.request(
+            ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                .withShownNotice(unknownPurpose)));
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
   }
 
   @Test
   void purposeWithoutDoubleOptInIsConfirmedAtOnceWithReceipt() {
-    Purpose direct = Purpose.builder("account-news").doubleOptIn(false)
-        .text(Locale.ENGLISH, "Account news", "Changes to your account.", "your email address")
-        .text(Locale.forLanguageTag("nl"), "Accountnieuws", "Wijzigingen in je account.", "je e-mailadres")
-        .retention(Retention.untilWithdrawn(Duration.ZERO)).build();
-    PurposeCatalog c = PurposeCatalog.builder().locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
-        .add(Fixtures.newsletter()).add(direct).build();
-    try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).catalog(c).build()) {
-      RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
+    Purpose direct =
+        Purpose.builder("account-news")
+            .doubleOptIn(false)
+            .text(Locale.ENGLISH, "Account news", "Changes to your account.", "your email address")
+            .text(
+                Locale.forLanguageTag("nl"),
+                "Accountnieuws",
+                "Wijzigingen in je account.",
+                "je e-mailadres")
+            .retention(Retention.untilWithdrawn(Duration.ZERO))
+            .build();
+    PurposeCatalog c =
+        PurposeCatalog.builder()
+            .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
+            .add(Fixtures.newsletter())
+            .add(direct)
+            .build();
+    try (OptIn o =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).catalog(c).build()) {
+      RequestResult.Accepted r =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
       assertEquals(Set.of(direct.id()), r.confirmedNow());
       assertTrue(o.mayMail("ann@example.org", direct.id()));
       o.operations().dispatchNow();
@@ -651,24 +815,33 @@ class OptInTest {
     List<ConsentChange> seen = new CopyOnWriteArrayList<>();
     List<ConsentChange> reported = new CopyOnWriteArrayList<>();
     CountDownLatch gaveUp = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-    try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
-        .listener(seen::add)
-        .listener(change -> {
-          calls.incrementAndGet();
-          throw new IllegalStateException("CRM down");
-        })
-        .listenerRetries(3, Duration.ofMillis(10))
-        .listenerFailureHandler((change, e) -> {
-          reported.add(change);
-          gaveUp.countDown();
-        })
-        .build()) {
-      RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (OptIn o =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
+            .listener(seen::add)
+            .listener(
+                change -> {
+                  calls.incrementAndGet();
+                  throw new IllegalStateException("CRM down");
+                })
+            .listenerRetries(3, Duration.ofMillis(10))
+            .listenerFailureHandler(
+                (change, e) -> {
+                  reported.add(change);
+                  gaveUp.countDown();
+                })
+            .build()) {
+      RequestResult.Accepted r =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
       o.operations().dispatchNow();
-      ConfirmationResult c = o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
-          Evidence.NONE);
+      ConfirmationResult c =
+          o.confirm(
+              Fixtures.token(mailer.last().text(), "confirm"),
+              ConfirmationChoice.all(),
+              Evidence.NONE);
       assertInstanceOf(ConfirmationResult.Confirmed.class, c);
 
       assertTrue(gaveUp.await(5, TimeUnit.SECONDS));
@@ -718,10 +891,13 @@ class OptInTest {
     optIn.operations().dispatchNow();
 
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    ConsentEvent last = optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
+    ConsentEvent last =
+        optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
     assertEquals(ConsentEvent.Type.RESTRICTED, last.type());
     assertEquals(Channel.SYSTEM, last.channel());
-    assertTrue(optIn.rights().restrict(r.subjectId(), NEWSLETTER, false, Channel.OPERATOR), "an operator can lift it");
+    assertTrue(
+        optIn.rights().restrict(r.subjectId(), NEWSLETTER, false, Channel.OPERATOR),
+        "an operator can lift it");
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
   }
 
@@ -760,8 +936,12 @@ class OptInTest {
     assertEquals(first.requestId(), mails.get(0).requestId());
     assertEquals(OutboxMail.Status.SENT, mails.get(1).status());
     assertEquals(second.requestId(), mails.get(1).requestId());
-    assertInstanceOf(ConfirmationResult.Confirmed.class,
-        optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(
+            Fixtures.token(mailer.last().text(), "confirm"),
+            ConfirmationChoice.all(),
+            Evidence.NONE));
   }
 
   @Test
@@ -791,9 +971,11 @@ class OptInTest {
     subscribe("bob@example.org", NEWSLETTER);
 
     assertEquals(2L, optIn.operations().countSubjects());
-    assertEquals(List.of("bob@example.org", "ann@example.org"),
+    assertEquals(
+        List.of("bob@example.org", "ann@example.org"),
         optIn.operations().subjects(0, 10).stream().map(s -> s.email().value()).toList());
-    assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 2L), optIn.operations().outboxSummary());
+    assertEquals(
+        java.util.Map.of(OutboxMail.Status.QUEUED, 2L), optIn.operations().outboxSummary());
     optIn.operations().dispatchNow();
     assertEquals(java.util.Map.of(OutboxMail.Status.SENT, 2L), optIn.operations().outboxSummary());
     assertThrows(IllegalArgumentException.class, () -> optIn.operations().subjects(-1, 10));
@@ -802,31 +984,48 @@ class OptInTest {
 
   @Test
   void buildWhenSettingsMissingThenNamesEveryOne() {
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> OptIn.builder().build());
-    for (String name : List.of("catalog", "controller", "store", "mailer", "signingKeys", "baseUrl")) {
+    ConfigurationException e =
+        assertThrows(ConfigurationException.class, () -> OptIn.builder().build());
+    for (String name :
+        List.of("catalog", "controller", "store", "mailer", "signingKeys", "baseUrl")) {
       assertTrue(e.getMessage().contains(name + " is required"), e.getMessage());
     }
   }
 
   @Test
   void buildWhenValuesInvalidThenPreciseMessages() {
-    ConfigurationException e = assertThrows(ConfigurationException.class, () ->
-        Fixtures.builder(store, mailer, clock)
-            .baseUrl("http://bakery.example/optin")
-            .confirmationTtl(Duration.ZERO)
-            .confirmationMailCap(0, Duration.ofMinutes(1))
-            .build());
-    assertTrue(e.problems().contains("baseUrl must use https (http only for localhost), was http://bakery.example/optin"),
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                Fixtures.builder(store, mailer, clock)
+                    .baseUrl("http://bakery.example/optin")
+                    .confirmationTtl(Duration.ZERO)
+                    .confirmationMailCap(0, Duration.ofMinutes(1))
+                    .build());
+    assertTrue(
+        e.problems()
+            .contains(
+                "baseUrl must use https (http only for localhost), was http://bakery.example/optin"),
         e.getMessage());
-    assertTrue(e.problems().contains("confirmationTtl must be between PT1H and PT72H, was PT0S"), e.getMessage());
-    assertTrue(e.problems().contains("confirmationMailCap perDay must be 1 to 20, was 0"), e.getMessage());
+    assertTrue(
+        e.problems().contains("confirmationTtl must be between PT1H and PT72H, was PT0S"),
+        e.getMessage());
+    assertTrue(
+        e.problems().contains("confirmationMailCap perDay must be 1 to 20, was 0"), e.getMessage());
   }
 
   @Test
   void buildWhenBaseUrlHasTrailingSlashOrIsRelativeThenRefused() {
-    assertThrows(ConfigurationException.class,
-        () -> Fixtures.builder(store, mailer, clock).baseUrl("https://bakery.example/optin/").build());
-    assertThrows(ConfigurationException.class, () -> Fixtures.builder(store, mailer, clock).baseUrl("/optin").build());
+    assertThrows(
+        ConfigurationException.class,
+        () ->
+            Fixtures.builder(store, mailer, clock)
+                .baseUrl("https://bakery.example/optin/")
+                .build());
+    assertThrows(
+        ConfigurationException.class,
+        () -> Fixtures.builder(store, mailer, clock).baseUrl("/optin").build());
     Fixtures.builder(store, mailer, clock).baseUrl("http://localhost:8080/optin").build().close();
   }
 

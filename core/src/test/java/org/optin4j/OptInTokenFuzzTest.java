@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.rights.AddressRestore;
@@ -44,15 +43,20 @@ class OptInTokenFuzzTest {
     Evidence evidence = Evidence.of("203.0.113.7", "fuzzer");
     ConfirmationPreview preview = SERVICE.preview(token);
     assertNotNull(preview);
-    assertOneOf(SERVICE.confirm(token, ConfirmationChoice.only(Fixtures.NEWSLETTER), evidence),
+    assertOneOf(
+        SERVICE.confirm(token, ConfirmationChoice.only(Fixtures.NEWSLETTER), evidence),
         ConfirmationResult.class);
     assertOneOf(SERVICE.decline(token, evidence), ConfirmationResult.class);
     assertOneOf(SERVICE.resendConfirmation(token), ResendResult.class);
-    assertOneOf(SERVICE.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, evidence), UnsubscribeResult.class);
+    assertOneOf(
+        SERVICE.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, evidence),
+        UnsubscribeResult.class);
     assertNotNull(SERVICE.verifyPreferencesToken(token));
     assertNotNull(SERVICE.verifyUnsubscribeToken(token));
     SubjectRights rights = SERVICE.rights();
-    assertOneOf(rights.stepUpAddressChange(token, "carol@example.org", Locale.ENGLISH, evidence), StepUpResult.class);
+    assertOneOf(
+        rights.stepUpAddressChange(token, "carol@example.org", Locale.ENGLISH, evidence),
+        StepUpResult.class);
     assertOneOf(rights.stepUpErasure(token, Locale.ENGLISH), StepUpResult.class);
     assertOneOf(rights.previewStepUp(token), StepUpPreview.class);
     assertOneOf(rights.confirmStepUp(token), StepUpConfirmation.class);
@@ -66,11 +70,12 @@ class OptInTokenFuzzTest {
     List<String> links = links();
     assertTrue(links.size() >= 3, links::toString);
     for (int i = 1; i <= links.size(); i++) {
-      try (java.io.InputStream in = OptInTokenFuzzTest.class.getResourceAsStream(
-          "OptInTokenFuzzTestInputs/tokens/link-" + i)) {
+      try (java.io.InputStream in =
+          OptInTokenFuzzTest.class.getResourceAsStream(
+              "OptInTokenFuzzTestInputs/tokens/link-" + i)) {
         assertNotNull(in, "link-" + i);
-        org.junit.jupiter.api.Assertions.assertEquals(links.get(i - 1),
-            new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        org.junit.jupiter.api.Assertions.assertEquals(
+            links.get(i - 1), new String(in.readAllBytes(), StandardCharsets.UTF_8));
       }
     }
   }
@@ -89,22 +94,25 @@ class OptInTokenFuzzTest {
       throw new IllegalStateException(e);
     }
     seeded.setSeed(20260302L);
-    OptIn optIn = OptIn.builder()
-        .catalog(Fixtures.catalog())
-        .controller(Fixtures.controller())
-        .store(InMemoryConsentStore.create())
-        .mailer(MAILER)
-        .signingKeys(SigningKeys.builder().active("k1", fixedKey()).build())
-        .suppressionPepper(Fixtures.PEPPER)
-        .baseUrl(Fixtures.BASE_URL)
-        .clock(CLOCK)
-        .random(seeded)
-        .confirmationMailCap(20, java.time.Duration.ZERO)
-        .build();
-    optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER, Fixtures.EVENTS));
+    OptIn optIn =
+        OptIn.builder()
+            .catalog(Fixtures.catalog())
+            .controller(Fixtures.controller())
+            .store(InMemoryConsentStore.create())
+            .mailer(MAILER)
+            .signingKeys(SigningKeys.builder().active("k1", fixedKey()).build())
+            .suppressionPepper(Fixtures.PEPPER)
+            .baseUrl(Fixtures.BASE_URL)
+            .clock(CLOCK)
+            .random(seeded)
+            .confirmationMailCap(20, java.time.Duration.ZERO)
+            .build();
+    optIn.request(
+        ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER, Fixtures.EVENTS));
     optIn.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER));
     optIn.operations().dispatchNow();
-    optIn.confirm(Fixtures.token(MAILER.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
+    optIn.confirm(
+        Fixtures.token(MAILER.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     optIn.operations().dispatchNow();
     return optIn;
   }

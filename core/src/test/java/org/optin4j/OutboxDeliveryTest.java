@@ -39,45 +39,53 @@ class OutboxDeliveryTest {
   private final ConsentStore store = InMemoryConsentStore.create();
 
   private OptIn node(Mailer mailer) {
-    return Fixtures.builder(store, mailer, clock).dispatch(Duration.ofMinutes(1), 10, LEASE).build();
+    return Fixtures.builder(store, mailer, clock)
+        .dispatch(Duration.ofMinutes(1), 10, LEASE)
+        .build();
   }
 
   private void queue(OptIn node, int count) {
     for (int i = 0; i < count; i++) {
-      assertInstanceOf(RequestResult.Accepted.class,
+      assertInstanceOf(
+          RequestResult.Accepted.class,
           node.request(ConsentRequest.of("p" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
     }
   }
 
   private long count(OutboxMail.Status status) {
-    return store.read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus()).getOrDefault(status, 0L);
+    return store
+        .read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus())
+        .getOrDefault(status, 0L);
   }
 
   private List<OutboxMail> allMails() {
-    return store.read(tx -> {
-      List<OutboxMail> all = new ArrayList<>();
-      for (Subject s : tx.subjects().subjects(0, 1000)) {
-        all.addAll(tx.outbox().mails(s.id()));
-      }
-      return all;
-    });
+    return store.read(
+        tx -> {
+          List<OutboxMail> all = new ArrayList<>();
+          for (Subject s : tx.subjects().subjects(0, 1000)) {
+            all.addAll(tx.outbox().mails(s.id()));
+          }
+          return all;
+        });
   }
 
   @Test
   void dispatchWhenServerAnsweredAMailThenItIsRecordedSentBeforeTheNextGoesOut() {
     RecordingMailer mailer = new RecordingMailer();
     List<Long> sentBefore = new CopyOnWriteArrayList<>();
-    mailer.answerInBatch((mail, i) -> {
-      sentBefore.add(count(OutboxMail.Status.SENT));
-      return new SendOutcome.Sent();
-    });
+    mailer.answerInBatch(
+        (mail, i) -> {
+          sentBefore.add(count(OutboxMail.Status.SENT));
+          return new SendOutcome.Sent();
+        });
     try (OptIn a = node(mailer)) {
       queue(a, 4);
 
       assertEquals(4, a.operations().dispatchNow().sent());
     }
 
-    assertEquals(List.of(0L, 1L, 2L, 3L), sentBefore, "mail i goes out after i outcomes were committed");
+    assertEquals(
+        List.of(0L, 1L, 2L, 3L), sentBefore, "mail i goes out after i outcomes were committed");
   }
 
   @Test
@@ -85,22 +93,27 @@ class OutboxDeliveryTest {
     RecordingMailer mailerA = new RecordingMailer();
     OptIn a = node(mailerA);
     queue(a, 5);
-    mailerA.answerInBatch((mail, i) -> {
-      if (i == 1) {
-        a.close(); // the node is shut down while mail 1 is on the wire
-      }
-      return new SendOutcome.Sent();
-    });
+    mailerA.answerInBatch(
+        (mail, i) -> {
+          if (i == 1) {
+            a.close(); // the node is shut down while mail 1 is on the wire
+          }
+          return new SendOutcome.Sent();
+        });
 
     assertEquals(2, a.operations().dispatchNow().sent(), "mail 1 finished, nothing after it");
 
     assertEquals(3, count(OutboxMail.Status.QUEUED));
     assertEquals(0, count(OutboxMail.Status.CLAIMED));
-    assertTrue(allMails().stream().filter(m -> m.status() == OutboxMail.Status.QUEUED)
-        .allMatch(m -> m.leaseUntil() == null && m.attempts() == 0), "released without lease, no attempt used");
+    assertTrue(
+        allMails().stream()
+            .filter(m -> m.status() == OutboxMail.Status.QUEUED)
+            .allMatch(m -> m.leaseUntil() == null && m.attempts() == 0),
+        "released without lease, no attempt used");
     RecordingMailer mailerB = new RecordingMailer();
     try (OptIn b = node(mailerB)) {
-      assertEquals(3, b.operations().dispatchNow().sent(), "taken over without waiting for a lease");
+      assertEquals(
+          3, b.operations().dispatchNow().sent(), "taken over without waiting for a lease");
     }
     assertEquals(2, mailerA.sent().size());
     assertEquals(3, mailerB.sent().size());
@@ -110,14 +123,18 @@ class OutboxDeliveryTest {
   void dispatchWhenBatchRunsLongerThanHalfTheLeaseThenLeaseRenewedAndNoOtherNodeTakesTheRest() {
     RecordingMailer mailerA = new RecordingMailer();
     RecordingMailer mailerB = new RecordingMailer();
-    try (OptIn a = node(mailerA); OptIn b = node(mailerB)) {
+    try (OptIn a = node(mailerA);
+        OptIn b = node(mailerB)) {
       queue(a, 5);
       List<Integer> takenByB = new CopyOnWriteArrayList<>();
-      mailerA.answerInBatch((mail, i) -> {
-        clock.advance(Duration.ofSeconds(20)); // each mail takes 20 s: the batch lasts 100 s, the lease is 30 s
-        takenByB.add(b.operations().dispatchNow().total());
-        return new SendOutcome.Sent();
-      });
+      mailerA.answerInBatch(
+          (mail, i) -> {
+            clock.advance(
+                Duration.ofSeconds(
+                    20)); // each mail takes 20 s: the batch lasts 100 s, the lease is 30 s
+            takenByB.add(b.operations().dispatchNow().total());
+            return new SendOutcome.Sent();
+          });
 
       assertEquals(5, a.operations().dispatchNow().sent());
 
@@ -129,22 +146,28 @@ class OutboxDeliveryTest {
   }
 
   @Test
-  void dispatchWhenLeaseRanOutAndAnotherNodeTookOverThenBatchStopsAndOnlyTheMailOnTheWireGoesTwiceWithOneMessageId() {
+  void
+      dispatchWhenLeaseRanOutAndAnotherNodeTookOverThenBatchStopsAndOnlyTheMailOnTheWireGoesTwiceWithOneMessageId() {
     RecordingMailer mailerA = new RecordingMailer();
     RecordingMailer mailerB = new RecordingMailer();
-    try (OptIn a = node(mailerA); OptIn b = node(mailerB)) {
+    try (OptIn a = node(mailerA);
+        OptIn b = node(mailerB)) {
       queue(a, 4);
-      mailerA.answerInBatch((mail, i) -> {
-        if (i == 0) {
-          clock.advance(Duration.ofSeconds(40)); // the first mail hangs past the lease; node B takes everything over
-          assertEquals(4, b.operations().dispatchNow().sent());
-        }
-        return new SendOutcome.Sent();
-      });
+      mailerA.answerInBatch(
+          (mail, i) -> {
+            if (i == 0) {
+              clock.advance(
+                  Duration.ofSeconds(
+                      40)); // the first mail hangs past the lease; node B takes everything over
+              assertEquals(4, b.operations().dispatchNow().sent());
+            }
+            return new SendOutcome.Sent();
+          });
 
       a.operations().dispatchNow();
 
-      assertEquals(1, mailerA.sent().size(), "A stopped once its renewal found the rest taken over");
+      assertEquals(
+          1, mailerA.sent().size(), "A stopped once its renewal found the rest taken over");
       assertEquals(4, mailerB.sent().size());
       assertEquals(mailerA.sent().get(0).messageKey(), mailerB.sent().get(0).messageKey());
       assertEquals(mailerA.sent().get(0).to(), mailerB.sent().get(0).to());
@@ -156,7 +179,11 @@ class OutboxDeliveryTest {
   void dispatchWhenMailRetriedThenSameMessageKeyEachAttemptAndDistinctPerMail() {
     RecordingMailer mailer = new RecordingMailer();
     AtomicBoolean first = new AtomicBoolean(true);
-    mailer.answer(m -> first.getAndSet(false) ? new SendOutcome.TransientFailure("SMTP 451") : new SendOutcome.Sent());
+    mailer.answer(
+        m ->
+            first.getAndSet(false)
+                ? new SendOutcome.TransientFailure("SMTP 451")
+                : new SendOutcome.Sent());
     try (OptIn a = node(mailer)) {
       queue(a, 2);
       DispatchReport firstRound = a.operations().dispatchNow();
@@ -176,11 +203,14 @@ class OutboxDeliveryTest {
   @Test
   void messageKeyThenKeyedByInstallationAndFreeOfTheOutboxId() {
     SecretKeySpec one = new SecretKeySpec(Fixtures.PEPPER, "HmacSHA256");
-    SecretKeySpec other = new SecretKeySpec("another installation's pepper, 32+ bytes".getBytes(), "HmacSHA256");
+    SecretKeySpec other =
+        new SecretKeySpec("another installation's pepper, 32+ bytes".getBytes(), "HmacSHA256");
 
     String key = OutboxDispatcher.messageKey(one, "mail-1");
 
-    assertEquals(key, OutboxDispatcher.messageKey(new SecretKeySpec(Fixtures.PEPPER, "HmacSHA256"), "mail-1"));
+    assertEquals(
+        key,
+        OutboxDispatcher.messageKey(new SecretKeySpec(Fixtures.PEPPER, "HmacSHA256"), "mail-1"));
     assertNotEquals(key, OutboxDispatcher.messageKey(one, "mail-2"));
     assertNotEquals(key, OutboxDispatcher.messageKey(other, "mail-1"));
     assertTrue(!key.contains("mail-1") && key.length() == 32);
@@ -191,15 +221,22 @@ class OutboxDeliveryTest {
     RecordingMailer mailer = new RecordingMailer();
     try (OptIn a = node(mailer)) {
       queue(a, 3);
-      SubjectId first = allMails().stream().min(java.util.Comparator.comparing(OutboxMail::createdAt)
-          .thenComparing(OutboxMail::id)).orElseThrow().subjectId();
-      mailer.answerInBatch((mail, i) -> {
-        if (i == 0) {
-          // the person erases their data while the first mail is being sent: its outbox row is deleted
-          store.inTransaction(tx -> tx.subjects().eraseSubject(first, false));
-        }
-        return new SendOutcome.Sent();
-      });
+      SubjectId first =
+          allMails().stream()
+              .min(
+                  java.util.Comparator.comparing(OutboxMail::createdAt)
+                      .thenComparing(OutboxMail::id))
+              .orElseThrow()
+              .subjectId();
+      mailer.answerInBatch(
+          (mail, i) -> {
+            if (i == 0) {
+              // the person erases their data while the first mail is being sent: its outbox row is
+              // deleted
+              store.inTransaction(tx -> tx.subjects().eraseSubject(first, false));
+            }
+            return new SendOutcome.Sent();
+          });
 
       DispatchReport report = a.operations().dispatchNow();
 
@@ -216,15 +253,21 @@ class OutboxDeliveryTest {
       queue(a, 1);
     }
     Instant now = clock.instant();
-    OutboxMail claimed = store.inTransaction(tx -> tx.outbox().claimMails(now, now.plus(LEASE), 10)).get(0);
+    OutboxMail claimed =
+        store.inTransaction(tx -> tx.outbox().claimMails(now, now.plus(LEASE), 10)).get(0);
 
-    assertEquals(1, (int) store.inTransaction(tx -> tx.outbox().releaseClaims(List.of(claimed.id()), now.plus(LEASE))));
+    assertEquals(
+        1,
+        (int)
+            store.inTransaction(
+                tx -> tx.outbox().releaseClaims(List.of(claimed.id()), now.plus(LEASE))));
 
     OutboxMail released = allMails().get(0);
     assertEquals(OutboxMail.Status.QUEUED, released.status());
     assertNull(released.leaseUntil());
     assertEquals(claimed.nextAttemptAt(), released.nextAttemptAt());
-    assertEquals(Map.of(OutboxMail.Status.QUEUED, 1L),
+    assertEquals(
+        Map.of(OutboxMail.Status.QUEUED, 1L),
         store.read((ConsentStore.Transaction unit) -> unit.outbox().countMailsByStatus()));
   }
 }

@@ -37,7 +37,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PurposeCatalogTest {
   private static final Locale EN = Locale.ENGLISH;
   private static final Locale NL = Locale.forLanguageTag("nl");
-  private static final Retention UNTIL_WITHDRAWN = Retention.untilWithdrawn(Duration.ofDays(3 * 365));
+  private static final Retention UNTIL_WITHDRAWN =
+      Retention.untilWithdrawn(Duration.ofDays(3 * 365));
 
   // ---------------------------------------------------------------------------------------------------------------
   // Builder and queries
@@ -47,8 +48,12 @@ class PurposeCatalogTest {
     @Test
     void buildWhenValidThenKeepsInsertionOrder() {
       PurposeCatalog catalog =
-          PurposeCatalog.builder().locales(EN).add(purpose("newsletter", EN)).add(purpose("events", EN))
-              .add(purpose("offers", EN)).build();
+          PurposeCatalog.builder()
+              .locales(EN)
+              .add(purpose("newsletter", EN))
+              .add(purpose("events", EN))
+              .add(purpose("offers", EN))
+              .build();
 
       assertEquals(
           List.of("newsletter", "events", "offers"),
@@ -70,7 +75,10 @@ class PurposeCatalogTest {
     @Test
     void buildWhenTranslationMissingThenNamesPurposeAndLocale() {
       PurposeCatalog.Builder builder =
-          PurposeCatalog.builder().locales(EN, NL).add(purpose("newsletter", EN)).add(purpose("events", NL));
+          PurposeCatalog.builder()
+              .locales(EN, NL)
+              .add(purpose("newsletter", EN))
+              .add(purpose("events", NL));
 
       ConfigurationException e = assertThrows(ConfigurationException.class, builder::build);
 
@@ -98,13 +106,15 @@ class PurposeCatalogTest {
       PurposeCatalog.Builder builder = PurposeCatalog.builder().add(purpose("newsletter", EN));
 
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> builder.add(purpose("newsletter", EN)));
+          assertThrows(
+              IllegalArgumentException.class, () -> builder.add(purpose("newsletter", EN)));
       assertEquals("duplicate purpose: newsletter", e.getMessage());
     }
 
     @Test
     void purposesWhenModifiedThenRefused() {
-      PurposeCatalog catalog = PurposeCatalog.builder().locales(EN).add(purpose("newsletter", EN)).build();
+      PurposeCatalog catalog =
+          PurposeCatalog.builder().locales(EN).add(purpose("newsletter", EN)).build();
 
       assertThrows(UnsupportedOperationException.class, () -> catalog.purposes().clear());
       assertThrows(UnsupportedOperationException.class, () -> catalog.locales().clear());
@@ -119,7 +129,8 @@ class PurposeCatalogTest {
       assertSame(newsletter, catalog.require(PurposeId.of("newsletter")));
       assertEquals(Optional.empty(), catalog.purpose(PurposeId.of("events")));
       IllegalArgumentException e =
-          assertThrows(IllegalArgumentException.class, () -> catalog.require(PurposeId.of("events")));
+          assertThrows(
+              IllegalArgumentException.class, () -> catalog.require(PurposeId.of("events")));
       assertEquals("unknown purpose: events", e.getMessage());
     }
   }
@@ -202,16 +213,19 @@ class PurposeCatalogTest {
     void loadWhenOtherExtensionThenNamesFile(@TempDir Path dir) throws IOException {
       Path yaml = Files.writeString(dir.resolve("purposes.yaml"), "locales: [en]");
 
-      ConfigurationException e = assertThrows(ConfigurationException.class, () -> PurposeCatalog.load(yaml));
+      ConfigurationException e =
+          assertThrows(ConfigurationException.class, () -> PurposeCatalog.load(yaml));
       assertEquals(
-          List.of("purpose catalog purposes.yaml: expected a .json or .properties file"), e.problems());
+          List.of("purpose catalog purposes.yaml: expected a .json or .properties file"),
+          e.problems());
     }
 
     private void assertFullExample(PurposeCatalog catalog) {
       assertEquals(List.of(EN, NL), catalog.locales());
       assertEquals(EN, catalog.defaultLocale());
       assertEquals(
-          List.of("newsletter", "events"), catalog.purposes().stream().map(p -> p.id().value()).toList());
+          List.of("newsletter", "events"),
+          catalog.purposes().stream().map(p -> p.id().value()).toList());
 
       Purpose newsletter = catalog.require(PurposeId.of("newsletter"));
       assertEquals(2, newsletter.version());
@@ -284,12 +298,15 @@ class PurposeCatalogTest {
 
       PurposeCatalog catalog = PurposeCatalog.fromProperties(utf8(text));
 
-      assertEquals("Één titel", catalog.require(PurposeId.of("newsletter")).text(NL).orElseThrow().title());
+      assertEquals(
+          "Één titel", catalog.require(PurposeId.of("newsletter")).text(NL).orElseThrow().title());
     }
 
     @Test
     void fromPropertiesWhenTranslationMissingThenNamesKey() {
-      assertProblems(p -> p.remove("purpose.newsletter.title.nl"), "purpose.newsletter.title.nl: missing translation");
+      assertProblems(
+          p -> p.remove("purpose.newsletter.title.nl"),
+          "purpose.newsletter.title.nl: missing translation");
     }
 
     @Test
@@ -315,7 +332,8 @@ class PurposeCatalogTest {
     @Test
     void fromPropertiesWhenTextInLanguageNotInLocalesThenNamesKey() {
       assertProblems(
-          p -> p.put("purpose.newsletter.title.de", "Newsletter"), "purpose.newsletter.title.de: locale not in locales");
+          p -> p.put("purpose.newsletter.title.de", "Newsletter"),
+          "purpose.newsletter.title.de: locale not in locales");
     }
 
     @Test
@@ -357,7 +375,8 @@ class PurposeCatalogTest {
       String text = serialise(validProperties()) + "purpose.newsletter.proof-retention=P5Y\n";
 
       ConfigurationException e =
-          assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromProperties(utf8(text)));
+          assertThrows(
+              ConfigurationException.class, () -> PurposeCatalog.fromProperties(utf8(text)));
 
       assertEquals(List.of("purpose.newsletter.proof-retention: duplicate key"), e.problems());
     }
@@ -372,7 +391,8 @@ class PurposeCatalogTest {
     @ValueSource(strings = {"retention", "proof-retention"})
     void fromPropertiesWhenRetentionMissingThenNamesKey(String field) {
       assertProblems(
-          p -> p.remove("purpose.events." + field), "purpose.events." + field + ": missing required key");
+          p -> p.remove("purpose.events." + field),
+          "purpose.events." + field + ": missing required key");
     }
 
     @Test
@@ -437,7 +457,9 @@ class PurposeCatalogTest {
     void fromPropertiesWhenVersionInvalidThenNamesKey(String version) {
       assertProblems(
           p -> p.put("purpose.newsletter.version", version),
-          "purpose.newsletter.version: must be a whole number of 1 or more, was \"" + version + '"');
+          "purpose.newsletter.version: must be a whole number of 1 or more, was \""
+              + version
+              + '"');
     }
 
     @ParameterizedTest
@@ -459,7 +481,9 @@ class PurposeCatalogTest {
     void fromPropertiesWhenLegalBasisInvalidThenNamesKey(String basis) {
       assertProblems(
           p -> p.put("purpose.newsletter.legal-basis", basis),
-          "purpose.newsletter.legal-basis: must be consent or explicit-consent, was \"" + basis + '"');
+          "purpose.newsletter.legal-basis: must be consent or explicit-consent, was \""
+              + basis
+              + '"');
     }
 
     @ParameterizedTest
@@ -532,7 +556,8 @@ class PurposeCatalogTest {
           "P99999999Y  | must be at most 100 years (P100Y), was \"P99999999Y\"",
         })
     void fromPropertiesWhenRetentionInvalidThenNamesKey(String value, String problem) {
-      assertProblems(p -> p.put("purpose.events.retention", value), "purpose.events.retention: " + problem);
+      assertProblems(
+          p -> p.put("purpose.events.retention", value), "purpose.events.retention: " + problem);
     }
 
     @ParameterizedTest
@@ -545,7 +570,8 @@ class PurposeCatalogTest {
         })
     void fromPropertiesWhenProofRetentionInvalidThenNamesKey(String value, String problem) {
       assertProblems(
-          p -> p.put("purpose.newsletter.proof-retention", value), "purpose.newsletter.proof-retention: " + problem);
+          p -> p.put("purpose.newsletter.proof-retention", value),
+          "purpose.newsletter.proof-retention: " + problem);
     }
 
     @Test
@@ -577,11 +603,15 @@ class PurposeCatalogTest {
 
     @Test
     void fromPropertiesWhenNotUtf8ThenRefusedWithCause() {
-      byte[] latin1 = serialise(validProperties()).replace("Title nl", "Één").getBytes(StandardCharsets.ISO_8859_1);
+      byte[] latin1 =
+          serialise(validProperties())
+              .replace("Title nl", "Één")
+              .getBytes(StandardCharsets.ISO_8859_1);
 
       ConfigurationException e =
           assertThrows(
-              ConfigurationException.class, () -> PurposeCatalog.fromProperties(new ByteArrayInputStream(latin1)));
+              ConfigurationException.class,
+              () -> PurposeCatalog.fromProperties(new ByteArrayInputStream(latin1)));
 
       assertEquals("purpose catalog: not valid UTF-8", e.getMessage());
       assertInstanceOf(CharacterCodingException.class, e.getCause());
@@ -592,18 +622,23 @@ class PurposeCatalogTest {
       String text = serialise(validProperties()) + "purpose.newsletter.title.en=\\uZZZZ\n";
 
       ConfigurationException e =
-          assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromProperties(utf8(text)));
+          assertThrows(
+              ConfigurationException.class, () -> PurposeCatalog.fromProperties(utf8(text)));
 
-      assertTrue(e.getMessage().startsWith("purpose catalog: malformed properties file"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("purpose catalog: malformed properties file"), e.getMessage());
       assertInstanceOf(IllegalArgumentException.class, e.getCause());
     }
 
     @Test
     void fromPropertiesWhenEmptyThenNamesBothRequiredKeys() {
       ConfigurationException e =
-          assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromProperties(utf8("# nothing\n")));
+          assertThrows(
+              ConfigurationException.class,
+              () -> PurposeCatalog.fromProperties(utf8("# nothing\n")));
 
-      assertEquals(List.of("locales: missing required key", "purposes: missing required key"), e.problems());
+      assertEquals(
+          List.of("locales: missing required key", "purposes: missing required key"), e.problems());
     }
 
     @Test
@@ -666,7 +701,8 @@ class PurposeCatalogTest {
       assertEquals(List.of("email", "first-name"), newsletter.dataCategories());
       assertEquals(LegalBasis.EXPLICIT_CONSENT, newsletter.legalBasis());
       assertFalse(newsletter.doubleOptIn());
-      assertEquals(Retention.fixed(Duration.ofDays(730), Duration.ofDays(3 * 365)), newsletter.retention());
+      assertEquals(
+          Retention.fixed(Duration.ofDays(730), Duration.ofDays(3 * 365)), newsletter.retention());
     }
 
     @Test
@@ -681,26 +717,30 @@ class PurposeCatalogTest {
 
     @Test
     void fromJsonWhenTranslationMissingThenNamesKey() {
-      assertProblems(doc -> texts(doc, 1).remove("nl"), "purposes[1].texts.nl: missing translation");
+      assertProblems(
+          doc -> texts(doc, 1).remove("nl"), "purposes[1].texts.nl: missing translation");
     }
 
     @Test
     void fromJsonWhenTextInLanguageNotInLocalesThenNamesKey() {
       assertProblems(
-          doc -> texts(doc, 1).put("de", jsonText("de")), "purposes[1].texts.de: locale not in locales");
+          doc -> texts(doc, 1).put("de", jsonText("de")),
+          "purposes[1].texts.de: locale not in locales");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"title", "description", "data"})
     void fromJsonWhenTextFieldMissingThenNamesKey(String field) {
       assertProblems(
-          doc -> text(doc, 0, "nl").remove(field), "purposes[0].texts.nl." + field + ": missing required key");
+          doc -> text(doc, 0, "nl").remove(field),
+          "purposes[0].texts.nl." + field + ": missing required key");
     }
 
     @Test
     void fromJsonWhenTextFieldBlankThenNamesKey() {
       assertProblems(
-          doc -> text(doc, 0, "en").put("data", " \t "), "purposes[0].texts.en.data: must not be blank");
+          doc -> text(doc, 0, "en").put("data", " \t "),
+          "purposes[0].texts.en.data: must not be blank");
     }
 
     @Test
@@ -725,7 +765,8 @@ class PurposeCatalogTest {
     @ParameterizedTest
     @ValueSource(strings = {"id", "retention", "proofRetention", "texts"})
     void fromJsonWhenRequiredPurposeKeyMissingThenNamesKey(String key) {
-      assertProblems(doc -> purpose(doc, 1).remove(key), "purposes[1]." + key + ": missing required key");
+      assertProblems(
+          doc -> purpose(doc, 1).remove(key), "purposes[1]." + key + ": missing required key");
     }
 
     @Test
@@ -791,7 +832,8 @@ class PurposeCatalogTest {
           "texts          | '[]'         | purposes[0].texts: must be an object, was an array",
           "id             | '7'          | purposes[0].id: must be a string, was a number",
         })
-    void fromJsonWhenPurposeMemberHasWrongTypeOrValueThenNamesKey(String member, String json, String problem) {
+    void fromJsonWhenPurposeMemberHasWrongTypeOrValueThenNamesKey(
+        String member, String json, String problem) {
       assertProblems(doc -> purpose(doc, 0).put(member, parseValue(json)), problem);
     }
 
@@ -844,7 +886,8 @@ class PurposeCatalogTest {
           "{\"locales\": [\"en\"]",
         })
     void fromJsonWhenMalformedThenConfigurationExceptionWrappingParserError(String json) {
-      ConfigurationException e = assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromJson(utf8(json)));
+      ConfigurationException e =
+          assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromJson(utf8(json)));
 
       assertEquals(
           "purpose catalog: malformed JSON (expected one object; comments, trailing commas and duplicate keys are"
@@ -856,9 +899,11 @@ class PurposeCatalogTest {
     @Test
     void fromJsonWhenEmptyArrayThenRefusedForMissingKeys() {
       // Nimbus' parser reads a top-level [] as an empty object; it is refused all the same.
-      ConfigurationException e = assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromJson(utf8("[]")));
+      ConfigurationException e =
+          assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromJson(utf8("[]")));
 
-      assertEquals(List.of("locales: missing required key", "purposes: missing required key"), e.problems());
+      assertEquals(
+          List.of("locales: missing required key", "purposes: missing required key"), e.problems());
     }
 
     @Test
@@ -866,7 +911,9 @@ class PurposeCatalogTest {
       byte[] bytes = "{\"locales\": [\"\u00e9\"]}".getBytes(StandardCharsets.ISO_8859_1);
 
       ConfigurationException e =
-          assertThrows(ConfigurationException.class, () -> PurposeCatalog.fromJson(new ByteArrayInputStream(bytes)));
+          assertThrows(
+              ConfigurationException.class,
+              () -> PurposeCatalog.fromJson(new ByteArrayInputStream(bytes)));
 
       assertEquals("purpose catalog: not valid UTF-8", e.getMessage());
       assertInstanceOf(CharacterCodingException.class, e.getCause());
@@ -880,7 +927,8 @@ class PurposeCatalogTest {
     }
 
     private void assertProblems(Consumer<Map<String, Object>> change, String... expected) {
-      ConfigurationException e = assertThrows(ConfigurationException.class, () -> fromJson(modified(change)));
+      ConfigurationException e =
+          assertThrows(ConfigurationException.class, () -> fromJson(modified(change)));
       assertEquals(List.of(expected), e.problems());
     }
 
@@ -939,7 +987,9 @@ class PurposeCatalogTest {
   }
 
   static String serialise(Map<String, String> p) {
-    return p.entrySet().stream().map(e -> e.getKey() + '=' + e.getValue() + '\n').collect(Collectors.joining());
+    return p.entrySet().stream()
+        .map(e -> e.getKey() + '=' + e.getValue() + '\n')
+        .collect(Collectors.joining());
   }
 
   static PurposeCatalog fromProperties(Map<String, String> p) {

@@ -47,37 +47,47 @@ class PurposeIdTest {
   @ParameterizedTest
   @MethodSource("invalidIds")
   void ofWhenInvalidThenRefused(String value) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PurposeId.of(value));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> PurposeId.of(value));
 
-    assertTrue(e.getMessage().startsWith("invalid purpose id (expected [a-z][a-z0-9-]{0,62}): "), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("invalid purpose id (expected [a-z][a-z0-9-]{0,62}): "),
+        e.getMessage());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"News", "news letter"})
   void ofWhenInvalidThenMessageQuotesValue(String value) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PurposeId.of(value));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> PurposeId.of(value));
 
-    assertEquals("invalid purpose id (expected [a-z][a-z0-9-]{0,62}): \"" + value + '"', e.getMessage());
+    assertEquals(
+        "invalid purpose id (expected [a-z][a-z0-9-]{0,62}): \"" + value + '"', e.getMessage());
   }
 
   @Test
   void ofWhenInvalidAndLongThenMessageAbbreviated() {
     String value = "X".repeat(500);
 
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PurposeId.of(value));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> PurposeId.of(value));
 
     assertEquals(
-        "invalid purpose id (expected [a-z][a-z0-9-]{0,62}): \"" + "X".repeat(70) + "\"...", e.getMessage());
+        "invalid purpose id (expected [a-z][a-z0-9-]{0,62}): \"" + "X".repeat(70) + "\"...",
+        e.getMessage());
   }
 
   @Test
   void ofWhenNullThenNamesIt() {
-    assertEquals("purpose id", assertThrows(NullPointerException.class, () -> PurposeId.of(null)).getMessage());
+    assertEquals(
+        "purpose id",
+        assertThrows(NullPointerException.class, () -> PurposeId.of(null)).getMessage());
   }
 
   @Test
   void tryParseWhenValidThenTheIdAndWhenInvalidOrAbsentThenEmptyWithoutThrowing() {
-    assertEquals(java.util.Optional.of(PurposeId.of("newsletter")), PurposeId.tryParse("newsletter"));
+    assertEquals(
+        java.util.Optional.of(PurposeId.of("newsletter")), PurposeId.tryParse("newsletter"));
     assertEquals(java.util.Optional.empty(), PurposeId.tryParse("News Letter"));
     assertEquals(java.util.Optional.empty(), PurposeId.tryParse(""));
     assertEquals(java.util.Optional.empty(), PurposeId.tryParse("x".repeat(64)));
@@ -89,6 +99,8 @@ class PurposeIdTest {
     List<PurposeId> sorted =
         Stream.of("offers", "events", "newsletter", "news").map(PurposeId::of).sorted().toList();
 
-    assertEquals(List.of("events", "news", "newsletter", "offers"), sorted.stream().map(PurposeId::value).toList());
+    assertEquals(
+        List.of("events", "news", "newsletter", "offers"),
+        sorted.stream().map(PurposeId::value).toList());
   }
 }

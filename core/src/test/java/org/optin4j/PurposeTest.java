@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class PurposeTest {
   private static final Retention RETENTION = Retention.untilWithdrawn(Duration.ofDays(3 * 365));
-  private static final PurposeText EN_TEXT = new PurposeText("Newsletter", "Monthly news", "Your email address");
+  private static final PurposeText EN_TEXT =
+      new PurposeText("Newsletter", "Monthly news", "Your email address");
 
   private static Purpose.Builder valid() {
     return Purpose.builder("newsletter")
@@ -69,7 +70,8 @@ class PurposeTest {
   @ParameterizedTest
   @ValueSource(ints = {0, -1, Integer.MIN_VALUE})
   void constructorWhenVersionBelowOneThenNamesPurposeAndValue(int version) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> valid().version(version).build());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> valid().version(version).build());
 
     assertEquals("purpose newsletter: version must be 1 or more, was " + version, e.getMessage());
   }
@@ -77,14 +79,17 @@ class PurposeTest {
   @Test
   void constructorWhenNoTextThenNamesPurpose() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Purpose.builder("newsletter").retention(RETENTION).build());
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Purpose.builder("newsletter").retention(RETENTION).build());
 
     assertEquals("purpose newsletter: needs a text in at least one locale", e.getMessage());
   }
 
   @Test
   void constructorWhenNoDataCategoryThenNamesPurpose() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> valid().dataCategories().build());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> valid().dataCategories().build());
 
     assertEquals("purpose newsletter: needs at least one data category", e.getMessage());
   }
@@ -93,7 +98,9 @@ class PurposeTest {
   @ValueSource(strings = {"Email", "first name", "1st-name", "", "e_mail", "émail"})
   void constructorWhenDataCategoryInvalidThenNamesPurposeAndCategory(String category) {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> valid().dataCategories("email", category).build());
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> valid().dataCategories("email", category).build());
 
     assertEquals("purpose newsletter: invalid data category \"" + category + '"', e.getMessage());
   }
@@ -105,16 +112,22 @@ class PurposeTest {
     PurposeId id = PurposeId.of("newsletter");
     assertNpe("id", () -> new Purpose(null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true));
     assertNpe("texts", () -> new Purpose(id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true));
-    assertNpe("dataCategories", () -> new Purpose(id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true));
+    assertNpe(
+        "dataCategories",
+        () -> new Purpose(id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true));
     assertNpe("legalBasis", () -> new Purpose(id, 1, texts, cats, null, RETENTION, true));
     assertNpe("retention", () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, null, true));
   }
 
   @Test
   void constructorWhenTextKeyedByRegionalLocaleThenKeyedByLanguage() {
-    Purpose p = valid().text(Locale.forLanguageTag("nl-BE"), "Nieuwsbrief", "Nieuws", "Je e-mailadres").build();
+    Purpose p =
+        valid()
+            .text(Locale.forLanguageTag("nl-BE"), "Nieuwsbrief", "Nieuws", "Je e-mailadres")
+            .build();
 
-    assertEquals(List.of(Locale.ENGLISH, Locale.forLanguageTag("nl")), List.copyOf(p.texts().keySet()));
+    assertEquals(
+        List.of(Locale.ENGLISH, Locale.forLanguageTag("nl")), List.copyOf(p.texts().keySet()));
     assertEquals("Nieuwsbrief", p.text(Locale.forLanguageTag("nl-NL")).orElseThrow().title());
     assertEquals(Optional.of(EN_TEXT), p.text(Locale.US));
     assertEquals(Optional.empty(), p.text(Locale.GERMAN));
@@ -131,7 +144,9 @@ class PurposeTest {
   void constructorWhenInputsChangeAfterwardsThenPurposeUnchanged() {
     Map<Locale, PurposeText> texts = new LinkedHashMap<>(Map.of(Locale.ENGLISH, EN_TEXT));
     List<String> cats = new ArrayList<>(List.of("email"));
-    Purpose p = new Purpose(PurposeId.of("newsletter"), 1, texts, cats, LegalBasis.CONSENT, RETENTION, true);
+    Purpose p =
+        new Purpose(
+            PurposeId.of("newsletter"), 1, texts, cats, LegalBasis.CONSENT, RETENTION, true);
 
     texts.clear();
     cats.add("first-name");
@@ -152,7 +167,8 @@ class PurposeTest {
 
   @Test
   void purposeTextWhenPaddedThenStripped() {
-    assertEquals(EN_TEXT, new PurposeText("  Newsletter ", "\tMonthly news\n", " Your email address "));
+    assertEquals(
+        EN_TEXT, new PurposeText("  Newsletter ", "\tMonthly news\n", " Your email address "));
   }
 
   @ParameterizedTest

@@ -41,15 +41,20 @@ class RetentionTest {
   @ValueSource(strings = {"PT0S", "-PT1S", "-P730D"})
   void fixedWhenPeriodNotPositiveThenMessageNamesItAndValue(String period) {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Retention.fixed(Duration.parse(period), THREE_YEARS));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Retention.fixed(Duration.parse(period), THREE_YEARS));
 
-    assertEquals("retention period must be positive, was " + Duration.parse(period), e.getMessage());
+    assertEquals(
+        "retention period must be positive, was " + Duration.parse(period), e.getMessage());
   }
 
   @Test
   void fixedWhenProofRetentionNegativeThenMessageNamesItAndValue() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Retention.fixed(TWO_YEARS, Duration.ofSeconds(-1)));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Retention.fixed(TWO_YEARS, Duration.ofSeconds(-1)));
 
     assertEquals("proof retention must not be negative, was PT-1S", e.getMessage());
   }
@@ -57,7 +62,8 @@ class RetentionTest {
   @Test
   void untilWithdrawnWhenProofRetentionNegativeThenMessageNamesItAndValue() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> Retention.untilWithdrawn(Duration.ofDays(-1)));
+        assertThrows(
+            IllegalArgumentException.class, () -> Retention.untilWithdrawn(Duration.ofDays(-1)));
 
     assertEquals("proof retention must not be negative, was PT-24H", e.getMessage());
   }
@@ -66,18 +72,22 @@ class RetentionTest {
   void constructorsWhenNullThenNamesPeriod() {
     assertEquals(
         "retention period",
-        assertThrows(NullPointerException.class, () -> Retention.fixed(null, THREE_YEARS)).getMessage());
+        assertThrows(NullPointerException.class, () -> Retention.fixed(null, THREE_YEARS))
+            .getMessage());
     assertEquals(
         "proof retention",
-        assertThrows(NullPointerException.class, () -> Retention.fixed(TWO_YEARS, null)).getMessage());
+        assertThrows(NullPointerException.class, () -> Retention.fixed(TWO_YEARS, null))
+            .getMessage());
     assertEquals(
         "proof retention",
-        assertThrows(NullPointerException.class, () -> Retention.untilWithdrawn(null)).getMessage());
+        assertThrows(NullPointerException.class, () -> Retention.untilWithdrawn(null))
+            .getMessage());
   }
 
   @Test
   void kindsWhenSameProofRetentionThenNotEqual() {
-    assertNotEquals(Retention.untilWithdrawn(THREE_YEARS), Retention.fixed(THREE_YEARS, THREE_YEARS));
+    assertNotEquals(
+        Retention.untilWithdrawn(THREE_YEARS), Retention.fixed(THREE_YEARS, THREE_YEARS));
   }
 
   @Test

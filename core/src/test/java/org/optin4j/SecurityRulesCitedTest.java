@@ -36,18 +36,22 @@ class SecurityRulesCitedTest {
   /** The repository root, seen from the core module (Maven runs tests in the module's base directory). */
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
-  private static final Set<String> SKIPPED_DIRECTORIES = Set.of("target", ".git", ".mvn", ".cifuzz-corpus",
-      "node_modules");
-  private static final Set<String> SCANNED_EXTENSIONS = Set.of("java", "md", "properties", "xml", "sql", "html", "yml",
-      "yaml", "sh", "txt");
+  private static final Set<String> SKIPPED_DIRECTORIES =
+      Set.of("target", ".git", ".mvn", ".cifuzz-corpus", "node_modules");
+  private static final Set<String> SCANNED_EXTENSIONS =
+      Set.of("java", "md", "properties", "xml", "sql", "html", "yml", "yaml", "sh", "txt");
 
   // A number, a range or a list: "8", "25-27", "1 to 5", "19, 20", "7 and 11".
   private static final String NUMBERS = "\\d+(?:\\s*(?:-|\u2013|to|,|and|or)\\s*\\d+)*";
-  // A comment that speaks of security rules at all, across comment line breaks ("security\n * rule 27").
-  private static final Pattern MENTIONS_SECURITY_RULES = Pattern.compile("(?i)\\bsecurity(?:\\s|\\*|/|#)+rules?\\b");
+  // A comment that speaks of security rules at all, across comment line breaks ("security\n * rule
+  // 27").
+  private static final Pattern MENTIONS_SECURITY_RULES =
+      Pattern.compile("(?i)\\bsecurity(?:\\s|\\*|/|#)+rules?\\b");
   // Any rule number in such a comment.
-  private static final Pattern RULE_NUMBERS = Pattern.compile("(?i)\\brules?(?:\\s|\\*|/|#)+(" + NUMBERS + ")\\b");
-  private static final Pattern ONE_OR_RANGE = Pattern.compile("(\\d+)(?:\\s*(?:-|\u2013|to)\\s*(\\d+))?");
+  private static final Pattern RULE_NUMBERS =
+      Pattern.compile("(?i)\\brules?(?:\\s|\\*|/|#)+(" + NUMBERS + ")\\b");
+  private static final Pattern ONE_OR_RANGE =
+      Pattern.compile("(\\d+)(?:\\s*(?:-|\u2013|to)\\s*(\\d+))?");
   private static final Pattern RULE_HEADING =
       Pattern.compile("(?m)^#{2,6} <a id=\"rule-(\\d+)\"></a>Rule (\\d+):");
 
@@ -70,72 +74,96 @@ class SecurityRulesCitedTest {
         }
       }
     }
-    assertEquals(List.of(), unknown, "cited security rules that SECURITY.md (\"The numbered rules\") does not state;"
-        + " fix the number, or state the rule there under a new number");
-    // Guards the scan itself: the code cites these rules some sixty times; finding few means it looked elsewhere.
+    assertEquals(
+        List.of(),
+        unknown,
+        "cited security rules that SECURITY.md (\"The numbered rules\") does not state;"
+            + " fix the number, or state the rule there under a new number");
+    // Guards the scan itself: the code cites these rules some sixty times; finding few means it
+    // looked elsewhere.
     assertTrue(citations >= 40, "only " + citations + " citations found under " + ROOT);
   }
 
   @Test
-  void securityMdWhenParsedThenRulesNumberedFromOneWithoutGapsEachUnderItsOwnAnchor() throws IOException {
+  void securityMdWhenParsedThenRulesNumberedFromOneWithoutGapsEachUnderItsOwnAnchor()
+      throws IOException {
     String securityMd = Files.readString(ROOT.resolve("SECURITY.md"));
     Matcher m = RULE_HEADING.matcher(securityMd);
     List<Integer> numbers = new ArrayList<>();
     while (m.find()) {
-      assertEquals(m.group(1), m.group(2), "the anchor of the heading of rule " + m.group(2) + " names another number");
+      assertEquals(
+          m.group(1),
+          m.group(2),
+          "the anchor of the heading of rule " + m.group(2) + " names another number");
       numbers.add(Integer.parseInt(m.group(2)));
     }
     assertTrue(numbers.size() >= 27, "SECURITY.md states " + numbers.size() + " numbered rules");
     for (int i = 0; i < numbers.size(); i++) {
-      assertEquals(i + 1, numbers.get(i), "rule headings must run 1, 2, 3, ... in order; found " + numbers);
+      assertEquals(
+          i + 1, numbers.get(i), "rule headings must run 1, 2, 3, ... in order; found " + numbers);
     }
   }
 
   @Test
   void scanWhenACommentCitesARuleThatDoesNotExistThenReportsFileAndLine() {
-    String source = String.join("\n",
-        "package x;",                                                  // 1
-        "/**",                                                         // 2
-        " * Sends mail (security rules 25-27) and checks (security",    // 3
-        " * rule 99).",                                                // 4
-        " */",                                                         // 5
-        "class X {",                                                   // 6
-        "  // Refused before parsing (security rule 5), logged never", // 7
-        "  // (rule 42).",                                             // 8
-        "  String s = \"security rule 77\"; // Security rules 7 and 28", // 9
-        "  char c = '\"'; /* security rules 19, 20, 30 */",            // 10
-        "}");
+    String source =
+        String.join(
+            "\n",
+            "package x;", // 1
+            "/**", // 2
+            " * Sends mail (security rules 25-27) and checks (security", // 3
+            " * rule 99).", // 4
+            " */", // 5
+            "class X {", // 6
+            "  // Refused before parsing (security rule 5), logged never", // 7
+            "  // (rule 42).", // 8
+            "  String s = \"security rule 77\"; // Security rules 7 and 28", // 9
+            "  char c = '\"'; /* security rules 19, 20, 30 */", // 10
+            "}");
     List<String> unknown = new ArrayList<>();
     for (Citation c : citations("X.java", source, true)) {
       if (!Set.of(5, 7, 19, 20, 25, 26, 27).contains(c.rule())) {
         unknown.add(c.describe());
       }
     }
-    assertEquals(List.of("X.java:4 cites security rule 99", "X.java:8 cites security rule 42",
-        "X.java:9 cites security rule 28", "X.java:10 cites security rule 30"), unknown);
+    assertEquals(
+        List.of(
+            "X.java:4 cites security rule 99",
+            "X.java:8 cites security rule 42",
+            "X.java:9 cites security rule 28",
+            "X.java:10 cites security rule 30"),
+        unknown);
   }
 
   @Test
   void scanWhenRuleNumbersAreOutsideASecurityCommentThenIgnored() {
-    String source = String.join("\n",
-        "class Y {",
-        "  /** RFC 5893 section 2, rules 1 to 6; CONTEXTJ rule 1. */",
-        "  String s = \"security rule 99\";",
-        "  String t = \"\"\"",
-        "      security rule 98 \\\"\"\" still text",
-        "      \"\"\";",
-        "  // security rule 8",
-        "}");
+    String source =
+        String.join(
+            "\n",
+            "class Y {",
+            "  /** RFC 5893 section 2, rules 1 to 6; CONTEXTJ rule 1. */",
+            "  String s = \"security rule 99\";",
+            "  String t = \"\"\"",
+            "      security rule 98 \\\"\"\" still text",
+            "      \"\"\";",
+            "  // security rule 8",
+            "}");
     List<Citation> found = citations("Y.java", source, true);
-    assertEquals(List.of("Y.java:7 cites security rule 8"), found.stream().map(Citation::describe).toList());
+    assertEquals(
+        List.of("Y.java:7 cites security rule 8"), found.stream().map(Citation::describe).toList());
   }
 
   @Test
   void scanWhenADocumentSpeaksOfSecurityRulesThenItsPlainRuleNumbersCountToo() {
-    String doc = "Rule numbers here are the security rules of SECURITY.md.\n\n| table | proof (rule 16) |\n"
-        + "| outbox | (rules 25-27) |\n";
-    assertEquals(List.of("jdbc.md:3 cites security rule 16", "jdbc.md:4 cites security rule 25",
-            "jdbc.md:4 cites security rule 26", "jdbc.md:4 cites security rule 27"),
+    String doc =
+        "Rule numbers here are the security rules of SECURITY.md.\n\n| table | proof (rule 16) |\n"
+            + "| outbox | (rules 25-27) |\n";
+    assertEquals(
+        List.of(
+            "jdbc.md:3 cites security rule 16",
+            "jdbc.md:4 cites security rule 25",
+            "jdbc.md:4 cites security rule 26",
+            "jdbc.md:4 cites security rule 27"),
         citations("jdbc.md", doc, false).stream().map(Citation::describe).toList());
     assertEquals(List.of(), citations("other.md", "Section 2, rule 1 of RFC 5893.\n", false));
   }
@@ -158,26 +186,34 @@ class SecurityRulesCitedTest {
 
   private static List<Path> scannedFiles() throws IOException {
     List<Path> files = new ArrayList<>();
-    Files.walkFileTree(ROOT, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-        Path name = dir.getFileName();
-        return name != null && SKIPPED_DIRECTORIES.contains(name.toString()) && !dir.equals(ROOT)
-            ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        ROOT,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            Path name = dir.getFileName();
+            return name != null
+                    && SKIPPED_DIRECTORIES.contains(name.toString())
+                    && !dir.equals(ROOT)
+                ? FileVisitResult.SKIP_SUBTREE
+                : FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        String name = file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        boolean ciScript = file.getParent() != null && file.getParent().getFileName() != null
-            && file.getParent().getFileName().toString().equals(".ci");
-        if (attrs.isRegularFile() && (ciScript || dot > 0 && SCANNED_EXTENSIONS.contains(name.substring(dot + 1)))) {
-          files.add(file);
-        }
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            String name = file.getFileName().toString();
+            int dot = name.lastIndexOf('.');
+            boolean ciScript =
+                file.getParent() != null
+                    && file.getParent().getFileName() != null
+                    && file.getParent().getFileName().toString().equals(".ci");
+            if (attrs.isRegularFile()
+                && (ciScript || dot > 0 && SCANNED_EXTENSIONS.contains(name.substring(dot + 1)))) {
+              files.add(file);
+            }
+            return FileVisitResult.CONTINUE;
+          }
+        });
     files.sort(null);
     return files;
   }

@@ -15,7 +15,8 @@ class SubjectIdTest {
 
     assertEquals(Optional.of(id), SubjectId.tryParse(id.value()));
     assertEquals(Optional.empty(), SubjectId.tryParse(id.value() + "x"));
-    assertEquals(Optional.empty(), SubjectId.tryParse("not/an+id=================".substring(0, 22)));
+    assertEquals(
+        Optional.empty(), SubjectId.tryParse("not/an+id=================".substring(0, 22)));
     assertEquals(Optional.empty(), SubjectId.tryParse(""));
     assertEquals(Optional.empty(), SubjectId.tryParse(null));
     assertThrows(IllegalArgumentException.class, () -> new SubjectId(""));

@@ -36,17 +36,29 @@ final class BenchServer implements AutoCloseable {
   final OptInFilter filter;
 
   BenchServer(int port, OptIn optIn, Map<String, HttpServlet> floorServlets) throws Exception {
-    this(port, optIn, floorServlets, b -> b
-        // Load from one client address: the per-IP limit would otherwise answer 429 after 30 posts.
-        .rateLimitPerIp(100_000, Duration.ofSeconds(1))
-        // The per-address limiter hashes addresses into 65,536 shared counters: with thousands of distinct test
-        // addresses an hour, a counter now and then reaches 3 and a signup is silently dropped (see BENCHMARKS.md).
-        .rateLimitPerAddress(1000, Duration.ofSeconds(1)));
+    this(
+        port,
+        optIn,
+        floorServlets,
+        b ->
+            b
+                // Load from one client address: the per-IP limit would otherwise answer 429 after
+                // 30 posts.
+                .rateLimitPerIp(100_000, Duration.ofSeconds(1))
+                // The per-address limiter hashes addresses into 65,536 shared counters: with
+                // thousands of distinct test
+                // addresses an hour, a counter now and then reaches 3 and a signup is silently
+                // dropped (see BENCHMARKS.md).
+                .rateLimitPerAddress(1000, Duration.ofSeconds(1)));
   }
 
   /** As above, with the filter's settings (beyond the marker path) chosen by {@code config}. */
-  BenchServer(int port, OptIn optIn, Map<String, HttpServlet> floorServlets,
-      UnaryOperator<OptInFilter.Builder> config) throws Exception {
+  BenchServer(
+      int port,
+      OptIn optIn,
+      Map<String, HttpServlet> floorServlets,
+      UnaryOperator<OptInFilter.Builder> config)
+      throws Exception {
     server = new Server();
     connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -61,8 +73,10 @@ final class BenchServer implements AutoCloseable {
     ServletContextHandler app = context("/app", docs);
     filter = config.apply(OptInFilter.builder(optIn).markerPaths("/page.html")).build();
     FilterHolder optInHolder = new FilterHolder(filter);
-    // async-supported: the hosted signup answer then waits for its 50 ms floor without holding a request thread.
-    optInHolder.setAsyncSupported(Boolean.parseBoolean(System.getProperty("bench.asyncFilter", "true")));
+    // async-supported: the hosted signup answer then waits for its 50 ms floor without holding a
+    // request thread.
+    optInHolder.setAsyncSupported(
+        Boolean.parseBoolean(System.getProperty("bench.asyncFilter", "true")));
     app.addFilter(optInHolder, "/*", EnumSet.of(DispatcherType.REQUEST));
 
     ContextHandlerCollection contexts = new ContextHandlerCollection(floor, app);
@@ -101,26 +115,42 @@ final class BenchServer implements AutoCloseable {
   /** About 20 KB of ordinary HTML with one notice marker inside a form, as a static landing page would have. */
   static String page() {
     StringBuilder b = new StringBuilder(21_000);
-    b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bakery</title>")
+    b.append(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bakery</title>")
         .append("<link rel=\"stylesheet\" href=\"/css/site.css\"></head><body><header><nav><ul>");
     for (int i = 0; i < 12; i++) {
-      b.append("<li><a href=\"/section-").append(i).append("\">Section ").append(i).append("</a></li>");
+      b.append("<li><a href=\"/section-")
+          .append(i)
+          .append("\">Section ")
+          .append(i)
+          .append("</a></li>");
     }
     b.append("</ul></nav></header><main>\n");
     int i = 0;
     while (b.length() < 10_000) {
-      b.append("<section id=\"s").append(i).append("\"><h2>Bread of the month ").append(i++).append("</h2><p>")
-          .append("Our sourdough rests for forty-eight hours before it meets the oven; the crust sings as it cools. "
-              + "We mill the rye ourselves, every Tuesday, and bake before dawn so that the shop smells of it. ")
+      b.append("<section id=\"s")
+          .append(i)
+          .append("\"><h2>Bread of the month ")
+          .append(i++)
+          .append("</h2><p>")
+          .append(
+              "Our sourdough rests for forty-eight hours before it meets the oven; the crust sings as it cools. "
+                  + "We mill the rye ourselves, every Tuesday, and bake before dawn so that the shop smells of it. ")
           .append("</p></section>\n");
     }
     b.append("<form method=\"post\" action=\"/app/signup\"><label for=\"e\">Email</label>")
-        .append("<input id=\"e\" name=\"email\" type=\"email\">").append(MARKER)
+        .append("<input id=\"e\" name=\"email\" type=\"email\">")
+        .append(MARKER)
         .append("<button>Subscribe</button></form>\n");
     while (b.length() < 20_400) {
-      b.append("<section id=\"s").append(i).append("\"><h2>Bread of the month ").append(i++).append("</h2><p>")
-          .append("Spelt, oats and a little honey; a loaf for long walks and short evenings. Ask at the counter "
-              + "for a slice to taste, and for the flour we use if you bake at home. ")
+      b.append("<section id=\"s")
+          .append(i)
+          .append("\"><h2>Bread of the month ")
+          .append(i++)
+          .append("</h2><p>")
+          .append(
+              "Spelt, oats and a little honey; a loaf for long walks and short evenings. Ask at the counter "
+                  + "for a slice to taste, and for the flour we use if you bake at home. ")
           .append("</p></section>\n");
     }
     return b.append("</main><footer>De Gouden Korst B.V.</footer></body></html>\n").toString();

@@ -26,12 +26,12 @@ import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.optin4j.ConsentRequest;
-import org.optin4j.operations.DispatchReport;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 import org.optin4j.mail.SmtpMailer;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.operations.DispatchReport;
 import org.optin4j.spi.ConsentStore;
 
 /**
@@ -53,7 +53,8 @@ public final class DispatchBench {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
     int n = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
     int smtpPort = args.length > 3 ? Integer.parseInt(args[3]) : 3025;
-    GreenMail greenMail = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+    GreenMail greenMail =
+        new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     greenMail.start();
     HikariDataSource ds = "memory".equals(db) ? null : Fixtures.dataSource(db, 4);
     try (CountingProxy proxy = new CountingProxy(smtpPort)) {
@@ -62,8 +63,12 @@ public final class DispatchBench {
       try (OptIn counted = optIn(store, proxy.port())) {
         queue(counted, 200, "count");
         DispatchReport r = counted.operations().dispatchNow();
-        System.out.printf(Locale.ROOT, "connections: %d SMTP connections for %d mails (batch size %d)%n",
-            proxy.accepted.get(), r.sent(), 50);
+        System.out.printf(
+            Locale.ROOT,
+            "connections: %d SMTP connections for %d mails (batch size %d)%n",
+            proxy.accepted.get(),
+            r.sent(),
+            50);
       }
       Properties props = new Properties();
       props.put("mail.smtp.host", "127.0.0.1");
@@ -89,16 +94,31 @@ public final class DispatchBench {
           if (r > 0) {
             floor.add(n * 1e9 / f);
             library.add(n * 1e9 / l);
-            System.out.printf(Locale.ROOT, "round %d: floor %.0f mails/s, library %.0f mails/s%n", r,
-                floor.get(r - 1), library.get(r - 1));
+            System.out.printf(
+                Locale.ROOT,
+                "round %d: floor %.0f mails/s, library %.0f mails/s%n",
+                r,
+                floor.get(r - 1),
+                library.get(r - 1));
           }
         }
       }
-      System.out.printf(Locale.ROOT, "%n%s store, %d mails per run, %d rounds, load now: %s%n", db, n, rounds,
+      System.out.printf(
+          Locale.ROOT,
+          "%n%s store, %d mails per run, %d rounds, load now: %s%n",
+          db,
+          n,
+          rounds,
           Load.now());
-      System.out.printf(Locale.ROOT, "floor (one connection)  median %6.0f mails/s runs %s%n", Wrk.median(floor),
+      System.out.printf(
+          Locale.ROOT,
+          "floor (one connection)  median %6.0f mails/s runs %s%n",
+          Wrk.median(floor),
           Wrk.fmt(floor));
-      System.out.printf(Locale.ROOT, "library dispatchNow()   median %6.0f mails/s runs %s%n", Wrk.median(library),
+      System.out.printf(
+          Locale.ROOT,
+          "library dispatchNow()   median %6.0f mails/s runs %s%n",
+          Wrk.median(library),
           Wrk.fmt(library));
       HttpBench.report("dispatch (" + db + ")", library, floor, 0.50);
     } finally {
@@ -110,15 +130,25 @@ public final class DispatchBench {
   }
 
   private static OptIn optIn(ConsentStore store, int port) {
-    SmtpMailer mailer = SmtpMailer.builder().host("127.0.0.1").port(port).security(SmtpMailer.Security.NONE)
-        .from("news@bench.example").build();
+    SmtpMailer mailer =
+        SmtpMailer.builder()
+            .host("127.0.0.1")
+            .port(port)
+            .security(SmtpMailer.Security.NONE)
+            .from("news@bench.example")
+            .build();
     return Fixtures.optIn(store, mailer, "http://127.0.0.1:18080/app/optin").build();
   }
 
   private static void queue(OptIn optIn, int n, String tag) {
     for (int i = 0; i < n; i++) {
-      RequestResult r = optIn.request(ConsentRequest.of("d" + i + "-" + tag + "@bench.example", Locale.ENGLISH,
-          PurposeId.of("newsletter"), PurposeId.of("offers")));
+      RequestResult r =
+          optIn.request(
+              ConsentRequest.of(
+                  "d" + i + "-" + tag + "@bench.example",
+                  Locale.ENGLISH,
+                  PurposeId.of("newsletter"),
+                  PurposeId.of("offers")));
       if (!(r instanceof RequestResult.Accepted)) {
         throw new IllegalStateException("not accepted: " + r);
       }
@@ -175,19 +205,22 @@ public final class DispatchBench {
 
     CountingProxy(int targetPort) throws IOException {
       server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-      Thread acceptor = new Thread(() -> {
-        while (!server.isClosed()) {
-          try {
-            Socket client = server.accept();
-            accepted.incrementAndGet();
-            Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-            pipe(client, upstream);
-            pipe(upstream, client);
-          } catch (IOException e) {
-            return;
-          }
-        }
-      }, "smtp-proxy");
+      Thread acceptor =
+          new Thread(
+              () -> {
+                while (!server.isClosed()) {
+                  try {
+                    Socket client = server.accept();
+                    accepted.incrementAndGet();
+                    Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                    pipe(client, upstream);
+                    pipe(upstream, client);
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              },
+              "smtp-proxy");
       acceptor.setDaemon(true);
       acceptor.start();
     }
@@ -197,20 +230,23 @@ public final class DispatchBench {
     }
 
     private static void pipe(Socket from, Socket to) {
-      Thread t = new Thread(() -> {
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-          in.transferTo(out);
-        } catch (IOException e) {
-          // the other side closed
-        } finally {
-          try {
-            to.close();
-            from.close();
-          } catch (IOException e) {
-            // closing
-          }
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                try (InputStream in = from.getInputStream();
+                    OutputStream out = to.getOutputStream()) {
+                  in.transferTo(out);
+                } catch (IOException e) {
+                  // the other side closed
+                } finally {
+                  try {
+                    to.close();
+                    from.close();
+                  } catch (IOException e) {
+                    // closing
+                  }
+                }
+              });
       t.setDaemon(true);
       t.start();
     }

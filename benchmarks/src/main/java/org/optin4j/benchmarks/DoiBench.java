@@ -29,22 +29,31 @@ public final class DoiBench {
     int n = args.length > 2 ? Integer.parseInt(args[2]) : 2000;
     int threads = args.length > 3 ? Integer.parseInt(args[3]) : 8;
     int port = args.length > 4 ? Integer.parseInt(args[4]) : 18082;
-    boolean libraryOnly = Boolean.getBoolean("bench.libraryOnly"); // the memory run: only the library's load
-    // The hosted signup answers no sooner than 50 ms after the POST (a constant-time answer, security rule 8): with
-    // few requests in flight that floor, not the work, would bound the throughput (n in flight: at most n / 50 ms).
-    // A site's signups arrive from many people at once; the filter waits for the floor without holding a request
-    // thread (AnswerFloor), so the driver keeps 256 in flight, for the floor's subscribe phase as well.
+    boolean libraryOnly =
+        Boolean.getBoolean("bench.libraryOnly"); // the memory run: only the library's load
+    // The hosted signup answers no sooner than 50 ms after the POST (a constant-time answer,
+    // security rule 8): with
+    // few requests in flight that floor, not the work, would bound the throughput (n in flight: at
+    // most n / 50 ms).
+    // A site's signups arrive from many people at once; the filter waits for the floor without
+    // holding a request
+    // thread (AnswerFloor), so the driver keeps 256 in flight, for the floor's subscribe phase as
+    // well.
     int subscribeThreads = Integer.getInteger("bench.subscribeThreads", Math.max(threads, 256));
     String base = "http://127.0.0.1:" + port + "/app/optin";
     Fixtures.LinkSink mails = new Fixtures.LinkSink();
     try (HikariDataSource ds = Fixtures.dataSource(db, 16);
-         OptIn optIn = Fixtures.optIn(Fixtures.freshStore(ds), mails, base).build().start()) {
+        OptIn optIn = Fixtures.optIn(Fixtures.freshStore(ds), mails, base).build().start()) {
       HandRolled floor = new HandRolled(ds);
-      try (BenchServer server = new BenchServer(port, optIn,
-               Map.of("/subscribe", floor.subscribe(), "/confirm", floor.confirm()));
-           LoadDriver driver = new LoadDriver(threads);
-           LoadDriver signups = new LoadDriver(subscribeThreads)) {
-        Map<String, List<String>> signupForm = LoadDriver.formFields(LoadDriver.fetch(server.url("/app/optin/subscribe")));
+      try (BenchServer server =
+              new BenchServer(
+                  port,
+                  optIn,
+                  Map.of("/subscribe", floor.subscribe(), "/confirm", floor.confirm()));
+          LoadDriver driver = new LoadDriver(threads);
+          LoadDriver signups = new LoadDriver(subscribeThreads)) {
+        Map<String, List<String>> signupForm =
+            LoadDriver.formFields(LoadDriver.fetch(server.url("/app/optin/subscribe")));
         signupForm.put("purpose", List.of("newsletter", "offers"));
         Map<String, List<Double>> rps = new LinkedHashMap<>();
         Map<String, List<Double>> p50 = new LinkedHashMap<>();
@@ -60,33 +69,55 @@ public final class DoiBench {
           }
           libraryRound(server, signups, driver, mails, signupForm, count, tag, phases);
           if (r > 0) {
-            phases.forEach((k, ph) -> {
-              rps.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.perSecond());
-              p50.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.percentile(0.50) / 1e6);
-              p99.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.percentile(0.99) / 1e6);
-              cpu.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.cpuMicrosPerRequest());
-            });
+            phases.forEach(
+                (k, ph) -> {
+                  rps.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.perSecond());
+                  p50.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.percentile(0.50) / 1e6);
+                  p99.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.percentile(0.99) / 1e6);
+                  cpu.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.cpuMicrosPerRequest());
+                });
             System.out.println("round " + r + ": " + rps);
           }
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%s, %d requests per phase, %d client threads (%d for subscribe), %d rounds, "
-            + "load now: %s%n", db, n, threads, subscribeThreads, rounds, Load.now());
-        rps.forEach((k, v) -> System.out.printf(Locale.ROOT,
-            "%-28s median %7.0f req/s  runs %s  p50 ms %s  p99 ms %s  JVM CPU us/request %s%n",
-            k, Wrk.median(v), Wrk.fmt(v), fmt(p50.get(k)), fmt(p99.get(k)), Wrk.fmt(cpu.get(k))));
+        System.out.printf(
+            Locale.ROOT,
+            "%s, %d requests per phase, %d client threads (%d for subscribe), %d rounds, "
+                + "load now: %s%n",
+            db,
+            n,
+            threads,
+            subscribeThreads,
+            rounds,
+            Load.now());
+        rps.forEach(
+            (k, v) ->
+                System.out.printf(
+                    Locale.ROOT,
+                    "%-28s median %7.0f req/s  runs %s  p50 ms %s  p99 ms %s  JVM CPU us/request %s%n",
+                    k,
+                    Wrk.median(v),
+                    Wrk.fmt(v),
+                    fmt(p50.get(k)),
+                    fmt(p99.get(k)),
+                    Wrk.fmt(cpu.get(k))));
         if (!libraryOnly) {
           for (String phase : List.of("POST subscribe", "GET confirm page", "POST confirm")) {
-            HttpBench.report(db + " " + phase, rps.get("library " + phase), rps.get("floor " + phase), 0.50);
+            HttpBench.report(
+                db + " " + phase, rps.get("library " + phase), rps.get("floor " + phase), 0.50);
           }
-          // Work per request, less disturbed by other load than throughput: floor CPU / library CPU per request.
+          // Work per request, less disturbed by other load than throughput: floor CPU / library CPU
+          // per request.
           for (String phase : List.of("POST subscribe", "GET confirm page", "POST confirm")) {
             List<Double> inverse = new ArrayList<>();
             for (int i = 0; i < cpu.get("floor " + phase).size(); i++) {
               inverse.add(cpu.get("floor " + phase).get(i) / cpu.get("library " + phase).get(i));
             }
-            System.out.printf(Locale.ROOT, "CPU   %-28s floor/library JVM CPU per request: median %.3f per round %s%n",
-                db + " " + phase, Wrk.median(inverse),
+            System.out.printf(
+                Locale.ROOT,
+                "CPU   %-28s floor/library JVM CPU per request: median %.3f per round %s%n",
+                db + " " + phase,
+                Wrk.median(inverse),
                 inverse.stream().map(d -> String.format(Locale.ROOT, "%.3f", d)).toList());
           }
         }
@@ -98,31 +129,67 @@ public final class DoiBench {
     return ms.stream().map(d -> String.format(Locale.ROOT, "%.1f", d)).toList();
   }
 
-  private static void floorRound(BenchServer server, LoadDriver signups, LoadDriver driver, HandRolled floor, int n,
-      String tag, Map<String, LoadDriver.Phase> phases) throws Exception {
+  private static void floorRound(
+      BenchServer server,
+      LoadDriver signups,
+      LoadDriver driver,
+      HandRolled floor,
+      int n,
+      String tag,
+      Map<String, LoadDriver.Phase> phases)
+      throws Exception {
     floor.tokens.clear();
-    phases.put("floor POST subscribe", signups.run(n, i -> LoadDriver.post(server.url("/floor/subscribe"),
-        Map.of("email", List.of("f" + i + "-" + tag + "@bench.example"))), null));
+    phases.put(
+        "floor POST subscribe",
+        signups.run(
+            n,
+            i ->
+                LoadDriver.post(
+                    server.url("/floor/subscribe"),
+                    Map.of("email", List.of("f" + i + "-" + tag + "@bench.example"))),
+            null));
     List<String> tokens = new ArrayList<>(floor.tokens);
-    phases.put("floor GET confirm page", driver.run(n, i -> LoadDriver.get(server.url("/floor/confirm?token="
-        + tokens.get(i))), null));
-    phases.put("floor POST confirm", driver.run(n, i -> LoadDriver.post(server.url("/floor/confirm"),
-        Map.of("token", List.of(tokens.get(i)))), null));
+    phases.put(
+        "floor GET confirm page",
+        driver.run(
+            n, i -> LoadDriver.get(server.url("/floor/confirm?token=" + tokens.get(i))), null));
+    phases.put(
+        "floor POST confirm",
+        driver.run(
+            n,
+            i ->
+                LoadDriver.post(
+                    server.url("/floor/confirm"), Map.of("token", List.of(tokens.get(i)))),
+            null));
   }
 
-  private static void libraryRound(BenchServer server, LoadDriver signups, LoadDriver driver,
-      Fixtures.LinkSink mails, Map<String, List<String>> signupForm, int n, String tag,
-      Map<String, LoadDriver.Phase> phases) throws Exception {
+  private static void libraryRound(
+      BenchServer server,
+      LoadDriver signups,
+      LoadDriver driver,
+      Fixtures.LinkSink mails,
+      Map<String, List<String>> signupForm,
+      int n,
+      String tag,
+      Map<String, LoadDriver.Phase> phases)
+      throws Exception {
     mails.confirmTokens.clear();
-    phases.put("library POST subscribe", signups.run(n, i -> {
-      Map<String, List<String>> form = new LinkedHashMap<>(signupForm);
-      form.put("email", List.of("l" + i + "-" + tag + "@bench.example"));
-      return LoadDriver.post(server.url("/app/optin/subscribe"), form);
-    }, (i, body) -> {
-      if (!body.contains("subscribed")) {
-        throw new IllegalStateException("subscribe was not accepted: " + body.substring(0, Math.min(500, body.length())));
-      }
-    }));
+    phases.put(
+        "library POST subscribe",
+        signups.run(
+            n,
+            i -> {
+              Map<String, List<String>> form = new LinkedHashMap<>(signupForm);
+              form.put("email", List.of("l" + i + "-" + tag + "@bench.example"));
+              return LoadDriver.post(server.url("/app/optin/subscribe"), form);
+            },
+            (i, body) -> {
+              if (!body.contains("subscribed")) {
+                throw new IllegalStateException(
+                    "subscribe was not accepted: "
+                        + body.substring(0, Math.min(500, body.length())));
+              }
+            }));
     List<String> tokens = new ArrayList<>(n);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (tokens.size() < n) {
@@ -130,20 +197,30 @@ public final class DoiBench {
       if (t != null) {
         tokens.add(t);
       } else if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("only " + tokens.size() + " of " + n + " confirmation mails were dispatched");
+        throw new IllegalStateException(
+            "only " + tokens.size() + " of " + n + " confirmation mails were dispatched");
       }
     }
     List<Map<String, List<String>>> confirmForms = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       confirmForms.add(null);
     }
-    phases.put("library GET confirm page", driver.run(n, i -> LoadDriver.get(server.url("/app/optin/confirm?token="
-        + tokens.get(i))), (i, body) -> confirmForms.set(i, LoadDriver.formFields(body))));
-    phases.put("library POST confirm", driver.run(n, i -> LoadDriver.post(server.url("/app/optin/confirm"),
-        confirmForms.get(i)), (i, body) -> {
-          if (!body.contains("confirmed")) {
-            throw new IllegalStateException("confirm failed: " + body.substring(0, Math.min(500, body.length())));
-          }
-        }));
+    phases.put(
+        "library GET confirm page",
+        driver.run(
+            n,
+            i -> LoadDriver.get(server.url("/app/optin/confirm?token=" + tokens.get(i))),
+            (i, body) -> confirmForms.set(i, LoadDriver.formFields(body))));
+    phases.put(
+        "library POST confirm",
+        driver.run(
+            n,
+            i -> LoadDriver.post(server.url("/app/optin/confirm"), confirmForms.get(i)),
+            (i, body) -> {
+              if (!body.contains("confirmed")) {
+                throw new IllegalStateException(
+                    "confirm failed: " + body.substring(0, Math.min(500, body.length())));
+              }
+            }));
   }
 }

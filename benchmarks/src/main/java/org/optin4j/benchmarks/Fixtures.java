@@ -24,8 +24,8 @@ import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.Retention;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.jdbc.JdbcConsentStore;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
@@ -47,13 +47,24 @@ final class Fixtures {
   static PurposeCatalog catalog() {
     return PurposeCatalog.builder()
         .locales(Locale.ENGLISH)
-        .add(Purpose.builder("newsletter").retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
-            .text(Locale.ENGLISH, "Monthly newsletter", "To send you our newsletter once a month.",
-                "Your email address")
-            .build())
-        .add(Purpose.builder("offers").retention(Retention.untilWithdrawn(Duration.ofDays(365)))
-            .text(Locale.ENGLISH, "Special offers", "To tell you about discounts.", "Your email address")
-            .build())
+        .add(
+            Purpose.builder("newsletter")
+                .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+                .text(
+                    Locale.ENGLISH,
+                    "Monthly newsletter",
+                    "To send you our newsletter once a month.",
+                    "Your email address")
+                .build())
+        .add(
+            Purpose.builder("offers")
+                .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
+                .text(
+                    Locale.ENGLISH,
+                    "Special offers",
+                    "To tell you about discounts.",
+                    "Your email address")
+                .build())
         .build();
   }
 
@@ -64,7 +75,8 @@ final class Fixtures {
   static OptIn.Builder optIn(ConsentStore store, Mailer mailer, String baseUrl) {
     return OptIn.builder()
         .catalog(catalog())
-        .controller(new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null))
+        .controller(
+            new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null))
         .store(store)
         .mailer(mailer)
         .signingKeys(SigningKeys.builder().active("k1", secret(32)).build())
@@ -83,9 +95,14 @@ final class Fixtures {
         try {
           Path dir = Files.createTempDirectory("optin4j-bench-h2");
           deleteOnExit(dir); // a million-subject file is some hundred MB
-          // QUERY_CACHE_SIZE: H2 parses again any statement that fell out of its per-session cache (default 8; the
-          // signup path alone uses a dozen): docs/jdbc.md recommends 64 for optin4j, and the floor gets it too.
-          c.setJdbcUrl("jdbc:h2:file:" + dir.resolve("bench") + ";DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64");
+          // QUERY_CACHE_SIZE: H2 parses again any statement that fell out of its per-session cache
+          // (default 8; the
+          // signup path alone uses a dozen): docs/jdbc.md recommends 64 for optin4j, and the floor
+          // gets it too.
+          c.setJdbcUrl(
+              "jdbc:h2:file:"
+                  + dir.resolve("bench")
+                  + ";DB_CLOSE_ON_EXIT=FALSE;QUERY_CACHE_SIZE=64");
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -93,9 +110,12 @@ final class Fixtures {
         c.setPassword("");
       }
       case "postgresql" -> {
-        // reWriteBatchedInserts: the bulk loads' batches go as multi-row INSERTs (no effect on single statements).
-        String url = System.getProperty("bench.pg.url",
-            "jdbc:postgresql://127.0.0.1:5432/optin4j_bench?reWriteBatchedInserts=true");
+        // reWriteBatchedInserts: the bulk loads' batches go as multi-row INSERTs (no effect on
+        // single statements).
+        String url =
+            System.getProperty(
+                "bench.pg.url",
+                "jdbc:postgresql://127.0.0.1:5432/optin4j_bench?reWriteBatchedInserts=true");
         String user = System.getProperty("bench.pg.user", "postgres");
         createPostgresDatabase(url, user);
         c.setJdbcUrl(url);
@@ -107,13 +127,18 @@ final class Fixtures {
   }
 
   private static void deleteOnExit(Path dir) {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-      } catch (IOException | RuntimeException e) {
-        // best effort: it is a temp dir
-      }
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (var files = Files.walk(dir)) {
+                    files
+                        .sorted(java.util.Comparator.reverseOrder())
+                        .forEach(f -> f.toFile().delete());
+                  } catch (IOException | RuntimeException e) {
+                    // best effort: it is a temp dir
+                  }
+                }));
   }
 
   private static void createPostgresDatabase(String url, String user) {
@@ -122,14 +147,16 @@ final class Fixtures {
     if (!name.matches("[a-z_][a-z0-9_]*")) {
       throw new IllegalArgumentException("database name " + name);
     }
-    try (Connection con = DriverManager.getConnection(url.substring(0, slash + 1) + "postgres", user, null);
-         Statement st = con.createStatement();
-         var rs = st.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + name + "'")) {
+    try (Connection con =
+            DriverManager.getConnection(url.substring(0, slash + 1) + "postgres", user, null);
+        Statement st = con.createStatement();
+        var rs = st.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + name + "'")) {
       if (!rs.next()) {
         st.execute("CREATE DATABASE " + name);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot create PostgreSQL database " + name + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot create PostgreSQL database " + name + ": " + e.getMessage(), e);
     }
   }
 
@@ -177,8 +204,9 @@ final class Fixtures {
 
   /** Whether the table exists and has exactly {@code rows} rows (to reuse a bulk load between runs). */
   static boolean hasRows(javax.sql.DataSource ds, String table, long rows) {
-    try (Connection con = ds.getConnection(); Statement st = con.createStatement();
-         var rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+    try (Connection con = ds.getConnection();
+        Statement st = con.createStatement();
+        var rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
       return rs.next() && rs.getLong(1) == rows;
     } catch (SQLException e) {
       return false;
@@ -187,7 +215,8 @@ final class Fixtures {
 
   /** A mailer that sends nothing and hands every link a mail carries to the load driver. Thread-safe. */
   static final class LinkSink implements Mailer {
-    private static final Pattern CONFIRM = Pattern.compile("https?://\\S+?/confirm\\?token=([A-Za-z0-9._-]+)");
+    private static final Pattern CONFIRM =
+        Pattern.compile("https?://\\S+?/confirm\\?token=([A-Za-z0-9._-]+)");
     final BlockingQueue<String> confirmTokens = new LinkedBlockingQueue<>();
 
     @Override

@@ -27,10 +27,12 @@ final class HandRolled {
 
   HandRolled(DataSource ds) {
     this.ds = ds;
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("DROP TABLE IF EXISTS floor_signups");
-      st.execute("CREATE TABLE floor_signups (token VARCHAR(32) NOT NULL PRIMARY KEY, email VARCHAR(254) NOT NULL, "
-          + "created_at BIGINT NOT NULL, confirmed_at BIGINT)");
+      st.execute(
+          "CREATE TABLE floor_signups (token VARCHAR(32) NOT NULL PRIMARY KEY, email VARCHAR(254) NOT NULL, "
+              + "created_at BIGINT NOT NULL, confirmed_at BIGINT)");
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
@@ -46,8 +48,9 @@ final class HandRolled {
         random.nextBytes(b);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                 "INSERT INTO floor_signups (token, email, created_at) VALUES (?, ?, ?)")) {
+            PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO floor_signups (token, email, created_at) VALUES (?, ?, ?)")) {
           ps.setString(1, token);
           ps.setString(2, req.getParameter("email"));
           ps.setLong(3, System.currentTimeMillis());
@@ -71,7 +74,8 @@ final class HandRolled {
         String token = req.getParameter("token");
         String email = null;
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT email FROM floor_signups WHERE token = ?")) {
+            PreparedStatement ps =
+                c.prepareStatement("SELECT email FROM floor_signups WHERE token = ?")) {
           ps.setString(1, token);
           try (ResultSet rs = ps.executeQuery()) {
             email = rs.next() ? rs.getString(1) : null;
@@ -84,16 +88,20 @@ final class HandRolled {
           return;
         }
         res.setContentType("text/html;charset=UTF-8");
-        res.getWriter().write("<!DOCTYPE html><form method=\"post\"><input type=\"hidden\" name=\"token\" value=\""
-            + token + "\"><button>Confirm</button></form>");
+        res.getWriter()
+            .write(
+                "<!DOCTYPE html><form method=\"post\"><input type=\"hidden\" name=\"token\" value=\""
+                    + token
+                    + "\"><button>Confirm</button></form>");
       }
 
       @Override
       protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
         int n;
         try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement(
-                 "UPDATE floor_signups SET confirmed_at = ? WHERE token = ? AND confirmed_at IS NULL")) {
+            PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE floor_signups SET confirmed_at = ? WHERE token = ? AND confirmed_at IS NULL")) {
           ps.setLong(1, System.currentTimeMillis());
           ps.setString(2, req.getParameter("token"));
           n = ps.executeUpdate();

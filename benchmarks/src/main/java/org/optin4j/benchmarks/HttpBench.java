@@ -25,15 +25,17 @@ public final class HttpBench {
     int connections = args.length > 2 ? Integer.parseInt(args[2]) : 16;
     int port = args.length > 3 ? Integer.parseInt(args[3]) : 18080;
     String base = "http://127.0.0.1:" + port + "/app/optin";
-    try (OptIn optIn = Fixtures.optIn(InMemoryConsentStore.create(), new Fixtures.LinkSink(), base).build();
-         BenchServer server = new BenchServer(port, optIn, Map.of())) {
+    try (OptIn optIn =
+            Fixtures.optIn(InMemoryConsentStore.create(), new Fixtures.LinkSink(), base).build();
+        BenchServer server = new BenchServer(port, optIn, Map.of())) {
       Map<String, String> urls = new LinkedHashMap<>();
       urls.put("hello, no filter", server.url("/floor/hello"));
       urls.put("hello, filter", server.url("/app/hello"));
       urls.put("page, unmodified", server.url("/floor/page.html"));
       urls.put("page, marker replaced", server.url("/app/page.html"));
       checkPages(server);
-      String only = System.getProperty("bench.only"); // profiling: hammer the URLs whose name contains this
+      String only =
+          System.getProperty("bench.only"); // profiling: hammer the URLs whose name contains this
       if (only != null) {
         urls.keySet().removeIf(k -> !k.contains(only));
       }
@@ -44,7 +46,8 @@ public final class HttpBench {
       urls.keySet().forEach(k -> rps.put(k, new ArrayList<>()));
       List<String> names = new ArrayList<>(urls.keySet());
       for (int r = 0; r < rounds; r++) {
-        // floor and filtered back to back, in turn first (so that neither always runs on a warmer or cooler machine)
+        // floor and filtered back to back, in turn first (so that neither always runs on a warmer
+        // or cooler machine)
         for (int pair = 0; pair < names.size(); pair += 2) {
           int first = r % 2 == 0 || pair + 1 >= names.size() ? pair : pair + 1;
           int second = first == pair ? pair + 1 : pair;
@@ -55,39 +58,82 @@ public final class HttpBench {
         System.out.println("round " + (r + 1) + ": " + rps);
       }
       System.out.println();
-      System.out.printf(Locale.ROOT, "wrk -t1 -c%d -d%ds, %d rounds, %d cores, load before: %s%n", connections,
-          seconds, rounds, Runtime.getRuntime().availableProcessors(), Load.now());
-      rps.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-24s median %8.0f req/s  runs %s%n", k,
-          Wrk.median(v), Wrk.fmt(v)));
+      System.out.printf(
+          Locale.ROOT,
+          "wrk -t1 -c%d -d%ds, %d rounds, %d cores, load before: %s%n",
+          connections,
+          seconds,
+          rounds,
+          Runtime.getRuntime().availableProcessors(),
+          Load.now());
+      rps.forEach(
+          (k, v) ->
+              System.out.printf(
+                  Locale.ROOT,
+                  "%-24s median %8.0f req/s  runs %s%n",
+                  k,
+                  Wrk.median(v),
+                  Wrk.fmt(v)));
       if (only != null) {
         return;
       }
       report("pass-through (hello)", rps.get("hello, filter"), rps.get("hello, no filter"), 0.97);
-      report("marker page (20 KB)", rps.get("page, marker replaced"), rps.get("page, unmodified"), 0.80);
+      report(
+          "marker page (20 KB)",
+          rps.get("page, marker replaced"),
+          rps.get("page, unmodified"),
+          0.80);
     }
   }
 
   static void report(String what, List<Double> subject, List<Double> floor, double target) {
     List<Double> ratios = Wrk.ratios(subject, floor);
     double median = Wrk.median(ratios);
-    System.out.printf(Locale.ROOT, "RATIO %-28s median %.3f (per round %s; ratio of medians %.3f) target >= %.2f: %s%n",
-        what, median, ratios.stream().map(d -> String.format(Locale.ROOT, "%.3f", d)).toList(),
-        Wrk.median(subject) / Wrk.median(floor), target, median >= target ? "MET" : "MISSED");
+    System.out.printf(
+        Locale.ROOT,
+        "RATIO %-28s median %.3f (per round %s; ratio of medians %.3f) target >= %.2f: %s%n",
+        what,
+        median,
+        ratios.stream().map(d -> String.format(Locale.ROOT, "%.3f", d)).toList(),
+        Wrk.median(subject) / Wrk.median(floor),
+        target,
+        median >= target ? "MET" : "MISSED");
   }
 
   private static void checkPages(BenchServer server) throws Exception {
     var client = java.net.http.HttpClient.newHttpClient();
-    String plain = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("/floor/page.html")))
-        .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    String replaced = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.url("/app/page.html")))
-        .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    if (!plain.contains(BenchServer.MARKER) || replaced.contains(BenchServer.MARKER)
+    String plain =
+        client
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(server.url("/floor/page.html")))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    String replaced =
+        client
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(server.url("/app/page.html")))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    if (!plain.contains(BenchServer.MARKER)
+        || replaced.contains(BenchServer.MARKER)
         || !replaced.contains("optin")) {
       int at = Math.max(0, replaced.indexOf("<form"));
-      throw new IllegalStateException("the marker page is not served as expected: " + plain.length() + " / "
-          + replaced.length() + " bytes: " + replaced.substring(at, Math.min(replaced.length(), at + 400)));
+      throw new IllegalStateException(
+          "the marker page is not served as expected: "
+              + plain.length()
+              + " / "
+              + replaced.length()
+              + " bytes: "
+              + replaced.substring(at, Math.min(replaced.length(), at + 400)));
     }
-    System.out.printf(Locale.ROOT, "page: %d bytes unmodified, %d bytes with the notice block%n", plain.length(),
+    System.out.printf(
+        Locale.ROOT,
+        "page: %d bytes unmodified, %d bytes with the notice block%n",
+        plain.length(),
         replaced.length());
   }
 }

@@ -38,8 +38,11 @@ final class LoadDriver implements AutoCloseable {
   LoadDriver(int threads) {
     this.threads = threads;
     this.pool = Executors.newFixedThreadPool(threads);
-    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    this.client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
   /**
@@ -68,32 +71,41 @@ final class LoadDriver implements AutoCloseable {
    * Sends {@code n} requests, request {@code i} built by {@code build}; every answer must be 200. {@code onBody} sees
    * each answer's body (may be null).
    */
-  Phase run(int n, IntFunction<HttpRequest> build, BiConsumer<Integer, String> onBody) throws Exception {
+  Phase run(int n, IntFunction<HttpRequest> build, BiConsumer<Integer, String> onBody)
+      throws Exception {
     AtomicInteger next = new AtomicInteger();
     long[] latencies = new long[n];
     long cpuStart = processCpuNanos();
     long start = System.nanoTime();
     Future<?>[] workers = new Future<?>[threads];
     for (int t = 0; t < threads; t++) {
-      workers[t] = pool.submit(() -> {
-        for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
-          HttpRequest req = build.apply(i);
-          if (!"127.0.0.1".equals(req.uri().getHost())) {
-            throw new IllegalArgumentException("loopback only: " + req.uri());
-          }
-          long t0 = System.nanoTime();
-          HttpResponse<String> res = client.send(req, HttpResponse.BodyHandlers.ofString());
-          latencies[i] = System.nanoTime() - t0;
-          if (res.statusCode() != 200) {
-            throw new IllegalStateException(req.method() + " " + req.uri().getPath() + " answered "
-                + res.statusCode() + ": " + res.body().substring(0, Math.min(300, res.body().length())));
-          }
-          if (onBody != null) {
-            onBody.accept(i, res.body());
-          }
-        }
-        return null;
-      });
+      workers[t] =
+          pool.submit(
+              () -> {
+                for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                  HttpRequest req = build.apply(i);
+                  if (!"127.0.0.1".equals(req.uri().getHost())) {
+                    throw new IllegalArgumentException("loopback only: " + req.uri());
+                  }
+                  long t0 = System.nanoTime();
+                  HttpResponse<String> res = client.send(req, HttpResponse.BodyHandlers.ofString());
+                  latencies[i] = System.nanoTime() - t0;
+                  if (res.statusCode() != 200) {
+                    throw new IllegalStateException(
+                        req.method()
+                            + " "
+                            + req.uri().getPath()
+                            + " answered "
+                            + res.statusCode()
+                            + ": "
+                            + res.body().substring(0, Math.min(300, res.body().length())));
+                  }
+                  if (onBody != null) {
+                    onBody.accept(i, res.body());
+                  }
+                }
+                return null;
+              });
     }
     for (Future<?> w : workers) {
       w.get(10, TimeUnit.MINUTES);
@@ -102,8 +114,9 @@ final class LoadDriver implements AutoCloseable {
   }
 
   static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-        .getOperatingSystemMXBean()).getProcessCpuTime();
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   static HttpRequest get(String url) {
@@ -112,12 +125,19 @@ final class LoadDriver implements AutoCloseable {
 
   static HttpRequest post(String url, Map<String, List<String>> form) {
     StringBuilder b = new StringBuilder();
-    form.forEach((k, values) -> values.forEach(v -> b.append(b.length() == 0 ? "" : "&")
-        .append(URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=')
-        .append(URLEncoder.encode(v, StandardCharsets.UTF_8))));
-    return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+    form.forEach(
+        (k, values) ->
+            values.forEach(
+                v ->
+                    b.append(b.length() == 0 ? "" : "&")
+                        .append(URLEncoder.encode(k, StandardCharsets.UTF_8))
+                        .append('=')
+                        .append(URLEncoder.encode(v, StandardCharsets.UTF_8))));
+    return HttpRequest.newBuilder(URI.create(url))
+        .timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .POST(HttpRequest.BodyPublishers.ofString(b.toString())).build();
+        .POST(HttpRequest.BodyPublishers.ofString(b.toString()))
+        .build();
   }
 
   /** The hidden fields and ticked checkboxes of the (first) form of a page, as a browser would post them. */
@@ -131,16 +151,19 @@ final class LoadDriver implements AutoCloseable {
         attrs.put(a.group(1), a.group(2).replace("&#34;", "\"").replace("&amp;", "&"));
       }
       String type = attrs.getOrDefault("type", "text");
-      boolean send = "hidden".equals(type) || ("checkbox".equals(type) && m.group(1).contains(" checked"));
+      boolean send =
+          "hidden".equals(type) || ("checkbox".equals(type) && m.group(1).contains(" checked"));
       if (send && attrs.containsKey("name")) {
-        out.computeIfAbsent(attrs.get("name"), k -> new java.util.ArrayList<>()).add(attrs.getOrDefault("value", ""));
+        out.computeIfAbsent(attrs.get("name"), k -> new java.util.ArrayList<>())
+            .add(attrs.getOrDefault("value", ""));
       }
     }
     return out;
   }
 
   static String fetch(String url) throws IOException, InterruptedException {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(get(url), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient().send(get(url), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
     }

@@ -40,15 +40,24 @@ public final class MayMailBench {
         Fixtures.freshStore(ds, PREFIX);
         long t0 = System.nanoTime();
         load(ds, PREFIX, subjects, 0);
-        System.out.printf(Locale.ROOT, "loaded %d subjects in %.1f s%n", subjects, (System.nanoTime() - t0) / 1e9);
+        System.out.printf(
+            Locale.ROOT,
+            "loaded %d subjects in %.1f s%n",
+            subjects,
+            (System.nanoTime() - t0) / 1e9);
       } else {
         System.out.printf(Locale.ROOT, "reusing the %d subjects already loaded%n", subjects);
       }
       analyze(ds, db);
-      try (OptIn optIn = Fixtures.optIn(Fixtures.store(ds, PREFIX, false), new Fixtures.LinkSink(),
-          "http://127.0.0.1:18080/app/optin").build()) {
+      try (OptIn optIn =
+          Fixtures.optIn(
+                  Fixtures.store(ds, PREFIX, false),
+                  new Fixtures.LinkSink(),
+                  "http://127.0.0.1:18080/app/optin")
+              .build()) {
         PurposeId newsletter = PurposeId.of("newsletter");
-        if (!optIn.mayMail(email(7), newsletter) || optIn.mayMail("nobody@bench.example", newsletter)
+        if (!optIn.mayMail(email(7), newsletter)
+            || optIn.mayMail("nobody@bench.example", newsletter)
             || optIn.mayMail(email(10), PurposeId.of("offers"))) {
           throw new IllegalStateException("the bulk load does not answer as expected");
         }
@@ -60,24 +69,43 @@ public final class MayMailBench {
           Arrays.sort(lat);
           double p99 = pct(lat, 0.99);
           p99s.add(p99);
-          System.out.printf(Locale.ROOT, "run %d: %d calls, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n", r,
-              calls, pct(lat, 0.50), p99, pct(lat, 0.999), lat[lat.length - 1] / 1e6);
+          System.out.printf(
+              Locale.ROOT,
+              "run %d: %d calls, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
+              r,
+              calls,
+              pct(lat, 0.50),
+              p99,
+              pct(lat, 0.999),
+              lat[lat.length - 1] / 1e6);
         }
         double median = Wrk.median(p99s);
-        System.out.printf(Locale.ROOT, "%n%s, %d subjects, %d runs of %d calls, load now: %s%n", db, subjects, runs,
-            calls, Load.now());
-        System.out.printf(Locale.ROOT, "RESULT mayMail p99 median %.3f ms (runs %s) target < 1 ms: %s%n", median,
-            p99s.stream().map(d -> String.format(Locale.ROOT, "%.3f", d)).toList(), median < 1 ? "MET" : "MISSED");
+        System.out.printf(
+            Locale.ROOT,
+            "%n%s, %d subjects, %d runs of %d calls, load now: %s%n",
+            db,
+            subjects,
+            runs,
+            calls,
+            Load.now());
+        System.out.printf(
+            Locale.ROOT,
+            "RESULT mayMail p99 median %.3f ms (runs %s) target < 1 ms: %s%n",
+            median,
+            p99s.stream().map(d -> String.format(Locale.ROOT, "%.3f", d)).toList(),
+            median < 1 ? "MET" : "MISSED");
       }
     }
   }
 
-  private static long[] measure(OptIn optIn, PurposeId purpose, SplittableRandom random, int subjects, int calls) {
+  private static long[] measure(
+      OptIn optIn, PurposeId purpose, SplittableRandom random, int subjects, int calls) {
     long[] lat = new long[calls];
     int yes = 0;
     for (int i = 0; i < calls; i++) {
       boolean known = random.nextInt(10) != 0;
-      String email = known ? email(random.nextInt(subjects)) : "x" + random.nextInt() + "@nobody.example";
+      String email =
+          known ? email(random.nextInt(subjects)) : "x" + random.nextInt() + "@nobody.example";
       long t0 = System.nanoTime();
       boolean may = optIn.mayMail(email, purpose);
       lat[i] = System.nanoTime() - t0;
@@ -107,7 +135,8 @@ public final class MayMailBench {
     if (!"postgresql".equals(db)) {
       return;
     }
-    try (Connection c = ds.getConnection(); var st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        var st = c.createStatement()) {
       st.execute("ANALYZE");
     }
   }
@@ -121,11 +150,16 @@ public final class MayMailBench {
     long now = System.currentTimeMillis();
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO " + prefix
-               + "subjects (id, email, created_at) VALUES (?, ?, ?)");
-           PreparedStatement k = c.prepareStatement("INSERT INTO " + prefix + "consents (subject_id, purpose, "
-               + "purpose_version, state, request_id, notice_version, notice_hash, notice_locale, requested_at, "
-               + "confirmed_at, ended_at, restricted) VALUES (?, ?, 1, ?, ?, 1, ?, 'en', ?, ?, ?, FALSE)")) {
+      try (PreparedStatement s =
+              c.prepareStatement(
+                  "INSERT INTO " + prefix + "subjects (id, email, created_at) VALUES (?, ?, ?)");
+          PreparedStatement k =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + prefix
+                      + "consents (subject_id, purpose, "
+                      + "purpose_version, state, request_id, notice_version, notice_hash, notice_locale, requested_at, "
+                      + "confirmed_at, ended_at, restricted) VALUES (?, ?, 1, ?, ?, 1, ?, 'en', ?, ?, ?, FALSE)")) {
         for (int i = from; i < from + n; i++) {
           String id = subjectId(i);
           s.setString(1, id);
@@ -146,8 +180,16 @@ public final class MayMailBench {
     }
   }
 
-  private static void consent(PreparedStatement k, String id, String purpose, String state, String request,
-      String hash, long now, Long ended) throws SQLException {
+  private static void consent(
+      PreparedStatement k,
+      String id,
+      String purpose,
+      String state,
+      String request,
+      String hash,
+      long now,
+      Long ended)
+      throws SQLException {
     k.setString(1, id);
     k.setString(2, purpose);
     k.setString(3, state);

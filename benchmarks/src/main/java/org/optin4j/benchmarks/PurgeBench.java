@@ -17,14 +17,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.OptIn;
-import org.optin4j.operations.PurgeReport;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
+import org.optin4j.operations.PurgeReport;
+import org.optin4j.proof.ConsentEvent;
 
 /**
  * The retention job on PostgreSQL with a million never confirmed signups: bulk-loads 1,000,000 subjects, each as a
@@ -60,11 +60,20 @@ public final class PurgeBench {
     long t0 = System.nanoTime();
     load(ds, n, expiredDaysAgo, history);
     MayMailBench.analyze(ds, db);
-    System.out.printf(Locale.ROOT, "loaded %d open requests expired %d days ago (%s) in %.1f s; load: %s%n", n,
-        expiredDaysAgo, history ? "with events, heads and mails" : "requests and consents only",
-        (System.nanoTime() - t0) / 1e9, Load.now());
-    OptIn optIn = Fixtures.optIn(Fixtures.store(ds, PREFIX, false), new Fixtures.LinkSink(),
-        "http://127.0.0.1:18080/app/optin").build();
+    System.out.printf(
+        Locale.ROOT,
+        "loaded %d open requests expired %d days ago (%s) in %.1f s; load: %s%n",
+        n,
+        expiredDaysAgo,
+        history ? "with events, heads and mails" : "requests and consents only",
+        (System.nanoTime() - t0) / 1e9,
+        Load.now());
+    OptIn optIn =
+        Fixtures.optIn(
+                Fixtures.store(ds, PREFIX, false),
+                new Fixtures.LinkSink(),
+                "http://127.0.0.1:18080/app/optin")
+            .build();
     try {
       Signups warm = Signups.start(optIn, "warm");
       Thread.sleep(1000L * Integer.getInteger("bench.warmSeconds", 5));
@@ -74,7 +83,8 @@ public final class PurgeBench {
       long[] normalLat = normal.stop();
       Signups during = Signups.start(optIn, "purge");
       long start = System.nanoTime();
-      CompletableFuture<PurgeReport> purge = CompletableFuture.supplyAsync(optIn.operations()::purge);
+      CompletableFuture<PurgeReport> purge =
+          CompletableFuture.supplyAsync(optIn.operations()::purge);
       PurgeReport report = null;
       try {
         report = purge.get(maxSeconds, TimeUnit.SECONDS);
@@ -84,31 +94,69 @@ public final class PurgeBench {
       double seconds = (System.nanoTime() - start) / 1e9;
       long[] duringLat = during.stop();
       // Seeded items done: requests marked expired, plus subjects deleted outright.
-      long marked = count(ds, "SELECT COUNT(*) FROM " + PREFIX
-          + "requests WHERE status = 'EXPIRED' AND id LIKE 'req-%'");
-      long deleted = n - count(ds, "SELECT COUNT(*) FROM " + PREFIX + "subjects WHERE email LIKE 'p%'");
+      long marked =
+          count(
+              ds,
+              "SELECT COUNT(*) FROM "
+                  + PREFIX
+                  + "requests WHERE status = 'EXPIRED' AND id LIKE 'req-%'");
+      long deleted =
+          n - count(ds, "SELECT COUNT(*) FROM " + PREFIX + "subjects WHERE email LIKE 'p%'");
       long done = marked + deleted;
       double normalP99 = p(normalLat, 0.99);
       double duringP99 = p(duringLat, 0.99);
-      System.out.printf(Locale.ROOT, "%n%s, %d open requests expired %d days ago, load now: %s%n", db, n,
-          expiredDaysAgo, Load.now());
-      System.out.printf(Locale.ROOT, "signups before: %d, p50 %.2f ms, p99 %.2f ms; during the purge: %d, p50 %.2f ms, "
-          + "p99 %.2f ms (%.1fx)%n", normalLat.length, p(normalLat, 0.5), normalP99, duringLat.length,
-          p(duringLat, 0.5), duringP99, duringP99 / normalP99);
-      System.out.printf(Locale.ROOT, "seeded requests marked expired: %d, seeded subjects deleted: %d (%.0f/s)%n",
-          marked, deleted, done / seconds);
+      System.out.printf(
+          Locale.ROOT,
+          "%n%s, %d open requests expired %d days ago, load now: %s%n",
+          db,
+          n,
+          expiredDaysAgo,
+          Load.now());
+      System.out.printf(
+          Locale.ROOT,
+          "signups before: %d, p50 %.2f ms, p99 %.2f ms; during the purge: %d, p50 %.2f ms, "
+              + "p99 %.2f ms (%.1fx)%n",
+          normalLat.length,
+          p(normalLat, 0.5),
+          normalP99,
+          duringLat.length,
+          p(duringLat, 0.5),
+          duringP99,
+          duringP99 / normalP99);
+      System.out.printf(
+          Locale.ROOT,
+          "seeded requests marked expired: %d, seeded subjects deleted: %d (%.0f/s)%n",
+          marked,
+          deleted,
+          done / seconds);
       if (report != null) {
-        System.out.printf(Locale.ROOT, "RESULT purge of %d requests took %.1f s (%s) target < 30 s: %s; signup p99 "
-            + "%.1fx normal, target < 5x: %s%n", n, seconds, report, seconds < 30 ? "MET" : "MISSED",
-            duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
+        System.out.printf(
+            Locale.ROOT,
+            "RESULT purge of %d requests took %.1f s (%s) target < 30 s: %s; signup p99 "
+                + "%.1fx normal, target < 5x: %s%n",
+            n,
+            seconds,
+            report,
+            seconds < 30 ? "MET" : "MISSED",
+            duringP99 / normalP99,
+            duringP99 < 5 * normalP99 ? "MET" : "MISSED");
         if (done != n) {
-          throw new IllegalStateException("the purge finished but handled " + done + " of " + n + " seeded signups");
+          throw new IllegalStateException(
+              "the purge finished but handled " + done + " of " + n + " seeded signups");
         }
       } else {
         double rate = done / seconds;
-        System.out.printf(Locale.ROOT, "RESULT purge abandoned after %.0f s with %d of %d requests done (%.0f/s): "
-            + "the whole would take about %.0f s; target < 30 s: MISSED; signup p99 %.1fx normal, target < 5x: %s%n",
-            seconds, done, n, rate, n / rate, duringP99 / normalP99, duringP99 < 5 * normalP99 ? "MET" : "MISSED");
+        System.out.printf(
+            Locale.ROOT,
+            "RESULT purge abandoned after %.0f s with %d of %d requests done (%.0f/s): "
+                + "the whole would take about %.0f s; target < 30 s: MISSED; signup p99 %.1fx normal, target < 5x: %s%n",
+            seconds,
+            done,
+            n,
+            rate,
+            n / rate,
+            duringP99 / normalP99,
+            duringP99 < 5 * normalP99 ? "MET" : "MISSED");
       }
     } finally {
       optIn.close();
@@ -119,11 +167,15 @@ public final class PurgeBench {
   private static double p(long[] lat, double q) {
     long[] s = lat.clone();
     Arrays.sort(s);
-    return s.length == 0 ? Double.NaN : s[Math.min(s.length - 1, (int) Math.ceil(q * s.length) - 1)] / 1e6;
+    return s.length == 0
+        ? Double.NaN
+        : s[Math.min(s.length - 1, (int) Math.ceil(q * s.length) - 1)] / 1e6;
   }
 
   private static long count(DataSource ds, String sql) throws SQLException {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -143,24 +195,45 @@ public final class PurgeBench {
     SecureRandom salts = new SecureRandom();
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement s = c.prepareStatement("INSERT INTO " + PREFIX
-               + "subjects (id, email, created_at) VALUES (?, ?, ?)");
-           PreparedStatement r = c.prepareStatement("INSERT INTO " + PREFIX + "requests (id, subject_id, purposes, "
-               + "notice_version, notice_hash, notice_locale, source, requested_at, expires_at, generation, status) "
-               + "VALUES (?, ?, 'newsletter', 1, ?, 'en', 'bench', ?, ?, 1, 'OPEN')");
-           PreparedStatement k = c.prepareStatement("INSERT INTO " + PREFIX + "consents (subject_id, purpose, "
-               + "purpose_version, state, request_id, notice_version, notice_hash, notice_locale, requested_at, "
-               + "restricted) VALUES (?, 'newsletter', 1, 'PENDING', ?, 1, ?, 'en', ?, FALSE)");
-           PreparedStatement e = c.prepareStatement("INSERT INTO " + PREFIX + "events (subject_id, purpose, "
-               + "event_type, occurred_at, request_id, notice_version, notice_hash, notice_locale, source, channel, "
-               + "chain_position, previous_hash, details_salt, details_digest, chain_hash) "
-               + "VALUES (?, 'newsletter', 'REQUESTED', ?, ?, 1, ?, 'en', 'bench', 'FORM', 1, ?, ?, ?, ?)");
-           PreparedStatement h = c.prepareStatement("INSERT INTO " + PREFIX + "history_heads (subject_id, "
-               + "chain_position, head_hash) VALUES (?, 1, ?)");
-           PreparedStatement m = c.prepareStatement("INSERT INTO " + PREFIX + "outbox (id, kind, subject_id, "
-               + "recipient, request_id, generation, locale, purposes, dedupe_key, status, attempts, next_attempt_at, "
-               + "created_at, sent_at) VALUES (?, 'CONFIRMATION', ?, ?, ?, 1, 'en', 'newsletter', ?, 'SENT', 1, ?, ?, "
-               + "?)")) {
+      try (PreparedStatement s =
+              c.prepareStatement(
+                  "INSERT INTO " + PREFIX + "subjects (id, email, created_at) VALUES (?, ?, ?)");
+          PreparedStatement r =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + PREFIX
+                      + "requests (id, subject_id, purposes, "
+                      + "notice_version, notice_hash, notice_locale, source, requested_at, expires_at, generation, status) "
+                      + "VALUES (?, ?, 'newsletter', 1, ?, 'en', 'bench', ?, ?, 1, 'OPEN')");
+          PreparedStatement k =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + PREFIX
+                      + "consents (subject_id, purpose, "
+                      + "purpose_version, state, request_id, notice_version, notice_hash, notice_locale, requested_at, "
+                      + "restricted) VALUES (?, 'newsletter', 1, 'PENDING', ?, 1, ?, 'en', ?, FALSE)");
+          PreparedStatement e =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + PREFIX
+                      + "events (subject_id, purpose, "
+                      + "event_type, occurred_at, request_id, notice_version, notice_hash, notice_locale, source, channel, "
+                      + "chain_position, previous_hash, details_salt, details_digest, chain_hash) "
+                      + "VALUES (?, 'newsletter', 'REQUESTED', ?, ?, 1, ?, 'en', 'bench', 'FORM', 1, ?, ?, ?, ?)");
+          PreparedStatement h =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + PREFIX
+                      + "history_heads (subject_id, "
+                      + "chain_position, head_hash) VALUES (?, 1, ?)");
+          PreparedStatement m =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + PREFIX
+                      + "outbox (id, kind, subject_id, "
+                      + "recipient, request_id, generation, locale, purposes, dedupe_key, status, attempts, next_attempt_at, "
+                      + "created_at, sent_at) VALUES (?, 'CONFIRMATION', ?, ?, ?, 1, 'en', 'newsletter', ?, 'SENT', 1, ?, ?, "
+                      + "?)")) {
         for (int i = 0; i < n; i++) {
           String id = MayMailBench.subjectId(i);
           String req = "req-" + i;
@@ -184,9 +257,21 @@ public final class PurgeBench {
           if (history) {
             byte[] salt = new byte[16];
             salts.nextBytes(salt);
-            ConsentEvent.Seal seal = new ConsentEvent(0, new SubjectId(id), newsletter, ConsentEvent.Type.REQUESTED,
-                Instant.ofEpochMilli(requestedAt), req, notice, "bench", Channel.FORM, Evidence.NONE, null)
-                .sealed(1, ConsentEvent.Seal.GENESIS, salt).seal();
+            ConsentEvent.Seal seal =
+                new ConsentEvent(
+                        0,
+                        new SubjectId(id),
+                        newsletter,
+                        ConsentEvent.Type.REQUESTED,
+                        Instant.ofEpochMilli(requestedAt),
+                        req,
+                        notice,
+                        "bench",
+                        Channel.FORM,
+                        Evidence.NONE,
+                        null)
+                    .sealed(1, ConsentEvent.Seal.GENESIS, salt)
+                    .seal();
             e.setString(1, id);
             e.setLong(2, requestedAt);
             e.setString(3, req);
@@ -233,26 +318,33 @@ public final class PurgeBench {
     private final Thread thread;
 
     private Signups(OptIn optIn, String tag) {
-      thread = new Thread(() -> {
-        PurposeId newsletter = PurposeId.of("newsletter");
-        long next = System.nanoTime();
-        while (running.get() && count < latencies.length) {
-          long t0 = System.nanoTime();
-          RequestResult r = optIn.request(ConsentRequest.of("s" + count + "-" + tag + "-" + t0 + "@bench.example",
-              Locale.ENGLISH, newsletter));
-          latencies[count++] = System.nanoTime() - t0;
-          if (!(r instanceof RequestResult.Accepted)) {
-            throw new IllegalStateException("signup not accepted: " + r);
-          }
-          next += 5_000_000L;
-          long wait = next - System.nanoTime();
-          if (wait > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(wait);
-          } else {
-            next = System.nanoTime();
-          }
-        }
-      }, "signups-" + tag);
+      thread =
+          new Thread(
+              () -> {
+                PurposeId newsletter = PurposeId.of("newsletter");
+                long next = System.nanoTime();
+                while (running.get() && count < latencies.length) {
+                  long t0 = System.nanoTime();
+                  RequestResult r =
+                      optIn.request(
+                          ConsentRequest.of(
+                              "s" + count + "-" + tag + "-" + t0 + "@bench.example",
+                              Locale.ENGLISH,
+                              newsletter));
+                  latencies[count++] = System.nanoTime() - t0;
+                  if (!(r instanceof RequestResult.Accepted)) {
+                    throw new IllegalStateException("signup not accepted: " + r);
+                  }
+                  next += 5_000_000L;
+                  long wait = next - System.nanoTime();
+                  if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                  } else {
+                    next = System.nanoTime();
+                  }
+                }
+              },
+              "signups-" + tag);
       thread.start();
     }
 

@@ -70,7 +70,12 @@ public final class SignupFlood {
 
   private SignupFlood() {}
 
-  enum Mode { NONE, ONE_ADDRESS, MANY_ONE_IP, MANY_MANY_IPS }
+  enum Mode {
+    NONE,
+    ONE_ADDRESS,
+    MANY_ONE_IP,
+    MANY_MANY_IPS
+  }
 
   public static void main(String[] args) throws Exception {
     int seconds = arg(args, 0, 60);
@@ -80,7 +85,8 @@ public final class SignupFlood {
     int minInterval = arg(args, 4, 5);
     int legitMs = arg(args, 5, 250);
     int port = arg(args, 6, 18090);
-    List<String> failures = run(seconds, floodThreads, maxRequests, ipPool, minInterval, legitMs, port);
+    List<String> failures =
+        run(seconds, floodThreads, maxRequests, ipPool, minInterval, legitMs, port);
     if (!failures.isEmpty()) {
       System.out.println("FAILED: " + failures);
       System.exit(1);
@@ -93,31 +99,69 @@ public final class SignupFlood {
   }
 
   /** Runs the four phases; returns the claims that failed (empty if all hold). */
-  static List<String> run(int seconds, int floodThreads, int maxRequests, int ipPool, int minInterval, int legitMs,
-      int port) throws Exception {
-    System.out.printf(Locale.ROOT, "SignupFlood: %d s per phase, %d flood threads, at most %d flood requests per phase, "
-        + "IP pool %d, cap %d a day %d s apart, legit signup every %d ms; nproc %d, java %s, load %s%n", seconds,
-        floodThreads, maxRequests, ipPool, DAILY_CAP, minInterval, legitMs,
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), Load.now());
+  static List<String> run(
+      int seconds,
+      int floodThreads,
+      int maxRequests,
+      int ipPool,
+      int minInterval,
+      int legitMs,
+      int port)
+      throws Exception {
+    System.out.printf(
+        Locale.ROOT,
+        "SignupFlood: %d s per phase, %d flood threads, at most %d flood requests per phase, "
+            + "IP pool %d, cap %d a day %d s apart, legit signup every %d ms; nproc %d, java %s, load %s%n",
+        seconds,
+        floodThreads,
+        maxRequests,
+        ipPool,
+        DAILY_CAP,
+        minInterval,
+        legitMs,
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        Load.now());
     List<String> failures = new ArrayList<>();
     String base = "http://127.0.0.1:" + port + "/app/optin";
     CountingSink sink = new CountingSink();
     try (HikariDataSource ds = Fixtures.dataSource("h2", 16);
-         OptIn optIn = Fixtures.optIn(Fixtures.freshStore(ds, PREFIX), sink, base)
-             // The default daily cap (3); the interval shortened from 2 minutes so that a phase can reach the cap.
-             .confirmationMailCap(DAILY_CAP, Duration.ofSeconds(minInterval))
-             .build().start();
-         BenchServer server = new BenchServer(port, optIn, Map.of(), b -> b.trustedProxies("127.0.0.1"))) {
+        OptIn optIn =
+            Fixtures.optIn(Fixtures.freshStore(ds, PREFIX), sink, base)
+                // The default daily cap (3); the interval shortened from 2 minutes so that a phase
+                // can reach the cap.
+                .confirmationMailCap(DAILY_CAP, Duration.ofSeconds(minInterval))
+                .build()
+                .start();
+        BenchServer server =
+            new BenchServer(port, optIn, Map.of(), b -> b.trustedProxies("127.0.0.1"))) {
       List<AtomicLongArray> tables = limiterTables(server.filter);
       long slotsBefore = tables.stream().mapToLong(AtomicLongArray::length).sum();
-      System.out.printf(Locale.ROOT, "rate limiter arrays (entries and overflow filters of the limiters in use): %d, "
-          + "longs %s, fixed footprint %d bytes (longs x 8)%n",
-          tables.size(), tables.stream().map(t -> String.valueOf(t.length())).toList(), slotsBefore * 8);
-      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5)).build();
-      Map<String, List<String>> form = LoadDriver.formFields(get(client, base + "/subscribe", "192.0.2.1").body());
+      System.out.printf(
+          Locale.ROOT,
+          "rate limiter arrays (entries and overflow filters of the limiters in use): %d, "
+              + "longs %s, fixed footprint %d bytes (longs x 8)%n",
+          tables.size(),
+          tables.stream().map(t -> String.valueOf(t.length())).toList(),
+          slotsBefore * 8);
+      HttpClient client =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(5))
+              .build();
+      Map<String, List<String>> form =
+          LoadDriver.formFields(get(client, base + "/subscribe", "192.0.2.1").body());
       form.put("purpose", List.of("newsletter", "offers"));
-      Flood flood = new Flood(client, base + "/subscribe", form, seconds, floodThreads, maxRequests, ipPool, legitMs);
+      Flood flood =
+          new Flood(
+              client,
+              base + "/subscribe",
+              form,
+              seconds,
+              floodThreads,
+              maxRequests,
+              ipPool,
+              legitMs);
       List<String> rows = new ArrayList<>();
       for (Mode mode : Mode.values()) {
         long outboxBefore = count(ds, "SELECT COUNT(*) FROM " + PREFIX + "outbox");
@@ -129,15 +173,43 @@ public final class SignupFlood {
         long slotsNow = tables.stream().mapToLong(AtomicLongArray::length).sum();
         boolean sameTables = tables.equals(limiterTables(server.filter));
         long outboxDelta = outboxAfter - outboxBefore;
-        String row = String.format(Locale.ROOT, "| %s | %d | %.0f | %s | %d / %d | %.1f / %.1f | %.1f / %.1f | %d "
-            + "(+%d) | %d | %.1f → %.1f MB | %d × 8 B, %s |", mode, r.flood, r.flood / r.seconds, r.statuses,
-            r.legitOk, r.legitAll, r.getP50, r.getP99, r.postP50, r.postP99, outboxAfter, outboxDelta, victimRows,
-            heapBefore / 1e6, heapAfter / 1e6, slotsNow, sameTables ? "same tables" : "TABLES CHANGED");
+        String row =
+            String.format(
+                Locale.ROOT,
+                "| %s | %d | %.0f | %s | %d / %d | %.1f / %.1f | %.1f / %.1f | %d "
+                    + "(+%d) | %d | %.1f → %.1f MB | %d × 8 B, %s |",
+                mode,
+                r.flood,
+                r.flood / r.seconds,
+                r.statuses,
+                r.legitOk,
+                r.legitAll,
+                r.getP50,
+                r.getP99,
+                r.postP50,
+                r.postP99,
+                outboxAfter,
+                outboxDelta,
+                victimRows,
+                heapBefore / 1e6,
+                heapAfter / 1e6,
+                slotsNow,
+                sameTables ? "same tables" : "TABLES CHANGED");
         rows.add(row);
-        System.out.println(row + "  legit answers " + r.legitStatuses + ", phase " + Instant.ofEpochMilli(r.startMillis)
-            + " to " + Instant.ofEpochMilli(r.endMillis) + ", load " + Load.now());
-        // A legit client refused with 429 is collateral of the limiter (a fingerprint or overflow-filter false
-        // positive, see RateLimiter); reported, not failed. Any other failure of a legit signup fails the run.
+        System.out.println(
+            row
+                + "  legit answers "
+                + r.legitStatuses
+                + ", phase "
+                + Instant.ofEpochMilli(r.startMillis)
+                + " to "
+                + Instant.ofEpochMilli(r.endMillis)
+                + ", load "
+                + Load.now());
+        // A legit client refused with 429 is collateral of the limiter (a fingerprint or
+        // overflow-filter false
+        // positive, see RateLimiter); reported, not failed. Any other failure of a legit signup
+        // fails the run.
         if (r.legitOk + r.legitStatuses.getOrDefault(429, 0L) != r.legitAll) {
           failures.add(mode + ": legit user got failed signups " + r.legitStatuses);
         }
@@ -146,28 +218,52 @@ public final class SignupFlood {
         }
         long accepted = r.statuses.getOrDefault(200, 0L);
         switch (mode) {
-          case NONE -> check(failures, outboxDelta == r.legitOk, mode + ": outbox +" + outboxDelta + " for "
-              + r.legitOk + " signups");
+          case NONE ->
+              check(
+                  failures,
+                  outboxDelta == r.legitOk,
+                  mode + ": outbox +" + outboxDelta + " for " + r.legitOk + " signups");
           case ONE_ADDRESS -> {
-            check(failures, victimRows == DAILY_CAP, "victim has " + victimRows + " confirmation mails queued");
-            check(failures, outboxDelta == r.legitOk + DAILY_CAP, mode + ": outbox +" + outboxDelta);
+            check(
+                failures,
+                victimRows == DAILY_CAP,
+                "victim has " + victimRows + " confirmation mails queued");
+            check(
+                failures, outboxDelta == r.legitOk + DAILY_CAP, mode + ": outbox +" + outboxDelta);
           }
           case MANY_ONE_IP -> {
-            // At most the limit per fixed 10-minute window the phase touched (the limiter's two-window estimate
-            // never lets a window's own count exceed it); fewer after a window boundary, where the last window's
+            // At most the limit per fixed 10-minute window the phase touched (the limiter's
+            // two-window estimate
+            // never lets a window's own count exceed it); fewer after a window boundary, where the
+            // last window's
             // count still weighs.
             long windows = r.endMillis / 600_000 - r.startMillis / 600_000 + 1;
-            check(failures, accepted >= 1 && accepted <= IP_LIMIT * windows, "one IP: " + accepted
-                + " accepted, limit " + IP_LIMIT + " x " + windows + " window(s)");
-            check(failures, r.statuses.getOrDefault(429, 0L) == r.flood - accepted, "one IP: 429s " + r.statuses);
+            check(
+                failures,
+                accepted >= 1 && accepted <= IP_LIMIT * windows,
+                "one IP: "
+                    + accepted
+                    + " accepted, limit "
+                    + IP_LIMIT
+                    + " x "
+                    + windows
+                    + " window(s)");
+            check(
+                failures,
+                r.statuses.getOrDefault(429, 0L) == r.flood - accepted,
+                "one IP: 429s " + r.statuses);
             check(failures, outboxDelta == r.legitOk + accepted, mode + ": outbox +" + outboxDelta);
           }
           case MANY_MANY_IPS -> {
             long windows = r.endMillis / 600_000 - r.startMillis / 600_000 + 1;
-            check(failures, accepted <= (long) IP_LIMIT * ipPool * windows, "many IPs: " + accepted
-                + " accepted > bound");
-            check(failures, outboxDelta == r.legitOk + accepted, mode + ": outbox +" + outboxDelta + " for "
-                + (r.legitOk + accepted) + " accepted");
+            check(
+                failures,
+                accepted <= (long) IP_LIMIT * ipPool * windows,
+                "many IPs: " + accepted + " accepted > bound");
+            check(
+                failures,
+                outboxDelta == r.legitOk + accepted,
+                mode + ": outbox +" + outboxDelta + " for " + (r.legitOk + accepted) + " accepted");
           }
         }
       }
@@ -180,14 +276,20 @@ public final class SignupFlood {
       int sentToVictim = sink.to(VICTIM);
       check(failures, sentToVictim == DAILY_CAP, "mails sent to the victim: " + sentToVictim);
       System.out.println();
-      System.out.println("| phase | flood requests | flood req/s | flood answers | legit ok / all | legit GET p50 / p99 ms "
-          + "| legit POST p50 / p99 ms | outbox rows (added) | victim confirmation rows | heap used after GC | "
-          + "limiter arrays |");
+      System.out.println(
+          "| phase | flood requests | flood req/s | flood answers | legit ok / all | legit GET p50 / p99 ms "
+              + "| legit POST p50 / p99 ms | outbox rows (added) | victim confirmation rows | heap used after GC | "
+              + "limiter arrays |");
       System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
       rows.forEach(System.out::println);
-      System.out.printf(Locale.ROOT, "mails dispatched to the victim: %d; outbox not yet sent: %d; mails dispatched in "
-          + "all: %d; load now %s%n", sentToVictim,
-          count(ds, "SELECT COUNT(*) FROM " + PREFIX + "outbox WHERE status <> 'SENT'"), sink.total.get(), Load.now());
+      System.out.printf(
+          Locale.ROOT,
+          "mails dispatched to the victim: %d; outbox not yet sent: %d; mails dispatched in "
+              + "all: %d; load now %s%n",
+          sentToVictim,
+          count(ds, "SELECT COUNT(*) FROM " + PREFIX + "outbox WHERE status <> 'SENT'"),
+          sink.total.get(),
+          Load.now());
     }
     return failures;
   }
@@ -199,8 +301,19 @@ public final class SignupFlood {
   }
 
   /** What one phase saw. */
-  record Result(long startMillis, long endMillis, long flood, double seconds, Map<Integer, Long> statuses, int legitOk, int legitAll, double getP50,
-      double getP99, double postP50, double postP99, Map<Integer, Long> legitStatuses) {}
+  record Result(
+      long startMillis,
+      long endMillis,
+      long flood,
+      double seconds,
+      Map<Integer, Long> statuses,
+      int legitOk,
+      int legitAll,
+      double getP50,
+      double getP99,
+      double postP50,
+      double postP99,
+      Map<Integer, Long> legitStatuses) {}
 
   /** The flood and the legit user. */
   static final class Flood {
@@ -215,8 +328,15 @@ public final class SignupFlood {
     private final AtomicInteger legitSeq = new AtomicInteger();
     private final AtomicLong addressSeq = new AtomicLong();
 
-    Flood(HttpClient client, String url, Map<String, List<String>> form, int seconds, int threads, int maxRequests,
-        int ipPool, int legitMs) {
+    Flood(
+        HttpClient client,
+        String url,
+        Map<String, List<String>> form,
+        int seconds,
+        int threads,
+        int maxRequests,
+        int ipPool,
+        int legitMs) {
       this.client = client;
       this.url = url;
       this.form = form;
@@ -235,31 +355,48 @@ public final class SignupFlood {
         long end = start + TimeUnit.SECONDS.toNanos(seconds);
         AtomicInteger sent = new AtomicInteger();
         Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
-        IntFunction<HttpRequest> build = switch (mode) {
-          case NONE -> null;
-          case ONE_ADDRESS -> i -> post(VICTIM, "10." + (1 + (i >>> 16)) + "." + ((i >>> 8) & 255) + "." + (i & 255));
-          case MANY_ONE_IP -> i -> post("m1-" + addressSeq.incrementAndGet() + "@bench.example", "203.0.113.7");
-          case MANY_MANY_IPS -> i -> post("mm-" + addressSeq.incrementAndGet() + "@bench.example",
-              "10.200." + ((i % ipPool) / 250) + "." + (i % ipPool % 250 + 1));
-        };
+        IntFunction<HttpRequest> build =
+            switch (mode) {
+              case NONE -> null;
+              case ONE_ADDRESS ->
+                  i ->
+                      post(
+                          VICTIM,
+                          "10." + (1 + (i >>> 16)) + "." + ((i >>> 8) & 255) + "." + (i & 255));
+              case MANY_ONE_IP ->
+                  i -> post("m1-" + addressSeq.incrementAndGet() + "@bench.example", "203.0.113.7");
+              case MANY_MANY_IPS ->
+                  i ->
+                      post(
+                          "mm-" + addressSeq.incrementAndGet() + "@bench.example",
+                          "10.200." + ((i % ipPool) / 250) + "." + (i % ipPool % 250 + 1));
+            };
         List<Future<?>> workers = new ArrayList<>();
         if (build != null) {
           for (int t = 0; t < threads; t++) {
-            workers.add(pool.submit(() -> {
-              for (int i = sent.getAndIncrement(); i < maxRequests && System.nanoTime() < end;
-                   i = sent.getAndIncrement()) {
-                int status;
-                try {
-                  status = client.send(build.apply(i), HttpResponse.BodyHandlers.discarding()).statusCode();
-                } catch (java.io.IOException e) {
-                  // The JDK 17 client's own race on a reused connection ("HTTP/1.1 header parser received no bytes",
-                  // JDK-8338569) lost this answer: shown as -1 and left out of the flood count, not fatal.
-                  status = -1;
-                }
-                statuses.computeIfAbsent(status, k -> new LongAdder()).increment();
-              }
-              return null;
-            }));
+            workers.add(
+                pool.submit(
+                    () -> {
+                      for (int i = sent.getAndIncrement();
+                          i < maxRequests && System.nanoTime() < end;
+                          i = sent.getAndIncrement()) {
+                        int status;
+                        try {
+                          status =
+                              client
+                                  .send(build.apply(i), HttpResponse.BodyHandlers.discarding())
+                                  .statusCode();
+                        } catch (java.io.IOException e) {
+                          // The JDK 17 client's own race on a reused connection ("HTTP/1.1 header
+                          // parser received no bytes",
+                          // JDK-8338569) lost this answer: shown as -1 and left out of the flood
+                          // count, not fatal.
+                          status = -1;
+                        }
+                        statuses.computeIfAbsent(status, k -> new LongAdder()).increment();
+                      }
+                      return null;
+                    }));
           }
         }
         List<Long> gets = Collections.synchronizedList(new ArrayList<>());
@@ -267,34 +404,42 @@ public final class SignupFlood {
         AtomicInteger legitOk = new AtomicInteger();
         AtomicInteger legitAll = new AtomicInteger();
         Map<Integer, Long> legitStatuses = new ConcurrentHashMap<>();
-        Future<?> legit = pool.submit(() -> {
-          long next = System.nanoTime();
-          while (System.nanoTime() < end) {
-            int n = legitSeq.incrementAndGet();
-            String ip = "198.51." + (n / 250) + "." + (n % 250 + 1);
-            long t0 = System.nanoTime();
-            HttpResponse<String> page = get(client, url, ip);
-            long t1 = System.nanoTime();
-            Map<String, List<String>> fields = LoadDriver.formFields(page.body());
-            fields.put("purpose", List.of("newsletter", "offers"));
-            fields.put("email", List.of("legit-" + n + "@bench.example"));
-            HttpResponse<String> res = client.send(request(url, ip, fields), HttpResponse.BodyHandlers.ofString());
-            long t2 = System.nanoTime();
-            legitAll.incrementAndGet();
-            legitStatuses.merge(page.statusCode() == 200 ? res.statusCode() : 1000 + page.statusCode(), 1L, Long::sum);
-            if (page.statusCode() == 200 && res.statusCode() == 200 && res.body().contains("Check your inbox")) {
-              legitOk.incrementAndGet();
-            }
-            gets.add(t1 - t0);
-            posts.add(t2 - t1);
-            next += TimeUnit.MILLISECONDS.toNanos(legitMs);
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-              TimeUnit.NANOSECONDS.sleep(wait);
-            }
-          }
-          return null;
-        });
+        Future<?> legit =
+            pool.submit(
+                () -> {
+                  long next = System.nanoTime();
+                  while (System.nanoTime() < end) {
+                    int n = legitSeq.incrementAndGet();
+                    String ip = "198.51." + (n / 250) + "." + (n % 250 + 1);
+                    long t0 = System.nanoTime();
+                    HttpResponse<String> page = get(client, url, ip);
+                    long t1 = System.nanoTime();
+                    Map<String, List<String>> fields = LoadDriver.formFields(page.body());
+                    fields.put("purpose", List.of("newsletter", "offers"));
+                    fields.put("email", List.of("legit-" + n + "@bench.example"));
+                    HttpResponse<String> res =
+                        client.send(request(url, ip, fields), HttpResponse.BodyHandlers.ofString());
+                    long t2 = System.nanoTime();
+                    legitAll.incrementAndGet();
+                    legitStatuses.merge(
+                        page.statusCode() == 200 ? res.statusCode() : 1000 + page.statusCode(),
+                        1L,
+                        Long::sum);
+                    if (page.statusCode() == 200
+                        && res.statusCode() == 200
+                        && res.body().contains("Check your inbox")) {
+                      legitOk.incrementAndGet();
+                    }
+                    gets.add(t1 - t0);
+                    posts.add(t2 - t1);
+                    next += TimeUnit.MILLISECONDS.toNanos(legitMs);
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                      TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                  }
+                  return null;
+                });
         legit.get(seconds + 120L, TimeUnit.SECONDS);
         for (Future<?> w : workers) {
           w.get(seconds + 120L, TimeUnit.SECONDS);
@@ -302,9 +447,24 @@ public final class SignupFlood {
         double elapsed = (System.nanoTime() - start) / 1e9;
         Map<Integer, Long> byStatus = new java.util.TreeMap<>();
         statuses.forEach((k, v) -> byStatus.put(k, v.sum()));
-        long flood = byStatus.entrySet().stream().filter(e -> e.getKey() > 0).mapToLong(Map.Entry::getValue).sum();
-        return new Result(startMillis, System.currentTimeMillis(), flood, elapsed, byStatus, legitOk.get(), legitAll.get(), pct(gets, 0.50), pct(gets, 0.99),
-            pct(posts, 0.50), pct(posts, 0.99), new java.util.TreeMap<>(legitStatuses));
+        long flood =
+            byStatus.entrySet().stream()
+                .filter(e -> e.getKey() > 0)
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+        return new Result(
+            startMillis,
+            System.currentTimeMillis(),
+            flood,
+            elapsed,
+            byStatus,
+            legitOk.get(),
+            legitAll.get(),
+            pct(gets, 0.50),
+            pct(gets, 0.99),
+            pct(posts, 0.50),
+            pct(posts, 0.99),
+            new java.util.TreeMap<>(legitStatuses));
       } finally {
         pool.shutdownNow();
       }
@@ -322,20 +482,33 @@ public final class SignupFlood {
       throw new IllegalArgumentException("loopback only: " + url);
     }
     StringBuilder b = new StringBuilder();
-    form.forEach((k, values) -> values.forEach(v -> b.append(b.length() == 0 ? "" : "&")
-        .append(URLEncoder.encode(k, StandardCharsets.UTF_8)).append('=')
-        .append(URLEncoder.encode(v, StandardCharsets.UTF_8))));
-    return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/x-www-form-urlencoded").header("X-Forwarded-For", ip)
-        .POST(HttpRequest.BodyPublishers.ofString(b.toString())).build();
+    form.forEach(
+        (k, values) ->
+            values.forEach(
+                v ->
+                    b.append(b.length() == 0 ? "" : "&")
+                        .append(URLEncoder.encode(k, StandardCharsets.UTF_8))
+                        .append('=')
+                        .append(URLEncoder.encode(v, StandardCharsets.UTF_8))));
+    return HttpRequest.newBuilder(URI.create(url))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Forwarded-For", ip)
+        .POST(HttpRequest.BodyPublishers.ofString(b.toString()))
+        .build();
   }
 
   static HttpResponse<String> get(HttpClient client, String url, String ip) throws Exception {
     if (!url.startsWith("http://127.0.0.1:")) {
       throw new IllegalArgumentException("loopback only: " + url);
     }
-    return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
-        .header("X-Forwarded-For", ip).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return client.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(30))
+            .header("X-Forwarded-For", ip)
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static double pct(List<Long> nanos, double p) {
@@ -359,16 +532,21 @@ public final class SignupFlood {
   }
 
   private static long count(HikariDataSource ds, String sql) throws SQLException {
-    try (Connection c = ds.getConnection(); PreparedStatement st = c.prepareStatement(sql);
-         ResultSet rs = st.executeQuery()) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement st = c.prepareStatement(sql);
+        ResultSet rs = st.executeQuery()) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
   private static long countVictim(HikariDataSource ds) throws SQLException {
-    try (Connection c = ds.getConnection(); PreparedStatement st = c.prepareStatement("SELECT COUNT(*) FROM " + PREFIX
-        + "outbox WHERE recipient = ? AND kind = 'CONFIRMATION'")) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM "
+                    + PREFIX
+                    + "outbox WHERE recipient = ? AND kind = 'CONFIRMATION'")) {
       st.setString(1, VICTIM);
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
@@ -391,7 +569,9 @@ public final class SignupFlood {
       if (!seen.add(o)) {
         continue;
       }
-      for (Class<?> c = o.getClass(); c != null && c.getName().startsWith("org.optin4j.servlet."); c = c.getSuperclass()) {
+      for (Class<?> c = o.getClass();
+          c != null && c.getName().startsWith("org.optin4j.servlet.");
+          c = c.getSuperclass()) {
         for (Field f : c.getDeclaredFields()) {
           if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()) {
             continue;

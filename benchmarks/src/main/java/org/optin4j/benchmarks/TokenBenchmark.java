@@ -44,13 +44,13 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
 import org.optin4j.internal.IssuedToken;
 import org.optin4j.internal.TokenCheck;
 import org.optin4j.internal.TokenClaims;
 import org.optin4j.internal.TokenKind;
 import org.optin4j.internal.TokenService;
+import org.optin4j.keys.SigningKeys;
 
 /**
  * Issue + verify of one link token, through the library ({@link TokenService}) and through bare Nimbus JOSE+JWT with
@@ -64,7 +64,9 @@ import org.optin4j.internal.TokenService;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 3, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+@Fork(
+    value = 3,
+    jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
 public class TokenBenchmark {
   static final String ISSUER = "https://bench.example/optin";
   static final String KID = "k1";
@@ -83,11 +85,16 @@ public class TokenBenchmark {
   public void setUp() {
     byte[] secret = Fixtures.secret(32);
     tokenKind = TokenKind.valueOf(kind);
-    library = new TokenService(SigningKeys.builder().active(KID, secret).build(), ISSUER, Clock.systemUTC(),
-        new SecureRandom());
-    claims = tokenKind == TokenKind.CONFIRM
-        ? new TokenClaims(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"), "r-0123456789abcdefghij", 1)
-        : new TokenClaims(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"), null, 0);
+    library =
+        new TokenService(
+            SigningKeys.builder().active(KID, secret).build(),
+            ISSUER,
+            Clock.systemUTC(),
+            new SecureRandom());
+    claims =
+        tokenKind == TokenKind.CONFIRM
+            ? new TokenClaims(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"), "r-0123456789abcdefghij", 1)
+            : new TokenClaims(new SubjectId("AAAAAAAAAAAAAAAAAAAAAA"), null, 0);
     nimbus = new Nimbus(secret);
   }
 
@@ -119,7 +126,8 @@ public class TokenBenchmark {
   static final class Nimbus {
     private final SecureRandom random = new SecureRandom();
     private final MACSigner signer;
-    private final Map<TokenKind, DefaultJWTProcessor<SecurityContext>> processors = new EnumMap<>(TokenKind.class);
+    private final Map<TokenKind, DefaultJWTProcessor<SecurityContext>> processors =
+        new EnumMap<>(TokenKind.class);
     private final Map<TokenKind, JWSHeader> headers = new EnumMap<>(TokenKind.class);
 
     Nimbus(byte[] secret) {
@@ -128,18 +136,27 @@ public class TokenBenchmark {
       } catch (JOSEException e) {
         throw new IllegalStateException(e);
       }
-      // A JWK set whose key carries its kid: an ImmutableSecret finds no key for a token with a kid header.
+      // A JWK set whose key carries its kid: an ImmutableSecret finds no key for a token with a kid
+      // header.
       JWKSet keys = new JWKSet(new OctetSequenceKey.Builder(secret).keyID(KID).build());
       for (TokenKind k : TokenKind.values()) {
-        headers.put(k, new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType(k.type())).keyID(KID)
-            .build());
+        headers.put(
+            k,
+            new JWSHeader.Builder(JWSAlgorithm.HS256)
+                .type(new JOSEObjectType(k.type()))
+                .keyID(KID)
+                .build());
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
         p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType(k.type())));
-        p.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.HS256, new ImmutableJWKSet<>(keys)));
-        Set<String> required = k == TokenKind.CONFIRM
-            ? Set.of("sub", "iat", "exp", "jti", "req", "gen") : Set.of("sub", "iat", "exp", "jti");
-        p.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>(k.audience(),
-            new JWTClaimsSet.Builder().issuer(ISSUER).build(), required));
+        p.setJWSKeySelector(
+            new JWSVerificationKeySelector<>(JWSAlgorithm.HS256, new ImmutableJWKSet<>(keys)));
+        Set<String> required =
+            k == TokenKind.CONFIRM
+                ? Set.of("sub", "iat", "exp", "jti", "req", "gen")
+                : Set.of("sub", "iat", "exp", "jti");
+        p.setJWTClaimsSetVerifier(
+            new DefaultJWTClaimsVerifier<>(
+                k.audience(), new JWTClaimsSet.Builder().issuer(ISSUER).build(), required));
         processors.put(k, p);
       }
     }
@@ -148,13 +165,14 @@ public class TokenBenchmark {
       Instant now = Instant.now();
       byte[] id = new byte[16];
       random.nextBytes(id);
-      JWTClaimsSet.Builder b = new JWTClaimsSet.Builder()
-          .issuer(ISSUER)
-          .audience(kind.audience())
-          .subject(claims.subject().value())
-          .issueTime(Date.from(now))
-          .expirationTime(Date.from(now.plus(TTL)))
-          .jwtID(Base64.getUrlEncoder().withoutPadding().encodeToString(id));
+      JWTClaimsSet.Builder b =
+          new JWTClaimsSet.Builder()
+              .issuer(ISSUER)
+              .audience(kind.audience())
+              .subject(claims.subject().value())
+              .issueTime(Date.from(now))
+              .expirationTime(Date.from(now.plus(TTL)))
+              .jwtID(Base64.getUrlEncoder().withoutPadding().encodeToString(id));
       if (claims.requestId() != null) {
         b.claim("req", claims.requestId());
       }
@@ -166,7 +184,8 @@ public class TokenBenchmark {
       return jwt.serialize();
     }
 
-    JWTClaimsSet verify(TokenKind kind, String token) throws ParseException, BadJOSEException, JOSEException {
+    JWTClaimsSet verify(TokenKind kind, String token)
+        throws ParseException, BadJOSEException, JOSEException {
       return processors.get(kind).process(token, null);
     }
   }

@@ -17,12 +17,15 @@ final class Wrk {
   private Wrk() {}
 
   /** Requests per second of {@code wrk -t threads -c connections -d seconds url}; fails on any non-2xx answer. */
-  static double run(String url, int threads, int connections, int seconds) throws IOException, InterruptedException {
+  static double run(String url, int threads, int connections, int seconds)
+      throws IOException, InterruptedException {
     if (!url.startsWith("http://127.0.0.1:")) {
       throw new IllegalArgumentException("loopback only: " + url);
     }
-    Process p = new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", url)
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("wrk", "-t" + threads, "-c" + connections, "-d" + seconds + "s", url)
+            .redirectErrorStream(true)
+            .start();
     if (!p.waitFor(seconds + 30L, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException("wrk did not finish");

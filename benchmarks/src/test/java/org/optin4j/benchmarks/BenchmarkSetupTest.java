@@ -36,9 +36,13 @@ class BenchmarkSetupTest {
 
   @Test
   void benchServerWhenStartedThenServesFloorAndFilteredVariants() throws Exception {
-    try (OptIn optIn = Fixtures.optIn(InMemoryConsentStore.create(), new Fixtures.LinkSink(),
-             "http://127.0.0.1:18080/app/optin").build();
-         BenchServer server = new BenchServer(0, optIn, Map.of())) {
+    try (OptIn optIn =
+            Fixtures.optIn(
+                    InMemoryConsentStore.create(),
+                    new Fixtures.LinkSink(),
+                    "http://127.0.0.1:18080/app/optin")
+                .build();
+        BenchServer server = new BenchServer(0, optIn, Map.of())) {
       assertEquals("hello", LoadDriver.fetch(server.url("/floor/hello")));
       assertEquals("hello", LoadDriver.fetch(server.url("/app/hello")));
       String plain = LoadDriver.fetch(server.url("/floor/page.html"));

@@ -31,8 +31,12 @@ public interface BreachRegister {
    * @throws IllegalArgumentException if a purpose is not in the catalog, the time is in the future, or a text is
    *     invalid
    */
-  Incident recordIncident(Instant discoveredAt, String nature, List<String> dataCategories,
-      List<String> subjectCategories, Set<PurposeId> affectedPurposes);
+  Incident recordIncident(
+      Instant discoveredAt,
+      String nature,
+      List<String> dataCategories,
+      List<String> subjectCategories,
+      Set<PurposeId> affectedPurposes);
 
   /**
    * Finds an incident.

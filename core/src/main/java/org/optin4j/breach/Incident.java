@@ -69,7 +69,8 @@ public record Incident(
     List<String> copy = List.copyOf(Objects.requireNonNull(values, name));
     for (String v : copy) {
       if (v.isBlank() || v.length() > 200 || v.chars().anyMatch(Character::isISOControl)) {
-        throw new IllegalArgumentException(name + ": each entry is one line of 1 to 200 characters");
+        throw new IllegalArgumentException(
+            name + ": each entry is one line of 1 to 200 characters");
       }
     }
     return copy;
@@ -102,8 +103,18 @@ public record Incident(
    * @return the incident
    */
   public Incident authorityNotified(Instant at) {
-    return new Incident(id, discoveredAt, recordedAt, nature, dataCategories, subjectCategories, affectedPurposes,
-        status == Status.CLOSED ? Status.CLOSED : Status.AUTHORITY_NOTIFIED, at, closedAt, subjectNotice);
+    return new Incident(
+        id,
+        discoveredAt,
+        recordedAt,
+        nature,
+        dataCategories,
+        subjectCategories,
+        affectedPurposes,
+        status == Status.CLOSED ? Status.CLOSED : Status.AUTHORITY_NOTIFIED,
+        at,
+        closedAt,
+        subjectNotice);
   }
 
   /**
@@ -113,8 +124,18 @@ public record Incident(
    * @return the incident
    */
   public Incident closed(Instant at) {
-    return new Incident(id, discoveredAt, recordedAt, nature, dataCategories, subjectCategories, affectedPurposes,
-        Status.CLOSED, authorityNotifiedAt, at, subjectNotice);
+    return new Incident(
+        id,
+        discoveredAt,
+        recordedAt,
+        nature,
+        dataCategories,
+        subjectCategories,
+        affectedPurposes,
+        Status.CLOSED,
+        authorityNotifiedAt,
+        at,
+        subjectNotice);
   }
 
   /**
@@ -124,8 +145,18 @@ public record Incident(
    * @return the incident
    */
   public Incident withSubjectNotice(SubjectNotice notice) {
-    return new Incident(id, discoveredAt, recordedAt, nature, dataCategories, subjectCategories, affectedPurposes,
-        status, authorityNotifiedAt, closedAt, notice);
+    return new Incident(
+        id,
+        discoveredAt,
+        recordedAt,
+        nature,
+        dataCategories,
+        subjectCategories,
+        affectedPurposes,
+        status,
+        authorityNotifiedAt,
+        closedAt,
+        notice);
   }
 
   /** Where an incident stands. */
@@ -151,7 +182,9 @@ public record Incident(
     /** Validates the components. */
     public SubjectNotice {
       Objects.requireNonNull(subject, "subject");
-      if (subject.isBlank() || subject.length() > 200 || subject.chars().anyMatch(Character::isISOControl)) {
+      if (subject.isBlank()
+          || subject.length() > 200
+          || subject.chars().anyMatch(Character::isISOControl)) {
         throw new IllegalArgumentException("the notice subject is one line of 1 to 200 characters");
       }
       Objects.requireNonNull(text, "text");

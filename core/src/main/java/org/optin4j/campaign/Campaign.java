@@ -18,13 +18,16 @@ import org.optin4j.PurposeId;
  * @param html the HTML body, or {@code null} for one derived from the text
  * @param createdAt when it was queued
  */
-public record Campaign(String id, PurposeId purpose, String subject, String text, String html, Instant createdAt) {
+public record Campaign(
+    String id, PurposeId purpose, String subject, String text, String html, Instant createdAt) {
   /** Validates the components. */
   public Campaign {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(subject, "subject");
-    if (subject.isBlank() || subject.length() > 200 || subject.chars().anyMatch(Character::isISOControl)) {
+    if (subject.isBlank()
+        || subject.length() > 200
+        || subject.chars().anyMatch(Character::isISOControl)) {
       throw new IllegalArgumentException("the subject is one line of 1 to 200 characters");
     }
     Objects.requireNonNull(text, "text");

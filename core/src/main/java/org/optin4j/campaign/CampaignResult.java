@@ -13,4 +13,5 @@ package org.optin4j.campaign;
  * @param suppressed addresses refused because they are on the suppression list (erased)
  * @param invalid entries that are not valid addresses
  */
-public record CampaignResult(String campaignId, int queued, int noConsent, int suppressed, int invalid) {}
+public record CampaignResult(
+    String campaignId, int queued, int noConsent, int suppressed, int invalid) {}

@@ -33,7 +33,11 @@ public interface Campaigns {
    * @return what was queued and refused
    * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
    */
-  CampaignResult send(PurposeId purpose, String subject, String text, String html,
+  CampaignResult send(
+      PurposeId purpose,
+      String subject,
+      String text,
+      String html,
       java.util.Collection<String> recipients);
 
   /**

@@ -47,20 +47,37 @@ import org.optin4j.Retention;
  */
 public final class CatalogFiles {
   private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2,3}");
+
   /** The syntax of purpose ids and data categories. */
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,62}");
+
   private static final Set<String> ISO_639_1 = Set.of(Locale.getISOLanguages());
   private static final String UNTIL_WITHDRAWN = "until-withdrawn";
+
   /** Longest retention accepted; also keeps {@code Instant.plus} far from overflow. */
   private static final Duration MAX_PERIOD = Duration.ofDays(100L * 365);
 
   private static final List<String> TEXT_FIELDS = List.of("title", "description", "data");
   private static final Set<String> PROPERTIES_FIELDS =
-      Set.of("version", "data-categories", "legal-basis", "retention", "proof-retention", "double-opt-in",
+      Set.of(
+          "version",
+          "data-categories",
+          "legal-basis",
+          "retention",
+          "proof-retention",
+          "double-opt-in",
           "material-version");
   private static final Set<String> JSON_ROOT_KEYS = Set.of("locales", "purposes");
   private static final Set<String> JSON_PURPOSE_KEYS =
-      Set.of("id", "version", "dataCategories", "legalBasis", "retention", "proofRetention", "doubleOptIn", "texts",
+      Set.of(
+          "id",
+          "version",
+          "dataCategories",
+          "legalBasis",
+          "retention",
+          "proofRetention",
+          "doubleOptIn",
+          "texts",
           "materialVersion");
   private static final Set<String> JSON_TEXT_KEYS = Set.copyOf(TEXT_FIELDS);
 
@@ -76,7 +93,8 @@ public final class CatalogFiles {
       props.load(new StringReader(text));
     } catch (IOException | IllegalArgumentException e) {
       // IllegalArgumentException: a malformed backslash-u escape.
-      throw configurationException("purpose catalog: malformed properties file (" + e.getMessage() + ")", e);
+      throw configurationException(
+          "purpose catalog: malformed properties file (" + e.getMessage() + ")", e);
     }
     Map<String, String> values = new TreeMap<>();
     for (String key : props.stringPropertyNames()) {
@@ -87,7 +105,8 @@ public final class CatalogFiles {
       problems.add(key + ": duplicate key");
     }
     Set<String> used = new HashSet<>(Set.of("locales", "purposes"));
-    List<String> languages = checkLanguages("locales", propertiesList("locales", values, problems), problems);
+    List<String> languages =
+        checkLanguages("locales", propertiesList("locales", values, problems), problems);
     List<String> ids = checkIds("purposes", propertiesList("purposes", values, problems), problems);
 
     List<Purpose> purposes = new ArrayList<>();
@@ -152,7 +171,8 @@ public final class CatalogFiles {
 
     for (Map.Entry<String, String> e : values.entrySet()) {
       if (!used.contains(e.getKey())) {
-        whyUnused(e.getKey(), languages, ids).ifPresent(why -> problems.add(e.getKey() + ": " + why));
+        whyUnused(e.getKey(), languages, ids)
+            .ifPresent(why -> problems.add(e.getKey() + ": " + why));
       }
     }
     return catalog(languages, purposes, problems);
@@ -188,7 +208,8 @@ public final class CatalogFiles {
     return v;
   }
 
-  private static List<String> propertiesList(String key, Map<String, String> values, List<String> problems) {
+  private static List<String> propertiesList(
+      String key, Map<String, String> values, List<String> problems) {
     String v = required(key, values, problems);
     return v == null ? null : splitList(key, v, problems);
   }
@@ -232,15 +253,17 @@ public final class CatalogFiles {
   public static PurposeCatalog fromJson(InputStream in) {
     String text = readUtf8(in);
     Map<String, Object> root;
-    String malformed = "purpose catalog: malformed JSON (expected one object; comments, trailing commas and duplicate"
-        + " keys are not allowed)";
+    String malformed =
+        "purpose catalog: malformed JSON (expected one object; comments, trailing commas and duplicate"
+            + " keys are not allowed)";
     try {
       root = JSONObjectUtils.parse(text);
     } catch (ParseException e) {
       throw configurationException(malformed, e);
     }
     if (root == null) {
-      // Nimbus answers the JSON literal null with null rather than an error (found by PurposeCatalogFuzzTest).
+      // Nimbus answers the JSON literal null with null rather than an error (found by
+      // PurposeCatalogFuzzTest).
       throw new ConfigurationException(malformed);
     }
     List<String> problems = new ArrayList<>();
@@ -250,7 +273,8 @@ public final class CatalogFiles {
     if (!root.containsKey("locales")) {
       problems.add("locales: missing required key");
     } else {
-      languages = checkLanguages("locales", stringList("locales", root.get("locales"), problems), problems);
+      languages =
+          checkLanguages("locales", stringList("locales", root.get("locales"), problems), problems);
     }
 
     List<Purpose> purposes = new ArrayList<>();
@@ -264,7 +288,8 @@ public final class CatalogFiles {
     } else {
       Set<String> ids = new HashSet<>();
       for (int i = 0; i < list.size(); i++) {
-        jsonPurpose("purposes[" + i + "]", list.get(i), languages, ids, problems).ifPresent(purposes::add);
+        jsonPurpose("purposes[" + i + "]", list.get(i), languages, ids, problems)
+            .ifPresent(purposes::add);
       }
     }
     return catalog(languages, purposes, problems);
@@ -288,10 +313,12 @@ public final class CatalogFiles {
       }
     }
     d.version = version(path + ".version", map, "version", d.version, problems);
-    d.materialVersion = version(path + ".materialVersion", map, "materialVersion", d.materialVersion, problems);
+    d.materialVersion =
+        version(path + ".materialVersion", map, "materialVersion", d.materialVersion, problems);
     if (map.containsKey("dataCategories")) {
       String key = path + ".dataCategories";
-      d.categories = checkCategories(key, stringList(key, map.get("dataCategories"), problems), problems);
+      d.categories =
+          checkCategories(key, stringList(key, map.get("dataCategories"), problems), problems);
     }
     if (map.containsKey("legalBasis")) {
       String key = path + ".legalBasis";
@@ -315,7 +342,9 @@ public final class CatalogFiles {
     }
     jsonTexts(path + ".texts", map, languages, d, problems);
 
-    return problems.size() == before && languages != null ? d.toPurpose(id, path, problems) : Optional.empty();
+    return problems.size() == before && languages != null
+        ? d.toPurpose(id, path, problems)
+        : Optional.empty();
   }
 
   private static void jsonTexts(
@@ -361,7 +390,8 @@ public final class CatalogFiles {
     }
   }
 
-  private static void unknownKeys(String prefix, Map<?, ?> map, Set<String> known, List<String> problems) {
+  private static void unknownKeys(
+      String prefix, Map<?, ?> map, Set<String> known, List<String> problems) {
     for (Object key : map.keySet()) {
       if (!known.contains(String.valueOf(key))) {
         problems.add(prefix + key + ": unknown key");
@@ -370,7 +400,8 @@ public final class CatalogFiles {
   }
 
   /** Returns a required string member, stripped; {@code null} after adding a problem if absent or not a string. */
-  private static String requiredString(String path, String name, Map<?, ?> map, List<String> problems) {
+  private static String requiredString(
+      String path, String name, Map<?, ?> map, List<String> problems) {
     if (!map.containsKey(name)) {
       problems.add(path + '.' + name + ": missing required key");
       return null;
@@ -419,7 +450,9 @@ public final class CatalogFiles {
   }
 
   private static String typeOrValue(Object value) {
-    return value instanceof Number || value instanceof Boolean ? String.valueOf(value) : typeOf(value);
+    return value instanceof Number || value instanceof Boolean
+        ? String.valueOf(value)
+        : typeOf(value);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -445,11 +478,13 @@ public final class CatalogFiles {
               .legalBasis(legalBasis)
               .retention(retention)
               .doubleOptIn(doubleOptIn);
-      texts.forEach((lang, t) -> b.text(Locale.forLanguageTag(lang), t.title(), t.description(), t.data()));
+      texts.forEach(
+          (lang, t) -> b.text(Locale.forLanguageTag(lang), t.title(), t.description(), t.data()));
       try {
         return Optional.of(b.build());
       } catch (IllegalArgumentException e) {
-        // Every rule of Purpose is checked above with the exact key; this is a safety net for rules added later.
+        // Every rule of Purpose is checked above with the exact key; this is a safety net for rules
+        // added later.
         problems.add(key + ": " + e.getMessage());
         return Optional.empty();
       }
@@ -492,7 +527,8 @@ public final class CatalogFiles {
   }
 
   /** Reads a JSON version: a whole number of 1 or more; else (absent, or reported) {@code current}. */
-  private static int version(String key, Map<?, ?> map, String name, int current, List<String> problems) {
+  private static int version(
+      String key, Map<?, ?> map, String name, int current, List<String> problems) {
     if (!map.containsKey(name)) {
       return current;
     }
@@ -505,30 +541,52 @@ public final class CatalogFiles {
   }
 
   /** Checks language codes; {@code null} in (already reported) or out (problems added). */
-  private static List<String> checkLanguages(String key, List<String> items, List<String> problems) {
-    return checkDistinct(key, items, problems,
-        lang -> LANGUAGE.matcher(lang).matches() && (lang.length() != 2 || ISO_639_1.contains(lang)),
-        lang -> quote(lang) + " is not a lowercase ISO 639 language code such as en or nl", "locale");
+  private static List<String> checkLanguages(
+      String key, List<String> items, List<String> problems) {
+    return checkDistinct(
+        key,
+        items,
+        problems,
+        lang ->
+            LANGUAGE.matcher(lang).matches() && (lang.length() != 2 || ISO_639_1.contains(lang)),
+        lang -> quote(lang) + " is not a lowercase ISO 639 language code such as en or nl",
+        "locale");
   }
 
   /** Checks purpose ids; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkIds(String key, List<String> items, List<String> problems) {
-    return checkDistinct(key, items, problems, id -> NAME.matcher(id).matches(),
-        id -> "invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})", "purpose");
+    return checkDistinct(
+        key,
+        items,
+        problems,
+        id -> NAME.matcher(id).matches(),
+        id -> "invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})",
+        "purpose");
   }
 
   /** Checks data categories; {@code null} in (already reported) or out (problems added). */
-  private static List<String> checkCategories(String key, List<String> items, List<String> problems) {
-    return checkDistinct(key, items, problems, c -> NAME.matcher(c).matches(),
-        c -> "invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})", "data category");
+  private static List<String> checkCategories(
+      String key, List<String> items, List<String> problems) {
+    return checkDistinct(
+        key,
+        items,
+        problems,
+        c -> NAME.matcher(c).matches(),
+        c -> "invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})",
+        "data category");
   }
 
   /**
    * Checks a list of distinct items; {@code null} in (already reported) or out (problems added): an item that is not
    * {@code valid} is reported as {@code invalid} says, a repeated one as a duplicate {@code what}.
    */
-  private static List<String> checkDistinct(String key, List<String> items, List<String> problems,
-      Predicate<String> valid, Function<String, String> invalid, String what) {
+  private static List<String> checkDistinct(
+      String key,
+      List<String> items,
+      List<String> problems,
+      Predicate<String> valid,
+      Function<String, String> invalid,
+      String what) {
     if (items == null) {
       return null;
     }
@@ -582,7 +640,8 @@ public final class CatalogFiles {
    * Parses an ISO-8601 duration ({@code PT48H}, {@code P30D}, {@code P1DT12H}) or a period of years, months, weeks and
    * days ({@code P2Y}, {@code P6M}, {@code P1Y6M}, {@code P2W}); a year counts 365 days and a month 30.
    */
-  private static Duration parsePeriod(String key, String value, String alternatives, List<String> problems) {
+  private static Duration parsePeriod(
+      String key, String value, String alternatives, List<String> problems) {
     Duration d;
     try {
       d = Duration.parse(value);
@@ -592,11 +651,16 @@ public final class CatalogFiles {
         d =
             Duration.ofDays(
                 Math.addExact(
-                    Math.addExact(Math.multiplyExact(p.getYears(), 365L), Math.multiplyExact(p.getMonths(), 30L)),
+                    Math.addExact(
+                        Math.multiplyExact(p.getYears(), 365L),
+                        Math.multiplyExact(p.getMonths(), 30L)),
                     p.getDays()));
       } catch (DateTimeParseException | ArithmeticException notAPeriod) {
         problems.add(
-            key + ": expected " + alternatives + "an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was "
+            key
+                + ": expected "
+                + alternatives
+                + "an ISO-8601 period such as P2Y, P6M, P30D or PT48H, was "
                 + quote(value));
         return null;
       }
@@ -612,12 +676,14 @@ public final class CatalogFiles {
     return d;
   }
 
-  private static PurposeCatalog catalog(List<String> languages, List<Purpose> purposes, List<String> problems) {
+  private static PurposeCatalog catalog(
+      List<String> languages, List<Purpose> purposes, List<String> problems) {
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
     }
     PurposeCatalog.Builder b =
-        PurposeCatalog.builder().locales(languages.stream().map(Locale::forLanguageTag).toArray(Locale[]::new));
+        PurposeCatalog.builder()
+            .locales(languages.stream().map(Locale::forLanguageTag).toArray(Locale[]::new));
     purposes.forEach(b::add);
     return b.build();
   }

@@ -28,6 +28,7 @@ import org.optin4j.spi.ConsentStore;
 public final class ConfirmationMailCap {
   /** The highest daily cap the builder accepts; also how far {@link #slotFor} looks for taken slots. */
   public static final int MAX_PER_DAY = 20;
+
   private static final long DAY_SECONDS = 86_400;
 
   private final int perDay;
@@ -36,7 +37,8 @@ public final class ConfirmationMailCap {
 
   public ConfirmationMailCap(int perDay, Duration minInterval, CapKeyStrategy keys) {
     if (perDay < 1 || perDay > MAX_PER_DAY) {
-      throw new IllegalArgumentException("confirmation mails per day must be 1 to " + MAX_PER_DAY + ", was " + perDay);
+      throw new IllegalArgumentException(
+          "confirmation mails per day must be 1 to " + MAX_PER_DAY + ", was " + perDay);
     }
     this.perDay = perDay;
     this.minInterval = Objects.requireNonNull(minInterval, "minInterval");
@@ -70,7 +72,8 @@ public final class ConfirmationMailCap {
     public record Full(Instant retryAfter) implements Slot {
       @Override
       public String dedupeKey() {
-        throw new IllegalStateException("the confirmation-mail cap is full until " + retryAfter + ": no slot");
+        throw new IllegalStateException(
+            "the confirmation-mail cap is full until " + retryAfter + ": no slot");
       }
     }
   }
@@ -86,8 +89,8 @@ public final class ConfirmationMailCap {
   public Slot slotFor(ConsentStore.Transaction tx, EmailAddress to, Instant now) {
     String key = keys.capKey(to);
     if (key == null || key.isEmpty()) {
-      throw new IllegalStateException("the CapKeyStrategy " + keys.getClass().getName()
-          + " gave no cap key for an address");
+      throw new IllegalStateException(
+          "the CapKeyStrategy " + keys.getClass().getName() + " gave no cap key for an address");
     }
     String inbox = "confirmation:" + Notice.sha256(key).substring(0, 32) + ':';
     long day = Math.floorDiv(now.getEpochSecond(), DAY_SECONDS);
@@ -99,7 +102,8 @@ public final class ConfirmationMailCap {
     if (!minInterval.isZero()) {
       Instant last = today.last();
       if (last == null && now.minus(minInterval).isBefore(dayStart)) {
-        // No mail today, and the interval reaches back into yesterday: yesterday's last mail counts too.
+        // No mail today, and the interval reaches back into yesterday: yesterday's last mail counts
+        // too.
         last = taken(tx, inbox, day - 1).last();
       }
       if (last != null && now.isBefore(last.plus(minInterval))) {

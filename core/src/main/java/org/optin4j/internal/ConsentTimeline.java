@@ -2,9 +2,9 @@ package org.optin4j.internal;
 
 import java.time.Instant;
 import java.util.List;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.PurposeId;
 import org.optin4j.Retention;
+import org.optin4j.proof.ConsentEvent;
 
 /**
  * Replays a subject's history to answer "was consent for this purpose valid at that instant?" (GDPR Art. 7(1): the
@@ -24,7 +24,8 @@ public final class ConsentTimeline {
    * @param at the instant; an event at exactly this instant counts as having happened
    * @return whether consent was valid then
    */
-  public static boolean validAt(List<ConsentEvent> events, PurposeId purpose, Retention retention, Instant at) {
+  public static boolean validAt(
+      List<ConsentEvent> events, PurposeId purpose, Retention retention, Instant at) {
     boolean confirmed = false;
     boolean restricted = false;
     Instant confirmedAt = null;
@@ -39,7 +40,8 @@ public final class ConsentTimeline {
           confirmedAt = e.at();
         }
         case REQUESTED -> {
-          // A new request of a confirmed purpose (a re-confirmation) leaves the confirmed consent in force.
+          // A new request of a confirmed purpose (a re-confirmation) leaves the confirmed consent
+          // in force.
           if (!confirmed) {
             restricted = false;
           }

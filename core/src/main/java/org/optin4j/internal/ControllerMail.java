@@ -26,20 +26,31 @@ public final class ControllerMail {
    * @param headers extra headers
    * @return the mail
    */
-  public static MailMessage render(EmailAddress to, String subject, String text, String html, Controller controller,
+  public static MailMessage render(
+      EmailAddress to,
+      String subject,
+      String text,
+      String html,
+      Controller controller,
       Map<String, String> headers) {
-    String footer = controller.name() + ", " + controller.address() + " - " + controller.contactEmail();
+    String footer =
+        controller.name() + ", " + controller.address() + " - " + controller.contactEmail();
     String fullText = text.strip() + "\n\n-- \n" + footer + "\n";
     String fullHtml;
     if (html != null) {
       fullHtml = html;
     } else {
-      StringBuilder b = new StringBuilder("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>")
-          .append(Encode.forHtml(subject)).append("</title>\n</head>\n<body>\n");
+      StringBuilder b =
+          new StringBuilder("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>")
+              .append(Encode.forHtml(subject))
+              .append("</title>\n</head>\n<body>\n");
       for (String paragraph : text.strip().split("\\R\\s*\\R")) {
-        b.append("<p>").append(Encode.forHtml(paragraph.strip()).replaceAll("\\R", "<br>\n")).append("</p>\n");
+        b.append("<p>")
+            .append(Encode.forHtml(paragraph.strip()).replaceAll("\\R", "<br>\n"))
+            .append("</p>\n");
       }
-      b.append("<hr>\n<p style=\"font-size:12px;color:#555555;\">").append(Encode.forHtml(footer))
+      b.append("<hr>\n<p style=\"font-size:12px;color:#555555;\">")
+          .append(Encode.forHtml(footer))
           .append("</p>\n</body>\n</html>\n");
       fullHtml = b.toString();
     }

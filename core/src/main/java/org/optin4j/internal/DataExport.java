@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.optin4j.Consent;
-import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.Notice;
 import org.optin4j.Subject;
@@ -27,6 +26,7 @@ import org.optin4j.spi.OutboxMail;
 public final class DataExport {
   /** The schema version written into every export. */
   public static final int VERSION = 1;
+
   /** The schema identifier written into every export. */
   public static final String SCHEMA = "https://optin4j.org/schema/export/v1.json";
 
@@ -48,7 +48,9 @@ public final class DataExport {
 
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("id", subject.id().value());
-    s.put("email", subject.email().unicode()); // as the person writes it: U-label domain (the key is value())
+    s.put(
+        "email",
+        subject.email().unicode()); // as the person writes it: U-label domain (the key is value())
     s.put("createdAt", subject.createdAt().toString());
     root.put("subject", s);
 
@@ -67,7 +69,9 @@ public final class DataExport {
       m.put("requestId", c.requestId());
       m.put("requestedAt", c.requestedAt().toString());
       m.put("confirmedAt", text(c.confirmedAt()));
-      m.put("withdrawnAt", c.state() == org.optin4j.ConsentState.WITHDRAWN ? text(c.endedAt()) : null);
+      m.put(
+          "withdrawnAt",
+          c.state() == org.optin4j.ConsentState.WITHDRAWN ? text(c.endedAt()) : null);
       m.put("endedAt", text(c.endedAt()));
       Map<String, Object> evidence = new LinkedHashMap<>();
       evidence.put("request", lastEvidence(events, c, ConsentEvent.Type.REQUESTED));
@@ -130,10 +134,13 @@ public final class DataExport {
     return m;
   }
 
-  private static Map<String, Object> lastEvidence(List<ConsentEvent> events, Consent c, ConsentEvent.Type type) {
+  private static Map<String, Object> lastEvidence(
+      List<ConsentEvent> events, Consent c, ConsentEvent.Type type) {
     ConsentEvent found = null;
     for (ConsentEvent e : events) {
-      if (e.purpose().equals(c.purpose()) && e.type() == type && c.requestId().equals(e.requestId())) {
+      if (e.purpose().equals(c.purpose())
+          && e.type() == type
+          && c.requestId().equals(e.requestId())) {
         found = e;
       }
     }

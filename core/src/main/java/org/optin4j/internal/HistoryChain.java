@@ -23,8 +23,7 @@ public final class HistoryChain {
   /** Seals {@code event} onto {@code head}: {@link #seal} as a {@link ChainSealer} for set-based appends. */
   public static final ChainSealer SEALER = HistoryChain::seal;
 
-  private HistoryChain() {
-  }
+  private HistoryChain() {}
 
   /**
    * Appends an event to its subject's history: takes the subject's history lock, seals the event onto the head it got
@@ -54,8 +53,11 @@ public final class HistoryChain {
     requireUnsealed(event);
     Objects.requireNonNull(head, "head");
     if (!event.subjectId().equals(head.subjectId())) {
-      throw new IllegalArgumentException("the event of " + event.subjectId() + " cannot continue the chain of "
-          + head.subjectId());
+      throw new IllegalArgumentException(
+          "the event of "
+              + event.subjectId()
+              + " cannot continue the chain of "
+              + head.subjectId());
     }
     byte[] salt = new byte[16];
     SALTS.nextBytes(salt);
@@ -66,7 +68,8 @@ public final class HistoryChain {
   private static void requireUnsealed(ConsentEvent event) {
     Objects.requireNonNull(event, "event");
     if (event.sequence() != 0) {
-      throw new IllegalArgumentException("an event to append has sequence 0, was " + event.sequence());
+      throw new IllegalArgumentException(
+          "an event to append has sequence 0, was " + event.sequence());
     }
     if (event.seal() != null) {
       throw new IllegalArgumentException("an event to append has no seal yet");

@@ -2,10 +2,10 @@ package org.optin4j.internal;
 
 import java.util.List;
 import java.util.Optional;
+import org.optin4j.SubjectId;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.proof.HistoryVerification.Reason;
-import org.optin4j.SubjectId;
 import org.optin4j.spi.HistoryHead;
 
 /**
@@ -23,8 +23,8 @@ public final class HistoryVerifier {
    * @param head the recorded chain head, if any
    * @return intact, or the first broken link
    */
-  public static HistoryVerification verify(SubjectId subjectId, List<ConsentEvent> events,
-      Optional<HistoryHead> head) {
+  public static HistoryVerification verify(
+      SubjectId subjectId, List<ConsentEvent> events, Optional<HistoryHead> head) {
     boolean erased = events.stream().anyMatch(e -> e.type() == ConsentEvent.Type.ERASED);
     String previous = ConsentEvent.Seal.GENESIS;
     for (int i = 0; i < events.size(); i++) {
@@ -35,12 +35,17 @@ public final class HistoryVerifier {
         return broken(subjectId, expected, e.sequence(), Reason.UNSEALED);
       }
       if (seal.position() != expected) {
-        return broken(subjectId, expected, seal.position() > expected ? 0 : e.sequence(), Reason.MISSING_EVENT);
+        return broken(
+            subjectId,
+            expected,
+            seal.position() > expected ? 0 : e.sequence(),
+            Reason.MISSING_EVENT);
       }
       if (!seal.previousHash().equals(previous)) {
         return broken(subjectId, expected, e.sequence(), Reason.LINK_MISMATCH);
       }
-      if (!e.chainHash(seal.position(), seal.previousHash(), seal.detailsDigest()).equals(seal.hash())) {
+      if (!e.chainHash(seal.position(), seal.previousHash(), seal.detailsDigest())
+          .equals(seal.hash())) {
         return broken(subjectId, expected, e.sequence(), Reason.CONTENT_ALTERED);
       }
       if (seal.detailsSalt() != null) {
@@ -69,7 +74,8 @@ public final class HistoryVerifier {
     return new HistoryVerification.Intact(subjectId, last, previous);
   }
 
-  private static HistoryVerification broken(SubjectId id, int position, long sequence, Reason reason) {
+  private static HistoryVerification broken(
+      SubjectId id, int position, long sequence, Reason reason) {
     return new HistoryVerification.Broken(id, position, sequence, reason);
   }
 }

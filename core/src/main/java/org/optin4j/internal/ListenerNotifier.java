@@ -40,8 +40,11 @@ public final class ListenerNotifier implements AutoCloseable {
    * @param attempts attempts per delivery
    * @param backoff the first wait between attempts, doubling
    */
-  public ListenerNotifier(List<ConsentListener> listeners, BiConsumer<ConsentChange, Exception> failureHandler,
-      int attempts, Duration backoff) {
+  public ListenerNotifier(
+      List<ConsentListener> listeners,
+      BiConsumer<ConsentChange, Exception> failureHandler,
+      int attempts,
+      Duration backoff) {
     this.listeners = List.copyOf(listeners);
     this.failureHandler = failureHandler;
     this.attempts = attempts;
@@ -86,8 +89,14 @@ public final class ListenerNotifier implements AutoCloseable {
       inFlight.remove(d);
     } catch (Exception e) {
       if (n < attempts && !executor.isShutdown()) {
-        LOG.log(System.Logger.Level.WARNING, "consent listener {0} failed (attempt {1} of {2}) for a {3} change: {4}",
-            d.listener.getClass().getName(), n, attempts, d.change.type(), e.getClass().getName());
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "consent listener {0} failed (attempt {1} of {2}) for a {3} change: {4}",
+            d.listener.getClass().getName(),
+            n,
+            attempts,
+            d.change.type(),
+            e.getClass().getName());
         schedule(d, backoff.multipliedBy(1L << Math.min(n - 1, 20)));
       } else {
         giveUp(d, e);
@@ -99,12 +108,20 @@ public final class ListenerNotifier implements AutoCloseable {
     if (!inFlight.remove(d)) {
       return;
     }
-    LOG.log(System.Logger.Level.ERROR, "consent listener {0} gave up after {1} attempt(s) on a {2} change of subject {3}: {4}",
-        d.listener.getClass().getName(), d.attempt.get(), d.change.type(), d.change.subjectId(), e.getClass().getName());
+    LOG.log(
+        System.Logger.Level.ERROR,
+        "consent listener {0} gave up after {1} attempt(s) on a {2} change of subject {3}: {4}",
+        d.listener.getClass().getName(),
+        d.attempt.get(),
+        d.change.type(),
+        d.change.subjectId(),
+        e.getClass().getName());
     try {
       failureHandler.accept(d.change, e);
     } catch (RuntimeException handlerFailure) {
-      LOG.log(System.Logger.Level.ERROR, "listener failure handler threw " + handlerFailure.getClass().getName());
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "listener failure handler threw " + handlerFailure.getClass().getName());
     }
   }
 

@@ -38,8 +38,10 @@ import org.optin4j.spi.NodeRegistration;
  */
 public final class NodeAgreement {
   private static final System.Logger LOG = System.getLogger(NodeAgreement.class.getName());
+
   /** How often a running node refreshes its registration. */
   public static final Duration HEARTBEAT = Duration.ofSeconds(20);
+
   /** How long after it was last refreshed a registration stops counting. */
   public static final Duration LAPSE = Duration.ofSeconds(60);
 
@@ -65,9 +67,14 @@ public final class NodeAgreement {
    * @param acceptedIssuers further issuers this node accepts
    * @param keys this node's signing keys
    */
-  public NodeAgreement(ConsentStore store, Clock clock, java.util.function.Supplier<String> newNodeId, String issuer,
+  public NodeAgreement(
+      ConsentStore store,
+      Clock clock,
+      java.util.function.Supplier<String> newNodeId,
+      String issuer,
       String issuerSetting,
-      Set<String> acceptedIssuers, SigningKeys keys) {
+      Set<String> acceptedIssuers,
+      SigningKeys keys) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.newNodeId = Objects.requireNonNull(newNodeId, "newNodeId");
@@ -91,16 +98,18 @@ public final class NodeAgreement {
   public void join() {
     Instant now = clock.instant();
     nodeId = newNodeId.get();
-    NodeRegistration self = new NodeRegistration(nodeId, issuer, acceptedIssuers, activeKeyId, fingerprints, now, now);
-    store.inTransaction(tx -> {
-      for (NodeRegistration other : tx.registers().nodes()) {
-        if (other.seenAt().isBefore(now.minus(LAPSE))) {
-          tx.registers().deleteNode(other.nodeId());
-        }
-      }
-      tx.registers().saveNode(self);
-      return null;
-    });
+    NodeRegistration self =
+        new NodeRegistration(nodeId, issuer, acceptedIssuers, activeKeyId, fingerprints, now, now);
+    store.inTransaction(
+        tx -> {
+          for (NodeRegistration other : tx.registers().nodes()) {
+            if (other.seenAt().isBefore(now.minus(LAPSE))) {
+              tx.registers().deleteNode(other.nodeId());
+            }
+          }
+          tx.registers().saveNode(self);
+          return null;
+        });
     registered = self;
     List<String> problems = disagreements(self, live(now));
     if (!problems.isEmpty()) {
@@ -121,10 +130,11 @@ public final class NodeAgreement {
     }
     Instant now = clock.instant();
     NodeRegistration seen = self.seen(now);
-    store.inTransaction(tx -> {
-      tx.registers().saveNode(seen);
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.registers().saveNode(seen);
+          return null;
+        });
     registered = seen;
     for (String problem : disagreements(seen, live(now))) {
       LOG.log(System.Logger.Level.ERROR, "nodes sharing the store disagree: " + problem);
@@ -149,32 +159,65 @@ public final class NodeAgreement {
   List<String> disagreements(NodeRegistration self, List<NodeRegistration> others) {
     List<String> problems = new ArrayList<>();
     for (NodeRegistration other : others) {
-      String who = "node " + other.nodeId() + " (registered in the store, started " + other.startedAt()
-          + ", last seen " + other.seenAt() + ")";
+      String who =
+          "node "
+              + other.nodeId()
+              + " (registered in the store, started "
+              + other.startedAt()
+              + ", last seen "
+              + other.seenAt()
+              + ")";
       if (!self.accepts(other.issuer()) || !other.accepts(self.issuer())) {
-        problems.add("issuer: this node signs links with issuer \"" + self.issuer() + "\" (its " + issuerSetting
-            + ") and " + who + " with \"" + other.issuer() + "\", and " + (!self.accepts(other.issuer())
-                ? "this node does not accept that one" : "that node does not accept this one")
-            + ": links one of them sends would not work on the other. Set the same " + issuerSetting
-            + " on every node sharing the store, or, for a site with several public addresses, list every other"
-            + " address with acceptedIssuers(...) on every node. A node that is gone stops counting "
-            + LAPSE.toSeconds() + " s after it was last seen (at once if it was closed cleanly)");
+        problems.add(
+            "issuer: this node signs links with issuer \""
+                + self.issuer()
+                + "\" (its "
+                + issuerSetting
+                + ") and "
+                + who
+                + " with \""
+                + other.issuer()
+                + "\", and "
+                + (!self.accepts(other.issuer())
+                    ? "this node does not accept that one"
+                    : "that node does not accept this one")
+                + ": links one of them sends would not work on the other. Set the same "
+                + issuerSetting
+                + " on every node sharing the store, or, for a site with several public addresses, list every other"
+                + " address with acceptedIssuers(...) on every node. A node that is gone stops counting "
+                + LAPSE.toSeconds()
+                + " s after it was last seen (at once if it was closed cleanly)");
       }
       for (Map.Entry<String, String> key : self.keyFingerprints().entrySet()) {
         String theirs = other.keyFingerprints().get(key.getKey());
         if (theirs != null && !theirs.equals(key.getValue())) {
-          problems.add("signingKeys: key \"" + key.getKey() + "\" of this node is not the key \"" + key.getKey()
-              + "\" of " + who + ": every node must hold the same secret under a key id");
+          problems.add(
+              "signingKeys: key \""
+                  + key.getKey()
+                  + "\" of this node is not the key \""
+                  + key.getKey()
+                  + "\" of "
+                  + who
+                  + ": every node must hold the same secret under a key id");
         }
       }
       if (!self.keyFingerprints().containsKey(other.activeKeyId())) {
-        problems.add("signingKeys: " + who + " signs with key \"" + other.activeKeyId() + "\", which this node does"
-            + " not hold: add it as a previous key (rotate in two steps: first every node gets the new key as a"
-            + " previous key, then every node makes it active)");
+        problems.add(
+            "signingKeys: "
+                + who
+                + " signs with key \""
+                + other.activeKeyId()
+                + "\", which this node does"
+                + " not hold: add it as a previous key (rotate in two steps: first every node gets the new key as a"
+                + " previous key, then every node makes it active)");
       }
       if (!other.keyFingerprints().containsKey(self.activeKeyId())) {
-        problems.add("signingKeys: this node signs with key \"" + self.activeKeyId() + "\", which " + who
-            + " does not hold: give that node the key as a previous key first, or sign with a key both hold");
+        problems.add(
+            "signingKeys: this node signs with key \""
+                + self.activeKeyId()
+                + "\", which "
+                + who
+                + " does not hold: give that node the key as a previous key first, or sign with a key both hold");
       }
     }
     return problems;
@@ -191,7 +234,8 @@ public final class NodeAgreement {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-      byte[] digest = mac.doFinal("optin4j signing key fingerprint".getBytes(StandardCharsets.US_ASCII));
+      byte[] digest =
+          mac.doFinal("optin4j signing key fingerprint".getBytes(StandardCharsets.US_ASCII));
       return HexFormat.of().formatHex(digest, 0, 16);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);

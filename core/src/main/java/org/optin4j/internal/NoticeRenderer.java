@@ -27,6 +27,7 @@ import org.optin4j.text.TextBundle;
 public final class NoticeRenderer {
   private final PurposeCatalog catalog;
   private final Controller controller;
+
   /** The notice frame (labels, withdrawal sentence) in every shipped language. */
   private final TextBundle texts;
 
@@ -42,12 +43,16 @@ public final class NoticeRenderer {
     this.controller = controller;
     for (Locale l : catalog.locales()) {
       if (!TextBundle.LANGUAGES.contains(l.getLanguage())) {
-        throw new ConfigurationException("purpose catalog locale " + l.toLanguageTag()
-            + " has no notice texts; supported: " + String.join(", ", new TreeSet<>(TextBundle.LANGUAGES)));
+        throw new ConfigurationException(
+            "purpose catalog locale "
+                + l.toLanguageTag()
+                + " has no notice texts; supported: "
+                + String.join(", ", new TreeSet<>(TextBundle.LANGUAGES)));
       }
     }
     this.texts =
-        TextBundle.shipped("notice text", "org.optin4j.internal.notice", NoticeRenderer.class.getClassLoader());
+        TextBundle.shipped(
+            "notice text", "org.optin4j.internal.notice", NoticeRenderer.class.getClassLoader());
   }
 
   /**
@@ -59,30 +64,52 @@ public final class NoticeRenderer {
    */
   public String render(Collection<PurposeId> purposes, Locale locale) {
     StringBuilder out = new StringBuilder();
-    out.append(texts.text(locale, "intro", Map.of("controller", controller.name(), "address", controller.address())))
+    out.append(
+            texts.text(
+                locale,
+                "intro",
+                Map.of("controller", controller.name(), "address", controller.address())))
         .append("\n\n");
     int n = 0;
     for (Purpose p : ordered(purposes)) {
-      PurposeText t = p.text(locale).orElseThrow(
-          () -> new IllegalArgumentException("purpose " + p.id() + " has no text for " + locale));
+      PurposeText t =
+          p.text(locale)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "purpose " + p.id() + " has no text for " + locale));
       n++;
       out.append(n).append(". ").append(t.title()).append('\n');
-      out.append("   ").append(texts.text(locale, "why")).append(' ').append(t.description()).append('\n');
-      out.append("   ").append(texts.text(locale, "data")).append(' ').append(t.data()).append('\n');
-      out.append("   ").append(texts.text(locale, "retention")).append(' ').append(describe(p.retention(), locale))
+      out.append("   ")
+          .append(texts.text(locale, "why"))
+          .append(' ')
+          .append(t.description())
+          .append('\n');
+      out.append("   ")
+          .append(texts.text(locale, "data"))
+          .append(' ')
+          .append(t.data())
+          .append('\n');
+      out.append("   ")
+          .append(texts.text(locale, "retention"))
+          .append(' ')
+          .append(describe(p.retention(), locale))
           .append('\n');
       Duration proof = p.retention().proofRetention();
       if (!proof.isZero()) {
-        out.append("   ").append(texts.text(locale, "proof", Map.of("period", duration(locale, proof))))
+        out.append("   ")
+            .append(texts.text(locale, "proof", Map.of("period", duration(locale, proof))))
             .append('\n');
       }
       out.append('\n');
     }
     out.append(texts.text(locale, "withdraw")).append('\n');
     out.append(texts.text(locale, "confirm")).append('\n');
-    out.append(texts.text(locale, "contact", Map.of("contact", controller.contactEmail()))).append('\n');
+    out.append(texts.text(locale, "contact", Map.of("contact", controller.contactEmail())))
+        .append('\n');
     if (controller.privacyPolicyUrl() != null) {
-      out.append(texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl()))).append('\n');
+      out.append(texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl())))
+          .append('\n');
     }
     return out.toString();
   }
@@ -140,6 +167,7 @@ public final class NoticeRenderer {
     if (n <= 1) {
       return texts.text(locale, unit + ".one");
     }
-    return texts.text(locale, unit + ".other", Map.of("count", NumberFormat.getInstance(locale).format(n)));
+    return texts.text(
+        locale, unit + ".other", Map.of("count", NumberFormat.getInstance(locale).format(n)));
   }
 }

@@ -15,24 +15,13 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import org.optin4j.Channel;
-import org.optin4j.Consent;
-import org.optin4j.ConsentState;
 import org.optin4j.Controller;
-import org.optin4j.EmailAddress;
-import org.optin4j.Evidence;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.PurposeText;
-import org.optin4j.Retention;
-import org.optin4j.StoreException;
-import org.optin4j.Subject;
 import org.optin4j.SubjectId;
-import org.optin4j.breach.Incident;
-import org.optin4j.campaign.Campaign;
 import org.optin4j.operations.DispatchReport;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailMessage;
@@ -64,6 +53,7 @@ import org.optin4j.spi.SendOutcome;
  */
 public final class OutboxDispatcher implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OutboxDispatcher.class.getName());
+
   /** How long a wake waits so that mails queued by concurrent commits go out in one round. */
   static final long WAKE_DELAY_MS = 50;
 
@@ -77,8 +67,13 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param maxBackoff longest retry wait
    * @param maxAttempts attempts before giving up
    */
-  public record Settings(Duration interval, int batchSize, Duration lease, Duration firstBackoff,
-      Duration maxBackoff, int maxAttempts) {}
+  public record Settings(
+      Duration interval,
+      int batchSize,
+      Duration lease,
+      Duration firstBackoff,
+      Duration maxBackoff,
+      int maxAttempts) {}
 
   /** Signs the links a mail carries, when it is rendered. */
   public interface LinkFactory {
@@ -128,7 +123,8 @@ public final class OutboxDispatcher implements AutoCloseable {
      * @param expiresAt the link's expiry
      * @return the absolute URL
      */
-    String stepUpUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt);
+    String stepUpUrl(
+        SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt);
 
     /**
      * Returns until when the "this was not me" link of a change confirmed at {@code changedAt} works.
@@ -147,7 +143,8 @@ public final class OutboxDispatcher implements AutoCloseable {
      * @param expiresAt the link's expiry
      * @return the absolute URL
      */
-    String notMeUrl(SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt);
+    String notMeUrl(
+        SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt);
 
     /**
      * Returns the RFC 2919 {@code List-Id} header value of a purpose's mailings.
@@ -208,10 +205,19 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param messageKey the stable {@link MailMessage#messageKey() message key} of an outbox mail id: the same on every
    *     node that shares the store, so that a mail sent again carries the same {@code Message-ID}
    */
-  public OutboxDispatcher(ConsentStore store, Mailer mailer, MailTemplates templates, LinkFactory links,
-      PurposeCatalog catalog, Controller controller, Clock clock, SecureRandom random, Settings settings,
+  public OutboxDispatcher(
+      ConsentStore store,
+      Mailer mailer,
+      MailTemplates templates,
+      LinkFactory links,
+      PurposeCatalog catalog,
+      Controller controller,
+      Clock clock,
+      SecureRandom random,
+      Settings settings,
       ScheduledExecutorService executor,
-      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey, ReceiptSource receipts,
+      java.util.function.Function<org.optin4j.EmailAddress, String> addressKey,
+      ReceiptSource receipts,
       java.util.function.Function<String, String> messageKey) {
     this.addressKey = addressKey;
     this.messageKey = messageKey;
@@ -246,10 +252,13 @@ public final class OutboxDispatcher implements AutoCloseable {
   public void wake() {
     if (schedule != null && !closed && wakePending.compareAndSet(false, true)) {
       try {
-        executor.schedule(() -> {
-          wakePending.set(false);
-          roundSafely();
-        }, WAKE_DELAY_MS, TimeUnit.MILLISECONDS);
+        executor.schedule(
+            () -> {
+              wakePending.set(false);
+              roundSafely();
+            },
+            WAKE_DELAY_MS,
+            TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
         wakePending.set(false);
       }
@@ -300,62 +309,89 @@ public final class OutboxDispatcher implements AutoCloseable {
       Map<String, String> signedReceipts = new HashMap<>();
       Map<String, ControllerContent> contents = new HashMap<>();
       Map<String, java.util.Optional<org.optin4j.campaign.Campaign>> campaigns = new HashMap<>();
-      // The address generation each mail's links are signed for, read with the check that the recipient is still
+      // The address generation each mail's links are signed for, read with the check that the
+      // recipient is still
       // the address on file, so a link never outlives the address it was sent to.
       Map<String, Integer> generations = new HashMap<>();
-      List<OutboxMail> claimed = store.inTransaction(tx -> {
-        List<OutboxMail> mails = tx.outbox().claimMails(now, now.plus(settings.lease()), settings.batchSize());
-        for (OutboxMail m : mails) {
-          if (needsRequest(m.kind()) && m.requestId() != null) {
-            // Read without a row lock: the claim holds no lock past its commit anyway, and a lock is a write on
-            // every database (a WAL record on PostgreSQL), one per mail.
-            tx.requests().findRequest(m.requestId()).ifPresent(r -> requests.put(r.id(), r));
-          } else if (tx.subjects().isSuppressed(addressKey.apply(m.recipient()))) {
-            // Erased addresses get nothing but a confirmation request they asked for anew (security rule 20).
-            suppressed.put(m.id(), "address suppressed");
-          } else if (m.kind() == MailKind.DATA_EXPORT) {
-            tx.subjects().subject(m.subjectId())
-                .filter(s -> s.email().equals(m.recipient()))
-                .ifPresent(s -> {
-                  exports.put(m.id(), DataExport.json(tx, s, now));
-                  generations.put(m.id(), s.addressGeneration());
-                });
-          } else if (m.kind() == MailKind.RECEIPT) {
-            java.util.Optional<org.optin4j.Subject> onFile = tx.subjects().subject(m.subjectId())
-                .filter(s -> s.email().equals(m.recipient()));
-            if (onFile.isEmpty()) {
-              // A receipt carries working links to the preference center: only to the address on file.
-              suppressed.put(m.id(), "address changed before dispatch");
-            } else {
-              generations.put(m.id(), onFile.get().addressGeneration());
-              receipts.receipt(tx, m, now).ifPresent(r -> signedReceipts.put(m.id(), r));
-            }
-          } else if (isStepUp(m.kind()) || m.kind() == MailKind.ADDRESS_CHANGED_NOTICE) {
-            String stale = staleLinkMail(tx, m, now);
-            if (stale != null) {
-              suppressed.put(m.id(), stale);
-            }
-          } else if (m.kind() == MailKind.BREACH_NOTICE) {
-            tx.registers().incident(m.requestId()).map(org.optin4j.breach.Incident::subjectNotice).ifPresentOrElse(
-                n -> contents.put(m.id(), new ControllerContent(n.subject(), n.text(), null)),
-                () -> suppressed.put(m.id(), "incident or its notice gone before dispatch"));
-          } else if (m.kind() == MailKind.CAMPAIGN) {
-            java.util.Optional<org.optin4j.campaign.Campaign> campaign =
-                campaigns.computeIfAbsent(m.requestId(), tx.registers()::campaign);
-            if (campaign.isEmpty()) {
-              suppressed.put(m.id(), "campaign gone before dispatch");
-            } else if (!mayStillMail(tx, m, campaign.get().purpose(), now)) {
-              // Consent withdrawn, restricted, expired or erased since the campaign was queued: never send.
-              suppressed.put(m.id(), "no consent at dispatch");
-            } else {
-              tx.subjects().subject(m.subjectId()).ifPresent(s -> generations.put(m.id(), s.addressGeneration()));
-              contents.put(m.id(), new ControllerContent(campaign.get().subject(), campaign.get().text(),
-                  campaign.get().html()));
-            }
-          }
-        }
-        return mails;
-      });
+      List<OutboxMail> claimed =
+          store.inTransaction(
+              tx -> {
+                List<OutboxMail> mails =
+                    tx.outbox().claimMails(now, now.plus(settings.lease()), settings.batchSize());
+                for (OutboxMail m : mails) {
+                  if (needsRequest(m.kind()) && m.requestId() != null) {
+                    // Read without a row lock: the claim holds no lock past its commit anyway, and
+                    // a lock is a write on
+                    // every database (a WAL record on PostgreSQL), one per mail.
+                    tx.requests()
+                        .findRequest(m.requestId())
+                        .ifPresent(r -> requests.put(r.id(), r));
+                  } else if (tx.subjects().isSuppressed(addressKey.apply(m.recipient()))) {
+                    // Erased addresses get nothing but a confirmation request they asked for anew
+                    // (security rule 20).
+                    suppressed.put(m.id(), "address suppressed");
+                  } else if (m.kind() == MailKind.DATA_EXPORT) {
+                    tx.subjects()
+                        .subject(m.subjectId())
+                        .filter(s -> s.email().equals(m.recipient()))
+                        .ifPresent(
+                            s -> {
+                              exports.put(m.id(), DataExport.json(tx, s, now));
+                              generations.put(m.id(), s.addressGeneration());
+                            });
+                  } else if (m.kind() == MailKind.RECEIPT) {
+                    java.util.Optional<org.optin4j.Subject> onFile =
+                        tx.subjects()
+                            .subject(m.subjectId())
+                            .filter(s -> s.email().equals(m.recipient()));
+                    if (onFile.isEmpty()) {
+                      // A receipt carries working links to the preference center: only to the
+                      // address on file.
+                      suppressed.put(m.id(), "address changed before dispatch");
+                    } else {
+                      generations.put(m.id(), onFile.get().addressGeneration());
+                      receipts.receipt(tx, m, now).ifPresent(r -> signedReceipts.put(m.id(), r));
+                    }
+                  } else if (isStepUp(m.kind()) || m.kind() == MailKind.ADDRESS_CHANGED_NOTICE) {
+                    String stale = staleLinkMail(tx, m, now);
+                    if (stale != null) {
+                      suppressed.put(m.id(), stale);
+                    }
+                  } else if (m.kind() == MailKind.BREACH_NOTICE) {
+                    tx.registers()
+                        .incident(m.requestId())
+                        .map(org.optin4j.breach.Incident::subjectNotice)
+                        .ifPresentOrElse(
+                            n ->
+                                contents.put(
+                                    m.id(), new ControllerContent(n.subject(), n.text(), null)),
+                            () ->
+                                suppressed.put(
+                                    m.id(), "incident or its notice gone before dispatch"));
+                  } else if (m.kind() == MailKind.CAMPAIGN) {
+                    java.util.Optional<org.optin4j.campaign.Campaign> campaign =
+                        campaigns.computeIfAbsent(m.requestId(), tx.registers()::campaign);
+                    if (campaign.isEmpty()) {
+                      suppressed.put(m.id(), "campaign gone before dispatch");
+                    } else if (!mayStillMail(tx, m, campaign.get().purpose(), now)) {
+                      // Consent withdrawn, restricted, expired or erased since the campaign was
+                      // queued: never send.
+                      suppressed.put(m.id(), "no consent at dispatch");
+                    } else {
+                      tx.subjects()
+                          .subject(m.subjectId())
+                          .ifPresent(s -> generations.put(m.id(), s.addressGeneration()));
+                      contents.put(
+                          m.id(),
+                          new ControllerContent(
+                              campaign.get().subject(),
+                              campaign.get().text(),
+                              campaign.get().html()));
+                    }
+                  }
+                }
+                return mails;
+              });
       if (claimed.isEmpty()) {
         return new Round(0, 0, 0, 0);
       }
@@ -363,20 +399,28 @@ public final class OutboxDispatcher implements AutoCloseable {
       List<OutboxMail> done = new ArrayList<>();
       int failed = 0;
       for (OutboxMail m : claimed) {
-        String skip = suppressed.containsKey(m.id())
-            ? suppressed.get(m.id())
-            : m.kind() == MailKind.DATA_EXPORT && !exports.containsKey(m.id())
-                ? "subject gone or address changed before dispatch"
-                : skipReason(m, requests.get(m.requestId()), now);
+        String skip =
+            suppressed.containsKey(m.id())
+                ? suppressed.get(m.id())
+                : m.kind() == MailKind.DATA_EXPORT && !exports.containsKey(m.id())
+                    ? "subject gone or address changed before dispatch"
+                    : skipReason(m, requests.get(m.requestId()), now);
         if (skip != null) {
           done.add(m.skipped(skip));
           continue;
         }
         try {
           int generation = generations.getOrDefault(m.id(), 1);
-          toSend.put(m, contents.containsKey(m.id())
-              ? renderControllerMail(m, contents.get(m.id()), generation)
-              : render(m, requests.get(m.requestId()), exports.get(m.id()), signedReceipts.get(m.id()), generation));
+          toSend.put(
+              m,
+              contents.containsKey(m.id())
+                  ? renderControllerMail(m, contents.get(m.id()), generation)
+                  : render(
+                      m,
+                      requests.get(m.requestId()),
+                      exports.get(m.id()),
+                      signedReceipts.get(m.id()),
+                      generation));
         } catch (RuntimeException e) {
           done.add(m.failed("rendering failed: " + e.getClass().getName()));
           failed++;
@@ -384,31 +428,40 @@ public final class OutboxDispatcher implements AutoCloseable {
       }
       // Skipped and unrenderable mails are recorded before anything goes out.
       if (!done.isEmpty()) {
-        store.inTransaction(tx -> {
-          tx.outbox().updateMails(done);
-          return null;
-        });
+        store.inTransaction(
+            tx -> {
+              tx.outbox().updateMails(done);
+              return null;
+            });
       }
       if (toSend.isEmpty()) {
         return new Round(claimed.size(), 0, 0, failed);
       }
-      Batch batch = new Batch(new ArrayList<>(toSend.keySet()), claimed.get(0).leaseUntil(), failed);
+      Batch batch =
+          new Batch(new ArrayList<>(toSend.keySet()), claimed.get(0).leaseUntil(), failed);
       List<MailMessage> messages = new ArrayList<>(toSend.size());
-      toSend.forEach((m, message) -> messages.add(message.withMessageKey(messageKey.apply(m.id()))));
+      toSend.forEach(
+          (m, message) -> messages.add(message.withMessageKey(messageKey.apply(m.id()))));
       if (!closed) {
         try {
           session.sendEach(messages, batch::answered);
         } catch (OutcomeNotRecorded e) {
-          LOG.log(System.Logger.Level.ERROR, "outbox: an outcome could not be recorded, batch stopped: "
-              + e.getCause().getClass().getName());
+          LOG.log(
+              System.Logger.Level.ERROR,
+              "outbox: an outcome could not be recorded, batch stopped: "
+                  + e.getCause().getClass().getName());
         } catch (RuntimeException e) {
           batch.failRest("mailer threw " + e.getClass().getName());
         }
       }
       batch.releaseRest();
       if (batch.failed > 0 || batch.retrying > 0) {
-        LOG.log(System.Logger.Level.WARNING, "outbox: {0} sent, {1} to retry, {2} failed", batch.sent,
-            batch.retrying, batch.failed);
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "outbox: {0} sent, {1} to retry, {2} failed",
+            batch.sent,
+            batch.retrying,
+            batch.failed);
       }
       return new Round(claimed.size(), batch.sent, batch.retrying, batch.failed);
     } finally {
@@ -442,24 +495,31 @@ public final class OutboxDispatcher implements AutoCloseable {
     /** Records mail {@code index}'s outcome; tells the mailer whether to go on. */
     boolean answered(int index, SendOutcome outcome) {
       if (index != answered) {
-        throw new IllegalStateException("mailer reported mail " + index + " where " + answered + " was next");
+        throw new IllegalStateException(
+            "mailer reported mail " + index + " where " + answered + " was next");
       }
       OutboxMail m = mails.get(index);
       Instant now = clock.instant();
       OutboxMail result = outcomeOf(m, Objects.requireNonNull(outcome, "outcome"), now);
-      List<String> rest = mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList();
+      List<String> rest =
+          mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList();
       Instant newUntil = now.plus(settings.lease());
-      boolean renew = !rest.isEmpty() && !closed && newUntil.isAfter(heldUntil)
-          && !now.isBefore(heldUntil.minus(settings.lease().dividedBy(2)));
+      boolean renew =
+          !rest.isEmpty()
+              && !closed
+              && newUntil.isAfter(heldUntil)
+              && !now.isBefore(heldUntil.minus(settings.lease().dividedBy(2)));
       int renewed;
       try {
-        renewed = store.inTransaction(tx -> {
-          tx.outbox().updateMail(result);
-          if (result.status() == OutboxMail.Status.FAILED) {
-            stopMailingAfterPermanentFailure(tx, result, now);
-          }
-          return renew ? tx.outbox().renewClaims(rest, heldUntil, newUntil) : 0;
-        });
+        renewed =
+            store.inTransaction(
+                tx -> {
+                  tx.outbox().updateMail(result);
+                  if (result.status() == OutboxMail.Status.FAILED) {
+                    stopMailingAfterPermanentFailure(tx, result, now);
+                  }
+                  return renew ? tx.outbox().renewClaims(rest, heldUntil, newUntil) : 0;
+                });
       } catch (org.optin4j.StoreException e) {
         if (!stillStored(m)) { // erased while it was on its way: nothing left to record
           answered++;
@@ -474,8 +534,12 @@ public final class OutboxDispatcher implements AutoCloseable {
       if (renew) {
         heldUntil = newUntil;
         if (renewed < rest.size()) {
-          LOG.log(System.Logger.Level.WARNING, "outbox: lease ran out mid-batch, {0} of {1} mails taken over by"
-              + " another dispatcher; batch stopped", rest.size() - renewed, rest.size());
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "outbox: lease ran out mid-batch, {0} of {1} mails taken over by"
+                  + " another dispatcher; batch stopped",
+              rest.size() - renewed,
+              rest.size());
           return false;
         }
       }
@@ -490,14 +554,17 @@ public final class OutboxDispatcher implements AutoCloseable {
         results.add(outcomeOf(m, new SendOutcome.TransientFailure(reason), now));
       }
       try {
-        store.inTransaction(tx -> {
-          tx.outbox().updateMails(results);
-          return null;
-        });
+        store.inTransaction(
+            tx -> {
+              tx.outbox().updateMails(results);
+              return null;
+            });
         results.forEach(this::count);
         answered = mails.size();
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "outbox: could not record failed sends: " + e.getClass().getName());
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "outbox: could not record failed sends: " + e.getClass().getName());
       }
     }
 
@@ -506,13 +573,16 @@ public final class OutboxDispatcher implements AutoCloseable {
       if (answered == mails.size()) {
         return;
       }
-      List<String> rest = mails.subList(answered, mails.size()).stream().map(OutboxMail::id).toList();
+      List<String> rest =
+          mails.subList(answered, mails.size()).stream().map(OutboxMail::id).toList();
       try {
         int released = store.inTransaction(tx -> tx.outbox().releaseClaims(rest, heldUntil));
         LOG.log(System.Logger.Level.INFO, "outbox: released {0} claimed mails unsent", released);
       } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "outbox: could not release claimed mails, they wait for their lease: "
-            + e.getClass().getName());
+        LOG.log(
+            System.Logger.Level.ERROR,
+            "outbox: could not release claimed mails, they wait for their lease: "
+                + e.getClass().getName());
       }
     }
 
@@ -542,7 +612,8 @@ public final class OutboxDispatcher implements AutoCloseable {
 
   private boolean stillStored(OutboxMail m) {
     try {
-      return store.read(tx -> tx.outbox().mails(m.subjectId()).stream().anyMatch(x -> x.id().equals(m.id())));
+      return store.read(
+          tx -> tx.outbox().mails(m.subjectId()).stream().anyMatch(x -> x.id().equals(m.id())));
     } catch (RuntimeException e) {
       return true;
     }
@@ -563,35 +634,64 @@ public final class OutboxDispatcher implements AutoCloseable {
    * {@code mayMail} says no until an operator lifts the restriction. Nothing is withdrawn: a bounce is not the person's
    * choice.
    */
-  private static void stopMailingAfterPermanentFailure(ConsentStore.Transaction tx, OutboxMail m, Instant now) {
+  private static void stopMailingAfterPermanentFailure(
+      ConsentStore.Transaction tx, OutboxMail m, Instant now) {
     if (tx.subjects().subject(m.subjectId()).isEmpty()) {
       return;
     }
     tx.history().lock(m.subjectId());
     for (PurposeId purpose : m.purposes()) {
-      tx.subjects().consent(m.subjectId(), purpose).ifPresent(c -> {
-        String source = "delivery failed: " + m.lastError();
-        if (c.state() == org.optin4j.ConsentState.CONFIRMED && !c.restricted()
-            && m.kind() != MailKind.ADDRESS_CONFIRMATION && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
-          tx.subjects().saveConsent(c.restrict(true));
-          HistoryChain.append(tx.history(), new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
-              org.optin4j.proof.ConsentEvent.Type.RESTRICTED, now, c.requestId(), c.notice(),
-              source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
-              org.optin4j.Evidence.NONE, null));
-        } else if (c.state() == org.optin4j.ConsentState.PENDING && m.kind() == MailKind.CONFIRMATION
-            && c.requestId().equals(m.requestId())) {
-          tx.subjects().saveConsent(c.expire(now));
-          HistoryChain.append(tx.history(), new org.optin4j.proof.ConsentEvent(0, m.subjectId(), purpose,
-              org.optin4j.proof.ConsentEvent.Type.EXPIRED, now, c.requestId(), c.notice(),
-              source.length() > 200 ? source.substring(0, 200) : source, org.optin4j.Channel.SYSTEM,
-              org.optin4j.Evidence.NONE, null));
-        }
-      });
+      tx.subjects()
+          .consent(m.subjectId(), purpose)
+          .ifPresent(
+              c -> {
+                String source = "delivery failed: " + m.lastError();
+                if (c.state() == org.optin4j.ConsentState.CONFIRMED
+                    && !c.restricted()
+                    && m.kind() != MailKind.ADDRESS_CONFIRMATION
+                    && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
+                  tx.subjects().saveConsent(c.restrict(true));
+                  HistoryChain.append(
+                      tx.history(),
+                      new org.optin4j.proof.ConsentEvent(
+                          0,
+                          m.subjectId(),
+                          purpose,
+                          org.optin4j.proof.ConsentEvent.Type.RESTRICTED,
+                          now,
+                          c.requestId(),
+                          c.notice(),
+                          source.length() > 200 ? source.substring(0, 200) : source,
+                          org.optin4j.Channel.SYSTEM,
+                          org.optin4j.Evidence.NONE,
+                          null));
+                } else if (c.state() == org.optin4j.ConsentState.PENDING
+                    && m.kind() == MailKind.CONFIRMATION
+                    && c.requestId().equals(m.requestId())) {
+                  tx.subjects().saveConsent(c.expire(now));
+                  HistoryChain.append(
+                      tx.history(),
+                      new org.optin4j.proof.ConsentEvent(
+                          0,
+                          m.subjectId(),
+                          purpose,
+                          org.optin4j.proof.ConsentEvent.Type.EXPIRED,
+                          now,
+                          c.requestId(),
+                          c.notice(),
+                          source.length() > 200 ? source.substring(0, 200) : source,
+                          org.optin4j.Channel.SYSTEM,
+                          org.optin4j.Evidence.NONE,
+                          null));
+                }
+              });
     }
     if (m.kind() == MailKind.CONFIRMATION && m.requestId() != null) {
-      tx.requests().request(m.requestId())
+      tx.requests()
+          .request(m.requestId())
           .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == m.generation())
-          .ifPresent(r -> tx.requests().updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now)));
+          .ifPresent(
+              r -> tx.requests().updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now)));
     }
   }
 
@@ -610,7 +710,9 @@ public final class OutboxDispatcher implements AutoCloseable {
       return "address changed before dispatch";
     }
     if (!isStepUp(m.kind())) {
-      return now.isBefore(links.notMeExpiry(m.createdAt())) ? null : "undo link expired before dispatch";
+      return now.isBefore(links.notMeExpiry(m.createdAt()))
+          ? null
+          : "undo link expired before dispatch";
     }
     if (!subject.get().email().equals(m.recipient())) {
       return "address changed before dispatch";
@@ -618,8 +720,11 @@ public final class OutboxDispatcher implements AutoCloseable {
     if (!now.isBefore(links.stepUpExpiry(m.createdAt()))) {
       return "step-up expired before dispatch";
     }
-    if (m.requestId() != null && tx.requests().findRequest(m.requestId())
-        .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == 1).isEmpty()) {
+    if (m.requestId() != null
+        && tx.requests()
+            .findRequest(m.requestId())
+            .filter(r -> r.status() == PendingRequest.Status.OPEN && r.generation() == 1)
+            .isEmpty()) {
       return "address change no longer waits for its step-up";
     }
     return null;
@@ -664,8 +769,12 @@ public final class OutboxDispatcher implements AutoCloseable {
    * Tells whether a campaign mail may still go out: the subject still has this address, and a confirmed, unrestricted
    * consent for the purpose within its retention period.
    */
-  private boolean mayStillMail(ConsentStore.Transaction tx, OutboxMail m, PurposeId purpose, Instant now) {
-    if (tx.subjects().subject(m.subjectId()).filter(s -> s.email().equals(m.recipient())).isEmpty()) {
+  private boolean mayStillMail(
+      ConsentStore.Transaction tx, OutboxMail m, PurposeId purpose, Instant now) {
+    if (tx.subjects()
+        .subject(m.subjectId())
+        .filter(s -> s.email().equals(m.recipient()))
+        .isEmpty()) {
       return false;
     }
     java.util.Optional<org.optin4j.Consent> c = tx.subjects().consent(m.subjectId(), purpose);
@@ -680,12 +789,13 @@ public final class OutboxDispatcher implements AutoCloseable {
         || now.isBefore(c.get().confirmedAt().plus(f.period()));
   }
 
-  private MailMessage renderControllerMail(OutboxMail m, ControllerContent content, int generation) {
+  private MailMessage renderControllerMail(
+      OutboxMail m, ControllerContent content, int generation) {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Auto-Submitted", "auto-generated");
     if (m.kind() != MailKind.CAMPAIGN) {
-      return ControllerMail.render(m.recipient(), content.subject(), content.text(), content.html(), controller,
-          headers);
+      return ControllerMail.render(
+          m.recipient(), content.subject(), content.text(), content.html(), controller, headers);
     }
     String unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
     String preferences = links.preferencesUrl(m.subjectId(), generation);
@@ -694,20 +804,28 @@ public final class OutboxDispatcher implements AutoCloseable {
     headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
     headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     headers.put("Precedence", "bulk");
-    String text = content.text().strip() + "\n\nUnsubscribe: " + unsubscribe + "\nPreferences: " + preferences;
+    String text =
+        content.text().strip()
+            + "\n\nUnsubscribe: "
+            + unsubscribe
+            + "\nPreferences: "
+            + preferences;
     String html = content.html();
     if (html != null) {
-      String links = "<p style=\"font-size:12px;\"><a href=\"" + org.owasp.encoder.Encode.forHtmlAttribute(unsubscribe)
-          + "\">Unsubscribe</a> | <a href=\"" + org.owasp.encoder.Encode.forHtmlAttribute(preferences)
-          + "\">Preferences</a></p>\n";
+      String links =
+          "<p style=\"font-size:12px;\"><a href=\""
+              + org.owasp.encoder.Encode.forHtmlAttribute(unsubscribe)
+              + "\">Unsubscribe</a> | <a href=\""
+              + org.owasp.encoder.Encode.forHtmlAttribute(preferences)
+              + "\">Preferences</a></p>\n";
       int end = html.toLowerCase(java.util.Locale.ROOT).lastIndexOf("</body>");
       html = end < 0 ? html + links : html.substring(0, end) + links + html.substring(end);
     }
     return ControllerMail.render(m.recipient(), content.subject(), text, html, controller, headers);
   }
 
-  private MailMessage render(OutboxMail m, PendingRequest r, String exportJson, String receiptJws,
-      int generation) {
+  private MailMessage render(
+      OutboxMail m, PendingRequest r, String exportJson, String receiptJws, int generation) {
     List<MailTemplates.PurposeLine> lines = new ArrayList<>();
     for (PurposeId id : m.purposes()) {
       Purpose p = catalog.require(id);
@@ -724,32 +842,66 @@ public final class OutboxDispatcher implements AutoCloseable {
       model = new MailTemplates.Model(m.locale(), controller, lines, url, null, r.expiresAt());
     } else if (isStepUp(m.kind())) {
       Instant expiresAt = links.stepUpExpiry(m.createdAt());
-      model = new MailTemplates.Model(m.locale(), controller, lines,
-          links.stepUpUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt), null, expiresAt);
+      model =
+          new MailTemplates.Model(
+              m.locale(),
+              controller,
+              lines,
+              links.stepUpUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt),
+              null,
+              expiresAt);
     } else if (m.kind() == MailKind.ADDRESS_CHANGED_NOTICE) {
       Instant expiresAt = links.notMeExpiry(m.createdAt());
-      model = new MailTemplates.Model(m.locale(), controller, lines,
-          links.notMeUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt), null, expiresAt);
+      model =
+          new MailTemplates.Model(
+              m.locale(),
+              controller,
+              lines,
+              links.notMeUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt),
+              null,
+              expiresAt);
     } else if (m.kind() == MailKind.DATA_EXPORT) {
-      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId(), generation),
-          null, null);
-      attachments = List.of(new MailMessage.Attachment("my-data.json", "application/json",
-          exportJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      model =
+          new MailTemplates.Model(
+              m.locale(),
+              controller,
+              lines,
+              links.preferencesUrl(m.subjectId(), generation),
+              null,
+              null);
+      attachments =
+          List.of(
+              new MailMessage.Attachment(
+                  "my-data.json",
+                  "application/json",
+                  exportJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } else {
       String unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
-      model = new MailTemplates.Model(m.locale(), controller, lines, links.preferencesUrl(m.subjectId(), generation),
-          unsubscribe, null);
-      // RFC 2369 and RFC 8058: one-click unsubscribe on every mail after confirmation (security rule 24).
+      model =
+          new MailTemplates.Model(
+              m.locale(),
+              controller,
+              lines,
+              links.preferencesUrl(m.subjectId(), generation),
+              unsubscribe,
+              null);
+      // RFC 2369 and RFC 8058: one-click unsubscribe on every mail after confirmation (security
+      // rule 24).
       headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
       headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
       if (receiptJws != null) {
         // RFC 7515 section 9.2.1: application/jose is the media type of a compact JWS.
-        attachments = List.of(new MailMessage.Attachment("consent-receipt.jws", "application/jose",
-            receiptJws.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        attachments =
+            List.of(
+                new MailMessage.Attachment(
+                    "consent-receipt.jws",
+                    "application/jose",
+                    receiptJws.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
       }
     }
     MailTemplates.Rendered rendered = templates.render(m.kind(), model);
-    return new MailMessage(m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, attachments);
+    return new MailMessage(
+        m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, attachments);
   }
 
   /**

@@ -12,17 +12,17 @@ import java.util.function.Consumer;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentChange;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
-import org.optin4j.operations.PurgeReport;
 import org.optin4j.Retention;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.operations.PurgeReport;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.PendingRequest;
 
@@ -43,8 +43,10 @@ import org.optin4j.spi.PendingRequest;
 public final class Purger {
   private static final System.Logger LOG = System.getLogger(Purger.class.getName());
   private static final int BATCH = 500;
+
   /** Items per transaction of the set-based steps (at most 1,000, the SPI's bound). */
   private static final int BULK = 1000;
+
   /** Attempts of a set-based step before its failure is passed on. */
   private static final int ATTEMPTS = 3;
 
@@ -67,8 +69,14 @@ public final class Purger {
    * @param addressUndoWindow how long a confirmed change of address may be undone (its replaced address is kept)
    * @param changes told about consents ended by retention, after each commit
    */
-  public Purger(ConsentStore store, PurposeCatalog catalog, Clock clock, Duration unconfirmedGrace,
-      Duration outboxRetention, Duration addressUndoWindow, Consumer<ConsentChange> changes) {
+  public Purger(
+      ConsentStore store,
+      PurposeCatalog catalog,
+      Clock clock,
+      Duration unconfirmedGrace,
+      Duration outboxRetention,
+      Duration addressUndoWindow,
+      Consumer<ConsentChange> changes) {
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
@@ -89,24 +97,48 @@ public final class Purger {
     int requests = expireRequestsInBatches(now) + expireRequests(now);
     int consents = expireConsents(now);
     int subjects = lapsed + purgeSubjects(now);
-    // A new address typed in through a link may be a third party's, and evidence of a request never confirmed proves
+    // A new address typed in through a link may be a third party's, and evidence of a request never
+    // confirmed proves
     // nothing: neither outlives its expiry plus the grace period given to unconfirmed signups.
     Instant lapsedBefore = now.minus(unconfirmedGrace);
-    int addressChanges = drain(() -> store.inTransaction(tx -> tx.retention().deleteStaleAddressChanges(lapsedBefore,
-        lapsedBefore.minus(addressUndoWindow), BATCH)));
-    int evidence = drain(() -> store.inTransaction(tx -> tx.retention().clearLapsedRequestEvidence(lapsedBefore,
-        BATCH)));
-    int tokens = drain(() -> store.inTransaction(tx -> tx.retention().deleteUsedTokens(now, BATCH)));
-    int mails = drain(() -> store.inTransaction(tx -> tx.retention().deleteFinishedMails(now.minus(outboxRetention),
-        BATCH)));
+    int addressChanges =
+        drain(
+            () ->
+                store.inTransaction(
+                    tx ->
+                        tx.retention()
+                            .deleteStaleAddressChanges(
+                                lapsedBefore, lapsedBefore.minus(addressUndoWindow), BATCH)));
+    int evidence =
+        drain(
+            () ->
+                store.inTransaction(
+                    tx -> tx.retention().clearLapsedRequestEvidence(lapsedBefore, BATCH)));
+    int tokens =
+        drain(() -> store.inTransaction(tx -> tx.retention().deleteUsedTokens(now, BATCH)));
+    int mails =
+        drain(
+            () ->
+                store.inTransaction(
+                    tx -> tx.retention().deleteFinishedMails(now.minus(outboxRetention), BATCH)));
     PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
     if (addressChanges > 0 || evidence > 0) {
-      LOG.log(System.Logger.Level.INFO, "retention: {0} address changes deleted, evidence of {1} lapsed requests "
-          + "cleared", addressChanges, evidence);
+      LOG.log(
+          System.Logger.Level.INFO,
+          "retention: {0} address changes deleted, evidence of {1} lapsed requests " + "cleared",
+          addressChanges,
+          evidence);
     }
     if (report.total() > 0) {
-      LOG.log(System.Logger.Level.INFO, "retention: {0} requests expired, {1} consents expired, {2} subjects purged, "
-          + "{3} used tokens and {4} outbox rows deleted", requests, consents, subjects, tokens, mails);
+      LOG.log(
+          System.Logger.Level.INFO,
+          "retention: {0} requests expired, {1} consents expired, {2} subjects purged, "
+              + "{3} used tokens and {4} outbox rows deleted",
+          requests,
+          consents,
+          subjects,
+          tokens,
+          mails);
     }
     return report;
   }
@@ -123,11 +155,16 @@ public final class Purger {
     while (true) {
       SubjectId from = after;
       int[] deleted = new int[1];
-      List<SubjectId> page = retried(() -> store.inTransaction(tx -> {
-        List<SubjectId> ids = tx.retention().lapsedSignups(cutoff, from, BULK);
-        deleted[0] = ids.isEmpty() ? 0 : tx.retention().deleteLapsedSignups(ids, cutoff);
-        return ids;
-      }));
+      List<SubjectId> page =
+          retried(
+              () ->
+                  store.inTransaction(
+                      tx -> {
+                        List<SubjectId> ids = tx.retention().lapsedSignups(cutoff, from, BULK);
+                        deleted[0] =
+                            ids.isEmpty() ? 0 : tx.retention().deleteLapsedSignups(ids, cutoff);
+                        return ids;
+                      }));
       total += deleted[0];
       if (page.size() < BULK) {
         return total;
@@ -143,8 +180,12 @@ public final class Purger {
   private int expireRequestsInBatches(Instant now) {
     int total = 0;
     while (true) {
-      int n = retried(() -> store.inTransaction(tx -> tx.retention().expireOpenRequests(now, now, BULK,
-          HistoryChain.SEALER)));
+      int n =
+          retried(
+              () ->
+                  store.inTransaction(
+                      tx ->
+                          tx.retention().expireOpenRequests(now, now, BULK, HistoryChain.SEALER)));
       total += n;
       if (n == 0) {
         return total;
@@ -156,52 +197,98 @@ public final class Purger {
     int total = 0;
     List<ConsentChange> lapsed = new ArrayList<>();
     while (true) {
-      List<PendingRequest> batch = store.inTransaction(tx -> tx.retention().openRequestsExpiredBefore(now, BATCH));
+      List<PendingRequest> batch =
+          store.inTransaction(tx -> tx.retention().openRequestsExpiredBefore(now, BATCH));
       for (PendingRequest r : batch) {
-        boolean done = store.inTransaction(tx -> {
-          // Lock order of every unit: the subject's history, then request rows, then consent rows.
-          if (tx.subjects().subject(r.subjectId()).isPresent()) {
-            tx.history().lock(r.subjectId());
-          }
-          Optional<PendingRequest> fresh = tx.requests().request(r.id());
-          if (fresh.isEmpty() || fresh.get().status() != PendingRequest.Status.OPEN
-              || fresh.get().expiresAt().isAfter(now)) {
-            return false;
-          }
-          PendingRequest req = fresh.get();
-          for (var p : req.purposes()) {
-            tx.subjects().consent(req.subjectId(), p)
-                .filter(c -> c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))
-                .ifPresent(c -> {
-                  tx.subjects().saveConsent(c.expire(now));
-                  HistoryChain.append(tx.history(), new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED,
-                      now, req.id(),
-                      c.notice(), null, Channel.SYSTEM, Evidence.NONE, null));
+        boolean done =
+            store.inTransaction(
+                tx -> {
+                  // Lock order of every unit: the subject's history, then request rows, then
+                  // consent rows.
+                  if (tx.subjects().subject(r.subjectId()).isPresent()) {
+                    tx.history().lock(r.subjectId());
+                  }
+                  Optional<PendingRequest> fresh = tx.requests().request(r.id());
+                  if (fresh.isEmpty()
+                      || fresh.get().status() != PendingRequest.Status.OPEN
+                      || fresh.get().expiresAt().isAfter(now)) {
+                    return false;
+                  }
+                  PendingRequest req = fresh.get();
+                  for (var p : req.purposes()) {
+                    tx.subjects()
+                        .consent(req.subjectId(), p)
+                        .filter(
+                            c ->
+                                c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))
+                        .ifPresent(
+                            c -> {
+                              tx.subjects().saveConsent(c.expire(now));
+                              HistoryChain.append(
+                                  tx.history(),
+                                  new ConsentEvent(
+                                      0,
+                                      req.subjectId(),
+                                      p,
+                                      ConsentEvent.Type.EXPIRED,
+                                      now,
+                                      req.id(),
+                                      c.notice(),
+                                      null,
+                                      Channel.SYSTEM,
+                                      Evidence.NONE,
+                                      null));
+                            });
+                  }
+                  if (PendingRequest.RECONSENT_SOURCE.equals(req.source())) {
+                    // The deadline of a re-confirmation passed unanswered: the consent under the
+                    // earlier version ends.
+                    Set<PurposeId> ended = new TreeSet<>();
+                    for (PurposeId p : req.purposes()) {
+                      tx.subjects()
+                          .consent(req.subjectId(), p)
+                          .filter(
+                              c ->
+                                  c.state() == ConsentState.CONFIRMED
+                                      && !c.requestId().equals(req.id()))
+                          .ifPresent(
+                              c -> {
+                                tx.subjects().saveConsent(c.expire(now));
+                                HistoryChain.append(
+                                    tx.history(),
+                                    new ConsentEvent(
+                                        0,
+                                        req.subjectId(),
+                                        p,
+                                        ConsentEvent.Type.EXPIRED,
+                                        now,
+                                        c.requestId(),
+                                        c.notice(),
+                                        PendingRequest.RECONSENT_SOURCE,
+                                        Channel.SYSTEM,
+                                        Evidence.NONE,
+                                        null));
+                                ended.add(p);
+                              });
+                    }
+                    if (!ended.isEmpty()) {
+                      tx.subjects()
+                          .subject(req.subjectId())
+                          .ifPresent(
+                              s ->
+                                  lapsed.add(
+                                      new ConsentChange(
+                                          ConsentChange.Type.EXPIRED,
+                                          req.subjectId(),
+                                          s.email(),
+                                          ended,
+                                          now,
+                                          Channel.SYSTEM)));
+                    }
+                  }
+                  tx.requests().updateRequest(req.withStatus(PendingRequest.Status.EXPIRED, now));
+                  return true;
                 });
-          }
-          if (PendingRequest.RECONSENT_SOURCE.equals(req.source())) {
-            // The deadline of a re-confirmation passed unanswered: the consent under the earlier version ends.
-            Set<PurposeId> ended = new TreeSet<>();
-            for (PurposeId p : req.purposes()) {
-              tx.subjects().consent(req.subjectId(), p)
-                  .filter(c -> c.state() == ConsentState.CONFIRMED && !c.requestId().equals(req.id()))
-                  .ifPresent(c -> {
-                    tx.subjects().saveConsent(c.expire(now));
-                    HistoryChain.append(tx.history(), new ConsentEvent(0, req.subjectId(), p, ConsentEvent.Type.EXPIRED,
-                        now,
-                        c.requestId(), c.notice(), PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE,
-                        null));
-                    ended.add(p);
-                  });
-            }
-            if (!ended.isEmpty()) {
-              tx.subjects().subject(req.subjectId()).ifPresent(s -> lapsed.add(
-                  new ConsentChange(ConsentChange.Type.EXPIRED, req.subjectId(), s.email(), ended, now, Channel.SYSTEM)));
-            }
-          }
-          tx.requests().updateRequest(req.withStatus(PendingRequest.Status.EXPIRED, now));
-          return true;
-        });
         total += done ? 1 : 0;
         lapsed.forEach(changes);
         lapsed.clear();
@@ -220,26 +307,47 @@ public final class Purger {
       }
       Instant cutoff = now.minus(f.period());
       while (true) {
-        List<Consent> batch = store.inTransaction(tx -> tx.retention().confirmedBefore(p.id(), cutoff, BATCH));
+        List<Consent> batch =
+            store.inTransaction(tx -> tx.retention().confirmedBefore(p.id(), cutoff, BATCH));
         for (Consent c : batch) {
-          Optional<ConsentChange> change = store.inTransaction(tx -> {
-            Optional<Subject> subject = tx.subjects().subject(c.subjectId());
-            if (subject.isEmpty()) {
-              return Optional.empty();
-            }
-            tx.history().lock(c.subjectId());
-            Optional<Consent> fresh = tx.subjects().consent(c.subjectId(), c.purpose());
-            if (fresh.isEmpty() || fresh.get().state() != ConsentState.CONFIRMED
-                || fresh.get().confirmedAt().isAfter(cutoff)) {
-              return Optional.empty();
-            }
-            tx.subjects().saveConsent(fresh.get().expire(now));
-            HistoryChain.append(tx.history(), new ConsentEvent(0, c.subjectId(), c.purpose(), ConsentEvent.Type.EXPIRED,
-                now,
-                fresh.get().requestId(), fresh.get().notice(), null, Channel.SYSTEM, Evidence.NONE, null));
-            return Optional.of(new ConsentChange(ConsentChange.Type.EXPIRED, c.subjectId(), subject.get().email(),
-                java.util.Set.of(c.purpose()), now, Channel.SYSTEM));
-          });
+          Optional<ConsentChange> change =
+              store.inTransaction(
+                  tx -> {
+                    Optional<Subject> subject = tx.subjects().subject(c.subjectId());
+                    if (subject.isEmpty()) {
+                      return Optional.empty();
+                    }
+                    tx.history().lock(c.subjectId());
+                    Optional<Consent> fresh = tx.subjects().consent(c.subjectId(), c.purpose());
+                    if (fresh.isEmpty()
+                        || fresh.get().state() != ConsentState.CONFIRMED
+                        || fresh.get().confirmedAt().isAfter(cutoff)) {
+                      return Optional.empty();
+                    }
+                    tx.subjects().saveConsent(fresh.get().expire(now));
+                    HistoryChain.append(
+                        tx.history(),
+                        new ConsentEvent(
+                            0,
+                            c.subjectId(),
+                            c.purpose(),
+                            ConsentEvent.Type.EXPIRED,
+                            now,
+                            fresh.get().requestId(),
+                            fresh.get().notice(),
+                            null,
+                            Channel.SYSTEM,
+                            Evidence.NONE,
+                            null));
+                    return Optional.of(
+                        new ConsentChange(
+                            ConsentChange.Type.EXPIRED,
+                            c.subjectId(),
+                            subject.get().email(),
+                            java.util.Set.of(c.purpose()),
+                            now,
+                            Channel.SYSTEM));
+                  });
           change.ifPresent(changes);
           total += change.isPresent() ? 1 : 0;
         }
@@ -262,7 +370,8 @@ public final class Purger {
     int total = 0;
     List<SubjectId> seen = new ArrayList<>();
     while (true) {
-      List<SubjectId> batch = store.inTransaction(tx -> tx.retention().dormantSubjects(cutoff, BATCH));
+      List<SubjectId> batch =
+          store.inTransaction(tx -> tx.retention().dormantSubjects(cutoff, BATCH));
       int fresh = 0;
       for (SubjectId id : batch) {
         if (seen.contains(id)) {
@@ -272,27 +381,34 @@ public final class Purger {
         seen.add(id);
         boolean purged;
         try {
-          purged = store.inTransaction(tx -> {
-            if (tx.subjects().subject(id).isEmpty()) {
-              return false;
-            }
-            // Lock order of every unit: the history head first (a bulk purge on another node locks heads, then
-            // subjects, and deletes; erasing rows first and the head last here deadlocked against it).
-            tx.history().lock(id);
-            List<Consent> consents = tx.subjects().consents(id);
-            Optional<Subject> subject = tx.subjects().subject(id);
-            if (subject.isEmpty()) {
-              throw new SubjectGone(); // deleted meanwhile: roll back, so that the lock leaves no head row behind
-            }
-            if (!consents.stream().allMatch(c -> expiredFor(c, now))) {
-              return false;
-            }
-            if (consents.isEmpty() && subject.get().createdAt().plus(unconfirmedGrace).isAfter(now)) {
-              return false;
-            }
-            // Nothing needs this data any more: no active consent, and the proof period of every ended one is over.
-            return tx.subjects().eraseSubject(id, false);
-          });
+          purged =
+              store.inTransaction(
+                  tx -> {
+                    if (tx.subjects().subject(id).isEmpty()) {
+                      return false;
+                    }
+                    // Lock order of every unit: the history head first (a bulk purge on another
+                    // node locks heads, then
+                    // subjects, and deletes; erasing rows first and the head last here deadlocked
+                    // against it).
+                    tx.history().lock(id);
+                    List<Consent> consents = tx.subjects().consents(id);
+                    Optional<Subject> subject = tx.subjects().subject(id);
+                    if (subject.isEmpty()) {
+                      throw new SubjectGone(); // deleted meanwhile: roll back, so that the lock
+                      // leaves no head row behind
+                    }
+                    if (!consents.stream().allMatch(c -> expiredFor(c, now))) {
+                      return false;
+                    }
+                    if (consents.isEmpty()
+                        && subject.get().createdAt().plus(unconfirmedGrace).isAfter(now)) {
+                      return false;
+                    }
+                    // Nothing needs this data any more: no active consent, and the proof period of
+                    // every ended one is over.
+                    return tx.subjects().eraseSubject(id, false);
+                  });
         } catch (SubjectGone gone) {
           purged = false;
         }
@@ -314,14 +430,16 @@ public final class Purger {
   }
 
   private boolean expiredFor(Consent c, Instant now) {
-    if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED || c.endedAt() == null) {
+    if (c.state() == ConsentState.PENDING
+        || c.state() == ConsentState.CONFIRMED
+        || c.endedAt() == null) {
       return false;
     }
     if (c.confirmedAt() == null) {
       return !c.endedAt().plus(unconfirmedGrace).isAfter(now);
     }
-    Duration proof = catalog.purpose(c.purpose()).map(p -> p.retention().proofRetention())
-        .orElse(Duration.ZERO);
+    Duration proof =
+        catalog.purpose(c.purpose()).map(p -> p.retention().proofRetention()).orElse(Duration.ZERO);
     return !c.endedAt().plus(proof).isAfter(now);
   }
 
@@ -339,7 +457,10 @@ public final class Purger {
         if (attempt >= ATTEMPTS) {
           throw e;
         }
-        LOG.log(System.Logger.Level.DEBUG, "retention: a batch failed, trying again: {0}", e.getMessage());
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "retention: a batch failed, trying again: {0}",
+            e.getMessage());
         try {
           Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(10, 50) * attempt);
         } catch (InterruptedException interrupted) {

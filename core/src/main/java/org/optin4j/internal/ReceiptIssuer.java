@@ -35,13 +35,19 @@ public final class ReceiptIssuer {
 
   /** Parsed once from the keys' own JWK, so that the API type {@link ReceiptKeys} hands out no internal type. */
   private final ReceiptCrypto.Key signingKey;
+
   private final String jurisdiction;
   private final String issuer;
   private final Controller controller;
   private final PurposeCatalog catalog;
   private final String baseUrl;
 
-  public ReceiptIssuer(ReceiptKeys keys, String jurisdiction, String issuer, Controller controller, PurposeCatalog catalog,
+  public ReceiptIssuer(
+      ReceiptKeys keys,
+      String jurisdiction,
+      String issuer,
+      Controller controller,
+      PurposeCatalog catalog,
       String baseUrl) {
     this.signingKey = ReceiptCrypto.parseJwk(keys.activePrivateJwk(), true);
     this.jurisdiction = jurisdiction;
@@ -60,10 +66,12 @@ public final class ReceiptIssuer {
    * @param now the signing time
    * @return the compact JWS, or empty if none of those purposes is confirmed
    */
-  public Optional<String> issue(ConsentStore.Transaction tx, SubjectId subjectId, Collection<PurposeId> only, Instant now) {
+  public Optional<String> issue(
+      ConsentStore.Transaction tx, SubjectId subjectId, Collection<PurposeId> only, Instant now) {
     List<Consent> confirmed = new ArrayList<>();
     for (Consent c : tx.subjects().consents(subjectId)) {
-      if (c.state() == ConsentState.CONFIRMED && (only.isEmpty() || only.contains(c.purpose()))
+      if (c.state() == ConsentState.CONFIRMED
+          && (only.isEmpty() || only.contains(c.purpose()))
           && catalog.purpose(c.purpose()).isPresent()) {
         confirmed.add(c);
       }
@@ -72,12 +80,14 @@ public final class ReceiptIssuer {
       return Optional.empty();
     }
     Locale language = confirmed.get(0).notice().locale();
-    Instant latest = confirmed.stream().map(Consent::confirmedAt).max(Instant::compareTo).orElseThrow();
+    Instant latest =
+        confirmed.stream().map(Consent::confirmedAt).max(Instant::compareTo).orElseThrow();
     boolean sensitive = false;
     List<Object> purposes = new ArrayList<>();
     for (Consent c : confirmed) {
       Purpose p = catalog.require(c.purpose());
-      PurposeText text = p.text(c.notice().locale()).or(() -> p.text(catalog.defaultLocale())).orElseThrow();
+      PurposeText text =
+          p.text(c.notice().locale()).or(() -> p.text(catalog.defaultLocale())).orElseThrow();
       sensitive |= p.legalBasis() == LegalBasis.EXPLICIT_CONSENT;
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("purposeId", p.id().value());
@@ -89,7 +99,11 @@ public final class ReceiptIssuer {
       m.put("primaryPurpose", true);
       m.put("termination", termination(p, c));
       m.put("thirdPartyDisclosure", false);
-      m.put("legalBasis", p.legalBasis() == LegalBasis.EXPLICIT_CONSENT ? "GDPR Art. 9(2)(a)" : "GDPR Art. 6(1)(a)");
+      m.put(
+          "legalBasis",
+          p.legalBasis() == LegalBasis.EXPLICIT_CONSENT
+              ? "GDPR Art. 9(2)(a)"
+              : "GDPR Art. 6(1)(a)");
       m.put("purposeVersion", c.purposeVersion());
       m.put("consentTimestamp", c.confirmedAt().getEpochSecond());
       Map<String, Object> notice = new LinkedHashMap<>();
@@ -112,8 +126,10 @@ public final class ReceiptIssuer {
     Map<String, Object> service = new LinkedHashMap<>();
     service.put("service", controller.name() + " e-mail");
     service.put("purposes", purposes);
-    HistoryHead head = tx.history().head(subjectId)
-        .orElse(new HistoryHead(subjectId, 0, ConsentEvent.Seal.GENESIS));
+    HistoryHead head =
+        tx.history()
+            .head(subjectId)
+            .orElse(new HistoryHead(subjectId, 0, ConsentEvent.Seal.GENESIS));
     Map<String, Object> headMap = new LinkedHashMap<>();
     headMap.put("position", head.position());
     headMap.put("hash", head.hash());
@@ -122,7 +138,9 @@ public final class ReceiptIssuer {
     payload.put("version", VERSION);
     payload.put("jurisdiction", jurisdiction);
     payload.put("consentTimestamp", latest.getEpochSecond());
-    payload.put("collectionMethod", "web form; e-mail address confirmed by double opt-in (signed single-use link)");
+    payload.put(
+        "collectionMethod",
+        "web form; e-mail address confirmed by double opt-in (signed single-use link)");
     payload.put("consentReceiptID", UUID.randomUUID().toString());
     payload.put("language", language.toLanguageTag());
     payload.put("piiPrincipalId", subjectId.value());
@@ -133,9 +151,15 @@ public final class ReceiptIssuer {
     payload.put("services", List.of(service));
     payload.put("sensitive", sensitive);
     payload.put("spiCat", List.of());
-    payload.put("withdrawalMethod", "Withdraw at any time, as easily as you consented: the one-click unsubscribe"
-        + " link in every e-mail, the preference center (" + baseUrl + "/preferences, linked from every e-mail),"
-        + " or a message to " + controller.contactEmail() + ". Withdrawal takes effect at once.");
+    payload.put(
+        "withdrawalMethod",
+        "Withdraw at any time, as easily as you consented: the one-click unsubscribe"
+            + " link in every e-mail, the preference center ("
+            + baseUrl
+            + "/preferences, linked from every e-mail),"
+            + " or a message to "
+            + controller.contactEmail()
+            + ". Withdrawal takes effect at once.");
     payload.put("iss", issuer);
     payload.put("sub", subjectId.value());
     payload.put("iat", now.getEpochSecond());

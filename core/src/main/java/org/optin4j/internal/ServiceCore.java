@@ -106,7 +106,8 @@ public record ServiceCore(
     try {
       javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
       mac.init(pepper);
-      return java.util.HexFormat.of().formatHex(mac.doFinal(email.value().getBytes(StandardCharsets.UTF_8)));
+      return java.util.HexFormat.of()
+          .formatHex(mac.doFinal(email.value().getBytes(StandardCharsets.UTF_8)));
     } catch (java.security.GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
     }
@@ -126,7 +127,9 @@ public record ServiceCore(
   /** Finds a subject by address; empty for an invalid address. */
   public Optional<Subject> findSubject(String email) {
     Optional<EmailAddress> parsed = EmailAddress.tryParse(email);
-    return parsed.isEmpty() ? Optional.empty() : store.read(tx -> tx.subjects().subjectByEmail(parsed.get()));
+    return parsed.isEmpty()
+        ? Optional.empty()
+        : store.read(tx -> tx.subjects().subjectByEmail(parsed.get()));
   }
 
   /** Renders the notice for purposes in a language, not yet stored. */
@@ -139,14 +142,26 @@ public record ServiceCore(
     return new Notice(1, Notice.sha256(text), locale, List.copyOf(purposes), text, clock.instant());
   }
 
-  public ConsentEvent event(SubjectId subject, PurposeId purpose, ConsentEvent.Type type, Instant at,
-      String requestId, Consent.NoticeRef notice, String source, Channel channel, Evidence evidence, String tokenId) {
-    return new ConsentEvent(0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
+  public ConsentEvent event(
+      SubjectId subject,
+      PurposeId purpose,
+      ConsentEvent.Type type,
+      Instant at,
+      String requestId,
+      Consent.NoticeRef notice,
+      String source,
+      Channel channel,
+      Evidence evidence,
+      String tokenId) {
+    return new ConsentEvent(
+        0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
   }
 
   /** Runs a unit of work; a rollback signal of the given type answers {@code onSignal} instead. */
-  public <T> T inTransactionOr(java.util.function.Function<ConsentStore.Transaction, T> work,
-      Class<? extends RuntimeException> rollbackSignal, T onSignal) {
+  public <T> T inTransactionOr(
+      java.util.function.Function<ConsentStore.Transaction, T> work,
+      Class<? extends RuntimeException> rollbackSignal,
+      T onSignal) {
     try {
       return store.inTransaction(work);
     } catch (RuntimeException e) {
@@ -178,7 +193,8 @@ public record ServiceCore(
           throw new StoreException("the subject kept disappearing while a signup ran; try again");
         }
       } catch (TransactionConflictException e) {
-        // The database chose this unit as a deadlock's victim (several nodes signing up one address at once, say):
+        // The database chose this unit as a deadlock's victim (several nodes signing up one address
+        // at once, say):
         // nothing was kept, so run it again.
         if (attempt == 3) {
           throw e;
@@ -217,7 +233,8 @@ public record ServiceCore(
    * undoing) is answered like any invalid link.
    */
   public static boolean sentToCurrentAddress(TokenClaims claims, Subject subject) {
-    return claims.subject().equals(subject.id()) && claims.sentForAddressGeneration() == subject.addressGeneration();
+    return claims.subject().equals(subject.id())
+        && claims.sentForAddressGeneration() == subject.addressGeneration();
   }
 
   public static void enqueueOrThrottle(ConsentStore.Transaction tx, OutboxMail mail) {

@@ -25,8 +25,12 @@ public final class StoredBreachRegister implements BreachRegister {
   }
 
   @Override
-  public Incident recordIncident(Instant discoveredAt, String nature, List<String> dataCategories,
-      List<String> subjectCategories, Set<PurposeId> affectedPurposes) {
+  public Incident recordIncident(
+      Instant discoveredAt,
+      String nature,
+      List<String> dataCategories,
+      List<String> subjectCategories,
+      Set<PurposeId> affectedPurposes) {
     Objects.requireNonNull(discoveredAt, "discoveredAt");
     Objects.requireNonNull(affectedPurposes, "affectedPurposes");
     Instant now = core.clock().instant();
@@ -36,12 +40,25 @@ public final class StoredBreachRegister implements BreachRegister {
     for (PurposeId p : affectedPurposes) {
       core.catalog().require(p);
     }
-    Incident incident = new Incident(core.randomId(), discoveredAt, now, nature, dataCategories, subjectCategories,
-        affectedPurposes, Incident.Status.OPEN, null, null, null);
-    core.store().inTransaction(tx -> {
-      tx.registers().saveIncident(incident);
-      return null;
-    });
+    Incident incident =
+        new Incident(
+            core.randomId(),
+            discoveredAt,
+            now,
+            nature,
+            dataCategories,
+            subjectCategories,
+            affectedPurposes,
+            Incident.Status.OPEN,
+            null,
+            null,
+            null);
+    core.store()
+        .inTransaction(
+            tx -> {
+              tx.registers().saveIncident(incident);
+              return null;
+            });
     return incident;
   }
 
@@ -66,13 +83,20 @@ public final class StoredBreachRegister implements BreachRegister {
     return updateIncident(id, i -> i.closed(core.clock().instant()));
   }
 
-  private Optional<Incident> updateIncident(String id, java.util.function.UnaryOperator<Incident> change) {
+  private Optional<Incident> updateIncident(
+      String id, java.util.function.UnaryOperator<Incident> change) {
     Objects.requireNonNull(id, "id");
-    return core.store().inTransaction(tx -> tx.registers().incident(id).map(i -> {
-      Incident updated = change.apply(i);
-      tx.registers().saveIncident(updated);
-      return updated;
-    }));
+    return core.store()
+        .inTransaction(
+            tx ->
+                tx.registers()
+                    .incident(id)
+                    .map(
+                        i -> {
+                          Incident updated = change.apply(i);
+                          tx.registers().saveIncident(updated);
+                          return updated;
+                        }));
   }
 
   @Override
@@ -80,47 +104,76 @@ public final class StoredBreachRegister implements BreachRegister {
     if (limit < 1 || limit > 10_000) {
       throw new IllegalArgumentException("limit must be 1 to 10000, was " + limit);
     }
-    return core.store().inTransaction(tx -> {
-      Incident incident = tx.registers().incident(Objects.requireNonNull(incidentId, "incidentId"))
-          .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
-      return tx.subjects().subjects(incident.affectedPurposes(), Set.of(), after, limit);
-    });
+    return core.store()
+        .inTransaction(
+            tx -> {
+              Incident incident =
+                  tx.registers()
+                      .incident(Objects.requireNonNull(incidentId, "incidentId"))
+                      .orElseThrow(
+                          () -> new IllegalArgumentException("unknown incident " + incidentId));
+              return tx.subjects().subjects(incident.affectedPurposes(), Set.of(), after, limit);
+            });
   }
 
   @Override
   public int notifyAffectedSubjects(String incidentId, String subject, String text) {
     Objects.requireNonNull(incidentId, "incidentId");
-    Incident incident = core.store().inTransaction(tx -> {
-      Incident i = tx.registers().incident(incidentId)
-          .orElseThrow(() -> new IllegalArgumentException("unknown incident " + incidentId));
-      Incident.SubjectNotice notice = new Incident.SubjectNotice(subject, text, core.clock().instant());
-      if (i.subjectNotice() == null) {
-        i = i.withSubjectNotice(notice);
-        tx.registers().saveIncident(i);
-      } else if (!i.subjectNotice().subject().equals(subject) || !i.subjectNotice().text().equals(text)) {
-        throw new IllegalStateException("the subjects of incident " + incidentId + " were notified already");
-      }
-      return i;
-    });
+    Incident incident =
+        core.store()
+            .inTransaction(
+                tx -> {
+                  Incident i =
+                      tx.registers()
+                          .incident(incidentId)
+                          .orElseThrow(
+                              () -> new IllegalArgumentException("unknown incident " + incidentId));
+                  Incident.SubjectNotice notice =
+                      new Incident.SubjectNotice(subject, text, core.clock().instant());
+                  if (i.subjectNotice() == null) {
+                    i = i.withSubjectNotice(notice);
+                    tx.registers().saveIncident(i);
+                  } else if (!i.subjectNotice().subject().equals(subject)
+                      || !i.subjectNotice().text().equals(text)) {
+                    throw new IllegalStateException(
+                        "the subjects of incident " + incidentId + " were notified already");
+                  }
+                  return i;
+                });
     int queued = 0;
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = core.store().read(tx -> tx.subjects().subjects(incident.affectedPurposes(), Set.of(), from,
-          500));
-      int n = core.store().inTransaction(tx -> {
-        int count = 0;
-        Instant now = core.clock().instant();
-        for (SubjectId id : page) {
-          Optional<Subject> s = tx.subjects().subject(id);
-          if (s.isPresent() && tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.BREACH_NOTICE, id,
-              s.get().email(), incidentId, 0, core.catalog().defaultLocale(), List.of(),
-              "breach:" + incidentId + ':' + id.value(), now))) {
-            count++;
-          }
-        }
-        return count;
-      });
+      List<SubjectId> page =
+          core.store()
+              .read(tx -> tx.subjects().subjects(incident.affectedPurposes(), Set.of(), from, 500));
+      int n =
+          core.store()
+              .inTransaction(
+                  tx -> {
+                    int count = 0;
+                    Instant now = core.clock().instant();
+                    for (SubjectId id : page) {
+                      Optional<Subject> s = tx.subjects().subject(id);
+                      if (s.isPresent()
+                          && tx.outbox()
+                              .enqueue(
+                                  OutboxMail.queued(
+                                      core.randomId(),
+                                      MailKind.BREACH_NOTICE,
+                                      id,
+                                      s.get().email(),
+                                      incidentId,
+                                      0,
+                                      core.catalog().defaultLocale(),
+                                      List.of(),
+                                      "breach:" + incidentId + ':' + id.value(),
+                                      now))) {
+                        count++;
+                      }
+                    }
+                    return count;
+                  });
       queued += n;
       if (page.size() < 500) {
         break;

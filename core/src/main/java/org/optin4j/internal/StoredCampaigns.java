@@ -42,17 +42,23 @@ public final class StoredCampaigns implements Campaigns {
     this.core = core;
   }
 
-  // --- the app's own mail, only with consent ---------------------------------------------------------------------
+  // --- the app's own mail, only with consent
+  // ---------------------------------------------------------------------
 
   @Override
-  public CampaignResult send(PurposeId purpose, String subject, String text, String html,
+  public CampaignResult send(
+      PurposeId purpose,
+      String subject,
+      String text,
+      String html,
       java.util.Collection<String> recipients) {
     Objects.requireNonNull(recipients, "recipients");
     Campaign campaign = newCampaign(purpose, subject, text, html);
     int[] counts = new int[4]; // queued, no consent, suppressed, invalid
     java.util.Set<EmailAddress> unique = new java.util.LinkedHashSet<>();
     for (String address : recipients) {
-      Optional<EmailAddress> email = address == null ? Optional.empty() : EmailAddress.tryParse(address);
+      Optional<EmailAddress> email =
+          address == null ? Optional.empty() : EmailAddress.tryParse(address);
       if (email.isPresent()) {
         unique.add(email.get());
       } else {
@@ -62,19 +68,22 @@ public final class StoredCampaigns implements Campaigns {
     List<EmailAddress> all = List.copyOf(unique);
     for (int from = 0; from < all.size(); from += 500) {
       List<EmailAddress> page = all.subList(from, Math.min(all.size(), from + 500));
-      int[] c = core.store().inTransaction(tx -> {
-        int[] n = new int[4];
-        Instant now = core.clock().instant();
-        for (EmailAddress email : page) {
-          if (tx.subjects().isSuppressed(core.addressKey(email))) {
-            n[2]++;
-            continue;
-          }
-          Optional<Subject> s = tx.subjects().subjectByEmail(email);
-          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
-        }
-        return n;
-      });
+      int[] c =
+          core.store()
+              .inTransaction(
+                  tx -> {
+                    int[] n = new int[4];
+                    Instant now = core.clock().instant();
+                    for (EmailAddress email : page) {
+                      if (tx.subjects().isSuppressed(core.addressKey(email))) {
+                        n[2]++;
+                        continue;
+                      }
+                      Optional<Subject> s = tx.subjects().subjectByEmail(email);
+                      n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
+                    }
+                    return n;
+                  });
       for (int i = 0; i < 4; i++) {
         counts[i] += c[i];
       }
@@ -84,25 +93,32 @@ public final class StoredCampaigns implements Campaigns {
   }
 
   @Override
-  public CampaignResult sendToAllConfirmed(PurposeId purpose, String subject, String text, String html) {
+  public CampaignResult sendToAllConfirmed(
+      PurposeId purpose, String subject, String text, String html) {
     Campaign campaign = newCampaign(purpose, subject, text, html);
     int queued = 0;
     int refused = 0;
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      List<SubjectId> page = core.store().read(tx -> tx.subjects().subjects(Set.of(purpose),
-          Set.of(ConsentState.CONFIRMED),
-          from, 500));
-      int[] c = core.store().inTransaction(tx -> {
-        int[] n = new int[2];
-        Instant now = core.clock().instant();
-        for (SubjectId id : page) {
-          Optional<Subject> s = tx.subjects().subject(id);
-          n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
-        }
-        return n;
-      });
+      List<SubjectId> page =
+          core.store()
+              .read(
+                  tx ->
+                      tx.subjects()
+                          .subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), from, 500));
+      int[] c =
+          core.store()
+              .inTransaction(
+                  tx -> {
+                    int[] n = new int[2];
+                    Instant now = core.clock().instant();
+                    for (SubjectId id : page) {
+                      Optional<Subject> s = tx.subjects().subject(id);
+                      n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
+                    }
+                    return n;
+                  });
       queued += c[0];
       refused += c[1];
       if (page.size() < 500) {
@@ -117,37 +133,64 @@ public final class StoredCampaigns implements Campaigns {
   @Override
   public Optional<CampaignReport> report(String campaignId) {
     Objects.requireNonNull(campaignId, "campaignId");
-    return core.store().read(tx -> tx.registers().campaign(campaignId).map(c -> {
-      java.util.Map<OutboxMail.Status, Integer> n = tx.outbox().countMailsByStatus(campaignId);
-      return new CampaignReport(c, n.getOrDefault(OutboxMail.Status.QUEUED, 0)
-          + n.getOrDefault(OutboxMail.Status.CLAIMED, 0), n.getOrDefault(OutboxMail.Status.SENT, 0),
-          n.getOrDefault(OutboxMail.Status.SKIPPED, 0), n.getOrDefault(OutboxMail.Status.FAILED, 0));
-    }));
+    return core.store()
+        .read(
+            tx ->
+                tx.registers()
+                    .campaign(campaignId)
+                    .map(
+                        c -> {
+                          java.util.Map<OutboxMail.Status, Integer> n =
+                              tx.outbox().countMailsByStatus(campaignId);
+                          return new CampaignReport(
+                              c,
+                              n.getOrDefault(OutboxMail.Status.QUEUED, 0)
+                                  + n.getOrDefault(OutboxMail.Status.CLAIMED, 0),
+                              n.getOrDefault(OutboxMail.Status.SENT, 0),
+                              n.getOrDefault(OutboxMail.Status.SKIPPED, 0),
+                              n.getOrDefault(OutboxMail.Status.FAILED, 0));
+                        }));
   }
 
   private Campaign newCampaign(PurposeId purpose, String subject, String text, String html) {
     core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
-    Campaign campaign = new Campaign(core.randomId(), purpose, subject, text, html, core.clock().instant());
-    core.store().inTransaction(tx -> {
-      tx.registers().insertCampaign(campaign);
-      return null;
-    });
+    Campaign campaign =
+        new Campaign(core.randomId(), purpose, subject, text, html, core.clock().instant());
+    core.store()
+        .inTransaction(
+            tx -> {
+              tx.registers().insertCampaign(campaign);
+              return null;
+            });
     return campaign;
   }
 
-  private boolean enqueueCampaignMail(ConsentStore.Transaction tx, Campaign campaign, Subject subject, Instant now) {
+  private boolean enqueueCampaignMail(
+      ConsentStore.Transaction tx, Campaign campaign, Subject subject, Instant now) {
     Optional<Consent> c = tx.subjects().consent(subject.id(), campaign.purpose());
-    if (c.isEmpty() || !isActiveAt(c.get(), core.catalog().require(campaign.purpose()), now)
+    if (c.isEmpty()
+        || !isActiveAt(c.get(), core.catalog().require(campaign.purpose()), now)
         || tx.subjects().isSuppressed(core.addressKey(subject.email()))) {
       return false;
     }
     Locale locale = c.get().notice().locale();
-    return tx.outbox().enqueue(OutboxMail.queued(core.randomId(), MailKind.CAMPAIGN, subject.id(), subject.email(),
-        campaign.id(), 0, locale, List.of(campaign.purpose()),
-        "campaign:" + campaign.id() + ':' + subject.id().value(), now));
+    return tx.outbox()
+        .enqueue(
+            OutboxMail.queued(
+                core.randomId(),
+                MailKind.CAMPAIGN,
+                subject.id(),
+                subject.email(),
+                campaign.id(),
+                0,
+                locale,
+                List.of(campaign.purpose()),
+                "campaign:" + campaign.id() + ':' + subject.id().value(),
+                now));
   }
 
-  // --- re-consent after a material change -----------------------------------------------------------------------
+  // --- re-consent after a material change
+  // -----------------------------------------------------------------------
 
   @Override
   public List<SubjectId> reconsentCandidates(PurposeId purpose, SubjectId after, int limit) {
@@ -159,17 +202,30 @@ public final class StoredCampaigns implements Campaigns {
     SubjectId from = after;
     while (out.size() < limit) {
       SubjectId start = from;
-      List<SubjectId> page = core.store().inTransaction(tx -> {
-        List<SubjectId> found = new ArrayList<>();
-        for (SubjectId id : tx.subjects().subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
-          found.add(id);
-        }
-        return found;
-      });
+      List<SubjectId> page =
+          core.store()
+              .inTransaction(
+                  tx -> {
+                    List<SubjectId> found = new ArrayList<>();
+                    for (SubjectId id :
+                        tx.subjects()
+                            .subjects(
+                                Set.of(purpose), Set.of(ConsentState.CONFIRMED), start, limit)) {
+                      found.add(id);
+                    }
+                    return found;
+                  });
       for (SubjectId id : page) {
-        boolean needs = core.store().read(tx -> tx.subjects().consents(id).stream()
-            .anyMatch(c -> c.purpose().equals(purpose)
-                && c.state() == ConsentState.CONFIRMED && p.needsReconsent(c.purposeVersion())));
+        boolean needs =
+            core.store()
+                .read(
+                    tx ->
+                        tx.subjects().consents(id).stream()
+                            .anyMatch(
+                                c ->
+                                    c.purpose().equals(purpose)
+                                        && c.state() == ConsentState.CONFIRMED
+                                        && p.needsReconsent(c.purposeVersion())));
         if (needs && out.size() < limit) {
           out.add(id);
         }
@@ -187,9 +243,11 @@ public final class StoredCampaigns implements Campaigns {
     Purpose p = core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
     Objects.requireNonNull(deadline, "deadline");
     if (p.materialVersion() == 1) {
-      throw new IllegalArgumentException("purpose " + purpose + " never changed materially (materialVersion 1)");
+      throw new IllegalArgumentException(
+          "purpose " + purpose + " never changed materially (materialVersion 1)");
     }
-    if (deadline.compareTo(Duration.ofDays(1)) < 0 || deadline.compareTo(Duration.ofDays(365)) > 0) {
+    if (deadline.compareTo(Duration.ofDays(1)) < 0
+        || deadline.compareTo(Duration.ofDays(365)) > 0) {
       throw new IllegalArgumentException("deadline must be 1 to 365 days, was " + deadline);
     }
     int requested = 0;
@@ -199,13 +257,16 @@ public final class StoredCampaigns implements Campaigns {
     while (true) {
       List<SubjectId> page = reconsentCandidates(purpose, after, 500);
       for (SubjectId id : page) {
-        ReconsentOutcome o = core.inTransactionOr(tx -> askAgain(tx, id, p, deadline), ServiceCore.CapRace.class,
-            ReconsentOutcome.THROTTLED);
+        ReconsentOutcome o =
+            core.inTransactionOr(
+                tx -> askAgain(tx, id, p, deadline),
+                ServiceCore.CapRace.class,
+                ReconsentOutcome.THROTTLED);
         switch (o) {
           case REQUESTED -> requested++;
           case ALREADY_ASKED -> alreadyAsked++;
           case THROTTLED -> throttled++;
-          case NOT_NEEDED -> { }
+          case NOT_NEEDED -> {}
           default -> throw new IllegalStateException(o.name());
         }
       }
@@ -218,20 +279,29 @@ public final class StoredCampaigns implements Campaigns {
     return new ReconsentResult(requested, alreadyAsked, throttled);
   }
 
-  private enum ReconsentOutcome { REQUESTED, ALREADY_ASKED, THROTTLED, NOT_NEEDED }
+  private enum ReconsentOutcome {
+    REQUESTED,
+    ALREADY_ASKED,
+    THROTTLED,
+    NOT_NEEDED
+  }
 
-  private ReconsentOutcome askAgain(ConsentStore.Transaction tx, SubjectId id, Purpose p, Duration deadline) {
+  private ReconsentOutcome askAgain(
+      ConsentStore.Transaction tx, SubjectId id, Purpose p, Duration deadline) {
     Optional<Subject> subject = tx.subjects().subject(id);
     if (subject.isEmpty()) {
       return ReconsentOutcome.NOT_NEEDED;
     }
     tx.history().lock(id);
     Optional<Consent> c = tx.subjects().consent(id, p.id());
-    if (c.isEmpty() || c.get().state() != ConsentState.CONFIRMED || !p.needsReconsent(c.get().purposeVersion())) {
+    if (c.isEmpty()
+        || c.get().state() != ConsentState.CONFIRMED
+        || !p.needsReconsent(c.get().purposeVersion())) {
       return ReconsentOutcome.NOT_NEEDED;
     }
     for (PendingRequest open : tx.requests().openRequests(id)) {
-      if (PendingRequest.RECONSENT_SOURCE.equals(open.source()) && open.purposes().contains(p.id())) {
+      if (PendingRequest.RECONSENT_SOURCE.equals(open.source())
+          && open.purposes().contains(p.id())) {
         return ReconsentOutcome.ALREADY_ASKED;
       }
     }
@@ -244,13 +314,46 @@ public final class StoredCampaigns implements Campaigns {
     Locale locale = core.catalog().resolve(c.get().notice().locale());
     Notice notice = tx.notices().saveNotice(core.render(Set.of(p.id()), locale));
     String requestId = core.randomId();
-    tx.requests().insertRequest(new PendingRequest(requestId, id, Set.of(p.id()), notice.ref(),
-        PendingRequest.RECONSENT_SOURCE,
-        Evidence.NONE, now, now.plus(deadline), 1, PendingRequest.Status.OPEN, null));
-    HistoryChain.append(tx.history(), core.event(id, p.id(), ConsentEvent.Type.REQUESTED, now, requestId, notice.ref(),
-        PendingRequest.RECONSENT_SOURCE, Channel.SYSTEM, Evidence.NONE, null));
-    enqueueOrThrottle(tx, OutboxMail.queued(core.randomId(), MailKind.CONFIRMATION, id, email, requestId, 1, locale,
-        List.of(p.id()), slot.dedupeKey(), now));
+    tx.requests()
+        .insertRequest(
+            new PendingRequest(
+                requestId,
+                id,
+                Set.of(p.id()),
+                notice.ref(),
+                PendingRequest.RECONSENT_SOURCE,
+                Evidence.NONE,
+                now,
+                now.plus(deadline),
+                1,
+                PendingRequest.Status.OPEN,
+                null));
+    HistoryChain.append(
+        tx.history(),
+        core.event(
+            id,
+            p.id(),
+            ConsentEvent.Type.REQUESTED,
+            now,
+            requestId,
+            notice.ref(),
+            PendingRequest.RECONSENT_SOURCE,
+            Channel.SYSTEM,
+            Evidence.NONE,
+            null));
+    enqueueOrThrottle(
+        tx,
+        OutboxMail.queued(
+            core.randomId(),
+            MailKind.CONFIRMATION,
+            id,
+            email,
+            requestId,
+            1,
+            locale,
+            List.of(p.id()),
+            slot.dedupeKey(),
+            now));
     return ReconsentOutcome.REQUESTED;
   }
 }

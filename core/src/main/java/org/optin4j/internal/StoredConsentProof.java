@@ -31,15 +31,25 @@ public final class StoredConsentProof implements ConsentProof {
   @Override
   public HistoryVerification verifyHistory(SubjectId subjectId) {
     Objects.requireNonNull(subjectId, "subjectId");
-    HistoryVerification result = core.store().read(
-        tx -> HistoryVerifier.verify(subjectId, tx.history().events(subjectId), tx.history().head(subjectId)));
-    if (result instanceof HistoryVerification.Broken b && (b.reason() == HistoryVerification.Reason.TRUNCATED
-        || b.reason() == HistoryVerification.Reason.HEAD_MISMATCH)) {
-      // An append may have committed between reading the events and the head: check again under the history lock.
-      result = core.store().inTransaction(tx -> {
-        tx.history().lock(subjectId);
-        return HistoryVerifier.verify(subjectId, tx.history().events(subjectId), tx.history().head(subjectId));
-      });
+    HistoryVerification result =
+        core.store()
+            .read(
+                tx ->
+                    HistoryVerifier.verify(
+                        subjectId, tx.history().events(subjectId), tx.history().head(subjectId)));
+    if (result instanceof HistoryVerification.Broken b
+        && (b.reason() == HistoryVerification.Reason.TRUNCATED
+            || b.reason() == HistoryVerification.Reason.HEAD_MISMATCH)) {
+      // An append may have committed between reading the events and the head: check again under the
+      // history lock.
+      result =
+          core.store()
+              .inTransaction(
+                  tx -> {
+                    tx.history().lock(subjectId);
+                    return HistoryVerifier.verify(
+                        subjectId, tx.history().events(subjectId), tx.history().head(subjectId));
+                  });
     }
     return result;
   }
@@ -75,7 +85,8 @@ public final class StoredConsentProof implements ConsentProof {
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(at, "at");
     Retention retention = core.catalog().purpose(purpose).map(Purpose::retention).orElse(null);
-    return ConsentTimeline.validAt(core.store().read(tx -> tx.history().events(subjectId)), purpose, retention, at);
+    return ConsentTimeline.validAt(
+        core.store().read(tx -> tx.history().events(subjectId)), purpose, retention, at);
   }
 
   @Override

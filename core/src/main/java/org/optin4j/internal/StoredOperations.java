@@ -22,7 +22,8 @@ public final class StoredOperations implements Operations {
   @Override
   public List<Subject> subjects(int offset, int limit) {
     if (offset < 0 || limit < 1 || limit > 1000) {
-      throw new IllegalArgumentException("offset must be 0 or more and limit 1 to 1000, were " + offset + ", " + limit);
+      throw new IllegalArgumentException(
+          "offset must be 0 or more and limit 1 to 1000, were " + offset + ", " + limit);
     }
     return core.store().read(tx -> tx.subjects().subjects(offset, limit));
   }

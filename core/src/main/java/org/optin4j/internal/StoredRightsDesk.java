@@ -28,7 +28,8 @@ public final class StoredRightsDesk implements RightsDesk {
   private final Clock clock;
   private final java.util.function.Supplier<String> ids;
 
-  public StoredRightsDesk(OptIn optIn, ConsentStore store, Clock clock, java.util.function.Supplier<String> ids) {
+  public StoredRightsDesk(
+      OptIn optIn, ConsentStore store, Clock clock, java.util.function.Supplier<String> ids) {
     this.optIn = optIn;
     this.store = store;
     this.clock = clock;
@@ -44,21 +45,24 @@ public final class StoredRightsDesk implements RightsDesk {
       throw new IllegalArgumentException("receivedAt lies in the future: " + receivedAt);
     }
     RightsRequest r = RightsRequest.received(ids.get(), subjectId, type, receivedAt);
-    store.inTransaction(tx -> {
-      tx.registers().saveRightsRequest(r);
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.registers().saveRightsRequest(r);
+          return null;
+        });
     return r;
   }
 
   @Override
   public Optional<RightsRequest> request(String id) {
-    return store.inTransaction(tx -> tx.registers().rightsRequest(Objects.requireNonNull(id, "id")));
+    return store.inTransaction(
+        tx -> tx.registers().rightsRequest(Objects.requireNonNull(id, "id")));
   }
 
   @Override
   public List<RightsRequest> openRequests() {
-    return store.inTransaction((ConsentStore.Transaction unit) -> unit.registers().openRightsRequests());
+    return store.inTransaction(
+        (ConsentStore.Transaction unit) -> unit.registers().openRightsRequests());
   }
 
   @Override
@@ -82,28 +86,35 @@ public final class StoredRightsDesk implements RightsDesk {
   @Override
   public RightsRequest export(String id) {
     RightsRequest r = open(id, RightsRequest.Type.ACCESS, RightsRequest.Type.PORTABILITY);
-    return optIn.rights().requestDataExport(r.subjectId()) ? complete(r, "export mailed to the address on file") : r;
+    return optIn.rights().requestDataExport(r.subjectId())
+        ? complete(r, "export mailed to the address on file")
+        : r;
   }
 
   @Override
   public RightsRequest restrict(String id, PurposeId purpose, boolean restrict) {
     RightsRequest r = open(id, RightsRequest.Type.RESTRICTION);
     boolean changed = optIn.rights().restrict(r.subjectId(), purpose, restrict, Channel.OPERATOR);
-    return complete(r, (restrict ? "restricted " : "restriction lifted for ") + purpose.value()
-        + (changed ? "" : " (no change: not confirmed, or already so)"));
+    return complete(
+        r,
+        (restrict ? "restricted " : "restriction lifted for ")
+            + purpose.value()
+            + (changed ? "" : " (no change: not confirmed, or already so)"));
   }
 
   @Override
   public RightsRequest withdraw(String id, Set<PurposeId> purposes) {
     RightsRequest r = open(id, RightsRequest.Type.WITHDRAWAL);
     Withdrawal w = optIn.withdraw(r.subjectId(), purposes, Channel.OPERATOR, Evidence.NONE);
-    return complete(r, "withdrawn: " + (w.withdrawn().isEmpty() ? "nothing active" : w.withdrawn().toString()));
+    return complete(
+        r, "withdrawn: " + (w.withdrawn().isEmpty() ? "nothing active" : w.withdrawn().toString()));
   }
 
   @Override
   public RightsRequest rectify(String id, String newEmail, Locale locale) {
     RightsRequest r = open(id, RightsRequest.Type.RECTIFICATION);
-    RequestResult result = optIn.rights().requestAddressChange(r.subjectId(), newEmail, locale, Evidence.NONE);
+    RequestResult result =
+        optIn.rights().requestAddressChange(r.subjectId(), newEmail, locale, Evidence.NONE);
     if (result instanceof RequestResult.Accepted) {
       return complete(r, "confirmation mail queued to the new address");
     }
@@ -119,12 +130,14 @@ public final class StoredRightsDesk implements RightsDesk {
   }
 
   private RightsRequest open(String id, RightsRequest.Type... types) {
-    RightsRequest r = request(id).orElseThrow(() -> new IllegalArgumentException("unknown rights request " + id));
+    RightsRequest r =
+        request(id).orElseThrow(() -> new IllegalArgumentException("unknown rights request " + id));
     if (!r.isOpen()) {
       throw new IllegalArgumentException("rights request " + id + " is completed already");
     }
     if (!List.of(types).contains(r.type())) {
-      throw new IllegalArgumentException("rights request " + id + " is about " + r.type() + ", not " + List.of(types));
+      throw new IllegalArgumentException(
+          "rights request " + id + " is about " + r.type() + ", not " + List.of(types));
     }
     return r;
   }
@@ -134,12 +147,15 @@ public final class StoredRightsDesk implements RightsDesk {
   }
 
   private RightsRequest update(String id, UnaryOperator<RightsRequest> change) {
-    return store.inTransaction(tx -> {
-      RightsRequest r = tx.registers().rightsRequest(Objects.requireNonNull(id, "id"))
-          .orElseThrow(() -> new IllegalArgumentException("unknown rights request " + id));
-      RightsRequest updated = change.apply(r);
-      tx.registers().saveRightsRequest(updated);
-      return updated;
-    });
+    return store.inTransaction(
+        tx -> {
+          RightsRequest r =
+              tx.registers()
+                  .rightsRequest(Objects.requireNonNull(id, "id"))
+                  .orElseThrow(() -> new IllegalArgumentException("unknown rights request " + id));
+          RightsRequest updated = change.apply(r);
+          tx.registers().saveRightsRequest(updated);
+          return updated;
+        });
   }
 }

@@ -12,7 +12,8 @@ import org.optin4j.SubjectId;
  * @param addressGeneration the subject's address generation the link was sent for ({@code agn}), or 0 if the token
  *     has none
  */
-public record TokenClaims(SubjectId subject, String requestId, int generation, int addressGeneration) {
+public record TokenClaims(
+    SubjectId subject, String requestId, int generation, int addressGeneration) {
   /** Validates the components. */
   public TokenClaims {
     Objects.requireNonNull(subject, "subject");

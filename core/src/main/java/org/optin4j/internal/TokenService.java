@@ -26,8 +26,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.optin4j.ConfigurationException;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.keys.SigningKeys;
 
 /**
  * Issues and verifies the library's link tokens (confirm, manage, unsubscribe, data request) as compact JWS
@@ -81,11 +81,13 @@ public final class TokenService {
   /** The clock skew tolerated on {@code exp}, {@code nbf} and {@code iat} (security rule 2). */
   static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
 
-  // The one algorithm: the server decides, the token's alg header is only compared against it (RFC 8725 section 3.1).
+  // The one algorithm: the server decides, the token's alg header is only compared against it (RFC
+  // 8725 section 3.1).
   private static final JWSAlgorithm ALGORITHM = JWSAlgorithm.HS256;
   // An HS256 signature is 32 bytes, which base64url spells in 43 characters without padding.
   private static final int SIGNATURE_LENGTH = 43;
-  // Whitelisting is safer than blacklisting jku/jwk/x5u/x5c one by one: a parameter added by a later RFC is refused
+  // Whitelisting is safer than blacklisting jku/jwk/x5u/x5c one by one: a parameter added by a
+  // later RFC is refused
   // too. crit is checked apart because Nimbus leaves an empty crit list out of getIncludedParams().
   private static final Set<String> HEADER_PARAMS = Set.of("alg", "typ", "kid");
   private static final String REQUEST_CLAIM = "req";
@@ -94,12 +96,15 @@ public final class TokenService {
   private static final int TOKEN_ID_BYTES = 16;
   private static final Pattern TOKEN_ID = Pattern.compile("[A-Za-z0-9_-]{22}");
   private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
-  // Every refusal is the same value, so callers cannot tell (or tell others) why a token failed (security rule 5).
+  // Every refusal is the same value, so callers cannot tell (or tell others) why a token failed
+  // (security rule 5).
   private static final TokenCheck INVALID = new TokenCheck.Invalid();
 
   private final String issuer;
+
   /** Issuers accepted besides {@link #issuer}: the other public addresses of a site served by several nodes. */
   private final Set<String> alsoAccepted;
+
   private final Clock clock;
   private final SecureRandom random;
   private final MACSigner signer;
@@ -131,7 +136,8 @@ public final class TokenService {
    * @param random the source of token ids ({@code jti})
    * @throws IllegalArgumentException if {@code issuer} is blank
    */
-  public TokenService(SigningKeys keys, String issuer, Set<String> alsoAccepted, Clock clock, SecureRandom random) {
+  public TokenService(
+      SigningKeys keys, String issuer, Set<String> alsoAccepted, Clock clock, SecureRandom random) {
     Objects.requireNonNull(keys, "keys");
     this.issuer = Objects.requireNonNull(issuer, "issuer");
     this.alsoAccepted = Set.copyOf(alsoAccepted);
@@ -148,7 +154,8 @@ public final class TokenService {
         byKid.put(kid, new MACVerifier(keys.secret(kid)));
       }
     } catch (JOSEException e) {
-      // SigningKeys already refuses keys under 256 bits, so this is a safety net; Nimbus' message names no secret.
+      // SigningKeys already refuses keys under 256 bits, so this is a safety net; Nimbus' message
+      // names no secret.
       throw new ConfigurationException("signing keys: " + e.getMessage());
     }
     this.verifiers = Map.copyOf(byKid);
@@ -181,12 +188,17 @@ public final class TokenService {
       throw new IllegalArgumentException("request id must not be blank");
     }
     if (kind == TokenKind.CONFIRM && (requestId == null || claims.generation() < 1)) {
-      // Without req and gen a resend could not make earlier confirm links useless (security rule 5).
-      throw new IllegalArgumentException("a confirm token needs a request id and a generation of at least 1, was "
-          + (requestId == null ? "no request id" : "a request id") + " and generation " + claims.generation());
+      // Without req and gen a resend could not make earlier confirm links useless (security rule
+      // 5).
+      throw new IllegalArgumentException(
+          "a confirm token needs a request id and a generation of at least 1, was "
+              + (requestId == null ? "no request id" : "a request id")
+              + " and generation "
+              + claims.generation());
     }
     Instant now = clock.instant();
-    // JWT times are whole seconds (RFC 7519 section 2, NumericDate); truncating here makes the returned expiry equal
+    // JWT times are whole seconds (RFC 7519 section 2, NumericDate); truncating here makes the
+    // returned expiry equal
     // to the exp that verification reads back.
     Instant issuedAt = now.truncatedTo(ChronoUnit.SECONDS);
     Instant expiresAt;
@@ -198,13 +210,14 @@ public final class TokenService {
       throw new IllegalArgumentException("token TTL is too large, was " + ttl, e);
     }
     String id = newTokenId();
-    JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder()
-        .issuer(issuer)
-        .audience(kind.audience())
-        .subject(claims.subject().value())
-        .issueTime(Date.from(issuedAt))
-        .expirationTime(exp)
-        .jwtID(id);
+    JWTClaimsSet.Builder builder =
+        new JWTClaimsSet.Builder()
+            .issuer(issuer)
+            .audience(kind.audience())
+            .subject(claims.subject().value())
+            .issueTime(Date.from(issuedAt))
+            .expirationTime(exp)
+            .jwtID(id);
     if (requestId != null) {
       builder.claim(REQUEST_CLAIM, requestId);
     }
@@ -218,14 +231,19 @@ public final class TokenService {
     try {
       jwt.sign(signer);
     } catch (JOSEException e) {
-      // HMAC-SHA256 is in every JRE and the key length was checked at construction: this cannot happen in practice.
+      // HMAC-SHA256 is in every JRE and the key length was checked at construction: this cannot
+      // happen in practice.
       throw new IllegalStateException("HS256 signing failed", e);
     }
     String token = jwt.serialize();
     if (token.length() > MAX_TOKEN_LENGTH) {
       // Fail here rather than mail a link that verify would refuse.
-      throw new IllegalArgumentException("token would be " + token.length() + " characters, over the limit of "
-          + MAX_TOKEN_LENGTH + "; the request id is too long");
+      throw new IllegalArgumentException(
+          "token would be "
+              + token.length()
+              + " characters, over the limit of "
+              + MAX_TOKEN_LENGTH
+              + "; the request id is too long");
     }
     return new IssuedToken(token, id, expiresAt);
   }
@@ -241,15 +259,18 @@ public final class TokenService {
    */
   public TokenCheck verify(TokenKind kind, String token) {
     Objects.requireNonNull(kind, "kind");
-    // Length and character set first: nothing oversized or odd reaches a JSON or base64 parser (security rule 5).
+    // Length and character set first: nothing oversized or odd reaches a JSON or base64 parser
+    // (security rule 5).
     if (token == null || token.length() > MAX_TOKEN_LENGTH || !hasCompactHs256Shape(token)) {
       return INVALID;
     }
     try {
       return check(kind, token);
     } catch (ParseException | JOSEException | RuntimeException e) {
-      // Fail closed: hostile input may make a parser throw anything unchecked, and a verifier must never let a
-      // malformed token turn into an error page that differs from the one for any other invalid token.
+      // Fail closed: hostile input may make a parser throw anything unchecked, and a verifier must
+      // never let a
+      // malformed token turn into an error page that differs from the one for any other invalid
+      // token.
       return INVALID;
     }
   }
@@ -259,14 +280,16 @@ public final class TokenService {
     SignedJWT jwt = SignedJWT.parse(token);
     JWSHeader header = jwt.getHeader();
     if (!ALGORITHM.equals(header.getAlgorithm())) {
-      // Checked before MACVerifier, which would otherwise honour HS384/HS512 from the header with the same key.
+      // Checked before MACVerifier, which would otherwise honour HS384/HS512 from the header with
+      // the same key.
       return INVALID;
     }
     JOSEObjectType type = header.getType();
     if (type == null || !kind.type().equals(type.getType())) {
       return INVALID;
     }
-    if (header.getCriticalParams() != null || !HEADER_PARAMS.containsAll(header.getIncludedParams())) {
+    if (header.getCriticalParams() != null
+        || !HEADER_PARAMS.containsAll(header.getIncludedParams())) {
       return INVALID;
     }
     String kid = header.getKeyID();
@@ -286,7 +309,11 @@ public final class TokenService {
     Date issued = claims.getIssueTime();
     Date expires = claims.getExpirationTime();
     SubjectId subject = subject(claims.getSubject());
-    if (id == null || !TOKEN_ID.matcher(id).matches() || issued == null || expires == null || subject == null) {
+    if (id == null
+        || !TOKEN_ID.matcher(id).matches()
+        || issued == null
+        || expires == null
+        || subject == null) {
       return INVALID;
     }
     Object requestClaim = claims.getClaim(REQUEST_CLAIM);
@@ -301,7 +328,8 @@ public final class TokenService {
     }
     int generation = 0;
     if (generationClaim != null) {
-      // Nimbus reads JSON integers as Long; a fraction, a string or an out-of-range number is not a generation.
+      // Nimbus reads JSON integers as Long; a fraction, a string or an out-of-range number is not a
+      // generation.
       if (!(generationClaim instanceof Long g) || g < 1 || g > Integer.MAX_VALUE) {
         return INVALID;
       }
@@ -344,12 +372,11 @@ public final class TokenService {
   }
 
   private static JWSHeader header(TokenKind kind, String kid) {
-    JWSHeader built = new JWSHeader.Builder(ALGORITHM)
-        .type(new JOSEObjectType(kind.type()))
-        .keyID(kid)
-        .build();
+    JWSHeader built =
+        new JWSHeader.Builder(ALGORITHM).type(new JOSEObjectType(kind.type())).keyID(kid).build();
     try {
-      // A parsed header keeps its base64url form, so issue() does not serialise the same header JSON every time.
+      // A parsed header keeps its base64url form, so issue() does not serialise the same header
+      // JSON every time.
       return JWSHeader.parse(built.toBase64URL());
     } catch (ParseException e) {
       throw new IllegalStateException("cannot re-read the " + kind + " token header", e);

@@ -38,7 +38,8 @@ final class ConnectionState {
       if (autoCommit) {
         c.setAutoCommit(true);
       }
-      if (isolation != Connection.TRANSACTION_READ_COMMITTED && isolation != Connection.TRANSACTION_NONE) {
+      if (isolation != Connection.TRANSACTION_READ_COMMITTED
+          && isolation != Connection.TRANSACTION_NONE) {
         c.setTransactionIsolation(isolation);
       }
     } catch (SQLException e) {

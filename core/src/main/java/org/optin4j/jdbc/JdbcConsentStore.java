@@ -67,10 +67,12 @@ public final class JdbcConsentStore implements ConsentStore {
   private final String tablePrefix;
   private final boolean createSchema;
   private final Statements sql;
+
   /** The unit running on each thread, to refuse nested calls (per instance; not static state). */
   private final ThreadLocal<JdbcTransaction> running = new ThreadLocal<>();
 
-  private JdbcConsentStore(DataSource dataSource, Dialect dialect, String tablePrefix, boolean createSchema) {
+  private JdbcConsentStore(
+      DataSource dataSource, Dialect dialect, String tablePrefix, boolean createSchema) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.tablePrefix = tablePrefix;
@@ -106,7 +108,10 @@ public final class JdbcConsentStore implements ConsentStore {
    * @return the builder
    */
   public Builder newBuilder() {
-    return new Builder(dataSource).dialect(dialect).tablePrefix(tablePrefix).createSchema(createSchema);
+    return new Builder(dataSource)
+        .dialect(dialect)
+        .tablePrefix(tablePrefix)
+        .createSchema(createSchema);
   }
 
   /**
@@ -153,11 +158,14 @@ public final class JdbcConsentStore implements ConsentStore {
       tx.end();
       if (tx.failure() != null) {
         throw new StoreException(
-            "the unit of work went on after a store failure; the transaction was rolled back", tx.failure());
+            "the unit of work went on after a store failure; the transaction was rolled back",
+            tx.failure());
       }
       commit(connection);
       return result;
-    } catch (Throwable t) { // everything, checked exceptions thrown sneakily included; rethrown unchanged
+    } catch (
+        Throwable
+            t) { // everything, checked exceptions thrown sneakily included; rethrown unchanged
       rollback(connection, t);
       throw t;
     } finally {
@@ -207,7 +215,9 @@ public final class JdbcConsentStore implements ConsentStore {
   private Connection borrow(String unit) {
     if (running.get() != null) {
       throw new IllegalStateException(
-          "nested " + unit + " is not supported by JdbcConsentStore; pass the Transaction down instead");
+          "nested "
+              + unit
+              + " is not supported by JdbcConsentStore; pass the Transaction down instead");
     }
     try {
       return dataSource.getConnection();
@@ -288,8 +298,10 @@ public final class JdbcConsentStore implements ConsentStore {
       if (name.contains("mariadb") || name.contains("mysql")) {
         return MARIADB;
       }
-      throw new ConfigurationException("dialect: database product \"" + productName
-          + "\" is not supported; set dialect(...) explicitly if it is compatible with H2, POSTGRESQL or MARIADB");
+      throw new ConfigurationException(
+          "dialect: database product \""
+              + productName
+              + "\" is not supported; set dialect(...) explicitly if it is compatible with H2, POSTGRESQL or MARIADB");
     }
   }
 
@@ -330,7 +342,9 @@ public final class JdbcConsentStore implements ConsentStore {
       Objects.requireNonNull(prefix, "tablePrefix");
       if (!PREFIX.matcher(prefix).matches()) {
         throw new IllegalArgumentException(
-            "table prefix must match [a-z][a-z0-9_]{0,29}, was \"" + prefix.replaceAll("\\p{Cntrl}", "?") + '"');
+            "table prefix must match [a-z][a-z0-9_]{0,29}, was \""
+                + prefix.replaceAll("\\p{Cntrl}", "?")
+                + '"');
       }
       this.tablePrefix = prefix;
       return this;

@@ -36,15 +36,17 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
     HistoryHead moved = head.advance(sealed);
     // Answered from the unit's cache when the core locked the head first, as it does: no statement.
     if (!tx.lockedHead(sealed.subjectId()).equals(head)) {
-      throw new IllegalStateException("the event was sealed on a head that is no longer the subject's current one");
+      throw new IllegalStateException(
+          "the event was sealed on a head that is no longer the subject's current one");
     }
     tx.checkOpen();
     long sequence;
     try {
       boolean returning = sql.dialect == Dialect.POSTGRESQL;
-      try (PreparedStatement ps = returning
-          ? c.prepareStatement(sql.insertEvent)
-          : c.prepareStatement(sql.insertEvent, Statement.RETURN_GENERATED_KEYS)) {
+      try (PreparedStatement ps =
+          returning
+              ? c.prepareStatement(sql.insertEvent)
+              : c.prepareStatement(sql.insertEvent, Statement.RETURN_GENERATED_KEYS)) {
         bindEvent(ps, 0, sealed);
         if (returning) {
           try (ResultSet rs = ps.executeQuery()) {
@@ -97,8 +99,11 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public Optional<HistoryHead> head(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne("read a history head", sql.head, ps -> ps.setString(1, id.value()),
-        rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)))
+    return tx.queryOne(
+            "read a history head",
+            sql.head,
+            ps -> ps.setString(1, id.value()),
+            rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)))
         .filter(h -> h.position() > 0);
   }
 
@@ -106,31 +111,50 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
   public List<SubjectId> subjects(SubjectId after, int limit) {
     checkLimit(limit);
     if (after == null) {
-      return List.copyOf(tx.query("list histories", sql.historySubjectsFirst, ps -> ps.setInt(1, limit),
-          rs -> new SubjectId(rs.getString(1))));
+      return List.copyOf(
+          tx.query(
+              "list histories",
+              sql.historySubjectsFirst,
+              ps -> ps.setInt(1, limit),
+              rs -> new SubjectId(rs.getString(1))));
     }
-    return List.copyOf(tx.query("list histories", sql.historySubjectsAfter, ps -> {
-      ps.setString(1, after.value());
-      ps.setInt(2, limit);
-    }, rs -> new SubjectId(rs.getString(1))));
+    return List.copyOf(
+        tx.query(
+            "list histories",
+            sql.historySubjectsAfter,
+            ps -> {
+              ps.setString(1, after.value());
+              ps.setInt(2, limit);
+            },
+            rs -> new SubjectId(rs.getString(1))));
   }
 
   @Override
   public List<ConsentEvent> events(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return List.copyOf(tx.query("read events", sql.events, ps -> ps.setString(1, id.value()), rs -> new ConsentEvent(
-        rs.getLong("seq"),
-        new SubjectId(rs.getString("subject_id")),
-        new PurposeId(rs.getString("purpose")),
-        ConsentEvent.Type.valueOf(rs.getString("event_type")),
-        instant(rs, "occurred_at"),
-        rs.getString("request_id"),
-        noticeRef(rs),
-        rs.getString("source"),
-        Channel.valueOf(rs.getString("channel")),
-        new Evidence(rs.getString("evidence_ip"), rs.getString("evidence_user_agent")),
-        rs.getString("token_id"),
-        new ConsentEvent.Seal(rs.getInt("chain_position"), rs.getString("previous_hash"),
-            rs.getString("details_salt"), rs.getString("details_digest"), rs.getString("chain_hash")))));
+    return List.copyOf(
+        tx.query(
+            "read events",
+            sql.events,
+            ps -> ps.setString(1, id.value()),
+            rs ->
+                new ConsentEvent(
+                    rs.getLong("seq"),
+                    new SubjectId(rs.getString("subject_id")),
+                    new PurposeId(rs.getString("purpose")),
+                    ConsentEvent.Type.valueOf(rs.getString("event_type")),
+                    instant(rs, "occurred_at"),
+                    rs.getString("request_id"),
+                    noticeRef(rs),
+                    rs.getString("source"),
+                    Channel.valueOf(rs.getString("channel")),
+                    new Evidence(rs.getString("evidence_ip"), rs.getString("evidence_user_agent")),
+                    rs.getString("token_id"),
+                    new ConsentEvent.Seal(
+                        rs.getInt("chain_position"),
+                        rs.getString("previous_hash"),
+                        rs.getString("details_salt"),
+                        rs.getString("details_digest"),
+                        rs.getString("chain_hash")))));
   }
 }

@@ -33,43 +33,61 @@ record JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) implements 
       if (known.isPresent()) {
         return known.get();
       }
-      int version = tx.queryOne("read notice versions", sql.maxNoticeVersion, ps -> ps.setString(1, key),
-          rs -> rs.getInt(1)).orElse(0) + 1;
-      Notice stored = new Notice(version, candidate.hash(), candidate.locale(), candidate.purposes(),
-          candidate.text(), candidate.createdAt());
+      int version =
+          tx.queryOne(
+                      "read notice versions",
+                      sql.maxNoticeVersion,
+                      ps -> ps.setString(1, key),
+                      rs -> rs.getInt(1))
+                  .orElse(0)
+              + 1;
+      Notice stored =
+          new Notice(
+              version,
+              candidate.hash(),
+              candidate.locale(),
+              candidate.purposes(),
+              candidate.text(),
+              candidate.createdAt());
       try {
-        tx.guarded(() -> {
-          try (PreparedStatement ps = c.prepareStatement(sql.insertNotice)) {
-            ps.setString(1, stored.hash());
-            ps.setString(2, key);
-            ps.setInt(3, stored.version());
-            ps.setString(4, stored.locale().toLanguageTag());
-            ps.setString(5, join(stored.purposes()));
-            ps.setString(6, stored.text());
-            ps.setLong(7, stored.createdAt().toEpochMilli());
-            return ps.executeUpdate();
-          }
-        });
+        tx.guarded(
+            () -> {
+              try (PreparedStatement ps = c.prepareStatement(sql.insertNotice)) {
+                ps.setString(1, stored.hash());
+                ps.setString(2, key);
+                ps.setInt(3, stored.version());
+                ps.setString(4, stored.locale().toLanguageTag());
+                ps.setString(5, join(stored.purposes()));
+                ps.setString(6, stored.text());
+                ps.setLong(7, stored.createdAt().toEpochMilli());
+                return ps.executeUpdate();
+              }
+            });
         if (sql.dialect != Dialect.MARIADB) {
           return stored; // elsewhere a clash throws (below)
         }
-        // MariaDB: ON DUPLICATE KEY UPDATE hash = hash turns a clash into a no-op, and the driver's update count
-        // cannot tell them apart (it counts found rows by default): read back what is stored under the hash.
+        // MariaDB: ON DUPLICATE KEY UPDATE hash = hash turns a clash into a no-op, and the driver's
+        // update count
+        // cannot tell them apart (it counts found rows by default): read back what is stored under
+        // the hash.
         Optional<Notice> now = notice(stored.hash());
         if (now.isPresent()) {
           return now.get();
         }
         if (attempt >= NOTICE_ATTEMPTS) {
-          throw tx.failed(new StoreException("could not assign a notice version after " + NOTICE_ATTEMPTS
-              + " attempts"));
+          throw tx.failed(
+              new StoreException(
+                  "could not assign a notice version after " + NOTICE_ATTEMPTS + " attempts"));
         }
       } catch (SQLException e) {
-        // Another node stored the same text (hash) or took this version for the key first: read again, retry.
+        // Another node stored the same text (hash) or took this version for the key first: read
+        // again, retry.
         if (!SqlErrors.isUniqueViolation(e)) {
           throw tx.failed(SqlErrors.wrap("save a notice", e));
         }
         if (attempt >= NOTICE_ATTEMPTS) {
-          throw tx.failed(SqlErrors.wrap("assign a notice version after " + NOTICE_ATTEMPTS + " attempts", e));
+          throw tx.failed(
+              SqlErrors.wrap("assign a notice version after " + NOTICE_ATTEMPTS + " attempts", e));
         }
       }
     }
@@ -78,12 +96,17 @@ record JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public Optional<Notice> notice(String hash) {
     Objects.requireNonNull(hash, "hash");
-    return tx.queryOne("read a notice", sql.noticeByHash, ps -> ps.setString(1, hash), rs -> new Notice(
-        rs.getInt("version"),
-        rs.getString("hash"),
-        Locale.forLanguageTag(rs.getString("locale")),
-        purposes(rs.getString("purposes")),
-        rs.getString("body"),
-        instant(rs, "created_at")));
+    return tx.queryOne(
+        "read a notice",
+        sql.noticeByHash,
+        ps -> ps.setString(1, hash),
+        rs ->
+            new Notice(
+                rs.getInt("version"),
+                rs.getString("hash"),
+                Locale.forLanguageTag(rs.getString("locale")),
+                purposes(rs.getString("purposes")),
+                rs.getString("body"),
+                instant(rs, "created_at")));
   }
 }

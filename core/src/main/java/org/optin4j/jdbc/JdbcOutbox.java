@@ -49,7 +49,8 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
         if (!SqlErrors.isUniqueViolation(e)) {
           throw e;
         }
-        // PostgreSQL skipped a dedupe-key clash already (ON CONFLICT), so its clash is on the id; elsewhere, look.
+        // PostgreSQL skipped a dedupe-key clash already (ON CONFLICT), so its clash is on the id;
+        // elsewhere, look.
         if (sql.dialect == Dialect.POSTGRESQL || !mailExists(mail.dedupeKey())) {
           throw tx.failed(SqlErrors.duplicate("a mail with this id exists already", e));
         }
@@ -74,17 +75,25 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     Objects.requireNonNull(recipient, "recipient");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(since, "since");
-    return tx.queryOne("count mails", sql.countMails, ps -> {
-      ps.setString(1, recipient.value());
-      ps.setString(2, kind.name());
-      ps.setLong(3, since.toEpochMilli());
-    }, rs -> rs.getInt(1)).orElse(0);
+    return tx.queryOne(
+            "count mails",
+            sql.countMails,
+            ps -> {
+              ps.setString(1, recipient.value());
+              ps.setString(2, kind.name());
+              ps.setLong(3, since.toEpochMilli());
+            },
+            rs -> rs.getInt(1))
+        .orElse(0);
   }
 
   @Override
   public Optional<Instant> mailQueuedAt(String dedupeKey) {
     Objects.requireNonNull(dedupeKey, "dedupeKey");
-    return tx.queryOne("read a mail's enqueue time", sql.mailQueuedAt, ps -> ps.setString(1, dedupeKey),
+    return tx.queryOne(
+        "read a mail's enqueue time",
+        sql.mailQueuedAt,
+        ps -> ps.setString(1, dedupeKey),
         rs -> Instant.ofEpochMilli(rs.getLong(1)));
   }
 
@@ -101,7 +110,8 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
       return List.of();
     }
     tx.checkOpen();
-    // Oldest due first across both branches; rows a branch locked beyond the limit stay unclaimed (and are released
+    // Oldest due first across both branches; rows a branch locked beyond the limit stay unclaimed
+    // (and are released
     // at commit).
     List<Claimable> due = new ArrayList<>();
     if (sql.dialect == Dialect.H2) {
@@ -111,7 +121,9 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
       due.addAll(claimable(sql.claimQueued, now, limit));
       due.addAll(claimable(sql.claimExpired, now, limit));
     }
-    due.sort(Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt()).thenComparingLong(Claimable::seq));
+    due.sort(
+        Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt())
+            .thenComparingLong(Claimable::seq));
     List<Claimable> taken = due.subList(0, Math.min(limit, due.size()));
     if (taken.isEmpty()) {
       return List.of();
@@ -133,32 +145,47 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
    * Claims on H2: reads due rows' keys without locking, in index order, a page of {@code limit} at a time, and locks
    * each page's rows that are still due and not locked by another unit, until {@code limit} rows are locked.
    */
-  private List<Claimable> claimableInPages(String candidates, String lockPrefix, Instant now, int limit) {
+  private List<Claimable> claimableInPages(
+      String candidates, String lockPrefix, Instant now, int limit) {
     List<Claimable> locked = new ArrayList<>();
     long afterDue = Long.MIN_VALUE;
     long afterSeq = Long.MIN_VALUE;
     while (locked.size() < limit) {
       long due = afterDue;
       long seq = afterSeq;
-      List<long[]> page = tx.query("claim mails", candidates, ps -> {
-        ps.setLong(1, now.toEpochMilli());
-        ps.setLong(2, due);
-        ps.setLong(3, due);
-        ps.setLong(4, seq);
-        ps.setInt(5, limit);
-      }, rs -> new long[] {rs.getLong(1), rs.getLong(2)});
+      List<long[]> page =
+          tx.query(
+              "claim mails",
+              candidates,
+              ps -> {
+                ps.setLong(1, now.toEpochMilli());
+                ps.setLong(2, due);
+                ps.setLong(3, due);
+                ps.setLong(4, seq);
+                ps.setInt(5, limit);
+              },
+              rs -> new long[] {rs.getLong(1), rs.getLong(2)});
       if (page.isEmpty()) {
         break;
       }
-      String lock = lockPrefix + page.stream().map(k -> "?").collect(Collectors.joining(", "))
-          + ") FOR UPDATE SKIP LOCKED";
-      List<Claimable> free = tx.query("claim mails", lock, ps -> {
-        ps.setLong(1, now.toEpochMilli());
-        for (int i = 0; i < page.size(); i++) {
-          ps.setLong(i + 2, page.get(i)[0]);
-        }
-      }, rs -> new Claimable(rs.getLong("seq"), mail(rs)));
-      free.sort(Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt()).thenComparingLong(Claimable::seq));
+      String lock =
+          lockPrefix
+              + page.stream().map(k -> "?").collect(Collectors.joining(", "))
+              + ") FOR UPDATE SKIP LOCKED";
+      List<Claimable> free =
+          tx.query(
+              "claim mails",
+              lock,
+              ps -> {
+                ps.setLong(1, now.toEpochMilli());
+                for (int i = 0; i < page.size(); i++) {
+                  ps.setLong(i + 2, page.get(i)[0]);
+                }
+              },
+              rs -> new Claimable(rs.getLong("seq"), mail(rs)));
+      free.sort(
+          Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt())
+              .thenComparingLong(Claimable::seq));
       locked.addAll(free.subList(0, Math.min(free.size(), limit - locked.size())));
       long[] last = page.get(page.size() - 1);
       afterDue = last[1];
@@ -174,7 +201,10 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   private record Claimable(long seq, OutboxMail mail) {}
 
   private List<Claimable> claimable(String statement, Instant now, int limit) {
-    return tx.query("claim mails", statement, instantAndLimit(now, limit),
+    return tx.query(
+        "claim mails",
+        statement,
+        instantAndLimit(now, limit),
         rs -> new Claimable(rs.getLong("seq"), mail(rs)));
   }
 
@@ -208,7 +238,8 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
       throw tx.failed(SqlErrors.wrap("update mails", e));
     }
     for (int count : counts) {
-      // SUCCESS_NO_INFO (-2): the driver ran the statement but does not say how many rows it changed.
+      // SUCCESS_NO_INFO (-2): the driver ran the statement but does not say how many rows it
+      // changed.
       if (count != 1 && count != Statement.SUCCESS_NO_INFO) {
         throw tx.failed(new StoreException("could not update mail: no such mail"));
       }
@@ -222,37 +253,48 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     if (!newUntil.isAfter(heldUntil)) {
       throw new IllegalArgumentException("newUntil must be after heldUntil");
     }
-    return updateHeldClaims("renew mail claims", sql.renewClaimsPrefix, ids,
+    return updateHeldClaims(
+        "renew mail claims",
+        sql.renewClaimsPrefix,
+        ids,
         List.of(newUntil.toEpochMilli(), heldUntil.toEpochMilli()));
   }
 
   @Override
   public int releaseClaims(Collection<String> ids, Instant heldUntil) {
     Objects.requireNonNull(heldUntil, "heldUntil");
-    return updateHeldClaims("release mail claims", sql.releaseClaimsPrefix, ids, List.of(heldUntil.toEpochMilli()));
+    return updateHeldClaims(
+        "release mail claims", sql.releaseClaimsPrefix, ids, List.of(heldUntil.toEpochMilli()));
   }
 
   /**
    * Runs {@code prefix} with its leading numbers and the distinct ids, in chunks that keep the statement's parameter
    * count small on every dialect; the lease end in the WHERE clause makes it touch only the caller's own claims.
    */
-  private int updateHeldClaims(String what, String prefix, Collection<String> ids, List<Long> leading) {
+  private int updateHeldClaims(
+      String what, String prefix, Collection<String> ids, List<Long> leading) {
     tx.checkOpen();
     tx.checkWritable();
-    List<String> distinct = List.copyOf(new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids")));
+    List<String> distinct =
+        List.copyOf(new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids")));
     int changed = 0;
     for (int from = 0; from < distinct.size(); from += 500) {
       List<String> chunk = distinct.subList(from, Math.min(distinct.size(), from + 500));
-      String statement = prefix + chunk.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")";
-      changed += tx.update(what, statement, ps -> {
-        int i = 1;
-        for (long value : leading) {
-          ps.setLong(i++, value);
-        }
-        for (String id : chunk) {
-          ps.setString(i++, id);
-        }
-      });
+      String statement =
+          prefix + chunk.stream().map(id -> "?").collect(Collectors.joining(", ")) + ")";
+      changed +=
+          tx.update(
+              what,
+              statement,
+              ps -> {
+                int i = 1;
+                for (long value : leading) {
+                  ps.setLong(i++, value);
+                }
+                for (String id : chunk) {
+                  ps.setString(i++, id);
+                }
+              });
     }
     return changed;
   }
@@ -260,7 +302,11 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   @Override
   public List<OutboxMail> mails(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.ofSubject("read mails", sql.mailsBySubject, id, JdbcOutbox::mail,
+    return tx.ofSubject(
+        "read mails",
+        sql.mailsBySubject,
+        id,
+        JdbcOutbox::mail,
         Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id));
   }
 
@@ -317,8 +363,12 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   @Override
   public java.util.Map<OutboxMail.Status, Long> countMailsByStatus() {
     java.util.Map<OutboxMail.Status, Long> out = new java.util.EnumMap<>(OutboxMail.Status.class);
-    for (java.util.Map.Entry<OutboxMail.Status, Long> e : tx.query("count mails", sql.mailsByStatus, ps -> { },
-        rs -> java.util.Map.entry(OutboxMail.Status.valueOf(rs.getString(1)), rs.getLong(2)))) {
+    for (java.util.Map.Entry<OutboxMail.Status, Long> e :
+        tx.query(
+            "count mails",
+            sql.mailsByStatus,
+            ps -> {},
+            rs -> java.util.Map.entry(OutboxMail.Status.valueOf(rs.getString(1)), rs.getLong(2)))) {
       out.put(e.getKey(), e.getValue());
     }
     return java.util.Collections.unmodifiableMap(out);
@@ -327,9 +377,14 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   @Override
   public java.util.Map<OutboxMail.Status, Integer> countMailsByStatus(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    java.util.Map<OutboxMail.Status, Integer> counts = new java.util.EnumMap<>(OutboxMail.Status.class);
-    for (Object[] row : tx.query("count mails", sql.countMailsByStatus, ps -> ps.setString(1, requestId),
-        rs -> new Object[] {OutboxMail.Status.valueOf(rs.getString(1)), rs.getInt(2)})) {
+    java.util.Map<OutboxMail.Status, Integer> counts =
+        new java.util.EnumMap<>(OutboxMail.Status.class);
+    for (Object[] row :
+        tx.query(
+            "count mails",
+            sql.countMailsByStatus,
+            ps -> ps.setString(1, requestId),
+            rs -> new Object[] {OutboxMail.Status.valueOf(rs.getString(1)), rs.getInt(2)})) {
       counts.put((OutboxMail.Status) row[0], (Integer) row[1]);
     }
     return java.util.Collections.unmodifiableMap(counts);

@@ -33,36 +33,51 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public void insertRequest(PendingRequest request) {
     Objects.requireNonNull(request, "request");
-    tx.write("insert a request", "a request with this id exists already", sql.insertRequest, ps -> {
-      ps.setString(1, request.id());
-      ps.setString(2, request.subjectId().value());
-      setRequestFields(ps, 3, request);
-    });
+    tx.write(
+        "insert a request",
+        "a request with this id exists already",
+        sql.insertRequest,
+        ps -> {
+          ps.setString(1, request.id());
+          ps.setString(2, request.subjectId().value());
+          setRequestFields(ps, 3, request);
+        });
   }
 
   @Override
   public Optional<PendingRequest> request(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne("read a request", sql.requestForUpdate, ps -> ps.setString(1, id), JdbcRequests::request);
+    return tx.queryOne(
+        "read a request", sql.requestForUpdate, ps -> ps.setString(1, id), JdbcRequests::request);
   }
 
   @Override
   public Optional<PendingRequest> findRequest(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne("read a request", sql.requestById, ps -> ps.setString(1, id), JdbcRequests::request);
+    return tx.queryOne(
+        "read a request", sql.requestById, ps -> ps.setString(1, id), JdbcRequests::request);
   }
 
   @Override
   public void updateRequest(PendingRequest request) {
     Objects.requireNonNull(request, "request");
-    int count = tx.update("update a request", sql.updateRequest, ps -> {
-      int next = setRequestFields(ps, 1, request);
-      ps.setString(next, request.id());
-      ps.setString(next + 1, request.subjectId().value());
-    });
+    int count =
+        tx.update(
+            "update a request",
+            sql.updateRequest,
+            ps -> {
+              int next = setRequestFields(ps, 1, request);
+              ps.setString(next, request.id());
+              ps.setString(next + 1, request.subjectId().value());
+            });
     if (count != 1) {
-      boolean exists = tx.queryOne("read a request", sql.requestSubject, ps -> ps.setString(1, request.id()),
-          rs -> rs.getString(1)).isPresent();
+      boolean exists =
+          tx.queryOne(
+                  "read a request",
+                  sql.requestSubject,
+                  ps -> ps.setString(1, request.id()),
+                  rs -> rs.getString(1))
+              .isPresent();
       if (exists) {
         throw new IllegalArgumentException("a request cannot move to another subject");
       }
@@ -73,12 +88,17 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public List<PendingRequest> openRequests(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.ofSubject("read open requests", sql.openRequests, id, JdbcRequests::request,
+    return tx.ofSubject(
+        "read open requests",
+        sql.openRequests,
+        id,
+        JdbcRequests::request,
         Comparator.comparing(PendingRequest::requestedAt).thenComparing(PendingRequest::id));
   }
 
   /** Sets the request's columns from {@code purposes} on; returns the next parameter index. */
-  static int setRequestFields(PreparedStatement ps, int from, PendingRequest r) throws SQLException {
+  static int setRequestFields(PreparedStatement ps, int from, PendingRequest r)
+      throws SQLException {
     int i = from;
     ps.setString(i++, join(r.purposes()));
     i = setNotice(ps, i, r.notice());
@@ -120,16 +140,22 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   public void saveAddressChange(String requestId, EmailAddress newEmail) {
     Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(newEmail, "newEmail");
-    tx.update("save an address change", sql.upsertAddressChange, ps -> {
-      ps.setString(1, requestId);
-      ps.setString(2, newEmail.value());
-    });
+    tx.update(
+        "save an address change",
+        sql.upsertAddressChange,
+        ps -> {
+          ps.setString(1, requestId);
+          ps.setString(2, newEmail.value());
+        });
   }
 
   @Override
   public Optional<EmailAddress> addressChange(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    return tx.queryOne("read an address change", sql.addressChange, ps -> ps.setString(1, requestId),
+    return tx.queryOne(
+        "read an address change",
+        sql.addressChange,
+        ps -> ps.setString(1, requestId),
         rs -> new EmailAddress(rs.getString(1)));
   }
 
@@ -137,10 +163,14 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   public void saveReplacedAddress(String requestId, EmailAddress previousEmail) {
     Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(previousEmail, "previousEmail");
-    int count = tx.update("save a replaced address", sql.saveReplacedAddress, ps -> {
-      ps.setString(1, previousEmail.value());
-      ps.setString(2, requestId);
-    });
+    int count =
+        tx.update(
+            "save a replaced address",
+            sql.saveReplacedAddress,
+            ps -> {
+              ps.setString(1, previousEmail.value());
+              ps.setString(2, requestId);
+            });
     if (count != 1) {
       throw tx.failed(new StoreException("no address change for request " + requestId));
     }
@@ -149,7 +179,10 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public Optional<EmailAddress> replacedAddress(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    return tx.queryOne("read a replaced address", sql.replacedAddress, ps -> ps.setString(1, requestId),
+    return tx.queryOne(
+        "read a replaced address",
+        sql.replacedAddress,
+        ps -> ps.setString(1, requestId),
         rs -> new EmailAddress(rs.getString(1)));
   }
 }

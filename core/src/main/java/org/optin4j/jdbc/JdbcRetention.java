@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
@@ -32,24 +31,36 @@ import org.optin4j.spi.RetentionStore;
  */
 record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implements RetentionStore {
   @Override
-  public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
+  public int deleteStaleAddressChanges(
+      Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
     Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
     Objects.requireNonNull(confirmedBefore, "confirmedBefore");
     checkLimit(limit);
-    List<String[]> stale = tx.query("find stale address changes", sql.staleAddressChanges, ps -> {
-      ps.setLong(1, unconfirmedExpiredBefore.toEpochMilli());
-      ps.setLong(2, confirmedBefore.toEpochMilli());
-      ps.setInt(3, limit);
-    }, rs -> new String[] {rs.getString(1), rs.getString(2)});
+    List<String[]> stale =
+        tx.query(
+            "find stale address changes",
+            sql.staleAddressChanges,
+            ps -> {
+              ps.setLong(1, unconfirmedExpiredBefore.toEpochMilli());
+              ps.setLong(2, confirmedBefore.toEpochMilli());
+              ps.setInt(3, limit);
+            },
+            rs -> new String[] {rs.getString(1), rs.getString(2)});
     if (stale.isEmpty()) {
       return 0;
     }
     List<String> all = stale.stream().map(r -> r[0]).toList();
-    List<String> unconfirmed = stale.stream().filter(r -> !"CONFIRMED".equals(r[1])).map(r -> r[0]).toList();
-    int deleted = tx.update("delete stale address changes", sql.deleteAddressChanges(all.size()),
-        ps -> bindAll(ps, 1, all));
+    List<String> unconfirmed =
+        stale.stream().filter(r -> !"CONFIRMED".equals(r[1])).map(r -> r[0]).toList();
+    int deleted =
+        tx.update(
+            "delete stale address changes",
+            sql.deleteAddressChanges(all.size()),
+            ps -> bindAll(ps, 1, all));
     if (!unconfirmed.isEmpty()) {
-      tx.update("delete unconfirmed address-change requests", sql.deleteUnconfirmedRequests(unconfirmed.size()),
+      tx.update(
+          "delete unconfirmed address-change requests",
+          sql.deleteUnconfirmedRequests(unconfirmed.size()),
           ps -> bindAll(ps, 1, unconfirmed));
     }
     return deleted;
@@ -59,18 +70,30 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
   public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     checkLimit(limit);
-    List<String> ids = tx.query("find lapsed requests with evidence", sql.lapsedRequestsWithEvidence,
-        instantAndLimit(expiredBefore, limit), rs -> rs.getString(1));
-    return ids.isEmpty() ? 0 : tx.update("clear the evidence of lapsed requests", sql.clearRequestEvidence(ids.size()),
-        ps -> bindAll(ps, 1, ids));
+    List<String> ids =
+        tx.query(
+            "find lapsed requests with evidence",
+            sql.lapsedRequestsWithEvidence,
+            instantAndLimit(expiredBefore, limit),
+            rs -> rs.getString(1));
+    return ids.isEmpty()
+        ? 0
+        : tx.update(
+            "clear the evidence of lapsed requests",
+            sql.clearRequestEvidence(ids.size()),
+            ps -> bindAll(ps, 1, ids));
   }
 
   @Override
   public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
-    return List.copyOf(tx.query("find expired requests", sql.openRequestsExpiredBefore, instantAndLimit(before, limit),
-        JdbcRequests::request));
+    return List.copyOf(
+        tx.query(
+            "find expired requests",
+            sql.openRequestsExpiredBefore,
+            instantAndLimit(before, limit),
+            JdbcRequests::request));
   }
 
   @Override
@@ -78,19 +101,28 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     Objects.requireNonNull(purpose, "purpose");
     Objects.requireNonNull(confirmedBefore, "confirmedBefore");
     checkLimit(limit);
-    return List.copyOf(tx.query("find consents past retention", sql.confirmedBefore, ps -> {
-      ps.setString(1, purpose.value());
-      ps.setLong(2, confirmedBefore.toEpochMilli());
-      ps.setInt(3, limit);
-    }, JdbcSubjects::consent));
+    return List.copyOf(
+        tx.query(
+            "find consents past retention",
+            sql.confirmedBefore,
+            ps -> {
+              ps.setString(1, purpose.value());
+              ps.setLong(2, confirmedBefore.toEpochMilli());
+              ps.setInt(3, limit);
+            },
+            JdbcSubjects::consent));
   }
 
   @Override
   public List<SubjectId> dormantSubjects(Instant before, int limit) {
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
-    return List.copyOf(tx.query("find dormant subjects", sql.dormantSubjects, instantAndLimit(before, limit),
-        rs -> new SubjectId(rs.getString(1))));
+    return List.copyOf(
+        tx.query(
+            "find dormant subjects",
+            sql.dormantSubjects,
+            instantAndLimit(before, limit),
+            rs -> new SubjectId(rs.getString(1))));
   }
 
   @Override
@@ -103,43 +135,74 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     if (limit == 0) {
       return 0;
     }
-    List<PendingRequest> candidates = tx.query("find expired requests", sql.expirableRequests, ps -> {
-      ps.setLong(1, expiredBefore.toEpochMilli());
-      ps.setString(2, PendingRequest.RECONSENT_SOURCE);
-      ps.setInt(3, limit);
-    }, JdbcRequests::request);
+    List<PendingRequest> candidates =
+        tx.query(
+            "find expired requests",
+            sql.expirableRequests,
+            ps -> {
+              ps.setLong(1, expiredBefore.toEpochMilli());
+              ps.setString(2, PendingRequest.RECONSENT_SOURCE);
+              ps.setInt(3, limit);
+            },
+            JdbcRequests::request);
     if (candidates.isEmpty()) {
       return 0;
     }
-    // Lock order of every unit: history heads (skipping those another unit holds), then requests, then consents.
-    List<String> subjectIds = candidates.stream().map(r -> r.subjectId().value()).distinct().sorted().toList();
+    // Lock order of every unit: history heads (skipping those another unit holds), then requests,
+    // then consents.
+    List<String> subjectIds =
+        candidates.stream().map(r -> r.subjectId().value()).distinct().sorted().toList();
     java.util.Map<String, HistoryHead> heads = tx.lockHeads(subjectIds);
-    List<String> requestIds = candidates.stream().filter(r -> heads.containsKey(r.subjectId().value()))
-        .map(PendingRequest::id).sorted().toList();
+    List<String> requestIds =
+        candidates.stream()
+            .filter(r -> heads.containsKey(r.subjectId().value()))
+            .map(PendingRequest::id)
+            .sorted()
+            .toList();
     if (requestIds.isEmpty()) {
       return 0;
     }
     String lockRequests = sql.lockExpirableRequests(requestIds.size());
-    List<PendingRequest> locked = tx.query("lock expired requests", lockRequests, ps -> {
-      ps.setLong(1, expiredBefore.toEpochMilli());
-      bindAll(ps, 2, requestIds);
-    }, JdbcRequests::request);
-    locked.removeIf(r -> PendingRequest.RECONSENT_SOURCE.equals(r.source())
-        || !heads.containsKey(r.subjectId().value()));
+    List<PendingRequest> locked =
+        tx.query(
+            "lock expired requests",
+            lockRequests,
+            ps -> {
+              ps.setLong(1, expiredBefore.toEpochMilli());
+              bindAll(ps, 2, requestIds);
+            },
+            JdbcRequests::request);
+    locked.removeIf(
+        r ->
+            PendingRequest.RECONSENT_SOURCE.equals(r.source())
+                || !heads.containsKey(r.subjectId().value()));
     if (locked.isEmpty()) {
       return 0;
     }
-    locked.sort(Comparator.comparing((PendingRequest r) -> r.subjectId().value())
-        .thenComparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id));
+    locked.sort(
+        Comparator.comparing((PendingRequest r) -> r.subjectId().value())
+            .thenComparing(PendingRequest::expiresAt)
+            .thenComparing(PendingRequest::id));
     List<String> owners = locked.stream().map(r -> r.subjectId().value()).distinct().toList();
-    List<Consent> pending = tx.query("lock pending consents", sql.lockPendingConsents(owners.size()),
-        ps -> bindAll(ps, 1, owners), JdbcSubjects::consent);
-    java.util.Map<String, List<Consent>> pendingByRequest = pending.stream()
-        .collect(Collectors.groupingBy(Consent::requestId));
-    // A consent pending for a request but for a purpose the request does not name (not made by this library) would be
-    // expired by the set-based update, but not by the retention job's per-item path: leave such a request to that.
-    locked.removeIf(r -> pendingByRequest.getOrDefault(r.id(), List.of()).stream()
-        .anyMatch(k -> !k.subjectId().equals(r.subjectId()) || !r.purposes().contains(k.purpose())));
+    List<Consent> pending =
+        tx.query(
+            "lock pending consents",
+            sql.lockPendingConsents(owners.size()),
+            ps -> bindAll(ps, 1, owners),
+            JdbcSubjects::consent);
+    java.util.Map<String, List<Consent>> pendingByRequest =
+        pending.stream().collect(Collectors.groupingBy(Consent::requestId));
+    // A consent pending for a request but for a purpose the request does not name (not made by this
+    // library) would be
+    // expired by the set-based update, but not by the retention job's per-item path: leave such a
+    // request to that.
+    locked.removeIf(
+        r ->
+            pendingByRequest.getOrDefault(r.id(), List.of()).stream()
+                .anyMatch(
+                    k ->
+                        !k.subjectId().equals(r.subjectId())
+                            || !r.purposes().contains(k.purpose())));
     if (locked.isEmpty()) {
       return 0;
     }
@@ -149,9 +212,23 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
       List<Consent> ofRequest = new ArrayList<>(pendingByRequest.getOrDefault(r.id(), List.of()));
       ofRequest.sort(Comparator.comparing(Consent::purpose));
       for (Consent k : ofRequest) {
-        HistoryHead head = moved.getOrDefault(r.subjectId().value(), heads.get(r.subjectId().value()));
-        ConsentEvent event = sealer.seal(new ConsentEvent(0, r.subjectId(), k.purpose(), ConsentEvent.Type.EXPIRED,
-            now, r.id(), k.notice(), null, Channel.SYSTEM, Evidence.NONE, null), head);
+        HistoryHead head =
+            moved.getOrDefault(r.subjectId().value(), heads.get(r.subjectId().value()));
+        ConsentEvent event =
+            sealer.seal(
+                new ConsentEvent(
+                    0,
+                    r.subjectId(),
+                    k.purpose(),
+                    ConsentEvent.Type.EXPIRED,
+                    now,
+                    r.id(),
+                    k.notice(),
+                    null,
+                    Channel.SYSTEM,
+                    Evidence.NONE,
+                    null),
+                head);
         events.add(event);
         moved.put(r.subjectId().value(), head.advance(event));
       }
@@ -159,41 +236,57 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     List<String> expiring = locked.stream().map(PendingRequest::id).toList();
     if (!events.isEmpty()) {
       List<String> subjects = locked.stream().map(r -> r.subjectId().value()).distinct().toList();
-      int expired = tx.update("expire consents", sql.expirePendingConsents(subjects.size(), expiring.size()), ps -> {
-        // As Consent.expire(now): ended now, no longer restricted.
-        setInstant(ps, 1, now);
-        ps.setBoolean(2, false);
-        bindAll(ps, 3, subjects);
-        bindAll(ps, 3 + subjects.size(), expiring);
-      });
+      int expired =
+          tx.update(
+              "expire consents",
+              sql.expirePendingConsents(subjects.size(), expiring.size()),
+              ps -> {
+                // As Consent.expire(now): ended now, no longer restricted.
+                setInstant(ps, 1, now);
+                ps.setBoolean(2, false);
+                bindAll(ps, 3, subjects);
+                bindAll(ps, 3 + subjects.size(), expiring);
+              });
       if (expired != events.size()) {
-        throw tx.failed(new StoreException("expired " + expired + " consents, expected " + events.size()));
+        throw tx.failed(
+            new StoreException("expired " + expired + " consents, expected " + events.size()));
       }
       // Chunks of at most 1,000 rows: 18 parameters each stay below every driver's limit.
       for (int from = 0; from < events.size(); from += 1000) {
         List<ConsentEvent> chunk = events.subList(from, Math.min(events.size(), from + 1000));
-        tx.update("append events", sql.insertEvents(chunk.size()), ps -> {
-          for (int i = 0; i < chunk.size(); i++) {
-            JdbcHistory.bindEvent(ps, i * 18, chunk.get(i));
-          }
-        });
+        tx.update(
+            "append events",
+            sql.insertEvents(chunk.size()),
+            ps -> {
+              for (int i = 0; i < chunk.size(); i++) {
+                JdbcHistory.bindEvent(ps, i * 18, chunk.get(i));
+              }
+            });
       }
       List<HistoryHead> ends = List.copyOf(moved.values());
-      tx.update("move history heads", sql.moveHeads(ends.size()), ps -> {
-        for (int i = 0; i < ends.size(); i++) {
-          ps.setString(i * 3 + 1, ends.get(i).subjectId().value());
-          ps.setInt(i * 3 + 2, ends.get(i).position());
-          ps.setString(i * 3 + 3, ends.get(i).hash());
-        }
-      });
+      tx.update(
+          "move history heads",
+          sql.moveHeads(ends.size()),
+          ps -> {
+            for (int i = 0; i < ends.size(); i++) {
+              ps.setString(i * 3 + 1, ends.get(i).subjectId().value());
+              ps.setInt(i * 3 + 2, ends.get(i).position());
+              ps.setString(i * 3 + 3, ends.get(i).hash());
+            }
+          });
       ends.forEach(h -> tx.lockedHeads.put(h.subjectId(), h));
     }
-    int closed = tx.update("expire requests", sql.expireRequests(expiring.size()), ps -> {
-      setInstant(ps, 1, now);
-      bindAll(ps, 2, expiring);
-    });
+    int closed =
+        tx.update(
+            "expire requests",
+            sql.expireRequests(expiring.size()),
+            ps -> {
+              setInstant(ps, 1, now);
+              bindAll(ps, 2, expiring);
+            });
     if (closed != expiring.size()) {
-      throw tx.failed(new StoreException("expired " + closed + " requests, expected " + expiring.size()));
+      throw tx.failed(
+          new StoreException("expired " + closed + " requests, expected " + expiring.size()));
     }
     return locked.size();
   }
@@ -203,17 +296,21 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
     long cutoff = before.toEpochMilli();
-    return List.copyOf(tx.query("find lapsed signups", after == null ? sql.lapsedSignupsFirst : sql.lapsedSignupsAfter,
-        ps -> {
-          int i = 1;
-          if (after != null) {
-            ps.setString(i++, after.value());
-          }
-          for (int k = 0; k < 4; k++) {
-            ps.setLong(i++, cutoff);
-          }
-          ps.setInt(i, limit);
-        }, rs -> new SubjectId(rs.getString(1))));
+    return List.copyOf(
+        tx.query(
+            "find lapsed signups",
+            after == null ? sql.lapsedSignupsFirst : sql.lapsedSignupsAfter,
+            ps -> {
+              int i = 1;
+              if (after != null) {
+                ps.setString(i++, after.value());
+              }
+              for (int k = 0; k < 4; k++) {
+                ps.setLong(i++, cutoff);
+              }
+              ps.setInt(i, limit);
+            },
+            rs -> new SubjectId(rs.getString(1))));
   }
 
   @Override
@@ -228,29 +325,49 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     if (candidates.isEmpty()) {
       return 0;
     }
-    // Lock order of every unit: the history heads, then the subject rows; skip what another unit holds. A subject
-    // with a head another unit holds is left alone; one without a head is guarded by its subject row alone (every
+    // Lock order of every unit: the history heads, then the subject rows; skip what another unit
+    // holds. A subject
+    // with a head another unit holds is left alone; one without a head is guarded by its subject
+    // row alone (every
     // unit that changes a subject's consents takes its head first, creating it).
-    java.util.Set<String> withHead = new java.util.HashSet<>(tx.query("read history heads",
-        sql.headsAmong(candidates.size()), ps -> bindAll(ps, 1, candidates), rs -> rs.getString(1)));
+    java.util.Set<String> withHead =
+        new java.util.HashSet<>(
+            tx.query(
+                "read history heads",
+                sql.headsAmong(candidates.size()),
+                ps -> bindAll(ps, 1, candidates),
+                rs -> rs.getString(1)));
     java.util.Set<String> headLocked = new java.util.HashSet<>();
     List<String> headsToLock = candidates.stream().filter(withHead::contains).toList();
     if (!headsToLock.isEmpty()) {
-      headLocked.addAll(tx.query("lock history heads", sql.lockHeadsSkipLocked(headsToLock.size()),
-          ps -> bindAll(ps, 1, headsToLock), rs -> rs.getString(1)));
+      headLocked.addAll(
+          tx.query(
+              "lock history heads",
+              sql.lockHeadsSkipLocked(headsToLock.size()),
+              ps -> bindAll(ps, 1, headsToLock),
+              rs -> rs.getString(1)));
     }
-    List<String> free = candidates.stream().filter(id -> !withHead.contains(id) || headLocked.contains(id)).toList();
+    List<String> free =
+        candidates.stream()
+            .filter(id -> !withHead.contains(id) || headLocked.contains(id))
+            .toList();
     if (free.isEmpty()) {
       return 0;
     }
-    // Checked again as the rows are locked, with the heads held: a signup may have come back since the listing.
+    // Checked again as the rows are locked, with the heads held: a signup may have come back since
+    // the listing.
     long cutoff = before.toEpochMilli();
-    List<String> lapsed = tx.query("lock lapsed signups", sql.lockLapsedSkipLocked(free.size()), ps -> {
-      for (int k = 1; k <= 4; k++) {
-        ps.setLong(k, cutoff);
-      }
-      bindAll(ps, 5, free);
-    }, rs -> rs.getString(1));
+    List<String> lapsed =
+        tx.query(
+            "lock lapsed signups",
+            sql.lockLapsedSkipLocked(free.size()),
+            ps -> {
+              for (int k = 1; k <= 4; k++) {
+                ps.setLong(k, cutoff);
+              }
+              bindAll(ps, 5, free);
+            },
+            rs -> rs.getString(1));
     if (lapsed.isEmpty()) {
       return 0;
     }
@@ -268,13 +385,15 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
   public int deleteUsedTokens(Instant expiredBefore, int limit) {
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     checkLimit(limit);
-    return tx.update("purge used tokens", sql.deleteUsedTokens, instantAndLimit(expiredBefore, limit));
+    return tx.update(
+        "purge used tokens", sql.deleteUsedTokens, instantAndLimit(expiredBefore, limit));
   }
 
   @Override
   public int deleteFinishedMails(Instant createdBefore, int limit) {
     Objects.requireNonNull(createdBefore, "createdBefore");
     checkLimit(limit);
-    return tx.update("purge finished mails", sql.deleteFinishedMails, instantAndLimit(createdBefore, limit));
+    return tx.update(
+        "purge finished mails", sql.deleteFinishedMails, instantAndLimit(createdBefore, limit));
   }
 }

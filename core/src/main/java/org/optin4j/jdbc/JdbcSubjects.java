@@ -33,7 +33,10 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public Optional<Subject> subjectByEmail(EmailAddress email) {
     Objects.requireNonNull(email, "email");
-    return tx.queryOne("find a subject by address", sql.subjectByEmail, ps -> ps.setString(1, email.value()),
+    return tx.queryOne(
+        "find a subject by address",
+        sql.subjectByEmail,
+        ps -> ps.setString(1, email.value()),
         JdbcSubjects::subject);
   }
 
@@ -43,59 +46,87 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     if (offset < 0) {
       throw new IllegalArgumentException("offset must not be negative, was " + offset);
     }
-    return List.copyOf(tx.query("list subjects", sql.subjectsPage, ps -> {
-      ps.setInt(1, limit);
-      ps.setInt(2, offset);
-    }, JdbcSubjects::subject));
+    return List.copyOf(
+        tx.query(
+            "list subjects",
+            sql.subjectsPage,
+            ps -> {
+              ps.setInt(1, limit);
+              ps.setInt(2, offset);
+            },
+            JdbcSubjects::subject));
   }
 
   @Override
   public long countSubjects() {
-    return tx.queryOne("count subjects", sql.countSubjects, ps -> { }, rs -> rs.getLong(1)).orElse(0L);
+    return tx.queryOne("count subjects", sql.countSubjects, ps -> {}, rs -> rs.getLong(1))
+        .orElse(0L);
   }
 
   @Override
   public Optional<Subject> subject(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne("find a subject", sql.subjectById, ps -> ps.setString(1, id.value()), JdbcSubjects::subject);
+    return tx.queryOne(
+        "find a subject",
+        sql.subjectById,
+        ps -> ps.setString(1, id.value()),
+        JdbcSubjects::subject);
   }
 
   @Override
   public void insertSubject(Subject subject) {
     Objects.requireNonNull(subject, "subject");
-    tx.write("insert a subject", "a subject with this id or address exists already", sql.insertSubject, ps -> {
-      ps.setString(1, subject.id().value());
-      ps.setString(2, subject.email().value());
-      ps.setLong(3, subject.createdAt().toEpochMilli());
-      ps.setInt(4, subject.addressGeneration());
-    });
+    tx.write(
+        "insert a subject",
+        "a subject with this id or address exists already",
+        sql.insertSubject,
+        ps -> {
+          ps.setString(1, subject.id().value());
+          ps.setString(2, subject.email().value());
+          ps.setLong(3, subject.createdAt().toEpochMilli());
+          ps.setInt(4, subject.addressGeneration());
+        });
     tx.insertedSubjects.add(subject.id());
   }
 
   @Override
   public void updateSubject(Subject subject) {
     Objects.requireNonNull(subject, "subject");
-    int count = tx.write("update a subject", "another subject has this address", sql.updateSubject, ps -> {
-      ps.setString(1, subject.email().value());
-      ps.setInt(2, subject.addressGeneration());
-      ps.setString(3, subject.id().value());
-    });
+    int count =
+        tx.write(
+            "update a subject",
+            "another subject has this address",
+            sql.updateSubject,
+            ps -> {
+              ps.setString(1, subject.email().value());
+              ps.setInt(2, subject.addressGeneration());
+              ps.setString(3, subject.id().value());
+            });
     if (count != 1) {
-      throw tx.failed(new StoreException("could not update subject " + subject.id() + ": no such subject"));
+      throw tx.failed(
+          new StoreException("could not update subject " + subject.id() + ": no such subject"));
     }
   }
 
   static Subject subject(ResultSet rs) throws SQLException {
-    return new Subject(new SubjectId(rs.getString("id")), new EmailAddress(rs.getString("email")),
-        instant(rs, "created_at"), rs.getInt("address_generation"));
+    return new Subject(
+        new SubjectId(rs.getString("id")),
+        new EmailAddress(rs.getString("email")),
+        instant(rs, "created_at"),
+        rs.getInt("address_generation"));
   }
 
   @Override
   public List<Consent> consents(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    List<Consent> list = tx.query("read consents", sql.consents, ps -> ps.setString(1, id.value()),
-        JdbcSubjects::consent);
-    // Sorted here, not by ORDER BY: database collations may sort '-' differently from String.compareTo.
+    List<Consent> list =
+        tx.query(
+            "read consents",
+            sql.consents,
+            ps -> ps.setString(1, id.value()),
+            JdbcSubjects::consent);
+    // Sorted here, not by ORDER BY: database collations may sort '-' differently from
+    // String.compareTo.
     list.sort(Comparator.comparing(Consent::purpose));
     return List.copyOf(list);
   }
@@ -104,29 +135,36 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   public Optional<Consent> consent(SubjectId id, PurposeId purpose) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(purpose, "purpose");
-    return tx.queryOne("read a consent", sql.consentForUpdate, ps -> {
-      ps.setString(1, id.value());
-      ps.setString(2, purpose.value());
-    }, JdbcSubjects::consent);
+    return tx.queryOne(
+        "read a consent",
+        sql.consentForUpdate,
+        ps -> {
+          ps.setString(1, id.value());
+          ps.setString(2, purpose.value());
+        },
+        JdbcSubjects::consent);
   }
 
   @Override
   public void saveConsent(Consent consent) {
     Objects.requireNonNull(consent, "consent");
-    tx.update("save a consent", sql.upsertConsent, ps -> {
-      ps.setString(1, consent.subjectId().value());
-      ps.setString(2, consent.purpose().value());
-      ps.setInt(3, consent.purposeVersion());
-      ps.setString(4, consent.state().name());
-      ps.setString(5, consent.requestId());
-      ps.setInt(6, consent.notice().version());
-      ps.setString(7, consent.notice().hash());
-      ps.setString(8, consent.notice().locale().toLanguageTag());
-      ps.setLong(9, consent.requestedAt().toEpochMilli());
-      setInstant(ps, 10, consent.confirmedAt());
-      setInstant(ps, 11, consent.endedAt());
-      ps.setBoolean(12, consent.restricted());
-    });
+    tx.update(
+        "save a consent",
+        sql.upsertConsent,
+        ps -> {
+          ps.setString(1, consent.subjectId().value());
+          ps.setString(2, consent.purpose().value());
+          ps.setInt(3, consent.purposeVersion());
+          ps.setString(4, consent.state().name());
+          ps.setString(5, consent.requestId());
+          ps.setInt(6, consent.notice().version());
+          ps.setString(7, consent.notice().hash());
+          ps.setString(8, consent.notice().locale().toLanguageTag());
+          ps.setLong(9, consent.requestedAt().toEpochMilli());
+          setInstant(ps, 10, consent.confirmedAt());
+          setInstant(ps, 11, consent.endedAt());
+          ps.setBoolean(12, consent.restricted());
+        });
   }
 
   static Consent consent(ResultSet rs) throws SQLException {
@@ -136,7 +174,9 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
         rs.getInt("purpose_version"),
         ConsentState.valueOf(rs.getString("state")),
         rs.getString("request_id"),
-        new Consent.NoticeRef(rs.getInt("notice_version"), rs.getString("notice_hash"),
+        new Consent.NoticeRef(
+            rs.getInt("notice_version"),
+            rs.getString("notice_hash"),
             Locale.forLanguageTag(rs.getString("notice_locale"))),
         instant(rs, "requested_at"),
         instant(rs, "confirmed_at"),
@@ -148,12 +188,15 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   public boolean eraseSubject(SubjectId id, boolean keepHistoryStub) {
     Objects.requireNonNull(id, "id");
     int deleted = 0;
-    List<String> statements = new ArrayList<>(List.of(sql.eraseAddressChanges, sql.eraseRequests, sql.eraseConsents,
-        sql.eraseMails));
-    statements.addAll(keepHistoryStub ? List.of(sql.deidentifyEvents) : List.of(sql.eraseEvents, sql.deleteHead));
+    List<String> statements =
+        new ArrayList<>(
+            List.of(sql.eraseAddressChanges, sql.eraseRequests, sql.eraseConsents, sql.eraseMails));
+    statements.addAll(
+        keepHistoryStub ? List.of(sql.deidentifyEvents) : List.of(sql.eraseEvents, sql.deleteHead));
     statements.add(sql.eraseSubject);
     for (String statement : statements) {
-      // The last statement deletes the subject row; a concurrent eraser waits on it and then finds nothing.
+      // The last statement deletes the subject row; a concurrent eraser waits on it and then finds
+      // nothing.
       deleted = tx.update("erase a subject", statement, ps -> ps.setString(1, id.value()));
     }
     if (!keepHistoryStub) {
@@ -174,8 +217,12 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public boolean isSuppressed(String addressKey) {
     Objects.requireNonNull(addressKey, "addressKey");
-    return tx.queryOne("check the suppression list", sql.isSuppressed, ps -> ps.setString(1, addressKey),
-        rs -> Boolean.TRUE).isPresent();
+    return tx.queryOne(
+            "check the suppression list",
+            sql.isSuppressed,
+            ps -> ps.setString(1, addressKey),
+            rs -> Boolean.TRUE)
+        .isPresent();
   }
 
   @Override
@@ -185,33 +232,47 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   }
 
   @Override
-  public List<SubjectId> subjects(Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit) {
+  public List<SubjectId> subjects(
+      Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit) {
     Objects.requireNonNull(purposes, "purposes");
     Objects.requireNonNull(states, "states");
     checkLimit(limit);
     if (purposes.isEmpty()) {
-      return List.copyOf(after == null
-          ? tx.query("list subjects", sql.allSubjectsFirst, ps -> ps.setInt(1, limit),
-              rs -> new SubjectId(rs.getString(1)))
-          : tx.query("list subjects", sql.allSubjectsAfter, ps -> {
-            ps.setString(1, after.value());
-            ps.setInt(2, limit);
-          }, rs -> new SubjectId(rs.getString(1))));
+      return List.copyOf(
+          after == null
+              ? tx.query(
+                  "list subjects",
+                  sql.allSubjectsFirst,
+                  ps -> ps.setInt(1, limit),
+                  rs -> new SubjectId(rs.getString(1)))
+              : tx.query(
+                  "list subjects",
+                  sql.allSubjectsAfter,
+                  ps -> {
+                    ps.setString(1, after.value());
+                    ps.setInt(2, limit);
+                  },
+                  rs -> new SubjectId(rs.getString(1))));
     }
     List<PurposeId> ps1 = List.copyOf(purposes);
     List<ConsentState> st = List.copyOf(states);
-    return List.copyOf(tx.query("list subjects", sql.subjectsWithConsents(ps1.size(), st.size(), after != null), ps -> {
-      int i = 1;
-      for (PurposeId p : ps1) {
-        ps.setString(i++, p.value());
-      }
-      for (ConsentState s : st) {
-        ps.setString(i++, s.name());
-      }
-      if (after != null) {
-        ps.setString(i++, after.value());
-      }
-      ps.setInt(i, limit);
-    }, rs -> new SubjectId(rs.getString(1))));
+    return List.copyOf(
+        tx.query(
+            "list subjects",
+            sql.subjectsWithConsents(ps1.size(), st.size(), after != null),
+            ps -> {
+              int i = 1;
+              for (PurposeId p : ps1) {
+                ps.setString(i++, p.value());
+              }
+              for (ConsentState s : st) {
+                ps.setString(i++, s.name());
+              }
+              if (after != null) {
+                ps.setString(i++, after.value());
+              }
+              ps.setInt(i, limit);
+            },
+            rs -> new SubjectId(rs.getString(1))));
   }
 }

@@ -45,20 +45,26 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   private final Connection c;
   private final Statements sql;
   private final Thread owner = Thread.currentThread();
+
   /** Run by {@link JdbcConsentStore#read}: statements in autocommit, writes refused. */
   final boolean readOnly;
+
   /** The chain heads this unit has locked, kept current by its appends. */
   final java.util.Map<SubjectId, HistoryHead> lockedHeads = new java.util.HashMap<>();
+
   /**
    * Heads moved by appends but not written yet. A locked head is this unit's alone until it ends, so its row is
    * written once, when the unit commits or before any statement that reads or writes the heads table, instead of once
    * per event (a subject's signup appends one event per purpose).
    */
   final java.util.Map<SubjectId, HistoryHead> unwrittenHeads = new java.util.LinkedHashMap<>();
+
   /** Subjects this unit inserted: nobody else can know their ids before the commit, so their heads need no lock. */
   final Set<SubjectId> insertedSubjects = new java.util.HashSet<>();
+
   /** Heads of inserted subjects that have no row yet (written with an insert, not an update). */
   final Set<SubjectId> headsWithoutRow = new java.util.HashSet<>();
+
   private boolean open = true;
   private StoreException failure;
 
@@ -68,7 +74,8 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     this.readOnly = readOnly;
   }
 
-  // The parts are records of this unit's collaborators, made on each call: cheap, and equal to one another.
+  // The parts are records of this unit's collaborators, made on each call: cheap, and equal to one
+  // another.
 
   @Override
   public JdbcSubjects subjects() {
@@ -108,7 +115,8 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {
-      throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
+      throw new IllegalStateException(
+          "this unit of work only reads (ConsentStore.read); write in inTransaction");
     }
   }
 
@@ -131,17 +139,24 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     unwrittenHeads.clear();
     for (HistoryHead h : heads) {
       if (headsWithoutRow.remove(h.subjectId())) {
-        write("create a history head", "a history head for this subject exists already", sql.insertHead, ps -> {
-          ps.setString(1, h.subjectId().value());
-          ps.setInt(2, h.position());
-          ps.setString(3, h.hash());
-        });
+        write(
+            "create a history head",
+            "a history head for this subject exists already",
+            sql.insertHead,
+            ps -> {
+              ps.setString(1, h.subjectId().value());
+              ps.setInt(2, h.position());
+              ps.setString(3, h.hash());
+            });
       } else {
-        update("move the history head", sql.updateHead, ps -> {
-          ps.setInt(1, h.position());
-          ps.setString(2, h.hash());
-          ps.setString(3, h.subjectId().value());
-        });
+        update(
+            "move the history head",
+            sql.updateHead,
+            ps -> {
+              ps.setInt(1, h.position());
+              ps.setString(2, h.hash());
+              ps.setString(3, h.subjectId().value());
+            });
       }
     }
   }
@@ -160,13 +175,15 @@ final class JdbcTransaction implements ConsentStore.Transaction {
 
   void checkOpen() {
     if (!open) {
-      throw new IllegalStateException("this transaction has ended; use the Transaction only inside inTransaction");
+      throw new IllegalStateException(
+          "this transaction has ended; use the Transaction only inside inTransaction");
     }
     if (Thread.currentThread() != owner) {
       throw new IllegalStateException("a transaction may only be used by the thread that runs it");
     }
     if (failure != null) {
-      throw new StoreException("the transaction is rolled back after an earlier store failure", failure);
+      throw new StoreException(
+          "the transaction is rolled back after an earlier store failure", failure);
     }
   }
 
@@ -190,24 +207,32 @@ final class JdbcTransaction implements ConsentStore.Transaction {
       return known;
     }
     if (insertedSubjects.contains(id)) {
-      // Inserted by this unit, so no other unit can reach its head; the row is written with the first append.
+      // Inserted by this unit, so no other unit can reach its head; the row is written with the
+      // first append.
       HistoryHead genesis = new HistoryHead(id, 0, ConsentEvent.Seal.GENESIS);
       lockedHeads.put(id, genesis);
       headsWithoutRow.add(id);
       return genesis;
     }
-    // Lock first: the usual case, an existing head, needs no insert. (On MariaDB a failed duplicate insert would leave
-    // a shared lock that two units then both try to upgrade: a deadlock.) A concurrent purge may delete the head
+    // Lock first: the usual case, an existing head, needs no insert. (On MariaDB a failed duplicate
+    // insert would leave
+    // a shared lock that two units then both try to upgrade: a deadlock.) A concurrent purge may
+    // delete the head
     // between our insert and our lock: then create it again.
     for (int attempt = 1; ; attempt++) {
-      Optional<HistoryHead> locked = queryOne("lock a history head", sql.headForUpdate,
-          ps -> ps.setString(1, id.value()), rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)));
+      Optional<HistoryHead> locked =
+          queryOne(
+              "lock a history head",
+              sql.headForUpdate,
+              ps -> ps.setString(1, id.value()),
+              rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)));
       if (locked.isPresent()) {
         lockedHeads.put(id, locked.get());
         return locked.get();
       }
       if (attempt > 3) {
-        throw failed(new StoreException("could not lock the history head of a subject after 3 attempts"));
+        throw failed(
+            new StoreException("could not lock the history head of a subject after 3 attempts"));
       }
       checkOpen();
       insertHeadIfAbsent(id.value());
@@ -221,13 +246,14 @@ final class JdbcTransaction implements ConsentStore.Transaction {
    */
   private void insertHeadIfAbsent(String subjectId) {
     try {
-      guarded(() -> {
-        try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
-          bindGenesisHead(ps, subjectId);
-          ps.executeUpdate();
-        }
-        return null;
-      });
+      guarded(
+          () -> {
+            try (PreparedStatement ps = c.prepareStatement(sql.insertHeadIfAbsent)) {
+              bindGenesisHead(ps, subjectId);
+              ps.executeUpdate();
+            }
+            return null;
+          });
     } catch (SQLException e) {
       if (!SqlErrors.isUniqueViolation(e)) {
         throw failed(SqlErrors.wrap("create a history head", e));
@@ -246,8 +272,13 @@ final class JdbcTransaction implements ConsentStore.Transaction {
    * {@link #lockedHead} does); returns the locked heads by subject id. Heads this unit holds already are included.
    */
   java.util.Map<String, HistoryHead> lockHeads(List<String> subjectIds) {
-    java.util.Set<String> existing = new java.util.HashSet<>(query("read history heads",
-        sql.headsAmong(subjectIds.size()), ps -> bindAll(ps, 1, subjectIds), rs -> rs.getString(1)));
+    java.util.Set<String> existing =
+        new java.util.HashSet<>(
+            query(
+                "read history heads",
+                sql.headsAmong(subjectIds.size()),
+                ps -> bindAll(ps, 1, subjectIds),
+                rs -> rs.getString(1)));
     List<String> missing = subjectIds.stream().filter(id -> !existing.contains(id)).toList();
     if (!missing.isEmpty()) {
       checkOpen();
@@ -277,9 +308,13 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     }
     List<String> toLock = subjectIds.stream().filter(id -> !locked.containsKey(id)).toList();
     if (!toLock.isEmpty()) {
-      for (HistoryHead h : query("lock history heads", sql.lockHeadsSkipLocked(toLock.size()),
-          ps -> bindAll(ps, 1, toLock), rs -> new HistoryHead(new SubjectId(rs.getString(1)), rs.getInt(2),
-              rs.getString(3)))) {
+      for (HistoryHead h :
+          query(
+              "lock history heads",
+              sql.lockHeadsSkipLocked(toLock.size()),
+              ps -> bindAll(ps, 1, toLock),
+              rs ->
+                  new HistoryHead(new SubjectId(rs.getString(1)), rs.getInt(2), rs.getString(3)))) {
         locked.put(h.subjectId().value(), h);
         lockedHeads.put(h.subjectId(), h);
       }
@@ -343,7 +378,8 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   /** Reads the rows of one subject, sorted by {@code order}; the statement binds the subject id only. */
-  <R> List<R> ofSubject(String what, String statement, SubjectId id, RowMapper<R> mapper, Comparator<R> order) {
+  <R> List<R> ofSubject(
+      String what, String statement, SubjectId id, RowMapper<R> mapper, Comparator<R> order) {
     List<R> rows = query(what, statement, ps -> ps.setString(1, id.value()), mapper);
     rows.sort(order);
     return List.copyOf(rows);
@@ -439,8 +475,8 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     if (hash == null) {
       return null;
     }
-    return new Consent.NoticeRef(rs.getInt("notice_version"), hash,
-        Locale.forLanguageTag(rs.getString("notice_locale")));
+    return new Consent.NoticeRef(
+        rs.getInt("notice_version"), hash, Locale.forLanguageTag(rs.getString("notice_locale")));
   }
 
   static void setInstant(PreparedStatement ps, int i, Instant instant) throws SQLException {

@@ -24,7 +24,8 @@ import org.optin4j.jdbc.JdbcConsentStore.Dialect;
  */
 final class Schema {
   /** The scripts, in the order they are applied; script {@code i} brings the schema to version {@code i + 1}. */
-  static final List<String> SCRIPTS = List.of("V1__schema.sql", "V2__address_generation.sql", "V3__nodes.sql");
+  static final List<String> SCRIPTS =
+      List.of("V1__schema.sql", "V2__address_generation.sql", "V3__nodes.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 
@@ -48,25 +49,39 @@ final class Schema {
     OptionalInt found = version();
     if (found.isEmpty()) {
       if (!create) {
-        throw new StoreException("optin4j schema not found: there is no table " + versionTable() + "; apply "
-            + describeScripts(0) + " or build the store with createSchema(true)");
+        throw new StoreException(
+            "optin4j schema not found: there is no table "
+                + versionTable()
+                + "; apply "
+                + describeScripts(0)
+                + " or build the store with createSchema(true)");
       }
       createAll();
       found = version();
       if (found.isEmpty()) {
-        throw new StoreException("optin4j schema creation did not record a version in " + versionTable());
+        throw new StoreException(
+            "optin4j schema creation did not record a version in " + versionTable());
       }
     }
     int version = found.getAsInt();
     if (version < JdbcConsentStore.SCHEMA_VERSION) {
-      throw new StoreException("optin4j schema version " + version + " found, this library needs "
-          + JdbcConsentStore.SCHEMA_VERSION + "; run the upgrade scripts " + describeScripts(version)
-          + " in order (see docs/jdbc.md)");
+      throw new StoreException(
+          "optin4j schema version "
+              + version
+              + " found, this library needs "
+              + JdbcConsentStore.SCHEMA_VERSION
+              + "; run the upgrade scripts "
+              + describeScripts(version)
+              + " in order (see docs/jdbc.md)");
     }
     if (version > JdbcConsentStore.SCHEMA_VERSION) {
-      throw new StoreException("optin4j schema version " + version + " found, this library needs "
-          + JdbcConsentStore.SCHEMA_VERSION + "; the database was upgraded for a newer optin4j: use that version"
-          + " of the library (schemas are never downgraded)");
+      throw new StoreException(
+          "optin4j schema version "
+              + version
+              + " found, this library needs "
+              + JdbcConsentStore.SCHEMA_VERSION
+              + "; the database was upgraded for a newer optin4j: use that version"
+              + " of the library (schemas are never downgraded)");
     }
   }
 
@@ -123,8 +138,9 @@ final class Schema {
       names.add(SCRIPTS.get(i));
     }
     String scripts = dialect.scriptFolder() + String.join(", ", names);
-    return prefix.equals(SCRIPT_PREFIX) ? scripts : scripts + " (with \"" + SCRIPT_PREFIX + "\" replaced by \""
-        + prefix + "\")";
+    return prefix.equals(SCRIPT_PREFIX)
+        ? scripts
+        : scripts + " (with \"" + SCRIPT_PREFIX + "\" replaced by \"" + prefix + "\")";
   }
 
   /**
@@ -160,7 +176,8 @@ final class Schema {
   }
 
   private static String read(String resource) {
-    // Class#getResourceAsStream (not the class loader's) also finds the resource when optin4j runs as a named module.
+    // Class#getResourceAsStream (not the class loader's) also finds the resource when optin4j runs
+    // as a named module.
     try (InputStream in = Schema.class.getResourceAsStream("/" + resource)) {
       if (in == null) {
         throw new IllegalStateException("missing resource " + resource + " (broken optin4j jar?)");

@@ -23,7 +23,9 @@ final class SqlErrors {
    */
   static StoreException wrap(String what, SQLException e) {
     String message = "database error: could not " + what + " (" + codes(e) + ")";
-    return isConflict(e) ? new TransactionConflictException(message, safe(e)) : new StoreException(message, safe(e));
+    return isConflict(e)
+        ? new TransactionConflictException(message, safe(e))
+        : new StoreException(message, safe(e));
   }
 
   /**
@@ -53,7 +55,9 @@ final class SqlErrors {
       return true;
     }
     // MariaDB/MySQL: 1062 duplicate entry, 1586 duplicate entry for key (partitioned tables).
-    return state != null && state.startsWith("23") && (e.getErrorCode() == 1062 || e.getErrorCode() == 1586);
+    return state != null
+        && state.startsWith("23")
+        && (e.getErrorCode() == 1062 || e.getErrorCode() == 1586);
   }
 
   /** Tells whether the exception says that a table does not exist. */
@@ -75,13 +79,16 @@ final class SqlErrors {
    */
   static SQLException safe(SQLException e) {
     String state = e.getSQLState();
-    boolean quotesValues = state == null || state.startsWith("22") || state.startsWith("23") || state.startsWith("44");
+    boolean quotesValues =
+        state == null || state.startsWith("22") || state.startsWith("23") || state.startsWith("44");
     if (!quotesValues) {
       return e;
     }
-    SQLException copy = new SQLException(
-        "driver message withheld: it may quote personal data (" + e.getClass().getName() + ")", state,
-        e.getErrorCode());
+    SQLException copy =
+        new SQLException(
+            "driver message withheld: it may quote personal data (" + e.getClass().getName() + ")",
+            state,
+            e.getErrorCode());
     copy.setStackTrace(e.getStackTrace());
     return copy;
   }

@@ -11,22 +11,28 @@ import org.optin4j.jdbc.JdbcConsentStore.Dialect;
  */
 final class Statements {
   static final String SUBJECT_COLUMNS = "id, email, created_at, address_generation";
-  static final String CONSENT_COLUMNS = "subject_id, purpose, purpose_version, state, request_id, notice_version,"
-      + " notice_hash, notice_locale, requested_at, confirmed_at, ended_at, restricted";
-  static final String EVENT_COLUMNS = "subject_id, purpose, event_type, occurred_at, request_id, notice_version,"
-      + " notice_hash, notice_locale, source, channel, evidence_ip, evidence_user_agent, token_id, chain_position,"
-      + " previous_hash, details_salt, details_digest, chain_hash";
-  static final String NOTICE_COLUMNS = "hash, notice_key, version, locale, purposes, body, created_at";
-  static final String REQUEST_COLUMNS = "id, subject_id, purposes, notice_version, notice_hash, notice_locale, source,"
-      + " evidence_ip, evidence_user_agent, requested_at, expires_at, generation, status, closed_at";
-  static final String INCIDENT_COLUMNS = "id, discovered_at, recorded_at, nature, data_categories,"
-      + " subject_categories, purposes, status, authority_notified_at, closed_at, notice_subject, notice_text,"
-      + " notice_queued_at";
-  static final String RIGHTS_COLUMNS = "id, subject_id, request_type, received_at, due_at, extended, completed_at,"
-      + " outcome";
+  static final String CONSENT_COLUMNS =
+      "subject_id, purpose, purpose_version, state, request_id, notice_version,"
+          + " notice_hash, notice_locale, requested_at, confirmed_at, ended_at, restricted";
+  static final String EVENT_COLUMNS =
+      "subject_id, purpose, event_type, occurred_at, request_id, notice_version,"
+          + " notice_hash, notice_locale, source, channel, evidence_ip, evidence_user_agent, token_id, chain_position,"
+          + " previous_hash, details_salt, details_digest, chain_hash";
+  static final String NOTICE_COLUMNS =
+      "hash, notice_key, version, locale, purposes, body, created_at";
+  static final String REQUEST_COLUMNS =
+      "id, subject_id, purposes, notice_version, notice_hash, notice_locale, source,"
+          + " evidence_ip, evidence_user_agent, requested_at, expires_at, generation, status, closed_at";
+  static final String INCIDENT_COLUMNS =
+      "id, discovered_at, recorded_at, nature, data_categories,"
+          + " subject_categories, purposes, status, authority_notified_at, closed_at, notice_subject, notice_text,"
+          + " notice_queued_at";
+  static final String RIGHTS_COLUMNS =
+      "id, subject_id, request_type, received_at, due_at, extended, completed_at," + " outcome";
   static final String CAMPAIGN_COLUMNS = "id, purpose, subject, body_text, body_html, created_at";
-  static final String MAIL_COLUMNS = "id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
-      + " dedupe_key, status, attempts, next_attempt_at, lease_until, created_at, sent_at, last_error";
+  static final String MAIL_COLUMNS =
+      "id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
+          + " dedupe_key, status, attempts, next_attempt_at, lease_until, created_at, sent_at, last_error";
 
   static final String NODE_COLUMNS =
       "node_id, issuer, accepted_issuers, active_key_id, key_fingerprints, started_at, seen_at";
@@ -46,8 +52,10 @@ final class Statements {
   final String events;
   final String insertHeadIfAbsent;
   final String headForUpdate;
+
   /** The heads table's name: a statement that names it sees held-back head writes first. */
   final String headsTable;
+
   final String insertHead;
   final String head;
   final String updateHead;
@@ -82,8 +90,10 @@ final class Statements {
   final String lockQueuedPrefix;
   final String lockExpiredPrefix;
   final String markClaimed;
+
   /** Followed by {@code ?, ?, ...)}: lease end, held lease end, then the mail ids. */
   final String renewClaimsPrefix;
+
   /** Followed by {@code ?, ?, ...)}: held lease end, then the mail ids. */
   final String releaseClaimsPrefix;
 
@@ -129,8 +139,10 @@ final class Statements {
   final String incidents;
   final String allSubjectsFirst;
   final String allSubjectsAfter;
+
   /** Subjects with a consent for some purposes; completed by {@link #subjectsWithConsents}. */
   private final String consentsTableName;
+
   private final String lapsedCondition;
   private final String subjectsTable;
   private final String requestsTable;
@@ -154,160 +166,314 @@ final class Statements {
     updateSubject = "UPDATE " + subjects + " SET email = ?, address_generation = ? WHERE id = ?";
 
     consents = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable + " WHERE subject_id = ?";
-    consentForUpdate = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable
-        + " WHERE subject_id = ? AND purpose = ? FOR UPDATE";
+    consentForUpdate =
+        "SELECT "
+            + CONSENT_COLUMNS
+            + " FROM "
+            + consentsTable
+            + " WHERE subject_id = ? AND purpose = ? FOR UPDATE";
     upsertConsent = upsert(consentsTable, CONSENT_COLUMNS, "subject_id, purpose");
 
-    insertEvent = insert(eventsTable, EVENT_COLUMNS) + (dialect == Dialect.POSTGRESQL ? " RETURNING seq" : "");
-    events = "SELECT seq, " + EVENT_COLUMNS + " FROM " + eventsTable + " WHERE subject_id = ? ORDER BY seq";
+    insertEvent =
+        insert(eventsTable, EVENT_COLUMNS)
+            + (dialect == Dialect.POSTGRESQL ? " RETURNING seq" : "");
+    events =
+        "SELECT seq, "
+            + EVENT_COLUMNS
+            + " FROM "
+            + eventsTable
+            + " WHERE subject_id = ? ORDER BY seq";
     String heads = prefix + "history_heads";
     headsTable = heads;
     insertHead = insert(heads, "subject_id, chain_position, head_hash");
-    // PostgreSQL: a clash takes no lock. MariaDB: a no-op update takes the row's exclusive lock at once; a failed plain
-    // insert would take a shared one, and two units upgrading theirs would deadlock. H2: the clash fails the
+    // PostgreSQL: a clash takes no lock. MariaDB: a no-op update takes the row's exclusive lock at
+    // once; a failed plain
+    // insert would take a shared one, and two units upgrading theirs would deadlock. H2: the clash
+    // fails the
     // statement only.
-    insertHeadIfAbsent = insert(heads, "subject_id, chain_position, head_hash")
-        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (subject_id) DO NOTHING"
-            : dialect == Dialect.MARIADB ? " ON DUPLICATE KEY UPDATE subject_id = subject_id" : "");
-    // PostgreSQL: FOR NO KEY UPDATE does not conflict with the key-share locks of foreign key checks.
-    headForUpdate = "SELECT chain_position, head_hash FROM " + heads + " WHERE subject_id = ?"
-        + (dialect == Dialect.POSTGRESQL ? " FOR NO KEY UPDATE" : " FOR UPDATE");
+    insertHeadIfAbsent =
+        insert(heads, "subject_id, chain_position, head_hash")
+            + (dialect == Dialect.POSTGRESQL
+                ? " ON CONFLICT (subject_id) DO NOTHING"
+                : dialect == Dialect.MARIADB
+                    ? " ON DUPLICATE KEY UPDATE subject_id = subject_id"
+                    : "");
+    // PostgreSQL: FOR NO KEY UPDATE does not conflict with the key-share locks of foreign key
+    // checks.
+    headForUpdate =
+        "SELECT chain_position, head_hash FROM "
+            + heads
+            + " WHERE subject_id = ?"
+            + (dialect == Dialect.POSTGRESQL ? " FOR NO KEY UPDATE" : " FOR UPDATE");
     head = "SELECT chain_position, head_hash FROM " + heads + " WHERE subject_id = ?";
     updateHead = "UPDATE " + heads + " SET chain_position = ?, head_hash = ? WHERE subject_id = ?";
     deleteHead = "DELETE FROM " + heads + " WHERE subject_id = ?";
-    historySubjectsFirst = "SELECT subject_id FROM " + heads + " WHERE chain_position > 0 ORDER BY subject_id LIMIT ?";
-    historySubjectsAfter = "SELECT subject_id FROM " + heads
-        + " WHERE chain_position > 0 AND subject_id > ? ORDER BY subject_id LIMIT ?";
+    historySubjectsFirst =
+        "SELECT subject_id FROM " + heads + " WHERE chain_position > 0 ORDER BY subject_id LIMIT ?";
+    historySubjectsAfter =
+        "SELECT subject_id FROM "
+            + heads
+            + " WHERE chain_position > 0 AND subject_id > ? ORDER BY subject_id LIMIT ?";
 
     noticeByHash = "SELECT " + NOTICE_COLUMNS + " FROM " + notices + " WHERE hash = ?";
     maxNoticeVersion = "SELECT MAX(version) FROM " + notices + " WHERE notice_key = ?";
-    // MariaDB: a clash takes the row's exclusive lock at once instead of the shared lock of a failed plain insert,
-    // which units inserting the same notice at once would all try to upgrade (as for history heads). That makes the
-    // deadlock rarer, not impossible (the table has two unique keys): the service runs a unit that lost one again.
-    insertNotice = insert(notices, NOTICE_COLUMNS)
-        + (dialect == Dialect.MARIADB ? " ON DUPLICATE KEY UPDATE hash = hash" : "");
+    // MariaDB: a clash takes the row's exclusive lock at once instead of the shared lock of a
+    // failed plain insert,
+    // which units inserting the same notice at once would all try to upgrade (as for history
+    // heads). That makes the
+    // deadlock rarer, not impossible (the table has two unique keys): the service runs a unit that
+    // lost one again.
+    insertNotice =
+        insert(notices, NOTICE_COLUMNS)
+            + (dialect == Dialect.MARIADB ? " ON DUPLICATE KEY UPDATE hash = hash" : "");
 
     insertRequest = insert(requests, REQUEST_COLUMNS);
-    requestForUpdate = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ? FOR UPDATE";
+    requestForUpdate =
+        "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ? FOR UPDATE";
     requestById = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE id = ?";
-    updateRequest = "UPDATE " + requests + " SET " + assignments(REQUEST_COLUMNS, "id", "subject_id")
-        + " WHERE id = ? AND subject_id = ?";
+    updateRequest =
+        "UPDATE "
+            + requests
+            + " SET "
+            + assignments(REQUEST_COLUMNS, "id", "subject_id")
+            + " WHERE id = ? AND subject_id = ?";
     requestSubject = "SELECT subject_id FROM " + requests + " WHERE id = ?";
-    openRequests = "SELECT " + REQUEST_COLUMNS + " FROM " + requests + " WHERE subject_id = ? AND status = 'OPEN'";
+    openRequests =
+        "SELECT "
+            + REQUEST_COLUMNS
+            + " FROM "
+            + requests
+            + " WHERE subject_id = ? AND status = 'OPEN'";
 
-    insertToken = insert(tokens, "token_id, expires_at")
-        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (token_id) DO NOTHING" : "");
+    insertToken =
+        insert(tokens, "token_id, expires_at")
+            + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (token_id) DO NOTHING" : "");
 
-    insertMail = insert(outbox, MAIL_COLUMNS)
-        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
+    insertMail =
+        insert(outbox, MAIL_COLUMNS)
+            + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
     mailExistsByDedupeKey = "SELECT 1 FROM " + outbox + " WHERE dedupe_key = ?";
     mailQueuedAt = "SELECT created_at FROM " + outbox + " WHERE dedupe_key = ?";
-    countMails = "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
-    subjectsPage = "SELECT " + SUBJECT_COLUMNS + " FROM " + subjects + " ORDER BY created_at DESC, id LIMIT ? OFFSET ?";
+    countMails =
+        "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
+    subjectsPage =
+        "SELECT "
+            + SUBJECT_COLUMNS
+            + " FROM "
+            + subjects
+            + " ORDER BY created_at DESC, id LIMIT ? OFFSET ?";
     countSubjects = "SELECT COUNT(*) FROM " + subjects;
     mailsByStatus = "SELECT status, COUNT(*) FROM " + outbox + " GROUP BY status";
-    // Two branches, each scanned in the order of the index (status, next_attempt_at) so that the scan, and the row
-    // locks it takes, stop at LIMIT. One query with an OR would sort first, and H2 and MariaDB would then lock every
-    // due row, leaving nothing for a concurrent dispatcher to claim. H2 sees that the index gives the order only for
-    // "ORDER BY status, next_attempt_at" (status is constant); MariaDB only for "ORDER BY next_attempt_at" (ordering
+    // Two branches, each scanned in the order of the index (status, next_attempt_at) so that the
+    // scan, and the row
+    // locks it takes, stop at LIMIT. One query with an OR would sort first, and H2 and MariaDB
+    // would then lock every
+    // due row, leaving nothing for a concurrent dispatcher to claim. H2 sees that the index gives
+    // the order only for
+    // "ORDER BY status, next_attempt_at" (status is constant); MariaDB only for "ORDER BY
+    // next_attempt_at" (ordering
     // by the utf8mb4_bin column under the connection's other collation makes it sort).
     String claimOrder = dialect == Dialect.H2 ? "status, next_attempt_at" : "next_attempt_at";
-    claimQueued = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox
-        + " WHERE status = 'QUEUED' AND next_attempt_at <= ?"
-        + " ORDER BY " + claimOrder + " LIMIT ? FOR UPDATE SKIP LOCKED";
-    claimExpired = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox
-        + " WHERE status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)"
-        + " ORDER BY " + claimOrder + " LIMIT ? FOR UPDATE SKIP LOCKED";
-    // H2 does not scan in index order under FOR UPDATE (it locks every matching row, then sorts), so on H2 the store
-    // reads candidates without locks, in index order and in keyset pages, and locks only a page's rows by key.
+    claimQueued =
+        "SELECT seq, "
+            + MAIL_COLUMNS
+            + " FROM "
+            + outbox
+            + " WHERE status = 'QUEUED' AND next_attempt_at <= ?"
+            + " ORDER BY "
+            + claimOrder
+            + " LIMIT ? FOR UPDATE SKIP LOCKED";
+    claimExpired =
+        "SELECT seq, "
+            + MAIL_COLUMNS
+            + " FROM "
+            + outbox
+            + " WHERE status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)"
+            + " ORDER BY "
+            + claimOrder
+            + " LIMIT ? FOR UPDATE SKIP LOCKED";
+    // H2 does not scan in index order under FOR UPDATE (it locks every matching row, then sorts),
+    // so on H2 the store
+    // reads candidates without locks, in index order and in keyset pages, and locks only a page's
+    // rows by key.
     String queuedDue = "status = 'QUEUED' AND next_attempt_at <= ?";
     String leaseOver = "status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)";
-    String after = " AND (next_attempt_at > ? OR (next_attempt_at = ? AND seq > ?))"
-        + " ORDER BY status, next_attempt_at, seq LIMIT ?";
+    String after =
+        " AND (next_attempt_at > ? OR (next_attempt_at = ? AND seq > ?))"
+            + " ORDER BY status, next_attempt_at, seq LIMIT ?";
     candidatesQueued = "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + queuedDue + after;
-    candidatesExpired = "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + leaseOver + after;
-    lockQueuedPrefix = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + queuedDue + " AND seq IN (";
-    lockExpiredPrefix = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + leaseOver + " AND seq IN (";
+    candidatesExpired =
+        "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + leaseOver + after;
+    lockQueuedPrefix =
+        "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + queuedDue + " AND seq IN (";
+    lockExpiredPrefix =
+        "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + leaseOver + " AND seq IN (";
     String addressChanges = prefix + "address_changes";
     String suppressions = prefix + "suppressions";
-    eraseAddressChanges = "DELETE FROM " + addressChanges + " WHERE request_id IN (SELECT id FROM " + requests
-        + " WHERE subject_id = ?)";
+    eraseAddressChanges =
+        "DELETE FROM "
+            + addressChanges
+            + " WHERE request_id IN (SELECT id FROM "
+            + requests
+            + " WHERE subject_id = ?)";
     eraseRequests = "DELETE FROM " + requests + " WHERE subject_id = ?";
     eraseConsents = "DELETE FROM " + consentsTable + " WHERE subject_id = ?";
     eraseMails = "DELETE FROM " + outbox + " WHERE subject_id = ?";
-    deidentifyEvents = "UPDATE " + eventsTable + " SET source = NULL, evidence_ip = NULL, evidence_user_agent = NULL,"
-        + " token_id = NULL, details_salt = NULL WHERE subject_id = ?";
+    deidentifyEvents =
+        "UPDATE "
+            + eventsTable
+            + " SET source = NULL, evidence_ip = NULL, evidence_user_agent = NULL,"
+            + " token_id = NULL, details_salt = NULL WHERE subject_id = ?";
     eraseEvents = "DELETE FROM " + eventsTable + " WHERE subject_id = ?";
     eraseSubject = "DELETE FROM " + subjects + " WHERE id = ?";
-    insertSuppression = insert(suppressions, "address_key, suppressed_at")
-        + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (address_key) DO NOTHING" : "");
+    insertSuppression =
+        insert(suppressions, "address_key, suppressed_at")
+            + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (address_key) DO NOTHING" : "");
     isSuppressed = "SELECT 1 FROM " + suppressions + " WHERE address_key = ?";
     deleteSuppression = "DELETE FROM " + suppressions + " WHERE address_key = ?";
     upsertAddressChange = upsert(addressChanges, "request_id, email", "request_id");
     addressChange = "SELECT email FROM " + addressChanges + " WHERE request_id = ?";
-    saveReplacedAddress = "UPDATE " + addressChanges + " SET previous_email = ? WHERE request_id = ?";
-    replacedAddress = "SELECT previous_email FROM " + addressChanges + " WHERE request_id = ?"
-        + " AND previous_email IS NOT NULL";
-    staleAddressChanges = "SELECT a.request_id, r.status FROM " + addressChanges + " a JOIN " + requests
-        + " r ON r.id = a.request_id WHERE (r.status <> 'CONFIRMED' AND r.expires_at < ?)"
-        + " OR (r.status = 'CONFIRMED' AND r.closed_at < ?) ORDER BY a.request_id LIMIT ?";
-    lapsedRequestsWithEvidence = "SELECT id FROM " + requests + " WHERE status <> 'CONFIRMED' AND expires_at < ?"
-        + " AND (evidence_ip IS NOT NULL OR evidence_user_agent IS NOT NULL) ORDER BY id LIMIT ?";
+    saveReplacedAddress =
+        "UPDATE " + addressChanges + " SET previous_email = ? WHERE request_id = ?";
+    replacedAddress =
+        "SELECT previous_email FROM "
+            + addressChanges
+            + " WHERE request_id = ?"
+            + " AND previous_email IS NOT NULL";
+    staleAddressChanges =
+        "SELECT a.request_id, r.status FROM "
+            + addressChanges
+            + " a JOIN "
+            + requests
+            + " r ON r.id = a.request_id WHERE (r.status <> 'CONFIRMED' AND r.expires_at < ?)"
+            + " OR (r.status = 'CONFIRMED' AND r.closed_at < ?) ORDER BY a.request_id LIMIT ?";
+    lapsedRequestsWithEvidence =
+        "SELECT id FROM "
+            + requests
+            + " WHERE status <> 'CONFIRMED' AND expires_at < ?"
+            + " AND (evidence_ip IS NOT NULL OR evidence_user_agent IS NOT NULL) ORDER BY id LIMIT ?";
 
-    openRequestsExpiredBefore = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
-        + " WHERE status = 'OPEN' AND expires_at < ? ORDER BY expires_at, id LIMIT ?";
-    confirmedBefore = "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTable
-        + " WHERE purpose = ? AND state = 'CONFIRMED' AND confirmed_at < ? ORDER BY confirmed_at, subject_id LIMIT ?";
-    dormantSubjects = "SELECT s.id FROM " + subjects + " s LEFT JOIN " + consentsTable + " c ON c.subject_id = s.id"
-        + " GROUP BY s.id, s.created_at"
-        + " HAVING SUM(CASE WHEN c.state IN ('PENDING', 'CONFIRMED') THEN 1 ELSE 0 END) = 0"
-        + " AND COALESCE(MAX(c.ended_at), s.created_at) < ?"
-        + " ORDER BY COALESCE(MAX(c.ended_at), s.created_at), s.id LIMIT ?";
-    // Set-based retention (Purger): a batch of expired requests, and lapsed signups deleted in bulk.
-    expirableRequests = "SELECT " + REQUEST_COLUMNS + " FROM " + requests
-        + " WHERE status = 'OPEN' AND expires_at < ? AND (source IS NULL OR source <> ?)"
-        + " ORDER BY expires_at, id LIMIT ?";
-    // A lapsed signup (see RetentionStore#lapsedSignups); parameters: the cut-off four times. PostgreSQL:
-    // "OFFSET 0" keeps each [NOT] EXISTS a probe per subject of the page. As semi- and anti-joins, the planner merges
-    // the page of subjects with whole indexes: read from their start (past every deleted, not yet vacuumed entry) or,
+    openRequestsExpiredBefore =
+        "SELECT "
+            + REQUEST_COLUMNS
+            + " FROM "
+            + requests
+            + " WHERE status = 'OPEN' AND expires_at < ? ORDER BY expires_at, id LIMIT ?";
+    confirmedBefore =
+        "SELECT "
+            + CONSENT_COLUMNS
+            + " FROM "
+            + consentsTable
+            + " WHERE purpose = ? AND state = 'CONFIRMED' AND confirmed_at < ? ORDER BY confirmed_at, subject_id LIMIT ?";
+    dormantSubjects =
+        "SELECT s.id FROM "
+            + subjects
+            + " s LEFT JOIN "
+            + consentsTable
+            + " c ON c.subject_id = s.id"
+            + " GROUP BY s.id, s.created_at"
+            + " HAVING SUM(CASE WHEN c.state IN ('PENDING', 'CONFIRMED') THEN 1 ELSE 0 END) = 0"
+            + " AND COALESCE(MAX(c.ended_at), s.created_at) < ?"
+            + " ORDER BY COALESCE(MAX(c.ended_at), s.created_at), s.id LIMIT ?";
+    // Set-based retention (Purger): a batch of expired requests, and lapsed signups deleted in
+    // bulk.
+    expirableRequests =
+        "SELECT "
+            + REQUEST_COLUMNS
+            + " FROM "
+            + requests
+            + " WHERE status = 'OPEN' AND expires_at < ? AND (source IS NULL OR source <> ?)"
+            + " ORDER BY expires_at, id LIMIT ?";
+    // A lapsed signup (see RetentionStore#lapsedSignups); parameters: the cut-off four times.
+    // PostgreSQL:
+    // "OFFSET 0" keeps each [NOT] EXISTS a probe per subject of the page. As semi- and anti-joins,
+    // the planner merges
+    // the page of subjects with whole indexes: read from their start (past every deleted, not yet
+    // vacuumed entry) or,
     // when no open request is still within the grace, to their end.
     String probe = dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
-    lapsedCondition = "s.created_at < ?"
-        + " AND EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id" + probe + ")"
-        + " AND NOT EXISTS (SELECT 1 FROM " + consentsTable + " c WHERE c.subject_id = s.id AND ("
-        + "c.confirmed_at IS NOT NULL OR c.state NOT IN ('PENDING', 'WITHDRAWN', 'EXPIRED')"
-        + " OR (c.state = 'PENDING' AND NOT EXISTS (SELECT 1 FROM " + requests + " q WHERE q.id = c.request_id"
-        + " AND q.subject_id = s.id AND q.status = 'OPEN' AND q.expires_at < ?))"
-        + " OR (c.state <> 'PENDING' AND (c.ended_at IS NULL OR c.ended_at >= ?)))" + probe + ")"
-        + " AND NOT EXISTS (SELECT 1 FROM " + requests + " r WHERE r.subject_id = s.id AND r.status = 'OPEN'"
-        + " AND r.expires_at >= ?" + probe + ")";
-    lapsedSignupsFirst = "SELECT s.id FROM " + subjects + " s WHERE " + lapsedCondition + " ORDER BY s.id LIMIT ?";
-    lapsedSignupsAfter = "SELECT s.id FROM " + subjects + " s WHERE s.id > ? AND " + lapsedCondition
-        + " ORDER BY s.id LIMIT ?";
+    lapsedCondition =
+        "s.created_at < ?"
+            + " AND EXISTS (SELECT 1 FROM "
+            + consentsTable
+            + " c WHERE c.subject_id = s.id"
+            + probe
+            + ")"
+            + " AND NOT EXISTS (SELECT 1 FROM "
+            + consentsTable
+            + " c WHERE c.subject_id = s.id AND ("
+            + "c.confirmed_at IS NOT NULL OR c.state NOT IN ('PENDING', 'WITHDRAWN', 'EXPIRED')"
+            + " OR (c.state = 'PENDING' AND NOT EXISTS (SELECT 1 FROM "
+            + requests
+            + " q WHERE q.id = c.request_id"
+            + " AND q.subject_id = s.id AND q.status = 'OPEN' AND q.expires_at < ?))"
+            + " OR (c.state <> 'PENDING' AND (c.ended_at IS NULL OR c.ended_at >= ?)))"
+            + probe
+            + ")"
+            + " AND NOT EXISTS (SELECT 1 FROM "
+            + requests
+            + " r WHERE r.subject_id = s.id AND r.status = 'OPEN'"
+            + " AND r.expires_at >= ?"
+            + probe
+            + ")";
+    lapsedSignupsFirst =
+        "SELECT s.id FROM " + subjects + " s WHERE " + lapsedCondition + " ORDER BY s.id LIMIT ?";
+    lapsedSignupsAfter =
+        "SELECT s.id FROM "
+            + subjects
+            + " s WHERE s.id > ? AND "
+            + lapsedCondition
+            + " ORDER BY s.id LIMIT ?";
     subjectsTable = subjects;
     requestsTable = requests;
     eventsTableName = eventsTable;
     outboxTable = outbox;
     addressChangesTable = addressChanges;
-    // Bounded deletes: MariaDB has DELETE ... LIMIT but no LIMIT in an IN subquery; the others the reverse.
+    // Bounded deletes: MariaDB has DELETE ... LIMIT but no LIMIT in an IN subquery; the others the
+    // reverse.
     String finished = "status IN ('SENT', 'FAILED', 'SKIPPED') AND created_at < ?";
     String skipLocked = dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
     if (dialect == Dialect.MARIADB) {
-      deleteUsedTokens = "DELETE FROM " + tokens + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?";
-      deleteFinishedMails = "DELETE FROM " + outbox + " WHERE " + finished + " ORDER BY created_at LIMIT ?";
+      deleteUsedTokens =
+          "DELETE FROM " + tokens + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?";
+      deleteFinishedMails =
+          "DELETE FROM " + outbox + " WHERE " + finished + " ORDER BY created_at LIMIT ?";
     } else {
-      deleteUsedTokens = "DELETE FROM " + tokens + " WHERE token_id IN (SELECT token_id FROM " + tokens
-          + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?" + skipLocked + ")";
-      deleteFinishedMails = "DELETE FROM " + outbox + " WHERE seq IN (SELECT seq FROM " + outbox + " WHERE "
-          + finished + " ORDER BY created_at LIMIT ?" + skipLocked + ")";
+      deleteUsedTokens =
+          "DELETE FROM "
+              + tokens
+              + " WHERE token_id IN (SELECT token_id FROM "
+              + tokens
+              + " WHERE expires_at < ? ORDER BY expires_at LIMIT ?"
+              + skipLocked
+              + ")";
+      deleteFinishedMails =
+          "DELETE FROM "
+              + outbox
+              + " WHERE seq IN (SELECT seq FROM "
+              + outbox
+              + " WHERE "
+              + finished
+              + " ORDER BY created_at LIMIT ?"
+              + skipLocked
+              + ")";
     }
     markClaimed = "UPDATE " + outbox + " SET status = 'CLAIMED', lease_until = ? WHERE seq = ?";
-    renewClaimsPrefix = "UPDATE " + outbox + " SET lease_until = ? WHERE status = 'CLAIMED' AND lease_until = ?"
-        + " AND id IN (";
-    releaseClaimsPrefix = "UPDATE " + outbox + " SET status = 'QUEUED', lease_until = NULL"
-        + " WHERE status = 'CLAIMED' AND lease_until = ? AND id IN (";
-    updateMail = "UPDATE " + outbox + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
-        + " sent_at = ?, last_error = ? WHERE id = ?";
+    renewClaimsPrefix =
+        "UPDATE "
+            + outbox
+            + " SET lease_until = ? WHERE status = 'CLAIMED' AND lease_until = ?"
+            + " AND id IN (";
+    releaseClaimsPrefix =
+        "UPDATE "
+            + outbox
+            + " SET status = 'QUEUED', lease_until = NULL"
+            + " WHERE status = 'CLAIMED' AND lease_until = ? AND id IN (";
+    updateMail =
+        "UPDATE "
+            + outbox
+            + " SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = ?,"
+            + " sent_at = ?, last_error = ? WHERE id = ?";
     mailsBySubject = "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE subject_id = ?";
 
     String incidentsTable = prefix + "incidents";
@@ -320,11 +486,13 @@ final class Statements {
     String campaigns = prefix + "campaigns";
     insertCampaign = insert(campaigns, CAMPAIGN_COLUMNS);
     campaignById = "SELECT " + CAMPAIGN_COLUMNS + " FROM " + campaigns + " WHERE id = ?";
-    countMailsByStatus = "SELECT status, COUNT(*) FROM " + outbox + " WHERE request_id = ? GROUP BY status";
+    countMailsByStatus =
+        "SELECT status, COUNT(*) FROM " + outbox + " WHERE request_id = ? GROUP BY status";
     String rights = prefix + "rights_requests";
     upsertRightsRequest = upsert(rights, RIGHTS_COLUMNS, "id");
     rightsRequestById = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE id = ?";
-    openRightsRequests = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE completed_at IS NULL";
+    openRightsRequests =
+        "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE completed_at IS NULL";
     String nodes = prefix + "nodes";
     upsertNode = upsert(nodes, NODE_COLUMNS, "node_id");
     allNodes = "SELECT " + NODE_COLUMNS + " FROM " + nodes + " ORDER BY node_id";
@@ -337,16 +505,28 @@ final class Statements {
    * {@code after}, the limit.
    */
   String subjectsWithConsents(int purposes, int states, boolean after) {
-    return "SELECT DISTINCT subject_id FROM " + consentsTableName + " WHERE purpose IN ("
-        + String.join(", ", java.util.Collections.nCopies(purposes, "?")) + ")"
-        + (states == 0 ? "" : " AND state IN (" + String.join(", ", java.util.Collections.nCopies(states, "?")) + ")")
-        + (after ? " AND subject_id > ?" : "") + " ORDER BY subject_id LIMIT ?";
+    return "SELECT DISTINCT subject_id FROM "
+        + consentsTableName
+        + " WHERE purpose IN ("
+        + String.join(", ", java.util.Collections.nCopies(purposes, "?"))
+        + ")"
+        + (states == 0
+            ? ""
+            : " AND state IN ("
+                + String.join(", ", java.util.Collections.nCopies(states, "?"))
+                + ")")
+        + (after ? " AND subject_id > ?" : "")
+        + " ORDER BY subject_id LIMIT ?";
   }
 
   /** Locks those of {@code n} history heads no other unit holds, in subject id order; parameters: the ids. */
   String lockHeadsSkipLocked(int n) {
-    return "SELECT subject_id, chain_position, head_hash FROM " + headsTable + " WHERE subject_id IN " + in(n)
-        + " ORDER BY subject_id" + (dialect == Dialect.POSTGRESQL ? " FOR NO KEY UPDATE" : " FOR UPDATE")
+    return "SELECT subject_id, chain_position, head_hash FROM "
+        + headsTable
+        + " WHERE subject_id IN "
+        + in(n)
+        + " ORDER BY subject_id"
+        + (dialect == Dialect.POSTGRESQL ? " FOR NO KEY UPDATE" : " FOR UPDATE")
         + " SKIP LOCKED";
   }
 
@@ -360,14 +540,25 @@ final class Statements {
    * parameters: the cut-off four times, then the ids.
    */
   String lockLapsedSkipLocked(int n) {
-    return "SELECT s.id FROM " + subjectsTable + " s WHERE " + lapsedCondition + " AND s.id IN " + in(n)
+    return "SELECT s.id FROM "
+        + subjectsTable
+        + " s WHERE "
+        + lapsedCondition
+        + " AND s.id IN "
+        + in(n)
         + " ORDER BY s.id FOR UPDATE SKIP LOCKED";
   }
 
   /** Locks those of {@code n} requests still open and expired that no other unit holds; parameters: cut-off, ids. */
   String lockExpirableRequests(int n) {
-    return "SELECT " + REQUEST_COLUMNS + " FROM " + requestsTable + " WHERE status = 'OPEN' AND expires_at < ?"
-        + " AND id IN " + in(n) + " ORDER BY id FOR UPDATE SKIP LOCKED";
+    return "SELECT "
+        + REQUEST_COLUMNS
+        + " FROM "
+        + requestsTable
+        + " WHERE status = 'OPEN' AND expires_at < ?"
+        + " AND id IN "
+        + in(n)
+        + " ORDER BY id FOR UPDATE SKIP LOCKED";
   }
 
   /** Deletes the address changes of {@code n} requests; parameters: the request ids. */
@@ -382,14 +573,22 @@ final class Statements {
 
   /** Clears the evidence of those of {@code n} requests never confirmed; parameters: the ids. */
   String clearRequestEvidence(int n) {
-    return "UPDATE " + requestsTable + " SET evidence_ip = NULL, evidence_user_agent = NULL"
-        + " WHERE status <> 'CONFIRMED' AND id IN " + in(n);
+    return "UPDATE "
+        + requestsTable
+        + " SET evidence_ip = NULL, evidence_user_agent = NULL"
+        + " WHERE status <> 'CONFIRMED' AND id IN "
+        + in(n);
   }
 
   /** Locks the pending consents of {@code n} subjects; parameters: the ids. */
   String lockPendingConsents(int n) {
-    return "SELECT " + CONSENT_COLUMNS + " FROM " + consentsTableName + " WHERE state = 'PENDING' AND subject_id IN "
-        + in(n) + " ORDER BY subject_id, purpose FOR UPDATE";
+    return "SELECT "
+        + CONSENT_COLUMNS
+        + " FROM "
+        + consentsTableName
+        + " WHERE state = 'PENDING' AND subject_id IN "
+        + in(n)
+        + " ORDER BY subject_id, purpose FOR UPDATE";
   }
 
   /**
@@ -397,33 +596,53 @@ final class Statements {
    * time, the restricted flag, the subject ids, the request ids.
    */
   String expirePendingConsents(int subjects, int requests) {
-    return "UPDATE " + consentsTableName + " SET state = 'EXPIRED', ended_at = ?, restricted = ?"
-        + " WHERE state = 'PENDING' AND subject_id IN " + in(subjects) + " AND request_id IN " + in(requests);
+    return "UPDATE "
+        + consentsTableName
+        + " SET state = 'EXPIRED', ended_at = ?, restricted = ?"
+        + " WHERE state = 'PENDING' AND subject_id IN "
+        + in(subjects)
+        + " AND request_id IN "
+        + in(requests);
   }
 
   /** Expires {@code n} open requests; parameters: the close time, the request ids. */
   String expireRequests(int n) {
-    return "UPDATE " + requestsTable + " SET status = 'EXPIRED', closed_at = ? WHERE status = 'OPEN' AND id IN "
+    return "UPDATE "
+        + requestsTable
+        + " SET status = 'EXPIRED', closed_at = ? WHERE status = 'OPEN' AND id IN "
         + in(n);
   }
 
   /** Inserts {@code n} events in one statement; parameters: each event's {@link #EVENT_COLUMNS}. */
   String insertEvents(int n) {
     String row = "(" + placeholders(EVENT_COLUMNS) + ")";
-    return "INSERT INTO " + eventsTableName + " (" + EVENT_COLUMNS + ") VALUES "
+    return "INSERT INTO "
+        + eventsTableName
+        + " ("
+        + EVENT_COLUMNS
+        + ") VALUES "
         + String.join(", ", java.util.Collections.nCopies(n, row));
   }
 
   /** Moves {@code n} history heads in one statement; parameters: subject id, position, hash of each. */
   String moveHeads(int n) {
     String columns = "subject_id, chain_position, head_hash";
-    String rows = String.join(", ", java.util.Collections.nCopies(n, "(" + placeholders(columns) + ")"));
+    String rows =
+        String.join(", ", java.util.Collections.nCopies(n, "(" + placeholders(columns) + ")"));
     switch (dialect) {
       case POSTGRESQL:
-        return "UPDATE " + headsTable + " AS h SET chain_position = v.p, head_hash = v.h FROM (VALUES " + rows
+        return "UPDATE "
+            + headsTable
+            + " AS h SET chain_position = v.p, head_hash = v.h FROM (VALUES "
+            + rows
             + ") AS v (s, p, h) WHERE h.subject_id = v.s";
       case MARIADB:
-        return "INSERT INTO " + headsTable + " (" + columns + ") VALUES " + rows
+        return "INSERT INTO "
+            + headsTable
+            + " ("
+            + columns
+            + ") VALUES "
+            + rows
             + " ON DUPLICATE KEY UPDATE chain_position = VALUES(chain_position), head_hash = VALUES(head_hash)";
       case H2:
         return "MERGE INTO " + headsTable + " (" + columns + ") KEY (subject_id) VALUES " + rows;
@@ -439,8 +658,13 @@ final class Statements {
   List<String> eraseSubjects(int n) {
     String ids = in(n);
     return List.of(
-        "DELETE FROM " + addressChangesTable + " WHERE request_id IN (SELECT id FROM " + requestsTable
-            + " WHERE subject_id IN " + ids + ")",
+        "DELETE FROM "
+            + addressChangesTable
+            + " WHERE request_id IN (SELECT id FROM "
+            + requestsTable
+            + " WHERE subject_id IN "
+            + ids
+            + ")",
         "DELETE FROM " + requestsTable + " WHERE subject_id IN " + ids,
         "DELETE FROM " + consentsTableName + " WHERE subject_id IN " + ids,
         "DELETE FROM " + outboxTable + " WHERE subject_id IN " + ids,
@@ -462,25 +686,45 @@ final class Statements {
 
   private String upsert(String table, String columns, String key) {
     String[] keys = key.split(", ");
-    String[] others = Arrays.stream(columns.split(", ")).filter(c -> !Arrays.asList(keys).contains(c))
-        .toArray(String[]::new);
+    String[] others =
+        Arrays.stream(columns.split(", "))
+            .filter(c -> !Arrays.asList(keys).contains(c))
+            .toArray(String[]::new);
     switch (dialect) {
       case POSTGRESQL:
-        return insert(table, columns) + " ON CONFLICT (" + key + ") DO UPDATE SET "
-            + Arrays.stream(others).map(c -> c + " = EXCLUDED." + c).collect(Collectors.joining(", "));
+        return insert(table, columns)
+            + " ON CONFLICT ("
+            + key
+            + ") DO UPDATE SET "
+            + Arrays.stream(others)
+                .map(c -> c + " = EXCLUDED." + c)
+                .collect(Collectors.joining(", "));
       case MARIADB:
-        return insert(table, columns) + " ON DUPLICATE KEY UPDATE "
-            + Arrays.stream(others).map(c -> c + " = VALUES(" + c + ")").collect(Collectors.joining(", "));
+        return insert(table, columns)
+            + " ON DUPLICATE KEY UPDATE "
+            + Arrays.stream(others)
+                .map(c -> c + " = VALUES(" + c + ")")
+                .collect(Collectors.joining(", "));
       case H2:
-        return "MERGE INTO " + table + " (" + columns + ") KEY (" + key + ") VALUES (" + placeholders(columns) + ")";
+        return "MERGE INTO "
+            + table
+            + " ("
+            + columns
+            + ") KEY ("
+            + key
+            + ") VALUES ("
+            + placeholders(columns)
+            + ")";
       default:
         throw new AssertionError(dialect);
     }
   }
 
   private static String assignments(String columns, String... except) {
-    return Arrays.stream(columns.split(", ")).filter(c -> !Arrays.asList(except).contains(c))
-        .map(c -> c + " = ?").collect(Collectors.joining(", "));
+    return Arrays.stream(columns.split(", "))
+        .filter(c -> !Arrays.asList(except).contains(c))
+        .map(c -> c + " = ?")
+        .collect(Collectors.joining(", "));
   }
 
   private static String placeholders(String columns) {

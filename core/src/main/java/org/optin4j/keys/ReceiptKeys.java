@@ -60,7 +60,8 @@ public final class ReceiptKeys {
    * @throws ConfigurationException if it is not such a key (the message names no key material)
    */
   public static ReceiptKeys fromJwk(String privateJwk) {
-    ReceiptCrypto.Key key = ReceiptCrypto.parseJwk(Objects.requireNonNull(privateJwk, "privateJwk"), true);
+    ReceiptCrypto.Key key =
+        ReceiptCrypto.parseJwk(Objects.requireNonNull(privateJwk, "privateJwk"), true);
     checkKid(key.kid());
     ReceiptCrypto.check(key);
     return new ReceiptKeys(key, List.of());
@@ -82,16 +83,19 @@ public final class ReceiptKeys {
     checkKid(kid);
     try {
       KeyFactory ec = KeyFactory.getInstance("EC");
-      ECPrivateKey priv = (ECPrivateKey) ec.generatePrivate(
-          new PKCS8EncodedKeySpec(pem(privateKeyPem, "PRIVATE KEY")));
-      ECPublicKey pub = (ECPublicKey) ec.generatePublic(new X509EncodedKeySpec(pem(publicKeyPem, "PUBLIC KEY")));
+      ECPrivateKey priv =
+          (ECPrivateKey)
+              ec.generatePrivate(new PKCS8EncodedKeySpec(pem(privateKeyPem, "PRIVATE KEY")));
+      ECPublicKey pub =
+          (ECPublicKey) ec.generatePublic(new X509EncodedKeySpec(pem(publicKeyPem, "PUBLIC KEY")));
       ReceiptCrypto.Key key = new ReceiptCrypto.Key(kid, pub, priv);
       ReceiptCrypto.check(key);
       return new ReceiptKeys(key, List.of());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("EC is required of every Java platform", e);
     } catch (InvalidKeySpecException | ClassCastException e) {
-      throw new ConfigurationException("receipt keys: key \"" + kid + "\" is not a readable EC key");
+      throw new ConfigurationException(
+          "receipt keys: key \"" + kid + "\" is not a readable EC key");
     }
   }
 
@@ -104,7 +108,8 @@ public final class ReceiptKeys {
    * @throws ConfigurationException if the JWK is invalid or its kid is taken
    */
   public ReceiptKeys withPrevious(String publicJwk) {
-    ReceiptCrypto.Key parsed = ReceiptCrypto.parseJwk(Objects.requireNonNull(publicJwk, "publicJwk"), false);
+    ReceiptCrypto.Key parsed =
+        ReceiptCrypto.parseJwk(Objects.requireNonNull(publicJwk, "publicJwk"), false);
     checkKid(parsed.kid());
     ReceiptCrypto.Key key = new ReceiptCrypto.Key(parsed.kid(), parsed.publicKey(), null);
     ReceiptCrypto.check(key);
@@ -185,7 +190,8 @@ public final class ReceiptKeys {
     try {
       return Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
     } catch (IllegalArgumentException e) {
-      throw new ConfigurationException("receipt keys: the PEM block " + begin + " is not valid base64");
+      throw new ConfigurationException(
+          "receipt keys: the PEM block " + begin + " is not valid base64");
     }
   }
 }

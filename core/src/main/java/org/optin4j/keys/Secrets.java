@@ -52,9 +52,14 @@ public final class Secrets {
 
   // A key file is a line of base64; anything bigger is a mistake (a wrong path), not a secret.
   private static final long MAX_FILE_BYTES = 64 * 1024;
-  private static final Set<PosixFilePermission> GROUP_OR_OTHERS = EnumSet.of(
-      PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
-      PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+  private static final Set<PosixFilePermission> GROUP_OR_OTHERS =
+      EnumSet.of(
+          PosixFilePermission.GROUP_READ,
+          PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_EXECUTE,
+          PosixFilePermission.OTHERS_READ,
+          PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_EXECUTE);
 
   private Secrets() {}
 
@@ -149,26 +154,32 @@ public final class Secrets {
   private static byte[] readOwnerOnly(Path file, String what) {
     try {
       if (!Files.isRegularFile(file)) {
-        throw new ConfigurationException(what + (Files.exists(file) ? ": not a regular file" : ": does not exist"));
+        throw new ConfigurationException(
+            what + (Files.exists(file) ? ": not a regular file" : ": does not exist"));
       }
       PosixFileAttributeView posix = Files.getFileAttributeView(file, PosixFileAttributeView.class);
       if (posix != null) {
         Set<PosixFilePermission> open = EnumSet.copyOf(GROUP_OR_OTHERS);
         open.retainAll(posix.readAttributes().permissions());
         if (!open.isEmpty()) {
-          throw new ConfigurationException(what + ": group or others have access (" + open.size()
-              + " permission bits); make it readable by its owner only, e.g. chmod 600");
+          throw new ConfigurationException(
+              what
+                  + ": group or others have access ("
+                  + open.size()
+                  + " permission bits); make it readable by its owner only, e.g. chmod 600");
         }
       }
       if (Files.size(file) > MAX_FILE_BYTES) {
-        throw new ConfigurationException(what + ": larger than 64 KB; a secret file holds one secret");
+        throw new ConfigurationException(
+            what + ": larger than 64 KB; a secret file holds one secret");
       }
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new ConfigurationException(what + ": does not exist");
     } catch (IOException | SecurityException e) {
       // An I/O message names the path and the failure (access denied, ...), never the contents.
-      throw configurationException(what + ": cannot read (" + e.getClass().getSimpleName() + ")", e);
+      throw configurationException(
+          what + ": cannot read (" + e.getClass().getSimpleName() + ")", e);
     }
   }
 
@@ -184,7 +195,8 @@ public final class Secrets {
    * @throws ConfigurationException if the store cannot be read or opened with the password, the alias is missing or
    *     not a secret key, the key password is wrong, or the key is too short
    */
-  public static byte[] fromKeyStore(Path file, char[] storePassword, String alias, char[] keyPassword) {
+  public static byte[] fromKeyStore(
+      Path file, char[] storePassword, String alias, char[] keyPassword) {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(storePassword, "storePassword");
     Objects.requireNonNull(alias, "alias");
@@ -197,10 +209,13 @@ public final class Secrets {
     } catch (NoSuchFileException e) {
       throw new ConfigurationException(what + ": does not exist");
     } catch (IOException e) {
-      // KeyStore.load reports a wrong password as an IOException whose cause is an UnrecoverableKeyException.
-      throw configurationException(what + ": cannot open it (wrong store password, or not a PKCS#12 file)", e);
+      // KeyStore.load reports a wrong password as an IOException whose cause is an
+      // UnrecoverableKeyException.
+      throw configurationException(
+          what + ": cannot open it (wrong store password, or not a PKCS#12 file)", e);
     } catch (GeneralSecurityException | SecurityException e) {
-      throw configurationException(what + ": cannot open it (" + e.getClass().getSimpleName() + ")", e);
+      throw configurationException(
+          what + ": cannot open it (" + e.getClass().getSimpleName() + ")", e);
     }
     String entry = what + ", alias \"" + alias + "\"";
     KeyStore.Entry found;
@@ -209,18 +224,21 @@ public final class Secrets {
         throw new ConfigurationException(entry + ": no such entry");
       }
       if (!store.entryInstanceOf(alias, KeyStore.SecretKeyEntry.class)) {
-        throw new ConfigurationException(entry + ": not a secret key entry (a private key or certificate?)");
+        throw new ConfigurationException(
+            entry + ": not a secret key entry (a private key or certificate?)");
       }
       found = store.getEntry(alias, new KeyStore.PasswordProtection(keyPassword));
     } catch (UnrecoverableKeyException e) {
       throw configurationException(entry + ": wrong key password", e);
     } catch (GeneralSecurityException e) {
-      throw configurationException(entry + ": cannot read the key (" + e.getClass().getSimpleName() + ")", e);
+      throw configurationException(
+          entry + ": cannot read the key (" + e.getClass().getSimpleName() + ")", e);
     }
     SecretKey key = ((KeyStore.SecretKeyEntry) found).getSecretKey();
     byte[] bytes = key.getEncoded();
     if (bytes == null) {
-      throw new ConfigurationException(entry + ": the key cannot be exported (format " + key.getFormat() + ")");
+      throw new ConfigurationException(
+          entry + ": the key cannot be exported (format " + key.getFormat() + ")");
     }
     return checkLength(entry, bytes);
   }
@@ -232,13 +250,14 @@ public final class Secrets {
     }
     byte[] bytes;
     try {
-      bytes = s.indexOf('-') >= 0 || s.indexOf('_') >= 0
-          ? Base64.getUrlDecoder().decode(s)
-          : Base64.getDecoder().decode(s);
+      bytes =
+          s.indexOf('-') >= 0 || s.indexOf('_') >= 0
+              ? Base64.getUrlDecoder().decode(s)
+              : Base64.getDecoder().decode(s);
     } catch (IllegalArgumentException e) {
       // No cause: the JDK's message quotes the offending character, which is part of the secret.
-      throw new ConfigurationException(what + ": not valid base64 or base64url text ("
-          + s.length() + " characters)");
+      throw new ConfigurationException(
+          what + ": not valid base64 or base64url text (" + s.length() + " characters)");
     }
     return checkLength(what, bytes);
   }
@@ -247,8 +266,13 @@ public final class Secrets {
     if (bytes.length < MIN_BYTES) {
       int bits = bytes.length * 8;
       Arrays.fill(bytes, (byte) 0);
-      throw new ConfigurationException(what + ": has " + bits + " bits; at least " + MIN_BYTES * 8
-          + " are required (e.g. openssl rand -base64 32)");
+      throw new ConfigurationException(
+          what
+              + ": has "
+              + bits
+              + " bits; at least "
+              + MIN_BYTES * 8
+              + " are required (e.g. openssl rand -base64 32)");
     }
     return bytes;
   }

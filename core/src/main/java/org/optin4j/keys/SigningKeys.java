@@ -160,7 +160,8 @@ public final class SigningKeys {
     private static String checkKid(String kid) {
       Objects.requireNonNull(kid, "kid");
       if (!KID.matcher(kid).matches()) {
-        throw new ConfigurationException("signing keys: invalid kid (expected [A-Za-z0-9._-]{1,64})");
+        throw new ConfigurationException(
+            "signing keys: invalid kid (expected [A-Za-z0-9._-]{1,64})");
       }
       return kid;
     }
@@ -168,8 +169,12 @@ public final class SigningKeys {
     private static byte[] checkSecret(String kid, byte[] secret) {
       Objects.requireNonNull(secret, "secret");
       if (secret.length < MIN_BYTES) {
-        throw new ConfigurationException("signing keys: key \"" + kid + "\" has " + secret.length * 8
-            + " bits; at least 256 are required");
+        throw new ConfigurationException(
+            "signing keys: key \""
+                + kid
+                + "\" has "
+                + secret.length * 8
+                + " bits; at least 256 are required");
       }
       if (allSame(secret)) {
         throw new ConfigurationException("signing keys: key \"" + kid + "\" is not random");

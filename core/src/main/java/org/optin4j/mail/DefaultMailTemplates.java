@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.Objects;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
-import org.optin4j.text.TextBundle;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailTemplates;
+import org.optin4j.text.TextBundle;
 import org.owasp.encoder.Encode;
 
 /**
@@ -47,16 +47,21 @@ import org.owasp.encoder.Encode;
  * by key, with {@link #overriddenBy(String)}, as it can the hosted pages' texts. Immutable and thread-safe.
  */
 public final class DefaultMailTemplates implements MailTemplates {
-  private static final String LINK_STYLE = "color:#0b4f8a;text-decoration:underline;word-break:break-all;";
-  private static final String BUTTON_STYLE = "display:inline-block;padding:12px 20px;background-color:#0b4f8a;"
-      + "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;";
+  private static final String LINK_STYLE =
+      "color:#0b4f8a;text-decoration:underline;word-break:break-all;";
+  private static final String BUTTON_STYLE =
+      "display:inline-block;padding:12px 20px;background-color:#0b4f8a;"
+          + "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:bold;";
 
   private final TextBundle texts;
 
   /** Creates the templates, loading the texts of every language. */
   public DefaultMailTemplates() {
-    this(TextBundle.shipped("mail template text", "org.optin4j.mail.messages",
-        DefaultMailTemplates.class.getClassLoader()));
+    this(
+        TextBundle.shipped(
+            "mail template text",
+            "org.optin4j.mail.messages",
+            DefaultMailTemplates.class.getClassLoader()));
   }
 
   private DefaultMailTemplates(TextBundle texts) {
@@ -95,17 +100,20 @@ public final class DefaultMailTemplates implements MailTemplates {
     if (model.controller().privacyPolicyUrl() != null) {
       requireHttpUri(model.controller().privacyPolicyUrl(), "controller privacy policy URL");
     }
-    String prefix = switch (kind) {
-      case CONFIRMATION -> "confirmation.";
-      case RECEIPT -> "receipt.";
-      case ADDRESS_CONFIRMATION -> "address.";
-      case DATA_EXPORT -> "export.";
-      case ADDRESS_CHANGE_STEP_UP -> "stepup.address.";
-      case ERASURE_STEP_UP -> "stepup.erase.";
-      case ADDRESS_CHANGED_NOTICE -> "notme.";
-      case BREACH_NOTICE, CAMPAIGN -> throw new IllegalArgumentException(
-          kind + " mails carry the controller's own text and are not rendered by templates");
-    };
+    String prefix =
+        switch (kind) {
+          case CONFIRMATION -> "confirmation.";
+          case RECEIPT -> "receipt.";
+          case ADDRESS_CONFIRMATION -> "address.";
+          case DATA_EXPORT -> "export.";
+          case ADDRESS_CHANGE_STEP_UP -> "stepup.address.";
+          case ERASURE_STEP_UP -> "stepup.erase.";
+          case ADDRESS_CHANGED_NOTICE -> "notme.";
+          case BREACH_NOTICE, CAMPAIGN ->
+              throw new IllegalArgumentException(
+                  kind
+                      + " mails carry the controller's own text and are not rendered by templates");
+        };
     String subject = singleLine(t.text(prefix + "subject"));
 
     StringBuilder text = new StringBuilder();
@@ -115,7 +123,11 @@ public final class DefaultMailTemplates implements MailTemplates {
     paragraph(t, prefix + "intro", text, html);
     purposes(model.purposes(), text, html);
     switch (kind) {
-      case CONFIRMATION, ADDRESS_CONFIRMATION, ADDRESS_CHANGE_STEP_UP, ERASURE_STEP_UP, ADDRESS_CHANGED_NOTICE -> {
+      case CONFIRMATION,
+          ADDRESS_CONFIRMATION,
+          ADDRESS_CHANGE_STEP_UP,
+          ERASURE_STEP_UP,
+          ADDRESS_CHANGED_NOTICE -> {
         link(t, prefix + "action", prefix + "button", model.actionUrl(), text, html);
         if (model.expiresAt() != null) {
           paragraph(t, "confirmation.expires", text, html);
@@ -125,7 +137,13 @@ public final class DefaultMailTemplates implements MailTemplates {
       case RECEIPT -> {
         link(t, "receipt.preferences", "receipt.preferences.button", model.actionUrl(), text, html);
         if (model.unsubscribeUrl() != null) {
-          link(t, "receipt.unsubscribe", "receipt.unsubscribe.button", model.unsubscribeUrl(), text, html);
+          link(
+              t,
+              "receipt.unsubscribe",
+              "receipt.unsubscribe.button",
+              model.unsubscribeUrl(),
+              text,
+              html);
         }
         paragraph(t, "receipt.withdraw", text, html);
       }
@@ -142,13 +160,18 @@ public final class DefaultMailTemplates implements MailTemplates {
   }
 
   private static void htmlStart(StringBuilder html, String language, String subject) {
-    html.append("<!DOCTYPE html>\n<html lang=\"").append(Encode.forHtmlAttribute(language)).append("\">\n<head>\n")
+    html.append("<!DOCTYPE html>\n<html lang=\"")
+        .append(Encode.forHtmlAttribute(language))
+        .append("\">\n<head>\n")
         .append("<meta charset=\"UTF-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        .append("<title>").append(Encode.forHtml(subject)).append("</title>\n</head>\n")
+        .append("<title>")
+        .append(Encode.forHtml(subject))
+        .append("</title>\n</head>\n")
         .append("<body style=\"margin:0;padding:0;background-color:#ffffff;color:#1a1a1a;")
         .append("font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;\">\n")
-        .append("<div role=\"article\" aria-label=\"").append(Encode.forHtmlAttribute(subject))
+        .append("<div role=\"article\" aria-label=\"")
+        .append(Encode.forHtmlAttribute(subject))
         .append("\" style=\"max-width:600px;margin:0 auto;padding:24px;\">\n");
   }
 
@@ -165,7 +188,8 @@ public final class DefaultMailTemplates implements MailTemplates {
     for (PurposeLine p : purposes) {
       String description = p.description().strip();
       text.append("- ").append(p.title().strip());
-      html.append("<li style=\"margin:0 0 8px 0;\"><strong>").append(Encode.forHtml(p.title().strip()))
+      html.append("<li style=\"margin:0 0 8px 0;\"><strong>")
+          .append(Encode.forHtml(p.title().strip()))
           .append("</strong>");
       if (!description.isEmpty()) {
         text.append(": ").append(description);
@@ -179,28 +203,52 @@ public final class DefaultMailTemplates implements MailTemplates {
   }
 
   /** A sentence, then the link on its own line (text) or as a button plus the visible address (HTML). */
-  private static void link(Texts t, String lead, String button, String url, StringBuilder text, StringBuilder html) {
+  private static void link(
+      Texts t, String lead, String button, String url, StringBuilder text, StringBuilder html) {
     text.append(t.text(lead)).append('\n').append(url).append("\n\n");
     String href = Encode.forHtmlAttribute(url);
-    html.append("<p style=\"margin:0 0 8px 0;\">").append(t.html(lead)).append("</p>\n")
-        .append("<p style=\"margin:0 0 8px 0;\"><a href=\"").append(href).append("\" style=\"").append(BUTTON_STYLE)
-        .append("\">").append(t.html(button)).append("</a></p>\n")
-        .append("<p style=\"margin:0 0 16px 0;font-size:14px;\">").append(t.html("copy")).append("<br>")
-        .append("<a href=\"").append(href).append("\" style=\"").append(LINK_STYLE).append("\">")
-        .append(Encode.forHtml(url)).append("</a></p>\n");
+    html.append("<p style=\"margin:0 0 8px 0;\">")
+        .append(t.html(lead))
+        .append("</p>\n")
+        .append("<p style=\"margin:0 0 8px 0;\"><a href=\"")
+        .append(href)
+        .append("\" style=\"")
+        .append(BUTTON_STYLE)
+        .append("\">")
+        .append(t.html(button))
+        .append("</a></p>\n")
+        .append("<p style=\"margin:0 0 16px 0;font-size:14px;\">")
+        .append(t.html("copy"))
+        .append("<br>")
+        .append("<a href=\"")
+        .append(href)
+        .append("\" style=\"")
+        .append(LINK_STYLE)
+        .append("\">")
+        .append(Encode.forHtml(url))
+        .append("</a></p>\n");
   }
 
-  private static void footer(Texts t, Controller controller, StringBuilder text, StringBuilder html) {
+  private static void footer(
+      Texts t, Controller controller, StringBuilder text, StringBuilder html) {
     text.append("-- \n").append(t.text("footer.sender")).append('\n');
     html.append("<hr style=\"border:none;border-top:1px solid #cccccc;margin:24px 0 16px 0;\">\n")
-        .append("<p style=\"margin:0 0 8px 0;font-size:13px;color:#4d4d4d;\">").append(t.html("footer.sender"))
+        .append("<p style=\"margin:0 0 8px 0;font-size:13px;color:#4d4d4d;\">")
+        .append(t.html("footer.sender"))
         .append("</p>\n");
     String privacy = controller.privacyPolicyUrl();
     if (privacy != null) {
       text.append(t.text("footer.privacy")).append('\n').append(privacy).append('\n');
-      html.append("<p style=\"margin:0;font-size:13px;color:#4d4d4d;\">").append(t.html("footer.privacy"))
-          .append(' ').append("<a href=\"").append(Encode.forHtmlAttribute(privacy)).append("\" style=\"")
-          .append(LINK_STYLE).append("\">").append(Encode.forHtml(privacy)).append("</a></p>\n");
+      html.append("<p style=\"margin:0;font-size:13px;color:#4d4d4d;\">")
+          .append(t.html("footer.privacy"))
+          .append(' ')
+          .append("<a href=\"")
+          .append(Encode.forHtmlAttribute(privacy))
+          .append("\" style=\"")
+          .append(LINK_STYLE)
+          .append("\">")
+          .append(Encode.forHtml(privacy))
+          .append("</a></p>\n");
     }
   }
 
@@ -209,7 +257,8 @@ public final class DefaultMailTemplates implements MailTemplates {
     try {
       uri = new URI(url);
     } catch (URISyntaxException e) {
-      // The message leaves the URL out: links carry tokens, which must not reach logs (security rule 13).
+      // The message leaves the URL out: links carry tokens, which must not reach logs (security
+      // rule 13).
       throw new IllegalArgumentException(what + " is not a valid URI");
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
@@ -246,9 +295,10 @@ public final class DefaultMailTemplates implements MailTemplates {
 
     private static String formatDate(Instant instant, Locale locale) {
       return DateTimeFormatter.ofLocalizedDateTime(FormatStyle.LONG, FormatStyle.SHORT)
-          .withLocale(locale)
-          .withZone(ZoneOffset.UTC)
-          .format(instant) + " UTC";
+              .withLocale(locale)
+              .withZone(ZoneOffset.UTC)
+              .format(instant)
+          + " UTC";
     }
 
     String text(String key) {

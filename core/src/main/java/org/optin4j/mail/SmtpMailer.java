@@ -92,9 +92,28 @@ public final class SmtpMailer implements Mailer {
   private static final System.Logger LOG = System.getLogger(SmtpMailer.class.getName());
 
   /** Header names this mailer sets itself; a {@link MailMessage} may not override them (compared in lower case). */
-  private static final Set<String> OWN_HEADERS = Set.of("from", "sender", "to", "cc", "bcc", "reply-to", "subject",
-      "date", "message-id", "mime-version", "return-path", "received", "resent-from", "resent-sender", "resent-to",
-      "resent-cc", "resent-bcc", "resent-date", "resent-message-id");
+  private static final Set<String> OWN_HEADERS =
+      Set.of(
+          "from",
+          "sender",
+          "to",
+          "cc",
+          "bcc",
+          "reply-to",
+          "subject",
+          "date",
+          "message-id",
+          "mime-version",
+          "return-path",
+          "received",
+          "resent-from",
+          "resent-sender",
+          "resent-to",
+          "resent-cc",
+          "resent-bcc",
+          "resent-date",
+          "resent-message-id");
+
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.:\\[\\]_-]{1,253}");
   private static final Duration MAX_TIMEOUT = Duration.ofHours(1);
 
@@ -213,7 +232,8 @@ public final class SmtpMailer implements Mailer {
         try {
           transport = session.getTransport(protocol);
         } catch (NoSuchProviderException e) {
-          // build() checked the provider; losing it afterwards is a broken deployment, not a mail failure.
+          // build() checked the provider; losing it afterwards is a broken deployment, not a mail
+          // failure.
           throw new IllegalStateException("no Jakarta Mail provider for " + protocol, e);
         }
       }
@@ -221,7 +241,8 @@ public final class SmtpMailer implements Mailer {
         open = false;
         closeQuietly(transport);
       }
-      // A connection kept from an earlier batch counts as this batch's first one: one reconnect after a loss, as for
+      // A connection kept from an earlier batch counts as this batch's first one: one reconnect
+      // after a loss, as for
       // a fresh connection.
       int connects = open ? 1 : 0;
       try {
@@ -232,7 +253,8 @@ public final class SmtpMailer implements Mailer {
           InternetAddress recipient;
           try {
             if (mail.to().needsSmtpUtf8() && !smtpUtf8) {
-              throw new InvalidMailException("the recipient's local part is not ASCII and SMTPUTF8 is off (RFC 6531)");
+              throw new InvalidMailException(
+                  "the recipient's local part is not ASCII and SMTPUTF8 is off (RFC 6531)");
             }
             recipient = new InternetAddress(mail.to().value(), true);
             mime = compose(mail, recipient, smtpUtf8);
@@ -242,8 +264,10 @@ public final class SmtpMailer implements Mailer {
             }
             continue;
           } catch (MessagingException | RuntimeException e) {
-            if (!listener.answered(i++,
-                new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()))) {
+            if (!listener.answered(
+                i++,
+                new SendOutcome.PermanentFailure(
+                    "invalid message: " + e.getClass().getSimpleName()))) {
               return;
             }
             continue;
@@ -258,18 +282,26 @@ public final class SmtpMailer implements Mailer {
               transport.connect(host, port, username, password);
               open = true;
             } catch (MessagingException | RuntimeException e) {
-              LOG.log(System.Logger.Level.DEBUG, "SMTP connect to {0}:{1} failed: {2}", host, String.valueOf(port),
+              LOG.log(
+                  System.Logger.Level.DEBUG,
+                  "SMTP connect to {0}:{1} failed: {2}",
+                  host,
+                  String.valueOf(port),
                   SmtpReply.rootName(e));
               failRest(listener, i, batch.size(), "connect failed: " + SmtpReply.rootName(e));
               return;
             }
           }
-          boolean utf8Mail = mail.to().needsSmtpUtf8() || !mail.to().unicode().equals(mail.to().value());
+          boolean utf8Mail =
+              mail.to().needsSmtpUtf8() || !mail.to().unicode().equals(mail.to().value());
           if (smtpUtf8 && utf8Mail && !offersSmtpUtf8(transport)) {
-            // RFC 6531 section 3.4: a server that did not offer SMTPUTF8 must not get UTF-8 headers or addresses.
+            // RFC 6531 section 3.4: a server that did not offer SMTPUTF8 must not get UTF-8 headers
+            // or addresses.
             if (mail.to().needsSmtpUtf8()) {
-              if (!listener.answered(i++,
-                  new SendOutcome.PermanentFailure("the SMTP server does not offer SMTPUTF8 (RFC 6531)"))) {
+              if (!listener.answered(
+                  i++,
+                  new SendOutcome.PermanentFailure(
+                      "the SMTP server does not offer SMTPUTF8 (RFC 6531)"))) {
                 return;
               }
               continue;
@@ -277,8 +309,10 @@ public final class SmtpMailer implements Mailer {
             try {
               mime = compose(mail, recipient, false);
             } catch (InvalidMailException | MessagingException | RuntimeException e) {
-              if (!listener.answered(i++,
-                  new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName()))) {
+              if (!listener.answered(
+                  i++,
+                  new SendOutcome.PermanentFailure(
+                      "invalid message: " + e.getClass().getSimpleName()))) {
                 return;
               }
               continue;
@@ -292,14 +326,22 @@ public final class SmtpMailer implements Mailer {
             java.util.Optional<SmtpReply> reply = SmtpReply.in(e);
             if (reply.isPresent()) {
               outcome = reply.get().outcome();
-              if (!transport.isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the session
+              if (!transport
+                  .isConnected()) { // sends NOOP; only after a failure, e.g. a 421 that closed the
+                // session
                 open = false;
                 closeQuietly(transport);
               }
             } else {
-              // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on a new connection
-              // (with the same Message-ID: the server may have taken it before the connection dropped).
-              LOG.log(System.Logger.Level.DEBUG, "SMTP connection to {0}:{1} lost: {2}", host, String.valueOf(port),
+              // No SMTP reply: I/O error, timeout or a dropped connection. Retry this mail once on
+              // a new connection
+              // (with the same Message-ID: the server may have taken it before the connection
+              // dropped).
+              LOG.log(
+                  System.Logger.Level.DEBUG,
+                  "SMTP connection to {0}:{1} lost: {2}",
+                  host,
+                  String.valueOf(port),
                   SmtpReply.rootName(e));
               open = false;
               closeQuietly(transport);
@@ -331,7 +373,8 @@ public final class SmtpMailer implements Mailer {
   }
 
   /** Reports a transient failure for the mail at {@code from} and each after it, until the listener stops. */
-  private static void failRest(MailerSession.OutcomeListener listener, int from, int size, String reason) {
+  private static void failRest(
+      MailerSession.OutcomeListener listener, int from, int size, String reason) {
     for (int i = from; i < size; i++) {
       if (!listener.answered(i, new SendOutcome.TransientFailure(reason))) {
         return;
@@ -365,7 +408,8 @@ public final class SmtpMailer implements Mailer {
     } catch (UnsupportedEncodingException e) {
       throw new IllegalStateException("UTF-8 is always supported", e);
     }
-    msg.setRecipient(Message.RecipientType.TO,
+    msg.setRecipient(
+        Message.RecipientType.TO,
         unicodeTo ? new InternetAddress(mail.to().unicode(), true) : recipient);
     if (replyTo != null) {
       msg.setReplyTo(new Address[] {new InternetAddress(replyTo, true)});
@@ -402,7 +446,8 @@ public final class SmtpMailer implements Mailer {
       }
       msg.setContent(mixed);
     }
-    msg.saveChanges(); // sets MIME-Version, Content-Transfer-Encoding and our Message-ID; may reject a content type
+    msg.saveChanges(); // sets MIME-Version, Content-Transfer-Encoding and our Message-ID; may
+    // reject a content type
     return msg;
   }
 
@@ -462,11 +507,25 @@ public final class SmtpMailer implements Mailer {
 
   @Override
   public String toString() {
-    return "SmtpMailer[host=" + host + ", port=" + port + ", security=" + security
-        + ", username=" + (username == null ? "(none)" : username)
-        + ", password=" + (password == null ? "(none)" : "****")
-        + ", from=" + fromAddress + (replyTo == null ? "" : ", replyTo=" + replyTo)
-        + ", timeouts=" + connectTimeout.toMillis() + "/" + readTimeout.toMillis() + "/" + writeTimeout.toMillis()
+    return "SmtpMailer[host="
+        + host
+        + ", port="
+        + port
+        + ", security="
+        + security
+        + ", username="
+        + (username == null ? "(none)" : username)
+        + ", password="
+        + (password == null ? "(none)" : "****")
+        + ", from="
+        + fromAddress
+        + (replyTo == null ? "" : ", replyTo=" + replyTo)
+        + ", timeouts="
+        + connectTimeout.toMillis()
+        + "/"
+        + readTimeout.toMillis()
+        + "/"
+        + writeTimeout.toMillis()
         + " ms]";
   }
 
@@ -713,7 +772,8 @@ public final class SmtpMailer implements Mailer {
         problems.add("smtp password must not be empty");
       }
       if (hasPassword && security == Security.NONE) {
-        problems.add("smtp password over an unencrypted connection is refused; use security STARTTLS or SMTPS");
+        problems.add(
+            "smtp password over an unencrypted connection is refused; use security STARTTLS or SMTPS");
       }
       if (from == null) {
         problems.add("smtp from address is required");
@@ -721,13 +781,16 @@ public final class SmtpMailer implements Mailer {
         checkAddress(from, "smtp from address", problems);
       }
       for (String address : new String[] {from, replyTo}) {
-        if (!smtpUtf8 && address != null && EmailAddress.tryParse(address).filter(EmailAddress::needsSmtpUtf8)
-            .isPresent()) {
-          problems.add("smtp from and reply-to addresses with a non-ASCII local part need smtpUtf8(true)");
+        if (!smtpUtf8
+            && address != null
+            && EmailAddress.tryParse(address).filter(EmailAddress::needsSmtpUtf8).isPresent()) {
+          problems.add(
+              "smtp from and reply-to addresses with a non-ASCII local part need smtpUtf8(true)");
         }
       }
       if (fromName != null && (fromName.isBlank() || hasControl(fromName))) {
-        problems.add("smtp from display name must not be blank or contain CR, LF or other control characters");
+        problems.add(
+            "smtp from display name must not be blank or contain CR, LF or other control characters");
       }
       if (replyTo != null) {
         checkAddress(replyTo, "smtp reply-to address", problems);
@@ -749,8 +812,10 @@ public final class SmtpMailer implements Mailer {
       try {
         session.getProvider(security.protocol);
       } catch (NoSuchProviderException e) {
-        throw new ConfigurationException("smtp: no Jakarta Mail provider for \"" + security.protocol
-            + "\"; add org.eclipse.angus:angus-mail to the runtime class path");
+        throw new ConfigurationException(
+            "smtp: no Jakarta Mail provider for \""
+                + security.protocol
+                + "\"; add org.eclipse.angus:angus-mail to the runtime class path");
       }
       return new SmtpMailer(this, effectivePort, session);
     }
@@ -768,7 +833,8 @@ public final class SmtpMailer implements Mailer {
       props.setProperty(p + "starttls.required", Boolean.toString(security == Security.STARTTLS));
       props.setProperty(p + "ssl.enable", Boolean.toString(security == Security.SMTPS));
       props.setProperty(p + "ssl.checkserveridentity", "true");
-      // Angus then adds SMTPUTF8 to MAIL FROM when the server offers it, and writes UTF-8 headers unencoded.
+      // Angus then adds SMTPUTF8 to MAIL FROM when the server offers it, and writes UTF-8 headers
+      // unencoded.
       props.setProperty("mail.mime.allowutf8", Boolean.toString(smtpUtf8));
       properties.forEach(props::setProperty);
       return props;
@@ -778,25 +844,38 @@ public final class SmtpMailer implements Mailer {
       if (properties.containsKey("mail.mime.allowutf8")) {
         problems.add("smtp property mail.mime.allowutf8 is controlled by smtpUtf8(...)");
       }
-      List<String> reserved = List.of("host", "port", "auth", "user", "connectiontimeout", "timeout", "writetimeout",
-          "starttls.enable", "starttls.required", "ssl.enable", "ssl.checkserveridentity");
-      properties.forEach((key, value) -> {
-        if (key == null || !key.startsWith("mail.")) {
-          problems.add("smtp property " + key + " must start with \"mail.\"");
-          return;
-        }
-        if (value == null || hasControl(value)) {
-          problems.add("smtp property " + key + " must have a value without control characters");
-        }
-        for (String suffix : reserved) {
-          if (key.equals("mail.smtp." + suffix) || key.equals("mail.smtps." + suffix)) {
-            problems.add("smtp property " + key + " is controlled by a typed builder setting");
-          }
-        }
-        if (key.equals("mail.transport.protocol")) {
-          problems.add("smtp property " + key + " is controlled by security(...)");
-        }
-      });
+      List<String> reserved =
+          List.of(
+              "host",
+              "port",
+              "auth",
+              "user",
+              "connectiontimeout",
+              "timeout",
+              "writetimeout",
+              "starttls.enable",
+              "starttls.required",
+              "ssl.enable",
+              "ssl.checkserveridentity");
+      properties.forEach(
+          (key, value) -> {
+            if (key == null || !key.startsWith("mail.")) {
+              problems.add("smtp property " + key + " must start with \"mail.\"");
+              return;
+            }
+            if (value == null || hasControl(value)) {
+              problems.add(
+                  "smtp property " + key + " must have a value without control characters");
+            }
+            for (String suffix : reserved) {
+              if (key.equals("mail.smtp." + suffix) || key.equals("mail.smtps." + suffix)) {
+                problems.add("smtp property " + key + " is controlled by a typed builder setting");
+              }
+            }
+            if (key.equals("mail.transport.protocol")) {
+              problems.add("smtp property " + key + " is controlled by security(...)");
+            }
+          });
     }
 
     private static void checkAddress(String address, String what, List<String> problems) {
@@ -814,7 +893,9 @@ public final class SmtpMailer implements Mailer {
     private static void checkTimeout(Duration timeout, String what, List<String> problems) {
       if (timeout == null) {
         problems.add(what + " is required");
-      } else if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(MAX_TIMEOUT) > 0
+      } else if (timeout.isNegative()
+          || timeout.isZero()
+          || timeout.compareTo(MAX_TIMEOUT) > 0
           || timeout.toMillis() == 0) {
         problems.add(what + " must be between 1 ms and 1 hour, was " + timeout);
       }

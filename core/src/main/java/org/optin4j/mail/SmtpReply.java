@@ -25,7 +25,8 @@ import org.optin4j.spi.SendOutcome;
  * @param toRecipient whether the reply answered a recipient ({@code RCPT TO}) rather than the message
  */
 public record SmtpReply(int code, String enhancedStatus, boolean toRecipient) {
-  private static final Pattern ENHANCED_STATUS = Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s|$)");
+  private static final Pattern ENHANCED_STATUS =
+      Pattern.compile("^\\d{3}[ -]([245]\\.\\d{1,3}\\.\\d{1,3})(?:\\s|$)");
   private static final Pattern ENHANCED_ONLY = Pattern.compile("[245]\\.\\d{1,3}\\.\\d{1,3}");
 
   /**
@@ -38,7 +39,8 @@ public record SmtpReply(int code, String enhancedStatus, boolean toRecipient) {
       throw new IllegalArgumentException("an SMTP refusal has a 4xx or 5xx code, was " + code);
     }
     if (enhancedStatus != null && !ENHANCED_ONLY.matcher(enhancedStatus).matches()) {
-      throw new IllegalArgumentException("enhanced status must look like 5.1.1, was " + enhancedStatus);
+      throw new IllegalArgumentException(
+          "enhanced status must look like 5.1.1, was " + enhancedStatus);
     }
   }
 
@@ -53,7 +55,8 @@ public record SmtpReply(int code, String enhancedStatus, boolean toRecipient) {
       int code = returnCode(t);
       if (code >= 400 && code < 600) {
         Matcher m = ENHANCED_STATUS.matcher(String.valueOf(t.getMessage()).strip());
-        return Optional.of(new SmtpReply(code, m.find() ? m.group(1) : null, hasMethod(t, "getAddress")));
+        return Optional.of(
+            new SmtpReply(code, m.find() ? m.group(1) : null, hasMethod(t, "getAddress")));
       }
     }
     return Optional.empty();
@@ -68,7 +71,9 @@ public record SmtpReply(int code, String enhancedStatus, boolean toRecipient) {
   public SendOutcome outcome() {
     String reason = "SMTP " + code + (enhancedStatus == null ? "" : " " + enhancedStatus);
     boolean permanent = code >= 500 && !(toRecipient && code == 552);
-    return permanent ? new SendOutcome.PermanentFailure(reason) : new SendOutcome.TransientFailure(reason);
+    return permanent
+        ? new SendOutcome.PermanentFailure(reason)
+        : new SendOutcome.TransientFailure(reason);
   }
 
   /**
@@ -86,15 +91,18 @@ public record SmtpReply(int code, String enhancedStatus, boolean toRecipient) {
   }
 
   private static Throwable next(Throwable t) {
-    Throwable n = t instanceof MessagingException m && m.getNextException() != null ? m.getNextException()
-        : t.getCause();
+    Throwable n =
+        t instanceof MessagingException m && m.getNextException() != null
+            ? m.getNextException()
+            : t.getCause();
     return n == t ? null : n;
   }
 
   private static int returnCode(Throwable t) {
     try {
       Method m = t.getClass().getMethod("getReturnCode");
-      // A public method of a class that is not itself public (a wrapper of the app's) is not invocable from here
+      // A public method of a class that is not itself public (a wrapper of the app's) is not
+      // invocable from here
       // without this; Angus's own exceptions are public and need no help.
       m.trySetAccessible();
       return m.getReturnType() == int.class ? (int) m.invoke(t) : -1;

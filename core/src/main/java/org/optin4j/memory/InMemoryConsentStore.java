@@ -50,6 +50,7 @@ import org.optin4j.spi.DuplicateKeyException;
 public final class InMemoryConsentStore implements ConsentStore {
 
   private final ReentrantLock lock = new ReentrantLock();
+
   /** Guarded by {@link #lock}. */
   private final MemoryState state = new MemoryState();
 
@@ -102,7 +103,8 @@ public final class InMemoryConsentStore implements ConsentStore {
       }
       if (tx.doomedBy != null) {
         StoreException e =
-            new StoreException("the unit of work went on after a duplicate key; the transaction was rolled back",
+            new StoreException(
+                "the unit of work went on after a duplicate key; the transaction was rolled back",
                 tx.doomedBy);
         tx.rollback(e);
         throw e;

@@ -34,10 +34,12 @@ record MemoryHistory(MemoryUnit unit, MemoryState state) implements HistoryStore
     unit.requireSubject(sealed.subjectId());
     // The store lock serialises every transaction, so the head read here is the latest one.
     if (!current(sealed.subjectId()).equals(head)) {
-      throw new IllegalStateException("the event was sealed on a head that is no longer the subject's current one");
+      throw new IllegalStateException(
+          "the event was sealed on a head that is no longer the subject's current one");
     }
     ConsentEvent stored = sealed.withSequence(++state.lastSequence);
-    unit.append(state.eventsBySubject.computeIfAbsent(sealed.subjectId(), k -> new ArrayList<>()), stored);
+    unit.append(
+        state.eventsBySubject.computeIfAbsent(sealed.subjectId(), k -> new ArrayList<>()), stored);
     unit.put(state.historyHeads, sealed.subjectId().value(), moved);
     return stored;
   }
@@ -53,8 +55,10 @@ record MemoryHistory(MemoryUnit unit, MemoryState state) implements HistoryStore
   public List<SubjectId> subjects(SubjectId after, int limit) {
     unit.check();
     checkLimit(limit);
-    Collection<HistoryHead> rest = after == null ? state.historyHeads.values()
-        : state.historyHeads.tailMap(after.value(), false).values();
+    Collection<HistoryHead> rest =
+        after == null
+            ? state.historyHeads.values()
+            : state.historyHeads.tailMap(after.value(), false).values();
     return rest.stream().limit(limit).map(HistoryHead::subjectId).toList();
   }
 

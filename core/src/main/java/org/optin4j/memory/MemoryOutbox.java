@@ -6,17 +6,15 @@ import static org.optin4j.memory.MemoryUnit.existing;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.optin4j.EmailAddress;
+import org.optin4j.SubjectId;
 import org.optin4j.memory.MemoryState.MailDue;
 import org.optin4j.memory.MemoryState.RecipientKind;
-import org.optin4j.SubjectId;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.OutboxStore;
@@ -38,9 +36,13 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
     unit.requireSubject(mail.subjectId());
     unit.put(state.mails, mail.id(), mail);
     unit.put(state.mailIdsByDedupeKey, mail.dedupeKey(), mail.id());
-    unit.append(state.mailIdsBySubject.computeIfAbsent(mail.subjectId(), k -> new ArrayList<>()), mail.id());
+    unit.append(
+        state.mailIdsBySubject.computeIfAbsent(mail.subjectId(), k -> new ArrayList<>()),
+        mail.id());
     RecipientKind byRecipient = new RecipientKind(mail.recipient(), mail.kind());
-    unit.append(state.mailIdsByRecipientKind.computeIfAbsent(byRecipient, k -> new ArrayList<>()), mail.id());
+    unit.append(
+        state.mailIdsByRecipientKind.computeIfAbsent(byRecipient, k -> new ArrayList<>()),
+        mail.id());
     index(mail);
     return true;
   }
@@ -52,7 +54,8 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(since, "since");
     int count = 0;
-    List<String> ids = state.mailIdsByRecipientKind.getOrDefault(new RecipientKind(recipient, kind), List.of());
+    List<String> ids =
+        state.mailIdsByRecipientKind.getOrDefault(new RecipientKind(recipient, kind), List.of());
     for (String id : ids) {
       if (!state.mails.get(id).createdAt().isBefore(since)) {
         count++;
@@ -106,10 +109,25 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
     unit.checkWrite();
     Objects.requireNonNull(mail, "mail");
     OutboxMail stored = existing(state.mails, mail.id(), "outbox mail");
-    replaceMail(stored, new OutboxMail(stored.id(), stored.kind(), stored.subjectId(), stored.recipient(),
-        stored.requestId(), stored.generation(), stored.locale(), stored.purposes(), stored.dedupeKey(),
-        mail.status(), mail.attempts(), mail.nextAttemptAt(), mail.leaseUntil(), stored.createdAt(), mail.sentAt(),
-        mail.lastError()));
+    replaceMail(
+        stored,
+        new OutboxMail(
+            stored.id(),
+            stored.kind(),
+            stored.subjectId(),
+            stored.recipient(),
+            stored.requestId(),
+            stored.generation(),
+            stored.locale(),
+            stored.purposes(),
+            stored.dedupeKey(),
+            mail.status(),
+            mail.attempts(),
+            mail.nextAttemptAt(),
+            mail.leaseUntil(),
+            stored.createdAt(),
+            mail.sentAt(),
+            mail.lastError()));
   }
 
   @Override
@@ -145,7 +163,9 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
     List<OutboxMail> held = new ArrayList<>();
     for (String id : new java.util.LinkedHashSet<>(Objects.requireNonNull(ids, "ids"))) {
       OutboxMail m = state.mails.get(Objects.requireNonNull(id, "id"));
-      if (m != null && m.status() == OutboxMail.Status.CLAIMED && heldUntil.equals(m.leaseUntil())) {
+      if (m != null
+          && m.status() == OutboxMail.Status.CLAIMED
+          && heldUntil.equals(m.leaseUntil())) {
         held.add(m);
       }
     }
@@ -191,7 +211,8 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
     unit.remove(state.mails, mail.id());
     unit.remove(state.mailIdsByDedupeKey, mail.dedupeKey());
     RecipientKind rk = new RecipientKind(mail.recipient(), mail.kind());
-    List<String> byRecipient = new ArrayList<>(state.mailIdsByRecipientKind.getOrDefault(rk, List.of()));
+    List<String> byRecipient =
+        new ArrayList<>(state.mailIdsByRecipientKind.getOrDefault(rk, List.of()));
     byRecipient.remove(mail.id());
     unit.put(state.mailIdsByRecipientKind, rk, byRecipient);
     List<String> bySubject = state.mailIdsBySubject.get(mail.subjectId());

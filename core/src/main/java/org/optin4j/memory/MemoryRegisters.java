@@ -7,7 +7,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.optin4j.breach.Incident;
-import org.optin4j.campaign.Campaign;
 import org.optin4j.rights.RightsRequest;
 import org.optin4j.spi.RegisterStore;
 
@@ -63,8 +62,9 @@ record MemoryRegisters(MemoryUnit unit, MemoryState state) implements RegisterSt
     unit.check();
     return state.rightsRequests.values().stream()
         .filter(org.optin4j.rights.RightsRequest::isOpen)
-        .sorted(Comparator.comparing(org.optin4j.rights.RightsRequest::dueAt)
-            .thenComparing(org.optin4j.rights.RightsRequest::id))
+        .sorted(
+            Comparator.comparing(org.optin4j.rights.RightsRequest::dueAt)
+                .thenComparing(org.optin4j.rights.RightsRequest::id))
         .toList();
   }
 

@@ -28,7 +28,9 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
     unit.requireAbsent(state.requests, request.id(), "request id");
     unit.requireSubject(request.subjectId());
     unit.put(state.requests, request.id(), request);
-    unit.add(state.requestIdsBySubject.computeIfAbsent(request.subjectId(), k -> new LinkedHashSet<>()), request.id());
+    unit.add(
+        state.requestIdsBySubject.computeIfAbsent(request.subjectId(), k -> new LinkedHashSet<>()),
+        request.id());
   }
 
   @Override

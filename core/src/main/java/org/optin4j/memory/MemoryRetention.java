@@ -14,10 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.ConsentState;
-import org.optin4j.Evidence;
 import org.optin4j.PurposeId;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
@@ -50,7 +47,8 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     List<Consent> out = new ArrayList<>();
     for (NavigableMap<PurposeId, Consent> byPurpose : state.consentsBySubject.values()) {
       Consent c = byPurpose.get(purpose);
-      if (c != null && c.state() == org.optin4j.ConsentState.CONFIRMED
+      if (c != null
+          && c.state() == org.optin4j.ConsentState.CONFIRMED
           && c.confirmedAt().isBefore(confirmedBefore)) {
         out.add(c);
       }
@@ -64,11 +62,13 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     unit.check();
     List<SubjectId> out = new ArrayList<>();
     for (Subject s : state.subjects.values()) {
-      Collection<Consent> consents = state.consentsBySubject.getOrDefault(s.id(), new TreeMap<>()).values();
+      Collection<Consent> consents =
+          state.consentsBySubject.getOrDefault(s.id(), new TreeMap<>()).values();
       Instant last = s.createdAt();
       boolean live = false;
       for (Consent c : consents) {
-        if (c.state() == org.optin4j.ConsentState.PENDING || c.state() == org.optin4j.ConsentState.CONFIRMED) {
+        if (c.state() == org.optin4j.ConsentState.PENDING
+            || c.state() == org.optin4j.ConsentState.CONFIRMED) {
           live = true;
           break;
         }
@@ -92,22 +92,46 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     Objects.requireNonNull(sealer, "sealer");
     checkLimit(limit);
     // The store lock serialises every transaction: nothing is ever locked by another unit here.
-    List<PendingRequest> due = state.requests.values().stream()
-        .filter(r -> r.status() == PendingRequest.Status.OPEN && r.expiresAt().isBefore(expiredBefore))
-        .filter(r -> !PendingRequest.RECONSENT_SOURCE.equals(r.source()))
-        .sorted(Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id))
-        .limit(limit)
-        .toList();
+    List<PendingRequest> due =
+        state.requests.values().stream()
+            .filter(
+                r ->
+                    r.status() == PendingRequest.Status.OPEN
+                        && r.expiresAt().isBefore(expiredBefore))
+            .filter(r -> !PendingRequest.RECONSENT_SOURCE.equals(r.source()))
+            .sorted(
+                Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id))
+            .limit(limit)
+            .toList();
     for (PendingRequest r : due) {
       for (PurposeId p : new TreeSet<>(r.purposes())) {
-        Optional<Consent> pending = unit.subjects().consent(r.subjectId(), p)
-            .filter(c -> c.state() == org.optin4j.ConsentState.PENDING && c.requestId().equals(r.id()));
+        Optional<Consent> pending =
+            unit.subjects()
+                .consent(r.subjectId(), p)
+                .filter(
+                    c ->
+                        c.state() == org.optin4j.ConsentState.PENDING
+                            && c.requestId().equals(r.id()));
         if (pending.isPresent()) {
           unit.subjects().saveConsent(pending.get().expire(now));
           HistoryHead head = unit.history().lock(r.subjectId());
-          unit.history().append(sealer.seal(new ConsentEvent(0, r.subjectId(), p, ConsentEvent.Type.EXPIRED, now,
-              r.id(), pending.get().notice(), null, org.optin4j.Channel.SYSTEM, org.optin4j.Evidence.NONE, null), head),
-              head);
+          unit.history()
+              .append(
+                  sealer.seal(
+                      new ConsentEvent(
+                          0,
+                          r.subjectId(),
+                          p,
+                          ConsentEvent.Type.EXPIRED,
+                          now,
+                          r.id(),
+                          pending.get().notice(),
+                          null,
+                          org.optin4j.Channel.SYSTEM,
+                          org.optin4j.Evidence.NONE,
+                          null),
+                      head),
+                  head);
         }
       }
       unit.requests().updateRequest(r.withStatus(PendingRequest.Status.EXPIRED, now));
@@ -137,7 +161,8 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
       throw new IllegalArgumentException("at most 1000 ids at once, were " + ids.size());
     }
     int deleted = 0;
-    for (SubjectId id : ids.stream().distinct().sorted(Comparator.comparing(SubjectId::value)).toList()) {
+    for (SubjectId id :
+        ids.stream().distinct().sorted(Comparator.comparing(SubjectId::value)).toList()) {
       if (isLapsedSignup(id, before) && unit.subjects().eraseSubject(id, false)) {
         deleted++;
       }
@@ -151,7 +176,8 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     if (subject == null || !subject.createdAt().isBefore(before)) {
       return false;
     }
-    Collection<Consent> consents = state.consentsBySubject.getOrDefault(id, new TreeMap<>()).values();
+    Collection<Consent> consents =
+        state.consentsBySubject.getOrDefault(id, new TreeMap<>()).values();
     if (consents.isEmpty()) {
       return false;
     }
@@ -159,15 +185,18 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
       if (c.confirmedAt() != null) {
         return false;
       }
-      boolean lapsed = switch (c.state()) {
-        case PENDING -> {
-          PendingRequest r = state.requests.get(c.requestId());
-          yield r != null && r.subjectId().equals(id) && r.status() == PendingRequest.Status.OPEN
-              && r.expiresAt().isBefore(before);
-        }
-        case WITHDRAWN, EXPIRED -> c.endedAt() != null && c.endedAt().isBefore(before);
-        default -> false;
-      };
+      boolean lapsed =
+          switch (c.state()) {
+            case PENDING -> {
+              PendingRequest r = state.requests.get(c.requestId());
+              yield r != null
+                  && r.subjectId().equals(id)
+                  && r.status() == PendingRequest.Status.OPEN
+                  && r.expiresAt().isBefore(before);
+            }
+            case WITHDRAWN, EXPIRED -> c.endedAt() != null && c.endedAt().isBefore(before);
+            default -> false;
+          };
       if (!lapsed) {
         return false;
       }
@@ -184,12 +213,13 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
   @Override
   public int deleteUsedTokens(Instant expiredBefore, int limit) {
     unit.checkWrite();
-    List<String> old = state.usedTokens.entrySet().stream()
-        .filter(e -> e.getValue().isBefore(expiredBefore))
-        .map(Map.Entry::getKey)
-        .sorted()
-        .limit(limit)
-        .toList();
+    List<String> old =
+        state.usedTokens.entrySet().stream()
+            .filter(e -> e.getValue().isBefore(expiredBefore))
+            .map(Map.Entry::getKey)
+            .sorted()
+            .limit(limit)
+            .toList();
     for (String id : old) {
       unit.remove(state.usedTokens, id);
     }
@@ -199,13 +229,17 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
   @Override
   public int deleteFinishedMails(Instant createdBefore, int limit) {
     unit.checkWrite();
-    List<OutboxMail> old = state.mails.values().stream()
-        .filter(m -> m.status() == OutboxMail.Status.SENT || m.status() == OutboxMail.Status.FAILED
-            || m.status() == OutboxMail.Status.SKIPPED)
-        .filter(m -> m.createdAt().isBefore(createdBefore))
-        .sorted(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id))
-        .limit(limit)
-        .toList();
+    List<OutboxMail> old =
+        state.mails.values().stream()
+            .filter(
+                m ->
+                    m.status() == OutboxMail.Status.SENT
+                        || m.status() == OutboxMail.Status.FAILED
+                        || m.status() == OutboxMail.Status.SKIPPED)
+            .filter(m -> m.createdAt().isBefore(createdBefore))
+            .sorted(Comparator.comparing(OutboxMail::createdAt).thenComparing(OutboxMail::id))
+            .limit(limit)
+            .toList();
     for (OutboxMail m : old) {
       unit.outbox().deleteMail(m);
     }
@@ -213,20 +247,25 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
   }
 
   @Override
-  public int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
+  public int deleteStaleAddressChanges(
+      Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit) {
     unit.checkWrite();
     Objects.requireNonNull(unconfirmedExpiredBefore, "unconfirmedExpiredBefore");
     Objects.requireNonNull(confirmedBefore, "confirmedBefore");
     checkLimit(limit);
-    List<String> stale = state.addressChanges.keySet().stream().sorted()
-        .filter(id -> {
-          PendingRequest r = state.requests.get(id);
-          return r != null && (r.status() == PendingRequest.Status.CONFIRMED
-              ? r.closedAt() != null && r.closedAt().isBefore(confirmedBefore)
-              : r.expiresAt().isBefore(unconfirmedExpiredBefore));
-        })
-        .limit(limit)
-        .toList();
+    List<String> stale =
+        state.addressChanges.keySet().stream()
+            .sorted()
+            .filter(
+                id -> {
+                  PendingRequest r = state.requests.get(id);
+                  return r != null
+                      && (r.status() == PendingRequest.Status.CONFIRMED
+                          ? r.closedAt() != null && r.closedAt().isBefore(confirmedBefore)
+                          : r.expiresAt().isBefore(unconfirmedExpiredBefore));
+                })
+            .limit(limit)
+            .toList();
     for (String id : stale) {
       unit.remove(state.addressChanges, id);
       unit.remove(state.replacedAddresses, id);
@@ -247,15 +286,32 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     unit.checkWrite();
     Objects.requireNonNull(expiredBefore, "expiredBefore");
     checkLimit(limit);
-    List<PendingRequest> lapsed = state.requests.values().stream()
-        .filter(r -> r.status() != PendingRequest.Status.CONFIRMED && r.expiresAt().isBefore(expiredBefore))
-        .filter(r -> !r.evidence().equals(org.optin4j.Evidence.NONE))
-        .sorted(Comparator.comparing(PendingRequest::id))
-        .limit(limit)
-        .toList();
+    List<PendingRequest> lapsed =
+        state.requests.values().stream()
+            .filter(
+                r ->
+                    r.status() != PendingRequest.Status.CONFIRMED
+                        && r.expiresAt().isBefore(expiredBefore))
+            .filter(r -> !r.evidence().equals(org.optin4j.Evidence.NONE))
+            .sorted(Comparator.comparing(PendingRequest::id))
+            .limit(limit)
+            .toList();
     for (PendingRequest r : lapsed) {
-      unit.put(state.requests, r.id(), new PendingRequest(r.id(), r.subjectId(), r.purposes(), r.notice(), r.source(),
-          org.optin4j.Evidence.NONE, r.requestedAt(), r.expiresAt(), r.generation(), r.status(), r.closedAt()));
+      unit.put(
+          state.requests,
+          r.id(),
+          new PendingRequest(
+              r.id(),
+              r.subjectId(),
+              r.purposes(),
+              r.notice(),
+              r.source(),
+              org.optin4j.Evidence.NONE,
+              r.requestedAt(),
+              r.expiresAt(),
+              r.generation(),
+              r.status(),
+              r.closedAt()));
     }
     return lapsed.size();
   }

@@ -17,9 +17,7 @@ import org.optin4j.PurposeId;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.breach.Incident;
-import org.optin4j.campaign.Campaign;
 import org.optin4j.proof.ConsentEvent;
-import org.optin4j.rights.RightsRequest;
 import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
@@ -46,8 +44,10 @@ final class MemoryState {
   final Map<String, String> mailIdsByDedupeKey = new HashMap<>();
   final Map<SubjectId, List<String>> mailIdsBySubject = new HashMap<>();
   final Map<RecipientKind, List<String>> mailIdsByRecipientKind = new HashMap<>();
+
   /** QUEUED mails by (nextAttemptAt, createdAt, id). */
   final Map<String, Instant> suppressed = new HashMap<>();
+
   final Map<String, EmailAddress> addressChanges = new HashMap<>();
   final Map<String, EmailAddress> replacedAddresses = new HashMap<>();
   final Map<String, Incident> incidents = new HashMap<>();
@@ -55,6 +55,7 @@ final class MemoryState {
   final Map<String, org.optin4j.rights.RightsRequest> rightsRequests = new HashMap<>();
   final Map<String, org.optin4j.spi.NodeRegistration> nodes = new java.util.TreeMap<>();
   final NavigableSet<MailDue> queuedMails = new TreeSet<>();
+
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
   final NavigableSet<MailDue> claimedMails = new TreeSet<>();
 
@@ -70,7 +71,9 @@ final class MemoryState {
   /** An entry of a due-time index. */
   record MailDue(Instant at, Instant createdAt, String id) implements Comparable<MailDue> {
     private static final Comparator<MailDue> ORDER =
-        Comparator.comparing(MailDue::at).thenComparing(MailDue::createdAt).thenComparing(MailDue::id);
+        Comparator.comparing(MailDue::at)
+            .thenComparing(MailDue::createdAt)
+            .thenComparing(MailDue::id);
 
     @Override
     public int compareTo(MailDue other) {

@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import org.optin4j.Consent;
-import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.PurposeId;
 import org.optin4j.Subject;
@@ -60,8 +59,10 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
       unit.remove(state.subjectIdsByEmail, stored.email());
       unit.put(state.subjectIdsByEmail, subject.email(), subject.id());
     }
-    unit.put(state.subjects, subject.id(), new Subject(stored.id(), subject.email(), stored.createdAt(),
-        subject.addressGeneration()));
+    unit.put(
+        state.subjects,
+        subject.id(),
+        new Subject(stored.id(), subject.email(), stored.createdAt(), subject.addressGeneration()));
   }
 
   @Override
@@ -71,7 +72,8 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
       throw new IllegalArgumentException("offset must be 0 or more and limit 1 or more");
     }
     return state.subjects.values().stream()
-        .sorted(Comparator.comparing(Subject::createdAt).reversed().thenComparing(s -> s.id().value()))
+        .sorted(
+            Comparator.comparing(Subject::createdAt).reversed().thenComparing(s -> s.id().value()))
         .skip(offset)
         .limit(limit)
         .toList();
@@ -84,16 +86,22 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
   }
 
   @Override
-  public List<SubjectId> subjects(Set<PurposeId> purposes, Set<org.optin4j.ConsentState> states, SubjectId after,
-      int limit) {
+  public List<SubjectId> subjects(
+      Set<PurposeId> purposes, Set<org.optin4j.ConsentState> states, SubjectId after, int limit) {
     unit.check();
     Objects.requireNonNull(purposes, "purposes");
     Objects.requireNonNull(states, "states");
     checkLimit(limit);
     return state.subjects.keySet().stream()
         .filter(id -> after == null || id.value().compareTo(after.value()) > 0)
-        .filter(id -> purposes.isEmpty() || state.consentsBySubject.getOrDefault(id, new TreeMap<>()).values().stream()
-            .anyMatch(c -> purposes.contains(c.purpose()) && (states.isEmpty() || states.contains(c.state()))))
+        .filter(
+            id ->
+                purposes.isEmpty()
+                    || state.consentsBySubject.getOrDefault(id, new TreeMap<>()).values().stream()
+                        .anyMatch(
+                            c ->
+                                purposes.contains(c.purpose())
+                                    && (states.isEmpty() || states.contains(c.state()))))
         .sorted(Comparator.comparing(SubjectId::value))
         .limit(limit)
         .toList();

@@ -31,7 +31,8 @@ final class MemoryUnit implements ConsentStore.Transaction {
     this.readOnly = readOnly;
   }
 
-  // The parts are records of this unit and the shared state, made on each call: cheap, and equal to one another.
+  // The parts are records of this unit and the shared state, made on each call: cheap, and equal to
+  // one another.
 
   @Override
   public MemorySubjects subjects() {
@@ -71,7 +72,8 @@ final class MemoryUnit implements ConsentStore.Transaction {
   /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {
-      throw new IllegalStateException("this unit of work only reads (ConsentStore.read); write in inTransaction");
+      throw new IllegalStateException(
+          "this unit of work only reads (ConsentStore.read); write in inTransaction");
     }
   }
 
@@ -143,7 +145,8 @@ final class MemoryUnit implements ConsentStore.Transaction {
     }
   }
 
-  // Logged primitive writes: the parts change the shared state only through these, so that a rollback undoes it all.
+  // Logged primitive writes: the parts change the shared state only through these, so that a
+  // rollback undoes it all.
 
   <K, V> void put(Map<K, V> map, K key, V value) {
     checkWritable();

@@ -11,7 +11,11 @@ package org.optin4j.operations;
  * @param deletedMails finished outbox rows past the outbox retention
  */
 public record PurgeReport(
-    int expiredRequests, int expiredConsents, int purgedSubjects, int deletedTokens, int deletedMails) {
+    int expiredRequests,
+    int expiredConsents,
+    int purgedSubjects,
+    int deletedTokens,
+    int deletedMails) {
 
   /** Returns the sum of all counts. */
   public int total() {

@@ -91,9 +91,21 @@ public record ConsentEvent(
    * @param evidence IP and user agent as the evidence policy allows
    * @param tokenId the id ({@code jti}) of the token used, or {@code null}
    */
-  public ConsentEvent(long sequence, SubjectId subjectId, PurposeId purpose, Type type, Instant at, String requestId,
-      Consent.NoticeRef notice, String source, Channel channel, Evidence evidence, String tokenId) {
-    this(sequence, subjectId, purpose, type, at, requestId, notice, source, channel, evidence, tokenId, null);
+  public ConsentEvent(
+      long sequence,
+      SubjectId subjectId,
+      PurposeId purpose,
+      Type type,
+      Instant at,
+      String requestId,
+      Consent.NoticeRef notice,
+      String source,
+      Channel channel,
+      Evidence evidence,
+      String tokenId) {
+    this(
+        sequence, subjectId, purpose, type, at, requestId, notice, source, channel, evidence,
+        tokenId, null);
   }
 
   /**
@@ -103,7 +115,8 @@ public record ConsentEvent(
    * @return the stored event
    */
   public ConsentEvent withSequence(long assigned) {
-    return new ConsentEvent(assigned, subjectId, purpose, type, at, requestId, notice, source, channel, evidence,
+    return new ConsentEvent(
+        assigned, subjectId, purpose, type, at, requestId, notice, source, channel, evidence,
         tokenId, seal);
   }
 
@@ -114,7 +127,8 @@ public record ConsentEvent(
    * @return the event
    */
   public ConsentEvent withSeal(Seal newSeal) {
-    return new ConsentEvent(sequence, subjectId, purpose, type, at, requestId, notice, source, channel, evidence,
+    return new ConsentEvent(
+        sequence, subjectId, purpose, type, at, requestId, notice, source, channel, evidence,
         tokenId, newSeal);
   }
 
@@ -136,8 +150,9 @@ public record ConsentEvent(
     }
     String saltText = Base64.getUrlEncoder().withoutPadding().encodeToString(salt);
     String details = detailsDigest(saltText);
-    return withSeal(new Seal(position, previousHash, saltText, details,
-        chainHash(position, previousHash, details)));
+    return withSeal(
+        new Seal(
+            position, previousHash, saltText, details, chainHash(position, previousHash, details)));
   }
 
   /**
@@ -148,15 +163,32 @@ public record ConsentEvent(
    * @return the de-identified event
    */
   public ConsentEvent deidentified() {
-    Seal kept = seal == null ? null
-        : new Seal(seal.position(), seal.previousHash(), null, seal.detailsDigest(), seal.hash());
-    return new ConsentEvent(sequence, subjectId, purpose, type, at, requestId, notice, null, channel, Evidence.NONE,
-        null, kept);
+    Seal kept =
+        seal == null
+            ? null
+            : new Seal(
+                seal.position(), seal.previousHash(), null, seal.detailsDigest(), seal.hash());
+    return new ConsentEvent(
+        sequence,
+        subjectId,
+        purpose,
+        type,
+        at,
+        requestId,
+        notice,
+        null,
+        channel,
+        Evidence.NONE,
+        null,
+        kept);
   }
 
   /** Returns whether this event still carries no erasable detail (source, evidence, token id). */
   public boolean hasNoDetails() {
-    return source == null && evidence.ip() == null && evidence.userAgent() == null && tokenId == null;
+    return source == null
+        && evidence.ip() == null
+        && evidence.userAgent() == null
+        && tokenId == null;
   }
 
   /**
@@ -180,12 +212,20 @@ public record ConsentEvent(
    * @return the SHA-256, lowercase hex
    */
   public String chainHash(int position, String previousHash, String detailsDigest) {
-    return sha256(EVENT_DOMAIN, subjectId.value(), Integer.toString(position), purpose.value(), type.name(),
-        Long.toString(at.toEpochMilli()), requestId,
+    return sha256(
+        EVENT_DOMAIN,
+        subjectId.value(),
+        Integer.toString(position),
+        purpose.value(),
+        type.name(),
+        Long.toString(at.toEpochMilli()),
+        requestId,
         notice == null ? null : Integer.toString(notice.version()),
         notice == null ? null : notice.hash(),
         notice == null ? null : notice.locale().toLanguageTag(),
-        channel.name(), detailsDigest, previousHash);
+        channel.name(),
+        detailsDigest,
+        previousHash);
   }
 
   /**
@@ -199,7 +239,8 @@ public record ConsentEvent(
       field(out, f);
     }
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(out.toByteArray()));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(out.toByteArray()));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required of every Java platform", e);
     }
@@ -224,7 +265,8 @@ public record ConsentEvent(
    * @param detailsDigest the salted SHA-256 of source, evidence and token id, lowercase hex
    * @param hash this event's chain hash, lowercase hex
    */
-  public record Seal(int position, String previousHash, String detailsSalt, String detailsDigest, String hash) {
+  public record Seal(
+      int position, String previousHash, String detailsSalt, String detailsDigest, String hash) {
     /** The previous hash of a subject's first event: 64 zeros. */
     public static final String GENESIS = "0".repeat(64);
 

@@ -79,8 +79,16 @@ public record ConsentReceipt(
    * @param noticeLanguage the language the notice was shown in
    * @param confirmedAt when this purpose was confirmed
    */
-  public record ReceiptPurpose(PurposeId id, String title, String legalBasis, List<String> dataCategories,
-      String termination, int purposeVersion, int noticeVersion, String noticeHash, String noticeLanguage,
+  public record ReceiptPurpose(
+      PurposeId id,
+      String title,
+      String legalBasis,
+      List<String> dataCategories,
+      String termination,
+      int purposeVersion,
+      int noticeVersion,
+      String noticeHash,
+      String noticeLanguage,
       Instant confirmedAt) {
     /** Validates the required components and copies the list. */
     public ReceiptPurpose {

@@ -56,19 +56,39 @@ public final class ConsentReceipts {
       for (Object c : (List<Object>) m.get("piiCategory")) {
         categories.add((String) c);
       }
-      purposes.add(new ConsentReceipt.ReceiptPurpose(PurposeId.of((String) m.get("purposeId")),
-          (String) m.get("purpose"), (String) m.get("legalBasis"), categories, (String) m.get("termination"),
-          number(m, "purposeVersion").intValue(), number(notice, "version").intValue(), (String) notice.get("hash"),
-          (String) notice.get("language"), Instant.ofEpochSecond(number(m, "consentTimestamp").longValue())));
+      purposes.add(
+          new ConsentReceipt.ReceiptPurpose(
+              PurposeId.of((String) m.get("purposeId")),
+              (String) m.get("purpose"),
+              (String) m.get("legalBasis"),
+              categories,
+              (String) m.get("termination"),
+              number(m, "purposeVersion").intValue(),
+              number(notice, "version").intValue(),
+              (String) notice.get("hash"),
+              (String) notice.get("language"),
+              Instant.ofEpochSecond(number(m, "consentTimestamp").longValue())));
     }
     Map<String, Object> head = (Map<String, Object>) p.get("historyHead");
-    return new ConsentReceipt((String) p.get("consentReceiptID"), (String) p.get("version"),
-        (String) p.get("jurisdiction"), Instant.ofEpochSecond(number(p, "consentTimestamp").longValue()),
-        Instant.ofEpochSecond(number(p, "iat").longValue()), (String) p.get("iss"),
-        (String) p.get("collectionMethod"), (String) p.get("language"), new SubjectId((String) p.get("piiPrincipalId")),
-        (String) controller.get("piiController"), (String) controller.get("address"),
-        (String) controller.get("email"), (String) p.get("policyUrl"), purposes, (String) p.get("withdrawalMethod"),
-        number(head, "position").intValue(), (String) head.get("hash"), json);
+    return new ConsentReceipt(
+        (String) p.get("consentReceiptID"),
+        (String) p.get("version"),
+        (String) p.get("jurisdiction"),
+        Instant.ofEpochSecond(number(p, "consentTimestamp").longValue()),
+        Instant.ofEpochSecond(number(p, "iat").longValue()),
+        (String) p.get("iss"),
+        (String) p.get("collectionMethod"),
+        (String) p.get("language"),
+        new SubjectId((String) p.get("piiPrincipalId")),
+        (String) controller.get("piiController"),
+        (String) controller.get("address"),
+        (String) controller.get("email"),
+        (String) p.get("policyUrl"),
+        purposes,
+        (String) p.get("withdrawalMethod"),
+        number(head, "position").intValue(),
+        (String) head.get("hash"),
+        json);
   }
 
   private static Number number(Map<String, Object> m, String key) {

@@ -43,7 +43,8 @@ public sealed interface HistoryVerification {
    * @param sequence the store sequence of the event found there, or 0 if the event is missing
    * @param reason what is wrong
    */
-  record Broken(SubjectId subjectId, int position, long sequence, Reason reason) implements HistoryVerification {
+  record Broken(SubjectId subjectId, int position, long sequence, Reason reason)
+      implements HistoryVerification {
     /** Validates the components. */
     public Broken {
       Objects.requireNonNull(subjectId, "subjectId");

@@ -24,8 +24,15 @@ import org.optin4j.SubjectId;
  * @param completedAt when it was done, or {@code null} while open
  * @param outcome what was done, free of personal data, or {@code null} while open
  */
-public record RightsRequest(String id, SubjectId subjectId, Type type, Instant receivedAt, Instant dueAt,
-    boolean extended, Instant completedAt, String outcome) {
+public record RightsRequest(
+    String id,
+    SubjectId subjectId,
+    Type type,
+    Instant receivedAt,
+    Instant dueAt,
+    boolean extended,
+    Instant completedAt,
+    String outcome) {
 
   /** Validates the components. */
   public RightsRequest {
@@ -37,8 +44,10 @@ public record RightsRequest(String id, SubjectId subjectId, Type type, Instant r
     if ((completedAt == null) != (outcome == null)) {
       throw new IllegalArgumentException("a completed request has both completedAt and outcome");
     }
-    if (outcome != null && (outcome.isBlank() || outcome.length() > 500
-        || outcome.chars().anyMatch(Character::isISOControl))) {
+    if (outcome != null
+        && (outcome.isBlank()
+            || outcome.length() > 500
+            || outcome.chars().anyMatch(Character::isISOControl))) {
       throw new IllegalArgumentException("outcome must be one line of 1 to 500 characters");
     }
   }
@@ -52,8 +61,10 @@ public record RightsRequest(String id, SubjectId subjectId, Type type, Instant r
    * @param receivedAt when it was received
    * @return the request
    */
-  public static RightsRequest received(String id, SubjectId subjectId, Type type, Instant receivedAt) {
-    return new RightsRequest(id, subjectId, type, receivedAt, plusMonths(receivedAt, 1), false, null, null);
+  public static RightsRequest received(
+      String id, SubjectId subjectId, Type type, Instant receivedAt) {
+    return new RightsRequest(
+        id, subjectId, type, receivedAt, plusMonths(receivedAt, 1), false, null, null);
   }
 
   /** Returns whether the request is still open. */
@@ -81,7 +92,8 @@ public record RightsRequest(String id, SubjectId subjectId, Type type, Instant r
     if (!isOpen() || extended) {
       throw new IllegalStateException("only an open request can be extended, and only once");
     }
-    return new RightsRequest(id, subjectId, type, receivedAt, plusMonths(receivedAt, 3), true, null, null);
+    return new RightsRequest(
+        id, subjectId, type, receivedAt, plusMonths(receivedAt, 3), true, null, null);
   }
 
   /**
@@ -92,8 +104,8 @@ public record RightsRequest(String id, SubjectId subjectId, Type type, Instant r
    * @return the request
    */
   public RightsRequest completed(Instant at, String what) {
-    return new RightsRequest(id, subjectId, type, receivedAt, dueAt, extended, Objects.requireNonNull(at, "at"),
-        what);
+    return new RightsRequest(
+        id, subjectId, type, receivedAt, dueAt, extended, Objects.requireNonNull(at, "at"), what);
   }
 
   private static Instant plusMonths(Instant from, int months) {

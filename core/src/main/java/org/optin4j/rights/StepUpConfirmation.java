@@ -15,7 +15,8 @@ public sealed interface StepUpConfirmation {
    * @param subject the subject
    * @param newAddress the address that now gets its double opt-in
    */
-  record AddressChangeStarted(SubjectId subject, EmailAddress newAddress) implements StepUpConfirmation {
+  record AddressChangeStarted(SubjectId subject, EmailAddress newAddress)
+      implements StepUpConfirmation {
     /** Validates the components. */
     public AddressChangeStarted {
       Objects.requireNonNull(subject, "subject");

@@ -132,7 +132,8 @@ public interface SubjectRights {
    *     subject's
    * @throws IllegalArgumentException if there is no such subject
    */
-  RequestResult requestAddressChange(SubjectId subjectId, String newEmail, Locale locale, Evidence evidence);
+  RequestResult requestAddressChange(
+      SubjectId subjectId, String newEmail, Locale locale, Evidence evidence);
 
   /**
    * Asks, on behalf of whoever holds a preferences link, to change the subject's address (GDPR Art. 16). Nothing
@@ -147,8 +148,8 @@ public interface SubjectRights {
    * @return {@link StepUpResult.Sent}; {@link StepUpResult.Unchanged}, {@link StepUpResult.Throttled},
    *     {@link StepUpResult.InvalidAddress} or {@link StepUpResult.InvalidLink}
    */
-  StepUpResult stepUpAddressChange(String preferencesToken, String newEmail, Locale locale,
-      Evidence evidence);
+  StepUpResult stepUpAddressChange(
+      String preferencesToken, String newEmail, Locale locale, Evidence evidence);
 
   /**
    * Asks, on behalf of whoever holds a preferences link, to erase the subject (GDPR Art. 17). Nothing is erased: a

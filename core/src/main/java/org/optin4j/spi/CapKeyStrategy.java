@@ -61,7 +61,8 @@ public interface CapKeyStrategy {
 
   private static String providerAwareKey(EmailAddress address) {
     Objects.requireNonNull(address, "address");
-    // EmailAddress is lower-case already (ASCII but for an RFC 6531 local part); lowering again keeps the rule true
+    // EmailAddress is lower-case already (ASCII but for an RFC 6531 local part); lowering again
+    // keeps the rule true
     // should its normal form change.
     String local = address.localPart().toLowerCase(Locale.ROOT);
     String domain = address.domain().toLowerCase(Locale.ROOT);

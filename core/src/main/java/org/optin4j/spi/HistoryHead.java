@@ -1,8 +1,8 @@
 package org.optin4j.spi;
 
 import java.util.Objects;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.SubjectId;
+import org.optin4j.proof.ConsentEvent;
 
 /**
  * The recorded end of a subject's hash-chained history: the position and hash of its last event. Stores update it in
@@ -39,15 +39,26 @@ public record HistoryHead(SubjectId subjectId, int position, String hash) {
     Objects.requireNonNull(sealed, "sealed");
     ConsentEvent.Seal seal = sealed.seal();
     if (seal == null) {
-      throw new IllegalArgumentException("an event to append is sealed by the core first (HistoryStore.append)");
+      throw new IllegalArgumentException(
+          "an event to append is sealed by the core first (HistoryStore.append)");
     }
     if (sealed.sequence() != 0) {
-      throw new IllegalArgumentException("an event to append has sequence 0, was " + sealed.sequence());
+      throw new IllegalArgumentException(
+          "an event to append has sequence 0, was " + sealed.sequence());
     }
-    if (!sealed.subjectId().equals(subjectId) || seal.position() != position + 1
+    if (!sealed.subjectId().equals(subjectId)
+        || seal.position() != position + 1
         || !seal.previousHash().equals(hash)) {
-      throw new IllegalArgumentException("the event (" + sealed.subjectId() + " at " + seal.position()
-          + ") does not continue the head (" + subjectId + " at " + position + ")");
+      throw new IllegalArgumentException(
+          "the event ("
+              + sealed.subjectId()
+              + " at "
+              + seal.position()
+              + ") does not continue the head ("
+              + subjectId
+              + " at "
+              + position
+              + ")");
     }
     return new HistoryHead(subjectId, seal.position(), seal.hash());
   }

@@ -28,8 +28,13 @@ import org.optin4j.EmailAddress;
  *     and hyphens
  */
 public record MailMessage(
-    EmailAddress to, String subject, String text, String html, Map<String, String> headers,
-    List<Attachment> attachments, String messageKey) {
+    EmailAddress to,
+    String subject,
+    String text,
+    String html,
+    Map<String, String> headers,
+    List<Attachment> attachments,
+    String messageKey) {
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,76}");
   private static final Pattern MESSAGE_KEY = Pattern.compile("[A-Za-z0-9-]{8,64}");
 
@@ -39,13 +44,15 @@ public record MailMessage(
     requireSingleLine(Objects.requireNonNull(subject, "subject"), "subject");
     Objects.requireNonNull(text, "text");
     Map<String, String> copy = new LinkedHashMap<>();
-    Objects.requireNonNull(headers, "headers").forEach((name, value) -> {
-      if (!HEADER_NAME.matcher(name).matches()) {
-        throw new IllegalArgumentException("invalid header name: " + name);
-      }
-      requireSingleLine(Objects.requireNonNull(value, name), "header " + name);
-      copy.put(name, value);
-    });
+    Objects.requireNonNull(headers, "headers")
+        .forEach(
+            (name, value) -> {
+              if (!HEADER_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("invalid header name: " + name);
+              }
+              requireSingleLine(Objects.requireNonNull(value, name), "header " + name);
+              copy.put(name, value);
+            });
     headers = java.util.Collections.unmodifiableMap(copy);
     attachments = List.copyOf(attachments);
     if (messageKey != null && !MESSAGE_KEY.matcher(messageKey).matches()) {
@@ -63,7 +70,12 @@ public record MailMessage(
    * @param headers extra headers in order
    * @param attachments attachments, possibly none
    */
-  public MailMessage(EmailAddress to, String subject, String text, String html, Map<String, String> headers,
+  public MailMessage(
+      EmailAddress to,
+      String subject,
+      String text,
+      String html,
+      Map<String, String> headers,
       List<Attachment> attachments) {
     this(to, subject, text, html, headers, attachments, null);
   }
@@ -76,7 +88,8 @@ public record MailMessage(
    * @return the mail with that key
    */
   public MailMessage withMessageKey(String key) {
-    return new MailMessage(to, subject, text, html, headers, attachments, Objects.requireNonNull(key, "key"));
+    return new MailMessage(
+        to, subject, text, html, headers, attachments, Objects.requireNonNull(key, "key"));
   }
 
   private static void requireSingleLine(String value, String what) {
@@ -95,9 +108,20 @@ public record MailMessage(
    */
   @Override
   public String toString() {
-    return "MailMessage[to=" + to + ", subject=" + subject + ", text=" + text.length() + " chars, html="
-        + (html == null ? "none" : html.length() + " chars") + ", headers=" + headers.keySet() + ", attachments="
-        + attachments + (messageKey == null ? "" : ", messageKey=" + messageKey) + "]";
+    return "MailMessage[to="
+        + to
+        + ", subject="
+        + subject
+        + ", text="
+        + text.length()
+        + " chars, html="
+        + (html == null ? "none" : html.length() + " chars")
+        + ", headers="
+        + headers.keySet()
+        + ", attachments="
+        + attachments
+        + (messageKey == null ? "" : ", messageKey=" + messageKey)
+        + "]";
   }
 
   /**
@@ -111,7 +135,8 @@ public record MailMessage(
     /** Validates and copies. */
     public Attachment {
       requireSingleLine(Objects.requireNonNull(fileName, "fileName"), "attachment file name");
-      requireSingleLine(Objects.requireNonNull(contentType, "contentType"), "attachment content type");
+      requireSingleLine(
+          Objects.requireNonNull(contentType, "contentType"), "attachment content type");
       content = Objects.requireNonNull(content, "content").clone();
     }
 

@@ -35,8 +35,13 @@ public interface MailTemplates {
    * @param unsubscribeUrl the one-click unsubscribe page link, or {@code null} (confirmation mail)
    * @param expiresAt until when the action link works, or {@code null}
    */
-  record Model(Locale locale, Controller controller, List<PurposeLine> purposes, String actionUrl,
-      String unsubscribeUrl, Instant expiresAt) {
+  record Model(
+      Locale locale,
+      Controller controller,
+      List<PurposeLine> purposes,
+      String actionUrl,
+      String unsubscribeUrl,
+      Instant expiresAt) {
     /** Validates the components. */
     public Model {
       Objects.requireNonNull(locale, "locale");

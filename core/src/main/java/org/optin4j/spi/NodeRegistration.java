@@ -28,8 +28,14 @@ import java.util.regex.Pattern;
  * @param startedAt when the node registered
  * @param seenAt when the node last said it was alive
  */
-public record NodeRegistration(String nodeId, String issuer, Set<String> acceptedIssuers, String activeKeyId,
-    Map<String, String> keyFingerprints, Instant startedAt, Instant seenAt) {
+public record NodeRegistration(
+    String nodeId,
+    String issuer,
+    Set<String> acceptedIssuers,
+    String activeKeyId,
+    Map<String, String> keyFingerprints,
+    Instant startedAt,
+    Instant seenAt) {
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
   private static final Pattern KEY_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern FINGERPRINT = Pattern.compile("[0-9a-f]{16,64}");
@@ -41,17 +47,20 @@ public record NodeRegistration(String nodeId, String issuer, Set<String> accepte
       throw new IllegalArgumentException("node id must be 1 to 100 letters, digits, '_' or '-'");
     }
     checkIssuer(issuer);
-    acceptedIssuers = Collections.unmodifiableSet(new TreeSet<>(Objects.requireNonNull(acceptedIssuers,
-        "acceptedIssuers")));
+    acceptedIssuers =
+        Collections.unmodifiableSet(
+            new TreeSet<>(Objects.requireNonNull(acceptedIssuers, "acceptedIssuers")));
     acceptedIssuers.forEach(NodeRegistration::checkIssuer);
     Objects.requireNonNull(activeKeyId, "activeKeyId");
-    keyFingerprints = Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(keyFingerprints,
-        "keyFingerprints")));
-    keyFingerprints.forEach((kid, fingerprint) -> {
-      if (!KEY_ID.matcher(kid).matches() || !FINGERPRINT.matcher(fingerprint).matches()) {
-        throw new IllegalArgumentException("invalid key id or fingerprint for key " + kid);
-      }
-    });
+    keyFingerprints =
+        Collections.unmodifiableMap(
+            new TreeMap<>(Objects.requireNonNull(keyFingerprints, "keyFingerprints")));
+    keyFingerprints.forEach(
+        (kid, fingerprint) -> {
+          if (!KEY_ID.matcher(kid).matches() || !FINGERPRINT.matcher(fingerprint).matches()) {
+            throw new IllegalArgumentException("invalid key id or fingerprint for key " + kid);
+          }
+        });
     if (!keyFingerprints.containsKey(activeKeyId)) {
       throw new IllegalArgumentException("the active key id must be among the key fingerprints");
     }
@@ -61,8 +70,11 @@ public record NodeRegistration(String nodeId, String issuer, Set<String> accepte
 
   private static void checkIssuer(String issuer) {
     Objects.requireNonNull(issuer, "issuer");
-    if (issuer.isBlank() || issuer.length() > 2000 || issuer.chars().anyMatch(Character::isISOControl)) {
-      throw new IllegalArgumentException("an issuer must be 1 to 2000 characters without control characters");
+    if (issuer.isBlank()
+        || issuer.length() > 2000
+        || issuer.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "an issuer must be 1 to 2000 characters without control characters");
     }
   }
 
@@ -83,6 +95,7 @@ public record NodeRegistration(String nodeId, String issuer, Set<String> accepte
    * @return the refreshed registration
    */
   public NodeRegistration seen(Instant at) {
-    return new NodeRegistration(nodeId, issuer, acceptedIssuers, activeKeyId, keyFingerprints, startedAt, at);
+    return new NodeRegistration(
+        nodeId, issuer, acceptedIssuers, activeKeyId, keyFingerprints, startedAt, at);
   }
 }

@@ -84,10 +84,34 @@ public record OutboxMail(
    * @param now when
    * @return the queued mail
    */
-  public static OutboxMail queued(String id, MailKind kind, SubjectId subjectId, EmailAddress recipient,
-      String requestId, int generation, Locale locale, List<PurposeId> purposes, String dedupeKey, Instant now) {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.QUEUED, 0, now, null, now, null, null);
+  public static OutboxMail queued(
+      String id,
+      MailKind kind,
+      SubjectId subjectId,
+      EmailAddress recipient,
+      String requestId,
+      int generation,
+      Locale locale,
+      List<PurposeId> purposes,
+      String dedupeKey,
+      Instant now) {
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.QUEUED,
+        0,
+        now,
+        null,
+        now,
+        null,
+        null);
   }
 
   /**
@@ -97,8 +121,23 @@ public record OutboxMail(
    * @return the claimed mail
    */
   public OutboxMail claimed(Instant until) {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.CLAIMED, attempts, nextAttemptAt, until, createdAt, sentAt, lastError);
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.CLAIMED,
+        attempts,
+        nextAttemptAt,
+        until,
+        createdAt,
+        sentAt,
+        lastError);
   }
 
   /**
@@ -108,8 +147,23 @@ public record OutboxMail(
    * @return the released mail
    */
   public OutboxMail released() {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.QUEUED, attempts, nextAttemptAt, null, createdAt, sentAt, lastError);
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.QUEUED,
+        attempts,
+        nextAttemptAt,
+        null,
+        createdAt,
+        sentAt,
+        lastError);
   }
 
   /**
@@ -119,8 +173,23 @@ public record OutboxMail(
    * @return the sent mail
    */
   public OutboxMail sent(Instant at) {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.SENT, attempts + 1, nextAttemptAt, null, createdAt, at, null);
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.SENT,
+        attempts + 1,
+        nextAttemptAt,
+        null,
+        createdAt,
+        at,
+        null);
   }
 
   /**
@@ -131,8 +200,23 @@ public record OutboxMail(
    * @return the mail
    */
   public OutboxMail retryAt(Instant next, String error) {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.QUEUED, attempts + 1, next, null, createdAt, null, error);
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.QUEUED,
+        attempts + 1,
+        next,
+        null,
+        createdAt,
+        null,
+        error);
   }
 
   /**
@@ -142,8 +226,23 @@ public record OutboxMail(
    * @return the mail
    */
   public OutboxMail failed(String error) {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.FAILED, attempts + 1, nextAttemptAt, null, createdAt, null, error);
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.FAILED,
+        attempts + 1,
+        nextAttemptAt,
+        null,
+        createdAt,
+        null,
+        error);
   }
 
   /**
@@ -154,8 +253,23 @@ public record OutboxMail(
    * @return the mail
    */
   public OutboxMail skipped(String reason) {
-    return new OutboxMail(id, kind, subjectId, recipient, requestId, generation, locale, purposes, dedupeKey,
-        Status.SKIPPED, attempts, nextAttemptAt, null, createdAt, null, reason);
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        Status.SKIPPED,
+        attempts,
+        nextAttemptAt,
+        null,
+        createdAt,
+        null,
+        reason);
   }
 
   /** Where an outbox mail stands. */

@@ -80,8 +80,18 @@ public record PendingRequest(
    * @return the changed request
    */
   public PendingRequest withStatus(Status newStatus, Instant at) {
-    return new PendingRequest(id, subjectId, purposes, notice, source, evidence, requestedAt, expiresAt, generation,
-        newStatus, at);
+    return new PendingRequest(
+        id,
+        subjectId,
+        purposes,
+        notice,
+        source,
+        evidence,
+        requestedAt,
+        expiresAt,
+        generation,
+        newStatus,
+        at);
   }
 
   /**
@@ -91,8 +101,18 @@ public record PendingRequest(
    * @return the changed request
    */
   public PendingRequest nextGeneration(Instant newExpiresAt) {
-    return new PendingRequest(id, subjectId, purposes, notice, source, evidence, requestedAt, newExpiresAt,
-        generation + 1, status, closedAt);
+    return new PendingRequest(
+        id,
+        subjectId,
+        purposes,
+        notice,
+        source,
+        evidence,
+        requestedAt,
+        newExpiresAt,
+        generation + 1,
+        status,
+        closedAt);
   }
 
   /** The status of a request. */

@@ -119,7 +119,8 @@ public interface RetentionStore {
    * @param limit the most address changes to delete
    * @return how many address changes were deleted
    */
-  int deleteStaleAddressChanges(Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit);
+  int deleteStaleAddressChanges(
+      Instant unconfirmedExpiredBefore, Instant confirmedBefore, int limit);
 
   /**
    * Clears the evidence (IP address, user agent) of requests never confirmed (open, expired or superseded) whose

@@ -147,5 +147,6 @@ public interface SubjectStore {
    * @param limit the most to return
    * @return the subject ids in the store's order of ids, which {@code after} continues; each at most once
    */
-  List<SubjectId> subjects(Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit);
+  List<SubjectId> subjects(
+      Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit);
 }

@@ -54,12 +54,17 @@ public final class TextBundle {
   private static final Pattern BASE_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,200}");
 
   private final String what;
+
   /** Per shipped language, the texts as shipped (no fallback, no override). */
   private final Map<String, Map<String, String>> shipped;
+
   /** Per shipped language, every key with the text to show: override, translation or default. */
   private final Map<String, Map<String, String>> texts;
 
-  private TextBundle(String what, Map<String, Map<String, String>> shipped, Map<String, Map<String, String>> texts) {
+  private TextBundle(
+      String what,
+      Map<String, Map<String, String>> shipped,
+      Map<String, Map<String, String>> texts) {
     this.what = what;
     this.shipped = shipped;
     this.texts = texts;
@@ -109,7 +114,8 @@ public final class TextBundle {
     Objects.requireNonNull(baseName, "baseName");
     String label = what + "s override " + baseName;
     if (!BASE_NAME.matcher(baseName).matches()) {
-      throw new ConfigurationException(label + ": must be a resource bundle base name such as com.shop.texts");
+      throw new ConfigurationException(
+          label + ": must be a resource bundle base name such as com.shop.texts");
     }
     ClassLoader context = Thread.currentThread().getContextClassLoader();
     ClassLoader loader = context == null ? TextBundle.class.getClassLoader() : context;
@@ -134,8 +140,15 @@ public final class TextBundle {
       overridden.put(language, Map.copyOf(merged));
     }
     if (!found) {
-      problems.add(label + ": no " + commonName + " and no " + resourceName(baseName, "<language>")
-          + " on the class path (languages: " + String.join(", ", LANGUAGES) + ")");
+      problems.add(
+          label
+              + ": no "
+              + commonName
+              + " and no "
+              + resourceName(baseName, "<language>")
+              + " on the class path (languages: "
+              + String.join(", ", LANGUAGES)
+              + ")");
     }
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
@@ -155,8 +168,16 @@ public final class TextBundle {
       Set<String> allowed = placeholders(original);
       for (String name : placeholders(override.get(key))) {
         if (!allowed.contains(name)) {
-          problems.add(file + ": " + key + ": unknown placeholder {" + name + "}"
-              + (allowed.isEmpty() ? "; this text has none" : "; this text has " + braced(allowed)));
+          problems.add(
+              file
+                  + ": "
+                  + key
+                  + ": unknown placeholder {"
+                  + name
+                  + "}"
+                  + (allowed.isEmpty()
+                      ? "; this text has none"
+                      : "; this text has " + braced(allowed)));
         }
       }
     }
@@ -226,7 +247,8 @@ public final class TextBundle {
     while (m.find()) {
       String value = values.get(m.group(1));
       if (value == null) {
-        throw new IllegalStateException(what + " " + key + " uses {" + m.group(1) + "}, which has no value");
+        throw new IllegalStateException(
+            what + " " + key + " uses {" + m.group(1) + "}, which has no value");
       }
       out.append(pattern, from, m.start()).append(value);
       from = m.end();

@@ -18,14 +18,12 @@ import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.Consent;
-import org.optin4j.ConsentRequest;
 import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
-import org.optin4j.RequestResult;
 import org.optin4j.ResendResult;
 import org.optin4j.Retention;
 import org.optin4j.SubjectId;
@@ -43,16 +41,27 @@ class CampaignsReconsentTest {
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
 
   private static PurposeCatalog catalog(Purpose newsletter) {
-    return PurposeCatalog.builder().locales(Locale.ENGLISH, Locale.forLanguageTag("nl")).add(newsletter)
-        .add(Fixtures.events()).build();
+    return PurposeCatalog.builder()
+        .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
+        .add(newsletter)
+        .add(Fixtures.events())
+        .build();
   }
 
   private static Purpose newsletterV2(boolean material) {
-    return Purpose.builder("newsletter").version(2).materialChange(material)
-        .text(Locale.ENGLISH, "Monthly newsletter", "Our bread of the month, recipes and now also offers of our"
-            + " partner mills.", "your email address")
-        .text(Locale.forLanguageTag("nl"), "Maandelijkse nieuwsbrief", "Ons brood van de maand, recepten en"
-            + " aanbiedingen van partnermolens.", "je e-mailadres")
+    return Purpose.builder("newsletter")
+        .version(2)
+        .materialChange(material)
+        .text(
+            Locale.ENGLISH,
+            "Monthly newsletter",
+            "Our bread of the month, recipes and now also offers of our" + " partner mills.",
+            "your email address")
+        .text(
+            Locale.forLanguageTag("nl"),
+            "Maandelijkse nieuwsbrief",
+            "Ons brood van de maand, recepten en" + " aanbiedingen van partnermolens.",
+            "je e-mailadres")
         .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
@@ -79,24 +88,38 @@ class CampaignsReconsentTest {
     }
     clock.advance(Duration.ofDays(10));
     try (OptIn v2 = version2(true)) {
-      assertEquals(Set.of(ann, bob), Set.copyOf(v2.campaigns().reconsentCandidates(NEWSLETTER, null, 10)));
+      assertEquals(
+          Set.of(ann, bob), Set.copyOf(v2.campaigns().reconsentCandidates(NEWSLETTER, null, 10)));
       mailer.clear();
 
-      assertEquals(new ReconsentResult(2, 0, 0), v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
-      assertEquals(new ReconsentResult(0, 2, 0), v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+      assertEquals(
+          new ReconsentResult(2, 0, 0),
+          v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
+      assertEquals(
+          new ReconsentResult(0, 2, 0),
+          v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
       v2.operations().dispatchNow();
       assertEquals(2, mailer.sent().size());
-      assertTrue(v2.mayMail("ann@example.org", NEWSLETTER), "the old consent stays valid meanwhile");
+      assertTrue(
+          v2.mayMail("ann@example.org", NEWSLETTER), "the old consent stays valid meanwhile");
       assertTrue(v2.mayMail("bob@example.org", NEWSLETTER));
 
       // Ann confirms under the new version.
-      String annLink = mailer.sent().stream().filter(m -> m.to().value().equals("ann@example.org")).findFirst()
-          .orElseThrow().text();
-      ConfirmationPreview.Ready preview = assertInstanceOf(ConfirmationPreview.Ready.class,
-          v2.preview(Fixtures.token(annLink, "confirm")));
+      String annLink =
+          mailer.sent().stream()
+              .filter(m -> m.to().value().equals("ann@example.org"))
+              .findFirst()
+              .orElseThrow()
+              .text();
+      ConfirmationPreview.Ready preview =
+          assertInstanceOf(
+              ConfirmationPreview.Ready.class, v2.preview(Fixtures.token(annLink, "confirm")));
       assertTrue(preview.notice().text().contains("partner mills"), preview.notice().text());
-      assertInstanceOf(ConfirmationResult.Confirmed.class,
-          v2.confirm(Fixtures.token(annLink, "confirm"), ConfirmationChoice.all(),
+      assertInstanceOf(
+          ConfirmationResult.Confirmed.class,
+          v2.confirm(
+              Fixtures.token(annLink, "confirm"),
+              ConfirmationChoice.all(),
               Evidence.of("203.0.113.5", "Firefox")));
       Consent annNow = v2.consents(ann).get(0);
       assertEquals(2, annNow.purposeVersion());
@@ -106,11 +129,17 @@ class CampaignsReconsentTest {
 
       // Bob's link runs out; a fresh one keeps the deadline.
       clock.advance(Duration.ofDays(5));
-      String bobLink = mailer.sent().stream().filter(m -> m.to().value().equals("bob@example.org")).findFirst()
-          .orElseThrow().text();
-      assertInstanceOf(ConfirmationResult.Expired.class,
+      String bobLink =
+          mailer.sent().stream()
+              .filter(m -> m.to().value().equals("bob@example.org"))
+              .findFirst()
+              .orElseThrow()
+              .text();
+      assertInstanceOf(
+          ConfirmationResult.Expired.class,
           v2.confirm(Fixtures.token(bobLink, "confirm"), ConfirmationChoice.all(), Evidence.NONE));
-      assertInstanceOf(ResendResult.Resent.class, v2.resendConfirmation(Fixtures.token(bobLink, "confirm")));
+      assertInstanceOf(
+          ResendResult.Resent.class, v2.resendConfirmation(Fixtures.token(bobLink, "confirm")));
       PendingRequest open = store.inTransaction(tx -> tx.requests().openRequests(bob)).get(0);
       assertEquals(Instant.parse("2026-04-11T10:00:00Z"), open.expiresAt(), "deadline unchanged");
 
@@ -133,7 +162,8 @@ class CampaignsReconsentTest {
     try (OptIn v1 = version1()) {
       ann = confirmed(v1, "ann@example.org");
     }
-    clock.advance(Duration.ofMinutes(3)); // past the minimum interval since the first confirmation mail
+    clock.advance(
+        Duration.ofMinutes(3)); // past the minimum interval since the first confirmation mail
     try (OptIn v2 = version2(true)) {
       mailer.clear();
       v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(14));
@@ -153,7 +183,8 @@ class CampaignsReconsentTest {
     }
     try (OptIn v2 = version2(false)) {
       assertEquals(List.of(), v2.campaigns().reconsentCandidates(NEWSLETTER, null, 10));
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> v2.campaigns().requestReconsent(NEWSLETTER, Duration.ofDays(30)));
       assertTrue(v2.mayMail("ann@example.org", NEWSLETTER));
     }
@@ -165,8 +196,15 @@ class CampaignsReconsentTest {
     assertEquals(2, newsletterV2(true).materialVersion());
     assertTrue(newsletterV2(true).needsReconsent(1));
     assertFalse(newsletterV2(true).needsReconsent(2));
-    assertThrows(IllegalArgumentException.class, () -> Purpose.builder("x").version(2).materialVersion(3)
-        .text(Locale.ENGLISH, "t", "d", "e").retention(Retention.untilWithdrawn(Duration.ZERO)).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            Purpose.builder("x")
+                .version(2)
+                .materialVersion(3)
+                .text(Locale.ENGLISH, "t", "d", "e")
+                .retention(Retention.untilWithdrawn(Duration.ZERO))
+                .build());
     assertNotEquals(newsletterV2(true), newsletterV2(false));
   }
 }

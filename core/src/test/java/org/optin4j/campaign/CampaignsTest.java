@@ -19,13 +19,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.optin4j.Channel;
-import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.UnsubscribeResult;
 import org.optin4j.mail.SmtpMailer;
@@ -38,12 +36,15 @@ import org.optin4j.testing.TestClock;
 /** The app's own mail goes only where consent is, with list headers, in batches, re-checked at dispatch. */
 class CampaignsTest {
   @RegisterExtension
-  static final GreenMailExtension GREEN_MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
+  static final GreenMailExtension GREEN_MAIL =
+      new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
 
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
-  private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
-      .dispatch(Duration.ofSeconds(2), 50, Duration.ofMinutes(2)).build();
+  private final OptIn optIn =
+      Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
+          .dispatch(Duration.ofSeconds(2), 50, Duration.ofMinutes(2))
+          .build();
   private final Campaigns campaigns = optIn.campaigns();
 
   @AfterEach
@@ -67,9 +68,21 @@ class CampaignsTest {
     optIn.operations().dispatchNow();
     mailer.clear();
 
-    CampaignResult result = campaigns.send(NEWSLETTER, "Bread of the month: rye", "Our rye is back.", null,
-        List.of("ann@example.org", "ANN@example.org", "bob@example.org", "cy@example.org", "dee@example.org",
-            "eve@example.org", "stranger@example.org", "not an address"));
+    CampaignResult result =
+        campaigns.send(
+            NEWSLETTER,
+            "Bread of the month: rye",
+            "Our rye is back.",
+            null,
+            List.of(
+                "ann@example.org",
+                "ANN@example.org",
+                "bob@example.org",
+                "cy@example.org",
+                "dee@example.org",
+                "eve@example.org",
+                "stranger@example.org",
+                "not an address"));
 
     assertEquals(new CampaignResult(result.campaignId(), 1, 4, 1, 1), result);
     optIn.operations().dispatchNow();
@@ -80,11 +93,14 @@ class CampaignsTest {
     assertEquals("\"Monthly newsletter\" <newsletter.bakery.example>", m.headers().get("List-Id"));
     assertEquals("List-Unsubscribe=One-Click", m.headers().get("List-Unsubscribe-Post"));
     String unsubscribe = m.headers().get("List-Unsubscribe");
-    assertTrue(unsubscribe.startsWith("<" + Fixtures.BASE_URL + "/unsubscribe?token="), unsubscribe);
-    assertTrue(m.text().contains("Unsubscribe: " + Fixtures.BASE_URL + "/unsubscribe?token="), m.text());
+    assertTrue(
+        unsubscribe.startsWith("<" + Fixtures.BASE_URL + "/unsubscribe?token="), unsubscribe);
+    assertTrue(
+        m.text().contains("Unsubscribe: " + Fixtures.BASE_URL + "/unsubscribe?token="), m.text());
     // The signed link works: one click withdraws.
     String token = Fixtures.token(unsubscribe, "unsubscribe");
-    assertInstanceOf(UnsubscribeResult.Unsubscribed.class,
+    assertInstanceOf(
+        UnsubscribeResult.Unsubscribed.class,
         optIn.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE));
     assertTrue(!optIn.mayMail("ann@example.org", NEWSLETTER));
   }
@@ -98,8 +114,9 @@ class CampaignsTest {
     }
     mailer.clear();
 
-    CampaignResult result = campaigns.sendToAllConfirmed(NEWSLETTER, "Issue 12", "Text.", "<html><body><p>Html"
-        + "</p></body></html>");
+    CampaignResult result =
+        campaigns.sendToAllConfirmed(
+            NEWSLETTER, "Issue 12", "Text.", "<html><body><p>Html" + "</p></body></html>");
     assertEquals(7, result.queued());
     optIn.withdraw(ids.get(2), Set.of(), Channel.PREFERENCE_CENTER, Evidence.NONE);
     optIn.rights().restrict(ids.get(4), NEWSLETTER, true, Channel.OPERATOR);
@@ -111,24 +128,36 @@ class CampaignsTest {
     CampaignReport report = campaigns.report(result.campaignId()).orElseThrow();
     assertEquals(0, report.waiting());
     assertEquals(4, report.sent());
-    assertEquals(2, report.skipped(), "the erased subject's mail is gone with it; two were skipped");
+    assertEquals(
+        2, report.skipped(), "the erased subject's mail is gone with it; two were skipped");
     assertEquals("Issue 12", report.campaign().subject());
     assertTrue(mailer.last().html().contains("Unsubscribe</a>"), mailer.last().html());
-    assertTrue(mailer.last().html().indexOf("Unsubscribe</a>") < mailer.last().html().indexOf("</body>"));
+    assertTrue(
+        mailer.last().html().indexOf("Unsubscribe</a>") < mailer.last().html().indexOf("</body>"));
   }
 
   @Test
   void sendRefusesUnknownPurposeAndInvalidContent() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> campaigns.send(PurposeId.of("unknown"), "s", "t", null, List.of()));
-    assertThrows(IllegalArgumentException.class, () -> campaigns.send(NEWSLETTER, "two\nlines", "t", null, List.of()));
-    assertThrows(IllegalArgumentException.class, () -> campaigns.sendToAllConfirmed(NEWSLETTER, "s", " ", null));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> campaigns.send(NEWSLETTER, "two\nlines", "t", null, List.of()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> campaigns.sendToAllConfirmed(NEWSLETTER, "s", " ", null));
   }
 
   @Test
   void sendThroughSmtpThenGreenMailReceivesListHeadersForConfirmedOnly() throws Exception {
-    SmtpMailer smtp = SmtpMailer.builder().host("127.0.0.1").port(GREEN_MAIL.getSmtp().getPort())
-        .security(SmtpMailer.Security.NONE).from("news@bakery.example").build();
+    SmtpMailer smtp =
+        SmtpMailer.builder()
+            .host("127.0.0.1")
+            .port(GREEN_MAIL.getSmtp().getPort())
+            .security(SmtpMailer.Security.NONE)
+            .from("news@bakery.example")
+            .build();
     RecordingMailer confirmations = new RecordingMailer();
     InMemoryConsentStore shared = InMemoryConsentStore.create();
     try (OptIn o = Fixtures.builder(shared, confirmations, clock).build()) {
@@ -136,8 +165,14 @@ class CampaignsTest {
       confirmed(o, confirmations, "bob@example.org", NEWSLETTER);
       o.request(ConsentRequest.of("eve@example.org", Locale.ENGLISH, NEWSLETTER));
       o.operations().dispatchNow();
-      CampaignResult result = o.campaigns().send(NEWSLETTER, "Rye is back", "Our rye is back.", null,
-          List.of("ann@example.org", "bob@example.org", "eve@example.org"));
+      CampaignResult result =
+          o.campaigns()
+              .send(
+                  NEWSLETTER,
+                  "Rye is back",
+                  "Our rye is back.",
+                  null,
+                  List.of("ann@example.org", "bob@example.org", "eve@example.org"));
       assertEquals(2, result.queued());
     }
     // Another node on the same store, with the real SMTP mailer, sends the campaign.
@@ -150,7 +185,9 @@ class CampaignsTest {
     for (MimeMessage m : received) {
       assertEquals("Rye is back", m.getSubject());
       assertTrue(m.getHeader("List-Id")[0].contains("<newsletter.bakery.example>"));
-      assertTrue(m.getHeader("List-Unsubscribe")[0].startsWith("<https://bakery.example/optin/unsubscribe?token="));
+      assertTrue(
+          m.getHeader("List-Unsubscribe")[0].startsWith(
+              "<https://bakery.example/optin/unsubscribe?token="));
       assertEquals("List-Unsubscribe=One-Click", m.getHeader("List-Unsubscribe-Post")[0]);
     }
   }

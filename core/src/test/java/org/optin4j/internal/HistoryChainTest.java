@@ -36,7 +36,8 @@ class HistoryChainTest {
   void sealThenAFreshSaltForEveryEvent() {
     HistoryHead genesis = new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS);
 
-    assertNotEquals(HistoryChain.seal(requested, genesis).seal().detailsSalt(),
+    assertNotEquals(
+        HistoryChain.seal(requested, genesis).seal().detailsSalt(),
         HistoryChain.seal(requested, genesis).seal().detailsSalt());
   }
 
@@ -61,10 +62,14 @@ class HistoryChainTest {
 
   @Test
   void appendWhenTheEventWasStoredOrSealedBeforeThenIllegalArgumentWithoutTakingTheLock() {
-    RecordingHistory history = new RecordingHistory(new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS));
-    ConsentEvent sealed = HistoryChain.seal(requested, new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS));
+    RecordingHistory history =
+        new RecordingHistory(new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS));
+    ConsentEvent sealed =
+        HistoryChain.seal(requested, new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS));
 
-    assertThrows(IllegalArgumentException.class, () -> HistoryChain.append(history, requested.withSequence(7)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> HistoryChain.append(history, requested.withSequence(7)));
     assertThrows(IllegalArgumentException.class, () -> HistoryChain.append(history, sealed));
     assertEquals(0, history.locks);
   }

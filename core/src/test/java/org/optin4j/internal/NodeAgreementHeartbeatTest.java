@@ -11,7 +11,6 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
 import org.optin4j.keys.SigningKeys;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.NodeRegistration;
@@ -42,7 +41,8 @@ class NodeAgreementHeartbeatTest {
 
     assertEquals(clock.instant(), nodes().get(0).seenAt());
     NodeAgreement b = agreement("node-b", "https://b.example");
-    assertThrows(ConfigurationException.class, b::join, "a node that keeps beating is live after 100 s");
+    assertThrows(
+        ConfigurationException.class, b::join, "a node that keeps beating is live after 100 s");
   }
 
   @Test
@@ -54,7 +54,8 @@ class NodeAgreementHeartbeatTest {
 
     a.heartbeat();
 
-    assertEquals(List.of("node-a", "node-b"), nodes().stream().map(NodeRegistration::nodeId).toList());
+    assertEquals(
+        List.of("node-a", "node-b"), nodes().stream().map(NodeRegistration::nodeId).toList());
   }
 
   @Test
@@ -76,7 +77,8 @@ class NodeAgreementHeartbeatTest {
     String fingerprint = NodeAgreement.fingerprint(secret);
 
     assertEquals(fingerprint, NodeAgreement.fingerprint(secret.clone()));
-    assertNotEquals(fingerprint, NodeAgreement.fingerprint(SigningKeys.generate("k1").secret("k1")));
+    assertNotEquals(
+        fingerprint, NodeAgreement.fingerprint(SigningKeys.generate("k1").secret("k1")));
     assertEquals(32, fingerprint.length());
     assertNotEquals(HexFormat.of().formatHex(secret, 0, 16), fingerprint);
   }

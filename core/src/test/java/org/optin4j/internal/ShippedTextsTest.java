@@ -28,11 +28,14 @@ class ShippedTextsTest {
 
   @ParameterizedTest
   @MethodSource("translations")
-  void translationWhenShippedThenEveryKeyOfTheDefaultLanguageAndNoOther(String base, String language) {
+  void translationWhenShippedThenEveryKeyOfTheDefaultLanguageAndNoOther(
+      String base, String language) {
     TextBundle texts = TextBundle.shipped("text", base, ShippedTextsTest.class.getClassLoader());
 
-    assertEquals(new TreeSet<>(texts.shippedTexts(TextBundle.LANGUAGES.get(0)).keySet()),
-        new TreeSet<>(texts.shippedTexts(language).keySet()), base + "_" + language);
+    assertEquals(
+        new TreeSet<>(texts.shippedTexts(TextBundle.LANGUAGES.get(0)).keySet()),
+        new TreeSet<>(texts.shippedTexts(language).keySet()),
+        base + "_" + language);
   }
 
   @ParameterizedTest
@@ -41,12 +44,19 @@ class ShippedTextsTest {
     TextBundle texts = TextBundle.shipped("text", base, ShippedTextsTest.class.getClassLoader());
     Map<String, String> defaults = texts.shippedTexts(TextBundle.LANGUAGES.get(0));
 
-    texts.shippedTexts(language).forEach((key, text) -> {
-      assertTrue(TextBundle.placeholders(defaults.getOrDefault(key, "")).containsAll(TextBundle.placeholders(text)),
-          () -> base + "_" + language + " " + key + ": " + text);
-      // Named placeholders only: {0} is the positional syntax of before, and a lone brace would be shown as it is.
-      assertFalse(text.replaceAll("\\{[A-Za-z][A-Za-z0-9]*}", "").matches("(?s).*[{}].*"),
-          () -> base + "_" + language + " " + key + ": " + text);
-    });
+    texts
+        .shippedTexts(language)
+        .forEach(
+            (key, text) -> {
+              assertTrue(
+                  TextBundle.placeholders(defaults.getOrDefault(key, ""))
+                      .containsAll(TextBundle.placeholders(text)),
+                  () -> base + "_" + language + " " + key + ": " + text);
+              // Named placeholders only: {0} is the positional syntax of before, and a lone brace
+              // would be shown as it is.
+              assertFalse(
+                  text.replaceAll("\\{[A-Za-z][A-Za-z0-9]*}", "").matches("(?s).*[{}].*"),
+                  () -> base + "_" + language + " " + key + ": " + text);
+            });
   }
 }

@@ -26,11 +26,14 @@ import org.optin4j.keys.SigningKeys;
 class TokenServiceFuzzTest {
   /** Fixed keys and clock, so that the committed tokens stay valid. */
   static final byte[] ACTIVE = key(1);
+
   static final byte[] PREVIOUS = key(101);
-  static final SigningKeys KEYS = SigningKeys.builder().active("k2", ACTIVE).previous("k1", PREVIOUS).build();
+  static final SigningKeys KEYS =
+      SigningKeys.builder().active("k2", ACTIVE).previous("k1", PREVIOUS).build();
   static final Clock CLOCK = Clock.fixed(Instant.parse("2026-03-02T10:00:00Z"), ZoneOffset.UTC);
   static final String ISSUER = "https://bakery.example/optin";
-  private static final TokenService SERVICE = new TokenService(KEYS, ISSUER, CLOCK, new SecureRandom());
+  private static final TokenService SERVICE =
+      new TokenService(KEYS, ISSUER, CLOCK, new SecureRandom());
 
   @FuzzTest(maxDuration = "2m")
   void verify(byte[] data) {
@@ -45,15 +48,24 @@ class TokenServiceFuzzTest {
       int dot = token.lastIndexOf('.');
       String signed = token.substring(0, dot);
       byte[] signature = Base64.getUrlDecoder().decode(token.substring(dot + 1));
-      assertTrue(MessageDigest.isEqual(hmac(ACTIVE, signed), signature)
-          || MessageDigest.isEqual(hmac(PREVIOUS, signed), signature), "accepted without our signature");
-      String header = new String(Base64.getUrlDecoder().decode(signed.substring(0, signed.indexOf('.'))),
-          StandardCharsets.UTF_8);
-      assertTrue(header.contains("\"HS256\"") && header.contains(kind.type()), "wrong alg or typ accepted");
-      TokenClaims claims = check instanceof TokenCheck.Valid v ? v.claims() : ((TokenCheck.Expired) check).claims();
+      assertTrue(
+          MessageDigest.isEqual(hmac(ACTIVE, signed), signature)
+              || MessageDigest.isEqual(hmac(PREVIOUS, signed), signature),
+          "accepted without our signature");
+      String header =
+          new String(
+              Base64.getUrlDecoder().decode(signed.substring(0, signed.indexOf('.'))),
+              StandardCharsets.UTF_8);
+      assertTrue(
+          header.contains("\"HS256\"") && header.contains(kind.type()),
+          "wrong alg or typ accepted");
+      TokenClaims claims =
+          check instanceof TokenCheck.Valid v ? v.claims() : ((TokenCheck.Expired) check).claims();
       assertNotNull(claims.subject());
       if (kind == TokenKind.CONFIRM) {
-        assertTrue(claims.requestId() != null && claims.generation() >= 1, "confirm token without req or gen");
+        assertTrue(
+            claims.requestId() != null && claims.generation() >= 1,
+            "confirm token without req or gen");
       }
     }
   }
@@ -62,7 +74,9 @@ class TokenServiceFuzzTest {
   @org.junit.jupiter.api.Test
   void committedValidTokensStillVerify() throws Exception {
     for (TokenKind kind : TokenKind.values()) {
-      String name = "TokenServiceFuzzTestInputs/verify/valid-" + kind.name().toLowerCase(java.util.Locale.ROOT);
+      String name =
+          "TokenServiceFuzzTestInputs/verify/valid-"
+              + kind.name().toLowerCase(java.util.Locale.ROOT);
       try (java.io.InputStream in = TokenServiceFuzzTest.class.getResourceAsStream(name)) {
         assertNotNull(in, name);
         String token = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -37,8 +37,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.NullAndEmptySource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.testing.TestClock;
 
 class TokenServiceTest {
@@ -55,7 +55,8 @@ class TokenServiceTest {
   private final TestClock clock = TestClock.at(START);
   private final TokenService service = service(SigningKeys.builder().active("k1", key1).build());
 
-  // --- round trips and issued shape -------------------------------------------------------------------------------
+  // --- round trips and issued shape
+  // -------------------------------------------------------------------------------
 
   @ParameterizedTest
   @EnumSource(TokenKind.class)
@@ -87,7 +88,8 @@ class TokenServiceTest {
     assertEquals(List.of(kind.audience()), claims.getAudience());
     assertEquals(SUBJECT.value(), claims.getSubject());
     assertEquals(START.getEpochSecond(), claims.getIssueTime().toInstant().getEpochSecond());
-    assertEquals(START.plus(TTL).getEpochSecond(), claims.getExpirationTime().toInstant().getEpochSecond());
+    assertEquals(
+        START.plus(TTL).getEpochSecond(), claims.getExpirationTime().toInstant().getEpochSecond());
     assertEquals(issued.id(), claims.getJWTID());
     assertEquals(22, issued.id().length(), "128 bits in base64url");
     // A single audience is written as a string, not an array (RFC 7519 section 4.1.3 allows both).
@@ -105,13 +107,15 @@ class TokenServiceTest {
 
   @Test
   void issueWhenKindHasNoRequestThenNoReqOrGenClaim() {
-    IssuedToken issued = service.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(SUBJECT, null, 0), TTL);
+    IssuedToken issued =
+        service.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(SUBJECT, null, 0), TTL);
 
     String payload = payloadJson(issued.token());
     assertFalse(payload.contains("\"req\""), payload);
     assertFalse(payload.contains("\"gen\""), payload);
     TokenCheck.Valid valid =
-        assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.UNSUBSCRIBE, issued.token()));
+        assertInstanceOf(
+            TokenCheck.Valid.class, service.verify(TokenKind.UNSUBSCRIBE, issued.token()));
     assertEquals(new TokenClaims(SUBJECT, null, 0), valid.claims());
   }
 
@@ -120,7 +124,8 @@ class TokenServiceTest {
     TokenClaims claims = new TokenClaims(SUBJECT, "req-7", 2);
     IssuedToken issued = service.issue(TokenKind.MANAGE, claims, TTL);
 
-    TokenCheck.Valid valid = assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE, issued.token()));
+    TokenCheck.Valid valid =
+        assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE, issued.token()));
     assertEquals(claims, valid.claims());
   }
 
@@ -142,8 +147,9 @@ class TokenServiceTest {
     for (TokenKind kind : TokenKind.values()) {
       IssuedToken issued = service.issue(kind, claimsFor(kind), TTL);
       String[] parts = issued.token().split("\\.");
-      String decoded = new String(B64URL_DECODER.decode(parts[0]), UTF_8) + new String(B64URL_DECODER.decode(parts[1]),
-          UTF_8);
+      String decoded =
+          new String(B64URL_DECODER.decode(parts[0]), UTF_8)
+              + new String(B64URL_DECODER.decode(parts[1]), UTF_8);
       assertFalse(decoded.contains("@"), decoded);
       assertFalse(issued.token().contains("@"));
       assertFalse(issued.toString().contains(issued.token()), "toString must not reveal the token");
@@ -152,45 +158,53 @@ class TokenServiceTest {
 
   @Test
   void issueThenExpiresAtIsWholeSecondsFromTheClock() {
-    IssuedToken issued = service.issue(TokenKind.MANAGE, claimsFor(TokenKind.MANAGE), Duration.ofMinutes(30));
+    IssuedToken issued =
+        service.issue(TokenKind.MANAGE, claimsFor(TokenKind.MANAGE), Duration.ofMinutes(30));
 
     assertEquals(Instant.parse("2030-05-06T07:38:09Z"), issued.expiresAt());
   }
 
-  // --- issue refusals ---------------------------------------------------------------------------------------------
+  // --- issue refusals
+  // ---------------------------------------------------------------------------------------------
 
   @Test
   void issueWhenConfirmWithoutRequestIdThenRefused() {
     TokenClaims claims = new TokenClaims(SUBJECT, null, 1);
 
-    assertThrows(IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
+    assertThrows(
+        IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
   }
 
   @Test
   void issueWhenConfirmWithoutGenerationThenRefused() {
     TokenClaims claims = new TokenClaims(SUBJECT, "req-1", 0);
 
-    assertThrows(IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
+    assertThrows(
+        IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
   }
 
   @Test
   void issueWhenRequestIdBlankThenRefused() {
     TokenClaims claims = new TokenClaims(SUBJECT, " ", 1);
 
-    assertThrows(IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
+    assertThrows(
+        IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
   }
 
   @ParameterizedTest
   @ValueSource(longs = {0, -1})
   void issueWhenTtlNotPositiveThenRefused(long seconds) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, Duration.ofSeconds(seconds)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, Duration.ofSeconds(seconds)));
     assertTrue(e.getMessage().contains("TTL must be positive"), e.getMessage());
   }
 
   @Test
   void issueWhenTtlOverflowsThenRefused() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, Duration.ofSeconds(Long.MAX_VALUE)));
   }
 
@@ -198,22 +212,29 @@ class TokenServiceTest {
   void issueWhenTokenWouldBeOversizedThenRefused() {
     TokenClaims claims = new TokenClaims(SUBJECT, "r".repeat(2_000), 1);
 
-    assertThrows(IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
+    assertThrows(
+        IllegalArgumentException.class, () -> service.issue(TokenKind.CONFIRM, claims, TTL));
   }
 
   @Test
   void constructWhenIssuerBlankThenRefused() {
     SigningKeys keys = SigningKeys.builder().active("k1", key1).build();
 
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new TokenService(keys, " ", clock, new SecureRandom()));
-    assertThrows(NullPointerException.class, () -> new TokenService(keys, null, clock, new SecureRandom()));
-    assertThrows(NullPointerException.class, () -> new TokenService(keys, ISSUER, null, new SecureRandom()));
+    assertThrows(
+        NullPointerException.class, () -> new TokenService(keys, null, clock, new SecureRandom()));
+    assertThrows(
+        NullPointerException.class, () -> new TokenService(keys, ISSUER, null, new SecureRandom()));
     assertThrows(NullPointerException.class, () -> new TokenService(keys, ISSUER, clock, null));
-    assertThrows(NullPointerException.class, () -> new TokenService(null, ISSUER, clock, new SecureRandom()));
+    assertThrows(
+        NullPointerException.class,
+        () -> new TokenService(null, ISSUER, clock, new SecureRandom()));
   }
 
-  // --- kind confusion, audience, issuer ---------------------------------------------------------------------------
+  // --- kind confusion, audience, issuer
+  // ---------------------------------------------------------------------------
 
   @Test
   void verifyWhenTokenOfOneKindIsPresentedAsAnotherThenInvalid() {
@@ -229,7 +250,8 @@ class TokenServiceTest {
 
   @Test
   void verifyWhenTypIsWrongThenInvalid() {
-    String token = sign(header("HS256", "optin4j-manage+jwt", "k1"), claimsJson(TokenKind.CONFIRM), key1);
+    String token =
+        sign(header("HS256", "optin4j-manage+jwt", "k1"), claimsJson(TokenKind.CONFIRM), key1);
 
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
   }
@@ -251,7 +273,8 @@ class TokenServiceTest {
   @Test
   void verifyWhenForgedTokenWithAllRightPartsThenValid() {
     // Guards the forgery helpers: the negative tests below differ from this one in one detail each.
-    String token = sign(header("HS256", TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), key1);
+    String token =
+        sign(header("HS256", TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), key1);
 
     assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.CONFIRM, token));
   }
@@ -262,18 +285,22 @@ class TokenServiceTest {
     IssuedToken issued = service.issue(TokenKind.MANAGE, claims, TTL);
 
     assertTrue(payloadJson(issued.token()).contains("\"agn\":4"), payloadJson(issued.token()));
-    TokenCheck.Valid valid = assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE, issued.token()));
+    TokenCheck.Valid valid =
+        assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE, issued.token()));
     assertEquals(claims, valid.claims());
     assertEquals(4, valid.claims().sentForAddressGeneration());
   }
 
   @Test
   void verifyWhenNoAgnClaimThenSentForTheFirstAddressGeneration() {
-    // Links signed before tokens carried the address generation were sent when every subject had generation 1.
-    IssuedToken issued = service.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(SUBJECT, null, 0), TTL);
+    // Links signed before tokens carried the address generation were sent when every subject had
+    // generation 1.
+    IssuedToken issued =
+        service.issue(TokenKind.UNSUBSCRIBE, new TokenClaims(SUBJECT, null, 0), TTL);
 
     TokenCheck.Valid valid =
-        assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.UNSUBSCRIBE, issued.token()));
+        assertInstanceOf(
+            TokenCheck.Valid.class, service.verify(TokenKind.UNSUBSCRIBE, issued.token()));
     assertEquals(0, valid.claims().addressGeneration());
     assertEquals(1, valid.claims().sentForAddressGeneration());
   }
@@ -283,58 +310,78 @@ class TokenServiceTest {
     // Guards the forgery of the next test: it differs from this one in the agn value only.
     String payload = claimsJson(TokenKind.MANAGE).replaceFirst("\\}$", ",\"agn\":3}");
 
-    TokenCheck.Valid valid = assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.MANAGE,
-        sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload, key1)));
+    TokenCheck.Valid valid =
+        assertInstanceOf(
+            TokenCheck.Valid.class,
+            service.verify(
+                TokenKind.MANAGE,
+                sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload, key1)));
     assertEquals(3, valid.claims().addressGeneration());
   }
 
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"0", "-1", "1.5", "\"2\"", "4294967296", "true"})
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"0", "-1", "1.5", "\"2\"", "4294967296", "true"})
   void verifyWhenAgnIsNotAPositiveIntegerThenInvalid(String agn) {
-    String payload = claimsJson(TokenKind.MANAGE).replaceFirst("\\}$", ",\"agn\":" + java.util.regex.Matcher
-        .quoteReplacement(agn) + "}");
+    String payload =
+        claimsJson(TokenKind.MANAGE)
+            .replaceFirst(
+                "\\}$", ",\"agn\":" + java.util.regex.Matcher.quoteReplacement(agn) + "}");
 
-    assertInvalid(service.verify(TokenKind.MANAGE, sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload,
-        key1)));
+    assertInvalid(
+        service.verify(
+            TokenKind.MANAGE, sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload, key1)));
   }
 
   @Test
   void verifyWhenAudIsWrongThenInvalid() {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).audience("optin4j:manage").build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).audience("optin4j:manage").build();
 
     assertInvalid(service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
   }
 
   @Test
   void verifyWhenAudHasSeveralValuesThenInvalid() {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM))
-        .audience(List.of(TokenKind.CONFIRM.audience(), "other")).build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM))
+            .audience(List.of(TokenKind.CONFIRM.audience(), "other"))
+            .build();
 
     assertInvalid(service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
   }
 
   @Test
   void verifyWhenIssIsWrongThenInvalid() {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).issuer("https://evil.example/").build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).issuer("https://evil.example/").build();
 
     assertInvalid(service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
   }
 
   @Test
   void verifyWhenIssuedByServiceWithOtherIssuerAndSameKeyThenInvalid() {
-    TokenService other = new TokenService(SigningKeys.builder().active("k1", key1).build(), "https://other.example/",
-        clock, new SecureRandom());
+    TokenService other =
+        new TokenService(
+            SigningKeys.builder().active("k1", key1).build(),
+            "https://other.example/",
+            clock,
+            new SecureRandom());
     String token = other.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL).token();
 
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
   }
 
-  // --- algorithms -------------------------------------------------------------------------------------------------
+  // --- algorithms
+  // -------------------------------------------------------------------------------------------------
 
   @Test
   void verifyWhenAlgIsNoneThenInvalid() {
-    String unsigned = b64(header("none", TokenKind.CONFIRM.type(), "k1")) + "." + b64(claimsJson(TokenKind.CONFIRM))
-        + ".";
+    String unsigned =
+        b64(header("none", TokenKind.CONFIRM.type(), "k1"))
+            + "."
+            + b64(claimsJson(TokenKind.CONFIRM))
+            + ".";
 
     assertInvalid(service.verify(TokenKind.CONFIRM, unsigned));
     // Even with a signature-shaped third part.
@@ -345,13 +392,19 @@ class TokenServiceTest {
   @ParameterizedTest
   @ValueSource(strings = {"HS384", "HS512"})
   void verifyWhenSignedWithOtherHmacAndSameKeyThenInvalid(String alg) {
-    // A 512-bit key is long enough for every HMAC, so Nimbus' MACVerifier alone, which takes the algorithm from the
-    // header, would accept these tokens. The service refuses them twice over: for the alg, and because their 48- or
+    // A 512-bit key is long enough for every HMAC, so Nimbus' MACVerifier alone, which takes the
+    // algorithm from the
+    // header, would accept these tokens. The service refuses them twice over: for the alg, and
+    // because their 48- or
     // 64-byte signature is not the 32 bytes of HS256.
     byte[] longKey = randomKey(64);
     TokenService withLongKey = service(SigningKeys.builder().active("k1", longKey).build());
-    String token = sign(header(alg, TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), longKey,
-        "HmacSHA" + alg.substring(2));
+    String token =
+        sign(
+            header(alg, TokenKind.CONFIRM.type(), "k1"),
+            claimsJson(TokenKind.CONFIRM),
+            longKey,
+            "HmacSHA" + alg.substring(2));
 
     assertInvalid(withLongKey.verify(TokenKind.CONFIRM, token));
   }
@@ -361,25 +414,32 @@ class TokenServiceTest {
     KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
     generator.initialize(2048);
     KeyPair pair = generator.generateKeyPair();
-    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.RS256)
-        .type(new JOSEObjectType(TokenKind.CONFIRM.type())).keyID("k1").build();
+    JWSHeader header =
+        new JWSHeader.Builder(JWSAlgorithm.RS256)
+            .type(new JOSEObjectType(TokenKind.CONFIRM.type()))
+            .keyID("k1")
+            .build();
     SignedJWT jwt = new SignedJWT(header, claims(TokenKind.CONFIRM));
     jwt.sign(new RSASSASigner(pair.getPrivate()));
 
     assertInvalid(service.verify(TokenKind.CONFIRM, jwt.serialize()));
-    // The same header with an HMAC-sized signature gets past the shape check and is refused for its alg.
-    String hmacSized = sign(header("RS256", TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), key1);
+    // The same header with an HMAC-sized signature gets past the shape check and is refused for its
+    // alg.
+    String hmacSized =
+        sign(header("RS256", TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), key1);
     assertInvalid(service.verify(TokenKind.CONFIRM, hmacSized));
   }
 
   @Test
   void verifyWhenSignedWithAnotherSecretUnderTheSameKidThenInvalid() {
-    String token = sign(header("HS256", TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), key2);
+    String token =
+        sign(header("HS256", TokenKind.CONFIRM.type(), "k1"), claimsJson(TokenKind.CONFIRM), key2);
 
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
   }
 
-  // --- tampering --------------------------------------------------------------------------------------------------
+  // --- tampering
+  // --------------------------------------------------------------------------------------------------
 
   @Test
   void verifyWhenAnyBitOfSignatureIsFlippedThenInvalid() {
@@ -410,7 +470,8 @@ class TokenServiceTest {
     assertInvalid(service.verify(TokenKind.CONFIRM, token + "!"));
     assertInvalid(service.verify(TokenKind.CONFIRM, " " + token));
     assertInvalid(service.verify(TokenKind.CONFIRM, token + "\n"));
-    assertInvalid(service.verify(TokenKind.CONFIRM, stem.substring(0, 20) + "+" + stem.substring(21) + last));
+    assertInvalid(
+        service.verify(TokenKind.CONFIRM, stem.substring(0, 20) + "+" + stem.substring(21) + last));
     assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.CONFIRM, token));
   }
 
@@ -422,7 +483,8 @@ class TokenServiceTest {
     assertInvalid(service.verify(TokenKind.CONFIRM, a[0] + "." + b[1] + "." + a[2]));
   }
 
-  // --- times ------------------------------------------------------------------------------------------------------
+  // --- times
+  // ------------------------------------------------------------------------------------------------------
 
   @Test
   void verifyWhenExpiredBeyondSkewThenExpiredWithClaims() {
@@ -430,7 +492,8 @@ class TokenServiceTest {
     clock.set(issued.expiresAt().plusSeconds(61));
 
     TokenCheck.Expired expired =
-        assertInstanceOf(TokenCheck.Expired.class, service.verify(TokenKind.CONFIRM, issued.token()));
+        assertInstanceOf(
+            TokenCheck.Expired.class, service.verify(TokenKind.CONFIRM, issued.token()));
     assertEquals(CONFIRM_CLAIMS, expired.claims());
     assertEquals(issued.id(), expired.id());
     assertEquals(issued.expiresAt(), expired.expiredAt());
@@ -479,34 +542,44 @@ class TokenServiceTest {
 
   @Test
   void verifyWhenNotBeforeInTheFutureThenInvalid() {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM))
-        .notBeforeTime(java.util.Date.from(START.plus(Duration.ofMinutes(10)))).build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM))
+            .notBeforeTime(java.util.Date.from(START.plus(Duration.ofMinutes(10))))
+            .build();
 
     assertInvalid(service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
   }
 
   @Test
   void verifyWhenNotBeforeInThePastThenValid() {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM))
-        .notBeforeTime(java.util.Date.from(START.minus(Duration.ofMinutes(10)))).build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM))
+            .notBeforeTime(java.util.Date.from(START.minus(Duration.ofMinutes(10))))
+            .build();
 
-    assertInstanceOf(TokenCheck.Valid.class,
+    assertInstanceOf(
+        TokenCheck.Valid.class,
         service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
   }
 
-  // --- keys -------------------------------------------------------------------------------------------------------
+  // --- keys
+  // -------------------------------------------------------------------------------------------------------
 
   @Test
   void verifyWhenKidUnknownThenInvalid() {
-    String token = sign(header("HS256", TokenKind.CONFIRM.type(), "k9"), claimsJson(TokenKind.CONFIRM), key1);
+    String token =
+        sign(header("HS256", TokenKind.CONFIRM.type(), "k9"), claimsJson(TokenKind.CONFIRM), key1);
 
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
   }
 
   @Test
   void verifyWhenKidMissingThenInvalid() {
-    String token = sign("{\"alg\":\"HS256\",\"typ\":\"" + TokenKind.CONFIRM.type() + "\"}",
-        claimsJson(TokenKind.CONFIRM), key1);
+    String token =
+        sign(
+            "{\"alg\":\"HS256\",\"typ\":\"" + TokenKind.CONFIRM.type() + "\"}",
+            claimsJson(TokenKind.CONFIRM),
+            key1);
 
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
   }
@@ -514,14 +587,16 @@ class TokenServiceTest {
   @Test
   void verifyWhenSignedWithRotatedOutPreviousKeyThenValid() {
     String oldToken = service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL).token();
-    TokenService rotated = service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
+    TokenService rotated =
+        service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
 
     assertInstanceOf(TokenCheck.Valid.class, rotated.verify(TokenKind.CONFIRM, oldToken));
   }
 
   @Test
   void issueWhenPreviousKeysExistThenSignsWithActiveKey() throws Exception {
-    TokenService rotated = service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
+    TokenService rotated =
+        service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
     String token = rotated.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL).token();
 
     assertEquals("k2", SignedJWT.parse(token).getHeader().getKeyID());
@@ -540,29 +615,39 @@ class TokenServiceTest {
 
   @Test
   void verifyWhenKidPointsToOtherKeyOfTheRingThenInvalid() {
-    TokenService rotated = service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
+    TokenService rotated =
+        service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
     // Signed with k1's secret but labelled k2.
-    String token = sign(header("HS256", TokenKind.CONFIRM.type(), "k2"), claimsJson(TokenKind.CONFIRM), key1);
+    String token =
+        sign(header("HS256", TokenKind.CONFIRM.type(), "k2"), claimsJson(TokenKind.CONFIRM), key1);
 
     assertInvalid(rotated.verify(TokenKind.CONFIRM, token));
   }
 
-  // --- refused header parameters ----------------------------------------------------------------------------------
+  // --- refused header parameters
+  // ----------------------------------------------------------------------------------
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "\"jku\":\"https://evil.example/jwks.json\"",
-      "\"x5u\":\"https://evil.example/cert.pem\"",
-      "\"jwk\":{\"kty\":\"oct\",\"k\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
-      "\"x5c\":[\"MIIBszCCAVmgAwIBAgIUZf\"]",
-      "\"crit\":[\"exp\"],\"exp\":1",
-      "\"crit\":[]",
-      "\"cty\":\"JWT\"",
-      "\"b64\":false,\"crit\":[\"b64\"]",
-      "\"x5t\":\"dGh1bWI\"",
-      "\"custom\":1"})
+  @ValueSource(
+      strings = {
+        "\"jku\":\"https://evil.example/jwks.json\"",
+        "\"x5u\":\"https://evil.example/cert.pem\"",
+        "\"jwk\":{\"kty\":\"oct\",\"k\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+        "\"x5c\":[\"MIIBszCCAVmgAwIBAgIUZf\"]",
+        "\"crit\":[\"exp\"],\"exp\":1",
+        "\"crit\":[]",
+        "\"cty\":\"JWT\"",
+        "\"b64\":false,\"crit\":[\"b64\"]",
+        "\"x5t\":\"dGh1bWI\"",
+        "\"custom\":1"
+      })
   void verifyWhenUnexpectedHeaderParameterPresentThenInvalid(String extra) {
-    String header = "{\"alg\":\"HS256\",\"typ\":\"" + TokenKind.CONFIRM.type() + "\",\"kid\":\"k1\"," + extra + "}";
+    String header =
+        "{\"alg\":\"HS256\",\"typ\":\""
+            + TokenKind.CONFIRM.type()
+            + "\",\"kid\":\"k1\","
+            + extra
+            + "}";
     String token = sign(header, claimsJson(TokenKind.CONFIRM), key1);
 
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
@@ -570,32 +655,42 @@ class TokenServiceTest {
 
   @Test
   void verifyWhenJkuHeaderPresentThenInvalid() {
-    String header = "{\"alg\":\"HS256\",\"typ\":\"" + TokenKind.CONFIRM.type()
-        + "\",\"kid\":\"k1\",\"jku\":\"https://evil.example/jwks.json\"}";
+    String header =
+        "{\"alg\":\"HS256\",\"typ\":\""
+            + TokenKind.CONFIRM.type()
+            + "\",\"kid\":\"k1\",\"jku\":\"https://evil.example/jwks.json\"}";
 
-    assertInvalid(service.verify(TokenKind.CONFIRM, sign(header, claimsJson(TokenKind.CONFIRM), key1)));
+    assertInvalid(
+        service.verify(TokenKind.CONFIRM, sign(header, claimsJson(TokenKind.CONFIRM), key1)));
   }
 
   @Test
   void verifyWhenHeaderHasDuplicateAlgThenInvalid() {
-    String header = "{\"alg\":\"none\",\"alg\":\"HS256\",\"typ\":\"" + TokenKind.CONFIRM.type() + "\",\"kid\":\"k1\"}";
+    String header =
+        "{\"alg\":\"none\",\"alg\":\"HS256\",\"typ\":\""
+            + TokenKind.CONFIRM.type()
+            + "\",\"kid\":\"k1\"}";
 
-    assertInvalid(service.verify(TokenKind.CONFIRM, sign(header, claimsJson(TokenKind.CONFIRM), key1)));
+    assertInvalid(
+        service.verify(TokenKind.CONFIRM, sign(header, claimsJson(TokenKind.CONFIRM), key1)));
   }
 
-  // --- required claims --------------------------------------------------------------------------------------------
+  // --- required claims
+  // --------------------------------------------------------------------------------------------
 
   @ParameterizedTest
   @ValueSource(strings = {"jti", "sub", "exp", "iat", "iss", "aud"})
   void verifyWhenRequiredClaimMissingThenInvalid(String claim) {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.MANAGE)).claim(claim, null).build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.MANAGE)).claim(claim, null).build();
     assertFalse(claims.toString().contains("\"" + claim + "\""), claims.toString());
 
     assertInvalid(service.verify(TokenKind.MANAGE, signed(TokenKind.MANAGE, claims, key1)));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"short", "", "123e4567-e89b-12d3-a456-426614174000", "QUJDREVGR0hJSktMTU5PUA+"})
+  @ValueSource(
+      strings = {"short", "", "123e4567-e89b-12d3-a456-426614174000", "QUJDREVGR0hJSktMTU5PUA+"})
   void verifyWhenJtiIsNotA128BitBase64UrlIdThenInvalid(String jti) {
     JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.MANAGE)).jwtID(jti).build();
 
@@ -605,7 +700,8 @@ class TokenServiceTest {
   @ParameterizedTest
   @ValueSource(strings = {"req", "gen"})
   void verifyWhenConfirmLacksRequestOrGenerationThenInvalid(String claim) {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).claim(claim, null).build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).claim(claim, null).build();
     assertFalse(claims.toString().contains("\"" + claim + "\""), claims.toString());
 
     assertInvalid(service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
@@ -618,7 +714,9 @@ class TokenServiceTest {
       String payload = claimsJson(kind).replace("\"gen\":3", "\"gen\":" + json);
       assertTrue(payload.contains("\"gen\":" + json), payload);
 
-      assertInvalid(service.verify(kind, sign(header("HS256", kind.type(), "k1"), payload, key1)), kind.name());
+      assertInvalid(
+          service.verify(kind, sign(header("HS256", kind.type(), "k1"), payload, key1)),
+          kind.name());
     }
   }
 
@@ -628,8 +726,10 @@ class TokenServiceTest {
     String payload = claimsJson(TokenKind.CONFIRM).replace("\"req\":\"req-42\"", "\"req\":" + json);
     assertTrue(payload.contains("\"req\":" + json), payload);
 
-    assertInvalid(service.verify(TokenKind.CONFIRM, sign(header("HS256", TokenKind.CONFIRM.type(), "k1"), payload,
-        key1)));
+    assertInvalid(
+        service.verify(
+            TokenKind.CONFIRM,
+            sign(header("HS256", TokenKind.CONFIRM.type(), "k1"), payload, key1)));
   }
 
   @ParameterizedTest
@@ -638,14 +738,16 @@ class TokenServiceTest {
     String payload = claimsJson(TokenKind.MANAGE).replace("\"req\":\"req-42\"", "\"req\":" + json);
     assertTrue(payload.contains("\"req\":" + json), payload);
 
-    assertInvalid(service.verify(TokenKind.MANAGE, sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload,
-        key1)));
+    assertInvalid(
+        service.verify(
+            TokenKind.MANAGE, sign(header("HS256", TokenKind.MANAGE.type(), "k1"), payload, key1)));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"not-a-subject-id", "someone@example.com", ""})
   void verifyWhenSubjectIsNotASubjectIdThenInvalid(String subject) {
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.MANAGE)).subject(subject).build();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.MANAGE)).subject(subject).build();
 
     assertInvalid(service.verify(TokenKind.MANAGE, signed(TokenKind.MANAGE, claims, key1)));
   }
@@ -662,14 +764,18 @@ class TokenServiceTest {
 
   @Test
   void verifyWhenUnknownClaimPresentThenIgnored() {
-    // RFC 7519 section 4: claims that are not understood are ignored, which keeps rolling upgrades possible.
-    JWTClaimsSet claims = new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).claim("x-later", "v").build();
+    // RFC 7519 section 4: claims that are not understood are ignored, which keeps rolling upgrades
+    // possible.
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder(claims(TokenKind.CONFIRM)).claim("x-later", "v").build();
 
-    assertInstanceOf(TokenCheck.Valid.class,
+    assertInstanceOf(
+        TokenCheck.Valid.class,
         service.verify(TokenKind.CONFIRM, signed(TokenKind.CONFIRM, claims, key1)));
   }
 
-  // --- size and garbage -------------------------------------------------------------------------------------------
+  // --- size and garbage
+  // -------------------------------------------------------------------------------------------
 
   @Test
   void verifyWhenValidlySignedTokenIs2048CharsThenValidAnd2049ThenInvalid() {
@@ -684,13 +790,31 @@ class TokenServiceTest {
 
   @ParameterizedTest
   @NullAndEmptySource
-  @ValueSource(strings = {" ", "   ", "\t\n", "a.b.c", "..", "...", "a..c", ".b.c", "a.b.", "abc", "null", "{}",
-      "eyJhbGciOiJIUzI1NiJ9", "eyJhbGciOiJIUzI1NiJ9.e30", "eyJhbGciOiJIUzI1NiJ9.e30.", "\u0000.\u0000.\u0000",
-      "ey\u00e9.ey.sig", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-      "eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-      "e30.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-      "W10.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-      "_____.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+  @ValueSource(
+      strings = {
+        " ",
+        "   ",
+        "\t\n",
+        "a.b.c",
+        "..",
+        "...",
+        "a..c",
+        ".b.c",
+        "a.b.",
+        "abc",
+        "null",
+        "{}",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "eyJhbGciOiJIUzI1NiJ9.e30",
+        "eyJhbGciOiJIUzI1NiJ9.e30.",
+        "\u0000.\u0000.\u0000",
+        "ey\u00e9.ey.sig",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "eyJhbGciOiJIUzI1NiJ9.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "e30.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "W10.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "_____.e30.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      })
   void verifyWhenGarbageThenInvalid(String token) {
     for (TokenKind kind : TokenKind.values()) {
       assertInvalid(service.verify(kind, token));
@@ -700,7 +824,8 @@ class TokenServiceTest {
   @Test
   void verifyWhenHugeBase64SegmentsThenInvalid() {
     String sig = "A".repeat(43);
-    assertInvalid(service.verify(TokenKind.CONFIRM, "A".repeat(1_000) + "." + "A".repeat(1_000) + "." + sig));
+    assertInvalid(
+        service.verify(TokenKind.CONFIRM, "A".repeat(1_000) + "." + "A".repeat(1_000) + "." + sig));
     assertInvalid(service.verify(TokenKind.CONFIRM, "A".repeat(100_000) + ".e30." + sig));
     assertInvalid(service.verify(TokenKind.CONFIRM, "eyJ".repeat(1_000_000)));
     // Deeply nested JSON inside the size limit.
@@ -726,8 +851,12 @@ class TokenServiceTest {
       assertInvalid(service.verify(TokenKind.CONFIRM, s.toString()));
     }
     for (int i = 0; i < 2_000; i++) {
-      String token = b64(randomJsonish(random)) + "." + b64(randomJsonish(random)) + "."
-          + B64URL.encodeToString(new byte[32]);
+      String token =
+          b64(randomJsonish(random))
+              + "."
+              + b64(randomJsonish(random))
+              + "."
+              + B64URL.encodeToString(new byte[32]);
       assertInvalid(service.verify(TokenKind.CONFIRM, token));
     }
   }
@@ -741,7 +870,8 @@ class TokenServiceTest {
     }
   }
 
-  // --- thread-safety ----------------------------------------------------------------------------------------------
+  // --- thread-safety
+  // ----------------------------------------------------------------------------------------------
 
   @Test
   void issueAndVerifyWhenCalledConcurrentlyThenAllValid() throws Exception {
@@ -749,16 +879,19 @@ class TokenServiceTest {
     try {
       List<Future<Boolean>> results = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
-        results.add(pool.submit(() -> {
-          for (int i = 0; i < 500; i++) {
-            IssuedToken issued = service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL);
-            TokenCheck check = service.verify(TokenKind.CONFIRM, issued.token());
-            if (!(check instanceof TokenCheck.Valid valid) || !valid.id().equals(issued.id())) {
-              return false;
-            }
-          }
-          return true;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 500; i++) {
+                    IssuedToken issued = service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL);
+                    TokenCheck check = service.verify(TokenKind.CONFIRM, issued.token());
+                    if (!(check instanceof TokenCheck.Valid valid)
+                        || !valid.id().equals(issued.id())) {
+                      return false;
+                    }
+                  }
+                  return true;
+                }));
       }
       for (Future<Boolean> result : results) {
         assertTrue(result.get(60, TimeUnit.SECONDS));
@@ -768,7 +901,8 @@ class TokenServiceTest {
     }
   }
 
-  // --- helpers ----------------------------------------------------------------------------------------------------
+  // --- helpers
+  // ----------------------------------------------------------------------------------------------------
 
   private TokenService service(SigningKeys keys) {
     return new TokenService(keys, ISSUER, clock, new SecureRandom());
@@ -809,7 +943,8 @@ class TokenServiceTest {
   }
 
   /** Builds a compact JWS by hand, so that tests can forge what Nimbus' own builders would not produce. */
-  private static String sign(String headerJson, String payloadJson, byte[] key, String jcaAlgorithm) {
+  private static String sign(
+      String headerJson, String payloadJson, byte[] key, String jcaAlgorithm) {
     String signingInput = b64(headerJson) + "." + b64(payloadJson);
     try {
       Mac mac = Mac.getInstance(jcaAlgorithm);
@@ -827,7 +962,11 @@ class TokenServiceTest {
     for (int headerPad = 0; headerPad < 4; headerPad++) {
       for (int payloadPad = 0; payloadPad < length; payloadPad++) {
         String h = header.substring(0, header.length() - 1) + " ".repeat(headerPad) + "}";
-        String p = payload.substring(0, payload.length() - 1) + ",\"pad\":\"" + "p".repeat(payloadPad) + "\"}";
+        String p =
+            payload.substring(0, payload.length() - 1)
+                + ",\"pad\":\""
+                + "p".repeat(payloadPad)
+                + "\"}";
         int size = b64(h).length() + 1 + b64(p).length() + 1 + 43;
         if (size == length) {
           return sign(h, p, key1);
@@ -855,7 +994,9 @@ class TokenServiceTest {
       for (int bit = 0; bit < 8; bit++) {
         String tampered = flipBit(token, segment, i * 8 + bit);
         assertNotEquals(token, tampered);
-        assertInvalid(service.verify(TokenKind.CONFIRM, tampered), "segment " + segment + " bit " + (i * 8 + bit));
+        assertInvalid(
+            service.verify(TokenKind.CONFIRM, tampered),
+            "segment " + segment + " bit " + (i * 8 + bit));
       }
     }
   }
@@ -869,9 +1010,29 @@ class TokenServiceTest {
   }
 
   private static String randomJsonish(Random random) {
-    String[] pieces = {"{", "}", "[", "]", "\"alg\"", "\"HS256\"", "\"none\"", ":", ",", "\"typ\"", "\"kid\"",
-        "\"k1\"", "1e400", "-0", "null", "true", "\"\\u0000\"", "\"" + TokenKind.CONFIRM.type() + "\"", "\"sub\"",
-        "\"exp\"", "99999999999999999999"};
+    String[] pieces = {
+      "{",
+      "}",
+      "[",
+      "]",
+      "\"alg\"",
+      "\"HS256\"",
+      "\"none\"",
+      ":",
+      ",",
+      "\"typ\"",
+      "\"kid\"",
+      "\"k1\"",
+      "1e400",
+      "-0",
+      "null",
+      "true",
+      "\"\\u0000\"",
+      "\"" + TokenKind.CONFIRM.type() + "\"",
+      "\"sub\"",
+      "\"exp\"",
+      "99999999999999999999"
+    };
     StringBuilder s = new StringBuilder();
     int n = random.nextInt(20);
     for (int i = 0; i < n; i++) {
@@ -897,5 +1058,4 @@ class TokenServiceTest {
     new SecureRandom().nextBytes(key);
     return key;
   }
-
 }

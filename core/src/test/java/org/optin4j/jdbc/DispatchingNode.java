@@ -39,8 +39,13 @@ public final class DispatchingNode {
 
   /** The node setup both JVMs use: 50 mails a batch, the shortest lease the builder accepts (10 s). */
   static OptIn node(JdbcConsentStore store, int smtpPort) {
-    SmtpMailer mailer = SmtpMailer.builder().host("127.0.0.1").port(smtpPort).security(SmtpMailer.Security.NONE)
-        .from("no-reply@bakery.example").build();
+    SmtpMailer mailer =
+        SmtpMailer.builder()
+            .host("127.0.0.1")
+            .port(smtpPort)
+            .security(SmtpMailer.Security.NONE)
+            .from("no-reply@bakery.example")
+            .build();
     return OptIn.builder()
         .catalog(Fixtures.catalog())
         .controller(Fixtures.controller())

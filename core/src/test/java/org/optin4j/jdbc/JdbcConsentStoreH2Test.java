@@ -21,12 +21,59 @@ class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
     super(TestDatabase.H2::new);
   }
 
-  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class History extends HistoryStoreContract { History() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class Notices extends NoticeStoreContract { Notices() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class Requests extends RequestStoreContract { Requests() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class Retention extends RetentionStoreContract { Retention() { super(JdbcConsentStoreH2Test.this); } }
-  @Nested class Registers extends RegisterStoreContract { Registers() { super(JdbcConsentStoreH2Test.this); } }
+  @Nested
+  class Transactions extends TransactionStoreContract {
+    Transactions() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Subjects extends SubjectStoreContract {
+    Subjects() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class History extends HistoryStoreContract {
+    History() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Notices extends NoticeStoreContract {
+    Notices() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Requests extends RequestStoreContract {
+    Requests() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Outbox extends OutboxStoreContract {
+    Outbox() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Retention extends RetentionStoreContract {
+    Retention() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Registers extends RegisterStoreContract {
+    Registers() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
 }

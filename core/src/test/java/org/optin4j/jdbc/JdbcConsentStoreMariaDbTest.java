@@ -21,12 +21,59 @@ class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
     super(TestDatabase.MariaDb::new);
   }
 
-  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class History extends HistoryStoreContract { History() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class Notices extends NoticeStoreContract { Notices() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class Requests extends RequestStoreContract { Requests() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class Retention extends RetentionStoreContract { Retention() { super(JdbcConsentStoreMariaDbTest.this); } }
-  @Nested class Registers extends RegisterStoreContract { Registers() { super(JdbcConsentStoreMariaDbTest.this); } }
+  @Nested
+  class Transactions extends TransactionStoreContract {
+    Transactions() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Subjects extends SubjectStoreContract {
+    Subjects() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class History extends HistoryStoreContract {
+    History() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Notices extends NoticeStoreContract {
+    Notices() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Requests extends RequestStoreContract {
+    Requests() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Outbox extends OutboxStoreContract {
+    Outbox() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Retention extends RetentionStoreContract {
+    Retention() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Registers extends RegisterStoreContract {
+    Registers() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
 }

@@ -31,34 +31,96 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
     super(TestDatabase.Postgres::new);
   }
 
-  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class History extends HistoryStoreContract { History() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class Notices extends NoticeStoreContract { Notices() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class Requests extends RequestStoreContract { Requests() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class Retention extends RetentionStoreContract { Retention() { super(JdbcConsentStorePostgresTest.this); } }
-  @Nested class Registers extends RegisterStoreContract { Registers() { super(JdbcConsentStorePostgresTest.this); } }
+  @Nested
+  class Transactions extends TransactionStoreContract {
+    Transactions() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Subjects extends SubjectStoreContract {
+    Subjects() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class History extends HistoryStoreContract {
+    History() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Notices extends NoticeStoreContract {
+    Notices() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Requests extends RequestStoreContract {
+    Requests() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Outbox extends OutboxStoreContract {
+    Outbox() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Retention extends RetentionStoreContract {
+    Retention() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Registers extends RegisterStoreContract {
+    Registers() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
 
   @Test
   void hotLookupsThenServedByTheirIndexes() throws Exception {
     String prefix = database().nextPrefix();
-    JdbcConsentStore.builder(database().dataSource()).tablePrefix(prefix).createSchema(true).build();
+    JdbcConsentStore.builder(database().dataSource())
+        .tablePrefix(prefix)
+        .createSchema(true)
+        .build();
     Statements sql = new Statements(JdbcConsentStore.Dialect.POSTGRESQL, prefix);
-    Map<String, String> expected = Map.of(
-        sql.subjectByEmail, prefix + "subjects_email_uq",
-        sql.consentForUpdate, prefix + "consents_pk",
-        sql.insertToken.replace("INSERT INTO", "SELECT 1 FROM").replaceAll(" \\(.*", "") + " WHERE token_id = ?",
-        prefix + "used_tokens_pk",
-        sql.countMails, prefix + "outbox_caps_idx",
-        sql.claimQueued, prefix + "outbox_due_idx",
-        sql.events, prefix + "events_subject_idx",
-        sql.openRequestsExpiredBefore, prefix + "requests_expiry_idx",
-        sql.expirableRequests, prefix + "requests_expiry_idx",
-        sql.isSuppressed, prefix + "suppressions_pk");
+    Map<String, String> expected =
+        Map.of(
+            sql.subjectByEmail,
+            prefix + "subjects_email_uq",
+            sql.consentForUpdate,
+            prefix + "consents_pk",
+            sql.insertToken.replace("INSERT INTO", "SELECT 1 FROM").replaceAll(" \\(.*", "")
+                + " WHERE token_id = ?",
+            prefix + "used_tokens_pk",
+            sql.countMails,
+            prefix + "outbox_caps_idx",
+            sql.claimQueued,
+            prefix + "outbox_due_idx",
+            sql.events,
+            prefix + "events_subject_idx",
+            sql.openRequestsExpiredBefore,
+            prefix + "requests_expiry_idx",
+            sql.expirableRequests,
+            prefix + "requests_expiry_idx",
+            sql.isSuppressed,
+            prefix + "suppressions_pk");
     try (Connection c = database().dataSource().getConnection()) {
       try (Statement st = c.createStatement()) {
-        st.execute("SET enable_seqscan = off"); // tiny tables would be scanned; the question is whether an index fits
+        st.execute(
+            "SET enable_seqscan = off"); // tiny tables would be scanned; the question is whether an
+        // index fits
       }
       for (Map.Entry<String, String> e : expected.entrySet()) {
         StringBuilder plan = new StringBuilder();
@@ -77,10 +139,14 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
             }
           }
         }
-        // On an empty table the planner may pick any index that fits; what matters is that no scan is needed.
-        boolean indexed = plan.toString().contains(e.getValue())
-            || plan.toString().contains("Index") && !plan.toString().contains("Seq Scan");
-        assertTrue(indexed, "expected an index scan (e.g. " + e.getValue() + ") for " + e.getKey() + "\n" + plan);
+        // On an empty table the planner may pick any index that fits; what matters is that no scan
+        // is needed.
+        boolean indexed =
+            plan.toString().contains(e.getValue())
+                || plan.toString().contains("Index") && !plan.toString().contains("Seq Scan");
+        assertTrue(
+            indexed,
+            "expected an index scan (e.g. " + e.getValue() + ") for " + e.getKey() + "\n" + plan);
       }
     }
   }

@@ -37,6 +37,7 @@ import org.optin4j.spi.OutboxMail;
 class JdbcDispatchKillPostgresTest {
   /** The lease of both nodes: the shortest the builder accepts. */
   static final Duration LEASE = Duration.ofSeconds(10);
+
   private static final int MAILS = 400;
 
   private TestDatabase database;
@@ -60,43 +61,65 @@ class JdbcDispatchKillPostgresTest {
   }
 
   @Test
-  void dispatchWhenNodeKilledMidBatchThenEveryMailDeliveredAtMostOneTwiceWithItsFirstMessageId() throws Exception {
+  void dispatchWhenNodeKilledMidBatchThenEveryMailDeliveredAtMostOneTwiceWithItsFirstMessageId()
+      throws Exception {
     String prefix = database.nextPrefix();
-    JdbcConsentStore store = JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix)
-        .createSchema(true).build();
+    JdbcConsentStore store =
+        JdbcConsentStore.builder(database.dataSource())
+            .tablePrefix(prefix)
+            .createSchema(true)
+            .build();
     int port = greenMail.getSmtp().getPort();
     Set<String> expected = new HashSet<>();
     try (OptIn queueing = DispatchingNode.node(store, port)) { // not started: it only queues
       for (int i = 0; i < MAILS; i++) {
         String address = "p" + i + "@example.org";
         expected.add(address);
-        assertInstanceOf(RequestResult.Accepted.class,
+        assertInstanceOf(
+            RequestResult.Accepted.class,
             queueing.request(ConsentRequest.of(address, Locale.ENGLISH, NEWSLETTER)));
       }
     }
 
     Path log = Files.createTempFile("dispatching-node", ".log");
-    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classPath, DispatchingNode.class.getName(), currentSchema(), prefix, Integer.toString(port))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    String classPath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classPath,
+                DispatchingNode.class.getName(),
+                currentSchema(),
+                prefix,
+                Integer.toString(port))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (greenMail.getReceivedMessages().length < 70) { // into the second batch of 50
       assertTrue(child.isAlive(), () -> "the node died by itself: " + read(log.toFile()));
-      assertTrue(System.nanoTime() < deadline, () -> "the node sent too little: " + read(log.toFile()));
+      assertTrue(
+          System.nanoTime() < deadline, () -> "the node sent too little: " + read(log.toFile()));
       Thread.sleep(2);
     }
     child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close()
     assertTrue(child.waitFor(10, TimeUnit.SECONDS));
     long killedAt = System.nanoTime();
     Map<OutboxMail.Status, Long> atKill = store.read(tx -> tx.outbox().countMailsByStatus());
-    assertTrue(atKill.getOrDefault(OutboxMail.Status.CLAIMED, 0L) > 0, "killed mid-batch: " + atKill);
+    assertTrue(
+        atKill.getOrDefault(OutboxMail.Status.CLAIMED, 0L) > 0, "killed mid-batch: " + atKill);
     assertTrue(atKill.getOrDefault(OutboxMail.Status.SENT, 0L) < MAILS, atKill.toString());
 
-    try (OptIn survivor = DispatchingNode.node(JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix)
-        .build(), port)) {
-      while (store.read(tx -> tx.outbox().countMailsByStatus()).getOrDefault(OutboxMail.Status.SENT, 0L) < MAILS) {
-        assertTrue(System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(60),
+    try (OptIn survivor =
+        DispatchingNode.node(
+            JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).build(), port)) {
+      while (store
+              .read(tx -> tx.outbox().countMailsByStatus())
+              .getOrDefault(OutboxMail.Status.SENT, 0L)
+          < MAILS) {
+        assertTrue(
+            System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(60),
             () -> "not all sent: " + store.read(tx -> tx.outbox().countMailsByStatus()));
         survivor.operations().dispatchNow();
         Thread.sleep(100);
@@ -111,21 +134,32 @@ class JdbcDispatchKillPostgresTest {
     }
     assertEquals(expected, idsByRecipient.keySet(), "every mail delivered");
     List<String> twice = new ArrayList<>();
-    idsByRecipient.forEach((to, ids) -> {
-      if (ids.size() > 1) {
-        twice.add(to);
-        assertEquals(1, new HashSet<>(ids).size(), "a copy carries the first one's Message-ID: " + ids);
-      }
-    });
-    System.out.println("killed with " + atKill + "; all " + MAILS + " sent " + takeover.toMillis()
-        + " ms after the kill; sent twice: " + twice.size());
+    idsByRecipient.forEach(
+        (to, ids) -> {
+          if (ids.size() > 1) {
+            twice.add(to);
+            assertEquals(
+                1, new HashSet<>(ids).size(), "a copy carries the first one's Message-ID: " + ids);
+          }
+        });
+    System.out.println(
+        "killed with "
+            + atKill
+            + "; all "
+            + MAILS
+            + " sent "
+            + takeover.toMillis()
+            + " ms after the kill; sent twice: "
+            + twice.size());
     assertTrue(twice.size() <= 1, "at most the mail on the wire went twice: " + twice);
     assertTrue(idsByRecipient.values().stream().allMatch(ids -> ids.size() <= 2));
-    assertTrue(takeover.compareTo(LEASE.plusSeconds(15)) < 0, "taken over after the lease: " + takeover);
+    assertTrue(
+        takeover.compareTo(LEASE.plusSeconds(15)) < 0, "taken over after the lease: " + takeover);
   }
 
   private String currentSchema() throws Exception {
-    try (var c = database.dataSource().getConnection(); var st = c.createStatement();
+    try (var c = database.dataSource().getConnection();
+        var st = c.createStatement();
         var rs = st.executeQuery("SELECT current_schema()")) {
       rs.next();
       return rs.getString(1);

@@ -19,18 +19,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.proof.HistoryVerification;
-import org.optin4j.proof.HistoryVerification;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.keys.SigningKeys;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.proof.HistoryVerification;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
 
@@ -53,10 +52,16 @@ abstract class JdbcHistoryConcurrency {
     database = open();
     String prefix = database.nextPrefix();
     for (int i = 0; i < 3; i++) {
-      JdbcConsentStore store = JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix)
-          .createSchema(i == 0).build();
-      nodes.add(Fixtures.builder(store, mailer, clock).signingKeys(keys)
-          .confirmationMailCap(20, java.time.Duration.ZERO).build());
+      JdbcConsentStore store =
+          JdbcConsentStore.builder(database.dataSource())
+              .tablePrefix(prefix)
+              .createSchema(i == 0)
+              .build();
+      nodes.add(
+          Fixtures.builder(store, mailer, clock)
+              .signingKeys(keys)
+              .confirmationMailCap(20, java.time.Duration.ZERO)
+              .build());
     }
   }
 
@@ -67,13 +72,18 @@ abstract class JdbcHistoryConcurrency {
   }
 
   @Test
-  void concurrentRestrictWithdrawRequestAndConfirmOfOneSubjectOnSeveralNodesThenNoDeadlockAndOneIntactChain()
-      throws Exception {
+  void
+      concurrentRestrictWithdrawRequestAndConfirmOfOneSubjectOnSeveralNodesThenNoDeadlockAndOneIntactChain()
+          throws Exception {
     OptIn first = nodes.get(0);
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        first.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            first.request(
+                ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS)));
     first.operations().dispatchNow();
-    first.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
+    first.confirm(
+        Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
     SubjectId ann = r.subjectId();
     int rounds = 15;
     CountDownLatch start = new CountDownLatch(1);
@@ -82,28 +92,42 @@ abstract class JdbcHistoryConcurrency {
       List<Future<?>> work = new ArrayList<>();
       work.add(pool.submit(() -> toggle(start, nodes.get(0), ann, NEWSLETTER, rounds)));
       work.add(pool.submit(() -> toggle(start, nodes.get(1), ann, EVENTS, rounds)));
-      work.add(pool.submit(() -> {
-        await(start);
-        for (int i = 0; i < rounds; i++) {
-          // withdraw everything, then ask again (a new request for both purposes: two events each time)
-          nodes.get(2).withdraw(ann, Set.of(), Channel.PREFERENCE_CENTER, Evidence.NONE);
-          nodes.get(2).request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS));
-        }
-        return null;
-      }));
-      work.add(pool.submit(() -> {
-        await(start);
-        for (int i = 0; i < rounds; i++) {
-          // confirm whatever link is newest: history, then request, then consent rows, like every other unit
-          nodes.get(0).operations().dispatchNow();
-          List<org.optin4j.spi.MailMessage> sent = mailer.sent();
-          if (!sent.isEmpty() && sent.get(sent.size() - 1).text().contains("/confirm?token=")) {
-            nodes.get(0).confirm(Fixtures.token(sent.get(sent.size() - 1).text(), "confirm"), ConfirmationChoice.all(),
-                Evidence.NONE);
-          }
-        }
-        return null;
-      }));
+      work.add(
+          pool.submit(
+              () -> {
+                await(start);
+                for (int i = 0; i < rounds; i++) {
+                  // withdraw everything, then ask again (a new request for both purposes: two
+                  // events each time)
+                  nodes.get(2).withdraw(ann, Set.of(), Channel.PREFERENCE_CENTER, Evidence.NONE);
+                  nodes
+                      .get(2)
+                      .request(
+                          ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER, EVENTS));
+                }
+                return null;
+              }));
+      work.add(
+          pool.submit(
+              () -> {
+                await(start);
+                for (int i = 0; i < rounds; i++) {
+                  // confirm whatever link is newest: history, then request, then consent rows, like
+                  // every other unit
+                  nodes.get(0).operations().dispatchNow();
+                  List<org.optin4j.spi.MailMessage> sent = mailer.sent();
+                  if (!sent.isEmpty()
+                      && sent.get(sent.size() - 1).text().contains("/confirm?token=")) {
+                    nodes
+                        .get(0)
+                        .confirm(
+                            Fixtures.token(sent.get(sent.size() - 1).text(), "confirm"),
+                            ConfirmationChoice.all(),
+                            Evidence.NONE);
+                  }
+                }
+                return null;
+              }));
       start.countDown();
       for (Future<?> f : work) {
         f.get(120, TimeUnit.SECONDS);
@@ -112,8 +136,8 @@ abstract class JdbcHistoryConcurrency {
       pool.shutdownNow();
     }
 
-    HistoryVerification.Intact intact = assertInstanceOf(HistoryVerification.Intact.class,
-        first.proof().verifyHistory(ann));
+    HistoryVerification.Intact intact =
+        assertInstanceOf(HistoryVerification.Intact.class, first.proof().verifyHistory(ann));
     List<ConsentEvent> history = first.proof().history(ann);
     assertEquals(history.size(), intact.events());
     for (int i = 0; i < history.size(); i++) {

@@ -17,21 +17,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
-import org.optin4j.proof.HistoryAudit;
-import org.optin4j.proof.HistoryVerification;
-import org.optin4j.proof.HistoryVerification.Reason;
-import org.optin4j.proof.HistoryAudit;
-import org.optin4j.proof.HistoryVerification;
-import org.optin4j.proof.HistoryVerification.Reason;
 import org.optin4j.OptIn;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
+import org.optin4j.proof.ConsentEvent;
+import org.optin4j.proof.HistoryAudit;
+import org.optin4j.proof.HistoryVerification;
+import org.optin4j.proof.HistoryVerification.Reason;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
 
@@ -59,8 +56,11 @@ class JdbcHistoryTamperTest {
   @BeforeEach
   void build() {
     prefix = database.nextPrefix();
-    JdbcConsentStore store = JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).createSchema(true)
-        .build();
+    JdbcConsentStore store =
+        JdbcConsentStore.builder(database.dataSource())
+            .tablePrefix(prefix)
+            .createSchema(true)
+            .build();
     optIn = Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
   }
 
@@ -71,15 +71,21 @@ class JdbcHistoryTamperTest {
 
   /** Ann: REQUESTED newsletter (1), CONFIRMED newsletter (2), WITHDRAWN newsletter (3). */
   private SubjectId annWithThreeEvents() {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class, optIn.request(
-        ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER)
-            .withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(
+                ConsentRequest.of("ann@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER)
+                    .withEvidence(Evidence.of("203.0.113.9", "Firefox"))));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofMinutes(3));
-    optIn.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(),
+    optIn.confirm(
+        Fixtures.token(mailer.last().text(), "confirm"),
+        ConfirmationChoice.all(),
         Evidence.of("203.0.113.9", "Firefox"));
     clock.advance(Duration.ofDays(3));
-    optIn.withdraw(r.subjectId(), Set.of(), Channel.PREFERENCE_CENTER, Evidence.of("198.51.100.4", "Safari"));
+    optIn.withdraw(
+        r.subjectId(), Set.of(), Channel.PREFERENCE_CENTER, Evidence.of("198.51.100.4", "Safari"));
     assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(r.subjectId()));
     return r.subjectId();
   }
@@ -95,17 +101,23 @@ class JdbcHistoryTamperTest {
   }
 
   private Reason brokenAt(SubjectId id, int position) {
-    HistoryVerification.Broken b = assertInstanceOf(HistoryVerification.Broken.class, optIn.proof().verifyHistory(id));
+    HistoryVerification.Broken b =
+        assertInstanceOf(HistoryVerification.Broken.class, optIn.proof().verifyHistory(id));
     assertEquals(position, b.position(), b.toString());
     return b.reason();
   }
 
   @Test
-  void verifyHistoryWhenConfirmationTimeBackdatedThenContentAlteredAtThatLink() throws SQLException {
+  void verifyHistoryWhenConfirmationTimeBackdatedThenContentAlteredAtThatLink()
+      throws SQLException {
     SubjectId ann = annWithThreeEvents();
 
-    assertEquals(1, sql("UPDATE optin4j_events SET occurred_at = occurred_at - 86400000"
-        + " WHERE subject_id = ? AND chain_position = 2", ann.value()));
+    assertEquals(
+        1,
+        sql(
+            "UPDATE optin4j_events SET occurred_at = occurred_at - 86400000"
+                + " WHERE subject_id = ? AND chain_position = 2",
+            ann.value()));
 
     assertEquals(Reason.CONTENT_ALTERED, brokenAt(ann, 2));
   }
@@ -114,7 +126,8 @@ class JdbcHistoryTamperTest {
   void verifyHistoryWhenEventTypeChangedThenContentAlteredAtThatLink() throws SQLException {
     SubjectId ann = annWithThreeEvents();
 
-    sql("UPDATE optin4j_events SET event_type = 'CONFIRMED' WHERE subject_id = ? AND chain_position = 3",
+    sql(
+        "UPDATE optin4j_events SET event_type = 'CONFIRMED' WHERE subject_id = ? AND chain_position = 3",
         ann.value());
 
     assertEquals(Reason.CONTENT_ALTERED, brokenAt(ann, 3));
@@ -124,7 +137,8 @@ class JdbcHistoryTamperTest {
   void verifyHistoryWhenEvidenceChangedThenEvidenceAlteredAtThatLink() throws SQLException {
     SubjectId ann = annWithThreeEvents();
 
-    sql("UPDATE optin4j_events SET evidence_ip = '192.0.2.1' WHERE subject_id = ? AND chain_position = 2",
+    sql(
+        "UPDATE optin4j_events SET evidence_ip = '192.0.2.1' WHERE subject_id = ? AND chain_position = 2",
         ann.value());
 
     assertEquals(Reason.EVIDENCE_ALTERED, brokenAt(ann, 2));
@@ -134,8 +148,10 @@ class JdbcHistoryTamperTest {
   void verifyHistoryWhenEvidenceClearedWithoutErasureThenEvidenceRemoved() throws SQLException {
     SubjectId ann = annWithThreeEvents();
 
-    sql("UPDATE optin4j_events SET evidence_ip = NULL, evidence_user_agent = NULL, token_id = NULL,"
-        + " source = NULL, details_salt = NULL WHERE subject_id = ? AND chain_position = 2", ann.value());
+    sql(
+        "UPDATE optin4j_events SET evidence_ip = NULL, evidence_user_agent = NULL, token_id = NULL,"
+            + " source = NULL, details_salt = NULL WHERE subject_id = ? AND chain_position = 2",
+        ann.value());
 
     assertEquals(Reason.EVIDENCE_REMOVED, brokenAt(ann, 2));
   }
@@ -162,33 +178,59 @@ class JdbcHistoryTamperTest {
   void verifyHistoryWhenAlteredEventReHashedThenNextLinkMismatch() throws SQLException {
     SubjectId ann = annWithThreeEvents();
     ConsentEvent second = optIn.proof().history(ann).get(1);
-    ConsentEvent forged = new ConsentEvent(0, ann, second.purpose(), second.type(), second.at().minusSeconds(86400),
-        second.requestId(), second.notice(), second.source(), second.channel(), second.evidence(), second.tokenId());
-    String forgedHash = forged.chainHash(2, second.seal().previousHash(), second.seal().detailsDigest());
+    ConsentEvent forged =
+        new ConsentEvent(
+            0,
+            ann,
+            second.purpose(),
+            second.type(),
+            second.at().minusSeconds(86400),
+            second.requestId(),
+            second.notice(),
+            second.source(),
+            second.channel(),
+            second.evidence(),
+            second.tokenId());
+    String forgedHash =
+        forged.chainHash(2, second.seal().previousHash(), second.seal().detailsDigest());
 
-    sql("UPDATE optin4j_events SET occurred_at = ?, chain_hash = ? WHERE subject_id = ? AND chain_position = 2",
-        forged.at().toEpochMilli(), forgedHash, ann.value());
+    sql(
+        "UPDATE optin4j_events SET occurred_at = ?, chain_hash = ? WHERE subject_id = ? AND chain_position = 2",
+        forged.at().toEpochMilli(),
+        forgedHash,
+        ann.value());
 
     assertEquals(Reason.LINK_MISMATCH, brokenAt(ann, 3));
   }
 
   @Test
-  void verifyHistoryAfterErasureWithStubThenIntactAndAuditFindsOnlyTheTamperedOne() throws SQLException {
+  void verifyHistoryAfterErasureWithStubThenIntactAndAuditFindsOnlyTheTamperedOne()
+      throws SQLException {
     SubjectId ann = annWithThreeEvents();
-    RequestResult.Accepted bob = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER)));
+    RequestResult.Accepted bob =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(
+                ConsentRequest.of("bob@example.org", Locale.ENGLISH, Fixtures.NEWSLETTER)));
 
     assertTrue(optIn.rights().erase(ann, Channel.OPERATOR));
     HistoryVerification.Intact stub =
         assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(ann));
     assertEquals(4, stub.events());
-    sql("UPDATE optin4j_events SET purpose = 'events' WHERE subject_id = ? AND chain_position = 1",
+    sql(
+        "UPDATE optin4j_events SET purpose = 'events' WHERE subject_id = ? AND chain_position = 1",
         bob.subjectId().value());
 
     HistoryAudit audit = optIn.proof().verifyAllHistories();
 
     assertEquals(2, audit.subjects());
-    assertEquals(List.of(new HistoryVerification.Broken(bob.subjectId(), 1,
-        optIn.proof().history(bob.subjectId()).get(0).sequence(), Reason.CONTENT_ALTERED)), audit.broken());
+    assertEquals(
+        List.of(
+            new HistoryVerification.Broken(
+                bob.subjectId(),
+                1,
+                optIn.proof().history(bob.subjectId()).get(0).sequence(),
+                Reason.CONTENT_ALTERED)),
+        audit.broken());
   }
 }

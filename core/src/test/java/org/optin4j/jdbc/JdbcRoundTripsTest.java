@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,8 +22,8 @@ import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
-import org.optin4j.OptIn;
 import org.optin4j.Notice;
+import org.optin4j.OptIn;
 import org.optin4j.RequestResult;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
@@ -44,10 +43,14 @@ class JdbcRoundTripsTest {
 
   @BeforeEach
   void start() {
-    JdbcConsentStore store = JdbcConsentStore.builder(counting(database.dataSource()))
-        .tablePrefix(database.nextPrefix()).createSchema(true).build();
+    JdbcConsentStore store =
+        JdbcConsentStore.builder(counting(database.dataSource()))
+            .tablePrefix(database.nextPrefix())
+            .createSchema(true)
+            .build();
     optIn = Fixtures.builder(store, mailer, clock).build();
-    // The first signup stores the notice; later signups of the same purposes and language only refer to it.
+    // The first signup stores the notice; later signups of the same purposes and language only
+    // refer to it.
     signUp("first@example.com");
     statements.clear();
   }
@@ -62,26 +65,41 @@ class JdbcRoundTripsTest {
   void signupOfNewAddressThenOneTransactionOfElevenStatements() {
     signUp("ann@example.com");
 
-    // find subject, suppression check, today's confirmation mails, insert subject, per purpose one event and one
+    // find subject, suppression check, today's confirmation mails, insert subject, per purpose one
+    // event and one
     // consent, request, outbox row, and the new history head once at the end
-    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "MERGE", "INSERT", "MERGE", "INSERT",
-        "INSERT", "INSERT", "COMMIT"), kinds(), String.join("\n", statements));
+    assertEquals(
+        List.of(
+            "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "MERGE", "INSERT", "MERGE", "INSERT",
+            "INSERT", "INSERT", "COMMIT"),
+        kinds(),
+        String.join("\n", statements));
   }
 
   @Test
   void signupWithTheNoticeTheFormShowedThenNoNoticeReadAndTheSameElevenStatements() {
-    // The form view stores the notice; the POST finds it by the hash in its hidden field, and the request carries it.
-    Notice shown = optIn.notice(java.util.Set.of(Fixtures.NEWSLETTER, Fixtures.EVENTS), Locale.ENGLISH);
+    // The form view stores the notice; the POST finds it by the hash in its hidden field, and the
+    // request carries it.
+    Notice shown =
+        optIn.notice(java.util.Set.of(Fixtures.NEWSLETTER, Fixtures.EVENTS), Locale.ENGLISH);
     statements.clear();
 
     Notice posted = optIn.noticeByHash(shown.hash()).orElseThrow();
-    RequestResult result = optIn.request(ConsentRequest.of("ann@example.com", Locale.ENGLISH, Fixtures.NEWSLETTER,
-        Fixtures.EVENTS).withShownNotice(posted));
+    RequestResult result =
+        optIn.request(
+            ConsentRequest.of(
+                    "ann@example.com", Locale.ENGLISH, Fixtures.NEWSLETTER, Fixtures.EVENTS)
+                .withShownNotice(posted));
 
     assertInstanceOf(RequestResult.Accepted.class, result);
-    // as signupOfNewAddressThenOneTransactionOfElevenStatements: the shown notice is neither read nor looked up again
-    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "MERGE", "INSERT", "MERGE", "INSERT",
-        "INSERT", "INSERT", "COMMIT"), kinds(), String.join("\n", statements));
+    // as signupOfNewAddressThenOneTransactionOfElevenStatements: the shown notice is neither read
+    // nor looked up again
+    assertEquals(
+        List.of(
+            "SELECT", "SELECT", "SELECT", "INSERT", "INSERT", "MERGE", "INSERT", "MERGE", "INSERT",
+            "INSERT", "INSERT", "COMMIT"),
+        kinds(),
+        String.join("\n", statements));
   }
 
   @Test
@@ -91,7 +109,8 @@ class JdbcRoundTripsTest {
 
     assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
 
-    // request, address change, consents, each in autocommit (ConsentStore.read: no begin, no commit); the notice comes
+    // request, address change, consents, each in autocommit (ConsentStore.read: no begin, no
+    // commit); the notice comes
     // from the instance's checked notices
     assertEquals(List.of("SELECT", "SELECT", "SELECT"), kinds(), String.join("\n", statements));
   }
@@ -120,18 +139,26 @@ class JdbcRoundTripsTest {
     String token = linkOf(signUp("ann@example.com"));
     statements.clear();
 
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
 
-    // subject, lock head, lock request, use token, address change, the consents (one read, under the head lock); per
-    // purpose: save the consent, append the event; close request, lift suppression, queue receipt, move head
-    assertEquals(List.of("SELECT", "SELECT", "SELECT", "INSERT", "SELECT", "SELECT",
-        "MERGE", "INSERT", "MERGE", "INSERT",
-        "UPDATE", "DELETE", "INSERT", "UPDATE", "COMMIT"), kinds(), String.join("\n", statements));
+    // subject, lock head, lock request, use token, address change, the consents (one read, under
+    // the head lock); per
+    // purpose: save the consent, append the event; close request, lift suppression, queue receipt,
+    // move head
+    assertEquals(
+        List.of(
+            "SELECT", "SELECT", "SELECT", "INSERT", "SELECT", "SELECT", "MERGE", "INSERT", "MERGE",
+            "INSERT", "UPDATE", "DELETE", "INSERT", "UPDATE", "COMMIT"),
+        kinds(),
+        String.join("\n", statements));
   }
 
   private RequestResult signUp(String email) {
-    RequestResult result = optIn.request(ConsentRequest.of(email, Locale.ENGLISH, Fixtures.NEWSLETTER,
-        Fixtures.EVENTS));
+    RequestResult result =
+        optIn.request(
+            ConsentRequest.of(email, Locale.ENGLISH, Fixtures.NEWSLETTER, Fixtures.EVENTS));
     assertInstanceOf(RequestResult.Accepted.class, result);
     return result;
   }
@@ -142,49 +169,66 @@ class JdbcRoundTripsTest {
   }
 
   private List<String> kinds() {
-    return statements.stream().map(s -> s.strip().split("\\s+", 2)[0].toUpperCase(Locale.ROOT)).toList();
+    return statements.stream()
+        .map(s -> s.strip().split("\\s+", 2)[0].toUpperCase(Locale.ROOT))
+        .toList();
   }
 
   /** A data source whose connections record every statement they execute, and every commit. */
   private DataSource counting(DataSource target) {
-    return (DataSource) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {DataSource.class},
-        (proxy, method, args) -> {
-          Object result = invoke(target, method, args);
-          return result instanceof Connection c ? countingConnection(c) : result;
-        });
+    return (DataSource)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              Object result = invoke(target, method, args);
+              return result instanceof Connection c ? countingConnection(c) : result;
+            });
   }
 
   private Connection countingConnection(Connection target) {
-    return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("commit")) {
-            statements.add("COMMIT");
-          }
-          Object result = invoke(target, method, args);
-          if (result instanceof PreparedStatement ps && method.getName().equals("prepareStatement")) {
-            String sql = (String) args[0];
-            return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {PreparedStatement.class},
-                (p, m, a) -> {
-                  if (m.getName().startsWith("execute")) {
-                    statements.add(sql);
-                  }
-                  return invoke(ps, m, a);
-                });
-          }
-          if (result instanceof Statement st && method.getName().equals("createStatement")) {
-            return Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Statement.class},
-                (p, m, a) -> {
-                  if (m.getName().startsWith("execute") && a != null && a.length > 0 && a[0] instanceof String sql) {
-                    statements.add(sql);
-                  }
-                  return invoke(st, m, a);
-                });
-          }
-          return result;
-        });
+    return (Connection)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("commit")) {
+                statements.add("COMMIT");
+              }
+              Object result = invoke(target, method, args);
+              if (result instanceof PreparedStatement ps
+                  && method.getName().equals("prepareStatement")) {
+                String sql = (String) args[0];
+                return Proxy.newProxyInstance(
+                    getClass().getClassLoader(),
+                    new Class<?>[] {PreparedStatement.class},
+                    (p, m, a) -> {
+                      if (m.getName().startsWith("execute")) {
+                        statements.add(sql);
+                      }
+                      return invoke(ps, m, a);
+                    });
+              }
+              if (result instanceof Statement st && method.getName().equals("createStatement")) {
+                return Proxy.newProxyInstance(
+                    getClass().getClassLoader(),
+                    new Class<?>[] {Statement.class},
+                    (p, m, a) -> {
+                      if (m.getName().startsWith("execute")
+                          && a != null
+                          && a.length > 0
+                          && a[0] instanceof String sql) {
+                        statements.add(sql);
+                      }
+                      return invoke(st, m, a);
+                    });
+              }
+              return result;
+            });
   }
 
-  private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+  private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args)
+      throws Throwable {
     try {
       return method.invoke(target, args);
     } catch (InvocationTargetException e) {

@@ -22,7 +22,9 @@ class JdbcSchemaScriptsTest {
   void scriptsThenOnePerVersionNumberedInOrder() {
     assertEquals(JdbcConsentStore.SCHEMA_VERSION, Schema.SCRIPTS.size());
     for (int i = 0; i < Schema.SCRIPTS.size(); i++) {
-      assertTrue(Schema.SCRIPTS.get(i).matches("V" + (i + 1) + "__[a-z0-9_]+\\.sql"), Schema.SCRIPTS.get(i));
+      assertTrue(
+          Schema.SCRIPTS.get(i).matches("V" + (i + 1) + "__[a-z0-9_]+\\.sql"),
+          Schema.SCRIPTS.get(i));
     }
   }
 
@@ -33,8 +35,12 @@ class JdbcSchemaScriptsTest {
         List<String> statements = Schema.statements(d, Schema.SCRIPTS.get(i), "optin4j_");
         assertFalse(statements.isEmpty(), d + " " + Schema.SCRIPTS.get(i));
         String last = statements.get(statements.size() - 1);
-        assertTrue(last.startsWith("INSERT INTO optin4j_schema_version (version, description) VALUES (" + (i + 1)
-            + ","), d + ": " + last);
+        assertTrue(
+            last.startsWith(
+                "INSERT INTO optin4j_schema_version (version, description) VALUES ("
+                    + (i + 1)
+                    + ","),
+            d + ": " + last);
       }
     }
   }
@@ -76,7 +82,8 @@ class JdbcSchemaScriptsTest {
     assertEquals(Dialect.POSTGRESQL, Dialect.detect("PostgreSQL"));
     assertEquals(Dialect.MARIADB, Dialect.detect("MariaDB"));
     assertEquals(Dialect.MARIADB, Dialect.detect("MySQL"));
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> Dialect.detect("Oracle"));
+    ConfigurationException e =
+        assertThrows(ConfigurationException.class, () -> Dialect.detect("Oracle"));
     assertTrue(e.getMessage().contains("dialect("), e.getMessage());
   }
 }

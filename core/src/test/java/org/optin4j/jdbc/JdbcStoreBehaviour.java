@@ -38,10 +38,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.internal.HistoryChain;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.OutboxMail;
@@ -75,16 +75,20 @@ interface JdbcStoreBehaviour {
   default void buildWhenSchemaExistsThenReopenedAndDataKept() {
     String prefix = database().nextPrefix();
     JdbcConsentStore first = builder(prefix).createSchema(true).build();
-    first.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      return null;
-    });
+    first.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          return null;
+        });
 
     JdbcConsentStore again = builder(prefix).createSchema(true).build();
     JdbcConsentStore withoutCreate = builder(prefix).build();
 
-    assertEquals(Optional.of(subject("ann")), again.inTransaction(tx -> tx.subjects().subjectByEmail(email("ann"))));
-    assertEquals(Optional.of(subject("ann")),
+    assertEquals(
+        Optional.of(subject("ann")),
+        again.inTransaction(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")),
         withoutCreate.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
@@ -95,7 +99,9 @@ interface JdbcStoreBehaviour {
     StoreException e = assertThrows(StoreException.class, () -> builder(prefix).build());
 
     assertTrue(e.getMessage().contains("optin4j schema not found"), e.getMessage());
-    assertTrue(e.getMessage().contains(database().dialect().scriptFolder() + "V1__schema.sql"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains(database().dialect().scriptFolder() + "V1__schema.sql"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("createSchema(true)"), e.getMessage());
   }
 
@@ -104,13 +110,26 @@ interface JdbcStoreBehaviour {
     String prefix = database().nextPrefix();
     builder(prefix).createSchema(true).build();
     int future = JdbcConsentStore.SCHEMA_VERSION + 1;
-    database().execute("INSERT INTO " + prefix + "schema_version (version, description) VALUES (" + future
-        + ", 'from the future')");
+    database()
+        .execute(
+            "INSERT INTO "
+                + prefix
+                + "schema_version (version, description) VALUES ("
+                + future
+                + ", 'from the future')");
 
-    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+    StoreException e =
+        assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version " + future + " found, this library needs "
-        + JdbcConsentStore.SCHEMA_VERSION + ";"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "optin4j schema version "
+                    + future
+                    + " found, this library needs "
+                    + JdbcConsentStore.SCHEMA_VERSION
+                    + ";"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("newer optin4j"), e.getMessage());
   }
 
@@ -120,16 +139,28 @@ interface JdbcStoreBehaviour {
     builder(prefix).createSchema(true).build();
     database().execute("DELETE FROM " + prefix + "schema_version");
 
-    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+    StoreException e =
+        assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 0 found, this library needs "
-        + JdbcConsentStore.SCHEMA_VERSION + ";"), e.getMessage());
-    assertTrue(e.getMessage().contains("run the upgrade scripts " + database().dialect().scriptFolder()
-        + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "optin4j schema version 0 found, this library needs "
+                    + JdbcConsentStore.SCHEMA_VERSION
+                    + ";"),
+        e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "run the upgrade scripts "
+                    + database().dialect().scriptFolder()
+                    + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql"),
+        e.getMessage());
   }
 
   @Test
-  default void buildWhenSchemaAtVersion2ThenNamesV3AndAcceptsTheSchemaOnceV3Applied() throws SQLException {
+  default void buildWhenSchemaAtVersion2ThenNamesV3AndAcceptsTheSchemaOnceV3Applied()
+      throws SQLException {
     String prefix = database().nextPrefix();
     for (String script : List.of("V1__schema.sql", "V2__address_generation.sql")) {
       for (String statement : Schema.statements(database().dialect(), script, prefix)) {
@@ -137,10 +168,17 @@ interface JdbcStoreBehaviour {
       }
     }
 
-    StoreException e = assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
+    StoreException e =
+        assertThrows(StoreException.class, () -> builder(prefix).createSchema(true).build());
 
-    assertTrue(e.getMessage().startsWith("optin4j schema version 2 found, this library needs 3; run the upgrade"
-        + " scripts " + database().dialect().scriptFolder() + "V3__nodes.sql (with"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "optin4j schema version 2 found, this library needs 3; run the upgrade"
+                    + " scripts "
+                    + database().dialect().scriptFolder()
+                    + "V3__nodes.sql (with"),
+        e.getMessage());
     for (String statement : Schema.statements(database().dialect(), "V3__nodes.sql", prefix)) {
       database().execute(statement);
     }
@@ -150,7 +188,8 @@ interface JdbcStoreBehaviour {
 
   @Test
   default void shippedDdlWhenAppliedByHandWithDefaultPrefixThenStoreAcceptsIt() throws Exception {
-    // What a DBA does: run the files as shipped (default prefix), in order, statement by statement (so V2 upgrades
+    // What a DBA does: run the files as shipped (default prefix), in order, statement by statement
+    // (so V2 upgrades
     // what V1 created), then start the store.
     int statements = 0;
     for (String script : Schema.SCRIPTS) {
@@ -159,8 +198,8 @@ interface JdbcStoreBehaviour {
       try (var in = JdbcStoreBehaviour.class.getClassLoader().getResourceAsStream(resource)) {
         text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-      String withoutComments = text.lines().filter(l -> !l.strip().startsWith("--"))
-          .collect(Collectors.joining("\n"));
+      String withoutComments =
+          text.lines().filter(l -> !l.strip().startsWith("--")).collect(Collectors.joining("\n"));
       for (String statement : withoutComments.split(";\\s*(\n|$)")) {
         if (!statement.isBlank()) {
           database().execute(statement);
@@ -173,14 +212,27 @@ interface JdbcStoreBehaviour {
     JdbcConsentStore store = JdbcConsentStore.create(database().dataSource());
 
     assertEquals(JdbcConsentStore.DEFAULT_TABLE_PREFIX, store.tablePrefix());
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      return null;
-    });
-    for (String table : List.of("schema_version", "subjects", "consents", "events", "notices", "requests",
-        "used_tokens", "outbox", "address_changes", "suppressions")) {
-      try (Connection c = database().dataSource().getConnection(); Statement st = c.createStatement();
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          HistoryChain.append(
+              tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+          return null;
+        });
+    for (String table :
+        List.of(
+            "schema_version",
+            "subjects",
+            "consents",
+            "events",
+            "notices",
+            "requests",
+            "used_tokens",
+            "outbox",
+            "address_changes",
+            "suppressions")) {
+      try (Connection c = database().dataSource().getConnection();
+          Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM optin4j_" + table)) {
         assertTrue(rs.next(), table);
       }
@@ -191,7 +243,8 @@ interface JdbcStoreBehaviour {
   default void tablePrefixWhenInvalidThenIllegalArgument() {
     JdbcConsentStore.Builder b = JdbcConsentStore.builder(database().dataSource());
 
-    for (String bad : List.of("", "1abc", "Upper_", "semi;colon", "a-b", "x".repeat(31), "drop table x;--")) {
+    for (String bad :
+        List.of("", "1abc", "Upper_", "semi;colon", "a-b", "x".repeat(31), "drop table x;--")) {
       assertThrows(IllegalArgumentException.class, () -> b.tablePrefix(bad), bad);
     }
   }
@@ -201,49 +254,66 @@ interface JdbcStoreBehaviour {
   @Test
   default void duplicateKeyWhenPropagatedThenNoWriteOfTheUnitKept() {
     JdbcConsentStore store = freshStore();
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          return null;
+        });
 
-    assertThrows(DuplicateKeyException.class, () -> store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("bob"));
-      tx.subjects().saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "req-1", T0));
-      HistoryChain.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      tx.requests().insertRequest(openRequest("req-1", subjectId("bob"), T0));
-      tx.notices().saveNotice(notice(Locale.ENGLISH, "text", NEWSLETTER));
-      assertTrue(tx.requests().useToken("jti-1", at(60)));
-      assertTrue(tx.outbox().enqueue(mail("m1", subjectId("bob"), email("bob"), T0)));
-      tx.subjects().insertSubject(new Subject(subjectId("cid"), email("ann"), T0));
-      return null;
-    }));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            store.inTransaction(
+                tx -> {
+                  tx.subjects().insertSubject(subject("bob"));
+                  tx.subjects()
+                      .saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "req-1", T0));
+                  HistoryChain.append(
+                      tx.history(),
+                      event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+                  tx.requests().insertRequest(openRequest("req-1", subjectId("bob"), T0));
+                  tx.notices().saveNotice(notice(Locale.ENGLISH, "text", NEWSLETTER));
+                  assertTrue(tx.requests().useToken("jti-1", at(60)));
+                  assertTrue(tx.outbox().enqueue(mail("m1", subjectId("bob"), email("bob"), T0)));
+                  tx.subjects().insertSubject(new Subject(subjectId("cid"), email("ann"), T0));
+                  return null;
+                }));
 
-    store.inTransaction(tx -> {
-      assertEquals(Optional.empty(), tx.subjects().subject(subjectId("bob")));
-      assertEquals(Optional.empty(), tx.subjects().subject(subjectId("cid")));
-      assertEquals(List.of(), tx.subjects().consents(subjectId("bob")));
-      assertEquals(List.of(), tx.history().events(subjectId("bob")));
-      assertEquals(Optional.empty(), tx.requests().request("req-1"));
-      assertEquals(Optional.empty(), tx.notices().notice(notice(Locale.ENGLISH, "text", NEWSLETTER).hash()));
-      assertTrue(tx.requests().useToken("jti-1", at(60)));
-      assertEquals(List.of(), tx.outbox().mails(subjectId("bob")));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertEquals(Optional.empty(), tx.subjects().subject(subjectId("bob")));
+          assertEquals(Optional.empty(), tx.subjects().subject(subjectId("cid")));
+          assertEquals(List.of(), tx.subjects().consents(subjectId("bob")));
+          assertEquals(List.of(), tx.history().events(subjectId("bob")));
+          assertEquals(Optional.empty(), tx.requests().request("req-1"));
+          assertEquals(
+              Optional.empty(),
+              tx.notices().notice(notice(Locale.ENGLISH, "text", NEWSLETTER).hash()));
+          assertTrue(tx.requests().useToken("jti-1", at(60)));
+          assertEquals(List.of(), tx.outbox().mails(subjectId("bob")));
+          return null;
+        });
   }
 
   @Test
   default void duplicateKeyThenNoPersonalDataInAnyMessageOfTheChain() {
     JdbcConsentStore store = freshStore();
     Subject ann = new Subject(subjectId("ann"), email("ann.secret-local-part"), T0);
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(ann);
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(ann);
+          return null;
+        });
 
-    DuplicateKeyException e = assertThrows(DuplicateKeyException.class, () -> store.inTransaction(tx -> {
-      tx.subjects().insertSubject(new Subject(subjectId("other"), ann.email(), T0));
-      return null;
-    }));
+    DuplicateKeyException e =
+        assertThrows(
+            DuplicateKeyException.class,
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      tx.subjects().insertSubject(new Subject(subjectId("other"), ann.email(), T0));
+                      return null;
+                    }));
 
     List<Throwable> chain = new ArrayList<>();
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -259,38 +329,58 @@ interface JdbcStoreBehaviour {
   @Test
   default void duplicateKeyWhenSwallowedThenLaterCallsRefusedAndUnitRolledBack() {
     JdbcConsentStore store = freshStore();
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          return null;
+        });
 
-    StoreException e = assertThrows(StoreException.class, () -> store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("bob"));
-      DuplicateKeyException d = assertThrows(DuplicateKeyException.class,
-          () -> tx.subjects().insertSubject(subject("ann")));
-      StoreException later = assertThrows(StoreException.class, () -> tx.subjects().subject(subjectId("bob")));
-      assertEquals(d, later.getCause());
-      return null;
-    }));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      tx.subjects().insertSubject(subject("bob"));
+                      DuplicateKeyException d =
+                          assertThrows(
+                              DuplicateKeyException.class,
+                              () -> tx.subjects().insertSubject(subject("ann")));
+                      StoreException later =
+                          assertThrows(
+                              StoreException.class, () -> tx.subjects().subject(subjectId("bob")));
+                      assertEquals(d, later.getCause());
+                      return null;
+                    }));
 
     assertTrue(e.getCause() instanceof DuplicateKeyException, String.valueOf(e.getCause()));
-    assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subjects().subject(subjectId("bob"))));
+    assertEquals(
+        Optional.empty(), store.inTransaction(tx -> tx.subjects().subject(subjectId("bob"))));
   }
 
   @Test
   default void useTokenAndEnqueueWhenTakenThenFalseAndTheUnitStillCommits() {
     JdbcConsentStore store = freshStore();
 
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      assertTrue(tx.requests().useToken("jti-1", at(60)));
-      assertFalse(tx.requests().useToken("jti-1", at(60)));
-      assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
-      assertFalse(tx.outbox().enqueue(mail("m2", org.optin4j.spi.MailKind.CONFIRMATION, subjectId("ann"), email("ann"),
-          "dedupe-m1", T0)));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          assertTrue(tx.requests().useToken("jti-1", at(60)));
+          assertFalse(tx.requests().useToken("jti-1", at(60)));
+          assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+          assertFalse(
+              tx.outbox()
+                  .enqueue(
+                      mail(
+                          "m2",
+                          org.optin4j.spi.MailKind.CONFIRMATION,
+                          subjectId("ann"),
+                          email("ann"),
+                          "dedupe-m1",
+                          T0)));
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+          return null;
+        });
 
     assertEquals(1, store.inTransaction(tx -> tx.subjects().consents(subjectId("ann"))).size());
     assertEquals(1, store.inTransaction(tx -> tx.outbox().mails(subjectId("ann"))).size());
@@ -300,11 +390,12 @@ interface JdbcStoreBehaviour {
   default void inTransactionWhenNestedThenIllegalStateAndOuterUnaffected() {
     JdbcConsentStore store = freshStore();
 
-    store.inTransaction(outer -> {
-      outer.subjects().insertSubject(subject("ann"));
-      assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
-      return null;
-    });
+    store.inTransaction(
+        outer -> {
+          outer.subjects().insertSubject(subject("ann"));
+          assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
+          return null;
+        });
 
     assertTrue(store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))).isPresent());
   }
@@ -318,42 +409,62 @@ interface JdbcStoreBehaviour {
   }
 
   @Test
-  default void inTransactionThenConnectionHandedBackClosedWithItsSettingsRestored() throws Exception {
+  default void inTransactionThenConnectionHandedBackClosedWithItsSettingsRestored()
+      throws Exception {
     String prefix = database().nextPrefix();
     builder(prefix).createSchema(true).build();
     try (Connection real = database().dataSource().getConnection()) {
       real.setAutoCommit(true);
       real.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
       AtomicInteger closes = new AtomicInteger();
-      Connection lent = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
-          new Class<?>[] {Connection.class}, (proxy, method, args) -> {
-            if (method.getName().equals("close")) {
-              closes.incrementAndGet();
-              return null;
-            }
-            return invoke(method, real, args);
-          });
-      DataSource single = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
-          new Class<?>[] {DataSource.class}, (proxy, method, args) -> method.getName().equals("getConnection")
-              ? lent : invoke(method, database().dataSource(), args));
-      JdbcConsentStore store = JdbcConsentStore.builder(single).dialect(database().dialect()).tablePrefix(prefix)
-          .build();
+      Connection lent =
+          (Connection)
+              Proxy.newProxyInstance(
+                  Connection.class.getClassLoader(),
+                  new Class<?>[] {Connection.class},
+                  (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                      closes.incrementAndGet();
+                      return null;
+                    }
+                    return invoke(method, real, args);
+                  });
+      DataSource single =
+          (DataSource)
+              Proxy.newProxyInstance(
+                  DataSource.class.getClassLoader(),
+                  new Class<?>[] {DataSource.class},
+                  (proxy, method, args) ->
+                      method.getName().equals("getConnection")
+                          ? lent
+                          : invoke(method, database().dataSource(), args));
+      JdbcConsentStore store =
+          JdbcConsentStore.builder(single)
+              .dialect(database().dialect())
+              .tablePrefix(prefix)
+              .build();
       int closesAfterBuild = closes.get();
 
-      store.inTransaction(tx -> {
-        tx.subjects().insertSubject(subject("ann"));
-        return null;
-      });
-      assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-        tx.subjects().insertSubject(subject("bob"));
-        throw new IllegalStateException("boom");
-      }));
+      store.inTransaction(
+          tx -> {
+            tx.subjects().insertSubject(subject("ann"));
+            return null;
+          });
+      assertThrows(
+          IllegalStateException.class,
+          () ->
+              store.inTransaction(
+                  tx -> {
+                    tx.subjects().insertSubject(subject("bob"));
+                    throw new IllegalStateException("boom");
+                  }));
 
       assertEquals(closesAfterBuild + 2, closes.get(), "every connection handed back");
       assertTrue(real.getAutoCommit());
       assertEquals(Connection.TRANSACTION_SERIALIZABLE, real.getTransactionIsolation());
       assertTrue(store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))).isPresent());
-      assertEquals(Optional.empty(), store.inTransaction(tx -> tx.subjects().subject(subjectId("bob"))));
+      assertEquals(
+          Optional.empty(), store.inTransaction(tx -> tx.subjects().subject(subjectId("bob"))));
     }
   }
 
@@ -368,39 +479,49 @@ interface JdbcStoreBehaviour {
   @Test
   default void timesThenKeptToTheMillisecond() {
     JdbcConsentStore store = freshStore();
-    Subject ann = new Subject(subjectId("ann"), email("ann"), Instant.parse("2031-02-03T04:05:06.789Z"));
+    Subject ann =
+        new Subject(subjectId("ann"), email("ann"), Instant.parse("2031-02-03T04:05:06.789Z"));
 
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(ann);
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(ann);
+          return null;
+        });
 
-    assertEquals(Optional.of(ann), store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))));
+    assertEquals(
+        Optional.of(ann), store.inTransaction(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
   // --- several connections at once (security rule 26) ---
 
   @Test
-  default void claimMailsWhenAnotherConnectionHoldsClaimsThenDisjointRowsWithoutWaiting() throws Exception {
+  default void claimMailsWhenAnotherConnectionHoldsClaimsThenDisjointRowsWithoutWaiting()
+      throws Exception {
     JdbcConsentStore store = freshStore();
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      for (int i = 0; i < 10; i++) {
-        tx.outbox().enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
-      }
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          for (int i = 0; i < 10; i++) {
+            tx.outbox().enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
+          }
+          return null;
+        });
     CountDownLatch firstClaimed = new CountDownLatch(1);
     CountDownLatch secondDone = new CountDownLatch(1);
 
-    CompletableFuture<List<OutboxMail>> first = CompletableFuture.supplyAsync(() -> store.inTransaction(tx -> {
-      List<OutboxMail> mine = tx.outbox().claimMails(at(100), at(400), 4);
-      firstClaimed.countDown();
-      await(secondDone); // keep the row locks until the second claimer is done
-      return mine;
-    }));
+    CompletableFuture<List<OutboxMail>> first =
+        CompletableFuture.supplyAsync(
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      List<OutboxMail> mine = tx.outbox().claimMails(at(100), at(400), 4);
+                      firstClaimed.countDown();
+                      await(secondDone); // keep the row locks until the second claimer is done
+                      return mine;
+                    }));
     assertTrue(firstClaimed.await(30, TimeUnit.SECONDS));
-    List<OutboxMail> second = store.inTransaction(tx -> tx.outbox().claimMails(at(100), at(400), 10));
+    List<OutboxMail> second =
+        store.inTransaction(tx -> tx.outbox().claimMails(at(100), at(400), 10));
     secondDone.countDown();
     List<OutboxMail> firsts = first.get(30, TimeUnit.SECONDS);
 
@@ -414,19 +535,31 @@ interface JdbcStoreBehaviour {
   }
 
   @Test
-  default void saveNoticeWhenTwoConnectionsAddVersionsOfOneKeyThenDistinctVersions() throws Exception {
+  default void saveNoticeWhenTwoConnectionsAddVersionsOfOneKeyThenDistinctVersions()
+      throws Exception {
     JdbcConsentStore store = freshStore();
     CountDownLatch firstSaved = new CountDownLatch(1);
 
-    CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> store.inTransaction(tx -> {
-      int v = tx.notices().saveNotice(notice(Locale.ENGLISH, "first text", NEWSLETTER)).version();
-      firstSaved.countDown();
-      return v;
-    }));
+    CompletableFuture<Integer> first =
+        CompletableFuture.supplyAsync(
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      int v =
+                          tx.notices()
+                              .saveNotice(notice(Locale.ENGLISH, "first text", NEWSLETTER))
+                              .version();
+                      firstSaved.countDown();
+                      return v;
+                    }));
     assertTrue(firstSaved.await(30, TimeUnit.SECONDS));
-    // The first unit may or may not have committed yet: the unique (key, version) constraint makes this wait or retry.
-    int second = store.inTransaction(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "second text", NEWSLETTER)))
-        .version();
+    // The first unit may or may not have committed yet: the unique (key, version) constraint makes
+    // this wait or retry.
+    int second =
+        store
+            .inTransaction(
+                tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "second text", NEWSLETTER)))
+            .version();
 
     assertEquals(Set.of(1, 2), Set.of(first.get(30, TimeUnit.SECONDS), second));
   }

@@ -49,7 +49,9 @@ abstract class JdbcStoreUnderTest implements StoreUnderTest, JdbcStoreBehaviour 
 
   @Override
   public ConsentStore newStore() {
-    return JdbcConsentStore.builder(database.dataSource()).tablePrefix(database.nextPrefix()).createSchema(true)
+    return JdbcConsentStore.builder(database.dataSource())
+        .tablePrefix(database.nextPrefix())
+        .createSchema(true)
         .build();
   }
 }

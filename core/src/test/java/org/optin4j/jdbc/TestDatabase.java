@@ -16,7 +16,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * Each test then uses its own table prefix inside it.
  */
 abstract class TestDatabase implements AutoCloseable {
-  protected final String name = "optin4j_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+  protected final String name =
+      "optin4j_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
   private int prefixes;
 
   /** Returns a data source for the isolated database. */
@@ -32,7 +33,8 @@ abstract class TestDatabase implements AutoCloseable {
 
   /** Runs one statement outside any store, as a DBA would. */
   final void execute(String sql) throws SQLException {
-    try (Connection c = dataSource().getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement()) {
       st.execute(sql);
     }
   }
@@ -71,7 +73,8 @@ abstract class TestDatabase implements AutoCloseable {
     private final PGSimpleDataSource ds = source();
 
     Postgres() throws SQLException {
-      try (Connection c = admin.getConnection(); Statement st = c.createStatement()) {
+      try (Connection c = admin.getConnection();
+          Statement st = c.createStatement()) {
         st.execute("CREATE SCHEMA " + name);
       }
       ds.setCurrentSchema(name);
@@ -99,12 +102,14 @@ abstract class TestDatabase implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-      try (Connection c = admin.getConnection(); Statement st = c.createStatement()) {
-        // One table per transaction: dropping hundreds of test tables at once exceeds PostgreSQL's lock table
+      try (Connection c = admin.getConnection();
+          Statement st = c.createStatement()) {
+        // One table per transaction: dropping hundreds of test tables at once exceeds PostgreSQL's
+        // lock table
         // ("out of shared memory", max_locks_per_transaction).
         java.util.List<String> tables = new java.util.ArrayList<>();
-        try (java.sql.ResultSet rs = st.executeQuery(
-            "SELECT tablename FROM pg_tables WHERE schemaname = '" + name + "'")) {
+        try (java.sql.ResultSet rs =
+            st.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = '" + name + "'")) {
           while (rs.next()) {
             tables.add(rs.getString(1));
           }
@@ -119,16 +124,21 @@ abstract class TestDatabase implements AutoCloseable {
 
   /** MariaDB on 127.0.0.1:3306 as root without password: one database per class. */
   static final class MariaDb extends TestDatabase {
-    private static final String BASE = "jdbc:mariadb://" + System.getProperty("optin4j.mariadb.host", "127.0.0.1")
-        + ":" + Integer.getInteger("optin4j.mariadb.port", 3306) + "/";
-    private static final String OPTIONS = "?user=" + System.getProperty("optin4j.mariadb.user", "root")
-        + "&connectTimeout=5000";
+    private static final String BASE =
+        "jdbc:mariadb://"
+            + System.getProperty("optin4j.mariadb.host", "127.0.0.1")
+            + ":"
+            + Integer.getInteger("optin4j.mariadb.port", 3306)
+            + "/";
+    private static final String OPTIONS =
+        "?user=" + System.getProperty("optin4j.mariadb.user", "root") + "&connectTimeout=5000";
     private final MariaDbDataSource admin;
     private final MariaDbDataSource ds;
 
     MariaDb() throws SQLException {
       admin = new MariaDbDataSource(BASE + OPTIONS);
-      try (Connection c = admin.getConnection(); Statement st = c.createStatement()) {
+      try (Connection c = admin.getConnection();
+          Statement st = c.createStatement()) {
         st.execute("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
       }
       ds = new MariaDbDataSource(BASE + name + OPTIONS);
@@ -146,7 +156,8 @@ abstract class TestDatabase implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-      try (Connection c = admin.getConnection(); Statement st = c.createStatement()) {
+      try (Connection c = admin.getConnection();
+          Statement st = c.createStatement()) {
         st.execute("DROP DATABASE " + name);
       }
     }

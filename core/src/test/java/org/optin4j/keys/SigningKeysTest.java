@@ -38,7 +38,8 @@ class SigningKeysTest {
     byte[] shortKey = randomKey(bytes);
 
     ConfigurationException e =
-        assertThrows(ConfigurationException.class, () -> SigningKeys.builder().active("k1", shortKey));
+        assertThrows(
+            ConfigurationException.class, () -> SigningKeys.builder().active("k1", shortKey));
     assertTrue(e.getMessage().contains("at least 256"), e.getMessage());
   }
 
@@ -46,7 +47,8 @@ class SigningKeysTest {
   void previousWhenKeyShorterThan256BitsThenRefused() {
     byte[] shortKey = randomKey(31);
 
-    assertThrows(ConfigurationException.class, () -> SigningKeys.builder().previous("old", shortKey));
+    assertThrows(
+        ConfigurationException.class, () -> SigningKeys.builder().previous("old", shortKey));
   }
 
   @Test
@@ -63,7 +65,8 @@ class SigningKeysTest {
     Arrays.fill(constant, (byte) value);
 
     ConfigurationException e =
-        assertThrows(ConfigurationException.class, () -> SigningKeys.builder().active("k1", constant));
+        assertThrows(
+            ConfigurationException.class, () -> SigningKeys.builder().active("k1", constant));
     assertTrue(e.getMessage().contains("not random"), e.getMessage());
   }
 
@@ -82,9 +85,12 @@ class SigningKeysTest {
     String plain = Base64.getEncoder().encodeToString(withUrlUnsafeBytes);
     String url = Base64.getUrlEncoder().withoutPadding().encodeToString(withUrlUnsafeBytes);
 
-    assertArrayEquals(withUrlUnsafeBytes, SigningKeys.builder().active("k1", plain).build().secret("k1"));
-    assertArrayEquals(withUrlUnsafeBytes, SigningKeys.builder().active("k1", url).build().secret("k1"));
-    assertArrayEquals(withUrlUnsafeBytes,
+    assertArrayEquals(
+        withUrlUnsafeBytes, SigningKeys.builder().active("k1", plain).build().secret("k1"));
+    assertArrayEquals(
+        withUrlUnsafeBytes, SigningKeys.builder().active("k1", url).build().secret("k1"));
+    assertArrayEquals(
+        withUrlUnsafeBytes,
         SigningKeys.builder().active("k1", " " + plain + "\n").build().secret("k1"));
   }
 
@@ -92,7 +98,8 @@ class SigningKeysTest {
   @ValueSource(strings = {"not base64!", "@@@@", "Q", "a+b-c/d_", "=====", "Zm9v\u00e9YmFy"})
   void activeWhenBadBase64ThenRefusedWithoutEchoingIt(String encoded) {
     ConfigurationException e =
-        assertThrows(ConfigurationException.class, () -> SigningKeys.builder().active("k1", encoded));
+        assertThrows(
+            ConfigurationException.class, () -> SigningKeys.builder().active("k1", encoded));
     assertFalse(e.getMessage().contains(encoded), "the message must not echo the secret");
   }
 
@@ -125,8 +132,10 @@ class SigningKeysTest {
   @Test
   void activeWhenNullArgumentsThenRefused() {
     assertThrows(NullPointerException.class, () -> SigningKeys.builder().active(null, secret));
-    assertThrows(NullPointerException.class, () -> SigningKeys.builder().active("k1", (byte[]) null));
-    assertThrows(NullPointerException.class, () -> SigningKeys.builder().active("k1", (String) null));
+    assertThrows(
+        NullPointerException.class, () -> SigningKeys.builder().active("k1", (byte[]) null));
+    assertThrows(
+        NullPointerException.class, () -> SigningKeys.builder().active("k1", (String) null));
   }
 
   @Test

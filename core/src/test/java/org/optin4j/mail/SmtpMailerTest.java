@@ -51,10 +51,12 @@ import org.optin4j.spi.SendOutcome;
 
 class SmtpMailerTest {
   private static final Instant NOW = Instant.parse("2025-03-14T10:00:00Z");
-  private static final String UNSUBSCRIBE = "<https://bakery.example/optin/unsubscribe?t=eyJhbGciOiJIUzI1NiJ9.x.y>";
+  private static final String UNSUBSCRIBE =
+      "<https://bakery.example/optin/unsubscribe?t=eyJhbGciOiJIUzI1NiJ9.x.y>";
 
   @RegisterExtension
-  static final GreenMailExtension GREEN_MAIL = new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
+  static final GreenMailExtension GREEN_MAIL =
+      new GreenMailExtension(ServerSetupTest.SMTP.dynamicPort());
 
   private static SmtpMailer.Builder plain(int port) {
     return SmtpMailer.builder()
@@ -69,15 +71,19 @@ class SmtpMailerTest {
         .clock(Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
-  private static MailMessage mail(String to, String subject, List<MailMessage.Attachment> attachments) {
+  private static MailMessage mail(
+      String to, String subject, List<MailMessage.Attachment> attachments) {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("List-Unsubscribe", UNSUBSCRIBE);
     headers.put("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
-    return new MailMessage(EmailAddress.parse(to), subject,
+    return new MailMessage(
+        EmailAddress.parse(to),
+        subject,
         "Hallo,\n\nBevestig via deze link:\nhttps://bakery.example/optin/confirm?t=abc\n",
         "<!DOCTYPE html><html lang=\"nl\"><body><p>Hallo, bevestig "
             + "<a href=\"https://bakery.example/optin/confirm?t=abc\">hier</a>. Één klik.</p></body></html>",
-        headers, attachments);
+        headers,
+        attachments);
   }
 
   private static MailMessage mail(String to) {
@@ -93,8 +99,11 @@ class SmtpMailerTest {
     SmtpMailer mailer = plain(greenMailPort()).build();
     String subject = "Bevestig je inschrijving — Bäckerei";
 
-    List<SendOutcome> outcomes = mailer.send(List.of(
-        mail("ann@example.org", subject, List.of()), mail("bob@example.net", subject, List.of())));
+    List<SendOutcome> outcomes =
+        mailer.send(
+            List.of(
+                mail("ann@example.org", subject, List.of()),
+                mail("bob@example.net", subject, List.of())));
 
     assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()), outcomes);
     MimeMessage[] received = GREEN_MAIL.getReceivedMessages();
@@ -118,51 +127,63 @@ class SmtpMailerTest {
       BodyPart text = alternative.getBodyPart(0);
       BodyPart html = alternative.getBodyPart(1);
       assertTrue(text.isMimeType("text/plain"));
-      assertTrue(text.getContentType().toLowerCase().contains("charset=utf-8"), text.getContentType());
+      assertTrue(
+          text.getContentType().toLowerCase().contains("charset=utf-8"), text.getContentType());
       assertTrue(html.isMimeType("text/html"));
-      assertTrue(((String) text.getContent()).contains("https://bakery.example/optin/confirm?t=abc"));
+      assertTrue(
+          ((String) text.getContent()).contains("https://bakery.example/optin/confirm?t=abc"));
       assertTrue(((String) html.getContent()).contains("Één klik"));
     }
     List<String> recipients = new ArrayList<>();
     for (MimeMessage m : received) {
-      recipients.add(((InternetAddress) m.getRecipients(MimeMessage.RecipientType.TO)[0]).getAddress());
+      recipients.add(
+          ((InternetAddress) m.getRecipients(MimeMessage.RecipientType.TO)[0]).getAddress());
     }
     Collections.sort(recipients);
     assertEquals(List.of("ann@example.org", "bob@example.net"), recipients);
   }
 
   @Test
-  void sendWhenMailHasMessageKeyThenEveryAttemptCarriesTheSameMessageIdOnTheSenderDomain() throws Exception {
+  void sendWhenMailHasMessageKeyThenEveryAttemptCarriesTheSameMessageIdOnTheSenderDomain()
+      throws Exception {
     SmtpMailer mailer = plain(greenMailPort()).build();
     MailMessage keyed = mail("ann@example.org").withMessageKey("0123456789abcdef0123456789abcdef");
 
     assertEquals(List.of(new SendOutcome.Sent()), mailer.send(List.of(keyed)));
     try (MailerSession session = mailer.openSession()) {
-      assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()),
+      assertEquals(
+          List.of(new SendOutcome.Sent(), new SendOutcome.Sent()),
           session.send(List.of(keyed, mail("bob@example.net"))));
     }
 
     MimeMessage[] received = GREEN_MAIL.getReceivedMessages();
     assertEquals(3, received.length);
     assertEquals("<0123456789abcdef0123456789abcdef@bakery.example>", received[0].getMessageID());
-    assertEquals(received[0].getMessageID(), received[1].getMessageID(), "the copy has the first one's id");
+    assertEquals(
+        received[0].getMessageID(), received[1].getMessageID(), "the copy has the first one's id");
     assertNotEquals(received[0].getMessageID(), received[2].getMessageID());
   }
 
   @Test
-  void sessionSendEachThenEachOutcomeReportedBeforeTheNextMailReachesTheServer() throws IOException {
+  void sessionSendEachThenEachOutcomeReportedBeforeTheNextMailReachesTheServer()
+      throws IOException {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       server.rcptReply("bad@example.org", "550 5.1.1 no such user");
       List<String> seen = new ArrayList<>();
       try (MailerSession session = plain(server.port()).build().openSession()) {
-        session.sendEach(List.of(mail("a@example.org"), mail("bad@example.org"), mail("c@example.org")),
+        session.sendEach(
+            List.of(mail("a@example.org"), mail("bad@example.org"), mail("c@example.org")),
             (index, outcome) -> {
               seen.add(index + " " + outcome + " after " + server.messages());
               return true;
             });
       }
-      assertEquals(List.of("0 Sent[] after 1", "1 PermanentFailure[reason=SMTP 550 5.1.1] after 1",
-          "2 Sent[] after 2"), seen);
+      assertEquals(
+          List.of(
+              "0 Sent[] after 1",
+              "1 PermanentFailure[reason=SMTP 550 5.1.1] after 1",
+              "2 Sent[] after 2"),
+          seen);
       assertEquals(1, server.connections());
     }
   }
@@ -172,7 +193,8 @@ class SmtpMailerTest {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       List<Integer> seen = new ArrayList<>();
       try (MailerSession session = plain(server.port()).build().openSession()) {
-        session.sendEach(List.of(mail("a@example.org"), mail("b@example.org"), mail("c@example.org")),
+        session.sendEach(
+            List.of(mail("a@example.org"), mail("b@example.org"), mail("c@example.org")),
             (index, outcome) -> {
               seen.add(index);
               return index < 1;
@@ -187,10 +209,15 @@ class SmtpMailerTest {
   void sessionSendEachWhenListenerThrowsThenBatchEndsAndExceptionPropagates() throws IOException {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       try (MailerSession session = plain(server.port()).build().openSession()) {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> session.sendEach(
-            List.of(mail("a@example.org"), mail("b@example.org")), (index, outcome) -> {
-              throw new IllegalStateException("store down");
-            }));
+        IllegalStateException e =
+            assertThrows(
+                IllegalStateException.class,
+                () ->
+                    session.sendEach(
+                        List.of(mail("a@example.org"), mail("b@example.org")),
+                        (index, outcome) -> {
+                          throw new IllegalStateException("store down");
+                        }));
         assertEquals("store down", e.getMessage());
       }
       assertEquals(1, server.messages());
@@ -210,11 +237,13 @@ class SmtpMailerTest {
   }
 
   @Test
-  void sendWhenSmtpUtf8AndServerOffersItThenUnicodeLocalPartArrivesAndToHeaderIsAsTyped() throws Exception {
+  void sendWhenSmtpUtf8AndServerOffersItThenUnicodeLocalPartArrivesAndToHeaderIsAsTyped()
+      throws Exception {
     // GreenMail 2.1 lists SMTPUTF8 in its EHLO reply and takes MAIL FROM:<...> SMTPUTF8.
     SmtpMailer mailer = plain(greenMailPort()).smtpUtf8(true).build();
 
-    List<SendOutcome> outcomes = mailer.send(List.of(mail("Zoë@Bücher.example"), mail("idn@bücher.example")));
+    List<SendOutcome> outcomes =
+        mailer.send(List.of(mail("Zoë@Bücher.example"), mail("idn@bücher.example")));
 
     assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()), outcomes);
     MimeMessage[] received = GREEN_MAIL.getReceivedMessages();
@@ -225,21 +254,26 @@ class SmtpMailerTest {
     }
     Collections.sort(to);
     assertEquals(List.of("idn@bücher.example", "zoë@bücher.example"), to);
-    // GreenMail makes a mailbox per envelope recipient: the A-label domain, the local part as raw UTF-8.
+    // GreenMail makes a mailbox per envelope recipient: the A-label domain, the local part as raw
+    // UTF-8.
     assertNotNull(GREEN_MAIL.getUserManager().getUserByEmail("zoë@xn--bcher-kva.example"));
     assertNotNull(GREEN_MAIL.getUserManager().getUserByEmail("idn@xn--bcher-kva.example"));
     assertTrue(mailer.sendsSmtpUtf8());
   }
 
   @Test
-  void sendWhenSmtpUtf8OffAndLocalPartNotAsciiThenPermanentFailureAndNothingSent() throws IOException {
+  void sendWhenSmtpUtf8OffAndLocalPartNotAsciiThenPermanentFailureAndNothingSent()
+      throws IOException {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       SmtpMailer mailer = plain(server.port()).build();
 
-      List<SendOutcome> outcomes = mailer.send(List.of(mail("zoë@example.org"), mail("ann@example.org")));
+      List<SendOutcome> outcomes =
+          mailer.send(List.of(mail("zoë@example.org"), mail("ann@example.org")));
 
-      assertEquals(new SendOutcome.PermanentFailure(
-          "the recipient's local part is not ASCII and SMTPUTF8 is off (RFC 6531)"), outcomes.get(0));
+      assertEquals(
+          new SendOutcome.PermanentFailure(
+              "the recipient's local part is not ASCII and SMTPUTF8 is off (RFC 6531)"),
+          outcomes.get(0));
       assertEquals(new SendOutcome.Sent(), outcomes.get(1));
       assertEquals(1, server.messages());
     }
@@ -251,10 +285,15 @@ class SmtpMailerTest {
     try (FakeSmtpServer server = new FakeSmtpServer()) { // its EHLO reply lists no extension
       SmtpMailer mailer = plain(server.port()).smtpUtf8(true).build();
 
-      List<SendOutcome> outcomes = mailer.send(List.of(mail("zoë@example.org"), mail("idn@bücher.example")));
+      List<SendOutcome> outcomes =
+          mailer.send(List.of(mail("zoë@example.org"), mail("idn@bücher.example")));
 
-      assertEquals(List.of(new SendOutcome.PermanentFailure("the SMTP server does not offer SMTPUTF8 (RFC 6531)"),
-          new SendOutcome.Sent()), outcomes);
+      assertEquals(
+          List.of(
+              new SendOutcome.PermanentFailure(
+                  "the SMTP server does not offer SMTPUTF8 (RFC 6531)"),
+              new SendOutcome.Sent()),
+          outcomes);
       assertEquals(List.of("idn@xn--bcher-kva.example"), server.recipients());
       assertEquals(List.of("To: idn@xn--bcher-kva.example"), server.toHeaders());
     }
@@ -262,8 +301,9 @@ class SmtpMailerTest {
 
   @Test
   void buildWhenSenderLocalPartNotAsciiWithoutSmtpUtf8ThenRefused() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> plain(25).from("zoë@bakery.example").build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class, () -> plain(25).from("zoë@bakery.example").build());
 
     assertTrue(e.getMessage().contains("non-ASCII local part need smtpUtf8(true)"), e.getMessage());
     plain(25).from("zoë@bakery.example").smtpUtf8(true).build();
@@ -271,10 +311,14 @@ class SmtpMailerTest {
 
   @Test
   void buildWhenAllowUtf8PropertySetDirectlyThenRefused() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> plain(25).properties(Map.of("mail.mime.allowutf8", "true")).build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () -> plain(25).properties(Map.of("mail.mime.allowutf8", "true")).build());
 
-    assertTrue(e.getMessage().contains("mail.mime.allowutf8 is controlled by smtpUtf8(...)"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("mail.mime.allowutf8 is controlled by smtpUtf8(...)"),
+        e.getMessage());
   }
 
   @Test
@@ -285,13 +329,15 @@ class SmtpMailerTest {
       List<Future<List<SendOutcome>>> results = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int thread = t;
-        results.add(pool.submit(() -> {
-          List<MailMessage> batch = new ArrayList<>();
-          for (int i = 0; i < 5; i++) {
-            batch.add(mail("t" + thread + "m" + i + "@example.org"));
-          }
-          return mailer.send(batch);
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  List<MailMessage> batch = new ArrayList<>();
+                  for (int i = 0; i < 5; i++) {
+                    batch.add(mail("t" + thread + "m" + i + "@example.org"));
+                  }
+                  return mailer.send(batch);
+                }));
       }
       for (Future<List<SendOutcome>> r : results) {
         assertEquals(Collections.nCopies(5, new SendOutcome.Sent()), r.get(30, TimeUnit.SECONDS));
@@ -304,16 +350,22 @@ class SmtpMailerTest {
 
   @Test
   void sendWhenAttachmentsThenMultipartMixedWithContentTypeAndBytes() throws Exception {
-    byte[] json = "{\"email\":\"ann@example.org\",\"consents\":[]}".getBytes(StandardCharsets.UTF_8);
+    byte[] json =
+        "{\"email\":\"ann@example.org\",\"consents\":[]}".getBytes(StandardCharsets.UTF_8);
     byte[] binary = new byte[300];
     for (int i = 0; i < binary.length; i++) {
       binary[i] = (byte) i;
     }
-    MailMessage message = mail("ann@example.org", "Je gegevens", List.of(
-        new MailMessage.Attachment("my-data.json", "application/json", json),
-        new MailMessage.Attachment("proof.bin", "application/octet-stream", binary)));
+    MailMessage message =
+        mail(
+            "ann@example.org",
+            "Je gegevens",
+            List.of(
+                new MailMessage.Attachment("my-data.json", "application/json", json),
+                new MailMessage.Attachment("proof.bin", "application/octet-stream", binary)));
 
-    assertEquals(List.of(new SendOutcome.Sent()), plain(greenMailPort()).build().send(List.of(message)));
+    assertEquals(
+        List.of(new SendOutcome.Sent()), plain(greenMailPort()).build().send(List.of(message)));
 
     MimeMessage m = GREEN_MAIL.getReceivedMessages()[0];
     assertTrue(m.isMimeType("multipart/mixed"), m.getContentType());
@@ -332,10 +384,17 @@ class SmtpMailerTest {
 
   @Test
   void sendWhenNoHtmlThenPlainTextOnly() throws Exception {
-    MailMessage message = new MailMessage(EmailAddress.parse("ann@example.org"), "Hello", "Just text.\n", null,
-        Map.of(), List.of());
+    MailMessage message =
+        new MailMessage(
+            EmailAddress.parse("ann@example.org"),
+            "Hello",
+            "Just text.\n",
+            null,
+            Map.of(),
+            List.of());
 
-    assertEquals(List.of(new SendOutcome.Sent()), plain(greenMailPort()).build().send(List.of(message)));
+    assertEquals(
+        List.of(new SendOutcome.Sent()), plain(greenMailPort()).build().send(List.of(message)));
 
     MimeMessage m = GREEN_MAIL.getReceivedMessages()[0];
     assertTrue(m.isMimeType("text/plain"), m.getContentType());
@@ -344,12 +403,20 @@ class SmtpMailerTest {
 
   @Test
   void sendWhenHeaderOwnedByMailerThenPermanentFailureForThatMailOnly() {
-    MailMessage forged = new MailMessage(EmailAddress.parse("ann@example.org"), "Hi", "x", null,
-        Map.of("Bcc", "mallory@evil.example"), List.of());
+    MailMessage forged =
+        new MailMessage(
+            EmailAddress.parse("ann@example.org"),
+            "Hi",
+            "x",
+            null,
+            Map.of("Bcc", "mallory@evil.example"),
+            List.of());
 
-    List<SendOutcome> outcomes = plain(greenMailPort()).build().send(List.of(forged, mail("bob@example.net")));
+    List<SendOutcome> outcomes =
+        plain(greenMailPort()).build().send(List.of(forged, mail("bob@example.net")));
 
-    assertEquals(new SendOutcome.PermanentFailure("header Bcc is set by the mailer"), outcomes.get(0));
+    assertEquals(
+        new SendOutcome.PermanentFailure("header Bcc is set by the mailer"), outcomes.get(0));
     assertEquals(new SendOutcome.Sent(), outcomes.get(1));
     assertEquals(1, GREEN_MAIL.getReceivedMessages().length);
   }
@@ -360,12 +427,16 @@ class SmtpMailerTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    List<SendOutcome> outcomes = plain(port).build().send(
-        List.of(mail("ann@example.org"), mail("bob@example.net"), mail("cy@example.com")));
+    List<SendOutcome> outcomes =
+        plain(port)
+            .build()
+            .send(
+                List.of(mail("ann@example.org"), mail("bob@example.net"), mail("cy@example.com")));
 
     assertEquals(3, outcomes.size());
     for (SendOutcome o : outcomes) {
-      SendOutcome.TransientFailure failure = assertInstanceOf(SendOutcome.TransientFailure.class, o);
+      SendOutcome.TransientFailure failure =
+          assertInstanceOf(SendOutcome.TransientFailure.class, o);
       assertEquals("connect failed: ConnectException", failure.reason());
     }
   }
@@ -399,11 +470,16 @@ class SmtpMailerTest {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       server.rcptReply("gone@example.org", "550 5.1.1 <gone@example.org>: user unknown");
 
-      List<SendOutcome> outcomes = plain(server.port()).build().send(
-          List.of(mail("ann@example.org"), mail("gone@example.org"), mail("bob@example.net")));
+      List<SendOutcome> outcomes =
+          plain(server.port())
+              .build()
+              .send(
+                  List.of(
+                      mail("ann@example.org"), mail("gone@example.org"), mail("bob@example.net")));
 
       assertEquals(new SendOutcome.Sent(), outcomes.get(0));
-      SendOutcome.PermanentFailure failure = assertInstanceOf(SendOutcome.PermanentFailure.class, outcomes.get(1));
+      SendOutcome.PermanentFailure failure =
+          assertInstanceOf(SendOutcome.PermanentFailure.class, outcomes.get(1));
       assertEquals("SMTP 550 5.1.1", failure.reason());
       assertFalse(failure.reason().contains("gone"), "no address in the reason");
       assertEquals(new SendOutcome.Sent(), outcomes.get(2));
@@ -417,8 +493,10 @@ class SmtpMailerTest {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       server.rcptReply("busy@example.org", "451 4.7.1 greylisted, try again later");
 
-      List<SendOutcome> outcomes = plain(server.port()).build().send(
-          List.of(mail("busy@example.org"), mail("ann@example.org")));
+      List<SendOutcome> outcomes =
+          plain(server.port())
+              .build()
+              .send(List.of(mail("busy@example.org"), mail("ann@example.org")));
 
       assertEquals(new SendOutcome.TransientFailure("SMTP 451 4.7.1"), outcomes.get(0));
       assertEquals(new SendOutcome.Sent(), outcomes.get(1));
@@ -431,7 +509,8 @@ class SmtpMailerTest {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       server.rcptReply("full@example.org", "552 mailbox full");
 
-      List<SendOutcome> outcomes = plain(server.port()).build().send(List.of(mail("full@example.org")));
+      List<SendOutcome> outcomes =
+          plain(server.port()).build().send(List.of(mail("full@example.org")));
 
       assertEquals(List.of(new SendOutcome.TransientFailure("SMTP 552")), outcomes);
     }
@@ -442,7 +521,8 @@ class SmtpMailerTest {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
       server.dataReply("554 5.7.1 message rejected as spam");
 
-      List<SendOutcome> outcomes = plain(server.port()).build().send(List.of(mail("ann@example.org")));
+      List<SendOutcome> outcomes =
+          plain(server.port()).build().send(List.of(mail("ann@example.org")));
 
       assertEquals(List.of(new SendOutcome.PermanentFailure("SMTP 554 5.7.1")), outcomes);
     }
@@ -472,7 +552,8 @@ class SmtpMailerTest {
       try (MailerSession session = mailer.openSession()) {
         assertEquals(List.of(), session.send(List.of()));
         for (int b = 0; b < 3; b++) {
-          List<MailMessage> batch = List.of(mail("a" + b + "@example.org"), mail("b" + b + "@example.org"));
+          List<MailMessage> batch =
+              List.of(mail("a" + b + "@example.org"), mail("b" + b + "@example.org"));
           assertEquals(Collections.nCopies(2, new SendOutcome.Sent()), session.send(batch));
         }
       }
@@ -485,12 +566,15 @@ class SmtpMailerTest {
   void sessionWhenServerClosedTheConnectionBetweenBatchesThenReopensWithoutFailingOrRepeatingAMail()
       throws IOException {
     try (FakeSmtpServer server = new FakeSmtpServer()) {
-      server.dropAfterMessages(2, 2); // the first two connections are closed by the server after two mails each
+      server.dropAfterMessages(
+          2, 2); // the first two connections are closed by the server after two mails each
       SmtpMailer mailer = plain(server.port()).build();
       try (MailerSession session = mailer.openSession()) {
         for (int b = 0; b < 3; b++) {
-          List<MailMessage> batch = List.of(mail("a" + b + "@example.org"), mail("b" + b + "@example.org"));
-          assertEquals(Collections.nCopies(2, new SendOutcome.Sent()), session.send(batch), "batch " + b);
+          List<MailMessage> batch =
+              List.of(mail("a" + b + "@example.org"), mail("b" + b + "@example.org"));
+          assertEquals(
+              Collections.nCopies(2, new SendOutcome.Sent()), session.send(batch), "batch " + b);
         }
       }
       assertEquals(3, server.connections());
@@ -511,7 +595,8 @@ class SmtpMailerTest {
 
       assertEquals(Collections.nCopies(6, new SendOutcome.Sent()), outcomes.subList(0, 6));
       for (SendOutcome o : outcomes.subList(6, 10)) {
-        SendOutcome.TransientFailure failure = assertInstanceOf(SendOutcome.TransientFailure.class, o);
+        SendOutcome.TransientFailure failure =
+            assertInstanceOf(SendOutcome.TransientFailure.class, o);
         assertTrue(failure.reason().startsWith("I/O error: "), failure.reason());
       }
       assertEquals(2, server.connections());
@@ -523,10 +608,12 @@ class SmtpMailerTest {
     try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
       SmtpMailer mailer = plain(silent.getLocalPort()).readTimeout(Duration.ofMillis(300)).build();
 
-      List<SendOutcome> outcomes = mailer.send(List.of(mail("ann@example.org"), mail("bob@example.net")));
+      List<SendOutcome> outcomes =
+          mailer.send(List.of(mail("ann@example.org"), mail("bob@example.net")));
 
       for (SendOutcome o : outcomes) {
-        SendOutcome.TransientFailure failure = assertInstanceOf(SendOutcome.TransientFailure.class, o);
+        SendOutcome.TransientFailure failure =
+            assertInstanceOf(SendOutcome.TransientFailure.class, o);
         assertTrue(failure.reason().startsWith("connect failed: "), failure.reason());
       }
     }
@@ -534,43 +621,65 @@ class SmtpMailerTest {
 
   @Test
   void buildWhenSettingsInvalidThenNamesEachOne() {
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> SmtpMailer.builder()
-        .port(70000)
-        .security(SmtpMailer.Security.NONE)
-        .username("apikey")
-        .password("secret")
-        .from("not an address")
-        .replyTo("also@bad@example")
-        .connectTimeout(Duration.ZERO)
-        .readTimeout(Duration.ofSeconds(-1))
-        .properties(Map.of("mail.smtp.host", "evil.example", "smtp.foo", "x"))
-        .build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                SmtpMailer.builder()
+                    .port(70000)
+                    .security(SmtpMailer.Security.NONE)
+                    .username("apikey")
+                    .password("secret")
+                    .from("not an address")
+                    .replyTo("also@bad@example")
+                    .connectTimeout(Duration.ZERO)
+                    .readTimeout(Duration.ofSeconds(-1))
+                    .properties(Map.of("mail.smtp.host", "evil.example", "smtp.foo", "x"))
+                    .build());
 
     List<String> problems = e.problems();
     assertTrue(problems.contains("smtp host is required"), problems.toString());
     assertTrue(problems.contains("smtp port must be 1 to 65535, was 70000"), problems.toString());
-    assertTrue(problems.stream().anyMatch(p -> p.startsWith("smtp password over an unencrypted connection")));
+    assertTrue(
+        problems.stream()
+            .anyMatch(p -> p.startsWith("smtp password over an unencrypted connection")));
     assertTrue(problems.contains("smtp from address is not a valid address"), problems.toString());
-    assertTrue(problems.contains("smtp reply-to address is not a valid address"), problems.toString());
+    assertTrue(
+        problems.contains("smtp reply-to address is not a valid address"), problems.toString());
     assertTrue(problems.stream().anyMatch(p -> p.startsWith("smtp connect timeout must be")));
     assertTrue(problems.stream().anyMatch(p -> p.startsWith("smtp read timeout must be")));
-    assertTrue(problems.contains("smtp property mail.smtp.host is controlled by a typed builder setting"));
+    assertTrue(
+        problems.contains("smtp property mail.smtp.host is controlled by a typed builder setting"));
     assertTrue(problems.contains("smtp property smtp.foo must start with \"mail.\""));
     assertFalse(e.getMessage().contains("secret"));
   }
 
   @Test
   void buildWhenOnlyUsernameThenRefused() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> SmtpMailer.builder().host("smtp.example.org").username("apikey").from("a@example.org").build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                SmtpMailer.builder()
+                    .host("smtp.example.org")
+                    .username("apikey")
+                    .from("a@example.org")
+                    .build());
 
-    assertEquals(List.of("smtp username and password must be set together or not at all"), e.problems());
+    assertEquals(
+        List.of("smtp username and password must be set together or not at all"), e.problems());
   }
 
   @Test
   void buildWhenFromNameHasNewlineThenRefused() {
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> SmtpMailer.builder()
-        .host("smtp.example.org").from("a@example.org", "Bakery\r\nBcc: x@evil.example").build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                SmtpMailer.builder()
+                    .host("smtp.example.org")
+                    .from("a@example.org", "Bakery\r\nBcc: x@evil.example")
+                    .build());
 
     assertEquals(1, e.problems().size());
     assertTrue(e.problems().get(0).startsWith("smtp from display name"));
@@ -578,12 +687,13 @@ class SmtpMailerTest {
 
   @Test
   void buildWhenDefaultsThenStartTlsOn587AndPasswordHidden() {
-    SmtpMailer mailer = SmtpMailer.builder()
-        .host("smtp.example.org")
-        .username("apikey")
-        .password("s3cr3t-Pa55")
-        .from("no-reply@bakery.example")
-        .build();
+    SmtpMailer mailer =
+        SmtpMailer.builder()
+            .host("smtp.example.org")
+            .username("apikey")
+            .password("s3cr3t-Pa55")
+            .from("no-reply@bakery.example")
+            .build();
 
     String s = mailer.toString();
     assertFalse(s.contains("s3cr3t-Pa55"), s);
@@ -600,7 +710,8 @@ class SmtpMailerTest {
 
       List<SendOutcome> outcomes = mailer.send(List.of(mail("ann@example.org")));
 
-      SendOutcome.TransientFailure failure = assertInstanceOf(SendOutcome.TransientFailure.class, outcomes.get(0));
+      SendOutcome.TransientFailure failure =
+          assertInstanceOf(SendOutcome.TransientFailure.class, outcomes.get(0));
       assertTrue(failure.reason().startsWith("connect failed: "), failure.reason());
       assertEquals(0, server.messages());
     }
@@ -681,7 +792,9 @@ class SmtpMailerTest {
     }
 
     private void converse(Socket socket, int dropAfterCount) throws IOException {
-      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
       OutputStream out = socket.getOutputStream();
       reply(out, "220 fake.test ESMTP ready");
       int accepted = 0;
@@ -692,7 +805,8 @@ class SmtpMailerTest {
         if (upper.startsWith("EHLO") || upper.startsWith("HELO")) {
           reply(out, "250 fake.test");
         } else if (upper.startsWith("MAIL FROM:")) {
-          if (inTransaction) { // as real servers do: the client must RSET after a failed transaction
+          if (inTransaction) { // as real servers do: the client must RSET after a failed
+            // transaction
             reply(out, "503 5.5.1 nested MAIL command");
             continue;
           }
@@ -709,7 +823,8 @@ class SmtpMailerTest {
               toHeaders.add(line);
             }
           }
-          // Counted before the reply: once the client has read the 250, the message is the server's (a test reading
+          // Counted before the reply: once the client has read the 250, the message is the server's
+          // (a test reading
           // messages() from the client's outcome listener must not race this thread).
           if (dataReply.startsWith("250")) {
             messages.incrementAndGet();

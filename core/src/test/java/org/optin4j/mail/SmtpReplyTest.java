@@ -47,7 +47,9 @@ class SmtpReplyTest {
 
   @Test
   void inWhenReplyCarriesEnhancedStatusThenReasonNamesCodeAndStatusOnly() {
-    SmtpReply reply = SmtpReply.in(new RecipientRefused(550, "550 5.1.1 <ann@example.org>: no such user")).orElseThrow();
+    SmtpReply reply =
+        SmtpReply.in(new RecipientRefused(550, "550 5.1.1 <ann@example.org>: no such user"))
+            .orElseThrow();
 
     assertEquals(new SmtpReply(550, "5.1.1", true), reply);
     assertEquals(new SendOutcome.PermanentFailure("SMTP 550 5.1.1"), reply.outcome());
@@ -55,9 +57,13 @@ class SmtpReplyTest {
 
   @Test
   void outcomeWhen552ToRecipientThenTransientAsRfc5321AsksButPermanentForTheMessage() {
-    assertEquals(new SendOutcome.TransientFailure("SMTP 552"), new SmtpReply(552, null, true).outcome());
-    assertEquals(new SendOutcome.PermanentFailure("SMTP 552"), new SmtpReply(552, null, false).outcome());
-    assertEquals(new SendOutcome.TransientFailure("SMTP 451 4.7.1"), new SmtpReply(451, "4.7.1", false).outcome());
+    assertEquals(
+        new SendOutcome.TransientFailure("SMTP 552"), new SmtpReply(552, null, true).outcome());
+    assertEquals(
+        new SendOutcome.PermanentFailure("SMTP 552"), new SmtpReply(552, null, false).outcome());
+    assertEquals(
+        new SendOutcome.TransientFailure("SMTP 451 4.7.1"),
+        new SmtpReply(451, "4.7.1", false).outcome());
   }
 
   @Test
@@ -66,7 +72,8 @@ class SmtpReplyTest {
     viaNext.setNextException(new MessageRefused(554, "554 rejected"));
 
     assertEquals(Optional.of(new SmtpReply(554, null, false)), SmtpReply.in(viaNext));
-    assertEquals(Optional.of(new SmtpReply(421, null, false)),
+    assertEquals(
+        Optional.of(new SmtpReply(421, null, false)),
         SmtpReply.in(new RuntimeException("wrapped", new MessageRefused(421, "421 closing"))));
   }
 
@@ -80,7 +87,8 @@ class SmtpReplyTest {
 
   @Test
   void constructorWhenNotARefusalOrMalformedStatusThenRefusedNamingTheValue() {
-    IllegalArgumentException code = assertThrows(IllegalArgumentException.class, () -> new SmtpReply(250, null, false));
+    IllegalArgumentException code =
+        assertThrows(IllegalArgumentException.class, () -> new SmtpReply(250, null, false));
     assertTrue(code.getMessage().contains("was 250"), code.getMessage());
     IllegalArgumentException status =
         assertThrows(IllegalArgumentException.class, () -> new SmtpReply(550, "5.x", false));

@@ -28,10 +28,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.internal.HistoryChain;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
@@ -57,14 +57,61 @@ class InMemoryConsentStoreTest extends StoreContract {
     super(InMemoryConsentStore::create);
   }
 
-  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(InMemoryConsentStore::create); } }
-  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(InMemoryConsentStore::create); } }
-  @Nested class History extends HistoryStoreContract { History() { super(InMemoryConsentStore::create); } }
-  @Nested class Notices extends NoticeStoreContract { Notices() { super(InMemoryConsentStore::create); } }
-  @Nested class Requests extends RequestStoreContract { Requests() { super(InMemoryConsentStore::create); } }
-  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(InMemoryConsentStore::create); } }
-  @Nested class Retention extends RetentionStoreContract { Retention() { super(InMemoryConsentStore::create); } }
-  @Nested class Registers extends RegisterStoreContract { Registers() { super(InMemoryConsentStore::create); } }
+  @Nested
+  class Transactions extends TransactionStoreContract {
+    Transactions() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Subjects extends SubjectStoreContract {
+    Subjects() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class History extends HistoryStoreContract {
+    History() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Notices extends NoticeStoreContract {
+    Notices() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Requests extends RequestStoreContract {
+    Requests() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Outbox extends OutboxStoreContract {
+    Outbox() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Retention extends RetentionStoreContract {
+    Retention() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Registers extends RegisterStoreContract {
+    Registers() {
+      super(InMemoryConsentStore::create);
+    }
+  }
 
   @Test
   void createThenIndependentEmptyStores() {
@@ -72,17 +119,23 @@ class InMemoryConsentStoreTest extends StoreContract {
     givenSubjects("ann");
 
     assertNotSame(store, other);
-    assertEquals(Optional.empty(), other.inTransaction(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.empty(), other.inTransaction(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
 
   // --- transactions ---
 
   @Test
   void inTransactionWhenNestedOnSameThreadThenIllegalStateAndOuterRolledBack() {
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> tx(outer -> {
-      outer.subjects().insertSubject(subject("ann"));
-      store.inTransaction(inner -> inner.subjects().subject(subjectId("ann")));
-    }));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                tx(
+                    outer -> {
+                      outer.subjects().insertSubject(subject("ann"));
+                      store.inTransaction(inner -> inner.subjects().subject(subjectId("ann")));
+                    }));
 
     assertTrue(e.getMessage().contains("nested"), e.getMessage());
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("ann"))));
@@ -90,10 +143,11 @@ class InMemoryConsentStoreTest extends StoreContract {
 
   @Test
   void inTransactionWhenNestedCallRefusedAndCaughtThenOuterStillCommits() {
-    tx(outer -> {
-      outer.subjects().insertSubject(subject("ann"));
-      assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
-    });
+    tx(
+        outer -> {
+          outer.subjects().insertSubject(subject("ann"));
+          assertThrows(IllegalStateException.class, () -> store.inTransaction(inner -> null));
+        });
 
     assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
@@ -103,7 +157,8 @@ class InMemoryConsentStoreTest extends StoreContract {
     ConsentStore.Transaction leaked = store.inTransaction(tx -> tx);
 
     assertThrows(IllegalStateException.class, () -> leaked.subjects().subject(subjectId("ann")));
-    assertThrows(IllegalStateException.class, () -> leaked.subjects().insertSubject(subject("ann")));
+    assertThrows(
+        IllegalStateException.class, () -> leaked.subjects().insertSubject(subject("ann")));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
@@ -111,21 +166,25 @@ class InMemoryConsentStoreTest extends StoreContract {
   void transactionWhenUsedFromAnotherThreadThenIllegalState() throws Exception {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
-      Throwable fromOtherThread = read(tx -> {
-        Future<Throwable> f = pool.submit(() -> {
-          try {
-            tx.subjects().insertSubject(subject("ann"));
-            return null;
-          } catch (IllegalStateException expected) {
-            return expected;
-          }
-        });
-        try {
-          return f.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          throw new AssertionError(e);
-        }
-      });
+      Throwable fromOtherThread =
+          read(
+              tx -> {
+                Future<Throwable> f =
+                    pool.submit(
+                        () -> {
+                          try {
+                            tx.subjects().insertSubject(subject("ann"));
+                            return null;
+                          } catch (IllegalStateException expected) {
+                            return expected;
+                          }
+                        });
+                try {
+                  return f.get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                  throw new AssertionError(e);
+                }
+              });
       assertInstanceOf(IllegalStateException.class, fromOtherThread);
     } finally {
       pool.shutdownNow();
@@ -138,14 +197,20 @@ class InMemoryConsentStoreTest extends StoreContract {
     givenSubjects("ann");
     AtomicReference<DuplicateKeyException> swallowed = new AtomicReference<>();
 
-    StoreException e = assertThrows(StoreException.class, () -> tx(tx -> {
-      tx.subjects().insertSubject(subject("bob"));
-      try {
-        tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
-      } catch (DuplicateKeyException d) {
-        swallowed.set(d);
-      }
-    }));
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () ->
+                tx(
+                    tx -> {
+                      tx.subjects().insertSubject(subject("bob"));
+                      try {
+                        tx.subjects()
+                            .insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+                      } catch (DuplicateKeyException d) {
+                        swallowed.set(d);
+                      }
+                    }));
 
     assertSame(swallowed.get(), e.getCause());
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("bob"))));
@@ -155,39 +220,64 @@ class InMemoryConsentStoreTest extends StoreContract {
   void transactionWhenUsedAfterDuplicateKeyThenStoreException() {
     givenSubjects("ann");
 
-    assertThrows(StoreException.class, () -> tx(tx -> {
-      try {
-        tx.subjects().insertSubject(subject("ann"));
-      } catch (DuplicateKeyException expected) {
-        // swallowed on purpose
-      }
-      StoreException e = assertThrows(StoreException.class, () -> tx.subjects().subject(subjectId("ann")));
-      assertInstanceOf(DuplicateKeyException.class, e.getCause());
-    }));
+    assertThrows(
+        StoreException.class,
+        () ->
+            tx(
+                tx -> {
+                  try {
+                    tx.subjects().insertSubject(subject("ann"));
+                  } catch (DuplicateKeyException expected) {
+                    // swallowed on purpose
+                  }
+                  StoreException e =
+                      assertThrows(
+                          StoreException.class, () -> tx.subjects().subject(subjectId("ann")));
+                  assertInstanceOf(DuplicateKeyException.class, e.getCause());
+                }));
   }
 
   @Test
   void duplicateKeyMessageThenFreeOfPersonalData() {
     givenSubjects("ann");
 
-    DuplicateKeyException e = assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0))));
+    DuplicateKeyException e =
+        assertThrows(
+            DuplicateKeyException.class,
+            () ->
+                tx(
+                    tx ->
+                        tx.subjects()
+                            .insertSubject(new Subject(subjectId("other"), email("ann"), T0))));
 
-    assertTrue(!e.getMessage().contains("ann") && !e.getMessage().contains("example"), e.getMessage());
+    assertTrue(
+        !e.getMessage().contains("ann") && !e.getMessage().contains("example"), e.getMessage());
   }
 
   // --- constraints beyond the SPI text ---
 
   @Test
   void writesWhenSubjectUnknownThenStoreExceptionAndNothingKept() {
-    assertThrows(StoreException.class,
-        () -> tx(tx -> tx.subjects().saveConsent(pendingConsent(subjectId("ghost"), NEWSLETTER, "req-1", T0))));
-    assertThrows(StoreException.class,
-        () -> tx(tx -> HistoryChain.append(tx.history(), event(subjectId("ghost"), NEWSLETTER,
-            ConsentEvent.Type.REQUESTED, T0))));
-    assertThrows(StoreException.class, () -> tx(tx -> tx.requests().insertRequest(openRequest("req-1",
-        subjectId("ghost"), T0))));
-    assertThrows(StoreException.class,
+    assertThrows(
+        StoreException.class,
+        () ->
+            tx(
+                tx ->
+                    tx.subjects()
+                        .saveConsent(pendingConsent(subjectId("ghost"), NEWSLETTER, "req-1", T0))));
+    assertThrows(
+        StoreException.class,
+        () ->
+            tx(
+                tx ->
+                    HistoryChain.append(
+                        tx.history(),
+                        event(subjectId("ghost"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0))));
+    assertThrows(
+        StoreException.class,
+        () -> tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ghost"), T0))));
+    assertThrows(
+        StoreException.class,
         () -> tx(tx -> tx.outbox().enqueue(mail("m1", subjectId("ghost"), email("ghost"), T0))));
 
     assertEquals(List.of(), read(tx -> tx.subjects().consents(subjectId("ghost"))));
@@ -201,10 +291,12 @@ class InMemoryConsentStoreTest extends StoreContract {
     givenSubjects("ann");
 
     assertThrows(StoreException.class, () -> tx(tx -> tx.subjects().updateSubject(subject("bob"))));
-    assertThrows(StoreException.class, () -> tx(tx -> tx.requests().updateRequest(openRequest("req-1", subjectId("ann"),
-        T0))));
-    assertThrows(StoreException.class, () -> tx(tx -> tx.outbox().updateMail(mail("m1", subjectId("ann"), email("ann"),
-        T0))));
+    assertThrows(
+        StoreException.class,
+        () -> tx(tx -> tx.requests().updateRequest(openRequest("req-1", subjectId("ann"), T0))));
+    assertThrows(
+        StoreException.class,
+        () -> tx(tx -> tx.outbox().updateMail(mail("m1", subjectId("ann"), email("ann"), T0))));
   }
 
   @Test
@@ -213,7 +305,8 @@ class InMemoryConsentStoreTest extends StoreContract {
 
     tx(tx -> tx.subjects().updateSubject(new Subject(subjectId("ann"), email("ann2"), at(999))));
 
-    assertEquals(Optional.of(new Subject(subjectId("ann"), email("ann2"), T0)),
+    assertEquals(
+        Optional.of(new Subject(subjectId("ann"), email("ann2"), T0)),
         read(tx -> tx.subjects().subject(subjectId("ann"))));
   }
 
@@ -222,15 +315,47 @@ class InMemoryConsentStoreTest extends StoreContract {
     givenSubjects("ann");
     OutboxMail queued = mail("m1", subjectId("ann"), email("ann"), T0);
     tx(tx -> tx.outbox().enqueue(queued));
-    OutboxMail tampered = new OutboxMail("m1", MailKind.RECEIPT, subjectId("ann"), email("other"), "req-x", 9,
-        Locale.GERMAN, List.of(OFFERS), "other-key", OutboxMail.Status.SENT, 1, at(5), null, at(5), at(6), null);
+    OutboxMail tampered =
+        new OutboxMail(
+            "m1",
+            MailKind.RECEIPT,
+            subjectId("ann"),
+            email("other"),
+            "req-x",
+            9,
+            Locale.GERMAN,
+            List.of(OFFERS),
+            "other-key",
+            OutboxMail.Status.SENT,
+            1,
+            at(5),
+            null,
+            at(5),
+            at(6),
+            null);
 
     tx(tx -> tx.outbox().updateMail(tampered));
 
     OutboxMail stored = read(tx -> tx.outbox().mails(subjectId("ann"))).get(0);
-    assertEquals(new OutboxMail("m1", queued.kind(), queued.subjectId(), queued.recipient(), queued.requestId(),
-        queued.generation(), queued.locale(), queued.purposes(), queued.dedupeKey(), OutboxMail.Status.SENT, 1, at(5),
-        null, queued.createdAt(), at(6), null), stored);
+    assertEquals(
+        new OutboxMail(
+            "m1",
+            queued.kind(),
+            queued.subjectId(),
+            queued.recipient(),
+            queued.requestId(),
+            queued.generation(),
+            queued.locale(),
+            queued.purposes(),
+            queued.dedupeKey(),
+            OutboxMail.Status.SENT,
+            1,
+            at(5),
+            null,
+            queued.createdAt(),
+            at(6),
+            null),
+        stored);
     assertEquals(1, count(email("ann"), MailKind.CONFIRMATION, T0));
   }
 
@@ -239,7 +364,8 @@ class InMemoryConsentStoreTest extends StoreContract {
     givenSubjects("ann", "bob");
     tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0)));
 
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> tx(tx -> tx.requests().updateRequest(openRequest("req-1", subjectId("bob"), T0))));
   }
 
@@ -248,7 +374,8 @@ class InMemoryConsentStoreTest extends StoreContract {
     givenSubjects("ann");
     tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0)));
 
-    assertThrows(DuplicateKeyException.class,
+    assertThrows(
+        DuplicateKeyException.class,
         () -> tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), at(5)))));
 
     assertEquals(T0, read(tx -> tx.requests().request("req-1")).orElseThrow().requestedAt());
@@ -257,26 +384,52 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Test
   void enqueueWhenMailIdTakenWithOtherDedupeKeyThenDuplicateKey() {
     givenSubjects("ann");
-    tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
+    tx(
+        tx ->
+            tx.outbox()
+                .enqueue(
+                    mail(
+                        "m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
 
-    assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-2",
-            T0))));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx ->
+                    tx.outbox()
+                        .enqueue(
+                            mail(
+                                "m1",
+                                MailKind.CONFIRMATION,
+                                subjectId("ann"),
+                                email("ann"),
+                                "key-2",
+                                T0))));
   }
 
   @Test
   void appendEventWhenSequenceSetThenIllegalArgument() {
     givenSubjects("ann");
 
-    assertThrows(IllegalArgumentException.class, () -> tx(tx -> HistoryChain.append(tx.history(), 
-        event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0).withSequence(5))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            tx(
+                tx ->
+                    HistoryChain.append(
+                        tx.history(),
+                        event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)
+                            .withSequence(5))));
   }
 
   @Test
   void claimMailsWhenArgumentsInvalidThenIllegalArgument() {
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(1), at(2), -1)));
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(2), at(2), 1)));
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(2), at(1), 1)));
+    assertThrows(
+        IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(1), at(2), -1)));
+    assertThrows(
+        IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(2), at(2), 1)));
+    assertThrows(
+        IllegalArgumentException.class, () -> read(tx -> tx.outbox().claimMails(at(2), at(1), 1)));
   }
 
   @Test
@@ -285,7 +438,8 @@ class InMemoryConsentStoreTest extends StoreContract {
     OutboxMail odd = mail("m1", subjectId("ann"), email("ann"), T0).claimed(null);
     tx(tx -> tx.outbox().enqueue(odd));
 
-    assertEquals(List.of(odd.claimed(at(300))), read(tx -> tx.outbox().claimMails(at(1), at(300), 10)));
+    assertEquals(
+        List.of(odd.claimed(at(300))), read(tx -> tx.outbox().claimMails(at(1), at(300), 10)));
   }
 
   @Test
@@ -294,7 +448,9 @@ class InMemoryConsentStoreTest extends StoreContract {
     assertThrows(NullPointerException.class, () -> read(tx -> tx.subjects().subjectByEmail(null)));
     assertThrows(NullPointerException.class, () -> tx(tx -> tx.subjects().insertSubject(null)));
     assertThrows(NullPointerException.class, () -> read(tx -> tx.requests().useToken(null, at(1))));
-    assertThrows(NullPointerException.class, () -> read(tx -> tx.outbox().countMails(email("ann"), null, T0)));
+    assertThrows(
+        NullPointerException.class,
+        () -> read(tx -> tx.outbox().countMails(email("ann"), null, T0)));
   }
 
   // --- returned values ---
@@ -302,23 +458,27 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Test
   void listsThenUnmodifiableSnapshots() {
     givenSubjects("ann");
-    tx(tx -> {
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-      HistoryChain.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
-      tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
-    });
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+          HistoryChain.append(
+              tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+          tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
+          tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
+        });
     var consents = read(tx -> tx.subjects().consents(subjectId("ann")));
     var events = read(tx -> tx.history().events(subjectId("ann")));
     var requests = read(tx -> tx.requests().openRequests(subjectId("ann")));
     var mails = read(tx -> tx.outbox().mails(subjectId("ann")));
 
-    tx(tx -> {
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-2", at(1)));
-      HistoryChain.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(1)));
-      tx.requests().insertRequest(openRequest("req-2", subjectId("ann"), at(1)));
-      tx.outbox().enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
-    });
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-2", at(1)));
+          HistoryChain.append(
+              tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(1)));
+          tx.requests().insertRequest(openRequest("req-2", subjectId("ann"), at(1)));
+          tx.outbox().enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
+        });
 
     assertEquals(1, consents.size());
     assertEquals(1, events.size());
@@ -338,6 +498,7 @@ class InMemoryConsentStoreTest extends StoreContract {
     PendingRequest earlyA = openRequest("b", subjectId("ann"), at(10));
     tx(tx -> List.of(late, earlyB, earlyA).forEach(tx.requests()::insertRequest));
 
-    assertEquals(List.of(earlyA, earlyB, late), read(tx -> tx.requests().openRequests(subjectId("ann"))));
+    assertEquals(
+        List.of(earlyA, earlyB, late), read(tx -> tx.requests().openRequests(subjectId("ann"))));
   }
 }

@@ -13,14 +13,12 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
-import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConsentRequest;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.testing.OptInFlow;
@@ -31,8 +29,10 @@ import org.optin4j.testing.TestClock;
 class ConsentProofTest {
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
-  private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
-      .evidencePolicy(EvidencePolicy.FULL).build();
+  private final OptIn optIn =
+      Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
+          .evidencePolicy(EvidencePolicy.FULL)
+          .build();
   private final ConsentProof proof = optIn.proof();
 
   @AfterEach
@@ -41,18 +41,23 @@ class ConsentProofTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    return OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(
-        ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox")),
-        Evidence.of("203.0.113.9", "Firefox"));
+    return OptInFlow.of(optIn, mailer, clock)
+        .pauseAfterwards(Duration.ofMinutes(5))
+        .confirmed(
+            ConsentRequest.of(email, Locale.ENGLISH, purposes)
+                .withEvidence(Evidence.of("203.0.113.9", "Firefox")),
+            Evidence.of("203.0.113.9", "Firefox"));
   }
 
   @Test
   void verifyHistoryWhenUntouchedThenIntactWithEveryEvent() {
     SubjectId ann = confirmed("ann@example.org", NEWSLETTER, EVENTS);
     optIn.rights().restrict(ann, EVENTS, true, Channel.OPERATOR);
-    optIn.withdraw(ann, Set.of(NEWSLETTER), Channel.PREFERENCE_CENTER, Evidence.of("203.0.113.9", "Firefox"));
+    optIn.withdraw(
+        ann, Set.of(NEWSLETTER), Channel.PREFERENCE_CENTER, Evidence.of("203.0.113.9", "Firefox"));
 
-    HistoryVerification.Intact intact = assertInstanceOf(HistoryVerification.Intact.class, proof.verifyHistory(ann));
+    HistoryVerification.Intact intact =
+        assertInstanceOf(HistoryVerification.Intact.class, proof.verifyHistory(ann));
 
     List<ConsentEvent> history = proof.history(ann);
     assertEquals(history.size(), intact.events());
@@ -62,8 +67,10 @@ class ConsentProofTest {
 
   @Test
   void verifyHistoryWhenSubjectUnknownThenIntactAndEmpty() {
-    assertEquals(new HistoryVerification.Intact(new SubjectId("unknown-subject-id-000"), 0,
-        ConsentEvent.Seal.GENESIS), proof.verifyHistory(new SubjectId("unknown-subject-id-000")));
+    assertEquals(
+        new HistoryVerification.Intact(
+            new SubjectId("unknown-subject-id-000"), 0, ConsentEvent.Seal.GENESIS),
+        proof.verifyHistory(new SubjectId("unknown-subject-id-000")));
   }
 
   @Test
@@ -74,10 +81,13 @@ class ConsentProofTest {
 
     assertTrue(optIn.rights().erase(ann, Channel.PREFERENCE_CENTER));
 
-    HistoryVerification.Intact stub = assertInstanceOf(HistoryVerification.Intact.class, proof.verifyHistory(ann));
+    HistoryVerification.Intact stub =
+        assertInstanceOf(HistoryVerification.Intact.class, proof.verifyHistory(ann));
     assertEquals(3, stub.events());
     assertTrue(proof.history(ann).stream().allMatch(ConsentEvent::hasNoDetails));
-    assertEquals(new HistoryVerification.Intact(bob, bobEvents, proof.history(bob).get(bobEvents - 1).seal().hash()),
+    assertEquals(
+        new HistoryVerification.Intact(
+            bob, bobEvents, proof.history(bob).get(bobEvents - 1).seal().hash()),
         proof.verifyHistory(bob));
   }
 

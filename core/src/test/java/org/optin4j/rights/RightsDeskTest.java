@@ -15,13 +15,9 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Channel;
-import org.optin4j.ConfirmationChoice;
-import org.optin4j.ConsentRequest;
-import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
-import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.proof.ConsentEvent;
@@ -33,7 +29,8 @@ import org.optin4j.testing.TestClock;
 class RightsDeskTest {
   private final TestClock clock = TestClock.at("2026-01-31T09:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
-  private final OptIn optIn = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
+  private final OptIn optIn =
+      Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).build();
   private final RightsDesk desk = optIn.rightsDesk();
 
   @AfterEach
@@ -48,7 +45,8 @@ class RightsDeskTest {
   @Test
   void receiveThenDueOneCalendarMonthLaterExtendableOnceToThreeAndOverdueListed() {
     SubjectId ann = confirmed("ann@example.org", NEWSLETTER);
-    RightsRequest r = desk.receive(ann, RightsRequest.Type.ACCESS, Instant.parse("2026-01-31T08:00:00Z"));
+    RightsRequest r =
+        desk.receive(ann, RightsRequest.Type.ACCESS, Instant.parse("2026-01-31T08:00:00Z"));
 
     assertEquals(Instant.parse("2026-02-28T08:00:00Z"), r.dueAt(), "end of a shorter month");
     assertEquals(List.of(r), desk.openRequests());
@@ -61,8 +59,10 @@ class RightsDeskTest {
     assertEquals(Instant.parse("2026-04-30T08:00:00Z"), extended.dueAt());
     assertEquals(List.of(), desk.overdue());
     assertThrows(IllegalStateException.class, () -> desk.extend(r.id()));
-    assertThrows(IllegalArgumentException.class, () -> desk.receive(ann, RightsRequest.Type.ACCESS,
-        clock.instant().plus(Duration.ofDays(1))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            desk.receive(ann, RightsRequest.Type.ACCESS, clock.instant().plus(Duration.ofDays(1))));
   }
 
   @Test
@@ -70,8 +70,9 @@ class RightsDeskTest {
     SubjectId ann = confirmed("ann@example.org", NEWSLETTER, EVENTS);
     Instant received = clock.instant().minus(Duration.ofDays(2));
 
-    RightsRequest restrict = desk.restrict(desk.receive(ann, RightsRequest.Type.RESTRICTION, received).id(), EVENTS,
-        true);
+    RightsRequest restrict =
+        desk.restrict(
+            desk.receive(ann, RightsRequest.Type.RESTRICTION, received).id(), EVENTS, true);
     assertFalse(restrict.isOpen());
     assertEquals("restricted events", restrict.outcome());
     assertEquals(clock.instant(), restrict.completedAt());
@@ -83,22 +84,29 @@ class RightsDeskTest {
     optIn.operations().dispatchNow();
     assertEquals("my-data.json", mailer.last().attachments().get(0).fileName());
 
-    RightsRequest withdraw = desk.withdraw(desk.receive(ann, RightsRequest.Type.WITHDRAWAL, received).id(),
-        Set.of(NEWSLETTER));
+    RightsRequest withdraw =
+        desk.withdraw(
+            desk.receive(ann, RightsRequest.Type.WITHDRAWAL, received).id(), Set.of(NEWSLETTER));
     assertEquals("withdrawn: [newsletter]", withdraw.outcome());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
-    assertTrue(optIn.proof().history(ann).stream().anyMatch(e -> e.type() == ConsentEvent.Type.WITHDRAWN
-        && e.channel() == Channel.OPERATOR));
+    assertTrue(
+        optIn.proof().history(ann).stream()
+            .anyMatch(
+                e -> e.type() == ConsentEvent.Type.WITHDRAWN && e.channel() == Channel.OPERATOR));
 
-    RightsRequest rectify = desk.rectify(desk.receive(ann, RightsRequest.Type.RECTIFICATION, received).id(),
-        "ann.new@example.org", Locale.ENGLISH);
+    RightsRequest rectify =
+        desk.rectify(
+            desk.receive(ann, RightsRequest.Type.RECTIFICATION, received).id(),
+            "ann.new@example.org",
+            Locale.ENGLISH);
     assertEquals("confirmation mail queued to the new address", rectify.outcome());
 
     RightsRequest erase = desk.erase(desk.receive(ann, RightsRequest.Type.ERASURE, received).id());
     assertEquals("subject erased", erase.outcome());
     assertTrue(optIn.subject(ann).isEmpty());
     assertEquals(List.of(), desk.openRequests());
-    assertEquals(erase, desk.request(erase.id()).orElseThrow(), "the record outlives the erased subject");
+    assertEquals(
+        erase, desk.request(erase.id()).orElseThrow(), "the record outlives the erased subject");
   }
 
   @Test

@@ -54,7 +54,8 @@ class SubjectRightsTest {
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final InMemoryConsentStore store = InMemoryConsentStore.create();
-  private final OptIn optIn = Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
+  private final OptIn optIn =
+      Fixtures.builder(store, mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
   private final SubjectRights rights = optIn.rights();
 
   @AfterEach
@@ -63,9 +64,13 @@ class SubjectRightsTest {
   }
 
   private SubjectId confirmed(String email, PurposeId... purposes) {
-    return OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(5)).confirmed(
-        ConsentRequest.of(email, Locale.ENGLISH, purposes).withEvidence(Evidence.of("203.0.113.9", "Firefox"))
-            .withSource("https://bakery.example/signup"), Evidence.of("203.0.113.9", "Firefox"));
+    return OptInFlow.of(optIn, mailer, clock)
+        .pauseAfterwards(Duration.ofMinutes(5))
+        .confirmed(
+            ConsentRequest.of(email, Locale.ENGLISH, purposes)
+                .withEvidence(Evidence.of("203.0.113.9", "Firefox"))
+                .withSource("https://bakery.example/signup"),
+            Evidence.of("203.0.113.9", "Firefox"));
   }
 
   @Test
@@ -94,10 +99,14 @@ class SubjectRightsTest {
 
   @Test
   void eraseWhenPolicyKeepsNoHistoryThenNoEventsRemain() {
-    try (OptIn strict = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
-        .erasureKeepsHistory(false).build()) {
-      RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-          strict.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+    try (OptIn strict =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
+            .erasureKeepsHistory(false)
+            .build()) {
+      RequestResult.Accepted r =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              strict.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
       assertTrue(strict.rights().erase(r.subjectId(), Channel.OPERATOR));
       assertTrue(strict.proof().history(r.subjectId()).isEmpty());
       assertTrue(strict.rights().isSuppressed("ann@example.org"));
@@ -106,25 +115,43 @@ class SubjectRightsTest {
 
   @Test
   void afterErasureAddressComesBackOnlyThroughFreshDoubleOptIn() {
-    Purpose direct = Purpose.builder("account-news").doubleOptIn(false)
-        .text(Locale.ENGLISH, "Account news", "Changes to your account.", "your email address")
-        .text(Locale.forLanguageTag("nl"), "Accountnieuws", "Wijzigingen in je account.", "je e-mailadres")
-        .retention(Retention.untilWithdrawn(Duration.ZERO)).build();
-    PurposeCatalog c = PurposeCatalog.builder().locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
-        .add(Fixtures.newsletter()).add(direct).build();
-    try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).catalog(c).build()) {
-      RequestResult.Accepted first = assertInstanceOf(RequestResult.Accepted.class,
-          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
+    Purpose direct =
+        Purpose.builder("account-news")
+            .doubleOptIn(false)
+            .text(Locale.ENGLISH, "Account news", "Changes to your account.", "your email address")
+            .text(
+                Locale.forLanguageTag("nl"),
+                "Accountnieuws",
+                "Wijzigingen in je account.",
+                "je e-mailadres")
+            .retention(Retention.untilWithdrawn(Duration.ZERO))
+            .build();
+    PurposeCatalog c =
+        PurposeCatalog.builder()
+            .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"))
+            .add(Fixtures.newsletter())
+            .add(direct)
+            .build();
+    try (OptIn o =
+        Fixtures.builder(InMemoryConsentStore.create(), mailer, clock).catalog(c).build()) {
+      RequestResult.Accepted first =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
       assertEquals(Set.of(direct.id()), first.confirmedNow());
       o.rights().erase(first.subjectId(), Channel.PREFERENCE_CENTER);
       clock.advance(Duration.ofMinutes(5));
 
-      RequestResult.Accepted again = assertInstanceOf(RequestResult.Accepted.class,
-          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
-      assertEquals(Set.of(direct.id()), again.pending(), "no single opt-in for a suppressed address");
+      RequestResult.Accepted again =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, direct.id())));
+      assertEquals(
+          Set.of(direct.id()), again.pending(), "no single opt-in for a suppressed address");
       assertFalse(o.mayMail("ann@example.org", direct.id()));
       o.operations().dispatchNow();
-      o.confirm(Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
+      o.confirm(
+          Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
       assertTrue(o.mayMail("ann@example.org", direct.id()));
       assertFalse(o.rights().isSuppressed("ann@example.org"));
     }
@@ -141,9 +168,13 @@ class SubjectRightsTest {
 
     assertTrue(rights.restrict(id, NEWSLETTER, false, Channel.OPERATOR));
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
-    List<ConsentEvent.Type> types = optIn.proof().history(id).stream().map(ConsentEvent::type).toList();
-    assertTrue(types.containsAll(List.of(ConsentEvent.Type.RESTRICTED, ConsentEvent.Type.RESTRICTION_LIFTED)));
-    assertFalse(rights.restrict(id, EVENTS, true, Channel.OPERATOR), "no confirmed consent to restrict");
+    List<ConsentEvent.Type> types =
+        optIn.proof().history(id).stream().map(ConsentEvent::type).toList();
+    assertTrue(
+        types.containsAll(
+            List.of(ConsentEvent.Type.RESTRICTED, ConsentEvent.Type.RESTRICTION_LIFTED)));
+    assertFalse(
+        rights.restrict(id, EVENTS, true, Channel.OPERATOR), "no confirmed consent to restrict");
   }
 
   @Test
@@ -153,8 +184,9 @@ class SubjectRightsTest {
 
     String json = rights.exportJson(id).orElseThrow();
 
-    Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-        .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
+    Schema schema =
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+            .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
     List<Error> errors = schema.validate(json, InputFormat.JSON);
     assertTrue(errors.isEmpty(), errors.toString());
     assertTrue(json.contains("\"email\":\"ann@example.org\""));
@@ -167,8 +199,9 @@ class SubjectRightsTest {
   void schemaRejectsAnExportMissingItsVersion() throws Exception {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     String json = rights.exportJson(id).orElseThrow().replace("\"version\":1,", "");
-    Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-        .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
+    Schema schema =
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+            .getSchema(Files.readString(Path.of("../docs/export-schema.json")), InputFormat.JSON);
     assertFalse(schema.validate(json, InputFormat.JSON).isEmpty());
   }
 
@@ -197,7 +230,8 @@ class SubjectRightsTest {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     mailer.clear();
 
-    RequestResult r = rights.requestAddressChange(id, "Ann.New@Example.org", Locale.ENGLISH, Evidence.NONE);
+    RequestResult r =
+        rights.requestAddressChange(id, "Ann.New@Example.org", Locale.ENGLISH, Evidence.NONE);
 
     assertInstanceOf(RequestResult.Accepted.class, r);
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
@@ -206,16 +240,22 @@ class SubjectRightsTest {
     MailMessage mail = mailer.last();
     assertEquals("ann.new@example.org", mail.to().value());
     String token = Fixtures.token(mail.text(), "confirm");
-    assertTrue(assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token)).addressChange());
+    assertTrue(
+        assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token)).addressChange());
 
-    assertInstanceOf(ConfirmationResult.Confirmed.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
 
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertTrue(optIn.mayMail("ann.new@example.org", NEWSLETTER));
     assertEquals(id, optIn.findSubject("ann.new@example.org").orElseThrow().id());
-    assertTrue(optIn.proof().history(id).stream().anyMatch(e -> e.type() == ConsentEvent.Type.ADDRESS_CHANGED));
-    assertInstanceOf(ConfirmationResult.AlreadyConfirmed.class, optIn.confirm(token, ConfirmationChoice.all(),
-        Evidence.NONE));
+    assertTrue(
+        optIn.proof().history(id).stream()
+            .anyMatch(e -> e.type() == ConsentEvent.Type.ADDRESS_CHANGED));
+    assertInstanceOf(
+        ConfirmationResult.AlreadyConfirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
   }
 
   @Test
@@ -227,25 +267,37 @@ class SubjectRightsTest {
     clock.advance(Duration.ofMinutes(3)); // past the minimum interval of mails to bob@'s inbox
     confirmed("bob@example.org", NEWSLETTER);
 
-    assertInstanceOf(ConfirmationResult.Invalid.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Invalid.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
   }
 
   @Test
   void addressChangeWhenInvalidOrSameAddressOrUnknownSubject() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
-    assertInstanceOf(RequestResult.InvalidAddress.class,
+    assertInstanceOf(
+        RequestResult.InvalidAddress.class,
         rights.requestAddressChange(id, "nope", Locale.ENGLISH, Evidence.NONE));
-    assertInstanceOf(RequestResult.AlreadyConfirmed.class,
+    assertInstanceOf(
+        RequestResult.AlreadyConfirmed.class,
         rights.requestAddressChange(id, "ANN@example.org", Locale.ENGLISH, Evidence.NONE));
-    assertThrows(IllegalArgumentException.class, () -> rights.requestAddressChange(
-        SubjectId.random(new java.security.SecureRandom()), "x@example.org", Locale.ENGLISH, Evidence.NONE));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            rights.requestAddressChange(
+                SubjectId.random(new java.security.SecureRandom()),
+                "x@example.org",
+                Locale.ENGLISH,
+                Evidence.NONE));
   }
 
   @Test
   void purgeExpiresUnconfirmedRequestsThenDeletesThemAfterGrace() {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofHours(49));
 
@@ -258,32 +310,45 @@ class SubjectRightsTest {
     PurgeReport second = optIn.operations().purge();
     assertEquals(1, second.purgedSubjects());
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
-    assertTrue(optIn.proof().history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
-    assertFalse(rights.isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
+    assertTrue(
+        optIn.proof().history(r.subjectId()).isEmpty(),
+        "no proof is needed of a consent never given");
+    assertFalse(
+        rights.isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
   }
 
   @Test
   void purgeWhenSignupLapsedLongerAgoThanTheGraceThenDeletesItInOneRun() {
-    RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-        optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+    RequestResult.Accepted r =
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofDays(10)); // the link ran out 8 days ago, a day past the 7-day grace
 
     PurgeReport report = optIn.operations().purge();
 
-    assertEquals(0, report.expiredRequests(), "not marked expired first: it would be deleted at once anyway");
+    assertEquals(
+        0,
+        report.expiredRequests(),
+        "not marked expired first: it would be deleted at once anyway");
     assertEquals(1, report.purgedSubjects());
     assertTrue(optIn.findSubject("ann@example.org").isEmpty());
-    assertTrue(optIn.proof().history(r.subjectId()).isEmpty(), "no proof is needed of a consent never given");
+    assertTrue(
+        optIn.proof().history(r.subjectId()).isEmpty(),
+        "no proof is needed of a consent never given");
     assertTrue(optIn.operations().mails(r.subjectId()).isEmpty());
-    assertFalse(optIn.rights().isSuppressed("ann@example.org"), "a lapsed signup is not an erasure request");
+    assertFalse(
+        optIn.rights().isSuppressed("ann@example.org"),
+        "a lapsed signup is not an erasure request");
     assertEquals(0, optIn.operations().purge().total(), "a second run finds nothing");
   }
 
   @Test
   void purgeWhenOnePurposeConfirmedAndAnotherSignupLapsedThenKeepsTheConfirmedOne() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
-    assertInstanceOf(RequestResult.Accepted.class,
+    assertInstanceOf(
+        RequestResult.Accepted.class,
         optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, EVENTS)));
     optIn.operations().dispatchNow();
     clock.advance(Duration.ofDays(10));
@@ -293,10 +358,20 @@ class SubjectRightsTest {
     assertEquals(1, report.expiredRequests());
     assertEquals(0, report.purgedSubjects());
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
-    assertEquals(ConsentState.CONFIRMED, optIn.consents(id).stream().filter(c -> c.purpose().equals(NEWSLETTER))
-        .findFirst().orElseThrow().state());
-    assertEquals(ConsentState.EXPIRED, optIn.consents(id).stream().filter(c -> c.purpose().equals(EVENTS))
-        .findFirst().orElseThrow().state());
+    assertEquals(
+        ConsentState.CONFIRMED,
+        optIn.consents(id).stream()
+            .filter(c -> c.purpose().equals(NEWSLETTER))
+            .findFirst()
+            .orElseThrow()
+            .state());
+    assertEquals(
+        ConsentState.EXPIRED,
+        optIn.consents(id).stream()
+            .filter(c -> c.purpose().equals(EVENTS))
+            .findFirst()
+            .orElseThrow()
+            .state());
     assertInstanceOf(HistoryVerification.Intact.class, optIn.proof().verifyHistory(id));
   }
 
@@ -349,10 +424,11 @@ class SubjectRightsTest {
   void mailToSuppressedAddressIsSkipped() {
     SubjectId id = confirmed("ann@example.org", NEWSLETTER);
     assertTrue(rights.requestDataExport(id));
-    store.inTransaction(tx -> {
-      tx.subjects().suppress(suppressionKeyOf(), clock.instant());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().suppress(suppressionKeyOf(), clock.instant());
+          return null;
+        });
     mailer.clear();
     optIn.operations().dispatchNow();
     assertTrue(mailer.sent().isEmpty());
@@ -364,15 +440,19 @@ class SubjectRightsTest {
   private String suppressionKeyOf() {
     InMemoryConsentStore other = InMemoryConsentStore.create();
     try (OptIn o = Fixtures.builder(other, new RecordingMailer(), clock).build()) {
-      RequestResult.Accepted r = assertInstanceOf(RequestResult.Accepted.class,
-          o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
+      RequestResult.Accepted r =
+          assertInstanceOf(
+              RequestResult.Accepted.class,
+              o.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));
       o.rights().erase(r.subjectId(), Channel.OPERATOR);
     }
     String mac;
     try {
       javax.crypto.Mac m = javax.crypto.Mac.getInstance("HmacSHA256");
       m.init(new javax.crypto.spec.SecretKeySpec(Fixtures.PEPPER, "HmacSHA256"));
-      mac = java.util.HexFormat.of().formatHex(m.doFinal("ann@example.org".getBytes(StandardCharsets.UTF_8)));
+      mac =
+          java.util.HexFormat.of()
+              .formatHex(m.doFinal("ann@example.org".getBytes(StandardCharsets.UTF_8)));
     } catch (java.security.GeneralSecurityException e) {
       throw new AssertionError(e);
     }

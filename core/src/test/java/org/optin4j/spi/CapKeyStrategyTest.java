@@ -15,16 +15,16 @@ class CapKeyStrategyTest {
 
   @ParameterizedTest
   @CsvSource({
-      "Victim@Example.org,             victim@example.org",
-      "victim+1@example.org,           victim@example.org",
-      "victim+a+b@example.org,         victim@example.org",
-      "first.last+news@example.org,    first.last@example.org",
-      "v.i.c.t.i.m@gmail.com,          victim@gmail.com",
-      "V.Ictim+20@GMail.com,           victim@gmail.com",
-      "victim@googlemail.com,          victim@gmail.com",
-      "vic.tim+x@googlemail.com,       victim@gmail.com",
-      "+tag@example.org,               @example.org",
-      "victim@mail.gmail.com,          victim@mail.gmail.com",
+    "Victim@Example.org,             victim@example.org",
+    "victim+1@example.org,           victim@example.org",
+    "victim+a+b@example.org,         victim@example.org",
+    "first.last+news@example.org,    first.last@example.org",
+    "v.i.c.t.i.m@gmail.com,          victim@gmail.com",
+    "V.Ictim+20@GMail.com,           victim@gmail.com",
+    "victim@googlemail.com,          victim@gmail.com",
+    "vic.tim+x@googlemail.com,       victim@gmail.com",
+    "+tag@example.org,               @example.org",
+    "victim@mail.gmail.com,          victim@mail.gmail.com",
   })
   void providerAwareWhenVariantThenKeyOfItsInbox(String address, String expected) {
     assertEquals(expected, key(address));
@@ -38,6 +38,8 @@ class CapKeyStrategyTest {
 
   @Test
   void exactAddressWhenVariantThenTheNormalisedAddressItself() {
-    assertEquals("victim+1@gmail.com", CapKeyStrategy.exactAddress().capKey(EmailAddress.parse("Victim+1@GMail.com")));
+    assertEquals(
+        "victim+1@gmail.com",
+        CapKeyStrategy.exactAddress().capKey(EmailAddress.parse("Victim+1@GMail.com")));
   }
 }

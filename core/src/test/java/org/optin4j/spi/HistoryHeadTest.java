@@ -12,7 +12,8 @@ import org.optin4j.proof.ConsentEvent;
 
 class HistoryHeadTest {
   private final HistoryHead head = new HistoryHead(subjectId("ann"), 2, "c".repeat(64));
-  private final ConsentEvent unsealed = event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, T0);
+  private final ConsentEvent unsealed =
+      event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, T0);
 
   private static ConsentEvent sealedAt(ConsentEvent event, int position, String previousHash) {
     return event.sealed(position, previousHash, new byte[16]);
@@ -35,13 +36,16 @@ class HistoryHeadTest {
 
   @Test
   void advanceWhenTheEventSkipsOrRepeatsAPositionThenIllegalArgument() {
-    assertThrows(IllegalArgumentException.class, () -> head.advance(sealedAt(unsealed, 4, head.hash())));
-    assertThrows(IllegalArgumentException.class, () -> head.advance(sealedAt(unsealed, 2, head.hash())));
+    assertThrows(
+        IllegalArgumentException.class, () -> head.advance(sealedAt(unsealed, 4, head.hash())));
+    assertThrows(
+        IllegalArgumentException.class, () -> head.advance(sealedAt(unsealed, 2, head.hash())));
   }
 
   @Test
   void advanceWhenThePreviousHashIsNotTheHeadsThenIllegalArgument() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> head.advance(sealedAt(unsealed, 3, ConsentEvent.Seal.GENESIS)));
   }
 
@@ -49,6 +53,7 @@ class HistoryHeadTest {
   void advanceWhenTheEventIsAnotherSubjectsThenIllegalArgument() {
     ConsentEvent bobs = event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, T0);
 
-    assertThrows(IllegalArgumentException.class, () -> head.advance(sealedAt(bobs, 3, head.hash())));
+    assertThrows(
+        IllegalArgumentException.class, () -> head.advance(sealedAt(bobs, 3, head.hash())));
   }
 }

@@ -23,7 +23,8 @@ class TextBundleTest {
   void textWhenPlaceholdersThenEachReplacedLiterallyOnce() {
     TextBundle texts = sample();
 
-    // The value "Ann {day}" is not scanned again, and the apostrophe needs no MessageFormat quoting.
+    // The value "Ann {day}" is not scanned again, and the apostrophe needs no MessageFormat
+    // quoting.
     assertEquals("Hello Ann {day}, it's Monday.", texts.text(Locale.ENGLISH, "greeting", VALUES));
     assertEquals("Bonjour Ann {day}, c'est Monday.", texts.text(Locale.FRENCH, "greeting", VALUES));
   }
@@ -48,27 +49,37 @@ class TextBundleTest {
 
   @Test
   void textWhenPlaceholderHasNoValueThenRefusedNamingIt() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> sample().text(Locale.ENGLISH, "greeting", Map.of("name", "Ann")));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> sample().text(Locale.ENGLISH, "greeting", Map.of("name", "Ann")));
 
-    assertTrue(e.getMessage().contains("greeting") && e.getMessage().contains("{day}"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("greeting") && e.getMessage().contains("{day}"), e.getMessage());
   }
 
   @Test
   void textWhenKeyUnknownThenRefusedNamingIt() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> sample().text(Locale.ENGLISH, "nope"));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> sample().text(Locale.ENGLISH, "nope"));
 
     assertEquals("sample text missing: nope", e.getMessage());
   }
 
   @Test
   void shippedWhenLanguageFileMissingThenRefusedNamingIt() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> TextBundle.shipped("sample text", "org.optin4j.internal.texts.partial",
-            TextBundleTest.class.getClassLoader()));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                TextBundle.shipped(
+                    "sample text",
+                    "org.optin4j.internal.texts.partial",
+                    TextBundleTest.class.getClassLoader()));
 
-    assertTrue(e.getMessage().contains("org/optin4j/internal/texts/partial_nl.properties"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("org/optin4j/internal/texts/partial_nl.properties"),
+        e.getMessage());
   }
 
   @Test
@@ -80,7 +91,9 @@ class TextBundleTest {
     assertEquals("App plain", texts.text(Locale.forLanguageTag("nl"), "plain"));
     assertEquals("App plain", texts.text(Locale.ENGLISH, "plain"));
     // Keys the app does not override keep the shipped text of the language.
-    assertEquals("Hallo Ann {day}, het is Monday.", texts.text(Locale.forLanguageTag("nl"), "greeting", VALUES));
+    assertEquals(
+        "Hallo Ann {day}, het is Monday.",
+        texts.text(Locale.forLanguageTag("nl"), "greeting", VALUES));
     assertEquals("Only in English", texts.text(Locale.GERMAN, "only.default"));
     // The shipped texts themselves are untouched.
     assertEquals("Einfach", texts.shippedTexts("de").get("plain"));
@@ -89,20 +102,23 @@ class TextBundleTest {
 
   @Test
   void overriddenByWhenUnknownKeyOrPlaceholderThenRefusedNamingEach() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> sample().overriddenBy("org.optin4j.internal.texts.bad"));
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () -> sample().overriddenBy("org.optin4j.internal.texts.bad"));
 
-    assertEquals(List.of(
-        "org/optin4j/internal/texts/bad_nl.properties: greeting: unknown placeholder {who}; this text has {name}, {day}",
-        "org/optin4j/internal/texts/bad_nl.properties: greting: unknown key (not a sample text of optin4j)",
-        "org/optin4j/internal/texts/bad_nl.properties: plain: unknown placeholder {name}; this text has none"),
+    assertEquals(
+        List.of(
+            "org/optin4j/internal/texts/bad_nl.properties: greeting: unknown placeholder {who}; this text has {name}, {day}",
+            "org/optin4j/internal/texts/bad_nl.properties: greting: unknown key (not a sample text of optin4j)",
+            "org/optin4j/internal/texts/bad_nl.properties: plain: unknown placeholder {name}; this text has none"),
         e.problems());
   }
 
   @Test
   void overriddenByWhenNoFileThenRefusedNamingWhatWasLookedFor() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> sample().overriddenBy("com.shop.missing"));
+    ConfigurationException e =
+        assertThrows(ConfigurationException.class, () -> sample().overriddenBy("com.shop.missing"));
 
     assertTrue(e.getMessage().contains("com/shop/missing.properties"), e.getMessage());
     assertTrue(e.getMessage().contains("com/shop/missing_<language>.properties"), e.getMessage());

@@ -19,12 +19,17 @@ import org.optin4j.Consent;
  * {@link Html}. Stateless and thread-safe.
  */
 final class AdminForms {
-  private static final DateTimeFormatter LOCAL_INPUT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm");
+  private static final DateTimeFormatter LOCAL_INPUT =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm");
 
   private AdminForms() {}
 
   static String hidden(String name, String value) {
-    return "<input type=\"hidden\" name=\"" + Html.attr(name) + "\" value=\"" + Html.attr(value) + "\">\n";
+    return "<input type=\"hidden\" name=\""
+        + Html.attr(name)
+        + "\" value=\""
+        + Html.attr(value)
+        + "\">\n";
   }
 
   /**
@@ -37,19 +42,28 @@ final class AdminForms {
    * @param fields hidden fields, as name, value, name, value...
    * @return the form
    */
-  static String postButton(String token, String action, String label, String cssClass, String... fields) {
-    StringBuilder b = new StringBuilder("<form method=\"post\" action=\"").append(Html.attr(action))
-        .append("\" class=\"button-form\">").append(hidden("csrf", token));
+  static String postButton(
+      String token, String action, String label, String cssClass, String... fields) {
+    StringBuilder b =
+        new StringBuilder("<form method=\"post\" action=\"")
+            .append(Html.attr(action))
+            .append("\" class=\"button-form\">")
+            .append(hidden("csrf", token));
     for (int i = 0; i + 1 < fields.length; i += 2) {
       b.append(hidden(fields[i], fields[i + 1]));
     }
-    return b.append("<button type=\"submit\" class=\"").append(Html.attr(cssClass)).append("\">")
-        .append(Html.text(label)).append("</button></form>\n").toString();
+    return b.append("<button type=\"submit\" class=\"")
+        .append(Html.attr(cssClass))
+        .append("\">")
+        .append(Html.text(label))
+        .append("</button></form>\n")
+        .toString();
   }
 
   /** The value for a {@code datetime-local} input showing this instant in UTC, to the minute. */
   static String dateTimeValue(Instant at) {
-    return LOCAL_INPUT.format(LocalDateTime.ofInstant(at.truncatedTo(ChronoUnit.MINUTES), ZoneOffset.UTC));
+    return LOCAL_INPUT.format(
+        LocalDateTime.ofInstant(at.truncatedTo(ChronoUnit.MINUTES), ZoneOffset.UTC));
   }
 
   /**
@@ -65,7 +79,9 @@ final class AdminForms {
     try {
       LocalDateTime t = LocalDateTime.parse(value.strip());
       // A plausible year only: the store keeps epoch milliseconds.
-      return t.getYear() < 1970 || t.getYear() > 9999 ? Optional.empty() : Optional.of(t.toInstant(ZoneOffset.UTC));
+      return t.getYear() < 1970 || t.getYear() > 9999
+          ? Optional.empty()
+          : Optional.of(t.toInstant(ZoneOffset.UTC));
     } catch (DateTimeParseException e) {
       return Optional.empty();
     }
@@ -107,18 +123,30 @@ final class AdminForms {
   /** A consent's state as a coloured label, with the restriction if any. */
   static String state(Consent c) {
     String state = c.state().name().toLowerCase(Locale.ROOT);
-    return "<span class=\"state state-" + Html.attr(state) + "\">" + Html.text(c.purpose().value()) + ": "
-        + Html.text(state) + (c.restricted() ? " (restricted)" : "") + "</span> ";
+    return "<span class=\"state state-"
+        + Html.attr(state)
+        + "\">"
+        + Html.text(c.purpose().value())
+        + ": "
+        + Html.text(state)
+        + (c.restricted() ? " (restricted)" : "")
+        + "</span> ";
   }
 
   /** A problem page: what was wrong with the form, and the way back. */
   static String problems(String title, List<String> problems, String backPath, String backLabel) {
-    StringBuilder b = new StringBuilder("<div class=\"card error\" role=\"alert\"><h1>").append(Html.text(title))
-        .append("</h1>\n<ul>\n");
+    StringBuilder b =
+        new StringBuilder("<div class=\"card error\" role=\"alert\"><h1>")
+            .append(Html.text(title))
+            .append("</h1>\n<ul>\n");
     for (String p : problems) {
       b.append("<li>").append(Html.text(p)).append("</li>\n");
     }
-    return b.append("</ul>\n<p><a href=\"").append(Html.attr(backPath)).append("\">").append(Html.text(backLabel))
-        .append("</a> (your browser's Back button keeps what you typed)</p></div>\n").toString();
+    return b.append("</ul>\n<p><a href=\"")
+        .append(Html.attr(backPath))
+        .append("\">")
+        .append(Html.text(backLabel))
+        .append("</a> (your browser's Back button keeps what you typed)</p></div>\n")
+        .toString();
   }
 }

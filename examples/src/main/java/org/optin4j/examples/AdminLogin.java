@@ -41,15 +41,17 @@ final class AdminLogin {
 
   private final byte[] passwordHash;
   private final Clock clock;
-  /** Failure times per client address, oldest first; access-ordered, so the least recently seen goes first. */
-  private final Map<String, Deque<Instant>> failures = new LinkedHashMap<>(64, 0.75f, true) {
-    private static final long serialVersionUID = 1L;
 
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Deque<Instant>> eldest) {
-      return size() > MAX_CLIENTS;
-    }
-  };
+  /** Failure times per client address, oldest first; access-ordered, so the least recently seen goes first. */
+  private final Map<String, Deque<Instant>> failures =
+      new LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Deque<Instant>> eldest) {
+          return size() > MAX_CLIENTS;
+        }
+      };
 
   AdminLogin(String password, Clock clock) {
     this.passwordHash = sha256(USER + ":" + password);
@@ -70,9 +72,17 @@ final class AdminLogin {
     long wait = secondsThrottled(client);
     if (wait > 0) {
       res.setHeader("Retry-After", Long.toString(wait));
-      Html.send(res, 429, Html.page("Too many attempts", "/admin", "<div class=\"card\"><h1>Too many attempts</h1>\n"
-          + "<p>Too many wrong passwords from your address. Try again in " + (wait + 59) / 60 + " minutes.</p>"
-          + "</div>\n"));
+      Html.send(
+          res,
+          429,
+          Html.page(
+              "Too many attempts",
+              "/admin",
+              "<div class=\"card\"><h1>Too many attempts</h1>\n"
+                  + "<p>Too many wrong passwords from your address. Try again in "
+                  + (wait + 59) / 60
+                  + " minutes.</p>"
+                  + "</div>\n"));
       return false;
     }
     String header = req.getHeader("Authorization");
@@ -84,12 +94,22 @@ final class AdminLogin {
     }
     if (header != null) {
       int count = recordFailure(client);
-      LOG.warn("admin login failed from {} ({} in the last {} minutes)", client, count, WINDOW.toMinutes());
+      LOG.warn(
+          "admin login failed from {} ({} in the last {} minutes)",
+          client,
+          count,
+          WINDOW.toMinutes());
     }
     res.setHeader("WWW-Authenticate", "Basic realm=\"De Gouden Korst admin\", charset=\"UTF-8\"");
-    Html.send(res, 401, Html.page("Sign in", "/admin", "<div class=\"card\"><h1>Sign in</h1>\n<p>This page needs the "
-        + "user <code>admin</code> and the password printed when the app started (or set in "
-        + "<code>OPTIN4J_ADMIN_PASSWORD</code>).</p></div>\n"));
+    Html.send(
+        res,
+        401,
+        Html.page(
+            "Sign in",
+            "/admin",
+            "<div class=\"card\"><h1>Sign in</h1>\n<p>This page needs the "
+                + "user <code>admin</code> and the password printed when the app started (or set in "
+                + "<code>OPTIN4J_ADMIN_PASSWORD</code>).</p></div>\n"));
     return false;
   }
 
@@ -100,7 +120,9 @@ final class AdminLogin {
     }
     String decoded;
     try {
-      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+      decoded =
+          new String(
+              Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       return false;
     }

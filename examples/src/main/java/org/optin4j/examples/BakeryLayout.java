@@ -12,7 +12,12 @@ final class BakeryLayout implements PageLayout {
   public String render(Page page) {
     String current = page.kind().equals("subscribe") ? "/optin/subscribe" : null;
     String content = "<div class=\"card optin-card\">\n" + page.contentHtml() + "</div>\n";
-    return Html.page(page.locale().toLanguageTag(), page.title(), current, page.stylesheets(),
-        "site optin-" + page.kind(), content);
+    return Html.page(
+        page.locale().toLanguageTag(),
+        page.title(),
+        current,
+        page.stylesheets(),
+        "site optin-" + page.kind(),
+        content);
   }
 }

@@ -31,8 +31,10 @@ import org.optin4j.keys.SigningKeys;
  * <p>Not thread-safe; used once at start-up.
  */
 final class DataDirectory {
-  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_FILE =
+      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_DIR =
+      PosixFilePermissions.fromString("rwx------");
 
   private final Path dir;
   private final SecureRandom random = new SecureRandom();
@@ -61,7 +63,8 @@ final class DataDirectory {
         throw new IOException("not writable");
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("OPTIN4J_DATA_DIR: cannot use " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "OPTIN4J_DATA_DIR: cannot use " + dir + ": " + e.getMessage(), e);
     }
     return d;
   }
@@ -97,7 +100,8 @@ final class DataDirectory {
         Path tmp = Files.createTempFile(dir, fileName, ".tmp");
         try {
           restrict(tmp, OWNER_FILE);
-          Files.writeString(tmp, Base64.getEncoder().encodeToString(secret) + "\n", StandardCharsets.US_ASCII);
+          Files.writeString(
+              tmp, Base64.getEncoder().encodeToString(secret) + "\n", StandardCharsets.US_ASCII);
           try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
           } catch (AtomicMoveNotSupportedException e) {
@@ -109,23 +113,35 @@ final class DataDirectory {
         } finally {
           Files.deleteIfExists(tmp);
         }
-        report.add("generated " + what + " in " + file + " (owner-only; keep it, and keep it secret)");
+        report.add(
+            "generated " + what + " in " + file + " (owner-only; keep it, and keep it secret)");
         return secret;
       }
       if (tightenIfLoose(file)) {
         report.add("tightened permissions of " + file + " to owner-only");
       }
-      byte[] secret = Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
+      byte[] secret =
+          Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
       if (secret.length < 32) {
         throw new IllegalStateException(
-            "OPTIN4J_DATA_DIR: " + file + " holds " + secret.length * 8 + " bits, at least 256 are needed");
+            "OPTIN4J_DATA_DIR: "
+                + file
+                + " holds "
+                + secret.length * 8
+                + " bits, at least 256 are needed");
       }
       return secret;
     } catch (IOException e) {
-      throw new UncheckedIOException("OPTIN4J_DATA_DIR: cannot read or write " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "OPTIN4J_DATA_DIR: cannot read or write " + file + ": " + e.getMessage(), e);
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("OPTIN4J_DATA_DIR: " + file + " is not base64; delete it to generate a new "
-          + what + " (see its meaning in the README)", e);
+      throw new IllegalStateException(
+          "OPTIN4J_DATA_DIR: "
+              + file
+              + " is not base64; delete it to generate a new "
+              + what
+              + " (see its meaning in the README)",
+          e);
     }
   }
 
@@ -135,8 +151,11 @@ final class DataDirectory {
     } else {
       // Not POSIX (Windows): owner-only through the basic flags, as well as they go.
       var f = p.toFile();
-      boolean ok = f.setReadable(false, false) & f.setReadable(true, true)
-          & f.setWritable(false, false) & f.setWritable(true, true);
+      boolean ok =
+          f.setReadable(false, false)
+              & f.setReadable(true, true)
+              & f.setWritable(false, false)
+              & f.setWritable(true, true);
       if (!ok) {
         report.add("could not restrict " + p + " to its owner; check its permissions");
       }

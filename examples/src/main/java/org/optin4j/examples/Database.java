@@ -32,8 +32,12 @@ final class Database implements AutoCloseable {
 
   /** The H2 file {@code optin4j.mv.db} in the data folder, with a small built-in pool. */
   static Database h2File(Path dataDir) {
-    // TRACE_LEVEL_FILE=0: no optin4j.trace.db (the store probes for its schema table on first start).
-    String url = "jdbc:h2:file:" + dataDir.resolve("optin4j").toAbsolutePath() + ";TRACE_LEVEL_FILE=0;QUERY_CACHE_SIZE=64";
+    // TRACE_LEVEL_FILE=0: no optin4j.trace.db (the store probes for its schema table on first
+    // start).
+    String url =
+        "jdbc:h2:file:"
+            + dataDir.resolve("optin4j").toAbsolutePath()
+            + ";TRACE_LEVEL_FILE=0;QUERY_CACHE_SIZE=64";
     JdbcConnectionPool pool = JdbcConnectionPool.create(url, "sa", "");
     pool.setMaxConnections(16);
     return new Database(pool, pool::dispose, "H2 file " + dataDir.resolve("optin4j.mv.db"));
@@ -56,7 +60,8 @@ final class Database implements AutoCloseable {
       }
     }
     if (driver == null) {
-      throw new IllegalStateException("OPTIN4J_JDBC_URL: no JDBC driver on the class path accepts this URL");
+      throw new IllegalStateException(
+          "OPTIN4J_JDBC_URL: no JDBC driver on the class path accepts this URL");
     }
     Properties props = new Properties();
     if (jdbc.user() != null) {
@@ -66,7 +71,7 @@ final class Database implements AutoCloseable {
       props.setProperty("password", jdbc.password());
     }
     String shown = jdbc.url().replaceAll("(?i)(password=)[^&;]*", "$1***");
-    return new Database(new DriverDataSource(driver, jdbc.url(), props), () -> { }, shown);
+    return new Database(new DriverDataSource(driver, jdbc.url(), props), () -> {}, shown);
   }
 
   DataSource dataSource() {
@@ -77,7 +82,6 @@ final class Database implements AutoCloseable {
   String description() {
     return description;
   }
-
 
   /** Closes the pool; H2 closes the file once its last connection is closed. */
   @Override

@@ -18,16 +18,18 @@ import org.owasp.encoder.Encode;
  */
 final class Html {
   /** The Content-Security-Policy of the site's own pages: nothing but this site's stylesheet, no script at all. */
-  static final String CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-      + "frame-ancestors 'none'; base-uri 'none'";
+  static final String CSP =
+      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+          + "frame-ancestors 'none'; base-uri 'none'";
 
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
-      .withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
-  private static final String LOGO = "<svg class=\"logo\" viewBox=\"0 0 64 40\" aria-hidden=\"true\" focusable=\"false\">"
-      + "<path d=\"M6 30c0-14 12-24 26-24s26 10 26 24c0 3-2 5-5 5H11c-3 0-5-2-5-5z\" fill=\"#c98a2b\"/>"
-      + "<path d=\"M20 14l6 8M30 11l5 9M41 13l5 8\" stroke=\"#7a4310\" stroke-width=\"3\" stroke-linecap=\"round\"/>"
-      + "</svg>";
+  private static final String LOGO =
+      "<svg class=\"logo\" viewBox=\"0 0 64 40\" aria-hidden=\"true\" focusable=\"false\">"
+          + "<path d=\"M6 30c0-14 12-24 26-24s26 10 26 24c0 3-2 5-5 5H11c-3 0-5-2-5-5z\" fill=\"#c98a2b\"/>"
+          + "<path d=\"M20 14l6 8M30 11l5 9M41 13l5 8\" stroke=\"#7a4310\" stroke-width=\"3\" stroke-linecap=\"round\"/>"
+          + "</svg>";
 
   private Html() {}
 
@@ -51,12 +53,12 @@ final class Html {
   record Nav(String path, String label) {}
 
   static final Nav[] NAV = {
-      new Nav("/", "Home"),
-      new Nav("/optin/subscribe", "Newsletter"),
-      new Nav("/contact", "Contact"),
-      new Nav("/privacy", "Privacy"),
-      new Nav("/dev/mailbox", "Mailbox"),
-      new Nav("/admin", "Admin"),
+    new Nav("/", "Home"),
+    new Nav("/optin/subscribe", "Newsletter"),
+    new Nav("/contact", "Contact"),
+    new Nav("/privacy", "Privacy"),
+    new Nav("/dev/mailbox", "Mailbox"),
+    new Nav("/admin", "Admin"),
   };
 
   /**
@@ -70,19 +72,33 @@ final class Html {
    * @param mainHtml the content, already encoded
    * @return the document
    */
-  static String page(String lang, String title, String current, Iterable<String> stylesheets, String bodyClass,
+  static String page(
+      String lang,
+      String title,
+      String current,
+      Iterable<String> stylesheets,
+      String bodyClass,
       String mainHtml) {
     StringBuilder b = new StringBuilder(4096 + mainHtml.length());
-    b.append("<!DOCTYPE html>\n<html lang=\"").append(attr(lang)).append("\">\n<head>\n<meta charset=\"utf-8\">\n")
+    b.append("<!DOCTYPE html>\n<html lang=\"")
+        .append(attr(lang))
+        .append("\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        .append("<title>").append(text(title)).append(" · De Gouden Korst</title>\n");
+        .append("<title>")
+        .append(text(title))
+        .append(" · De Gouden Korst</title>\n");
     for (String css : stylesheets) {
       b.append("<link rel=\"stylesheet\" href=\"").append(attr(css)).append("\">\n");
     }
-    b.append("</head>\n<body class=\"").append(attr(bodyClass)).append("\">\n")
+    b.append("</head>\n<body class=\"")
+        .append(attr(bodyClass))
+        .append("\">\n")
         .append("<a class=\"skip\" href=\"#main\">Skip to content</a>\n")
-        .append("<header class=\"site-header\">\n<div class=\"wrap\">\n<a class=\"brand\" href=\"/\">").append(LOGO)
-        .append("<span><strong>De Gouden Korst</strong><small>Bakkerij · Utrecht · since 1931</small></span></a>\n")
+        .append(
+            "<header class=\"site-header\">\n<div class=\"wrap\">\n<a class=\"brand\" href=\"/\">")
+        .append(LOGO)
+        .append(
+            "<span><strong>De Gouden Korst</strong><small>Bakkerij · Utrecht · since 1931</small></span></a>\n")
         .append("<nav aria-label=\"Main\"><ul>\n");
     for (Nav n : NAV) {
       b.append("<li><a href=\"").append(attr(n.path())).append('"');
@@ -91,12 +107,15 @@ final class Html {
       }
       b.append('>').append(text(n.label())).append("</a></li>\n");
     }
-    b.append("</ul></nav>\n</div>\n</header>\n<main id=\"main\" class=\"wrap\">\n").append(mainHtml)
+    b.append("</ul></nav>\n</div>\n</header>\n<main id=\"main\" class=\"wrap\">\n")
+        .append(mainHtml)
         .append("</main>\n<footer class=\"site-footer\">\n<div class=\"wrap\">\n")
         .append("<p>De Gouden Korst B.V. · Bakkerstraat 1, 3511 AB Utrecht · ")
-        .append("<a href=\"mailto:privacy@goudenkorst.example\">privacy@goudenkorst.example</a></p>\n")
-        .append("<p class=\"muted\">A fictional bakery: the sample app of <strong>optin4j</strong>, GDPR double "
-            + "opt-in for Java. <a href=\"/privacy\">Privacy</a></p>\n")
+        .append(
+            "<a href=\"mailto:privacy@goudenkorst.example\">privacy@goudenkorst.example</a></p>\n")
+        .append(
+            "<p class=\"muted\">A fictional bakery: the sample app of <strong>optin4j</strong>, GDPR double "
+                + "opt-in for Java. <a href=\"/privacy\">Privacy</a></p>\n")
         .append("</div>\n</footer>\n</body>\n</html>\n");
     return b.toString();
   }
@@ -112,7 +131,8 @@ final class Html {
   }
 
   /** Sends a page with the site's security headers and this Content-Security-Policy. */
-  static void send(HttpServletResponse res, int status, String html, String csp) throws IOException {
+  static void send(HttpServletResponse res, int status, String html, String csp)
+      throws IOException {
     byte[] body = html.getBytes(StandardCharsets.UTF_8);
     res.setStatus(status);
     headers(res, csp);
@@ -126,7 +146,8 @@ final class Html {
   static void headers(HttpServletResponse res, String csp) {
     res.setHeader("Content-Security-Policy", csp);
     res.setHeader("X-Content-Type-Options", "nosniff");
-    // Not no-referrer: with it browsers send "Origin: null" on form POSTs, which fails the origin checks.
+    // Not no-referrer: with it browsers send "Origin: null" on form POSTs, which fails the origin
+    // checks.
     res.setHeader("Referrer-Policy", "same-origin");
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("X-Frame-Options", "DENY");

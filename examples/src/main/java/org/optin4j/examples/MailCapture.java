@@ -27,8 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class MailCapture implements AutoCloseable {
   private final GreenMail greenMail;
+
   /** Numbers mails in the order they are first seen, so that a mail keeps its address in the mailbox. */
   private final Map<String, Integer> numbers = new ConcurrentHashMap<>();
+
   private final AtomicInteger next = new AtomicInteger(1);
 
   private MailCapture(GreenMail greenMail) {
@@ -37,7 +39,8 @@ final class MailCapture implements AutoCloseable {
 
   /** Starts GreenMail's SMTP server on 127.0.0.1 and a free port. */
   static MailCapture start() {
-    GreenMail gm = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
+    GreenMail gm =
+        new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP).dynamicPort());
     gm.start();
     return new MailCapture(gm);
   }
@@ -47,8 +50,16 @@ final class MailCapture implements AutoCloseable {
   }
 
   /** One captured mail, decoded for display. */
-  record CapturedMail(int number, String subject, String from, String to, Instant date, List<Header> headers,
-      String text, String html, List<String> attachments) {}
+  record CapturedMail(
+      int number,
+      String subject,
+      String from,
+      String to,
+      Instant date,
+      List<Header> headers,
+      String text,
+      String html,
+      List<String> attachments) {}
 
   /** Returns every mail caught so far, newest first. */
   synchronized List<CapturedMail> mails() {
@@ -98,12 +109,27 @@ final class MailCapture implements AutoCloseable {
       String[] bodies = new String[2];
       List<String> attachments = new ArrayList<>();
       collect(m, bodies, attachments);
-      return new CapturedMail(number, nullToEmpty(m.getSubject()), String.join(", ", addresses(m.getFrom())),
-          String.join(", ", addresses(m.getAllRecipients())), sent(m), headers, nullToEmpty(bodies[0]), bodies[1],
+      return new CapturedMail(
+          number,
+          nullToEmpty(m.getSubject()),
+          String.join(", ", addresses(m.getFrom())),
+          String.join(", ", addresses(m.getAllRecipients())),
+          sent(m),
+          headers,
+          nullToEmpty(bodies[0]),
+          bodies[1],
           attachments);
     } catch (MessagingException | IOException e) {
-      return new CapturedMail(number, "(cannot decode: " + e.getClass().getSimpleName() + ")", "", "", Instant.EPOCH,
-          List.of(), "", null, List.of());
+      return new CapturedMail(
+          number,
+          "(cannot decode: " + e.getClass().getSimpleName() + ")",
+          "",
+          "",
+          Instant.EPOCH,
+          List.of(),
+          "",
+          null,
+          List.of());
     }
   }
 

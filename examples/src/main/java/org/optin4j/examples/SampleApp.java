@@ -44,8 +44,12 @@ import org.optin4j.spi.Mailer;
  * {@link OptIn#close()} (mail not yet sent stays in the outbox for the next start), the database, the SMTP capture.
  */
 public final class SampleApp implements AutoCloseable {
-  static final Controller CONTROLLER = new Controller("De Gouden Korst B.V.", "Bakkerstraat 1, 3511 AB Utrecht",
-      "privacy@goudenkorst.example", null);
+  static final Controller CONTROLLER =
+      new Controller(
+          "De Gouden Korst B.V.",
+          "Bakkerstraat 1, 3511 AB Utrecht",
+          "privacy@goudenkorst.example",
+          null);
 
   private final Server server;
   private final OptIn optIn;
@@ -56,8 +60,14 @@ public final class SampleApp implements AutoCloseable {
   private final List<String> report;
   private boolean closed;
 
-  private SampleApp(Server server, OptIn optIn, Database database, MailCapture capture, String siteUrl,
-      String adminPassword, List<String> report) {
+  private SampleApp(
+      Server server,
+      OptIn optIn,
+      Database database,
+      MailCapture capture,
+      String siteUrl,
+      String adminPassword,
+      List<String> report) {
     this.server = server;
     this.optIn = optIn;
     this.database = database;
@@ -90,11 +100,16 @@ public final class SampleApp implements AutoCloseable {
       System.exit(1);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("\nStopping De Gouden Korst...");
-      app.close();
-      System.out.println("Stopped. Unsent mail (if any) stays in the outbox for the next start.");
-    }, "optin4j-sample-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.out.println("\nStopping De Gouden Korst...");
+                  app.close();
+                  System.out.println(
+                      "Stopped. Unsent mail (if any) stays in the outbox for the next start.");
+                },
+                "optin4j-sample-shutdown"));
     app.printBanner(System.out);
     app.join();
   }
@@ -111,14 +126,22 @@ public final class SampleApp implements AutoCloseable {
     List<AutoCloseable> opened = new ArrayList<>();
     try {
       DataDirectory data = DataDirectory.open(settings.dataDir());
-      Database database = settings.jdbc() == null ? Database.h2File(data.path()) : Database.external(settings.jdbc());
+      Database database =
+          settings.jdbc() == null
+              ? Database.h2File(data.path())
+              : Database.external(settings.jdbc());
       opened.add(database);
       JdbcConsentStore store;
       try {
         store = JdbcConsentStore.builder(database.dataSource()).createSchema(true).build();
       } catch (RuntimeException e) {
-        throw new IllegalStateException((settings.jdbc() == null ? "OPTIN4J_DATA_DIR" : "OPTIN4J_JDBC_URL")
-            + ": cannot open the database " + database.description() + ": " + rootMessage(e), e);
+        throw new IllegalStateException(
+            (settings.jdbc() == null ? "OPTIN4J_DATA_DIR" : "OPTIN4J_JDBC_URL")
+                + ": cannot open the database "
+                + database.description()
+                + ": "
+                + rootMessage(e),
+            e);
       }
 
       MailCapture capture = null;
@@ -129,8 +152,13 @@ public final class SampleApp implements AutoCloseable {
         mailer = smtp("127.0.0.1", capture.port(), SmtpMailer.Security.NONE, null, null);
       } else {
         Settings.Smtp s = settings.smtp();
-        mailer = smtp(s.host(), s.port(), SmtpMailer.Security.valueOf(s.security().toUpperCase(java.util.Locale.ROOT)),
-            s.username(), s.password());
+        mailer =
+            smtp(
+                s.host(),
+                s.port(),
+                SmtpMailer.Security.valueOf(s.security().toUpperCase(java.util.Locale.ROOT)),
+                s.username(),
+                s.password());
       }
 
       Server server = new Server();
@@ -139,52 +167,78 @@ public final class SampleApp implements AutoCloseable {
       connector.setPort(settings.port());
       server.addConnector(connector);
       try {
-        connector.open(); // bind now, so that a free port (PORT=0) is known before the base URL is needed
+        connector.open(); // bind now, so that a free port (PORT=0) is known before the base URL is
+        // needed
       } catch (IOException e) {
         boolean inUse = e instanceof BindException || e.getCause() instanceof BindException;
-        throw new IllegalStateException("PORT: cannot listen on " + settings.bindAddress() + ":" + settings.port()
-            + (inUse ? ": the port is in use (is the app running already?); set another PORT" : ": " + e), e);
+        throw new IllegalStateException(
+            "PORT: cannot listen on "
+                + settings.bindAddress()
+                + ":"
+                + settings.port()
+                + (inUse
+                    ? ": the port is in use (is the app running already?); set another PORT"
+                    : ": " + e),
+            e);
       }
-      opened.add(0, () -> {
-        server.stop();
-        connector.close();
-      });
+      opened.add(
+          0,
+          () -> {
+            server.stop();
+            connector.close();
+          });
       String siteUrl = settings.siteUrl(connector.getLocalPort());
 
-      OptIn optIn = OptIn.builder()
-          .catalog(catalog())
-          .controller(new Controller(CONTROLLER.name(), CONTROLLER.address(), CONTROLLER.contactEmail(),
-              siteUrl + "/privacy"))
-          .store(store)
-          .mailer(mailer)
-          .signingKeys(data.signingKeys())
-          .suppressionPepper(data.suppressionPepper())
-          .baseUrl(siteUrl + "/optin")
-          .dispatch(Duration.ofSeconds(1), 50, Duration.ofMinutes(2))
-          .build();
+      OptIn optIn =
+          OptIn.builder()
+              .catalog(catalog())
+              .controller(
+                  new Controller(
+                      CONTROLLER.name(),
+                      CONTROLLER.address(),
+                      CONTROLLER.contactEmail(),
+                      siteUrl + "/privacy"))
+              .store(store)
+              .mailer(mailer)
+              .signingKeys(data.signingKeys())
+              .suppressionPepper(data.suppressionPepper())
+              .baseUrl(siteUrl + "/optin")
+              .dispatch(Duration.ofSeconds(1), 50, Duration.ofMinutes(2))
+              .build();
       opened.add(1, optIn);
 
-      OptInFilter filter = OptInFilter.builder(optIn)
-          .prefix("/optin")
-          .formKey(data.formKey())
-          .formPaths("/contact")
-          .layout(new BakeryLayout())
-          .stylesheet("/static/site.css")
-          .build();
+      OptInFilter filter =
+          OptInFilter.builder(optIn)
+              .prefix("/optin")
+              .formKey(data.formKey())
+              .formPaths("/contact")
+              .layout(new BakeryLayout())
+              .stylesheet("/static/site.css")
+              .build();
 
-      String password = settings.adminPassword() != null ? settings.adminPassword() : generatePassword();
+      String password =
+          settings.adminPassword() != null ? settings.adminPassword() : generatePassword();
       ServletContextHandler context = new ServletContextHandler("/");
       FilterHolder optInHolder = new FilterHolder(filter);
-      // async-supported: the hosted signup answer then waits for its 50 ms floor without holding a request thread.
+      // async-supported: the hosted signup answer then waits for its 50 ms floor without holding a
+      // request thread.
       optInHolder.setAsyncSupported(true);
       context.addFilter(optInHolder, "/*", EnumSet.of(DispatcherType.REQUEST));
       context.addServlet(new ServletHolder("site", new SiteServlet(optIn)), "/");
       AdminLogin login = new AdminLogin(password, Clock.systemUTC());
-      context.addServlet(new ServletHolder("mailbox", new MailboxServlet(capture,
-          settings.smtp() == null ? null : settings.smtp().host() + ":" + settings.smtp().port(), login)),
+      context.addServlet(
+          new ServletHolder(
+              "mailbox",
+              new MailboxServlet(
+                  capture,
+                  settings.smtp() == null
+                      ? null
+                      : settings.smtp().host() + ":" + settings.smtp().port(),
+                  login)),
           "/dev/mailbox/*");
-      context.addServlet(new ServletHolder("admin",
-          new AdminServlet(optIn, login, siteUrl, Clock.systemUTC())), "/admin/*");
+      context.addServlet(
+          new ServletHolder("admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC())),
+          "/admin/*");
       server.setHandler(context);
       server.setStopTimeout(5_000);
       try {
@@ -196,11 +250,25 @@ public final class SampleApp implements AutoCloseable {
 
       report.addAll(data.report());
       report.add("database: " + database.description());
-      report.add(capture != null ? "mail: built-in SMTP capture on 127.0.0.1:" + capture.port() + ", read it at "
-          + siteUrl + "/dev/mailbox (admin login)" : "mail: SMTP server " + settings.smtp());
-      report.add(settings.adminPassword() != null ? "admin: " + siteUrl + "/admin, user admin, password from "
-          + "OPTIN4J_ADMIN_PASSWORD" : "admin: " + siteUrl + "/admin, user admin, password " + password
-          + " (new each start; set OPTIN4J_ADMIN_PASSWORD to fix it)");
+      report.add(
+          capture != null
+              ? "mail: built-in SMTP capture on 127.0.0.1:"
+                  + capture.port()
+                  + ", read it at "
+                  + siteUrl
+                  + "/dev/mailbox (admin login)"
+              : "mail: SMTP server " + settings.smtp());
+      report.add(
+          settings.adminPassword() != null
+              ? "admin: "
+                  + siteUrl
+                  + "/admin, user admin, password from "
+                  + "OPTIN4J_ADMIN_PASSWORD"
+              : "admin: "
+                  + siteUrl
+                  + "/admin, user admin, password "
+                  + password
+                  + " (new each start; set OPTIN4J_ADMIN_PASSWORD to fix it)");
       return new SampleApp(server, optIn, database, capture, siteUrl, password, report);
     } catch (RuntimeException e) {
       closeAll(opened);
@@ -208,10 +276,15 @@ public final class SampleApp implements AutoCloseable {
     }
   }
 
-  private static Mailer smtp(String host, int port, SmtpMailer.Security security, String user, String password) {
-    SmtpMailer.Builder b = SmtpMailer.builder().host(host).port(port).security(security)
-        .from("nieuws@goudenkorst.example", "Bakkerij De Gouden Korst")
-        .replyTo("privacy@goudenkorst.example");
+  private static Mailer smtp(
+      String host, int port, SmtpMailer.Security security, String user, String password) {
+    SmtpMailer.Builder b =
+        SmtpMailer.builder()
+            .host(host)
+            .port(port)
+            .security(security)
+            .from("nieuws@goudenkorst.example", "Bakkerij De Gouden Korst")
+            .replyTo("privacy@goudenkorst.example");
     if (user != null) {
       b.username(user).password(password);
     }

@@ -32,13 +32,30 @@ import java.util.TreeSet;
  * @param adminPassword the admin password, or {@code null} to generate one per start
  */
 public record Settings(
-    int port, String bindAddress, String baseUrl, Path dataDir, Smtp smtp, Jdbc jdbc, String adminPassword) {
+    int port,
+    String bindAddress,
+    String baseUrl,
+    Path dataDir,
+    Smtp smtp,
+    Jdbc jdbc,
+    String adminPassword) {
 
   /** The variables this app reads. */
-  static final Set<String> VARIABLES = Set.of("PORT", "OPTIN4J_BIND_ADDRESS", "OPTIN4J_BASE_URL", "OPTIN4J_DATA_DIR",
-      "OPTIN4J_SMTP_HOST", "OPTIN4J_SMTP_PORT", "OPTIN4J_SMTP_SECURITY", "OPTIN4J_SMTP_USERNAME",
-      "OPTIN4J_SMTP_PASSWORD", "OPTIN4J_JDBC_URL", "OPTIN4J_JDBC_USER", "OPTIN4J_JDBC_PASSWORD",
-      "OPTIN4J_ADMIN_PASSWORD");
+  static final Set<String> VARIABLES =
+      Set.of(
+          "PORT",
+          "OPTIN4J_BIND_ADDRESS",
+          "OPTIN4J_BASE_URL",
+          "OPTIN4J_DATA_DIR",
+          "OPTIN4J_SMTP_HOST",
+          "OPTIN4J_SMTP_PORT",
+          "OPTIN4J_SMTP_SECURITY",
+          "OPTIN4J_SMTP_USERNAME",
+          "OPTIN4J_SMTP_PASSWORD",
+          "OPTIN4J_JDBC_URL",
+          "OPTIN4J_JDBC_USER",
+          "OPTIN4J_JDBC_PASSWORD",
+          "OPTIN4J_ADMIN_PASSWORD");
 
   /**
    * Validates the components.
@@ -71,7 +88,14 @@ public record Settings(
   public record Smtp(String host, int port, String security, String username, String password) {
     @Override
     public String toString() {
-      return "Smtp[" + host + ":" + port + ", " + security + (username == null ? "" : ", user " + username) + "]";
+      return "Smtp["
+          + host
+          + ":"
+          + port
+          + ", "
+          + security
+          + (username == null ? "" : ", user " + username)
+          + "]";
     }
   }
 
@@ -138,7 +162,8 @@ public record Settings(
       }
     }
     for (String name : unknown) {
-      problems.add(name + ": unknown setting (known: " + String.join(", ", new TreeSet<>(VARIABLES)) + ")");
+      problems.add(
+          name + ": unknown setting (known: " + String.join(", ", new TreeSet<>(VARIABLES)) + ")");
     }
 
     int port = intValue(env, "PORT", 8080, 0, 65_535, problems);
@@ -168,7 +193,9 @@ public record Settings(
 
     String adminPassword = value(env, "OPTIN4J_ADMIN_PASSWORD");
     if (adminPassword != null && adminPassword.length() < 12) {
-      problems.add("OPTIN4J_ADMIN_PASSWORD: must have at least 12 characters, had " + adminPassword.length());
+      problems.add(
+          "OPTIN4J_ADMIN_PASSWORD: must have at least 12 characters, had "
+              + adminPassword.length());
     }
 
     if (!problems.isEmpty()) {
@@ -179,7 +206,9 @@ public record Settings(
 
   /** Whether a bind address is reachable from this machine only. Names other than localhost are not resolved. */
   static boolean isLoopback(String h) {
-    return h.equalsIgnoreCase("localhost") || h.matches("127(\\.[0-9]{1,3}){3}") || h.equals("::1")
+    return h.equalsIgnoreCase("localhost")
+        || h.matches("127(\\.[0-9]{1,3}){3}")
+        || h.equals("::1")
         || h.equals("0:0:0:0:0:0:0:1");
   }
 
@@ -189,14 +218,20 @@ public record Settings(
       return;
     }
     if (smtp == null) {
-      problems.add("OPTIN4J_BIND_ADDRESS: " + bind + " is reachable from the network, and the built-in SMTP capture "
-          + "would show every mail with its confirm and preferences links at /dev/mailbox; set OPTIN4J_SMTP_HOST "
-          + "(and its OPTIN4J_SMTP_* companions) to a real mail server, or bind to 127.0.0.1");
+      problems.add(
+          "OPTIN4J_BIND_ADDRESS: "
+              + bind
+              + " is reachable from the network, and the built-in SMTP capture "
+              + "would show every mail with its confirm and preferences links at /dev/mailbox; set OPTIN4J_SMTP_HOST "
+              + "(and its OPTIN4J_SMTP_* companions) to a real mail server, or bind to 127.0.0.1");
     }
     if (baseUrl == null || !baseUrl.regionMatches(true, 0, "https://", 0, 8)) {
-      problems.add("OPTIN4J_BASE_URL: must be the site's public https URL (such as https://bakery.example, served "
-          + "by a TLS proxy in front of the app) when OPTIN4J_BIND_ADDRESS is " + bind + ", not loopback: links in "
-          + "mails and the admin password must not travel over plain HTTP; or bind to 127.0.0.1");
+      problems.add(
+          "OPTIN4J_BASE_URL: must be the site's public https URL (such as https://bakery.example, served "
+              + "by a TLS proxy in front of the app) when OPTIN4J_BIND_ADDRESS is "
+              + bind
+              + ", not loopback: links in "
+              + "mails and the admin password must not travel over plain HTTP; or bind to 127.0.0.1");
     }
   }
 
@@ -211,14 +246,21 @@ public record Settings(
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     String host = uri.getHost();
-    boolean local = host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+    boolean local =
+        host != null
+            && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
     if (host == null || !(scheme.equals("https") || scheme.equals("http"))) {
-      problems.add(name + ": must be an absolute http(s) URL such as https://bakery.example, was " + url);
+      problems.add(
+          name + ": must be an absolute http(s) URL such as https://bakery.example, was " + url);
     } else if (scheme.equals("http") && !local) {
       problems.add(name + ": must use https (http only for localhost), was " + url);
-    } else if (uri.getRawQuery() != null || uri.getRawFragment() != null
-        || (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))) {
-      problems.add(name + ": must have no path, query or fragment (the app runs at the root), was " + url);
+    } else if (uri.getRawQuery() != null
+        || uri.getRawFragment() != null
+        || (uri.getRawPath() != null
+            && !uri.getRawPath().isEmpty()
+            && !uri.getRawPath().equals("/"))) {
+      problems.add(
+          name + ": must have no path, query or fragment (the app runs at the root), was " + url);
     }
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
@@ -226,10 +268,15 @@ public record Settings(
   private static Smtp smtp(Map<String, String> env, List<String> problems) {
     String host = value(env, "OPTIN4J_SMTP_HOST");
     if (host == null) {
-      for (String other : List.of("OPTIN4J_SMTP_PORT", "OPTIN4J_SMTP_SECURITY", "OPTIN4J_SMTP_USERNAME",
-          "OPTIN4J_SMTP_PASSWORD")) {
+      for (String other :
+          List.of(
+              "OPTIN4J_SMTP_PORT",
+              "OPTIN4J_SMTP_SECURITY",
+              "OPTIN4J_SMTP_USERNAME",
+              "OPTIN4J_SMTP_PASSWORD")) {
         if (value(env, other) != null) {
-          problems.add(other + ": needs OPTIN4J_SMTP_HOST (without it mail goes to the built-in capture)");
+          problems.add(
+              other + ": needs OPTIN4J_SMTP_HOST (without it mail goes to the built-in capture)");
         }
       }
       return null;
@@ -237,7 +284,11 @@ public record Settings(
     if (!host.matches("[A-Za-z0-9.:\\[\\]_-]{1,253}")) {
       problems.add("OPTIN4J_SMTP_HOST: not a host name or IP address: " + host);
     }
-    boolean local = host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("[::1]");
+    boolean local =
+        host.equals("localhost")
+            || host.startsWith("127.")
+            || host.equals("::1")
+            || host.equals("[::1]");
     String security = value(env, "OPTIN4J_SMTP_SECURITY");
     if (security == null) {
       security = local ? "none" : "starttls";
@@ -247,19 +298,22 @@ public record Settings(
         problems.add("OPTIN4J_SMTP_SECURITY: must be none, starttls or smtps, was " + security);
       }
     }
-    int defaultPort = switch (security) {
-      case "none" -> 25;
-      case "smtps" -> 465;
-      default -> 587;
-    };
+    int defaultPort =
+        switch (security) {
+          case "none" -> 25;
+          case "smtps" -> 465;
+          default -> 587;
+        };
     int port = intValue(env, "OPTIN4J_SMTP_PORT", defaultPort, 1, 65_535, problems);
     String user = value(env, "OPTIN4J_SMTP_USERNAME");
     String password = value(env, "OPTIN4J_SMTP_PASSWORD");
     if ((user == null) != (password == null)) {
-      problems.add((user == null ? "OPTIN4J_SMTP_USERNAME" : "OPTIN4J_SMTP_PASSWORD")
-          + ": OPTIN4J_SMTP_USERNAME and OPTIN4J_SMTP_PASSWORD go together");
+      problems.add(
+          (user == null ? "OPTIN4J_SMTP_USERNAME" : "OPTIN4J_SMTP_PASSWORD")
+              + ": OPTIN4J_SMTP_USERNAME and OPTIN4J_SMTP_PASSWORD go together");
     } else if (password != null && security.equals("none")) {
-      problems.add("OPTIN4J_SMTP_SECURITY: a password is never sent without TLS; use starttls or smtps");
+      problems.add(
+          "OPTIN4J_SMTP_SECURITY: a password is never sent without TLS; use starttls or smtps");
     }
     return new Smtp(host, port, security, user, password);
   }
@@ -277,10 +331,14 @@ public record Settings(
       }
       return null;
     }
-    if (!(url.startsWith("jdbc:postgresql:") || url.startsWith("jdbc:mariadb:") || url.startsWith("jdbc:mysql:")
+    if (!(url.startsWith("jdbc:postgresql:")
+        || url.startsWith("jdbc:mariadb:")
+        || url.startsWith("jdbc:mysql:")
         || url.startsWith("jdbc:h2:"))) {
-      problems.add("OPTIN4J_JDBC_URL: must start with jdbc:postgresql:, jdbc:mariadb: or jdbc:h2:, was "
-          + url.substring(0, Math.min(url.length(), 20)) + "...");
+      problems.add(
+          "OPTIN4J_JDBC_URL: must start with jdbc:postgresql:, jdbc:mariadb: or jdbc:h2:, was "
+              + url.substring(0, Math.min(url.length(), 20))
+              + "...");
     }
     return new Jdbc(url, user, password);
   }
@@ -290,8 +348,8 @@ public record Settings(
     return v == null || v.isBlank() ? null : v.strip();
   }
 
-  private static int intValue(Map<String, String> env, String name, int dflt, int min, int max,
-      List<String> problems) {
+  private static int intValue(
+      Map<String, String> env, String name, int dflt, int min, int max, List<String> problems) {
     String v = value(env, name);
     if (v == null) {
       return dflt;
@@ -312,7 +370,18 @@ public record Settings(
   @Override
   public String toString() {
     // Never the passwords.
-    return "Settings[port=" + port + ", bind=" + bindAddress + ", baseUrl=" + baseUrl + ", dataDir=" + dataDir
-        + ", smtp=" + smtp + ", jdbc=" + jdbc + "]";
+    return "Settings[port="
+        + port
+        + ", bind="
+        + bindAddress
+        + ", baseUrl="
+        + baseUrl
+        + ", dataDir="
+        + dataDir
+        + ", smtp="
+        + smtp
+        + ", jdbc="
+        + jdbc
+        + "]";
   }
 }

@@ -21,8 +21,7 @@ import org.optin4j.servlet.SignupOutcome;
  * <p>Thread-safe.
  */
 final class SiteServlet extends HttpServlet {
-  @Serial
-  private static final long serialVersionUID = 1L;
+  @Serial private static final long serialVersionUID = 1L;
   private static final int MAX_MESSAGE = 2000;
 
   private final transient OptIn optIn;
@@ -69,28 +68,40 @@ final class SiteServlet extends HttpServlet {
   private void home(HttpServletResponse res) throws IOException {
     StringBuilder b = new StringBuilder();
     b.append("<section class=\"hero\">\n<h1>Bread worth getting up for.</h1>\n")
-        .append("<p class=\"lead\">Sourdough, rye and the famous <em>gouden korst</em> loaf, baked every morning "
-            + "since 1931 on the Bakkerstraat in Utrecht.</p>\n")
-        .append("<p class=\"actions\"><a class=\"button\" href=\"/optin/subscribe\">Get the newsletter</a> ")
-        .append("<a class=\"button secondary\" href=\"/contact\">Write to us</a></p>\n</section>\n");
+        .append(
+            "<p class=\"lead\">Sourdough, rye and the famous <em>gouden korst</em> loaf, baked every morning "
+                + "since 1931 on the Bakkerstraat in Utrecht.</p>\n")
+        .append(
+            "<p class=\"actions\"><a class=\"button\" href=\"/optin/subscribe\">Get the newsletter</a> ")
+        .append(
+            "<a class=\"button secondary\" href=\"/contact\">Write to us</a></p>\n</section>\n");
     b.append("<section class=\"grid\" aria-label=\"What we offer\">\n");
     for (Purpose p : optIn.catalog().purposes()) {
       PurposeText t = p.text(Locale.ENGLISH).orElseThrow();
-      b.append("<article class=\"card\">\n<h2>").append(Html.text(t.title())).append("</h2>\n<p>")
-          .append(Html.text(t.description())).append("</p>\n<p class=\"muted\">")
-          .append(Html.text(retention(p))).append("</p>\n<p><a href=\"/optin/subscribe?purpose=")
-          .append(Html.url(p.id().value())).append("\">Sign up for ").append(Html.text(t.title().toLowerCase(
-              Locale.ENGLISH))).append("</a></p>\n</article>\n");
+      b.append("<article class=\"card\">\n<h2>")
+          .append(Html.text(t.title()))
+          .append("</h2>\n<p>")
+          .append(Html.text(t.description()))
+          .append("</p>\n<p class=\"muted\">")
+          .append(Html.text(retention(p)))
+          .append("</p>\n<p><a href=\"/optin/subscribe?purpose=")
+          .append(Html.url(p.id().value()))
+          .append("\">Sign up for ")
+          .append(Html.text(t.title().toLowerCase(Locale.ENGLISH)))
+          .append("</a></p>\n</article>\n");
     }
     b.append("</section>\n");
     b.append("<section class=\"card how\">\n<h2>Two ways in, one record of consent</h2>\n<ol>\n")
-        .append("<li><strong>The hosted signup page</strong> at <a href=\"/optin/subscribe\"><code>/optin/subscribe"
-            + "</code></a>: served entirely by the optin4j servlet filter, in this site's layout.</li>\n")
-        .append("<li><strong>The site's own contact form</strong> at <a href=\"/contact\"><code>/contact</code></a>: "
-            + "the library renders the notice block inside it and reads the POST before the app does.</li>\n")
-        .append("</ol>\n<p>Either way a neutral confirmation mail goes out; read it in the "
-            + "<a href=\"/dev/mailbox\">mailbox</a>, follow the link and confirm. Every step is recorded with the "
-            + "exact notice text that was shown: see it on the <a href=\"/admin\">admin page</a>.</p>\n")
+        .append(
+            "<li><strong>The hosted signup page</strong> at <a href=\"/optin/subscribe\"><code>/optin/subscribe"
+                + "</code></a>: served entirely by the optin4j servlet filter, in this site's layout.</li>\n")
+        .append(
+            "<li><strong>The site's own contact form</strong> at <a href=\"/contact\"><code>/contact</code></a>: "
+                + "the library renders the notice block inside it and reads the POST before the app does.</li>\n")
+        .append(
+            "</ol>\n<p>Either way a neutral confirmation mail goes out; read it in the "
+                + "<a href=\"/dev/mailbox\">mailbox</a>, follow the link and confirm. Every step is recorded with the "
+                + "exact notice text that was shown: see it on the <a href=\"/admin\">admin page</a>.</p>\n")
         .append("</section>\n");
     Html.send(res, 200, Html.page("Home", "/", b.toString()));
   }
@@ -103,29 +114,49 @@ final class SiteServlet extends HttpServlet {
   }
 
   /** The contact form: name, address, message, and the library's notice block with one unticked box per purpose. */
-  private void contactForm(HttpServletRequest req, HttpServletResponse res, int status, String name, String email,
-      String message, String problem) throws IOException {
+  private void contactForm(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      int status,
+      String name,
+      String email,
+      String message,
+      String problem)
+      throws IOException {
     OptInForms forms = OptInForms.from(getServletContext());
     StringBuilder b = new StringBuilder();
-    b.append("<h1>Write to us</h1>\n<p class=\"lead\">Questions, a special order, a birthday cake? We answer "
-        + "within two working days.</p>\n");
+    b.append(
+        "<h1>Write to us</h1>\n<p class=\"lead\">Questions, a special order, a birthday cake? We answer "
+            + "within two working days.</p>\n");
     if (problem != null) {
-      b.append("<div class=\"error\" role=\"alert\"><h2>Please check the form</h2><p>").append(Html.text(problem))
+      b.append("<div class=\"error\" role=\"alert\"><h2>Please check the form</h2><p>")
+          .append(Html.text(problem))
           .append("</p></div>\n");
     }
     b.append("<form class=\"card\" method=\"post\" action=\"/contact\">\n")
-        .append("<div class=\"field\"><label for=\"name\">Your name <span class=\"muted\">(optional)</span></label>\n")
+        .append(
+            "<div class=\"field\"><label for=\"name\">Your name <span class=\"muted\">(optional)</span></label>\n")
         .append("<input id=\"name\" name=\"name\" autocomplete=\"name\" maxlength=\"100\" value=\"")
-        .append(Html.attr(name)).append("\"></div>\n")
+        .append(Html.attr(name))
+        .append("\"></div>\n")
         .append("<div class=\"field\"><label for=\"email\">Email address</label>\n")
-        .append("<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required maxlength=\"254\""
-            + " value=\"").append(Html.attr(email)).append("\"></div>\n")
+        .append(
+            "<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required maxlength=\"254\""
+                + " value=\"")
+        .append(Html.attr(email))
+        .append("\"></div>\n")
         .append("<div class=\"field\"><label for=\"message\">Message</label>\n")
-        .append("<textarea id=\"message\" name=\"message\" rows=\"5\" maxlength=\"" + MAX_MESSAGE + "\" required>")
-        .append(Html.text(message)).append("</textarea></div>\n")
-        .append("<p class=\"muted\">Want to hear from us later too? Tick what you like below; your message reaches us "
-            + "either way.</p>\n")
-        // The library's notice block: the notice text as stored for proof, unticked boxes, hidden form fields.
+        .append(
+            "<textarea id=\"message\" name=\"message\" rows=\"5\" maxlength=\""
+                + MAX_MESSAGE
+                + "\" required>")
+        .append(Html.text(message))
+        .append("</textarea></div>\n")
+        .append(
+            "<p class=\"muted\">Want to hear from us later too? Tick what you like below; your message reaches us "
+                + "either way.</p>\n")
+        // The library's notice block: the notice text as stored for proof, unticked boxes, hidden
+        // form fields.
         .append(forms.noticeBlock(req, "newsletter", "events"))
         .append("<button type=\"submit\">Send message</button>\n</form>\n");
     Html.send(res, status, Html.page("Contact", "/contact", b.toString()));
@@ -142,7 +173,13 @@ final class SiteServlet extends HttpServlet {
       return;
     }
     if (outcome instanceof SignupOutcome.NoticeChanged) {
-      contactForm(req, res, 400, name, email, message,
+      contactForm(
+          req,
+          res,
+          400,
+          name,
+          email,
+          message,
           "Our privacy notice changed while the form was open; please read it again and resend.");
       return;
     }
@@ -151,19 +188,25 @@ final class SiteServlet extends HttpServlet {
       return;
     }
     if (message.isBlank() || email.isBlank()) {
-      contactForm(req, res, 400, name, email, message, "Please give your email address and a message.");
+      contactForm(
+          req, res, 400, name, email, message, "Please give your email address and a message.");
       return;
     }
     // A real shop would pass the message to its inbox here. The sample keeps nothing of it.
-    StringBuilder b = new StringBuilder("<div class=\"card\">\n<h1>Thank you")
-        .append(name.isBlank() ? "" : ", " + Html.text(name)).append("!</h1>\n")
-        .append("<p>We got your message and will answer within two working days.</p>\n");
+    StringBuilder b =
+        new StringBuilder("<div class=\"card\">\n<h1>Thank you")
+            .append(name.isBlank() ? "" : ", " + Html.text(name))
+            .append("!</h1>\n")
+            .append("<p>We got your message and will answer within two working days.</p>\n");
     if (outcome instanceof SignupOutcome.Requested) {
-      // The same words whatever the address's state (new, pending, confirmed, throttled): no enumeration.
-      b.append("<p><strong>About the mail you asked for:</strong> check your inbox. We sent a link to confirm your "
-          + "choice; nothing is sent for it until you confirm. No mail? Check your spam folder, or ignore it if "
-          + "you changed your mind.</p>\n")
-          .append("<p class=\"muted\">In this sample the mail lands in the <a href=\"/dev/mailbox\">mailbox</a>.</p>\n");
+      // The same words whatever the address's state (new, pending, confirmed, throttled): no
+      // enumeration.
+      b.append(
+              "<p><strong>About the mail you asked for:</strong> check your inbox. We sent a link to confirm your "
+                  + "choice; nothing is sent for it until you confirm. No mail? Check your spam folder, or ignore it if "
+                  + "you changed your mind.</p>\n")
+          .append(
+              "<p class=\"muted\">In this sample the mail lands in the <a href=\"/dev/mailbox\">mailbox</a>.</p>\n");
     }
     b.append("<p><a href=\"/\">Back to the bakery</a></p>\n</div>\n");
     Html.send(res, 200, Html.page("Message sent", "/contact", b.toString()));
@@ -178,25 +221,37 @@ final class SiteServlet extends HttpServlet {
   }
 
   private void privacy(HttpServletResponse res) throws IOException {
-    StringBuilder b = new StringBuilder("<div class=\"card prose\">\n<h1>Privacy</h1>\n")
-        .append("<p>De Gouden Korst B.V., Bakkerstraat 1, 3511 AB Utrecht, is responsible for the personal data "
-            + "described here. Questions and requests: <a href=\"mailto:privacy@goudenkorst.example\">"
-            + "privacy@goudenkorst.example</a>.</p>\n")
-        .append("<h2>What we ask your consent for</h2>\n<ul>\n");
+    StringBuilder b =
+        new StringBuilder("<div class=\"card prose\">\n<h1>Privacy</h1>\n")
+            .append(
+                "<p>De Gouden Korst B.V., Bakkerstraat 1, 3511 AB Utrecht, is responsible for the personal data "
+                    + "described here. Questions and requests: <a href=\"mailto:privacy@goudenkorst.example\">"
+                    + "privacy@goudenkorst.example</a>.</p>\n")
+            .append("<h2>What we ask your consent for</h2>\n<ul>\n");
     for (Purpose p : optIn.catalog().purposes()) {
       PurposeText t = p.text(Locale.ENGLISH).orElseThrow();
-      b.append("<li><strong>").append(Html.text(t.title())).append("</strong>: ").append(Html.text(t.description()))
-          .append(" ").append(Html.text(t.data())).append(" ").append(Html.text(retention(p))).append("</li>\n");
+      b.append("<li><strong>")
+          .append(Html.text(t.title()))
+          .append("</strong>: ")
+          .append(Html.text(t.description()))
+          .append(" ")
+          .append(Html.text(t.data()))
+          .append(" ")
+          .append(Html.text(retention(p)))
+          .append("</li>\n");
     }
-    b.append("</ul>\n<p>Each consent is separate, never pre-ticked and never a condition for anything else. You "
-            + "confirm it through a link we mail you; until then we send nothing for it.</p>\n")
-        .append("<h2>Your rights</h2>\n<p>Every mail after confirmation has a link to your preference page, where "
-            + "you can withdraw, change your address, ask for a copy of your data (sent to the address on file) or "
-            + "have it erased. After erasure we keep only a keyed hash of your address, so that it is never added "
-            + "again without a fresh confirmation.</p>\n")
-        .append("<h2>Proof</h2>\n<p>To be able to show that you consented, we keep the text you were shown, when "
-            + "you asked and confirmed, and a shortened IP address and browser name, for the period each purpose "
-            + "states.</p>\n</div>\n");
+    b.append(
+            "</ul>\n<p>Each consent is separate, never pre-ticked and never a condition for anything else. You "
+                + "confirm it through a link we mail you; until then we send nothing for it.</p>\n")
+        .append(
+            "<h2>Your rights</h2>\n<p>Every mail after confirmation has a link to your preference page, where "
+                + "you can withdraw, change your address, ask for a copy of your data (sent to the address on file) or "
+                + "have it erased. After erasure we keep only a keyed hash of your address, so that it is never added "
+                + "again without a fresh confirmation.</p>\n")
+        .append(
+            "<h2>Proof</h2>\n<p>To be able to show that you consented, we keep the text you were shown, when "
+                + "you asked and confirmed, and a shortened IP address and browser name, for the period each purpose "
+                + "states.</p>\n</div>\n");
     Html.send(res, 200, Html.page("Privacy", "/privacy", b.toString()));
   }
 
@@ -210,7 +265,12 @@ final class SiteServlet extends HttpServlet {
   }
 
   private static void notFound(HttpServletResponse res) throws IOException {
-    Html.send(res, 404, Html.page("Not found", null,
-        "<div class=\"card\"><h1>Not found</h1>\n<p>That page is not on our shelves. <a href=\"/\">Home</a></p></div>\n"));
+    Html.send(
+        res,
+        404,
+        Html.page(
+            "Not found",
+            null,
+            "<div class=\"card\"><h1>Not found</h1>\n<p>That page is not on our shelves. <a href=\"/\">Home</a></p></div>\n"));
   }
 }

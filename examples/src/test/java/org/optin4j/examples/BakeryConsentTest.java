@@ -31,16 +31,17 @@ class BakeryConsentTest {
 
   private final TestClock clock = TestClock.at("2026-09-01T08:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
-  private final OptIn optIn = OptIn.builder()
-      .catalog(SampleApp.catalog())
-      .controller(SampleApp.CONTROLLER)
-      .store(InMemoryConsentStore.create())
-      .mailer(mailer)
-      .signingKeys(SigningKeys.generate("k1"))
-      .suppressionPepper(new byte[32])
-      .baseUrl("https://goudenkorst.example/optin")
-      .clock(clock)
-      .build();
+  private final OptIn optIn =
+      OptIn.builder()
+          .catalog(SampleApp.catalog())
+          .controller(SampleApp.CONTROLLER)
+          .store(InMemoryConsentStore.create())
+          .mailer(mailer)
+          .signingKeys(SigningKeys.generate("k1"))
+          .suppressionPepper(new byte[32])
+          .baseUrl("https://goudenkorst.example/optin")
+          .clock(clock)
+          .build();
   private final OptInFlow flow = OptInFlow.of(optIn, mailer, clock);
 
   @AfterEach
@@ -52,7 +53,9 @@ class BakeryConsentTest {
   void confirmWhenDutchSignupForTheNewsletterThenMailedInDutchAndOnlyTheNewsletterMayBeSent() {
     flow.request(ConsentRequest.of("anna@example.org", Locale.forLanguageTag("nl"), NEWSLETTER));
 
-    assertTrue(mailer.last().text().contains("Maandelijkse nieuwsbrief"), "the notice in the language of the form");
+    assertTrue(
+        mailer.last().text().contains("Maandelijkse nieuwsbrief"),
+        "the notice in the language of the form");
     assertFalse(optIn.mayMail("anna@example.org", NEWSLETTER), "not before the click on the link");
 
     flow.confirm("anna@example.org", Evidence.NONE);
@@ -66,11 +69,14 @@ class BakeryConsentTest {
     flow.confirmed("anna@example.org", NEWSLETTER, EVENTS);
 
     clock.advance(Duration.ofDays(364));
-    assertTrue(optIn.mayMail("anna@example.org", EVENTS), "events are kept for one year (purposes.json)");
+    assertTrue(
+        optIn.mayMail("anna@example.org", EVENTS), "events are kept for one year (purposes.json)");
 
     clock.advance(Duration.ofDays(2));
-    assertFalse(optIn.mayMail("anna@example.org", EVENTS), "after a year the bakery must ask again");
-    assertTrue(optIn.mayMail("anna@example.org", NEWSLETTER), "the newsletter runs until withdrawn");
+    assertFalse(
+        optIn.mayMail("anna@example.org", EVENTS), "after a year the bakery must ask again");
+    assertTrue(
+        optIn.mayMail("anna@example.org", NEWSLETTER), "the newsletter runs until withdrawn");
   }
 
   @Test
@@ -80,7 +86,9 @@ class BakeryConsentTest {
 
     clock.advance(Duration.ofHours(48).plusSeconds(1));
 
-    assertInstanceOf(ConfirmationResult.Expired.class, optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    assertInstanceOf(
+        ConfirmationResult.Expired.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
     assertFalse(optIn.mayMail("anna@example.org", NEWSLETTER));
   }
 

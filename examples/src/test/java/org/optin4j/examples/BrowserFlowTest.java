@@ -43,10 +43,8 @@ class BrowserFlowTest {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final String PASSWORD = "bakers-dozen-13";
 
-  @TempDir
-  Path data;
-  @TempDir
-  Path profile;
+  @TempDir Path data;
+  @TempDir Path profile;
 
   private SampleApp app;
   private WebDriver driver;
@@ -63,8 +61,10 @@ class BrowserFlowTest {
   }
 
   @Test
-  void visitorWhenSigningUpConfirmingAndWithdrawingOneThenEachPageSaysSoAndConsentsFollow() throws Exception {
-    assertTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM),
+  void visitorWhenSigningUpConfirmingAndWithdrawingOneThenEachPageSaysSoAndConsentsFollow()
+      throws Exception {
+    assertTrue(
+        Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM),
         "headless Chromium is required: apt-get install -y chromium chromium-driver");
     shots = Path.of(System.getProperty("optin4j.screenshots.dir", "target/screenshots"));
     Files.createDirectories(shots);
@@ -80,7 +80,8 @@ class BrowserFlowTest {
     // The hosted signup page, in the site's layout.
     driver.get(site + "/optin/subscribe");
     assertTrue(text().contains("Monthly newsletter"), text());
-    assertFalse(driver.findElement(By.id("optin-purpose-newsletter")).isSelected(), "never pre-ticked");
+    assertFalse(
+        driver.findElement(By.id("optin-purpose-newsletter")).isSelected(), "never pre-ticked");
     shot("02-hosted-signup");
 
     // The site's own contact form with the library's notice block (the drop-in).
@@ -89,8 +90,10 @@ class BrowserFlowTest {
     driver.findElement(By.id("name")).sendKeys("Anna");
     driver.findElement(By.id("email")).sendKeys("anna@example.org");
     driver.findElement(By.id("message")).sendKeys("Do you bake spelt bread on Saturdays?");
-    WebElement newsletter = driver.findElement(By.cssSelector("input[name=optin-purpose][value=newsletter]"));
-    WebElement events = driver.findElement(By.cssSelector("input[name=optin-purpose][value=events]"));
+    WebElement newsletter =
+        driver.findElement(By.cssSelector("input[name=optin-purpose][value=newsletter]"));
+    WebElement events =
+        driver.findElement(By.cssSelector("input[name=optin-purpose][value=events]"));
     assertFalse(newsletter.isSelected() || events.isSelected(), "never pre-ticked");
     newsletter.click();
     events.click();
@@ -104,7 +107,8 @@ class BrowserFlowTest {
     assertTrue(text().contains("anna@example.org"));
     assertFalse(text().contains("spelt"), "free text from the form is not relayed");
     WebElement frame = driver.findElement(By.cssSelector("iframe.mail-html"));
-    assertTrue(frame.getDomAttribute("sandbox").contains("allow-top-navigation-by-user-activation"));
+    assertTrue(
+        frame.getDomAttribute("sandbox").contains("allow-top-navigation-by-user-activation"));
     shot("04-mailbox-confirmation");
     driver.findElement(By.partialLinkText("Confirm link")).click();
     waitForText("Confirm");
@@ -112,11 +116,14 @@ class BrowserFlowTest {
     // The confirm page: opening changed nothing; the button confirms.
     assertTrue(driver.getCurrentUrl().contains("/optin/confirm?token="));
     Subject anna = app.optIn().findSubject("anna@example.org").orElseThrow();
-    assertEquals(Map.of("events", ConsentState.PENDING, "newsletter", ConsentState.PENDING), states(anna));
+    assertEquals(
+        Map.of("events", ConsentState.PENDING, "newsletter", ConsentState.PENDING), states(anna));
     shot("05-confirm");
     driver.findElement(By.cssSelector("main form button[type=submit]")).click();
     waitForText("Thank you, you are subscribed");
-    assertEquals(Map.of("events", ConsentState.CONFIRMED, "newsletter", ConsentState.CONFIRMED), states(anna));
+    assertEquals(
+        Map.of("events", ConsentState.CONFIRMED, "newsletter", ConsentState.CONFIRMED),
+        states(anna));
     shot("06-confirmed");
 
     // The receipt mail carries the preference link.
@@ -125,7 +132,9 @@ class BrowserFlowTest {
     new WebDriverWait(driver, Duration.ofSeconds(15))
         .until(d -> d.getCurrentUrl().contains("/optin/preferences?token="));
     WebElement keepEvents = driver.findElement(By.id("optin-purpose-events"));
-    assertTrue(keepEvents.isSelected() && driver.findElement(By.id("optin-purpose-newsletter")).isSelected());
+    assertTrue(
+        keepEvents.isSelected()
+            && driver.findElement(By.id("optin-purpose-newsletter")).isSelected());
     shot("07-preferences");
 
     // Withdraw one purpose: untick it and save.
@@ -133,32 +142,43 @@ class BrowserFlowTest {
     WebElement save = keepEvents.findElement(By.xpath("ancestor::form//button[@type='submit']"));
     save.click();
     waitForText("Your choices are saved");
-    assertEquals(Map.of("events", ConsentState.WITHDRAWN, "newsletter", ConsentState.CONFIRMED), states(anna));
+    assertEquals(
+        Map.of("events", ConsentState.WITHDRAWN, "newsletter", ConsentState.CONFIRMED),
+        states(anna));
     assertTrue(app.optIn().mayMail("anna@example.org", PurposeId.of("newsletter")));
     assertFalse(app.optIn().mayMail("anna@example.org", PurposeId.of("events")));
     shot("08-preferences-saved");
 
-    // The admin page shows the proof: both notices, the events with their verified hash chain, the outbox.
+    // The admin page shows the proof: both notices, the events with their verified hash chain, the
+    // outbox.
     driver.get(site.replace("://", "://admin:" + PASSWORD + "@") + "/admin");
     assertTrue(text().contains("anna@example.org"), text());
     driver.findElement(By.linkText("anna@example.org")).click();
     waitForText("History");
     String admin = text();
-    assertTrue(admin.contains("withdrawn") && admin.contains("confirmed") && admin.contains("preference_center"),
+    assertTrue(
+        admin.contains("withdrawn")
+            && admin.contains("confirmed")
+            && admin.contains("preference_center"),
         admin);
     assertTrue(admin.contains("Chain intact"), "the history's hash chain verifies");
     shot("09-admin-subject");
 
-    // The breach register: record an incident with the form; the 72-hour deadline and the affected contact show.
+    // The breach register: record an incident with the form; the 72-hour deadline and the affected
+    // contact show.
     driver.get(site + "/admin");
-    driver.findElement(By.id("inc-nature")).sendKeys("A backup of the newsletter list was readable on the web server.");
+    driver
+        .findElement(By.id("inc-nature"))
+        .sendKeys("A backup of the newsletter list was readable on the web server.");
     driver.findElement(By.id("inc-subjects")).sendKeys("newsletter subscribers");
     driver.findElement(By.id("inc-some")).click();
     driver.findElement(By.id("inc-purpose-newsletter")).click();
     driver.findElement(By.xpath("//button[text()='Record incident']")).click();
     waitForText("Incident recorded.");
     String incident = text();
-    assertTrue(incident.matches("(?s).*Notify by\\s+\\S+ \\S+ UTC \\((71 h 5\\d|72 h 0) min left\\).*"), incident);
+    assertTrue(
+        incident.matches("(?s).*Notify by\\s+\\S+ \\S+ UTC \\((71 h 5\\d|72 h 0) min left\\).*"),
+        incident);
     assertTrue(incident.contains("anna@example.org"), "the affected contact");
     assertEquals(1, app.optIn().breaches().incidents().size());
     shot("10-admin-breach");
@@ -167,12 +187,26 @@ class BrowserFlowTest {
   private ChromeDriver chrome() {
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--disable-dev-shm-usage", "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1200,900",
-        "--lang=en-GB", "--hide-scrollbars", "--force-device-scale-factor=1");
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().build();
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile.toAbsolutePath(),
+        "--window-size=1200,900",
+        "--lang=en-GB",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .usingAnyFreePort()
+            .build();
     ChromeDriver d = new ChromeDriver(service, options);
     d.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(20));
     d.manage().window().setSize(new Dimension(1200, 900));
@@ -201,21 +235,27 @@ class BrowserFlowTest {
 
   /** Opens the mailbox, waiting for a mail whose subject contains the word, and opens it. */
   private void openMail(String word) {
-    new WebDriverWait(driver, Duration.ofSeconds(20), Duration.ofMillis(300)).until(d -> {
-      // The mailbox needs the admin login; credentials in the URL sign the browser in for the whole origin.
-      d.get(app.url().replace("://", "://admin:" + PASSWORD + "@") + "/dev/mailbox");
-      List<WebElement> links = d.findElements(By.cssSelector("table.mails td a"));
-      for (WebElement a : links) {
-        if (a.getText().toLowerCase(java.util.Locale.ROOT).contains(word.toLowerCase(java.util.Locale.ROOT))) {
-          a.click();
-          return true;
-        }
-      }
-      return false;
-    });
+    new WebDriverWait(driver, Duration.ofSeconds(20), Duration.ofMillis(300))
+        .until(
+            d -> {
+              // The mailbox needs the admin login; credentials in the URL sign the browser in for
+              // the whole origin.
+              d.get(app.url().replace("://", "://admin:" + PASSWORD + "@") + "/dev/mailbox");
+              List<WebElement> links = d.findElements(By.cssSelector("table.mails td a"));
+              for (WebElement a : links) {
+                if (a.getText()
+                    .toLowerCase(java.util.Locale.ROOT)
+                    .contains(word.toLowerCase(java.util.Locale.ROOT))) {
+                  a.click();
+                  return true;
+                }
+              }
+              return false;
+            });
   }
 
   private void shot(String name) throws Exception {
-    Files.write(shots.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+    Files.write(
+        shots.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
   }
 }

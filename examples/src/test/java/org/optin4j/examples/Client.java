@@ -17,8 +17,11 @@ import java.util.regex.Pattern;
 
 /** A small java.net.http client for the sample's pages: GET, form POST with the site's Origin, Basic auth. */
 final class Client {
-  private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final String base;
   private String authorization;
 
@@ -27,32 +30,43 @@ final class Client {
   }
 
   Client basic(String user, String password) {
-    this.authorization = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
-        .getBytes(StandardCharsets.UTF_8));
+    this.authorization =
+        "Basic "
+            + Base64.getEncoder()
+                .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     return this;
   }
 
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
-        .timeout(Duration.ofSeconds(10)).GET();
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
+            .timeout(Duration.ofSeconds(10))
+            .GET();
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  HttpResponse<String> post(String path, Map<String, String> form) throws IOException, InterruptedException {
+  HttpResponse<String> post(String path, Map<String, String> form)
+      throws IOException, InterruptedException {
     return post(path, form, base);
   }
 
   HttpResponse<String> post(String path, Map<String, String> form, String origin)
       throws IOException, InterruptedException {
     StringJoiner body = new StringJoiner("&");
-    form.forEach((k, v) -> body.add(URLEncoder.encode(k, StandardCharsets.UTF_8) + "="
-        + URLEncoder.encode(v, StandardCharsets.UTF_8)));
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    form.forEach(
+        (k, v) ->
+            body.add(
+                URLEncoder.encode(k, StandardCharsets.UTF_8)
+                    + "="
+                    + URLEncoder.encode(v, StandardCharsets.UTF_8)));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
     if (origin != null) {
       b.header("Origin", origin);
     }
@@ -65,7 +79,9 @@ final class Client {
   /** The hidden inputs of a page, by name (the first of each), attribute-decoded. */
   static Map<String, String> hiddenFields(String html) {
     Map<String, String> out = new LinkedHashMap<>();
-    Matcher m = Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">").matcher(html);
+    Matcher m =
+        Pattern.compile("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")
+            .matcher(html);
     while (m.find()) {
       out.putIfAbsent(decode(m.group(1)), decode(m.group(2)));
     }
@@ -73,7 +89,10 @@ final class Client {
   }
 
   static String decode(String attr) {
-    return attr.replace("&#34;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
+    return attr.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
         .replace("&amp;", "&");
   }
 

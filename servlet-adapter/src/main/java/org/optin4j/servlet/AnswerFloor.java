@@ -35,6 +35,7 @@ final class AnswerFloor implements AutoCloseable {
   static final long SIGNUP_ANSWER_FLOOR_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private static final System.Logger LOG = System.getLogger(AnswerFloor.class.getName());
+
   /** The container gives up on an asynchronous request after this; far above any deadline used here. */
   private static final long ASYNC_TIMEOUT_MILLIS = 30_000;
 
@@ -47,11 +48,14 @@ final class AnswerFloor implements AutoCloseable {
   private final ScheduledExecutorService timer;
 
   AnswerFloor() {
-    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread thread = new Thread(r, "optin4j-answer-floor");
-      thread.setDaemon(true);
-      return thread;
-    });
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread thread = new Thread(r, "optin4j-answer-floor");
+              thread.setDaemon(true);
+              return thread;
+            });
     t.setRemoveOnCancelPolicy(true);
     this.timer = t;
   }
@@ -72,17 +76,19 @@ final class AnswerFloor implements AutoCloseable {
     }
     AsyncContext async = req.startAsync(req, res);
     async.setTimeout(ASYNC_TIMEOUT_MILLIS);
-    Runnable send = () -> {
-      try {
-        answer.send(req, res);
-      } catch (IOException | RuntimeException e) {
-        LOG.log(System.Logger.Level.DEBUG, "optin4j: a delayed answer could not be sent", e);
-      } finally {
-        async.complete();
-      }
-    };
+    Runnable send =
+        () -> {
+          try {
+            answer.send(req, res);
+          } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "optin4j: a delayed answer could not be sent", e);
+          } finally {
+            async.complete();
+          }
+        };
     try {
-      // The timer thread only hands over: the write itself runs on a container thread, so that a slow client cannot
+      // The timer thread only hands over: the write itself runs on a container thread, so that a
+      // slow client cannot
       // hold up the answers of others.
       timer.schedule(() -> async.start(send), left, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException stopped) {
@@ -106,7 +112,9 @@ final class AnswerFloor implements AutoCloseable {
    */
   static void waitUntil(long deadline) {
     long spin = 200_000; // the last 0.2 ms are spun: parking overshoots by the OS timer slack
-    for (long left = deadline - System.nanoTime(); left > spin; left = deadline - System.nanoTime()) {
+    for (long left = deadline - System.nanoTime();
+        left > spin;
+        left = deadline - System.nanoTime()) {
       LockSupport.parkNanos(left - spin);
       if (Thread.currentThread().isInterrupted()) {
         return; // the container is shutting down: answer at once

@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
 final class ClientAddress {
   /** An IPv6 literal's characters (an IPv4 tail such as {@code ::ffff:192.0.2.1} included); it always has a colon. */
   private static final Pattern V6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]{2,45}");
+
   private static final String OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+
   /** Dotted-quad IPv4 only: four decimal parts, no leading zeros (which some parsers read as octal). */
   private static final Pattern V4_LITERAL = Pattern.compile("(?:" + OCTET + "\\.){3}" + OCTET);
 
@@ -107,8 +109,10 @@ final class ClientAddress {
       }
       return b;
     }
-    // Only a string with a colon reaches InetAddress: the JDK parses such a string as an IPv6 literal and refuses it
-    // if it is not one, never asking DNS. A colon-free string that is not a dotted quad (dead.beef.cafe.face, or
+    // Only a string with a colon reaches InetAddress: the JDK parses such a string as an IPv6
+    // literal and refuses it
+    // if it is not one, never asking DNS. A colon-free string that is not a dotted quad
+    // (dead.beef.cafe.face, or
     // 999.1.1.1) would have been looked up as a host name.
     if (s.indexOf(':') < 0 || !V6_LITERAL.matcher(s).matches()) {
       return null;

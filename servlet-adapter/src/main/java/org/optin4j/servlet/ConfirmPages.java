@@ -37,30 +37,49 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     showPreview(req, res, locale, token, optIn.preview(token), List.of(), null);
   }
 
-  private void showPreview(HttpServletRequest req, HttpServletResponse res, Locale locale, String token,
-      ConfirmationPreview preview, List<String> problems, Set<PurposeId> ticked) throws IOException {
+  private void showPreview(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      Locale locale,
+      String token,
+      ConfirmationPreview preview,
+      List<String> problems,
+      Set<PurposeId> ticked)
+      throws IOException {
     if (preview instanceof ConfirmationPreview.Ready ready) {
-      Set<PurposeId> checked = ticked != null ? ticked
-          : ready.purposes().stream().map(Purpose::id).collect(Collectors.toSet());
+      Set<PurposeId> checked =
+          ticked != null
+              ? ticked
+              : ready.purposes().stream().map(Purpose::id).collect(Collectors.toSet());
       String title = pages.t(locale, "confirm.title");
       Html h = new Html().element("h1", title).nl();
       pages.problems(h, locale, problems);
       h.element("p", pages.t(locale, "confirm.intro")).nl();
       Pages.form(h, pages.base(req) + "/confirm");
-      pages.choices(h, ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text");
+      pages.choices(
+          h, ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text");
       pages.notice(h, ready.notice(), locale, "optin-notice-text");
-      h.element("p", pages.t(locale, "confirm.until", "date", Pages.dateTime(ready.expiresAt(), locale))).nl();
+      h.element(
+              "p",
+              pages.t(locale, "confirm.until", "date", Pages.dateTime(ready.expiresAt(), locale)))
+          .nl();
       gate.linkFields(h, "confirm", token, locale);
       Pages.button(h, null, pages.t(locale, "confirm.submit")).close("form").nl();
       pages.send(req, res, problems.isEmpty() ? 200 : 400, "confirm", locale, title, h);
     } else {
-      notConfirmable(req, res, locale, token, preview instanceof ConfirmationPreview.AlreadyConfirmed,
+      notConfirmable(
+          req,
+          res,
+          locale,
+          token,
+          preview instanceof ConfirmationPreview.AlreadyConfirmed,
           preview instanceof ConfirmationPreview.Expired);
     }
   }
 
   /** POST, behind {@link PostGate#linked}: confirms the purposes still ticked. */
-  void confirm(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
+  void confirm(HttpServletRequest req, HttpServletResponse res, Locale locale, String token)
+      throws IOException {
     Set<PurposeId> chosen = new TreeSet<>();
     boolean tampered = false;
     for (String v : Pages.values(req, "purpose")) {
@@ -75,24 +94,40 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), chosen);
       return;
     }
-    // Every box unticked is an answer: the person declines, and every purpose of the request is recorded so.
-    ConfirmationResult result = chosen.isEmpty() ? optIn.decline(token, guard.evidence(req))
-        : optIn.confirm(token, ConfirmationChoice.only(chosen), guard.evidence(req));
+    // Every box unticked is an answer: the person declines, and every purpose of the request is
+    // recorded so.
+    ConfirmationResult result =
+        chosen.isEmpty()
+            ? optIn.decline(token, guard.evidence(req))
+            : optIn.confirm(token, ConfirmationChoice.only(chosen), guard.evidence(req));
     if (result instanceof ConfirmationResult.NotOffered) {
       showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), Set.of());
     } else if (result instanceof ConfirmationResult.Confirmed c) {
-      String[] texts = c.confirmed().isEmpty() ? new String[] {"confirmed.declined"}
-          : new String[] {"confirmed.text"};
+      String[] texts =
+          c.confirmed().isEmpty()
+              ? new String[] {"confirmed.declined"}
+              : new String[] {"confirmed.text"};
       pages.message(req, res, 200, "confirmed", locale, "confirmed.title", null, texts);
     } else {
-      notConfirmable(req, res, locale, token, result instanceof ConfirmationResult.AlreadyConfirmed,
+      notConfirmable(
+          req,
+          res,
+          locale,
+          token,
+          result instanceof ConfirmationResult.AlreadyConfirmed,
           result instanceof ConfirmationResult.Expired);
     }
   }
 
   /** The answer of the page and of its POST for a link that confirms nothing (any more). */
-  private void notConfirmable(HttpServletRequest req, HttpServletResponse res, Locale locale, String token,
-      boolean alreadyConfirmed, boolean expired) throws IOException {
+  private void notConfirmable(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      Locale locale,
+      String token,
+      boolean alreadyConfirmed,
+      boolean expired)
+      throws IOException {
     if (alreadyConfirmed) {
       alreadyConfirmed(req, res, locale);
     } else if (expired) {
@@ -112,7 +147,8 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
   }
 
   /** POST from the expired page, behind {@link PostGate#linked}: mails a fresh link; the earlier ones stop working. */
-  void resend(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException {
+  void resend(HttpServletRequest req, HttpServletResponse res, Locale locale, String token)
+      throws IOException {
     ResendResult result = optIn.resendConfirmation(token);
     if (result instanceof ResendResult.Invalid) {
       pages.invalidLink(req, res, locale);
@@ -123,7 +159,9 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     }
   }
 
-  private void alreadyConfirmed(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
-    pages.message(req, res, 200, "already-confirmed", locale, "already.title", null, "already.text");
+  private void alreadyConfirmed(HttpServletRequest req, HttpServletResponse res, Locale locale)
+      throws IOException {
+    pages.message(
+        req, res, 200, "already-confirmed", locale, "already.title", null, "already.text");
   }
 }

@@ -37,11 +37,19 @@ import org.optin4j.RequestResult;
  * <p>Thread-safe.
  */
 final class DropIn {
-  private static final Pattern MARKER = Pattern.compile(
-      "<optin-notice\\s+purposes\\s*=\\s*\"([^\"]*)\"\\s*(?:/>|>\\s*</optin-notice\\s*>)", Pattern.CASE_INSENSITIVE);
+  private static final Pattern MARKER =
+      Pattern.compile(
+          "<optin-notice\\s+purposes\\s*=\\s*\"([^\"]*)\"\\s*(?:/>|>\\s*</optin-notice\\s*>)",
+          Pattern.CASE_INSENSITIVE);
   private static final String MARKER_START = "<optin-notice";
-  private static final Set<String> CONDITIONAL = Set.of("if-none-match", "if-modified-since", "if-match",
-      "if-unmodified-since", "if-range", "range");
+  private static final Set<String> CONDITIONAL =
+      Set.of(
+          "if-none-match",
+          "if-modified-since",
+          "if-match",
+          "if-unmodified-since",
+          "if-range",
+          "range");
 
   private final OptInFilter.Settings settings;
   private final OptIn optIn;
@@ -51,7 +59,13 @@ final class DropIn {
   private final PostGate gate;
   private final ShownNotices notices;
 
-  DropIn(OptInFilter.Settings settings, OptIn optIn, OptInForms forms, Guard guard, Pages pages, PostGate gate,
+  DropIn(
+      OptInFilter.Settings settings,
+      OptIn optIn,
+      OptInForms forms,
+      Guard guard,
+      Pages pages,
+      PostGate gate,
       ShownNotices notices) {
     this.settings = settings;
     this.optIn = optIn;
@@ -83,8 +97,14 @@ final class DropIn {
       return requested(req, start);
     }
     Optional<Notice> shown = notices.shownNotice(req);
-    Set<PurposeId> offered = shown.map(n -> Set.copyOf(n.purposes()))
-        .orElseGet(() -> optIn.catalog().purposes().stream().map(Purpose::id).collect(Collectors.toSet()));
+    Set<PurposeId> offered =
+        shown
+            .map(n -> Set.copyOf(n.purposes()))
+            .orElseGet(
+                () ->
+                    optIn.catalog().purposes().stream()
+                        .map(Purpose::id)
+                        .collect(Collectors.toSet()));
     Set<PurposeId> chosen = new TreeSet<>();
     for (String v : ticked) {
       Optional<PurposeId> id = Pages.purposeId(v).filter(offered::contains);
@@ -95,9 +115,11 @@ final class DropIn {
     }
     String email = req.getParameter(settings.emailField());
     if (email == null || email.length() > Pages.MAX_EMAIL) {
-      return outcome(req, new SignupOutcome.InvalidAddress("invalid email address: missing or too long"));
+      return outcome(
+          req, new SignupOutcome.InvalidAddress("invalid email address: missing or too long"));
     }
-    // The one parse of the address: the request carries its result, and the core does not parse it again.
+    // The one parse of the address: the request carries its result, and the core does not parse it
+    // again.
     AddressCheck checked = EmailAddress.check(email);
     if (checked instanceof AddressCheck.Refused refused) {
       return outcome(req, new SignupOutcome.InvalidAddress(refused.message()));
@@ -107,13 +129,16 @@ final class DropIn {
       return outcome(req, new SignupOutcome.HumanCheckFailed());
     }
     if (shown.isEmpty()) {
-      return outcome(req, new SignupOutcome.NoticeChanged()); // its language and currency: StaleNotice below
+      return outcome(
+          req, new SignupOutcome.NoticeChanged()); // its language and currency: StaleNotice below
     }
     if (!guard.addressAllowed(address)) {
       return requested(req, start);
     }
-    RequestResult r = optIn.request(new ConsentRequest(address, chosen, locale, FormSource.of(req),
-        guard.evidence(req), shown.get()));
+    RequestResult r =
+        optIn.request(
+            new ConsentRequest(
+                address, chosen, locale, FormSource.of(req), guard.evidence(req), shown.get()));
     if (r instanceof RequestResult.InvalidAddress invalid) {
       return outcome(req, new SignupOutcome.InvalidAddress(invalid.reason()));
     }
@@ -147,7 +172,8 @@ final class DropIn {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Pages scanned for markers, rather than reused from {@link #split}: tests read it to see the reuse work. */
-  private final java.util.concurrent.atomic.AtomicLong pageScans = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong pageScans =
+      new java.util.concurrent.atomic.AtomicLong();
 
   long pageScans() {
     return pageScans.get();
@@ -164,40 +190,46 @@ final class DropIn {
       throws IOException, ServletException {
     String path = OptInFilter.path(req);
     SplitPage last = split.get(path);
-    MarkerResponse wrapped = last == null ? new MarkerResponse(res)
-        : new MarkerResponse(res, last.bytes(), last.length());
+    MarkerResponse wrapped =
+        last == null
+            ? new MarkerResponse(res)
+            : new MarkerResponse(res, last.bytes(), last.length());
     chain.doFilter(new Unconditional(req), wrapped);
     try {
-      wrapped.finish(new MarkerResponse.Rewriter() {
-        @Override
-        public List<MarkerResponse.Splice> splice(byte[] page, int length, boolean sameAsExpected,
-            Charset charset) {
-          List<Marker> markers;
-          if (sameAsExpected) {
-            markers = last.markers();
-          } else {
-            markers = markers(new MarkerResponse.Latin1(page, 0, length));
-            pageScans.incrementAndGet();
-            if (shareable(req, res, wrapped.appCacheControl())) {
-              split.put(path, new SplitPage(page, length, markers));
-            } else {
-              split.remove(path); // and keep no copy of a page made for one person
+      wrapped.finish(
+          new MarkerResponse.Rewriter() {
+            @Override
+            public List<MarkerResponse.Splice> splice(
+                byte[] page, int length, boolean sameAsExpected, Charset charset) {
+              List<Marker> markers;
+              if (sameAsExpected) {
+                markers = last.markers();
+              } else {
+                markers = markers(new MarkerResponse.Latin1(page, 0, length));
+                pageScans.incrementAndGet();
+                if (shareable(req, res, wrapped.appCacheControl())) {
+                  split.put(path, new SplitPage(page, length, markers));
+                } else {
+                  split.remove(path); // and keep no copy of a page made for one person
+                }
+              }
+              return spliceMarkers(req, markers, StandardCharsets.UTF_8.equals(charset));
             }
-          }
-          return spliceMarkers(req, markers, StandardCharsets.UTF_8.equals(charset));
-        }
 
-        @Override
-        public List<MarkerResponse.Replacement> replace(CharSequence html) {
-          return replaceMarkers(req, html);
-        }
-      });
+            @Override
+            public List<MarkerResponse.Replacement> replace(CharSequence html) {
+              return replaceMarkers(req, html);
+            }
+          });
     } catch (RuntimeException e) {
       if (res.isCommitted()) {
         throw e;
       }
-      System.getLogger(DropIn.class.getName()).log(System.Logger.Level.ERROR,
-          "optin4j: cannot render the notice block on " + OptInFilter.path(req), e);
+      System.getLogger(DropIn.class.getName())
+          .log(
+              System.Logger.Level.ERROR,
+              "optin4j: cannot render the notice block on " + OptInFilter.path(req),
+              e);
       pages.internalError(req, res);
     }
   }
@@ -208,11 +240,13 @@ final class DropIn {
    * could never show one person's page to another; but the filter should not hold personal data it does not need
    * (GDPR Art. 5(1)(c)).
    */
-  static boolean shareable(HttpServletRequest req, HttpServletResponse res, Collection<String> appCacheControl) {
+  static boolean shareable(
+      HttpServletRequest req, HttpServletResponse res, Collection<String> appCacheControl) {
     if (req.getUserPrincipal() != null || !res.getHeaders("Set-Cookie").isEmpty()) {
       return false;
     }
-    // The app's values: the filter itself marks every rewritten page no-store (it carries a fresh form token).
+    // The app's values: the filter itself marks every rewritten page no-store (it carries a fresh
+    // form token).
     for (String value : appCacheControl) {
       String v = value.toLowerCase(java.util.Locale.ROOT);
       if (v.contains("private") || v.contains("no-store")) {
@@ -223,18 +257,24 @@ final class DropIn {
   }
 
   /** The notice blocks of one page view: pre-encoded around a fresh form token each. */
-  private List<MarkerResponse.Splice> spliceMarkers(HttpServletRequest req, List<Marker> markers, boolean utf8) {
+  private List<MarkerResponse.Splice> spliceMarkers(
+      HttpServletRequest req, List<Marker> markers, boolean utf8) {
     List<MarkerResponse.Splice> out = new ArrayList<>(markers.size());
     for (Marker m : markers) {
       Optional<OptInForms.EncodedBlock> block = forms.encodedBlock(req, m.purposes(), utf8);
       List<byte[]> parts;
       if (block.isPresent()) {
-        parts = List.of(block.get().head(), forms.formToken().getBytes(StandardCharsets.US_ASCII),
-            block.get().tail());
+        parts =
+            List.of(
+                block.get().head(),
+                forms.formToken().getBytes(StandardCharsets.US_ASCII),
+                block.get().tail());
       } else {
         String html = forms.noticeBlock(req, m.purposes());
-        parts = List.of((utf8 ? html : OptInForms.asciiOnly(html)).getBytes(
-            utf8 ? StandardCharsets.UTF_8 : StandardCharsets.US_ASCII));
+        parts =
+            List.of(
+                (utf8 ? html : OptInForms.asciiOnly(html))
+                    .getBytes(utf8 ? StandardCharsets.UTF_8 : StandardCharsets.US_ASCII));
       }
       out.add(new MarkerResponse.Splice(m.start(), m.end(), parts));
     }
@@ -242,11 +282,13 @@ final class DropIn {
   }
 
   /** For pages in other charsets, decoded: the blocks as text. */
-  private List<MarkerResponse.Replacement> replaceMarkers(HttpServletRequest req, CharSequence html) {
+  private List<MarkerResponse.Replacement> replaceMarkers(
+      HttpServletRequest req, CharSequence html) {
     List<MarkerResponse.Replacement> out = new ArrayList<>(2);
     for (Marker m : markers(html)) {
-      out.add(new MarkerResponse.Replacement(m.start(), m.end(),
-          OptInForms.asciiOnly(forms.noticeBlock(req, m.purposes()))));
+      out.add(
+          new MarkerResponse.Replacement(
+              m.start(), m.end(), OptInForms.asciiOnly(forms.noticeBlock(req, m.purposes()))));
     }
     return out;
   }
@@ -316,7 +358,8 @@ final class DropIn {
       }
     }
     if (out.isEmpty()) {
-      out.add(""); // as split did: PurposeId.of("") refuses it, so an empty marker fails closed as before
+      out.add(""); // as split did: PurposeId.of("") refuses it, so an empty marker fails closed as
+      // before
     }
     return out;
   }
@@ -339,7 +382,8 @@ final class DropIn {
 
     @Override
     public Enumeration<String> getHeaders(String name) {
-      return CONDITIONAL.contains(name.toLowerCase(Locale.ROOT)) ? Collections.emptyEnumeration()
+      return CONDITIONAL.contains(name.toLowerCase(Locale.ROOT))
+          ? Collections.emptyEnumeration()
           : super.getHeaders(name);
     }
 

@@ -58,12 +58,15 @@ final class FormTokens {
       return false;
     }
     String[] parts = token.split("\\.", -1);
-    if (parts.length != 3 || !parts[0].matches("[0-9]{1,12}") || !parts[1].matches("[A-Za-z0-9_-]{24}")) {
+    if (parts.length != 3
+        || !parts[0].matches("[0-9]{1,12}")
+        || !parts[1].matches("[A-Za-z0-9_-]{24}")) {
       return false;
     }
     long at = Long.parseLong(parts[0]);
     String expected = mac(context, at, parts[1]);
-    if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
+    if (!MessageDigest.isEqual(
+        expected.getBytes(StandardCharsets.US_ASCII),
         parts[2].getBytes(StandardCharsets.US_ASCII))) {
       return false;
     }
@@ -74,7 +77,10 @@ final class FormTokens {
   private String mac(String context, long at, String nonce) {
     try {
       Mac mac = newMac();
-      byte[] out = mac.doFinal(("optin4j-form|" + context + "|" + at + "|" + nonce).getBytes(StandardCharsets.UTF_8));
+      byte[] out =
+          mac.doFinal(
+              ("optin4j-form|" + context + "|" + at + "|" + nonce)
+                  .getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);

@@ -19,23 +19,40 @@ import org.optin4j.Evidence;
  * @param perIpv6Site the per-IPv6-/48 limit
  * @param perAddress the per-address limit; {@code null} when it is off (the default), so that it takes no memory
  */
-record Guard(OptInFilter.Settings settings, FormTokens tokens, ClientAddress clients, RateLimiter perIp,
-    RateLimiter perIpv6Site, RateLimiter perAddress) {
+record Guard(
+    OptInFilter.Settings settings,
+    FormTokens tokens,
+    ClientAddress clients,
+    RateLimiter perIp,
+    RateLimiter perIpv6Site,
+    RateLimiter perAddress) {
   /**
    * All the /64s of one IPv6 /48 together get this many times the per-IP limit: a client holding a /48 (what many
    * providers delegate to one customer) would otherwise have 65,536 separate /64 allowances.
    */
   static final int IPV6_SITE_FACTOR = 4;
+
   /** The share of {@code rateLimitSlots} the /48 tier gets: it only ever holds IPv6 sites, each up to 65,536 /64s. */
   static final int IPV6_SITE_SLOT_DIVISOR = 4;
 
   Guard(OptInFilter.Settings settings, FormTokens tokens) {
-    this(settings, tokens, new ClientAddress(settings.trustedProxies()),
-        new RateLimiter(settings.ipLimit(), settings.ipWindow(), settings.rateLimitSlots(), settings.clock()),
-        new RateLimiter(Math.min(RateLimiter.MAX_LIMIT, settings.ipLimit() * IPV6_SITE_FACTOR), settings.ipWindow(),
-            settings.rateLimitSlots() / IPV6_SITE_SLOT_DIVISOR, settings.clock()),
-        settings.addressLimit() == 0 ? null
-            : new RateLimiter(settings.addressLimit(), settings.addressWindow(), settings.rateLimitSlots(),
+    this(
+        settings,
+        tokens,
+        new ClientAddress(settings.trustedProxies()),
+        new RateLimiter(
+            settings.ipLimit(), settings.ipWindow(), settings.rateLimitSlots(), settings.clock()),
+        new RateLimiter(
+            Math.min(RateLimiter.MAX_LIMIT, settings.ipLimit() * IPV6_SITE_FACTOR),
+            settings.ipWindow(),
+            settings.rateLimitSlots() / IPV6_SITE_SLOT_DIVISOR,
+            settings.clock()),
+        settings.addressLimit() == 0
+            ? null
+            : new RateLimiter(
+                settings.addressLimit(),
+                settings.addressWindow(),
+                settings.rateLimitSlots(),
                 settings.clock()));
   }
 

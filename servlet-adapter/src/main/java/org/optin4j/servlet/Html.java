@@ -55,7 +55,11 @@ final class Html {
 
   /** Writes an attribute, {@code  name="value"}, with the value encoded for an attribute. */
   Html attr(String name, String value) {
-    b.append(' ').append(name(name)).append("=\"").append(Encode.forHtmlAttribute(value)).append('"');
+    b.append(' ')
+        .append(name(name))
+        .append("=\"")
+        .append(Encode.forHtmlAttribute(value))
+        .append('"');
     return this;
   }
 

@@ -23,10 +23,13 @@ final class MarkerResponse extends HttpServletResponseWrapper {
   /** A legal charset name, as {@link Charset} defines it. */
   private static final java.util.regex.Pattern CHARSET_NAME =
       java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9+:_.-]*");
-  // Sized when the response turns out to be HTML (from its content length, if the servlet set one): growing from
+
+  // Sized when the response turns out to be HTML (from its content length, if the servlet set one):
+  // growing from
   // the default 32 bytes copied a 20 KB page ten times.
   /** Set when the page is rewritten: what the app said about caching it. */
   private java.util.List<String> appCacheControl = java.util.List.of();
+
   private final PageBuffer buffer;
   private Boolean buffering;
   private ServletOutputStream stream;
@@ -70,7 +73,8 @@ final class MarkerResponse extends HttpServletResponseWrapper {
    */
   Charset charset() {
     String enc = getCharacterEncoding();
-    return enc != null && CHARSET_NAME.matcher(enc).matches() && Charset.isSupported(enc) ? Charset.forName(enc)
+    return enc != null && CHARSET_NAME.matcher(enc).matches() && Charset.isSupported(enc)
+        ? Charset.forName(enc)
         : StandardCharsets.ISO_8859_1;
   }
 
@@ -172,7 +176,10 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       throw new IllegalStateException("getOutputStream() was already called");
     }
     if (writer == null) {
-      writer = Boolean.FALSE.equals(buffering) ? super.getWriter() : new PrintWriter(new DecidingWriter());
+      writer =
+          Boolean.FALSE.equals(buffering)
+              ? super.getWriter()
+              : new PrintWriter(new DecidingWriter());
     }
     return writer;
   }
@@ -230,8 +237,10 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     java.util.List<Replacement> replace(CharSequence html);
   }
 
-  // Up to this size the rewritten page is assembled into one array and written with one call, so that the container
-  // sends headers and body in one go (three writes of a 20 KB page cost Jetty two or three flushes); above it, the
+  // Up to this size the rewritten page is assembled into one array and written with one call, so
+  // that the container
+  // sends headers and body in one go (three writes of a 20 KB page cost Jetty two or three
+  // flushes); above it, the
   // pieces are written one by one rather than copying a large page once more.
   private static final int ONE_WRITE_LIMIT = 256 * 1024;
 
@@ -258,8 +267,10 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     HttpServletResponse real = (HttpServletResponse) getResponse();
     appCacheControl = java.util.List.copyOf(real.getHeaders("Cache-Control"));
     real.setHeader("Cache-Control", "no-store");
-    boolean asciiBytes = StandardCharsets.UTF_8.equals(cs) || StandardCharsets.ISO_8859_1.equals(cs)
-        || StandardCharsets.US_ASCII.equals(cs);
+    boolean asciiBytes =
+        StandardCharsets.UTF_8.equals(cs)
+            || StandardCharsets.ISO_8859_1.equals(cs)
+            || StandardCharsets.US_ASCII.equals(cs);
     if (!asciiBytes) {
       String html = new String(buffer.array(), 0, buffer.size(), cs);
       java.util.List<Replacement> found = rewriter.replace(html);
@@ -274,7 +285,9 @@ final class MarkerResponse extends HttpServletResponseWrapper {
       real.getOutputStream().write(out);
       return;
     }
-    byte[] page = buffer.array(); // the buffer itself or the expected page, not a copy: valid up to pageLength
+    byte[] page =
+        buffer
+            .array(); // the buffer itself or the expected page, not a copy: valid up to pageLength
     int pageLength = buffer.size();
     java.util.List<Splice> found = rewriter.splice(page, pageLength, buffer.identical(), cs);
     long length = pageLength;
@@ -361,7 +374,9 @@ final class MarkerResponse extends HttpServletResponseWrapper {
         System.arraycopy(expected, 0, buf, 0, count);
       }
       if (len > buf.length - count) {
-        buf = java.util.Arrays.copyOf(buf, Math.max(count + len, Math.max(capacityHint, buf.length * 2)));
+        buf =
+            java.util.Arrays.copyOf(
+                buf, Math.max(count + len, Math.max(capacityHint, buf.length * 2)));
       }
       System.arraycopy(b, off, buf, count, len);
       count += len;
@@ -512,7 +527,9 @@ final class MarkerResponse extends HttpServletResponseWrapper {
   /** The writer counterpart of {@link DecidingStream}. */
   private final class DecidingWriter extends java.io.Writer {
     private final Decided<java.io.Writer> target =
-        new Decided<>(() -> new OutputStreamWriter(buffer, charset()), () -> MarkerResponse.super.getWriter());
+        new Decided<>(
+            () -> new OutputStreamWriter(buffer, charset()),
+            () -> MarkerResponse.super.getWriter());
 
     @Override
     public void write(char[] c, int off, int len) throws IOException {

@@ -66,11 +66,15 @@ public final class OptInFilter implements Filter {
   private Settings settings;
   private OptIn optIn;
   private boolean ownsOptIn;
+
   /** The hosted pages under the prefix, one route per endpoint. */
   private Routes routes;
+
   private Pages pages;
+
   /** Sends the signup answers no sooner than their floor; made in init, stopped in destroy. */
   private AnswerFloor answerFloor;
+
   private DropIn dropIn;
   private OptInForms forms;
   private ServletContext context;
@@ -111,7 +115,8 @@ public final class OptInFilter implements Filter {
         List<String> unknown = new ArrayList<>();
         for (String n : names) {
           if (!CONFIG_INIT_PARAM.equals(n)) {
-            unknown.add("init-param " + n + ": unknown (the only init-param is " + CONFIG_INIT_PARAM + ")");
+            unknown.add(
+                "init-param " + n + ": unknown (the only init-param is " + CONFIG_INIT_PARAM + ")");
           }
         }
         if (!unknown.isEmpty()) {
@@ -119,35 +124,50 @@ public final class OptInFilter implements Filter {
         }
         String location = config.getInitParameter(CONFIG_INIT_PARAM);
         if (location == null || location.isBlank()) {
-          throw new ConfigurationException("init-param " + CONFIG_INIT_PARAM
-              + ": required (classpath:/optin4j.properties or file:/etc/app/optin4j.properties)");
+          throw new ConfigurationException(
+              "init-param "
+                  + CONFIG_INIT_PARAM
+                  + ": required (classpath:/optin4j.properties or file:/etc/app/optin4j.properties)");
         }
-        PropertiesConfig.Loaded loaded = PropertiesConfig.load(location.strip(), config.getServletContext());
+        PropertiesConfig.Loaded loaded =
+            PropertiesConfig.load(location.strip(), config.getServletContext());
         this.settings = loaded.settings();
         this.optIn = loaded.optIn();
         this.ownsOptIn = true;
       } else if (!names.isEmpty()) {
-        throw new ConfigurationException("init-param " + names.get(0)
-            + ": unknown; a filter made with OptInFilter.builder() takes its settings from the builder");
+        throw new ConfigurationException(
+            "init-param "
+                + names.get(0)
+                + ": unknown; a filter made with OptInFilter.builder() takes its settings from the builder");
       }
       this.context = config.getServletContext();
       String expected = context.getContextPath() + settings.prefix();
       if (!settings.basePath().equals(expected)) {
-        throw new ConfigurationException("baseUrl path " + settings.basePath()
-            + " must be the context path plus the prefix, " + expected);
+        throw new ConfigurationException(
+            "baseUrl path "
+                + settings.basePath()
+                + " must be the context path plus the prefix, "
+                + expected);
       }
       Pages pages = new Pages(settings, optIn);
-      FormTokens tokens = new FormTokens(settings.formKey(), settings.clock(), settings.formTokenTtl());
+      FormTokens tokens =
+          new FormTokens(settings.formKey(), settings.clock(), settings.formTokenTtl());
       Guard guard = new Guard(settings, tokens);
       this.answerFloor = new AnswerFloor();
       PostGate gate = new PostGate(pages, guard);
       ShownNotices notices = new ShownNotices(optIn);
       PreferencePages preferences = new PreferencePages(optIn, pages, gate, guard, notices);
-      this.routes = Routes.hosted(pages, gate,
-          new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor),
-          new ConfirmPages(optIn, pages, gate, guard), new UnsubscribePages(optIn, pages, guard), preferences,
-          new RightsRequests(optIn, pages, guard, preferences), new StepUpPages(optIn, pages, gate, guard),
-          new PublicFiles(optIn));
+      this.routes =
+          Routes.hosted(
+              pages,
+              gate,
+              new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor),
+              new ConfirmPages(optIn, pages, gate, guard),
+              new UnsubscribePages(optIn, pages, guard),
+              preferences,
+              new RightsRequests(optIn, pages, guard, preferences),
+              new StepUpPages(optIn, pages, gate, guard),
+              new PublicFiles(optIn));
       this.pages = pages;
       this.forms = new OptInForms(settings, optIn, pages, tokens);
       this.dropIn = new DropIn(settings, optIn, forms, guard, pages, gate, notices);
@@ -185,8 +205,10 @@ public final class OptInFilter implements Filter {
     if (routes == null) {
       throw new ServletException("optin4j: filter used before init");
     }
-    if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
-        || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(SEEN) != null) {
+    if (!(req instanceof HttpServletRequest request)
+        || !(res instanceof HttpServletResponse response)
+        || request.getDispatcherType() != DispatcherType.REQUEST
+        || request.getAttribute(SEEN) != null) {
       chain.doFilter(req, res);
       return;
     }
@@ -269,10 +291,14 @@ public final class OptInFilter implements Filter {
     }
   }
 
-  private void failClosed(HttpServletRequest request, HttpServletResponse response, RuntimeException e)
+  private void failClosed(
+      HttpServletRequest request, HttpServletResponse response, RuntimeException e)
       throws IOException {
     // The path only: the query string may carry a token (security rule 13).
-    LOG.log(System.Logger.Level.ERROR, "optin4j: internal error on " + request.getMethod() + " " + path(request), e);
+    LOG.log(
+        System.Logger.Level.ERROR,
+        "optin4j: internal error on " + request.getMethod() + " " + path(request),
+        e);
     if (response.isCommitted()) {
       throw e;
     }
@@ -303,7 +329,9 @@ public final class OptInFilter implements Filter {
 
   @Override
   public String toString() {
-    return settings == null ? "OptInFilter[unconfigured]" : "OptInFilter[prefix=" + settings.prefix() + "]";
+    return settings == null
+        ? "OptInFilter[unconfigured]"
+        : "OptInFilter[prefix=" + settings.prefix() + "]";
   }
 
   /**
@@ -612,7 +640,9 @@ public final class OptInFilter implements Filter {
       origins.add(baseOrigin);
       for (String o : allowedOrigins) {
         URI u = uri(o);
-        if (u == null || !o.equals(origin(u)) || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))) {
+        if (u == null
+            || !o.equals(origin(u))
+            || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))) {
           problems.add("allowedOrigins: not an origin (scheme://host[:port]): " + o);
         } else {
           origins.add(o);
@@ -633,7 +663,8 @@ public final class OptInFilter implements Filter {
       for (String r : returnUrls) {
         URI u = uri(r);
         boolean path = u != null && r.startsWith("/") && !r.startsWith("//");
-        if (!path && (u == null || !"https".equals(u.getScheme()) || u.getHost() == null)
+        if (!path
+            && (u == null || !"https".equals(u.getScheme()) || u.getHost() == null)
             && !(u != null && r.startsWith(baseOrigin + "/"))) {
           problems.add("returnUrls must be https URLs or paths on this site, was " + r);
         }
@@ -652,7 +683,8 @@ public final class OptInFilter implements Filter {
         }
       }
       if (emailField == null || !emailField.matches("[A-Za-z0-9._-]{1,64}")) {
-        problems.add("emailField must be a form field name ([A-Za-z0-9._-]{1,64}), was " + emailField);
+        problems.add(
+            "emailField must be a form field name ([A-Za-z0-9._-]{1,64}), was " + emailField);
       }
       if (messagesBaseName != null && !messagesBaseName.matches("[A-Za-z0-9_.-]{1,200}")) {
         problems.add("messages must be a resource bundle base name, was " + messagesBaseName);
@@ -663,16 +695,39 @@ public final class OptInFilter implements Filter {
       if (!problems.isEmpty()) {
         throw new ConfigurationException(List.copyOf(problems));
       }
-      return new Settings(prefix, baseUrl, base.getRawPath(), Set.copyOf(origins), key, formTokenTtl,
-          ipLimit, ipWindow, addressLimit, addressWindow, rateLimitSlots, List.copyOf(proxies),
-          List.copyOf(stylesheets), Set.copyOf(styleOrigins), Set.copyOf(returnUrls), Set.copyOf(formPaths),
-          Set.copyOf(markerPaths), emailField, layout == null ? new DefaultLayout() : layout, messagesBaseName,
-          humanCheck, clock);
+      return new Settings(
+          prefix,
+          baseUrl,
+          base.getRawPath(),
+          Set.copyOf(origins),
+          key,
+          formTokenTtl,
+          ipLimit,
+          ipWindow,
+          addressLimit,
+          addressWindow,
+          rateLimitSlots,
+          List.copyOf(proxies),
+          List.copyOf(stylesheets),
+          Set.copyOf(styleOrigins),
+          Set.copyOf(returnUrls),
+          Set.copyOf(formPaths),
+          Set.copyOf(markerPaths),
+          emailField,
+          layout == null ? new DefaultLayout() : layout,
+          messagesBaseName,
+          humanCheck,
+          clock);
     }
 
     private void checkPath(String name, String p) {
-      if (p == null || !p.startsWith("/") || p.contains("..") || p.contains("//") || p.contains("?")
-          || p.contains(";") || p.contains("#")) {
+      if (p == null
+          || !p.startsWith("/")
+          || p.contains("..")
+          || p.contains("//")
+          || p.contains("?")
+          || p.contains(";")
+          || p.contains("#")) {
         problems.add(name + ": must be an exact path such as /contact, was " + p);
       }
     }
@@ -707,9 +762,14 @@ public final class OptInFilter implements Filter {
       }
       String scheme = u.getScheme().toLowerCase(Locale.ROOT);
       int port = u.getPort();
-      boolean defaultPort = port == -1 || ("https".equals(scheme) && port == 443)
-          || ("http".equals(scheme) && port == 80);
-      return scheme + "://" + u.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
+      boolean defaultPort =
+          port == -1
+              || ("https".equals(scheme) && port == 443)
+              || ("http".equals(scheme) && port == 80);
+      return scheme
+          + "://"
+          + u.getHost().toLowerCase(Locale.ROOT)
+          + (defaultPort ? "" : ":" + port);
     }
   }
 

@@ -33,6 +33,7 @@ import org.optin4j.PurposeId;
 public final class OptInForms {
   /** The servlet context attribute under which the filter publishes its instance. */
   public static final String ATTRIBUTE = "org.optin4j.servlet.OptInForms";
+
   /** The name of the purpose checkboxes in the notice block. */
   public static final String PURPOSE_FIELD = "optin-purpose";
 
@@ -67,10 +68,20 @@ public final class OptInForms {
     }
     Notice notice = optIn.notice(purposes, locale);
     String id = "optin-notice-" + notice.hash().substring(0, 8);
-    Html head = pages.notice(new Html().open("div", "class", "optin-block").nl(), notice, locale, id);
-    pages.choices(head, optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
-        locale, PURPOSE_FIELD, Set.of(), "optin-purpose-", id);
-    Html tail = new Html().hidden(Pages.NOTICE_FIELD, notice.hash()).hidden(Pages.LANG_FIELD, locale.getLanguage());
+    Html head =
+        pages.notice(new Html().open("div", "class", "optin-block").nl(), notice, locale, id);
+    pages.choices(
+        head,
+        optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
+        locale,
+        PURPOSE_FIELD,
+        Set.of(),
+        "optin-purpose-",
+        id);
+    Html tail =
+        new Html()
+            .hidden(Pages.NOTICE_FIELD, notice.hash())
+            .hidden(Pages.LANG_FIELD, locale.getLanguage());
     pages.honeypot(tail, locale, true);
     Block block = Block.of(head.toString(), tail.toString());
     if (blocks.size() < NOTICE_CACHE_LIMIT) {
@@ -89,15 +100,21 @@ public final class OptInForms {
     static Block of(String head, String tail) {
       String before = head + TOKEN_FIELD_START;
       String after = TOKEN_FIELD_END + tail + "</div>\n";
-      return new Block(head, tail,
-          new EncodedBlock(before.getBytes(StandardCharsets.UTF_8), after.getBytes(StandardCharsets.UTF_8)),
-          new EncodedBlock(asciiOnly(before).getBytes(StandardCharsets.US_ASCII),
+      return new Block(
+          head,
+          tail,
+          new EncodedBlock(
+              before.getBytes(StandardCharsets.UTF_8), after.getBytes(StandardCharsets.UTF_8)),
+          new EncodedBlock(
+              asciiOnly(before).getBytes(StandardCharsets.US_ASCII),
               asciiOnly(after).getBytes(StandardCharsets.US_ASCII)));
     }
   }
 
-  // Html.hidden(CSRF_FIELD, token) split around the token; the token (digits, '.', base64url) needs no escaping.
-  private static final String TOKEN_FIELD_START = "<input type=\"hidden\" name=\"" + Pages.CSRF_FIELD + "\" value=\"";
+  // Html.hidden(CSRF_FIELD, token) split around the token; the token (digits, '.', base64url) needs
+  // no escaping.
+  private static final String TOKEN_FIELD_START =
+      "<input type=\"hidden\" name=\"" + Pages.CSRF_FIELD + "\" value=\"";
   private static final String TOKEN_FIELD_END = "\">\n";
 
   /**
@@ -113,7 +130,8 @@ public final class OptInForms {
    *
    * @param utf8 UTF-8 if true, else ASCII with numeric character references
    */
-  java.util.Optional<EncodedBlock> encodedBlock(HttpServletRequest request, Set<PurposeId> purposes, boolean utf8) {
+  java.util.Optional<EncodedBlock> encodedBlock(
+      HttpServletRequest request, Set<PurposeId> purposes, boolean utf8) {
     if (settings.humanCheck() != null) {
       return java.util.Optional.empty();
     }
@@ -129,13 +147,15 @@ public final class OptInForms {
   /** Non-ASCII characters as numeric references, for pages served in a charset other than UTF-8. */
   static String asciiOnly(String s) {
     StringBuilder b = new StringBuilder(s.length() + 64);
-    s.codePoints().forEach(c -> {
-      if (c < 0x80) {
-        b.append((char) c);
-      } else {
-        b.append("&#").append(c).append(';');
-      }
-    });
+    s.codePoints()
+        .forEach(
+            c -> {
+              if (c < 0x80) {
+                b.append((char) c);
+              } else {
+                b.append("&#").append(c).append(';');
+              }
+            });
     return b.toString();
   }
 
@@ -167,12 +187,16 @@ public final class OptInForms {
     Objects.requireNonNull(purposes, "purposes");
     Locale locale = pages.locale(request);
     Block block = block(purposes, locale);
-    // The block's parts were written through Html when it was made (see block): trusted, not written twice.
+    // The block's parts were written through Html when it was made (see block): trusted, not
+    // written twice.
     Html b = new Html().trusted(block.head());
     b.hidden(Pages.CSRF_FIELD, tokens.issue(FormTokens.signupContext()));
     b.trusted(block.tail());
     if (settings.humanCheck() != null) {
-      b.trusted(settings.humanCheck().formHtml(request, locale)); // the check's own HTML, which it must encode
+      b.trusted(
+          settings
+              .humanCheck()
+              .formHtml(request, locale)); // the check's own HTML, which it must encode
     }
     return b.close("div").nl().toString();
   }

@@ -35,7 +35,8 @@ public interface PageLayout {
    * @param contentHtml the page content, already encoded HTML; put it inside {@code <main>}
    * @param stylesheets stylesheet URLs to link, in order, plain text (encode them)
    */
-  record Page(String kind, Locale locale, String title, String contentHtml, List<String> stylesheets) {
+  record Page(
+      String kind, Locale locale, String title, String contentHtml, List<String> stylesheets) {
     /** Validates and copies. */
     public Page {
       Objects.requireNonNull(kind, "kind");

@@ -52,8 +52,11 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
   }
 
   private static TextBundle loadTexts(OptInFilter.Settings settings) {
-    TextBundle shipped = TextBundle.shipped("page text", "org.optin4j.servlet.pages", Pages.class.getClassLoader());
-    return settings.messagesBaseName() == null ? shipped : shipped.overriddenBy(settings.messagesBaseName());
+    TextBundle shipped =
+        TextBundle.shipped("page text", "org.optin4j.servlet.pages", Pages.class.getClassLoader());
+    return settings.messagesBaseName() == null
+        ? shipped
+        : shipped.overriddenBy(settings.messagesBaseName());
   }
 
   private static String contentSecurityPolicy(OptInFilter.Settings settings) {
@@ -61,11 +64,14 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     for (String o : settings.styleOrigins()) {
       style.append(' ').append(o);
     }
-    return "default-src 'none'; style-src " + style + "; img-src 'self'; form-action 'self'; "
+    return "default-src 'none'; style-src "
+        + style
+        + "; img-src 'self'; form-action 'self'; "
         + "frame-ancestors 'none'; base-uri 'none'";
   }
 
-  // --- language ----------------------------------------------------------------------------------------------
+  // --- language
+  // ----------------------------------------------------------------------------------------------
 
   /** The page language: the first of the client's Accept-Language languages that the catalog has, else its default. */
   Locale locale(HttpServletRequest request) {
@@ -103,7 +109,8 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     return texts.text(locale, key, Map.of(name, value));
   }
 
-  // --- sending -----------------------------------------------------------------------------------------------
+  // --- sending
+  // -----------------------------------------------------------------------------------------------
 
   void securityHeaders(HttpServletResponse response) {
     response.setHeader("Cache-Control", "no-store");
@@ -116,13 +123,21 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     response.setHeader("Cross-Origin-Resource-Policy", "same-origin");
   }
 
-  void send(HttpServletRequest request, HttpServletResponse response, int status, String kind, Locale locale,
-      String title, Html content) throws IOException {
+  void send(
+      HttpServletRequest request,
+      HttpServletResponse response,
+      int status,
+      String kind,
+      Locale locale,
+      String title,
+      Html content)
+      throws IOException {
     String contentHtml = content.toString();
     List<String> css = new ArrayList<>();
     css.add(base(request) + "/optin.css");
     css.addAll(settings.stylesheets());
-    String html = settings.layout().render(new PageLayout.Page(kind, locale, title, contentHtml, css));
+    String html =
+        settings.layout().render(new PageLayout.Page(kind, locale, title, contentHtml, css));
     byte[] body = html.getBytes(StandardCharsets.UTF_8);
     response.setStatus(status);
     securityHeaders(response);
@@ -137,8 +152,16 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
   }
 
   /** A page with a heading and one or more paragraphs of text, and after them {@code extra} if not null. */
-  void message(HttpServletRequest request, HttpServletResponse response, int status, String kind, Locale locale,
-      String titleKey, Html extra, String... textKeys) throws IOException {
+  void message(
+      HttpServletRequest request,
+      HttpServletResponse response,
+      int status,
+      String kind,
+      Locale locale,
+      String titleKey,
+      Html extra,
+      String... textKeys)
+      throws IOException {
     String title = t(locale, titleKey);
     Html h = new Html().element("h1", title).nl();
     for (String k : textKeys) {
@@ -155,15 +178,25 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     return new Html().open("p").open("a", "href", href).text(text).close("a").close("p").nl();
   }
 
-  // --- the answers every page family gives -------------------------------------------------------------------
+  // --- the answers every page family gives
+  // -------------------------------------------------------------------
 
   /** 400 for a missing, invalid or used link: every invalid token gets the same answer. */
-  void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
-    message(req, res, 400, "invalid-link", locale, "invalid.title",
-        link(base(req) + "/subscribe", t(locale, "invalid.again")), "invalid.text");
+  void invalidLink(HttpServletRequest req, HttpServletResponse res, Locale locale)
+      throws IOException {
+    message(
+        req,
+        res,
+        400,
+        "invalid-link",
+        locale,
+        "invalid.title",
+        link(base(req) + "/subscribe", t(locale, "invalid.again")),
+        "invalid.text");
   }
 
-  void forbidden(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+  void forbidden(HttpServletRequest req, HttpServletResponse res, Locale locale)
+      throws IOException {
     message(req, res, 403, "error", locale, "forbidden.title", null, "forbidden.text");
   }
 
@@ -171,7 +204,8 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     message(req, res, 404, "not-found", locale(req), "notfound.title", null, "notfound.text");
   }
 
-  void notAllowed(HttpServletRequest req, HttpServletResponse res, String allow) throws IOException {
+  void notAllowed(HttpServletRequest req, HttpServletResponse res, String allow)
+      throws IOException {
     res.setHeader("Allow", allow);
     message(req, res, 405, "error", locale(req), "method.title", null, "method.text");
   }
@@ -186,41 +220,85 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     return request.getContextPath() + settings.prefix();
   }
 
-  // --- fragments ---------------------------------------------------------------------------------------------
+  // --- fragments
+  // ---------------------------------------------------------------------------------------------
 
   /** The notice text as stored (white-space: pre-line keeps its line breaks) with its version. */
   Html notice(Html h, Notice notice, Locale locale, String id) {
-    h.start("section").attr("class", "optin-notice-section").attr("aria-labelledby", id + "-h").end().nl()
-        .start("h2").attr("id", id + "-h").end().text(t(locale, "notice.heading")).close("h2").nl()
-        .start("div").attr("class", "optin-notice").attr("id", id).attr("lang", notice.locale().toLanguageTag())
-        .end().text(notice.text()).close("div").nl();
+    h.start("section")
+        .attr("class", "optin-notice-section")
+        .attr("aria-labelledby", id + "-h")
+        .end()
+        .nl()
+        .start("h2")
+        .attr("id", id + "-h")
+        .end()
+        .text(t(locale, "notice.heading"))
+        .close("h2")
+        .nl()
+        .start("div")
+        .attr("class", "optin-notice")
+        .attr("id", id)
+        .attr("lang", notice.locale().toLanguageTag())
+        .end()
+        .text(notice.text())
+        .close("div")
+        .nl();
     return h.open("p", "class", "optin-notice-version")
-        .text(texts.text(locale, "notice.version", Map.of("version", String.valueOf(notice.version()),
-            "language", notice.locale().getDisplayLanguage(locale))))
-        .close("p").nl().close("section").nl();
+        .text(
+            texts.text(
+                locale,
+                "notice.version",
+                Map.of(
+                    "version",
+                    String.valueOf(notice.version()),
+                    "language",
+                    notice.locale().getDisplayLanguage(locale))))
+        .close("p")
+        .nl()
+        .close("section")
+        .nl();
   }
 
   /** One checkbox per purpose, labelled with its title, inside a fieldset. */
-  Html choices(Html h, Collection<Purpose> purposes, Locale locale, String field, Set<PurposeId> ticked,
-      String idPrefix, String describedBy) {
+  Html choices(
+      Html h,
+      Collection<Purpose> purposes,
+      Locale locale,
+      String field,
+      Set<PurposeId> ticked,
+      String idPrefix,
+      String describedBy) {
     h.open("fieldset").nl().element("legend", t(locale, "purposes.legend")).nl();
     for (Purpose p : purposes) {
       String id = idPrefix + p.id().value();
-      h.open("div", "class", "optin-choice").start("input").attr("type", "checkbox").attr("id", id)
-          .attr("name", field).attr("value", p.id().value());
+      h.open("div", "class", "optin-choice")
+          .start("input")
+          .attr("type", "checkbox")
+          .attr("id", id)
+          .attr("name", field)
+          .attr("value", p.id().value());
       if (ticked.contains(p.id())) {
         h.flag("checked");
       }
       if (describedBy != null) {
         h.attr("aria-describedby", describedBy);
       }
-      h.end().space().open("label", "for", id).text(title(p, locale)).close("label").close("div").nl();
+      h.end()
+          .space()
+          .open("label", "for", id)
+          .text(title(p, locale))
+          .close("label")
+          .close("div")
+          .nl();
     }
     return h.close("fieldset").nl();
   }
 
   String title(Purpose p, Locale locale) {
-    return p.text(locale).or(() -> p.text(optIn.catalog().defaultLocale())).map(PurposeText::title)
+    return p.text(locale)
+        .or(() -> p.text(optIn.catalog().defaultLocale()))
+        .map(PurposeText::title)
         .orElse(p.id().value());
   }
 
@@ -230,9 +308,20 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     if (inlineStyle) {
       h.attr("style", "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden");
     }
-    return h.end().open("label", "for", HONEYPOT_FIELD).text(t(locale, "honeypot.label")).close("label")
-        .start("input").attr("type", "text").attr("id", HONEYPOT_FIELD).attr("name", HONEYPOT_FIELD)
-        .attr("value", "").attr("tabindex", "-1").attr("autocomplete", "off").end().close("div").nl();
+    return h.end()
+        .open("label", "for", HONEYPOT_FIELD)
+        .text(t(locale, "honeypot.label"))
+        .close("label")
+        .start("input")
+        .attr("type", "text")
+        .attr("id", HONEYPOT_FIELD)
+        .attr("name", HONEYPOT_FIELD)
+        .attr("value", "")
+        .attr("tabindex", "-1")
+        .attr("autocomplete", "off")
+        .end()
+        .close("div")
+        .nl();
   }
 
   /** The error summary at the top of a form (role=alert, so screen readers announce it). */
@@ -240,8 +329,17 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     if (keys.isEmpty()) {
       return h;
     }
-    h.start("div").attr("class", "optin-error").attr("role", "alert").attr("tabindex", "-1")
-        .attr("id", "optin-problems").end().nl().element("h2", t(locale, "problem.heading")).nl().open("ul").nl();
+    h.start("div")
+        .attr("class", "optin-error")
+        .attr("role", "alert")
+        .attr("tabindex", "-1")
+        .attr("id", "optin-problems")
+        .end()
+        .nl()
+        .element("h2", t(locale, "problem.heading"))
+        .nl()
+        .open("ul")
+        .nl();
     for (String k : keys) {
       h.element("li", t(locale, k)).nl();
     }
@@ -250,7 +348,12 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
 
   /** A form that posts to {@code action} in UTF-8; close it with {@code close("form")}. */
   static Html form(Html h, String action) {
-    return h.start("form").attr("method", "post").attr("accept-charset", "UTF-8").attr("action", action).end().nl();
+    return h.start("form")
+        .attr("method", "post")
+        .attr("accept-charset", "UTF-8")
+        .attr("action", action)
+        .end()
+        .nl();
   }
 
   /** A submit button with its text, {@code cssClass} if not null, and a line break. */
@@ -262,7 +365,8 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
     return h.end().text(text).close("button").nl();
   }
 
-  // --- reading ------------------------------------------------------------------------------------------------
+  // --- reading
+  // ------------------------------------------------------------------------------------------------
 
   /** The token parameter, or null if absent or oversized (refused before any parsing). */
   static String token(HttpServletRequest req) {
@@ -280,11 +384,17 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
   }
 
   static String date(Instant at, Locale locale) {
-    return DateTimeFormatter.ofLocalizedDate(FormatStyle.LONG).withLocale(locale).withZone(ZoneOffset.UTC).format(at);
+    return DateTimeFormatter.ofLocalizedDate(FormatStyle.LONG)
+        .withLocale(locale)
+        .withZone(ZoneOffset.UTC)
+        .format(at);
   }
 
   static String dateTime(Instant at, Locale locale) {
-    return DateTimeFormatter.ofLocalizedDateTime(FormatStyle.LONG, FormatStyle.SHORT).withLocale(locale)
-        .withZone(ZoneOffset.UTC).format(at) + " UTC";
+    return DateTimeFormatter.ofLocalizedDateTime(FormatStyle.LONG, FormatStyle.SHORT)
+            .withLocale(locale)
+            .withZone(ZoneOffset.UTC)
+            .format(at)
+        + " UTC";
   }
 }

@@ -32,7 +32,8 @@ final class PostGate {
   /** What a POST from a page opened by a signed link does once its prologue passed. */
   @FunctionalInterface
   interface LinkAction {
-    void run(HttpServletRequest req, HttpServletResponse res, Locale locale, String token) throws IOException;
+    void run(HttpServletRequest req, HttpServletResponse res, Locale locale, String token)
+        throws IOException;
   }
 
   /**
@@ -51,7 +52,8 @@ final class PostGate {
   }
 
   /** The link token of a POST that passed the prologue, or null once the refusal is answered. */
-  private String linkToken(HttpServletRequest req, HttpServletResponse res, Locale locale, String link)
+  private String linkToken(
+      HttpServletRequest req, HttpServletResponse res, Locale locale, String link)
       throws IOException {
     String token = Pages.token(req);
     if (token == null) {
@@ -69,7 +71,8 @@ final class PostGate {
   }
 
   /** The prologue of a signup POST (hosted form or drop-in); false once the refusal is answered. */
-  boolean signup(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+  boolean signup(HttpServletRequest req, HttpServletResponse res, Locale locale)
+      throws IOException {
     if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.signupContext())) {
       pages.forbidden(req, res, locale);
       return false;
@@ -78,7 +81,8 @@ final class PostGate {
   }
 
   /** Counts the POST against the client's rate limit; answers 429 and returns true if over it. */
-  private boolean tooMany(HttpServletRequest req, HttpServletResponse res, Locale locale) throws IOException {
+  private boolean tooMany(HttpServletRequest req, HttpServletResponse res, Locale locale)
+      throws IOException {
     long wait = guard.ipLimit(req);
     if (wait == 0) {
       return false;

@@ -38,7 +38,8 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
   /** What a POST from the preference center does once its prologue passed. */
   @FunctionalInterface
   interface ManageAction {
-    void run(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId subject) throws IOException;
+    void run(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId subject)
+        throws IOException;
   }
 
   /**
@@ -46,14 +47,16 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
    * link (invalid link if it is gone), then {@code action}.
    */
   Routes.Handler managed(ManageAction action) {
-    return gate.linked("manage", (req, res, locale, token) -> {
-      Optional<SubjectId> subject = manageSubject(token);
-      if (subject.isEmpty()) {
-        pages.invalidLink(req, res, locale);
-      } else {
-        action.run(req, res, locale, subject.get());
-      }
-    });
+    return gate.linked(
+        "manage",
+        (req, res, locale, token) -> {
+          Optional<SubjectId> subject = manageSubject(token);
+          if (subject.isEmpty()) {
+            pages.invalidLink(req, res, locale);
+          } else {
+            action.run(req, res, locale, subject.get());
+          }
+        });
   }
 
   private Optional<SubjectId> manageSubject(String token) {
@@ -65,18 +68,22 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
     preferencesPage(req, res, List.of(), 200);
   }
 
-  void preferencesPage(HttpServletRequest req, HttpServletResponse res, List<String> problems, int status)
+  void preferencesPage(
+      HttpServletRequest req, HttpServletResponse res, List<String> problems, int status)
       throws IOException {
-    Locale locale = "GET".equals(req.getMethod()) || "HEAD".equals(req.getMethod()) ? pages.locale(req)
-        : pages.formLocale(req);
+    Locale locale =
+        "GET".equals(req.getMethod()) || "HEAD".equals(req.getMethod())
+            ? pages.locale(req)
+            : pages.formLocale(req);
     String token = Pages.token(req);
     Optional<SubjectId> subject = manageSubject(token);
     if (subject.isEmpty()) {
       pages.invalidLink(req, res, locale);
       return;
     }
-    Map<PurposeId, Consent> consents = optIn.consents(subject.get()).stream()
-        .collect(Collectors.toMap(Consent::purpose, c -> c, (x, y) -> y));
+    Map<PurposeId, Consent> consents =
+        optIn.consents(subject.get()).stream()
+            .collect(Collectors.toMap(Consent::purpose, c -> c, (x, y) -> y));
     Html common = gate.linkFields(new Html(), "manage", token, locale);
     String title = pages.t(locale, "prefs.title");
     Html b = new Html().element("h1", title).nl();
@@ -87,14 +94,27 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
     List<Purpose> inactive = new ArrayList<>();
     for (Purpose p : optIn.catalog().purposes()) {
       Consent c = consents.get(p.id());
-      b.open("li").element("strong", pages.title(p, locale)).text(": ").open("span", "class", "optin-state")
-          .text(stateText(c, locale)).close("span");
+      b.open("li")
+          .element("strong", pages.title(p, locale))
+          .text(": ")
+          .open("span", "class", "optin-state")
+          .text(stateText(c, locale))
+          .close("span");
       if (c != null && c.state() != ConsentState.ERASED) {
         Optional<Notice> agreed = optIn.noticeByHash(c.notice().hash());
         if (agreed.isPresent()) {
-          b.nl().open("details").element("summary", pages.t(locale, "prefs.agreed", "version", String.valueOf(c.notice().version())))
-              .start("div").attr("class", "optin-notice").attr("lang", agreed.get().locale().toLanguageTag())
-              .end().text(agreed.get().text()).close("div").close("details");
+          b.nl()
+              .open("details")
+              .element(
+                  "summary",
+                  pages.t(locale, "prefs.agreed", "version", String.valueOf(c.notice().version())))
+              .start("div")
+              .attr("class", "optin-notice")
+              .attr("lang", agreed.get().locale().toLanguageTag())
+              .end()
+              .text(agreed.get().text())
+              .close("div")
+              .close("details");
         }
       }
       b.close("li").nl();
@@ -108,49 +128,147 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
     String action = pages.base(req) + "/preferences";
     // change
     Html choices = new Html();
-    Notice offered = inactive.isEmpty() ? null
-        : optIn.notice(inactive.stream().map(Purpose::id).collect(Collectors.toSet()), locale);
-    pages.choices(choices, optIn.catalog().purposes(), locale, "purpose", active, "optin-purpose-",
+    Notice offered =
+        inactive.isEmpty()
+            ? null
+            : optIn.notice(inactive.stream().map(Purpose::id).collect(Collectors.toSet()), locale);
+    pages.choices(
+        choices,
+        optIn.catalog().purposes(),
+        locale,
+        "purpose",
+        active,
+        "optin-purpose-",
         offered == null ? null : "optin-notice-text");
     if (offered != null) {
       pages.notice(choices, offered, locale, "optin-notice-text");
       choices.hidden(Pages.NOTICE_FIELD, offered.hash());
     }
-    section(b, "optin-change", pages.t(locale, "prefs.change"), pages.t(locale, "prefs.change.help"), action,
-        common, choices, null, pages.t(locale, "prefs.save"));
+    section(
+        b,
+        "optin-change",
+        pages.t(locale, "prefs.change"),
+        pages.t(locale, "prefs.change.help"),
+        action,
+        common,
+        choices,
+        null,
+        pages.t(locale, "prefs.save"));
     // withdraw everything
-    section(b, "optin-withdraw", pages.t(locale, "prefs.withdraw"), pages.t(locale, "prefs.withdraw.help"),
-        action + "/withdraw", common, new Html(), "optin-secondary", pages.t(locale, "prefs.withdraw.submit"));
+    section(
+        b,
+        "optin-withdraw",
+        pages.t(locale, "prefs.withdraw"),
+        pages.t(locale, "prefs.withdraw.help"),
+        action + "/withdraw",
+        common,
+        new Html(),
+        "optin-secondary",
+        pages.t(locale, "prefs.withdraw.submit"));
     rightsSections(b, locale, action, common);
     pages.send(req, res, status, "preferences", locale, title, b);
   }
 
   /** The sections whose POSTs {@link RightsRequests} handles: address change, data export, receipt, erasure. */
   private void rightsSections(Html b, Locale locale, String action, Html common) {
-    Html email = new Html().open("div", "class", "optin-field").open("label", "for", "optin-new-email")
-        .text(pages.t(locale, "prefs.address.label")).close("label").nl()
-        .start("input").attr("type", "email").attr("id", "optin-new-email").attr("name", "email")
-        .attr("autocomplete", "email").flag("required").attr("maxlength", "254").end().close("div").nl();
-    Html erase = new Html().open("div", "class", "optin-choice")
-        .start("input").attr("type", "checkbox").attr("id", "optin-erase-confirm").attr("name", "confirm")
-        .attr("value", "yes").flag("required").end().space().open("label", "for", "optin-erase-confirm")
-        .text(pages.t(locale, "prefs.erase.confirm")).close("label").close("div").nl();
+    Html email =
+        new Html()
+            .open("div", "class", "optin-field")
+            .open("label", "for", "optin-new-email")
+            .text(pages.t(locale, "prefs.address.label"))
+            .close("label")
+            .nl()
+            .start("input")
+            .attr("type", "email")
+            .attr("id", "optin-new-email")
+            .attr("name", "email")
+            .attr("autocomplete", "email")
+            .flag("required")
+            .attr("maxlength", "254")
+            .end()
+            .close("div")
+            .nl();
+    Html erase =
+        new Html()
+            .open("div", "class", "optin-choice")
+            .start("input")
+            .attr("type", "checkbox")
+            .attr("id", "optin-erase-confirm")
+            .attr("name", "confirm")
+            .attr("value", "yes")
+            .flag("required")
+            .end()
+            .space()
+            .open("label", "for", "optin-erase-confirm")
+            .text(pages.t(locale, "prefs.erase.confirm"))
+            .close("label")
+            .close("div")
+            .nl();
     String secondary = "optin-secondary";
-    section(b, "optin-address", pages.t(locale, "prefs.address"), pages.t(locale, "prefs.address.help"),
-        action + "/address", common, email, secondary, pages.t(locale, "prefs.address.submit"));
-    section(b, "optin-export", pages.t(locale, "prefs.export"), pages.t(locale, "prefs.export.help"),
-        action + "/export", common, new Html(), secondary, pages.t(locale, "prefs.export.submit"));
-    section(b, "optin-receipt", pages.t(locale, "prefs.receipt"), pages.t(locale, "prefs.receipt.help"),
-        action + "/receipt", common, new Html(), secondary, pages.t(locale, "prefs.receipt.submit"));
-    section(b, "optin-erase", pages.t(locale, "prefs.erase"), pages.t(locale, "prefs.erase.help"),
-        action + "/erase", common, erase, secondary, pages.t(locale, "prefs.erase.submit"));
+    section(
+        b,
+        "optin-address",
+        pages.t(locale, "prefs.address"),
+        pages.t(locale, "prefs.address.help"),
+        action + "/address",
+        common,
+        email,
+        secondary,
+        pages.t(locale, "prefs.address.submit"));
+    section(
+        b,
+        "optin-export",
+        pages.t(locale, "prefs.export"),
+        pages.t(locale, "prefs.export.help"),
+        action + "/export",
+        common,
+        new Html(),
+        secondary,
+        pages.t(locale, "prefs.export.submit"));
+    section(
+        b,
+        "optin-receipt",
+        pages.t(locale, "prefs.receipt"),
+        pages.t(locale, "prefs.receipt.help"),
+        action + "/receipt",
+        common,
+        new Html(),
+        secondary,
+        pages.t(locale, "prefs.receipt.submit"));
+    section(
+        b,
+        "optin-erase",
+        pages.t(locale, "prefs.erase"),
+        pages.t(locale, "prefs.erase.help"),
+        action + "/erase",
+        common,
+        erase,
+        secondary,
+        pages.t(locale, "prefs.erase.submit"));
   }
 
   /** A section of the preference center: heading, help text and a form of its own. */
-  private static void section(Html b, String id, String heading, String help, String action, Html hiddenFields,
-      Html fields, String buttonClass, String submit) {
-    b.start("section").attr("class", "optin-section").attr("aria-labelledby", id + "-h").end().nl()
-        .open("h2", "id", id + "-h").text(heading).close("h2").nl().element("p", help).nl();
+  private static void section(
+      Html b,
+      String id,
+      String heading,
+      String help,
+      String action,
+      Html hiddenFields,
+      Html fields,
+      String buttonClass,
+      String submit) {
+    b.start("section")
+        .attr("class", "optin-section")
+        .attr("aria-labelledby", id + "-h")
+        .end()
+        .nl()
+        .open("h2", "id", id + "-h")
+        .text(heading)
+        .close("h2")
+        .nl()
+        .element("p", help)
+        .nl();
     Pages.form(b, action).append(hiddenFields).append(fields);
     Pages.button(b, buttonClass, submit).close("form").nl().close("section").nl();
   }
@@ -159,20 +277,23 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
     if (c == null) {
       return pages.t(locale, "prefs.state.NONE");
     }
-    java.time.Instant since = switch (c.state()) {
-      case CONFIRMED -> c.confirmedAt();
-      case PENDING -> c.requestedAt();
-      default -> c.endedAt();
-    };
+    java.time.Instant since =
+        switch (c.state()) {
+          case CONFIRMED -> c.confirmedAt();
+          case PENDING -> c.requestedAt();
+          default -> c.endedAt();
+        };
     return pages.t(locale, "prefs.state." + c.state().name(), "date", Pages.date(since, locale));
   }
 
   /** POST: ticked purposes not yet active start a double opt-in; unticked active ones are withdrawn at once. */
-  void changePreferences(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
+  void changePreferences(
+      HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
       throws IOException {
     Set<PurposeId> chosen = new TreeSet<>();
     for (String v : Pages.values(req, "purpose")) {
-      Optional<PurposeId> p = Pages.purposeId(v).filter(x -> optIn.catalog().purpose(x).isPresent());
+      Optional<PurposeId> p =
+          Pages.purposeId(v).filter(x -> optIn.catalog().purpose(x).isPresent());
       if (p.isEmpty()) {
         preferencesPage(req, res, List.of("problem.purpose"), 400);
         return;
@@ -202,8 +323,15 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
         preferencesPage(req, res, List.of("problem.notice"), 400);
         return;
       }
-      RequestResult r = optIn.request(new ConsentRequest(subject.get().email(), toRequest, locale,
-          pages.base(req) + "/preferences", guard.evidence(req), shown.get()));
+      RequestResult r =
+          optIn.request(
+              new ConsentRequest(
+                  subject.get().email(),
+                  toRequest,
+                  locale,
+                  pages.base(req) + "/preferences",
+                  guard.evidence(req),
+                  shown.get()));
       if (r instanceof RequestResult.StaleNotice) {
         preferencesPage(req, res, List.of("problem.notice"), 400);
         return;
@@ -217,16 +345,26 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
   }
 
   /** POST: withdraws every consent at once. */
-  void withdrawAll(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id) throws IOException {
+  void withdrawAll(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
+      throws IOException {
     optIn.withdraw(id, Set.of(), Channel.PREFERENCE_CENTER, guard.evidence(req));
     saved(req, res, locale, "saved.title", "withdrawn.text");
   }
 
   /** A result page of the preference center, with a link back to it. */
-  void saved(HttpServletRequest req, HttpServletResponse res, Locale locale, String titleKey, String... texts)
+  void saved(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      Locale locale,
+      String titleKey,
+      String... texts)
       throws IOException {
-    Html back = Pages.link(pages.base(req) + "/preferences?token="
-        + URLEncoder.encode(Pages.token(req), StandardCharsets.UTF_8), pages.t(locale, "continue"));
+    Html back =
+        Pages.link(
+            pages.base(req)
+                + "/preferences?token="
+                + URLEncoder.encode(Pages.token(req), StandardCharsets.UTF_8),
+            pages.t(locale, "continue"));
     pages.message(req, res, 200, "preferences-saved", locale, titleKey, back, texts);
   }
 }

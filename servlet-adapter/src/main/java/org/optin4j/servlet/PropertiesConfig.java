@@ -27,7 +27,6 @@ import org.optin4j.Controller;
 import org.optin4j.EvidencePolicy;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeCatalog;
-import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.keys.Secrets;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.mail.SmtpMailer;
@@ -43,20 +42,57 @@ import org.optin4j.memory.InMemoryConsentStore;
  * <p>Stateless.
  */
 final class PropertiesConfig {
-  private static final Pattern PREVIOUS_KEY = Pattern.compile("signing\\.previous\\.([A-Za-z0-9._-]{1,64})\\.(env|file)");
-  private static final Set<String> KEYS = Set.of(
-      "baseUrl", "prefix", "catalog",
-      "controller.name", "controller.address", "controller.email", "controller.privacyPolicyUrl",
-      "store", "store.jndi",
-      "smtp.host", "smtp.port", "smtp.security", "smtp.username", "smtp.password.env", "smtp.password.file",
-      "smtp.from", "smtp.fromName", "smtp.replyTo", "smtp.smtputf8",
-      "signing.kid", "signing.key.env", "signing.key.file", "suppressionPepper.env", "suppressionPepper.file",
-      "receiptKeys.jwk.env", "receiptKeys.jwk.file", "jurisdiction",
-      "confirmationTtl", "preferencesTtl", "unsubscribeTtl", "evidencePolicy", "mailCap.perDay",
-      "mailCap.minInterval",
-      "formKey.env", "formKey.file", "formTokenTtl", "rateLimit.perIp", "rateLimit.perAddress", "rateLimit.slots",
-      "trustedProxies", "allowedOrigins", "stylesheets", "returnUrls", "messages",
-      "dropIn.formPaths", "dropIn.markerPaths", "dropIn.emailField");
+  private static final Pattern PREVIOUS_KEY =
+      Pattern.compile("signing\\.previous\\.([A-Za-z0-9._-]{1,64})\\.(env|file)");
+  private static final Set<String> KEYS =
+      Set.of(
+          "baseUrl",
+          "prefix",
+          "catalog",
+          "controller.name",
+          "controller.address",
+          "controller.email",
+          "controller.privacyPolicyUrl",
+          "store",
+          "store.jndi",
+          "smtp.host",
+          "smtp.port",
+          "smtp.security",
+          "smtp.username",
+          "smtp.password.env",
+          "smtp.password.file",
+          "smtp.from",
+          "smtp.fromName",
+          "smtp.replyTo",
+          "smtp.smtputf8",
+          "signing.kid",
+          "signing.key.env",
+          "signing.key.file",
+          "suppressionPepper.env",
+          "suppressionPepper.file",
+          "receiptKeys.jwk.env",
+          "receiptKeys.jwk.file",
+          "jurisdiction",
+          "confirmationTtl",
+          "preferencesTtl",
+          "unsubscribeTtl",
+          "evidencePolicy",
+          "mailCap.perDay",
+          "mailCap.minInterval",
+          "formKey.env",
+          "formKey.file",
+          "formTokenTtl",
+          "rateLimit.perIp",
+          "rateLimit.perAddress",
+          "rateLimit.slots",
+          "trustedProxies",
+          "allowedOrigins",
+          "stylesheets",
+          "returnUrls",
+          "messages",
+          "dropIn.formPaths",
+          "dropIn.markerPaths",
+          "dropIn.emailField");
 
   private PropertiesConfig() {}
 
@@ -100,8 +136,9 @@ final class PropertiesConfig {
     if ("memory".equals(store)) {
       b.store(InMemoryConsentStore.create());
     } else if ("jdbc".equals(store)) {
-      problems.add("store: jdbc is not supported by the properties file yet; register the filter with "
-          + "OptInFilter.builder(optIn) and a JdbcConsentStore");
+      problems.add(
+          "store: jdbc is not supported by the properties file yet; register the filter with "
+              + "OptInFilter.builder(optIn) and a JdbcConsentStore");
     } else {
       problems.add("store: must be memory or jdbc, was " + store);
     }
@@ -142,7 +179,10 @@ final class PropertiesConfig {
     r.optional("confirmationTtl", PropertiesConfig::duration, b::confirmationTtl);
     r.optional("preferencesTtl", PropertiesConfig::duration, b::preferencesTtl);
     r.optional("unsubscribeTtl", PropertiesConfig::duration, b::unsubscribeTtl);
-    r.optional("evidencePolicy", s -> EvidencePolicy.valueOf(s.toUpperCase(Locale.ROOT)), b::evidencePolicy);
+    r.optional(
+        "evidencePolicy",
+        s -> EvidencePolicy.valueOf(s.toUpperCase(Locale.ROOT)),
+        b::evidencePolicy);
     // Optional: without it no consent receipt is signed (see OptIn.Builder#receiptKeys).
     String receiptJwk = r.text("receiptKeys.jwk");
     if (receiptJwk != null) {
@@ -156,9 +196,11 @@ final class PropertiesConfig {
     Integer perDay = r.value("mailCap.perDay", Integer::valueOf);
     Duration minInterval = r.value("mailCap.minInterval", PropertiesConfig::duration);
     if (perDay != null || minInterval != null) {
-      b.confirmationMailCap(perDay == null ? 3 : perDay, minInterval == null ? Duration.ofMinutes(2) : minInterval);
+      b.confirmationMailCap(
+          perDay == null ? 3 : perDay, minInterval == null ? Duration.ofMinutes(2) : minInterval);
     }
-    // The filter's values are applied once the OptIn exists; check their syntax now so all problems come at once.
+    // The filter's values are applied once the OptIn exists; check their syntax now so all problems
+    // come at once.
     r.value("formTokenTtl", PropertiesConfig::duration);
     r.value("rateLimit.perIp", PropertiesConfig::limit);
     r.value("rateLimit.perAddress", PropertiesConfig::limit);
@@ -170,7 +212,8 @@ final class PropertiesConfig {
     try {
       optIn = b.build();
     } catch (ConfigurationException e) {
-      throw new ConfigurationException(e.problems().stream().map(x -> "(" + location + ") " + x).toList());
+      throw new ConfigurationException(
+          e.problems().stream().map(x -> "(" + location + ") " + x).toList());
     }
 
     // --- the filter ---
@@ -182,16 +225,23 @@ final class PropertiesConfig {
         f.formKey(formKey);
       }
       r.optional("formTokenTtl", PropertiesConfig::duration, f::formTokenTtl);
-      r.optional("rateLimit.perIp", PropertiesConfig::limit, l -> f.rateLimitPerIp(l.max(), l.window()));
-      r.optional("rateLimit.perAddress", PropertiesConfig::limit, l -> f.rateLimitPerAddress(l.max(), l.window()));
+      r.optional(
+          "rateLimit.perIp", PropertiesConfig::limit, l -> f.rateLimitPerIp(l.max(), l.window()));
+      r.optional(
+          "rateLimit.perAddress",
+          PropertiesConfig::limit,
+          l -> f.rateLimitPerAddress(l.max(), l.window()));
       r.optional("rateLimit.slots", Integer::valueOf, f::rateLimitSlots);
       r.optional("trustedProxies", PropertiesConfig::list, l -> f.trustedProxies(l));
       r.optional("allowedOrigins", PropertiesConfig::list, l -> f.allowedOrigins(l));
-      r.optional("stylesheets", PropertiesConfig::list, l -> {
-        for (String s : l) {
-          f.stylesheet(s);
-        }
-      });
+      r.optional(
+          "stylesheets",
+          PropertiesConfig::list,
+          l -> {
+            for (String s : l) {
+              f.stylesheet(s);
+            }
+          });
       r.optional("returnUrls", PropertiesConfig::list, l -> f.returnUrls(l));
       r.optional("messages", s -> s, f::messages);
       r.optional("dropIn.formPaths", PropertiesConfig::list, l -> f.formPaths(l));
@@ -210,14 +260,18 @@ final class PropertiesConfig {
   private static SmtpMailer mailer(Reader r, Map<String, String> p, List<String> problems) {
     SmtpMailer.Builder m = SmtpMailer.builder();
     r.required("smtp.host", s -> s, m::host);
-    r.required("smtp.from", s -> s, from -> {
-      if (p.containsKey("smtp.fromName")) {
-        m.from(from, p.get("smtp.fromName"));
-      } else {
-        m.from(from);
-      }
-    });
-    r.optional("smtp.security", s -> SmtpMailer.Security.valueOf(s.toUpperCase(Locale.ROOT)), m::security);
+    r.required(
+        "smtp.from",
+        s -> s,
+        from -> {
+          if (p.containsKey("smtp.fromName")) {
+            m.from(from, p.get("smtp.fromName"));
+          } else {
+            m.from(from);
+          }
+        });
+    r.optional(
+        "smtp.security", s -> SmtpMailer.Security.valueOf(s.toUpperCase(Locale.ROOT)), m::security);
     r.optional("smtp.port", Integer::valueOf, m::port);
     r.optional("smtp.username", s -> s, m::username);
     r.optional("smtp.replyTo", s -> s, m::replyTo);
@@ -247,7 +301,8 @@ final class PropertiesConfig {
       }
       props.load(new InputStreamReader(in, StandardCharsets.UTF_8));
     } catch (IOException | IllegalArgumentException e) {
-      throw new ConfigurationException("init-param config: cannot read " + location + " (" + e.getMessage() + ")");
+      throw new ConfigurationException(
+          "init-param config: cannot read " + location + " (" + e.getMessage() + ")");
     }
     Map<String, String> out = new TreeMap<>();
     for (String k : props.stringPropertyNames()) {
@@ -270,7 +325,8 @@ final class PropertiesConfig {
       Path path = Path.of(location.substring("file:".length()));
       return Files.isRegularFile(path) ? Files.newInputStream(path) : null;
     }
-    throw new ConfigurationException("init-param config: must start with classpath: or file:, was " + location);
+    throw new ConfigurationException(
+        "init-param config: must start with classpath: or file:, was " + location);
   }
 
   private static PurposeCatalog catalog(String location, ServletContext context) {
@@ -303,7 +359,8 @@ final class PropertiesConfig {
     if (slash < 0) {
       throw new IllegalArgumentException("expected max/window such as 30/PT10M, was " + s);
     }
-    return new Limit(Integer.parseInt(s.substring(0, slash).strip()), duration(s.substring(slash + 1).strip()));
+    return new Limit(
+        Integer.parseInt(s.substring(0, slash).strip()), duration(s.substring(slash + 1).strip()));
   }
 
   private static String[] list(String s) {
@@ -392,9 +449,11 @@ final class PropertiesConfig {
           return null;
         }
       } else if (file != null) {
-        // Through Secrets, so that a file its group or others may read is refused here as it is in code.
+        // Through Secrets, so that a file its group or others may read is refused here as it is in
+        // code.
         try {
-          return text ? Secrets.textFromFile(Path.of(file)).getBytes(StandardCharsets.UTF_8)
+          return text
+              ? Secrets.textFromFile(Path.of(file)).getBytes(StandardCharsets.UTF_8)
               : Secrets.fromFile(Path.of(file));
         } catch (ConfigurationException e) {
           problems.add(key + ".file: " + e.getMessage());
@@ -410,7 +469,8 @@ final class PropertiesConfig {
         return raw.getBytes(StandardCharsets.UTF_8);
       }
       try {
-        return raw.indexOf('-') >= 0 || raw.indexOf('_') >= 0 ? Base64.getUrlDecoder().decode(raw)
+        return raw.indexOf('-') >= 0 || raw.indexOf('_') >= 0
+            ? Base64.getUrlDecoder().decode(raw)
             : Base64.getDecoder().decode(raw);
       } catch (IllegalArgumentException e) {
         problems.add(key + (env != null ? ".env" : ".file") + ": not valid base64");

@@ -39,11 +39,21 @@ final class PublicFiles {
    * personal data, cacheable, readable from any origin so that a browser-based verifier can fetch it.
    */
   void jwks(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    serve(req, res, "application/jwk-set+json", optIn.rights().receiptJwks().getBytes(StandardCharsets.UTF_8), true);
+    serve(
+        req,
+        res,
+        "application/jwk-set+json",
+        optIn.rights().receiptJwks().getBytes(StandardCharsets.UTF_8),
+        true);
   }
 
-  private static void serve(HttpServletRequest req, HttpServletResponse res, String contentType, byte[] body,
-      boolean anyOrigin) throws IOException {
+  private static void serve(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      String contentType,
+      byte[] body,
+      boolean anyOrigin)
+      throws IOException {
     res.setStatus(200);
     res.setContentType(contentType);
     res.setHeader("X-Content-Type-Options", "nosniff");

@@ -70,26 +70,36 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class RateLimiter {
   /** Entries per bucket. */
   static final int WAYS = 8;
+
   /** The highest limit a limiter counts (its counts share a {@code long} with the fingerprint and window). */
   static final int MAX_LIMIT = 131_071;
+
   /** Bits set per refused key in the Bloom filter. */
   static final int SPILL_PROBES = 4;
+
   private static final int SPILL_TAG_SHIFT = 48;
+
   /** An entry records in which eighth of the window it was last counted, to evict the stalest of equal entries. */
   private static final int SLICE_BITS = 3;
+
   private static final int SLICES = 1 << SLICE_BITS;
 
   private final int max;
   private final long windowMillis;
   private final Clock clock;
+
   /** The entries: {@code fingerprint | window tag | previous count | current count}, 0 if free. */
   private final AtomicLongArray slots;
+
   /** The Bloom filter of keys refused in the current window: {@code 16-bit window tag | 48 bits}. */
   private final AtomicLongArray spill;
+
   /** Bits set in {@link #spill} this window: {@code 16-bit window tag | count}. */
   private final AtomicLong spillFill = new AtomicLong();
+
   /** The filter takes no more refused keys past this many bits set (a quarter: false positives up to 0.4 %). */
   private final long spillCap;
+
   private final int buckets;
   private final long k0;
   private final long k1;
@@ -110,13 +120,16 @@ final class RateLimiter {
   /** With a given 24-byte hash key (tests and simulations only: a known key lets anyone aim collisions). */
   RateLimiter(int max, Duration window, int slots, Clock clock, byte[] hashKey) {
     if (max < 1 || max > MAX_LIMIT) {
-      throw new IllegalArgumentException("rate limit max must be 1 to " + MAX_LIMIT + ", was " + max);
+      throw new IllegalArgumentException(
+          "rate limit max must be 1 to " + MAX_LIMIT + ", was " + max);
     }
     if (slots < WAYS * 2) {
-      throw new IllegalArgumentException("rate limiter slots must be at least " + WAYS * 2 + ", was " + slots);
+      throw new IllegalArgumentException(
+          "rate limiter slots must be at least " + WAYS * 2 + ", was " + slots);
     }
     if (hashKey.length != 24) {
-      throw new IllegalArgumentException("rate limiter hash key must have 24 bytes, had " + hashKey.length);
+      throw new IllegalArgumentException(
+          "rate limiter hash key must have 24 bytes, had " + hashKey.length);
     }
     this.max = max;
     this.windowMillis = window.toMillis();
@@ -128,7 +141,8 @@ final class RateLimiter {
     this.k0 = le64(hashKey, 0);
     this.k1 = le64(hashKey, 8);
     this.spillSalt = le64(hashKey, 16);
-    // Counts never exceed max (a refused event is not counted), so they need only as many bits as max has.
+    // Counts never exceed max (a refused event is not counted), so they need only as many bits as
+    // max has.
     this.countBits = 64 - Long.numberOfLeadingZeros(max);
     this.countMask = (1L << countBits) - 1;
     int rest = 64 - 2 * countBits;
@@ -137,7 +151,8 @@ final class RateLimiter {
     this.tagShift = sliceShift + SLICE_BITS;
     this.tagMask = (1L << tagBits) - 1;
     this.fpShift = tagShift + tagBits;
-    // The entry's top field is the fingerprint and one bit for the side (which of the key's two buckets it is in).
+    // The entry's top field is the fingerprint and one bit for the side (which of the key's two
+    // buckets it is in).
     this.fpBits = 64 - fpShift - 1;
   }
 
@@ -155,8 +170,10 @@ final class RateLimiter {
    */
   long acquire(String key) {
     long h = SipHash.hash(k0, k1, key.getBytes(StandardCharsets.UTF_8));
-    // Disjoint bits of the hash: the low 32 pick the first bucket, the top fpBits the fingerprint, and the
-    // fingerprint picks the second bucket's distance from the first (1 to buckets - 1, so the two never coincide
+    // Disjoint bits of the hash: the low 32 pick the first bucket, the top fpBits the fingerprint,
+    // and the
+    // fingerprint picks the second bucket's distance from the first (1 to buckets - 1, so the two
+    // never coincide
     // and an entry's bucket, fingerprint and side name its key's first bucket: see firstBucket).
     long fp = h >>> (64 - fpBits);
     if (fp == 0) {
@@ -212,15 +229,19 @@ final class RateLimiter {
           } else {
             used1++;
           }
-          // Of equal estimates, the one counted longest ago (in eighths of a window) goes: a key that has just been
+          // Of equal estimates, the one counted longest ago (in eighths of a window) goes: a key
+          // that has just been
           // counted is more likely to come back than one that came once, earlier.
-          // Of entries equal in both, one chosen afresh per request (from the key's hash and the time): were it always
-          // the first, two keys could take that entry from each other in turn, each counted afresh every time.
+          // Of entries equal in both, one chosen afresh per request (from the key's hash and the
+          // time): were it always
+          // the first, two keys could take that entry from each other in turn, each counted afresh
+          // every time.
           long weight = weight(e, age, elapsed);
           long idle = age * SLICES + slice - ((e >>> sliceShift) & (SLICES - 1));
           int rank = (side * WAYS + i - start) & (2 * WAYS - 1);
           if (weight < victimWeight
-              || (weight == victimWeight && (idle > victimIdle || (idle == victimIdle && rank < victimRank)))) {
+              || (weight == victimWeight
+                  && (idle > victimIdle || (idle == victimIdle && rank < victimRank)))) {
             victim = base + i;
             victimEntry = e;
             victimWeight = weight;
@@ -237,8 +258,12 @@ final class RateLimiter {
         if ((cur + 1) * windowMillis + prev * (windowMillis - elapsed) > fullWeight) {
           return retryAfter(cur, prev, elapsed);
         }
-        long next = (e >>> fpShift) << fpShift | tag << tagShift | slice << sliceShift | prev << countBits
-            | (cur + 1);
+        long next =
+            (e >>> fpShift) << fpShift
+                | tag << tagShift
+                | slice << sliceShift
+                | prev << countBits
+                | (cur + 1);
         if (slots.compareAndSet(found, e, next)) {
           return 0;
         }
@@ -247,7 +272,8 @@ final class RateLimiter {
       if (spilled(first, fp, window)) {
         return retryAfter(max, 0, elapsed);
       }
-      // A free or stale entry in the less loaded bucket (the first on a tie), else in the other; else evict.
+      // A free or stale entry in the less loaded bucket (the first on a tie), else in the other;
+      // else evict.
       int target = used1 < used0 ? (free1 >= 0 ? free1 : free0) : (free0 >= 0 ? free0 : free1);
       long targetEntry;
       if (target >= 0) {
@@ -260,7 +286,8 @@ final class RateLimiter {
         target = victim;
         targetEntry = victimEntry;
         if (victimWeight + windowMillis > fullWeight) {
-          // Every entry of both buckets is a key refused now: the one we push out stays refused through the filter.
+          // Every entry of both buckets is a key refused now: the one we push out stays refused
+          // through the filter.
           long vid = victimEntry >>> fpShift;
           spill(firstBucket(victim / WAYS, vid >>> 1, (int) (vid & 1)), vid >>> 1, window);
         }
@@ -391,7 +418,8 @@ final class RateLimiter {
       for (int i = m.length - 1; i >= end; i--) {
         last |= (long) (m[i] & 0xff) << (8 * (i - end));
       }
-      // One pass per 8-byte word, then one for the last word (length and tail), then finalisation: the same round,
+      // One pass per 8-byte word, then one for the last word (length and tail), then finalisation:
+      // the same round,
       // written once, 2 times per word (c = 2) and 4 times to finish (d = 4).
       for (int off = 0; off <= end + 8; off += 8) {
         boolean finish = off > end;
@@ -402,10 +430,20 @@ final class RateLimiter {
           v3 ^= mi;
         }
         for (int r = finish ? 4 : 2; r > 0; r--) {
-          v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-          v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-          v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-          v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+          v0 += v1;
+          v1 = Long.rotateLeft(v1, 13);
+          v1 ^= v0;
+          v0 = Long.rotateLeft(v0, 32);
+          v2 += v3;
+          v3 = Long.rotateLeft(v3, 16);
+          v3 ^= v2;
+          v0 += v3;
+          v3 = Long.rotateLeft(v3, 21);
+          v3 ^= v0;
+          v2 += v1;
+          v1 = Long.rotateLeft(v1, 17);
+          v1 ^= v2;
+          v2 = Long.rotateLeft(v2, 32);
         }
         v0 ^= mi;
       }

@@ -8,8 +8,8 @@ import java.util.Locale;
 import java.util.Optional;
 import org.optin4j.EmailAddress;
 import org.optin4j.OptIn;
-import org.optin4j.rights.StepUpResult;
 import org.optin4j.SubjectId;
+import org.optin4j.rights.StepUpResult;
 
 /**
  * The data-subject requests of the preference center, each a POST behind its prologue
@@ -23,15 +23,26 @@ import org.optin4j.SubjectId;
  */
 record RightsRequests(OptIn optIn, Pages pages, Guard guard, PreferencePages preferences) {
   /** {@code /preferences/address}: mails a step-up link to the address on file; nothing changes yet. */
-  void address(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id) throws IOException {
+  void address(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
+      throws IOException {
     // A preferences link may have been forwarded: the address on file must agree first (step-up).
     String email = req.getParameter("email");
-    StepUpResult r = email == null || email.length() > Pages.MAX_EMAIL ? new StepUpResult.InvalidAddress("too long")
-        : optIn.rights().stepUpAddressChange(Pages.token(req), email, locale, guard.evidence(req));
+    StepUpResult r =
+        email == null || email.length() > Pages.MAX_EMAIL
+            ? new StepUpResult.InvalidAddress("too long")
+            : optIn
+                .rights()
+                .stepUpAddressChange(Pages.token(req), email, locale, guard.evidence(req));
     if (r instanceof StepUpResult.InvalidAddress) {
       Optional<EmailAddress> parsed = EmailAddress.tryParse(email == null ? "" : email);
-      preferences.preferencesPage(req, res, List.of(parsed.isPresent() && !optIn.canMail(parsed.get())
-          ? SignupPages.PROBLEM_SMTPUTF8 : "problem.email"), 400);
+      preferences.preferencesPage(
+          req,
+          res,
+          List.of(
+              parsed.isPresent() && !optIn.canMail(parsed.get())
+                  ? SignupPages.PROBLEM_SMTPUTF8
+                  : "problem.email"),
+          400);
     } else if (r instanceof StepUpResult.InvalidLink) {
       pages.invalidLink(req, res, locale);
     } else {
@@ -41,25 +52,38 @@ record RightsRequests(OptIn optIn, Pages pages, Guard guard, PreferencePages pre
   }
 
   /** {@code /preferences/export}: mails the data to the address on file, never shows it. */
-  void export(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id) throws IOException {
-    preferences.saved(req, res, locale, "saved.title",
+  void export(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
+      throws IOException {
+    preferences.saved(
+        req,
+        res,
+        locale,
+        "saved.title",
         optIn.rights().requestDataExport(id) ? "export.sent" : "export.throttled");
   }
 
   /** {@code /preferences/receipt}: mails a signed receipt of the consents to the address on file. */
-  void receipt(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id) throws IOException {
-    preferences.saved(req, res, locale, "saved.title",
+  void receipt(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
+      throws IOException {
+    preferences.saved(
+        req,
+        res,
+        locale,
+        "saved.title",
         optIn.rights().mailReceipt(id) ? "receipt.sent" : "receipt.throttled");
   }
 
   /** {@code /preferences/erase}: with the box ticked, mails a step-up link to the address on file. */
-  void erase(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id) throws IOException {
+  void erase(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
+      throws IOException {
     if (!"yes".equals(req.getParameter("confirm"))) {
       preferences.preferencesPage(req, res, List.of("erase.unticked"), 400);
-    } else if (optIn.rights().stepUpErasure(Pages.token(req), locale) instanceof StepUpResult.InvalidLink) {
+    } else if (optIn.rights().stepUpErasure(Pages.token(req), locale)
+        instanceof StepUpResult.InvalidLink) {
       pages.invalidLink(req, res, locale);
     } else {
-      // Nothing is erased on a link that may have been forwarded: the address on file confirms first.
+      // Nothing is erased on a link that may have been forwarded: the address on file confirms
+      // first.
       preferences.saved(req, res, locale, "resent.title", "erase.stepup");
     }
   }

@@ -10,8 +10,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.optin4j.ConsentRequest;
 import org.optin4j.AddressCheck;
+import org.optin4j.ConsentRequest;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
@@ -27,8 +27,14 @@ import org.optin4j.RequestResult;
  *
  * <p>Immutable and thread-safe.
  */
-record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, PostGate gate, Guard guard,
-    ShownNotices notices, AnswerFloor answerFloor) {
+record SignupPages(
+    OptInFilter.Settings settings,
+    OptIn optIn,
+    Pages pages,
+    PostGate gate,
+    Guard guard,
+    ShownNotices notices,
+    AnswerFloor answerFloor) {
   /** The form error for an address whose non-ASCII local part the mailer cannot send to (no SMTPUTF8). */
   static final String PROBLEM_SMTPUTF8 = "problem.email.smtputf8";
 
@@ -39,7 +45,9 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
     String[] wanted = req.getParameterValues("purpose");
     if (wanted != null) {
       for (String w : wanted) {
-        Pages.purposeId(w).filter(id -> optIn.catalog().purpose(id).isPresent()).ifPresent(offered::add);
+        Pages.purposeId(w)
+            .filter(id -> optIn.catalog().purpose(id).isPresent())
+            .ifPresent(offered::add);
       }
     }
     if (offered.isEmpty()) {
@@ -50,26 +58,57 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
     sendSubscribeForm(req, res, 200, locale, notice, "", Set.of(), List.of(), next);
   }
 
-  private void sendSubscribeForm(HttpServletRequest req, HttpServletResponse res, int status, Locale locale,
-      Notice notice, String email, Set<PurposeId> ticked, List<String> problems, String next) throws IOException {
+  private void sendSubscribeForm(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      int status,
+      Locale locale,
+      Notice notice,
+      String email,
+      Set<PurposeId> ticked,
+      List<String> problems,
+      String next)
+      throws IOException {
     String title = pages.t(locale, "subscribe.title");
     Html h = new Html().element("h1", title).nl();
     pages.problems(h, locale, problems);
     h.element("p", pages.t(locale, "subscribe.intro")).nl();
     Pages.form(h, pages.base(req) + "/subscribe");
-    h.open("div", "class", "optin-field").open("label", "for", "optin-email").text(pages.t(locale, "email.label"))
-        .close("label").nl().start("p").attr("class", "optin-hint").attr("id", "optin-email-hint").end()
-        .text(pages.t(locale, "email.hint")).close("p").nl()
-        .start("input").attr("type", "email").attr("id", "optin-email").attr("name", "email")
-        .attr("autocomplete", "email").flag("required").attr("maxlength", "254")
+    h.open("div", "class", "optin-field")
+        .open("label", "for", "optin-email")
+        .text(pages.t(locale, "email.label"))
+        .close("label")
+        .nl()
+        .start("p")
+        .attr("class", "optin-hint")
+        .attr("id", "optin-email-hint")
+        .end()
+        .text(pages.t(locale, "email.hint"))
+        .close("p")
+        .nl()
+        .start("input")
+        .attr("type", "email")
+        .attr("id", "optin-email")
+        .attr("name", "email")
+        .attr("autocomplete", "email")
+        .flag("required")
+        .attr("maxlength", "254")
         .attr("aria-describedby", "optin-email-hint");
     if (problems.contains("problem.email") || problems.contains(PROBLEM_SMTPUTF8)) {
       h.attr("aria-invalid", "true");
     }
     h.attr("value", email).end().close("div").nl();
     pages.notice(h, notice, locale, "optin-notice-text");
-    pages.choices(h, optIn.catalog().purposes().stream().filter(p -> notice.purposes().contains(p.id()))
-        .toList(), locale, "purpose", ticked, "optin-purpose-", "optin-notice-text");
+    pages.choices(
+        h,
+        optIn.catalog().purposes().stream()
+            .filter(p -> notice.purposes().contains(p.id()))
+            .toList(),
+        locale,
+        "purpose",
+        ticked,
+        "optin-purpose-",
+        "optin-notice-text");
     gate.signupField(h);
     h.hidden(Pages.NOTICE_FIELD, notice.hash());
     h.hidden(Pages.LANG_FIELD, locale.getLanguage());
@@ -78,7 +117,10 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
     }
     pages.honeypot(h, locale, false);
     if (settings.humanCheck() != null) {
-      h.trusted(settings.humanCheck().formHtml(req, locale)); // the check's own HTML, which it must encode
+      h.trusted(
+          settings
+              .humanCheck()
+              .formHtml(req, locale)); // the check's own HTML, which it must encode
     }
     Pages.button(h, null, pages.t(locale, "subscribe.submit"));
     h.close("form").nl();
@@ -99,8 +141,14 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
       return;
     }
     Optional<Notice> shown = notices.shownNotice(req);
-    Set<PurposeId> offered = shown.map(n -> Set.copyOf(n.purposes()))
-        .orElseGet(() -> optIn.catalog().purposes().stream().map(Purpose::id).collect(Collectors.toSet()));
+    Set<PurposeId> offered =
+        shown
+            .map(n -> Set.copyOf(n.purposes()))
+            .orElseGet(
+                () ->
+                    optIn.catalog().purposes().stream()
+                        .map(Purpose::id)
+                        .collect(Collectors.toSet()));
     String email = req.getParameter("email");
     email = email == null ? "" : email;
     Set<PurposeId> chosen = new TreeSet<>();
@@ -114,10 +162,13 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
       }
     }
     List<String> problems = new ArrayList<>();
-    // The one parse of the address: the request below carries its result, and the core does not parse it again.
+    // The one parse of the address: the request below carries its result, and the core does not
+    // parse it again.
     AddressCheck checked = email.length() > Pages.MAX_EMAIL ? null : EmailAddress.check(email);
-    Optional<EmailAddress> address = checked instanceof AddressCheck.Valid valid ? Optional.of(valid.address())
-        : Optional.empty();
+    Optional<EmailAddress> address =
+        checked instanceof AddressCheck.Valid valid
+            ? Optional.of(valid.address())
+            : Optional.empty();
     if (address.isEmpty()) {
       problems.add("problem.email");
     } else if (!optIn.canMail(address.get())) {
@@ -130,7 +181,9 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
       problems.add("problem.human");
     }
     if (problems.isEmpty() && shown.isEmpty()) {
-      problems.add("problem.notice"); // its language and currency are checked once, by the core: StaleNotice below
+      problems.add(
+          "problem.notice"); // its language and currency are checked once, by the core: StaleNotice
+      // below
     }
     String echo = email.length() > Pages.MAX_EMAIL ? "" : email;
     if (!problems.isEmpty()) {
@@ -139,26 +192,51 @@ record SignupPages(OptInFilter.Settings settings, OptIn optIn, Pages pages, Post
       return;
     }
     if (!guard.addressAllowed(address.get())) {
-      subscribed(req, res, locale, next, start); // the same answer: the limit reveals nothing about the address
+      subscribed(
+          req, res, locale, next,
+          start); // the same answer: the limit reveals nothing about the address
       return;
     }
-    RequestResult result = optIn.request(new ConsentRequest(address.get(), chosen, locale,
-        pages.base(req) + "/subscribe", guard.evidence(req), shown.get()));
+    RequestResult result =
+        optIn.request(
+            new ConsentRequest(
+                address.get(),
+                chosen,
+                locale,
+                pages.base(req) + "/subscribe",
+                guard.evidence(req),
+                shown.get()));
     if (result instanceof RequestResult.InvalidAddress) {
-      sendSubscribeForm(req, res, 400, locale, shown.get(), echo, chosen, List.of("problem.email"), next);
+      sendSubscribeForm(
+          req, res, 400, locale, shown.get(), echo, chosen, List.of("problem.email"), next);
     } else if (result instanceof RequestResult.StaleNotice) {
-      sendSubscribeForm(req, res, 400, locale, optIn.notice(offered, locale), echo, chosen,
-          List.of("problem.notice"), next);
+      sendSubscribeForm(
+          req,
+          res,
+          400,
+          locale,
+          optIn.notice(offered, locale),
+          echo,
+          chosen,
+          List.of("problem.notice"),
+          next);
     } else {
-      subscribed(req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer
+      subscribed(
+          req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer
     }
   }
 
-  private void subscribed(HttpServletRequest req, HttpServletResponse res, Locale locale, String next, long start)
+  private void subscribed(
+      HttpServletRequest req, HttpServletResponse res, Locale locale, String next, long start)
       throws IOException {
     Html extra = next == null ? null : Pages.link(next, pages.t(locale, "continue"));
-    answerFloor.answerAt(req, res, start + AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS,
-        (rq, rs) -> pages.message(rq, rs, 200, "subscribed", locale, "subscribed.title", extra, "subscribed.text"));
+    answerFloor.answerAt(
+        req,
+        res,
+        start + AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS,
+        (rq, rs) ->
+            pages.message(
+                rq, rs, 200, "subscribed", locale, "subscribed.title", extra, "subscribed.text"));
   }
 
   private String allowedNext(String next) {

@@ -26,14 +26,22 @@ record UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
       pages.invalidLink(req, res, locale);
       return;
     }
-    // The button posts exactly what a mail client's RFC 8058 one-click POST sends, plus a form token.
-    Html form = Pages.form(new Html(),
-        pages.base(req) + "/unsubscribe?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8))
-        .hidden("List-Unsubscribe", "One-Click")
-        .hidden(Pages.CSRF_FIELD, guard.tokens().issue(FormTokens.linkContext("unsubscribe", token)))
-        .hidden(Pages.LANG_FIELD, locale.getLanguage());
+    // The button posts exactly what a mail client's RFC 8058 one-click POST sends, plus a form
+    // token.
+    Html form =
+        Pages.form(
+                new Html(),
+                pages.base(req)
+                    + "/unsubscribe?token="
+                    + URLEncoder.encode(token, StandardCharsets.UTF_8))
+            .hidden("List-Unsubscribe", "One-Click")
+            .hidden(
+                Pages.CSRF_FIELD,
+                guard.tokens().issue(FormTokens.linkContext("unsubscribe", token)))
+            .hidden(Pages.LANG_FIELD, locale.getLanguage());
     Pages.button(form, null, pages.t(locale, "unsubscribe.submit")).close("form").nl();
-    pages.message(req, res, 200, "unsubscribe", locale, "unsubscribe.title", form, "unsubscribe.text");
+    pages.message(
+        req, res, 200, "unsubscribe", locale, "unsubscribe.title", form, "unsubscribe.text");
   }
 
   /**
@@ -42,7 +50,8 @@ record UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
    * {@code multipart/form-data}. The page's own button adds a form token, which is then checked too.
    */
   void unsubscribe(HttpServletRequest req, HttpServletResponse res) throws IOException {
-    String contentType = req.getContentType() == null ? "" : req.getContentType().toLowerCase(Locale.ROOT);
+    String contentType =
+        req.getContentType() == null ? "" : req.getContentType().toLowerCase(Locale.ROOT);
     boolean oneClick;
     String formToken = null;
     if (contentType.startsWith("multipart/form-data")) {
@@ -57,14 +66,17 @@ record UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
       pages.invalidLink(req, res, locale);
       return;
     }
-    if (formToken != null && (!guard.sameOrigin(req)
-        || !guard.tokens().verify(FormTokens.linkContext("unsubscribe", token), formToken))) {
+    if (formToken != null
+        && (!guard.sameOrigin(req)
+            || !guard.tokens().verify(FormTokens.linkContext("unsubscribe", token), formToken))) {
       pages.forbidden(req, res, locale);
       return;
     }
-    UnsubscribeResult result = optIn.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, guard.evidence(req));
+    UnsubscribeResult result =
+        optIn.unsubscribe(token, Channel.ONE_CLICK_UNSUBSCRIBE, guard.evidence(req));
     if (result instanceof UnsubscribeResult.Unsubscribed) {
-      pages.message(req, res, 200, "unsubscribed", locale, "unsubscribed.title", null, "unsubscribed.text");
+      pages.message(
+          req, res, 200, "unsubscribed", locale, "unsubscribed.title", null, "unsubscribed.text");
     } else {
       pages.invalidLink(req, res, locale);
     }

@@ -12,13 +12,24 @@ import com.tngtech.archunit.lang.ArchRule;
  * adapter would need too, so it must be public API, not {@code org.optin4j.internal} (which the core's module does not
  * export) nor a store or mail implementation.
  */
-@AnalyzeClasses(packages = "org.optin4j.servlet", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = "org.optin4j.servlet",
+    importOptions = ImportOption.DoNotIncludeTests.class)
 final class AdapterArchitectureTest {
 
   @ArchTest
   static final ArchRule adapterUsesOnlyTheCoreApi =
-      noClasses().that().resideInAPackage("org.optin4j.servlet..")
-          .should().dependOnClassesThat().resideInAnyPackage(
-              "org.optin4j.internal..", "com.nimbusds..", "java.sql..", "javax.sql..", "jakarta.mail..")
-          .because("the adapter speaks to the core through its exported API, as any other application does");
+      noClasses()
+          .that()
+          .resideInAPackage("org.optin4j.servlet..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "org.optin4j.internal..",
+              "com.nimbusds..",
+              "java.sql..",
+              "javax.sql..",
+              "jakarta.mail..")
+          .because(
+              "the adapter speaks to the core through its exported API, as any other application does");
 }

@@ -34,24 +34,32 @@ class AnswerFloorTest {
   }
 
   @Test
-  void answerAtWhenAsyncSupportedThenRequestThreadReturnsAtOnceAndAnswerLeavesAfterTheDeadline() throws Exception {
+  void answerAtWhenAsyncSupportedThenRequestThreadReturnsAtOnceAndAnswerLeavesAfterTheDeadline()
+      throws Exception {
     HttpServletRequest req = request(true);
     AtomicLong sentAt = new AtomicLong();
     AtomicReference<Thread> sentOn = new AtomicReference<>();
     long deadline = System.nanoTime() + FLOOR;
 
-    boolean sent = floor.answerAt(req, response(), deadline, (rq, rs) -> {
-      sentAt.set(System.nanoTime());
-      sentOn.set(Thread.currentThread());
-      calls.add("send");
-    });
+    boolean sent =
+        floor.answerAt(
+            req,
+            response(),
+            deadline,
+            (rq, rs) -> {
+              sentAt.set(System.nanoTime());
+              sentOn.set(Thread.currentThread());
+              calls.add("send");
+            });
     long returnedAt = System.nanoTime();
 
     assertFalse(sent, "answered later, from another thread");
     assertTrue(returnedAt < deadline, "the request thread did not wait for the deadline");
     assertTrue(completed.await(5, TimeUnit.SECONDS), "the asynchronous request was completed");
-    assertTrue(sentAt.get() >= deadline, "the answer left " + (deadline - sentAt.get()) + " ns early");
-    assertEquals("container", sentOn.get().getName(), "written on a container thread, not the timer's");
+    assertTrue(
+        sentAt.get() >= deadline, "the answer left " + (deadline - sentAt.get()) + " ns early");
+    assertEquals(
+        "container", sentOn.get().getName(), "written on a container thread, not the timer's");
     assertEquals(List.of("startAsync", "setTimeout", "start", "send", "complete"), calls);
   }
 
@@ -62,7 +70,8 @@ class AnswerFloorTest {
     Thread caller = Thread.currentThread();
     AtomicReference<Thread> sentOn = new AtomicReference<>();
 
-    boolean sent = floor.answerAt(req, response(), deadline, (rq, rs) -> sentOn.set(Thread.currentThread()));
+    boolean sent =
+        floor.answerAt(req, response(), deadline, (rq, rs) -> sentOn.set(Thread.currentThread()));
 
     assertTrue(sent);
     assertTrue(System.nanoTime() >= deadline);
@@ -72,9 +81,13 @@ class AnswerFloorTest {
 
   @Test
   void answerAtWhenAnswerFailsThenRequestIsCompletedAnyway() throws Exception {
-    floor.answerAt(request(true), response(), System.nanoTime() + FLOOR, (rq, rs) -> {
-      throw new IOException("client went away");
-    });
+    floor.answerAt(
+        request(true),
+        response(),
+        System.nanoTime() + FLOOR,
+        (rq, rs) -> {
+          throw new IOException("client went away");
+        });
 
     assertTrue(completed.await(5, TimeUnit.SECONDS));
   }
@@ -91,64 +104,81 @@ class AnswerFloorTest {
   }
 
   @Test
-  void answerAtWhenClosedWhileGoingAsyncThenAnswersOnTheRequestThreadAndCompletes() throws Exception {
+  void answerAtWhenClosedWhileGoingAsyncThenAnswersOnTheRequestThreadAndCompletes()
+      throws Exception {
     closeOnStartAsync = true;
     long deadline = System.nanoTime() + FLOOR;
 
-    boolean sent = floor.answerAt(request(true), response(), deadline, (rq, rs) -> calls.add("send"));
+    boolean sent =
+        floor.answerAt(request(true), response(), deadline, (rq, rs) -> calls.add("send"));
 
     assertTrue(sent, "answered on this thread: the timer no longer takes work");
     assertTrue(System.nanoTime() >= deadline);
-    assertTrue(completed.await(1, TimeUnit.SECONDS), "the asynchronous request was completed, not left hanging");
+    assertTrue(
+        completed.await(1, TimeUnit.SECONDS),
+        "the asynchronous request was completed, not left hanging");
     assertEquals(List.of("startAsync", "setTimeout", "send", "complete"), calls);
   }
 
   @Test
   void answerAtWhenDeadlinePassedThenAnswersAtOnce() throws Exception {
-    assertTrue(floor.answerAt(request(true), response(), System.nanoTime() - 1, (rq, rs) -> calls.add("send")));
+    assertTrue(
+        floor.answerAt(
+            request(true), response(), System.nanoTime() - 1, (rq, rs) -> calls.add("send")));
 
     assertEquals(List.of("send"), calls);
   }
 
   private HttpServletRequest request(boolean asyncSupported) {
-    AsyncContext async = (AsyncContext) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {AsyncContext.class}, (proxy, method, args) -> {
-          switch (method.getName()) {
-            case "setTimeout" -> calls.add("setTimeout");
-            case "start" -> {
-              calls.add("start");
-              Runnable work = (Runnable) args[0];
-              Thread t = new Thread(work, "container");
-              t.start();
-            }
-            case "complete" -> {
-              calls.add("complete");
-              completed.countDown();
-            }
-            default -> throw new UnsupportedOperationException(method.getName());
-          }
-          return null;
-        });
-    return (HttpServletRequest) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {HttpServletRequest.class}, (proxy, method, args) -> switch (method.getName()) {
-          case "isAsyncSupported" -> asyncSupported;
-          case "isAsyncStarted" -> calls.contains("startAsync");
-          case "startAsync" -> {
-            calls.add("startAsync");
-            if (closeOnStartAsync) {
-              floor.close(); // the filter is destroyed in the very moment the request goes asynchronous
-            }
-            yield async;
-          }
-          default -> throw new UnsupportedOperationException(method.getName());
-        });
+    AsyncContext async =
+        (AsyncContext)
+            Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {AsyncContext.class},
+                (proxy, method, args) -> {
+                  switch (method.getName()) {
+                    case "setTimeout" -> calls.add("setTimeout");
+                    case "start" -> {
+                      calls.add("start");
+                      Runnable work = (Runnable) args[0];
+                      Thread t = new Thread(work, "container");
+                      t.start();
+                    }
+                    case "complete" -> {
+                      calls.add("complete");
+                      completed.countDown();
+                    }
+                    default -> throw new UnsupportedOperationException(method.getName());
+                  }
+                  return null;
+                });
+    return (HttpServletRequest)
+        Proxy.newProxyInstance(
+            getClass().getClassLoader(),
+            new Class<?>[] {HttpServletRequest.class},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "isAsyncSupported" -> asyncSupported;
+                  case "isAsyncStarted" -> calls.contains("startAsync");
+                  case "startAsync" -> {
+                    calls.add("startAsync");
+                    if (closeOnStartAsync) {
+                      floor.close(); // the filter is destroyed in the very moment the request goes
+                      // asynchronous
+                    }
+                    yield async;
+                  }
+                  default -> throw new UnsupportedOperationException(method.getName());
+                });
   }
 
   private static HttpServletResponse response() {
-    return (HttpServletResponse) Proxy.newProxyInstance(AnswerFloorTest.class.getClassLoader(),
-        new Class<?>[] {HttpServletResponse.class}, (proxy, method, args) -> {
-          throw new UnsupportedOperationException(method.getName());
-        });
+    return (HttpServletResponse)
+        Proxy.newProxyInstance(
+            AnswerFloorTest.class.getClassLoader(),
+            new Class<?>[] {HttpServletResponse.class},
+            (proxy, method, args) -> {
+              throw new UnsupportedOperationException(method.getName());
+            });
   }
-
 }

@@ -21,7 +21,8 @@ class HtmlTest {
   void attributeWhenValueHasScriptAndQuoteThenEscapedAndCannotCloseTheAttribute() {
     String html = new Html().start("input").attr("value", EVIL).flag("required").end().toString();
 
-    assertEquals("<input value=\"&#34;>&lt;script>alert(&#39;x&#39;)&lt;/script>\" required>", html);
+    assertEquals(
+        "<input value=\"&#34;>&lt;script>alert(&#39;x&#39;)&lt;/script>\" required>", html);
     assertFalse(html.contains("<script"));
   }
 
@@ -34,14 +35,16 @@ class HtmlTest {
 
   @Test
   void openWithAttributeWhenValueHasQuoteThenEscaped() {
-    assertEquals("<a href=\"/x?a=1&amp;b=&#34;\">t&amp;c</a>",
+    assertEquals(
+        "<a href=\"/x?a=1&amp;b=&#34;\">t&amp;c</a>",
         new Html().open("a", "href", "/x?a=1&b=\"").text("t&c").close("a").toString());
   }
 
   @Test
   void tagOrAttributeNameWhenNotAPlainNameThenRefused() {
     assertThrows(IllegalArgumentException.class, () -> new Html().start("a onclick=alert(1)"));
-    assertThrows(IllegalArgumentException.class, () -> new Html().start("a").attr("x\" onclick=\"y", "v"));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Html().start("a").attr("x\" onclick=\"y", "v"));
     assertThrows(IllegalArgumentException.class, () -> new Html().flag("Checked"));
     assertThrows(IllegalArgumentException.class, () -> new Html().close("/p"));
     assertThrows(IllegalArgumentException.class, () -> new Html().open(""));
@@ -51,14 +54,21 @@ class HtmlTest {
   void trustedAndAppendWhenGivenLibraryMarkupThenWrittenAsIs() {
     Html inner = new Html().element("em", "<i>");
 
-    String html = new Html().trusted("<div class=\"optin-block\">").append(inner).close("div").nl().toString();
+    String html =
+        new Html()
+            .trusted("<div class=\"optin-block\">")
+            .append(inner)
+            .close("div")
+            .nl()
+            .toString();
 
     assertEquals("<div class=\"optin-block\"><em>&lt;i&gt;</em></div>\n", html);
   }
 
   @Test
   void linkParagraphWhenHrefAndTextHaveMarkupThenBothEscaped() {
-    assertEquals("<p><a href=\"&#34;>&lt;script>\">&lt;script&gt;</a></p>\n",
+    assertEquals(
+        "<p><a href=\"&#34;>&lt;script>\">&lt;script&gt;</a></p>\n",
         Pages.link("\"><script>", "<script>").toString());
   }
 }

@@ -20,8 +20,11 @@ import java.util.regex.Pattern;
 
 /** A small HTTP client over java.net.http: no cookies, no redirects followed. */
 final class Http {
-  private final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   final String origin;
 
   Http(int port) {
@@ -35,7 +38,8 @@ final class Http {
 
     /** The value of a named (hidden) input. */
     String field(String name) {
-      Matcher m = Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(body);
+      Matcher m =
+          Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(body);
       return m.find() ? m.group(1).replace("&amp;", "&") : null;
     }
   }
@@ -45,24 +49,32 @@ final class Http {
   }
 
   Response head(String path, String... headers) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(URI.create(origin + path)).method("HEAD", HttpRequest.BodyPublishers.noBody()),
+    return send(
+        HttpRequest.newBuilder(URI.create(origin + path))
+            .method("HEAD", HttpRequest.BodyPublishers.noBody()),
         headers);
   }
 
   /** Sends any method without a body, for example PUT or DELETE. */
   Response method(String method, String path) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(URI.create(origin + path)).method(method, HttpRequest.BodyPublishers.noBody()));
+    return send(
+        HttpRequest.newBuilder(URI.create(origin + path))
+            .method(method, HttpRequest.BodyPublishers.noBody()));
   }
 
   /** POSTs a form; {@code form} is name, value, name, value, ... */
-  Response post(String path, List<String> form, String... headers) throws IOException, InterruptedException {
+  Response post(String path, List<String> form, String... headers)
+      throws IOException, InterruptedException {
     return postRaw(path, "application/x-www-form-urlencoded", encode(form), headers);
   }
 
   Response postRaw(String path, String contentType, String body, String... headers)
       throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(URI.create(origin + path)).header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofString(body)), headers);
+    return send(
+        HttpRequest.newBuilder(URI.create(origin + path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofString(body)),
+        headers);
   }
 
   /** A browser-like same-origin POST. */
@@ -70,12 +82,14 @@ final class Http {
     return post(path, form, "Origin", origin, "Sec-Fetch-Site", "same-origin");
   }
 
-  private Response send(HttpRequest.Builder b, String... headers) throws IOException, InterruptedException {
+  private Response send(HttpRequest.Builder b, String... headers)
+      throws IOException, InterruptedException {
     b.timeout(Duration.ofSeconds(20));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
-    HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> r =
+        client.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     return new Response(r.statusCode(), r.headers(), r.body());
   }
 
@@ -85,7 +99,8 @@ final class Http {
       if (s.length() > 0) {
         s.append('&');
       }
-      s.append(URLEncoder.encode(form.get(i), StandardCharsets.UTF_8)).append('=')
+      s.append(URLEncoder.encode(form.get(i), StandardCharsets.UTF_8))
+          .append('=')
           .append(URLEncoder.encode(form.get(i + 1), StandardCharsets.UTF_8));
     }
     return s.toString();

@@ -31,13 +31,7 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.LocalConnector;
 import org.eclipse.jetty.server.Server;
-import org.optin4j.ConfirmationChoice;
-import org.optin4j.ConfirmationResult;
-import org.optin4j.ConsentRequest;
 import org.optin4j.Controller;
-import org.optin4j.EmailAddress;
-import org.optin4j.Evidence;
-import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.SubjectId;
@@ -62,9 +56,11 @@ import org.optin4j.spi.SendOutcome;
  * of ours ({@code Content-Language} set) carries the security headers and is in a catalog language.
  */
 class HttpRequestFuzzTest {
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-03-02T10:00:00Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-03-02T10:00:00Z"), ZoneOffset.UTC);
   private static final Pattern STATUS = Pattern.compile("^HTTP/1\\.1 (\\d{3}) ");
-  private static final Pattern CONTENT_LANGUAGE = Pattern.compile("(?im)^Content-Language: *([^\\r\\n]*)\\r?$");
+  private static final Pattern CONTENT_LANGUAGE =
+      Pattern.compile("(?im)^Content-Language: *([^\\r\\n]*)\\r?$");
   private static final byte[] FORM_KEY = new byte[32];
 
   static {
@@ -84,14 +80,22 @@ class HttpRequestFuzzTest {
   @FuzzTest(maxDuration = "2m")
   void acceptLanguage(byte[] data) throws Exception {
     // One header value: CR and LF would end the header; everything else goes to Jetty as it is.
-    String value = new String(data, StandardCharsets.ISO_8859_1).replace('\r', ' ').replace('\n', ' ');
-    String response = FIXTURE.send(frame("GET /app/optin/subscribe HTTP/1.1\r\nHost: localhost\r\n"
-        + "Accept-Language: " + value + "\r\n\r\n"));
+    String value =
+        new String(data, StandardCharsets.ISO_8859_1).replace('\r', ' ').replace('\n', ' ');
+    String response =
+        FIXTURE.send(
+            frame(
+                "GET /app/optin/subscribe HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Accept-Language: "
+                    + value
+                    + "\r\n\r\n"));
     check(response);
     int status = status(response);
     assertTrue(status == 200 || status == 400 || status == 431, response);
     if (status == 200) {
-      assertTrue(response.toLowerCase(Locale.ROOT).contains("\r\ncontent-language: "), "the page has a language");
+      assertTrue(
+          response.toLowerCase(Locale.ROOT).contains("\r\ncontent-language: "),
+          "the page has a language");
     }
   }
 
@@ -109,14 +113,15 @@ class HttpRequestFuzzTest {
     expected.put("post-one-click", 200);
     expected.put("wrong-method", 405);
     for (Map.Entry<String, Integer> e : expected.entrySet()) {
-      try (java.io.InputStream in = HttpRequestFuzzTest.class.getResourceAsStream(
-          "HttpRequestFuzzTestInputs/request/" + e.getKey())) {
+      try (java.io.InputStream in =
+          HttpRequestFuzzTest.class.getResourceAsStream(
+              "HttpRequestFuzzTestInputs/request/" + e.getKey())) {
         assertNotNull(in, e.getKey());
         String raw = FIXTURE.fill(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1));
         String response = FIXTURE.send(frame(raw));
         assertNotNull(response, e.getKey());
-        org.junit.jupiter.api.Assertions.assertEquals(e.getValue(), status(response), () -> e.getKey() + ":\n"
-            + response);
+        org.junit.jupiter.api.Assertions.assertEquals(
+            e.getValue(), status(response), () -> e.getKey() + ":\n" + response);
       }
     }
   }
@@ -125,7 +130,10 @@ class HttpRequestFuzzTest {
     assertNotNull(response, "no answer: the request hangs");
     int status = status(response);
     assertNotEquals(500, status, () -> "internal error:\n" + response);
-    String head = response.substring(0, Math.max(0, response.indexOf("\r\n\r\n")) + 2).toLowerCase(Locale.ROOT);
+    String head =
+        response
+            .substring(0, Math.max(0, response.indexOf("\r\n\r\n")) + 2)
+            .toLowerCase(Locale.ROOT);
     Matcher lang = CONTENT_LANGUAGE.matcher(head);
     if (lang.find()) {
       assertTrue(Set.of("en", "nl", "de", "fr").contains(lang.group(1).strip()), response);
@@ -151,12 +159,17 @@ class HttpRequestFuzzTest {
     StringBuilder b = new StringBuilder();
     for (String line : head.split("\r\n", -1)) {
       String lower = line.toLowerCase(Locale.ROOT);
-      if (!lower.startsWith("content-length:") && !lower.startsWith("transfer-encoding:")
-          && !lower.startsWith("connection:") && !lower.startsWith("expect:")) {
+      if (!lower.startsWith("content-length:")
+          && !lower.startsWith("transfer-encoding:")
+          && !lower.startsWith("connection:")
+          && !lower.startsWith("expect:")) {
         b.append(line).append("\r\n");
       }
     }
-    b.append("Content-Length: ").append(body.length()).append("\r\nConnection: close\r\n\r\n").append(body);
+    b.append("Content-Length: ")
+        .append(body.length())
+        .append("\r\nConnection: close\r\n\r\n")
+        .append(body);
     return b.toString();
   }
 
@@ -172,31 +185,38 @@ class HttpRequestFuzzTest {
     final SubjectId confirmed;
 
     Fixture() {
-      optIn = OptIn.builder()
-          .catalog(TestApp.catalog())
-          .controller(new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
-          .store(InMemoryConsentStore.create())
-          .mailer(batch -> {
-            mails.addAll(batch);
-            List<SendOutcome> out = new ArrayList<>();
-            batch.forEach(m -> out.add(new SendOutcome.Sent()));
-            return out;
-          })
-          .signingKeys(SigningKeys.generate("k1"))
-          .suppressionPepper(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-              22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32})
-          .baseUrl("http://localhost/app/optin")
-          .clock(CLOCK)
-          .confirmationMailCap(20, Duration.ZERO)
-          .build();
-      OptInFilter filter = OptInFilter.builder(optIn)
-          .formKey(FORM_KEY)
-          .clock(CLOCK)
-          .rateLimitPerIp(100_000, Duration.ofSeconds(1))
-          .rateLimitPerAddress(1000, Duration.ofSeconds(1))
-          .formPaths("/signup")
-          .returnUrls("/thanks")
-          .build();
+      optIn =
+          OptIn.builder()
+              .catalog(TestApp.catalog())
+              .controller(
+                  new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
+              .store(InMemoryConsentStore.create())
+              .mailer(
+                  batch -> {
+                    mails.addAll(batch);
+                    List<SendOutcome> out = new ArrayList<>();
+                    batch.forEach(m -> out.add(new SendOutcome.Sent()));
+                    return out;
+                  })
+              .signingKeys(SigningKeys.generate("k1"))
+              .suppressionPepper(
+                  new byte[] {
+                    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                    23, 24, 25, 26, 27, 28, 29, 30, 31, 32
+                  })
+              .baseUrl("http://localhost/app/optin")
+              .clock(CLOCK)
+              .confirmationMailCap(20, Duration.ZERO)
+              .build();
+      OptInFilter filter =
+          OptInFilter.builder(optIn)
+              .formKey(FORM_KEY)
+              .clock(CLOCK)
+              .rateLimitPerIp(100_000, Duration.ofSeconds(1))
+              .rateLimitPerAddress(1000, Duration.ofSeconds(1))
+              .formPaths("/signup")
+              .returnUrls("/thanks")
+              .build();
       ServletContextHandler ctx = new ServletContextHandler();
       ctx.setContextPath("/app");
       ctx.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST));
@@ -211,14 +231,29 @@ class HttpRequestFuzzTest {
       Set<PurposeId> both = Set.of(PurposeId.of("newsletter"), PurposeId.of("offers"));
       org.optin4j.Notice notice = optIn.notice(both, Locale.ENGLISH);
       noticeHash = notice.hash();
-      optIn.request(new org.optin4j.ConsentRequest(org.optin4j.EmailAddress.parse("ann@example.org"), both,
-          Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE, notice));
-      optIn.request(new org.optin4j.ConsentRequest(org.optin4j.EmailAddress.parse("bob@example.org"), both,
-          Locale.ENGLISH, "fuzz", org.optin4j.Evidence.NONE, notice));
+      optIn.request(
+          new org.optin4j.ConsentRequest(
+              org.optin4j.EmailAddress.parse("ann@example.org"),
+              both,
+              Locale.ENGLISH,
+              "fuzz",
+              org.optin4j.Evidence.NONE,
+              notice));
+      optIn.request(
+          new org.optin4j.ConsentRequest(
+              org.optin4j.EmailAddress.parse("bob@example.org"),
+              both,
+              Locale.ENGLISH,
+              "fuzz",
+              org.optin4j.Evidence.NONE,
+              notice));
       optIn.operations().dispatchNow();
       confirm = token(mails.get(0).text(), "confirm");
-      org.optin4j.ConfirmationResult r = optIn.confirm(token(mails.get(1).text(), "confirm"),
-          org.optin4j.ConfirmationChoice.all(), org.optin4j.Evidence.NONE);
+      org.optin4j.ConfirmationResult r =
+          optIn.confirm(
+              token(mails.get(1).text(), "confirm"),
+              org.optin4j.ConfirmationChoice.all(),
+              org.optin4j.Evidence.NONE);
       confirmed = ((org.optin4j.ConfirmationResult.Confirmed) r).subjectId();
     }
 
@@ -228,26 +263,36 @@ class HttpRequestFuzzTest {
       }
       String manage = token(optIn.preferencesUrl(confirmed), "preferences");
       String unsub = token(optIn.unsubscribeUrl(confirmed), "unsubscribe");
-      Map<String, String> values = Map.of(
-          "@CSRF-CONFIRM@", formTokens.issue(FormTokens.linkContext("confirm", confirm)),
-          "@CSRF-MANAGE@", formTokens.issue(FormTokens.linkContext("manage", manage)),
-          "@CSRF-UNSUB@", formTokens.issue(FormTokens.linkContext("unsubscribe", unsub)),
-          "@CSRF@", formTokens.issue(FormTokens.signupContext()),
-          "@NOTICE@", noticeHash,
-          "@CONFIRM@", encode(confirm),
-          "@MANAGE@", encode(manage),
-          "@UNSUB@", encode(unsub));
+      Map<String, String> values =
+          Map.of(
+              "@CSRF-CONFIRM@", formTokens.issue(FormTokens.linkContext("confirm", confirm)),
+              "@CSRF-MANAGE@", formTokens.issue(FormTokens.linkContext("manage", manage)),
+              "@CSRF-UNSUB@", formTokens.issue(FormTokens.linkContext("unsubscribe", unsub)),
+              "@CSRF@", formTokens.issue(FormTokens.signupContext()),
+              "@NOTICE@", noticeHash,
+              "@CONFIRM@", encode(confirm),
+              "@MANAGE@", encode(manage),
+              "@UNSUB@", encode(unsub));
       String out = raw;
-      for (String key : List.of("@CSRF-CONFIRM@", "@CSRF-MANAGE@", "@CSRF-UNSUB@", "@CSRF@", "@NOTICE@",
-          "@CONFIRM@", "@MANAGE@", "@UNSUB@")) {
+      for (String key :
+          List.of(
+              "@CSRF-CONFIRM@",
+              "@CSRF-MANAGE@",
+              "@CSRF-UNSUB@",
+              "@CSRF@",
+              "@NOTICE@",
+              "@CONFIRM@",
+              "@MANAGE@",
+              "@UNSUB@")) {
         out = out.replace(key, values.get(key));
       }
       return out;
     }
 
     String send(String request) throws Exception {
-      ByteBuffer response = connector.getResponse(
-          ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)), 5, TimeUnit.SECONDS);
+      ByteBuffer response =
+          connector.getResponse(
+              ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)), 5, TimeUnit.SECONDS);
       return response == null ? null : StandardCharsets.ISO_8859_1.decode(response).toString();
     }
 

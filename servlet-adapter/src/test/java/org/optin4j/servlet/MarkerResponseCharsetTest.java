@@ -27,14 +27,17 @@ class MarkerResponseCharsetTest {
   }
 
   private static Charset charsetFor(String declared) {
-    HttpServletResponse app = (HttpServletResponse) Proxy.newProxyInstance(
-        MarkerResponseCharsetTest.class.getClassLoader(), new Class<?>[] {HttpServletResponse.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("getCharacterEncoding")) {
-            return declared;
-          }
-          throw new UnsupportedOperationException(method.getName());
-        });
+    HttpServletResponse app =
+        (HttpServletResponse)
+            Proxy.newProxyInstance(
+                MarkerResponseCharsetTest.class.getClassLoader(),
+                new Class<?>[] {HttpServletResponse.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("getCharacterEncoding")) {
+                    return declared;
+                  }
+                  throw new UnsupportedOperationException(method.getName());
+                });
     return new MarkerResponse(app).charset();
   }
 }

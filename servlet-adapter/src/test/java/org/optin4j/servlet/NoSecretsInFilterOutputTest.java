@@ -28,7 +28,6 @@ import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.Test;
 import org.optin4j.Controller;
 import org.optin4j.OptIn;
-import org.optin4j.SubjectId;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 
@@ -50,14 +49,18 @@ class NoSecretsInFilterOutputTest {
         .store(InMemoryConsentStore.create())
         .mailer(batch -> List.of())
         .signingKeys(SigningKeys.builder().active("k1", signingKey).build())
-        .suppressionPepper(Base64.getDecoder().decode("q7dW3Y2l9v8x4N1c0pE5rT6uI7oP8aS9dF0gH1jK2lM="))
+        .suppressionPepper(
+            Base64.getDecoder().decode("q7dW3Y2l9v8x4N1c0pE5rT6uI7oP8aS9dF0gH1jK2lM="))
         .baseUrl("http://localhost/app/optin")
         .build();
   }
 
   private List<String> spellings(byte[] secret) {
-    return List.of(Base64.getEncoder().encodeToString(secret), Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(secret), HexFormat.of().formatHex(secret), java.util.Arrays.toString(secret),
+    return List.of(
+        Base64.getEncoder().encodeToString(secret),
+        Base64.getUrlEncoder().withoutPadding().encodeToString(secret),
+        HexFormat.of().formatHex(secret),
+        java.util.Arrays.toString(secret),
         new String(secret, StandardCharsets.ISO_8859_1));
   }
 
@@ -87,23 +90,24 @@ class NoSecretsInFilterOutputTest {
   @Test
   void internalErrorLogNamesThePathButNeverTheToken() throws Exception {
     List<String> logged = new CopyOnWriteArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        StringWriter w = new StringWriter();
-        w.write(new SimpleFormatter().formatMessage(r));
-        if (r.getThrown() != null) {
-          r.getThrown().printStackTrace(new PrintWriter(w));
-        }
-        logged.add(w.toString());
-      }
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            StringWriter w = new StringWriter();
+            w.write(new SimpleFormatter().formatMessage(r));
+            if (r.getThrown() != null) {
+              r.getThrown().printStackTrace(new PrintWriter(w));
+            }
+            logged.add(w.toString());
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Logger logger = Logger.getLogger("org.optin4j");
     logger.addHandler(capture);
     Level before = logger.getLevel();
@@ -112,17 +116,22 @@ class NoSecretsInFilterOutputTest {
     try (OptIn optIn = optIn()) {
       String token = optIn.preferencesUrl(org.optin4j.SubjectId.random(new SecureRandom()));
       token = token.substring(token.indexOf("token=") + 6);
-      OptInFilter filter = OptInFilter.builder(optIn).formKey(formKey).humanCheck(new HumanCheck() {
-        @Override
-        public String formHtml(HttpServletRequest request, Locale locale) {
-          throw new IllegalStateException("the CAPTCHA service is down");
-        }
+      OptInFilter filter =
+          OptInFilter.builder(optIn)
+              .formKey(formKey)
+              .humanCheck(
+                  new HumanCheck() {
+                    @Override
+                    public String formHtml(HttpServletRequest request, Locale locale) {
+                      throw new IllegalStateException("the CAPTCHA service is down");
+                    }
 
-        @Override
-        public boolean verify(HttpServletRequest request) {
-          return true;
-        }
-      }).build();
+                    @Override
+                    public boolean verify(HttpServletRequest request) {
+                      return true;
+                    }
+                  })
+              .build();
       LocalConnector connector = new LocalConnector(server);
       ServletContextHandler ctx = new ServletContextHandler();
       ctx.setContextPath("/app");
@@ -131,12 +140,18 @@ class NoSecretsInFilterOutputTest {
       server.setHandler(ctx);
       server.start();
 
-      String response = connector.getResponse("GET /app/optin/subscribe?token=" + token + "&email=ann%40example.org"
-          + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+      String response =
+          connector.getResponse(
+              "GET /app/optin/subscribe?token="
+                  + token
+                  + "&email=ann%40example.org"
+                  + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 
       assertTrue(response.startsWith("HTTP/1.1 500 "), response);
       assertFalse(response.contains(token), "the error page echoes the token");
-      assertTrue(logged.stream().anyMatch(l -> l.contains("internal error on GET /optin/subscribe")), logged::toString);
+      assertTrue(
+          logged.stream().anyMatch(l -> l.contains("internal error on GET /optin/subscribe")),
+          logged::toString);
       List<String> secrets = new ArrayList<>(spellings(formKey));
       secrets.add(token);
       for (String l : logged) {

@@ -7,30 +7,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
-import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
 import org.optin4j.OptIn;
-import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.testing.TestClock;
 
 /** Start-up validation, form tokens and rate limits, without a container. */
 class OptInFilterConfigTest {
-  private final OptIn optIn = OptIn.builder()
-      .catalog(TestApp.catalog())
-      .controller(new Controller("Shop", "Main St 1", "privacy@shop.example", null))
-      .store(InMemoryConsentStore.create())
-      .mailer(batch -> { throw new UnsupportedOperationException(); })
-      .signingKeys(SigningKeys.generate("k1"))
-      .suppressionPepper(AbstractHostedFlowIT.randomKey())
-      .baseUrl("https://shop.example/app/optin")
-      .build();
+  private final OptIn optIn =
+      OptIn.builder()
+          .catalog(TestApp.catalog())
+          .controller(new Controller("Shop", "Main St 1", "privacy@shop.example", null))
+          .store(InMemoryConsentStore.create())
+          .mailer(
+              batch -> {
+                throw new UnsupportedOperationException();
+              })
+          .signingKeys(SigningKeys.generate("k1"))
+          .suppressionPepper(AbstractHostedFlowIT.randomKey())
+          .baseUrl("https://shop.example/app/optin")
+          .build();
 
   @AfterEach
   void close() {
@@ -40,27 +43,49 @@ class OptInFilterConfigTest {
   @Test
   void perAddressLimitIsOffByDefaultBecauseTheCoreCapIsExact() {
     assertEquals(0, OptInFilter.builder(optIn).settings().addressLimit());
-    assertEquals(2, OptInFilter.builder(optIn).rateLimitPerAddress(2, Duration.ofHours(1)).settings().addressLimit());
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> OptInFilter.builder(optIn).rateLimitPerAddress(-1, Duration.ofHours(1)).build());
-    assertTrue(e.getMessage().contains("rateLimitPerAddress max must be 1 to 1000, was -1"), e.getMessage());
+    assertEquals(
+        2,
+        OptInFilter.builder(optIn)
+            .rateLimitPerAddress(2, Duration.ofHours(1))
+            .settings()
+            .addressLimit());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () -> OptInFilter.builder(optIn).rateLimitPerAddress(-1, Duration.ofHours(1)).build());
+    assertTrue(
+        e.getMessage().contains("rateLimitPerAddress max must be 1 to 1000, was -1"),
+        e.getMessage());
   }
 
   @Test
   void buildWhenSettingsInvalidThenNamesEveryOne() {
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> OptInFilter.builder(optIn)
-        .prefix("optin/")
-        .formKey(new byte[8])
-        .rateLimitPerIp(0, Duration.ofMinutes(1))
-        .trustedProxies("proxy.example")
-        .allowedOrigins("https://x.example/path")
-        .stylesheet("http://cdn.example/a.css")
-        .formPaths("/contact?x")
-        .emailField("e mail")
-        .build());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                OptInFilter.builder(optIn)
+                    .prefix("optin/")
+                    .formKey(new byte[8])
+                    .rateLimitPerIp(0, Duration.ofMinutes(1))
+                    .trustedProxies("proxy.example")
+                    .allowedOrigins("https://x.example/path")
+                    .stylesheet("http://cdn.example/a.css")
+                    .formPaths("/contact?x")
+                    .emailField("e mail")
+                    .build());
     String m = e.getMessage();
-    for (String name : new String[] {"prefix", "formKey", "rateLimitPerIp", "trustedProxies", "allowedOrigins",
-        "stylesheet", "formPaths", "emailField"}) {
+    for (String name :
+        new String[] {
+          "prefix",
+          "formKey",
+          "rateLimitPerIp",
+          "trustedProxies",
+          "allowedOrigins",
+          "stylesheet",
+          "formPaths",
+          "emailField"
+        }) {
       assertTrue(m.contains(name), name + " not named in: " + m);
     }
   }
@@ -68,28 +93,42 @@ class OptInFilterConfigTest {
   @Test
   void propertiesFileWhenKeysUnknownMissingOrInvalidThenNamesEveryKey() throws Exception {
     java.nio.file.Path props = java.nio.file.Files.createTempFile("optin4j", ".properties");
-    java.nio.file.Files.writeString(props, String.join("\n",
-        "baseUrl=https://shop.example/optin",
-        "catalog=classpath:/no-such-catalog.json",
-        "controller.name=Shop",
-        "controller.address=Main St 1",
-        "smtp.hots=typo",
-        "smtp.smtputf8=yes",
-        "smtp.from=noreply@shop.example",
-        "signing.key.env=OPTIN4J_TEST_SURELY_UNSET_VARIABLE",
-        "confirmationTtl=two days",
-        "rateLimit.perIp=lots"));
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> PropertiesConfig.load("file:" + props, null));
+    java.nio.file.Files.writeString(
+        props,
+        String.join(
+            "\n",
+            "baseUrl=https://shop.example/optin",
+            "catalog=classpath:/no-such-catalog.json",
+            "controller.name=Shop",
+            "controller.address=Main St 1",
+            "smtp.hots=typo",
+            "smtp.smtputf8=yes",
+            "smtp.from=noreply@shop.example",
+            "signing.key.env=OPTIN4J_TEST_SURELY_UNSET_VARIABLE",
+            "confirmationTtl=two days",
+            "rateLimit.perIp=lots"));
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null));
     String m = e.getMessage();
-    for (String expected : new String[] {"smtp.hots: unknown key",
-        "smtp.smtputf8: invalid value (must be true or false)", "catalog:", "controller.email: required",
-        "smtp.host: required", "signing.key.env:", "suppressionPepper", "confirmationTtl:",
-        "rateLimit.perIp:"}) {
+    for (String expected :
+        new String[] {
+          "smtp.hots: unknown key",
+          "smtp.smtputf8: invalid value (must be true or false)",
+          "catalog:",
+          "controller.email: required",
+          "smtp.host: required",
+          "signing.key.env:",
+          "suppressionPepper",
+          "confirmationTtl:",
+          "rateLimit.perIp:"
+        }) {
       assertTrue(m.contains(expected), expected + " not in: " + m);
     }
-    ConfigurationException missing = assertThrows(ConfigurationException.class,
-        () -> PropertiesConfig.load("file:/no/such/file.properties", null));
+    ConfigurationException missing =
+        assertThrows(
+            ConfigurationException.class,
+            () -> PropertiesConfig.load("file:/no/such/file.properties", null));
     assertTrue(missing.getMessage().contains("init-param config"));
   }
 
@@ -97,31 +136,46 @@ class OptInFilterConfigTest {
   void propertiesFileWhenSecretFileOpenToGroupOrOthersThenRefusedAsSecretsFromFileRefusesIt(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path signingKey = dir.resolve("signing.key");
-    java.nio.file.Files.writeString(signingKey, java.util.Base64.getEncoder().encodeToString(AbstractHostedFlowIT.randomKey()));
+    java.nio.file.Files.writeString(
+        signingKey, java.util.Base64.getEncoder().encodeToString(AbstractHostedFlowIT.randomKey()));
     java.nio.file.Path smtpPassword = dir.resolve("smtp.password");
     java.nio.file.Files.writeString(smtpPassword, "mail-relay-password");
     java.nio.file.Path props = dir.resolve("optin4j.properties");
-    java.nio.file.Files.writeString(props, "signing.key.file=" + signingKey + "\nsmtp.host=smtp.example\n"
-        + "smtp.username=shop\nsmtp.password.file=" + smtpPassword + "\n");
+    java.nio.file.Files.writeString(
+        props,
+        "signing.key.file="
+            + signingKey
+            + "\nsmtp.host=smtp.example\n"
+            + "smtp.username=shop\nsmtp.password.file="
+            + smtpPassword
+            + "\n");
 
     for (java.nio.file.Path f : java.util.List.of(signingKey, smtpPassword)) {
-      java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(
-          "rw-r--r--"));
+      java.nio.file.Files.setPosixFilePermissions(
+          f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     }
-    String open = assertThrows(ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null))
-        .getMessage();
-    assertTrue(open.contains("signing.key.file: secret file " + signingKey + ": group or others have access"),
+    String open =
+        assertThrows(
+                ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null))
+            .getMessage();
+    assertTrue(
+        open.contains(
+            "signing.key.file: secret file " + signingKey + ": group or others have access"),
         open);
-    assertTrue(open.contains("smtp.password.file: secret file " + smtpPassword + ": group or others have access"),
+    assertTrue(
+        open.contains(
+            "smtp.password.file: secret file " + smtpPassword + ": group or others have access"),
         open);
     assertFalse(open.contains("mail-relay-password"), open);
 
     for (java.nio.file.Path f : java.util.List.of(signingKey, smtpPassword)) {
-      java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(
-          "rw-------"));
+      java.nio.file.Files.setPosixFilePermissions(
+          f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
-    String ownerOnly = assertThrows(ConfigurationException.class,
-        () -> PropertiesConfig.load("file:" + props, null)).getMessage(); // other settings are still missing
+    String ownerOnly =
+        assertThrows(
+                ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null))
+            .getMessage(); // other settings are still missing
     assertFalse(ownerOnly.contains("signing.key"), ownerOnly);
     assertFalse(ownerOnly.contains("smtp.password"), ownerOnly);
   }
@@ -131,43 +185,57 @@ class OptInFilterConfigTest {
     java.nio.file.Path bad = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
     java.nio.file.Files.writeString(bad, "{\"kty\":\"oct\",\"k\":\"AAAA\"}");
     java.nio.file.Path good = java.nio.file.Files.createTempFile("optin4j-receipt", ".jwk");
-    java.nio.file.Files.writeString(good, org.optin4j.keys.ReceiptKeys.generate("r1").activePrivateJwk());
+    java.nio.file.Files.writeString(
+        good, org.optin4j.keys.ReceiptKeys.generate("r1").activePrivateJwk());
     java.nio.file.Path props = java.nio.file.Files.createTempFile("optin4j", ".properties");
 
-    java.nio.file.Files.writeString(props, "receiptKeys.jwk.file=" + bad + "\njurisdiction=EU/NL\n");
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> PropertiesConfig.load("file:" + props, null));
+    java.nio.file.Files.writeString(
+        props, "receiptKeys.jwk.file=" + bad + "\njurisdiction=EU/NL\n");
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null));
     assertTrue(e.getMessage().contains("receiptKeys.jwk: receipt keys:"), e.getMessage());
     assertFalse(e.getMessage().contains("jurisdiction"), e.getMessage());
 
     java.nio.file.Files.writeString(props, "receiptKeys.jwk.file=" + good + "\n");
-    ConfigurationException other = assertThrows(ConfigurationException.class,
-        () -> PropertiesConfig.load("file:" + props, null));
+    ConfigurationException other =
+        assertThrows(
+            ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null));
     assertFalse(other.getMessage().contains("receiptKeys"), other.getMessage());
   }
 
   @Test
   void messagesWhenAppOverridesSomeKeysThenThoseKeysInThatLanguageOnly() {
-    // com/shop/optin-pages_de.properties (test resources) replaces subscribe.title and prefs.intro in German.
-    Pages pages = new Pages(OptInFilter.builder(optIn).messages("com.shop.optin-pages").settings(), optIn);
+    // com/shop/optin-pages_de.properties (test resources) replaces subscribe.title and prefs.intro
+    // in German.
+    Pages pages =
+        new Pages(OptInFilter.builder(optIn).messages("com.shop.optin-pages").settings(), optIn);
     Pages shipped = new Pages(OptInFilter.builder(optIn).settings(), optIn);
 
     assertEquals("Newsletter bestellen", pages.t(Locale.GERMAN, "subscribe.title"));
-    assertEquals("Hier sehen Sie, was Shop Ihnen schickt.",
+    assertEquals(
+        "Hier sehen Sie, was Shop Ihnen schickt.",
         pages.t(Locale.GERMAN, "prefs.intro", "controller", "Shop"));
-    assertEquals(shipped.t(Locale.GERMAN, "subscribe.intro"), pages.t(Locale.GERMAN, "subscribe.intro"));
-    assertEquals(shipped.t(Locale.ENGLISH, "subscribe.title"), pages.t(Locale.ENGLISH, "subscribe.title"));
+    assertEquals(
+        shipped.t(Locale.GERMAN, "subscribe.intro"), pages.t(Locale.GERMAN, "subscribe.intro"));
+    assertEquals(
+        shipped.t(Locale.ENGLISH, "subscribe.title"), pages.t(Locale.ENGLISH, "subscribe.title"));
     assertEquals("Anmelden", shipped.t(Locale.GERMAN, "subscribe.title"));
   }
 
   @Test
   void messagesWhenOverrideUsesAPlaceholderTheTextLacksThenRefusedAtStartNamingIt() {
-    OptInFilter.Settings settings = OptInFilter.builder(optIn).messages("com.shop.old-pages").settings();
+    OptInFilter.Settings settings =
+        OptInFilter.builder(optIn).messages("com.shop.old-pages").settings();
 
-    ConfigurationException e = assertThrows(ConfigurationException.class, () -> new Pages(settings, optIn));
+    ConfigurationException e =
+        assertThrows(ConfigurationException.class, () -> new Pages(settings, optIn));
 
-    assertEquals(List.of("com/shop/old-pages.properties: prefs.intro: unknown placeholder {0}; this text has"
-        + " {controller}"), e.problems());
+    assertEquals(
+        List.of(
+            "com/shop/old-pages.properties: prefs.intro: unknown placeholder {0}; this text has"
+                + " {controller}"),
+        e.problems());
   }
 
   @Test
@@ -189,8 +257,10 @@ class OptInFilterConfigTest {
     assertFalse(tokens.verify(FormTokens.linkContext("confirm", "abc"), t));
     assertFalse(tokens.verify(FormTokens.signupContext(), t.substring(0, t.length() - 1) + "x"));
     assertFalse(tokens.verify(FormTokens.signupContext(), null));
-    assertFalse(new FormTokens(AbstractHostedFlowIT.randomKey(), clock, Duration.ofHours(1))
-        .verify(FormTokens.signupContext(), t), "another key");
+    assertFalse(
+        new FormTokens(AbstractHostedFlowIT.randomKey(), clock, Duration.ofHours(1))
+            .verify(FormTokens.signupContext(), t),
+        "another key");
     clock.advance(Duration.ofHours(2));
     assertFalse(tokens.verify(FormTokens.signupContext(), t), "expired");
   }
@@ -204,7 +274,8 @@ class OptInFilterConfigTest {
     long wait = limiter.acquire("a");
     assertTrue(wait >= 1 && wait <= 60 + 30, "Retry-After " + wait);
     assertEquals(0, limiter.acquire("b"), "another key has its own counter");
-    // Retry-After points into the next window, where the last window's count still weighs as it fades.
+    // Retry-After points into the next window, where the last window's count still weighs as it
+    // fades.
     clock.advance(Duration.ofSeconds(wait));
     assertEquals(0, limiter.acquire("a"), "the next window, after Retry-After");
   }

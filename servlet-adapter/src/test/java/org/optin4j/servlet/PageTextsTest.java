@@ -17,7 +17,8 @@ import org.optin4j.text.TextBundle;
  */
 class PageTextsTest {
   private static final TextBundle TEXTS =
-      TextBundle.shipped("page text", "org.optin4j.servlet.pages", PageTextsTest.class.getClassLoader());
+      TextBundle.shipped(
+          "page text", "org.optin4j.servlet.pages", PageTextsTest.class.getClassLoader());
 
   static List<String> languages() {
     return TextBundle.LANGUAGES;
@@ -26,8 +27,10 @@ class PageTextsTest {
   @ParameterizedTest
   @MethodSource("languages")
   void translationWhenShippedThenEveryKeyOfTheDefaultLanguageAndNoOther(String language) {
-    assertEquals(new TreeSet<>(TEXTS.shippedTexts(TextBundle.LANGUAGES.get(0)).keySet()),
-        new TreeSet<>(TEXTS.shippedTexts(language).keySet()), language);
+    assertEquals(
+        new TreeSet<>(TEXTS.shippedTexts(TextBundle.LANGUAGES.get(0)).keySet()),
+        new TreeSet<>(TEXTS.shippedTexts(language).keySet()),
+        language);
   }
 
   @ParameterizedTest
@@ -35,12 +38,19 @@ class PageTextsTest {
   void translationWhenShippedThenOnlyPlaceholdersOfTheDefaultText(String language) {
     Map<String, String> defaults = TEXTS.shippedTexts(TextBundle.LANGUAGES.get(0));
 
-    TEXTS.shippedTexts(language).forEach((key, text) -> {
-      assertTrue(TextBundle.placeholders(defaults.getOrDefault(key, "")).containsAll(TextBundle.placeholders(text)),
-          () -> language + " " + key + ": " + text);
-      // Named placeholders only: {0} is the positional syntax of before, and a lone brace would be shown as it is.
-      assertFalse(text.replaceAll("\\{[A-Za-z][A-Za-z0-9]*}", "").matches("(?s).*[{}].*"),
-          () -> language + " " + key + ": " + text);
-    });
+    TEXTS
+        .shippedTexts(language)
+        .forEach(
+            (key, text) -> {
+              assertTrue(
+                  TextBundle.placeholders(defaults.getOrDefault(key, ""))
+                      .containsAll(TextBundle.placeholders(text)),
+                  () -> language + " " + key + ": " + text);
+              // Named placeholders only: {0} is the positional syntax of before, and a lone brace
+              // would be shown as it is.
+              assertFalse(
+                  text.replaceAll("\\{[A-Za-z][A-Za-z0-9]*}", "").matches("(?s).*[{}].*"),
+                  () -> language + " " + key + ": " + text);
+            });
   }
 }

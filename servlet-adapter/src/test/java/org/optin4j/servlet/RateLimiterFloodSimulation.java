@@ -21,8 +21,17 @@ final class RateLimiterFloodSimulation {
   static final int LIMIT = 30;
 
   /** What one run counted. */
-  record Result(int slots, int prefill, int attackers, int perAttacker, int legit, int perLegit, boolean bursts,
-      long legitRefused, long legitKeysRefused, long attackAccepted) {
+  record Result(
+      int slots,
+      int prefill,
+      int attackers,
+      int perAttacker,
+      int legit,
+      int perLegit,
+      boolean bursts,
+      long legitRefused,
+      long legitKeysRefused,
+      long attackAccepted) {
 
     long attackExcess() {
       return attackAccepted - (long) attackers * Math.min(perAttacker, LIMIT);
@@ -30,14 +39,25 @@ final class RateLimiterFloodSimulation {
 
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "slots %,d; %s%,d attacker keys x %d, %,d legit keys x %d, %s: legit requests "
-          + "refused %,d of %,d (%.4f %%), legit keys refused at least once %,d (%.4f %%); attacker requests accepted "
-          + "%,d, %,d over their limit", slots,
-          prefill == 0 ? "" : String.format(Locale.ROOT, "after %,d one-request keys, ", prefill), attackers,
-          perAttacker, legit, perLegit,
-          bursts ? "each attacker's requests in one burst" : "all requests shuffled", legitRefused,
-          (long) legit * perLegit, 100.0 * legitRefused / ((long) legit * perLegit), legitKeysRefused,
-          100.0 * legitKeysRefused / legit, attackAccepted, attackExcess());
+      return String.format(
+          Locale.ROOT,
+          "slots %,d; %s%,d attacker keys x %d, %,d legit keys x %d, %s: legit requests "
+              + "refused %,d of %,d (%.4f %%), legit keys refused at least once %,d (%.4f %%); attacker requests accepted "
+              + "%,d, %,d over their limit",
+          slots,
+          prefill == 0 ? "" : String.format(Locale.ROOT, "after %,d one-request keys, ", prefill),
+          attackers,
+          perAttacker,
+          legit,
+          perLegit,
+          bursts ? "each attacker's requests in one burst" : "all requests shuffled",
+          legitRefused,
+          (long) legit * perLegit,
+          100.0 * legitRefused / ((long) legit * perLegit),
+          legitKeysRefused,
+          100.0 * legitKeysRefused / legit,
+          attackAccepted,
+          attackExcess());
     }
   }
 
@@ -48,7 +68,14 @@ final class RateLimiterFloodSimulation {
    * {@code bursts}, each attacker sends all its requests back to back (legitimate requests fall between the bursts);
    * otherwise every request is shuffled with every other.
    */
-  static Result run(int slots, int attackers, int perAttacker, int legit, int perLegit, boolean bursts, long seed) {
+  static Result run(
+      int slots,
+      int attackers,
+      int perAttacker,
+      int legit,
+      int perLegit,
+      boolean bursts,
+      long seed) {
     return run(slots, 0, attackers, perAttacker, legit, perLegit, bursts, seed);
   }
 
@@ -56,7 +83,14 @@ final class RateLimiterFloodSimulation {
    * As {@link #run(int, int, int, int, int, boolean, long)}, after {@code prefill} other keys sent one request each
    * (IPv4 keys in 10.64/10), spread over the window's first four minutes; the flood then comes at minute five.
    */
-  static Result run(int slots, int prefill, int attackers, int perAttacker, int legit, int perLegit, boolean bursts,
+  static Result run(
+      int slots,
+      int prefill,
+      int attackers,
+      int perAttacker,
+      int legit,
+      int perLegit,
+      boolean bursts,
       long seed) {
     Random random = new Random(seed);
     byte[] hashKey = new byte[24];
@@ -66,12 +100,14 @@ final class RateLimiterFloodSimulation {
     RateLimiter limiter = new RateLimiter(LIMIT, Duration.ofMinutes(10), slots, clock, hashKey);
     for (int k = 0; k < prefill; k++) {
       clock.set(Instant.ofEpochMilli(start + 240_000L * k / prefill));
-      limiter.acquire(ClientAddress.limitKey("10." + (64 + (k >>> 16 & 0x3f)) + '.' + (k >>> 8 & 0xff) + '.'
-          + (k & 0xff)));
+      limiter.acquire(
+          ClientAddress.limitKey(
+              "10." + (64 + (k >>> 16 & 0x3f)) + '.' + (k >>> 8 & 0xff) + '.' + (k & 0xff)));
     }
     clock.set(Instant.ofEpochMilli(start + 300_000));
     int keys = attackers + legit;
-    // Blocks of requests: an attacker's burst is one block of perAttacker; otherwise one block per request.
+    // Blocks of requests: an attacker's burst is one block of perAttacker; otherwise one block per
+    // request.
     int blocks = bursts ? attackers + legit * perLegit : attackers * perAttacker + legit * perLegit;
     int[] owner = new int[blocks];
     int n = 0;
@@ -93,9 +129,12 @@ final class RateLimiterFloodSimulation {
     }
     String[] names = new String[keys];
     for (int k = 0; k < keys; k++) {
-      names[k] = k < attackers
-          ? ClientAddress.limitKey("10." + (k >>> 16 & 0xff) + '.' + (k >>> 8 & 0xff) + '.' + (k & 0xff))
-          : ClientAddress.limitKey(String.format(Locale.ROOT, "2001:db8:%x:%x::1", k >>> 16, k & 0xffff));
+      names[k] =
+          k < attackers
+              ? ClientAddress.limitKey(
+                  "10." + (k >>> 16 & 0xff) + '.' + (k >>> 8 & 0xff) + '.' + (k & 0xff))
+              : ClientAddress.limitKey(
+                  String.format(Locale.ROOT, "2001:db8:%x:%x::1", k >>> 16, k & 0xffff));
     }
     boolean[] refusedOnce = new boolean[keys];
     long legitRefused = 0;
@@ -117,7 +156,16 @@ final class RateLimiterFloodSimulation {
         }
       }
     }
-    return new Result(slots, prefill, attackers, perAttacker, legit, perLegit, bursts, legitRefused, legitKeysRefused,
+    return new Result(
+        slots,
+        prefill,
+        attackers,
+        perAttacker,
+        legit,
+        perLegit,
+        bursts,
+        legitRefused,
+        legitKeysRefused,
         attackAccepted);
   }
 

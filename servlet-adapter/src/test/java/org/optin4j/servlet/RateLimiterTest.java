@@ -20,6 +20,7 @@ import org.optin4j.testing.TestClock;
 
 class RateLimiterTest {
   private static final Duration TEN_MINUTES = Duration.ofMinutes(10);
+
   /** A window start: 2026-01-01T00:00:00Z is a multiple of ten minutes since the epoch. */
   private static final Instant WINDOW_START = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -52,10 +53,12 @@ class RateLimiterTest {
     for (int i = 0; i < 30; i++) {
       assertEquals(0, limiter.acquire("k"));
     }
-    // Just after the boundary a fixed window would allow 30 more at once; here the last window still weighs 30.
+    // Just after the boundary a fixed window would allow 30 more at once; here the last window
+    // still weighs 30.
     clock.set(WINDOW_START.plus(TEN_MINUTES).plusMillis(1));
     assertTrue(limiter.acquire("k") > 0);
-    // Half-way through the next window half of the last window's count remains: 15 more are allowed.
+    // Half-way through the next window half of the last window's count remains: 15 more are
+    // allowed.
     clock.set(WINDOW_START.plus(TEN_MINUTES).plus(Duration.ofMinutes(5)));
     int allowed = 0;
     while (limiter.acquire("k") == 0) {
@@ -72,7 +75,8 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenNormalTrafficThenIndependentKeysNeverInterfere() {
-    // 500 attackers sending 1,000 each and 10,000 clients sending 5 each, in one window, in a default-sized table.
+    // 500 attackers sending 1,000 each and 10,000 clients sending 5 each, in one window, in a
+    // default-sized table.
     for (boolean bursts : new boolean[] {true, false}) {
       RateLimiterFloodSimulation.Result r =
           RateLimiterFloodSimulation.run(65_536, 500, 1000, 10_000, 5, bursts, 42);
@@ -84,7 +88,8 @@ class RateLimiterTest {
   @Test
   void acquireWhenSmallTableHoldsAllKeysThenEveryKeyIsCountedExactly() {
     TestClock clock = TestClock.at(WINDOW_START);
-    // 1,024 slots (128 buckets of 8), 300 keys: about 2.3 keys a bucket, and no bucket overflows in this seed.
+    // 1,024 slots (128 buckets of 8), 300 keys: about 2.3 keys a bucket, and no bucket overflows in
+    // this seed.
     RateLimiter limiter = new RateLimiter(3, TEN_MINUTES, 1024, clock, key(3));
     for (int round = 0; round < 5; round++) {
       for (int k = 0; k < 300; k++) {
@@ -98,7 +103,8 @@ class RateLimiterTest {
   void acquireWhenTableFullOfKeysAtTheirLimitThenTheyStayRefusedAndNewKeysAreAdmitted() {
     TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(5, TEN_MINUTES, 1024, clock, key(4));
-    // 2,000 keys at their limit in a table of 1,024: about half are pushed out of the table into the overflow
+    // 2,000 keys at their limit in a table of 1,024: about half are pushed out of the table into
+    // the overflow
     // filter. A fresh key is refused only on a false positive of that filter (here well under 1 %).
     int early = 0;
     for (int k = 0; k < 2000; k++) {
@@ -110,7 +116,8 @@ class RateLimiterTest {
     for (int k = 0; k < 2000; k++) {
       assertTrue(limiter.acquire("attacker" + k) > 0, "attacker " + k + " stays refused");
     }
-    // Fresh keys with a few requests each are admitted (refused only on a false positive of the filter).
+    // Fresh keys with a few requests each are admitted (refused only on a false positive of the
+    // filter).
     int refused = 0;
     for (int k = 0; k < 1000; k++) {
       for (int i = 0; i < 3; i++) {
@@ -126,10 +133,14 @@ class RateLimiterTest {
   }
 
   @Test
-  void acquireWhenTableNearlyFullOfOneRequestKeysThenEveryKeyGetsExactlyItsLimitAndNoBystanderIsRefused() {
-    // As in SignupFlood: a flood of one request each from 58,000 IPs (88.5 % of the slots) over four minutes, then
-    // 500 IPs sending limit + 1 each, round robin, with 992 bystanders sending 5 each in between. With one bucket
-    // per key about 1 bucket in 4 overflowed and forgot attackers below their limit (10 to 24 over in 8 seeds).
+  void
+      acquireWhenTableNearlyFullOfOneRequestKeysThenEveryKeyGetsExactlyItsLimitAndNoBystanderIsRefused() {
+    // As in SignupFlood: a flood of one request each from 58,000 IPs (88.5 % of the slots) over
+    // four minutes, then
+    // 500 IPs sending limit + 1 each, round robin, with 992 bystanders sending 5 each in between.
+    // With one bucket
+    // per key about 1 bucket in 4 overflowed and forgot attackers below their limit (10 to 24 over
+    // in 8 seeds).
     TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 65_536, clock, key(8));
     int fillers = 58_000;
@@ -160,8 +171,10 @@ class RateLimiterTest {
 
   @Test
   void acquireWhenTwoKeysCompeteForOneEntryOfFullBucketsThenTheyAreNotCountedAfreshEveryTime() {
-    // 16 slots: every key's two buckets are the whole table, full of one-request keys of the same eighth of the
-    // window. Were ties always broken by the first entry, each of two new keys would push the other out of it and
+    // 16 slots: every key's two buckets are the whole table, full of one-request keys of the same
+    // eighth of the
+    // window. Were ties always broken by the first entry, each of two new keys would push the other
+    // out of it and
     // be counted afresh on every request (the previous code admitted all 200).
     TestClock clock = TestClock.at(WINDOW_START);
     RateLimiter limiter = new RateLimiter(30, TEN_MINUTES, 16, clock, key(9));
@@ -204,16 +217,18 @@ class RateLimiterTest {
       List<Future<Integer>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int thread = t;
-        results.add(pool.submit(() -> {
-          start.await();
-          int accepted = 0;
-          for (int i = 0; i < 500; i++) {
-            accepted += limiter.acquire("shared") == 0 ? 1 : 0;
-            // Other keys in the same table at the same time.
-            limiter.acquire("other" + thread + "-" + i);
-          }
-          return accepted;
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  int accepted = 0;
+                  for (int i = 0; i < 500; i++) {
+                    accepted += limiter.acquire("shared") == 0 ? 1 : 0;
+                    // Other keys in the same table at the same time.
+                    limiter.acquire("other" + thread + "-" + i);
+                  }
+                  return accepted;
+                }));
       }
       start.countDown();
       int accepted = 0;
@@ -265,7 +280,8 @@ class RateLimiterTest {
     }
     assertEquals(0xa129ca6149be45e5L, RateLimiter.SipHash.hash(k0, k1, m));
     assertEquals(0x726fdb47dd0e0e31L, RateLimiter.SipHash.hash(k0, k1, new byte[0]));
-    byte[] eight = "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007".getBytes(StandardCharsets.ISO_8859_1);
+    byte[] eight =
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007".getBytes(StandardCharsets.ISO_8859_1);
     assertEquals(0x93f5f5799a932462L, RateLimiter.SipHash.hash(k0, k1, eight));
   }
 }

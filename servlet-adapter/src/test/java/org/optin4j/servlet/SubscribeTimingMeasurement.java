@@ -33,8 +33,8 @@ import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.jdbc.JdbcConsentStore;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.SendOutcome;
@@ -87,24 +87,31 @@ public final class SubscribeTimingMeasurement {
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     server.addConnector(connector);
-    try (OptIn optIn = OptIn.builder()
-        .catalog(TestApp.catalog())
-        .controller(new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
-        .store(store)
-        .mailer(batch -> {
-          mails.addAll(batch);
-          return batch.stream().map(m -> (SendOutcome) new SendOutcome.Sent()).toList();
-        })
-        .signingKeys(SigningKeys.generate("k1"))
-        .suppressionPepper(formKey.clone())
-        .baseUrl("http://localhost/app/optin")
-        .build()) {
-      OptInFilter filter = OptInFilter.builder(optIn).formKey(formKey)
-          .rateLimitPerIp(100_000, Duration.ofSeconds(1)).build();
+    try (OptIn optIn =
+        OptIn.builder()
+            .catalog(TestApp.catalog())
+            .controller(
+                new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
+            .store(store)
+            .mailer(
+                batch -> {
+                  mails.addAll(batch);
+                  return batch.stream().map(m -> (SendOutcome) new SendOutcome.Sent()).toList();
+                })
+            .signingKeys(SigningKeys.generate("k1"))
+            .suppressionPepper(formKey.clone())
+            .baseUrl("http://localhost/app/optin")
+            .build()) {
+      OptInFilter filter =
+          OptInFilter.builder(optIn)
+              .formKey(formKey)
+              .rateLimitPerIp(100_000, Duration.ofSeconds(1))
+              .build();
       ServletContextHandler ctx = new ServletContextHandler();
       ctx.setContextPath("/app");
       FilterHolder holder = new FilterHolder(filter);
-      // -Dasync=false measures the answer floor waiting on the request thread (a registration without async support)
+      // -Dasync=false measures the answer floor waiting on the request thread (a registration
+      // without async support)
       holder.setAsyncSupported(Boolean.parseBoolean(System.getProperty("async", "true")));
       ctx.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
       server.setHandler(ctx);
@@ -115,11 +122,19 @@ public final class SubscribeTimingMeasurement {
 
       // Known addresses: confirmed, each with its own confirmation (so caps never matter).
       int known = n + warmUp / 2 + 10;
-      System.out.printf("store=%s, samples per kind=%d, warm-up=%d; confirming %d known addresses...%n", storeKind, n,
-          warmUp, known);
+      System.out.printf(
+          "store=%s, samples per kind=%d, warm-up=%d; confirming %d known addresses...%n",
+          storeKind, n, warmUp, known);
       for (int i = 0; i < known; i++) {
-        RequestResult r = optIn.request(new ConsentRequest(EmailAddress.parse("known" + i + "@example.org"),
-            Set.of(NEWSLETTER), Locale.ENGLISH, "timing", Evidence.NONE, shown));
+        RequestResult r =
+            optIn.request(
+                new ConsentRequest(
+                    EmailAddress.parse("known" + i + "@example.org"),
+                    Set.of(NEWSLETTER),
+                    Locale.ENGLISH,
+                    "timing",
+                    Evidence.NONE,
+                    shown));
         if (!(r instanceof RequestResult.Accepted)) {
           throw new IllegalStateException("setup request " + i + ": " + r);
         }
@@ -128,13 +143,17 @@ public final class SubscribeTimingMeasurement {
         // batches of the configured size until the outbox is empty
       }
       for (org.optin4j.spi.MailMessage m : mails) {
-        java.util.regex.Matcher link = java.util.regex.Pattern.compile("/confirm\\?token=([A-Za-z0-9%._~-]+)")
-            .matcher(m.text());
+        java.util.regex.Matcher link =
+            java.util.regex.Pattern.compile("/confirm\\?token=([A-Za-z0-9%._~-]+)")
+                .matcher(m.text());
         if (!link.find()) {
           throw new IllegalStateException("no confirm link");
         }
-        ConfirmationResult c = optIn.confirm(java.net.URLDecoder.decode(link.group(1), StandardCharsets.UTF_8),
-            ConfirmationChoice.all(), Evidence.NONE);
+        ConfirmationResult c =
+            optIn.confirm(
+                java.net.URLDecoder.decode(link.group(1), StandardCharsets.UTF_8),
+                ConfirmationChoice.all(),
+                Evidence.NONE);
         if (!(c instanceof ConfirmationResult.Confirmed)) {
           throw new IllegalStateException("setup confirm: " + c);
         }
@@ -147,7 +166,10 @@ public final class SubscribeTimingMeasurement {
       String origin = "http://localhost";
       Random order = new Random(42);
       for (int i = 0; i < warmUp; i++) {
-        String email = i % 2 == 0 ? "known" + knownNext++ + "@example.org" : "warm" + unknownNext++ + "@example.org";
+        String email =
+            i % 2 == 0
+                ? "known" + knownNext++ + "@example.org"
+                : "warm" + unknownNext++ + "@example.org";
         post(client, uri, origin, email, tokens, notice);
       }
       List<Boolean> kinds = new ArrayList<>();
@@ -161,7 +183,8 @@ public final class SubscribeTimingMeasurement {
       int k = 0;
       int u = 0;
       for (boolean isKnown : kinds) {
-        String email = isKnown ? "known" + knownNext++ + "@example.org" : "new" + u + "@example.org";
+        String email =
+            isKnown ? "known" + knownNext++ + "@example.org" : "new" + u + "@example.org";
         double ms = post(client, uri, origin, email, tokens, notice);
         if (isKnown) {
           knownMs[k++] = ms;
@@ -174,12 +197,23 @@ public final class SubscribeTimingMeasurement {
     }
   }
 
-  private static double post(HttpClient client, URI uri, String origin, String email, FormTokens tokens,
-      String notice) throws Exception {
-    String body = "email=" + URLEncoder.encode(email, StandardCharsets.UTF_8) + "&purpose=newsletter&optin-csrf="
-        + tokens.issue(FormTokens.signupContext()) + "&optin-notice=" + notice + "&optin-lang=en&optin-website=";
-    HttpRequest req = HttpRequest.newBuilder(uri).header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Origin", origin).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+  private static double post(
+      HttpClient client, URI uri, String origin, String email, FormTokens tokens, String notice)
+      throws Exception {
+    String body =
+        "email="
+            + URLEncoder.encode(email, StandardCharsets.UTF_8)
+            + "&purpose=newsletter&optin-csrf="
+            + tokens.issue(FormTokens.signupContext())
+            + "&optin-notice="
+            + notice
+            + "&optin-lang=en&optin-website=";
+    HttpRequest req =
+        HttpRequest.newBuilder(uri)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Origin", origin)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
     long start = System.nanoTime();
     HttpResponse<byte[]> res = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
     long took = System.nanoTime() - start;
@@ -194,12 +228,31 @@ public final class SubscribeTimingMeasurement {
     double[] b = trim(unknown, 0.05);
     double ks = ksPValue(a, b);
     double mw = mannWhitneyPValue(a, b);
-    System.out.printf(Locale.ROOT, "known:   n=%d (trimmed %d), median %.3f ms, mean %.3f ms, p10 %.3f, p90 %.3f%n",
-        known.length, a.length, median(a), mean(a), quantile(a, 0.10), quantile(a, 0.90));
-    System.out.printf(Locale.ROOT, "unknown: n=%d (trimmed %d), median %.3f ms, mean %.3f ms, p10 %.3f, p90 %.3f%n",
-        unknown.length, b.length, median(b), mean(b), quantile(b, 0.10), quantile(b, 0.90));
-    System.out.printf(Locale.ROOT, "Kolmogorov-Smirnov D=%.4f p=%.4g; Mann-Whitney U p=%.4g -> %s%n", ksD(a, b), ks,
-        mw, Math.min(ks, mw) < 0.01 ? "DISTINGUISHABLE (p < 0.01)" : "indistinguishable (p >= 0.01)");
+    System.out.printf(
+        Locale.ROOT,
+        "known:   n=%d (trimmed %d), median %.3f ms, mean %.3f ms, p10 %.3f, p90 %.3f%n",
+        known.length,
+        a.length,
+        median(a),
+        mean(a),
+        quantile(a, 0.10),
+        quantile(a, 0.90));
+    System.out.printf(
+        Locale.ROOT,
+        "unknown: n=%d (trimmed %d), median %.3f ms, mean %.3f ms, p10 %.3f, p90 %.3f%n",
+        unknown.length,
+        b.length,
+        median(b),
+        mean(b),
+        quantile(b, 0.10),
+        quantile(b, 0.90));
+    System.out.printf(
+        Locale.ROOT,
+        "Kolmogorov-Smirnov D=%.4f p=%.4g; Mann-Whitney U p=%.4g -> %s%n",
+        ksD(a, b),
+        ks,
+        mw,
+        Math.min(ks, mw) < 0.01 ? "DISTINGUISHABLE (p < 0.01)" : "indistinguishable (p >= 0.01)");
   }
 
   static double[] trim(double[] x, double fraction) {
@@ -298,8 +351,12 @@ public final class SubscribeTimingMeasurement {
     // Abramowitz and Stegun 7.1.26 on erf, absolute error below 1.5e-7.
     double x = Math.abs(z) / Math.sqrt(2);
     double t = 1 / (1 + 0.3275911 * x);
-    double erf = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592)
-        * t * Math.exp(-x * x);
+    double erf =
+        1
+            - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+                    + 0.254829592)
+                * t
+                * Math.exp(-x * x);
     return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
   }
 }

@@ -9,40 +9,73 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import org.optin4j.PurposeCatalog;
 import org.optin4j.Purpose;
+import org.optin4j.PurposeCatalog;
 import org.optin4j.Retention;
 
 /** The app the tests deploy the filter into: a few servlets of its own and a purpose catalog. */
 final class TestApp {
   private TestApp() {}
 
-  static final String STATIC_PAGE = "<!DOCTYPE html><html lang=\"en\"><head><title>Shop</title></head><body>"
-      + "<form method=\"post\" action=\"/app/signup\"><label for=\"e\">Email</label>"
-      + "<input id=\"e\" name=\"email\" type=\"email\">"
-      + "<optin-notice purposes=\"newsletter offers\"></optin-notice><button>Go</button></form>"
-      + "<p>caf\u00e9</p></body></html>";
+  static final String STATIC_PAGE =
+      "<!DOCTYPE html><html lang=\"en\"><head><title>Shop</title></head><body>"
+          + "<form method=\"post\" action=\"/app/signup\"><label for=\"e\">Email</label>"
+          + "<input id=\"e\" name=\"email\" type=\"email\">"
+          + "<optin-notice purposes=\"newsletter offers\"></optin-notice><button>Go</button></form>"
+          + "<p>caf\u00e9</p></body></html>";
 
   static PurposeCatalog catalog() {
     Retention r = Retention.untilWithdrawn(Duration.ofDays(3 * 365));
     return PurposeCatalog.builder()
         .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"), Locale.GERMAN, Locale.FRENCH)
-        .add(Purpose.builder("newsletter").retention(r)
-            .text(Locale.ENGLISH, "Monthly newsletter", "To send you our newsletter once a month.",
-                "Your email address")
-            .text(Locale.forLanguageTag("nl"), "Maandelijkse nieuwsbrief", "Om u elke maand onze nieuwsbrief te sturen.",
-                "Uw e-mailadres")
-            .text(Locale.GERMAN, "Monatlicher Newsletter", "Um Ihnen monatlich unseren Newsletter zu senden.",
-                "Ihre E-Mail-Adresse")
-            .text(Locale.FRENCH, "Lettre mensuelle", "Pour vous envoyer notre lettre chaque mois.",
-                "Votre adresse e-mail")
-            .build())
-        .add(Purpose.builder("offers").retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
-            .text(Locale.ENGLISH, "Special offers", "To tell you about discounts.", "Your email address")
-            .text(Locale.forLanguageTag("nl"), "Aanbiedingen", "Om u over kortingen te vertellen.", "Uw e-mailadres")
-            .text(Locale.GERMAN, "Angebote", "Um Sie über Rabatte zu informieren.", "Ihre E-Mail-Adresse")
-            .text(Locale.FRENCH, "Offres", "Pour vous parler de nos remises.", "Votre adresse e-mail")
-            .build())
+        .add(
+            Purpose.builder("newsletter")
+                .retention(r)
+                .text(
+                    Locale.ENGLISH,
+                    "Monthly newsletter",
+                    "To send you our newsletter once a month.",
+                    "Your email address")
+                .text(
+                    Locale.forLanguageTag("nl"),
+                    "Maandelijkse nieuwsbrief",
+                    "Om u elke maand onze nieuwsbrief te sturen.",
+                    "Uw e-mailadres")
+                .text(
+                    Locale.GERMAN,
+                    "Monatlicher Newsletter",
+                    "Um Ihnen monatlich unseren Newsletter zu senden.",
+                    "Ihre E-Mail-Adresse")
+                .text(
+                    Locale.FRENCH,
+                    "Lettre mensuelle",
+                    "Pour vous envoyer notre lettre chaque mois.",
+                    "Votre adresse e-mail")
+                .build())
+        .add(
+            Purpose.builder("offers")
+                .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
+                .text(
+                    Locale.ENGLISH,
+                    "Special offers",
+                    "To tell you about discounts.",
+                    "Your email address")
+                .text(
+                    Locale.forLanguageTag("nl"),
+                    "Aanbiedingen",
+                    "Om u over kortingen te vertellen.",
+                    "Uw e-mailadres")
+                .text(
+                    Locale.GERMAN,
+                    "Angebote",
+                    "Um Sie über Rabatte zu informieren.",
+                    "Ihre E-Mail-Adresse")
+                .text(
+                    Locale.FRENCH,
+                    "Offres",
+                    "Pour vous parler de nos remises.",
+                    "Votre adresse e-mail")
+                .build())
         .build();
   }
 
@@ -65,12 +98,15 @@ final class TestApp {
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
       res.setContentType("text/html;charset=UTF-8");
-      res.getWriter().write("<!DOCTYPE html><html lang=\"en\"><body><form method=\"post\" action=\""
-          + req.getContextPath() + "/signup\"><label for=\"e\">Email</label>"
-          + "<input id=\"e\" name=\"email\" type=\"email\"><label for=\"m\">Message</label>"
-          + "<textarea id=\"m\" name=\"message\"></textarea>"
-          + OptInForms.from(getServletContext()).noticeBlock(req, "newsletter", "offers")
-          + "<button>Send</button></form></body></html>");
+      res.getWriter()
+          .write(
+              "<!DOCTYPE html><html lang=\"en\"><body><form method=\"post\" action=\""
+                  + req.getContextPath()
+                  + "/signup\"><label for=\"e\">Email</label>"
+                  + "<input id=\"e\" name=\"email\" type=\"email\"><label for=\"m\">Message</label>"
+                  + "<textarea id=\"m\" name=\"message\"></textarea>"
+                  + OptInForms.from(getServletContext()).noticeBlock(req, "newsletter", "offers")
+                  + "<button>Send</button></form></body></html>");
     }
   }
 
@@ -79,7 +115,8 @@ final class TestApp {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException, ServletException {
+    protected void doPost(HttpServletRequest req, HttpServletResponse res)
+        throws IOException, ServletException {
       req.getRequestDispatcher("/signup-result").forward(req, res);
     }
   }
@@ -91,8 +128,12 @@ final class TestApp {
     protected void doPost(HttpServletRequest req, HttpServletResponse res) throws IOException {
       Object outcome = req.getAttribute(SignupOutcome.ATTRIBUTE);
       res.setContentType("text/plain;charset=UTF-8");
-      res.getWriter().write("outcome=" + (outcome == null ? "none" : outcome.getClass().getSimpleName())
-          + "\nmessage=" + req.getParameter("message"));
+      res.getWriter()
+          .write(
+              "outcome="
+                  + (outcome == null ? "none" : outcome.getClass().getSimpleName())
+                  + "\nmessage="
+                  + req.getParameter("message"));
     }
   }
 
@@ -103,8 +144,11 @@ final class TestApp {
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
       boolean html = req.getServletPath().endsWith(".html");
-      byte[] body = html ? STATIC_PAGE.getBytes(StandardCharsets.UTF_8)
-          : "{\"x\":\"<optin-notice purposes=\\\"newsletter\\\"></optin-notice>\"}".getBytes(StandardCharsets.UTF_8);
+      byte[] body =
+          html
+              ? STATIC_PAGE.getBytes(StandardCharsets.UTF_8)
+              : "{\"x\":\"<optin-notice purposes=\\\"newsletter\\\"></optin-notice>\"}"
+                  .getBytes(StandardCharsets.UTF_8);
       res.setContentType(html ? "text/html;charset=UTF-8" : "application/json");
       res.setContentLength(body.length);
       res.setHeader("ETag", "\"v1\"");
@@ -128,9 +172,14 @@ final class TestApp {
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse res) throws IOException {
       String purposes = req.getParameter("p") == null ? "newsletter" : req.getParameter("p");
-      String page = "<!DOCTYPE html><html lang=\"en\"><body><form method=\"post\" action=\"/app/signup\">"
-          + "<input name=\"email\" type=\"email\"><optin-notice purposes=\"" + purposes + "\"></optin-notice>"
-          + "<button>Go</button></form><p>caf\u00e9 version " + req.getParameter("v") + "</p></body></html>";
+      String page =
+          "<!DOCTYPE html><html lang=\"en\"><body><form method=\"post\" action=\"/app/signup\">"
+              + "<input name=\"email\" type=\"email\"><optin-notice purposes=\""
+              + purposes
+              + "\"></optin-notice>"
+              + "<button>Go</button></form><p>caf\u00e9 version "
+              + req.getParameter("v")
+              + "</p></body></html>";
       res.setContentType("text/html;charset=UTF-8");
       if (req.getParameter("writer") != null) {
         var w = res.getWriter();

@@ -26,7 +26,8 @@ final class TomcatContainer implements Container {
     String expected = System.getProperty("optin4j.tomcat.major");
     String running = org.apache.catalina.util.ServerInfo.getServerNumber();
     if (expected != null && !running.startsWith(expected + ".")) {
-      throw new IllegalStateException("expected Tomcat " + expected + ", class path has " + running);
+      throw new IllegalStateException(
+          "expected Tomcat " + expected + ", class path has " + running);
     }
     base = Files.createTempDirectory("optin4j-tomcat");
     tomcat.setBaseDir(base.toString());
@@ -51,15 +52,21 @@ final class TomcatContainer implements Container {
     Files.writeString(docBase.resolve("real.html"), TestApp.STATIC_PAGE);
     ctx.addMimeMapping("html", "text/html"); // as Tomcat's global conf/web.xml does
     ctx.addLifecycleListener(new Tomcat.FixContextListener());
-    ctx.addServletContainerInitializer((classes, servletContext) -> {
-      app.onStartup(classes, servletContext);
-      // As Tomcat's global conf/web.xml does: Tomcat runs a filter chain only for a request a servlet is mapped to.
-      // Unlike conf/web.xml's, async-supported: the hosted signup answer can then wait for its floor asynchronously
-      // (as behind a Spring DispatcherServlet, which is async-supported by default).
-      var servlet = servletContext.addServlet("default", org.apache.catalina.servlets.DefaultServlet.class);
-      servlet.setAsyncSupported(true);
-      servlet.addMapping("/");
-    }, null);
+    ctx.addServletContainerInitializer(
+        (classes, servletContext) -> {
+          app.onStartup(classes, servletContext);
+          // As Tomcat's global conf/web.xml does: Tomcat runs a filter chain only for a request a
+          // servlet is mapped to.
+          // Unlike conf/web.xml's, async-supported: the hosted signup answer can then wait for its
+          // floor asynchronously
+          // (as behind a Spring DispatcherServlet, which is async-supported by default).
+          var servlet =
+              servletContext.addServlet(
+                  "default", org.apache.catalina.servlets.DefaultServlet.class);
+          servlet.setAsyncSupported(true);
+          servlet.addMapping("/");
+        },
+        null);
     try {
       tomcat.getHost().addChild(ctx);
     } catch (IllegalStateException e) {

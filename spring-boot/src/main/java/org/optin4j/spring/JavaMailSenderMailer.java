@@ -50,15 +50,27 @@ import org.springframework.mail.javamail.MimeMessageHelper;
  */
 public final class JavaMailSenderMailer implements Mailer {
   private static final Logger LOG = LoggerFactory.getLogger(JavaMailSenderMailer.class);
+
   /** Headers the mailer writes itself; a template may not set them. */
-  private static final Set<String> OWN_HEADERS = Set.of("from", "to", "cc", "bcc", "reply-to", "subject", "date",
-      "message-id", "mime-version", "sender");
+  private static final Set<String> OWN_HEADERS =
+      Set.of(
+          "from",
+          "to",
+          "cc",
+          "bcc",
+          "reply-to",
+          "subject",
+          "date",
+          "message-id",
+          "mime-version",
+          "sender");
 
   private final JavaMailSender sender;
   private final InternetAddress from;
   private final InternetAddress replyTo;
 
-  private JavaMailSenderMailer(JavaMailSender sender, InternetAddress from, InternetAddress replyTo) {
+  private JavaMailSenderMailer(
+      JavaMailSender sender, InternetAddress from, InternetAddress replyTo) {
     this.sender = sender;
     this.from = from;
     this.replyTo = replyTo;
@@ -74,7 +86,8 @@ public final class JavaMailSenderMailer implements Mailer {
    * @return the mailer
    * @throws ConfigurationException naming each invalid address
    */
-  public static JavaMailSenderMailer create(JavaMailSender sender, String from, String fromName, String replyTo) {
+  public static JavaMailSenderMailer create(
+      JavaMailSender sender, String from, String fromName, String replyTo) {
     Objects.requireNonNull(sender, "sender");
     List<String> problems = new ArrayList<>();
     InternetAddress fromAddress = null;
@@ -114,7 +127,8 @@ public final class JavaMailSenderMailer implements Mailer {
         mimes.add(compose(batch.get(i)));
         positions.add(i);
       } catch (MessagingException | MailException | IllegalArgumentException e) {
-        outcomes[i] = new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName());
+        outcomes[i] =
+            new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName());
       }
     }
     if (!mimes.isEmpty()) {
@@ -135,7 +149,8 @@ public final class JavaMailSenderMailer implements Mailer {
       LOG.warn("optin4j: SMTP authentication failed; {} mails left for a retry", mimes.size());
       mimes.forEach(m -> outcomes.add(new SendOutcome.TransientFailure("authentication failed")));
     } catch (MailSendException e) {
-      // Spring lists each message that failed with its exception, a failed connect as every message of the batch.
+      // Spring lists each message that failed with its exception, a failed connect as every message
+      // of the batch.
       Map<Object, Exception> failed = e.getFailedMessages();
       for (MimeMessage m : mimes) {
         Exception cause = failed.get(m);
@@ -143,7 +158,10 @@ public final class JavaMailSenderMailer implements Mailer {
       }
     } catch (MailException e) {
       LOG.debug("optin4j: mail batch failed: {}", SmtpReply.rootName(e));
-      mimes.forEach(m -> outcomes.add(new SendOutcome.TransientFailure("mail error: " + SmtpReply.rootName(e))));
+      mimes.forEach(
+          m ->
+              outcomes.add(
+                  new SendOutcome.TransientFailure("mail error: " + SmtpReply.rootName(e))));
     }
     return outcomes;
   }
@@ -188,7 +206,8 @@ public final class JavaMailSenderMailer implements Mailer {
    * read reflectively; an exception without a 4xx/5xx code is an I/O failure, which is retried: the safe side.
    */
   static SendOutcome outcome(Exception e) {
-    return SmtpReply.in(e).map(SmtpReply::outcome)
+    return SmtpReply.in(e)
+        .map(SmtpReply::outcome)
         .orElseGet(() -> new SendOutcome.TransientFailure("I/O error: " + SmtpReply.rootName(e)));
   }
 

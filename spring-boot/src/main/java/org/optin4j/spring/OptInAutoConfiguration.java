@@ -17,10 +17,10 @@ import org.optin4j.Controller;
 import org.optin4j.OptIn;
 import org.optin4j.OptInException;
 import org.optin4j.PurposeCatalog;
+import org.optin4j.jdbc.JdbcConsentStore;
 import org.optin4j.keys.ReceiptKeys;
 import org.optin4j.keys.Secrets;
 import org.optin4j.keys.SigningKeys;
-import org.optin4j.jdbc.JdbcConsentStore;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.servlet.OptInFilter;
 import org.optin4j.spi.ConsentStore;
@@ -58,14 +58,17 @@ import org.springframework.mail.javamail.JavaMailSender;
  *
  * <p>Holds no state of its own; the beans it makes are thread-safe.
  */
-@AutoConfiguration(afterName = {
-    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-    "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration"})
+@AutoConfiguration(
+    afterName = {
+      "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+      "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration"
+    })
 @ConditionalOnClass(OptIn.class)
 @EnableConfigurationProperties(OptInProperties.class)
 public class OptInAutoConfiguration {
   /** The bean name of the filter registration; define a bean of this name to register the filter yourself. */
   public static final String FILTER_REGISTRATION = "optin4jFilterRegistration";
+
   /**
    * The filter's order: before Spring Security's default filter order, -100
    * ({@code SecurityProperties.DEFAULT_FILTER_ORDER}), which this starter does not depend on.
@@ -84,24 +87,29 @@ public class OptInAutoConfiguration {
    */
   @Bean
   @ConditionalOnMissingBean({ConsentStore.class, OptIn.class})
-  public ConsentStore optin4jConsentStore(OptInProperties properties, ObjectProvider<DataSource> dataSource) {
+  public ConsentStore optin4jConsentStore(
+      OptInProperties properties, ObjectProvider<DataSource> dataSource) {
     if (properties.store() == OptInProperties.Store.MEMORY) {
       if (!properties.forTestsOrDemos()) {
-        throw new ConfigurationException("optin4j.store=memory: an in-memory store loses every proof of consent at "
-            + "the next restart; set optin4j.for-tests-or-demos=true if this app is only for tests or demos, or use "
-            + "optin4j.store=jdbc with a DataSource");
+        throw new ConfigurationException(
+            "optin4j.store=memory: an in-memory store loses every proof of consent at "
+                + "the next restart; set optin4j.for-tests-or-demos=true if this app is only for tests or demos, or use "
+                + "optin4j.store=jdbc with a DataSource");
       }
       return InMemoryConsentStore.create();
     }
     DataSource ds = dataSource.getIfUnique();
     if (ds == null) {
-      throw new ConfigurationException("optin4j.store=jdbc: no single DataSource bean; add spring-boot-starter-jdbc "
-          + "and spring.datasource.*, define a ConsentStore bean, or for tests and demos only set "
-          + "optin4j.store=memory and optin4j.for-tests-or-demos=true");
+      throw new ConfigurationException(
+          "optin4j.store=jdbc: no single DataSource bean; add spring-boot-starter-jdbc "
+              + "and spring.datasource.*, define a ConsentStore bean, or for tests and demos only set "
+              + "optin4j.store=memory and optin4j.for-tests-or-demos=true");
     }
     try {
-      return JdbcConsentStore.builder(ds).tablePrefix(properties.jdbc().tablePrefix())
-          .createSchema(properties.jdbc().createSchema()).build();
+      return JdbcConsentStore.builder(ds)
+          .tablePrefix(properties.jdbc().tablePrefix())
+          .createSchema(properties.jdbc().createSchema())
+          .build();
     } catch (IllegalArgumentException e) {
       throw new ConfigurationException("optin4j.jdbc.table-prefix: " + e.getMessage());
     }
@@ -119,14 +127,16 @@ public class OptInAutoConfiguration {
   public Mailer optin4jMailer(OptInProperties properties, ObjectProvider<JavaMailSender> sender) {
     JavaMailSender s = sender.getIfUnique();
     if (s == null) {
-      throw new ConfigurationException("optin4j needs a mailer: set spring.mail.host (and spring.mail.port, "
-          + "spring.mail.username, ...) so that Spring Boot makes a JavaMailSender, or define a Mailer bean");
+      throw new ConfigurationException(
+          "optin4j needs a mailer: set spring.mail.host (and spring.mail.port, "
+              + "spring.mail.username, ...) so that Spring Boot makes a JavaMailSender, or define a Mailer bean");
     }
     OptInProperties.Smtp smtp = properties.smtp();
     try {
       return JavaMailSenderMailer.create(s, smtp.from(), smtp.fromName(), smtp.replyTo());
     } catch (ConfigurationException e) {
-      throw new ConfigurationException(e.problems().stream().map(p -> "optin4j.smtp.*: " + p).toList());
+      throw new ConfigurationException(
+          e.problems().stream().map(p -> "optin4j.smtp.*: " + p).toList());
     }
   }
 
@@ -141,7 +151,8 @@ public class OptInAutoConfiguration {
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(OptIn.class)
-  public OptIn optIn(OptInProperties properties, ConsentStore store, Mailer mailer, ResourceLoader resources) {
+  public OptIn optIn(
+      OptInProperties properties, ConsentStore store, Mailer mailer, ResourceLoader resources) {
     return build(properties, store, mailer, resources).start();
   }
 
@@ -157,8 +168,10 @@ public class OptInAutoConfiguration {
   @ConditionalOnMissingBean(name = FILTER_REGISTRATION)
   @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
   @ConditionalOnClass(FilterRegistrationBean.class)
-  public FilterRegistrationBean<OptInFilter> optin4jFilterRegistration(OptInProperties properties, OptIn optIn) {
-    FilterRegistrationBean<OptInFilter> registration = new FilterRegistrationBean<>(filter(properties, optIn));
+  public FilterRegistrationBean<OptInFilter> optin4jFilterRegistration(
+      OptInProperties properties, OptIn optIn) {
+    FilterRegistrationBean<OptInFilter> registration =
+        new FilterRegistrationBean<>(filter(properties, optIn));
     registration.setName("optin4jFilter");
     registration.addUrlPatterns("/*");
     registration.setDispatcherTypes(DispatcherType.REQUEST);
@@ -166,17 +179,24 @@ public class OptInAutoConfiguration {
     return registration;
   }
 
-  // --- building ---------------------------------------------------------------------------------------------
+  // --- building
+  // ---------------------------------------------------------------------------------------------
 
   /** Builder setting names as they appear in OptIn.Builder's messages, and the property each one comes from. */
-  private static final Map<String, String> BUILDER_NAMES = Map.ofEntries(
-      Map.entry("baseUrl", "optin4j.base-url"), Map.entry("catalog", "optin4j.catalog"),
-      Map.entry("controller", "optin4j.controller.*"), Map.entry("confirmationTtl", "optin4j.confirmation-ttl"),
-      Map.entry("preferencesTtl", "optin4j.preferences-ttl"), Map.entry("unsubscribeTtl", "optin4j.unsubscribe-ttl"),
-      Map.entry("suppressionPepper", "optin4j.suppression-pepper"), Map.entry("jurisdiction", "optin4j.jurisdiction"),
-      Map.entry("confirmationMailCap", "optin4j.mail-cap.*"), Map.entry("signingKeys", "optin4j.signing.*"));
+  private static final Map<String, String> BUILDER_NAMES =
+      Map.ofEntries(
+          Map.entry("baseUrl", "optin4j.base-url"), Map.entry("catalog", "optin4j.catalog"),
+          Map.entry("controller", "optin4j.controller.*"),
+              Map.entry("confirmationTtl", "optin4j.confirmation-ttl"),
+          Map.entry("preferencesTtl", "optin4j.preferences-ttl"),
+              Map.entry("unsubscribeTtl", "optin4j.unsubscribe-ttl"),
+          Map.entry("suppressionPepper", "optin4j.suppression-pepper"),
+              Map.entry("jurisdiction", "optin4j.jurisdiction"),
+          Map.entry("confirmationMailCap", "optin4j.mail-cap.*"),
+              Map.entry("signingKeys", "optin4j.signing.*"));
 
-  static OptIn build(OptInProperties p, ConsentStore store, Mailer mailer, ResourceLoader resources) {
+  static OptIn build(
+      OptInProperties p, ConsentStore store, Mailer mailer, ResourceLoader resources) {
     List<String> problems = new ArrayList<>();
     OptIn.Builder b = OptIn.builder().store(store).mailer(mailer);
     if (p.baseUrl() == null || p.baseUrl().isBlank()) {
@@ -194,7 +214,9 @@ public class OptInAutoConfiguration {
       }
     }
     OptInProperties.ControllerSettings c = p.controller();
-    if (blankToNull(c.name()) == null || blankToNull(c.address()) == null || blankToNull(c.email()) == null) {
+    if (blankToNull(c.name()) == null
+        || blankToNull(c.address()) == null
+        || blankToNull(c.email()) == null) {
       problems.add("optin4j.controller.name, .address and .email: required (GDPR Art. 13(1)(a))");
     } else {
       try {
@@ -205,16 +227,20 @@ public class OptInAutoConfiguration {
     }
     byte[] active = secret("optin4j.signing.key", p.signing().key(), false, problems);
     if (active == null) {
-      addIfAbsent(problems, "optin4j.signing.key", "optin4j.signing.key.env, .file or .value: required");
+      addIfAbsent(
+          problems, "optin4j.signing.key", "optin4j.signing.key.env, .file or .value: required");
     } else {
       try {
         SigningKeys.Builder keys = SigningKeys.builder().active(p.signing().kid(), active);
-        p.signing().previous().forEach((kid, s) -> {
-          byte[] previous = secret("optin4j.signing.previous." + kid, s, false, problems);
-          if (previous != null) {
-            keys.previous(kid, previous);
-          }
-        });
+        p.signing()
+            .previous()
+            .forEach(
+                (kid, s) -> {
+                  byte[] previous = secret("optin4j.signing.previous." + kid, s, false, problems);
+                  if (previous != null) {
+                    keys.previous(kid, previous);
+                  }
+                });
         b.signingKeys(keys.build());
       } catch (ConfigurationException | IllegalArgumentException e) {
         problems.add("optin4j.signing.*: " + e.getMessage());
@@ -222,7 +248,9 @@ public class OptInAutoConfiguration {
     }
     byte[] pepper = secret("optin4j.suppression-pepper", p.suppressionPepper(), false, problems);
     if (pepper == null) {
-      addIfAbsent(problems, "optin4j.suppression-pepper",
+      addIfAbsent(
+          problems,
+          "optin4j.suppression-pepper",
           "optin4j.suppression-pepper.env, .file or .value: required");
     } else {
       b.suppressionPepper(pepper);
@@ -243,7 +271,8 @@ public class OptInAutoConfiguration {
     OptInProperties.MailCap cap = p.mailCap();
     if (cap.perDay() != null || cap.minInterval() != null) {
       // The same defaults as the builder's and the properties file's.
-      b.confirmationMailCap(cap.perDay() == null ? 3 : cap.perDay(),
+      b.confirmationMailCap(
+          cap.perDay() == null ? 3 : cap.perDay(),
           cap.minInterval() == null ? Duration.ofMinutes(2) : cap.minInterval());
     }
     if (!problems.isEmpty()) {
@@ -252,7 +281,8 @@ public class OptInAutoConfiguration {
     try {
       return b.build();
     } catch (ConfigurationException e) {
-      throw new ConfigurationException(e.problems().stream().map(OptInAutoConfiguration::propertyOf).toList());
+      throw new ConfigurationException(
+          e.problems().stream().map(OptInAutoConfiguration::propertyOf).toList());
     }
   }
 
@@ -275,8 +305,15 @@ public class OptInAutoConfiguration {
     }
     setIfPresent(p.formTokenTtl(), f::formTokenTtl);
     OptInProperties.RateLimit rate = p.rateLimit();
-    limit("optin4j.rate-limit.per-ip", rate.perIp(), problems, (max, window) -> f.rateLimitPerIp(max, window));
-    limit("optin4j.rate-limit.per-address", rate.perAddress(), problems,
+    limit(
+        "optin4j.rate-limit.per-ip",
+        rate.perIp(),
+        problems,
+        (max, window) -> f.rateLimitPerIp(max, window));
+    limit(
+        "optin4j.rate-limit.per-address",
+        rate.perAddress(),
+        problems,
         (max, window) -> f.rateLimitPerAddress(max, window));
     setIfPresent(rate.slots(), f::rateLimitSlots);
     f.trustedProxies(p.trustedProxies().toArray(String[]::new));
@@ -293,7 +330,8 @@ public class OptInAutoConfiguration {
     try {
       return f.build();
     } catch (ConfigurationException e) {
-      throw new ConfigurationException(e.problems().stream().map(x -> "optin4j (filter): " + x).toList());
+      throw new ConfigurationException(
+          e.problems().stream().map(x -> "optin4j (filter): " + x).toList());
     }
   }
 
@@ -317,7 +355,8 @@ public class OptInAutoConfiguration {
    * Resolves a secret from exactly one of env, file or value (a blank one counts as unset, as Spring users blank a
    * key to unset it); null, with a problem if one is invalid, otherwise. Messages never carry the value.
    */
-  private static byte[] secret(String key, OptInProperties.Secret s, boolean text, List<String> problems) {
+  private static byte[] secret(
+      String key, OptInProperties.Secret s, boolean text, List<String> problems) {
     String env = blankToNull(s.env());
     String file = blankToNull(s.file());
     String value = blankToNull(s.value());
@@ -330,9 +369,11 @@ public class OptInAutoConfiguration {
       return null;
     }
     if (file != null) {
-      // Through Secrets, so that a file its group or others may read is refused here as it is everywhere else.
+      // Through Secrets, so that a file its group or others may read is refused here as it is
+      // everywhere else.
       try {
-        return text ? Secrets.textFromFile(Path.of(file)).getBytes(StandardCharsets.UTF_8)
+        return text
+            ? Secrets.textFromFile(Path.of(file)).getBytes(StandardCharsets.UTF_8)
             : Secrets.fromFile(Path.of(file));
       } catch (ConfigurationException e) {
         problems.add(key + ".file: " + e.getMessage());
@@ -352,7 +393,8 @@ public class OptInAutoConfiguration {
       }
       return raw.strip().getBytes(StandardCharsets.UTF_8);
     }
-    // Through Secrets, so that keys from the environment or a value obey the same rules (base64, 256 bits) and a
+    // Through Secrets, so that keys from the environment or a value obey the same rules (base64,
+    // 256 bits) and a
     // bad one is never echoed.
     try {
       return env != null ? Secrets.fromEnv(env) : Secrets.fromValue(key + ".value", value);
@@ -380,7 +422,9 @@ public class OptInAutoConfiguration {
       if (slash < 0) {
         throw new IllegalArgumentException("no slash");
       }
-      set.set(Integer.parseInt(value.substring(0, slash).strip()), Duration.parse(value.substring(slash + 1).strip()));
+      set.set(
+          Integer.parseInt(value.substring(0, slash).strip()),
+          Duration.parse(value.substring(slash + 1).strip()));
     } catch (RuntimeException e) {
       problems.add(key + ": expected max/window such as 30/PT10M, was " + value);
     }

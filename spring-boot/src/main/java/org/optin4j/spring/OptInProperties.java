@@ -113,7 +113,8 @@ public record OptInProperties(
    * @param createSchema whether to create the schema when it is absent (an existing one is never changed); off by
    *     default: apply the shipped DDL with your migrations
    */
-  public record Jdbc(@DefaultValue("optin4j_") String tablePrefix, @DefaultValue("false") boolean createSchema) {}
+  public record Jdbc(
+      @DefaultValue("optin4j_") String tablePrefix, @DefaultValue("false") boolean createSchema) {}
 
   /**
    * The sender of optin4j's mails. Host, port, user and password are Spring Boot's {@code spring.mail.*}.
@@ -131,7 +132,9 @@ public record OptInProperties(
    * @param key the active key, at least 32 bytes
    * @param previous earlier keys by key id, still accepted while their links are valid
    */
-  public record Signing(@DefaultValue("k1") String kid, @DefaultValue Secret key,
+  public record Signing(
+      @DefaultValue("k1") String kid,
+      @DefaultValue Secret key,
       @DefaultValue Map<String, Secret> previous) {
     /** Copies the map. */
     public Signing {
@@ -156,7 +159,13 @@ public record OptInProperties(
   public record Secret(String env, String file, String value) {
     @Override
     public String toString() {
-      return "Secret[env=" + env + ", file=" + file + ", value=" + (value == null ? "none" : "(hidden)") + "]";
+      return "Secret[env="
+          + env
+          + ", file="
+          + file
+          + ", value="
+          + (value == null ? "none" : "(hidden)")
+          + "]";
     }
   }
 
@@ -184,7 +193,9 @@ public record OptInProperties(
    * @param markerPaths paths of pages whose markers optin4j fills in
    * @param emailField the name of the email field of those forms
    */
-  public record DropIn(@DefaultValue List<String> formPaths, @DefaultValue List<String> markerPaths,
+  public record DropIn(
+      @DefaultValue List<String> formPaths,
+      @DefaultValue List<String> markerPaths,
       String emailField) {
     /** Copies the lists. */
     public DropIn {

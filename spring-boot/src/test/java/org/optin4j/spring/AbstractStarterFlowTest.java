@@ -41,16 +41,14 @@ abstract class AbstractStarterFlowTest {
    * class writes to its own addresses.
    */
   static final GreenMail MAIL = startMail();
+
   private static final Pattern LINK =
       Pattern.compile("http://localhost(/optin/(confirm|preferences|unsubscribe)[^\\s\"<>]*)");
   private static final PurposeId NEWSLETTER = new PurposeId("newsletter");
 
-  @LocalServerPort
-  int port;
-  @Autowired
-  OptIn optIn;
-  @Autowired
-  PlatformTransactionManager transactions;
+  @LocalServerPort int port;
+  @Autowired OptIn optIn;
+  @Autowired PlatformTransactionManager transactions;
   StarterHttp http;
 
   private static GreenMail startMail() {
@@ -71,22 +69,45 @@ abstract class AbstractStarterFlowTest {
   }
 
   @Test
-  void signupConfirmOneClickUnsubscribeThenPreferencePageOverHttpBehindSpringSecurity() throws Exception {
+  void signupConfirmOneClickUnsubscribeThenPreferencePageOverHttpBehindSpringSecurity()
+      throws Exception {
     String email = "ann-" + getClass().getSimpleName().toLowerCase(Locale.ROOT) + "@example.org";
     StarterHttp.Response page = http.get("/optin/subscribe");
     assertEquals(200, page.status(), page.body());
-    StarterHttp.Response done = http.submit("/optin/subscribe", List.of("email", email, "purpose", "newsletter",
-        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"),
-        "optin-lang", page.field("optin-lang"), "optin-website", ""));
+    StarterHttp.Response done =
+        http.submit(
+            "/optin/subscribe",
+            List.of(
+                "email",
+                email,
+                "purpose",
+                "newsletter",
+                "optin-csrf",
+                page.field("optin-csrf"),
+                "optin-notice",
+                page.field("optin-notice"),
+                "optin-lang",
+                page.field("optin-lang"),
+                "optin-website",
+                ""));
     assertEquals(200, done.status(), done.body());
     assertTrue(done.body().contains("Check your inbox"), done.body());
     assertFalse(optIn.mayMail(email, NEWSLETTER), "pending until confirmed");
 
     StarterHttp.Response confirmPage = http.get(link(email, "confirm"));
     assertEquals(200, confirmPage.status(), confirmPage.body());
-    StarterHttp.Response confirmed = http.submit("/optin/confirm", List.of("token", confirmPage.field("token"),
-        "optin-csrf", confirmPage.field("optin-csrf"), "optin-lang", confirmPage.field("optin-lang"),
-        "purpose", "newsletter"));
+    StarterHttp.Response confirmed =
+        http.submit(
+            "/optin/confirm",
+            List.of(
+                "token",
+                confirmPage.field("token"),
+                "optin-csrf",
+                confirmPage.field("optin-csrf"),
+                "optin-lang",
+                confirmPage.field("optin-lang"),
+                "purpose",
+                "newsletter"));
     assertEquals(200, confirmed.status(), confirmed.body());
     assertTrue(optIn.mayMail(email, NEWSLETTER));
 
@@ -116,12 +137,17 @@ abstract class AbstractStarterFlowTest {
   @Test
   void requestInsideSpringTransactionThenCommitsOnItsOwnConnectionEvenWhenTheCallerRollsBack() {
     String email = "tx-" + getClass().getSimpleName().toLowerCase(Locale.ROOT) + "@example.org";
-    RequestResult result = new TransactionTemplate(transactions).execute(status -> {
-      status.setRollbackOnly();
-      return optIn.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER));
-    });
+    RequestResult result =
+        new TransactionTemplate(transactions)
+            .execute(
+                status -> {
+                  status.setRollbackOnly();
+                  return optIn.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER));
+                });
     assertInstanceOf(RequestResult.Accepted.class, result);
-    assertTrue(optIn.findSubject(email).isPresent(), "committed although the caller's transaction rolled back");
+    assertTrue(
+        optIn.findSubject(email).isPresent(),
+        "committed although the caller's transaction rolled back");
   }
 
   /** The path of the first link of a kind in the newest mail to an address that has one. */

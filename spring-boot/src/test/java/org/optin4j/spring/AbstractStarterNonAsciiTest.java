@@ -28,13 +28,12 @@ import org.springframework.test.context.DynamicPropertySource;
  * filter after Boot's encoding filter (the starter's default) and before everything with no encoding filter at all.
  */
 abstract class AbstractStarterNonAsciiTest {
-  private static final Pattern CONFIRM = Pattern.compile("http://localhost(/optin/confirm[^\\s\"<>]*)");
+  private static final Pattern CONFIRM =
+      Pattern.compile("http://localhost(/optin/confirm[^\\s\"<>]*)");
   private static final PurposeId NEWSLETTER = new PurposeId("newsletter");
 
-  @LocalServerPort
-  int port;
-  @Autowired
-  OptIn optIn;
+  @LocalServerPort int port;
+  @Autowired OptIn optIn;
   StarterHttp http;
 
   @DynamicPropertySource
@@ -55,9 +54,21 @@ abstract class AbstractStarterNonAsciiTest {
   private StarterHttp.Response subscribe(String email) throws Exception {
     StarterHttp.Response page = http.get("/optin/subscribe");
     assertEquals(200, page.status(), page.body());
-    return http.submit("/optin/subscribe", List.of("email", email, "purpose", "newsletter",
-        "optin-csrf", page.field("optin-csrf"), "optin-notice", page.field("optin-notice"),
-        "optin-lang", page.field("optin-lang"), "optin-website", ""));
+    return http.submit(
+        "/optin/subscribe",
+        List.of(
+            "email",
+            email,
+            "purpose",
+            "newsletter",
+            "optin-csrf",
+            page.field("optin-csrf"),
+            "optin-notice",
+            page.field("optin-notice"),
+            "optin-lang",
+            page.field("optin-lang"),
+            "optin-website",
+            ""));
   }
 
   @Test
@@ -71,27 +82,43 @@ abstract class AbstractStarterNonAsciiTest {
     assertEquals(aLabel, optIn.findSubject(typed).orElseThrow().email().value());
     List<MimeMessage> mails = mailsTo(aLabel);
     assertEquals(1, mails.size(), "one confirmation mail, to the A-label");
-    assertNotNull(AbstractStarterFlowTest.MAIL.getUserManager().getUserByEmail(aLabel), "the envelope's recipient");
+    assertNotNull(
+        AbstractStarterFlowTest.MAIL.getUserManager().getUserByEmail(aLabel),
+        "the envelope's recipient");
     Matcher confirm = CONFIRM.matcher(text(mails.get(0)));
     assertTrue(confirm.find(), "a confirm link");
     StarterHttp.Response page = http.get(confirm.group(1));
-    StarterHttp.Response confirmed = http.submit("/optin/confirm", List.of("token", page.field("token"),
-        "optin-csrf", page.field("optin-csrf"), "optin-lang", page.field("optin-lang"), "purpose", "newsletter"));
+    StarterHttp.Response confirmed =
+        http.submit(
+            "/optin/confirm",
+            List.of(
+                "token",
+                page.field("token"),
+                "optin-csrf",
+                page.field("optin-csrf"),
+                "optin-lang",
+                page.field("optin-lang"),
+                "purpose",
+                "newsletter"));
     assertEquals(200, confirmed.status(), confirmed.body());
     assertTrue(optIn.mayMail(aLabel, NEWSLETTER), "one person under both spellings");
     assertTrue(optIn.mayMail(typed, NEWSLETTER), "one person under both spellings");
   }
 
   @Test
-  void signupWhenLocalPartNotAsciiThenRefusedSayingWhyBecauseJavaMailSenderHasNoSmtpUtf8() throws Exception {
+  void signupWhenLocalPartNotAsciiThenRefusedSayingWhyBecauseJavaMailSenderHasNoSmtpUtf8()
+      throws Exception {
     String typed = "zoë-" + getClass().getSimpleName().toLowerCase(Locale.ROOT) + "@example.org";
 
     StarterHttp.Response r = subscribe(typed);
 
     assertEquals(400, r.status(), r.body());
-    assertTrue(r.body().contains("We cannot send mail to addresses with letters such as é or ü before the @"),
+    assertTrue(
+        r.body()
+            .contains("We cannot send mail to addresses with letters such as é or ü before the @"),
         r.body());
-    assertTrue(r.body().contains("value=\"" + typed + "\""), "echoed intact, as typed (not mis-decoded)");
+    assertTrue(
+        r.body().contains("value=\"" + typed + "\""), "echoed intact, as typed (not mis-decoded)");
     assertFalse(optIn.findSubject(typed).isPresent());
   }
 

@@ -42,33 +42,55 @@ class JavaMailSenderMailerTest {
     mail.stop();
   }
 
-  private static MailMessage message(String to, Map<String, String> headers, List<MailMessage.Attachment> files) {
-    return new MailMessage(EmailAddress.parse(to), "Please confirm", "Confirm: https://shop.example/optin/confirm",
-        "<p>Confirm</p>", headers, files);
+  private static MailMessage message(
+      String to, Map<String, String> headers, List<MailMessage.Attachment> files) {
+    return new MailMessage(
+        EmailAddress.parse(to),
+        "Please confirm",
+        "Confirm: https://shop.example/optin/confirm",
+        "<p>Confirm</p>",
+        headers,
+        files);
   }
 
   @Test
   void sendWhenBatchThenEveryMailArrivesWithSenderHeadersAndAttachment() throws Exception {
-    JavaMailSenderMailer mailer = JavaMailSenderMailer.create(sender, "news@bakery.example", "Bakery", null);
-    List<SendOutcome> outcomes = mailer.send(List.of(
-        message("ann@example.org", Map.of("List-Unsubscribe", "<https://shop.example/optin/unsubscribe?token=t>"),
-            List.of()),
-        message("bob@example.org", Map.of(), List.of(new MailMessage.Attachment("my-data.json", "application/json",
-            "{}".getBytes(StandardCharsets.UTF_8))))));
+    JavaMailSenderMailer mailer =
+        JavaMailSenderMailer.create(sender, "news@bakery.example", "Bakery", null);
+    List<SendOutcome> outcomes =
+        mailer.send(
+            List.of(
+                message(
+                    "ann@example.org",
+                    Map.of("List-Unsubscribe", "<https://shop.example/optin/unsubscribe?token=t>"),
+                    List.of()),
+                message(
+                    "bob@example.org",
+                    Map.of(),
+                    List.of(
+                        new MailMessage.Attachment(
+                            "my-data.json",
+                            "application/json",
+                            "{}".getBytes(StandardCharsets.UTF_8))))));
     assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()), outcomes);
     MimeMessage[] received = mail.getReceivedMessages();
     assertEquals(2, received.length);
     assertEquals("Bakery <news@bakery.example>", received[0].getFrom()[0].toString());
-    assertEquals("<https://shop.example/optin/unsubscribe?token=t>", received[0].getHeader("List-Unsubscribe", null));
+    assertEquals(
+        "<https://shop.example/optin/unsubscribe?token=t>",
+        received[0].getHeader("List-Unsubscribe", null));
     assertTrue(GreenMailUtil.getWholeMessage(received[1]).contains("my-data.json"));
   }
 
   @Test
   void sendWhenTemplateSetsAHeaderTheMailerOwnsThenOnlyThatMailFailsPermanently() {
-    JavaMailSenderMailer mailer = JavaMailSenderMailer.create(sender, "news@bakery.example", null, null);
-    List<SendOutcome> outcomes = mailer.send(List.of(
-        message("ann@example.org", Map.of("From", "evil@example.org"), List.of()),
-        message("bob@example.org", Map.of(), List.of())));
+    JavaMailSenderMailer mailer =
+        JavaMailSenderMailer.create(sender, "news@bakery.example", null, null);
+    List<SendOutcome> outcomes =
+        mailer.send(
+            List.of(
+                message("ann@example.org", Map.of("From", "evil@example.org"), List.of()),
+                message("bob@example.org", Map.of(), List.of())));
     assertInstanceOf(SendOutcome.PermanentFailure.class, outcomes.get(0));
     assertEquals(new SendOutcome.Sent(), outcomes.get(1));
     assertEquals(1, mail.getReceivedMessages().length);
@@ -81,9 +103,13 @@ class JavaMailSenderMailerTest {
       closed = s.getLocalPort();
     }
     sender.setPort(closed);
-    JavaMailSenderMailer mailer = JavaMailSenderMailer.create(sender, "news@bakery.example", null, null);
-    List<SendOutcome> outcomes = mailer.send(List.of(message("ann@example.org", Map.of(), List.of()),
-        message("bob@example.org", Map.of(), List.of())));
+    JavaMailSenderMailer mailer =
+        JavaMailSenderMailer.create(sender, "news@bakery.example", null, null);
+    List<SendOutcome> outcomes =
+        mailer.send(
+            List.of(
+                message("ann@example.org", Map.of(), List.of()),
+                message("bob@example.org", Map.of(), List.of())));
     assertEquals(2, outcomes.size());
     outcomes.forEach(o -> assertInstanceOf(SendOutcome.TransientFailure.class, o));
   }
@@ -122,30 +148,47 @@ class JavaMailSenderMailerTest {
 
   @Test
   void outcomeWhen5xxThenPermanentAnd4xxThenTransient() {
-    assertEquals(new SendOutcome.PermanentFailure("SMTP 550"), JavaMailSenderMailer.outcome(new RecipientRefused(550)));
-    assertEquals(new SendOutcome.PermanentFailure("SMTP 554"), JavaMailSenderMailer.outcome(new MessageRefused(554)));
-    assertEquals(new SendOutcome.TransientFailure("SMTP 451"), JavaMailSenderMailer.outcome(new MessageRefused(451)));
+    assertEquals(
+        new SendOutcome.PermanentFailure("SMTP 550"),
+        JavaMailSenderMailer.outcome(new RecipientRefused(550)));
+    assertEquals(
+        new SendOutcome.PermanentFailure("SMTP 554"),
+        JavaMailSenderMailer.outcome(new MessageRefused(554)));
+    assertEquals(
+        new SendOutcome.TransientFailure("SMTP 451"),
+        JavaMailSenderMailer.outcome(new MessageRefused(451)));
   }
 
   @Test
   void outcomeWhen552ToRecipientThenTransientAsRfc5321Says() {
-    assertEquals(new SendOutcome.TransientFailure("SMTP 552"), JavaMailSenderMailer.outcome(new RecipientRefused(552)));
-    assertEquals(new SendOutcome.PermanentFailure("SMTP 552"), JavaMailSenderMailer.outcome(new MessageRefused(552)));
+    assertEquals(
+        new SendOutcome.TransientFailure("SMTP 552"),
+        JavaMailSenderMailer.outcome(new RecipientRefused(552)));
+    assertEquals(
+        new SendOutcome.PermanentFailure("SMTP 552"),
+        JavaMailSenderMailer.outcome(new MessageRefused(552)));
   }
 
   @Test
   void outcomeWhenCodeIsInTheCauseChainThenFoundAndWithoutCodeThenTransient() {
-    assertEquals(new SendOutcome.PermanentFailure("SMTP 550"),
-        JavaMailSenderMailer.outcome(new jakarta.mail.MessagingException("refused", new RecipientRefused(550))));
-    assertEquals(new SendOutcome.TransientFailure("I/O error: IOException"),
-        JavaMailSenderMailer.outcome(new jakarta.mail.MessagingException("lost", new IOException("reset"))));
+    assertEquals(
+        new SendOutcome.PermanentFailure("SMTP 550"),
+        JavaMailSenderMailer.outcome(
+            new jakarta.mail.MessagingException("refused", new RecipientRefused(550))));
+    assertEquals(
+        new SendOutcome.TransientFailure("I/O error: IOException"),
+        JavaMailSenderMailer.outcome(
+            new jakarta.mail.MessagingException("lost", new IOException("reset"))));
   }
 
   @Test
   void createWhenSenderAddressesInvalidThenNamesEach() {
-    ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> JavaMailSenderMailer.create(sender, "not an address", null, "also not"));
-    assertEquals(List.of("from address is invalid: not an address", "reply-to address is invalid: also not"),
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () -> JavaMailSenderMailer.create(sender, "not an address", null, "also not"));
+    assertEquals(
+        List.of("from address is invalid: not an address", "reply-to address is invalid: also not"),
         e.problems());
   }
 }

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.servlet.DispatcherType;
 import org.junit.jupiter.api.Test;
-import org.optin4j.Controller;
 import org.optin4j.OptIn;
-import org.optin4j.PurposeCatalog;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.servlet.OptInFilter;
@@ -30,10 +28,11 @@ class OptInAutoConfigurationTest {
   private static final String KEY = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
 
   /** A valid in-memory setup for tests and demos, with a JavaMailSender bean (no mail is sent by these tests). */
-  private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(OptInAutoConfiguration.class))
-      .withUserConfiguration(MailSenderConfig.class)
-      .withPropertyValues(properties());
+  private final WebApplicationContextRunner runner =
+      new WebApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(OptInAutoConfiguration.class))
+          .withUserConfiguration(MailSenderConfig.class)
+          .withPropertyValues(properties());
 
   @Configuration(proxyBeanMethods = false)
   static class MailSenderConfig {
@@ -49,12 +48,18 @@ class OptInAutoConfigurationTest {
   static class OwnOptInConfig {
     @Bean(destroyMethod = "close")
     OptIn ownOptIn() {
-      return OptIn.builder().baseUrl("https://own.example/optin")
-          .catalog(org.optin4j.PurposeCatalog.fromJson(
-              OwnOptInConfig.class.getResourceAsStream("/optin4j-purposes.json")))
-          .controller(new org.optin4j.Controller("Own", "Own Street 1", "privacy@own.example", null))
-          .store(InMemoryConsentStore.create()).mailer(new RecordingMailer())
-          .signingKeys(SigningKeys.generate("k1")).suppressionPepper(new byte[32]).build();
+      return OptIn.builder()
+          .baseUrl("https://own.example/optin")
+          .catalog(
+              org.optin4j.PurposeCatalog.fromJson(
+                  OwnOptInConfig.class.getResourceAsStream("/optin4j-purposes.json")))
+          .controller(
+              new org.optin4j.Controller("Own", "Own Street 1", "privacy@own.example", null))
+          .store(InMemoryConsentStore.create())
+          .mailer(new RecordingMailer())
+          .signingKeys(SigningKeys.generate("k1"))
+          .suppressionPepper(new byte[32])
+          .build();
     }
   }
 
@@ -78,56 +83,71 @@ class OptInAutoConfigurationTest {
   static class OwnFilterConfig {
     @Bean(OptInAutoConfiguration.FILTER_REGISTRATION)
     FilterRegistrationBean<OptInFilter> ownRegistration(OptIn optIn) {
-      FilterRegistrationBean<OptInFilter> r = new FilterRegistrationBean<>(OptInFilter.builder(optIn).build());
+      FilterRegistrationBean<OptInFilter> r =
+          new FilterRegistrationBean<>(OptInFilter.builder(optIn).build());
       r.addUrlPatterns("/optin/*");
       return r;
     }
   }
 
-  // --- what it makes ------------------------------------------------------------------------------------------
+  // --- what it makes
+  // ------------------------------------------------------------------------------------------
 
   @Test
   void startWhenJavaMailSenderPresentThenMailerSendsThroughIt() {
-    runner.run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context).hasSingleBean(OptIn.class);
-      assertThat(context.getBean(Mailer.class)).isInstanceOf(JavaMailSenderMailer.class);
-      assertThat(context.getBean(ConsentStore.class)).isInstanceOf(InMemoryConsentStore.class);
-    });
+    runner.run(
+        context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context).hasSingleBean(OptIn.class);
+          assertThat(context.getBean(Mailer.class)).isInstanceOf(JavaMailSenderMailer.class);
+          assertThat(context.getBean(ConsentStore.class)).isInstanceOf(InMemoryConsentStore.class);
+        });
   }
 
   @Test
-  void filterRegistrationWhenServletAppThenOnEveryPathBeforeSpringSecurityForRequestDispatchesOnly() {
-    runner.run(context -> {
-      FilterRegistrationBean<?> registration =
-          context.getBean(OptInAutoConfiguration.FILTER_REGISTRATION, FilterRegistrationBean.class);
-      assertThat(registration.getFilter()).isInstanceOf(OptInFilter.class);
-      // Spring Security's springSecurityFilterChain runs at -100 (SecurityProperties.DEFAULT_FILTER_ORDER).
-      assertThat(registration.getOrder()).isLessThan(-100);
-      assertThat(registration.getUrlPatterns()).containsExactly("/*");
-      assertThat(registration.determineDispatcherTypes()).containsExactly(DispatcherType.REQUEST);
-    });
+  void
+      filterRegistrationWhenServletAppThenOnEveryPathBeforeSpringSecurityForRequestDispatchesOnly() {
+    runner.run(
+        context -> {
+          FilterRegistrationBean<?> registration =
+              context.getBean(
+                  OptInAutoConfiguration.FILTER_REGISTRATION, FilterRegistrationBean.class);
+          assertThat(registration.getFilter()).isInstanceOf(OptInFilter.class);
+          // Spring Security's springSecurityFilterChain runs at -100
+          // (SecurityProperties.DEFAULT_FILTER_ORDER).
+          assertThat(registration.getOrder()).isLessThan(-100);
+          assertThat(registration.getUrlPatterns()).containsExactly("/*");
+          assertThat(registration.determineDispatcherTypes())
+              .containsExactly(DispatcherType.REQUEST);
+        });
   }
 
   @Test
   void optInBeanWhenContextClosesThenClosedThroughItsDestroyMethod() {
-    runner.run(context -> assertThat(((org.springframework.beans.factory.support.AbstractBeanDefinition)
-        context.getBeanFactory().getBeanDefinition("optIn")).getDestroyMethodNames()).containsExactly("close"));
+    runner.run(
+        context ->
+            assertThat(
+                    ((org.springframework.beans.factory.support.AbstractBeanDefinition)
+                            context.getBeanFactory().getBeanDefinition("optIn"))
+                        .getDestroyMethodNames())
+                .containsExactly("close"));
   }
 
-  // --- what it leaves to the app ------------------------------------------------------------------------------
+  // --- what it leaves to the app
+  // ------------------------------------------------------------------------------
 
   @Test
   void startWhenAppDefinesOptInThenStarterBacksOffAndMakesNoStoreOrMailer() {
     new WebApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(OptInAutoConfiguration.class))
         .withUserConfiguration(OwnOptInConfig.class)
-        .run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context).hasSingleBean(OptIn.class).hasBean("ownOptIn");
-          assertThat(context).doesNotHaveBean(ConsentStore.class).doesNotHaveBean(Mailer.class);
-          assertThat(context).hasBean(OptInAutoConfiguration.FILTER_REGISTRATION);
-        });
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(OptIn.class).hasBean("ownOptIn");
+              assertThat(context).doesNotHaveBean(ConsentStore.class).doesNotHaveBean(Mailer.class);
+              assertThat(context).hasBean(OptInAutoConfiguration.FILTER_REGISTRATION);
+            });
   }
 
   @Test
@@ -136,72 +156,101 @@ class OptInAutoConfigurationTest {
         .withConfiguration(AutoConfigurations.of(OptInAutoConfiguration.class))
         .withUserConfiguration(OwnMailerConfig.class)
         .withPropertyValues(properties())
-        .run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context).hasSingleBean(Mailer.class).hasBean("ownMailer");
-          assertThat(context.getBean(Mailer.class)).isInstanceOf(RecordingMailer.class);
-        });
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(Mailer.class).hasBean("ownMailer");
+              assertThat(context.getBean(Mailer.class)).isInstanceOf(RecordingMailer.class);
+            });
   }
 
   @Test
   void startWhenAppDefinesConsentStoreThenItIsUsedWithoutDataSource() {
-    runner.withUserConfiguration(OwnStoreConfig.class)
+    runner
+        .withUserConfiguration(OwnStoreConfig.class)
         .withPropertyValues("optin4j.store=jdbc", "optin4j.for-tests-or-demos=false")
-        .run(context -> {
-          assertThat(context).hasNotFailed();
-          assertThat(context).hasSingleBean(ConsentStore.class).hasBean("ownStore");
-        });
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(ConsentStore.class).hasBean("ownStore");
+            });
   }
 
   @Test
   void startWhenAppDefinesFilterRegistrationThenStarterRegistersNone() {
-    runner.withUserConfiguration(OwnFilterConfig.class).run(context -> {
-      assertThat(context).hasNotFailed();
-      assertThat(context.getBeansOfType(FilterRegistrationBean.class)).hasSize(1);
-      FilterRegistrationBean<?> own =
-          context.getBean(OptInAutoConfiguration.FILTER_REGISTRATION, FilterRegistrationBean.class);
-      assertThat(own.getUrlPatterns()).containsExactly("/optin/*");
-    });
+    runner
+        .withUserConfiguration(OwnFilterConfig.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context.getBeansOfType(FilterRegistrationBean.class)).hasSize(1);
+              FilterRegistrationBean<?> own =
+                  context.getBean(
+                      OptInAutoConfiguration.FILTER_REGISTRATION, FilterRegistrationBean.class);
+              assertThat(own.getUrlPatterns()).containsExactly("/optin/*");
+            });
   }
 
-  // --- what stops the start -----------------------------------------------------------------------------------
+  // --- what stops the start
+  // -----------------------------------------------------------------------------------
 
   @Test
   void startWhenBaseUrlNotHttpsThenFailsNamingTheProperty() {
-    runner.withPropertyValues("optin4j.base-url=http://shop.example/optin")
-        .run(context -> assertThat(failure(context)).contains("optin4j.base-url: baseUrl must use https"));
+    runner
+        .withPropertyValues("optin4j.base-url=http://shop.example/optin")
+        .run(
+            context ->
+                assertThat(failure(context)).contains("optin4j.base-url: baseUrl must use https"));
   }
 
   @Test
   void startWhenBaseUrlMissingAndCatalogMissingAndControllerIncompleteThenNamesEachAtOnce() {
-    runner.withPropertyValues("optin4j.base-url=", "optin4j.catalog=", "optin4j.controller.email=")
-        .run(context -> assertThat(failure(context)).contains("optin4j.base-url: required")
-            .contains("optin4j.catalog: required").contains("optin4j.controller.name, .address and .email"));
+    runner
+        .withPropertyValues("optin4j.base-url=", "optin4j.catalog=", "optin4j.controller.email=")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.base-url: required")
+                    .contains("optin4j.catalog: required")
+                    .contains("optin4j.controller.name, .address and .email"));
   }
 
   @Test
   void startWhenCatalogNotFoundThenFailsNamingTheProperty() {
-    runner.withPropertyValues("optin4j.catalog=classpath:nowhere.json")
-        .run(context -> assertThat(failure(context)).contains("optin4j.catalog: classpath:nowhere.json not found"));
+    runner
+        .withPropertyValues("optin4j.catalog=classpath:nowhere.json")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.catalog: classpath:nowhere.json not found"));
   }
 
   @Test
   void startWhenDurationInvalidThenBindingFailsNamingTheProperty() {
-    runner.withPropertyValues("optin4j.confirmation-ttl=soon")
+    runner
+        .withPropertyValues("optin4j.confirmation-ttl=soon")
         .run(context -> assertThat(failure(context)).contains("optin4j.confirmation-ttl"));
   }
 
   @Test
   void startWhenMemoryStoreNotMarkedForTestsOrDemosThenRefusesToStart() {
-    runner.withPropertyValues("optin4j.for-tests-or-demos=false")
-        .run(context -> assertThat(failure(context)).contains("optin4j.store=memory")
-            .contains("optin4j.for-tests-or-demos=true"));
+    runner
+        .withPropertyValues("optin4j.for-tests-or-demos=false")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.store=memory")
+                    .contains("optin4j.for-tests-or-demos=true"));
   }
 
   @Test
   void startWhenJdbcStoreWithoutDataSourceThenRefusesToStartNamingTheChoices() {
-    runner.withPropertyValues("optin4j.store=jdbc")
-        .run(context -> assertThat(failure(context)).contains("optin4j.store=jdbc: no single DataSource bean"));
+    runner
+        .withPropertyValues("optin4j.store=jdbc")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.store=jdbc: no single DataSource bean"));
   }
 
   @Test
@@ -214,69 +263,99 @@ class OptInAutoConfigurationTest {
 
   @Test
   void startWhenSenderAddressMissingThenFailsNamingTheProperty() {
-    runner.withPropertyValues("optin4j.smtp.from=")
-        .run(context -> assertThat(failure(context)).contains("optin4j.smtp.*: from address is required"));
+    runner
+        .withPropertyValues("optin4j.smtp.from=")
+        .run(
+            context ->
+                assertThat(failure(context)).contains("optin4j.smtp.*: from address is required"));
   }
 
   @Test
   void startWhenSigningKeyMissingThenFailsNamingItsThreeSources() {
-    runner.withPropertyValues("optin4j.signing.key.value=")
-        .run(context -> assertThat(failure(context))
-            .contains("optin4j.signing.key.env, .file or .value: required"));
+    runner
+        .withPropertyValues("optin4j.signing.key.value=")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.signing.key.env, .file or .value: required"));
   }
 
   @Test
   void startWhenSecretNotBase64ThenFailsWithoutEchoingTheValue() {
-    runner.withPropertyValues("optin4j.suppression-pepper.value=not*base64*secret")
-        .run(context -> assertThat(failure(context)).contains("secret optin4j.suppression-pepper.value: not valid base64")
-            .doesNotContain("not*base64*secret"));
+    runner
+        .withPropertyValues("optin4j.suppression-pepper.value=not*base64*secret")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("secret optin4j.suppression-pepper.value: not valid base64")
+                    .doesNotContain("not*base64*secret"));
   }
 
   @Test
   void startWhenSecretGivenTwiceThenFailsAskingForOne() {
-    runner.withPropertyValues("optin4j.signing.key.env=OPTIN4J_NO_SUCH_VARIABLE")
-        .run(context -> assertThat(failure(context))
-            .contains("optin4j.signing.key: set only one of .env, .file and .value"));
+    runner
+        .withPropertyValues("optin4j.signing.key.env=OPTIN4J_NO_SUCH_VARIABLE")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.signing.key: set only one of .env, .file and .value"));
   }
 
   @Test
   void startWhenSigningKeyFromUnsetEnvironmentVariableThenFailsNamingIt() {
-    runner.withPropertyValues("optin4j.signing.key.value=", "optin4j.signing.key.env=OPTIN4J_NO_SUCH_VARIABLE")
-        .run(context -> assertThat(failure(context)).contains(
-            "optin4j.signing.key.env: secret from environment variable OPTIN4J_NO_SUCH_VARIABLE: not set"));
+    runner
+        .withPropertyValues(
+            "optin4j.signing.key.value=", "optin4j.signing.key.env=OPTIN4J_NO_SUCH_VARIABLE")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains(
+                        "optin4j.signing.key.env: secret from environment variable OPTIN4J_NO_SUCH_VARIABLE: not set"));
   }
 
   @Test
   void startWhenSigningKeyShorterThan256BitsThenFailsNamingTheProperty() {
-    runner.withPropertyValues("optin4j.signing.key.value=AAAAAAAAAAAAAAAAAAAAAA==")
-        .run(context -> assertThat(failure(context)).contains("optin4j.signing.key.value")
-            .contains("has 128 bits; at least 256 are required"));
+    runner
+        .withPropertyValues("optin4j.signing.key.value=AAAAAAAAAAAAAAAAAAAAAA==")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.signing.key.value")
+                    .contains("has 128 bits; at least 256 are required"));
   }
 
   @Test
   void propertiesWhenPrintedThenSecretValuesHidden() {
-    runner.run(context -> assertThat(context.getBean(OptInProperties.class).toString()).doesNotContain(KEY)
-        .contains("value=(hidden)"));
+    runner.run(
+        context ->
+            assertThat(context.getBean(OptInProperties.class).toString())
+                .doesNotContain(KEY)
+                .contains("value=(hidden)"));
   }
 
   @Test
   void startWhenRateLimitMalformedThenFailsNamingTheProperty() {
-    runner.withPropertyValues("optin4j.rate-limit.per-ip=thirty")
-        .run(context -> assertThat(failure(context)).contains("optin4j.rate-limit.per-ip: expected max/window"));
+    runner
+        .withPropertyValues("optin4j.rate-limit.per-ip=thirty")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.rate-limit.per-ip: expected max/window"));
   }
 
   private static String[] properties() {
     return new String[] {
-        "optin4j.base-url=https://shop.example/optin",
-        "optin4j.catalog=classpath:optin4j-purposes.json",
-        "optin4j.controller.name=Bakery Example GmbH",
-        "optin4j.controller.address=Example Street 1, 10115 Berlin",
-        "optin4j.controller.email=privacy@bakery.example",
-        "optin4j.smtp.from=news@bakery.example",
-        "optin4j.signing.key.value=" + KEY,
-        "optin4j.suppression-pepper.value=" + KEY,
-        "optin4j.store=memory",
-        "optin4j.for-tests-or-demos=true"};
+      "optin4j.base-url=https://shop.example/optin",
+      "optin4j.catalog=classpath:optin4j-purposes.json",
+      "optin4j.controller.name=Bakery Example GmbH",
+      "optin4j.controller.address=Example Street 1, 10115 Berlin",
+      "optin4j.controller.email=privacy@bakery.example",
+      "optin4j.smtp.from=news@bakery.example",
+      "optin4j.signing.key.value=" + KEY,
+      "optin4j.suppression-pepper.value=" + KEY,
+      "optin4j.store=memory",
+      "optin4j.for-tests-or-demos=true"
+    };
   }
 
   /** Every message in the start failure's cause chain, one per line. */

@@ -26,7 +26,8 @@ final class StarterApps {
   static class DocumentedSecurity {
     @Bean
     SecurityFilterChain security(HttpSecurity http) throws Exception {
-      http.authorizeHttpRequests(a -> a.requestMatchers("/optin/**").permitAll().anyRequest().authenticated())
+      http.authorizeHttpRequests(
+              a -> a.requestMatchers("/optin/**").permitAll().anyRequest().authenticated())
           .csrf(c -> c.ignoringRequestMatchers("/optin/**"))
           .formLogin(withDefaults());
       return http.build();
@@ -42,7 +43,8 @@ final class StarterApps {
       return new BeanPostProcessor() {
         @Override
         public Object postProcessAfterInitialization(Object bean, String name) {
-          if (OptInAutoConfiguration.FILTER_REGISTRATION.equals(name) && bean instanceof FilterRegistrationBean<?> r) {
+          if (OptInAutoConfiguration.FILTER_REGISTRATION.equals(name)
+              && bean instanceof FilterRegistrationBean<?> r) {
             r.setOrder(Ordered.HIGHEST_PRECEDENCE);
           }
           return bean;

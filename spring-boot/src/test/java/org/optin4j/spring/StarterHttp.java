@@ -15,8 +15,11 @@ import java.util.regex.Pattern;
 
 /** A small HTTP client for the starter's tests: no cookie store, no redirects followed, so nothing rides along. */
 final class StarterHttp {
-  private final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final String origin;
 
   StarterHttp(int port) {
@@ -30,7 +33,8 @@ final class StarterHttp {
 
     /** The value of a named (hidden) input. */
     String field(String name) {
-      Matcher m = Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(body);
+      Matcher m =
+          Pattern.compile("name=\"" + Pattern.quote(name) + "\" value=\"([^\"]*)\"").matcher(body);
       return m.find() ? m.group(1).replace("&amp;", "&") : null;
     }
   }
@@ -41,28 +45,35 @@ final class StarterHttp {
 
   /** A browser-like same-origin form POST (no Origin header, Sec-Fetch-Site: same-origin). */
   Response submit(String path, List<String> form) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(URI.create(origin + path))
-        .header("Content-Type", "application/x-www-form-urlencoded").header("Sec-Fetch-Site", "same-origin")
-        .POST(HttpRequest.BodyPublishers.ofString(encode(form))));
+    return send(
+        HttpRequest.newBuilder(URI.create(origin + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Sec-Fetch-Site", "same-origin")
+            .POST(HttpRequest.BodyPublishers.ofString(encode(form))));
   }
 
   /** A mailbox provider's RFC 8058 one-click POST: the body only, no cookie, no Origin, no CSRF token. */
   Response oneClick(String path) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(URI.create(origin + path))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .POST(HttpRequest.BodyPublishers.ofString("List-Unsubscribe=One-Click")));
+    return send(
+        HttpRequest.newBuilder(URI.create(origin + path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString("List-Unsubscribe=One-Click")));
   }
 
   private Response send(HttpRequest.Builder b) throws IOException, InterruptedException {
-    HttpResponse<String> r = client.send(b.timeout(Duration.ofSeconds(20)).build(),
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> r =
+        client.send(
+            b.timeout(Duration.ofSeconds(20)).build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     return new Response(r.statusCode(), r.headers(), r.body());
   }
 
   private static String encode(List<String> form) {
     StringBuilder s = new StringBuilder();
     for (int i = 0; i < form.size(); i += 2) {
-      s.append(s.length() == 0 ? "" : "&").append(URLEncoder.encode(form.get(i), StandardCharsets.UTF_8)).append('=')
+      s.append(s.length() == 0 ? "" : "&")
+          .append(URLEncoder.encode(form.get(i), StandardCharsets.UTF_8))
+          .append('=')
           .append(URLEncoder.encode(form.get(i + 1), StandardCharsets.UTF_8));
     }
     return s.toString();

@@ -15,18 +15,22 @@ import org.springframework.web.filter.CharacterEncodingFilter;
  * switched off), which is where a plain Tomcat WAR without {@code request-character-encoding} stands: the filter's own
  * UTF-8 default is all that decodes the form.
  */
-@SpringBootTest(classes = StarterApps.FilterFirst.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"spring.datasource.url=jdbc:h2:mem:starter-nonascii-first;DB_CLOSE_DELAY=-1",
-        "spring.servlet.encoding.enabled=false"})
+@SpringBootTest(
+    classes = StarterApps.FilterFirst.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "spring.datasource.url=jdbc:h2:mem:starter-nonascii-first;DB_CLOSE_DELAY=-1",
+      "spring.servlet.encoding.enabled=false"
+    })
 class StarterNonAsciiFilterFirstTest extends AbstractStarterNonAsciiTest {
-  @Autowired
-  ApplicationContext context;
+  @Autowired ApplicationContext context;
 
   @Test
   void theFilterRunsFirstAndNoEncodingFilterIsThere() {
     FilterRegistrationBean<?> registration =
         context.getBean(OptInAutoConfiguration.FILTER_REGISTRATION, FilterRegistrationBean.class);
     assertEquals(Ordered.HIGHEST_PRECEDENCE, registration.getOrder());
-    assertEquals(0, context.getBeanNamesForType(CharacterEncodingFilter.class).length, "no encoding filter");
+    assertEquals(
+        0, context.getBeanNamesForType(CharacterEncodingFilter.class).length, "no encoding filter");
   }
 }

@@ -23,7 +23,8 @@ import org.optin4j.spi.MailMessage;
  * @param uri the link as written in the mail
  */
 public record MailLink(URI uri) {
-  // An absolute http(s) URL up to white space, a quote or an angle bracket (RFC 3986, appendix C: how a URI is
+  // An absolute http(s) URL up to white space, a quote or an angle bracket (RFC 3986, appendix C:
+  // how a URI is
   // delimited in plain text); punctuation that ends a sentence is trimmed below.
   private static final Pattern URL = Pattern.compile("https?://[^\\s<>\"']+");
 

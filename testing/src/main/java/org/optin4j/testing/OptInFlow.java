@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 import org.optin4j.ConfirmationChoice;
 import org.optin4j.ConfirmationResult;
 import org.optin4j.ConsentRequest;
@@ -42,7 +41,11 @@ public final class OptInFlow {
   private final Duration readingTime;
   private final Duration pauseAfterwards;
 
-  private OptInFlow(OptIn optIn, RecordingMailer mailer, TestClock clock, Duration readingTime,
+  private OptInFlow(
+      OptIn optIn,
+      RecordingMailer mailer,
+      TestClock clock,
+      Duration readingTime,
       Duration pauseAfterwards) {
     this.optIn = optIn;
     this.mailer = mailer;
@@ -59,8 +62,12 @@ public final class OptInFlow {
    * @return the flow
    */
   public static OptInFlow of(OptIn optIn, RecordingMailer mailer) {
-    return new OptInFlow(Objects.requireNonNull(optIn, "optIn"), Objects.requireNonNull(mailer, "mailer"), null,
-        Duration.ZERO, Duration.ZERO);
+    return new OptInFlow(
+        Objects.requireNonNull(optIn, "optIn"),
+        Objects.requireNonNull(mailer, "mailer"),
+        null,
+        Duration.ZERO,
+        Duration.ZERO);
   }
 
   /**
@@ -72,8 +79,12 @@ public final class OptInFlow {
    * @return the flow
    */
   public static OptInFlow of(OptIn optIn, RecordingMailer mailer, TestClock clock) {
-    return new OptInFlow(Objects.requireNonNull(optIn, "optIn"), Objects.requireNonNull(mailer, "mailer"),
-        Objects.requireNonNull(clock, "clock"), Duration.ZERO, Duration.ZERO);
+    return new OptInFlow(
+        Objects.requireNonNull(optIn, "optIn"),
+        Objects.requireNonNull(mailer, "mailer"),
+        Objects.requireNonNull(clock, "clock"),
+        Duration.ZERO,
+        Duration.ZERO);
   }
 
   /**
@@ -101,7 +112,8 @@ public final class OptInFlow {
   private Duration pause(String setting, Duration time) {
     Objects.requireNonNull(time, setting);
     if (clock == null) {
-      throw new IllegalStateException(setting + " needs a clock to move: OptInFlow.of(optIn, mailer, clock)");
+      throw new IllegalStateException(
+          setting + " needs a clock to move: OptInFlow.of(optIn, mailer, clock)");
     }
     if (time.isNegative()) {
       throw new IllegalArgumentException(setting + " must not be negative, was " + time);
@@ -146,8 +158,9 @@ public final class OptInFlow {
    */
   public RequestResult.Accepted request(ConsentRequest request) {
     RequestResult result = optIn.request(Objects.requireNonNull(request, "request"));
-    RequestResult.Accepted accepted = assertInstanceOf(RequestResult.Accepted.class, result,
-        "the consent request was not accepted");
+    RequestResult.Accepted accepted =
+        assertInstanceOf(
+            RequestResult.Accepted.class, result, "the consent request was not accepted");
     optIn.operations().dispatchNow();
     return accepted;
   }
@@ -166,8 +179,9 @@ public final class OptInFlow {
     String token = mailer.link(email, "confirm").token();
     advance(readingTime);
     ConfirmationResult result = optIn.confirm(token, ConfirmationChoice.all(), evidence);
-    ConfirmationResult.Confirmed confirmed = assertInstanceOf(ConfirmationResult.Confirmed.class, result,
-        "the confirmation link did not confirm");
+    ConfirmationResult.Confirmed confirmed =
+        assertInstanceOf(
+            ConfirmationResult.Confirmed.class, result, "the confirmation link did not confirm");
     optIn.operations().dispatchNow();
     advance(pauseAfterwards);
     return confirmed;

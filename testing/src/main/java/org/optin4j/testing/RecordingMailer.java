@@ -214,7 +214,8 @@ public final class RecordingMailer implements Mailer {
       }
     }
     // Names the page and the number of mails, not the address: test reports are logs too.
-    throw new AssertionError("no link to " + page + " in the " + mails.size() + " mail(s) sent to that address");
+    throw new AssertionError(
+        "no link to " + page + " in the " + mails.size() + " mail(s) sent to that address");
   }
 
   /**

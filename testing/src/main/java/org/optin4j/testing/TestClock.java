@@ -40,7 +40,10 @@ public final class TestClock extends Clock {
    * @return the clock
    */
   public static TestClock at(Instant start) {
-    return new TestClock(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC, Duration.ZERO);
+    return new TestClock(
+        new AtomicReference<>(Objects.requireNonNull(start, "start")),
+        ZoneOffset.UTC,
+        Duration.ZERO);
   }
 
   /**
@@ -121,6 +124,11 @@ public final class TestClock extends Clock {
 
   @Override
   public String toString() {
-    return "TestClock[" + now.get() + ", " + zone + (tick.isZero() ? "" : ", ticking " + tick) + "]";
+    return "TestClock["
+        + now.get()
+        + ", "
+        + zone
+        + (tick.isZero() ? "" : ", ticking " + tick)
+        + "]";
   }
 }

@@ -16,24 +16,43 @@ class MailLinkTest {
   private static final String BASE = "https://shop.example/optin";
 
   static MailMessage mail(String to, String text, Map<String, String> headers) {
-    return new MailMessage(EmailAddress.parse(to), "Please confirm", text, null, headers, List.of());
+    return new MailMessage(
+        EmailAddress.parse(to), "Please confirm", text, null, headers, List.of());
   }
 
   @Test
   void inThenTextLinksInOrderThenHeaderLinksEachOnce() {
-    MailMessage m = mail("ann@example.org", "Confirm: " + BASE + "/confirm?token=a.b.c\n"
-        + "Or manage: " + BASE + "/preferences?token=p.q.r\nAgain: " + BASE + "/confirm?token=a.b.c\n",
-        Map.of("List-Unsubscribe", "<" + BASE + "/unsubscribe?token=u.v.w>"));
+    MailMessage m =
+        mail(
+            "ann@example.org",
+            "Confirm: "
+                + BASE
+                + "/confirm?token=a.b.c\n"
+                + "Or manage: "
+                + BASE
+                + "/preferences?token=p.q.r\nAgain: "
+                + BASE
+                + "/confirm?token=a.b.c\n",
+            Map.of("List-Unsubscribe", "<" + BASE + "/unsubscribe?token=u.v.w>"));
 
-    assertEquals(List.of(BASE + "/confirm?token=a.b.c", BASE + "/preferences?token=p.q.r",
-        BASE + "/unsubscribe?token=u.v.w"), MailLink.in(m).stream().map(l -> l.uri().toString()).toList());
+    assertEquals(
+        List.of(
+            BASE + "/confirm?token=a.b.c",
+            BASE + "/preferences?token=p.q.r",
+            BASE + "/unsubscribe?token=u.v.w"),
+        MailLink.in(m).stream().map(l -> l.uri().toString()).toList());
   }
 
   @Test
   void inWhenLinkEndsASentenceThenPunctuationIsNotPartOfIt() {
-    MailMessage m = mail("ann@example.org", "See " + BASE + "/confirm?token=abc. (Or " + BASE + "/help)", Map.of());
+    MailMessage m =
+        mail(
+            "ann@example.org",
+            "See " + BASE + "/confirm?token=abc. (Or " + BASE + "/help)",
+            Map.of());
 
-    assertEquals(List.of(URI.create(BASE + "/confirm?token=abc"), URI.create(BASE + "/help")),
+    assertEquals(
+        List.of(URI.create(BASE + "/confirm?token=abc"), URI.create(BASE + "/help")),
         MailLink.in(m).stream().map(MailLink::uri).toList());
   }
 
@@ -44,8 +63,11 @@ class MailLinkTest {
 
   @Test
   void toThenFirstLinkWhosePathEndsWithThePage() {
-    MailMessage m = mail("ann@example.org", BASE + "/preferences/step-up?token=s " + BASE + "/preferences?token=p",
-        Map.of());
+    MailMessage m =
+        mail(
+            "ann@example.org",
+            BASE + "/preferences/step-up?token=s " + BASE + "/preferences?token=p",
+            Map.of());
 
     assertEquals("p", MailLink.to(m, "preferences").orElseThrow().token());
     assertEquals("s", MailLink.to(m, "preferences/step-up").orElseThrow().token());
@@ -63,20 +85,24 @@ class MailLinkTest {
 
   @Test
   void tokenWhenNoneThenAssertionErrorNamingThePathOnly() {
-    AssertionError e = assertThrows(AssertionError.class,
-        () -> new MailLink(URI.create(BASE + "/confirm?secret=s3cret")).token());
+    AssertionError e =
+        assertThrows(
+            AssertionError.class,
+            () -> new MailLink(URI.create(BASE + "/confirm?secret=s3cret")).token());
 
     assertEquals("no token in the link to /optin/confirm", e.getMessage());
   }
 
   @Test
   void toStringThenNoTokenInIt() {
-    assertEquals("MailLink[https://shop.example/optin/confirm]",
+    assertEquals(
+        "MailLink[https://shop.example/optin/confirm]",
         new MailLink(URI.create(BASE + "/confirm?token=s3cret")).toString());
   }
 
   @Test
   void newWhenRelativeThenRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new MailLink(URI.create("/optin/confirm?token=x")));
+    assertThrows(
+        IllegalArgumentException.class, () -> new MailLink(URI.create("/optin/confirm?token=x")));
   }
 }

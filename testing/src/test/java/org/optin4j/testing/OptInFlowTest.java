@@ -23,8 +23,8 @@ import org.optin4j.OptIn;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
-import org.optin4j.keys.SigningKeys;
 import org.optin4j.SubjectId;
+import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 
 class OptInFlowTest {
@@ -34,16 +34,17 @@ class OptInFlowTest {
 
   private final TestClock clock = TestClock.at(START);
   private final RecordingMailer mailer = new RecordingMailer();
-  private final OptIn optIn = OptIn.builder()
-      .catalog(catalog())
-      .controller(new Controller("Shop B.V.", "Street 1, Town", "privacy@shop.example", null))
-      .store(InMemoryConsentStore.create())
-      .mailer(mailer)
-      .signingKeys(SigningKeys.generate("k1"))
-      .suppressionPepper(new byte[32])
-      .baseUrl("https://shop.example/optin")
-      .clock(clock)
-      .build();
+  private final OptIn optIn =
+      OptIn.builder()
+          .catalog(catalog())
+          .controller(new Controller("Shop B.V.", "Street 1, Town", "privacy@shop.example", null))
+          .store(InMemoryConsentStore.create())
+          .mailer(mailer)
+          .signingKeys(SigningKeys.generate("k1"))
+          .suppressionPepper(new byte[32])
+          .baseUrl("https://shop.example/optin")
+          .clock(clock)
+          .build();
 
   private static PurposeCatalog catalog() {
     try (InputStream in = OptInFlowTest.class.getResourceAsStream("purposes.json")) {
@@ -64,20 +65,29 @@ class OptInFlowTest {
 
     assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertEquals(ann, optIn.findSubject("ann@example.org").orElseThrow().id());
-    assertEquals(2, mailer.sentTo("ann@example.org").size(), "the confirmation mail, then the receipt");
+    assertEquals(
+        2, mailer.sentTo("ann@example.org").size(), "the confirmation mail, then the receipt");
     assertEquals(START, clock.peek(), "no time passes unless asked");
   }
 
   @Test
   void confirmedWhenReadingTimeAndPauseThenTheClickHappensLaterAndTheClockMovesOnAfterIt() {
-    OptInFlow flow = OptInFlow.of(optIn, mailer, clock).readingTime(Duration.ofMinutes(7))
-        .pauseAfterwards(Duration.ofMinutes(5));
+    OptInFlow flow =
+        OptInFlow.of(optIn, mailer, clock)
+            .readingTime(Duration.ofMinutes(7))
+            .pauseAfterwards(Duration.ofMinutes(5));
 
-    SubjectId ann = flow.confirmed(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
-        .withEvidence(Evidence.of("203.0.113.9", "Firefox")), Evidence.NONE);
+    SubjectId ann =
+        flow.confirmed(
+            ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)
+                .withEvidence(Evidence.of("203.0.113.9", "Firefox")),
+            Evidence.NONE);
 
-    Consent consent = optIn.consents(ann).stream().filter(c -> c.purpose().equals(NEWSLETTER)).findFirst()
-        .orElseThrow();
+    Consent consent =
+        optIn.consents(ann).stream()
+            .filter(c -> c.purpose().equals(NEWSLETTER))
+            .findFirst()
+            .orElseThrow();
     assertEquals(ConsentState.CONFIRMED, consent.state());
     assertEquals(START.plus(Duration.ofMinutes(7)), consent.confirmedAt());
     assertEquals(START.plus(Duration.ofMinutes(12)), clock.peek());
@@ -93,8 +103,9 @@ class OptInFlowTest {
 
   @Test
   void requestThenConfirmationMailSentAtOnceAndNothingConfirmedYet() {
-    RequestResult.Accepted accepted = OptInFlow.of(optIn, mailer)
-        .request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
+    RequestResult.Accepted accepted =
+        OptInFlow.of(optIn, mailer)
+            .request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
 
     assertEquals(java.util.Set.of(NEWSLETTER), accepted.pending());
     assertTrue(mailer.link("ann@example.org", "confirm").token().length() > 20);
@@ -103,8 +114,16 @@ class OptInFlowTest {
 
   @Test
   void requestWhenNotAcceptedThenTheTestFailsSayingSo() {
-    AssertionError e = assertThrows(AssertionError.class, () -> OptInFlow.of(optIn, mailer)
-        .request(ConsentRequest.of("jos\u00e9@example.org", Locale.ENGLISH, NEWSLETTER))); // no SMTPUTF8: refused
+    AssertionError e =
+        assertThrows(
+            AssertionError.class,
+            () ->
+                OptInFlow.of(optIn, mailer)
+                    .request(
+                        ConsentRequest.of(
+                            "jos\u00e9@example.org",
+                            Locale.ENGLISH,
+                            NEWSLETTER))); // no SMTPUTF8: refused
 
     assertTrue(e.getMessage().startsWith("the consent request was not accepted"), e.getMessage());
   }
@@ -115,7 +134,8 @@ class OptInFlowTest {
     flow.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER));
     ConfirmationResult.Confirmed first = flow.confirm("ann@example.org", Evidence.NONE);
 
-    AssertionError e = assertThrows(AssertionError.class, () -> flow.confirm("ann@example.org", Evidence.NONE));
+    AssertionError e =
+        assertThrows(AssertionError.class, () -> flow.confirm("ann@example.org", Evidence.NONE));
 
     assertEquals(1, first.confirmed().size());
     assertTrue(e.getMessage().startsWith("the confirmation link did not confirm"), e.getMessage());
@@ -123,20 +143,26 @@ class OptInFlowTest {
 
   @Test
   void confirmWhenNoMailToTheAddressThenTheTestFailsSayingSo() {
-    assertThrows(AssertionError.class, () -> OptInFlow.of(optIn, mailer).confirm("bob@example.org", Evidence.NONE));
+    assertThrows(
+        AssertionError.class,
+        () -> OptInFlow.of(optIn, mailer).confirm("bob@example.org", Evidence.NONE));
   }
 
   @Test
   void readingTimeWhenNoClockThenRefusedNamingTheFix() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> OptInFlow.of(optIn, mailer).readingTime(Duration.ofMinutes(1)));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> OptInFlow.of(optIn, mailer).readingTime(Duration.ofMinutes(1)));
 
-    assertEquals("readingTime needs a clock to move: OptInFlow.of(optIn, mailer, clock)", e.getMessage());
+    assertEquals(
+        "readingTime needs a clock to move: OptInFlow.of(optIn, mailer, clock)", e.getMessage());
   }
 
   @Test
   void pauseAfterwardsWhenNegativeThenRefused() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> OptInFlow.of(optIn, mailer, clock).pauseAfterwards(Duration.ofMinutes(-1)));
   }
 }

@@ -40,7 +40,9 @@ class RecordingMailerTest {
     MailMessage ann = mail("ann@example.org", "one");
     MailMessage bob = mail("bob@example.org", "two");
 
-    assertEquals(List.of(SENT, new SendOutcome.PermanentFailure("SMTP 550")), mailer.send(List.of(ann, bob)));
+    assertEquals(
+        List.of(SENT, new SendOutcome.PermanentFailure("SMTP 550")),
+        mailer.send(List.of(ann, bob)));
 
     assertEquals(List.of(ann), mailer.sent());
     assertEquals(List.of(ann, bob), mailer.attempts());
@@ -65,9 +67,13 @@ class RecordingMailerTest {
     mailer.answer(m -> new SendOutcome.TransientFailure("SMTP 421"));
     mailer.refuse("bob@example.org");
 
-    List<SendOutcome> out = mailer.send(List.of(mail("ann@example.org", "x"), mail("bob@example.org", "y")));
+    List<SendOutcome> out =
+        mailer.send(List.of(mail("ann@example.org", "x"), mail("bob@example.org", "y")));
 
-    assertEquals(List.of(new SendOutcome.TransientFailure("SMTP 421"), new SendOutcome.PermanentFailure("SMTP 550")),
+    assertEquals(
+        List.of(
+            new SendOutcome.TransientFailure("SMTP 421"),
+            new SendOutcome.PermanentFailure("SMTP 550")),
         out);
     assertTrue(mailer.sent().isEmpty());
   }
@@ -75,10 +81,11 @@ class RecordingMailerTest {
   @Test
   void answerInBatchThenToldEachMailsPositionInItsBatch() {
     List<Integer> positions = new ArrayList<>();
-    mailer.answerInBatch((mail, position) -> {
-      positions.add(position);
-      return SENT;
-    });
+    mailer.answerInBatch(
+        (mail, position) -> {
+          positions.add(position);
+          return SENT;
+        });
 
     mailer.send(List.of(mail("a@example.org", "1"), mail("b@example.org", "2")));
     try (MailerSession session = mailer.openSession()) {
@@ -95,7 +102,8 @@ class RecordingMailerTest {
     List<SendOutcome> told = new ArrayList<>();
     MailerSession session = mailer.openSession();
 
-    session.sendEach(List.of(mail("a@example.org", "1"), mail("b@example.org", "2"), mail("c@example.org", "3")),
+    session.sendEach(
+        List.of(mail("a@example.org", "1"), mail("b@example.org", "2"), mail("c@example.org", "3")),
         (i, o) -> told.add(o) && i < 1);
     session.close();
 
@@ -107,10 +115,12 @@ class RecordingMailerTest {
 
   @Test
   void linkThenFromTheNewestMailToThatAddressThatHasOne() {
-    mailer.send(List.of(mail("ann@example.org", "https://shop.example/optin/confirm?token=old"),
-        mail("bob@example.org", "https://shop.example/optin/confirm?token=bob"),
-        mail("ann@example.org", "https://shop.example/optin/confirm?token=new"),
-        mail("ann@example.org", "Thank you, no link here.")));
+    mailer.send(
+        List.of(
+            mail("ann@example.org", "https://shop.example/optin/confirm?token=old"),
+            mail("bob@example.org", "https://shop.example/optin/confirm?token=bob"),
+            mail("ann@example.org", "https://shop.example/optin/confirm?token=new"),
+            mail("ann@example.org", "Thank you, no link here.")));
 
     assertEquals("new", mailer.link("ANN@example.org", "confirm").token());
     assertEquals("bob", mailer.link("bob@example.org", "confirm").token());
@@ -120,7 +130,8 @@ class RecordingMailerTest {
   void linkWhenNoneThenAssertionErrorWithoutTheAddress() {
     mailer.send(List.of(mail("ann@example.org", "no link")));
 
-    AssertionError e = assertThrows(AssertionError.class, () -> mailer.link("ann@example.org", "confirm"));
+    AssertionError e =
+        assertThrows(AssertionError.class, () -> mailer.link("ann@example.org", "confirm"));
 
     assertEquals("no link to confirm in the 1 mail(s) sent to that address", e.getMessage());
   }
@@ -138,9 +149,11 @@ class RecordingMailerTest {
 
     mailer.clear();
 
-    assertTrue(mailer.sent().isEmpty() && mailer.attempts().isEmpty() && mailer.batchSizes().isEmpty());
+    assertTrue(
+        mailer.sent().isEmpty() && mailer.attempts().isEmpty() && mailer.batchSizes().isEmpty());
     assertEquals(1, mailer.sessionsClosed());
-    assertEquals(List.of(new SendOutcome.PermanentFailure("SMTP 550")),
+    assertEquals(
+        List.of(new SendOutcome.PermanentFailure("SMTP 550")),
         mailer.send(List.of(mail("bob@example.org", "y"))));
   }
 

@@ -64,16 +64,22 @@ class TestClockTest {
 
     assertEquals(START.plus(Duration.ofMinutes(5)), local.instant());
     assertEquals(amsterdam, local.getZone());
-    assertEquals(11, ZonedDateTime.now(local).getHour(), "10:05 UTC is 11:05 in Amsterdam in March");
+    assertEquals(
+        11, ZonedDateTime.now(local).getHour(), "10:05 UTC is 11:05 in Amsterdam in March");
     assertEquals(START.plus(Duration.ofMinutes(5)), ticking.instant());
-    assertEquals(START.plus(Duration.ofMinutes(5)).plusSeconds(1), utc.instant(), "the tick moved every view");
+    assertEquals(
+        START.plus(Duration.ofMinutes(5)).plusSeconds(1),
+        utc.instant(),
+        "the tick moved every view");
     assertEquals(ZoneOffset.UTC, ticking.getZone());
   }
 
   @Test
   void tickingWhenStepNegativeThenRefusedNamingIt() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TestClock.at(START).ticking(Duration.ofMillis(-1)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TestClock.at(START).ticking(Duration.ofMillis(-1)));
 
     assertEquals("tick step must not be negative, was PT-0.001S", e.getMessage());
   }
@@ -93,13 +99,15 @@ class TestClockTest {
     List<Future<?>> done = new ArrayList<>();
     try {
       for (int t = 0; t < 8; t++) {
-        done.add(pool.submit(() -> {
-          go.await();
-          for (int i = 0; i < 1_000; i++) {
-            clock.advance(Duration.ofMillis(1));
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  for (int i = 0; i < 1_000; i++) {
+                    clock.advance(Duration.ofMillis(1));
+                  }
+                  return null;
+                }));
       }
       go.countDown();
       for (Future<?> f : done) {
@@ -115,6 +123,10 @@ class TestClockTest {
   @Test
   void toStringThenNamesTimeZoneAndTick() {
     assertEquals("TestClock[2026-03-02T10:00:00Z, Z]", TestClock.at(START).toString());
-    assertTrue(TestClock.at(START).ticking(Duration.ofMillis(1)).toString().endsWith(", ticking PT0.001S]"));
+    assertTrue(
+        TestClock.at(START)
+            .ticking(Duration.ofMillis(1))
+            .toString()
+            .endsWith(", ticking PT0.001S]"));
   }
 }

@@ -36,6 +36,7 @@ import org.optin4j.ConfigurationException;
 public final class ReceiptCrypto {
   /** The JOSE {@code typ} of a consent receipt. */
   public static final String TYPE = "consent-receipt+jwt";
+
   /** The longest receipt or key set accepted for verification. */
   public static final int MAX_LENGTH = 65_536;
 
@@ -81,7 +82,8 @@ public final class ReceiptCrypto {
       if (needPrivate && !ec.isPrivate()) {
         throw new ConfigurationException("receipt keys: the active JWK needs its private part (d)");
       }
-      return new Key(ec.getKeyID(), ec.toECPublicKey(), ec.isPrivate() ? ec.toECPrivateKey() : null);
+      return new Key(
+          ec.getKeyID(), ec.toECPublicKey(), ec.isPrivate() ? ec.toECPrivateKey() : null);
     } catch (ParseException | JOSEException e) {
       throw new ConfigurationException("receipt keys: not a valid EC JWK");
     }
@@ -96,18 +98,22 @@ public final class ReceiptCrypto {
   public static void check(Key key) {
     try {
       if (!Curve.P_256.equals(Curve.forECParameterSpec(key.publicKey().getParams()))) {
-        throw new ConfigurationException("receipt keys: key \"" + key.kid() + "\" is not on curve P-256");
+        throw new ConfigurationException(
+            "receipt keys: key \"" + key.kid() + "\" is not on curve P-256");
       }
       if (key.privateKey() != null) {
         JWSObject probe = new JWSObject(new JWSHeader(JWSAlgorithm.ES256), new Payload("probe"));
         probe.sign(new ECDSASigner(key.privateKey()));
         if (!probe.verify(new ECDSAVerifier(key.publicKey()))) {
-          throw new ConfigurationException("receipt keys: the private and public key of \"" + key.kid()
-              + "\" do not belong together");
+          throw new ConfigurationException(
+              "receipt keys: the private and public key of \""
+                  + key.kid()
+                  + "\" do not belong together");
         }
       }
     } catch (JOSEException e) {
-      throw new ConfigurationException("receipt keys: key \"" + key.kid() + "\" is not usable for ES256");
+      throw new ConfigurationException(
+          "receipt keys: key \"" + key.kid() + "\" is not usable for ES256");
     }
   }
 
@@ -138,8 +144,11 @@ public final class ReceiptCrypto {
   }
 
   private static ECKey ecKey(Key key) {
-    ECKey.Builder b = new ECKey.Builder(Curve.P_256, key.publicKey()).keyID(key.kid()).keyUse(KeyUse.SIGNATURE)
-        .algorithm(JWSAlgorithm.ES256);
+    ECKey.Builder b =
+        new ECKey.Builder(Curve.P_256, key.publicKey())
+            .keyID(key.kid())
+            .keyUse(KeyUse.SIGNATURE)
+            .algorithm(JWSAlgorithm.ES256);
     if (key.privateKey() != null) {
       b.privateKey(key.privateKey());
     }
@@ -154,13 +163,17 @@ public final class ReceiptCrypto {
    * @return the compact JWS
    */
   public static String sign(Key key, Map<String, Object> payload) {
-    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256).type(new JOSEObjectType(TYPE)).keyID(key.kid())
-        .build();
+    JWSHeader header =
+        new JWSHeader.Builder(JWSAlgorithm.ES256)
+            .type(new JOSEObjectType(TYPE))
+            .keyID(key.kid())
+            .build();
     JWSObject jws = new JWSObject(header, new Payload(JSONObjectUtils.toJSONString(payload)));
     try {
       jws.sign(new ECDSASigner(key.privateKey()));
     } catch (JOSEException e) {
-      throw new IllegalStateException("signing a consent receipt failed: " + e.getClass().getName(), e);
+      throw new IllegalStateException(
+          "signing a consent receipt failed: " + e.getClass().getName(), e);
     }
     return jws.serialize();
   }
@@ -211,7 +224,8 @@ public final class ReceiptCrypto {
     if (header.getType() == null || !TYPE.equals(header.getType().getType())) {
       return new Checked.Refused("typ must be " + TYPE);
     }
-    if (!HEADER_PARAMS.containsAll(header.getIncludedParams()) || header.getCriticalParams() != null) {
+    if (!HEADER_PARAMS.containsAll(header.getIncludedParams())
+        || header.getCriticalParams() != null) {
       return new Checked.Refused("header may only carry alg, typ and kid");
     }
     String kid = header.getKeyID();

@@ -49,24 +49,36 @@ final class Chains {
 
   /** Verifies a subject's chain in the store through an {@link OptIn} over it, as an operator's audit would. */
   static HistoryVerification verify(ConsentStore store, SubjectId id) {
-    try (OptIn reader = OptIn.builder()
-        .catalog(PurposeCatalog.builder()
-            .locales(Locale.ENGLISH)
-            .add(Purpose.builder("newsletter")
-                .text(Locale.ENGLISH, "Newsletter", "The contract suite's purpose.", "your email address")
-                .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
-                .build())
-            .build())
-        .controller(new Controller("Contract suite", "Nowhere 1", "privacy@example.org",
-            "https://example.org/privacy"))
-        .store(store)
-        .mailer(batch -> {
-          throw new AssertionError("the contract suite's verifier never sends mail");
-        })
-        .signingKeys(SigningKeys.generate("contract"))
-        .suppressionPepper(pepper())
-        .baseUrl("https://example.org/optin")
-        .build()) {
+    try (OptIn reader =
+        OptIn.builder()
+            .catalog(
+                PurposeCatalog.builder()
+                    .locales(Locale.ENGLISH)
+                    .add(
+                        Purpose.builder("newsletter")
+                            .text(
+                                Locale.ENGLISH,
+                                "Newsletter",
+                                "The contract suite's purpose.",
+                                "your email address")
+                            .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
+                            .build())
+                    .build())
+            .controller(
+                new Controller(
+                    "Contract suite",
+                    "Nowhere 1",
+                    "privacy@example.org",
+                    "https://example.org/privacy"))
+            .store(store)
+            .mailer(
+                batch -> {
+                  throw new AssertionError("the contract suite's verifier never sends mail");
+                })
+            .signingKeys(SigningKeys.generate("contract"))
+            .suppressionPepper(pepper())
+            .baseUrl("https://example.org/optin")
+            .build()) {
       return reader.proof().verifyHistory(id);
     }
   }

@@ -2,6 +2,7 @@ package org.optin4j.testing.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
 import static org.optin4j.testing.store.StoreFixtures.OFFERS;
@@ -19,7 +20,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.Evidence;
@@ -50,15 +50,24 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void appendEventWhenWorkThrowsThenEventGoneAndLaterSequencesStillIncrease() {
     givenSubjects("ann");
-    ConsentEvent first = read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
-        ConsentEvent.Type.REQUESTED,
-        T0)));
+    ConsentEvent first =
+        read(
+            tx ->
+                Chains.append(
+                    tx.history(),
+                    event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
-    throwAfter(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-        at(60))));
-    ConsentEvent third = read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
-        ConsentEvent.Type.WITHDRAWN,
-        at(120))));
+    throwAfter(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60))));
+    ConsentEvent third =
+        read(
+            tx ->
+                Chains.append(
+                    tx.history(),
+                    event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(120))));
 
     assertEquals(List.of(first, third), read(tx -> tx.history().events(subjectId("ann"))));
     assertTrue(third.sequence() > first.sequence());
@@ -90,20 +99,38 @@ public abstract class HistoryStoreContract extends StoreContract {
     givenSubjects("ann", "bob");
     List<Long> sequences = new ArrayList<>();
 
-    tx(tx -> {
-      sequences.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
-          T0)).sequence());
-      sequences.add(Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
-          T0)).sequence());
-      sequences.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
-          T0)).sequence());
-    });
-    tx(tx -> sequences.add(
-        Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-            at(60))).sequence()));
-    tx(tx -> sequences.add(
-        Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-            at(60))).sequence()));
+    tx(
+        tx -> {
+          sequences.add(
+              Chains.append(
+                      tx.history(),
+                      event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0))
+                  .sequence());
+          sequences.add(
+              Chains.append(
+                      tx.history(),
+                      event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0))
+                  .sequence());
+          sequences.add(
+              Chains.append(
+                      tx.history(),
+                      event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0))
+                  .sequence());
+        });
+    tx(
+        tx ->
+            sequences.add(
+                Chains.append(
+                        tx.history(),
+                        event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)))
+                    .sequence()));
+    tx(
+        tx ->
+            sequences.add(
+                Chains.append(
+                        tx.history(),
+                        event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)))
+                    .sequence()));
 
     for (int i = 1; i < sequences.size(); i++) {
       assertTrue(sequences.get(i) > sequences.get(i - 1), "sequences " + sequences);
@@ -115,17 +142,31 @@ public abstract class HistoryStoreContract extends StoreContract {
     givenSubjects("ann", "bob");
     List<ConsentEvent> anns = new ArrayList<>();
     // Event times deliberately out of order: the history is ordered by sequence, not by time.
-    tx(tx -> {
-      anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED,
-          at(500))));
-      Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1)));
-      anns.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
-          at(400))));
-    });
-    tx(tx -> anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-        at(300)))));
-    tx(tx -> Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-        at(2))));
+    tx(
+        tx -> {
+          anns.add(
+              Chains.append(
+                  tx.history(),
+                  event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(500))));
+          Chains.append(
+              tx.history(),
+              event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1)));
+          anns.add(
+              Chains.append(
+                  tx.history(),
+                  event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(400))));
+        });
+    tx(
+        tx ->
+            anns.add(
+                Chains.append(
+                    tx.history(),
+                    event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(300)))));
+    tx(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(2))));
 
     assertEquals(anns, read(tx -> tx.history().events(subjectId("ann"))));
     assertEquals(2, read(tx -> tx.history().events(subjectId("bob"))).size());
@@ -135,23 +176,71 @@ public abstract class HistoryStoreContract extends StoreContract {
   void eventsThenEvidenceAndNoticeRefsKeptExactly() {
     givenSubjects("ann");
     String longAgent = "Mozilla/5.0 (Ünïcødé; 日本語) 🦊 " + "x".repeat(600);
-    List<ConsentEvent> events = List.of(
-        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(1), "req-1",
-            new Consent.NoticeRef(1, Notice.sha256("a"), Locale.ENGLISH), "https://x.example.org/form?a=1&b=2",
-            Channel.FORM, Evidence.of("2001:0db8:85a3:0000:0000:8a2e:0370:7334:extra", longAgent), "jti-1"),
-        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(2), "req-1",
-            new Consent.NoticeRef(17, Notice.sha256("b"), Locale.forLanguageTag("pt-BR")), null,
-            Channel.CONFIRMATION_LINK, Evidence.of("203.0.113.0", null), "jti-2"),
-        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.RESTRICTED, at(3), null, null, null,
-            Channel.OPERATOR, Evidence.of(null, "curl/8.0"), null),
-        new ConsentEvent(0, subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(4), null, null, null,
-            Channel.ONE_CLICK_UNSUBSCRIBE, Evidence.NONE, "jti-3"),
-        new ConsentEvent(0, subjectId("ann"), OFFERS, ConsentEvent.Type.EXPIRED, at(5), "req-2",
-            new Consent.NoticeRef(2, Notice.sha256("c"), Locale.forLanguageTag("zh-Hant-TW")), "src",
-            Channel.SYSTEM, null, null));
+    List<ConsentEvent> events =
+        List.of(
+            new ConsentEvent(
+                0,
+                subjectId("ann"),
+                NEWSLETTER,
+                ConsentEvent.Type.REQUESTED,
+                at(1),
+                "req-1",
+                new Consent.NoticeRef(1, Notice.sha256("a"), Locale.ENGLISH),
+                "https://x.example.org/form?a=1&b=2",
+                Channel.FORM,
+                Evidence.of("2001:0db8:85a3:0000:0000:8a2e:0370:7334:extra", longAgent),
+                "jti-1"),
+            new ConsentEvent(
+                0,
+                subjectId("ann"),
+                NEWSLETTER,
+                ConsentEvent.Type.CONFIRMED,
+                at(2),
+                "req-1",
+                new Consent.NoticeRef(17, Notice.sha256("b"), Locale.forLanguageTag("pt-BR")),
+                null,
+                Channel.CONFIRMATION_LINK,
+                Evidence.of("203.0.113.0", null),
+                "jti-2"),
+            new ConsentEvent(
+                0,
+                subjectId("ann"),
+                NEWSLETTER,
+                ConsentEvent.Type.RESTRICTED,
+                at(3),
+                null,
+                null,
+                null,
+                Channel.OPERATOR,
+                Evidence.of(null, "curl/8.0"),
+                null),
+            new ConsentEvent(
+                0,
+                subjectId("ann"),
+                NEWSLETTER,
+                ConsentEvent.Type.WITHDRAWN,
+                at(4),
+                null,
+                null,
+                null,
+                Channel.ONE_CLICK_UNSUBSCRIBE,
+                Evidence.NONE,
+                "jti-3"),
+            new ConsentEvent(
+                0,
+                subjectId("ann"),
+                OFFERS,
+                ConsentEvent.Type.EXPIRED,
+                at(5),
+                "req-2",
+                new Consent.NoticeRef(2, Notice.sha256("c"), Locale.forLanguageTag("zh-Hant-TW")),
+                "src",
+                Channel.SYSTEM,
+                null,
+                null));
 
-    List<ConsentEvent> stored = read(tx -> events.stream().map(unsealed -> Chains.append(tx.history(),
-        unsealed)).toList());
+    List<ConsentEvent> stored =
+        read(tx -> events.stream().map(unsealed -> Chains.append(tx.history(), unsealed)).toList());
 
     List<ConsentEvent> found = read(tx -> tx.history().events(subjectId("ann")));
     assertEquals(stored, found);
@@ -168,15 +257,22 @@ public abstract class HistoryStoreContract extends StoreContract {
     int threads = 8;
     int perThread = 20;
 
-    List<List<Long>> perThreadSequences = concurrently(threads, i -> {
-      List<Long> mine = new ArrayList<>();
-      for (int j = 0; j < perThread; j++) {
-        mine.add(read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
-            ConsentEvent.Type.REQUESTED,
-            T0))).sequence());
-      }
-      return mine;
-    });
+    List<List<Long>> perThreadSequences =
+        concurrently(
+            threads,
+            i -> {
+              List<Long> mine = new ArrayList<>();
+              for (int j = 0; j < perThread; j++) {
+                mine.add(
+                    read(tx ->
+                            Chains.append(
+                                tx.history(),
+                                event(
+                                    subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)))
+                        .sequence());
+              }
+              return mine;
+            });
 
     Set<Long> all = new HashSet<>();
     perThreadSequences.forEach(all::addAll);
@@ -195,24 +291,37 @@ public abstract class HistoryStoreContract extends StoreContract {
   void appendEventThenEachSubjectHasItsOwnChainFromPosition1() {
     givenSubjects("ann", "bob");
     List<ConsentEvent> anns = new ArrayList<>();
-    tx(tx -> {
-      anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
-      Chains.append(tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      anns.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
-    });
-    tx(tx -> anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-        at(60)))));
+    tx(
+        tx -> {
+          anns.add(
+              Chains.append(
+                  tx.history(),
+                  event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+          Chains.append(
+              tx.history(), event(subjectId("bob"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+          anns.add(
+              Chains.append(
+                  tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
+        });
+    tx(
+        tx ->
+            anns.add(
+                Chains.append(
+                    tx.history(),
+                    event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)))));
 
     String previous = ConsentEvent.Seal.GENESIS;
     for (int i = 0; i < anns.size(); i++) {
       ConsentEvent.Seal seal = anns.get(i).seal();
       assertEquals(i + 1, seal.position());
       assertEquals(previous, seal.previousHash());
-      assertEquals(anns.get(i).chainHash(seal.position(), previous, seal.detailsDigest()), seal.hash());
+      assertEquals(
+          anns.get(i).chainHash(seal.position(), previous, seal.detailsDigest()), seal.hash());
       assertEquals(anns.get(i).detailsDigest(seal.detailsSalt()), seal.detailsDigest());
       previous = seal.hash();
     }
-    assertEquals(Optional.of(new HistoryHead(subjectId("ann"), 3, previous)),
+    assertEquals(
+        Optional.of(new HistoryHead(subjectId("ann"), 3, previous)),
         read(tx -> tx.history().head(subjectId("ann"))));
     assertEquals(1, read(tx -> tx.history().head(subjectId("bob"))).orElseThrow().position());
     assertIntact(subjectId("ann"), 3);
@@ -223,8 +332,8 @@ public abstract class HistoryStoreContract extends StoreContract {
   void appendEventThenSaltsDifferSoEqualDetailsGiveDifferentDigests() {
     givenSubjects("ann");
     ConsentEvent e = event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0);
-    List<ConsentEvent> stored = read(tx -> List.of(Chains.append(tx.history(), e),
-        Chains.append(tx.history(), e)));
+    List<ConsentEvent> stored =
+        read(tx -> List.of(Chains.append(tx.history(), e), Chains.append(tx.history(), e)));
 
     assertFalse(stored.get(0).seal().detailsSalt().equals(stored.get(1).seal().detailsSalt()));
     assertFalse(stored.get(0).seal().detailsDigest().equals(stored.get(1).seal().detailsDigest()));
@@ -233,11 +342,18 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void appendEventWhenWorkThrowsThenHeadUnchangedAndChainContinuesWithoutGap() {
     givenSubjects("ann");
-    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
     HistoryHead before = read(tx -> tx.history().head(subjectId("ann"))).orElseThrow();
 
-    throwAfter(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED,
-        at(1))));
+    throwAfter(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1))));
 
     assertEquals(Optional.of(before), read(tx -> tx.history().head(subjectId("ann"))));
     assertNextAppendContinuesAnnsChainAt(2, at(2));
@@ -246,14 +362,23 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void lockHistoryThenAppendsInTheUnitContinueTheChain() {
     givenSubjects("ann");
-    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
-    tx(tx -> {
-      tx.history().lock(subjectId("ann"));
-      tx.history().lock(subjectId("ann"));
-      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
-      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(2)));
-    });
+    tx(
+        tx -> {
+          tx.history().lock(subjectId("ann"));
+          tx.history().lock(subjectId("ann"));
+          Chains.append(
+              tx.history(),
+              event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
+          Chains.append(
+              tx.history(),
+              event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.WITHDRAWN, at(2)));
+        });
 
     assertIntact(subjectId("ann"), 3);
   }
@@ -261,16 +386,23 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void appendEventWhenSubjectInsertedInSameUnitThenChainStartsAtPosition1AndHeadIsStored() {
     List<ConsentEvent> anns = new ArrayList<>();
-    tx(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      tx.history().lock(subjectId("ann"));
-      anns.add(Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
-      anns.add(Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
-    });
+    tx(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          tx.history().lock(subjectId("ann"));
+          anns.add(
+              Chains.append(
+                  tx.history(),
+                  event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+          anns.add(
+              Chains.append(
+                  tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, T0)));
+        });
 
     assertEquals(1, anns.get(0).seal().position());
     assertEquals(ConsentEvent.Seal.GENESIS, anns.get(0).seal().previousHash());
-    assertEquals(Optional.of(new HistoryHead(subjectId("ann"), 2, anns.get(1).seal().hash())),
+    assertEquals(
+        Optional.of(new HistoryHead(subjectId("ann"), 2, anns.get(1).seal().hash())),
         read(tx -> tx.history().head(subjectId("ann"))));
     assertEquals(List.of(subjectId("ann")), read(tx -> tx.history().subjects(null, 10)));
     assertIntact(subjectId("ann"), 2);
@@ -285,9 +417,12 @@ public abstract class HistoryStoreContract extends StoreContract {
    * @param when when it happened
    */
   private void assertNextAppendContinuesAnnsChainAt(int position, Instant when) {
-    ConsentEvent next = read(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER,
-        ConsentEvent.Type.CONFIRMED,
-        when)));
+    ConsentEvent next =
+        read(
+            tx ->
+                Chains.append(
+                    tx.history(),
+                    event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, when)));
     assertEquals(position, next.seal().position());
     assertIntact(subjectId("ann"), position);
   }
@@ -295,16 +430,26 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void historyHeadInTheUnitThatAppendedThenSeesItsOwnAppends() {
     givenSubjects("ann");
-    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
-    HistoryHead seen = read(tx -> {
-      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
-      ConsentEvent last = Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED,
-          at(2)));
-      HistoryHead head = tx.history().head(subjectId("ann")).orElseThrow();
-      assertEquals(last.seal().hash(), head.hash());
-      return head;
-    });
+    HistoryHead seen =
+        read(
+            tx -> {
+              Chains.append(
+                  tx.history(),
+                  event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)));
+              ConsentEvent last =
+                  Chains.append(
+                      tx.history(),
+                      event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(2)));
+              HistoryHead head = tx.history().head(subjectId("ann")).orElseThrow();
+              assertEquals(last.seal().hash(), head.hash());
+              return head;
+            });
 
     assertEquals(3, seen.position());
     assertEquals(Optional.of(seen), read(tx -> tx.history().head(subjectId("ann"))));
@@ -312,11 +457,13 @@ public abstract class HistoryStoreContract extends StoreContract {
 
   @Test
   void eraseSubjectInTheUnitThatInsertedAndAppendedThenNothingIsLeft() {
-    tx(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      assertTrue(tx.subjects().eraseSubject(subjectId("ann"), false));
-    });
+    tx(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          Chains.append(
+              tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+          assertTrue(tx.subjects().eraseSubject(subjectId("ann"), false));
+        });
 
     assertEquals(Optional.empty(), read(tx -> tx.history().head(subjectId("ann"))));
     assertEquals(List.of(), read(tx -> tx.history().events(subjectId("ann"))));
@@ -339,20 +486,28 @@ public abstract class HistoryStoreContract extends StoreContract {
     int threads = 6;
     int perThread = 5;
 
-    concurrently(threads, i -> {
-      for (int j = 0; j < perThread; j++) {
-        tx(tx -> {
-          Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(i)));
-          Chains.append(tx.history(), event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(i)));
+    concurrently(
+        threads,
+        i -> {
+          for (int j = 0; j < perThread; j++) {
+            tx(
+                tx -> {
+                  Chains.append(
+                      tx.history(),
+                      event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, at(i)));
+                  Chains.append(
+                      tx.history(),
+                      event(subjectId("ann"), OFFERS, ConsentEvent.Type.REQUESTED, at(i)));
+                });
+          }
+          return null;
         });
-      }
-      return null;
-    });
 
     List<ConsentEvent> events = read(tx -> tx.history().events(subjectId("ann")));
     assertEquals(threads * perThread * 2, events.size());
     for (int i = 0; i < events.size(); i += 2) {
-      // A unit's two events are adjacent in the chain: appends of one subject are serialised per unit.
+      // A unit's two events are adjacent in the chain: appends of one subject are serialised per
+      // unit.
       assertEquals(events.get(i).seal().hash(), events.get(i + 1).seal().previousHash());
       assertEquals(events.get(i).at(), events.get(i + 1).at());
     }
@@ -362,13 +517,15 @@ public abstract class HistoryStoreContract extends StoreContract {
   @Test
   void historySubjectsThenEveryHistoryOnceInPagesInCodePointOrder() {
     List<String> names = List.of("b-x", "a_y", "A-z", "c", "b_0", "B9", "z");
-    tx(tx -> {
-      for (String n : names) {
-        tx.subjects().insertSubject(subject(n));
-        Chains.append(tx.history(), event(subjectId(n), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      }
-      tx.subjects().insertSubject(subject("nohistory"));
-    });
+    tx(
+        tx -> {
+          for (String n : names) {
+            tx.subjects().insertSubject(subject(n));
+            Chains.append(
+                tx.history(), event(subjectId(n), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+          }
+          tx.subjects().insertSubject(subject("nohistory"));
+        });
 
     List<SubjectId> seen = new ArrayList<>();
     SubjectId after = null;
@@ -382,8 +539,11 @@ public abstract class HistoryStoreContract extends StoreContract {
       after = page.get(page.size() - 1);
     }
 
-    List<SubjectId> expected = names.stream().map(StoreFixtures::subjectId)
-        .sorted(java.util.Comparator.comparing(SubjectId::value)).toList();
+    List<SubjectId> expected =
+        names.stream()
+            .map(StoreFixtures::subjectId)
+            .sorted(java.util.Comparator.comparing(SubjectId::value))
+            .toList();
     assertEquals(expected, seen);
   }
 
@@ -392,9 +552,13 @@ public abstract class HistoryStoreContract extends StoreContract {
     givenSubjects("ann");
     SubjectId ann = subjectId("ann");
 
-    assertEquals(new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS), read(tx -> tx.history().lock(ann)));
-    ConsentEvent first = read(tx -> Chains.append(tx.history(),
-        event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    assertEquals(
+        new HistoryHead(ann, 0, ConsentEvent.Seal.GENESIS), read(tx -> tx.history().lock(ann)));
+    ConsentEvent first =
+        read(
+            tx ->
+                Chains.append(
+                    tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
     assertEquals(new HistoryHead(ann, 1, first.seal().hash()), read(tx -> tx.history().lock(ann)));
   }
@@ -405,17 +569,22 @@ public abstract class HistoryStoreContract extends StoreContract {
     SubjectId ann = subjectId("ann");
     tx(tx -> Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
-    tx(tx -> {
-      HistoryHead head = tx.history().lock(ann);
-      ConsentEvent skipping = Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
-          new HistoryHead(ann, head.position() + 1, head.hash()));
-      ConsentEvent forking = Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
-          new HistoryHead(ann, head.position(), ConsentEvent.Seal.GENESIS));
-      ConsentEvent unsealed = event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1));
-      assertThrows(IllegalArgumentException.class, () -> tx.history().append(skipping, head));
-      assertThrows(IllegalArgumentException.class, () -> tx.history().append(forking, head));
-      assertThrows(IllegalArgumentException.class, () -> tx.history().append(unsealed, head));
-    });
+    tx(
+        tx -> {
+          HistoryHead head = tx.history().lock(ann);
+          ConsentEvent skipping =
+              Chains.seal(
+                  event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
+                  new HistoryHead(ann, head.position() + 1, head.hash()));
+          ConsentEvent forking =
+              Chains.seal(
+                  event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)),
+                  new HistoryHead(ann, head.position(), ConsentEvent.Seal.GENESIS));
+          ConsentEvent unsealed = event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1));
+          assertThrows(IllegalArgumentException.class, () -> tx.history().append(skipping, head));
+          assertThrows(IllegalArgumentException.class, () -> tx.history().append(forking, head));
+          assertThrows(IllegalArgumentException.class, () -> tx.history().append(unsealed, head));
+        });
 
     assertIntact(ann, 1);
   }
@@ -425,12 +594,14 @@ public abstract class HistoryStoreContract extends StoreContract {
     givenSubjects("ann");
     SubjectId ann = subjectId("ann");
 
-    tx(tx -> {
-      HistoryHead head = tx.history().lock(ann);
-      ConsentEvent stale = Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head);
-      Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
-      assertThrows(IllegalStateException.class, () -> tx.history().append(stale, head));
-    });
+    tx(
+        tx -> {
+          HistoryHead head = tx.history().lock(ann);
+          ConsentEvent stale =
+              Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head);
+          Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+          assertThrows(IllegalStateException.class, () -> tx.history().append(stale, head));
+        });
 
     assertIntact(ann, 1);
   }

@@ -56,8 +56,10 @@ public abstract class NoticeStoreContract extends StoreContract {
 
   @Test
   void saveNoticeWhenDifferentTextsSameKeyThenVersions1And2() {
-    Notice first = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
-    Notice second = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text two", NEWSLETTER)));
+    Notice first =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice second =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text two", NEWSLETTER)));
 
     assertEquals(1, first.version());
     assertEquals(2, second.version());
@@ -67,10 +69,14 @@ public abstract class NoticeStoreContract extends StoreContract {
 
   @Test
   void saveNoticeWhenSameTextTwiceThenSameVersionAndNoVersionConsumed() {
-    Notice first = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
-    Notice again = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
-    Notice second = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text two", NEWSLETTER)));
-    Notice firstOnceMore = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice first =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice again =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice second =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text two", NEWSLETTER)));
+    Notice firstOnceMore =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
 
     assertEquals(first, again);
     assertEquals(first, firstOnceMore);
@@ -79,8 +85,10 @@ public abstract class NoticeStoreContract extends StoreContract {
 
   @Test
   void saveNoticeWhenKnownHashThenExistingReturnedNotTheCandidate() {
-    Notice original = read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
-    Notice laterCandidate = new Notice(5, original.hash(), Locale.ENGLISH, List.of(NEWSLETTER), "text one", at(999));
+    Notice original =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "text one", NEWSLETTER)));
+    Notice laterCandidate =
+        new Notice(5, original.hash(), Locale.ENGLISH, List.of(NEWSLETTER), "text one", at(999));
 
     Notice stored = read(tx -> tx.notices().saveNotice(laterCandidate));
 
@@ -90,7 +98,8 @@ public abstract class NoticeStoreContract extends StoreContract {
 
   @Test
   void saveNoticeThenCandidateVersionIgnored() {
-    Notice candidate = new Notice(42, Notice.sha256("text"), Locale.ENGLISH, List.of(NEWSLETTER), "text", T0);
+    Notice candidate =
+        new Notice(42, Notice.sha256("text"), Locale.ENGLISH, List.of(NEWSLETTER), "text", T0);
 
     Notice stored = read(tx -> tx.notices().saveNotice(candidate));
 
@@ -101,39 +110,72 @@ public abstract class NoticeStoreContract extends StoreContract {
 
   @Test
   void saveNoticeWhenOtherKeyThenVersionsStartAt1() {
-    assertEquals(1, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en one", NEWSLETTER))).version());
-    assertEquals(2, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en two", NEWSLETTER))).version());
+    assertEquals(
+        1,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en one", NEWSLETTER)))
+            .version());
+    assertEquals(
+        2,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en two", NEWSLETTER)))
+            .version());
 
-    assertEquals(1, read(tx -> tx.notices().saveNotice(notice(Locale.GERMAN, "de eins", NEWSLETTER))).version());
-    assertEquals(1, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en both", NEWSLETTER,
-        OFFERS))).version());
-    assertEquals(1, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en offers", OFFERS))).version());
-    assertEquals(3, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en three", NEWSLETTER))).version());
-    assertEquals(2, read(tx -> tx.notices().saveNotice(notice(Locale.GERMAN, "de zwei", NEWSLETTER))).version());
+    assertEquals(
+        1,
+        read(tx -> tx.notices().saveNotice(notice(Locale.GERMAN, "de eins", NEWSLETTER)))
+            .version());
+    assertEquals(
+        1,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en both", NEWSLETTER, OFFERS)))
+            .version());
+    assertEquals(
+        1,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en offers", OFFERS))).version());
+    assertEquals(
+        3,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "en three", NEWSLETTER)))
+            .version());
+    assertEquals(
+        2,
+        read(tx -> tx.notices().saveNotice(notice(Locale.GERMAN, "de zwei", NEWSLETTER)))
+            .version());
   }
 
   @Test
   void saveNoticeWhenPurposesInOtherOrderThenSameKey() {
-    assertEquals(1, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER, OFFERS))).version());
+    assertEquals(
+        1,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER, OFFERS)))
+            .version());
 
-    assertEquals(2, read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "two", OFFERS, NEWSLETTER))).version());
+    assertEquals(
+        2,
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "two", OFFERS, NEWSLETTER)))
+            .version());
   }
 
   @Test
   void saveNoticeWhenSeveralInOneTransactionThenVersionsCounted() {
-    List<Integer> versions = read(tx -> List.of(
-        tx.notices().saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)).version(),
-        tx.notices().saveNotice(notice(Locale.ENGLISH, "two", NEWSLETTER)).version(),
-        tx.notices().saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)).version(),
-        tx.notices().saveNotice(notice(Locale.ENGLISH, "three", NEWSLETTER)).version()));
+    List<Integer> versions =
+        read(
+            tx ->
+                List.of(
+                    tx.notices().saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)).version(),
+                    tx.notices().saveNotice(notice(Locale.ENGLISH, "two", NEWSLETTER)).version(),
+                    tx.notices().saveNotice(notice(Locale.ENGLISH, "one", NEWSLETTER)).version(),
+                    tx.notices()
+                        .saveNotice(notice(Locale.ENGLISH, "three", NEWSLETTER))
+                        .version()));
 
     assertEquals(List.of(1, 2, 1, 3), versions);
   }
 
   @Test
   void saveNoticeThenTextKeptExactly() {
-    String text = "Controller: Shop GmbH, Straße 1\r\nPurposes:\n\t• newsletter — monthly 📰\n"
-        + "«Widerruf jederzeit»  trailing spaces   \n" + "ä".repeat(5000) + "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 outside the BMP";
+    String text =
+        "Controller: Shop GmbH, Straße 1\r\nPurposes:\n\t• newsletter — monthly 📰\n"
+            + "«Widerruf jederzeit»  trailing spaces   \n"
+            + "ä".repeat(5000)
+            + "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 outside the BMP";
     Notice candidate = notice(Locale.forLanguageTag("de-AT"), text, NEWSLETTER);
 
     read(tx -> tx.notices().saveNotice(candidate));

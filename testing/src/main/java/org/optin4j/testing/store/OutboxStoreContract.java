@@ -52,7 +52,8 @@ public abstract class OutboxStoreContract extends StoreContract {
   void enqueueWhenWorkThrowsThenMailGoneAndDedupeKeyFree() {
     givenSubjects("ann");
 
-    throwAfter(tx -> assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0))));
+    throwAfter(
+        tx -> assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0))));
 
     assertEquals(List.of(), read(tx -> tx.outbox().mails(subjectId("ann"))));
     assertEquals(0, count(email("ann"), MailKind.CONFIRMATION, T0));
@@ -69,7 +70,8 @@ public abstract class OutboxStoreContract extends StoreContract {
     throwAfter(tx -> assertEquals(1, tx.outbox().claimMails(at(1), at(301), 10).size()));
 
     assertEquals(List.of(queued), read(tx -> tx.outbox().mails(subjectId("ann"))));
-    assertEquals(List.of(queued.claimed(at(302))), read(tx -> tx.outbox().claimMails(at(2), at(302), 10)));
+    assertEquals(
+        List.of(queued.claimed(at(302))), read(tx -> tx.outbox().claimMails(at(2), at(302), 10)));
   }
 
   @Test
@@ -82,15 +84,32 @@ public abstract class OutboxStoreContract extends StoreContract {
     throwAfter(tx -> tx.outbox().updateMail(claimed.sent(at(2))));
 
     assertEquals(List.of(claimed), read(tx -> tx.outbox().mails(subjectId("ann"))));
-    assertEquals(List.of(claimed.claimed(at(601))), read(tx -> tx.outbox().claimMails(at(301), at(601), 10)));
+    assertEquals(
+        List.of(claimed.claimed(at(601))),
+        read(tx -> tx.outbox().claimMails(at(301), at(601), 10)));
   }
 
   @Test
   void enqueueThenListedWithEveryComponent() {
     givenSubjects("ann");
-    OutboxMail mail = new OutboxMail("m-1", MailKind.RECEIPT, subjectId("ann"), email("ann"), null, 0,
-        Locale.forLanguageTag("fr-CA"), List.of(OFFERS, NEWSLETTER), "receipt:req-1:1", OutboxMail.Status.QUEUED, 0,
-        at(30), null, at(10), null, null);
+    OutboxMail mail =
+        new OutboxMail(
+            "m-1",
+            MailKind.RECEIPT,
+            subjectId("ann"),
+            email("ann"),
+            null,
+            0,
+            Locale.forLanguageTag("fr-CA"),
+            List.of(OFFERS, NEWSLETTER),
+            "receipt:req-1:1",
+            OutboxMail.Status.QUEUED,
+            0,
+            at(30),
+            null,
+            at(10),
+            null,
+            null);
 
     assertTrue(flag(tx -> tx.outbox().enqueue(mail)));
 
@@ -107,8 +126,10 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void enqueueWhenDedupeKeyTakenThenFalseAndFirstKept() {
     givenSubjects("ann");
-    OutboxMail first = mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0);
-    OutboxMail duplicate = mail("m2", MailKind.RECEIPT, subjectId("ann"), email("ann"), "key-1", at(60));
+    OutboxMail first =
+        mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0);
+    OutboxMail duplicate =
+        mail("m2", MailKind.RECEIPT, subjectId("ann"), email("ann"), "key-1", at(60));
     assertTrue(flag(tx -> tx.outbox().enqueue(first)));
 
     assertFalse(flag(tx -> tx.outbox().enqueue(duplicate)));
@@ -121,9 +142,28 @@ public abstract class OutboxStoreContract extends StoreContract {
   void enqueueWhenDedupeKeyTakenInSameTransactionThenFalse() {
     givenSubjects("ann");
 
-    List<Boolean> answers = read(tx -> List.of(
-        tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)),
-        tx.outbox().enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0))));
+    List<Boolean> answers =
+        read(
+            tx ->
+                List.of(
+                    tx.outbox()
+                        .enqueue(
+                            mail(
+                                "m1",
+                                MailKind.CONFIRMATION,
+                                subjectId("ann"),
+                                email("ann"),
+                                "key-1",
+                                T0)),
+                    tx.outbox()
+                        .enqueue(
+                            mail(
+                                "m2",
+                                MailKind.CONFIRMATION,
+                                subjectId("ann"),
+                                email("ann"),
+                                "key-1",
+                                T0))));
 
     assertEquals(List.of(true, false), answers);
     assertEquals(1, read(tx -> tx.outbox().mails(subjectId("ann"))).size());
@@ -132,21 +172,44 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void enqueueWhenDedupeKeyOfSentMailThenStillFalse() {
     givenSubjects("ann");
-    tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
+    tx(
+        tx ->
+            tx.outbox()
+                .enqueue(
+                    mail(
+                        "m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "key-1", T0)));
     OutboxMail claimed = read(tx -> tx.outbox().claimMails(at(1), at(301), 10)).get(0);
     tx(tx -> tx.outbox().updateMail(claimed.sent(at(2))));
 
-    assertFalse(flag(tx -> tx.outbox().enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"),
-        "key-1",
-        at(100)))));
+    assertFalse(
+        flag(
+            tx ->
+                tx.outbox()
+                    .enqueue(
+                        mail(
+                            "m2",
+                            MailKind.CONFIRMATION,
+                            subjectId("ann"),
+                            email("ann"),
+                            "key-1",
+                            at(100)))));
     assertEquals(1, read(tx -> tx.outbox().mails(subjectId("ann"))).size());
   }
 
   @Test
   void mailQueuedAtWhenDedupeKeyTakenThenItsCreationTimeWhateverItsStatus() {
     givenSubjects("ann");
-    tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1",
-        at(7))));
+    tx(
+        tx ->
+            tx.outbox()
+                .enqueue(
+                    mail(
+                        "m1",
+                        MailKind.CONFIRMATION,
+                        subjectId("ann"),
+                        email("ann"),
+                        "cap:ann:1",
+                        at(7))));
     OutboxMail claimed = read(tx -> tx.outbox().claimMails(at(8), at(308), 10)).get(0);
     tx(tx -> tx.outbox().updateMail(claimed.sent(at(9))));
 
@@ -156,24 +219,59 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void mailQueuedAtWhenDedupeKeyUnknownThenEmpty() {
     givenSubjects("ann");
-    tx(tx -> tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1",
-        at(7))));
+    tx(
+        tx ->
+            tx.outbox()
+                .enqueue(
+                    mail(
+                        "m1",
+                        MailKind.CONFIRMATION,
+                        subjectId("ann"),
+                        email("ann"),
+                        "cap:ann:1",
+                        at(7))));
 
     assertEquals(Optional.empty(), read(tx -> tx.outbox().mailQueuedAt("cap:ann:2")));
-    assertEquals(Optional.empty(), read(tx -> tx.outbox().mailQueuedAt("CAP:ANN:1")), "dedupe keys are case-sensitive");
-    assertEquals(Optional.empty(), read(tx -> tx.outbox().mailQueuedAt("cap:ann:")), "an exact match, not a prefix");
+    assertEquals(
+        Optional.empty(),
+        read(tx -> tx.outbox().mailQueuedAt("CAP:ANN:1")),
+        "dedupe keys are case-sensitive");
+    assertEquals(
+        Optional.empty(),
+        read(tx -> tx.outbox().mailQueuedAt("cap:ann:")),
+        "an exact match, not a prefix");
   }
 
   @Test
   void mailQueuedAtSeesTheTransactionsOwnEnqueueAndForgetsARolledBackOne() {
     givenSubjects("ann");
 
-    assertEquals(Optional.of(at(7)), read(tx -> {
-      tx.outbox().enqueue(mail("m1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:1", at(7)));
-      return tx.outbox().mailQueuedAt("cap:ann:1");
-    }));
-    throwAfter(tx -> tx.outbox().enqueue(mail("m2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "cap:ann:2",
-        at(8))));
+    assertEquals(
+        Optional.of(at(7)),
+        read(
+            tx -> {
+              tx.outbox()
+                  .enqueue(
+                      mail(
+                          "m1",
+                          MailKind.CONFIRMATION,
+                          subjectId("ann"),
+                          email("ann"),
+                          "cap:ann:1",
+                          at(7)));
+              return tx.outbox().mailQueuedAt("cap:ann:1");
+            }));
+    throwAfter(
+        tx ->
+            tx.outbox()
+                .enqueue(
+                    mail(
+                        "m2",
+                        MailKind.CONFIRMATION,
+                        subjectId("ann"),
+                        email("ann"),
+                        "cap:ann:2",
+                        at(8))));
     assertEquals(Optional.empty(), read(tx -> tx.outbox().mailQueuedAt("cap:ann:2")));
   }
 
@@ -188,20 +286,31 @@ public abstract class OutboxStoreContract extends StoreContract {
     tx(tx -> List.of(late, earlyB, bobs).forEach(tx.outbox()::enqueue));
     tx(tx -> List.of(earlyA, first).forEach(tx.outbox()::enqueue));
 
-    assertEquals(List.of(first, earlyA, earlyB, late), read(tx -> tx.outbox().mails(subjectId("ann"))));
+    assertEquals(
+        List.of(first, earlyA, earlyB, late), read(tx -> tx.outbox().mails(subjectId("ann"))));
     assertEquals(List.of(bobs), read(tx -> tx.outbox().mails(subjectId("bob"))));
   }
 
   @Test
   void countMailsThenOnlyKindAndRecipientFromSinceInclusive() {
     givenSubjects("ann", "bob");
-    tx(tx -> {
-      tx.outbox().enqueue(mail("c1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k1", at(100)));
-      tx.outbox().enqueue(mail("c2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k2", at(200)));
-      tx.outbox().enqueue(mail("c3", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k3", at(300)));
-      tx.outbox().enqueue(mail("r1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "k4", at(200)));
-      tx.outbox().enqueue(mail("b1", MailKind.CONFIRMATION, subjectId("bob"), email("bob"), "k5", at(200)));
-    });
+    tx(
+        tx -> {
+          tx.outbox()
+              .enqueue(
+                  mail("c1", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k1", at(100)));
+          tx.outbox()
+              .enqueue(
+                  mail("c2", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k2", at(200)));
+          tx.outbox()
+              .enqueue(
+                  mail("c3", MailKind.CONFIRMATION, subjectId("ann"), email("ann"), "k3", at(300)));
+          tx.outbox()
+              .enqueue(mail("r1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "k4", at(200)));
+          tx.outbox()
+              .enqueue(
+                  mail("b1", MailKind.CONFIRMATION, subjectId("bob"), email("bob"), "k5", at(200)));
+        });
 
     assertEquals(3, count(email("ann"), MailKind.CONFIRMATION, T0));
     assertEquals(3, count(email("ann"), MailKind.CONFIRMATION, at(100)));
@@ -220,16 +329,18 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void countMailsThenCountsRegardlessOfStatus() {
     givenSubjects("ann");
-    tx(tx -> {
-      for (int i = 0; i < 4; i++) {
-        tx.outbox().enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
-      }
-    });
+    tx(
+        tx -> {
+          for (int i = 0; i < 4; i++) {
+            tx.outbox().enqueue(mail("m" + i, subjectId("ann"), email("ann"), at(i)));
+          }
+        });
     List<OutboxMail> claimed = read(tx -> tx.outbox().claimMails(at(10), at(310), 3));
-    tx(tx -> {
-      tx.outbox().updateMail(claimed.get(0).sent(at(11)));
-      tx.outbox().updateMail(claimed.get(1).failed("550 5.1.1"));
-    });
+    tx(
+        tx -> {
+          tx.outbox().updateMail(claimed.get(0).sent(at(11)));
+          tx.outbox().updateMail(claimed.get(1).failed("550 5.1.1"));
+        });
 
     assertEquals(4, count(email("ann"), MailKind.CONFIRMATION, T0));
   }
@@ -272,9 +383,12 @@ public abstract class OutboxStoreContract extends StoreContract {
     int renewed = read(tx -> tx.outbox().renewClaims(List.of("m1", "m2", "m1"), at(300), at(500)));
 
     assertEquals(2, renewed);
-    assertEquals(List.of(), read(tx -> tx.outbox().claimMails(at(300), at(600), 10)),
+    assertEquals(
+        List.of(),
+        read(tx -> tx.outbox().claimMails(at(300), at(600), 10)),
         "the old lease end no longer frees them");
-    assertEquals(List.of(m1.claimed(at(800)), m2.claimed(at(800))),
+    assertEquals(
+        List.of(m1.claimed(at(800)), m2.claimed(at(800))),
         read(tx -> tx.outbox().claimMails(at(500), at(800), 10)));
   }
 
@@ -286,26 +400,45 @@ public abstract class OutboxStoreContract extends StoreContract {
     OutboxMail held = mail("held", subjectId("ann"), email("ann"), at(250));
     tx(tx -> List.of(taken, sent).forEach(tx.outbox()::enqueue));
     List<OutboxMail> first = read(tx -> tx.outbox().claimMails(at(1), at(300), 10));
-    tx(tx -> tx.outbox().updateMail(first.stream().filter(m -> m.id().equals("sent")).findFirst().orElseThrow()
-        .sent(at(2))));
-    read(tx -> tx.outbox().claimMails(at(300), at(600), 10)); // "taken": its lease ran out, another caller claimed it
+    tx(
+        tx ->
+            tx.outbox()
+                .updateMail(
+                    first.stream()
+                        .filter(m -> m.id().equals("sent"))
+                        .findFirst()
+                        .orElseThrow()
+                        .sent(at(2))));
+    read(
+        tx ->
+            tx.outbox()
+                .claimMails(
+                    at(300), at(600), 10)); // "taken": its lease ran out, another caller claimed it
     tx(tx -> tx.outbox().enqueue(held));
     read(tx -> tx.outbox().claimMails(at(300), at(600), 10));
 
-    int renewed = read(tx -> tx.outbox().renewClaims(List.of("taken", "sent", "held", "unknown"), at(300), at(900)));
+    int renewed =
+        read(
+            tx ->
+                tx.outbox()
+                    .renewClaims(List.of("taken", "sent", "held", "unknown"), at(300), at(900)));
 
     assertEquals(0, renewed, "none is held until at(300) any more");
     assertEquals(1, (int) read(tx -> tx.outbox().renewClaims(List.of("taken"), at(600), at(900))));
     List<OutboxMail> stored = read(tx -> tx.outbox().mails(subjectId("ann")));
-    assertEquals(OutboxMail.Status.SENT, stored.stream().filter(m -> m.id().equals("sent")).findFirst()
-        .orElseThrow().status());
-    assertEquals(at(600), stored.stream().filter(m -> m.id().equals("held")).findFirst().orElseThrow().leaseUntil());
+    assertEquals(
+        OutboxMail.Status.SENT,
+        stored.stream().filter(m -> m.id().equals("sent")).findFirst().orElseThrow().status());
+    assertEquals(
+        at(600),
+        stored.stream().filter(m -> m.id().equals("held")).findFirst().orElseThrow().leaseUntil());
   }
 
   @Test
   void renewClaimsWhenNewLeaseNotAfterHeldThenIllegalArgument() {
-    assertThrows(IllegalArgumentException.class, () -> read(tx -> tx.outbox().renewClaims(List.of("m1"), at(300),
-        at(300))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> read(tx -> tx.outbox().renewClaims(List.of("m1"), at(300), at(300))));
   }
 
   @Test
@@ -319,10 +452,16 @@ public abstract class OutboxStoreContract extends StoreContract {
     int released = read(tx -> tx.outbox().releaseClaims(List.of("m1"), at(360)));
 
     assertEquals(1, released);
-    OutboxMail stored = read(tx -> tx.outbox().mails(subjectId("ann"))).stream().filter(m -> m.id().equals("m1"))
-        .findFirst().orElseThrow();
-    assertEquals(queued, stored, "queued again exactly as before the claim: attempts, due time, last error");
-    assertEquals(List.of(queued.claimed(at(400))), read(tx -> tx.outbox().claimMails(at(61), at(400), 10)),
+    OutboxMail stored =
+        read(tx -> tx.outbox().mails(subjectId("ann"))).stream()
+            .filter(m -> m.id().equals("m1"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(
+        queued, stored, "queued again exactly as before the claim: attempts, due time, last error");
+    assertEquals(
+        List.of(queued.claimed(at(400))),
+        read(tx -> tx.outbox().claimMails(at(61), at(400), 10)),
         "claimable at once, the other mail's claim untouched");
   }
 
@@ -331,8 +470,12 @@ public abstract class OutboxStoreContract extends StoreContract {
     givenSubjects("ann");
     tx(tx -> tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
     read(tx -> tx.outbox().claimMails(at(1), at(300), 10));
-    read(tx -> tx.outbox().claimMails(at(300), at(600),
-        10)); // reclaimed by another caller after the first lease ran out
+    read(
+        tx ->
+            tx.outbox()
+                .claimMails(
+                    at(300), at(600),
+                    10)); // reclaimed by another caller after the first lease ran out
 
     assertEquals(0, (int) read(tx -> tx.outbox().releaseClaims(List.of("m1"), at(300))));
     assertEquals(at(600), read(tx -> tx.outbox().mails(subjectId("ann"))).get(0).leaseUntil());
@@ -356,8 +499,10 @@ public abstract class OutboxStoreContract extends StoreContract {
     tx(tx -> List.of(due, notYet).forEach(tx.outbox()::enqueue));
 
     assertEquals(List.of(), read(tx -> tx.outbox().claimMails(at(99), at(400), 10)));
-    assertEquals(List.of(due.claimed(at(400))), read(tx -> tx.outbox().claimMails(at(100), at(400), 10)));
-    assertEquals(List.of(notYet.claimed(at(401))), read(tx -> tx.outbox().claimMails(at(101), at(401), 10)));
+    assertEquals(
+        List.of(due.claimed(at(400))), read(tx -> tx.outbox().claimMails(at(100), at(400), 10)));
+    assertEquals(
+        List.of(notYet.claimed(at(401))), read(tx -> tx.outbox().claimMails(at(101), at(401), 10)));
   }
 
   @Test
@@ -393,7 +538,8 @@ public abstract class OutboxStoreContract extends StoreContract {
     tx(tx -> tx.outbox().enqueue(queued));
     read(tx -> tx.outbox().claimMails(at(1), at(300), 10));
 
-    assertEquals(List.of(), read(tx -> tx.outbox().claimMails(at(300).minusMillis(1), at(600), 10)));
+    assertEquals(
+        List.of(), read(tx -> tx.outbox().claimMails(at(300).minusMillis(1), at(600), 10)));
     List<OutboxMail> reclaimed = read(tx -> tx.outbox().claimMails(at(300), at(600), 10));
 
     assertEquals(List.of(queued.claimed(at(600))), reclaimed);
@@ -420,27 +566,37 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void claimMailsThenSentFailedAndSkippedNeverClaimed() {
     givenSubjects("ann");
-    tx(tx -> {
-      tx.outbox().enqueue(mail("sent", subjectId("ann"), email("ann"), T0));
-      tx.outbox().enqueue(mail("failed", subjectId("ann"), email("ann"), T0));
-      tx.outbox().enqueue(mail("skipped-claimed", subjectId("ann"), email("ann"), T0));
-    });
+    tx(
+        tx -> {
+          tx.outbox().enqueue(mail("sent", subjectId("ann"), email("ann"), T0));
+          tx.outbox().enqueue(mail("failed", subjectId("ann"), email("ann"), T0));
+          tx.outbox().enqueue(mail("skipped-claimed", subjectId("ann"), email("ann"), T0));
+        });
     List<OutboxMail> claimed = read(tx -> tx.outbox().claimMails(at(1), at(300), 10));
     assertEquals(3, claimed.size());
-    tx(tx -> {
-      tx.outbox().enqueue(mail("skipped-queued", subjectId("ann"), email("ann"), at(2)));
-      for (OutboxMail m : claimed) {
-        tx.outbox().updateMail(switch (m.id()) {
-          case "sent" -> m.sent(at(2));
-          case "failed" -> m.failed("550 5.1.1 no such user");
-          default -> m.skipped("superseded");
+    tx(
+        tx -> {
+          tx.outbox().enqueue(mail("skipped-queued", subjectId("ann"), email("ann"), at(2)));
+          for (OutboxMail m : claimed) {
+            tx.outbox()
+                .updateMail(
+                    switch (m.id()) {
+                      case "sent" -> m.sent(at(2));
+                      case "failed" -> m.failed("550 5.1.1 no such user");
+                      default -> m.skipped("superseded");
+                    });
+          }
         });
-      }
-    });
-    tx(tx -> tx.outbox().updateMail(mail("skipped-queued", subjectId("ann"), email("ann"),
-        at(2)).skipped("confirmed")));
+    tx(
+        tx ->
+            tx.outbox()
+                .updateMail(
+                    mail("skipped-queued", subjectId("ann"), email("ann"), at(2))
+                        .skipped("confirmed")));
 
-    assertEquals(List.of(), read(tx -> tx.outbox().claimMails(at(Duration.ofDays(365)), at(Duration.ofDays(366)), 10)));
+    assertEquals(
+        List.of(),
+        read(tx -> tx.outbox().claimMails(at(Duration.ofDays(365)), at(Duration.ofDays(366)), 10)));
     assertEquals(4, count(email("ann"), MailKind.CONFIRMATION, T0));
   }
 
@@ -452,7 +608,9 @@ public abstract class OutboxStoreContract extends StoreContract {
 
     tx(tx -> tx.outbox().updateMail(queued.skipped("superseded by a resend")));
 
-    assertEquals(List.of(queued.skipped("superseded by a resend")), read(tx -> tx.outbox().mails(subjectId("ann"))));
+    assertEquals(
+        List.of(queued.skipped("superseded by a resend")),
+        read(tx -> tx.outbox().mails(subjectId("ann"))));
   }
 
   @Test
@@ -475,14 +633,18 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void updateMailsThenEachStoredAsUpdateMailWould() {
     givenSubjects("ann");
-    tx(tx -> {
-      tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
-      tx.outbox().enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
-      tx.outbox().enqueue(mail("m3", subjectId("ann"), email("ann"), at(2)));
-    });
+    tx(
+        tx -> {
+          tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0));
+          tx.outbox().enqueue(mail("m2", subjectId("ann"), email("ann"), at(1)));
+          tx.outbox().enqueue(mail("m3", subjectId("ann"), email("ann"), at(2)));
+        });
     List<OutboxMail> claimed = read(tx -> tx.outbox().claimMails(at(3), at(300), 10));
-    List<OutboxMail> outcomes = List.of(claimed.get(0).sent(at(4)), claimed.get(1).retryAt(at(120), "421 later"),
-        claimed.get(2).failed("550 no such user"));
+    List<OutboxMail> outcomes =
+        List.of(
+            claimed.get(0).sent(at(4)),
+            claimed.get(1).retryAt(at(120), "421 later"),
+            claimed.get(2).failed("550 no such user"));
 
     tx(tx -> tx.outbox().updateMails(outcomes));
 
@@ -498,7 +660,9 @@ public abstract class OutboxStoreContract extends StoreContract {
     OutboxMail claimed = read(tx -> tx.outbox().claimMails(at(1), at(300), 10)).get(0);
     OutboxMail stranger = mail("nope", subjectId("ann"), email("ann"), T0);
 
-    assertThrows(StoreException.class, () -> tx(tx -> tx.outbox().updateMails(List.of(claimed.sent(at(2)), stranger))));
+    assertThrows(
+        StoreException.class,
+        () -> tx(tx -> tx.outbox().updateMails(List.of(claimed.sent(at(2)), stranger))));
 
     assertEquals(List.of(claimed), read(tx -> tx.outbox().mails(subjectId("ann"))));
   }
@@ -525,15 +689,23 @@ public abstract class OutboxStoreContract extends StoreContract {
     int total = 100;
     givenQueuedMails(total);
 
-    List<String> all = claimConcurrentlyUntilNoneLeft(2, at(1000), at(2000), 7, m -> {
-      assertEquals(OutboxMail.Status.CLAIMED, m.status());
-      assertEquals(at(2000), m.leaseUntil());
-    });
+    List<String> all =
+        claimConcurrentlyUntilNoneLeft(
+            2,
+            at(1000),
+            at(2000),
+            7,
+            m -> {
+              assertEquals(OutboxMail.Status.CLAIMED, m.status());
+              assertEquals(at(2000), m.leaseUntil());
+            });
 
     assertEquals(total, all.size(), "claims in total");
     assertEquals(total, new HashSet<>(all).size(), "distinct mails claimed");
-    assertTrue(read(tx -> tx.outbox().mails(subjectId("ann"))).stream()
-        .allMatch(m -> m.status() == OutboxMail.Status.CLAIMED && at(2000).equals(m.leaseUntil())));
+    assertTrue(
+        read(tx -> tx.outbox().mails(subjectId("ann"))).stream()
+            .allMatch(
+                m -> m.status() == OutboxMail.Status.CLAIMED && at(2000).equals(m.leaseUntil())));
   }
 
   @Test
@@ -542,7 +714,7 @@ public abstract class OutboxStoreContract extends StoreContract {
     givenQueuedMails(total);
     assertEquals(total, read(tx -> tx.outbox().claimMails(at(100), at(200), total)).size());
 
-    List<String> all = claimConcurrentlyUntilNoneLeft(4, at(200), at(500), 3, m -> { });
+    List<String> all = claimConcurrentlyUntilNoneLeft(4, at(200), at(500), 3, m -> {});
 
     assertEquals(total, all.size());
     assertEquals(total, new HashSet<>(all).size());
@@ -556,8 +728,22 @@ public abstract class OutboxStoreContract extends StoreContract {
    * @return the mail
    */
   private static OutboxMail receiptQueuedAgainAfterTwoAttempts(String id) {
-    return new OutboxMail(id, MailKind.RECEIPT, subjectId("ann"), email("ann"), "req-9", 0, Locale.GERMAN,
-        List.of(NEWSLETTER), "receipt:req-9", OutboxMail.Status.QUEUED, 2, at(50), null, at(10), null,
+    return new OutboxMail(
+        id,
+        MailKind.RECEIPT,
+        subjectId("ann"),
+        email("ann"),
+        "req-9",
+        0,
+        Locale.GERMAN,
+        List.of(NEWSLETTER),
+        "receipt:req-9",
+        OutboxMail.Status.QUEUED,
+        2,
+        at(50),
+        null,
+        at(10),
+        null,
         "421 4.7.0 try later");
   }
 
@@ -569,11 +755,13 @@ public abstract class OutboxStoreContract extends StoreContract {
    */
   private void givenQueuedMails(int total) {
     givenSubjects("ann");
-    tx(tx -> {
-      for (int i = 0; i < total; i++) {
-        tx.outbox().enqueue(mail(String.format("m%03d", i), subjectId("ann"), email("ann"), at(i)));
-      }
-    });
+    tx(
+        tx -> {
+          for (int i = 0; i < total; i++) {
+            tx.outbox()
+                .enqueue(mail(String.format("m%03d", i), subjectId("ann"), email("ann"), at(i)));
+          }
+        });
   }
 
   /**
@@ -587,18 +775,22 @@ public abstract class OutboxStoreContract extends StoreContract {
    * @return the ids claimed, by every claimer
    * @throws Exception if a claimer failed
    */
-  private List<String> claimConcurrentlyUntilNoneLeft(int claimers, Instant now, Instant leaseUntil, int batch,
-      Consumer<OutboxMail> check) throws Exception {
-    List<List<String>> perClaimer = concurrently(claimers, i -> {
-      List<String> mine = new ArrayList<>();
-      List<OutboxMail> claimed;
-      do {
-        claimed = read(tx -> tx.outbox().claimMails(now, leaseUntil, batch));
-        claimed.forEach(m -> mine.add(m.id()));
-        claimed.forEach(check);
-      } while (!claimed.isEmpty());
-      return mine;
-    });
+  private List<String> claimConcurrentlyUntilNoneLeft(
+      int claimers, Instant now, Instant leaseUntil, int batch, Consumer<OutboxMail> check)
+      throws Exception {
+    List<List<String>> perClaimer =
+        concurrently(
+            claimers,
+            i -> {
+              List<String> mine = new ArrayList<>();
+              List<OutboxMail> claimed;
+              do {
+                claimed = read(tx -> tx.outbox().claimMails(now, leaseUntil, batch));
+                claimed.forEach(m -> mine.add(m.id()));
+                claimed.forEach(check);
+              } while (!claimed.isEmpty());
+              return mine;
+            });
 
     List<String> all = new ArrayList<>();
     perClaimer.forEach(all::addAll);
@@ -608,47 +800,89 @@ public abstract class OutboxStoreContract extends StoreContract {
   @Test
   void mailsAreCountedByStatus() {
     SubjectId ann = subjectId("ann");
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      for (String id : List.of("a", "b", "c")) {
-        tx.outbox().enqueue(mail(id, ann, email("ann"), at(0)));
-      }
-      assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 3L), tx.outbox().countMailsByStatus());
-      return null;
-    });
-    store.inTransaction(tx -> {
-      OutboxMail first = tx.outbox().claimMails(at(1), at(100), 1).get(0);
-      tx.outbox().updateMail(first.sent(at(2)));
-      return null;
-    });
-    store.inTransaction(tx -> {
-      java.util.Map<OutboxMail.Status, Long> counts = tx.outbox().countMailsByStatus();
-      assertEquals(2L, counts.get(OutboxMail.Status.QUEUED));
-      assertEquals(1L, counts.get(OutboxMail.Status.SENT));
-      assertNull(counts.get(OutboxMail.Status.FAILED));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          for (String id : List.of("a", "b", "c")) {
+            tx.outbox().enqueue(mail(id, ann, email("ann"), at(0)));
+          }
+          assertEquals(
+              java.util.Map.of(OutboxMail.Status.QUEUED, 3L), tx.outbox().countMailsByStatus());
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          OutboxMail first = tx.outbox().claimMails(at(1), at(100), 1).get(0);
+          tx.outbox().updateMail(first.sent(at(2)));
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          java.util.Map<OutboxMail.Status, Long> counts = tx.outbox().countMailsByStatus();
+          assertEquals(2L, counts.get(OutboxMail.Status.QUEUED));
+          assertEquals(1L, counts.get(OutboxMail.Status.SENT));
+          assertNull(counts.get(OutboxMail.Status.FAILED));
+          return null;
+        });
   }
 
   @Test
   void countMailsByStatusThenCountsTheMailsOfOneRequestIdByStatus() {
     givenSubjects("ann", "bob");
-    tx(tx -> {
-      tx.outbox().enqueue(OutboxMail.queued("m1", MailKind.CAMPAIGN, subjectId("ann"), email("ann"), "camp-1", 0,
-          Locale.ENGLISH, List.of(NEWSLETTER), "d1", at(0)));
-      tx.outbox().enqueue(OutboxMail.queued("m2", MailKind.CAMPAIGN, subjectId("bob"), email("bob"), "camp-1", 0,
-          Locale.ENGLISH, List.of(NEWSLETTER), "d2", at(0)));
-      tx.outbox().enqueue(OutboxMail.queued("m3", MailKind.CAMPAIGN, subjectId("bob"), email("bob"), "camp-2", 0,
-          Locale.ENGLISH, List.of(NEWSLETTER), "d3", at(0)));
-    });
-    tx(tx -> {
-      List<OutboxMail> claimed = tx.outbox().claimMails(at(1), at(100), 1);
-      tx.outbox().updateMail(claimed.get(0).sent(at(2)));
-    });
+    tx(
+        tx -> {
+          tx.outbox()
+              .enqueue(
+                  OutboxMail.queued(
+                      "m1",
+                      MailKind.CAMPAIGN,
+                      subjectId("ann"),
+                      email("ann"),
+                      "camp-1",
+                      0,
+                      Locale.ENGLISH,
+                      List.of(NEWSLETTER),
+                      "d1",
+                      at(0)));
+          tx.outbox()
+              .enqueue(
+                  OutboxMail.queued(
+                      "m2",
+                      MailKind.CAMPAIGN,
+                      subjectId("bob"),
+                      email("bob"),
+                      "camp-1",
+                      0,
+                      Locale.ENGLISH,
+                      List.of(NEWSLETTER),
+                      "d2",
+                      at(0)));
+          tx.outbox()
+              .enqueue(
+                  OutboxMail.queued(
+                      "m3",
+                      MailKind.CAMPAIGN,
+                      subjectId("bob"),
+                      email("bob"),
+                      "camp-2",
+                      0,
+                      Locale.ENGLISH,
+                      List.of(NEWSLETTER),
+                      "d3",
+                      at(0)));
+        });
+    tx(
+        tx -> {
+          List<OutboxMail> claimed = tx.outbox().claimMails(at(1), at(100), 1);
+          tx.outbox().updateMail(claimed.get(0).sent(at(2)));
+        });
 
-    java.util.Map<OutboxMail.Status, Integer> counts = read(tx -> tx.outbox().countMailsByStatus("camp-1"));
+    java.util.Map<OutboxMail.Status, Integer> counts =
+        read(tx -> tx.outbox().countMailsByStatus("camp-1"));
     assertEquals(2, counts.values().stream().mapToInt(Integer::intValue).sum(), counts.toString());
     assertEquals(java.util.Map.of(), read(tx -> tx.outbox().countMailsByStatus("camp-9")));
-    assertEquals(java.util.Map.of(OutboxMail.Status.QUEUED, 1), read(tx -> tx.outbox().countMailsByStatus("camp-2")));
+    assertEquals(
+        java.util.Map.of(OutboxMail.Status.QUEUED, 1),
+        read(tx -> tx.outbox().countMailsByStatus("camp-2")));
   }
 }

@@ -50,8 +50,12 @@ public abstract class RequestStoreContract extends StoreContract {
     PendingRequest open = openRequest("req-1", subjectId("ann"), T0);
     tx(tx -> tx.requests().insertRequest(open));
 
-    throwAfter(tx -> tx.requests().updateRequest(open.nextGeneration(at(7200)).withStatus(PendingRequest.Status.CONFIRMED,
-        at(60))));
+    throwAfter(
+        tx ->
+            tx.requests()
+                .updateRequest(
+                    open.nextGeneration(at(7200))
+                        .withStatus(PendingRequest.Status.CONFIRMED, at(60))));
 
     assertEquals(Optional.of(open), read(tx -> tx.requests().request("req-1")));
     assertEquals(List.of(open), read(tx -> tx.requests().openRequests(subjectId("ann"))));
@@ -68,10 +72,19 @@ public abstract class RequestStoreContract extends StoreContract {
   @Test
   void insertRequestThenFoundByIdWithEveryComponent() {
     givenSubjects("ann");
-    PendingRequest request = new PendingRequest("req-Zx9_1", subjectId("ann"), Set.of(SURVEYS, NEWSLETTER),
-        new Consent.NoticeRef(3, Notice.sha256("n"), Locale.forLanguageTag("nl")), null,
-        Evidence.of("198.51.100.23", "Mozilla/5.0 (Ünïcødé)"), at(5), at(Duration.ofHours(72)), 1,
-        PendingRequest.Status.OPEN, null);
+    PendingRequest request =
+        new PendingRequest(
+            "req-Zx9_1",
+            subjectId("ann"),
+            Set.of(SURVEYS, NEWSLETTER),
+            new Consent.NoticeRef(3, Notice.sha256("n"), Locale.forLanguageTag("nl")),
+            null,
+            Evidence.of("198.51.100.23", "Mozilla/5.0 (Ünïcødé)"),
+            at(5),
+            at(Duration.ofHours(72)),
+            1,
+            PendingRequest.Status.OPEN,
+            null);
 
     tx(tx -> tx.requests().insertRequest(request));
 
@@ -111,15 +124,22 @@ public abstract class RequestStoreContract extends StoreContract {
     PendingRequest superseded = openRequest("req-4", subjectId("ann"), at(30));
     PendingRequest expired = openRequest("req-5", subjectId("ann"), at(40));
     PendingRequest bobs = openRequest("req-6", subjectId("bob"), at(50));
-    tx(tx -> List.of(open1, open2, confirmed, superseded, expired, bobs).forEach(tx.requests()::insertRequest));
+    tx(
+        tx ->
+            List.of(open1, open2, confirmed, superseded, expired, bobs)
+                .forEach(tx.requests()::insertRequest));
 
-    tx(tx -> {
-      tx.requests().updateRequest(confirmed.withStatus(PendingRequest.Status.CONFIRMED, at(100)));
-      tx.requests().updateRequest(superseded.withStatus(PendingRequest.Status.SUPERSEDED, at(100)));
-      tx.requests().updateRequest(expired.withStatus(PendingRequest.Status.EXPIRED, at(100)));
-    });
+    tx(
+        tx -> {
+          tx.requests()
+              .updateRequest(confirmed.withStatus(PendingRequest.Status.CONFIRMED, at(100)));
+          tx.requests()
+              .updateRequest(superseded.withStatus(PendingRequest.Status.SUPERSEDED, at(100)));
+          tx.requests().updateRequest(expired.withStatus(PendingRequest.Status.EXPIRED, at(100)));
+        });
 
-    assertEquals(Set.of(open1, open2), Set.copyOf(read(tx -> tx.requests().openRequests(subjectId("ann")))));
+    assertEquals(
+        Set.of(open1, open2), Set.copyOf(read(tx -> tx.requests().openRequests(subjectId("ann")))));
     assertEquals(2, read(tx -> tx.requests().openRequests(subjectId("ann"))).size());
     assertEquals(List.of(bobs), read(tx -> tx.requests().openRequests(subjectId("bob"))));
   }
@@ -150,17 +170,23 @@ public abstract class RequestStoreContract extends StoreContract {
     int threads = 8;
     int perThread = 10;
 
-    concurrently(threads, i -> {
-      for (int j = 0; j < perThread; j++) {
-        tx(tx -> {
-          PendingRequest current = tx.requests().request("req-1").orElseThrow();
-          tx.requests().updateRequest(current.nextGeneration(current.expiresAt().plusSeconds(1)));
+    concurrently(
+        threads,
+        i -> {
+          for (int j = 0; j < perThread; j++) {
+            tx(
+                tx -> {
+                  PendingRequest current = tx.requests().request("req-1").orElseThrow();
+                  tx.requests()
+                      .updateRequest(current.nextGeneration(current.expiresAt().plusSeconds(1)));
+                });
+          }
+          return null;
         });
-      }
-      return null;
-    });
 
-    assertEquals(1 + threads * perThread, read(tx -> tx.requests().request("req-1")).orElseThrow().generation());
+    assertEquals(
+        1 + threads * perThread,
+        read(tx -> tx.requests().request("req-1")).orElseThrow().generation());
   }
 
   @Test
@@ -173,8 +199,12 @@ public abstract class RequestStoreContract extends StoreContract {
 
   @Test
   void useTokenWhenUsedTwiceInOneTransactionThenSecondFalse() {
-    List<Boolean> answers = read(tx -> List.of(tx.requests().useToken("jti-1", at(3600)),
-        tx.requests().useToken("jti-1", at(3600))));
+    List<Boolean> answers =
+        read(
+            tx ->
+                List.of(
+                    tx.requests().useToken("jti-1", at(3600)),
+                    tx.requests().useToken("jti-1", at(3600))));
 
     assertEquals(List.of(true, false), answers);
   }
@@ -184,14 +214,16 @@ public abstract class RequestStoreContract extends StoreContract {
     assertTrue(flag(tx -> tx.requests().useToken("jti-1", at(3600))));
 
     assertTrue(flag(tx -> tx.requests().useToken("jti-2", at(3600))));
-    assertTrue(flag(tx -> tx.requests().useToken("JTI-1", at(3600))), "token ids are case-sensitive");
+    assertTrue(
+        flag(tx -> tx.requests().useToken("JTI-1", at(3600))), "token ids are case-sensitive");
   }
 
   @Test
   void useTokenWhenConcurrentSameIdThenExactlyOneTrue() throws Exception {
     int threads = 16;
 
-    List<Boolean> answers = concurrently(threads, i -> read(tx -> tx.requests().useToken("jti-race", at(3600))));
+    List<Boolean> answers =
+        concurrently(threads, i -> read(tx -> tx.requests().useToken("jti-race", at(3600))));
 
     assertEquals(1, answers.stream().filter(a -> a).count(), "answers " + answers);
     assertFalse(flag(tx -> tx.requests().useToken("jti-race", at(3600))));
@@ -205,7 +237,9 @@ public abstract class RequestStoreContract extends StoreContract {
     tx(tx -> tx.requests().saveReplacedAddress("req-1", email("ann-old")));
 
     assertEquals(Optional.of(email("ann-old")), read(tx -> tx.requests().replacedAddress("req-1")));
-    assertEquals(Optional.of(email("ann-new")), read(tx -> tx.requests().addressChange("req-1")),
+    assertEquals(
+        Optional.of(email("ann-new")),
+        read(tx -> tx.requests().addressChange("req-1")),
         "the new address stays");
     tx(tx -> tx.subjects().eraseSubject(ann, true));
     assertEquals(Optional.empty(), read(tx -> tx.requests().replacedAddress("req-1")));
@@ -216,30 +250,35 @@ public abstract class RequestStoreContract extends StoreContract {
     givenSubjects("ann");
     tx(tx -> tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), at(0))));
 
-    assertThrows(StoreException.class, () -> tx(tx -> tx.requests().saveReplacedAddress("req-1", email("ann-old"))));
+    assertThrows(
+        StoreException.class,
+        () -> tx(tx -> tx.requests().saveReplacedAddress("req-1", email("ann-old"))));
   }
 
   @Test
   void findRequestReadsTheSameRequestAsRequest() {
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), at(0)));
-      return null;
-    });
-    store.inTransaction(tx -> {
-      assertEquals(tx.requests().request("req-1"), tx.requests().findRequest("req-1"));
-      assertTrue(tx.requests().findRequest("req-unknown").isEmpty());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), at(0)));
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          assertEquals(tx.requests().request("req-1"), tx.requests().findRequest("req-1"));
+          assertTrue(tx.requests().findRequest("req-unknown").isEmpty());
+          return null;
+        });
   }
 
   @Test
   void addressChangeIsStoredPerRequest() {
     annWithEverything();
-    store.inTransaction(tx -> {
-      assertEquals(Optional.of(email("ann-new")), tx.requests().addressChange("req-1"));
-      assertTrue(tx.requests().addressChange("req-other").isEmpty());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertEquals(Optional.of(email("ann-new")), tx.requests().addressChange("req-1"));
+          assertTrue(tx.requests().addressChange("req-other").isEmpty());
+          return null;
+        });
   }
 }

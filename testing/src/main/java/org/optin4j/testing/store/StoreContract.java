@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.testing.store.StoreFixtures.NEWSLETTER;
-import static org.optin4j.testing.store.StoreFixtures.T0;
 import static org.optin4j.testing.store.StoreFixtures.at;
 import static org.optin4j.testing.store.StoreFixtures.email;
 import static org.optin4j.testing.store.StoreFixtures.event;
@@ -97,16 +96,18 @@ public abstract class StoreContract {
    */
   protected final SubjectId annWithEverything() {
     SubjectId ann = subjectId("ann");
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      tx.requests().insertRequest(openRequest("req-1", ann, at(0)));
-      tx.subjects().saveConsent(pendingConsent(ann, NEWSLETTER, "req-1", at(0)).confirm(at(60)));
-      Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, at(0)));
-      Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)));
-      tx.requests().saveAddressChange("req-1", email("ann-new"));
-      tx.outbox().enqueue(mail("m-1", ann, email("ann"), at(0)));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          tx.requests().insertRequest(openRequest("req-1", ann, at(0)));
+          tx.subjects()
+              .saveConsent(pendingConsent(ann, NEWSLETTER, "req-1", at(0)).confirm(at(60)));
+          Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, at(0)));
+          Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(60)));
+          tx.requests().saveAddressChange("req-1", email("ann-new"));
+          tx.outbox().enqueue(mail("m-1", ann, email("ann"), at(0)));
+          return null;
+        });
     return ann;
   }
 
@@ -116,10 +117,11 @@ public abstract class StoreContract {
    * @param work the work
    */
   protected final void tx(Consumer<ConsentStore.Transaction> work) {
-    store.inTransaction(tx -> {
-      work.accept(tx);
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          work.accept(tx);
+          return null;
+        });
   }
 
   /**
@@ -139,11 +141,12 @@ public abstract class StoreContract {
    * @param names the names
    */
   protected final void givenSubjects(String... names) {
-    tx(tx -> {
-      for (String name : names) {
-        tx.subjects().insertSubject(subject(name));
-      }
-    });
+    tx(
+        tx -> {
+          for (String name : names) {
+            tx.subjects().insertSubject(subject(name));
+          }
+        });
   }
 
   /**
@@ -176,8 +179,14 @@ public abstract class StoreContract {
    */
   protected final void assertIntact(SubjectId id, int events) {
     HistoryVerification check = Chains.verify(store, id);
-    assertEquals(new HistoryVerification.Intact(id, events,
-        read(tx -> tx.history().head(id)).map(HistoryHead::hash).orElse(ConsentEvent.Seal.GENESIS)), check);
+    assertEquals(
+        new HistoryVerification.Intact(
+            id,
+            events,
+            read(tx -> tx.history().head(id))
+                .map(HistoryHead::hash)
+                .orElse(ConsentEvent.Seal.GENESIS)),
+        check);
   }
 
   /**
@@ -187,10 +196,15 @@ public abstract class StoreContract {
    */
   protected final void throwAfter(Consumer<ConsentStore.Transaction> work) {
     RuntimeException boom = new RuntimeException("boom");
-    RuntimeException caught = assertThrows(RuntimeException.class, () -> store.inTransaction(tx -> {
-      work.accept(tx);
-      throw boom;
-    }));
+    RuntimeException caught =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      work.accept(tx);
+                      throw boom;
+                    }));
     assertSame(boom, caught);
   }
 
@@ -212,14 +226,16 @@ public abstract class StoreContract {
       List<Future<T>> futures = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
         int index = i;
-        Callable<T> c = () -> {
-          ready.countDown();
-          await(start);
-          return task.run(index);
-        };
+        Callable<T> c =
+            () -> {
+              ready.countDown();
+              await(start);
+              return task.run(index);
+            };
         futures.add(pool.submit(c));
       }
-      assertTrue(ready.await(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "threads did not start");
+      assertTrue(
+          ready.await(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "threads did not start");
       start.countDown();
       List<T> results = new ArrayList<>();
       for (Future<T> f : futures) {

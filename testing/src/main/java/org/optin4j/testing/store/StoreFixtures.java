@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
-import org.optin4j.proof.ConsentEvent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
@@ -17,6 +16,7 @@ import org.optin4j.Notice;
 import org.optin4j.PurposeId;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.NodeRegistration;
 import org.optin4j.spi.OutboxMail;
@@ -129,9 +129,19 @@ public final class StoreFixtures {
    * @param at when
    * @return the consent
    */
-  public static Consent pendingConsent(SubjectId subject, PurposeId purpose, String requestId, Instant at) {
-    return new Consent(subject, purpose, 1, ConsentState.PENDING, requestId, noticeRef("notice text"), at, null,
-        null, false);
+  public static Consent pendingConsent(
+      SubjectId subject, PurposeId purpose, String requestId, Instant at) {
+    return new Consent(
+        subject,
+        purpose,
+        1,
+        ConsentState.PENDING,
+        requestId,
+        noticeRef("notice text"),
+        at,
+        null,
+        null,
+        false);
   }
 
   /**
@@ -143,9 +153,19 @@ public final class StoreFixtures {
    * @param at when
    * @return the event with sequence 0
    */
-  public static ConsentEvent event(SubjectId subject, PurposeId purpose, ConsentEvent.Type type, Instant at) {
-    return new ConsentEvent(0, subject, purpose, type, at, "req-1", noticeRef("notice text"),
-        "https://shop.example.org/signup", Channel.FORM, Evidence.of("203.0.113.7", "Mozilla/5.0 (X11)"),
+  public static ConsentEvent event(
+      SubjectId subject, PurposeId purpose, ConsentEvent.Type type, Instant at) {
+    return new ConsentEvent(
+        0,
+        subject,
+        purpose,
+        type,
+        at,
+        "req-1",
+        noticeRef("notice text"),
+        "https://shop.example.org/signup",
+        Channel.FORM,
+        Evidence.of("203.0.113.7", "Mozilla/5.0 (X11)"),
         "jti-" + type.name().toLowerCase(Locale.ROOT));
   }
 
@@ -159,9 +179,18 @@ public final class StoreFixtures {
    * @return the request
    */
   public static PendingRequest openRequest(String id, SubjectId subject, Instant at) {
-    return new PendingRequest(id, subject, Set.of(NEWSLETTER, OFFERS), noticeRef("notice text"),
-        "signup-form", Evidence.of("198.51.100.1", "Mozilla/5.0"), at, at.plus(Duration.ofHours(48)), 1,
-        PendingRequest.Status.OPEN, null);
+    return new PendingRequest(
+        id,
+        subject,
+        Set.of(NEWSLETTER, OFFERS),
+        noticeRef("notice text"),
+        "signup-form",
+        Evidence.of("198.51.100.1", "Mozilla/5.0"),
+        at,
+        at.plus(Duration.ofHours(48)),
+        1,
+        PendingRequest.Status.OPEN,
+        null);
   }
 
   /**
@@ -173,7 +202,8 @@ public final class StoreFixtures {
    * @param createdAt when enqueued (and due)
    * @return the mail
    */
-  public static OutboxMail mail(String id, SubjectId subject, EmailAddress recipient, Instant createdAt) {
+  public static OutboxMail mail(
+      String id, SubjectId subject, EmailAddress recipient, Instant createdAt) {
     return mail(id, MailKind.CONFIRMATION, subject, recipient, "dedupe-" + id, createdAt);
   }
 
@@ -188,10 +218,24 @@ public final class StoreFixtures {
    * @param createdAt when enqueued (and due)
    * @return the mail
    */
-  public static OutboxMail mail(String id, MailKind kind, SubjectId subject, EmailAddress recipient, String dedupeKey,
+  public static OutboxMail mail(
+      String id,
+      MailKind kind,
+      SubjectId subject,
+      EmailAddress recipient,
+      String dedupeKey,
       Instant createdAt) {
-    return OutboxMail.queued(id, kind, subject, recipient, "req-1", kind == MailKind.CONFIRMATION ? 1 : 0,
-        Locale.ENGLISH, List.of(NEWSLETTER, OFFERS), dedupeKey, createdAt);
+    return OutboxMail.queued(
+        id,
+        kind,
+        subject,
+        recipient,
+        "req-1",
+        kind == MailKind.CONFIRMATION ? 1 : 0,
+        Locale.ENGLISH,
+        List.of(NEWSLETTER, OFFERS),
+        dedupeKey,
+        createdAt);
   }
 
   /**
@@ -204,8 +248,13 @@ public final class StoreFixtures {
    * @return the registration
    */
   public static NodeRegistration node(String id, String issuer, Instant seenAt) {
-    return new NodeRegistration(id, issuer, Set.of("https://shop.example/optin", "https://b\u00e4cker.example"),
-        "k2", Map.of("k1", "00112233445566778899aabbccddeeff", "k2", "ffeeddccbbaa99887766554433221100"),
-        T0, seenAt);
+    return new NodeRegistration(
+        id,
+        issuer,
+        Set.of("https://shop.example/optin", "https://b\u00e4cker.example"),
+        "k2",
+        Map.of("k1", "00112233445566778899aabbccddeeff", "k2", "ffeeddccbbaa99887766554433221100"),
+        T0,
+        seenAt);
   }
 }

@@ -34,7 +34,6 @@ import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
 import org.optin4j.Notice;
-import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
@@ -68,7 +67,8 @@ public abstract class SubjectStoreContract extends StoreContract {
 
     throwAfter(tx -> tx.subjects().updateSubject(new Subject(subjectId("ann"), email("ann2"), T0)));
 
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
     assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subject(subjectId("ann"))));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subjectByEmail(email("ann2"))));
     tx(tx -> tx.subjects().insertSubject(subject("ann2")));
@@ -80,30 +80,42 @@ public abstract class SubjectStoreContract extends StoreContract {
     Consent pending = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
     tx(tx -> tx.subjects().saveConsent(pending));
 
-    throwAfter(tx -> {
-      tx.subjects().saveConsent(pending.confirm(at(60)));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-1", T0));
-    });
+    throwAfter(
+        tx -> {
+          tx.subjects().saveConsent(pending.confirm(at(60)));
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-1", T0));
+        });
 
     assertEquals(List.of(pending), read(tx -> tx.subjects().consents(subjectId("ann"))));
-    assertEquals(Optional.of(pending), read(tx -> tx.subjects().consent(subjectId("ann"), NEWSLETTER)));
+    assertEquals(
+        Optional.of(pending), read(tx -> tx.subjects().consent(subjectId("ann"), NEWSLETTER)));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().consent(subjectId("ann"), OFFERS)));
   }
 
   @Test
   void subjectByEmailWhenLocalPartNotAsciiThenStoredAndFoundExactly() {
-    // RFC 6531 local parts are stored as UTF-8 text and compared exactly: "zoë" is neither "zoe" nor "zoë" in NFD.
+    // RFC 6531 local parts are stored as UTF-8 text and compared exactly: "zoë" is neither "zoe"
+    // nor "zoë" in NFD.
     EmailAddress zoe = EmailAddress.parse("zoë@bücher.example");
-    tx(tx -> {
-      tx.subjects().insertSubject(new Subject(subjectId("zoe"), zoe, T0));
-      tx.subjects().insertSubject(new Subject(subjectId("plain"), EmailAddress.parse("zoe@bücher.example"), T0));
-    });
+    tx(
+        tx -> {
+          tx.subjects().insertSubject(new Subject(subjectId("zoe"), zoe, T0));
+          tx.subjects()
+              .insertSubject(
+                  new Subject(subjectId("plain"), EmailAddress.parse("zoe@bücher.example"), T0));
+        });
 
-    assertEquals(Optional.of(new Subject(subjectId("zoe"), zoe, T0)), read(tx -> tx.subjects().subjectByEmail(zoe)));
-    assertEquals("zoë@xn--bcher-kva.example",
+    assertEquals(
+        Optional.of(new Subject(subjectId("zoe"), zoe, T0)),
+        read(tx -> tx.subjects().subjectByEmail(zoe)));
+    assertEquals(
+        "zoë@xn--bcher-kva.example",
         read(tx -> tx.subjects().subject(subjectId("zoe"))).orElseThrow().email().value());
-    assertEquals(subjectId("plain"),
-        read(tx -> tx.subjects().subjectByEmail(EmailAddress.parse("zoe@xn--bcher-kva.example"))).orElseThrow().id());
+    assertEquals(
+        subjectId("plain"),
+        read(tx -> tx.subjects().subjectByEmail(EmailAddress.parse("zoe@xn--bcher-kva.example")))
+            .orElseThrow()
+            .id());
   }
 
   @Test
@@ -116,7 +128,8 @@ public abstract class SubjectStoreContract extends StoreContract {
 
   @Test
   void insertSubjectThenFoundByIdAndByEmail() {
-    Subject ann = new Subject(subjectId("ann"), email("ann"), at(Duration.ofDays(3).plusSeconds(7)));
+    Subject ann =
+        new Subject(subjectId("ann"), email("ann"), at(Duration.ofDays(3).plusSeconds(7)));
 
     tx(tx -> tx.subjects().insertSubject(ann));
 
@@ -128,10 +141,16 @@ public abstract class SubjectStoreContract extends StoreContract {
   void insertSubjectWhenEmailTakenThenDuplicateKey() {
     givenSubjects("ann");
 
-    assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), at(60)))));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx ->
+                    tx.subjects()
+                        .insertSubject(new Subject(subjectId("other"), email("ann"), at(60)))));
 
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("other"))));
   }
 
@@ -139,8 +158,13 @@ public abstract class SubjectStoreContract extends StoreContract {
   void insertSubjectWhenIdTakenThenDuplicateKey() {
     givenSubjects("ann");
 
-    assertThrows(DuplicateKeyException.class,
-        () -> tx(tx -> tx.subjects().insertSubject(new Subject(subjectId("ann"), email("other"), at(60)))));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx ->
+                    tx.subjects()
+                        .insertSubject(new Subject(subjectId("ann"), email("other"), at(60)))));
 
     assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subject(subjectId("ann"))));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subjectByEmail(email("other"))));
@@ -148,10 +172,14 @@ public abstract class SubjectStoreContract extends StoreContract {
 
   @Test
   void insertSubjectWhenEmailTakenInSameTransactionThenDuplicateKeyAndNothingKept() {
-    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
-    }));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx -> {
+                  tx.subjects().insertSubject(subject("ann"));
+                  tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+                }));
 
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
@@ -160,11 +188,16 @@ public abstract class SubjectStoreContract extends StoreContract {
   void insertSubjectWhenDuplicateThenEarlierWritesOfTheUnitRolledBack() {
     givenSubjects("ann");
 
-    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
-      tx.subjects().insertSubject(subject("bob"));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-      tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
-    }));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx -> {
+                  tx.subjects().insertSubject(subject("bob"));
+                  tx.subjects()
+                      .saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+                  tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+                }));
 
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("bob"))));
     assertEquals(List.of(), read(tx -> tx.subjects().consents(subjectId("ann"))));
@@ -174,41 +207,52 @@ public abstract class SubjectStoreContract extends StoreContract {
   void insertSubjectWhenDuplicateSwallowedByWorkThenUnitStillRolledBack() {
     givenSubjects("ann");
 
-    // DuplicateKeyException promises "the transaction is rolled back": catching it must not save the unit's other
+    // DuplicateKeyException promises "the transaction is rolled back": catching it must not save
+    // the unit's other
     // writes. Whether inTransaction then throws (a StoreException) or returns is left to the store.
     try {
-      tx(tx -> {
-        tx.subjects().insertSubject(subject("bob"));
-        try {
-          tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
-          fail("expected a DuplicateKeyException");
-        } catch (DuplicateKeyException expected) {
-          // swallowed on purpose
-        }
-      });
+      tx(
+          tx -> {
+            tx.subjects().insertSubject(subject("bob"));
+            try {
+              tx.subjects().insertSubject(new Subject(subjectId("other"), email("ann"), T0));
+              fail("expected a DuplicateKeyException");
+            } catch (DuplicateKeyException expected) {
+              // swallowed on purpose
+            }
+          });
     } catch (StoreException acceptable) {
       // the store reported the rollback
     }
 
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("bob"))));
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
 
   @Test
   void insertSubjectWhenConcurrentSignupsOfOneAddressThenExactlyOneWins() throws Exception {
     int threads = 8;
-    List<Boolean> won = concurrently(threads, i -> {
-      try {
-        tx(tx -> tx.subjects().insertSubject(new Subject(subjectId("racer" + i), email("ann"), T0)));
-        return true;
-      } catch (DuplicateKeyException lost) {
-        return false;
-      }
-    });
+    List<Boolean> won =
+        concurrently(
+            threads,
+            i -> {
+              try {
+                tx(
+                    tx ->
+                        tx.subjects()
+                            .insertSubject(new Subject(subjectId("racer" + i), email("ann"), T0)));
+                return true;
+              } catch (DuplicateKeyException lost) {
+                return false;
+              }
+            });
 
     assertEquals(1, won.stream().filter(w -> w).count());
     SubjectId winner = subjectId("racer" + won.indexOf(true));
-    assertEquals(Optional.of(winner), read(tx -> tx.subjects().subjectByEmail(email("ann"))).map(Subject::id));
+    assertEquals(
+        Optional.of(winner),
+        read(tx -> tx.subjects().subjectByEmail(email("ann"))).map(Subject::id));
   }
 
   @Test
@@ -232,22 +276,30 @@ public abstract class SubjectStoreContract extends StoreContract {
 
     tx(tx -> tx.subjects().updateSubject(subject("ann")));
 
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
 
   @Test
   void updateSubjectWhenAddressTakenThenDuplicateKeyAndRollback() {
     givenSubjects("ann", "bob");
 
-    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
-      tx.subjects().insertSubject(subject("cid"));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-      tx.subjects().updateSubject(new Subject(subjectId("ann"), email("bob"), T0));
-    }));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx -> {
+                  tx.subjects().insertSubject(subject("cid"));
+                  tx.subjects()
+                      .saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+                  tx.subjects().updateSubject(new Subject(subjectId("ann"), email("bob"), T0));
+                }));
 
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
     assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subject(subjectId("ann"))));
-    assertEquals(Optional.of(subject("bob")), read(tx -> tx.subjects().subjectByEmail(email("bob"))));
+    assertEquals(
+        Optional.of(subject("bob")), read(tx -> tx.subjects().subjectByEmail(email("bob"))));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("cid"))));
     assertEquals(List.of(), read(tx -> tx.subjects().consents(subjectId("ann"))));
   }
@@ -256,13 +308,18 @@ public abstract class SubjectStoreContract extends StoreContract {
   void updateSubjectWhenAddressTakenEarlierInSameTransactionThenDuplicateKey() {
     givenSubjects("ann");
 
-    assertThrows(DuplicateKeyException.class, () -> tx(tx -> {
-      tx.subjects().insertSubject(subject("bob"));
-      tx.subjects().updateSubject(new Subject(subjectId("ann"), email("bob"), T0));
-    }));
+    assertThrows(
+        DuplicateKeyException.class,
+        () ->
+            tx(
+                tx -> {
+                  tx.subjects().insertSubject(subject("bob"));
+                  tx.subjects().updateSubject(new Subject(subjectId("ann"), email("bob"), T0));
+                }));
 
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("bob"))));
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
 
   @Test
@@ -276,22 +333,56 @@ public abstract class SubjectStoreContract extends StoreContract {
   @Test
   void saveConsentThenFoundWithEveryComponent() {
     givenSubjects("ann");
-    Consent restricted = new Consent(subjectId("ann"), NEWSLETTER, 3, ConsentState.CONFIRMED, "req-7",
-        new Consent.NoticeRef(4, Notice.sha256("n"), Locale.forLanguageTag("de-CH")), at(10), at(70), null, true);
-    Consent withdrawn = new Consent(subjectId("ann"), OFFERS, 1, ConsentState.WITHDRAWN, "req-8", noticeRef("x"),
-        at(20), at(80), at(3600), false);
-    Consent expired = new Consent(subjectId("ann"), SURVEYS, 2, ConsentState.EXPIRED, "req-9", noticeRef("y"),
-        at(30), null, at(7200), false);
+    Consent restricted =
+        new Consent(
+            subjectId("ann"),
+            NEWSLETTER,
+            3,
+            ConsentState.CONFIRMED,
+            "req-7",
+            new Consent.NoticeRef(4, Notice.sha256("n"), Locale.forLanguageTag("de-CH")),
+            at(10),
+            at(70),
+            null,
+            true);
+    Consent withdrawn =
+        new Consent(
+            subjectId("ann"),
+            OFFERS,
+            1,
+            ConsentState.WITHDRAWN,
+            "req-8",
+            noticeRef("x"),
+            at(20),
+            at(80),
+            at(3600),
+            false);
+    Consent expired =
+        new Consent(
+            subjectId("ann"),
+            SURVEYS,
+            2,
+            ConsentState.EXPIRED,
+            "req-9",
+            noticeRef("y"),
+            at(30),
+            null,
+            at(7200),
+            false);
 
-    tx(tx -> {
-      tx.subjects().saveConsent(restricted);
-      tx.subjects().saveConsent(withdrawn);
-      tx.subjects().saveConsent(expired);
-    });
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(restricted);
+          tx.subjects().saveConsent(withdrawn);
+          tx.subjects().saveConsent(expired);
+        });
 
-    assertEquals(Optional.of(restricted), read(tx -> tx.subjects().consent(subjectId("ann"), NEWSLETTER)));
-    assertEquals(Optional.of(withdrawn), read(tx -> tx.subjects().consent(subjectId("ann"), OFFERS)));
-    assertEquals(Optional.of(expired), read(tx -> tx.subjects().consent(subjectId("ann"), SURVEYS)));
+    assertEquals(
+        Optional.of(restricted), read(tx -> tx.subjects().consent(subjectId("ann"), NEWSLETTER)));
+    assertEquals(
+        Optional.of(withdrawn), read(tx -> tx.subjects().consent(subjectId("ann"), OFFERS)));
+    assertEquals(
+        Optional.of(expired), read(tx -> tx.subjects().consent(subjectId("ann"), SURVEYS)));
   }
 
   @Test
@@ -306,7 +397,8 @@ public abstract class SubjectStoreContract extends StoreContract {
     tx(tx -> tx.subjects().saveConsent(withdrawn));
 
     assertEquals(List.of(withdrawn), read(tx -> tx.subjects().consents(subjectId("ann"))));
-    assertEquals(Optional.of(withdrawn), read(tx -> tx.subjects().consent(subjectId("ann"), NEWSLETTER)));
+    assertEquals(
+        Optional.of(withdrawn), read(tx -> tx.subjects().consent(subjectId("ann"), NEWSLETTER)));
   }
 
   @Test
@@ -314,26 +406,32 @@ public abstract class SubjectStoreContract extends StoreContract {
     givenSubjects("ann");
     Consent pending = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
 
-    tx(tx -> {
-      tx.subjects().saveConsent(pending);
-      tx.subjects().saveConsent(pending.confirm(at(60)));
-    });
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(pending);
+          tx.subjects().saveConsent(pending.confirm(at(60)));
+        });
 
-    assertEquals(List.of(pending.confirm(at(60))), read(tx -> tx.subjects().consents(subjectId("ann"))));
+    assertEquals(
+        List.of(pending.confirm(at(60))), read(tx -> tx.subjects().consents(subjectId("ann"))));
   }
 
   @Test
   void consentsThenOrderedByPurposeId() {
     givenSubjects("ann");
 
-    tx(tx -> {
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), SURVEYS, "req-1", T0));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-    });
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), SURVEYS, "req-1", T0));
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+        });
     tx(tx -> tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "req-2", at(1))));
 
-    assertEquals(List.of(NEWSLETTER, OFFERS, SURVEYS),
-        read(tx -> tx.subjects().consents(subjectId("ann"))).stream().map(Consent::purpose).toList());
+    assertEquals(
+        List.of(NEWSLETTER, OFFERS, SURVEYS),
+        read(tx -> tx.subjects().consents(subjectId("ann"))).stream()
+            .map(Consent::purpose)
+            .toList());
   }
 
   @Test
@@ -342,14 +440,16 @@ public abstract class SubjectStoreContract extends StoreContract {
     Consent anns = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
     Consent bobs = pendingConsent(subjectId("bob"), NEWSLETTER, "req-2", T0);
 
-    tx(tx -> {
-      tx.subjects().saveConsent(anns);
-      tx.subjects().saveConsent(bobs);
-    });
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(anns);
+          tx.subjects().saveConsent(bobs);
+        });
 
     assertEquals(List.of(anns), read(tx -> tx.subjects().consents(subjectId("ann"))));
     assertEquals(List.of(bobs), read(tx -> tx.subjects().consents(subjectId("bob"))));
-    assertEquals(Optional.of(bobs), read(tx -> tx.subjects().consent(subjectId("bob"), NEWSLETTER)));
+    assertEquals(
+        Optional.of(bobs), read(tx -> tx.subjects().consent(subjectId("bob"), NEWSLETTER)));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().consent(subjectId("bob"), OFFERS)));
   }
 
@@ -360,7 +460,8 @@ public abstract class SubjectStoreContract extends StoreContract {
 
     tx(tx -> tx.subjects().updateSubject(moved));
 
-    assertEquals(2, read(tx -> tx.subjects().subject(subjectId("ann"))).orElseThrow().addressGeneration());
+    assertEquals(
+        2, read(tx -> tx.subjects().subject(subjectId("ann"))).orElseThrow().addressGeneration());
     assertEquals(Optional.of(moved), read(tx -> tx.subjects().subjectByEmail(email("ann.new"))));
     Subject back = moved.movedTo(email("ann"));
     tx(tx -> tx.subjects().updateSubject(back));
@@ -377,45 +478,61 @@ public abstract class SubjectStoreContract extends StoreContract {
     assertTrue(first);
     assertFalse(second, "a second erasure finds nothing");
 
-    store.inTransaction(tx -> {
-      assertTrue(tx.subjects().subject(ann).isEmpty());
-      assertTrue(tx.subjects().subjectByEmail(email("ann")).isEmpty());
-      assertTrue(tx.subjects().consents(ann).isEmpty());
-      assertTrue(tx.requests().request("req-1").isEmpty());
-      assertTrue(tx.requests().addressChange("req-1").isEmpty());
-      assertTrue(tx.outbox().mails(ann).isEmpty());
-      assertEquals(0, tx.outbox().countMails(email("ann"), MailKind.CONFIRMATION, T0));
-      List<ConsentEvent> events = tx.history().events(ann);
-      assertEquals(2, events.size());
-      for (ConsentEvent e : events) {
-        assertEquals(Evidence.NONE, e.evidence());
-        assertNull(e.source());
-        assertNull(e.tokenId());
-      }
-      assertEquals(ConsentEvent.Type.CONFIRMED, events.get(1).type());
-      assertEquals(at(60), events.get(1).at());
-      for (ConsentEvent e : events) {
-        assertNull(e.seal().detailsSalt(), "the salt goes with the details");
-        assertNotNull(e.seal().detailsDigest());
-      }
-      assertEquals(2, tx.history().head(ann).orElseThrow().position());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertTrue(tx.subjects().subject(ann).isEmpty());
+          assertTrue(tx.subjects().subjectByEmail(email("ann")).isEmpty());
+          assertTrue(tx.subjects().consents(ann).isEmpty());
+          assertTrue(tx.requests().request("req-1").isEmpty());
+          assertTrue(tx.requests().addressChange("req-1").isEmpty());
+          assertTrue(tx.outbox().mails(ann).isEmpty());
+          assertEquals(0, tx.outbox().countMails(email("ann"), MailKind.CONFIRMATION, T0));
+          List<ConsentEvent> events = tx.history().events(ann);
+          assertEquals(2, events.size());
+          for (ConsentEvent e : events) {
+            assertEquals(Evidence.NONE, e.evidence());
+            assertNull(e.source());
+            assertNull(e.tokenId());
+          }
+          assertEquals(ConsentEvent.Type.CONFIRMED, events.get(1).type());
+          assertEquals(at(60), events.get(1).at());
+          for (ConsentEvent e : events) {
+            assertNull(e.seal().detailsSalt(), "the salt goes with the details");
+            assertNotNull(e.seal().detailsDigest());
+          }
+          assertEquals(2, tx.history().head(ann).orElseThrow().position());
+          return null;
+        });
     // The stub verifies but for the removed details, which only an erasure event explains.
     HistoryVerification check = Chains.verify(store, ann);
-    assertEquals(HistoryVerification.Reason.EVIDENCE_REMOVED,
+    assertEquals(
+        HistoryVerification.Reason.EVIDENCE_REMOVED,
         assertInstanceOf(HistoryVerification.Broken.class, check).reason());
-    assertTrue(read(tx -> tx.history().subjects(null, 10)).contains(ann), "a stub's history stays listed");
+    assertTrue(
+        read(tx -> tx.history().subjects(null, 10)).contains(ann), "a stub's history stays listed");
   }
 
   @Test
   void eraseSubjectWhenKeepingStubAfterErasedEventThenChainStillVerifies() {
     SubjectId ann = annWithEverything();
-    tx(tx -> {
-      Chains.append(tx.history(), new ConsentEvent(0, ann, NEWSLETTER, ConsentEvent.Type.ERASED, at(90), "req-1",
-          noticeRef("notice text"), null, Channel.OPERATOR, Evidence.NONE, null));
-      tx.subjects().eraseSubject(ann, true);
-    });
+    tx(
+        tx -> {
+          Chains.append(
+              tx.history(),
+              new ConsentEvent(
+                  0,
+                  ann,
+                  NEWSLETTER,
+                  ConsentEvent.Type.ERASED,
+                  at(90),
+                  "req-1",
+                  noticeRef("notice text"),
+                  null,
+                  Channel.OPERATOR,
+                  Evidence.NONE,
+                  null));
+          tx.subjects().eraseSubject(ann, true);
+        });
 
     assertIntact(ann, 3);
   }
@@ -423,126 +540,152 @@ public abstract class SubjectStoreContract extends StoreContract {
   @Test
   void eraseSubjectWhenNotKeepingStubThenNoEventsAndAddressReusable() {
     SubjectId ann = annWithEverything();
-    store.inTransaction(tx -> {
-      tx.subjects().eraseSubject(ann, false);
-      return null;
-    });
-    store.inTransaction(tx -> {
-      assertTrue(tx.history().events(ann).isEmpty());
-      assertTrue(tx.history().head(ann).isEmpty());
-      assertFalse(tx.history().subjects(null, 10).contains(ann));
-      tx.subjects().insertSubject(new Subject(subjectId("ann2"), email("ann"), at(100)));
-      assertTrue(tx.outbox().enqueue(mail("m-1-again", subjectId("ann2"), email("ann"), at(100))));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().eraseSubject(ann, false);
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          assertTrue(tx.history().events(ann).isEmpty());
+          assertTrue(tx.history().head(ann).isEmpty());
+          assertFalse(tx.history().subjects(null, 10).contains(ann));
+          tx.subjects().insertSubject(new Subject(subjectId("ann2"), email("ann"), at(100)));
+          assertTrue(
+              tx.outbox().enqueue(mail("m-1-again", subjectId("ann2"), email("ann"), at(100))));
+          return null;
+        });
   }
 
   @Test
   void eraseSubjectWhenUnknownThenNothingHappens() {
     annWithEverything();
-    boolean erased = store.inTransaction(tx -> tx.subjects().eraseSubject(subjectId("nobody"), true));
+    boolean erased =
+        store.inTransaction(tx -> tx.subjects().eraseSubject(subjectId("nobody"), true));
     assertFalse(erased);
-    store.inTransaction(tx -> {
-      assertTrue(tx.subjects().subject(subjectId("ann")).isPresent());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertTrue(tx.subjects().subject(subjectId("ann")).isPresent());
+          return null;
+        });
   }
 
   @Test
   void eraseSubjectRollsBackWithItsTransaction() {
     SubjectId ann = annWithEverything();
     throwAfter(tx -> tx.subjects().eraseSubject(ann, false));
-    store.inTransaction(tx -> {
-      assertTrue(tx.subjects().subject(ann).isPresent());
-      assertEquals(2, tx.history().events(ann).size());
-      assertEquals("203.0.113.7", tx.history().events(ann).get(0).evidence().ip());
-      assertEquals(1, tx.outbox().mails(ann).size());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertTrue(tx.subjects().subject(ann).isPresent());
+          assertEquals(2, tx.history().events(ann).size());
+          assertEquals("203.0.113.7", tx.history().events(ann).get(0).evidence().ip());
+          assertEquals(1, tx.outbox().mails(ann).size());
+          return null;
+        });
   }
 
   @Test
   void eraseSubjectWhenTwoTransactionsEraseAtOnceThenExactlyOneErases() throws Exception {
     for (int round = 0; round < 5; round++) {
       String name = "twice" + round;
-      store.inTransaction(tx -> {
-        tx.subjects().insertSubject(subject(name));
-        tx.subjects().saveConsent(pendingConsent(subjectId(name), NEWSLETTER, "r", at(0)));
-        return null;
-      });
-      List<Boolean> results = concurrently(4, i -> store.inTransaction(tx -> tx.subjects().eraseSubject(subjectId(name),
-          false)));
+      store.inTransaction(
+          tx -> {
+            tx.subjects().insertSubject(subject(name));
+            tx.subjects().saveConsent(pendingConsent(subjectId(name), NEWSLETTER, "r", at(0)));
+            return null;
+          });
+      List<Boolean> results =
+          concurrently(
+              4,
+              i -> store.inTransaction(tx -> tx.subjects().eraseSubject(subjectId(name), false)));
       assertEquals(1, results.stream().filter(b -> b).count(), results.toString());
     }
   }
 
   @Test
   void subjectsArePagedNewestFirstAndCounted() {
-    store.inTransaction(tx -> {
-      tx.subjects().insertSubject(new Subject(subjectId("old"), email("old"), at(0)));
-      tx.subjects().insertSubject(new Subject(subjectId("mid"), email("mid"), at(10)));
-      tx.subjects().insertSubject(new Subject(subjectId("new"), email("new"), at(20)));
-      return null;
-    });
-    store.inTransaction(tx -> {
-      assertEquals(List.of(subjectId("new"), subjectId("mid")),
-          tx.subjects().subjects(0, 2).stream().map(Subject::id).toList());
-      assertEquals(List.of(subjectId("old")), tx.subjects().subjects(2, 2).stream().map(Subject::id).toList());
-      assertTrue(tx.subjects().subjects(3, 2).isEmpty());
-      assertEquals(3L, tx.subjects().countSubjects());
-      assertEquals(email("mid"), tx.subjects().subjects(1, 1).get(0).email());
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          tx.subjects().insertSubject(new Subject(subjectId("old"), email("old"), at(0)));
+          tx.subjects().insertSubject(new Subject(subjectId("mid"), email("mid"), at(10)));
+          tx.subjects().insertSubject(new Subject(subjectId("new"), email("new"), at(20)));
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          assertEquals(
+              List.of(subjectId("new"), subjectId("mid")),
+              tx.subjects().subjects(0, 2).stream().map(Subject::id).toList());
+          assertEquals(
+              List.of(subjectId("old")),
+              tx.subjects().subjects(2, 2).stream().map(Subject::id).toList());
+          assertTrue(tx.subjects().subjects(3, 2).isEmpty());
+          assertEquals(3L, tx.subjects().countSubjects());
+          assertEquals(email("mid"), tx.subjects().subjects(1, 1).get(0).email());
+          return null;
+        });
   }
 
   @Test
   void suppressIsIdempotentAndUnsuppressRemoves() {
     String key = "ab".repeat(32);
-    store.inTransaction(tx -> {
-      assertFalse(tx.subjects().isSuppressed(key));
-      tx.subjects().suppress(key, at(0));
-      tx.subjects().suppress(key, at(10));
-      assertTrue(tx.subjects().isSuppressed(key));
-      assertFalse(tx.subjects().isSuppressed("cd".repeat(32)));
-      return null;
-    });
-    store.inTransaction(tx -> {
-      assertTrue(tx.subjects().isSuppressed(key));
-      tx.subjects().unsuppress(key);
-      tx.subjects().unsuppress(key);
-      return null;
-    });
-    store.inTransaction(tx -> {
-      assertFalse(tx.subjects().isSuppressed(key));
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertFalse(tx.subjects().isSuppressed(key));
+          tx.subjects().suppress(key, at(0));
+          tx.subjects().suppress(key, at(10));
+          assertTrue(tx.subjects().isSuppressed(key));
+          assertFalse(tx.subjects().isSuppressed("cd".repeat(32)));
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          assertTrue(tx.subjects().isSuppressed(key));
+          tx.subjects().unsuppress(key);
+          tx.subjects().unsuppress(key);
+          return null;
+        });
+    store.inTransaction(
+        tx -> {
+          assertFalse(tx.subjects().isSuppressed(key));
+          return null;
+        });
     throwAfter(tx -> tx.subjects().suppress(key, at(20)));
-    store.inTransaction(tx -> {
-      assertFalse(tx.subjects().isSuppressed(key), "rolled back");
-      return null;
-    });
+    store.inTransaction(
+        tx -> {
+          assertFalse(tx.subjects().isSuppressed(key), "rolled back");
+          return null;
+        });
   }
 
   @Test
   void subjectsThenEveryoneOrThoseWithConsentsForPurposesInStatesEachOnceInPages() {
     givenSubjects("ann", "bob", "cy", "dee", "eve");
-    tx(tx -> {
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "r1", T0).confirm(at(1)));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), OFFERS, "r1", T0).confirm(at(1)));
-      tx.subjects().saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "r2", T0).withdraw(at(2)));
-      tx.subjects().saveConsent(pendingConsent(subjectId("cy"), OFFERS, "r3", T0));
-      tx.subjects().saveConsent(pendingConsent(subjectId("dee"), SURVEYS, "r4", T0).confirm(at(1)));
-    });
+    tx(
+        tx -> {
+          tx.subjects()
+              .saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "r1", T0).confirm(at(1)));
+          tx.subjects()
+              .saveConsent(pendingConsent(subjectId("ann"), OFFERS, "r1", T0).confirm(at(1)));
+          tx.subjects()
+              .saveConsent(pendingConsent(subjectId("bob"), NEWSLETTER, "r2", T0).withdraw(at(2)));
+          tx.subjects().saveConsent(pendingConsent(subjectId("cy"), OFFERS, "r3", T0));
+          tx.subjects()
+              .saveConsent(pendingConsent(subjectId("dee"), SURVEYS, "r4", T0).confirm(at(1)));
+        });
 
     assertEquals(Set.of("ann", "bob", "cy", "dee", "eve"), names(pages(Set.of(), Set.of(), 2)));
     assertEquals(Set.of("ann", "bob", "cy"), names(pages(Set.of(NEWSLETTER, OFFERS), Set.of(), 2)));
-    assertEquals(Set.of("ann"), names(pages(Set.of(NEWSLETTER, OFFERS), Set.of(ConsentState.CONFIRMED), 1)));
-    assertEquals(Set.of("ann", "cy"),
+    assertEquals(
+        Set.of("ann"), names(pages(Set.of(NEWSLETTER, OFFERS), Set.of(ConsentState.CONFIRMED), 1)));
+    assertEquals(
+        Set.of("ann", "cy"),
         names(pages(Set.of(OFFERS), Set.of(ConsentState.CONFIRMED, ConsentState.PENDING), 1)));
     assertEquals(Set.of(), names(pages(Set.of(SURVEYS), Set.of(ConsentState.WITHDRAWN), 3)));
   }
 
-  private List<SubjectId> pages(Set<org.optin4j.PurposeId> purposes, Set<ConsentState> states, int size) {
+  private List<SubjectId> pages(
+      Set<org.optin4j.PurposeId> purposes, Set<ConsentState> states, int size) {
     List<SubjectId> all = new ArrayList<>();
     SubjectId after = null;
     while (true) {

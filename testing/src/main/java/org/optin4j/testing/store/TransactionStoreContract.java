@@ -63,10 +63,11 @@ public abstract class TransactionStoreContract extends StoreContract {
 
   @Test
   void inTransactionWhenWorkCompletesThenWritesVisibleToLaterTransactions() {
-    tx(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-    });
+    tx(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+        });
 
     assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subject(subjectId("ann"))));
     assertEquals(1, read(tx -> tx.subjects().consents(subjectId("ann"))).size());
@@ -74,26 +75,32 @@ public abstract class TransactionStoreContract extends StoreContract {
 
   @Test
   void inTransactionThenWorkSeesItsOwnWrites() {
-    tx(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      assertEquals(Optional.of(subject("ann")), tx.subjects().subjectByEmail(email("ann")));
-      tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-      assertEquals(1, tx.subjects().consents(subjectId("ann")).size());
-      tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
-      assertTrue(tx.requests().request("req-1").isPresent());
-      assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
-      assertEquals(1, tx.outbox().mails(subjectId("ann")).size());
-      assertEquals(1, tx.outbox().countMails(email("ann"), MailKind.CONFIRMATION, T0));
-    });
+    tx(
+        tx -> {
+          tx.subjects().insertSubject(subject("ann"));
+          assertEquals(Optional.of(subject("ann")), tx.subjects().subjectByEmail(email("ann")));
+          tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
+          assertEquals(1, tx.subjects().consents(subjectId("ann")).size());
+          tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
+          assertTrue(tx.requests().request("req-1").isPresent());
+          assertTrue(tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)));
+          assertEquals(1, tx.outbox().mails(subjectId("ann")).size());
+          assertEquals(1, tx.outbox().countMails(email("ann"), MailKind.CONFIRMATION, T0));
+        });
   }
 
   @Test
   void inTransactionWhenWorkThrowsThenSameExceptionPropagates() {
     IllegalStateException thrown = new IllegalStateException("boom");
 
-    RuntimeException caught = assertThrows(RuntimeException.class, () -> store.inTransaction(tx -> {
-      throw thrown;
-    }));
+    RuntimeException caught =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      throw thrown;
+                    }));
 
     assertSame(thrown, caught);
   }
@@ -105,68 +112,86 @@ public abstract class TransactionStoreContract extends StoreContract {
 
   @Test
   void inTransactionWhenWorkThrowsErrorThenSameErrorPropagatesAndNothingIsKept() {
-    assertSameThrownAndNoTraceOfTheUnit(Error.class, new AssertionError("an error, not an exception"));
+    assertSameThrownAndNoTraceOfTheUnit(
+        Error.class, new AssertionError("an error, not an exception"));
   }
 
   @Test
-  void inTransactionWhenWorkThrowsCheckedExceptionSneakilyThenSameExceptionPropagatesAndNothingIsKept() {
+  void
+      inTransactionWhenWorkThrowsCheckedExceptionSneakilyThenSameExceptionPropagatesAndNothingIsKept() {
     assertSameThrownAndNoTraceOfTheUnit(Exception.class, new Exception("checked, thrown sneakily"));
   }
 
   @Test
   void inTransactionWhenWorkThrowsThenStoreStillUsable() {
-    assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-      tx.subjects().insertSubject(subject("ann"));
-      throw new IllegalStateException("boom");
-    }));
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            store.inTransaction(
+                tx -> {
+                  tx.subjects().insertSubject(subject("ann"));
+                  throw new IllegalStateException("boom");
+                }));
 
     tx(tx -> tx.subjects().insertSubject(subject("ann")));
 
-    assertEquals(Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
   }
 
   @Test
-  void inTransactionWhenConcurrentReaderThenWritesOfOneUnitBecomeVisibleTogether() throws Exception {
+  void inTransactionWhenConcurrentReaderThenWritesOfOneUnitBecomeVisibleTogether()
+      throws Exception {
     int units = 100;
     AtomicBoolean writerDone = new AtomicBoolean();
     CountDownLatch start = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      Future<?> writer = pool.submit(() -> {
-        await(start);
-        try {
-          for (int i = 0; i < units; i++) {
-            int n = i;
-            tx(tx -> {
-              tx.subjects().insertSubject(subject("first" + n));
-              tx.subjects().insertSubject(subject("second" + n));
-            });
-          }
-        } finally {
-          writerDone.set(true);
-        }
-        return null;
-      });
-      Future<Integer> reader = pool.submit(() -> {
-        await(start);
-        int torn = 0;
-        do {
-          for (int i = 0; i < units; i++) {
-            int n = i;
-            // Read the later write first: if it is visible, the commit happened, so the earlier one must be too
-            // (this holds under READ COMMITTED as well as under a lock).
-            boolean torn1 = read(tx -> tx.subjects().subjectByEmail(email("second" + n)).isPresent()
-                && tx.subjects().subject(subjectId("first" + n)).isEmpty());
-            if (torn1) {
-              torn++;
-            }
-          }
-        } while (!writerDone.get());
-        return torn;
-      });
+      Future<?> writer =
+          pool.submit(
+              () -> {
+                await(start);
+                try {
+                  for (int i = 0; i < units; i++) {
+                    int n = i;
+                    tx(
+                        tx -> {
+                          tx.subjects().insertSubject(subject("first" + n));
+                          tx.subjects().insertSubject(subject("second" + n));
+                        });
+                  }
+                } finally {
+                  writerDone.set(true);
+                }
+                return null;
+              });
+      Future<Integer> reader =
+          pool.submit(
+              () -> {
+                await(start);
+                int torn = 0;
+                do {
+                  for (int i = 0; i < units; i++) {
+                    int n = i;
+                    // Read the later write first: if it is visible, the commit happened, so the
+                    // earlier one must be too
+                    // (this holds under READ COMMITTED as well as under a lock).
+                    boolean torn1 =
+                        read(
+                            tx ->
+                                tx.subjects().subjectByEmail(email("second" + n)).isPresent()
+                                    && tx.subjects().subject(subjectId("first" + n)).isEmpty());
+                    if (torn1) {
+                      torn++;
+                    }
+                  }
+                } while (!writerDone.get());
+                return torn;
+              });
       start.countDown();
       writer.get(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      assertEquals(0, reader.get(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "units seen half written");
+      assertEquals(
+          0, reader.get(CONCURRENCY_TIMEOUT_SECONDS, TimeUnit.SECONDS), "units seen half written");
     } finally {
       pool.shutdownNow();
     }
@@ -176,9 +201,14 @@ public abstract class TransactionStoreContract extends StoreContract {
   @Test
   void readThenSeesWhatWasCommittedAndReturnsTheWorksResult() {
     givenSubjects("ann");
-    tx(tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+    tx(
+        tx ->
+            Chains.append(
+                tx.history(),
+                event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
 
-    assertEquals(Optional.of(subject("ann")), store.read(tx -> tx.subjects().subjectByEmail(email("ann"))));
+    assertEquals(
+        Optional.of(subject("ann")), store.read(tx -> tx.subjects().subjectByEmail(email("ann"))));
     assertEquals(1, store.read(tx -> tx.history().events(subjectId("ann"))).size());
     assertEquals(1, store.read(tx -> tx.history().head(subjectId("ann"))).orElseThrow().position());
   }
@@ -186,23 +216,31 @@ public abstract class TransactionStoreContract extends StoreContract {
   @Test
   void readWhenWorkWritesThenIllegalStateAndNothingIsWritten() {
     givenSubjects("ann");
-    List<java.util.function.Consumer<ConsentStore.Transaction>> writes = List.of(
-        tx -> tx.subjects().insertSubject(subject("bob")),
-        tx -> Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)),
-        tx -> tx.history().lock(subjectId("ann")),
-        tx -> tx.requests().useToken("jti-1", at(3600)),
-        tx -> tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)),
-        tx -> tx.outbox().claimMails(at(1), at(301), 10),
-        tx -> tx.outbox().renewClaims(List.of("m1"), at(301), at(601)),
-        tx -> tx.outbox().releaseClaims(List.of("m1"), at(301)),
-        tx -> tx.registers().saveNode(node("node-a", "https://a.example", at(1))),
-        tx -> tx.subjects().suppress("key", T0),
-        tx -> tx.subjects().eraseSubject(subjectId("ann"), false));
+    List<java.util.function.Consumer<ConsentStore.Transaction>> writes =
+        List.of(
+            tx -> tx.subjects().insertSubject(subject("bob")),
+            tx ->
+                Chains.append(
+                    tx.history(),
+                    event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)),
+            tx -> tx.history().lock(subjectId("ann")),
+            tx -> tx.requests().useToken("jti-1", at(3600)),
+            tx -> tx.outbox().enqueue(mail("m1", subjectId("ann"), email("ann"), T0)),
+            tx -> tx.outbox().claimMails(at(1), at(301), 10),
+            tx -> tx.outbox().renewClaims(List.of("m1"), at(301), at(601)),
+            tx -> tx.outbox().releaseClaims(List.of("m1"), at(301)),
+            tx -> tx.registers().saveNode(node("node-a", "https://a.example", at(1))),
+            tx -> tx.subjects().suppress("key", T0),
+            tx -> tx.subjects().eraseSubject(subjectId("ann"), false));
     for (var write : writes) {
-      assertThrows(IllegalStateException.class, () -> store.read(tx -> {
-        write.accept(tx);
-        return null;
-      }));
+      assertThrows(
+          IllegalStateException.class,
+          () ->
+              store.read(
+                  tx -> {
+                    write.accept(tx);
+                    return null;
+                  }));
     }
 
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("bob"))));
@@ -219,9 +257,15 @@ public abstract class TransactionStoreContract extends StoreContract {
   void readWhenWorkThrowsThenSameExceptionPropagates() {
     IllegalArgumentException thrown = new IllegalArgumentException("boom");
 
-    assertSame(thrown, assertThrows(IllegalArgumentException.class, () -> store.read(tx -> {
-      throw thrown;
-    })));
+    assertSame(
+        thrown,
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                store.read(
+                    tx -> {
+                      throw thrown;
+                    })));
     assertEquals(0L, read((ConsentStore.Transaction unit) -> unit.subjects().countSubjects()));
   }
 
@@ -229,7 +273,8 @@ public abstract class TransactionStoreContract extends StoreContract {
     tx.subjects().insertSubject(subject("ann"));
     tx.subjects().updateSubject(new Subject(subjectId("bob"), email("bob2"), T0));
     tx.subjects().saveConsent(pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0));
-    Chains.append(tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
+    Chains.append(
+        tx.history(), event(subjectId("ann"), NEWSLETTER, ConsentEvent.Type.REQUESTED, T0));
     tx.notices().saveNotice(candidate);
     tx.requests().insertRequest(openRequest("req-1", subjectId("ann"), T0));
     assertTrue(tx.requests().useToken("jti-1", at(3600)));
@@ -248,10 +293,15 @@ public abstract class TransactionStoreContract extends StoreContract {
     givenSubjects("bob");
     Notice candidate = notice(Locale.ENGLISH, "rolled back text", NEWSLETTER);
 
-    X caught = assertThrows(type, () -> store.inTransaction(tx -> {
-      writeAnnAndRenameBob(tx, candidate);
-      throw TransactionStoreContract.<RuntimeException>sneaky(thrown);
-    }));
+    X caught =
+        assertThrows(
+            type,
+            () ->
+                store.inTransaction(
+                    tx -> {
+                      writeAnnAndRenameBob(tx, candidate);
+                      throw TransactionStoreContract.<RuntimeException>sneaky(thrown);
+                    }));
 
     assertSame(thrown, caught);
     assertNoTraceOfTheUnit(candidate);
@@ -260,7 +310,8 @@ public abstract class TransactionStoreContract extends StoreContract {
   private void assertNoTraceOfTheUnit(Notice candidate) {
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subject(subjectId("ann"))));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subjectByEmail(email("ann"))));
-    assertEquals(Optional.of(subject("bob")), read(tx -> tx.subjects().subjectByEmail(email("bob"))));
+    assertEquals(
+        Optional.of(subject("bob")), read(tx -> tx.subjects().subjectByEmail(email("bob"))));
     assertEquals(Optional.empty(), read(tx -> tx.subjects().subjectByEmail(email("bob2"))));
     assertEquals(List.of(), read(tx -> tx.subjects().consents(subjectId("ann"))));
     assertEquals(List.of(), read(tx -> tx.history().events(subjectId("ann"))));

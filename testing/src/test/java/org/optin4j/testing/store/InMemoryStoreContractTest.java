@@ -12,12 +12,59 @@ class InMemoryStoreContractTest {
 
   private static final StoreUnderTest MEMORY = InMemoryConsentStore::create;
 
-  @Nested class Transactions extends TransactionStoreContract { Transactions() { super(MEMORY); } }
-  @Nested class Subjects extends SubjectStoreContract { Subjects() { super(MEMORY); } }
-  @Nested class History extends HistoryStoreContract { History() { super(MEMORY); } }
-  @Nested class Notices extends NoticeStoreContract { Notices() { super(MEMORY); } }
-  @Nested class Requests extends RequestStoreContract { Requests() { super(MEMORY); } }
-  @Nested class Outbox extends OutboxStoreContract { Outbox() { super(MEMORY); } }
-  @Nested class Retention extends RetentionStoreContract { Retention() { super(MEMORY); } }
-  @Nested class Registers extends RegisterStoreContract { Registers() { super(MEMORY); } }
+  @Nested
+  class Transactions extends TransactionStoreContract {
+    Transactions() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class Subjects extends SubjectStoreContract {
+    Subjects() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class History extends HistoryStoreContract {
+    History() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class Notices extends NoticeStoreContract {
+    Notices() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class Requests extends RequestStoreContract {
+    Requests() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class Outbox extends OutboxStoreContract {
+    Outbox() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class Retention extends RetentionStoreContract {
+    Retention() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class Registers extends RegisterStoreContract {
+    Registers() {
+      super(MEMORY);
+    }
+  }
 }
