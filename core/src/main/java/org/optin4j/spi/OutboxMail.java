@@ -121,23 +121,8 @@ public record OutboxMail(
    * @return the claimed mail
    */
   public OutboxMail claimed(Instant until) {
-    return new OutboxMail(
-        id,
-        kind,
-        subjectId,
-        recipient,
-        requestId,
-        generation,
-        locale,
-        purposes,
-        dedupeKey,
-        Status.CLAIMED,
-        attempts,
-        nextAttemptAt,
-        until,
-        createdAt,
-        sentAt,
-        lastError);
+    return withDispatch(
+        Status.CLAIMED, attempts, nextAttemptAt, until, createdAt, sentAt, lastError);
   }
 
   /**
@@ -147,23 +132,7 @@ public record OutboxMail(
    * @return the released mail
    */
   public OutboxMail released() {
-    return new OutboxMail(
-        id,
-        kind,
-        subjectId,
-        recipient,
-        requestId,
-        generation,
-        locale,
-        purposes,
-        dedupeKey,
-        Status.QUEUED,
-        attempts,
-        nextAttemptAt,
-        null,
-        createdAt,
-        sentAt,
-        lastError);
+    return withDispatch(Status.QUEUED, attempts, nextAttemptAt, null, createdAt, sentAt, lastError);
   }
 
   /**
@@ -173,23 +142,7 @@ public record OutboxMail(
    * @return the sent mail
    */
   public OutboxMail sent(Instant at) {
-    return new OutboxMail(
-        id,
-        kind,
-        subjectId,
-        recipient,
-        requestId,
-        generation,
-        locale,
-        purposes,
-        dedupeKey,
-        Status.SENT,
-        attempts + 1,
-        nextAttemptAt,
-        null,
-        createdAt,
-        at,
-        null);
+    return withDispatch(Status.SENT, attempts + 1, nextAttemptAt, null, createdAt, at, null);
   }
 
   /**
@@ -200,23 +153,7 @@ public record OutboxMail(
    * @return the mail
    */
   public OutboxMail retryAt(Instant next, String error) {
-    return new OutboxMail(
-        id,
-        kind,
-        subjectId,
-        recipient,
-        requestId,
-        generation,
-        locale,
-        purposes,
-        dedupeKey,
-        Status.QUEUED,
-        attempts + 1,
-        next,
-        null,
-        createdAt,
-        null,
-        error);
+    return withDispatch(Status.QUEUED, attempts + 1, next, null, createdAt, null, error);
   }
 
   /**
@@ -226,23 +163,7 @@ public record OutboxMail(
    * @return the mail
    */
   public OutboxMail failed(String error) {
-    return new OutboxMail(
-        id,
-        kind,
-        subjectId,
-        recipient,
-        requestId,
-        generation,
-        locale,
-        purposes,
-        dedupeKey,
-        Status.FAILED,
-        attempts + 1,
-        nextAttemptAt,
-        null,
-        createdAt,
-        null,
-        error);
+    return withDispatch(Status.FAILED, attempts + 1, nextAttemptAt, null, createdAt, null, error);
   }
 
   /**
@@ -253,23 +174,7 @@ public record OutboxMail(
    * @return the mail
    */
   public OutboxMail skipped(String reason) {
-    return new OutboxMail(
-        id,
-        kind,
-        subjectId,
-        recipient,
-        requestId,
-        generation,
-        locale,
-        purposes,
-        dedupeKey,
-        Status.SKIPPED,
-        attempts,
-        nextAttemptAt,
-        null,
-        createdAt,
-        null,
-        reason);
+    return withDispatch(Status.SKIPPED, attempts, nextAttemptAt, null, createdAt, null, reason);
   }
 
   /** Where an outbox mail stands. */
@@ -284,5 +189,33 @@ public record OutboxMail(
     FAILED,
     /** Not sent because it was no longer needed; not a failure. */
     SKIPPED
+  }
+
+  /** This mail with its dispatch state replaced: what every state change keeps is its identity and content. */
+  private OutboxMail withDispatch(
+      Status status,
+      int attempts,
+      Instant nextAttemptAt,
+      Instant leaseUntil,
+      Instant createdAt,
+      Instant sentAt,
+      String lastError) {
+    return new OutboxMail(
+        id,
+        kind,
+        subjectId,
+        recipient,
+        requestId,
+        generation,
+        locale,
+        purposes,
+        dedupeKey,
+        status,
+        attempts,
+        nextAttemptAt,
+        leaseUntil,
+        createdAt,
+        sentAt,
+        lastError);
   }
 }
