@@ -107,17 +107,7 @@ public record Consent(
    */
   public Consent confirm(Instant at) {
     check(ConsentState.CONFIRMED);
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeVersion,
-        ConsentState.CONFIRMED,
-        requestId,
-        notice,
-        requestedAt,
-        at,
-        null,
-        false);
+    return moved(ConsentState.CONFIRMED, at, null, false);
   }
 
   /**
@@ -129,17 +119,7 @@ public record Consent(
    */
   public Consent withdraw(Instant at) {
     check(ConsentState.WITHDRAWN);
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeVersion,
-        ConsentState.WITHDRAWN,
-        requestId,
-        notice,
-        requestedAt,
-        confirmedAt,
-        at,
-        false);
+    return moved(ConsentState.WITHDRAWN, confirmedAt, at, false);
   }
 
   /**
@@ -151,17 +131,7 @@ public record Consent(
    */
   public Consent expire(Instant at) {
     check(ConsentState.EXPIRED);
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeVersion,
-        ConsentState.EXPIRED,
-        requestId,
-        notice,
-        requestedAt,
-        confirmedAt,
-        at,
-        false);
+    return moved(ConsentState.EXPIRED, confirmedAt, at, false);
   }
 
   /**
@@ -177,17 +147,7 @@ public record Consent(
   public Consent rerequest(
       Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant at) {
     check(ConsentState.PENDING);
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeNow.version(),
-        ConsentState.PENDING,
-        newRequestId,
-        newNotice,
-        at,
-        null,
-        null,
-        false);
+    return pendingUnder(purposeNow, newRequestId, newNotice, at);
   }
 
   /**
@@ -205,17 +165,7 @@ public record Consent(
     if (state != ConsentState.PENDING) {
       throw new IllegalTransitionException(state, ConsentState.PENDING);
     }
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeNow.version(),
-        ConsentState.PENDING,
-        newRequestId,
-        newNotice,
-        at,
-        null,
-        null,
-        false);
+    return pendingUnder(purposeNow, newRequestId, newNotice, at);
   }
 
   /**
@@ -239,16 +189,13 @@ public record Consent(
     if (state != ConsentState.CONFIRMED) {
       throw new IllegalTransitionException(state, ConsentState.CONFIRMED);
     }
-    return new Consent(
-        subjectId,
-        purpose,
+    return forRequest(
         purposeNow.version(),
         ConsentState.CONFIRMED,
         newRequestId,
         newNotice,
         newRequestedAt,
         at,
-        null,
         restricted);
   }
 
@@ -263,17 +210,7 @@ public record Consent(
     if (state != ConsentState.CONFIRMED) {
       throw new IllegalTransitionException(state, state);
     }
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeVersion,
-        state,
-        requestId,
-        notice,
-        requestedAt,
-        confirmedAt,
-        null,
-        restrict);
+    return moved(state, confirmedAt, null, restrict);
   }
 
   /**
@@ -285,17 +222,7 @@ public record Consent(
    */
   public Consent erase(Instant at) {
     check(ConsentState.ERASED);
-    return new Consent(
-        subjectId,
-        purpose,
-        purposeVersion,
-        ConsentState.ERASED,
-        requestId,
-        notice,
-        requestedAt,
-        confirmedAt,
-        at,
-        false);
+    return moved(ConsentState.ERASED, confirmedAt, at, false);
   }
 
   private void check(ConsentState next) {
@@ -323,5 +250,40 @@ public record Consent(
       }
       Objects.requireNonNull(locale, "locale");
     }
+  }
+
+  /** This consent in another state, under the same request, notice and purpose version. */
+  private Consent moved(ConsentState to, Instant confirmed, Instant ended, boolean restrictedNow) {
+    return new Consent(
+        subjectId,
+        purpose,
+        purposeVersion,
+        to,
+        requestId,
+        notice,
+        requestedAt,
+        confirmed,
+        ended,
+        restrictedNow);
+  }
+
+  /** This consent pending under a new request, asked with the purpose's current version. */
+  private Consent pendingUnder(
+      Purpose purposeNow, String newRequestId, NoticeRef newNotice, Instant at) {
+    return forRequest(
+        purposeNow.version(), ConsentState.PENDING, newRequestId, newNotice, at, null, false);
+  }
+
+  /** This consent under a (new) request: the version, request and notice it was asked with, not ended. */
+  private Consent forRequest(
+      int version,
+      ConsentState to,
+      String request,
+      NoticeRef shown,
+      Instant requested,
+      Instant confirmed,
+      boolean restrictedNow) {
+    return new Consent(
+        subjectId, purpose, version, to, request, shown, requested, confirmed, null, restrictedNow);
   }
 }
