@@ -80,18 +80,7 @@ public record PendingRequest(
    * @return the changed request
    */
   public PendingRequest withStatus(Status newStatus, Instant at) {
-    return new PendingRequest(
-        id,
-        subjectId,
-        purposes,
-        notice,
-        source,
-        evidence,
-        requestedAt,
-        expiresAt,
-        generation,
-        newStatus,
-        at);
+    return withLink(expiresAt, generation, newStatus, at);
   }
 
   /**
@@ -101,6 +90,12 @@ public record PendingRequest(
    * @return the changed request
    */
   public PendingRequest nextGeneration(Instant newExpiresAt) {
+    return withLink(newExpiresAt, generation + 1, status, closedAt);
+  }
+
+  /** This request with its link and status replaced; what was asked, by whom and when stays as it was. */
+  private PendingRequest withLink(
+      Instant newExpiresAt, int newGeneration, Status newStatus, Instant newClosedAt) {
     return new PendingRequest(
         id,
         subjectId,
@@ -110,9 +105,9 @@ public record PendingRequest(
         evidence,
         requestedAt,
         newExpiresAt,
-        generation + 1,
-        status,
-        closedAt);
+        newGeneration,
+        newStatus,
+        newClosedAt);
   }
 
   /** The status of a request. */
