@@ -20,13 +20,11 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.optin4j.AddressCheck;
 import org.optin4j.ConsentRequest;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
-import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 
@@ -97,14 +95,7 @@ final class DropIn {
       return requested(req, start);
     }
     Optional<Notice> shown = notices.shownNotice(req);
-    Set<PurposeId> offered =
-        shown
-            .map(n -> Set.copyOf(n.purposes()))
-            .orElseGet(
-                () ->
-                    optIn.catalog().purposes().stream()
-                        .map(Purpose::id)
-                        .collect(Collectors.toSet()));
+    Set<PurposeId> offered = notices.offered(shown);
     Set<PurposeId> chosen = new TreeSet<>();
     for (String v : ticked) {
       Optional<PurposeId> id = Pages.purposeId(v).filter(offered::contains);

@@ -2,8 +2,12 @@ package org.optin4j.servlet;
 
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
+import org.optin4j.Purpose;
+import org.optin4j.PurposeId;
 
 /**
  * The notice a form was shown with, found by the hash in its hidden field ({@link Pages#NOTICE_FIELD}): the hosted
@@ -26,5 +30,16 @@ final class ShownNotices {
       return Optional.empty();
     }
     return optIn.noticeByHash(hash);
+  }
+
+  /**
+   * The purposes a form offered: those of the notice it showed, or, when it sent none that is known, every purpose of
+   * the catalog (the form is then answered with the current notice).
+   */
+  Set<PurposeId> offered(Optional<Notice> shown) {
+    return shown
+        .map(n -> Set.copyOf(n.purposes()))
+        .orElseGet(
+            () -> optIn.catalog().purposes().stream().map(Purpose::id).collect(Collectors.toSet()));
   }
 }

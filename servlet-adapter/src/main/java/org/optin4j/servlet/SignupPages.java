@@ -9,13 +9,11 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.optin4j.AddressCheck;
 import org.optin4j.ConsentRequest;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
-import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 
@@ -141,14 +139,7 @@ record SignupPages(
       return;
     }
     Optional<Notice> shown = notices.shownNotice(req);
-    Set<PurposeId> offered =
-        shown
-            .map(n -> Set.copyOf(n.purposes()))
-            .orElseGet(
-                () ->
-                    optIn.catalog().purposes().stream()
-                        .map(Purpose::id)
-                        .collect(Collectors.toSet()));
+    Set<PurposeId> offered = notices.offered(shown);
     String email = req.getParameter("email");
     email = email == null ? "" : email;
     Set<PurposeId> chosen = new TreeSet<>();
