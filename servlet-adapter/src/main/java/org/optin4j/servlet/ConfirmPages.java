@@ -67,13 +67,7 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       Pages.button(h, null, pages.t(locale, "confirm.submit")).close("form").nl();
       pages.send(req, res, problems.isEmpty() ? 200 : 400, "confirm", locale, title, h);
     } else {
-      notConfirmable(
-          req,
-          res,
-          locale,
-          token,
-          preview instanceof ConfirmationPreview.AlreadyConfirmed,
-          preview instanceof ConfirmationPreview.Expired);
+      notConfirmable(req, res, locale, token, Unusable.of(preview));
     }
   }
 
@@ -109,31 +103,37 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
               : new String[] {"confirmed.text"};
       pages.message(req, res, 200, "confirmed", locale, "confirmed.title", null, texts);
     } else {
-      notConfirmable(
-          req,
-          res,
-          locale,
-          token,
-          result instanceof ConfirmationResult.AlreadyConfirmed,
-          result instanceof ConfirmationResult.Expired);
+      notConfirmable(req, res, locale, token, Unusable.of(result));
+    }
+  }
+
+  /** Why a link confirms nothing (any more), as the page and its POST learn it from the core. */
+  private enum Unusable {
+    ALREADY_CONFIRMED,
+    EXPIRED,
+    INVALID;
+
+    static Unusable of(ConfirmationPreview preview) {
+      return preview instanceof ConfirmationPreview.AlreadyConfirmed
+          ? ALREADY_CONFIRMED
+          : preview instanceof ConfirmationPreview.Expired ? EXPIRED : INVALID;
+    }
+
+    static Unusable of(ConfirmationResult result) {
+      return result instanceof ConfirmationResult.AlreadyConfirmed
+          ? ALREADY_CONFIRMED
+          : result instanceof ConfirmationResult.Expired ? EXPIRED : INVALID;
     }
   }
 
   /** The answer of the page and of its POST for a link that confirms nothing (any more). */
   private void notConfirmable(
-      HttpServletRequest req,
-      HttpServletResponse res,
-      Locale locale,
-      String token,
-      boolean alreadyConfirmed,
-      boolean expired)
+      HttpServletRequest req, HttpServletResponse res, Locale locale, String token, Unusable why)
       throws IOException {
-    if (alreadyConfirmed) {
-      alreadyConfirmed(req, res, locale);
-    } else if (expired) {
-      expired(req, res, locale, token);
-    } else {
-      pages.invalidLink(req, res, locale);
+    switch (why) {
+      case ALREADY_CONFIRMED -> alreadyConfirmed(req, res, locale);
+      case EXPIRED -> expired(req, res, locale, token);
+      default -> pages.invalidLink(req, res, locale);
     }
   }
 

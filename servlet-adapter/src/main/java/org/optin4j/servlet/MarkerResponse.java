@@ -106,51 +106,49 @@ final class MarkerResponse extends HttpServletResponseWrapper {
     return n.equals("etag") || n.equals("last-modified");
   }
 
-  /** ETag and Last-Modified describe the page before rewriting: held back until it is known whether it is HTML. */
-  private boolean hold(String name, Runnable set) {
-    if ("content-length".equalsIgnoreCase(name)) {
-      return true;
-    }
-    if (!validator(name)) {
-      return false;
-    }
-    if (buffering == null) {
-      validators.add(set);
-    } else if (!buffering) {
-      set.run();
-    }
-    return true;
-  }
-
   @Override
   public void setHeader(String name, String value) {
-    if ("content-length".equalsIgnoreCase(name) && value != null && value.matches("[0-9]{1,18}")) {
-      setContentLengthLong(Long.parseLong(value));
-    } else if (!hold(name, () -> super.setHeader(name, value))) {
-      super.setHeader(name, value);
-    }
+    header(name, value, () -> super.setHeader(name, value));
   }
 
   @Override
   public void addHeader(String name, String value) {
-    if ("content-length".equalsIgnoreCase(name) && value != null && value.matches("[0-9]{1,18}")) {
-      setContentLengthLong(Long.parseLong(value));
-    } else if (!hold(name, () -> super.addHeader(name, value))) {
-      super.addHeader(name, value);
-    }
+    header(name, value, () -> super.addHeader(name, value));
   }
 
   @Override
   public void setDateHeader(String name, long date) {
-    if (!hold(name, () -> super.setDateHeader(name, date))) {
-      super.setDateHeader(name, date);
-    }
+    setOrHold(name, () -> super.setDateHeader(name, date));
   }
 
   @Override
   public void addDateHeader(String name, long date) {
-    if (!hold(name, () -> super.addDateHeader(name, date))) {
-      super.addDateHeader(name, date);
+    setOrHold(name, () -> super.addDateHeader(name, date));
+  }
+
+  /** A header with a text value: a Content-Length in digits is a content length; any other goes to setOrHold. */
+  private void header(String name, String value, Runnable set) {
+    if ("content-length".equalsIgnoreCase(name) && value != null && value.matches("[0-9]{1,18}")) {
+      setContentLengthLong(Long.parseLong(value));
+    } else {
+      setOrHold(name, set);
+    }
+  }
+
+  /**
+   * Sets a header with {@code set}, except: ETag and Last-Modified describe the page before rewriting, so they are
+   * held back until it is known whether it is HTML; a Content-Length that is not a content length is dropped.
+   */
+  private void setOrHold(String name, Runnable set) {
+    if ("content-length".equalsIgnoreCase(name)) {
+      return;
+    }
+    if (!validator(name)) {
+      set.run();
+    } else if (buffering == null) {
+      validators.add(set);
+    } else if (!buffering) {
+      set.run();
     }
   }
 

@@ -302,6 +302,32 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
         .orElse(p.id().value());
   }
 
+  /**
+   * Opens an address field, {@code <div class="optin-field">}, and writes its label; then come a hint if any,
+   * {@link #emailInput}, and {@code close("div")}.
+   */
+  static Html emailLabel(Html h, String id, String label) {
+    return h.open("div", "class", "optin-field")
+        .open("label", "for", id)
+        .text(label)
+        .close("label")
+        .nl();
+  }
+
+  /**
+   * Starts the address input: required, at most 254 characters (the longest address SMTP carries, RFC 5321); add
+   * attributes, then {@code end()}.
+   */
+  static Html emailInput(Html h, String id) {
+    return h.start("input")
+        .attr("type", "email")
+        .attr("id", id)
+        .attr("name", "email")
+        .attr("autocomplete", "email")
+        .flag("required")
+        .attr("maxlength", "254");
+  }
+
   /** A text field bots fill in and people never see; hidden by the stylesheet and from assistive technology. */
   Html honeypot(Html h, Locale locale, boolean inlineStyle) {
     h.start("div").attr("class", "optin-hp").attr("aria-hidden", "true");

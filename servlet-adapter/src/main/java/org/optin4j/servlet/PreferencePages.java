@@ -155,39 +155,16 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
         null,
         pages.t(locale, "prefs.save"));
     // withdraw everything
-    section(
-        b,
-        "optin-withdraw",
-        pages.t(locale, "prefs.withdraw"),
-        pages.t(locale, "prefs.withdraw.help"),
-        action + "/withdraw",
-        common,
-        new Html(),
-        "optin-secondary",
-        pages.t(locale, "prefs.withdraw.submit"));
+    secondarySection(b, locale, action, common, "withdraw", new Html());
     rightsSections(b, locale, action, common);
     pages.send(req, res, status, "preferences", locale, title, b);
   }
 
   /** The sections whose POSTs {@link RightsRequests} handles: address change, data export, receipt, erasure. */
   private void rightsSections(Html b, Locale locale, String action, Html common) {
-    Html email =
-        new Html()
-            .open("div", "class", "optin-field")
-            .open("label", "for", "optin-new-email")
-            .text(pages.t(locale, "prefs.address.label"))
-            .close("label")
-            .nl()
-            .start("input")
-            .attr("type", "email")
-            .attr("id", "optin-new-email")
-            .attr("name", "email")
-            .attr("autocomplete", "email")
-            .flag("required")
-            .attr("maxlength", "254")
-            .end()
-            .close("div")
-            .nl();
+    Html email = new Html();
+    Pages.emailLabel(email, "optin-new-email", pages.t(locale, "prefs.address.label"));
+    Pages.emailInput(email, "optin-new-email").end().close("div").nl();
     Html erase =
         new Html()
             .open("div", "class", "optin-choice")
@@ -204,47 +181,29 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
             .close("label")
             .close("div")
             .nl();
-    String secondary = "optin-secondary";
+    secondarySection(b, locale, action, common, "address", email);
+    secondarySection(b, locale, action, common, "export", new Html());
+    secondarySection(b, locale, action, common, "receipt", new Html());
+    secondarySection(b, locale, action, common, "erase", erase);
+  }
+
+  /**
+   * A section whose button is secondary, all named after {@code name}: id {@code optin-<name>}, texts
+   * {@code prefs.<name>}, {@code .help} and {@code .submit}, posting to {@code <action>/<name>}.
+   */
+  private void secondarySection(
+      Html b, Locale locale, String action, Html common, String name, Html fields) {
+    String key = "prefs." + name;
     section(
         b,
-        "optin-address",
-        pages.t(locale, "prefs.address"),
-        pages.t(locale, "prefs.address.help"),
-        action + "/address",
+        "optin-" + name,
+        pages.t(locale, key),
+        pages.t(locale, key + ".help"),
+        action + "/" + name,
         common,
-        email,
-        secondary,
-        pages.t(locale, "prefs.address.submit"));
-    section(
-        b,
-        "optin-export",
-        pages.t(locale, "prefs.export"),
-        pages.t(locale, "prefs.export.help"),
-        action + "/export",
-        common,
-        new Html(),
-        secondary,
-        pages.t(locale, "prefs.export.submit"));
-    section(
-        b,
-        "optin-receipt",
-        pages.t(locale, "prefs.receipt"),
-        pages.t(locale, "prefs.receipt.help"),
-        action + "/receipt",
-        common,
-        new Html(),
-        secondary,
-        pages.t(locale, "prefs.receipt.submit"));
-    section(
-        b,
-        "optin-erase",
-        pages.t(locale, "prefs.erase"),
-        pages.t(locale, "prefs.erase.help"),
-        action + "/erase",
-        common,
-        erase,
-        secondary,
-        pages.t(locale, "prefs.erase.submit"));
+        fields,
+        "optin-secondary",
+        pages.t(locale, key + ".submit"));
   }
 
   /** A section of the preference center: heading, help text and a form of its own. */

@@ -54,23 +54,26 @@ record RightsRequests(OptIn optIn, Pages pages, Guard guard, PreferencePages pre
   /** {@code /preferences/export}: mails the data to the address on file, never shows it. */
   void export(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
       throws IOException {
-    preferences.saved(
-        req,
-        res,
-        locale,
-        "saved.title",
-        optIn.rights().requestDataExport(id) ? "export.sent" : "export.throttled");
+    mailed(
+        req, res, locale, optIn.rights().requestDataExport(id), "export.sent", "export.throttled");
   }
 
   /** {@code /preferences/receipt}: mails a signed receipt of the consents to the address on file. */
   void receipt(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
       throws IOException {
-    preferences.saved(
-        req,
-        res,
-        locale,
-        "saved.title",
-        optIn.rights().mailReceipt(id) ? "receipt.sent" : "receipt.throttled");
+    mailed(req, res, locale, optIn.rights().mailReceipt(id), "receipt.sent", "receipt.throttled");
+  }
+
+  /** The answer to a request that mails the address on file: sent, or not this time (throttled). */
+  private void mailed(
+      HttpServletRequest req,
+      HttpServletResponse res,
+      Locale locale,
+      boolean sent,
+      String sentKey,
+      String throttledKey)
+      throws IOException {
+    preferences.saved(req, res, locale, "saved.title", sent ? sentKey : throttledKey);
   }
 
   /** {@code /preferences/erase}: with the box ticked, mails a step-up link to the address on file. */

@@ -72,26 +72,15 @@ record SignupPages(
     pages.problems(h, locale, problems);
     h.element("p", pages.t(locale, "subscribe.intro")).nl();
     Pages.form(h, pages.base(req) + "/subscribe");
-    h.open("div", "class", "optin-field")
-        .open("label", "for", "optin-email")
-        .text(pages.t(locale, "email.label"))
-        .close("label")
-        .nl()
+    Pages.emailLabel(h, "optin-email", pages.t(locale, "email.label"))
         .start("p")
         .attr("class", "optin-hint")
         .attr("id", "optin-email-hint")
         .end()
         .text(pages.t(locale, "email.hint"))
         .close("p")
-        .nl()
-        .start("input")
-        .attr("type", "email")
-        .attr("id", "optin-email")
-        .attr("name", "email")
-        .attr("autocomplete", "email")
-        .flag("required")
-        .attr("maxlength", "254")
-        .attr("aria-describedby", "optin-email-hint");
+        .nl();
+    Pages.emailInput(h, "optin-email").attr("aria-describedby", "optin-email-hint");
     if (problems.contains("problem.email") || problems.contains(PROBLEM_SMTPUTF8)) {
       h.attr("aria-invalid", "true");
     }

@@ -29,23 +29,12 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     String token = Pages.token(req);
     StepUpPreview preview = optIn.rights().previewStepUp(token);
     if (preview instanceof StepUpPreview.AddressChange change) {
-      askToAllow(
-          req,
-          res,
-          locale,
-          token,
-          "stepup.address",
-          pages.t(locale, "stepup.address.text", "email", change.newAddress().value()),
-          change.expiresAt());
+      String text = pages.t(locale, "stepup.address.text", "email", change.newAddress().value());
+      Html what = allowing(locale, text, change.expiresAt());
+      ask(req, res, locale, token, STEP_UP_PATH, "step-up", "stepup.address", what);
     } else if (preview instanceof StepUpPreview.Erasure erasure) {
-      askToAllow(
-          req,
-          res,
-          locale,
-          token,
-          "stepup.erase",
-          pages.t(locale, "stepup.erase.text"),
-          erasure.expiresAt());
+      Html what = allowing(locale, pages.t(locale, "stepup.erase.text"), erasure.expiresAt());
+      ask(req, res, locale, token, STEP_UP_PATH, "step-up", "stepup.erase", what);
     } else if (preview instanceof StepUpPreview.Expired) {
       expired(req, res, locale);
     } else {
@@ -53,28 +42,13 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     }
   }
 
-  /** The step-up page: what would happen (text keys under {@code keys}), until when, and the button. */
-  private void askToAllow(
-      HttpServletRequest req,
-      HttpServletResponse res,
-      Locale locale,
-      String token,
-      String keys,
-      String text,
-      Instant expiresAt)
-      throws IOException {
-    String title = pages.t(locale, keys + ".title");
-    Html body =
-        new Html()
-            .element("h1", title)
-            .nl()
-            .element("p", text)
-            .nl()
-            .element(
-                "p", pages.t(locale, "stepup.until", "date", Pages.dateTime(expiresAt, locale)))
-            .nl();
-    form(body, req, locale, STEP_UP_PATH, "step-up", token, pages.t(locale, keys + ".submit"));
-    pages.send(req, res, 200, "step-up", locale, title, body);
+  /** What the step-up link would allow ({@code text}), and until when. */
+  private Html allowing(Locale locale, String text, Instant expiresAt) {
+    return new Html()
+        .element("p", text)
+        .nl()
+        .element("p", pages.t(locale, "stepup.until", "date", Pages.dateTime(expiresAt, locale)))
+        .nl();
   }
 
   /** POST, behind {@link PostGate#linked}: uses the step-up link. */
@@ -118,11 +92,8 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       pages.invalidLink(req, res, locale);
       return;
     }
-    String title = pages.t(locale, "notme.title");
-    Html body =
-        new Html().element("h1", title).nl().element("p", pages.t(locale, "notme.text")).nl();
-    form(body, req, locale, NOT_ME_PATH, "not-me", token, pages.t(locale, "notme.submit"));
-    pages.send(req, res, 200, "not-me", locale, title, body);
+    Html what = new Html().element("p", pages.t(locale, "notme.text")).nl();
+    ask(req, res, locale, token, NOT_ME_PATH, "not-me", "notme", what);
   }
 
   /** POST, behind {@link PostGate#linked}: undoes the change of address. */
@@ -137,18 +108,29 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     }
   }
 
-  /** The button of a step-up or "not me" page (it has always posted without an accept-charset: no text field). */
-  private void form(
-      Html h,
+  /**
+   * A step-up or "not me" page: its title (text key {@code <keys>.title}), what using the link would do, and the
+   * button ({@code <keys>.submit}) that POSTs the link to {@code path}. The form has always posted without an
+   * accept-charset: it has no text field.
+   *
+   * @param link the kind of link, which is also the kind of page
+   */
+  private void ask(
       HttpServletRequest req,
+      HttpServletResponse res,
       Locale locale,
+      String token,
       String path,
       String link,
-      String token,
-      String submit) {
-    h.start("form").attr("method", "post").attr("action", pages.base(req) + path).end().nl();
-    gate.linkFields(h, link, token, locale);
-    Pages.button(h, null, submit).close("form").nl();
+      String keys,
+      Html what)
+      throws IOException {
+    String title = pages.t(locale, keys + ".title");
+    Html body = new Html().element("h1", title).nl().append(what);
+    body.start("form").attr("method", "post").attr("action", pages.base(req) + path).end().nl();
+    gate.linkFields(body, link, token, locale);
+    Pages.button(body, null, pages.t(locale, keys + ".submit")).close("form").nl();
+    pages.send(req, res, 200, link, locale, title, body);
   }
 
   private void expired(HttpServletRequest req, HttpServletResponse res, Locale locale)
