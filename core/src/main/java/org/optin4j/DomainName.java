@@ -235,6 +235,15 @@ final class DomainName {
       default:
         break;
     }
+    return isLowercaseLetterMarkOrDigit(cp);
+  }
+
+  /**
+   * Lowercase and other letters, marks and decimal digits: the general categories a label may hold beyond ASCII
+   * (RFC 5892, from the JDK's character data). {@link EmailAddress} builds its local-part rule on this one, so that
+   * the two cannot drift apart.
+   */
+  static boolean isLowercaseLetterMarkOrDigit(int cp) {
     return switch (Character.getType(cp)) {
       case Character.LOWERCASE_LETTER,
           Character.OTHER_LETTER,

@@ -294,23 +294,7 @@ public record EmailAddress(String value) {
   /** RFC 6531 local part: letters, marks and digits beyond ASCII, NFKC, one script. */
   private static AddressCheck.Refused unicodeLocalProblem(String local) {
     boolean lettersOnly =
-        local
-            .codePoints()
-            .filter(cp -> cp >= 0x80)
-            .allMatch(
-                cp ->
-                    switch (Character.getType(cp)) {
-                      case Character.LOWERCASE_LETTER,
-                          Character.UPPERCASE_LETTER,
-                          Character.TITLECASE_LETTER,
-                          Character.OTHER_LETTER,
-                          Character.MODIFIER_LETTER,
-                          Character.NON_SPACING_MARK,
-                          Character.COMBINING_SPACING_MARK,
-                          Character.DECIMAL_DIGIT_NUMBER ->
-                          true;
-                      default -> false;
-                    });
+        local.codePoints().filter(cp -> cp >= 0x80).allMatch(EmailAddress::isLetterMarkOrDigit);
     if (!lettersOnly) {
       return refused(
           AddressCheck.Reason.LOCAL_PART_SYNTAX,
@@ -325,6 +309,14 @@ public record EmailAddress(String value) {
       return refused(AddressCheck.Reason.LOCAL_PART_UNICODE, "local part mixes scripts");
     }
     return null;
+  }
+
+  /** What a domain label may hold beyond ASCII, and upper- and titlecase letters, which a local part keeps. */
+  private static boolean isLetterMarkOrDigit(int cp) {
+    int type = Character.getType(cp);
+    return type == Character.UPPERCASE_LETTER
+        || type == Character.TITLECASE_LETTER
+        || DomainName.isLowercaseLetterMarkOrDigit(cp);
   }
 
   /** Returns a masked form such as {@code a***@example.org}, safe for logs. */

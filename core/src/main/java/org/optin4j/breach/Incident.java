@@ -68,12 +68,17 @@ public record Incident(
   private static List<String> lines(List<String> values, String name) {
     List<String> copy = List.copyOf(Objects.requireNonNull(values, name));
     for (String v : copy) {
-      if (v.isBlank() || v.length() > 200 || v.chars().anyMatch(Character::isISOControl)) {
+      if (!isLine(v)) {
         throw new IllegalArgumentException(
             name + ": each entry is one line of 1 to 200 characters");
       }
     }
     return copy;
+  }
+
+  /** One line of 1 to 200 characters: what a register entry and a notice subject may be. */
+  private static boolean isLine(String s) {
+    return !s.isBlank() && s.length() <= 200 && s.chars().noneMatch(Character::isISOControl);
   }
 
   /** Returns the Art. 33(1) notification deadline: discovery plus 72 hours. */
@@ -103,14 +108,7 @@ public record Incident(
    * @return the incident
    */
   public Incident authorityNotified(Instant at) {
-    return new Incident(
-        id,
-        discoveredAt,
-        recordedAt,
-        nature,
-        dataCategories,
-        subjectCategories,
-        affectedPurposes,
+    return withProgress(
         status == Status.CLOSED ? Status.CLOSED : Status.AUTHORITY_NOTIFIED,
         at,
         closedAt,
@@ -124,18 +122,7 @@ public record Incident(
    * @return the incident
    */
   public Incident closed(Instant at) {
-    return new Incident(
-        id,
-        discoveredAt,
-        recordedAt,
-        nature,
-        dataCategories,
-        subjectCategories,
-        affectedPurposes,
-        Status.CLOSED,
-        authorityNotifiedAt,
-        at,
-        subjectNotice);
+    return withProgress(Status.CLOSED, authorityNotifiedAt, at, subjectNotice);
   }
 
   /**
@@ -145,6 +132,12 @@ public record Incident(
    * @return the incident
    */
   public Incident withSubjectNotice(SubjectNotice notice) {
+    return withProgress(status, authorityNotifiedAt, closedAt, notice);
+  }
+
+  /** This incident with its handling replaced: what it records of the breach itself never changes. */
+  private Incident withProgress(
+      Status status, Instant authorityNotifiedAt, Instant closedAt, SubjectNotice subjectNotice) {
     return new Incident(
         id,
         discoveredAt,
@@ -156,7 +149,7 @@ public record Incident(
         status,
         authorityNotifiedAt,
         closedAt,
-        notice);
+        subjectNotice);
   }
 
   /** Where an incident stands. */
@@ -182,9 +175,7 @@ public record Incident(
     /** Validates the components. */
     public SubjectNotice {
       Objects.requireNonNull(subject, "subject");
-      if (subject.isBlank()
-          || subject.length() > 200
-          || subject.chars().anyMatch(Character::isISOControl)) {
+      if (!isLine(subject)) {
         throw new IllegalArgumentException("the notice subject is one line of 1 to 200 characters");
       }
       Objects.requireNonNull(text, "text");
