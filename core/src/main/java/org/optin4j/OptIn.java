@@ -220,7 +220,7 @@ public final class OptIn implements AutoCloseable {
     this.rights = new org.optin4j.internal.StoredSubjectRights(core);
     this.proof = new org.optin4j.internal.StoredConsentProof(core);
     this.operations = new org.optin4j.internal.StoredOperations(core);
-    this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, store, clock, core::randomId);
+    this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
             store,
@@ -432,36 +432,27 @@ public final class OptIn implements AutoCloseable {
                         } else {
                           c = old.get().rerequest(p, requestId, notice.ref(), now);
                         }
-                        HistoryChain.append(
-                            tx.history(),
-                            core.event(
-                                subject.id(),
-                                p.id(),
-                                ConsentEvent.Type.REQUESTED,
-                                now,
-                                requestId,
-                                notice.ref(),
-                                request.source(),
-                                Channel.FORM,
-                                evidence,
-                                null));
+                        java.util.function.Consumer<ConsentEvent.Type> recordEvent =
+                            type ->
+                                HistoryChain.append(
+                                    tx.history(),
+                                    core.event(
+                                        subject.id(),
+                                        p.id(),
+                                        type,
+                                        now,
+                                        requestId,
+                                        notice.ref(),
+                                        request.source(),
+                                        Channel.FORM,
+                                        evidence,
+                                        null));
+                        recordEvent.accept(ConsentEvent.Type.REQUESTED);
                         if (p.doubleOptIn() || suppressed) {
                           pending.add(p.id());
                         } else {
                           c = c.confirm(now);
-                          HistoryChain.append(
-                              tx.history(),
-                              core.event(
-                                  subject.id(),
-                                  p.id(),
-                                  ConsentEvent.Type.CONFIRMED,
-                                  now,
-                                  requestId,
-                                  notice.ref(),
-                                  request.source(),
-                                  Channel.FORM,
-                                  evidence,
-                                  null));
+                          recordEvent.accept(ConsentEvent.Type.CONFIRMED);
                           confirmedNow.add(p.id());
                         }
                         tx.subjects().saveConsent(c);
@@ -503,19 +494,15 @@ public final class OptIn implements AutoCloseable {
                                 now));
                       }
                       if (!confirmedNow.isEmpty()) {
-                        tx.outbox()
-                            .enqueue(
-                                OutboxMail.queued(
-                                    core.randomId(),
-                                    MailKind.RECEIPT,
-                                    subject.id(),
-                                    email,
-                                    requestId,
-                                    0,
-                                    locale,
-                                    List.copyOf(confirmedNow),
-                                    "receipt:" + requestId,
-                                    now));
+                        core.enqueueReceipt(
+                            tx,
+                            subject.id(),
+                            email,
+                            requestId,
+                            locale,
+                            List.copyOf(confirmedNow),
+                            "receipt:" + requestId,
+                            now);
                         changes.add(
                             new ConsentChange(
                                 ConsentChange.Type.CONFIRMED,
@@ -739,19 +726,15 @@ public final class OptIn implements AutoCloseable {
               // A fresh double opt-in is the one way back from the suppression list.
               tx.subjects().unsuppress(core.addressKey(subject.email()));
               List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
-              tx.outbox()
-                  .enqueue(
-                      OutboxMail.queued(
-                          core.randomId(),
-                          MailKind.RECEIPT,
-                          subject.id(),
-                          subject.email(),
-                          r.id(),
-                          0,
-                          r.locale(),
-                          ids,
-                          "receipt:" + r.id(),
-                          now));
+              core.enqueueReceipt(
+                  tx,
+                  subject.id(),
+                  subject.email(),
+                  r.id(),
+                  r.locale(),
+                  ids,
+                  "receipt:" + r.id(),
+                  now);
               changes.add(
                   new ConsentChange(
                       ConsentChange.Type.CONFIRMED,
@@ -1233,23 +1216,17 @@ public final class OptIn implements AutoCloseable {
       if (ttl.compareTo(confirmationTtl) > 0) {
         ttl = confirmationTtl;
       }
-      String t =
-          tokens
-              .issue(TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl)
-              .token();
-      return baseUrl + "/confirm?token=" + encode(t);
+      return link(
+          "/confirm", TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl);
     }
 
     @Override
     public String preferencesUrl(SubjectId subjectId, int addressGeneration) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.MANAGE,
-                  new TokenClaims(subjectId, null, 0, addressGeneration),
-                  preferencesTtl)
-              .token();
-      return baseUrl + "/preferences?token=" + encode(t);
+      return link(
+          "/preferences",
+          TokenKind.MANAGE,
+          new TokenClaims(subjectId, null, 0, addressGeneration),
+          preferencesTtl);
     }
 
     @Override
@@ -1260,14 +1237,11 @@ public final class OptIn implements AutoCloseable {
     @Override
     public String stepUpUrl(
         SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.STEP_UP,
-                  new TokenClaims(subjectId, requestId, 0, addressGeneration),
-                  untilAtLeastASecond(expiresAt))
-              .token();
-      return baseUrl + "/preferences/step-up?token=" + encode(t);
+      return link(
+          "/preferences/step-up",
+          TokenKind.STEP_UP,
+          new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt));
     }
 
     @Override
@@ -1278,14 +1252,16 @@ public final class OptIn implements AutoCloseable {
     @Override
     public String notMeUrl(
         SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.NOT_ME,
-                  new TokenClaims(subjectId, requestId, 0, addressGeneration),
-                  untilAtLeastASecond(expiresAt))
-              .token();
-      return baseUrl + "/preferences/not-me?token=" + encode(t);
+      return link(
+          "/preferences/not-me",
+          TokenKind.NOT_ME,
+          new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt));
+    }
+
+    /** A link to a page of the base URL, carrying a freshly signed token of a kind. */
+    private String link(String path, TokenKind kind, TokenClaims claims, Duration ttl) {
+      return baseUrl + path + "?token=" + encode(tokens.issue(kind, claims, ttl).token());
     }
 
     private Duration untilAtLeastASecond(Instant expiresAt) {
@@ -1307,14 +1283,11 @@ public final class OptIn implements AutoCloseable {
 
     @Override
     public String unsubscribeUrl(SubjectId subjectId, int addressGeneration) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.UNSUBSCRIBE,
-                  new TokenClaims(subjectId, null, 0, addressGeneration),
-                  unsubscribeTtl)
-              .token();
-      return baseUrl + "/unsubscribe?token=" + encode(t);
+      return link(
+          "/unsubscribe",
+          TokenKind.UNSUBSCRIBE,
+          new TokenClaims(subjectId, null, 0, addressGeneration),
+          unsubscribeTtl);
     }
   }
 

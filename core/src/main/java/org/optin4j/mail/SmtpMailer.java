@@ -264,10 +264,7 @@ public final class SmtpMailer implements Mailer {
             }
             continue;
           } catch (MessagingException | RuntimeException e) {
-            if (!listener.answered(
-                i++,
-                new SendOutcome.PermanentFailure(
-                    "invalid message: " + e.getClass().getSimpleName()))) {
+            if (!listener.answered(i++, invalidMessage(e))) {
               return;
             }
             continue;
@@ -309,10 +306,7 @@ public final class SmtpMailer implements Mailer {
             try {
               mime = compose(mail, recipient, false);
             } catch (InvalidMailException | MessagingException | RuntimeException e) {
-              if (!listener.answered(
-                  i++,
-                  new SendOutcome.PermanentFailure(
-                      "invalid message: " + e.getClass().getSimpleName()))) {
+              if (!listener.answered(i++, invalidMessage(e))) {
                 return;
               }
               continue;
@@ -370,6 +364,11 @@ public final class SmtpMailer implements Mailer {
         closeQuietly(transport);
       }
     }
+  }
+
+  /** A message that could not be built: refused for good, naming only the kind of failure. */
+  private static SendOutcome.PermanentFailure invalidMessage(Exception e) {
+    return new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName());
   }
 
   /** Reports a transient failure for the mail at {@code from} and each after it, until the listener stops. */
