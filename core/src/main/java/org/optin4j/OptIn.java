@@ -133,13 +133,9 @@ public final class OptIn implements AutoCloseable {
     this.unsubscribeTtl = b.unsubscribeTtl;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
-    this.tokens =
-        new TokenService(
-            b.signingKeys,
-            b.issuer == null ? b.baseUrl : b.issuer,
-            b.acceptedIssuers,
-            b.clock,
-            b.random);
+    // The iss of this node's tokens and receipts: the base URL unless set.
+    String issuer = b.issuer == null ? b.baseUrl : b.issuer;
+    this.tokens = new TokenService(b.signingKeys, issuer, b.acceptedIssuers, b.clock, b.random);
     this.notifier =
         new ListenerNotifier(
             List.copyOf(b.listeners),
@@ -160,12 +156,7 @@ public final class OptIn implements AutoCloseable {
         b.receiptKeys == null
             ? null
             : new ReceiptIssuer(
-                b.receiptKeys,
-                b.jurisdiction,
-                b.issuer == null ? b.baseUrl : b.issuer,
-                b.controller,
-                b.catalog,
-                b.baseUrl);
+                b.receiptKeys, b.jurisdiction, issuer, b.controller, b.catalog, b.baseUrl);
     this.dispatcher =
         new OutboxDispatcher(
             store,
@@ -226,7 +217,7 @@ public final class OptIn implements AutoCloseable {
             store,
             clock,
             core::randomId,
-            b.issuer == null ? b.baseUrl : b.issuer,
+            issuer,
             b.issuer == null ? "baseUrl" : "issuer",
             b.acceptedIssuers,
             b.signingKeys);
@@ -1314,25 +1305,8 @@ public final class OptIn implements AutoCloseable {
     tx.subjects().updateSubject(relocated);
     tx.requests().saveReplacedAddress(r.id(), subject.email());
     tx.subjects().unsuppress(core.addressKey(email));
-    List<Consent> moved = new ArrayList<>();
-    for (Consent c : tx.subjects().consents(r.subjectId())) {
-      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-        HistoryChain.append(
-            tx.history(),
-            core.event(
-                r.subjectId(),
-                c.purpose(),
-                ConsentEvent.Type.ADDRESS_CHANGED,
-                now,
-                r.id(),
-                c.notice(),
-                r.source(),
-                Channel.CONFIRMATION_LINK,
-                kept,
-                jti));
-        moved.add(c);
-      }
-    }
+    List<Consent> moved =
+        core.recordAddressChange(tx, r.subjectId(), now, r.id(), r.source(), kept, jti);
     tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
     // The old address is told, with the link that undoes the change: whoever confirmed it may not
     // be the person.

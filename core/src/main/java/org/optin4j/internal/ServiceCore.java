@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentChange;
+import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
@@ -308,6 +309,42 @@ public record ServiceCore(
                 purposes,
                 dedupeKey,
                 now));
+  }
+
+  /**
+   * Records a change of address, or its undoing, through a link: an ADDRESS_CHANGED event on each consent that follows
+   * the address (confirmed or pending).
+   *
+   * @return those consents, in the store's order
+   */
+  public List<Consent> recordAddressChange(
+      ConsentStore.Transaction tx,
+      SubjectId subject,
+      Instant now,
+      String requestId,
+      String source,
+      Evidence evidence,
+      String tokenId) {
+    List<Consent> moved = new java.util.ArrayList<>();
+    for (Consent c : tx.subjects().consents(subject)) {
+      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+        HistoryChain.append(
+            tx.history(),
+            event(
+                subject,
+                c.purpose(),
+                ConsentEvent.Type.ADDRESS_CHANGED,
+                now,
+                requestId,
+                c.notice(),
+                source,
+                Channel.CONFIRMATION_LINK,
+                evidence,
+                tokenId));
+        moved.add(c);
+      }
+    }
+    return moved;
   }
 
   /**

@@ -632,25 +632,18 @@ public final class StoredSubjectRights implements SubjectRights {
               }
               Set<PurposeId> moved = new TreeSet<>();
               List<PurposeId> confirmed = new ArrayList<>();
-              for (Consent c : tx.subjects().consents(subject.id())) {
-                if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-                  HistoryChain.append(
-                      tx.history(),
-                      core.event(
-                          subject.id(),
-                          c.purpose(),
-                          ConsentEvent.Type.ADDRESS_CHANGED,
-                          now,
-                          claims.requestId(),
-                          c.notice(),
-                          "address-change-undone",
-                          Channel.CONFIRMATION_LINK,
-                          kept,
-                          v.id()));
-                  moved.add(c.purpose());
-                  if (c.state() == ConsentState.CONFIRMED) {
-                    confirmed.add(c.purpose());
-                  }
+              for (Consent c :
+                  core.recordAddressChange(
+                      tx,
+                      subject.id(),
+                      now,
+                      claims.requestId(),
+                      "address-change-undone",
+                      kept,
+                      v.id())) {
+                moved.add(c.purpose());
+                if (c.state() == ConsentState.CONFIRMED) {
+                  confirmed.add(c.purpose());
                 }
               }
               if (!confirmed.isEmpty()) {
