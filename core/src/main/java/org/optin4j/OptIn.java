@@ -133,13 +133,9 @@ public final class OptIn implements AutoCloseable {
     this.unsubscribeTtl = b.unsubscribeTtl;
     this.baseUrl = b.baseUrl;
     this.notices = new NoticeRenderer(b.catalog, b.controller);
-    this.tokens =
-        new TokenService(
-            b.signingKeys,
-            b.issuer == null ? b.baseUrl : b.issuer,
-            b.acceptedIssuers,
-            b.clock,
-            b.random);
+    // The iss of this node's tokens and receipts: the base URL unless set.
+    String issuer = b.issuer == null ? b.baseUrl : b.issuer;
+    this.tokens = new TokenService(b.signingKeys, issuer, b.acceptedIssuers, b.clock, b.random);
     this.notifier =
         new ListenerNotifier(
             List.copyOf(b.listeners),
@@ -160,12 +156,7 @@ public final class OptIn implements AutoCloseable {
         b.receiptKeys == null
             ? null
             : new ReceiptIssuer(
-                b.receiptKeys,
-                b.jurisdiction,
-                b.issuer == null ? b.baseUrl : b.issuer,
-                b.controller,
-                b.catalog,
-                b.baseUrl);
+                b.receiptKeys, b.jurisdiction, issuer, b.controller, b.catalog, b.baseUrl);
     this.dispatcher =
         new OutboxDispatcher(
             store,
@@ -220,13 +211,13 @@ public final class OptIn implements AutoCloseable {
     this.rights = new org.optin4j.internal.StoredSubjectRights(core);
     this.proof = new org.optin4j.internal.StoredConsentProof(core);
     this.operations = new org.optin4j.internal.StoredOperations(core);
-    this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, store, clock, core::randomId);
+    this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
             store,
             clock,
             core::randomId,
-            b.issuer == null ? b.baseUrl : b.issuer,
+            issuer,
             b.issuer == null ? "baseUrl" : "issuer",
             b.acceptedIssuers,
             b.signingKeys);
@@ -432,36 +423,27 @@ public final class OptIn implements AutoCloseable {
                         } else {
                           c = old.get().rerequest(p, requestId, notice.ref(), now);
                         }
-                        HistoryChain.append(
-                            tx.history(),
-                            core.event(
-                                subject.id(),
-                                p.id(),
-                                ConsentEvent.Type.REQUESTED,
-                                now,
-                                requestId,
-                                notice.ref(),
-                                request.source(),
-                                Channel.FORM,
-                                evidence,
-                                null));
+                        java.util.function.Consumer<ConsentEvent.Type> recordEvent =
+                            type ->
+                                HistoryChain.append(
+                                    tx.history(),
+                                    core.event(
+                                        subject.id(),
+                                        p.id(),
+                                        type,
+                                        now,
+                                        requestId,
+                                        notice.ref(),
+                                        request.source(),
+                                        Channel.FORM,
+                                        evidence,
+                                        null));
+                        recordEvent.accept(ConsentEvent.Type.REQUESTED);
                         if (p.doubleOptIn() || suppressed) {
                           pending.add(p.id());
                         } else {
                           c = c.confirm(now);
-                          HistoryChain.append(
-                              tx.history(),
-                              core.event(
-                                  subject.id(),
-                                  p.id(),
-                                  ConsentEvent.Type.CONFIRMED,
-                                  now,
-                                  requestId,
-                                  notice.ref(),
-                                  request.source(),
-                                  Channel.FORM,
-                                  evidence,
-                                  null));
+                          recordEvent.accept(ConsentEvent.Type.CONFIRMED);
                           confirmedNow.add(p.id());
                         }
                         tx.subjects().saveConsent(c);
@@ -503,19 +485,15 @@ public final class OptIn implements AutoCloseable {
                                 now));
                       }
                       if (!confirmedNow.isEmpty()) {
-                        tx.outbox()
-                            .enqueue(
-                                OutboxMail.queued(
-                                    core.randomId(),
-                                    MailKind.RECEIPT,
-                                    subject.id(),
-                                    email,
-                                    requestId,
-                                    0,
-                                    locale,
-                                    List.copyOf(confirmedNow),
-                                    "receipt:" + requestId,
-                                    now));
+                        core.enqueueReceipt(
+                            tx,
+                            subject.id(),
+                            email,
+                            requestId,
+                            locale,
+                            List.copyOf(confirmedNow),
+                            "receipt:" + requestId,
+                            now);
                         changes.add(
                             new ConsentChange(
                                 ConsentChange.Type.CONFIRMED,
@@ -739,19 +717,15 @@ public final class OptIn implements AutoCloseable {
               // A fresh double opt-in is the one way back from the suppression list.
               tx.subjects().unsuppress(core.addressKey(subject.email()));
               List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
-              tx.outbox()
-                  .enqueue(
-                      OutboxMail.queued(
-                          core.randomId(),
-                          MailKind.RECEIPT,
-                          subject.id(),
-                          subject.email(),
-                          r.id(),
-                          0,
-                          r.locale(),
-                          ids,
-                          "receipt:" + r.id(),
-                          now));
+              core.enqueueReceipt(
+                  tx,
+                  subject.id(),
+                  subject.email(),
+                  r.id(),
+                  r.locale(),
+                  ids,
+                  "receipt:" + r.id(),
+                  now);
               changes.add(
                   new ConsentChange(
                       ConsentChange.Type.CONFIRMED,
@@ -1233,23 +1207,17 @@ public final class OptIn implements AutoCloseable {
       if (ttl.compareTo(confirmationTtl) > 0) {
         ttl = confirmationTtl;
       }
-      String t =
-          tokens
-              .issue(TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl)
-              .token();
-      return baseUrl + "/confirm?token=" + encode(t);
+      return link(
+          "/confirm", TokenKind.CONFIRM, new TokenClaims(subjectId, requestId, generation), ttl);
     }
 
     @Override
     public String preferencesUrl(SubjectId subjectId, int addressGeneration) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.MANAGE,
-                  new TokenClaims(subjectId, null, 0, addressGeneration),
-                  preferencesTtl)
-              .token();
-      return baseUrl + "/preferences?token=" + encode(t);
+      return link(
+          "/preferences",
+          TokenKind.MANAGE,
+          new TokenClaims(subjectId, null, 0, addressGeneration),
+          preferencesTtl);
     }
 
     @Override
@@ -1260,14 +1228,11 @@ public final class OptIn implements AutoCloseable {
     @Override
     public String stepUpUrl(
         SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.STEP_UP,
-                  new TokenClaims(subjectId, requestId, 0, addressGeneration),
-                  untilAtLeastASecond(expiresAt))
-              .token();
-      return baseUrl + "/preferences/step-up?token=" + encode(t);
+      return link(
+          "/preferences/step-up",
+          TokenKind.STEP_UP,
+          new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt));
     }
 
     @Override
@@ -1278,14 +1243,16 @@ public final class OptIn implements AutoCloseable {
     @Override
     public String notMeUrl(
         SubjectId subjectId, String requestId, int addressGeneration, Instant expiresAt) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.NOT_ME,
-                  new TokenClaims(subjectId, requestId, 0, addressGeneration),
-                  untilAtLeastASecond(expiresAt))
-              .token();
-      return baseUrl + "/preferences/not-me?token=" + encode(t);
+      return link(
+          "/preferences/not-me",
+          TokenKind.NOT_ME,
+          new TokenClaims(subjectId, requestId, 0, addressGeneration),
+          untilAtLeastASecond(expiresAt));
+    }
+
+    /** A link to a page of the base URL, carrying a freshly signed token of a kind. */
+    private String link(String path, TokenKind kind, TokenClaims claims, Duration ttl) {
+      return baseUrl + path + "?token=" + encode(tokens.issue(kind, claims, ttl).token());
     }
 
     private Duration untilAtLeastASecond(Instant expiresAt) {
@@ -1307,14 +1274,11 @@ public final class OptIn implements AutoCloseable {
 
     @Override
     public String unsubscribeUrl(SubjectId subjectId, int addressGeneration) {
-      String t =
-          tokens
-              .issue(
-                  TokenKind.UNSUBSCRIBE,
-                  new TokenClaims(subjectId, null, 0, addressGeneration),
-                  unsubscribeTtl)
-              .token();
-      return baseUrl + "/unsubscribe?token=" + encode(t);
+      return link(
+          "/unsubscribe",
+          TokenKind.UNSUBSCRIBE,
+          new TokenClaims(subjectId, null, 0, addressGeneration),
+          unsubscribeTtl);
     }
   }
 
@@ -1341,25 +1305,8 @@ public final class OptIn implements AutoCloseable {
     tx.subjects().updateSubject(relocated);
     tx.requests().saveReplacedAddress(r.id(), subject.email());
     tx.subjects().unsuppress(core.addressKey(email));
-    List<Consent> moved = new ArrayList<>();
-    for (Consent c : tx.subjects().consents(r.subjectId())) {
-      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-        HistoryChain.append(
-            tx.history(),
-            core.event(
-                r.subjectId(),
-                c.purpose(),
-                ConsentEvent.Type.ADDRESS_CHANGED,
-                now,
-                r.id(),
-                c.notice(),
-                r.source(),
-                Channel.CONFIRMATION_LINK,
-                kept,
-                jti));
-        moved.add(c);
-      }
-    }
+    List<Consent> moved =
+        core.recordAddressChange(tx, r.subjectId(), now, r.id(), r.source(), kept, jti);
     tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
     // The old address is told, with the link that undoes the change: whoever confirmed it may not
     // be the person.

@@ -555,25 +555,28 @@ public final class CatalogFiles {
 
   /** Checks purpose ids; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkIds(String key, List<String> items, List<String> problems) {
-    return checkDistinct(
-        key,
-        items,
-        problems,
-        id -> NAME.matcher(id).matches(),
-        id -> "invalid purpose id " + quote(id) + " (expected [a-z][a-z0-9-]{0,62})",
-        "purpose");
+    return checkNames(key, items, problems, "purpose id", "purpose");
   }
 
   /** Checks data categories; {@code null} in (already reported) or out (problems added). */
   private static List<String> checkCategories(
       String key, List<String> items, List<String> problems) {
+    return checkNames(key, items, problems, "data category", "data category");
+  }
+
+  /**
+   * Checks distinct names of the one form purpose ids and data categories share; an invalid one is reported as an
+   * invalid {@code noun}, a repeated one as a duplicate {@code what}.
+   */
+  private static List<String> checkNames(
+      String key, List<String> items, List<String> problems, String noun, String what) {
     return checkDistinct(
         key,
         items,
         problems,
-        c -> NAME.matcher(c).matches(),
-        c -> "invalid data category " + quote(c) + " (expected [a-z][a-z0-9-]{0,62})",
-        "data category");
+        name -> NAME.matcher(name).matches(),
+        name -> "invalid " + noun + " " + quote(name) + " (expected [a-z][a-z0-9-]{0,62})",
+        what);
   }
 
   /**

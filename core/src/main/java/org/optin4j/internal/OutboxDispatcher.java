@@ -645,44 +645,23 @@ public final class OutboxDispatcher implements AutoCloseable {
           .consent(m.subjectId(), purpose)
           .ifPresent(
               c -> {
-                String source = "delivery failed: " + m.lastError();
+                String failure = "delivery failed: " + m.lastError();
+                String source = failure.length() > 200 ? failure.substring(0, 200) : failure;
                 if (c.state() == org.optin4j.ConsentState.CONFIRMED
                     && !c.restricted()
                     && m.kind() != MailKind.ADDRESS_CONFIRMATION
                     && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
-                  tx.subjects().saveConsent(c.restrict(true));
-                  HistoryChain.append(
-                      tx.history(),
-                      new org.optin4j.proof.ConsentEvent(
-                          0,
-                          m.subjectId(),
-                          purpose,
-                          org.optin4j.proof.ConsentEvent.Type.RESTRICTED,
-                          now,
-                          c.requestId(),
-                          c.notice(),
-                          source.length() > 200 ? source.substring(0, 200) : source,
-                          org.optin4j.Channel.SYSTEM,
-                          org.optin4j.Evidence.NONE,
-                          null));
+                  ServiceCore.saveSystemChange(
+                      tx,
+                      c.restrict(true),
+                      org.optin4j.proof.ConsentEvent.Type.RESTRICTED,
+                      now,
+                      source);
                 } else if (c.state() == org.optin4j.ConsentState.PENDING
                     && m.kind() == MailKind.CONFIRMATION
                     && c.requestId().equals(m.requestId())) {
-                  tx.subjects().saveConsent(c.expire(now));
-                  HistoryChain.append(
-                      tx.history(),
-                      new org.optin4j.proof.ConsentEvent(
-                          0,
-                          m.subjectId(),
-                          purpose,
-                          org.optin4j.proof.ConsentEvent.Type.EXPIRED,
-                          now,
-                          c.requestId(),
-                          c.notice(),
-                          source.length() > 200 ? source.substring(0, 200) : source,
-                          org.optin4j.Channel.SYSTEM,
-                          org.optin4j.Evidence.NONE,
-                          null));
+                  ServiceCore.saveSystemChange(
+                      tx, c.expire(now), org.optin4j.proof.ConsentEvent.Type.EXPIRED, now, source);
                 }
               });
     }
@@ -835,40 +814,21 @@ public final class OutboxDispatcher implements AutoCloseable {
     Map<String, String> headers = new LinkedHashMap<>();
     // RFC 3834: keeps vacation responders from answering these mails.
     headers.put("Auto-Submitted", "auto-generated");
-    MailTemplates.Model model;
+    String actionUrl;
+    String unsubscribe = null;
+    Instant expiresAt = null;
     List<MailMessage.Attachment> attachments = List.of();
     if (needsRequest(m.kind())) {
-      String url = links.confirmUrl(m.subjectId(), r.id(), r.generation(), r.expiresAt());
-      model = new MailTemplates.Model(m.locale(), controller, lines, url, null, r.expiresAt());
+      actionUrl = links.confirmUrl(m.subjectId(), r.id(), r.generation(), r.expiresAt());
+      expiresAt = r.expiresAt();
     } else if (isStepUp(m.kind())) {
-      Instant expiresAt = links.stepUpExpiry(m.createdAt());
-      model =
-          new MailTemplates.Model(
-              m.locale(),
-              controller,
-              lines,
-              links.stepUpUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt),
-              null,
-              expiresAt);
+      expiresAt = links.stepUpExpiry(m.createdAt());
+      actionUrl = links.stepUpUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt);
     } else if (m.kind() == MailKind.ADDRESS_CHANGED_NOTICE) {
-      Instant expiresAt = links.notMeExpiry(m.createdAt());
-      model =
-          new MailTemplates.Model(
-              m.locale(),
-              controller,
-              lines,
-              links.notMeUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt),
-              null,
-              expiresAt);
+      expiresAt = links.notMeExpiry(m.createdAt());
+      actionUrl = links.notMeUrl(m.subjectId(), m.requestId(), m.generation(), expiresAt);
     } else if (m.kind() == MailKind.DATA_EXPORT) {
-      model =
-          new MailTemplates.Model(
-              m.locale(),
-              controller,
-              lines,
-              links.preferencesUrl(m.subjectId(), generation),
-              null,
-              null);
+      actionUrl = links.preferencesUrl(m.subjectId(), generation);
       attachments =
           List.of(
               new MailMessage.Attachment(
@@ -876,15 +836,8 @@ public final class OutboxDispatcher implements AutoCloseable {
                   "application/json",
                   exportJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } else {
-      String unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
-      model =
-          new MailTemplates.Model(
-              m.locale(),
-              controller,
-              lines,
-              links.preferencesUrl(m.subjectId(), generation),
-              unsubscribe,
-              null);
+      unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
+      actionUrl = links.preferencesUrl(m.subjectId(), generation);
       // RFC 2369 and RFC 8058: one-click unsubscribe on every mail after confirmation (security
       // rule 24).
       headers.put("List-Unsubscribe", "<" + unsubscribe + ">");
@@ -899,6 +852,8 @@ public final class OutboxDispatcher implements AutoCloseable {
                     receiptJws.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
       }
     }
+    MailTemplates.Model model =
+        new MailTemplates.Model(m.locale(), controller, lines, actionUrl, unsubscribe, expiresAt);
     MailTemplates.Rendered rendered = templates.render(m.kind(), model);
     return new MailMessage(
         m.recipient(), rendered.subject(), rendered.text(), rendered.html(), headers, attachments);

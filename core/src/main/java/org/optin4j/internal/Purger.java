@@ -13,7 +13,6 @@ import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentChange;
 import org.optin4j.ConsentState;
-import org.optin4j.Evidence;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeId;
@@ -222,23 +221,9 @@ public final class Purger {
                             c ->
                                 c.state() == ConsentState.PENDING && c.requestId().equals(req.id()))
                         .ifPresent(
-                            c -> {
-                              tx.subjects().saveConsent(c.expire(now));
-                              HistoryChain.append(
-                                  tx.history(),
-                                  new ConsentEvent(
-                                      0,
-                                      req.subjectId(),
-                                      p,
-                                      ConsentEvent.Type.EXPIRED,
-                                      now,
-                                      req.id(),
-                                      c.notice(),
-                                      null,
-                                      Channel.SYSTEM,
-                                      Evidence.NONE,
-                                      null));
-                            });
+                            c ->
+                                ServiceCore.saveSystemChange(
+                                    tx, c.expire(now), ConsentEvent.Type.EXPIRED, now, null));
                   }
                   if (PendingRequest.RECONSENT_SOURCE.equals(req.source())) {
                     // The deadline of a re-confirmation passed unanswered: the consent under the
@@ -253,21 +238,12 @@ public final class Purger {
                                       && !c.requestId().equals(req.id()))
                           .ifPresent(
                               c -> {
-                                tx.subjects().saveConsent(c.expire(now));
-                                HistoryChain.append(
-                                    tx.history(),
-                                    new ConsentEvent(
-                                        0,
-                                        req.subjectId(),
-                                        p,
-                                        ConsentEvent.Type.EXPIRED,
-                                        now,
-                                        c.requestId(),
-                                        c.notice(),
-                                        PendingRequest.RECONSENT_SOURCE,
-                                        Channel.SYSTEM,
-                                        Evidence.NONE,
-                                        null));
+                                ServiceCore.saveSystemChange(
+                                    tx,
+                                    c.expire(now),
+                                    ConsentEvent.Type.EXPIRED,
+                                    now,
+                                    PendingRequest.RECONSENT_SOURCE);
                                 ended.add(p);
                               });
                     }
@@ -324,21 +300,8 @@ public final class Purger {
                         || fresh.get().confirmedAt().isAfter(cutoff)) {
                       return Optional.empty();
                     }
-                    tx.subjects().saveConsent(fresh.get().expire(now));
-                    HistoryChain.append(
-                        tx.history(),
-                        new ConsentEvent(
-                            0,
-                            c.subjectId(),
-                            c.purpose(),
-                            ConsentEvent.Type.EXPIRED,
-                            now,
-                            fresh.get().requestId(),
-                            fresh.get().notice(),
-                            null,
-                            Channel.SYSTEM,
-                            Evidence.NONE,
-                            null));
+                    ServiceCore.saveSystemChange(
+                        tx, fresh.get().expire(now), ConsentEvent.Type.EXPIRED, now, null);
                     return Optional.of(
                         new ConsentChange(
                             ConsentChange.Type.EXPIRED,

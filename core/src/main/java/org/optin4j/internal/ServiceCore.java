@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentChange;
+import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Evidence;
 import org.optin4j.EvidencePolicy;
@@ -35,6 +36,7 @@ import org.optin4j.proof.ConsentProof;
 import org.optin4j.rights.SubjectRights;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
+import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.TransactionConflictException;
 
@@ -157,6 +159,43 @@ public record ServiceCore(
         0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
   }
 
+  /**
+   * Offers a mail to each subject of a page still on file, in one unit of work.
+   *
+   * @param mail queues the mail to one subject, or answers {@code false} (no consent, queued before, ...)
+   * @return how many were queued
+   */
+  int enqueueToEach(List<SubjectId> page, SubjectMail mail) {
+    return store.inTransaction(
+        tx -> {
+          int queued = 0;
+          Instant now = clock.instant();
+          for (SubjectId id : page) {
+            Optional<Subject> s = tx.subjects().subject(id);
+            if (s.isPresent() && mail.enqueue(tx, s.get(), now)) {
+              queued++;
+            }
+          }
+          return queued;
+        });
+  }
+
+  /** Queues a mail to one subject in a unit of work, see {@link #enqueueToEach}. */
+  @FunctionalInterface
+  interface SubjectMail {
+    /** Queues the mail, or answers {@code false}. */
+    boolean enqueue(ConsentStore.Transaction tx, Subject subject, Instant now);
+  }
+
+  /** Runs a unit of work that only writes. */
+  public void write(java.util.function.Consumer<ConsentStore.Transaction> work) {
+    store.inTransaction(
+        tx -> {
+          work.accept(tx);
+          return null;
+        });
+  }
+
   /** Runs a unit of work; a rollback signal of the given type answers {@code onSignal} instead. */
   public <T> T inTransactionOr(
       java.util.function.Function<ConsentStore.Transaction, T> work,
@@ -241,6 +280,98 @@ public record ServiceCore(
     if (!tx.outbox().enqueue(mail)) {
       throw new CapRace();
     }
+  }
+
+  /**
+   * Queues a receipt of consents: what was agreed to, mailed to {@code to}; at most one mail per dedupe key.
+   *
+   * @return whether it was queued ({@code false}: a mail with that dedupe key exists already)
+   */
+  public boolean enqueueReceipt(
+      ConsentStore.Transaction tx,
+      SubjectId subject,
+      EmailAddress to,
+      String requestId,
+      Locale locale,
+      List<PurposeId> purposes,
+      String dedupeKey,
+      Instant now) {
+    return tx.outbox()
+        .enqueue(
+            OutboxMail.queued(
+                randomId(),
+                MailKind.RECEIPT,
+                subject,
+                to,
+                requestId,
+                0,
+                locale,
+                purposes,
+                dedupeKey,
+                now));
+  }
+
+  /**
+   * Records a change of address, or its undoing, through a link: an ADDRESS_CHANGED event on each consent that follows
+   * the address (confirmed or pending).
+   *
+   * @return those consents, in the store's order
+   */
+  public List<Consent> recordAddressChange(
+      ConsentStore.Transaction tx,
+      SubjectId subject,
+      Instant now,
+      String requestId,
+      String source,
+      Evidence evidence,
+      String tokenId) {
+    List<Consent> moved = new java.util.ArrayList<>();
+    for (Consent c : tx.subjects().consents(subject)) {
+      if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
+        HistoryChain.append(
+            tx.history(),
+            event(
+                subject,
+                c.purpose(),
+                ConsentEvent.Type.ADDRESS_CHANGED,
+                now,
+                requestId,
+                c.notice(),
+                source,
+                Channel.CONFIRMATION_LINK,
+                evidence,
+                tokenId));
+        moved.add(c);
+      }
+    }
+    return moved;
+  }
+
+  /**
+   * Saves a consent the system changed on its own (a lapse, a bounce: not the person's choice) and appends the event
+   * of it: channel SYSTEM, no evidence, no token, under the consent's request and notice.
+   */
+  static void saveSystemChange(
+      ConsentStore.Transaction tx,
+      Consent changed,
+      ConsentEvent.Type type,
+      Instant at,
+      String source) {
+    tx.subjects().saveConsent(changed);
+    HistoryChain.append(
+        tx.history(),
+        new ConsentEvent(
+            0,
+            changed.subjectId(),
+            changed.purpose(),
+            type,
+            at,
+            changed.requestId(),
+            changed.notice(),
+            source,
+            Channel.SYSTEM,
+            Evidence.NONE,
+            null));
   }
 
   /**

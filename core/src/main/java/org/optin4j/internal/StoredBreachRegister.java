@@ -6,7 +6,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.optin4j.PurposeId;
-import org.optin4j.Subject;
 import org.optin4j.SubjectId;
 import org.optin4j.breach.BreachRegister;
 import org.optin4j.breach.Incident;
@@ -53,12 +52,7 @@ public final class StoredBreachRegister implements BreachRegister {
             null,
             null,
             null);
-    core.store()
-        .inTransaction(
-            tx -> {
-              tx.registers().saveIncident(incident);
-              return null;
-            });
+    core.write(tx -> tx.registers().saveIncident(incident));
     return incident;
   }
 
@@ -141,44 +135,25 @@ public final class StoredBreachRegister implements BreachRegister {
                   return i;
                 });
     int queued = 0;
-    SubjectId after = null;
-    while (true) {
-      SubjectId from = after;
-      List<SubjectId> page =
-          core.store()
-              .read(tx -> tx.subjects().subjects(incident.affectedPurposes(), Set.of(), from, 500));
-      int n =
-          core.store()
-              .inTransaction(
-                  tx -> {
-                    int count = 0;
-                    Instant now = core.clock().instant();
-                    for (SubjectId id : page) {
-                      Optional<Subject> s = tx.subjects().subject(id);
-                      if (s.isPresent()
-                          && tx.outbox()
-                              .enqueue(
-                                  OutboxMail.queued(
-                                      core.randomId(),
-                                      MailKind.BREACH_NOTICE,
-                                      id,
-                                      s.get().email(),
-                                      incidentId,
-                                      0,
-                                      core.catalog().defaultLocale(),
-                                      List.of(),
-                                      "breach:" + incidentId + ':' + id.value(),
-                                      now))) {
-                        count++;
-                      }
-                    }
-                    return count;
-                  });
-      queued += n;
-      if (page.size() < 500) {
-        break;
-      }
-      after = page.get(page.size() - 1);
+    for (List<SubjectId> page :
+        KeysetPages.subjects(core.store(), incident.affectedPurposes(), Set.of())) {
+      queued +=
+          core.enqueueToEach(
+              page,
+              (tx, s, now) ->
+                  tx.outbox()
+                      .enqueue(
+                          OutboxMail.queued(
+                              core.randomId(),
+                              MailKind.BREACH_NOTICE,
+                              s.id(),
+                              s.email(),
+                              incidentId,
+                              0,
+                              core.catalog().defaultLocale(),
+                              List.of(),
+                              "breach:" + incidentId + ':' + s.id().value(),
+                              now)));
     }
     core.dispatcher().wake();
     return queued;

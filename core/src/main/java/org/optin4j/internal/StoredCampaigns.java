@@ -98,33 +98,11 @@ public final class StoredCampaigns implements Campaigns {
     Campaign campaign = newCampaign(purpose, subject, text, html);
     int queued = 0;
     int refused = 0;
-    SubjectId after = null;
-    while (true) {
-      SubjectId from = after;
-      List<SubjectId> page =
-          core.store()
-              .read(
-                  tx ->
-                      tx.subjects()
-                          .subjects(Set.of(purpose), Set.of(ConsentState.CONFIRMED), from, 500));
-      int[] c =
-          core.store()
-              .inTransaction(
-                  tx -> {
-                    int[] n = new int[2];
-                    Instant now = core.clock().instant();
-                    for (SubjectId id : page) {
-                      Optional<Subject> s = tx.subjects().subject(id);
-                      n[s.isPresent() && enqueueCampaignMail(tx, campaign, s.get(), now) ? 0 : 1]++;
-                    }
-                    return n;
-                  });
-      queued += c[0];
-      refused += c[1];
-      if (page.size() < 500) {
-        break;
-      }
-      after = page.get(page.size() - 1);
+    for (List<SubjectId> page :
+        KeysetPages.subjects(core.store(), Set.of(purpose), Set.of(ConsentState.CONFIRMED))) {
+      int n = core.enqueueToEach(page, (tx, s, now) -> enqueueCampaignMail(tx, campaign, s, now));
+      queued += n;
+      refused += page.size() - n;
     }
     core.dispatcher().wake();
     return new CampaignResult(campaign.id(), queued, refused, 0, 0);
@@ -156,12 +134,7 @@ public final class StoredCampaigns implements Campaigns {
     core.catalog().require(Objects.requireNonNull(purpose, "purpose"));
     Campaign campaign =
         new Campaign(core.randomId(), purpose, subject, text, html, core.clock().instant());
-    core.store()
-        .inTransaction(
-            tx -> {
-              tx.registers().insertCampaign(campaign);
-              return null;
-            });
+    core.write(tx -> tx.registers().insertCampaign(campaign));
     return campaign;
   }
 
@@ -253,9 +226,8 @@ public final class StoredCampaigns implements Campaigns {
     int requested = 0;
     int alreadyAsked = 0;
     int throttled = 0;
-    SubjectId after = null;
-    while (true) {
-      List<SubjectId> page = reconsentCandidates(purpose, after, 500);
+    for (List<SubjectId> page :
+        KeysetPages.<SubjectId>of(500, after -> reconsentCandidates(purpose, after, 500))) {
       for (SubjectId id : page) {
         ReconsentOutcome o =
             core.inTransactionOr(
@@ -270,10 +242,6 @@ public final class StoredCampaigns implements Campaigns {
           default -> throw new IllegalStateException(o.name());
         }
       }
-      if (page.size() < 500) {
-        break;
-      }
-      after = page.get(page.size() - 1);
     }
     core.dispatcher().wake();
     return new ReconsentResult(requested, alreadyAsked, throttled);

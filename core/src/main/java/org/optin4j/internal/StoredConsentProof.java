@@ -59,10 +59,9 @@ public final class StoredConsentProof implements ConsentProof {
     int subjects = 0;
     long events = 0;
     List<HistoryVerification.Broken> broken = new ArrayList<>();
-    SubjectId after = null;
-    while (true) {
-      SubjectId from = after;
-      List<SubjectId> page = core.store().read(tx -> tx.history().subjects(from, 200));
+    for (List<SubjectId> page :
+        KeysetPages.<SubjectId>of(
+            200, from -> core.store().read(tx -> tx.history().subjects(from, 200)))) {
       for (SubjectId id : page) {
         HistoryVerification v = verifyHistory(id);
         subjects++;
@@ -72,11 +71,8 @@ public final class StoredConsentProof implements ConsentProof {
           broken.add((HistoryVerification.Broken) v);
         }
       }
-      if (page.size() < 200) {
-        return new HistoryAudit(subjects, events, broken);
-      }
-      after = page.get(page.size() - 1);
     }
+    return new HistoryAudit(subjects, events, broken);
   }
 
   @Override

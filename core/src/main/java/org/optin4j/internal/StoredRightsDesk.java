@@ -1,6 +1,5 @@
 package org.optin4j.internal;
 
-import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -24,16 +23,11 @@ import org.optin4j.spi.ConsentStore;
  */
 public final class StoredRightsDesk implements RightsDesk {
   private final OptIn optIn;
-  private final ConsentStore store;
-  private final Clock clock;
-  private final java.util.function.Supplier<String> ids;
+  private final ServiceCore core;
 
-  public StoredRightsDesk(
-      OptIn optIn, ConsentStore store, Clock clock, java.util.function.Supplier<String> ids) {
+  public StoredRightsDesk(OptIn optIn, ServiceCore core) {
     this.optIn = optIn;
-    this.store = store;
-    this.clock = clock;
-    this.ids = ids;
+    this.core = core;
   }
 
   @Override
@@ -41,33 +35,29 @@ public final class StoredRightsDesk implements RightsDesk {
     Objects.requireNonNull(subjectId, "subjectId");
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(receivedAt, "receivedAt");
-    if (receivedAt.isAfter(clock.instant().plusSeconds(60))) {
+    if (receivedAt.isAfter(core.clock().instant().plusSeconds(60))) {
       throw new IllegalArgumentException("receivedAt lies in the future: " + receivedAt);
     }
-    RightsRequest r = RightsRequest.received(ids.get(), subjectId, type, receivedAt);
-    store.inTransaction(
-        tx -> {
-          tx.registers().saveRightsRequest(r);
-          return null;
-        });
+    RightsRequest r = RightsRequest.received(core.randomId(), subjectId, type, receivedAt);
+    core.write(tx -> tx.registers().saveRightsRequest(r));
     return r;
   }
 
   @Override
   public Optional<RightsRequest> request(String id) {
-    return store.inTransaction(
-        tx -> tx.registers().rightsRequest(Objects.requireNonNull(id, "id")));
+    return core.store()
+        .inTransaction(tx -> tx.registers().rightsRequest(Objects.requireNonNull(id, "id")));
   }
 
   @Override
   public List<RightsRequest> openRequests() {
-    return store.inTransaction(
-        (ConsentStore.Transaction unit) -> unit.registers().openRightsRequests());
+    return core.store()
+        .inTransaction((ConsentStore.Transaction unit) -> unit.registers().openRightsRequests());
   }
 
   @Override
   public List<RightsRequest> overdue() {
-    Instant now = clock.instant();
+    Instant now = core.clock().instant();
     return openRequests().stream().filter(r -> r.isOverdue(now)).toList();
   }
 
@@ -143,19 +133,21 @@ public final class StoredRightsDesk implements RightsDesk {
   }
 
   private RightsRequest complete(RightsRequest r, String outcome) {
-    return update(r.id(), x -> x.completed(clock.instant(), outcome));
+    return update(r.id(), x -> x.completed(core.clock().instant(), outcome));
   }
 
   private RightsRequest update(String id, UnaryOperator<RightsRequest> change) {
-    return store.inTransaction(
-        tx -> {
-          RightsRequest r =
-              tx.registers()
-                  .rightsRequest(Objects.requireNonNull(id, "id"))
-                  .orElseThrow(() -> new IllegalArgumentException("unknown rights request " + id));
-          RightsRequest updated = change.apply(r);
-          tx.registers().saveRightsRequest(updated);
-          return updated;
-        });
+    return core.store()
+        .inTransaction(
+            tx -> {
+              RightsRequest r =
+                  tx.registers()
+                      .rightsRequest(Objects.requireNonNull(id, "id"))
+                      .orElseThrow(
+                          () -> new IllegalArgumentException("unknown rights request " + id));
+              RightsRequest updated = change.apply(r);
+              tx.registers().saveRightsRequest(updated);
+              return updated;
+            });
   }
 }

@@ -164,48 +164,47 @@ public final class StoredSubjectRights implements SubjectRights {
   @Override
   public boolean mailReceipt(SubjectId subjectId) {
     Objects.requireNonNull(subjectId, "subjectId");
+    return queueForSubject(
+        subjectId,
+        (tx, subject) -> {
+          List<Consent> confirmed =
+              tx.subjects().consents(subjectId).stream()
+                  .filter(c -> c.state() == ConsentState.CONFIRMED)
+                  .toList();
+          if (confirmed.isEmpty()) {
+            return false;
+          }
+          Instant now = core.clock().instant();
+          Instant dayStart = startOfDay(now);
+          String prefix =
+              "receipt-copy:" + subjectId.value() + ':' + dayStart.getEpochSecond() / 86400 + ':';
+          for (int slot = 1; slot <= 3; slot++) {
+            if (core.enqueueReceipt(
+                tx,
+                subjectId,
+                subject.email(),
+                null,
+                confirmed.get(0).notice().locale(),
+                confirmed.stream().map(Consent::purpose).toList(),
+                prefix + slot,
+                now)) {
+              return true;
+            }
+          }
+          return false;
+        });
+  }
+
+  /**
+   * Runs a unit that may queue mail for a subject on request ({@code false} for an unknown subject), then wakes the
+   * dispatcher.
+   */
+  private boolean queueForSubject(
+      SubjectId subjectId, BiFunction<ConsentStore.Transaction, Subject, Boolean> work) {
     boolean queued =
         core.store()
             .inTransaction(
-                tx -> {
-                  Optional<Subject> subject = tx.subjects().subject(subjectId);
-                  if (subject.isEmpty()) {
-                    return false;
-                  }
-                  List<Consent> confirmed =
-                      tx.subjects().consents(subjectId).stream()
-                          .filter(c -> c.state() == ConsentState.CONFIRMED)
-                          .toList();
-                  if (confirmed.isEmpty()) {
-                    return false;
-                  }
-                  Instant now = core.clock().instant();
-                  Instant dayStart = startOfDay(now);
-                  String prefix =
-                      "receipt-copy:"
-                          + subjectId.value()
-                          + ':'
-                          + dayStart.getEpochSecond() / 86400
-                          + ':';
-                  for (int slot = 1; slot <= 3; slot++) {
-                    if (tx.outbox()
-                        .enqueue(
-                            OutboxMail.queued(
-                                core.randomId(),
-                                MailKind.RECEIPT,
-                                subjectId,
-                                subject.get().email(),
-                                null,
-                                0,
-                                confirmed.get(0).notice().locale(),
-                                confirmed.stream().map(Consent::purpose).toList(),
-                                prefix + slot,
-                                now))) {
-                      return true;
-                    }
-                  }
-                  return false;
-                });
+                tx -> tx.subjects().subject(subjectId).map(s -> work.apply(tx, s)).orElse(false));
     core.dispatcher().wake();
     return queued;
   }
@@ -227,49 +226,41 @@ public final class StoredSubjectRights implements SubjectRights {
 
   @Override
   public boolean requestDataExport(SubjectId subjectId) {
-    boolean queued =
-        core.store()
-            .inTransaction(
-                tx -> {
-                  Optional<Subject> subject = tx.subjects().subject(subjectId);
-                  if (subject.isEmpty()) {
-                    return false;
-                  }
-                  Instant now = core.clock().instant();
-                  Instant dayStart = startOfDay(now);
-                  int today =
-                      tx.outbox().countMails(subject.get().email(), MailKind.DATA_EXPORT, dayStart);
-                  if (today >= 3) {
-                    return false;
-                  }
-                  List<PurposeId> purposes =
-                      tx.subjects().consents(subjectId).stream().map(Consent::purpose).toList();
-                  Locale locale =
-                      tx.subjects().consents(subjectId).stream()
-                          .findFirst()
-                          .map(c -> c.notice().locale())
-                          .orElse(core.catalog().defaultLocale());
-                  return tx.outbox()
-                      .enqueue(
-                          OutboxMail.queued(
-                              core.randomId(),
-                              MailKind.DATA_EXPORT,
-                              subjectId,
-                              subject.get().email(),
-                              null,
-                              0,
-                              locale,
-                              purposes,
-                              "export:"
-                                  + subjectId.value()
-                                  + ':'
-                                  + dayStart.getEpochSecond() / 86400
-                                  + ':'
-                                  + (today + 1),
-                              now));
-                });
-    core.dispatcher().wake();
-    return queued;
+    return queueForSubject(
+        subjectId,
+        (tx, subject) -> {
+          Instant now = core.clock().instant();
+          Instant dayStart = startOfDay(now);
+          int today = tx.outbox().countMails(subject.email(), MailKind.DATA_EXPORT, dayStart);
+          if (today >= 3) {
+            return false;
+          }
+          List<PurposeId> purposes =
+              tx.subjects().consents(subjectId).stream().map(Consent::purpose).toList();
+          Locale locale =
+              tx.subjects().consents(subjectId).stream()
+                  .findFirst()
+                  .map(c -> c.notice().locale())
+                  .orElse(core.catalog().defaultLocale());
+          return tx.outbox()
+              .enqueue(
+                  OutboxMail.queued(
+                      core.randomId(),
+                      MailKind.DATA_EXPORT,
+                      subjectId,
+                      subject.email(),
+                      null,
+                      0,
+                      locale,
+                      purposes,
+                      "export:"
+                          + subjectId.value()
+                          + ':'
+                          + dayStart.getEpochSecond() / 86400
+                          + ':'
+                          + (today + 1),
+                      now));
+        });
   }
 
   @Override
@@ -635,43 +626,24 @@ public final class StoredSubjectRights implements SubjectRights {
               }
               for (Consent c : tx.subjects().consents(subject.id())) {
                 if (c.state() == ConsentState.PENDING && voided.contains(c.requestId())) {
-                  tx.subjects().saveConsent(c.expire(now));
-                  HistoryChain.append(
-                      tx.history(),
-                      core.event(
-                          subject.id(),
-                          c.purpose(),
-                          ConsentEvent.Type.EXPIRED,
-                          now,
-                          c.requestId(),
-                          c.notice(),
-                          "address-change-undone",
-                          Channel.SYSTEM,
-                          Evidence.NONE,
-                          null));
+                  ServiceCore.saveSystemChange(
+                      tx, c.expire(now), ConsentEvent.Type.EXPIRED, now, "address-change-undone");
                 }
               }
               Set<PurposeId> moved = new TreeSet<>();
               List<PurposeId> confirmed = new ArrayList<>();
-              for (Consent c : tx.subjects().consents(subject.id())) {
-                if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
-                  HistoryChain.append(
-                      tx.history(),
-                      core.event(
-                          subject.id(),
-                          c.purpose(),
-                          ConsentEvent.Type.ADDRESS_CHANGED,
-                          now,
-                          claims.requestId(),
-                          c.notice(),
-                          "address-change-undone",
-                          Channel.CONFIRMATION_LINK,
-                          kept,
-                          v.id()));
-                  moved.add(c.purpose());
-                  if (c.state() == ConsentState.CONFIRMED) {
-                    confirmed.add(c.purpose());
-                  }
+              for (Consent c :
+                  core.recordAddressChange(
+                      tx,
+                      subject.id(),
+                      now,
+                      claims.requestId(),
+                      "address-change-undone",
+                      kept,
+                      v.id())) {
+                moved.add(c.purpose());
+                if (c.state() == ConsentState.CONFIRMED) {
+                  confirmed.add(c.purpose());
                 }
               }
               if (!confirmed.isEmpty()) {
@@ -682,19 +654,15 @@ public final class StoredSubjectRights implements SubjectRights {
                         .findFirst()
                         .map(c -> c.notice().locale())
                         .orElse(core.catalog().defaultLocale());
-                tx.outbox()
-                    .enqueue(
-                        OutboxMail.queued(
-                            core.randomId(),
-                            MailKind.RECEIPT,
-                            subject.id(),
-                            previous,
-                            null,
-                            0,
-                            locale,
-                            confirmed,
-                            "receipt:restored:" + v.id(),
-                            now));
+                core.enqueueReceipt(
+                    tx,
+                    subject.id(),
+                    previous,
+                    null,
+                    locale,
+                    confirmed,
+                    "receipt:restored:" + v.id(),
+                    now);
               }
               changes.add(
                   new ConsentChange(

@@ -264,10 +264,7 @@ public final class SmtpMailer implements Mailer {
             }
             continue;
           } catch (MessagingException | RuntimeException e) {
-            if (!listener.answered(
-                i++,
-                new SendOutcome.PermanentFailure(
-                    "invalid message: " + e.getClass().getSimpleName()))) {
+            if (!listener.answered(i++, invalidMessage(e))) {
               return;
             }
             continue;
@@ -282,12 +279,7 @@ public final class SmtpMailer implements Mailer {
               transport.connect(host, port, username, password);
               open = true;
             } catch (MessagingException | RuntimeException e) {
-              LOG.log(
-                  System.Logger.Level.DEBUG,
-                  "SMTP connect to {0}:{1} failed: {2}",
-                  host,
-                  String.valueOf(port),
-                  SmtpReply.rootName(e));
+              logConnection("SMTP connect to {0}:{1} failed: {2}", e);
               failRest(listener, i, batch.size(), "connect failed: " + SmtpReply.rootName(e));
               return;
             }
@@ -309,10 +301,7 @@ public final class SmtpMailer implements Mailer {
             try {
               mime = compose(mail, recipient, false);
             } catch (InvalidMailException | MessagingException | RuntimeException e) {
-              if (!listener.answered(
-                  i++,
-                  new SendOutcome.PermanentFailure(
-                      "invalid message: " + e.getClass().getSimpleName()))) {
+              if (!listener.answered(i++, invalidMessage(e))) {
                 return;
               }
               continue;
@@ -337,12 +326,7 @@ public final class SmtpMailer implements Mailer {
               // a new connection
               // (with the same Message-ID: the server may have taken it before the connection
               // dropped).
-              LOG.log(
-                  System.Logger.Level.DEBUG,
-                  "SMTP connection to {0}:{1} lost: {2}",
-                  host,
-                  String.valueOf(port),
-                  SmtpReply.rootName(e));
+              logConnection("SMTP connection to {0}:{1} lost: {2}", e);
               open = false;
               closeQuietly(transport);
               if (connects >= 2) {
@@ -370,6 +354,16 @@ public final class SmtpMailer implements Mailer {
         closeQuietly(transport);
       }
     }
+  }
+
+  /** Logs a connection failure at DEBUG with the server ({0}:{1}) and the root cause's name ({2}). */
+  private void logConnection(String pattern, Exception e) {
+    LOG.log(System.Logger.Level.DEBUG, pattern, host, String.valueOf(port), SmtpReply.rootName(e));
+  }
+
+  /** A message that could not be built: refused for good, naming only the kind of failure. */
+  private static SendOutcome.PermanentFailure invalidMessage(Exception e) {
+    return new SendOutcome.PermanentFailure("invalid message: " + e.getClass().getSimpleName());
   }
 
   /** Reports a transient failure for the mail at {@code from} and each after it, until the listener stops. */
