@@ -427,7 +427,8 @@ public final class OptIn implements AutoCloseable {
                             type ->
                                 HistoryChain.append(
                                     tx.history(),
-                                    core.event(
+                                    new ConsentEvent(
+                                        0,
                                         subject.id(),
                                         p.id(),
                                         type,
@@ -672,7 +673,8 @@ public final class OptIn implements AutoCloseable {
                   tx.subjects().saveConsent(done);
                   HistoryChain.append(
                       tx.history(),
-                      core.event(
+                      new ConsentEvent(
+                          0,
                           r.subjectId(),
                           p,
                           ConsentEvent.Type.CONFIRMED,
@@ -688,7 +690,8 @@ public final class OptIn implements AutoCloseable {
                   tx.subjects().saveConsent(c.get().withdraw(now));
                   HistoryChain.append(
                       tx.history(),
-                      core.event(
+                      new ConsentEvent(
+                          0,
                           r.subjectId(),
                           p,
                           ConsentEvent.Type.WITHDRAWN,
@@ -883,7 +886,8 @@ public final class OptIn implements AutoCloseable {
                   tx.subjects().saveConsent(c.withdraw(now));
                   HistoryChain.append(
                       tx.history(),
-                      core.event(
+                      new ConsentEvent(
+                          0,
                           subjectId,
                           c.purpose(),
                           ConsentEvent.Type.WITHDRAWN,

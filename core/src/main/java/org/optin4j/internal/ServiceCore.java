@@ -144,21 +144,6 @@ public record ServiceCore(
     return new Notice(1, Notice.sha256(text), locale, List.copyOf(purposes), text, clock.instant());
   }
 
-  public ConsentEvent event(
-      SubjectId subject,
-      PurposeId purpose,
-      ConsentEvent.Type type,
-      Instant at,
-      String requestId,
-      Consent.NoticeRef notice,
-      String source,
-      Channel channel,
-      Evidence evidence,
-      String tokenId) {
-    return new ConsentEvent(
-        0, subject, purpose, type, at, requestId, notice, source, channel, evidence, tokenId);
-  }
-
   /**
    * Offers a mail to each subject of a page still on file, in one unit of work.
    *
@@ -330,7 +315,8 @@ public record ServiceCore(
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
         HistoryChain.append(
             tx.history(),
-            event(
+            new ConsentEvent(
+                0,
                 subject,
                 c.purpose(),
                 ConsentEvent.Type.ADDRESS_CHANGED,

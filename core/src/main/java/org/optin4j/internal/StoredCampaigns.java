@@ -298,7 +298,8 @@ public final class StoredCampaigns implements Campaigns {
                 null));
     HistoryChain.append(
         tx.history(),
-        core.event(
+        new ConsentEvent(
+            0,
             id,
             p.id(),
             ConsentEvent.Type.REQUESTED,

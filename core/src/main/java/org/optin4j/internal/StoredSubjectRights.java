@@ -78,7 +78,8 @@ public final class StoredSubjectRights implements SubjectRights {
       if (c.state() != ConsentState.ERASED) {
         HistoryChain.append(
             tx.history(),
-            core.event(
+            new ConsentEvent(
+                0,
                 subjectId,
                 c.purpose(),
                 ConsentEvent.Type.ERASED,
@@ -130,7 +131,8 @@ public final class StoredSubjectRights implements SubjectRights {
               tx.subjects().saveConsent(c.get().restrict(restrict));
               HistoryChain.append(
                   tx.history(),
-                  core.event(
+                  new ConsentEvent(
+                      0,
                       subjectId,
                       purpose,
                       restrict
