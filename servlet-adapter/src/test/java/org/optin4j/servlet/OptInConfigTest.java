@@ -118,9 +118,8 @@ class OptInConfigTest {
     m.remove("store.url");
     m.put("store.username", "shop");
     m.put("store.password.env", "OPTIN4J_TEST_SURELY_UNSET_VARIABLE");
-    List<String> problems = problems(m);
     assertStartsWith(
-        problems,
+        problems(m),
         "store.username: only with store.url",
         "store.password.env: only with store.url",
         "store.jndi: JNDI name java:comp/env/jdbc/optin4j: cannot be looked up");
