@@ -18,11 +18,14 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.optin4j.ConfigurationException;
 import org.optin4j.Controller;
 import org.optin4j.EvidencePolicy;
@@ -54,8 +57,9 @@ import org.optin4j.spi.ConsentStore;
  * <p>Every key is known in advance: an unknown key, a missing required key and an invalid value each fail with a
  * {@link ConfigurationException} that names the key, all problems at once, before any connection to the database is
  * opened. Secrets (signing keys, the suppression pepper, the form key, the receipt key, the SMTP and database
- * passwords) are never written as such: {@code <key>.env} names an environment variable and {@code <key>.file} a file
- * readable by its owner only that holds them.
+ * passwords) come from {@code <key>.env}, the name of an environment variable, {@code <key>.file}, a file readable by
+ * its owner only, or {@code <key>.value}, the secret itself (base64 for keys), for a {@code Map} that a secret store
+ * (Vault, a config server) hands over; do not write a {@code .value} into a file you ship. No message shows a secret.
  *
  * <p>Proof of consent must outlive a restart (GDPR Art. 7(1)), so the store is {@code jdbc} unless the configuration
  * says {@code store=memory} <em>and</em> {@code forTestsOrDemos=true}.
@@ -65,69 +69,70 @@ import org.optin4j.spi.ConsentStore;
  */
 public final class OptInConfig {
   private static final Pattern PREVIOUS_KEY =
-      Pattern.compile("signing\\.previous\\.([A-Za-z0-9._-]{1,64})\\.(env|file)");
+      Pattern.compile("signing\\.previous\\.([A-Za-z0-9._-]{1,64})\\.(env|file|value)");
 
   /** Secrets that are text, not base64 keys. */
   private static final Set<String> TEXT_SECRETS =
       Set.of("smtp.password", "receiptKeys.jwk", "store.password");
 
+  /** Secrets, each read from exactly one of {@code <name>.env}, {@code <name>.file} or {@code <name>.value}. */
+  private static final List<String> SECRETS =
+      List.of(
+          "store.password",
+          "smtp.password",
+          "signing.key",
+          "suppressionPepper",
+          "receiptKeys.jwk",
+          "formKey");
+
   private static final Set<String> KEYS =
-      Set.of(
-          "baseUrl",
-          "prefix",
-          "catalog",
-          "controller.name",
-          "controller.address",
-          "controller.email",
-          "controller.privacyPolicyUrl",
-          "store",
-          "forTestsOrDemos",
-          "store.jndi",
-          "store.url",
-          "store.username",
-          "store.password.env",
-          "store.password.file",
-          "store.dialect",
-          "jdbc.tablePrefix",
-          "jdbc.createSchema",
-          "smtp.host",
-          "smtp.port",
-          "smtp.security",
-          "smtp.username",
-          "smtp.password.env",
-          "smtp.password.file",
-          "smtp.from",
-          "smtp.fromName",
-          "smtp.replyTo",
-          "smtp.smtputf8",
-          "signing.kid",
-          "signing.key.env",
-          "signing.key.file",
-          "suppressionPepper.env",
-          "suppressionPepper.file",
-          "receiptKeys.jwk.env",
-          "receiptKeys.jwk.file",
-          "jurisdiction",
-          "confirmationTtl",
-          "preferencesTtl",
-          "unsubscribeTtl",
-          "evidencePolicy",
-          "mailCap.perDay",
-          "mailCap.minInterval",
-          "formKey.env",
-          "formKey.file",
-          "formTokenTtl",
-          "rateLimit.perIp",
-          "rateLimit.perAddress",
-          "rateLimit.slots",
-          "trustedProxies",
-          "allowedOrigins",
-          "stylesheets",
-          "returnUrls",
-          "messages",
-          "dropIn.formPaths",
-          "dropIn.markerPaths",
-          "dropIn.emailField");
+      Stream.concat(
+              SECRETS.stream().flatMap(k -> Stream.of(k + ".env", k + ".file", k + ".value")),
+              Stream.of(
+                  "baseUrl",
+                  "prefix",
+                  "catalog",
+                  "controller.name",
+                  "controller.address",
+                  "controller.email",
+                  "controller.privacyPolicyUrl",
+                  "store",
+                  "forTestsOrDemos",
+                  "store.jndi",
+                  "store.url",
+                  "store.username",
+                  "store.dialect",
+                  "jdbc.tablePrefix",
+                  "jdbc.createSchema",
+                  "smtp.host",
+                  "smtp.port",
+                  "smtp.security",
+                  "smtp.username",
+                  "smtp.from",
+                  "smtp.fromName",
+                  "smtp.replyTo",
+                  "smtp.smtputf8",
+                  "signing.kid",
+                  "jurisdiction",
+                  "confirmationTtl",
+                  "preferencesTtl",
+                  "unsubscribeTtl",
+                  "evidencePolicy",
+                  "mailCap.perDay",
+                  "mailCap.minInterval",
+                  "formTokenTtl",
+                  "rateLimit.perIp",
+                  "rateLimit.perAddress",
+                  "rateLimit.slots",
+                  "trustedProxies",
+                  "allowedOrigins",
+                  "stylesheets",
+                  "returnUrls",
+                  "messages",
+                  "dropIn.formPaths",
+                  "dropIn.markerPaths",
+                  "dropIn.emailField"))
+          .collect(Collectors.toUnmodifiableSet());
 
   private static final String MEMORY_REFUSED =
       "store=memory: an in-memory store loses every proof of consent (GDPR Art. 7(1)) at the next"
@@ -263,15 +268,19 @@ public final class OptInConfig {
       if (active != null) {
         keys.active(kid, active);
       } else if (!problems.stream().anyMatch(x -> x.startsWith("signing.key"))) {
-        problems.add("signing.key.env or signing.key.file: required");
+        problems.add("signing.key.env, .file or .value: required");
       }
+      Set<String> previousKids = new TreeSet<>();
       for (String key : p.keySet()) {
         Matcher m = PREVIOUS_KEY.matcher(key);
         if (m.matches()) {
-          byte[] prev = r.secret("signing.previous." + m.group(1));
-          if (prev != null) {
-            keys.previous(m.group(1), prev);
-          }
+          previousKids.add(m.group(1));
+        }
+      }
+      for (String previousKid : previousKids) {
+        byte[] prev = r.secret("signing.previous." + previousKid);
+        if (prev != null) {
+          keys.previous(previousKid, prev);
         }
       }
       if (active != null) {
@@ -284,7 +293,7 @@ public final class OptInConfig {
     if (pepper != null) {
       b.suppressionPepper(pepper);
     } else if (!problems.stream().anyMatch(x -> x.startsWith("suppressionPepper"))) {
-      problems.add("suppressionPepper.env or suppressionPepper.file: required");
+      problems.add("suppressionPepper.env, .file or .value: required");
     }
     r.optional("confirmationTtl", OptInConfig::duration, b::confirmationTtl);
     r.optional("preferencesTtl", OptInConfig::duration, b::preferencesTtl);
@@ -641,29 +650,40 @@ public final class OptInConfig {
       }
     }
 
-    /** A secret that is text (a JWK), from {@code key.env} or {@code key.file}; null if neither is set. */
+    /** A secret that is text (a JWK), from {@code key.env}, {@code .file} or {@code .value}; null if none is set. */
     String text(String key) {
       byte[] raw = secret(key);
       return raw == null ? null : new String(raw, StandardCharsets.UTF_8);
     }
 
     /**
-     * A secret from {@code <key>.env} (environment variable) or {@code <key>.file}: base64 for keys, text for the SMTP
-     * password and the receipt JWK. A file must be readable by its owner only ({@link Secrets#fromFile}).
+     * A secret from exactly one of {@code <key>.env} (an environment variable), {@code <key>.file} or
+     * {@code <key>.value} (what a secret store hands over in a Map): base64 for keys, text for the passwords and the
+     * receipt JWK. A file must be readable by its owner only ({@link Secrets#fromFile}). Messages never show a value.
      */
     byte[] secret(String key) {
       boolean text = TEXT_SECRETS.contains(key);
       String env = p.get(key + ".env");
       String file = p.get(key + ".file");
-      if (env != null && file != null) {
-        problems.add(key + ".env and " + key + ".file: set only one");
+      String value = p.get(key + ".value");
+      if ((env == null ? 0 : 1) + (file == null ? 0 : 1) + (value == null ? 0 : 1) > 1) {
+        problems.add(key + ": set only one of .env, .file and .value");
         return null;
       }
       String raw;
+      String from;
       if (env != null) {
+        from = key + ".env";
         raw = System.getenv(env);
         if (raw == null || raw.isBlank()) {
-          problems.add(key + ".env: environment variable " + env + " is not set");
+          problems.add(from + ": environment variable " + env + " is not set");
+          return null;
+        }
+      } else if (value != null) {
+        from = key + ".value";
+        raw = value;
+        if (raw.isBlank()) {
+          problems.add(from + ": empty");
           return null;
         }
       } else if (file != null) {
@@ -691,7 +711,7 @@ public final class OptInConfig {
             ? Base64.getUrlDecoder().decode(raw)
             : Base64.getDecoder().decode(raw);
       } catch (IllegalArgumentException e) {
-        problems.add(key + (env != null ? ".env" : ".file") + ": not valid base64");
+        problems.add(from + ": not valid base64");
         return null;
       }
     }

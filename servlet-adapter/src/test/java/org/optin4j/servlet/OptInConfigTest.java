@@ -63,6 +63,14 @@ class OptInConfigTest {
     }
   }
 
+  /** The expected problems are named, and the secret appears in none of them. */
+  private static void assertNamedNotShown(
+      Map<String, String> m, String secret, String... expected) {
+    List<String> problems = problems(m);
+    assertStartsWith(problems, expected);
+    assertFalse(problems.toString().contains(secret), problems.toString());
+  }
+
   private String h2Url(String name) {
     return "jdbc:h2:file:" + dir.resolve(name) + ";TRACE_LEVEL_FILE=0";
   }
@@ -133,14 +141,13 @@ class OptInConfigTest {
     m.put("store.password.env", "OPTIN4J_TEST_SURELY_UNSET_VARIABLE");
     m.put("store.dialect", "oracle");
     m.put("jdbc.createSchema", "yes");
-    List<String> problems = problems(m);
-    assertStartsWith(
-        problems,
+    assertNamedNotShown(
+        m,
+        "hunter2",
         "store.url: JDBC URL jdbc:nosuchdb://db.example/shop?password=***: no JDBC driver",
         "store.password.env: environment variable OPTIN4J_TEST_SURELY_UNSET_VARIABLE is not set",
         "store.dialect: invalid value (must be H2, POSTGRESQL or MARIADB, was oracle)",
         "jdbc.createSchema: invalid value (must be true or false)");
-    assertFalse(problems.toString().contains("hunter2"), problems.toString());
 
     m.put("store.url", h2Url("prefix"));
     m.remove("store.password.env");
@@ -255,6 +262,27 @@ class OptInConfigTest {
     Map<String, String> m = valid();
     m.put(key, value);
     assertProblem(m, expected);
+  }
+
+  @Test
+  void secretsFromAMapValueAsASecretStoreHandsThemOver() throws Exception {
+    Map<String, String> m = valid();
+    m.remove("signing.key.file");
+    m.put(
+        "signing.key.value",
+        Base64.getUrlEncoder().withoutPadding().encodeToString(AbstractHostedFlowIT.randomKey()));
+    OptInConfig.fromMap(m).optInBuilder().build().close();
+
+    m.put("signing.key.file", m.get("suppressionPepper.file"));
+    m.remove("suppressionPepper.file");
+    m.put("suppressionPepper.value", "not base64, a secret!");
+    m.put("smtp.password.value", " ");
+    assertNamedNotShown(
+        m,
+        "a secret!",
+        "signing.key: set only one of .env, .file and .value",
+        "suppressionPepper.value: not valid base64",
+        "smtp.password.value: empty");
   }
 
   @Test
