@@ -59,7 +59,7 @@ import org.optin4j.spi.ConsentStore;
  * opened. Secrets (signing keys, the suppression pepper, the form key, the receipt key, the SMTP and database
  * passwords) come from {@code <key>.env}, the name of an environment variable, {@code <key>.file}, a file readable by
  * its owner only, or {@code <key>.value}, the secret itself (base64 for keys), for a {@code Map} that a secret store
- * (Vault, a config server) hands over; do not write a {@code .value} into a file you ship. No message shows a secret.
+ * (Vault, a config server) hands over; a properties file may not hold a {@code .value}. No message shows a secret.
  *
  * <p>Proof of consent must outlive a restart (GDPR Art. 7(1)), so the store is {@code jdbc} unless the configuration
  * says {@code store=memory} <em>and</em> {@code forTestsOrDemos=true}.
@@ -147,10 +147,15 @@ public final class OptInConfig {
 
   private final ClassLoader loader;
 
-  private OptInConfig(Map<String, String> values, String source, ClassLoader loader) {
+  /** Whether secrets may be given as {@code .value}: from a Map only, never from a file that ships with the app. */
+  private final boolean secretValues;
+
+  private OptInConfig(
+      Map<String, String> values, String source, ClassLoader loader, boolean secretValues) {
     this.values = values;
     this.source = source;
     this.loader = loader;
+    this.secretValues = secretValues;
   }
 
   /**
@@ -158,7 +163,7 @@ public final class OptInConfig {
    * thread's context class loader (a web app's while it starts).
    *
    * @param location {@code classpath:/optin4j.properties} or {@code file:/etc/shop/optin4j.properties}
-   * @return the configuration, not yet checked
+   * @return the configuration, not yet checked; a secret's {@code .value} key is refused in a file
    * @throws ConfigurationException if the file cannot be found or read
    */
   public static OptInConfig fromProperties(String location) {
@@ -169,7 +174,7 @@ public final class OptInConfig {
   static OptInConfig fromProperties(String location, ClassLoader loader) {
     Objects.requireNonNull(location, "location");
     ClassLoader l = loader(loader);
-    return new OptInConfig(read(location, l), location, l);
+    return new OptInConfig(read(location, l), location, l, false);
   }
 
   /**
@@ -184,7 +189,7 @@ public final class OptInConfig {
     Map<String, String> copy = new TreeMap<>();
     values.forEach(
         (k, v) -> copy.put(Objects.requireNonNull(k, "key"), Objects.requireNonNull(v, k).strip()));
-    return new OptInConfig(copy, "a Map", loader(null));
+    return new OptInConfig(copy, "a Map", loader(null), true);
   }
 
   private static ClassLoader loader(ClassLoader given) {
@@ -242,6 +247,11 @@ public final class OptInConfig {
     for (String key : p.keySet()) {
       if (!KEYS.contains(key) && !PREVIOUS_KEY.matcher(key).matches()) {
         problems.add(key + ": unknown key");
+      } else if (!secretValues && key.endsWith(".value")) {
+        problems.add(
+            key
+                + ": a secret is never written in a properties file; name an environment variable"
+                + " (.env) or an owner-only file (.file), or pass the value in a Map (OptInConfig.fromMap)");
       }
     }
     Reader r = new Reader(p, problems);

@@ -286,6 +286,27 @@ class OptInConfigTest {
   }
 
   @Test
+  void secretValueInAPropertiesFileIsRefusedSayingWhereSecretsGo() throws Exception {
+    Path file = dir.resolve("optin4j.properties");
+    Files.writeString(
+        file,
+        "formKey.value="
+            + Base64.getEncoder().encodeToString(AbstractHostedFlowIT.randomKey())
+            + "\nstore.password.value=hunter2\n");
+    List<String> problems =
+        assertThrows(
+                ConfigurationException.class,
+                () -> OptInConfig.fromProperties("file:" + file).optInBuilder())
+            .problems();
+    assertStartsWith(
+        problems,
+        "formKey.value: a secret is never written in a properties file; name an environment variable"
+            + " (.env) or an owner-only file (.file), or pass the value in a Map",
+        "store.password.value: a secret is never written");
+    assertFalse(problems.toString().contains("hunter2"), problems.toString());
+  }
+
+  @Test
   void unknownKeysAndSourcesAreNamedAndValuesNeverShown() throws Exception {
     Map<String, String> m = valid();
     m.put("store.pasword.env", "DB_PASSWORD");
