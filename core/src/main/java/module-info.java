@@ -6,6 +6,7 @@
  */
 module org.optin4j.core {
   requires transitive java.sql;
+  requires java.naming;
   requires com.nimbusds.jose.jwt;
   requires jakarta.mail;
   requires owasp.encoder;

@@ -103,6 +103,35 @@ public final class JdbcConsentStore implements ConsentStore {
   }
 
   /**
+   * Starts a builder on the {@link DataSource} bound under a JNDI name: typically a servlet container's pool, declared
+   * as a resource of the web app and found as {@code java:comp/env/jdbc/optin4j}. The name is looked up now, on the
+   * calling thread (a container binds a web app's {@code java:comp} to the threads that run it).
+   *
+   * @param name the JNDI name
+   * @return the builder
+   * @throws ConfigurationException if the name cannot be looked up or what is bound there is not a DataSource
+   */
+  public static Builder builderForJndiName(String name) {
+    return new Builder(DriverDataSource.lookup(Objects.requireNonNull(name, "name")));
+  }
+
+  /**
+   * Starts a builder on a JDBC URL, for applications without a pool: each unit of work opens its own connection through
+   * the driver that accepts the URL, found on the calling thread's context class loader (a web app's, where a WAR ships
+   * its driver), else on this library's. Under load, prefer a pool ({@link #builder(DataSource)}, or a container's
+   * through {@link #builderForJndiName(String)}).
+   *
+   * @param url the JDBC URL, for example {@code jdbc:postgresql://db.example/shop}
+   * @param user the user name, or null for none
+   * @param password the password, or null for none
+   * @return the builder
+   * @throws ConfigurationException if no driver on the class path accepts the URL; the message never shows a password
+   */
+  public static Builder builderForUrl(String url, String user, String password) {
+    return new Builder(DriverDataSource.forUrl(Objects.requireNonNull(url, "url"), user, password));
+  }
+
+  /**
    * Returns a builder holding this store's settings.
    *
    * @return the builder

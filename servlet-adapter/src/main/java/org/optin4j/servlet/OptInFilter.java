@@ -40,8 +40,9 @@ import org.optin4j.OptIn;
  *       .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*")}; the app owns the {@link OptIn}
  *       (starts and closes it);
  *   <li>in {@code web.xml} with the no-arg constructor and one init-param {@code config}: the location
- *       ({@code classpath:} or {@code file:}) of a properties file from which the filter builds, starts and closes its
- *       own {@link OptIn}. Every key is checked at start-up; an unknown or invalid one fails the start naming it.
+ *       ({@code classpath:} or {@code file:}) of a properties file ({@link OptInConfig}: its keys, a JDBC store
+ *       through a JNDI DataSource or a URL) from which the filter builds, starts and closes its own {@link OptIn}.
+ *       Every key is checked at start-up; an unknown or invalid one fails the start naming it.
  * </ul>
  *
  * <p>Per request the filter runs once, on {@link DispatcherType#REQUEST} dispatches only (FORWARD, INCLUDE, ERROR and
@@ -129,8 +130,10 @@ public final class OptInFilter implements Filter {
                   + CONFIG_INIT_PARAM
                   + ": required (classpath:/optin4j.properties or file:/etc/app/optin4j.properties)");
         }
-        PropertiesConfig.Loaded loaded =
-            PropertiesConfig.load(location.strip(), config.getServletContext());
+        OptInConfig.Loaded loaded =
+            OptInConfig.fromProperties(
+                    location.strip(), config.getServletContext().getClassLoader())
+                .load();
         this.settings = loaded.settings();
         this.optIn = loaded.optIn();
         this.ownsOptIn = true;

@@ -2185,6 +2185,8 @@ abstract class AbstractHostedFlowIT {
             "smtp.smtputf8=true",
             "signing.key.file=" + key,
             "suppressionPepper.file=" + key,
+            "store=memory",
+            "forTestsOrDemos=true",
             "rateLimit.perIp=50/PT10M",
             "dropIn.formPaths=/signup"));
     assertTrue(

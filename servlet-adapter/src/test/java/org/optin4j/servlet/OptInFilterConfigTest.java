@@ -109,7 +109,7 @@ class OptInFilterConfigTest {
             "rateLimit.perIp=lots"));
     ConfigurationException e =
         assertThrows(
-            ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null));
+            ConfigurationException.class, () -> OptInConfig.fromProperties("file:" + props).load());
     String m = e.getMessage();
     for (String expected :
         new String[] {
@@ -128,8 +128,10 @@ class OptInFilterConfigTest {
     ConfigurationException missing =
         assertThrows(
             ConfigurationException.class,
-            () -> PropertiesConfig.load("file:/no/such/file.properties", null));
-    assertTrue(missing.getMessage().contains("init-param config"));
+            () -> OptInConfig.fromProperties("file:/no/such/file.properties"));
+    assertTrue(
+        missing.getMessage().contains("configuration file:/no/such/file.properties: not found"),
+        missing.getMessage());
   }
 
   @Test
@@ -156,7 +158,8 @@ class OptInFilterConfigTest {
     }
     String open =
         assertThrows(
-                ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null))
+                ConfigurationException.class,
+                () -> OptInConfig.fromProperties("file:" + props).load())
             .getMessage();
     assertTrue(
         open.contains(
@@ -174,7 +177,8 @@ class OptInFilterConfigTest {
     }
     String ownerOnly =
         assertThrows(
-                ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null))
+                ConfigurationException.class,
+                () -> OptInConfig.fromProperties("file:" + props).load())
             .getMessage(); // other settings are still missing
     assertFalse(ownerOnly.contains("signing.key"), ownerOnly);
     assertFalse(ownerOnly.contains("smtp.password"), ownerOnly);
@@ -193,14 +197,14 @@ class OptInFilterConfigTest {
         props, "receiptKeys.jwk.file=" + bad + "\njurisdiction=EU/NL\n");
     ConfigurationException e =
         assertThrows(
-            ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null));
+            ConfigurationException.class, () -> OptInConfig.fromProperties("file:" + props).load());
     assertTrue(e.getMessage().contains("receiptKeys.jwk: receipt keys:"), e.getMessage());
     assertFalse(e.getMessage().contains("jurisdiction"), e.getMessage());
 
     java.nio.file.Files.writeString(props, "receiptKeys.jwk.file=" + good + "\n");
     ConfigurationException other =
         assertThrows(
-            ConfigurationException.class, () -> PropertiesConfig.load("file:" + props, null));
+            ConfigurationException.class, () -> OptInConfig.fromProperties("file:" + props).load());
     assertFalse(other.getMessage().contains("receiptKeys"), other.getMessage());
   }
 
