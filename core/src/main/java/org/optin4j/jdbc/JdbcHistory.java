@@ -99,10 +99,10 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public Optional<HistoryHead> head(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
+    return tx.byKey(
             "read a history head",
             sql.head,
-            ps -> ps.setString(1, id.value()),
+            id.value(),
             rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)))
         .filter(h -> h.position() > 0);
   }
@@ -110,23 +110,8 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public List<SubjectId> subjects(SubjectId after, int limit) {
     checkLimit(limit);
-    if (after == null) {
-      return List.copyOf(
-          tx.query(
-              "list histories",
-              sql.historySubjectsFirst,
-              ps -> ps.setInt(1, limit),
-              rs -> new SubjectId(rs.getString(1))));
-    }
-    return List.copyOf(
-        tx.query(
-            "list histories",
-            sql.historySubjectsAfter,
-            ps -> {
-              ps.setString(1, after.value());
-              ps.setInt(2, limit);
-            },
-            rs -> new SubjectId(rs.getString(1))));
+    return tx.subjectPage(
+        "list histories", sql.historySubjectsFirst, sql.historySubjectsAfter, after, limit);
   }
 
   @Override
