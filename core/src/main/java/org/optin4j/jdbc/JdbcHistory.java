@@ -99,11 +99,7 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public Optional<HistoryHead> head(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.byKey(
-            "read a history head",
-            sql.head,
-            id.value(),
-            rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)))
+    return tx.byKey("read a history head", sql.head, id.value(), JdbcTransaction.headOf(id))
         .filter(h -> h.position() > 0);
   }
 

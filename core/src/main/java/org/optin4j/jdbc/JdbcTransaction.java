@@ -218,11 +218,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     // between our insert and our lock: then create it again.
     for (int attempt = 1; ; attempt++) {
       Optional<HistoryHead> locked =
-          byKey(
-              "lock a history head",
-              sql.headForUpdate,
-              id.value(),
-              rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)));
+          byKey("lock a history head", sql.headForUpdate, id.value(), headOf(id));
       if (locked.isPresent()) {
         lockedHeads.put(id, locked.get());
         return locked.get();
@@ -262,6 +258,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     ps.setString(1, subjectId);
     ps.setInt(2, 0);
     ps.setString(3, ConsentEvent.Seal.GENESIS);
+  }
+
+  /** Reads a head of the subject from a row of (position, hash), as {@code sql.head} selects them. */
+  static RowMapper<HistoryHead> headOf(SubjectId id) {
+    return rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2));
   }
 
   /** Binds a head's subject id, position and hash from parameter {@code offset + 1}, as the heads table's columns. */
