@@ -99,34 +99,15 @@ record JdbcHistory(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public Optional<HistoryHead> head(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-            "read a history head",
-            sql.head,
-            ps -> ps.setString(1, id.value()),
-            rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)))
+    return tx.byKey("read a history head", sql.head, id.value(), JdbcTransaction.headOf(id))
         .filter(h -> h.position() > 0);
   }
 
   @Override
   public List<SubjectId> subjects(SubjectId after, int limit) {
     checkLimit(limit);
-    if (after == null) {
-      return List.copyOf(
-          tx.query(
-              "list histories",
-              sql.historySubjectsFirst,
-              ps -> ps.setInt(1, limit),
-              rs -> new SubjectId(rs.getString(1))));
-    }
-    return List.copyOf(
-        tx.query(
-            "list histories",
-            sql.historySubjectsAfter,
-            ps -> {
-              ps.setString(1, after.value());
-              ps.setInt(2, limit);
-            },
-            rs -> new SubjectId(rs.getString(1))));
+    return tx.subjectPage(
+        "list histories", sql.historySubjectsFirst, sql.historySubjectsAfter, after, limit);
   }
 
   @Override

@@ -6,6 +6,7 @@ import static org.optin4j.jdbc.JdbcTransaction.purposes;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Objects;
@@ -34,12 +35,7 @@ record JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) implements 
         return known.get();
       }
       int version =
-          tx.queryOne(
-                      "read notice versions",
-                      sql.maxNoticeVersion,
-                      ps -> ps.setString(1, key),
-                      rs -> rs.getInt(1))
-                  .orElse(0)
+          tx.byKey("read notice versions", sql.maxNoticeVersion, key, rs -> rs.getInt(1)).orElse(0)
               + 1;
       Notice stored =
           new Notice(
@@ -96,17 +92,16 @@ record JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) implements 
   @Override
   public Optional<Notice> notice(String hash) {
     Objects.requireNonNull(hash, "hash");
-    return tx.queryOne(
-        "read a notice",
-        sql.noticeByHash,
-        ps -> ps.setString(1, hash),
-        rs ->
-            new Notice(
-                rs.getInt("version"),
-                rs.getString("hash"),
-                Locale.forLanguageTag(rs.getString("locale")),
-                purposes(rs.getString("purposes")),
-                rs.getString("body"),
-                instant(rs, "created_at")));
+    return tx.byKey("read a notice", sql.noticeByHash, hash, JdbcNotices::notice);
+  }
+
+  static Notice notice(ResultSet rs) throws SQLException {
+    return new Notice(
+        rs.getInt("version"),
+        rs.getString("hash"),
+        Locale.forLanguageTag(rs.getString("locale")),
+        purposes(rs.getString("purposes")),
+        rs.getString("body"),
+        instant(rs, "created_at"));
   }
 }

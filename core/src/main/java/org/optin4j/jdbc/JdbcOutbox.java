@@ -90,10 +90,10 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   @Override
   public Optional<Instant> mailQueuedAt(String dedupeKey) {
     Objects.requireNonNull(dedupeKey, "dedupeKey");
-    return tx.queryOne(
+    return tx.byKey(
         "read a mail's enqueue time",
         sql.mailQueuedAt,
-        ps -> ps.setString(1, dedupeKey),
+        dedupeKey,
         rs -> Instant.ofEpochMilli(rs.getLong(1)));
   }
 
@@ -121,9 +121,7 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
       due.addAll(claimable(sql.claimQueued, now, limit));
       due.addAll(claimable(sql.claimExpired, now, limit));
     }
-    due.sort(
-        Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt())
-            .thenComparingLong(Claimable::seq));
+    due.sort(Claimable.DUE_ORDER);
     List<Claimable> taken = due.subList(0, Math.min(limit, due.size()));
     if (taken.isEmpty()) {
       return List.of();
@@ -183,9 +181,7 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
                 }
               },
               rs -> new Claimable(rs.getLong("seq"), mail(rs)));
-      free.sort(
-          Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt())
-              .thenComparingLong(Claimable::seq));
+      free.sort(Claimable.DUE_ORDER);
       locked.addAll(free.subList(0, Math.min(free.size(), limit - locked.size())));
       long[] last = page.get(page.size() - 1);
       afterDue = last[1];
@@ -198,7 +194,12 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
   }
 
   /** A due mail and its row's sequence. */
-  private record Claimable(long seq, OutboxMail mail) {}
+  private record Claimable(long seq, OutboxMail mail) {
+    /** Oldest due first, then by row sequence. */
+    static final Comparator<Claimable> DUE_ORDER =
+        Comparator.comparing((Claimable m) -> m.mail().nextAttemptAt())
+            .thenComparingLong(Claimable::seq);
+  }
 
   private List<Claimable> claimable(String statement, Instant now, int limit) {
     return tx.query(
@@ -301,7 +302,6 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
 
   @Override
   public List<OutboxMail> mails(SubjectId id) {
-    Objects.requireNonNull(id, "id");
     return tx.ofSubject(
         "read mails",
         sql.mailsBySubject,
@@ -362,30 +362,27 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
 
   @Override
   public java.util.Map<OutboxMail.Status, Long> countMailsByStatus() {
-    java.util.Map<OutboxMail.Status, Long> out = new java.util.EnumMap<>(OutboxMail.Status.class);
-    for (java.util.Map.Entry<OutboxMail.Status, Long> e :
-        tx.query(
-            "count mails",
-            sql.mailsByStatus,
-            ps -> {},
-            rs -> java.util.Map.entry(OutboxMail.Status.valueOf(rs.getString(1)), rs.getLong(2)))) {
-      out.put(e.getKey(), e.getValue());
-    }
-    return java.util.Collections.unmodifiableMap(out);
+    return countsByStatus(sql.mailsByStatus, ps -> {}, rs -> rs.getLong(2));
   }
 
   @Override
   public java.util.Map<OutboxMail.Status, Integer> countMailsByStatus(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    java.util.Map<OutboxMail.Status, Integer> counts =
-        new java.util.EnumMap<>(OutboxMail.Status.class);
-    for (Object[] row :
+    return countsByStatus(
+        sql.countMailsByStatus, ps -> ps.setString(1, requestId), rs -> rs.getInt(2));
+  }
+
+  /** Reads (status, count) rows into an unmodifiable map; {@code count} reads the second column. */
+  private <N> java.util.Map<OutboxMail.Status, N> countsByStatus(
+      String statement, JdbcTransaction.Binder binder, JdbcTransaction.RowMapper<N> count) {
+    java.util.Map<OutboxMail.Status, N> counts = new java.util.EnumMap<>(OutboxMail.Status.class);
+    for (java.util.Map.Entry<OutboxMail.Status, N> e :
         tx.query(
             "count mails",
-            sql.countMailsByStatus,
-            ps -> ps.setString(1, requestId),
-            rs -> new Object[] {OutboxMail.Status.valueOf(rs.getString(1)), rs.getInt(2)})) {
-      counts.put((OutboxMail.Status) row[0], (Integer) row[1]);
+            statement,
+            binder,
+            rs -> java.util.Map.entry(OutboxMail.Status.valueOf(rs.getString(1)), count.map(rs)))) {
+      counts.put(e.getKey(), e.getValue());
     }
     return java.util.Collections.unmodifiableMap(counts);
   }

@@ -6,6 +6,7 @@ import static org.optin4j.jdbc.JdbcTransaction.purposes;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Comparator;
@@ -30,22 +31,22 @@ record JdbcRegisters(JdbcTransaction tx, Connection c, Statements sql) implement
   @Override
   public void saveNode(org.optin4j.spi.NodeRegistration node) {
     Objects.requireNonNull(node, "node");
-    tx.update(
-        "save a node registration",
-        sql.upsertNode,
-        ps -> {
-          ps.setString(1, node.nodeId());
-          ps.setString(2, node.issuer());
-          ps.setString(3, String.join("\n", node.acceptedIssuers()));
-          ps.setString(4, node.activeKeyId());
-          ps.setString(
-              5,
-              node.keyFingerprints().entrySet().stream()
-                  .map(e -> e.getKey() + "=" + e.getValue())
-                  .collect(Collectors.joining(",")));
-          ps.setLong(6, node.startedAt().toEpochMilli());
-          ps.setLong(7, node.seenAt().toEpochMilli());
-        });
+    tx.update("save a node registration", sql.upsertNode, ps -> bindNode(ps, node));
+  }
+
+  static void bindNode(PreparedStatement ps, org.optin4j.spi.NodeRegistration node)
+      throws SQLException {
+    ps.setString(1, node.nodeId());
+    ps.setString(2, node.issuer());
+    ps.setString(3, String.join("\n", node.acceptedIssuers()));
+    ps.setString(4, node.activeKeyId());
+    ps.setString(
+        5,
+        node.keyFingerprints().entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining(",")));
+    ps.setLong(6, node.startedAt().toEpochMilli());
+    ps.setLong(7, node.seenAt().toEpochMilli());
   }
 
   @Override
@@ -82,40 +83,40 @@ record JdbcRegisters(JdbcTransaction tx, Connection c, Statements sql) implement
   @Override
   public void saveIncident(Incident incident) {
     Objects.requireNonNull(incident, "incident");
-    tx.update(
-        "save an incident",
-        sql.upsertIncident,
-        ps -> {
-          ps.setString(1, incident.id());
-          ps.setLong(2, incident.discoveredAt().toEpochMilli());
-          ps.setLong(3, incident.recordedAt().toEpochMilli());
-          ps.setString(4, incident.nature());
-          ps.setString(5, String.join("\n", incident.dataCategories()));
-          ps.setString(6, String.join("\n", incident.subjectCategories()));
-          ps.setString(7, join(incident.affectedPurposes()));
-          ps.setString(8, incident.status().name());
-          setInstant(ps, 9, incident.authorityNotifiedAt());
-          setInstant(ps, 10, incident.closedAt());
-          Incident.SubjectNotice notice = incident.subjectNotice();
-          ps.setString(11, notice == null ? null : notice.subject());
-          ps.setString(12, notice == null ? null : notice.text());
-          setInstant(ps, 13, notice == null ? null : notice.queuedAt());
-        });
+    tx.update("save an incident", sql.upsertIncident, ps -> bindIncident(ps, incident));
   }
 
   @Override
   public Optional<Incident> incident(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-        "read an incident", sql.incidentById, ps -> ps.setString(1, id), JdbcRegisters::incident);
+    return tx.byKey("read an incident", sql.incidentById, id, JdbcRegisters::incident);
   }
 
   @Override
   public List<Incident> incidents() {
-    List<Incident> list =
-        tx.query("read incidents", sql.incidents, ps -> {}, JdbcRegisters::incident);
-    list.sort(Comparator.comparing(Incident::discoveredAt).reversed().thenComparing(Incident::id));
-    return List.copyOf(list);
+    return tx.sorted(
+        "read incidents",
+        sql.incidents,
+        ps -> {},
+        JdbcRegisters::incident,
+        Comparator.comparing(Incident::discoveredAt).reversed().thenComparing(Incident::id));
+  }
+
+  static void bindIncident(PreparedStatement ps, Incident incident) throws SQLException {
+    ps.setString(1, incident.id());
+    ps.setLong(2, incident.discoveredAt().toEpochMilli());
+    ps.setLong(3, incident.recordedAt().toEpochMilli());
+    ps.setString(4, incident.nature());
+    ps.setString(5, String.join("\n", incident.dataCategories()));
+    ps.setString(6, String.join("\n", incident.subjectCategories()));
+    ps.setString(7, join(incident.affectedPurposes()));
+    ps.setString(8, incident.status().name());
+    setInstant(ps, 9, incident.authorityNotifiedAt());
+    setInstant(ps, 10, incident.closedAt());
+    Incident.SubjectNotice notice = incident.subjectNotice();
+    ps.setString(11, notice == null ? null : notice.subject());
+    ps.setString(12, notice == null ? null : notice.text());
+    setInstant(ps, 13, notice == null ? null : notice.queuedAt());
   }
 
   static Incident incident(ResultSet rs) throws SQLException {
@@ -148,71 +149,67 @@ record JdbcRegisters(JdbcTransaction tx, Connection c, Statements sql) implement
         "insert a campaign",
         "a campaign with this id exists already",
         sql.insertCampaign,
-        ps -> {
-          ps.setString(1, campaign.id());
-          ps.setString(2, campaign.purpose().value());
-          ps.setString(3, campaign.subject());
-          ps.setString(4, campaign.text());
-          ps.setString(5, campaign.html());
-          ps.setLong(6, campaign.createdAt().toEpochMilli());
-        });
+        ps -> bindCampaign(ps, campaign));
   }
 
   @Override
   public Optional<Campaign> campaign(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-        "read a campaign",
-        sql.campaignById,
-        ps -> ps.setString(1, id),
-        rs ->
-            new Campaign(
-                rs.getString("id"),
-                new PurposeId(rs.getString("purpose")),
-                rs.getString("subject"),
-                rs.getString("body_text"),
-                rs.getString("body_html"),
-                instant(rs, "created_at")));
+    return tx.byKey("read a campaign", sql.campaignById, id, JdbcRegisters::campaign);
+  }
+
+  static void bindCampaign(PreparedStatement ps, Campaign campaign) throws SQLException {
+    ps.setString(1, campaign.id());
+    ps.setString(2, campaign.purpose().value());
+    ps.setString(3, campaign.subject());
+    ps.setString(4, campaign.text());
+    ps.setString(5, campaign.html());
+    ps.setLong(6, campaign.createdAt().toEpochMilli());
+  }
+
+  static Campaign campaign(ResultSet rs) throws SQLException {
+    return new Campaign(
+        rs.getString("id"),
+        new PurposeId(rs.getString("purpose")),
+        rs.getString("subject"),
+        rs.getString("body_text"),
+        rs.getString("body_html"),
+        instant(rs, "created_at"));
   }
 
   @Override
   public void saveRightsRequest(RightsRequest request) {
     Objects.requireNonNull(request, "request");
     tx.update(
-        "save a rights request",
-        sql.upsertRightsRequest,
-        ps -> {
-          ps.setString(1, request.id());
-          ps.setString(2, request.subjectId().value());
-          ps.setString(3, request.type().name());
-          ps.setLong(4, request.receivedAt().toEpochMilli());
-          ps.setLong(5, request.dueAt().toEpochMilli());
-          ps.setBoolean(6, request.extended());
-          setInstant(ps, 7, request.completedAt());
-          ps.setString(8, request.outcome());
-        });
+        "save a rights request", sql.upsertRightsRequest, ps -> bindRightsRequest(ps, request));
   }
 
   @Override
   public Optional<RightsRequest> rightsRequest(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-        "read a rights request",
-        sql.rightsRequestById,
-        ps -> ps.setString(1, id),
-        JdbcRegisters::rightsRequest);
+    return tx.byKey(
+        "read a rights request", sql.rightsRequestById, id, JdbcRegisters::rightsRequest);
   }
 
   @Override
   public List<RightsRequest> openRightsRequests() {
-    List<RightsRequest> list =
-        tx.query(
-            "read open rights requests",
-            sql.openRightsRequests,
-            ps -> {},
-            JdbcRegisters::rightsRequest);
-    list.sort(Comparator.comparing(RightsRequest::dueAt).thenComparing(RightsRequest::id));
-    return List.copyOf(list);
+    return tx.sorted(
+        "read open rights requests",
+        sql.openRightsRequests,
+        ps -> {},
+        JdbcRegisters::rightsRequest,
+        Comparator.comparing(RightsRequest::dueAt).thenComparing(RightsRequest::id));
+  }
+
+  static void bindRightsRequest(PreparedStatement ps, RightsRequest request) throws SQLException {
+    ps.setString(1, request.id());
+    ps.setString(2, request.subjectId().value());
+    ps.setString(3, request.type().name());
+    ps.setLong(4, request.receivedAt().toEpochMilli());
+    ps.setLong(5, request.dueAt().toEpochMilli());
+    ps.setBoolean(6, request.extended());
+    setInstant(ps, 7, request.completedAt());
+    ps.setString(8, request.outcome());
   }
 
   static RightsRequest rightsRequest(ResultSet rs) throws SQLException {

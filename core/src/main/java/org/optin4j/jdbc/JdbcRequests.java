@@ -6,6 +6,7 @@ import static org.optin4j.jdbc.JdbcTransaction.noticeRef;
 import static org.optin4j.jdbc.JdbcTransaction.purposes;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
 import static org.optin4j.jdbc.JdbcTransaction.setNotice;
+import static org.optin4j.jdbc.JdbcTransaction.strings;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,15 +48,13 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public Optional<PendingRequest> request(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-        "read a request", sql.requestForUpdate, ps -> ps.setString(1, id), JdbcRequests::request);
+    return tx.byKey("read a request", sql.requestForUpdate, id, JdbcRequests::request);
   }
 
   @Override
   public Optional<PendingRequest> findRequest(String id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-        "read a request", sql.requestById, ps -> ps.setString(1, id), JdbcRequests::request);
+    return tx.byKey("read a request", sql.requestById, id, JdbcRequests::request);
   }
 
   @Override
@@ -72,11 +71,7 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
             });
     if (count != 1) {
       boolean exists =
-          tx.queryOne(
-                  "read a request",
-                  sql.requestSubject,
-                  ps -> ps.setString(1, request.id()),
-                  rs -> rs.getString(1))
+          tx.byKey("read a request", sql.requestSubject, request.id(), rs -> rs.getString(1))
               .isPresent();
       if (exists) {
         throw new IllegalArgumentException("a request cannot move to another subject");
@@ -87,7 +82,6 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
 
   @Override
   public List<PendingRequest> openRequests(SubjectId id) {
-    Objects.requireNonNull(id, "id");
     return tx.ofSubject(
         "read open requests",
         sql.openRequests,
@@ -141,22 +135,13 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
     Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(newEmail, "newEmail");
     tx.update(
-        "save an address change",
-        sql.upsertAddressChange,
-        ps -> {
-          ps.setString(1, requestId);
-          ps.setString(2, newEmail.value());
-        });
+        "save an address change", sql.upsertAddressChange, strings(requestId, newEmail.value()));
   }
 
   @Override
   public Optional<EmailAddress> addressChange(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    return tx.queryOne(
-        "read an address change",
-        sql.addressChange,
-        ps -> ps.setString(1, requestId),
-        rs -> new EmailAddress(rs.getString(1)));
+    return tx.byKey("read an address change", sql.addressChange, requestId, JdbcRequests::address);
   }
 
   @Override
@@ -167,10 +152,7 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
         tx.update(
             "save a replaced address",
             sql.saveReplacedAddress,
-            ps -> {
-              ps.setString(1, previousEmail.value());
-              ps.setString(2, requestId);
-            });
+            strings(previousEmail.value(), requestId));
     if (count != 1) {
       throw tx.failed(new StoreException("no address change for request " + requestId));
     }
@@ -179,10 +161,11 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public Optional<EmailAddress> replacedAddress(String requestId) {
     Objects.requireNonNull(requestId, "requestId");
-    return tx.queryOne(
-        "read a replaced address",
-        sql.replacedAddress,
-        ps -> ps.setString(1, requestId),
-        rs -> new EmailAddress(rs.getString(1)));
+    return tx.byKey(
+        "read a replaced address", sql.replacedAddress, requestId, JdbcRequests::address);
+  }
+
+  private static EmailAddress address(ResultSet rs) throws SQLException {
+    return new EmailAddress(rs.getString(1));
   }
 }

@@ -68,13 +68,11 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
 
   @Override
   public int clearLapsedRequestEvidence(Instant expiredBefore, int limit) {
-    Objects.requireNonNull(expiredBefore, "expiredBefore");
-    checkLimit(limit);
     List<String> ids =
         tx.query(
             "find lapsed requests with evidence",
             sql.lapsedRequestsWithEvidence,
-            instantAndLimit(expiredBefore, limit),
+            cutOffAndLimit(expiredBefore, "expiredBefore", limit),
             rs -> rs.getString(1));
     return ids.isEmpty()
         ? 0
@@ -86,13 +84,11 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
 
   @Override
   public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
-    Objects.requireNonNull(before, "before");
-    checkLimit(limit);
     return List.copyOf(
         tx.query(
             "find expired requests",
             sql.openRequestsExpiredBefore,
-            instantAndLimit(before, limit),
+            cutOffAndLimit(before, "before", limit),
             JdbcRequests::request));
   }
 
@@ -115,14 +111,8 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
 
   @Override
   public List<SubjectId> dormantSubjects(Instant before, int limit) {
-    Objects.requireNonNull(before, "before");
-    checkLimit(limit);
-    return List.copyOf(
-        tx.query(
-            "find dormant subjects",
-            sql.dormantSubjects,
-            instantAndLimit(before, limit),
-            rs -> new SubjectId(rs.getString(1))));
+    return tx.subjectIds(
+        "find dormant subjects", sql.dormantSubjects, cutOffAndLimit(before, "before", limit));
   }
 
   @Override
@@ -269,9 +259,7 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
           sql.moveHeads(ends.size()),
           ps -> {
             for (int i = 0; i < ends.size(); i++) {
-              ps.setString(i * 3 + 1, ends.get(i).subjectId().value());
-              ps.setInt(i * 3 + 2, ends.get(i).position());
-              ps.setString(i * 3 + 3, ends.get(i).hash());
+              JdbcTransaction.bindHead(ps, i * 3, ends.get(i));
             }
           });
       ends.forEach(h -> tx.lockedHeads.put(h.subjectId(), h));
@@ -296,21 +284,19 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
     long cutoff = before.toEpochMilli();
-    return List.copyOf(
-        tx.query(
-            "find lapsed signups",
-            after == null ? sql.lapsedSignupsFirst : sql.lapsedSignupsAfter,
-            ps -> {
-              int i = 1;
-              if (after != null) {
-                ps.setString(i++, after.value());
-              }
-              for (int k = 0; k < 4; k++) {
-                ps.setLong(i++, cutoff);
-              }
-              ps.setInt(i, limit);
-            },
-            rs -> new SubjectId(rs.getString(1))));
+    return tx.subjectIds(
+        "find lapsed signups",
+        after == null ? sql.lapsedSignupsFirst : sql.lapsedSignupsAfter,
+        ps -> {
+          int i = 1;
+          if (after != null) {
+            ps.setString(i++, after.value());
+          }
+          for (int k = 0; k < 4; k++) {
+            ps.setLong(i++, cutoff);
+          }
+          ps.setInt(i, limit);
+        });
   }
 
   @Override
@@ -383,17 +369,27 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
 
   @Override
   public int deleteUsedTokens(Instant expiredBefore, int limit) {
-    Objects.requireNonNull(expiredBefore, "expiredBefore");
-    checkLimit(limit);
     return tx.update(
-        "purge used tokens", sql.deleteUsedTokens, instantAndLimit(expiredBefore, limit));
+        "purge used tokens",
+        sql.deleteUsedTokens,
+        cutOffAndLimit(expiredBefore, "expiredBefore", limit));
   }
 
   @Override
   public int deleteFinishedMails(Instant createdBefore, int limit) {
-    Objects.requireNonNull(createdBefore, "createdBefore");
-    checkLimit(limit);
     return tx.update(
-        "purge finished mails", sql.deleteFinishedMails, instantAndLimit(createdBefore, limit));
+        "purge finished mails",
+        sql.deleteFinishedMails,
+        cutOffAndLimit(createdBefore, "createdBefore", limit));
+  }
+
+  /**
+   * Checks a cut-off ({@code name} names a missing one) and a row limit, and binds them as the set-based queries and
+   * purges take them.
+   */
+  private static JdbcTransaction.Binder cutOffAndLimit(Instant cutOff, String name, int limit) {
+    Objects.requireNonNull(cutOff, name);
+    checkLimit(limit);
+    return instantAndLimit(cutOff, limit);
   }
 }

@@ -2,16 +2,19 @@ package org.optin4j.jdbc;
 
 import static org.optin4j.jdbc.JdbcTransaction.checkLimit;
 import static org.optin4j.jdbc.JdbcTransaction.instant;
+import static org.optin4j.jdbc.JdbcTransaction.noticeRef;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
+import static org.optin4j.jdbc.JdbcTransaction.setNotice;
+import static org.optin4j.jdbc.JdbcTransaction.strings;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -33,11 +36,8 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public Optional<Subject> subjectByEmail(EmailAddress email) {
     Objects.requireNonNull(email, "email");
-    return tx.queryOne(
-        "find a subject by address",
-        sql.subjectByEmail,
-        ps -> ps.setString(1, email.value()),
-        JdbcSubjects::subject);
+    return tx.byKey(
+        "find a subject by address", sql.subjectByEmail, email.value(), JdbcSubjects::subject);
   }
 
   @Override
@@ -66,11 +66,7 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public Optional<Subject> subject(SubjectId id) {
     Objects.requireNonNull(id, "id");
-    return tx.queryOne(
-        "find a subject",
-        sql.subjectById,
-        ps -> ps.setString(1, id.value()),
-        JdbcSubjects::subject);
+    return tx.byKey("find a subject", sql.subjectById, id.value(), JdbcSubjects::subject);
   }
 
   @Override
@@ -80,12 +76,7 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
         "insert a subject",
         "a subject with this id or address exists already",
         sql.insertSubject,
-        ps -> {
-          ps.setString(1, subject.id().value());
-          ps.setString(2, subject.email().value());
-          ps.setLong(3, subject.createdAt().toEpochMilli());
-          ps.setInt(4, subject.addressGeneration());
-        });
+        ps -> bindSubject(ps, subject));
     tx.insertedSubjects.add(subject.id());
   }
 
@@ -108,6 +99,13 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     }
   }
 
+  static void bindSubject(PreparedStatement ps, Subject subject) throws SQLException {
+    ps.setString(1, subject.id().value());
+    ps.setString(2, subject.email().value());
+    ps.setLong(3, subject.createdAt().toEpochMilli());
+    ps.setInt(4, subject.addressGeneration());
+  }
+
   static Subject subject(ResultSet rs) throws SQLException {
     return new Subject(
         new SubjectId(rs.getString("id")),
@@ -118,17 +116,12 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
 
   @Override
   public List<Consent> consents(SubjectId id) {
-    Objects.requireNonNull(id, "id");
-    List<Consent> list =
-        tx.query(
-            "read consents",
-            sql.consents,
-            ps -> ps.setString(1, id.value()),
-            JdbcSubjects::consent);
-    // Sorted here, not by ORDER BY: database collations may sort '-' differently from
-    // String.compareTo.
-    list.sort(Comparator.comparing(Consent::purpose));
-    return List.copyOf(list);
+    return tx.ofSubject(
+        "read consents",
+        sql.consents,
+        id,
+        JdbcSubjects::consent,
+        Comparator.comparing(Consent::purpose));
   }
 
   @Override
@@ -138,33 +131,27 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     return tx.queryOne(
         "read a consent",
         sql.consentForUpdate,
-        ps -> {
-          ps.setString(1, id.value());
-          ps.setString(2, purpose.value());
-        },
+        strings(id.value(), purpose.value()),
         JdbcSubjects::consent);
   }
 
   @Override
   public void saveConsent(Consent consent) {
     Objects.requireNonNull(consent, "consent");
-    tx.update(
-        "save a consent",
-        sql.upsertConsent,
-        ps -> {
-          ps.setString(1, consent.subjectId().value());
-          ps.setString(2, consent.purpose().value());
-          ps.setInt(3, consent.purposeVersion());
-          ps.setString(4, consent.state().name());
-          ps.setString(5, consent.requestId());
-          ps.setInt(6, consent.notice().version());
-          ps.setString(7, consent.notice().hash());
-          ps.setString(8, consent.notice().locale().toLanguageTag());
-          ps.setLong(9, consent.requestedAt().toEpochMilli());
-          setInstant(ps, 10, consent.confirmedAt());
-          setInstant(ps, 11, consent.endedAt());
-          ps.setBoolean(12, consent.restricted());
-        });
+    tx.update("save a consent", sql.upsertConsent, ps -> bindConsent(ps, consent));
+  }
+
+  static void bindConsent(PreparedStatement ps, Consent consent) throws SQLException {
+    ps.setString(1, consent.subjectId().value());
+    ps.setString(2, consent.purpose().value());
+    ps.setInt(3, consent.purposeVersion());
+    ps.setString(4, consent.state().name());
+    ps.setString(5, consent.requestId());
+    setNotice(ps, 6, consent.notice());
+    ps.setLong(9, consent.requestedAt().toEpochMilli());
+    setInstant(ps, 10, consent.confirmedAt());
+    setInstant(ps, 11, consent.endedAt());
+    ps.setBoolean(12, consent.restricted());
   }
 
   static Consent consent(ResultSet rs) throws SQLException {
@@ -174,10 +161,7 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
         rs.getInt("purpose_version"),
         ConsentState.valueOf(rs.getString("state")),
         rs.getString("request_id"),
-        new Consent.NoticeRef(
-            rs.getInt("notice_version"),
-            rs.getString("notice_hash"),
-            Locale.forLanguageTag(rs.getString("notice_locale"))),
+        noticeRef(rs),
         instant(rs, "requested_at"),
         instant(rs, "confirmed_at"),
         instant(rs, "ended_at"),
@@ -217,11 +201,7 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   @Override
   public boolean isSuppressed(String addressKey) {
     Objects.requireNonNull(addressKey, "addressKey");
-    return tx.queryOne(
-            "check the suppression list",
-            sql.isSuppressed,
-            ps -> ps.setString(1, addressKey),
-            rs -> Boolean.TRUE)
+    return tx.byKey("check the suppression list", sql.isSuppressed, addressKey, rs -> Boolean.TRUE)
         .isPresent();
   }
 
@@ -238,41 +218,26 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     Objects.requireNonNull(states, "states");
     checkLimit(limit);
     if (purposes.isEmpty()) {
-      return List.copyOf(
-          after == null
-              ? tx.query(
-                  "list subjects",
-                  sql.allSubjectsFirst,
-                  ps -> ps.setInt(1, limit),
-                  rs -> new SubjectId(rs.getString(1)))
-              : tx.query(
-                  "list subjects",
-                  sql.allSubjectsAfter,
-                  ps -> {
-                    ps.setString(1, after.value());
-                    ps.setInt(2, limit);
-                  },
-                  rs -> new SubjectId(rs.getString(1))));
+      return tx.subjectPage(
+          "list subjects", sql.allSubjectsFirst, sql.allSubjectsAfter, after, limit);
     }
     List<PurposeId> ps1 = List.copyOf(purposes);
     List<ConsentState> st = List.copyOf(states);
-    return List.copyOf(
-        tx.query(
-            "list subjects",
-            sql.subjectsWithConsents(ps1.size(), st.size(), after != null),
-            ps -> {
-              int i = 1;
-              for (PurposeId p : ps1) {
-                ps.setString(i++, p.value());
-              }
-              for (ConsentState s : st) {
-                ps.setString(i++, s.name());
-              }
-              if (after != null) {
-                ps.setString(i++, after.value());
-              }
-              ps.setInt(i, limit);
-            },
-            rs -> new SubjectId(rs.getString(1))));
+    return tx.subjectIds(
+        "list subjects",
+        sql.subjectsWithConsents(ps1.size(), st.size(), after != null),
+        ps -> {
+          int i = 1;
+          for (PurposeId p : ps1) {
+            ps.setString(i++, p.value());
+          }
+          for (ConsentState s : st) {
+            ps.setString(i++, s.name());
+          }
+          if (after != null) {
+            ps.setString(i++, after.value());
+          }
+          ps.setInt(i, limit);
+        });
   }
 }

@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -143,11 +144,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
             "create a history head",
             "a history head for this subject exists already",
             sql.insertHead,
-            ps -> {
-              ps.setString(1, h.subjectId().value());
-              ps.setInt(2, h.position());
-              ps.setString(3, h.hash());
-            });
+            ps -> bindHead(ps, 0, h));
       } else {
         update(
             "move the history head",
@@ -221,11 +218,7 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     // between our insert and our lock: then create it again.
     for (int attempt = 1; ; attempt++) {
       Optional<HistoryHead> locked =
-          queryOne(
-              "lock a history head",
-              sql.headForUpdate,
-              ps -> ps.setString(1, id.value()),
-              rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2)));
+          byKey("lock a history head", sql.headForUpdate, id.value(), headOf(id));
       if (locked.isPresent()) {
         lockedHeads.put(id, locked.get());
         return locked.get();
@@ -265,6 +258,18 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     ps.setString(1, subjectId);
     ps.setInt(2, 0);
     ps.setString(3, ConsentEvent.Seal.GENESIS);
+  }
+
+  /** Reads a head of the subject from a row of (position, hash), as {@code sql.head} selects them. */
+  static RowMapper<HistoryHead> headOf(SubjectId id) {
+    return rs -> new HistoryHead(id, rs.getInt(1), rs.getString(2));
+  }
+
+  /** Binds a head's subject id, position and hash from parameter {@code offset + 1}, as the heads table's columns. */
+  static void bindHead(PreparedStatement ps, int offset, HistoryHead h) throws SQLException {
+    ps.setString(offset + 1, h.subjectId().value());
+    ps.setInt(offset + 2, h.position());
+    ps.setString(offset + 3, h.hash());
   }
 
   /**
@@ -336,6 +341,15 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     };
   }
 
+  /** Binds strings in order from parameter 1. */
+  static Binder strings(String... values) {
+    return ps -> {
+      for (int i = 0; i < values.length; i++) {
+        ps.setString(i + 1, values[i]);
+      }
+    };
+  }
+
   static void bindAll(PreparedStatement ps, int from, List<String> values) throws SQLException {
     for (int i = 0; i < values.size(); i++) {
       ps.setString(from + i, values.get(i));
@@ -377,17 +391,58 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     }
   }
 
-  /** Reads the rows of one subject, sorted by {@code order}; the statement binds the subject id only. */
-  <R> List<R> ofSubject(
-      String what, String statement, SubjectId id, RowMapper<R> mapper, Comparator<R> order) {
-    List<R> rows = query(what, statement, ps -> ps.setString(1, id.value()), mapper);
+  /**
+   * Reads the rows sorted by {@code order} (sorted here, not by ORDER BY: database collations may sort '-' differently
+   * from String.compareTo).
+   */
+  <R> List<R> sorted(
+      String what, String statement, Binder binder, RowMapper<R> mapper, Comparator<R> order) {
+    List<R> rows = query(what, statement, binder, mapper);
     rows.sort(order);
     return List.copyOf(rows);
+  }
+
+  /**
+   * Reads the rows of one subject (a {@code null} id fails as "id"), sorted by {@code order}; the statement binds the
+   * subject id only.
+   */
+  <R> List<R> ofSubject(
+      String what, String statement, SubjectId id, RowMapper<R> mapper, Comparator<R> order) {
+    Objects.requireNonNull(id, "id");
+    return sorted(what, statement, ps -> ps.setString(1, id.value()), mapper, order);
+  }
+
+  /** Reads subject ids from the first column, in the statement's order. */
+  List<SubjectId> subjectIds(String what, String statement, Binder binder) {
+    return List.copyOf(query(what, statement, binder, rs -> new SubjectId(rs.getString(1))));
+  }
+
+  /**
+   * Reads a keyset page of subject ids: {@code first} binds the limit only, {@code following} the id to start after,
+   * then the limit.
+   */
+  List<SubjectId> subjectPage(
+      String what, String first, String following, SubjectId after, int limit) {
+    if (after == null) {
+      return subjectIds(what, first, ps -> ps.setInt(1, limit));
+    }
+    return subjectIds(
+        what,
+        following,
+        ps -> {
+          ps.setString(1, after.value());
+          ps.setInt(2, limit);
+        });
   }
 
   <R> Optional<R> queryOne(String what, String statement, Binder binder, RowMapper<R> mapper) {
     List<R> rows = query(what, statement, binder, mapper);
     return rows.isEmpty() ? Optional.empty() : Optional.ofNullable(rows.get(0));
+  }
+
+  /** Reads the row with this key, if any; the statement binds the key only. */
+  <R> Optional<R> byKey(String what, String statement, String key, RowMapper<R> mapper) {
+    return queryOne(what, statement, strings(key), mapper);
   }
 
   int update(String what, String statement, Binder binder) {

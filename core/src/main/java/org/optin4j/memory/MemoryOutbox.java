@@ -2,7 +2,6 @@ package org.optin4j.memory;
 
 import static org.optin4j.memory.MemoryState.DUE_ORDER;
 import static org.optin4j.memory.MemoryUnit.checkLimit;
-import static org.optin4j.memory.MemoryUnit.existing;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -106,9 +105,7 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
 
   @Override
   public void updateMail(OutboxMail mail) {
-    unit.checkWrite();
-    Objects.requireNonNull(mail, "mail");
-    OutboxMail stored = existing(state.mails, mail.id(), "outbox mail");
+    OutboxMail stored = unit.replacing(state.mails, mail, "mail", OutboxMail::id, "outbox mail");
     replaceMail(
         stored,
         new OutboxMail(

@@ -1,7 +1,5 @@
 package org.optin4j.memory;
 
-import static org.optin4j.memory.MemoryUnit.existing;
-
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -45,9 +43,8 @@ record MemoryRequests(MemoryUnit unit, MemoryState state) implements RequestStor
 
   @Override
   public void updateRequest(PendingRequest request) {
-    unit.checkWrite();
-    Objects.requireNonNull(request, "request");
-    PendingRequest stored = existing(state.requests, request.id(), "request");
+    PendingRequest stored =
+        unit.replacing(state.requests, request, "request", PendingRequest::id, "request");
     if (!stored.subjectId().equals(request.subjectId())) {
       throw new IllegalArgumentException("a request cannot move to another subject");
     }

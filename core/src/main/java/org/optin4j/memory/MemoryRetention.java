@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.optin4j.Consent;
 import org.optin4j.PurposeId;
 import org.optin4j.Subject;
@@ -34,11 +35,14 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
   @Override
   public List<PendingRequest> openRequestsExpiredBefore(Instant before, int limit) {
     unit.check();
+    return openExpiredBefore(before).limit(limit).toList();
+  }
+
+  /** The requests still open that expired before {@code before}, the oldest expiry first (then by id). */
+  private Stream<PendingRequest> openExpiredBefore(Instant before) {
     return state.requests.values().stream()
         .filter(r -> r.status() == PendingRequest.Status.OPEN && r.expiresAt().isBefore(before))
-        .sorted(Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id))
-        .limit(limit)
-        .toList();
+        .sorted(Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id));
   }
 
   @Override
@@ -93,14 +97,8 @@ record MemoryRetention(MemoryUnit unit, MemoryState state) implements RetentionS
     checkLimit(limit);
     // The store lock serialises every transaction: nothing is ever locked by another unit here.
     List<PendingRequest> due =
-        state.requests.values().stream()
-            .filter(
-                r ->
-                    r.status() == PendingRequest.Status.OPEN
-                        && r.expiresAt().isBefore(expiredBefore))
+        openExpiredBefore(expiredBefore)
             .filter(r -> !PendingRequest.RECONSENT_SOURCE.equals(r.source()))
-            .sorted(
-                Comparator.comparing(PendingRequest::expiresAt).thenComparing(PendingRequest::id))
             .limit(limit)
             .toList();
     for (PendingRequest r : due) {

@@ -1,7 +1,6 @@
 package org.optin4j.memory;
 
 import static org.optin4j.memory.MemoryUnit.checkLimit;
-import static org.optin4j.memory.MemoryUnit.existing;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,9 +50,7 @@ record MemorySubjects(MemoryUnit unit, MemoryState state) implements SubjectStor
 
   @Override
   public void updateSubject(Subject subject) {
-    unit.checkWrite();
-    Objects.requireNonNull(subject, "subject");
-    Subject stored = existing(state.subjects, subject.id(), "subject");
+    Subject stored = unit.replacing(state.subjects, subject, "subject", Subject::id, "subject");
     if (!stored.email().equals(subject.email())) {
       unit.requireAbsent(state.subjectIdsByEmail, subject.email(), "subject email");
       unit.remove(state.subjectIdsByEmail, stored.email());

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.ConsentStore;
@@ -130,9 +131,14 @@ final class MemoryUnit implements ConsentStore.Transaction {
     return Optional.ofNullable(map.get(Objects.requireNonNull(key, name)));
   }
 
-  /** Returns the stored entry that an update replaces; a missing one fails the update ("no {what} with that id"). */
-  static <K, V> V existing(Map<K, V> map, K key, String what) {
-    V stored = map.get(key);
+  /**
+   * Begins an update: checks the write and the entry ({@code name} names a missing one), and returns the stored entry
+   * under the same key that the update replaces; a missing one fails the update ("no {what} with that id").
+   */
+  <K, V> V replacing(Map<K, V> map, V entry, String name, Function<V, K> key, String what) {
+    checkWrite();
+    Objects.requireNonNull(entry, name);
+    V stored = map.get(key.apply(entry));
     if (stored == null) {
       throw new StoreException("no " + what + " with that id");
     }
