@@ -52,6 +52,17 @@ public record Notice(
     }
   }
 
+  /**
+   * Returns this notice under the version a store assigned it: the core hands a store a notice with a placeholder
+   * version, and the store numbers the versions of each {@link #key()} ({@link org.optin4j.spi.NoticeStore#saveNotice}).
+   *
+   * @param assigned the version, 1 or more
+   * @return the same text, hash, language, purposes and creation time under that version
+   */
+  public Notice withVersion(int assigned) {
+    return new Notice(assigned, hash, locale, purposes, text, createdAt);
+  }
+
   /** Returns the pointer a consent keeps to this notice. */
   public Consent.NoticeRef ref() {
     return new Consent.NoticeRef(version, hash, locale);

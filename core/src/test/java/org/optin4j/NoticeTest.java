@@ -165,6 +165,25 @@ class NoticeTest {
         new Consent.NoticeRef(7, Notice.sha256(TEXT), Locale.forLanguageTag("nl")), notice.ref());
   }
 
+  @Test
+  void withVersionWhenStoreAssignsVersionThenKeepsEverythingElse() {
+    Notice candidate = notice(TEXT, Notice.sha256(TEXT), List.of(OFFERS, NEWSLETTER));
+
+    Notice stored = candidate.withVersion(4);
+
+    assertEquals(
+        new Notice(4, candidate.hash(), Locale.ENGLISH, candidate.purposes(), TEXT, CREATED),
+        stored);
+    assertEquals(candidate.key(), stored.key());
+  }
+
+  @Test
+  void withVersionWhenZeroThenRefused() {
+    Notice candidate = notice(TEXT, Notice.sha256(TEXT), List.of(NEWSLETTER));
+
+    assertThrows(IllegalArgumentException.class, () -> candidate.withVersion(0));
+  }
+
   private static Notice notice(String text, String hash, List<PurposeId> purposes) {
     return new Notice(1, hash, Locale.ENGLISH, purposes, text, CREATED);
   }

@@ -674,6 +674,12 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
   }
 
+  /** One attachment holding a text in the given encoding. */
+  private static List<MailMessage.Attachment> attachment(
+      String fileName, String mediaType, String text, java.nio.charset.Charset charset) {
+    return List.of(new MailMessage.Attachment(fileName, mediaType, text.getBytes(charset)));
+  }
+
   private static boolean isStepUp(MailKind kind) {
     return kind == MailKind.ADDRESS_CHANGE_STEP_UP || kind == MailKind.ERASURE_STEP_UP;
   }
@@ -830,11 +836,11 @@ public final class OutboxDispatcher implements AutoCloseable {
     } else if (m.kind() == MailKind.DATA_EXPORT) {
       actionUrl = links.preferencesUrl(m.subjectId(), generation);
       attachments =
-          List.of(
-              new MailMessage.Attachment(
-                  "my-data.json",
-                  "application/json",
-                  exportJson.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+          attachment(
+              "my-data.json",
+              "application/json",
+              exportJson,
+              java.nio.charset.StandardCharsets.UTF_8);
     } else {
       unsubscribe = links.unsubscribeUrl(m.subjectId(), generation);
       actionUrl = links.preferencesUrl(m.subjectId(), generation);
@@ -845,11 +851,11 @@ public final class OutboxDispatcher implements AutoCloseable {
       if (receiptJws != null) {
         // RFC 7515 section 9.2.1: application/jose is the media type of a compact JWS.
         attachments =
-            List.of(
-                new MailMessage.Attachment(
-                    "consent-receipt.jws",
-                    "application/jose",
-                    receiptJws.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            attachment(
+                "consent-receipt.jws",
+                "application/jose",
+                receiptJws,
+                java.nio.charset.StandardCharsets.US_ASCII);
       }
     }
     MailTemplates.Model model =

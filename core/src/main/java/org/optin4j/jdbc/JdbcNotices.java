@@ -37,14 +37,7 @@ record JdbcNotices(JdbcTransaction tx, Connection c, Statements sql) implements 
       int version =
           tx.byKey("read notice versions", sql.maxNoticeVersion, key, rs -> rs.getInt(1)).orElse(0)
               + 1;
-      Notice stored =
-          new Notice(
-              version,
-              candidate.hash(),
-              candidate.locale(),
-              candidate.purposes(),
-              candidate.text(),
-              candidate.createdAt());
+      Notice stored = candidate.withVersion(version);
       try {
         tx.guarded(
             () -> {

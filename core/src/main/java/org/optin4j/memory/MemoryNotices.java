@@ -20,14 +20,7 @@ record MemoryNotices(MemoryUnit unit, MemoryState state) implements NoticeStore 
     }
     String key = candidate.key();
     int version = state.latestNoticeVersionByKey.getOrDefault(key, 0) + 1;
-    Notice stored =
-        new Notice(
-            version,
-            candidate.hash(),
-            candidate.locale(),
-            candidate.purposes(),
-            candidate.text(),
-            candidate.createdAt());
+    Notice stored = candidate.withVersion(version);
     unit.put(state.noticesByHash, stored.hash(), stored);
     unit.put(state.latestNoticeVersionByKey, key, version);
     return stored;
