@@ -51,6 +51,7 @@ import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.MailTemplates;
 import org.optin4j.spi.Mailer;
+import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
 
@@ -94,6 +95,7 @@ public final class OptIn implements AutoCloseable {
   private final OutboxDispatcher dispatcher;
   private final Purger purger;
   private final Duration purgeInterval;
+  private final OptInMetrics metrics;
 
   /** What the facets share with this class: collaborators and the helpers of every unit of work. */
   private final ServiceCore core;
@@ -124,7 +126,10 @@ public final class OptIn implements AutoCloseable {
   private OptIn(Builder b) {
     this.catalog = b.catalog;
     this.controller = b.controller;
-    this.store = b.store;
+    this.metrics = org.optin4j.internal.GuardedMetrics.of(b.metrics);
+    // Units of work that queue mail go through this store; the dispatcher and the retention job
+    // queue none.
+    this.store = org.optin4j.internal.MeteredStore.of(b.store, metrics);
     this.clock = b.clock;
     this.random = b.random;
     this.evidencePolicy = b.evidencePolicy;
@@ -159,7 +164,7 @@ public final class OptIn implements AutoCloseable {
                 b.receiptKeys, b.jurisdiction, issuer, b.controller, b.catalog, b.baseUrl);
     this.dispatcher =
         new OutboxDispatcher(
-            store,
+            b.store,
             b.mailer,
             b.templates,
             new Links(),
@@ -174,17 +179,19 @@ public final class OptIn implements AutoCloseable {
                 receipts == null
                     ? Optional.empty()
                     : receipts.issue(tx, mail.subjectId(), mail.purposes(), now),
-            mailId -> OutboxDispatcher.messageKey(pepper, mailId));
+            mailId -> OutboxDispatcher.messageKey(pepper, mailId),
+            metrics);
     this.purgeInterval = b.purgeInterval;
     this.purger =
         new Purger(
-            store,
+            b.store,
             catalog,
             clock,
             b.unconfirmedGrace,
             b.outboxRetention,
             ServiceCore.NOT_ME_TTL,
-            notifier::publish);
+            notifier::publish,
+            metrics);
     this.core =
         new ServiceCore(
             catalog,
@@ -205,7 +212,8 @@ public final class OptIn implements AutoCloseable {
             purger,
             tokens,
             b.stepUpTtl,
-            b.mailer.sendsSmtpUtf8());
+            b.mailer.sendsSmtpUtf8(),
+            metrics);
     this.breaches = new org.optin4j.internal.StoredBreachRegister(core);
     this.campaigns = new org.optin4j.internal.StoredCampaigns(core);
     this.rights = new org.optin4j.internal.StoredSubjectRights(core);
@@ -214,7 +222,7 @@ public final class OptIn implements AutoCloseable {
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
-            store,
+            b.store,
             clock,
             core::randomId,
             issuer,
@@ -309,6 +317,12 @@ public final class OptIn implements AutoCloseable {
    * @throws IllegalArgumentException if a purpose is not in the catalog
    */
   public RequestResult request(ConsentRequest request) {
+    RequestResult result = signUp(request);
+    metrics.signup(result); // after the commit: a unit rolled back threw and is not counted
+    return result;
+  }
+
+  private RequestResult signUp(ConsentRequest request) {
     Objects.requireNonNull(request, "request");
     EmailAddress email = request.email();
     if (!canMail(email)) {
@@ -610,10 +624,12 @@ public final class OptIn implements AutoCloseable {
     }
     Evidence kept = evidencePolicy.apply(evidence == null ? Evidence.NONE : evidence);
     List<ConsentChange> changes = new ArrayList<>();
+    Set<PurposeId> declines = new TreeSet<>();
     ConfirmationResult result =
         core.inTransactionOr(
             tx -> {
               changes.clear();
+              declines.clear();
               // Lock order of every unit: the subject's history, then request rows, then consent
               // rows.
               Optional<Subject> owner = tx.subjects().subject(claims.subject());
@@ -711,6 +727,7 @@ public final class OptIn implements AutoCloseable {
                 throw new ServiceCore.Superseded();
               }
               tx.requests().updateRequest(r.withStatus(PendingRequest.Status.CONFIRMED, now));
+              declines.addAll(declined);
               if (confirmed.isEmpty()) {
                 return new ConfirmationResult.Confirmed(r.subjectId(), List.of());
               }
@@ -742,6 +759,9 @@ public final class OptIn implements AutoCloseable {
             ServiceCore.Superseded.class,
             new ConfirmationResult.Invalid());
     core.afterCommit(changes);
+    if (result instanceof ConfirmationResult.Confirmed && !declines.isEmpty()) {
+      metrics.declined(Set.copyOf(declines));
+    }
     return result;
   }
 
@@ -941,8 +961,9 @@ public final class OptIn implements AutoCloseable {
         .isEmpty()) {
       return new UnsubscribeResult.Invalid();
     }
-    return new UnsubscribeResult.Unsubscribed(
-        withdraw(v.claims().subject(), Set.of(), channel, evidence));
+    Withdrawal withdrawn = withdraw(v.claims().subject(), Set.of(), channel, evidence);
+    metrics.unsubscribed(channel);
+    return new UnsubscribeResult.Unsubscribed(withdrawn);
   }
 
   /**
@@ -1458,6 +1479,7 @@ public final class OptIn implements AutoCloseable {
     private CapKeyStrategy capKeyStrategy = CapKeyStrategy.providerAware();
     private final List<ConsentListener> listeners = new ArrayList<>();
     private BiConsumer<ConsentChange, Exception> listenerFailureHandler = (change, e) -> {};
+    private OptInMetrics metrics = OptInMetrics.NONE;
     private int listenerAttempts = 5;
     private Duration listenerBackoff = Duration.ofSeconds(1);
     private Duration dispatchInterval = Duration.ofSeconds(2);
@@ -1706,6 +1728,20 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
+     * Sets what the service reports to metrics (default {@link OptInMetrics#NONE}: nothing): signups by outcome,
+     * confirmations, declines, withdrawals, unsubscribes, erasures, mails queued, sent and failed, retention runs;
+     * each after the commit of the unit it reports. An implementation that throws does not break the flow (its
+     * failure is logged once). The outbox backlog is read with {@link Operations#outboxStatus(Duration)}.
+     *
+     * @param metrics the metrics implementation
+     * @return this builder
+     */
+    public Builder metrics(OptInMetrics metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    /**
      * Sets what happens when a listener still fails after its retries (default: only the log, at ERROR, without
      * personal data).
      *
@@ -1855,6 +1891,7 @@ public final class OptIn implements AutoCloseable {
       required(random, "random");
       required(evidencePolicy, "evidencePolicy");
       required(listenerFailureHandler, "listenerFailureHandler");
+      required(metrics, "metrics");
       checkBaseUrl();
       if (acceptedIssuers == null) {
         problems.add("acceptedIssuers must not be null (empty for none)");

@@ -28,6 +28,7 @@ import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.MailTemplates;
 import org.optin4j.spi.Mailer;
 import org.optin4j.spi.MailerSession;
+import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
 import org.optin4j.spi.SendOutcome;
@@ -184,8 +185,15 @@ public final class OutboxDispatcher implements AutoCloseable {
   private final java.util.function.Function<org.optin4j.EmailAddress, String> addressKey;
   private final ReceiptSource receipts;
   private final java.util.function.Function<String, String> messageKey;
+  private final OptInMetrics metrics;
   private volatile ScheduledFuture<?> schedule;
   private volatile boolean closed;
+
+  /** What this node's dispatcher last saw, for {@link #status}: written by rounds, read by any thread. */
+  private volatile Look lastLook;
+
+  private volatile Instant lastSentAt;
+  private volatile Instant lastPermanentFailureAt;
 
   /**
    * Creates a dispatcher; it does nothing until started or drained.
@@ -204,6 +212,7 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param receipts signs the receipts that receipt mails carry
    * @param messageKey the stable {@link MailMessage#messageKey() message key} of an outbox mail id: the same on every
    *     node that shares the store, so that a mail sent again carries the same {@code Message-ID}
+   * @param metrics told of each outcome once it is recorded
    */
   public OutboxDispatcher(
       ConsentStore store,
@@ -218,7 +227,9 @@ public final class OutboxDispatcher implements AutoCloseable {
       ScheduledExecutorService executor,
       java.util.function.Function<org.optin4j.EmailAddress, String> addressKey,
       ReceiptSource receipts,
-      java.util.function.Function<String, String> messageKey) {
+      java.util.function.Function<String, String> messageKey,
+      OptInMetrics metrics) {
+    this.metrics = metrics;
     this.addressKey = addressKey;
     this.messageKey = messageKey;
     this.receipts = receipts;
@@ -392,6 +403,10 @@ public final class OutboxDispatcher implements AutoCloseable {
                 }
                 return mails;
               });
+      lastLook =
+          new Look(
+              now,
+              claimed.stream().map(OutboxMail::nextAttemptAt).min(Instant::compareTo).orElse(null));
       if (claimed.isEmpty()) {
         return new Round(0, 0, 0, 0);
       }
@@ -433,6 +448,7 @@ public final class OutboxDispatcher implements AutoCloseable {
               tx.outbox().updateMails(done);
               return null;
             });
+        done.forEach(this::told);
       }
       if (toSend.isEmpty()) {
         return new Round(claimed.size(), 0, 0, failed);
@@ -592,8 +608,50 @@ public final class OutboxDispatcher implements AutoCloseable {
         case FAILED -> failed++;
         default -> retrying++;
       }
+      told(result);
     }
   }
+
+  /** Tells metrics (and {@link #status}) of a mail's outcome, once the store recorded it; skipped mails are none. */
+  private void told(OutboxMail result) {
+    switch (result.status()) {
+      case SENT -> {
+        lastSentAt = result.sentAt();
+        metrics.mailSent(result.kind(), Duration.between(result.createdAt(), result.sentAt()));
+      }
+      case FAILED -> {
+        lastPermanentFailureAt = clock.instant();
+        metrics.mailFailed(result.kind(), true);
+      }
+      case QUEUED -> metrics.mailFailed(result.kind(), false);
+      default -> {
+        // SKIPPED: not needed any more, neither sent nor failed
+      }
+    }
+  }
+
+  /**
+   * Returns what this node's dispatcher last saw, with the store's counts.
+   *
+   * @param backlog mails not yet sent
+   * @param failed mails failed for good, on file
+   * @param countedAt when the store counted them
+   * @return the status
+   */
+  public org.optin4j.operations.OutboxStatus status(long backlog, long failed, Instant countedAt) {
+    Look look = lastLook;
+    return new org.optin4j.operations.OutboxStatus(
+        backlog,
+        failed,
+        countedAt,
+        look == null ? null : look.at(),
+        look == null ? null : look.oldestDue(),
+        lastSentAt,
+        lastPermanentFailureAt);
+  }
+
+  /** A look for due mail: when, and when the oldest mail it claimed was due ({@code null}: none). */
+  private record Look(Instant at, Instant oldestDue) {}
 
   /** What a mail becomes after an outcome: sent, failed for good, or queued for a retry with backoff. */
   private OutboxMail outcomeOf(OutboxMail m, SendOutcome o, Instant now) {

@@ -23,6 +23,7 @@ import org.optin4j.SubjectId;
 import org.optin4j.operations.PurgeReport;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.PendingRequest;
 
 /**
@@ -56,6 +57,7 @@ public final class Purger {
   private final Duration outboxRetention;
   private final Duration addressUndoWindow;
   private final Consumer<ConsentChange> changes;
+  private final OptInMetrics metrics;
 
   /**
    * Creates the job.
@@ -67,6 +69,7 @@ public final class Purger {
    * @param outboxRetention how long finished outbox rows are kept
    * @param addressUndoWindow how long a confirmed change of address may be undone (its replaced address is kept)
    * @param changes told about consents ended by retention, after each commit
+   * @param metrics told what each run did
    */
   public Purger(
       ConsentStore store,
@@ -75,7 +78,9 @@ public final class Purger {
       Duration unconfirmedGrace,
       Duration outboxRetention,
       Duration addressUndoWindow,
-      Consumer<ConsentChange> changes) {
+      Consumer<ConsentChange> changes,
+      OptInMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.catalog = catalog;
     this.clock = clock;
@@ -139,6 +144,11 @@ public final class Purger {
           tokens,
           mails);
     }
+    metrics.purged(OptInMetrics.PURGE_EXPIRED_REQUESTS, requests);
+    metrics.purged(OptInMetrics.PURGE_EXPIRED_CONSENTS, consents);
+    metrics.purged(OptInMetrics.PURGE_SUBJECTS, subjects);
+    metrics.purged(OptInMetrics.PURGE_TOKENS, tokens);
+    metrics.purged(OptInMetrics.PURGE_MAILS, mails);
     return report;
   }
 

@@ -37,6 +37,7 @@ import org.optin4j.rights.SubjectRights;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
+import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.TransactionConflictException;
 
@@ -64,6 +65,7 @@ import org.optin4j.spi.TransactionConflictException;
  * @param tokens signs and verifies link tokens
  * @param stepUpTtl how long a step-up link works
  * @param sendsSmtpUtf8 whether the mailer sends to non-ASCII local parts (RFC 6531)
+ * @param metrics told of committed changes, guarded ({@link GuardedMetrics})
  */
 public record ServiceCore(
     PurposeCatalog catalog,
@@ -83,7 +85,8 @@ public record ServiceCore(
     Purger purger,
     TokenService tokens,
     Duration stepUpTtl,
-    boolean sendsSmtpUtf8) {
+    boolean sendsSmtpUtf8,
+    OptInMetrics metrics) {
 
   /** How long the "this was not me" link mailed to the old address after a change of address works. */
   public static final Duration NOT_ME_TTL = Duration.ofDays(14);
@@ -227,10 +230,18 @@ public record ServiceCore(
     }
   }
 
-  /** Tells listeners of committed changes and wakes the dispatcher for the mails the unit queued. */
+  /** Tells listeners and metrics of committed changes and wakes the dispatcher for the mails the unit queued. */
   public void afterCommit(List<ConsentChange> changes) {
     for (ConsentChange c : changes) {
       notifier.publish(c);
+      switch (c.type()) {
+        case CONFIRMED -> metrics.confirmed(c.purposes(), c.channel());
+        case WITHDRAWN -> metrics.withdrawn(c.purposes(), c.channel());
+        case ERASED -> metrics.erased(c.channel());
+        default -> {
+          // expiries are counted by the retention run, address changes are not metered
+        }
+      }
     }
     dispatcher.wake();
   }

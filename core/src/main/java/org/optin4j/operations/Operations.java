@@ -37,6 +37,18 @@ public interface Operations {
   java.util.Map<OutboxMail.Status, Long> outboxSummary();
 
   /**
+   * Returns how the outbox is doing, for gauges and health checks scraped often: the backlog counted by the store (as
+   * {@link #outboxSummary()}, which reads the whole outbox) at most once per {@code maxAge} on this node, however
+   * often it is asked, and what this node's dispatcher last saw. Counts and times only, no personal data.
+   *
+   * @param maxAge how old the store's counts may be, zero to count now
+   * @return the status
+   * @throws IllegalArgumentException if {@code maxAge} is negative
+   * @throws org.optin4j.StoreException if the store had to count and failed
+   */
+  OutboxStatus outboxStatus(java.time.Duration maxAge);
+
+  /**
    * Returns the outbox mails of a subject with their dispatch state, for operators.
    *
    * @param id the subject

@@ -25,6 +25,7 @@ import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.servlet.OptInFilter;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.Mailer;
+import org.optin4j.spi.OptInMetrics;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -147,13 +148,19 @@ public class OptInAutoConfiguration {
    * @param store the store
    * @param mailer the mailer
    * @param resources where the catalog is read from
+   * @param metrics what the service reports to, if any (see {@link OptInMetricsAutoConfiguration})
    * @return the started service
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(OptIn.class)
   public OptIn optIn(
-      OptInProperties properties, ConsentStore store, Mailer mailer, ResourceLoader resources) {
-    return build(properties, store, mailer, resources).start();
+      OptInProperties properties,
+      ConsentStore store,
+      Mailer mailer,
+      ResourceLoader resources,
+      ObjectProvider<OptInMetrics> metrics) {
+    return build(properties, store, mailer, resources, metrics.getIfUnique(() -> OptInMetrics.NONE))
+        .start();
   }
 
   /**
@@ -196,9 +203,13 @@ public class OptInAutoConfiguration {
               Map.entry("signingKeys", "optin4j.signing.*"));
 
   static OptIn build(
-      OptInProperties p, ConsentStore store, Mailer mailer, ResourceLoader resources) {
+      OptInProperties p,
+      ConsentStore store,
+      Mailer mailer,
+      ResourceLoader resources,
+      OptInMetrics metrics) {
     List<String> problems = new ArrayList<>();
-    OptIn.Builder b = OptIn.builder().store(store).mailer(mailer);
+    OptIn.Builder b = OptIn.builder().store(store).mailer(mailer).metrics(metrics);
     if (p.baseUrl() == null || p.baseUrl().isBlank()) {
       problems.add("optin4j.base-url: required, for example https://shop.example/optin");
     } else {
