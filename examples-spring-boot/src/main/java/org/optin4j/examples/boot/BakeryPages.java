@@ -211,8 +211,8 @@ class BakeryPages {
     return read(() -> Objects.toString(m.getSubject(), "(no subject)"));
   }
 
-  /** The first text/plain part of a mail. */
-  private static String text(Part part) throws MessagingException, IOException {
+  /** The first text/plain part of a mail; empty if it has none. */
+  static String text(Part part) throws MessagingException, IOException {
     if (part.isMimeType("text/plain")) {
       return (String) part.getContent();
     }
