@@ -35,6 +35,15 @@ class SecurityConfiguration {
         // providers carry neither a cookie nor a token, so Spring's CSRF filter would answer them
         // 403.
         .csrf(c -> c.ignoringRequestMatchers("/optin/**"))
+        // The app's own pages (optin4j's set their own headers): no script, no framing; the
+        // mailbox shows mails' text and headers, always encoded.
+        .headers(
+            h ->
+                h.contentSecurityPolicy(
+                    c ->
+                        c.policyDirectives(
+                            "default-src 'none'; style-src 'self'; img-src 'self'; "
+                                + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")))
         .formLogin(withDefaults())
         .logout(withDefaults());
     return http.build();

@@ -49,6 +49,9 @@ class BakeryAppHttpTest {
     BakeryHttp.Response home = visitor.get("/");
     assertEquals(200, home.status());
     assertTrue(home.body().contains("De Gouden Korst"), home.body());
+    assertTrue(
+        home.header("Content-Security-Policy").startsWith("default-src 'none'"),
+        home.header("Content-Security-Policy"));
     assertEquals(200, visitor.get("/site.css").status());
     BakeryHttp.Response health = visitor.get("/actuator/health");
     assertEquals(200, health.status(), health.body());
