@@ -99,12 +99,8 @@ class BakeryPages {
   }
 
   private String subject(String email) {
-    Optional<Subject> found;
-    try {
-      found = optIn.findSubject(email);
-    } catch (IllegalArgumentException e) {
-      return "<p class=\"card\">Not an email address: " + Page.text(email) + "</p>\n";
-    }
+    // Empty also for what is not an address at all.
+    Optional<Subject> found = optIn.findSubject(email);
     if (found.isEmpty()) {
       return "<p class=\"card\">No consent on record for " + Page.text(email) + ".</p>\n";
     }

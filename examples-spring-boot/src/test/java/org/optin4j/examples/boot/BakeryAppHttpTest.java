@@ -91,6 +91,9 @@ class BakeryAppHttpTest {
     assertEquals(200, lookup.status());
     assertTrue(lookup.body().contains("newsletter"), lookup.body());
     assertTrue(lookup.body().contains("WITHDRAWN"), lookup.body());
+    BakeryHttp.Response unknown = admin.get("/admin?email=nobody@example.org");
+    assertTrue(unknown.body().contains("No consent on record"), unknown.body());
+    assertEquals(404, admin.get("/dev/mailbox/999").status());
   }
 
   /**
