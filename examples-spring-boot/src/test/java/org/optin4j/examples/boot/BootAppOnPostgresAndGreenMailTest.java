@@ -1,6 +1,7 @@
 package org.optin4j.examples.boot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,7 +31,8 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
  * Issue 13's first "Done when" line, for Spring Boot 4.0: a Boot app with Spring Security and Actuator that adds the
  * starter and one catalog file (this sample) passes, over real HTTP on embedded Tomcat with PostgreSQL and GreenMail,
  * signup, confirm (the link from the mail), RFC 8058 one-click unsubscribe (no cookie, no CSRF token, 200) and the
- * preference page.
+ * preference page; then {@code /actuator/health} (status only for visitors, optin4j's component with its details
+ * for the admin) and the Micrometer meters ({@code /actuator/metrics/optin4j.*}) show the walk's counts.
  *
  * <p>PostgreSQL at 127.0.0.1:5432, database {@code test}, user {@code postgres} ({@code -Doptin4j.pg.user}), trust
  * authentication; the class works in a schema of its own and drops it. Without the server the class fails; it never
@@ -99,20 +101,35 @@ class BootAppOnPostgresAndGreenMailTest {
     BakeryFlow.signUpConfirmUnsubscribe(app, new Inbox(), email);
     assertTrue(app.optIn().findSubject(email).isPresent());
 
-    // ---- Issue 13, "Done when": "with /actuator/health and the Micrometer meters showing the
-    // counts". ----
-    // Not asserted on this branch: optin4j's own Actuator health indicator and Micrometer binder
-    // are the work of the
-    // boot-metrics branch and are not in the starter here. Asserted is what exists: Actuator's
-    // /actuator/health,
-    // public in the sample, UP on this PostgreSQL. When the starter has them, this is the place to
-    // assert optin4j's
-    // health component and the meters' counts for the walk above (1 signup, 1 confirmation, 1
-    // unsubscribe).
+    // Issue 13, "Done when": "with /actuator/health and the Micrometer meters showing the counts".
+    // A visitor sees only the status; the admin sees optin4j's component and the meters.
     BakeryHttp.Response health = app.visitor().get("/actuator/health");
     assertEquals(200, health.status(), health.body());
     assertTrue(health.body().contains("\"status\":\"UP\""), health.body());
+    assertFalse(health.body().contains("components"), "no details for visitors: " + health.body());
     assertNull(health.header("Set-Cookie"));
+
+    BakeryHttp admin = app.admin();
+    BakeryHttp.Response optin4j = admin.get("/actuator/health/optin4j");
+    assertEquals(200, optin4j.status(), optin4j.body());
+    assertTrue(optin4j.body().contains("\"status\":\"UP\""), optin4j.body());
+    assertTrue(optin4j.body().contains("\"dialect\":\"POSTGRESQL\""), optin4j.body());
+    assertFalse(optin4j.body().contains(email), "no address in the health details");
+
+    assertEquals(1.0, meter(admin, "optin4j.signups"), "one signup");
+    assertEquals(1.0, meter(admin, "optin4j.confirmations"), "one purpose confirmed");
+    assertEquals(1.0, meter(admin, "optin4j.unsubscribes"), "one unsubscribe");
+    assertTrue(meter(admin, "optin4j.mails.sent") >= 1.0, "the confirmation mail at least");
+  }
+
+  /** The COUNT of a meter as {@code /actuator/metrics/{name}} gives it (summed over its tags). */
+  private static double meter(BakeryHttp admin, String name) {
+    BakeryHttp.Response r = admin.get("/actuator/metrics/" + name);
+    assertEquals(200, r.status(), name + ": " + r.body());
+    Matcher count =
+        Pattern.compile("\\{\"statistic\":\"COUNT\",\"value\":([0-9.E+-]+)\\}").matcher(r.body());
+    assertTrue(count.find(), name + ": " + r.body());
+    return Double.parseDouble(count.group(1));
   }
 
   private static void execute(String sql) throws SQLException {
