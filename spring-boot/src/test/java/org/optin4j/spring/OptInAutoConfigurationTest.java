@@ -343,7 +343,7 @@ class OptInAutoConfigurationTest {
                     .contains("optin4j.rate-limit.per-ip: expected max/window"));
   }
 
-  private static String[] properties() {
+  static String[] properties() {
     return new String[] {
       "optin4j.base-url=https://shop.example/optin",
       "optin4j.catalog=classpath:optin4j-purposes.json",
