@@ -2,7 +2,6 @@ package org.optin4j.spring;
 
 import java.util.Arrays;
 import javax.sql.DataSource;
-import org.flywaydb.core.Flyway;
 import org.optin4j.ConfigurationException;
 import org.optin4j.OptIn;
 import org.optin4j.spi.ConsentStore;
@@ -12,9 +11,11 @@ import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * Migrates optin4j's tables with a Flyway of their own when Flyway is on the class path and {@code
@@ -36,11 +37,12 @@ import org.springframework.context.annotation.Bean;
       "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
       "org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration"
     })
-@ConditionalOnClass(Flyway.class)
 @ConditionalOnProperty(name = "optin4j.jdbc.flyway.enabled", havingValue = "true")
 @EnableConfigurationProperties(OptInProperties.class)
 public class OptInFlywayAutoConfiguration {
   private static final String MIGRATION = "optin4jFlywayMigration";
+
+  private static final String FLYWAY = "org.flywaydb.core.Flyway";
 
   /** Spring Boot's bean that migrates with the application's Flyway; the same name in 3.5 and 4.0. */
   private static final String APP_FLYWAY = "flywayInitializer";
@@ -48,15 +50,33 @@ public class OptInFlywayAutoConfiguration {
   /** Creates the configuration; Spring calls this. */
   public OptInFlywayAutoConfiguration() {}
 
-  @Bean(MIGRATION)
-  OptInFlywayMigration optin4jFlywayMigration(
-      OptInProperties properties, ObjectProvider<DataSource> dataSource) {
-    DataSource ds = dataSource.getIfUnique();
-    if (ds == null) {
-      throw new ConfigurationException(
-          "optin4j.jdbc.flyway.enabled: no single DataSource bean to migrate");
+  /** The migration, when Flyway is there; by name, so that this class loads without it. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = FLYWAY)
+  static class WithFlyway {
+    @Bean(MIGRATION)
+    OptInFlywayMigration optin4jFlywayMigration(
+        OptInProperties properties, ObjectProvider<DataSource> dataSource) {
+      DataSource ds = dataSource.getIfUnique();
+      if (ds == null) {
+        throw new ConfigurationException(
+            "optin4j.jdbc.flyway.enabled: no single DataSource bean to migrate");
+      }
+      return OptInFlywayMigration.create(ds, properties.jdbc());
     }
-    return OptInFlywayMigration.create(ds, properties.jdbc());
+  }
+
+  /** Enabled without Flyway: the start fails here, rather than later on a schema that is not there. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnMissingClass(FLYWAY)
+  static class WithoutFlyway {
+    @Bean(MIGRATION)
+    Object optin4jFlywayMigration() {
+      throw new ConfigurationException(
+          "optin4j.jdbc.flyway.enabled=true, but Flyway is not on the class path: add "
+              + "spring-boot-starter-flyway (Spring Boot 4) or org.flywaydb:flyway-core (Spring Boot 3.5), and "
+              + "your database's Flyway module such as org.flywaydb:flyway-database-postgresql");
+    }
   }
 
   /**

@@ -9,11 +9,13 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.optin4j.OptIn;
 import org.optin4j.jdbc.JdbcConsentStore;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -83,6 +85,21 @@ class OptInFlywayAutoConfigurationTest {
                   .rootCause()
                   .hasMessageContaining("optin4j.jdbc.flyway.enabled")
                   .hasMessageContaining("optin4j.jdbc.table-prefix=shop_");
+            });
+  }
+
+  @Test
+  void enabledWithoutFlywayOnTheClassPathThenTheStartFailsSayingWhatToAdd() {
+    runner
+        .withClassLoader(new FilteredClassLoader(Flyway.class))
+        .withPropertyValues("optin4j.jdbc.flyway.enabled=true")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure())
+                  .rootCause()
+                  .hasMessageContaining("Flyway is not on the class path")
+                  .hasMessageContaining("spring-boot-starter-flyway");
             });
   }
 
