@@ -59,10 +59,15 @@ import org.springframework.mail.javamail.JavaMailSender;
  *
  * <p>Holds no state of its own; the beans it makes are thread-safe.
  */
+// By name, in both Boot lines' packages (4.0 first, then 3.5): the same source serves both
+// starters, and a name
+// absent from the class path is ignored.
 @AutoConfiguration(
     afterName = {
       "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-      "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration"
+      "org.springframework.boot.mail.autoconfigure.MailSenderAutoConfiguration",
+      "org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration",
+      "org.springframework.boot.autoconfigure.mail.MailSenderAutoConfiguration"
     })
 @ConditionalOnClass(OptIn.class)
 @EnableConfigurationProperties(OptInProperties.class)

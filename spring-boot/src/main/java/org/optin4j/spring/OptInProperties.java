@@ -112,9 +112,24 @@ public record OptInProperties(
    * @param tablePrefix the prefix of optin4j's tables
    * @param createSchema whether to create the schema when it is absent (an existing one is never changed); off by
    *     default: apply the shipped DDL with your migrations
+   * @param flyway optin4j's own Flyway migration of its tables, next to the application's
    */
   public record Jdbc(
-      @DefaultValue("optin4j_") String tablePrefix, @DefaultValue("false") boolean createSchema) {}
+      @DefaultValue("optin4j_") String tablePrefix,
+      @DefaultValue("false") boolean createSchema,
+      @DefaultValue Flyway flyway) {}
+
+  /**
+   * optin4j's tables migrated by a Flyway of their own ({@code OptInFlywayAutoConfiguration}): the shipped scripts,
+   * their own history table, after the application's own Flyway.
+   *
+   * @param enabled whether to migrate optin4j's tables with Flyway at start (needs Flyway on the class path)
+   * @param table the history table of optin4j's migrations, apart from the application's {@code
+   *     flyway_schema_history}
+   */
+  public record Flyway(
+      @DefaultValue("false") boolean enabled,
+      @DefaultValue("optin4j_flyway_history") String table) {}
 
   /**
    * The sender of optin4j's mails. Host, port, user and password are Spring Boot's {@code spring.mail.*}.
