@@ -1,17 +1,10 @@
 package org.optin4j.spring;
 
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Optional;
 import org.optin4j.OptIn;
-import org.optin4j.jdbc.JdbcConsentStore;
-import org.optin4j.memory.InMemoryConsentStore;
-import org.optin4j.operations.OutboxStatus;
 import org.optin4j.spi.ConsentStore;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
-import org.springframework.boot.health.contributor.Status;
 
 /**
  * optin4j's health for Spring Boot Actuator (component {@code optin4j}):
@@ -28,13 +21,13 @@ import org.springframework.boot.health.contributor.Status;
  * data; the exception of a store failure is named by its class only. The outbox is counted at most once per {@code
  * optin4j.monitoring.outbox-count-max-age}.
  *
+ * <p>For Spring Boot 4 ({@code org.springframework.boot.health.contributor}); the Boot 3.5 starter has its twin
+ * over the same {@link OptInHealthCheck}.
+ *
  * <p>Thread-safe.
  */
 public class OptInHealthIndicator implements HealthIndicator {
-  private final OptIn optIn;
-  private final ConsentStore store;
-  private final OptInMonitoringProperties settings;
-  private final Clock clock;
+  private final OptInHealthCheck check;
 
   /**
    * Creates the indicator.
@@ -46,47 +39,12 @@ public class OptInHealthIndicator implements HealthIndicator {
    */
   public OptInHealthIndicator(
       OptIn optIn, ConsentStore store, OptInMonitoringProperties settings, Clock clock) {
-    this.optIn = optIn;
-    this.store = store;
-    this.settings = settings;
-    this.clock = clock;
+    this.check = new OptInHealthCheck(optIn, store, settings, clock);
   }
 
   @Override
   public Health health() {
-    Health.Builder health = Health.up();
-    storeDetails(health);
-    OutboxStatus outbox;
-    try {
-      outbox = optIn.operations().outboxStatus(settings.outboxCountMaxAge());
-    } catch (RuntimeException e) {
-      return health.down().withDetail("error", e.getClass().getName()).build();
-    }
-    Instant now = clock.instant();
-    Optional<Duration> age = outbox.oldestDueAge(now);
-    boolean stuck = age.isPresent() && age.get().compareTo(settings.outboxStuckAfter()) > 0;
-    boolean failing = outbox.failing(now, settings.failingWindow());
-    health
-        .withDetail("outboxBacklog", outbox.backlog())
-        .withDetail("outboxFailed", outbox.failed())
-        .withDetail("outboxOldestDueAge", age.map(Duration::toString).orElse("unknown"))
-        .withDetail("stuck", stuck)
-        .withDetail("failing", failing);
-    return (stuck || failing ? health.status(Status.OUT_OF_SERVICE) : health).build();
-  }
-
-  private void storeDetails(Health.Builder health) {
-    if (store instanceof JdbcConsentStore jdbc) {
-      health
-          .withDetail("store", "jdbc")
-          .withDetail("dialect", jdbc.dialect().name())
-          // The store refuses to start on any other version: this is the version the database
-          // holds.
-          .withDetail("schemaVersion", JdbcConsentStore.SCHEMA_VERSION);
-    } else if (store instanceof InMemoryConsentStore) {
-      health.withDetail("store", "memory");
-    } else if (store != null) {
-      health.withDetail("store", store.getClass().getName());
-    }
+    OptInHealthCheck.Result result = check.check();
+    return Health.status(result.status()).withDetails(result.details()).build();
   }
 }

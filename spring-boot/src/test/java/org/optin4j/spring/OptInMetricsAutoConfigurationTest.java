@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.optin4j.ConsentRequest;
 import org.optin4j.OptIn;
@@ -11,16 +12,12 @@ import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 import org.optin4j.spi.OptInMetrics;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.health.contributor.Status;
-import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** When the meters and the health indicator are made, and when they back off. */
+/** When the meters are made, and when they back off (on Boot 4 and, compiled again by the 3.5 starter, 3.5). */
 class OptInMetricsAutoConfigurationTest {
   private final WebApplicationContextRunner runner =
       new WebApplicationContextRunner()
@@ -31,25 +28,46 @@ class OptInMetricsAutoConfigurationTest {
           .withPropertyValues(OptInAutoConfigurationTest.properties());
 
   private final WebApplicationContextRunner withMicrometer =
-      runner.withConfiguration(
-          AutoConfigurations.of(
-              MetricsAutoConfiguration.class,
-              SimpleMetricsExportAutoConfiguration.class,
-              CompositeMeterRegistryAutoConfiguration.class));
+      runner.withConfiguration(AutoConfigurations.of(micrometerAutoConfigurations()));
+
+  /**
+   * Boot's own Micrometer auto-configurations, which make the {@code MeterRegistry}: their package differs between
+   * Boot 4 and 3.5, and this test runs on both.
+   */
+  private static Class<?>[] micrometerAutoConfigurations() {
+    String boot4 = "org.springframework.boot.micrometer.metrics.autoconfigure.";
+    String boot35 = "org.springframework.boot.actuate.autoconfigure.metrics.";
+    String base = present(boot4 + "MetricsAutoConfiguration") ? boot4 : boot35;
+    return Stream.of(
+            "MetricsAutoConfiguration",
+            "export.simple.SimpleMetricsExportAutoConfiguration",
+            "CompositeMeterRegistryAutoConfiguration")
+        .map(name -> load(base + name))
+        .toArray(Class<?>[]::new);
+  }
+
+  private static boolean present(String className) {
+    try {
+      Class.forName(className);
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
+  }
+
+  private static Class<?> load(String className) {
+    try {
+      return Class.forName(className);
+    } catch (ClassNotFoundException e) {
+      throw new AssertionError(className, e);
+    }
+  }
 
   @Configuration(proxyBeanMethods = false)
   static class OwnMetricsConfig {
     @Bean
     OptInMetrics ownMetrics() {
       return new OptInMetrics() {};
-    }
-  }
-
-  @Configuration(proxyBeanMethods = false)
-  static class OwnHealthConfig {
-    @Bean(OptInMetricsAutoConfiguration.HEALTH_INDICATOR)
-    org.springframework.boot.health.contributor.HealthIndicator ownHealth() {
-      return () -> org.springframework.boot.health.contributor.Health.unknown().build();
     }
   }
 
@@ -91,46 +109,6 @@ class OptInMetricsAutoConfigurationTest {
             context -> {
               assertThat(context).doesNotHaveBean(OptInMeterBinder.class);
               assertThat(context).hasSingleBean(OptInMetrics.class);
-            });
-  }
-
-  @Test
-  void theHealthIndicatorReportsTheStoreAndTheOutbox() {
-    runner.run(
-        context -> {
-          OptInHealthIndicator health =
-              context.getBean(
-                  OptInMetricsAutoConfiguration.HEALTH_INDICATOR, OptInHealthIndicator.class);
-          var h = health.health();
-          assertThat(h.getStatus()).isEqualTo(Status.UP);
-          assertThat(h.getDetails())
-              .containsEntry("store", "memory")
-              .containsEntry("outboxBacklog", 0L)
-              .containsEntry("stuck", false)
-              .containsEntry("failing", false);
-        });
-  }
-
-  @Test
-  void theHealthIndicatorBacksOffWhenDisabledOrDefinedByTheApplication() {
-    runner
-        .withPropertyValues("management.health.optin4j.enabled=false")
-        .run(context -> assertThat(context).doesNotHaveBean(OptInHealthIndicator.class));
-    runner
-        .withUserConfiguration(OwnHealthConfig.class)
-        .run(
-            context -> {
-              assertThat(context).doesNotHaveBean(OptInHealthIndicator.class);
-              assertThat(context).hasBean(OptInMetricsAutoConfiguration.HEALTH_INDICATOR);
-            });
-    runner
-        .withClassLoader(
-            new FilteredClassLoader(
-                org.springframework.boot.health.contributor.HealthIndicator.class))
-        .run(
-            context -> {
-              assertThat(context).hasNotFailed();
-              assertThat(context).doesNotHaveBean(OptInHealthIndicator.class);
             });
   }
 }
