@@ -266,7 +266,10 @@ public final class OptIn implements AutoCloseable {
       return known; // stored before and immutable: a form view costs no store transaction
     }
     Notice candidate = core.render(offered, lang);
-    return remember(key, store.inTransaction(tx -> tx.notices().saveNotice(candidate)));
+    Notice stored = store.inTransaction(tx -> tx.notices().saveNotice(candidate));
+    // Kept only once durable: a caller's transaction that the unit joined may still roll it back.
+    store.afterCommit(() -> remember(key, stored));
+    return stored;
   }
 
   /**
@@ -337,19 +340,21 @@ public final class OptIn implements AutoCloseable {
     }
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
+    // A notice this unit stored, remembered only once durable: a unit that rolls back (or the
+    // caller's
+    // transaction it joined) takes the notice's row with it.
+    Notice[] stored = new Notice[1];
     RequestResult result =
         core.retryRequest(
             () ->
                 store.inTransaction(
                     tx -> {
                       changes.clear();
-                      Notice known = noticesByKey.get(noticeKey);
                       // The stored notice, with the version the store gave it, whatever version a
                       // caller's copy claims.
-                      Notice notice =
-                          known != null
-                              ? known
-                              : remember(noticeKey, tx.notices().saveNotice(current));
+                      Notice known = noticesByKey.get(noticeKey);
+                      stored[0] = known != null ? null : tx.notices().saveNotice(current);
+                      Notice notice = known != null ? known : stored[0];
                       if (shown != null && !notice.hash().equals(shown.hash())) {
                         return new RequestResult.StaleNotice();
                       }
@@ -508,6 +513,12 @@ public final class OptIn implements AutoCloseable {
                           subject.id(), requestId, pending, confirmedNow, alreadyConfirmed);
                     }));
     core.afterCommit(changes);
+    // A lost cap race rolled the unit back, notice included (a throttle it returned is only not
+    // cached).
+    Notice newNotice = stored[0];
+    if (newNotice != null && !(result instanceof RequestResult.Throttled)) {
+      store.afterCommit(() -> remember(noticeKey, newNotice));
+    }
     return result;
   }
 
