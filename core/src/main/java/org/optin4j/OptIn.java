@@ -285,8 +285,11 @@ public final class OptIn implements AutoCloseable {
     if (known != null) {
       return Optional.of(known);
     }
-    // Unknown hashes are not remembered: only what the store holds gets in.
-    return store.read(tx -> tx.notices().notice(hash)).map(this::rememberByHash);
+    // Unknown hashes are not remembered: only what the store holds gets in (held once durable: a
+    // caller's transaction may have stored it and still roll back).
+    Optional<Notice> found = store.read(tx -> tx.notices().notice(hash));
+    found.ifPresent(n -> store.afterCommit(() -> rememberByHash(n)));
+    return found;
   }
 
   /**
