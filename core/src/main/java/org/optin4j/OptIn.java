@@ -274,7 +274,10 @@ public final class OptIn implements AutoCloseable {
       return known; // stored before and immutable: a form view costs no store transaction
     }
     Notice candidate = core.render(offered, lang);
-    return remember(key, store.inTransaction(tx -> tx.notices().saveNotice(candidate)));
+    Notice stored = store.inTransaction(tx -> tx.notices().saveNotice(candidate));
+    // Kept only once durable: a caller's transaction that the unit joined may still roll it back.
+    store.afterCommit(() -> remember(key, stored));
+    return stored;
   }
 
   /**
@@ -290,8 +293,11 @@ public final class OptIn implements AutoCloseable {
     if (known != null) {
       return Optional.of(known);
     }
-    // Unknown hashes are not remembered: only what the store holds gets in.
-    return store.read(tx -> tx.notices().notice(hash)).map(this::rememberByHash);
+    // Unknown hashes are not remembered: only what the store holds gets in (held once durable: a
+    // caller's transaction may have stored it and still roll back).
+    Optional<Notice> found = store.read(tx -> tx.notices().notice(hash));
+    found.ifPresent(n -> store.afterCommit(() -> rememberByHash(n)));
+    return found;
   }
 
   /**
@@ -318,8 +324,20 @@ public final class OptIn implements AutoCloseable {
    */
   public RequestResult request(ConsentRequest request) {
     RequestResult result = signUp(request);
-    metrics.signup(result); // after the commit: a unit rolled back threw and is not counted
+    // After the commit (a unit rolled back threw and is not counted), or of the caller's
+    // transaction it joined.
+    afterCommitMeter(() -> metrics.signup(result));
     return result;
+  }
+
+  /**
+   * Counts once the unit is durable: at once, or when the caller's transaction that the unit joined commits (never on
+   * its rollback). Nothing is registered without metrics.
+   */
+  private void afterCommitMeter(Runnable count) {
+    if (metrics != OptInMetrics.NONE) {
+      store.afterCommit(count);
+    }
   }
 
   private RequestResult signUp(ConsentRequest request) {
@@ -351,19 +369,21 @@ public final class OptIn implements AutoCloseable {
     }
     Evidence evidence = evidencePolicy.apply(request.evidence());
     List<ConsentChange> changes = new ArrayList<>();
+    // A notice this unit stored, remembered only once durable: a unit that rolls back (or the
+    // caller's
+    // transaction it joined) takes the notice's row with it.
+    Notice[] stored = new Notice[1];
     RequestResult result =
         core.retryRequest(
             () ->
                 store.inTransaction(
                     tx -> {
                       changes.clear();
-                      Notice known = noticesByKey.get(noticeKey);
                       // The stored notice, with the version the store gave it, whatever version a
                       // caller's copy claims.
-                      Notice notice =
-                          known != null
-                              ? known
-                              : remember(noticeKey, tx.notices().saveNotice(current));
+                      Notice known = noticesByKey.get(noticeKey);
+                      stored[0] = known != null ? null : tx.notices().saveNotice(current);
+                      Notice notice = known != null ? known : stored[0];
                       if (shown != null && !notice.hash().equals(shown.hash())) {
                         return new RequestResult.StaleNotice();
                       }
@@ -522,6 +542,12 @@ public final class OptIn implements AutoCloseable {
                           subject.id(), requestId, pending, confirmedNow, alreadyConfirmed);
                     }));
     core.afterCommit(changes);
+    // A lost cap race rolled the unit back, notice included (a throttle it returned is only not
+    // cached).
+    Notice newNotice = stored[0];
+    if (newNotice != null && !(result instanceof RequestResult.Throttled)) {
+      store.afterCommit(() -> remember(noticeKey, newNotice));
+    }
     return result;
   }
 
@@ -760,7 +786,8 @@ public final class OptIn implements AutoCloseable {
             new ConfirmationResult.Invalid());
     core.afterCommit(changes);
     if (result instanceof ConfirmationResult.Confirmed && !declines.isEmpty()) {
-      metrics.declined(Set.copyOf(declines));
+      Set<PurposeId> declined = Set.copyOf(declines);
+      afterCommitMeter(() -> metrics.declined(declined));
     }
     return result;
   }
@@ -962,7 +989,7 @@ public final class OptIn implements AutoCloseable {
       return new UnsubscribeResult.Invalid();
     }
     Withdrawal withdrawn = withdraw(v.claims().subject(), Set.of(), channel, evidence);
-    metrics.unsubscribed(channel);
+    afterCommitMeter(() -> metrics.unsubscribed(channel));
     return new UnsubscribeResult.Unsubscribed(withdrawn);
   }
 

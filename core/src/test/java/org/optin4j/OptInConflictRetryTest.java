@@ -18,10 +18,15 @@ import org.optin4j.spi.TransactionConflictException;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
 
-/** A signup the database rolls back for a conflict with a concurrent unit (a deadlock's victim) is run again. */
+/**
+ * A signup the database rolls back for a conflict with a concurrent unit (a deadlock's victim) is run again, unless
+ * it joined the caller's transaction.
+ */
 class OptInConflictRetryTest {
   private final InMemoryConsentStore real = InMemoryConsentStore.create();
   private final AtomicInteger conflictsLeft = new AtomicInteger();
+  private final AtomicInteger units = new AtomicInteger();
+  private boolean joinsCallerTransaction;
   private final OptIn optIn =
       Fixtures.builder(
               conflicting(),
@@ -54,6 +59,20 @@ class OptInConflictRetryTest {
     assertEquals(0L, optIn.operations().countSubjects(), "nothing of the refused units is kept");
   }
 
+  @Test
+  void requestWhenUnitJoinsTheCallersTransactionAndIsADeadlockVictimThenDoesNotRunAgain() {
+    joinsCallerTransaction = true;
+    conflictsLeft.set(1);
+
+    assertThrows(
+        TransactionConflictException.class,
+        () ->
+            optIn.request(
+                ConsentRequest.of("ann@example.com", Locale.ENGLISH, Fixtures.NEWSLETTER)));
+
+    assertEquals(1, units.get(), "the caller retries its whole transaction, the library does not");
+  }
+
   /** The in-memory store, whose units fail with a conflict on their subject insert while conflicts are left. */
   private ConsentStore conflicting() {
     return (ConsentStore)
@@ -61,7 +80,11 @@ class OptInConflictRetryTest {
             getClass().getClassLoader(),
             new Class<?>[] {ConsentStore.class},
             (proxy, method, args) -> {
+              if (method.getName().equals("joinsCallerTransaction")) {
+                return joinsCallerTransaction;
+              }
               if (method.getName().equals("inTransaction")) {
+                units.incrementAndGet();
                 @SuppressWarnings("unchecked")
                 Function<ConsentStore.Transaction, Object> work =
                     (Function<ConsentStore.Transaction, Object>) args[0];

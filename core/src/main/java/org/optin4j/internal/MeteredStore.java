@@ -52,15 +52,26 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
               queued.clear(); // a store that runs the unit again keeps only the last run's mails
               return work.apply(new Unit(tx, queued));
             });
-    for (MailKind kind : queued) {
-      metrics.mailQueued(kind);
-    }
+    List<MailKind> committed = List.copyOf(queued);
+    // A unit that joined the caller's transaction is not durable yet: count its mails once that
+    // commits.
+    store.afterCommit(() -> committed.forEach(metrics::mailQueued));
     return result;
   }
 
   @Override
   public <T> T read(Function<Transaction, T> work) {
     return store.read(work);
+  }
+
+  @Override
+  public void afterCommit(Runnable action) {
+    store.afterCommit(action);
+  }
+
+  @Override
+  public boolean joinsCallerTransaction() {
+    return store.joinsCallerTransaction();
   }
 
   @Override

@@ -202,36 +202,46 @@ public record ServiceCore(
   /**
    * Runs a request unit again when a concurrent one created the same subject first, when the subject it found was
    * deleted before it took the lock, or when the database rolled it back for a conflict with a concurrent unit; a lost
-   * cap race throttles.
+   * cap race throttles. A unit that joins the caller's transaction runs once: the conflict reaches the caller, whose
+   * earlier writes a second run could not bring back.
    */
   public RequestResult retryRequest(java.util.function.Supplier<RequestResult> work) {
+    int attempts = store.joinsCallerTransaction() ? 1 : 3;
     for (int attempt = 1; ; attempt++) {
       try {
         return work.get();
       } catch (DuplicateKeyException e) {
         // A concurrent request created the same subject first; run again and find it.
-        if (attempt == 3) {
+        if (attempt == attempts) {
           throw e;
         }
       } catch (CapRace e) {
         return new RequestResult.Throttled(confirmationMailCap.retryAfterRace(clock.instant()));
       } catch (SubjectGone e) {
-        if (attempt == 3) {
+        if (attempt == attempts) {
           throw new StoreException("the subject kept disappearing while a signup ran; try again");
         }
       } catch (TransactionConflictException e) {
         // The database chose this unit as a deadlock's victim (several nodes signing up one address
         // at once, say):
         // nothing was kept, so run it again.
-        if (attempt == 3) {
+        if (attempt == attempts) {
           throw e;
         }
       }
     }
   }
 
-  /** Tells listeners and metrics of committed changes and wakes the dispatcher for the mails the unit queued. */
+  /**
+   * Tells listeners and metrics of committed changes and wakes the dispatcher for the mails the unit queued, once the
+   * unit is durable: at once, or after the commit of the caller's transaction that the unit joined (never on its
+   * rollback).
+   */
   public void afterCommit(List<ConsentChange> changes) {
+    store.afterCommit(() -> publish(changes));
+  }
+
+  private void publish(List<ConsentChange> changes) {
     for (ConsentChange c : changes) {
       notifier.publish(c);
       switch (c.type()) {

@@ -2,6 +2,7 @@ package org.optin4j.jdbc;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Function;
@@ -42,6 +43,18 @@ import org.optin4j.spi.DuplicateKeyException;
  * ({@code inTransaction} then throws a {@link StoreException} with the first failure as cause). Nested calls on one
  * thread are refused.
  *
+ * <p><b>Joining the caller's transaction.</b> With a {@link TransactionBinding}
+ * ({@link Builder#joinTransactions(TransactionBinding)}; the Spring Boot starter sets one), a unit of work started on a
+ * thread that holds a transaction on this store's {@link DataSource} joins it: its statements run on the caller's
+ * connection, at the caller's isolation, behind a savepoint, with no commit, rollback or close of the store's own. Its
+ * writes become visible when the caller commits and vanish if the caller rolls back; {@link #afterCommit(Runnable)}
+ * then waits for the caller's commit. If the unit throws, the store rolls back to the savepoint (nothing of the unit is
+ * kept) and rethrows; if it failed in the store (a {@link StoreException}, a {@link DuplicateKeyException} included),
+ * the caller's transaction is also made rollback-only, so that it cannot commit even if the caller catches the
+ * exception. A joined unit is never run again by the library (a signup that meets a concurrent one fails instead of
+ * retrying): retry the caller's transaction. The store is written for {@code READ COMMITTED}: the default of
+ * PostgreSQL and H2; on MariaDB ask for it on the caller's transaction.
+ *
  * <p><b>Several nodes</b> may share the database (security rule 26): token single use rests on the primary key of
  * {@code optin4j_used_tokens}, mail de-duplication on a unique key (rule 27), outbox claims on
  * {@code SELECT ... FOR UPDATE SKIP LOCKED} plus a lease, notice versions on a unique (key, version) constraint, and
@@ -66,17 +79,23 @@ public final class JdbcConsentStore implements ConsentStore {
   private final Dialect dialect;
   private final String tablePrefix;
   private final boolean createSchema;
+  private final TransactionBinding binding;
   private final Statements sql;
 
   /** The unit running on each thread, to refuse nested calls (per instance; not static state). */
   private final ThreadLocal<JdbcTransaction> running = new ThreadLocal<>();
 
   private JdbcConsentStore(
-      DataSource dataSource, Dialect dialect, String tablePrefix, boolean createSchema) {
+      DataSource dataSource,
+      Dialect dialect,
+      String tablePrefix,
+      boolean createSchema,
+      TransactionBinding binding) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.tablePrefix = tablePrefix;
     this.createSchema = createSchema;
+    this.binding = binding;
     this.sql = new Statements(dialect, tablePrefix);
   }
 
@@ -137,10 +156,13 @@ public final class JdbcConsentStore implements ConsentStore {
    * @return the builder
    */
   public Builder newBuilder() {
-    return new Builder(dataSource)
-        .dialect(dialect)
-        .tablePrefix(tablePrefix)
-        .createSchema(createSchema);
+    Builder b =
+        new Builder(dataSource)
+            .dialect(dialect)
+            .tablePrefix(tablePrefix)
+            .createSchema(createSchema);
+    b.binding = binding;
+    return b;
   }
 
   /**
@@ -171,7 +193,11 @@ public final class JdbcConsentStore implements ConsentStore {
   @Override
   public <T> T inTransaction(Function<Transaction, T> work) {
     Objects.requireNonNull(work, "work");
-    Connection connection = borrow("inTransaction");
+    TransactionBinding.Active outer = joinable("inTransaction");
+    if (outer != null) {
+      return joined(outer, work);
+    }
+    Connection connection = borrow();
     ConnectionState saved;
     try {
       saved = ConnectionState.begin(connection);
@@ -182,14 +208,7 @@ public final class JdbcConsentStore implements ConsentStore {
     JdbcTransaction tx = new JdbcTransaction(connection, sql, false);
     running.set(tx);
     try {
-      T result = work.apply(tx);
-      tx.flush();
-      tx.end();
-      if (tx.failure() != null) {
-        throw new StoreException(
-            "the unit of work went on after a store failure; the transaction was rolled back",
-            tx.failure());
-      }
+      T result = complete(tx, work);
       commit(connection);
       return result;
     } catch (
@@ -211,12 +230,16 @@ public final class JdbcConsentStore implements ConsentStore {
    * <p>Here: on a borrowed connection as the pool hands it out, each statement in autocommit (no begin, no commit,
    * and no isolation check, which costs PostgreSQL's driver a round trip): each read is its own transaction and sees
    * what was committed when it ran. If the pool hands out connections with autocommit off, the implicit transaction
-   * is rolled back at the end. A store failure is a {@link StoreException} as in {@link #inTransaction}.
+   * is rolled back at the end. A store failure is a {@link StoreException} as in {@link #inTransaction}. In a caller's
+   * transaction that units join, the reads run on its connection and see its uncommitted writes; a store failure then
+   * makes that transaction rollback-only.
    */
   @Override
   public <T> T read(Function<Transaction, T> work) {
     Objects.requireNonNull(work, "work");
-    Connection connection = borrow("read");
+    TransactionBinding.Active outer = joinable("read");
+    // In the caller's transaction: on its connection, so that the reads see its own writes.
+    Connection connection = outer != null ? outer.connection() : borrow();
     JdbcTransaction tx = new JdbcTransaction(connection, sql, true);
     running.set(tx);
     try {
@@ -229,25 +252,135 @@ public final class JdbcConsentStore implements ConsentStore {
     } finally {
       running.remove();
       tx.end();
-      try {
-        if (!connection.getAutoCommit()) {
-          connection.rollback();
-        }
-      } catch (SQLException e) {
-        // A broken connection is the pool's to discard.
+      if (outer == null) {
+        endRead(connection);
+      } else if (tx.failure() != null) {
+        // On PostgreSQL a failed statement has aborted the caller's transaction anyway.
+        outer.setRollbackOnly(tx.failure());
       }
-      close(connection);
     }
   }
 
-  /** Takes a connection for a unit of work, refusing a unit nested in another on this thread. */
-  private Connection borrow(String unit) {
+  /** Rolls back the implicit transaction of a pool that hands out connections with autocommit off, and closes. */
+  private static void endRead(Connection connection) {
+    try {
+      if (!connection.getAutoCommit()) {
+        connection.rollback();
+      }
+    } catch (SQLException e) {
+      // A broken connection is the pool's to discard.
+    }
+    close(connection);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: at once, unless the calling thread holds a transaction on this store's {@link DataSource} that units of
+   * work join ({@link Builder#joinTransactions(TransactionBinding)}): then once that transaction commits, and never if
+   * it rolls back.
+   */
+  @Override
+  public void afterCommit(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    TransactionBinding.Active outer = binding == null ? null : binding.active(dataSource);
+    if (outer == null) {
+      action.run();
+    } else {
+      outer.afterCommit(action);
+    }
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public boolean joinsCallerTransaction() {
+    return binding != null && binding.active(dataSource) != null;
+  }
+
+  /**
+   * Refuses a unit nested in another on this thread, and returns the caller's transaction that the unit joins, or
+   * {@code null}.
+   */
+  private TransactionBinding.Active joinable(String unit) {
     if (running.get() != null) {
       throw new IllegalStateException(
           "nested "
               + unit
               + " is not supported by JdbcConsentStore; pass the Transaction down instead");
     }
+    return binding == null ? null : binding.active(dataSource);
+  }
+
+  /**
+   * Runs a unit of work in the caller's transaction, behind a savepoint: a unit that throws keeps nothing, and one that
+   * failed in the store makes the caller's transaction rollback-only.
+   */
+  private <T> T joined(TransactionBinding.Active outer, Function<Transaction, T> work) {
+    Connection connection = outer.connection();
+    Savepoint start;
+    try {
+      start = connection.setSavepoint();
+    } catch (SQLException e) {
+      StoreException failure = SqlErrors.wrap("set a savepoint", e);
+      outer.setRollbackOnly(failure);
+      throw failure;
+    }
+    JdbcTransaction tx = new JdbcTransaction(connection, sql, false);
+    running.set(tx);
+    try {
+      T result = complete(tx, work);
+      try {
+        connection.releaseSavepoint(start);
+      } catch (SQLException e) {
+        throw tx.failed(SqlErrors.wrap("release a savepoint", e));
+      }
+      return result;
+    } catch (
+        Throwable
+            t) { // everything, checked exceptions thrown sneakily included; rethrown unchanged
+      StoreException notUndone = rollbackTo(connection, start, t);
+      StoreException doom = tx.failure() != null ? tx.failure() : notUndone;
+      if (doom != null) {
+        outer.setRollbackOnly(doom);
+      }
+      throw t;
+    } finally {
+      running.remove();
+      tx.end();
+    }
+  }
+
+  /**
+   * Runs a unit's work and writes what the unit still holds back; a unit that went on after a store failure throws, to
+   * be rolled back.
+   */
+  private static <T> T complete(JdbcTransaction tx, Function<Transaction, T> work) {
+    T result = work.apply(tx);
+    tx.flush();
+    tx.end();
+    if (tx.failure() != null) {
+      throw new StoreException(
+          "the unit of work went on after a store failure; the transaction was rolled back",
+          tx.failure());
+    }
+    return result;
+  }
+
+  /** Rolls back to a savepoint; returns the failure to do so (also added to the cause), or {@code null}. */
+  private static StoreException rollbackTo(
+      Connection connection, Savepoint savepoint, Throwable cause) {
+    try {
+      connection.rollback(savepoint);
+      return null;
+    } catch (SQLException e) {
+      StoreException failure = SqlErrors.wrap("roll back to a savepoint", e);
+      cause.addSuppressed(failure);
+      return failure;
+    }
+  }
+
+  /** Takes a connection of the store's own for a unit of work. */
+  private Connection borrow() {
     try {
       return dataSource.getConnection();
     } catch (SQLException e) {
@@ -343,6 +476,7 @@ public final class JdbcConsentStore implements ConsentStore {
     private Dialect dialect;
     private String tablePrefix = DEFAULT_TABLE_PREFIX;
     private boolean createSchema;
+    private TransactionBinding binding;
 
     private Builder(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -392,6 +526,19 @@ public final class JdbcConsentStore implements ConsentStore {
     }
 
     /**
+     * Lets units of work join the transaction that the calling thread holds on the data source, as a framework's
+     * binding reports it, instead of taking a connection of their own and committing on it (see "Joining the caller's
+     * transaction" on {@link JdbcConsentStore}). Without a binding (the default) every unit commits on its own.
+     *
+     * @param binding the framework's binding
+     * @return this builder
+     */
+    public Builder joinTransactions(TransactionBinding binding) {
+      this.binding = Objects.requireNonNull(binding, "binding");
+      return this;
+    }
+
+    /**
      * Connects once, picks the dialect, creates the schema if asked and absent, and checks the schema version.
      *
      * @return the store
@@ -402,7 +549,7 @@ public final class JdbcConsentStore implements ConsentStore {
     public JdbcConsentStore build() {
       Dialect chosen = dialect != null ? dialect : detectDialect();
       new Schema(dataSource, chosen, tablePrefix).check(createSchema);
-      return new JdbcConsentStore(dataSource, chosen, tablePrefix, createSchema);
+      return new JdbcConsentStore(dataSource, chosen, tablePrefix, createSchema, binding);
     }
 
     private Dialect detectDialect() {

@@ -3,6 +3,8 @@
  * DDL shipped as SQL files under {@code org/optin4j/jdbc/<dialect>/}.
  *
  * <p>Only {@code java.sql} and {@code javax.sql} are used; the application supplies the driver and the pool. Every
- * type apart from {@code JdbcConsentStore} (and its nested builder and dialect) is internal to this package.
+ * type apart from {@code JdbcConsentStore} (and its nested builder and dialect) and
+ * {@link org.optin4j.jdbc.TransactionBinding}, by which a framework lets the store join its transactions, is internal
+ * to this package.
  */
 package org.optin4j.jdbc;

@@ -48,6 +48,33 @@ public interface ConsentStore {
   }
 
   /**
+   * Runs an action once the unit of work that has just returned on the calling thread is durable, such as telling
+   * listeners of its changes. A store whose units of work may join a transaction the caller holds (see
+   * {@link #joinsCallerTransaction()}) runs it once that transaction commits, and never if it rolls back.
+   *
+   * <p>The default runs it at once: every unit has committed when {@link #inTransaction} returns.
+   *
+   * @param action what to run; it does not throw
+   */
+  default void afterCommit(Runnable action) {
+    action.run();
+  }
+
+  /**
+   * Tells whether a unit of work begun now on the calling thread would join a transaction that the caller holds (a
+   * framework's, such as Spring's {@code @Transactional}), and so commit or roll back with it rather than on its own.
+   * The library never runs such a unit again after a conflict with a concurrent one (the caller's earlier writes would
+   * be lost or doubled): the failure reaches the caller, who retries the whole transaction.
+   *
+   * <p>The default answers {@code false}: every unit is a transaction of its own.
+   *
+   * @return whether units of work on this thread now join the caller's transaction
+   */
+  default boolean joinsCallerTransaction() {
+    return false;
+  }
+
+  /**
    * One unit of work: hands out the parts of the store, each a small interface for one kind of data. All parts of one
    * transaction share its connection, locks and fate (commit or rollback together). Only valid while the transaction
    * runs, on the thread that runs it; not thread-safe. A part may be fetched any number of times; a store typically

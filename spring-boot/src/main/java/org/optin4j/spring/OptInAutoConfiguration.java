@@ -43,9 +43,10 @@ import org.springframework.mail.javamail.JavaMailSender;
  * its {@link OptInFilter} ahead of Spring Security's filter chain.
  *
  * <ul>
- *   <li>Store: a {@link JdbcConsentStore} on the application's {@link DataSource}; without one the start fails,
- *       unless {@code optin4j.store=memory} and {@code optin4j.for-tests-or-demos=true} say that losing every proof
- *       of consent (GDPR Art. 7(1)) at the next restart is acceptable.</li>
+ *   <li>Store: a {@link JdbcConsentStore} on the application's {@link DataSource}, joining the caller's Spring
+ *       transaction on it when there is one (its connection, its commit or rollback); without a DataSource the start
+ *       fails, unless {@code optin4j.store=memory} and {@code optin4j.for-tests-or-demos=true} say that losing every
+ *       proof of consent (GDPR Art. 7(1)) at the next restart is acceptable.</li>
  *   <li>Mailer: a {@link JavaMailSenderMailer} on the application's {@link JavaMailSender}, which Spring Boot makes
  *       from {@code spring.mail.*}; the sender address is {@code optin4j.smtp.from}.</li>
  *   <li>Filter: a {@link FilterRegistrationBean} named {@value #FILTER_REGISTRATION} at order {@value #FILTER_ORDER},
@@ -112,10 +113,15 @@ public class OptInAutoConfiguration {
               + "optin4j.store=memory and optin4j.for-tests-or-demos=true");
     }
     try {
-      return JdbcConsentStore.builder(ds)
-          .tablePrefix(properties.jdbc().tablePrefix())
-          .createSchema(properties.jdbc().createSchema())
-          .build();
+      JdbcConsentStore.Builder store =
+          JdbcConsentStore.builder(ds)
+              .tablePrefix(properties.jdbc().tablePrefix())
+              .createSchema(properties.jdbc().createSchema());
+      // Inside the app's Spring transactions on this DataSource: its connection, its commit.
+      if (SpringTransactionBinding.available(OptInAutoConfiguration.class.getClassLoader())) {
+        store.joinTransactions(new SpringTransactionBinding());
+      }
+      return store.build();
     } catch (IllegalArgumentException e) {
       throw new ConfigurationException("optin4j.jdbc.table-prefix: " + e.getMessage());
     }

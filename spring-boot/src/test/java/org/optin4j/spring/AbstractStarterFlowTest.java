@@ -131,11 +131,12 @@ abstract class AbstractStarterFlowTest {
   }
 
   /**
-   * Pins what the README says about {@code @Transactional} callers: {@code JdbcConsentStore} takes its own connection
-   * from the pool and commits on it, so a caller's Spring transaction neither holds optin4j's write back nor undoes it.
+   * Pins what the README says about {@code @Transactional} callers: the starter's {@code JdbcConsentStore} joins the
+   * caller's Spring transaction, so a signup in one that rolls back keeps nothing ({@code TransactionalCaller*Test}
+   * has the rest).
    */
   @Test
-  void requestInsideSpringTransactionThenCommitsOnItsOwnConnectionEvenWhenTheCallerRollsBack() {
+  void requestInsideSpringTransactionThatRollsBackThenKeepsNothing() {
     String email = "tx-" + getClass().getSimpleName().toLowerCase(Locale.ROOT) + "@example.org";
     RequestResult result =
         new TransactionTemplate(transactions)
@@ -145,9 +146,7 @@ abstract class AbstractStarterFlowTest {
                   return optIn.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER));
                 });
     assertInstanceOf(RequestResult.Accepted.class, result);
-    assertTrue(
-        optIn.findSubject(email).isPresent(),
-        "committed although the caller's transaction rolled back");
+    assertTrue(optIn.findSubject(email).isEmpty(), "rolled back with the caller's transaction");
   }
 
   /** The path of the first link of a kind in the newest mail to an address that has one. */
