@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetupTest;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
@@ -25,15 +27,18 @@ import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * The hosted double opt-in over real HTTP on the embedded Tomcat of a Spring Boot 4 app with Spring Security on, mails
- * through Spring's JavaMailSender to GreenMail: signup, confirmation mail, confirm, RFC 8058 one-click unsubscribe with
- * no cookie and no CSRF token, preference page. Subclasses pick the database and the security configuration.
+ * The hosted double opt-in over real HTTP on the embedded Tomcat of a Spring Boot app with Spring Security and
+ * Actuator on, mails through Spring's JavaMailSender to GreenMail: signup, confirmation mail, confirm, RFC 8058
+ * one-click unsubscribe with no cookie and no CSRF token, preference page, then the meters' counts and the health
+ * indicator (issue 13's "Done when"). It runs on Boot 4.0 here and on Boot 3.5 in the {@code spring-boot3} module,
+ * which compiles these tests again. Subclasses pick the database and the security configuration.
  */
 abstract class AbstractStarterFlowTest {
   /**
@@ -49,6 +54,8 @@ abstract class AbstractStarterFlowTest {
   @LocalServerPort int port;
   @Autowired OptIn optIn;
   @Autowired PlatformTransactionManager transactions;
+  @Autowired MeterRegistry meters;
+  @Autowired ApplicationContext context;
   StarterHttp http;
 
   private static GreenMail startMail() {
@@ -72,6 +79,9 @@ abstract class AbstractStarterFlowTest {
   void signupConfirmOneClickUnsubscribeThenPreferencePageOverHttpBehindSpringSecurity()
       throws Exception {
     String email = "ann-" + getClass().getSimpleName().toLowerCase(Locale.ROOT) + "@example.org";
+    double signups = count("optin4j.signups");
+    double confirmations = count("optin4j.confirmations");
+    double unsubscribes = count("optin4j.unsubscribes");
     StarterHttp.Response page = http.get("/optin/subscribe");
     assertEquals(200, page.status(), page.body());
     StarterHttp.Response done =
@@ -128,6 +138,26 @@ abstract class AbstractStarterFlowTest {
     // Spring Security still guards the app's own pages.
     int guarded = http.get("/account").status();
     assertTrue(guarded == 401 || guarded == 302, "status " + guarded);
+
+    // The meters count the walk (Micrometer, with Actuator on the class path) and the health
+    // indicator answers UP
+    // with the store's details; StarterMetricsHealthH2Test reads both over Actuator's HTTP
+    // endpoints.
+    assertEquals(signups + 1, count("optin4j.signups"), "one signup");
+    assertEquals(confirmations + 1, count("optin4j.confirmations"), "one purpose confirmed");
+    assertEquals(unsubscribes + 1, count("optin4j.unsubscribes"), "one one-click unsubscribe");
+    var health =
+        context
+            .getBean(OptInHealthAutoConfiguration.HEALTH_INDICATOR, OptInHealthIndicator.class)
+            .health();
+    assertEquals("UP", health.getStatus().getCode(), health.getDetails().toString());
+    assertEquals("jdbc", health.getDetails().get("store"));
+    assertFalse(health.getDetails().toString().contains(email), "no address in the details");
+  }
+
+  /** A counter's total over all its tags, 0 before it first moved. */
+  private double count(String meter) {
+    return meters.find(meter).counters().stream().mapToDouble(Counter::count).sum();
   }
 
   /**
