@@ -23,6 +23,7 @@ import org.optin4j.keys.Secrets;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.servlet.OptInFilter;
+import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.Mailer;
 import org.optin4j.spi.OptInMetrics;
@@ -160,6 +161,7 @@ public class OptInAutoConfiguration {
    * @param mailer the mailer
    * @param resources where the catalog is read from
    * @param metrics what the service reports to, if any (see {@link OptInMetricsAutoConfiguration})
+   * @param listeners the application's {@link ConsentListener} beans, told of every committed change in their order
    * @return the started service
    */
   @Bean(destroyMethod = "close")
@@ -169,8 +171,15 @@ public class OptInAutoConfiguration {
       ConsentStore store,
       Mailer mailer,
       ResourceLoader resources,
-      ObjectProvider<OptInMetrics> metrics) {
-    return build(properties, store, mailer, resources, metrics.getIfUnique(() -> OptInMetrics.NONE))
+      ObjectProvider<OptInMetrics> metrics,
+      ObjectProvider<ConsentListener> listeners) {
+    return build(
+            properties,
+            store,
+            mailer,
+            resources,
+            metrics.getIfUnique(() -> OptInMetrics.NONE),
+            listeners.orderedStream().toList())
         .start();
   }
 
@@ -218,9 +227,11 @@ public class OptInAutoConfiguration {
       ConsentStore store,
       Mailer mailer,
       ResourceLoader resources,
-      OptInMetrics metrics) {
+      OptInMetrics metrics,
+      List<ConsentListener> listeners) {
     List<String> problems = new ArrayList<>();
     OptIn.Builder b = OptIn.builder().store(store).mailer(mailer).metrics(metrics);
+    listeners.forEach(b::listener);
     if (p.baseUrl() == null || p.baseUrl().isBlank()) {
       problems.add("optin4j.base-url: required, for example https://shop.example/optin");
     } else {

@@ -3,13 +3,19 @@ package org.optin4j.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import jakarta.servlet.DispatcherType;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.optin4j.OptIn;
+import org.optin4j.PurposeId;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.servlet.OptInFilter;
+import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.Mailer;
+import org.optin4j.testing.OptInFlow;
 import org.optin4j.testing.RecordingMailer;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.assertj.AssertableWebApplicationContext;
@@ -17,6 +23,7 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.mail.javamail.JavaMailSender;
 import org.springframework.mail.javamail.JavaMailSenderImpl;
 
@@ -72,6 +79,23 @@ class OptInAutoConfigurationTest {
   }
 
   @Configuration(proxyBeanMethods = false)
+  static class ListenersConfig {
+    static final List<String> TOLD = new CopyOnWriteArrayList<>();
+
+    @Bean
+    @Order(2)
+    ConsentListener crm() {
+      return change -> TOLD.add("crm " + change.type());
+    }
+
+    @Bean
+    @Order(1)
+    ConsentListener mailTool() {
+      return change -> TOLD.add("mail tool " + change.type());
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
   static class OwnStoreConfig {
     @Bean
     ConsentStore ownStore() {
@@ -92,6 +116,25 @@ class OptInAutoConfigurationTest {
 
   // --- what it makes
   // ------------------------------------------------------------------------------------------
+
+  @Test
+  void applicationsConsentListenersAreToldOfCommittedChangesInTheirOrder() {
+    ListenersConfig.TOLD.clear();
+    runner
+        .withUserConfiguration(OwnMailerConfig.class, ListenersConfig.class)
+        .run(
+            context -> {
+              OptIn optIn = context.getBean(OptIn.class);
+              RecordingMailer mailer = (RecordingMailer) context.getBean(Mailer.class);
+              OptInFlow.of(optIn, mailer).confirmed("ann@example.org", new PurposeId("newsletter"));
+              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+              while (ListenersConfig.TOLD.size() < 2 && System.nanoTime() < until) {
+                Thread.sleep(20);
+              }
+              assertThat(ListenersConfig.TOLD)
+                  .containsExactly("mail tool CONFIRMED", "crm CONFIRMED");
+            });
+  }
 
   @Test
   void startWhenJavaMailSenderPresentThenMailerSendsThroughIt() {
