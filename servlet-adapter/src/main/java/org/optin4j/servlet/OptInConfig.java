@@ -44,7 +44,7 @@ import org.optin4j.spi.ConsentStore;
  * {@code web.xml} init-param {@value OptInFilter#CONFIG_INIT_PARAM}) or a {@code Map} (what a secret store or a
  * config server hands over). The keys are those of the Spring Boot starter's {@code optin4j.*} properties without the
  * prefix ({@code baseUrl}, {@code controller.name}, {@code store}, {@code forTestsOrDemos}, {@code jdbc.tablePrefix},
- * ...), plus the mail server ({@code smtp.*}) and the database ({@code store.jndi}, {@code store.url}, ...), which a
+ * ...; the starter's kebab-case spelling, {@code for-tests-or-demos}, {@code jdbc.table-prefix}, is read too), plus the mail server ({@code smtp.*}) and the database ({@code store.jndi}, {@code store.url}, ...), which a
  * Spring Boot app takes from {@code spring.mail.*} and {@code spring.datasource.*}. The table of keys is in the module
  * README, "Settings".
  *
@@ -142,6 +142,9 @@ public final class OptInConfig {
 
   private final Map<String, String> values;
 
+  /** Keys given in both spellings (see {@link #canonical}). */
+  private final List<String> spellingProblems;
+
   /** Where the values come from, for messages: a location, or "a Map". */
   private final String source;
 
@@ -152,7 +155,9 @@ public final class OptInConfig {
 
   private OptInConfig(
       Map<String, String> values, String source, ClassLoader loader, boolean secretValues) {
-    this.values = values;
+    List<String> twice = new ArrayList<>();
+    this.values = canonical(values, twice);
+    this.spellingProblems = List.copyOf(twice);
     this.source = source;
     this.loader = loader;
     this.secretValues = secretValues;
@@ -200,6 +205,46 @@ public final class OptInConfig {
     return context != null ? context : OptInConfig.class.getClassLoader();
   }
 
+  /**
+   * The keys in the spelling the checks use. The starter documents its properties in kebab case ({@code
+   * jdbc.table-prefix}, {@code for-tests-or-demos}), and Spring Boot binds either spelling; so does this class: a
+   * kebab-case key whose camel-case form is known stands for that key. A key given in both spellings is a problem,
+   * not a silent choice.
+   */
+  private static Map<String, String> canonical(Map<String, String> given, List<String> problems) {
+    Map<String, String> out = new TreeMap<>();
+    Map<String, String> spelledAs = new TreeMap<>();
+    given.forEach(
+        (key, value) -> {
+          String known = camelCase(key);
+          String use =
+              !KEYS.contains(key) && !PREVIOUS_KEY.matcher(key).matches() && KEYS.contains(known)
+                  ? known
+                  : key;
+          String earlier = spelledAs.putIfAbsent(use, key);
+          if (earlier != null) {
+            problems.add(key + ": set twice, also as " + earlier + "; keep one spelling");
+          } else {
+            out.put(use, value);
+          }
+        });
+    return out;
+  }
+
+  private static String camelCase(String key) {
+    StringBuilder b = new StringBuilder(key.length());
+    boolean upper = false;
+    for (char c : key.toCharArray()) {
+      if (c == '-') {
+        upper = true;
+      } else {
+        b.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return b.toString();
+  }
+
   /** {@code true} or {@code false}, nothing else: {@code Boolean.parseBoolean} would read a typo as false. */
   private static boolean bool(String s) {
     return switch (s.strip()) {
@@ -244,6 +289,7 @@ public final class OptInConfig {
   public OptIn.Builder optInBuilder() {
     Map<String, String> p = values;
     List<String> problems = new ArrayList<>();
+    problems.addAll(spellingProblems);
     for (String key : p.keySet()) {
       if (!KEYS.contains(key) && !PREVIOUS_KEY.matcher(key).matches()) {
         problems.add(key + ": unknown key");
@@ -353,6 +399,7 @@ public final class OptInConfig {
   public OptInFilter.Builder filterBuilder(OptIn optIn) {
     Objects.requireNonNull(optIn, "optIn");
     List<String> problems = new ArrayList<>();
+    problems.addAll(spellingProblems);
     Reader r = new Reader(values, problems);
     OptInFilter.Builder f = OptInFilter.builder(optIn);
     r.optional("prefix", s -> s, f::prefix);

@@ -84,6 +84,25 @@ class OptInConfigTest {
   }
 
   @Test
+  void starterKebabCaseSpellingReadsAsTheSameKeys() throws Exception {
+    Map<String, String> m = valid();
+    m.remove("forTestsOrDemos");
+    m.put("for-tests-or-demos", "true");
+    m.put("suppression-pepper.file", m.remove("suppressionPepper.file"));
+    m.put("controller.privacy-policy-url", "https://shop.example/privacy");
+    OptInConfig config = OptInConfig.fromMap(m);
+    try (OptIn optIn = config.optInBuilder().build()) {
+      assertEquals("/optin", config.filterBuilder(optIn).settings().prefix());
+    }
+
+    m.put("forTestsOrDemos", "true");
+    assertProblem(m, "forTestsOrDemos: set twice, also as for-tests-or-demos");
+    m.remove("forTestsOrDemos");
+    m.put("no-such-key", "x");
+    assertProblem(m, "no-such-key: unknown key");
+  }
+
+  @Test
   void memoryStoreWithoutForTestsOrDemosIsRefusedSayingWhyAndWhatToSet() throws Exception {
     Map<String, String> m = valid();
     m.remove("forTestsOrDemos");

@@ -34,6 +34,7 @@ import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.MailKind;
+import org.optin4j.spi.TransactionConflictException;
 
 /**
  * What every part of the store contract shares: the store under test, fresh for each test, and small helpers for
@@ -109,6 +110,27 @@ public abstract class StoreContract {
           return null;
         });
     return ann;
+  }
+
+  /**
+   * Runs a unit of work, again when the database rolled it back as the victim of a conflict with a concurrent unit
+   * ({@link TransactionConflictException}, at most five runs): what the SPI allows a store to do, and what the core
+   * does for its own set-based and signup units. For the tests that run units at once.
+   *
+   * @param work the unit
+   * @param <T> its result
+   * @return the result of the run that committed
+   */
+  protected final <T> T unitRetryingConflicts(Function<ConsentStore.Transaction, T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return store.inTransaction(work);
+      } catch (TransactionConflictException e) {
+        if (attempt == 5) {
+          throw e;
+        }
+      }
+    }
   }
 
   /**
