@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.AdditionalAnswers.delegatesTo;
+import static org.mockito.Mockito.doReturn;
+import static org.mockito.Mockito.mock;
 import static org.optin4j.Fixtures.NEWSLETTER;
 
 import com.networknt.schema.InputFormat;
@@ -27,7 +30,6 @@ import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.rights.StepUpResult;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.Mailer;
-import org.optin4j.spi.SendOutcome;
 import org.optin4j.testing.OptInFlow;
 import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
@@ -145,18 +147,8 @@ class InternationalAddressTest {
 
   @Test
   void requestWhenLocalPartNotAsciiAndMailerSendsSmtpUtf8ThenMailedUnchanged() {
-    Mailer utf8 =
-        new Mailer() {
-          @Override
-          public List<SendOutcome> send(List<MailMessage> batch) {
-            return mailer.send(batch);
-          }
-
-          @Override
-          public boolean sendsSmtpUtf8() {
-            return true;
-          }
-        };
+    Mailer utf8 = mock(Mailer.class, delegatesTo(mailer));
+    doReturn(true).when(utf8).sendsSmtpUtf8();
     try (OptIn o = Fixtures.builder(InMemoryConsentStore.create(), utf8, clock).build()) {
       SubjectId id = confirmed(o, "Zoë@Bücher.example");
 

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.AdditionalAnswers.delegatesTo;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.CALLS_REAL_METHODS;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.mock;
 import static org.optin4j.Fixtures.EVENTS;
 import static org.optin4j.Fixtures.NEWSLETTER;
 
@@ -15,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.mockito.stubbing.Answer;
 import org.optin4j.memory.InMemoryConsentStore;
 import org.optin4j.operations.OutboxStatus;
 import org.optin4j.spi.ConsentStore;
@@ -31,7 +37,8 @@ class OptInMetricsTest {
   private final TestClock clock = TestClock.at("2026-05-04T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
   private final Recording metrics = new Recording();
-  private final FailingStore store = new FailingStore(InMemoryConsentStore.create());
+  private final ConsentStore real = InMemoryConsentStore.create();
+  private final ConsentStore store = unitsOf(real);
   private final OptIn optIn = Fixtures.builder(store, mailer, clock).metrics(metrics).build();
 
   /** Every call, as one line: name and the arguments that may become tags. */
@@ -93,27 +100,23 @@ class OptInMetricsTest {
     }
   }
 
-  /** A store whose next unit of work fails after its work ran, as a commit that fails does: nothing is kept. */
-  private static final class FailingStore implements ConsentStore {
-    private final ConsentStore store;
-    volatile boolean failNext;
+  /** The in-memory store, its reads going through {@code inTransaction} as units, so that any unit can fail. */
+  private static ConsentStore unitsOf(ConsentStore real) {
+    ConsentStore store = mock(ConsentStore.class, CALLS_REAL_METHODS);
+    doAnswer(delegatesTo(real)).when(store).inTransaction(any());
+    return store;
+  }
 
-    FailingStore(ConsentStore store) {
-      this.store = store;
-    }
-
-    @Override
-    public <T> T inTransaction(Function<Transaction, T> work) {
-      return store.inTransaction(
+  /** A unit whose work runs and then fails, as a commit that fails does: nothing is kept. */
+  private Answer<Object> workRunsThenCommitFails() {
+    return invocation -> {
+      Function<ConsentStore.Transaction, Object> work = invocation.getArgument(0);
+      return real.inTransaction(
           tx -> {
-            T result = work.apply(tx);
-            if (failNext) {
-              failNext = false;
-              throw new StoreException("commit failed");
-            }
-            return result;
+            work.apply(tx);
+            throw new StoreException("commit failed");
           });
-    }
+    };
   }
 
   private RequestResult.Accepted subscribe(String email, PurposeId... purposes) {
@@ -195,7 +198,10 @@ class OptInMetricsTest {
 
   @Test
   void aSignupRolledBackIsNotCounted() {
-    store.failNext = true;
+    doAnswer(workRunsThenCommitFails())
+        .doAnswer(delegatesTo(real))
+        .when(store)
+        .inTransaction(any());
     assertThrows(
         StoreException.class,
         () -> optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, NEWSLETTER)));

@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.AdditionalAnswers.delegatesTo;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.clearInvocations;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
 import static org.optin4j.Fixtures.NEWSLETTER;
 
 import java.lang.reflect.InvocationTargetException;
@@ -20,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
@@ -55,10 +60,10 @@ abstract class JdbcJoinedTransaction {
   private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
 
   private final FakeBinding binding = new FakeBinding();
-  private final AtomicInteger borrowed = new AtomicInteger();
   private final RecordingMailer mailer = new RecordingMailer();
   private final List<ConsentChange> told = new CopyOnWriteArrayList<>();
   private TestDatabase database;
+  private DataSource dataSource;
   private JdbcConsentStore store;
   private OptIn optIn;
 
@@ -67,8 +72,9 @@ abstract class JdbcJoinedTransaction {
   @BeforeEach
   void build() throws Exception {
     database = open();
+    dataSource = mock(DataSource.class, delegatesTo(database.dataSource()));
     store =
-        JdbcConsentStore.builder(counting(database.dataSource()))
+        JdbcConsentStore.builder(dataSource)
             .tablePrefix(database.nextPrefix())
             .createSchema(true)
             .joinTransactions(binding)
@@ -79,7 +85,7 @@ abstract class JdbcJoinedTransaction {
             .listener(told::add)
             .listenerRetries(1, java.time.Duration.ofMillis(1))
             .build();
-    borrowed.set(0);
+    clearInvocations(dataSource);
   }
 
   @AfterEach
@@ -104,7 +110,8 @@ abstract class JdbcJoinedTransaction {
           return null;
         });
 
-    assertEquals(0, borrowed.get(), "no connection of the store's own");
+    verify(dataSource, never().description("no connection of the store's own")).getConnection();
+    verify(dataSource, never()).getConnection(any(), any());
     assertEquals(List.of(), binding.forbidden, "no commit, rollback, close or setting of its own");
     assertFalse(store.joinsCallerTransaction(), "outside the caller's transaction");
   }
@@ -296,11 +303,11 @@ abstract class JdbcJoinedTransaction {
 
   @Test
   void afterCommitOutsideACallerTransactionThenRunsAtOnce() {
-    AtomicInteger ran = new AtomicInteger();
+    Runnable action = mock(Runnable.class);
 
-    store.afterCommit(ran::incrementAndGet);
+    store.afterCommit(action);
 
-    assertEquals(1, ran.get());
+    verify(action).run();
     assertEquals(List.of(), binding.afterCommit);
   }
 
@@ -390,20 +397,6 @@ abstract class JdbcJoinedTransaction {
       Thread.sleep(10);
     }
     assertTrue(condition.get(), "in time");
-  }
-
-  /** The data source, counting the connections the store takes of its own. */
-  private DataSource counting(DataSource real) {
-    return (DataSource)
-        Proxy.newProxyInstance(
-            getClass().getClassLoader(),
-            new Class<?>[] {DataSource.class},
-            (proxy, method, args) -> {
-              if (method.getName().equals("getConnection")) {
-                borrowed.incrementAndGet();
-              }
-              return invoke(real, method, args);
-            });
   }
 
   private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args)

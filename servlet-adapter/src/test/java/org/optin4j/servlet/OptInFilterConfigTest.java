@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
 
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -17,19 +21,20 @@ import org.optin4j.Controller;
 import org.optin4j.OptIn;
 import org.optin4j.keys.SigningKeys;
 import org.optin4j.memory.InMemoryConsentStore;
+import org.optin4j.spi.Mailer;
 import org.optin4j.testing.TestClock;
 
 /** Start-up validation, form tokens and rate limits, without a container. */
 class OptInFilterConfigTest {
+  /** These tests configure the filter and send nothing. */
+  private final Mailer mailer = mock(Mailer.class);
+
   private final OptIn optIn =
       OptIn.builder()
           .catalog(TestApp.catalog())
           .controller(new Controller("Shop", "Main St 1", "privacy@shop.example", null))
           .store(InMemoryConsentStore.create())
-          .mailer(
-              batch -> {
-                throw new UnsupportedOperationException();
-              })
+          .mailer(mailer)
           .signingKeys(SigningKeys.generate("k1"))
           .suppressionPepper(AbstractHostedFlowIT.randomKey())
           .baseUrl("https://shop.example/app/optin")
@@ -38,6 +43,8 @@ class OptInFilterConfigTest {
   @AfterEach
   void close() {
     optIn.close();
+    verify(mailer, never()).send(any());
+    verify(mailer, never()).openSession();
   }
 
   @Test
