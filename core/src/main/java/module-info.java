@@ -14,6 +14,7 @@ module org.optin4j.core {
   exports org.optin4j;
   exports org.optin4j.breach;
   exports org.optin4j.campaign;
+  exports org.optin4j.feed;
   exports org.optin4j.jdbc;
   exports org.optin4j.keys;
   exports org.optin4j.mail;

@@ -105,6 +105,7 @@ public final class OptIn implements AutoCloseable {
   private final SubjectRights rights;
   private final ConsentProof proof;
   private final Operations operations;
+  private final org.optin4j.feed.Feed feed;
   private final RightsDesk rightsDesk;
 
   /**
@@ -190,6 +191,7 @@ public final class OptIn implements AutoCloseable {
             b.unconfirmedGrace,
             b.outboxRetention,
             ServiceCore.NOT_ME_TTL,
+            b.feedRetention,
             notifier::publish,
             metrics);
     this.core =
@@ -219,6 +221,7 @@ public final class OptIn implements AutoCloseable {
     this.rights = new org.optin4j.internal.StoredSubjectRights(core);
     this.proof = new org.optin4j.internal.StoredConsentProof(core);
     this.operations = new org.optin4j.internal.StoredOperations(core);
+    this.feed = new org.optin4j.internal.StoredFeed(core.store());
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
@@ -460,7 +463,7 @@ public final class OptIn implements AutoCloseable {
                         java.util.function.Consumer<ConsentEvent.Type> recordEvent =
                             type ->
                                 HistoryChain.append(
-                                    tx.history(),
+                                    tx,
                                     new ConsentEvent(
                                         0,
                                         subject.id(),
@@ -714,7 +717,7 @@ public final class OptIn implements AutoCloseable {
                           : c.get().confirm(now);
                   tx.subjects().saveConsent(done);
                   HistoryChain.append(
-                      tx.history(),
+                      tx,
                       new ConsentEvent(
                           0,
                           r.subjectId(),
@@ -731,7 +734,7 @@ public final class OptIn implements AutoCloseable {
                 } else {
                   tx.subjects().saveConsent(c.get().withdraw(now));
                   HistoryChain.append(
-                      tx.history(),
+                      tx,
                       new ConsentEvent(
                           0,
                           r.subjectId(),
@@ -932,7 +935,7 @@ public final class OptIn implements AutoCloseable {
                 if (c.state() == ConsentState.PENDING || c.state() == ConsentState.CONFIRMED) {
                   tx.subjects().saveConsent(c.withdraw(now));
                   HistoryChain.append(
-                      tx.history(),
+                      tx,
                       new ConsentEvent(
                           0,
                           subjectId,
@@ -1129,6 +1132,16 @@ public final class OptIn implements AutoCloseable {
    */
   public Operations operations() {
     return operations;
+  }
+
+  /**
+   * Returns the durable, ordered feed of consent changes, for systems that must learn every change and catch up after
+   * a restart (docs/feed.md).
+   *
+   * @return the feed, the same for the life of this service
+   */
+  public org.optin4j.feed.Feed feed() {
+    return feed;
   }
 
   /**
@@ -1521,6 +1534,7 @@ public final class OptIn implements AutoCloseable {
     private boolean erasureKeepsHistory = true;
     private Duration unconfirmedGrace = Duration.ofDays(7);
     private Duration outboxRetention = Duration.ofDays(30);
+    private Duration feedRetention = Duration.ofDays(30);
     private Duration purgeInterval = Duration.ofHours(1);
     private java.util.Set<String> acceptedIssuers = java.util.Set.of();
     private final List<String> problems = new ArrayList<>();
@@ -1901,6 +1915,18 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
+     * Sets how long entries of the event feed ({@link OptIn#feed()}) are kept before the retention job deletes them
+     * (default 30 days): a consumer must read the feed within this period.
+     *
+     * @param retention 1 to 365 days
+     * @return this builder
+     */
+    public Builder feedRetention(Duration retention) {
+      this.feedRetention = retention;
+      return this;
+    }
+
+    /**
      * Builds the service. The dispatcher does not run until {@link OptIn#start()}.
      *
      * @return the service
@@ -1988,6 +2014,7 @@ public final class OptIn implements AutoCloseable {
       range(unconfirmedGrace, "retention unconfirmedGrace", Duration.ZERO, Duration.ofDays(90));
       range(outboxRetention, "retention outboxRetention", Duration.ofDays(1), Duration.ofDays(365));
       range(purgeInterval, "retention interval", Duration.ZERO, Duration.ofDays(7));
+      range(feedRetention, "feedRetention", Duration.ofDays(1), Duration.ofDays(365));
       if (!problems.isEmpty()) {
         throw new ConfigurationException(List.copyOf(problems));
       }

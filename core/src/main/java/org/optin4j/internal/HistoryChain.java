@@ -2,8 +2,10 @@ package org.optin4j.internal;
 
 import java.security.SecureRandom;
 import java.util.Objects;
+import org.optin4j.feed.FeedEntry;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ChainSealer;
+import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.HistoryHead;
 import org.optin4j.spi.HistoryStore;
 
@@ -26,7 +28,39 @@ public final class HistoryChain {
   private HistoryChain() {}
 
   /**
-   * Appends an event to its subject's history: takes the subject's history lock, seals the event onto the head it got
+   * Appends an event to its subject's history and its entry to the feed, in the unit of work: the one way the core
+   * records a consent change, so that no change reaches the history without reaching the feed (docs/feed.md).
+   *
+   * @param tx the current unit of work
+   * @param event the event, with sequence 0 and no seal
+   * @return the stored event, with its sequence and seal
+   * @throws IllegalArgumentException if the event has a sequence or a seal already
+   */
+  public static ConsentEvent append(ConsentStore.Transaction tx, ConsentEvent event) {
+    ConsentEvent stored = append(tx.history(), event);
+    tx.feed().append(FeedEntry.of(stored));
+    return stored;
+  }
+
+  /**
+   * Returns the sealer for a set-based append in the unit of work ({@link
+   * org.optin4j.spi.RetentionStore#expireOpenRequests}): it seals as {@link #SEALER} does and adds each sealed event's
+   * entry to the feed, in sealing order (a store seals only events it stores, in each subject's history order).
+   *
+   * @param tx the current unit of work
+   * @return the sealer
+   */
+  public static ChainSealer sealerWithFeed(ConsentStore.Transaction tx) {
+    return (event, head) -> {
+      ConsentEvent sealed = seal(event, head);
+      tx.feed().append(FeedEntry.of(sealed));
+      return sealed;
+    };
+  }
+
+  /**
+   * Appends an event to its subject's history only, without its feed entry (store tests; the core uses
+   * {@link #append(ConsentStore.Transaction, ConsentEvent)}): takes the subject's history lock, seals the event onto the head it got
    * and has the store keep it. Appends for one subject are serialised by the lock, so a chain never forks.
    *
    * @param history the history part of the current unit of work

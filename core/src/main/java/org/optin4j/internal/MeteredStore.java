@@ -115,6 +115,11 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     public RegisterStore registers() {
       return tx.registers();
     }
+
+    @Override
+    public org.optin4j.spi.FeedStore feed() {
+      return tx.feed();
+    }
   }
 
   /** The unit's outbox, noting each mail it took. */

@@ -56,6 +56,7 @@ public final class Purger {
   private final Duration unconfirmedGrace;
   private final Duration outboxRetention;
   private final Duration addressUndoWindow;
+  private final Duration feedRetention;
   private final Consumer<ConsentChange> changes;
   private final OptInMetrics metrics;
 
@@ -68,6 +69,7 @@ public final class Purger {
    * @param unconfirmedGrace how long an expired, never confirmed signup is kept before it is deleted
    * @param outboxRetention how long finished outbox rows are kept
    * @param addressUndoWindow how long a confirmed change of address may be undone (its replaced address is kept)
+   * @param feedRetention how long entries of the event feed are kept
    * @param changes told about consents ended by retention, after each commit
    * @param metrics told what each run did
    */
@@ -78,6 +80,7 @@ public final class Purger {
       Duration unconfirmedGrace,
       Duration outboxRetention,
       Duration addressUndoWindow,
+      Duration feedRetention,
       Consumer<ConsentChange> changes,
       OptInMetrics metrics) {
     this.metrics = metrics;
@@ -87,6 +90,7 @@ public final class Purger {
     this.unconfirmedGrace = unconfirmedGrace;
     this.outboxRetention = outboxRetention;
     this.addressUndoWindow = addressUndoWindow;
+    this.feedRetention = feedRetention;
     this.changes = changes;
   }
 
@@ -125,13 +129,19 @@ public final class Purger {
             () ->
                 store.inTransaction(
                     tx -> tx.retention().deleteFinishedMails(now.minus(outboxRetention), BATCH)));
+    int feed =
+        drain(
+            () ->
+                store.inTransaction(tx -> tx.feed().deleteBefore(now.minus(feedRetention), BATCH)));
     PurgeReport report = new PurgeReport(requests, consents, subjects, tokens, mails);
-    if (addressChanges > 0 || evidence > 0) {
+    if (addressChanges > 0 || evidence > 0 || feed > 0) {
       LOG.log(
           System.Logger.Level.INFO,
-          "retention: {0} address changes deleted, evidence of {1} lapsed requests " + "cleared",
+          "retention: {0} address changes deleted, evidence of {1} lapsed requests cleared,"
+              + " {2} feed entries deleted",
           addressChanges,
-          evidence);
+          evidence,
+          feed);
     }
     if (report.total() > 0) {
       LOG.log(
@@ -194,7 +204,9 @@ public final class Purger {
               () ->
                   store.inTransaction(
                       tx ->
-                          tx.retention().expireOpenRequests(now, now, BULK, HistoryChain.SEALER)));
+                          tx.retention()
+                              .expireOpenRequests(
+                                  now, now, BULK, HistoryChain.sealerWithFeed(tx))));
       total += n;
       if (n == 0) {
         return total;

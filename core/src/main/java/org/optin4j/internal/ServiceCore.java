@@ -335,7 +335,7 @@ public record ServiceCore(
     for (Consent c : tx.subjects().consents(subject)) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
         HistoryChain.append(
-            tx.history(),
+            tx,
             new ConsentEvent(
                 0,
                 subject,
@@ -366,7 +366,7 @@ public record ServiceCore(
       String source) {
     tx.subjects().saveConsent(changed);
     HistoryChain.append(
-        tx.history(),
+        tx,
         new ConsentEvent(
             0,
             changed.subjectId(),

@@ -297,7 +297,7 @@ public final class StoredCampaigns implements Campaigns {
                 PendingRequest.Status.OPEN,
                 null));
     HistoryChain.append(
-        tx.history(),
+        tx,
         new ConsentEvent(
             0,
             id,

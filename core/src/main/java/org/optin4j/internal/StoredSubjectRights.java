@@ -77,7 +77,7 @@ public final class StoredSubjectRights implements SubjectRights {
     for (Consent c : tx.subjects().consents(subjectId)) {
       if (c.state() != ConsentState.ERASED) {
         HistoryChain.append(
-            tx.history(),
+            tx,
             new ConsentEvent(
                 0,
                 subjectId,
@@ -130,7 +130,7 @@ public final class StoredSubjectRights implements SubjectRights {
               Instant now = core.clock().instant();
               tx.subjects().saveConsent(c.get().restrict(restrict));
               HistoryChain.append(
-                  tx.history(),
+                  tx,
                   new ConsentEvent(
                       0,
                       subjectId,

@@ -60,6 +60,9 @@ final class JdbcTransaction implements ConsentStore.Transaction {
    */
   final java.util.Map<SubjectId, HistoryHead> unwrittenHeads = new java.util.LinkedHashMap<>();
 
+  /** Feed entries appended by this unit, written with their commit-order positions by {@link #flush}. */
+  final List<org.optin4j.feed.FeedEntry> unwrittenFeed = new ArrayList<>();
+
   /** Subjects this unit inserted: nobody else can know their ids before the commit, so their heads need no lock. */
   final Set<SubjectId> insertedSubjects = new java.util.HashSet<>();
 
@@ -113,6 +116,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     return new JdbcRegisters(this, c, sql);
   }
 
+  @Override
+  public JdbcFeed feed() {
+    return new JdbcFeed(this, c, sql);
+  }
+
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {
@@ -125,10 +133,14 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     open = false;
   }
 
-  /** Writes what this unit still holds back (the moved history heads); called before the commit. */
+  /**
+   * Writes what this unit still holds back (the moved history heads, then the feed entries, whose positions must be
+   * claimed last: see {@link JdbcFeed}); called before the commit.
+   */
   void flush() {
     if (open && failure == null) {
       writeHeads();
+      new JdbcFeed(this, c, sql).write(unwrittenFeed);
     }
   }
 

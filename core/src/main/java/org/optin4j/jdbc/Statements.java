@@ -18,6 +18,8 @@ final class Statements {
       "subject_id, purpose, event_type, occurred_at, request_id, notice_version,"
           + " notice_hash, notice_locale, source, channel, evidence_ip, evidence_user_agent, token_id, chain_position,"
           + " previous_hash, details_salt, details_digest, chain_hash";
+  static final String FEED_COLUMNS =
+      "feed_position, subject_id, purpose, event_type, occurred_at, channel";
   static final String NOTICE_COLUMNS =
       "hash, notice_key, version, locale, purposes, body, created_at";
   static final String REQUEST_COLUMNS =
@@ -121,6 +123,17 @@ final class Statements {
   final String lapsedSignupsFirst;
   final String lapsedSignupsAfter;
   final String deleteUsedTokens;
+
+  /** The feed: entries after a position; the bounded purge; the commit-order position claim (see {@link JdbcFeed}). */
+  final String feedAfter;
+
+  final String deleteOldFeed;
+  final String claimFeedPositions;
+
+  /** MariaDB only (no UPDATE ... RETURNING): reads the claimed counter back; {@code null} elsewhere. */
+  final String lastFeedPosition;
+
+  private final String feedTable;
   final String deleteFinishedMails;
   final String updateMail;
   final String mailsBySubject;
@@ -493,6 +506,33 @@ final class Statements {
     rightsRequestById = "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE id = ?";
     openRightsRequests =
         "SELECT " + RIGHTS_COLUMNS + " FROM " + rights + " WHERE completed_at IS NULL";
+    feedTable = prefix + "feed";
+    String feedCounter = prefix + "feed_counter";
+    feedAfter =
+        "SELECT "
+            + FEED_COLUMNS
+            + " FROM "
+            + feedTable
+            + " WHERE feed_position > ? ORDER BY feed_position LIMIT ?";
+    deleteOldFeed =
+        dialect == Dialect.MARIADB
+            ? "DELETE FROM " + feedTable + " WHERE occurred_at < ? ORDER BY feed_position LIMIT ?"
+            : "DELETE FROM "
+                + feedTable
+                + " WHERE feed_position IN (SELECT feed_position FROM "
+                + feedTable
+                + " WHERE occurred_at < ? ORDER BY feed_position LIMIT ?)";
+    String claim = "UPDATE " + feedCounter + " SET last_position = last_position + ? WHERE id = 1";
+    claimFeedPositions =
+        switch (dialect) {
+          case POSTGRESQL -> claim + " RETURNING last_position";
+          case H2 -> "SELECT last_position FROM FINAL TABLE (" + claim + ")";
+          case MARIADB -> claim;
+        };
+    lastFeedPosition =
+        dialect == Dialect.MARIADB
+            ? "SELECT last_position FROM " + feedCounter + " WHERE id = 1"
+            : null;
     String nodes = prefix + "nodes";
     upsertNode = upsert(nodes, NODE_COLUMNS, "node_id");
     allNodes = "SELECT " + NODE_COLUMNS + " FROM " + nodes + " ORDER BY node_id";
@@ -613,13 +653,23 @@ final class Statements {
         + in(n);
   }
 
+  /** Inserts {@code n} feed entries in one statement; parameters: each entry's {@link #FEED_COLUMNS}. */
+  String insertFeed(int n) {
+    return insertRows(feedTable, FEED_COLUMNS, n);
+  }
+
   /** Inserts {@code n} events in one statement; parameters: each event's {@link #EVENT_COLUMNS}. */
   String insertEvents(int n) {
-    String row = "(" + placeholders(EVENT_COLUMNS) + ")";
+    return insertRows(eventsTableName, EVENT_COLUMNS, n);
+  }
+
+  /** Inserts {@code n} rows of {@code columns} into {@code table} in one statement. */
+  private static String insertRows(String table, String columns, int n) {
+    String row = "(" + placeholders(columns) + ")";
     return "INSERT INTO "
-        + eventsTableName
+        + table
         + " ("
-        + EVENT_COLUMNS
+        + columns
         + ") VALUES "
         + String.join(", ", java.util.Collections.nCopies(n, row));
   }

@@ -35,6 +35,11 @@ final class MemoryState {
   final Map<SubjectId, List<ConsentEvent>> eventsBySubject = new HashMap<>();
   final NavigableMap<String, HistoryHead> historyHeads = new TreeMap<>();
   long lastSequence;
+
+  /** The feed by position; positions are handed out under the store lock, so in commit order. */
+  final NavigableMap<Long, org.optin4j.feed.FeedEntry> feed = new TreeMap<>();
+
+  long lastFeedPosition;
   final Map<String, Notice> noticesByHash = new HashMap<>();
   final Map<String, Integer> latestNoticeVersionByKey = new HashMap<>();
   final Map<String, PendingRequest> requests = new HashMap<>();

@@ -70,6 +70,11 @@ final class MemoryUnit implements ConsentStore.Transaction {
     return new MemoryRegisters(this, state);
   }
 
+  @Override
+  public MemoryFeed feed() {
+    return new MemoryFeed(this, state);
+  }
+
   /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

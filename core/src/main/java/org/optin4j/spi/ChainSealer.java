@@ -10,7 +10,8 @@ import org.optin4j.proof.ConsentEvent;
  * so that no store computes a hash and every history is sealed one way (GDPR Art. 7(1): a proof an auditor can
  * recompute).
  *
- * <p>Implementations are stateless apart from their random source and thread-safe.
+ * <p>The core's sealer may also add each sealed event's entry to the unit's {@linkplain FeedStore feed}: a store calls
+ * it only for events it stores in the same unit, in each subject's history order.
  */
 @FunctionalInterface
 public interface ChainSealer {

@@ -130,5 +130,12 @@ public interface ConsentStore {
      * @return the registers part of this unit
      */
     RegisterStore registers();
+
+    /**
+     * Returns the durable, ordered feed of consent changes.
+     *
+     * @return the feed part of this unit
+     */
+    FeedStore feed();
   }
 }

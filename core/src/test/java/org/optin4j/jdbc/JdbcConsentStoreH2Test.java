@@ -1,6 +1,7 @@
 package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -73,6 +74,13 @@ class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
   @Nested
   class Registers extends RegisterStoreContract {
     Registers() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Feed extends FeedStoreContract {
+    Feed() {
       super(JdbcConsentStoreH2Test.this);
     }
   }

@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -83,6 +84,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Registers extends RegisterStoreContract {
     Registers() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Feed extends FeedStoreContract {
+    Feed() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

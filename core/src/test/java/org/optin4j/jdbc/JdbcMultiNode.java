@@ -15,14 +15,19 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +42,12 @@ import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
 import org.optin4j.RequestResult;
 import org.optin4j.SubjectId;
+import org.optin4j.feed.FeedCursor;
+import org.optin4j.feed.FeedEntry;
+import org.optin4j.feed.FeedPage;
+import org.optin4j.internal.HistoryChain;
 import org.optin4j.keys.SigningKeys;
+import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.MailMessage;
 import org.optin4j.spi.NodeRegistration;
 import org.optin4j.testing.RecordingMailer;
@@ -49,6 +59,11 @@ import org.optin4j.testing.TestClock;
  * the subclasses.
  */
 abstract class JdbcMultiNode {
+  static final int FEED_CHANGES_DEFAULT = 2000;
+  private static final int FEED_CHANGES =
+      Integer.getInteger("optin4j.feed.changes", FEED_CHANGES_DEFAULT);
+  private static final int FEED_WRITERS = 4;
+
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final SigningKeys keys = SigningKeys.generate("k1");
   private final List<OptIn> nodes = new ArrayList<>();
@@ -69,12 +84,18 @@ abstract class JdbcMultiNode {
     database.close();
   }
 
+  private JdbcConsentStore store() {
+    return JdbcConsentStore.builder(database.dataSource())
+        .tablePrefix(prefix)
+        .createSchema(true)
+        .build();
+  }
+
   private OptIn node(RecordingMailer mailer) {
-    JdbcConsentStore store =
-        JdbcConsentStore.builder(database.dataSource())
-            .tablePrefix(prefix)
-            .createSchema(true)
-            .build();
+    return node(store(), mailer);
+  }
+
+  private OptIn node(JdbcConsentStore store, RecordingMailer mailer) {
     OptIn node =
         Fixtures.builder(store, mailer, clock)
             .signingKeys(keys)
@@ -363,5 +384,144 @@ abstract class JdbcMultiNode {
       }
     }
     return found;
+  }
+
+  /**
+   * The event feed's promise under load (issue 14, "Done when"): two nodes write consent changes at once, one
+   * transaction with a change is held open across many others' commits, and a reader polls the feed all the while.
+   * The reader must end with exactly every change, none twice, each subject's in its history's order.
+   * {@value #FEED_CHANGES_DEFAULT} changes by default; {@code -Doptin4j.feed.changes=10000} runs the issue's size.
+   */
+  @Test
+  void twoNodesWritingWhileOneTransactionIsHeldOpenThenReaderSeesEveryChangeOnceInHistoryOrder()
+      throws Exception {
+    JdbcConsentStore storeA = store();
+    OptIn a = node(storeA, new RecordingMailer());
+    OptIn b = node(store(), new RecordingMailer());
+    // Each subject: a signup (REQUESTED) on one node, then its erasure (ERASED) on the other. The
+    // held subject's second change is the event of the transaction held open.
+    int subjects = (FEED_CHANGES - 2) / 2;
+    SubjectId held = signUp(a, "held@example.org");
+
+    List<FeedEntry> seen = new ArrayList<>();
+    AtomicBoolean writing = new AtomicBoolean(true);
+    AtomicInteger seenWhileHeld = new AtomicInteger();
+    AtomicBoolean heldOpen = new AtomicBoolean(true);
+    Thread reader =
+        new Thread(
+            () -> {
+              FeedCursor cursor = FeedCursor.start();
+              boolean last = false;
+              while (!last) {
+                last = !writing.get();
+                FeedPage page;
+                do {
+                  page = (seen.size() % 2 == 0 ? a : b).feed().after(cursor, 100);
+                  seen.addAll(page.entries());
+                  if (heldOpen.get()) {
+                    seenWhileHeld.set(seen.size());
+                  }
+                  // The cursor's string form is what a consumer keeps: read on from it.
+                  cursor = FeedCursor.parse(page.next().toString());
+                } while (!page.entries().isEmpty());
+              }
+            });
+    reader.start();
+
+    ExecutorService pool = Executors.newFixedThreadPool(FEED_WRITERS + 1);
+    try {
+      CountDownLatch heldAppended = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Future<Long> heldUnit =
+          pool.submit(
+              () ->
+                  storeA.inTransaction(
+                      tx -> {
+                        tx.history().lock(held);
+                        ConsentEvent stored =
+                            HistoryChain.append(
+                                tx,
+                                new ConsentEvent(
+                                    0,
+                                    held,
+                                    NEWSLETTER,
+                                    ConsentEvent.Type.EXPIRED,
+                                    clock.instant(),
+                                    null,
+                                    null,
+                                    null,
+                                    Channel.SYSTEM,
+                                    Evidence.NONE,
+                                    null));
+                        heldAppended.countDown();
+                        awaitOrFail(release);
+                        return stored.sequence();
+                      }));
+      awaitOrFail(heldAppended);
+      AtomicInteger done = new AtomicInteger();
+      List<Future<?>> writers = new ArrayList<>();
+      for (int w = 0; w < FEED_WRITERS; w++) {
+        int writer = w;
+        writers.add(
+            pool.submit(
+                () -> {
+                  for (int i = writer; i < subjects; i += FEED_WRITERS) {
+                    OptIn first = i % 2 == 0 ? a : b;
+                    OptIn second = first == a ? b : a;
+                    SubjectId id = signUp(first, "user" + i + "@example.org");
+                    assertTrue(second.rights().erase(id, Channel.OPERATOR));
+                    if (done.incrementAndGet() == subjects / 2) {
+                      heldOpen.set(false);
+                      release.countDown();
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : writers) {
+        f.get(10, TimeUnit.MINUTES);
+      }
+      long heldSequence = heldUnit.get(1, TimeUnit.MINUTES);
+      assertTrue(heldSequence > 0);
+    } finally {
+      writing.set(false);
+      reader.join(TimeUnit.MINUTES.toMillis(2));
+      pool.shutdownNow();
+    }
+
+    assertTrue(
+        seenWhileHeld.get() > 2,
+        "the reader read on past the held transaction while it was open, saw " + seenWhileHeld);
+    assertEquals(FEED_CHANGES - FEED_CHANGES % 2, seen.size(), "every change, none twice");
+    Set<Long> positions = new HashSet<>();
+    Map<SubjectId, List<ConsentEvent.Type>> bySubject = new LinkedHashMap<>();
+    for (FeedEntry e : seen) {
+      assertTrue(positions.add(e.position()), "seen twice: " + e);
+      bySubject.computeIfAbsent(e.subjectId(), k -> new ArrayList<>()).add(e.type());
+    }
+    assertEquals(subjects + 1, bySubject.size());
+    for (Map.Entry<SubjectId, List<ConsentEvent.Type>> s : bySubject.entrySet()) {
+      List<ConsentEvent.Type> history =
+          storeA.read(tx -> tx.history().events(s.getKey())).stream()
+              .map(ConsentEvent::type)
+              .toList();
+      assertEquals(history, s.getValue(), "the feed keeps the history's order");
+    }
+    assertEquals(
+        List.of(ConsentEvent.Type.REQUESTED, ConsentEvent.Type.EXPIRED), bySubject.get(held));
+  }
+
+  private static SubjectId signUp(OptIn node, String email) {
+    RequestResult r = node.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER));
+    return assertInstanceOf(RequestResult.Accepted.class, r, r::toString).subjectId();
+  }
+
+  private static void awaitOrFail(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(5, TimeUnit.MINUTES), "latch not opened");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -157,7 +157,7 @@ interface JdbcStoreBehaviour {
             .contains(
                 "run the upgrade scripts "
                     + database().dialect().scriptFolder()
-                    + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql"),
+                    + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql, V4__feed.sql"),
         e.getMessage());
   }
 
@@ -177,16 +177,19 @@ interface JdbcStoreBehaviour {
     assertTrue(
         e.getMessage()
             .startsWith(
-                "optin4j schema version 2 found, this library needs 3; run the upgrade"
+                "optin4j schema version 2 found, this library needs 4; run the upgrade"
                     + " scripts "
                     + database().dialect().scriptFolder()
-                    + "V3__nodes.sql (with"),
+                    + "V3__nodes.sql, V4__feed.sql (with"),
         e.getMessage());
-    for (String statement : Schema.statements(database().dialect(), "V3__nodes.sql", prefix)) {
-      database().execute(statement);
+    for (String script : List.of("V3__nodes.sql", "V4__feed.sql")) {
+      for (String statement : Schema.statements(database().dialect(), script, prefix)) {
+        database().execute(statement);
+      }
     }
     JdbcConsentStore store = builder(prefix).build();
     assertEquals(List.of(), store.inTransaction(tx -> tx.registers().nodes()));
+    assertEquals(List.of(), store.inTransaction(tx -> tx.feed().after(0, 10)));
   }
 
   @Test

@@ -37,6 +37,7 @@ import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -109,6 +110,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Registers extends RegisterStoreContract {
     Registers() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Feed extends FeedStoreContract {
+    Feed() {
       super(InMemoryConsentStore::create);
     }
   }

@@ -67,4 +67,11 @@ class InMemoryStoreContractTest {
       super(MEMORY);
     }
   }
+
+  @Nested
+  class Feed extends FeedStoreContract {
+    Feed() {
+      super(MEMORY);
+    }
+  }
 }
