@@ -11,6 +11,7 @@ import org.optin4j.ConsentRequest;
 import org.optin4j.OptIn;
 import org.optin4j.PurposeId;
 import org.optin4j.RequestResult;
+import org.optin4j.jdbc.JdbcConsentStore;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -92,7 +93,7 @@ class StarterMetricsHealthH2Test {
         .contains("\"status\":\"UP\"")
         .contains("\"store\":\"jdbc\"")
         .contains("\"dialect\":\"H2\"")
-        .contains("\"schemaVersion\":3")
+        .contains("\"schemaVersion\":" + JdbcConsentStore.SCHEMA_VERSION)
         .contains("\"stuck\":false")
         .contains("\"failing\":false")
         .doesNotContain("@")
