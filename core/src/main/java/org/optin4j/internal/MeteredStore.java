@@ -52,10 +52,12 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
               queued.clear(); // a store that runs the unit again keeps only the last run's mails
               return work.apply(new Unit(tx, queued));
             });
-    List<MailKind> committed = List.copyOf(queued);
-    // A unit that joined the caller's transaction is not durable yet: count its mails once that
-    // commits.
-    store.afterCommit(() -> committed.forEach(metrics::mailQueued));
+    if (!queued.isEmpty()) {
+      List<MailKind> committed = List.copyOf(queued);
+      // A unit that joined the caller's transaction is not durable yet: count its mails once that
+      // commits. Units that queued nothing register nothing with the caller's transaction.
+      store.afterCommit(() -> committed.forEach(metrics::mailQueued));
+    }
     return result;
   }
 
