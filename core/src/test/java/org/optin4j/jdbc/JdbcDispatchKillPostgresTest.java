@@ -119,7 +119,7 @@ class JdbcDispatchKillPostgresTest {
               .getOrDefault(OutboxMail.Status.SENT, 0L)
           < MAILS) {
         assertTrue(
-            System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(60),
+            System.nanoTime() - killedAt < TimeUnit.SECONDS.toNanos(90),
             () -> "not all sent: " + store.read(tx -> tx.outbox().countMailsByStatus()));
         survivor.operations().dispatchNow();
         Thread.sleep(100);
@@ -153,8 +153,10 @@ class JdbcDispatchKillPostgresTest {
             + twice.size());
     assertTrue(twice.size() <= 1, "at most the mail on the wire went twice: " + twice);
     assertTrue(idsByRecipient.values().stream().allMatch(ids -> ids.size() <= 2));
+    // The claimed batch can only go out once the lease has run out; what follows is sending, which a loaded machine
+    // slows down: the margin is for that, the bound still catches a takeover that waits for anything but the lease.
     assertTrue(
-        takeover.compareTo(LEASE.plusSeconds(15)) < 0, "taken over after the lease: " + takeover);
+        takeover.compareTo(LEASE.plusSeconds(30)) < 0, "taken over after the lease: " + takeover);
   }
 
   private String currentSchema() throws Exception {
