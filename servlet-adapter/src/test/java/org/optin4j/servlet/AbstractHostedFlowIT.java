@@ -99,8 +99,22 @@ abstract class AbstractHostedFlowIT {
     clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     container = newContainer();
     http = new Http(container.port());
-    OptIn.Builder o =
-        OptIn.builder()
+    OptIn.Builder o = service(http, clock, MAIL.getSmtp().getPort());
+    service.accept(o);
+    optIn = o.build();
+    OptInFilter.Builder b =
+        OptInFilter.builder(optIn)
+            .formPaths("/signup", "/signup-result")
+            .markerPaths("/static.html", "/data.json", "/real.html", "/dynamic.html")
+            .returnUrls("https://shop.example/thanks");
+    customize.accept(b);
+    filter = b.build();
+    assertTrue(container.deploy(APP, app(filter)), "web app did not start");
+  }
+
+  /** The service every web-app test runs on: the test catalog, an in-memory store, mail to the SMTP server. */
+  static OptIn.Builder service(Http http, TestClock clock, int smtpPort) {
+    return OptIn.builder()
             .catalog(TestApp.catalog())
             .controller(
                 new Controller(
@@ -112,7 +126,7 @@ abstract class AbstractHostedFlowIT {
             .mailer(
                 SmtpMailer.builder()
                     .host("127.0.0.1")
-                    .port(MAIL.getSmtp().getPort())
+                    .port(smtpPort)
                     .security(SmtpMailer.Security.NONE)
                     .from("noreply@shop.example", "Shop")
                     .properties(Map.of("mail.smtp.ehlo", "false"))
@@ -124,16 +138,6 @@ abstract class AbstractHostedFlowIT {
             .clock(clock)
             .evidencePolicy(EvidencePolicy.FULL)
             .confirmationMailCap(20, Duration.ZERO);
-    service.accept(o);
-    optIn = o.build();
-    OptInFilter.Builder b =
-        OptInFilter.builder(optIn)
-            .formPaths("/signup", "/signup-result")
-            .markerPaths("/static.html", "/data.json", "/real.html", "/dynamic.html")
-            .returnUrls("https://shop.example/thanks");
-    customize.accept(b);
-    filter = b.build();
-    assertTrue(container.deploy(APP, app(filter)), "web app did not start");
   }
 
   static byte[] randomKey() {
@@ -221,7 +225,12 @@ abstract class AbstractHostedFlowIT {
 
   /** The site path of the first link of a kind in the newest mail to an address. */
   String link(String to, String kind) throws Exception {
-    List<MimeMessage> mails = dispatch();
+    return link(dispatch(), http.origin, to, kind);
+  }
+
+  /** The site path of the first link of a kind in the newest of these mails to an address. */
+  static String link(List<MimeMessage> mails, String origin, String to, String kind)
+      throws Exception {
     for (int i = mails.size() - 1; i >= 0; i--) {
       MimeMessage m = mails.get(i);
       if (!m.getAllRecipients()[0].toString().equals(to)) {
@@ -230,7 +239,7 @@ abstract class AbstractHostedFlowIT {
       Matcher x = LINK.matcher(text(m));
       while (x.find()) {
         if (x.group(1).equals(kind)) {
-          return x.group().substring(http.origin.length());
+          return x.group().substring(origin.length());
         }
       }
     }
