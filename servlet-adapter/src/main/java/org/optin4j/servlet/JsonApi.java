@@ -167,8 +167,15 @@ final class JsonApi {
     }
   }
 
-  /** Answers an internal error as a problem; the caller logged it. */
-  void internalError(HttpServletResponse res) throws IOException {
+  /**
+   * Answers an internal error as a problem, on a reset response; the caller logged it. An allow-listed origin keeps
+   * its grant, so that the front end can read that something failed.
+   */
+  void internalError(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    String origin = ApiOrigins.origin(req);
+    if (origins.admits(origin)) {
+      origins.grant(res, origin);
+    }
     json.problem(res, Problem.INTERNAL, "The request could not be handled.", List.of());
   }
 

@@ -13,6 +13,10 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -83,10 +87,19 @@ final class JsonCodec {
     }
     JsonNode node;
     try {
-      node = mapper.readTree(bytes);
-    } catch (JsonProcessingException e) {
+      // UTF-8 only (RFC 8259, section 8.1), decoded strictly here: left to itself, Jackson guesses UTF-16 or UTF-32
+      // from the first bytes and then fails with an I/O error rather than a parse error (found by fuzzing).
+      String text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
+      node = mapper.readTree(text);
+    } catch (CharacterCodingException | JsonProcessingException e) {
       // Never the parser's message: it quotes the input.
-      throw new ApiRefusal(Problem.INVALID_JSON, "The body is not valid JSON.");
+      throw new ApiRefusal(Problem.INVALID_JSON, "The body is not valid JSON in UTF-8.");
     }
     if (!(node instanceof ObjectNode o)) {
       throw new ApiRefusal(Problem.INVALID_JSON, "The body must be a JSON object.");

@@ -335,7 +335,7 @@ public final class OptInFilter implements Filter {
       throw e;
     }
     response.reset();
-    jsonApi.internalError(response);
+    jsonApi.internalError(request, response);
   }
 
   private void failClosed(

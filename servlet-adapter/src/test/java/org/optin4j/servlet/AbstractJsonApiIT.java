@@ -428,6 +428,58 @@ abstract class AbstractJsonApiIT {
     assertFalse(r.header("Content-Type").contains("json"), "the hosted pages' 404, not the API");
   }
 
+  @Test
+  void humanCheckRunsOnTheApiSignupAndCanReadAHeader() throws Exception {
+    deploy(
+        b ->
+            b.humanCheck(
+                new HumanCheck() {
+                  @Override
+                  public String formHtml(jakarta.servlet.http.HttpServletRequest r, java.util.Locale l) {
+                    return "";
+                  }
+
+                  @Override
+                  public boolean verify(jakarta.servlet.http.HttpServletRequest r) {
+                    return "solved".equals(r.getHeader("X-Human-Check"));
+                  }
+                }));
+    Http.Response refused = subscribe("ann@example.org", "newsletter");
+    assertProblem(refused, 400, "invalid-field");
+    assertTrue(refused.body().contains("\"fields\":[\"humanCheck\"]"), refused.body());
+    assertTrue(states("ann@example.org").isEmpty());
+    String body =
+        json("email", "ann@example.org", "purposes", purposes("newsletter"), "notice", noticeHash("newsletter"));
+    assertEquals(202, post("/subscribe", body, "X-Human-Check", "solved").status());
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
+  }
+
+  @Test
+  void internalErrorIsA500ProblemThatSaysNothingMore() throws Exception {
+    deploy(
+        b ->
+            b.humanCheck(
+                new HumanCheck() {
+                  @Override
+                  public String formHtml(jakarta.servlet.http.HttpServletRequest r, java.util.Locale l) {
+                    return "";
+                  }
+
+                  @Override
+                  public boolean verify(jakarta.servlet.http.HttpServletRequest r) {
+                    throw new IllegalStateException("captcha service down: secret-detail");
+                  }
+                }));
+    String body =
+        json("email", "ann@example.org", "purposes", purposes("newsletter"), "notice", noticeHash("newsletter"));
+    Http.Response r =
+        http.request("POST", API + "/subscribe", body, "Content-Type", JSON, "Origin", FRONT);
+    assertProblem(r, 500, "internal");
+    assertFalse(r.body().contains("secret-detail"), r.body());
+    assertEquals(FRONT, r.header("Access-Control-Allow-Origin"), "the front end may read it");
+    contract.validate("#/components/schemas/Problem", r.body(), "500");
+  }
+
   // --- preferences with the link token as bearer ------------------------------------------------------------------
 
   @Test
