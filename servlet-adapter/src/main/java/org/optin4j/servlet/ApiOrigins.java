@@ -44,11 +44,20 @@ final class ApiOrigins {
     }
   }
 
-  /** Adds a preflight's grant: the route's methods and the two request headers the API reads. */
+  /**
+   * The request headers a preflight may grant: the credentials, the body's type, and {@value #HUMAN_CHECK_HEADER}, the
+   * header a {@link HumanCheck} reads its answer from on the API (the JSON body is not form parameters).
+   */
+  static final String ALLOWED_HEADERS = "Authorization, Content-Type, X-Human-Check";
+
+  /** Where an API client sends the answer to a {@link HumanCheck} (docs/json-api.md). */
+  static final String HUMAN_CHECK_HEADER = "X-Human-Check";
+
+  /** Adds a preflight's grant: the route's methods and the request headers the API reads. */
   void grantPreflight(HttpServletResponse res, String origin, String methods) {
     res.setHeader("Access-Control-Allow-Origin", origin);
     res.setHeader("Access-Control-Allow-Methods", methods);
-    res.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    res.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
     res.setHeader("Access-Control-Max-Age", Integer.toString(PREFLIGHT_MAX_AGE));
   }
 }

@@ -348,6 +348,8 @@ abstract class AbstractJsonApiIT {
     assertEquals(FRONT, ok.header("Access-Control-Allow-Origin"));
     assertTrue(ok.header("Access-Control-Allow-Methods").contains("POST"));
     assertTrue(ok.header("Access-Control-Allow-Headers").contains("Content-Type"));
+    assertTrue(ok.header("Access-Control-Allow-Headers").contains("Authorization"));
+    assertTrue(ok.header("Access-Control-Allow-Headers").contains("X-Human-Check"));
     assertNull(ok.header("Access-Control-Allow-Credentials"));
 
     Http.Response foreign =
@@ -441,7 +443,7 @@ abstract class AbstractJsonApiIT {
 
                   @Override
                   public boolean verify(jakarta.servlet.http.HttpServletRequest r) {
-                    return "solved".equals(r.getHeader("X-Human-Check"));
+                    return "solved".equals(r.getHeader(ApiOrigins.HUMAN_CHECK_HEADER));
                   }
                 }));
     Http.Response refused = subscribe("ann@example.org", "newsletter");
