@@ -133,7 +133,7 @@ public final class OptInConfig {
                   "dropIn.formPaths",
                   "dropIn.markerPaths",
                   "dropIn.emailField",
-                  "api",
+                  "api.enabled",
                   "api.allowedOrigins"))
           .collect(Collectors.toUnmodifiableSet());
 
@@ -384,7 +384,7 @@ public final class OptInConfig {
     r.value("rateLimit.perAddress", OptInConfig::limit);
     r.value("rateLimit.slots", Integer::valueOf);
     r.secret("formKey");
-    r.value("api", OptInConfig::bool);
+    r.value("api.enabled", OptInConfig::bool);
     r.secret("api.key");
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
@@ -434,7 +434,7 @@ public final class OptInConfig {
     r.optional("dropIn.formPaths", OptInConfig::list, l -> f.formPaths(l));
     r.optional("dropIn.markerPaths", OptInConfig::list, l -> f.markerPaths(l));
     r.optional("dropIn.emailField", s -> s, f::emailField);
-    r.optional("api", OptInConfig::bool, f::api);
+    r.optional("api.enabled", OptInConfig::bool, f::api);
     r.optional("api.allowedOrigins", OptInConfig::list, l -> f.apiAllowedOrigins(l));
     String apiKey = r.text("api.key");
     if (apiKey != null) {

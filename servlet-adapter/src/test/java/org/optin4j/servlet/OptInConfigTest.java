@@ -88,7 +88,7 @@ class OptInConfigTest {
     String apiKey = "feed-reader-key-0123456789abcdefghijklmnopqrstuv";
     for (boolean kebab : new boolean[] {false, true}) {
       Map<String, String> m = valid();
-      m.put("api", "true");
+      m.put("api.enabled", "true");
       m.put(kebab ? "api.allowed-origins" : "api.allowedOrigins", "https://front.example");
       m.put("api.key.value", apiKey);
       OptInConfig config = OptInConfig.fromMap(m);
@@ -108,9 +108,9 @@ class OptInConfigTest {
   @Test
   void jsonApiKeysWhenInvalidAreNamedAndTheKeyIsNotShown() throws Exception {
     Map<String, String> m = valid();
-    m.put("api", "yes");
-    assertProblem(m, "api: ");
-    m.put("api", "true");
+    m.put("api.enabled", "yes");
+    assertProblem(m, "api.enabled: ");
+    m.put("api.enabled", "true");
     m.put("api.allowedOrigins", "https://front.example/path");
     m.put("api.key.value", "short-secret");
     OptInConfig config = OptInConfig.fromMap(m);
