@@ -19,10 +19,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.optin4j.Channel;
-import org.optin4j.Consent;
-import org.optin4j.ConsentState;
 import org.optin4j.ConfirmationPreview;
 import org.optin4j.ConfirmationResult;
+import org.optin4j.Consent;
+import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
 import org.optin4j.OptIn;
@@ -141,7 +141,8 @@ final class JsonApi {
         return;
       }
       if (!origins.admits(origin)) {
-        // Before anything is read or changed: a page of another site gets nothing, not even a grant to read this.
+        // Before anything is read or changed: a page of another site gets nothing, not even a grant
+        // to read this.
         res.addHeader("Vary", "Origin");
         throw new ApiRefusal(
             Problem.ORIGIN_NOT_ALLOWED, "This origin is not on the API's allow-list.");
@@ -209,8 +210,7 @@ final class JsonApi {
     }
     String wanted = req.getHeader("Access-Control-Request-Method");
     if (wanted == null || !route.containsKey(wanted)) {
-      throw new ApiRefusal(
-          Problem.PREFLIGHT_REFUSED, "This endpoint takes " + allow(route) + ".");
+      throw new ApiRefusal(Problem.PREFLIGHT_REFUSED, "This endpoint takes " + allow(route) + ".");
     }
     origins.grantPreflight(res, origin, String.join(", ", new TreeSet<>(route.keySet())));
     res.setStatus(HttpServletResponse.SC_NO_CONTENT);
@@ -254,7 +254,9 @@ final class JsonApi {
     String[] v = query(req, name);
     if (v != null && v.length > 1) {
       throw new ApiRefusal(
-          Problem.INVALID_PARAMETER, "The parameter " + name + " may be given once.", List.of(name));
+          Problem.INVALID_PARAMETER,
+          "The parameter " + name + " may be given once.",
+          List.of(name));
     }
     return v == null ? null : v[0];
   }
@@ -280,7 +282,8 @@ final class JsonApi {
         List.of(field));
   }
 
-  // --- public endpoints ---------------------------------------------------------------------------------------
+  // --- public endpoints
+  // ---------------------------------------------------------------------------------------
 
   private void openApi(HttpServletRequest req, HttpServletResponse res) throws IOException {
     res.setStatus(200);
@@ -298,8 +301,7 @@ final class JsonApi {
     String[] wanted = query(req, "purpose");
     if (wanted != null) {
       if (wanted.length > MAX_PURPOSES) {
-        throw new ApiRefusal(
-            Problem.INVALID_PARAMETER, "Too many purposes.", List.of("purpose"));
+        throw new ApiRefusal(Problem.INVALID_PARAMETER, "Too many purposes.", List.of("purpose"));
       }
       for (String w : wanted) {
         offered.add(
@@ -353,7 +355,8 @@ final class JsonApi {
         req,
         res,
         start + AnswerFloor.SIGNUP_ANSWER_FLOOR_NANOS,
-        (rq, rs) -> json.send(rs, 202, json.object().put("status", "requested").put("message", message)));
+        (rq, rs) ->
+            json.send(rs, 202, json.object().put("status", "requested").put("message", message)));
   }
 
   /** The signup's refusals (page text keys) as one problem. */
@@ -383,7 +386,8 @@ final class JsonApi {
         fields.stream().distinct().toList());
   }
 
-  // --- the confirmation link -------------------------------------------------------------------------------------
+  // --- the confirmation link
+  // -------------------------------------------------------------------------------------
 
   private String linkToken(JsonCodec.Body body) {
     String token = body.text("token", true, Pages.MAX_TOKEN);
@@ -401,7 +405,9 @@ final class JsonApi {
       ObjectNode o = json.object().put("status", "ready");
       ArrayNode ps = o.putArray("purposes");
       for (Purpose p : ready.purposes()) {
-        ps.addObject().put("id", p.id().value()).put("title", pages.title(p, ready.notice().locale()));
+        ps.addObject()
+            .put("id", p.id().value())
+            .put("title", pages.title(p, ready.notice().locale()));
       }
       o.set("notice", noticeJson(ready.notice()));
       o.put("expiresAt", ready.expiresAt().toString());
@@ -428,7 +434,8 @@ final class JsonApi {
     rateLimit(res, req);
     ConfirmationResult result = confirm.settle(req, token, chosen);
     if (result instanceof ConfirmationResult.Confirmed c) {
-      ObjectNode o = json.object().put("status", c.confirmed().isEmpty() ? "declined" : "confirmed");
+      ObjectNode o =
+          json.object().put("status", c.confirmed().isEmpty() ? "declined" : "confirmed");
       ArrayNode ps = o.putArray("purposes");
       c.confirmed().forEach(x -> ps.add(x.purpose().value()));
       json.send(res, 200, o);
@@ -481,7 +488,8 @@ final class JsonApi {
         Problem.LINK_EXPIRED, "The link has expired; POST confirm/resend for a fresh one.");
   }
 
-  // --- the preferences link as a bearer credential ---------------------------------------------------------------
+  // --- the preferences link as a bearer credential
+  // ---------------------------------------------------------------
 
   /** The bearer credential of a request (RFC 6750, section 2.1), or null if it sends none. */
   private static String bearer(HttpServletRequest req) {
@@ -538,13 +546,10 @@ final class JsonApi {
           e.put("since", since.toString());
         }
         if (c.state() != ConsentState.ERASED) {
-          e.putObject("notice")
-              .put("version", c.notice().version())
-              .put("hash", c.notice().hash());
+          e.putObject("notice").put("version", c.notice().version()).put("hash", c.notice().hash());
         }
       }
-      if (c == null
-          || (c.state() != ConsentState.CONFIRMED && c.state() != ConsentState.PENDING)) {
+      if (c == null || (c.state() != ConsentState.CONFIRMED && c.state() != ConsentState.PENDING)) {
         inactive.add(p.id());
       }
     }
@@ -665,7 +670,8 @@ final class JsonApi {
     json.send(res, 202, json.object().put("status", "step-up-mailed"));
   }
 
-  // --- the event feed, for a system holding an API key -----------------------------------------------------------
+  // --- the event feed, for a system holding an API key
+  // -----------------------------------------------------------
 
   /** The most entries one call returns, as {@link org.optin4j.feed.Feed#after} allows. */
   static final int MAX_LIMIT = 1000;
@@ -685,18 +691,14 @@ final class JsonApi {
       cursor = after == null ? FeedCursor.start() : FeedCursor.parse(after);
     } catch (IllegalArgumentException e) {
       throw new ApiRefusal(
-          Problem.INVALID_PARAMETER,
-          "after must be a cursor this API returned.",
-          List.of("after"));
+          Problem.INVALID_PARAMETER, "after must be a cursor this API returned.", List.of("after"));
     }
     int limit = DEFAULT_LIMIT;
     if (limitText != null) {
       limit = limitText.matches("[0-9]{1,4}") ? Integer.parseInt(limitText) : 0;
       if (limit < 1 || limit > MAX_LIMIT) {
         throw new ApiRefusal(
-            Problem.INVALID_PARAMETER,
-            "limit must be 1 to " + MAX_LIMIT + ".",
-            List.of("limit"));
+            Problem.INVALID_PARAMETER, "limit must be 1 to " + MAX_LIMIT + ".", List.of("limit"));
       }
     }
     FeedPage page = optIn.feed().after(cursor, limit);

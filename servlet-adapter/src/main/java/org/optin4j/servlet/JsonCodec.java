@@ -87,8 +87,10 @@ final class JsonCodec {
     }
     JsonNode node;
     try {
-      // UTF-8 only (RFC 8259, section 8.1), decoded strictly here: left to itself, Jackson guesses UTF-16 or UTF-32
-      // from the first bytes and then fails with an I/O error rather than a parse error (found by fuzzing).
+      // UTF-8 only (RFC 8259, section 8.1), decoded strictly here: left to itself, Jackson guesses
+      // UTF-16 or UTF-32
+      // from the first bytes and then fails with an I/O error rather than a parse error (found by
+      // fuzzing).
       String text =
           StandardCharsets.UTF_8
               .newDecoder()
@@ -110,7 +112,9 @@ final class JsonCodec {
         boolean plain = name.matches("[A-Za-z0-9_-]{1,64}");
         throw new ApiRefusal(
             Problem.UNKNOWN_FIELD,
-            "This endpoint takes only the fields " + String.join(", ", allowed.stream().sorted().toList()) + ".",
+            "This endpoint takes only the fields "
+                + String.join(", ", allowed.stream().sorted().toList())
+                + ".",
             plain ? List.of(name) : List.of());
       }
     }

@@ -796,8 +796,7 @@ public final class OptInFilter implements Filter {
       for (String k : apiKeys) {
         if (k == null || !k.matches("[A-Za-z0-9._~+/=-]{32,512}")) {
           // Never the key itself in the message: it is a secret.
-          problems.add(
-              "apiKeys: a key must be 32 to 512 characters of A-Z a-z 0-9 - . _ ~ + / =");
+          problems.add("apiKeys: a key must be 32 to 512 characters of A-Z a-z 0-9 - . _ ~ + / =");
         } else {
           keys.add(k.getBytes(StandardCharsets.US_ASCII));
         }

@@ -134,8 +134,7 @@ record SignupPages(
     email = email == null ? "" : email;
     Chosen chosen = choose(Pages.values(req, "purpose"), offered);
     String echo = email.length() > Pages.MAX_EMAIL ? "" : email;
-    Attempt attempt =
-        attempt(req, locale, email, chosen, shown, pages.base(req) + "/subscribe");
+    Attempt attempt = attempt(req, locale, email, chosen, shown, pages.base(req) + "/subscribe");
     if (attempt instanceof Attempt.Refused refused) {
       Notice form = refused.shownStillCurrent() ? shown.get() : optIn.notice(offered, locale);
       sendSubscribeForm(req, res, 400, locale, form, echo, chosen.ids(), refused.problems(), next);

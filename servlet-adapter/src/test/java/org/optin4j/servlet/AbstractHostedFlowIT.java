@@ -115,29 +115,29 @@ abstract class AbstractHostedFlowIT {
   /** The service every web-app test runs on: the test catalog, an in-memory store, mail to the SMTP server. */
   static OptIn.Builder service(Http http, TestClock clock, int smtpPort) {
     return OptIn.builder()
-            .catalog(TestApp.catalog())
-            .controller(
-                new Controller(
-                    "Bakery <Gouden> & Korst",
-                    "Main St 1, Utrecht",
-                    "privacy@shop.example",
-                    "https://shop.example/privacy"))
-            .store(InMemoryConsentStore.create())
-            .mailer(
-                SmtpMailer.builder()
-                    .host("127.0.0.1")
-                    .port(smtpPort)
-                    .security(SmtpMailer.Security.NONE)
-                    .from("noreply@shop.example", "Shop")
-                    .properties(Map.of("mail.smtp.ehlo", "false"))
-                    .build())
-            .signingKeys(SigningKeys.generate("k1"))
-            .receiptKeys(org.optin4j.keys.ReceiptKeys.generate("r1"))
-            .suppressionPepper(randomKey())
-            .baseUrl(http.origin + BASE)
-            .clock(clock)
-            .evidencePolicy(EvidencePolicy.FULL)
-            .confirmationMailCap(20, Duration.ZERO);
+        .catalog(TestApp.catalog())
+        .controller(
+            new Controller(
+                "Bakery <Gouden> & Korst",
+                "Main St 1, Utrecht",
+                "privacy@shop.example",
+                "https://shop.example/privacy"))
+        .store(InMemoryConsentStore.create())
+        .mailer(
+            SmtpMailer.builder()
+                .host("127.0.0.1")
+                .port(smtpPort)
+                .security(SmtpMailer.Security.NONE)
+                .from("noreply@shop.example", "Shop")
+                .properties(Map.of("mail.smtp.ehlo", "false"))
+                .build())
+        .signingKeys(SigningKeys.generate("k1"))
+        .receiptKeys(org.optin4j.keys.ReceiptKeys.generate("r1"))
+        .suppressionPepper(randomKey())
+        .baseUrl(http.origin + BASE)
+        .clock(clock)
+        .evidencePolicy(EvidencePolicy.FULL)
+        .confirmationMailCap(20, Duration.ZERO);
   }
 
   static byte[] randomKey() {

@@ -86,15 +86,14 @@ abstract class AbstractJsonApiIT {
     OptInFilter.Builder b =
         OptInFilter.builder(optIn).api(true).apiAllowedOrigins(FRONT).apiKeys(KEY);
     customize.accept(b);
-    assertTrue(
-        container.deploy(APP, AbstractHostedFlowIT.app(b.build())), "web app did not start");
+    assertTrue(container.deploy(APP, AbstractHostedFlowIT.app(b.build())), "web app did not start");
   }
 
-  // --- helpers ----------------------------------------------------------------------------------------------------
+  // --- helpers
+  // ----------------------------------------------------------------------------------------------------
 
   /** Sends a request to {@code {prefix}/api<path>} and checks the answer against the OpenAPI document. */
-  Http.Response call(String method, String path, String body, String... headers)
-      throws Exception {
+  Http.Response call(String method, String path, String body, String... headers) throws Exception {
     Http.Response r = http.request(method, API + path, body, headers);
     if (!"OPTIONS".equals(method)) {
       contract.check(method, "/api" + path.split("\\?")[0], r);
@@ -153,8 +152,7 @@ abstract class AbstractJsonApiIT {
 
   Http.Response subscribe(String email, String... purposes) throws Exception {
     return post(
-        "/subscribe",
-        json("email", email, "purposes", purposes, "notice", noticeHash(purposes)));
+        "/subscribe", json("email", email, "purposes", purposes, "notice", noticeHash(purposes)));
   }
 
   List<MimeMessage> dispatch() throws Exception {
@@ -170,7 +168,8 @@ abstract class AbstractJsonApiIT {
   /** Subscribes and confirms through the API; returns the preferences token of the confirmation mail. */
   String confirmed(String email, String... purposes) throws Exception {
     assertEquals(202, subscribe(email, purposes).status());
-    Http.Response ok = post("/confirm", json("token", token(email, "confirm"), "purposes", purposes));
+    Http.Response ok =
+        post("/confirm", json("token", token(email, "confirm"), "purposes", purposes));
     assertEquals(200, ok.status(), ok.body());
     return token(email, "preferences");
   }
@@ -192,7 +191,8 @@ abstract class AbstractJsonApiIT {
     assertFalse(r.body().contains("Exception"), r.body());
   }
 
-  // --- the document and the notice --------------------------------------------------------------------------------
+  // --- the document and the notice
+  // --------------------------------------------------------------------------------
 
   @Test
   void openApiDocumentIsServedPublicAndCacheableAsOpenApi31() throws Exception {
@@ -221,7 +221,8 @@ abstract class AbstractJsonApiIT {
     assertProblem(get("/notice?lang=xx"), 400, "invalid-parameter");
   }
 
-  // --- signup and confirmation -------------------------------------------------------------------------------------
+  // --- signup and confirmation
+  // -------------------------------------------------------------------------------------
 
   @Test
   void subscribeAnswersTheSameForANewAndAConfirmedAddressNoSoonerThanTheFloor() throws Exception {
@@ -245,16 +246,28 @@ abstract class AbstractJsonApiIT {
   void subscribeRefusesAnInvalidAddressOrPurposeOrAStaleNoticeRecordingNothing() throws Exception {
     String hash = noticeHash("newsletter");
     Http.Response bad =
-        post("/subscribe", json("email", "not-an-address", "purposes", purposes("newsletter"), "notice", hash));
+        post(
+            "/subscribe",
+            json("email", "not-an-address", "purposes", purposes("newsletter"), "notice", hash));
     assertProblem(bad, 400, "invalid-field");
     assertTrue(bad.body().contains("\"fields\":[\"email\"]"), bad.body());
     assertFalse(bad.body().contains("not-an-address"), "no echo of the input");
     assertProblem(
-        post("/subscribe", json("email", "a@example.org", "purposes", purposes("offers"), "notice", hash)),
+        post(
+            "/subscribe",
+            json("email", "a@example.org", "purposes", purposes("offers"), "notice", hash)),
         400,
         "invalid-field");
     assertProblem(
-        post("/subscribe", json("email", "a@example.org", "purposes", purposes("newsletter"), "notice", "0".repeat(64))),
+        post(
+            "/subscribe",
+            json(
+                "email",
+                "a@example.org",
+                "purposes",
+                purposes("newsletter"),
+                "notice",
+                "0".repeat(64))),
         409,
         "notice-changed");
     assertTrue(states("a@example.org").isEmpty());
@@ -273,14 +286,18 @@ abstract class AbstractJsonApiIT {
         states("ann@example.org"),
         "the preview changes nothing");
 
-    JsonNode done = read(post("/confirm", json("token", token, "purposes", purposes("newsletter"))));
+    JsonNode done =
+        read(post("/confirm", json("token", token, "purposes", purposes("newsletter"))));
     assertEquals("confirmed", done.get("status").asText());
     assertEquals("newsletter", done.get("purposes").get(0).asText());
     assertEquals(ConsentState.CONFIRMED, states("ann@example.org").get("newsletter"));
     assertNotEquals(ConsentState.CONFIRMED, states("ann@example.org").get("offers"));
 
     assertEquals(
-        "already-confirmed", read(post("/confirm", json("token", token, "purposes", purposes("newsletter")))).get("status").asText());
+        "already-confirmed",
+        read(post("/confirm", json("token", token, "purposes", purposes("newsletter"))))
+            .get("status")
+            .asText());
     assertProblem(post("/confirm/preview", json("token", "nonsense")), 400, "invalid-link");
   }
 
@@ -288,12 +305,16 @@ abstract class AbstractJsonApiIT {
   void anEmptyChoiceDeclinesTheRequest() throws Exception {
     assertEquals(202, subscribe("ann@example.org", "newsletter").status());
     JsonNode done =
-        read(post("/confirm", json("token", token("ann@example.org", "confirm"), "purposes", purposes())));
+        read(
+            post(
+                "/confirm",
+                json("token", token("ann@example.org", "confirm"), "purposes", purposes())));
     assertEquals("declined", done.get("status").asText());
     assertNotEquals(ConsentState.CONFIRMED, states("ann@example.org").get("newsletter"));
   }
 
-  // --- cross-site safety -------------------------------------------------------------------------------------------
+  // --- cross-site safety
+  // -------------------------------------------------------------------------------------------
 
   @Test
   void crossOriginRequestWithoutAnAllowListedOriginGetsNoGrantAndChangesNothing() throws Exception {
@@ -325,7 +346,8 @@ abstract class AbstractJsonApiIT {
     assertNull(r.header("Access-Control-Allow-Credentials"));
     assertTrue(r.headers().allValues("Vary").stream().anyMatch(v -> v.contains("Origin")));
     Http.Response own = get("/notice", "Origin", http.origin);
-    assertEquals(http.origin, own.header("Access-Control-Allow-Origin"), "the base URL's own origin");
+    assertEquals(
+        http.origin, own.header("Access-Control-Allow-Origin"), "the base URL's own origin");
     Http.Response server = get("/notice");
     assertEquals(200, server.status(), "no Origin: a server, allowed on public endpoints");
     assertNull(server.header("Access-Control-Allow-Origin"));
@@ -353,7 +375,8 @@ abstract class AbstractJsonApiIT {
     assertNull(ok.header("Access-Control-Allow-Credentials"));
 
     Http.Response foreign =
-        call("OPTIONS", "/subscribe", null, "Origin", EVIL, "Access-Control-Request-Method", "POST");
+        call(
+            "OPTIONS", "/subscribe", null, "Origin", EVIL, "Access-Control-Request-Method", "POST");
     assertNull(foreign.header("Access-Control-Allow-Origin"));
     assertNull(foreign.header("Access-Control-Allow-Methods"));
     assertProblem(foreign, 403, "origin-not-allowed");
@@ -364,16 +387,34 @@ abstract class AbstractJsonApiIT {
     assertProblem(unknown, 404, "not-found");
 
     Http.Response wrongMethod =
-        call("OPTIONS", "/subscribe", null, "Origin", FRONT, "Access-Control-Request-Method", "DELETE");
+        call(
+            "OPTIONS",
+            "/subscribe",
+            null,
+            "Origin",
+            FRONT,
+            "Access-Control-Request-Method",
+            "DELETE");
     assertNull(wrongMethod.header("Access-Control-Allow-Origin"));
     assertProblem(wrongMethod, 403, "preflight-refused");
   }
 
   @Test
   void stateChangingCallWithoutJsonContentTypeIs415AndChangesNothing() throws Exception {
-    String body = json("email", "ann@example.org", "purposes", purposes("newsletter"), "notice", noticeHash("newsletter"));
+    String body =
+        json(
+            "email",
+            "ann@example.org",
+            "purposes",
+            purposes("newsletter"),
+            "notice",
+            noticeHash("newsletter"));
     for (String type :
-        List.of("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=ISO-8859-1")) {
+        List.of(
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/json; charset=ISO-8859-1")) {
       Http.Response r = call("POST", "/subscribe", body, "Content-Type", type);
       assertProblem(r, 415, "unsupported-media-type");
     }
@@ -381,7 +422,8 @@ abstract class AbstractJsonApiIT {
     assertEquals(202, post("/subscribe", body.toString(), "Origin", FRONT).status());
   }
 
-  // --- strict input -----------------------------------------------------------------------------------------------
+  // --- strict input
+  // -----------------------------------------------------------------------------------------------
 
   @Test
   void badJsonWrongTypesUnknownFieldsAndOversizedBodiesAre400ProblemsNever500() throws Exception {
@@ -395,10 +437,26 @@ abstract class AbstractJsonApiIT {
     cases.put("\u00ff\u00fe{}", "invalid-json");
     cases.put("{\"a\":".repeat(50) + "1" + "}".repeat(50), "invalid-json");
     cases.put("{\"email\":1" + "0".repeat(100) + "}", "invalid-json");
-    cases.put(json("email", "a@example.org", "purposes", purposes("newsletter"), "notice", hash, "admin", true), "unknown-field");
-    cases.put("{\"email\":42,\"purposes\":[\"newsletter\"],\"notice\":\"" + hash + "\"}", "invalid-field");
-    cases.put("{\"email\":\"a@example.org\",\"purposes\":\"newsletter\",\"notice\":\"" + hash + "\"}", "invalid-field");
-    cases.put("{\"email\":\"a@example.org\",\"purposes\":[1],\"notice\":\"" + hash + "\"}", "invalid-field");
+    cases.put(
+        json(
+            "email",
+            "a@example.org",
+            "purposes",
+            purposes("newsletter"),
+            "notice",
+            hash,
+            "admin",
+            true),
+        "unknown-field");
+    cases.put(
+        "{\"email\":42,\"purposes\":[\"newsletter\"],\"notice\":\"" + hash + "\"}",
+        "invalid-field");
+    cases.put(
+        "{\"email\":\"a@example.org\",\"purposes\":\"newsletter\",\"notice\":\"" + hash + "\"}",
+        "invalid-field");
+    cases.put(
+        "{\"email\":\"a@example.org\",\"purposes\":[1],\"notice\":\"" + hash + "\"}",
+        "invalid-field");
     cases.put("{\"email\":\"a@example.org\",\"purposes\":[\"newsletter\"]}", "invalid-field");
     cases.put("{\"email\":\"" + "a".repeat(20_000) + "\"}", "body-too-large");
     for (Map.Entry<String, String> c : cases.entrySet()) {
@@ -406,8 +464,7 @@ abstract class AbstractJsonApiIT {
       assertProblem(r, 400, c.getValue());
       assertFalse(r.body().contains("a@example.org"), "no echo: " + r.body());
     }
-    Http.Response unknownField =
-        post("/confirm/preview", json("token", "x", "sneaky", "y"));
+    Http.Response unknownField = post("/confirm/preview", json("token", "x", "sneaky", "y"));
     assertTrue(unknownField.body().contains("\"fields\":[\"sneaky\"]"), unknownField.body());
     assertTrue(states("a@example.org").isEmpty());
   }
@@ -437,7 +494,8 @@ abstract class AbstractJsonApiIT {
             b.humanCheck(
                 new HumanCheck() {
                   @Override
-                  public String formHtml(jakarta.servlet.http.HttpServletRequest r, java.util.Locale l) {
+                  public String formHtml(
+                      jakarta.servlet.http.HttpServletRequest r, java.util.Locale l) {
                     return "";
                   }
 
@@ -451,7 +509,13 @@ abstract class AbstractJsonApiIT {
     assertTrue(refused.body().contains("\"fields\":[\"humanCheck\"]"), refused.body());
     assertTrue(states("ann@example.org").isEmpty());
     String body =
-        json("email", "ann@example.org", "purposes", purposes("newsletter"), "notice", noticeHash("newsletter"));
+        json(
+            "email",
+            "ann@example.org",
+            "purposes",
+            purposes("newsletter"),
+            "notice",
+            noticeHash("newsletter"));
     assertEquals(202, post("/subscribe", body, "X-Human-Check", "solved").status());
     assertEquals(Map.of("newsletter", ConsentState.PENDING), states("ann@example.org"));
   }
@@ -463,7 +527,8 @@ abstract class AbstractJsonApiIT {
             b.humanCheck(
                 new HumanCheck() {
                   @Override
-                  public String formHtml(jakarta.servlet.http.HttpServletRequest r, java.util.Locale l) {
+                  public String formHtml(
+                      jakarta.servlet.http.HttpServletRequest r, java.util.Locale l) {
                     return "";
                   }
 
@@ -473,7 +538,13 @@ abstract class AbstractJsonApiIT {
                   }
                 }));
     String body =
-        json("email", "ann@example.org", "purposes", purposes("newsletter"), "notice", noticeHash("newsletter"));
+        json(
+            "email",
+            "ann@example.org",
+            "purposes",
+            purposes("newsletter"),
+            "notice",
+            noticeHash("newsletter"));
     Http.Response r =
         http.request("POST", API + "/subscribe", body, "Content-Type", JSON, "Origin", FRONT);
     assertProblem(r, 500, "internal");
@@ -482,7 +553,8 @@ abstract class AbstractJsonApiIT {
     contract.validate("#/components/schemas/Problem", r.body(), "500");
   }
 
-  // --- preferences with the link token as bearer ------------------------------------------------------------------
+  // --- preferences with the link token as bearer
+  // ------------------------------------------------------------------
 
   @Test
   void preferencesReadAndChangeWithTheLinkTokenAsBearer() throws Exception {
@@ -497,7 +569,12 @@ abstract class AbstractJsonApiIT {
     assertFalse(read.toString().contains("ann@example.org"), "the link never shows the address");
 
     JsonNode saved =
-        read(post("/preferences", json("purposes", purposes("offers"), "notice", offer), "Authorization", auth));
+        read(
+            post(
+                "/preferences",
+                json("purposes", purposes("offers"), "notice", offer),
+                "Authorization",
+                auth));
     assertEquals("saved", saved.get("status").asText());
     assertTrue(saved.get("requested").asBoolean());
     assertEquals(
@@ -509,7 +586,9 @@ abstract class AbstractJsonApiIT {
         post("/preferences", json("purposes", purposes("newsletter")), "Authorization", auth),
         409,
         "notice-changed");
-    assertEquals("withdrawn", read(post("/preferences/withdraw", "{}", "Authorization", auth)).get("status").asText());
+    assertEquals(
+        "withdrawn",
+        read(post("/preferences/withdraw", "{}", "Authorization", auth)).get("status").asText());
     assertEquals(ConsentState.WITHDRAWN, states("ann@example.org").get("newsletter"));
   }
 
@@ -538,11 +617,14 @@ abstract class AbstractJsonApiIT {
         post("/preferences/address", json("email", "new@example.org"), "Authorization", auth);
     assertEquals(202, address.status());
     assertEquals("step-up-mailed", read(address).get("status").asText());
-    assertTrue(optIn.findSubject("new@example.org").isEmpty(), "nothing changes before the step-up");
+    assertTrue(
+        optIn.findSubject("new@example.org").isEmpty(), "nothing changes before the step-up");
     Http.Response erase = post("/preferences/erase", json("confirm", true), "Authorization", auth);
     assertEquals(202, erase.status());
     assertProblem(
-        post("/preferences/erase", json("confirm", false), "Authorization", auth), 400, "invalid-field");
+        post("/preferences/erase", json("confirm", false), "Authorization", auth),
+        400,
+        "invalid-field");
     Http.Response export = post("/preferences/export", "", "Authorization", auth);
     assertEquals(202, export.status());
     assertEquals("mailed", read(export).get("status").asText());
@@ -550,12 +632,14 @@ abstract class AbstractJsonApiIT {
     List<MimeMessage> mails = dispatch();
     assertTrue(mails.size() >= before + 3, "step-up, step-up and export mails");
     for (MimeMessage m : mails.subList(before, mails.size())) {
-      assertEquals("ann@example.org", m.getAllRecipients()[0].toString(), "only the address on file");
+      assertEquals(
+          "ann@example.org", m.getAllRecipients()[0].toString(), "only the address on file");
     }
     assertEquals(Map.of("newsletter", ConsentState.CONFIRMED), states("ann@example.org"));
   }
 
-  // --- one-click unsubscribe --------------------------------------------------------------------------------------
+  // --- one-click unsubscribe
+  // --------------------------------------------------------------------------------------
 
   @Test
   void oneClickUnsubscribeWithItsTokenWithdrawsEverything() throws Exception {
@@ -569,7 +653,8 @@ abstract class AbstractJsonApiIT {
     assertProblem(post("/unsubscribe", json("token", "nonsense")), 400, "invalid-link");
   }
 
-  // --- rate limit -------------------------------------------------------------------------------------------------
+  // --- rate limit
+  // -------------------------------------------------------------------------------------------------
 
   @Test
   void overTheClientsRateLimitStateChangingCallsGet429ProblemWithRetryAfter() throws Exception {
@@ -582,7 +667,8 @@ abstract class AbstractJsonApiIT {
     assertTrue(states("c@example.org").isEmpty());
   }
 
-  // --- the event feed ---------------------------------------------------------------------------------------------
+  // --- the event feed
+  // ---------------------------------------------------------------------------------------------
 
   @Test
   void eventsWithoutOrWithAWrongKeyAre401WithWwwAuthenticate() throws Exception {
@@ -609,7 +695,11 @@ abstract class AbstractJsonApiIT {
     String after = null;
     for (int i = 0; i < total + 1; i++) {
       JsonNode page =
-          read(get("/events?limit=1" + (after == null ? "" : "&after=" + after), "Authorization", auth));
+          read(
+              get(
+                  "/events?limit=1" + (after == null ? "" : "&after=" + after),
+                  "Authorization",
+                  auth));
       for (JsonNode e : page.get("entries")) {
         paged.add(e.get("id").asText());
       }
@@ -622,7 +712,8 @@ abstract class AbstractJsonApiIT {
     assertEquals(0, end.get("entries").size());
     assertEquals(after, end.get("next").asText(), "at the end the cursor stays");
     JsonNode e = all.get("entries").get(0);
-    assertEquals("msg_" + e.get("cursor").asText().length(), "msg_" + e.get("cursor").asText().length());
+    assertEquals(
+        "msg_" + e.get("cursor").asText().length(), "msg_" + e.get("cursor").asText().length());
     assertEquals(
         List.of("id", "cursor", "subjectId", "purpose", "type", "at", "channel"),
         iterable(e.fieldNames()),

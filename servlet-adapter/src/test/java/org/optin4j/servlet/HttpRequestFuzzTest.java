@@ -122,7 +122,8 @@ class HttpRequestFuzzTest {
       return;
     }
     String endpoint = API_POSTS.get((data[0] & 0xff) % API_POSTS.size());
-    String body = FIXTURE.fillRaw(new String(data, 1, data.length - 1, StandardCharsets.ISO_8859_1));
+    String body =
+        FIXTURE.fillRaw(new String(data, 1, data.length - 1, StandardCharsets.ISO_8859_1));
     String response =
         FIXTURE.send(
             frame(

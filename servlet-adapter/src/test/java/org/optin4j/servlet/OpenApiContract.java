@@ -16,8 +16,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -96,8 +96,7 @@ final class OpenApiContract {
   }
 
   void validate(String pointer, String body, String what) {
-    Schema s =
-        schemas.computeIfAbsent(pointer, p -> registry.getSchema(SchemaLocation.of(ID + p)));
+    Schema s = schemas.computeIfAbsent(pointer, p -> registry.getSchema(SchemaLocation.of(ID + p)));
     List<Error> errors = s.validate(body, InputFormat.JSON);
     assertTrue(errors.isEmpty(), "against " + pointer + ": " + errors + " in " + what);
   }

@@ -116,8 +116,7 @@ class OptInConfigTest {
     OptInConfig config = OptInConfig.fromMap(m);
     try (OptIn optIn = config.optInBuilder().build()) {
       ConfigurationException e =
-          assertThrows(
-              ConfigurationException.class, () -> config.filterBuilder(optIn).settings());
+          assertThrows(ConfigurationException.class, () -> config.filterBuilder(optIn).settings());
       assertStartsWith(e.problems(), "apiAllowedOrigins: ", "apiKeys: ");
       assertFalse(e.getMessage().contains("short-secret"), e.getMessage());
     }
