@@ -1,7 +1,9 @@
 package org.optin4j.servlet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpHeaders;
 import java.util.List;
@@ -27,6 +29,57 @@ class OpenApiContractTest {
     assertEquals(
         "https://json-schema.org/draft/2020-12/schema",
         contract.document().get("jsonSchemaDialect").asText());
+  }
+
+  @Test
+  void everyReferenceResolvesAndEveryOperationHasAnIdAndDescribedResponses() {
+    com.fasterxml.jackson.databind.JsonNode doc = contract.document();
+    List<String> refs = new java.util.ArrayList<>();
+    collectRefs(doc, refs);
+    assertTrue(refs.size() > 20, "the document uses references: " + refs.size());
+    for (String ref : refs) {
+      assertTrue(ref.startsWith("#/"), ref);
+      assertFalse(doc.at(ref.substring(1)).isMissingNode(), "unresolved " + ref);
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    doc.get("paths")
+        .properties()
+        .forEach(
+            path ->
+                path.getValue()
+                    .properties()
+                    .forEach(
+                        op -> {
+                          String where = op.getKey() + " " + path.getKey();
+                          assertTrue(ids.add(op.getValue().path("operationId").asText("")), where);
+                          assertTrue(op.getValue().has("security"), "security stated: " + where);
+                          op.getValue()
+                              .get("responses")
+                              .properties()
+                              .forEach(
+                                  r ->
+                                      assertTrue(
+                                          r.getValue().has("description")
+                                              || r.getValue().has("$ref"),
+                                          where + " " + r.getKey()));
+                        }));
+    assertFalse(ids.contains(""), "every operation has an id");
+  }
+
+  private static void collectRefs(com.fasterxml.jackson.databind.JsonNode n, List<String> out) {
+    if (n.isObject()) {
+      n.properties()
+          .forEach(
+              e -> {
+                if ("$ref".equals(e.getKey())) {
+                  out.add(e.getValue().asText());
+                } else {
+                  collectRefs(e.getValue(), out);
+                }
+              });
+    } else if (n.isArray()) {
+      n.forEach(x -> collectRefs(x, out));
+    }
   }
 
   @Test
