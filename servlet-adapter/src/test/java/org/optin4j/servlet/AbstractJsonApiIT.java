@@ -302,6 +302,44 @@ abstract class AbstractJsonApiIT {
   }
 
   @Test
+  void anExpiredConfirmationLinkIs410AndResendMailsAFreshOne() throws Exception {
+    assertEquals(202, subscribe("ann@example.org", "newsletter").status());
+    String old = token("ann@example.org", "confirm");
+    clock.advance(Duration.ofHours(49));
+    assertProblem(post("/confirm/preview", json("token", old)), 410, "link-expired");
+    assertProblem(
+        post("/confirm", json("token", old, "purposes", purposes("newsletter"))),
+        410,
+        "link-expired");
+    MAIL.purgeEmailFromAllMailboxes();
+    Http.Response resent = post("/confirm/resend", json("token", old));
+    assertEquals(202, resent.status(), resent.body());
+    assertEquals("resent", read(resent).get("status").asText());
+    String fresh = token("ann@example.org", "confirm");
+    assertNotEquals(old, fresh);
+    assertEquals(
+        "confirmed",
+        read(post("/confirm", json("token", fresh, "purposes", purposes("newsletter"))))
+            .get("status")
+            .asText());
+    assertEquals(
+        "already-confirmed",
+        read(post("/confirm/resend", json("token", fresh))).get("status").asText());
+  }
+
+  @Test
+  void receiptIsMailedToTheAddressOnFile() throws Exception {
+    String auth = "Bearer " + confirmed("ann@example.org", "newsletter");
+    MAIL.purgeEmailFromAllMailboxes();
+    Http.Response r = post("/preferences/receipt", "{}", "Authorization", auth);
+    assertEquals(202, r.status(), r.body());
+    assertEquals("mailed", read(r).get("status").asText());
+    List<MimeMessage> mails = dispatch();
+    assertEquals(1, mails.size());
+    assertEquals("ann@example.org", mails.get(0).getAllRecipients()[0].toString());
+  }
+
+  @Test
   void anEmptyChoiceDeclinesTheRequest() throws Exception {
     assertEquals(202, subscribe("ann@example.org", "newsletter").status());
     JsonNode done =
