@@ -214,6 +214,9 @@ public final class SampleApp implements AutoCloseable {
               .formPaths("/contact")
               .layout(new BakeryLayout())
               .stylesheet("/static/site.css")
+              // The JSON API for /api-signup, a page on this same origin (always on the API's
+              // allow-list).
+              .api(true)
               .build();
 
       String password =

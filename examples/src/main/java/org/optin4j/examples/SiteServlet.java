@@ -26,16 +26,25 @@ final class SiteServlet extends HttpServlet {
 
   private final transient OptIn optIn;
   private final byte[] css;
+  private final byte[] apiSignupJs;
+
+  /** The CSP of {@code /api-signup}: the site's own pages' policy plus this site's script and its API calls. */
+  static final String API_SIGNUP_CSP = Html.CSP + "; script-src 'self'; connect-src 'self'";
 
   SiteServlet(OptIn optIn) {
     this.optIn = optIn;
-    try (InputStream in = SiteServlet.class.getResourceAsStream("static/site.css")) {
+    this.css = resource("site.css");
+    this.apiSignupJs = resource("api-signup.js");
+  }
+
+  private static byte[] resource(String name) {
+    try (InputStream in = SiteServlet.class.getResourceAsStream("static/" + name)) {
       if (in == null) {
-        throw new IllegalStateException("site.css missing");
+        throw new IllegalStateException(name + " missing");
       }
-      this.css = in.readAllBytes();
+      return in.readAllBytes();
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read site.css", e);
+      throw new IllegalStateException("cannot read " + name, e);
     }
   }
 
@@ -45,7 +54,9 @@ final class SiteServlet extends HttpServlet {
       case "/" -> home(res);
       case "/contact" -> contactForm(req, res, 200, "", "", "", null);
       case "/privacy" -> privacy(res);
-      case "/static/site.css" -> css(res);
+      case "/static/site.css" -> file(res, "text/css;charset=UTF-8", css);
+      case "/api-signup" -> apiSignup(res);
+      case "/static/api-signup.js" -> file(res, "text/javascript;charset=UTF-8", apiSignupJs);
       default -> notFound(res);
     }
   }
@@ -91,13 +102,16 @@ final class SiteServlet extends HttpServlet {
           .append("</a></p>\n</article>\n");
     }
     b.append("</section>\n");
-    b.append("<section class=\"card how\">\n<h2>Two ways in, one record of consent</h2>\n<ol>\n")
+    b.append("<section class=\"card how\">\n<h2>Three ways in, one record of consent</h2>\n<ol>\n")
         .append(
             "<li><strong>The hosted signup page</strong> at <a href=\"/optin/subscribe\"><code>/optin/subscribe"
                 + "</code></a>: served entirely by the optin4j servlet filter, in this site's layout.</li>\n")
         .append(
             "<li><strong>The site's own contact form</strong> at <a href=\"/contact\"><code>/contact</code></a>: "
                 + "the library renders the notice block inside it and reads the POST before the app does.</li>\n")
+        .append(
+            "<li><strong>A script on a static page</strong> at <a href=\"/api-signup\"><code>/api-signup</code></a>:"
+                + " the same signup through the filter's JSON API, for front ends not rendered by the server.</li>\n")
         .append(
             "</ol>\n<p>Either way a neutral confirmation mail goes out; read it in the "
                 + "<a href=\"/dev/mailbox\">mailbox</a>, follow the link and confirm. Every step is recorded with the "
@@ -255,13 +269,36 @@ final class SiteServlet extends HttpServlet {
     Html.send(res, 200, Html.page("Privacy", "/privacy", b.toString()));
   }
 
-  private void css(HttpServletResponse res) throws IOException {
+  /**
+   * A signup for a front end that is not rendered by the server: plain HTML and one script that talks to the filter's
+   * JSON API (docs/json-api.md). The form has no action: without the script nothing is sent.
+   */
+  private void apiSignup(HttpServletResponse res) throws IOException {
+    String main =
+        "<div class=\"card\"><h1>Newsletter, through the JSON API</h1>\n"
+            + "<p>This page is static HTML and one script that calls <code>/optin/api</code>, as a single-page app "
+            + "would. It records exactly what the hosted page records.</p>\n"
+            + "<form id=\"api-signup\" novalidate>\n"
+            + "<div class=\"field\"><label for=\"api-email\">Email</label>\n"
+            + "<input id=\"api-email\" name=\"email\" type=\"email\" autocomplete=\"email\" required></div>\n"
+            + "<fieldset id=\"api-purposes\"><legend>What would you like to receive?</legend></fieldset>\n"
+            + "<div id=\"api-notice\" class=\"notice\"></div>\n"
+            + "<p><button type=\"submit\">Sign up</button></p>\n</form>\n"
+            + "<p id=\"api-result\" role=\"status\" aria-live=\"polite\"></p>\n"
+            + "<noscript><p>This page needs JavaScript; <a href=\"/optin/subscribe\">the hosted signup</a> "
+            + "does not.</p></noscript>\n"
+            + "<script src=\"/static/api-signup.js\" defer></script></div>\n";
+    Html.send(res, 200, Html.page("Newsletter (JSON API)", null, main), API_SIGNUP_CSP);
+  }
+
+  /** A static file of the site: the stylesheet, the signup script. */
+  private static void file(HttpServletResponse res, String type, byte[] body) throws IOException {
     res.setStatus(200);
-    res.setContentType("text/css;charset=UTF-8");
+    res.setContentType(type);
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Cache-Control", "public, max-age=300");
-    res.setContentLength(css.length);
-    res.getOutputStream().write(css);
+    res.setContentLength(body.length);
+    res.getOutputStream().write(body);
   }
 
   private static void notFound(HttpServletResponse res) throws IOException {

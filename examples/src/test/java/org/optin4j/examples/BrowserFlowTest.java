@@ -213,6 +213,29 @@ class BrowserFlowTest {
     return d;
   }
 
+  @Test
+  void visitorOnTheScriptPageSignsUpThroughTheJsonApi() throws Exception {
+    assertTrue(
+        Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM),
+        "headless Chromium is required: apt-get install -y chromium chromium-driver");
+    app = SampleApp.start(Settings.forTest(data, PASSWORD));
+    driver = chrome();
+    driver.get(app.url() + "/api-signup");
+    // The script fetches the notice and builds one unticked box per purpose.
+    new WebDriverWait(driver, Duration.ofSeconds(15), Duration.ofMillis(100))
+        .withMessage(() -> "the script built no form: " + text())
+        .until(d -> !d.findElements(By.id("api-purpose-newsletter")).isEmpty());
+    WebElement newsletter = driver.findElement(By.id("api-purpose-newsletter"));
+    assertFalse(newsletter.isSelected(), "never pre-ticked");
+    assertTrue(text().contains("De Gouden Korst B.V."), "the notice text, naming the controller");
+    driver.findElement(By.id("api-email")).sendKeys("carl@example.org");
+    newsletter.click();
+    driver.findElement(By.cssSelector("#api-signup button[type=submit]")).click();
+    waitForText("confirmation link");
+    Subject carl = app.optIn().findSubject("carl@example.org").orElseThrow();
+    assertEquals(Map.of("newsletter", ConsentState.PENDING), states(carl));
+  }
+
   private String text() {
     return driver.findElement(By.tagName("body")).getText();
   }

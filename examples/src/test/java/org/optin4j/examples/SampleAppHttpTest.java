@@ -130,6 +130,50 @@ class SampleAppHttpTest {
   }
 
   @Test
+  void apiSignupPageWhenItsScriptSignsUpThroughTheJsonApiThenConfirmationMailInMailbox()
+      throws Exception {
+    Client client = start();
+    HttpResponse<String> page = client.get("/api-signup");
+    assertEquals(200, page.statusCode());
+    String csp = page.headers().firstValue("Content-Security-Policy").orElse("");
+    assertTrue(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"), csp);
+    assertTrue(page.body().contains("<script src=\"/static/api-signup.js\" defer></script>"));
+    HttpResponse<String> js = client.get("/static/api-signup.js");
+    assertEquals(200, js.statusCode());
+    assertTrue(js.headers().firstValue("Content-Type").orElse("").startsWith("text/javascript"));
+    assertTrue(js.body().contains("\"/subscribe\"") && js.body().contains("notice.hash"));
+    assertFalse(js.body().contains("innerHTML"), "server texts are set as text, never as HTML");
+
+    // What the script does, from the page's origin.
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    HttpResponse<String> notice =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(app.url() + "/optin/api/notice"))
+                .header("Origin", app.url())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, notice.statusCode(), notice.body());
+    assertEquals(app.url(), notice.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+    String hash = Client.find(notice.body(), "\"hash\":\"([0-9a-f]{64})\"");
+    HttpResponse<String> signup =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(app.url() + "/optin/api/subscribe"))
+                .header("Origin", app.url())
+                .header("Content-Type", "application/json")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"email\":\"ann@example.org\",\"purposes\":[\"newsletter\"],\"notice\":\""
+                            + hash
+                            + "\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(202, signup.statusCode(), signup.body());
+    assertTrue(waitForMail(1).contains("ann@example.org"));
+  }
+
+  @Test
   void contactFormWhenNothingTickedThenMessageStillAcceptedAndNoMail() throws Exception {
     Client client = start();
     Map<String, String> fields =

@@ -88,12 +88,7 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), chosen);
       return;
     }
-    // Every box unticked is an answer: the person declines, and every purpose of the request is
-    // recorded so.
-    ConfirmationResult result =
-        chosen.isEmpty()
-            ? optIn.decline(token, guard.evidence(req))
-            : optIn.confirm(token, ConfirmationChoice.only(chosen), guard.evidence(req));
+    ConfirmationResult result = settle(req, token, chosen);
     if (result instanceof ConfirmationResult.NotOffered) {
       showPreview(req, res, locale, token, optIn.preview(token), List.of("confirm.none"), Set.of());
     } else if (result instanceof ConfirmationResult.Confirmed c) {
@@ -105,6 +100,16 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     } else {
       notConfirmable(req, res, locale, token, Unusable.of(result));
     }
+  }
+
+  /**
+   * Confirms the chosen purposes of a confirmation link, shared by the page's POST and the JSON API. Every box
+   * unticked is an answer too: the person declines, and every purpose of the request is recorded so.
+   */
+  ConfirmationResult settle(HttpServletRequest req, String token, Set<PurposeId> chosen) {
+    return chosen.isEmpty()
+        ? optIn.decline(token, guard.evidence(req))
+        : optIn.confirm(token, ConfirmationChoice.only(chosen), guard.evidence(req));
   }
 
   /** Why a link confirms nothing (any more), as the page and its POST learn it from the core. */

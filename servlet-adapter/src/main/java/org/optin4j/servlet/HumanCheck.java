@@ -8,6 +8,10 @@ import java.util.Locale;
  * drop-in notice block include {@link #formHtml}, and a signup is only started if {@link #verify} passes. A failed
  * check answers 400 with the form shown again (hosted) or {@link SignupOutcome.HumanCheckFailed} (drop-in).
  *
+ * <p>The JSON API's signup ({@code POST {prefix}/api/subscribe}) calls {@link #verify} too, with a request whose body
+ * is JSON, not form parameters: there the answer comes in the {@code X-Human-Check} header (docs/json-api.md), and a
+ * failed check is a 400 problem naming the field {@code humanCheck}.
+ *
  * <p>Implementations must be thread-safe and must encode what they render. Note that the hosted pages' Content
  * Security Policy allows no third-party script: a check that needs one must be served from this site.
  */
@@ -25,7 +29,8 @@ public interface HumanCheck {
   /**
    * Checks the submitted answer. Called before anything is recorded.
    *
-   * @param request the form POST; read its parameters only
+   * @param request the form POST (read its parameters only), or the JSON API's signup (read the {@code
+   *     X-Human-Check} header; its body is already read)
    * @return whether the check passed
    */
   boolean verify(HttpServletRequest request);

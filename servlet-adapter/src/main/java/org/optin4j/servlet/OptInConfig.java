@@ -73,7 +73,7 @@ public final class OptInConfig {
 
   /** Secrets that are text, not base64 keys. */
   private static final Set<String> TEXT_SECRETS =
-      Set.of("smtp.password", "receiptKeys.jwk", "store.password");
+      Set.of("smtp.password", "receiptKeys.jwk", "store.password", "api.key");
 
   /** Secrets, each read from exactly one of {@code <name>.env}, {@code <name>.file} or {@code <name>.value}. */
   private static final List<String> SECRETS =
@@ -83,7 +83,8 @@ public final class OptInConfig {
           "signing.key",
           "suppressionPepper",
           "receiptKeys.jwk",
-          "formKey");
+          "formKey",
+          "api.key");
 
   private static final Set<String> KEYS =
       Stream.concat(
@@ -131,7 +132,9 @@ public final class OptInConfig {
                   "messages",
                   "dropIn.formPaths",
                   "dropIn.markerPaths",
-                  "dropIn.emailField"))
+                  "dropIn.emailField",
+                  "api.enabled",
+                  "api.allowedOrigins"))
           .collect(Collectors.toUnmodifiableSet());
 
   private static final String MEMORY_REFUSED =
@@ -381,6 +384,8 @@ public final class OptInConfig {
     r.value("rateLimit.perAddress", OptInConfig::limit);
     r.value("rateLimit.slots", Integer::valueOf);
     r.secret("formKey");
+    r.value("api.enabled", OptInConfig::bool);
+    r.secret("api.key");
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
     }
@@ -429,6 +434,13 @@ public final class OptInConfig {
     r.optional("dropIn.formPaths", OptInConfig::list, l -> f.formPaths(l));
     r.optional("dropIn.markerPaths", OptInConfig::list, l -> f.markerPaths(l));
     r.optional("dropIn.emailField", s -> s, f::emailField);
+    r.optional("api.enabled", OptInConfig::bool, f::api);
+    r.optional("api.allowedOrigins", OptInConfig::list, l -> f.apiAllowedOrigins(l));
+    String apiKey = r.text("api.key");
+    if (apiKey != null) {
+      // One key per configuration; a rotation configures the filter in code with apiKeys(old, new).
+      f.apiKeys(apiKey.strip());
+    }
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
     }

@@ -77,6 +77,10 @@ public final class OptInFilter implements Filter {
   private AnswerFloor answerFloor;
 
   private DropIn dropIn;
+
+  /** The JSON API, or null when it is off. */
+  private JsonApi jsonApi;
+
   private OptInForms forms;
   private ServletContext context;
 
@@ -160,18 +164,35 @@ public final class OptInFilter implements Filter {
       PostGate gate = new PostGate(pages, guard);
       ShownNotices notices = new ShownNotices(optIn);
       PreferencePages preferences = new PreferencePages(optIn, pages, gate, guard, notices);
+      SignupPages signup =
+          new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor);
+      ConfirmPages confirm = new ConfirmPages(optIn, pages, gate, guard);
       this.routes =
           Routes.hosted(
               pages,
               gate,
-              new SignupPages(settings, optIn, pages, gate, guard, notices, answerFloor),
-              new ConfirmPages(optIn, pages, gate, guard),
+              signup,
+              confirm,
               new UnsubscribePages(optIn, pages, guard),
               preferences,
               new RightsRequests(optIn, pages, guard, preferences),
               new StepUpPages(optIn, pages, gate, guard),
               new PublicFiles(optIn));
       this.pages = pages;
+      if (settings.api()) {
+        this.jsonApi =
+            new JsonApi(
+                settings,
+                optIn,
+                pages,
+                guard,
+                answerFloor,
+                new ApiOrigins(settings.apiAllowedOrigins()),
+                signup,
+                confirm,
+                preferences,
+                notices);
+      }
       this.forms = new OptInForms(settings, optIn, pages, tokens);
       this.dropIn = new DropIn(settings, optIn, forms, guard, pages, gate, notices);
       context.setAttribute(OptInForms.ATTRIBUTE, forms);
@@ -220,6 +241,15 @@ public final class OptInFilter implements Filter {
     if (path.equals(prefix) || path.startsWith(prefix + "/")) {
       request.setAttribute(SEEN, Boolean.TRUE);
       String sub = path.substring(prefix.length());
+      if (jsonApi != null && (sub.equals(JsonApi.ROOT) || sub.startsWith(JsonApi.ROOT + "/"))) {
+        // Before any form parsing: the API reads JSON bodies itself and answers problem+json.
+        try {
+          jsonApi.handle(request, response, sub.substring(JsonApi.ROOT.length()));
+        } catch (RuntimeException e) {
+          failClosedJson(request, response, e);
+        }
+        return;
+      }
       if (!parametersReadable(request)) {
         response.sendError(HttpServletResponse.SC_BAD_REQUEST);
         return;
@@ -294,6 +324,20 @@ public final class OptInFilter implements Filter {
     }
   }
 
+  private void failClosedJson(
+      HttpServletRequest request, HttpServletResponse response, RuntimeException e)
+      throws IOException {
+    LOG.log(
+        System.Logger.Level.ERROR,
+        "optin4j: internal error on " + request.getMethod() + " " + path(request),
+        e);
+    if (response.isCommitted()) {
+      throw e;
+    }
+    response.reset();
+    jsonApi.internalError(request, response);
+  }
+
   private void failClosed(
       HttpServletRequest request, HttpServletResponse response, RuntimeException e)
       throws IOException {
@@ -356,6 +400,9 @@ public final class OptInFilter implements Filter {
     private final Set<String> stylesheets = new LinkedHashSet<>();
     private final Set<String> returnUrls = new LinkedHashSet<>();
     private final Set<String> formPaths = new LinkedHashSet<>();
+    private boolean api;
+    private final Set<String> apiAllowedOrigins = new LinkedHashSet<>();
+    private final List<String> apiKeys = new ArrayList<>();
     private final Set<String> markerPaths = new LinkedHashSet<>();
     private String emailField = "email";
     private PageLayout layout;
@@ -575,6 +622,44 @@ public final class OptInFilter implements Filter {
     }
 
     /**
+     * Switches the JSON API under {@code {prefix}/api} on or off (default off): {@code docs/json-api.md}.
+     *
+     * @param on whether the filter answers {@code {prefix}/api/...}
+     * @return this builder
+     */
+    public Builder api(boolean on) {
+      this.api = on;
+      return this;
+    }
+
+    /**
+     * Allows browsers on these origins to call the JSON API (CORS), besides the base URL's own origin. A request
+     * that carries any other {@code Origin} is refused (403) and changes nothing; only these origins get
+     * {@code Access-Control-Allow-Origin}, never with credentials.
+     *
+     * @param origins scheme, host and port, no path, for example {@code https://app.shop.example}
+     * @return this builder
+     */
+    public Builder apiAllowedOrigins(String... origins) {
+      apiAllowedOrigins.addAll(List.of(origins));
+      return this;
+    }
+
+    /**
+     * Sets the API keys that may read the event feed, {@code GET {prefix}/api/events}, as
+     * {@code Authorization: Bearer <key>} (default: none, so the feed endpoint refuses everyone). Several keys allow a
+     * rotation. A key is a secret of at least 32 characters (letters, digits, {@code - _ . ~ + / =}); compared in
+     * constant time.
+     *
+     * @param keys the keys
+     * @return this builder
+     */
+    public Builder apiKeys(String... keys) {
+      apiKeys.addAll(List.of(keys));
+      return this;
+    }
+
+    /**
      * Sets a CAPTCHA or proof-of-work check for the subscribe forms (default: none).
      *
      * @param check the check
@@ -695,6 +780,27 @@ public final class OptInFilter implements Filter {
       if (clock == null) {
         problems.add("clock is required");
       }
+      Set<String> apiOrigins = new LinkedHashSet<>();
+      apiOrigins.add(baseOrigin);
+      for (String o : apiAllowedOrigins) {
+        URI u = uri(o);
+        if (u == null
+            || !o.equals(origin(u))
+            || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))) {
+          problems.add("apiAllowedOrigins: not an origin (scheme://host[:port]), was " + o);
+        } else {
+          apiOrigins.add(o);
+        }
+      }
+      List<byte[]> keys = new ArrayList<>();
+      for (String k : apiKeys) {
+        if (k == null || !k.matches("[A-Za-z0-9._~+/=-]{32,512}")) {
+          // Never the key itself in the message: it is a secret.
+          problems.add("apiKeys: a key must be 32 to 512 characters of A-Z a-z 0-9 - . _ ~ + / =");
+        } else {
+          keys.add(k.getBytes(StandardCharsets.US_ASCII));
+        }
+      }
       if (!problems.isEmpty()) {
         throw new ConfigurationException(List.copyOf(problems));
       }
@@ -720,7 +826,10 @@ public final class OptInFilter implements Filter {
           layout == null ? new DefaultLayout() : layout,
           messagesBaseName,
           humanCheck,
-          clock);
+          clock,
+          api,
+          Set.copyOf(apiOrigins),
+          List.copyOf(keys));
     }
 
     private void checkPath(String name, String p) {
@@ -776,7 +885,7 @@ public final class OptInFilter implements Filter {
     }
   }
 
-  /** The validated settings. Immutable apart from the key array, which is never handed out. */
+  /** The validated settings. Immutable apart from the key arrays, which are never handed out. */
   record Settings(
       String prefix,
       String baseUrl,
@@ -799,7 +908,10 @@ public final class OptInFilter implements Filter {
       PageLayout layout,
       String messagesBaseName,
       HumanCheck humanCheck,
-      Clock clock) {
+      Clock clock,
+      boolean api,
+      Set<String> apiAllowedOrigins,
+      List<byte[]> apiKeys) {
 
     @Override
     public String toString() {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.optin4j.Channel;
 import org.optin4j.Consent;
@@ -259,6 +260,53 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
       }
       chosen.add(p.get());
     }
+    Change change = change(req, locale, id, chosen, () -> notices.shownNotice(req), "/preferences");
+    if (change instanceof Change.InvalidLink) {
+      pages.invalidLink(req, res, locale);
+    } else if (change instanceof Change.NoticeNeeded) {
+      preferencesPage(req, res, List.of("problem.notice"), 400);
+    } else if (change instanceof Change.Saved saved) {
+      List<String> texts = new ArrayList<>();
+      texts.add("saved.text");
+      if (saved.requested()) {
+        texts.add(saved.throttled() ? "saved.throttled" : "saved.pending");
+      }
+      saved(req, res, locale, "saved.title", texts.toArray(String[]::new));
+    }
+  }
+
+  /** What a change of choices came to. */
+  sealed interface Change {
+    /** The subject of the link is gone. */
+    record InvalidLink() implements Change {}
+
+    /** A purpose to start needs the notice shown with it, and none current was sent; nothing changed. */
+    record NoticeNeeded() implements Change {}
+
+    /**
+     * Saved: withdrawals done at once, new purposes asked for by a double opt-in.
+     *
+     * @param requested whether a double opt-in was started (or asked for)
+     * @param throttled whether its mail was held back by the confirmation mail cap
+     */
+    record Saved(boolean requested, boolean throttled) implements Change {}
+  }
+
+  /**
+   * The one step that changes the choices, shared by the preference center and the JSON API: chosen purposes not yet
+   * active start a double opt-in on the notice shown (GDPR Art. 7(1)), active ones not chosen are withdrawn at once
+   * (Art. 7(3)). Purposes must be known ones, checked by the caller.
+   *
+   * @param shownNotice the notice the choice was shown with, read only if a purpose is to start
+   * @param sourcePath where the choice was made, below the base URL, recorded with the request
+   */
+  Change change(
+      HttpServletRequest req,
+      Locale locale,
+      SubjectId id,
+      Set<PurposeId> chosen,
+      Supplier<Optional<Notice>> shownNotice,
+      String sourcePath) {
     Set<PurposeId> active = new TreeSet<>();
     for (Consent c : optIn.consents(id)) {
       if (c.state() == ConsentState.CONFIRMED || c.state() == ConsentState.PENDING) {
@@ -269,18 +317,15 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
     toRequest.removeAll(active);
     Set<PurposeId> toWithdraw = new TreeSet<>(active);
     toWithdraw.removeAll(chosen);
-    List<String> texts = new ArrayList<>();
-    texts.add("saved.text");
+    boolean throttled = false;
     if (!toRequest.isEmpty()) {
-      Optional<Notice> shown = notices.shownNotice(req);
+      Optional<Notice> shown = shownNotice.get();
       Optional<Subject> subject = optIn.subject(id);
       if (subject.isEmpty()) {
-        pages.invalidLink(req, res, locale);
-        return;
+        return new Change.InvalidLink();
       }
       if (shown.isEmpty()) {
-        preferencesPage(req, res, List.of("problem.notice"), 400);
-        return;
+        return new Change.NoticeNeeded();
       }
       RequestResult r =
           optIn.request(
@@ -288,26 +333,30 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
                   subject.get().email(),
                   toRequest,
                   locale,
-                  pages.base(req) + "/preferences",
+                  pages.base(req) + sourcePath,
                   guard.evidence(req),
                   shown.get()));
       if (r instanceof RequestResult.StaleNotice) {
-        preferencesPage(req, res, List.of("problem.notice"), 400);
-        return;
+        return new Change.NoticeNeeded();
       }
-      texts.add(r instanceof RequestResult.Throttled ? "saved.throttled" : "saved.pending");
+      throttled = r instanceof RequestResult.Throttled;
     }
     if (!toWithdraw.isEmpty()) {
       optIn.withdraw(id, toWithdraw, Channel.PREFERENCE_CENTER, guard.evidence(req));
     }
-    saved(req, res, locale, "saved.title", texts.toArray(String[]::new));
+    return new Change.Saved(!toRequest.isEmpty(), throttled);
   }
 
   /** POST: withdraws every consent at once. */
   void withdrawAll(HttpServletRequest req, HttpServletResponse res, Locale locale, SubjectId id)
       throws IOException {
-    optIn.withdraw(id, Set.of(), Channel.PREFERENCE_CENTER, guard.evidence(req));
+    withdrawEverything(req, id);
     saved(req, res, locale, "saved.title", "withdrawn.text");
+  }
+
+  /** Withdraws every consent of the subject at once (GDPR Art. 7(3)): the page's and the JSON API's one step. */
+  void withdrawEverything(HttpServletRequest req, SubjectId id) {
+    optIn.withdraw(id, Set.of(), Channel.PREFERENCE_CENTER, guard.evidence(req));
   }
 
   /** A result page of the preference center, with a link back to it. */

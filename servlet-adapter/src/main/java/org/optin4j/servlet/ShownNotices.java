@@ -25,7 +25,11 @@ final class ShownNotices {
   }
 
   Optional<Notice> shownNotice(HttpServletRequest req) {
-    String hash = req.getParameter(Pages.NOTICE_FIELD);
+    return byHash(req.getParameter(Pages.NOTICE_FIELD));
+  }
+
+  /** The notice with this hash (as a form's hidden field or a JSON body carries it), if it is one. */
+  Optional<Notice> byHash(String hash) {
     if (hash == null || !hash.matches("[0-9a-f]{64}")) {
       return Optional.empty();
     }

@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -131,9 +132,26 @@ record SignupPages(
     Set<PurposeId> offered = notices.offered(shown);
     String email = req.getParameter("email");
     email = email == null ? "" : email;
+    Chosen chosen = choose(Pages.values(req, "purpose"), offered);
+    String echo = email.length() > Pages.MAX_EMAIL ? "" : email;
+    Attempt attempt = attempt(req, locale, email, chosen, shown, pages.base(req) + "/subscribe");
+    if (attempt instanceof Attempt.Refused refused) {
+      Notice form = refused.shownStillCurrent() ? shown.get() : optIn.notice(offered, locale);
+      sendSubscribeForm(req, res, 400, locale, form, echo, chosen.ids(), refused.problems(), next);
+    } else {
+      subscribed(
+          req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer
+    }
+  }
+
+  /** The purposes a signup chose: those offered, and whether it sent any other value (a tampered form). */
+  record Chosen(Set<PurposeId> ids, boolean tampered) {}
+
+  /** Reads the chosen purposes from submitted values; a value that is no offered purpose marks the choice tampered. */
+  static Chosen choose(Iterable<String> values, Set<PurposeId> offered) {
     Set<PurposeId> chosen = new TreeSet<>();
     boolean tampered = false;
-    for (String v : Pages.values(req, "purpose")) {
+    for (String v : values) {
       Optional<PurposeId> id = Pages.purposeId(v).filter(offered::contains);
       if (id.isPresent()) {
         chosen.add(id.get());
@@ -141,6 +159,36 @@ record SignupPages(
         tampered = true;
       }
     }
+    return new Chosen(Collections.unmodifiableSet(chosen), tampered);
+  }
+
+  /** What a signup came to: refused with problems (page text keys), or done (started, or dropped unseen). */
+  sealed interface Attempt {
+    /**
+     * Nothing was recorded; the problems name what to correct.
+     *
+     * @param shownStillCurrent whether the core accepted the notice shown (it refused the address only), so a form
+     *     shown again may keep it
+     */
+    record Refused(List<String> problems, boolean shownStillCurrent) implements Attempt {}
+
+    /** New, pending, confirmed, throttled or over the address limit: one outcome, so nothing is told. */
+    record Done() implements Attempt {}
+  }
+
+  /**
+   * The one signup step behind the guards, shared by the hosted form and the JSON API: the address (one parse, and
+   * whether it can be mailed at all), the purposes, the {@link HumanCheck}, the notice shown, the per-address limit of
+   * the {@link Guard}, then the core's request with its confirmation mail cap. The caller answers {@link
+   * Attempt.Done} the same way for every address, no sooner than the answer floor.
+   */
+  Attempt attempt(
+      HttpServletRequest req,
+      Locale locale,
+      String email,
+      Chosen chosen,
+      Optional<Notice> shown,
+      String source) {
     List<String> problems = new ArrayList<>();
     // The one parse of the address: the request below carries its result, and the core does not
     // parse it again.
@@ -154,56 +202,32 @@ record SignupPages(
     } else if (!optIn.canMail(address.get())) {
       problems.add(PROBLEM_SMTPUTF8); // said on the form: the mail could never be sent
     }
-    if (chosen.isEmpty() || tampered) {
+    if (chosen.ids().isEmpty() || chosen.tampered()) {
       problems.add("problem.purpose");
     }
     if (problems.isEmpty() && settings.humanCheck() != null && !settings.humanCheck().verify(req)) {
       problems.add("problem.human");
     }
     if (problems.isEmpty() && shown.isEmpty()) {
-      problems.add(
-          "problem.notice"); // its language and currency are checked once, by the core: StaleNotice
-      // below
+      // its language and currency are checked once, by the core: StaleNotice below
+      problems.add("problem.notice");
     }
-    String echo = email.length() > Pages.MAX_EMAIL ? "" : email;
     if (!problems.isEmpty()) {
-      Notice fresh = optIn.notice(offered, locale);
-      sendSubscribeForm(req, res, 400, locale, fresh, echo, chosen, problems, next);
-      return;
+      return new Attempt.Refused(List.copyOf(problems), false);
     }
     if (!guard.addressAllowed(address.get())) {
-      subscribed(
-          req, res, locale, next,
-          start); // the same answer: the limit reveals nothing about the address
-      return;
+      return new Attempt.Done(); // the same answer: the limit reveals nothing about the address
     }
     RequestResult result =
         optIn.request(
             new ConsentRequest(
-                address.get(),
-                chosen,
-                locale,
-                pages.base(req) + "/subscribe",
-                guard.evidence(req),
-                shown.get()));
+                address.get(), chosen.ids(), locale, source, guard.evidence(req), shown.get()));
     if (result instanceof RequestResult.InvalidAddress) {
-      sendSubscribeForm(
-          req, res, 400, locale, shown.get(), echo, chosen, List.of("problem.email"), next);
+      return new Attempt.Refused(List.of("problem.email"), true);
     } else if (result instanceof RequestResult.StaleNotice) {
-      sendSubscribeForm(
-          req,
-          res,
-          400,
-          locale,
-          optIn.notice(offered, locale),
-          echo,
-          chosen,
-          List.of("problem.notice"),
-          next);
-    } else {
-      subscribed(
-          req, res, locale, next, start); // Accepted, AlreadyConfirmed, Throttled: one answer
+      return new Attempt.Refused(List.of("problem.notice"), false);
     }
+    return new Attempt.Done();
   }
 
   private void subscribed(

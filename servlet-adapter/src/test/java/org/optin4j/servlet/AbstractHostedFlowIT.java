@@ -99,31 +99,7 @@ abstract class AbstractHostedFlowIT {
     clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     container = newContainer();
     http = new Http(container.port());
-    OptIn.Builder o =
-        OptIn.builder()
-            .catalog(TestApp.catalog())
-            .controller(
-                new Controller(
-                    "Bakery <Gouden> & Korst",
-                    "Main St 1, Utrecht",
-                    "privacy@shop.example",
-                    "https://shop.example/privacy"))
-            .store(InMemoryConsentStore.create())
-            .mailer(
-                SmtpMailer.builder()
-                    .host("127.0.0.1")
-                    .port(MAIL.getSmtp().getPort())
-                    .security(SmtpMailer.Security.NONE)
-                    .from("noreply@shop.example", "Shop")
-                    .properties(Map.of("mail.smtp.ehlo", "false"))
-                    .build())
-            .signingKeys(SigningKeys.generate("k1"))
-            .receiptKeys(org.optin4j.keys.ReceiptKeys.generate("r1"))
-            .suppressionPepper(randomKey())
-            .baseUrl(http.origin + BASE)
-            .clock(clock)
-            .evidencePolicy(EvidencePolicy.FULL)
-            .confirmationMailCap(20, Duration.ZERO);
+    OptIn.Builder o = service(http, clock, MAIL.getSmtp().getPort());
     service.accept(o);
     optIn = o.build();
     OptInFilter.Builder b =
@@ -134,6 +110,34 @@ abstract class AbstractHostedFlowIT {
     customize.accept(b);
     filter = b.build();
     assertTrue(container.deploy(APP, app(filter)), "web app did not start");
+  }
+
+  /** The service every web-app test runs on: the test catalog, an in-memory store, mail to the SMTP server. */
+  static OptIn.Builder service(Http http, TestClock clock, int smtpPort) {
+    return OptIn.builder()
+        .catalog(TestApp.catalog())
+        .controller(
+            new Controller(
+                "Bakery <Gouden> & Korst",
+                "Main St 1, Utrecht",
+                "privacy@shop.example",
+                "https://shop.example/privacy"))
+        .store(InMemoryConsentStore.create())
+        .mailer(
+            SmtpMailer.builder()
+                .host("127.0.0.1")
+                .port(smtpPort)
+                .security(SmtpMailer.Security.NONE)
+                .from("noreply@shop.example", "Shop")
+                .properties(Map.of("mail.smtp.ehlo", "false"))
+                .build())
+        .signingKeys(SigningKeys.generate("k1"))
+        .receiptKeys(org.optin4j.keys.ReceiptKeys.generate("r1"))
+        .suppressionPepper(randomKey())
+        .baseUrl(http.origin + BASE)
+        .clock(clock)
+        .evidencePolicy(EvidencePolicy.FULL)
+        .confirmationMailCap(20, Duration.ZERO);
   }
 
   static byte[] randomKey() {
@@ -221,7 +225,12 @@ abstract class AbstractHostedFlowIT {
 
   /** The site path of the first link of a kind in the newest mail to an address. */
   String link(String to, String kind) throws Exception {
-    List<MimeMessage> mails = dispatch();
+    return link(dispatch(), http.origin, to, kind);
+  }
+
+  /** The site path of the first link of a kind in the newest of these mails to an address. */
+  static String link(List<MimeMessage> mails, String origin, String to, String kind)
+      throws Exception {
     for (int i = mails.size() - 1; i >= 0; i--) {
       MimeMessage m = mails.get(i);
       if (!m.getAllRecipients()[0].toString().equals(to)) {
@@ -230,7 +239,7 @@ abstract class AbstractHostedFlowIT {
       Matcher x = LINK.matcher(text(m));
       while (x.find()) {
         if (x.group(1).equals(kind)) {
-          return x.group().substring(http.origin.length());
+          return x.group().substring(origin.length());
         }
       }
     }

@@ -62,6 +62,19 @@ final class Http {
             .method(method, HttpRequest.BodyPublishers.noBody()));
   }
 
+  /** Sends any method with headers and an optional body (null: none). */
+  Response request(String method, String path, String body, String... headers)
+      throws IOException, InterruptedException {
+    return send(
+        HttpRequest.newBuilder(URI.create(origin + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)),
+        headers);
+  }
+
   /** POSTs a form; {@code form} is name, value, name, value, ... */
   Response post(String path, List<String> form, String... headers)
       throws IOException, InterruptedException {

@@ -99,6 +99,83 @@ class HttpRequestFuzzTest {
     }
   }
 
+  /** The JSON API's POST endpoints, one picked by the input's first byte. */
+  private static final List<String> API_POSTS =
+      List.of(
+          "subscribe",
+          "confirm/preview",
+          "confirm",
+          "confirm/resend",
+          "unsubscribe",
+          "preferences",
+          "preferences/withdraw",
+          "preferences/address",
+          "preferences/erase");
+
+  /**
+   * Fuzzes the JSON API's body parsing: the input's bytes after the first (placeholders filled, unencoded) are the
+   * body of a JSON POST to one endpoint, byte for byte (so also invalid UTF-8), with the preferences token as bearer. Oracle as above, and every refusal is a problem+json body.
+   */
+  @FuzzTest(maxDuration = "2m")
+  void jsonBody(byte[] data) throws Exception {
+    if (data.length == 0) {
+      return;
+    }
+    String endpoint = API_POSTS.get((data[0] & 0xff) % API_POSTS.size());
+    String body =
+        FIXTURE.fillRaw(new String(data, 1, data.length - 1, StandardCharsets.ISO_8859_1));
+    String response =
+        FIXTURE.send(
+            frame(
+                "POST /app/optin/api/"
+                    + endpoint
+                    + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer "
+                    + FIXTURE.manageToken()
+                    + "\r\n\r\n"
+                    + body));
+    check(response);
+    int status = status(response);
+    String head = response.substring(0, Math.max(0, response.indexOf("\r\n\r\n")));
+    if (status >= 400) {
+      assertTrue(
+          head.toLowerCase(Locale.ROOT).contains("content-type: application/problem+json"),
+          response);
+    }
+  }
+
+  /** The committed JSON bodies get past the parser, so fuzzing starts inside the endpoints. */
+  @org.junit.jupiter.api.Test
+  void committedJsonBodiesReachTheEndpoints() throws Exception {
+    Map<String, Integer> expected = new java.util.LinkedHashMap<>();
+    expected.put("subscribe", 202);
+    expected.put("confirm-preview", 200);
+    expected.put("preferences-change", 200);
+    for (Map.Entry<String, Integer> e : expected.entrySet()) {
+      try (java.io.InputStream in =
+          HttpRequestFuzzTest.class.getResourceAsStream(
+              "HttpRequestFuzzTestInputs/jsonBody/" + e.getKey())) {
+        assertNotNull(in, e.getKey());
+        byte[] data = in.readAllBytes();
+        String endpoint = API_POSTS.get((data[0] & 0xff) % API_POSTS.size());
+        String body =
+            FIXTURE.fillRaw(new String(data, 1, data.length - 1, StandardCharsets.ISO_8859_1));
+        String response =
+            FIXTURE.send(
+                frame(
+                    "POST /app/optin/api/"
+                        + endpoint
+                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                        + "Authorization: Bearer "
+                        + FIXTURE.manageToken()
+                        + "\r\n\r\n"
+                        + body));
+        org.junit.jupiter.api.Assertions.assertEquals(
+            e.getValue(), status(response), () -> e.getKey() + ":\n" + response);
+      }
+    }
+  }
+
   /** The committed inputs get past the guards (placeholders work), so fuzzing starts deep inside the pages. */
   @org.junit.jupiter.api.Test
   void committedInputsReachThePages() throws Exception {
@@ -216,6 +293,7 @@ class HttpRequestFuzzTest {
               .rateLimitPerAddress(1000, Duration.ofSeconds(1))
               .formPaths("/signup")
               .returnUrls("/thanks")
+              .api(true)
               .build();
       ServletContextHandler ctx = new ServletContextHandler();
       ctx.setContextPath("/app");
@@ -287,6 +365,22 @@ class HttpRequestFuzzTest {
         out = out.replace(key, values.get(key));
       }
       return out;
+    }
+
+    /** The preferences token of the confirmed subject, as a bearer credential. */
+    String manageToken() {
+      return token(optIn.preferencesUrl(confirmed), "preferences");
+    }
+
+    /** As {@link #fill}, with the link tokens unencoded (a JSON body carries them as they are). */
+    String fillRaw(String raw) {
+      if (raw.indexOf('@') < 0) {
+        return raw;
+      }
+      return raw.replace("@NOTICE@", noticeHash)
+          .replace("@CONFIRM@", confirm)
+          .replace("@MANAGE@", manageToken())
+          .replace("@UNSUB@", token(optIn.unsubscribeUrl(confirmed), "unsubscribe"));
     }
 
     String send(String request) throws Exception {

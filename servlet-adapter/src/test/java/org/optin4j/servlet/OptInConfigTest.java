@@ -84,6 +84,45 @@ class OptInConfigTest {
   }
 
   @Test
+  void jsonApiKeysSwitchItOnWithOriginsAndAKeyInEitherSpelling() throws Exception {
+    String apiKey = "feed-reader-key-0123456789abcdefghijklmnopqrstuv";
+    for (boolean kebab : new boolean[] {false, true}) {
+      Map<String, String> m = valid();
+      m.put("api.enabled", "true");
+      m.put(kebab ? "api.allowed-origins" : "api.allowedOrigins", "https://front.example");
+      m.put("api.key.value", apiKey);
+      OptInConfig config = OptInConfig.fromMap(m);
+      try (OptIn optIn = config.optInBuilder().build()) {
+        OptInFilter.Settings s = config.filterBuilder(optIn).settings();
+        assertTrue(s.api());
+        assertTrue(s.apiAllowedOrigins().contains("https://front.example"));
+        assertEquals(1, s.apiKeys().size());
+      }
+    }
+    OptInConfig off = OptInConfig.fromMap(valid());
+    try (OptIn optIn = off.optInBuilder().build()) {
+      assertFalse(off.filterBuilder(optIn).settings().api(), "off unless switched on");
+    }
+  }
+
+  @Test
+  void jsonApiKeysWhenInvalidAreNamedAndTheKeyIsNotShown() throws Exception {
+    Map<String, String> m = valid();
+    m.put("api.enabled", "yes");
+    assertProblem(m, "api.enabled: ");
+    m.put("api.enabled", "true");
+    m.put("api.allowedOrigins", "https://front.example/path");
+    m.put("api.key.value", "short-secret");
+    OptInConfig config = OptInConfig.fromMap(m);
+    try (OptIn optIn = config.optInBuilder().build()) {
+      ConfigurationException e =
+          assertThrows(ConfigurationException.class, () -> config.filterBuilder(optIn).settings());
+      assertStartsWith(e.problems(), "apiAllowedOrigins: ", "apiKeys: ");
+      assertFalse(e.getMessage().contains("short-secret"), e.getMessage());
+    }
+  }
+
+  @Test
   void starterKebabCaseSpellingReadsAsTheSameKeys() throws Exception {
     Map<String, String> m = valid();
     m.remove("forTestsOrDemos");

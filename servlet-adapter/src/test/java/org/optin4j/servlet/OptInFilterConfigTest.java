@@ -250,6 +250,33 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void jsonApiWhenSwitchedOnAllowsItsOwnOriginAndTheListedOnesWithTheirKeys() {
+    OptInFilter.Settings off = OptInFilter.builder(optIn).settings();
+    assertFalse(off.api());
+    OptInFilter.Settings s =
+        OptInFilter.builder(optIn)
+            .api(true)
+            .apiAllowedOrigins("https://front.example", "http://localhost:5173")
+            .apiKeys("a".repeat(32), "b".repeat(40))
+            .settings();
+    assertTrue(s.api());
+    assertEquals(
+        java.util.Set.of("https://shop.example", "https://front.example", "http://localhost:5173"),
+        s.apiAllowedOrigins());
+    assertEquals(2, s.apiKeys().size());
+    ConfigurationException e =
+        assertThrows(
+            ConfigurationException.class,
+            () ->
+                OptInFilter.builder(optIn)
+                    .apiAllowedOrigins("*", "https://front.example/")
+                    .apiKeys("s3cr3t")
+                    .build());
+    assertEquals(3, e.problems().size(), e.problems().toString());
+    assertFalse(e.getMessage().contains("s3cr3t"), "never the key: " + e.getMessage());
+  }
+
+  @Test
   void builtWithDefaultsDerivesBaseUrlFromOptIn() {
     OptInFilter.Settings s = OptInFilter.builder(optIn).settings();
     assertEquals("https://shop.example/app/optin", s.baseUrl());

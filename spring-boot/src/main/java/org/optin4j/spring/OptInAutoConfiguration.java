@@ -357,6 +357,12 @@ public class OptInAutoConfiguration {
     f.formPaths(p.dropIn().formPaths().toArray(String[]::new));
     f.markerPaths(p.dropIn().markerPaths().toArray(String[]::new));
     setIfPresent(p.dropIn().emailField(), f::emailField);
+    f.api(p.api().enabled());
+    f.apiAllowedOrigins(p.api().allowedOrigins().toArray(String[]::new));
+    byte[] apiKey = secret("optin4j.api.key", p.api().key(), true, problems);
+    if (apiKey != null) {
+      f.apiKeys(new String(apiKey, StandardCharsets.UTF_8).strip());
+    }
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
     }

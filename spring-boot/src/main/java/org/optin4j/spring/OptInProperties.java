@@ -49,6 +49,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param returnUrls URLs the hosted pages may send people back to
  * @param messages the base name of a resource bundle that overrides the hosted pages' texts
  * @param dropIn the drop-in mode: the app's own forms and pages that optin4j completes
+ * @param api the JSON API under the prefix ({@code docs/json-api.md}), off by default
  */
 @ConfigurationProperties("optin4j")
 public record OptInProperties(
@@ -77,7 +78,8 @@ public record OptInProperties(
     @DefaultValue List<String> stylesheets,
     @DefaultValue List<String> returnUrls,
     String messages,
-    @DefaultValue DropIn dropIn) {
+    @DefaultValue DropIn dropIn,
+    @DefaultValue Api api) {
 
   /** Copies the lists. */
   public OptInProperties {
@@ -85,6 +87,23 @@ public record OptInProperties(
     allowedOrigins = List.copyOf(allowedOrigins);
     stylesheets = List.copyOf(stylesheets);
     returnUrls = List.copyOf(returnUrls);
+  }
+
+  /**
+   * The JSON API under {@code {prefix}/api}, for front ends not rendered by the server.
+   *
+   * @param enabled whether the filter answers the API
+   * @param allowedOrigins origins whose pages may call it (CORS), besides the base URL's
+   * @param key the API key that may read the event feed ({@code GET {prefix}/api/events}), as text
+   */
+  public record Api(
+      @DefaultValue("false") boolean enabled,
+      @DefaultValue List<String> allowedOrigins,
+      @DefaultValue Secret key) {
+    /** Copies the list. */
+    public Api {
+      allowedOrigins = List.copyOf(allowedOrigins);
+    }
   }
 
   /** Where consents are kept. */

@@ -166,6 +166,27 @@ class OptInAutoConfigurationTest {
   }
 
   @Test
+  void jsonApiPropertiesWhenSetThenTheFilterStartsWithThemAndABadKeyIsNamedNotShown() {
+    runner
+        .withPropertyValues(
+            "optin4j.api.enabled=true",
+            "optin4j.api.allowed-origins=https://front.example",
+            "optin4j.api.key.value=feed-reader-key-0123456789abcdefghijklmnopqrstuv")
+        .run(context -> assertThat(context).hasNotFailed());
+    runner
+        .withPropertyValues(
+            "optin4j.api.enabled=true",
+            "optin4j.api.allowed-origins=https://front.example/path",
+            "optin4j.api.key.value=short-secret")
+        .run(
+            context -> {
+              String failure = failure(context);
+              assertThat(failure).contains("apiAllowedOrigins").contains("apiKeys");
+              assertThat(failure).doesNotContain("short-secret");
+            });
+  }
+
+  @Test
   void optInBeanWhenContextClosesThenClosedThroughItsDestroyMethod() {
     runner.run(
         context ->
