@@ -455,6 +455,8 @@ abstract class AbstractJsonApiIT {
             "application/json; charset=ISO-8859-1")) {
       Http.Response r = call("POST", "/subscribe", body, "Content-Type", type);
       assertProblem(r, 415, "unsupported-media-type");
+      // Refused before the body was read: the connection is not reused for the next call.
+      assertEquals("close", r.header("Connection"), type);
     }
     assertTrue(states("ann@example.org").isEmpty());
     assertEquals(202, post("/subscribe", body.toString(), "Origin", FRONT).status());
