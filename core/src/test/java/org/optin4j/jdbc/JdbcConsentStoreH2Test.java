@@ -2,6 +2,7 @@ package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
 import org.optin4j.testing.store.FeedStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -81,6 +82,13 @@ class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(JdbcConsentStoreH2Test.this);
     }
   }

@@ -12,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.optin4j.testing.store.FeedStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -91,6 +92,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

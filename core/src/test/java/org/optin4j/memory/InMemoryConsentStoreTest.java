@@ -38,6 +38,7 @@ import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
 import org.optin4j.testing.store.FeedStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -117,6 +118,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(InMemoryConsentStore::create);
     }
   }
