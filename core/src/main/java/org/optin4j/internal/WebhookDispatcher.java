@@ -140,7 +140,8 @@ public final class WebhookDispatcher implements AutoCloseable {
       while (!closed) {
         Batch b = deliverBatch();
         delivered += b.delivered;
-        if (b.claimed < settings.batchSize() || b.interrupted) {
+        // Not only while batches are full: a delivery done may free its subject's next one.
+        if (b.claimed == 0 || b.interrupted) {
           break;
         }
       }
