@@ -25,8 +25,8 @@ import java.util.Optional;
 public interface Webhooks {
 
   /**
-   * Registers an endpoint. Its deliveries start with the entries committed after this call (use {@link #redeliver}
-   * for older ones).
+   * Registers an endpoint, enabled. Its deliveries start at the beginning of what the feed still holds (the feed
+   * retention, 30 days by default); the receiver drops what it does not need by type or time.
    *
    * @param url the https URL to POST to
    * @param description what it is, for the operator; at most 200 characters
