@@ -85,12 +85,7 @@ public final class WebhookSecret {
     Objects.requireNonNull(key, "key");
     if (key.length < MIN_BYTES || key.length > MAX_BYTES) {
       throw new IllegalArgumentException(
-          "a webhook secret has "
-              + MIN_BYTES
-              + " to "
-              + MAX_BYTES
-              + " bytes, was "
-              + key.length);
+          "a webhook secret has " + MIN_BYTES + " to " + MAX_BYTES + " bytes, was " + key.length);
     }
     return new WebhookSecret(key.clone());
   }

@@ -87,7 +87,14 @@ public record WebhookSettings(
    */
   public WebhookSettings withPollInterval(Duration interval) {
     return new WebhookSettings(
-        interval, batchSize, lease, connectTimeout, requestTimeout, backoff, maxAge, allowLoopbackHttp);
+        interval,
+        batchSize,
+        lease,
+        connectTimeout,
+        requestTimeout,
+        backoff,
+        maxAge,
+        allowLoopbackHttp);
   }
 
   /**
@@ -99,7 +106,14 @@ public record WebhookSettings(
    */
   public WebhookSettings withClaims(int size, Duration leaseDuration) {
     return new WebhookSettings(
-        pollInterval, size, leaseDuration, connectTimeout, requestTimeout, backoff, maxAge, allowLoopbackHttp);
+        pollInterval,
+        size,
+        leaseDuration,
+        connectTimeout,
+        requestTimeout,
+        backoff,
+        maxAge,
+        allowLoopbackHttp);
   }
 
   /**
@@ -123,7 +137,14 @@ public record WebhookSettings(
    */
   public WebhookSettings withRetries(List<Duration> waits, Duration age) {
     return new WebhookSettings(
-        pollInterval, batchSize, lease, connectTimeout, requestTimeout, new ArrayList<>(waits), age, allowLoopbackHttp);
+        pollInterval,
+        batchSize,
+        lease,
+        connectTimeout,
+        requestTimeout,
+        new ArrayList<>(waits),
+        age,
+        allowLoopbackHttp);
   }
 
   /**

@@ -106,16 +106,18 @@ public final class StoredWebhooks implements Webhooks {
     return change(
         endpointId,
         s -> {
-          if (s.sealedSecrets().stream().anyMatch(x -> WebhookSecretSeal.idOf(x).equals(secret.id()))) {
-            throw new IllegalArgumentException("endpoint " + endpointId + " holds this secret already");
+          if (s.sealedSecrets().stream()
+              .anyMatch(x -> WebhookSecretSeal.idOf(x).equals(secret.id()))) {
+            throw new IllegalArgumentException(
+                "endpoint " + endpointId + " holds this secret already");
           }
           if (s.sealedSecrets().size() >= MAX_SECRETS) {
             throw new IllegalArgumentException(
                 "endpoint " + endpointId + " holds " + MAX_SECRETS + " secrets; retire one first");
           }
-          List<String> sealed = new ArrayList<>(s.sealedSecrets());
-          sealed.add(seal.seal(endpointId, secret));
-          return with(s, sealed, s.enabled(), s.disabledAt(), s.disabledReason());
+          List<String> boxes = new ArrayList<>(s.sealedSecrets());
+          boxes.add(seal.seal(endpointId, secret));
+          return s.withSecrets(boxes);
         });
   }
 
@@ -135,9 +137,11 @@ public final class StoredWebhooks implements Webhooks {
           }
           if (kept.isEmpty()) {
             throw new IllegalArgumentException(
-                "the last secret of endpoint " + endpointId + " cannot be retired; add another first");
+                "the last secret of endpoint "
+                    + endpointId
+                    + " cannot be retired; add another first");
           }
-          return with(s, kept, s.enabled(), s.disabledAt(), s.disabledReason());
+          return s.withSecrets(kept);
         });
   }
 
@@ -145,7 +149,7 @@ public final class StoredWebhooks implements Webhooks {
   public WebhookEndpoint disable(String endpointId, String reason) {
     Objects.requireNonNull(reason, "reason");
     String kept = reason.length() > 500 ? reason.substring(0, 500) : reason;
-    return change(endpointId, s -> with(s, s.sealedSecrets(), false, clock.instant(), kept));
+    return change(endpointId, s -> s.withEnabled(false, clock.instant(), kept));
   }
 
   @Override
@@ -155,7 +159,7 @@ public final class StoredWebhooks implements Webhooks {
         endpointId,
         (tx, s) -> {
           tx.webhooks().restartDeliveries(endpointId, now);
-          return with(s, s.sealedSecrets(), true, null, null);
+          return s.withEnabled(true, null, null);
         });
   }
 
@@ -209,7 +213,9 @@ public final class StoredWebhooks implements Webhooks {
   private void checkUrl(URI url) {
     Objects.requireNonNull(url, "url");
     String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-    if (!url.isAbsolute() || url.getHost() == null || url.getRawUserInfo() != null
+    if (!url.isAbsolute()
+        || url.getHost() == null
+        || url.getRawUserInfo() != null
         || url.getRawFragment() != null) {
       throw new IllegalArgumentException(
           "a webhook URL is absolute, with a host, without user info or fragment: " + url);
@@ -253,8 +259,7 @@ public final class StoredWebhooks implements Webhooks {
                   tx.webhooks()
                       .lockSubscription(endpointId)
                       .orElseThrow(
-                          () ->
-                              new IllegalArgumentException("no webhook endpoint " + endpointId));
+                          () -> new IllegalArgumentException("no webhook endpoint " + endpointId));
               WebhookSubscription next = change.apply(tx, s);
               if (!next.equals(s)) {
                 tx.webhooks().updateSubscription(next);
@@ -262,26 +267,6 @@ public final class StoredWebhooks implements Webhooks {
               return next;
             });
     return endpointOf(changed);
-  }
-
-  private static WebhookSubscription with(
-      WebhookSubscription s,
-      List<String> sealed,
-      boolean enabled,
-      Instant disabledAt,
-      String disabledReason) {
-    return new WebhookSubscription(
-        s.id(),
-        s.url(),
-        s.description(),
-        sealed,
-        s.createdAt(),
-        enabled,
-        disabledAt,
-        disabledReason,
-        s.lastFailureAt(),
-        s.lastFailure(),
-        s.feedPosition());
   }
 
   static WebhookEndpoint endpointOf(WebhookSubscription s) {

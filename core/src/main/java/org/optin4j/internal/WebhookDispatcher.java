@@ -121,7 +121,8 @@ public final class WebhookDispatcher implements AutoCloseable {
       deliverNow();
     } catch (RuntimeException e) {
       // Keep the schedule alive; the next round retries. No personal data in the message.
-      LOG.log(System.Logger.Level.ERROR, "webhook delivery round failed: " + e.getClass().getName());
+      LOG.log(
+          System.Logger.Level.ERROR, "webhook delivery round failed: " + e.getClass().getName());
     }
   }
 
@@ -167,7 +168,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                 .putDeliveries(
                     entries.stream().map(e -> WebhookDelivery.pending(s.id(), e, now)).toList());
             tx.webhooks()
-                .updateSubscription(at(s, entries.get(entries.size() - 1).position()));
+                .updateSubscription(s.withFeedPosition(entries.get(entries.size() - 1).position()));
             queued += entries.size();
           }
           return queued;
@@ -198,7 +199,7 @@ public final class WebhookDispatcher implements AutoCloseable {
                                     new Target(
                                         URI.create(s.url()),
                                         s.sealedSecrets().stream()
-                                            .map(sealed -> seal.open(id, sealed))
+                                            .map(box -> seal.open(id, box))
                                             .toList()))
                             .orElse(null));
               }
@@ -249,7 +250,8 @@ public final class WebhookDispatcher implements AutoCloseable {
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
     try {
-      // The response body is never read, let alone kept: it is the receiver's, and may hold anything.
+      // The response body is never read, let alone kept: it is the receiver's, and may hold
+      // anything.
       HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
       int status = response.statusCode();
       return status >= 200 && status < 300 ? null : "HTTP " + status;
@@ -275,8 +277,7 @@ public final class WebhookDispatcher implements AutoCloseable {
           if (s == null) {
             return null;
           }
-          WebhookDelivery outcome =
-              giveUp ? d.failed(now, failure) : d.retryAt(now, next, failure);
+          WebhookDelivery outcome = giveUp ? d.failed(now, failure) : d.retryAt(now, next, failure);
           if (!tx.webhooks().recordDelivery(outcome, leaseUntil)) {
             return null; // the lease ran out and another node holds it now
           }
@@ -289,20 +290,9 @@ public final class WebhookDispatcher implements AutoCloseable {
                       + ", last: "
                       + failure
                   : null;
+          WebhookSubscription failed = s.withFailure(now, failure);
           tx.webhooks()
-              .updateSubscription(
-                  new WebhookSubscription(
-                      s.id(),
-                      s.url(),
-                      s.description(),
-                      s.sealedSecrets(),
-                      s.createdAt(),
-                      s.enabled() && !giveUp,
-                      giveUp ? now : s.disabledAt(),
-                      giveUp ? reason : s.disabledReason(),
-                      now,
-                      failure,
-                      s.feedPosition()));
+              .updateSubscription(giveUp ? failed.withEnabled(false, now, reason) : failed);
           return null;
         });
   }
@@ -326,21 +316,5 @@ public final class WebhookDispatcher implements AutoCloseable {
     while (store.inTransaction(tx -> tx.webhooks().deleteFinishedBefore(before, 500)) == 500) {
       // bounded transactions until nothing old is left
     }
-  }
-
-  /** Returns the endpoint with its feed position moved. */
-  static WebhookSubscription at(WebhookSubscription s, long position) {
-    return new WebhookSubscription(
-        s.id(),
-        s.url(),
-        s.description(),
-        s.sealedSecrets(),
-        s.createdAt(),
-        s.enabled(),
-        s.disabledAt(),
-        s.disabledReason(),
-        s.lastFailureAt(),
-        s.lastFailure(),
-        position);
   }
 }

@@ -60,10 +60,10 @@ public final class WebhookSecretSeal {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
       c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       c.updateAAD(aad(endpointId, secret.id()));
-      byte[] sealed = c.doFinal(plain);
-      byte[] out = new byte[NONCE_BYTES + sealed.length];
+      byte[] boxed = c.doFinal(plain);
+      byte[] out = new byte[NONCE_BYTES + boxed.length];
       System.arraycopy(nonce, 0, out, 0, NONCE_BYTES);
-      System.arraycopy(sealed, 0, out, NONCE_BYTES, sealed.length);
+      System.arraycopy(boxed, 0, out, NONCE_BYTES, boxed.length);
       return secret.id() + ":" + Base64.getUrlEncoder().withoutPadding().encodeToString(out);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES/GCM is required of every Java platform", e);
@@ -80,14 +80,14 @@ public final class WebhookSecretSeal {
    * @return the secret
    * @throws StoreException if it does not open (another pepper, another endpoint, tampered)
    */
-  public WebhookSecret open(String endpointId, String sealed) {
-    int colon = sealed.indexOf(':');
+  public WebhookSecret open(String endpointId, String boxed) {
+    int colon = boxed.indexOf(':');
     if (colon < 0) {
       throw new StoreException("a sealed webhook secret is malformed");
     }
-    String id = sealed.substring(0, colon);
+    String id = boxed.substring(0, colon);
     try {
-      byte[] in = Base64.getUrlDecoder().decode(sealed.substring(colon + 1));
+      byte[] in = Base64.getUrlDecoder().decode(boxed.substring(colon + 1));
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
       c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, in, 0, NONCE_BYTES));
       c.updateAAD(aad(endpointId, id));
@@ -112,9 +112,9 @@ public final class WebhookSecretSeal {
    * @param sealed the sealed form
    * @return the id
    */
-  public static String idOf(String sealed) {
-    int colon = sealed.indexOf(':');
-    return colon < 0 ? sealed : sealed.substring(0, colon);
+  public static String idOf(String boxed) {
+    int colon = boxed.indexOf(':');
+    return colon < 0 ? boxed : boxed.substring(0, colon);
   }
 
   private static byte[] aad(String endpointId, String secretId) {

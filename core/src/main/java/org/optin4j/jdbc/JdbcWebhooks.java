@@ -126,7 +126,8 @@ record JdbcWebhooks(JdbcTransaction tx, Connection c, Statements sql) implements
       return List.of();
     }
     long at = now.toEpochMilli();
-    // Twice the limit of candidates: some may be taken by a concurrent claim between the read and the lock.
+    // Twice the limit of candidates: some may be taken by a concurrent claim between the read and
+    // the lock.
     List<Object[]> keys =
         tx.query(
             "find due webhook deliveries",

@@ -145,6 +145,7 @@ final class Statements {
 
   /** The webhook tables' statements (see {@link JdbcWebhooks}). */
   final WebhookStatements webhooks;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;

@@ -62,8 +62,7 @@ public record WebhookDelivery(
    * @return the delivery
    */
   public static WebhookDelivery pending(String endpointId, FeedEntry entry, Instant now) {
-    return new WebhookDelivery(
-        endpointId, entry, Status.PENDING, 0, null, now, null, null, null);
+    return new WebhookDelivery(endpointId, entry, Status.PENDING, 0, null, now, null, null, null);
   }
 
   /**
@@ -83,7 +82,15 @@ public record WebhookDelivery(
    */
   public WebhookDelivery leased(Instant until) {
     return new WebhookDelivery(
-        endpointId, entry, status, attempts, firstAttemptAt, nextAttemptAt, until, finishedAt, lastError);
+        endpointId,
+        entry,
+        status,
+        attempts,
+        firstAttemptAt,
+        nextAttemptAt,
+        until,
+        finishedAt,
+        lastError);
   }
 
   /**
@@ -94,7 +101,15 @@ public record WebhookDelivery(
    */
   public WebhookDelivery delivered(Instant now) {
     return new WebhookDelivery(
-        endpointId, entry, Status.DELIVERED, attempts, first(now), nextAttemptAt, null, now, lastError);
+        endpointId,
+        entry,
+        Status.DELIVERED,
+        attempts,
+        first(now),
+        nextAttemptAt,
+        null,
+        now,
+        lastError);
   }
 
   /**
@@ -119,7 +134,15 @@ public record WebhookDelivery(
    */
   public WebhookDelivery failed(Instant now, String error) {
     return new WebhookDelivery(
-        endpointId, entry, Status.FAILED, attempts + 1, first(now), nextAttemptAt, null, now, error);
+        endpointId,
+        entry,
+        Status.FAILED,
+        attempts + 1,
+        first(now),
+        nextAttemptAt,
+        null,
+        now,
+        error);
   }
 
   private Instant first(Instant now) {

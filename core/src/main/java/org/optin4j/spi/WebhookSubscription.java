@@ -45,4 +45,91 @@ public record WebhookSubscription(
       throw new IllegalArgumentException("feedPosition must not be negative, was " + feedPosition);
     }
   }
+
+  /**
+   * Returns this endpoint with deliveries queued up to another feed position.
+   *
+   * @param position the new position
+   * @return the changed endpoint
+   */
+  public WebhookSubscription withFeedPosition(long position) {
+    return new WebhookSubscription(
+        id,
+        url,
+        description,
+        sealedSecrets,
+        createdAt,
+        enabled,
+        disabledAt,
+        disabledReason,
+        lastFailureAt,
+        lastFailure,
+        position);
+  }
+
+  /**
+   * Returns this endpoint with other sealed secrets.
+   *
+   * @param sealed the sealed secrets
+   * @return the changed endpoint
+   */
+  public WebhookSubscription withSecrets(List<String> boxes) {
+    return new WebhookSubscription(
+        id,
+        url,
+        description,
+        boxes,
+        createdAt,
+        enabled,
+        disabledAt,
+        disabledReason,
+        lastFailureAt,
+        lastFailure,
+        feedPosition);
+  }
+
+  /**
+   * Returns this endpoint enabled, or disabled at a time for a reason.
+   *
+   * @param on whether enabled
+   * @param at when disabled, {@code null} if enabled
+   * @param reason why disabled, {@code null} if enabled
+   * @return the changed endpoint
+   */
+  public WebhookSubscription withEnabled(boolean on, Instant at, String reason) {
+    return new WebhookSubscription(
+        id,
+        url,
+        description,
+        sealedSecrets,
+        createdAt,
+        on,
+        at,
+        reason,
+        lastFailureAt,
+        lastFailure,
+        feedPosition);
+  }
+
+  /**
+   * Returns this endpoint with a failed attempt noted.
+   *
+   * @param at when
+   * @param failure what failed
+   * @return the changed endpoint
+   */
+  public WebhookSubscription withFailure(Instant at, String failure) {
+    return new WebhookSubscription(
+        id,
+        url,
+        description,
+        sealedSecrets,
+        createdAt,
+        enabled,
+        disabledAt,
+        disabledReason,
+        at,
+        failure,
+        feedPosition);
+  }
 }

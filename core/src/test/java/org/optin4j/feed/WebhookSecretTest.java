@@ -39,7 +39,9 @@ class WebhookSecretTest {
 
     assertThrows(IllegalArgumentException.class, () -> WebhookSecret.parse(short23));
     assertThrows(IllegalArgumentException.class, () -> WebhookSecret.parse(long65));
-    assertThrows(IllegalArgumentException.class, () -> WebhookSecret.parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> WebhookSecret.parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> WebhookSecret.parse("whsec_s3cr3t!!"));
     assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());

@@ -17,7 +17,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class WebhookVerifierTest {
-  // The Standard Webhooks reference libraries' signing example (github.com/standard-webhooks/standard-webhooks,
+  // The Standard Webhooks reference libraries' signing example
+  // (github.com/standard-webhooks/standard-webhooks,
   // libraries/go/webhook_test.go TestWebhookSign, and the same values in the C# and Java tests).
   private static final String SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   private static final String SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek";
@@ -49,7 +50,8 @@ class WebhookVerifierTest {
 
   @Test
   void verifyWhenSpecExampleThenMessageReturned() {
-    WebhookVerifier verifier = WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET));
+    WebhookVerifier verifier =
+        WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET));
 
     WebhookMessage m =
         verifier.verify(headers(SPEC_ID, SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes(SPEC_BODY));
@@ -71,8 +73,7 @@ class WebhookVerifierTest {
       String expected =
           "v1,"
               + Base64.getEncoder()
-                  .encodeToString(
-                      hmacSha256(key, concat(bytes(id + "." + ts + "."), body)));
+                  .encodeToString(hmacSha256(key, concat(bytes(id + "." + ts + "."), body)));
 
       assertEquals(expected, WebhookSecret.ofKey(key).sign(id, ts, body));
     }
@@ -99,20 +100,27 @@ class WebhookVerifierTest {
     WebhookVerificationException e =
         assertThrows(
             WebhookVerificationException.class,
-            () -> WebhookVerifier.of(at(100), fresh).verify(headers("msg_1", 100, signedByOld), bytes("{}")));
+            () ->
+                WebhookVerifier.of(at(100), fresh)
+                    .verify(headers("msg_1", 100, signedByOld), bytes("{}")));
     assertEquals(WebhookVerificationException.Reason.NO_MATCHING_SIGNATURE, e.reason());
   }
 
   @Test
   void verifyWhenBodyOrIdChangedThenNoMatchingSignature() {
-    WebhookVerifier verifier = WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET));
+    WebhookVerifier verifier =
+        WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET));
 
     assertReason(
         WebhookVerificationException.Reason.NO_MATCHING_SIGNATURE,
-        () -> verifier.verify(headers(SPEC_ID, SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes("{\"test\":2432232314}")));
+        () ->
+            verifier.verify(
+                headers(SPEC_ID, SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes("{\"test\":2432232314}")));
     assertReason(
         WebhookVerificationException.Reason.NO_MATCHING_SIGNATURE,
-        () -> verifier.verify(headers("msg_other", SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes(SPEC_BODY)));
+        () ->
+            verifier.verify(
+                headers("msg_other", SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes(SPEC_BODY)));
   }
 
   @Test
@@ -135,13 +143,15 @@ class WebhookVerifierTest {
 
   @Test
   void verifyWhenHeaderMissingOrTimestampMalformedThenPreciseReason() {
-    WebhookVerifier verifier = WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET));
+    WebhookVerifier verifier =
+        WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET));
 
     assertReason(
         WebhookVerificationException.Reason.MISSING_HEADER,
         () ->
             verifier.verify(
-                Map.of("webhook-id", List.of(SPEC_ID), "webhook-timestamp", List.of("1")), bytes(SPEC_BODY)));
+                Map.of("webhook-id", List.of(SPEC_ID), "webhook-timestamp", List.of("1")),
+                bytes(SPEC_BODY)));
     assertReason(
         WebhookVerificationException.Reason.MALFORMED_TIMESTAMP,
         () ->
@@ -162,7 +172,8 @@ class WebhookVerifierTest {
             "webhook-signature", SPEC_SIGNATURE);
 
     WebhookMessage m =
-        WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET)).verify(h::get, bytes(SPEC_BODY));
+        WebhookVerifier.of(at(SPEC_TIMESTAMP), WebhookSecret.parse(SPEC_SECRET))
+            .verify(h::get, bytes(SPEC_BODY));
 
     assertEquals(SPEC_ID, m.id());
   }
@@ -174,7 +185,9 @@ class WebhookVerifierTest {
     WebhookVerificationException e =
         assertThrows(
             WebhookVerificationException.class,
-            () -> verifier.verify(headers(SPEC_ID, SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes("tampered")));
+            () ->
+                verifier.verify(
+                    headers(SPEC_ID, SPEC_TIMESTAMP, SPEC_SIGNATURE), bytes("tampered")));
 
     for (String text : List.of(e.getMessage(), verifier.toString())) {
       assertFalse(text.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), text);

@@ -151,7 +151,8 @@ class WebhooksTest {
     // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h x 6 within 3 days: 11 to 13 attempts, all of one message
     int attempts = receiver.received().size();
     assertTrue(attempts >= 10 && attempts <= 14, "attempts: " + attempts);
-    assertEquals(1, receiver.received().stream().map(WebhookReceiver.Received::id).distinct().count());
+    assertEquals(
+        1, receiver.received().stream().map(WebhookReceiver.Received::id).distinct().count());
 
     int before = receiver.received().size();
     clock.advance(Duration.ofDays(1));
@@ -165,12 +166,19 @@ class WebhooksTest {
     SubjectId ann = signUp("ann@example.org");
     SubjectId bob = signUp("bob@example.org");
     List<FeedEntry> entries = optIn.feed().after(FeedCursor.start(), 100).entries();
-    String annFirst = "msg_" + entries.stream().filter(e -> e.subjectId().equals(ann)).findFirst().orElseThrow().position();
+    String annFirst =
+        "msg_"
+            + entries.stream()
+                .filter(e -> e.subjectId().equals(ann))
+                .findFirst()
+                .orElseThrow()
+                .position();
     receiver.answer(r -> r.id().equals(annFirst) ? 503 : 200);
 
     optIn.webhooks().deliverNow();
 
-    Set<String> got = receiver.received().stream().map(WebhookReceiver.Received::id).collect(Collectors.toSet());
+    Set<String> got =
+        receiver.received().stream().map(WebhookReceiver.Received::id).collect(Collectors.toSet());
     Set<String> bobs =
         entries.stream()
             .filter(e -> e.subjectId().equals(bob))
@@ -193,7 +201,11 @@ class WebhooksTest {
         receiver.received().stream()
             .map(WebhookReceiver.Received::id)
             .distinct()
-            .filter(id -> entries.stream().anyMatch(e -> e.subjectId().equals(ann) && id.equals("msg_" + e.position())))
+            .filter(
+                id ->
+                    entries.stream()
+                        .anyMatch(
+                            e -> e.subjectId().equals(ann) && id.equals("msg_" + e.position())))
             .map(id -> Long.parseLong(id.substring(4)))
             .toList();
     assertEquals(annOrder.stream().sorted().toList(), annOrder, "ann's entries in feed order");
@@ -236,7 +248,12 @@ class WebhooksTest {
     optIn.webhooks().deliverNow();
 
     assertEquals(first.size() - 1, queued);
-    assertEquals(first.subList(1, first.size()), receiver.received().stream().map(WebhookReceiver.Received::id).toList().subList(first.size(), first.size() + queued));
+    assertEquals(
+        first.subList(1, first.size()),
+        receiver.received().stream()
+            .map(WebhookReceiver.Received::id)
+            .toList()
+            .subList(first.size(), first.size() + queued));
   }
 
   @Test
@@ -259,12 +276,22 @@ class WebhooksTest {
   void registerWhenUrlNotHttpsOrCredentialsThenRefused() {
     List<WebhookSecret> s = List.of(secret);
     optIn.webhooks().register(URI.create("https://crm.example/hook"), "crm", s);
-    assertThrows(IllegalArgumentException.class, () -> optIn.webhooks().register(URI.create("http://crm.example/hook"), "x", s));
-    assertThrows(IllegalArgumentException.class, () -> optIn.webhooks().register(URI.create("https://u:p@crm.example/hook"), "x", s));
-    assertThrows(IllegalArgumentException.class, () -> optIn.webhooks().register(URI.create("ftp://crm.example/hook"), "x", s));
-    assertThrows(IllegalArgumentException.class, () -> optIn.webhooks().register(URI.create("https://crm.example/hook"), "x", List.of()));
-    try (OptIn strict = Fixtures.builder(InMemoryConsentStore.create(), new RecordingMailer(), clock).build()) {
-      assertThrows(IllegalArgumentException.class, () -> strict.webhooks().register(receiver.url(), "x", s));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> optIn.webhooks().register(URI.create("http://crm.example/hook"), "x", s));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> optIn.webhooks().register(URI.create("https://u:p@crm.example/hook"), "x", s));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> optIn.webhooks().register(URI.create("ftp://crm.example/hook"), "x", s));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> optIn.webhooks().register(URI.create("https://crm.example/hook"), "x", List.of()));
+    try (OptIn strict =
+        Fixtures.builder(InMemoryConsentStore.create(), new RecordingMailer(), clock).build()) {
+      assertThrows(
+          IllegalArgumentException.class, () -> strict.webhooks().register(receiver.url(), "x", s));
     }
   }
 
@@ -276,7 +303,11 @@ class WebhooksTest {
     assertFalse(ep.toString().contains(raw));
     assertFalse(optIn.webhooks().endpoints().toString().contains(raw));
     String stored =
-        store.read(tx -> tx.webhooks().subscription(ep.id())).orElseThrow().sealedSecrets().toString();
+        store
+            .read(tx -> tx.webhooks().subscription(ep.id()))
+            .orElseThrow()
+            .sealedSecrets()
+            .toString();
     assertFalse(stored.contains(raw), stored);
     assertTrue(stored.startsWith("[" + secret.id() + ":"), stored);
   }
@@ -286,10 +317,11 @@ class WebhooksTest {
     AtomicInteger seen = new AtomicInteger();
     WebhookEndpoint ep = register();
     signUp("ann@example.org");
-    receiver.answer(r -> {
-      seen.incrementAndGet();
-      return 503;
-    });
+    receiver.answer(
+        r -> {
+          seen.incrementAndGet();
+          return 503;
+        });
     optIn.webhooks().deliverNow();
     // second attempt: 4 to 5 minutes after the 5 s retry
     clock.advance(Duration.ofSeconds(5));

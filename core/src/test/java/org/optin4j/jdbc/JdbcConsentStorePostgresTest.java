@@ -12,7 +12,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.optin4j.testing.store.FeedStoreContract;
-import org.optin4j.testing.store.WebhookStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -21,6 +20,7 @@ import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 
 /**
  * Runs every part of the store contract, one nested class per part (reported as {@code

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.Fixtures.NEWSLETTER;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -91,7 +90,8 @@ class JdbcWebhookKillPostgresTest {
       for (int i = 0; i < SUBJECTS; i++) {
         assertInstanceOf(
             RequestResult.Accepted.class,
-            queueing.request(ConsentRequest.of("p" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
+            queueing.request(
+                ConsentRequest.of("p" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
       }
     }
     Set<String> expected = new HashSet<>();
@@ -101,23 +101,13 @@ class JdbcWebhookKillPostgresTest {
     assertEquals(SUBJECTS, expected.size());
 
     Path log = Files.createTempFile("webhook-node", ".log");
-    String classPath =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classPath,
-                WebhookNode.class.getName(),
-                currentSchema(),
-                prefix)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+    child = ChildJvm.start(WebhookNode.class, log, ChildJvm.currentSchema(database), prefix);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (receiver.received().size() < 12) { // into the third batch of 5
-      assertTrue(child.isAlive(), () -> "the node died by itself: " + read(log.toFile()));
-      assertTrue(System.nanoTime() < deadline, () -> "the node sent too little: " + read(log.toFile()));
+      assertTrue(child.isAlive(), () -> "the node died by itself: " + ChildJvm.read(log.toFile()));
+      assertTrue(
+          System.nanoTime() < deadline,
+          () -> "the node sent too little: " + ChildJvm.read(log.toFile()));
       Thread.sleep(2);
     }
     child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close()
@@ -126,15 +116,16 @@ class JdbcWebhookKillPostgresTest {
     // The receiver goes down too: connections are refused while the survivor starts and retries.
     received.addAll(receiver.received());
     receiver.close();
-    long leased =
-        pending(store, endpoint).stream().filter(d -> d.leaseUntil() != null).count();
+    long leased = pending(store, endpoint).stream().filter(d -> d.leaseUntil() != null).count();
     assertTrue(leased > 0, "killed mid-delivery: claims left behind");
     assertTrue(received.size() < SUBJECTS, "killed before the end");
 
     try (OptIn survivor =
-        WebhookNode.node(JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).build())) {
+        WebhookNode.node(
+            JdbcConsentStore.builder(database.dataSource()).tablePrefix(prefix).build())) {
       survivor.start();
-      Thread.sleep(3000); // the receiver stays down meanwhile: the survivor's attempts fail and are retried
+      Thread.sleep(
+          3000); // the receiver stays down meanwhile: the survivor's attempts fail and are retried
       WebhookEndpoint failing = survivor.webhooks().endpoint(endpoint.id()).orElseThrow();
       assertTrue(failing.enabled());
       assertTrue(
@@ -177,9 +168,7 @@ class JdbcWebhookKillPostgresTest {
   }
 
   private static List<WebhookDelivery> pending(JdbcConsentStore store, WebhookEndpoint endpoint) {
-    return store
-        .read(tx -> tx.webhooks().deliveries(endpoint.id(), 0, 1000))
-        .stream()
+    return store.read(tx -> tx.webhooks().deliveries(endpoint.id(), 0, 1000)).stream()
         .filter(d -> d.status() != WebhookDelivery.Status.DELIVERED)
         .toList();
   }
@@ -189,23 +178,6 @@ class JdbcWebhookKillPostgresTest {
       Thread.sleep(ms);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private String currentSchema() throws Exception {
-    try (var c = database.dataSource().getConnection();
-        var st = c.createStatement();
-        var rs = st.executeQuery("SELECT current_schema()")) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  private static String read(File file) {
-    try {
-      return Files.readString(file.toPath());
-    } catch (java.io.IOException e) {
-      return "(log unreadable: " + e + ")";
     }
   }
 }

@@ -22,7 +22,9 @@ public final class WebhookNode {
     try {
       KEY =
           java.security.MessageDigest.getInstance("SHA-256")
-              .digest("webhook kill test signing key".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+              .digest(
+                  "webhook kill test signing key"
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new ExceptionInInitializerError(e);
     }

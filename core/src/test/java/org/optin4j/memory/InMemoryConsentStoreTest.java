@@ -38,7 +38,6 @@ import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
 import org.optin4j.testing.store.FeedStoreContract;
-import org.optin4j.testing.store.WebhookStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
@@ -48,6 +47,7 @@ import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.StoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 
 /**
  * Runs every part of the store contract against {@link InMemoryConsentStore}, one nested class per part (reported as

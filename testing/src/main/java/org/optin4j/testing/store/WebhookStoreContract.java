@@ -56,7 +56,8 @@ public abstract class WebhookStoreContract extends StoreContract {
         0);
   }
 
-  private static WebhookDelivery delivery(String endpoint, long position, String subject, long due) {
+  private static WebhookDelivery delivery(
+      String endpoint, long position, String subject, long due) {
     FeedEntry entry =
         new FeedEntry(
             position,
@@ -156,7 +157,8 @@ public abstract class WebhookStoreContract extends StoreContract {
     List<WebhookDelivery> all = read(tx -> tx.webhooks().deliveries("ep_a", 0, 10));
     assertEquals(List.of(delivery("ep_a", 1, "ann", 50)), all.subList(0, 1));
     assertEquals(
-        List.of(2L), positions(read(tx -> tx.webhooks().deliveries("ep_a", 1, 10))).stream().toList());
+        List.of(2L),
+        positions(read(tx -> tx.webhooks().deliveries("ep_a", 1, 10))).stream().toList());
   }
 
   @Test
@@ -212,7 +214,8 @@ public abstract class WebhookStoreContract extends StoreContract {
     tx(
         tx ->
             tx.webhooks()
-                .putDeliveries(List.of(delivery("ep_a", 1, "ann", 0), delivery("ep_b", 1, "ann", 50))));
+                .putDeliveries(
+                    List.of(delivery("ep_a", 1, "ann", 0), delivery("ep_b", 1, "ann", 50))));
 
     assertEquals(List.of(), claim(at(10), at(100), 10));
     assertEquals(1, claim(at(50), at(100), 10).size());
@@ -266,8 +269,13 @@ public abstract class WebhookStoreContract extends StoreContract {
     }
 
     assertEquals(2, (int) store.inTransaction(tx -> tx.webhooks().deleteFinishedBefore(at(21), 2)));
-    assertEquals(1, (int) store.inTransaction(tx -> tx.webhooks().deleteFinishedBefore(at(21), 10)));
-    assertEquals(List.of(4L), read(tx -> tx.webhooks().deliveries("ep_a", 0, 10)).stream().map(d -> d.entry().position()).toList());
+    assertEquals(
+        1, (int) store.inTransaction(tx -> tx.webhooks().deleteFinishedBefore(at(21), 10)));
+    assertEquals(
+        List.of(4L),
+        read(tx -> tx.webhooks().deliveries("ep_a", 0, 10)).stream()
+            .map(d -> d.entry().position())
+            .toList());
   }
 
   @Test
@@ -280,7 +288,8 @@ public abstract class WebhookStoreContract extends StoreContract {
     tx(tx -> tx.webhooks().putDeliveries(many));
 
     List<List<WebhookDelivery>> claims =
-        concurrently(4, i -> unitRetryingConflicts(tx -> tx.webhooks().claimDeliveries(at(10), at(100), 8)));
+        concurrently(
+            4, i -> unitRetryingConflicts(tx -> tx.webhooks().claimDeliveries(at(10), at(100), 8)));
 
     Set<Long> seen = new HashSet<>();
     for (List<WebhookDelivery> c : claims) {
