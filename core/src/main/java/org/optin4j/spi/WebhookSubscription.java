@@ -70,7 +70,7 @@ public record WebhookSubscription(
   /**
    * Returns this endpoint with other sealed secrets.
    *
-   * @param sealed the sealed secrets
+   * @param boxes the sealed secrets
    * @return the changed endpoint
    */
   public WebhookSubscription withSecrets(List<String> boxes) {
