@@ -7,6 +7,7 @@
 module org.optin4j.core {
   requires transitive java.sql;
   requires java.naming;
+  requires java.net.http;
   requires com.nimbusds.jose.jwt;
   requires jakarta.mail;
   requires owasp.encoder;

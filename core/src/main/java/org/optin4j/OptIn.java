@@ -106,6 +106,8 @@ public final class OptIn implements AutoCloseable {
   private final ConsentProof proof;
   private final Operations operations;
   private final org.optin4j.feed.Feed feed;
+  private final org.optin4j.internal.WebhookDispatcher webhookDispatcher;
+  private final org.optin4j.feed.Webhooks webhooks;
   private final RightsDesk rightsDesk;
 
   /**
@@ -222,6 +224,13 @@ public final class OptIn implements AutoCloseable {
     this.proof = new org.optin4j.internal.StoredConsentProof(core);
     this.operations = new org.optin4j.internal.StoredOperations(core);
     this.feed = new org.optin4j.internal.StoredFeed(core.store());
+    org.optin4j.internal.WebhookSecretSeal seal =
+        new org.optin4j.internal.WebhookSecretSeal(pepper, random);
+    this.webhookDispatcher =
+        new org.optin4j.internal.WebhookDispatcher(b.store, clock, random, b.webhookSettings, seal);
+    this.webhooks =
+        new org.optin4j.internal.StoredWebhooks(
+            b.store, clock, random, seal, webhookDispatcher, b.webhookSettings.allowLoopbackHttp());
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
@@ -1145,6 +1154,16 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Returns the signed webhooks that deliver the feed to registered endpoints (Standard Webhooks; docs/webhooks.md).
+   * Delivery runs in the background after {@link #start()}.
+   *
+   * @return the webhooks, the same for the life of this service
+   */
+  public org.optin4j.feed.Webhooks webhooks() {
+    return webhooks;
+  }
+
+  /**
    * Registers this node in the store's node register, then starts the background outbox dispatcher. Idempotent.
    *
    * <p>Nodes sharing a store must accept each other's links: a link is signed by the node that sends the mail and
@@ -1168,6 +1187,7 @@ public final class OptIn implements AutoCloseable {
                   this::heartbeatSafely, every, every, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
     dispatcher.start();
+    webhookDispatcher.start();
     if (purgeSchedule == null && !purgeInterval.isZero()) {
       purgeSchedule =
           notifier
@@ -1206,6 +1226,7 @@ public final class OptIn implements AutoCloseable {
   @Override
   public void close() {
     dispatcher.close();
+    webhookDispatcher.close();
     if (purgeSchedule != null) {
       purgeSchedule.cancel(false);
     }
@@ -1535,6 +1556,8 @@ public final class OptIn implements AutoCloseable {
     private Duration unconfirmedGrace = Duration.ofDays(7);
     private Duration outboxRetention = Duration.ofDays(30);
     private Duration feedRetention = Duration.ofDays(30);
+    private org.optin4j.feed.WebhookSettings webhookSettings =
+        org.optin4j.feed.WebhookSettings.defaults();
     private Duration purgeInterval = Duration.ofHours(1);
     private java.util.Set<String> acceptedIssuers = java.util.Set.of();
     private final List<String> problems = new ArrayList<>();
@@ -1923,6 +1946,18 @@ public final class OptIn implements AutoCloseable {
      */
     public Builder feedRetention(Duration retention) {
       this.feedRetention = retention;
+      return this;
+    }
+
+    /**
+     * Sets how webhooks are delivered ({@link OptIn#webhooks()}; default {@link
+     * org.optin4j.feed.WebhookSettings#defaults()}).
+     *
+     * @param settings the settings
+     * @return this builder
+     */
+    public Builder webhooks(org.optin4j.feed.WebhookSettings settings) {
+      this.webhookSettings = Objects.requireNonNull(settings, "settings");
       return this;
     }
 

@@ -122,6 +122,11 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     public org.optin4j.spi.FeedStore feed() {
       return tx.feed();
     }
+
+    @Override
+    public org.optin4j.spi.WebhookStore webhooks() {
+      return tx.webhooks();
+    }
   }
 
   /** The unit's outbox, noting each mail it took. */

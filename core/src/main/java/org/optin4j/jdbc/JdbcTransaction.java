@@ -121,6 +121,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     return new JdbcFeed(this, c, sql);
   }
 
+  @Override
+  public JdbcWebhooks webhooks() {
+    return new JdbcWebhooks(this, c, sql);
+  }
+
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

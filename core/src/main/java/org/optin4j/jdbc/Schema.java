@@ -25,7 +25,12 @@ import org.optin4j.jdbc.JdbcConsentStore.Dialect;
 final class Schema {
   /** The scripts, in the order they are applied; script {@code i} brings the schema to version {@code i + 1}. */
   static final List<String> SCRIPTS =
-      List.of("V1__schema.sql", "V2__address_generation.sql", "V3__nodes.sql", "V4__feed.sql");
+      List.of(
+          "V1__schema.sql",
+          "V2__address_generation.sql",
+          "V3__nodes.sql",
+          "V4__feed.sql",
+          "V5__webhooks.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 

@@ -142,6 +142,10 @@ final class Statements {
   final String insertCampaign;
   final String upsertRightsRequest;
   final String upsertNode;
+
+  /** The webhook tables' statements (see {@link JdbcWebhooks}). */
+  final WebhookStatements webhooks;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;
@@ -537,6 +541,7 @@ final class Statements {
     upsertNode = upsert(nodes, NODE_COLUMNS, "node_id");
     allNodes = "SELECT " + NODE_COLUMNS + " FROM " + nodes + " ORDER BY node_id";
     deleteNode = "DELETE FROM " + nodes + " WHERE node_id = ?";
+    webhooks = new WebhookStatements(this, prefix);
   }
 
   /**
@@ -730,11 +735,11 @@ final class Statements {
     return "(" + String.join(", ", java.util.Collections.nCopies(n, "?")) + ")";
   }
 
-  private static String insert(String table, String columns) {
+  static String insert(String table, String columns) {
     return "INSERT INTO " + table + " (" + columns + ") VALUES (" + placeholders(columns) + ")";
   }
 
-  private String upsert(String table, String columns, String key) {
+  String upsert(String table, String columns, String key) {
     String[] keys = key.split(", ");
     String[] others =
         Arrays.stream(columns.split(", "))

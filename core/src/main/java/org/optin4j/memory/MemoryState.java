@@ -40,6 +40,12 @@ final class MemoryState {
   final NavigableMap<Long, org.optin4j.feed.FeedEntry> feed = new TreeMap<>();
 
   long lastFeedPosition;
+
+  /** Webhook endpoints by id, and their deliveries by endpoint then position. */
+  final Map<String, org.optin4j.spi.WebhookSubscription> webhookSubscriptions = new TreeMap<>();
+
+  final Map<String, NavigableMap<Long, org.optin4j.spi.WebhookDelivery>> webhookDeliveries =
+      new HashMap<>();
   final Map<String, Notice> noticesByHash = new HashMap<>();
   final Map<String, Integer> latestNoticeVersionByKey = new HashMap<>();
   final Map<String, PendingRequest> requests = new HashMap<>();

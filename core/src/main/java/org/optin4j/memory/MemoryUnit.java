@@ -75,6 +75,11 @@ final class MemoryUnit implements ConsentStore.Transaction {
     return new MemoryFeed(this, state);
   }
 
+  @Override
+  public MemoryWebhooks webhooks() {
+    return new MemoryWebhooks(this, state);
+  }
+
   /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

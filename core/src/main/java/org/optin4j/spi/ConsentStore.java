@@ -137,5 +137,12 @@ public interface ConsentStore {
      * @return the feed part of this unit
      */
     FeedStore feed();
+
+    /**
+     * Returns the webhook endpoints and their deliveries.
+     *
+     * @return the webhooks part of this unit
+     */
+    WebhookStore webhooks();
   }
 }

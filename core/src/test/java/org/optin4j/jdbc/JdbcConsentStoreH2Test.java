@@ -10,6 +10,7 @@ import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 
 /**
  * Runs every part of the store contract, one nested class per part (reported as {@code JdbcConsentStoreH2Test$Outbox}
@@ -81,6 +82,13 @@ class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(JdbcConsentStoreH2Test.this);
     }
   }

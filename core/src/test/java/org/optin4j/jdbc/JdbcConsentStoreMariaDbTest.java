@@ -10,6 +10,7 @@ import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 
 /**
  * Runs every part of the store contract, one nested class per part (reported as {@code
@@ -81,6 +82,13 @@ class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(JdbcConsentStoreMariaDbTest.this);
     }
   }

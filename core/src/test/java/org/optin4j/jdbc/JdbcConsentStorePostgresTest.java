@@ -20,6 +20,7 @@ import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 
 /**
  * Runs every part of the store contract, one nested class per part (reported as {@code
@@ -91,6 +92,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

@@ -9,7 +9,6 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetupTest;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,25 +81,19 @@ class JdbcDispatchKillPostgresTest {
     }
 
     Path log = Files.createTempFile("dispatching-node", ".log");
-    String classPath =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classPath,
-                DispatchingNode.class.getName(),
-                currentSchema(),
-                prefix,
-                Integer.toString(port))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        ChildJvm.start(
+            DispatchingNode.class,
+            log,
+            ChildJvm.currentSchema(database),
+            prefix,
+            Integer.toString(port));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (greenMail.getReceivedMessages().length < 70) { // into the second batch of 50
-      assertTrue(child.isAlive(), () -> "the node died by itself: " + read(log.toFile()));
+      assertTrue(child.isAlive(), () -> "the node died by itself: " + ChildJvm.read(log.toFile()));
       assertTrue(
-          System.nanoTime() < deadline, () -> "the node sent too little: " + read(log.toFile()));
+          System.nanoTime() < deadline,
+          () -> "the node sent too little: " + ChildJvm.read(log.toFile()));
       Thread.sleep(2);
     }
     child.destroyForcibly(); // SIGKILL on Linux: no shutdown hook, no close()
@@ -157,22 +150,5 @@ class JdbcDispatchKillPostgresTest {
     // slows down: the margin is for that, the bound still catches a takeover that waits for anything but the lease.
     assertTrue(
         takeover.compareTo(LEASE.plusSeconds(30)) < 0, "taken over after the lease: " + takeover);
-  }
-
-  private String currentSchema() throws Exception {
-    try (var c = database.dataSource().getConnection();
-        var st = c.createStatement();
-        var rs = st.executeQuery("SELECT current_schema()")) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  private static String read(File file) {
-    try {
-      return Files.readString(file.toPath());
-    } catch (java.io.IOException e) {
-      return "(log unreadable: " + e + ")";
-    }
   }
 }

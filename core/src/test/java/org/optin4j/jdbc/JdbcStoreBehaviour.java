@@ -157,7 +157,8 @@ interface JdbcStoreBehaviour {
             .contains(
                 "run the upgrade scripts "
                     + database().dialect().scriptFolder()
-                    + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql, V4__feed.sql"),
+                    + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql, V4__feed.sql,"
+                    + " V5__webhooks.sql"),
         e.getMessage());
   }
 
@@ -177,12 +178,12 @@ interface JdbcStoreBehaviour {
     assertTrue(
         e.getMessage()
             .startsWith(
-                "optin4j schema version 2 found, this library needs 4; run the upgrade"
+                "optin4j schema version 2 found, this library needs 5; run the upgrade"
                     + " scripts "
                     + database().dialect().scriptFolder()
-                    + "V3__nodes.sql, V4__feed.sql (with"),
+                    + "V3__nodes.sql, V4__feed.sql, V5__webhooks.sql (with"),
         e.getMessage());
-    for (String script : List.of("V3__nodes.sql", "V4__feed.sql")) {
+    for (String script : List.of("V3__nodes.sql", "V4__feed.sql", "V5__webhooks.sql")) {
       for (String statement : Schema.statements(database().dialect(), script, prefix)) {
         database().execute(statement);
       }
@@ -190,6 +191,7 @@ interface JdbcStoreBehaviour {
     JdbcConsentStore store = builder(prefix).build();
     assertEquals(List.of(), store.inTransaction(tx -> tx.registers().nodes()));
     assertEquals(List.of(), store.inTransaction(tx -> tx.feed().after(0, 10)));
+    assertEquals(List.of(), store.inTransaction(tx -> tx.webhooks().subscriptions()));
   }
 
   @Test

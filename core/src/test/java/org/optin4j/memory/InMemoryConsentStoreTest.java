@@ -47,6 +47,7 @@ import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.StoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
+import org.optin4j.testing.store.WebhookStoreContract;
 
 /**
  * Runs every part of the store contract against {@link InMemoryConsentStore}, one nested class per part (reported as
@@ -117,6 +118,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Feed extends FeedStoreContract {
     Feed() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
       super(InMemoryConsentStore::create);
     }
   }

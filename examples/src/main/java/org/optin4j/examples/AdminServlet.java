@@ -58,8 +58,10 @@ final class AdminServlet extends HttpServlet {
   private final transient Clock clock;
   private final transient BreachRegister breaches;
   private final transient OperatorRequests requests;
+  private final transient WebhookInbox inbox;
 
-  AdminServlet(OptIn optIn, AdminLogin login, String siteUrl, Clock clock) {
+  AdminServlet(OptIn optIn, AdminLogin login, String siteUrl, Clock clock, WebhookInbox inbox) {
+    this.inbox = inbox;
     this.optIn = optIn;
     this.login = login;
     this.siteOrigin = origin(siteUrl);
@@ -167,6 +169,7 @@ final class AdminServlet extends HttpServlet {
     b.append("</div>\n");
     breaches.section(b);
     requests.section(b);
+    inbox.section(optIn, b);
 
     // search
     String q = req.getParameter("q");

@@ -204,6 +204,8 @@ public final class SampleApp implements AutoCloseable {
               .suppressionPepper(data.suppressionPepper())
               .baseUrl(siteUrl + "/optin")
               .dispatch(Duration.ofSeconds(1), 50, Duration.ofMinutes(2))
+              // The sample's own inbox is on this server, plain http on loopback when run locally.
+              .webhooks(org.optin4j.feed.WebhookSettings.defaults().allowingLoopbackHttp())
               .build();
       opened.add(1, optIn);
 
@@ -239,8 +241,11 @@ public final class SampleApp implements AutoCloseable {
                       : settings.smtp().host() + ":" + settings.smtp().port(),
                   login)),
           "/dev/mailbox/*");
+      WebhookInbox inbox = new WebhookInbox(Clock.systemUTC());
+      context.addServlet(new ServletHolder("webhooks", inbox), "/dev/webhooks");
       context.addServlet(
-          new ServletHolder("admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC())),
+          new ServletHolder(
+              "admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC(), inbox)),
           "/admin/*");
       server.setHandler(context);
       server.setStopTimeout(5_000);
@@ -249,10 +254,23 @@ public final class SampleApp implements AutoCloseable {
       } catch (Exception e) {
         throw new IllegalStateException("cannot start the web server: " + rootMessage(e), e);
       }
+      String webhooks;
+      try {
+        inbox.register(optIn, java.net.URI.create(siteUrl + "/dev/webhooks"));
+        webhooks =
+            "webhooks: the feed goes to "
+                + siteUrl
+                + "/dev/webhooks, shown on "
+                + siteUrl
+                + "/admin";
+      } catch (IllegalArgumentException e) {
+        webhooks = "webhooks: no inbox registered: " + e.getMessage();
+      }
       optIn.start();
 
       report.addAll(data.report());
       report.add("database: " + database.description());
+      report.add(webhooks);
       report.add(
           capture != null
               ? "mail: built-in SMTP capture on 127.0.0.1:"

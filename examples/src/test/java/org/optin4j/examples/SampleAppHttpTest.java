@@ -687,6 +687,40 @@ class SampleAppHttpTest {
     assertTrue(admin.get("/admin").body().contains("No open requests."));
   }
 
+  @Test
+  void webhooksWhenSignupThenInboxVerifiesAndAdminShowsTheMessageAndForgeryRefused()
+      throws Exception {
+    Client site = start();
+    signUp(site, "dirk@example.org", "events");
+    String subjectId = app.optIn().findSubject("dirk@example.org").orElseThrow().id().value();
+
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    Instant until = Instant.now().plus(Duration.ofSeconds(15));
+    String overview = admin.get("/admin").body();
+    while (!overview.contains("consent.requested")) {
+      assertTrue(Instant.now().isBefore(until), "no webhook within 15 s:\n" + overview);
+      Thread.sleep(200);
+      overview = admin.get("/admin").body();
+    }
+    String inbox = overview.substring(overview.indexOf("id=\"webhooks-h\""));
+    assertTrue(inbox.contains(subjectId), inbox);
+    assertTrue(overview.contains("/dev/webhooks</code>: enabled"), overview);
+    assertFalse(overview.contains("dirk@example.org</code></td></tr>"), "no address in a message");
+
+    int forged =
+        site.post(
+                "/dev/webhooks",
+                Map.of(
+                    "webhook-id",
+                    "msg_1",
+                    "webhook-timestamp",
+                    "1",
+                    "webhook-signature",
+                    "v1,AAAA"))
+            .statusCode();
+    assertEquals(400, forged);
+  }
+
   /** Signs an address up for one purpose through the contact form and waits for its confirmation mail. */
   private void signUp(Client site, String email, String purpose) throws Exception {
     Map<String, String> fields =

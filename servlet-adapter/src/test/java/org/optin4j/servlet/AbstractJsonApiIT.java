@@ -757,6 +757,16 @@ abstract class AbstractJsonApiIT {
         List.of("id", "cursor", "subjectId", "purpose", "type", "at", "channel"),
         iterable(e.fieldNames()),
         "the shared feed entry shape, in its order");
+    // One shape for the feed over HTTP and the webhook payload's data (written in the core for webhooks).
+    List<org.optin4j.feed.FeedEntry> stored =
+        optIn.feed().after(org.optin4j.feed.FeedCursor.start(), 1000).entries();
+    assertEquals(total, stored.size());
+    for (int i = 0; i < total; i++) {
+      assertEquals(
+          mapper.readTree(org.optin4j.internal.FeedEntryJson.entry(stored.get(i))),
+          all.get("entries").get(i),
+          "entry " + i + " as a webhook's data");
+    }
 
     assertProblem(get("/events?limit=0", "Authorization", auth), 400, "invalid-parameter");
     assertProblem(get("/events?limit=1001", "Authorization", auth), 400, "invalid-parameter");

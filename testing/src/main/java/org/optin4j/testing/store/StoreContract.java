@@ -44,7 +44,8 @@ import org.optin4j.spi.TransactionConflictException;
  * <p>The parts follow the SPI's parts, so that a store can be written and checked one part at a time:
  * {@link TransactionStoreContract} (the unit of work), {@link SubjectStoreContract}, {@link HistoryStoreContract},
  * {@link NoticeStoreContract}, {@link RequestStoreContract}, {@link OutboxStoreContract},
- * {@link RetentionStoreContract}, {@link RegisterStoreContract} and {@link FeedStoreContract}.
+ * {@link RetentionStoreContract}, {@link RegisterStoreContract}, {@link FeedStoreContract} and
+ * {@link WebhookStoreContract}.
  *
  * <p>The suite uses the SPI only and tests only what its Javadoc promises: transactions that keep all of a unit or
  * nothing, unique keys, notice versioning, single use of tokens, the outbox's dedupe, claims and leases, and the

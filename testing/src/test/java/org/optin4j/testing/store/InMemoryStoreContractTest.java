@@ -74,4 +74,11 @@ class InMemoryStoreContractTest {
       super(MEMORY);
     }
   }
+
+  @Nested
+  class Webhooks extends WebhookStoreContract {
+    Webhooks() {
+      super(MEMORY);
+    }
+  }
 }
