@@ -106,6 +106,7 @@ public final class OptIn implements AutoCloseable {
   private final ConsentProof proof;
   private final Operations operations;
   private final org.optin4j.feed.Feed feed;
+  private final org.optin4j.lists.Imports imports;
   private final RightsDesk rightsDesk;
 
   /**
@@ -222,6 +223,7 @@ public final class OptIn implements AutoCloseable {
     this.proof = new org.optin4j.internal.StoredConsentProof(core);
     this.operations = new org.optin4j.internal.StoredOperations(core);
     this.feed = new org.optin4j.internal.StoredFeed(core.store());
+    this.imports = new org.optin4j.internal.StoredImports(core);
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
@@ -1104,6 +1106,15 @@ public final class OptIn implements AutoCloseable {
    */
   public Campaigns campaigns() {
     return campaigns;
+  }
+
+  /**
+   * Returns the import of subscribers from another tool's export, with the proof it carries (GDPR Art. 7(1)).
+   *
+   * @return the imports, the same for the life of this service
+   */
+  public org.optin4j.lists.Imports imports() {
+    return imports;
   }
 
   /**
