@@ -48,8 +48,9 @@ public abstract class ImportsContract {
       "Email Address,First Name,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,GMTOFF,DSTOFF,"
           + "TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES";
 
-  private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
-  private final RecordingMailer mailer = new RecordingMailer();
+  // Set per test: the JDBC subclasses share one instance between tests (PER_CLASS).
+  private TestClock clock;
+  private RecordingMailer mailer;
   private OptIn optIn;
   @TempDir Path dir;
 
@@ -58,6 +59,8 @@ public abstract class ImportsContract {
 
   @BeforeEach
   void start() {
+    clock = TestClock.at("2026-03-02T10:00:00Z");
+    mailer = new RecordingMailer();
     optIn = Fixtures.builder(newStore(), mailer, clock).evidencePolicy(EvidencePolicy.FULL).build();
   }
 
@@ -206,6 +209,13 @@ public abstract class ImportsContract {
         optIn.imports().run(
             ImportSource.mailchimp(ImportSource.MailchimpFile.CLEANED).purposes(NEWSLETTER).build(), cleaned, null);
 
+    ImportReport uAgain =
+        optIn.imports().run(
+            ImportSource.mailchimp(ImportSource.MailchimpFile.UNSUBSCRIBED).purposes(NEWSLETTER).build(), unsub, null);
+    ImportReport cAgain =
+        optIn.imports().run(
+            ImportSource.mailchimp(ImportSource.MailchimpFile.CLEANED).purposes(NEWSLETTER).build(), cleaned, null);
+    assertEquals(List.of(0L, 1L, 0L, 1L), List.of(uAgain.written(), uAgain.unchanged(), cAgain.written(), cAgain.unchanged()));
     assertEquals(1, u.count(ImportClass.WITHDRAWN));
     assertEquals(1, c.count(ImportClass.UNDELIVERABLE));
     assertEquals(ConsentState.WITHDRAWN, consent("dee@example.org", NEWSLETTER).state());
@@ -304,6 +314,37 @@ public abstract class ImportsContract {
     assertFalse(optIn.mayMail("ann@example.org", EVENTS));
     assertEquals(Instant.parse("2023-01-01T09:30:00Z"), consent("ann@example.org", NEWSLETTER).confirmedAt());
     assertFalse(optIn.mayMail("bob@example.org", NEWSLETTER));
+    ImportReport again =
+        optIn.imports().run(
+            ImportSource.listmonk().list("News", NEWSLETTER).list("4", EVENTS).build(),
+            dir.resolve("subscribers.json"),
+            null);
+    assertEquals(0, again.written());
+    assertEquals(3, again.unchanged());
+  }
+
+  @Test
+  void unprovenThenHeldForRePermissionUntilTheHoldAndGraceHavePassedThenPurged() throws IOException {
+    optIn.imports().run(
+        ImportSource.mailchimp(ImportSource.MailchimpFile.SUBSCRIBED)
+            .purposes(NEWSLETTER)
+            .unprovenHold(java.time.Duration.ofDays(30))
+            .build(),
+        file("s.csv", HEADER, member("bob@example.org", "2022-03-04 08:00:00", "", "", "")),
+        null);
+
+    clock.advance(java.time.Duration.ofDays(29));
+    optIn.operations().purge();
+    assertEquals(ConsentState.PENDING, consent("bob@example.org", NEWSLETTER).state());
+    assertTrue(mailer.sentTo("bob@example.org").isEmpty(), "nothing is mailed to an unproven address");
+
+    clock.advance(java.time.Duration.ofDays(2));
+    optIn.operations().purge();
+    assertEquals(ConsentState.EXPIRED, consent("bob@example.org", NEWSLETTER).state());
+
+    clock.advance(java.time.Duration.ofDays(8)); // past the unconfirmed grace of 7 days
+    optIn.operations().purge();
+    assertTrue(optIn.findSubject("bob@example.org").isEmpty());
   }
 
   @Test
