@@ -58,6 +58,7 @@ final class AdminServlet extends HttpServlet {
   private final transient Clock clock;
   private final transient BreachRegister breaches;
   private final transient OperatorRequests requests;
+  private final transient ImportUpload imports;
 
   AdminServlet(OptIn optIn, AdminLogin login, String siteUrl, Clock clock) {
     this.optIn = optIn;
@@ -69,6 +70,7 @@ final class AdminServlet extends HttpServlet {
     this.clock = clock;
     this.breaches = new BreachRegister(optIn, clock, this::formToken);
     this.requests = new OperatorRequests(optIn, clock, this::formToken);
+    this.imports = new ImportUpload(optIn, this::formToken);
   }
 
   @Override
@@ -122,6 +124,7 @@ final class AdminServlet extends HttpServlet {
       case "/requests" -> requests.receive(req, res);
       case "/requests/extend" -> requests.extend(req, res);
       case "/requests/complete" -> requests.complete(req, res);
+      case "/import" -> imports.upload(req, res);
       default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
     }
   }
@@ -167,6 +170,7 @@ final class AdminServlet extends HttpServlet {
     b.append("</div>\n");
     breaches.section(b);
     requests.section(b);
+    imports.section(b);
 
     // search
     String q = req.getParameter("q");

@@ -236,9 +236,18 @@ public final class SampleApp implements AutoCloseable {
                       : settings.smtp().host() + ":" + settings.smtp().port(),
                   login)),
           "/dev/mailbox/*");
-      context.addServlet(
-          new ServletHolder("admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC())),
-          "/admin/*");
+      ServletHolder admin =
+          new ServletHolder("admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC()));
+      // The import upload is multipart; its form token is a form field, read as a parameter.
+      admin
+          .getRegistration()
+          .setMultipartConfig(
+              new jakarta.servlet.MultipartConfigElement(
+                  System.getProperty("java.io.tmpdir"),
+                  ImportUpload.MAX_FILE_BYTES,
+                  ImportUpload.MAX_FILE_BYTES + 65_536,
+                  1 << 20));
+      context.addServlet(admin, "/admin/*");
       server.setHandler(context);
       server.setStopTimeout(5_000);
       try {
