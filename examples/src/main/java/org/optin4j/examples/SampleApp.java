@@ -285,7 +285,7 @@ public final class SampleApp implements AutoCloseable {
     }
   }
 
-  private static Mailer smtp(
+  static Mailer smtp(
       String host, int port, SmtpMailer.Security security, String user, String password) {
     SmtpMailer.Builder b =
         SmtpMailer.builder()
