@@ -52,6 +52,7 @@ public final class ImportBench {
           pool.resetPeakUsage();
         }
         long t0 = System.nanoTime();
+        long[] nextReport = {100_000};
         ImportReport r =
             optIn.imports().run(
                 ImportSource.mailchimp(ImportSource.MailchimpFile.SUBSCRIBED)
@@ -59,7 +60,8 @@ public final class ImportBench {
                     .build(),
                 file,
                 n -> {
-                  if (n % 100_000 == 0) {
+                  if (n >= nextReport[0]) { // told after each unit of 500 valid rows
+                    nextReport[0] += 100_000;
                     System.out.printf("  %,d rows after %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
                   }
                 });
