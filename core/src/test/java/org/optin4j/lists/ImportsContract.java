@@ -94,6 +94,10 @@ public abstract class ImportsContract {
         member("cy@example.org", "2022-03-04 08:00:00", "", "yesterday", ""));
   }
 
+  private ImportReport importMailchimp(ImportSource.MailchimpFile kind, Path f) {
+    return optIn.imports().run(ImportSource.mailchimp(kind).purposes(NEWSLETTER).build(), f, null);
+  }
+
   private SubjectId id(String email) {
     return optIn.findSubject(email).orElseThrow().id();
   }
@@ -203,18 +207,14 @@ public abstract class ImportsContract {
                 + ",2023-03-03 12:00:00,Spring,abc");
 
     ImportReport u =
-        optIn.imports().run(
-            ImportSource.mailchimp(ImportSource.MailchimpFile.UNSUBSCRIBED).purposes(NEWSLETTER).build(), unsub, null);
+ importMailchimp(ImportSource.MailchimpFile.UNSUBSCRIBED, unsub);
     ImportReport c =
-        optIn.imports().run(
-            ImportSource.mailchimp(ImportSource.MailchimpFile.CLEANED).purposes(NEWSLETTER).build(), cleaned, null);
+ importMailchimp(ImportSource.MailchimpFile.CLEANED, cleaned);
 
     ImportReport uAgain =
-        optIn.imports().run(
-            ImportSource.mailchimp(ImportSource.MailchimpFile.UNSUBSCRIBED).purposes(NEWSLETTER).build(), unsub, null);
+ importMailchimp(ImportSource.MailchimpFile.UNSUBSCRIBED, unsub);
     ImportReport cAgain =
-        optIn.imports().run(
-            ImportSource.mailchimp(ImportSource.MailchimpFile.CLEANED).purposes(NEWSLETTER).build(), cleaned, null);
+ importMailchimp(ImportSource.MailchimpFile.CLEANED, cleaned);
     assertEquals(List.of(0L, 1L, 0L, 1L), List.of(uAgain.written(), uAgain.unchanged(), cAgain.written(), cAgain.unchanged()));
     assertEquals(1, u.count(ImportClass.WITHDRAWN));
     assertEquals(1, c.count(ImportClass.UNDELIVERABLE));
