@@ -18,6 +18,7 @@ module org.optin4j.core {
   exports org.optin4j.feed;
   exports org.optin4j.jdbc;
   exports org.optin4j.keys;
+  exports org.optin4j.lists;
   exports org.optin4j.mail;
   exports org.optin4j.memory;
   exports org.optin4j.operations;

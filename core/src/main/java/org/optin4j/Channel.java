@@ -18,5 +18,7 @@ public enum Channel {
   /** An operator acting on the subject's behalf. */
   OPERATOR,
   /** The library itself (expiry, retention). */
-  SYSTEM
+  SYSTEM,
+  /** An import of another tool's export ({@code optIn.imports()}); the event's source names the file and its hash. */
+  IMPORT
 }

@@ -108,6 +108,7 @@ public final class OptIn implements AutoCloseable {
   private final org.optin4j.feed.Feed feed;
   private final org.optin4j.internal.WebhookDispatcher webhookDispatcher;
   private final org.optin4j.feed.Webhooks webhooks;
+  private final org.optin4j.lists.Imports imports;
   private final RightsDesk rightsDesk;
 
   /**
@@ -231,6 +232,7 @@ public final class OptIn implements AutoCloseable {
     this.webhooks =
         new org.optin4j.internal.StoredWebhooks(
             b.store, clock, random, seal, webhookDispatcher, b.webhookSettings.allowLoopbackHttp());
+    this.imports = new org.optin4j.internal.StoredImports(core);
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
@@ -1113,6 +1115,15 @@ public final class OptIn implements AutoCloseable {
    */
   public Campaigns campaigns() {
     return campaigns;
+  }
+
+  /**
+   * Returns the import of subscribers from another tool's export, with the proof it carries (GDPR Art. 7(1)).
+   *
+   * @return the imports, the same for the life of this service
+   */
+  public org.optin4j.lists.Imports imports() {
+    return imports;
   }
 
   /**

@@ -30,6 +30,7 @@ final class ModuleExportsTest {
           "org.optin4j.breach",
           "org.optin4j.campaign",
           "org.optin4j.feed",
+          "org.optin4j.lists",
           "org.optin4j.keys",
           "org.optin4j.operations",
           "org.optin4j.spi",

@@ -46,7 +46,7 @@ public final class ConsentTimeline {
             restricted = false;
           }
         }
-        case WITHDRAWN, EXPIRED, ERASED -> {
+        case WITHDRAWN, EXPIRED, ERASED, UNDELIVERABLE -> {
           confirmed = false;
           restricted = false;
         }

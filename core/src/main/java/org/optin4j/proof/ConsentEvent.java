@@ -311,6 +311,11 @@ public record ConsentEvent(
     /** Personal data was erased (Art. 17). */
     ERASED,
     /** The consent moved to a new, confirmed address (Art. 16 rectification). */
-    ADDRESS_CHANGED
+    ADDRESS_CHANGED,
+    /**
+     * The address cannot receive mail (a permanent bounce, or a source's "cleaned" mark): the consent ended, and no mail
+     * goes to it until the person signs up and confirms again.
+     */
+    UNDELIVERABLE
   }
 }

@@ -146,8 +146,10 @@ class JdbcDispatchKillPostgresTest {
             + twice.size());
     assertTrue(twice.size() <= 1, "at most the mail on the wire went twice: " + twice);
     assertTrue(idsByRecipient.values().stream().allMatch(ids -> ids.size() <= 2));
-    // The claimed batch can only go out once the lease has run out; what follows is sending, which a loaded machine
-    // slows down: the margin is for that, the bound still catches a takeover that waits for anything but the lease.
+    // The claimed batch can only go out once the lease has run out; what follows is sending, which
+    // a loaded machine
+    // slows down: the margin is for that, the bound still catches a takeover that waits for
+    // anything but the lease.
     assertTrue(
         takeover.compareTo(LEASE.plusSeconds(30)) < 0, "taken over after the lease: " + takeover);
   }

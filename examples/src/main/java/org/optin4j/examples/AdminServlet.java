@@ -59,6 +59,7 @@ final class AdminServlet extends HttpServlet {
   private final transient BreachRegister breaches;
   private final transient OperatorRequests requests;
   private final transient WebhookInbox inbox;
+  private final transient ImportUpload imports;
 
   AdminServlet(OptIn optIn, AdminLogin login, String siteUrl, Clock clock, WebhookInbox inbox) {
     this.inbox = inbox;
@@ -71,6 +72,7 @@ final class AdminServlet extends HttpServlet {
     this.clock = clock;
     this.breaches = new BreachRegister(optIn, clock, this::formToken);
     this.requests = new OperatorRequests(optIn, clock, this::formToken);
+    this.imports = new ImportUpload(optIn, this::formToken);
   }
 
   @Override
@@ -124,6 +126,7 @@ final class AdminServlet extends HttpServlet {
       case "/requests" -> requests.receive(req, res);
       case "/requests/extend" -> requests.extend(req, res);
       case "/requests/complete" -> requests.complete(req, res);
+      case "/import" -> imports.upload(req, res);
       default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
     }
   }
@@ -170,6 +173,7 @@ final class AdminServlet extends HttpServlet {
     breaches.section(b);
     requests.section(b);
     inbox.section(optIn, b);
+    imports.section(b);
 
     // search
     String q = req.getParameter("q");

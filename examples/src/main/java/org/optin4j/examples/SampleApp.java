@@ -243,10 +243,19 @@ public final class SampleApp implements AutoCloseable {
           "/dev/mailbox/*");
       WebhookInbox inbox = new WebhookInbox(Clock.systemUTC());
       context.addServlet(new ServletHolder("webhooks", inbox), "/dev/webhooks");
-      context.addServlet(
+      ServletHolder admin =
           new ServletHolder(
-              "admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC(), inbox)),
-          "/admin/*");
+              "admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC(), inbox));
+      // The import upload is multipart; its form token is a form field, read as a parameter.
+      admin
+          .getRegistration()
+          .setMultipartConfig(
+              new jakarta.servlet.MultipartConfigElement(
+                  System.getProperty("java.io.tmpdir"),
+                  ImportUpload.MAX_FILE_BYTES,
+                  ImportUpload.MAX_FILE_BYTES + 65_536,
+                  1 << 20));
+      context.addServlet(admin, "/admin/*");
       server.setHandler(context);
       server.setStopTimeout(5_000);
       try {
@@ -297,7 +306,7 @@ public final class SampleApp implements AutoCloseable {
     }
   }
 
-  private static Mailer smtp(
+  static Mailer smtp(
       String host, int port, SmtpMailer.Security security, String user, String password) {
     SmtpMailer.Builder b =
         SmtpMailer.builder()

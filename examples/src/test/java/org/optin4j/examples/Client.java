@@ -76,6 +76,47 @@ final class Client {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Posts a multipart form with one file part (after the text fields), from this site's origin. */
+  HttpResponse<String> postFile(
+      String path, Map<String, String> form, String fileField, String fileName, String content)
+      throws IOException, InterruptedException {
+    String boundary = "----optin4j" + System.nanoTime();
+    StringBuilder body = new StringBuilder();
+    form.forEach(
+        (k, v) ->
+            body.append("--")
+                .append(boundary)
+                .append("\r\n")
+                .append("Content-Disposition: form-data; name=\"")
+                .append(k)
+                .append("\"\r\n\r\n")
+                .append(v)
+                .append("\r\n"));
+    body.append("--")
+        .append(boundary)
+        .append("\r\n")
+        .append("Content-Disposition: form-data; name=\"")
+        .append(fileField)
+        .append("\"; filename=\"")
+        .append(fileName)
+        .append("\"\r\n")
+        .append("Content-Type: text/csv\r\n\r\n")
+        .append(content)
+        .append("\r\n--")
+        .append(boundary)
+        .append("--\r\n");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .header("Origin", base)
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   /** The hidden inputs of a page, by name (the first of each), attribute-decoded. */
   static Map<String, String> hiddenFields(String html) {
     Map<String, String> out = new LinkedHashMap<>();

@@ -276,6 +276,41 @@ class SampleAppHttpTest {
   }
 
   @Test
+  void adminImportWhenPreviewThenNothingWrittenThenImportKeepsProofAndNeedsTheFormToken()
+      throws Exception {
+    start();
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String overview = admin.get("/admin").body();
+    assertTrue(overview.contains("Import subscribers"), "the import section");
+    String token = Client.hiddenFields(overview).get("csrf");
+    String csv =
+        "Email Address,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LAST_CHANGED\r\n"
+            + "imported@example.org,2024-01-01 10:00:00,203.0.113.1,2024-01-01 10:02:00,203.0.113.2,\r\n"
+            + "nobody,,,,,\r\n";
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("csrf", token);
+    form.put("format", "mailchimp-subscribed");
+    form.put("purpose", "newsletter");
+
+    HttpResponse<String> preview =
+        admin.postFile("/admin/import", form, "file", "members.csv", csv);
+    assertEquals(200, preview.statusCode(), preview.body());
+    assertTrue(preview.body().contains("Nothing was written"), preview.body());
+    assertTrue(preview.body().contains("line 3"), preview.body());
+    assertTrue(app.optIn().findSubject("imported@example.org").isEmpty());
+
+    form.put("apply", "yes");
+    HttpResponse<String> imported =
+        admin.postFile("/admin/import", form, "file", "members.csv", csv);
+    assertEquals(200, imported.statusCode(), imported.body());
+    assertTrue(app.optIn().mayMail("imported@example.org", org.optin4j.PurposeId.of("newsletter")));
+
+    form.put("csrf", "forged");
+    assertEquals(
+        403, admin.postFile("/admin/import", form, "file", "members.csv", csv).statusCode());
+  }
+
+  @Test
   void adminWhenSignedInThenListsProofAndErasesWithFormToken() throws Exception {
     Client site = start();
     Map<String, String> fields =

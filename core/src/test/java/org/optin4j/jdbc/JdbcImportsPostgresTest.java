@@ -1,0 +1,8 @@
+package org.optin4j.jdbc;
+
+/** Imports on Postgres. */
+class JdbcImportsPostgresTest extends JdbcImports {
+  JdbcImportsPostgresTest() {
+    super(TestDatabase.Postgres::new);
+  }
+}
