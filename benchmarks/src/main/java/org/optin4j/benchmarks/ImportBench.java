@@ -29,15 +29,25 @@ public final class ImportBench {
     Path file = Files.createTempFile("optin4j-import-bench", ".csv");
     try {
       try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-        w.write("Email Address,First Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LAST_CHANGED\r\n");
+        w.write(
+            "Email Address,First Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LAST_CHANGED\r\n");
         for (int i = 0; i < rows; i++) {
           if (i % 1000 == 999) {
             w.write("broken-" + i + ",,,,,,\r\n");
           } else if (i % 10 == 0) {
-            w.write("u" + i + "@example.org,\"Name, " + i + "\",2022-01-01 10:00:00,198.51.100.7,,,2022-01-01 10:00:00\r\n");
+            w.write(
+                "u"
+                    + i
+                    + "@example.org,\"Name, "
+                    + i
+                    + "\",2022-01-01 10:00:00,198.51.100.7,,,2022-01-01 10:00:00\r\n");
           } else {
-            w.write("p" + i + "@example.org,N" + i
-                + ",2021-01-01 10:00:00,198.51.100.7,2021-01-01 10:05:00,198.51.100.8,2021-01-01 10:05:00\r\n");
+            w.write(
+                "p"
+                    + i
+                    + "@example.org,N"
+                    + i
+                    + ",2021-01-01 10:00:00,198.51.100.7,2021-01-01 10:05:00,198.51.100.8,2021-01-01 10:05:00\r\n");
           }
         }
       }
@@ -54,17 +64,20 @@ public final class ImportBench {
         long t0 = System.nanoTime();
         long[] nextReport = {100_000};
         ImportReport r =
-            optIn.imports().run(
-                ImportSource.mailchimp(ImportSource.MailchimpFile.SUBSCRIBED)
-                    .purposes(PurposeId.of("newsletter"))
-                    .build(),
-                file,
-                n -> {
-                  if (n >= nextReport[0]) { // told after each unit of 500 valid rows
-                    nextReport[0] += 100_000;
-                    System.out.printf("  %,d rows after %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
-                  }
-                });
+            optIn
+                .imports()
+                .run(
+                    ImportSource.mailchimp(ImportSource.MailchimpFile.SUBSCRIBED)
+                        .purposes(PurposeId.of("newsletter"))
+                        .build(),
+                    file,
+                    n -> {
+                      if (n >= nextReport[0]) { // told after each unit of 500 valid rows
+                        nextReport[0] += 100_000;
+                        System.out.printf(
+                            "  %,d rows after %.0f s%n", n, (System.nanoTime() - t0) / 1e9);
+                      }
+                    });
         double seconds = (System.nanoTime() - t0) / 1e9;
         long peak = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {

@@ -164,8 +164,10 @@ final class JsonApi {
     } catch (ApiRefusal refusal) {
       if (!res.isCommitted()) {
         if (req.getContentLengthLong() != 0 || req.getHeader("Transfer-Encoding") != null) {
-          // A refusal may come before the body was read (wrong origin, type or size): the rest of it would
-          // still be on the connection, and a client that reused it would read no answer to its next call.
+          // A refusal may come before the body was read (wrong origin, type or size): the rest of
+          // it would
+          // still be on the connection, and a client that reused it would read no answer to its
+          // next call.
           res.setHeader("Connection", "close");
         }
         json.problem(res, refusal.problem(), refusal.getMessage(), refusal.fields());

@@ -757,7 +757,8 @@ abstract class AbstractJsonApiIT {
         List.of("id", "cursor", "subjectId", "purpose", "type", "at", "channel"),
         iterable(e.fieldNames()),
         "the shared feed entry shape, in its order");
-    // One shape for the feed over HTTP and the webhook payload's data (written in the core for webhooks).
+    // One shape for the feed over HTTP and the webhook payload's data (written in the core for
+    // webhooks).
     List<org.optin4j.feed.FeedEntry> stored =
         optIn.feed().after(org.optin4j.feed.FeedCursor.start(), 1000).entries();
     assertEquals(total, stored.size());
