@@ -42,7 +42,7 @@ class ConsentTest {
     return Purpose.builder("newsletter")
         .version(version)
         .text(Locale.ENGLISH, "Newsletter", "News", "Your email address")
-        .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
+        .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(365)))
         .build();
   }
 

@@ -49,7 +49,7 @@ final class Fixtures {
         .locales(Locale.ENGLISH)
         .add(
             Purpose.builder("newsletter")
-                .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+                .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
                 .text(
                     Locale.ENGLISH,
                     "Monthly newsletter",
@@ -58,7 +58,7 @@ final class Fixtures {
                 .build())
         .add(
             Purpose.builder("offers")
-                .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
+                .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,
                     "Special offers",
@@ -76,7 +76,8 @@ final class Fixtures {
     return OptIn.builder()
         .catalog(catalog())
         .controller(
-            new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null))
+            new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null)
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(store)
         .mailer(mailer)
         .signingKeys(SigningKeys.builder().active("k1", secret(32)).build())

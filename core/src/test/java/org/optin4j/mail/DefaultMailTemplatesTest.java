@@ -39,7 +39,8 @@ class DefaultMailTemplatesTest {
           "Bakkerij de Gouden Korst B.V.",
           "Broodstraat 1, 1234 AB Utrecht",
           "privacy@bakery.example",
-          "https://bakery.example/privacy");
+          "https://bakery.example/privacy")
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
 
   private final DefaultMailTemplates templates = new DefaultMailTemplates();
 
@@ -161,7 +162,8 @@ class DefaultMailTemplatesTest {
             "Bad <script>alert(1)</script> & \"Co\" 'Ltd'",
             "1 \"Quote\" St <b>",
             "privacy@bakery.example",
-            null);
+            null)
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
     List<PurposeLine> purposes =
         List.of(new PurposeLine("<img src=x onerror=alert(2)>", "Fish & \"chips\" 'ok'"));
 
@@ -184,7 +186,8 @@ class DefaultMailTemplatesTest {
   @Test
   void renderWhenControllerNameHasLineBreakThenSubjectStaysOneLine() {
     Controller odd =
-        new Controller("Bakery\r\nBcc: x@evil.example", "Street 1", "privacy@bakery.example", null);
+        new Controller("Bakery\r\nBcc: x@evil.example", "Street 1", "privacy@bakery.example", null)
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
 
     Rendered r =
         templates.render(MailKind.CONFIRMATION, confirmation(Locale.ENGLISH, odd, purposes()));

@@ -124,7 +124,7 @@ class SubjectRightsTest {
                 "Accountnieuws",
                 "Wijzigingen in je account.",
                 "je e-mailadres")
-            .retention(Retention.untilWithdrawn(Duration.ZERO))
+            .noRecipients().retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =
         PurposeCatalog.builder()

@@ -121,7 +121,8 @@ abstract class AbstractHostedFlowIT {
                 "Bakery <Gouden> & Korst",
                 "Main St 1, Utrecht",
                 "privacy@shop.example",
-                "https://shop.example/privacy"))
+                "https://shop.example/privacy")
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(InMemoryConsentStore.create())
         .mailer(
             SmtpMailer.builder()
@@ -2175,7 +2176,7 @@ abstract class AbstractHostedFlowIT {
     Files.writeString(
         catalog,
         "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
-            + "\"proofRetention\":\"P3Y\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
             + "\"data\":\"Your email address\"}}}]}");
     Path props = Files.createTempFile("optin4j", ".properties");
     Files.writeString(
@@ -2187,6 +2188,8 @@ abstract class AbstractHostedFlowIT {
             "controller.name=Shop",
             "controller.address=Main St 1",
             "controller.email=privacy@shop.example",
+            "controller.supervisoryAuthority.name=Autoriteit Persoonsgegevens",
+            "controller.supervisoryAuthority.url=https://autoriteitpersoonsgegevens.nl",
             "smtp.host=127.0.0.1",
             "smtp.port=" + MAIL.getSmtp().getPort(),
             "smtp.security=NONE",

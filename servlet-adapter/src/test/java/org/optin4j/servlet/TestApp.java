@@ -30,7 +30,7 @@ final class TestApp {
         .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"), Locale.GERMAN, Locale.FRENCH)
         .add(
             Purpose.builder("newsletter")
-                .retention(r)
+                .noRecipients().retention(r)
                 .text(
                     Locale.ENGLISH,
                     "Monthly newsletter",
@@ -54,7 +54,7 @@ final class TestApp {
                 .build())
         .add(
             Purpose.builder("offers")
-                .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
+                .noRecipients().retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,
                     "Special offers",

@@ -60,7 +60,8 @@ class TransactionalCallerApp {
                   "Bakery Example GmbH",
                   "Example Street 1, 10115 Berlin",
                   "privacy@bakery.example",
-                  null))
+                  null)
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(store)
           .mailer(mailer)
           .signingKeys(SigningKeys.generate("k1"))

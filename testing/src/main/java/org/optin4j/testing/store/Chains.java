@@ -61,7 +61,7 @@ final class Chains {
                                 "Newsletter",
                                 "The contract suite's purpose.",
                                 "your email address")
-                            .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
+                            .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                             .build())
                     .build())
             .controller(
@@ -69,7 +69,8 @@ final class Chains {
                     "Contract suite",
                     "Nowhere 1",
                     "privacy@example.org",
-                    "https://example.org/privacy"))
+                    "https://example.org/privacy")
+        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
             .store(store)
             .mailer(
                 batch -> {
