@@ -61,7 +61,9 @@ class OptInAutoConfigurationTest {
               org.optin4j.PurposeCatalog.fromJson(
                   OwnOptInConfig.class.getResourceAsStream("/optin4j-purposes.json")))
           .controller(
-              new org.optin4j.Controller("Own", "Own Street 1", "privacy@own.example", null))
+              new org.optin4j.Controller("Own", "Own Street 1", "privacy@own.example", null)
+                  .withSupervisoryAuthority(
+                      "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(InMemoryConsentStore.create())
           .mailer(new RecordingMailer())
           .signingKeys(SigningKeys.generate("k1"))
