@@ -2006,7 +2006,8 @@ public final class OptIn implements AutoCloseable {
       required(catalog, "catalog");
       required(controller, "controller");
       if (controller != null && controller.supervisoryAuthority() == null) {
-        // Every notice names where to complain (GDPR Art. 13(2)(d)); no default authority is right for everyone.
+        // Every notice names where to complain (GDPR Art. 13(2)(d)); no default authority is right
+        // for everyone.
         problems.add(
             "controller supervisoryAuthority is required (GDPR Art. 13(2)(d)):"
                 + " Controller.withSupervisoryAuthority(name, url)");

@@ -62,7 +62,10 @@ public record Recipient(String name, String country, Safeguard safeguard) {
     }
     if (safeguard != null && EEA.contains(country)) {
       throw new IllegalArgumentException(
-          "recipient " + name + ": safeguard is for transfers outside the EEA; " + country
+          "recipient "
+              + name
+              + ": safeguard is for transfers outside the EEA; "
+              + country
               + " is in it");
     }
   }

@@ -669,7 +669,8 @@ class OptInTest {
                 "Wekelijkse nieuwsbrief",
                 "Elke week broodnieuws.",
                 "je e-mailadres")
-            .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+            .noRecipients()
+            .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build();
     PurposeCatalog v2 =
         PurposeCatalog.builder()
@@ -795,7 +796,8 @@ class OptInTest {
                 "Accountnieuws",
                 "Wijzigingen in je account.",
                 "je e-mailadres")
-            .noRecipients().retention(Retention.untilWithdrawn(Duration.ZERO))
+            .noRecipients()
+            .retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =
         PurposeCatalog.builder()

@@ -48,7 +48,8 @@ class PurposeTest {
             .dataCategories("email", "first-name")
             .legalBasis(LegalBasis.EXPLICIT_CONSENT)
             .doubleOptIn(false)
-            .noRecipients().retention(Retention.fixed(Duration.ofDays(730), Duration.ZERO))
+            .noRecipients()
+            .retention(Retention.fixed(Duration.ofDays(730), Duration.ZERO))
             .build();
 
     assertEquals(4, p.version());
@@ -111,13 +112,20 @@ class PurposeTest {
     Map<Locale, PurposeText> texts = Map.of(Locale.ENGLISH, EN_TEXT);
     List<String> cats = List.of("email");
     PurposeId id = PurposeId.of("newsletter");
-    assertNpe("id", () -> new Purpose(null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
-    assertNpe("texts", () -> new Purpose(id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+    assertNpe(
+        "id",
+        () -> new Purpose(null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+    assertNpe(
+        "texts",
+        () -> new Purpose(id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
     assertNpe(
         "dataCategories",
         () -> new Purpose(id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
-    assertNpe("legalBasis", () -> new Purpose(id, 1, texts, cats, null, RETENTION, true, 1, List.of()));
-    assertNpe("retention", () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, null, true, 1, List.of()));
+    assertNpe(
+        "legalBasis", () -> new Purpose(id, 1, texts, cats, null, RETENTION, true, 1, List.of()));
+    assertNpe(
+        "retention",
+        () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, null, true, 1, List.of()));
     assertNpe(
         "recipients",
         () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, null));
@@ -134,7 +142,8 @@ class PurposeTest {
                     .retention(RETENTION)
                     .build());
 
-    assertTrue(e.getMessage().contains("purpose newsletter: recipients is required"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("purpose newsletter: recipients is required"), e.getMessage());
   }
 
   @Test
@@ -174,7 +183,15 @@ class PurposeTest {
     List<String> cats = new ArrayList<>(List.of("email"));
     Purpose p =
         new Purpose(
-            PurposeId.of("newsletter"), 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of());
+            PurposeId.of("newsletter"),
+            1,
+            texts,
+            cats,
+            LegalBasis.CONSENT,
+            RETENTION,
+            true,
+            1,
+            List.of());
 
     texts.clear();
     cats.add("first-name");

@@ -52,7 +52,8 @@ class ScheduledPurgeTest {
       Thread.sleep(INTERVAL.toMillis() * 4);
       assertEquals(List.of(), runs, "no run before start()");
 
-      // The events consent is kept 365 days after confirmation (Fixtures.events): past that on the clock.
+      // The events consent is kept 365 days after confirmation (Fixtures.events): past that on the
+      // clock.
       clock.advance(Duration.ofDays(366));
       optIn.start();
 

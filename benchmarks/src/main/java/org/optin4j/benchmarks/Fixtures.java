@@ -49,7 +49,8 @@ final class Fixtures {
         .locales(Locale.ENGLISH)
         .add(
             Purpose.builder("newsletter")
-                .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+                .noRecipients()
+                .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
                 .text(
                     Locale.ENGLISH,
                     "Monthly newsletter",
@@ -58,7 +59,8 @@ final class Fixtures {
                 .build())
         .add(
             Purpose.builder("offers")
-                .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(365)))
+                .noRecipients()
+                .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,
                     "Special offers",
@@ -77,7 +79,8 @@ final class Fixtures {
         .catalog(catalog())
         .controller(
             new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null)
-        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
+                .withSupervisoryAuthority(
+                    "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(store)
         .mailer(mailer)
         .signingKeys(SigningKeys.builder().active("k1", secret(32)).build())

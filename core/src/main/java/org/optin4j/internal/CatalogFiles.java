@@ -145,8 +145,7 @@ public final class CatalogFiles {
       v = required(key, values, problems);
       if (v != null) {
         d.recipients =
-            parseRecipients(
-                key, v.equals(NONE) ? List.of() : List.of(v.split(";", -1)), problems);
+            parseRecipients(key, v.equals(NONE) ? List.of() : List.of(v.split(";", -1)), problems);
       }
       key = prefix + "double-opt-in";
       v = values.get(key);
@@ -659,8 +658,7 @@ public final class CatalogFiles {
       if (parts.length == 3) {
         String v = parts[2].strip();
         try {
-          safeguard =
-              Recipient.Safeguard.valueOf(v.toUpperCase(Locale.ROOT).replace('-', '_'));
+          safeguard = Recipient.Safeguard.valueOf(v.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
           problems.add(
               key

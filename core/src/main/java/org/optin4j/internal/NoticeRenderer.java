@@ -205,9 +205,7 @@ public final class NoticeRenderer {
     if (controller.privacyPolicyUrl() == null) {
       return line;
     }
-    return line
-        + ' '
-        + texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl()));
+    return line + ' ' + texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl()));
   }
 
   /** Legal basis, recipients and transfers, and how long proof is kept (Art. 13(1)(c), (e), (f); Art. 7(1)). */
@@ -236,7 +234,9 @@ public final class NoticeRenderer {
     if (authority != null) {
       out.append(
               texts.text(
-                  locale, "complaint", Map.of("authority", authority.name(), "url", authority.url())))
+                  locale,
+                  "complaint",
+                  Map.of("authority", authority.name(), "url", authority.url())))
           .append('\n');
     }
     if (controller.dpoContact() != null) {
@@ -267,7 +267,8 @@ public final class NoticeRenderer {
                     "safeguard",
                     texts.text(
                         locale,
-                        "safeguard." + r.safeguard().name().toLowerCase(Locale.ROOT).replace('_', '-')))));
+                        "safeguard."
+                            + r.safeguard().name().toLowerCase(Locale.ROOT).replace('_', '-')))));
       } else {
         out.add(texts.text(locale, "recipient.eea", Map.of("name", r.name(), "country", country)));
       }

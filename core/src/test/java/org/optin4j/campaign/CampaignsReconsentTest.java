@@ -62,7 +62,8 @@ class CampaignsReconsentTest {
             "Maandelijkse nieuwsbrief",
             "Ons brood van de maand, recepten en" + " aanbiedingen van partnermolens.",
             "je e-mailadres")
-        .noRecipients().retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
+        .noRecipients()
+        .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
 
@@ -203,7 +204,8 @@ class CampaignsReconsentTest {
                 .version(2)
                 .materialVersion(3)
                 .text(Locale.ENGLISH, "t", "d", "e")
-                .noRecipients().retention(Retention.untilWithdrawn(Duration.ZERO))
+                .noRecipients()
+                .retention(Retention.untilWithdrawn(Duration.ZERO))
                 .build());
     assertNotEquals(newsletterV2(true), newsletterV2(false));
   }

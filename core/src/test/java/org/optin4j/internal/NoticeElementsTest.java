@@ -36,7 +36,8 @@ class NoticeElementsTest {
 
   private static final Recipient MAIL = Recipient.inEea("Brevo SAS", "FR");
   private static final Recipient ANALYTICS =
-      Recipient.transfer("Plausible Insights Inc.", "US", Recipient.Safeguard.STANDARD_CONTRACTUAL_CLAUSES);
+      Recipient.transfer(
+          "Plausible Insights Inc.", "US", Recipient.Safeguard.STANDARD_CONTRACTUAL_CLAUSES);
 
   private static final Controller CONTROLLER =
       new Controller(
@@ -160,11 +161,17 @@ class NoticeElementsTest {
   @MethodSource("languages")
   void layersWhenNoticeStoredBeforeLayeringThenEmpty(String language) {
     Locale locale = Locale.forLanguageTag(language);
-    // The flat form of earlier versions: it stays valid proof (its hash covers it) and is shown as one text.
+    // The flat form of earlier versions: it stays valid proof (its hash covers it) and is shown as
+    // one text.
     String text = "Shop asks for your consent.\n\n1. News\n   Why: news\n\nWithdraw any time.\n";
     Notice old =
         new Notice(
-            1, Notice.sha256(text), locale, List.of(PurposeId.of("newsletter")), text, Instant.EPOCH);
+            1,
+            Notice.sha256(text),
+            locale,
+            List.of(PurposeId.of("newsletter")),
+            text,
+            Instant.EPOCH);
 
     assertTrue(new NoticeRenderer(catalog(), CONTROLLER).layers(old).isEmpty());
   }

@@ -124,7 +124,8 @@ class SubjectRightsTest {
                 "Accountnieuws",
                 "Wijzigingen in je account.",
                 "je e-mailadres")
-            .noRecipients().retention(Retention.untilWithdrawn(Duration.ZERO))
+            .noRecipients()
+            .retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =
         PurposeCatalog.builder()

@@ -36,7 +36,8 @@ class TextBundleTest {
 
   @Test
   void shippedWhenTranslationLacksKeyThenRefusedNamingLanguageAndKeys() {
-    // A missing translation must fail the build (ShippedTextsTest) and the start, never show the default language
+    // A missing translation must fail the build (ShippedTextsTest) and the start, never show the
+    // default language
     // silently (GDPR Art. 12(1): in the language the person reads).
     IllegalStateException e =
         assertThrows(

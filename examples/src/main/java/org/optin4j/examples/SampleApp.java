@@ -46,11 +46,12 @@ import org.optin4j.spi.Mailer;
 public final class SampleApp implements AutoCloseable {
   static final Controller CONTROLLER =
       new Controller(
-          "De Gouden Korst B.V.",
-          "Bakkerstraat 1, 3511 AB Utrecht",
-          "privacy@goudenkorst.example",
+              "De Gouden Korst B.V.",
+              "Bakkerstraat 1, 3511 AB Utrecht",
+              "privacy@goudenkorst.example",
               null)
-          .withDpoContact("Functionaris gegevensbescherming, Bakkerstraat 1, Utrecht, fg@goudenkorst.example")
+          .withDpoContact(
+              "Functionaris gegevensbescherming, Bakkerstraat 1, Utrecht, fg@goudenkorst.example")
           .withSupervisoryAuthority(
               "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
 

@@ -165,8 +165,10 @@ final class JsonApi {
     } catch (ApiRefusal refusal) {
       if (!res.isCommitted()) {
         if (req.getContentLengthLong() != 0 || req.getHeader("Transfer-Encoding") != null) {
-          // A refusal may come before the body was read (wrong origin, type or size): the rest of it would
-          // still be on the connection, and a client that reused it would read no answer to its next call.
+          // A refusal may come before the body was read (wrong origin, type or size): the rest of
+          // it would
+          // still be on the connection, and a client that reused it would read no answer to its
+          // next call.
           res.setHeader("Connection", "close");
         }
         json.problem(res, refusal.problem(), refusal.getMessage(), refusal.fields());
@@ -340,7 +342,8 @@ final class JsonApi {
     ArrayNode ps = n.putArray("purposes");
     for (PurposeId id : notice.purposes()) {
       Purpose p = optIn.catalog().purpose(id).orElseThrow();
-      ObjectNode o = ps.addObject().put("id", id.value()).put("title", pages.title(p, notice.locale()));
+      ObjectNode o =
+          ps.addObject().put("id", id.value()).put("title", pages.title(p, notice.locale()));
       layered.ifPresent(l -> o.put("short", l.purposes().get(inCatalogOrder.indexOf(id))));
     }
     n.put("text", notice.text());

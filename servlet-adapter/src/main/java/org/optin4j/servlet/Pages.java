@@ -246,9 +246,7 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
         .text(notice.text())
         .close("div")
         .nl();
-    return version(h, notice, locale)
-        .close("section")
-        .nl();
+    return version(h, notice, locale).close("section").nl();
   }
 
   /**
@@ -272,8 +270,7 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
       String idPrefix,
       String id,
       String base) {
-    Optional<NoticeLayers> layered =
-        notice == null ? Optional.empty() : optIn.noticeLayers(notice);
+    Optional<NoticeLayers> layered = notice == null ? Optional.empty() : optIn.noticeLayers(notice);
     if (layered.isEmpty()) {
       if (notice != null) {
         notice(h, notice, locale, id);
@@ -302,7 +299,9 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
         .close("p")
         .nl();
     List<Purpose> covered =
-        optIn.catalog().purposes().stream().filter(p -> notice.purposes().contains(p.id())).toList();
+        optIn.catalog().purposes().stream()
+            .filter(p -> notice.purposes().contains(p.id()))
+            .toList();
     h.open("fieldset").nl().element("legend", t(locale, "purposes.legend")).nl();
     for (Purpose p : purposes) {
       String box = idPrefix + p.id().value();
@@ -347,7 +346,10 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
       h.close("div").nl();
     }
     h.close("fieldset").nl();
-    summary(h.start("p").attr("class", "optin-notice-summary").attr("lang", lang).end(), layers, base)
+    summary(
+            h.start("p").attr("class", "optin-notice-summary").attr("lang", lang).end(),
+            layers,
+            base)
         .close("p")
         .nl();
     h.start("details")
@@ -386,12 +388,7 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
       if (at < 0) {
         continue;
       }
-      h.text(rest.substring(0, at))
-          .start("a")
-          .attr("href", link[1])
-          .end()
-          .text(link[0])
-          .close("a");
+      h.text(rest.substring(0, at)).start("a").attr("href", link[1]).end().text(link[0]).close("a");
       rest = rest.substring(at + link[0].length());
     }
     return h.text(rest);

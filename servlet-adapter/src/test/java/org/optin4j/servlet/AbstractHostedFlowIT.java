@@ -120,11 +120,12 @@ abstract class AbstractHostedFlowIT {
         .catalog(TestApp.catalog())
         .controller(
             new Controller(
-                "Bakery <Gouden> & Korst",
-                "Main St 1, Utrecht",
-                "privacy@shop.example",
-                "https://shop.example/privacy")
-        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
+                    "Bakery <Gouden> & Korst",
+                    "Main St 1, Utrecht",
+                    "privacy@shop.example",
+                    "https://shop.example/privacy")
+                .withSupervisoryAuthority(
+                    "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(InMemoryConsentStore.create())
         .mailer(
             SmtpMailer.builder()
@@ -794,10 +795,12 @@ abstract class AbstractHostedFlowIT {
     assertEquals(200, r.status());
     String b = r.body();
     InformationPage info = optIn.informationPage(java.util.Locale.ENGLISH);
-    assertTrue(b.contains("<h1>" + info.text().substring(0, info.text().indexOf('\n')) + "</h1>"), b);
+    assertTrue(
+        b.contains("<h1>" + info.text().substring(0, info.text().indexOf('\n')) + "</h1>"), b);
     assertTrue(b.contains("Autoriteit Persoonsgegevens"), b);
     assertTrue(
-        b.contains("<a href=\"https://autoriteitpersoonsgegevens.nl\">"), "the authority is a link");
+        b.contains("<a href=\"https://autoriteitpersoonsgegevens.nl\">"),
+        "the authority is a link");
     assertTrue(b.contains(info.version()), "the version is shown");
     for (org.optin4j.Purpose p : optIn.catalog().purposes()) {
       assertTrue(b.contains(p.text(java.util.Locale.ENGLISH).orElseThrow().title()), b);
@@ -818,7 +821,8 @@ abstract class AbstractHostedFlowIT {
     assertFalse(b.contains(" checked"), "a checkbox was pre-ticked");
     // Layered (WP 260): the short text is the checkbox's description, the rest is in <details>.
     assertTrue(
-        b.contains("<label for=\"optin-purpose-newsletter\" lang=\"en\">1. Monthly newsletter</label>"));
+        b.contains(
+            "<label for=\"optin-purpose-newsletter\" lang=\"en\">1. Monthly newsletter</label>"));
     assertTrue(b.contains("aria-describedby=\"optin-purpose-newsletter-short\""));
     assertTrue(b.contains("<a href=\"/app/optin/privacy-info\">"), "links to the information page");
     assertTrue(b.contains("<details class=\"optin-notice-more\">"));

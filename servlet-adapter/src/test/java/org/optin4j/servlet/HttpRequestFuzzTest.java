@@ -267,7 +267,8 @@ class HttpRequestFuzzTest {
               .catalog(TestApp.catalog())
               .controller(
                   new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null)
-        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
+                      .withSupervisoryAuthority(
+                          "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
               .store(InMemoryConsentStore.create())
               .mailer(
                   batch -> {

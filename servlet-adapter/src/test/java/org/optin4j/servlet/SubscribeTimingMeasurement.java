@@ -92,7 +92,8 @@ public final class SubscribeTimingMeasurement {
             .catalog(TestApp.catalog())
             .controller(
                 new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null)
-        .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
+                    .withSupervisoryAuthority(
+                        "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
             .store(store)
             .mailer(
                 batch -> {

@@ -30,7 +30,8 @@ final class TestApp {
         .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"), Locale.GERMAN, Locale.FRENCH)
         .add(
             Purpose.builder("newsletter")
-                .noRecipients().retention(r)
+                .noRecipients()
+                .retention(r)
                 .text(
                     Locale.ENGLISH,
                     "Monthly newsletter",
@@ -54,7 +55,8 @@ final class TestApp {
                 .build())
         .add(
             Purpose.builder("offers")
-                .noRecipients().retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
+                .noRecipients()
+                .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,
                     "Special offers",

@@ -255,7 +255,12 @@ public class OptInAutoConfiguration {
       try {
         Controller controller =
             new Controller(
-                c.name(), c.address(), c.email(), c.privacyPolicyUrl(), blankToNull(c.dpoContact()), null);
+                c.name(),
+                c.address(),
+                c.email(),
+                c.privacyPolicyUrl(),
+                blankToNull(c.dpoContact()),
+                null);
         if (blankToNull(c.supervisoryAuthorityName()) != null
             || blankToNull(c.supervisoryAuthorityUrl()) != null) {
           controller =
