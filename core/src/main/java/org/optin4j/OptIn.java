@@ -295,6 +295,29 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Cuts a notice into its layers, for a page that shows each purpose's short text at its checkbox and the rest
+   * expandable (see {@link NoticeLayers}).
+   *
+   * @param notice a notice of this service
+   * @return its layers, or empty for a notice stored before notices were layered
+   */
+  public Optional<NoticeLayers> noticeLayers(Notice notice) {
+    return notices.layers(Objects.requireNonNull(notice, "notice"));
+  }
+
+  /**
+   * Returns the full information GDPR Art. 13 asks for, about every purpose of the catalog, in a language of the
+   * catalog (the nearest one if the wished language is not offered).
+   *
+   * @param locale the wished language
+   * @return the information page
+   */
+  public InformationPage informationPage(Locale locale) {
+    Locale lang = catalog.resolve(locale);
+    return InformationPage.of(lang, notices.renderInformation(lang));
+  }
+
+  /**
    * Finds a stored notice by the hash of its text, for example the one a form displayed (its hidden field) or the text
    * a consent was given under. Notices are immutable, so one found is kept in memory: a form's signup after its view
    * costs no store read.
@@ -1982,6 +2005,13 @@ public final class OptIn implements AutoCloseable {
       problems.clear();
       required(catalog, "catalog");
       required(controller, "controller");
+      if (controller != null && controller.supervisoryAuthority() == null) {
+        // Every notice names where to complain (GDPR Art. 13(2)(d)); no default authority is right
+        // for everyone.
+        problems.add(
+            "controller supervisoryAuthority is required (GDPR Art. 13(2)(d)):"
+                + " Controller.withSupervisoryAuthority(name, url)");
+      }
       required(store, "store");
       required(mailer, "mailer");
       required(templates, "templates");

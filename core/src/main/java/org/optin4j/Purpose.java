@@ -33,6 +33,8 @@ import org.optin4j.internal.Locales;
  * @param retention how long data and proof are kept
  * @param doubleOptIn whether the address must be confirmed before the purpose is active
  * @param materialVersion the latest version that changed the purpose materially, 1 to {@code version} (1: never)
+ * @param recipients who the data is disclosed to, each with its country and any transfer safeguard (GDPR Art.
+ *     13(1)(e)-(f)); empty: nobody
  */
 public record Purpose(
     PurposeId id,
@@ -42,7 +44,8 @@ public record Purpose(
     LegalBasis legalBasis,
     Retention retention,
     boolean doubleOptIn,
-    int materialVersion) {
+    int materialVersion,
+    List<Recipient> recipients) {
 
   private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9-]{0,62}");
 
@@ -85,28 +88,7 @@ public record Purpose(
               + ", was "
               + materialVersion);
     }
-  }
-
-  /**
-   * Creates a purpose that never changed materially ({@code materialVersion} 1).
-   *
-   * @param id the stable identifier
-   * @param version the purpose version, 1 or more
-   * @param texts the texts per locale, at least one
-   * @param dataCategories the categories of data used, at least one
-   * @param legalBasis the lawful basis
-   * @param retention how long data and proof are kept
-   * @param doubleOptIn whether the address must be confirmed before the purpose is active
-   */
-  public Purpose(
-      PurposeId id,
-      int version,
-      Map<Locale, PurposeText> texts,
-      List<String> dataCategories,
-      LegalBasis legalBasis,
-      Retention retention,
-      boolean doubleOptIn) {
-    this(id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, 1);
+    recipients = List.copyOf(Objects.requireNonNull(recipients, "recipients"));
   }
 
   /**
@@ -151,6 +133,7 @@ public record Purpose(
     private boolean doubleOptIn = true;
     private boolean materialChange;
     private int materialVersion;
+    private List<Recipient> recipients;
 
     private Builder(PurposeId id) {
       this.id = id;
@@ -239,6 +222,31 @@ public record Purpose(
     }
 
     /**
+     * Sets who the data is disclosed to (GDPR Art. 13(1)(e)-(f)); this or {@link #noRecipients()} is required.
+     *
+     * @param recipients the recipients, at least one
+     * @return this builder
+     */
+    public Builder recipients(Recipient... recipients) {
+      if (recipients.length == 0) {
+        throw new IllegalArgumentException(
+            "purpose " + id + ": recipients needs at least one; use noRecipients() for none");
+      }
+      this.recipients = List.of(recipients);
+      return this;
+    }
+
+    /**
+     * Declares that the data of this purpose is disclosed to nobody outside the controller.
+     *
+     * @return this builder
+     */
+    public Builder noRecipients() {
+      this.recipients = List.of();
+      return this;
+    }
+
+    /**
      * Sets whether double opt-in is required (default: yes).
      *
      * @param doubleOptIn whether the address must be confirmed first
@@ -253,15 +261,30 @@ public record Purpose(
      * Builds the purpose.
      *
      * @return the purpose
-     * @throws IllegalArgumentException if a component is invalid or the retention is missing
+     * @throws IllegalArgumentException if a component is invalid, or the retention or the recipients are missing
+     *     (GDPR Art. 13(2)(a), 13(1)(e))
      */
     public Purpose build() {
       if (retention == null) {
         throw new IllegalArgumentException("purpose " + id + ": retention is required");
       }
+      if (recipients == null) {
+        throw new IllegalArgumentException(
+            "purpose "
+                + id
+                + ": recipients is required (GDPR Art. 13(1)(e)): recipients(...) or noRecipients()");
+      }
       int material = materialChange ? version : materialVersion == 0 ? 1 : materialVersion;
       return new Purpose(
-          id, version, texts, dataCategories, legalBasis, retention, doubleOptIn, material);
+          id,
+          version,
+          texts,
+          dataCategories,
+          legalBasis,
+          retention,
+          doubleOptIn,
+          material,
+          recipients);
     }
   }
 }

@@ -238,6 +238,7 @@ class ConfirmationMailCapTest {
                 "Monthly newsletter",
                 "Bread of the month, recipes and partner offers.",
                 "your email address")
+            .noRecipients()
             .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build();
     OptIn v2 =

@@ -42,6 +42,7 @@ class ConsentTest {
     return Purpose.builder("newsletter")
         .version(version)
         .text(Locale.ENGLISH, "Newsletter", "News", "Your email address")
+        .noRecipients()
         .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
         .build();
   }

@@ -35,6 +35,7 @@ public final class Fixtures {
             "Maandelijkse nieuwsbrief",
             "We sturen je ons brood van de maand en recepten.",
             "je e-mailadres")
+        .noRecipients()
         .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
@@ -52,6 +53,7 @@ public final class Fixtures {
             "Uitnodigingen",
             "We nodigen je uit voor proeverijen in de winkel.",
             "je e-mailadres en voornaam")
+        .noRecipients()
         .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
         .build();
   }
@@ -66,10 +68,12 @@ public final class Fixtures {
 
   public static Controller controller() {
     return new Controller(
-        "De Gouden Korst B.V.",
-        "Bakkerstraat 1, 1234 AB Utrecht",
-        "privacy@bakery.example",
-        "https://bakery.example/privacy");
+            "De Gouden Korst B.V.",
+            "Bakkerstraat 1, 1234 AB Utrecht",
+            "privacy@bakery.example",
+            "https://bakery.example/privacy")
+        .withSupervisoryAuthority(
+            "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
   }
 
   public static OptIn.Builder builder(ConsentStore store, Mailer mailer, TestClock clock) {

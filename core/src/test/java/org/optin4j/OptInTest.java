@@ -669,6 +669,7 @@ class OptInTest {
                 "Wekelijkse nieuwsbrief",
                 "Elke week broodnieuws.",
                 "je e-mailadres")
+            .noRecipients()
             .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build();
     PurposeCatalog v2 =
@@ -795,6 +796,7 @@ class OptInTest {
                 "Accountnieuws",
                 "Wijzigingen in je account.",
                 "je e-mailadres")
+            .noRecipients()
             .retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =

@@ -401,6 +401,7 @@ class PurposeCatalogTest {
           p -> p.put("purposes", "newsletter,events,offers"),
           "purpose.offers.retention: missing required key",
           "purpose.offers.proof-retention: missing required key",
+          "purpose.offers.recipients: missing required key",
           "purpose.offers.title.en: missing translation",
           "purpose.offers.description.en: missing translation",
           "purpose.offers.data.en: missing translation",
@@ -951,7 +952,7 @@ class PurposeCatalogTest {
   // Fixtures
 
   static Purpose purpose(String id, Locale... locales) {
-    Purpose.Builder b = Purpose.builder(id).retention(UNTIL_WITHDRAWN);
+    Purpose.Builder b = Purpose.builder(id).noRecipients().retention(UNTIL_WITHDRAWN);
     for (Locale l : locales) {
       b.text(l, "Title " + l, "Description " + l, "Data " + l);
     }
@@ -965,9 +966,11 @@ class PurposeCatalogTest {
     p.put("purposes", "newsletter,events");
     p.put("purpose.newsletter.retention", "until-withdrawn");
     p.put("purpose.newsletter.proof-retention", "P3Y");
+    p.put("purpose.newsletter.recipients", "none");
     addTexts(p, "newsletter");
     p.put("purpose.events.retention", "P6M");
     p.put("purpose.events.proof-retention", "P1Y");
+    p.put("purpose.events.recipients", "none");
     addTexts(p, "events");
     return p;
   }
@@ -975,6 +978,7 @@ class PurposeCatalogTest {
   private static void addPropertiesPurpose(Map<String, String> p, String id) {
     p.put("purpose." + id + ".retention", "P1Y");
     p.put("purpose." + id + ".proof-retention", "P1Y");
+    p.put("purpose." + id + ".recipients", "none");
     addTexts(p, id);
   }
 
@@ -1004,6 +1008,7 @@ class PurposeCatalogTest {
     Map<String, Object> newsletter = jsonPurpose("newsletter");
     newsletter.put("retention", "until-withdrawn");
     newsletter.put("proofRetention", "P3Y");
+    newsletter.put("recipients", List.of());
     purposes.add(newsletter);
     purposes.add(jsonPurpose("events"));
     doc.put("purposes", purposes);
@@ -1015,6 +1020,7 @@ class PurposeCatalogTest {
     p.put("id", id);
     p.put("retention", "P6M");
     p.put("proofRetention", "P1Y");
+    p.put("recipients", List.of());
     Map<String, Object> texts = new LinkedHashMap<>();
     texts.put("en", jsonText("en"));
     texts.put("nl", jsonText("nl"));

@@ -23,6 +23,7 @@ class PurposeTest {
   private static Purpose.Builder valid() {
     return Purpose.builder("newsletter")
         .text(Locale.ENGLISH, "Newsletter", "Monthly news", "Your email address")
+        .noRecipients()
         .retention(RETENTION);
   }
 
@@ -47,6 +48,7 @@ class PurposeTest {
             .dataCategories("email", "first-name")
             .legalBasis(LegalBasis.EXPLICIT_CONSENT)
             .doubleOptIn(false)
+            .noRecipients()
             .retention(Retention.fixed(Duration.ofDays(730), Duration.ZERO))
             .build();
 
@@ -81,7 +83,7 @@ class PurposeTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> Purpose.builder("newsletter").retention(RETENTION).build());
+            () -> Purpose.builder("newsletter").noRecipients().retention(RETENTION).build());
 
     assertEquals("purpose newsletter: needs a text in at least one locale", e.getMessage());
   }
@@ -110,13 +112,48 @@ class PurposeTest {
     Map<Locale, PurposeText> texts = Map.of(Locale.ENGLISH, EN_TEXT);
     List<String> cats = List.of("email");
     PurposeId id = PurposeId.of("newsletter");
-    assertNpe("id", () -> new Purpose(null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true));
-    assertNpe("texts", () -> new Purpose(id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true));
+    assertNpe(
+        "id",
+        () -> new Purpose(null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+    assertNpe(
+        "texts",
+        () -> new Purpose(id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
     assertNpe(
         "dataCategories",
-        () -> new Purpose(id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true));
-    assertNpe("legalBasis", () -> new Purpose(id, 1, texts, cats, null, RETENTION, true));
-    assertNpe("retention", () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, null, true));
+        () -> new Purpose(id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+    assertNpe(
+        "legalBasis", () -> new Purpose(id, 1, texts, cats, null, RETENTION, true, 1, List.of()));
+    assertNpe(
+        "retention",
+        () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, null, true, 1, List.of()));
+    assertNpe(
+        "recipients",
+        () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, null));
+  }
+
+  @Test
+  void buildWhenRecipientsNotDeclaredThenRefusedNamingTheField() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Purpose.builder("newsletter")
+                    .text(Locale.ENGLISH, "News", "Our news.", "Your email address")
+                    .retention(RETENTION)
+                    .build());
+
+    assertTrue(
+        e.getMessage().contains("purpose newsletter: recipients is required"), e.getMessage());
+  }
+
+  @Test
+  void buildWhenRecipientsThenKeptInOrder() {
+    Recipient mail = Recipient.inEea("Brevo SAS", "FR");
+    Recipient cdn = Recipient.transfer("Fastly Inc.", "US", Recipient.Safeguard.ADEQUACY_DECISION);
+
+    Purpose p = valid().recipients(mail, cdn).build();
+
+    assertEquals(List.of(mail, cdn), p.recipients());
   }
 
   @Test
@@ -146,7 +183,15 @@ class PurposeTest {
     List<String> cats = new ArrayList<>(List.of("email"));
     Purpose p =
         new Purpose(
-            PurposeId.of("newsletter"), 1, texts, cats, LegalBasis.CONSENT, RETENTION, true);
+            PurposeId.of("newsletter"),
+            1,
+            texts,
+            cats,
+            LegalBasis.CONSENT,
+            RETENTION,
+            true,
+            1,
+            List.of());
 
     texts.clear();
     cats.add("first-name");

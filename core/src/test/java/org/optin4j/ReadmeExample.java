@@ -20,13 +20,15 @@ final class ReadmeExample {
         .add(Purpose.builder("newsletter")
             .text(Locale.ENGLISH, "Newsletter", "Our bread of the month, once a month.", "your email address")
             .text(Locale.forLanguageTag("nl"), "Nieuwsbrief", "Ons brood van de maand.", "je e-mailadres")
+            .recipients(Recipient.inEea("Brevo SAS (mail delivery)", "FR")) // or noRecipients()
             .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build())
         .build();
 
     try (OptIn optIn = OptIn.builder()
         .catalog(catalog)
-        .controller(new Controller("De Gouden Korst B.V.", "Bakkerstraat 1, Utrecht", "privacy@bakery.example", null))
+        .controller(new Controller("De Gouden Korst B.V.", "Bakkerstraat 1, Utrecht", "privacy@bakery.example", null)
+            .withSupervisoryAuthority("Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(InMemoryConsentStore.create())                 // JdbcConsentStore for real deployments
         .mailer(SmtpMailer.builder().host("127.0.0.1").port(smtpPort)
             .security(SmtpMailer.Security.NONE)              // STARTTLS (the default) or SMTPS in production

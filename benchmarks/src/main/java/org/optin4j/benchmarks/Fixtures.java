@@ -49,6 +49,7 @@ final class Fixtures {
         .locales(Locale.ENGLISH)
         .add(
             Purpose.builder("newsletter")
+                .noRecipients()
                 .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
                 .text(
                     Locale.ENGLISH,
@@ -58,6 +59,7 @@ final class Fixtures {
                 .build())
         .add(
             Purpose.builder("offers")
+                .noRecipients()
                 .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,
@@ -76,7 +78,9 @@ final class Fixtures {
     return OptIn.builder()
         .catalog(catalog())
         .controller(
-            new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null))
+            new Controller("Bench B.V.", "Benchstraat 1, Utrecht", "privacy@bench.example", null)
+                .withSupervisoryAuthority(
+                    "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(store)
         .mailer(mailer)
         .signingKeys(SigningKeys.builder().active("k1", secret(32)).build())

@@ -33,6 +33,7 @@ import org.optin4j.LegalBasis;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeCatalog;
 import org.optin4j.PurposeText;
+import org.optin4j.Recipient;
 import org.optin4j.Retention;
 
 /**
@@ -53,6 +54,7 @@ public final class CatalogFiles {
 
   private static final Set<String> ISO_639_1 = Set.of(Locale.getISOLanguages());
   private static final String UNTIL_WITHDRAWN = "until-withdrawn";
+  private static final String NONE = "none";
 
   /** Longest retention accepted; also keeps {@code Instant.plus} far from overflow. */
   private static final Duration MAX_PERIOD = Duration.ofDays(100L * 365);
@@ -66,7 +68,8 @@ public final class CatalogFiles {
           "retention",
           "proof-retention",
           "double-opt-in",
-          "material-version");
+          "material-version",
+          "recipients");
   private static final Set<String> JSON_ROOT_KEYS = Set.of("locales", "purposes");
   private static final Set<String> JSON_PURPOSE_KEYS =
       Set.of(
@@ -78,7 +81,8 @@ public final class CatalogFiles {
           "proofRetention",
           "doubleOptIn",
           "texts",
-          "materialVersion");
+          "materialVersion",
+          "recipients");
   private static final Set<String> JSON_TEXT_KEYS = Set.copyOf(TEXT_FIELDS);
 
   private CatalogFiles() {}
@@ -137,6 +141,12 @@ public final class CatalogFiles {
               prefix + "proof-retention",
               required(prefix + "proof-retention", values, problems),
               problems);
+      key = prefix + "recipients";
+      v = required(key, values, problems);
+      if (v != null) {
+        d.recipients =
+            parseRecipients(key, v.equals(NONE) ? List.of() : List.of(v.split(";", -1)), problems);
+      }
       key = prefix + "double-opt-in";
       v = values.get(key);
       if (v != null) {
@@ -332,6 +342,20 @@ public final class CatalogFiles {
             path + ".proofRetention",
             requiredString(path, "proofRetention", map, problems),
             problems);
+    if (map.containsKey("recipients")) {
+      String key = path + ".recipients";
+      Object listed = map.get("recipients");
+      // An empty array is a statement (nobody receives the data), unlike a missing member.
+      List<String> items =
+          listed instanceof List<?> l && l.isEmpty()
+              ? List.of()
+              : stringList(key, listed, problems);
+      if (items != null) {
+        d.recipients = parseRecipients(key, items, problems);
+      }
+    } else {
+      problems.add(path + ".recipients: required (GDPR Art. 13(1)(e)); [] for none");
+    }
     if (map.containsKey("doubleOptIn")) {
       Object v = map.get("doubleOptIn");
       if (v instanceof Boolean flag) {
@@ -466,6 +490,7 @@ public final class CatalogFiles {
     private LegalBasis legalBasis = LegalBasis.CONSENT;
     private Retention retention;
     private boolean doubleOptIn = true;
+    private List<Recipient> recipients = List.of();
     private final Map<String, PurposeText> texts = new LinkedHashMap<>();
 
     /** Builds the purpose; called only when no problem was found for it. */
@@ -478,6 +503,11 @@ public final class CatalogFiles {
               .legalBasis(legalBasis)
               .retention(retention)
               .doubleOptIn(doubleOptIn);
+      if (recipients.isEmpty()) {
+        b.noRecipients();
+      } else {
+        b.recipients(recipients.toArray(Recipient[]::new));
+      }
       texts.forEach(
           (lang, t) -> b.text(Locale.forLanguageTag(lang), t.title(), t.description(), t.data()));
       try {
@@ -603,6 +633,49 @@ public final class CatalogFiles {
       }
     }
     return problems.size() == before ? List.copyOf(seen) : null;
+  }
+
+  /**
+   * Reads recipients written {@code name | country} inside the EEA, {@code name | country | safeguard} outside it
+   * (safeguard: {@code adequacy-decision}, {@code standard-contractual-clauses}, {@code binding-corporate-rules},
+   * {@code explicit-consent}).
+   */
+  private static List<Recipient> parseRecipients(
+      String key, List<String> items, List<String> problems) {
+    List<Recipient> out = new ArrayList<>();
+    int before = problems.size();
+    for (String item : items) {
+      String[] parts = item.split("\\|", -1);
+      if (parts.length < 2 || parts.length > 3) {
+        problems.add(
+            key
+                + ": "
+                + quote(item.strip())
+                + " must be name | country or name | country | safeguard");
+        continue;
+      }
+      Recipient.Safeguard safeguard = null;
+      if (parts.length == 3) {
+        String v = parts[2].strip();
+        try {
+          safeguard = Recipient.Safeguard.valueOf(v.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+          problems.add(
+              key
+                  + ": unknown safeguard "
+                  + quote(v)
+                  + " (adequacy-decision, standard-contractual-clauses, binding-corporate-rules,"
+                  + " explicit-consent)");
+          continue;
+        }
+      }
+      try {
+        out.add(new Recipient(parts[0].strip(), parts[1].strip(), safeguard));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        problems.add(key + ": " + e.getMessage());
+      }
+    }
+    return problems.size() == before ? out : null;
   }
 
   private static LegalBasis parseLegalBasis(String key, String value, List<String> problems) {

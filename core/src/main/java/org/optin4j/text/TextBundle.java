@@ -27,8 +27,9 @@ import org.optin4j.ConfigurationException;
  * <ul>
  *   <li>Files: {@code <base>_<language>.properties} on the class path for each of {@link #LANGUAGES}, UTF-8 (read as
  *       {@link PropertyResourceBundle} reads them: ISO-8859-1 only if a file is not valid UTF-8).
- *   <li>Fallback: a key a translation lacks, and a language that is not shipped, get the text of the default
- *       language, the first of {@link #LANGUAGES}.
+ *   <li>Fallback: a language that is not shipped gets the text of the default language, the first of {@link
+ *       #LANGUAGES}. A shipped translation that lacks a key of the default language is refused when loaded: a
+ *       missing translation fails, it never falls back silently.
  *   <li>Placeholders: {@code {name}} (letters and digits), replaced literally by the caller's value of that name; a
  *       value is never scanned for placeholders itself. No {@code MessageFormat} quoting rules, so an apostrophe needs
  *       no escaping. Any other brace is literal text. Shipped texts use names that start with a letter; digits are
@@ -77,7 +78,7 @@ public final class TextBundle {
    * @param baseName the resource bundle base name, for example {@code org.optin4j.mail.messages}
    * @param loader the class loader of the jar that ships the files
    * @return the texts
-   * @throws IllegalStateException if the file of a shipped language is missing
+   * @throws IllegalStateException if the file of a shipped language is missing or lacks a key of the default one
    */
   public static TextBundle shipped(String what, String baseName, ClassLoader loader) {
     Objects.requireNonNull(what, "what");
@@ -92,6 +93,18 @@ public final class TextBundle {
       shipped.put(language, file);
     }
     Map<String, String> defaults = shipped.get(LANGUAGES.get(0));
+    List<String> lacking = new ArrayList<>();
+    for (String language : LANGUAGES) {
+      Set<String> missing = new TreeSet<>(defaults.keySet());
+      missing.removeAll(shipped.get(language).keySet());
+      if (!missing.isEmpty()) {
+        lacking.add(resourceName(baseName, language) + " lacks " + String.join(", ", missing));
+      }
+    }
+    if (!lacking.isEmpty()) {
+      // Never fall back silently to the default language for a shipped one (GDPR Art. 12(1)).
+      throw new IllegalStateException(what + "s incomplete: " + String.join("; ", lacking));
+    }
     Map<String, Map<String, String>> texts = new LinkedHashMap<>();
     for (String language : LANGUAGES) {
       Map<String, String> merged = new HashMap<>(defaults);

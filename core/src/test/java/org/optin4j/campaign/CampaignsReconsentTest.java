@@ -62,6 +62,7 @@ class CampaignsReconsentTest {
             "Maandelijkse nieuwsbrief",
             "Ons brood van de maand, recepten en" + " aanbiedingen van partnermolens.",
             "je e-mailadres")
+        .noRecipients()
         .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
@@ -203,6 +204,7 @@ class CampaignsReconsentTest {
                 .version(2)
                 .materialVersion(3)
                 .text(Locale.ENGLISH, "t", "d", "e")
+                .noRecipients()
                 .retention(Retention.untilWithdrawn(Duration.ZERO))
                 .build());
     assertNotEquals(newsletterV2(true), newsletterV2(false));

@@ -36,10 +36,12 @@ class DefaultMailTemplatesTest {
   private static final Instant EXPIRES = Instant.parse("2025-03-16T10:00:00Z");
   private static final Controller CONTROLLER =
       new Controller(
-          "Bakkerij de Gouden Korst B.V.",
-          "Broodstraat 1, 1234 AB Utrecht",
-          "privacy@bakery.example",
-          "https://bakery.example/privacy");
+              "Bakkerij de Gouden Korst B.V.",
+              "Broodstraat 1, 1234 AB Utrecht",
+              "privacy@bakery.example",
+              "https://bakery.example/privacy")
+          .withSupervisoryAuthority(
+              "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
 
   private final DefaultMailTemplates templates = new DefaultMailTemplates();
 
@@ -158,10 +160,12 @@ class DefaultMailTemplatesTest {
   void renderWhenValuesHoldMarkupThenHtmlEncodesThem() {
     Controller evil =
         new Controller(
-            "Bad <script>alert(1)</script> & \"Co\" 'Ltd'",
-            "1 \"Quote\" St <b>",
-            "privacy@bakery.example",
-            null);
+                "Bad <script>alert(1)</script> & \"Co\" 'Ltd'",
+                "1 \"Quote\" St <b>",
+                "privacy@bakery.example",
+                null)
+            .withSupervisoryAuthority(
+                "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
     List<PurposeLine> purposes =
         List.of(new PurposeLine("<img src=x onerror=alert(2)>", "Fish & \"chips\" 'ok'"));
 
@@ -184,7 +188,9 @@ class DefaultMailTemplatesTest {
   @Test
   void renderWhenControllerNameHasLineBreakThenSubjectStaysOneLine() {
     Controller odd =
-        new Controller("Bakery\r\nBcc: x@evil.example", "Street 1", "privacy@bakery.example", null);
+        new Controller("Bakery\r\nBcc: x@evil.example", "Street 1", "privacy@bakery.example", null)
+            .withSupervisoryAuthority(
+                "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
 
     Rendered r =
         templates.render(MailKind.CONFIRMATION, confirmation(Locale.ENGLISH, odd, purposes()));

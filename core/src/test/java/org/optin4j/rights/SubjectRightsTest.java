@@ -124,6 +124,7 @@ class SubjectRightsTest {
                 "Accountnieuws",
                 "Wijzigingen in je account.",
                 "je e-mailadres")
+            .noRecipients()
             .retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =

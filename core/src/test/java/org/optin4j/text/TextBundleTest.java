@@ -35,8 +35,22 @@ class TextBundleTest {
   }
 
   @Test
-  void textWhenTranslationLacksKeyThenDefaultLanguage() {
-    assertEquals("Only in English", sample().text(Locale.GERMAN, "only.default"));
+  void shippedWhenTranslationLacksKeyThenRefusedNamingLanguageAndKeys() {
+    // A missing translation must fail the build (ShippedTextsTest) and the start, never show the
+    // default language
+    // silently (GDPR Art. 12(1): in the language the person reads).
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                TextBundle.shipped(
+                    "sample text",
+                    "org.optin4j.internal.texts.lacking",
+                    TextBundleTest.class.getClassLoader()));
+
+    assertTrue(
+        e.getMessage().contains("lacking_nl.properties lacks braces, only.default"),
+        e.getMessage());
   }
 
   @Test

@@ -46,10 +46,14 @@ import org.optin4j.spi.Mailer;
 public final class SampleApp implements AutoCloseable {
   static final Controller CONTROLLER =
       new Controller(
-          "De Gouden Korst B.V.",
-          "Bakkerstraat 1, 3511 AB Utrecht",
-          "privacy@goudenkorst.example",
-          null);
+              "De Gouden Korst B.V.",
+              "Bakkerstraat 1, 3511 AB Utrecht",
+              "privacy@goudenkorst.example",
+              null)
+          .withDpoContact(
+              "Functionaris gegevensbescherming, Bakkerstraat 1, Utrecht, fg@goudenkorst.example")
+          .withSupervisoryAuthority(
+              "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl");
 
   private final Server server;
   private final OptIn optIn;
@@ -197,7 +201,9 @@ public final class SampleApp implements AutoCloseable {
                       CONTROLLER.name(),
                       CONTROLLER.address(),
                       CONTROLLER.contactEmail(),
-                      siteUrl + "/privacy"))
+                      siteUrl + "/privacy",
+                      CONTROLLER.dpoContact(),
+                      CONTROLLER.supervisoryAuthority()))
               .store(store)
               .mailer(mailer)
               .signingKeys(data.signingKeys())

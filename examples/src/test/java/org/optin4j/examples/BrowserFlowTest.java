@@ -84,6 +84,14 @@ class BrowserFlowTest {
         driver.findElement(By.id("optin-purpose-newsletter")).isSelected(), "never pre-ticked");
     shot("02-hosted-signup");
 
+    // The generated Art. 13 information: hosted, and in the site's own privacy page.
+    driver.get(site + "/optin/privacy-info");
+    assertTrue(text().contains("Autoriteit Persoonsgegevens"), text());
+    assertNoWcag21AaViolation("privacy-info");
+    driver.get(site + "/privacy");
+    assertTrue(text().contains("Mailgun Technologies Inc."), text());
+    assertNoWcag21AaViolation("privacy");
+
     // The site's own contact form with the library's notice block (the drop-in).
     driver.get(site + "/contact");
     assertTrue(text().contains("De Gouden Korst B.V."), "notice names the controller");
@@ -280,5 +288,35 @@ class BrowserFlowTest {
   private void shot(String name) throws Exception {
     Files.write(
         shots.resolve(name + ".png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+    if (ACCESSIBILITY_CHECKED.contains(name)) {
+      assertNoWcag21AaViolation(name);
+    }
+  }
+
+  /** The hosted pages and the sample's forms (not the dev mailbox or the admin pages). */
+  private static final java.util.Set<String> ACCESSIBILITY_CHECKED =
+      java.util.Set.of(
+          "02-hosted-signup",
+          "03-contact-form",
+          "05-confirm",
+          "06-confirmed",
+          "07-preferences",
+          "08-preferences-saved");
+
+  /** axe-core in the page, with the WCAG 2.0 and 2.1 A and AA rules. */
+  private void assertNoWcag21AaViolation(String page) {
+    com.deque.html.axecore.results.Results results =
+        new com.deque.html.axecore.selenium.AxeBuilder()
+            .withTags(java.util.List.of("wcag2a", "wcag2aa", "wcag21a", "wcag21aa"))
+            .analyze(driver);
+    StringBuilder found = new StringBuilder();
+    for (com.deque.html.axecore.results.Rule rule : results.getViolations()) {
+      found.append(rule.getId()).append(": ").append(rule.getHelp());
+      for (com.deque.html.axecore.results.CheckedNode node : rule.getNodes()) {
+        found.append("\n  ").append(node.getTarget());
+      }
+      found.append('\n');
+    }
+    assertTrue(found.isEmpty(), page + ": WCAG 2.1 AA violations:\n" + found);
   }
 }

@@ -56,9 +56,16 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
       pages.problems(h, locale, problems);
       h.element("p", pages.t(locale, "confirm.intro")).nl();
       Pages.form(h, pages.base(req) + "/confirm");
-      pages.choices(
-          h, ready.purposes(), locale, "purpose", checked, "optin-purpose-", "optin-notice-text");
-      pages.notice(h, ready.notice(), locale, "optin-notice-text");
+      pages.noticeAndChoices(
+          h,
+          ready.notice(),
+          ready.purposes(),
+          locale,
+          "purpose",
+          checked,
+          "optin-purpose-",
+          "optin-notice-text",
+          pages.base(req));
       h.element(
               "p",
               pages.t(locale, "confirm.until", "date", Pages.dateTime(ready.expiresAt(), locale)))

@@ -25,6 +25,7 @@ import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
 import org.optin4j.Notice;
+import org.optin4j.NoticeLayers;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
@@ -332,12 +333,34 @@ final class JsonApi {
     n.put("version", notice.version());
     n.put("hash", notice.hash());
     n.put("language", notice.locale().getLanguage());
+    Optional<NoticeLayers> layered = optIn.noticeLayers(notice);
+    List<PurposeId> inCatalogOrder =
+        optIn.catalog().purposes().stream()
+            .map(Purpose::id)
+            .filter(notice.purposes()::contains)
+            .toList();
     ArrayNode ps = n.putArray("purposes");
     for (PurposeId id : notice.purposes()) {
       Purpose p = optIn.catalog().purpose(id).orElseThrow();
-      ps.addObject().put("id", id.value()).put("title", pages.title(p, notice.locale()));
+      ObjectNode o =
+          ps.addObject().put("id", id.value()).put("title", pages.title(p, notice.locale()));
+      layered.ifPresent(l -> o.put("short", l.purposes().get(inCatalogOrder.indexOf(id))));
     }
     n.put("text", notice.text());
+    layered.ifPresent(
+        l -> {
+          // The layers of the text, for a client that shows each purpose's short text at its
+          // checkbox and the rest expandable (all of it, as the hash covers all of it).
+          ObjectNode o = n.putObject("layers");
+          o.put("intro", l.intro()).put("summary", l.summary());
+          if (l.informationLink() != null) {
+            o.put("informationLink", l.informationLink());
+          }
+          if (l.privacyPolicyUrl() != null) {
+            o.put("privacyPolicyUrl", l.privacyPolicyUrl());
+          }
+          o.put("moreHeading", l.moreHeading()).put("details", l.details());
+        });
     return n;
   }
 

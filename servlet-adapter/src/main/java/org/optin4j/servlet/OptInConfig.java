@@ -97,6 +97,9 @@ public final class OptInConfig {
                   "controller.address",
                   "controller.email",
                   "controller.privacyPolicyUrl",
+                  "controller.dpoContact",
+                  "controller.supervisoryAuthority.name",
+                  "controller.supervisoryAuthority.url",
                   "store",
                   "forTestsOrDemos",
                   "store.jndi",
@@ -313,7 +316,18 @@ public final class OptInConfig {
     String email = r.require("controller.email");
     if (name != null && address != null && email != null) {
       try {
-        b.controller(new Controller(name, address, email, p.get("controller.privacyPolicyUrl")));
+        String authority = r.require("controller.supervisoryAuthority.name");
+        String authorityUrl = r.require("controller.supervisoryAuthority.url");
+        if (authority != null && authorityUrl != null) {
+          b.controller(
+              new Controller(
+                  name,
+                  address,
+                  email,
+                  p.get("controller.privacyPolicyUrl"),
+                  p.get("controller.dpoContact"),
+                  new Controller.SupervisoryAuthority(authority, authorityUrl)));
+        }
       } catch (IllegalArgumentException e) {
         problems.add("controller.*: " + e.getMessage());
       }

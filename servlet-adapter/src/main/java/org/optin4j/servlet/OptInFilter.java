@@ -177,7 +177,8 @@ public final class OptInFilter implements Filter {
               preferences,
               new RightsRequests(optIn, pages, guard, preferences),
               new StepUpPages(optIn, pages, gate, guard),
-              new PublicFiles(optIn));
+              new PublicFiles(optIn),
+              new InformationPages(pages, optIn));
       this.pages = pages;
       if (settings.api()) {
         this.jsonApi =

@@ -60,8 +60,8 @@ public final class OptInForms {
    * transaction: a database round trip with a JDBC store) and encoded the same HTML again. Bounded: at most
    * {@value #NOTICE_CACHE_LIMIT} combinations are kept; beyond that, blocks are rendered as before.
    */
-  private Block block(Set<PurposeId> purposes, Locale locale) {
-    BlockKey key = new BlockKey(Set.copyOf(purposes), locale);
+  private Block block(Set<PurposeId> purposes, Locale locale, String base) {
+    BlockKey key = new BlockKey(Set.copyOf(purposes), locale, base);
     Block cached = blocks.get(key);
     if (cached != null) {
       return cached;
@@ -69,15 +69,16 @@ public final class OptInForms {
     Notice notice = optIn.notice(purposes, locale);
     String id = "optin-notice-" + notice.hash().substring(0, 8);
     Html head =
-        pages.notice(new Html().open("div", "class", "optin-block").nl(), notice, locale, id);
-    pages.choices(
-        head,
-        optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
-        locale,
-        PURPOSE_FIELD,
-        Set.of(),
-        "optin-purpose-",
-        id);
+        pages.noticeAndChoices(
+            new Html().open("div", "class", "optin-block").nl(),
+            notice,
+            optIn.catalog().purposes().stream().filter(p -> purposes.contains(p.id())).toList(),
+            locale,
+            PURPOSE_FIELD,
+            Set.of(),
+            "optin-purpose-",
+            id,
+            base);
     Html tail =
         new Html()
             .hidden(Pages.NOTICE_FIELD, notice.hash())
@@ -90,7 +91,7 @@ public final class OptInForms {
     return block;
   }
 
-  private record BlockKey(Set<PurposeId> purposes, Locale locale) {}
+  private record BlockKey(Set<PurposeId> purposes, Locale locale, String base) {}
 
   /**
    * The HTML before the form token and after it (up to the human check), also as bytes around the token's value:
@@ -135,7 +136,7 @@ public final class OptInForms {
     if (settings.humanCheck() != null) {
       return java.util.Optional.empty();
     }
-    Block block = block(purposes, pages.locale(request));
+    Block block = block(purposes, pages.locale(request), pages.base(request));
     return java.util.Optional.of(utf8 ? block.utf8() : block.ascii());
   }
 
@@ -186,7 +187,7 @@ public final class OptInForms {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(purposes, "purposes");
     Locale locale = pages.locale(request);
-    Block block = block(purposes, locale);
+    Block block = block(purposes, locale, pages.base(request));
     // The block's parts were written through Html when it was made (see block): trusted, not
     // written twice.
     Html b = new Html().trusted(block.head());
@@ -217,6 +218,23 @@ public final class OptInForms {
       ids.add(id);
     }
     return noticeBlock(request, ids);
+  }
+
+  /**
+   * Renders the full information GDPR Art. 13 asks for ({@link OptIn#informationPage(Locale)}), in the request's
+   * language, as HTML for the app's own privacy page: a {@code <div class="optin-information">} with the title as an
+   * {@code <h2>}, one paragraph per part, the addresses of the privacy policy and the supervisory authority as links,
+   * and the version. The same as the hosted page {@code {prefix}/privacy-info}.
+   *
+   * @param request the request rendering the page
+   * @return HTML, encoded
+   */
+  public String informationBlock(HttpServletRequest request) {
+    Objects.requireNonNull(request, "request");
+    Locale locale = pages.locale(request);
+    return new InformationPages(pages, optIn)
+        .block(new Html(), optIn.informationPage(locale), locale, "h2")
+        .toString();
   }
 
   /** Returns the purposes of the catalog, in order, for apps that build their own list. */

@@ -12,6 +12,7 @@ import java.time.format.FormatStyle;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.optin4j.Notice;
+import org.optin4j.NoticeLayers;
 import org.optin4j.OptIn;
 import org.optin4j.Purpose;
 import org.optin4j.PurposeId;
@@ -244,6 +246,155 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
         .text(notice.text())
         .close("div")
         .nl();
+    return version(h, notice, locale).close("section").nl();
+  }
+
+  /**
+   * The notice and its checkboxes as a layered notice (Art. 29 WP 260 rev.01, paragraphs 35-38): the introduction; per
+   * purpose a checkbox labelled with the first line of its short text, the rest of that text (which data, why, how
+   * long) as the checkbox's description; one line with the controller and links to the information page and the
+   * privacy policy; the rest expandable in place ({@code <details>}, no script). Every character of the notice's text
+   * is on the page, so its hash still says what was shown. A notice stored before layering, and a notice that covers
+   * none of the purposes listed, are shown as one text above the checkboxes, as before.
+   *
+   * @param notice the notice of the purposes offered, or {@code null} if none is offered (checkboxes only)
+   * @param purposes the checkboxes, in catalog order; those the notice covers get their short text
+   */
+  Html noticeAndChoices(
+      Html h,
+      Notice notice,
+      Collection<Purpose> purposes,
+      Locale locale,
+      String field,
+      Set<PurposeId> ticked,
+      String idPrefix,
+      String id,
+      String base) {
+    Optional<NoticeLayers> layered = notice == null ? Optional.empty() : optIn.noticeLayers(notice);
+    if (layered.isEmpty()) {
+      if (notice != null) {
+        notice(h, notice, locale, id);
+      }
+      return choices(h, purposes, locale, field, ticked, idPrefix, notice == null ? null : id);
+    }
+    NoticeLayers layers = layered.get();
+    String lang = notice.locale().toLanguageTag();
+    h.start("section")
+        .attr("class", "optin-notice-section")
+        .attr("aria-labelledby", id + "-h")
+        .end()
+        .nl()
+        .start("h2")
+        .attr("id", id + "-h")
+        .end()
+        .text(t(locale, "notice.heading"))
+        .close("h2")
+        .nl()
+        .start("p")
+        .attr("class", "optin-notice-intro")
+        .attr("id", id)
+        .attr("lang", lang)
+        .end()
+        .text(layers.intro())
+        .close("p")
+        .nl();
+    List<Purpose> covered =
+        optIn.catalog().purposes().stream()
+            .filter(p -> notice.purposes().contains(p.id()))
+            .toList();
+    h.open("fieldset").nl().element("legend", t(locale, "purposes.legend")).nl();
+    for (Purpose p : purposes) {
+      String box = idPrefix + p.id().value();
+      int i = covered.indexOf(p);
+      String shortText = i < 0 || i >= layers.purposes().size() ? null : layers.purposes().get(i);
+      h.open("div", "class", "optin-choice")
+          .start("input")
+          .attr("type", "checkbox")
+          .attr("id", box)
+          .attr("name", field)
+          .attr("value", p.id().value());
+      if (ticked.contains(p.id())) {
+        h.flag("checked");
+      }
+      if (shortText == null) {
+        h.end().space().open("label", "for", box).text(title(p, locale)).close("label");
+      } else {
+        int nl = shortText.indexOf('\n');
+        String first = nl < 0 ? shortText : shortText.substring(0, nl);
+        String rest = nl < 0 ? "" : shortText.substring(nl + 1);
+        h.attr("aria-describedby", box + "-short")
+            .end()
+            .space()
+            .open("div", "class", "optin-choice-text")
+            .start("label")
+            .attr("for", box)
+            .attr("lang", lang)
+            .end()
+            .text(first)
+            .close("label")
+            .start("div")
+            .attr("class", "optin-purpose-short")
+            .attr("id", box + "-short")
+            .attr("lang", lang)
+            .end()
+            // The indentation is part of the hashed text; pre-line shows the line breaks and
+            // drops the leading spaces only on screen.
+            .text(rest)
+            .close("div")
+            .close("div");
+      }
+      h.close("div").nl();
+    }
+    h.close("fieldset").nl();
+    summary(
+            h.start("p").attr("class", "optin-notice-summary").attr("lang", lang).end(),
+            layers,
+            base)
+        .close("p")
+        .nl();
+    h.start("details")
+        .attr("class", "optin-notice-more")
+        .end()
+        .start("summary")
+        .attr("lang", lang)
+        .end()
+        .text(layers.moreHeading())
+        .close("summary")
+        .start("div")
+        .attr("class", "optin-notice")
+        .attr("lang", lang)
+        .end()
+        .text(layers.details())
+        .close("div")
+        .close("details")
+        .nl();
+    version(h, notice, locale);
+    return h.close("section").nl();
+  }
+
+  /** The summary line with its two links: the information page and the privacy policy. */
+  private Html summary(Html h, NoticeLayers layers, String base) {
+    String rest = layers.summary();
+    List<String[]> links = new ArrayList<>();
+    if (layers.informationLink() != null) {
+      links.add(new String[] {layers.informationLink(), base + InformationPages.PATH});
+    }
+    if (layers.privacyPolicyUrl() != null) {
+      links.add(new String[] {layers.privacyPolicyUrl(), layers.privacyPolicyUrl()});
+    }
+    links.sort(Comparator.comparingInt(l -> layers.summary().indexOf(l[0])));
+    for (String[] link : links) {
+      int at = rest.indexOf(link[0]);
+      if (at < 0) {
+        continue;
+      }
+      h.text(rest.substring(0, at)).start("a").attr("href", link[1]).end().text(link[0]).close("a");
+      rest = rest.substring(at + link[0].length());
+    }
+    return h.text(rest);
+  }
+
+  private Html version(Html h, Notice notice, Locale locale) {
     return h.open("p", "class", "optin-notice-version")
         .text(
             texts.text(
@@ -255,8 +406,6 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
                     "language",
                     notice.locale().getDisplayLanguage(locale))))
         .close("p")
-        .nl()
-        .close("section")
         .nl();
   }
 

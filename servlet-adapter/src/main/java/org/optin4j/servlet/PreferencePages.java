@@ -133,16 +133,17 @@ record PreferencePages(OptIn optIn, Pages pages, PostGate gate, Guard guard, Sho
         inactive.isEmpty()
             ? null
             : optIn.notice(inactive.stream().map(Purpose::id).collect(Collectors.toSet()), locale);
-    pages.choices(
+    pages.noticeAndChoices(
         choices,
+        offered,
         optIn.catalog().purposes(),
         locale,
         "purpose",
         active,
         "optin-purpose-",
-        offered == null ? null : "optin-notice-text");
+        "optin-notice-text",
+        pages.base(req));
     if (offered != null) {
-      pages.notice(choices, offered, locale, "optin-notice-text");
       choices.hidden(Pages.NOTICE_FIELD, offered.hash());
     }
     section(

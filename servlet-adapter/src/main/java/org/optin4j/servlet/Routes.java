@@ -65,7 +65,8 @@ final class Routes {
       PreferencePages preferences,
       RightsRequests rights,
       StepUpPages stepUp,
-      PublicFiles files) {
+      PublicFiles files,
+      InformationPages information) {
     return new Routes(
         pages,
         Map.ofEntries(
@@ -122,6 +123,9 @@ final class Routes {
             // Anyone: the stylesheet and the public receipt keys. No token, no personal data, no
             // state.
             Map.entry("/optin.css", Route.read(files::css)),
+            // Anyone: the full information of GDPR Art. 13 that every notice links to. No
+            // token, no personal data, no state.
+            Map.entry(InformationPages.PATH, Route.read(information::page)),
             Map.entry("/.well-known/jwks.json", Route.read(files::jwks))));
   }
 

@@ -86,9 +86,9 @@ record SignupPages(
       h.attr("aria-invalid", "true");
     }
     h.attr("value", email).end().close("div").nl();
-    pages.notice(h, notice, locale, "optin-notice-text");
-    pages.choices(
+    pages.noticeAndChoices(
         h,
+        notice,
         optIn.catalog().purposes().stream()
             .filter(p -> notice.purposes().contains(p.id()))
             .toList(),
@@ -96,7 +96,8 @@ record SignupPages(
         "purpose",
         ticked,
         "optin-purpose-",
-        "optin-notice-text");
+        "optin-notice-text",
+        pages.base(req));
     gate.signupField(h);
     h.hidden(Pages.NOTICE_FIELD, notice.hash());
     h.hidden(Pages.LANG_FIELD, locale.getLanguage());

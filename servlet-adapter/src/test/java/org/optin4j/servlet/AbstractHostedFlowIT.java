@@ -40,6 +40,8 @@ import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.Controller;
 import org.optin4j.EvidencePolicy;
+import org.optin4j.InformationPage;
+import org.optin4j.Notice;
 import org.optin4j.OptIn;
 import org.optin4j.Subject;
 import org.optin4j.keys.SigningKeys;
@@ -118,10 +120,12 @@ abstract class AbstractHostedFlowIT {
         .catalog(TestApp.catalog())
         .controller(
             new Controller(
-                "Bakery <Gouden> & Korst",
-                "Main St 1, Utrecht",
-                "privacy@shop.example",
-                "https://shop.example/privacy"))
+                    "Bakery <Gouden> & Korst",
+                    "Main St 1, Utrecht",
+                    "privacy@shop.example",
+                    "https://shop.example/privacy")
+                .withSupervisoryAuthority(
+                    "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(InMemoryConsentStore.create())
         .mailer(
             SmtpMailer.builder()
@@ -785,6 +789,26 @@ abstract class AbstractHostedFlowIT {
   }
 
   @Test
+  void getPrivacyInfoShowsEveryArticle13ElementWithLinksAndVersion() throws Exception {
+    Http.Response r = http.get(BASE + "/privacy-info");
+
+    assertEquals(200, r.status());
+    String b = r.body();
+    InformationPage info = optIn.informationPage(java.util.Locale.ENGLISH);
+    assertTrue(
+        b.contains("<h1>" + info.text().substring(0, info.text().indexOf('\n')) + "</h1>"), b);
+    assertTrue(b.contains("Autoriteit Persoonsgegevens"), b);
+    assertTrue(
+        b.contains("<a href=\"https://autoriteitpersoonsgegevens.nl\">"),
+        "the authority is a link");
+    assertTrue(b.contains(info.version()), "the version is shown");
+    for (org.optin4j.Purpose p : optIn.catalog().purposes()) {
+      assertTrue(b.contains(p.text(java.util.Locale.ENGLISH).orElseThrow().title()), b);
+    }
+    assertFalse(b.contains("<script"));
+  }
+
+  @Test
   void getSubscribeOffersOneUntickedCheckboxPerPurposeWithNoticeAndHiddenFields() throws Exception {
     Http.Response r = http.get(BASE + "/subscribe");
     assertEquals(200, r.status());
@@ -795,7 +819,22 @@ abstract class AbstractHostedFlowIT {
     assertTrue(b.contains("value=\"newsletter\""));
     assertTrue(b.contains("value=\"offers\""));
     assertFalse(b.contains(" checked"), "a checkbox was pre-ticked");
-    assertTrue(b.contains("<label for=\"optin-purpose-newsletter\">Monthly newsletter</label>"));
+    // Layered (WP 260): the short text is the checkbox's description, the rest is in <details>.
+    assertTrue(
+        b.contains(
+            "<label for=\"optin-purpose-newsletter\" lang=\"en\">1. Monthly newsletter</label>"));
+    assertTrue(b.contains("aria-describedby=\"optin-purpose-newsletter-short\""));
+    assertTrue(b.contains("<a href=\"/app/optin/privacy-info\">"), "links to the information page");
+    assertTrue(b.contains("<details class=\"optin-notice-more\">"));
+    Notice shown = optIn.noticeByHash(r.field("optin-notice")).orElseThrow();
+    assertTrue(
+        b.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#39;", "'")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+            .contains(optIn.noticeLayers(shown).orElseThrow().details().strip()),
+        "the second layer is on the page");
     assertTrue(b.contains("Bakery &lt;Gouden&gt; &amp; Korst"), "controller named and encoded");
     assertTrue(b.contains("withdraw"), "right to withdraw");
     assertNotNull(r.field("optin-csrf"));
@@ -2175,7 +2214,7 @@ abstract class AbstractHostedFlowIT {
     Files.writeString(
         catalog,
         "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
-            + "\"proofRetention\":\"P3Y\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
             + "\"data\":\"Your email address\"}}}]}");
     Path props = Files.createTempFile("optin4j", ".properties");
     Files.writeString(
@@ -2187,6 +2226,8 @@ abstract class AbstractHostedFlowIT {
             "controller.name=Shop",
             "controller.address=Main St 1",
             "controller.email=privacy@shop.example",
+            "controller.supervisoryAuthority.name=Autoriteit Persoonsgegevens",
+            "controller.supervisoryAuthority.url=https://autoriteitpersoonsgegevens.nl",
             "smtp.host=127.0.0.1",
             "smtp.port=" + MAIL.getSmtp().getPort(),
             "smtp.security=NONE",

@@ -266,7 +266,9 @@ class HttpRequestFuzzTest {
           OptIn.builder()
               .catalog(TestApp.catalog())
               .controller(
-                  new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
+                  new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null)
+                      .withSupervisoryAuthority(
+                          "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
               .store(InMemoryConsentStore.create())
               .mailer(
                   batch -> {

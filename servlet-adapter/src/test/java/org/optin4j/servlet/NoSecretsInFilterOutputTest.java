@@ -45,7 +45,10 @@ class NoSecretsInFilterOutputTest {
   private OptIn optIn() {
     return OptIn.builder()
         .catalog(TestApp.catalog())
-        .controller(new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
+        .controller(
+            new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null)
+                .withSupervisoryAuthority(
+                    "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(InMemoryConsentStore.create())
         .mailer(batch -> List.of())
         .signingKeys(SigningKeys.builder().active("k1", signingKey).build())

@@ -30,7 +30,7 @@ class OptInConfigTest {
     Files.writeString(
         catalog,
         "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
-            + "\"proofRetention\":\"P3Y\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
             + "\"data\":\"Your email address\"}}}]}");
     Map<String, String> m = new HashMap<>();
     m.put("baseUrl", "https://shop.example/optin");
@@ -38,6 +38,8 @@ class OptInConfigTest {
     m.put("controller.name", "Shop");
     m.put("controller.address", "Main St 1");
     m.put("controller.email", "privacy@shop.example");
+    m.put("controller.supervisoryAuthority.name", "Autoriteit Persoonsgegevens");
+    m.put("controller.supervisoryAuthority.url", "https://autoriteitpersoonsgegevens.nl");
     m.put("smtp.host", "127.0.0.1");
     m.put("smtp.from", "noreply@shop.example");
     m.put("signing.key.file", key.toString());

@@ -32,7 +32,10 @@ class OptInFilterConfigTest {
   private final OptIn optIn =
       OptIn.builder()
           .catalog(TestApp.catalog())
-          .controller(new Controller("Shop", "Main St 1", "privacy@shop.example", null))
+          .controller(
+              new Controller("Shop", "Main St 1", "privacy@shop.example", null)
+                  .withSupervisoryAuthority(
+                      "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(InMemoryConsentStore.create())
           .mailer(mailer)
           .signingKeys(SigningKeys.generate("k1"))

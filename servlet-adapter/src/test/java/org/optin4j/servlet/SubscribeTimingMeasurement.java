@@ -91,7 +91,9 @@ public final class SubscribeTimingMeasurement {
         OptIn.builder()
             .catalog(TestApp.catalog())
             .controller(
-                new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null))
+                new Controller("Shop B.V.", "Main St 1, Utrecht", "privacy@shop.example", null)
+                    .withSupervisoryAuthority(
+                        "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
             .store(store)
             .mailer(
                 batch -> {

@@ -30,6 +30,7 @@ final class TestApp {
         .locales(Locale.ENGLISH, Locale.forLanguageTag("nl"), Locale.GERMAN, Locale.FRENCH)
         .add(
             Purpose.builder("newsletter")
+                .noRecipients()
                 .retention(r)
                 .text(
                     Locale.ENGLISH,
@@ -54,6 +55,7 @@ final class TestApp {
                 .build())
         .add(
             Purpose.builder("offers")
+                .noRecipients()
                 .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,

@@ -210,7 +210,7 @@ class TomcatWebXmlRestartTest {
     Files.writeString(
         classes.resolve("purposes.json"),
         "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
-            + "\"proofRetention\":\"P3Y\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
             + "\"data\":\"Your email address\"}}}]}");
     Files.writeString(
         classes.resolve("optin4j.properties"),
@@ -221,6 +221,8 @@ class TomcatWebXmlRestartTest {
             "controller.name=Shop",
             "controller.address=Main St 1",
             "controller.email=privacy@shop.example",
+            "controller.supervisoryAuthority.name=Autoriteit Persoonsgegevens",
+            "controller.supervisoryAuthority.url=https://autoriteitpersoonsgegevens.nl",
             "store=jdbc",
             "store.jndi=java:comp/env/jdbc/optin4j",
             extraKey,

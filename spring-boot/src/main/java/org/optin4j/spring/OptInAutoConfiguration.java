@@ -253,7 +253,22 @@ public class OptInAutoConfiguration {
       problems.add("optin4j.controller.name, .address and .email: required (GDPR Art. 13(1)(a))");
     } else {
       try {
-        b.controller(new Controller(c.name(), c.address(), c.email(), c.privacyPolicyUrl()));
+        Controller controller =
+            new Controller(
+                c.name(),
+                c.address(),
+                c.email(),
+                c.privacyPolicyUrl(),
+                blankToNull(c.dpoContact()),
+                null);
+        if (blankToNull(c.supervisoryAuthorityName()) != null
+            || blankToNull(c.supervisoryAuthorityUrl()) != null) {
+          controller =
+              controller.withSupervisoryAuthority(
+                  String.valueOf(c.supervisoryAuthorityName()),
+                  String.valueOf(c.supervisoryAuthorityUrl()));
+        }
+        b.controller(controller);
       } catch (IllegalArgumentException e) {
         problems.add("optin4j.controller.*: " + e.getMessage());
       }

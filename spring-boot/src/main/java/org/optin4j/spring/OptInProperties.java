@@ -121,9 +121,18 @@ public record OptInProperties(
    * @param address the postal address
    * @param email the contact address
    * @param privacyPolicyUrl the privacy policy, optional
+   * @param dpoContact the data protection officer's contact, if there is one (GDPR Art. 13(1)(b))
+   * @param supervisoryAuthorityName the competent supervisory authority (GDPR Art. 13(2)(d)), required
+   * @param supervisoryAuthorityUrl its web site, required
    */
   public record ControllerSettings(
-      String name, String address, String email, String privacyPolicyUrl) {}
+      String name,
+      String address,
+      String email,
+      String privacyPolicyUrl,
+      String dpoContact,
+      String supervisoryAuthorityName,
+      String supervisoryAuthorityUrl) {}
 
   /**
    * The JDBC store.

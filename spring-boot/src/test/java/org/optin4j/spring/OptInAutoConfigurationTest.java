@@ -61,7 +61,9 @@ class OptInAutoConfigurationTest {
               org.optin4j.PurposeCatalog.fromJson(
                   OwnOptInConfig.class.getResourceAsStream("/optin4j-purposes.json")))
           .controller(
-              new org.optin4j.Controller("Own", "Own Street 1", "privacy@own.example", null))
+              new org.optin4j.Controller("Own", "Own Street 1", "privacy@own.example", null)
+                  .withSupervisoryAuthority(
+                      "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(InMemoryConsentStore.create())
           .mailer(new RecordingMailer())
           .signingKeys(SigningKeys.generate("k1"))
@@ -414,6 +416,8 @@ class OptInAutoConfigurationTest {
       "optin4j.controller.name=Bakery Example GmbH",
       "optin4j.controller.address=Example Street 1, 10115 Berlin",
       "optin4j.controller.email=privacy@bakery.example",
+      "optin4j.controller.supervisory-authority-name=Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+      "optin4j.controller.supervisory-authority-url=https://www.datenschutz-berlin.de",
       "optin4j.smtp.from=news@bakery.example",
       "optin4j.signing.key.value=" + KEY,
       "optin4j.suppression-pepper.value=" + KEY,

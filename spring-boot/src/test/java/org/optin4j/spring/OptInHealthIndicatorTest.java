@@ -32,7 +32,10 @@ class OptInHealthIndicatorTest {
     return OptIn.builder()
         .baseUrl("https://shop.example/optin")
         .catalog(PurposeCatalog.fromJson(getClass().getResourceAsStream("/optin4j-purposes.json")))
-        .controller(new Controller("Shop", "Shop Street 1", "privacy@shop.example", null))
+        .controller(
+            new Controller("Shop", "Shop Street 1", "privacy@shop.example", null)
+                .withSupervisoryAuthority(
+                    "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
         .store(store)
         .mailer(mailer)
         .signingKeys(SigningKeys.generate("k1"))

@@ -40,7 +40,10 @@ class OptInMeterBinderTest {
           .baseUrl("https://shop.example/optin")
           .catalog(
               PurposeCatalog.fromJson(getClass().getResourceAsStream("/optin4j-purposes.json")))
-          .controller(new Controller("Shop", "Shop Street 1", "privacy@shop.example", null))
+          .controller(
+              new Controller("Shop", "Shop Street 1", "privacy@shop.example", null)
+                  .withSupervisoryAuthority(
+                      "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(InMemoryConsentStore.create())
           .mailer(mailer)
           .signingKeys(SigningKeys.generate("k1"))

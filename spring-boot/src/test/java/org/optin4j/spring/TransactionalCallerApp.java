@@ -57,10 +57,12 @@ class TransactionalCallerApp {
           .catalog(PurposeCatalog.fromJson(catalog))
           .controller(
               new Controller(
-                  "Bakery Example GmbH",
-                  "Example Street 1, 10115 Berlin",
-                  "privacy@bakery.example",
-                  null))
+                      "Bakery Example GmbH",
+                      "Example Street 1, 10115 Berlin",
+                      "privacy@bakery.example",
+                      null)
+                  .withSupervisoryAuthority(
+                      "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(store)
           .mailer(mailer)
           .signingKeys(SigningKeys.generate("k1"))

@@ -37,7 +37,10 @@ class OptInFlowTest {
   private final OptIn optIn =
       OptIn.builder()
           .catalog(catalog())
-          .controller(new Controller("Shop B.V.", "Street 1, Town", "privacy@shop.example", null))
+          .controller(
+              new Controller("Shop B.V.", "Street 1, Town", "privacy@shop.example", null)
+                  .withSupervisoryAuthority(
+                      "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
           .store(InMemoryConsentStore.create())
           .mailer(mailer)
           .signingKeys(SigningKeys.generate("k1"))

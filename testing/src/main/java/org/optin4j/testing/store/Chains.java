@@ -61,15 +61,18 @@ final class Chains {
                                 "Newsletter",
                                 "The contract suite's purpose.",
                                 "your email address")
+                            .noRecipients()
                             .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                             .build())
                     .build())
             .controller(
                 new Controller(
-                    "Contract suite",
-                    "Nowhere 1",
-                    "privacy@example.org",
-                    "https://example.org/privacy"))
+                        "Contract suite",
+                        "Nowhere 1",
+                        "privacy@example.org",
+                        "https://example.org/privacy")
+                    .withSupervisoryAuthority(
+                        "Autoriteit Persoonsgegevens", "https://autoriteitpersoonsgegevens.nl"))
             .store(store)
             .mailer(
                 batch -> {
