@@ -56,7 +56,30 @@ public final class StoredBounces implements Bounces {
     Objects.requireNonNull(message, "message");
     byte[] raw =
         message.length > MAX_REPORT ? java.util.Arrays.copyOf(message, MAX_REPORT) : message;
-    DeliveryReport report = DeliveryReport.read(raw);
+    return act(DeliveryReport.read(raw), raw);
+  }
+
+  @Override
+  public ReportOutcome sns(String body, org.optin4j.lists.SnsSettings settings) {
+    Objects.requireNonNull(body, "body");
+    Objects.requireNonNull(settings, "settings");
+    if (body.length() > MAX_REPORT) {
+      return new ReportOutcome.Refused("SNS message too large");
+    }
+    SnsNotification.Read read = SnsNotification.read(body, settings);
+    if (read instanceof SnsNotification.Refused r) {
+      return new ReportOutcome.Refused(r.reason());
+    }
+    if (read instanceof SnsNotification.Confirmation) {
+      // Confirming is the operator's decision (console, or a GET of the SubscribeURL): an accepted
+      // topic is theirs.
+      return new ReportOutcome.NothingToDo(
+          "SNS subscription confirmation of an accepted topic: confirm it with its SubscribeURL");
+    }
+    return act(((SnsNotification.Report) read).report(), body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private ReportOutcome act(DeliveryReport report, byte[] raw) {
     if (report instanceof DeliveryReport.Unreadable u) {
       return setAside(u.reason(), raw);
     }

@@ -25,6 +25,20 @@ public interface Bounces {
   ReportOutcome report(byte[] message);
 
   /**
+   * Handles one Amazon SNS message carrying an Amazon SES bounce or complaint notification, as POSTed to your endpoint:
+   * the topic must be accepted and the signature must verify (SignatureVersion 1 or 2, the signing certificate from
+   * {@code https://sns.<region>.amazonaws.com/...pem}), else it is {@link ReportOutcome.Refused} and nothing is kept.
+   * The notification is then handled like a mail report, matched by its {@code mail.source} (the VERP envelope
+   * sender). A subscription confirmation is verified and answered {@link ReportOutcome.NothingToDo}: confirm the
+   * subscription yourself (console, or its {@code SubscribeURL}).
+   *
+   * @param body the HTTP request body (JSON)
+   * @param settings the accepted topics and the certificate source
+   * @return what it did
+   */
+  ReportOutcome sns(String body, SnsSettings settings);
+
+  /**
    * Returns the reports set aside, newest first, for the operator.
    *
    * @param limit at most this many (1 to 1000)

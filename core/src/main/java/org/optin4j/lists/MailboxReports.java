@@ -146,7 +146,8 @@ public final class MailboxReports {
             unsee(m);
             continue;
           }
-          if (outcome instanceof ReportOutcome.SetAside) {
+          if (outcome instanceof ReportOutcome.SetAside
+              || outcome instanceof ReportOutcome.Refused) {
             aside++;
           } else if (outcome instanceof ReportOutcome.NothingToDo) {
             nothing++;

@@ -87,4 +87,18 @@ public sealed interface ReportOutcome {
       Objects.requireNonNull(reason, "reason");
     }
   }
+
+  /**
+   * A message refused before it was read as a report, and not kept: an SNS message whose topic is not accepted or
+   * whose signature does not verify (anyone can POST to a public endpoint; keeping what they post would let them fill
+   * the store).
+   *
+   * @param reason why, free of personal data
+   */
+  record Refused(String reason) implements ReportOutcome {
+    /** Validates the components. */
+    public Refused {
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
 }

@@ -12,15 +12,11 @@ import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Properties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.optin4j.ConfigurationException;
-import org.optin4j.ConfirmationChoice;
-import org.optin4j.ConsentRequest;
-import org.optin4j.Evidence;
 import org.optin4j.Fixtures;
 import org.optin4j.OptIn;
 import org.optin4j.memory.InMemoryConsentStore;
@@ -52,12 +48,7 @@ class MailboxReportsTest {
   }
 
   private String confirmedVerp(String email) {
-    optIn.request(ConsentRequest.of(email, Locale.ENGLISH, NEWSLETTER));
-    optIn.operations().dispatchNow();
-    optIn.confirm(
-        Fixtures.token(mailer.last().text(), "confirm"), ConfirmationChoice.all(), Evidence.NONE);
-    optIn.operations().dispatchNow();
-    return mailer.last().returnPath().value();
+    return ReportMessages.confirmedVerp(optIn, mailer, email);
   }
 
   private GreenMailUser mailboxWithReports() throws Exception {
@@ -124,6 +115,11 @@ class MailboxReportsTest {
           @Override
           public java.util.List<org.optin4j.spi.ReportStore.AsideReport> setAside(int limit) {
             return java.util.List.of();
+          }
+
+          @Override
+          public ReportOutcome sns(String body, SnsSettings settings) {
+            throw new org.optin4j.StoreException("database down");
           }
 
           @Override

@@ -11,6 +11,24 @@ import java.nio.charset.StandardCharsets;
 final class ReportMessages {
   private ReportMessages() {}
 
+  /**
+   * Subscribes {@code email} to the newsletter, confirms and sends what follows; returns the VERP envelope sender of
+   * the last mail, the one a report would name.
+   */
+  static String confirmedVerp(
+      org.optin4j.OptIn optIn, org.optin4j.testing.RecordingMailer mailer, String email) {
+    optIn.request(
+        org.optin4j.ConsentRequest.of(
+            email, java.util.Locale.ENGLISH, org.optin4j.Fixtures.NEWSLETTER));
+    optIn.operations().dispatchNow();
+    optIn.confirm(
+        org.optin4j.Fixtures.token(mailer.last().text(), "confirm"),
+        org.optin4j.ConfirmationChoice.all(),
+        org.optin4j.Evidence.NONE);
+    optIn.operations().dispatchNow();
+    return mailer.last().returnPath().value();
+  }
+
   static byte[] bytes(String s) {
     return s.replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8);
   }
