@@ -10,6 +10,7 @@ module org.optin4j.core {
   requires java.net.http;
   requires com.nimbusds.jose.jwt;
   requires jakarta.mail;
+  requires org.eclipse.angus.mail;
   requires owasp.encoder;
 
   exports org.optin4j;

@@ -109,6 +109,7 @@ public final class OptIn implements AutoCloseable {
   private final org.optin4j.internal.WebhookDispatcher webhookDispatcher;
   private final org.optin4j.feed.Webhooks webhooks;
   private final org.optin4j.lists.Imports imports;
+  private final org.optin4j.lists.Bounces bounces;
   private final RightsDesk rightsDesk;
 
   /**
@@ -161,6 +162,10 @@ public final class OptIn implements AutoCloseable {
             b.maxSendAttempts);
     javax.crypto.spec.SecretKeySpec pepper =
         new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
+    org.optin4j.internal.VerpAddress verp =
+        b.bounceDomain == null
+            ? null
+            : new org.optin4j.internal.VerpAddress(b.bounceLocalPart, b.bounceDomain, pepper);
     ReceiptIssuer receipts =
         b.receiptKeys == null
             ? null
@@ -184,6 +189,7 @@ public final class OptIn implements AutoCloseable {
                     ? Optional.empty()
                     : receipts.issue(tx, mail.subjectId(), mail.purposes(), now),
             mailId -> OutboxDispatcher.messageKey(pepper, mailId),
+            verp == null ? mail -> Optional.empty() : mail -> verp.of(mail.subjectId(), mail.id()),
             metrics);
     this.purgeInterval = b.purgeInterval;
     this.purger =
@@ -233,6 +239,7 @@ public final class OptIn implements AutoCloseable {
         new org.optin4j.internal.StoredWebhooks(
             b.store, clock, random, seal, webhookDispatcher, b.webhookSettings.allowLoopbackHttp());
     this.imports = new org.optin4j.internal.StoredImports(core);
+    this.bounces = new org.optin4j.internal.StoredBounces(core, verp, b.bounceSettings);
     this.rightsDesk = new org.optin4j.internal.StoredRightsDesk(this, core);
     this.agreement =
         new org.optin4j.internal.NodeAgreement(
@@ -1150,6 +1157,18 @@ public final class OptIn implements AutoCloseable {
   }
 
   /**
+   * Returns bounce and complaint handling: delivery status notifications (RFC 3464) and abuse reports (RFC 5965)
+   * matched to their mail by its VERP envelope sender ({@link Builder#bounceAddress}); a permanent bounce marks the
+   * address undeliverable, a complaint withdraws every purpose (GDPR Art. 21). See {@code docs/bounces.md}.
+   * Without a bounce address every report is set aside.
+   *
+   * @return the bounce handling, the same for the life of this service
+   */
+  public org.optin4j.lists.Bounces bounces() {
+    return bounces;
+  }
+
+  /**
    * Returns the data subject's rights (GDPR Art. 15-21): export, change of address, erasure, restriction, receipts.
    *
    * @return the rights, the same for the life of this service
@@ -1589,6 +1608,10 @@ public final class OptIn implements AutoCloseable {
     private boolean erasureKeepsHistory = true;
     private Duration unconfirmedGrace = Duration.ofDays(7);
     private Duration outboxRetention = Duration.ofDays(30);
+    private String bounceLocalPart;
+    private String bounceDomain;
+    private org.optin4j.lists.BounceSettings bounceSettings =
+        org.optin4j.lists.BounceSettings.DEFAULTS;
     private Duration feedRetention = Duration.ofDays(30);
     private org.optin4j.feed.WebhookSettings webhookSettings =
         org.optin4j.feed.WebhookSettings.defaults();
@@ -1903,10 +1926,43 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
-     * Sets the secret pepper of the suppression list's keyed hashes (at least 32 random bytes, required). Keep it
-     * stable and secret: a new pepper makes every earlier suppression entry unrecognisable (security rule 20).
+     * Turns on bounce handling: every outbox mail is sent with its own VERP envelope sender
+     * {@code <localPart>+<tag>@<domain>} (RFC 5321 {@code MAIL FROM}), the tag naming the mail with a MAC under a key
+     * derived from the suppression pepper, so that {@link OptIn#bounces()} can match a bounce or complaint to its mail and
+     * refuse one whose tag was forged. The domain's mail must reach the mailbox that {@code MailboxReports} reads (a
+     * catch-all or {@code +} sub-addressing on {@code localPart}). Off unless set.
      *
-     * @param pepper the secret
+     * @param localPart the fixed local part, e.g. {@code bounces} (lower-case letters, digits, {@code . - _}, at most
+     *     16)
+     * @param domain the bounce domain, e.g. {@code bounces.example.org}
+     * @return this builder
+     * @throws IllegalArgumentException if the local part or the domain is not usable
+     */
+    public Builder bounceAddress(String localPart, String domain) {
+      // Checked here so that a typo fails the build, not the first mail.
+      new org.optin4j.internal.VerpAddress(
+          localPart, domain, new javax.crypto.spec.SecretKeySpec(new byte[32], "HmacSHA256"));
+      this.bounceLocalPart = localPart;
+      this.bounceDomain = domain;
+      return this;
+    }
+
+    /**
+     * Sets how bounce reports are counted and how long reports set aside are kept (default
+     * {@link org.optin4j.lists.BounceSettings#DEFAULTS}: 3 temporary bounces in 14 days, 30 days).
+     *
+     * @param settings the settings
+     * @return this builder
+     */
+    public Builder bounceSettings(org.optin4j.lists.BounceSettings settings) {
+      this.bounceSettings = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Sets the suppression pepper (see below).
+     *
+     * @param pepper the pepper
      * @return this builder
      */
     public Builder suppressionPepper(byte[] pepper) {

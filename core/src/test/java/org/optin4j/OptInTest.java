@@ -887,7 +887,7 @@ class OptInTest {
   }
 
   @Test
-  void permanentFailureOfReceiptRestrictsTheConsentSoNoFurtherMailGoesThere() {
+  void permanentFailureOfReceiptMarksTheAddressUndeliverableUntilConfirmedAgain() {
     RequestResult.Accepted r = subscribe("ann@example.org", NEWSLETTER);
     optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
     mailer.answer(m -> new SendOutcome.PermanentFailure("SMTP 550"));
@@ -897,12 +897,16 @@ class OptInTest {
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     ConsentEvent last =
         optIn.proof().history(r.subjectId()).get(optIn.proof().history(r.subjectId()).size() - 1);
-    assertEquals(ConsentEvent.Type.RESTRICTED, last.type());
+    assertEquals(ConsentEvent.Type.UNDELIVERABLE, last.type());
     assertEquals(Channel.SYSTEM, last.channel());
-    assertTrue(
-        optIn.rights().restrict(r.subjectId(), NEWSLETTER, false, Channel.OPERATOR),
-        "an operator can lift it");
-    assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
+    assertEquals("delivery failed: SMTP 550", last.source());
+    assertEquals(ConsentState.EXPIRED, optIn.consents(r.subjectId()).get(0).state());
+
+    mailer.answer(m -> new SendOutcome.Sent());
+    clock.advance(Duration.ofMinutes(5));
+    subscribe("ann@example.org", NEWSLETTER);
+    optIn.confirm(confirmToken(), ConfirmationChoice.all(), Evidence.NONE);
+    assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER), "a new confirmation lifts the mark");
   }
 
   @Test

@@ -127,6 +127,11 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     public org.optin4j.spi.WebhookStore webhooks() {
       return tx.webhooks();
     }
+
+    @Override
+    public org.optin4j.spi.ReportStore reports() {
+      return tx.reports();
+    }
   }
 
   /** The unit's outbox, noting each mail it took. */

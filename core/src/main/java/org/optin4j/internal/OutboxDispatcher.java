@@ -185,6 +185,9 @@ public final class OutboxDispatcher implements AutoCloseable {
   private final java.util.function.Function<org.optin4j.EmailAddress, String> addressKey;
   private final ReceiptSource receipts;
   private final java.util.function.Function<String, String> messageKey;
+  private final java.util.function.Function<
+          OutboxMail, java.util.Optional<org.optin4j.EmailAddress>>
+      returnPath;
   private final OptInMetrics metrics;
   private volatile ScheduledFuture<?> schedule;
   private volatile boolean closed;
@@ -212,6 +215,7 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param receipts signs the receipts that receipt mails carry
    * @param messageKey the stable {@link MailMessage#messageKey() message key} of an outbox mail id: the same on every
    *     node that shares the store, so that a mail sent again carries the same {@code Message-ID}
+   * @param returnPath the envelope sender of an outbox mail (its VERP address), or empty for the mailer's own
    * @param metrics told of each outcome once it is recorded
    */
   public OutboxDispatcher(
@@ -228,7 +232,10 @@ public final class OutboxDispatcher implements AutoCloseable {
       java.util.function.Function<org.optin4j.EmailAddress, String> addressKey,
       ReceiptSource receipts,
       java.util.function.Function<String, String> messageKey,
+      java.util.function.Function<OutboxMail, java.util.Optional<org.optin4j.EmailAddress>>
+          returnPath,
       OptInMetrics metrics) {
+    this.returnPath = returnPath;
     this.metrics = metrics;
     this.addressKey = addressKey;
     this.messageKey = messageKey;
@@ -457,7 +464,10 @@ public final class OutboxDispatcher implements AutoCloseable {
           new Batch(new ArrayList<>(toSend.keySet()), claimed.get(0).leaseUntil(), failed);
       List<MailMessage> messages = new ArrayList<>(toSend.size());
       toSend.forEach(
-          (m, message) -> messages.add(message.withMessageKey(messageKey.apply(m.id()))));
+          (m, message) -> {
+            MailMessage keyed = message.withMessageKey(messageKey.apply(m.id()));
+            messages.add(returnPath.apply(m).map(keyed::withReturnPath).orElse(keyed));
+          });
       if (!closed) {
         try {
           session.sendEach(messages, batch::answered);
@@ -698,30 +708,16 @@ public final class OutboxDispatcher implements AutoCloseable {
       return;
     }
     tx.history().lock(m.subjectId());
-    for (PurposeId purpose : m.purposes()) {
-      tx.subjects()
-          .consent(m.subjectId(), purpose)
-          .ifPresent(
-              c -> {
-                String failure = "delivery failed: " + m.lastError();
-                String source = failure.length() > 200 ? failure.substring(0, 200) : failure;
-                if (c.state() == org.optin4j.ConsentState.CONFIRMED
-                    && !c.restricted()
-                    && m.kind() != MailKind.ADDRESS_CONFIRMATION
-                    && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
-                  ServiceCore.saveSystemChange(
-                      tx,
-                      c.restrict(true),
-                      org.optin4j.proof.ConsentEvent.Type.RESTRICTED,
-                      now,
-                      source);
-                } else if (c.state() == org.optin4j.ConsentState.PENDING
-                    && m.kind() == MailKind.CONFIRMATION
-                    && c.requestId().equals(m.requestId())) {
-                  ServiceCore.saveSystemChange(
-                      tx, c.expire(now), org.optin4j.proof.ConsentEvent.Type.EXPIRED, now, source);
-                }
-              });
+    if (m.kind() != MailKind.ADDRESS_CONFIRMATION && m.kind() != MailKind.ADDRESS_CHANGED_NOTICE) {
+      // The same rule as a bounce report's: the address is marked undeliverable until the person
+      // confirms anew.
+      String failure = "delivery failed: " + m.lastError();
+      UndeliverableMark.markMail(
+          tx,
+          m,
+          now,
+          org.optin4j.Channel.SYSTEM,
+          failure.length() > 200 ? failure.substring(0, 200) : failure);
     }
     if (m.kind() == MailKind.CONFIRMATION && m.requestId() != null) {
       tx.requests()

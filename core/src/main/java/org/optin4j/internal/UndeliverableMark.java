@@ -6,8 +6,10 @@ import org.optin4j.Channel;
 import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.Evidence;
+import org.optin4j.Subject;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.OutboxMail;
 
 /**
  * The one rule for addresses that cannot receive mail, shared by imports (a source's "cleaned" addresses) and bounce
@@ -87,5 +89,36 @@ final class UndeliverableMark {
             channel,
             Evidence.NONE,
             null));
+  }
+
+  /**
+   * Marks the address an outbox mail went to undeliverable (an SMTP permanent failure, a permanent bounce report),
+   * under the subject's history lock, which the caller holds: every consent of the subject to which the mark
+   * {@link #applies} as of when the mail was sent. Nothing happens if the subject has moved to another address since
+   * (the mark belongs to the address the mail went to).
+   *
+   * @param tx the unit of work
+   * @param mail the mail that could not be delivered
+   * @param now when the failure became known (the mark's time)
+   * @param channel how the news reached the library
+   * @param source what found it (the reply, the report), or {@code null}
+   * @return how many consents were marked
+   */
+  static int markMail(
+      ConsentStore.Transaction tx, OutboxMail mail, Instant now, Channel channel, String source) {
+    java.util.Optional<Subject> subject = tx.subjects().subject(mail.subjectId());
+    if (subject.isEmpty() || !subject.get().email().equals(mail.recipient())) {
+      return 0;
+    }
+    Instant sent = mail.sentAt() != null ? mail.sentAt() : now;
+    List<ConsentEvent> history = tx.history().events(mail.subjectId());
+    int marked = 0;
+    for (Consent c : tx.subjects().consents(mail.subjectId())) {
+      if (applies(c, sent) && !isMarked(c, history)) {
+        mark(tx, c, now, channel, source);
+        marked++;
+      }
+    }
+    return marked;
   }
 }

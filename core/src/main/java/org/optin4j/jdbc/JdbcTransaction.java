@@ -126,6 +126,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     return new JdbcWebhooks(this, c, sql);
   }
 
+  @Override
+  public JdbcReports reports() {
+    return new JdbcReports(this, sql.reports);
+  }
+
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

@@ -30,7 +30,8 @@ final class Schema {
           "V2__address_generation.sql",
           "V3__nodes.sql",
           "V4__feed.sql",
-          "V5__webhooks.sql");
+          "V5__webhooks.sql",
+          "V6__reports.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 

@@ -146,6 +146,9 @@ final class Statements {
   /** The webhook tables' statements (see {@link JdbcWebhooks}). */
   final WebhookStatements webhooks;
 
+  /** The report tables' statements (see {@link JdbcReports}). */
+  final JdbcReports.Sql reports;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;
@@ -542,6 +545,7 @@ final class Statements {
     allNodes = "SELECT " + NODE_COLUMNS + " FROM " + nodes + " ORDER BY node_id";
     deleteNode = "DELETE FROM " + nodes + " WHERE node_id = ?";
     webhooks = new WebhookStatements(this, prefix);
+    reports = new JdbcReports.Sql(prefix);
   }
 
   /**

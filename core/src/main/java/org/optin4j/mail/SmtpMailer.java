@@ -396,7 +396,11 @@ public final class SmtpMailer implements Mailer {
    */
   private MimeMessage compose(MailMessage mail, InternetAddress recipient, boolean unicodeTo)
       throws MessagingException, InvalidMailException {
-    MimeMessage msg = new IdentifiedMessage(session, mail.messageKey(), messageIdDomain);
+    IdentifiedMessage msg = new IdentifiedMessage(session, mail.messageKey(), messageIdDomain);
+    if (mail.returnPath() != null) {
+      // The mail's own envelope sender (its VERP address): bounces of this mail come back to it.
+      msg.setEnvelopeFrom(mail.returnPath().value());
+    }
     try {
       msg.setFrom(new InternetAddress(fromAddress, fromName, "UTF-8"));
     } catch (UnsupportedEncodingException e) {
@@ -482,7 +486,7 @@ public final class SmtpMailer implements Mailer {
    * A message whose {@code Message-ID} (RFC 5322 section 3.6.4) is the mail's stable key on the sender's domain, so
    * that every attempt to send one outbox mail carries the same id; a random UUID where the mail has no key.
    */
-  private static final class IdentifiedMessage extends MimeMessage {
+  private static final class IdentifiedMessage extends org.eclipse.angus.mail.smtp.SMTPMessage {
     private final String key;
     private final String domain;
 

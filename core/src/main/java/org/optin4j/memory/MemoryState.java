@@ -44,6 +44,11 @@ final class MemoryState {
   /** Webhook endpoints by id, and their deliveries by endpoint then position. */
   final Map<String, org.optin4j.spi.WebhookSubscription> webhookSubscriptions = new TreeMap<>();
 
+  /** Reports set aside by id, and temporary bounces by subject id and mail id. */
+  final Map<String, org.optin4j.spi.ReportStore.AsideReport> asideReports = new TreeMap<>();
+
+  final Map<String, Instant> softBounces = new TreeMap<>();
+
   final Map<String, NavigableMap<Long, org.optin4j.spi.WebhookDelivery>> webhookDeliveries =
       new HashMap<>();
   final Map<String, Notice> noticesByHash = new HashMap<>();

@@ -80,6 +80,11 @@ final class MemoryUnit implements ConsentStore.Transaction {
     return new MemoryWebhooks(this, state);
   }
 
+  @Override
+  public MemoryReports reports() {
+    return new MemoryReports(this, state);
+  }
+
   /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

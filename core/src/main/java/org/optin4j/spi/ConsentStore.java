@@ -144,5 +144,12 @@ public interface ConsentStore {
      * @return the webhooks part of this unit
      */
     WebhookStore webhooks();
+
+    /**
+     * Returns the bounce and complaint reports' part: reports set aside and temporary bounces counted.
+     *
+     * @return the part
+     */
+    ReportStore reports();
   }
 }

@@ -26,6 +26,8 @@ import org.optin4j.EmailAddress;
  *     again after a crash carries the id of the first and receivers can drop it; {@code null} for a fresh random id.
  *     The dispatcher sets it to a keyed hash of the outbox id: opaque, no personal data, 8 to 64 letters, digits
  *     and hyphens
+ * @param returnPath the SMTP envelope sender (RFC 5321 {@code MAIL FROM}, where bounces go), or {@code null} for
+ *     the mailer's own; the dispatcher sets it to the mail's VERP address when bounce handling is configured
  */
 public record MailMessage(
     EmailAddress to,
@@ -34,7 +36,8 @@ public record MailMessage(
     String html,
     Map<String, String> headers,
     List<Attachment> attachments,
-    String messageKey) {
+    String messageKey,
+    EmailAddress returnPath) {
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,76}");
   private static final Pattern MESSAGE_KEY = Pattern.compile("[A-Za-z0-9-]{8,64}");
 
@@ -77,7 +80,29 @@ public record MailMessage(
       String html,
       Map<String, String> headers,
       List<Attachment> attachments) {
-    this(to, subject, text, html, headers, attachments, null);
+    this(to, subject, text, html, headers, attachments, null, null);
+  }
+
+  /**
+   * Creates a mail with a message key and the mailer's own envelope sender.
+   *
+   * @param to the recipient
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null}
+   * @param headers extra headers
+   * @param attachments attachments
+   * @param messageKey the stable key, or {@code null}
+   */
+  public MailMessage(
+      EmailAddress to,
+      String subject,
+      String text,
+      String html,
+      Map<String, String> headers,
+      List<Attachment> attachments,
+      String messageKey) {
+    this(to, subject, text, html, headers, attachments, messageKey, null);
   }
 
   /**
@@ -89,7 +114,32 @@ public record MailMessage(
    */
   public MailMessage withMessageKey(String key) {
     return new MailMessage(
-        to, subject, text, html, headers, attachments, Objects.requireNonNull(key, "key"));
+        to,
+        subject,
+        text,
+        html,
+        headers,
+        attachments,
+        Objects.requireNonNull(key, "key"),
+        returnPath);
+  }
+
+  /**
+   * Returns this mail with an envelope sender of its own (its VERP address), to which bounces go.
+   *
+   * @param address the envelope sender
+   * @return the mail with that envelope sender
+   */
+  public MailMessage withReturnPath(EmailAddress address) {
+    return new MailMessage(
+        to,
+        subject,
+        text,
+        html,
+        headers,
+        attachments,
+        messageKey,
+        Objects.requireNonNull(address, "address"));
   }
 
   private static void requireSingleLine(String value, String what) {

@@ -6,6 +6,7 @@ import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
 import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
@@ -89,6 +90,13 @@ class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
   @Nested
   class Webhooks extends WebhookStoreContract {
     Webhooks() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class Reports extends ReportStoreContract {
+    Reports() {
       super(JdbcConsentStoreMariaDbTest.this);
     }
   }

@@ -16,6 +16,7 @@ import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
 import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
@@ -99,6 +100,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Webhooks extends WebhookStoreContract {
     Webhooks() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class Reports extends ReportStoreContract {
+    Reports() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

@@ -158,7 +158,7 @@ interface JdbcStoreBehaviour {
                 "run the upgrade scripts "
                     + database().dialect().scriptFolder()
                     + "V1__schema.sql, V2__address_generation.sql, V3__nodes.sql, V4__feed.sql,"
-                    + " V5__webhooks.sql"),
+                    + " V5__webhooks.sql, V6__reports.sql"),
         e.getMessage());
   }
 
@@ -178,12 +178,13 @@ interface JdbcStoreBehaviour {
     assertTrue(
         e.getMessage()
             .startsWith(
-                "optin4j schema version 2 found, this library needs 5; run the upgrade"
+                "optin4j schema version 2 found, this library needs 6; run the upgrade"
                     + " scripts "
                     + database().dialect().scriptFolder()
-                    + "V3__nodes.sql, V4__feed.sql, V5__webhooks.sql (with"),
+                    + "V3__nodes.sql, V4__feed.sql, V5__webhooks.sql, V6__reports.sql (with"),
         e.getMessage());
-    for (String script : List.of("V3__nodes.sql", "V4__feed.sql", "V5__webhooks.sql")) {
+    for (String script :
+        List.of("V3__nodes.sql", "V4__feed.sql", "V5__webhooks.sql", "V6__reports.sql")) {
       for (String statement : Schema.statements(database().dialect(), script, prefix)) {
         database().execute(statement);
       }

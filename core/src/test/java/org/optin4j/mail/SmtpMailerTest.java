@@ -165,6 +165,31 @@ class SmtpMailerTest {
   }
 
   @Test
+  void sendWhenMailHasReturnPathThenItIsTheEnvelopeSender() throws Exception {
+    SmtpMailer mailer = plain(greenMailPort()).build();
+    org.optin4j.EmailAddress verp =
+        org.optin4j.EmailAddress.parse(
+            "bounces+abcdefghijklmnopqrstuvwxyz234567abcd@bounces.example");
+
+    assertEquals(
+        List.of(new SendOutcome.Sent(), new SendOutcome.Sent()),
+        mailer.send(
+            List.of(mail("ann@example.org").withReturnPath(verp), mail("bob@example.net"))));
+
+    MimeMessage[] received = GREEN_MAIL.getReceivedMessages();
+    assertEquals(2, received.length);
+    for (MimeMessage m : received) {
+      String to = m.getAllRecipients()[0].toString();
+      String returnPath = m.getHeader("Return-Path", null);
+      if (to.contains("ann@")) {
+        assertEquals("<" + verp.value() + ">", returnPath);
+      } else {
+        assertFalse(returnPath != null && returnPath.contains("bounces+"), returnPath);
+      }
+    }
+  }
+
+  @Test
   void sessionSendEachThenEachOutcomeReportedBeforeTheNextMailReachesTheServer()
       throws IOException {
     try (FakeSmtpServer server = new FakeSmtpServer()) {

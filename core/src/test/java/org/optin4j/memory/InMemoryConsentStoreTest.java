@@ -42,6 +42,7 @@ import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
 import org.optin4j.testing.store.OutboxStoreContract;
 import org.optin4j.testing.store.RegisterStoreContract;
+import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
 import org.optin4j.testing.store.StoreContract;
@@ -125,6 +126,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Webhooks extends WebhookStoreContract {
     Webhooks() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class Reports extends ReportStoreContract {
+    Reports() {
       super(InMemoryConsentStore::create);
     }
   }

@@ -54,7 +54,7 @@ class OptInFlywayAutoConfigurationTest {
             context -> {
               assertThat(context).hasNotFailed().hasSingleBean(OptIn.class);
               assertThat(versions(context.getBean(DataSource.class), "optin4j_flyway_history"))
-                  .containsExactly("1", "2", "3", "4", "5");
+                  .containsExactly("1", "2", "3", "4", "5", "6");
             });
   }
 

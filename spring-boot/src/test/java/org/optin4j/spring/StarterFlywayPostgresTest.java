@@ -70,7 +70,7 @@ class StarterFlywayPostgresTest {
     // Baseline 0: the schema already held the application's migration when optin4j's Flyway
     // started.
     assertEquals(
-        List.of("0", "1", "2", "3", "4", "5"),
+        List.of("0", "1", "2", "3", "4", "5", "6"),
         column("SELECT version FROM optin4j_flyway_history ORDER BY installed_rank"));
     assertEquals(
         List.of(String.valueOf(JdbcConsentStore.SCHEMA_VERSION)),

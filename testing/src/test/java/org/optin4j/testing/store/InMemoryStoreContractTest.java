@@ -81,4 +81,11 @@ class InMemoryStoreContractTest {
       super(MEMORY);
     }
   }
+
+  @Nested
+  class Reports extends ReportStoreContract {
+    Reports() {
+      super(MEMORY);
+    }
+  }
 }
