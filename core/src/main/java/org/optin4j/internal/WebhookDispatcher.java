@@ -210,6 +210,7 @@ public final class WebhookDispatcher implements AutoCloseable {
             });
     int delivered = 0;
     Duration perRequest = settings.connectTimeout().plus(settings.requestTimeout());
+    Map<String, String> unreachable = new HashMap<>();
     for (WebhookDelivery d : claimed) {
       if (closed) {
         return new Batch(claimed.size(), delivered, true);
@@ -222,7 +223,19 @@ public final class WebhookDispatcher implements AutoCloseable {
       if (target == null) {
         continue;
       }
+      String earlier = unreachable.get(d.endpointId());
+      if (earlier != null) {
+        // An endpoint that timed out or refused the connection is not tried again in this batch:
+        // each try could cost the full timeouts, and would hold up every other endpoint's
+        // deliveries on this one thread. The delivery is retried on its schedule like a failed one.
+        recordFailure(
+            d, leaseUntil, "not sent: endpoint unreachable earlier in the batch (" + earlier + ")");
+        continue;
+      }
       String failure = post(target, d);
+      if (failure != null && !failure.startsWith("HTTP ")) {
+        unreachable.put(d.endpointId(), failure);
+      }
       if (failure == null) {
         Instant done = clock.instant();
         store.inTransaction(tx -> tx.webhooks().recordDelivery(d.delivered(done), leaseUntil));

@@ -212,6 +212,44 @@ class WebhooksTest {
   }
 
   @Test
+  void deliverWhenEndpointTimesOutThenRestOfItsBatchNotTriedAndOtherEndpointsServed()
+      throws Exception {
+    try (WebhookReceiver slow = new WebhookReceiver(0);
+        OptIn node =
+            Fixtures.builder(InMemoryConsentStore.create(), new RecordingMailer(), clock)
+                .webhooks(
+                    WebhookSettings.defaults()
+                        .allowingLoopbackHttp()
+                        .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+                .build()) {
+      slow.answer(
+          r -> {
+            try {
+              Thread.sleep(2_500);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return 200;
+          });
+      WebhookEndpoint stuck = node.webhooks().register(slow.url(), "stuck", List.of(secret));
+      node.webhooks().register(receiver.url(), "crm", List.of(secret));
+      for (String who : List.of("ann", "bob", "cy", "dee")) {
+        node.request(ConsentRequest.of(who + "@example.org", Locale.ENGLISH, NEWSLETTER));
+      }
+
+      node.webhooks().deliverNow();
+
+      assertTrue(slow.received().size() <= 1, "one timeout, then the endpoint's rest waits");
+      assertEquals(4, receiver.received().size(), "the healthy endpoint got every subject's entry");
+      String failure = node.webhooks().endpoint(stuck.id()).orElseThrow().lastFailure();
+      assertEquals(
+          "not sent: endpoint unreachable earlier in the batch (timeout)",
+          failure,
+          "not tried again");
+    }
+  }
+
+  @Test
   void rotateWhenSecretAddedThenBothSignThenOldRetiredOnlyNewSigns() {
     WebhookEndpoint ep = register();
     WebhookSecret fresh = WebhookSecret.generate(new SecureRandom());
