@@ -94,6 +94,9 @@ public final class StoredSubjectRights implements SubjectRights {
       }
     }
     tx.subjects().suppress(core.addressKey(subject.email()), now);
+    // Counted temporary bounces would otherwise linger up to their window after the subject is
+    // gone.
+    tx.reports().purgeSoftBounces(subjectId, Instant.MAX);
     if (!tx.subjects().eraseSubject(subjectId, core.erasureKeepsHistory())) {
       // A concurrent erasure won; undo this transaction's events.
       throw new ServiceCore.Superseded();

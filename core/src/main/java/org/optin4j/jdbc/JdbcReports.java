@@ -125,14 +125,21 @@ record JdbcReports(JdbcTransaction tx, JdbcReports.Sql sql) implements ReportSto
     Objects.requireNonNull(before, "before");
     if (subject == null) {
       return tx.update(
-          "purge soft bounces", sql.purgeSoftBounces, ps -> ps.setLong(1, before.toEpochMilli()));
+          "purge soft bounces", sql.purgeSoftBounces, ps -> ps.setLong(1, millis(before)));
     }
     return tx.update(
         "purge soft bounces",
         sql.purgeSoftBouncesOf,
         ps -> {
           ps.setString(1, subject.value());
-          ps.setLong(2, before.toEpochMilli());
+          ps.setLong(2, millis(before));
         });
   }
+
+  /** Epoch milliseconds, saturated: the core asks for "every bounce" with {@code Instant.MAX}, beyond a long's millis. */
+  private static long millis(Instant at) {
+    return at.isAfter(LAST_MILLI) ? Long.MAX_VALUE : at.toEpochMilli();
+  }
+
+  private static final Instant LAST_MILLI = Instant.ofEpochMilli(Long.MAX_VALUE);
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.Fixtures.NEWSLETTER;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -33,10 +34,9 @@ class BouncesTest {
 
   private final TestClock clock = TestClock.at("2026-03-02T10:00:00Z");
   private final RecordingMailer mailer = new RecordingMailer();
+  private final InMemoryConsentStore store = InMemoryConsentStore.create();
   private final OptIn optIn =
-      Fixtures.builder(InMemoryConsentStore.create(), mailer, clock)
-          .bounceAddress("bounces", DOMAIN)
-          .build();
+      Fixtures.builder(store, mailer, clock).bounceAddress("bounces", DOMAIN).build();
 
   @AfterEach
   void close() {
@@ -180,6 +180,25 @@ class BouncesTest {
     assertTrue(s.markedUndeliverable());
     assertFalse(optIn.mayMail("ann@example.org", NEWSLETTER));
     assertTrue(lastEvent(ann).source().startsWith("3 temporary bounces within 14 days"));
+  }
+
+  @Test
+  void eraseWhenSoftBouncesCountedThenTheirRowsGoWithTheSubject() {
+    SubjectId ann = confirmed("ann@example.org");
+    String receipt = mailer.sent().get(1).returnPath().value();
+    assertInstanceOf(
+        ReportOutcome.SoftBounce.class,
+        optIn.bounces().report(ReportMessages.postfixDelayed(receipt, "ann@example.org", "A1")));
+    assertEquals(1, softBounces(ann));
+
+    assertTrue(optIn.rights().erase(ann, Channel.PREFERENCE_CENTER));
+
+    assertEquals(
+        0, softBounces(ann), "erasure leaves only the keyed hash, not 14 days of bounce rows");
+  }
+
+  private int softBounces(SubjectId id) {
+    return store.read(tx -> tx.reports().countSoftBounces(id, Instant.EPOCH));
   }
 
   /** Has the library send one more mail to the subject (a receipt of their consents) and returns its VERP. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.optin4j.testing.store.StoreFixtures.at;
 import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.optin4j.SubjectId;
@@ -112,5 +113,22 @@ public abstract class ReportStoreContract extends StoreContract {
     assertEquals(1, (int) store.inTransaction(tx -> tx.reports().purgeSoftBounces(null, at(15))));
     assertEquals(0, (int) store.read(tx -> tx.reports().countSoftBounces(bob, at(0))));
     assertEquals(1, (int) store.read(tx -> tx.reports().countSoftBounces(ann, at(0))));
+  }
+
+  /** The core purges a subject's every bounce with {@code Instant.MAX} (a permanent bounce, an erasure). */
+  @Test
+  void purgeSoftBouncesBeforeInstantMaxThenAllOfTheSubjectGo() {
+    SubjectId ann = subjectId("ann");
+    store.inTransaction(
+        tx -> {
+          tx.reports().addSoftBounce(ann, "mail-1", at(10));
+          tx.reports().addSoftBounce(ann, "mail-2", at(20));
+          return null;
+        });
+
+    assertEquals(
+        2, (int) store.inTransaction(tx -> tx.reports().purgeSoftBounces(ann, Instant.MAX)));
+    assertEquals(
+        0, (int) store.inTransaction(tx -> tx.reports().purgeSoftBounces(null, Instant.MAX)));
   }
 }
