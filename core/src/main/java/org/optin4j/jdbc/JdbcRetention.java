@@ -125,6 +125,7 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     if (limit == 0) {
       return 0;
     }
+    withoutJit();
     List<PendingRequest> candidates =
         tx.query(
             "find expired requests",
@@ -284,6 +285,7 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     Objects.requireNonNull(before, "before");
     checkLimit(limit);
     long cutoff = before.toEpochMilli();
+    withoutJit();
     return tx.subjectIds(
         "find lapsed signups",
         after == null ? sql.lapsedSignupsFirst : sql.lapsedSignupsAfter,
@@ -311,6 +313,7 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     if (candidates.isEmpty()) {
       return 0;
     }
+    withoutJit();
     // Lock order of every unit: the history heads, then the subject rows; skip what another unit
     // holds. A subject
     // with a head another unit holds is left alone; one without a head is guarded by its subject
@@ -365,6 +368,19 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
     }
     doomed.forEach(id -> tx.lockedHeads.remove(new SubjectId(id)));
     return deleted;
+  }
+
+  /** Keeps the rest of this unit's statements from being JIT-compiled, where the database would (see Statements). */
+  private void withoutJit() {
+    if (sql.planWithoutJit == null) {
+      return;
+    }
+    tx.checkOpen();
+    try (java.sql.Statement st = c.createStatement()) {
+      st.execute(sql.planWithoutJit);
+    } catch (java.sql.SQLException e) {
+      throw tx.failed(SqlErrors.wrap("plan without JIT", e));
+    }
   }
 
   @Override

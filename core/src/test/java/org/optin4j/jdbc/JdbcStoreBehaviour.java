@@ -178,13 +178,14 @@ interface JdbcStoreBehaviour {
     assertTrue(
         e.getMessage()
             .startsWith(
-                "optin4j schema version 2 found, this library needs 6; run the upgrade"
-                    + " scripts "
+                "optin4j schema version 2 found, this library needs "
+                    + JdbcConsentStore.SCHEMA_VERSION
+                    + "; run the upgrade scripts "
                     + database().dialect().scriptFolder()
-                    + "V3__nodes.sql, V4__feed.sql, V5__webhooks.sql, V6__reports.sql (with"),
+                    + String.join(", ", Schema.SCRIPTS.subList(2, Schema.SCRIPTS.size()))
+                    + " (with"),
         e.getMessage());
-    for (String script :
-        List.of("V3__nodes.sql", "V4__feed.sql", "V5__webhooks.sql", "V6__reports.sql")) {
+    for (String script : Schema.SCRIPTS.subList(2, Schema.SCRIPTS.size())) {
       for (String statement : Schema.statements(database().dialect(), script, prefix)) {
         database().execute(statement);
       }

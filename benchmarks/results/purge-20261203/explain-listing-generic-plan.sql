@@ -1,0 +1,5 @@
+select (extract(epoch from now())*1000)::bigint - 7*86400000 as cut \gset
+set plan_cache_mode=force_generic_plan;
+prepare p(varchar, bigint, bigint, bigint, bigint, int) as SELECT s.id FROM optin4j_subjects s WHERE s.id > $1 AND s.created_at < $2 AND EXISTS (SELECT 1 FROM optin4j_consents c WHERE c.subject_id = s.id OFFSET 0) AND NOT EXISTS (SELECT 1 FROM optin4j_consents c WHERE c.subject_id = s.id AND (c.confirmed_at IS NOT NULL OR c.state NOT IN ('PENDING', 'WITHDRAWN', 'EXPIRED') OR (c.state = 'PENDING' AND NOT EXISTS (SELECT 1 FROM optin4j_requests q WHERE q.id = c.request_id AND q.subject_id = s.id AND q.status = 'OPEN' AND q.expires_at < $3)) OR (c.state <> 'PENDING' AND (c.ended_at IS NULL OR c.ended_at >= $4))) OFFSET 0) AND NOT EXISTS (SELECT 1 FROM optin4j_requests r WHERE r.subject_id = s.id AND r.status = 'OPEN' AND r.expires_at >= $5 OFFSET 0) ORDER BY s.id LIMIT $6;
+explain (analyze) execute p('x000000000000000300000', :cut, :cut, :cut, :cut, 1000);
+explain (analyze) execute p('x000000000000000400000', :cut, :cut, :cut, :cut, 1000);
