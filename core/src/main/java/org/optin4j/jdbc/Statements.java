@@ -447,7 +447,7 @@ final class Statements {
             + probe
             + ")"
             + noLiveConsentOrRequest;
-    // The listing walks the consents never confirmed (V9's index, in subject id order), not every
+    // The listing walks the consents never confirmed (V7's index, in subject id order), not every
     // subject: a lapsed signup has one, and a list of confirmed subscribers has few. Each subject
     // once: its consent of the first purpose, which for a lapsed signup is one never confirmed.
     // Parameters: [after,] the cut-off four times, the limit.

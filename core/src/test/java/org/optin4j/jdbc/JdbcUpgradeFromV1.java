@@ -24,7 +24,7 @@ import org.optin4j.SubjectId;
  * An installation made with the first released schema (V1 only), with data in it as V1's library wrote it, upgraded
  * the way docs/jdbc.md tells its operator to: the library refuses the old schema and names the scripts, the scripts
  * run in order, the store starts. Then the data is all there and the retention job's lapsed-signup purge (which
- * relies on V9's index) deletes exactly the lapsed signup. The database is opened once per class; an unreachable
+ * relies on V7's index) deletes exactly the lapsed signup. The database is opened once per class; an unreachable
  * server fails the class, it never skips.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

@@ -6,4 +6,4 @@
 -- prefix; with another prefix, replace every "optin4j_" in this file by it.
 CREATE INDEX optin4j_consents_unconfirmed_idx ON optin4j_consents (confirmed_at, subject_id);
 
-INSERT INTO optin4j_schema_version (version, description) VALUES (9, 'index of unconfirmed consents for the purge');
+INSERT INTO optin4j_schema_version (version, description) VALUES (7, 'index of unconfirmed consents for the purge');

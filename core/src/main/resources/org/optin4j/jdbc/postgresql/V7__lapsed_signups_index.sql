@@ -8,4 +8,4 @@
 -- installation, build it beforehand with CREATE INDEX CONCURRENTLY under this name and leave this statement out.
 CREATE INDEX optin4j_consents_unconfirmed_idx ON optin4j_consents (subject_id) WHERE confirmed_at IS NULL;
 
-INSERT INTO optin4j_schema_version (version, description) VALUES (9, 'index of unconfirmed consents for the purge');
+INSERT INTO optin4j_schema_version (version, description) VALUES (7, 'index of unconfirmed consents for the purge');
