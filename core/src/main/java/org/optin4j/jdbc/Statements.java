@@ -51,6 +51,10 @@ final class Statements {
   final String upsertConsent;
 
   final String insertEvent;
+
+  /** {@link #insertEvent} without a RETURNING clause: for a JDBC batch that asks for the generated sequences. */
+  final String insertEventForBatch;
+
   final String events;
   final String insertHeadIfAbsent;
   final String headForUpdate;
@@ -194,6 +198,7 @@ final class Statements {
             + " WHERE subject_id = ? AND purpose = ? FOR UPDATE";
     upsertConsent = upsert(consentsTable, CONSENT_COLUMNS, "subject_id, purpose");
 
+    insertEventForBatch = insert(eventsTable, EVENT_COLUMNS);
     insertEvent =
         insert(eventsTable, EVENT_COLUMNS)
             + (dialect == Dialect.POSTGRESQL ? " RETURNING seq" : "");
