@@ -108,6 +108,7 @@ public final class DoiBench {
                   cpu.computeIfAbsent(k, x -> new ArrayList<>()).add(ph.cpuMicrosPerRequest());
                 });
             System.out.println("round " + r + ": " + rps);
+            System.out.println("round " + r + " JVM CPU us/request: " + cpu);
           }
         }
         System.out.println();

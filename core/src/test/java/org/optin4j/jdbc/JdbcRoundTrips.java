@@ -184,12 +184,7 @@ abstract class JdbcRoundTrips {
 
   @Test
   void confirmOfOnePurposeThenConsentsReadOnceAndTheHistoryHeadMovesOnce() {
-    String token = linkOf(signUp("ann@example.com", Fixtures.NEWSLETTER));
-    statements.clear();
-
-    assertInstanceOf(
-        ConfirmationResult.Confirmed.class,
-        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    confirmAll(Fixtures.NEWSLETTER);
 
     // isolation check; subject, lock head, lock request, use token, address change, the consents
     // (one read, under the head lock); save the consent, append the event; close request, lift
@@ -217,12 +212,7 @@ abstract class JdbcRoundTrips {
 
   @Test
   void confirmOfTwoPurposesThenConsentsAndEventsInOneBatchEach() {
-    String token = linkOf(signUp("ann@example.com", Fixtures.NEWSLETTER, Fixtures.EVENTS));
-    statements.clear();
-
-    assertInstanceOf(
-        ConfirmationResult.Confirmed.class,
-        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+    confirmAll(Fixtures.NEWSLETTER, Fixtures.EVENTS);
 
     assertSteps(
         List.of(
@@ -242,6 +232,16 @@ abstract class JdbcRoundTrips {
             "CLAIM",
             "INSERT",
             "COMMIT"));
+  }
+
+  /** Signs ann up for the purposes and confirms them all through the mailed link; records only the confirmation. */
+  private void confirmAll(PurposeId... purposes) {
+    String token = linkOf(signUp("ann@example.com", purposes));
+    statements.clear();
+
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
   }
 
   private RequestResult signUp(String email, PurposeId... purposes) {
