@@ -490,6 +490,10 @@ public final class OptIn implements AutoCloseable {
                       String requestId = core.randomId();
                       Set<PurposeId> pending = new TreeSet<>();
                       Set<PurposeId> confirmedNow = new TreeSet<>();
+                      // Written after the loop, each kind at once: one round trip each on a JDBC
+                      // store, whatever the number of purposes.
+                      List<ConsentEvent> events = new ArrayList<>();
+                      List<Consent> consents = new ArrayList<>();
                       for (Purpose p : toRequest) {
                         // Read above; a new subject has none.
                         Optional<Consent> old = Optional.ofNullable(before.get(p.id()));
@@ -503,8 +507,7 @@ public final class OptIn implements AutoCloseable {
                         }
                         java.util.function.Consumer<ConsentEvent.Type> recordEvent =
                             type ->
-                                HistoryChain.append(
-                                    tx,
+                                events.add(
                                     new ConsentEvent(
                                         0,
                                         subject.id(),
@@ -525,8 +528,10 @@ public final class OptIn implements AutoCloseable {
                           recordEvent.accept(ConsentEvent.Type.CONFIRMED);
                           confirmedNow.add(p.id());
                         }
-                        tx.subjects().saveConsent(c);
+                        consents.add(c);
                       }
+                      HistoryChain.appendAll(tx, events);
+                      tx.subjects().saveConsents(consents);
                       Set<PurposeId> requested = pending.isEmpty() ? confirmedNow : pending;
                       PendingRequest pr =
                           new PendingRequest(
@@ -744,6 +749,9 @@ public final class OptIn implements AutoCloseable {
               // gone has no consents).
               Map<PurposeId, Consent> current = new HashMap<>();
               tx.subjects().consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
+              // Written after the loop, each kind at once: one round trip each on a JDBC store.
+              List<Consent> saved = new ArrayList<>();
+              List<ConsentEvent> events = new ArrayList<>();
               for (PurposeId p : new TreeSet<>(r.purposes())) {
                 Optional<Consent> c = Optional.ofNullable(current.get(p));
                 if (c.isEmpty() || !awaits(c.get(), r)) {
@@ -756,9 +764,8 @@ public final class OptIn implements AutoCloseable {
                               .reconfirm(
                                   catalog.require(p), r.id(), r.notice(), r.requestedAt(), now)
                           : c.get().confirm(now);
-                  tx.subjects().saveConsent(done);
-                  HistoryChain.append(
-                      tx,
+                  saved.add(done);
+                  events.add(
                       new ConsentEvent(
                           0,
                           r.subjectId(),
@@ -773,9 +780,8 @@ public final class OptIn implements AutoCloseable {
                           jti));
                   confirmed.add(done);
                 } else {
-                  tx.subjects().saveConsent(c.get().withdraw(now));
-                  HistoryChain.append(
-                      tx,
+                  saved.add(c.get().withdraw(now));
+                  events.add(
                       new ConsentEvent(
                           0,
                           r.subjectId(),
@@ -791,6 +797,8 @@ public final class OptIn implements AutoCloseable {
                   declined.add(p);
                 }
               }
+              tx.subjects().saveConsents(saved);
+              HistoryChain.appendAll(tx, events);
               if (confirmed.isEmpty() && declined.isEmpty()) {
                 // Every purpose of this request was re-requested since: a newer link is the one
                 // that counts.

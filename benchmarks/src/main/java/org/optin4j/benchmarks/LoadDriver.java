@@ -88,7 +88,18 @@ final class LoadDriver implements AutoCloseable {
                     throw new IllegalArgumentException("loopback only: " + req.uri());
                   }
                   long t0 = System.nanoTime();
-                  HttpResponse<String> res = client.send(req, HttpResponse.BodyHandlers.ofString());
+                  HttpResponse<String> res;
+                  try {
+                    res = client.send(req, HttpResponse.BodyHandlers.ofString());
+                  } catch (IOException e) {
+                    // JDK 17's HttpClient may reuse a pooled connection the server has just closed
+                    // (JDK-8338569): the request never reached the server, so it is sent once more.
+                    if (!String.valueOf(e.getMessage())
+                        .contains("header parser received no bytes")) {
+                      throw e;
+                    }
+                    res = client.send(req, HttpResponse.BodyHandlers.ofString());
+                  }
                   latencies[i] = System.nanoTime() - t0;
                   if (res.statusCode() != 200) {
                     throw new IllegalStateException(

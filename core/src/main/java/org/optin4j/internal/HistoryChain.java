@@ -1,6 +1,8 @@
 package org.optin4j.internal;
 
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.optin4j.feed.FeedEntry;
 import org.optin4j.proof.ConsentEvent;
@@ -39,6 +41,38 @@ public final class HistoryChain {
   public static ConsentEvent append(ConsentStore.Transaction tx, ConsentEvent event) {
     ConsentEvent stored = append(tx.history(), event);
     tx.feed().append(FeedEntry.of(stored));
+    return stored;
+  }
+
+  /**
+   * Appends events of one subject to its history, in order, and their entries to the feed: what {@link
+   * #append(ConsentStore.Transaction, ConsentEvent)} does for each, with the events handed to the store at once
+   * ({@link HistoryStore#appendAll}) so that a JDBC store writes them in one round trip.
+   *
+   * @param tx the current unit of work
+   * @param events the events of one subject, each with sequence 0 and no seal; may be empty
+   * @return the stored events, with their sequences and seals, in the same order
+   * @throws IllegalArgumentException if an event has a sequence or a seal already, or the events are of several
+   *     subjects
+   */
+  public static List<ConsentEvent> appendAll(
+      ConsentStore.Transaction tx, List<ConsentEvent> events) {
+    Objects.requireNonNull(events, "events");
+    if (events.isEmpty()) {
+      return List.of();
+    }
+    events.forEach(HistoryChain::requireUnsealed);
+    HistoryStore history = tx.history();
+    HistoryHead head = history.lock(events.get(0).subjectId());
+    List<ConsentEvent> sealed = new ArrayList<>(events.size());
+    HistoryHead at = head;
+    for (ConsentEvent e : events) {
+      ConsentEvent s = seal(e, at); // refuses an event of another subject
+      sealed.add(s);
+      at = at.advance(s);
+    }
+    List<ConsentEvent> stored = history.appendAll(sealed, head);
+    stored.forEach(e -> tx.feed().append(FeedEntry.of(e)));
     return stored;
   }
 

@@ -141,6 +141,17 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     tx.update("save a consent", sql.upsertConsent, ps -> bindConsent(ps, consent));
   }
 
+  /** Saves the consents in one JDBC batch: one round trip. */
+  @Override
+  public void saveConsents(List<Consent> consents) {
+    Objects.requireNonNull(consents, "consents");
+    if (consents.size() < 2) {
+      consents.forEach(this::saveConsent);
+      return;
+    }
+    tx.batch("save consents", sql.upsertConsent, consents, JdbcSubjects::bindConsent);
+  }
+
   static void bindConsent(PreparedStatement ps, Consent consent) throws SQLException {
     ps.setString(1, consent.subjectId().value());
     ps.setString(2, consent.purpose().value());

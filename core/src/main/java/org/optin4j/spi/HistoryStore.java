@@ -47,6 +47,35 @@ public interface HistoryStore {
   ConsentEvent append(ConsentEvent sealed, HistoryHead head);
 
   /**
+   * Stores events of one subject the core sealed one after another onto {@code head} (the first continues
+   * {@code head}, each next one the event before it), and moves the head to the last: what {@link #append} does for
+   * each in order, so that a signup or confirmation of several purposes can reach the database in one round trip
+   * (a JDBC batch). The checks and failures are {@link #append}'s; a store that cannot batch keeps this default, which
+   * appends one by one.
+   *
+   * @param sealed the sealed events in chain order, each with sequence 0; may be empty
+   * @param head the head the first event was sealed on, as {@link #lock} returned it (or as an append moved it)
+   * @return the events with the sequences the store assigned, in the same order
+   * @throws IllegalArgumentException if an event is not sealed, has a sequence, or does not continue the one before
+   * @throws IllegalStateException if {@code head} is not the subject's current head, or in a unit that only reads
+   */
+  default List<ConsentEvent> appendAll(List<ConsentEvent> sealed, HistoryHead head) {
+    java.util.Objects.requireNonNull(sealed, "sealed");
+    java.util.Objects.requireNonNull(head, "head");
+    List<HistoryHead> heads = new java.util.ArrayList<>(sealed.size());
+    HistoryHead current = head;
+    for (ConsentEvent e : sealed) {
+      heads.add(current);
+      current = current.advance(e); // all checked before the first is stored
+    }
+    List<ConsentEvent> stored = new java.util.ArrayList<>(sealed.size());
+    for (int i = 0; i < sealed.size(); i++) {
+      stored.add(append(sealed.get(i), heads.get(i)));
+    }
+    return List.copyOf(stored);
+  }
+
+  /**
    * Returns the recorded end of a subject's hash chain, also after the subject was erased with a kept stub.
    *
    * @param id the subject

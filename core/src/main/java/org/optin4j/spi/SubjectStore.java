@@ -84,6 +84,18 @@ public interface SubjectStore {
   void saveConsent(Consent consent);
 
   /**
+   * Inserts or replaces each consent for its (subject, purpose), as {@link #saveConsent} does one by one, so that a
+   * signup or confirmation of several purposes can reach the database in one round trip (a JDBC batch). A store that
+   * cannot batch keeps this default.
+   *
+   * @param consents the consents, at most one per (subject, purpose); may be empty
+   */
+  default void saveConsents(List<Consent> consents) {
+    java.util.Objects.requireNonNull(consents, "consents");
+    consents.forEach(this::saveConsent);
+  }
+
+  /**
    * Returns subjects, newest first (by creation time, then id), for operator pages.
    *
    * @param offset how many to skip, 0 or more

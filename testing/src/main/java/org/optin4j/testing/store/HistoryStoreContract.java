@@ -564,6 +564,67 @@ public abstract class HistoryStoreContract extends StoreContract {
   }
 
   @Test
+  void appendAllThenEventsStoredInChainOrderWithIncreasingSequencesAndTheHeadAtTheLast() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+    tx(tx -> Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    List<ConsentEvent> stored =
+        read(
+            tx -> {
+              HistoryHead head = tx.history().lock(ann);
+              ConsentEvent first =
+                  Chains.seal(event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)), head);
+              ConsentEvent second =
+                  Chains.seal(
+                      event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head.advance(first));
+              ConsentEvent third =
+                  Chains.seal(
+                      event(ann, OFFERS, ConsentEvent.Type.CONFIRMED, at(1)),
+                      head.advance(first).advance(second));
+              List<ConsentEvent> sealed = List.of(first, second, third);
+              List<ConsentEvent> appended = tx.history().appendAll(sealed, head);
+              for (int i = 0; i < sealed.size(); i++) {
+                assertEquals(
+                    sealed.get(i).withSequence(appended.get(i).sequence()), appended.get(i));
+              }
+              // the unit's head is the last event's: a further append continues from it
+              assertEquals(
+                  head.advance(first).advance(second).advance(third), tx.history().lock(ann));
+              return appended;
+            });
+
+    assertTrue(stored.get(0).sequence() < stored.get(1).sequence());
+    assertTrue(stored.get(1).sequence() < stored.get(2).sequence());
+    List<ConsentEvent> events = read(tx -> tx.history().events(ann));
+    assertEquals(stored, events.subList(1, 4));
+    assertIntact(ann, 4);
+    assertEquals(List.of(), read(tx -> tx.history().appendAll(List.of(), tx.history().lock(ann))));
+  }
+
+  @Test
+  void appendAllWhenAnEventDoesNotContinueTheOneBeforeThenIllegalArgumentAndNothingStored() {
+    givenSubjects("ann");
+    SubjectId ann = subjectId("ann");
+    tx(tx -> Chains.append(tx.history(), event(ann, NEWSLETTER, ConsentEvent.Type.REQUESTED, T0)));
+
+    tx(
+        tx -> {
+          HistoryHead head = tx.history().lock(ann);
+          ConsentEvent first =
+              Chains.seal(event(ann, NEWSLETTER, ConsentEvent.Type.CONFIRMED, at(1)), head);
+          // sealed on the same head as the first: together they would fork the chain
+          ConsentEvent forking =
+              Chains.seal(event(ann, OFFERS, ConsentEvent.Type.REQUESTED, at(1)), head);
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> tx.history().appendAll(List.of(first, forking), head));
+        });
+
+    assertIntact(ann, 1);
+  }
+
+  @Test
   void appendWhenEventDoesNotContinueTheHeadThenIllegalArgumentAndNothingStored() {
     givenSubjects("ann");
     SubjectId ann = subjectId("ann");

@@ -75,6 +75,41 @@ public abstract class SubjectStoreContract extends StoreContract {
   }
 
   @Test
+  void saveConsentsThenEachSavedOrReplacedAsSaveConsentWould() {
+    givenSubjects("ann", "bob");
+    Consent annNewsletter = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
+    tx(tx -> tx.subjects().saveConsent(annNewsletter));
+    Consent confirmed = annNewsletter.confirm(at(60));
+    Consent annOffers = pendingConsent(subjectId("ann"), OFFERS, "req-1", T0);
+    Consent bobOffers = pendingConsent(subjectId("bob"), OFFERS, "req-2", T0);
+
+    tx(tx -> tx.subjects().saveConsents(List.of(confirmed, annOffers, bobOffers)));
+    tx(tx -> tx.subjects().saveConsents(List.of()));
+
+    assertEquals(
+        List.of(confirmed, annOffers).stream()
+            .sorted(java.util.Comparator.comparing(Consent::purpose))
+            .toList(),
+        read(tx -> tx.subjects().consents(subjectId("ann"))));
+    assertEquals(List.of(bobOffers), read(tx -> tx.subjects().consents(subjectId("bob"))));
+  }
+
+  @Test
+  void saveConsentsWhenWorkThrowsThenNoneKept() {
+    givenSubjects("ann");
+
+    throwAfter(
+        tx ->
+            tx.subjects()
+                .saveConsents(
+                    List.of(
+                        pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0),
+                        pendingConsent(subjectId("ann"), OFFERS, "req-1", T0))));
+
+    assertEquals(List.of(), read(tx -> tx.subjects().consents(subjectId("ann"))));
+  }
+
+  @Test
   void saveConsentWhenWorkThrowsThenPreviousConsentRestored() {
     givenSubjects("ann");
     Consent pending = pendingConsent(subjectId("ann"), NEWSLETTER, "req-1", T0);
