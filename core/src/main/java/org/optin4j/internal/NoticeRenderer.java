@@ -208,7 +208,10 @@ public final class NoticeRenderer {
     return line + ' ' + texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl()));
   }
 
-  /** Legal basis, recipients and transfers, and how long proof is kept (Art. 13(1)(c), (e), (f); Art. 7(1)). */
+  /**
+   * Legal basis, recipients and transfers, automated decisions, and how long proof is kept (Art. 13(1)(c), (e), (f);
+   * 13(2)(f); Art. 7(1)).
+   */
   private void details(StringBuilder out, Purpose p, Locale locale) {
     line(
         out,
@@ -220,6 +223,11 @@ public final class NoticeRenderer {
                     ? "legal-basis.explicit-consent"
                     : "legal-basis.consent"));
     line(out, texts.text(locale, "recipients") + ' ' + recipients(p, locale));
+    line(
+        out,
+        texts.text(locale, "automated")
+            + ' '
+            + p.automatedDecisions(locale).orElseGet(() -> texts.text(locale, "automated.none")));
     Duration proof = p.retention().proofRetention();
     if (!proof.isZero()) {
       line(out, texts.text(locale, "proof", Map.of("period", duration(locale, proof))));

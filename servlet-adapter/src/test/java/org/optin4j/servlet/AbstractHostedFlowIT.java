@@ -2214,7 +2214,7 @@ abstract class AbstractHostedFlowIT {
     Files.writeString(
         catalog,
         "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
-            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"automatedDecisions\":\"none\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
             + "\"data\":\"Your email address\"}}}]}");
     Path props = Files.createTempFile("optin4j", ".properties");
     Files.writeString(
