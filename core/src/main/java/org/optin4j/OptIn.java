@@ -121,6 +121,10 @@ public final class OptIn implements AutoCloseable {
   private final Map<String, Notice> noticesByHash = new ConcurrentHashMap<>();
 
   private final Map<String, Notice> noticesByKey = new ConcurrentHashMap<>();
+
+  /** The information page stored for each language of the catalog; immutable, so kept like notices. */
+  private final Map<Locale, InformationPage> informationByLanguage = new ConcurrentHashMap<>();
+
   private volatile java.util.concurrent.ScheduledFuture<?> purgeSchedule;
 
   /** This node's entry in the store's node register, so that nodes sharing the store agree on valid links. */
@@ -295,7 +299,7 @@ public final class OptIn implements AutoCloseable {
       return known; // stored before and immutable: a form view costs no store transaction
     }
     Notice candidate = core.render(offered, lang);
-    Notice stored = store.inTransaction(tx -> tx.notices().saveNotice(candidate));
+    Notice stored = store.inTransaction(tx -> core.saveNotice(tx, candidate));
     // Kept only once durable: a caller's transaction that the unit joined may still roll it back.
     store.afterCommit(() -> remember(key, stored));
     return stored;
@@ -321,7 +325,32 @@ public final class OptIn implements AutoCloseable {
    */
   public InformationPage informationPage(Locale locale) {
     Locale lang = catalog.resolve(locale);
-    return InformationPage.of(lang, notices.renderInformation(lang));
+    InformationPage known = informationByLanguage.get(lang);
+    if (known != null) {
+      return known; // stored before and immutable: a page view costs no store transaction
+    }
+    Notice candidate = core.renderInformation(lang);
+    InformationPage stored =
+        InformationPage.of(store.inTransaction(tx -> tx.notices().saveNotice(candidate)));
+    // Kept only once durable, like notices: a caller's transaction the unit joined may roll back.
+    store.afterCommit(() -> informationByLanguage.putIfAbsent(lang, stored));
+    return stored;
+  }
+
+  /**
+   * Finds the information page a notice linked to (its text names the page's hash), as stored with the notice: the
+   * full information the person could open from the notice they consented under (GDPR Art. 7(1), 13).
+   *
+   * @param notice a notice of this service, for example one found by {@link #noticeByHash(String)} from a consent
+   * @return the stored page, or empty for a notice rendered before information pages were stored, or an information
+   *     page itself
+   */
+  public Optional<InformationPage> linkedInformationPage(Notice notice) {
+    return notices
+        .linkedInformationHash(Objects.requireNonNull(notice, "notice"))
+        .flatMap(this::noticeByHash)
+        .filter(Notice::isInformationPage)
+        .map(InformationPage::of);
   }
 
   /**
@@ -426,7 +455,7 @@ public final class OptIn implements AutoCloseable {
                       // The stored notice, with the version the store gave it, whatever version a
                       // caller's copy claims.
                       Notice known = noticesByKey.get(noticeKey);
-                      stored[0] = known != null ? null : tx.notices().saveNotice(current);
+                      stored[0] = known != null ? null : core.saveNotice(tx, current);
                       Notice notice = known != null ? known : stored[0];
                       if (shown != null && !notice.hash().equals(shown.hash())) {
                         return new RequestResult.StaleNotice();

@@ -35,6 +35,10 @@ import org.optin4j.internal.Locales;
  * @param materialVersion the latest version that changed the purpose materially, 1 to {@code version} (1: never)
  * @param recipients who the data is disclosed to, each with its country and any transfer safeguard (GDPR Art.
  *     13(1)(e)-(f)); empty: nobody
+ * @param automatedDecisions per language, meaningful information about the logic and the consequences of the
+ *     automated decision-making, including profiling, done for this purpose (GDPR Art. 13(2)(f), Art. 22); empty: there
+ *     is none, which notices and the information page say (a statement, not a missing value). When not empty, every
+ *     language of {@code texts} has its text.
  */
 public record Purpose(
     PurposeId id,
@@ -45,7 +49,8 @@ public record Purpose(
     Retention retention,
     boolean doubleOptIn,
     int materialVersion,
-    List<Recipient> recipients) {
+    List<Recipient> recipients,
+    Map<Locale, String> automatedDecisions) {
 
   private static final Pattern CATEGORY = Pattern.compile("[a-z][a-z0-9-]{0,62}");
 
@@ -89,6 +94,41 @@ public record Purpose(
               + materialVersion);
     }
     recipients = List.copyOf(Objects.requireNonNull(recipients, "recipients"));
+    Objects.requireNonNull(automatedDecisions, "automatedDecisions");
+    Map<Locale, String> logic = new LinkedHashMap<>();
+    automatedDecisions.forEach(
+        (locale, text) -> {
+          String t = Objects.requireNonNull(text, "automatedDecisions text").strip();
+          if (t.isEmpty()) {
+            throw new IllegalArgumentException(
+                "purpose " + id + ": automatedDecisions text must not be blank");
+          }
+          logic.put(Locales.languageOnly(Objects.requireNonNull(locale, "locale")), t);
+        });
+    if (!logic.isEmpty()) {
+      for (Locale l : texts.keySet()) {
+        if (!logic.containsKey(l)) {
+          throw new IllegalArgumentException(
+              "purpose "
+                  + id
+                  + ": automatedDecisions has no text for "
+                  + l.toLanguageTag()
+                  + " (GDPR Art. 13(2)(f): every language of the purpose's texts)");
+        }
+      }
+    }
+    automatedDecisions = Collections.unmodifiableMap(logic);
+  }
+
+  /**
+   * Returns the information about automated decision-making, including profiling, for a locale's language (GDPR Art.
+   * 13(2)(f)).
+   *
+   * @param locale the locale; only its language counts
+   * @return the logic and consequences, or empty when the purpose involves none
+   */
+  public Optional<String> automatedDecisions(Locale locale) {
+    return Optional.ofNullable(automatedDecisions.get(Locales.languageOnly(locale)));
   }
 
   /**
@@ -134,6 +174,7 @@ public record Purpose(
     private boolean materialChange;
     private int materialVersion;
     private List<Recipient> recipients;
+    private Map<Locale, String> automatedDecisions;
 
     private Builder(PurposeId id) {
       this.id = id;
@@ -247,6 +288,37 @@ public record Purpose(
     }
 
     /**
+     * Declares that this purpose involves no automated decision-making, including profiling (GDPR Art. 13(2)(f), Art.
+     * 22); notices and the information page say so. This or {@link #automatedDecisions(Locale, String)} is required.
+     *
+     * @return this builder
+     */
+    public Builder noAutomatedDecisions() {
+      this.automatedDecisions = new LinkedHashMap<>();
+      return this;
+    }
+
+    /**
+     * Declares automated decision-making, including profiling, for this purpose, with meaningful information about its
+     * logic and its significance and envisaged consequences for the person in one language (GDPR Art. 13(2)(f)), for
+     * example "We count which newsletters you open to send you fewer of the kinds you never read; nothing else
+     * depends on it." Call once per language of the purpose's texts.
+     *
+     * @param locale the language
+     * @param logicAndConsequences the information, in plain words
+     * @return this builder
+     */
+    public Builder automatedDecisions(Locale locale, String logicAndConsequences) {
+      if (automatedDecisions == null) {
+        automatedDecisions = new LinkedHashMap<>();
+      }
+      automatedDecisions.put(
+          Objects.requireNonNull(locale, "locale"),
+          Objects.requireNonNull(logicAndConsequences, "logicAndConsequences"));
+      return this;
+    }
+
+    /**
      * Sets whether double opt-in is required (default: yes).
      *
      * @param doubleOptIn whether the address must be confirmed first
@@ -261,8 +333,8 @@ public record Purpose(
      * Builds the purpose.
      *
      * @return the purpose
-     * @throws IllegalArgumentException if a component is invalid, or the retention or the recipients are missing
-     *     (GDPR Art. 13(2)(a), 13(1)(e))
+     * @throws IllegalArgumentException if a component is invalid, or the retention, the recipients or the statement
+     *     on automated decisions are missing (GDPR Art. 13(2)(a), 13(1)(e), 13(2)(f))
      */
     public Purpose build() {
       if (retention == null) {
@@ -274,6 +346,13 @@ public record Purpose(
                 + id
                 + ": recipients is required (GDPR Art. 13(1)(e)): recipients(...) or noRecipients()");
       }
+      if (automatedDecisions == null) {
+        throw new IllegalArgumentException(
+            "purpose "
+                + id
+                + ": automatedDecisions is required (GDPR Art. 13(2)(f)): automatedDecisions(locale, logic)"
+                + " or noAutomatedDecisions()");
+      }
       int material = materialChange ? version : materialVersion == 0 ? 1 : materialVersion;
       return new Purpose(
           id,
@@ -284,7 +363,8 @@ public record Purpose(
           retention,
           doubleOptIn,
           material,
-          recipients);
+          recipients,
+          automatedDecisions);
     }
   }
 }

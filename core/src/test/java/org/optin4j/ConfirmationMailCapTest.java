@@ -239,6 +239,7 @@ class ConfirmationMailCapTest {
                 "Bread of the month, recipes and partner offers.",
                 "your email address")
             .noRecipients()
+            .noAutomatedDecisions()
             .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build();
     OptIn v2 =

@@ -43,6 +43,7 @@ class ConsentTest {
         .version(version)
         .text(Locale.ENGLISH, "Newsletter", "News", "Your email address")
         .noRecipients()
+        .noAutomatedDecisions()
         .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
         .build();
   }

@@ -36,6 +36,7 @@ public final class Fixtures {
             "We sturen je ons brood van de maand en recepten.",
             "je e-mailadres")
         .noRecipients()
+        .noAutomatedDecisions()
         .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
@@ -54,6 +55,7 @@ public final class Fixtures {
             "We nodigen je uit voor proeverijen in de winkel.",
             "je e-mailadres en voornaam")
         .noRecipients()
+        .noAutomatedDecisions()
         .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
         .build();
   }

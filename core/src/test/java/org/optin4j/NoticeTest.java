@@ -1,7 +1,9 @@
 package org.optin4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -90,12 +92,12 @@ class NoticeTest {
   }
 
   @Test
-  void constructorWhenNoPurposeThenRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> notice(TEXT, Notice.sha256(TEXT), List.of()));
+  void constructorWhenNoPurposeThenInformationPageCountedUnderItsOwnKey() {
+    Notice page = notice(TEXT, Notice.sha256(TEXT), List.of());
 
-    assertEquals("a notice covers at least one purpose", e.getMessage());
+    assertTrue(page.isInformationPage());
+    assertEquals("en:*", page.key());
+    assertFalse(notice(TEXT, Notice.sha256(TEXT), List.of(NEWSLETTER)).isInformationPage());
   }
 
   @ParameterizedTest

@@ -670,6 +670,7 @@ class OptInTest {
                 "Elke week broodnieuws.",
                 "je e-mailadres")
             .noRecipients()
+            .noAutomatedDecisions()
             .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build();
     PurposeCatalog v2 =
@@ -797,6 +798,7 @@ class OptInTest {
                 "Wijzigingen in je account.",
                 "je e-mailadres")
             .noRecipients()
+            .noAutomatedDecisions()
             .retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =

@@ -402,6 +402,8 @@ class PurposeCatalogTest {
           "purpose.offers.retention: missing required key",
           "purpose.offers.proof-retention: missing required key",
           "purpose.offers.recipients: missing required key",
+          "purpose.offers.automated-decisions: required (GDPR Art. 13(2)(f)); none, or the logic and"
+              + " consequences in purpose.offers.automated-decisions.<locale>",
           "purpose.offers.title.en: missing translation",
           "purpose.offers.description.en: missing translation",
           "purpose.offers.data.en: missing translation",
@@ -952,7 +954,8 @@ class PurposeCatalogTest {
   // Fixtures
 
   static Purpose purpose(String id, Locale... locales) {
-    Purpose.Builder b = Purpose.builder(id).noRecipients().retention(UNTIL_WITHDRAWN);
+    Purpose.Builder b =
+        Purpose.builder(id).noRecipients().noAutomatedDecisions().retention(UNTIL_WITHDRAWN);
     for (Locale l : locales) {
       b.text(l, "Title " + l, "Description " + l, "Data " + l);
     }
@@ -967,10 +970,12 @@ class PurposeCatalogTest {
     p.put("purpose.newsletter.retention", "until-withdrawn");
     p.put("purpose.newsletter.proof-retention", "P3Y");
     p.put("purpose.newsletter.recipients", "none");
+    p.put("purpose.newsletter.automated-decisions", "none");
     addTexts(p, "newsletter");
     p.put("purpose.events.retention", "P6M");
     p.put("purpose.events.proof-retention", "P1Y");
     p.put("purpose.events.recipients", "none");
+    p.put("purpose.events.automated-decisions", "none");
     addTexts(p, "events");
     return p;
   }
@@ -979,6 +984,7 @@ class PurposeCatalogTest {
     p.put("purpose." + id + ".retention", "P1Y");
     p.put("purpose." + id + ".proof-retention", "P1Y");
     p.put("purpose." + id + ".recipients", "none");
+    p.put("purpose." + id + ".automated-decisions", "none");
     addTexts(p, id);
   }
 
@@ -1009,6 +1015,7 @@ class PurposeCatalogTest {
     newsletter.put("retention", "until-withdrawn");
     newsletter.put("proofRetention", "P3Y");
     newsletter.put("recipients", List.of());
+    newsletter.put("automatedDecisions", "none");
     purposes.add(newsletter);
     purposes.add(jsonPurpose("events"));
     doc.put("purposes", purposes);
@@ -1021,6 +1028,7 @@ class PurposeCatalogTest {
     p.put("retention", "P6M");
     p.put("proofRetention", "P1Y");
     p.put("recipients", List.of());
+    p.put("automatedDecisions", "none");
     Map<String, Object> texts = new LinkedHashMap<>();
     texts.put("en", jsonText("en"));
     texts.put("nl", jsonText("nl"));

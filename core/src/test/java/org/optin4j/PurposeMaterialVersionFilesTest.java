@@ -13,12 +13,12 @@ class PurposeMaterialVersionFilesTest {
   private static final String PROPERTIES =
       "locales=en\npurposes=newsletter\n"
           + "purpose.newsletter.version=3\npurpose.newsletter.material-version=%s\n"
-          + "purpose.newsletter.retention=until-withdrawn\npurpose.newsletter.proof-retention=P1Y\npurpose.newsletter.recipients=none\n"
+          + "purpose.newsletter.retention=until-withdrawn\npurpose.newsletter.proof-retention=P1Y\npurpose.newsletter.recipients=none\npurpose.newsletter.automated-decisions=none\n"
           + "purpose.newsletter.title.en=News\npurpose.newsletter.description.en=Monthly.\n"
           + "purpose.newsletter.data.en=Your address.\n";
   private static final String JSON =
       "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"newsletter\",\"version\":3,"
-          + "\"materialVersion\":%s,\"retention\":\"until-withdrawn\",\"proofRetention\":\"P1Y\",\"recipients\":[],\"texts\":{\"en\":"
+          + "\"materialVersion\":%s,\"retention\":\"until-withdrawn\",\"proofRetention\":\"P1Y\",\"recipients\":[],\"automatedDecisions\":\"none\",\"texts\":{\"en\":"
           + "{\"title\":\"News\",\"description\":\"Monthly.\",\"data\":\"Your address.\"}}}]}";
 
   private static ByteArrayInputStream in(String text) {

@@ -13,12 +13,13 @@ class PurposeRecipientsFilesTest {
   private static final String PROPERTIES =
       "locales=en\npurposes=newsletter\n"
           + "purpose.newsletter.retention=until-withdrawn\npurpose.newsletter.proof-retention=P1Y\n"
+          + "purpose.newsletter.automated-decisions=none\n"
           + "%s"
           + "purpose.newsletter.title.en=News\npurpose.newsletter.description.en=Monthly.\n"
           + "purpose.newsletter.data.en=Your address.\n";
   private static final String JSON =
       "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"newsletter\",\"retention\":\"until-withdrawn\","
-          + "\"proofRetention\":\"P1Y\",%s\"texts\":{\"en\":"
+          + "\"proofRetention\":\"P1Y\",\"automatedDecisions\":\"none\",%s\"texts\":{\"en\":"
           + "{\"title\":\"News\",\"description\":\"Monthly.\",\"data\":\"Your address.\"}}}]}";
 
   private static ByteArrayInputStream in(String text) {

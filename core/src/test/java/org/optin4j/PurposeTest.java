@@ -24,6 +24,7 @@ class PurposeTest {
     return Purpose.builder("newsletter")
         .text(Locale.ENGLISH, "Newsletter", "Monthly news", "Your email address")
         .noRecipients()
+        .noAutomatedDecisions()
         .retention(RETENTION);
   }
 
@@ -49,6 +50,7 @@ class PurposeTest {
             .legalBasis(LegalBasis.EXPLICIT_CONSENT)
             .doubleOptIn(false)
             .noRecipients()
+            .noAutomatedDecisions()
             .retention(Retention.fixed(Duration.ofDays(730), Duration.ZERO))
             .build();
 
@@ -83,7 +85,12 @@ class PurposeTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> Purpose.builder("newsletter").noRecipients().retention(RETENTION).build());
+            () ->
+                Purpose.builder("newsletter")
+                    .noRecipients()
+                    .noAutomatedDecisions()
+                    .retention(RETENTION)
+                    .build());
 
     assertEquals("purpose newsletter: needs a text in at least one locale", e.getMessage());
   }
@@ -114,21 +121,37 @@ class PurposeTest {
     PurposeId id = PurposeId.of("newsletter");
     assertNpe(
         "id",
-        () -> new Purpose(null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+        () ->
+            new Purpose(
+                null, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of(), Map.of()));
     assertNpe(
         "texts",
-        () -> new Purpose(id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+        () ->
+            new Purpose(
+                id, 1, null, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of(), Map.of()));
     assertNpe(
         "dataCategories",
-        () -> new Purpose(id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true, 1, List.of()));
+        () ->
+            new Purpose(
+                id, 1, texts, null, LegalBasis.CONSENT, RETENTION, true, 1, List.of(), Map.of()));
     assertNpe(
-        "legalBasis", () -> new Purpose(id, 1, texts, cats, null, RETENTION, true, 1, List.of()));
+        "legalBasis",
+        () -> new Purpose(id, 1, texts, cats, null, RETENTION, true, 1, List.of(), Map.of()));
     assertNpe(
         "retention",
-        () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, null, true, 1, List.of()));
+        () ->
+            new Purpose(
+                id, 1, texts, cats, LegalBasis.CONSENT, null, true, 1, List.of(), Map.of()));
+    assertNpe(
+        "automatedDecisions",
+        () ->
+            new Purpose(
+                id, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, List.of(), null));
     assertNpe(
         "recipients",
-        () -> new Purpose(id, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, null));
+        () ->
+            new Purpose(
+                id, 1, texts, cats, LegalBasis.CONSENT, RETENTION, true, 1, null, Map.of()));
   }
 
   @Test
@@ -144,6 +167,70 @@ class PurposeTest {
 
     assertTrue(
         e.getMessage().contains("purpose newsletter: recipients is required"), e.getMessage());
+  }
+
+  @Test
+  void buildWhenAutomatedDecisionsNotDeclaredThenRefusedNamingTheField() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Purpose.builder("newsletter")
+                    .text(Locale.ENGLISH, "News", "Our news.", "Your email address")
+                    .retention(RETENTION)
+                    .noRecipients()
+                    .build());
+
+    assertTrue(
+        e.getMessage()
+            .contains("purpose newsletter: automatedDecisions is required (GDPR Art. 13(2)(f))"),
+        e.getMessage());
+  }
+
+  @Test
+  void buildWhenNoAutomatedDecisionsThenEmptyStatement() {
+    Purpose p = valid().build();
+
+    assertEquals(Map.of(), p.automatedDecisions());
+    assertEquals(Optional.empty(), p.automatedDecisions(Locale.ENGLISH));
+  }
+
+  @Test
+  void buildWhenAutomatedDecisionsThenKeptPerLanguage() {
+    Purpose p =
+        valid()
+            .text(Locale.GERMAN, "Neues", "Unsere Neuigkeiten.", "Ihre E-Mail-Adresse")
+            .automatedDecisions(Locale.ENGLISH, "We count opens to send fewer mails.")
+            .automatedDecisions(Locale.forLanguageTag("de-AT"), "Wir zählen Öffnungen.")
+            .build();
+
+    assertEquals(
+        Optional.of("We count opens to send fewer mails."), p.automatedDecisions(Locale.UK));
+    assertEquals(Optional.of("Wir zählen Öffnungen."), p.automatedDecisions(Locale.GERMANY));
+  }
+
+  @Test
+  void buildWhenAutomatedDecisionsMissLanguageOfTextsThenRefusedNamingIt() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                valid()
+                    .text(Locale.GERMAN, "Neues", "Unsere Neuigkeiten.", "Ihre E-Mail-Adresse")
+                    .automatedDecisions(Locale.ENGLISH, "We count opens.")
+                    .build());
+
+    assertEquals(
+        "purpose newsletter: automatedDecisions has no text for de (GDPR Art. 13(2)(f): every"
+            + " language of the purpose's texts)",
+        e.getMessage());
+  }
+
+  @Test
+  void buildWhenAutomatedDecisionsBlankThenRefused() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> valid().automatedDecisions(Locale.ENGLISH, "  ").build());
   }
 
   @Test
@@ -191,7 +278,8 @@ class PurposeTest {
             RETENTION,
             true,
             1,
-            List.of());
+            List.of(),
+            Map.of());
 
     texts.clear();
     cats.add("first-name");

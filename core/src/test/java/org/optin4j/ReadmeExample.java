@@ -21,6 +21,7 @@ final class ReadmeExample {
             .text(Locale.ENGLISH, "Newsletter", "Our bread of the month, once a month.", "your email address")
             .text(Locale.forLanguageTag("nl"), "Nieuwsbrief", "Ons brood van de maand.", "je e-mailadres")
             .recipients(Recipient.inEea("Brevo SAS (mail delivery)", "FR")) // or noRecipients()
+            .noAutomatedDecisions()     // Art. 13(2)(f); or automatedDecisions(locale, logic)
             .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
             .build())
         .build();

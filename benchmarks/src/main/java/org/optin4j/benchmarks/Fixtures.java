@@ -50,6 +50,7 @@ final class Fixtures {
         .add(
             Purpose.builder("newsletter")
                 .noRecipients()
+                .noAutomatedDecisions()
                 .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
                 .text(
                     Locale.ENGLISH,
@@ -60,6 +61,7 @@ final class Fixtures {
         .add(
             Purpose.builder("offers")
                 .noRecipients()
+                .noAutomatedDecisions()
                 .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,

@@ -55,6 +55,7 @@ public final class CatalogFiles {
   private static final Set<String> ISO_639_1 = Set.of(Locale.getISOLanguages());
   private static final String UNTIL_WITHDRAWN = "until-withdrawn";
   private static final String NONE = "none";
+  private static final String AUTOMATED_DECISIONS = "automated-decisions";
 
   /** Longest retention accepted; also keeps {@code Instant.plus} far from overflow. */
   private static final Duration MAX_PERIOD = Duration.ofDays(100L * 365);
@@ -69,7 +70,8 @@ public final class CatalogFiles {
           "proof-retention",
           "double-opt-in",
           "material-version",
-          "recipients");
+          "recipients",
+          "automated-decisions");
   private static final Set<String> JSON_ROOT_KEYS = Set.of("locales", "purposes");
   private static final Set<String> JSON_PURPOSE_KEYS =
       Set.of(
@@ -82,7 +84,8 @@ public final class CatalogFiles {
           "doubleOptIn",
           "texts",
           "materialVersion",
-          "recipients");
+          "recipients",
+          "automatedDecisions");
   private static final Set<String> JSON_TEXT_KEYS = Set.copyOf(TEXT_FIELDS);
 
   private CatalogFiles() {}
@@ -147,6 +150,7 @@ public final class CatalogFiles {
         d.recipients =
             parseRecipients(key, v.equals(NONE) ? List.of() : List.of(v.split(";", -1)), problems);
       }
+      propertiesAutomatedDecisions(prefix, values, languages, used, d, problems);
       key = prefix + "double-opt-in";
       v = values.get(key);
       if (v != null) {
@@ -195,7 +199,9 @@ public final class CatalogFiles {
    */
   private static Optional<String> whyUnused(String key, List<String> languages, List<String> ids) {
     String[] parts = key.split("\\.", -1);
-    boolean textKey = parts.length == 4 && TEXT_FIELDS.contains(parts[2]);
+    boolean textKey =
+        parts.length == 4
+            && (TEXT_FIELDS.contains(parts[2]) || parts[2].equals(AUTOMATED_DECISIONS));
     boolean fieldKey = parts.length == 3 && PROPERTIES_FIELDS.contains(parts[2]);
     if (!parts[0].equals("purpose") || !(textKey || fieldKey)) {
       return Optional.of("unknown key");
@@ -208,6 +214,57 @@ public final class CatalogFiles {
     }
     // A listed purpose's field keys are all used, so this is a text key.
     return languages == null ? Optional.empty() : Optional.of("locale not in locales");
+  }
+
+  /**
+   * Reads the statement on automated decisions (GDPR Art. 13(2)(f)): {@code automated-decisions = none}, or the logic
+   * and consequences per language in {@code automated-decisions.<lang>}. One of the two is required: a catalog that
+   * says nothing is refused, like one without recipients.
+   */
+  private static void propertiesAutomatedDecisions(
+      String prefix,
+      Map<String, String> values,
+      List<String> languages,
+      Set<String> used,
+      Draft d,
+      List<String> problems) {
+    String key = prefix + AUTOMATED_DECISIONS;
+    String statement = values.get(key);
+    Map<String, String> logic = new LinkedHashMap<>();
+    for (String lang : languages == null ? List.<String>of() : languages) {
+      String langKey = key + '.' + lang;
+      used.add(langKey);
+      String v = values.get(langKey);
+      if (v != null && v.isEmpty()) {
+        problems.add(langKey + ": must not be blank");
+      } else if (v != null) {
+        logic.put(lang, v);
+      }
+    }
+    if (statement != null && !statement.equals(NONE)) {
+      problems.add(
+          key
+              + ": must be none, was "
+              + quote(statement)
+              + "; describe automated decisions per language in "
+              + key
+              + ".<locale>");
+    } else if (statement != null && !logic.isEmpty()) {
+      problems.add(key + ": none, yet " + key + ".<locale> describes automated decisions");
+    } else if (statement == null && logic.isEmpty()) {
+      problems.add(
+          key
+              + ": required (GDPR Art. 13(2)(f)); none, or the logic and consequences in "
+              + key
+              + ".<locale>");
+    } else if (statement == null) {
+      for (String lang : languages) {
+        if (!logic.containsKey(lang)) {
+          problems.add(key + '.' + lang + ": missing translation");
+        }
+      }
+      d.automatedDecisions = logic;
+    }
   }
 
   private static String required(String key, Map<String, String> values, List<String> problems) {
@@ -356,6 +413,7 @@ public final class CatalogFiles {
     } else {
       problems.add(path + ".recipients: required (GDPR Art. 13(1)(e)); [] for none");
     }
+    jsonAutomatedDecisions(path + ".automatedDecisions", map, languages, d, problems);
     if (map.containsKey("doubleOptIn")) {
       Object v = map.get("doubleOptIn");
       if (v instanceof Boolean flag) {
@@ -412,6 +470,49 @@ public final class CatalogFiles {
         problems.add(path + '.' + lang + ": missing translation");
       }
     }
+  }
+
+  /**
+   * Reads {@code automatedDecisions}: {@code "none"}, or an object giving the logic and consequences per language
+   * (GDPR Art. 13(2)(f)). Required.
+   */
+  private static void jsonAutomatedDecisions(
+      String path, Map<?, ?> purpose, List<String> languages, Draft d, List<String> problems) {
+    if (!purpose.containsKey("automatedDecisions")) {
+      problems.add(
+          path
+              + ": required (GDPR Art. 13(2)(f)); \"none\", or the logic and consequences per locale");
+      return;
+    }
+    Object raw = purpose.get("automatedDecisions");
+    if (raw instanceof String s && s.strip().equals(NONE)) {
+      return;
+    }
+    if (!(raw instanceof Map<?, ?> texts) || texts.isEmpty()) {
+      problems.add(
+          path + ": must be \"none\" or an object of texts per locale, was " + typeOrValue(raw));
+      return;
+    }
+    Map<String, String> logic = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : texts.entrySet()) {
+      String lang = String.valueOf(e.getKey());
+      if (languages != null && !languages.contains(lang)) {
+        problems.add(path + '.' + lang + ": locale not in locales");
+        continue;
+      }
+      String v = string(path + '.' + lang, e.getValue(), problems);
+      if (v != null && v.isEmpty()) {
+        problems.add(path + '.' + lang + ": must not be blank");
+      } else if (v != null) {
+        logic.put(lang, v);
+      }
+    }
+    for (String lang : languages == null ? List.<String>of() : languages) {
+      if (!texts.containsKey(lang)) {
+        problems.add(path + '.' + lang + ": missing translation");
+      }
+    }
+    d.automatedDecisions = logic;
   }
 
   private static void unknownKeys(
@@ -491,6 +592,10 @@ public final class CatalogFiles {
     private Retention retention;
     private boolean doubleOptIn = true;
     private List<Recipient> recipients = List.of();
+
+    /** Empty: none declared (the files require the statement, so empty here means "none"). */
+    private Map<String, String> automatedDecisions = Map.of();
+
     private final Map<String, PurposeText> texts = new LinkedHashMap<>();
 
     /** Builds the purpose; called only when no problem was found for it. */
@@ -510,6 +615,8 @@ public final class CatalogFiles {
       }
       texts.forEach(
           (lang, t) -> b.text(Locale.forLanguageTag(lang), t.title(), t.description(), t.data()));
+      b.noAutomatedDecisions();
+      automatedDecisions.forEach((lang, t) -> b.automatedDecisions(Locale.forLanguageTag(lang), t));
       try {
         return Optional.of(b.build());
       } catch (IllegalArgumentException e) {

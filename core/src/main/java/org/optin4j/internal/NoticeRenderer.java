@@ -37,6 +37,12 @@ public final class NoticeRenderer {
   private final TextBundle texts;
 
   /**
+   * The information page's text per language of the catalog, rendered once: every notice names its hash, and the
+   * catalog and controller of a renderer never change.
+   */
+  private final Map<Locale, String> information;
+
+  /**
    * Creates a renderer.
    *
    * @param catalog the purposes
@@ -58,6 +64,11 @@ public final class NoticeRenderer {
     this.texts =
         TextBundle.shipped(
             "notice text", "org.optin4j.internal.notice", NoticeRenderer.class.getClassLoader());
+    Map<Locale, String> info = new java.util.HashMap<>();
+    for (Locale l : catalog.locales()) {
+      info.put(l, buildInformation(l));
+    }
+    this.information = Map.copyOf(info);
   }
 
   /**
@@ -102,8 +113,48 @@ public final class NoticeRenderer {
       out.append('\n');
     }
     closing(out, locale);
+    // Which full information the summary's link opened: the proof of this notice can then show it
+    // (stored with it).
+    out.append(texts.text(locale, "info.shown", Map.of("hash", informationHash(locale))))
+        .append('\n');
     out.append(texts.text(locale, "confirm")).append('\n');
     return out.toString();
+  }
+
+  /**
+   * Returns the SHA-256 of the information page in a language, as named in the notices of that language.
+   *
+   * @param locale a language of the catalog
+   * @return the hash, lowercase hex
+   */
+  public String informationHash(Locale locale) {
+    return org.optin4j.Notice.sha256(renderInformation(locale));
+  }
+
+  /**
+   * Finds the hash of the information page a notice names, if it names one (notices rendered before information
+   * pages were stored do not).
+   *
+   * @param notice a notice
+   * @return the hash, or empty
+   */
+  public Optional<String> linkedInformationHash(org.optin4j.Notice notice) {
+    if (notice.isInformationPage()
+        || !TextBundle.LANGUAGES.contains(notice.locale().getLanguage())) {
+      return Optional.empty();
+    }
+    String template = texts.text(notice.locale(), "info.shown", Map.of("hash", "\u0000"));
+    String before = template.substring(0, template.indexOf('\u0000'));
+    String after = template.substring(template.indexOf('\u0000') + 1);
+    for (String line : notice.text().split("\n")) {
+      if (line.startsWith(before) && line.endsWith(after)) {
+        String hash = line.substring(before.length(), line.length() - after.length());
+        if (hash.matches("[0-9a-f]{64}")) {
+          return Optional.of(hash);
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -158,6 +209,11 @@ public final class NoticeRenderer {
    * @return the exact text
    */
   public String renderInformation(Locale locale) {
+    String known = information.get(locale);
+    return known != null ? known : buildInformation(locale);
+  }
+
+  private String buildInformation(Locale locale) {
     StringBuilder out = new StringBuilder();
     out.append(texts.text(locale, "info.title")).append("\n\n");
     out.append(
@@ -208,7 +264,10 @@ public final class NoticeRenderer {
     return line + ' ' + texts.text(locale, "policy", Map.of("url", controller.privacyPolicyUrl()));
   }
 
-  /** Legal basis, recipients and transfers, and how long proof is kept (Art. 13(1)(c), (e), (f); Art. 7(1)). */
+  /**
+   * Legal basis, recipients and transfers, automated decisions, and how long proof is kept (Art. 13(1)(c), (e), (f);
+   * 13(2)(f); Art. 7(1)).
+   */
   private void details(StringBuilder out, Purpose p, Locale locale) {
     line(
         out,
@@ -220,6 +279,11 @@ public final class NoticeRenderer {
                     ? "legal-basis.explicit-consent"
                     : "legal-basis.consent"));
     line(out, texts.text(locale, "recipients") + ' ' + recipients(p, locale));
+    line(
+        out,
+        texts.text(locale, "automated")
+            + ' '
+            + p.automatedDecisions(locale).orElseGet(() -> texts.text(locale, "automated.none")));
     Duration proof = p.retention().proofRetention();
     if (!proof.isZero()) {
       line(out, texts.text(locale, "proof", Map.of("period", duration(locale, proof))));

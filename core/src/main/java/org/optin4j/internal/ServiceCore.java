@@ -148,6 +148,34 @@ public record ServiceCore(
   }
 
   /**
+   * Renders the information page in a language, not yet stored: a {@link Notice} without purposes, which the store
+   * versions under its own key ({@link Notice#isInformationPage()}).
+   */
+  public Notice renderInformation(Locale locale) {
+    String text = notices.renderInformation(locale);
+    return new Notice(1, Notice.sha256(text), locale, List.of(), text, clock.instant());
+  }
+
+  /**
+   * Stores a rendered notice, and with it, in the same unit, the information page its text links to: the one rule for
+   * every path that stores a notice (signup, form view, re-consent, address change, import), so that a stored
+   * notice's linked information page is always stored too (GDPR Art. 7(1): the proof shows what the person could
+   * open). A notice already stored costs one read, as before; the page is written only with a new notice.
+   *
+   * @param tx the unit of work
+   * @param candidate a notice from {@link #render}
+   * @return the stored notice with its version
+   */
+  public Notice saveNotice(ConsentStore.Transaction tx, Notice candidate) {
+    Optional<Notice> known = tx.notices().notice(candidate.hash());
+    if (known.isPresent()) {
+      return known.get();
+    }
+    tx.notices().saveNotice(renderInformation(candidate.locale()));
+    return tx.notices().saveNotice(candidate);
+  }
+
+  /**
    * Offers a mail to each subject of a page still on file, in one unit of work.
    *
    * @param mail queues the mail to one subject, or answers {@code false} (no consent, queued before, ...)

@@ -79,6 +79,37 @@ public final class StoredBounces implements Bounces {
     return act(((SnsNotification.Report) read).report(), body.getBytes(StandardCharsets.UTF_8));
   }
 
+  @Override
+  public ReportOutcome relayed(
+      String body,
+      java.util.Map<String, String> headers,
+      org.optin4j.feed.WebhookVerifier verifier) {
+    Objects.requireNonNull(body, "body");
+    Objects.requireNonNull(headers, "headers");
+    Objects.requireNonNull(verifier, "verifier");
+    if (body.length() > MAX_REPORT) {
+      return new ReportOutcome.Refused("relayed report too large");
+    }
+    byte[] raw = body.getBytes(StandardCharsets.UTF_8);
+    try {
+      // Verified before anything is parsed or kept: only the holder of the secret gets a report set
+      // aside (anyone can POST to a public endpoint).
+      verifier.verify(
+          name -> {
+            for (java.util.Map.Entry<String, String> e : headers.entrySet()) {
+              if (e.getKey() != null && e.getKey().equalsIgnoreCase(name)) {
+                return e.getValue();
+              }
+            }
+            return null;
+          },
+          raw);
+    } catch (org.optin4j.feed.WebhookVerificationException e) {
+      return new ReportOutcome.Refused("relayed report signature does not verify: " + e.reason());
+    }
+    return act(RelayedReport.read(body), raw);
+  }
+
   private ReportOutcome act(DeliveryReport report, byte[] raw) {
     if (report instanceof DeliveryReport.Unreadable u) {
       return setAside(u.reason(), raw);

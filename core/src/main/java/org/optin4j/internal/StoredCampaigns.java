@@ -280,7 +280,7 @@ public final class StoredCampaigns implements Campaigns {
       return ReconsentOutcome.THROTTLED;
     }
     Locale locale = core.catalog().resolve(c.get().notice().locale());
-    Notice notice = tx.notices().saveNotice(core.render(Set.of(p.id()), locale));
+    Notice notice = core.saveNotice(tx, core.render(Set.of(p.id()), locale));
     String requestId = core.randomId();
     tx.requests()
         .insertRequest(

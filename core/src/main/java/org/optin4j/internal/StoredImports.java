@@ -145,7 +145,7 @@ public final class StoredImports implements Imports {
       core.write(
           tx -> {
             for (PurposeId p : purposes) {
-              notices.put(p, tx.notices().saveNotice(core.render(Set.of(p), locale)).ref());
+              notices.put(p, core.saveNotice(tx, core.render(Set.of(p), locale)).ref());
             }
           });
     }

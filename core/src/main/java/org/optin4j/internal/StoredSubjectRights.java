@@ -750,7 +750,7 @@ public final class StoredSubjectRights implements SubjectRights {
       String source,
       Instant now,
       Instant expiresAt) {
-    Notice notice = tx.notices().saveNotice(core.render(purposes, ask.lang()));
+    Notice notice = core.saveNotice(tx, core.render(purposes, ask.lang()));
     String requestId = core.randomId();
     tx.requests()
         .insertRequest(

@@ -1,6 +1,7 @@
 package org.optin4j.lists;
 
 import java.util.List;
+import java.util.Map;
 import org.optin4j.spi.ReportStore;
 
 /**
@@ -37,6 +38,24 @@ public interface Bounces {
    * @return what it did
    */
   ReportOutcome sns(String body, SnsSettings settings);
+
+  /**
+   * Handles one report in the generic JSON shape (see {@code docs/bounces.md}, "Generic JSON": {@code type} bounce or
+   * complaint, {@code returnPath} the VERP address of the mail, {@code permanent}, {@code status}, {@code diagnostic},
+   * {@code feedbackType}, {@code time}), posted by any relay that holds the shared secret and signs as Standard
+   * Webhooks does ({@code webhook-id}, {@code webhook-timestamp}, {@code webhook-signature}: HMAC-SHA256 of {@code
+   * id.timestamp.body}). A message whose signature does not verify or whose timestamp is more than the verifier's
+   * tolerance away is {@link ReportOutcome.Refused} and nothing is kept or changed; a verified body that is not of the
+   * shape is {@link ReportOutcome.SetAside}; the rest is handled like a mail report, matched by its verified VERP tag.
+   *
+   * @param body the request body as received (UTF-8), verified before it is parsed
+   * @param headers the request's headers by name (any case); only the three signature headers are read
+   * @param verifier the shared secrets (during a rotation, new and old) and the clock
+   * @return what it did
+   * @throws org.optin4j.StoreException if the store fails (the relay should retry)
+   */
+  ReportOutcome relayed(
+      String body, Map<String, String> headers, org.optin4j.feed.WebhookVerifier verifier);
 
   /**
    * Returns the reports set aside, newest first, for the operator.

@@ -63,6 +63,7 @@ class CampaignsReconsentTest {
             "Ons brood van de maand, recepten en" + " aanbiedingen van partnermolens.",
             "je e-mailadres")
         .noRecipients()
+        .noAutomatedDecisions()
         .retention(Retention.untilWithdrawn(Duration.ofDays(3 * 365)))
         .build();
   }
@@ -205,6 +206,7 @@ class CampaignsReconsentTest {
                 .materialVersion(3)
                 .text(Locale.ENGLISH, "t", "d", "e")
                 .noRecipients()
+                .noAutomatedDecisions()
                 .retention(Retention.untilWithdrawn(Duration.ZERO))
                 .build());
     assertNotEquals(newsletterV2(true), newsletterV2(false));

@@ -63,12 +63,14 @@ class NoticeElementsTest {
             .dataCategories("email", "allergies")
             .legalBasis(LegalBasis.EXPLICIT_CONSENT)
             .noRecipients()
+            .noAutomatedDecisions()
             .retention(Retention.fixed(Duration.ofDays(2 * 365), Duration.ofDays(365)));
     List<Locale> locales = new ArrayList<>();
     for (String language : TextBundle.LANGUAGES) {
       Locale l = Locale.forLanguageTag(language);
       locales.add(l);
       newsletter.text(l, "News " + language, "Recipes, " + language + ".", "mail " + language);
+      newsletter.automatedDecisions(l, "Opens counted, " + language + ".");
       health.text(l, "Allergy " + language, "Safe bread, " + language + ".", "allergy " + language);
     }
     return PurposeCatalog.builder()
@@ -206,6 +208,12 @@ class NoticeElementsTest {
         assertContains(
             text, FRAME.text(locale, "recipients.none", Map.of("controller", CONTROLLER.name())));
       }
+      // 13(2)(f): automated decisions and profiling, or the statement that there are none.
+      assertContains(
+          text,
+          FRAME.text(locale, "automated")
+              + ' '
+              + p.automatedDecisions(locale).orElse(FRAME.text(locale, "automated.none")));
       // 13(2)(a): how long (the proof period too).
       assertContains(text, renderer.describe(p.retention(), locale));
     }

@@ -123,6 +123,14 @@ class MailboxReportsTest {
           }
 
           @Override
+          public ReportOutcome relayed(
+              String body,
+              java.util.Map<String, String> headers,
+              org.optin4j.feed.WebhookVerifier verifier) {
+            throw new org.optin4j.StoreException("database down");
+          }
+
+          @Override
           public int purge() {
             return 0;
           }

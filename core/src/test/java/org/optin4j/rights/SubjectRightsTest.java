@@ -125,6 +125,7 @@ class SubjectRightsTest {
                 "Wijzigingen in je account.",
                 "je e-mailadres")
             .noRecipients()
+            .noAutomatedDecisions()
             .retention(Retention.untilWithdrawn(Duration.ZERO))
             .build();
     PurposeCatalog c =

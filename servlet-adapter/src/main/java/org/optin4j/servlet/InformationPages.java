@@ -61,7 +61,13 @@ final class InformationPages {
       linked(h.open("p", "class", "optin-notice"), blocks[i], urls).close("p").nl();
     }
     h.open("p", "class", "optin-notice-version")
-        .text(pages.t(locale, "info.version", "version", info.version()))
+        // The full hash, as the notices that link here name it: a reader can match the two.
+        .text(
+            pages.t(
+                locale,
+                "info.version",
+                "version",
+                info.version() + " (SHA-256 " + info.hash() + ")"))
         .close("p")
         .nl();
     return h.close("div").nl();

@@ -24,6 +24,7 @@ import org.optin4j.ConfirmationResult;
 import org.optin4j.Consent;
 import org.optin4j.ConsentState;
 import org.optin4j.EmailAddress;
+import org.optin4j.InformationPage;
 import org.optin4j.Notice;
 import org.optin4j.NoticeLayers;
 import org.optin4j.OptIn;
@@ -102,6 +103,7 @@ final class JsonApi {
     Map<String, Map<String, Routes.Handler>> r = new LinkedHashMap<>();
     r.put("/openapi.json", Map.of("GET", this::openApi));
     r.put("/notice", Map.of("GET", this::notice));
+    r.put("/information", Map.of("GET", this::information));
     r.put("/subscribe", Map.of("POST", this::subscribe));
     r.put("/confirm/preview", Map.of("POST", this::confirmPreview));
     r.put("/confirm", Map.of("POST", this::confirm));
@@ -325,10 +327,26 @@ final class JsonApi {
     } else {
       optIn.catalog().purposes().forEach(p -> offered.add(p.id()));
     }
-    json.send(res, 200, noticeJson(optIn.notice(offered, locale)));
+    json.send(res, 200, noticeJson(req, optIn.notice(offered, locale)));
   }
 
-  private ObjectNode noticeJson(Notice notice) {
+  /**
+   * GET: the full information GDPR Art. 13 asks for about every purpose ({@link OptIn#informationPage}), in a
+   * language, with the version and hash under which it is stored: what a notice's {@code information} links to.
+   */
+  private void information(HttpServletRequest req, HttpServletResponse res) throws IOException {
+    InformationPage page = optIn.informationPage(language(req, queryOne(req, "lang"), "lang"));
+    json.send(
+        res,
+        200,
+        json.object()
+            .put("version", page.version())
+            .put("hash", page.hash())
+            .put("language", page.locale().getLanguage())
+            .put("text", page.text()));
+  }
+
+  private ObjectNode noticeJson(HttpServletRequest req, Notice notice) {
     ObjectNode n = json.object();
     n.put("version", notice.version());
     n.put("hash", notice.hash());
@@ -347,6 +365,20 @@ final class JsonApi {
       layered.ifPresent(l -> o.put("short", l.purposes().get(inCatalogOrder.indexOf(id))));
     }
     n.put("text", notice.text());
+    // The information page this notice's text names (by hash): the full information one click away.
+    optIn
+        .linkedInformationPage(notice)
+        .ifPresent(
+            page ->
+                n.putObject("information")
+                    .put("version", page.version())
+                    .put("hash", page.hash())
+                    .put(
+                        "href",
+                        pages.base(req)
+                            + ROOT
+                            + "/information?lang="
+                            + page.locale().getLanguage()));
     layered.ifPresent(
         l -> {
           // The layers of the text, for a client that shows each purpose's short text at its
@@ -439,7 +471,7 @@ final class JsonApi {
             .put("id", p.id().value())
             .put("title", pages.title(p, ready.notice().locale()));
       }
-      o.set("notice", noticeJson(ready.notice()));
+      o.set("notice", noticeJson(req, ready.notice()));
       o.put("expiresAt", ready.expiresAt().toString());
       json.send(res, 200, o);
     } else if (preview instanceof ConfirmationPreview.AlreadyConfirmed) {
@@ -586,7 +618,7 @@ final class JsonApi {
     if (inactive.isEmpty()) {
       o.putNull("offer");
     } else {
-      o.set("offer", noticeJson(optIn.notice(inactive, locale)));
+      o.set("offer", noticeJson(req, optIn.notice(inactive, locale)));
     }
     json.send(res, 200, o);
   }

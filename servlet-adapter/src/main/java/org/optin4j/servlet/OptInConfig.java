@@ -73,7 +73,8 @@ public final class OptInConfig {
 
   /** Secrets that are text, not base64 keys. */
   private static final Set<String> TEXT_SECRETS =
-      Set.of("smtp.password", "receiptKeys.jwk", "store.password", "api.key");
+      Set.of(
+          "smtp.password", "receiptKeys.jwk", "store.password", "api.key", "bounces.relay.secret");
 
   /** Secrets, each read from exactly one of {@code <name>.env}, {@code <name>.file} or {@code <name>.value}. */
   private static final List<String> SECRETS =
@@ -84,7 +85,8 @@ public final class OptInConfig {
           "suppressionPepper",
           "receiptKeys.jwk",
           "formKey",
-          "api.key");
+          "api.key",
+          "bounces.relay.secret");
 
   private static final Set<String> KEYS =
       Stream.concat(
@@ -137,7 +139,8 @@ public final class OptInConfig {
                   "dropIn.markerPaths",
                   "dropIn.emailField",
                   "api.enabled",
-                  "api.allowedOrigins"))
+                  "api.allowedOrigins",
+                  "bounces.sns.topics"))
           .collect(Collectors.toUnmodifiableSet());
 
   private static final String MEMORY_REFUSED =
@@ -454,6 +457,22 @@ public final class OptInConfig {
     if (apiKey != null) {
       // One key per configuration; a rotation configures the filter in code with apiKeys(old, new).
       f.apiKeys(apiKey.strip());
+    }
+    r.optional(
+        "bounces.sns.topics",
+        OptInConfig::list,
+        l ->
+            f.snsBounces(
+                org.optin4j.lists.SnsSettings.of(
+                    new java.util.LinkedHashSet<>(java.util.Arrays.asList(l)))));
+    String relaySecret = r.text("bounces.relay.secret");
+    if (relaySecret != null) {
+      try {
+        f.relayedBounces(org.optin4j.feed.WebhookSecret.parse(relaySecret.strip()));
+      } catch (IllegalArgumentException e) {
+        // Never the secret itself in the message.
+        problems.add("bounces.relay.secret: must be a whsec_ secret of 24 to 64 bytes");
+      }
     }
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);

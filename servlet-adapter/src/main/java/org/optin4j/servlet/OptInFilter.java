@@ -81,6 +81,8 @@ public final class OptInFilter implements Filter {
   /** The JSON API, or null when it is off. */
   private JsonApi jsonApi;
 
+  private BounceWebhooks bounceWebhooks;
+
   private OptInForms forms;
   private ServletContext context;
 
@@ -194,6 +196,15 @@ public final class OptInFilter implements Filter {
                 preferences,
                 notices);
       }
+      this.bounceWebhooks =
+          new BounceWebhooks(
+              optIn,
+              settings.snsBounces(),
+              settings.relaySecrets().isEmpty()
+                  ? null
+                  : org.optin4j.feed.WebhookVerifier.of(
+                      settings.clock(),
+                      settings.relaySecrets().toArray(org.optin4j.feed.WebhookSecret[]::new)));
       this.forms = new OptInForms(settings, optIn, pages, tokens);
       this.dropIn = new DropIn(settings, optIn, forms, guard, pages, gate, notices);
       context.setAttribute(OptInForms.ATTRIBUTE, forms);
@@ -250,6 +261,20 @@ public final class OptInFilter implements Filter {
           failClosedJson(request, response, e);
         }
         return;
+      }
+      if (bounceWebhooks != null
+          && bounceWebhooks.on()
+          && sub.startsWith(BounceWebhooks.ROOT + "/")) {
+        // Before any form parsing: the body is the signed bytes, read once by the endpoint.
+        try {
+          if (bounceWebhooks.handle(
+              request, response, sub.substring(BounceWebhooks.ROOT.length()))) {
+            return;
+          }
+        } catch (RuntimeException e) {
+          failClosed(request, response, e);
+          return;
+        }
       }
       if (!parametersReadable(request)) {
         response.sendError(HttpServletResponse.SC_BAD_REQUEST);
@@ -404,6 +429,8 @@ public final class OptInFilter implements Filter {
     private boolean api;
     private final Set<String> apiAllowedOrigins = new LinkedHashSet<>();
     private final List<String> apiKeys = new ArrayList<>();
+    private org.optin4j.lists.SnsSettings snsBounces;
+    private final List<org.optin4j.feed.WebhookSecret> relaySecrets = new ArrayList<>();
     private final Set<String> markerPaths = new LinkedHashSet<>();
     private String emailField = "email";
     private PageLayout layout;
@@ -623,6 +650,33 @@ public final class OptInFilter implements Filter {
     }
 
     /**
+     * Answers Amazon SES bounce and complaint notifications through Amazon SNS at {@code POST
+     * {prefix}/bounces/sns} (default off): the signature of each message is verified and only the given topics are
+     * accepted ({@code docs/bounces.md}). Needs a bounce address ({@code OptIn.Builder#bounceAddress}).
+     *
+     * @param settings the accepted topics and how signing certificates are fetched, or {@code null} for off
+     * @return this builder
+     */
+    public Builder snsBounces(org.optin4j.lists.SnsSettings settings) {
+      this.snsBounces = settings;
+      return this;
+    }
+
+    /**
+     * Answers bounce and complaint reports in the generic JSON shape at {@code POST {prefix}/bounces/relay}
+     * (default off), signed with one of these shared secrets as Standard Webhooks signs ({@code docs/bounces.md},
+     * SECURITY.md: the holder of a secret can report any mail of this installation as bounced or complained about).
+     *
+     * @param secrets the secrets ({@code whsec_...}; during a rotation, new and old); none: off
+     * @return this builder
+     */
+    public Builder relayedBounces(org.optin4j.feed.WebhookSecret... secrets) {
+      this.relaySecrets.clear();
+      this.relaySecrets.addAll(List.of(secrets));
+      return this;
+    }
+
+    /**
      * Switches the JSON API under {@code {prefix}/api} on or off (default off): {@code docs/json-api.md}.
      *
      * @param on whether the filter answers {@code {prefix}/api/...}
@@ -830,7 +884,9 @@ public final class OptInFilter implements Filter {
           clock,
           api,
           Set.copyOf(apiOrigins),
-          List.copyOf(keys));
+          List.copyOf(keys),
+          snsBounces,
+          List.copyOf(relaySecrets));
     }
 
     private void checkPath(String name, String p) {
@@ -912,7 +968,9 @@ public final class OptInFilter implements Filter {
       Clock clock,
       boolean api,
       Set<String> apiAllowedOrigins,
-      List<byte[]> apiKeys) {
+      List<byte[]> apiKeys,
+      org.optin4j.lists.SnsSettings snsBounces,
+      List<org.optin4j.feed.WebhookSecret> relaySecrets) {
 
     @Override
     public String toString() {

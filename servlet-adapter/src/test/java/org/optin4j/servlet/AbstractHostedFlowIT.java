@@ -801,7 +801,8 @@ abstract class AbstractHostedFlowIT {
     assertTrue(
         b.contains("<a href=\"https://autoriteitpersoonsgegevens.nl\">"),
         "the authority is a link");
-    assertTrue(b.contains(info.version()), "the version is shown");
+    assertTrue(
+        b.contains(info.version() + " (SHA-256 " + info.hash() + ")"), "the version is shown");
     for (org.optin4j.Purpose p : optIn.catalog().purposes()) {
       assertTrue(b.contains(p.text(java.util.Locale.ENGLISH).orElseThrow().title()), b);
     }
@@ -2214,7 +2215,7 @@ abstract class AbstractHostedFlowIT {
     Files.writeString(
         catalog,
         "{\"locales\":[\"en\"],\"purposes\":[{\"id\":\"news\",\"retention\":\"until-withdrawn\","
-            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
+            + "\"proofRetention\":\"P3Y\",\"recipients\":[],\"automatedDecisions\":\"none\",\"texts\":{\"en\":{\"title\":\"News\",\"description\":\"Our news.\","
             + "\"data\":\"Your email address\"}}}]}");
     Path props = Files.createTempFile("optin4j", ".properties");
     Files.writeString(

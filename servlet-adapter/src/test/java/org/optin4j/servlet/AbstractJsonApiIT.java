@@ -221,6 +221,26 @@ abstract class AbstractJsonApiIT {
     assertProblem(get("/notice?lang=xx"), 400, "invalid-parameter");
   }
 
+  @Test
+  void informationAnswersTheStoredPageThatTheNoticeLinksTo() throws Exception {
+    JsonNode notice = read(get("/notice?purpose=newsletter&lang=de"));
+    JsonNode ref = notice.get("information");
+    assertEquals(API + "/information?lang=de", ref.get("href").asText());
+
+    JsonNode page = read(get("/information?lang=de"));
+
+    org.optin4j.InformationPage stored = optIn.informationPage(java.util.Locale.GERMAN);
+    assertEquals(stored.hash(), page.get("hash").asText());
+    assertEquals(stored.version(), page.get("version").asInt());
+    assertEquals("de", page.get("language").asText());
+    assertEquals(stored.text(), page.get("text").asText());
+    assertEquals(ref.get("hash"), page.get("hash"), "the notice links to this version");
+    assertTrue(notice.get("text").asText().contains(stored.hash()), "the hash is in the proof");
+    assertEquals(
+        "en", read(get("/information", "Accept-Language", "en-GB")).get("language").asText());
+    assertProblem(get("/information?lang=xx"), 400, "invalid-parameter");
+  }
+
   // --- signup and confirmation
   // -------------------------------------------------------------------------------------
 

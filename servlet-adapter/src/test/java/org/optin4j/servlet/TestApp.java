@@ -31,6 +31,7 @@ final class TestApp {
         .add(
             Purpose.builder("newsletter")
                 .noRecipients()
+                .noAutomatedDecisions()
                 .retention(r)
                 .text(
                     Locale.ENGLISH,
@@ -56,6 +57,7 @@ final class TestApp {
         .add(
             Purpose.builder("offers")
                 .noRecipients()
+                .noAutomatedDecisions()
                 .retention(Retention.fixed(Duration.ofDays(365), Duration.ofDays(365)))
                 .text(
                     Locale.ENGLISH,

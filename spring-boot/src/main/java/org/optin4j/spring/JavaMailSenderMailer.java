@@ -46,6 +46,13 @@ import org.springframework.mail.javamail.MimeMessageHelper;
  * Reasons name SMTP codes and exception classes, never an address or the server's reply text. Nothing here logs an
  * address or a link (links in mails are credentials).
  *
+ * <p>A mail with a {@link MailMessage#returnPath() return path} (its VERP address, so that a bounce names the mail it
+ * answers) is sent with that envelope sender (RFC 5321 {@code MAIL FROM}): the Angus SMTP transport takes it from the
+ * message when the message is its {@code SMTPMessage}, which this mailer creates in the session of Spring's {@code
+ * JavaMailSenderImpl}. Another {@code JavaMailSender} whose {@code createMimeMessage()} does not give an {@code
+ * SMTPMessage} sends with its configured envelope sender (a warning is logged once): bounces then reach the mailbox
+ * without their mail's VERP address.
+ *
  * <p>Thread-safe when the {@code JavaMailSender} is (Spring's {@code JavaMailSenderImpl} is).
  */
 public final class JavaMailSenderMailer implements Mailer {
@@ -66,6 +73,11 @@ public final class JavaMailSenderMailer implements Mailer {
           "sender");
 
   private final JavaMailSender sender;
+
+  /** Warned once that this sender cannot set a per-mail envelope sender (the warning is per mailer, not static). */
+  private final java.util.concurrent.atomic.AtomicBoolean warnedNoEnvelope =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   private final InternetAddress from;
   private final InternetAddress replyTo;
 
@@ -167,7 +179,7 @@ public final class JavaMailSenderMailer implements Mailer {
   }
 
   private MimeMessage compose(MailMessage mail) throws MessagingException {
-    MimeMessage mime = sender.createMimeMessage();
+    MimeMessage mime = mail.returnPath() == null ? sender.createMimeMessage() : withEnvelope(mail);
     boolean multipart = mail.html() != null || !mail.attachments().isEmpty();
     MimeMessageHelper helper = new MimeMessageHelper(mime, multipart, "UTF-8");
     helper.setFrom(from);
@@ -198,6 +210,30 @@ public final class JavaMailSenderMailer implements Mailer {
       mime.addHeader(header.getKey(), MimeUtility.fold(header.getKey().length() + 2, value));
     }
     return mime;
+  }
+
+  /**
+   * A message whose SMTP envelope sender is the mail's return path: Angus's {@code SMTPTransport} reads {@code
+   * MAIL FROM} from an {@code SMTPMessage} before the session's {@code mail.smtp.from}, and Spring's {@code
+   * JavaMailSenderImpl} sends any {@code MimeMessage} it is given over its transport.
+   */
+  private MimeMessage withEnvelope(MailMessage mail) throws MessagingException {
+    org.eclipse.angus.mail.smtp.SMTPMessage smtp;
+    if (sender instanceof org.springframework.mail.javamail.JavaMailSenderImpl impl) {
+      smtp = new org.eclipse.angus.mail.smtp.SMTPMessage(impl.getSession());
+    } else if (sender.createMimeMessage() instanceof org.eclipse.angus.mail.smtp.SMTPMessage own) {
+      smtp = own;
+    } else {
+      if (warnedNoEnvelope.compareAndSet(false, true)) {
+        LOG.warn(
+            "optin4j: {} cannot set a per-mail envelope sender; bounces will not carry VERP"
+                + " addresses",
+            sender.getClass().getSimpleName());
+      }
+      return sender.createMimeMessage();
+    }
+    smtp.setEnvelopeFrom(mail.returnPath().value());
+    return smtp;
   }
 
   /**

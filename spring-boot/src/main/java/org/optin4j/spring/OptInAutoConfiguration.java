@@ -232,6 +232,18 @@ public class OptInAutoConfiguration {
     List<String> problems = new ArrayList<>();
     OptIn.Builder b = OptIn.builder().store(store).mailer(mailer).metrics(metrics);
     listeners.forEach(b::listener);
+    OptInProperties.Bounces bounces = p.bounces();
+    if (bounces.localPart() != null || bounces.domain() != null) {
+      if (bounces.localPart() == null || bounces.domain() == null) {
+        problems.add("optin4j.bounces.local-part and optin4j.bounces.domain: set both or neither");
+      } else {
+        try {
+          b.bounceAddress(bounces.localPart().strip(), bounces.domain().strip());
+        } catch (IllegalArgumentException e) {
+          problems.add("optin4j.bounces.*: " + e.getMessage());
+        }
+      }
+    }
     if (p.baseUrl() == null || p.baseUrl().isBlank()) {
       problems.add("optin4j.base-url: required, for example https://shop.example/optin");
     } else {
@@ -377,6 +389,21 @@ public class OptInAutoConfiguration {
     byte[] apiKey = secret("optin4j.api.key", p.api().key(), true, problems);
     if (apiKey != null) {
       f.apiKeys(new String(apiKey, StandardCharsets.UTF_8).strip());
+    }
+    OptInProperties.Bounces bounces = p.bounces();
+    if (!bounces.snsTopics().isEmpty()) {
+      f.snsBounces(org.optin4j.lists.SnsSettings.of(java.util.Set.copyOf(bounces.snsTopics())));
+    }
+    byte[] relay = secret("optin4j.bounces.relay-secret", bounces.relaySecret(), true, problems);
+    if (relay != null) {
+      try {
+        f.relayedBounces(
+            org.optin4j.feed.WebhookSecret.parse(
+                new String(relay, StandardCharsets.UTF_8).strip()));
+      } catch (IllegalArgumentException e) {
+        // Never the secret itself in the message.
+        problems.add("optin4j.bounces.relay-secret: must be a whsec_ secret of 24 to 64 bytes");
+      }
     }
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);

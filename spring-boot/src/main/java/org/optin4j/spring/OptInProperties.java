@@ -79,7 +79,8 @@ public record OptInProperties(
     @DefaultValue List<String> returnUrls,
     String messages,
     @DefaultValue DropIn dropIn,
-    @DefaultValue Api api) {
+    @DefaultValue Api api,
+    @DefaultValue Bounces bounces) {
 
   /** Copies the lists. */
   public OptInProperties {
@@ -103,6 +104,28 @@ public record OptInProperties(
     /** Copies the list. */
     public Api {
       allowedOrigins = List.copyOf(allowedOrigins);
+    }
+  }
+
+  /**
+   * Bounce and complaint handling ({@code docs/bounces.md}): the VERP envelope sender of every outbox mail, and the
+   * provider webhooks, each off unless set.
+   *
+   * @param localPart the VERP local part, e.g. {@code bounces}; with {@code domain}, turns VERP on
+   * @param domain the bounce domain, e.g. {@code bounces.shop.example}
+   * @param snsTopics Amazon SNS topic ARNs whose SES notifications {@code POST {prefix}/bounces/sns} accepts; empty:
+   *     off
+   * @param relaySecret the {@code whsec_} secret with which a relay signs the generic JSON posted to {@code POST
+   *     {prefix}/bounces/relay}; unset: off
+   */
+  public record Bounces(
+      String localPart,
+      String domain,
+      @DefaultValue List<String> snsTopics,
+      @DefaultValue Secret relaySecret) {
+    /** Copies the list. */
+    public Bounces {
+      snsTopics = List.copyOf(snsTopics);
     }
   }
 

@@ -54,6 +54,34 @@ class JavaMailSenderMailerTest {
   }
 
   @Test
+  void sendWhenMailHasReturnPathThenItIsTheEnvelopeSender() throws Exception {
+    JavaMailSenderMailer mailer =
+        JavaMailSenderMailer.create(sender, "news@bakery.example", "Bakery", null);
+    EmailAddress verp =
+        EmailAddress.parse("bounces+abcdefghijklmnopqrstuvwxyz234567abcd@bounces.example");
+
+    List<SendOutcome> outcomes =
+        mailer.send(
+            List.of(
+                message("ann@example.org", Map.of(), List.of()).withReturnPath(verp),
+                message("bob@example.org", Map.of(), List.of())));
+
+    assertEquals(List.of(new SendOutcome.Sent(), new SendOutcome.Sent()), outcomes);
+    MimeMessage[] received = mail.getReceivedMessages();
+    assertEquals(2, received.length);
+    for (MimeMessage m : received) {
+      // GreenMail records the SMTP MAIL FROM of each message as its Return-Path.
+      String returnPath = m.getHeader("Return-Path", null);
+      if (m.getAllRecipients()[0].toString().startsWith("ann@")) {
+        assertEquals("<" + verp.value() + ">", returnPath);
+        assertEquals("Bakery <news@bakery.example>", m.getFrom()[0].toString());
+      } else {
+        assertEquals("<news@bakery.example>", returnPath);
+      }
+    }
+  }
+
+  @Test
   void sendWhenBatchThenEveryMailArrivesWithSenderHeadersAndAttachment() throws Exception {
     JavaMailSenderMailer mailer =
         JavaMailSenderMailer.create(sender, "news@bakery.example", "Bakery", null);

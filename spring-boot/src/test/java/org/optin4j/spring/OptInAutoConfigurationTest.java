@@ -189,6 +189,33 @@ class OptInAutoConfigurationTest {
   }
 
   @Test
+  void bouncePropertiesWhenSetThenStartsAndBadValuesAreNamedNotShown() {
+    String secret =
+        org.optin4j.feed.WebhookSecret.generate(new java.security.SecureRandom()).encoded();
+    runner
+        .withPropertyValues(
+            "optin4j.bounces.local-part=bounces",
+            "optin4j.bounces.domain=bounces.shop.example",
+            "optin4j.bounces.sns-topics=arn:aws:sns:eu-west-1:123456789012:ses-bounces",
+            "optin4j.bounces.relay-secret.value=" + secret)
+        .run(context -> assertThat(context).hasNotFailed());
+    runner
+        .withPropertyValues("optin4j.bounces.local-part=bounces")
+        .run(
+            context ->
+                assertThat(failure(context))
+                    .contains("optin4j.bounces.local-part and optin4j.bounces.domain: set both"));
+    runner
+        .withPropertyValues("optin4j.bounces.relay-secret.value=whsec_c2hvcnQ=")
+        .run(
+            context -> {
+              String failure = failure(context);
+              assertThat(failure).contains("optin4j.bounces.relay-secret: must be a whsec_ secret");
+              assertThat(failure).doesNotContain("c2hvcnQ");
+            });
+  }
+
+  @Test
   void optInBeanWhenContextClosesThenClosedThroughItsDestroyMethod() {
     runner.run(
         context ->

@@ -62,6 +62,7 @@ final class Chains {
                                 "The contract suite's purpose.",
                                 "your email address")
                             .noRecipients()
+                            .noAutomatedDecisions()
                             .retention(Retention.untilWithdrawn(Duration.ofDays(365)))
                             .build())
                     .build())

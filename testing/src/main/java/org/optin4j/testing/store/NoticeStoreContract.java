@@ -44,6 +44,28 @@ public abstract class NoticeStoreContract extends StoreContract {
   }
 
   @Test
+  void saveNoticeWhenInformationPageThenVersionedUnderItsOwnKeyAndFoundWithNoPurposes() {
+    Notice notice =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "notice", NEWSLETTER)));
+    Notice page = notice(Locale.ENGLISH, "the full information, v1");
+
+    Notice first = read(tx -> tx.notices().saveNotice(page));
+    Notice second =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "the full information, v2")));
+
+    assertEquals(1, notice.version());
+    assertEquals(1, first.version());
+    assertEquals(2, second.version());
+    Notice found = read(tx -> tx.notices().notice(page.hash())).orElseThrow();
+    assertEquals(page, found);
+    assertEquals(List.of(), found.purposes());
+    // Notices keep counting their own versions, apart from the page's.
+    Notice notice2 =
+        read(tx -> tx.notices().saveNotice(notice(Locale.ENGLISH, "notice 2", NEWSLETTER)));
+    assertEquals(2, notice2.version());
+  }
+
+  @Test
   void saveNoticeWhenFirstTextOfKeyThenVersion1AndFindableByHash() {
     Notice candidate = notice(Locale.ENGLISH, "We send a monthly newsletter.", NEWSLETTER, OFFERS);
 
