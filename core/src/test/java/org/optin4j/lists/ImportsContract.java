@@ -461,8 +461,17 @@ public abstract class ImportsContract {
     assertTrue(history.get(1).channel() != Channel.IMPORT);
     assertEquals(new RepermissionReport(2, 3, 1, 0, 0), optIn.imports().repermissionProgress());
 
+    // dan asks for a fresh link: his request keeps the import's hold (not 48 hours from now).
+    clock.advance(java.time.Duration.ofHours(20));
+    assertInstanceOf(
+        org.optin4j.ResendResult.Resent.class,
+        optIn.resendConfirmation(mailer.link("dan@example.org", "confirm").token()));
+    clock.advance(java.time.Duration.ofDays(4));
+    optIn.operations().purge();
+    assertEquals(ConsentState.PENDING, consent("dan@example.org", NEWSLETTER).state());
+
     // The hold runs out: the other two lapse, then are purged after the unconfirmed grace.
-    clock.advance(java.time.Duration.ofDays(31));
+    clock.advance(java.time.Duration.ofDays(26));
     optIn.operations().purge();
     assertEquals(ConsentState.EXPIRED, consent("dan@example.org", NEWSLETTER).state());
     assertEquals(new RepermissionReport(0, 3, 1, 2, 0), optIn.imports().repermissionProgress());
