@@ -23,14 +23,19 @@ final class JdbcCampaignQueue {
       String subjects = prefix + "subjects";
       String outbox = prefix + "outbox";
       // MAX and ORDER BY compare under the same collation, so the keyset walk is consistent
-      // whatever the column's collation is. The purpose is compared as an expression so that no
-      // index on (purpose, state, ...) is chosen: H2 would then read and sort every confirmed
-      // consent of the purpose for each page, quadratic over the walk. Through the primary key
-      // (subject_id, purpose) each page reads its own range once, whatever the purpose's share.
+      // whatever the column's collation is. Each page must read its own range of the primary key
+      // (subject_id, purpose) once: H2 (and possibly MariaDB) picks the (purpose, state, ...)
+      // index for an equality on purpose and then reads and sorts every confirmed consent of the
+      // purpose for each page, quadratic over the walk, so there the purpose is compared as an
+      // expression no index serves. PostgreSQL walks the primary key for a plain equality (4 ms a
+      // page); the expression would hide its selectivity and make it plan a parallel scan whose
+      // workers cost more than the page (BENCHMARKS.md).
       pageEnd =
           "SELECT MAX(subject_id), COUNT(*) FROM (SELECT subject_id FROM "
               + consents
-              + " WHERE CONCAT(purpose, '') = ? AND state = 'CONFIRMED' AND subject_id > ?"
+              + " WHERE "
+              + purposeIs(dialect, "purpose")
+              + " AND state = 'CONFIRMED' AND subject_id > ?"
               + " ORDER BY subject_id LIMIT ?) page";
       String mailId = concat(dialect, "c.subject_id");
       insertPage =
@@ -47,7 +52,9 @@ final class JdbcCampaignQueue {
               + " c JOIN "
               + subjects
               + " s ON s.id = c.subject_id"
-              + " WHERE CONCAT(c.purpose, '') = ? AND c.state = 'CONFIRMED' AND c.restricted = FALSE"
+              + " WHERE "
+              + purposeIs(dialect, "c.purpose")
+              + " AND c.state = 'CONFIRMED' AND c.restricted = FALSE"
               + " AND c.confirmed_at > ? AND c.subject_id > ? AND c.subject_id <= ?"
               + " AND NOT EXISTS (SELECT 1 FROM "
               + outbox
@@ -58,6 +65,11 @@ final class JdbcCampaignQueue {
               // the race quietly on PostgreSQL; elsewhere the unit fails and the caller runs the
               // page again.
               + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
+    }
+
+    /** The purpose condition on {@code column}, as the walk needs it on each dialect (see above). */
+    private static String purposeIs(Dialect dialect, String column) {
+      return dialect == Dialect.POSTGRESQL ? column + " = ?" : "CONCAT(" + column + ", '') = ?";
     }
 
     /** A parameter followed by a column, as text: {@code ||} is OR on MariaDB. */
