@@ -917,10 +917,16 @@ public final class OptIn implements AutoCloseable {
           if (slot instanceof ConfirmationMailCap.Slot.Full full) {
             return new ResendResult.Throttled(full.retryAfter());
           }
-          // A re-confirmation request keeps its deadline; only its link is renewed.
+          // A re-confirmation request, and an imported one held for re-permission, keep their
+          // deadline; only the link is renewed.
+          boolean keepsDeadline =
+              PendingRequest.RECONSENT_SOURCE.equals(r.source())
+                  || r.source() != null
+                      && r.source()
+                          .startsWith(org.optin4j.internal.StoredImports.IMPORT_SOURCE_PREFIX);
           PendingRequest next =
               r.nextGeneration(
-                  PendingRequest.RECONSENT_SOURCE.equals(r.source()) && r.expiresAt().isAfter(now)
+                  keepsDeadline && r.expiresAt().isAfter(now)
                       ? r.expiresAt()
                       : now.plus(confirmationTtl));
           if (next.status() == PendingRequest.Status.EXPIRED) {

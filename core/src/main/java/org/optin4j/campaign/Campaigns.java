@@ -41,17 +41,51 @@ public interface Campaigns {
       java.util.Collection<String> recipients);
 
   /**
-   * Sends the app's own mail for a purpose to everyone with a confirmed, unrestricted consent for it, as
-   * {@link #send} does for a list.
+   * Sends the app's own mail for a purpose to everyone with a confirmed, unrestricted consent for it within its
+   * retention period, as {@link #send} does for a list: {@link #create} then {@link #queueToAllConfirmed}. The store
+   * selects the recipients and writes their outbox mails itself, a page of 1,000 at a time, each page in a unit of work
+   * of its own; the dispatcher starts sending once the first page is in.
+   *
+   * <p>If the call fails part-way (the process dies, the database goes away), the pages queued so far stay queued
+   * and are sent; the campaign id is not returned then, so a caller that must be able to complete the campaign creates
+   * it with {@link #create} first, keeps its id, and calls {@link #queueToAllConfirmed} (again, after a failure).
    *
    * @param purpose the purpose
    * @param subject the subject line
    * @param text the plain-text body
    * @param html the HTML body, or {@code null}
-   * @return what was queued
+   * @return what was queued; refused counts the confirmed consents that are restricted or past their retention
    * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
    */
   CampaignResult sendToAllConfirmed(PurposeId purpose, String subject, String text, String html);
+
+  /**
+   * Registers a campaign without queueing any mail, so that its id is known before anything is queued (see
+   * {@link #queueToAllConfirmed}).
+   *
+   * @param purpose the purpose
+   * @param subject the subject line
+   * @param text the plain-text body
+   * @param html the HTML body, or {@code null}
+   * @return the campaign
+   * @throws IllegalArgumentException if the purpose is not in the catalog or the content is invalid
+   */
+  Campaign create(PurposeId purpose, String subject, String text, String html);
+
+  /**
+   * Queues a campaign to everyone with a confirmed, unrestricted consent for its purpose within its retention period
+   * who does not hold its mail yet, as {@link #sendToAllConfirmed} does. Idempotent: each subject's mail of a
+   * campaign has one dedupe key, so calling this again (after a crash part-way, or to reach those who confirmed since)
+   * queues no one twice and completes what a failed call left; it reads every confirmed consent of the purpose again,
+   * skipping those that hold the mail. Mails already sent and deleted by the purge job ({@code outboxRetention}) no
+   * longer hold their key: complete a failed campaign well within that period.
+   *
+   * @param campaignId the campaign, from {@link #create} or {@link CampaignResult#campaignId()}
+   * @return what this call queued; refused counts the confirmed consents it did not queue (restricted, past their
+   *     retention, or already holding the mail)
+   * @throws IllegalArgumentException if there is no such campaign
+   */
+  CampaignResult queueToAllConfirmed(String campaignId);
 
   /**
    * Tells where a campaign's mails stand.

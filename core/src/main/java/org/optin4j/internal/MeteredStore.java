@@ -146,6 +146,14 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     }
 
     @Override
+    public org.optin4j.spi.CampaignPage.Queued enqueueCampaignPage(
+        org.optin4j.spi.CampaignPage page) {
+      org.optin4j.spi.CampaignPage.Queued q = outbox.enqueueCampaignPage(page);
+      queued.addAll(java.util.Collections.nCopies(q.queued(), MailKind.CAMPAIGN));
+      return q;
+    }
+
+    @Override
     public int countMails(EmailAddress recipient, MailKind kind, Instant since) {
       return outbox.countMails(recipient, kind, since);
     }

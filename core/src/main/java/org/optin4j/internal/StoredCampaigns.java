@@ -27,6 +27,7 @@ import org.optin4j.campaign.CampaignResult;
 import org.optin4j.campaign.Campaigns;
 import org.optin4j.campaign.ReconsentResult;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.spi.CampaignPage;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
@@ -95,17 +96,87 @@ public final class StoredCampaigns implements Campaigns {
   @Override
   public CampaignResult sendToAllConfirmed(
       PurposeId purpose, String subject, String text, String html) {
-    Campaign campaign = newCampaign(purpose, subject, text, html);
+    return queueToAllConfirmed(create(purpose, subject, text, html));
+  }
+
+  @Override
+  public Campaign create(PurposeId purpose, String subject, String text, String html) {
+    return newCampaign(purpose, subject, text, html);
+  }
+
+  @Override
+  public CampaignResult queueToAllConfirmed(String campaignId) {
+    Objects.requireNonNull(campaignId, "campaignId");
+    Campaign campaign =
+        core.store()
+            .read(tx -> tx.registers().campaign(campaignId))
+            .orElseThrow(() -> new IllegalArgumentException("no campaign " + campaignId));
+    return queueToAllConfirmed(campaign);
+  }
+
+  /**
+   * Walks the purpose's confirmed subjects a page at a time, each page queued by the store in one unit of work
+   * (set-based: {@link org.optin4j.spi.OutboxStore#enqueueCampaignPage}). A page's mails commit together or not at
+   * all, and each carries the campaign's dedupe key for its subject, so running the walk again after a crash queues
+   * exactly those the first run did not reach: the walk needs no stored cursor.
+   */
+  private CampaignResult queueToAllConfirmed(Campaign campaign) {
+    Purpose p = core.catalog().require(campaign.purpose());
     int queued = 0;
     int refused = 0;
-    for (List<SubjectId> page :
-        KeysetPages.subjects(core.store(), Set.of(purpose), Set.of(ConsentState.CONFIRMED))) {
-      int n = core.enqueueToEach(page, (tx, s, now) -> enqueueCampaignMail(tx, campaign, s, now));
-      queued += n;
-      refused += page.size() - n;
+    SubjectId after = null;
+    boolean woken = false;
+    while (true) {
+      CampaignPage.Queued page = queuePage(campaign, p, after);
+      queued += page.queued();
+      refused += page.confirmed() - page.queued();
+      if (!woken && queued > 0) {
+        // Sending starts while the rest is queued.
+        core.dispatcher().wake();
+        woken = true;
+      }
+      if (page.confirmed() < QUEUE_PAGE) {
+        break;
+      }
+      after = page.last();
     }
     core.dispatcher().wake();
     return new CampaignResult(campaign.id(), queued, refused, 0, 0);
+  }
+
+  /** Mails per unit of work when queueing a campaign to everyone confirmed. */
+  static final int QUEUE_PAGE = 1_000;
+
+  private CampaignPage.Queued queuePage(Campaign campaign, Purpose p, SubjectId after) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return core.store()
+            .inTransaction(
+                tx -> {
+                  Instant now = core.clock().instant();
+                  Instant activeSince =
+                      p.retention() instanceof org.optin4j.Retention.Fixed f
+                          ? now.minus(f.period())
+                          : null;
+                  return tx.outbox()
+                      .enqueueCampaignPage(
+                          new CampaignPage(
+                              campaign.id(),
+                              p.id(),
+                              activeSince,
+                              core.randomId(),
+                              now,
+                              after,
+                              QUEUE_PAGE));
+                });
+      } catch (org.optin4j.StoreException e) {
+        // A concurrent run of the same campaign took some of this page's dedupe keys first (H2,
+        // MariaDB): the page runs again and skips them.
+        if (attempt == 3) {
+          throw e;
+        }
+      }
+    }
   }
 
   @Override

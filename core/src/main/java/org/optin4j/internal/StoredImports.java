@@ -65,6 +65,16 @@ public final class StoredImports implements Imports {
     return importFile(source, file, null, true);
   }
 
+  @Override
+  public org.optin4j.lists.RepermissionReport repermission() {
+    return new Repermission(core).run(true);
+  }
+
+  @Override
+  public org.optin4j.lists.RepermissionReport repermissionProgress() {
+    return new Repermission(core).run(false);
+  }
+
   /** What happened to one entry. */
   enum Decision {
     /** A consent for the purpose is created as the row says. */

@@ -61,6 +61,13 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     }
   }
 
+  /** Set-based: see {@link JdbcCampaignQueue}. */
+  @Override
+  public org.optin4j.spi.CampaignPage.Queued enqueueCampaignPage(
+      org.optin4j.spi.CampaignPage page) {
+    return JdbcCampaignQueue.enqueue(tx, sql.campaignQueue, page);
+  }
+
   private boolean mailExists(String dedupeKey) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql.mailExistsByDedupeKey)) {
       ps.setString(1, dedupeKey);

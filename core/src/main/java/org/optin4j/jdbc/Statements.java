@@ -165,6 +165,9 @@ final class Statements {
   /** The report tables' statements (see {@link JdbcReports}). */
   final JdbcReports.Sql reports;
 
+  /** The set-based campaign queueing statements (see {@link JdbcCampaignQueue}). */
+  final JdbcCampaignQueue.Sql campaignQueue;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;
@@ -580,6 +583,7 @@ final class Statements {
     deleteNode = "DELETE FROM " + nodes + " WHERE node_id = ?";
     webhooks = new WebhookStatements(this, prefix);
     reports = new JdbcReports.Sql(prefix);
+    campaignQueue = new JdbcCampaignQueue.Sql(dialect, prefix);
   }
 
   /**

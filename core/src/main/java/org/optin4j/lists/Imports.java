@@ -44,4 +44,27 @@ public interface Imports {
    * @throws java.io.UncheckedIOException if the file cannot be read
    */
   ImportReport dryRun(ImportSource source, Path file);
+
+  /**
+   * Asks every unproven imported subscriber to confirm (re-permission): for each imported request still open and
+   * never mailed, one confirmation mail with a link to its request, through the outbox (so the dispatcher's sending
+   * rates apply) and through the confirmation-mail cap of the inbox (an inbox whose cap is full is left for a later
+   * call). The mail is the normal confirmation mail: neutral, naming the purposes, no marketing (security rule 23). A
+   * person who confirms turns the entry proven through the normal confirmation (a {@code CONFIRMED} event with the
+   * confirming request's evidence); one who does not lapses at the end of the import's {@code unprovenHold} and is
+   * purged by the retention job after the unconfirmed grace period. Idempotent: a request that was mailed is never
+   * mailed again by this call (a person who lost the mail asks for a new link through the confirmation page). Walks
+   * every subject with a pending consent, a unit of work each that holds a request to mail.
+   *
+   * @return where re-permission stands after this call, with how many were throttled
+   * @throws org.optin4j.StoreException if the store fails; the mails queued before stay queued
+   */
+  RepermissionReport repermission();
+
+  /**
+   * Tells where re-permission stands, mailing nothing: reads every subject's consents and their requests.
+   *
+   * @return the counts ({@code throttled} is 0)
+   */
+  RepermissionReport repermissionProgress();
 }

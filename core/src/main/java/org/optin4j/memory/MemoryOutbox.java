@@ -47,6 +47,47 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
   }
 
   @Override
+  public org.optin4j.spi.CampaignPage.Queued enqueueCampaignPage(
+      org.optin4j.spi.CampaignPage page) {
+    unit.checkWrite();
+    Objects.requireNonNull(page, "page");
+    List<org.optin4j.Consent> confirmed =
+        state.consentsBySubject.entrySet().stream()
+            .filter(
+                e -> page.after() == null || e.getKey().value().compareTo(page.after().value()) > 0)
+            .map(e -> e.getValue().get(page.purpose()))
+            .filter(c -> c != null && c.state() == org.optin4j.ConsentState.CONFIRMED)
+            .sorted(Comparator.comparing(c -> c.subjectId().value()))
+            .limit(page.limit())
+            .toList();
+    int queued = 0;
+    for (org.optin4j.Consent c : confirmed) {
+      if (c.restricted()
+          || page.activeSince() != null && !c.confirmedAt().isAfter(page.activeSince())) {
+        continue;
+      }
+      if (enqueue(
+          OutboxMail.queued(
+              page.mailId(c.subjectId()),
+              MailKind.CAMPAIGN,
+              c.subjectId(),
+              state.subjects.get(c.subjectId()).email(),
+              page.campaignId(),
+              0,
+              c.notice().locale(),
+              List.of(page.purpose()),
+              page.dedupeKey(c.subjectId()),
+              page.now()))) {
+        queued++;
+      }
+    }
+    return new org.optin4j.spi.CampaignPage.Queued(
+        confirmed.size(),
+        queued,
+        confirmed.isEmpty() ? null : confirmed.get(confirmed.size() - 1).subjectId());
+  }
+
+  @Override
   public int countMails(EmailAddress recipient, MailKind kind, Instant since) {
     unit.check();
     Objects.requireNonNull(recipient, "recipient");

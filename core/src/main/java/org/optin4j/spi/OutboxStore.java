@@ -27,6 +27,22 @@ public interface OutboxStore {
   boolean enqueue(OutboxMail mail);
 
   /**
+   * Queues one page of a campaign to everyone confirmed for its purpose, set-based: the store selects the page's
+   * subjects and writes their mails itself (on databases one {@code INSERT ... SELECT}), as {@link CampaignPage} says.
+   * Each mail is as {@link OutboxMail#queued} makes it: kind {@link MailKind#CAMPAIGN}, the subject's address as
+   * recipient, the campaign id as request id, generation 0, the locale of the notice the consent was given under, the
+   * campaign's purpose, due at {@code page.now()}.
+   *
+   * <p>The suppression list is not consulted here (its keys are keyed hashes the store cannot compute): the library
+   * never holds a confirmed consent for a suppressed address, and the dispatcher checks the list again before each
+   * mail goes out.
+   *
+   * @param page the page
+   * @return how many confirmed subjects the page covered, how many mails it queued, and the last subject covered
+   */
+  CampaignPage.Queued enqueueCampaignPage(CampaignPage page);
+
+  /**
    * Counts mails of a kind to an address enqueued since an instant (for the per-address caps).
    *
    * @param recipient the address

@@ -1,6 +1,7 @@
 package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.CampaignQueueStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -62,6 +63,13 @@ class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
   @Nested
   class Outbox extends OutboxStoreContract {
     Outbox() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class CampaignQueue extends CampaignQueueStoreContract {
+    CampaignQueue() {
       super(JdbcConsentStoreMariaDbTest.this);
     }
   }

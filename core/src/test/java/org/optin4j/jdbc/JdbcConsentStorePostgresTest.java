@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.optin4j.testing.store.CampaignQueueStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -72,6 +73,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Outbox extends OutboxStoreContract {
     Outbox() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class CampaignQueue extends CampaignQueueStoreContract {
+    CampaignQueue() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

@@ -411,6 +411,103 @@ public abstract class ImportsContract {
   }
 
   @Test
+  void repermissionThenConfirmedFromTheMailAreProvenAndTheRestLapseAndArePurged()
+      throws IOException {
+    optIn
+        .imports()
+        .run(
+            ImportSource.mailchimp(ImportSource.MailchimpFile.SUBSCRIBED)
+                .purposes(NEWSLETTER)
+                .unprovenHold(java.time.Duration.ofDays(30))
+                .build(),
+            file(
+                "s.csv",
+                HEADER,
+                member("bob@example.org", "2022-03-04 08:00:00", "", "", ""),
+                member("dan@example.org", "2022-03-04 08:00:00", "", "", ""),
+                member("eve@example.org", "2022-03-04 08:00:00", "", "", ""),
+                member(
+                    "ann@example.org",
+                    "2021-01-02 10:00:00",
+                    "203.0.113.5",
+                    "2021-01-02 10:05:00",
+                    "203.0.113.6")),
+            null);
+    assertEquals(new RepermissionReport(3, 0, 0, 0, 0), optIn.imports().repermissionProgress());
+    assertTrue(mailer.sent().isEmpty());
+
+    assertEquals(new RepermissionReport(3, 3, 0, 0, 0), optIn.imports().repermission());
+    optIn.operations().dispatchNow();
+    assertEquals(3, mailer.sent().size(), "one mail to each unproven, none to the proven");
+    assertTrue(mailer.sentTo("ann@example.org").isEmpty());
+    clock.advance(java.time.Duration.ofMinutes(10));
+    assertEquals(new RepermissionReport(3, 3, 0, 0, 0), optIn.imports().repermission());
+    optIn.operations().dispatchNow();
+    assertEquals(3, mailer.sent().size(), "a second call mails no one again");
+
+    org.optin4j.testing.OptInFlow.of(optIn, mailer)
+        .confirm("bob@example.org", new Evidence("198.51.100.7", "Firefox"));
+
+    assertEquals(ConsentState.CONFIRMED, consent("bob@example.org", NEWSLETTER).state());
+    assertTrue(optIn.mayMail("bob@example.org", NEWSLETTER));
+    assertFalse(optIn.mayMail("dan@example.org", NEWSLETTER));
+    List<ConsentEvent> history = optIn.proof().history(id("bob@example.org"));
+    assertEquals(
+        List.of(ConsentEvent.Type.REQUESTED, ConsentEvent.Type.CONFIRMED),
+        history.stream().map(ConsentEvent::type).toList());
+    assertEquals(Channel.IMPORT, history.get(0).channel());
+    assertEquals(
+        "198.51.100.7", history.get(1).evidence().ip(), "the confirming click is the evidence");
+    assertTrue(history.get(1).channel() != Channel.IMPORT);
+    assertEquals(new RepermissionReport(2, 3, 1, 0, 0), optIn.imports().repermissionProgress());
+
+    // dan asks for a fresh link: his request keeps the import's hold (not 48 hours from now).
+    clock.advance(java.time.Duration.ofHours(20));
+    assertInstanceOf(
+        org.optin4j.ResendResult.Resent.class,
+        optIn.resendConfirmation(mailer.link("dan@example.org", "confirm").token()));
+    clock.advance(java.time.Duration.ofDays(4));
+    optIn.operations().purge();
+    assertEquals(ConsentState.PENDING, consent("dan@example.org", NEWSLETTER).state());
+
+    // The hold runs out: the other two lapse, then are purged after the unconfirmed grace.
+    clock.advance(java.time.Duration.ofDays(26));
+    optIn.operations().purge();
+    assertEquals(ConsentState.EXPIRED, consent("dan@example.org", NEWSLETTER).state());
+    assertEquals(new RepermissionReport(0, 3, 1, 2, 0), optIn.imports().repermissionProgress());
+    clock.advance(java.time.Duration.ofDays(8));
+    optIn.operations().purge();
+    assertTrue(optIn.findSubject("dan@example.org").isEmpty());
+    assertTrue(optIn.findSubject("eve@example.org").isEmpty());
+    assertTrue(optIn.mayMail("bob@example.org", NEWSLETTER));
+    assertTrue(optIn.mayMail("ann@example.org", NEWSLETTER));
+    assertEquals(new RepermissionReport(0, 1, 1, 0, 0), optIn.imports().repermissionProgress());
+  }
+
+  @Test
+  void repermissionWhenCapFullThenThrottledAndMailedByALaterCall() throws IOException {
+    optIn
+        .imports()
+        .run(
+            subscribed(),
+            file("s.csv", HEADER, member("bob@example.org", "2022-03-04 08:00:00", "", "", "")),
+            null);
+    // bob signs up for another purpose: his inbox just had a confirmation mail, and the cap
+    // wants 2 minutes between two.
+    optIn.request(ConsentRequest.of("bob@example.org", Locale.ENGLISH, EVENTS));
+    optIn.operations().dispatchNow();
+    int before = mailer.sent().size();
+
+    RepermissionReport first = optIn.imports().repermission();
+
+    assertEquals(new RepermissionReport(1, 0, 0, 0, 1), first);
+    clock.advance(java.time.Duration.ofMinutes(3));
+    assertEquals(new RepermissionReport(1, 1, 0, 0, 0), optIn.imports().repermission());
+    optIn.operations().dispatchNow();
+    assertEquals(before + 1, mailer.sent().size());
+  }
+
+  @Test
   void genericCsvWithStatusAndListsColumnsAndOwnTimeFormat() throws IOException {
     ImportSource source =
         ImportSource.csv()

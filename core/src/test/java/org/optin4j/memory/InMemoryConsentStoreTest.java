@@ -37,6 +37,7 @@ import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.store.CampaignQueueStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -98,6 +99,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Outbox extends OutboxStoreContract {
     Outbox() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class CampaignQueue extends CampaignQueueStoreContract {
+    CampaignQueue() {
       super(InMemoryConsentStore::create);
     }
   }

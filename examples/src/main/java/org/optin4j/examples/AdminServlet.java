@@ -127,6 +127,7 @@ final class AdminServlet extends HttpServlet {
       case "/requests/extend" -> requests.extend(req, res);
       case "/requests/complete" -> requests.complete(req, res);
       case "/import" -> imports.upload(req, res);
+      case "/repermission" -> imports.repermission(res);
       default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
     }
   }

@@ -19,13 +19,15 @@ import org.optin4j.PurposeId;
 import org.optin4j.lists.ImportClass;
 import org.optin4j.lists.ImportReport;
 import org.optin4j.lists.ImportSource;
+import org.optin4j.lists.RepermissionReport;
 
 /**
  * The admin page's import of another tool's subscribers ({@code optIn.imports()}, docs/import.md): upload a Mailchimp
  * export file or a listmonk JSON export for one purpose, preview the classification (a dry run, the default), then
  * import. The upload is a multipart form carrying the same signed form token as every admin form; {@link AdminServlet}
  * checks it and the origin before calling in here. The file goes to a temporary file (the import reads it twice) that
- * is deleted afterwards. Thread-safe.
+ * is deleted afterwards. Also re-permission of the unproven entries: its progress and the button that starts it
+ * ({@code optIn.imports().repermission()}). Thread-safe.
  */
 final class ImportUpload {
   /** The largest file accepted, in bytes (the library reads any size; the sample keeps uploads modest). */
@@ -82,7 +84,45 @@ final class ImportUpload {
             "<input id=\"import-file\" type=\"file\" name=\"file\" required accept=\".csv,.json,text/csv,application/json\">\n")
         .append(
             "<label><input type=\"checkbox\" name=\"apply\" value=\"yes\"> Import (unticked: preview only)</label>\n")
-        .append("<button type=\"submit\">Upload</button></form></section>\n");
+        .append("<button type=\"submit\">Upload</button></form>\n");
+    repermissionPart(b);
+    b.append("</section>\n");
+  }
+
+  /**
+   * Re-permission of the unproven (docs/import.md): where it stands, and the button that mails each unproven
+   * subscriber once with a confirmation link.
+   */
+  private void repermissionPart(StringBuilder b) {
+    RepermissionReport r = optIn.imports().repermissionProgress();
+    b.append("<h3 id=\"repermission-h\">Re-permission</h3>\n")
+        .append(
+            "<p>Unproven subscribers are asked once to confirm, with the normal confirmation mail. Whoever "
+                + "does not confirm within the import's hold lapses and is purged.</p>\n")
+        .append("<table class=\"compact\" aria-labelledby=\"repermission-h\"><tbody>\n");
+    row(b, "unproven, waiting", r.unproven());
+    row(b, "mailed", r.mailed());
+    row(b, "confirmed since", r.confirmed());
+    row(b, "lapsed", r.lapsed());
+    b.append("</tbody></table>\n")
+        .append("<form method=\"post\" action=\"/admin/repermission\">")
+        .append(AdminForms.hidden("csrf", formToken.get()))
+        .append("<button type=\"submit\" class=\"secondary\">Ask the unproven to confirm</button>")
+        .append("</form>\n");
+  }
+
+  void repermission(HttpServletResponse res) throws IOException {
+    RepermissionReport r = optIn.imports().repermission();
+    StringBuilder b = new StringBuilder("<p>Re-permission: ");
+    b.append(r.mailed())
+        .append(" mailed in all, ")
+        .append(r.confirmed())
+        .append(" confirmed, ")
+        .append(r.lapsed())
+        .append(" lapsed; ")
+        .append(r.throttled())
+        .append(" left for later by the confirmation-mail cap.</p>\n");
+    answer(res, 200, b.toString());
   }
 
   void upload(HttpServletRequest req, HttpServletResponse res) throws IOException {

@@ -311,6 +311,51 @@ class SampleAppHttpTest {
   }
 
   @Test
+  void adminRepermissionWhenStartedThenUnprovenGetTheirLinkThroughGreenMailAndConfirm()
+      throws Exception {
+    Client site = start();
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String token = Client.hiddenFields(admin.get("/admin").body()).get("csrf");
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("csrf", token);
+    form.put("format", "mailchimp-subscribed");
+    form.put("purpose", "newsletter");
+    form.put("apply", "yes");
+    String csv =
+        "Email Address,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LAST_CHANGED\r\n"
+            + "unproven@example.org,2024-01-01 10:00:00,,,,\r\n";
+    assertEquals(
+        200, admin.postFile("/admin/import", form, "file", "members.csv", csv).statusCode());
+    String overview = admin.get("/admin").body();
+    assertTrue(overview.contains("Re-permission"), "the re-permission part");
+    assertTrue(
+        overview.contains("unproven, waiting</th><td>1</td>"),
+        "one unproven, waiting: " + overview);
+
+    HttpResponse<String> started =
+        admin.post("/admin/repermission", Map.of("csrf", token), app.url());
+    assertEquals(200, started.statusCode(), started.body());
+    assertTrue(started.body().contains("1 mailed in all"), started.body());
+    assertEquals(
+        403, admin.post("/admin/repermission", Map.of("csrf", "forged"), app.url()).statusCode());
+
+    // The dispatcher sends it to the sample's GreenMail; the link confirms as a signup's does.
+    waitForMailbox("unproven@example.org");
+    String confirm =
+        Client.find(
+            mailbox().get("/dev/mailbox/1").body(),
+            "<a href=\"[^\"]*(/optin/confirm\\?token=[^\"]+)\"");
+    Map<String, String> confirmFields =
+        new LinkedHashMap<>(Client.hiddenFields(site.get(confirm).body()));
+    confirmFields.put("purpose", "newsletter");
+    assertEquals(200, site.post("/optin/confirm", confirmFields).statusCode());
+
+    assertTrue(app.optIn().mayMail("unproven@example.org", org.optin4j.PurposeId.of("newsletter")));
+    String after = admin.get("/admin").body();
+    assertTrue(after.contains("confirmed since</th><td>1</td>"), after);
+  }
+
+  @Test
   void adminWhenSignedInThenListsProofAndErasesWithFormToken() throws Exception {
     Client site = start();
     Map<String, String> fields =

@@ -55,6 +55,13 @@ class InMemoryStoreContractTest {
   }
 
   @Nested
+  class CampaignQueue extends CampaignQueueStoreContract {
+    CampaignQueue() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
   class Retention extends RetentionStoreContract {
     Retention() {
       super(MEMORY);
