@@ -131,6 +131,11 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     return new JdbcReports(this, sql.reports);
   }
 
+  @Override
+  public JdbcSendRates sendRates() {
+    return new JdbcSendRates(this, c, sql.sendRates);
+  }
+
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

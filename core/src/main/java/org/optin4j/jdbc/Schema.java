@@ -31,7 +31,8 @@ final class Schema {
           "V3__nodes.sql",
           "V4__feed.sql",
           "V5__webhooks.sql",
-          "V6__reports.sql");
+          "V6__reports.sql",
+          "V7__send_rates.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 

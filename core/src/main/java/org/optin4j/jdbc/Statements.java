@@ -149,6 +149,9 @@ final class Statements {
   /** The report tables' statements (see {@link JdbcReports}). */
   final JdbcReports.Sql reports;
 
+  /** The send rate tables' statements (see {@link JdbcSendRates}). */
+  final JdbcSendRates.Sql sendRates;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;
@@ -546,6 +549,7 @@ final class Statements {
     deleteNode = "DELETE FROM " + nodes + " WHERE node_id = ?";
     webhooks = new WebhookStatements(this, prefix);
     reports = new JdbcReports.Sql(prefix);
+    sendRates = new JdbcSendRates.Sql(prefix, dialect);
   }
 
   /**

@@ -151,5 +151,13 @@ public interface ConsentStore {
      * @return the part
      */
     ReportStore reports();
+
+    /**
+     * Returns the send slots that keep the nodes sharing this store within a {@link
+     * org.optin4j.mail.SendingRate}.
+     *
+     * @return the part
+     */
+    SendRateStore sendRates();
   }
 }

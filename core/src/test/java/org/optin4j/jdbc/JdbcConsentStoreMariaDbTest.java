@@ -9,6 +9,7 @@ import org.optin4j.testing.store.RegisterStoreContract;
 import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SendRateStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
 import org.optin4j.testing.store.WebhookStoreContract;
@@ -97,6 +98,13 @@ class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
   @Nested
   class Reports extends ReportStoreContract {
     Reports() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
       super(JdbcConsentStoreMariaDbTest.this);
     }
   }

@@ -19,6 +19,7 @@ import org.optin4j.testing.store.RegisterStoreContract;
 import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SendRateStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
 import org.optin4j.testing.store.WebhookStoreContract;
@@ -107,6 +108,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Reports extends ReportStoreContract {
     Reports() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

@@ -45,6 +45,7 @@ import org.optin4j.testing.store.RegisterStoreContract;
 import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SendRateStoreContract;
 import org.optin4j.testing.store.StoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
@@ -133,6 +134,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Reports extends ReportStoreContract {
     Reports() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
       super(InMemoryConsentStore::create);
     }
   }

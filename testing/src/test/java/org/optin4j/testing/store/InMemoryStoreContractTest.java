@@ -88,4 +88,11 @@ class InMemoryStoreContractTest {
       super(MEMORY);
     }
   }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
+      super(MEMORY);
+    }
+  }
 }
