@@ -152,6 +152,9 @@ final class Statements {
   /** The send rate tables' statements (see {@link JdbcSendRates}). */
   final JdbcSendRates.Sql sendRates;
 
+  /** Reads of several keys at once (see {@link JdbcBatchReads}). */
+  final JdbcBatchReads batchReads;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;
@@ -550,6 +553,7 @@ final class Statements {
     webhooks = new WebhookStatements(this, prefix);
     reports = new JdbcReports.Sql(prefix);
     sendRates = new JdbcSendRates.Sql(prefix, dialect);
+    batchReads = new JdbcBatchReads(prefix);
   }
 
   /**

@@ -149,4 +149,54 @@ public interface SubjectStore {
    */
   List<SubjectId> subjects(
       Set<PurposeId> purposes, Set<ConsentState> states, SubjectId after, int limit);
+
+  /**
+   * Finds several subjects at once, as {@link #subject(SubjectId)} for each would, without locks: the dispatcher
+   * re-checks a claimed batch of mails with it. The default asks one by one; a database store answers in one query.
+   *
+   * @param ids the subjects
+   * @return the subjects found, by id; ids not found are absent
+   */
+  default java.util.Map<SubjectId, Subject> subjects(java.util.Collection<SubjectId> ids) {
+    java.util.Map<SubjectId, Subject> found = new java.util.HashMap<>();
+    for (SubjectId id : ids) {
+      subject(id).ifPresent(s -> found.put(id, s));
+    }
+    return found;
+  }
+
+  /**
+   * Finds the consents of several subjects to one purpose at once, without locks (unlike {@link #consent}): the
+   * dispatcher re-checks a claimed batch of campaign mails with it. The default asks one by one; a database store
+   * answers in one query.
+   *
+   * @param ids the subjects
+   * @param purpose the purpose
+   * @return the consents found, by subject; subjects without one are absent
+   */
+  default java.util.Map<SubjectId, Consent> consents(
+      java.util.Collection<SubjectId> ids, PurposeId purpose) {
+    java.util.Map<SubjectId, Consent> found = new java.util.HashMap<>();
+    for (SubjectId id : ids) {
+      consent(id, purpose).ifPresent(c -> found.put(id, c));
+    }
+    return found;
+  }
+
+  /**
+   * Tells which of several address keys are on the suppression list, as {@link #isSuppressed} for each would. The
+   * default asks one by one; a database store answers in one query.
+   *
+   * @param addressKeys the keys
+   * @return the keys that are suppressed
+   */
+  default java.util.Set<String> suppressed(java.util.Collection<String> addressKeys) {
+    java.util.Set<String> found = new java.util.HashSet<>();
+    for (String key : addressKeys) {
+      if (isSuppressed(key)) {
+        found.add(key);
+      }
+    }
+    return found;
+  }
 }

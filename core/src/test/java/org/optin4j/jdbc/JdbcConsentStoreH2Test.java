@@ -1,6 +1,7 @@
 package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -105,6 +106,13 @@ class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
   @Nested
   class SendRates extends SendRateStoreContract {
     SendRates() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(JdbcConsentStoreH2Test.this);
     }
   }

@@ -1,6 +1,7 @@
 package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -105,6 +106,13 @@ class JdbcConsentStoreMariaDbTest extends JdbcStoreUnderTest {
   @Nested
   class SendRates extends SendRateStoreContract {
     SendRates() {
+      super(JdbcConsentStoreMariaDbTest.this);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(JdbcConsentStoreMariaDbTest.this);
     }
   }

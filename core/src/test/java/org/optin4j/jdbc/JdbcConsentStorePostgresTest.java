@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -115,6 +116,13 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class SendRates extends SendRateStoreContract {
     SendRates() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

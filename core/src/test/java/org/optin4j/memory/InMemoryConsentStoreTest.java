@@ -37,6 +37,7 @@ import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
 import org.optin4j.testing.store.NoticeStoreContract;
@@ -141,6 +142,13 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class SendRates extends SendRateStoreContract {
     SendRates() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(InMemoryConsentStore::create);
     }
   }

@@ -95,4 +95,11 @@ class InMemoryStoreContractTest {
       super(MEMORY);
     }
   }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
+      super(MEMORY);
+    }
+  }
 }
