@@ -42,6 +42,39 @@ final class JdbcBatchReads {
         "SELECT " + Statements.REQUEST_COLUMNS + " FROM " + prefix + "requests WHERE id IN (";
   }
 
+  /**
+   * Returns the reads bound to a unit.
+   *
+   * @param tx the unit
+   * @return the part
+   */
+  org.optin4j.spi.BatchReads bind(JdbcTransaction tx) {
+    return new org.optin4j.spi.BatchReads() {
+      @Override
+      public Map<SubjectId, Subject> subjects(Collection<SubjectId> ids) {
+        return JdbcBatchReads.this.subjects(tx, java.util.Objects.requireNonNull(ids, "ids"));
+      }
+
+      @Override
+      public Map<SubjectId, Consent> consents(Collection<SubjectId> ids, PurposeId purpose) {
+        java.util.Objects.requireNonNull(purpose, "purpose");
+        return JdbcBatchReads.this.consents(
+            tx, java.util.Objects.requireNonNull(ids, "ids"), purpose);
+      }
+
+      @Override
+      public Set<String> suppressed(Collection<String> addressKeys) {
+        return JdbcBatchReads.this.suppressed(
+            tx, java.util.Objects.requireNonNull(addressKeys, "addressKeys"));
+      }
+
+      @Override
+      public Map<String, PendingRequest> requests(Collection<String> ids) {
+        return JdbcBatchReads.this.requests(tx, java.util.Objects.requireNonNull(ids, "ids"));
+      }
+    };
+  }
+
   Map<SubjectId, Subject> subjects(JdbcTransaction tx, Collection<SubjectId> ids) {
     Map<SubjectId, Subject> found = new HashMap<>();
     for (List<String> keys : chunks(ids.stream().map(SubjectId::value).toList())) {

@@ -168,9 +168,4 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   private static EmailAddress address(ResultSet rs) throws SQLException {
     return new EmailAddress(rs.getString(1));
   }
-
-  @Override
-  public java.util.Map<String, PendingRequest> findRequests(java.util.Collection<String> ids) {
-    return sql.batchReads.requests(tx, Objects.requireNonNull(ids, "ids"));
-  }
 }

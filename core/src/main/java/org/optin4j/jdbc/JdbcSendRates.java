@@ -7,10 +7,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import org.optin4j.internal.SendSlots;
 import org.optin4j.jdbc.JdbcConsentStore.Dialect;
-import org.optin4j.mail.SendingRate;
 import org.optin4j.spi.SendRateStore;
+import org.optin4j.spi.SendSlots;
 
 /**
  * The JDBC SendRateStore (tables of {@code V7__send_rates.sql}): a reservation locks the rate's row ({@code SELECT
@@ -49,7 +48,7 @@ record JdbcSendRates(JdbcTransaction tx, java.sql.Connection c, JdbcSendRates.Sq
   }
 
   @Override
-  public Reservation reserve(SendingRate rate, int wanted, Instant now, Duration horizon) {
+  public Reservation reserve(Limits rate, int wanted, Instant now, Duration horizon) {
     tx.checkWritable();
     Objects.requireNonNull(rate, "rate");
     Objects.requireNonNull(now, "now");

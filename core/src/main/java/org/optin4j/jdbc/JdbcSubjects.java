@@ -240,21 +240,4 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
           ps.setInt(i, limit);
         });
   }
-
-  @Override
-  public java.util.Map<SubjectId, Subject> subjects(java.util.Collection<SubjectId> ids) {
-    return sql.batchReads.subjects(tx, Objects.requireNonNull(ids, "ids"));
-  }
-
-  @Override
-  public java.util.Map<SubjectId, Consent> consents(
-      java.util.Collection<SubjectId> ids, PurposeId purpose) {
-    Objects.requireNonNull(purpose, "purpose");
-    return sql.batchReads.consents(tx, Objects.requireNonNull(ids, "ids"), purpose);
-  }
-
-  @Override
-  public Set<String> suppressed(java.util.Collection<String> addressKeys) {
-    return sql.batchReads.suppressed(tx, Objects.requireNonNull(addressKeys, "addressKeys"));
-  }
 }

@@ -128,6 +128,15 @@ public record SendingRate(String name, int connections, int perSecond, int perMi
   }
 
   /**
+   * Returns the limits as the store keeps them.
+   *
+   * @return the name and the per-second, per-minute and per-hour limits
+   */
+  public org.optin4j.spi.SendRateStore.Limits limits() {
+    return new org.optin4j.spi.SendRateStore.Limits(name, perSecond, perMinute, perHour);
+  }
+
+  /**
    * Tells whether any limit is set; without one, nodes take no permits.
    *
    * @return {@code true} if mail is paced

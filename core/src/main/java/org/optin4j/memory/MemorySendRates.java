@@ -5,9 +5,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import org.optin4j.internal.SendSlots;
-import org.optin4j.mail.SendingRate;
 import org.optin4j.spi.SendRateStore;
+import org.optin4j.spi.SendSlots;
 
 /**
  * The in-memory SendRateStore: units of the memory store run one at a time, which makes each reservation atomic. One
@@ -16,7 +15,7 @@ import org.optin4j.spi.SendRateStore;
 record MemorySendRates(MemoryUnit unit, MemoryState state) implements SendRateStore {
 
   @Override
-  public Reservation reserve(SendingRate rate, int wanted, Instant now, Duration horizon) {
+  public Reservation reserve(Limits rate, int wanted, Instant now, Duration horizon) {
     unit.checkWrite();
     Objects.requireNonNull(rate, "rate");
     Objects.requireNonNull(now, "now");

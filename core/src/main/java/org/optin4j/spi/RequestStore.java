@@ -99,20 +99,4 @@ public interface RequestStore {
    * @return the replaced address, or empty
    */
   Optional<EmailAddress> replacedAddress(String requestId);
-
-  /**
-   * Finds several requests at once, as {@link #findRequest} for each would (without locks): the dispatcher re-checks
-   * a claimed batch of confirmation mails with it. The default asks one by one; a database store answers in one
-   * query.
-   *
-   * @param ids the request ids
-   * @return the requests found, by id; ids not found are absent
-   */
-  default java.util.Map<String, PendingRequest> findRequests(java.util.Collection<String> ids) {
-    java.util.Map<String, PendingRequest> found = new java.util.HashMap<>();
-    for (String id : ids) {
-      findRequest(id).ifPresent(r -> found.put(id, r));
-    }
-    return found;
-  }
 }

@@ -3,10 +3,9 @@ package org.optin4j.spi;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.optin4j.mail.SendingRate;
 
 /**
- * The part of a unit of work that shares a {@link SendingRate} among the nodes that dispatch from one store: a node
+ * The part of a unit of work that shares a sending rate ({@code org.optin4j.mail.SendingRate}) among the nodes that dispatch from one store: a node
  * reserves send slots (the instants at which it may hand one mail each to the server) before sending, and the store
  * hands out each slot once, so that all nodes together keep the rate and its minute and hour caps.
  *
@@ -17,10 +16,11 @@ import org.optin4j.mail.SendingRate;
 public interface SendRateStore {
 
   /**
-   * Reserves up to {@code wanted} send slots for the rate named {@link SendingRate#name()}: the earliest free ones at
+   * Reserves up to {@code wanted} send slots for the rate named {@link Limits#name()}: the earliest free ones at
    * or after {@code now} and before {@code now + horizon}, spaced by at least one second divided by
-   * {@link SendingRate#perSecond()}, such that no 60 seconds hold more than {@link SendingRate#perMinute()} slots
-   * and no 3600 seconds more than {@link SendingRate#perHour()} (caps of 0 do not apply).
+   * {@link Limits#perSecond()}, such that no 60 seconds hold more than {@link Limits#perMinute()} slots
+   * and no 3600 seconds more than {@link Limits#perHour()} (caps of 0 do not apply). {@link SendSlots} does the
+   * arithmetic over the stored state.
    *
    * @param rate the rate
    * @param wanted how many slots, 1 or more
@@ -28,7 +28,27 @@ public interface SendRateStore {
    * @param horizon how far ahead slots may lie, positive
    * @return the slots, possibly none, and when to ask again if fewer than wanted were free
    */
-  Reservation reserve(SendingRate rate, int wanted, Instant now, Duration horizon);
+  Reservation reserve(Limits rate, int wanted, Instant now, Duration horizon);
+
+  /**
+   * The limits of one sending rate, as the store keeps them (the public {@code org.optin4j.mail.SendingRate} gives
+   * them with {@code limits()}).
+   *
+   * @param name the rate's name: reservations under one name share the slots
+   * @param perSecond messages per second, 0 for no limit
+   * @param perMinute messages in any 60 seconds, 0 for no cap
+   * @param perHour messages in any 3600 seconds, 0 for no cap
+   */
+  record Limits(String name, int perSecond, int perMinute, int perHour) {
+    /** Validates the limits. */
+    public Limits {
+      java.util.Objects.requireNonNull(name, "name");
+      if (perSecond < 0 || perMinute < 0 || perHour < 0) {
+        throw new IllegalArgumentException(
+            "limits must be 0 or more, were " + perSecond + ", " + perMinute + ", " + perHour);
+      }
+    }
+  }
 
   /**
    * Send slots reserved.

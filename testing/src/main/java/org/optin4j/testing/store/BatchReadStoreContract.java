@@ -19,8 +19,7 @@ import org.optin4j.SubjectId;
 
 /**
  * The part of the store contract for the reads of several keys at once that the dispatcher re-checks a claimed batch
- * with ({@code SubjectStore.subjects(Collection)}, {@code consents(Collection, PurposeId)}, {@code suppressed},
- * {@code RequestStore.findRequests}): each answers as the one-key read would for every key, keys not found are
+ * with ({@code ConsentStore.Transaction.batchReads()}): each answers as the one-key read would for every key, keys not found are
  * absent, repeated keys are answered once, an empty collection gives an empty answer, and more keys than fit in one
  * database statement are all answered.
  *
@@ -45,11 +44,11 @@ public abstract class BatchReadStoreContract extends StoreContract {
     SubjectId bob = subjectId("bob");
 
     Map<SubjectId, org.optin4j.Subject> found =
-        read(tx -> tx.subjects().subjects(List.of(ann, subjectId("nobody"), bob, ann)));
+        read(tx -> tx.batchReads().subjects(List.of(ann, subjectId("nobody"), bob, ann)));
 
     assertEquals(Set.of(ann, bob), found.keySet());
     assertEquals(read(tx -> tx.subjects().subject(bob)).orElseThrow(), found.get(bob));
-    assertEquals(Map.of(), read(tx -> tx.subjects().subjects(List.of())));
+    assertEquals(Map.of(), read(tx -> tx.batchReads().subjects(List.of())));
   }
 
   @Test
@@ -66,7 +65,7 @@ public abstract class BatchReadStoreContract extends StoreContract {
         });
 
     Map<SubjectId, Consent> found =
-        read(tx -> tx.subjects().consents(List.of(ann, bob, subjectId("cy")), NEWSLETTER));
+        read(tx -> tx.batchReads().consents(List.of(ann, bob, subjectId("cy")), NEWSLETTER));
 
     assertEquals(Set.of(ann), found.keySet());
     assertEquals(read(tx -> tx.subjects().consent(ann, NEWSLETTER)).orElseThrow(), found.get(ann));
@@ -82,7 +81,7 @@ public abstract class BatchReadStoreContract extends StoreContract {
 
     assertEquals(
         Set.of("key-1", "key-3"),
-        read(tx -> tx.subjects().suppressed(List.of("key-1", "key-2", "key-3", "key-1"))));
+        read(tx -> tx.batchReads().suppressed(List.of("key-1", "key-2", "key-3", "key-1"))));
   }
 
   @Test
@@ -96,7 +95,7 @@ public abstract class BatchReadStoreContract extends StoreContract {
         });
 
     Map<String, org.optin4j.spi.PendingRequest> found =
-        read(tx -> tx.requests().findRequests(List.of("req-2", "req-9", "req-1")));
+        read(tx -> tx.batchReads().requests(List.of("req-2", "req-9", "req-1")));
 
     assertEquals(Set.of("req-1", "req-2"), found.keySet());
     assertEquals(read(tx -> tx.requests().findRequest("req-2")).orElseThrow(), found.get("req-2"));
@@ -116,7 +115,7 @@ public abstract class BatchReadStoreContract extends StoreContract {
         });
 
     Map<SubjectId, org.optin4j.Subject> found =
-        read(tx -> tx.subjects().subjects(names.stream().map(StoreFixtures::subjectId).toList()));
+        read(tx -> tx.batchReads().subjects(names.stream().map(StoreFixtures::subjectId).toList()));
 
     assertEquals(1100, found.size());
   }

@@ -42,7 +42,7 @@ public abstract class SendRateStoreContract extends StoreContract {
   }
 
   private SendRateStore.Reservation reserve(SendingRate rate, int wanted, Instant now) {
-    return read(tx -> tx.sendRates().reserve(rate, wanted, now, SECOND));
+    return read(tx -> tx.sendRates().reserve(rate.limits(), wanted, now, SECOND));
   }
 
   @Test
@@ -113,7 +113,7 @@ public abstract class SendRateStoreContract extends StoreContract {
         () ->
             read(
                 tx -> {
-                  tx.sendRates().reserve(rate, 3, at(0), SECOND);
+                  tx.sendRates().reserve(rate.limits(), 3, at(0), SECOND);
                   throw new IllegalStateException("rolled back");
                 }));
 
@@ -146,7 +146,9 @@ public abstract class SendRateStoreContract extends StoreContract {
                   for (int i = 0; i < 5; i++) {
                     mine.addAll(
                         unitRetryingConflicts(
-                                tx -> tx.sendRates().reserve(rate, 3, at(0), Duration.ofSeconds(5)))
+                                tx ->
+                                    tx.sendRates()
+                                        .reserve(rate.limits(), 3, at(0), Duration.ofSeconds(5)))
                             .slots());
                   }
                   return mine;

@@ -1,4 +1,4 @@
-package org.optin4j.internal;
+package org.optin4j.spi;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -7,11 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.optin4j.mail.SendingRate;
-import org.optin4j.spi.SendRateStore;
 
 /**
- * The arithmetic of send slots that every {@link SendRateStore} shares: given the next free slot of a rate and the
+ * The arithmetic of send slots, for {@link SendRateStore} implementations to share (both shipped stores use it): given the next free slot of a rate and the
  * number of slots already handed out in each second of the last hour, it hands out the next ones. The per-second
  * limit spaces slots by {@code 1 s / perSecond} (a generic cell rate algorithm: any one second holds at most that
  * many). The minute and hour caps are counted in whole seconds: a slot in second {@code s} is given only if seconds
@@ -52,7 +50,7 @@ public final class SendSlots {
    * @return the reservation
    */
   public SendRateStore.Reservation reserve(
-      SendingRate rate, int wanted, Instant now, Duration horizon) {
+      SendRateStore.Limits rate, int wanted, Instant now, Duration horizon) {
     Objects.requireNonNull(rate, "rate");
     if (wanted < 1) {
       throw new IllegalArgumentException("wanted must be 1 or more, was " + wanted);
@@ -87,7 +85,7 @@ public final class SendSlots {
   }
 
   /** The first second from {@code second} on whose minute and hour windows have room for one more slot. */
-  private long firstSecondWithRoom(SendingRate rate, long second) {
+  private long firstSecondWithRoom(SendRateStore.Limits rate, long second) {
     long s = second;
     // Each window can only be full until its oldest second's slots fall out of it, so this ends
     // within an hour.
