@@ -1916,7 +1916,7 @@ public final class OptIn implements AutoCloseable {
      * {@link org.optin4j.mail.SendingRate#unlimited()}, 4 connections). A limited rate is shared through the store by
      * every node that uses the same {@link org.optin4j.mail.SendingRate#name() name}: each mail, of every kind, takes
      * a send slot from the store before it goes out, so that the nodes together keep the provider's limits. A
-     * campaign reserves slots only a quarter of a second's worth at a time, so a confirmation mail waits behind at
+     * campaign reserves slots only half a second's worth at a time, so a confirmation mail waits behind at
      * most about a second of campaign mail. With a limited rate, each connection sends one mail per slot; the
      * connections still help when the server is slow to answer.
      *

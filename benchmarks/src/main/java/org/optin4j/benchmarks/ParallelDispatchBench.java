@@ -4,18 +4,11 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import com.zaxxer.hikari.HikariDataSource;
 import jakarta.mail.Address;
-import jakarta.mail.BodyPart;
-import jakarta.mail.Message;
-import jakarta.mail.Multipart;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
 import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MimeBodyPart;
-import jakarta.mail.internet.MimeMessage;
-import jakarta.mail.internet.MimeMultipart;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -91,7 +84,7 @@ public final class ParallelDispatchBench {
             if (report.sent() != n) {
               throw new IllegalStateException(kind + " dispatched " + report);
             }
-            String[] parts = parts(greenMail.getReceivedMessages()[0]);
+            String[] parts = DispatchBench.parts(greenMail.getReceivedMessages()[0]);
             greenMail.purgeEmailFromAllMailboxes();
             long f = floor(pool, session, parts, n, k, tag);
             greenMail.purgeEmailFromAllMailboxes();
@@ -221,22 +214,6 @@ public final class ParallelDispatchBench {
         });
   }
 
-  /** The text and HTML parts of a mail the library sent, for the floor to send the same bytes. */
-  private static String[] parts(MimeMessage m) throws Exception {
-    Multipart mp = (Multipart) m.getContent();
-    String text = null;
-    String html = null;
-    for (int i = 0; i < mp.getCount(); i++) {
-      BodyPart p = mp.getBodyPart(i);
-      if (p.isMimeType("text/plain")) {
-        text = (String) p.getContent();
-      } else if (p.isMimeType("text/html")) {
-        html = (String) p.getContent();
-      }
-    }
-    return new String[] {m.getSubject(), text, html};
-  }
-
   /** The floor: k threads, each composing its share of n mails and sending them over its own connection. */
   private static long floor(
       ExecutorService pool, Session session, String[] parts, int n, int k, String tag)
@@ -251,25 +228,10 @@ public final class ParallelDispatchBench {
                 try (Transport transport = session.getTransport("smtp")) {
                   transport.connect();
                   for (int i = worker; i < n; i += k) {
-                    MimeMessage msg = new MimeMessage(session);
                     InternetAddress to =
                         new InternetAddress("f" + i + "-" + tag + "@bench.example");
-                    msg.setFrom(new InternetAddress("news@bench.example"));
-                    msg.setRecipient(Message.RecipientType.TO, to);
-                    msg.setSubject(parts[0], "UTF-8");
-                    msg.setSentDate(new Date());
-                    MimeMultipart alt = new MimeMultipart("alternative");
-                    MimeBodyPart text = new MimeBodyPart();
-                    text.setText(parts[1], "UTF-8", "plain");
-                    alt.addBodyPart(text);
-                    if (parts[2] != null) {
-                      MimeBodyPart html = new MimeBodyPart();
-                      html.setText(parts[2], "UTF-8", "html");
-                      alt.addBodyPart(html);
-                    }
-                    msg.setContent(alt);
-                    msg.saveChanges();
-                    transport.sendMessage(msg, new Address[] {to});
+                    transport.sendMessage(
+                        DispatchBench.compose(session, parts, to), new Address[] {to});
                   }
                 }
                 return null;

@@ -340,21 +340,25 @@ public final class OutboxDispatcher implements AutoCloseable {
     try {
       Tally tally = new Tally();
       List<java.util.concurrent.Future<?>> others = new ArrayList<>();
+      // Called as soon as a claim comes back full, so the others join while this batch is sent.
+      Runnable joinOthers =
+          () -> {
+            if (others.isEmpty() && workers != null) {
+              try {
+                for (int i = 1; i < settings.rate().connections(); i++) {
+                  others.add(workers.submit(() -> worker(tally)));
+                }
+              } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed meanwhile: the loop ends after this batch
+              }
+            }
+          };
       try (MailerSession session = mailer.openSession()) {
         while (!closed) {
-          Round r = runRound(session);
+          Round r = runRound(session, joinOthers);
           tally.add(r);
           if (r.claimed < settings.batchSize()) {
             break;
-          }
-          if (others.isEmpty() && workers != null) {
-            try {
-              for (int i = 1; i < settings.rate().connections(); i++) {
-                others.add(workers.submit(() -> worker(tally)));
-              }
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-              // closed meanwhile: the loop ends after this batch
-            }
           }
         }
       } finally {
@@ -370,7 +374,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   private void worker(Tally tally) {
     try (MailerSession session = mailer.openSession()) {
       while (!closed) {
-        Round r = runRound(session);
+        Round r = runRound(session, () -> {});
         tally.add(r);
         if (r.claimed < settings.batchSize()) {
           return;
@@ -423,7 +427,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   }
 
   /** Claims, renders, sends (through {@code session}) and records one batch. */
-  private Round runRound(MailerSession session) {
+  private Round runRound(MailerSession session, Runnable onFullClaim) {
     {
       Instant now = clock.instant();
       Map<String, PendingRequest> requests = new HashMap<>();
@@ -518,6 +522,9 @@ public final class OutboxDispatcher implements AutoCloseable {
               claimed.stream().map(OutboxMail::nextAttemptAt).min(Instant::compareTo).orElse(null));
       if (claimed.isEmpty()) {
         return new Round(0, 0, 0, 0);
+      }
+      if (claimed.size() == settings.batchSize()) {
+        onFullClaim.run();
       }
       Map<OutboxMail, MailMessage> toSend = new LinkedHashMap<>();
       List<OutboxMail> done = new ArrayList<>();
@@ -680,7 +687,7 @@ public final class OutboxDispatcher implements AutoCloseable {
 
     /**
      * Waits for the next mail's send slot under a limited sending rate, reserving slots in the store (in a
-     * transaction of their own) a quarter of a second's worth at a time; answers at once without a limit. Gives up
+     * transaction of their own) half a second's worth at a time; answers at once without a limit. Gives up
      * (the rest of the batch is released) if the store has no slot for longer than half the lease (a minute or hour
      * cap is reached), or the dispatcher is closed.
      */
@@ -697,7 +704,7 @@ public final class OutboxDispatcher implements AutoCloseable {
         int chunk =
             (int)
                 Math.max(
-                    1, Math.min(mails.size() - answered, Math.ceil(rate.sustainedPerSecond() / 4)));
+                    1, Math.min(mails.size() - answered, Math.ceil(rate.sustainedPerSecond() / 2)));
         Instant now = clock.instant();
         org.optin4j.spi.SendRateStore.Reservation r =
             store.inTransaction(

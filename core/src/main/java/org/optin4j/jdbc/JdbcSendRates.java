@@ -53,16 +53,17 @@ record JdbcSendRates(JdbcTransaction tx, java.sql.Connection c, JdbcSendRates.Sq
     Objects.requireNonNull(rate, "rate");
     Objects.requireNonNull(now, "now");
     String name = rate.name();
-    // Creates the row on first use; a node that loses the race to another finds it there.
-    tx.insertIfAbsent("create a sending rate", sql.insertRate, name, Instant.EPOCH);
+    java.util.Optional<Long> locked = lock(name);
+    if (locked.isEmpty()) {
+      // Creates the row on first use; a node that loses the race to another finds it there.
+      tx.insertIfAbsent("create a sending rate", sql.insertRate, name, Instant.EPOCH);
+      locked = lock(name);
+    }
     long next =
-        tx.queryOne(
-                "lock a sending rate",
-                sql.lockRate,
-                ps -> ps.setString(1, name),
-                rs -> rs.getLong(1))
-            .orElseThrow(() -> new org.optin4j.StoreException("sending rate row missing: " + name));
-    long oldest = now.getEpochSecond() - SendSlots.LOOKBACK_SECONDS;
+        locked.orElseThrow(
+            () -> new org.optin4j.StoreException("sending rate row missing: " + name));
+    // Only the hour cap needs an hour of counts; the minute cap needs 61 seconds.
+    long oldest = now.getEpochSecond() - (rate.perHour() > 0 ? SendSlots.LOOKBACK_SECONDS : 61);
     Map<Long, Integer> counts = new HashMap<>();
     boolean capped = rate.perMinute() > 0 || rate.perHour() > 0;
     if (capped) {
@@ -98,6 +99,11 @@ record JdbcSendRates(JdbcTransaction tx, java.sql.Connection c, JdbcSendRates.Sq
       writeCounts(name, slots.changedSeconds(), counts);
     }
     return reservation;
+  }
+
+  private java.util.Optional<Long> lock(String name) {
+    return tx.queryOne(
+        "lock a sending rate", sql.lockRate, ps -> ps.setString(1, name), rs -> rs.getLong(1));
   }
 
   /** Adds the new slots to their seconds' counts; the rate's row lock keeps other nodes off these rows. */
