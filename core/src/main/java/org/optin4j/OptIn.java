@@ -163,7 +163,8 @@ public final class OptIn implements AutoCloseable {
             b.dispatchLease,
             b.retryBackoff,
             b.maxRetryBackoff,
-            b.maxSendAttempts);
+            b.maxSendAttempts,
+            b.sendingRate);
     javax.crypto.spec.SecretKeySpec pepper =
         new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
     org.optin4j.internal.VerpAddress verp =
@@ -1642,6 +1643,7 @@ public final class OptIn implements AutoCloseable {
     private Duration dispatchInterval = Duration.ofSeconds(2);
     private int dispatchBatchSize = 50;
     private Duration dispatchLease = Duration.ofSeconds(30);
+    private org.optin4j.mail.SendingRate sendingRate = org.optin4j.mail.SendingRate.unlimited();
     private Duration retryBackoff = Duration.ofSeconds(30);
     private Duration maxRetryBackoff = Duration.ofHours(1);
     private int maxSendAttempts = 12;
@@ -1953,6 +1955,23 @@ public final class OptIn implements AutoCloseable {
     }
 
     /**
+     * Sets how fast the mailer may send and over how many SMTP connections in parallel (default:
+     * {@link org.optin4j.mail.SendingRate#unlimited()}, 4 connections). A limited rate is shared through the store by
+     * every node that uses the same {@link org.optin4j.mail.SendingRate#name() name}: each mail, of every kind, takes
+     * a send slot from the store before it goes out, so that the nodes together keep the provider's limits. A
+     * campaign reserves slots only half a second's worth at a time, so a confirmation mail waits behind at
+     * most about a second of campaign mail. With a limited rate, each connection sends one mail per slot; the
+     * connections still help when the server is slow to answer.
+     *
+     * @param rate the rate and the number of connections
+     * @return this builder
+     */
+    public Builder sendingRate(org.optin4j.mail.SendingRate rate) {
+      this.sendingRate = rate;
+      return this;
+    }
+
+    /**
      * Sets retries of transient mail failures (default: from 30 seconds, doubling with jitter, at most 1 hour apart,
      * 12 attempts in all; then the mail is marked failed).
      *
@@ -2161,6 +2180,9 @@ public final class OptIn implements AutoCloseable {
       }
       range(dispatchInterval, "dispatch interval", Duration.ofMillis(10), Duration.ofHours(1));
       range(dispatchLease, "dispatch lease", Duration.ofSeconds(10), Duration.ofHours(1));
+      if (sendingRate == null) {
+        problems.add("sendingRate must not be null");
+      }
       if (dispatchBatchSize < 1 || dispatchBatchSize > 1000) {
         problems.add("dispatch batchSize must be 1 to 1000, was " + dispatchBatchSize);
       }

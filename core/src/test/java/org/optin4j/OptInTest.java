@@ -68,11 +68,80 @@ class OptInTest {
   }
 
   @Test
-  void dispatchNowWhenOutboxHoldsSeveralBatchesThenAllGoThroughOneMailerSessionClosedAtTheEnd() {
+  void dispatchNowWhenOutboxHoldsManyBatchesThenConnectionsSendInParallelEachReusedAcrossBatches()
+      throws Exception {
+    java.util.concurrent.CountDownLatch together = new java.util.concurrent.CountDownLatch(3);
+    java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    RecordingMailer recording = new RecordingMailer();
+    org.optin4j.spi.Mailer meeting =
+        new org.optin4j.spi.Mailer() {
+          @Override
+          public List<org.optin4j.spi.SendOutcome> send(List<org.optin4j.spi.MailMessage> batch) {
+            return recording.send(batch);
+          }
+
+          @Override
+          public org.optin4j.spi.MailerSession openSession() {
+            org.optin4j.spi.MailerSession session = recording.openSession();
+            return new org.optin4j.spi.MailerSession() {
+              @Override
+              public List<org.optin4j.spi.SendOutcome> send(
+                  List<org.optin4j.spi.MailMessage> batch) {
+                return session.send(batch);
+              }
+
+              @Override
+              public void sendEach(
+                  List<org.optin4j.spi.MailMessage> batch, OutcomeListener listener) {
+                threads.add(Thread.currentThread());
+                together.countDown();
+                try {
+                  // Each of three connections waits here until all three send at once.
+                  together.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                session.sendEach(batch, listener);
+              }
+
+              @Override
+              public void close() {
+                session.close();
+              }
+            };
+          }
+        };
+    try (OptIn node =
+        Fixtures.builder(InMemoryConsentStore.create(), meeting, clock)
+            .dispatch(Duration.ofMinutes(1), 2, Duration.ofMinutes(2))
+            .sendingRate(org.optin4j.mail.SendingRate.unlimited().withConnections(3))
+            .build()) {
+      for (int i = 0; i < 20; i++) {
+        assertInstanceOf(
+            RequestResult.Accepted.class,
+            node.request(ConsentRequest.of("p" + i + "@example.org", Locale.ENGLISH, NEWSLETTER)));
+      }
+
+      assertEquals(20, node.operations().dispatchNow().sent());
+
+      assertEquals(0, together.getCount(), "three connections sent at the same time");
+      assertEquals(3, threads.size());
+      assertEquals(20, recording.sent().stream().map(m -> m.to()).distinct().count(), "none twice");
+      assertEquals(
+          List.of(3, 3),
+          List.of(recording.sessionsOpened(), recording.sessionsClosed()),
+          "one session per connection for the whole round, all closed at its end");
+    }
+  }
+
+  @Test
+  void
+      dispatchNowWhenOneConnectionAndSeveralBatchesThenAllGoThroughOneMailerSessionClosedAtTheEnd() {
     RecordingMailer recording = new RecordingMailer();
     try (OptIn small =
         Fixtures.builder(InMemoryConsentStore.create(), recording, clock)
             .dispatch(Duration.ofMinutes(1), 2, Duration.ofMinutes(2))
+            .sendingRate(org.optin4j.mail.SendingRate.unlimited().withConnections(1))
             .build()) {
       for (int i = 0; i < 5; i++) {
         assertInstanceOf(

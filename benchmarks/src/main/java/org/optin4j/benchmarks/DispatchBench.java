@@ -156,7 +156,7 @@ public final class DispatchBench {
   }
 
   /** The text and HTML parts of a mail the library sent, for the floor to send the same bytes. */
-  private static String[] parts(MimeMessage m) throws Exception {
+  static String[] parts(MimeMessage m) throws Exception {
     Multipart mp = (Multipart) m.getContent();
     String text = null;
     String html = null;
@@ -177,25 +177,32 @@ public final class DispatchBench {
     try (Transport transport = session.getTransport("smtp")) {
       transport.connect();
       for (int i = 0; i < n; i++) {
-        MimeMessage msg = new MimeMessage(session);
         InternetAddress to = new InternetAddress("f" + i + "-" + round + "@bench.example");
-        msg.setFrom(new InternetAddress("news@bench.example"));
-        msg.setRecipient(Message.RecipientType.TO, to);
-        msg.setSubject(parts[0], "UTF-8");
-        msg.setSentDate(new Date());
-        MimeMultipart alt = new MimeMultipart("alternative");
-        MimeBodyPart text = new MimeBodyPart();
-        text.setText(parts[1], "UTF-8", "plain");
-        alt.addBodyPart(text);
-        MimeBodyPart html = new MimeBodyPart();
-        html.setText(parts[2], "UTF-8", "html");
-        alt.addBodyPart(html);
-        msg.setContent(alt);
-        msg.saveChanges();
-        transport.sendMessage(msg, new Address[] {to});
+        transport.sendMessage(compose(session, parts, to), new Address[] {to});
       }
     }
     return System.nanoTime() - t0;
+  }
+
+  /** Composes a mail like the library's from its subject, text and HTML (may be null) parts, as the floors send. */
+  static MimeMessage compose(Session session, String[] parts, InternetAddress to) throws Exception {
+    MimeMessage msg = new MimeMessage(session);
+    msg.setFrom(new InternetAddress("news@bench.example"));
+    msg.setRecipient(Message.RecipientType.TO, to);
+    msg.setSubject(parts[0], "UTF-8");
+    msg.setSentDate(new Date());
+    MimeMultipart alt = new MimeMultipart("alternative");
+    MimeBodyPart text = new MimeBodyPart();
+    text.setText(parts[1], "UTF-8", "plain");
+    alt.addBodyPart(text);
+    if (parts[2] != null) {
+      MimeBodyPart html = new MimeBodyPart();
+      html.setText(parts[2], "UTF-8", "html");
+      alt.addBodyPart(html);
+    }
+    msg.setContent(alt);
+    msg.saveChanges();
+    return msg;
   }
 
   /** A loopback TCP relay that counts the connections made through it. */

@@ -132,6 +132,16 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     public org.optin4j.spi.ReportStore reports() {
       return tx.reports();
     }
+
+    @Override
+    public org.optin4j.spi.SendRateStore sendRates() {
+      return tx.sendRates();
+    }
+
+    @Override
+    public org.optin4j.spi.BatchReads batchReads() {
+      return tx.batchReads();
+    }
   }
 
   /** The unit's outbox, noting each mail it took. */

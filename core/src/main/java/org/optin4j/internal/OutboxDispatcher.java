@@ -37,9 +37,13 @@ import org.optin4j.spi.SendOutcome;
  * Sends what the transactional outbox holds (security rules 25-27): claims a batch of due mails under a lease in one
  * short transaction, renders them (signing links only now, so the database never holds a working link), hands the
  * batch to the mailer, and records each mail's outcome in its own short transaction as soon as the server answered
- * it, before the next mail goes out. The batches of one round (until the outbox has no due mail left) go through one
- * {@link Mailer#openSession() mailer session}, so over one SMTP connection, which is closed when the round ends; it
- * stays open, idle, during the store transactions between mails and batches. Transient failures are retried with
+ * it, before the next mail goes out. A round (until the outbox has no due mail left) starts with one worker; once a
+ * full batch shows that more is due, up to {@link org.optin4j.mail.SendingRate#connections()} workers claim and send
+ * batches in parallel, each through its own {@link Mailer#openSession() mailer session}, so over its own SMTP
+ * connection, reused for all its batches of the round and closed when the round ends; it stays open, idle, during the
+ * store transactions between mails and batches. The workers of one node claim from the store as several nodes do, so
+ * every guarantee below holds per worker. With a limited {@link org.optin4j.mail.SendingRate}, each mail waits for a
+ * send slot reserved in the store (shared by all nodes), a fraction of a second's worth at a time. Transient failures are retried with
  * capped exponential backoff and jitter; permanent ones are marked failed. No SMTP traffic ever happens inside a
  * transaction.
  *
@@ -48,6 +52,9 @@ import org.optin4j.spi.SendOutcome;
  * mail carries the same {@code Message-ID} (a keyed hash of the outbox id, see {@link #messageKey}), so receivers and
  * mail clients can drop the copy. The lease is renewed while a batch runs longer than half of it, and a dispatcher
  * that is closed stops after the mail on the wire and gives the rest of its batch back at once.
+ *
+ * <p>Send-time checks (consent, address on file, suppression list, the confirmation request) are read for the whole
+ * claimed batch with one query per kind of check, not one per mail.
  *
  * <p>Thread-safe; one round runs at a time per instance, and several nodes may dispatch from one store because claims
  * are exclusive in the store.
@@ -67,6 +74,7 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @param firstBackoff first retry wait
    * @param maxBackoff longest retry wait
    * @param maxAttempts attempts before giving up
+   * @param rate the sending rate shared with other nodes, and the number of parallel connections
    */
   public record Settings(
       Duration interval,
@@ -74,7 +82,14 @@ public final class OutboxDispatcher implements AutoCloseable {
       Duration lease,
       Duration firstBackoff,
       Duration maxBackoff,
-      int maxAttempts) {}
+      int maxAttempts,
+      org.optin4j.mail.SendingRate rate) {}
+
+  /**
+   * How far ahead a worker reserves send slots: a campaign holds at most this much of the rate, so a confirmation
+   * mail claimed meanwhile waits behind no more than that.
+   */
+  static final Duration RATE_HORIZON = Duration.ofSeconds(1);
 
   /** Signs the links a mail carries, when it is rendered. */
   public interface LinkFactory {
@@ -192,6 +207,9 @@ public final class OutboxDispatcher implements AutoCloseable {
   private volatile ScheduledFuture<?> schedule;
   private volatile boolean closed;
 
+  /** Runs the workers after the first of a round; {@code null} with one connection. */
+  private final java.util.concurrent.ExecutorService workers;
+
   /** What this node's dispatcher last saw, for {@link #status}: written by rounds, read by any thread. */
   private volatile Look lastLook;
 
@@ -250,6 +268,17 @@ public final class OutboxDispatcher implements AutoCloseable {
     this.random = random;
     this.settings = settings;
     this.executor = executor;
+    int connections = settings.rate().connections();
+    this.workers =
+        connections == 1
+            ? null
+            : java.util.concurrent.Executors.newFixedThreadPool(
+                connections - 1,
+                task -> {
+                  Thread t = new Thread(task, "optin4j-dispatch-worker");
+                  t.setDaemon(true);
+                  return t;
+                });
   }
 
   /** Starts polling in the background. Idempotent. */
@@ -289,37 +318,117 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @return what was done
    */
   public DispatchReport drain() {
-    int sent = 0;
-    int retrying = 0;
-    int failed = 0;
-    try (MailerSession session = mailer.openSession()) {
-      while (true) {
-        Round r = runRound(session);
-        sent += r.sent;
-        retrying += r.retrying;
-        failed += r.failed;
-        if (r.claimed < settings.batchSize()) {
-          return new DispatchReport(sent, retrying, failed);
-        }
-      }
-    }
+    return parallelRound();
   }
 
   private void roundSafely() {
-    try (MailerSession session = mailer.openSession()) {
-      while (!closed && runRound(session).claimed == settings.batchSize()) {
-        // a full batch suggests more is due: go on at once, over the same connection
-      }
+    try {
+      parallelRound();
     } catch (RuntimeException e) {
       // Keep the schedule alive; the next round retries. No personal data in the message.
       LOG.log(System.Logger.Level.ERROR, "outbox dispatch round failed: " + e.getClass().getName());
     }
   }
 
-  /** Claims, renders, sends (through {@code session}) and records one batch. */
-  private Round runRound(MailerSession session) {
+  /**
+   * One round: batches on the calling thread until the outbox has no due mail left, joined by the other workers as
+   * soon as a full batch shows that more is due. Returns when every worker has finished.
+   *
+   */
+  private DispatchReport parallelRound() {
     round.lock();
     try {
+      Tally tally = new Tally();
+      List<java.util.concurrent.Future<?>> others = new ArrayList<>();
+      // Called as soon as a claim comes back full, so the others join while this batch is sent.
+      Runnable joinOthers =
+          () -> {
+            if (others.isEmpty() && workers != null) {
+              try {
+                for (int i = 1; i < settings.rate().connections(); i++) {
+                  others.add(workers.submit(() -> worker(tally)));
+                }
+              } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed meanwhile: the loop ends after this batch
+              }
+            }
+          };
+      try (MailerSession session = mailer.openSession()) {
+        while (!closed) {
+          Round r = runRound(session, joinOthers);
+          tally.add(r);
+          if (r.claimed < settings.batchSize()) {
+            break;
+          }
+        }
+      } finally {
+        awaitAll(others);
+      }
+      return tally.report();
+    } finally {
+      round.unlock();
+    }
+  }
+
+  /** A worker after the first: its own session (connection), batches until none is full. */
+  private void worker(Tally tally) {
+    try (MailerSession session = mailer.openSession()) {
+      while (!closed) {
+        Round r = runRound(session, () -> {});
+        tally.add(r);
+        if (r.claimed < settings.batchSize()) {
+          return;
+        }
+      }
+    } catch (RuntimeException e) {
+      // Its claimed mails are released or wait for their lease; the other workers go on.
+      LOG.log(
+          System.Logger.Level.ERROR, "outbox dispatch worker failed: " + e.getClass().getName());
+    }
+  }
+
+  private static void awaitAll(List<java.util.concurrent.Future<?>> futures) {
+    boolean interrupted = false;
+    for (java.util.concurrent.Future<?> f : futures) {
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException e) {
+          break; // the worker logged it
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The counts of a round's workers, added from their threads. */
+  private static final class Tally {
+    private final java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger retrying =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger failed =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    void add(Round r) {
+      sent.addAndGet(r.sent);
+      retrying.addAndGet(r.retrying);
+      failed.addAndGet(r.failed);
+    }
+
+    DispatchReport report() {
+      return new DispatchReport(sent.get(), retrying.get(), failed.get());
+    }
+  }
+
+  /** Claims, renders, sends (through {@code session}) and records one batch. */
+  private Round runRound(MailerSession session, Runnable onFullClaim) {
+    {
       Instant now = clock.instant();
       Map<String, PendingRequest> requests = new HashMap<>();
       Map<String, String> exports = new HashMap<>();
@@ -336,15 +445,14 @@ public final class OutboxDispatcher implements AutoCloseable {
               tx -> {
                 List<OutboxMail> mails =
                     tx.outbox().claimMails(now, now.plus(settings.lease()), settings.batchSize());
+                Recheck recheck = Recheck.read(tx, mails, addressKey, campaigns);
+                requests.putAll(recheck.requests());
                 for (OutboxMail m : mails) {
                   if (needsRequest(m.kind()) && m.requestId() != null) {
-                    // Read without a row lock: the claim holds no lock past its commit anyway, and
-                    // a lock is a write on
-                    // every database (a WAL record on PostgreSQL), one per mail.
-                    tx.requests()
-                        .findRequest(m.requestId())
-                        .ifPresent(r -> requests.put(r.id(), r));
-                  } else if (tx.subjects().isSuppressed(addressKey.apply(m.recipient()))) {
+                    // Read with the batch's other requests, without a row lock: the claim holds no
+                    // lock past its commit anyway, and a lock is a write on every database.
+                    continue;
+                  } else if (recheck.suppressed().contains(addressKey.apply(m.recipient()))) {
                     // Erased addresses get nothing but a confirmation request they asked for anew
                     // (security rule 20).
                     suppressed.put(m.id(), "address suppressed");
@@ -359,8 +467,7 @@ public final class OutboxDispatcher implements AutoCloseable {
                             });
                   } else if (m.kind() == MailKind.RECEIPT) {
                     java.util.Optional<org.optin4j.Subject> onFile =
-                        tx.subjects()
-                            .subject(m.subjectId())
+                        java.util.Optional.ofNullable(recheck.subjects().get(m.subjectId()))
                             .filter(s -> s.email().equals(m.recipient()));
                     if (onFile.isEmpty()) {
                       // A receipt carries working links to the preference center: only to the
@@ -388,17 +495,16 @@ public final class OutboxDispatcher implements AutoCloseable {
                                     m.id(), "incident or its notice gone before dispatch"));
                   } else if (m.kind() == MailKind.CAMPAIGN) {
                     java.util.Optional<org.optin4j.campaign.Campaign> campaign =
-                        campaigns.computeIfAbsent(m.requestId(), tx.registers()::campaign);
+                        campaigns.get(m.requestId());
                     if (campaign.isEmpty()) {
                       suppressed.put(m.id(), "campaign gone before dispatch");
-                    } else if (!mayStillMail(tx, m, campaign.get().purpose(), now)) {
+                    } else if (!mayStillMail(recheck, m, campaign.get().purpose(), now)) {
                       // Consent withdrawn, restricted, expired or erased since the campaign was
                       // queued: never send.
                       suppressed.put(m.id(), "no consent at dispatch");
                     } else {
-                      tx.subjects()
-                          .subject(m.subjectId())
-                          .ifPresent(s -> generations.put(m.id(), s.addressGeneration()));
+                      generations.put(
+                          m.id(), recheck.subjects().get(m.subjectId()).addressGeneration());
                       contents.put(
                           m.id(),
                           new ControllerContent(
@@ -416,6 +522,9 @@ public final class OutboxDispatcher implements AutoCloseable {
               claimed.stream().map(OutboxMail::nextAttemptAt).min(Instant::compareTo).orElse(null));
       if (claimed.isEmpty()) {
         return new Round(0, 0, 0, 0);
+      }
+      if (claimed.size() == settings.batchSize()) {
+        onFullClaim.run();
       }
       Map<OutboxMail, MailMessage> toSend = new LinkedHashMap<>();
       List<OutboxMail> done = new ArrayList<>();
@@ -468,7 +577,7 @@ public final class OutboxDispatcher implements AutoCloseable {
             MailMessage keyed = message.withMessageKey(messageKey.apply(m.id()));
             messages.add(returnPath.apply(m).map(keyed::withReturnPath).orElse(keyed));
           });
-      if (!closed) {
+      if (!closed && batch.awaitSlot()) {
         try {
           session.sendEach(messages, batch::answered);
         } catch (OutcomeNotRecorded e) {
@@ -490,8 +599,6 @@ public final class OutboxDispatcher implements AutoCloseable {
             batch.failed);
       }
       return new Round(claimed.size(), batch.sent, batch.retrying, batch.failed);
-    } finally {
-      round.unlock();
     }
   }
 
@@ -506,6 +613,7 @@ public final class OutboxDispatcher implements AutoCloseable {
    */
   private final class Batch {
     private final List<OutboxMail> mails;
+    private final java.util.ArrayDeque<Instant> slots = new java.util.ArrayDeque<>();
     private Instant heldUntil;
     private int answered;
     int sent;
@@ -549,7 +657,7 @@ public final class OutboxDispatcher implements AutoCloseable {
       } catch (org.optin4j.StoreException e) {
         if (!stillStored(m)) { // erased while it was on its way: nothing left to record
           answered++;
-          return !closed;
+          return goOn();
         }
         throw new OutcomeNotRecorded(e);
       } catch (RuntimeException e) {
@@ -566,6 +674,66 @@ public final class OutboxDispatcher implements AutoCloseable {
                   + " another dispatcher; batch stopped",
               rest.size() - renewed,
               rest.size());
+          return false;
+        }
+      }
+      return goOn();
+    }
+
+    /** Whether to send the next mail: not closed, and (under a sending rate) its send slot has come. */
+    private boolean goOn() {
+      return !closed && (answered == mails.size() || awaitSlot());
+    }
+
+    /**
+     * Waits for the next mail's send slot under a limited sending rate, reserving slots in the store (in a
+     * transaction of their own) half a second's worth at a time; answers at once without a limit. Gives up
+     * (the rest of the batch is released) if the store has no slot for longer than half the lease (a minute or hour
+     * cap is reached), or the dispatcher is closed.
+     */
+    boolean awaitSlot() {
+      org.optin4j.mail.SendingRate rate = settings.rate();
+      if (!rate.isLimited()) {
+        return true;
+      }
+      while (!closed) {
+        Instant slot = slots.poll();
+        if (slot != null) {
+          return sleepUntil(slot);
+        }
+        int chunk =
+            (int)
+                Math.max(
+                    1, Math.min(mails.size() - answered, Math.ceil(rate.sustainedPerSecond() / 2)));
+        Instant now = clock.instant();
+        org.optin4j.spi.SendRateStore.Reservation r =
+            store.inTransaction(
+                tx -> tx.sendRates().reserve(rate.limits(), chunk, now, RATE_HORIZON));
+        slots.addAll(r.slots());
+        if (slots.isEmpty()) {
+          if (Duration.between(now, r.retryAt()).compareTo(settings.lease().dividedBy(2)) > 0) {
+            LOG.log(
+                System.Logger.Level.INFO,
+                "outbox: sending rate {0} has no slot before {1}; batch given back",
+                rate.name(),
+                r.retryAt());
+            return false;
+          }
+          if (!sleepUntil(r.retryAt().isAfter(now) ? r.retryAt() : now.plusMillis(10))) {
+            return false;
+          }
+        }
+      }
+      return false;
+    }
+
+    private boolean sleepUntil(Instant at) {
+      long ms = Duration.between(clock.instant(), at).toMillis();
+      if (ms > 0) {
+        try {
+          Thread.sleep(ms);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
           return false;
         }
       }
@@ -801,6 +969,57 @@ public final class OutboxDispatcher implements AutoCloseable {
     return Duration.ofMillis(Math.max(1, jittered));
   }
 
+  /**
+   * What the send-time checks of one claimed batch need, read with one query per kind (issue 17: no round trip per
+   * mail): the confirmation requests, which recipients are on the suppression list, the subjects of campaign and
+   * receipt mails, and their consents to each campaign's purpose. Campaigns are read once per campaign into
+   * {@code campaigns}.
+   */
+  private record Recheck(
+      Map<String, PendingRequest> requests,
+      java.util.Set<String> suppressed,
+      Map<SubjectId, org.optin4j.Subject> subjects,
+      Map<PurposeId, Map<SubjectId, org.optin4j.Consent>> consents) {
+
+    static Recheck read(
+        ConsentStore.Transaction tx,
+        List<OutboxMail> mails,
+        java.util.function.Function<org.optin4j.EmailAddress, String> addressKey,
+        Map<String, java.util.Optional<org.optin4j.campaign.Campaign>> campaigns) {
+      java.util.Set<String> requestIds = new java.util.LinkedHashSet<>();
+      java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+      java.util.Set<SubjectId> subjectIds = new java.util.LinkedHashSet<>();
+      Map<PurposeId, java.util.Set<SubjectId>> byPurpose = new HashMap<>();
+      for (OutboxMail m : mails) {
+        if (needsRequest(m.kind()) && m.requestId() != null) {
+          requestIds.add(m.requestId());
+          continue;
+        }
+        keys.add(addressKey.apply(m.recipient()));
+        if (m.kind() == MailKind.RECEIPT) {
+          subjectIds.add(m.subjectId());
+        } else if (m.kind() == MailKind.CAMPAIGN) {
+          subjectIds.add(m.subjectId());
+          campaigns
+              .computeIfAbsent(m.requestId(), tx.registers()::campaign)
+              .ifPresent(
+                  c ->
+                      byPurpose
+                          .computeIfAbsent(c.purpose(), p -> new java.util.LinkedHashSet<>())
+                          .add(m.subjectId()));
+        }
+      }
+      Map<PurposeId, Map<SubjectId, org.optin4j.Consent>> consents = new HashMap<>();
+      org.optin4j.spi.BatchReads reads = tx.batchReads();
+      byPurpose.forEach((p, ids) -> consents.put(p, reads.consents(ids, p)));
+      return new Recheck(
+          requestIds.isEmpty() ? Map.of() : reads.requests(requestIds),
+          keys.isEmpty() ? java.util.Set.of() : reads.suppressed(keys),
+          subjectIds.isEmpty() ? Map.of() : reads.subjects(subjectIds),
+          consents);
+    }
+  }
+
   /** A mail's content as the controller wrote it. */
   private record ControllerContent(String subject, String text, String html) {}
 
@@ -808,15 +1027,14 @@ public final class OutboxDispatcher implements AutoCloseable {
    * Tells whether a campaign mail may still go out: the subject still has this address, and a confirmed, unrestricted
    * consent for the purpose within its retention period.
    */
-  private boolean mayStillMail(
-      ConsentStore.Transaction tx, OutboxMail m, PurposeId purpose, Instant now) {
-    if (tx.subjects()
-        .subject(m.subjectId())
-        .filter(s -> s.email().equals(m.recipient()))
-        .isEmpty()) {
+  private boolean mayStillMail(Recheck recheck, OutboxMail m, PurposeId purpose, Instant now) {
+    org.optin4j.Subject onFile = recheck.subjects().get(m.subjectId());
+    if (onFile == null || !onFile.email().equals(m.recipient())) {
       return false;
     }
-    java.util.Optional<org.optin4j.Consent> c = tx.subjects().consent(m.subjectId(), purpose);
+    java.util.Optional<org.optin4j.Consent> c =
+        java.util.Optional.ofNullable(
+            recheck.consents().getOrDefault(purpose, Map.of()).get(m.subjectId()));
     if (c.isEmpty() || !c.get().isActive()) {
       return false;
     }
@@ -928,6 +1146,11 @@ public final class OutboxDispatcher implements AutoCloseable {
     closed = true;
     if (schedule != null) {
       schedule.cancel(false);
+    }
+    if (workers != null) {
+      // Workers stop after the mail on the wire and give their batches back; the pool's threads
+      // then end.
+      workers.shutdown();
     }
   }
 

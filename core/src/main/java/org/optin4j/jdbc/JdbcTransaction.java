@@ -131,6 +131,16 @@ final class JdbcTransaction implements ConsentStore.Transaction {
     return new JdbcReports(this, sql.reports);
   }
 
+  @Override
+  public JdbcSendRates sendRates() {
+    return new JdbcSendRates(this, c, sql.sendRates);
+  }
+
+  @Override
+  public org.optin4j.spi.BatchReads batchReads() {
+    return sql.batchReads.bind(this);
+  }
+
   /** Refuses a write in a unit run by {@link JdbcConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

@@ -32,7 +32,8 @@ final class Schema {
           "V4__feed.sql",
           "V5__webhooks.sql",
           "V6__reports.sql",
-          "V7__lapsed_signups_index.sql");
+          "V7__lapsed_signups_index.sql",
+          "V8__send_rates.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 

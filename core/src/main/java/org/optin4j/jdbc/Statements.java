@@ -168,6 +168,12 @@ final class Statements {
   /** The set-based campaign queueing statements (see {@link JdbcCampaignQueue}). */
   final JdbcCampaignQueue.Sql campaignQueue;
 
+  /** The send rate tables' statements (see {@link JdbcSendRates}). */
+  final JdbcSendRates.Sql sendRates;
+
+  /** Reads of several keys at once (see {@link JdbcBatchReads}). */
+  final JdbcBatchReads batchReads;
+
   final String allNodes;
   final String deleteNode;
   final String rightsRequestById;
@@ -584,6 +590,8 @@ final class Statements {
     webhooks = new WebhookStatements(this, prefix);
     reports = new JdbcReports.Sql(prefix);
     campaignQueue = new JdbcCampaignQueue.Sql(dialect, prefix);
+    sendRates = new JdbcSendRates.Sql(prefix, dialect);
+    batchReads = new JdbcBatchReads(prefix);
   }
 
   /**

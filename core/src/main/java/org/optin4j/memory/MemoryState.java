@@ -49,6 +49,11 @@ final class MemoryState {
 
   final Map<String, Instant> softBounces = new TreeMap<>();
 
+  /** Per sending rate name: the next free send slot (microseconds) and the slots given per epoch second. */
+  final Map<String, Long> sendNextSlots = new HashMap<>();
+
+  final Map<String, Map<Long, Integer>> sendSlotCounts = new HashMap<>();
+
   final Map<String, NavigableMap<Long, org.optin4j.spi.WebhookDelivery>> webhookDeliveries =
       new HashMap<>();
   final Map<String, Notice> noticesByHash = new HashMap<>();

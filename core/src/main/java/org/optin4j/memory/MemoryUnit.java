@@ -85,6 +85,11 @@ final class MemoryUnit implements ConsentStore.Transaction {
     return new MemoryReports(this, state);
   }
 
+  @Override
+  public MemorySendRates sendRates() {
+    return new MemorySendRates(this, state);
+  }
+
   /** Refuses a write in a unit run by {@link InMemoryConsentStore#read}. */
   void checkWritable() {
     if (readOnly) {

@@ -151,5 +151,57 @@ public interface ConsentStore {
      * @return the part
      */
     ReportStore reports();
+
+    /**
+     * Returns the send slots that keep the nodes sharing this store within a {@link
+     * org.optin4j.mail.SendingRate}.
+     *
+     * @return the part
+     */
+    SendRateStore sendRates();
+
+    /**
+     * Returns reads of many keys at once for the dispatcher's send-time re-check. The default asks the other parts
+     * one key at a time; a database store should answer each in one query.
+     *
+     * @return the part
+     */
+    default BatchReads batchReads() {
+      SubjectStore subjects = subjects();
+      RequestStore requests = requests();
+      return new BatchReads() {
+        @Override
+        public java.util.Map<org.optin4j.SubjectId, org.optin4j.Subject> subjects(
+            java.util.Collection<org.optin4j.SubjectId> ids) {
+          java.util.Map<org.optin4j.SubjectId, org.optin4j.Subject> found =
+              new java.util.HashMap<>();
+          ids.forEach(id -> subjects.subject(id).ifPresent(s -> found.put(id, s)));
+          return found;
+        }
+
+        @Override
+        public java.util.Map<org.optin4j.SubjectId, org.optin4j.Consent> consents(
+            java.util.Collection<org.optin4j.SubjectId> ids, org.optin4j.PurposeId purpose) {
+          java.util.Map<org.optin4j.SubjectId, org.optin4j.Consent> found =
+              new java.util.HashMap<>();
+          ids.forEach(id -> subjects.consent(id, purpose).ifPresent(c -> found.put(id, c)));
+          return found;
+        }
+
+        @Override
+        public java.util.Set<String> suppressed(java.util.Collection<String> addressKeys) {
+          java.util.Set<String> found = new java.util.HashSet<>();
+          addressKeys.stream().filter(subjects::isSuppressed).forEach(found::add);
+          return found;
+        }
+
+        @Override
+        public java.util.Map<String, PendingRequest> requests(java.util.Collection<String> ids) {
+          java.util.Map<String, PendingRequest> found = new java.util.HashMap<>();
+          ids.forEach(id -> requests.findRequest(id).ifPresent(r -> found.put(id, r)));
+          return found;
+        }
+      };
+    }
   }
 }

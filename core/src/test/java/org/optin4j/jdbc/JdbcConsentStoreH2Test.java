@@ -1,6 +1,7 @@
 package org.optin4j.jdbc;
 
 import org.junit.jupiter.api.Nested;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.CampaignQueueStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
@@ -10,6 +11,7 @@ import org.optin4j.testing.store.RegisterStoreContract;
 import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SendRateStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
 import org.optin4j.testing.store.WebhookStoreContract;
@@ -105,6 +107,20 @@ class JdbcConsentStoreH2Test extends JdbcStoreUnderTest {
   @Nested
   class Reports extends ReportStoreContract {
     Reports() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
+      super(JdbcConsentStoreH2Test.this);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(JdbcConsentStoreH2Test.this);
     }
   }

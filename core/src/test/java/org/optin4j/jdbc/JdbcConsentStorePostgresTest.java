@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.CampaignQueueStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
@@ -20,6 +21,7 @@ import org.optin4j.testing.store.RegisterStoreContract;
 import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SendRateStoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
 import org.optin4j.testing.store.WebhookStoreContract;
@@ -115,6 +117,20 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
   @Nested
   class Reports extends ReportStoreContract {
     Reports() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
+      super(JdbcConsentStorePostgresTest.this);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(JdbcConsentStorePostgresTest.this);
     }
   }

@@ -37,6 +37,7 @@ import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.testing.store.BatchReadStoreContract;
 import org.optin4j.testing.store.CampaignQueueStoreContract;
 import org.optin4j.testing.store.FeedStoreContract;
 import org.optin4j.testing.store.HistoryStoreContract;
@@ -46,6 +47,7 @@ import org.optin4j.testing.store.RegisterStoreContract;
 import org.optin4j.testing.store.ReportStoreContract;
 import org.optin4j.testing.store.RequestStoreContract;
 import org.optin4j.testing.store.RetentionStoreContract;
+import org.optin4j.testing.store.SendRateStoreContract;
 import org.optin4j.testing.store.StoreContract;
 import org.optin4j.testing.store.SubjectStoreContract;
 import org.optin4j.testing.store.TransactionStoreContract;
@@ -141,6 +143,20 @@ class InMemoryConsentStoreTest extends StoreContract {
   @Nested
   class Reports extends ReportStoreContract {
     Reports() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
+      super(InMemoryConsentStore::create);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
       super(InMemoryConsentStore::create);
     }
   }

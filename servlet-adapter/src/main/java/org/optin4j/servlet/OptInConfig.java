@@ -126,6 +126,11 @@ public final class OptInConfig {
                   "evidencePolicy",
                   "mailCap.perDay",
                   "mailCap.minInterval",
+                  "sending.name",
+                  "sending.connections",
+                  "sending.perSecond",
+                  "sending.perMinute",
+                  "sending.perHour",
                   "formTokenTtl",
                   "rateLimit.perIp",
                   "rateLimit.perAddress",
@@ -394,6 +399,7 @@ public final class OptInConfig {
       b.confirmationMailCap(
           perDay == null ? 3 : perDay, minInterval == null ? Duration.ofMinutes(2) : minInterval);
     }
+    sendingRate(r, problems).ifPresent(b::sendingRate);
     // The filter's values are applied once the OptIn exists; check their syntax now so all problems
     // come at once.
     r.value("formTokenTtl", OptInConfig::duration);
@@ -580,6 +586,35 @@ public final class OptInConfig {
       }
     }
     throw new IllegalArgumentException("must be H2, POSTGRESQL or MARIADB, was " + s);
+  }
+
+  /** The {@code sending.*} keys as a sending rate over the defaults, or empty if none is set or one is invalid. */
+  private static java.util.Optional<org.optin4j.mail.SendingRate> sendingRate(
+      Reader r, List<String> problems) {
+    String name = r.value("sending.name", s -> s);
+    Integer connections = r.value("sending.connections", Integer::valueOf);
+    Integer perSecond = r.value("sending.perSecond", Integer::valueOf);
+    Integer perMinute = r.value("sending.perMinute", Integer::valueOf);
+    Integer perHour = r.value("sending.perHour", Integer::valueOf);
+    if (name == null
+        && connections == null
+        && perSecond == null
+        && perMinute == null
+        && perHour == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(
+          new org.optin4j.mail.SendingRate(
+              name == null ? org.optin4j.mail.SendingRate.DEFAULT_NAME : name,
+              connections == null ? org.optin4j.mail.SendingRate.DEFAULT_CONNECTIONS : connections,
+              perSecond == null ? 0 : perSecond,
+              perMinute == null ? 0 : perMinute,
+              perHour == null ? 0 : perHour));
+    } catch (IllegalArgumentException e) {
+      problems.add("sending.*: " + e.getMessage());
+      return java.util.Optional.empty();
+    }
   }
 
   private static SmtpMailer mailer(Reader r, Map<String, String> p, List<String> problems) {

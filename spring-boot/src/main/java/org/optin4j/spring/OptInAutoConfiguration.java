@@ -335,6 +335,17 @@ public class OptInAutoConfiguration {
           cap.perDay() == null ? 3 : cap.perDay(),
           cap.minInterval() == null ? Duration.ofMinutes(2) : cap.minInterval());
     }
+    OptInProperties.Sending sending = p.sending();
+    try {
+      org.optin4j.mail.SendingRate rate = org.optin4j.mail.SendingRate.unlimited();
+      rate = sending.name() == null ? rate : rate.withName(sending.name());
+      rate = sending.connections() == null ? rate : rate.withConnections(sending.connections());
+      rate = sending.perSecond() == null ? rate : rate.withPerSecond(sending.perSecond());
+      rate = sending.perMinute() == null ? rate : rate.withPerMinute(sending.perMinute());
+      b.sendingRate(sending.perHour() == null ? rate : rate.withPerHour(sending.perHour()));
+    } catch (IllegalArgumentException e) {
+      problems.add("optin4j.sending.*: " + e.getMessage());
+    }
     if (!problems.isEmpty()) {
       throw new ConfigurationException(problems);
     }

@@ -41,6 +41,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param unsubscribeTtl how long an unsubscribe link stays valid
  * @param evidencePolicy how much of the request (IP address, user agent) is kept as evidence
  * @param mailCap the cap on confirmation mails per inbox
+ * @param sending the mailer's sending rate and parallel SMTP connections, shared by all nodes of one store
  * @param formTokenTtl how long a form of the hosted pages may be submitted after it was shown
  * @param rateLimit the per-client and per-address rate limits of the hosted pages
  * @param trustedProxies addresses or CIDR ranges of reverse proxies whose {@code X-Forwarded-For} is believed
@@ -71,6 +72,7 @@ public record OptInProperties(
     Duration unsubscribeTtl,
     EvidencePolicy evidencePolicy,
     @DefaultValue MailCap mailCap,
+    @DefaultValue Sending sending,
     Duration formTokenTtl,
     @DefaultValue RateLimit rateLimit,
     @DefaultValue List<String> trustedProxies,
@@ -242,6 +244,19 @@ public record OptInProperties(
    * @param minInterval least time between two mails
    */
   public record MailCap(Integer perDay, Duration minInterval) {}
+
+  /**
+   * The mailer's sending rate ({@code org.optin4j.mail.SendingRate}): unset values keep its defaults (no limit,
+   * 4 connections, name {@code default}).
+   *
+   * @param name the rate's name in the store: nodes with the same name share the rate
+   * @param connections SMTP connections used in parallel
+   * @param perSecond messages per second
+   * @param perMinute messages in any 60 seconds
+   * @param perHour messages in any hour
+   */
+  public record Sending(
+      String name, Integer connections, Integer perSecond, Integer perMinute, Integer perHour) {}
 
   /**
    * Rate limits of the hosted pages, each as {@code max/window}, for example {@code 30/PT10M}.

@@ -95,4 +95,18 @@ class InMemoryStoreContractTest {
       super(MEMORY);
     }
   }
+
+  @Nested
+  class SendRates extends SendRateStoreContract {
+    SendRates() {
+      super(MEMORY);
+    }
+  }
+
+  @Nested
+  class BatchReads extends BatchReadStoreContract {
+    BatchReads() {
+      super(MEMORY);
+    }
+  }
 }
