@@ -131,6 +131,8 @@ public final class OptInConfig {
                   "sending.perSecond",
                   "sending.perMinute",
                   "sending.perHour",
+                  "bounces.localPart",
+                  "bounces.domain",
                   "formTokenTtl",
                   "rateLimit.perIp",
                   "rateLimit.perAddress",
@@ -400,6 +402,7 @@ public final class OptInConfig {
           perDay == null ? 3 : perDay, minInterval == null ? Duration.ofMinutes(2) : minInterval);
     }
     sendingRate(r, problems).ifPresent(b::sendingRate);
+    bounceAddress(r, b, problems);
     // The filter's values are applied once the OptIn exists; check their syntax now so all problems
     // come at once.
     r.value("formTokenTtl", OptInConfig::duration);
@@ -586,6 +589,24 @@ public final class OptInConfig {
       }
     }
     throw new IllegalArgumentException("must be H2, POSTGRESQL or MARIADB, was " + s);
+  }
+
+  /** The VERP envelope sender (docs/bounces.md) from {@code bounces.localPart} and {@code bounces.domain}, both or none. */
+  private static void bounceAddress(Reader r, OptIn.Builder b, List<String> problems) {
+    String localPart = r.value("bounces.localPart", String::strip);
+    String domain = r.value("bounces.domain", String::strip);
+    if (localPart == null && domain == null) {
+      return;
+    }
+    if (localPart == null || domain == null) {
+      problems.add("bounces.localPart and bounces.domain: set both or neither");
+      return;
+    }
+    try {
+      b.bounceAddress(localPart, domain);
+    } catch (IllegalArgumentException e) {
+      problems.add("bounces.*: " + e.getMessage());
+    }
   }
 
   /** The {@code sending.*} keys as a sending rate over the defaults, or empty if none is set or one is invalid. */

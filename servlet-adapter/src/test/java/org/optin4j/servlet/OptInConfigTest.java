@@ -10,13 +10,17 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.optin4j.ConfigurationException;
+import org.optin4j.ConsentRequest;
 import org.optin4j.OptIn;
+import org.optin4j.PurposeId;
+import org.optin4j.testing.RecordingMailer;
 
 /** The declarative configuration's keys, one by one: each problem names its key, all at once. */
 class OptInConfigTest {
@@ -83,6 +87,22 @@ class OptInConfigTest {
     try (OptIn optIn = config.optInBuilder().build()) {
       assertEquals("/optin", config.filterBuilder(optIn).settings().prefix());
     }
+  }
+
+  @Test
+  void bounceKeysGiveEveryMailItsVerpEnvelopeSender() throws Exception {
+    Map<String, String> m = valid();
+    m.put("bounces.local-part", "bounces");
+    m.put("bounces.domain", "bounces.shop.example");
+    RecordingMailer mailer = new RecordingMailer();
+    try (OptIn optIn = OptInConfig.fromMap(m).optInBuilder().mailer(mailer).build()) {
+      optIn.request(ConsentRequest.of("ann@example.org", Locale.ENGLISH, PurposeId.of("news")));
+      optIn.operations().dispatchNow();
+      String verp = mailer.last().returnPath().value();
+      assertTrue(verp.matches("bounces\\+[^@]+@bounces\\.shop\\.example"), verp);
+    }
+    m.put("bounces.local-part", "Bounces!");
+    assertProblem(m, "bounces.*: ");
   }
 
   @Test
@@ -313,6 +333,8 @@ class OptInConfigTest {
         "sending.perSecond|fast|sending.perSecond: invalid value",
         "sending.connections|0|sending.*: sending rate connections must be 1 to 64, was 0",
         "sending.perHour|-1|sending.*: sending rate perHour must be 0 (no cap) or more, was -1",
+        "bounces.localPart|bounces|bounces.localPart and bounces.domain: set both or neither",
+        "bounces.domain|bounces.bakery.example|bounces.localPart and bounces.domain: set both or neither",
         "formTokenTtl|1d|formTokenTtl: invalid value",
         "rateLimit.perIp|30|rateLimit.perIp: invalid value (expected max/window such as 30/PT10M",
         "rateLimit.perAddress|x/PT1H|rateLimit.perAddress: invalid value",
