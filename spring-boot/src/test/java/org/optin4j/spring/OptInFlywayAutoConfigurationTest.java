@@ -54,7 +54,10 @@ class OptInFlywayAutoConfigurationTest {
             context -> {
               assertThat(context).hasNotFailed().hasSingleBean(OptIn.class);
               assertThat(versions(context.getBean(DataSource.class), "optin4j_flyway_history"))
-                  .containsExactly("1", "2", "3", "4", "5", "6");
+                  .containsExactlyElementsOf(
+                      java.util.stream.IntStream.rangeClosed(1, JdbcConsentStore.SCHEMA_VERSION)
+                          .mapToObj(String::valueOf)
+                          .toList());
             });
   }
 
