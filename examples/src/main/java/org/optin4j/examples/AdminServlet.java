@@ -39,7 +39,8 @@ import org.optin4j.spi.OutboxMail;
  * {@code /admin}: the operator's view. Subjects, their consents with the evidence and the exact notice version shown,
  * the event history with its hash-chain verification, the outbox, and actions: erase a subject (GDPR Art. 17), mail a
  * consent receipt, run the retention purge now. The breach register (Art. 33-34, {@link BreachRegister}) and the
- * register of requests received by the operator (Art. 12(3), {@link OperatorRequests}) render into it.
+ * register of requests received by the operator (Art. 12(3), {@link OperatorRequests}), the import
+ * ({@link ImportUpload}) and the campaigns ({@link AdminCampaigns}) render into it.
  *
  * <p>Protected by the {@link AdminLogin} (HTTP Basic, user {@code admin}, the password from
  * {@code OPTIN4J_ADMIN_PASSWORD} or printed at start-up; wrong passwords throttled per client). Browsers resend Basic
@@ -60,8 +61,15 @@ final class AdminServlet extends HttpServlet {
   private final transient OperatorRequests requests;
   private final transient WebhookInbox inbox;
   private final transient ImportUpload imports;
+  private final transient AdminCampaigns campaigns;
 
-  AdminServlet(OptIn optIn, AdminLogin login, String siteUrl, Clock clock, WebhookInbox inbox) {
+  AdminServlet(
+      OptIn optIn,
+      AdminLogin login,
+      String siteUrl,
+      Clock clock,
+      WebhookInbox inbox,
+      org.optin4j.mail.SendingRate sendingRate) {
     this.inbox = inbox;
     this.optIn = optIn;
     this.login = login;
@@ -73,6 +81,7 @@ final class AdminServlet extends HttpServlet {
     this.breaches = new BreachRegister(optIn, clock, this::formToken);
     this.requests = new OperatorRequests(optIn, clock, this::formToken);
     this.imports = new ImportUpload(optIn, this::formToken);
+    this.campaigns = new AdminCampaigns(optIn, sendingRate, clock, this::formToken);
   }
 
   @Override
@@ -128,6 +137,7 @@ final class AdminServlet extends HttpServlet {
       case "/requests/complete" -> requests.complete(req, res);
       case "/import" -> imports.upload(req, res);
       case "/repermission" -> imports.repermission(res);
+      case "/campaign" -> campaigns.send(req, res);
       default -> Html.send(res, 404, Html.page("Not found", "/admin", "<h1>Not found</h1>\n"));
     }
   }
@@ -175,6 +185,7 @@ final class AdminServlet extends HttpServlet {
     requests.section(b);
     inbox.section(optIn, b);
     imports.section(b);
+    campaigns.section(b);
 
     // search
     String q = req.getParameter("q");

@@ -44,6 +44,13 @@ import org.optin4j.spi.Mailer;
  * {@link OptIn#close()} (mail not yet sent stays in the outbox for the next start), the database, the SMTP capture.
  */
 public final class SampleApp implements AutoCloseable {
+  /**
+   * The mailer's sending rate (docs/sending-rates.md): the library's default, no limit, which suits the built-in
+   * capture. The admin page's campaigns card estimates finish times from the same value; with a real provider, set
+   * its limit here (for example {@code SendingRate.perSecond(14)}).
+   */
+  static final org.optin4j.mail.SendingRate SENDING_RATE = org.optin4j.mail.SendingRate.unlimited();
+
   static final Controller CONTROLLER =
       new Controller(
               "De Gouden Korst B.V.",
@@ -210,6 +217,7 @@ public final class SampleApp implements AutoCloseable {
               .suppressionPepper(data.suppressionPepper())
               .baseUrl(siteUrl + "/optin")
               .dispatch(Duration.ofSeconds(1), 50, Duration.ofMinutes(2))
+              .sendingRate(SENDING_RATE)
               // The sample's own inbox is on this server, plain http on loopback when run locally.
               .webhooks(org.optin4j.feed.WebhookSettings.defaults().allowingLoopbackHttp())
               .build();
@@ -251,7 +259,8 @@ public final class SampleApp implements AutoCloseable {
       context.addServlet(new ServletHolder("webhooks", inbox), "/dev/webhooks");
       ServletHolder admin =
           new ServletHolder(
-              "admin", new AdminServlet(optIn, login, siteUrl, Clock.systemUTC(), inbox));
+              "admin",
+              new AdminServlet(optIn, login, siteUrl, Clock.systemUTC(), inbox, SENDING_RATE));
       // The import upload is multipart; its form token is a form field, read as a parameter.
       admin
           .getRegistration()

@@ -311,6 +311,55 @@ class SampleAppHttpTest {
   }
 
   @Test
+  void adminCampaignWhenStartedThenMailedAndListedWithCountsAndFinishAndNeedsTheFormToken()
+      throws Exception {
+    start();
+    Client admin = new Client(app.url()).basic("admin", PASSWORD);
+    String overview = admin.get("/admin").body();
+    assertTrue(overview.contains("<h2 id=\"campaigns-h\">Campaigns</h2>"), "the campaigns card");
+    assertTrue(overview.contains("No campaign started"), overview);
+    String token = Client.hiddenFields(overview).get("csrf");
+    // A confirmed subscriber: an import with its confirmation time.
+    Map<String, String> importForm = new LinkedHashMap<>();
+    importForm.put("csrf", token);
+    importForm.put("format", "mailchimp-subscribed");
+    importForm.put("purpose", "newsletter");
+    importForm.put("apply", "yes");
+    String csv =
+        "Email Address,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LAST_CHANGED\r\n"
+            + "reader@example.org,2024-01-01 10:00:00,203.0.113.1,2024-01-01 10:02:00,203.0.113.2,\r\n";
+    assertEquals(
+        200, admin.postFile("/admin/import", importForm, "file", "members.csv", csv).statusCode());
+
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("csrf", token);
+    form.put("purpose", "newsletter");
+    form.put("subject", "Fresh <rye> this week");
+    form.put("text", "Our rye is back on Saturday.");
+    HttpResponse<String> started = admin.post("/admin/campaign", form, app.url());
+    assertEquals(200, started.statusCode(), started.body());
+    assertTrue(started.body().contains("Campaign queued: 1 mails"), started.body());
+
+    // The dispatcher sends it to the sample's GreenMail.
+    waitForMailbox("Fresh &lt;rye&gt; this week");
+    String listed = admin.get("/admin").body();
+    String row =
+        Client.find(listed, "(<tr><td>[^<]*</td><td>newsletter</td><td>Fresh &lt;rye&gt;[^\n]*)");
+    // waiting, sent, skipped, failed; then the finish at the sample's rate (no limit)
+    assertTrue(
+        row.contains("<td>0</td><td>1</td><td>0</td><td>0</td><td>finished</td>")
+            || row.contains(
+                "<td>1</td><td>0</td><td>0</td><td>0</td><td>as fast as the server takes them</td>"),
+        row);
+    assertFalse(listed.contains("<rye>"), "the subject is escaped");
+
+    form.put("csrf", "forged");
+    assertEquals(403, admin.post("/admin/campaign", form, app.url()).statusCode());
+    form.remove("csrf");
+    assertEquals(403, admin.post("/admin/campaign", form, app.url()).statusCode());
+  }
+
+  @Test
   void adminRepermissionWhenStartedThenUnprovenGetTheirLinkThroughGreenMailAndConfirm()
       throws Exception {
     Client site = start();
