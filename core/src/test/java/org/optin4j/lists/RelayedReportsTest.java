@@ -85,6 +85,17 @@ class RelayedReportsTest {
   }
 
   @Test
+  void relayedWhenTemporaryBounceReplayedWithinTheFiveMinutesThenCountedOnce() {
+    String verp = ReportMessages.confirmedVerp(optIn, mailer, "ann@example.org");
+    String body = "{\"type\":\"bounce\",\"returnPath\":\"" + verp + "\",\"permanent\":false}";
+
+    post(body);
+    ReportOutcome replayed = post(body);
+
+    assertEquals(1, assertInstanceOf(ReportOutcome.SoftBounce.class, replayed).count());
+  }
+
+  @Test
   void relayedWhenComplaintThenEveryPurposeWithdrawn() {
     String verp = ReportMessages.confirmedVerp(optIn, mailer, "ann@example.org");
 
