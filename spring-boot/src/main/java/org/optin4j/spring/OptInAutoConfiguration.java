@@ -161,7 +161,8 @@ public class OptInAutoConfiguration {
    * @param mailer the mailer
    * @param resources where the catalog is read from
    * @param metrics what the service reports to, if any (see {@link OptInMetricsAutoConfiguration})
-   * @param listeners the application's {@link ConsentListener} beans, told of every committed change in their order
+   * @param listeners the application's {@link ConsentListener} beans, each told of every committed change on its own
+   *     (off the request thread; a slow or failing one holds back no other)
    * @return the started service
    */
   @Bean(destroyMethod = "close")

@@ -23,7 +23,6 @@ import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.annotation.Order;
 import org.springframework.mail.javamail.JavaMailSender;
 import org.springframework.mail.javamail.JavaMailSenderImpl;
 
@@ -85,13 +84,11 @@ class OptInAutoConfigurationTest {
     static final List<String> TOLD = new CopyOnWriteArrayList<>();
 
     @Bean
-    @Order(2)
     ConsentListener crm() {
       return change -> TOLD.add("crm " + change.type());
     }
 
     @Bean
-    @Order(1)
     ConsentListener mailTool() {
       return change -> TOLD.add("mail tool " + change.type());
     }
@@ -120,7 +117,7 @@ class OptInAutoConfigurationTest {
   // ------------------------------------------------------------------------------------------
 
   @Test
-  void applicationsConsentListenersAreToldOfCommittedChangesInTheirOrder() {
+  void applicationsConsentListenersAreEachToldOfCommittedChanges() {
     ListenersConfig.TOLD.clear();
     runner
         .withUserConfiguration(OwnMailerConfig.class, ListenersConfig.class)
@@ -133,8 +130,11 @@ class OptInAutoConfigurationTest {
               while (ListenersConfig.TOLD.size() < 2 && System.nanoTime() < until) {
                 Thread.sleep(20);
               }
+              // Each listener is told on its own, off the request thread, so that a slow CRM holds
+              // back
+              // no mail tool: the two calls may come in either order.
               assertThat(ListenersConfig.TOLD)
-                  .containsExactly("mail tool CONFIRMED", "crm CONFIRMED");
+                  .containsExactlyInAnyOrder("mail tool CONFIRMED", "crm CONFIRMED");
             });
   }
 
