@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the figures of BENCHMARKS.md on this machine; see that file for what each one measures.
-#   benchmarks/run.sh [tokens|http|doi-h2|doi-pg|dispatch|maymail-h2|maymail-pg|purge|memory|flood|profile|all]
+#   benchmarks/run.sh [tokens|http|doi-h2|doi-pg|dispatch|maymail-h2|maymail-pg|purge|memory|flood|profile|issue17|all]
 # Needs: the module built (mvn -B -pl benchmarks -am package -DskipTests), wrk (apt-get install -y wrk) for http,
 # PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth; the database optin4j_bench is created) for the -pg runs.
 # Everything talks to loopback only and stops by itself. Output goes to benchmarks/results/<time>/.
@@ -58,6 +58,21 @@ profile() {
     python3 benchmarks/scripts/jfr_paths.py "$OUT/profile-$db.jfr" 8 | tee "$OUT/profile-$db-paths.txt"
   done
 }
+issue17() {
+  # The four targets of issue 17 in one run, on one machine, load recorded in each file (BENCHMARKS.md, issue 17).
+  for db in postgresql h2; do
+    run "queue-$db" java -Xmx256m -Xlog:gc:file="$OUT/queue-$db-gc.log" -cp "$JAR" \
+      org.optin4j.benchmarks.CampaignQueueBench "$db" "${QUEUE_N:-1000000}"
+  done
+  for db in memory h2 postgresql; do
+    run "parallel-dispatch-$db" java -cp "$JAR" org.optin4j.benchmarks.ParallelDispatchBench "$db" "$ROUNDS" 1000 3931 4
+  done
+  run purge-1m java -cp "$JAR" org.optin4j.benchmarks.PurgeBench 1000000 "${PURGE_MAX_SECONDS:-600}"
+  for db in h2 postgresql; do
+    run "doi-proof-$db" java -Xms1g -Xmx1g -Dbench.subscribeThreads=64 -cp "$JAR" org.optin4j.benchmarks.DoiBench \
+      "$db" "$ROUNDS" 2000 8 18382
+  done
+}
 flood() {
   # Abuse under load: four 60 s phases (baseline, one address, many addresses from one IP / from 500 IPs).
   run flood java -Xms512m -Xmx512m -cp "$JAR" org.optin4j.benchmarks.SignupFlood 60 64 200000 500 5 250 18391
@@ -65,7 +80,7 @@ flood() {
 case "${1:-all}" in
   tokens) tokens ;; http) http ;; doi-h2) doi_h2 ;; doi-pg) doi_pg ;; dispatch) dispatch ;;
   maymail-h2) maymail_h2 ;; maymail-pg) maymail_pg ;; purge) purge ;; memory) memory ;; flood) flood ;;
-  profile) profile ;;
+  profile) profile ;; issue17) issue17 ;;
   all) tokens; http; doi_h2; doi_pg; dispatch; maymail_h2; maymail_pg; purge; memory; flood ;;
   *) echo "unknown: $1" >&2; exit 2 ;;
 esac
