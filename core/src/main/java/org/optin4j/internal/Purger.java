@@ -23,6 +23,7 @@ import org.optin4j.SubjectId;
 import org.optin4j.operations.PurgeReport;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ConsentStore;
+import org.optin4j.spi.LapsedSignupPage;
 import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.PendingRequest;
 
@@ -173,22 +174,16 @@ public final class Purger {
     SubjectId after = null;
     while (true) {
       SubjectId from = after;
-      int[] deleted = new int[1];
-      List<SubjectId> page =
+      LapsedSignupPage page =
           retried(
               () ->
                   store.inTransaction(
-                      tx -> {
-                        List<SubjectId> ids = tx.retention().lapsedSignups(cutoff, from, BULK);
-                        deleted[0] =
-                            ids.isEmpty() ? 0 : tx.retention().deleteLapsedSignups(ids, cutoff);
-                        return ids;
-                      }));
-      total += deleted[0];
-      if (page.size() < BULK) {
+                      tx -> tx.retention().deleteLapsedSignupPage(cutoff, from, BULK)));
+      total += page.deleted();
+      if (page.next() == null) {
         return total;
       }
-      after = page.get(page.size() - 1);
+      after = page.next();
     }
   }
 

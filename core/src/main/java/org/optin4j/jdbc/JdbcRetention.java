@@ -21,6 +21,7 @@ import org.optin4j.SubjectId;
 import org.optin4j.proof.ConsentEvent;
 import org.optin4j.spi.ChainSealer;
 import org.optin4j.spi.HistoryHead;
+import org.optin4j.spi.LapsedSignupPage;
 import org.optin4j.spi.PendingRequest;
 import org.optin4j.spi.RetentionStore;
 
@@ -340,12 +341,58 @@ record JdbcRetention(JdbcTransaction tx, Connection c, Statements sql) implement
         candidates.stream()
             .filter(id -> !withHead.contains(id) || headLocked.contains(id))
             .toList();
+    return deleteIfLapsed(free, before.toEpochMilli());
+  }
+
+  @Override
+  public LapsedSignupPage deleteLapsedSignupPage(Instant before, SubjectId after, int limit) {
+    if (sql.lapsedCandidatesFirst == null) {
+      return RetentionStore.super.deleteLapsedSignupPage(before, after, limit);
+    }
+    tx.checkWritable();
+    Objects.requireNonNull(before, "before");
+    if (limit < 1 || limit > 1000) {
+      throw new IllegalArgumentException("limit must be between 1 and 1000, was " + limit);
+    }
+    long cutoff = before.toEpochMilli();
+    withoutJit();
+    // Candidates and their heads' locks in one statement; the lapsed condition is evaluated once,
+    // below, as the subject rows are locked (issue 17: the listing pass cost as much as the check).
+    List<String[]> page =
+        tx.query(
+            "find and lock lapsed-signup candidates",
+            after == null ? sql.lapsedCandidatesFirst : sql.lapsedCandidatesAfter,
+            ps -> {
+              int i = 1;
+              if (after != null) {
+                ps.setString(i++, after.value());
+              }
+              ps.setLong(i++, cutoff);
+              ps.setInt(i, limit);
+            },
+            rs ->
+                new String[] {
+                  rs.getString(1), !rs.getBoolean(2) || rs.getBoolean(3) ? "free" : "held"
+                });
+    if (page.isEmpty()) {
+      return new LapsedSignupPage(0, null);
+    }
+    List<String> free =
+        page.stream().filter(r -> r[1].equals("free")).map(r -> r[0]).sorted().toList();
+    int deleted = deleteIfLapsed(free, cutoff);
+    return new LapsedSignupPage(
+        deleted, page.size() < limit ? null : new SubjectId(page.get(page.size() - 1)[0]));
+  }
+
+  /**
+   * Deletes those of the given subjects, whose history heads (if they have one) this unit holds, that are lapsed
+   * signups: checked as their rows are locked, with the heads held, since a signup may have come back since they were
+   * listed.
+   */
+  private int deleteIfLapsed(List<String> free, long cutoff) {
     if (free.isEmpty()) {
       return 0;
     }
-    // Checked again as the rows are locked, with the heads held: a signup may have come back since
-    // the listing.
-    long cutoff = before.toEpochMilli();
     List<String> lapsed =
         tx.query(
             "lock lapsed signups",

@@ -33,7 +33,8 @@ final class Schema {
           "V5__webhooks.sql",
           "V6__reports.sql",
           "V7__lapsed_signups_index.sql",
-          "V8__send_rates.sql");
+          "V8__send_rates.sql",
+          "V9__purge_without_row_checks.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 

@@ -108,6 +108,34 @@ public interface RetentionStore {
   int deleteLapsedSignups(List<SubjectId> ids, Instant before);
 
   /**
+   * Deletes lapsed signups (as {@link #lapsedSignups} defines them, checked under lock as {@link #deleteLapsedSignups}
+   * checks them, with everything it deletes) among the next subjects after {@code after} in the store's order, in
+   * this one transaction, and says where the next page starts. A store may look at candidates rather than at lapsed
+   * signups only (on PostgreSQL: subjects with a consent never confirmed whose history lock it gets without waiting,
+   * then checked once under lock), so a page may delete fewer than it looked at, or none, and still not be the last;
+   * a subject locked by another unit is left alone, so concurrent callers never delete, or count, a subject twice.
+   * Calling it from {@code null} and then after each page's {@link LapsedSignupPage#next() next} until that is
+   * {@code null} deletes every lapsed signup that no other unit held meanwhile, and nothing else.
+   *
+   * <p>The default lists a page with {@link #lapsedSignups} and deletes it with {@link #deleteLapsedSignups}: two
+   * passes over the lapsed condition. A store that can look and lock in one pass overrides it.
+   *
+   * @param before the cut-off: typically now minus the grace period for unconfirmed signups
+   * @param after continue after this subject id, or {@code null} to start
+   * @param limit the most subjects to look at, at most 1,000
+   * @return how many subjects this call deleted and where the next page starts
+   * @throws IllegalArgumentException if {@code limit} is not between 1 and 1,000
+   */
+  default LapsedSignupPage deleteLapsedSignupPage(Instant before, SubjectId after, int limit) {
+    if (limit < 1 || limit > 1000) {
+      throw new IllegalArgumentException("limit must be between 1 and 1000, was " + limit);
+    }
+    List<SubjectId> ids = lapsedSignups(before, after, limit);
+    int deleted = ids.isEmpty() ? 0 : deleteLapsedSignups(ids, before);
+    return new LapsedSignupPage(deleted, ids.size() < limit ? null : ids.get(ids.size() - 1));
+  }
+
+  /**
    * Deletes the address changes nothing needs any more (GDPR Art. 5(1)(c) and (e): a new address typed in by whoever
    * held a link may be a third party's): those of requests never confirmed whose link expired before
    * {@code unconfirmedExpiredBefore}, together with those request rows; and those of confirmed requests closed

@@ -550,6 +550,93 @@ interface JdbcStoreBehaviour {
     assertEquals(Set.of(1, 2), Set.of(first.get(30, TimeUnit.SECONDS), second));
   }
 
+  // --- references kept whole without foreign keys (V9) ---
+
+  @Test
+  default void purgeAndErasureThenNoRowOfAnyTableNamesADeletedSubjectOrRequest() throws Exception {
+    String prefix = database().nextPrefix();
+    JdbcConsentStore store = builder(prefix).createSchema(true).build();
+    Instant cutoff = at(java.time.Duration.ofDays(10));
+    store.inTransaction(
+        tx -> {
+          for (String name : List.of("lapsed", "erased", "kept")) {
+            org.optin4j.SubjectId id = subjectId(name);
+            tx.subjects().insertSubject(new Subject(id, email(name), at(0)));
+            tx.history().lock(id);
+            String requestId = "r-" + name;
+            tx.requests()
+                .insertRequest(
+                    openRequest(
+                        requestId,
+                        id,
+                        name.equals("kept") ? at(java.time.Duration.ofDays(9)) : at(0)));
+            tx.subjects().saveConsent(pendingConsent(id, NEWSLETTER, requestId, at(0)));
+            tx.outbox().enqueue(mail("m-" + name, id, email(name), at(0)));
+            tx.requests().saveAddressChange(requestId, email(name + "-new"));
+          }
+          return null;
+        });
+
+    org.optin4j.spi.LapsedSignupPage page =
+        store.inTransaction(tx -> tx.retention().deleteLapsedSignupPage(cutoff, null, 1000));
+    boolean erased =
+        store.inTransaction(tx -> tx.subjects().eraseSubject(subjectId("erased"), false));
+
+    assertEquals(2, page.deleted(), "the lapsed signup and the one to erase (lapsed as well)");
+    assertFalse(erased, "already purged");
+    // The erasure on its own, on a subject the purge leaves alone.
+    assertTrue(
+        (boolean) store.inTransaction(tx -> tx.subjects().eraseSubject(subjectId("kept"), false)));
+    List<String> checked = new ArrayList<>();
+    try (Connection c = database().dataSource().getConnection()) {
+      java.sql.DatabaseMetaData md = c.getMetaData();
+      List<String[]> columns = new ArrayList<>();
+      try (ResultSet rs = md.getColumns(c.getCatalog(), c.getSchema(), "%", "%")) {
+        while (rs.next()) {
+          String table = rs.getString("TABLE_NAME");
+          String column = rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT);
+          if (table.toLowerCase(Locale.ROOT).startsWith(prefix)
+              && (column.equals("subject_id") || column.equals("request_id"))) {
+            columns.add(new String[] {table, column});
+          }
+        }
+      }
+      for (String[] tc : columns) {
+        boolean subject = tc[1].equals("subject_id");
+        String parent = prefix + (subject ? "subjects" : "requests");
+        if (tc[0].equalsIgnoreCase(parent)) {
+          continue;
+        }
+        String orphans =
+            "SELECT COUNT(*) FROM "
+                + tc[0]
+                + " x WHERE x."
+                + tc[1]
+                + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                + parent
+                + " p WHERE p.id = x."
+                + tc[1]
+                + ")";
+        try (Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery(orphans)) {
+          rs.next();
+          assertEquals(0, rs.getLong(1), tc[0] + "." + tc[1] + " names a deleted row");
+        }
+        checked.add(tc[0].toLowerCase(Locale.ROOT) + "." + tc[1]);
+      }
+    }
+    assertTrue(
+        checked.containsAll(
+            List.of(
+                prefix + "consents.subject_id",
+                prefix + "requests.subject_id",
+                prefix + "outbox.subject_id",
+                prefix + "address_changes.request_id",
+                prefix + "events.subject_id",
+                prefix + "history_heads.subject_id")),
+        checked.toString());
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       assertTrue(latch.await(30, TimeUnit.SECONDS), "latch");
