@@ -33,7 +33,8 @@ final class Schema {
           "V5__webhooks.sql",
           "V6__reports.sql",
           "V7__lapsed_signups_index.sql",
-          "V8__send_rates.sql");
+          "V8__send_rates.sql",
+          "V10__outbox_partial_indexes.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 
