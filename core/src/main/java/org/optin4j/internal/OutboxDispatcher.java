@@ -635,14 +635,18 @@ public final class OutboxDispatcher implements AutoCloseable {
       OutboxMail m = mails.get(index);
       Instant now = clock.instant();
       OutboxMail result = outcomeOf(m, Objects.requireNonNull(outcome, "outcome"), now);
-      List<String> rest =
-          mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList();
       Instant newUntil = now.plus(settings.lease());
       boolean renew =
-          !rest.isEmpty()
+          index + 1 < mails.size()
               && !closed
               && newUntil.isAfter(heldUntil)
               && !now.isBefore(heldUntil.minus(settings.lease().dividedBy(2)));
+      // The ids still to send, only when the lease is renewed: listing them for every mail made a
+      // batch quadratic in its size.
+      List<String> rest =
+          renew
+              ? mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList()
+              : List.of();
       int renewed;
       try {
         renewed =
