@@ -1170,16 +1170,24 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @return the key
    */
   public static String messageKey(javax.crypto.SecretKey pepper, String mailId) {
-    try {
-      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(pepper);
-      mac.update("optin4j message-id\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      byte[] digest = mac.doFinal(mailId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 16);
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
-    }
+    return messageKey(KeyedHmac.of(pepper), mailId);
   }
+
+  /**
+   * As {@link #messageKey(javax.crypto.SecretKey, String)}, with the pepper's HMAC set up once.
+   *
+   * @param pepper the HMAC under the installation's pepper
+   * @param mailId the outbox id
+   * @return the key
+   */
+  public static String messageKey(KeyedHmac pepper, String mailId) {
+    byte[] digest =
+        pepper.digest(MESSAGE_KEY_LABEL, mailId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.HexFormat.of().formatHex(digest, 0, 16);
+  }
+
+  private static final byte[] MESSAGE_KEY_LABEL =
+      "optin4j message-id\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private record Round(int claimed, int sent, int retrying, int failed) {}
 }
