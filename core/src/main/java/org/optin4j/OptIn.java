@@ -167,6 +167,7 @@ public final class OptIn implements AutoCloseable {
             b.sendingRate);
     javax.crypto.spec.SecretKeySpec pepper =
         new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
+    org.optin4j.internal.KeyedHmac pepperHmac = org.optin4j.internal.KeyedHmac.of(pepper);
     org.optin4j.internal.VerpAddress verp =
         b.bounceDomain == null
             ? null
@@ -188,12 +189,12 @@ public final class OptIn implements AutoCloseable {
             random,
             settings,
             notifier.executor(),
-            email -> ServiceCore.addressKey(pepper, email),
+            email -> ServiceCore.addressKey(pepperHmac, email),
             (tx, mail, now) ->
                 receipts == null
                     ? Optional.empty()
                     : receipts.issue(tx, mail.subjectId(), mail.purposes(), now),
-            mailId -> OutboxDispatcher.messageKey(pepper, mailId),
+            mailId -> OutboxDispatcher.messageKey(pepperHmac, mailId),
             verp == null ? mail -> Optional.empty() : mail -> verp.of(mail.subjectId(), mail.id()),
             metrics);
     this.purgeInterval = b.purgeInterval;

@@ -26,7 +26,8 @@ import org.optin4j.campaign.CampaignResult;
  * postgresql|h2 [n]}, n default 1000000.
  */
 public final class CampaignQueueBench {
-  static final String PREFIX = "bench_cq_";
+  /** The tables' prefix; {@code -Doptin4j.bench.prefix} gives each of several people sharing a database their own. */
+  static final String PREFIX = System.getProperty("optin4j.bench.prefix", "bench_cq_");
 
   private CampaignQueueBench() {}
 

@@ -635,14 +635,18 @@ public final class OutboxDispatcher implements AutoCloseable {
       OutboxMail m = mails.get(index);
       Instant now = clock.instant();
       OutboxMail result = outcomeOf(m, Objects.requireNonNull(outcome, "outcome"), now);
-      List<String> rest =
-          mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList();
       Instant newUntil = now.plus(settings.lease());
       boolean renew =
-          !rest.isEmpty()
+          index + 1 < mails.size()
               && !closed
               && newUntil.isAfter(heldUntil)
               && !now.isBefore(heldUntil.minus(settings.lease().dividedBy(2)));
+      // The ids still to send, only when the lease is renewed: listing them for every mail made a
+      // batch quadratic in its size.
+      List<String> rest =
+          renew
+              ? mails.subList(index + 1, mails.size()).stream().map(OutboxMail::id).toList()
+              : List.of();
       int renewed;
       try {
         renewed =
@@ -1166,16 +1170,24 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @return the key
    */
   public static String messageKey(javax.crypto.SecretKey pepper, String mailId) {
-    try {
-      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-      mac.init(pepper);
-      mac.update("optin4j message-id\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      byte[] digest = mac.doFinal(mailId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 16);
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is required of every Java platform", e);
-    }
+    return messageKey(KeyedHmac.of(pepper), mailId);
   }
+
+  /**
+   * As {@link #messageKey(javax.crypto.SecretKey, String)}, with the pepper's HMAC set up once.
+   *
+   * @param pepper the HMAC under the installation's pepper
+   * @param mailId the outbox id
+   * @return the key
+   */
+  public static String messageKey(KeyedHmac pepper, String mailId) {
+    byte[] digest =
+        pepper.digest(MESSAGE_KEY_LABEL, mailId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.HexFormat.of().formatHex(digest, 0, 16);
+  }
+
+  private static final byte[] MESSAGE_KEY_LABEL =
+      "optin4j message-id\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   private record Round(int claimed, int sent, int retrying, int failed) {}
 }

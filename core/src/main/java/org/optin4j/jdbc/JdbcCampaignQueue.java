@@ -42,12 +42,12 @@ final class JdbcCampaignQueue {
           "INSERT INTO "
               + outbox
               + " (id, kind, subject_id, recipient, request_id, generation, locale, purposes,"
-              + " dedupe_key, status, attempts, next_attempt_at, created_at)"
+              + " dedupe_key, status, attempts, next_attempt_at, created_at, priority)"
               + " SELECT "
               + mailId
               + ", 'CAMPAIGN', c.subject_id, s.email, ?, 0, c.notice_locale, ?, "
               + concat(dialect, "c.subject_id")
-              + ", 'QUEUED', 0, ?, ? FROM "
+              + ", 'QUEUED', 0, ?, ?, 1 FROM "
               + consents
               + " c JOIN "
               + subjects

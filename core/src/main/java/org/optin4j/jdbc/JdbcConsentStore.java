@@ -68,7 +68,7 @@ import org.optin4j.spi.DuplicateKeyException;
 public final class JdbcConsentStore implements ConsentStore {
 
   /** The schema version this library reads and writes. */
-  public static final int SCHEMA_VERSION = 9;
+  public static final int SCHEMA_VERSION = 10;
 
   /** The default table prefix. */
   public static final String DEFAULT_TABLE_PREFIX = "optin4j_";

@@ -2,7 +2,6 @@ package org.optin4j.jdbc;
 
 import static org.optin4j.jdbc.JdbcTransaction.checkLimit;
 import static org.optin4j.jdbc.JdbcTransaction.instant;
-import static org.optin4j.jdbc.JdbcTransaction.instantAndLimit;
 import static org.optin4j.jdbc.JdbcTransaction.join;
 import static org.optin4j.jdbc.JdbcTransaction.purposes;
 import static org.optin4j.jdbc.JdbcTransaction.setInstant;
@@ -84,7 +83,7 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     Objects.requireNonNull(since, "since");
     return tx.queryOne(
             "count mails",
-            sql.countMails,
+            kind == MailKind.CAMPAIGN ? sql.countMails : sql.countMailsNotCampaign,
             ps -> {
               ps.setString(1, recipient.value());
               ps.setString(2, kind.name());
@@ -117,19 +116,25 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
       return List.of();
     }
     tx.checkOpen();
-    // Oldest due first across both branches; rows a branch locked beyond the limit stay unclaimed
-    // (and are released
-    // at commit).
-    List<Claimable> due = new ArrayList<>();
-    if (sql.dialect == Dialect.H2) {
-      due.addAll(claimableInPages(sql.candidatesQueued, sql.lockQueuedPrefix, now, limit));
-      due.addAll(claimableInPages(sql.candidatesExpired, sql.lockExpiredPrefix, now, limit));
-    } else {
-      due.addAll(claimable(sql.claimQueued, now, limit));
-      due.addAll(claimable(sql.claimExpired, now, limit));
+    // Mail someone waits for first, then campaign mail; within a priority, oldest due first across
+    // both branches. Rows a branch locked beyond the limit stay unclaimed (and are released at
+    // commit).
+    List<Claimable> taken = new ArrayList<>();
+    for (int priority = 0; priority < PRIORITIES && taken.size() < limit; priority++) {
+      int room = limit - taken.size();
+      List<Claimable> due = new ArrayList<>();
+      if (sql.dialect == Dialect.H2) {
+        due.addAll(
+            claimableInPages(sql.candidatesQueued, sql.lockQueuedPrefix, priority, now, room));
+        due.addAll(
+            claimableInPages(sql.candidatesExpired, sql.lockExpiredPrefix, priority, now, room));
+      } else {
+        due.addAll(claimable(sql.claimQueued, priority, now, room));
+        due.addAll(claimable(sql.claimExpired, priority, now, room));
+      }
+      due.sort(Claimable.DUE_ORDER);
+      taken.addAll(due.subList(0, Math.min(room, due.size())));
     }
-    due.sort(Claimable.DUE_ORDER);
-    List<Claimable> taken = due.subList(0, Math.min(limit, due.size()));
     if (taken.isEmpty()) {
       return List.of();
     }
@@ -151,7 +156,7 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
    * each page's rows that are still due and not locked by another unit, until {@code limit} rows are locked.
    */
   private List<Claimable> claimableInPages(
-      String candidates, String lockPrefix, Instant now, int limit) {
+      String candidates, String lockPrefix, int priority, Instant now, int limit) {
     List<Claimable> locked = new ArrayList<>();
     long afterDue = Long.MIN_VALUE;
     long afterSeq = Long.MIN_VALUE;
@@ -163,11 +168,12 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
               "claim mails",
               candidates,
               ps -> {
-                ps.setLong(1, now.toEpochMilli());
-                ps.setLong(2, due);
+                ps.setInt(1, priority);
+                ps.setLong(2, now.toEpochMilli());
                 ps.setLong(3, due);
-                ps.setLong(4, seq);
-                ps.setInt(5, limit);
+                ps.setLong(4, due);
+                ps.setLong(5, seq);
+                ps.setInt(6, limit);
               },
               rs -> new long[] {rs.getLong(1), rs.getLong(2)});
       if (page.isEmpty()) {
@@ -200,6 +206,18 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     return locked;
   }
 
+  /** The number of claim priorities: see {@link #priority}. */
+  private static final int PRIORITIES = 2;
+
+  /**
+   * The claim priority of a kind of mail, stored in the outbox's {@code priority} column: 0 for mail someone is
+   * waiting for (a confirmation, a receipt, a step-up link), claimed before any due mail of priority 1, campaign mail.
+   * Without it a confirmation queued after a million campaign mails would wait until they were sent.
+   */
+  static int priority(MailKind kind) {
+    return kind == MailKind.CAMPAIGN ? 1 : 0;
+  }
+
   /** A due mail and its row's sequence. */
   private record Claimable(long seq, OutboxMail mail) {
     /** Oldest due first, then by row sequence. */
@@ -208,11 +226,15 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
             .thenComparingLong(Claimable::seq);
   }
 
-  private List<Claimable> claimable(String statement, Instant now, int limit) {
+  private List<Claimable> claimable(String statement, int priority, Instant now, int limit) {
     return tx.query(
         "claim mails",
         statement,
-        instantAndLimit(now, limit),
+        ps -> {
+          ps.setInt(1, priority);
+          ps.setLong(2, now.toEpochMilli());
+          ps.setInt(3, limit);
+        },
         rs -> new Claimable(rs.getLong("seq"), mail(rs)));
   }
 
@@ -345,6 +367,7 @@ record JdbcOutbox(JdbcTransaction tx, Connection c, Statements sql) implements O
     ps.setLong(14, m.createdAt().toEpochMilli());
     setInstant(ps, 15, m.sentAt());
     ps.setString(16, m.lastError());
+    ps.setInt(17, priority(m.kind()));
   }
 
   static OutboxMail mail(ResultSet rs) throws SQLException {

@@ -34,7 +34,8 @@ final class Schema {
           "V6__reports.sql",
           "V7__lapsed_signups_index.sql",
           "V8__send_rates.sql",
-          "V9__purge_without_row_checks.sql");
+          "V9__purge_without_row_checks.sql",
+          "V10__outbox_partial_indexes.sql");
 
   private static final String SCRIPT_PREFIX = "optin4j_";
 

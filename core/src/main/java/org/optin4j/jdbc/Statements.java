@@ -94,6 +94,7 @@ final class Statements {
   final String mailExistsByDedupeKey;
   final String mailQueuedAt;
   final String countMails;
+  final String countMailsNotCampaign;
   final String subjectsPage;
   final String countSubjects;
   final String mailsByStatus;
@@ -307,12 +308,15 @@ final class Statements {
             + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (token_id) DO NOTHING" : "");
 
     insertMail =
-        insert(outbox, MAIL_COLUMNS)
+        insert(outbox, MAIL_COLUMNS + ", priority")
             + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (dedupe_key) DO NOTHING" : "");
     mailExistsByDedupeKey = "SELECT 1 FROM " + outbox + " WHERE dedupe_key = ?";
     mailQueuedAt = "SELECT created_at FROM " + outbox + " WHERE dedupe_key = ?";
     countMails =
         "SELECT COUNT(*) FROM " + outbox + " WHERE recipient = ? AND kind = ? AND created_at >= ?";
+    // The literal lets PostgreSQL use the index of these counts, which is partial (V10): campaign
+    // rows are not in it.
+    countMailsNotCampaign = countMails + " AND kind <> 'CAMPAIGN'";
     subjectsPage =
         "SELECT "
             + SUBJECT_COLUMNS
@@ -330,13 +334,18 @@ final class Statements {
     // "ORDER BY status, next_attempt_at" (status is constant); MariaDB only for "ORDER BY
     // next_attempt_at" (ordering
     // by the utf8mb4_bin column under the connection's other collation makes it sort).
-    String claimOrder = dialect == Dialect.H2 ? "status, next_attempt_at" : "next_attempt_at";
+    // Each branch is run once per priority (0: mail someone waits for, 1: campaign mail; the
+    // priority column and the index leading with (status, priority) are V10's), the first
+    // priority first, so that a confirmation queued behind a campaign is claimed in the next
+    // batch; within a priority the index gives the due order.
+    String claimOrder =
+        dialect == Dialect.H2 ? "status, priority, next_attempt_at" : "next_attempt_at";
     claimQueued =
         "SELECT seq, "
             + MAIL_COLUMNS
             + " FROM "
             + outbox
-            + " WHERE status = 'QUEUED' AND next_attempt_at <= ?"
+            + " WHERE status = 'QUEUED' AND priority = ? AND next_attempt_at <= ?"
             + " ORDER BY "
             + claimOrder
             + " LIMIT ? FOR UPDATE SKIP LOCKED";
@@ -345,7 +354,8 @@ final class Statements {
             + MAIL_COLUMNS
             + " FROM "
             + outbox
-            + " WHERE status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)"
+            + " WHERE status = 'CLAIMED' AND priority = ?"
+            + " AND (lease_until <= ? OR lease_until IS NULL)"
             + " ORDER BY "
             + claimOrder
             + " LIMIT ? FOR UPDATE SKIP LOCKED";
@@ -357,10 +367,19 @@ final class Statements {
     String leaseOver = "status = 'CLAIMED' AND (lease_until <= ? OR lease_until IS NULL)";
     String after =
         " AND (next_attempt_at > ? OR (next_attempt_at = ? AND seq > ?))"
-            + " ORDER BY status, next_attempt_at, seq LIMIT ?";
-    candidatesQueued = "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + queuedDue + after;
+            + " ORDER BY status, priority, next_attempt_at, seq LIMIT ?";
+    candidatesQueued =
+        "SELECT seq, next_attempt_at FROM "
+            + outbox
+            + " WHERE priority = ? AND "
+            + queuedDue
+            + after;
     candidatesExpired =
-        "SELECT seq, next_attempt_at FROM " + outbox + " WHERE " + leaseOver + after;
+        "SELECT seq, next_attempt_at FROM "
+            + outbox
+            + " WHERE priority = ? AND "
+            + leaseOver
+            + after;
     lockQueuedPrefix =
         "SELECT seq, " + MAIL_COLUMNS + " FROM " + outbox + " WHERE " + queuedDue + " AND seq IN (";
     lockExpiredPrefix =

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
 import org.optin4j.EmailAddress;
@@ -122,12 +123,8 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
       throw new IllegalArgumentException("leaseUntil must be after now");
     }
     List<OutboxMail> due = new ArrayList<>();
-    for (MailDue d : state.queuedMails) {
-      if (due.size() == limit || d.at().isAfter(now)) {
-        break;
-      }
-      due.add(state.mails.get(d.id()));
-    }
+    addDue(state.queuedMails, now, limit, due);
+    addDue(state.queuedCampaignMails, now, limit, due);
     for (MailDue d : state.claimedMails) {
       if (d.at().isAfter(now)) {
         break;
@@ -142,6 +139,18 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
       claimed.add(c);
     }
     return List.copyOf(claimed);
+  }
+
+  /** Adds to {@code due} the first at most {@code limit} mails of {@code queued} that are due at {@code now}. */
+  private void addDue(NavigableSet<MailDue> queued, Instant now, int limit, List<OutboxMail> due) {
+    int added = 0;
+    for (MailDue d : queued) {
+      if (added == limit || d.at().isAfter(now)) {
+        break;
+      }
+      due.add(state.mails.get(d.id()));
+      added++;
+    }
   }
 
   @Override
@@ -270,7 +279,7 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
   /** Adds a mail to the due index it belongs in; only QUEUED and CLAIMED mails can be claimed, so only they are. */
   private void index(OutboxMail mail) {
     if (mail.status() == OutboxMail.Status.QUEUED) {
-      unit.add(state.queuedMails, queueKey(mail));
+      unit.add(queued(mail), queueKey(mail));
     } else if (mail.status() == OutboxMail.Status.CLAIMED) {
       unit.add(state.claimedMails, leaseKey(mail));
     }
@@ -278,10 +287,15 @@ record MemoryOutbox(MemoryUnit unit, MemoryState state) implements OutboxStore {
 
   private void unindex(OutboxMail mail) {
     if (mail.status() == OutboxMail.Status.QUEUED) {
-      unit.remove(state.queuedMails, queueKey(mail));
+      unit.remove(queued(mail), queueKey(mail));
     } else if (mail.status() == OutboxMail.Status.CLAIMED) {
       unit.remove(state.claimedMails, leaseKey(mail));
     }
+  }
+
+  /** The due index of a QUEUED mail: campaign mail has its own, claimed only after the other. */
+  private NavigableSet<MailDue> queued(OutboxMail mail) {
+    return mail.kind() == MailKind.CAMPAIGN ? state.queuedCampaignMails : state.queuedMails;
   }
 
   private MailDue queueKey(OutboxMail mail) {

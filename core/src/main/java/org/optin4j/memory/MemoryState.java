@@ -75,14 +75,23 @@ final class MemoryState {
   final Map<String, org.optin4j.campaign.Campaign> campaigns = new HashMap<>();
   final Map<String, org.optin4j.rights.RightsRequest> rightsRequests = new HashMap<>();
   final Map<String, org.optin4j.spi.NodeRegistration> nodes = new java.util.TreeMap<>();
+
+  /** QUEUED mails other than campaign mails by (nextAttemptAt, createdAt, id): claimed before any campaign mail. */
   final NavigableSet<MailDue> queuedMails = new TreeSet<>();
+
+  /** QUEUED campaign mails by (nextAttemptAt, createdAt, id). */
+  final NavigableSet<MailDue> queuedCampaignMails = new TreeSet<>();
 
   /** CLAIMED mails by (leaseUntil, createdAt, id); a claim without lease end counts as expired. */
   final NavigableSet<MailDue> claimedMails = new TreeSet<>();
 
-  /** The order in which due mails are claimed: oldest due first, then oldest enqueued, then by id. */
+  /**
+   * The order in which due mails are claimed: mail someone waits for before campaign mail, then oldest due first,
+   * then oldest enqueued, then by id.
+   */
   static final Comparator<OutboxMail> DUE_ORDER =
-      Comparator.comparing(OutboxMail::nextAttemptAt)
+      Comparator.comparing((OutboxMail m) -> m.kind() == MailKind.CAMPAIGN)
+          .thenComparing(OutboxMail::nextAttemptAt)
           .thenComparing(OutboxMail::createdAt)
           .thenComparing(OutboxMail::id);
 

@@ -65,12 +65,14 @@ public interface OutboxStore {
   /**
    * Claims due mails for sending: {@code QUEUED} with {@code nextAttemptAt <= now}, or {@code CLAIMED} with an
    * expired lease. Each is set to {@code CLAIMED} until {@code leaseUntil}. Mails claimed by one caller are not
-   * returned to a concurrent caller (on databases: {@code FOR UPDATE SKIP LOCKED}).
+   * returned to a concurrent caller (on databases: {@code FOR UPDATE SKIP LOCKED}). Due mail of every kind but
+   * {@link MailKind#CAMPAIGN} is claimed before any due campaign mail, so that mail someone is waiting for (a
+   * confirmation, a receipt) does not queue behind a campaign's million rows.
    *
    * @param now the current time
    * @param leaseUntil the lease end
    * @param limit the most to claim
-   * @return the claimed mails, oldest due first
+   * @return the claimed mails: those not of kind {@code CAMPAIGN} first, each part oldest due first
    */
   List<OutboxMail> claimMails(Instant now, Instant leaseUntil, int limit);
 

@@ -152,9 +152,11 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
             sql.insertToken.replace("INSERT INTO", "SELECT 1 FROM").replaceAll(" \\(.*", "")
                 + " WHERE token_id = ?",
             prefix + "used_tokens_pk",
-            sql.countMails,
+            sql.countMailsNotCampaign,
             prefix + "outbox_caps_idx",
             sql.claimQueued,
+            prefix + "outbox_due_idx",
+            sql.claimExpired,
             prefix + "outbox_due_idx",
             sql.events,
             prefix + "events_subject_idx",
@@ -178,6 +180,7 @@ class JdbcConsentStorePostgresTest extends JdbcStoreUnderTest {
             switch (meta.getParameterType(i)) {
               case Types.BIGINT -> ps.setLong(i, 1);
               case Types.INTEGER -> ps.setInt(i, 1);
+              case Types.SMALLINT -> ps.setShort(i, (short) 1);
               default -> ps.setString(i, "x");
             }
           }

@@ -31,7 +31,8 @@ import org.optin4j.spi.OutboxMail;
 
 /**
  * The part of the store contract for the mail outbox: dedupe keys, the counts behind the confirmation-mail caps,
- * claims and leases (oldest due first, never one mail twice under concurrent claimers), renewal and release of claims,
+ * claims and leases (mail someone waits for before campaign mail, then oldest due first, never one mail twice under
+ * concurrent claimers), renewal and release of claims,
  * and the dispatch state written back.
  *
  * <p>Run it with the other parts through one class per store (see {@link StoreContract}). Not thread-safe itself;
@@ -370,6 +371,52 @@ public abstract class OutboxStoreContract extends StoreContract {
     assertEquals(List.of(m1.claimed(at(400)), m2.claimed(at(400)), m3.claimed(at(400))), first);
     assertEquals(List.of(m4.claimed(at(400))), rest);
     assertEquals(List.of(), read(tx -> tx.outbox().claimMails(at(100), at(400), 3)));
+  }
+
+  @Test
+  void claimMailsWhenConfirmationQueuedAfterThousandCampaignMailsThenClaimedInNextBatch() {
+    givenSubjects("ann");
+    tx(
+        tx -> {
+          for (int i = 0; i < 1000; i++) {
+            tx.outbox()
+                .enqueue(
+                    mail(
+                        "campaign-" + i,
+                        MailKind.CAMPAIGN,
+                        subjectId("ann"),
+                        email("ann"),
+                        "campaign-key-" + i,
+                        at(1)));
+          }
+        });
+    OutboxMail confirmation = mail("confirmation", subjectId("ann"), email("ann"), at(5));
+    tx(tx -> tx.outbox().enqueue(confirmation));
+
+    List<OutboxMail> batch = read(tx -> tx.outbox().claimMails(at(10), at(310), 50));
+
+    assertEquals(50, batch.size());
+    assertEquals(confirmation.claimed(at(310)), batch.get(0), "the confirmation first");
+    assertTrue(
+        batch.subList(1, 50).stream().allMatch(m -> m.kind() == MailKind.CAMPAIGN),
+        "the rest of the batch filled with campaign mail");
+  }
+
+  @Test
+  void claimMailsWhenCampaignLeaseExpiredThenWaitingMailFirstThenCampaignOldestDueFirst() {
+    givenSubjects("ann");
+    OutboxMail c1 = mail("c1", MailKind.CAMPAIGN, subjectId("ann"), email("ann"), "c1", at(1));
+    OutboxMail c2 = mail("c2", MailKind.CAMPAIGN, subjectId("ann"), email("ann"), "c2", at(2));
+    tx(tx -> List.of(c1, c2).forEach(tx.outbox()::enqueue));
+    read(tx -> tx.outbox().claimMails(at(3), at(300), 1)); // c1's lease runs out at 300
+    OutboxMail receipt =
+        mail("r1", MailKind.RECEIPT, subjectId("ann"), email("ann"), "r1", at(350));
+
+    tx(tx -> tx.outbox().enqueue(receipt));
+    List<OutboxMail> claimed = read(tx -> tx.outbox().claimMails(at(400), at(700), 3));
+
+    assertEquals(
+        List.of(receipt.claimed(at(700)), c1.claimed(at(700)), c2.claimed(at(700))), claimed);
   }
 
   @Test
