@@ -46,6 +46,7 @@ import org.optin4j.proof.ConsentProof;
 import org.optin4j.rights.RightsDesk;
 import org.optin4j.rights.SubjectRights;
 import org.optin4j.spi.CapKeyStrategy;
+import org.optin4j.spi.ConfirmationView;
 import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
@@ -54,6 +55,7 @@ import org.optin4j.spi.Mailer;
 import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.RequestAndChange;
 
 /**
  * The double opt-in service: the one entry point of optin4j.
@@ -167,6 +169,7 @@ public final class OptIn implements AutoCloseable {
             b.sendingRate);
     javax.crypto.spec.SecretKeySpec pepper =
         new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
+    org.optin4j.internal.AddressKeys addressKeys = new org.optin4j.internal.AddressKeys(pepper);
     org.optin4j.internal.VerpAddress verp =
         b.bounceDomain == null
             ? null
@@ -188,7 +191,7 @@ public final class OptIn implements AutoCloseable {
             random,
             settings,
             notifier.executor(),
-            email -> ServiceCore.addressKey(pepper, email),
+            addressKeys::of,
             (tx, mail, now) ->
                 receipts == null
                     ? Optional.empty()
@@ -219,7 +222,7 @@ public final class OptIn implements AutoCloseable {
             new ConfirmationMailCap(
                 b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
             notices,
-            pepper,
+            addressKeys,
             b.receiptKeys,
             receipts,
             b.erasureKeepsHistory,
@@ -646,7 +649,9 @@ public final class OptIn implements AutoCloseable {
     // write.
     return store.read(
         tx -> {
-          Optional<PendingRequest> found = tx.requests().findRequest(claims.requestId());
+          // One read: the request, its address change and its subject's consents.
+          Optional<ConfirmationView> view = tx.confirmationView(claims.requestId());
+          Optional<PendingRequest> found = view.map(ConfirmationView::request);
           ConfirmationPreview closed =
               closedLinkAnswer(
                   check,
@@ -661,11 +666,11 @@ public final class OptIn implements AutoCloseable {
           }
           PendingRequest r = found.get();
           List<PurposeId> stillPending = new ArrayList<>();
-          boolean addressChange = tx.requests().addressChange(r.id()).isPresent();
+          boolean addressChange = view.get().addressChange().isPresent();
           if (addressChange) {
             stillPending.addAll(new TreeSet<>(r.purposes()));
           } else {
-            for (Consent c : tx.subjects().consents(r.subjectId())) {
+            for (Consent c : view.get().consents()) {
               if (r.purposes().contains(c.purpose()) && awaits(c, r)) {
                 stillPending.add(c.purpose());
               }
@@ -741,7 +746,10 @@ public final class OptIn implements AutoCloseable {
               if (owner.isPresent()) {
                 tx.history().lock(claims.subject());
               }
-              Optional<PendingRequest> found = tx.requests().request(claims.requestId());
+              // The request locked, with its address change read in the same statement.
+              Optional<RequestAndChange> locked =
+                  tx.requests().requestAndChange(claims.requestId());
+              Optional<PendingRequest> found = locked.map(RequestAndChange::request);
               Instant now = clock.instant();
               ConfirmationResult closed =
                   closedLinkAnswer(
@@ -766,7 +774,7 @@ public final class OptIn implements AutoCloseable {
               if (!tx.requests().useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
                 return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
               }
-              Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
+              Optional<EmailAddress> newAddress = locked.get().addressChange();
               if (newAddress.isPresent()) {
                 return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
               }

@@ -142,6 +142,11 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     public org.optin4j.spi.BatchReads batchReads() {
       return tx.batchReads();
     }
+
+    @Override
+    public java.util.Optional<org.optin4j.spi.ConfirmationView> confirmationView(String requestId) {
+      return tx.confirmationView(requestId);
+    }
   }
 
   /** The unit's outbox, noting each mail it took. */

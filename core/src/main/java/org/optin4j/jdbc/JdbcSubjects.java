@@ -166,17 +166,22 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   }
 
   static Consent consent(ResultSet rs) throws SQLException {
+    return consent(rs, "");
+  }
+
+  /** Reads a consent from the columns labelled with {@code label} before their names (a join). */
+  static Consent consent(ResultSet rs, String label) throws SQLException {
     return new Consent(
-        new SubjectId(rs.getString("subject_id")),
-        new PurposeId(rs.getString("purpose")),
-        rs.getInt("purpose_version"),
-        ConsentState.valueOf(rs.getString("state")),
-        rs.getString("request_id"),
-        noticeRef(rs),
-        instant(rs, "requested_at"),
-        instant(rs, "confirmed_at"),
-        instant(rs, "ended_at"),
-        rs.getBoolean("restricted"));
+        new SubjectId(rs.getString(label + "subject_id")),
+        new PurposeId(rs.getString(label + "purpose")),
+        rs.getInt(label + "purpose_version"),
+        ConsentState.valueOf(rs.getString(label + "state")),
+        rs.getString(label + "request_id"),
+        noticeRef(rs, label),
+        instant(rs, label + "requested_at"),
+        instant(rs, label + "confirmed_at"),
+        instant(rs, label + "ended_at"),
+        rs.getBoolean(label + "restricted"));
   }
 
   @Override

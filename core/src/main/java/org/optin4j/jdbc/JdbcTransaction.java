@@ -17,13 +17,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.optin4j.Consent;
+import org.optin4j.EmailAddress;
 import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
 import org.optin4j.jdbc.JdbcConsentStore.Dialect;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.spi.ConfirmationView;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.HistoryHead;
+import org.optin4j.spi.PendingRequest;
 
 /**
  * One unit of work on one connection. Valid only while {@link JdbcConsentStore#inTransaction} runs, and only on the
@@ -135,6 +138,35 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   public JdbcSendRates sendRates() {
     return new JdbcSendRates(this, c, sql.sendRates);
   }
+
+  @Override
+  public Optional<ConfirmationView> confirmationView(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    List<ViewRow> rows =
+        query(
+            "read a confirmation page",
+            sql.confirmationView,
+            strings(requestId),
+            rs ->
+                new ViewRow(
+                    JdbcRequests.request(rs),
+                    rs.getString("change_email"),
+                    rs.getString("c_purpose") == null ? null : JdbcSubjects.consent(rs, "c_")));
+    if (rows.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Consent> consents = new ArrayList<>();
+    rows.stream().map(ViewRow::consent).filter(Objects::nonNull).forEach(consents::add);
+    // In Java, as SubjectStore.consents: the database's collation may order purpose ids otherwise.
+    consents.sort(Comparator.comparing(Consent::purpose));
+    ViewRow first = rows.get(0);
+    return Optional.of(
+        new ConfirmationView(
+            first.request(), Optional.ofNullable(first.change()).map(EmailAddress::new), consents));
+  }
+
+  /** One row of {@link Statements#confirmationView}: the consent is null if the subject has none. */
+  private record ViewRow(PendingRequest request, String change, Consent consent) {}
 
   @Override
   public org.optin4j.spi.BatchReads batchReads() {
@@ -580,12 +612,18 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   static Consent.NoticeRef noticeRef(ResultSet rs) throws SQLException {
-    String hash = rs.getString("notice_hash");
+    return noticeRef(rs, "");
+  }
+
+  static Consent.NoticeRef noticeRef(ResultSet rs, String label) throws SQLException {
+    String hash = rs.getString(label + "notice_hash");
     if (hash == null) {
       return null;
     }
     return new Consent.NoticeRef(
-        rs.getInt("notice_version"), hash, Locale.forLanguageTag(rs.getString("notice_locale")));
+        rs.getInt(label + "notice_version"),
+        hash,
+        Locale.forLanguageTag(rs.getString(label + "notice_locale")));
   }
 
   static void setInstant(PreparedStatement ps, int i, Instant instant) throws SQLException {

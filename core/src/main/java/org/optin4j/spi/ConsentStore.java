@@ -161,6 +161,25 @@ public interface ConsentStore {
     SendRateStore sendRates();
 
     /**
+     * Reads what a confirmation page shows, without locks: the request ({@link RequestStore#findRequest}), its address
+     * change ({@link RequestStore#addressChange}) and its subject's consents ({@link SubjectStore#consents}). Opening
+     * a link (or a mail scanner opening it) should cost one read.
+     *
+     * <p>The default makes the three reads; a database store should answer in one query.
+     *
+     * @param requestId the request id
+     * @return what the page shows, or empty if there is no such request
+     */
+    default java.util.Optional<ConfirmationView> confirmationView(String requestId) {
+      return requests()
+          .findRequest(requestId)
+          .map(
+              r ->
+                  new ConfirmationView(
+                      r, requests().addressChange(r.id()), subjects().consents(r.subjectId())));
+    }
+
+    /**
      * Returns reads of many keys at once for the dispatcher's send-time re-check. The default asks the other parts
      * one key at a time; a database store should answer each in one query.
      *

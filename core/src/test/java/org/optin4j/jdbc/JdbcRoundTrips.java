@@ -145,15 +145,16 @@ abstract class JdbcRoundTrips {
   }
 
   @Test
-  void confirmationPageThenThreeReadsWithoutTransaction() {
+  void confirmationPageThenOneReadWithoutTransaction() {
     String token = linkOf(signUp("ann@example.com", Fixtures.NEWSLETTER, Fixtures.EVENTS));
     statements.clear();
 
     assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
 
-    // request, address change, consents, each in autocommit (ConsentStore.read: no begin, no
-    // commit, no isolation check); the notice comes from the instance's checked notices
-    assertSteps(List.of("SELECT", "SELECT", "SELECT"));
+    // the request joined with its address change and its subject's consents
+    // (Transaction.confirmationView), in autocommit (ConsentStore.read: no begin, no commit, no
+    // isolation check); the notice comes from the instance's checked notices
+    assertSteps(List.of("SELECT"));
   }
 
   @Test
@@ -179,10 +180,10 @@ abstract class JdbcRoundTrips {
   void confirmOfOnePurposeThenConsentsReadOnceAndTheHistoryHeadMovesOnce() {
     confirmAll(Fixtures.NEWSLETTER);
 
-    // isolation check; subject, lock head, lock request, use token, address change, the consents
-    // (one read, under the head lock); save the consent, append the event; close request, lift
-    // suppression, queue receipt, move head; claim the feed positions and insert the feed entries,
-    // last
+    // isolation check; subject, lock head, lock request (its address change read in the same
+    // statement: RequestStore.requestAndChange), use token, the consents (one read, under the head
+    // lock); save the consent, append the event; close request, lift suppression, queue receipt,
+    // move head; claim the feed positions and insert the feed entries, last
     assertSteps(
         List.of(
             "ISOLATION",
@@ -190,7 +191,6 @@ abstract class JdbcRoundTrips {
             "SELECT",
             "SELECT",
             "INSERT",
-            "SELECT",
             "SELECT",
             "UPSERT",
             "INSERT",
@@ -214,7 +214,6 @@ abstract class JdbcRoundTrips {
             "SELECT",
             "SELECT",
             "INSERT",
-            "SELECT",
             "SELECT",
             "BATCH UPSERT",
             "BATCH INSERT",
