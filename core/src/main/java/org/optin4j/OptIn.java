@@ -56,6 +56,7 @@ import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
 import org.optin4j.spi.RequestAndChange;
+import org.optin4j.spi.WithSuppression;
 
 /**
  * The double opt-in service: the one entry point of optin4j.
@@ -465,7 +466,10 @@ public final class OptIn implements AutoCloseable {
                         return new RequestResult.StaleNotice();
                       }
                       Instant now = clock.instant();
-                      Optional<Subject> existing = tx.subjects().subjectByEmail(email);
+                      // With the suppression check a new address needs, in one read.
+                      WithSuppression<Optional<Subject>> lookup =
+                          tx.subjectByEmailWithSuppression(email, core.addressKey(email));
+                      Optional<Subject> existing = lookup.value();
                       // The history lock comes before any consent row lock, in every unit (no
                       // deadlocks between units).
                       if (existing.isPresent()) {
@@ -500,8 +504,7 @@ public final class OptIn implements AutoCloseable {
                       }
                       // After erasure an address comes back only through a fresh double opt-in,
                       // whatever the purpose says.
-                      boolean suppressed =
-                          existing.isEmpty() && tx.subjects().isSuppressed(core.addressKey(email));
+                      boolean suppressed = existing.isEmpty() && lookup.suppressed();
                       boolean needsMail =
                           suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
                       String capSlot = null;
@@ -785,8 +788,15 @@ public final class OptIn implements AutoCloseable {
               // changes a subject's
               // consents holds its history lock first, and this unit holds it (a subject that is
               // gone has no consents).
+              // The suppression check in the same read, so that the lift below costs a statement
+              // only when there is something to lift.
               Map<PurposeId, Consent> current = new HashMap<>();
-              tx.subjects().consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
+              WithSuppression<List<Consent>> read =
+                  owner.isPresent()
+                      ? tx.consentsWithSuppression(
+                          r.subjectId(), core.addressKey(owner.get().email()))
+                      : new WithSuppression<>(tx.subjects().consents(r.subjectId()), false);
+              read.value().forEach(c -> current.put(c.purpose(), c));
               // Written after the loop, each kind at once: one round trip each on a JDBC store.
               List<Consent> saved = new ArrayList<>();
               List<ConsentEvent> events = new ArrayList<>();
@@ -850,8 +860,12 @@ public final class OptIn implements AutoCloseable {
               // Read above, under the history lock: an address change of this subject would have
               // had to take that lock too.
               Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
-              // A fresh double opt-in is the one way back from the suppression list.
-              tx.subjects().unsuppress(core.addressKey(subject.email()));
+              // A fresh double opt-in is the one way back from the suppression list. The check was
+              // read above under the history lock; a suppression added since by a unit that does
+              // not take that lock stays, as one added after the lift always did.
+              if (read.suppressed()) {
+                tx.subjects().unsuppress(core.addressKey(subject.email()));
+              }
               List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
               core.enqueueReceipt(
                   tx,

@@ -25,7 +25,9 @@ import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.SubjectStore;
+import org.optin4j.spi.WithSuppression;
 
 /**
  * The JDBC SubjectStore: subjects, consents, erasure and the suppression list. Runs its statements on its unit's
@@ -219,6 +221,40 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     Objects.requireNonNull(addressKey, "addressKey");
     return tx.byKey("check the suppression list", sql.isSuppressed, addressKey, rs -> Boolean.TRUE)
         .isPresent();
+  }
+
+  /** Answers {@link ConsentStore.Transaction#subjectByEmailWithSuppression} in one query. */
+  WithSuppression<Optional<Subject>> subjectByEmailWithSuppression(
+      EmailAddress email, String addressKey) {
+    Objects.requireNonNull(email, "email");
+    Objects.requireNonNull(addressKey, "addressKey");
+    List<Optional<Subject>> rows =
+        tx.query(
+            "find a subject by address",
+            sql.subjectByEmailWithSuppression,
+            strings(email.value(), addressKey),
+            rs ->
+                rs.getString("id") == null ? Optional.<Subject>empty() : Optional.of(subject(rs)));
+    Optional<Subject> found = rows.stream().flatMap(Optional::stream).findFirst();
+    return new WithSuppression<>(found, found.isEmpty() && !rows.isEmpty());
+  }
+
+  /** Answers {@link ConsentStore.Transaction#consentsWithSuppression} in one query. */
+  WithSuppression<List<Consent>> consentsWithSuppression(SubjectId id, String addressKey) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(addressKey, "addressKey");
+    List<Optional<Consent>> rows =
+        tx.query(
+            "read consents",
+            sql.consentsWithSuppression,
+            strings(id.value(), addressKey),
+            rs ->
+                rs.getString("purpose") == null
+                    ? Optional.<Consent>empty()
+                    : Optional.of(consent(rs)));
+    List<Consent> consents = new ArrayList<>(rows.stream().flatMap(Optional::stream).toList());
+    consents.sort(Comparator.comparing(Consent::purpose));
+    return new WithSuppression<>(List.copyOf(consents), rows.stream().anyMatch(Optional::isEmpty));
   }
 
   @Override

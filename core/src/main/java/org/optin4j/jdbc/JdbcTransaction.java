@@ -140,33 +140,48 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   @Override
-  public Optional<ConfirmationView> confirmationView(String requestId) {
-    Objects.requireNonNull(requestId, "requestId");
-    List<ViewRow> rows =
-        query(
-            "read a confirmation page",
-            sql.confirmationView,
-            strings(requestId),
-            rs ->
-                new ViewRow(
-                    JdbcRequests.request(rs),
-                    rs.getString("change_email"),
-                    rs.getString("c_purpose") == null ? null : JdbcSubjects.consent(rs, "c_")));
-    if (rows.isEmpty()) {
-      return Optional.empty();
-    }
-    List<Consent> consents = new ArrayList<>();
-    rows.stream().map(ViewRow::consent).filter(Objects::nonNull).forEach(consents::add);
-    // In Java, as SubjectStore.consents: the database's collation may order purpose ids otherwise.
-    consents.sort(Comparator.comparing(Consent::purpose));
-    ViewRow first = rows.get(0);
-    return Optional.of(
-        new ConfirmationView(
-            first.request(), Optional.ofNullable(first.change()).map(EmailAddress::new), consents));
+  public org.optin4j.spi.WithSuppression<Optional<org.optin4j.Subject>>
+      subjectByEmailWithSuppression(EmailAddress email, String addressKey) {
+    return subjects().subjectByEmailWithSuppression(email, addressKey);
   }
 
-  /** One row of {@link Statements#confirmationView}: the consent is null if the subject has none. */
-  private record ViewRow(PendingRequest request, String change, Consent consent) {}
+  @Override
+  public org.optin4j.spi.WithSuppression<List<Consent>> consentsWithSuppression(
+      SubjectId id, String addressKey) {
+    return subjects().consentsWithSuppression(id, addressKey);
+  }
+
+  @Override
+  public Optional<ConfirmationView> confirmationView(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    // The request and its address change repeat on every row: mapped from the first only (the
+    // notice's locale tag is parsed per mapping, which showed in the page's profile).
+    PendingRequest[] request = new PendingRequest[1];
+    String[] change = new String[1];
+    List<Consent> consents = new ArrayList<>();
+    query(
+        "read a confirmation page",
+        sql.confirmationView,
+        strings(requestId),
+        rs -> {
+          if (request[0] == null) {
+            request[0] = JdbcRequests.request(rs);
+            change[0] = rs.getString("change_email");
+          }
+          if (rs.getString("c_purpose") != null) {
+            consents.add(JdbcSubjects.consent(rs, "c_"));
+          }
+          return Boolean.TRUE;
+        });
+    if (request[0] == null) {
+      return Optional.empty();
+    }
+    // In Java, as SubjectStore.consents: the database's collation may order purpose ids otherwise.
+    consents.sort(Comparator.comparing(Consent::purpose));
+    return Optional.of(
+        new ConfirmationView(
+            request[0], Optional.ofNullable(change[0]).map(EmailAddress::new), consents));
+  }
 
   @Override
   public org.optin4j.spi.BatchReads batchReads() {

@@ -120,6 +120,8 @@ final class Statements {
   final String eraseSubject;
   final String insertSuppression;
   final String isSuppressed;
+  final String subjectByEmailWithSuppression;
+  final String consentsWithSuppression;
   final String deleteSuppression;
   final String upsertAddressChange;
   final String addressChange;
@@ -196,6 +198,11 @@ final class Statements {
   private final String eventsTableName;
   private final String outboxTable;
   private final String addressChangesTable;
+
+  /** As many {@code NULL}s as there are columns. */
+  static String nulls(String columns) {
+    return String.join(", ", java.util.Collections.nCopies(columns.split(",").length, "NULL"));
+  }
 
   /** Qualifies each of the columns with the table alias and, if {@code label} is not empty, labels it so. */
   static String qualified(String alias, String label, String columns) {
@@ -387,6 +394,21 @@ final class Statements {
         insert(suppressions, "address_key, suppressed_at")
             + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (address_key) DO NOTHING" : "");
     isSuppressed = "SELECT 1 FROM " + suppressions + " WHERE address_key = ?";
+    // The suppression list's answer is a second branch of nulls: a row whose key column is null.
+    subjectByEmailWithSuppression =
+        subjectByEmail
+            + " UNION ALL SELECT "
+            + nulls(SUBJECT_COLUMNS)
+            + " FROM "
+            + suppressions
+            + " WHERE address_key = ?";
+    consentsWithSuppression =
+        consents
+            + " UNION ALL SELECT "
+            + nulls(CONSENT_COLUMNS)
+            + " FROM "
+            + suppressions
+            + " WHERE address_key = ?";
     deleteSuppression = "DELETE FROM " + suppressions + " WHERE address_key = ?";
     upsertAddressChange = upsert(addressChanges, "request_id, email", "request_id");
     addressChange = "SELECT email FROM " + addressChanges + " WHERE request_id = ?";

@@ -180,6 +180,40 @@ public interface ConsentStore {
     }
 
     /**
+     * Finds a subject by address ({@link SubjectStore#subjectByEmail}) and, if there is none, checks the suppression
+     * list for the address's key ({@link SubjectStore#isSuppressed}): what a signup reads first. A found subject comes
+     * with {@code suppressed} {@code false}, whatever the list holds (the check is made only for a new address).
+     *
+     * <p>The default makes the reads one by one; a database store should answer in one query.
+     *
+     * @param email the normalised address
+     * @param addressKey the HMAC of the normalised address, hex
+     * @return the subject, or empty, and whether the key is suppressed if there is no subject
+     */
+    default WithSuppression<java.util.Optional<org.optin4j.Subject>> subjectByEmailWithSuppression(
+        org.optin4j.EmailAddress email, String addressKey) {
+      java.util.Optional<org.optin4j.Subject> subject = subjects().subjectByEmail(email);
+      return new WithSuppression<>(
+          subject, subject.isEmpty() && subjects().isSuppressed(addressKey));
+    }
+
+    /**
+     * Returns a subject's consents ({@link SubjectStore#consents}) and whether an address key is on the suppression
+     * list ({@link SubjectStore#isSuppressed}): what a confirmation reads under the history lock, so that it lifts a
+     * suppression only when there is one.
+     *
+     * <p>The default makes the two reads; a database store should answer in one query.
+     *
+     * @param id the subject
+     * @param addressKey the HMAC of the subject's normalised address, hex
+     * @return the consents, ordered by purpose id, and whether the key is suppressed
+     */
+    default WithSuppression<java.util.List<org.optin4j.Consent>> consentsWithSuppression(
+        org.optin4j.SubjectId id, String addressKey) {
+      return new WithSuppression<>(subjects().consents(id), subjects().isSuppressed(addressKey));
+    }
+
+    /**
      * Returns reads of many keys at once for the dispatcher's send-time re-check. The default asks the other parts
      * one key at a time; a database store should answer each in one query.
      *
