@@ -31,7 +31,7 @@ public interface ConsentStore {
    * Runs a unit of work that only reads, such as the confirmation page or "may I mail this address?". A store may run
    * its reads without a transaction around them: each read then sees what was committed when it ran, which is what
    * {@code READ COMMITTED} shows inside a transaction too, and the unit costs no begin and no commit (on PostgreSQL two
-   * of a confirmation page's five round trips). Write operations, {@code history().lock} and
+   * round trips: a confirmation page is then one). Write operations, {@code history().lock} and
    * {@code outbox().claimMails} throw {@link IllegalStateException} inside it; nothing is written.
    *
    * <p>The default runs {@code work} through {@link #inTransaction}, which gives the same answers; a store only
