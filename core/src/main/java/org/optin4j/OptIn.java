@@ -46,6 +46,7 @@ import org.optin4j.proof.ConsentProof;
 import org.optin4j.rights.RightsDesk;
 import org.optin4j.rights.SubjectRights;
 import org.optin4j.spi.CapKeyStrategy;
+import org.optin4j.spi.ConfirmationView;
 import org.optin4j.spi.ConsentListener;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.MailKind;
@@ -54,6 +55,8 @@ import org.optin4j.spi.Mailer;
 import org.optin4j.spi.OptInMetrics;
 import org.optin4j.spi.OutboxMail;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.RequestAndChange;
+import org.optin4j.spi.WithSuppression;
 
 /**
  * The double opt-in service: the one entry point of optin4j.
@@ -168,6 +171,7 @@ public final class OptIn implements AutoCloseable {
     javax.crypto.spec.SecretKeySpec pepper =
         new javax.crypto.spec.SecretKeySpec(b.suppressionPepper, "HmacSHA256");
     org.optin4j.internal.KeyedHmac pepperHmac = org.optin4j.internal.KeyedHmac.of(pepper);
+    org.optin4j.internal.AddressKeys addressKeys = new org.optin4j.internal.AddressKeys(pepperHmac);
     org.optin4j.internal.VerpAddress verp =
         b.bounceDomain == null
             ? null
@@ -189,7 +193,7 @@ public final class OptIn implements AutoCloseable {
             random,
             settings,
             notifier.executor(),
-            email -> ServiceCore.addressKey(pepperHmac, email),
+            addressKeys::of,
             (tx, mail, now) ->
                 receipts == null
                     ? Optional.empty()
@@ -220,7 +224,7 @@ public final class OptIn implements AutoCloseable {
             new ConfirmationMailCap(
                 b.maxConfirmationMailsPerDay, b.minConfirmationMailInterval, b.capKeyStrategy),
             notices,
-            pepper,
+            addressKeys,
             b.receiptKeys,
             receipts,
             b.erasureKeepsHistory,
@@ -463,7 +467,10 @@ public final class OptIn implements AutoCloseable {
                         return new RequestResult.StaleNotice();
                       }
                       Instant now = clock.instant();
-                      Optional<Subject> existing = tx.subjects().subjectByEmail(email);
+                      // With the suppression check a new address needs, in one read.
+                      WithSuppression<Optional<Subject>> lookup =
+                          tx.subjectByEmailWithSuppression(email, core.addressKey(email));
+                      Optional<Subject> existing = lookup.value();
                       // The history lock comes before any consent row lock, in every unit (no
                       // deadlocks between units).
                       if (existing.isPresent()) {
@@ -498,8 +505,7 @@ public final class OptIn implements AutoCloseable {
                       }
                       // After erasure an address comes back only through a fresh double opt-in,
                       // whatever the purpose says.
-                      boolean suppressed =
-                          existing.isEmpty() && tx.subjects().isSuppressed(core.addressKey(email));
+                      boolean suppressed = existing.isEmpty() && lookup.suppressed();
                       boolean needsMail =
                           suppressed || toRequest.stream().anyMatch(Purpose::doubleOptIn);
                       String capSlot = null;
@@ -647,7 +653,9 @@ public final class OptIn implements AutoCloseable {
     // write.
     return store.read(
         tx -> {
-          Optional<PendingRequest> found = tx.requests().findRequest(claims.requestId());
+          // One read: the request, its address change and its subject's consents.
+          Optional<ConfirmationView> view = tx.confirmationView(claims.requestId());
+          Optional<PendingRequest> found = view.map(ConfirmationView::request);
           ConfirmationPreview closed =
               closedLinkAnswer(
                   check,
@@ -662,11 +670,11 @@ public final class OptIn implements AutoCloseable {
           }
           PendingRequest r = found.get();
           List<PurposeId> stillPending = new ArrayList<>();
-          boolean addressChange = tx.requests().addressChange(r.id()).isPresent();
+          boolean addressChange = view.get().addressChange().isPresent();
           if (addressChange) {
             stillPending.addAll(new TreeSet<>(r.purposes()));
           } else {
-            for (Consent c : tx.subjects().consents(r.subjectId())) {
+            for (Consent c : view.get().consents()) {
               if (r.purposes().contains(c.purpose()) && awaits(c, r)) {
                 stillPending.add(c.purpose());
               }
@@ -742,7 +750,10 @@ public final class OptIn implements AutoCloseable {
               if (owner.isPresent()) {
                 tx.history().lock(claims.subject());
               }
-              Optional<PendingRequest> found = tx.requests().request(claims.requestId());
+              // The request locked, with its address change read in the same statement.
+              Optional<RequestAndChange> locked =
+                  tx.requests().requestAndChange(claims.requestId());
+              Optional<PendingRequest> found = locked.map(RequestAndChange::request);
               Instant now = clock.instant();
               ConfirmationResult closed =
                   closedLinkAnswer(
@@ -767,7 +778,7 @@ public final class OptIn implements AutoCloseable {
               if (!tx.requests().useToken(jti, ((TokenCheck.Valid) check).expiresAt())) {
                 return new ConfirmationResult.AlreadyConfirmed(r.subjectId());
               }
-              Optional<EmailAddress> newAddress = tx.requests().addressChange(r.id());
+              Optional<EmailAddress> newAddress = locked.get().addressChange();
               if (newAddress.isPresent()) {
                 return confirmAddressChange(tx, r, newAddress.get(), now, kept, jti, changes);
               }
@@ -778,8 +789,15 @@ public final class OptIn implements AutoCloseable {
               // changes a subject's
               // consents holds its history lock first, and this unit holds it (a subject that is
               // gone has no consents).
+              // The suppression check in the same read, so that the lift below costs a statement
+              // only when there is something to lift.
               Map<PurposeId, Consent> current = new HashMap<>();
-              tx.subjects().consents(r.subjectId()).forEach(c -> current.put(c.purpose(), c));
+              WithSuppression<List<Consent>> read =
+                  owner.isPresent()
+                      ? tx.consentsWithSuppression(
+                          r.subjectId(), core.addressKey(owner.get().email()))
+                      : new WithSuppression<>(tx.subjects().consents(r.subjectId()), false);
+              read.value().forEach(c -> current.put(c.purpose(), c));
               // Written after the loop, each kind at once: one round trip each on a JDBC store.
               List<Consent> saved = new ArrayList<>();
               List<ConsentEvent> events = new ArrayList<>();
@@ -843,8 +861,12 @@ public final class OptIn implements AutoCloseable {
               // Read above, under the history lock: an address change of this subject would have
               // had to take that lock too.
               Subject subject = owner.orElseThrow(() -> new StoreException("subject missing"));
-              // A fresh double opt-in is the one way back from the suppression list.
-              tx.subjects().unsuppress(core.addressKey(subject.email()));
+              // A fresh double opt-in is the one way back from the suppression list. The check was
+              // read above under the history lock; a suppression added since by a unit that does
+              // not take that lock stays, as one added after the lift always did.
+              if (read.suppressed()) {
+                tx.subjects().unsuppress(core.addressKey(subject.email()));
+              }
               List<PurposeId> ids = confirmed.stream().map(Consent::purpose).toList();
               core.enqueueReceipt(
                   tx,

@@ -142,6 +142,23 @@ public record MeteredStore(ConsentStore store, OptInMetrics metrics) implements 
     public org.optin4j.spi.BatchReads batchReads() {
       return tx.batchReads();
     }
+
+    @Override
+    public org.optin4j.spi.WithSuppression<java.util.Optional<org.optin4j.Subject>>
+        subjectByEmailWithSuppression(org.optin4j.EmailAddress email, String addressKey) {
+      return tx.subjectByEmailWithSuppression(email, addressKey);
+    }
+
+    @Override
+    public org.optin4j.spi.WithSuppression<java.util.List<org.optin4j.Consent>>
+        consentsWithSuppression(org.optin4j.SubjectId id, String addressKey) {
+      return tx.consentsWithSuppression(id, addressKey);
+    }
+
+    @Override
+    public java.util.Optional<org.optin4j.spi.ConfirmationView> confirmationView(String requestId) {
+      return tx.confirmationView(requestId);
+    }
   }
 
   /** The unit's outbox, noting each mail it took. */

@@ -1,6 +1,5 @@
 package org.optin4j.internal;
 
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,7 +54,7 @@ import org.optin4j.spi.TransactionConflictException;
  * @param confirmationTtl how long a confirmation link lives
  * @param confirmationMailCap the one cap on mails to addresses that have not confirmed
  * @param notices renders notice texts
- * @param pepper the key of the suppression list's address hashes
+ * @param addressKeys the key of the suppression list's address hashes
  * @param receiptKeys the receipt signing keys, or {@code null}
  * @param receipts signs receipts, or {@code null} without receipt keys
  * @param erasureKeepsHistory whether erasure keeps a de-identified history stub
@@ -76,7 +75,7 @@ public record ServiceCore(
     Duration confirmationTtl,
     ConfirmationMailCap confirmationMailCap,
     NoticeRenderer notices,
-    javax.crypto.spec.SecretKeySpec pepper,
+    AddressKeys addressKeys,
     ReceiptKeys receiptKeys,
     ReceiptIssuer receipts,
     boolean erasureKeepsHistory,
@@ -103,24 +102,12 @@ public record ServiceCore(
 
   /** HMAC-SHA256 of the normalised address under the pepper: a plain hash of an address is easily reversed. */
   public String addressKey(EmailAddress email) {
-    return addressKey(pepper, email);
+    return addressKeys.of(email);
   }
 
-  /** As {@link #addressKey(EmailAddress)}, for the dispatcher, which is built before this core. */
+  /** As {@link #addressKey(EmailAddress)}, under the given pepper. */
   public static String addressKey(javax.crypto.spec.SecretKeySpec pepper, EmailAddress email) {
-    return addressKey(KeyedHmac.of(pepper), email);
-  }
-
-  /**
-   * As {@link #addressKey(javax.crypto.spec.SecretKeySpec, EmailAddress)}, with the pepper's HMAC set up once.
-   *
-   * @param pepper the HMAC under the pepper
-   * @param email the address
-   * @return the key
-   */
-  public static String addressKey(KeyedHmac pepper, EmailAddress email) {
-    return java.util.HexFormat.of()
-        .formatHex(pepper.digest(new byte[0], email.value().getBytes(StandardCharsets.UTF_8)));
+    return new AddressKeys(KeyedHmac.of(pepper)).of(email);
   }
 
   /**

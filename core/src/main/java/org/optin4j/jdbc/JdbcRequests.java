@@ -23,6 +23,7 @@ import org.optin4j.Evidence;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.RequestAndChange;
 import org.optin4j.spi.RequestStore;
 
 /**
@@ -49,6 +50,19 @@ record JdbcRequests(JdbcTransaction tx, Connection c, Statements sql) implements
   public Optional<PendingRequest> request(String id) {
     Objects.requireNonNull(id, "id");
     return tx.byKey("read a request", sql.requestForUpdate, id, JdbcRequests::request);
+  }
+
+  @Override
+  public Optional<RequestAndChange> requestAndChange(String id) {
+    Objects.requireNonNull(id, "id");
+    return tx.byKey(
+        "read a request",
+        sql.requestAndChangeForUpdate,
+        id,
+        rs ->
+            new RequestAndChange(
+                request(rs),
+                Optional.ofNullable(rs.getString("change_email")).map(EmailAddress::new)));
   }
 
   @Override

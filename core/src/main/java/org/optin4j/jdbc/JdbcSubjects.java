@@ -25,7 +25,9 @@ import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.Subject;
 import org.optin4j.SubjectId;
+import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.SubjectStore;
+import org.optin4j.spi.WithSuppression;
 
 /**
  * The JDBC SubjectStore: subjects, consents, erasure and the suppression list. Runs its statements on its unit's
@@ -166,17 +168,22 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
   }
 
   static Consent consent(ResultSet rs) throws SQLException {
+    return consent(rs, "");
+  }
+
+  /** Reads a consent from the columns labelled with {@code label} before their names (a join). */
+  static Consent consent(ResultSet rs, String label) throws SQLException {
     return new Consent(
-        new SubjectId(rs.getString("subject_id")),
-        new PurposeId(rs.getString("purpose")),
-        rs.getInt("purpose_version"),
-        ConsentState.valueOf(rs.getString("state")),
-        rs.getString("request_id"),
-        noticeRef(rs),
-        instant(rs, "requested_at"),
-        instant(rs, "confirmed_at"),
-        instant(rs, "ended_at"),
-        rs.getBoolean("restricted"));
+        new SubjectId(rs.getString(label + "subject_id")),
+        new PurposeId(rs.getString(label + "purpose")),
+        rs.getInt(label + "purpose_version"),
+        ConsentState.valueOf(rs.getString(label + "state")),
+        rs.getString(label + "request_id"),
+        noticeRef(rs, label),
+        instant(rs, label + "requested_at"),
+        instant(rs, label + "confirmed_at"),
+        instant(rs, label + "ended_at"),
+        rs.getBoolean(label + "restricted"));
   }
 
   @Override
@@ -214,6 +221,40 @@ record JdbcSubjects(JdbcTransaction tx, Connection c, Statements sql) implements
     Objects.requireNonNull(addressKey, "addressKey");
     return tx.byKey("check the suppression list", sql.isSuppressed, addressKey, rs -> Boolean.TRUE)
         .isPresent();
+  }
+
+  /** Answers {@link ConsentStore.Transaction#subjectByEmailWithSuppression} in one query. */
+  WithSuppression<Optional<Subject>> subjectByEmailWithSuppression(
+      EmailAddress email, String addressKey) {
+    Objects.requireNonNull(email, "email");
+    Objects.requireNonNull(addressKey, "addressKey");
+    List<Optional<Subject>> rows =
+        tx.query(
+            "find a subject by address",
+            sql.subjectByEmailWithSuppression,
+            strings(email.value(), addressKey),
+            rs ->
+                rs.getString("id") == null ? Optional.<Subject>empty() : Optional.of(subject(rs)));
+    Optional<Subject> found = rows.stream().flatMap(Optional::stream).findFirst();
+    return new WithSuppression<>(found, found.isEmpty() && !rows.isEmpty());
+  }
+
+  /** Answers {@link ConsentStore.Transaction#consentsWithSuppression} in one query. */
+  WithSuppression<List<Consent>> consentsWithSuppression(SubjectId id, String addressKey) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(addressKey, "addressKey");
+    List<Optional<Consent>> rows =
+        tx.query(
+            "read consents",
+            sql.consentsWithSuppression,
+            strings(id.value(), addressKey),
+            rs ->
+                rs.getString("purpose") == null
+                    ? Optional.<Consent>empty()
+                    : Optional.of(consent(rs)));
+    List<Consent> consents = new ArrayList<>(rows.stream().flatMap(Optional::stream).toList());
+    consents.sort(Comparator.comparing(Consent::purpose));
+    return new WithSuppression<>(List.copyOf(consents), rows.stream().anyMatch(Optional::isEmpty));
   }
 
   @Override

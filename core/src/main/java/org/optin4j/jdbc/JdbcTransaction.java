@@ -17,13 +17,16 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.optin4j.Consent;
+import org.optin4j.EmailAddress;
 import org.optin4j.PurposeId;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
 import org.optin4j.jdbc.JdbcConsentStore.Dialect;
 import org.optin4j.proof.ConsentEvent;
+import org.optin4j.spi.ConfirmationView;
 import org.optin4j.spi.ConsentStore;
 import org.optin4j.spi.HistoryHead;
+import org.optin4j.spi.PendingRequest;
 
 /**
  * One unit of work on one connection. Valid only while {@link JdbcConsentStore#inTransaction} runs, and only on the
@@ -134,6 +137,50 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   @Override
   public JdbcSendRates sendRates() {
     return new JdbcSendRates(this, c, sql.sendRates);
+  }
+
+  @Override
+  public org.optin4j.spi.WithSuppression<Optional<org.optin4j.Subject>>
+      subjectByEmailWithSuppression(EmailAddress email, String addressKey) {
+    return subjects().subjectByEmailWithSuppression(email, addressKey);
+  }
+
+  @Override
+  public org.optin4j.spi.WithSuppression<List<Consent>> consentsWithSuppression(
+      SubjectId id, String addressKey) {
+    return subjects().consentsWithSuppression(id, addressKey);
+  }
+
+  @Override
+  public Optional<ConfirmationView> confirmationView(String requestId) {
+    Objects.requireNonNull(requestId, "requestId");
+    // The request and its address change repeat on every row: mapped from the first only (the
+    // notice's locale tag is parsed per mapping, which showed in the page's profile).
+    PendingRequest[] request = new PendingRequest[1];
+    String[] change = new String[1];
+    List<Consent> consents = new ArrayList<>();
+    query(
+        "read a confirmation page",
+        sql.confirmationView,
+        strings(requestId),
+        rs -> {
+          if (request[0] == null) {
+            request[0] = JdbcRequests.request(rs);
+            change[0] = rs.getString("change_email");
+          }
+          if (rs.getString("c_purpose") != null) {
+            consents.add(JdbcSubjects.consent(rs, "c_"));
+          }
+          return Boolean.TRUE;
+        });
+    if (request[0] == null) {
+      return Optional.empty();
+    }
+    // In Java, as SubjectStore.consents: the database's collation may order purpose ids otherwise.
+    consents.sort(Comparator.comparing(Consent::purpose));
+    return Optional.of(
+        new ConfirmationView(
+            request[0], Optional.ofNullable(change[0]).map(EmailAddress::new), consents));
   }
 
   @Override
@@ -580,12 +627,18 @@ final class JdbcTransaction implements ConsentStore.Transaction {
   }
 
   static Consent.NoticeRef noticeRef(ResultSet rs) throws SQLException {
-    String hash = rs.getString("notice_hash");
+    return noticeRef(rs, "");
+  }
+
+  static Consent.NoticeRef noticeRef(ResultSet rs, String label) throws SQLException {
+    String hash = rs.getString(label + "notice_hash");
     if (hash == null) {
       return null;
     }
     return new Consent.NoticeRef(
-        rs.getInt("notice_version"), hash, Locale.forLanguageTag(rs.getString("notice_locale")));
+        rs.getInt(label + "notice_version"),
+        hash,
+        Locale.forLanguageTag(rs.getString(label + "notice_locale")));
   }
 
   static void setInstant(PreparedStatement ps, int i, Instant instant) throws SQLException {

@@ -121,9 +121,13 @@ final class Statements {
   final String eraseSubject;
   final String insertSuppression;
   final String isSuppressed;
+  final String subjectByEmailWithSuppression;
+  final String consentsWithSuppression;
   final String deleteSuppression;
   final String upsertAddressChange;
   final String addressChange;
+  final String requestAndChangeForUpdate;
+  final String confirmationView;
   final String saveReplacedAddress;
   final String replacedAddress;
   final String staleAddressChanges;
@@ -205,6 +209,19 @@ final class Statements {
   private final String eventsTableName;
   private final String outboxTable;
   private final String addressChangesTable;
+
+  /** As many {@code NULL}s as there are columns. */
+  static String nulls(String columns) {
+    return String.join(", ", java.util.Collections.nCopies(columns.split(",").length, "NULL"));
+  }
+
+  /** Qualifies each of the columns with the table alias and, if {@code label} is not empty, labels it so. */
+  static String qualified(String alias, String label, String columns) {
+    return java.util.Arrays.stream(columns.split(","))
+        .map(String::strip)
+        .map(col -> alias + col + (label.isEmpty() ? "" : " AS " + label + col))
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
 
   Statements(Dialect dialect, String prefix) {
     this.dialect = dialect;
@@ -406,9 +423,48 @@ final class Statements {
         insert(suppressions, "address_key, suppressed_at")
             + (dialect == Dialect.POSTGRESQL ? " ON CONFLICT (address_key) DO NOTHING" : "");
     isSuppressed = "SELECT 1 FROM " + suppressions + " WHERE address_key = ?";
+    // The suppression list's answer is a second branch of nulls: a row whose key column is null.
+    subjectByEmailWithSuppression =
+        subjectByEmail
+            + " UNION ALL SELECT "
+            + nulls(SUBJECT_COLUMNS)
+            + " FROM "
+            + suppressions
+            + " WHERE address_key = ?";
+    consentsWithSuppression =
+        consents
+            + " UNION ALL SELECT "
+            + nulls(CONSENT_COLUMNS)
+            + " FROM "
+            + suppressions
+            + " WHERE address_key = ?";
     deleteSuppression = "DELETE FROM " + suppressions + " WHERE address_key = ?";
     upsertAddressChange = upsert(addressChanges, "request_id, email", "request_id");
     addressChange = "SELECT email FROM " + addressChanges + " WHERE request_id = ?";
+    // The address change in a scalar subquery, not an outer join: FOR UPDATE then locks the
+    // request row only, on every dialect, as requestForUpdate does.
+    requestAndChangeForUpdate =
+        "SELECT "
+            + REQUEST_COLUMNS
+            + ", (SELECT a.email FROM "
+            + addressChanges
+            + " a WHERE a.request_id = r.id) AS change_email FROM "
+            + requests
+            + " r WHERE r.id = ? FOR UPDATE";
+    // One row per consent of the request's subject (one row with null consent columns if it has
+    // none); the request and its address change repeat on each.
+    confirmationView =
+        "SELECT "
+            + qualified("r.", "", REQUEST_COLUMNS)
+            + ", a.email AS change_email, "
+            + qualified("c.", "c_", CONSENT_COLUMNS)
+            + " FROM "
+            + requests
+            + " r LEFT JOIN "
+            + addressChanges
+            + " a ON a.request_id = r.id LEFT JOIN "
+            + consentsTable
+            + " c ON c.subject_id = r.subject_id WHERE r.id = ?";
     saveReplacedAddress =
         "UPDATE " + addressChanges + " SET previous_email = ? WHERE request_id = ?";
     replacedAddress =

@@ -31,7 +31,7 @@ public interface ConsentStore {
    * Runs a unit of work that only reads, such as the confirmation page or "may I mail this address?". A store may run
    * its reads without a transaction around them: each read then sees what was committed when it ran, which is what
    * {@code READ COMMITTED} shows inside a transaction too, and the unit costs no begin and no commit (on PostgreSQL two
-   * of a confirmation page's five round trips). Write operations, {@code history().lock} and
+   * round trips: a confirmation page is then one). Write operations, {@code history().lock} and
    * {@code outbox().claimMails} throw {@link IllegalStateException} inside it; nothing is written.
    *
    * <p>The default runs {@code work} through {@link #inTransaction}, which gives the same answers; a store only
@@ -159,6 +159,59 @@ public interface ConsentStore {
      * @return the part
      */
     SendRateStore sendRates();
+
+    /**
+     * Reads what a confirmation page shows, without locks: the request ({@link RequestStore#findRequest}), its address
+     * change ({@link RequestStore#addressChange}) and its subject's consents ({@link SubjectStore#consents}). Opening
+     * a link (or a mail scanner opening it) should cost one read.
+     *
+     * <p>The default makes the three reads; a database store should answer in one query.
+     *
+     * @param requestId the request id
+     * @return what the page shows, or empty if there is no such request
+     */
+    default java.util.Optional<ConfirmationView> confirmationView(String requestId) {
+      return requests()
+          .findRequest(requestId)
+          .map(
+              r ->
+                  new ConfirmationView(
+                      r, requests().addressChange(r.id()), subjects().consents(r.subjectId())));
+    }
+
+    /**
+     * Finds a subject by address ({@link SubjectStore#subjectByEmail}) and, if there is none, checks the suppression
+     * list for the address's key ({@link SubjectStore#isSuppressed}): what a signup reads first. A found subject comes
+     * with {@code suppressed} {@code false}, whatever the list holds (the check is made only for a new address).
+     *
+     * <p>The default makes the reads one by one; a database store should answer in one query.
+     *
+     * @param email the normalised address
+     * @param addressKey the HMAC of the normalised address, hex
+     * @return the subject, or empty, and whether the key is suppressed if there is no subject
+     */
+    default WithSuppression<java.util.Optional<org.optin4j.Subject>> subjectByEmailWithSuppression(
+        org.optin4j.EmailAddress email, String addressKey) {
+      java.util.Optional<org.optin4j.Subject> subject = subjects().subjectByEmail(email);
+      return new WithSuppression<>(
+          subject, subject.isEmpty() && subjects().isSuppressed(addressKey));
+    }
+
+    /**
+     * Returns a subject's consents ({@link SubjectStore#consents}) and whether an address key is on the suppression
+     * list ({@link SubjectStore#isSuppressed}): what a confirmation reads under the history lock, so that it lifts a
+     * suppression only when there is one.
+     *
+     * <p>The default makes the two reads; a database store should answer in one query.
+     *
+     * @param id the subject
+     * @param addressKey the HMAC of the subject's normalised address, hex
+     * @return the consents, ordered by purpose id, and whether the key is suppressed
+     */
+    default WithSuppression<java.util.List<org.optin4j.Consent>> consentsWithSuppression(
+        org.optin4j.SubjectId id, String addressKey) {
+      return new WithSuppression<>(subjects().consents(id), subjects().isSuppressed(addressKey));
+    }
 
     /**
      * Returns reads of many keys at once for the dispatcher's send-time re-check. The default asks the other parts

@@ -33,6 +33,19 @@ public interface RequestStore {
   Optional<PendingRequest> request(String id);
 
   /**
+   * Finds a request, locking it as {@link #request} does, together with its address change ({@link #addressChange}):
+   * the first read of a confirmation. The new address is only read, not locked.
+   *
+   * <p>The default makes the two reads; a database store should answer in one query.
+   *
+   * @param id the request id
+   * @return the request and its address change, or empty if there is no such request
+   */
+  default Optional<RequestAndChange> requestAndChange(String id) {
+    return request(id).map(r -> new RequestAndChange(r, addressChange(r.id())));
+  }
+
+  /**
    * Finds a request without locking it, for pages that only show it (a confirmation link opened by a person or a
    * mail scanner must cost a read, not a write).
    *

@@ -37,14 +37,13 @@ import org.optin4j.testing.TestClock;
  */
 abstract class JdbcRoundTrips {
   /**
-   * A new address's signup for two purposes: isolation check; find subject, suppression check, today's confirmation
-   * mails; insert subject; the events in one batch, the consents in another; request; outbox row; the new history
+   * A new address's signup for two purposes: isolation check; find subject with the suppression check (one read,
+   * Transaction.subjectByEmailWithSuppression), today's confirmation mails; insert subject; the events in one batch, the consents in another; request; outbox row; the new history
    * head once at the end; then the feed: claim the positions and insert the entries, last.
    */
   private static final List<String> TWO_PURPOSE_SIGNUP =
       List.of(
           "ISOLATION",
-          "SELECT",
           "SELECT",
           "SELECT",
           "INSERT",
@@ -92,7 +91,8 @@ abstract class JdbcRoundTrips {
   void signupOfNewAddressWithOnePurposeThenOneTransaction() {
     signUp("ann@example.com", Fixtures.NEWSLETTER);
 
-    // isolation check; find subject, suppression check, today's confirmation mails, insert subject,
+    // isolation check; find subject with the suppression check (one read), today's confirmation
+    // mails, insert subject,
     // the event, the consent, request, outbox row, the new history head once at the end, then the
     // feed: claim the positions and insert the entries, last, so that the counter row is locked
     // only
@@ -100,7 +100,6 @@ abstract class JdbcRoundTrips {
     assertSteps(
         List.of(
             "ISOLATION",
-            "SELECT",
             "SELECT",
             "SELECT",
             "INSERT",
@@ -145,15 +144,16 @@ abstract class JdbcRoundTrips {
   }
 
   @Test
-  void confirmationPageThenThreeReadsWithoutTransaction() {
+  void confirmationPageThenOneReadWithoutTransaction() {
     String token = linkOf(signUp("ann@example.com", Fixtures.NEWSLETTER, Fixtures.EVENTS));
     statements.clear();
 
     assertInstanceOf(ConfirmationPreview.Ready.class, optIn.preview(token));
 
-    // request, address change, consents, each in autocommit (ConsentStore.read: no begin, no
-    // commit, no isolation check); the notice comes from the instance's checked notices
-    assertSteps(List.of("SELECT", "SELECT", "SELECT"));
+    // the request joined with its address change and its subject's consents
+    // (Transaction.confirmationView), in autocommit (ConsentStore.read: no begin, no commit, no
+    // isolation check); the notice comes from the instance's checked notices
+    assertSteps(List.of("SELECT"));
   }
 
   @Test
@@ -179,10 +179,11 @@ abstract class JdbcRoundTrips {
   void confirmOfOnePurposeThenConsentsReadOnceAndTheHistoryHeadMovesOnce() {
     confirmAll(Fixtures.NEWSLETTER);
 
-    // isolation check; subject, lock head, lock request, use token, address change, the consents
-    // (one read, under the head lock); save the consent, append the event; close request, lift
-    // suppression, queue receipt, move head; claim the feed positions and insert the feed entries,
-    // last
+    // isolation check; subject, lock head, lock request (its address change read in the same
+    // statement: RequestStore.requestAndChange), use token, the consents with the suppression check
+    // (one read under the head lock: Transaction.consentsWithSuppression); save the consent,
+    // append the event; close request, queue receipt (no lift: the address is not suppressed),
+    // move head; claim the feed positions and insert the feed entries, last
     assertSteps(
         List.of(
             "ISOLATION",
@@ -191,11 +192,9 @@ abstract class JdbcRoundTrips {
             "SELECT",
             "INSERT",
             "SELECT",
-            "SELECT",
             "UPSERT",
             "INSERT",
             "UPDATE",
-            "DELETE",
             "INSERT",
             "UPDATE",
             "CLAIM",
@@ -215,9 +214,41 @@ abstract class JdbcRoundTrips {
             "SELECT",
             "INSERT",
             "SELECT",
-            "SELECT",
             "BATCH UPSERT",
             "BATCH INSERT",
+            "UPDATE",
+            "INSERT",
+            "UPDATE",
+            "CLAIM",
+            "INSERT",
+            "COMMIT"));
+  }
+
+  @Test
+  void confirmOfAnErasedAddressSignedUpAgainThenTheSuppressionLiftedWithOneStatementMore() {
+    RequestResult first = signUp("ann@example.com", Fixtures.NEWSLETTER);
+    optIn
+        .rights()
+        .erase(((RequestResult.Accepted) first).subjectId(), org.optin4j.Channel.OPERATOR);
+    String token = linkOf(signUp("ann@example.com", Fixtures.NEWSLETTER));
+    statements.clear();
+
+    assertInstanceOf(
+        ConfirmationResult.Confirmed.class,
+        optIn.confirm(token, ConfirmationChoice.all(), Evidence.NONE));
+
+    // as confirmOfOnePurpose..., and the suppression the erasure left is lifted (DELETE) because
+    // the consents' read found it
+    assertSteps(
+        List.of(
+            "ISOLATION",
+            "SELECT",
+            "SELECT",
+            "SELECT",
+            "INSERT",
+            "SELECT",
+            "UPSERT",
+            "INSERT",
             "UPDATE",
             "DELETE",
             "INSERT",
@@ -225,6 +256,7 @@ abstract class JdbcRoundTrips {
             "CLAIM",
             "INSERT",
             "COMMIT"));
+    assertEquals(false, optIn.rights().isSuppressed("ann@example.com"));
   }
 
   /** Signs ann up for the purposes and confirms them all through the mailed link; records only the confirmation. */

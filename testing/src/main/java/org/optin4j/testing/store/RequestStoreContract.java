@@ -10,6 +10,7 @@ import static org.optin4j.testing.store.StoreFixtures.T0;
 import static org.optin4j.testing.store.StoreFixtures.at;
 import static org.optin4j.testing.store.StoreFixtures.email;
 import static org.optin4j.testing.store.StoreFixtures.openRequest;
+import static org.optin4j.testing.store.StoreFixtures.pendingConsent;
 import static org.optin4j.testing.store.StoreFixtures.subject;
 import static org.optin4j.testing.store.StoreFixtures.subjectId;
 
@@ -24,7 +25,9 @@ import org.optin4j.Evidence;
 import org.optin4j.Notice;
 import org.optin4j.StoreException;
 import org.optin4j.SubjectId;
+import org.optin4j.spi.ConfirmationView;
 import org.optin4j.spi.PendingRequest;
+import org.optin4j.spi.RequestAndChange;
 
 /**
  * The part of the store contract for pending requests (every component kept, updates, the open ones of a subject, no
@@ -280,5 +283,104 @@ public abstract class RequestStoreContract extends StoreContract {
           assertTrue(tx.requests().addressChange("req-other").isEmpty());
           return null;
         });
+  }
+
+  @Test
+  void requestAndChangeThenTheRequestWithItsAddressChangeAsTheTwoReadsAnswer() {
+    SubjectId ann = annWithEverything();
+    tx(tx -> tx.requests().insertRequest(openRequest("req-2", ann, at(5))));
+
+    store.inTransaction(
+        tx -> {
+          RequestAndChange changing = tx.requests().requestAndChange("req-1").orElseThrow();
+          assertEquals(tx.requests().request("req-1").orElseThrow(), changing.request());
+          assertEquals(Optional.of(email("ann-new")), changing.addressChange());
+          RequestAndChange plain = tx.requests().requestAndChange("req-2").orElseThrow();
+          assertEquals(tx.requests().request("req-2").orElseThrow(), plain.request());
+          assertEquals(Optional.empty(), plain.addressChange());
+          assertEquals(Optional.empty(), tx.requests().requestAndChange("req-unknown"));
+          return null;
+        });
+  }
+
+  @Test
+  void requestAndChangeThenRequestLockedAgainstAConcurrentUpdate() throws Exception {
+    givenSubjects("ann");
+    PendingRequest open = openRequest("req-1", subjectId("ann"), T0);
+    tx(tx -> tx.requests().insertRequest(open));
+    java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ExecutorService other =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.Future<?> holder =
+          other.submit(
+              () ->
+                  tx(
+                      tx -> {
+                        tx.requests().requestAndChange("req-1").orElseThrow();
+                        locked.countDown();
+                        try {
+                          await(release);
+                        } catch (InterruptedException e) {
+                          throw new IllegalStateException(e);
+                        }
+                        tx.requests()
+                            .updateRequest(
+                                open.withStatus(PendingRequest.Status.CONFIRMED, at(60)));
+                      }));
+      await(locked);
+      java.util.concurrent.Future<PendingRequest> reader =
+          other.submit(() -> read(tx -> tx.requests().request("req-1").orElseThrow()));
+      Thread.sleep(200);
+      assertFalse(reader.isDone(), "a second locking read waits for the first unit");
+      release.countDown();
+      holder.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(
+          PendingRequest.Status.CONFIRMED,
+          reader.get(10, java.util.concurrent.TimeUnit.SECONDS).status(),
+          "and then reads what it wrote");
+    } finally {
+      release.countDown();
+      other.shutdownNow();
+    }
+  }
+
+  @Test
+  void confirmationViewThenTheRequestItsAddressChangeAndItsSubjectsConsents() {
+    SubjectId ann = annWithEverything();
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(pendingConsent(ann, SURVEYS, "req-2", at(5)));
+          tx.requests().insertRequest(openRequest("req-2", ann, at(5)));
+        });
+
+    store.read(
+        tx -> {
+          ConfirmationView changing = tx.confirmationView("req-1").orElseThrow();
+          assertEquals(tx.requests().findRequest("req-1").orElseThrow(), changing.request());
+          assertEquals(Optional.of(email("ann-new")), changing.addressChange());
+          assertEquals(tx.subjects().consents(ann), changing.consents());
+          assertEquals(2, changing.consents().size());
+          ConfirmationView plain = tx.confirmationView("req-2").orElseThrow();
+          assertEquals(tx.requests().findRequest("req-2").orElseThrow(), plain.request());
+          assertEquals(Optional.empty(), plain.addressChange());
+          assertEquals(tx.subjects().consents(ann), plain.consents());
+          assertEquals(Optional.empty(), tx.confirmationView("req-unknown"));
+          return null;
+        });
+  }
+
+  @Test
+  void confirmationViewWhenSubjectHasNoConsentsThenEmptyList() {
+    givenSubjects("ann");
+    PendingRequest open = openRequest("req-1", subjectId("ann"), T0);
+    tx(tx -> tx.requests().insertRequest(open));
+
+    ConfirmationView view = store.read(tx -> tx.confirmationView("req-1").orElseThrow());
+
+    assertEquals(open, view.request());
+    assertEquals(Optional.empty(), view.addressChange());
+    assertEquals(List.of(), view.consents());
   }
 }

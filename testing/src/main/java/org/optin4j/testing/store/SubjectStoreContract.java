@@ -41,6 +41,7 @@ import org.optin4j.proof.ConsentEvent;
 import org.optin4j.proof.HistoryVerification;
 import org.optin4j.spi.DuplicateKeyException;
 import org.optin4j.spi.MailKind;
+import org.optin4j.spi.WithSuppression;
 
 /**
  * The part of the store contract for subjects (unique id and address, address changes), consents (one per subject and
@@ -689,6 +690,63 @@ public abstract class SubjectStoreContract extends StoreContract {
     store.inTransaction(
         tx -> {
           assertFalse(tx.subjects().isSuppressed(key), "rolled back");
+          return null;
+        });
+  }
+
+  @Test
+  void subjectByEmailWithSuppressionThenTheSubjectOrWhetherANewAddressIsSuppressed() {
+    givenSubjects("ann");
+    String suppressedKey = "ab".repeat(32);
+    String freeKey = "cd".repeat(32);
+    tx(tx -> tx.subjects().suppress(suppressedKey, at(0)));
+
+    store.read(
+        tx -> {
+          WithSuppression<Optional<Subject>> known =
+              tx.subjectByEmailWithSuppression(email("ann"), suppressedKey);
+          assertEquals(tx.subjects().subjectByEmail(email("ann")), known.value());
+          assertTrue(known.value().isPresent());
+          assertFalse(known.suppressed(), "checked only for a new address");
+          WithSuppression<Optional<Subject>> newSuppressed =
+              tx.subjectByEmailWithSuppression(email("bob"), suppressedKey);
+          assertEquals(Optional.empty(), newSuppressed.value());
+          assertTrue(newSuppressed.suppressed());
+          WithSuppression<Optional<Subject>> newFree =
+              tx.subjectByEmailWithSuppression(email("bob"), freeKey);
+          assertEquals(Optional.empty(), newFree.value());
+          assertFalse(newFree.suppressed());
+          return null;
+        });
+  }
+
+  @Test
+  void consentsWithSuppressionThenTheConsentsInOrderAndWhetherTheKeyIsSuppressed() {
+    givenSubjects("ann", "bob");
+    SubjectId ann = subjectId("ann");
+    String suppressedKey = "ab".repeat(32);
+    String freeKey = "cd".repeat(32);
+    tx(
+        tx -> {
+          tx.subjects().saveConsent(pendingConsent(ann, SURVEYS, "req-1", at(0)));
+          tx.subjects().saveConsent(pendingConsent(ann, NEWSLETTER, "req-1", at(0)).confirm(at(5)));
+          tx.subjects().suppress(suppressedKey, at(0));
+        });
+
+    store.read(
+        tx -> {
+          WithSuppression<List<Consent>> suppressed =
+              tx.consentsWithSuppression(ann, suppressedKey);
+          assertEquals(tx.subjects().consents(ann), suppressed.value());
+          assertEquals(2, suppressed.value().size());
+          assertTrue(suppressed.suppressed());
+          WithSuppression<List<Consent>> free = tx.consentsWithSuppression(ann, freeKey);
+          assertEquals(tx.subjects().consents(ann), free.value());
+          assertFalse(free.suppressed());
+          WithSuppression<List<Consent>> none =
+              tx.consentsWithSuppression(subjectId("bob"), suppressedKey);
+          assertEquals(List.of(), none.value());
+          assertTrue(none.suppressed());
           return null;
         });
   }
