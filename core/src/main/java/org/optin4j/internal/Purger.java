@@ -170,41 +170,6 @@ public final class Purger {
    */
   private int deleteLapsedSignups(Instant now) {
     Instant cutoff = now.minus(unconfirmedGrace);
-    // A second worker on its own connection (issue 17: a page is mostly the database's work, and
-    // one
-    // connection kept one of two cores busy). Both walk from the start with their own cursors; a
-    // page's candidates are locked as they are taken (SKIP LOCKED), so each worker takes the next
-    // page the other does not hold, and every subject is checked again under lock before it goes.
-    java.util.concurrent.CompletableFuture<Integer> second =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> deleteLapsedSignupPages(cutoff),
-            runnable -> {
-              Thread t = new Thread(runnable, "optin4j-purge-2");
-              t.setDaemon(true);
-              t.start();
-            });
-    int first;
-    try {
-      first = deleteLapsedSignupPages(cutoff);
-    } catch (RuntimeException e) {
-      try {
-        second.join();
-      } catch (RuntimeException alsoFailed) {
-        e.addSuppressed(alsoFailed);
-      }
-      throw e;
-    }
-    try {
-      return first + second.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw e;
-    }
-  }
-
-  private int deleteLapsedSignupPages(Instant cutoff) {
     int total = 0;
     SubjectId after = null;
     while (true) {

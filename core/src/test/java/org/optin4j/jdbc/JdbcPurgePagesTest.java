@@ -25,11 +25,12 @@ import org.optin4j.testing.RecordingMailer;
 import org.optin4j.testing.TestClock;
 
 /**
- * The retention job deletes lapsed signups on two workers at once (issue 17): over several pages, each lapsed signup
- * is deleted and counted exactly once, and a signup still within its link's life is left alone.
+ * The retention job deletes lapsed signups a page at a time (issue 17: one pass per page on PostgreSQL, the
+ * store's default elsewhere): over several pages, each lapsed signup is deleted and counted exactly once, and a signup
+ * still within its link's life is left alone.
  */
-class JdbcPurgeWorkersTest {
-  private static final int LAPSED = 2_300; // three pages of 1,000 between two workers
+class JdbcPurgePagesTest {
+  private static final int LAPSED = 2_300; // three pages of 1,000
 
   static Stream<Arguments> stores() {
     return Stream.of(Arguments.of("memory"), Arguments.of("h2"));
@@ -37,7 +38,7 @@ class JdbcPurgeWorkersTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
-  void purgeWhenSeveralPagesLapsedThenTwoWorkersDeleteAndCountEachOnce(String kind)
+  void purgeWhenSeveralPagesLapsedThenEachDeletedAndCountedOnce(String kind)
       throws Exception {
     TestDatabase database = kind.equals("h2") ? new TestDatabase.H2() : null;
     ConsentStore store =
