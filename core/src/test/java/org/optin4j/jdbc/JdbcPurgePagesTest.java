@@ -38,8 +38,7 @@ class JdbcPurgePagesTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("stores")
-  void purgeWhenSeveralPagesLapsedThenEachDeletedAndCountedOnce(String kind)
-      throws Exception {
+  void purgeWhenSeveralPagesLapsedThenEachDeletedAndCountedOnce(String kind) throws Exception {
     TestDatabase database = kind.equals("h2") ? new TestDatabase.H2() : null;
     ConsentStore store =
         database == null
