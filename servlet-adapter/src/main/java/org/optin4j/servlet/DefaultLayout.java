@@ -5,7 +5,7 @@ final class DefaultLayout implements PageLayout {
   @Override
   public String render(Page page) {
     Html h =
-        new Html()
+        new Html(page.contentHtml().length() + 1024)
             .trusted("<!DOCTYPE html>")
             .nl()
             .open("html", "lang", page.locale().toLanguageTag())
