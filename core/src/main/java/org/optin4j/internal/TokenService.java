@@ -8,6 +8,7 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Clock;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import javax.crypto.spec.SecretKeySpec;
 import org.optin4j.ConfigurationException;
 import org.optin4j.SubjectId;
 import org.optin4j.keys.SigningKeys;
@@ -54,7 +56,8 @@ import org.optin4j.keys.SigningKeys;
  *   <li>any other header parameter, among them {@code jku}, {@code jwk}, {@code x5u}, {@code x5c} and {@code crit}
  *       (RFC 7515 sections 4.1.2-4.1.6 and 4.1.11, RFC 8725 section 3.10): keys are never fetched or taken from a
  *       token, and no extension is understood;</li>
- *   <li>a bad signature, compared in constant time by Nimbus' {@link MACVerifier} (RFC 7515 section 5.2);</li>
+ *   <li>a bad signature: the HMAC-SHA256 of the signing input under the {@code kid}'s key, compared in constant time
+ *       ({@link MessageDigest#isEqual}; RFC 7515 section 5.2);</li>
  *   <li>a missing {@code iss}, {@code aud}, {@code sub}, {@code iat}, {@code exp} or {@code jti}, or for
  *       {@link TokenKind#CONFIRM} a missing {@code req} or {@code gen} (RFC 7519 section 4.1, RFC 8725
  *       section 3.8);</li>
@@ -69,8 +72,8 @@ import org.optin4j.keys.SigningKeys;
  * <p>Key rotation (security rule 4): tokens are signed with the active key of {@link SigningKeys}; tokens signed with
  * any of its keys, the verify-only previous ones included, verify.
  *
- * <p>This class is immutable and thread-safe. Its Nimbus signers and verifiers are built once per key and shared
- * (they are thread-safe), and time comes only from the injected {@link Clock}. It logs nothing, so no token reaches a
+ * <p>This class is immutable and thread-safe. Its Nimbus signer and its keyed HMACs ({@link KeyedHmac}) are built
+ * once per key and shared (they are thread-safe), and time comes only from the injected {@link Clock}. It logs nothing, so no token reaches a
  * log (security rule 13).
  */
 public final class TokenService {
@@ -99,6 +102,7 @@ public final class TokenService {
   // Every refusal is the same value, so callers cannot tell (or tell others) why a token failed
   // (security rule 5).
   private static final TokenCheck INVALID = new TokenCheck.Invalid();
+  private static final byte[] NO_PREFIX = new byte[0];
 
   private final String issuer;
 
@@ -109,7 +113,9 @@ public final class TokenService {
   private final SecureRandom random;
   private final MACSigner signer;
   private final Map<TokenKind, JWSHeader> headers;
-  private final Map<String, MACVerifier> verifiers;
+  // Per kid: the HMAC that checks a signature. Nimbus' MACVerifier looks the Mac up among the
+  // providers and sets the key up anew on every verification; a keyed prototype is only cloned.
+  private final Map<String, KeyedHmac> verifiers;
 
   /**
    * Creates the service, building one signer for the active key and one verifier per key.
@@ -147,11 +153,13 @@ public final class TokenService {
       throw new IllegalArgumentException("issuer must not be blank");
     }
     String activeKid = keys.activeKid();
-    Map<String, MACVerifier> byKid = new HashMap<>();
+    Map<String, KeyedHmac> byKid = new HashMap<>();
     try {
       this.signer = new MACSigner(keys.secret(activeKid));
       for (String kid : keys.kids()) {
-        byKid.put(kid, new MACVerifier(keys.secret(kid)));
+        byte[] secret = keys.secret(kid);
+        new MACVerifier(secret); // refuses a key under 256 bits, as the signer does
+        byKid.put(kid, KeyedHmac.of(new SecretKeySpec(secret, "HmacSHA256")));
       }
     } catch (JOSEException e) {
       // SigningKeys already refuses keys under 256 bits, so this is a safety net; Nimbus' message
@@ -280,7 +288,7 @@ public final class TokenService {
     SignedJWT jwt = SignedJWT.parse(token);
     JWSHeader header = jwt.getHeader();
     if (!ALGORITHM.equals(header.getAlgorithm())) {
-      // Checked before MACVerifier, which would otherwise honour HS384/HS512 from the header with
+      // The signature is checked as HS256 only: an HS384/HS512 header must not be honoured with
       // the same key.
       return INVALID;
     }
@@ -293,8 +301,10 @@ public final class TokenService {
       return INVALID;
     }
     String kid = header.getKeyID();
-    MACVerifier verifier = kid == null ? null : verifiers.get(kid);
-    if (verifier == null || !jwt.verify(verifier)) {
+    KeyedHmac verifier = kid == null ? null : verifiers.get(kid);
+    if (verifier == null
+        || !MessageDigest.isEqual(
+            verifier.digest(NO_PREFIX, jwt.getSigningInput()), jwt.getSignature().decode())) {
       return INVALID;
     }
 
