@@ -7,7 +7,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.chrono.IsoChronology;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.FormatStyle;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -631,9 +633,15 @@ record Pages(
     return rendered.dateTimes.computeIfAbsent(locale, Pages::dateTimeFormatter).format(at) + " UTC";
   }
 
+  /**
+   * The long date and short time of a language, as {@code DateTimeFormatter.ofLocalizedDateTime(LONG, SHORT)} writes
+   * them, in UTC. Built from the language's pattern, which the localized formatter would look up again on every
+   * {@code format}.
+   */
   static DateTimeFormatter dateTimeFormatter(Locale locale) {
-    return DateTimeFormatter.ofLocalizedDateTime(FormatStyle.LONG, FormatStyle.SHORT)
-        .withLocale(locale)
-        .withZone(ZoneOffset.UTC);
+    String pattern =
+        DateTimeFormatterBuilder.getLocalizedDateTimePattern(
+            FormatStyle.LONG, FormatStyle.SHORT, IsoChronology.INSTANCE, locale);
+    return DateTimeFormatter.ofPattern(pattern, locale).withZone(ZoneOffset.UTC);
   }
 }

@@ -109,6 +109,26 @@ class PagesNoticeCacheTest {
   }
 
   @Test
+  void theDateTimeIsWrittenAsTheLocalizedFormatterOfTheLanguageWritesIt() {
+    for (String language : List.of("en", "nl", "de", "fr", "es", "it", "pl", "ja")) {
+      Locale locale = Locale.forLanguageTag(language);
+      java.time.format.DateTimeFormatter localized =
+          java.time.format.DateTimeFormatter.ofLocalizedDateTime(
+                  java.time.format.FormatStyle.LONG, java.time.format.FormatStyle.SHORT)
+              .withLocale(locale)
+              .withZone(java.time.ZoneOffset.UTC);
+      for (Instant at :
+          List.of(
+              Instant.parse("2026-01-02T03:04:05Z"),
+              Instant.parse("2026-12-31T23:59:59Z"),
+              Instant.parse("2027-07-14T12:00:00Z"))) {
+        assertEquals(localized.format(at) + " UTC", pages.dateTime(at, locale), language);
+        assertEquals(pages.dateTime(at, locale), pages.dateTime(at, locale));
+      }
+    }
+  }
+
+  @Test
   void theCacheIsBoundedAndPagesBeyondItStillRender() {
     Notice notice = current();
     for (int i = 0; i < Pages.Rendered.LIMIT + 40; i++) {
