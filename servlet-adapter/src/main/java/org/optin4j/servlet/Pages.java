@@ -79,10 +79,14 @@ record Pages(
     }
   }
 
-  /** What the rendering of a notice with its checkboxes depends on; the notice by value, so a new text misses. */
+  /**
+   * What the rendering of a notice with its checkboxes depends on; the notice by value, so a new version or text
+   * misses. The purposes by id: every page passes purposes of this service's catalog, which is immutable, so an id
+   * fixes the title and text shown (hashing whole purposes, texts and all, cost more than the lookup saved).
+   */
   private record FragmentKey(
       Notice notice,
-      List<Purpose> purposes,
+      List<PurposeId> purposes,
       Locale locale,
       String field,
       Set<PurposeId> ticked,
@@ -309,7 +313,14 @@ record Pages(
       String base) {
     FragmentKey key =
         new FragmentKey(
-            notice, List.copyOf(purposes), locale, field, Set.copyOf(ticked), idPrefix, id, base);
+            notice,
+            purposes.stream().map(Purpose::id).toList(),
+            locale,
+            field,
+            Set.copyOf(ticked),
+            idPrefix,
+            id,
+            base);
     String cached = rendered.fragments.get(key);
     if (cached == null) {
       cached =
