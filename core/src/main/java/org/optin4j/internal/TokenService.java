@@ -6,8 +6,10 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.text.ParseException;
@@ -116,6 +118,12 @@ public final class TokenService {
   // Per kid: the HMAC that checks a signature. Nimbus' MACVerifier looks the Mac up among the
   // providers and sets the key up anew on every verification; a keyed prototype is only cloned.
   private final Map<String, KeyedHmac> verifiers;
+  // The base64url headers this service writes, per kind and kid: a token that carries one of them
+  // byte for byte is checked without parsing its header again. Any other spelling takes the full
+  // parse and checks.
+  private final Map<String, KnownHeader> knownHeaders;
+
+  private record KnownHeader(TokenKind kind, String kid) {}
 
   /**
    * Creates the service, building one signer for the active key and one verifier per key.
@@ -172,6 +180,23 @@ public final class TokenService {
       byKind.put(kind, header(kind, activeKid));
     }
     this.headers = Collections.unmodifiableMap(byKind);
+    Map<String, KnownHeader> known = new HashMap<>();
+    for (TokenKind kind : TokenKind.values()) {
+      for (String kid : keys.kids()) {
+        JWSHeader written = header(kind, kid);
+        // The same checks check() makes of a parsed header, so the short way accepts no header the
+        // long way would refuse.
+        if (ALGORITHM.equals(written.getAlgorithm())
+            && written.getType() != null
+            && kind.type().equals(written.getType().getType())
+            && written.getCriticalParams() == null
+            && HEADER_PARAMS.containsAll(written.getIncludedParams())
+            && kid.equals(written.getKeyID())) {
+          known.put(written.toBase64URL().toString(), new KnownHeader(kind, kid));
+        }
+      }
+    }
+    this.knownHeaders = Map.copyOf(known);
   }
 
   /**
@@ -284,6 +309,27 @@ public final class TokenService {
   }
 
   private TokenCheck check(TokenKind kind, String token) throws ParseException, JOSEException {
+    int firstDot = token.indexOf('.');
+    int secondDot = token.lastIndexOf('.');
+    KnownHeader known = knownHeaders.get(token.substring(0, firstDot));
+    if (known != null) {
+      // A header spelled exactly as this service writes one: alg HS256, this typ and kid, nothing
+      // else (checked when the header was built), so the header JSON need not be parsed again.
+      if (known.kind() != kind) {
+        return INVALID;
+      }
+      KeyedHmac verifier = verifiers.get(known.kid());
+      byte[] signingInput = token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII);
+      if (!MessageDigest.isEqual(
+          verifier.digest(NO_PREFIX, signingInput),
+          new Base64URL(token.substring(secondDot + 1)).decode())) {
+        return INVALID;
+      }
+      return checkClaims(
+          kind,
+          JWTClaimsSet.parse(
+              new Base64URL(token.substring(firstDot + 1, secondDot)).decodeToString()));
+    }
     // Parses the header only; the payload stays base64url until the signature has been checked.
     SignedJWT jwt = SignedJWT.parse(token);
     JWSHeader header = jwt.getHeader();
@@ -307,8 +353,17 @@ public final class TokenService {
             verifier.digest(NO_PREFIX, jwt.getSigningInput()), jwt.getSignature().decode())) {
       return INVALID;
     }
+    return checkClaims(kind, jwt.getJWTClaimsSet());
+  }
 
-    JWTClaimsSet claims = jwt.getJWTClaimsSet();
+  /** Whether a token's header is spelled as this service writes one, so its check skips the header parse; for tests. */
+  boolean knowsHeaderOf(String token) {
+    int dot = token.indexOf('.');
+    return dot > 0 && knownHeaders.containsKey(token.substring(0, dot));
+  }
+
+  /** The checks of a token's claims, once its header and signature passed. */
+  private TokenCheck checkClaims(TokenKind kind, JWTClaimsSet claims) {
     List<String> audience = claims.getAudience();
     if (!(issuer.equals(claims.getIssuer()) || alsoAccepted.contains(claims.getIssuer()))
         || audience.size() != 1
