@@ -6,8 +6,11 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Clock;
@@ -25,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import javax.crypto.spec.SecretKeySpec;
 import org.optin4j.ConfigurationException;
 import org.optin4j.SubjectId;
 import org.optin4j.keys.SigningKeys;
@@ -54,7 +58,8 @@ import org.optin4j.keys.SigningKeys;
  *   <li>any other header parameter, among them {@code jku}, {@code jwk}, {@code x5u}, {@code x5c} and {@code crit}
  *       (RFC 7515 sections 4.1.2-4.1.6 and 4.1.11, RFC 8725 section 3.10): keys are never fetched or taken from a
  *       token, and no extension is understood;</li>
- *   <li>a bad signature, compared in constant time by Nimbus' {@link MACVerifier} (RFC 7515 section 5.2);</li>
+ *   <li>a bad signature: the HMAC-SHA256 of the signing input under the {@code kid}'s key, compared in constant time
+ *       ({@link MessageDigest#isEqual}; RFC 7515 section 5.2);</li>
  *   <li>a missing {@code iss}, {@code aud}, {@code sub}, {@code iat}, {@code exp} or {@code jti}, or for
  *       {@link TokenKind#CONFIRM} a missing {@code req} or {@code gen} (RFC 7519 section 4.1, RFC 8725
  *       section 3.8);</li>
@@ -69,8 +74,8 @@ import org.optin4j.keys.SigningKeys;
  * <p>Key rotation (security rule 4): tokens are signed with the active key of {@link SigningKeys}; tokens signed with
  * any of its keys, the verify-only previous ones included, verify.
  *
- * <p>This class is immutable and thread-safe. Its Nimbus signers and verifiers are built once per key and shared
- * (they are thread-safe), and time comes only from the injected {@link Clock}. It logs nothing, so no token reaches a
+ * <p>This class is immutable and thread-safe. Its Nimbus signer and its keyed HMACs ({@link KeyedHmac}) are built
+ * once per key and shared (they are thread-safe), and time comes only from the injected {@link Clock}. It logs nothing, so no token reaches a
  * log (security rule 13).
  */
 public final class TokenService {
@@ -99,6 +104,7 @@ public final class TokenService {
   // Every refusal is the same value, so callers cannot tell (or tell others) why a token failed
   // (security rule 5).
   private static final TokenCheck INVALID = new TokenCheck.Invalid();
+  private static final byte[] NO_PREFIX = new byte[0];
 
   private final String issuer;
 
@@ -109,7 +115,15 @@ public final class TokenService {
   private final SecureRandom random;
   private final MACSigner signer;
   private final Map<TokenKind, JWSHeader> headers;
-  private final Map<String, MACVerifier> verifiers;
+  // Per kid: the HMAC that checks a signature. Nimbus' MACVerifier looks the Mac up among the
+  // providers and sets the key up anew on every verification; a keyed prototype is only cloned.
+  private final Map<String, KeyedHmac> verifiers;
+  // The base64url headers this service writes, per kind and kid: a token that carries one of them
+  // byte for byte is checked without parsing its header again. Any other spelling takes the full
+  // parse and checks.
+  private final Map<String, KnownHeader> knownHeaders;
+
+  private record KnownHeader(TokenKind kind, String kid) {}
 
   /**
    * Creates the service, building one signer for the active key and one verifier per key.
@@ -147,11 +161,13 @@ public final class TokenService {
       throw new IllegalArgumentException("issuer must not be blank");
     }
     String activeKid = keys.activeKid();
-    Map<String, MACVerifier> byKid = new HashMap<>();
+    Map<String, KeyedHmac> byKid = new HashMap<>();
     try {
       this.signer = new MACSigner(keys.secret(activeKid));
       for (String kid : keys.kids()) {
-        byKid.put(kid, new MACVerifier(keys.secret(kid)));
+        byte[] secret = keys.secret(kid);
+        new MACVerifier(secret); // refuses a key under 256 bits, as the signer does
+        byKid.put(kid, KeyedHmac.of(new SecretKeySpec(secret, "HmacSHA256")));
       }
     } catch (JOSEException e) {
       // SigningKeys already refuses keys under 256 bits, so this is a safety net; Nimbus' message
@@ -164,6 +180,23 @@ public final class TokenService {
       byKind.put(kind, header(kind, activeKid));
     }
     this.headers = Collections.unmodifiableMap(byKind);
+    Map<String, KnownHeader> known = new HashMap<>();
+    for (TokenKind kind : TokenKind.values()) {
+      for (String kid : keys.kids()) {
+        JWSHeader written = header(kind, kid);
+        // The same checks check() makes of a parsed header, so the short way accepts no header the
+        // long way would refuse.
+        if (ALGORITHM.equals(written.getAlgorithm())
+            && written.getType() != null
+            && kind.type().equals(written.getType().getType())
+            && written.getCriticalParams() == null
+            && HEADER_PARAMS.containsAll(written.getIncludedParams())
+            && kid.equals(written.getKeyID())) {
+          known.put(written.toBase64URL().toString(), new KnownHeader(kind, kid));
+        }
+      }
+    }
+    this.knownHeaders = Map.copyOf(known);
   }
 
   /**
@@ -276,11 +309,32 @@ public final class TokenService {
   }
 
   private TokenCheck check(TokenKind kind, String token) throws ParseException, JOSEException {
+    int firstDot = token.indexOf('.');
+    int secondDot = token.lastIndexOf('.');
+    KnownHeader known = knownHeaders.get(token.substring(0, firstDot));
+    if (known != null) {
+      // A header spelled exactly as this service writes one: alg HS256, this typ and kid, nothing
+      // else (checked when the header was built), so the header JSON need not be parsed again.
+      if (known.kind() != kind) {
+        return INVALID;
+      }
+      KeyedHmac verifier = verifiers.get(known.kid());
+      byte[] signingInput = token.substring(0, secondDot).getBytes(StandardCharsets.US_ASCII);
+      if (!MessageDigest.isEqual(
+          verifier.digest(NO_PREFIX, signingInput),
+          new Base64URL(token.substring(secondDot + 1)).decode())) {
+        return INVALID;
+      }
+      return checkClaims(
+          kind,
+          JWTClaimsSet.parse(
+              new Base64URL(token.substring(firstDot + 1, secondDot)).decodeToString()));
+    }
     // Parses the header only; the payload stays base64url until the signature has been checked.
     SignedJWT jwt = SignedJWT.parse(token);
     JWSHeader header = jwt.getHeader();
     if (!ALGORITHM.equals(header.getAlgorithm())) {
-      // Checked before MACVerifier, which would otherwise honour HS384/HS512 from the header with
+      // The signature is checked as HS256 only: an HS384/HS512 header must not be honoured with
       // the same key.
       return INVALID;
     }
@@ -293,12 +347,23 @@ public final class TokenService {
       return INVALID;
     }
     String kid = header.getKeyID();
-    MACVerifier verifier = kid == null ? null : verifiers.get(kid);
-    if (verifier == null || !jwt.verify(verifier)) {
+    KeyedHmac verifier = kid == null ? null : verifiers.get(kid);
+    if (verifier == null
+        || !MessageDigest.isEqual(
+            verifier.digest(NO_PREFIX, jwt.getSigningInput()), jwt.getSignature().decode())) {
       return INVALID;
     }
+    return checkClaims(kind, jwt.getJWTClaimsSet());
+  }
 
-    JWTClaimsSet claims = jwt.getJWTClaimsSet();
+  /** Whether a token's header is spelled as this service writes one, so its check skips the header parse; for tests. */
+  boolean knowsHeaderOf(String token) {
+    int dot = token.indexOf('.');
+    return dot > 0 && knownHeaders.containsKey(token.substring(0, dot));
+  }
+
+  /** The checks of a token's claims, once its header and signature passed. */
+  private TokenCheck checkClaims(TokenKind kind, JWTClaimsSet claims) {
     List<String> audience = claims.getAudience();
     if (!(issuer.equals(claims.getIssuer()) || alsoAccepted.contains(claims.getIssuer()))
         || audience.size() != 1

@@ -584,6 +584,74 @@ class TokenServiceTest {
     assertInvalid(service.verify(TokenKind.CONFIRM, token));
   }
 
+  // --- headers spelled as this service writes them (checked without a header parse)
+  // ------------------------------------------------
+
+  @ParameterizedTest
+  @EnumSource(TokenKind.class)
+  void issuedTokensOfEveryKindAndKeyCarryAHeaderTheServiceKnows(TokenKind kind) {
+    String old = service.issue(kind, claimsFor(kind), TTL).token();
+    TokenService rotated =
+        service(SigningKeys.builder().active("k2", key2).previous("k1", key1).build());
+    String fresh = rotated.issue(kind, claimsFor(kind), TTL).token();
+
+    assertTrue(service.knowsHeaderOf(old));
+    assertTrue(rotated.knowsHeaderOf(old));
+    assertTrue(rotated.knowsHeaderOf(fresh));
+    assertFalse(service.knowsHeaderOf(fresh)); // k2 is not in the old ring
+    assertInstanceOf(TokenCheck.Valid.class, rotated.verify(kind, old));
+    assertInstanceOf(TokenCheck.Valid.class, rotated.verify(kind, fresh));
+  }
+
+  @Test
+  void verifyWhenKnownHeaderOfAnotherKindThenInvalid() {
+    String manage = service.issue(TokenKind.MANAGE, claimsFor(TokenKind.MANAGE), TTL).token();
+    assertTrue(service.knowsHeaderOf(manage));
+
+    assertInvalid(service.verify(TokenKind.CONFIRM, manage));
+  }
+
+  @Test
+  void verifyWhenKnownHeaderButPayloadSwappedThenInvalid() {
+    String a = service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL).token();
+    String b = service.issue(TokenKind.CONFIRM, new TokenClaims(SUBJECT, "req-43", 1), TTL).token();
+    String[] pa = a.split("\\.");
+    String[] pb = b.split("\\.");
+    String swapped = pa[0] + "." + pb[1] + "." + pa[2];
+    assertTrue(service.knowsHeaderOf(swapped));
+
+    assertInvalid(service.verify(TokenKind.CONFIRM, swapped));
+  }
+
+  @Test
+  void verifyWhenKnownHeaderSignedWithAnotherKeyThenInvalid() throws Exception {
+    String token = service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL).token();
+    String signingInput = token.substring(0, token.lastIndexOf('.'));
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(key2, "HmacSHA256"));
+    String forged =
+        signingInput + "." + B64URL.encodeToString(mac.doFinal(signingInput.getBytes(UTF_8)));
+    assertTrue(service.knowsHeaderOf(forged));
+
+    assertInvalid(service.verify(TokenKind.CONFIRM, forged));
+  }
+
+  @Test
+  void verifyWhenHeaderSpelledOtherwiseThenCheckedInFullAndValid() {
+    // The same header with white space in it: not a spelling this service writes, so
+    // the full parse checks it, and it is as valid as before.
+    String token =
+        sign(
+            "{ \"alg\": \"HS256\", \"typ\": \""
+                + TokenKind.CONFIRM.type()
+                + "\", \"kid\": \"k1\" }",
+            claimsJson(TokenKind.CONFIRM),
+            key1);
+    assertFalse(service.knowsHeaderOf(token));
+
+    assertInstanceOf(TokenCheck.Valid.class, service.verify(TokenKind.CONFIRM, token));
+  }
+
   @Test
   void verifyWhenSignedWithRotatedOutPreviousKeyThenValid() {
     String oldToken = service.issue(TokenKind.CONFIRM, CONFIRM_CLAIMS, TTL).token();

@@ -52,7 +52,9 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
               ? ticked
               : ready.purposes().stream().map(Purpose::id).collect(Collectors.toSet());
       String title = pages.t(locale, "confirm.title");
-      Html h = new Html().element("h1", title).nl();
+      // Sized for the notice, its checkboxes and the form, which the default 1 KiB would copy as it
+      // grows.
+      Html h = new Html(8192).element("h1", title).nl();
       pages.problems(h, locale, problems);
       h.element("p", pages.t(locale, "confirm.intro")).nl();
       Pages.form(h, pages.base(req) + "/confirm");
@@ -68,7 +70,7 @@ record ConfirmPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
           pages.base(req));
       h.element(
               "p",
-              pages.t(locale, "confirm.until", "date", Pages.dateTime(ready.expiresAt(), locale)))
+              pages.t(locale, "confirm.until", "date", pages.dateTime(ready.expiresAt(), locale)))
           .nl();
       gate.linkFields(h, "confirm", token, locale);
       Pages.button(h, null, pages.t(locale, "confirm.submit")).close("form").nl();

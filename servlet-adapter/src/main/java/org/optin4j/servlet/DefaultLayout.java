@@ -1,9 +1,45 @@
 package org.optin4j.servlet;
 
-/** The built-in page layout: a plain HTML5 document with a {@code lang}, a title and one main landmark. */
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The built-in page layout: a plain HTML5 document with a {@code lang}, a title and one main landmark.
+ *
+ * <p>Thread-safe. The document up to {@code <main>} is the same for every view of a page in one language, so it is
+ * rendered once per (kind, language, title, stylesheets) and kept by this instance, at most {@value #LIMIT} of them;
+ * beyond that it is rendered as before.
+ */
 final class DefaultLayout implements PageLayout {
+  static final int LIMIT = 256;
+  private static final String TAIL = "</main>\n</body>\n</html>\n";
+
+  private final ConcurrentMap<HeadKey, String> heads = new ConcurrentHashMap<>();
+
+  private record HeadKey(String kind, Locale locale, String title, List<String> stylesheets) {}
+
   @Override
   public String render(Page page) {
+    HeadKey key = new HeadKey(page.kind(), page.locale(), page.title(), page.stylesheets());
+    String head = heads.get(key);
+    if (head == null) {
+      head = head(page);
+      if (heads.size() < LIMIT) {
+        heads.putIfAbsent(key, head);
+      }
+    }
+    // encoded by the page that made it (PageLayout.Page#contentHtml)
+    return head + page.contentHtml() + TAIL;
+  }
+
+  /** How many heads are kept; for tests. */
+  int heads() {
+    return heads.size();
+  }
+
+  private static String head(Page page) {
     Html h =
         new Html()
             .trusted("<!DOCTYPE html>")
@@ -29,7 +65,7 @@ final class DefaultLayout implements PageLayout {
     for (String css : page.stylesheets()) {
       h.start("link").attr("rel", "stylesheet").attr("href", css).end().nl();
     }
-    h.close("head")
+    return h.close("head")
         .nl()
         .open("body", "class", "optin-" + page.kind())
         .nl()
@@ -38,14 +74,6 @@ final class DefaultLayout implements PageLayout {
         .attr("id", "main")
         .end()
         .nl()
-        .trusted(
-            page.contentHtml()) // encoded by the page that made it (PageLayout.Page#contentHtml)
-        .close("main")
-        .nl()
-        .close("body")
-        .nl()
-        .close("html")
-        .nl();
-    return h.toString();
+        .toString();
   }
 }

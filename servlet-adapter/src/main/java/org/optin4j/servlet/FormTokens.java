@@ -27,6 +27,7 @@ final class FormTokens {
   private final Clock clock;
   private final Duration ttl;
   private final SecureRandom random = new SecureRandom();
+  private final MessageDigest sha256 = sha256Prototype();
 
   FormTokens(byte[] key, Clock clock, Duration ttl) {
     this.key = new SecretKeySpec(key, "HmacSHA256");
@@ -41,7 +42,7 @@ final class FormTokens {
   }
 
   /** The context of forms on a page opened with a signed link: bound to that link. */
-  static String linkContext(String kind, String linkToken) {
+  String linkContext(String kind, String linkToken) {
     return kind + ":" + sha256(linkToken);
   }
 
@@ -115,10 +116,24 @@ final class FormTokens {
     }
   }
 
-  static String sha256(String s) {
+  /**
+   * The SHA-256 of a string, base64url. The digest is cloned from one set up at construction, as the Mac is: every
+   * page opened with a link and every POST from it binds its form token to the link's hash.
+   */
+  String sha256(String s) {
+    MessageDigest digest;
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+      digest = (MessageDigest) sha256.clone();
+    } catch (CloneNotSupportedException e) {
+      digest = sha256Prototype();
+    }
+    byte[] d = digest.digest(s.getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+  }
+
+  private static MessageDigest sha256Prototype() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("SHA-256 is required of every Java platform", e);
     }

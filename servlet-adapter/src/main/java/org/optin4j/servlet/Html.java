@@ -18,7 +18,16 @@ import org.owasp.encoder.Encode;
  * <p>Not thread-safe: one instance per page being written.
  */
 final class Html {
-  private final StringBuilder b = new StringBuilder(1024);
+  private final StringBuilder b;
+
+  Html() {
+    this(1024);
+  }
+
+  /** A writer sized for a page of about {@code capacity} characters, so that a long page is not copied as it grows. */
+  Html(int capacity) {
+    b = new StringBuilder(capacity);
+  }
 
   /** Writes text, encoded for element content. */
   Html text(String text) {

@@ -7,7 +7,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.chrono.IsoChronology;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.FormatStyle;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,6 +21,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import org.optin4j.Notice;
 import org.optin4j.NoticeLayers;
 import org.optin4j.OptIn;
@@ -39,8 +43,10 @@ import org.optin4j.text.TextBundle;
  * @param optIn the service the pages serve
  * @param texts the page texts ({@code pages_<language>.properties}), with the app's overrides if it configured some
  * @param csp the Content-Security-Policy of every page
+ * @param rendered what the pages render alike for every request, kept per instance (bounded)
  */
-record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, String csp) {
+record Pages(
+    OptInFilter.Settings settings, OptIn optIn, TextBundle texts, String csp, Rendered rendered) {
   static final String CSRF_FIELD = "optin-csrf";
   static final String NOTICE_FIELD = "optin-notice";
   static final String LANG_FIELD = "optin-lang";
@@ -50,8 +56,43 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
   static final int MAX_EMAIL = 320;
 
   Pages(OptInFilter.Settings settings, OptIn optIn) {
-    this(settings, optIn, loadTexts(settings), contentSecurityPolicy(settings));
+    this(settings, optIn, loadTexts(settings), contentSecurityPolicy(settings), new Rendered());
   }
+
+  /**
+   * The fragments and formatters every view of a page renders alike, owned by one {@link Pages} (no static state):
+   * the notice with its checkboxes per (notice, purposes, language, ticked boxes, ...) and the date-time formatter per
+   * language. Rendering the notice anew on every view of the confirmation page (mail scanners and people open it
+   * often) split and encoded the same text each time. Bounded: at most {@value #LIMIT} fragments are kept; beyond
+   * that, fragments are rendered as before.
+   *
+   * <p>Thread-safe.
+   */
+  static final class Rendered {
+    static final int LIMIT = 256;
+    private final ConcurrentMap<FragmentKey, String> fragments = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Locale, DateTimeFormatter> dateTimes = new ConcurrentHashMap<>();
+
+    /** How many notice fragments are kept; for tests. */
+    int fragments() {
+      return fragments.size();
+    }
+  }
+
+  /**
+   * What the rendering of a notice with its checkboxes depends on; the notice by value, so a new version or text
+   * misses. The purposes by id: every page passes purposes of this service's catalog, which is immutable, so an id
+   * fixes the title and text shown (hashing whole purposes, texts and all, cost more than the lookup saved).
+   */
+  private record FragmentKey(
+      Notice notice,
+      List<PurposeId> purposes,
+      Locale locale,
+      String field,
+      Set<PurposeId> ticked,
+      String idPrefix,
+      String id,
+      String base) {}
 
   private static TextBundle loadTexts(OptInFilter.Settings settings) {
     TextBundle shipped =
@@ -261,6 +302,39 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
    * @param purposes the checkboxes, in catalog order; those the notice covers get their short text
    */
   Html noticeAndChoices(
+      Html h,
+      Notice notice,
+      Collection<Purpose> purposes,
+      Locale locale,
+      String field,
+      Set<PurposeId> ticked,
+      String idPrefix,
+      String id,
+      String base) {
+    FragmentKey key =
+        new FragmentKey(
+            notice,
+            purposes.stream().map(Purpose::id).toList(),
+            locale,
+            field,
+            Set.copyOf(ticked),
+            idPrefix,
+            id,
+            base);
+    String cached = rendered.fragments.get(key);
+    if (cached == null) {
+      cached =
+          renderNoticeAndChoices(
+                  new Html(), notice, purposes, locale, field, ticked, idPrefix, id, base)
+              .toString();
+      if (rendered.fragments.size() < Rendered.LIMIT) {
+        rendered.fragments.putIfAbsent(key, cached);
+      }
+    }
+    return h.trusted(cached); // rendered above by this instance, every value encoded by Html
+  }
+
+  private Html renderNoticeAndChoices(
       Html h,
       Notice notice,
       Collection<Purpose> purposes,
@@ -565,11 +639,20 @@ record Pages(OptInFilter.Settings settings, OptIn optIn, TextBundle texts, Strin
         .format(at);
   }
 
-  static String dateTime(Instant at, Locale locale) {
-    return DateTimeFormatter.ofLocalizedDateTime(FormatStyle.LONG, FormatStyle.SHORT)
-            .withLocale(locale)
-            .withZone(ZoneOffset.UTC)
-            .format(at)
-        + " UTC";
+  /** A date and time in UTC, long date and short time in the page's language; the formatter is built once. */
+  String dateTime(Instant at, Locale locale) {
+    return rendered.dateTimes.computeIfAbsent(locale, Pages::dateTimeFormatter).format(at) + " UTC";
+  }
+
+  /**
+   * The long date and short time of a language, as {@code DateTimeFormatter.ofLocalizedDateTime(LONG, SHORT)} writes
+   * them, in UTC. Built from the language's pattern, which the localized formatter would look up again on every
+   * {@code format}.
+   */
+  static DateTimeFormatter dateTimeFormatter(Locale locale) {
+    String pattern =
+        DateTimeFormatterBuilder.getLocalizedDateTimePattern(
+            FormatStyle.LONG, FormatStyle.SHORT, IsoChronology.INSTANCE, locale);
+    return DateTimeFormatter.ofPattern(pattern, locale).withZone(ZoneOffset.UTC);
   }
 }

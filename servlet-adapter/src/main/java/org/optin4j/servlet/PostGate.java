@@ -60,7 +60,7 @@ final class PostGate {
       pages.invalidLink(req, res, locale);
       return null;
     }
-    if (!guard.sameOrigin(req) || !guard.formToken(req, FormTokens.linkContext(link, token))) {
+    if (!guard.sameOrigin(req) || !guard.formToken(req, guard.tokens().linkContext(link, token))) {
       pages.forbidden(req, res, locale);
       return null;
     }
@@ -95,7 +95,7 @@ final class PostGate {
   /** The hidden fields of a form bound to a signed link: the link token, its form token and the page language. */
   Html linkFields(Html h, String link, String token, Locale locale) {
     return h.hidden("token", token)
-        .hidden(Pages.CSRF_FIELD, guard.tokens().issue(FormTokens.linkContext(link, token)))
+        .hidden(Pages.CSRF_FIELD, guard.tokens().issue(guard.tokens().linkContext(link, token)))
         .hidden(Pages.LANG_FIELD, locale.getLanguage());
   }
 

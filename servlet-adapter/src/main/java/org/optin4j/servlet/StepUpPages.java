@@ -47,7 +47,7 @@ record StepUpPages(OptIn optIn, Pages pages, PostGate gate, Guard guard) {
     return new Html()
         .element("p", text)
         .nl()
-        .element("p", pages.t(locale, "stepup.until", "date", Pages.dateTime(expiresAt, locale)))
+        .element("p", pages.t(locale, "stepup.until", "date", pages.dateTime(expiresAt, locale)))
         .nl();
   }
 

@@ -37,7 +37,7 @@ record UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
             .hidden("List-Unsubscribe", "One-Click")
             .hidden(
                 Pages.CSRF_FIELD,
-                guard.tokens().issue(FormTokens.linkContext("unsubscribe", token)))
+                guard.tokens().issue(guard.tokens().linkContext("unsubscribe", token)))
             .hidden(Pages.LANG_FIELD, locale.getLanguage());
     Pages.button(form, null, pages.t(locale, "unsubscribe.submit")).close("form").nl();
     pages.message(
@@ -68,7 +68,9 @@ record UnsubscribePages(OptIn optIn, Pages pages, Guard guard) {
     }
     if (formToken != null
         && (!guard.sameOrigin(req)
-            || !guard.tokens().verify(FormTokens.linkContext("unsubscribe", token), formToken))) {
+            || !guard
+                .tokens()
+                .verify(guard.tokens().linkContext("unsubscribe", token), formToken))) {
       pages.forbidden(req, res, locale);
       return;
     }

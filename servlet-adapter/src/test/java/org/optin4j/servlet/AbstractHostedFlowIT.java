@@ -2544,7 +2544,8 @@ abstract class AbstractHostedFlowIT {
       for (int h = 8 * 24; h >= 0; h--) {
         b =
             b.replace(
-                Pages.dateTime(RECORDED_AT.plus(Duration.ofHours(h)), locale),
+                Pages.dateTimeFormatter(locale).format(RECORDED_AT.plus(Duration.ofHours(h)))
+                    + " UTC",
                 "{date and time +" + h + "h}");
       }
       for (int d = 8; d >= 0; d--) {

@@ -345,9 +345,9 @@ class HttpRequestFuzzTest {
       String unsub = token(optIn.unsubscribeUrl(confirmed), "unsubscribe");
       Map<String, String> values =
           Map.of(
-              "@CSRF-CONFIRM@", formTokens.issue(FormTokens.linkContext("confirm", confirm)),
-              "@CSRF-MANAGE@", formTokens.issue(FormTokens.linkContext("manage", manage)),
-              "@CSRF-UNSUB@", formTokens.issue(FormTokens.linkContext("unsubscribe", unsub)),
+              "@CSRF-CONFIRM@", formTokens.issue(formTokens.linkContext("confirm", confirm)),
+              "@CSRF-MANAGE@", formTokens.issue(formTokens.linkContext("manage", manage)),
+              "@CSRF-UNSUB@", formTokens.issue(formTokens.linkContext("unsubscribe", unsub)),
               "@CSRF@", formTokens.issue(FormTokens.signupContext()),
               "@NOTICE@", noticeHash,
               "@CONFIRM@", encode(confirm),

@@ -288,6 +288,17 @@ class OptInFilterConfigTest {
   }
 
   @Test
+  void linkContextIsTheKindAndTheLinksSha256AndStaysSoAcrossCalls() {
+    FormTokens tokens =
+        new FormTokens(new byte[32], TestClock.at(Instant.now()), Duration.ofHours(1));
+    // SHA-256("abc"), FIPS 180-2 appendix B.1, in base64url
+    String abc = "confirm:ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0";
+    assertEquals(abc, tokens.linkContext("confirm", "abc"));
+    assertEquals("manage:" + abc.substring(8), tokens.linkContext("manage", "abc"));
+    assertEquals(abc, tokens.linkContext("confirm", "abc"));
+  }
+
+  @Test
   void formTokenWhenOtherContextTamperedOrExpiredThenRefused() {
     TestClock clock = TestClock.at(Instant.now()).ticking(Duration.ofMillis(1));
     byte[] key = new byte[32];
@@ -295,7 +306,7 @@ class OptInFilterConfigTest {
     FormTokens tokens = new FormTokens(key, clock, Duration.ofHours(1));
     String t = tokens.issue(FormTokens.signupContext());
     assertTrue(tokens.verify(FormTokens.signupContext(), t));
-    assertFalse(tokens.verify(FormTokens.linkContext("confirm", "abc"), t));
+    assertFalse(tokens.verify(tokens.linkContext("confirm", "abc"), t));
     assertFalse(tokens.verify(FormTokens.signupContext(), t.substring(0, t.length() - 1) + "x"));
     assertFalse(tokens.verify(FormTokens.signupContext(), null));
     assertFalse(
