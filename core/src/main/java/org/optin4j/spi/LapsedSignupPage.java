@@ -1,6 +1,5 @@
 package org.optin4j.spi;
 
-import java.util.Optional;
 import org.optin4j.SubjectId;
 
 /**
@@ -19,14 +18,5 @@ public record LapsedSignupPage(int deleted, SubjectId next) {
     if (deleted < 0) {
       throw new IllegalArgumentException("deleted must not be negative, was " + deleted);
     }
-  }
-
-  /**
-   * Returns where the next page starts.
-   *
-   * @return the subject after which to continue, or empty when this was the last page
-   */
-  public Optional<SubjectId> continueAfter() {
-    return Optional.ofNullable(next);
   }
 }

@@ -2,8 +2,6 @@ package org.optin4j.servlet;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 
 /**
  * The built-in page layout: a plain HTML5 document with a {@code lang}, a title and one main landmark.
@@ -16,20 +14,14 @@ final class DefaultLayout implements PageLayout {
   static final int LIMIT = 256;
   private static final String TAIL = "</main>\n</body>\n</html>\n";
 
-  private final ConcurrentMap<HeadKey, String> heads = new ConcurrentHashMap<>();
+  private final BoundedCache<HeadKey, String> heads = new BoundedCache<>(LIMIT);
 
   private record HeadKey(String kind, Locale locale, String title, List<String> stylesheets) {}
 
   @Override
   public String render(Page page) {
     HeadKey key = new HeadKey(page.kind(), page.locale(), page.title(), page.stylesheets());
-    String head = heads.get(key);
-    if (head == null) {
-      head = head(page);
-      if (heads.size() < LIMIT) {
-        heads.putIfAbsent(key, head);
-      }
-    }
+    String head = heads.get(key, k -> head(page));
     // encoded by the page that made it (PageLayout.Page#contentHtml)
     return head + page.contentHtml() + TAIL;
   }

@@ -42,8 +42,7 @@ public final class OptInForms {
   private final FormTokens tokens;
   private final OptInFilter.Settings settings;
   private static final int NOTICE_CACHE_LIMIT = 256;
-  private final java.util.concurrent.ConcurrentMap<BlockKey, Block> blocks =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final BoundedCache<BlockKey, Block> blocks = new BoundedCache<>(NOTICE_CACHE_LIMIT);
 
   OptInForms(OptInFilter.Settings settings, OptIn optIn, Pages pages, FormTokens tokens) {
     this.settings = settings;
@@ -61,11 +60,13 @@ public final class OptInForms {
    * {@value #NOTICE_CACHE_LIMIT} combinations are kept; beyond that, blocks are rendered as before.
    */
   private Block block(Set<PurposeId> purposes, Locale locale, String base) {
-    BlockKey key = new BlockKey(Set.copyOf(purposes), locale, base);
-    Block cached = blocks.get(key);
-    if (cached != null) {
-      return cached;
-    }
+    return blocks.get(new BlockKey(Set.copyOf(purposes), locale, base), this::renderBlock);
+  }
+
+  private Block renderBlock(BlockKey key) {
+    Set<PurposeId> purposes = key.purposes();
+    Locale locale = key.locale();
+    String base = key.base();
     Notice notice = optIn.notice(purposes, locale);
     String id = "optin-notice-" + notice.hash().substring(0, 8);
     Html head =
@@ -84,11 +85,7 @@ public final class OptInForms {
             .hidden(Pages.NOTICE_FIELD, notice.hash())
             .hidden(Pages.LANG_FIELD, locale.getLanguage());
     pages.honeypot(tail, locale, true);
-    Block block = Block.of(head.toString(), tail.toString());
-    if (blocks.size() < NOTICE_CACHE_LIMIT) {
-      blocks.putIfAbsent(key, block);
-    }
-    return block;
+    return Block.of(head.toString(), tail.toString());
   }
 
   private record BlockKey(Set<PurposeId> purposes, Locale locale, String base) {}

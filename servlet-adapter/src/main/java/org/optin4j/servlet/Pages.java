@@ -70,7 +70,7 @@ record Pages(
    */
   static final class Rendered {
     static final int LIMIT = 256;
-    private final ConcurrentMap<FragmentKey, String> fragments = new ConcurrentHashMap<>();
+    private final BoundedCache<FragmentKey, String> fragments = new BoundedCache<>(LIMIT);
     private final ConcurrentMap<Locale, DateTimeFormatter> dateTimes = new ConcurrentHashMap<>();
 
     /** How many notice fragments are kept; for tests. */
@@ -321,16 +321,13 @@ record Pages(
             idPrefix,
             id,
             base);
-    String cached = rendered.fragments.get(key);
-    if (cached == null) {
-      cached =
-          renderNoticeAndChoices(
-                  new Html(), notice, purposes, locale, field, ticked, idPrefix, id, base)
-              .toString();
-      if (rendered.fragments.size() < Rendered.LIMIT) {
-        rendered.fragments.putIfAbsent(key, cached);
-      }
-    }
+    String cached =
+        rendered.fragments.get(
+            key,
+            k ->
+                renderNoticeAndChoices(
+                        new Html(), notice, purposes, locale, field, ticked, idPrefix, id, base)
+                    .toString());
     return h.trusted(cached); // rendered above by this instance, every value encoded by Html
   }
 
